@@ -1,0 +1,5 @@
+import sys
+
+from sipas.cli import main
+
+sys.exit(main())

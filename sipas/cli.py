@@ -1,0 +1,131 @@
+"""``python -m sipas …``: a thin wrapper that turns the domain's errors into messages and exit codes.
+
+Exit codes (data-interchange.md): 0 success with a one-line summary; 1 bad input, problems on
+standard error, nothing changed; 2 wrong usage (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from contextlib import closing
+from pathlib import Path
+
+from sipas import __version__, db, settings
+from sipas.errors import SipasError, ValidationError
+from sipas.paths import db_path
+
+
+def _add_db(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="PATH",
+                   help="tệp cơ sở dữ liệu (mặc định: $SIPAS_DB, nếu không có thì data/sipas.db)")
+
+
+def _iso_date(text: str) -> str:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"ngày \"{text}\" không hợp lệ, cần dạng YYYY-MM-DD") from None
+
+
+def cmd_import_responses(args: argparse.Namespace) -> int:
+    from sipas.responses import import_responses
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise ValidationError(f"Không tìm thấy tệp {path}.")
+    with closing(db.open_db(db_path(args.db))) as conn:
+        version = settings.get(conn, "active_questionnaire")
+        summary = import_responses(conn, path.read_bytes(), path.name, active_version=version, actor="cli")
+    print(summary.message())
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from sipas.analysis import index_for_period
+    from sipas.catalog import questionnaire
+
+    if args.date_from and args.date_to and args.date_from > args.date_to:
+        raise ValidationError(f"--from {args.date_from} sau --to {args.date_to}.")
+    with closing(db.open_db(db_path(args.db))) as conn:
+        version = args.questionnaire or settings.get(conn, "active_questionnaire")
+        questionnaire(version)  # raises a clear error for an unknown code
+        result = index_for_period(conn, version, args.date_from, args.date_to)
+    if args.json:
+        print(json.dumps(result.to_json_dict(args.date_from, args.date_to), ensure_ascii=False))
+    else:
+        overall = "chưa có" if result.overall is None else f"{result.overall:.2f}%"
+        print(f"{version}: {result.responses} phiếu, chỉ số hài lòng {overall}.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sipas import demo
+
+    with closing(db.open_db(db_path(args.db))) as conn:
+        if args.delete:
+            n = db.delete_demo_data(conn)
+            print(f"Đã xóa {n} phiếu dữ liệu mẫu.")
+            return 0
+        if args.responses < 0:
+            raise ValidationError("--responses phải ≥ 0.")
+        before = db.count_responses(conn)
+        demo.generate(conn, args.responses, seed=args.seed)
+        added = db.count_responses(conn) - before
+    print(f"Đã tạo {added} phiếu dữ liệu mẫu (seed {args.seed}) trong {db_path(args.db)}.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sipas",
+                                     description="Khảo sát mức độ hài lòng tại Bộ phận Một cửa (phương pháp SIPAS).")
+    parser.add_argument("--version", action="version", version=f"sipas {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="LỆNH")
+
+    p = sub.add_parser("import-responses", help="nhập phiếu khảo sát từ tệp CSV/XLSX (tất cả hoặc không gì)")
+    p.add_argument("file", help="tệp .csv hoặc .xlsx theo mẫu của data-interchange.md")
+    _add_db(p)
+    p.set_defaults(func=cmd_import_responses)
+
+    p = sub.add_parser("index", help="tính chỉ số hài lòng")
+    _add_db(p)
+    p.add_argument("--from", dest="date_from", type=_iso_date, metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", type=_iso_date, metavar="YYYY-MM-DD")
+    p.add_argument("--questionnaire", metavar="CODE", help="phiên bản phiếu (mặc định: phiên bản đang dùng)")
+    p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("demo", help="tạo dữ liệu mẫu (hoặc xóa với --delete)")
+    _add_db(p)
+    p.add_argument("--responses", type=int, default=3000, metavar="N")
+    p.add_argument("--seed", type=int, default=2024, metavar="S")
+    p.add_argument("--delete", action="store_true", help="xóa toàn bộ dữ liệu mẫu")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("staffing", help="số quầy cần theo mô hình Erlang C", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=lambda a: _staffing(a.rest))
+    return parser
+
+
+def _staffing(rest: list[str]) -> int:
+    from sipas.staffing import staffing_command
+
+    return staffing_command(rest)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValidationError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except SipasError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1

@@ -1,0 +1,433 @@
+"""Survey responses: the kiosk's submission, the responses file import, and question rotation.
+
+Both paths end in :func:`sipas.db.insert_response(s)`, where a unique token makes every write
+idempotent: a double tap, a reload or a re-imported file never counts a survey twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import random
+import re
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sipas import db
+from sipas.catalog import Questionnaire, questionnaires, wait_bucket_for_minutes
+from sipas.errors import ValidationError
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+CONDUCT_ELEMENT = "3"  # "Công chức trực tiếp giải quyết công việc": asked of everyone
+MAX_COMMENT = 2000
+MAX_PROBLEMS_SHOWN = 200
+BASE_COLUMNS = ("response_id", "submitted_at", "questionnaire", "channel", "field", "staff_code",
+                "wait_minutes", "overall", "comment")
+CHANNELS = ("kiosk", "qr", "paper")
+
+
+def local_now() -> datetime:
+    """The commune's wall-clock time (Asia/Ho_Chi_Minh, no daylight saving), naive."""
+    return datetime.now(TZ).replace(tzinfo=None, microsecond=0)
+
+
+def format_ts(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+# ---------------------------------------------------------------------------------------------
+# Which criteria a respondent is asked
+# ---------------------------------------------------------------------------------------------
+
+def choose_criteria(q: Questionnaire, mode: str, rotating: int, asked: Mapping[str, int],
+                    rng: random.Random | None = None) -> list[str]:
+    """The criteria one respondent is asked, in questionnaire order.
+
+    ``full``: all of them. ``short``: every criterion of the staff-conduct element plus ``rotating``
+    of the others, the least asked so far first (ties broken at random), so that over many surveys
+    every criterion gets about the same number of answers.
+
+    >>> from sipas.catalog import questionnaire
+    >>> q = questionnaire("sipas-2023")
+    >>> picked = choose_criteria(q, "short", 2, {}, random.Random(1))
+    >>> [c for c in picked if c.startswith("TC3.")]
+    ['TC3.1', 'TC3.2', 'TC3.3', 'TC3.4', 'TC3.5']
+    >>> len(picked)
+    7
+    """
+    codes = list(q.criterion_codes)
+    if mode == "full":
+        return codes
+    rng = rng or random.Random()
+    fixed = [c.code for c in q.element(CONDUCT_ELEMENT).criteria] if any(
+        e.code == CONDUCT_ELEMENT for e in q.elements) else []
+    pool = [c for c in codes if c not in fixed]
+    ranked = sorted(pool, key=lambda c: (asked.get(c, 0), rng.random()))
+    chosen = set(fixed) | set(ranked[:max(0, rotating)])
+    return [c for c in codes if c in chosen]
+
+
+# ---------------------------------------------------------------------------------------------
+# Kiosk submission
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class KioskSurvey:
+    """What one citizen entered on the tablet, before it is stored."""
+
+    token: str
+    questionnaire: str
+    asked: list[str]
+    answers: dict[str, int | None]  # criterion -> 1..5, None = "Không ý kiến"
+    overall: int | None = None
+    harassment: int | None = None
+    informal_payment: int | None = None
+    wait_bucket: str | None = None
+    field: str | None = None
+    staff_code: str | None = None
+    comment: str | None = None
+    expectations: list[str] | None = None
+    gender: str | None = None
+    age_group: str | None = None
+    education: str | None = None
+    started_at: datetime | None = None
+
+    def answered_count(self) -> int:
+        """Answers that carry an opinion (a level 1–5), including the overall question."""
+        return sum(v is not None for v in self.answers.values()) + (self.overall is not None)
+
+
+def validate_kiosk_survey(s: KioskSurvey) -> list[str]:
+    """Problems that stop a submission (Vietnamese, shown to the citizen)."""
+    problems = []
+    if s.answered_count() == 0:
+        problems.append("Xin Ông/Bà chọn ít nhất một mức đánh giá trước khi gửi.")
+    if s.comment is not None and len(s.comment) > MAX_COMMENT:
+        problems.append(f"Góp ý dài quá {MAX_COMMENT} ký tự ({len(s.comment)} ký tự).")
+    for code, value in s.answers.items():
+        if code not in s.asked or value not in (None, 1, 2, 3, 4, 5):
+            problems.append(f"Câu trả lời không hợp lệ cho {code}.")
+    if s.overall not in (None, 1, 2, 3, 4, 5):
+        problems.append("Câu trả lời không hợp lệ cho câu hỏi chung.")
+    return problems
+
+
+def submit_kiosk_survey(conn: sqlite3.Connection, s: KioskSurvey, *, now: datetime | None = None,
+                        device: str | None = None, out_of_hours: bool = False) -> bool:
+    """Store a kiosk survey exactly once; True if stored now, False if its token was already stored.
+
+    Raises ValidationError when it cannot be submitted (no answer at all, comment too long).
+    """
+    problems = validate_kiosk_survey(s)
+    if problems:
+        raise ValidationError(problems)
+    now = now or local_now()
+    # Every asked criterion gets a row: a value, or NULL for "Không ý kiến"/skipped.
+    answers = {code: s.answers.get(code) for code in s.asked}
+    comment = s.comment if s.comment and s.comment.strip() else None
+    response = {
+        "token": s.token,
+        "submitted_at": format_ts(now),
+        "questionnaire": s.questionnaire,
+        "channel": "kiosk",
+        "field": s.field,
+        "staff_code": s.staff_code,
+        "wait_bucket": s.wait_bucket,
+        "overall": s.overall,
+        "harassment": s.harassment,
+        "informal_payment": s.informal_payment,
+        "expectations": json.dumps(s.expectations, ensure_ascii=False) if s.expectations else None,
+        "comment": comment,
+        "gender": s.gender,
+        "age_group": s.age_group,
+        "education": s.education,
+        "device": device,
+        "duration_seconds": (now - s.started_at).total_seconds() if s.started_at else None,
+        "out_of_hours": out_of_hours,
+    }
+    return db.insert_response(conn, response, answers)
+
+
+# ---------------------------------------------------------------------------------------------
+# Responses file import (CSV or XLSX), all or nothing
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ImportSummary:
+    filename: str
+    rows: int
+    added: int
+    present: int
+
+    def message(self) -> str:
+        return (f"Đã nhập {self.added} phiếu mới từ {self.filename}"
+                f" ({self.present} phiếu đã có từ trước, bỏ qua; tổng {self.rows} dòng).")
+
+
+def read_table(data: bytes, filename: str) -> list[list[str]]:
+    """Rows of a CSV (UTF-8, BOM allowed) or the first sheet of an XLSX, as text cells."""
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        return _read_xlsx(data, filename)
+    if not name.endswith(".csv"):
+        raise ValidationError(f"Tệp {filename}: chỉ nhận tệp .csv hoặc .xlsx.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ValidationError(f"Tệp {filename}, dòng {line}: không phải văn bản UTF-8.") from None
+    try:
+        return [row for row in csv.reader(io.StringIO(text, newline=""))]
+    except csv.Error as exc:
+        raise ValidationError(f"Tệp {filename}: lỗi định dạng CSV ({exc}).") from None
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx(data: bytes, filename: str) -> list[list[str]]:
+    import openpyxl  # lazy: the kiosk never needs it
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise ValidationError(f"Tệp {filename}: không mở được tệp Excel ({type(exc).__name__}).") from None
+    try:
+        ws = wb.worksheets[0]
+        return [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+    finally:
+        wb.close()
+
+
+_TS = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$")
+_TS_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Commune-local naive datetime from ``YYYY-MM-DD HH:MM[:SS]`` or ISO 8601 with an offset.
+
+    >>> parse_timestamp("2024-03-05 08:15")
+    datetime.datetime(2024, 3, 5, 8, 15)
+    >>> parse_timestamp("2024-03-05T01:15:00Z")
+    datetime.datetime(2024, 3, 5, 8, 15)
+    """
+    text = text.strip()
+    if _TS_OFFSET.match(text):
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return moment.astimezone(TZ).replace(tzinfo=None)
+    m = _TS.match(text)
+    if not m:
+        raise ValueError(text)
+    y, mo, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
+    return datetime(y, mo, d, h, mi, s)
+
+
+def parse_level(text: str, top: int = 5) -> int | None:
+    """'' → None; '4' or '4.0' → 4; anything else (4.5, 0, 6, x) raises ValueError.
+
+    >>> parse_level("4.0"), parse_level("")
+    (4, None)
+    """
+    text = text.strip()
+    if text == "":
+        return None
+    m = re.fullmatch(r"(\d+)(?:\.0+)?", text)
+    if not m or not 1 <= int(m.group(1)) <= top:
+        raise ValueError(text)
+    return int(m.group(1))
+
+
+def _row_token(cells: Sequence[str], occurrence: int) -> str:
+    digest = hashlib.sha256("\x1f".join(cells).encode("utf-8") + b"#" + str(occurrence).encode()).hexdigest()
+    return f"import:{digest[:32]}"
+
+
+def validate_responses_table(rows: list[list[str]], filename: str, *, active_version: str,
+                             known_staff: set[str], now: datetime | None = None
+                             ) -> list[tuple[dict, dict]]:
+    """Check every row of a responses file; return (response, answers) pairs or raise ValidationError.
+
+    Rows are numbered as a spreadsheet shows them (the header is row 1). Every problem is listed.
+    """
+    versions = questionnaires()
+    now = now or local_now()
+    if not rows or not any(c.strip() for c in rows[0]):
+        raise ValidationError(f"Tệp {filename}: không có dòng tiêu đề.")
+    header = [c.strip() for c in rows[0]]
+    while header and header[-1] == "":
+        header.pop()
+    problems: list[str] = []
+
+    # Which versions the file names decides which criterion columns are allowed.
+    q_col = header.index("questionnaire") if "questionnaire" in header else None
+    named = {active_version}
+    if q_col is not None:
+        named |= {r[q_col].strip() for r in rows[1:] if q_col < len(r) and r[q_col].strip()}
+    allowed_criteria = [c for v in sorted(named) if v in versions for c in versions[v].criterion_codes]
+    allowed = list(BASE_COLUMNS) + list(dict.fromkeys(allowed_criteria))
+    seen_cols: set[str] = set()
+    for i, name in enumerate(header):
+        col = _col_letter(i)
+        if name == "":
+            problems.append(f"Dòng 1, cột {col}: tên cột trống.")
+        elif name in seen_cols:
+            problems.append(f"Dòng 1, cột {name}: tên cột bị lặp lại.")
+        elif name not in allowed:
+            problems.append(f"Dòng 1, cột {name}: tên cột không hợp lệ. Các tên được nhận: {', '.join(allowed)}.")
+        seen_cols.add(name)
+    if "submitted_at" not in header:
+        problems.append("Dòng 1: thiếu cột bắt buộc submitted_at.")
+    if problems:
+        raise ValidationError(problems)
+
+    out: list[tuple[dict, dict]] = []
+    seen_ids: dict[str, int] = {}
+    occurrences: dict[tuple, int] = {}
+    for idx, raw in enumerate(rows[1:], start=2):
+        cells = [(raw[i].strip() if i < len(raw) else "") for i in range(len(header))]
+        extra = [c for c in raw[len(header):] if c.strip()]
+        if not any(cells) and not extra:
+            continue  # blank line at the end of a spreadsheet
+        if extra:
+            problems.append(f"Dòng {idx}: có {len(extra)} ô dữ liệu nằm ngoài các cột có tên.")
+        row = dict(zip(header, cells, strict=True))
+        err = problems.append
+
+        rid = row.get("response_id", "")
+        if rid:
+            if rid in seen_ids:
+                err(f"Dòng {idx}, cột response_id: mã \"{rid}\" trùng với dòng {seen_ids[rid]}.")
+            seen_ids[rid] = idx
+        ts_text = row.get("submitted_at", "")
+        submitted = None
+        if not ts_text:
+            err(f"Dòng {idx}, cột submitted_at: thiếu thời điểm khảo sát.")
+        else:
+            try:
+                submitted = parse_timestamp(ts_text)
+                if submitted.date() > now.date():
+                    err(f"Dòng {idx}, cột submitted_at: thời điểm \"{ts_text}\" ở trong tương lai.")
+            except ValueError:
+                err(f"Dòng {idx}, cột submitted_at: giá trị \"{ts_text}\" không hợp lệ, "
+                    "cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 có múi giờ.")
+        version = row.get("questionnaire") or active_version
+        if version not in versions:
+            err(f"Dòng {idx}, cột questionnaire: không có phiên bản phiếu \"{version}\" "
+                f"(có: {', '.join(sorted(versions))}).")
+            q = None
+        else:
+            q = versions[version]
+        channel = row.get("channel") or "paper"
+        if channel not in CHANNELS:
+            err(f"Dòng {idx}, cột channel: giá trị \"{channel}\" không hợp lệ, chỉ nhận kiosk, qr, paper.")
+        field = row.get("field") or None
+        if field and len(field) > 200:
+            err(f"Dòng {idx}, cột field: dài quá 200 ký tự.")
+        staff = row.get("staff_code") or None
+        if staff and staff not in known_staff:
+            err(f"Dòng {idx}, cột staff_code: mã cán bộ \"{staff}\" không có trong danh sách cán bộ.")
+        wait = None
+        wait_text = row.get("wait_minutes", "")
+        if wait_text:
+            m = re.fullmatch(r"(\d+)(?:\.0+)?", wait_text)
+            if not m:
+                err(f"Dòng {idx}, cột wait_minutes: giá trị \"{wait_text}\" không hợp lệ, "
+                    "chỉ nhận số phút nguyên ≥ 0.")
+            else:
+                wait = int(m.group(1))
+        overall = None
+        try:
+            overall = parse_level(row.get("overall", ""))
+        except ValueError:
+            err(f"Dòng {idx}, cột overall: giá trị \"{row['overall']}\" không hợp lệ, chỉ nhận 1–5.")
+        answers: dict[str, int | None] = {}
+        own = set(q.criterion_codes) if q else set()
+        for col in header:
+            if not col.startswith("TC"):
+                continue
+            text = row[col]
+            if text == "":
+                continue
+            if q and col not in own:
+                err(f"Dòng {idx}, cột {col}: tiêu chí này không thuộc phiếu {version}.")
+                continue
+            try:
+                answers[col] = parse_level(text)
+            except ValueError:
+                err(f"Dòng {idx}, cột {col}: giá trị \"{text}\" không hợp lệ, chỉ nhận 1–5.")
+        # The comment is kept exactly as typed (not stripped).
+        c_idx = header.index("comment") if "comment" in header else None
+        raw_comment = raw[c_idx] if c_idx is not None and c_idx < len(raw) else ""
+        if raw_comment and len(raw_comment) > MAX_COMMENT:
+            err(f"Dòng {idx}, cột comment: dài {len(raw_comment)} ký tự, tối đa {MAX_COMMENT}.")
+        if not answers and overall is None and not any(
+                p.startswith(f"Dòng {idx}, cột TC") or p.startswith(f"Dòng {idx}, cột overall") for p in problems):
+            err(f"Dòng {idx}: không trả lời tiêu chí nào và không có câu đánh giá chung (overall).")
+        if submitted is None or q is None:
+            continue
+        key = tuple(cells)
+        occurrences[key] = occurrences.get(key, 0) + 1
+        token = rid or _row_token(cells, occurrences[key])
+        response = {
+            "token": token,
+            "submitted_at": format_ts(submitted),
+            "questionnaire": version,
+            "channel": channel,
+            "field": field,
+            "staff_code": staff,
+            "wait_minutes": wait,
+            "wait_bucket": wait_bucket_for_minutes(wait) if wait is not None else None,
+            "overall": overall,
+            "comment": raw_comment if raw_comment.strip() else None,
+        }
+        out.append((response, answers))
+    if problems:
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            problems = problems[:MAX_PROBLEMS_SHOWN] + [f"… và {len(problems) - MAX_PROBLEMS_SHOWN} lỗi khác."]
+        raise ValidationError(problems)
+    if not out:
+        raise ValidationError(f"Tệp {filename}: không có dòng dữ liệu nào.")
+    return out
+
+
+def _col_letter(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def import_responses(conn: sqlite3.Connection, data: bytes, filename: str, *, active_version: str,
+                     actor: str | None = None, is_demo: bool = False) -> ImportSummary:
+    """Validate a whole responses file, then store it in one transaction (all or nothing)."""
+    rows = read_table(data, filename)
+    parsed = validate_responses_table(rows, filename, active_version=active_version,
+                                      known_staff=db.staff_codes(conn))
+    sha = hashlib.sha256(data).hexdigest()
+    with db.transaction(conn):
+        import_id = db.record_import(conn, "responses", filename, sha, len(parsed), 0, 0, actor)
+        for response, _ in parsed:
+            response["import_id"] = import_id
+            response["is_demo"] = is_demo
+        added, present = db.insert_responses(conn, parsed)
+        conn.execute("UPDATE imports SET rows_added = ?, rows_present = ? WHERE id = ?", (added, present, import_id))
+    return ImportSummary(Path(filename).name, len(parsed), added, present)

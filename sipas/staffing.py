@@ -1,0 +1,449 @@
+"""Counters needed at the one-stop counter: Erlang C (M/M/c), pure functions only.
+
+The model (sipas-method.md §3): citizens arrive as a Poisson stream, each is served for an
+exponentially distributed time with mean AHT minutes, N counters serve one queue, and nobody leaves
+the queue. With traffic A = arrivals per minute × AHT (in Erlangs):
+
+* P(wait) = C(N, A), the Erlang C formula (N must exceed A, or the queue grows without end);
+* service level SL(t) = 1 − C(N, A)·e^(−(N − A)·t / AHT), the share served within t minutes;
+* mean wait = C(N, A)·AHT / (N − A) minutes (over all citizens, including those who do not wait);
+* occupancy = A / N, the share of time a counter is busy.
+
+Real counters are burstier than Poisson, so the answer is a floor to show beside the waits that were
+actually measured. No Streamlit and no SQL here: numbers in, numbers out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import pandas as pd
+
+from sipas.errors import ValidationError
+
+#: Slack when comparing a computed service level with the target, so that floating-point noise
+#: (e.g. 0.7999999999999999 for an exact 0.8) does not ask for one more counter.
+_SL_TOLERANCE = 1e-12
+
+HOURLY_COLUMNS = [
+    "weekday",
+    "hour",
+    "arrivals_per_hour",
+    "counters_open",
+    "counters_needed",
+    "service_level",
+    "p_wait",
+    "mean_wait_minutes",
+    "occupancy",
+    "understaffed",
+]
+
+
+# --------------------------------------------------------------------------- core formulas
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, Real) and not isinstance(x, bool)
+
+
+def _as_count(x: object, minimum: int) -> int | None:
+    """x as a plain int if it is an integer (numpy ones too, not bool) >= minimum, else None."""
+    if isinstance(x, bool) or not isinstance(x, Integral) or x < minimum:
+        return None
+    return int(x)
+
+
+def erlang_b(counters: int, traffic: float) -> float:
+    """Erlang B blocking probability B(N, A), by the stable recursion B(k) = A·B(k−1) / (k + A·B(k−1)).
+
+    Works for any N ≥ 0 and A ≥ 0 (no factorials, no overflow). Raises ``ValueError`` on bad input.
+
+    >>> round(erlang_b(10, 5.0), 5)
+    0.01838
+    """
+    counters = _as_count(counters, 0)
+    if counters is None:
+        raise ValueError("counters must be a non-negative integer")
+    if not _is_number(traffic) or not math.isfinite(traffic) or traffic < 0:
+        raise ValueError("traffic must be a finite number >= 0")
+    traffic = float(traffic)
+    b = 1.0
+    for k in range(1, counters + 1):
+        ab = traffic * b
+        b = ab / (k + ab)
+    return b
+
+
+def _erlang_c_from_b(counters: int, traffic: float, b: float) -> float:
+    """C(N, A) from B(N, A): C = N·B / (N − A·(1 − B))."""
+    return counters * b / (counters - traffic * (1.0 - b))
+
+
+def erlang_c(counters: int, traffic: float) -> float:
+    """Probability that a citizen has to wait, C(N, A), for N counters and traffic A Erlangs.
+
+    Computed from the Erlang B recursion, so it is stable for large N (hundreds of counters).
+    Raises ``ValueError`` unless N is a positive integer, A a finite number ≥ 0, and N > A.
+
+    Contact-centre textbook case: 100 calls per 30 min of 3 min each is A = 10 Erlangs;
+    14 agents give P(wait) = 0.17413.
+
+    >>> round(erlang_c(14, 10.0), 5)
+    0.17413
+    >>> erlang_c(3, 0.0)
+    0.0
+    """
+    n = _as_count(counters, 1)
+    if n is None:
+        raise ValueError("counters must be a positive integer")
+    counters = n
+    if not _is_number(traffic) or not math.isfinite(traffic) or traffic < 0:
+        raise ValueError("traffic must be a finite number >= 0")
+    if counters <= traffic:
+        raise ValueError("counters must exceed traffic (otherwise the queue grows without end)")
+    traffic = float(traffic)
+    c = _erlang_c_from_b(counters, traffic, erlang_b(counters, traffic))
+    return min(1.0, max(0.0, c))
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class StaffingResult:
+    """One staffing level and what citizens get from it.
+
+    ``traffic`` is A in Erlangs; ``service_level`` the share served within the target wait;
+    ``p_wait`` the probability of waiting at all; ``mean_wait_minutes`` the mean wait over everyone;
+    ``occupancy`` A / N (0 when no counter is open and nobody arrives).
+    """
+
+    counters: int
+    traffic: float
+    service_level: float
+    p_wait: float
+    mean_wait_minutes: float
+    occupancy: float
+
+    def to_json_dict(self) -> dict[str, int | float]:
+        """The result as the JSON object the CLI prints (full-precision floats, counters an int).
+
+        >>> StaffingResult(0, 0.0, 1.0, 0.0, 0.0, 0.0).to_json_dict()["counters"]
+        0
+        """
+        return {
+            "counters": int(self.counters),
+            "service_level": float(self.service_level),
+            "p_wait": float(self.p_wait),
+            "mean_wait_minutes": float(self.mean_wait_minutes),
+            "occupancy": float(self.occupancy),
+        }
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _check_finite(value: object, label: str, problems: list[str]) -> bool:
+    """Append a message and return False unless value is a finite real number."""
+    if not _is_number(value):
+        problems.append(f"{label} phải là một số.")
+        return False
+    if not math.isfinite(value):
+        problems.append(f"{label} phải là một số hữu hạn.")
+        return False
+    return True
+
+
+def _validate(
+    arrivals_per_hour: object,
+    service_minutes: object,
+    target_wait_minutes: object,
+    service_level: object | None = None,
+) -> None:
+    """Raise ValidationError listing every impossible input (Vietnamese messages)."""
+    problems: list[str] = []
+    if _check_finite(arrivals_per_hour, "Số lượt đến mỗi giờ", problems) and arrivals_per_hour < 0:
+        problems.append("Số lượt đến mỗi giờ không được âm.")
+    if _check_finite(service_minutes, "Thời gian phục vụ", problems) and service_minutes <= 0:
+        problems.append("Thời gian phục vụ phải lớn hơn 0 phút.")
+    if _check_finite(target_wait_minutes, "Thời gian chờ mục tiêu", problems) and target_wait_minutes < 0:
+        problems.append("Thời gian chờ mục tiêu không được âm.")
+    if service_level is not None and not (
+        _is_number(service_level) and math.isfinite(service_level) and 0 < service_level < 1
+    ):
+        problems.append("Mức phục vụ phải lớn hơn 0 và nhỏ hơn 1 (ví dụ 0.8).")
+    if problems:
+        raise ValidationError(problems)
+
+
+def traffic_erlangs(arrivals_per_hour: float, service_minutes: float) -> float:
+    """Traffic A in Erlangs = arrivals per minute × mean service time in minutes.
+
+    >>> traffic_erlangs(12, 20)
+    4.0
+    """
+    _validate(arrivals_per_hour, service_minutes, 0.0)
+    return float(arrivals_per_hour) / 60.0 * float(service_minutes)
+
+
+def _result(counters: int, traffic: float, p_wait: float, service_minutes: float, target_wait: float) -> StaffingResult:
+    """Assemble a StaffingResult for N > A from C(N, A)."""
+    gap = counters - traffic
+    service_level = 1.0 - p_wait * math.exp(-gap * target_wait / service_minutes)
+    mean_wait = p_wait * service_minutes / gap
+    return StaffingResult(
+        counters=counters,
+        traffic=traffic,
+        service_level=min(1.0, max(0.0, service_level)),
+        p_wait=p_wait,
+        mean_wait_minutes=mean_wait,
+        occupancy=traffic / counters,
+    )
+
+
+def _idle_result(counters: int) -> StaffingResult:
+    """Nobody arrives: nobody waits, whatever the number of counters."""
+    return StaffingResult(counters, 0.0, 1.0, 0.0, 0.0, 0.0)
+
+
+def _unstable_result(counters: int, traffic: float) -> StaffingResult:
+    """N ≤ A with arrivals: no steady state; report the limit as N → A (everyone waits, without end)."""
+    return StaffingResult(counters, traffic, 0.0, 1.0, math.inf, 1.0)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def evaluate(
+    counters: int, arrivals_per_hour: float, service_minutes: float, target_wait_minutes: float
+) -> StaffingResult:
+    """Service level, P(wait), mean wait and occupancy with a given number of open counters.
+
+    Raises ``ValidationError`` (Vietnamese) on impossible inputs, including counters ≤ traffic when
+    anyone arrives (the queue would grow without end). With zero arrivals any N ≥ 0 is fine: the
+    service level is 1 and nobody waits.
+
+    >>> r = evaluate(3, 6, 15, 15)
+    >>> round(r.service_level, 3), round(r.p_wait, 3), round(r.mean_wait_minutes, 2)
+    (0.947, 0.237, 2.37)
+    """
+    _validate(arrivals_per_hour, service_minutes, target_wait_minutes)
+    n = _as_count(counters, 0)
+    if n is None:
+        raise ValidationError("Số quầy phải là số nguyên không âm.")
+    counters = n
+    traffic = traffic_erlangs(arrivals_per_hour, service_minutes)
+    if traffic == 0:
+        return _idle_result(counters)
+    if counters <= traffic:
+        raise ValidationError(
+            f"Số quầy ({counters}) phải lớn hơn lưu lượng ({traffic:.2f} Erlang), nếu không hàng chờ sẽ dài mãi."
+        )
+    return _result(counters, traffic, erlang_c(counters, traffic), float(service_minutes), float(target_wait_minutes))
+
+
+def counters_needed(
+    arrivals_per_hour: float,
+    service_minutes: float,
+    target_wait_minutes: float,
+    service_level: float = 0.8,
+    max_counters: int = 1000,
+) -> StaffingResult:
+    """The fewest counters N > A serving at least ``service_level`` of citizens within the target wait.
+
+    Zero arrivals need zero counters: the result is counters=0, service_level=1.0, p_wait=0,
+    mean_wait_minutes=0 and occupancy=0. Raises ``ValidationError`` (Vietnamese) on impossible
+    inputs, or when more than ``max_counters`` counters would be needed.
+
+    Row 3 of the reference table: 12 arrivals an hour, 20 minutes each, 80% within 15 minutes.
+
+    >>> r = counters_needed(12, 20, 15)
+    >>> r.counters, round(r.service_level, 3), round(r.p_wait, 3), round(r.mean_wait_minutes, 2)
+    (6, 0.936, 0.285, 2.85)
+    >>> counters_needed(0, 15, 15).counters
+    0
+    """
+    _validate(arrivals_per_hour, service_minutes, target_wait_minutes, service_level)
+    max_n = _as_count(max_counters, 1)
+    if max_n is None:
+        raise ValidationError("Số quầy tối đa phải là số nguyên dương.")
+    max_counters = max_n
+    traffic = traffic_erlangs(arrivals_per_hour, service_minutes)
+    if traffic == 0:
+        return _idle_result(0)
+    too_many = ValidationError(
+        f"Cần hơn {max_counters} quầy cho lưu lượng {traffic:.2f} Erlang; hãy kiểm tra lại số liệu đầu vào."
+    )
+    first = math.floor(traffic) + 1
+    if first > max_counters:
+        raise too_many
+    service_minutes = float(service_minutes)
+    target_wait_minutes = float(target_wait_minutes)
+    # Walk the Erlang B recursion once, upwards: O(max_counters) in all.
+    b = erlang_b(first, traffic)
+    n = first
+    while True:
+        p_wait = min(1.0, max(0.0, _erlang_c_from_b(n, traffic, b)))
+        result = _result(n, traffic, p_wait, service_minutes, target_wait_minutes)
+        if result.service_level >= service_level - _SL_TOLERANCE:
+            return result
+        if n >= max_counters:
+            raise too_many
+        n += 1
+        ab = traffic * b
+        b = ab / (n + ab)
+
+
+def hourly_requirements(
+    rows: Iterable[tuple[object, object, float, int]],
+    service_minutes: float,
+    target_wait_minutes: float,
+    service_level: float = 0.8,
+) -> pd.DataFrame:
+    """For each (weekday, hour, arrivals_per_hour, counters_open): counters needed and what is open gives.
+
+    Returns a DataFrame with columns weekday, hour, arrivals_per_hour, counters_open, counters_needed,
+    service_level, p_wait, mean_wait_minutes, occupancy, understaffed, one row per input row in order.
+    ``counters_needed`` comes from :func:`counters_needed`; service_level, p_wait, mean_wait_minutes
+    and occupancy describe the counters actually **open**. When the open counters do not exceed the
+    traffic (and someone arrives) there is no steady state and the limit is reported: service_level 0,
+    p_wait 1, mean_wait_minutes inf, occupancy 1. ``understaffed`` is counters_open < counters_needed.
+    Raises ``ValidationError`` listing every bad row.
+
+    >>> df = hourly_requirements([("T2", 8, 12, 5), ("T2", 9, 6, 4)], 20, 15)
+    >>> df[["hour", "counters_needed", "understaffed"]].values.tolist()
+    [[8, 6, True], [9, 4, False]]
+    """
+    _validate(1.0, service_minutes, target_wait_minutes, service_level)
+    service_minutes = float(service_minutes)
+    target_wait_minutes = float(target_wait_minutes)
+    records: list[dict[str, object]] = []
+    problems: list[str] = []
+    for i, row in enumerate(rows, start=1):
+        try:
+            weekday, hour, arrivals, open_ = row
+        except (TypeError, ValueError):
+            problems.append(f"Dòng {i}: cần đúng 4 giá trị (thứ, giờ, lượt đến mỗi giờ, số quầy mở).")
+            continue
+        try:
+            _validate(arrivals, service_minutes, target_wait_minutes)
+        except ValidationError as exc:
+            problems.extend(f"Dòng {i}: {p}" for p in exc.problems)
+            continue
+        open_count = _as_count(open_, 0)
+        if open_count is None:
+            problems.append(f"Dòng {i}: Số quầy mở phải là số nguyên không âm.")
+            continue
+        open_ = open_count
+        needed = counters_needed(arrivals, service_minutes, target_wait_minutes, service_level)
+        traffic = needed.traffic
+        if traffic == 0:
+            current = _idle_result(open_)
+        elif open_ <= traffic:
+            current = _unstable_result(open_, traffic)
+        else:
+            current = evaluate(open_, arrivals, service_minutes, target_wait_minutes)
+        records.append(
+            {
+                "weekday": weekday,
+                "hour": hour,
+                "arrivals_per_hour": float(arrivals),
+                "counters_open": open_,
+                "counters_needed": needed.counters,
+                "service_level": current.service_level,
+                "p_wait": current.p_wait,
+                "mean_wait_minutes": current.mean_wait_minutes,
+                "occupancy": current.occupancy,
+                "understaffed": open_ < needed.counters,
+            }
+        )
+    if problems:
+        raise ValidationError(problems)
+    df = pd.DataFrame.from_records(records, columns=HOURLY_COLUMNS)
+    return df.astype(
+        {
+            "arrivals_per_hour": float,
+            "counters_open": int,
+            "counters_needed": int,
+            "service_level": float,
+            "p_wait": float,
+            "mean_wait_minutes": float,
+            "occupancy": float,
+            "understaffed": bool,
+        }
+    )
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}".replace(".", ",") + "%"
+
+
+def _num(x: float, digits: int = 2) -> str:
+    return f"{x:.{digits}f}".replace(".", ",")
+
+
+def summary_vi(result: StaffingResult, target_wait_minutes: float) -> str:
+    """One Vietnamese sentence describing a staffing result (for the CLI without --json).
+
+    >>> summary_vi(StaffingResult(0, 0.0, 1.0, 0.0, 0.0, 0.0), 15)
+    'Không có lượt đến: không cần quầy nào.'
+    """
+    if result.counters == 0 and result.traffic == 0:
+        return "Không có lượt đến: không cần quầy nào."
+    return (
+        f"Cần {result.counters} quầy: {_pct(result.service_level)} người dân được phục vụ trong vòng "
+        f"{_num(target_wait_minutes, 0) if float(target_wait_minutes).is_integer() else _num(target_wait_minutes)}"
+        f" phút; xác suất phải chờ {_pct(result.p_wait)}; thời gian chờ trung bình "
+        f"{_num(result.mean_wait_minutes)} phút; công suất quầy {_pct(result.occupancy)}."
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser for ``python -m sipas staffing``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m sipas staffing",
+        description="Số quầy cần mở theo mô hình Erlang C (M/M/c): đến ngẫu nhiên kiểu Poisson, không ai bỏ về.",
+    )
+    parser.add_argument("--arrivals-per-hour", type=float, required=True, help="Số lượt đến trung bình mỗi giờ.")
+    parser.add_argument("--service-minutes", type=float, required=True, help="Thời gian phục vụ trung bình (phút).")
+    parser.add_argument("--target-wait", type=float, default=15.0, help="Thời gian chờ mục tiêu (phút), mặc định 15.")
+    parser.add_argument(
+        "--service-level",
+        type=float,
+        default=0.8,
+        help="Tỷ lệ người dân cần được phục vụ trong thời gian chờ mục tiêu, mặc định 0.8.",
+    )
+    parser.add_argument("--json", action="store_true", help="In kết quả dạng một đối tượng JSON.")
+    return parser
+
+
+def staffing_command(argv: list[str] | None = None) -> int:
+    """Run ``python -m sipas staffing``; return 0 on success, 1 on impossible inputs.
+
+    Argparse usage errors raise ``SystemExit(2)`` as usual. With ``--json`` prints one JSON object
+    with keys counters, service_level, p_wait, mean_wait_minutes, occupancy; otherwise one
+    Vietnamese sentence. Error messages go to stderr.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        result = counters_needed(
+            args.arrivals_per_hour, args.service_minutes, args.target_wait, service_level=args.service_level
+        )
+    except ValidationError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result.to_json_dict(), ensure_ascii=False))
+    else:
+        print(summary_vi(result, args.target_wait))
+    return 0

@@ -1,0 +1,36 @@
+"""Shared fixtures: a fresh database file per test, pointed to by SIPAS_DB."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sipas import db  # noqa: E402
+
+
+@pytest.fixture
+def db_file(tmp_path, monkeypatch) -> Path:
+    """Path of a new, migrated database; SIPAS_DB points at it (the app and CLI use it)."""
+    path = tmp_path / "sipas.db"
+    monkeypatch.setenv("SIPAS_DB", str(path))
+    db.open_db(path).close()
+    return path
+
+
+@pytest.fixture
+def conn(db_file):
+    c = db.open_db(db_file)
+    yield c
+    c.close()
+
+
+def table_snapshot(c) -> dict[str, list[tuple]]:
+    """Every row of every table, to prove that a refused input changed nothing."""
+    names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    return {n: [tuple(r) for r in c.execute(f'SELECT * FROM "{n}" ORDER BY 1')] for n in names}

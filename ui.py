@@ -1,0 +1,59 @@
+"""Streamlit helpers shared by the pages: the database connection, the role guard, kiosk styling.
+
+Kept outside ``sipas/`` so the domain package never imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from sipas import db
+from sipas.paths import db_path
+
+
+def database_path() -> str:
+    return str(db_path())
+
+
+@contextmanager
+def conn() -> Iterator:
+    """A short-lived connection for this request (each Streamlit session runs in its own thread)."""
+    with db.session(database_path()) as c:
+        yield c
+
+
+def env_seconds(name: str, default: float) -> float:
+    """A timing knob that tests may shorten through the environment (never below 1 s)."""
+    try:
+        return max(1.0, float(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+KIOSK_CSS = """
+<style>
+/* One column, big type and big touch targets for a 10-inch tablet. Only data-testid selectors. */
+[data-testid="stMainBlockContainer"] { max-width: 860px; padding-top: 1.5rem; padding-bottom: 4rem; }
+[data-testid="stHeader"] { display: none; }
+[data-testid="stToolbar"] { display: none; }
+[data-testid="stMarkdownContainer"] p { font-size: 1.35rem; line-height: 1.5; }
+[data-testid="stWidgetLabel"] p { font-size: 1.35rem !important; font-weight: 600; line-height: 1.45; }
+[data-testid="stButtonGroup"] button { min-height: 64px; min-width: 64px; font-size: 1.25rem;
+  padding: 0.6rem 1.1rem; margin: 0.2rem 0.1rem; }
+[data-testid="stButtonGroup"] button p { font-size: 1.25rem !important; }
+[data-testid="stBaseButton-primary"], [data-testid="stBaseButton-secondary"] { min-height: 72px;
+  font-size: 1.4rem; padding: 0.8rem 1.4rem; }
+[data-testid="stBaseButton-primary"] p, [data-testid="stBaseButton-secondary"] p { font-size: 1.4rem !important; }
+[data-testid="stTextArea"] textarea { font-size: 1.3rem; min-height: 8rem; }
+[data-testid="stVerticalBlock"] { gap: 1.1rem; }
+.kiosk-criterion { border-top: 1px solid #e6e6e6; }
+</style>
+"""
+
+
+def kiosk_style() -> None:
+    st.html(KIOSK_CSS)
