@@ -1,9 +1,58 @@
-"""Entry point: page config and the pages this visitor's role may see (st.navigation)."""
+"""Entry point: page config and the pages this visitor's role may see (st.navigation).
+
+Access control is the page list itself: a page that is not passed to ``st.navigation`` for this
+role cannot run (Streamlit falls back to the default page, the survey). Every staff page also
+checks the role again (``ui.require_role``).
+"""
 
 import streamlit as st
 
-st.set_page_config(page_title="Khảo sát mức độ hài lòng", page_icon="🙂", layout="centered",
-                   initial_sidebar_state="collapsed")
+import ui
+from sipas import settings
 
-kiosk = st.Page("app_pages/kiosk.py", title="Khảo sát", url_path="kiosk", default=True)
-st.navigation([kiosk], position="hidden").run()
+st.set_page_config(page_title="Khảo sát mức độ hài lòng", page_icon="🙂", layout="centered",
+                   initial_sidebar_state="auto")
+
+user, reason = ui.resolve_user()
+
+# A counter tablet is locked to the survey: by ?kiosk=1 in its address, or by its ?device= name
+# listed in the settings. It then has no way to the login page at all.
+if st.query_params.get("kiosk") == "1":
+    st.session_state["kiosk_device"] = True
+device = st.query_params.get("device")
+if device and "kiosk_device" not in st.session_state:
+    with ui.conn() as c:
+        st.session_state["kiosk_device"] = device in settings.get(c, "kiosk_devices")
+locked = bool(st.session_state.get("kiosk_device"))
+
+kiosk = st.Page("app_pages/kiosk.py", title="Khảo sát", icon="🙂", url_path="kiosk", default=user is None)
+login = st.Page("app_pages/login.py", title="Cán bộ đăng nhập", icon="🔑", url_path="login")
+st.session_state["login_page"] = login
+
+if user is None:
+    pages = [kiosk] if locked else [kiosk, login]
+    if st.session_state.get("was_staff") and not locked:
+        # This browser was logged in: its staff addresses now lead to the login form, not a
+        # "page not found" box. A visitor who never logged in still gets the survey.
+        for path in ("overview", "data", "baseline", "settings", "accounts", "logout"):
+            pages.append(st.Page("app_pages/login.py", title="Cán bộ đăng nhập", url_path=path,
+                                 visibility="hidden"))
+    st.navigation(pages, position="hidden").run()
+else:
+    st.session_state["was_staff"] = True
+    overview = st.Page("app_pages/overview.py", title="Tổng quan", icon="📊", url_path="overview", default=True)
+    data = st.Page("app_pages/data.py", title="Nhập dữ liệu", icon="📥", url_path="data")
+    baseline = st.Page("app_pages/baseline.py", title="Số liệu gốc", icon="📌", url_path="baseline")
+    settings_page = st.Page("app_pages/settings.py", title="Cài đặt", icon="⚙️", url_path="settings")
+    accounts = st.Page("app_pages/accounts.py", title="Tài khoản", icon="👤", url_path="accounts")
+    logout = st.Page("app_pages/logout.py", title="Đăng xuất", icon="🚪", url_path="logout")
+    survey = st.Page("app_pages/kiosk.py", title="Xem màn hình khảo sát", icon="🙂", url_path="kiosk")
+    # After logging in, the address is still /login: lead it to the overview.
+    after_login = st.Page("app_pages/overview.py", title="Tổng quan", url_path="login", visibility="hidden")
+    sections = {
+        "Phân tích": [overview],
+        "Dữ liệu": [data, baseline, settings_page],
+        "Tài khoản": [accounts, survey, logout],
+    }
+    # The Chairman's pages (decisions on cases, staffing) join his list with their issues.
+    st.navigation({**sections, "": [after_login]}, position="sidebar").run()

@@ -57,3 +57,58 @@ KIOSK_CSS = """
 
 def kiosk_style() -> None:
     st.html(KIOSK_CSS)
+
+
+# ------------------------------------------------------------------------------ staff sessions
+
+TOKEN_KEY = "staff_token"
+STAFF_ROLES = ("clerk", "chairman")
+
+
+def resolve_user():
+    """The logged-in staff user of this browser session, checked against the database every run.
+
+    Returns (user or None, reason). A session that timed out, was logged out, or whose account was
+    disabled or had its password changed is cleared here.
+    """
+    from sipas import auth
+
+    token = st.session_state.get(TOKEN_KEY)
+    if not token:
+        return None, "none"
+    with conn() as c:
+        user, reason = auth.check_session(c, token)
+    if user is None:
+        st.session_state.pop(TOKEN_KEY, None)
+        st.session_state["session_end_reason"] = reason
+    return user, reason
+
+
+def require_role(*roles: str):
+    """Guard at the top of every staff page: stop (showing nothing) unless the role may open it."""
+    user, _ = resolve_user()
+    if user is None or user.role not in roles:
+        st.warning("Bạn không có quyền xem trang này.")
+        st.stop()
+    return user
+
+
+def require_admin():
+    user = require_role(*STAFF_ROLES)
+    if not user.is_admin:
+        st.warning("Trang này chỉ dành cho tài khoản có quyền quản trị.")
+        st.stop()
+    return user
+
+
+def show_errors(exc) -> None:
+    """Show a domain error's problems as plain text (never Markdown or HTML)."""
+    problems = getattr(exc, "problems", None) or [str(exc)]
+    st.error(f"Có {len(problems)} lỗi, chưa có gì được lưu:" if len(problems) > 1 else "Chưa lưu được:")
+    st.code("\n".join(problems), language=None, wrap_lines=True)
+
+
+def roles_caption(*roles: str) -> None:
+    from sipas.auth import ROLES
+
+    st.caption("Trang dành cho: " + "; ".join(ROLES[r] for r in roles))

@@ -107,7 +107,9 @@ def submit() -> None:
     survey: KioskSurvey = s["survey"]
     try:
         with ui.conn() as c:
-            submit_kiosk_survey(c, survey, device=device_name())
+            hours = settings.get(c, "opening_hours")
+            submit_kiosk_survey(c, survey, device=device_name(),
+                                out_of_hours=not settings.is_open(hours, local_now()))
     except ValidationError as exc:
         s["error"] = "\n".join(exc.problems)
         touch()
@@ -136,14 +138,43 @@ def abandon_if_idle() -> bool:
 
 # ------------------------------------------------------------------------------ screens
 
-def welcome() -> None:
+def counter_status() -> tuple[str, bool]:
+    """(unit name, whether the kiosk should show the closed screen now)."""
+    now = local_now()
     with ui.conn() as c:
-        unit = settings.get(c, "unit_name")
+        unit = settings.get(c, "unit_name", now.date())
+        hours = settings.get(c, "opening_hours")
+        closed = settings.get(c, "kiosk_closed_outside_hours") and not settings.is_open(hours, now)
+    return unit, closed
+
+
+def staff_link() -> None:
+    """The only way out of the kiosk, unobtrusive; absent on a locked counter tablet."""
+    if not st.session_state.get("kiosk_device") and st.session_state.get("login_page") is not None:
+        st.page_link(st.session_state["login_page"], label="Cán bộ đăng nhập")
+
+
+def welcome() -> None:
+    unit, closed = counter_status()
+    if closed:
+        st.title("Đã hết giờ làm việc")
+        st.markdown(f"**{escape_md(unit)}** hiện không tiếp nhận hồ sơ. "
+                    "Xin mời Ông/Bà quay lại trong giờ làm việc. Xin cảm ơn!")
+        staff_link()
+
+        @st.fragment(run_every=60)
+        def reopen_watch() -> None:
+            if not counter_status()[1]:
+                st.rerun()
+
+        reopen_watch()
+        return
     st.title("Ông/Bà hài lòng với sự phục vụ hôm nay chứ?")
     st.markdown(f"**{escape_md(unit)}** mong nhận ý kiến của Ông/Bà để phục vụ tốt hơn. "
                 "Chỉ mất khoảng một phút.")
     st.button("Bắt đầu đánh giá", type="primary", width="stretch", on_click=start_survey, key="start")
     st.caption("🔒 Phiếu khảo sát ẩn danh: không hỏi họ tên, số điện thoại hay giấy tờ tùy thân.")
+    staff_link()
 
 
 def escape_md(text: str) -> str:

@@ -59,6 +59,12 @@ def _check_counts(x: int, n: int) -> None:
         raise ValueError("successes must be between 0 and n")
 
 
+def _wilson(x: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """stats.wilson_interval with the ends made exact: 0 for x = 0 and 1 for x = n (not ±1e-17)."""
+    lo, hi = wilson_interval(x, n, z)
+    return (0.0 if x == 0 else lo), (1.0 if x == n else hi)
+
+
 def newcombe_interval(x1: int, n1: int, x2: int, n2: int, z: float = Z95) -> tuple[float, float]:
     """Newcombe's hybrid score interval for p1 − p2 (method 10 of Newcombe 1998), as fractions.
 
@@ -73,8 +79,8 @@ def newcombe_interval(x1: int, n1: int, x2: int, n2: int, z: float = Z95) -> tup
     _check_counts(x1, n1)
     _check_counts(x2, n2)
     p1, p2 = x1 / n1, x2 / n2
-    l1, u1 = wilson_interval(x1, n1, z)
-    l2, u2 = wilson_interval(x2, n2, z)
+    l1, u1 = _wilson(x1, n1, z)
+    l2, u2 = _wilson(x2, n2, z)
     d = p1 - p2
     lower = d - math.hypot(p1 - l1, u2 - p2)
     upper = d + math.hypot(u1 - p1, p2 - l2)
@@ -104,11 +110,12 @@ def two_proportion_test(x1: int, n1: int, x2: int, n2: int) -> TestResult:
         z = (p1 - p2) / math.sqrt(variance)
         p_value = math.erfc(abs(z) / math.sqrt(2))  # = 2·(1 − Φ(|z|))
     lo, hi = newcombe_interval(x1, n1, x2, n2)
+    estimate, baseline = 100.0 * x1 / n1, 100.0 * x2 / n2
     return TestResult(
         method="two-proportion",
-        estimate=100.0 * p1,
-        baseline=100.0 * p2,
-        difference=100.0 * (p1 - p2),
+        estimate=estimate,
+        baseline=baseline,
+        difference=estimate - baseline,
         ci_low=100.0 * lo,
         ci_high=100.0 * hi,
         p_value=min(1.0, p_value),
@@ -131,7 +138,7 @@ def binomial_test_vs_value(x: int, n: int, baseline_percent: float) -> TestResul
     if not 0 <= baseline_percent <= 100:
         raise ValueError("baseline_percent must be between 0 and 100")
     p0 = baseline_percent / 100.0
-    lo, hi = wilson_interval(x, n)
+    lo, hi = _wilson(x, n)
     estimate = 100.0 * x / n
     return TestResult(
         method="exact-binomial",

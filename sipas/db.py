@@ -277,7 +277,49 @@ def _m2_rollups(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [_m1_base, _m2_rollups]
+def _m3_accounts_baseline(conn: sqlite3.Connection) -> None:
+    _script(conn, """
+        CREATE TABLE users (
+            username TEXT PRIMARY KEY COLLATE NOCASE,
+            full_name TEXT,
+            pw_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('clerk', 'chairman')),
+            is_admin INTEGER NOT NULL DEFAULT 0,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%S', 'now')),
+            password_changed_at TEXT
+        );
+        CREATE TABLE login_failures (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL COLLATE NOCASE,
+            at REAL NOT NULL
+        );
+        CREATE INDEX login_failures_by_user ON login_failures (username, at);
+        CREATE TABLE staff_sessions (
+            token TEXT PRIMARY KEY,
+            username TEXT NOT NULL COLLATE NOCASE REFERENCES users(username),
+            created_at REAL NOT NULL,
+            last_seen REAL NOT NULL,
+            ended_at REAL,
+            end_reason TEXT
+        );
+        CREATE TABLE baseline (
+            id INTEGER PRIMARY KEY,
+            year INTEGER NOT NULL,
+            questionnaire TEXT NOT NULL,
+            level TEXT NOT NULL CHECK (level IN ('criterion', 'element', 'overall')),
+            code TEXT NOT NULL DEFAULT '',
+            index_value REAL NOT NULL CHECK (index_value BETWEEN 0 AND 100),
+            n INTEGER CHECK (n >= 0),
+            satisfied INTEGER CHECK (satisfied >= 0 AND satisfied <= n),
+            source TEXT NOT NULL,
+            updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%S', 'now')),
+            UNIQUE (year, questionnaire, level, code)
+        );
+    """)
+
+
+MIGRATIONS = [_m1_base, _m2_rollups, _m3_accounts_baseline]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _migrated: set[str] = set()
@@ -318,12 +360,20 @@ def open_db(path: str | Path) -> sqlite3.Connection:
     """Connect to (creating if needed) and migrate the database at ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = connect(path)
-    key = str(path.resolve())
-    if key not in _migrated:
-        with _migrate_lock:
-            migrate(conn)
-            _migrated.add(key)
+    conn = None
+    try:
+        conn = connect(path)
+        key = str(path.resolve())
+        if key not in _migrated:
+            with _migrate_lock:
+                migrate(conn)
+                _migrated.add(key)
+    except BaseException as exc:
+        if conn is not None:
+            conn.close()
+        if isinstance(exc, sqlite3.DatabaseError) and "file is not a database" in str(exc):
+            raise DatabaseError(f"Tệp {path} không phải là cơ sở dữ liệu SQLite.") from None
+        raise
     return conn
 
 
@@ -479,7 +529,9 @@ def level_counts(conn: sqlite3.Connection, questionnaire: str, date_from: str | 
     where, params = _range_clause(date_from, date_to)
     rows = conn.execute(
         "SELECT criterion, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5) FROM daily_counts "
-        f"WHERE questionnaire = ?{where} GROUP BY criterion",
+        # Rows emptied by an exclusion or a demo deletion stay behind at zero: leave them out, as
+        # the raw rows (level_counts_direct) would.
+        f"WHERE questionnaire = ?{where} GROUP BY criterion HAVING sum(n1 + n2 + n3 + n4 + n5 + n_na) > 0",
         [questionnaire, *params],
     )
     return {r[0]: tuple(int(x) for x in r[1:]) for r in rows}
@@ -614,3 +666,121 @@ def log_audit(conn: sqlite3.Connection, actor: str | None, action: str, entity: 
 
 def audit_entries(conn: sqlite3.Connection, limit: int = 200) -> list[dict]:
     return [dict(r) for r in conn.execute("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff accounts, failed logins, staff sessions
+# ---------------------------------------------------------------------------------------------
+
+def count_users(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM users").fetchone()[0]
+
+
+def get_user(conn: sqlite3.Connection, username: str) -> dict | None:
+    row = conn.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+    return None if row is None else dict(row)
+
+
+def list_users(conn: sqlite3.Connection) -> list[dict]:
+    return [dict(r) for r in conn.execute(
+        "SELECT username, full_name, role, is_admin, active, created_at, password_changed_at "
+        "FROM users ORDER BY username")]
+
+
+def insert_user(conn: sqlite3.Connection, username: str, full_name: str | None, pw_hash: str, role: str,
+                is_admin: bool) -> None:
+    conn.execute(
+        "INSERT INTO users (username, full_name, pw_hash, role, is_admin, password_changed_at) "
+        "VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%d %H:%M:%S', 'now'))",
+        (username, full_name, pw_hash, role, int(is_admin)),
+    )
+
+
+def update_user(conn: sqlite3.Connection, username: str, **fields) -> None:
+    allowed = {"full_name", "pw_hash", "role", "is_admin", "active"}
+    assignments = [f"{k} = :{k}" for k in fields if k in allowed]
+    if "pw_hash" in fields:
+        assignments.append("password_changed_at = strftime('%Y-%m-%d %H:%M:%S', 'now')")
+    conn.execute(f"UPDATE users SET {', '.join(assignments)} WHERE username = :username",
+                 {**fields, "username": username})
+
+
+def add_login_failure(conn: sqlite3.Connection, username: str, at: float) -> None:
+    conn.execute("INSERT INTO login_failures (username, at) VALUES (?, ?)", (username, at))
+
+
+def login_failures_since(conn: sqlite3.Connection, username: str, since: float) -> list[float]:
+    return [r[0] for r in conn.execute(
+        "SELECT at FROM login_failures WHERE username = ? AND at >= ? ORDER BY at", (username, since))]
+
+
+def clear_login_failures(conn: sqlite3.Connection, username: str) -> None:
+    conn.execute("DELETE FROM login_failures WHERE username = ?", (username,))
+
+
+def insert_staff_session(conn: sqlite3.Connection, token: str, username: str, now: float) -> None:
+    conn.execute("INSERT INTO staff_sessions (token, username, created_at, last_seen) VALUES (?, ?, ?, ?)",
+                 (token, username, now, now))
+
+
+def get_staff_session(conn: sqlite3.Connection, token: str) -> dict | None:
+    row = conn.execute(
+        "SELECT s.*, u.role, u.is_admin, u.active, u.full_name FROM staff_sessions s "
+        "JOIN users u ON u.username = s.username WHERE s.token = ?", (token,)).fetchone()
+    return None if row is None else dict(row)
+
+
+def touch_staff_session(conn: sqlite3.Connection, token: str, now: float) -> None:
+    conn.execute("UPDATE staff_sessions SET last_seen = ? WHERE token = ?", (now, token))
+
+
+def end_staff_sessions(conn: sqlite3.Connection, now: float, reason: str, *, token: str | None = None,
+                       username: str | None = None) -> int:
+    if token is not None:
+        cur = conn.execute("UPDATE staff_sessions SET ended_at = ?, end_reason = ? "
+                           "WHERE token = ? AND ended_at IS NULL", (now, reason, token))
+    else:
+        cur = conn.execute("UPDATE staff_sessions SET ended_at = ?, end_reason = ? "
+                           "WHERE username = ? AND ended_at IS NULL", (now, reason, username))
+    return cur.rowcount
+
+
+# ---------------------------------------------------------------------------------------------
+# Baseline (published figures of an earlier year)
+# ---------------------------------------------------------------------------------------------
+
+def upsert_baseline_rows(conn: sqlite3.Connection, rows: list[dict], source: str) -> int:
+    """Insert or replace baseline figures keyed by (year, questionnaire, level, code)."""
+    for r in rows:
+        conn.execute(
+            "INSERT INTO baseline (year, questionnaire, level, code, index_value, n, satisfied, source) "
+            "VALUES (:year, :questionnaire, :level, :code, :index_value, :n, :satisfied, :source) "
+            "ON CONFLICT (year, questionnaire, level, code) DO UPDATE SET index_value = excluded.index_value, "
+            "n = excluded.n, satisfied = excluded.satisfied, source = excluded.source, "
+            "updated_at = strftime('%Y-%m-%d %H:%M:%S', 'now')",
+            {"n": None, "satisfied": None, **r, "source": source},
+        )
+    return len(rows)
+
+
+def baseline_rows(conn: sqlite3.Connection, year: int | None = None,
+                  questionnaire: str | None = None) -> list[dict]:
+    sql, params = "SELECT * FROM baseline WHERE 1 = 1", []
+    if year is not None:
+        sql += " AND year = ?"
+        params.append(year)
+    if questionnaire is not None:
+        sql += " AND questionnaire = ?"
+        params.append(questionnaire)
+    order = " ORDER BY year, questionnaire, CASE level WHEN 'overall' THEN 0 WHEN 'element' THEN 1 ELSE 2 END, code"
+    return [dict(r) for r in conn.execute(sql + order, params)]
+
+
+def baseline_years(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+    return [(r[0], r[1]) for r in conn.execute(
+        "SELECT DISTINCT year, questionnaire FROM baseline ORDER BY year DESC, questionnaire")]
+
+
+def delete_baseline(conn: sqlite3.Connection, year: int, questionnaire: str) -> int:
+    return conn.execute("DELETE FROM baseline WHERE year = ? AND questionnaire = ?",
+                        (year, questionnaire)).rowcount

@@ -8,8 +8,9 @@ audit log entry (who, when, old → new) in the same transaction.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sipas import db
@@ -32,7 +33,10 @@ DEFAULTS: dict[str, Any] = {
         "periods": [["07:00", "11:30"], ["13:30", "17:00"]],
     },
     "staff_min_n": 10,
-    "kiosk_enforce_hours": False,
+    # Outside opening hours the kiosk shows a "closed" screen; answers stored then are flagged.
+    "kiosk_closed_outside_hours": True,
+    # Tablet names (?device=…) locked to the survey, with no way to the staff login.
+    "kiosk_devices": [],
 }
 
 
@@ -77,6 +81,14 @@ def _validate(key: str, value: Any) -> Any:
         if not items or any(not v for v in items) or len(set(items)) != len(items):
             raise ValidationError("Danh sách lĩnh vực không được trống, không có dòng trống hay trùng nhau.")
         return items
+    if key == "opening_hours":
+        return validate_opening_hours(value)
+    if key == "kiosk_devices":
+        if not isinstance(value, list) or any(not isinstance(v, str) or not v.strip() for v in value):
+            raise ValidationError("Danh sách máy tính bảng phải là các tên không trống.")
+        return sorted({v.strip()[:40] for v in value})
+    if key == "kiosk_closed_outside_hours":
+        return bool(value)
     if key == "staff_min_n":
         if not isinstance(value, int) or value < 1:
             raise ValidationError("Số phiếu tối thiểu phải là số nguyên ≥ 1.")
@@ -109,3 +121,63 @@ def put(conn: sqlite3.Connection, key: str, value: Any, actor: str | None,
     with db.transaction(conn):
         db.put_setting_value(conn, key, json.dumps(clean, ensure_ascii=False), vf, actor)
     return clean
+
+
+WEEKDAYS = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"]
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+
+
+def validate_opening_hours(value: Any) -> dict:
+    """{"days": [0..6], "periods": [["07:00", "11:30"], ...]} with periods in order, not overlapping."""
+    try:
+        days = sorted({int(d) for d in value["days"]})
+        periods = [[str(a).strip(), str(b).strip()] for a, b in value["periods"]]
+    except (KeyError, TypeError, ValueError):
+        raise ValidationError("Giờ làm việc phải có 'days' (0 = Thứ Hai … 6 = Chủ nhật) và 'periods'.") from None
+    if any(d < 0 or d > 6 for d in days):
+        raise ValidationError("Ngày làm việc chỉ nhận 0 (Thứ Hai) đến 6 (Chủ nhật).")
+    last = "00:00"
+    for i, (a, b) in enumerate(periods, start=1):
+        if not _HHMM.match(a) or not _HHMM.match(b):
+            raise ValidationError(f"Ca {i}: giờ phải có dạng HH:MM (ví dụ 07:00).")
+        if not a < b:
+            raise ValidationError(f"Ca {i}: giờ bắt đầu {a} phải trước giờ kết thúc {b}.")
+        if a < last:
+            raise ValidationError(f"Ca {i}: bắt đầu {a} trùng hoặc trước ca trước (kết thúc {last}).")
+        last = b
+    return {"days": days, "periods": periods}
+
+
+def parse_periods(text: str) -> list[list[str]]:
+    """'07:00-11:30, 13:30-17:00' → [['07:00', '11:30'], ['13:30', '17:00']] (validated later).
+
+    >>> parse_periods("07:00-11:30, 13:30–17:00")
+    [['07:00', '11:30'], ['13:30', '17:00']]
+    """
+    out = []
+    for part in re.split(r"[,;\n]+", text or ""):
+        part = part.strip()
+        if not part:
+            continue
+        bits = re.split(r"\s*[-–]\s*", part)
+        if len(bits) != 2:
+            raise ValidationError(f"Không hiểu ca \"{part}\"; cần dạng 07:00-11:30.")
+        out.append(bits)
+    if not out:
+        raise ValidationError("Cần ít nhất một ca làm việc.")
+    return out
+
+
+def is_open(hours: dict, moment: datetime) -> bool:
+    """Whether the counter is open at ``moment`` (commune local time).
+
+    >>> h = {"days": [0, 1, 2, 3, 4], "periods": [["07:00", "11:30"], ["13:30", "17:00"]]}
+    >>> is_open(h, datetime(2024, 4, 15, 8, 0)), is_open(h, datetime(2024, 4, 15, 12, 0))
+    (True, False)
+    >>> is_open(h, datetime(2024, 4, 14, 8, 0))  # a Sunday
+    False
+    """
+    if moment.weekday() not in hours["days"]:
+        return False
+    hhmm = moment.strftime("%H:%M")
+    return any(a <= hhmm < b for a, b in hours["periods"])

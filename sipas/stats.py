@@ -40,8 +40,10 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, floa
     denom = 1 + z2 / n
     centre = (p + z2 / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
-    # Clamp tiny floating-point excursions at the ends (p = 0 or 1).
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At p = 0 or 1 the limit is exactly 0 or 1 (floating point would leave 1e-17 or so).
+    lo = 0.0 if successes == 0 else max(0.0, centre - half)
+    hi = 1.0 if successes == n else min(1.0, centre + half)
+    return lo, hi
 
 
 def proportion(satisfied: int, n: int) -> Proportion:

@@ -19,8 +19,20 @@ def db_file(tmp_path, monkeypatch) -> Path:
     """Path of a new, migrated database; SIPAS_DB points at it (the app and CLI use it)."""
     path = tmp_path / "sipas.db"
     monkeypatch.setenv("SIPAS_DB", str(path))
-    db.open_db(path).close()
+    always_open(path)
     return path
+
+
+def always_open(path) -> None:
+    """Migrate the database at ``path`` and open the counter around the clock, so that tests do not
+    depend on the hour they run at (the closed screen has tests of its own)."""
+    from sipas import settings
+
+    c = db.open_db(path)
+    try:
+        settings.put(c, "opening_hours", {"days": list(range(7)), "periods": [["00:00", "24:00"]]}, "test")
+    finally:
+        c.close()
 
 
 @pytest.fixture

@@ -1,0 +1,80 @@
+"""Accounts: change one's own password; with the admin right, manage every staff account.
+
+Roles: clerk, chairman (own password); the account list needs the admin right.
+"""
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from sipas import auth, db
+from sipas.errors import SipasError
+
+user = ui.require_role("clerk", "chairman")
+ui.roles_caption("clerk", "chairman")
+st.title("Tài khoản")
+st.write(f"Đang đăng nhập: **{user.display_name}** — {auth.ROLES[user.role]}"
+         + (" (quản trị)" if user.is_admin else ""))
+
+with st.form("own_password", clear_on_submit=True, enter_to_submit=False):
+    st.subheader("Đổi mật khẩu của tôi")
+    old = st.text_input("Mật khẩu hiện tại", type="password", key="pw_old")
+    new = st.text_input("Mật khẩu mới (ít nhất 8 ký tự)", type="password", key="pw_new")
+    new2 = st.text_input("Nhập lại mật khẩu mới", type="password", key="pw_new2")
+    if st.form_submit_button("Đổi mật khẩu"):
+        with ui.conn() as c:
+            if not auth.verify_password(c, user.username, old):
+                st.error("Mật khẩu hiện tại không đúng.")
+            elif new != new2:
+                st.error("Hai lần nhập mật khẩu mới không khớp.")
+            else:
+                try:
+                    auth.set_password(c, user.username, new, user.username)
+                    st.success("Đã đổi mật khẩu. Vui lòng đăng nhập lại.")
+                except SipasError as exc:
+                    ui.show_errors(exc)
+
+if not user.is_admin:
+    st.stop()
+
+st.subheader("Quản lý tài khoản")
+with ui.conn() as c:
+    users = db.list_users(c)
+st.dataframe(pd.DataFrame(users).rename(columns={
+    "username": "Tên đăng nhập", "full_name": "Họ và tên", "role": "Vai trò", "is_admin": "Quản trị",
+    "active": "Đang dùng", "created_at": "Tạo lúc", "password_changed_at": "Đổi mật khẩu lúc"}),
+    hide_index=True, width="stretch")
+
+with st.form("add_user", clear_on_submit=True, enter_to_submit=False):
+    st.markdown("**Thêm tài khoản**")
+    name = st.text_input("Tên đăng nhập", key="new_user")
+    full = st.text_input("Họ và tên", key="new_full")
+    role = st.selectbox("Vai trò", list(auth.ROLES), format_func=auth.ROLES.get, key="new_role")
+    admin = st.checkbox("Có quyền quản trị tài khoản", key="new_admin")
+    pw = st.text_input("Mật khẩu ban đầu (ít nhất 8 ký tự)", type="password", key="new_pw")
+    if st.form_submit_button("Thêm tài khoản", type="primary"):
+        try:
+            with ui.conn() as c:
+                auth.create_user(c, name, pw, role, is_admin=admin, full_name=full, actor=user.username)
+            st.success(f"Đã tạo tài khoản {name.strip().lower()}.")
+        except SipasError as exc:
+            ui.show_errors(exc)
+
+others = [u["username"] for u in users if u["username"] != user.username]
+if others:
+    with st.form("manage_user", clear_on_submit=True, enter_to_submit=False):
+        st.markdown("**Khóa, mở khóa hoặc đặt lại mật khẩu**")
+        target = st.selectbox("Tài khoản", others, key="manage_target")
+        action = st.radio("Việc cần làm", ["disable", "enable", "reset"], horizontal=True, key="manage_action",
+                          format_func={"disable": "Khóa", "enable": "Mở khóa", "reset": "Đặt lại mật khẩu"}.get)
+        pw = st.text_input("Mật khẩu mới (khi đặt lại)", type="password", key="manage_pw")
+        if st.form_submit_button("Thực hiện"):
+            try:
+                with ui.conn() as c:
+                    if action == "reset":
+                        auth.set_password(c, target, pw, user.username)
+                    else:
+                        auth.set_active(c, target, action == "enable", user.username)
+                st.success("Đã thực hiện. Các phiên đăng nhập của tài khoản này đã kết thúc.")
+            except SipasError as exc:
+                ui.show_errors(exc)

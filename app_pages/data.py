@@ -1,0 +1,49 @@
+"""Import paper/QR responses from a file, see what is stored, delete demo data.
+
+Roles: clerk, chairman.
+"""
+
+import streamlit as st
+
+import ui
+from sipas import db, settings
+from sipas.errors import SipasError
+from sipas.responses import import_responses
+
+user = ui.require_role("clerk", "chairman")
+ui.roles_caption("clerk", "chairman")
+st.title("Nhập dữ liệu khảo sát")
+
+with ui.conn() as c:
+    total = db.count_responses(c)
+    demo = db.count_responses(c, demo=True)
+    abandoned = db.count_abandoned(c)
+    version = settings.get(c, "active_questionnaire")
+
+a, b, d = st.columns(3)
+a.metric("Phiếu đã lưu", f"{total:,}".replace(",", "."))
+b.metric("Trong đó dữ liệu mẫu", f"{demo:,}".replace(",", "."))
+d.metric("Phiếu bỏ dở (không lưu câu trả lời)", f"{abandoned:,}".replace(",", "."))
+
+st.subheader("Nhập từ tệp CSV hoặc Excel")
+st.write("Mỗi dòng là một phiếu. Cột bắt buộc: `submitted_at`; các cột tiêu chí `TC1.1` … theo phiếu "
+         f"đang dùng ({version}). Nếu có một dòng lỗi, không dòng nào được lưu; nhập lại cùng một tệp "
+         "không bị đếm hai lần.")
+upload = st.file_uploader("Chọn tệp", type=["csv", "xlsx"], key="responses_file")
+if upload is not None and st.button("Nhập tệp này", type="primary", key="do_import"):
+    try:
+        with ui.conn() as c:
+            summary = import_responses(c, upload.getvalue(), upload.name, active_version=version,
+                                       actor=user.username)
+        st.success(summary.message())
+    except SipasError as exc:
+        ui.show_errors(exc)
+
+if demo:
+    st.subheader("Dữ liệu mẫu")
+    st.write(f"Có {demo} phiếu được tạo tự động để dùng thử. Xóa chúng trước khi dùng thật.")
+    confirm = st.checkbox("Tôi muốn xóa toàn bộ dữ liệu mẫu", key="confirm_demo")
+    if st.button("Xóa dữ liệu mẫu", disabled=not confirm, key="delete_demo"):
+        with ui.conn() as c:
+            n = db.delete_demo_data(c)
+        st.success(f"Đã xóa {n} phiếu dữ liệu mẫu.")

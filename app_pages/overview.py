@@ -1,0 +1,93 @@
+"""Overview: the index of a period against the plan's targets and the baseline, with n and intervals.
+
+Roles: clerk, chairman. (The full analysis page with tests and charts comes with its own issue.)
+"""
+
+from datetime import date
+
+import streamlit as st
+
+import ui
+from sipas import analysis, db, settings
+from sipas.catalog import questionnaires
+
+user = ui.require_role("clerk", "chairman")
+ui.roles_caption("clerk", "chairman")
+st.title("Tổng quan chỉ số hài lòng")
+
+today = date.today()
+with ui.conn() as c:
+    active = settings.get(c, "active_questionnaire")
+    years = db.baseline_years(c)
+
+versions = sorted(questionnaires())
+left, right = st.columns(2)
+period = left.selectbox("Kỳ", ["Năm nay", "Tháng này", "Quý này", "Toàn bộ", "Tùy chọn"], key="ov_period")
+version = right.selectbox("Phiên bản phiếu", versions, index=versions.index(active), key="ov_version")
+if period == "Tháng này":
+    start, end = today.replace(day=1), today
+elif period == "Quý này":
+    start, end = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today
+elif period == "Năm nay":
+    start, end = date(today.year, 1, 1), today
+elif period == "Tùy chọn":
+    picked = st.date_input("Từ ngày – đến ngày", (date(today.year, 1, 1), today), format="DD/MM/YYYY",
+                           key="ov_range")
+    start, end = (picked[0], picked[-1]) if picked else (None, None)
+else:
+    start = end = None
+
+with ui.conn() as c:
+    result = analysis.index_for_period(c, version, start and start.isoformat(), end and end.isoformat())
+    targets = settings.get(c, "targets", end or today)
+    bands = settings.get(c, "bands", end or today)
+    unit = settings.get(c, "unit_name", end or today)
+    base_year = None
+    baseline_rows = []
+    if years:
+        options = [f"{y} ({q})" for y, q in years]
+        choice = st.selectbox("So với số liệu gốc", options, key="ov_base")
+        base_year, base_version = years[options.index(choice)]
+        baseline_rows = db.baseline_rows(c, base_year, base_version)
+
+st.caption(f"{unit} · Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS) · "
+           f"{result.responses} phiếu hợp lệ")
+
+if result.responses == 0:
+    st.info("Chưa có phiếu nào trong kỳ này.")
+    st.stop()
+
+base_overall = next((r["index_value"] for r in baseline_rows if r["level"] == "overall"), None)
+m1, m2, m3 = st.columns(3)
+m1.metric("Chỉ số chung", "—" if result.overall is None else f"{result.overall:.2f}%",
+          None if (base_overall is None or result.overall is None) else f"{result.overall - base_overall:+.2f} so với gốc",
+          help="Trung bình không trọng số của 5 yếu tố.")
+d = result.direct_overall
+m2.metric("Câu hỏi hài lòng chung", "—" if d.index is None else f"{d.index:.2f}%",
+          help="Tỷ lệ trả lời Hài lòng hoặc Rất hài lòng ở câu hỏi chung.")
+m3.metric("Chỉ tiêu", f"≥ {targets['overall']:g}%")
+if d.index is not None:
+    st.caption(f"Câu hỏi chung: n = {d.n}, khoảng tin cậy 95% (Wilson) {d.ci_low:.1f}–{d.ci_high:.1f}%.")
+
+st.subheader("Ba yêu cầu của kế hoạch")
+for rule, ok, detail in analysis.rule_checklist(result, targets, bands):
+    icon = "✅" if ok else ("❔" if ok is None else "❌")
+    st.text(f"{icon} {rule}" + (f" — chưa đạt: {detail}" if ok is False and detail else ""))
+
+st.subheader("Các yếu tố")
+base_el = {r["code"]: r["index_value"] for r in baseline_rows if r["level"] == "element"}
+st.dataframe(
+    [{"Yếu tố": f"{e.code}. {e.name}", "Chỉ số (%)": e.index, "Gốc (%)": base_el.get(e.code),
+      "Xếp loại": analysis.band_of(e.index, bands)} for e in result.elements],
+    hide_index=True, width="stretch",
+    column_config={"Chỉ số (%)": st.column_config.NumberColumn(format="%.2f"),
+                   "Gốc (%)": st.column_config.NumberColumn(format="%.2f")},
+)
+
+st.subheader("Các tiêu chí (yếu nhất trước)")
+if baseline_rows and base_version != version:
+    st.caption(f"Số liệu gốc thuộc phiếu {base_version}, khác phiếu {version}: chỉ so sánh ở cấp yếu tố và chung.")
+frame = analysis.criteria_frame(result, baseline_rows, bands)
+st.dataframe(frame, hide_index=True, width="stretch", column_config={
+    c: st.column_config.NumberColumn(format="%.2f") for c in
+    ("Chỉ số (%)", "KTC 95% thấp", "KTC 95% cao", "Gốc (%)", "Chênh lệch")})

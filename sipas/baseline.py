@@ -1,0 +1,213 @@
+"""The baseline: published figures of an earlier year (typed in, imported, or computed).
+
+A baseline row is (year, questionnaire, level, code, index, optional n and satisfied). Any subset
+of levels may be given. A baseline of one questionnaire version is compared criterion by criterion
+only with the same version; across versions only the element and overall levels are comparable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from sipas import db
+from sipas.analysis import index_for_period
+from sipas.catalog import questionnaires
+from sipas.errors import ValidationError
+from sipas.responses import MAX_PROBLEMS_SHOWN, read_table
+
+COLUMNS = ("year", "questionnaire", "level", "code", "index", "n", "satisfied")
+REQUIRED = ("year", "questionnaire", "level", "index")
+LEVELS = ("criterion", "element", "overall")
+LEVEL_LABELS = {"overall": "Chung", "element": "Yếu tố", "criterion": "Tiêu chí"}
+
+
+@dataclass(frozen=True)
+class BaselineSummary:
+    filename: str
+    rows: int
+    years: tuple[tuple[int, str], ...]
+
+    def message(self) -> str:
+        sets = ", ".join(f"{y} ({q})" for y, q in self.years)
+        return f"Đã lưu {self.rows} chỉ số gốc từ {self.filename}: {sets}."
+
+
+def _number(text: str) -> float:
+    text = text.strip().replace(",", ".") if text.count(",") == 1 and "." not in text else text.strip()
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(text)
+    return value
+
+
+def _whole(text: str) -> int:
+    m = re.fullmatch(r"(\d+)(?:\.0+)?", text.strip())
+    if not m:
+        raise ValueError(text)
+    return int(m.group(1))
+
+
+def validate_baseline_table(rows: list[list[str]], filename: str, max_year: int | None = None) -> list[dict]:
+    """Check every row of a baseline table; return clean rows or raise ValidationError (all problems)."""
+    versions = questionnaires()
+    if not rows or not any(c.strip() for c in rows[0]):
+        raise ValidationError(f"Tệp {filename}: không có dòng tiêu đề.")
+    header = [c.strip() for c in rows[0]]
+    while header and header[-1] == "":
+        header.pop()
+    problems: list[str] = []
+    for name in header:
+        if name not in COLUMNS:
+            problems.append(f"Dòng 1, cột {name or '(trống)'}: tên cột không hợp lệ. "
+                            f"Các tên được nhận: {', '.join(COLUMNS)}.")
+    for name in REQUIRED:
+        if name not in header:
+            problems.append(f"Dòng 1: thiếu cột bắt buộc {name}.")
+    if len(set(header)) != len(header):
+        problems.append("Dòng 1: có tên cột bị lặp lại.")
+    if problems:
+        raise ValidationError(problems)
+
+    out: list[dict] = []
+    seen: dict[tuple, int] = {}
+    for idx, raw in enumerate(rows[1:], start=2):
+        cells = [(raw[i].strip() if i < len(raw) else "") for i in range(len(header))]
+        if not any(cells):
+            continue
+        row = dict(zip(header, cells, strict=True))
+        err = problems.append
+        year = version = level = code = index = n = satisfied = None
+        try:
+            year = _whole(row["year"])
+            if not 2000 <= year <= (max_year or 2100):
+                raise ValueError
+        except ValueError:
+            err(f"Dòng {idx}, cột year: giá trị \"{row['year']}\" không hợp lệ, cần năm dạng YYYY.")
+        version = row["questionnaire"]
+        if version not in versions:
+            err(f"Dòng {idx}, cột questionnaire: không có phiên bản phiếu \"{version}\" "
+                f"(có: {', '.join(sorted(versions))}).")
+        level = row["level"]
+        if level not in LEVELS:
+            err(f"Dòng {idx}, cột level: giá trị \"{level}\" không hợp lệ, chỉ nhận criterion, element, overall.")
+        code = row.get("code", "")
+        if level == "overall" and code:
+            err(f"Dòng {idx}, cột code: dòng overall phải để trống mã.")
+        elif level == "element" and version in versions:
+            if code not in {e.code for e in versions[version].elements}:
+                err(f"Dòng {idx}, cột code: yếu tố \"{code}\" không có trong phiếu {version} (nhận 1–5).")
+        elif level == "criterion" and version in versions:
+            if code not in versions[version].criterion_codes:
+                err(f"Dòng {idx}, cột code: tiêu chí \"{code}\" không có trong phiếu {version}.")
+        try:
+            index = _number(row["index"])
+            if not 0 <= index <= 100:
+                raise ValueError
+        except ValueError:
+            err(f"Dòng {idx}, cột index: giá trị \"{row['index']}\" không hợp lệ, cần số từ 0 đến 100.")
+        for col in ("n", "satisfied"):
+            text = row.get(col, "")
+            if text:
+                try:
+                    value = _whole(text)
+                except ValueError:
+                    err(f"Dòng {idx}, cột {col}: giá trị \"{text}\" không hợp lệ, cần số nguyên ≥ 0.")
+                    continue
+                if col == "n":
+                    n = value
+                else:
+                    satisfied = value
+        if satisfied is not None and n is None and row.get("n", "") == "":
+            err(f"Dòng {idx}, cột n: có satisfied thì phải có n.")
+        if n is not None and satisfied is not None:
+            if satisfied > n:
+                err(f"Dòng {idx}, cột satisfied: {satisfied} lớn hơn n = {n}.")
+            elif n > 0 and index is not None and abs(100 * satisfied / n - index) > 0.51:
+                err(f"Dòng {idx}, cột index: {index} không khớp với satisfied/n = {100 * satisfied / n:.2f}.")
+        if level in ("element", "overall") and satisfied is not None:
+            err(f"Dòng {idx}, cột satisfied: chỉ số {LEVEL_LABELS[level].lower()} là trung bình, "
+                "không có số phiếu hài lòng; để trống cột này.")
+        key = (year, version, level, code)
+        if None not in (year, level) and key in seen:
+            err(f"Dòng {idx}: trùng với dòng {seen[key]} ({year}, {version}, {level}, {code or 'chung'}).")
+        seen[key] = idx
+        out.append({"year": year, "questionnaire": version, "level": level, "code": code or "",
+                    "index_value": index, "n": n, "satisfied": satisfied})
+    if problems:
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            problems = problems[:MAX_PROBLEMS_SHOWN] + [f"… và {len(problems) - MAX_PROBLEMS_SHOWN} lỗi khác."]
+        raise ValidationError(problems)
+    if not out:
+        raise ValidationError(f"Tệp {filename}: không có dòng dữ liệu nào.")
+    return out
+
+
+def save_baseline(conn: sqlite3.Connection, rows: list[dict], source: str, actor: str | None,
+                  filename: str = "") -> BaselineSummary:
+    """Store validated rows in one transaction (insert or replace by year, version, level, code)."""
+    with db.transaction(conn):
+        db.upsert_baseline_rows(conn, rows, source)
+        years = tuple(sorted({(r["year"], r["questionnaire"]) for r in rows}))
+        db.log_audit(conn, actor, "baseline", ", ".join(f"{y}/{q}" for y, q in years), None,
+                     f"{len(rows)} dòng ({source})", filename or None)
+    return BaselineSummary(filename or source, len(rows), years)
+
+
+def import_baseline(conn: sqlite3.Connection, data: bytes, filename: str, actor: str | None = None
+                    ) -> BaselineSummary:
+    """Validate a whole baseline file (CSV/XLSX), then store it (all or nothing)."""
+    rows = validate_baseline_table(read_table(data, filename), filename)
+    summary = save_baseline(conn, rows, "import", actor, Path(filename).name)
+    with db.transaction(conn):
+        db.record_import(conn, "baseline", Path(filename).name, hashlib.sha256(data).hexdigest(),
+                         len(rows), len(rows), 0, actor)
+    return summary
+
+
+def table_from_records(records: list[dict]) -> list[list[str]]:
+    """A typed-in table (list of dicts from the page's editor) as rows with a header, for validation."""
+    header = list(COLUMNS)
+    out = [header]
+    for r in records:
+        out.append(["" if r.get(c) is None or (isinstance(r.get(c), float) and r.get(c) != r.get(c))
+                    else _fmt(r.get(c)) for c in header])
+    return out
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def baseline_from_responses(conn: sqlite3.Connection, year: int, version: str) -> list[dict]:
+    """That year's index computed from the responses in the database, as baseline rows (with counts)."""
+    result = index_for_period(conn, version, f"{year}-01-01", f"{year}-12-31")
+    if result.responses == 0:
+        raise ValidationError(f"Không có phiếu nào của phiếu {version} trong năm {year} để tính chỉ số gốc.")
+    rows = []
+    if result.overall is not None:
+        rows.append({"year": year, "questionnaire": version, "level": "overall", "code": "",
+                     "index_value": result.overall, "n": None, "satisfied": None})
+    rows += [{"year": year, "questionnaire": version, "level": "element", "code": e.code,
+              "index_value": e.index, "n": None, "satisfied": None} for e in result.elements if e.index is not None]
+    rows += [{"year": year, "questionnaire": version, "level": "criterion", "code": c.code,
+              "index_value": c.index, "n": c.n, "satisfied": c.satisfied} for c in result.criteria if c.n]
+    return rows
+
+
+def comparable(rows: list[dict], current_version: str) -> list[dict]:
+    """The baseline rows that may be compared with results of ``current_version``.
+
+    Criterion rows only when the versions match; element and overall rows always.
+
+    >>> rows = [{"questionnaire": "sipas-2017", "level": "criterion", "code": "TC1.1"},
+    ...         {"questionnaire": "sipas-2017", "level": "element", "code": "1"}]
+    >>> [r["level"] for r in comparable(rows, "sipas-2023")]
+    ['element']
+    """
+    return [r for r in rows if r["level"] != "criterion" or r["questionnaire"] == current_version]

@@ -1,0 +1,60 @@
+"""The staff roster: members are added, edited and deactivated, never deleted (their history stays)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from datetime import date
+
+from sipas import db
+from sipas.errors import ValidationError
+
+CODE = re.compile(r"^[A-Za-z0-9._-]{1,20}$")
+
+
+def save_member(conn: sqlite3.Connection, member: dict, actor: str | None) -> dict:
+    """Add or update one staff member after validation; log old → new in the audit log."""
+    code = str(member.get("code") or "").strip()
+    name = str(member.get("full_name") or "").strip()
+    problems = []
+    if not CODE.match(code):
+        problems.append("Mã cán bộ: 1–20 ký tự chữ không dấu, số, dấu chấm, gạch ngang hoặc gạch dưới.")
+    if not name or len(name) > 120:
+        problems.append("Họ và tên không được để trống (tối đa 120 ký tự).")
+    dates = {}
+    for key, label in (("active_from", "Ngày bắt đầu"), ("active_to", "Ngày kết thúc")):
+        value = member.get(key)
+        if value in (None, ""):
+            dates[key] = None
+            continue
+        try:
+            dates[key] = (value if isinstance(value, date) else date.fromisoformat(str(value))).isoformat()
+        except ValueError:
+            problems.append(f"{label}: ngày \"{value}\" không hợp lệ.")
+    if dates.get("active_from") and dates.get("active_to") and dates["active_to"] < dates["active_from"]:
+        problems.append("Ngày kết thúc phải sau ngày bắt đầu.")
+    if problems:
+        raise ValidationError(problems)
+    clean = {
+        "code": code, "full_name": name,
+        "position": (str(member.get("position") or "").strip() or None),
+        "counter": (str(member.get("counter") or "").strip() or None),
+        "active_from": dates["active_from"], "active_to": dates["active_to"],
+        "active": 1 if member.get("active", True) and not dates["active_to"] else 0,
+    }
+    with db.transaction(conn):
+        old = next((m for m in db.list_staff(conn) if m["code"] == code), None)
+        db.upsert_staff(conn, clean)
+        db.log_audit(conn, actor, "staff", f"staff:{code}",
+                     None if old is None else json.dumps({k: old[k] for k in clean}, ensure_ascii=False),
+                     json.dumps(clean, ensure_ascii=False), None)
+    return clean
+
+
+def deactivate(conn: sqlite3.Connection, code: str, on: date, actor: str | None) -> None:
+    """A staff member who leaves: inactive from ``on``; never deleted."""
+    member = next((m for m in db.list_staff(conn) if m["code"] == code), None)
+    if member is None:
+        raise ValidationError(f"Không có cán bộ mã \"{code}\".")
+    save_member(conn, {**member, "active": False, "active_to": on.isoformat()}, actor)

@@ -1,0 +1,234 @@
+"""Shared helpers for the real-browser tests and the browser benchmark.
+
+A ``streamlit run`` server on a free port (polled through ``/_stcore/health``, never a fixed
+sleep), headless Debian Chromium through Playwright, and small helpers that wait for Streamlit to
+finish a rerun before anything is asserted. No browser is downloaded: without /usr/bin/chromium
+the browser tests skip, unless ``SIPAS_REQUIRE_BROWSER=1`` (CI), where they fail instead.
+
+Imported by ``tests/test_browser_kiosk.py`` (fixtures are declared there) and by
+``bench/bench_browser.py``; conftest.py stays free of browser code.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+TABLET = {"viewport": {"width": 800, "height": 1280}, "has_touch": True, "is_mobile": False,
+          "locale": "vi-VN"}
+
+# Visible texts of the kiosk page (the tests assert what a citizen sees).
+WELCOME = "Ông/Bà hài lòng với sự phục vụ hôm nay chứ?"
+START = "Bắt đầu đánh giá"
+NEXT = "Tiếp tục ▶"
+BACK = "◀ Quay lại"
+SUBMIT = "Gửi đánh giá ✔"
+THANKS = "Cảm ơn Ông/Bà!"
+
+APP = '[data-testid="stApp"]'
+
+
+def browser_missing_reason() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} not found (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright Python package is not installed"
+    return None
+
+
+def browser_required() -> bool:
+    """CI sets SIPAS_REQUIRE_BROWSER=1: a missing browser is then a failure, not a skip."""
+    return os.environ.get("SIPAS_REQUIRE_BROWSER") == "1"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    db: Path
+    log: Path
+    process: subprocess.Popen
+
+    def log_tail(self, chars: int = 3000) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+
+@contextmanager
+def streamlit_server(db: Path, workdir: Path, *, thanks_seconds: float = 3, idle_seconds: float = 6,
+                     startup_timeout: float = 60) -> Iterator[Server]:
+    """``streamlit run app.py`` on a free port with its own database; stopped on exit."""
+    port = free_port()
+    env = dict(os.environ)
+    env.update(SIPAS_DB=str(db), SIPAS_KIOSK_THANKS_SECONDS=str(thanks_seconds),
+               SIPAS_KIOSK_IDLE_SECONDS=str(idle_seconds), PYTHONUNBUFFERED="1")
+    log = workdir / f"streamlit-{port}.log"
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true",
+           "--browser.gatherUsageStats", "false"]
+    with open(log, "wb") as out:
+        # Own process group, so teardown stops the server and nothing else.
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    server = Server(url=f"http://127.0.0.1:{port}", db=db, log=log, process=proc)
+    try:
+        _wait_healthy(server, startup_timeout)
+        yield server
+    finally:
+        _stop(proc)
+
+
+def _wait_healthy(server: Server, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {server.process.returncode}:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(server.url + "/_stcore/health", timeout=2) as resp:
+                if resp.read().decode().strip() == "ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"streamlit not healthy after {timeout:.0f} s:\n{server.log_tail()}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=10)
+
+
+@contextmanager
+def chromium() -> Iterator:
+    """A headless Debian Chromium driven by Playwright (no downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+# ------------------------------------------------------------------------------ page helpers
+
+# Counts finished script runs: every time stApp's data-test-script-state turns "notRunning".
+# Installed before any page script runs, so no transition is missed between a tap and the check.
+RUN_COUNTER_JS = """
+(() => {
+  window.__sipasRuns = 0;
+  const seen = new WeakMap();
+  new MutationObserver((records) => {
+    for (const r of records) {
+      const v = r.target.getAttribute('data-test-script-state');
+      if (v === 'notRunning' && r.oldValue && r.oldValue !== 'notRunning') window.__sipasRuns += 1;
+    }
+  }).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
+                        attributeFilter: ['data-test-script-state']});
+})();
+"""
+
+
+def new_tablet_page(browser, **overrides):
+    """A fresh context at the tablet viewport with the run counter installed; returns the page."""
+    context = browser.new_context(**{**TABLET, **overrides})
+    context.add_init_script(RUN_COUNTER_JS)
+    return context.new_page()
+
+
+def runs(page) -> int:
+    return page.evaluate("() => window.__sipasRuns || 0")
+
+
+def wait_for_run(page, timeout: float = 15_000, after: int | None = None) -> None:
+    """Wait until the websocket is connected and no script run is in progress.
+
+    With ``after`` (a value of :func:`runs` taken before an action), also wait until at least one
+    run has finished since then, so the check cannot pass on the state from before the action.
+    """
+    if after is not None:
+        page.wait_for_function("(n) => (window.__sipasRuns || 0) > n", arg=after, timeout=timeout)
+    page.wait_for_function(
+        """() => { const a = document.querySelector('[data-testid="stApp"]');
+                   return a && a.getAttribute('data-test-connection-state') === 'CONNECTED'
+                            && a.getAttribute('data-test-script-state') === 'notRunning'; }""",
+        timeout=timeout,
+    )
+
+
+def open_kiosk(page, server: Server, timeout: float = 20_000) -> None:
+    page.goto(server.url + "/", wait_until="domcontentloaded")
+    start_button(page).wait_for(state="visible", timeout=timeout)
+    wait_for_run(page)
+
+
+def start_button(page):
+    return page.get_by_role("button", name=START, exact=True)
+
+
+def button(page, label: str):
+    return page.get_by_role("button", name=label, exact=True)
+
+
+def pill_groups(page):
+    """The pills widgets on the screen, in order (one per question)."""
+    return page.locator('[data-testid="stButtonGroup"]')
+
+
+def pill(group, label: str):
+    """The option ``label`` inside one pills widget (its face emoji is aria-hidden, not in the name)."""
+    return group.get_by_role("radio", name=label, exact=True)
+
+
+def tap_and_wait(page, locator) -> None:
+    """Tap like a finger and wait for the rerun that the tap starts to finish."""
+    before = runs(page)
+    locator.tap()
+    wait_for_run(page, after=before)
+
+
+# ------------------------------------------------------------------------------ database
+
+def db_rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    with sqlite3.connect(db, timeout=15) as c:
+        return [tuple(r) for r in c.execute(sql, params)]
+
+
+def max_response_id(db: Path) -> int:
+    return db_rows(db, "SELECT coalesce(max(id), 0) FROM responses")[0][0]
