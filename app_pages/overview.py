@@ -59,8 +59,10 @@ if result.responses == 0:
 
 base_overall = next((r["index_value"] for r in baseline_rows if r["level"] == "overall"), None)
 m1, m2, m3 = st.columns(3)
-m1.metric("Chỉ số chung", "—" if result.overall is None else f"{result.overall:.2f}%",
-          None if (base_overall is None or result.overall is None) else f"{result.overall - base_overall:+.2f} so với gốc",
+delta = None
+if base_overall is not None and result.overall is not None:
+    delta = f"{result.overall - base_overall:+.2f} so với gốc"
+m1.metric("Chỉ số chung", "—" if result.overall is None else f"{result.overall:.2f}%", delta,
           help="Trung bình không trọng số của 5 yếu tố.")
 d = result.direct_overall
 m2.metric("Câu hỏi hài lòng chung", "—" if d.index is None else f"{d.index:.2f}%",
