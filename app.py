@@ -25,6 +25,9 @@ if device and "kiosk_device" not in st.session_state:
         st.session_state["kiosk_device"] = device in settings.get(c, "kiosk_devices")
 locked = bool(st.session_state.get("kiosk_device"))
 
+STAFF_PATHS = ("overview", "analysis", "cases", "chairman", "data", "baseline", "settings", "backup", "accounts",
+               "logout")
+
 kiosk = st.Page("app_pages/kiosk.py", title="Khảo sát", icon="🙂", url_path="kiosk", default=user is None)
 login = st.Page("app_pages/login.py", title="Cán bộ đăng nhập", icon="🔑", url_path="login")
 st.session_state["login_page"] = login
@@ -34,13 +37,17 @@ if user is None:
     if st.session_state.get("was_staff") and not locked:
         # This browser was logged in: its staff addresses now lead to the login form, not a
         # "page not found" box. A visitor who never logged in still gets the survey.
-        for path in ("overview", "data", "baseline", "settings", "accounts", "logout"):
+        for path in STAFF_PATHS:
             pages.append(st.Page("app_pages/login.py", title="Cán bộ đăng nhập", url_path=path,
                                  visibility="hidden"))
     st.navigation(pages, position="hidden").run()
 else:
     st.session_state["was_staff"] = True
     overview = st.Page("app_pages/overview.py", title="Tổng quan", icon="📊", url_path="overview", default=True)
+    analysis = st.Page("app_pages/analysis.py", title="Phân tích chi tiết", icon="🔎", url_path="analysis")
+    cases = st.Page("app_pages/cases.py", title="Phản ánh và khắc phục", icon="📝", url_path="cases")
+    chairman = st.Page("app_pages/chairman.py", title="Việc chờ Chủ tịch", icon="🏛️", url_path="chairman")
+    backup = st.Page("app_pages/backup.py", title="Sao lưu", icon="💾", url_path="backup")
     data = st.Page("app_pages/data.py", title="Nhập dữ liệu", icon="📥", url_path="data")
     baseline = st.Page("app_pages/baseline.py", title="Số liệu gốc", icon="📌", url_path="baseline")
     settings_page = st.Page("app_pages/settings.py", title="Cài đặt", icon="⚙️", url_path="settings")
@@ -50,9 +57,9 @@ else:
     # After logging in, the address is still /login: lead it to the overview.
     after_login = st.Page("app_pages/overview.py", title="Tổng quan", url_path="login", visibility="hidden")
     sections = {
-        "Phân tích": [overview],
-        "Dữ liệu": [data, baseline, settings_page],
+        "Phân tích": [overview, analysis],
+        "Khắc phục": [chairman, cases] if user.role == "chairman" else [cases],
+        "Dữ liệu": [data, baseline, settings_page, backup],
         "Tài khoản": [accounts, survey, logout],
     }
-    # The Chairman's pages (decisions on cases, staffing) join his list with their issues.
     st.navigation({**sections, "": [after_login]}, position="sidebar").run()

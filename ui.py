@@ -45,6 +45,16 @@ KIOSK_CSS = """
 [data-testid="stButtonGroup"] button { min-height: 64px; min-width: 64px; font-size: 1.25rem;
   padding: 0.6rem 1.1rem; margin: 0.2rem 0.1rem; }
 [data-testid="stButtonGroup"] button p { font-size: 1.25rem !important; }
+/* The faces carry the meaning for readers who struggle with text: as big as the words. A chosen
+   answer must be obvious at a glance (the default pale tint is hard to see for older eyes). */
+[data-testid="stButtonGroup"] [data-testid="stIconEmoji"] { font-size: 1.75rem; line-height: 1; margin-right: 0.4rem; }
+[data-testid="stButtonGroup"] button[aria-checked="true"], [data-testid="stButtonGroup"] button[aria-pressed="true"] {
+  background: #0b6e4f !important; border-color: #0b6e4f !important; }
+[data-testid="stButtonGroup"] button[aria-checked="true"] p,
+[data-testid="stButtonGroup"] button[aria-pressed="true"] p { color: #ffffff !important; font-weight: 600; }
+/* Captions (instructions, the anonymity note, the countdown) default to small, faded grey. */
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1.15rem; color: #3d3d3d;
+  opacity: 1 !important; }
 [data-testid="stBaseButton-primary"], [data-testid="stBaseButton-secondary"] { min-height: 72px;
   font-size: 1.4rem; padding: 0.8rem 1.4rem; }
 [data-testid="stBaseButton-primary"] p, [data-testid="stBaseButton-secondary"] p { font-size: 1.4rem !important; }
@@ -112,3 +122,16 @@ def roles_caption(*roles: str) -> None:
     from sipas.auth import ROLES
 
     st.caption("Trang dành cho: " + "; ".join(ROLES[r] for r in roles))
+
+
+def comment_tagger():
+    """``text -> {"conduct"}`` when a comment is about staff attitude (the rules in data/comment-topics.json)."""
+    from sipas import comments
+
+    rules = comments.rules()
+    attitude = next((t.label for t in rules.topics if t.code == "attitude"), None)
+
+    def tagger(text: str) -> set[str]:
+        return {"conduct"} if attitude and attitude in comments.tag(text, rules) else set()
+
+    return tagger

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import calendar
+import math
 import sqlite3
+from dataclasses import asdict, dataclass, replace
+from datetime import date
+from functools import lru_cache
 
-from sipas import db
+from sipas import comparison, db
 from sipas.catalog import questionnaire
 from sipas.scoring import IndexResult, compute_index
+from sipas.stats import proportion
 
 
 def index_for_period(conn: sqlite3.Connection, version: str, date_from: str | None = None,
@@ -85,3 +91,446 @@ def criteria_frame(result: IndexResult, baseline: list[dict], bands: list):
         })
     df = pd.DataFrame(rows)
     return df.sort_values("Chỉ số (%)", na_position="last", kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The analysis page and the monthly report: filters, criteria table with tests, trend, heat map,
+# staff, comments, sample size. Queries come from sipas.db; everything here returns plain values.
+# ---------------------------------------------------------------------------------------------
+
+CHANNEL_LABELS = {"kiosk": "Máy tính bảng", "qr": "Mã QR", "paper": "Phiếu giấy"}
+METHOD_LABELS = {"two-proportion": "Hai tỷ lệ (z) + KTC Newcombe",
+                 "exact-binomial": "Nhị thức chính xác so với số công bố"}
+NO_BASELINE = "Không có số liệu gốc"
+MIN_CELL_N = 5  # heat-map cells with fewer answers show no share
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the clerk picked: one questionnaire version and a date range, optionally narrowed."""
+
+    questionnaire: str
+    date_from: str | None = None
+    date_to: str | None = None
+    channel: str | None = None
+    field: str | None = None
+    staff_code: str | None = None
+    include_excluded: bool = False
+
+    @property
+    def uses_rollup(self) -> bool:
+        """Only version and dates can be answered from the daily roll-up."""
+        return not (self.channel or self.field or self.staff_code or self.include_excluded)
+
+    def as_kwargs(self) -> dict:
+        return asdict(self)
+
+    def describe(self) -> str:
+        """The filters in words, for captions and reports."""
+        parts = [f"phiếu {self.questionnaire}"]
+        if self.date_from or self.date_to:
+            parts.append(f"từ {_vn_date(self.date_from) or '…'} đến {_vn_date(self.date_to) or '…'}")
+        if self.channel:
+            parts.append(f"kênh {CHANNEL_LABELS.get(self.channel, self.channel)}")
+        if self.field:
+            parts.append(f"lĩnh vực {self.field}")
+        if self.staff_code:
+            parts.append(f"cán bộ {self.staff_code}")
+        parts.append("gồm cả phiếu đã loại" if self.include_excluded else "không tính phiếu đã loại")
+        return ", ".join(parts)
+
+
+def _vn_date(iso: str | None) -> str | None:
+    if not iso:
+        return None
+    y, m, d = iso.split("-")
+    return f"{d}/{m}/{y}"
+
+
+def period_bounds(kind: str, year: int, number: int | None = None,
+                  custom: tuple[date, date] | None = None) -> tuple[str, str]:
+    """(first day, last day) ISO dates of a month, quarter, year, or a custom range.
+
+    >>> period_bounds("month", 2024, 2), period_bounds("quarter", 2024, 4), period_bounds("year", 2023)
+    (('2024-02-01', '2024-02-29'), ('2024-10-01', '2024-12-31'), ('2023-01-01', '2023-12-31'))
+    """
+    if kind == "month":
+        if number is None or not 1 <= number <= 12:
+            raise ValueError("month must be 1–12")
+        last = calendar.monthrange(year, number)[1]
+        return date(year, number, 1).isoformat(), date(year, number, last).isoformat()
+    if kind == "quarter":
+        if number is None or not 1 <= number <= 4:
+            raise ValueError("quarter must be 1–4")
+        first_month = 3 * (number - 1) + 1
+        last = calendar.monthrange(year, first_month + 2)[1]
+        return date(year, first_month, 1).isoformat(), date(year, first_month + 2, last).isoformat()
+    if kind == "year":
+        return date(year, 1, 1).isoformat(), date(year, 12, 31).isoformat()
+    if kind == "custom":
+        if not custom:
+            raise ValueError("custom needs (from, to)")
+        a, b = sorted(custom)
+        return a.isoformat(), b.isoformat()
+    raise ValueError(f"unknown period kind {kind!r}")
+
+
+def level_counts_for(conn: sqlite3.Connection, f: Filters) -> tuple[dict, int]:
+    """(counts per criterion and 'overall', responses): roll-up when possible, else aggregated in SQL."""
+    if f.uses_rollup:
+        return (db.level_counts(conn, f.questionnaire, f.date_from, f.date_to),
+                db.responses_in_range(conn, f.questionnaire, f.date_from, f.date_to))
+    return db.filtered_level_counts(conn, **f.as_kwargs()), db.filtered_response_count(conn, **f.as_kwargs())
+
+
+def index_for_filters(conn: sqlite3.Connection, f: Filters) -> IndexResult:
+    """The index of the responses matching ``f``."""
+    counts, responses = level_counts_for(conn, f)
+    return compute_index(questionnaire(f.questionnaire), counts, responses)
+
+
+CRITERIA_COLUMNS = [
+    "Mã", "Yếu tố", "Tiêu chí", "n", "Hài lòng", "Chỉ số (%)", "KTC 95% thấp", "KTC 95% cao", "Gốc (%)",
+    "Gốc n", "Chênh lệch (điểm %)", "KTC chênh lệch thấp", "KTC chênh lệch cao", "Kiểm định", "p",
+    "p (Holm)", "Xếp loại", "Kết luận",
+]
+
+
+def criteria_table(result: IndexResult, baseline: list[dict], bands: list, *, min_n: int = comparison.MIN_N,
+                   hide_below: int | None = None, alpha: float = 0.05):
+    """Every criterion with n, Wilson interval, comparable baseline, difference, the test used, Holm-adjusted
+    p over the criteria, band and a plain verdict; weakest first.
+
+    The test: two proportions with Newcombe's interval when the baseline row has n and satisfied; else an
+    exact binomial test against the published value. ``hide_below`` (per-staff results): a criterion
+    with fewer answers shows no index at all, only "Chưa đủ dữ liệu".
+    """
+    import pandas as pd
+
+    from sipas.baseline import comparable
+
+    q = questionnaire(result.questionnaire)
+    texts = {c.code: c.text for c in q.criteria}
+    base = {r["code"]: r for r in comparable(baseline, result.questionnaire) if r["level"] == "criterion"}
+    rows, tests = [], []
+    for c in result.criteria:
+        b = base.get(c.code)
+        hidden = hide_below is not None and c.n < hide_below
+        test = None
+        if b is not None and c.n > 0 and not hidden:
+            test = comparison.compare_to_baseline(c.satisfied, c.n, b["index_value"], b.get("n"), b.get("satisfied"))
+        judged = test is not None and all(k is None or k >= min_n for k in (test.n, test.baseline_n))
+        tests.append(test if judged else None)
+        rows.append({
+            "Mã": c.code, "Yếu tố": c.element, "Tiêu chí": texts[c.code], "n": c.n,
+            "Hài lòng": None if hidden else c.satisfied,
+            "Chỉ số (%)": None if hidden else c.index,
+            "KTC 95% thấp": None if hidden else c.ci_low,
+            "KTC 95% cao": None if hidden else c.ci_high,
+            "Gốc (%)": b["index_value"] if b else None,
+            "Gốc n": b.get("n") if b else None,
+            "Chênh lệch (điểm %)": test.difference if test else None,
+            "KTC chênh lệch thấp": test.ci_low if test else None,
+            "KTC chênh lệch cao": test.ci_high if test else None,
+            "Kiểm định": METHOD_LABELS[test.method] if test else None,
+            "p": test.p_value if test else None,
+            "Xếp loại": None if hidden else band_of(c.index, bands),
+        })
+    adjusted = comparison.holm_adjust([t.p_value if t else None for t in tests])
+    for row, test, p_adj in zip(rows, tests, adjusted, strict=True):
+        row["p (Holm)"] = p_adj
+        if test is not None:
+            row["Kết luận"] = comparison.verdict(test, alpha=alpha, adjusted_p=p_adj, min_n=min_n)
+        elif row["Gốc (%)"] is None and row["Chỉ số (%)"] is not None:
+            row["Kết luận"] = NO_BASELINE
+        else:
+            row["Kết luận"] = comparison.NOT_ENOUGH_DATA
+    frame = pd.DataFrame(rows, columns=CRITERIA_COLUMNS)
+    for col in ("Chỉ số (%)", "KTC 95% thấp", "KTC 95% cao", "Gốc (%)", "Chênh lệch (điểm %)",
+                "KTC chênh lệch thấp", "KTC chênh lệch cao", "p", "p (Holm)"):
+        frame[col] = frame[col].astype("float64")
+    for col in ("Hài lòng", "Gốc n"):
+        frame[col] = frame[col].astype("Int64")
+    return frame.sort_values("Chỉ số (%)", na_position="last", kind="stable").reset_index(drop=True)
+
+
+def elements_table(result: IndexResult, baseline: list[dict], bands: list):
+    """The five elements with their index, the comparable baseline, difference and band."""
+    import pandas as pd
+
+    from sipas.baseline import comparable
+
+    base = {r["code"]: r["index_value"] for r in comparable(baseline, result.questionnaire) if r["level"] == "element"}
+    rows = []
+    for e in result.elements:
+        b = base.get(e.code)
+        rows.append({"Mã": e.code, "Yếu tố": e.name, "Chỉ số (%)": e.index, "Gốc (%)": b,
+                     "Chênh lệch (điểm %)": None if (b is None or e.index is None) else e.index - b,
+                     "Xếp loại": band_of(e.index, bands)})
+    frame = pd.DataFrame(rows)
+    for col in ("Chỉ số (%)", "Gốc (%)", "Chênh lệch (điểm %)"):
+        frame[col] = frame[col].astype("float64")
+    return frame
+
+
+def baseline_overall(baseline: list[dict]) -> float | None:
+    return next((r["index_value"] for r in baseline if r["level"] == "overall"), None)
+
+
+def level_distribution(result: IndexResult):
+    """Answers at each level 1–5 per criterion (long form, with shares), for the diverging bars."""
+    import pandas as pd
+
+    from sipas.catalog import survey_options
+
+    labels = {s["value"]: s["label"] for s in survey_options()["scale"]}
+    rows = []
+    for c in result.criteria:
+        for level, count in enumerate(c.counts, start=1):
+            rows.append({"Mã": c.code, "level": level, "Mức": labels[level], "count": int(count),
+                         "share": (100.0 * count / c.n) if c.n else 0.0, "n": c.n})
+    return pd.DataFrame(rows, columns=["Mã", "level", "Mức", "count", "share", "n"])
+
+
+# ----------------------------------------------------------------------------- sample size, target
+
+@dataclass(frozen=True)
+class SampleStatus:
+    """Answers needed for a ±margin interval this period: for the criterion with the fewest answers."""
+
+    code: str | None
+    n: int
+    required: int
+    needed: int
+    margin: float
+    population: int | None
+
+
+def sample_status(result: IndexResult, margin: float = 0.05, population: int | None = None) -> SampleStatus:
+    """How many more answers the least-answered criterion needs for ±margin at 95% (p = 0.5, worst case);
+    with the number of dossiers N of the period, the finite-population correction n₀/(1 + (n₀ − 1)/N).
+
+    >>> from sipas.catalog import questionnaire as q
+    >>> r = compute_index(q("sipas-2023"), {c: (0, 0, 0, 50, 50) for c in q("sipas-2023").criterion_codes}, 100)
+    >>> s = sample_status(r)
+    >>> s.required, s.needed, sample_status(r, population=1000).required
+    (385, 285, 278)
+    """
+    from sipas.stats import sample_size
+
+    weakest = min(result.criteria, key=lambda c: c.n) if result.criteria else None
+    n = weakest.n if weakest else 0
+    required = sample_size(margin, 0.5, population)
+    return SampleStatus(weakest.code if weakest else None, n, required,
+                        comparison.needed_for_precision(n, margin, 0.5, population), margin, population)
+
+
+@dataclass(frozen=True)
+class TargetStatus:
+    """Whether the year's target is still reachable, from the pooled criterion answers so far."""
+
+    year: int
+    satisfied: int
+    n: int
+    share: float | None
+    expected_total: int
+    reachable: bool | None
+    needed_share: float | None
+
+
+def target_status(satisfied: int, n: int, elapsed_days: int, year_days: int, target: float,
+                  year: int) -> TargetStatus:
+    """Extrapolate the year's answers at the pace so far, then ask comparison.target_still_reachable.
+
+    Hand check: 3660 expected, (87 × 3660 − 100 × 800) / 2660 = 89.63% of the rest must be satisfied.
+
+    >>> t = target_status(800, 1000, 100, 366, 87.0, 2024)
+    >>> t.expected_total, t.reachable, round(t.needed_share, 2)
+    (3660, True, 89.63)
+    """
+    if n == 0 or elapsed_days <= 0:
+        return TargetStatus(year, satisfied, n, None, 0, None, None)
+    expected = max(n, math.ceil(n * year_days / elapsed_days))
+    reachable, needed = comparison.target_still_reachable(satisfied, n, expected, target)
+    return TargetStatus(year, satisfied, n, 100.0 * satisfied / n, expected, reachable,
+                        None if math.isinf(needed) else needed)
+
+
+def year_target_status(conn: sqlite3.Connection, f: Filters, year: int, target: float,
+                       today: date | None = None) -> TargetStatus:
+    """The target check for ``year`` with the page's filters other than dates."""
+    today = today or date.today()
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    upto = min(today, last)
+    year_days = (last - first).days + 1
+    if upto < first:
+        return TargetStatus(year, 0, 0, None, 0, None, None)
+    g = replace(f, date_from=first.isoformat(), date_to=upto.isoformat())
+    counts, _ = level_counts_for(conn, g)
+    criteria = set(questionnaire(f.questionnaire).criterion_codes)
+    sat = sum(v[3] + v[4] for k, v in counts.items() if k in criteria)
+    n = sum(sum(v) for k, v in counts.items() if k in criteria)
+    return target_status(sat, n, (upto - first).days + 1, year_days, target, year)
+
+
+# ----------------------------------------------------------------------------- trend and p-chart
+
+def trend_filters(f: Filters, months: int = 12) -> Filters:
+    """The months shown in the trend: the period itself if it spans ≥ ``months`` months, else the
+    ``months`` months ending with the period's last month."""
+    end = date.fromisoformat(f.date_to) if f.date_to else date.today()
+    y, m = end.year, end.month - (months - 1)
+    while m <= 0:
+        m += 12
+        y -= 1
+    start = date(y, m, 1)
+    if f.date_from and date.fromisoformat(f.date_from) < start:
+        start = date.fromisoformat(f.date_from)
+    return replace(f, date_from=start.isoformat(), date_to=end.isoformat())
+
+
+def monthly_trend(conn: sqlite3.Connection, f: Filters):
+    """One row per month: responses, overall index, element indices, and the overall question's
+    answers (n, satisfied 4–5, dissatisfied 1–2)."""
+    import pandas as pd
+
+    q = questionnaire(f.questionnaire)
+    by_month: dict[str, dict] = {}
+    for month, criterion, *counts in db.monthly_level_counts(conn, **f.as_kwargs()):
+        by_month.setdefault(month, {})[criterion] = tuple(counts)
+    responses = db.monthly_response_counts(conn, **f.as_kwargs())
+    rows = []
+    for month in sorted(set(by_month) | set(responses)):
+        counts = by_month.get(month, {})
+        r = compute_index(q, counts, responses.get(month, 0))
+        ov = counts.get("overall", (0, 0, 0, 0, 0))
+        row = {"Tháng": month, "Số phiếu": responses.get(month, 0), "Chỉ số chung (%)": r.overall,
+               "Câu hỏi chung n": sum(ov), "Câu hỏi chung hài lòng": ov[3] + ov[4],
+               "Không hài lòng (1–2)": ov[0] + ov[1],
+               "Câu hỏi chung (%)": r.direct_overall.index}
+        for e in r.elements:
+            row[f"Yếu tố {e.code} (%)"] = e.index
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(columns=["Tháng", "Số phiếu", "Chỉ số chung (%)", "Câu hỏi chung n",
+                                     "Câu hỏi chung hài lòng", "Không hài lòng (1–2)", "Câu hỏi chung (%)"])
+    return frame
+
+
+def monthly_p_chart(trend):
+    """The p-chart of the monthly share of dissatisfied answers (1–2) to the overall question.
+
+    The overall question is answered once per citizen, so the binomial limits apply; pooled criterion
+    answers of one person are not independent and would give limits that are too narrow.
+    """
+    return comparison.p_chart(list(trend["Tháng"]), [int(x) for x in trend["Không hài lòng (1–2)"]],
+                              [int(x) for x in trend["Câu hỏi chung n"]])
+
+
+# ----------------------------------------------------------------------------- weekday × hour, staff
+
+def weekday_hour_table(conn: sqlite3.Connection, f: Filters, min_cell_n: int = MIN_CELL_N):
+    """Share satisfied (4–5) with the overall question per weekday × hour; cells under ``min_cell_n`` have none."""
+    import pandas as pd
+
+    from sipas.settings import WEEKDAYS
+
+    rows = []
+    for wd, hour, n, sat in db.weekday_hour_overall(conn, **f.as_kwargs()):
+        rows.append({"weekday": wd, "Thứ": WEEKDAYS[wd], "Giờ": hour, "n": n, "Hài lòng": sat,
+                     "Tỷ lệ hài lòng (%)": (100.0 * sat / n) if n >= min_cell_n else None})
+    frame = pd.DataFrame(rows, columns=["weekday", "Thứ", "Giờ", "n", "Hài lòng", "Tỷ lệ hài lòng (%)"])
+    frame["Tỷ lệ hài lòng (%)"] = frame["Tỷ lệ hài lòng (%)"].astype("float64")
+    return frame
+
+
+def staff_table(conn: sqlite3.Connection, f: Filters, staff: list[dict], min_n: int, element: str = "3"):
+    """Per staff member: responses naming them and the index of the staff-conduct element's criteria
+    (pooled answers, Wilson interval); fewer than ``min_n`` responses: "Chưa đủ dữ liệu", no number."""
+    import pandas as pd
+
+    q = questionnaire(f.questionnaire)
+    codes = [c.code for c in q.element(element).criteria]
+    data = db.staff_level_counts(conn, codes, **f.as_kwargs())
+    names = {s["code"]: s["full_name"] for s in staff}
+    rows = []
+    for code in sorted(set(names) | set(data)):
+        d = data.get(code, {"responses": 0, "counts": (0, 0, 0, 0, 0)})
+        counts = d["counts"]
+        enough = d["responses"] >= min_n
+        p = proportion(counts[3] + counts[4], sum(counts))
+        rows.append({"Mã": code, "Họ tên": names.get(code, code), "Số phiếu": d["responses"],
+                     "Câu trả lời": sum(counts),
+                     "Chỉ số yếu tố 3 (%)": p.index if enough else None,
+                     "KTC 95% thấp": p.ci_low if enough else None, "KTC 95% cao": p.ci_high if enough else None,
+                     "Ghi chú": "" if enough else comparison.NOT_ENOUGH_DATA})
+    frame = pd.DataFrame(rows, columns=["Mã", "Họ tên", "Số phiếu", "Câu trả lời", "Chỉ số yếu tố 3 (%)",
+                                        "KTC 95% thấp", "KTC 95% cao", "Ghi chú"])
+    for col in ("Chỉ số yếu tố 3 (%)", "KTC 95% thấp", "KTC 95% cao"):
+        frame[col] = frame[col].astype("float64")
+    return frame.sort_values("Chỉ số yếu tố 3 (%)", na_position="last", kind="stable").reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- comments
+
+COMMENT_COLUMNS = ["Mã phiếu", "Thời gian", "Kênh", "Lĩnh vực", "Cán bộ", "Câu hỏi chung", "Đánh giá",
+                   "Chủ đề", "Góp ý"]
+
+
+def comments_table(conn: sqlite3.Connection, f: Filters, query: str = "", topic: str | None = None,
+                   limit: int = 500, rules=None):
+    """Comments of the period, newest first, with the ratings of the same response and topic tags.
+
+    ``query`` matches with or without diacritics; ``topic`` keeps one topic. Returns (frame, total
+    matching) — the frame holds at most ``limit`` rows. Text stays text: nothing here is markup.
+    """
+    import pandas as pd
+
+    from sipas import comments as cm
+
+    r = rules or cm.rules()
+    rows = db.comments_in_period(conn, **f.as_kwargs())
+    picked = []
+    for row in rows:
+        if query and not cm.matches_query(row["comment"], query):
+            continue
+        tags = _tags(row["comment"], r)
+        if topic and topic not in tags:
+            continue
+        picked.append((row, tags))
+    total = len(picked)
+    picked = picked[:limit]
+    answers = db.answers_for(conn, [row["id"] for row, _ in picked])
+    out = []
+    for row, tags in picked:
+        ans = answers.get(row["id"], {})
+        ratings = ", ".join(f"{k}: {'KYK' if v is None else v}" for k, v in sorted(ans.items()))
+        out.append({"Mã phiếu": row["id"], "Thời gian": row["submitted_at"],
+                    "Kênh": CHANNEL_LABELS.get(row["channel"], row["channel"]), "Lĩnh vực": row["field"] or "",
+                    "Cán bộ": row["staff_code"] or "", "Câu hỏi chung": row["overall"],
+                    "Đánh giá": ratings, "Chủ đề": ", ".join(tags), "Góp ý": row["comment"]})
+    frame = pd.DataFrame(out, columns=COMMENT_COLUMNS)
+    frame["Câu hỏi chung"] = frame["Câu hỏi chung"].astype("Int64")
+    return frame, total
+
+
+def _tags(text: str, rules) -> list[str]:
+    return list(_tags_cached(text, rules))
+
+
+@lru_cache(maxsize=20000)
+def _tags_cached(text: str, rules) -> tuple[str, ...]:
+    from sipas import comments as cm
+
+    return tuple(cm.tag(text, rules))
+
+
+def topic_counts(frame) -> dict[str, int]:
+    """How many comments carry each topic (a comment may carry several)."""
+    counts: dict[str, int] = {}
+    for tags in frame["Chủ đề"]:
+        for t in str(tags).split(", "):
+            if t:
+                counts[t] = counts.get(t, 0) + 1
+    return counts

@@ -78,10 +78,15 @@ def parse_questionnaire(raw: object, path: Path) -> Questionnaire:
     if not elements_raw:
         raise CatalogError(f"Tệp {path.name}: danh sách 'elements' trống.")
     seen: set[str] = set()
+    seen_elements: set[str] = set()
     elements = []
     for i, e in enumerate(elements_raw):
         where = f"elements[{i}]"
         ecode = _require(e, "code", where, path)
+        # Two elements with one code would be averaged as one and counted twice in the overall.
+        if ecode in seen_elements:
+            raise CatalogError(f"Tệp {path.name}, mục {where}: mã yếu tố '{ecode}' bị trùng.")
+        seen_elements.add(ecode)
         name = _require(e, "name", where, path)
         crit_raw = _require(e, "criteria", where, path, list)
         if not crit_raw:

@@ -45,15 +45,18 @@ def cmd_import_responses(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from sipas.analysis import index_for_period
     from sipas.catalog import questionnaire
+    from sipas.scoring import compute_index
 
     if args.date_from and args.date_to and args.date_from > args.date_to:
         raise ValidationError(f"--from {args.date_from} sau --to {args.date_to}.")
     with closing(db.open_db(db_path(args.db))) as conn:
         version = args.questionnaire or settings.get(conn, "active_questionnaire")
-        questionnaire(version)  # raises a clear error for an unknown code
-        result = index_for_period(conn, version, args.date_from, args.date_to)
+        q = questionnaire(version)  # raises a clear error for an unknown code
+        # What sipas.analysis.index_for_period does, without importing sipas.analysis: it loads
+        # pandas and scipy for the analysis page (≈1 s), and this command must stay fast.
+        result = compute_index(q, db.level_counts(conn, version, args.date_from, args.date_to),
+                               db.responses_in_range(conn, version, args.date_from, args.date_to))
     if args.json:
         print(json.dumps(result.to_json_dict(args.date_from, args.date_to), ensure_ascii=False))
     else:
@@ -140,6 +143,91 @@ def cmd_user(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- backup / restore / check (sipas.backup) -------------------------------------------------
+
+def _size(n: int) -> str:
+    return f"{n / 1_048_576:.1f} MB" if n >= 1_048_576 else f"{n / 1024:.0f} KB"
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from sipas import backup
+
+    source = db_path(args.db)
+    out = backup.backup_to(source, args.out)
+    print(f"Đã sao lưu {source} vào {out} ({_size(out.stat().st_size)}).")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from sipas import backup
+
+    result = backup.restore(db_path(args.db), Path(args.file), backup_dir=args.backup_dir, actor="cli")
+    print(result.message())
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from sipas import backup
+
+    problems = backup.check_database(db_path(args.db))
+    if not problems:
+        print(backup.OK_MESSAGE)
+        return 0
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1
+
+
+def _add_backup_commands(sub) -> None:
+    p = sub.add_parser("backup", help="sao lưu cơ sở dữ liệu (an toàn khi ứng dụng đang chạy)")
+    _add_db(p)
+    p.add_argument("--out", required=True, metavar="FILE", help="tệp sao lưu sẽ ghi (ghi đè nếu đã có)")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="khôi phục từ một tệp sao lưu (kiểm tra tệp trước; giữ lại bản đang dùng)")
+    p.add_argument("file", help="tệp sao lưu .db của phần mềm")
+    _add_db(p)
+    p.add_argument("--backup-dir", metavar="DIR",
+                   help="nơi giữ bản trước khi khôi phục (mặc định: thư mục sao lưu trong cài đặt)")
+    p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("check", help="kiểm tra cơ sở dữ liệu: toàn vẹn, khóa ngoại, bảng tổng hợp, danh mục")
+    _add_db(p)
+    p.set_defaults(func=cmd_check)
+
+# ---- end backup / restore / check -------------------------------------------------------------
+
+
+# ---- report (sipas.reports) ------------------------------------------------------------------
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from sipas import reports
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".xlsx", ".pdf"):
+        raise ValidationError(f"--out {out.name}: chỉ nhận tệp .xlsx hoặc .pdf.")
+    reports.parse_month(args.month)
+    with closing(db.open_db(db_path(args.db))) as conn:
+        path = reports.write_report(conn, args.month, out)
+    print(f"Đã lập báo cáo tháng {args.month}: {path} ({_size_of(path)}).")
+    return 0
+
+
+def _size_of(path: Path) -> str:
+    n = path.stat().st_size
+    return f"{n / 1_048_576:.1f} MB" if n >= 1_048_576 else f"{n / 1024:.0f} KB"
+
+
+def _add_report_command(sub) -> None:
+    p = sub.add_parser("report", help="lập báo cáo tháng (Excel .xlsx hoặc PDF .pdf)")
+    p.add_argument("--month", required=True, metavar="YYYY-MM", help="tháng báo cáo, ví dụ 2024-05")
+    p.add_argument("--out", required=True, metavar="FILE", help="tệp sẽ ghi: đuôi .xlsx hoặc .pdf")
+    _add_db(p)
+    p.set_defaults(func=cmd_report)
+
+# ---- end report -------------------------------------------------------------------------------
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sipas",
                                      description="Khảo sát mức độ hài lòng tại Bộ phận Một cửa (phương pháp SIPAS).")
@@ -179,6 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2024, metavar="S")
     p.add_argument("--delete", action="store_true", help="xóa toàn bộ dữ liệu mẫu")
     p.set_defaults(func=cmd_demo)
+
+    _add_backup_commands(sub)  # backup, restore, check
+
+    _add_report_command(sub)  # report
 
     # Listed here for the overview; its arguments are parsed by sipas.staffing (see main), because
     # argparse.REMAINDER does not capture options such as --json or --help.

@@ -16,8 +16,10 @@ responses is a sum over a few thousand rows. Excluded responses are left out of 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from datetime import datetime
@@ -29,27 +31,154 @@ BUSY_TIMEOUT_MS = 15000
 APP_ID = 0x53495041  # "SIPA": marks a database file as this product's
 
 
+try:
+    import fcntl
+except ImportError:  # Windows: writers of several processes queue on SQLite's busy timeout only
+    fcntl = None
+
+
+class _FifoLock:
+    """A reentrant lock handed to the longest waiter on release (``threading.RLock`` lets the
+    releasing thread, which still holds the GIL, take it again at once: waiters could starve)."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._owner: int | None = None
+        self._count = 0
+        self._waiters: deque[tuple[int, threading.Lock]] = deque()
+
+    def acquire(self, timeout: float) -> bool:
+        me = threading.get_ident()
+        with self._mutex:
+            if self._owner == me:
+                self._count += 1
+                return True
+            if self._owner is None:
+                self._owner, self._count = me, 1
+                return True
+            wake = threading.Lock()
+            wake.acquire()
+            self._waiters.append((me, wake))
+        wake.acquire(timeout=timeout)
+        with self._mutex:
+            if self._owner == me:  # handed over (possibly just as the wait timed out)
+                self._count = 1
+                return True
+            self._waiters.remove((me, wake))
+            return False
+
+    def release(self) -> None:
+        with self._mutex:
+            self._count -= 1
+            if self._count:
+                return
+            if self._waiters:
+                self._owner, wake = self._waiters.popleft()
+                wake.release()
+            else:
+                self._owner = None
+
+
+class _WriteQueue:
+    """Writers to one database file wait here, in order, before ``BEGIN IMMEDIATE``.
+
+    SQLite's own busy handler polls with sleeps that grow to 100 ms, so under 20 simultaneous
+    writers a waiting tablet could sleep through many free moments and wait seconds (p99 ≈ 0.3 s,
+    max ≈ 3 s in bench/bench_store.py). Here a waiter is woken as soon as the previous write
+    commits: a reentrant lock for the threads of this process, and ``flock`` on ``<db>-lock`` for
+    other processes (not on Windows). SQLite's locking still guards the data: this only orders the
+    waiting.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self.lock = _FifoLock()
+        self.depth = 0
+        self.fd: int | None = None
+        # Group commit of single surveys (see insert_response).
+        self.jobs_mutex = threading.Lock()
+        self.jobs: list[_Job] = []
+        self.leader_busy = False
+
+    def __enter__(self) -> None:
+        if not self.lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            raise sqlite3.OperationalError("database is locked")
+        self.depth += 1
+        if self.depth == 1 and fcntl is not None:
+            try:
+                if self.fd is None:
+                    self.fd = os.open(self.path + "-lock", os.O_RDWR | os.O_CREAT, 0o644)
+                fcntl.flock(self.fd, fcntl.LOCK_EX)
+            except OSError:  # e.g. a read-only folder: fall back to SQLite's busy timeout
+                self.fd = None
+
+    def __exit__(self, *exc) -> None:
+        self.depth -= 1
+        if self.depth == 0 and self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        self.lock.release()
+
+
+_write_queues: dict[str, _WriteQueue] = {}
+_write_queues_guard = threading.Lock()
+
+
+def _forget_write_queues() -> None:
+    # A forked child must not share the parent's lock file description (flock is per description).
+    global _write_queues_guard
+    _write_queues.clear()
+    _write_queues_guard = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_write_queues)
+
+
+def _write_queue(path: str) -> _WriteQueue:
+    with _write_queues_guard:
+        q = _write_queues.get(path)
+        if q is None:
+            q = _write_queues[path] = _WriteQueue(path)
+        return q
+
+
+class _Connection(sqlite3.Connection):
+    """A connection that knows its file, so :func:`transaction` can queue its writes."""
+
+    write_queue: _WriteQueue | None = None
+
+
 def connect(path: str | Path) -> sqlite3.Connection:
     """A new connection with the product's pragmas (autocommit; use :func:`transaction`)."""
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                           check_same_thread=False)
+                           check_same_thread=False, factory=_Connection)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA synchronous=FULL")
+    if str(path) != ":memory:" and not str(path).startswith("file:"):
+        conn.write_queue = _write_queue(str(Path(path).resolve()))
     return conn
 
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+    queue = getattr(conn, "write_queue", None)
+    with queue if queue is not None else _no_queue():
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:  # also when COMMIT itself failed (e.g. disk full)
+                conn.execute("ROLLBACK")
+            raise
+
+
+@contextmanager
+def _no_queue() -> Iterator[None]:
+    yield
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,8 +394,8 @@ def _m2_rollups(conn: sqlite3.Connection) -> None:
         SELECT substr(submitted_at, 1, 10), questionnaire, count(*) FROM responses
         WHERE excluded = 0 GROUP BY 1, 2;
         INSERT INTO daily_counts (day, questionnaire, criterion, n1, n2, n3, n4, n5, n_na)
-        SELECT day, questionnaire, criterion, sum(v = 1), sum(v = 2), sum(v = 3), sum(v = 4),
-               sum(v = 5), sum(v IS NULL)
+        SELECT day, questionnaire, criterion, total(v = 1), total(v = 2), total(v = 3), total(v = 4),
+               total(v = 5), total(v IS NULL)
         FROM (SELECT substr(r.submitted_at, 1, 10) AS day, r.questionnaire, a.criterion, a.value AS v
               FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.excluded = 0
               UNION ALL
@@ -319,7 +448,78 @@ def _m3_accounts_baseline(conn: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS = [_m1_base, _m2_rollups, _m3_accounts_baseline]
+def _m4_cases(conn: sqlite3.Connection) -> None:
+    _script(conn, """
+        CREATE TABLE cases (
+            id INTEGER PRIMARY KEY,
+            type TEXT NOT NULL CHECK (type IN ('conduct', 'waiting', 'procedure', 'facilities', 'other')),
+            origin TEXT NOT NULL CHECK (origin IN ('survey', 'clerk', 'analysis', 'staffing')),
+            channel TEXT,
+            staff_code TEXT REFERENCES staff(code),
+            criterion TEXT,
+            title TEXT NOT NULL,
+            description TEXT,
+            state TEXT NOT NULL DEFAULT 'new',
+            owner TEXT,
+            priority TEXT NOT NULL DEFAULT 'normal' CHECK (priority IN ('low', 'normal', 'high')),
+            received_at TEXT,
+            due_date TEXT,
+            response_deadline TEXT,
+            responded_at TEXT,
+            root_cause TEXT,
+            measure TEXT,
+            measure_detail TEXT,
+            measure_date TEXT,
+            measure_approved_by TEXT,
+            substantiated INTEGER NOT NULL DEFAULT 0,
+            close_reason TEXT,
+            effect_flag TEXT,
+            schedule TEXT,
+            contact_phone TEXT,
+            is_demo INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            closed_at TEXT
+        );
+        CREATE INDEX cases_by_staff ON cases (staff_code, type, state);
+        CREATE TABLE case_responses (
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            response_id INTEGER NOT NULL REFERENCES responses(id),
+            PRIMARY KEY (case_id, response_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE case_events (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            at TEXT NOT NULL,
+            actor TEXT,
+            kind TEXT NOT NULL,
+            from_state TEXT,
+            to_state TEXT,
+            note TEXT
+        );
+        CREATE INDEX case_events_by_case ON case_events (case_id, id);
+        -- The history of a case is append-only: no page or command can edit or delete it (only
+        -- generated demo cases go when the demo data is deleted).
+        CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events
+        BEGIN SELECT RAISE(ABORT, 'case history is append-only'); END;
+        CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events
+        WHEN (SELECT is_demo FROM cases WHERE id = OLD.case_id) IS NOT 1
+        BEGIN SELECT RAISE(ABORT, 'case history is append-only'); END;
+        CREATE TRIGGER cases_no_delete BEFORE DELETE ON cases WHEN OLD.is_demo = 0
+        BEGIN SELECT RAISE(ABORT, 'cases are never deleted'); END;
+        CREATE TABLE repeat_decisions (
+            id INTEGER PRIMARY KEY,
+            staff_code TEXT NOT NULL REFERENCES staff(code),
+            decided_at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            decision TEXT NOT NULL CHECK (decision IN ('reassign', 'replace', 'none')),
+            note TEXT NOT NULL
+        );
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """)
+
+
+MIGRATIONS = [_m1_base, _m2_rollups, _m3_accounts_baseline, _m4_cases]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _migrated: set[str] = set()
@@ -418,13 +618,74 @@ def _insert_one(conn: sqlite3.Connection, response: dict, answers: dict[str, int
     return True
 
 
+class _Job:
+    __slots__ = ("response", "answers", "done", "result", "error", "leader")
+
+    def __init__(self, response: dict, answers: dict[str, int | None]):
+        self.response, self.answers = response, answers
+        self.done = threading.Event()
+        self.result: bool | None = None
+        self.error: BaseException | None = None
+        self.leader = False
+
+
 def insert_response(conn: sqlite3.Connection, response: dict, answers: dict[str, int | None]) -> bool:
     """Store one survey exactly once: False when its token is already stored (a double tap).
 
     ``answers`` maps each criterion that was *asked* to its value 1–5, or None for "Không ý kiến".
+    Returns only after the survey is committed (and synced to disk).
+
+    Group commit: surveys submitted at the same moment by other threads of this process are
+    written in the same transaction, each in its own savepoint (one survey's error is raised to
+    its own caller only), so that one disk sync serves them all. With 20 tablets submitting
+    back to back this halves the p99 latency (bench/RESULTS.md).
     """
-    with transaction(conn):
-        return _insert_one(conn, response, answers)
+    queue = getattr(conn, "write_queue", None)
+    if queue is None or conn.in_transaction:
+        with transaction(conn):
+            return _insert_one(conn, response, answers)
+    job = _Job(response, answers)
+    with queue.jobs_mutex:
+        queue.jobs.append(job)
+        if not queue.leader_busy:
+            queue.leader_busy = job.leader = True
+    if not job.leader:
+        job.done.wait()  # set when written by a leader, or when this thread becomes the leader
+    if job.leader:
+        _write_jobs(conn, queue)
+    if job.error is not None:
+        raise job.error
+    return bool(job.result)
+
+
+def _write_jobs(conn: sqlite3.Connection, queue: _WriteQueue) -> None:
+    """As the leader: write every waiting survey in one transaction, then pass the lead on."""
+    with queue.jobs_mutex:
+        batch, queue.jobs = queue.jobs, []
+    try:
+        with transaction(conn):
+            for job in batch:
+                conn.execute("SAVEPOINT survey")
+                try:
+                    job.result = _insert_one(conn, job.response, job.answers)
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO survey")
+                    job.error = exc
+                conn.execute("RELEASE survey")
+    except BaseException as exc:  # nothing of the batch was committed
+        for job in batch:
+            job.result, job.error = None, exc
+    finally:
+        with queue.jobs_mutex:
+            if queue.jobs:
+                successor = queue.jobs[0]
+                successor.leader = True
+                successor.done.set()
+            else:
+                queue.leader_busy = False
+        for job in batch:
+            job.leader = False
+            job.done.set()
 
 
 def insert_responses(conn: sqlite3.Connection, rows: Iterable[tuple[dict, dict]]) -> tuple[int, int]:
@@ -436,6 +697,72 @@ def insert_responses(conn: sqlite3.Connection, rows: Iterable[tuple[dict, dict]]
         else:
             present += 1
     return added, present
+
+
+_ROLLUP_INSERT_TRIGGERS = ("responses_count_insert", "answers_count_insert")
+
+
+def insert_responses_bulk(conn: sqlite3.Connection, rows: list[tuple[dict, dict]]) -> tuple[int, int]:
+    """Like :func:`insert_responses` (inside the caller's transaction), much faster for many rows.
+
+    The per-row roll-up triggers are dropped for the duration and the roll-up is then updated once
+    by aggregating the new rows, the same sums the triggers would add; the triggers are re-created
+    from their stored SQL. Being DDL inside the caller's transaction, no other connection ever sees
+    them missing, and a rollback restores everything. Used for demo data and benchmarks.
+    """
+    if not conn.in_transaction:
+        raise RuntimeError("insert_responses_bulk must run inside a transaction")
+    saved = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
+        f"({', '.join('?' * len(_ROLLUP_INSERT_TRIGGERS))})", _ROLLUP_INSERT_TRIGGERS).fetchall()
+    if len(saved) != len(_ROLLUP_INSERT_TRIGGERS):  # a schema this function does not know
+        return insert_responses(conn, rows)
+    present = existing_tokens(conn, [r["token"] for r, _ in rows])
+    first_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM responses").fetchone()[0]
+    new_rows, answer_rows, skipped = [], [], 0
+    for response, answers in rows:
+        if response["token"] in present:
+            skipped += 1
+            continue
+        present.add(response["token"])
+        rid = first_id + len(new_rows)
+        row = {c: response.get(c) for c in RESPONSE_COLUMNS}
+        row["is_demo"] = int(bool(row["is_demo"]))
+        row["out_of_hours"] = int(bool(row["out_of_hours"]))
+        row["id"] = rid
+        new_rows.append(row)
+        answer_rows.extend((rid, code, value) for code, value in answers.items())
+    for name, _ in saved:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    try:
+        conn.executemany(
+            f"INSERT INTO responses (id, {', '.join(RESPONSE_COLUMNS)}) "
+            f"VALUES (:id, {', '.join(':' + c for c in RESPONSE_COLUMNS)})", new_rows)
+        conn.executemany("INSERT INTO answers (response_id, criterion, value) VALUES (?, ?, ?)", answer_rows)
+        # The sums the two triggers add per row, for all new rows at once.
+        _script(conn, f"""
+            INSERT INTO daily_responses (day, questionnaire, responses)
+            SELECT substr(submitted_at, 1, 10), questionnaire, count(*) FROM responses
+            WHERE id >= {int(first_id)} AND excluded = 0 GROUP BY 1, 2
+            ON CONFLICT (day, questionnaire) DO UPDATE SET responses = responses + excluded.responses;
+            INSERT INTO daily_counts (day, questionnaire, criterion, n1, n2, n3, n4, n5, n_na)
+            SELECT day, questionnaire, criterion, total(v = 1), total(v = 2), total(v = 3), total(v = 4),
+                   total(v = 5), total(v IS NULL)
+            FROM (SELECT substr(r.submitted_at, 1, 10) AS day, r.questionnaire, a.criterion, a.value AS v
+                  FROM answers a JOIN responses r ON r.id = a.response_id
+                  WHERE a.response_id >= {int(first_id)} AND r.excluded = 0
+                  UNION ALL
+                  SELECT substr(submitted_at, 1, 10), questionnaire, 'overall', overall
+                  FROM responses WHERE id >= {int(first_id)} AND excluded = 0 AND overall IS NOT NULL)
+            WHERE 1 GROUP BY 1, 2, 3
+            ON CONFLICT (day, questionnaire, criterion) DO UPDATE SET
+                n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3,
+                n4 = n4 + excluded.n4, n5 = n5 + excluded.n5, n_na = n_na + excluded.n_na;
+            """)
+    finally:
+        for _, sql in saved:
+            conn.execute(sql)
+    return len(new_rows), skipped
 
 
 def existing_tokens(conn: sqlite3.Connection, tokens: list[str]) -> set[str]:
@@ -500,9 +827,17 @@ def set_excluded(conn: sqlite3.Connection, response_id: int, excluded: bool, rea
 def delete_demo_data(conn: sqlite3.Connection) -> int:
     """Delete every generated (demo) response, its answers and demo staff; return responses deleted."""
     with transaction(conn):
+        if schema_version(conn) >= 4:
+            conn.execute("DELETE FROM case_responses WHERE response_id IN (SELECT id FROM responses WHERE is_demo = 1)"
+                         " OR case_id IN (SELECT id FROM cases WHERE is_demo = 1)")
+            conn.execute("DELETE FROM case_events WHERE case_id IN (SELECT id FROM cases WHERE is_demo = 1)")
+            conn.execute("DELETE FROM cases WHERE is_demo = 1")
         n = conn.execute("DELETE FROM responses WHERE is_demo = 1").rowcount
-        conn.execute("DELETE FROM staff WHERE is_demo = 1 AND code NOT IN "
-                     "(SELECT staff_code FROM responses WHERE staff_code IS NOT NULL)")
+        in_use = "SELECT staff_code FROM responses WHERE staff_code IS NOT NULL"
+        if schema_version(conn) >= 4:
+            in_use += (" UNION SELECT staff_code FROM cases WHERE staff_code IS NOT NULL"
+                       " UNION SELECT staff_code FROM repeat_decisions")
+        conn.execute(f"DELETE FROM staff WHERE is_demo = 1 AND code NOT IN ({in_use})")
         conn.execute("DELETE FROM kiosk_events WHERE device = 'demo'")
         log_audit(conn, None, "delete-demo", "responses", None, str(n), None)
     return n
@@ -784,3 +1119,461 @@ def baseline_years(conn: sqlite3.Connection) -> list[tuple[int, str]]:
 def delete_baseline(conn: sqlite3.Connection, year: int, questionnaire: str) -> int:
     return conn.execute("DELETE FROM baseline WHERE year = ? AND questionnaire = ?",
                         (year, questionnaire)).rowcount
+
+
+# ---------------------------------------------------------------------------------------------
+# Analysis page and monthly report (filtered counts, trend, comments, data quality)
+# ---------------------------------------------------------------------------------------------
+# Filters are keyword arguments: questionnaire, date_from, date_to (inclusive local dates),
+# channel, field, staff_code, include_excluded. Only questionnaire and dates can use the roll-up;
+# anything else is aggregated from the raw rows here in SQL (never loaded row by row).
+
+def _response_where(questionnaire: str | None = None, date_from: str | None = None, date_to: str | None = None,
+                    channel: str | None = None, field: str | None = None, staff_code: str | None = None,
+                    include_excluded: bool = False, alias: str = "r") -> tuple[str, list]:
+    clauses, params = ["1 = 1"], []
+    if questionnaire:
+        clauses.append(f"{alias}.questionnaire = ?")
+        params.append(questionnaire)
+    if date_from:
+        clauses.append(f"{alias}.submitted_at >= ?")
+        params.append(date_from)
+    if date_to:
+        clauses.append(f"{alias}.submitted_at < date(?, '+1 day')")
+        params.append(date_to)
+    for col, value in (("channel", channel), ("field", field), ("staff_code", staff_code)):
+        if value:
+            clauses.append(f"{alias}.{col} = ?")
+            params.append(value)
+    if not include_excluded:
+        clauses.append(f"{alias}.excluded = 0")
+    return " AND ".join(clauses), params
+
+
+def analysis_data_version(conn: sqlite3.Connection) -> tuple:
+    """A cheap key that changes whenever what the analysis shows may change (for the page's cache):
+    the newest response id, the count of counted responses (from the roll-up: changes on exclusion and
+    deletion), and the newest audit entry about exclusions, settings, baseline, roster or demo data."""
+    newest = conn.execute("SELECT max(id) FROM responses").fetchone()[0]
+    count = conn.execute("SELECT sum(responses) FROM daily_responses").fetchone()[0]
+    audit = conn.execute(
+        "SELECT max(id) FROM audit_log WHERE action IN "
+        "('exclude', 'restore', 'setting', 'baseline', 'delete-demo', 'staff', 'baseline-delete')").fetchone()[0]
+    base = conn.execute("SELECT count(*), max(updated_at) FROM baseline").fetchone()
+    return (newest, count, audit, base[0], base[1])
+
+
+def filtered_level_counts(conn: sqlite3.Connection, **filters) -> dict[str, tuple[int, int, int, int, int]]:
+    """Per criterion (and ``'overall'``): counts of answers 1..5 of the responses matching ``filters``."""
+    where, params = _response_where(**filters)
+    out: dict[str, tuple[int, ...]] = {}
+    for r in conn.execute(
+        "SELECT a.criterion, sum(a.value = 1), sum(a.value = 2), sum(a.value = 3), sum(a.value = 4), "
+        f"sum(a.value = 5) FROM responses r JOIN answers a ON a.response_id = r.id WHERE {where} "
+        "GROUP BY a.criterion", params,
+    ):
+        out[r[0]] = tuple(int(x or 0) for x in r[1:])
+    row = conn.execute(
+        "SELECT sum(overall = 1), sum(overall = 2), sum(overall = 3), sum(overall = 4), sum(overall = 5) "
+        f"FROM responses r WHERE {where} AND overall IS NOT NULL", params,
+    ).fetchone()
+    if row[0] is not None:
+        out["overall"] = tuple(int(x) for x in row)
+    return out
+
+
+def filtered_response_count(conn: sqlite3.Connection, **filters) -> int:
+    where, params = _response_where(**filters)
+    return conn.execute(f"SELECT count(*) FROM responses r WHERE {where}", params).fetchone()[0]
+
+
+def monthly_level_counts(conn: sqlite3.Connection, **filters) -> list[tuple]:
+    """(month 'YYYY-MM', criterion or 'overall', n1..n5) rows; from the roll-up when the filters allow."""
+    rollup = not any(filters.get(k) for k in ("channel", "field", "staff_code", "include_excluded"))
+    if rollup:
+        where, params = _range_clause(filters.get("date_from"), filters.get("date_to"))
+        sql = ("SELECT substr(day, 1, 7), criterion, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5) "
+               f"FROM daily_counts WHERE questionnaire = ?{where} GROUP BY 1, 2 ORDER BY 1, 2")
+        rows = conn.execute(sql, [filters["questionnaire"], *params])
+    else:
+        where, params = _response_where(**filters)
+        sql = ("SELECT m, c, sum(v = 1), sum(v = 2), sum(v = 3), sum(v = 4), sum(v = 5) FROM ("
+               "SELECT substr(r.submitted_at, 1, 7) AS m, a.criterion AS c, a.value AS v "
+               f"FROM responses r JOIN answers a ON a.response_id = r.id WHERE {where} "
+               "UNION ALL SELECT substr(r.submitted_at, 1, 7), 'overall', r.overall "
+               f"FROM responses r WHERE {where} AND r.overall IS NOT NULL) GROUP BY 1, 2 ORDER BY 1, 2")
+        rows = conn.execute(sql, params + params)
+    return [(r[0], r[1], *(int(x or 0) for x in r[2:])) for r in rows]
+
+
+def monthly_response_counts(conn: sqlite3.Connection, **filters) -> dict[str, int]:
+    rollup = not any(filters.get(k) for k in ("channel", "field", "staff_code", "include_excluded"))
+    if rollup:
+        where, params = _range_clause(filters.get("date_from"), filters.get("date_to"))
+        rows = conn.execute("SELECT substr(day, 1, 7), sum(responses) FROM daily_responses "
+                            f"WHERE questionnaire = ?{where} GROUP BY 1", [filters["questionnaire"], *params])
+    else:
+        where, params = _response_where(**filters)
+        rows = conn.execute(f"SELECT substr(r.submitted_at, 1, 7), count(*) FROM responses r WHERE {where} "
+                            "GROUP BY 1", params)
+    return {r[0]: int(r[1]) for r in rows}
+
+
+def weekday_hour_overall(conn: sqlite3.Connection, **filters) -> list[tuple[int, int, int, int]]:
+    """(weekday 0 = Monday … 6, hour 0–23, answers to the overall question, of which 4–5) per cell."""
+    where, params = _response_where(**filters)
+    rows = conn.execute(
+        "SELECT (CAST(strftime('%w', r.submitted_at) AS INTEGER) + 6) % 7, "
+        "CAST(substr(r.submitted_at, 12, 2) AS INTEGER), count(*), sum(r.overall >= 4) "
+        f"FROM responses r WHERE {where} AND r.overall IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2", params)
+    return [(int(a), int(b), int(c), int(d)) for a, b, c, d in rows]
+
+
+def staff_level_counts(conn: sqlite3.Connection, criteria: Iterable[str], **filters) -> dict[str, dict]:
+    """Per staff code: the answers 1..5 to ``criteria`` pooled, and the number of responses."""
+    codes = list(criteria)
+    filters = {**filters, "staff_code": None}
+    where, params = _response_where(**filters)
+    marks = ", ".join("?" * len(codes))
+    out: dict[str, dict] = {}
+    for r in conn.execute(f"SELECT r.staff_code, count(*) FROM responses r WHERE {where} "
+                          "AND r.staff_code IS NOT NULL GROUP BY r.staff_code", params):
+        out[r[0]] = {"responses": int(r[1]), "counts": (0, 0, 0, 0, 0)}
+    for r in conn.execute(
+        "SELECT r.staff_code, sum(a.value = 1), sum(a.value = 2), sum(a.value = 3), "
+        f"sum(a.value = 4), sum(a.value = 5) FROM responses r JOIN answers a ON a.response_id = r.id "
+        f"WHERE {where} AND r.staff_code IS NOT NULL AND a.criterion IN ({marks}) GROUP BY r.staff_code",
+        [*params, *codes],
+    ):
+        out[r[0]]["counts"] = tuple(int(x or 0) for x in r[1:])
+    return out
+
+
+def distinct_fields(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute(
+        "SELECT DISTINCT field FROM responses WHERE field IS NOT NULL AND field != '' ORDER BY field")]
+
+
+def comments_in_period(conn: sqlite3.Connection, limit: int | None = None, **filters) -> list[dict]:
+    """Responses with a comment matching ``filters``, newest first (without their answers)."""
+    where, params = _response_where(**filters)
+    sql = ("SELECT r.id, r.submitted_at, r.channel, r.field, r.staff_code, r.overall, r.comment, r.excluded "
+           f"FROM responses r WHERE {where} AND r.comment IS NOT NULL AND trim(r.comment) != '' "
+           "ORDER BY r.submitted_at DESC, r.id DESC")
+    if limit is not None:
+        sql += " LIMIT ?"
+        params = [*params, int(limit)]
+    return [dict(r) for r in conn.execute(sql, params)]
+
+
+def answers_for(conn: sqlite3.Connection, response_ids: Iterable[int]) -> dict[int, dict[str, int | None]]:
+    """The stored answers (criterion → level, None = no opinion) of each response id."""
+    ids = [int(i) for i in response_ids]
+    out: dict[int, dict[str, int | None]] = {i: {} for i in ids}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for a in conn.execute("SELECT response_id, criterion, value FROM answers WHERE response_id IN "
+                              f"({','.join('?' * len(chunk))})", chunk):
+            out[a[0]][a[1]] = a[2]
+    return out
+
+
+def quality_candidates(conn: sqlite3.Connection, date_from: str | None = None, date_to: str | None = None,
+                       questionnaire: str | None = None) -> list[dict]:
+    """Every response of the period (excluded ones too) with what the data-quality checks need:
+    time, device, duration, stored out-of-hours mark, and for its asked criteria how many were asked,
+    how many carry a level, and the lowest and highest level."""
+    where, params = _response_where(questionnaire=questionnaire, date_from=date_from, date_to=date_to,
+                                    include_excluded=True)
+    sql = (
+        "SELECT r.id, r.submitted_at, r.channel, r.device, r.duration_seconds, r.out_of_hours, r.excluded, "
+        "r.exclude_reason, r.comment, s.asked, s.answered, s.lo, s.hi FROM responses r "
+        "LEFT JOIN (SELECT a.response_id, count(*) AS asked, count(a.value) AS answered, min(a.value) AS lo, "
+        f"max(a.value) AS hi FROM responses r JOIN answers a ON a.response_id = r.id WHERE {where} "
+        "GROUP BY a.response_id) s ON s.response_id = r.id "
+        f"WHERE {where} ORDER BY r.submitted_at, r.id"
+    )
+    return [dict(r) for r in conn.execute(sql, params + params)]
+
+
+def excluded_responses(conn: sqlite3.Connection, date_from: str | None = None, date_to: str | None = None,
+                       questionnaire: str | None = None) -> list[dict]:
+    """Excluded responses of the period with their reason and who excluded them when (last audit entry)."""
+    where, params = _response_where(questionnaire=questionnaire, date_from=date_from, date_to=date_to,
+                                    include_excluded=True)
+    return [dict(r) for r in conn.execute(
+        "SELECT r.id, r.submitted_at, r.channel, r.device, r.exclude_reason, r.comment, "
+        "(SELECT actor FROM audit_log WHERE entity = 'response:' || r.id AND action = 'exclude' "
+        " ORDER BY id DESC LIMIT 1) AS excluded_by, "
+        "(SELECT at FROM audit_log WHERE entity = 'response:' || r.id AND action = 'exclude' "
+        " ORDER BY id DESC LIMIT 1) AS excluded_at "
+        f"FROM responses r WHERE {where} AND r.excluded = 1 ORDER BY r.submitted_at, r.id", params)]
+
+
+def count_excluded(conn: sqlite3.Connection, date_from: str | None = None, date_to: str | None = None,
+                   questionnaire: str | None = None) -> int:
+    where, params = _response_where(questionnaire=questionnaire, date_from=date_from, date_to=date_to,
+                                    include_excluded=True)
+    return conn.execute(f"SELECT count(*) FROM responses r WHERE {where} AND r.excluded = 1", params).fetchone()[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Backup, restore and consistency checks (used by sipas.backup)
+# ---------------------------------------------------------------------------------------------
+
+def file_identity(conn: sqlite3.Connection) -> tuple[int, int, set[str]]:
+    """(application_id, user_version, table names) of any SQLite file, to tell whether it is ours."""
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return app_id, version, tables
+
+
+def integrity_problems(conn: sqlite3.Connection, limit: int = 100) -> list[str]:
+    """``PRAGMA integrity_check``: an empty list when the file is sound, else SQLite's findings."""
+    rows = [r[0] for r in conn.execute(f"PRAGMA integrity_check({int(limit)})")]
+    return [] if rows == ["ok"] else rows
+
+
+def set_journal_mode(conn: sqlite3.Connection, mode: str) -> str:
+    """Switch the journal mode (``delete`` makes a standalone single file); return the mode now set."""
+    if mode not in ("delete", "wal"):
+        raise ValueError(mode)
+    return conn.execute(f"PRAGMA journal_mode={mode}").fetchone()[0]
+
+
+def page_size(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA page_size").fetchone()[0]
+
+
+def rebuild_with_page_size(conn: sqlite3.Connection, size: int) -> None:
+    """Rewrite a (non-WAL) file with another page size: the backup API cannot copy into a WAL
+    database whose page size differs."""
+    conn.execute(f"PRAGMA page_size={int(size)}")
+    conn.execute("VACUUM")
+
+
+def checkpoint(conn: sqlite3.Connection) -> None:
+    """Move the WAL into the main file and empty it (best effort: readers may keep part of it)."""
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+
+
+def foreign_key_violations(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    """``PRAGMA foreign_key_check`` grouped: (table, referenced table, number of rows)."""
+    counts: dict[tuple[str, str], int] = {}
+    for row in conn.execute("PRAGMA foreign_key_check"):
+        key = (row[0], row[2])
+        counts[key] = counts.get(key, 0) + 1
+    return [(t, p, n) for (t, p), n in sorted(counts.items())]
+
+
+def rollup_level_counts_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str, str], tuple[int, ...]]:
+    """``daily_counts`` as stored: (day, questionnaire, criterion) → (n1, …, n5, n_na)."""
+    return {
+        (r[0], r[1], r[2]): tuple(int(x) for x in r[3:])
+        for r in conn.execute("SELECT day, questionnaire, criterion, n1, n2, n3, n4, n5, n_na FROM daily_counts")
+    }
+
+
+def direct_level_counts_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str, str], tuple[int, ...]]:
+    """The same counts recomputed from ``answers`` and ``responses`` (the rule the triggers keep)."""
+    rows = conn.execute(
+        """
+        SELECT day, questionnaire, criterion, sum(v = 1), sum(v = 2), sum(v = 3), sum(v = 4), sum(v = 5),
+               sum(v IS NULL)
+        FROM (SELECT substr(r.submitted_at, 1, 10) AS day, r.questionnaire, a.criterion, a.value AS v
+              FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.excluded = 0
+              UNION ALL
+              SELECT substr(submitted_at, 1, 10), questionnaire, 'overall', overall
+              FROM responses WHERE excluded = 0 AND overall IS NOT NULL)
+        GROUP BY 1, 2, 3
+        """
+    )
+    return {(r[0], r[1], r[2]): tuple(int(x or 0) for x in r[3:]) for r in rows}
+
+
+def rollup_responses_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+    """``daily_responses`` as stored: (day, questionnaire) → responses."""
+    return {(r[0], r[1]): int(r[2]) for r in conn.execute(
+        "SELECT day, questionnaire, responses FROM daily_responses")}
+
+
+def direct_responses_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+    """Non-excluded responses per (local day, questionnaire), counted from ``responses``."""
+    return {(r[0], r[1]): int(r[2]) for r in conn.execute(
+        "SELECT substr(submitted_at, 1, 10), questionnaire, count(*) FROM responses WHERE excluded = 0 "
+        "GROUP BY 1, 2")}
+
+
+def response_questionnaire_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """How many responses name each questionnaire code."""
+    return {r[0]: int(r[1]) for r in conn.execute(
+        "SELECT questionnaire, count(*) FROM responses GROUP BY questionnaire")}
+
+
+def answer_criterion_counts(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    """(questionnaire of the response, criterion, number of answers) over all stored answers."""
+    return [(r[0], r[1], int(r[2])) for r in conn.execute(
+        "SELECT r.questionnaire, a.criterion, count(*) FROM answers a JOIN responses r ON r.id = a.response_id "
+        "GROUP BY 1, 2 ORDER BY 1, 2")]
+
+
+def unknown_staff_code_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Staff codes named by responses that are not in the roster, with how many responses name each."""
+    return {r[0]: int(r[1]) for r in conn.execute(
+        "SELECT staff_code, count(*) FROM responses WHERE staff_code IS NOT NULL "
+        "AND staff_code NOT IN (SELECT code FROM staff) GROUP BY staff_code ORDER BY staff_code")}
+
+
+def response_day_range(conn: sqlite3.Connection) -> tuple[str | None, str | None]:
+    """First and last local day with a counted response (from the roll-up, so it is instant)."""
+    row = conn.execute("SELECT min(day), max(day) FROM daily_responses WHERE responses > 0").fetchone()
+    return row[0], row[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Corrective actions (cases), their append-only history, repeat-offence decisions
+# ---------------------------------------------------------------------------------------------
+
+CASE_COLUMNS = ("type", "origin", "channel", "staff_code", "criterion", "title", "description", "state", "owner",
+                "priority", "received_at", "due_date", "response_deadline", "responded_at", "root_cause",
+                "measure", "measure_detail", "measure_date", "measure_approved_by", "substantiated",
+                "close_reason", "effect_flag", "schedule", "contact_phone", "is_demo", "closed_at")
+
+
+def insert_case(conn: sqlite3.Connection, fields: dict, now: str) -> int:
+    cols = [c for c in CASE_COLUMNS if c in fields]
+    cur = conn.execute(
+        f"INSERT INTO cases ({', '.join(cols)}, created_at, updated_at) "
+        f"VALUES ({', '.join(':' + c for c in cols)}, :now, :now)", {**{c: fields[c] for c in cols}, "now": now})
+    return cur.lastrowid
+
+
+def update_case(conn: sqlite3.Connection, case_id: int, fields: dict, now: str) -> None:
+    cols = [c for c in CASE_COLUMNS if c in fields]
+    if not cols:
+        return
+    conn.execute(f"UPDATE cases SET {', '.join(f'{c} = :{c}' for c in cols)}, updated_at = :now WHERE id = :id",
+                 {**{c: fields[c] for c in cols}, "now": now, "id": case_id})
+
+
+def get_case(conn: sqlite3.Connection, case_id: int) -> dict | None:
+    row = conn.execute("SELECT * FROM cases WHERE id = ?", (case_id,)).fetchone()
+    return None if row is None else dict(row)
+
+
+def list_cases(conn: sqlite3.Connection, *, states: tuple[str, ...] | None = None, staff_code: str | None = None,
+               case_type: str | None = None) -> list[dict]:
+    sql, params = "SELECT * FROM cases WHERE 1 = 1", []
+    if states:
+        sql += f" AND state IN ({','.join('?' * len(states))})"
+        params += list(states)
+    if staff_code:
+        sql += " AND staff_code = ?"
+        params.append(staff_code)
+    if case_type:
+        sql += " AND type = ?"
+        params.append(case_type)
+    return [dict(r) for r in conn.execute(sql + " ORDER BY id DESC", params)]
+
+
+def add_case_event(conn: sqlite3.Connection, case_id: int, at: str, actor: str | None, kind: str,
+                   from_state: str | None, to_state: str | None, note: str | None) -> None:
+    conn.execute("INSERT INTO case_events (case_id, at, actor, kind, from_state, to_state, note) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?)", (case_id, at, actor, kind, from_state, to_state, note))
+
+
+def case_events(conn: sqlite3.Connection, case_id: int | None = None, date_from: str | None = None,
+                date_to: str | None = None) -> list[dict]:
+    sql, params = "SELECT * FROM case_events WHERE 1 = 1", []
+    if case_id is not None:
+        sql += " AND case_id = ?"
+        params.append(case_id)
+    if date_from:
+        sql += " AND at >= ?"
+        params.append(date_from)
+    if date_to:
+        sql += " AND at < date(?, '+1 day')"
+        params.append(date_to)
+    return [dict(r) for r in conn.execute(sql + " ORDER BY id", params)]
+
+
+def link_case_response(conn: sqlite3.Connection, case_id: int, response_id: int) -> bool:
+    cur = conn.execute("INSERT OR IGNORE INTO case_responses (case_id, response_id) VALUES (?, ?)",
+                       (case_id, response_id))
+    return cur.rowcount == 1
+
+
+def case_response_ids(conn: sqlite3.Connection, case_id: int) -> list[int]:
+    return [r[0] for r in conn.execute(
+        "SELECT response_id FROM case_responses WHERE case_id = ? ORDER BY response_id", (case_id,))]
+
+
+def responses_after(conn: sqlite3.Connection, last_id: int, limit: int = 5000) -> list[dict]:
+    """Responses stored after ``last_id`` with their staff-conduct answers (element 3), for case intake."""
+    rows = [dict(r) for r in conn.execute(
+        "SELECT id, submitted_at, questionnaire, staff_code, overall, comment, is_demo, excluded FROM responses "
+        "WHERE id > ? ORDER BY id LIMIT ?", (last_id, limit))]
+    for r in rows:
+        r["conduct"] = {a[0]: a[1] for a in conn.execute(
+            "SELECT criterion, value FROM answers WHERE response_id = ? AND criterion LIKE 'TC3.%'", (r["id"],))}
+    return rows
+
+
+def get_meta(conn: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return default if row is None else row[0]
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                 (key, value))
+
+
+def insert_repeat_decision(conn: sqlite3.Connection, staff_code: str, at: str, actor: str, decision: str,
+                           note: str) -> None:
+    conn.execute("INSERT INTO repeat_decisions (staff_code, decided_at, actor, decision, note) VALUES (?, ?, ?, ?, ?)",
+                 (staff_code, at, actor, decision, note))
+
+
+def repeat_decisions(conn: sqlite3.Connection, staff_code: str | None = None) -> list[dict]:
+    sql, params = "SELECT * FROM repeat_decisions", []
+    if staff_code:
+        sql += " WHERE staff_code = ?"
+        params.append(staff_code)
+    return [dict(r) for r in conn.execute(sql + " ORDER BY id", params)]
+
+
+def conduct_counts(conn: sqlite3.Connection, staff_code: str | None, date_from: str, date_to: str,
+                   criterion_prefix: str = "TC3.") -> tuple[int, int]:
+    """(answers 1–5, answers 4–5) to the criteria starting with ``criterion_prefix`` in [from, to).
+
+    With a staff code: that staff member's responses; without: all responses. Excluded responses are out.
+    """
+    sql = ("SELECT count(a.value), coalesce(sum(a.value >= 4), 0) FROM answers a JOIN responses r "
+           "ON r.id = a.response_id WHERE r.excluded = 0 AND a.criterion LIKE ? AND a.value IS NOT NULL "
+           "AND r.submitted_at >= ? AND r.submitted_at < ?")
+    params: list = [criterion_prefix + "%", date_from, date_to]
+    if staff_code:
+        sql += " AND r.staff_code = ?"
+        params.append(staff_code)
+    n, sat = conn.execute(sql, params).fetchone()
+    return int(n), int(sat)
+
+
+def delete_case_phone(conn: sqlite3.Connection, case_id: int) -> None:
+    conn.execute("UPDATE cases SET contact_phone = NULL WHERE id = ?", (case_id,))
+
+
+def case_evidence(conn: sqlite3.Connection, case_id: int) -> list[dict]:
+    """The survey responses linked to a case: when, staff-conduct ratings, overall, comment (as typed)."""
+    out = []
+    for r in conn.execute(
+            "SELECT r.id, r.submitted_at, r.overall, r.comment FROM case_responses cr "
+            "JOIN responses r ON r.id = cr.response_id WHERE cr.case_id = ? ORDER BY r.submitted_at", (case_id,)):
+        ratings = ", ".join(f"{a[0]}: {a[1]}" for a in conn.execute(
+            "SELECT criterion, value FROM answers WHERE response_id = ? AND criterion LIKE 'TC3.%' "
+            "AND value IS NOT NULL ORDER BY criterion", (r["id"],)))
+        out.append({"Phiếu": r["id"], "Thời điểm": r["submitted_at"], "Đánh giá công chức": ratings,
+                    "Hài lòng chung": r["overall"], "Góp ý": r["comment"] or ""})
+    return out

@@ -7,7 +7,7 @@ in one step. The generator is seeded, so the same seed gives the same database.
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -77,6 +77,9 @@ def generate(conn: sqlite3.Connection, responses: int = 3000, seed: int = 2024,
     trend = np.linspace(-0.04, 0.03, len(weekdays))
     conduct_mask = elem_of == CONDUCT_ELEMENT
 
+    day_text = [d.isoformat() for d in weekdays]
+    n_codes = len(codes)
+    buckets: dict[int, str] = {}
     done = 0
     while done < responses:
         size = min(batch, responses - done)
@@ -115,32 +118,43 @@ def generate(conn: sqlite3.Connection, responses: int = 3000, seed: int = 2024,
         harass = np.where(rng.random(size) < 0.97, 1, 2)
         payment = np.where(rng.random(size) < 0.98, 1, 2)
 
+        # Plain Python values for the row loop (numpy scalars are slow to index one by one). One
+        # call for the whole batch draws the same numbers as one call per row did.
+        field_idx = rng.integers(0, len(fields), size).tolist()
+        day_l, minute_l, second_l, wait_l = day_idx.tolist(), minute.tolist(), second.tolist(), wait.tolist()
+        channel_l, staff_l, known_l = channel.tolist(), staff_idx.tolist(), staff_known.tolist()
+        overall_l, harass_l, payment_l = overall.tolist(), harass.tolist(), payment.tolist()
+        comment_l = [DEMO_COMMENTS[c] if h else None for c, h in zip(comment_idx.tolist(), has_comment.tolist(),
+                                                                     strict=True)]
+        value_l = np.where(no_opinion, 0, values).tolist()  # 0 = "Không ý kiến", stored as NULL
+        asked_l = asked.tolist()
+
         rows = []
         for i in range(size):
-            d = weekdays[day_idx[i]]
-            m = int(minute[i])
-            ts = datetime(d.year, d.month, d.day, m // 60, m % 60, int(second[i]))
-            w = int(wait[i])
+            m = minute_l[i]
+            w = wait_l[i]
+            if w not in buckets:
+                buckets[w] = wait_bucket_for_minutes(w)
             response = {
                 "token": f"demo:{seed}:{done + i}",
-                "submitted_at": ts.strftime("%Y-%m-%d %H:%M:%S"),
+                "submitted_at": f"{day_text[day_l[i]]} {m // 60:02d}:{m % 60:02d}:{second_l[i]:02d}",
                 "questionnaire": q.code,
-                "channel": str(channel[i]),
-                "field": fields[int(rng.integers(0, len(fields)))],
-                "staff_code": staff_codes[staff_idx[i]] if staff_known[i] else None,
-                "wait_minutes": w if channel[i] != "kiosk" else None,
-                "wait_bucket": wait_bucket_for_minutes(w),
-                "overall": int(overall[i]),
-                "harassment": int(harass[i]),
-                "informal_payment": int(payment[i]),
-                "comment": DEMO_COMMENTS[comment_idx[i]] if has_comment[i] else None,
+                "channel": channel_l[i],
+                "field": fields[field_idx[i]],
+                "staff_code": staff_codes[staff_l[i]] if known_l[i] else None,
+                "wait_minutes": w if channel_l[i] != "kiosk" else None,
+                "wait_bucket": buckets[w],
+                "overall": overall_l[i],
+                "harassment": harass_l[i],
+                "informal_payment": payment_l[i],
+                "comment": comment_l[i],
                 "device": "demo",
                 "is_demo": 1,
             }
-            answers = {codes[j]: (None if no_opinion[i, j] else int(values[i, j]))
-                       for j in range(len(codes)) if asked[i, j]}
+            vals, ask = value_l[i], asked_l[i]
+            answers = {codes[j]: (vals[j] or None) for j in range(n_codes) if ask[j]}
             rows.append((response, answers))
         with db.transaction(conn):
-            db.insert_responses(conn, rows)
+            db.insert_responses_bulk(conn, rows)
         done += size
     return done

@@ -37,6 +37,14 @@ DEFAULTS: dict[str, Any] = {
     "kiosk_closed_outside_hours": True,
     # Tablet names (?device=…) locked to the survey, with no way to the staff login.
     "kiosk_devices": [],
+    # Repeat offence (tái phạm): this many substantiated conduct cases within this many months.
+    "repeat_offence": {"count": 2, "months": 12},
+    # Show the month's "Người dân nói — chúng tôi đã làm" summary on the kiosk's welcome screen.
+    "public_summary_on_kiosk": False,
+    # Daily automatic backups (sipas.backup): the folder, relative to the project root unless
+    # absolute, and how many daily copies to keep.
+    "backup_dir": "data/backups",
+    "backup_keep": 30,
 }
 
 
@@ -61,8 +69,11 @@ def _validate(key: str, value: Any) -> Any:
         except (TypeError, ValueError):
             raise ValidationError("Các mức xếp loại phải là danh sách [tên, ngưỡng dưới].") from None
         lowers = [b[1] for b in bands]
-        if not bands or lowers != sorted(lowers, reverse=True) or lowers[-1] != 0:
+        # Strictly: two bands with one threshold would make one of them unreachable (NaN fails too).
+        if not bands or not all(a > b for a, b in zip(lowers, lowers[1:])) or lowers[-1] != 0:
             raise ValidationError("Ngưỡng các mức xếp loại phải giảm dần và mức cuối có ngưỡng 0.")
+        if lowers[0] > 100:
+            raise ValidationError("Ngưỡng các mức xếp loại phải nằm trong khoảng 0–100.")
         return bands
     if key == "active_questionnaire":
         if value not in questionnaires():
@@ -87,11 +98,27 @@ def _validate(key: str, value: Any) -> Any:
         if not isinstance(value, list) or any(not isinstance(v, str) or not v.strip() for v in value):
             raise ValidationError("Danh sách máy tính bảng phải là các tên không trống.")
         return sorted({v.strip()[:40] for v in value})
-    if key == "kiosk_closed_outside_hours":
+    if key in ("kiosk_closed_outside_hours", "public_summary_on_kiosk"):
         return bool(value)
+    if key == "repeat_offence":
+        try:
+            count, months = int(value["count"]), int(value["months"])
+        except (KeyError, TypeError, ValueError):
+            raise ValidationError("Quy tắc tái phạm cần 'count' và 'months' là số nguyên.") from None
+        if not 2 <= count <= 20 or not 1 <= months <= 60:
+            raise ValidationError("Tái phạm: số vụ việc từ 2 đến 20, trong 1 đến 60 tháng.")
+        return {"count": count, "months": months}
     if key == "staff_min_n":
         if not isinstance(value, int) or value < 1:
             raise ValidationError("Số phiếu tối thiểu phải là số nguyên ≥ 1.")
+        return value
+    if key == "backup_dir":
+        if not isinstance(value, str) or not value.strip() or len(value) > 500 or "\0" in value:
+            raise ValidationError("Thư mục sao lưu không được để trống (tối đa 500 ký tự).")
+        return value.strip()
+    if key == "backup_keep":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
+            raise ValidationError("Số bản sao lưu tự động cần giữ phải là số nguyên từ 1 đến 3650.")
         return value
     return value
 

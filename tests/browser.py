@@ -42,6 +42,8 @@ SUBMIT = "Gửi đánh giá ✔"
 THANKS = "Cảm ơn Ông/Bà!"
 
 APP = '[data-testid="stApp"]'
+# The tablet's address: ?kiosk=1 locks this browser to the survey (no way to the login page).
+KIOSK_PATH = "/?kiosk=1"
 
 
 def browser_missing_reason() -> str | None:
@@ -148,42 +150,62 @@ def chromium() -> Iterator:
 
 # ------------------------------------------------------------------------------ page helpers
 
-# Counts finished script runs: every time stApp's data-test-script-state turns "notRunning".
-# Installed before any page script runs, so no transition is missed between a tap and the check.
-RUN_COUNTER_JS = """
-(() => {
-  window.__sipasRuns = 0;
-  const seen = new WeakMap();
-  new MutationObserver((records) => {
-    for (const r of records) {
-      const v = r.target.getAttribute('data-test-script-state');
-      if (v === 'notRunning' && r.oldValue && r.oldValue !== 'notRunning') window.__sipasRuns += 1;
-    }
-  }).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
-                        attributeFilter: ['data-test-script-state']});
-})();
-"""
-
-
 def new_tablet_page(browser, **overrides):
-    """A fresh context at the tablet viewport with the run counter installed; returns the page."""
+    """A fresh context at the tablet viewport whose page counts finished script runs."""
     context = browser.new_context(**{**TABLET, **overrides})
-    context.add_init_script(RUN_COUNTER_JS)
-    return context.new_page()
+    page = context.new_page()
+    watch_runs(page)
+    return page
+
+
+def watch_runs(page) -> None:
+    """Count the server's "script finished" messages on the page's websocket.
+
+    The DOM attribute data-test-script-state alone cannot tell a rerun that already finished from
+    one that has not started: a fast rerun (~0.1 s) may go running → notRunning within one React
+    render, so a check right after a tap can pass on the old screen. The message that ends each
+    run cannot be missed.
+    """
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    counts = {"full": 0, "fragment": 0}
+
+    def on_frame(payload) -> None:
+        if isinstance(payload, str):
+            return
+        msg = ForwardMsg()
+        try:
+            msg.ParseFromString(payload)
+        except Exception:  # not a ForwardMsg: not ours to count
+            return
+        if msg.WhichOneof("type") != "script_finished":
+            return
+        if msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
+            counts["full"] += 1
+        elif msg.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
+            counts["fragment"] += 1
+
+    page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
+    page.sipas_runs = counts
 
 
 def runs(page) -> int:
-    return page.evaluate("() => window.__sipasRuns || 0")
+    """Full script runs finished so far on this page (fragment timer runs not included)."""
+    return page.sipas_runs["full"]
 
 
 def wait_for_run(page, timeout: float = 15_000, after: int | None = None) -> None:
     """Wait until the websocket is connected and no script run is in progress.
 
-    With ``after`` (a value of :func:`runs` taken before an action), also wait until at least one
-    run has finished since then, so the check cannot pass on the state from before the action.
+    With ``after`` (a value of :func:`runs` taken before an action), first wait until a full run
+    has finished since then, so the check cannot pass on the screen from before the action.
     """
     if after is not None:
-        page.wait_for_function("(n) => (window.__sipasRuns || 0) > n", arg=after, timeout=timeout)
+        deadline = time.monotonic() + timeout / 1000
+        while runs(page) <= after:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no script run finished within {timeout / 1000:.0f} s")
+            page.wait_for_timeout(15)  # lets Playwright deliver the websocket events
     page.wait_for_function(
         """() => { const a = document.querySelector('[data-testid="stApp"]');
                    return a && a.getAttribute('data-test-connection-state') === 'CONNECTED'
@@ -193,7 +215,7 @@ def wait_for_run(page, timeout: float = 15_000, after: int | None = None) -> Non
 
 
 def open_kiosk(page, server: Server, timeout: float = 20_000) -> None:
-    page.goto(server.url + "/", wait_until="domcontentloaded")
+    page.goto(server.url + KIOSK_PATH, wait_until="domcontentloaded")
     start_button(page).wait_for(state="visible", timeout=timeout)
     wait_for_run(page)
 
@@ -211,9 +233,13 @@ def pill_groups(page):
     return page.locator('[data-testid="stButtonGroup"]')
 
 
-def pill(group, label: str):
-    """The option ``label`` inside one pills widget (its face emoji is aria-hidden, not in the name)."""
-    return group.get_by_role("radio", name=label, exact=True)
+def pill(group, label: str, multi: bool = False):
+    """The option ``label`` inside one pills widget (its face emoji is aria-hidden, not in the name).
+
+    Single-choice pills are radios (``aria-checked``); multi-choice ones are toggle buttons
+    (``aria-pressed``).
+    """
+    return group.get_by_role("button" if multi else "radio", name=label, exact=True)
 
 
 def tap_and_wait(page, locator) -> None:
@@ -228,6 +254,14 @@ def tap_and_wait(page, locator) -> None:
 def db_rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
     with sqlite3.connect(db, timeout=15) as c:
         return [tuple(r) for r in c.execute(sql, params)]
+
+
+def keep_counter_open(conn) -> None:
+    """Outside opening hours the tablet shows a "closed" screen; open the counter around the clock."""
+    from sipas import settings
+
+    settings.put(conn, "opening_hours", {"days": list(range(7)), "periods": [["00:00", "24:00"]]},
+                 actor="test")
 
 
 def max_response_id(db: Path) -> int:

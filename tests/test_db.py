@@ -103,6 +103,23 @@ def test_migration_from_version_1_keeps_every_row_and_backfills_the_rollup(tmp_p
         _assert_rollup_exact(conn)
 
 
+def test_migration_backfills_a_day_where_a_criterion_has_only_no_opinion(tmp_path):
+    # sum() over only NULLs is NULL: the backfill must still write 0s (the columns are NOT NULL).
+    path = tmp_path / "old-na.db"
+    with closing(db.connect(path)) as c:
+        db.migrate(c, target=1)
+        c.execute("INSERT INTO responses (id, token, submitted_at, questionnaire, channel, overall) "
+                  "VALUES (1, 'a', '2024-03-04 08:00:00', 'sipas-2023', 'kiosk', NULL)")
+        c.executemany("INSERT INTO answers VALUES (?, ?, ?)", [(1, "TC1.1", None), (1, "TC1.2", 4)])
+    with closing(db.open_db(path)) as conn:
+        assert db.schema_version(conn) == db.SCHEMA_VERSION
+        assert [tuple(r) for r in conn.execute("SELECT * FROM daily_counts ORDER BY criterion")] == [
+            ("2024-03-04", "sipas-2023", "TC1.1", 0, 0, 0, 0, 0, 1),
+            ("2024-03-04", "sipas-2023", "TC1.2", 0, 0, 0, 1, 0, 0)]
+        assert conn.execute("SELECT typeof(n1) FROM daily_counts").fetchone()[0] == "integer"
+        _assert_rollup_exact(conn)
+
+
 def test_a_newer_schema_is_refused(tmp_path):
     path = tmp_path / "newer.db"
     with closing(db.connect(path)) as c:
@@ -249,6 +266,39 @@ def test_responses_and_answers_are_immutable(conn):
     _assert_rollup_exact(conn)
 
 
+def test_bulk_insert_gives_the_same_rollup_as_the_triggers(conn, tmp_path):
+    _fill(conn)
+    rows = [(_response(f"bulk{i}", f"2024-03-0{4 + i % 3} 1{i % 10}:00:00", overall=1 + i % 5, is_demo=1),
+             {"TC1.1": 1 + (i * 7) % 5, "TC2.3": None if i % 4 == 0 else 1 + i % 5}) for i in range(60)]
+    rows.append((_response("a"), {"TC1.1": 1}))  # already stored: skipped
+    triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY 1").fetchall()
+    with db.transaction(conn):
+        assert db.insert_responses_bulk(conn, rows) == (60, 1)
+    assert conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY 1").fetchall() == triggers
+    # The same rows through the per-row triggers, in a second database.
+    with closing(db.open_db(tmp_path / "triggers.db")) as other:
+        _fill(other)
+        with db.transaction(other):
+            assert db.insert_responses(other, rows) == (60, 1)
+        for table in ("daily_counts", "daily_responses"):
+            assert [tuple(r) for r in conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3")] == [
+                tuple(r) for r in other.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3")]
+    _assert_rollup_exact(conn)
+    assert db.response_by_token(conn, "a")["answers"] == {"TC1.1": 4, "TC1.2": 2, "TC3.1": None}
+
+
+def test_bulk_insert_rolls_back_whole(conn):
+    before = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    with pytest.raises(sqlite3.IntegrityError), db.transaction(conn):
+        db.insert_responses_bulk(conn, [(_response("x1"), {"TC1.1": 4}),
+                                        (_response("x2", staff_code="NOBODY"), {"TC1.1": 4})])
+    assert db.count_responses(conn) == 0
+    assert conn.execute("SELECT count(*) FROM daily_counts").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == before
+    with pytest.raises(RuntimeError):
+        db.insert_responses_bulk(conn, [])  # outside a transaction
+
+
 # --------------------------------------------------------------------------- concurrency
 
 def test_twenty_threads_each_with_its_own_connection(db_file):
@@ -279,3 +329,47 @@ def test_twenty_threads_each_with_its_own_connection(db_file):
         assert db.level_counts(c, "sipas-2023")["TC1.1"] == (200, 200, 200, 200, 200)
         assert db.level_counts(c, "sipas-2023")["overall"] == (200, 200, 200, 200, 200)
         _assert_rollup_exact(c)
+
+
+def test_simultaneous_writers_get_their_own_results(db_file):
+    # Surveys written together in one transaction (group commit) still succeed or fail one by one.
+    outcomes: dict[int, object] = {}
+    start = threading.Barrier(12)
+
+    def writer(t: int) -> None:
+        with closing(db.connect(db_file)) as c:
+            start.wait()
+            token = "same" if t < 4 else f"w{t}"  # four double taps of one survey
+            staff = "NOBODY" if t == 11 else None  # breaks a foreign key
+            try:
+                outcomes[t] = db.insert_response(c, _response(token, staff_code=staff), {"TC1.1": 4})
+            except sqlite3.IntegrityError as exc:
+                outcomes[t] = str(exc)
+
+    for _ in range(5):
+        outcomes.clear()
+        with closing(db.open_db(db_file)) as c:
+            c.execute("DELETE FROM responses")
+        threads = [threading.Thread(target=writer, args=(t,)) for t in range(12)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert sorted(outcomes[t] for t in range(4)) == [False, False, False, True]
+        assert all(outcomes[t] is True for t in range(4, 11))
+        assert outcomes[11] == "FOREIGN KEY constraint failed"
+        with closing(db.open_db(db_file)) as c:
+            assert db.count_responses(c) == 8
+            _assert_rollup_exact(c)
+            assert db.level_counts(c, "sipas-2023")["TC1.1"] == (0, 0, 0, 8, 0)
+
+
+def test_a_nested_write_fails_instead_of_waiting_for_itself(conn):
+    with db.transaction(conn):
+        db._insert_one(conn, _response("outer"), {"TC1.1": 4})
+        with pytest.raises(sqlite3.OperationalError, match="within a transaction"):
+            db.insert_response(conn, _response("inner"), {"TC1.1": 4})
+        with pytest.raises(sqlite3.OperationalError, match="within a transaction"), db.transaction(conn):
+            pass
+    assert [r[0] for r in conn.execute("SELECT token FROM responses")] == ["outer"]
+    assert db.insert_response(conn, _response("after"), {"TC1.1": 4})  # the write queue was released

@@ -1,0 +1,389 @@
+"""Phân tích chỉ số hài lòng: the clerk's full analysis (the Chairman sees it too).
+
+Filters → headline against the plan's targets and the baseline → one section at a time (criteria with
+tests, charts, comments, staff, data quality, monthly report). Only the chosen section is computed, and
+every loader is cached by small explicit values: the database path, a data version (newest response,
+counted responses, newest relevant audit entry, baseline) and the filters. No SQL and no formulas here.
+Citizens' text is only ever shown as plain text (st.dataframe / st.text), never as Markdown.
+"""
+
+from datetime import date
+
+import streamlit as st
+
+import ui
+from sipas import analysis, charts, db, quality, reports, settings
+from sipas.catalog import questionnaires
+from sipas.comparison import NOT_ENOUGH_DATA
+from sipas.errors import SipasError
+
+user = ui.require_role("clerk", "chairman")
+ui.roles_caption("clerk", "chairman")
+st.title("Phân tích chỉ số hài lòng")
+
+PATH = ui.database_path()
+SECTIONS = ["Tiêu chí", "Biểu đồ", "Góp ý", "Cán bộ", "Chất lượng dữ liệu", "Báo cáo tháng"]
+PCT = st.column_config.NumberColumn(format="%.2f")
+PCT1 = st.column_config.NumberColumn(format="%.1f")
+P3 = st.column_config.NumberColumn(format="%.3f")
+
+
+# ------------------------------------------------------------------------------ cached loaders
+
+def data_version() -> tuple:
+    with ui.conn() as c:
+        return db.analysis_data_version(c)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def load_context(path: str, version: tuple, on_date: str) -> dict:
+    with db.session(path) as c:
+        return {
+            "active": settings.get(c, "active_questionnaire", on_date),
+            "targets": settings.get(c, "targets", on_date),
+            "bands": settings.get(c, "bands", on_date),
+            "unit": settings.get(c, "unit_name", on_date),
+            "staff_min_n": settings.get(c, "staff_min_n", on_date),
+            "hours": settings.get(c, "opening_hours", on_date),
+            "staff": db.list_staff(c),
+            "fields": sorted(set(settings.get(c, "fields", on_date)) | set(db.distinct_fields(c))),
+            "baselines": db.baseline_years(c),
+            "days": db.response_day_range(c),
+        }
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def load_baseline(path: str, version: tuple, year: int, questionnaire: str) -> list[dict]:
+    with db.session(path) as c:
+        return db.baseline_rows(c, year, questionnaire)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def load_index(path: str, version: tuple, f: analysis.Filters):
+    with db.session(path) as c:
+        return analysis.index_for_filters(c, f)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_target(path: str, version: tuple, f: analysis.Filters, year: int, target: float, today: str):
+    with db.session(path) as c:
+        return analysis.year_target_status(c, f, year, target, date.fromisoformat(today))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_trend(path: str, version: tuple, f: analysis.Filters):
+    with db.session(path) as c:
+        trend = analysis.monthly_trend(c, analysis.trend_filters(f))
+    return trend, (analysis.monthly_p_chart(trend) if not trend.empty else None)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_heatmap(path: str, version: tuple, f: analysis.Filters):
+    with db.session(path) as c:
+        return analysis.weekday_hour_table(c, f)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_staff(path: str, version: tuple, f: analysis.Filters, min_n: int):
+    with db.session(path) as c:
+        return analysis.staff_table(c, f, db.list_staff(c), min_n)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_comments(path: str, version: tuple, f: analysis.Filters, query: str, topic: str | None):
+    with db.session(path) as c:
+        return analysis.comments_table(c, f, query=query, topic=topic)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def load_flags(path: str, version: tuple, hours_key: str, date_from: str | None, date_to: str | None,
+               questionnaire: str):
+    import json
+
+    with db.session(path) as c:
+        return quality.load_flags(c, json.loads(hours_key), date_from, date_to, questionnaire)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def load_excluded(path: str, version: tuple, date_from: str | None, date_to: str | None, questionnaire: str):
+    with db.session(path) as c:
+        return db.excluded_responses(c, date_from, date_to, questionnaire)
+
+
+# ------------------------------------------------------------------------------ filters
+
+today = date.today()
+version_key = data_version()
+ctx = load_context(PATH, version_key, today.isoformat())
+first_day, last_day = ctx["days"]
+first_year = int(first_day[:4]) if first_day else today.year
+last_year = max(today.year, int(last_day[:4]) if last_day else today.year)
+years = list(range(last_year, first_year - 1, -1))
+
+c1, c2, c3 = st.columns([2, 1, 1])
+kind = c1.segmented_control("Kỳ", ["Tháng", "Quý", "Năm", "Tùy chọn"], default="Tháng", key="an_kind") or "Tháng"
+year = c2.selectbox("Năm", years, key="an_year")
+if kind == "Tháng":
+    month = c3.selectbox("Tháng", list(range(1, 13)), index=today.month - 1 if year == today.year else 11,
+                         format_func=lambda m: f"Tháng {m}", key="an_month")
+    date_from, date_to = analysis.period_bounds("month", year, month)
+elif kind == "Quý":
+    quarter = c3.selectbox("Quý", [1, 2, 3, 4], index=(today.month - 1) // 3 if year == today.year else 3,
+                           format_func=lambda q: f"Quý {q}", key="an_quarter")
+    date_from, date_to = analysis.period_bounds("quarter", year, quarter)
+elif kind == "Năm":
+    date_from, date_to = analysis.period_bounds("year", year)
+else:
+    picked = st.date_input("Từ ngày – đến ngày", (date(today.year, 1, 1), today), format="DD/MM/YYYY",
+                           key="an_range")
+    if not isinstance(picked, tuple) or len(picked) != 2:
+        st.info("Chọn cả ngày bắt đầu và ngày kết thúc.")
+        st.stop()
+    date_from, date_to = analysis.period_bounds("custom", year, custom=picked)
+
+versions = sorted(questionnaires())
+staff_names = {s["code"]: f"{s['code']} – {s['full_name']}" for s in ctx["staff"]}
+with st.expander("Lọc thêm: phiên bản phiếu, kênh, lĩnh vực, cán bộ", expanded=False):
+    f1, f2 = st.columns(2)
+    version = f1.selectbox("Phiên bản phiếu", versions, index=versions.index(ctx["active"]), key="an_version")
+    channel = f2.selectbox("Kênh", [None, *analysis.CHANNEL_LABELS], key="an_channel",
+                           format_func=lambda c: "Tất cả" if c is None else analysis.CHANNEL_LABELS[c])
+    f3, f4 = st.columns(2)
+    field = f3.selectbox("Lĩnh vực", [None, *ctx["fields"]], format_func=lambda v: "Tất cả" if v is None else v,
+                         key="an_field")
+    staff_code = f4.selectbox("Cán bộ", [None, *staff_names], key="an_staff",
+                              format_func=lambda v: "Tất cả" if v is None else staff_names[v])
+    include_excluded = st.checkbox("Tính cả phiếu đã loại", value=False, key="an_include_excluded",
+                                   help="Mặc định các phiếu đã loại (dữ liệu đáng ngờ) không được tính vào chỉ số.")
+    base_options = [None, *ctx["baselines"]]
+    same = [b for b in ctx["baselines"] if b[1] == version and b[0] < year]
+    default_base = base_options.index(same[0]) if same else (1 if len(base_options) > 1 else 0)
+    baseline_choice = st.selectbox("So với số liệu gốc", base_options, index=default_base, key="an_baseline",
+                                   format_func=lambda b: "Không so sánh" if b is None else f"Năm {b[0]} ({b[1]})")
+    show_refs = st.checkbox("Hiện giá trị tham chiếu cả nước / Khánh Hòa trên biểu đồ", value=False, key="an_refs")
+
+f = analysis.Filters(version, date_from, date_to, channel, field, staff_code, include_excluded)
+targets, bands = ctx["targets"], ctx["bands"]
+baseline_rows = load_baseline(PATH, version_key, *baseline_choice) if baseline_choice else []
+result = load_index(PATH, version_key, f)
+
+st.caption(f"{ctx['unit']} · Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS) · "
+           f"{f.describe()}")
+
+# ------------------------------------------------------------------------------ headline
+
+if staff_code and result.responses < ctx["staff_min_n"]:
+    st.info(f"{NOT_ENOUGH_DATA}: {staff_names.get(staff_code, staff_code)} có {result.responses} phiếu trong kỳ, "
+            f"cần ít nhất {ctx['staff_min_n']} phiếu để xem kết quả riêng của một cán bộ.")
+    st.stop()
+if result.responses == 0:
+    st.info("Chưa có phiếu nào trong kỳ và bộ lọc này.")
+    st.stop()
+
+base_overall = analysis.baseline_overall(baseline_rows)
+m1, m2, m3, m4 = st.columns(4)
+delta = None
+if base_overall is not None and result.overall is not None:
+    delta = f"{result.overall - base_overall:+.2f} điểm so với gốc"
+m1.metric("Chỉ số chung", "—" if result.overall is None else f"{result.overall:.2f}%", delta,
+          help="Trung bình không trọng số của 5 yếu tố (mỗi yếu tố là trung bình các tiêu chí).")
+d = result.direct_overall
+m2.metric("Câu hỏi hài lòng chung", "—" if d.index is None else f"{d.index:.2f}%",
+          help="Tỷ lệ trả lời Hài lòng / Rất hài lòng ở câu hỏi chung.")
+m3.metric("Số phiếu hợp lệ", f"{result.responses}")
+m4.metric("Chỉ tiêu", f"≥ {targets['overall']:g}%", help=f"Không yếu tố, tiêu chí nào dưới {targets['floor']:g}%.")
+if d.index is not None:
+    st.caption(f"Câu hỏi chung: n = {d.n}, khoảng tin cậy 95% (Wilson) {d.ci_low:.1f}–{d.ci_high:.1f}%."
+               + (f" Số liệu gốc: chỉ số chung {base_overall:.2f}%." if base_overall is not None else ""))
+
+cols = st.columns(len(result.elements))
+for col, e in zip(cols, result.elements, strict=True):
+    col.metric(f"Yếu tố {e.code}", "—" if e.index is None else f"{e.index:.2f}%", help=e.name)
+
+st.subheader("Ba yêu cầu của kế hoạch")
+for rule, ok, detail in analysis.rule_checklist(result, targets, bands):
+    icon = "✅" if ok else ("❔" if ok is None else "❌")
+    st.text(f"{icon} {rule}" + (f" — chưa đạt: {detail}" if ok is False and detail else ""))
+
+with st.expander("Cỡ mẫu và khả năng đạt chỉ tiêu năm", expanded=False):
+    dossiers = st.number_input("Số hồ sơ tiếp nhận trong kỳ (nếu biết, để hiệu chỉnh quần thể hữu hạn)",
+                               min_value=0, value=0, step=10, key="an_dossiers")
+    s = analysis.sample_status(result, population=int(dossiers) or None)
+    if s.code:
+        st.text(f"Để sai số ±{s.margin * 100:g}% (tin cậy 95%) mỗi tiêu chí cần {s.required} câu trả lời"
+                + (f" (đã hiệu chỉnh với {int(dossiers)} hồ sơ)" if dossiers else "")
+                + f". Tiêu chí ít câu trả lời nhất là {s.code} với {s.n}: "
+                + ("đã đủ." if s.needed == 0 else f"còn thiếu {s.needed} câu trả lời."))
+    t = load_target(PATH, version_key, f, int(date_to[:4]), float(targets["overall"]), today.isoformat())
+    if t.share is None:
+        st.text(f"Năm {t.year}: chưa có câu trả lời để ước tính.")
+    else:
+        verdict = ("vẫn có thể đạt" if t.reachable else "không còn đạt được") + f" chỉ tiêu {targets['overall']:g}%"
+        need = "" if t.needed_share is None else f"; cần {t.needed_share:.1f}% số câu trả lời còn lại là hài lòng"
+        st.text(f"Năm {t.year}: {t.share:.2f}% câu trả lời tiêu chí là hài lòng (n = {t.n}); ước tính cả năm "
+                f"{t.expected_total} câu trả lời theo nhịp hiện nay: {verdict}{need}.")
+        st.caption("Ước tính theo tổng các câu trả lời tiêu chí (gộp), gần đúng với chỉ số chung.")
+
+# ------------------------------------------------------------------------------ sections
+
+section = st.segmented_control("Xem", SECTIONS, default=SECTIONS[0], key="an_section") or SECTIONS[0]
+hide_below = ctx["staff_min_n"] if staff_code else None
+references = charts.REFERENCES if show_refs else None
+
+
+def criteria_frame():
+    return analysis.criteria_table(result, baseline_rows, bands, hide_below=hide_below)
+
+
+def png_button(label: str, chart, name: str) -> None:
+    st.download_button(f"Tải {label} (PNG)", data=lambda: charts.to_png(chart), file_name=f"{name}.png",
+                       mime="image/png", on_click="ignore", key=f"an_png_{name}")
+
+
+if section == "Tiêu chí":
+    st.subheader("Các tiêu chí (yếu nhất trước)")
+    if baseline_choice and baseline_choice[1] != version:
+        st.caption(f"Số liệu gốc thuộc phiếu {baseline_choice[1]}, khác phiếu {version}: "
+                   "chỉ so sánh được ở cấp yếu tố và chỉ số chung.")
+    st.dataframe(criteria_frame(), hide_index=True, width="stretch", key="an_criteria_table", column_config={
+        **{c: PCT for c in ("Chỉ số (%)", "Gốc (%)", "Chênh lệch (điểm %)")},
+        **{c: PCT1 for c in ("KTC 95% thấp", "KTC 95% cao", "KTC chênh lệch thấp", "KTC chênh lệch cao")},
+        "p": P3, "p (Holm)": P3})
+    st.caption("KTC: khoảng tin cậy 95% (Wilson). Kiểm định: hai tỷ lệ với khoảng tin cậy Newcombe khi số liệu "
+               "gốc có số phiếu; nhị thức chính xác so với số công bố khi chỉ có tỷ lệ. p (Holm): đã hiệu chỉnh "
+               "cho nhiều tiêu chí cùng lúc; kết luận dựa trên p (Holm) < 0,05.")
+    st.subheader("Các yếu tố")
+    st.dataframe(analysis.elements_table(result, baseline_rows, bands), hide_index=True, width="stretch",
+                 column_config={c: PCT for c in ("Chỉ số (%)", "Gốc (%)", "Chênh lệch (điểm %)")})
+
+elif section == "Biểu đồ":
+    table = criteria_frame()
+    if table["Chỉ số (%)"].notna().any():
+        chart = charts.criteria_chart(table, targets["overall"], targets["floor"], references)
+        st.altair_chart(chart, width="stretch")
+        png_button("biểu đồ tiêu chí", chart, "tieu-chi")
+        chart = charts.likert_chart(analysis.level_distribution(result), list(table["Mã"]))
+        st.altair_chart(chart, width="stretch")
+        png_button("biểu đồ phân bố", chart, "phan-bo")
+    trend, pc = load_trend(PATH, version_key, f)
+    if not trend.empty and trend["Chỉ số chung (%)"].notna().any():
+        chart = charts.trend_chart(trend, targets["overall"], targets["floor"], references)
+        st.altair_chart(chart, width="stretch")
+        png_button("biểu đồ xu hướng", chart, "xu-huong")
+    if pc is not None and pc["n"].sum() > 0:
+        chart = charts.p_chart_chart(pc)
+        st.altair_chart(chart, width="stretch")
+        png_button("biểu đồ kiểm soát p", chart, "bieu-do-p")
+        out = pc[pc["out_of_control"]]
+        if not out.empty:
+            st.text("Tháng ngoài giới hạn kiểm soát: " + ", ".join(out["month"]))
+    heat = load_heatmap(PATH, version_key, f)
+    if not heat.empty:
+        chart = charts.heatmap_chart(heat)
+        st.altair_chart(chart, width="stretch")
+        png_button("bản đồ nhiệt", chart, "thu-gio")
+
+elif section == "Góp ý":
+    from sipas import comments as cm
+
+    try:
+        labels = cm.rules().labels
+    except SipasError as exc:
+        ui.show_errors(exc)
+        st.stop()
+    g1, g2 = st.columns([2, 1])
+    query = g1.text_input("Tìm trong góp ý (có dấu hoặc không dấu)", key="an_comment_query").strip()
+    topic = g2.selectbox("Chủ đề", [None, *labels], format_func=lambda v: "Tất cả" if v is None else v,
+                         key="an_comment_topic")
+    frame, total = load_comments(PATH, version_key, f, query, topic)
+    st.text(f"{total} góp ý" + (f" (hiện {len(frame)} mới nhất)" if total > len(frame) else ""))
+    if not frame.empty:
+        counts = analysis.topic_counts(frame)
+        st.text("Theo chủ đề: " + "; ".join(f"{k}: {v}" for k, v in counts.items()))
+        st.dataframe(frame, hide_index=True, width="stretch", key="an_comments_table",
+                     column_config={"Góp ý": st.column_config.TextColumn(width="large"),
+                                    "Đánh giá": st.column_config.TextColumn(width="medium")})
+        st.caption("Đánh giá: mức 1–5 người đó chọn cho từng tiêu chí của cùng phiếu (KYK: không ý kiến). "
+                   "Chủ đề gán theo từ khóa trong data/comment-topics.json.")
+
+elif section == "Cán bộ":
+    st.subheader("Yếu tố 3 (công chức) theo cán bộ")
+    frame = load_staff(PATH, version_key, f, ctx["staff_min_n"])
+    st.dataframe(frame, hide_index=True, width="stretch", key="an_staff_table",
+                 column_config={c: PCT for c in ("Chỉ số yếu tố 3 (%)", "KTC 95% thấp", "KTC 95% cao")})
+    st.caption(f"Chỉ hiện kết quả của cán bộ có ít nhất {ctx['staff_min_n']} phiếu trong kỳ "
+               f"(\"{NOT_ENOUGH_DATA}\" nếu ít hơn), để một ý kiến đơn lẻ không bị đọc thành kết luận.")
+
+elif section == "Chất lượng dữ liệu":
+    import json
+
+    flags = load_flags(PATH, version_key, json.dumps(ctx["hours"], sort_keys=True), date_from, date_to, version)
+    excluded = load_excluded(PATH, version_key, date_from, date_to, version)
+    st.text(f"Trong kỳ: {len(flags)} phiếu bị đánh dấu; {len(excluded)} phiếu đã loại khỏi chỉ số.")
+    if not flags.empty:
+        view = flags.assign(**{"Trạng thái": flags["excluded"].map({1: "Đã loại", 0: "Đang tính"})})
+        view = view[["id", "submitted_at", "channel", "device", "reasons", "Trạng thái", "exclude_reason"]].rename(
+            columns={"id": "Mã phiếu", "submitted_at": "Thời gian", "channel": "Kênh", "device": "Máy",
+                     "reasons": "Lý do đánh dấu", "exclude_reason": "Lý do loại/khôi phục"})
+        st.dataframe(view, hide_index=True, width="stretch", key="an_flags_table")
+    if excluded:
+        st.subheader("Phiếu đã loại")
+        st.dataframe([{"Mã phiếu": e["id"], "Thời gian": e["submitted_at"], "Lý do": e["exclude_reason"],
+                       "Người loại": e["excluded_by"], "Lúc": e["excluded_at"]} for e in excluded],
+                     hide_index=True, width="stretch", key="an_excluded_table")
+    candidates = sorted(set(int(i) for i in flags["id"]) | {int(e["id"]) for e in excluded}) if len(flags) or \
+        excluded else []
+    if candidates:
+        st.subheader("Loại hoặc khôi phục")
+        ids = st.multiselect("Phiếu", candidates, key="an_quality_ids")
+        reason = st.text_input("Lý do (bắt buộc, được ghi vào nhật ký)", key="an_quality_reason")
+        b1, b2 = st.columns(2)
+
+        def act(fn, done: str) -> None:
+            try:
+                with ui.conn() as c:
+                    n = fn(c, st.session_state.get("an_quality_ids") or [],
+                           st.session_state.get("an_quality_reason", ""), user.username)
+                st.session_state["an_quality_msg"] = f"{done} {n} phiếu."
+                st.session_state["an_quality_ids"] = []
+                st.session_state["an_quality_reason"] = ""
+            except SipasError as exc:
+                st.session_state["an_quality_msg"] = None
+                st.session_state["an_quality_err"] = str(exc)
+
+        b1.button("Loại khỏi chỉ số", key="an_exclude", on_click=act, args=(quality.exclude, "Đã loại"))
+        b2.button("Khôi phục", key="an_restore", on_click=act, args=(quality.restore, "Đã khôi phục"))
+        if st.session_state.get("an_quality_msg"):
+            st.success(st.session_state.pop("an_quality_msg"))
+        if st.session_state.get("an_quality_err"):
+            st.error(st.session_state.pop("an_quality_err"))
+    st.caption("Đánh dấu: ≥ 3 phiếu từ một máy trong 60 giây; cùng một mức cho mọi tiêu chí (≥ 5 tiêu chí) làm dưới "
+               "20 giây hoặc không rõ thời gian; gửi ngoài giờ làm việc. Đánh dấu chỉ là gợi ý: cán bộ quyết định "
+               "loại hay không, và mọi thay đổi được ghi nhật ký.")
+
+elif section == "Báo cáo tháng":
+    st.subheader("Báo cáo tháng")
+    months = []
+    y, m = today.year, today.month
+    for _ in range(24):
+        m -= 1
+        if m == 0:
+            y, m = y - 1, 12
+        months.append(f"{y:04d}-{m:02d}")
+    months.insert(0, f"{today.year:04d}-{today.month:02d}")
+    month_pick = st.selectbox("Tháng", months, index=1, key="an_report_month",
+                              format_func=lambda s: f"Tháng {int(s[5:])}/{s[:4]}")
+    st.caption("Báo cáo dùng phiên bản phiếu, tên đơn vị và nơi nhận theo cài đặt có hiệu lực trong tháng đó; "
+               "không tính phiếu đã loại. Tệp được lập khi bấm tải.")
+
+    def build(kind_: str) -> bytes:
+        with ui.conn() as c:
+            report = reports.build_report(c, month_pick)
+        return reports.to_excel(report) if kind_ == "xlsx" else reports.to_pdf(report)
+
+    r1, r2 = st.columns(2)
+    r1.download_button("Tải báo cáo Excel", data=lambda: build("xlsx"),
+                       file_name=f"bao-cao-hai-long-{month_pick}.xlsx", mime=reports.XLSX_MIME,
+                       on_click="ignore", key="an_report_xlsx")
+    r2.download_button("Tải báo cáo PDF", data=lambda: build("pdf"), file_name=f"bao-cao-hai-long-{month_pick}.pdf",
+                       mime=reports.PDF_MIME, on_click="ignore", key="an_report_pdf")

@@ -1,0 +1,104 @@
+"""Backups: download a fresh copy, the daily automatic copies, restore from a file, check the database.
+
+Roles: clerk, chairman.
+"""
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from sipas import backup, settings
+from sipas.errors import SipasError
+from sipas.responses import local_now
+
+user = ui.require_role("clerk", "chairman")
+ui.roles_caption("clerk", "chairman")
+st.title("Sao lưu và khôi phục")
+
+path = ui.database_path()
+with ui.conn() as c:
+    folder = backup.configured_backup_dir(c)
+    keep = settings.get(c, "backup_keep")
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_048_576:.1f} MB" if n >= 1_048_576 else f"{n / 1024:.0f} KB"
+
+
+# ------------------------------------------------------------------------------ download
+st.subheader("Tải bản sao lưu")
+st.write("Bản sao lưu là một tệp .db chứa toàn bộ dữ liệu: phiếu, cài đặt, danh sách cán bộ, tài khoản. "
+         "Có thể tạo cả khi các máy tính bảng đang nhận phiếu. Hãy cất bản sao ở nơi khác máy này "
+         "(USB, ổ mạng) để còn dữ liệu khi máy hỏng.")
+if st.button("Tạo bản sao lưu mới", type="primary", key="backup_make"):
+    try:
+        with st.spinner("Đang sao lưu…"):
+            data = backup.backup_bytes(path)
+        st.session_state["backup_download"] = (f"sipas-backup-{local_now():%Y-%m-%d-%H%M}.db", data)
+    except SipasError as exc:
+        ui.show_errors(exc)
+ready = st.session_state.get("backup_download")
+if ready:
+    name, data = ready
+    st.download_button(f"Tải xuống {name} ({_size(len(data))})", data=data, file_name=name,
+                       mime="application/vnd.sqlite3", on_click="ignore", key="backup_download_button")
+
+# ------------------------------------------------------------------------------ automatic copies
+st.subheader("Bản sao lưu tự động")
+st.caption(f"Mỗi ngày một bản, trong thư mục {folder}; giữ {keep} bản hằng ngày gần nhất. "
+           "Các bản \"Trước khi khôi phục\" không bị xóa tự động.")
+files = backup.list_backups(folder)
+if files:
+    st.dataframe(pd.DataFrame([
+        {"Tệp": f.name, "Loại": f.kind_label, "Thời gian": f.modified.strftime("%d/%m/%Y %H:%M"),
+         "Dung lượng": _size(f.size)} for f in files
+    ]), hide_index=True, width="stretch")
+else:
+    st.info("Chưa có bản sao lưu nào trong thư mục này.")
+
+# ------------------------------------------------------------------------------ restore
+st.subheader("Khôi phục từ bản sao lưu")
+st.warning("Khôi phục thay toàn bộ dữ liệu hiện tại bằng dữ liệu trong tệp sao lưu. Tệp được kiểm tra trước; "
+           "dữ liệu hiện tại được giữ lại thành một bản \"Trước khi khôi phục\" trong thư mục sao lưu.")
+FROM_UPLOAD, FROM_FOLDER = "Tệp tải lên", "Một bản trong thư mục sao lưu"
+source = st.radio("Khôi phục từ", [FROM_UPLOAD, FROM_FOLDER], horizontal=True, key="restore_source")
+upload = picked = None
+if source == FROM_UPLOAD:
+    upload = st.file_uploader("Chọn tệp sao lưu (.db)", type=["db", "sqlite", "sqlite3"], key="restore_file")
+else:
+    picked = st.selectbox("Bản sao lưu", [f.name for f in files], index=None, placeholder="Chọn một bản",
+                          key="restore_pick")
+confirm = st.checkbox("Tôi hiểu rằng dữ liệu hiện tại sẽ được thay bằng dữ liệu trong bản sao lưu.",
+                      key="restore_confirm")
+if st.button("Kiểm tra tệp và khôi phục", key="restore_button",
+             disabled=not (confirm and (upload is not None or picked))):
+    try:
+        with st.spinner("Đang kiểm tra và khôi phục…"):
+            if upload is not None:
+                result = backup.restore(path, upload.getvalue(), name=upload.name, backup_dir=folder,
+                                        actor=user.username)
+            else:
+                result = backup.restore(path, folder / picked, backup_dir=folder, actor=user.username)
+    except SipasError as exc:
+        ui.show_errors(exc)
+    else:
+        st.cache_data.clear()
+        st.session_state.pop("backup_download", None)
+        st.success(result.message())
+        st.info("Nếu tài khoản hoặc phiên đăng nhập của bạn không có trong bản sao lưu, bạn sẽ cần đăng nhập lại.")
+
+# ------------------------------------------------------------------------------ check
+st.subheader("Kiểm tra cơ sở dữ liệu")
+st.write("Kiểm tra tệp dữ liệu có bị hỏng không, và các bảng tổng hợp có khớp với từng phiếu đã lưu không.")
+if st.button("Kiểm tra cơ sở dữ liệu", key="check_db"):
+    try:
+        with st.spinner("Đang kiểm tra…"):
+            problems = backup.check_database(path)
+    except SipasError as exc:
+        ui.show_errors(exc)
+    else:
+        if problems:
+            st.error(f"Phát hiện {len(problems)} lỗi:")
+            st.code("\n".join(problems), language=None, wrap_lines=True)
+        else:
+            st.success(backup.OK_MESSAGE)

@@ -1,0 +1,154 @@
+"""Latency of storing a submitted kiosk survey while many tablets submit at once.
+
+    python bench/bench_store.py                       # 20 threads, then 20 processes, 100 surveys each
+    python bench/bench_store.py --mode threads --writers 20 --per-writer 100 --prefill 20000
+
+Every writer has its own connection (as each Streamlit session has) and calls
+``sipas.responses.submit_kiosk_survey`` with a full 19-criterion survey, back to back, all writers
+released together by a barrier: the worst case of the counter, not the usual one. The database is
+pre-filled with demo data. Afterwards the script checks that exactly the submitted surveys were
+stored (none lost, none doubled) and that the roll-up still equals the raw counts.
+Target: p99 < 20 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import random
+import sys
+import threading
+import time
+import uuid
+from contextlib import closing
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sipas import db, demo  # noqa: E402
+from sipas.catalog import questionnaire  # noqa: E402
+from sipas.responses import KioskSurvey, submit_kiosk_survey  # noqa: E402
+
+VERSION = "sipas-2023"
+CODES = list(questionnaire(VERSION).criterion_codes)
+
+
+def make_survey(rng: random.Random, tag: str) -> KioskSurvey:
+    """A full survey: all 19 criteria (a few "Không ý kiến"), the overall question, sometimes a comment."""
+    answers = {c: (None if rng.random() < 0.04 else rng.choice((2, 3, 4, 4, 5, 5))) for c in CODES}
+    return KioskSurvey(
+        token=f"{tag}:{uuid.uuid4()}", questionnaire=VERSION, asked=list(CODES), answers=answers,
+        overall=rng.choice((3, 4, 5)), harassment=1, informal_payment=1, wait_bucket="lt15",
+        field="Hộ tịch", comment="Cán bộ hướng dẫn tận tình." if rng.random() < 0.1 else None,
+        expectations=["thai_do"] if rng.random() < 0.3 else None,
+    )
+
+
+def writer(path: str, n: int, seed: int, tag: str, barrier) -> list[float]:
+    """Submit ``n`` surveys on a connection of its own; return each call's latency in ms."""
+    rng = random.Random(seed)
+    surveys = [make_survey(rng, tag) for _ in range(n)]
+    out = []
+    with closing(db.connect(path)) as conn:
+        barrier.wait()
+        for s in surveys:
+            t0 = time.perf_counter()
+            stored = submit_kiosk_survey(conn, s, device=tag)
+            out.append((time.perf_counter() - t0) * 1000)
+            if not stored:
+                raise RuntimeError(f"survey {s.token} reported as already stored")
+    return out
+
+
+def _proc_writer(args):
+    path, n, seed, tag = args
+    return writer(path, n, seed, tag, _BARRIER)
+
+
+_BARRIER = None
+
+
+def _init(barrier):
+    global _BARRIER
+    _BARRIER = barrier
+
+
+def run(path: Path, mode: str, writers: int, per_writer: int) -> tuple[list[float], float]:
+    tag = f"bench-{mode}"
+    t0 = time.perf_counter()
+    if mode == "threads":
+        barrier = threading.Barrier(writers)
+        results: list[list[float]] = [[] for _ in range(writers)]
+        errors: list[BaseException] = []
+
+        def target(i):
+            try:
+                results[i] = writer(str(path), per_writer, i, tag, barrier)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=target, args=(i,)) for i in range(writers)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+    else:
+        ctx = mp.get_context("fork")
+        barrier = ctx.Barrier(writers)
+        with ctx.Pool(writers, initializer=_init, initargs=(barrier,)) as pool:
+            t0 = time.perf_counter()
+            results = pool.map(_proc_writer, [(str(path), per_writer, 1000 + i, tag) for i in range(writers)])
+    wall = time.perf_counter() - t0
+    return [x for r in results for x in r], wall
+
+
+def pct(sorted_ms: list[float], p: float) -> float:
+    k = max(0, min(len(sorted_ms) - 1, round(p / 100 * len(sorted_ms) + 0.5) - 1))
+    return sorted_ms[k]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", default=str(ROOT / "bench" / "out" / "store.db"))
+    ap.add_argument("--mode", choices=["threads", "processes", "both"], default="both")
+    ap.add_argument("--writers", type=int, default=20)
+    ap.add_argument("--per-writer", type=int, default=100)
+    ap.add_argument("--prefill", type=int, default=20000, help="demo responses stored before the run")
+    args = ap.parse_args(argv)
+
+    path = Path(args.db)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    with closing(db.open_db(path)) as conn:
+        demo.generate(conn, args.prefill, seed=1)
+    print(f"database {path}: {args.prefill} demo responses; {args.writers} writers × {args.per_writer} "
+          f"full {len(CODES)}-criterion surveys each, all started together")
+
+    ok = True
+    for mode in (["threads", "processes"] if args.mode == "both" else [args.mode]):
+        lat, wall = run(path, mode, args.writers, args.per_writer)
+        lat.sort()
+        submitted = args.writers * args.per_writer
+        with closing(db.connect(path)) as conn:
+            tag = f"bench-{mode}"
+            stored = conn.execute("SELECT count(*), count(DISTINCT token) FROM responses WHERE device = ?",
+                                  (tag,)).fetchone()
+            answers = conn.execute("SELECT count(*) FROM answers a JOIN responses r ON r.id = a.response_id "
+                                   "WHERE r.device = ?", (tag,)).fetchone()[0]
+            exact = db.level_counts(conn, VERSION) == db.level_counts_direct(conn, VERSION)
+        good = stored[0] == stored[1] == submitted and answers == submitted * len(CODES) and exact
+        ok &= good and pct(lat, 99) < 20
+        print(f"{mode:>9}: p50 {pct(lat, 50):6.2f} ms  p95 {pct(lat, 95):6.2f} ms  p99 {pct(lat, 99):6.2f} ms  "
+              f"max {lat[-1]:7.2f} ms  | {submitted / wall:6.0f} surveys/s  | stored {stored[0]}/{submitted} "
+              f"(distinct {stored[1]}), answers {answers}, roll-up exact: {exact}  "
+              f"-> {'OK' if good and pct(lat, 99) < 20 else 'TARGET MISSED' if good else 'DATA WRONG'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,487 @@
+"""Corrective actions: every staff-conduct complaint followed to a verified close (ISO 9001 §10.2 shape).
+
+A case moves through the states below; a transition the workflow does not allow is refused with a
+message. A root cause is required before a measure; the Chairman approves or returns a measure;
+decisions on điều chuyển, thay thế or kỷ luật require his password again (checked by the caller with
+``auth.verify_password``; this module only accepts ``reauthenticated=True``). Every change is written to
+the append-only ``case_events`` history in the same transaction.
+
+Effectiveness is checked from the data: the satisfaction with the staff member (or criterion) in the
+weeks after the measure against the weeks before, with Newcombe's interval and the two-proportion test.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sipas import db, settings
+from sipas.comparison import two_proportion_test
+from sipas.errors import ValidationError
+from sipas.responses import local_now
+from sipas.stats import proportion
+
+STATES = {
+    "new": "Mới",
+    "verifying": "Đang xác minh",
+    "unfounded": "Không có cơ sở",
+    "founded": "Có cơ sở",
+    "measure": "Biện pháp (chờ phê duyệt)",
+    "awaiting_effect": "Chờ đánh giá hiệu quả",
+    "closed": "Đã đóng",
+    "reopened": "Mở lại",
+}
+OPEN_STATES = ("new", "verifying", "founded", "measure", "awaiting_effect", "reopened")
+TYPES = {
+    "conduct": "Thái độ, ứng xử",
+    "waiting": "Chờ đợi, nhân lực",
+    "procedure": "Hồ sơ, thủ tục",
+    "facilities": "Cơ sở vật chất",
+    "other": "Khác",
+}
+MEASURES = {
+    "reminder": "Nhắc nhở",
+    "review": "Kiểm điểm",
+    "training": "Tập huấn",
+    "reassign": "Điều chuyển",
+    "replace": "Thay thế",
+    "discipline": "Kỷ luật",
+    "other": "Biện pháp khác",
+    "extra_staff": "Bố trí thêm người",
+}
+# Decisions that need the Chairman to enter his password again.
+SEVERE_MEASURES = ("reassign", "replace", "discipline")
+CHANNELS = {
+    "survey": "Phiếu khảo sát tại quầy",
+    "hotline": "Đường dây nóng",
+    "provincial": "Hệ thống phản ánh, kiến nghị của tỉnh",
+    "national_portal": "Cổng Dịch vụ công quốc gia",
+    "letter": "Thư, đơn",
+    "in_person": "Trực tiếp",
+    "analysis": "Phân tích chỉ số",
+    "staffing": "Phân tích nhân lực",
+}
+REPEAT_DECISIONS = {"reassign": "Điều chuyển", "replace": "Thay thế", "none": "Không điều chuyển, thay thế"}
+PRIORITIES = {"low": "Thấp", "normal": "Bình thường", "high": "Cao"}
+UNKNOWN_STAFF = "chưa xác định"
+
+# (from, to) → roles allowed. The Chairman can do everything the clerk can.
+TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("new", "verifying"): ("clerk", "chairman"),
+    ("reopened", "verifying"): ("clerk", "chairman"),
+    ("verifying", "unfounded"): ("clerk", "chairman"),
+    ("verifying", "founded"): ("clerk", "chairman"),
+    ("founded", "measure"): ("clerk", "chairman"),
+    ("measure", "awaiting_effect"): ("chairman",),  # approval of the measure
+    ("measure", "founded"): ("chairman",),  # returned with a comment
+    ("awaiting_effect", "closed"): ("clerk", "chairman"),
+    ("awaiting_effect", "reopened"): ("clerk", "chairman"),
+    ("closed", "reopened"): ("clerk", "chairman"),
+    ("unfounded", "reopened"): ("clerk", "chairman"),
+}
+
+LOW_CONDUCT = (1, 2)
+EFFECT_WEEKS = 8
+DEFAULT_DUE_DAYS = 15
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    role: str
+
+
+def _now() -> datetime:
+    return local_now()
+
+
+def _ts(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def allowed_next(state: str, role: str) -> list[str]:
+    """The states a user with ``role`` may move a case in ``state`` to.
+
+    >>> allowed_next("measure", "clerk")
+    []
+    >>> allowed_next("measure", "chairman")
+    ['awaiting_effect', 'founded']
+    """
+    return [to for (frm, to), roles in TRANSITIONS.items() if frm == state and role in roles]
+
+
+def _require_text(value: str | None, message: str, limit: int = 4000) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError(message)
+    if len(text) > limit:
+        raise ValidationError(f"Nội dung dài quá {limit} ký tự.")
+    return text
+
+
+def _parse_date(value, label: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    try:
+        return date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise ValidationError(f"{label}: ngày \"{value}\" không hợp lệ (cần YYYY-MM-DD).") from None
+
+
+PHONE = re.compile(r"^\+?[0-9 .-]{8,15}$")
+
+
+def open_case(conn: sqlite3.Connection, actor: Actor | None, *, case_type: str, origin: str, title: str,
+              description: str | None = None, staff_code: str | None = None, criterion: str | None = None,
+              channel: str | None = None, received_at=None, due_date=None, response_deadline=None,
+              priority: str = "normal", owner: str | None = None, contact_phone: str | None = None,
+              schedule: dict | None = None, response_ids: list[int] | None = None, is_demo: bool = False,
+              now: datetime | None = None) -> int:
+    """Open a case (validated); return its id. The first history entry records who opened it and how."""
+    now = now or _now()
+    problems = []
+    if case_type not in TYPES:
+        problems.append(f"Loại vụ việc phải là một trong: {', '.join(TYPES.values())}.")
+    if channel is not None and channel not in CHANNELS:
+        problems.append("Nguồn tiếp nhận không hợp lệ.")
+    if priority not in PRIORITIES:
+        problems.append("Mức ưu tiên không hợp lệ.")
+    if not (title or "").strip():
+        problems.append("Cần nhập tiêu đề (tóm tắt nội dung phản ánh).")
+    if staff_code and staff_code not in db.staff_codes(conn):
+        problems.append(f"Không có cán bộ mã \"{staff_code}\".")
+    if contact_phone and not PHONE.match(contact_phone.strip()):
+        problems.append("Số điện thoại không hợp lệ.")
+    try:
+        received = _parse_date(received_at, "Ngày tiếp nhận") or now.date().isoformat()
+        due = _parse_date(due_date, "Hạn xử lý") or (date.fromisoformat(received) +
+                                                    timedelta(days=DEFAULT_DUE_DAYS)).isoformat()
+        deadline = _parse_date(response_deadline, "Hạn trả lời phản ánh")
+    except ValidationError as exc:
+        problems += exc.problems
+        received = due = deadline = None
+    if received and received > now.date().isoformat():
+        problems.append("Ngày tiếp nhận không được ở tương lai.")
+    if deadline and received and deadline < received:
+        problems.append("Hạn trả lời phải sau ngày tiếp nhận.")
+    if problems:
+        raise ValidationError(problems)
+    fields = {
+        "type": case_type, "origin": origin, "channel": channel, "staff_code": staff_code or None,
+        "criterion": criterion, "title": title.strip()[:300], "description": (description or "").strip() or None,
+        "state": "new", "owner": owner, "priority": priority, "received_at": received, "due_date": due,
+        "response_deadline": deadline, "contact_phone": (contact_phone or "").strip() or None,
+        "schedule": json.dumps(schedule, ensure_ascii=False) if schedule else None, "is_demo": int(is_demo),
+    }
+    with db.transaction(conn):
+        case_id = db.insert_case(conn, fields, _ts(now))
+        for rid in response_ids or []:
+            db.link_case_response(conn, case_id, rid)
+        db.add_case_event(conn, case_id, _ts(now), actor.username if actor else "hệ thống", "open", None, "new",
+                          f"{CHANNELS.get(channel or origin, origin)}: {fields['title']}")
+    return case_id
+
+
+def transition(conn: sqlite3.Connection, case_id: int, to_state: str, actor: Actor, note: str | None = None, *,
+               root_cause: str | None = None, measure: str | None = None, measure_detail: str | None = None,
+               measure_date=None, reauthenticated: bool = False, now: datetime | None = None) -> dict:
+    """Move a case to ``to_state`` if the workflow and the actor's role allow it; return the case."""
+    now = now or _now()
+    case = db.get_case(conn, case_id)
+    if case is None:
+        raise ValidationError(f"Không có vụ việc số {case_id}.")
+    frm = case["state"]
+    roles = TRANSITIONS.get((frm, to_state))
+    if roles is None:
+        raise ValidationError(f"Không thể chuyển vụ việc từ “{STATES.get(frm, frm)}” sang "
+                              f"“{STATES.get(to_state, to_state)}”.")
+    if actor.role not in roles:
+        raise ValidationError(f"Chỉ Chủ tịch UBND xã được chuyển vụ việc từ “{STATES[frm]}” sang "
+                              f"“{STATES[to_state]}”.")
+    fields: dict = {"state": to_state}
+    if to_state == "unfounded":
+        fields["close_reason"] = _require_text(note, "Cần ghi lý do kết luận không có cơ sở.")
+        fields["closed_at"] = _ts(now)
+        fields["contact_phone"] = None
+    elif to_state == "founded" and frm == "verifying":
+        fields["substantiated"] = 1
+    elif to_state == "founded" and frm == "measure":
+        _require_text(note, "Cần ghi ý kiến khi trả lại biện pháp.")
+    elif to_state == "measure":
+        cause = _require_text(root_cause or case["root_cause"], "Cần xác định nguyên nhân trước khi đề xuất biện pháp.")
+        if measure not in MEASURES:
+            raise ValidationError(f"Biện pháp phải là một trong: {', '.join(MEASURES.values())}.")
+        if measure == "other":
+            _require_text(measure_detail, "Biện pháp khác: cần ghi tên biện pháp.")
+        fields.update(root_cause=cause, measure=measure, measure_detail=(measure_detail or "").strip() or None)
+    elif to_state == "awaiting_effect":
+        if case["measure"] in SEVERE_MEASURES and not reauthenticated:
+            raise ValidationError("Quyết định điều chuyển, thay thế hoặc kỷ luật cần nhập lại mật khẩu.")
+        fields["measure_date"] = _parse_date(measure_date, "Ngày áp dụng") or now.date().isoformat()
+        fields["measure_approved_by"] = actor.username
+    elif to_state == "closed":
+        fields["closed_at"] = _ts(now)
+        fields["close_reason"] = (note or "").strip() or "Đã kiểm chứng hiệu quả."
+        fields["contact_phone"] = None  # the citizen's number is deleted when the case closes
+    elif to_state == "reopened":
+        _require_text(note, "Cần ghi lý do mở lại vụ việc.")
+        fields.update(closed_at=None, effect_flag=None)
+    with db.transaction(conn):
+        db.update_case(conn, case_id, fields, _ts(now))
+        detail = note
+        if to_state == "measure":
+            detail = f"Nguyên nhân: {fields['root_cause']}. Biện pháp: {MEASURES[measure]}" + (
+                f" ({fields['measure_detail']})" if fields["measure_detail"] else "") + (f". {note}" if note else "")
+        db.add_case_event(conn, case_id, _ts(now), actor.username, "transition", frm, to_state, detail)
+    return db.get_case(conn, case_id)
+
+
+def add_note(conn: sqlite3.Connection, case_id: int, actor: Actor, note: str, *, responded: bool = False,
+             now: datetime | None = None) -> None:
+    """A note in the history (e.g. the answer sent to the citizen; ``responded`` marks the feedback answered)."""
+    now = now or _now()
+    text = _require_text(note, "Ghi chú trống.")
+    if db.get_case(conn, case_id) is None:
+        raise ValidationError(f"Không có vụ việc số {case_id}.")
+    with db.transaction(conn):
+        if responded:
+            db.update_case(conn, case_id, {"responded_at": _ts(now)}, _ts(now))
+        db.add_case_event(conn, case_id, _ts(now), actor.username, "response" if responded else "note", None, None,
+                          text)
+
+
+# ------------------------------------------------------------------------------ intake from the survey
+
+def sync_from_survey(conn: sqlite3.Connection, tag_comment=None, now: datetime | None = None) -> int:
+    """Open or extend conduct cases from responses stored since the last run; return cases touched.
+
+    A response that rates a staff-conduct criterion (element 3) 1 or 2, or whose comment is tagged as
+    attitude/behaviour (``tag_comment(text) -> set of topic codes`` containing ``'conduct'``), attaches
+    to the open conduct case of the staff member it names (or "chưa xác định"), or opens one.
+    """
+    now = now or _now()
+    touched = 0
+    last = int(db.get_meta(conn, "case_intake_last_response", "0"))
+    while True:
+        batch = db.responses_after(conn, last)
+        if not batch:
+            break
+        with db.transaction(conn):
+            for r in batch:
+                last = r["id"]
+                if r["excluded"]:
+                    continue
+                low = sorted(c for c, v in r["conduct"].items() if v in LOW_CONDUCT)
+                # A comment about attitude counts as a complaint when the same response is not satisfied
+                # (a praise such as "cán bộ rất tận tình" is about attitude too).
+                ratings = [v for v in [r["overall"], *r["conduct"].values()] if v is not None]
+                unhappy = not ratings or min(ratings) <= 3
+                tagged = bool(r["comment"] and tag_comment and unhappy and "conduct" in tag_comment(r["comment"]))
+                if not low and not tagged:
+                    continue
+                staff = r["staff_code"]
+                open_cases = [c for c in db.list_cases(conn, states=OPEN_STATES, case_type="conduct")
+                              if c["staff_code"] == staff and c["origin"] == "survey"
+                              and c["is_demo"] == r["is_demo"]]
+                reason = ("đánh giá " + ", ".join(low) + " ở mức không hài lòng") if low else ""
+                if tagged:
+                    reason = (reason + "; " if reason else "") + "góp ý về thái độ"
+                if open_cases:
+                    case_id = open_cases[0]["id"]
+                    if db.link_case_response(conn, case_id, r["id"]):
+                        db.add_case_event(conn, case_id, _ts(now), "hệ thống", "evidence", None, None,
+                                          f"Thêm phiếu #{r['id']} ({r['submitted_at']}): {reason}.")
+                else:
+                    who = staff or UNKNOWN_STAFF
+                    fields = {
+                        "type": "conduct", "origin": "survey", "channel": "survey", "staff_code": staff,
+                        "title": f"Phản ánh về thái độ phục vụ của cán bộ {who}", "state": "new",
+                        "priority": "normal", "received_at": r["submitted_at"][:10],
+                        "due_date": (datetime.fromisoformat(r["submitted_at"]).date()
+                                     + timedelta(days=DEFAULT_DUE_DAYS)).isoformat(),
+                        "is_demo": r["is_demo"],
+                    }
+                    case_id = db.insert_case(conn, fields, _ts(now))
+                    db.link_case_response(conn, case_id, r["id"])
+                    db.add_case_event(conn, case_id, _ts(now), "hệ thống", "open", None, "new",
+                                      f"Tự động từ phiếu #{r['id']} ({r['submitted_at']}): {reason}.")
+                touched += 1
+            db.set_meta(conn, "case_intake_last_response", str(last))
+    return touched
+
+
+def open_from_analysis(conn: sqlite3.Connection, actor: Actor, criterion: str, index: float, floor: float,
+                       period: str) -> int:
+    """A criterion below the floor becomes an improvement action on that criterion."""
+    return open_case(conn, actor, case_type="procedure" if criterion.startswith("TC2") else "other",
+                     origin="analysis", channel="analysis", criterion=criterion,
+                     title=f"Cải thiện tiêu chí {criterion}: {index:.2f}% dưới mức {floor:g}% ({period})")
+
+
+# ------------------------------------------------------------------------------ verification
+
+@dataclass(frozen=True)
+class Effect:
+    before_n: int
+    before_index: float | None
+    after_n: int
+    after_index: float | None
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    verdict: str  # 'effective', 'not_effective', 'insufficient'
+    message: str
+
+
+def effectiveness(conn: sqlite3.Connection, case: dict, min_n: int, floor: float, weeks: int = EFFECT_WEEKS,
+                  today: date | None = None) -> Effect:
+    """Satisfaction with the staff member (or criterion) ``weeks`` before vs after the measure date.
+
+    'not_effective' when the share after is below the floor or significantly lower than before;
+    'effective' when enough answers exist after and neither holds; 'insufficient' below ``min_n``.
+    """
+    today = today or _now().date()
+    if not case.get("measure_date"):
+        return Effect(0, None, 0, None, None, None, None, None, "insufficient", "Chưa áp dụng biện pháp.")
+    start = date.fromisoformat(case["measure_date"])
+    prefix = case["criterion"] or "TC3."
+    staff = case["staff_code"] if not case["criterion"] else None
+    before = db.conduct_counts(conn, staff, (start - timedelta(weeks=weeks)).isoformat(), start.isoformat(), prefix)
+    after_end = min(today + timedelta(days=1), start + timedelta(weeks=weeks))
+    after = db.conduct_counts(conn, staff, start.isoformat(), after_end.isoformat(), prefix)
+    pb, pa = proportion(before[1], before[0]), proportion(after[1], after[0])
+    if after[0] < min_n:
+        return Effect(before[0], pb.index, after[0], pa.index, None, None, None, None, "insufficient",
+                      f"Chưa đủ dữ liệu: {after[0]} câu trả lời sau biện pháp (cần ít nhất {min_n}).")
+    test = two_proportion_test(after[1], after[0], before[1], before[0]) if before[0] else None
+    worse = test is not None and test.p_value < 0.05 and test.difference < 0
+    if pa.index < floor or worse:
+        verdict = "not_effective"
+        message = (f"Chưa thấy hiệu quả: sau biện pháp {pa.index:.1f}% (n = {after[0]})"
+                   + (f", trước {pb.index:.1f}% (n = {before[0]})" if before[0] else "") + ".")
+    else:
+        verdict = "effective"
+        message = (f"Có hiệu quả: sau biện pháp {pa.index:.1f}% (n = {after[0]})"
+                   + (f", trước {pb.index:.1f}% (n = {before[0]})" if before[0] else "") + ".")
+    return Effect(before[0], pb.index, after[0], pa.index,
+                  None if test is None else test.difference, None if test is None else test.ci_low,
+                  None if test is None else test.ci_high, None if test is None else test.p_value, verdict, message)
+
+
+def flag_effects(conn: sqlite3.Connection, min_n: int, floor: float, today: date | None = None) -> list[int]:
+    """Check every case waiting for its effect; store and return the ids whose effect did not show."""
+    flagged = []
+    for case in db.list_cases(conn, states=("awaiting_effect",)):
+        effect = effectiveness(conn, case, min_n, floor, today=today)
+        if effect.verdict != (case["effect_flag"] or ""):
+            with db.transaction(conn):
+                db.update_case(conn, case["id"], {"effect_flag": effect.verdict}, _ts(_now()))
+                db.add_case_event(conn, case["id"], _ts(_now()), "hệ thống", "effect", None, None, effect.message)
+        if effect.verdict == "not_effective":
+            flagged.append(case["id"])
+    return flagged
+
+
+# ------------------------------------------------------------------------------ repeat offences and queue
+
+def repeat_offenders(conn: sqlite3.Connection, count: int = 2, months: int = 12, today: date | None = None
+                     ) -> list[dict]:
+    """Staff with ≥ ``count`` substantiated conduct cases received within ``months`` months, and no
+    Chairman decision recorded since the latest of them."""
+    today = today or _now().date()
+    since = (today - timedelta(days=round(months * 30.44))).isoformat()
+    by_staff: dict[str, list[dict]] = {}
+    for c in db.list_cases(conn, case_type="conduct"):
+        if c["substantiated"] and c["staff_code"] and c["received_at"] and c["received_at"] >= since:
+            by_staff.setdefault(c["staff_code"], []).append(c)
+    out = []
+    for staff, cases in by_staff.items():
+        if len(cases) < count:
+            continue
+        # A decision counts if it was taken after the latest of these complaints was received.
+        latest = max(c["received_at"] for c in cases)
+        decided = [d for d in db.repeat_decisions(conn, staff) if d["decided_at"][:10] >= latest]
+        if not decided:
+            out.append({"staff_code": staff, "cases": sorted(c["id"] for c in cases)})
+    return out
+
+
+def decide_repeat(conn: sqlite3.Connection, actor: Actor, staff_code: str, decision: str, note: str, *,
+                  reauthenticated: bool, now: datetime | None = None) -> None:
+    """The Chairman's decision on a repeat offender: điều chuyển, thay thế, or why not (recorded)."""
+    now = now or _now()
+    if actor.role != "chairman":
+        raise ValidationError("Chỉ Chủ tịch UBND xã được quyết định đối với cán bộ tái phạm.")
+    if decision not in ("reassign", "replace", "none"):
+        raise ValidationError("Quyết định phải là điều chuyển, thay thế hoặc không (ghi rõ lý do).")
+    if decision in ("reassign", "replace") and not reauthenticated:
+        raise ValidationError("Quyết định điều chuyển, thay thế cần nhập lại mật khẩu.")
+    text = _require_text(note, "Cần ghi nội dung quyết định hoặc lý do không điều chuyển, thay thế.")
+    with db.transaction(conn):
+        db.insert_repeat_decision(conn, staff_code, _ts(now), actor.username, decision, text)
+        for c in db.list_cases(conn, staff_code=staff_code, case_type="conduct"):
+            if c["substantiated"]:
+                db.add_case_event(conn, c["id"], _ts(now), actor.username, "repeat-decision", None, None,
+                                  f"{REPEAT_DECISIONS[decision]}: {text}")
+
+
+def chairman_queue(conn: sqlite3.Connection, today: date | None = None) -> dict[str, list]:
+    """What needs the Chairman: repeat offences, overdue cases, past feedback deadlines, measures to sign off,
+    and measures whose effect did not show."""
+    today = today or _now().date()
+    iso = today.isoformat()
+    rule = settings.get(conn, "repeat_offence")
+    open_cases = db.list_cases(conn, states=OPEN_STATES)
+    return {
+        "repeat": repeat_offenders(conn, rule["count"], rule["months"], today),
+        "overdue": [c for c in open_cases if c["due_date"] and c["due_date"] < iso],
+        "deadline": [c for c in open_cases if c["response_deadline"] and c["response_deadline"] < iso
+                     and not c["responded_at"]],
+        "signoff": [c for c in open_cases if c["state"] == "measure"],
+        "not_effective": [c for c in open_cases if c["effect_flag"] == "not_effective"],
+    }
+
+
+def monthly_counts(conn: sqlite3.Connection, month: str) -> dict:
+    """Counts for the monthly report: cases opened, closed, overdue, by type, median days to close."""
+    start = date.fromisoformat(month + "-01")
+    end = (start + timedelta(days=32)).replace(day=1)
+    cases = db.list_cases(conn)
+    opened = [c for c in cases if start.isoformat() <= c["created_at"][:10] < end.isoformat()]
+    closed = [c for c in cases if c["closed_at"] and start.isoformat() <= c["closed_at"][:10] < end.isoformat()]
+    last_day = (end - timedelta(days=1)).isoformat()
+    overdue = [c for c in cases if c["due_date"] and c["due_date"] < last_day
+               and (c["closed_at"] is None or c["closed_at"][:10] > c["due_date"])
+               and c["created_at"][:10] < end.isoformat()]
+    days = sorted((date.fromisoformat(c["closed_at"][:10]) - date.fromisoformat(c["received_at"] or
+                   c["created_at"][:10])).days for c in closed)
+    median = None
+    if days:
+        mid = len(days) // 2
+        median = float(days[mid]) if len(days) % 2 else (days[mid - 1] + days[mid]) / 2
+    by_type = {TYPES[t]: sum(1 for c in opened if c["type"] == t) for t in TYPES}
+    return {"opened": len(opened), "closed": len(closed), "overdue": len(overdue), "by_type": by_type,
+            "median_days_to_close": median}
+
+
+def public_summary(conn: sqlite3.Connection, month: str) -> list[str]:
+    """"Người dân nói — chúng tôi đã làm": the month's measures in plain words, without any staff name."""
+    start = date.fromisoformat(month + "-01")
+    end = (start + timedelta(days=32)).replace(day=1)
+    lines = []
+    for c in db.list_cases(conn):
+        if c["measure"] and c["measure_date"] and start.isoformat() <= c["measure_date"] < end.isoformat():
+            # Only fixed wording: free text typed by staff might name someone.
+            topic = TYPES[c["type"]].lower()
+            measure = MEASURES[c["measure"]]
+            what = f"tiêu chí {c['criterion']}" if c["criterion"] else topic
+            lines.append(f"Người dân phản ánh về {what} — chúng tôi đã: {measure.lower()}.")
+    return lines

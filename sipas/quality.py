@@ -1,0 +1,188 @@
+"""Data quality: flag responses that may not be genuine, and exclude or restore them with a reason.
+
+Flags (a flag is a question for the clerk, never an automatic exclusion):
+- **burst**: at least 3 responses from one tablet (``device``) within 60 seconds — someone tapping
+  through surveys; responses without a device name (paper, unnamed tablets) cannot be judged;
+- **straight-lining**: the same level for every asked criterion, at least 5 criteria, and submitted
+  implausibly fast (under 20 seconds) when the time taken is known;
+- **out of hours**: submitted when the counter was closed (``settings.is_open``), or marked so by the
+  kiosk when it was stored.
+
+The flag functions take a DataFrame (the rows of :func:`sipas.db.quality_candidates`) and return a
+boolean Series aligned with it. Exclusion goes through :func:`sipas.db.set_excluded`, which logs who,
+when and why in the audit log; the index leaves excluded responses out through the roll-up triggers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from sipas import db
+from sipas.errors import ValidationError
+
+BURST_MIN = 3
+BURST_WINDOW_SECONDS = 60
+STRAIGHT_MIN_CRITERIA = 5
+STRAIGHT_MAX_SECONDS = 20.0
+MIN_REASON = 3
+
+FLAG_LABELS = {
+    "burst": "Gửi dồn dập từ một máy",
+    "straight": "Chọn cùng một mức cho mọi tiêu chí, làm quá nhanh",
+    "hours": "Ngoài giờ làm việc",
+}
+
+
+def _times(df: pd.DataFrame) -> pd.Series:
+    return pd.to_datetime(df["submitted_at"], format="ISO8601")
+
+
+def burst_flags(df: pd.DataFrame, min_count: int = BURST_MIN, window_seconds: int = BURST_WINDOW_SECONDS
+                ) -> pd.Series:
+    """True for every response that is one of ≥ ``min_count`` from the same device within ``window_seconds``.
+
+    >>> f = pd.DataFrame({"submitted_at": ["2024-05-06 08:00:00", "2024-05-06 08:00:20",
+    ...                                    "2024-05-06 08:00:59", "2024-05-06 08:05:00"],
+    ...                   "device": ["quay1"] * 4})
+    >>> burst_flags(f).tolist()
+    [True, True, True, False]
+    """
+    out = pd.Series(False, index=df.index)
+    known = df["device"].notna() & (df["device"].astype("string").str.strip() != "")
+    if known.sum() < min_count:
+        return out
+    sub = df.loc[known]
+    seconds = (_times(sub).astype("datetime64[s]").astype("int64")).to_numpy()
+    group = pd.factorize(sub["device"].astype(str))[0].astype("int64")
+    # One sorted key per (device, time): groups are 1e11 s apart, far more than any window.
+    key = group * 100_000_000_000 + seconds
+    order = np.argsort(key, kind="stable")
+    k = key[order]
+    ends = np.searchsorted(k, k + window_seconds, side="right")
+    starts = np.arange(len(k))
+    qualifying = (ends - starts) >= min_count
+    cover = np.zeros(len(k) + 1, dtype=np.int64)
+    np.add.at(cover, starts[qualifying], 1)
+    np.add.at(cover, ends[qualifying], -1)
+    flagged_sorted = np.cumsum(cover[:-1]) > 0
+    flagged = np.empty(len(k), dtype=bool)
+    flagged[order] = flagged_sorted
+    out.loc[sub.index] = flagged
+    return out
+
+
+def straightlining_flags(df: pd.DataFrame, min_criteria: int = STRAIGHT_MIN_CRITERIA,
+                         max_seconds: float = STRAIGHT_MAX_SECONDS) -> pd.Series:
+    """True where every asked criterion (≥ ``min_criteria``) got the same level and the survey took
+    under ``max_seconds`` (or its duration is unknown).
+
+    Columns used: ``asked``, ``answered`` (asked criteria with a level), ``lo``, ``hi`` (lowest and
+    highest level), ``duration_seconds``.
+
+    >>> f = pd.DataFrame({"asked": [6, 6, 6, 4], "answered": [6, 6, 5, 4], "lo": [5, 5, 5, 1],
+    ...                   "hi": [5, 5, 5, 1], "duration_seconds": [12.0, 45.0, 10.0, None]})
+    >>> straightlining_flags(f).tolist()
+    [True, False, False, False]
+    """
+    asked = pd.to_numeric(df["asked"], errors="coerce").fillna(0)
+    answered = pd.to_numeric(df["answered"], errors="coerce").fillna(0)
+    same = (asked >= min_criteria) & (answered == asked) & (df["lo"] == df["hi"]) & df["lo"].notna()
+    duration = pd.to_numeric(df["duration_seconds"], errors="coerce")
+    fast = duration.isna() | (duration < max_seconds)
+    return (same & fast).astype(bool)
+
+
+def out_of_hours_flags(df: pd.DataFrame, hours: dict) -> pd.Series:
+    """True where the counter was closed at ``submitted_at`` by ``hours`` (same rule as ``settings.is_open``),
+    or where the kiosk stored the response with its out-of-hours mark.
+
+    >>> h = {"days": [0, 1, 2, 3, 4], "periods": [["07:00", "11:30"], ["13:30", "17:00"]]}
+    >>> f = pd.DataFrame({"submitted_at": ["2024-04-15 08:00:00", "2024-04-15 12:00:00", "2024-04-14 08:00:00"]})
+    >>> out_of_hours_flags(f, h).tolist()
+    [False, True, True]
+    """
+    t = _times(df)
+    hhmm = t.dt.strftime("%H:%M")
+    open_now = pd.Series(False, index=df.index)
+    for a, b in hours["periods"]:
+        open_now |= (hhmm >= a) & (hhmm < b)
+    open_now &= t.dt.weekday.isin(hours["days"])
+    closed = ~open_now
+    if "out_of_hours" in df:
+        closed |= df["out_of_hours"].fillna(0).astype(bool)
+    return closed.astype(bool)
+
+
+def flag_responses(df: pd.DataFrame, hours: dict) -> pd.DataFrame:
+    """The flagged rows of ``df`` with a ``flags`` column (codes) and a Vietnamese ``reasons`` column."""
+    if df.empty:
+        return df.assign(flags=pd.Series(dtype=object), reasons=pd.Series(dtype=object))
+    checks = {"burst": burst_flags(df), "straight": straightlining_flags(df), "hours": out_of_hours_flags(df, hours)}
+    any_flag = checks["burst"] | checks["straight"] | checks["hours"]
+    flagged = df.loc[any_flag].copy()
+    codes, reasons = [], []
+    for idx, row in flagged.iterrows():
+        mine = [name for name, series in checks.items() if series.loc[idx]]
+        codes.append(mine)
+        reasons.append("; ".join(_reason(name, row) for name in mine))
+    flagged["flags"] = codes
+    flagged["reasons"] = reasons
+    return flagged.reset_index(drop=True)
+
+
+def _reason(code: str, row) -> str:
+    if code == "burst":
+        return f"{FLAG_LABELS['burst']} ({row['device']}): ≥ {BURST_MIN} phiếu trong {BURST_WINDOW_SECONDS} giây"
+    if code == "straight":
+        duration = row.get("duration_seconds")
+        took = "không rõ thời gian làm phiếu" if pd.isna(duration) else f"làm trong {float(duration):.0f} giây"
+        return f"Chọn mức {int(row['lo'])} cho cả {int(row['asked'])} tiêu chí, {took}"
+    return FLAG_LABELS["hours"]
+
+
+def load_flags(conn: sqlite3.Connection, hours: dict, date_from: str | None = None, date_to: str | None = None,
+               questionnaire: str | None = None) -> pd.DataFrame:
+    """Flag the responses of a period (excluded ones included, so they can be restored)."""
+    rows = db.quality_candidates(conn, date_from, date_to, questionnaire)
+    columns = ["id", "submitted_at", "channel", "device", "duration_seconds", "out_of_hours", "excluded",
+               "exclude_reason", "comment", "asked", "answered", "lo", "hi"]
+    return flag_responses(pd.DataFrame(rows, columns=columns), hours)
+
+
+def _check_reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if len(text) < MIN_REASON:
+        raise ValidationError("Cần ghi lý do (ít nhất 3 ký tự) để loại hoặc khôi phục phiếu.")
+    return text[:500]
+
+
+def exclude(conn: sqlite3.Connection, response_ids: Iterable[int], reason: str, actor: str | None) -> int:
+    """Leave responses out of the index, with a reason (logged); return how many were excluded."""
+    text = _check_reason(reason)
+    ids = [int(i) for i in response_ids]
+    if not ids:
+        raise ValidationError("Chưa chọn phiếu nào.")
+    for rid in ids:
+        try:
+            db.set_excluded(conn, rid, True, text, actor)
+        except KeyError:
+            raise ValidationError(f"Không có phiếu số {rid}.") from None
+    return len(ids)
+
+
+def restore(conn: sqlite3.Connection, response_ids: Iterable[int], reason: str, actor: str | None) -> int:
+    """Count excluded responses in the index again, with a reason (logged); return how many."""
+    text = _check_reason(reason)
+    ids = [int(i) for i in response_ids]
+    if not ids:
+        raise ValidationError("Chưa chọn phiếu nào.")
+    for rid in ids:
+        try:
+            db.set_excluded(conn, rid, False, text, actor)
+        except KeyError:
+            raise ValidationError(f"Không có phiếu số {rid}.") from None
+    return len(ids)

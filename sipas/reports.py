@@ -1,0 +1,427 @@
+"""The monthly report (due by the 20th to the level above): an Excel workbook and a PDF with the same content.
+
+:func:`build_report` gathers everything for one month from the database (through ``sipas.analysis``);
+:func:`to_excel` and :func:`to_pdf` only lay it out. The unit's name, the recipient, the targets and the
+questionnaire version are the settings in force on the month's last day.
+
+Safety: text typed by citizens or staff never becomes a formula or a link in Excel — every string is
+written with ``write_string`` and the workbook refuses to convert strings (a comment "=1+1" stays the
+text "=1+1"). The PDF uses the bundled DejaVu fonts (``assets/fonts``), never the machine's.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from sipas import analysis, db, quality, settings
+from sipas.errors import ValidationError
+from sipas.paths import ROOT
+from sipas.scoring import IndexResult
+
+FONTS_DIR = ROOT / "assets" / "fonts"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF_MIME = "application/pdf"
+TITLE = "Báo cáo kết quả khảo sát mức độ hài lòng"
+INDEX_LABEL = "Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS)"
+SHEETS = ("Tổng hợp", "Tiêu chí", "Xu hướng theo tháng", "Góp ý", "Chất lượng dữ liệu")
+MAX_COMMENTS = 2000
+STATUS = {True: "Đạt", False: "Chưa đạt", None: "Chưa rõ"}
+
+
+@dataclass
+class MonthlyReport:
+    month: str
+    date_from: str
+    date_to: str
+    unit_name: str
+    recipient: str
+    questionnaire: str
+    targets: dict
+    bands: list
+    result: IndexResult
+    baseline_label: str | None
+    baseline_overall: float | None
+    checklist: list[tuple[str, bool | None, str]]
+    elements: pd.DataFrame
+    criteria: pd.DataFrame
+    trend: pd.DataFrame
+    pchart: pd.DataFrame
+    comments: pd.DataFrame
+    comments_total: int
+    exclusions: pd.DataFrame
+    flagged: int
+    sample: analysis.SampleStatus
+    generated_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+
+    @property
+    def month_label(self) -> str:
+        y, m = self.month.split("-")
+        return f"tháng {int(m)}/{y}"
+
+    @property
+    def filename_stem(self) -> str:
+        return f"bao-cao-hai-long-{self.month}"
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """'2024-05' → (2024, 5); anything else raises ValidationError with what is expected.
+
+    >>> parse_month("2024-05")
+    (2024, 5)
+    """
+    m = re.fullmatch(r"(\d{4})-(\d{2})", (text or "").strip())
+    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2000:
+        raise ValidationError(f"Tháng \"{text}\" không hợp lệ, cần dạng YYYY-MM (ví dụ 2024-05).")
+    return int(m.group(1)), int(m.group(2))
+
+
+def choose_baseline(conn: sqlite3.Connection, year: int, version: str) -> tuple[int, str] | None:
+    """The most recent baseline before ``year``: of the same questionnaire version if there is one
+    (comparable criterion by criterion), else of another version (elements and overall only)."""
+    sets = [(y, q) for y, q in db.baseline_years(conn) if y < year]
+    same = [s for s in sets if s[1] == version]
+    return (same or sets or [None])[0]
+
+
+def build_report(conn: sqlite3.Connection, month: str, *, today: date | None = None,
+                 baseline: tuple[int, str] | None = None) -> MonthlyReport:
+    """Everything the monthly report shows, for the responses of ``month`` (YYYY-MM), excluded ones left out."""
+    year, mon = parse_month(month)
+    date_from, date_to = analysis.period_bounds("month", year, mon)
+    version = settings.get(conn, "active_questionnaire", date_to)
+    targets = settings.get(conn, "targets", date_to)
+    bands = settings.get(conn, "bands", date_to)
+    f = analysis.Filters(version, date_from, date_to)
+    result = analysis.index_for_filters(conn, f)
+    chosen = baseline or choose_baseline(conn, year, version)
+    rows = db.baseline_rows(conn, chosen[0], chosen[1]) if chosen else []
+    trend = analysis.monthly_trend(conn, analysis.trend_filters(f))
+    comments, total = analysis.comments_table(conn, f, limit=MAX_COMMENTS)
+    exclusions = pd.DataFrame(db.excluded_responses(conn, date_from, date_to), columns=[
+        "id", "submitted_at", "channel", "device", "exclude_reason", "comment", "excluded_by", "excluded_at"])
+    flagged = quality.load_flags(conn, settings.get(conn, "opening_hours", date_to), date_from, date_to, version)
+    return MonthlyReport(
+        month=f"{year:04d}-{mon:02d}", date_from=date_from, date_to=date_to,
+        unit_name=settings.get(conn, "unit_name", date_to),
+        recipient=settings.get(conn, "report_recipient", date_to),
+        questionnaire=version, targets=targets, bands=bands, result=result,
+        baseline_label=f"{chosen[0]} ({chosen[1]})" if chosen else None,
+        baseline_overall=analysis.baseline_overall(rows),
+        checklist=analysis.rule_checklist(result, targets, bands),
+        elements=analysis.elements_table(result, rows, bands),
+        criteria=analysis.criteria_table(result, rows, bands),
+        trend=trend, pchart=analysis.monthly_p_chart(trend) if not trend.empty else pd.DataFrame(),
+        comments=comments, comments_total=total, exclusions=exclusions,
+        flagged=int((flagged["excluded"] == 0).sum()) if not flagged.empty else 0,
+        sample=analysis.sample_status(result),
+    )
+
+
+# ------------------------------------------------------------------------------------- helpers
+
+def _num(value) -> float | None:
+    if value is None or value is pd.NA:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) else v
+
+
+def _fmt(value, digits: int = 2, suffix: str = "") -> str:
+    v = _num(value)
+    return "—" if v is None else f"{v:.{digits}f}{suffix}"
+
+
+def _summary_rows(r: MonthlyReport) -> list[tuple[str, object]]:
+    d = r.result.direct_overall
+    diff = None
+    if r.baseline_overall is not None and r.result.overall is not None:
+        diff = r.result.overall - r.baseline_overall
+    s = r.sample
+    sample_text = (f"Tiêu chí ít câu trả lời nhất {s.code}: n = {s.n}; cần {s.required} cho ±{s.margin * 100:g}% "
+                   f"— còn thiếu {s.needed}" if s.code else "Chưa có câu trả lời")
+    return [
+        ("Đơn vị", r.unit_name),
+        ("Nơi nhận", r.recipient),
+        ("Kỳ báo cáo", f"{r.month_label} ({_vn(r.date_from)} – {_vn(r.date_to)})"),
+        ("Phiên bản phiếu", r.questionnaire),
+        ("Số phiếu hợp lệ", r.result.responses),
+        (INDEX_LABEL + " (%)", r.result.overall),
+        ("Chỉ tiêu (%)", r.targets["overall"]),
+        ("Số liệu gốc", r.baseline_label or "Chưa có"),
+        ("Chỉ số chung của số liệu gốc (%)", r.baseline_overall),
+        ("Chênh lệch so với gốc (điểm %)", diff),
+        ("Câu hỏi hài lòng chung (%)", d.index),
+        ("Câu hỏi hài lòng chung: n", d.n),
+        ("Câu hỏi hài lòng chung: KTC 95% (Wilson)",
+         f"{_fmt(d.ci_low, 1)} – {_fmt(d.ci_high, 1)}" if d.index is not None else "—"),
+        ("Cỡ mẫu", sample_text),
+        ("Phiếu đã loại khỏi chỉ số", len(r.exclusions)),
+        ("Phiếu bị đánh dấu cần xem lại (chưa loại)", r.flagged),
+        ("Lập lúc", r.generated_at.strftime("%d/%m/%Y %H:%M")),
+    ]
+
+
+def _vn(iso: str) -> str:
+    y, m, d = iso.split("-")
+    return f"{d}/{m}/{y}"
+
+
+def _trend_frame(r: MonthlyReport) -> pd.DataFrame:
+    t = r.trend.copy()
+    if not r.pchart.empty:
+        t["Tỷ lệ không hài lòng (%)"] = r.pchart["p"].to_numpy() * 100
+        t["Đường trung tâm (%)"] = r.pchart["center"].to_numpy() * 100
+        t["Giới hạn dưới (%)"] = r.pchart["lcl"].to_numpy() * 100
+        t["Giới hạn trên (%)"] = r.pchart["ucl"].to_numpy() * 100
+        t["Ngoài giới hạn"] = r.pchart["out_of_control"].map({True: "Có", False: ""}).to_numpy()
+    return t
+
+
+def _exclusions_frame(r: MonthlyReport) -> pd.DataFrame:
+    e = r.exclusions
+    return pd.DataFrame({
+        "Mã phiếu": e["id"], "Thời gian": e["submitted_at"],
+        "Kênh": e["channel"].map(lambda c: analysis.CHANNEL_LABELS.get(c, c)), "Máy": e["device"],
+        "Lý do loại": e["exclude_reason"], "Người loại": e["excluded_by"], "Lúc loại": e["excluded_at"],
+        "Góp ý": e["comment"],
+    })
+
+
+# ------------------------------------------------------------------------------------- Excel
+
+def to_excel(r: MonthlyReport) -> bytes:
+    """The workbook: summary + rule checklist, criteria, monthly trend, comments, data-quality exclusions."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                   "strings_to_numbers": False})
+    bold = wb.add_format({"bold": True})
+    title = wb.add_format({"bold": True, "font_size": 14})
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top", "border": 1})
+    num2 = wb.add_format({"num_format": "0.00"})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+
+    def cell(ws, row: int, col: int, value, fmt=None) -> None:
+        if isinstance(value, bool):
+            ws.write_string(row, col, "Có" if value else "Không", fmt)
+        elif isinstance(value, str):
+            ws.write_string(row, col, value, fmt)  # never a formula, a link or a number
+        elif _num(value) is not None and not isinstance(value, str):
+            v = float(value)
+            ws.write_number(row, col, v, fmt or (num2 if not v.is_integer() else None))
+        else:
+            ws.write_blank(row, col, None, fmt)
+
+    def table(ws, top: int, frame: pd.DataFrame, widths: dict[str, int] | None = None) -> int:
+        for j, name in enumerate(frame.columns):
+            ws.write_string(top, j, str(name), head)
+            ws.set_column(j, j, (widths or {}).get(name, max(10, min(40, len(str(name)) + 2))),
+                          wrap if (widths or {}).get(name, 0) >= 40 else None)
+        for i, row in enumerate(frame.itertuples(index=False), start=top + 1):
+            for j, value in enumerate(row):
+                cell(ws, i, j, value)
+        return top + len(frame) + 1
+
+    ws = wb.add_worksheet(SHEETS[0])
+    ws.set_column(0, 0, 48)
+    ws.set_column(1, 1, 60)
+    ws.write_string(0, 0, f"{TITLE} {r.month_label}", title)
+    ws.write_string(1, 0, INDEX_LABEL)
+    row = 3
+    for label, value in _summary_rows(r):
+        ws.write_string(row, 0, label, bold)
+        cell(ws, row, 1, value)
+        row += 1
+    row += 1
+    ws.write_string(row, 0, "Yêu cầu của kế hoạch", title)
+    row += 1
+    for j, name in enumerate(("Yêu cầu", "Kết quả", "Chưa đạt ở")):
+        ws.write_string(row, j, name, head)
+    ws.set_column(2, 2, 60)
+    for rule, ok, detail in r.checklist:
+        row += 1
+        ws.write_string(row, 0, rule)
+        ws.write_string(row, 1, STATUS[ok])
+        ws.write_string(row, 2, detail if ok is False else "", wrap)
+    row += 2
+    ws.write_string(row, 0, "Các yếu tố", title)
+    table(ws, row + 1, r.elements)
+
+    ws = wb.add_worksheet(SHEETS[1])
+    table(ws, 0, r.criteria, {"Tiêu chí": 60, "Kiểm định": 30, "Kết luận": 26})
+    ws.freeze_panes(1, 1)
+
+    ws = wb.add_worksheet(SHEETS[2])
+    table(ws, 0, _trend_frame(r))
+    ws.freeze_panes(1, 1)
+
+    ws = wb.add_worksheet(SHEETS[3])
+    end = table(ws, 0, r.comments, {"Góp ý": 70, "Đánh giá": 45, "Chủ đề": 28, "Thời gian": 20})
+    if r.comments_total > len(r.comments):
+        ws.write_string(end + 1, 0, f"Chỉ ghi {len(r.comments)} góp ý mới nhất trong tổng số {r.comments_total}.")
+    ws.freeze_panes(1, 0)
+
+    ws = wb.add_worksheet(SHEETS[4])
+    end = table(ws, 0, _exclusions_frame(r), {"Lý do loại": 40, "Góp ý": 50, "Thời gian": 20})
+    ws.write_string(end + 1, 0, f"Phiếu bị đánh dấu cần xem lại nhưng chưa loại: {r.flagged}.")
+    wb.close()
+    return buf.getvalue()
+
+
+# ------------------------------------------------------------------------------------- PDF
+
+def _chart_pngs(r: MonthlyReport) -> list[bytes]:
+    from sipas import charts
+
+    out = []
+    floor, target = r.targets["floor"], r.targets["overall"]
+    if r.criteria["Chỉ số (%)"].notna().any():
+        out.append(charts.to_png(charts.criteria_chart(r.criteria, target, floor)))
+        out.append(charts.to_png(charts.likert_chart(analysis.level_distribution(r.result), list(r.criteria["Mã"]))))
+    if not r.trend.empty and r.trend["Chỉ số chung (%)"].notna().any():
+        out.append(charts.to_png(charts.trend_chart(r.trend, target, floor)))
+    if not r.pchart.empty and r.pchart["n"].sum() > 0:
+        out.append(charts.to_png(charts.p_chart_chart(r.pchart)))
+    return out
+
+
+def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
+    """The same content as the workbook, on A4, with the charts as PNG images."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_font("DejaVu", "", str(FONTS_DIR / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(FONTS_DIR / "DejaVuSans-Bold.ttf"))
+    pdf.set_title(f"{TITLE} {r.month_label}")
+    pdf.set_author(r.unit_name)
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    heading = FontFace(emphasis="BOLD", fill_color=(221, 235, 247))
+
+    def h1(text: str) -> None:
+        pdf.set_font("DejaVu", "B", 15)
+        pdf.multi_cell(width, 8, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+
+    def h2(text: str) -> None:
+        pdf.ln(3)
+        pdf.set_font("DejaVu", "B", 12)
+        pdf.multi_cell(width, 7, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 9)
+
+    def para(text: str, size: int = 9) -> None:
+        pdf.set_font("DejaVu", "", size)
+        pdf.multi_cell(width, 5, text, new_x="LMARGIN", new_y="NEXT")
+
+    def grid(rows: list[list[str]], widths: tuple[float, ...], size: int = 8) -> None:
+        pdf.set_font("DejaVu", "", size)
+        with pdf.table(col_widths=widths, headings_style=heading, line_height=4.5, text_align="LEFT",
+                       width=width) as t:
+            for values in rows:
+                line = t.row()
+                for v in values:
+                    line.cell(v)
+
+    h1(f"{TITLE} {r.month_label}")
+    para(r.unit_name, 11)
+    para(f"Kính gửi: {r.recipient}", 10)
+    para(INDEX_LABEL, 9)
+
+    h2("Tổng hợp")
+    summary = [["Nội dung", "Giá trị"]]
+    for label, value in _summary_rows(r):
+        if isinstance(value, str):
+            text = value
+        elif isinstance(value, int):
+            text = str(value)
+        else:
+            text = _fmt(value)
+        summary.append([label, text])
+    grid(summary, (70, 110))
+
+    h2("Yêu cầu của kế hoạch")
+    grid([["Yêu cầu", "Kết quả", "Chưa đạt ở"]]
+         + [[rule, STATUS[ok], detail if ok is False else ""] for rule, ok, detail in r.checklist], (60, 20, 100))
+
+    h2("Các yếu tố")
+    grid([["Yếu tố", "Chỉ số (%)", "Gốc (%)", "Chênh lệch", "Xếp loại"]]
+         + [[f"{e['Mã']}. {e['Yếu tố']}", _fmt(e["Chỉ số (%)"]), _fmt(e["Gốc (%)"]),
+             _fmt(e["Chênh lệch (điểm %)"]), e["Xếp loại"] or "—"] for _, e in r.elements.iterrows()],
+         (80, 22, 22, 24, 32))
+
+    h2("Các tiêu chí (yếu nhất trước)")
+    para("KTC: khoảng tin cậy 95% (Wilson). Kiểm định: hai tỷ lệ (z, KTC Newcombe) khi số liệu gốc có số phiếu; "
+         "nhị thức chính xác khi chỉ có số công bố. p đã hiệu chỉnh Holm cho nhiều tiêu chí.", 8)
+    pdf.ln(1)
+    crit = [["Mã", "n", "Chỉ số", "KTC 95%", "Gốc", "Chênh lệch", "Kiểm định", "p (Holm)", "Xếp loại", "Kết luận"]]
+    for _, c in r.criteria.iterrows():
+        method = {"Hai tỷ lệ (z) + KTC Newcombe": "Hai tỷ lệ", "Nhị thức chính xác so với số công bố": "Nhị thức"}
+        crit.append([c["Mã"], str(int(c["n"])), _fmt(c["Chỉ số (%)"]),
+                     f"{_fmt(c['KTC 95% thấp'], 1)}–{_fmt(c['KTC 95% cao'], 1)}" if _num(c["Chỉ số (%)"]) else "—",
+                     _fmt(c["Gốc (%)"]), _fmt(c["Chênh lệch (điểm %)"]), method.get(c["Kiểm định"], "—"),
+                     _fmt(c["p (Holm)"], 3), c["Xếp loại"] or "—", c["Kết luận"]])
+    grid(crit, (13, 11, 14, 22, 14, 17, 18, 16, 20, 35), size=7)
+
+    if with_charts:
+        for png in _chart_pngs(r):
+            pdf.add_page()
+            pdf.image(io.BytesIO(png), w=width)
+
+    pdf.add_page()
+    h2("Xu hướng theo tháng")
+    t = _trend_frame(r)
+    rows = [["Tháng", "Số phiếu", "Chỉ số chung", "Câu hỏi chung", "Không hài lòng", "Giới hạn trên", "Ngoài GH"]]
+    for _, x in t.iterrows():
+        rows.append([x["Tháng"], str(int(x["Số phiếu"])), _fmt(x["Chỉ số chung (%)"]), _fmt(x["Câu hỏi chung (%)"]),
+                     _fmt(x.get("Tỷ lệ không hài lòng (%)")), _fmt(x.get("Giới hạn trên (%)")),
+                     x.get("Ngoài giới hạn", "") or ""])
+    grid(rows, (22, 20, 26, 28, 28, 28, 28))
+
+    h2(f"Góp ý của người dân ({r.comments_total})")
+    if r.comments.empty:
+        para("Không có góp ý trong tháng.")
+    else:
+        shown = r.comments.head(300)
+        grid([["Thời gian", "Chủ đề", "Góp ý"]]
+             + [[x["Thời gian"], x["Chủ đề"], x["Góp ý"]] for _, x in shown.iterrows()], (32, 38, 110))
+        if r.comments_total > len(shown):
+            para(f"Chỉ in {len(shown)} góp ý mới nhất; đủ {r.comments_total} góp ý trong tệp Excel.", 8)
+
+    h2("Chất lượng dữ liệu: phiếu đã loại khỏi chỉ số")
+    if r.exclusions.empty:
+        para("Không có phiếu nào bị loại trong tháng.")
+    else:
+        grid([["Mã phiếu", "Thời gian", "Lý do loại", "Người loại"]]
+             + [[str(x["id"]), x["submitted_at"], x["exclude_reason"] or "", x["excluded_by"] or ""]
+                for _, x in r.exclusions.iterrows()], (20, 35, 95, 30))
+    para(f"Phiếu bị đánh dấu cần xem lại nhưng chưa loại: {r.flagged}.")
+    return bytes(pdf.output())
+
+
+# ------------------------------------------------------------------------------------- files
+
+def write_report(conn: sqlite3.Connection, month: str, out: str | Path) -> Path:
+    """Build the report of ``month`` and write it to ``out`` (.xlsx or .pdf, by its extension)."""
+    path = Path(out)
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".pdf"):
+        raise ValidationError(f"Tệp \"{path.name}\": chỉ nhận đuôi .xlsx hoặc .pdf.")
+    parse_month(month)
+    report = build_report(conn, month)
+    data = to_excel(report) if suffix == ".xlsx" else to_pdf(report)
+    path.write_bytes(data)
+    return path

@@ -1,0 +1,155 @@
+"""The monthly report: Excel read back with openpyxl, PDF text extracted with pypdf, the report command."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+from pypdf import PdfReader
+
+from sipas import analysis, db, reports, settings
+from sipas.cli import main
+
+HOSTILE = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", "=HYPERLINK(\"http://x\",\"y\")", "<script>alert(1)</script>"]
+
+
+def store(conn, token, at, answers, *, overall=None, comment=None, staff=None) -> int:
+    r = {"token": token, "submitted_at": at, "questionnaire": "sipas-2023", "channel": "paper", "overall": overall,
+         "comment": comment, "staff_code": staff}
+    assert db.insert_response(conn, r, answers)
+    return conn.execute("SELECT id FROM responses WHERE token = ?", (token,)).fetchone()[0]
+
+
+@pytest.fixture
+def seeded(conn):
+    q = ["TC1.1", "TC2.1", "TC3.1", "TC4.1", "TC5.1"]
+    for i in range(30):
+        store(conn, f"may{i}", f"2024-05-{1 + i % 28:02d} 08:{i:02d}:00", {c: 5 if i % 4 else 2 for c in q},
+              overall=4 if i % 5 else 1)
+    for i, text in enumerate(HOSTILE):
+        store(conn, f"h{i}", f"2024-05-20 09:0{i}:00", {"TC3.1": 4}, overall=5, comment=text)
+    store(conn, "viet", "2024-05-21 10:00:00", {"TC3.1": 2}, overall=2, comment="Thái độ cán bộ chưa niềm nở")
+    bad = store(conn, "bad", "2024-05-22 10:00:00", {c: 1 for c in q}, overall=1, comment="thử máy")
+    db.set_excluded(conn, bad, True, "Thử máy lúc lắp đặt", "clerk1")
+    store(conn, "june", "2024-06-03 08:00:00", {"TC1.1": 4}, overall=4)
+    settings.put(conn, "unit_name", "Trung tâm Phục vụ hành chính công xã Tu Bông", "admin", valid_from="2024-06-01")
+    settings.put(conn, "report_recipient", "UBND tỉnh Khánh Hòa (qua Sở Nội vụ)", "admin", valid_from="2024-06-01")
+    db.upsert_baseline_rows(conn, [{"year": 2023, "questionnaire": "sipas-2023", "level": "overall", "code": "",
+                                    "index_value": 85.0}], "test")
+    return conn
+
+
+@pytest.fixture
+def may(seeded):
+    return reports.build_report(seeded, "2024-05")
+
+
+def workbook(data: bytes):
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def test_report_content_for_the_month(may, seeded):
+    assert may.result.responses == 37  # 30 + 6 + 1, the excluded one left out
+    expected = analysis.index_for_period(seeded, "sipas-2023", "2024-05-01", "2024-05-31")
+    assert may.result.overall == pytest.approx(expected.overall)
+    assert may.unit_name == settings.DEFAULTS["unit_name"]
+    assert may.baseline_label == "2023 (sipas-2023)" and may.baseline_overall == 85.0
+    assert len(may.exclusions) == 1 and may.exclusions.iloc[0]["exclude_reason"] == "Thử máy lúc lắp đặt"
+    assert may.comments_total == 7
+
+
+def test_unit_and_recipient_come_from_the_settings_in_force_that_month(seeded):
+    june = reports.build_report(seeded, "2024-06")
+    assert june.unit_name == "Trung tâm Phục vụ hành chính công xã Tu Bông"
+    assert june.recipient == "UBND tỉnh Khánh Hòa (qua Sở Nội vụ)"
+    assert workbook(reports.to_excel(june))["Tổng hợp"]["B4"].value == "Trung tâm Phục vụ hành chính công xã Tu Bông"
+
+
+def test_excel_sheets_and_vietnamese_headers(may):
+    wb = workbook(reports.to_excel(may))
+    assert wb.sheetnames == ["Tổng hợp", "Tiêu chí", "Xu hướng theo tháng", "Góp ý", "Chất lượng dữ liệu"]
+    assert [c.value for c in wb["Tiêu chí"][1]] == analysis.CRITERIA_COLUMNS
+    assert [c.value for c in wb["Góp ý"][1]] == analysis.COMMENT_COLUMNS
+    assert [c.value for c in wb["Chất lượng dữ liệu"][1]][:3] == ["Mã phiếu", "Thời gian", "Kênh"]
+    assert wb["Xu hướng theo tháng"]["A1"].value == "Tháng"
+    summary = {row[0].value: row[1].value for row in wb["Tổng hợp"].iter_rows(min_row=4, max_row=20)}
+    assert summary["Số phiếu hợp lệ"] == 37
+    assert summary["Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS) (%)"] == pytest.approx(
+        may.result.overall)
+    rules = [row[0].value for row in wb["Tổng hợp"].iter_rows() if row[0].value and "%" in str(row[0].value)]
+    assert "Chỉ số chung ≥ 87%" in rules and "Không yếu tố, tiêu chí nào dưới 80%" in rules
+    criteria = {row[0].value: row for row in wb["Tiêu chí"].iter_rows(min_row=2)}
+    assert criteria["TC3.1"][3].value == next(c.n for c in may.result.criteria if c.code == "TC3.1")
+    assert wb["Chất lượng dữ liệu"]["E2"].value == "Thử máy lúc lắp đặt"
+
+
+def test_citizen_text_never_becomes_a_formula(may):
+    wb = workbook(reports.to_excel(may))
+    ws = wb["Góp ý"]
+    column = analysis.COMMENT_COLUMNS.index("Góp ý") + 1
+    cells = {ws.cell(row=r, column=column).value: ws.cell(row=r, column=column) for r in range(2, ws.max_row + 1)}
+    for text in HOSTILE:
+        assert text in cells, text
+        assert cells[text].data_type == "s"
+    assert cells["=1+1"].value == "=1+1"
+    for sheet in wb.worksheets:
+        for row in sheet.iter_rows():
+            assert all(c.data_type != "f" for c in row), sheet.title
+    assert not any(sheet._hyperlinks for sheet in wb.worksheets)
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_pdf_has_the_vietnamese_headings_with_diacritics(may):
+    data = reports.to_pdf(may, with_charts=False)
+    assert data[:5] == b"%PDF-"
+    text = pdf_text(data)
+    for heading in ("Báo cáo kết quả khảo sát mức độ hài lòng tháng 5/2024", "Bộ phận Một cửa – UBND xã Vạn Phước",
+                    "Kính gửi: UBND huyện Vạn Ninh (qua Phòng Nội vụ)", "Tổng hợp", "Yêu cầu của kế hoạch",
+                    "Các yếu tố", "Các tiêu chí (yếu nhất trước)", "Xu hướng theo tháng", "Góp ý của người dân (7)",
+                    "Chất lượng dữ liệu: phiếu đã loại khỏi chỉ số", "Thái độ cán bộ chưa niềm nở",
+                    "Thử máy lúc lắp đặt"):
+        assert heading in text, heading
+    fonts = set()
+    for page in PdfReader(io.BytesIO(data)).pages:
+        for f in page["/Resources"]["/Font"].values():
+            fonts.add(str(f.get_object()["/BaseFont"]))
+    assert fonts and all("DejaVu" in f for f in fonts)  # the bundled fonts, embedded
+
+
+def test_pdf_with_charts_embeds_images(may):
+    reader = PdfReader(io.BytesIO(reports.to_pdf(may)))
+    assert sum(len(page.images) for page in reader.pages) >= 3
+
+
+def test_report_command_writes_excel_and_pdf(seeded, db_file, tmp_path, capsys):
+    out = tmp_path / "bc.xlsx"
+    assert main(["report", "--month", "2024-05", "--out", str(out), "--db", str(db_file)]) == 0
+    assert "Đã lập báo cáo tháng 2024-05" in capsys.readouterr().out
+    assert workbook(out.read_bytes()).sheetnames[0] == "Tổng hợp"
+    pdf = tmp_path / "bc.pdf"
+    assert main(["report", "--month", "2024-05", "--out", str(pdf)]) == 0  # SIPAS_DB points at db_file
+    assert "Báo cáo kết quả khảo sát mức độ hài lòng tháng 5/2024" in pdf_text(pdf.read_bytes())
+
+
+@pytest.mark.parametrize("month, name, message", [
+    ("2024-13", "bc.xlsx", "Tháng \"2024-13\" không hợp lệ, cần dạng YYYY-MM (ví dụ 2024-05)."),
+    ("05/2024", "bc.pdf", "Tháng \"05/2024\" không hợp lệ, cần dạng YYYY-MM (ví dụ 2024-05)."),
+    ("2024-05", "bc.docx", "--out bc.docx: chỉ nhận tệp .xlsx hoặc .pdf."),
+    ("2024-05", "bc", "--out bc: chỉ nhận tệp .xlsx hoặc .pdf."),
+])
+def test_report_command_refuses_bad_input(db_file, tmp_path, capsys, month, name, message):
+    out = tmp_path / name
+    assert main(["report", "--month", month, "--out", str(out)]) == 1
+    assert capsys.readouterr().err.strip() == message
+    assert not out.exists()
+
+
+def test_write_report_refuses_other_extensions(seeded, tmp_path):
+    from sipas.errors import ValidationError
+
+    with pytest.raises(ValidationError, match=r"chỉ nhận đuôi \.xlsx hoặc \.pdf"):
+        reports.write_report(seeded, "2024-05", tmp_path / "x.csv")
