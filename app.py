@@ -10,10 +10,12 @@ import streamlit as st
 import ui
 from sipas import settings
 
-st.set_page_config(page_title="Khảo sát mức độ hài lòng", page_icon="🙂", layout="centered",
-                   initial_sidebar_state="auto")
-
 user, reason = ui.resolve_user()
+
+# The tablet gets one narrow column; staff pages use the width of an office screen.
+st.set_page_config(page_title="Khảo sát mức độ hài lòng", page_icon="🙂",
+                   layout="centered" if user is None else "wide", initial_sidebar_state="auto")
+ui.daily_backup(user)
 
 # A counter tablet is locked to the survey: by ?kiosk=1 in its address, or by its ?device= name
 # listed in the settings. It then has no way to the login page at all.

@@ -135,3 +135,18 @@ def comment_tagger():
         return {"conduct"} if attitude and attitude in comments.tag(text, rules) else set()
 
     return tagger
+
+
+def daily_backup(user) -> None:
+    """Make today's automatic backup if it is due (cheap when it is not: one settings read, one stat)."""
+    from sipas import backup, settings
+    from sipas.errors import SipasError
+    from sipas.responses import local_now
+
+    try:
+        with conn() as c:
+            folder, keep = backup.configured_backup_dir(c), settings.get(c, "backup_keep")
+        backup.auto_backup_if_due(database_path(), folder, keep, local_now())
+    except SipasError as exc:
+        if user is not None:
+            st.warning(f"Chưa sao lưu tự động được: {exc}")

@@ -45,7 +45,10 @@ with tab_type:
             "satisfied": st.column_config.NumberColumn("Số hài lòng", min_value=0, format="%d"),
         })
     if st.button("Lưu bảng", type="primary", key="save_typed"):
-        records = [r for r in edited.to_dict("records") if r.get("index") is not None and r["index"] == r["index"]]
+        # A row without an index is left out as an empty line (skipped by the validation), so the
+        # problems still name the row numbers the clerk sees in the table.
+        records = [r if r.get("index") is not None and r["index"] == r["index"] else {}
+                   for r in edited.to_dict("records")]
         try:
             rows = baseline.validate_baseline_table(baseline.table_from_records(records), "bảng nhập tay")
             with ui.conn() as c:

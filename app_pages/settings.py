@@ -141,6 +141,15 @@ with tab_hours:
                 ui.show_errors(exc)
             save("kiosk_closed_outside_hours", closed)
             save("kiosk_devices", [d for d in devices.split(",") if d.strip()])
+    with st.form("backup_form", enter_to_submit=False):
+        st.markdown("**Sao lưu tự động mỗi ngày**")
+        folder = st.text_input("Thư mục sao lưu (để trống: thư mục “backups” cạnh tệp cơ sở dữ liệu)",
+                               current["backup_dir"], key="backup_dir")
+        keep = st.number_input("Số bản sao lưu hằng ngày cần giữ", 1, 3650, int(current["backup_keep"]),
+                               key="backup_keep")
+        if st.form_submit_button("Lưu"):
+            save("backup_dir", folder)
+            save("backup_keep", int(keep))
     st.caption("Một máy tính bảng cũng có thể bị khóa vào màn hình khảo sát bằng địa chỉ có `?kiosk=1`. "
                "Hãy bật chế độ ghim màn hình (Android) hoặc Truy cập có hướng dẫn (iPad) để người dân "
                "không gõ được địa chỉ khác.")

@@ -36,19 +36,21 @@ TARGET_LOAD = 2.0
 TARGET_SUBMIT = 1.0
 
 
-def first_screen(browser, server, warm: bool) -> tuple[float, float]:
-    """Seconds until the start button is usable, and until DOMContentLoaded, for one page load."""
+def first_screen(browser, server, warm: bool) -> tuple[float, float, float]:
+    """Seconds from ``goto`` until the start button is usable, DOMContentLoaded, websocket opened."""
     page = b.new_tablet_page(browser)
+    opened: list[float] = []
     try:
         if warm:  # load once so the static files are cached, then measure the reload
             b.open_kiosk(page, server)
+        page.on("websocket", lambda ws: opened.append(time.perf_counter()))
         t0 = time.perf_counter()
         page.goto(server.url + b.KIOSK_PATH, wait_until="domcontentloaded")
         t_dcl = time.perf_counter() - t0
         start = b.start_button(page)
         start.wait_for(state="visible", timeout=30_000)
         page.wait_for_function("(e) => !e.disabled", arg=start.element_handle(), timeout=30_000)
-        return time.perf_counter() - t0, t_dcl
+        return time.perf_counter() - t0, t_dcl, opened[-1] - t0
     finally:
         page.context.close()
 
@@ -91,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot run: {reason}", file=sys.stderr)
         return 2
 
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="sipas-bench-browser-") as tmp:
         work = Path(tmp)
         path = work / "sipas.db"
@@ -99,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         with b.streamlit_server(path, work, thanks_seconds=8, idle_seconds=90) as server, b.chromium() as browser:
             first_screen(browser, server, warm=False)  # not timed: the server's first run imports the pages
             cold = [first_screen(browser, server, warm=False) for _ in range(args.runs)]
-            warm = [first_screen(browser, server, warm=True)[0] for _ in range(args.runs)]
+            warm = [first_screen(browser, server, warm=True) for _ in range(args.runs)]
             page = b.new_tablet_page(browser)
             b.open_kiosk(page, server)
             submits = [one_survey(page) for _ in range(args.runs)]
@@ -110,19 +113,22 @@ def main(argv: list[str] | None = None) -> int:
             print(f"expected {args.runs} stored surveys, found {stored}", file=sys.stderr)
             return 1
 
-    load = [t for t, _ in cold]
-    dcl = [d for _, d in cold]
+    load, dcl, ws = ([run[i] for run in cold] for i in range(3))
+    warm_load, warm_ws = [run[0] for run in warm], [run[2] for run in warm]
     lines = [
         f"- (i) first screen usable after `page.goto` (new context, empty cache): **{summary(load)}** "
         f"(target < {TARGET_LOAD:g} s: {'met' if max(load) < TARGET_LOAD else 'MISSED'}); "
-        f"of which DOMContentLoaded p50 {statistics.median(dcl):.2f} s",
-        f"- (i') same, reload with a warm cache: {summary(warm)}",
+        f"of which DOMContentLoaded p50 {statistics.median(dcl):.2f} s, websocket opened p50 "
+        f"{statistics.median(ws):.2f} s",
+        f"- (i') same, reload with a warm cache: {summary(warm_load)}; websocket opened p50 "
+        f"{statistics.median(warm_ws):.2f} s",
         f"- (ii) tap on \"{b.SUBMIT}\" → \"{b.THANKS}\" visible, full 19-criterion surveys: "
         f"**{summary(submits)}** (target < {TARGET_SUBMIT:g} s: "
         f"{'met' if max(submits) < TARGET_SUBMIT else 'MISSED'})",
     ]
     header = (f"\n## Browser (bench/bench_browser.py)\n\n{date.today().isoformat()}, {os.cpu_count()} CPU, "
-              f"{version}, headless, viewport 800×1280 with touch, server and browser on the same machine. "
+              f"{version}, headless, viewport 800×1280 with touch, server and browser on the same machine, "
+              f"load average {load_before:.1f} before / {os.getloadavg()[0]:.1f} after. "
               f"`python bench/bench_browser.py --runs {args.runs}`\n\n")
     text = header + "\n".join(lines) + "\n"
     print(text)

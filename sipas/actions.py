@@ -66,6 +66,7 @@ CHANNELS = {
 }
 REPEAT_DECISIONS = {"reassign": "Điều chuyển", "replace": "Thay thế", "none": "Không điều chuyển, thay thế"}
 PRIORITIES = {"low": "Thấp", "normal": "Bình thường", "high": "Cao"}
+ORIGINS = ("survey", "clerk", "analysis", "staffing")  # as the CHECK constraint of cases.origin
 UNKNOWN_STAFF = "chưa xác định"
 
 # (from, to) → roles allowed. The Chairman can do everything the clerk can.
@@ -151,6 +152,8 @@ def open_case(conn: sqlite3.Connection, actor: Actor | None, *, case_type: str, 
         problems.append(f"Loại vụ việc phải là một trong: {', '.join(TYPES.values())}.")
     if channel is not None and channel not in CHANNELS:
         problems.append("Nguồn tiếp nhận không hợp lệ.")
+    if origin not in ORIGINS:
+        problems.append("Nguồn vụ việc không hợp lệ.")
     if priority not in PRIORITIES:
         problems.append("Mức ưu tiên không hợp lệ.")
     if not (title or "").strip():
@@ -210,6 +213,9 @@ def transition(conn: sqlite3.Connection, case_id: int, to_state: str, actor: Act
         fields["close_reason"] = _require_text(note, "Cần ghi lý do kết luận không có cơ sở.")
         fields["closed_at"] = _ts(now)
         fields["contact_phone"] = None
+        # Re-verified after a reopening and found unfounded: no longer a substantiated complaint
+        # (it must not count towards a repeat offence).
+        fields["substantiated"] = 0
     elif to_state == "founded" and frm == "verifying":
         fields["substantiated"] = 1
     elif to_state == "founded" and frm == "measure":
@@ -438,7 +444,7 @@ def chairman_queue(conn: sqlite3.Connection, today: date | None = None) -> dict[
     and measures whose effect did not show."""
     today = today or _now().date()
     iso = today.isoformat()
-    rule = settings.get(conn, "repeat_offence")
+    rule = settings.get(conn, "repeat_offence", today)  # the rule in force on that day
     open_cases = db.list_cases(conn, states=OPEN_STATES)
     return {
         "repeat": repeat_offenders(conn, rule["count"], rule["months"], today),
@@ -458,8 +464,11 @@ def monthly_counts(conn: sqlite3.Connection, month: str) -> dict:
     opened = [c for c in cases if start.isoformat() <= c["created_at"][:10] < end.isoformat()]
     closed = [c for c in cases if c["closed_at"] and start.isoformat() <= c["closed_at"][:10] < end.isoformat()]
     last_day = (end - timedelta(days=1)).isoformat()
+    # Overdue during the month: past its due date while still open on some day of the month (a case
+    # closed late in an earlier month is not overdue in this one).
     overdue = [c for c in cases if c["due_date"] and c["due_date"] < last_day
-               and (c["closed_at"] is None or c["closed_at"][:10] > c["due_date"])
+               and (c["closed_at"] is None
+                    or (c["closed_at"][:10] > c["due_date"] and c["closed_at"][:10] >= start.isoformat()))
                and c["created_at"][:10] < end.isoformat()]
     days = sorted((date.fromisoformat(c["closed_at"][:10]) - date.fromisoformat(c["received_at"] or
                    c["created_at"][:10])).days for c in closed)

@@ -179,10 +179,15 @@ def resolve_backup_dir(value: str | Path) -> Path:
 
 
 def configured_backup_dir(conn: sqlite3.Connection) -> Path:
-    """The backup folder the settings name (default ``data/backups`` under the project root)."""
+    """The backup folder the settings name; by default ``backups/`` beside the database file
+    (``data/backups`` for the default ``data/sipas.db``)."""
     from sipas import settings
 
-    return resolve_backup_dir(settings.get(conn, "backup_dir"))
+    value = settings.get(conn, "backup_dir")
+    if not value:
+        main = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+        return Path(main).parent / "backups" if main else ROOT / "data" / "backups"
+    return resolve_backup_dir(value)
 
 
 def _local(now: datetime | None) -> datetime:

@@ -4,7 +4,10 @@ Connections are short-lived and per thread (Streamlit runs each session in its o
 ``connect(path)`` opens one with WAL, a busy timeout, foreign keys and ``synchronous=FULL`` (a
 committed survey survives a power cut, not only a killed process). Writes go through
 :func:`transaction`, which takes the write lock up front (``BEGIN IMMEDIATE``) so that concurrent
-tablets queue on the busy timeout instead of failing with "database is locked" on a lock upgrade.
+tablets queue instead of failing with "database is locked" on a lock upgrade. Writers wait in
+order in a queue of this module (threads, and other processes through ``flock`` on ``<db>-lock``)
+rather than in SQLite's sleeping busy handler, and surveys submitted at the same moment share one
+commit (:func:`insert_response`): see bench/RESULTS.md for the latencies.
 
 The schema is versioned by ``PRAGMA user_version``; :data:`MIGRATIONS` brings an older file up to
 date in place, each step in one transaction, so no row is lost.
@@ -105,17 +108,32 @@ class _WriteQueue:
             raise sqlite3.OperationalError("database is locked")
         self.depth += 1
         if self.depth == 1 and fcntl is not None:
+            # Opened per write (a few µs) rather than kept: no file descriptor per database ever
+            # opened stays behind in a long-running process.
+            # Any OSError (a read-only folder, no locks on this file system): fall back to
+            # SQLite's busy timeout alone.
             try:
-                if self.fd is None:
-                    self.fd = os.open(self.path + "-lock", os.O_RDWR | os.O_CREAT, 0o644)
-                fcntl.flock(self.fd, fcntl.LOCK_EX)
-            except OSError:  # e.g. a read-only folder: fall back to SQLite's busy timeout
-                self.fd = None
+                fd = os.open(self.path + "-lock", os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError:
+                fd = None
+            if fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                except OSError:
+                    os.close(fd)
+                    fd = None
+                except BaseException:  # interrupted while waiting
+                    os.close(fd)
+                    self.depth -= 1
+                    self.lock.release()
+                    raise
+            self.fd = fd
 
     def __exit__(self, *exc) -> None:
         self.depth -= 1
         if self.depth == 0 and self.fd is not None:
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)  # releases the flock
+            self.fd = None
         self.lock.release()
 
 
@@ -124,7 +142,8 @@ _write_queues_guard = threading.Lock()
 
 
 def _forget_write_queues() -> None:
-    # A forked child must not share the parent's lock file description (flock is per description).
+    # A forked child starts with fresh queues (a lock or a lock file held by a parent's thread at
+    # the fork must not be inherited).
     global _write_queues_guard
     _write_queues.clear()
     _write_queues_guard = threading.Lock()
@@ -519,7 +538,37 @@ def _m4_cases(conn: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS = [_m1_base, _m2_rollups, _m3_accounts_baseline, _m4_cases]
+def _m5_waiting(conn: sqlite3.Connection) -> None:
+    # Queue tickets from a ticket machine's log, and hourly dossier counts typed by the clerk where
+    # there is no machine (sipas.waiting). A ticket is one per (ticket_id, issue day): machines
+    # restart their numbering every day, and a re-imported log must not count twice.
+    _script(conn, """
+        CREATE TABLE tickets (
+            id INTEGER PRIMARY KEY,
+            ticket_id TEXT NOT NULL,
+            day TEXT NOT NULL,
+            service TEXT,
+            counter TEXT,
+            issued_at TEXT NOT NULL,
+            called_at TEXT CHECK (called_at IS NULL OR called_at >= issued_at),
+            finished_at TEXT CHECK (finished_at IS NULL OR (called_at IS NOT NULL AND finished_at >= called_at)),
+            import_id INTEGER REFERENCES imports(id),
+            UNIQUE (ticket_id, day)
+        );
+        CREATE INDEX tickets_by_time ON tickets (issued_at);
+        CREATE TABLE hourly_dossiers (
+            day TEXT NOT NULL,
+            counter TEXT NOT NULL,
+            hour INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
+            dossiers INTEGER NOT NULL CHECK (dossiers >= 0),
+            recorded_by TEXT,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (day, counter, hour)
+        ) WITHOUT ROWID;
+    """)
+
+
+MIGRATIONS = [_m1_base, _m2_rollups, _m3_accounts_baseline, _m4_cases, _m5_waiting]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _migrated: set[str] = set()
@@ -1577,3 +1626,83 @@ def case_evidence(conn: sqlite3.Connection, case_id: int) -> list[dict]:
         out.append({"Phiếu": r["id"], "Thời điểm": r["submitted_at"], "Đánh giá công chức": ratings,
                     "Hài lòng chung": r["overall"], "Góp ý": r["comment"] or ""})
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Waiting time and staffing (sipas.waiting): queue tickets, hourly dossier counts, survey by slot
+# ---------------------------------------------------------------------------------------------
+
+TICKET_FIELDS = ("ticket_id", "day", "service", "counter", "issued_at", "called_at", "finished_at", "import_id")
+
+
+def insert_tickets(conn: sqlite3.Connection, tickets: Iterable[dict]) -> tuple[int, int]:
+    """Store tickets (call inside a transaction); one already stored for its (ticket_id, day) is skipped.
+    Returns (added, already present)."""
+    added = present = 0
+    sql = (f"INSERT INTO tickets ({', '.join(TICKET_FIELDS)}) VALUES ({', '.join(':' + c for c in TICKET_FIELDS)}) "
+           "ON CONFLICT (ticket_id, day) DO NOTHING")
+    for t in tickets:
+        if conn.execute(sql, {c: t.get(c) for c in TICKET_FIELDS}).rowcount == 1:
+            added += 1
+        else:
+            present += 1
+    return added, present
+
+
+def set_import_counts(conn: sqlite3.Connection, import_id: int, added: int, present: int) -> None:
+    conn.execute("UPDATE imports SET rows_added = ?, rows_present = ? WHERE id = ?", (added, present, import_id))
+
+
+def ticket_rows(conn: sqlite3.Connection, date_from: str | None = None, date_to: str | None = None) -> list[dict]:
+    """Tickets issued in the inclusive local date range (None: open-ended), oldest first."""
+    where, params = _range_clause(date_from, date_to)
+    return [dict(r) for r in conn.execute(
+        "SELECT ticket_id, day, service, counter, issued_at, called_at, finished_at FROM tickets "
+        f"WHERE 1 = 1{where} ORDER BY issued_at, id", params)]
+
+
+def count_tickets(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM tickets").fetchone()[0]
+
+
+def hourly_dossier_rows(conn: sqlite3.Connection, date_from: str | None = None,
+                        date_to: str | None = None) -> list[dict]:
+    """The clerk's hourly dossier counts (day, counter, hour, dossiers) in the inclusive date range."""
+    where, params = _range_clause(date_from, date_to)
+    return [dict(r) for r in conn.execute(
+        f"SELECT day, counter, hour, dossiers FROM hourly_dossiers WHERE 1 = 1{where} ORDER BY day, counter, hour",
+        params)]
+
+
+def replace_hourly_dossiers(conn: sqlite3.Connection, day: str, rows: list[tuple[str, int, int]],
+                            actor: str | None, now: str) -> None:
+    """Replace one day's counts with (counter, hour, dossiers) rows, logging old → new (call inside a
+    transaction)."""
+    old = [tuple(r) for r in conn.execute(
+        "SELECT counter, hour, dossiers FROM hourly_dossiers WHERE day = ? ORDER BY counter, hour", (day,))]
+    conn.execute("DELETE FROM hourly_dossiers WHERE day = ?", (day,))
+    conn.executemany("INSERT INTO hourly_dossiers (day, counter, hour, dossiers, recorded_by, recorded_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", [(day, c, h, n, actor, now) for c, h, n in rows])
+    new = sorted(rows)
+    if old != new:
+        log_audit(conn, actor, "hourly-dossiers", f"hourly_dossiers@{day}", repr(old) if old else None,
+                  repr(new) if new else None, None)
+
+
+def wait_bucket_overall(conn: sqlite3.Connection, **filters) -> list[tuple[str, int, int]]:
+    """(wait bucket, answers to the overall question, of which 4–5) for responses that gave a wait."""
+    where, params = _response_where(**filters)
+    rows = conn.execute(
+        "SELECT r.wait_bucket, count(*), sum(r.overall >= 4) FROM responses r "
+        f"WHERE {where} AND r.overall IS NOT NULL AND r.wait_bucket IS NOT NULL GROUP BY 1", params)
+    return [(b, int(n), int(s)) for b, n, s in rows]
+
+
+def weekday_hour_reported_waits(conn: sqlite3.Connection, **filters) -> list[tuple[int, int, int, int]]:
+    """(weekday 0 = Monday … 6, hour, responses that gave a wait, of which 15 minutes or more) per cell."""
+    where, params = _response_where(**filters)
+    rows = conn.execute(
+        "SELECT (CAST(strftime('%w', r.submitted_at) AS INTEGER) + 6) % 7, "
+        "CAST(substr(r.submitted_at, 12, 2) AS INTEGER), count(*), sum(r.wait_bucket != 'lt15') "
+        f"FROM responses r WHERE {where} AND r.wait_bucket IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2", params)
+    return [(int(a), int(b), int(c), int(d)) for a, b, c, d in rows]

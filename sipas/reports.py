@@ -172,6 +172,13 @@ def _summary_rows(r: MonthlyReport) -> list[tuple[str, object]]:
     ]
 
 
+def _text(value) -> str:
+    """A table cell's text: missing values (None, NaN, NA) are empty."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
 def _vn(iso: str) -> str:
     y, m, d = iso.split("-")
     return f"{d}/{m}/{y}"
@@ -334,7 +341,7 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
             for values in rows:
                 line = t.row()
                 for v in values:
-                    line.cell(v)
+                    line.cell(_text(v))
 
     h1(f"{TITLE} {r.month_label}")
     para(r.unit_name, 11)

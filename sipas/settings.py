@@ -42,9 +42,18 @@ DEFAULTS: dict[str, Any] = {
     # Show the month's "Người dân nói — chúng tôi đã làm" summary on the kiosk's welcome screen.
     "public_summary_on_kiosk": False,
     # Daily automatic backups (sipas.backup): the folder, relative to the project root unless
-    # absolute, and how many daily copies to keep.
-    "backup_dir": "data/backups",
+    # absolute ("" = a "backups" folder beside the database file), and how many daily copies to keep.
+    "backup_dir": "",
     "backup_keep": 30,
+    # Waiting time and staffing (sipas.waiting): the wait the counter aims at, the share of citizens
+    # to serve within it, the mean service time per lĩnh vực (minutes; "default" for any other), the
+    # counters open in each hour the counter is open ("default", and [weekday, hour, counters]
+    # exceptions, Monday = 0), and the counters' names for the clerk's hourly dossier counts.
+    "wait_target_minutes": 15,
+    "service_level_target": 0.8,
+    "service_minutes": {"default": 15.0, "fields": {}},
+    "counters_open": {"default": 2, "hours": []},
+    "counter_names": ["Quầy 1", "Quầy 2"],
 }
 
 
@@ -70,7 +79,7 @@ def _validate(key: str, value: Any) -> Any:
             raise ValidationError("Các mức xếp loại phải là danh sách [tên, ngưỡng dưới].") from None
         lowers = [b[1] for b in bands]
         # Strictly: two bands with one threshold would make one of them unreachable (NaN fails too).
-        if not bands or not all(a > b for a, b in zip(lowers, lowers[1:])) or lowers[-1] != 0:
+        if not bands or not all(a > b for a, b in zip(lowers, lowers[1:], strict=False)) or lowers[-1] != 0:
             raise ValidationError("Ngưỡng các mức xếp loại phải giảm dần và mức cuối có ngưỡng 0.")
         if lowers[0] > 100:
             raise ValidationError("Ngưỡng các mức xếp loại phải nằm trong khoảng 0–100.")
@@ -113,14 +122,104 @@ def _validate(key: str, value: Any) -> Any:
             raise ValidationError("Số phiếu tối thiểu phải là số nguyên ≥ 1.")
         return value
     if key == "backup_dir":
-        if not isinstance(value, str) or not value.strip() or len(value) > 500 or "\0" in value:
-            raise ValidationError("Thư mục sao lưu không được để trống (tối đa 500 ký tự).")
+        if not isinstance(value, str) or len(value) > 500 or "\0" in value:
+            raise ValidationError("Thư mục sao lưu không hợp lệ (tối đa 500 ký tự).")
         return value.strip()
     if key == "backup_keep":
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
             raise ValidationError("Số bản sao lưu tự động cần giữ phải là số nguyên từ 1 đến 3650.")
         return value
+    if key in _WAITING_KEYS:
+        return _validate_waiting(key, value)
     return value
+
+
+# ---- waiting time and staffing (sipas.waiting) ----------------------------------------------
+
+_WAITING_KEYS = ("wait_target_minutes", "service_level_target", "service_minutes", "counters_open", "counter_names")
+MAX_COUNTERS = 50
+
+
+def _finite(value: Any) -> float | None:
+    """value as a float if it is a finite real number (not bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (
+            float("inf"), float("-inf")):
+        return None
+    return float(value)
+
+
+def _count(value: Any) -> int | None:
+    """value as an int if it is a whole number 0..MAX_COUNTERS (4.0 accepted), else None."""
+    number = _finite(value)
+    if number is None or not number.is_integer() or not 0 <= number <= MAX_COUNTERS:
+        return None
+    return int(number)
+
+
+def _validate_waiting(key: str, value: Any) -> Any:
+    if key == "wait_target_minutes":
+        number = _finite(value)
+        if number is None or not 0 < number <= 240:
+            raise ValidationError("Thời gian chờ mục tiêu phải là số phút lớn hơn 0, tối đa 240.")
+        return int(number) if number.is_integer() else number
+    if key == "service_level_target":
+        number = _finite(value)
+        if number is None or not 0 < number < 1:
+            raise ValidationError("Tỷ lệ người dân được phục vụ trong thời gian chờ mục tiêu phải lớn hơn 0 và nhỏ "
+                                  "hơn 1 (ví dụ 0.8).")
+        return number
+    if key == "service_minutes":
+        if not isinstance(value, dict) or not isinstance(value.get("fields", {}), dict):
+            raise ValidationError("Thời gian phục vụ phải có 'default' và 'fields' (lĩnh vực → số phút).")
+        out: dict[str, float] = {}
+        problems = []
+        for name, minutes in [("default", value.get("default")), *value.get("fields", {}).items()]:
+            number = _finite(minutes)
+            label = "mặc định" if name == "default" else f"lĩnh vực \"{name}\""
+            if not str(name).strip():
+                problems.append("Thời gian phục vụ: tên lĩnh vực không được trống.")
+            elif number is None or not 0 < number <= 480:
+                problems.append(f"Thời gian phục vụ {label}: phải là số phút lớn hơn 0, tối đa 480.")
+            else:
+                out[str(name).strip()] = number
+        if problems:
+            raise ValidationError(problems)
+        default = out.pop("default")
+        return {"default": default, "fields": out}
+    if key == "counters_open":
+        if not isinstance(value, dict) or not isinstance(value.get("hours", []), list):
+            raise ValidationError("Số quầy mở phải có 'default' và 'hours' ([thứ, giờ, số quầy]).")
+        default = _count(value.get("default"))
+        problems = [] if default is not None else [f"Số quầy mở mặc định phải là số nguyên từ 0 đến {MAX_COUNTERS}."]
+        hours: dict[tuple[int, int], int] = {}
+        for item in value.get("hours", []):
+            try:
+                weekday, hour, counters = item
+            except (TypeError, ValueError):
+                problems.append(f"Số quầy mở: mục {item!r} phải có dạng [thứ, giờ, số quầy].")
+                continue
+            w, h, n = _count(weekday), _count(hour), _count(counters)
+            if w is None or w > 6 or h is None or h > 23:
+                problems.append(f"Số quầy mở: thứ {weekday!r} (0–6) hoặc giờ {hour!r} (0–23) không hợp lệ.")
+            elif n is None:
+                problems.append(f"Số quầy mở {WEEKDAYS[w]} {h}:00: phải là số nguyên từ 0 đến {MAX_COUNTERS}.")
+            elif (w, h) in hours:
+                problems.append(f"Số quầy mở {WEEKDAYS[w]} {h}:00: bị nhập hai lần.")
+            else:
+                hours[(w, h)] = n
+        if problems:
+            raise ValidationError(problems)
+        return {"default": default, "hours": [[w, h, n] for (w, h), n in sorted(hours.items())]}
+    if key == "counter_names":
+        if not isinstance(value, list):
+            raise ValidationError("Danh sách quầy phải là các tên quầy.")
+        names = [str(v).strip() for v in value]
+        if not names or any(not n or len(n) > 40 for n in names) or len(set(names)) != len(names):
+            raise ValidationError("Danh sách quầy không được trống, tên không trống (tối đa 40 ký tự), không trùng.")
+        return names
+    raise ValidationError(f"Không có thiết lập '{key}'.")
+
+# ---- end waiting time and staffing ------------------------------------------------------------
 
 
 def get(conn: sqlite3.Connection, key: str, on_date: date | str | None = None) -> Any:

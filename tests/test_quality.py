@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 import pytest
-
 from conftest import table_snapshot
+
 from sipas import analysis, db, quality, settings
 from sipas.errors import ValidationError
 

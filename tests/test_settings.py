@@ -61,7 +61,7 @@ def test_values_are_cleaned_before_they_are_stored(conn):
     assert settings.put(conn, "unit_name", "  UBND xã Vạn Phước  ", "t") == "UBND xã Vạn Phước"
     assert settings.put(conn, "kiosk_devices", [" quay1", "quay2 ", "quay1"], "t") == ["quay1", "quay2"]
     assert settings.get(conn, "kiosk_devices") == ["quay1", "quay2"]
-    assert settings.put(conn, "targets", {"overall": "87,5".replace(",", "."), "floor": 80}, "t") == {
+    assert settings.put(conn, "targets", {"overall": "87.5", "floor": 80}, "t") == {
         "overall": 87.5, "floor": 80.0}
 
 

@@ -1,0 +1,76 @@
+"""Screenshots of every screen at tablet size, for a person to look at (bench/out/*.png).
+
+    .venv/bin/python bench/screenshots.py
+
+Starts the app on a demo database with a clerk and a Chairman account, then walks the kiosk
+(portrait 800×1280) and the staff pages (landscape 1280×800) in headless Chromium.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sipas import auth, db, demo  # noqa: E402
+from tests.browser import APP, TABLET, chromium, streamlit_server  # noqa: E402
+from tests.conftest import always_open  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+
+
+def settle(page) -> None:
+    time.sleep(0.3)
+    page.wait_for_selector(f'{APP}[data-test-script-state="notRunning"]', timeout=30000)
+    time.sleep(0.5)
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp())
+    path = work / "shots.db"
+    always_open(path)
+    conn = db.open_db(path)
+    demo.generate(conn, 3000, seed=7)
+    auth.create_user(conn, "chutich", "matkhau123", "chairman", first_admin=True, full_name="Chủ tịch")
+    conn.close()
+    with streamlit_server(path, work) as server, chromium() as browser:
+        page = browser.new_context(**TABLET).new_page()
+        page.goto(server.url + "/")
+        settle(page)
+        page.screenshot(path=str(OUT / "kiosk-welcome.png"), full_page=True)
+        page.get_by_role("button", name="Bắt đầu đánh giá").tap()
+        settle(page)
+        page.screenshot(path=str(OUT / "kiosk-step1.png"), full_page=True)
+        page.get_by_role("button", name="Tiếp tục ▶").tap()
+        settle(page)
+        page.get_by_role("button", name="Tiếp tục ▶").tap()
+        settle(page)
+        page.screenshot(path=str(OUT / "kiosk-step3.png"), full_page=True)
+
+        staff = browser.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN").new_page()
+        staff.goto(server.url + "/login")
+        settle(staff)
+        staff.get_by_label("Tên đăng nhập").fill("chutich")
+        staff.get_by_label("Mật khẩu").fill("matkhau123")
+        staff.get_by_role("button", name="Đăng nhập").click()
+        settle(staff)
+        staff.screenshot(path=str(OUT / "staff-overview.png"), full_page=True)
+        for name in ("Phân tích chi tiết", "Việc chờ Chủ tịch", "Phản ánh và khắc phục", "Thời gian chờ",
+                     "Cài đặt", "Sao lưu"):
+            link = staff.get_by_role("link", name=name)
+            if link.count() == 0:
+                continue
+            link.first.click()
+            settle(staff)
+            time.sleep(1.5)
+            staff.screenshot(path=str(OUT / f"staff-{name.split()[0].lower()}-{len(name)}.png"), full_page=True)
+    print("screenshots in", OUT)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,954 @@
+"""Waiting time and staffing at the counter: the data, the weekday × hour picture, and what to change.
+
+The data (issue 6):
+
+* the queue-ticket log of a ticket machine, imported from CSV/XLSX all or nothing
+  (:func:`import_tickets`): the wait is ``called_at − issued_at``, the service time
+  ``finished_at − called_at``; a ticket is one per (ticket_id, issue day), so a re-imported log
+  counts nothing twice;
+* without a machine, the dossiers each counter received per hour, typed by the clerk per day
+  (:func:`save_daily_counts`); a day with tickets uses the tickets, not the typed counts;
+* the wait each citizen reported in the survey (its wait bucket) and the overall question;
+* the settings: target wait, target share, mean service time per lĩnh vực, counters open per hour.
+
+From them: per weekday × hour the mean arrivals over the days observed, the median and 90th
+percentile of the measured waits and the share waiting longer than the target, beside the share
+satisfied (:func:`slot_table`); satisfaction by reported wait (:func:`wait_bucket_table`); for each
+hour the counter is open, the counters Erlang C needs next to those open (:func:`staffing_table`),
+merged into recommendations (:func:`recommendations`) that become a staffing case for the Chairman
+(:func:`open_staffing_case`), and once the measure is applied, before vs after at those hours
+(:func:`staffing_effect`).
+
+Percentiles are linear interpolation between order statistics (numpy's default, R type 7).
+No Streamlit here; SQL only through :mod:`sipas.db`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from sipas import actions, db, settings
+from sipas.catalog import WAIT_BUCKETS, survey_options
+from sipas.comparison import TestResult, two_proportion_test, verdict
+from sipas.errors import ValidationError
+from sipas.responses import (
+    MAX_PROBLEMS_SHOWN,
+    _col_letter,
+    format_ts,
+    local_now,
+    parse_timestamp,
+    read_table,
+)
+from sipas.settings import WEEKDAYS
+from sipas.staffing import counters_needed, evaluate, traffic_erlangs
+from sipas.stats import Proportion, proportion
+
+TICKET_COLUMNS = ("ticket_id", "service", "counter", "issued_at", "called_at", "finished_at")
+REQUIRED_TICKET_COLUMNS = ("ticket_id", "issued_at", "called_at", "finished_at")
+MIN_SERVICE_TICKETS = 5  # fewer finished tickets of a service: use the service time from the settings
+EFFECT_WEEKS = actions.EFFECT_WEEKS
+TS_HINT = "cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 có múi giờ"
+
+ASSUMPTIONS = (
+    "Mô hình Erlang C (M/M/c) giả định: người dân đến ngẫu nhiên theo phân phối Poisson, không ai bỏ về "
+    "khi đang chờ, mọi quầy phục vụ chung một hàng chờ và thời gian phục vụ phân phối mũ. Thực tế ở quầy, "
+    "người dân thường đến dồn cục hơn thế, nên số quầy mô hình tính ra là mức tối thiểu (sàn), cần đặt "
+    "cạnh thời gian chờ đo được."
+)
+
+
+# ============================================================================ ticket-log import
+
+@dataclass(frozen=True)
+class TicketImportSummary:
+    filename: str
+    rows: int
+    added: int
+    present: int
+
+    def message(self) -> str:
+        return (f"Đã nhập {self.added} lượt lấy số mới từ {self.filename}"
+                f" ({self.present} lượt đã có từ trước, bỏ qua; tổng {self.rows} dòng).")
+
+
+def _timestamp(row: dict, col: str, idx: int, problems: list[str]) -> datetime | None:
+    text = row.get(col, "")
+    if not text:
+        return None
+    try:
+        return parse_timestamp(text)
+    except ValueError:
+        problems.append(f"Dòng {idx}, cột {col}: giá trị \"{text}\" không hợp lệ, {TS_HINT}.")
+        return None
+
+
+def validate_tickets_table(rows: list[list[str]], filename: str, now: datetime | None = None) -> list[dict]:
+    """Check every row of a ticket log; return the tickets or raise ValidationError listing every problem.
+
+    Rows are numbered as a spreadsheet shows them (the header is row 1).
+
+    >>> t = validate_tickets_table([["ticket_id", "service", "issued_at", "called_at", "finished_at"],
+    ...                             ["A001", "Hộ tịch", "2024-03-04 07:05", "2024-03-04 07:20", ""]], "log.csv",
+    ...                            now=datetime(2024, 3, 5))
+    >>> t[0]["day"], t[0]["called_at"], t[0]["finished_at"]
+    ('2024-03-04', '2024-03-04 07:20:00', None)
+    """
+    now = now or local_now()
+    if not rows or not any(c.strip() for c in rows[0]):
+        raise ValidationError(f"Tệp {filename}: không có dòng tiêu đề.")
+    header = [c.strip() for c in rows[0]]
+    while header and header[-1] == "":
+        header.pop()
+    problems: list[str] = []
+    seen_cols: set[str] = set()
+    for i, name in enumerate(header):
+        if name == "":
+            problems.append(f"Dòng 1, cột {_col_letter(i)}: tên cột trống.")
+        elif name in seen_cols:
+            problems.append(f"Dòng 1, cột {name}: tên cột bị lặp lại.")
+        elif name not in TICKET_COLUMNS:
+            problems.append(f"Dòng 1, cột {name}: tên cột không hợp lệ. Các tên được nhận: "
+                            f"{', '.join(TICKET_COLUMNS)}.")
+        seen_cols.add(name)
+    for name in REQUIRED_TICKET_COLUMNS:
+        if name not in header:
+            problems.append(f"Dòng 1: thiếu cột bắt buộc {name}.")
+    if "service" not in header and "counter" not in header:
+        problems.append("Dòng 1: cần ít nhất một trong hai cột service (lĩnh vực) hoặc counter (quầy).")
+    if problems:
+        raise ValidationError(problems)
+
+    out: list[dict] = []
+    seen: dict[tuple[str, str], int] = {}
+    for idx, raw in enumerate(rows[1:], start=2):
+        cells = [(raw[i].strip() if i < len(raw) else "") for i in range(len(header))]
+        extra = [c for c in raw[len(header):] if c.strip()]
+        if not any(cells) and not extra:
+            continue  # blank line at the end of a spreadsheet
+        if extra:
+            problems.append(f"Dòng {idx}: có {len(extra)} ô dữ liệu nằm ngoài các cột có tên.")
+        row = dict(zip(header, cells, strict=True))
+        ticket_id = row["ticket_id"]
+        if not ticket_id:
+            problems.append(f"Dòng {idx}, cột ticket_id: thiếu số thứ tự.")
+        elif len(ticket_id) > 40:
+            problems.append(f"Dòng {idx}, cột ticket_id: dài quá 40 ký tự.")
+        for col in ("service", "counter"):
+            if len(row.get(col, "")) > 200:
+                problems.append(f"Dòng {idx}, cột {col}: dài quá 200 ký tự.")
+        if not row["issued_at"]:
+            problems.append(f"Dòng {idx}, cột issued_at: thiếu thời điểm lấy số.")
+        issued = _timestamp(row, "issued_at", idx, problems)
+        called = _timestamp(row, "called_at", idx, problems)
+        finished = _timestamp(row, "finished_at", idx, problems)
+        if issued and issued.date() > now.date():
+            problems.append(f"Dòng {idx}, cột issued_at: thời điểm \"{row['issued_at']}\" ở trong tương lai.")
+        if issued and called and called < issued:
+            problems.append(f"Dòng {idx}, cột called_at: thời điểm gọi số \"{row['called_at']}\" trước thời điểm "
+                            f"lấy số \"{row['issued_at']}\".")
+        if row["finished_at"] and not row["called_at"]:
+            problems.append(f"Dòng {idx}, cột called_at: có thời điểm xong (finished_at) nhưng thiếu thời điểm "
+                            "gọi số.")
+        if called and finished and finished < called:
+            problems.append(f"Dòng {idx}, cột finished_at: thời điểm xong \"{row['finished_at']}\" trước thời điểm "
+                            f"gọi số \"{row['called_at']}\".")
+        if issued is None or not ticket_id:
+            continue
+        day = issued.date().isoformat()
+        key = (ticket_id, day)
+        if key in seen:
+            problems.append(f"Dòng {idx}, cột ticket_id: số \"{ticket_id}\" ngày {day} trùng với dòng {seen[key]}.")
+            continue
+        seen[key] = idx
+        out.append({
+            "ticket_id": ticket_id, "day": day, "service": row.get("service") or None,
+            "counter": row.get("counter") or None, "issued_at": format_ts(issued),
+            "called_at": format_ts(called) if called else None,
+            "finished_at": format_ts(finished) if finished else None,
+        })
+    if problems:
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            problems = problems[:MAX_PROBLEMS_SHOWN] + [f"… và {len(problems) - MAX_PROBLEMS_SHOWN} lỗi khác."]
+        raise ValidationError(problems)
+    if not out:
+        raise ValidationError(f"Tệp {filename}: không có dòng dữ liệu nào.")
+    return out
+
+
+def import_tickets(conn: sqlite3.Connection, data: bytes, filename: str, *, actor: str | None = None,
+                   now: datetime | None = None) -> TicketImportSummary:
+    """Validate a whole ticket log (CSV or XLSX), then store it in one transaction (all or nothing)."""
+    tickets = validate_tickets_table(read_table(data, filename), filename, now=now)
+    with db.transaction(conn):
+        import_id = db.record_import(conn, "tickets", filename, hashlib.sha256(data).hexdigest(), len(tickets),
+                                     0, 0, actor)
+        for t in tickets:
+            t["import_id"] = import_id
+        added, present = db.insert_tickets(conn, tickets)
+        db.set_import_counts(conn, import_id, added, present)
+    return TicketImportSummary(Path(filename).name, len(tickets), added, present)
+
+
+# ============================================================================ hourly dossier counts
+
+def open_hours(opening_hours: dict) -> list[int]:
+    """Hours of the day (0–23) that any opening period touches.
+
+    >>> open_hours({"days": [0], "periods": [["07:00", "11:30"], ["13:30", "17:00"]]})
+    [7, 8, 9, 10, 11, 13, 14, 15, 16]
+    """
+    return [h for h in range(24) if open_fraction(opening_hours, h) > 0]
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+def open_fraction(opening_hours: dict, hour: int) -> float:
+    """Share of the hour [hour:00, hour+1:00) inside the opening periods (ignoring the days).
+
+    >>> open_fraction({"days": [0], "periods": [["07:00", "11:30"]]}, 11)
+    0.5
+    """
+    lo, hi = hour * 60, hour * 60 + 60
+    inside = sum(max(0, min(hi, _minutes(b)) - max(lo, _minutes(a))) for a, b in opening_hours["periods"])
+    return min(1.0, inside / 60)
+
+
+def daily_counts_grid(conn: sqlite3.Connection, day: date, counter_names: list[str],
+                      opening_hours: dict) -> pd.DataFrame:
+    """The table the clerk fills for one day: a row per open hour ("Giờ"), a column per counter.
+
+    Stored counts are filled in; hours or counters stored earlier but no longer in the settings are kept.
+    """
+    stored = db.hourly_dossier_rows(conn, day.isoformat(), day.isoformat())
+    counters = list(dict.fromkeys([*counter_names, *(r["counter"] for r in stored)]))
+    hours = sorted(set(open_hours(opening_hours)) | {r["hour"] for r in stored})
+    values = {(r["counter"], r["hour"]): r["dossiers"] for r in stored}
+    frame = pd.DataFrame({"Giờ": hours})
+    for c in counters:
+        frame[c] = pd.array([values.get((c, h), 0) for h in hours], dtype="Int64")
+    return frame
+
+
+def save_daily_counts(conn: sqlite3.Connection, day: date, grid: pd.DataFrame, actor: str | None,
+                      now: datetime | None = None) -> int:
+    """Validate and store one day's counts (replacing that day's); return the dossiers recorded.
+
+    ``grid`` has a "Giờ" column (0–23) and one column per counter; an empty cell counts as 0.
+    """
+    now = now or local_now()
+    problems = []
+    if day > now.date():
+        problems.append(f"Ngày {day.strftime('%d/%m/%Y')} ở trong tương lai.")
+    if "Giờ" not in grid.columns:
+        raise ValidationError("Bảng thiếu cột Giờ.")
+    rows: list[tuple[str, int, int]] = []
+    seen_hours: set[int] = set()
+    for _, r in grid.iterrows():
+        hour = r["Giờ"]
+        if pd.isna(hour) or float(hour) != int(hour) or not 0 <= int(hour) <= 23:
+            problems.append(f"Giờ \"{hour}\" không hợp lệ (0–23).")
+            continue
+        hour = int(hour)
+        if hour in seen_hours:
+            problems.append(f"Giờ {hour}:00 bị nhập hai lần.")
+            continue
+        seen_hours.add(hour)
+        for counter in grid.columns:
+            if counter == "Giờ":
+                continue
+            name = str(counter).strip()
+            value = r[counter]
+            if value is None or pd.isna(value):
+                value = 0
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                number = -1.0
+            if not number.is_integer() or number < 0 or number > 10000:
+                problems.append(f"Giờ {hour}:00, {name}: giá trị \"{value}\" không hợp lệ, chỉ nhận số nguyên ≥ 0.")
+                continue
+            if not name:
+                problems.append("Tên quầy không được trống.")
+                continue
+            rows.append((name, hour, int(number)))
+    if problems:
+        raise ValidationError(problems)
+    with db.transaction(conn):
+        db.replace_hourly_dossiers(conn, day.isoformat(), rows, actor, format_ts(now))
+    return sum(n for _, _, n in rows)
+
+
+# ============================================================================ loading
+
+TICKET_FRAME_COLUMNS = ["ticket_id", "day", "service", "counter", "issued_at", "called_at", "finished_at",
+                        "weekday", "hour", "key", "wait_minutes", "service_minutes"]
+
+
+def ticket_frame(rows: list[dict]) -> pd.DataFrame:
+    """Tickets as a frame with weekday (Monday = 0), hour of issue, the service key (service, else
+    counter), the wait and the service time in minutes (NaN where not called / not finished)."""
+    frame = pd.DataFrame(rows, columns=["ticket_id", "day", "service", "counter", "issued_at", "called_at",
+                                        "finished_at"])
+    for col in ("issued_at", "called_at", "finished_at"):
+        frame[col] = pd.to_datetime(frame[col], format="%Y-%m-%d %H:%M:%S")
+    frame["weekday"] = frame["issued_at"].dt.weekday.astype("int64")
+    frame["hour"] = frame["issued_at"].dt.hour.astype("int64")
+    frame["key"] = frame["service"].fillna(frame["counter"]).fillna("").astype(str)
+    frame["wait_minutes"] = (frame["called_at"] - frame["issued_at"]).dt.total_seconds() / 60
+    frame["service_minutes"] = (frame["finished_at"] - frame["called_at"]).dt.total_seconds() / 60
+    return frame[TICKET_FRAME_COLUMNS]
+
+
+ARRIVAL_COLUMNS = ["day", "weekday", "hour", "key", "arrivals"]
+
+
+def arrivals_frame(tickets: pd.DataFrame, manual: list[dict]) -> pd.DataFrame:
+    """Arrivals per day, hour and service key: the tickets, and the clerk's counts for days without tickets.
+
+    A counter's typed counts get the counter's name as their key (a counter named after a lĩnh vực then
+    takes that lĩnh vực's service time). Zero counts are kept: a day typed in is a day observed.
+    """
+    parts = []
+    if len(tickets):
+        t = tickets.groupby(["day", "weekday", "hour", "key"], as_index=False).size()
+        parts.append(t.rename(columns={"size": "arrivals"}))
+    ticket_days = set(tickets["day"]) if len(tickets) else set()
+    typed = [r for r in manual if r["day"] not in ticket_days]
+    if typed:
+        m = pd.DataFrame(typed)
+        m["weekday"] = pd.to_datetime(m["day"]).dt.weekday.astype("int64")
+        parts.append(m.rename(columns={"counter": "key", "dossiers": "arrivals"})[ARRIVAL_COLUMNS])
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("weekday", "hour", "arrivals") else object)
+                             for c in ARRIVAL_COLUMNS})
+    frame = pd.concat(parts, ignore_index=True)[ARRIVAL_COLUMNS]
+    return frame.astype({"weekday": "int64", "hour": "int64", "arrivals": "int64"})
+
+
+# ============================================================================ weekday × hour
+
+SLOT_COLUMNS = ["weekday", "hour", "days_observed", "arrivals_mean", "waits_n", "wait_median", "wait_p90",
+                "share_over_target", "not_called", "survey_n", "survey_satisfied", "satisfaction", "sat_ci_low",
+                "sat_ci_high", "reported_n", "reported_15plus"]
+
+
+def days_observed(arrivals: pd.DataFrame) -> dict[int, int]:
+    """Distinct days with arrival data, per weekday."""
+    if not len(arrivals):
+        return {}
+    return {int(w): int(n) for w, n in arrivals.groupby("weekday")["day"].nunique().items()}
+
+
+def slot_table(tickets: pd.DataFrame, arrivals: pd.DataFrame, survey: list[tuple[int, int, int, int]],
+               reported: list[tuple[int, int, int, int]], target_minutes: float) -> pd.DataFrame:
+    """One row per weekday × hour with any data, in order.
+
+    arrivals_mean: arrivals in that slot / days of that weekday observed (NaN if none observed);
+    waits of the tickets issued in the slot and called: n, median, 90th percentile (linear), share longer
+    than ``target_minutes`` (strictly); not_called: tickets never called; the survey's overall question in
+    the slot (hour the survey was sent): n, 4–5, share in % with its 95% Wilson interval; and how many
+    reported a wait, of which 15 minutes or more (the survey's buckets).
+    """
+    days = days_observed(arrivals)
+    counts = arrivals.groupby(["weekday", "hour"])["arrivals"].sum() if len(arrivals) else pd.Series(dtype="int64")
+    called = tickets[tickets["wait_minutes"].notna()]
+    waits = {k: g["wait_minutes"] for k, g in called.groupby(["weekday", "hour"])}
+    not_called = tickets[tickets["called_at"].isna()].groupby(["weekday", "hour"]).size()
+    surveys = {(w, h): (n, s) for w, h, n, s in survey}
+    reports = {(w, h): (n, k) for w, h, n, k in reported}
+    slots = sorted({(int(w), int(h)) for w, h in counts.index} | set(waits) | set(surveys) | set(reports)
+                   | {(int(w), int(h)) for w, h in not_called.index})
+    rows = []
+    for w, h in slots:
+        obs = days.get(w, 0)
+        wt = waits.get((w, h))
+        n, sat = surveys.get((w, h), (0, 0))
+        p = proportion(sat, n)
+        rn, r15 = reports.get((w, h), (0, 0))
+        rows.append({
+            "weekday": w, "hour": h, "days_observed": obs,
+            "arrivals_mean": float(counts.get((w, h), 0)) / obs if obs else math.nan,
+            "waits_n": 0 if wt is None else len(wt),
+            "wait_median": math.nan if wt is None else float(wt.median()),
+            "wait_p90": math.nan if wt is None else float(wt.quantile(0.9)),
+            "share_over_target": math.nan if wt is None else float((wt > target_minutes).mean()),
+            "not_called": int(not_called.get((w, h), 0)),
+            "survey_n": n, "survey_satisfied": sat,
+            "satisfaction": math.nan if p.index is None else p.index,
+            "sat_ci_low": math.nan if p.ci_low is None else p.ci_low,
+            "sat_ci_high": math.nan if p.ci_high is None else p.ci_high,
+            "reported_n": rn, "reported_15plus": r15,
+        })
+    frame = pd.DataFrame(rows, columns=SLOT_COLUMNS)
+    ints = ["weekday", "hour", "days_observed", "waits_n", "not_called", "survey_n", "survey_satisfied",
+            "reported_n", "reported_15plus"]
+    return frame.astype({c: "int64" for c in ints} | {c: "float64" for c in SLOT_COLUMNS if c not in ints})
+
+
+def wait_summary(tickets: pd.DataFrame, target_minutes: float) -> dict:
+    """Tickets, those called, median and 90th percentile wait, share waiting longer than the target."""
+    w = tickets["wait_minutes"].dropna()
+    return {"tickets": len(tickets), "called": len(w),
+            "median": float(w.median()) if len(w) else None,
+            "p90": float(w.quantile(0.9)) if len(w) else None,
+            "share_over_target": float((w > target_minutes).mean()) if len(w) else None}
+
+
+def wait_bucket_table(rows: list[tuple[str, int, int]]) -> pd.DataFrame:
+    """Satisfaction (overall question 4–5) by the wait the citizen reported, with 95% Wilson intervals."""
+    labels = {b["code"]: b["label"] for b in survey_options()["wait"]["buckets"]}
+    data = {b: (n, s) for b, n, s in rows}
+    out = []
+    for b in WAIT_BUCKETS:
+        n, s = data.get(b, (0, 0))
+        p = proportion(s, n)
+        out.append({"bucket": b, "label": labels.get(b, b), "n": n, "satisfied": s,
+                    "index": math.nan if p.index is None else p.index,
+                    "ci_low": math.nan if p.ci_low is None else p.ci_low,
+                    "ci_high": math.nan if p.ci_high is None else p.ci_high})
+    return pd.DataFrame(out, columns=["bucket", "label", "n", "satisfied", "index", "ci_low", "ci_high"])
+
+
+def cost_of_waiting(buckets: pd.DataFrame) -> TestResult | None:
+    """Satisfaction of those who waited under 15 minutes against those who waited longer (two-proportion
+    test, Newcombe interval); None when either side has no answer."""
+    short = buckets[buckets["bucket"] == "lt15"]
+    long_ = buckets[buckets["bucket"] != "lt15"]
+    n1, x1 = int(short["n"].sum()), int(short["satisfied"].sum())
+    n2, x2 = int(long_["n"].sum()), int(long_["satisfied"].sum())
+    if not n1 or not n2:
+        return None
+    return two_proportion_test(x1, n1, x2, n2)
+
+
+# ============================================================================ Erlang C per hour
+
+def service_time_table(tickets: pd.DataFrame, setting: dict, min_tickets: int = MIN_SERVICE_TICKETS
+                       ) -> pd.DataFrame:
+    """Mean service time per service key: from the finished tickets when there are at least
+    ``min_tickets`` of that key, else the settings' minutes for that lĩnh vực, else their default."""
+    measured = tickets.dropna(subset=["service_minutes"]).groupby("key")["service_minutes"].agg(["size", "mean"])
+    keys = sorted(set(measured.index) | set(setting["fields"]))
+    rows = []
+    for k in keys:
+        n = int(measured["size"].get(k, 0))
+        mean = float(measured["mean"].get(k, math.nan))
+        if n >= min_tickets:
+            minutes, source = mean, "ticket"
+        elif k in setting["fields"]:
+            minutes, source = float(setting["fields"][k]), "setting"
+        else:
+            minutes, source = float(setting["default"]), "default"
+        rows.append({"key": k, "tickets": n, "measured_minutes": mean, "minutes": minutes, "source": source})
+    return pd.DataFrame(rows, columns=["key", "tickets", "measured_minutes", "minutes", "source"])
+
+
+def slot_service_minutes(arrivals: pd.DataFrame, services: pd.DataFrame,
+                         default: float) -> dict[tuple[int, int], float]:
+    """Mean service time of each weekday × hour: the services' times weighted by that slot's arrivals."""
+    minutes = dict(zip(services["key"], services["minutes"], strict=True))
+    out: dict[tuple[int, int], float] = {}
+    if not len(arrivals):
+        return out
+    per_key = arrivals.groupby(["weekday", "hour", "key"])["arrivals"].sum()
+    totals: dict[tuple[int, int], list[float]] = {}
+    for (w, h, k), n in per_key.items():
+        acc = totals.setdefault((int(w), int(h)), [0.0, 0.0])
+        acc[0] += n * minutes.get(k, default)
+        acc[1] += n
+    for slot, (weighted, n) in totals.items():
+        out[slot] = weighted / n if n else default
+    return out
+
+
+def counters_open_at(setting: dict, weekday: int, hour: int) -> int:
+    """Counters open at that weekday and hour according to the settings (default unless listed).
+
+    >>> setting = {"default": 2, "hours": [[0, 8, 3]]}
+    >>> counters_open_at(setting, 0, 8), counters_open_at(setting, 0, 9)
+    (3, 2)
+    """
+    for w, h, n in setting["hours"]:
+        if (w, h) == (weekday, hour):
+            return int(n)
+    return int(setting["default"])
+
+
+STAFFING_COLUMNS = ["weekday", "hour", "open_fraction", "arrivals_per_hour", "service_minutes", "traffic",
+                    "counters_open", "counters_needed", "shortfall", "p_wait", "mean_wait_minutes", "occupancy",
+                    "service_level_open", "mean_wait_open", "measured_median", "measured_p90",
+                    "measured_share_over_target", "measured_n", "understaffed"]
+
+
+def staffing_table(slots: pd.DataFrame, opening_hours: dict, counters_setting: dict,
+                   slot_minutes: dict[tuple[int, int], float], default_minutes: float, target_minutes: float,
+                   service_level: float) -> pd.DataFrame:
+    """For each hour of the week the counter is open: the counters Erlang C needs, and what is open.
+
+    arrivals_per_hour is the slot's mean arrivals over the days observed, divided by the share of the hour
+    that is open (6 arrivals in the half hour before closing at 11:30 are 12 an hour). p_wait,
+    mean_wait_minutes and occupancy describe the counters **needed**; service_level_open and
+    mean_wait_open what the counters **open** give (0 and inf when they do not exceed the traffic). A
+    weekday never observed has no arrivals and no answer (NaN), and is not understaffed. The measured
+    waits of the slot (tickets) sit beside: the model's answer is a floor.
+    """
+    by_slot = {(int(r.weekday), int(r.hour)): r for r in slots.itertuples(index=False)}
+    observed = {int(r.weekday) for r in slots.itertuples(index=False) if r.days_observed > 0}
+    rows = []
+    for w in opening_hours["days"]:
+        for h in range(24):
+            frac = open_fraction(opening_hours, h)
+            if frac <= 0:
+                continue
+            s = by_slot.get((w, h))
+            mean = (s.arrivals_mean if s is not None else 0.0) if w in observed else math.nan
+            arrivals = mean / frac if not math.isnan(mean) else math.nan
+            minutes = slot_minutes.get((w, h), default_minutes)
+            n_open = counters_open_at(counters_setting, w, h)
+            row = {"weekday": w, "hour": h, "open_fraction": frac, "arrivals_per_hour": arrivals,
+                   "service_minutes": minutes, "counters_open": n_open,
+                   "measured_median": s.wait_median if s is not None else math.nan,
+                   "measured_p90": s.wait_p90 if s is not None else math.nan,
+                   "measured_share_over_target": s.share_over_target if s is not None else math.nan,
+                   "measured_n": int(s.waits_n) if s is not None else 0}
+            if math.isnan(arrivals):
+                row.update(traffic=math.nan, counters_needed=pd.NA, shortfall=pd.NA, p_wait=math.nan,
+                           mean_wait_minutes=math.nan, occupancy=math.nan, service_level_open=math.nan,
+                           mean_wait_open=math.nan, understaffed=False)
+            else:
+                need = counters_needed(arrivals, minutes, target_minutes, service_level)
+                traffic = traffic_erlangs(arrivals, minutes)
+                if traffic == 0:
+                    sl_open, wait_open = 1.0, 0.0
+                elif n_open <= traffic:
+                    sl_open, wait_open = 0.0, math.inf
+                else:
+                    now_open = evaluate(n_open, arrivals, minutes, target_minutes)
+                    sl_open, wait_open = now_open.service_level, now_open.mean_wait_minutes
+                row.update(traffic=traffic, counters_needed=need.counters,
+                           shortfall=max(0, need.counters - n_open), p_wait=need.p_wait,
+                           mean_wait_minutes=need.mean_wait_minutes, occupancy=need.occupancy,
+                           service_level_open=sl_open, mean_wait_open=wait_open,
+                           understaffed=n_open < need.counters)
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=STAFFING_COLUMNS)
+    return frame.astype({"weekday": "int64", "hour": "int64", "counters_open": "int64", "counters_needed": "Int64",
+                         "shortfall": "Int64", "measured_n": "int64", "understaffed": bool})
+
+
+# ============================================================================ recommendations and cases
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """Extra staff for consecutive understaffed hours of one weekday (the largest shortfall among them)."""
+
+    weekday: int
+    hours: tuple[int, ...]
+    extra: int
+    start: str  # "7:00" (clipped to the opening time)
+    end: str  # "9:00" (clipped to the closing time)
+    detail: tuple[tuple[int, int, int], ...]  # (hour, counters open, counters needed)
+
+    @property
+    def text(self) -> str:
+        """'thêm 1 người tiếp nhận, Thứ Hai 7:00–9:00'."""
+        return f"thêm {self.extra} người tiếp nhận, {WEEKDAYS[self.weekday]} {self.start}–{self.end}"
+
+    def schedule(self, target_minutes: float, service_level: float) -> dict:
+        """The schedule stored with the staffing case (what the Chairman approves, and what is checked after)."""
+        return {"weekday": self.weekday, "weekday_name": WEEKDAYS[self.weekday], "start": self.start,
+                "end": self.end, "hours": list(self.hours), "extra_staff": self.extra,
+                "detail": [{"hour": h, "counters_open": o, "counters_needed": n} for h, o, n in self.detail],
+                "target_wait_minutes": target_minutes, "service_level": service_level}
+
+
+def _span(opening_hours: dict, first: int, last: int) -> tuple[str, str]:
+    """Start and end of hours first..last clipped to the opening periods."""
+    lo, hi = first * 60, last * 60 + 60
+    starts = [max(lo, _minutes(a)) for a, b in opening_hours["periods"] if _minutes(a) < first * 60 + 60
+              and _minutes(b) > first * 60]
+    ends = [min(hi, _minutes(b)) for a, b in opening_hours["periods"] if _minutes(a) < hi and _minutes(b) > last * 60]
+    return _hhmm(min(starts) if starts else lo), _hhmm(max(ends) if ends else hi)
+
+
+def recommendations(staffing: pd.DataFrame, opening_hours: dict) -> list[Recommendation]:
+    """Understaffed hours merged into runs of consecutive hours of one weekday, in week order."""
+    out: list[Recommendation] = []
+    run: list = []
+
+    def flush() -> None:
+        if run:
+            start, end = _span(opening_hours, run[0].hour, run[-1].hour)
+            out.append(Recommendation(
+                weekday=int(run[0].weekday), hours=tuple(int(r.hour) for r in run),
+                extra=max(int(r.shortfall) for r in run), start=start, end=end,
+                detail=tuple((int(r.hour), int(r.counters_open), int(r.counters_needed)) for r in run)))
+            run.clear()
+
+    for r in staffing.sort_values(["weekday", "hour"]).itertuples(index=False):
+        if not r.understaffed:
+            flush()
+            continue
+        if run and (r.weekday != run[-1].weekday or r.hour != run[-1].hour + 1):
+            flush()
+        run.append(r)
+    flush()
+    return out
+
+
+def open_case_for(conn: sqlite3.Connection, rec: Recommendation) -> int | None:
+    """The id of an open staffing case for the same weekday and time span, if any."""
+    for c in db.list_cases(conn, states=actions.OPEN_STATES, case_type="waiting"):
+        sched = json.loads(c["schedule"]) if c["schedule"] else {}
+        if c["origin"] == "staffing" and (sched.get("weekday"), sched.get("start"), sched.get("end")) == (
+                rec.weekday, rec.start, rec.end):
+            return c["id"]
+    return None
+
+
+def open_staffing_case(conn: sqlite3.Connection, actor: actions.Actor | None, rec: Recommendation, *,
+                       target_minutes: float, service_level: float, period: tuple[str, str] | None = None,
+                       now: datetime | None = None) -> int:
+    """Open the staffing case of a recommendation in the corrective-action tracker; return its id.
+
+    Refused when an open staffing case already covers the same weekday and hours.
+    """
+    existing = open_case_for(conn, rec)
+    if existing is not None:
+        raise ValidationError(f"Đã có vụ việc số {existing} (đang mở) cho {WEEKDAYS[rec.weekday]} "
+                              f"{rec.start}–{rec.end}.")
+    schedule = rec.schedule(target_minutes, service_level)
+    if period:
+        schedule["period"] = list(period)
+    lines = [f"{h}:00: đang mở {o} quầy, cần {n} quầy" for h, o, n in rec.detail]
+    description = (
+        f"Theo mô hình Erlang C, để {service_level:.0%} người dân được tiếp nhận trong vòng {target_minutes:g} phút"
+        + (f" (số liệu từ {period[0]} đến {period[1]})" if period else "") + ":\n" + "\n".join(lines)
+        + "\n\n" + ASSUMPTIONS)
+    title = rec.text[0].upper() + rec.text[1:]
+    return actions.open_case(conn, actor, case_type="waiting", origin="staffing", channel="staffing", title=title,
+                             description=description, schedule=schedule, priority="normal", now=now)
+
+
+# ============================================================================ after the measure
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """Waits and satisfaction at the case's hours in one period (inclusive dates)."""
+
+    date_from: str
+    date_to: str
+    satisfaction: Proportion
+    waits_n: int
+    wait_median: float | None
+    share_over_target: float | None
+    reported_n: int
+    reported_15plus: int
+
+
+@dataclass(frozen=True)
+class WaitEffect:
+    case_id: int
+    weekday: int
+    hours: tuple[int, ...]
+    before: PeriodFigures
+    after: PeriodFigures
+    test: TestResult | None
+    verdict: str
+    message: str
+    notes: list[str] = field(default_factory=list)
+
+
+def _period_figures(conn: sqlite3.Connection, weekday: int, hours: set[int], start: date, end: date,
+                    target_minutes: float) -> PeriodFigures:
+    a, b = start.isoformat(), end.isoformat()
+    if end < start:
+        return PeriodFigures(a, b, proportion(0, 0), 0, None, None, 0, 0)
+    n = sat = 0
+    for w, h, cn, cs in db.weekday_hour_overall(conn, date_from=a, date_to=b):
+        if w == weekday and h in hours:
+            n, sat = n + cn, sat + cs
+    rn = r15 = 0
+    for w, h, cn, c15 in db.weekday_hour_reported_waits(conn, date_from=a, date_to=b):
+        if w == weekday and h in hours:
+            rn, r15 = rn + cn, r15 + c15
+    t = ticket_frame(db.ticket_rows(conn, a, b))
+    waits = t[(t["weekday"] == weekday) & t["hour"].isin(hours)]["wait_minutes"].dropna()
+    return PeriodFigures(a, b, proportion(sat, n), len(waits), float(waits.median()) if len(waits) else None,
+                         float((waits > target_minutes).mean()) if len(waits) else None, rn, r15)
+
+
+def staffing_effect(conn: sqlite3.Connection, case: dict, *, target_minutes: float, weeks: int = EFFECT_WEEKS,
+                    today: date | None = None) -> WaitEffect | None:
+    """Waits and satisfaction at the case's weekday and hours, ``weeks`` before the measure date against
+    the weeks after (up to today); None while the case has no measure date or no schedule.
+
+    Satisfaction: two-proportion test (after vs before) with Newcombe's interval; the verdict is
+    "Chưa đủ dữ liệu" under comparison.MIN_N answers on either side.
+    """
+    if not case.get("measure_date") or not case.get("schedule"):
+        return None
+    today = today or local_now().date()
+    sched = json.loads(case["schedule"])
+    weekday, hours = int(sched["weekday"]), tuple(int(h) for h in sched["hours"])
+    start = date.fromisoformat(case["measure_date"])
+    before = _period_figures(conn, weekday, set(hours), start - timedelta(weeks=weeks), start - timedelta(days=1),
+                             target_minutes)
+    after = _period_figures(conn, weekday, set(hours), start,
+                            min(today, start + timedelta(weeks=weeks) - timedelta(days=1)), target_minutes)
+    pa, pb = after.satisfaction, before.satisfaction
+    test = two_proportion_test(pa.satisfied, pa.n, pb.satisfied, pb.n) if pa.n and pb.n else None
+    v = verdict(test)
+    parts = [f"Hài lòng trước {_pct(pb.index)} (n = {pb.n}), sau {_pct(pa.index)} (n = {pa.n}): {v.lower()}"]
+    if before.wait_median is not None or after.wait_median is not None:
+        parts.append(f"thời gian chờ trung vị trước {_min(before.wait_median)} (n = {before.waits_n}), "
+                     f"sau {_min(after.wait_median)} (n = {after.waits_n})")
+    return WaitEffect(case["id"], weekday, hours, before, after, test, v, "; ".join(parts) + ".")
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1f}%"
+
+
+def _min(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1f} phút"
+
+
+def effect_rows(effect: WaitEffect) -> pd.DataFrame:
+    """Before and after side by side, for the page."""
+    rows = []
+    for label, p in (("Trước", effect.before), ("Sau", effect.after)):
+        s = p.satisfaction
+        rows.append({"Giai đoạn": label, "Từ": p.date_from, "Đến": p.date_to, "Phiếu (n)": s.n,
+                     "Hài lòng (%)": s.index, "KTC 95% thấp": s.ci_low, "KTC 95% cao": s.ci_high,
+                     "Lượt chờ đo được": p.waits_n, "Chờ trung vị (phút)": p.wait_median,
+                     "Chờ quá mục tiêu (%)": None if p.share_over_target is None else 100 * p.share_over_target,
+                     "Báo chờ từ 15 phút (%)": 100 * p.reported_15plus / p.reported_n if p.reported_n else None})
+    frame = pd.DataFrame(rows)
+    for col in frame.columns[4:]:
+        if col != "Lượt chờ đo được":
+            frame[col] = frame[col].astype("float64")
+    return frame
+
+
+# ============================================================================ the page's report
+
+@dataclass
+class WaitingReport:
+    """Everything the page shows for one period, computed from the database and the settings."""
+
+    date_from: str
+    date_to: str
+    target_minutes: float
+    service_level: float
+    opening_hours: dict
+    counters_setting: dict
+    service_setting: dict
+    tickets: pd.DataFrame
+    arrivals: pd.DataFrame
+    slots: pd.DataFrame
+    buckets: pd.DataFrame
+    services: pd.DataFrame
+    staffing: pd.DataFrame
+    recommendations: list[Recommendation]
+    summary: dict
+    typed_days: int
+    cost: TestResult | None
+
+    @property
+    def has_arrivals(self) -> bool:
+        return bool(len(self.arrivals))
+
+
+def build_report(conn: sqlite3.Connection, date_from: date, date_to: date) -> WaitingReport:
+    """Read the period's data and settings (those in force at ``date_to``) and compute every table."""
+    if date_from > date_to:
+        raise ValidationError(f"Ngày bắt đầu {date_from.strftime('%d/%m/%Y')} sau ngày kết thúc "
+                              f"{date_to.strftime('%d/%m/%Y')}.")
+    a, b = date_from.isoformat(), date_to.isoformat()
+    target = float(settings.get(conn, "wait_target_minutes", b))
+    level = float(settings.get(conn, "service_level_target", b))
+    hours = settings.get(conn, "opening_hours", b)
+    counters = settings.get(conn, "counters_open", b)
+    service = settings.get(conn, "service_minutes", b)
+    tickets = ticket_frame(db.ticket_rows(conn, a, b))
+    manual = db.hourly_dossier_rows(conn, a, b)
+    arrivals = arrivals_frame(tickets, manual)
+    slots = slot_table(tickets, arrivals, db.weekday_hour_overall(conn, date_from=a, date_to=b),
+                       db.weekday_hour_reported_waits(conn, date_from=a, date_to=b), target)
+    buckets = wait_bucket_table(db.wait_bucket_overall(conn, date_from=a, date_to=b))
+    services = service_time_table(tickets, service)
+    per_slot = slot_service_minutes(arrivals, services, float(service["default"]))
+    staffing = staffing_table(slots, hours, counters, per_slot, float(service["default"]), target, level)
+    ticket_days = set(tickets["day"])
+    return WaitingReport(
+        date_from=a, date_to=b, target_minutes=target, service_level=level, opening_hours=hours,
+        counters_setting=counters, service_setting=service, tickets=tickets, arrivals=arrivals, slots=slots,
+        buckets=buckets, services=services, staffing=staffing, recommendations=recommendations(staffing, hours),
+        summary=wait_summary(tickets, target), typed_days=len({r["day"] for r in manual} - ticket_days),
+        cost=cost_of_waiting(buckets))
+
+
+def staffing_effects(conn: sqlite3.Connection, target_minutes: float, today: date | None = None
+                     ) -> list[tuple[dict, WaitEffect]]:
+    """Every staffing case whose measure has been applied, newest first, with its before/after."""
+    out = []
+    for c in db.list_cases(conn, case_type="waiting"):
+        if c["origin"] != "staffing":
+            continue
+        effect = staffing_effect(conn, c, target_minutes=target_minutes, today=today)
+        if effect is not None:
+            out.append((c, effect))
+    return out
+
+
+# ============================================================================ tables as shown
+
+def slot_display(slots: pd.DataFrame, target_minutes: float) -> pd.DataFrame:
+    """The weekday × hour table with Vietnamese headings, numbers rounded for reading."""
+    t = f"{target_minutes:g}"
+    return pd.DataFrame({
+        "Thứ": [WEEKDAYS[w] for w in slots["weekday"]],
+        "Giờ": [f"{h}:00" for h in slots["hour"]],
+        "Số ngày quan sát": slots["days_observed"],
+        "Lượt đến TB/giờ": slots["arrivals_mean"].round(2),
+        "Lượt chờ đo được": slots["waits_n"],
+        "Chờ trung vị (phút)": slots["wait_median"].round(1),
+        "Chờ P90 (phút)": slots["wait_p90"].round(1),
+        f"Chờ quá {t} phút (%)": (100 * slots["share_over_target"]).round(1),
+        "Không được gọi": slots["not_called"],
+        "Phiếu khảo sát (n)": slots["survey_n"],
+        "Hài lòng (%)": slots["satisfaction"].round(1),
+        "KTC 95% thấp": slots["sat_ci_low"].round(1),
+        "KTC 95% cao": slots["sat_ci_high"].round(1),
+        "Báo chờ từ 15 phút (%)": (100 * slots["reported_15plus"] / slots["reported_n"].where(
+            slots["reported_n"] > 0)).round(1),
+    })
+
+
+def bucket_display(buckets: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Thời gian chờ (người dân trả lời)": buckets["label"], "Phiếu (n)": buckets["n"],
+        "Hài lòng (4–5)": buckets["satisfied"], "Hài lòng (%)": buckets["index"].round(1),
+        "KTC 95% thấp": buckets["ci_low"].round(1), "KTC 95% cao": buckets["ci_high"].round(1),
+    })
+
+
+def staffing_display(staffing: pd.DataFrame, target_minutes: float) -> pd.DataFrame:
+    t = f"{target_minutes:g}"
+    return pd.DataFrame({
+        "Thứ": [WEEKDAYS[w] for w in staffing["weekday"]],
+        "Giờ": [f"{h}:00" for h in staffing["hour"]],
+        "Lượt đến/giờ": staffing["arrivals_per_hour"].round(2),
+        "Phút phục vụ TB": staffing["service_minutes"].round(1),
+        "Quầy đang mở": staffing["counters_open"],
+        "Quầy cần (Erlang C)": staffing["counters_needed"],
+        "Thiếu": staffing["shortfall"],
+        "Xác suất phải chờ (%)": (100 * staffing["p_wait"]).round(1),
+        "Chờ TB theo mô hình (phút)": staffing["mean_wait_minutes"].round(2),
+        "Công suất quầy (%)": (100 * staffing["occupancy"]).round(1),
+        "Đạt mục tiêu với quầy đang mở (%)": (100 * staffing["service_level_open"]).round(1),
+        "Chờ trung vị đo được (phút)": staffing["measured_median"].round(1),
+        f"Đo được: chờ quá {t} phút (%)": (100 * staffing["measured_share_over_target"]).round(1),
+        "Thiếu người": staffing["understaffed"],
+    })
+
+
+def understaffed_styles(display: pd.DataFrame) -> pd.DataFrame:
+    """CSS per cell: understaffed rows in a pale red (for ``DataFrame.style.apply(axis=None)``)."""
+    css = "background-color: #fde2e1"
+    mask = display["Thiếu người"].astype(bool)
+    return pd.DataFrame([[css if m else "" for _ in display.columns] for m in mask], index=display.index,
+                        columns=display.columns)
+
+
+def service_display(services: pd.DataFrame) -> pd.DataFrame:
+    source = {"ticket": "Đo từ máy lấy số", "setting": "Theo cài đặt", "default": "Mặc định trong cài đặt"}
+    return pd.DataFrame({"Lĩnh vực / quầy": services["key"].replace("", "(không ghi)"),
+                         "Lượt đã xong": services["tickets"], "Đo được (phút)": services["measured_minutes"].round(1),
+                         "Dùng để tính (phút)": services["minutes"].round(1),
+                         "Nguồn": services["source"].map(source)})
+
+
+# ============================================================================ settings editors
+
+def counters_open_grid(setting: dict, opening_hours: dict) -> pd.DataFrame:
+    """Counters open as a table: a row per open hour ("Giờ"), a column per open weekday."""
+    hours = open_hours(opening_hours)
+    frame = pd.DataFrame({"Giờ": hours})
+    for w in opening_hours["days"]:
+        frame[WEEKDAYS[w]] = pd.array([counters_open_at(setting, w, h) for h in hours], dtype="Int64")
+    return frame
+
+
+def counters_open_from_grid(grid: pd.DataFrame, default: int) -> dict:
+    """The setting value from the edited table: the cells that differ from ``default`` (an empty cell is
+    the default). Values are checked by :func:`sipas.settings.put`."""
+    hours = []
+    for _, r in grid.iterrows():
+        for w, name in enumerate(WEEKDAYS):
+            if name not in grid.columns:
+                continue
+            value = r[name]
+            if value is None or pd.isna(value):
+                continue
+            number = float(value)
+            if number != default:
+                hours.append([w, int(r["Giờ"]), int(number) if number.is_integer() else number])
+    return {"default": default, "hours": hours}
+
+
+def service_minutes_frame(setting: dict, fields: list[str]) -> pd.DataFrame:
+    """Mean service time per lĩnh vực as a table (empty: the default)."""
+    names = list(dict.fromkeys([*fields, *setting["fields"]]))
+    return pd.DataFrame({"Lĩnh vực": names,
+                         "Phút": pd.array([setting["fields"].get(n) for n in names], dtype="Float64")})
+
+
+def service_minutes_from_frame(frame: pd.DataFrame, default: float) -> dict:
+    """The setting value from the edited table (rows with no minutes use the default)."""
+    fields = {}
+    for _, r in frame.iterrows():
+        name, minutes = r["Lĩnh vực"], r["Phút"]
+        if name is None or pd.isna(name) or minutes is None or pd.isna(minutes):
+            continue
+        fields[str(name)] = float(minutes)
+    return {"default": default, "fields": fields}
+
+
+def parse_names(text: str) -> list[str]:
+    """'Quầy 1, Quầy 2' → ['Quầy 1', 'Quầy 2'] (checked when the setting is saved).
+
+    >>> parse_names("Quầy 1, Quầy 2;Hộ tịch")
+    ['Quầy 1', 'Quầy 2', 'Hộ tịch']
+    """
+    return [p.strip() for p in (text or "").replace(";", ",").split(",") if p.strip()]
+
+
+def save_settings(conn: sqlite3.Connection, values: dict, actor: str | None) -> None:
+    """Check every value first, then store them all (none is stored if any is refused)."""
+    problems: list[str] = []
+    for key, value in values.items():
+        try:
+            settings._validate(key, value)
+        except ValidationError as exc:
+            problems += exc.problems
+    if problems:
+        raise ValidationError(problems)
+    for key, value in values.items():
+        settings.put(conn, key, value, actor)

@@ -1,0 +1,211 @@
+"""The analysis page through AppTest on a seeded database: the numbers shown, filters, staff guard,
+comments as plain text, and excluding a flagged response."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+
+import pytest
+from conftest import ROOT, always_open
+from streamlit.testing.v1 import AppTest
+
+from sipas import analysis, auth, db, demo
+from sipas.cli import main
+
+PAGE = str(ROOT / "app_pages" / "analysis.py")
+SCRIPT = "<script>alert('x')</script> Thái độ cán bộ chưa niềm nở **đậm** [link](http://x)"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """1,500 generated responses over the year to June 2024, plus rows this test controls."""
+    path = tmp_path_factory.mktemp("analysis") / "template.db"
+    always_open(path)
+    conn = db.open_db(path)
+    try:
+        demo.generate(conn, 1500, seed=31, months=12, end=date(2024, 6, 28))
+        db.upsert_staff(conn, {"code": "CB99", "full_name": "Cán bộ mới"})
+        rows = []
+        for i in range(3):
+            rows.append(({"token": f"cb99-{i}", "submitted_at": f"2024-06-1{i} 09:00:00", "questionnaire": "sipas-2023",
+                          "channel": "paper", "staff_code": "CB99", "overall": 2}, {"TC3.1": 2}))
+        rows.append(({"token": "script", "submitted_at": "2024-06-27 10:00:00", "questionnaire": "sipas-2023",
+                      "channel": "kiosk", "overall": 3, "comment": SCRIPT}, {"TC3.1": 2, "TC3.2": 3}))
+        rows.append(({"token": "straight", "submitted_at": "2024-06-26 10:00:00", "questionnaire": "sipas-2023",
+                      "channel": "kiosk", "overall": 5, "device": "quay9", "duration_seconds": 6.0},
+                     {f"TC3.{i}": 5 for i in range(1, 6)}))
+        with db.transaction(conn):
+            db.insert_responses(conn, rows)
+        db.upsert_baseline_rows(conn, [
+            {"year": 2023, "questionnaire": "sipas-2023", "level": "overall", "code": "", "index_value": 84.0},
+            {"year": 2023, "questionnaire": "sipas-2023", "level": "criterion", "code": "TC3.1", "index_value": 80.0,
+             "n": 300, "satisfied": 240}], "test")
+        auth.create_user(conn, "clerk1", "mat-khau-dai", "clerk", is_admin=True)
+        auth.create_user(conn, "chutich", "mat-khau-dai", "chairman")
+    finally:
+        conn.close()
+    return path
+
+
+@pytest.fixture
+def db_copy(template, tmp_path, monkeypatch):
+    path = tmp_path / "sipas.db"
+    shutil.copy(template, path)
+    monkeypatch.setenv("SIPAS_DB", str(path))
+    return path
+
+
+def logged_in(path, username: str = "clerk1") -> AppTest:
+    conn = db.open_db(path)
+    try:
+        token = auth.start_session(conn, auth.authenticate(conn, username, "mat-khau-dai"))
+    finally:
+        conn.close()
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    at.session_state["staff_token"] = token
+    return at
+
+
+def year_2024(at: AppTest) -> AppTest:
+    at.run()
+    at.segmented_control(key="an_kind").set_value("Năm")
+    at.selectbox(key="an_year").set_value(2024)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def cli_index(capsys, *args: str) -> dict:
+    assert main(["index", "--json", *args]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_anonymous_visitor_sees_nothing(db_copy):
+    at = AppTest.from_file(PAGE, default_timeout=90).run()
+    assert [w.value for w in at.warning] == ["Bạn không có quyền xem trang này."]
+    assert not at.title and not at.metric
+
+
+def test_overall_index_shown_equals_the_index_command(db_copy, capsys):
+    at = year_2024(logged_in(db_copy))
+    assert at.title[0].value == "Phân tích chỉ số hài lòng"
+    expected = cli_index(capsys, "--from", "2024-01-01", "--to", "2024-12-31")
+    assert metric(at, "Chỉ số chung") == f"{expected['overall']:.2f}%"
+    assert metric(at, "Số phiếu hợp lệ") == str(expected["responses"])
+    assert metric(at, "Câu hỏi hài lòng chung") == f"{expected['direct_overall']['index']:.2f}%"
+    for e in expected["elements"]:
+        assert metric(at, f"Yếu tố {e['code']}") == f"{e['index']:.2f}%"
+    delta = next(m for m in at.metric if m.label == "Chỉ số chung").delta
+    assert delta == f"{expected['overall'] - 84.0:+.2f} điểm so với gốc"
+    texts = [t.value for t in at.text]
+    overall_rule = next(t for t in texts if "Chỉ số chung ≥ 87%" in t)
+    if expected["overall"] >= 87:
+        assert overall_rule == "✅ Chỉ số chung ≥ 87%"
+    else:
+        assert overall_rule == f"❌ Chỉ số chung ≥ 87% — chưa đạt: Chỉ số chung {expected['overall']:.2f}%."
+    floor_rule = next(t for t in texts if "Không yếu tố, tiêu chí nào dưới 80%" in t)
+    weak = [c for c in expected["criteria"] if c["index"] is not None and c["index"] < 80]
+    assert floor_rule.startswith("❌" if weak else "✅")
+    for c in weak:
+        assert f"{c['code']} ({c['index']:.2f}%)" in floor_rule
+
+
+def test_criteria_table_weakest_first_with_n_and_tests(db_copy, capsys):
+    at = year_2024(logged_in(db_copy))
+    table = at.dataframe[0].value
+    expected = cli_index(capsys, "--from", "2024-01-01", "--to", "2024-12-31")
+    by_code = {c["code"]: c for c in expected["criteria"]}
+    assert list(table["Chỉ số (%)"]) == sorted(table["Chỉ số (%)"])
+    for _, row in table.iterrows():
+        assert row["n"] == by_code[row["Mã"]]["n"]
+        assert row["Chỉ số (%)"] == pytest.approx(by_code[row["Mã"]]["index"])
+    tc31 = table.set_index("Mã").loc["TC3.1"]
+    assert tc31["Kiểm định"] == "Hai tỷ lệ (z) + KTC Newcombe" and tc31["Gốc (%)"] == 80.0
+    assert tc31["Kết luận"] in {"Tăng có ý nghĩa thống kê", "Giảm có ý nghĩa thống kê", "Chưa khác biệt rõ"}
+
+
+def test_a_channel_filter_changes_the_numbers(db_copy):
+    at = year_2024(logged_in(db_copy))
+    at.selectbox(key="an_channel").set_value("kiosk").run()
+    conn = db.open_db(db_copy)
+    try:
+        expected = analysis.index_for_filters(conn, analysis.Filters("sipas-2023", "2024-01-01", "2024-12-31",
+                                                                     channel="kiosk"))
+    finally:
+        conn.close()
+    assert metric(at, "Chỉ số chung") == f"{expected.overall:.2f}%"
+    assert metric(at, "Số phiếu hợp lệ") == str(expected.responses)
+    assert "kênh Máy tính bảng" in at.caption[1].value
+
+
+def test_a_staff_member_with_few_answers_is_not_judged(db_copy):
+    at = year_2024(logged_in(db_copy))
+    at.selectbox(key="an_staff").set_value("CB99").run()
+    assert at.info[0].value.startswith("Chưa đủ dữ liệu: CB99 – Cán bộ mới có 3 phiếu trong kỳ")
+    assert not at.metric
+
+
+def test_comments_are_plain_text_and_searchable_without_diacritics(db_copy):
+    at = year_2024(logged_in(db_copy))
+    at.segmented_control(key="an_section").set_value("Góp ý").run()
+    assert not at.exception
+    frame = at.dataframe(key="an_comments_table").value
+    assert frame.iloc[0]["Góp ý"] == SCRIPT  # newest first, exactly as typed
+    assert frame.iloc[0]["Đánh giá"] == "TC3.1: 2, TC3.2: 3"
+    assert "Thái độ/ứng xử" in frame.iloc[0]["Chủ đề"]
+    for element in list(at.markdown) + list(at.caption) + list(at.text):
+        assert "<script>" not in element.value
+    at.text_input(key="an_comment_query").set_value("thai do can bo").run()
+    found = at.dataframe(key="an_comments_table").value
+    assert SCRIPT in list(found["Góp ý"])
+    assert all("thái độ" in c.lower() or "thai do" in c.lower() for c in found["Góp ý"])
+
+
+def test_excluding_a_flagged_response_from_the_quality_section(db_copy):
+    conn = db.open_db(db_copy)
+    rid = conn.execute("SELECT id FROM responses WHERE token = 'straight'").fetchone()[0]
+    conn.close()
+    at = year_2024(logged_in(db_copy))
+    before = metric(at, "Số phiếu hợp lệ")
+    at.segmented_control(key="an_section").set_value("Chất lượng dữ liệu").run()
+    flags = at.dataframe(key="an_flags_table").value
+    assert rid in list(flags["Mã phiếu"])
+    assert "Chọn mức 5 cho cả 5 tiêu chí, làm trong 6 giây" in flags.set_index("Mã phiếu").loc[rid, "Lý do đánh dấu"]
+    at.multiselect(key="an_quality_ids").set_value([rid])
+    at.text_input(key="an_quality_reason").set_value("Bấm thử một mạch")
+    at.button(key="an_exclude").click().run()
+    assert [s.value for s in at.success] == ["Đã loại 1 phiếu."]
+    assert metric(at, "Số phiếu hợp lệ") == str(int(before) - 1)  # the cache saw the change
+    conn = db.open_db(db_copy)
+    try:
+        row = conn.execute("SELECT excluded, exclude_reason FROM responses WHERE id = ?", (rid,)).fetchone()
+        assert tuple(row) == (1, "Bấm thử một mạch")
+        assert db.audit_entries(conn, 1)[0]["actor"] == "clerk1"
+    finally:
+        conn.close()
+
+
+def test_excluding_without_a_reason_is_refused(db_copy):
+    at = year_2024(logged_in(db_copy))
+    at.segmented_control(key="an_section").set_value("Chất lượng dữ liệu").run()
+    rid = int(at.dataframe(key="an_flags_table").value.iloc[0]["Mã phiếu"])
+    at.multiselect(key="an_quality_ids").set_value([rid])
+    at.button(key="an_exclude").click().run()
+    assert [e.value for e in at.error] == ["Cần ghi lý do (ít nhất 3 ký tự) để loại hoặc khôi phục phiếu."]
+
+
+@pytest.mark.parametrize("section", ["Biểu đồ", "Cán bộ", "Báo cáo tháng"])
+def test_every_section_renders_for_the_chairman(db_copy, section):
+    at = year_2024(logged_in(db_copy, "chutich"))
+    at.segmented_control(key="an_section").set_value(section).run()
+    assert not at.exception, [e.value for e in at.exception]
+    if section == "Cán bộ":
+        staff = at.dataframe(key="an_staff_table").value.set_index("Mã")
+        assert staff.loc["CB99", "Ghi chú"] == "Chưa đủ dữ liệu"
+        assert staff.loc["CB02", "Chỉ số yếu tố 3 (%)"] < staff.loc["CB01", "Chỉ số yếu tố 3 (%)"]
