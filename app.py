@@ -27,12 +27,12 @@ if device and "kiosk_device" not in st.session_state:
         st.session_state["kiosk_device"] = device in settings.get(c, "kiosk_devices")
 locked = bool(st.session_state.get("kiosk_device"))
 
-STAFF_PATHS = ("overview", "analysis", "cases", "chairman", "data", "baseline", "settings", "backup", "accounts",
-               "logout")
+STAFF_PATHS = ("overview", "analysis", "cases", "chairman", "waiting", "data", "baseline", "settings", "backup",
+               "accounts", "logout")
 
 kiosk = st.Page("app_pages/kiosk.py", title="Khảo sát", icon="🙂", url_path="kiosk", default=user is None)
 login = st.Page("app_pages/login.py", title="Cán bộ đăng nhập", icon="🔑", url_path="login")
-st.session_state["login_page"] = login
+st.session_state["login_page"] = login if user is None else None
 
 if user is None:
     pages = [kiosk] if locked else [kiosk, login]

@@ -214,7 +214,9 @@ with st.expander("Cỡ mẫu và khả năng đạt chỉ tiêu năm", expanded=
                 + (f" (đã hiệu chỉnh với {int(dossiers)} hồ sơ)" if dossiers else "")
                 + f". Tiêu chí ít câu trả lời nhất là {s.code} với {s.n}: "
                 + ("đã đủ." if s.needed == 0 else f"còn thiếu {s.needed} câu trả lời."))
-    t = load_target(PATH, version_key, f, int(date_to[:4]), float(targets["overall"]), today.isoformat())
+    # The plan's target is the commune's: checked on all responses of the version, whatever the filters.
+    t = load_target(PATH, version_key, analysis.Filters(version), int(date_to[:4]), float(targets["overall"]),
+                    today.isoformat())
     if t.share is None:
         st.text(f"Năm {t.year}: chưa có câu trả lời để ước tính.")
     else:
@@ -222,7 +224,8 @@ with st.expander("Cỡ mẫu và khả năng đạt chỉ tiêu năm", expanded=
         need = "" if t.needed_share is None else f"; cần {t.needed_share:.1f}% số câu trả lời còn lại là hài lòng"
         st.text(f"Năm {t.year}: {t.share:.2f}% câu trả lời tiêu chí là hài lòng (n = {t.n}); ước tính cả năm "
                 f"{t.expected_total} câu trả lời theo nhịp hiện nay: {verdict}{need}.")
-        st.caption("Ước tính theo tổng các câu trả lời tiêu chí (gộp), gần đúng với chỉ số chung.")
+        st.caption("Toàn đơn vị (không theo bộ lọc kênh, lĩnh vực, cán bộ). Ước tính theo tổng các câu trả lời "
+                   "tiêu chí (gộp), gần đúng với chỉ số chung.")
 
 # ------------------------------------------------------------------------------ sections
 
@@ -245,7 +248,7 @@ if section == "Tiêu chí":
     if baseline_choice and baseline_choice[1] != version:
         st.caption(f"Số liệu gốc thuộc phiếu {baseline_choice[1]}, khác phiếu {version}: "
                    "chỉ so sánh được ở cấp yếu tố và chỉ số chung.")
-    st.dataframe(criteria_frame(), hide_index=True, width="stretch", key="an_criteria_table", column_config={
+    st.dataframe(criteria_frame(), hide_index=True, width="stretch", column_config={
         **{c: PCT for c in ("Chỉ số (%)", "Gốc (%)", "Chênh lệch (điểm %)")},
         **{c: PCT1 for c in ("KTC 95% thấp", "KTC 95% cao", "KTC chênh lệch thấp", "KTC chênh lệch cao")},
         "p": P3, "p (Holm)": P3})
@@ -300,7 +303,7 @@ elif section == "Góp ý":
     if not frame.empty:
         counts = analysis.topic_counts(frame)
         st.text("Theo chủ đề: " + "; ".join(f"{k}: {v}" for k, v in counts.items()))
-        st.dataframe(frame, hide_index=True, width="stretch", key="an_comments_table",
+        st.dataframe(frame, hide_index=True, width="stretch",
                      column_config={"Góp ý": st.column_config.TextColumn(width="large"),
                                     "Đánh giá": st.column_config.TextColumn(width="medium")})
         st.caption("Đánh giá: mức 1–5 người đó chọn cho từng tiêu chí của cùng phiếu (KYK: không ý kiến). "
@@ -309,7 +312,7 @@ elif section == "Góp ý":
 elif section == "Cán bộ":
     st.subheader("Yếu tố 3 (công chức) theo cán bộ")
     frame = load_staff(PATH, version_key, f, ctx["staff_min_n"])
-    st.dataframe(frame, hide_index=True, width="stretch", key="an_staff_table",
+    st.dataframe(frame, hide_index=True, width="stretch",
                  column_config={c: PCT for c in ("Chỉ số yếu tố 3 (%)", "KTC 95% thấp", "KTC 95% cao")})
     st.caption(f"Chỉ hiện kết quả của cán bộ có ít nhất {ctx['staff_min_n']} phiếu trong kỳ "
                f"(\"{NOT_ENOUGH_DATA}\" nếu ít hơn), để một ý kiến đơn lẻ không bị đọc thành kết luận.")
@@ -325,12 +328,12 @@ elif section == "Chất lượng dữ liệu":
         view = view[["id", "submitted_at", "channel", "device", "reasons", "Trạng thái", "exclude_reason"]].rename(
             columns={"id": "Mã phiếu", "submitted_at": "Thời gian", "channel": "Kênh", "device": "Máy",
                      "reasons": "Lý do đánh dấu", "exclude_reason": "Lý do loại/khôi phục"})
-        st.dataframe(view, hide_index=True, width="stretch", key="an_flags_table")
+        st.dataframe(view, hide_index=True, width="stretch")
     if excluded:
         st.subheader("Phiếu đã loại")
         st.dataframe([{"Mã phiếu": e["id"], "Thời gian": e["submitted_at"], "Lý do": e["exclude_reason"],
                        "Người loại": e["excluded_by"], "Lúc": e["excluded_at"]} for e in excluded],
-                     hide_index=True, width="stretch", key="an_excluded_table")
+                     hide_index=True, width="stretch")
     candidates = sorted(set(int(i) for i in flags["id"]) | {int(e["id"]) for e in excluded}) if len(flags) or \
         excluded else []
     if candidates:

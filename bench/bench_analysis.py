@@ -79,7 +79,8 @@ def headline_and_criteria(path: Path, f: analysis.Filters, today: date) -> float
         db.response_day_range(c)
         result = analysis.index_for_filters(c, f)
         targets, bands = settings.get(c, "targets", on), settings.get(c, "bands", on)
-        analysis.year_target_status(c, f, int(f.date_to[:4]), targets["overall"], today)
+        analysis.year_target_status(c, analysis.Filters(f.questionnaire), int(f.date_to[:4]), targets["overall"],
+                                    today)
         analysis.rule_checklist(result, targets, bands)
         analysis.sample_status(result)
         analysis.criteria_table(result, db.baseline_rows(c), bands)

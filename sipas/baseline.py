@@ -150,26 +150,31 @@ def validate_baseline_table(rows: list[list[str]], filename: str, max_year: int 
     return out
 
 
+def _store(conn: sqlite3.Connection, rows: list[dict], source: str, actor: str | None, filename: str) -> tuple:
+    db.upsert_baseline_rows(conn, rows, source)
+    years = tuple(sorted({(r["year"], r["questionnaire"]) for r in rows}))
+    db.log_audit(conn, actor, "baseline", ", ".join(f"{y}/{q}" for y, q in years), None,
+                 f"{len(rows)} dòng ({source})", filename or None)
+    return years
+
+
 def save_baseline(conn: sqlite3.Connection, rows: list[dict], source: str, actor: str | None,
                   filename: str = "") -> BaselineSummary:
     """Store validated rows in one transaction (insert or replace by year, version, level, code)."""
     with db.transaction(conn):
-        db.upsert_baseline_rows(conn, rows, source)
-        years = tuple(sorted({(r["year"], r["questionnaire"]) for r in rows}))
-        db.log_audit(conn, actor, "baseline", ", ".join(f"{y}/{q}" for y, q in years), None,
-                     f"{len(rows)} dòng ({source})", filename or None)
+        years = _store(conn, rows, source, actor, filename)
     return BaselineSummary(filename or source, len(rows), years)
 
 
 def import_baseline(conn: sqlite3.Connection, data: bytes, filename: str, actor: str | None = None
                     ) -> BaselineSummary:
-    """Validate a whole baseline file (CSV/XLSX), then store it (all or nothing)."""
+    """Validate a whole baseline file (CSV/XLSX), then store it and its import record in one transaction."""
     rows = validate_baseline_table(read_table(data, filename), filename)
-    summary = save_baseline(conn, rows, "import", actor, Path(filename).name)
+    name = Path(filename).name
     with db.transaction(conn):
-        db.record_import(conn, "baseline", Path(filename).name, hashlib.sha256(data).hexdigest(),
-                         len(rows), len(rows), 0, actor)
-    return summary
+        years = _store(conn, rows, "import", actor, name)
+        db.record_import(conn, "baseline", name, hashlib.sha256(data).hexdigest(), len(rows), len(rows), 0, actor)
+    return BaselineSummary(name, len(rows), years)
 
 
 def table_from_records(records: list[dict]) -> list[list[str]]:

@@ -228,6 +228,29 @@ def _add_report_command(sub) -> None:
 # ---- end report -------------------------------------------------------------------------------
 
 
+# ---- import-tickets (sipas.waiting) ------------------------------------------------------------
+
+def cmd_import_tickets(args: argparse.Namespace) -> int:
+    from sipas.waiting import import_tickets
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise ValidationError(f"Không tìm thấy tệp {path}.")
+    with closing(db.open_db(db_path(args.db))) as conn:
+        summary = import_tickets(conn, path.read_bytes(), path.name, actor="cli")
+    print(summary.message())
+    return 0
+
+
+def _add_tickets_command(sub) -> None:
+    p = sub.add_parser("import-tickets", help="nhập nhật ký máy lấy số từ tệp CSV/XLSX (tất cả hoặc không gì)")
+    p.add_argument("file", help="tệp .csv hoặc .xlsx: ticket_id, service, counter, issued_at, called_at, finished_at")
+    _add_db(p)
+    p.set_defaults(func=cmd_import_tickets)
+
+# ---- end import-tickets -----------------------------------------------------------------------
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sipas",
                                      description="Khảo sát mức độ hài lòng tại Bộ phận Một cửa (phương pháp SIPAS).")
@@ -271,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_backup_commands(sub)  # backup, restore, check
 
     _add_report_command(sub)  # report
+
+    _add_tickets_command(sub)  # import-tickets
 
     # Listed here for the overview; its arguments are parsed by sipas.staffing (see main), because
     # argparse.REMAINDER does not capture options such as --json or --help.

@@ -992,7 +992,8 @@ def count_abandoned(conn: sqlite3.Connection, date_from: str | None = None, date
 def list_staff(conn: sqlite3.Connection, active_only: bool = False) -> list[dict]:
     sql = "SELECT * FROM staff"
     if active_only:
-        sql += " WHERE active = 1"
+        # An end date reached makes a member inactive even before anyone edits the roster.
+        sql += " WHERE active = 1 AND (active_to IS NULL OR active_to > date('now', '+7 hours'))"
     return [dict(r) for r in conn.execute(sql + " ORDER BY code")]
 
 
@@ -1027,9 +1028,10 @@ def get_setting_value(conn: sqlite3.Connection, key: str, on_date: str) -> str |
 
 
 def put_setting_value(conn: sqlite3.Connection, key: str, value_json: str, valid_from: str,
-                      actor: str | None) -> None:
+                      actor: str | None, old_json: str | None = None) -> None:
     """Set a dated setting and log old → new in the audit log (call inside a transaction)."""
-    old = conn.execute("SELECT value FROM settings WHERE key = ? AND valid_from = ?",
+    # The value in force on that date before this change (None when only the default applied).
+    old = conn.execute("SELECT value FROM settings WHERE key = ? AND valid_from <= ? ORDER BY valid_from DESC LIMIT 1",
                        (key, valid_from)).fetchone()
     conn.execute(
         "INSERT INTO settings (key, valid_from, value, changed_by) VALUES (?, ?, ?, ?) "
@@ -1037,7 +1039,9 @@ def put_setting_value(conn: sqlite3.Connection, key: str, value_json: str, valid
         "changed_by = excluded.changed_by, changed_at = strftime('%Y-%m-%d %H:%M:%S', 'now')",
         (key, valid_from, value_json, actor),
     )
-    log_audit(conn, actor, "setting", f"{key}@{valid_from}", None if old is None else old[0], value_json, None)
+    if old is not None:
+        old_json = old[0]
+    log_audit(conn, actor, "setting", f"{key}@{valid_from}", old_json, value_json, None)
 
 
 def log_audit(conn: sqlite3.Connection, actor: str | None, action: str, entity: str | None,

@@ -15,6 +15,7 @@ import io
 import math
 import re
 import sqlite3
+import struct
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -384,9 +385,15 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
     grid(crit, (13, 11, 14, 22, 14, 17, 18, 16, 20, 35), size=7)
 
     if with_charts:
+        pdf.add_page()
+        h2("Biểu đồ")
         for png in _chart_pngs(r):
-            pdf.add_page()
+            px_w, px_h = struct.unpack(">II", png[16:24])  # the PNG header's IHDR width and height
+            height = width * px_h / px_w
+            if pdf.get_y() + height > pdf.h - pdf.b_margin:
+                pdf.add_page()
             pdf.image(io.BytesIO(png), w=width)
+            pdf.ln(4)
 
     pdf.add_page()
     h2("Xu hướng theo tháng")

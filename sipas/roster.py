@@ -41,7 +41,9 @@ def save_member(conn: sqlite3.Connection, member: dict, actor: str | None) -> di
         "position": (str(member.get("position") or "").strip() or None),
         "counter": (str(member.get("counter") or "").strip() or None),
         "active_from": dates["active_from"], "active_to": dates["active_to"],
-        "active": 1 if member.get("active", True) and not dates["active_to"] else 0,
+        # An end date in the future keeps the member active until then.
+        "active": 1 if member.get("active", True) and (not dates["active_to"]
+                                                       or dates["active_to"] > date.today().isoformat()) else 0,
     }
     with db.transaction(conn):
         old = next((m for m in db.list_staff(conn) if m["code"] == code), None)

@@ -245,7 +245,9 @@ def put(conn: sqlite3.Connection, key: str, value: Any, actor: str | None,
     vf = valid_from or EARLIEST
     vf = vf if isinstance(vf, str) else vf.isoformat()
     with db.transaction(conn):
-        db.put_setting_value(conn, key, json.dumps(clean, ensure_ascii=False), vf, actor)
+        # The audit log shows the value in force before the change, the default included.
+        before = json.dumps(DEFAULTS[key], ensure_ascii=False)
+        db.put_setting_value(conn, key, json.dumps(clean, ensure_ascii=False), vf, actor, old_json=before)
     return clean
 
 

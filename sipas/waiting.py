@@ -29,7 +29,7 @@ import hashlib
 import json
 import math
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -276,7 +276,8 @@ def save_daily_counts(conn: sqlite3.Connection, day: date, grid: pd.DataFrame, a
             except (TypeError, ValueError):
                 number = -1.0
             if not number.is_integer() or number < 0 or number > 10000:
-                problems.append(f"Giờ {hour}:00, {name}: giá trị \"{value}\" không hợp lệ, chỉ nhận số nguyên ≥ 0.")
+                shown = int(value) if isinstance(value, float) and value.is_integer() else value
+                problems.append(f"Giờ {hour}:00, {name}: giá trị \"{shown}\" không hợp lệ, chỉ nhận số nguyên ≥ 0.")
                 continue
             if not name:
                 problems.append("Tên quầy không được trống.")
@@ -569,6 +570,11 @@ class Recommendation:
         """'thêm 1 người tiếp nhận, Thứ Hai 7:00–9:00'."""
         return f"thêm {self.extra} người tiếp nhận, {WEEKDAYS[self.weekday]} {self.start}–{self.end}"
 
+    @property
+    def title(self) -> str:
+        """The text as a heading: 'Thêm 1 người tiếp nhận, Thứ Hai 7:00–9:00'."""
+        return self.text[0].upper() + self.text[1:]
+
     def schedule(self, target_minutes: float, service_level: float) -> dict:
         """The schedule stored with the staffing case (what the Chairman approves, and what is checked after)."""
         return {"weekday": self.weekday, "weekday_name": WEEKDAYS[self.weekday], "start": self.start,
@@ -640,8 +646,7 @@ def open_staffing_case(conn: sqlite3.Connection, actor: actions.Actor | None, re
         f"Theo mô hình Erlang C, để {service_level:.0%} người dân được tiếp nhận trong vòng {target_minutes:g} phút"
         + (f" (số liệu từ {period[0]} đến {period[1]})" if period else "") + ":\n" + "\n".join(lines)
         + "\n\n" + ASSUMPTIONS)
-    title = rec.text[0].upper() + rec.text[1:]
-    return actions.open_case(conn, actor, case_type="waiting", origin="staffing", channel="staffing", title=title,
+    return actions.open_case(conn, actor, case_type="waiting", origin="staffing", channel="staffing", title=rec.title,
                              description=description, schedule=schedule, priority="normal", now=now)
 
 
@@ -671,7 +676,6 @@ class WaitEffect:
     test: TestResult | None
     verdict: str
     message: str
-    notes: list[str] = field(default_factory=list)
 
 
 def _period_figures(conn: sqlite3.Connection, weekday: int, hours: set[int], start: date, end: date,
@@ -896,20 +900,38 @@ def counters_open_grid(setting: dict, opening_hours: dict) -> pd.DataFrame:
     return frame
 
 
-def counters_open_from_grid(grid: pd.DataFrame, default: int) -> dict:
-    """The setting value from the edited table: the cells that differ from ``default`` (an empty cell is
-    the default). Values are checked by :func:`sipas.settings.put`."""
+def counters_open_from_grid(grid: pd.DataFrame, old: dict, default: int) -> dict:
+    """The setting value from the edited table (shown from the setting ``old``) and a new ``default``.
+
+    A cell the clerk changed, or one that was already an exception, is kept when it differs from the
+    default; an untouched cell follows the (possibly new) default; an empty cell is the default.
+    Values are checked by :func:`sipas.settings.put`.
+
+    >>> old = {"default": 2, "hours": [[0, 8, 3]]}
+    >>> grid = pd.DataFrame({"Giờ": [7, 8, 9], "Thứ Hai": [2, 3, 4]})
+    >>> counters_open_from_grid(grid, old, 1)["hours"]  # 7:00 untouched follows the new default
+    [[0, 8, 3], [0, 9, 4]]
+    >>> counters_open_from_grid(grid, old, 3)["hours"]  # 7:00 follows it too; 8:00 now equals it
+    [[0, 9, 4]]
+    """
+    exceptions = {(w, h) for w, h, _ in old["hours"]}
     hours = []
     for _, r in grid.iterrows():
+        h = int(r["Giờ"])
         for w, name in enumerate(WEEKDAYS):
             if name not in grid.columns:
                 continue
             value = r[name]
             if value is None or pd.isna(value):
                 continue
-            number = float(value)
-            if number != default:
-                hours.append([w, int(r["Giờ"]), int(number) if number.is_integer() else number])
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                hours.append([w, h, value])  # refused, with its message, by the setting's check
+                continue
+            touched = number != counters_open_at(old, w, h) or (w, h) in exceptions
+            if touched and number != default:
+                hours.append([w, h, int(number) if number.is_integer() else number])
     return {"default": default, "hours": hours}
 
 

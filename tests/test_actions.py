@@ -355,8 +355,16 @@ def test_repeat_offence_within_the_window(staffed):
 
 def test_repeat_offence_13_months_apart_is_not_flagged(staffed):
     _substantiated(staffed, "CB01", "2023-11-10")
-    _substantiated(staffed, "CB01", "2024-12-10")  # 13 months later
+    latest = _substantiated(staffed, "CB01", "2024-12-10")  # 13 months later
     assert actions.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == []
+    # At the edge of the window (it starts 2023-12-16, 365 days before 2024-12-15): 12 months and a day
+    # before today is out, a day less than 12 months is in.
+    outside = _substantiated(staffed, "CB01", "2023-12-14")
+    assert actions.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == []
+    inside = _substantiated(staffed, "CB01", "2023-12-16")
+    assert actions.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == [
+        {"staff_code": "CB01", "cases": [latest, inside]}]
+    assert outside not in actions.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15))[0]["cases"]
 
 
 def test_an_unfounded_case_does_not_count(staffed):

@@ -155,14 +155,14 @@ def test_comments_are_plain_text_and_searchable_without_diacritics(db_copy):
     at = year_2024(logged_in(db_copy))
     at.segmented_control(key="an_section").set_value("Góp ý").run()
     assert not at.exception
-    frame = at.dataframe(key="an_comments_table").value
+    frame = at.dataframe[0].value
     assert frame.iloc[0]["Góp ý"] == SCRIPT  # newest first, exactly as typed
     assert frame.iloc[0]["Đánh giá"] == "TC3.1: 2, TC3.2: 3"
     assert "Thái độ/ứng xử" in frame.iloc[0]["Chủ đề"]
     for element in list(at.markdown) + list(at.caption) + list(at.text):
         assert "<script>" not in element.value
     at.text_input(key="an_comment_query").set_value("thai do can bo").run()
-    found = at.dataframe(key="an_comments_table").value
+    found = at.dataframe[0].value
     assert SCRIPT in list(found["Góp ý"])
     assert all("thái độ" in c.lower() or "thai do" in c.lower() for c in found["Góp ý"])
 
@@ -174,7 +174,7 @@ def test_excluding_a_flagged_response_from_the_quality_section(db_copy):
     at = year_2024(logged_in(db_copy))
     before = metric(at, "Số phiếu hợp lệ")
     at.segmented_control(key="an_section").set_value("Chất lượng dữ liệu").run()
-    flags = at.dataframe(key="an_flags_table").value
+    flags = at.dataframe[0].value
     assert rid in list(flags["Mã phiếu"])
     assert "Chọn mức 5 cho cả 5 tiêu chí, làm trong 6 giây" in flags.set_index("Mã phiếu").loc[rid, "Lý do đánh dấu"]
     at.multiselect(key="an_quality_ids").set_value([rid])
@@ -194,7 +194,7 @@ def test_excluding_a_flagged_response_from_the_quality_section(db_copy):
 def test_excluding_without_a_reason_is_refused(db_copy):
     at = year_2024(logged_in(db_copy))
     at.segmented_control(key="an_section").set_value("Chất lượng dữ liệu").run()
-    rid = int(at.dataframe(key="an_flags_table").value.iloc[0]["Mã phiếu"])
+    rid = int(at.dataframe[0].value.iloc[0]["Mã phiếu"])
     at.multiselect(key="an_quality_ids").set_value([rid])
     at.button(key="an_exclude").click().run()
     assert [e.value for e in at.error] == ["Cần ghi lý do (ít nhất 3 ký tự) để loại hoặc khôi phục phiếu."]
@@ -206,6 +206,6 @@ def test_every_section_renders_for_the_chairman(db_copy, section):
     at.segmented_control(key="an_section").set_value(section).run()
     assert not at.exception, [e.value for e in at.exception]
     if section == "Cán bộ":
-        staff = at.dataframe(key="an_staff_table").value.set_index("Mã")
+        staff = at.dataframe[0].value.set_index("Mã")
         assert staff.loc["CB99", "Ghi chú"] == "Chưa đủ dữ liệu"
         assert staff.loc["CB02", "Chỉ số yếu tố 3 (%)"] < staff.loc["CB01", "Chỉ số yếu tố 3 (%)"]

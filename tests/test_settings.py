@@ -30,9 +30,11 @@ def test_each_change_writes_an_audit_row_with_the_actor_and_old_and_new_value(co
     settings.put(conn, "staff_min_n", 20, "chutich")
     settings.put(conn, "targets", {"overall": 90, "floor": 85}, "vanphong", "2026-01-01")
     assert audit_rows(conn, "setting")[-3:] == [
-        ("vanphong", "setting", "staff_min_n@0001-01-01", None, "12"),
+        # Before the first change the default was in force: it is the old value.
+        ("vanphong", "setting", "staff_min_n@0001-01-01", "10", "12"),
         ("chutich", "setting", "staff_min_n@0001-01-01", "12", "20"),
-        ("vanphong", "setting", "targets@2026-01-01", None, '{"overall": 90.0, "floor": 85.0}'),
+        ("vanphong", "setting", "targets@2026-01-01", '{"overall": 87.0, "floor": 80.0}',
+         '{"overall": 90.0, "floor": 85.0}'),
     ]
     assert settings.get(conn, "staff_min_n") == 20
 
