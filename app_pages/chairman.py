@@ -132,8 +132,8 @@ if staff:
         rows.append({"Từ": start.strftime("%d/%m/%Y"), "Đến": end.strftime("%d/%m/%Y"), "n": n,
                      "Hài lòng (%)": f"{p.index:.1f}" if shown else "Chưa đủ dữ liệu",
                      "KTC 95%": f"{p.ci_low:.1f}–{p.ci_high:.1f}" if shown else ""})
-    st.caption(f"Mức hài lòng với các tiêu chí công chức (yếu tố 3) theo từng quý; chỉ hiện khi có ít nhất "
-               f"{min_n} câu trả lời.")
+    st.caption(f"Tỷ lệ phiếu hài lòng với mọi tiêu chí công chức (yếu tố 3) đã trả lời, theo từng quý; "
+               f"chỉ hiện khi có ít nhất {min_n} phiếu.")
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 st.subheader("Số liệu cho báo cáo tháng")

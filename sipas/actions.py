@@ -366,7 +366,7 @@ def effectiveness(conn: sqlite3.Connection, case: dict, min_n: int, floor: float
     pb, pa = proportion(before[1], before[0]), proportion(after[1], after[0])
     if after[0] < min_n:
         return Effect(before[0], pb.index, after[0], pa.index, None, None, None, None, "insufficient",
-                      f"Chưa đủ dữ liệu: {after[0]} câu trả lời sau biện pháp (cần ít nhất {min_n}).")
+                      f"Chưa đủ dữ liệu: {after[0]} phiếu sau biện pháp (cần ít nhất {min_n}).")
     test = two_proportion_test(after[1], after[0], before[1], before[0]) if before[0] else None
     worse = test is not None and test.p_value < 0.05 and test.difference < 0
     if pa.index < floor or worse:

@@ -180,7 +180,7 @@ def level_counts_for(conn: sqlite3.Connection, f: Filters) -> tuple[dict, int]:
     if f.uses_rollup:
         return (db.level_counts(conn, f.questionnaire, f.date_from, f.date_to),
                 db.responses_in_range(conn, f.questionnaire, f.date_from, f.date_to))
-    return db.filtered_level_counts(conn, **f.as_kwargs()), db.filtered_response_count(conn, **f.as_kwargs())
+    return db.filtered_counts(conn, **f.as_kwargs())
 
 
 def index_for_filters(conn: sqlite3.Connection, f: Filters) -> IndexResult:

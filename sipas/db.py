@@ -1216,23 +1216,30 @@ def analysis_data_version(conn: sqlite3.Connection) -> tuple:
     return (newest, count, audit, base[0], base[1])
 
 
+def filtered_counts(conn: sqlite3.Connection, **filters) -> tuple[dict[str, tuple[int, int, int, int, int]], int]:
+    """(counts of answers 1..5 per criterion and ``'overall'``, number of responses) matching ``filters``,
+    in one pass: the matching responses are selected once, then their answers are counted."""
+    where, params = _response_where(**filters)
+    sql = (
+        f"WITH sel AS MATERIALIZED (SELECT r.id, r.overall FROM responses r WHERE {where}) "
+        "SELECT a.criterion, a.value, count(*) FROM sel CROSS JOIN answers a ON a.response_id = sel.id "
+        "WHERE a.value IS NOT NULL GROUP BY 1, 2 "
+        "UNION ALL SELECT 'overall', overall, count(*) FROM sel WHERE overall IS NOT NULL GROUP BY 2 "
+        "UNION ALL SELECT NULL, NULL, count(*) FROM sel"
+    )
+    out: dict[str, list[int]] = {}
+    responses = 0
+    for criterion, value, count in conn.execute(sql, params):
+        if criterion is None:
+            responses = int(count)
+        else:
+            out.setdefault(criterion, [0, 0, 0, 0, 0])[int(value) - 1] += int(count)
+    return {k: tuple(v) for k, v in out.items()}, responses
+
+
 def filtered_level_counts(conn: sqlite3.Connection, **filters) -> dict[str, tuple[int, int, int, int, int]]:
     """Per criterion (and ``'overall'``): counts of answers 1..5 of the responses matching ``filters``."""
-    where, params = _response_where(**filters)
-    out: dict[str, tuple[int, ...]] = {}
-    for r in conn.execute(
-        "SELECT a.criterion, sum(a.value = 1), sum(a.value = 2), sum(a.value = 3), sum(a.value = 4), "
-        f"sum(a.value = 5) FROM responses r JOIN answers a ON a.response_id = r.id WHERE {where} "
-        "GROUP BY a.criterion", params,
-    ):
-        out[r[0]] = tuple(int(x or 0) for x in r[1:])
-    row = conn.execute(
-        "SELECT sum(overall = 1), sum(overall = 2), sum(overall = 3), sum(overall = 4), sum(overall = 5) "
-        f"FROM responses r WHERE {where} AND overall IS NOT NULL", params,
-    ).fetchone()
-    if row[0] is not None:
-        out["overall"] = tuple(int(x) for x in row)
-    return out
+    return filtered_counts(conn, **filters)[0]
 
 
 def filtered_response_count(conn: sqlite3.Connection, **filters) -> int:
@@ -1332,21 +1339,26 @@ def answers_for(conn: sqlite3.Connection, response_ids: Iterable[int]) -> dict[i
 
 
 def quality_candidates(conn: sqlite3.Connection, date_from: str | None = None, date_to: str | None = None,
-                       questionnaire: str | None = None) -> list[dict]:
-    """Every response of the period (excluded ones too) with what the data-quality checks need:
-    time, device, duration, stored out-of-hours mark, and for its asked criteria how many were asked,
-    how many carry a level, and the lowest and highest level."""
+                       questionnaire: str | None = None, min_same: int = 5) -> list[dict]:
+    """Every response of the period (excluded ones too) with what the data-quality checks need: time,
+    device, duration, the kiosk's out-of-hours mark; and, for the responses that gave one same level to
+    every asked criterion (at least ``min_same`` of them), how many were asked (``asked`` = ``answered``)
+    and that level (``lo`` = ``hi``). The others have None there: they cannot be straight-lining."""
     where, params = _response_where(questionnaire=questionnaire, date_from=date_from, date_to=date_to,
                                     include_excluded=True)
-    sql = (
+    rows = [dict(r) for r in conn.execute(
         "SELECT r.id, r.submitted_at, r.channel, r.device, r.duration_seconds, r.out_of_hours, r.excluded, "
-        "r.exclude_reason, r.comment, s.asked, s.answered, s.lo, s.hi FROM responses r "
-        "LEFT JOIN (SELECT a.response_id, count(*) AS asked, count(a.value) AS answered, min(a.value) AS lo, "
-        f"max(a.value) AS hi FROM responses r JOIN answers a ON a.response_id = r.id WHERE {where} "
-        "GROUP BY a.response_id) s ON s.response_id = r.id "
-        f"WHERE {where} ORDER BY r.submitted_at, r.id"
-    )
-    return [dict(r) for r in conn.execute(sql, params + params)]
+        f"r.exclude_reason, r.comment FROM responses r WHERE {where} ORDER BY r.submitted_at, r.id", params)]
+    same = {r[0]: r[1:] for r in conn.execute(
+        f"WITH sel AS MATERIALIZED (SELECT r.id FROM responses r WHERE {where}) "
+        "SELECT a.response_id, count(*), count(a.value), min(a.value), max(a.value) "
+        "FROM sel CROSS JOIN answers a ON a.response_id = sel.id GROUP BY a.response_id "
+        "HAVING count(*) >= ? AND count(a.value) = count(*) AND min(a.value) = max(a.value)",
+        [*params, min_same])}
+    for r in rows:
+        asked, answered, lo, hi = same.get(r["id"], (None, None, None, None))
+        r.update(asked=asked, answered=answered, lo=lo, hi=hi)
+    return rows
 
 
 def excluded_responses(conn: sqlite3.Connection, date_from: str | None = None, date_to: str | None = None,
@@ -1599,18 +1611,21 @@ def repeat_decisions(conn: sqlite3.Connection, staff_code: str | None = None) ->
 
 def conduct_counts(conn: sqlite3.Connection, staff_code: str | None, date_from: str, date_to: str,
                    criterion_prefix: str = "TC3.") -> tuple[int, int]:
-    """(answers 1–5, answers 4–5) to the criteria starting with ``criterion_prefix`` in [from, to).
+    """(responses, satisfied responses) about the criteria starting with ``criterion_prefix`` in [from, to).
 
-    With a staff code: that staff member's responses; without: all responses. Excluded responses are out.
+    Counted per response, not per answer, so that one citizen's five conduct answers are not taken
+    as five independent observations: a response counts if it answered at least one such criterion,
+    and as satisfied when every one it answered is 4–5. With a staff code: that staff member's
+    responses; without: all responses. Excluded responses are out.
     """
-    sql = ("SELECT count(a.value), coalesce(sum(a.value >= 4), 0) FROM answers a JOIN responses r "
-           "ON r.id = a.response_id WHERE r.excluded = 0 AND a.criterion LIKE ? AND a.value IS NOT NULL "
-           "AND r.submitted_at >= ? AND r.submitted_at < ?")
+    sql = ("SELECT count(*), coalesce(sum(low = 0), 0) FROM (SELECT r.id, sum(a.value <= 3) AS low "
+           "FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.excluded = 0 AND a.criterion LIKE ? "
+           "AND a.value IS NOT NULL AND r.submitted_at >= ? AND r.submitted_at < ?")
     params: list = [criterion_prefix + "%", date_from, date_to]
     if staff_code:
         sql += " AND r.staff_code = ?"
         params.append(staff_code)
-    n, sat = conn.execute(sql, params).fetchone()
+    n, sat = conn.execute(sql + " GROUP BY r.id)", params).fetchone()
     return int(n), int(sat)
 
 

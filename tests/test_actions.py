@@ -514,7 +514,7 @@ def test_too_few_answers_after_is_insufficient(staffed):
     _ratings(staffed, "CB04", "2024-03-01", [1] * 9)  # 9 answers < min_n 10
     effect = actions.effectiveness(staffed, case, min_n=10, floor=80.0, today=TODAY)
     assert (effect.after_n, effect.after_index, effect.p_value, effect.verdict) == (9, 0.0, None, "insufficient")
-    assert effect.message == "Chưa đủ dữ liệu: 9 câu trả lời sau biện pháp (cần ít nhất 10)."
+    assert effect.message == "Chưa đủ dữ liệu: 9 phiếu sau biện pháp (cần ít nhất 10)."
     # Only what has happened by ``today`` counts: on 5 March only 4 answers exist after the measure.
     early = actions.effectiveness(staffed, case, min_n=1, floor=80.0, today=date(2024, 3, 4))
     assert (early.after_n, early.verdict) == (4, "not_effective")
@@ -740,3 +740,17 @@ def test_open_case_stores_what_was_entered(staffed):
         "received_at": "2024-06-10", "due_date": "2024-06-20", "response_deadline": "2024-06-12",
         "contact_phone": "0912.345.678", "priority": "high", "schedule": '{"check": "2024-07-01"}', "state": "new",
         "is_demo": 0, "created_at": "2024-06-15 09:00:00"}
+
+
+def test_effectiveness_counts_responses_not_answers(staffed):
+    """One citizen's five conduct answers are one observation: a response with any conduct answer 1–3
+    is one unsatisfied response, whatever its other answers."""
+    conn = staffed
+    _response(conn, "p1", "2024-03-04 09:00:00", "CB01", {"TC3.1": 5, "TC3.2": 5, "TC3.3": 2})
+    _response(conn, "p2", "2024-03-04 10:00:00", "CB01", {"TC3.1": 4, "TC3.2": 5})
+    _response(conn, "p3", "2024-03-04 11:00:00", "CB01", {"TC3.1": None, "TC1.1": 1})  # no conduct opinion
+    _response(conn, "p4", "2024-03-04 12:00:00", "CB02", {"TC3.1": 1})  # another staff member
+    # CB01: 2 responses with a conduct answer, 1 of them satisfied with every conduct criterion.
+    assert db.conduct_counts(conn, "CB01", "2024-03-01", "2024-03-31") == (2, 1)
+    # Everyone: 3 responses, 1 satisfied.
+    assert db.conduct_counts(conn, None, "2024-03-01", "2024-03-31") == (3, 1)
