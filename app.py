@@ -50,6 +50,7 @@ else:
     cases = st.Page("app_pages/cases.py", title="Phản ánh và khắc phục", icon="📝", url_path="cases")
     chairman = st.Page("app_pages/chairman.py", title="Việc chờ Chủ tịch", icon="🏛️", url_path="chairman")
     backup = st.Page("app_pages/backup.py", title="Sao lưu", icon="💾", url_path="backup")
+    waiting = st.Page("app_pages/waiting.py", title="Thời gian chờ và nhân lực", icon="⏱️", url_path="waiting")
     data = st.Page("app_pages/data.py", title="Nhập dữ liệu", icon="📥", url_path="data")
     baseline = st.Page("app_pages/baseline.py", title="Số liệu gốc", icon="📌", url_path="baseline")
     settings_page = st.Page("app_pages/settings.py", title="Cài đặt", icon="⚙️", url_path="settings")
@@ -60,7 +61,7 @@ else:
     after_login = st.Page("app_pages/overview.py", title="Tổng quan", url_path="login", visibility="hidden")
     sections = {
         "Phân tích": [overview, analysis],
-        "Khắc phục": [chairman, cases] if user.role == "chairman" else [cases],
+        "Khắc phục": [chairman, cases, waiting] if user.role == "chairman" else [cases, waiting],
         "Dữ liệu": [data, baseline, settings_page, backup],
         "Tài khoản": [accounts, survey, logout],
     }

@@ -7,6 +7,7 @@ counted responses, newest relevant audit entry, baseline) and the filters. No SQ
 Citizens' text is only ever shown as plain text (st.dataframe / st.text), never as Markdown.
 """
 
+import json
 from datetime import date
 
 import streamlit as st
@@ -46,10 +47,17 @@ def load_context(path: str, version: tuple, on_date: str) -> dict:
             "staff_min_n": settings.get(c, "staff_min_n", on_date),
             "hours": settings.get(c, "opening_hours", on_date),
             "staff": db.list_staff(c),
-            "fields": sorted(set(settings.get(c, "fields", on_date)) | set(db.distinct_fields(c))),
+            "fields": settings.get(c, "fields", on_date),
             "baselines": db.baseline_years(c),
             "days": db.response_day_range(c),
         }
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_fields(path: str, version: tuple, questionnaire: str, date_from: str, date_to: str) -> list[str]:
+    """Fields offered by the kiosk, plus free-text ones that imported files used in this period."""
+    with db.session(path) as c:
+        return db.distinct_fields(c, questionnaire, date_from, date_to)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -62,6 +70,14 @@ def load_baseline(path: str, version: tuple, year: int, questionnaire: str) -> l
 def load_index(path: str, version: tuple, f: analysis.Filters):
     with db.session(path) as c:
         return analysis.index_for_filters(c, f)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def load_criteria(path: str, version: tuple, f: analysis.Filters, baseline: tuple | None, bands_key: str,
+                  hide_below: int | None):
+    with db.session(path) as c:
+        rows = db.baseline_rows(c, *baseline) if baseline else []
+    return analysis.criteria_table(load_index(path, version, f), rows, json.loads(bands_key), hide_below=hide_below)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -98,8 +114,6 @@ def load_comments(path: str, version: tuple, f: analysis.Filters, query: str, to
 @st.cache_data(max_entries=8, show_spinner=False)
 def load_flags(path: str, version: tuple, hours_key: str, date_from: str | None, date_to: str | None,
                questionnaire: str):
-    import json
-
     with db.session(path) as c:
         return quality.load_flags(c, json.loads(hours_key), date_from, date_to, questionnaire)
 
@@ -149,7 +163,10 @@ with st.expander("Lọc thêm: phiên bản phiếu, kênh, lĩnh vực, cán b�
     channel = f2.selectbox("Kênh", [None, *analysis.CHANNEL_LABELS], key="an_channel",
                            format_func=lambda c: "Tất cả" if c is None else analysis.CHANNEL_LABELS[c])
     f3, f4 = st.columns(2)
-    field = f3.selectbox("Lĩnh vực", [None, *ctx["fields"]], format_func=lambda v: "Tất cả" if v is None else v,
+    fields = set(ctx["fields"]) | set(load_fields(PATH, version_key, version, date_from, date_to))
+    if st.session_state.get("an_field"):
+        fields.add(st.session_state["an_field"])  # keep the choice when the period changes
+    field = f3.selectbox("Lĩnh vực", [None, *sorted(fields)], format_func=lambda v: "Tất cả" if v is None else v,
                          key="an_field")
     staff_code = f4.selectbox("Cán bộ", [None, *staff_names], key="an_staff",
                               format_func=lambda v: "Tất cả" if v is None else staff_names[v])
@@ -235,7 +252,7 @@ references = charts.REFERENCES if show_refs else None
 
 
 def criteria_frame():
-    return analysis.criteria_table(result, baseline_rows, bands, hide_below=hide_below)
+    return load_criteria(PATH, version_key, f, baseline_choice, json.dumps(bands), hide_below)
 
 
 def png_button(label: str, chart, name: str) -> None:
@@ -318,8 +335,6 @@ elif section == "Cán bộ":
                f"(\"{NOT_ENOUGH_DATA}\" nếu ít hơn), để một ý kiến đơn lẻ không bị đọc thành kết luận.")
 
 elif section == "Chất lượng dữ liệu":
-    import json
-
     flags = load_flags(PATH, version_key, json.dumps(ctx["hours"], sort_keys=True), date_from, date_to, version)
     excluded = load_excluded(PATH, version_key, date_from, date_to, version)
     st.text(f"Trong kỳ: {len(flags)} phiếu bị đánh dấu; {len(excluded)} phiếu đã loại khỏi chỉ số.")

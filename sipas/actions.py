@@ -355,6 +355,8 @@ def effectiveness(conn: sqlite3.Connection, case: dict, min_n: int, floor: float
     'effective' when enough answers exist after and neither holds; 'insufficient' below ``min_n``.
     """
     today = today or _now().date()
+    if case.get("origin") == "staffing" and case.get("measure_date") and case.get("schedule"):
+        return _staffing_effectiveness(conn, case, weeks, today)
     if not case.get("measure_date"):
         return Effect(0, None, 0, None, None, None, None, None, "insufficient", "Chưa áp dụng biện pháp.")
     start = date.fromisoformat(case["measure_date"])
@@ -380,6 +382,19 @@ def effectiveness(conn: sqlite3.Connection, case: dict, min_n: int, floor: float
     return Effect(before[0], pb.index, after[0], pa.index,
                   None if test is None else test.difference, None if test is None else test.ci_low,
                   None if test is None else test.ci_high, None if test is None else test.p_value, verdict, message)
+
+
+def _staffing_effectiveness(conn: sqlite3.Connection, case: dict, weeks: int, today: date) -> Effect:
+    """A staffing case is judged at its own weekday and hours (sipas.waiting), not by conduct ratings."""
+    from sipas import waiting  # imported here: waiting builds on this module
+
+    target = settings.get(conn, "wait_target_minutes")
+    w = waiting.staffing_effect(conn, case, target_minutes=target, weeks=weeks, today=today)
+    kind = {"Giảm có ý nghĩa thống kê": "not_effective", "Chưa đủ dữ liệu": "insufficient"}.get(w.verdict,
+                                                                                              "effective")
+    b, a, t = w.before.satisfaction, w.after.satisfaction, w.test
+    return Effect(b.n, b.index, a.n, a.index, None if t is None else t.difference, None if t is None else t.ci_low,
+                  None if t is None else t.ci_high, None if t is None else t.p_value, kind, w.message)
 
 
 def flag_effects(conn: sqlite3.Connection, min_n: int, floor: float, today: date | None = None) -> list[int]:

@@ -571,7 +571,6 @@ def _m5_waiting(conn: sqlite3.Connection) -> None:
 MIGRATIONS = [_m1_base, _m2_rollups, _m3_accounts_baseline, _m4_cases, _m5_waiting]
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_migrated: set[str] = set()
 _migrate_lock = threading.Lock()
 
 
@@ -612,11 +611,12 @@ def open_db(path: str | Path) -> sqlite3.Connection:
     conn = None
     try:
         conn = connect(path)
-        key = str(path.resolve())
-        if key not in _migrated:
+        # Checked on every open (two header reads, a few µs), not remembered per path: a file
+        # replaced under a running app (a restored backup, a deleted database) is migrated too.
+        if (schema_version(conn) != SCHEMA_VERSION
+                or conn.execute("PRAGMA application_id").fetchone()[0] != APP_ID):
             with _migrate_lock:
                 migrate(conn)
-                _migrated.add(key)
     except BaseException as exc:
         if conn is not None:
             conn.close()
@@ -1309,9 +1309,14 @@ def staff_level_counts(conn: sqlite3.Connection, criteria: Iterable[str], **filt
     return out
 
 
-def distinct_fields(conn: sqlite3.Connection) -> list[str]:
+def distinct_fields(conn: sqlite3.Connection, questionnaire: str | None = None, date_from: str | None = None,
+                    date_to: str | None = None) -> list[str]:
+    """The lĩnh vực values found in the responses (of a version and period: uses the time index)."""
+    where, params = _response_where(questionnaire=questionnaire, date_from=date_from, date_to=date_to,
+                                    include_excluded=True)
     return [r[0] for r in conn.execute(
-        "SELECT DISTINCT field FROM responses WHERE field IS NOT NULL AND field != '' ORDER BY field")]
+        f"SELECT DISTINCT r.field FROM responses r WHERE {where} AND r.field IS NOT NULL AND r.field != '' "
+        "ORDER BY r.field", params)]
 
 
 def comments_in_period(conn: sqlite3.Connection, limit: int | None = None, **filters) -> list[dict]:

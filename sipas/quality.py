@@ -147,7 +147,7 @@ def _reason(code: str, row) -> str:
 def load_flags(conn: sqlite3.Connection, hours: dict, date_from: str | None = None, date_to: str | None = None,
                questionnaire: str | None = None) -> pd.DataFrame:
     """Flag the responses of a period (excluded ones included, so they can be restored)."""
-    rows = db.quality_candidates(conn, date_from, date_to, questionnaire)
+    rows = db.quality_candidates(conn, date_from, date_to, questionnaire, STRAIGHT_MIN_CRITERIA)
     columns = ["id", "submitted_at", "channel", "device", "duration_seconds", "out_of_hours", "excluded",
                "exclude_reason", "comment", "asked", "answered", "lo", "hi"]
     return flag_responses(pd.DataFrame(rows, columns=columns), hours)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from contextlib import closing
+from pathlib import Path
 
 import pytest
 
@@ -118,6 +119,24 @@ def test_migration_backfills_a_day_where_a_criterion_has_only_no_opinion(tmp_pat
             ("2024-03-04", "sipas-2023", "TC1.2", 0, 0, 0, 1, 0, 0)]
         assert conn.execute("SELECT typeof(n1) FROM daily_counts").fetchone()[0] == "integer"
         _assert_rollup_exact(conn)
+
+
+def test_a_file_replaced_at_the_same_path_is_migrated_again(tmp_path):
+    # A restored backup or a deleted database under a running app: the process has opened this
+    # path before, and must still migrate what it finds there now.
+    path = tmp_path / "replaced.db"
+    db.open_db(path).close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    with closing(db.open_db(path)) as conn:
+        assert db.schema_version(conn) == db.SCHEMA_VERSION
+        assert db.count_responses(conn) == 0
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    _old_v1_database(path)
+    with closing(db.open_db(path)) as conn:
+        assert db.schema_version(conn) == db.SCHEMA_VERSION
+        assert db.responses_in_range(conn, "sipas-2023") == 3
 
 
 def test_a_newer_schema_is_refused(tmp_path):

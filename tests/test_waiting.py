@@ -503,3 +503,7 @@ def test_after_the_measure_waits_and_satisfaction_at_those_hours_before_and_afte
     shown = waiting.effect_rows(effect)
     assert shown[["Giai đoạn", "Phiếu (n)", "Hài lòng (%)", "Chờ trung vị (phút)"]].values.tolist() == [
         ["Trước", 3, pytest.approx(200 / 3), 20.0], ["Sau", 4, 100.0, 4.0]]
+    # The corrective-action tracker judges this case by its own hours, not by staff-conduct ratings.
+    tracked = actions.effectiveness(seeded, case, min_n=10, floor=80, today=date(2024, 4, 1))
+    assert (tracked.verdict, tracked.message) == ("insufficient", effect.message)
+    assert (tracked.before_n, tracked.after_n) == (3, 4)
