@@ -5,7 +5,9 @@ Kept outside ``sipas/`` so the domain package never imports Streamlit.
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -81,11 +83,11 @@ def resolve_user():
     Returns (user or None, reason). A session that timed out, was logged out, or whose account was
     disabled or had its password changed is cleared here.
     """
-    from sipas import auth
-
     token = st.session_state.get(TOKEN_KEY)
     if not token:
         return None, "none"
+    from sipas import auth  # argon2 is only needed once someone has logged in
+
     with conn() as c:
         user, reason = auth.check_session(c, token)
     if user is None:
@@ -137,16 +139,39 @@ def comment_tagger():
     return tagger
 
 
+_backup_lock = threading.Lock()
+_backup_state: dict = {"day": None, "error": None}
+
+
 def daily_backup(user) -> None:
-    """Make today's automatic backup if it is due (cheap when it is not: one settings read, one stat)."""
-    from sipas import backup, settings
-    from sipas.errors import SipasError
+    """Start today's automatic backup in the background if it is due, so no citizen waits for it.
+
+    At most one runs at a time and the check is made once per process and day; a failure is shown
+    to staff (never on the kiosk) until a later attempt succeeds.
+    """
+    from sipas.responses import local_now
+
+    today = local_now().date().isoformat()
+    if _backup_state["day"] != today and _backup_lock.acquire(blocking=False):
+        _backup_state["day"] = today
+        threading.Thread(target=_run_backup, args=(database_path(),), daemon=True,
+                         name="sipas-daily-backup").start()
+    if user is not None and _backup_state["error"]:
+        st.warning(f"Chưa sao lưu tự động được: {_backup_state['error']}")
+
+
+def _run_backup(path: str) -> None:
+    from sipas import backup, db, settings
     from sipas.responses import local_now
 
     try:
-        with conn() as c:
+        with db.session(path) as c:
             folder, keep = backup.configured_backup_dir(c), settings.get(c, "backup_keep")
-        backup.auto_backup_if_due(database_path(), folder, keep, local_now())
-    except SipasError as exc:
-        if user is not None:
-            st.warning(f"Chưa sao lưu tự động được: {exc}")
+        backup.auto_backup_if_due(path, folder, keep, local_now())
+        _backup_state["error"] = None
+    except Exception as exc:  # reported to staff; a failed backup must never stop the app
+        logging.getLogger("sipas.backup").exception("daily backup failed")
+        _backup_state["error"] = str(exc)
+        _backup_state["day"] = None  # try again on a later run
+    finally:
+        _backup_lock.release()

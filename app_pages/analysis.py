@@ -27,13 +27,15 @@ SECTIONS = ["Tiêu chí", "Biểu đồ", "Góp ý", "Cán bộ", "Chất lượ
 PCT = st.column_config.NumberColumn(format="%.2f")
 PCT1 = st.column_config.NumberColumn(format="%.1f")
 P3 = st.column_config.NumberColumn(format="%.3f")
+MAX_CHOICES = 2000  # flagged responses offered in the exclude/restore box
 
 
 # ------------------------------------------------------------------------------ cached loaders
 
-def data_version() -> tuple:
+def data_version() -> tuple[tuple, int]:
+    """(the analysis data version, the newest import id): the cache keys of this run."""
     with ui.conn() as c:
-        return db.analysis_data_version(c)
+        return db.analysis_data_version(c), db.last_import_id(c)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -53,11 +55,11 @@ def load_context(path: str, version: tuple, on_date: str) -> dict:
         }
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def load_fields(path: str, version: tuple, questionnaire: str, date_from: str, date_to: str) -> list[str]:
-    """Fields offered by the kiosk, plus free-text ones that imported files used in this period."""
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_imported_fields(path: str, last_import: int) -> list[str]:
+    """Free-text fields of imported files (the kiosk offers only the settings' list): changes only on import."""
     with db.session(path) as c:
-        return db.distinct_fields(c, questionnaire, date_from, date_to)
+        return db.imported_fields(c)[1]
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -127,7 +129,7 @@ def load_excluded(path: str, version: tuple, date_from: str | None, date_to: str
 # ------------------------------------------------------------------------------ filters
 
 today = date.today()
-version_key = data_version()
+version_key, import_key = data_version()
 ctx = load_context(PATH, version_key, today.isoformat())
 first_day, last_day = ctx["days"]
 first_year = int(first_day[:4]) if first_day else today.year
@@ -163,7 +165,7 @@ with st.expander("Lọc thêm: phiên bản phiếu, kênh, lĩnh vực, cán b�
     channel = f2.selectbox("Kênh", [None, *analysis.CHANNEL_LABELS], key="an_channel",
                            format_func=lambda c: "Tất cả" if c is None else analysis.CHANNEL_LABELS[c])
     f3, f4 = st.columns(2)
-    fields = set(ctx["fields"]) | set(load_fields(PATH, version_key, version, date_from, date_to))
+    fields = set(ctx["fields"]) | set(load_imported_fields(PATH, import_key))
     if st.session_state.get("an_field"):
         fields.add(st.session_state["an_field"])  # keep the choice when the period changes
     field = f3.selectbox("Lĩnh vực", [None, *sorted(fields)], format_func=lambda v: "Tất cả" if v is None else v,
@@ -285,8 +287,12 @@ elif section == "Biểu đồ":
         chart = charts.likert_chart(analysis.level_distribution(result), list(table["Mã"]))
         st.altair_chart(chart, width="stretch")
         png_button("biểu đồ phân bố", chart, "phan-bo")
-    trend, pc = load_trend(PATH, version_key, f)
-    if not trend.empty and trend["Chỉ số chung (%)"].notna().any():
+    # With channel, field, staff or excluded rows the 12 months cannot come from the daily roll-up and are
+    # counted from the raw answers: seconds to tens of seconds on a large database, so only on request.
+    wants_trend = f.uses_rollup or st.toggle("Tính xu hướng 12 tháng theo bộ lọc này (có thể chậm)",
+                                             key="an_trend_filtered")
+    trend, pc = load_trend(PATH, version_key, f) if wants_trend else (None, None)
+    if trend is not None and not trend.empty and trend["Chỉ số chung (%)"].notna().any():
         chart = charts.trend_chart(trend, targets["overall"], targets["floor"], references)
         st.altair_chart(chart, width="stretch")
         png_button("biểu đồ xu hướng", chart, "xu-huong")
@@ -349,12 +355,14 @@ elif section == "Chất lượng dữ liệu":
         st.dataframe([{"Mã phiếu": e["id"], "Thời gian": e["submitted_at"], "Lý do": e["exclude_reason"],
                        "Người loại": e["excluded_by"], "Lúc": e["excluded_at"]} for e in excluded],
                      hide_index=True, width="stretch")
-    candidates = sorted(set(int(i) for i in flags["id"]) | {int(e["id"]) for e in excluded}) if len(flags) or \
-        excluded else []
+    candidates = sorted({int(e["id"]) for e in excluded} | set(int(i) for i in flags["id"][:MAX_CHOICES]))
     if candidates:
         st.subheader("Loại hoặc khôi phục")
-        ids = st.multiselect("Phiếu", candidates, key="an_quality_ids")
-        reason = st.text_input("Lý do (bắt buộc, được ghi vào nhật ký)", key="an_quality_reason")
+        if len(flags) > MAX_CHOICES:
+            st.caption(f"Chỉ chọn được trong {MAX_CHOICES} phiếu bị đánh dấu đầu tiên; "
+                       "thu hẹp kỳ để xem các phiếu khác.")
+        st.multiselect("Phiếu", candidates, key="an_quality_ids")
+        st.text_input("Lý do (bắt buộc, được ghi vào nhật ký)", key="an_quality_reason")
         b1, b2 = st.columns(2)
 
         def act(fn, done: str) -> None:

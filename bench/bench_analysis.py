@@ -76,7 +76,8 @@ def first_render(path: Path, f: analysis.Filters, today: date) -> float:
         db.list_staff(c)
         db.baseline_years(c)
         db.response_day_range(c)
-        db.distinct_fields(c, f.questionnaire, f.date_from, f.date_to)
+        db.last_import_id(c)
+        db.imported_fields(c)  # cached by the newest import id: paid once per server process and import
         targets = settings.get(c, "targets", on)
         analysis.year_target_status(c, analysis.Filters(f.questionnaire), int(f.date_to[:4]), targets["overall"],
                                     today)

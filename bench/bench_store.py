@@ -1,12 +1,16 @@
 """Latency of storing a submitted kiosk survey while many tablets submit at once.
 
-    python bench/bench_store.py                       # 20 threads, then 20 processes, 100 surveys each
-    python bench/bench_store.py --mode threads --writers 20 --per-writer 100 --prefill 20000
+    python bench/bench_store.py                # threads, processes, burst: 20 writers × 100 surveys
+    python bench/bench_store.py --mode threads --writers 20 --per-writer 100 --prefill 20000 --repeat 3
 
 Every writer has its own connection (as each Streamlit session has) and calls
-``sipas.responses.submit_kiosk_survey`` with a full 19-criterion survey, back to back, all writers
-released together by a barrier: the worst case of the counter, not the usual one. The database is
-pre-filled with demo data. Afterwards the script checks that exactly the submitted surveys were
+``sipas.responses.submit_kiosk_survey`` with a full 19-criterion survey. The database is
+pre-filled with demo data. Modes:
+- ``threads``: 20 threads submitting back to back, released together (saturation: each survey
+  queues behind the other 19 writers' surveys all the time; far beyond a commune's load);
+- ``processes``: the same with 20 processes (several app processes on one file);
+- ``burst``: 20 threads, rounds in which all 20 submit at the same instant, then wait for each
+  other (20 tablets tapping "Gửi" together). Afterwards the script checks that exactly the submitted surveys were
 stored (none lost, none doubled) and that the roll-up still equals the raw counts.
 Target: p99 < 20 ms.
 """
@@ -46,14 +50,20 @@ def make_survey(rng: random.Random, tag: str) -> KioskSurvey:
     )
 
 
-def writer(path: str, n: int, seed: int, tag: str, barrier) -> list[float]:
-    """Submit ``n`` surveys on a connection of its own; return each call's latency in ms."""
+def writer(path: str, n: int, seed: int, tag: str, barrier, burst: bool = False) -> list[float]:
+    """Submit ``n`` surveys on a connection of its own; return each call's latency in ms.
+
+    ``burst``: wait for every other writer before each survey (rounds of simultaneous taps)
+    instead of submitting back to back.
+    """
     rng = random.Random(seed)
     surveys = [make_survey(rng, tag) for _ in range(n)]
     out = []
     with closing(db.connect(path)) as conn:
         barrier.wait()
         for s in surveys:
+            if burst:
+                barrier.wait()
             t0 = time.perf_counter()
             stored = submit_kiosk_survey(conn, s, device=tag)
             out.append((time.perf_counter() - t0) * 1000)
@@ -78,14 +88,14 @@ def _init(barrier):
 def run(path: Path, mode: str, writers: int, per_writer: int) -> tuple[list[float], float]:
     tag = f"bench-{mode}"
     t0 = time.perf_counter()
-    if mode == "threads":
+    if mode in ("threads", "burst"):
         barrier = threading.Barrier(writers)
         results: list[list[float]] = [[] for _ in range(writers)]
         errors: list[BaseException] = []
 
         def target(i):
             try:
-                results[i] = writer(str(path), per_writer, i, tag, barrier)
+                results[i] = writer(str(path), per_writer, i, tag, barrier, burst=mode == "burst")
             except BaseException as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
 
@@ -115,20 +125,33 @@ def pct(sorted_ms: list[float], p: float) -> float:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", default=str(ROOT / "bench" / "out" / "store.db"))
-    ap.add_argument("--mode", choices=["threads", "processes", "both"], default="both")
+    ap.add_argument("--mode", choices=["threads", "processes", "burst", "all"], default="all")
     ap.add_argument("--writers", type=int, default=20)
     ap.add_argument("--per-writer", type=int, default=100)
     ap.add_argument("--prefill", type=int, default=20000, help="demo responses stored before the run")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each mode, each on a fresh database")
+    ap.add_argument("--no-queue", action="store_true",
+                    help="baseline: bypass sipas.db's write queue and group commit, so that writers wait in "
+                         "SQLite's busy handler (the behaviour before they were added)")
     args = ap.parse_args(argv)
+    if args.no_queue:
+        connect = db.connect
+
+        def connect_without_queue(path):
+            conn = connect(path)
+            conn.write_queue = None
+            return conn
+
+        db.connect = connect_without_queue
 
     path = Path(args.db)
     path.parent.mkdir(parents=True, exist_ok=True)
-    print(f"{args.writers} writers × {args.per_writer} full {len(CODES)}-criterion surveys each, all started "
+    print(f"{'BASELINE without the write queue: ' if args.no_queue else ''}"
+          f"{args.writers} writers × {args.per_writer} full {len(CODES)}-criterion surveys each, all started "
           f"together, on a database of {args.prefill} demo responses; load average before: "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     ok = True
-    for mode in (["threads", "processes"] if args.mode == "both" else [args.mode]):
+    for mode in (["threads", "processes", "burst"] if args.mode == "all" else [args.mode]):
         for _ in range(args.repeat):
             for suffix in ("", "-wal", "-shm", "-lock"):
                 Path(str(path) + suffix).unlink(missing_ok=True)

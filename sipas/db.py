@@ -1730,3 +1730,17 @@ def weekday_hour_reported_waits(conn: sqlite3.Connection, **filters) -> list[tup
         "CAST(substr(r.submitted_at, 12, 2) AS INTEGER), count(*), sum(r.wait_bucket != 'lt15') "
         f"FROM responses r WHERE {where} AND r.wait_bucket IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2", params)
     return [(int(a), int(b), int(c), int(d)) for a, b, c, d in rows]
+
+
+def imported_fields(conn: sqlite3.Connection) -> tuple[int, list[str]]:
+    """(newest import id, the lĩnh vực values used by imported responses). The kiosk only offers the fields
+    of the settings, so free-text ones can only come from imports: callers cache this by the import id."""
+    last = conn.execute("SELECT coalesce(max(id), 0) FROM imports").fetchone()[0]
+    fields = [r[0] for r in conn.execute(
+        "SELECT DISTINCT field FROM responses WHERE import_id IS NOT NULL AND field IS NOT NULL AND field != '' "
+        "ORDER BY field")]
+    return last, fields
+
+
+def last_import_id(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(id), 0) FROM imports").fetchone()[0]

@@ -124,24 +124,28 @@ def flag_responses(df: pd.DataFrame, hours: dict) -> pd.DataFrame:
     checks = {"burst": burst_flags(df), "straight": straightlining_flags(df), "hours": out_of_hours_flags(df, hours)}
     any_flag = checks["burst"] | checks["straight"] | checks["hours"]
     flagged = df.loc[any_flag].copy()
-    codes, reasons = [], []
-    for idx, row in flagged.iterrows():
-        mine = [name for name, series in checks.items() if series.loc[idx]]
-        codes.append(mine)
-        reasons.append("; ".join(_reason(name, row) for name in mine))
-    flagged["flags"] = codes
-    flagged["reasons"] = reasons
+    marks = {name: series.loc[any_flag] for name, series in checks.items()}
+    texts = {name: _reasons(name, flagged) for name in checks}
+    # Vectorised: one column of reason texts per check, joined where the check fired (a month of a busy
+    # counter can have tens of thousands of rows).
+    parts = pd.DataFrame({name: texts[name].where(marks[name], "") for name in checks})
+    flagged["reasons"] = ["; ".join(t for t in row if t) for row in parts.itertuples(index=False)]
+    flagged["flags"] = [[name for name, hit in zip(checks, row, strict=True) if hit]
+                        for row in zip(*(marks[n] for n in checks), strict=True)]
     return flagged.reset_index(drop=True)
 
 
-def _reason(code: str, row) -> str:
+def _reasons(code: str, frame: pd.DataFrame) -> pd.Series:
     if code == "burst":
-        return f"{FLAG_LABELS['burst']} ({row['device']}): ≥ {BURST_MIN} phiếu trong {BURST_WINDOW_SECONDS} giây"
+        return (f"{FLAG_LABELS['burst']} (" + frame["device"].astype("string").fillna("")
+                + f"): ≥ {BURST_MIN} phiếu trong {BURST_WINDOW_SECONDS} giây").astype(object)
     if code == "straight":
-        duration = row.get("duration_seconds")
-        took = "không rõ thời gian làm phiếu" if pd.isna(duration) else f"làm trong {float(duration):.0f} giây"
-        return f"Chọn mức {int(row['lo'])} cho cả {int(row['asked'])} tiêu chí, {took}"
-    return FLAG_LABELS["hours"]
+        duration = pd.to_numeric(frame["duration_seconds"], errors="coerce")
+        took = duration.map(lambda d: "không rõ thời gian làm phiếu" if pd.isna(d) else f"làm trong {d:.0f} giây")
+        level = pd.to_numeric(frame["lo"], errors="coerce").map(lambda v: "" if pd.isna(v) else str(int(v)))
+        asked = pd.to_numeric(frame["asked"], errors="coerce").map(lambda v: "" if pd.isna(v) else str(int(v)))
+        return ("Chọn mức " + level + " cho cả " + asked + " tiêu chí, " + took).astype(object)
+    return pd.Series(FLAG_LABELS["hours"], index=frame.index, dtype=object)
 
 
 def load_flags(conn: sqlite3.Connection, hours: dict, date_from: str | None = None, date_to: str | None = None,

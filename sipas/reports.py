@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sipas import analysis, db, quality, settings
+from sipas import analysis, db, settings
 from sipas.errors import ValidationError
 from sipas.paths import ROOT
 from sipas.scoring import IndexResult
@@ -33,7 +33,9 @@ PDF_MIME = "application/pdf"
 TITLE = "Báo cáo kết quả khảo sát mức độ hài lòng"
 INDEX_LABEL = "Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS)"
 SHEETS = ("Tổng hợp", "Tiêu chí", "Xu hướng theo tháng", "Góp ý", "Chất lượng dữ liệu")
-MAX_COMMENTS = 2000
+MAX_COMMENTS = 2000  # in the workbook
+PDF_COMMENTS = 100  # in the PDF (the newest); the workbook has the rest
+CHART_SCALE = 1.5
 STATUS = {True: "Đạt", False: "Chưa đạt", None: "Chưa rõ"}
 
 
@@ -58,7 +60,6 @@ class MonthlyReport:
     comments: pd.DataFrame
     comments_total: int
     exclusions: pd.DataFrame
-    flagged: int
     sample: analysis.SampleStatus
     generated_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
 
@@ -108,7 +109,6 @@ def build_report(conn: sqlite3.Connection, month: str, *, today: date | None = N
     comments, total = analysis.comments_table(conn, f, limit=MAX_COMMENTS)
     exclusions = pd.DataFrame(db.excluded_responses(conn, date_from, date_to), columns=[
         "id", "submitted_at", "channel", "device", "exclude_reason", "comment", "excluded_by", "excluded_at"])
-    flagged = quality.load_flags(conn, settings.get(conn, "opening_hours", date_to), date_from, date_to, version)
     return MonthlyReport(
         month=f"{year:04d}-{mon:02d}", date_from=date_from, date_to=date_to,
         unit_name=settings.get(conn, "unit_name", date_to),
@@ -121,7 +121,6 @@ def build_report(conn: sqlite3.Connection, month: str, *, today: date | None = N
         criteria=analysis.criteria_table(result, rows, bands),
         trend=trend, pchart=analysis.monthly_p_chart(trend) if not trend.empty else pd.DataFrame(),
         comments=comments, comments_total=total, exclusions=exclusions,
-        flagged=int((flagged["excluded"] == 0).sum()) if not flagged.empty else 0,
         sample=analysis.sample_status(result),
     )
 
@@ -168,7 +167,6 @@ def _summary_rows(r: MonthlyReport) -> list[tuple[str, object]]:
          f"{_fmt(d.ci_low, 1)} – {_fmt(d.ci_high, 1)}" if d.index is not None else "—"),
         ("Cỡ mẫu", sample_text),
         ("Phiếu đã loại khỏi chỉ số", len(r.exclusions)),
-        ("Phiếu bị đánh dấu cần xem lại (chưa loại)", r.flagged),
         ("Lập lúc", r.generated_at.strftime("%d/%m/%Y %H:%M")),
     ]
 
@@ -282,8 +280,7 @@ def to_excel(r: MonthlyReport) -> bytes:
     ws.freeze_panes(1, 0)
 
     ws = wb.add_worksheet(SHEETS[4])
-    end = table(ws, 0, _exclusions_frame(r), {"Lý do loại": 40, "Góp ý": 50, "Thời gian": 20})
-    ws.write_string(end + 1, 0, f"Phiếu bị đánh dấu cần xem lại nhưng chưa loại: {r.flagged}.")
+    table(ws, 0, _exclusions_frame(r), {"Lý do loại": 40, "Góp ý": 50, "Thời gian": 20})
     wb.close()
     return buf.getvalue()
 
@@ -296,12 +293,13 @@ def _chart_pngs(r: MonthlyReport) -> list[bytes]:
     out = []
     floor, target = r.targets["floor"], r.targets["overall"]
     if r.criteria["Chỉ số (%)"].notna().any():
-        out.append(charts.to_png(charts.criteria_chart(r.criteria, target, floor)))
-        out.append(charts.to_png(charts.likert_chart(analysis.level_distribution(r.result), list(r.criteria["Mã"]))))
+        out.append(charts.to_png(charts.criteria_chart(r.criteria, target, floor), CHART_SCALE))
+        out.append(charts.to_png(charts.likert_chart(analysis.level_distribution(r.result), list(r.criteria["Mã"])),
+                                   CHART_SCALE))
     if not r.trend.empty and r.trend["Chỉ số chung (%)"].notna().any():
-        out.append(charts.to_png(charts.trend_chart(r.trend, target, floor)))
+        out.append(charts.to_png(charts.trend_chart(r.trend, target, floor), CHART_SCALE))
     if not r.pchart.empty and r.pchart["n"].sum() > 0:
-        out.append(charts.to_png(charts.p_chart_chart(r.pchart)))
+        out.append(charts.to_png(charts.p_chart_chart(r.pchart), CHART_SCALE))
     return out
 
 
@@ -409,11 +407,11 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
     if r.comments.empty:
         para("Không có góp ý trong tháng.")
     else:
-        shown = r.comments.head(300)
+        shown = r.comments.head(PDF_COMMENTS)
         grid([["Thời gian", "Chủ đề", "Góp ý"]]
              + [[x["Thời gian"], x["Chủ đề"], x["Góp ý"]] for _, x in shown.iterrows()], (32, 38, 110))
         if r.comments_total > len(shown):
-            para(f"Chỉ in {len(shown)} góp ý mới nhất; đủ {r.comments_total} góp ý trong tệp Excel.", 8)
+            para(f"Chỉ in {len(shown)} góp ý mới nhất trong {r.comments_total}; các góp ý khác có trong tệp Excel.", 8)
 
     h2("Chất lượng dữ liệu: phiếu đã loại khỏi chỉ số")
     if r.exclusions.empty:
@@ -422,7 +420,6 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
         grid([["Mã phiếu", "Thời gian", "Lý do loại", "Người loại"]]
              + [[str(x["id"]), x["submitted_at"], x["exclude_reason"] or "", x["excluded_by"] or ""]
                 for _, x in r.exclusions.iterrows()], (20, 35, 95, 30))
-    para(f"Phiếu bị đánh dấu cần xem lại nhưng chưa loại: {r.flagged}.")
     return bytes(pdf.output())
 
 

@@ -8,6 +8,7 @@ form; session expiry and disabling are driven through the database, as they happ
 from __future__ import annotations
 
 import ast
+import json
 import time
 from datetime import date
 from pathlib import Path
@@ -315,7 +316,9 @@ def test_changing_the_unit_name_on_the_settings_page_writes_the_audit_log(conn, 
     rows = [tuple(r) for r in conn.execute(
         "SELECT actor, action, entity, old_value, new_value FROM audit_log "
         "WHERE entity LIKE 'unit_name@%' ORDER BY id")]
-    assert rows == [("thongke", "setting", "unit_name@2025-07-01", None,
+    # The old value is the name in force before (here the default).
+    assert rows == [("thongke", "setting", "unit_name@2025-07-01", json.dumps(settings.DEFAULTS["unit_name"],
+                                                                              ensure_ascii=False),
                      '"Trung tâm Phục vụ hành chính công xã Vạn Phước"')]
     assert settings.get(conn, "unit_name", date(2025, 6, 30)) == settings.DEFAULTS["unit_name"]
     assert settings.get(conn, "unit_name", date(2025, 7, 1)) == "Trung tâm Phục vụ hành chính công xã Vạn Phước"
