@@ -17,6 +17,7 @@ from sipas import analysis, charts, db, quality, reports, settings
 from sipas.catalog import questionnaires
 from sipas.comparison import NOT_ENOUGH_DATA
 from sipas.errors import SipasError
+from sipas.responses import local_now
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
@@ -43,16 +44,19 @@ def load_context(path: str, version: tuple, on_date: str) -> dict:
     with db.session(path) as c:
         return {
             "active": settings.get(c, "active_questionnaire", on_date),
-            "targets": settings.get(c, "targets", on_date),
-            "bands": settings.get(c, "bands", on_date),
-            "unit": settings.get(c, "unit_name", on_date),
-            "staff_min_n": settings.get(c, "staff_min_n", on_date),
-            "hours": settings.get(c, "opening_hours", on_date),
             "staff": db.list_staff(c),
             "fields": settings.get(c, "fields", on_date),
             "baselines": db.baseline_years(c),
             "days": db.response_day_range(c),
         }
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_period_settings(path: str, version: tuple, on_date: str) -> dict:
+    """The settings in force at the end of the chosen period (targets, bands and names change with time)."""
+    with db.session(path) as c:
+        return {key: settings.get(c, key, on_date)
+                for key in ("targets", "bands", "unit_name", "staff_min_n", "opening_hours")}
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -128,7 +132,7 @@ def load_excluded(path: str, version: tuple, date_from: str | None, date_to: str
 
 # ------------------------------------------------------------------------------ filters
 
-today = date.today()
+today = local_now().date()
 version_key, import_key = data_version()
 ctx = load_context(PATH, version_key, today.isoformat())
 first_day, last_day = ctx["days"]
@@ -182,18 +186,19 @@ with st.expander("Lọc thêm: phiên bản phiếu, kênh, lĩnh vực, cán b�
     show_refs = st.checkbox("Hiện giá trị tham chiếu cả nước / Khánh Hòa trên biểu đồ", value=False, key="an_refs")
 
 f = analysis.Filters(version, date_from, date_to, channel, field, staff_code, include_excluded)
-targets, bands = ctx["targets"], ctx["bands"]
+period = load_period_settings(PATH, version_key, min(date_to, today.isoformat()))
+targets, bands = period["targets"], period["bands"]
 baseline_rows = load_baseline(PATH, version_key, *baseline_choice) if baseline_choice else []
 result = load_index(PATH, version_key, f)
 
-st.caption(f"{ctx['unit']} · Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS) · "
+st.caption(f"{period['unit_name']} · Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS) · "
            f"{f.describe()}")
 
 # ------------------------------------------------------------------------------ headline
 
-if staff_code and result.responses < ctx["staff_min_n"]:
+if staff_code and result.responses < period["staff_min_n"]:
     st.info(f"{NOT_ENOUGH_DATA}: {staff_names.get(staff_code, staff_code)} có {result.responses} phiếu trong kỳ, "
-            f"cần ít nhất {ctx['staff_min_n']} phiếu để xem kết quả riêng của một cán bộ.")
+            f"cần ít nhất {period['staff_min_n']} phiếu để xem kết quả riêng của một cán bộ.")
     st.stop()
 if result.responses == 0:
     st.info("Chưa có phiếu nào trong kỳ và bộ lọc này.")
@@ -249,7 +254,7 @@ with st.expander("Cỡ mẫu và khả năng đạt chỉ tiêu năm", expanded=
 # ------------------------------------------------------------------------------ sections
 
 section = st.segmented_control("Xem", SECTIONS, default=SECTIONS[0], key="an_section") or SECTIONS[0]
-hide_below = ctx["staff_min_n"] if staff_code else None
+hide_below = period["staff_min_n"] if staff_code else None
 references = charts.REFERENCES if show_refs else None
 
 
@@ -334,14 +339,15 @@ elif section == "Góp ý":
 
 elif section == "Cán bộ":
     st.subheader("Yếu tố 3 (công chức) theo cán bộ")
-    frame = load_staff(PATH, version_key, f, ctx["staff_min_n"])
+    frame = load_staff(PATH, version_key, f, period["staff_min_n"])
     st.dataframe(frame, hide_index=True, width="stretch",
                  column_config={c: PCT for c in ("Chỉ số yếu tố 3 (%)", "KTC 95% thấp", "KTC 95% cao")})
-    st.caption(f"Chỉ hiện kết quả của cán bộ có ít nhất {ctx['staff_min_n']} phiếu trong kỳ "
+    st.caption(f"Chỉ hiện kết quả của cán bộ có ít nhất {period['staff_min_n']} phiếu trong kỳ "
                f"(\"{NOT_ENOUGH_DATA}\" nếu ít hơn), để một ý kiến đơn lẻ không bị đọc thành kết luận.")
 
 elif section == "Chất lượng dữ liệu":
-    flags = load_flags(PATH, version_key, json.dumps(ctx["hours"], sort_keys=True), date_from, date_to, version)
+    hours_key = json.dumps(period["opening_hours"], sort_keys=True)
+    flags = load_flags(PATH, version_key, hours_key, date_from, date_to, version)
     excluded = load_excluded(PATH, version_key, date_from, date_to, version)
     st.text(f"Trong kỳ: {len(flags)} phiếu bị đánh dấu; {len(excluded)} phiếu đã loại khỏi chỉ số.")
     if not flags.empty:

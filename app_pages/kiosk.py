@@ -27,6 +27,8 @@ IDLE_SECONDS = ui.env_seconds("SIPAS_KIOSK_IDLE_SECONDS", 90)
 # Typing a comment on a tablet is slow and sends nothing until the box loses focus: allow longer.
 IDLE_SECONDS_COMMENT = ui.env_seconds("SIPAS_KIOSK_IDLE_SECONDS_COMMENT", 180)
 THANKS_SECONDS = ui.env_seconds("SIPAS_KIOSK_THANKS_SECONDS", 8)
+SUBMIT_FAILED = ("Chưa gửi được phiếu do sự cố kỹ thuật. Xin Ông/Bà bấm \"Gửi đánh giá\" lại sau giây lát; "
+                 "phiếu sẽ chỉ được ghi một lần.")
 NO_OPINION = 0  # the pills option for "Không ý kiến"; stored as not answered (NULL), never as 3
 
 OPTS = survey_options()
@@ -45,8 +47,8 @@ def touch() -> None:
 
 
 def device_name() -> str | None:
-    value = st.query_params.get("device")
-    return value[:40] if value else None
+    value = (st.query_params.get("device") or "").replace("\x00", "")  # %00 in the address: never stored
+    return value[:40] or None
 
 
 # ------------------------------------------------------------------------------ callbacks
@@ -112,6 +114,11 @@ def submit() -> None:
                                 out_of_hours=not settings.is_open(hours, local_now()))
     except ValidationError as exc:
         s["error"] = "\n".join(exc.problems)
+        touch()
+        return
+    except Exception:  # a callback's exception would reach the tablet's screen: keep the survey, let them retry
+        log.exception("could not store a kiosk survey")
+        s["error"] = SUBMIT_FAILED
         touch()
         return
     s.clear()

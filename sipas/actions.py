@@ -23,6 +23,7 @@ from sipas.comparison import two_proportion_test
 from sipas.errors import ValidationError
 from sipas.responses import local_now
 from sipas.stats import proportion
+from sipas.text import text_problem
 
 STATES = {
     "new": "Mới",
@@ -120,6 +121,9 @@ def _require_text(value: str | None, message: str, limit: int = 4000) -> str:
         raise ValidationError(message)
     if len(text) > limit:
         raise ValidationError(f"Nội dung dài quá {limit} ký tự.")
+    problem = text_problem(text, "Nội dung")
+    if problem:
+        raise ValidationError(problem)
     return text
 
 
@@ -158,6 +162,11 @@ def open_case(conn: sqlite3.Connection, actor: Actor | None, *, case_type: str, 
         problems.append("Mức ưu tiên không hợp lệ.")
     if not (title or "").strip():
         problems.append("Cần nhập tiêu đề (tóm tắt nội dung phản ánh).")
+    for value, label in ((title, "Tóm tắt nội dung"), (description, "Nội dung chi tiết"),
+                         (contact_phone, "Số điện thoại"), (criterion, "Tiêu chí")):
+        problem = text_problem(value, label)
+        if problem:
+            problems.append(problem)
     if staff_code and staff_code not in db.staff_codes(conn):
         problems.append(f"Không có cán bộ mã \"{staff_code}\".")
     if contact_phone and not PHONE.match(contact_phone.strip()):
@@ -208,6 +217,10 @@ def transition(conn: sqlite3.Connection, case_id: int, to_state: str, actor: Act
     if actor.role not in roles:
         raise ValidationError(f"Chỉ Chủ tịch UBND xã được chuyển vụ việc từ “{STATES[frm]}” sang "
                               f"“{STATES[to_state]}”.")
+    for value, label in ((note, "Ghi chú"), (root_cause, "Nguyên nhân"), (measure_detail, "Chi tiết biện pháp")):
+        problem = text_problem(value, label)
+        if problem:
+            raise ValidationError(problem)
     fields: dict = {"state": to_state}
     if to_state == "unfounded":
         fields["close_reason"] = _require_text(note, "Cần ghi lý do kết luận không có cơ sở.")

@@ -23,6 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from sipas import db
 from sipas.errors import SipasError, ValidationError
+from sipas.text import text_problem
 
 ROLES = {"clerk": "Công chức Văn phòng – Thống kê", "chairman": "Chủ tịch/Phó Chủ tịch UBND xã"}
 MIN_PASSWORD = 8
@@ -60,6 +61,9 @@ def _check_password(password: str) -> None:
         raise ValidationError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự.")
     if len(password) > 256:
         raise ValidationError("Mật khẩu dài quá 256 ký tự.")
+    problem = text_problem(password, "Mật khẩu")
+    if problem:
+        raise ValidationError(problem)
 
 
 def normalize_username(username: str) -> str:
@@ -78,6 +82,9 @@ def create_user(conn: sqlite3.Connection, username: str, password: str, role: st
         raise ValidationError(f"Vai trò phải là một trong: {', '.join(ROLES)}.")
     _check_password(password)
     full_name = (full_name or "").strip() or None
+    problem = text_problem(full_name, "Họ và tên")
+    if problem:
+        raise ValidationError(problem)
     pw_hash = _hasher.hash(password)
     with db.transaction(conn):
         if first_admin and db.count_users(conn) > 0:
@@ -109,6 +116,8 @@ def authenticate(conn: sqlite3.Connection, username: str, password: str, now: fl
     """Check a login; raise AuthError with a message that does not reveal whether the user exists."""
     now = time.time() if now is None else now
     name = (username or "").strip().lower()[:64]
+    if text_problem([name, password or ""], ""):  # no account can have these characters (not storable)
+        raise AuthError(BAD_LOGIN)
     remaining = lock_remaining(conn, name, now)
     if remaining:
         raise AuthError(LOCKED.format(minutes=max(1, -(-int(remaining) // 60))))

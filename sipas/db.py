@@ -754,10 +754,11 @@ _ROLLUP_INSERT_TRIGGERS = ("responses_count_insert", "answers_count_insert")
 def insert_responses_bulk(conn: sqlite3.Connection, rows: list[tuple[dict, dict]]) -> tuple[int, int]:
     """Like :func:`insert_responses` (inside the caller's transaction), much faster for many rows.
 
-    The per-row roll-up triggers are dropped for the duration and the roll-up is then updated once
-    by aggregating the new rows, the same sums the triggers would add; the triggers are re-created
-    from their stored SQL. Being DDL inside the caller's transaction, no other connection ever sees
-    them missing, and a rollback restores everything. Used for demo data and benchmarks.
+    The per-row roll-up triggers are dropped for the duration and the roll-up is updated once with
+    the sums they would have added (tallied in Python from the same rows); the triggers are
+    re-created from their stored SQL. Being DDL inside the caller's transaction, no other
+    connection ever sees them missing, and a rollback restores everything. Used for demo data and
+    benchmarks.
     """
     if not conn.in_transaction:
         raise RuntimeError("insert_responses_bulk must run inside a transaction")
@@ -788,26 +789,29 @@ def insert_responses_bulk(conn: sqlite3.Connection, rows: list[tuple[dict, dict]
             f"INSERT INTO responses (id, {', '.join(RESPONSE_COLUMNS)}) "
             f"VALUES (:id, {', '.join(':' + c for c in RESPONSE_COLUMNS)})", new_rows)
         conn.executemany("INSERT INTO answers (response_id, criterion, value) VALUES (?, ?, ?)", answer_rows)
-        # The sums the two triggers add per row, for all new rows at once.
-        _script(conn, f"""
-            INSERT INTO daily_responses (day, questionnaire, responses)
-            SELECT substr(submitted_at, 1, 10), questionnaire, count(*) FROM responses
-            WHERE id >= {int(first_id)} AND excluded = 0 GROUP BY 1, 2
-            ON CONFLICT (day, questionnaire) DO UPDATE SET responses = responses + excluded.responses;
-            INSERT INTO daily_counts (day, questionnaire, criterion, n1, n2, n3, n4, n5, n_na)
-            SELECT day, questionnaire, criterion, total(v = 1), total(v = 2), total(v = 3), total(v = 4),
-                   total(v = 5), total(v IS NULL)
-            FROM (SELECT substr(r.submitted_at, 1, 10) AS day, r.questionnaire, a.criterion, a.value AS v
-                  FROM answers a JOIN responses r ON r.id = a.response_id
-                  WHERE a.response_id >= {int(first_id)} AND r.excluded = 0
-                  UNION ALL
-                  SELECT substr(submitted_at, 1, 10), questionnaire, 'overall', overall
-                  FROM responses WHERE id >= {int(first_id)} AND excluded = 0 AND overall IS NOT NULL)
-            WHERE 1 GROUP BY 1, 2, 3
-            ON CONFLICT (day, questionnaire, criterion) DO UPDATE SET
-                n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3,
-                n4 = n4 + excluded.n4, n5 = n5 + excluded.n5, n_na = n_na + excluded.n_na;
-            """)
+        # The CHECK constraints have now refused any level outside 1–5. The sums the two triggers
+        # would add row by row, tallied once; new rows are never excluded (``excluded`` is not
+        # among RESPONSE_COLUMNS).
+        per_day: dict[tuple[str, str], int] = {}
+        levels: dict[tuple[str, str, str], list[int]] = {}
+        days = {}
+        for row in new_rows:
+            key = days[row["id"]] = (row["submitted_at"][:10], row["questionnaire"])
+            per_day[key] = per_day.get(key, 0) + 1
+            if row["overall"] is not None:
+                levels.setdefault((*key, "overall"), [0] * 6)[int(row["overall"]) - 1] += 1
+        for rid, code, value in answer_rows:
+            levels.setdefault((*days[rid], code), [0] * 6)[5 if value is None else int(value) - 1] += 1
+        conn.executemany(
+            "INSERT INTO daily_responses (day, questionnaire, responses) VALUES (?, ?, ?) "
+            "ON CONFLICT (day, questionnaire) DO UPDATE SET responses = responses + excluded.responses",
+            [(*k, n) for k, n in per_day.items()])
+        conn.executemany(
+            "INSERT INTO daily_counts (day, questionnaire, criterion, n1, n2, n3, n4, n5, n_na) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, questionnaire, criterion) DO UPDATE SET "
+            "n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3, n4 = n4 + excluded.n4, "
+            "n5 = n5 + excluded.n5, n_na = n_na + excluded.n_na",
+            [(*k, *c) for k, c in levels.items()])
     finally:
         for _, sql in saved:
             conn.execute(sql)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from sipas import db
 from sipas.errors import ValidationError
+from sipas.text import text_problem
 
 BURST_MIN = 3
 BURST_WINDOW_SECONDS = 60
@@ -161,6 +162,9 @@ def _check_reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if len(text) < MIN_REASON:
         raise ValidationError("Cần ghi lý do (ít nhất 3 ký tự) để loại hoặc khôi phục phiếu.")
+    problem = text_problem(text, "Lý do")
+    if problem:
+        raise ValidationError(problem)
     return text[:500]
 
 

@@ -20,8 +20,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sipas import db
-from sipas.catalog import Questionnaire, questionnaires, wait_bucket_for_minutes
+from sipas.catalog import WAIT_BUCKETS, Questionnaire, questionnaires, wait_bucket_for_minutes
 from sipas.errors import ValidationError
+from sipas.text import text_problem
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CONDUCT_ELEMENT = "3"  # "Công chức trực tiếp giải quyết công việc": asked of everyone
@@ -115,6 +116,29 @@ def validate_kiosk_survey(s: KioskSurvey) -> list[str]:
             problems.append(f"Câu trả lời không hợp lệ cho {code}.")
     if s.overall not in (None, 1, 2, 3, 4, 5):
         problems.append("Câu trả lời không hợp lệ cho câu hỏi chung.")
+    # What the tablet itself fills in: refused here rather than by a database constraint, so a
+    # caller gets a ValidationError and never a raw sqlite3 error.
+    q = questionnaires().get(s.questionnaire)
+    if q is None:
+        problems.append(f"Không có phiên bản phiếu \"{s.questionnaire}\".")
+    elif any(code not in q.criterion_codes for code in s.asked):
+        problems.append(f"Tiêu chí không thuộc phiếu {s.questionnaire}.")
+    for attr in ("harassment", "informal_payment"):
+        if getattr(s, attr) not in (None, 1, 2, 3):
+            problems.append(f"Câu trả lời không hợp lệ cho {attr}.")
+    if s.wait_bucket not in (None, *WAIT_BUCKETS):
+        problems.append("Câu trả lời không hợp lệ cho thời gian chờ.")
+    if s.field is not None and len(s.field) > 200:
+        problems.append("Lĩnh vực dài quá 200 ký tự.")
+    if s.expectations is not None and not all(isinstance(e, str) for e in s.expectations):
+        problems.append("Câu trả lời không hợp lệ cho mong muốn.")
+    if not isinstance(s.token, str) or not s.token:
+        problems.append("Phiếu không có mã.")
+    for label, value in (("Góp ý", s.comment), ("Lĩnh vực", s.field), ("Mong muốn", s.expectations),
+                         ("Thông tin thêm", [s.token, s.staff_code, s.gender, s.age_group, s.education])):
+        problem = text_problem(value, label)
+        if problem:
+            problems.append(problem)
     return problems
 
 
@@ -125,6 +149,8 @@ def submit_kiosk_survey(conn: sqlite3.Connection, s: KioskSurvey, *, now: dateti
     Raises ValidationError when it cannot be submitted (no answer at all, comment too long).
     """
     problems = validate_kiosk_survey(s)
+    if s.staff_code is not None and s.staff_code not in db.staff_codes(conn):
+        problems.append(f"Không có cán bộ mã \"{s.staff_code}\".")
     if problems:
         raise ValidationError(problems)
     now = now or local_now()
@@ -210,8 +236,11 @@ def _read_xlsx(data: bytes, filename: str) -> list[list[str]]:
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise ValidationError(f"Tệp {filename}: không mở được tệp Excel ({type(exc).__name__}).") from None
     try:
+        # Read-only mode parses the sheet while iterating: a damaged sheet fails here, not on opening.
         ws = wb.worksheets[0]
         return [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+    except Exception as exc:
+        raise ValidationError(f"Tệp {filename}: không đọc được trang tính đầu tiên ({type(exc).__name__}).") from None
     finally:
         wb.close()
 
@@ -309,6 +338,12 @@ def validate_responses_table(rows: list[list[str]], filename: str, *, active_ver
             problems.append(f"Dòng {idx}: có {len(extra)} ô dữ liệu nằm ngoài các cột có tên.")
         row = dict(zip(header, cells, strict=True))
         err = problems.append
+        for col in ("response_id", "field", "comment"):
+            if col in row:
+                problem = text_problem(raw[header.index(col)] if header.index(col) < len(raw) else "",
+                                       f"Dòng {idx}, cột {col}")
+                if problem:
+                    err(problem)
 
         rid = row.get("response_id", "")
         if rid:

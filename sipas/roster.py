@@ -9,6 +9,7 @@ from datetime import date
 
 from sipas import db
 from sipas.errors import ValidationError
+from sipas.text import text_problem
 
 CODE = re.compile(r"^[A-Za-z0-9._-]{1,20}$")
 
@@ -22,6 +23,10 @@ def save_member(conn: sqlite3.Connection, member: dict, actor: str | None) -> di
         problems.append("Mã cán bộ: 1–20 ký tự chữ không dấu, số, dấu chấm, gạch ngang hoặc gạch dưới.")
     if not name or len(name) > 120:
         problems.append("Họ và tên không được để trống (tối đa 120 ký tự).")
+    for key, label in (("full_name", "Họ và tên"), ("position", "Chức danh"), ("counter", "Quầy")):
+        problem = text_problem(str(member.get(key) or ""), label)
+        if problem:
+            problems.append(problem)
     dates = {}
     for key, label in (("active_from", "Ngày bắt đầu"), ("active_to", "Ngày kết thúc")):
         value = member.get(key)

@@ -16,6 +16,7 @@ from typing import Any
 from sipas import db
 from sipas.catalog import DEFAULT_VERSION, questionnaires, survey_options
 from sipas.errors import ValidationError
+from sipas.text import text_problem
 
 EARLIEST = "0001-01-01"
 
@@ -242,6 +243,9 @@ def put(conn: sqlite3.Connection, key: str, value: Any, actor: str | None,
         valid_from: date | str | None = None) -> Any:
     """Validate and store a setting (from ``valid_from``, default: always), logging old → new."""
     clean = _validate(key, value)
+    problem = text_problem(clean, "Giá trị")
+    if problem:
+        raise ValidationError(problem)
     vf = valid_from or EARLIEST
     vf = vf if isinstance(vf, str) else vf.isoformat()
     with db.transaction(conn):

@@ -50,6 +50,7 @@ from sipas.responses import (
 from sipas.settings import WEEKDAYS
 from sipas.staffing import counters_needed, evaluate, traffic_erlangs
 from sipas.stats import Proportion, proportion
+from sipas.text import text_problem
 
 TICKET_COLUMNS = ("ticket_id", "service", "counter", "issued_at", "called_at", "finished_at")
 REQUIRED_TICKET_COLUMNS = ("ticket_id", "issued_at", "called_at", "finished_at")
@@ -144,6 +145,10 @@ def validate_tickets_table(rows: list[list[str]], filename: str, now: datetime |
         for col in ("service", "counter"):
             if len(row.get(col, "")) > 200:
                 problems.append(f"Dòng {idx}, cột {col}: dài quá 200 ký tự.")
+        for col in ("ticket_id", "service", "counter"):
+            problem = text_problem(row.get(col, ""), f"Dòng {idx}, cột {col}")
+            if problem:
+                problems.append(problem)
         if not row["issued_at"]:
             problems.append(f"Dòng {idx}, cột issued_at: thiếu thời điểm lấy số.")
         issued = _timestamp(row, "issued_at", idx, problems)

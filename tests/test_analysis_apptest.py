@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, always_open
 from streamlit.testing.v1 import AppTest
 
-from sipas import analysis, auth, db, demo
+from sipas import analysis, auth, db, demo, settings
 from sipas.cli import main
 
 PAGE = str(ROOT / "app_pages" / "analysis.py")
@@ -42,6 +42,7 @@ def template(tmp_path_factory):
             {"year": 2023, "questionnaire": "sipas-2023", "level": "overall", "code": "", "index_value": 84.0},
             {"year": 2023, "questionnaire": "sipas-2023", "level": "criterion", "code": "TC3.1", "index_value": 80.0,
              "n": 300, "satisfied": 240}], "test")
+        settings.put(conn, "unit_name", "Trung tâm Phục vụ hành chính công xã Tu Bông", "test", valid_from="2025-07-01")
         auth.create_user(conn, "clerk1", "mat-khau-dai", "clerk", is_admin=True)
         auth.create_user(conn, "chutich", "mat-khau-dai", "chairman")
     finally:
@@ -95,6 +96,8 @@ def test_anonymous_visitor_sees_nothing(db_copy):
 def test_overall_index_shown_equals_the_index_command(db_copy, capsys):
     at = year_2024(logged_in(db_copy))
     assert at.title[0].value == "Phân tích chỉ số hài lòng"
+    # The unit's name in force in 2024, not today's.
+    assert at.caption[1].value.startswith("Bộ phận Một cửa – UBND xã Vạn Phước · Chỉ số hài lòng")
     expected = cli_index(capsys, "--from", "2024-01-01", "--to", "2024-12-31")
     assert metric(at, "Chỉ số chung") == f"{expected['overall']:.2f}%"
     assert metric(at, "Số phiếu hợp lệ") == str(expected["responses"])
