@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import string
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -113,6 +114,16 @@ def require_admin():
     return user
 
 
+def escape_md(text) -> str:
+    """Text typed by someone (a name, a unit, a path), shown literally inside Markdown.
+
+    Every ASCII punctuation character gets a backslash (CommonMark shows it as itself), so ``**``,
+    ``[link](…)``, ``#``, ``$math$``, ``:red[…]``, ``:material/…:`` and ``&amp;`` stay as typed;
+    HTML is never rendered by Streamlit's Markdown anyway.
+    """
+    return "".join("\\" + ch if ch in string.punctuation else ch for ch in str(text))
+
+
 def show_errors(exc) -> None:
     """Show a domain error's problems as plain text (never Markdown or HTML)."""
     problems = getattr(exc, "problems", None) or [str(exc)]
@@ -157,7 +168,7 @@ def daily_backup(user) -> None:
         threading.Thread(target=_run_backup, args=(database_path(),), daemon=True,
                          name="sipas-daily-backup").start()
     if user is not None and _backup_state["error"]:
-        st.warning(f"Chưa sao lưu tự động được: {_backup_state['error']}")
+        st.warning(f"Chưa sao lưu tự động được: {escape_md(_backup_state['error'])}")
 
 
 def _run_backup(path: str) -> None:

@@ -13,7 +13,7 @@ from sipas.errors import SipasError
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
 st.title("Tài khoản")
-st.write(f"Đang đăng nhập: **{user.display_name}** — {auth.ROLES[user.role]}"
+st.write(f"Đang đăng nhập: **{ui.escape_md(user.display_name)}** — {auth.ROLES[user.role]}"
          + (" (quản trị)" if user.is_admin else ""))
 
 with st.form("own_password", clear_on_submit=True, enter_to_submit=False):

@@ -191,14 +191,14 @@ targets, bands = period["targets"], period["bands"]
 baseline_rows = load_baseline(PATH, version_key, *baseline_choice) if baseline_choice else []
 result = load_index(PATH, version_key, f)
 
-st.caption(f"{period['unit_name']} · Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS) · "
-           f"{f.describe()}")
+st.caption(f"{ui.escape_md(period['unit_name'])} · Chỉ số hài lòng về cung ứng dịch vụ hành chính công "
+           f"(phương pháp SIPAS) · {ui.escape_md(f.describe())}")  # a field name from a file is free text
 
 # ------------------------------------------------------------------------------ headline
 
 if staff_code and result.responses < period["staff_min_n"]:
-    st.info(f"{NOT_ENOUGH_DATA}: {staff_names.get(staff_code, staff_code)} có {result.responses} phiếu trong kỳ, "
-            f"cần ít nhất {period['staff_min_n']} phiếu để xem kết quả riêng của một cán bộ.")
+    st.info(f"{NOT_ENOUGH_DATA}: {ui.escape_md(staff_names.get(staff_code, staff_code))} có {result.responses} "
+            f"phiếu trong kỳ, cần ít nhất {period['staff_min_n']} phiếu để xem kết quả riêng của một cán bộ.")
     st.stop()
 if result.responses == 0:
     st.info("Chưa có phiếu nào trong kỳ và bộ lọc này.")

@@ -45,7 +45,7 @@ if ready:
 
 # ------------------------------------------------------------------------------ automatic copies
 st.subheader("Bản sao lưu tự động")
-st.caption(f"Mỗi ngày một bản, trong thư mục {folder}; giữ {keep} bản hằng ngày gần nhất. "
+st.caption(f"Mỗi ngày một bản, trong thư mục {ui.escape_md(folder)}; giữ {keep} bản hằng ngày gần nhất. "
            "Các bản \"Trước khi khôi phục\" không bị xóa tự động.")
 files = backup.list_backups(folder)
 if files:

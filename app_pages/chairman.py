@@ -50,7 +50,7 @@ if not queue["repeat"]:
     st.success("Không có cán bộ tái phạm cần quyết định.")
 for item in queue["repeat"]:
     with st.form(f"repeat_{item['staff_code']}", clear_on_submit=True, enter_to_submit=False):
-        st.markdown(f"**{name(item['staff_code'])}** — vụ việc số " + ", ".join(map(str, item["cases"])))
+        st.markdown(f"**{ui.escape_md(name(item['staff_code']))}** — vụ việc số " + ", ".join(map(str, item["cases"])))
         decision = st.radio("Quyết định", list(actions.REPEAT_DECISIONS), horizontal=True,
                             format_func=actions.REPEAT_DECISIONS.get, key=f"rd_{item['staff_code']}")
         note = st.text_area("Nội dung quyết định, hoặc lý do không điều chuyển, thay thế",
@@ -74,7 +74,7 @@ if not queue["signoff"]:
     st.info("Không có biện pháp nào chờ phê duyệt.")
 for case in queue["signoff"]:
     with st.form(f"signoff_{case['id']}", clear_on_submit=True, enter_to_submit=False):
-        st.markdown(f"**Vụ việc số {case['id']}** — {name(case['staff_code'])}")
+        st.markdown(f"**Vụ việc số {case['id']}** — {ui.escape_md(name(case['staff_code']))}")
         st.text(f"{case['title']}\nNguyên nhân: {case['root_cause']}\nBiện pháp đề xuất: "
                 f"{actions.MEASURES[case['measure']]}" + (f" ({case['measure_detail']})" if case["measure_detail"]
                                                           else ""))

@@ -184,9 +184,7 @@ def welcome() -> None:
     staff_link()
 
 
-def escape_md(text: str) -> str:
-    """Show settings text literally inside Markdown."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~" else ch for ch in text)
+escape_md = ui.escape_md  # settings text (the unit's name) shown literally inside Markdown
 
 
 def pills(label: str, options: list, attr: str, current, fmt=None, multi: bool = False) -> None:

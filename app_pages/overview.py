@@ -50,7 +50,7 @@ with ui.conn() as c:
         base_year, base_version = years[options.index(choice)]
         baseline_rows = db.baseline_rows(c, base_year, base_version)
 
-st.caption(f"{unit} · Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS) · "
+st.caption(f"{ui.escape_md(unit)} · Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS) · "
            f"{result.responses} phiếu hợp lệ")
 
 if result.responses == 0:

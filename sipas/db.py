@@ -568,7 +568,111 @@ def _m5_waiting(conn: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS = [_m1_base, _m2_rollups, _m3_accounts_baseline, _m4_cases, _m5_waiting]
+def _m6_dimension_rollups(conn: sqlite3.Connection) -> None:
+    """Roll-ups by channel, lĩnh vực and staff member as well, so that the analysis page's filters
+    read a few thousand summed rows instead of scanning every answer of the year."""
+    dims = "day, questionnaire, channel, field, staff"
+    r_dims = ("substr(r.submitted_at, 1, 10), r.questionnaire, r.channel, coalesce(r.field, ''), "
+              "coalesce(r.staff_code, '')")
+    new_dims = ("substr(NEW.submitted_at, 1, 10), NEW.questionnaire, NEW.channel, coalesce(NEW.field, ''), "
+                "coalesce(NEW.staff_code, '')")
+    old_match = ("day = substr(OLD.submitted_at, 1, 10) AND questionnaire = OLD.questionnaire AND "
+                 "channel = OLD.channel AND field = coalesce(OLD.field, '') AND staff = coalesce(OLD.staff_code, '')")
+    add = ("n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3, n4 = n4 + excluded.n4, "
+           "n5 = n5 + excluded.n5, n_na = n_na + excluded.n_na")
+    _script(conn, f"""
+        CREATE TABLE dim_counts (
+            day TEXT NOT NULL, questionnaire TEXT NOT NULL, channel TEXT NOT NULL, field TEXT NOT NULL,
+            staff TEXT NOT NULL, criterion TEXT NOT NULL,
+            n1 INTEGER NOT NULL DEFAULT 0, n2 INTEGER NOT NULL DEFAULT 0, n3 INTEGER NOT NULL DEFAULT 0,
+            n4 INTEGER NOT NULL DEFAULT 0, n5 INTEGER NOT NULL DEFAULT 0, n_na INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY ({dims}, criterion)
+        ) WITHOUT ROWID;
+        CREATE TABLE dim_responses (
+            day TEXT NOT NULL, questionnaire TEXT NOT NULL, channel TEXT NOT NULL, field TEXT NOT NULL,
+            staff TEXT NOT NULL, responses INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY ({dims})
+        ) WITHOUT ROWID;
+
+        -- The roll-ups are keyed by these columns: they never change after a response is stored.
+        CREATE TRIGGER responses_dims_immutable BEFORE UPDATE OF channel, field, staff_code ON responses
+        BEGIN SELECT RAISE(ABORT, 'responses are immutable'); END;
+
+        CREATE TRIGGER dims_response_insert AFTER INSERT ON responses WHEN NEW.excluded = 0 BEGIN
+            INSERT INTO dim_responses ({dims}, responses) VALUES ({new_dims}, 1)
+            ON CONFLICT ({dims}) DO UPDATE SET responses = responses + 1;
+            INSERT INTO dim_counts ({dims}, criterion, n1, n2, n3, n4, n5)
+            SELECT {new_dims}, 'overall', NEW.overall = 1, NEW.overall = 2, NEW.overall = 3,
+                   NEW.overall = 4, NEW.overall = 5
+            WHERE NEW.overall IS NOT NULL
+            ON CONFLICT ({dims}, criterion) DO UPDATE SET {add};
+        END;
+
+        CREATE TRIGGER dims_answer_insert AFTER INSERT ON answers BEGIN
+            INSERT INTO dim_counts ({dims}, criterion, n1, n2, n3, n4, n5, n_na)
+            SELECT {r_dims}, NEW.criterion,
+                   coalesce(NEW.value = 1, 0), coalesce(NEW.value = 2, 0), coalesce(NEW.value = 3, 0),
+                   coalesce(NEW.value = 4, 0), coalesce(NEW.value = 5, 0), NEW.value IS NULL
+            FROM responses r WHERE r.id = NEW.response_id AND r.excluded = 0
+            ON CONFLICT ({dims}, criterion) DO UPDATE SET {add};
+        END;
+
+        CREATE TRIGGER dims_answer_delete AFTER DELETE ON answers BEGIN
+            UPDATE dim_counts SET
+                n1 = n1 - coalesce(OLD.value = 1, 0), n2 = n2 - coalesce(OLD.value = 2, 0),
+                n3 = n3 - coalesce(OLD.value = 3, 0), n4 = n4 - coalesce(OLD.value = 4, 0),
+                n5 = n5 - coalesce(OLD.value = 5, 0), n_na = n_na - (OLD.value IS NULL)
+            WHERE ({dims}, criterion) IN (
+                SELECT {r_dims}, OLD.criterion FROM responses r WHERE r.id = OLD.response_id AND r.excluded = 0);
+        END;
+
+        CREATE TRIGGER dims_response_delete BEFORE DELETE ON responses WHEN OLD.excluded = 0 BEGIN
+            UPDATE dim_responses SET responses = responses - 1 WHERE {old_match};
+            UPDATE dim_counts SET
+                n1 = n1 - (OLD.overall = 1), n2 = n2 - (OLD.overall = 2), n3 = n3 - (OLD.overall = 3),
+                n4 = n4 - (OLD.overall = 4), n5 = n5 - (OLD.overall = 5)
+            WHERE OLD.overall IS NOT NULL AND {old_match} AND criterion = 'overall';
+        END;
+
+        CREATE TRIGGER dims_exclusion AFTER UPDATE OF excluded ON responses
+        WHEN OLD.excluded != NEW.excluded BEGIN
+            INSERT INTO dim_responses ({dims}, responses)
+            VALUES ({new_dims}, CASE WHEN NEW.excluded THEN -1 ELSE 1 END)
+            ON CONFLICT ({dims}) DO UPDATE SET responses = responses + excluded.responses;
+            INSERT INTO dim_counts ({dims}, criterion, n1, n2, n3, n4, n5, n_na)
+            SELECT {new_dims}, criterion,
+                   s * total(coalesce(value = 1, 0)), s * total(coalesce(value = 2, 0)),
+                   s * total(coalesce(value = 3, 0)), s * total(coalesce(value = 4, 0)),
+                   s * total(coalesce(value = 5, 0)), s * total(value IS NULL)
+            FROM (SELECT 'overall' AS criterion, NEW.overall AS value,
+                         CASE WHEN NEW.excluded THEN -1 ELSE 1 END AS s
+                  WHERE NEW.overall IS NOT NULL
+                  UNION ALL
+                  SELECT criterion, value, CASE WHEN NEW.excluded THEN -1 ELSE 1 END
+                  FROM answers WHERE response_id = NEW.id)
+            GROUP BY criterion
+            ON CONFLICT ({dims}, criterion) DO UPDATE SET {add};
+        END;
+
+        INSERT INTO dim_responses ({dims}, responses)
+        SELECT substr(submitted_at, 1, 10), questionnaire, channel, coalesce(field, ''), coalesce(staff_code, ''),
+               count(*)
+        FROM responses WHERE excluded = 0 GROUP BY 1, 2, 3, 4, 5;
+        INSERT INTO dim_counts ({dims}, criterion, n1, n2, n3, n4, n5, n_na)
+        SELECT d, q, c, f, s, criterion, total(v = 1), total(v = 2), total(v = 3), total(v = 4), total(v = 5),
+               total(v IS NULL)
+        FROM (SELECT substr(r.submitted_at, 1, 10) AS d, r.questionnaire AS q, r.channel AS c,
+                     coalesce(r.field, '') AS f, coalesce(r.staff_code, '') AS s, a.criterion, a.value AS v
+              FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.excluded = 0
+              UNION ALL
+              SELECT substr(submitted_at, 1, 10), questionnaire, channel, coalesce(field, ''),
+                     coalesce(staff_code, ''), 'overall', overall
+              FROM responses WHERE excluded = 0 AND overall IS NOT NULL)
+        GROUP BY 1, 2, 3, 4, 5, 6;
+    """)
+
+
+MIGRATIONS = [_m1_base, _m2_rollups, _m3_accounts_baseline, _m4_cases, _m5_waiting, _m6_dimension_rollups]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _migrate_lock = threading.Lock()
@@ -1207,6 +1311,22 @@ def _response_where(questionnaire: str | None = None, date_from: str | None = No
     return " AND ".join(clauses), params
 
 
+def _dim_where(questionnaire: str | None = None, date_from: str | None = None, date_to: str | None = None,
+               channel: str | None = None, field: str | None = None, staff_code: str | None = None,
+               include_excluded: bool = False) -> tuple[str, list] | None:
+    """WHERE clause on the dimension roll-ups (dim_counts, dim_responses), or None when the filters
+    need the raw rows (excluded responses included, or no questionnaire version given)."""
+    if include_excluded or not questionnaire:
+        return None
+    clauses, params = ["questionnaire = ?"], [questionnaire]
+    for col, value in (("day >= ?", date_from), ("day <= ?", date_to), ("channel = ?", channel),
+                       ("field = ?", field), ("staff = ?", staff_code)):
+        if value:
+            clauses.append(col)
+            params.append(value)
+    return " AND ".join(clauses), params
+
+
 def analysis_data_version(conn: sqlite3.Connection) -> tuple:
     """A cheap key that changes whenever what the analysis shows may change (for the page's cache):
     the newest response id, the count of counted responses (from the roll-up: changes on exclusion and
@@ -1223,6 +1343,15 @@ def analysis_data_version(conn: sqlite3.Connection) -> tuple:
 def filtered_counts(conn: sqlite3.Connection, **filters) -> tuple[dict[str, tuple[int, int, int, int, int]], int]:
     """(counts of answers 1..5 per criterion and ``'overall'``, number of responses) matching ``filters``,
     in one pass: the matching responses are selected once, then their answers are counted."""
+    dim = _dim_where(**filters)
+    if dim is not None:
+        where, params = dim
+        counts = {r[0]: tuple(int(x) for x in r[1:]) for r in conn.execute(
+            "SELECT criterion, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5) FROM dim_counts "
+            f"WHERE {where} GROUP BY criterion", params)}
+        responses = conn.execute(f"SELECT coalesce(sum(responses), 0) FROM dim_responses WHERE {where}",
+                                 params).fetchone()[0]
+        return {k: v for k, v in counts.items() if any(v)}, int(responses)
     where, params = _response_where(**filters)
     sql = (
         f"WITH sel AS MATERIALIZED (SELECT r.id, r.overall FROM responses r WHERE {where}) "
@@ -1259,6 +1388,10 @@ def monthly_level_counts(conn: sqlite3.Connection, **filters) -> list[tuple]:
         sql = ("SELECT substr(day, 1, 7), criterion, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5) "
                f"FROM daily_counts WHERE questionnaire = ?{where} GROUP BY 1, 2 ORDER BY 1, 2")
         rows = conn.execute(sql, [filters["questionnaire"], *params])
+    elif (dim := _dim_where(**filters)) is not None:
+        where, params = dim
+        rows = conn.execute("SELECT substr(day, 1, 7), criterion, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5) "
+                            f"FROM dim_counts WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2", params)
     else:
         where, params = _response_where(**filters)
         sql = ("SELECT m, c, sum(v = 1), sum(v = 2), sum(v = 3), sum(v = 4), sum(v = 5) FROM ("
@@ -1276,6 +1409,10 @@ def monthly_response_counts(conn: sqlite3.Connection, **filters) -> dict[str, in
         where, params = _range_clause(filters.get("date_from"), filters.get("date_to"))
         rows = conn.execute("SELECT substr(day, 1, 7), sum(responses) FROM daily_responses "
                             f"WHERE questionnaire = ?{where} GROUP BY 1", [filters["questionnaire"], *params])
+    elif (dim := _dim_where(**filters)) is not None:
+        where, params = dim
+        rows = conn.execute(f"SELECT substr(day, 1, 7), sum(responses) FROM dim_responses WHERE {where} GROUP BY 1",
+                            params)
     else:
         where, params = _response_where(**filters)
         rows = conn.execute(f"SELECT substr(r.submitted_at, 1, 7), count(*) FROM responses r WHERE {where} "
