@@ -106,6 +106,36 @@ def require_role(*roles: str):
     return user
 
 
+def may_act(*roles: str) -> bool:
+    """Check again inside a widget callback (``on_click``/``on_change``) before it writes anything.
+
+    Streamlit runs a callback at the start of the next run, before app.py and before the page's
+    :func:`require_role`: a click on a page drawn before the session ended (logout elsewhere,
+    30 minutes idle, account disabled) would otherwise still act.
+    """
+    user, _ = resolve_user()
+    return user is not None and user.role in roles
+
+
+def session_check(*roles: str):
+    """For a download button's ``data=`` callable: a function that raises unless this session is still live.
+
+    Streamlit calls such a callable when the button is clicked, outside any script run (no guard,
+    no ``st.session_state``): the token is taken now and checked against the database then.
+    """
+    token = st.session_state.get(TOKEN_KEY)
+
+    def check() -> None:
+        from sipas import auth
+
+        with conn() as c:
+            user, _ = auth.check_session(c, token)
+        if user is None or user.role not in roles:
+            raise PermissionError("Phiên làm việc đã kết thúc. Vui lòng đăng nhập lại.")
+
+    return check
+
+
 def require_admin():
     user = require_role(*STAFF_ROLES)
     if not user.is_admin:

@@ -372,6 +372,8 @@ elif section == "Chất lượng dữ liệu":
         b1, b2 = st.columns(2)
 
         def act(fn, done: str) -> None:
+            if not ui.may_act("clerk", "chairman"):  # the session ended since this page was drawn
+                return
             try:
                 with ui.conn() as c:
                     n = fn(c, st.session_state.get("an_quality_ids") or [],
@@ -408,7 +410,10 @@ elif section == "Báo cáo tháng":
     st.caption("Báo cáo dùng phiên bản phiếu, tên đơn vị và nơi nhận theo cài đặt có hiệu lực trong tháng đó; "
                "không tính phiếu đã loại. Tệp được lập khi bấm tải.")
 
+    still_logged_in = ui.session_check("clerk", "chairman")
+
     def build(kind_: str) -> bytes:
+        still_logged_in()  # called on click, outside any script run: no page guard in between
         with ui.conn() as c:
             report = reports.build_report(c, month_pick)
         return reports.to_excel(report) if kind_ == "xlsx" else reports.to_pdf(report)

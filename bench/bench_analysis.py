@@ -8,7 +8,7 @@ bench_index.py), else ``bench/out/analysis-bench.db``, generated here with sipas
 Timed, as the page runs them (same functions, same order):
 - first render: settings/context, the index of this month, the year-target check (the headline) and the
   criteria table (the default section);
-- filter change: the same with a channel filter (no roll-up: aggregated in SQL from the raw rows);
+- filter change: the same with a channel filter (the dimension roll-up dim_counts, migration 6);
   and the trend/p-chart and heat-map of the "Biểu đồ" section for a year;
 - cached rerun: AppTest reruns of the real page with warm caches (includes Streamlit's own overhead);
 - report: ``python -m sipas report`` for a month, .xlsx and .pdf (a fresh process each, so imports count).
@@ -183,15 +183,15 @@ def main(argv: list[str] | None = None) -> int:
 
     rows.append(("first render: page data functions, this month, empty caches", first_render(path, f, today),
                  TARGETS["first render"]))
-    rows.append(("filter change: channel = kiosk, this month (SQL aggregate, no roll-up)",
+    rows.append(("filter change: channel = kiosk, this month (dimension roll-up)",
                  filter_change(path, analysis.Filters(version, m_from, m_to, channel="kiosk")),
                  TARGETS["filter change"]))
-    rows.append(("filter change: staff CB02, this month (SQL aggregate)",
+    rows.append(("filter change: staff CB02, this month (dimension roll-up)",
                  filter_change(path, analysis.Filters(version, m_from, m_to, staff_code="CB02")),
                  TARGETS["filter change"]))
     rows.append(("filter change: whole year (roll-up)", filter_change(path, analysis.Filters(version, y_from, y_to)),
                  TARGETS["filter change"]))
-    rows.append(("filter change: whole year, channel = kiosk (SQL aggregate)",
+    rows.append(("filter change: whole year, channel = kiosk (dimension roll-up)",
                  filter_change(path, analysis.Filters(version, y_from, y_to, channel="kiosk")),
                  TARGETS["filter change"]))
     with closing(db.open_db(path)) as c:
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(("section Biểu đồ: 12-month trend + p-chart (roll-up)", t_trend, None))
         _, t_trend_k = timed(lambda: analysis.monthly_trend(
             c, analysis.trend_filters(analysis.Filters(version, m_from, m_to, channel="kiosk"))))
-        rows.append(("section Biểu đồ: 12-month trend, channel = kiosk (SQL aggregate)", t_trend_k, None))
+        rows.append(("section Biểu đồ: 12-month trend, channel = kiosk (dimension roll-up)", t_trend_k, None))
         _, t_heat = timed(analysis.weekday_hour_table, c, f)
         rows.append(("section Biểu đồ: weekday × hour, this month", t_heat, None))
         _, t_comments = timed(analysis.comments_table, c, f, "cho lau")

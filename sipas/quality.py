@@ -125,6 +125,8 @@ def flag_responses(df: pd.DataFrame, hours: dict) -> pd.DataFrame:
     checks = {"burst": burst_flags(df), "straight": straightlining_flags(df), "hours": out_of_hours_flags(df, hours)}
     any_flag = checks["burst"] | checks["straight"] | checks["hours"]
     flagged = df.loc[any_flag].copy()
+    if flagged.empty:  # responses, none flagged: the text columns below cannot be built from empty series
+        return flagged.assign(flags=pd.Series(dtype=object), reasons=pd.Series(dtype=object)).reset_index(drop=True)
     marks = {name: series.loc[any_flag] for name, series in checks.items()}
     texts = {name: _reasons(name, flagged) for name in checks}
     # Vectorised: one column of reason texts per check, joined where the check fired (a month of a busy

@@ -1,0 +1,364 @@
+"""Many counter tablets at once in real headless Chromium, with a clerk reading the analysis page.
+
+    python bench/bench_tablets.py                          # 20 tablets for 60 s; appends to RESULTS.md
+    python bench/bench_tablets.py --tablets 5 --seconds 20 --no-record
+
+N browser contexts (one Chromium, one context per tablet, each its own Streamlit session) submit
+surveys in a loop, by tapping: "Bắt đầu đánh giá", two answers, "Tiếp tục ▶" up to the last screen,
+a comment that names the survey ("tablet-3 survey-17", committed with Ctrl+Enter), then
+"Gửi đánh giá ✔"; the time from that tap until "Cảm ơn Ông/Bà!" is visible is the submit latency.
+The database is set to short surveys (the staff-conduct element + 1 rotating criterion: 5 screens).
+A clerk logs in through the real form at /login, opens "Phân tích chi tiết" from the menu, and
+switches its period (quarter ↔ month) every few seconds: each switch reruns the page on the newest data.
+
+Checked afterwards: every survey whose thank-you screen was shown is in the database exactly once
+(by its comment), none is there twice, no screen showed an error or an exception, the server log
+has no traceback, and ``sipas.backup.check_database`` finds nothing wrong.
+
+The tablet driver (:func:`run_tablets`) is also used by tests/test_browser_stress.py and
+bench/bench_crash.py. Playwright's async API drives all pages from one thread; the page helpers of
+tests/browser.py (the script-run counter, the kiosk's texts) are reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sipas import auth, backup, db, settings  # noqa: E402
+from tests import browser as b  # noqa: E402
+
+RESULTS = ROOT / "bench" / "RESULTS.md"
+CLERK, CLERK_PW = "thongke", "matkhau-thongke-1"
+ANALYSIS_TITLE = "Phân tích chỉ số hài lòng"
+OVERVIEW_TITLE = "Tổng quan chỉ số hài lòng"
+BAD_TEXTS = ("Hệ thống khảo sát đang tạm dừng", "Chưa gửi được phiếu", "Traceback", "Error")
+PROBLEM_SELECTOR = '[data-testid="stException"], [data-testid="stAlert"]'
+IDLE_JS = """() => { const a = document.querySelector('[data-testid="stApp"]');
+                     return a && a.getAttribute('data-test-connection-state') === 'CONNECTED'
+                              && a.getAttribute('data-test-script-state') === 'notRunning'; }"""
+
+
+def prepare_database(path: Path, clerk: bool = True) -> None:
+    """A fresh database: counter open around the clock, short surveys, a staff member, a clerk account."""
+    with db.session(path) as c:
+        b.keep_counter_open(c)
+        settings.put(c, "questions_per_survey", {"mode": "short", "rotating": 1}, "bench")
+        db.upsert_staff(c, {"code": "CB01", "full_name": "Nguyễn Thị Lan"})
+        if clerk:
+            auth.create_user(c, CLERK, CLERK_PW, "clerk", full_name="Lê Văn Hùng", first_admin=True)
+
+
+@dataclass
+class Tally:
+    """What the browsers saw. ``thanked``: comment → submit latency (s), only after "Cảm ơn" was visible."""
+
+    thanked: dict[str, float] = field(default_factory=dict)
+    tapped: list[str] = field(default_factory=list)  # "Gửi" tapped (thanked or not)
+    problems: list[str] = field(default_factory=list)  # errors shown on a screen, failed steps
+    clerk_reruns: list[float] = field(default_factory=list)
+    clerk_counts: list[str] = field(default_factory=list)
+    ready: int = 0  # pages loaded and waiting for the start
+    started_at: float | None = None  # time.monotonic() when the timed run began
+
+    @property
+    def latencies(self) -> list[float]:
+        return list(self.thanked.values())
+
+
+# ------------------------------------------------------------------------------ async page helpers
+
+async def wait_for_run(page, after: int | None = None, timeout: float = 30) -> None:
+    """Async twin of tests.browser.wait_for_run: a full run finished since ``after``, and idle now."""
+    if after is not None:
+        deadline = time.monotonic() + timeout
+        while b.runs(page) <= after:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no script run finished within {timeout:.0f} s")
+            await asyncio.sleep(0.015)
+    await page.wait_for_function(IDLE_JS, timeout=timeout * 1000)
+
+
+async def tap_and_wait(page, locator, timeout: float = 30) -> None:
+    before = b.runs(page)
+    await locator.tap(timeout=timeout * 1000)
+    await wait_for_run(page, after=before, timeout=timeout)
+
+
+async def shown_problems(page) -> list[str]:
+    """Error boxes or exceptions on the screen (the kiosk normally shows none)."""
+    boxes = page.locator(PROBLEM_SELECTOR)
+    return [await boxes.nth(i).inner_text() for i in range(await boxes.count())]
+
+
+async def open_kiosk(page, url: str, timeout: float = 60) -> None:
+    await page.goto(url + b.KIOSK_PATH, wait_until="domcontentloaded", timeout=timeout * 1000)
+    await b.start_button(page).wait_for(state="visible", timeout=timeout * 1000)
+    await wait_for_run(page, timeout=timeout)
+
+
+async def one_survey(page, comment: str, tally: Tally, timeout: float = 30) -> None:
+    """Tap through one short survey with ``comment``; record it in ``tally`` once thanked."""
+    await tap_and_wait(page, b.start_button(page), timeout)
+    groups = b.pill_groups(page)
+    # Two answers: the first question of screen 1 and of screen 2 (a criterion or the overall question).
+    for answer in ("Hài lòng", "Rất hài lòng"):
+        await groups.first.wait_for(timeout=timeout * 1000)
+        await tap_and_wait(page, b.pill(groups.nth(0), answer), timeout)
+        await tap_and_wait(page, b.button(page, b.NEXT), timeout)
+    submit = b.button(page, b.SUBMIT)
+    while not await submit.count():
+        await tap_and_wait(page, b.button(page, b.NEXT), timeout)
+    box = page.locator('[data-testid="stTextArea"] textarea')
+    await box.fill(comment)
+    before = b.runs(page)
+    await box.press("Control+Enter")  # a text area sends its value on Ctrl+Enter or when it loses focus
+    await wait_for_run(page, after=before, timeout=timeout)
+    problems = await shown_problems(page)
+    if problems:
+        tally.problems.append(f"{comment}: before submitting: {problems}")
+    tally.tapped.append(comment)
+    t0 = time.perf_counter()
+    await submit.tap(timeout=timeout * 1000)
+    await page.get_by_text(b.THANKS, exact=True).wait_for(state="visible", timeout=timeout * 1000)
+    tally.thanked[comment] = time.perf_counter() - t0
+    await wait_for_run(page, timeout=timeout)
+    problems = await shown_problems(page)
+    if problems:
+        tally.problems.append(f"{comment}: on the thank-you screen: {problems}")
+    await tap_and_wait(page, b.button(page, "Về trang đầu"), timeout)
+
+
+async def tablet_loop(browser, url: Callable[[], str], number: int, go: asyncio.Event, stop: asyncio.Event,
+                      tally: Tally, timeout: float = 30, max_surveys: int | None = None) -> None:
+    """One tablet: load the kiosk, wait for ``go``, then surveys back to back until ``stop`` is set. After a
+    failed step (a server that went away) it waits for the page to come back by itself, else reloads it."""
+    context = await browser.new_context(**b.TABLET)
+    page = await context.new_page()
+    b.watch_runs(page)
+    try:
+        await open_kiosk(page, url(), timeout=120)  # 20 cold loads at once take a while on 2 CPUs
+        tally.ready += 1
+        await go.wait()
+        n = 0
+        while not stop.is_set() and (max_surveys is None or n < max_surveys):
+            n += 1
+            comment = f"tablet-{number} survey-{n}"
+            try:
+                await one_survey(page, comment, tally, timeout)
+            except Exception as exc:  # noqa: BLE001 - recorded, then the tablet carries on
+                if stop.is_set():
+                    break
+                tally.problems.append(f"{comment}: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
+                await recover(page, url, stop)
+    finally:
+        await context.close()
+
+
+async def recover(page, url: Callable[[], str], stop: asyncio.Event) -> None:
+    """Back to the welcome screen: the reconnected page shows it by itself; else a fresh load."""
+    while not stop.is_set():
+        try:
+            await b.start_button(page).wait_for(state="visible", timeout=5_000)
+            await wait_for_run(page, timeout=10)
+            return
+        except Exception:  # noqa: BLE001
+            try:
+                await open_kiosk(page, url(), timeout=20)
+                return
+            except Exception:  # noqa: BLE001 - the server may still be down
+                await asyncio.sleep(1)
+
+
+async def clerk_loop(browser, url: str, go: asyncio.Event, stop: asyncio.Event, tally: Tally,
+                     every: float = 4.0) -> None:
+    """The clerk: log in through the form, open the analysis page, switch its period every ``every`` s."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    page = await context.new_page()
+    b.watch_runs(page)
+    try:
+        await page.goto(url + "/login", wait_until="domcontentloaded")
+        await page.get_by_label("Tên đăng nhập").fill(CLERK, timeout=60_000)
+        await page.get_by_label("Mật khẩu").fill(CLERK_PW)
+        before = b.runs(page)
+        await page.get_by_role("button", name="Đăng nhập", exact=True).click()
+        await wait_for_run(page, after=before, timeout=60)
+        await page.get_by_role("heading", name=OVERVIEW_TITLE).wait_for(timeout=60_000)
+        before = b.runs(page)
+        await page.get_by_role("link", name="Phân tích chi tiết").click()  # same session: stays logged in
+        await wait_for_run(page, after=before, timeout=60)
+        await page.get_by_role("heading", name=ANALYSIS_TITLE).wait_for(timeout=60_000)
+        tally.ready += 1
+        await go.wait()
+        # The period control is always there (the sections only once the period has a survey):
+        # each switch reruns the page on the newest data (its caches are keyed by the data version).
+        periods = ["Quý", "Tháng"]
+        i = 0
+        while not stop.is_set():
+            await asyncio.sleep(every)
+            before = b.runs(page)
+            t0 = time.perf_counter()
+            await page.locator('[data-testid="stButtonGroup"]').get_by_text(periods[i % 2], exact=True).click()
+            await wait_for_run(page, after=before, timeout=60)
+            tally.clerk_reruns.append(time.perf_counter() - t0)
+            i += 1
+            problems = await shown_problems(page)
+            # "Chưa có phiếu nào" before the first survey is an info box, not a problem.
+            problems = [p for p in problems if "Chưa có phiếu nào" not in p]
+            if problems:
+                tally.problems.append(f"clerk: {problems}")
+            metric = page.locator('[data-testid="stMetric"]', has_text="Số phiếu hợp lệ")
+            if await metric.count():
+                tally.clerk_counts.append(await metric.locator('[data-testid="stMetricValue"]').inner_text())
+    except Exception as exc:  # noqa: BLE001
+        tally.problems.append(f"clerk: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
+    finally:
+        await context.close()
+
+
+async def run_tablets(url: Callable[[], str] | str, tablets: int, seconds: float, *, clerk: bool = True,
+                      tally: Tally | None = None, during: Callable | None = None, timeout: float = 30,
+                      stagger: float = 0.3) -> Tally:
+    """Drive ``tablets`` tablets (and the clerk) for ``seconds``; ``during(tally, stop)`` is an optional
+    coroutine run alongside (the crash benchmark kills the server from there)."""
+    from playwright.async_api import async_playwright
+
+    url_of = url if callable(url) else (lambda: url)
+    tally = tally or Tally()
+    go, stop = asyncio.Event(), asyncio.Event()
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(b.CHROMIUM), args=b.CHROMIUM_ARGS)
+        try:
+            tasks = []
+            if clerk:
+                tasks.append(asyncio.create_task(clerk_loop(browser, url_of(), go, stop, tally)))
+            for i in range(1, tablets + 1):
+                tasks.append(asyncio.create_task(tablet_loop(browser, url_of, i, go, stop, tally, timeout)))
+                await asyncio.sleep(stagger)
+            # The clock starts once every page is loaded (cold loads are bench_browser.py's subject).
+            deadline = time.monotonic() + 180
+            while tally.ready < len(tasks) and time.monotonic() < deadline and not all(t.done() for t in tasks):
+                await asyncio.sleep(0.2)
+            tally.started_at = time.monotonic()
+            go.set()
+            if during is not None:
+                await during(tally, stop)
+            else:
+                await asyncio.sleep(seconds)
+            stop.set()
+            # A survey in progress is finished (bounded by the step timeouts).
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout + 30)
+        finally:
+            await browser.close()
+    return tally
+
+
+# ------------------------------------------------------------------------------ checks
+
+def stored_comments(path: Path) -> Counter:
+    return Counter(r[0] for r in b.db_rows(path, "SELECT comment FROM responses WHERE comment LIKE 'tablet-%'"))
+
+
+def check_stored(path: Path, tally: Tally) -> dict[str, list]:
+    """Thanked surveys missing from the database, or stored more than once; surveys stored that no
+    tablet ever sent."""
+    stored = stored_comments(path)
+    return {
+        "missing": sorted(c for c in tally.thanked if stored[c] == 0),
+        "doubled": sorted(c for c, n in stored.items() if n > 1),
+        "unknown": sorted(c for c in stored if c not in tally.tapped),
+    }
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0–100) of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def latency_line(values: list[float]) -> str:
+    if not values:
+        return "no survey thanked"
+    return (f"p50 {percentile(values, 50):.2f} s, p95 {percentile(values, 95):.2f} s, "
+            f"p99 {percentile(values, 99):.2f} s, max {max(values):.2f} s (n = {len(values)})")
+
+
+def log_problems(log: Path) -> list[str]:
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return [line for line in text.splitlines() if "Traceback" in line or "could not store" in line]
+
+
+# ------------------------------------------------------------------------------ main
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tablets", type=int, default=20)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--no-clerk", action="store_true", help="no clerk on the analysis page")
+    ap.add_argument("--no-record", action="store_true", help="print only; do not append to bench/RESULTS.md")
+    args = ap.parse_args(argv)
+    reason = b.browser_missing_reason()
+    if reason:
+        print(f"cannot run: {reason}", file=sys.stderr)
+        return 2
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="sipas-bench-tablets-") as tmp:
+        work = Path(tmp)
+        path = work / "sipas.db"
+        prepare_database(path)
+        with b.streamlit_server(path, work, thanks_seconds=60, idle_seconds=300) as server:
+            t0 = time.monotonic()
+            tally = asyncio.run(run_tablets(server.url, args.tablets, args.seconds, clerk=not args.no_clerk,
+                                            timeout=60))
+            elapsed = time.monotonic() - t0
+            server_log = log_problems(server.log)
+        result = check_stored(path, tally)
+        db_problems = backup.check_database(path)
+        total = b.db_rows(path, "SELECT count(*) FROM responses")[0][0]
+    load_after = os.getloadavg()[0]
+    ok = not any(result.values()) and not tally.problems and not server_log and not db_problems
+    clerk = (f"clerk: {len(tally.clerk_reruns)} period switches on /analysis, rerun p50 "
+             f"{statistics.median(tally.clerk_reruns):.2f} s, max {max(tally.clerk_reruns):.2f} s; "
+             f"\"Số phiếu hợp lệ\" went {tally.clerk_counts[0] if tally.clerk_counts else '—'} → "
+             f"{tally.clerk_counts[-1] if tally.clerk_counts else '—'}") if tally.clerk_reruns else "no clerk"
+    lines = [
+        f"- {args.tablets} tablets for {args.seconds:g} s (after {tally.started_at - t0:.0f} s loading the pages; "
+        f"{elapsed:.0f} s in all): "
+        f"**{len(tally.thanked)} surveys thanked**, {total} stored; thanked but missing: "
+        f"**{len(result['missing'])}**, stored twice: **{len(result['doubled'])}**, stored but never sent: "
+        f"{len(result['unknown'])}; problems on screen: **{len(tally.problems)}**; tracebacks in the server log: "
+        f"{len(server_log)}; check_database: {'no problem' if not db_problems else db_problems[:3]}",
+        f"- submit latency (tap on \"{b.SUBMIT}\" → \"{b.THANKS}\" visible): **{latency_line(tally.latencies)}**",
+        f"- {clerk}",
+    ]
+    lines += [f"  - problem: {p}" for p in tally.problems[:10]]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if not args.no_record:
+        header = (f"\n### Many tablets (bench/bench_tablets.py)\n\n{date.today().isoformat()}, {os.cpu_count()} CPU, "
+                  f"one headless Chromium with {args.tablets} tablet contexts (800×1280, touch) + "
+                  f"{'1 clerk context' if not args.no_clerk else 'no clerk'}, server and browsers on the same "
+                  f"machine, load average {load_before:.1f} before / {load_after:.1f} after. "
+                  f"`python bench/bench_tablets.py --tablets {args.tablets} --seconds {args.seconds:g}`\n\n")
+        with RESULTS.open("a", encoding="utf-8") as fh:
+            fh.write(header + text)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
