@@ -181,7 +181,24 @@ def welcome() -> None:
                 "Chỉ mất khoảng một phút.")
     st.button("Bắt đầu đánh giá", type="primary", width="stretch", on_click=start_survey, key="start")
     st.caption("🔒 Phiếu khảo sát ẩn danh: không hỏi họ tên, số điện thoại hay giấy tờ tùy thân.")
+    public_summary()
     staff_link()
+
+
+def public_summary() -> None:
+    """"Người dân nói — chúng tôi đã làm": this month's measures (no staff names), if the clerk turned it on."""
+    from sipas import actions
+
+    now = local_now()
+    with ui.conn() as c:
+        if not settings.get(c, "public_summary_on_kiosk"):
+            return
+        lines = actions.public_summary(c, now.strftime("%Y-%m"))
+    if lines:
+        with st.container(border=True):
+            st.markdown("**Người dân nói — chúng tôi đã làm**")
+            for line in lines[:5]:
+                st.text("• " + line)
 
 
 escape_md = ui.escape_md  # settings text (the unit's name) shown literally inside Markdown

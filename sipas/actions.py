@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sipas import db, settings
-from sipas.comparison import two_proportion_test
 from sipas.errors import ValidationError
 from sipas.responses import local_now
 from sipas.stats import proportion
@@ -382,6 +381,8 @@ def effectiveness(conn: sqlite3.Connection, case: dict, min_n: int, floor: float
     if after[0] < min_n:
         return Effect(before[0], pb.index, after[0], pa.index, None, None, None, None, "insufficient",
                       f"Chưa đủ dữ liệu: {after[0]} phiếu sau biện pháp (cần ít nhất {min_n}).")
+    from sipas.comparison import two_proportion_test  # scipy: kept off the kiosk's import path
+
     test = two_proportion_test(after[1], after[0], before[1], before[0]) if before[0] else None
     worse = test is not None and test.p_value < 0.05 and test.difference < 0
     if pa.index < floor or worse:

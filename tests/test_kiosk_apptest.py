@@ -357,3 +357,32 @@ def test_a_comment_is_stored_exactly_as_typed(at, db_file):
     tap(at, SUBMIT)
     [row] = stored_responses(db_file)
     assert row["comment"] == typed
+
+
+def test_welcome_screen_shows_the_public_summary_only_when_turned_on(db_file):
+    """"Người dân nói — chúng tôi đã làm": this month's measures, in fixed wording, never a staff name."""
+    from sipas import actions
+    from sipas.responses import local_now
+
+    conn = db.open_db(db_file)
+    with db.transaction(conn):
+        db.upsert_staff(conn, {"code": "CB09", "full_name": "Nguyễn Văn Riêng"})
+    clerk, chair = actions.Actor("thongke", "clerk"), actions.Actor("chutich", "chairman")
+    case_id = actions.open_case(conn, clerk, case_type="conduct", origin="clerk", channel="hotline",
+                                staff_code="CB09", title="Nguyễn Văn Riêng nói trống không")
+    actions.transition(conn, case_id, "verifying", clerk)
+    actions.transition(conn, case_id, "founded", clerk)
+    actions.transition(conn, case_id, "measure", clerk, root_cause="Thiếu kỹ năng giao tiếp", measure="training",
+                       measure_detail="Tập huấn riêng cho Nguyễn Văn Riêng")
+    actions.transition(conn, case_id, "awaiting_effect", chair, measure_date=local_now().date())
+
+    at = run(AppTest.from_file(str(APP), default_timeout=30))
+    assert "Người dân nói — chúng tôi đã làm" not in [m.value for m in at.markdown]
+
+    settings.put(conn, "public_summary_on_kiosk", True, "thongke")
+    conn.close()
+    at = run(AppTest.from_file(str(APP), default_timeout=30))
+    assert "**Người dân nói — chúng tôi đã làm**" in [m.value for m in at.markdown]
+    shown = [t.value for t in at.text]
+    assert shown == ["• Người dân phản ánh về thái độ, ứng xử — chúng tôi đã: tập huấn."]
+    assert not any("Riêng" in t for t in shown)
