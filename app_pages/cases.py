@@ -33,7 +33,27 @@ def staff_label(code):
     return f"{staff.get(code, code)} ({code})" if code else actions.UNKNOWN_STAFF
 
 
-tab_list, tab_new, tab_public = st.tabs(["Danh sách vụ việc", "Tiếp nhận phản ánh", "Người dân nói — chúng tôi đã làm"])
+tab_list, tab_new, tab_weak, tab_public = st.tabs(["Danh sách vụ việc", "Tiếp nhận phản ánh", "Tiêu chí dưới ngưỡng",
+                                                   "Người dân nói — chúng tôi đã làm"])
+
+with tab_weak:
+    year_start = date.today().replace(month=1, day=1)
+    with ui.conn() as c:
+        version = settings.get(c, "active_questionnaire")
+        weak = actions.criteria_below_floor(c, version, year_start.isoformat(), date.today().isoformat(), floor,
+                                            settings.get(c, "staff_min_n"))
+    st.write(f"Tiêu chí có chỉ số dưới {floor:g}% từ đầu năm đến nay (phiếu {version}), chưa có hành động cải thiện "
+             "đang mở. Mỗi tiêu chí có thể trở thành một hành động cải thiện để theo dõi đến khi kiểm chứng.")
+    if not weak:
+        st.success("Không có tiêu chí nào dưới ngưỡng cần mở hành động mới.")
+    for w in weak:
+        left, right = st.columns([3, 1])
+        left.text(f"{w['code']}: {w['index']:.2f}% (n = {w['n']}, KTC 95% {w['ci_low']:.1f}–{w['ci_high']:.1f}%)")
+        if right.button("Mở hành động cải thiện", key=f"weak_{w['code']}"):
+            with ui.conn() as c:
+                case_id = actions.open_from_analysis(c, actor, w["code"], w["index"], floor,
+                                                     f"từ {year_start:%d/%m/%Y}")
+            st.success(f"Đã mở vụ việc số {case_id} cho tiêu chí {w['code']}.")
 
 with tab_new:
     st.write("Phản ánh nhận qua kênh khác (đường dây nóng, hệ thống của tỉnh, Cổng Dịch vụ công quốc gia, thư, "

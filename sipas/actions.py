@@ -335,12 +335,29 @@ def sync_from_survey(conn: sqlite3.Connection, tag_comment=None, now: datetime |
     return touched
 
 
+ELEMENT_CASE_TYPE = {"1": "facilities", "2": "procedure", "3": "conduct", "4": "procedure", "5": "other"}
+
+
 def open_from_analysis(conn: sqlite3.Connection, actor: Actor, criterion: str, index: float, floor: float,
                        period: str) -> int:
     """A criterion below the floor becomes an improvement action on that criterion."""
-    return open_case(conn, actor, case_type="procedure" if criterion.startswith("TC2") else "other",
+    element = criterion[2:].split(".")[0]
+    return open_case(conn, actor, case_type=ELEMENT_CASE_TYPE.get(element, "other"),
                      origin="analysis", channel="analysis", criterion=criterion,
                      title=f"Cải thiện tiêu chí {criterion}: {index:.2f}% dưới mức {floor:g}% ({period})")
+
+
+def criteria_below_floor(conn: sqlite3.Connection, version: str, date_from: str, date_to: str, floor: float,
+                         min_n: int) -> list[dict]:
+    """Criteria of the period whose index is below the floor (with at least ``min_n`` answers) and that
+    have no open improvement action yet."""
+    from sipas.analysis import index_for_period
+
+    result = index_for_period(conn, version, date_from, date_to)
+    open_on = {c["criterion"] for c in db.list_cases(conn, states=OPEN_STATES) if c["criterion"]}
+    return [{"code": c.code, "index": c.index, "n": c.n, "ci_low": c.ci_low, "ci_high": c.ci_high}
+            for c in sorted(result.criteria, key=lambda c: (c.index is None, c.index))
+            if c.index is not None and c.index < floor and c.n >= min_n and c.code not in open_on]
 
 
 # ------------------------------------------------------------------------------ verification

@@ -754,3 +754,19 @@ def test_effectiveness_counts_responses_not_answers(staffed):
     assert db.conduct_counts(conn, "CB01", "2024-03-01", "2024-03-31") == (2, 1)
     # Everyone: 3 responses, 1 satisfied.
     assert db.conduct_counts(conn, None, "2024-03-01", "2024-03-31") == (3, 1)
+
+
+def test_a_criterion_below_the_floor_becomes_one_improvement_action(staffed):
+    """From the analysis: TC5.2 at 2/4 = 50% < 80% with n ≥ 4 is offered once; after its action is open it
+    is no longer offered; TC1.1 at 4/4 = 100% never is."""
+    conn = staffed
+    for i, (v52, v11) in enumerate([(5, 5), (4, 4), (2, 5), (1, 4)]):
+        _response(conn, f"w{i}", f"2024-05-0{i + 1} 09:00:00", None, {"TC5.2": v52, "TC1.1": v11})
+    weak = actions.criteria_below_floor(conn, "sipas-2023", "2024-01-01", "2024-12-31", 80, min_n=4)
+    assert [(w["code"], w["index"], w["n"]) for w in weak] == [("TC5.2", 50.0, 4)]
+    assert actions.criteria_below_floor(conn, "sipas-2023", "2024-01-01", "2024-12-31", 80, min_n=5) == []
+    case_id = actions.open_from_analysis(conn, CLERK, "TC5.2", 50.0, 80, "năm 2024")
+    case = db.get_case(conn, case_id)
+    assert (case["type"], case["origin"], case["criterion"], case["title"]) == (
+        "other", "analysis", "TC5.2", "Cải thiện tiêu chí TC5.2: 50.00% dưới mức 80% (năm 2024)")
+    assert actions.criteria_below_floor(conn, "sipas-2023", "2024-01-01", "2024-12-31", 80, min_n=4) == []
