@@ -859,24 +859,33 @@ def insert_responses(conn: sqlite3.Connection, rows: Iterable[tuple[dict, dict]]
     return added, present
 
 
-_ROLLUP_INSERT_TRIGGERS = ("responses_count_insert", "answers_count_insert")
+# The roll-ups kept by per-row insert triggers, which insert_responses_bulk can stand in for:
+# (trigger on responses, trigger on answers, responses table, counts table, key columns, the key of
+# a response row as the triggers compute it).
+_BULK_ROLLUPS = (
+    ("responses_count_insert", "answers_count_insert", "daily_responses", "daily_counts",
+     ("day", "questionnaire"),
+     lambda r: (r["submitted_at"][:10], r["questionnaire"])),
+    ("dims_response_insert", "dims_answer_insert", "dim_responses", "dim_counts",
+     ("day", "questionnaire", "channel", "field", "staff"),
+     lambda r: (r["submitted_at"][:10], r["questionnaire"], r["channel"], r["field"] or "", r["staff_code"] or "")),
+)
 
 
 def insert_responses_bulk(conn: sqlite3.Connection, rows: list[tuple[dict, dict]]) -> tuple[int, int]:
     """Like :func:`insert_responses` (inside the caller's transaction), much faster for many rows.
 
-    The per-row roll-up triggers are dropped for the duration and the roll-up is updated once with
-    the sums they would have added (tallied in Python from the same rows); the triggers are
-    re-created from their stored SQL. Being DDL inside the caller's transaction, no other
-    connection ever sees them missing, and a rollback restores everything. Used for demo data and
-    benchmarks.
+    The per-row roll-up triggers of :data:`_BULK_ROLLUPS` are dropped for the duration and their
+    roll-ups are updated once with the sums the triggers would have added (tallied in Python from
+    the same rows); the triggers are re-created from their stored SQL. Any other trigger stays and
+    fires as usual. Being DDL inside the caller's transaction, no other connection ever sees a
+    trigger missing, and a rollback restores everything. Used for demo data and benchmarks.
     """
     if not conn.in_transaction:
         raise RuntimeError("insert_responses_bulk must run inside a transaction")
-    saved = conn.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
-        f"({', '.join('?' * len(_ROLLUP_INSERT_TRIGGERS))})", _ROLLUP_INSERT_TRIGGERS).fetchall()
-    if len(saved) != len(_ROLLUP_INSERT_TRIGGERS):  # a schema this function does not know
+    stored = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+    rollups = [r for r in _BULK_ROLLUPS if r[0] in stored and r[1] in stored]
+    if not rollups:  # a schema this function does not know
         return insert_responses(conn, rows)
     present = existing_tokens(conn, [r["token"] for r, _ in rows])
     first_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM responses").fetchone()[0]
@@ -893,39 +902,42 @@ def insert_responses_bulk(conn: sqlite3.Connection, rows: list[tuple[dict, dict]
         row["id"] = rid
         new_rows.append(row)
         answer_rows.extend((rid, code, value) for code, value in answers.items())
-    for name, _ in saved:
+    suspended = [name for r in rollups for name in r[:2]]
+    for name in suspended:
         conn.execute(f'DROP TRIGGER "{name}"')
     try:
         conn.executemany(
             f"INSERT INTO responses (id, {', '.join(RESPONSE_COLUMNS)}) "
             f"VALUES (:id, {', '.join(':' + c for c in RESPONSE_COLUMNS)})", new_rows)
         conn.executemany("INSERT INTO answers (response_id, criterion, value) VALUES (?, ?, ?)", answer_rows)
-        # The CHECK constraints have now refused any level outside 1–5. The sums the two triggers
-        # would add row by row, tallied once; new rows are never excluded (``excluded`` is not
-        # among RESPONSE_COLUMNS).
-        per_day: dict[tuple[str, str], int] = {}
-        levels: dict[tuple[str, str, str], list[int]] = {}
-        days = {}
-        for row in new_rows:
-            key = days[row["id"]] = (row["submitted_at"][:10], row["questionnaire"])
-            per_day[key] = per_day.get(key, 0) + 1
-            if row["overall"] is not None:
-                levels.setdefault((*key, "overall"), [0] * 6)[int(row["overall"]) - 1] += 1
-        for rid, code, value in answer_rows:
-            levels.setdefault((*days[rid], code), [0] * 6)[5 if value is None else int(value) - 1] += 1
-        conn.executemany(
-            "INSERT INTO daily_responses (day, questionnaire, responses) VALUES (?, ?, ?) "
-            "ON CONFLICT (day, questionnaire) DO UPDATE SET responses = responses + excluded.responses",
-            [(*k, n) for k, n in per_day.items()])
-        conn.executemany(
-            "INSERT INTO daily_counts (day, questionnaire, criterion, n1, n2, n3, n4, n5, n_na) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, questionnaire, criterion) DO UPDATE SET "
-            "n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3, n4 = n4 + excluded.n4, "
-            "n5 = n5 + excluded.n5, n_na = n_na + excluded.n_na",
-            [(*k, *c) for k, c in levels.items()])
+        # The CHECK constraints have now refused any level outside 1–5. New rows are never
+        # excluded (``excluded`` is not among RESPONSE_COLUMNS), as the triggers' WHEN requires.
+        for _, _, responses_table, counts_table, key_cols, key_of in rollups:
+            per_key: dict[tuple, int] = {}
+            levels: dict[tuple, list[int]] = {}
+            keys = {}
+            for row in new_rows:
+                key = keys[row["id"]] = key_of(row)
+                per_key[key] = per_key.get(key, 0) + 1
+                if row["overall"] is not None:
+                    levels.setdefault((*key, "overall"), [0] * 6)[int(row["overall"]) - 1] += 1
+            for rid, code, value in answer_rows:
+                levels.setdefault((*keys[rid], code), [0] * 6)[5 if value is None else int(value) - 1] += 1
+            cols = ", ".join(key_cols)
+            marks = ", ".join("?" * len(key_cols))
+            conn.executemany(
+                f"INSERT INTO {responses_table} ({cols}, responses) VALUES ({marks}, ?) "
+                f"ON CONFLICT ({cols}) DO UPDATE SET responses = responses + excluded.responses",
+                [(*k, n) for k, n in per_key.items()])
+            conn.executemany(
+                f"INSERT INTO {counts_table} ({cols}, criterion, n1, n2, n3, n4, n5, n_na) "
+                f"VALUES ({marks}, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT ({cols}, criterion) DO UPDATE SET "
+                "n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3, n4 = n4 + excluded.n4, "
+                "n5 = n5 + excluded.n5, n_na = n_na + excluded.n_na",
+                [(*k, *c) for k, c in levels.items()])
     finally:
-        for _, sql in saved:
-            conn.execute(sql)
+        for name in suspended:
+            conn.execute(stored[name])
     return len(new_rows), skipped
 
 
