@@ -9,6 +9,8 @@ import streamlit as st
 
 import ui
 from sipas import settings
+from sipas.catalog import questionnaires, survey_options
+from sipas.errors import CatalogError
 
 user, reason = ui.resolve_user()
 
@@ -16,6 +18,15 @@ user, reason = ui.resolve_user()
 st.set_page_config(page_title="Khảo sát mức độ hài lòng", page_icon="🙂",
                    layout="centered" if user is None else "wide", initial_sidebar_state="auto")
 ui.daily_backup(user)
+
+# The questionnaire files are checked at start: a broken file is named to staff (with the entry);
+# the tablet shows only its "out of service" notice.
+try:
+    questionnaires()
+    survey_options()
+except CatalogError as exc:
+    if user is not None:
+        st.error(f"Tệp câu hỏi bị lỗi, cần sửa trước khi dùng: {exc}")
 
 # A counter tablet is locked to the survey: by ?kiosk=1 in its address, or by its ?device= name
 # listed in the settings. It then has no way to the login page at all.
