@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sipas import analysis, db, settings
+from sipas import actions, analysis, db, settings
 from sipas.errors import ValidationError
 from sipas.paths import ROOT
 from sipas.scoring import IndexResult
@@ -32,7 +32,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_MIME = "application/pdf"
 TITLE = "Báo cáo kết quả khảo sát mức độ hài lòng"
 INDEX_LABEL = "Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS)"
-SHEETS = ("Tổng hợp", "Tiêu chí", "Xu hướng theo tháng", "Góp ý", "Chất lượng dữ liệu")
+SHEETS = ("Tổng hợp", "Tiêu chí", "Xu hướng theo tháng", "Góp ý", "Chất lượng dữ liệu", "Phản ánh và khắc phục")
 MAX_COMMENTS = 2000  # in the workbook
 PDF_COMMENTS = 100  # in the PDF (the newest); the workbook has the rest
 CHART_SCALE = 1.5
@@ -61,6 +61,8 @@ class MonthlyReport:
     comments_total: int
     exclusions: pd.DataFrame
     sample: analysis.SampleStatus
+    cases: dict = field(default_factory=dict)  # actions.monthly_counts
+    case_history: pd.DataFrame = field(default_factory=pd.DataFrame)  # the month's case_events
     generated_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
 
     @property
@@ -122,7 +124,32 @@ def build_report(conn: sqlite3.Connection, month: str, *, today: date | None = N
         trend=trend, pchart=analysis.monthly_p_chart(trend) if not trend.empty else pd.DataFrame(),
         comments=comments, comments_total=total, exclusions=exclusions,
         sample=analysis.sample_status(result),
+        cases=actions.monthly_counts(conn, f"{year:04d}-{mon:02d}"),
+        case_history=case_history_frame(conn, date_from, date_to),
     )
+
+
+def case_history_frame(conn: sqlite3.Connection, date_from: str, date_to: str) -> pd.DataFrame:
+    """Every change to a case in the period (the append-only history), oldest first."""
+    rows = [{"Vụ việc số": e["case_id"], "Lúc": e["at"], "Người": e["actor"] or "",
+             "Việc": EVENT_LABELS.get(e["kind"], e["kind"]),
+             "Từ": actions.STATES.get(e["from_state"] or "", ""), "Sang": actions.STATES.get(e["to_state"] or "", ""),
+             "Ghi chú": e["note"] or ""} for e in db.case_events(conn, None, date_from, date_to)]
+    return pd.DataFrame(rows, columns=["Vụ việc số", "Lúc", "Người", "Việc", "Từ", "Sang", "Ghi chú"])
+
+
+EVENT_LABELS = {"open": "Tiếp nhận", "transition": "Chuyển trạng thái", "note": "Ghi chú", "response": "Trả lời",
+                "evidence": "Thêm bằng chứng", "effect": "Đánh giá hiệu quả", "repeat-decision": "Quyết định tái phạm"}
+
+
+def _case_count_rows(r: MonthlyReport) -> list[tuple[str, object]]:
+    c = r.cases
+    rows = [("Vụ việc mở mới", c.get("opened", 0)), ("Vụ việc đã đóng", c.get("closed", 0)),
+            ("Vụ việc quá hạn", c.get("overdue", 0)),
+            ("Số ngày xử lý (trung vị)", "—" if c.get("median_days_to_close") is None
+             else f"{c['median_days_to_close']:g}")]
+    rows += [(f"Mở mới — {label}", n) for label, n in c.get("by_type", {}).items()]
+    return rows
 
 
 # ------------------------------------------------------------------------------------- helpers
@@ -281,6 +308,15 @@ def to_excel(r: MonthlyReport) -> bytes:
 
     ws = wb.add_worksheet(SHEETS[4])
     table(ws, 0, _exclusions_frame(r), {"Lý do loại": 40, "Góp ý": 50, "Thời gian": 20})
+
+    ws = wb.add_worksheet(SHEETS[5])
+    ws.set_column(0, 0, 32)
+    for i, (label, value) in enumerate(_case_count_rows(r)):
+        ws.write_string(i, 0, label, bold)
+        cell(ws, i, 1, value)
+    top = len(_case_count_rows(r)) + 1
+    ws.write_string(top, 0, "Lịch sử thay đổi trong tháng (không thể sửa, xóa)", title)
+    table(ws, top + 1, r.case_history, {"Ghi chú": 70, "Lúc": 20, "Việc": 22, "Từ": 22, "Sang": 22})
     wb.close()
     return buf.getvalue()
 
@@ -420,6 +456,16 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
         grid([["Mã phiếu", "Thời gian", "Lý do loại", "Người loại"]]
              + [[str(x["id"]), x["submitted_at"], x["exclude_reason"] or "", x["excluded_by"] or ""]
                 for _, x in r.exclusions.iterrows()], (20, 35, 95, 30))
+
+    h2("Phản ánh và biện pháp khắc phục")
+    grid([["Chỉ tiêu", "Số"]] + [[label, str(value)] for label, value in _case_count_rows(r)], (120, 60))
+    if r.case_history.empty:
+        para("Không có thay đổi nào về các vụ việc trong tháng.")
+    else:
+        para("Lịch sử thay đổi trong tháng (không thể sửa, xóa):", 8)
+        grid([["Số", "Lúc", "Người", "Việc", "Sang", "Ghi chú"]]
+             + [[str(x["Vụ việc số"]), x["Lúc"], x["Người"], x["Việc"], x["Sang"], x["Ghi chú"]]
+                for _, x in r.case_history.head(PDF_COMMENTS).iterrows()], (10, 30, 22, 28, 30, 60))
     return bytes(pdf.output())
 
 

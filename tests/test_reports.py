@@ -68,7 +68,8 @@ def test_unit_and_recipient_come_from_the_settings_in_force_that_month(seeded):
 
 def test_excel_sheets_and_vietnamese_headers(may):
     wb = workbook(reports.to_excel(may))
-    assert wb.sheetnames == ["Tổng hợp", "Tiêu chí", "Xu hướng theo tháng", "Góp ý", "Chất lượng dữ liệu"]
+    assert wb.sheetnames == ["Tổng hợp", "Tiêu chí", "Xu hướng theo tháng", "Góp ý", "Chất lượng dữ liệu",
+                             "Phản ánh và khắc phục"]
     assert [c.value for c in wb["Tiêu chí"][1]] == analysis.CRITERIA_COLUMNS
     assert [c.value for c in wb["Góp ý"][1]] == analysis.COMMENT_COLUMNS
     assert [c.value for c in wb["Chất lượng dữ liệu"][1]][:3] == ["Mã phiếu", "Thời gian", "Kênh"]
@@ -153,3 +154,29 @@ def test_write_report_refuses_other_extensions(seeded, tmp_path):
 
     with pytest.raises(ValidationError, match=r"chỉ nhận đuôi \.xlsx hoặc \.pdf"):
         reports.write_report(seeded, "2024-05", tmp_path / "x.csv")
+
+
+def test_the_report_counts_cases_and_includes_their_history(seeded):
+    """The month's corrective actions: counts and every change to a case (the append-only history)."""
+    from datetime import datetime
+
+    from sipas import actions
+
+    clerk = actions.Actor("thongke", "clerk")
+    case_id = actions.open_case(seeded, clerk, case_type="conduct", origin="clerk", channel="hotline",
+                                title="=Phản ánh qua đường dây nóng", received_at="2024-05-10",
+                                now=datetime(2024, 5, 10, 9, 0))
+    actions.transition(seeded, case_id, "verifying", clerk, "Đang xác minh với người phản ánh",
+                       now=datetime(2024, 5, 11, 9, 0))
+    actions.transition(seeded, case_id, "unfounded", clerk, "Không đúng sự thật", now=datetime(2024, 5, 12, 9, 0))
+    r = reports.build_report(seeded, "2024-05")
+    assert (r.cases["opened"], r.cases["closed"], r.cases["median_days_to_close"]) == (1, 1, 2.0)
+    assert r.case_history[["Vụ việc số", "Việc", "Sang"]].values.tolist() == [
+        [case_id, "Tiếp nhận", "Mới"], [case_id, "Chuyển trạng thái", "Đang xác minh"],
+        [case_id, "Chuyển trạng thái", "Không có cơ sở"]]
+    ws = workbook(reports.to_excel(r))["Phản ánh và khắc phục"]
+    assert (ws["A1"].value, ws["B1"].value) == ("Vụ việc mở mới", 1)
+    notes = [c.value for c in ws["G"] if c.value]
+    assert "=Phản ánh qua đường dây nóng" in " ".join(notes)
+    assert all(c.data_type == "s" for c in ws["G"] if c.value)
+    assert "Phản ánh và biện pháp khắc phục" in pdf_text(reports.to_pdf(r, with_charts=False))

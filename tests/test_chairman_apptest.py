@@ -1,0 +1,96 @@
+"""The Chairman's page: approving a severe measure needs his password again; a wrong password changes
+nothing; a clerk never gets the page (and the domain refuses the decision anyway)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from streamlit.testing.v1 import AppTest
+
+from sipas import actions, auth, db
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PW = "mat-khau-chu-tich"
+
+
+@pytest.fixture(autouse=True)
+def fast_argon2(monkeypatch):
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def case_awaiting_signoff(conn):
+    auth.create_user(conn, "chutich", PW, "chairman", first_admin=True, full_name="Võ Minh Tâm")
+    auth.create_user(conn, "thongke", PW, "clerk", full_name="Lê Văn Hùng")
+    with db.transaction(conn):
+        db.upsert_staff(conn, {"code": "CB02", "full_name": "Trần Văn Minh"})
+    clerk = actions.Actor("thongke", "clerk")
+    case_id = actions.open_case(conn, clerk, case_type="conduct", origin="clerk", channel="hotline",
+                                staff_code="CB02", title="Cán bộ quát tháo người dân")
+    actions.transition(conn, case_id, "verifying", clerk)
+    actions.transition(conn, case_id, "founded", clerk, "Có người làm chứng")
+    actions.transition(conn, case_id, "measure", clerk, root_cause="Áp lực công việc giờ cao điểm",
+                       measure="reassign")
+    return case_id
+
+
+def chairman_page(conn, username: str = "chutich") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    user = auth.authenticate(conn, username, PW)
+    at.session_state["staff_token"] = auth.start_session(conn, user)
+    at.run()
+    at.switch_page("app_pages/chairman.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def decide(at: AppTest, case_id: int, password: str) -> AppTest:
+    at.radio(key=f"so_{case_id}").set_value("approve")
+    at.text_input(key=f"sp_{case_id}").input(password)
+    (button,) = [b for b in at.button if b.label == "Ghi quyết định"]
+    button.click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_reassignment_needs_the_chairmans_password_again(conn, case_awaiting_signoff):
+    case_id = case_awaiting_signoff
+    at = chairman_page(conn)
+    assert [t.value for t in at.title] == ["Việc chờ Chủ tịch quyết định"]
+    events_before = len(db.case_events(conn, case_id))
+
+    decide(at, case_id, "")  # no password
+    assert db.get_case(conn, case_id)["state"] == "measure"
+    assert any("cần nhập lại mật khẩu" in c.value for c in at.code)
+
+    at = chairman_page(conn)
+    decide(at, case_id, "mat-khau-sai")  # wrong password
+    assert db.get_case(conn, case_id)["state"] == "measure"
+    assert any("Mật khẩu không đúng." in c.value for c in at.code)
+    assert len(db.case_events(conn, case_id)) == events_before
+
+    at = chairman_page(conn)
+    decide(at, case_id, PW)
+    case = db.get_case(conn, case_id)
+    assert (case["state"], case["measure_approved_by"]) == ("awaiting_effect", "chutich")
+    last = [e for e in db.case_events(conn, case_id) if e["kind"] == "transition"][-1]
+    assert (last["actor"], last["from_state"], last["to_state"]) == ("chutich", "measure", "awaiting_effect")
+    # Waiting for its effect, the case is now checked against the data (not enough answers yet).
+    assert db.case_events(conn, case_id)[-1]["kind"] == "effect"
+
+
+def test_a_clerk_has_no_chairman_page_and_cannot_decide(conn, case_awaiting_signoff):
+    at = AppTest.from_file(APP, default_timeout=30)
+    user = auth.authenticate(conn, "thongke", PW)
+    at.session_state["staff_token"] = auth.start_session(conn, user)
+    at.run()
+    with pytest.raises(ValueError):
+        at.switch_page("app_pages/chairman.py")
+    with pytest.raises(Exception, match="Chỉ Chủ tịch UBND xã"):
+        actions.transition(conn, case_awaiting_signoff, "awaiting_effect", actions.Actor("thongke", "clerk"),
+                           reauthenticated=True)
+    assert db.get_case(conn, case_awaiting_signoff)["state"] == "measure"
