@@ -31,6 +31,12 @@ def _iso_date(text: str) -> str:
         raise argparse.ArgumentTypeError(f"ngày \"{text}\" không hợp lệ, cần dạng YYYY-MM-DD") from None
 
 
+def _label(path: Path) -> str:
+    """A file's name as text to store and print. On Linux a name that is not UTF-8 reaches Python with
+    lone surrogates (surrogateescape), which can be neither stored nor printed: shown as U+FFFD."""
+    return path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def cmd_import_responses(args: argparse.Namespace) -> int:
     from sipas.responses import import_responses
 
@@ -39,7 +45,7 @@ def cmd_import_responses(args: argparse.Namespace) -> int:
         raise ValidationError(f"Không tìm thấy tệp {path}.")
     with closing(db.open_db(db_path(args.db))) as conn:
         version = settings.get(conn, "active_questionnaire")
-        summary = import_responses(conn, path.read_bytes(), path.name, active_version=version, actor="cli")
+        summary = import_responses(conn, path.read_bytes(), _label(path), active_version=version, actor="cli")
     print(summary.message())
     return 0
 
@@ -89,7 +95,7 @@ def cmd_import_baseline(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise ValidationError(f"Không tìm thấy tệp {path}.")
     with closing(db.open_db(db_path(args.db))) as conn:
-        summary = import_baseline(conn, path.read_bytes(), path.name, actor="cli")
+        summary = import_baseline(conn, path.read_bytes(), _label(path), actor="cli")
     print(summary.message())
     return 0
 
@@ -237,7 +243,7 @@ def cmd_import_tickets(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise ValidationError(f"Không tìm thấy tệp {path}.")
     with closing(db.open_db(db_path(args.db))) as conn:
-        summary = import_tickets(conn, path.read_bytes(), path.name, actor="cli")
+        summary = import_tickets(conn, path.read_bytes(), _label(path), actor="cli")
     print(summary.message())
     return 0
 
