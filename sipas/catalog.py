@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from sipas.errors import CatalogError
@@ -41,13 +41,18 @@ class Questionnaire:
     source: str
     elements: tuple[Element, ...]
 
-    @property
+    # Computed once per questionnaire (immutable): the kiosk's submit path checks every answer's code.
+    @cached_property
     def criteria(self) -> tuple[Criterion, ...]:
         return tuple(c for e in self.elements for c in e.criteria)
 
-    @property
+    @cached_property
     def criterion_codes(self) -> tuple[str, ...]:
         return tuple(c.code for c in self.criteria)
+
+    @cached_property
+    def code_set(self) -> frozenset[str]:
+        return frozenset(self.criterion_codes)
 
     def element(self, code: str) -> Element:
         for e in self.elements:

@@ -121,7 +121,7 @@ def validate_kiosk_survey(s: KioskSurvey) -> list[str]:
     q = questionnaires().get(s.questionnaire)
     if q is None:
         problems.append(f"Không có phiên bản phiếu \"{s.questionnaire}\".")
-    elif any(code not in q.criterion_codes for code in s.asked):
+    elif not q.code_set.issuperset(s.asked):
         problems.append(f"Tiêu chí không thuộc phiếu {s.questionnaire}.")
     for attr in ("harassment", "informal_payment"):
         if getattr(s, attr) not in (None, 1, 2, 3):
