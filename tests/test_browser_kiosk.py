@@ -151,7 +151,14 @@ def test_a_double_tap_on_submit_stores_one_survey(page, server):
         tap_next(page, step)
     before = counts(server)
     submit = b.button(page, b.SUBMIT)
-    box = submit.bounding_box()
+    # Tap where the button is once the screen has stopped moving: Streamlit loads some components'
+    # code on first use, and the layout can still shift for a moment after the step appears.
+    box, previous = submit.bounding_box(), None
+    for _ in range(30):
+        if box == previous:
+            break
+        time.sleep(0.1)
+        previous, box = box, submit.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     runs = b.runs(page)
     page.touchscreen.tap(x, y)
