@@ -990,14 +990,21 @@ def response_by_token(conn: sqlite3.Connection, token: str) -> dict | None:
 def set_excluded(conn: sqlite3.Connection, response_id: int, excluded: bool, reason: str | None,
                  actor: str | None) -> None:
     """Exclude or restore one response; the roll-up follows through the trigger; logged."""
+    set_excluded_many(conn, [response_id], excluded, reason, actor)
+
+
+def set_excluded_many(conn: sqlite3.Connection, response_ids: list[int], excluded: bool, reason: str | None,
+                      actor: str | None) -> None:
+    """Exclude or restore responses in one transaction (all or none); raise KeyError for an unknown id."""
     with transaction(conn):
-        old = conn.execute("SELECT excluded FROM responses WHERE id = ?", (response_id,)).fetchone()
-        if old is None:
-            raise KeyError(response_id)
-        conn.execute("UPDATE responses SET excluded = ?, exclude_reason = ? WHERE id = ?",
-                     (int(excluded), reason, response_id))
-        log_audit(conn, actor, "exclude" if excluded else "restore", f"response:{response_id}",
-                  str(old[0]), str(int(excluded)), reason)
+        for response_id in response_ids:
+            old = conn.execute("SELECT excluded FROM responses WHERE id = ?", (response_id,)).fetchone()
+            if old is None:
+                raise KeyError(response_id)
+            conn.execute("UPDATE responses SET excluded = ?, exclude_reason = ? WHERE id = ?",
+                         (int(excluded), reason, response_id))
+            log_audit(conn, actor, "exclude" if excluded else "restore", f"response:{response_id}",
+                      str(old[0]), str(int(excluded)), reason)
 
 
 def delete_demo_data(conn: sqlite3.Connection) -> int:

@@ -172,27 +172,23 @@ def _check_reason(reason: str | None) -> str:
 
 def exclude(conn: sqlite3.Connection, response_ids: Iterable[int], reason: str, actor: str | None) -> int:
     """Leave responses out of the index, with a reason (logged); return how many were excluded."""
-    text = _check_reason(reason)
-    ids = [int(i) for i in response_ids]
-    if not ids:
-        raise ValidationError("Chưa chọn phiếu nào.")
-    for rid in ids:
-        try:
-            db.set_excluded(conn, rid, True, text, actor)
-        except KeyError:
-            raise ValidationError(f"Không có phiếu số {rid}.") from None
-    return len(ids)
+    return _set_excluded(conn, response_ids, True, reason, actor)
 
 
 def restore(conn: sqlite3.Connection, response_ids: Iterable[int], reason: str, actor: str | None) -> int:
     """Count excluded responses in the index again, with a reason (logged); return how many."""
+    return _set_excluded(conn, response_ids, False, reason, actor)
+
+
+def _set_excluded(conn: sqlite3.Connection, response_ids: Iterable[int], excluded: bool, reason: str,
+                  actor: str | None) -> int:
+    # All or nothing: an unknown id among several leaves every response as it was.
     text = _check_reason(reason)
     ids = [int(i) for i in response_ids]
     if not ids:
         raise ValidationError("Chưa chọn phiếu nào.")
-    for rid in ids:
-        try:
-            db.set_excluded(conn, rid, False, text, actor)
-        except KeyError:
-            raise ValidationError(f"Không có phiếu số {rid}.") from None
+    try:
+        db.set_excluded_many(conn, ids, excluded, text, actor)
+    except KeyError as exc:
+        raise ValidationError(f"Không có phiếu số {exc.args[0]}.") from None
     return len(ids)

@@ -165,6 +165,8 @@ def test_exclusion_changes_the_index_and_is_logged_and_restore_undoes_it(conn, s
     ([1], "  x ", "Cần ghi lý do (ít nhất 3 ký tự) để loại hoặc khôi phục phiếu."),
     ([], "Lý do đủ dài", "Chưa chọn phiếu nào."),
     ([999999], "Lý do đủ dài", "Không có phiếu số 999999."),
+    # A known id before an unknown one: neither is excluded (one transaction).
+    ([1, 999999], "Lý do đủ dài", "Không có phiếu số 999999."),
 ])
 def test_bad_exclusions_are_refused_and_change_nothing(conn, seeded, ids, reason, message):
     before = table_snapshot(conn)
