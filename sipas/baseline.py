@@ -16,8 +16,8 @@ from pathlib import Path
 
 from sipas import db
 from sipas.catalog import questionnaires
-from sipas.errors import ValidationError
-from sipas.responses import MAX_PROBLEMS_SHOWN, read_table
+from sipas.errors import ValidationError, raise_file_problems
+from sipas.responses import read_table
 
 COLUMNS = ("year", "questionnaire", "level", "code", "index", "n", "satisfied")
 REQUIRED = ("year", "questionnaire", "level", "index")
@@ -141,12 +141,7 @@ def validate_baseline_table(rows: list[list[str]], filename: str, max_year: int 
         seen[key] = idx
         out.append({"year": year, "questionnaire": version, "level": level, "code": code or "",
                     "index_value": index, "n": n, "satisfied": satisfied})
-    if problems:
-        if len(problems) > MAX_PROBLEMS_SHOWN:
-            problems = problems[:MAX_PROBLEMS_SHOWN] + [f"… và {len(problems) - MAX_PROBLEMS_SHOWN} lỗi khác."]
-        raise ValidationError(problems)
-    if not out:
-        raise ValidationError(f"Tệp {filename}: không có dòng dữ liệu nào.")
+    raise_file_problems(problems, len(out), filename)
     return out
 
 

@@ -23,3 +23,17 @@ class ValidationError(SipasError):
 
 class DatabaseError(SipasError):
     """The database file cannot be used (unknown schema, not a database of this product...)."""
+
+
+MAX_PROBLEMS_SHOWN = 200
+
+
+def raise_file_problems(problems: list[str], rows_kept: int, filename: str) -> None:
+    """The end of every file import's validation: raise all problems (at most 200 listed, then a count),
+    or a message for a file with no data row; return quietly when the file is fine."""
+    if problems:
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            problems = problems[:MAX_PROBLEMS_SHOWN] + [f"… và {len(problems) - MAX_PROBLEMS_SHOWN} lỗi khác."]
+        raise ValidationError(problems)
+    if not rows_kept:
+        raise ValidationError(f"Tệp {filename}: không có dòng dữ liệu nào.")

@@ -21,13 +21,12 @@ from zoneinfo import ZoneInfo
 
 from sipas import db
 from sipas.catalog import WAIT_BUCKETS, Questionnaire, questionnaires, wait_bucket_for_minutes
-from sipas.errors import ValidationError
+from sipas.errors import ValidationError, raise_file_problems
 from sipas.text import text_problem
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CONDUCT_ELEMENT = "3"  # "Công chức trực tiếp giải quyết công việc": asked of everyone
 MAX_COMMENT = 2000
-MAX_PROBLEMS_SHOWN = 200
 BASE_COLUMNS = ("response_id", "submitted_at", "questionnaire", "channel", "field", "staff_code",
                 "wait_minutes", "overall", "comment")
 CHANNELS = ("kiosk", "qr", "paper")
@@ -433,12 +432,7 @@ def validate_responses_table(rows: list[list[str]], filename: str, *, active_ver
             "comment": raw_comment if raw_comment.strip() else None,
         }
         out.append((response, answers))
-    if problems:
-        if len(problems) > MAX_PROBLEMS_SHOWN:
-            problems = problems[:MAX_PROBLEMS_SHOWN] + [f"… và {len(problems) - MAX_PROBLEMS_SHOWN} lỗi khác."]
-        raise ValidationError(problems)
-    if not out:
-        raise ValidationError(f"Tệp {filename}: không có dòng dữ liệu nào.")
+    raise_file_problems(problems, len(out), filename)
     return out
 
 

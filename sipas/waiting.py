@@ -38,9 +38,8 @@ import pandas as pd
 from sipas import actions, db, settings
 from sipas.catalog import WAIT_BUCKETS, survey_options
 from sipas.comparison import TestResult, two_proportion_test, verdict
-from sipas.errors import ValidationError
+from sipas.errors import ValidationError, raise_file_problems
 from sipas.responses import (
-    MAX_PROBLEMS_SHOWN,
     _col_letter,
     format_ts,
     local_now,
@@ -179,12 +178,7 @@ def validate_tickets_table(rows: list[list[str]], filename: str, now: datetime |
             "called_at": format_ts(called) if called else None,
             "finished_at": format_ts(finished) if finished else None,
         })
-    if problems:
-        if len(problems) > MAX_PROBLEMS_SHOWN:
-            problems = problems[:MAX_PROBLEMS_SHOWN] + [f"… và {len(problems) - MAX_PROBLEMS_SHOWN} lỗi khác."]
-        raise ValidationError(problems)
-    if not out:
-        raise ValidationError(f"Tệp {filename}: không có dòng dữ liệu nào.")
+    raise_file_problems(problems, len(out), filename)
     return out
 
 
