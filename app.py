@@ -15,8 +15,12 @@ from sipas.errors import CatalogError
 user, reason = ui.resolve_user()
 
 # The tablet gets one narrow column; staff pages use the width of an office screen.
-st.set_page_config(page_title="Khảo sát mức độ hài lòng", page_icon="🙂",
-                   layout="centered" if user is None else "wide", initial_sidebar_state="auto")
+st.set_page_config(
+    page_title="Khảo sát mức độ hài lòng",
+    page_icon="🙂",
+    layout="centered" if user is None else "wide",
+    initial_sidebar_state="auto",
+)
 ui.daily_backup(user)
 
 # The questionnaire files are checked at start: a broken file is named to staff (with the entry);
@@ -38,8 +42,19 @@ if device and "kiosk_device" not in st.session_state:
         st.session_state["kiosk_device"] = device in settings.get(c, "kiosk_devices")
 locked = bool(st.session_state.get("kiosk_device"))
 
-STAFF_PATHS = ("overview", "analysis", "cases", "chairman", "waiting", "data", "baseline", "settings", "backup",
-               "accounts", "logout")
+STAFF_PATHS = (
+    "overview",
+    "analysis",
+    "cases",
+    "chairman",
+    "waiting",
+    "data",
+    "baseline",
+    "settings",
+    "backup",
+    "accounts",
+    "logout",
+)
 
 kiosk = st.Page("app_pages/kiosk.py", title="Khảo sát", icon="🙂", url_path="kiosk", default=user is None)
 login = st.Page("app_pages/login.py", title="Cán bộ đăng nhập", icon="🔑", url_path="login")
@@ -51,8 +66,7 @@ if user is None:
         # This browser was logged in: its staff addresses now lead to the login form, not a
         # "page not found" box. A visitor who never logged in still gets the survey.
         for path in STAFF_PATHS:
-            pages.append(st.Page("app_pages/login.py", title="Cán bộ đăng nhập", url_path=path,
-                                 visibility="hidden"))
+            pages.append(st.Page("app_pages/login.py", title="Cán bộ đăng nhập", url_path=path, visibility="hidden"))
     st.navigation(pages, position="hidden").run()
 else:
     st.session_state["was_staff"] = True

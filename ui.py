@@ -195,8 +195,7 @@ def daily_backup(user) -> None:
     today = local_now().date().isoformat()
     if _backup_state["day"] != today and _backup_lock.acquire(blocking=False):
         _backup_state["day"] = today
-        threading.Thread(target=_run_backup, args=(database_path(),), daemon=True,
-                         name="sipas-daily-backup").start()
+        threading.Thread(target=_run_backup, args=(database_path(),), daemon=True, name="sipas-daily-backup").start()
     if user is not None and _backup_state["error"]:
         st.warning(f"Chưa sao lưu tự động được: {escape_md(_backup_state['error'])}")
 

@@ -13,8 +13,10 @@ from sipas.errors import SipasError
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
 st.title("Tài khoản")
-st.write(f"Đang đăng nhập: **{ui.escape_md(user.display_name)}** — {auth.ROLES[user.role]}"
-         + (" (quản trị)" if user.is_admin else ""))
+st.write(
+    f"Đang đăng nhập: **{ui.escape_md(user.display_name)}** — {auth.ROLES[user.role]}"
+    + (" (quản trị)" if user.is_admin else "")
+)
 
 with st.form("own_password", clear_on_submit=True, enter_to_submit=False):
     st.subheader("Đổi mật khẩu của tôi")
@@ -40,10 +42,21 @@ if not user.is_admin:
 st.subheader("Quản lý tài khoản")
 with ui.conn() as c:
     users = db.list_users(c)
-st.dataframe(pd.DataFrame(users).rename(columns={
-    "username": "Tên đăng nhập", "full_name": "Họ và tên", "role": "Vai trò", "is_admin": "Quản trị",
-    "active": "Đang dùng", "created_at": "Tạo lúc", "password_changed_at": "Đổi mật khẩu lúc"}),
-    hide_index=True, width="stretch")
+st.dataframe(
+    pd.DataFrame(users).rename(
+        columns={
+            "username": "Tên đăng nhập",
+            "full_name": "Họ và tên",
+            "role": "Vai trò",
+            "is_admin": "Quản trị",
+            "active": "Đang dùng",
+            "created_at": "Tạo lúc",
+            "password_changed_at": "Đổi mật khẩu lúc",
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+)
 
 with st.form("add_user", clear_on_submit=True, enter_to_submit=False):
     st.markdown("**Thêm tài khoản**")
@@ -65,8 +78,13 @@ if others:
     with st.form("manage_user", clear_on_submit=True, enter_to_submit=False):
         st.markdown("**Khóa, mở khóa hoặc đặt lại mật khẩu**")
         target = st.selectbox("Tài khoản", others, key="manage_target")
-        action = st.radio("Việc cần làm", ["disable", "enable", "reset"], horizontal=True, key="manage_action",
-                          format_func={"disable": "Khóa", "enable": "Mở khóa", "reset": "Đặt lại mật khẩu"}.get)
+        action = st.radio(
+            "Việc cần làm",
+            ["disable", "enable", "reset"],
+            horizontal=True,
+            key="manage_action",
+            format_func={"disable": "Khóa", "enable": "Mở khóa", "reset": "Đặt lại mật khẩu"}.get,
+        )
         pw = st.text_input("Mật khẩu mới (khi đặt lại)", type="password", key="manage_pw")
         if st.form_submit_button("Thực hiện"):
             try:

@@ -33,6 +33,7 @@ MAX_CHOICES = 2000  # flagged responses offered in the exclude/restore box
 
 # ------------------------------------------------------------------------------ cached loaders
 
+
 def data_version() -> tuple[tuple, int]:
     """(the analysis data version, the newest import id): the cache keys of this run."""
     with ui.conn() as c:
@@ -55,8 +56,10 @@ def load_context(path: str, version: tuple, on_date: str) -> dict:
 def load_period_settings(path: str, version: tuple, on_date: str) -> dict:
     """The settings in force at the end of the chosen period (targets, bands and names change with time)."""
     with db.session(path) as c:
-        return {key: settings.get(c, key, on_date)
-                for key in ("targets", "bands", "unit_name", "staff_min_n", "opening_hours")}
+        return {
+            key: settings.get(c, key, on_date)
+            for key in ("targets", "bands", "unit_name", "staff_min_n", "opening_hours")
+        }
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -79,8 +82,9 @@ def load_index(path: str, version: tuple, f: analysis.Filters):
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def load_criteria(path: str, version: tuple, f: analysis.Filters, baseline: tuple | None, bands_key: str,
-                  hide_below: int | None):
+def load_criteria(
+    path: str, version: tuple, f: analysis.Filters, baseline: tuple | None, bands_key: str, hide_below: int | None
+):
     with db.session(path) as c:
         rows = db.baseline_rows(c, *baseline) if baseline else []
     return analysis.criteria_table(load_index(path, version, f), rows, json.loads(bands_key), hide_below=hide_below)
@@ -118,8 +122,9 @@ def load_comments(path: str, version: tuple, f: analysis.Filters, query: str, to
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def load_flags(path: str, version: tuple, hours_key: str, date_from: str | None, date_to: str | None,
-               questionnaire: str):
+def load_flags(
+    path: str, version: tuple, hours_key: str, date_from: str | None, date_to: str | None, questionnaire: str
+):
     with db.session(path) as c:
         return quality.load_flags(c, json.loads(hours_key), date_from, date_to, questionnaire)
 
@@ -144,18 +149,27 @@ c1, c2, c3 = st.columns([2, 1, 1])
 kind = c1.segmented_control("Kỳ", ["Tháng", "Quý", "Năm", "Tùy chọn"], default="Tháng", key="an_kind") or "Tháng"
 year = c2.selectbox("Năm", years, key="an_year")
 if kind == "Tháng":
-    month = c3.selectbox("Tháng", list(range(1, 13)), index=today.month - 1 if year == today.year else 11,
-                         format_func=lambda m: f"Tháng {m}", key="an_month")
+    month = c3.selectbox(
+        "Tháng",
+        list(range(1, 13)),
+        index=today.month - 1 if year == today.year else 11,
+        format_func=lambda m: f"Tháng {m}",
+        key="an_month",
+    )
     date_from, date_to = analysis.period_bounds("month", year, month)
 elif kind == "Quý":
-    quarter = c3.selectbox("Quý", [1, 2, 3, 4], index=(today.month - 1) // 3 if year == today.year else 3,
-                           format_func=lambda q: f"Quý {q}", key="an_quarter")
+    quarter = c3.selectbox(
+        "Quý",
+        [1, 2, 3, 4],
+        index=(today.month - 1) // 3 if year == today.year else 3,
+        format_func=lambda q: f"Quý {q}",
+        key="an_quarter",
+    )
     date_from, date_to = analysis.period_bounds("quarter", year, quarter)
 elif kind == "Năm":
     date_from, date_to = analysis.period_bounds("year", year)
 else:
-    picked = st.date_input("Từ ngày – đến ngày", (date(today.year, 1, 1), today), format="DD/MM/YYYY",
-                           key="an_range")
+    picked = st.date_input("Từ ngày – đến ngày", (date(today.year, 1, 1), today), format="DD/MM/YYYY", key="an_range")
     if not isinstance(picked, tuple) or len(picked) != 2:
         st.info("Chọn cả ngày bắt đầu và ngày kết thúc.")
         st.stop()
@@ -166,23 +180,38 @@ staff_names = {s["code"]: f"{s['code']} – {s['full_name']}" for s in ctx["staf
 with st.expander("Lọc thêm: phiên bản phiếu, kênh, lĩnh vực, cán bộ", expanded=False):
     f1, f2 = st.columns(2)
     version = f1.selectbox("Phiên bản phiếu", versions, index=versions.index(ctx["active"]), key="an_version")
-    channel = f2.selectbox("Kênh", [None, *analysis.CHANNEL_LABELS], key="an_channel",
-                           format_func=lambda c: "Tất cả" if c is None else analysis.CHANNEL_LABELS[c])
+    channel = f2.selectbox(
+        "Kênh",
+        [None, *analysis.CHANNEL_LABELS],
+        key="an_channel",
+        format_func=lambda c: "Tất cả" if c is None else analysis.CHANNEL_LABELS[c],
+    )
     f3, f4 = st.columns(2)
     fields = set(ctx["fields"]) | set(load_imported_fields(PATH, import_key))
     if st.session_state.get("an_field"):
         fields.add(st.session_state["an_field"])  # keep the choice when the period changes
-    field = f3.selectbox("Lĩnh vực", [None, *sorted(fields)], format_func=lambda v: "Tất cả" if v is None else v,
-                         key="an_field")
-    staff_code = f4.selectbox("Cán bộ", [None, *staff_names], key="an_staff",
-                              format_func=lambda v: "Tất cả" if v is None else staff_names[v])
-    include_excluded = st.checkbox("Tính cả phiếu đã loại", value=False, key="an_include_excluded",
-                                   help="Mặc định các phiếu đã loại (dữ liệu đáng ngờ) không được tính vào chỉ số.")
+    field = f3.selectbox(
+        "Lĩnh vực", [None, *sorted(fields)], format_func=lambda v: "Tất cả" if v is None else v, key="an_field"
+    )
+    staff_code = f4.selectbox(
+        "Cán bộ", [None, *staff_names], key="an_staff", format_func=lambda v: "Tất cả" if v is None else staff_names[v]
+    )
+    include_excluded = st.checkbox(
+        "Tính cả phiếu đã loại",
+        value=False,
+        key="an_include_excluded",
+        help="Mặc định các phiếu đã loại (dữ liệu đáng ngờ) không được tính vào chỉ số.",
+    )
     base_options = [None, *ctx["baselines"]]
     same = [b for b in ctx["baselines"] if b[1] == version and b[0] < year]
     default_base = base_options.index(same[0]) if same else (1 if len(base_options) > 1 else 0)
-    baseline_choice = st.selectbox("So với số liệu gốc", base_options, index=default_base, key="an_baseline",
-                                   format_func=lambda b: "Không so sánh" if b is None else f"Năm {b[0]} ({b[1]})")
+    baseline_choice = st.selectbox(
+        "So với số liệu gốc",
+        base_options,
+        index=default_base,
+        key="an_baseline",
+        format_func=lambda b: "Không so sánh" if b is None else f"Năm {b[0]} ({b[1]})",
+    )
     show_refs = st.checkbox("Hiện giá trị tham chiếu cả nước / Khánh Hòa trên biểu đồ", value=False, key="an_refs")
 
 f = analysis.Filters(version, date_from, date_to, channel, field, staff_code, include_excluded)
@@ -191,14 +220,18 @@ targets, bands = period["targets"], period["bands"]
 baseline_rows = load_baseline(PATH, version_key, *baseline_choice) if baseline_choice else []
 result = load_index(PATH, version_key, f)
 
-st.caption(f"{ui.escape_md(period['unit_name'])} · Chỉ số hài lòng về cung ứng dịch vụ hành chính công "
-           f"(phương pháp SIPAS) · {ui.escape_md(f.describe())}")  # a field name from a file is free text
+st.caption(
+    f"{ui.escape_md(period['unit_name'])} · Chỉ số hài lòng về cung ứng dịch vụ hành chính công "
+    f"(phương pháp SIPAS) · {ui.escape_md(f.describe())}"
+)  # a field name from a file is free text
 
 # ------------------------------------------------------------------------------ headline
 
 if staff_code and result.responses < period["staff_min_n"]:
-    st.info(f"{NOT_ENOUGH_DATA}: {ui.escape_md(staff_names.get(staff_code, staff_code))} có {result.responses} "
-            f"phiếu trong kỳ, cần ít nhất {period['staff_min_n']} phiếu để xem kết quả riêng của một cán bộ.")
+    st.info(
+        f"{NOT_ENOUGH_DATA}: {ui.escape_md(staff_names.get(staff_code, staff_code))} có {result.responses} "
+        f"phiếu trong kỳ, cần ít nhất {period['staff_min_n']} phiếu để xem kết quả riêng của một cán bộ."
+    )
     st.stop()
 if result.responses == 0:
     st.info("Chưa có phiếu nào trong kỳ và bộ lọc này.")
@@ -209,16 +242,25 @@ m1, m2, m3, m4 = st.columns(4)
 delta = None
 if base_overall is not None and result.overall is not None:
     delta = f"{result.overall - base_overall:+.2f} điểm so với gốc"
-m1.metric("Chỉ số chung", "—" if result.overall is None else f"{result.overall:.2f}%", delta,
-          help="Trung bình không trọng số của 5 yếu tố (mỗi yếu tố là trung bình các tiêu chí).")
+m1.metric(
+    "Chỉ số chung",
+    "—" if result.overall is None else f"{result.overall:.2f}%",
+    delta,
+    help="Trung bình không trọng số của 5 yếu tố (mỗi yếu tố là trung bình các tiêu chí).",
+)
 d = result.direct_overall
-m2.metric("Câu hỏi hài lòng chung", "—" if d.index is None else f"{d.index:.2f}%",
-          help="Tỷ lệ trả lời Hài lòng / Rất hài lòng ở câu hỏi chung.")
+m2.metric(
+    "Câu hỏi hài lòng chung",
+    "—" if d.index is None else f"{d.index:.2f}%",
+    help="Tỷ lệ trả lời Hài lòng / Rất hài lòng ở câu hỏi chung.",
+)
 m3.metric("Số phiếu hợp lệ", f"{result.responses}")
 m4.metric("Chỉ tiêu", f"≥ {targets['overall']:g}%", help=f"Không yếu tố, tiêu chí nào dưới {targets['floor']:g}%.")
 if d.index is not None:
-    st.caption(f"Câu hỏi chung: n = {d.n}, khoảng tin cậy 95% (Wilson) {d.ci_low:.1f}–{d.ci_high:.1f}%."
-               + (f" Số liệu gốc: chỉ số chung {base_overall:.2f}%." if base_overall is not None else ""))
+    st.caption(
+        f"Câu hỏi chung: n = {d.n}, khoảng tin cậy 95% (Wilson) {d.ci_low:.1f}–{d.ci_high:.1f}%."
+        + (f" Số liệu gốc: chỉ số chung {base_overall:.2f}%." if base_overall is not None else "")
+    )
 
 cols = st.columns(len(result.elements))
 for col, e in zip(cols, result.elements, strict=True):
@@ -230,26 +272,38 @@ for rule, ok, detail in analysis.rule_checklist(result, targets, bands):
     st.text(f"{icon} {rule}" + (f" — chưa đạt: {detail}" if ok is False and detail else ""))
 
 with st.expander("Cỡ mẫu và khả năng đạt chỉ tiêu năm", expanded=False):
-    dossiers = st.number_input("Số hồ sơ tiếp nhận trong kỳ (nếu biết, để hiệu chỉnh quần thể hữu hạn)",
-                               min_value=0, value=0, step=10, key="an_dossiers")
+    dossiers = st.number_input(
+        "Số hồ sơ tiếp nhận trong kỳ (nếu biết, để hiệu chỉnh quần thể hữu hạn)",
+        min_value=0,
+        value=0,
+        step=10,
+        key="an_dossiers",
+    )
     s = analysis.sample_status(result, population=int(dossiers) or None)
     if s.code:
-        st.text(f"Để sai số ±{s.margin * 100:g}% (tin cậy 95%) mỗi tiêu chí cần {s.required} câu trả lời"
-                + (f" (đã hiệu chỉnh với {int(dossiers)} hồ sơ)" if dossiers else "")
-                + f". Tiêu chí ít câu trả lời nhất là {s.code} với {s.n}: "
-                + ("đã đủ." if s.needed == 0 else f"còn thiếu {s.needed} câu trả lời."))
+        st.text(
+            f"Để sai số ±{s.margin * 100:g}% (tin cậy 95%) mỗi tiêu chí cần {s.required} câu trả lời"
+            + (f" (đã hiệu chỉnh với {int(dossiers)} hồ sơ)" if dossiers else "")
+            + f". Tiêu chí ít câu trả lời nhất là {s.code} với {s.n}: "
+            + ("đã đủ." if s.needed == 0 else f"còn thiếu {s.needed} câu trả lời.")
+        )
     # The plan's target is the commune's: checked on all responses of the version, whatever the filters.
-    t = load_target(PATH, version_key, analysis.Filters(version), int(date_to[:4]), float(targets["overall"]),
-                    today.isoformat())
+    t = load_target(
+        PATH, version_key, analysis.Filters(version), int(date_to[:4]), float(targets["overall"]), today.isoformat()
+    )
     if t.share is None:
         st.text(f"Năm {t.year}: chưa có câu trả lời để ước tính.")
     else:
         verdict = ("vẫn có thể đạt" if t.reachable else "không còn đạt được") + f" chỉ tiêu {targets['overall']:g}%"
         need = "" if t.needed_share is None else f"; cần {t.needed_share:.1f}% số câu trả lời còn lại là hài lòng"
-        st.text(f"Năm {t.year}: {t.share:.2f}% câu trả lời tiêu chí là hài lòng (n = {t.n}); ước tính cả năm "
-                f"{t.expected_total} câu trả lời theo nhịp hiện nay: {verdict}{need}.")
-        st.caption("Toàn đơn vị (không theo bộ lọc kênh, lĩnh vực, cán bộ). Ước tính theo tổng các câu trả lời "
-                   "tiêu chí (gộp), gần đúng với chỉ số chung.")
+        st.text(
+            f"Năm {t.year}: {t.share:.2f}% câu trả lời tiêu chí là hài lòng (n = {t.n}); ước tính cả năm "
+            f"{t.expected_total} câu trả lời theo nhịp hiện nay: {verdict}{need}."
+        )
+        st.caption(
+            "Toàn đơn vị (không theo bộ lọc kênh, lĩnh vực, cán bộ). Ước tính theo tổng các câu trả lời "
+            "tiêu chí (gộp), gần đúng với chỉ số chung."
+        )
 
 # ------------------------------------------------------------------------------ sections
 
@@ -263,25 +317,46 @@ def criteria_frame():
 
 
 def png_button(label: str, chart, name: str) -> None:
-    st.download_button(f"Tải {label} (PNG)", data=lambda: charts.to_png(chart), file_name=f"{name}.png",
-                       mime="image/png", on_click="ignore", key=f"an_png_{name}")
+    st.download_button(
+        f"Tải {label} (PNG)",
+        data=lambda: charts.to_png(chart),
+        file_name=f"{name}.png",
+        mime="image/png",
+        on_click="ignore",
+        key=f"an_png_{name}",
+    )
 
 
 if section == "Tiêu chí":
     st.subheader("Các tiêu chí (yếu nhất trước)")
     if baseline_choice and baseline_choice[1] != version:
-        st.caption(f"Số liệu gốc thuộc phiếu {baseline_choice[1]}, khác phiếu {version}: "
-                   "chỉ so sánh được ở cấp yếu tố và chỉ số chung.")
-    st.dataframe(criteria_frame(), hide_index=True, width="stretch", column_config={
-        **{c: PCT for c in ("Chỉ số (%)", "Gốc (%)", "Chênh lệch (điểm %)")},
-        **{c: PCT1 for c in ("KTC 95% thấp", "KTC 95% cao", "KTC chênh lệch thấp", "KTC chênh lệch cao")},
-        "p": P3, "p (Holm)": P3})
-    st.caption("KTC: khoảng tin cậy 95% (Wilson). Kiểm định: hai tỷ lệ với khoảng tin cậy Newcombe khi số liệu "
-               "gốc có số phiếu; nhị thức chính xác so với số công bố khi chỉ có tỷ lệ. p (Holm): đã hiệu chỉnh "
-               "cho nhiều tiêu chí cùng lúc; kết luận dựa trên p (Holm) < 0,05.")
+        st.caption(
+            f"Số liệu gốc thuộc phiếu {baseline_choice[1]}, khác phiếu {version}: "
+            "chỉ so sánh được ở cấp yếu tố và chỉ số chung."
+        )
+    st.dataframe(
+        criteria_frame(),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            **{c: PCT for c in ("Chỉ số (%)", "Gốc (%)", "Chênh lệch (điểm %)")},
+            **{c: PCT1 for c in ("KTC 95% thấp", "KTC 95% cao", "KTC chênh lệch thấp", "KTC chênh lệch cao")},
+            "p": P3,
+            "p (Holm)": P3,
+        },
+    )
+    st.caption(
+        "KTC: khoảng tin cậy 95% (Wilson). Kiểm định: hai tỷ lệ với khoảng tin cậy Newcombe khi số liệu "
+        "gốc có số phiếu; nhị thức chính xác so với số công bố khi chỉ có tỷ lệ. p (Holm): đã hiệu chỉnh "
+        "cho nhiều tiêu chí cùng lúc; kết luận dựa trên p (Holm) < 0,05."
+    )
     st.subheader("Các yếu tố")
-    st.dataframe(analysis.elements_table(result, baseline_rows, bands), hide_index=True, width="stretch",
-                 column_config={c: PCT for c in ("Chỉ số (%)", "Gốc (%)", "Chênh lệch (điểm %)")})
+    st.dataframe(
+        analysis.elements_table(result, baseline_rows, bands),
+        hide_index=True,
+        width="stretch",
+        column_config={c: PCT for c in ("Chỉ số (%)", "Gốc (%)", "Chênh lệch (điểm %)")},
+    )
 
 elif section == "Biểu đồ":
     table = criteria_frame()
@@ -294,8 +369,9 @@ elif section == "Biểu đồ":
         png_button("biểu đồ phân bố", chart, "phan-bo")
     # With channel, field, staff or excluded rows the 12 months cannot come from the daily roll-up and are
     # counted from the raw answers: seconds to tens of seconds on a large database, so only on request.
-    wants_trend = f.uses_rollup or st.toggle("Tính xu hướng 12 tháng theo bộ lọc này (có thể chậm)",
-                                             key="an_trend_filtered")
+    wants_trend = f.uses_rollup or st.toggle(
+        "Tính xu hướng 12 tháng theo bộ lọc này (có thể chậm)", key="an_trend_filtered"
+    )
     trend, pc = load_trend(PATH, version_key, f) if wants_trend else (None, None)
     if trend is not None and not trend.empty and trend["Chỉ số chung (%)"].notna().any():
         chart = charts.trend_chart(trend, targets["overall"], targets["floor"], references)
@@ -324,26 +400,41 @@ elif section == "Góp ý":
         st.stop()
     g1, g2 = st.columns([2, 1])
     query = g1.text_input("Tìm trong góp ý (có dấu hoặc không dấu)", key="an_comment_query").strip()
-    topic = g2.selectbox("Chủ đề", [None, *labels], format_func=lambda v: "Tất cả" if v is None else v,
-                         key="an_comment_topic")
+    topic = g2.selectbox(
+        "Chủ đề", [None, *labels], format_func=lambda v: "Tất cả" if v is None else v, key="an_comment_topic"
+    )
     frame, total = load_comments(PATH, version_key, f, query, topic)
     st.text(f"{total} góp ý" + (f" (hiện {len(frame)} mới nhất)" if total > len(frame) else ""))
     if not frame.empty:
         counts = analysis.topic_counts(frame)
         st.text("Theo chủ đề: " + "; ".join(f"{k}: {v}" for k, v in counts.items()))
-        st.dataframe(frame, hide_index=True, width="stretch",
-                     column_config={"Góp ý": st.column_config.TextColumn(width="large"),
-                                    "Đánh giá": st.column_config.TextColumn(width="medium")})
-        st.caption("Đánh giá: mức 1–5 người đó chọn cho từng tiêu chí của cùng phiếu (KYK: không ý kiến). "
-                   "Chủ đề gán theo từ khóa trong data/comment-topics.json.")
+        st.dataframe(
+            frame,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "Góp ý": st.column_config.TextColumn(width="large"),
+                "Đánh giá": st.column_config.TextColumn(width="medium"),
+            },
+        )
+        st.caption(
+            "Đánh giá: mức 1–5 người đó chọn cho từng tiêu chí của cùng phiếu (KYK: không ý kiến). "
+            "Chủ đề gán theo từ khóa trong data/comment-topics.json."
+        )
 
 elif section == "Cán bộ":
     st.subheader("Yếu tố 3 (công chức) theo cán bộ")
     frame = load_staff(PATH, version_key, f, period["staff_min_n"])
-    st.dataframe(frame, hide_index=True, width="stretch",
-                 column_config={c: PCT for c in ("Chỉ số yếu tố 3 (%)", "KTC 95% thấp", "KTC 95% cao")})
-    st.caption(f"Chỉ hiện kết quả của cán bộ có ít nhất {period['staff_min_n']} phiếu trong kỳ "
-               f"(\"{NOT_ENOUGH_DATA}\" nếu ít hơn), để một ý kiến đơn lẻ không bị đọc thành kết luận.")
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={c: PCT for c in ("Chỉ số yếu tố 3 (%)", "KTC 95% thấp", "KTC 95% cao")},
+    )
+    st.caption(
+        f"Chỉ hiện kết quả của cán bộ có ít nhất {period['staff_min_n']} phiếu trong kỳ "
+        f'("{NOT_ENOUGH_DATA}" nếu ít hơn), để một ý kiến đơn lẻ không bị đọc thành kết luận.'
+    )
 
 elif section == "Chất lượng dữ liệu":
     hours_key = json.dumps(period["opening_hours"], sort_keys=True)
@@ -353,20 +444,39 @@ elif section == "Chất lượng dữ liệu":
     if not flags.empty:
         view = flags.assign(**{"Trạng thái": flags["excluded"].map({1: "Đã loại", 0: "Đang tính"})})
         view = view[["id", "submitted_at", "channel", "device", "reasons", "Trạng thái", "exclude_reason"]].rename(
-            columns={"id": "Mã phiếu", "submitted_at": "Thời gian", "channel": "Kênh", "device": "Máy",
-                     "reasons": "Lý do đánh dấu", "exclude_reason": "Lý do loại/khôi phục"})
+            columns={
+                "id": "Mã phiếu",
+                "submitted_at": "Thời gian",
+                "channel": "Kênh",
+                "device": "Máy",
+                "reasons": "Lý do đánh dấu",
+                "exclude_reason": "Lý do loại/khôi phục",
+            }
+        )
         st.dataframe(view, hide_index=True, width="stretch")
     if excluded:
         st.subheader("Phiếu đã loại")
-        st.dataframe([{"Mã phiếu": e["id"], "Thời gian": e["submitted_at"], "Lý do": e["exclude_reason"],
-                       "Người loại": e["excluded_by"], "Lúc": e["excluded_at"]} for e in excluded],
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            [
+                {
+                    "Mã phiếu": e["id"],
+                    "Thời gian": e["submitted_at"],
+                    "Lý do": e["exclude_reason"],
+                    "Người loại": e["excluded_by"],
+                    "Lúc": e["excluded_at"],
+                }
+                for e in excluded
+            ],
+            hide_index=True,
+            width="stretch",
+        )
     candidates = sorted({int(e["id"]) for e in excluded} | set(int(i) for i in flags["id"][:MAX_CHOICES]))
     if candidates:
         st.subheader("Loại hoặc khôi phục")
         if len(flags) > MAX_CHOICES:
-            st.caption(f"Chỉ chọn được trong {MAX_CHOICES} phiếu bị đánh dấu đầu tiên; "
-                       "thu hẹp kỳ để xem các phiếu khác.")
+            st.caption(
+                f"Chỉ chọn được trong {MAX_CHOICES} phiếu bị đánh dấu đầu tiên; thu hẹp kỳ để xem các phiếu khác."
+            )
         st.multiselect("Phiếu", candidates, key="an_quality_ids")
         st.text_input("Lý do (bắt buộc, được ghi vào nhật ký)", key="an_quality_reason")
         b1, b2 = st.columns(2)
@@ -376,8 +486,12 @@ elif section == "Chất lượng dữ liệu":
                 return
             try:
                 with ui.conn() as c:
-                    n = fn(c, st.session_state.get("an_quality_ids") or [],
-                           st.session_state.get("an_quality_reason", ""), user.username)
+                    n = fn(
+                        c,
+                        st.session_state.get("an_quality_ids") or [],
+                        st.session_state.get("an_quality_reason", ""),
+                        user.username,
+                    )
                 st.session_state["an_quality_msg"] = f"{done} {n} phiếu."
                 st.session_state["an_quality_ids"] = []
                 st.session_state["an_quality_reason"] = ""
@@ -391,9 +505,11 @@ elif section == "Chất lượng dữ liệu":
             st.success(st.session_state.pop("an_quality_msg"))
         if st.session_state.get("an_quality_err"):
             st.error(st.session_state.pop("an_quality_err"))
-    st.caption("Đánh dấu: ≥ 3 phiếu từ một máy trong 60 giây; cùng một mức cho mọi tiêu chí (≥ 5 tiêu chí) làm dưới "
-               "20 giây hoặc không rõ thời gian; gửi ngoài giờ làm việc. Đánh dấu chỉ là gợi ý: cán bộ quyết định "
-               "loại hay không, và mọi thay đổi được ghi nhật ký.")
+    st.caption(
+        "Đánh dấu: ≥ 3 phiếu từ một máy trong 60 giây; cùng một mức cho mọi tiêu chí (≥ 5 tiêu chí) làm dưới "
+        "20 giây hoặc không rõ thời gian; gửi ngoài giờ làm việc. Đánh dấu chỉ là gợi ý: cán bộ quyết định "
+        "loại hay không, và mọi thay đổi được ghi nhật ký."
+    )
 
 elif section == "Báo cáo tháng":
     st.subheader("Báo cáo tháng")
@@ -405,10 +521,13 @@ elif section == "Báo cáo tháng":
             y, m = y - 1, 12
         months.append(f"{y:04d}-{m:02d}")
     months.insert(0, f"{today.year:04d}-{today.month:02d}")
-    month_pick = st.selectbox("Tháng", months, index=1, key="an_report_month",
-                              format_func=lambda s: f"Tháng {int(s[5:])}/{s[:4]}")
-    st.caption("Báo cáo dùng phiên bản phiếu, tên đơn vị và nơi nhận theo cài đặt có hiệu lực trong tháng đó; "
-               "không tính phiếu đã loại. Tệp được lập khi bấm tải.")
+    month_pick = st.selectbox(
+        "Tháng", months, index=1, key="an_report_month", format_func=lambda s: f"Tháng {int(s[5:])}/{s[:4]}"
+    )
+    st.caption(
+        "Báo cáo dùng phiên bản phiếu, tên đơn vị và nơi nhận theo cài đặt có hiệu lực trong tháng đó; "
+        "không tính phiếu đã loại. Tệp được lập khi bấm tải."
+    )
 
     still_logged_in = ui.session_check("clerk", "chairman")
 
@@ -419,8 +538,19 @@ elif section == "Báo cáo tháng":
         return reports.to_excel(report) if kind_ == "xlsx" else reports.to_pdf(report)
 
     r1, r2 = st.columns(2)
-    r1.download_button("Tải báo cáo Excel", data=lambda: build("xlsx"),
-                       file_name=f"bao-cao-hai-long-{month_pick}.xlsx", mime=reports.XLSX_MIME,
-                       on_click="ignore", key="an_report_xlsx")
-    r2.download_button("Tải báo cáo PDF", data=lambda: build("pdf"), file_name=f"bao-cao-hai-long-{month_pick}.pdf",
-                       mime=reports.PDF_MIME, on_click="ignore", key="an_report_pdf")
+    r1.download_button(
+        "Tải báo cáo Excel",
+        data=lambda: build("xlsx"),
+        file_name=f"bao-cao-hai-long-{month_pick}.xlsx",
+        mime=reports.XLSX_MIME,
+        on_click="ignore",
+        key="an_report_xlsx",
+    )
+    r2.download_button(
+        "Tải báo cáo PDF",
+        data=lambda: build("pdf"),
+        file_name=f"bao-cao-hai-long-{month_pick}.pdf",
+        mime=reports.PDF_MIME,
+        on_click="ignore",
+        key="an_report_pdf",
+    )

@@ -27,9 +27,11 @@ def _size(n: int) -> str:
 
 # ------------------------------------------------------------------------------ download
 st.subheader("Tải bản sao lưu")
-st.write("Bản sao lưu là một tệp .db chứa toàn bộ dữ liệu: phiếu, cài đặt, danh sách cán bộ, tài khoản. "
-         "Có thể tạo cả khi các máy tính bảng đang nhận phiếu. Hãy cất bản sao ở nơi khác máy này "
-         "(USB, ổ mạng) để còn dữ liệu khi máy hỏng.")
+st.write(
+    "Bản sao lưu là một tệp .db chứa toàn bộ dữ liệu: phiếu, cài đặt, danh sách cán bộ, tài khoản. "
+    "Có thể tạo cả khi các máy tính bảng đang nhận phiếu. Hãy cất bản sao ở nơi khác máy này "
+    "(USB, ổ mạng) để còn dữ liệu khi máy hỏng."
+)
 if st.button("Tạo bản sao lưu mới", type="primary", key="backup_make"):
     try:
         with st.spinner("Đang sao lưu…"):
@@ -40,43 +42,68 @@ if st.button("Tạo bản sao lưu mới", type="primary", key="backup_make"):
 ready = st.session_state.get("backup_download")
 if ready:
     name, data = ready
-    st.download_button(f"Tải xuống {name} ({_size(len(data))})", data=data, file_name=name,
-                       mime="application/vnd.sqlite3", on_click="ignore", key="backup_download_button")
+    st.download_button(
+        f"Tải xuống {name} ({_size(len(data))})",
+        data=data,
+        file_name=name,
+        mime="application/vnd.sqlite3",
+        on_click="ignore",
+        key="backup_download_button",
+    )
 
 # ------------------------------------------------------------------------------ automatic copies
 st.subheader("Bản sao lưu tự động")
-st.caption(f"Mỗi ngày một bản, trong thư mục {ui.escape_md(folder)}; giữ {keep} bản hằng ngày gần nhất. "
-           "Các bản \"Trước khi khôi phục\" không bị xóa tự động.")
+st.caption(
+    f"Mỗi ngày một bản, trong thư mục {ui.escape_md(folder)}; giữ {keep} bản hằng ngày gần nhất. "
+    'Các bản "Trước khi khôi phục" không bị xóa tự động.'
+)
 files = backup.list_backups(folder)
 if files:
-    st.dataframe(pd.DataFrame([
-        {"Tệp": f.name, "Loại": f.kind_label, "Thời gian": f.modified.strftime("%d/%m/%Y %H:%M"),
-         "Dung lượng": _size(f.size)} for f in files
-    ]), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Tệp": f.name,
+                    "Loại": f.kind_label,
+                    "Thời gian": f.modified.strftime("%d/%m/%Y %H:%M"),
+                    "Dung lượng": _size(f.size),
+                }
+                for f in files
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 else:
     st.info("Chưa có bản sao lưu nào trong thư mục này.")
 
 # ------------------------------------------------------------------------------ restore
 st.subheader("Khôi phục từ bản sao lưu")
-st.warning("Khôi phục thay toàn bộ dữ liệu hiện tại bằng dữ liệu trong tệp sao lưu. Tệp được kiểm tra trước; "
-           "dữ liệu hiện tại được giữ lại thành một bản \"Trước khi khôi phục\" trong thư mục sao lưu.")
+st.warning(
+    "Khôi phục thay toàn bộ dữ liệu hiện tại bằng dữ liệu trong tệp sao lưu. Tệp được kiểm tra trước; "
+    'dữ liệu hiện tại được giữ lại thành một bản "Trước khi khôi phục" trong thư mục sao lưu.'
+)
 FROM_UPLOAD, FROM_FOLDER = "Tệp tải lên", "Một bản trong thư mục sao lưu"
 source = st.radio("Khôi phục từ", [FROM_UPLOAD, FROM_FOLDER], horizontal=True, key="restore_source")
 upload = picked = None
 if source == FROM_UPLOAD:
     upload = st.file_uploader("Chọn tệp sao lưu (.db)", type=["db", "sqlite", "sqlite3"], key="restore_file")
 else:
-    picked = st.selectbox("Bản sao lưu", [f.name for f in files], index=None, placeholder="Chọn một bản",
-                          key="restore_pick")
-confirm = st.checkbox("Tôi hiểu rằng dữ liệu hiện tại sẽ được thay bằng dữ liệu trong bản sao lưu.",
-                      key="restore_confirm")
-if st.button("Kiểm tra tệp và khôi phục", key="restore_button",
-             disabled=not (confirm and (upload is not None or picked))):
+    picked = st.selectbox(
+        "Bản sao lưu", [f.name for f in files], index=None, placeholder="Chọn một bản", key="restore_pick"
+    )
+confirm = st.checkbox(
+    "Tôi hiểu rằng dữ liệu hiện tại sẽ được thay bằng dữ liệu trong bản sao lưu.", key="restore_confirm"
+)
+if st.button(
+    "Kiểm tra tệp và khôi phục", key="restore_button", disabled=not (confirm and (upload is not None or picked))
+):
     try:
         with st.spinner("Đang kiểm tra và khôi phục…"):
             if upload is not None:
-                result = backup.restore(path, upload.getvalue(), name=upload.name, backup_dir=folder,
-                                        actor=user.username)
+                result = backup.restore(
+                    path, upload.getvalue(), name=upload.name, backup_dir=folder, actor=user.username
+                )
             else:
                 result = backup.restore(path, folder / picked, backup_dir=folder, actor=user.username)
     except SipasError as exc:

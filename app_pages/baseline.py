@@ -16,9 +16,11 @@ from sipas.errors import SipasError
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
 st.title("Số liệu gốc để so sánh")
-st.write("Nhập các chỉ số đã công bố của một năm trước (ví dụ báo cáo năm 2023) ở bất kỳ cấp nào: chung, "
-         "yếu tố, tiêu chí; có số phiếu (n) và số phiếu hài lòng thì nhập thêm để kiểm định chính xác hơn. "
-         "Số liệu gốc của phiếu khác phiên bản chỉ được so sánh ở cấp yếu tố và chung.")
+st.write(
+    "Nhập các chỉ số đã công bố của một năm trước (ví dụ báo cáo năm 2023) ở bất kỳ cấp nào: chung, "
+    "yếu tố, tiêu chí; có số phiếu (n) và số phiếu hài lòng thì nhập thêm để kiểm định chính xác hơn. "
+    "Số liệu gốc của phiếu khác phiên bản chỉ được so sánh ở cấp yếu tố và chung."
+)
 
 with ui.conn() as c:
     active = settings.get(c, "active_questionnaire")
@@ -28,13 +30,37 @@ tab_type, tab_file, tab_compute = st.tabs(["Gõ vào bảng", "Tải tệp lên"
 versions = sorted(questionnaires())
 
 with tab_type:
-    template = pd.DataFrame([
-        {"year": 2023, "questionnaire": active, "level": "overall", "code": "", "index": None, "n": None,
-         "satisfied": None},
-    ] + [{"year": 2023, "questionnaire": active, "level": "element", "code": str(i), "index": None, "n": None,
-          "satisfied": None} for i in range(1, 6)])
+    template = pd.DataFrame(
+        [
+            {
+                "year": 2023,
+                "questionnaire": active,
+                "level": "overall",
+                "code": "",
+                "index": None,
+                "n": None,
+                "satisfied": None,
+            },
+        ]
+        + [
+            {
+                "year": 2023,
+                "questionnaire": active,
+                "level": "element",
+                "code": str(i),
+                "index": None,
+                "n": None,
+                "satisfied": None,
+            }
+            for i in range(1, 6)
+        ]
+    )
     edited = st.data_editor(
-        template, num_rows="dynamic", key="baseline_editor", width="stretch", hide_index=True,
+        template,
+        num_rows="dynamic",
+        key="baseline_editor",
+        width="stretch",
+        hide_index=True,
         column_config={
             "year": st.column_config.NumberColumn("Năm", format="%d"),
             "questionnaire": st.column_config.SelectboxColumn("Phiếu", options=versions),
@@ -43,12 +69,14 @@ with tab_type:
             "index": st.column_config.NumberColumn("Chỉ số (%)", min_value=0.0, max_value=100.0),
             "n": st.column_config.NumberColumn("n", min_value=0, format="%d"),
             "satisfied": st.column_config.NumberColumn("Số hài lòng", min_value=0, format="%d"),
-        })
+        },
+    )
     if st.button("Lưu bảng", type="primary", key="save_typed"):
         # A row without an index is left out as an empty line (skipped by the validation), so the
         # problems still name the row numbers the clerk sees in the table.
-        records = [r if r.get("index") is not None and r["index"] == r["index"] else {}
-                   for r in edited.to_dict("records")]
+        records = [
+            r if r.get("index") is not None and r["index"] == r["index"] else {} for r in edited.to_dict("records")
+        ]
         try:
             rows = baseline.validate_baseline_table(baseline.table_from_records(records), "bảng nhập tay")
             with ui.conn() as c:
@@ -67,8 +95,9 @@ with tab_file:
             ui.show_errors(exc)
 
 with tab_compute:
-    year = st.number_input("Năm", min_value=2000, max_value=date.today().year, value=date.today().year - 1,
-                           step=1, key="compute_year")
+    year = st.number_input(
+        "Năm", min_value=2000, max_value=date.today().year, value=date.today().year - 1, step=1, key="compute_year"
+    )
     version = st.selectbox("Phiếu", versions, index=versions.index(active), key="compute_version")
     if st.button("Tính và lưu làm số liệu gốc", type="primary", key="compute_baseline"):
         try:
@@ -84,8 +113,22 @@ with ui.conn() as c:
 if not stored:
     st.info("Chưa có số liệu gốc.")
 else:
-    st.dataframe(pd.DataFrame(stored)[["year", "questionnaire", "level", "code", "index_value", "n", "satisfied",
-                                       "source", "updated_at"]].rename(columns={
-        "year": "Năm", "questionnaire": "Phiếu", "level": "Cấp", "code": "Mã", "index_value": "Chỉ số (%)",
-        "n": "n", "satisfied": "Số hài lòng", "source": "Nguồn", "updated_at": "Cập nhật"}),
-        hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(stored)[
+            ["year", "questionnaire", "level", "code", "index_value", "n", "satisfied", "source", "updated_at"]
+        ].rename(
+            columns={
+                "year": "Năm",
+                "questionnaire": "Phiếu",
+                "level": "Cấp",
+                "code": "Mã",
+                "index_value": "Chỉ số (%)",
+                "n": "n",
+                "satisfied": "Số hài lòng",
+                "source": "Nguồn",
+                "updated_at": "Cập nhật",
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )

@@ -33,16 +33,35 @@ def name(code):
 
 
 def case_rows(cases):
-    return pd.DataFrame([{"Số": c["id"], "Loại": actions.TYPES[c["type"]], "Cán bộ": name(c["staff_code"]),
-                          "Tóm tắt": c["title"], "Trạng thái": actions.STATES[c["state"]],
-                          "Hạn xử lý": c["due_date"], "Hạn trả lời": c["response_deadline"] or ""} for c in cases])
+    return pd.DataFrame(
+        [
+            {
+                "Số": c["id"],
+                "Loại": actions.TYPES[c["type"]],
+                "Cán bộ": name(c["staff_code"]),
+                "Tóm tắt": c["title"],
+                "Trạng thái": actions.STATES[c["state"]],
+                "Hạn xử lý": c["due_date"],
+                "Hạn trả lời": c["response_deadline"] or "",
+            }
+            for c in cases
+        ]
+    )
 
 
 counts = {k: len(v) for k, v in queue.items()}
 cols = st.columns(5)
-for col, (key, label) in zip(cols, [("repeat", "Tái phạm"), ("signoff", "Chờ phê duyệt"), ("overdue", "Quá hạn"),
-                                    ("deadline", "Quá hạn trả lời"), ("not_effective", "Chưa hiệu quả")],
-                             strict=True):
+for col, (key, label) in zip(
+    cols,
+    [
+        ("repeat", "Tái phạm"),
+        ("signoff", "Chờ phê duyệt"),
+        ("overdue", "Quá hạn"),
+        ("deadline", "Quá hạn trả lời"),
+        ("not_effective", "Chưa hiệu quả"),
+    ],
+    strict=True,
+):
     col.metric(label, counts[key])
 
 st.subheader(f"Cán bộ tái phạm ({rule['count']} vụ việc có cơ sở trong {rule['months']} tháng)")
@@ -51,12 +70,21 @@ if not queue["repeat"]:
 for item in queue["repeat"]:
     with st.form(f"repeat_{item['staff_code']}", clear_on_submit=True, enter_to_submit=False):
         st.markdown(f"**{ui.escape_md(name(item['staff_code']))}** — vụ việc số " + ", ".join(map(str, item["cases"])))
-        decision = st.radio("Quyết định", list(actions.REPEAT_DECISIONS), horizontal=True,
-                            format_func=actions.REPEAT_DECISIONS.get, key=f"rd_{item['staff_code']}")
-        note = st.text_area("Nội dung quyết định, hoặc lý do không điều chuyển, thay thế",
-                            key=f"rn_{item['staff_code']}")
-        password = st.text_input("Mật khẩu của Chủ tịch (bắt buộc với điều chuyển, thay thế)", type="password",
-                                 key=f"rp_{item['staff_code']}")
+        decision = st.radio(
+            "Quyết định",
+            list(actions.REPEAT_DECISIONS),
+            horizontal=True,
+            format_func=actions.REPEAT_DECISIONS.get,
+            key=f"rd_{item['staff_code']}",
+        )
+        note = st.text_area(
+            "Nội dung quyết định, hoặc lý do không điều chuyển, thay thế", key=f"rn_{item['staff_code']}"
+        )
+        password = st.text_input(
+            "Mật khẩu của Chủ tịch (bắt buộc với điều chuyển, thay thế)",
+            type="password",
+            key=f"rp_{item['staff_code']}",
+        )
         if st.form_submit_button("Ghi quyết định", type="primary"):
             try:
                 with ui.conn() as c:
@@ -75,32 +103,51 @@ if not queue["signoff"]:
 for case in queue["signoff"]:
     with st.form(f"signoff_{case['id']}", clear_on_submit=True, enter_to_submit=False):
         st.markdown(f"**Vụ việc số {case['id']}** — {ui.escape_md(name(case['staff_code']))}")
-        st.text(f"{case['title']}\nNguyên nhân: {case['root_cause']}\nBiện pháp đề xuất: "
-                f"{actions.MEASURES[case['measure']]}" + (f" ({case['measure_detail']})" if case["measure_detail"]
-                                                          else ""))
-        choice = st.radio("Quyết định", ["approve", "return"], horizontal=True, key=f"so_{case['id']}",
-                          format_func={"approve": "Phê duyệt", "return": "Trả lại"}.get)
+        st.text(
+            f"{case['title']}\nNguyên nhân: {case['root_cause']}\nBiện pháp đề xuất: "
+            f"{actions.MEASURES[case['measure']]}" + (f" ({case['measure_detail']})" if case["measure_detail"] else "")
+        )
+        choice = st.radio(
+            "Quyết định",
+            ["approve", "return"],
+            horizontal=True,
+            key=f"so_{case['id']}",
+            format_func={"approve": "Phê duyệt", "return": "Trả lại"}.get,
+        )
         note = st.text_area("Ý kiến (bắt buộc khi trả lại)", key=f"sn_{case['id']}")
         when = st.date_input("Ngày áp dụng", date.today(), format="DD/MM/YYYY", key=f"sd_{case['id']}")
         password = ""
         if case["measure"] in actions.SEVERE_MEASURES:
-            password = st.text_input("Nhập lại mật khẩu để quyết định " + actions.MEASURES[case["measure"]].lower(),
-                                     type="password", key=f"sp_{case['id']}")
+            password = st.text_input(
+                "Nhập lại mật khẩu để quyết định " + actions.MEASURES[case["measure"]].lower(),
+                type="password",
+                key=f"sp_{case['id']}",
+            )
         if st.form_submit_button("Ghi quyết định", type="primary"):
             try:
                 with ui.conn() as c:
                     reauth = bool(password) and auth.verify_password(c, user.username, password)
                     if password and not reauth:
                         raise SipasError("Mật khẩu không đúng.")
-                    actions.transition(c, case["id"], "awaiting_effect" if choice == "approve" else "founded", actor,
-                                       note or None, measure_date=when, reauthenticated=reauth)
+                    actions.transition(
+                        c,
+                        case["id"],
+                        "awaiting_effect" if choice == "approve" else "founded",
+                        actor,
+                        note or None,
+                        measure_date=when,
+                        reauthenticated=reauth,
+                    )
                 st.success("Đã ghi quyết định.")
                 st.rerun()
             except SipasError as exc:
                 ui.show_errors(exc)
 
-for key, title in (("overdue", "Vụ việc quá hạn xử lý"), ("deadline", "Phản ánh quá hạn trả lời"),
-                   ("not_effective", "Biện pháp chưa thấy hiệu quả (cân nhắc mở lại)")):
+for key, title in (
+    ("overdue", "Vụ việc quá hạn xử lý"),
+    ("deadline", "Phản ánh quá hạn trả lời"),
+    ("not_effective", "Biện pháp chưa thấy hiệu quả (cân nhắc mở lại)"),
+):
     st.subheader(title)
     if queue[key]:
         st.dataframe(case_rows(queue[key]), hide_index=True, width="stretch")
@@ -129,11 +176,19 @@ if staff:
     for start, end, n, sat in quarters:
         p = proportion(sat, n)
         shown = n >= min_n
-        rows.append({"Từ": start.strftime("%d/%m/%Y"), "Đến": end.strftime("%d/%m/%Y"), "n": n,
-                     "Hài lòng (%)": f"{p.index:.1f}" if shown else "Chưa đủ dữ liệu",
-                     "KTC 95%": f"{p.ci_low:.1f}–{p.ci_high:.1f}" if shown else ""})
-    st.caption(f"Tỷ lệ phiếu hài lòng với mọi tiêu chí công chức (yếu tố 3) đã trả lời, theo từng quý; "
-               f"chỉ hiện khi có ít nhất {min_n} phiếu.")
+        rows.append(
+            {
+                "Từ": start.strftime("%d/%m/%Y"),
+                "Đến": end.strftime("%d/%m/%Y"),
+                "n": n,
+                "Hài lòng (%)": f"{p.index:.1f}" if shown else "Chưa đủ dữ liệu",
+                "KTC 95%": f"{p.ci_low:.1f}–{p.ci_high:.1f}" if shown else "",
+            }
+        )
+    st.caption(
+        f"Tỷ lệ phiếu hài lòng với mọi tiêu chí công chức (yếu tố 3) đã trả lời, theo từng quý; "
+        f"chỉ hiện khi có ít nhất {min_n} phiếu."
+    )
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 st.subheader("Số liệu cho báo cáo tháng")

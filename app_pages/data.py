@@ -26,15 +26,16 @@ b.metric("Trong đó dữ liệu mẫu", f"{demo:,}".replace(",", "."))
 d.metric("Phiếu bỏ dở (không lưu câu trả lời)", f"{abandoned:,}".replace(",", "."))
 
 st.subheader("Nhập từ tệp CSV hoặc Excel")
-st.write("Mỗi dòng là một phiếu. Cột bắt buộc: `submitted_at`; các cột tiêu chí `TC1.1` … theo phiếu "
-         f"đang dùng ({version}). Nếu có một dòng lỗi, không dòng nào được lưu; nhập lại cùng một tệp "
-         "không bị đếm hai lần.")
+st.write(
+    "Mỗi dòng là một phiếu. Cột bắt buộc: `submitted_at`; các cột tiêu chí `TC1.1` … theo phiếu "
+    f"đang dùng ({version}). Nếu có một dòng lỗi, không dòng nào được lưu; nhập lại cùng một tệp "
+    "không bị đếm hai lần."
+)
 upload = st.file_uploader("Chọn tệp", type=["csv", "xlsx"], key="responses_file")
 if upload is not None and st.button("Nhập tệp này", type="primary", key="do_import"):
     try:
         with ui.conn() as c:
-            summary = import_responses(c, upload.getvalue(), upload.name, active_version=version,
-                                       actor=user.username)
+            summary = import_responses(c, upload.getvalue(), upload.name, active_version=version, actor=user.username)
         st.success(summary.message())
     except SipasError as exc:
         ui.show_errors(exc)

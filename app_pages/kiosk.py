@@ -27,12 +27,14 @@ IDLE_SECONDS = ui.env_seconds("SIPAS_KIOSK_IDLE_SECONDS", 90)
 # Typing a comment on a tablet is slow and sends nothing until the box loses focus: allow longer.
 IDLE_SECONDS_COMMENT = ui.env_seconds("SIPAS_KIOSK_IDLE_SECONDS_COMMENT", 180)
 THANKS_SECONDS = ui.env_seconds("SIPAS_KIOSK_THANKS_SECONDS", 8)
-SUBMIT_FAILED = ("Chưa gửi được phiếu do sự cố kỹ thuật. Xin Ông/Bà bấm \"Gửi đánh giá\" lại sau giây lát; "
-                 "phiếu sẽ chỉ được ghi một lần.")
+SUBMIT_FAILED = (
+    'Chưa gửi được phiếu do sự cố kỹ thuật. Xin Ông/Bà bấm "Gửi đánh giá" lại sau giây lát; '
+    "phiếu sẽ chỉ được ghi một lần."
+)
 NO_OPINION = 0  # the pills option for "Không ý kiến"; stored as not answered (NULL), never as 3
 
 OPTS = survey_options()
-SCALE = {s["value"]: f'{s["face"]} {s["label"]}' for s in OPTS["scale"]}
+SCALE = {s["value"]: f"{s['face']} {s['label']}" for s in OPTS["scale"]}
 SCALE[NO_OPINION] = OPTS["no_opinion"]
 
 
@@ -53,6 +55,7 @@ def device_name() -> str | None:
 
 # ------------------------------------------------------------------------------ callbacks
 
+
 def start_survey() -> None:
     with ui.conn() as c:
         version = settings.get(c, "active_questionnaire")
@@ -67,9 +70,15 @@ def start_survey() -> None:
     s = state()
     s.clear()
     s.update(
-        phase="survey", step=0, steps=steps, error=None, fields=fields, staff=staff,
-        survey=KioskSurvey(token=str(uuid.uuid4()), questionnaire=version, asked=codes, answers={},
-                           started_at=local_now()),
+        phase="survey",
+        step=0,
+        steps=steps,
+        error=None,
+        fields=fields,
+        staff=staff,
+        survey=KioskSurvey(
+            token=str(uuid.uuid4()), questionnaire=version, asked=codes, answers={}, started_at=local_now()
+        ),
     )
     touch()
 
@@ -110,8 +119,7 @@ def submit() -> None:
     try:
         with ui.conn() as c:
             hours = settings.get(c, "opening_hours")
-            submit_kiosk_survey(c, survey, device=device_name(),
-                                out_of_hours=not settings.is_open(hours, local_now()))
+            submit_kiosk_survey(c, survey, device=device_name(), out_of_hours=not settings.is_open(hours, local_now()))
     except ValidationError as exc:
         s["error"] = "\n".join(exc.problems)
         touch()
@@ -145,6 +153,7 @@ def abandon_if_idle() -> bool:
 
 # ------------------------------------------------------------------------------ screens
 
+
 def counter_status() -> tuple[str, bool]:
     """(unit name, whether the kiosk should show the closed screen now)."""
     now = local_now()
@@ -165,8 +174,9 @@ def welcome() -> None:
     unit, closed = counter_status()
     if closed:
         st.title("Đã hết giờ làm việc")
-        st.markdown(f"**{escape_md(unit)}** hiện không tiếp nhận hồ sơ. "
-                    "Xin mời Ông/Bà quay lại trong giờ làm việc. Xin cảm ơn!")
+        st.markdown(
+            f"**{escape_md(unit)}** hiện không tiếp nhận hồ sơ. Xin mời Ông/Bà quay lại trong giờ làm việc. Xin cảm ơn!"
+        )
         staff_link()
 
         @st.fragment(run_every=60)
@@ -177,8 +187,7 @@ def welcome() -> None:
         reopen_watch()
         return
     st.title("Ông/Bà hài lòng với sự phục vụ hôm nay chứ?")
-    st.markdown(f"**{escape_md(unit)}** mong nhận ý kiến của Ông/Bà để phục vụ tốt hơn. "
-                "Chỉ mất khoảng một phút.")
+    st.markdown(f"**{escape_md(unit)}** mong nhận ý kiến của Ông/Bà để phục vụ tốt hơn. Chỉ mất khoảng một phút.")
     st.button("Bắt đầu đánh giá", type="primary", width="stretch", on_click=start_survey, key="start")
     st.caption("🔒 Phiếu khảo sát ẩn danh: không hỏi họ tên, số điện thoại hay giấy tờ tùy thân.")
     public_summary()
@@ -186,7 +195,7 @@ def welcome() -> None:
 
 
 def public_summary() -> None:
-    """"Người dân nói — chúng tôi đã làm": this month's measures (no staff names), if the clerk turned it on."""
+    """ "Người dân nói — chúng tôi đã làm": this month's measures (no staff names), if the clerk turned it on."""
     from sipas import actions
 
     now = local_now()
@@ -207,8 +216,17 @@ escape_md = ui.escape_md  # settings text (the unit's name) shown literally insi
 def pills(label: str, options: list, attr: str, current, fmt=None, multi: bool = False) -> None:
     s = state()
     key = f"w:{s['survey'].token}:{attr}"
-    st.pills(label, options, selection_mode="multi" if multi else "single", default=current,
-             format_func=fmt or str, key=key, on_change=set_answer, args=(key, attr), width="stretch")
+    st.pills(
+        label,
+        options,
+        selection_mode="multi" if multi else "single",
+        default=current,
+        format_func=fmt or str,
+        key=key,
+        on_change=set_answer,
+        args=(key, attr),
+        width="stretch",
+    )
 
 
 def element_screen(code: str) -> None:
@@ -253,12 +271,27 @@ def comment_screen() -> None:
     s = state()
     survey: KioskSurvey = s["survey"]
     key = f"w:{survey.token}:comment"
-    st.text_area(OPTS["comment_question"], value=survey.comment or "", max_chars=2000, key=key,
-                 on_change=set_answer, args=(key, "comment"), placeholder="Nhập góp ý (không bắt buộc)")
+    st.text_area(
+        OPTS["comment_question"],
+        value=survey.comment or "",
+        max_chars=2000,
+        key=key,
+        on_change=set_answer,
+        args=(key, "comment"),
+        placeholder="Nhập góp ý (không bắt buộc)",
+    )
     exp = OPTS["expectations"]
     key_exp = f"w:{survey.token}:expectations"
-    st.pills(exp["question"], exp["options"], selection_mode="multi", default=survey.expectations or [],
-             key=key_exp, on_change=limit_expectations, args=(key_exp,), width="stretch")
+    st.pills(
+        exp["question"],
+        exp["options"],
+        selection_mode="multi",
+        default=survey.expectations or [],
+        key=key_exp,
+        on_change=limit_expectations,
+        args=(key_exp,),
+        width="stretch",
+    )
     with st.expander("Thông tin thêm về Ông/Bà (không bắt buộc)"):
         for attr, spec in OPTS["demographics"].items():
             pills(spec["question"], spec["options"], attr, getattr(survey, attr))
@@ -276,8 +309,12 @@ def survey_screen() -> None:
     step = s["step"]
     kind, code = steps[step]
     st.progress((step + 1) / len(steps), text=f"Bước {step + 1}/{len(steps)}")
-    {"element": lambda: element_screen(code), "overall": overall_screen, "context": context_screen,
-     "comment": comment_screen}[kind]()
+    {
+        "element": lambda: element_screen(code),
+        "overall": overall_screen,
+        "context": context_screen,
+        "comment": comment_screen,
+    }[kind]()
     if s.get("error"):
         st.warning(s["error"])
     last = step == len(steps) - 1

@@ -31,8 +31,14 @@ def create_first_admin() -> None:
         return
     try:
         with ui.conn() as c:
-            user = auth.create_user(c, f.get("first_user", ""), f.get("first_password", ""), f.get("first_role"),
-                                    full_name=f.get("first_name"), first_admin=True)
+            user = auth.create_user(
+                c,
+                f.get("first_user", ""),
+                f.get("first_password", ""),
+                f.get("first_role"),
+                full_name=f.get("first_name"),
+                first_admin=True,
+            )
             st.session_state[ui.TOKEN_KEY] = auth.start_session(c, user)
         f.pop("first_error", None)
     except SipasError as exc:
@@ -46,8 +52,10 @@ with ui.conn() as c:
 
 if not has_users:
     st.title("Thiết lập lần đầu")
-    st.write("Chưa có tài khoản cán bộ nào. Hãy tạo tài khoản quản trị đầu tiên "
-             "(người này sẽ tạo tài khoản cho những người khác). Không có mật khẩu mặc định.")
+    st.write(
+        "Chưa có tài khoản cán bộ nào. Hãy tạo tài khoản quản trị đầu tiên "
+        "(người này sẽ tạo tài khoản cho những người khác). Không có mật khẩu mặc định."
+    )
     with st.form("first_admin", enter_to_submit=False):
         st.text_input("Tên đăng nhập", key="first_user", placeholder="ví dụ: vanphong")
         st.text_input("Họ và tên", key="first_name")

@@ -31,8 +31,7 @@ elif period == "Quý này":
 elif period == "Năm nay":
     start, end = date(today.year, 1, 1), today
 elif period == "Tùy chọn":
-    picked = st.date_input("Từ ngày – đến ngày", (date(today.year, 1, 1), today), format="DD/MM/YYYY",
-                           key="ov_range")
+    picked = st.date_input("Từ ngày – đến ngày", (date(today.year, 1, 1), today), format="DD/MM/YYYY", key="ov_range")
     start, end = (picked[0], picked[-1]) if picked else (None, None)
 else:
     start = end = None
@@ -50,8 +49,10 @@ with ui.conn() as c:
         base_year, base_version = years[options.index(choice)]
         baseline_rows = db.baseline_rows(c, base_year, base_version)
 
-st.caption(f"{ui.escape_md(unit)} · Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS) · "
-           f"{result.responses} phiếu hợp lệ")
+st.caption(
+    f"{ui.escape_md(unit)} · Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS) · "
+    f"{result.responses} phiếu hợp lệ"
+)
 
 if result.responses == 0:
     st.info("Chưa có phiếu nào trong kỳ này.")
@@ -62,11 +63,18 @@ m1, m2, m3 = st.columns(3)
 delta = None
 if base_overall is not None and result.overall is not None:
     delta = f"{result.overall - base_overall:+.2f} so với gốc"
-m1.metric("Chỉ số chung", "—" if result.overall is None else f"{result.overall:.2f}%", delta,
-          help="Trung bình không trọng số của 5 yếu tố.")
+m1.metric(
+    "Chỉ số chung",
+    "—" if result.overall is None else f"{result.overall:.2f}%",
+    delta,
+    help="Trung bình không trọng số của 5 yếu tố.",
+)
 d = result.direct_overall
-m2.metric("Câu hỏi hài lòng chung", "—" if d.index is None else f"{d.index:.2f}%",
-          help="Tỷ lệ trả lời Hài lòng hoặc Rất hài lòng ở câu hỏi chung.")
+m2.metric(
+    "Câu hỏi hài lòng chung",
+    "—" if d.index is None else f"{d.index:.2f}%",
+    help="Tỷ lệ trả lời Hài lòng hoặc Rất hài lòng ở câu hỏi chung.",
+)
 m3.metric("Chỉ tiêu", f"≥ {targets['overall']:g}%")
 if d.index is not None:
     st.caption(f"Câu hỏi chung: n = {d.n}, khoảng tin cậy 95% (Wilson) {d.ci_low:.1f}–{d.ci_high:.1f}%.")
@@ -79,17 +87,33 @@ for rule, ok, detail in analysis.rule_checklist(result, targets, bands):
 st.subheader("Các yếu tố")
 base_el = {r["code"]: r["index_value"] for r in baseline_rows if r["level"] == "element"}
 st.dataframe(
-    [{"Yếu tố": f"{e.code}. {e.name}", "Chỉ số (%)": e.index, "Gốc (%)": base_el.get(e.code),
-      "Xếp loại": analysis.band_of(e.index, bands)} for e in result.elements],
-    hide_index=True, width="stretch",
-    column_config={"Chỉ số (%)": st.column_config.NumberColumn(format="%.2f"),
-                   "Gốc (%)": st.column_config.NumberColumn(format="%.2f")},
+    [
+        {
+            "Yếu tố": f"{e.code}. {e.name}",
+            "Chỉ số (%)": e.index,
+            "Gốc (%)": base_el.get(e.code),
+            "Xếp loại": analysis.band_of(e.index, bands),
+        }
+        for e in result.elements
+    ],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "Chỉ số (%)": st.column_config.NumberColumn(format="%.2f"),
+        "Gốc (%)": st.column_config.NumberColumn(format="%.2f"),
+    },
 )
 
 st.subheader("Các tiêu chí (yếu nhất trước)")
 if baseline_rows and base_version != version:
     st.caption(f"Số liệu gốc thuộc phiếu {base_version}, khác phiếu {version}: chỉ so sánh ở cấp yếu tố và chung.")
 frame = analysis.criteria_frame(result, baseline_rows, bands)
-st.dataframe(frame, hide_index=True, width="stretch", column_config={
-    c: st.column_config.NumberColumn(format="%.2f") for c in
-    ("Chỉ số (%)", "KTC 95% thấp", "KTC 95% cao", "Gốc (%)", "Chênh lệch")})
+st.dataframe(
+    frame,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        c: st.column_config.NumberColumn(format="%.2f")
+        for c in ("Chỉ số (%)", "KTC 95% thấp", "KTC 95% cao", "Gốc (%)", "Chênh lệch")
+    },
+)

@@ -32,11 +32,14 @@ with ui.conn() as c:
     history = {k: db.get_setting_rows(c, k) for k in ("unit_name", "report_recipient", "targets")}
 
 tab_unit, tab_survey, tab_staff, tab_hours, tab_log = st.tabs(
-    ["Đơn vị và chỉ tiêu", "Phiếu khảo sát", "Cán bộ", "Giờ làm việc và máy tính bảng", "Nhật ký thay đổi"])
+    ["Đơn vị và chỉ tiêu", "Phiếu khảo sát", "Cán bộ", "Giờ làm việc và máy tính bảng", "Nhật ký thay đổi"]
+)
 
 with tab_unit:
-    st.write("Tên đơn vị và nơi nhận báo cáo có **ngày hiệu lực**: từ 1/7/2025 xã mới và Trung tâm Phục vụ "
-             "hành chính công thay cho tên cũ; báo cáo các tháng trước vẫn dùng tên cũ.")
+    st.write(
+        "Tên đơn vị và nơi nhận báo cáo có **ngày hiệu lực**: từ 1/7/2025 xã mới và Trung tâm Phục vụ "
+        "hành chính công thay cho tên cũ; báo cáo các tháng trước vẫn dùng tên cũ."
+    )
     with st.form("unit_form", enter_to_submit=False):
         unit = st.text_input("Tên đơn vị", current["unit_name"], key="unit_name")
         recipient = st.text_input("Nơi nhận báo cáo", current["report_recipient"], key="report_recipient")
@@ -47,40 +50,81 @@ with tab_unit:
     for key, label in (("unit_name", "Tên đơn vị"), ("report_recipient", "Nơi nhận báo cáo")):
         if history[key]:
             st.caption(label + " theo thời gian")
-            st.dataframe(pd.DataFrame(history[key])[["valid_from", "value", "changed_by", "changed_at"]].rename(
-                columns={"valid_from": "Từ ngày", "value": "Giá trị", "changed_by": "Người sửa",
-                         "changed_at": "Lúc sửa"}), hide_index=True, width="stretch")
+            st.dataframe(
+                pd.DataFrame(history[key])[["valid_from", "value", "changed_by", "changed_at"]].rename(
+                    columns={
+                        "valid_from": "Từ ngày",
+                        "value": "Giá trị",
+                        "changed_by": "Người sửa",
+                        "changed_at": "Lúc sửa",
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+            )
 
     st.subheader("Chỉ tiêu")
     with st.form("targets_form", enter_to_submit=False):
         year = st.number_input("Áp dụng từ năm", 2020, 2100, date.today().year, key="targets_year")
-        overall = st.number_input("Chỉ số chung tối thiểu (%)", 0.0, 100.0, float(current["targets"]["overall"]),
-                                  key="target_overall")
-        floor = st.number_input("Không chỉ số nào dưới (%)", 0.0, 100.0, float(current["targets"]["floor"]),
-                                key="target_floor")
-        bands = st.data_editor(pd.DataFrame(current["bands"], columns=["Mức", "Từ (%)"]), key="bands_editor",
-                               hide_index=True, num_rows="dynamic")
+        overall = st.number_input(
+            "Chỉ số chung tối thiểu (%)", 0.0, 100.0, float(current["targets"]["overall"]), key="target_overall"
+        )
+        floor = st.number_input(
+            "Không chỉ số nào dưới (%)", 0.0, 100.0, float(current["targets"]["floor"]), key="target_floor"
+        )
+        bands = st.data_editor(
+            pd.DataFrame(current["bands"], columns=["Mức", "Từ (%)"]),
+            key="bands_editor",
+            hide_index=True,
+            num_rows="dynamic",
+        )
         if st.form_submit_button("Lưu chỉ tiêu và mức xếp loại", type="primary"):
             save("targets", {"overall": overall, "floor": floor}, f"{int(year)}-01-01")
-            save("bands", [[r["Mức"], r["Từ (%)"]] for r in bands.to_dict("records") if r.get("Mức")],
-                 f"{int(year)}-01-01")
+            save(
+                "bands",
+                [[r["Mức"], r["Từ (%)"]] for r in bands.to_dict("records") if r.get("Mức")],
+                f"{int(year)}-01-01",
+            )
 
 with tab_survey:
     versions = sorted(questionnaires())
     with st.form("survey_form", enter_to_submit=False):
-        version = st.selectbox("Phiên bản phiếu đang dùng", versions,
-                               index=versions.index(current["active_questionnaire"]), key="active_version")
-        mode = st.radio("Số câu hỏi mỗi phiếu", ["full", "short"], horizontal=True,
-                        index=["full", "short"].index(current["questions_per_survey"]["mode"]),
-                        format_func={"full": "Đầy đủ mọi tiêu chí",
-                                     "short": "Rút gọn: yếu tố công chức + một số tiêu chí luân phiên"}.get,
-                        key="qps_mode")
-        rotating = st.number_input("Số tiêu chí luân phiên (chế độ rút gọn)", 1, 30,
-                                   int(current["questions_per_survey"]["rotating"]), key="qps_rotating")
-        fields = st.text_area("Các lĩnh vực hiển thị trên máy tính bảng (mỗi dòng một lĩnh vực)",
-                              "\n".join(current["fields"]), key="fields_text")
-        min_n = st.number_input("Số phiếu tối thiểu trước khi hiện kết quả của một cán bộ", 1, 1000,
-                                int(current["staff_min_n"]), key="staff_min_n")
+        version = st.selectbox(
+            "Phiên bản phiếu đang dùng",
+            versions,
+            index=versions.index(current["active_questionnaire"]),
+            key="active_version",
+        )
+        mode = st.radio(
+            "Số câu hỏi mỗi phiếu",
+            ["full", "short"],
+            horizontal=True,
+            index=["full", "short"].index(current["questions_per_survey"]["mode"]),
+            format_func={
+                "full": "Đầy đủ mọi tiêu chí",
+                "short": "Rút gọn: yếu tố công chức + một số tiêu chí luân phiên",
+            }.get,
+            key="qps_mode",
+        )
+        rotating = st.number_input(
+            "Số tiêu chí luân phiên (chế độ rút gọn)",
+            1,
+            30,
+            int(current["questions_per_survey"]["rotating"]),
+            key="qps_rotating",
+        )
+        fields = st.text_area(
+            "Các lĩnh vực hiển thị trên máy tính bảng (mỗi dòng một lĩnh vực)",
+            "\n".join(current["fields"]),
+            key="fields_text",
+        )
+        min_n = st.number_input(
+            "Số phiếu tối thiểu trước khi hiện kết quả của một cán bộ",
+            1,
+            1000,
+            int(current["staff_min_n"]),
+            key="staff_min_n",
+        )
         if st.form_submit_button("Lưu", type="primary"):
             save("active_questionnaire", version)
             save("questions_per_survey", {"mode": mode, "rotating": int(rotating)})
@@ -91,11 +135,23 @@ with tab_staff:
     with ui.conn() as c:
         staff = db.list_staff(c)
     if staff:
-        st.dataframe(pd.DataFrame(staff)[["code", "full_name", "position", "counter", "active_from", "active_to",
-                                          "active"]].rename(columns={
-            "code": "Mã", "full_name": "Họ và tên", "position": "Chức danh", "counter": "Quầy",
-            "active_from": "Từ ngày", "active_to": "Đến ngày", "active": "Đang làm"}),
-            hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(staff)[
+                ["code", "full_name", "position", "counter", "active_from", "active_to", "active"]
+            ].rename(
+                columns={
+                    "code": "Mã",
+                    "full_name": "Họ và tên",
+                    "position": "Chức danh",
+                    "counter": "Quầy",
+                    "active_from": "Từ ngày",
+                    "active_to": "Đến ngày",
+                    "active": "Đang làm",
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     st.subheader("Thêm hoặc sửa cán bộ")
     with st.form("staff_form", clear_on_submit=True, enter_to_submit=False):
         code = st.text_input("Mã cán bộ", key="staff_code")
@@ -106,8 +162,17 @@ with tab_staff:
         if st.form_submit_button("Lưu cán bộ", type="primary"):
             try:
                 with ui.conn() as c:
-                    roster.save_member(c, {"code": code, "full_name": name, "position": position,
-                                           "counter": counter, "active_from": start}, user.username)
+                    roster.save_member(
+                        c,
+                        {
+                            "code": code,
+                            "full_name": name,
+                            "position": position,
+                            "counter": counter,
+                            "active_from": start,
+                        },
+                        user.username,
+                    )
                 st.success(f"Đã lưu cán bộ {code}.")
             except SipasError as exc:
                 ui.show_errors(exc)
@@ -126,14 +191,24 @@ with tab_staff:
 with tab_hours:
     hours = current["opening_hours"]
     with st.form("hours_form", enter_to_submit=False):
-        days = st.multiselect("Ngày làm việc", list(range(7)), hours["days"],
-                              format_func=lambda d: settings.WEEKDAYS[d], key="hours_days")
-        periods = st.text_input("Các ca (HH:MM-HH:MM, cách nhau bằng dấu phẩy)",
-                                ", ".join(f"{a}-{b}" for a, b in hours["periods"]), key="hours_periods")
-        closed = st.checkbox("Ngoài giờ làm việc, máy tính bảng hiện thông báo “Đã hết giờ làm việc”",
-                             current["kiosk_closed_outside_hours"], key="closed_outside")
-        devices = st.text_input("Tên các máy tính bảng chỉ dùng để khảo sát (địa chỉ có ?device=tên), "
-                                "cách nhau bằng dấu phẩy", ", ".join(current["kiosk_devices"]), key="devices")
+        days = st.multiselect(
+            "Ngày làm việc", list(range(7)), hours["days"], format_func=lambda d: settings.WEEKDAYS[d], key="hours_days"
+        )
+        periods = st.text_input(
+            "Các ca (HH:MM-HH:MM, cách nhau bằng dấu phẩy)",
+            ", ".join(f"{a}-{b}" for a, b in hours["periods"]),
+            key="hours_periods",
+        )
+        closed = st.checkbox(
+            "Ngoài giờ làm việc, máy tính bảng hiện thông báo “Đã hết giờ làm việc”",
+            current["kiosk_closed_outside_hours"],
+            key="closed_outside",
+        )
+        devices = st.text_input(
+            "Tên các máy tính bảng chỉ dùng để khảo sát (địa chỉ có ?device=tên), cách nhau bằng dấu phẩy",
+            ", ".join(current["kiosk_devices"]),
+            key="devices",
+        )
         if st.form_submit_button("Lưu", type="primary"):
             try:
                 save("opening_hours", {"days": days, "periods": settings.parse_periods(periods)})
@@ -143,24 +218,41 @@ with tab_hours:
             save("kiosk_devices", [d for d in devices.split(",") if d.strip()])
     with st.form("backup_form", enter_to_submit=False):
         st.markdown("**Sao lưu tự động mỗi ngày**")
-        folder = st.text_input("Thư mục sao lưu (để trống: thư mục “backups” cạnh tệp cơ sở dữ liệu)",
-                               current["backup_dir"], key="backup_dir")
-        keep = st.number_input("Số bản sao lưu hằng ngày cần giữ", 1, 3650, int(current["backup_keep"]),
-                               key="backup_keep")
+        folder = st.text_input(
+            "Thư mục sao lưu (để trống: thư mục “backups” cạnh tệp cơ sở dữ liệu)",
+            current["backup_dir"],
+            key="backup_dir",
+        )
+        keep = st.number_input(
+            "Số bản sao lưu hằng ngày cần giữ", 1, 3650, int(current["backup_keep"]), key="backup_keep"
+        )
         if st.form_submit_button("Lưu"):
             save("backup_dir", folder)
             save("backup_keep", int(keep))
-    st.caption("Một máy tính bảng cũng có thể bị khóa vào màn hình khảo sát bằng địa chỉ có `?kiosk=1`. "
-               "Hãy bật chế độ ghim màn hình (Android) hoặc Truy cập có hướng dẫn (iPad) để người dân "
-               "không gõ được địa chỉ khác.")
+    st.caption(
+        "Một máy tính bảng cũng có thể bị khóa vào màn hình khảo sát bằng địa chỉ có `?kiosk=1`. "
+        "Hãy bật chế độ ghim màn hình (Android) hoặc Truy cập có hướng dẫn (iPad) để người dân "
+        "không gõ được địa chỉ khác."
+    )
 
 with tab_log:
     with ui.conn() as c:
         entries = db.audit_entries(c, 500)
     if entries:
-        st.dataframe(pd.DataFrame(entries)[["at", "actor", "action", "entity", "old_value", "new_value", "note"]]
-                     .rename(columns={"at": "Lúc (UTC)", "actor": "Người", "action": "Việc", "entity": "Đối tượng",
-                                      "old_value": "Cũ", "new_value": "Mới", "note": "Ghi chú"}),
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(entries)[["at", "actor", "action", "entity", "old_value", "new_value", "note"]].rename(
+                columns={
+                    "at": "Lúc (UTC)",
+                    "actor": "Người",
+                    "action": "Việc",
+                    "entity": "Đối tượng",
+                    "old_value": "Cũ",
+                    "new_value": "Mới",
+                    "note": "Ghi chú",
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     else:
         st.info("Chưa có thay đổi nào.")

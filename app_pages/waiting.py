@@ -43,7 +43,8 @@ m3.metric(f"Chờ quá {target} phút", "—" if s["share_over_target"] is None 
 m4.metric("Ngày nhập tay (không có máy lấy số)", report.typed_days)
 
 tab_slots, tab_staff, tab_input, tab_settings = st.tabs(
-    ["Theo thứ và giờ", "Số quầy cần (Erlang C)", "Nhập số liệu", "Thiết lập"])
+    ["Theo thứ và giờ", "Số quầy cần (Erlang C)", "Nhập số liệu", "Thiết lập"]
+)
 
 with tab_slots:
     if report.slots.empty:
@@ -53,14 +54,17 @@ with tab_slots:
         st.caption(
             "Lượt đến TB/giờ: tổng lượt đến trong khung giờ chia cho số ngày cùng thứ có số liệu. Thời gian chờ: "
             "từ lúc lấy số đến lúc được gọi (máy lấy số); P90: 90% người chờ không quá mức này. Hài lòng: tỷ lệ "
-            "trả lời 4–5 ở câu hỏi chung của các phiếu gửi trong khung giờ đó, với khoảng tin cậy 95% (Wilson).")
+            "trả lời 4–5 ở câu hỏi chung của các phiếu gửi trong khung giờ đó, với khoảng tin cậy 95% (Wilson)."
+        )
     st.subheader("Mức hài lòng theo thời gian chờ người dân trả lời")
     st.dataframe(waiting.bucket_display(report.buckets), hide_index=True, width="stretch")
     if report.cost is not None:
-        st.caption(f"Chờ dưới 15 phút: {report.cost.estimate:.1f}% hài lòng (n = {report.cost.n}); chờ từ 15 phút "
-                   f"trở lên: {report.cost.baseline:.1f}% (n = {report.cost.baseline_n}). Chênh lệch "
-                   f"{report.cost.difference:+.1f} điểm %, KTC 95% {report.cost.ci_low:+.1f} đến "
-                   f"{report.cost.ci_high:+.1f}; p = {report.cost.p_value:.3f}.")
+        st.caption(
+            f"Chờ dưới 15 phút: {report.cost.estimate:.1f}% hài lòng (n = {report.cost.n}); chờ từ 15 phút "
+            f"trở lên: {report.cost.baseline:.1f}% (n = {report.cost.baseline_n}). Chênh lệch "
+            f"{report.cost.difference:+.1f} điểm %, KTC 95% {report.cost.ci_low:+.1f} đến "
+            f"{report.cost.ci_high:+.1f}; p = {report.cost.p_value:.3f}."
+        )
 
 
 def create_case(rec: waiting.Recommendation) -> None:
@@ -68,12 +72,18 @@ def create_case(rec: waiting.Recommendation) -> None:
         return
     try:
         with ui.conn() as c:
-            case_id = waiting.open_staffing_case(c, actor, rec, target_minutes=report.target_minutes,
-                                                 service_level=report.service_level,
-                                                 period=(report.date_from, report.date_to))
+            case_id = waiting.open_staffing_case(
+                c,
+                actor,
+                rec,
+                target_minutes=report.target_minutes,
+                service_level=report.service_level,
+                period=(report.date_from, report.date_to),
+            )
         st.session_state["wait_case_msg"] = (
             f"Đã tạo vụ việc số {case_id}: {rec.text}. Tiếp tục ở trang “Phản ánh và khắc phục” (biện pháp "
-            "“Bố trí thêm người”) để trình Chủ tịch phê duyệt.")
+            "“Bố trí thêm người”) để trình Chủ tịch phê duyệt."
+        )
     except SipasError as exc:
         st.session_state["wait_case_msg"] = exc
 
@@ -83,12 +93,18 @@ with tab_staff:
     if not report.has_arrivals:
         st.info("Chưa có số lượt đến (máy lấy số hoặc số hồ sơ nhập tay) trong giai đoạn này.")
     else:
-        st.caption(f"Mục tiêu: {100 * report.service_level:.0f}% người dân được tiếp nhận trong vòng {target} phút. "
-                   "Xác suất phải chờ, thời gian chờ trung bình và công suất là của số quầy cần; các dòng tô đỏ là "
-                   "giờ đang thiếu quầy.")
+        st.caption(
+            f"Mục tiêu: {100 * report.service_level:.0f}% người dân được tiếp nhận trong vòng {target} phút. "
+            "Xác suất phải chờ, thời gian chờ trung bình và công suất là của số quầy cần; các dòng tô đỏ là "
+            "giờ đang thiếu quầy."
+        )
         shown = waiting.staffing_display(report.staffing, report.target_minutes)
-        st.dataframe(shown.style.apply(waiting.understaffed_styles, axis=None), hide_index=True, width="stretch",
-                     key="staffing_table")
+        st.dataframe(
+            shown.style.apply(waiting.understaffed_styles, axis=None),
+            hide_index=True,
+            width="stretch",
+            key="staffing_table",
+        )
         with st.expander("Thời gian phục vụ dùng để tính"):
             st.dataframe(waiting.service_display(report.services), hide_index=True, width="stretch")
 
@@ -118,15 +134,19 @@ with tab_staff:
         st.dataframe(waiting.effect_rows(effect), hide_index=True, width="stretch")
         st.text(effect.message)
         if effect.test is not None:
-            st.caption(f"Chênh lệch hài lòng {effect.test.difference:+.1f} điểm %, KTC 95% (Newcombe) "
-                       f"{effect.test.ci_low:+.1f} đến {effect.test.ci_high:+.1f}; p = {effect.test.p_value:.3f} "
-                       "(kiểm định hai tỷ lệ).")
+            st.caption(
+                f"Chênh lệch hài lòng {effect.test.difference:+.1f} điểm %, KTC 95% (Newcombe) "
+                f"{effect.test.ci_low:+.1f} đến {effect.test.ci_high:+.1f}; p = {effect.test.p_value:.3f} "
+                "(kiểm định hai tỷ lệ)."
+            )
 
 with tab_input:
     st.subheader("Nhật ký máy lấy số")
-    st.caption("Tệp .csv hoặc .xlsx với các cột ticket_id, service, counter, issued_at, called_at, finished_at "
-               "(thời điểm dạng YYYY-MM-DD HH:MM). Có lỗi ở bất kỳ dòng nào thì không nhập dòng nào; nhập lại "
-               "cùng tệp không bị tính hai lần.")
+    st.caption(
+        "Tệp .csv hoặc .xlsx với các cột ticket_id, service, counter, issued_at, called_at, finished_at "
+        "(thời điểm dạng YYYY-MM-DD HH:MM). Có lỗi ở bất kỳ dòng nào thì không nhập dòng nào; nhập lại "
+        "cùng tệp không bị tính hai lần."
+    )
     upload = st.file_uploader("Tệp nhật ký", type=["csv", "xlsx"], key="ticket_file")
     if upload is not None and st.button("Nhập nhật ký", type="primary", key="ticket_import"):
         try:
@@ -152,33 +172,64 @@ with tab_input:
 with tab_settings:
     with st.form("wait_settings", enter_to_submit=False):
         a, b = st.columns(2)
-        new_target = a.number_input("Thời gian chờ mục tiêu (phút)", 1, 240, int(report.target_minutes),
-                                    key="set_target")
-        new_level = b.number_input("Tỷ lệ người dân được phục vụ trong thời gian đó (%)", 50, 99,
-                                   int(round(100 * report.service_level)), key="set_level")
-        default_minutes = st.number_input("Thời gian phục vụ trung bình mặc định (phút)", 1.0, 480.0,
-                                          float(report.service_setting["default"]), key="set_service_default")
-        st.caption("Thời gian phục vụ theo lĩnh vực (để trống: dùng mặc định). Khi máy lấy số có đủ lượt đã xong "
-                   f"({waiting.MIN_SERVICE_TICKETS} lượt trở lên), thời gian đo được sẽ được dùng.")
-        service_frame = st.data_editor(waiting.service_minutes_frame(report.service_setting, fields),
-                                       hide_index=True, num_rows="dynamic", key="set_service_fields")
+        new_target = a.number_input(
+            "Thời gian chờ mục tiêu (phút)", 1, 240, int(report.target_minutes), key="set_target"
+        )
+        new_level = b.number_input(
+            "Tỷ lệ người dân được phục vụ trong thời gian đó (%)",
+            50,
+            99,
+            int(round(100 * report.service_level)),
+            key="set_level",
+        )
+        default_minutes = st.number_input(
+            "Thời gian phục vụ trung bình mặc định (phút)",
+            1.0,
+            480.0,
+            float(report.service_setting["default"]),
+            key="set_service_default",
+        )
+        st.caption(
+            "Thời gian phục vụ theo lĩnh vực (để trống: dùng mặc định). Khi máy lấy số có đủ lượt đã xong "
+            f"({waiting.MIN_SERVICE_TICKETS} lượt trở lên), thời gian đo được sẽ được dùng."
+        )
+        service_frame = st.data_editor(
+            waiting.service_minutes_frame(report.service_setting, fields),
+            hide_index=True,
+            num_rows="dynamic",
+            key="set_service_fields",
+        )
         names = st.text_input("Các quầy (ngăn cách bằng dấu phẩy)", ", ".join(counter_names), key="set_counters")
-        default_open = st.number_input("Số quầy mở mặc định", 0, settings.MAX_COUNTERS,
-                                       int(report.counters_setting["default"]), key="set_open_default")
+        default_open = st.number_input(
+            "Số quầy mở mặc định",
+            0,
+            settings.MAX_COUNTERS,
+            int(report.counters_setting["default"]),
+            key="set_open_default",
+        )
         st.caption("Số quầy mở theo giờ trong tuần (ô khác mặc định được lưu riêng).")
-        open_grid = st.data_editor(waiting.counters_open_grid(report.counters_setting, report.opening_hours),
-                                   disabled=["Giờ"], hide_index=True, key="set_open_grid")
+        open_grid = st.data_editor(
+            waiting.counters_open_grid(report.counters_setting, report.opening_hours),
+            disabled=["Giờ"],
+            hide_index=True,
+            key="set_open_grid",
+        )
         if st.form_submit_button("Lưu thiết lập", type="primary"):
             try:
                 with ui.conn() as c:
-                    waiting.save_settings(c, {
-                        "wait_target_minutes": new_target,
-                        "service_level_target": new_level / 100,
-                        "service_minutes": waiting.service_minutes_from_frame(service_frame, default_minutes),
-                        "counter_names": waiting.parse_names(names),
-                        "counters_open": waiting.counters_open_from_grid(open_grid, report.counters_setting,
-                                                                                    default_open),
-                    }, user.username)
+                    waiting.save_settings(
+                        c,
+                        {
+                            "wait_target_minutes": new_target,
+                            "service_level_target": new_level / 100,
+                            "service_minutes": waiting.service_minutes_from_frame(service_frame, default_minutes),
+                            "counter_names": waiting.parse_names(names),
+                            "counters_open": waiting.counters_open_from_grid(
+                                open_grid, report.counters_setting, default_open
+                            ),
+                        },
+                        user.username,
+                    )
                 st.success("Đã lưu.")
             except SipasError as exc:
                 ui.show_errors(exc)

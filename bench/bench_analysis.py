@@ -79,8 +79,7 @@ def first_render(path: Path, f: analysis.Filters, today: date) -> float:
         db.last_import_id(c)
         db.imported_fields(c)  # cached by the newest import id: paid once per server process and import
         targets = settings.get(c, "targets", on)
-        analysis.year_target_status(c, analysis.Filters(f.questionnaire), int(f.date_to[:4]), targets["overall"],
-                                    today)
+        analysis.year_target_status(c, analysis.Filters(f.questionnaire), int(f.date_to[:4]), targets["overall"], today)
     return time.perf_counter() - t + filter_change(path, f)
 
 
@@ -151,8 +150,12 @@ def apptest_runs(path: Path, version: str, month_to: str, runs: int = 5) -> dict
 def report(path: Path, month: str, suffix: str) -> float:
     out = OUT / f"bench-report-{month}{suffix}"
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "sipas", "report", "--month", month, "--out", str(out), "--db", str(path)],
-                   check=True, cwd=ROOT, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "sipas", "report", "--month", month, "--out", str(out), "--db", str(path)],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
     return time.perf_counter() - t
 
 
@@ -181,24 +184,49 @@ def main(argv: list[str] | None = None) -> int:
     f = analysis.Filters(version, m_from, m_to)
     rows: list[tuple[str, float, float | None]] = []
 
-    rows.append(("first render: page data functions, this month, empty caches", first_render(path, f, today),
-                 TARGETS["first render"]))
-    rows.append(("filter change: channel = kiosk, this month (dimension roll-up)",
-                 filter_change(path, analysis.Filters(version, m_from, m_to, channel="kiosk")),
-                 TARGETS["filter change"]))
-    rows.append(("filter change: staff CB02, this month (dimension roll-up)",
-                 filter_change(path, analysis.Filters(version, m_from, m_to, staff_code="CB02")),
-                 TARGETS["filter change"]))
-    rows.append(("filter change: whole year (roll-up)", filter_change(path, analysis.Filters(version, y_from, y_to)),
-                 TARGETS["filter change"]))
-    rows.append(("filter change: whole year, channel = kiosk (dimension roll-up)",
-                 filter_change(path, analysis.Filters(version, y_from, y_to, channel="kiosk")),
-                 TARGETS["filter change"]))
+    rows.append(
+        (
+            "first render: page data functions, this month, empty caches",
+            first_render(path, f, today),
+            TARGETS["first render"],
+        )
+    )
+    rows.append(
+        (
+            "filter change: channel = kiosk, this month (dimension roll-up)",
+            filter_change(path, analysis.Filters(version, m_from, m_to, channel="kiosk")),
+            TARGETS["filter change"],
+        )
+    )
+    rows.append(
+        (
+            "filter change: staff CB02, this month (dimension roll-up)",
+            filter_change(path, analysis.Filters(version, m_from, m_to, staff_code="CB02")),
+            TARGETS["filter change"],
+        )
+    )
+    rows.append(
+        (
+            "filter change: whole year (roll-up)",
+            filter_change(path, analysis.Filters(version, y_from, y_to)),
+            TARGETS["filter change"],
+        )
+    )
+    rows.append(
+        (
+            "filter change: whole year, channel = kiosk (dimension roll-up)",
+            filter_change(path, analysis.Filters(version, y_from, y_to, channel="kiosk")),
+            TARGETS["filter change"],
+        )
+    )
     with closing(db.open_db(path)) as c:
         _, t_trend = timed(lambda: analysis.monthly_p_chart(analysis.monthly_trend(c, analysis.trend_filters(f))))
         rows.append(("section Biểu đồ: 12-month trend + p-chart (roll-up)", t_trend, None))
-        _, t_trend_k = timed(lambda: analysis.monthly_trend(
-            c, analysis.trend_filters(analysis.Filters(version, m_from, m_to, channel="kiosk"))))
+        _, t_trend_k = timed(
+            lambda: analysis.monthly_trend(
+                c, analysis.trend_filters(analysis.Filters(version, m_from, m_to, channel="kiosk"))
+            )
+        )
         rows.append(("section Biểu đồ: 12-month trend, channel = kiosk (dimension roll-up)", t_trend_k, None))
         _, t_heat = timed(analysis.weekday_hour_table, c, f)
         rows.append(("section Biểu đồ: weekday × hour, this month", t_heat, None))
@@ -217,16 +245,27 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("AppTest: filter change staff CB02, this month", at["staff"], TARGETS["filter change"]))
     rows.append(("AppTest: filter change to the whole year", at["year"], TARGETS["filter change"]))
     rows.append(("AppTest: whole year with channel = kiosk", at["year_channel"], TARGETS["filter change"]))
-    rows.append((f"report: python -m sipas report --month {month} --out ….xlsx", report(path, month, ".xlsx"),
-                 TARGETS["report"]))
-    rows.append((f"report: python -m sipas report --month {month} --out ….pdf", report(path, month, ".pdf"),
-                 TARGETS["report"]))
+    rows.append(
+        (
+            f"report: python -m sipas report --month {month} --out ….xlsx",
+            report(path, month, ".xlsx"),
+            TARGETS["report"],
+        )
+    )
+    rows.append(
+        (f"report: python -m sipas report --month {month} --out ….pdf", report(path, month, ".pdf"), TARGETS["report"])
+    )
 
-    lines = [f"- {name}: **{sec:.2f} s**" + ("" if target is None else
-             f" (target < {target:g} s: {'met' if sec < target else 'MISSED'})") for name, sec, target in rows]
-    header = (f"\n## Analysis\n\n{date.today().isoformat()}, {os.cpu_count()} CPU, {n:,} responses in "
-              f"`{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}` (month {m_from[:7]}, "
-              f"report month {month}). `python bench/bench_analysis.py`\n\n")
+    lines = [
+        f"- {name}: **{sec:.2f} s**"
+        + ("" if target is None else f" (target < {target:g} s: {'met' if sec < target else 'MISSED'})")
+        for name, sec, target in rows
+    ]
+    header = (
+        f"\n## Analysis\n\n{date.today().isoformat()}, {os.cpu_count()} CPU, {n:,} responses in "
+        f"`{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}` (month {m_from[:7]}, "
+        f"report month {month}). `python bench/bench_analysis.py`\n\n"
+    )
     text = header + "\n".join(lines) + "\n"
     print(text)
     if not args.no_record:

@@ -122,14 +122,16 @@ def main(argv: list[str] | None = None) -> int:
         f"{statistics.median(ws):.2f} s",
         f"- (i') same, reload with a warm cache: {summary(warm_load)}; websocket opened p50 "
         f"{statistics.median(warm_ws):.2f} s",
-        f"- (ii) tap on \"{b.SUBMIT}\" → \"{b.THANKS}\" visible, full 19-criterion surveys: "
+        f'- (ii) tap on "{b.SUBMIT}" → "{b.THANKS}" visible, full 19-criterion surveys: '
         f"**{summary(submits)}** (target < {TARGET_SUBMIT:g} s: "
         f"{'met' if max(submits) < TARGET_SUBMIT else 'MISSED'})",
     ]
-    header = (f"\n## Browser (bench/bench_browser.py)\n\n{date.today().isoformat()}, {os.cpu_count()} CPU, "
-              f"{version}, headless, viewport 800×1280 with touch, server and browser on the same machine, "
-              f"load average {load_before:.1f} before / {os.getloadavg()[0]:.1f} after. "
-              f"`python bench/bench_browser.py --runs {args.runs}`\n\n")
+    header = (
+        f"\n## Browser (bench/bench_browser.py)\n\n{date.today().isoformat()}, {os.cpu_count()} CPU, "
+        f"{version}, headless, viewport 800×1280 with touch, server and browser on the same machine, "
+        f"load average {load_before:.1f} before / {os.getloadavg()[0]:.1f} after. "
+        f"`python bench/bench_browser.py --runs {args.runs}`\n\n"
+    )
     text = header + "\n".join(lines) + "\n"
     print(text)
     if not args.no_record:

@@ -60,12 +60,18 @@ CHILD_THREADS = 4
 
 
 def survey(token: str, rng: random.Random) -> KioskSurvey:
-    return KioskSurvey(token=token, questionnaire=VERSION, asked=list(CODES),
-                       answers={c: rng.choice((None, 3, 4, 5)) for c in CODES}, overall=rng.choice((3, 4, 5)),
-                       comment=f"crash {token}")
+    return KioskSurvey(
+        token=token,
+        questionnaire=VERSION,
+        asked=list(CODES),
+        answers={c: rng.choice((None, 3, 4, 5)) for c in CODES},
+        overall=rng.choice((3, 4, 5)),
+        comment=f"crash {token}",
+    )
 
 
 # ============================================================================ browser: kill the server
+
 
 @dataclass
 class CrashRound:
@@ -100,8 +106,15 @@ class _SamePort:
         b.free_port = self.saved
 
 
-def crash_round(work: Path, tablets: int, kill_window: tuple[float, float], after_restart: float,
-                rng: random.Random, min_thanked: int = 1, max_wait: float = 90) -> CrashRound:
+def crash_round(
+    work: Path,
+    tablets: int,
+    kill_window: tuple[float, float],
+    after_restart: float,
+    rng: random.Random,
+    min_thanked: int = 1,
+    max_wait: float = 90,
+) -> CrashRound:
     """One server kill with ``tablets`` tablets submitting; see the module docstring.
 
     The kill comes at a random moment of ``kill_window`` (s after the start), once ``min_thanked``
@@ -143,8 +156,9 @@ def crash_round(work: Path, tablets: int, kill_window: tuple[float, float], afte
         out.recovered = recovered()
 
     try:
-        tally = asyncio.run(bt.run_tablets(lambda: state["server"].url, tablets, 0, clerk=False, during=during,
-                                           timeout=20))
+        tally = asyncio.run(
+            bt.run_tablets(lambda: state["server"].url, tablets, 0, clerk=False, during=during, timeout=20)
+        )
     finally:
         state["cm"].__exit__(None, None, None)
     stored = bt.stored_comments(path)
@@ -158,6 +172,7 @@ def crash_round(work: Path, tablets: int, kill_window: tuple[float, float], afte
 
 
 # ============================================================================ sqlite: kill the writer
+
 
 def child(path: str) -> None:
     """Store surveys from CHILD_THREADS threads until killed; print each token once it is stored."""
@@ -191,8 +206,13 @@ class KillRound:
 
 def kill_round(path: Path, rng: random.Random) -> KillRound:
     """Start a child writer, SIGKILL it at a random moment after its first acknowledgement."""
-    proc = subprocess.Popen([sys.executable, __file__, "--child", str(path)], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, cwd=ROOT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        start_new_session=True,
+    )
     buf = b""
     fd = proc.stdout.fileno()
 
@@ -219,12 +239,17 @@ def kill_round(path: Path, rng: random.Random) -> KillRound:
     lines = buf.decode(errors="replace").split("\n")[:-1]  # the last piece has no newline: not acknowledged
     acked = [line[4:] for line in lines if line.startswith("ACK ")]
     stored = {r[0] for r in b.db_rows(path, "SELECT token FROM responses")}
-    return KillRound(acked=len(acked), missing=sum(1 for t in acked if t not in stored),
-                     stored_unacked=len(stored) - len(set(acked) & stored), db_problems=backup.check_database(path),
-                     killed_after=delay)
+    return KillRound(
+        acked=len(acked),
+        missing=sum(1 for t in acked if t not in stored),
+        stored_unacked=len(stored) - len(set(acked) & stored),
+        db_problems=backup.check_database(path),
+        killed_after=delay,
+    )
 
 
 # ============================================================================ sync: the cost of FULL
+
 
 def store_latencies(path: Path, mode: str, n: int, rng: random.Random) -> list[float]:
     """Milliseconds per survey, stored one after the other on one connection with ``synchronous=mode``."""
@@ -240,23 +265,27 @@ def store_latencies(path: Path, mode: str, n: int, rng: random.Random) -> list[f
     return out
 
 
-def sync_cost(work: Path, per_block: int = 100, blocks: int = 4, rng: random.Random | None = None
-              ) -> dict[str, list[float]]:
+def sync_cost(
+    work: Path, per_block: int = 100, blocks: int = 4, rng: random.Random | None = None
+) -> dict[str, list[float]]:
     rng = rng or random.Random(7)
     path = work / "sync.db"
     db.open_db(path).close()
     result: dict[str, list[float]] = {"FULL": [], "NORMAL": []}
     for i in range(blocks):
-        for mode in (("FULL", "NORMAL") if i % 2 == 0 else ("NORMAL", "FULL")):
+        for mode in ("FULL", "NORMAL") if i % 2 == 0 else ("NORMAL", "FULL"):
             result[mode] += store_latencies(path, mode, per_block, rng)
     return result
 
 
 # ============================================================================ main
 
+
 def ms_line(values: list[float]) -> str:
-    return (f"p50 {bt.percentile(values, 50):.2f} ms, p95 {bt.percentile(values, 95):.2f} ms, "
-            f"p99 {bt.percentile(values, 99):.2f} ms, max {max(values):.2f} ms (n = {len(values)})")
+    return (
+        f"p50 {bt.percentile(values, 50):.2f} ms, p95 {bt.percentile(values, 95):.2f} ms, "
+        f"p99 {bt.percentile(values, 99):.2f} ms, max {max(values):.2f} ms (n = {len(values)})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -299,12 +328,12 @@ def main(argv: list[str] | None = None) -> int:
                     f"completed a survey after the restart) and **{after} more surveys were thanked and stored**; "
                     f"steps cut short by the kills: {sum(len(r.failed) for r in rounds)}, errors shown on a tablet: "
                     f"**{sum(len(r.shown) for r in rounds)}**; "
-                    f"check_database: {'no problem' if not any(r.db_problems for r in rounds) else 'PROBLEMS'}")
+                    f"check_database: {'no problem' if not any(r.db_problems for r in rounds) else 'PROBLEMS'}"
+                )
         if args.part in ("all", "sqlite"):
             path = work / "kill.db"
             prepare = db.open_db(path)
-            settings.put(prepare, "opening_hours", {"days": list(range(7)), "periods": [["00:00", "24:00"]]},
-                         "bench")
+            settings.put(prepare, "opening_hours", {"days": list(range(7)), "periods": [["00:00", "24:00"]]}, "bench")
             prepare.close()
             kills = [kill_round(path, rng) for _ in range(args.rounds or 30)]
             acked = sum(k.acked for k in kills)
@@ -317,20 +346,25 @@ def main(argv: list[str] | None = None) -> int:
                 f"`submit_kiosk_survey`, killed 0–0.6 s after its first acknowledgement: **{acked} acknowledged, "
                 f"{missing} missing**; {total} stored in all ({total - acked} committed but killed before the "
                 f"acknowledgement was printed); check_database after every kill: "
-                f"{'no problem' if not problems else problems[:3]}")
+                f"{'no problem' if not problems else problems[:3]}"
+            )
         if args.part in ("all", "sync"):
             cost = sync_cost(work, rng=rng)
             lines.append(f"- one survey stored alone, synchronous=FULL: **{ms_line(cost['FULL'])}**")
-            lines.append(f"- the same, synchronous=NORMAL: **{ms_line(cost['NORMAL'])}**; FULL costs "
-                         f"{statistics.median(cost['FULL']) - statistics.median(cost['NORMAL']):+.2f} ms at the "
-                         f"median, {bt.percentile(cost['FULL'], 99) - bt.percentile(cost['NORMAL'], 99):+.2f} ms "
-                         "at p99")
+            lines.append(
+                f"- the same, synchronous=NORMAL: **{ms_line(cost['NORMAL'])}**; FULL costs "
+                f"{statistics.median(cost['FULL']) - statistics.median(cost['NORMAL']):+.2f} ms at the "
+                f"median, {bt.percentile(cost['FULL'], 99) - bt.percentile(cost['NORMAL'], 99):+.2f} ms "
+                "at p99"
+            )
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.no_record and lines:
-        header = (f"\n### Crashes (bench/bench_crash.py)\n\n{date.today().isoformat()}, {os.cpu_count()} CPU, ext4 "
-                  f"on a virtual disk, load average {os.getloadavg()[0]:.1f}. "
-                  f"`python bench/bench_crash.py --part {args.part}`\n\n")
+        header = (
+            f"\n### Crashes (bench/bench_crash.py)\n\n{date.today().isoformat()}, {os.cpu_count()} CPU, ext4 "
+            f"on a virtual disk, load average {os.getloadavg()[0]:.1f}. "
+            f"`python bench/bench_crash.py --part {args.part}`\n\n"
+        )
         with RESULTS.open("a", encoding="utf-8") as fh:
             fh.write(header + text)
     return 0 if ok else 1

@@ -54,8 +54,10 @@ def build(path: Path, responses: int) -> None:
     for suffix in ("-wal", "-shm", "-lock"):
         Path(str(tmp) + suffix).unlink(missing_ok=True)
     dt = time.perf_counter() - t0
-    print(f"generated {responses:,} responses in {dt:.1f} s ({responses / dt:,.0f}/s) "
-          f"-> {path.stat().st_size / 2**20:.0f} MiB")
+    print(
+        f"generated {responses:,} responses in {dt:.1f} s ({responses / dt:,.0f}/s) "
+        f"-> {path.stat().st_size / 2**20:.0f} MiB"
+    )
 
 
 def time_command(cmd: list[str], runs: int) -> tuple[list[float], list[float], str]:
@@ -90,11 +92,15 @@ def duckdb_floor(path: Path) -> None:
     con = duckdb.connect()
     try:
         con.execute("INSTALL sqlite; LOAD sqlite;")
-        t, _ = best_of(lambda: con.execute(
-            f"SELECT a.criterion, sum((a.value = 1)::INT), sum((a.value = 2)::INT), sum((a.value = 3)::INT), "
-            f"sum((a.value = 4)::INT), sum((a.value = 5)::INT) FROM sqlite_scan('{path}', 'answers') a "
-            f"JOIN sqlite_scan('{path}', 'responses') r ON r.id = a.response_id "
-            f"WHERE r.questionnaire = '{VERSION}' AND r.excluded = 0 GROUP BY 1").fetchall(), 3)
+        t, _ = best_of(
+            lambda: con.execute(
+                f"SELECT a.criterion, sum((a.value = 1)::INT), sum((a.value = 2)::INT), sum((a.value = 3)::INT), "
+                f"sum((a.value = 4)::INT), sum((a.value = 5)::INT) FROM sqlite_scan('{path}', 'answers') a "
+                f"JOIN sqlite_scan('{path}', 'responses') r ON r.id = a.response_id "
+                f"WHERE r.questionnaire = '{VERSION}' AND r.excluded = 0 GROUP BY 1"
+            ).fetchall(),
+            3,
+        )
         print(f"duckdb sqlite_scan of the file, raw rows: {t * 1000:8.1f} ms")
         return
     except Exception as exc:  # the sqlite extension is downloaded on first use
@@ -111,19 +117,27 @@ def duckdb_floor(path: Path) -> None:
     t_read = time.perf_counter() - t0
     import pyarrow as pa
 
-    con.register("r", pa.table({"id": [x[0] for x in resp], "questionnaire": [x[1] for x in resp],
-                                "excluded": [x[2] for x in resp]}))
-    con.register("a", pa.table({"response_id": [x[0] for x in ans], "criterion": [x[1] for x in ans],
-                                "value": [x[2] for x in ans]}))
+    con.register(
+        "r",
+        pa.table({"id": [x[0] for x in resp], "questionnaire": [x[1] for x in resp], "excluded": [x[2] for x in resp]}),
+    )
+    con.register(
+        "a",
+        pa.table({"response_id": [x[0] for x in ans], "criterion": [x[1] for x in ans], "value": [x[2] for x in ans]}),
+    )
     con.execute("CREATE TABLE responses AS SELECT * FROM r; CREATE TABLE answers AS SELECT * FROM a")
     t_load = time.perf_counter() - t0
-    q = (f"SELECT a.criterion, count(*) FILTER (a.value = 1), count(*) FILTER (a.value = 2), "
-         f"count(*) FILTER (a.value = 3), count(*) FILTER (a.value = 4), count(*) FILTER (a.value = 5) "
-         f"FROM answers a JOIN responses r ON r.id = a.response_id "
-         f"WHERE r.questionnaire = '{VERSION}' AND r.excluded = 0 GROUP BY 1")
+    q = (
+        f"SELECT a.criterion, count(*) FILTER (a.value = 1), count(*) FILTER (a.value = 2), "
+        f"count(*) FILTER (a.value = 3), count(*) FILTER (a.value = 4), count(*) FILTER (a.value = 5) "
+        f"FROM answers a JOIN responses r ON r.id = a.response_id "
+        f"WHERE r.questionnaire = '{VERSION}' AND r.excluded = 0 GROUP BY 1"
+    )
     t, rows = best_of(lambda: con.execute(q).fetchall(), 5)
-    print(f"duckdb (in-memory copy; reading the rows out of SQLite took {t_read:.1f} s, loading {t_load:.1f} s): "
-          f"aggregation {t * 1000:8.1f} ms over {len(ans):,} answers")
+    print(
+        f"duckdb (in-memory copy; reading the rows out of SQLite took {t_read:.1f} s, loading {t_load:.1f} s): "
+        f"aggregation {t * 1000:8.1f} ms over {len(ans):,} answers"
+    )
     return rows
 
 
@@ -140,15 +154,19 @@ def main(argv=None) -> int:
     with closing(db.connect(path)) as conn:
         answers = conn.execute("SELECT count(*) FROM answers").fetchone()[0]
         rollup_rows = conn.execute("SELECT count(*) FROM daily_counts").fetchone()[0]
-    print(f"{args.responses:,} responses, {answers:,} answers, {rollup_rows:,} roll-up rows, "
-          f"file {path.stat().st_size / 2**20:.0f} MiB")
+    print(
+        f"{args.responses:,} responses, {answers:,} answers, {rollup_rows:,} roll-up rows, "
+        f"file {path.stat().st_size / 2**20:.0f} MiB"
+    )
 
     cmd = [sys.executable, "-m", "sipas", "index", "--json", "--db", str(path)]
     walls, rss, out = time_command(cmd, args.runs)
     ok = max(walls) < 1.5 and max(rss) < 1024
-    print(f"`python -m sipas index --json --db {path}` ({args.runs} runs): "
-          f"wall {', '.join(f'{w:.3f}' for w in walls)} s (median {statistics.median(walls):.3f}, "
-          f"max {max(walls):.3f}); peak RSS {max(rss):.0f} MiB -> {'OK' if ok else 'TARGET MISSED'}")
+    print(
+        f"`python -m sipas index --json --db {path}` ({args.runs} runs): "
+        f"wall {', '.join(f'{w:.3f}' for w in walls)} s (median {statistics.median(walls):.3f}, "
+        f"max {max(walls):.3f}); peak RSS {max(rss):.0f} MiB -> {'OK' if ok else 'TARGET MISSED'}"
+    )
     print(f"  output: {out[:110]}…")
 
     bare, _, _ = time_command([sys.executable, "-c", "pass"], 3)
@@ -158,8 +176,10 @@ def main(argv=None) -> int:
     with closing(db.connect(path)) as conn:
         t_roll, roll = best_of(lambda: db.level_counts(conn, VERSION))
         t_direct, direct = best_of(lambda: db.level_counts_direct(conn, VERSION), 3)
-    print(f"in-process, same counts: roll-up (db.level_counts) {t_roll * 1000:8.1f} ms; "
-          f"raw rows (db.level_counts_direct) {t_direct * 1000:8.1f} ms; equal: {roll == direct}")
+    print(
+        f"in-process, same counts: roll-up (db.level_counts) {t_roll * 1000:8.1f} ms; "
+        f"raw rows (db.level_counts_direct) {t_direct * 1000:8.1f} ms; equal: {roll == direct}"
+    )
     duck = duckdb_floor(path)
     if duck is not None:
         got = {r[0]: tuple(int(x) for x in r[1:]) for r in duck}

@@ -43,9 +43,16 @@ def make_survey(rng: random.Random, tag: str) -> KioskSurvey:
     """A full survey: all 19 criteria (a few "Không ý kiến"), the overall question, sometimes a comment."""
     answers = {c: (None if rng.random() < 0.04 else rng.choice((2, 3, 4, 4, 5, 5))) for c in CODES}
     return KioskSurvey(
-        token=f"{tag}:{uuid.uuid4()}", questionnaire=VERSION, asked=list(CODES), answers=answers,
-        overall=rng.choice((3, 4, 5)), harassment=1, informal_payment=1, wait_bucket="lt15",
-        field="Hộ tịch", comment="Cán bộ hướng dẫn tận tình." if rng.random() < 0.1 else None,
+        token=f"{tag}:{uuid.uuid4()}",
+        questionnaire=VERSION,
+        asked=list(CODES),
+        answers=answers,
+        overall=rng.choice((3, 4, 5)),
+        harassment=1,
+        informal_payment=1,
+        wait_bucket="lt15",
+        field="Hộ tịch",
+        comment="Cán bộ hướng dẫn tận tình." if rng.random() < 0.1 else None,
         expectations=["thai_do"] if rng.random() < 0.3 else None,
     )
 
@@ -130,9 +137,12 @@ def main(argv=None) -> int:
     ap.add_argument("--per-writer", type=int, default=100)
     ap.add_argument("--prefill", type=int, default=20000, help="demo responses stored before the run")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each mode, each on a fresh database")
-    ap.add_argument("--no-queue", action="store_true",
-                    help="baseline: bypass sipas.db's write queue and group commit, so that writers wait in "
-                         "SQLite's busy handler (the behaviour before they were added)")
+    ap.add_argument(
+        "--no-queue",
+        action="store_true",
+        help="baseline: bypass sipas.db's write queue and group commit, so that writers wait in "
+        "SQLite's busy handler (the behaviour before they were added)",
+    )
     args = ap.parse_args(argv)
     if args.no_queue:
         connect = db.connect
@@ -146,20 +156,21 @@ def main(argv=None) -> int:
 
     path = Path(args.db)
     path.parent.mkdir(parents=True, exist_ok=True)
-    print(f"{'BASELINE without the write queue: ' if args.no_queue else ''}"
-          f"{args.writers} writers × {args.per_writer} full {len(CODES)}-criterion surveys each, all started "
-          f"together, on a database of {args.prefill} demo responses; load average before: "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"{'BASELINE without the write queue: ' if args.no_queue else ''}"
+        f"{args.writers} writers × {args.per_writer} full {len(CODES)}-criterion surveys each, all started "
+        f"together, on a database of {args.prefill} demo responses; load average before: "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     ok = True
-    for mode in (["threads", "processes", "burst"] if args.mode == "all" else [args.mode]):
+    for mode in ["threads", "processes", "burst"] if args.mode == "all" else [args.mode]:
         for _ in range(args.repeat):
             for suffix in ("", "-wal", "-shm", "-lock"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
             with closing(db.open_db(path)) as conn:
                 demo.generate(conn, args.prefill, seed=1)
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            ok &= report(path, mode, *run(path, mode, args.writers, args.per_writer),
-                         args.writers * args.per_writer)
+            ok &= report(path, mode, *run(path, mode, args.writers, args.per_writer), args.writers * args.per_writer)
     return 0 if ok else 1
 
 
@@ -167,17 +178,21 @@ def report(path: Path, mode: str, lat: list[float], wall: float, submitted: int)
     lat.sort()
     with closing(db.connect(path)) as conn:
         tag = f"bench-{mode}"
-        stored = conn.execute("SELECT count(*), count(DISTINCT token) FROM responses WHERE device = ?",
-                              (tag,)).fetchone()
-        answers = conn.execute("SELECT count(*) FROM answers a JOIN responses r ON r.id = a.response_id "
-                               "WHERE r.device = ?", (tag,)).fetchone()[0]
+        stored = conn.execute(
+            "SELECT count(*), count(DISTINCT token) FROM responses WHERE device = ?", (tag,)
+        ).fetchone()
+        answers = conn.execute(
+            "SELECT count(*) FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.device = ?", (tag,)
+        ).fetchone()[0]
         exact = db.level_counts(conn, VERSION) == db.level_counts_direct(conn, VERSION)
     good = stored[0] == stored[1] == submitted and answers == submitted * len(CODES) and exact
     met = pct(lat, 99) < 20
-    print(f"{mode:>9}: p50 {pct(lat, 50):6.2f} ms  p95 {pct(lat, 95):6.2f} ms  p99 {pct(lat, 99):6.2f} ms  "
-          f"max {lat[-1]:7.2f} ms  | {submitted / wall:5.0f} surveys/s | stored {stored[0]}/{submitted} "
-          f"(distinct {stored[1]}), answers {answers}, roll-up exact: {exact} "
-          f"-> {('OK' if met else 'TARGET MISSED') if good else 'DATA WRONG'}")
+    print(
+        f"{mode:>9}: p50 {pct(lat, 50):6.2f} ms  p95 {pct(lat, 95):6.2f} ms  p99 {pct(lat, 99):6.2f} ms  "
+        f"max {lat[-1]:7.2f} ms  | {submitted / wall:5.0f} surveys/s | stored {stored[0]}/{submitted} "
+        f"(distinct {stored[1]}), answers {answers}, roll-up exact: {exact} "
+        f"-> {('OK' if met else 'TARGET MISSED') if good else 'DATA WRONG'}"
+    )
     return good and met
 
 

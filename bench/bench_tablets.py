@@ -91,6 +91,7 @@ class Tally:
 
 # ------------------------------------------------------------------------------ async page helpers
 
+
 def watch_frames(page) -> None:
     """Times of the messages a page sends (taps) and of the server's "script finished" replies."""
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -227,8 +228,16 @@ async def one_survey(page, comment: str, tally: Tally, timeout: float = 30) -> N
     await tap_and_wait(page, b.button(page, "Về trang đầu"), timeout)
 
 
-async def tablet_loop(browser, url: Callable[[], str], number: int, go: asyncio.Event, stop: asyncio.Event,
-                      tally: Tally, timeout: float = 30, max_surveys: int | None = None) -> None:
+async def tablet_loop(
+    browser,
+    url: Callable[[], str],
+    number: int,
+    go: asyncio.Event,
+    stop: asyncio.Event,
+    tally: Tally,
+    timeout: float = 30,
+    max_surveys: int | None = None,
+) -> None:
     """One tablet: load the kiosk, wait for ``go``, then surveys back to back until ``stop`` is set. After a
     failed step (a server that went away) it waits for the page to come back by itself, else reloads it."""
     context = await browser.new_context(**b.TABLET)
@@ -269,8 +278,9 @@ async def recover(page, url: Callable[[], str], stop: asyncio.Event) -> None:
                 await asyncio.sleep(1)
 
 
-async def clerk_loop(browser, url: str, go: asyncio.Event, stop: asyncio.Event, tally: Tally,
-                     every: float = 4.0) -> None:
+async def clerk_loop(
+    browser, url: str, go: asyncio.Event, stop: asyncio.Event, tally: Tally, every: float = 4.0
+) -> None:
     """The clerk: log in through the form, open the analysis page, switch its period every ``every`` s."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
     page = await context.new_page()
@@ -315,9 +325,17 @@ async def clerk_loop(browser, url: str, go: asyncio.Event, stop: asyncio.Event, 
         await context.close()
 
 
-async def run_tablets(url: Callable[[], str] | str, tablets: int, seconds: float, *, clerk: bool = True,
-                      tally: Tally | None = None, during: Callable | None = None, timeout: float = 30,
-                      stagger: float = 0.3) -> Tally:
+async def run_tablets(
+    url: Callable[[], str] | str,
+    tablets: int,
+    seconds: float,
+    *,
+    clerk: bool = True,
+    tally: Tally | None = None,
+    during: Callable | None = None,
+    timeout: float = 30,
+    stagger: float = 0.3,
+) -> Tally:
     """Drive ``tablets`` tablets (and the clerk) for ``seconds``; ``during(tally, stop)`` is an optional
     coroutine run alongside (the crash benchmark kills the server from there)."""
     from playwright.async_api import async_playwright
@@ -354,6 +372,7 @@ async def run_tablets(url: Callable[[], str] | str, tablets: int, seconds: float
 
 # ------------------------------------------------------------------------------ checks
 
+
 def stored_comments(path: Path) -> Counter:
     return Counter(r[0] for r in b.db_rows(path, "SELECT comment FROM responses WHERE comment LIKE 'tablet-%'"))
 
@@ -378,8 +397,10 @@ def percentile(values: list[float], p: float) -> float:
 def latency_line(values: list[float]) -> str:
     if not values:
         return "no survey thanked"
-    return (f"p50 {percentile(values, 50):.2f} s, p95 {percentile(values, 95):.2f} s, "
-            f"p99 {percentile(values, 99):.2f} s, max {max(values):.2f} s (n = {len(values)})")
+    return (
+        f"p50 {percentile(values, 50):.2f} s, p95 {percentile(values, 95):.2f} s, "
+        f"p99 {percentile(values, 99):.2f} s, max {max(values):.2f} s (n = {len(values)})"
+    )
 
 
 def cpu_seconds(pid: int) -> float:
@@ -395,14 +416,20 @@ def log_problems(log: Path) -> list[str]:
 
 # ------------------------------------------------------------------------------ main
 
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tablets", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--no-clerk", action="store_true", help="no clerk on the analysis page")
-    ap.add_argument("--server-nice", type=int, default=0, metavar="N",
-                    help="run the server at this nice value (e.g. -10, as root): it then gets the CPU before the "
-                         "browsers, roughly as if the tablets rendered on their own hardware")
+    ap.add_argument(
+        "--server-nice",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run the server at this nice value (e.g. -10, as root): it then gets the CPU before the "
+        "browsers, roughly as if the tablets rendered on their own hardware",
+    )
     ap.add_argument("--no-record", action="store_true", help="print only; do not append to bench/RESULTS.md")
     args = ap.parse_args(argv)
     reason = b.browser_missing_reason()
@@ -429,8 +456,9 @@ def main(argv: list[str] | None = None) -> int:
                 counted.append(len(tally.thanked))
 
             t0 = time.monotonic()
-            tally = asyncio.run(run_tablets(server.url, args.tablets, args.seconds, clerk=not args.no_clerk,
-                                            timeout=60, during=timed))
+            tally = asyncio.run(
+                run_tablets(server.url, args.tablets, args.seconds, clerk=not args.no_clerk, timeout=60, during=timed)
+            )
             elapsed = time.monotonic() - t0
             server_log = log_problems(server.log)
         result = check_stored(path, tally)
@@ -438,10 +466,16 @@ def main(argv: list[str] | None = None) -> int:
         total = b.db_rows(path, "SELECT count(*) FROM responses")[0][0]
     load_after = os.getloadavg()[0]
     ok = not any(result.values()) and not tally.problems and not server_log and not db_problems
-    clerk = (f"clerk: {len(tally.clerk_reruns)} period switches on /analysis, rerun p50 "
-             f"{statistics.median(tally.clerk_reruns):.2f} s, max {max(tally.clerk_reruns):.2f} s; "
-             f"\"Số phiếu hợp lệ\" went {tally.clerk_counts[0] if tally.clerk_counts else '—'} → "
-             f"{tally.clerk_counts[-1] if tally.clerk_counts else '—'}") if tally.clerk_reruns else "no clerk"
+    clerk = (
+        (
+            f"clerk: {len(tally.clerk_reruns)} period switches on /analysis, rerun p50 "
+            f"{statistics.median(tally.clerk_reruns):.2f} s, max {max(tally.clerk_reruns):.2f} s; "
+            f'"Số phiếu hợp lệ" went {tally.clerk_counts[0] if tally.clerk_counts else "—"} → '
+            f"{tally.clerk_counts[-1] if tally.clerk_counts else '—'}"
+        )
+        if tally.clerk_reruns
+        else "no clerk"
+    )
     lines = [
         f"- {args.tablets} tablets for {args.seconds:g} s (after {tally.started_at - t0:.0f} s loading the pages; "
         f"{elapsed:.0f} s in all): "
@@ -449,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
         f"**{len(result['missing'])}**, stored twice: **{len(result['doubled'])}**, stored but never sent: "
         f"{len(result['unknown'])}; problems on screen: **{len(tally.problems)}**; tracebacks in the server log: "
         f"{len(server_log)}; check_database: {'no problem' if not db_problems else db_problems[:3]}",
-        f"- submit latency (tap on \"{b.SUBMIT}\" → \"{b.THANKS}\" visible): **{latency_line(tally.latencies)}**",
+        f'- submit latency (tap on "{b.SUBMIT}" → "{b.THANKS}" visible): **{latency_line(tally.latencies)}**',
         f"- of which the server's part (the tap's websocket message sent → that run finished, queueing behind "
         f"the other sessions included): {latency_line(list(tally.server_rt.values()))}",
         f"- the server process used {cpu[1] - cpu[0]:.1f} CPU-seconds in the {args.seconds:g} s "
@@ -462,12 +496,14 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.no_record:
-        header = (f"\n### Many tablets (bench/bench_tablets.py)\n\n{date.today().isoformat()}, {os.cpu_count()} CPU, "
-                  f"one headless Chromium with {args.tablets} tablet contexts (800×1280, touch) + "
-                  f"{'1 clerk context' if not args.no_clerk else 'no clerk'}, server and browsers on the same "
-                  f"machine, load average {load_before:.1f} before / {load_after:.1f} after. "
-                  f"`python bench/bench_tablets.py --tablets {args.tablets} --seconds {args.seconds:g}"
-                  f"{f' --server-nice {args.server_nice}' if args.server_nice else ''}`\n\n")
+        header = (
+            f"\n### Many tablets (bench/bench_tablets.py)\n\n{date.today().isoformat()}, {os.cpu_count()} CPU, "
+            f"one headless Chromium with {args.tablets} tablet contexts (800×1280, touch) + "
+            f"{'1 clerk context' if not args.no_clerk else 'no clerk'}, server and browsers on the same "
+            f"machine, load average {load_before:.1f} before / {load_after:.1f} after. "
+            f"`python bench/bench_tablets.py --tablets {args.tablets} --seconds {args.seconds:g}"
+            f"{f' --server-nice {args.server_nice}' if args.server_nice else ''}`\n\n"
+        )
         with RESULTS.open("a", encoding="utf-8") as fh:
             fh.write(header + text)
     return 0 if ok else 1

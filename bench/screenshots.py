@@ -60,8 +60,14 @@ def main() -> None:
         staff.get_by_role("button", name="Đăng nhập").click()
         settle(staff)
         staff.screenshot(path=str(OUT / "staff-overview.png"), full_page=True)
-        for name in ("Phân tích chi tiết", "Việc chờ Chủ tịch", "Phản ánh và khắc phục", "Thời gian chờ",
-                     "Cài đặt", "Sao lưu"):
+        for name in (
+            "Phân tích chi tiết",
+            "Việc chờ Chủ tịch",
+            "Phản ánh và khắc phục",
+            "Thời gian chờ",
+            "Cài đặt",
+            "Sao lưu",
+        ):
             link = staff.get_by_role("link", name=name)
             if link.count() == 0:
                 continue

@@ -136,18 +136,34 @@ def _parse_date(value, label: str) -> str | None:
     try:
         return date.fromisoformat(str(value)).isoformat()
     except ValueError:
-        raise ValidationError(f"{label}: ngày \"{value}\" không hợp lệ (cần YYYY-MM-DD).") from None
+        raise ValidationError(f'{label}: ngày "{value}" không hợp lệ (cần YYYY-MM-DD).') from None
 
 
 PHONE = re.compile(r"^\+?[0-9 .-]{8,15}$")
 
 
-def open_case(conn: sqlite3.Connection, actor: Actor | None, *, case_type: str, origin: str, title: str,
-              description: str | None = None, staff_code: str | None = None, criterion: str | None = None,
-              channel: str | None = None, received_at=None, due_date=None, response_deadline=None,
-              priority: str = "normal", owner: str | None = None, contact_phone: str | None = None,
-              schedule: dict | None = None, response_ids: list[int] | None = None, is_demo: bool = False,
-              now: datetime | None = None) -> int:
+def open_case(
+    conn: sqlite3.Connection,
+    actor: Actor | None,
+    *,
+    case_type: str,
+    origin: str,
+    title: str,
+    description: str | None = None,
+    staff_code: str | None = None,
+    criterion: str | None = None,
+    channel: str | None = None,
+    received_at=None,
+    due_date=None,
+    response_deadline=None,
+    priority: str = "normal",
+    owner: str | None = None,
+    contact_phone: str | None = None,
+    schedule: dict | None = None,
+    response_ids: list[int] | None = None,
+    is_demo: bool = False,
+    now: datetime | None = None,
+) -> int:
     """Open a case (validated); return its id. The first history entry records who opened it and how."""
     now = now or _now()
     problems = []
@@ -161,19 +177,25 @@ def open_case(conn: sqlite3.Connection, actor: Actor | None, *, case_type: str, 
         problems.append("Mức ưu tiên không hợp lệ.")
     if not (title or "").strip():
         problems.append("Cần nhập tiêu đề (tóm tắt nội dung phản ánh).")
-    for value, label in ((title, "Tóm tắt nội dung"), (description, "Nội dung chi tiết"),
-                         (contact_phone, "Số điện thoại"), (criterion, "Tiêu chí")):
+    for value, label in (
+        (title, "Tóm tắt nội dung"),
+        (description, "Nội dung chi tiết"),
+        (contact_phone, "Số điện thoại"),
+        (criterion, "Tiêu chí"),
+    ):
         problem = text_problem(value, label)
         if problem:
             problems.append(problem)
     if staff_code and staff_code not in db.staff_codes(conn):
-        problems.append(f"Không có cán bộ mã \"{staff_code}\".")
+        problems.append(f'Không có cán bộ mã "{staff_code}".')
     if contact_phone and not PHONE.match(contact_phone.strip()):
         problems.append("Số điện thoại không hợp lệ.")
     try:
         received = _parse_date(received_at, "Ngày tiếp nhận") or now.date().isoformat()
-        due = _parse_date(due_date, "Hạn xử lý") or (date.fromisoformat(received) +
-                                                    timedelta(days=DEFAULT_DUE_DAYS)).isoformat()
+        due = (
+            _parse_date(due_date, "Hạn xử lý")
+            or (date.fromisoformat(received) + timedelta(days=DEFAULT_DUE_DAYS)).isoformat()
+        )
         deadline = _parse_date(response_deadline, "Hạn trả lời phản ánh")
     except ValidationError as exc:
         problems += exc.problems
@@ -185,24 +207,54 @@ def open_case(conn: sqlite3.Connection, actor: Actor | None, *, case_type: str, 
     if problems:
         raise ValidationError(problems)
     fields = {
-        "type": case_type, "origin": origin, "channel": channel, "staff_code": staff_code or None,
-        "criterion": criterion, "title": title.strip()[:300], "description": (description or "").strip() or None,
-        "state": "new", "owner": owner, "priority": priority, "received_at": received, "due_date": due,
-        "response_deadline": deadline, "contact_phone": (contact_phone or "").strip() or None,
-        "schedule": json.dumps(schedule, ensure_ascii=False) if schedule else None, "is_demo": int(is_demo),
+        "type": case_type,
+        "origin": origin,
+        "channel": channel,
+        "staff_code": staff_code or None,
+        "criterion": criterion,
+        "title": title.strip()[:300],
+        "description": (description or "").strip() or None,
+        "state": "new",
+        "owner": owner,
+        "priority": priority,
+        "received_at": received,
+        "due_date": due,
+        "response_deadline": deadline,
+        "contact_phone": (contact_phone or "").strip() or None,
+        "schedule": json.dumps(schedule, ensure_ascii=False) if schedule else None,
+        "is_demo": int(is_demo),
     }
     with db.transaction(conn):
         case_id = db.insert_case(conn, fields, _ts(now))
         for rid in response_ids or []:
             db.link_case_response(conn, case_id, rid)
-        db.add_case_event(conn, case_id, _ts(now), actor.username if actor else "hệ thống", "open", None, "new",
-                          f"{CHANNELS.get(channel or origin, origin)}: {fields['title']}")
+        db.add_case_event(
+            conn,
+            case_id,
+            _ts(now),
+            actor.username if actor else "hệ thống",
+            "open",
+            None,
+            "new",
+            f"{CHANNELS.get(channel or origin, origin)}: {fields['title']}",
+        )
     return case_id
 
 
-def transition(conn: sqlite3.Connection, case_id: int, to_state: str, actor: Actor, note: str | None = None, *,
-               root_cause: str | None = None, measure: str | None = None, measure_detail: str | None = None,
-               measure_date=None, reauthenticated: bool = False, now: datetime | None = None) -> dict:
+def transition(
+    conn: sqlite3.Connection,
+    case_id: int,
+    to_state: str,
+    actor: Actor,
+    note: str | None = None,
+    *,
+    root_cause: str | None = None,
+    measure: str | None = None,
+    measure_detail: str | None = None,
+    measure_date=None,
+    reauthenticated: bool = False,
+    now: datetime | None = None,
+) -> dict:
     """Move a case to ``to_state`` if the workflow and the actor's role allow it; return the case."""
     now = now or _now()
     case = db.get_case(conn, case_id)
@@ -211,11 +263,11 @@ def transition(conn: sqlite3.Connection, case_id: int, to_state: str, actor: Act
     frm = case["state"]
     roles = TRANSITIONS.get((frm, to_state))
     if roles is None:
-        raise ValidationError(f"Không thể chuyển vụ việc từ “{STATES.get(frm, frm)}” sang "
-                              f"“{STATES.get(to_state, to_state)}”.")
+        raise ValidationError(
+            f"Không thể chuyển vụ việc từ “{STATES.get(frm, frm)}” sang “{STATES.get(to_state, to_state)}”."
+        )
     if actor.role not in roles:
-        raise ValidationError(f"Chỉ Chủ tịch UBND xã được chuyển vụ việc từ “{STATES[frm]}” sang "
-                              f"“{STATES[to_state]}”.")
+        raise ValidationError(f"Chỉ Chủ tịch UBND xã được chuyển vụ việc từ “{STATES[frm]}” sang “{STATES[to_state]}”.")
     for value, label in ((note, "Ghi chú"), (root_cause, "Nguyên nhân"), (measure_detail, "Chi tiết biện pháp")):
         problem = text_problem(value, label)
         if problem:
@@ -255,14 +307,24 @@ def transition(conn: sqlite3.Connection, case_id: int, to_state: str, actor: Act
         db.update_case(conn, case_id, fields, _ts(now))
         detail = note
         if to_state == "measure":
-            detail = f"Nguyên nhân: {fields['root_cause']}. Biện pháp: {MEASURES[measure]}" + (
-                f" ({fields['measure_detail']})" if fields["measure_detail"] else "") + (f". {note}" if note else "")
+            detail = (
+                f"Nguyên nhân: {fields['root_cause']}. Biện pháp: {MEASURES[measure]}"
+                + (f" ({fields['measure_detail']})" if fields["measure_detail"] else "")
+                + (f". {note}" if note else "")
+            )
         db.add_case_event(conn, case_id, _ts(now), actor.username, "transition", frm, to_state, detail)
     return db.get_case(conn, case_id)
 
 
-def add_note(conn: sqlite3.Connection, case_id: int, actor: Actor, note: str, *, responded: bool = False,
-             now: datetime | None = None) -> None:
+def add_note(
+    conn: sqlite3.Connection,
+    case_id: int,
+    actor: Actor,
+    note: str,
+    *,
+    responded: bool = False,
+    now: datetime | None = None,
+) -> None:
     """A note in the history (e.g. the answer sent to the citizen; ``responded`` marks the feedback answered)."""
     now = now or _now()
     text = _require_text(note, "Ghi chú trống.")
@@ -271,11 +333,13 @@ def add_note(conn: sqlite3.Connection, case_id: int, actor: Actor, note: str, *,
     with db.transaction(conn):
         if responded:
             db.update_case(conn, case_id, {"responded_at": _ts(now)}, _ts(now))
-        db.add_case_event(conn, case_id, _ts(now), actor.username, "response" if responded else "note", None, None,
-                          text)
+        db.add_case_event(
+            conn, case_id, _ts(now), actor.username, "response" if responded else "note", None, None, text
+        )
 
 
 # ------------------------------------------------------------------------------ intake from the survey
+
 
 def sync_from_survey(conn: sqlite3.Connection, tag_comment=None, now: datetime | None = None) -> int:
     """Open or extend conduct cases from responses stored since the last run; return cases touched.
@@ -305,31 +369,55 @@ def sync_from_survey(conn: sqlite3.Connection, tag_comment=None, now: datetime |
                 if not low and not tagged:
                     continue
                 staff = r["staff_code"]
-                open_cases = [c for c in db.list_cases(conn, states=OPEN_STATES, case_type="conduct")
-                              if c["staff_code"] == staff and c["origin"] == "survey"
-                              and c["is_demo"] == r["is_demo"]]
+                open_cases = [
+                    c
+                    for c in db.list_cases(conn, states=OPEN_STATES, case_type="conduct")
+                    if c["staff_code"] == staff and c["origin"] == "survey" and c["is_demo"] == r["is_demo"]
+                ]
                 reason = ("đánh giá " + ", ".join(low) + " ở mức không hài lòng") if low else ""
                 if tagged:
                     reason = (reason + "; " if reason else "") + "góp ý về thái độ"
                 if open_cases:
                     case_id = open_cases[0]["id"]
                     if db.link_case_response(conn, case_id, r["id"]):
-                        db.add_case_event(conn, case_id, _ts(now), "hệ thống", "evidence", None, None,
-                                          f"Thêm phiếu #{r['id']} ({r['submitted_at']}): {reason}.")
+                        db.add_case_event(
+                            conn,
+                            case_id,
+                            _ts(now),
+                            "hệ thống",
+                            "evidence",
+                            None,
+                            None,
+                            f"Thêm phiếu #{r['id']} ({r['submitted_at']}): {reason}.",
+                        )
                 else:
                     who = staff or UNKNOWN_STAFF
                     fields = {
-                        "type": "conduct", "origin": "survey", "channel": "survey", "staff_code": staff,
-                        "title": f"Phản ánh về thái độ phục vụ của cán bộ {who}", "state": "new",
-                        "priority": "normal", "received_at": r["submitted_at"][:10],
-                        "due_date": (datetime.fromisoformat(r["submitted_at"]).date()
-                                     + timedelta(days=DEFAULT_DUE_DAYS)).isoformat(),
+                        "type": "conduct",
+                        "origin": "survey",
+                        "channel": "survey",
+                        "staff_code": staff,
+                        "title": f"Phản ánh về thái độ phục vụ của cán bộ {who}",
+                        "state": "new",
+                        "priority": "normal",
+                        "received_at": r["submitted_at"][:10],
+                        "due_date": (
+                            datetime.fromisoformat(r["submitted_at"]).date() + timedelta(days=DEFAULT_DUE_DAYS)
+                        ).isoformat(),
                         "is_demo": r["is_demo"],
                     }
                     case_id = db.insert_case(conn, fields, _ts(now))
                     db.link_case_response(conn, case_id, r["id"])
-                    db.add_case_event(conn, case_id, _ts(now), "hệ thống", "open", None, "new",
-                                      f"Tự động từ phiếu #{r['id']} ({r['submitted_at']}): {reason}.")
+                    db.add_case_event(
+                        conn,
+                        case_id,
+                        _ts(now),
+                        "hệ thống",
+                        "open",
+                        None,
+                        "new",
+                        f"Tự động từ phiếu #{r['id']} ({r['submitted_at']}): {reason}.",
+                    )
                 touched += 1
             db.set_meta(conn, "case_intake_last_response", str(last))
     return touched
@@ -338,29 +426,40 @@ def sync_from_survey(conn: sqlite3.Connection, tag_comment=None, now: datetime |
 ELEMENT_CASE_TYPE = {"1": "facilities", "2": "procedure", "3": "conduct", "4": "procedure", "5": "other"}
 
 
-def open_from_analysis(conn: sqlite3.Connection, actor: Actor, criterion: str, index: float, floor: float,
-                       period: str) -> int:
+def open_from_analysis(
+    conn: sqlite3.Connection, actor: Actor, criterion: str, index: float, floor: float, period: str
+) -> int:
     """A criterion below the floor becomes an improvement action on that criterion."""
     element = criterion[2:].split(".")[0]
-    return open_case(conn, actor, case_type=ELEMENT_CASE_TYPE.get(element, "other"),
-                     origin="analysis", channel="analysis", criterion=criterion,
-                     title=f"Cải thiện tiêu chí {criterion}: {index:.2f}% dưới mức {floor:g}% ({period})")
+    return open_case(
+        conn,
+        actor,
+        case_type=ELEMENT_CASE_TYPE.get(element, "other"),
+        origin="analysis",
+        channel="analysis",
+        criterion=criterion,
+        title=f"Cải thiện tiêu chí {criterion}: {index:.2f}% dưới mức {floor:g}% ({period})",
+    )
 
 
-def criteria_below_floor(conn: sqlite3.Connection, version: str, date_from: str, date_to: str, floor: float,
-                         min_n: int) -> list[dict]:
+def criteria_below_floor(
+    conn: sqlite3.Connection, version: str, date_from: str, date_to: str, floor: float, min_n: int
+) -> list[dict]:
     """Criteria of the period whose index is below the floor (with at least ``min_n`` answers) and that
     have no open improvement action yet."""
     from sipas.analysis import index_for_period
 
     result = index_for_period(conn, version, date_from, date_to)
     open_on = {c["criterion"] for c in db.list_cases(conn, states=OPEN_STATES) if c["criterion"]}
-    return [{"code": c.code, "index": c.index, "n": c.n, "ci_low": c.ci_low, "ci_high": c.ci_high}
-            for c in sorted(result.criteria, key=lambda c: (c.index is None, c.index))
-            if c.index is not None and c.index < floor and c.n >= min_n and c.code not in open_on]
+    return [
+        {"code": c.code, "index": c.index, "n": c.n, "ci_low": c.ci_low, "ci_high": c.ci_high}
+        for c in sorted(result.criteria, key=lambda c: (c.index is None, c.index))
+        if c.index is not None and c.index < floor and c.n >= min_n and c.code not in open_on
+    ]
 
 
 # ------------------------------------------------------------------------------ verification
+
 
 @dataclass(frozen=True)
 class Effect:
@@ -376,8 +475,9 @@ class Effect:
     message: str
 
 
-def effectiveness(conn: sqlite3.Connection, case: dict, min_n: int, floor: float, weeks: int = EFFECT_WEEKS,
-                  today: date | None = None) -> Effect:
+def effectiveness(
+    conn: sqlite3.Connection, case: dict, min_n: int, floor: float, weeks: int = EFFECT_WEEKS, today: date | None = None
+) -> Effect:
     """Satisfaction with the staff member (or criterion) ``weeks`` before vs after the measure date.
 
     'not_effective' when the share after is below the floor or significantly lower than before;
@@ -396,23 +496,48 @@ def effectiveness(conn: sqlite3.Connection, case: dict, min_n: int, floor: float
     after = db.conduct_counts(conn, staff, start.isoformat(), after_end.isoformat(), prefix)
     pb, pa = proportion(before[1], before[0]), proportion(after[1], after[0])
     if after[0] < min_n:
-        return Effect(before[0], pb.index, after[0], pa.index, None, None, None, None, "insufficient",
-                      f"Chưa đủ dữ liệu: {after[0]} phiếu sau biện pháp (cần ít nhất {min_n}).")
+        return Effect(
+            before[0],
+            pb.index,
+            after[0],
+            pa.index,
+            None,
+            None,
+            None,
+            None,
+            "insufficient",
+            f"Chưa đủ dữ liệu: {after[0]} phiếu sau biện pháp (cần ít nhất {min_n}).",
+        )
     from sipas.comparison import two_proportion_test  # scipy: kept off the kiosk's import path
 
     test = two_proportion_test(after[1], after[0], before[1], before[0]) if before[0] else None
     worse = test is not None and test.p_value < 0.05 and test.difference < 0
     if pa.index < floor or worse:
         verdict = "not_effective"
-        message = (f"Chưa thấy hiệu quả: sau biện pháp {pa.index:.1f}% (n = {after[0]})"
-                   + (f", trước {pb.index:.1f}% (n = {before[0]})" if before[0] else "") + ".")
+        message = (
+            f"Chưa thấy hiệu quả: sau biện pháp {pa.index:.1f}% (n = {after[0]})"
+            + (f", trước {pb.index:.1f}% (n = {before[0]})" if before[0] else "")
+            + "."
+        )
     else:
         verdict = "effective"
-        message = (f"Có hiệu quả: sau biện pháp {pa.index:.1f}% (n = {after[0]})"
-                   + (f", trước {pb.index:.1f}% (n = {before[0]})" if before[0] else "") + ".")
-    return Effect(before[0], pb.index, after[0], pa.index,
-                  None if test is None else test.difference, None if test is None else test.ci_low,
-                  None if test is None else test.ci_high, None if test is None else test.p_value, verdict, message)
+        message = (
+            f"Có hiệu quả: sau biện pháp {pa.index:.1f}% (n = {after[0]})"
+            + (f", trước {pb.index:.1f}% (n = {before[0]})" if before[0] else "")
+            + "."
+        )
+    return Effect(
+        before[0],
+        pb.index,
+        after[0],
+        pa.index,
+        None if test is None else test.difference,
+        None if test is None else test.ci_low,
+        None if test is None else test.ci_high,
+        None if test is None else test.p_value,
+        verdict,
+        message,
+    )
 
 
 def _staffing_effectiveness(conn: sqlite3.Connection, case: dict, weeks: int, today: date) -> Effect:
@@ -421,11 +546,20 @@ def _staffing_effectiveness(conn: sqlite3.Connection, case: dict, weeks: int, to
 
     target = settings.get(conn, "wait_target_minutes")
     w = waiting.staffing_effect(conn, case, target_minutes=target, weeks=weeks, today=today)
-    kind = {"Giảm có ý nghĩa thống kê": "not_effective", "Chưa đủ dữ liệu": "insufficient"}.get(w.verdict,
-                                                                                              "effective")
+    kind = {"Giảm có ý nghĩa thống kê": "not_effective", "Chưa đủ dữ liệu": "insufficient"}.get(w.verdict, "effective")
     b, a, t = w.before.satisfaction, w.after.satisfaction, w.test
-    return Effect(b.n, b.index, a.n, a.index, None if t is None else t.difference, None if t is None else t.ci_low,
-                  None if t is None else t.ci_high, None if t is None else t.p_value, kind, w.message)
+    return Effect(
+        b.n,
+        b.index,
+        a.n,
+        a.index,
+        None if t is None else t.difference,
+        None if t is None else t.ci_low,
+        None if t is None else t.ci_high,
+        None if t is None else t.p_value,
+        kind,
+        w.message,
+    )
 
 
 def flag_effects(conn: sqlite3.Connection, min_n: int, floor: float, today: date | None = None) -> list[int]:
@@ -444,8 +578,10 @@ def flag_effects(conn: sqlite3.Connection, min_n: int, floor: float, today: date
 
 # ------------------------------------------------------------------------------ repeat offences and queue
 
-def repeat_offenders(conn: sqlite3.Connection, count: int = 2, months: int = 12, today: date | None = None
-                     ) -> list[dict]:
+
+def repeat_offenders(
+    conn: sqlite3.Connection, count: int = 2, months: int = 12, today: date | None = None
+) -> list[dict]:
     """Staff with ≥ ``count`` substantiated conduct cases received within ``months`` months, and no
     Chairman decision recorded since the latest of them."""
     today = today or _now().date()
@@ -466,8 +602,16 @@ def repeat_offenders(conn: sqlite3.Connection, count: int = 2, months: int = 12,
     return out
 
 
-def decide_repeat(conn: sqlite3.Connection, actor: Actor, staff_code: str, decision: str, note: str, *,
-                  reauthenticated: bool, now: datetime | None = None) -> None:
+def decide_repeat(
+    conn: sqlite3.Connection,
+    actor: Actor,
+    staff_code: str,
+    decision: str,
+    note: str,
+    *,
+    reauthenticated: bool,
+    now: datetime | None = None,
+) -> None:
     """The Chairman's decision on a repeat offender: điều chuyển, thay thế, or why not (recorded)."""
     now = now or _now()
     if actor.role != "chairman":
@@ -481,8 +625,16 @@ def decide_repeat(conn: sqlite3.Connection, actor: Actor, staff_code: str, decis
         db.insert_repeat_decision(conn, staff_code, _ts(now), actor.username, decision, text)
         for c in db.list_cases(conn, staff_code=staff_code, case_type="conduct"):
             if c["substantiated"]:
-                db.add_case_event(conn, c["id"], _ts(now), actor.username, "repeat-decision", None, None,
-                                  f"{REPEAT_DECISIONS[decision]}: {text}")
+                db.add_case_event(
+                    conn,
+                    c["id"],
+                    _ts(now),
+                    actor.username,
+                    "repeat-decision",
+                    None,
+                    None,
+                    f"{REPEAT_DECISIONS[decision]}: {text}",
+                )
 
 
 def chairman_queue(conn: sqlite3.Connection, today: date | None = None) -> dict[str, list]:
@@ -495,8 +647,9 @@ def chairman_queue(conn: sqlite3.Connection, today: date | None = None) -> dict[
     return {
         "repeat": repeat_offenders(conn, rule["count"], rule["months"], today),
         "overdue": [c for c in open_cases if c["due_date"] and c["due_date"] < iso],
-        "deadline": [c for c in open_cases if c["response_deadline"] and c["response_deadline"] < iso
-                     and not c["responded_at"]],
+        "deadline": [
+            c for c in open_cases if c["response_deadline"] and c["response_deadline"] < iso and not c["responded_at"]
+        ],
         "signoff": [c for c in open_cases if c["state"] == "measure"],
         "not_effective": [c for c in open_cases if c["effect_flag"] == "not_effective"],
     }
@@ -512,23 +665,36 @@ def monthly_counts(conn: sqlite3.Connection, month: str) -> dict:
     last_day = (end - timedelta(days=1)).isoformat()
     # Overdue during the month: past its due date while still open on some day of the month (a case
     # closed late in an earlier month is not overdue in this one).
-    overdue = [c for c in cases if c["due_date"] and c["due_date"] < last_day
-               and (c["closed_at"] is None
-                    or (c["closed_at"][:10] > c["due_date"] and c["closed_at"][:10] >= start.isoformat()))
-               and c["created_at"][:10] < end.isoformat()]
-    days = sorted((date.fromisoformat(c["closed_at"][:10]) - date.fromisoformat(c["received_at"] or
-                   c["created_at"][:10])).days for c in closed)
+    overdue = [
+        c
+        for c in cases
+        if c["due_date"]
+        and c["due_date"] < last_day
+        and (
+            c["closed_at"] is None or (c["closed_at"][:10] > c["due_date"] and c["closed_at"][:10] >= start.isoformat())
+        )
+        and c["created_at"][:10] < end.isoformat()
+    ]
+    days = sorted(
+        (date.fromisoformat(c["closed_at"][:10]) - date.fromisoformat(c["received_at"] or c["created_at"][:10])).days
+        for c in closed
+    )
     median = None
     if days:
         mid = len(days) // 2
         median = float(days[mid]) if len(days) % 2 else (days[mid - 1] + days[mid]) / 2
     by_type = {TYPES[t]: sum(1 for c in opened if c["type"] == t) for t in TYPES}
-    return {"opened": len(opened), "closed": len(closed), "overdue": len(overdue), "by_type": by_type,
-            "median_days_to_close": median}
+    return {
+        "opened": len(opened),
+        "closed": len(closed),
+        "overdue": len(overdue),
+        "by_type": by_type,
+        "median_days_to_close": median,
+    }
 
 
 def public_summary(conn: sqlite3.Connection, month: str) -> list[str]:
-    """"Người dân nói — chúng tôi đã làm": the month's measures in plain words, without any staff name."""
+    """ "Người dân nói — chúng tôi đã làm": the month's measures in plain words, without any staff name."""
     start = date.fromisoformat(month + "-01")
     end = (start + timedelta(days=32)).replace(day=1)
     lines = []

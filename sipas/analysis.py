@@ -15,8 +15,9 @@ from sipas.scoring import IndexResult, compute_index
 from sipas.stats import proportion
 
 
-def index_for_period(conn: sqlite3.Connection, version: str, date_from: str | None = None,
-                     date_to: str | None = None) -> IndexResult:
+def index_for_period(
+    conn: sqlite3.Connection, version: str, date_from: str | None = None, date_to: str | None = None
+) -> IndexResult:
     """The index of the non-excluded responses of ``version`` in [date_from, date_to] (local dates)."""
     q = questionnaire(version)
     counts = db.level_counts(conn, version, date_from, date_to)
@@ -54,8 +55,7 @@ def rule_checklist(result: IndexResult, targets: dict, bands: list) -> list[tupl
     low = [f"Yếu tố {e.code} ({e.index:.2f}%)" for e in result.elements if e.index is not None and e.index < floor]
     low += [f"{names[c.code]} ({c.index:.2f}%)" for c in result.criteria if c.index is not None and c.index < floor]
     has_any = any(c.index is not None for c in result.criteria)
-    rules.append((f"Không yếu tố, tiêu chí nào dưới {floor:g}%", None if not has_any else not low,
-                  "; ".join(low)))
+    rules.append((f"Không yếu tố, tiêu chí nào dưới {floor:g}%", None if not has_any else not low, "; ".join(low)))
     weakest = bands[-1][0] if bands else "Yếu"
     weak = [f"Yếu tố {e.code}" for e in result.elements if band_of(e.index, bands) == weakest]
     weak += [c.code for c in result.criteria if band_of(c.index, bands) == weakest]
@@ -78,17 +78,19 @@ def criteria_frame(result: IndexResult, baseline: list[dict], bands: list):
     rows = []
     for c in result.criteria:
         b = base.get(c.code)
-        rows.append({
-            "Mã": c.code,
-            "Tiêu chí": texts[c.code],
-            "Chỉ số (%)": c.index,
-            "n": c.n,
-            "KTC 95% thấp": c.ci_low,
-            "KTC 95% cao": c.ci_high,
-            "Gốc (%)": b["index_value"] if b else None,
-            "Chênh lệch": (c.index - b["index_value"]) if (b and c.index is not None) else None,
-            "Xếp loại": band_of(c.index, bands),
-        })
+        rows.append(
+            {
+                "Mã": c.code,
+                "Tiêu chí": texts[c.code],
+                "Chỉ số (%)": c.index,
+                "n": c.n,
+                "KTC 95% thấp": c.ci_low,
+                "KTC 95% cao": c.ci_high,
+                "Gốc (%)": b["index_value"] if b else None,
+                "Chênh lệch": (c.index - b["index_value"]) if (b and c.index is not None) else None,
+                "Xếp loại": band_of(c.index, bands),
+            }
+        )
     df = pd.DataFrame(rows)
     return df.sort_values("Chỉ số (%)", na_position="last", kind="stable").reset_index(drop=True)
 
@@ -99,8 +101,10 @@ def criteria_frame(result: IndexResult, baseline: list[dict], bands: list):
 # ---------------------------------------------------------------------------------------------
 
 CHANNEL_LABELS = {"kiosk": "Máy tính bảng", "qr": "Mã QR", "paper": "Phiếu giấy"}
-METHOD_LABELS = {"two-proportion": "Hai tỷ lệ (z) + KTC Newcombe",
-                 "exact-binomial": "Nhị thức chính xác so với số công bố"}
+METHOD_LABELS = {
+    "two-proportion": "Hai tỷ lệ (z) + KTC Newcombe",
+    "exact-binomial": "Nhị thức chính xác so với số công bố",
+}
 NO_BASELINE = "Không có số liệu gốc"
 MIN_CELL_N = 5  # heat-map cells with fewer answers show no share
 
@@ -147,8 +151,9 @@ def _vn_date(iso: str | None) -> str | None:
     return f"{d}/{m}/{y}"
 
 
-def period_bounds(kind: str, year: int, number: int | None = None,
-                  custom: tuple[date, date] | None = None) -> tuple[str, str]:
+def period_bounds(
+    kind: str, year: int, number: int | None = None, custom: tuple[date, date] | None = None
+) -> tuple[str, str]:
     """(first day, last day) ISO dates of a month, quarter, year, or a custom range.
 
     >>> period_bounds("month", 2024, 2), period_bounds("quarter", 2024, 4), period_bounds("year", 2023)
@@ -178,8 +183,10 @@ def period_bounds(kind: str, year: int, number: int | None = None,
 def level_counts_for(conn: sqlite3.Connection, f: Filters) -> tuple[dict, int]:
     """(counts per criterion and 'overall', responses): roll-up when possible, else aggregated in SQL."""
     if f.uses_rollup:
-        return (db.level_counts(conn, f.questionnaire, f.date_from, f.date_to),
-                db.responses_in_range(conn, f.questionnaire, f.date_from, f.date_to))
+        return (
+            db.level_counts(conn, f.questionnaire, f.date_from, f.date_to),
+            db.responses_in_range(conn, f.questionnaire, f.date_from, f.date_to),
+        )
     return db.filtered_counts(conn, **f.as_kwargs())
 
 
@@ -190,14 +197,36 @@ def index_for_filters(conn: sqlite3.Connection, f: Filters) -> IndexResult:
 
 
 CRITERIA_COLUMNS = [
-    "Mã", "Yếu tố", "Tiêu chí", "n", "Hài lòng", "Chỉ số (%)", "KTC 95% thấp", "KTC 95% cao", "Gốc (%)",
-    "Gốc n", "Chênh lệch (điểm %)", "KTC chênh lệch thấp", "KTC chênh lệch cao", "Kiểm định", "p",
-    "p (Holm)", "Xếp loại", "Kết luận",
+    "Mã",
+    "Yếu tố",
+    "Tiêu chí",
+    "n",
+    "Hài lòng",
+    "Chỉ số (%)",
+    "KTC 95% thấp",
+    "KTC 95% cao",
+    "Gốc (%)",
+    "Gốc n",
+    "Chênh lệch (điểm %)",
+    "KTC chênh lệch thấp",
+    "KTC chênh lệch cao",
+    "Kiểm định",
+    "p",
+    "p (Holm)",
+    "Xếp loại",
+    "Kết luận",
 ]
 
 
-def criteria_table(result: IndexResult, baseline: list[dict], bands: list, *, min_n: int = comparison.MIN_N,
-                   hide_below: int | None = None, alpha: float = 0.05):
+def criteria_table(
+    result: IndexResult,
+    baseline: list[dict],
+    bands: list,
+    *,
+    min_n: int = comparison.MIN_N,
+    hide_below: int | None = None,
+    alpha: float = 0.05,
+):
     """Every criterion with n, Wilson interval, comparable baseline, difference, the test used, Holm-adjusted
     p over the criteria, band and a plain verdict; weakest first.
 
@@ -221,21 +250,26 @@ def criteria_table(result: IndexResult, baseline: list[dict], bands: list, *, mi
             test = comparison.compare_to_baseline(c.satisfied, c.n, b["index_value"], b.get("n"), b.get("satisfied"))
         judged = test is not None and all(k is None or k >= min_n for k in (test.n, test.baseline_n))
         tests.append(test if judged else None)
-        rows.append({
-            "Mã": c.code, "Yếu tố": c.element, "Tiêu chí": texts[c.code], "n": c.n,
-            "Hài lòng": None if hidden else c.satisfied,
-            "Chỉ số (%)": None if hidden else c.index,
-            "KTC 95% thấp": None if hidden else c.ci_low,
-            "KTC 95% cao": None if hidden else c.ci_high,
-            "Gốc (%)": b["index_value"] if b else None,
-            "Gốc n": b.get("n") if b else None,
-            "Chênh lệch (điểm %)": test.difference if test else None,
-            "KTC chênh lệch thấp": test.ci_low if test else None,
-            "KTC chênh lệch cao": test.ci_high if test else None,
-            "Kiểm định": METHOD_LABELS[test.method] if test else None,
-            "p": test.p_value if test else None,
-            "Xếp loại": None if hidden else band_of(c.index, bands),
-        })
+        rows.append(
+            {
+                "Mã": c.code,
+                "Yếu tố": c.element,
+                "Tiêu chí": texts[c.code],
+                "n": c.n,
+                "Hài lòng": None if hidden else c.satisfied,
+                "Chỉ số (%)": None if hidden else c.index,
+                "KTC 95% thấp": None if hidden else c.ci_low,
+                "KTC 95% cao": None if hidden else c.ci_high,
+                "Gốc (%)": b["index_value"] if b else None,
+                "Gốc n": b.get("n") if b else None,
+                "Chênh lệch (điểm %)": test.difference if test else None,
+                "KTC chênh lệch thấp": test.ci_low if test else None,
+                "KTC chênh lệch cao": test.ci_high if test else None,
+                "Kiểm định": METHOD_LABELS[test.method] if test else None,
+                "p": test.p_value if test else None,
+                "Xếp loại": None if hidden else band_of(c.index, bands),
+            }
+        )
     adjusted = comparison.holm_adjust([t.p_value if t else None for t in tests])
     for row, test, p_adj in zip(rows, tests, adjusted, strict=True):
         row["p (Holm)"] = p_adj
@@ -246,8 +280,17 @@ def criteria_table(result: IndexResult, baseline: list[dict], bands: list, *, mi
         else:
             row["Kết luận"] = comparison.NOT_ENOUGH_DATA
     frame = pd.DataFrame(rows, columns=CRITERIA_COLUMNS)
-    for col in ("Chỉ số (%)", "KTC 95% thấp", "KTC 95% cao", "Gốc (%)", "Chênh lệch (điểm %)",
-                "KTC chênh lệch thấp", "KTC chênh lệch cao", "p", "p (Holm)"):
+    for col in (
+        "Chỉ số (%)",
+        "KTC 95% thấp",
+        "KTC 95% cao",
+        "Gốc (%)",
+        "Chênh lệch (điểm %)",
+        "KTC chênh lệch thấp",
+        "KTC chênh lệch cao",
+        "p",
+        "p (Holm)",
+    ):
         frame[col] = frame[col].astype("float64")
     for col in ("Hài lòng", "Gốc n"):
         frame[col] = frame[col].astype("Int64")
@@ -264,9 +307,16 @@ def elements_table(result: IndexResult, baseline: list[dict], bands: list):
     rows = []
     for e in result.elements:
         b = base.get(e.code)
-        rows.append({"Mã": e.code, "Yếu tố": e.name, "Chỉ số (%)": e.index, "Gốc (%)": b,
-                     "Chênh lệch (điểm %)": None if (b is None or e.index is None) else e.index - b,
-                     "Xếp loại": band_of(e.index, bands)})
+        rows.append(
+            {
+                "Mã": e.code,
+                "Yếu tố": e.name,
+                "Chỉ số (%)": e.index,
+                "Gốc (%)": b,
+                "Chênh lệch (điểm %)": None if (b is None or e.index is None) else e.index - b,
+                "Xếp loại": band_of(e.index, bands),
+            }
+        )
     frame = pd.DataFrame(rows)
     for col in ("Chỉ số (%)", "Gốc (%)", "Chênh lệch (điểm %)"):
         frame[col] = frame[col].astype("float64")
@@ -287,12 +337,21 @@ def level_distribution(result: IndexResult):
     rows = []
     for c in result.criteria:
         for level, count in enumerate(c.counts, start=1):
-            rows.append({"Mã": c.code, "level": level, "Mức": labels[level], "count": int(count),
-                         "share": (100.0 * count / c.n) if c.n else 0.0, "n": c.n})
+            rows.append(
+                {
+                    "Mã": c.code,
+                    "level": level,
+                    "Mức": labels[level],
+                    "count": int(count),
+                    "share": (100.0 * count / c.n) if c.n else 0.0,
+                    "n": c.n,
+                }
+            )
     return pd.DataFrame(rows, columns=["Mã", "level", "Mức", "count", "share", "n"])
 
 
 # ----------------------------------------------------------------------------- sample size, target
+
 
 @dataclass(frozen=True)
 class SampleStatus:
@@ -321,8 +380,14 @@ def sample_status(result: IndexResult, margin: float = 0.05, population: int | N
     weakest = min(result.criteria, key=lambda c: c.n) if result.criteria else None
     n = weakest.n if weakest else 0
     required = sample_size(margin, 0.5, population)
-    return SampleStatus(weakest.code if weakest else None, n, required,
-                        comparison.needed_for_precision(n, margin, 0.5, population), margin, population)
+    return SampleStatus(
+        weakest.code if weakest else None,
+        n,
+        required,
+        comparison.needed_for_precision(n, margin, 0.5, population),
+        margin,
+        population,
+    )
 
 
 @dataclass(frozen=True)
@@ -338,8 +403,7 @@ class TargetStatus:
     needed_share: float | None
 
 
-def target_status(satisfied: int, n: int, elapsed_days: int, year_days: int, target: float,
-                  year: int) -> TargetStatus:
+def target_status(satisfied: int, n: int, elapsed_days: int, year_days: int, target: float, year: int) -> TargetStatus:
     """Extrapolate the year's answers at the pace so far, then ask comparison.target_still_reachable.
 
     Hand check: 3660 expected, (87 × 3660 − 100 × 800) / 2660 = 89.63% of the rest must be satisfied.
@@ -352,12 +416,14 @@ def target_status(satisfied: int, n: int, elapsed_days: int, year_days: int, tar
         return TargetStatus(year, satisfied, n, None, 0, None, None)
     expected = max(n, math.ceil(n * year_days / elapsed_days))
     reachable, needed = comparison.target_still_reachable(satisfied, n, expected, target)
-    return TargetStatus(year, satisfied, n, 100.0 * satisfied / n, expected, reachable,
-                        None if math.isinf(needed) else needed)
+    return TargetStatus(
+        year, satisfied, n, 100.0 * satisfied / n, expected, reachable, None if math.isinf(needed) else needed
+    )
 
 
-def year_target_status(conn: sqlite3.Connection, f: Filters, year: int, target: float,
-                       today: date | None = None) -> TargetStatus:
+def year_target_status(
+    conn: sqlite3.Connection, f: Filters, year: int, target: float, today: date | None = None
+) -> TargetStatus:
     """The target check for ``year`` with the page's filters other than dates."""
     today = today or date.today()
     first, last = date(year, 1, 1), date(year, 12, 31)
@@ -374,6 +440,7 @@ def year_target_status(conn: sqlite3.Connection, f: Filters, year: int, target: 
 
 
 # ----------------------------------------------------------------------------- trend and p-chart
+
 
 def trend_filters(f: Filters, months: int = 12) -> Filters:
     """The months shown in the trend: the period itself if it spans ≥ ``months`` months, else the
@@ -404,17 +471,31 @@ def monthly_trend(conn: sqlite3.Connection, f: Filters):
         counts = by_month.get(month, {})
         r = compute_index(q, counts, responses.get(month, 0))
         ov = counts.get("overall", (0, 0, 0, 0, 0))
-        row = {"Tháng": month, "Số phiếu": responses.get(month, 0), "Chỉ số chung (%)": r.overall,
-               "Câu hỏi chung n": sum(ov), "Câu hỏi chung hài lòng": ov[3] + ov[4],
-               "Không hài lòng (1–2)": ov[0] + ov[1],
-               "Câu hỏi chung (%)": r.direct_overall.index}
+        row = {
+            "Tháng": month,
+            "Số phiếu": responses.get(month, 0),
+            "Chỉ số chung (%)": r.overall,
+            "Câu hỏi chung n": sum(ov),
+            "Câu hỏi chung hài lòng": ov[3] + ov[4],
+            "Không hài lòng (1–2)": ov[0] + ov[1],
+            "Câu hỏi chung (%)": r.direct_overall.index,
+        }
         for e in r.elements:
             row[f"Yếu tố {e.code} (%)"] = e.index
         rows.append(row)
     frame = pd.DataFrame(rows)
     if frame.empty:
-        return pd.DataFrame(columns=["Tháng", "Số phiếu", "Chỉ số chung (%)", "Câu hỏi chung n",
-                                     "Câu hỏi chung hài lòng", "Không hài lòng (1–2)", "Câu hỏi chung (%)"])
+        return pd.DataFrame(
+            columns=[
+                "Tháng",
+                "Số phiếu",
+                "Chỉ số chung (%)",
+                "Câu hỏi chung n",
+                "Câu hỏi chung hài lòng",
+                "Không hài lòng (1–2)",
+                "Câu hỏi chung (%)",
+            ]
+        )
     return frame
 
 
@@ -424,11 +505,15 @@ def monthly_p_chart(trend):
     The overall question is answered once per citizen, so the binomial limits apply; pooled criterion
     answers of one person are not independent and would give limits that are too narrow.
     """
-    return comparison.p_chart(list(trend["Tháng"]), [int(x) for x in trend["Không hài lòng (1–2)"]],
-                              [int(x) for x in trend["Câu hỏi chung n"]])
+    return comparison.p_chart(
+        list(trend["Tháng"]),
+        [int(x) for x in trend["Không hài lòng (1–2)"]],
+        [int(x) for x in trend["Câu hỏi chung n"]],
+    )
 
 
 # ----------------------------------------------------------------------------- weekday × hour, staff
+
 
 def weekday_hour_table(conn: sqlite3.Connection, f: Filters, min_cell_n: int = MIN_CELL_N):
     """Share satisfied (4–5) with the overall question per weekday × hour; cells under ``min_cell_n`` have none."""
@@ -438,8 +523,16 @@ def weekday_hour_table(conn: sqlite3.Connection, f: Filters, min_cell_n: int = M
 
     rows = []
     for wd, hour, n, sat in db.weekday_hour_overall(conn, **f.as_kwargs()):
-        rows.append({"weekday": wd, "Thứ": WEEKDAYS[wd], "Giờ": hour, "n": n, "Hài lòng": sat,
-                     "Tỷ lệ hài lòng (%)": (100.0 * sat / n) if n >= min_cell_n else None})
+        rows.append(
+            {
+                "weekday": wd,
+                "Thứ": WEEKDAYS[wd],
+                "Giờ": hour,
+                "n": n,
+                "Hài lòng": sat,
+                "Tỷ lệ hài lòng (%)": (100.0 * sat / n) if n >= min_cell_n else None,
+            }
+        )
     frame = pd.DataFrame(rows, columns=["weekday", "Thứ", "Giờ", "n", "Hài lòng", "Tỷ lệ hài lòng (%)"])
     frame["Tỷ lệ hài lòng (%)"] = frame["Tỷ lệ hài lòng (%)"].astype("float64")
     return frame
@@ -460,13 +553,31 @@ def staff_table(conn: sqlite3.Connection, f: Filters, staff: list[dict], min_n: 
         counts = d["counts"]
         enough = d["responses"] >= min_n
         p = proportion(counts[3] + counts[4], sum(counts))
-        rows.append({"Mã": code, "Họ tên": names.get(code, code), "Số phiếu": d["responses"],
-                     "Câu trả lời": sum(counts),
-                     "Chỉ số yếu tố 3 (%)": p.index if enough else None,
-                     "KTC 95% thấp": p.ci_low if enough else None, "KTC 95% cao": p.ci_high if enough else None,
-                     "Ghi chú": "" if enough else comparison.NOT_ENOUGH_DATA})
-    frame = pd.DataFrame(rows, columns=["Mã", "Họ tên", "Số phiếu", "Câu trả lời", "Chỉ số yếu tố 3 (%)",
-                                        "KTC 95% thấp", "KTC 95% cao", "Ghi chú"])
+        rows.append(
+            {
+                "Mã": code,
+                "Họ tên": names.get(code, code),
+                "Số phiếu": d["responses"],
+                "Câu trả lời": sum(counts),
+                "Chỉ số yếu tố 3 (%)": p.index if enough else None,
+                "KTC 95% thấp": p.ci_low if enough else None,
+                "KTC 95% cao": p.ci_high if enough else None,
+                "Ghi chú": "" if enough else comparison.NOT_ENOUGH_DATA,
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "Mã",
+            "Họ tên",
+            "Số phiếu",
+            "Câu trả lời",
+            "Chỉ số yếu tố 3 (%)",
+            "KTC 95% thấp",
+            "KTC 95% cao",
+            "Ghi chú",
+        ],
+    )
     for col in ("Chỉ số yếu tố 3 (%)", "KTC 95% thấp", "KTC 95% cao"):
         frame[col] = frame[col].astype("float64")
     return frame.sort_values("Chỉ số yếu tố 3 (%)", na_position="last", kind="stable").reset_index(drop=True)
@@ -474,12 +585,22 @@ def staff_table(conn: sqlite3.Connection, f: Filters, staff: list[dict], min_n: 
 
 # ----------------------------------------------------------------------------- comments
 
-COMMENT_COLUMNS = ["Mã phiếu", "Thời gian", "Kênh", "Lĩnh vực", "Cán bộ", "Câu hỏi chung", "Đánh giá",
-                   "Chủ đề", "Góp ý"]
+COMMENT_COLUMNS = [
+    "Mã phiếu",
+    "Thời gian",
+    "Kênh",
+    "Lĩnh vực",
+    "Cán bộ",
+    "Câu hỏi chung",
+    "Đánh giá",
+    "Chủ đề",
+    "Góp ý",
+]
 
 
-def comments_table(conn: sqlite3.Connection, f: Filters, query: str = "", topic: str | None = None,
-                   limit: int = 500, rules=None):
+def comments_table(
+    conn: sqlite3.Connection, f: Filters, query: str = "", topic: str | None = None, limit: int = 500, rules=None
+):
     """Comments of the period, newest first, with the ratings of the same response and topic tags.
 
     ``query`` matches with or without diacritics; ``topic`` keeps one topic. Returns (frame, total
@@ -506,10 +627,19 @@ def comments_table(conn: sqlite3.Connection, f: Filters, query: str = "", topic:
     for row, tags in picked:
         ans = answers.get(row["id"], {})
         ratings = ", ".join(f"{k}: {'KYK' if v is None else v}" for k, v in sorted(ans.items()))
-        out.append({"Mã phiếu": row["id"], "Thời gian": row["submitted_at"],
-                    "Kênh": CHANNEL_LABELS.get(row["channel"], row["channel"]), "Lĩnh vực": row["field"] or "",
-                    "Cán bộ": row["staff_code"] or "", "Câu hỏi chung": row["overall"],
-                    "Đánh giá": ratings, "Chủ đề": ", ".join(tags), "Góp ý": row["comment"]})
+        out.append(
+            {
+                "Mã phiếu": row["id"],
+                "Thời gian": row["submitted_at"],
+                "Kênh": CHANNEL_LABELS.get(row["channel"], row["channel"]),
+                "Lĩnh vực": row["field"] or "",
+                "Cán bộ": row["staff_code"] or "",
+                "Câu hỏi chung": row["overall"],
+                "Đánh giá": ratings,
+                "Chủ đề": ", ".join(tags),
+                "Góp ý": row["comment"],
+            }
+        )
     frame = pd.DataFrame(out, columns=COMMENT_COLUMNS)
     frame["Câu hỏi chung"] = frame["Câu hỏi chung"].astype("Int64")
     return frame, total

@@ -69,13 +69,24 @@ def _check_password(password: str) -> None:
 def normalize_username(username: str) -> str:
     name = (username or "").strip().lower()
     if not USERNAME.match(name):
-        raise ValidationError("Tên đăng nhập gồm 3–32 ký tự: chữ thường không dấu, số, dấu chấm, gạch ngang "
-                              "hoặc gạch dưới, bắt đầu bằng chữ hoặc số.")
+        raise ValidationError(
+            "Tên đăng nhập gồm 3–32 ký tự: chữ thường không dấu, số, dấu chấm, gạch ngang "
+            "hoặc gạch dưới, bắt đầu bằng chữ hoặc số."
+        )
     return name
 
 
-def create_user(conn: sqlite3.Connection, username: str, password: str, role: str, *, is_admin: bool = False,
-                full_name: str | None = None, actor: str | None = None, first_admin: bool = False) -> StaffUser:
+def create_user(
+    conn: sqlite3.Connection,
+    username: str,
+    password: str,
+    role: str,
+    *,
+    is_admin: bool = False,
+    full_name: str | None = None,
+    actor: str | None = None,
+    first_admin: bool = False,
+) -> StaffUser:
     """Create an account. With ``first_admin`` it succeeds only while no account exists at all."""
     name = normalize_username(username)
     if role not in ROLES:
@@ -90,10 +101,17 @@ def create_user(conn: sqlite3.Connection, username: str, password: str, role: st
         if first_admin and db.count_users(conn) > 0:
             raise ValidationError("Đã có tài khoản; hãy đăng nhập bằng tài khoản quản trị để tạo thêm.")
         if db.get_user(conn, name) is not None:
-            raise ValidationError(f"Tên đăng nhập \"{name}\" đã được dùng.")
+            raise ValidationError(f'Tên đăng nhập "{name}" đã được dùng.')
         db.insert_user(conn, name, full_name, pw_hash, role, is_admin or first_admin)
-        db.log_audit(conn, actor or name, "user-add", f"user:{name}", None,
-                     f"role={role}, admin={int(is_admin or first_admin)}", None)
+        db.log_audit(
+            conn,
+            actor or name,
+            "user-add",
+            f"user:{name}",
+            None,
+            f"role={role}, admin={int(is_admin or first_admin)}",
+            None,
+        )
     return StaffUser(name, full_name, role, is_admin or first_admin)
 
 
@@ -159,8 +177,9 @@ def start_session(conn: sqlite3.Connection, user: StaffUser, now: float | None =
     return token
 
 
-def check_session(conn: sqlite3.Connection, token: str | None, now: float | None = None
-                  ) -> tuple[StaffUser | None, str | None]:
+def check_session(
+    conn: sqlite3.Connection, token: str | None, now: float | None = None
+) -> tuple[StaffUser | None, str | None]:
     """(user, None) for a live session (and marks it active now), or (None, reason) if it ended.
 
     Reasons: ``'none'``, ``'expired'`` (30 minutes idle), ``'ended'`` (logout, password change,
@@ -195,7 +214,7 @@ def set_password(conn: sqlite3.Connection, username: str, password: str, actor: 
     pw_hash = _hasher.hash(password)
     with db.transaction(conn):
         if db.get_user(conn, name) is None:
-            raise ValidationError(f"Không có tài khoản \"{name}\".")
+            raise ValidationError(f'Không có tài khoản "{name}".')
         db.update_user(conn, name, pw_hash=pw_hash)
         db.clear_login_failures(conn, name)
         db.end_staff_sessions(conn, time.time(), "password", username=name)
@@ -208,7 +227,7 @@ def set_active(conn: sqlite3.Connection, username: str, active: bool, actor: str
     with db.transaction(conn):
         user = db.get_user(conn, name)
         if user is None:
-            raise ValidationError(f"Không có tài khoản \"{name}\".")
+            raise ValidationError(f'Không có tài khoản "{name}".')
         if not active and user["is_admin"]:
             admins = [u for u in db.list_users(conn) if u["is_admin"] and u["active"] and u["username"] != name]
             if not admins:
@@ -216,8 +235,15 @@ def set_active(conn: sqlite3.Connection, username: str, active: bool, actor: str
         db.update_user(conn, name, active=int(active))
         if not active:
             db.end_staff_sessions(conn, time.time(), "disabled", username=name)
-        db.log_audit(conn, actor, "user-enable" if active else "user-disable", f"user:{name}",
-                     str(user["active"]), str(int(active)), None)
+        db.log_audit(
+            conn,
+            actor,
+            "user-enable" if active else "user-disable",
+            f"user:{name}",
+            str(user["active"]),
+            str(int(active)),
+            None,
+        )
 
 
 def set_role(conn: sqlite3.Connection, username: str, role: str, is_admin: bool, actor: str | None) -> None:
@@ -227,7 +253,7 @@ def set_role(conn: sqlite3.Connection, username: str, role: str, is_admin: bool,
     with db.transaction(conn):
         user = db.get_user(conn, name)
         if user is None:
-            raise ValidationError(f"Không có tài khoản \"{name}\".")
+            raise ValidationError(f'Không có tài khoản "{name}".')
         if user["is_admin"] and not is_admin:
             admins = [u for u in db.list_users(conn) if u["is_admin"] and u["active"] and u["username"] != name]
             if not admins:
@@ -235,5 +261,12 @@ def set_role(conn: sqlite3.Connection, username: str, role: str, is_admin: bool,
         db.update_user(conn, name, role=role, is_admin=int(is_admin))
         # A changed right takes effect at the next login.
         db.end_staff_sessions(conn, time.time(), "role", username=name)
-        db.log_audit(conn, actor, "user-role", f"user:{name}", f"role={user['role']}, admin={user['is_admin']}",
-                     f"role={role}, admin={int(is_admin)}", None)
+        db.log_audit(
+            conn,
+            actor,
+            "user-role",
+            f"user:{name}",
+            f"role={user['role']}, admin={user['is_admin']}",
+            f"role={role}, admin={int(is_admin)}",
+            None,
+        )

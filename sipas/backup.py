@@ -45,6 +45,7 @@ _auto_lock = threading.Lock()
 # Messages (Vietnamese, shown as they are by the CLI and the page)
 # ---------------------------------------------------------------------------------------------
 
+
 def msg_not_found(path: Path | str) -> str:
     return f"Không tìm thấy tệp {path}."
 
@@ -58,13 +59,14 @@ def msg_foreign(name: str) -> str:
 
 
 def msg_corrupt(name: str) -> str:
-    return (f"Tệp {name} bị hỏng (không qua được kiểm tra toàn vẹn của SQLite). "
-            "Hãy chọn một bản sao lưu khác.")
+    return f"Tệp {name} bị hỏng (không qua được kiểm tra toàn vẹn của SQLite). Hãy chọn một bản sao lưu khác."
 
 
 def msg_newer(name: str, version: int) -> str:
-    return (f"Tệp {name} có phiên bản cấu trúc {version}, mới hơn phần mềm này ({db.SCHEMA_VERSION}). "
-            "Hãy cập nhật phần mềm trước khi khôi phục.")
+    return (
+        f"Tệp {name} có phiên bản cấu trúc {version}, mới hơn phần mềm này ({db.SCHEMA_VERSION}). "
+        "Hãy cập nhật phần mềm trước khi khôi phục."
+    )
 
 
 def msg_not_migratable(name: str, reason: str) -> str:
@@ -72,8 +74,10 @@ def msg_not_migratable(name: str, reason: str) -> str:
 
 
 def msg_open_wal(name: str) -> str:
-    return (f"Tệp {name} đang được một chương trình khác mở (có tệp {name}-wal đi kèm). "
-            "Hãy tạo bản sao lưu bằng lệnh \"python -m sipas backup\" rồi khôi phục từ bản đó.")
+    return (
+        f"Tệp {name} đang được một chương trình khác mở (có tệp {name}-wal đi kèm). "
+        'Hãy tạo bản sao lưu bằng lệnh "python -m sipas backup" rồi khôi phục từ bản đó.'
+    )
 
 
 OK_MESSAGE = "Cơ sở dữ liệu không có lỗi."
@@ -82,6 +86,7 @@ OK_MESSAGE = "Cơ sở dữ liệu không có lỗi."
 # ---------------------------------------------------------------------------------------------
 # Backup
 # ---------------------------------------------------------------------------------------------
+
 
 def _fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
@@ -131,7 +136,7 @@ def _online_copy(src_path: Path, dst_path: Path, verify: bool = True) -> None:
         if verify and db.integrity_problems(dst, limit=1):
             raise DatabaseError(
                 f"Bản sao của {src_path} không qua được kiểm tra toàn vẹn: cơ sở dữ liệu đang dùng có thể đã hỏng. "
-                "Chưa ghi bản sao lưu nào. Hãy chạy \"python -m sipas check\" và khôi phục từ một bản sao lưu tốt."
+                'Chưa ghi bản sao lưu nào. Hãy chạy "python -m sipas check" và khôi phục từ một bản sao lưu tốt.'
             )
 
 
@@ -201,8 +206,9 @@ def _local(now: datetime | None) -> datetime:
     return now
 
 
-def auto_backup_if_due(db_path: str | Path, backup_dir: str | Path, keep: int,
-                       now: datetime | None = None) -> Path | None:
+def auto_backup_if_due(
+    db_path: str | Path, backup_dir: str | Path, keep: int, now: datetime | None = None
+) -> Path | None:
     """Make today's automatic backup ``sipas-YYYY-MM-DD.db`` unless it exists; keep the newest ``keep``.
 
     At most one backup per local day (commune time; ``now`` defaults to the clock). Returns the new
@@ -231,8 +237,9 @@ def prune_auto_backups(backup_dir: str | Path, keep: int, protect: Path | None =
     folder = Path(backup_dir)
     if not folder.is_dir():
         return []
-    daily = sorted((p for p in folder.iterdir() if AUTO_NAME.match(p.name) and p.is_file()),
-                   key=lambda p: p.name, reverse=True)
+    daily = sorted(
+        (p for p in folder.iterdir() if AUTO_NAME.match(p.name) and p.is_file()), key=lambda p: p.name, reverse=True
+    )
     removed = []
     for old in daily[keep:]:
         if protect is not None and old == protect:
@@ -272,8 +279,11 @@ def list_backups(backup_dir: str | Path) -> list[BackupFile]:
     for p in folder.iterdir():
         if not p.is_file() or p.suffix != ".db" or p.name.startswith("."):
             continue
-        kind = "auto" if AUTO_NAME.match(p.name) else (
-            "before-restore" if p.name.startswith(BEFORE_RESTORE_PREFIX) else "other")
+        kind = (
+            "auto"
+            if AUTO_NAME.match(p.name)
+            else ("before-restore" if p.name.startswith(BEFORE_RESTORE_PREFIX) else "other")
+        )
         st = p.stat()
         found.append(BackupFile(p, kind, st.st_size, datetime.fromtimestamp(st.st_mtime).replace(microsecond=0)))
     return sorted(found, key=lambda b: (b.modified, b.name), reverse=True)
@@ -282,6 +292,7 @@ def list_backups(backup_dir: str | Path) -> list[BackupFile]:
 # ---------------------------------------------------------------------------------------------
 # Restore
 # ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RestoreResult:
@@ -295,8 +306,11 @@ class RestoreResult:
     previous_is_raw_copy: bool  # the replaced database was unreadable: its files were copied as they were
 
     def message(self) -> str:
-        upgraded = (f", đã nâng cấp cấu trúc từ phiên bản {self.schema_from} lên {self.schema_to}"
-                    if self.schema_from != self.schema_to else "")
+        upgraded = (
+            f", đã nâng cấp cấu trúc từ phiên bản {self.schema_from} lên {self.schema_to}"
+            if self.schema_from != self.schema_to
+            else ""
+        )
         kept = "" if self.previous is None else f" Cơ sở dữ liệu trước đó được giữ tại {self.previous}."
         return f"Đã khôi phục từ {self.source}: {self.responses} phiếu{upgraded}.{kept}"
 
@@ -393,14 +407,21 @@ def _keep_previous(live: Path, backup_dir: Path, now: datetime) -> tuple[Path, b
         if wal.is_file():
             shutil.copy2(wal, Path(f"{target}-wal"))
     except OSError as exc:
-        raise DatabaseError(f"Không giữ lại được cơ sở dữ liệu hiện tại vào {target}: {_reason(exc)}. "
-                            "Chưa khôi phục gì.") from None
+        raise DatabaseError(
+            f"Không giữ lại được cơ sở dữ liệu hiện tại vào {target}: {_reason(exc)}. Chưa khôi phục gì."
+        ) from None
     return target, True
 
 
-def restore(db_path: str | Path, source: str | Path | bytes, *, name: str | None = None,
-            backup_dir: str | Path | None = None, now: datetime | None = None,
-            actor: str | None = None) -> RestoreResult:
+def restore(
+    db_path: str | Path,
+    source: str | Path | bytes,
+    *,
+    name: str | None = None,
+    backup_dir: str | Path | None = None,
+    now: datetime | None = None,
+    actor: str | None = None,
+) -> RestoreResult:
     """Replace the database at ``db_path`` with the backup ``source`` (a path, or uploaded bytes).
 
     The file is checked first (see the module docstring); a refused file raises
@@ -435,8 +456,9 @@ def restore(db_path: str | Path, source: str | Path | bytes, *, name: str | None
     with closing(db.connect(live)) as dst:
         db.migrate(dst)
         with db.transaction(dst):
-            db.log_audit(dst, actor, "restore", "database", None, label,
-                         None if previous is None else f"trước đó: {previous}")
+            db.log_audit(
+                dst, actor, "restore", "database", None, label, None if previous is None else f"trước đó: {previous}"
+            )
         responses = db.count_responses(dst)
         try:
             db.checkpoint(dst)
@@ -474,6 +496,7 @@ def _replace_file(cand: sqlite3.Connection, live: Path) -> None:
 # Check
 # ---------------------------------------------------------------------------------------------
 
+
 def _capped(lines: list[str], what: str) -> list[str]:
     if len(lines) <= MAX_LISTED:
         return lines
@@ -503,14 +526,18 @@ def check(conn: sqlite3.Connection) -> list[str]:
     for table, parent, n in db.foreign_key_violations(conn):
         if (table, parent) == ("responses", "staff"):
             continue  # reported below, by staff code
-        problems.append(f"Khóa ngoại (foreign_key_check): {n} dòng của bảng {table} "
-                        f"trỏ tới bảng {parent} nhưng dòng đó không tồn tại.")
+        problems.append(
+            f"Khóa ngoại (foreign_key_check): {n} dòng của bảng {table} "
+            f"trỏ tới bảng {parent} nhưng dòng đó không tồn tại."
+        )
 
     stored, direct = db.rollup_responses_by_day(conn), db.direct_responses_by_day(conn)
-    lines = [f"Bảng tổng hợp daily_responses lệch: ngày {day}, phiếu {q}: tổng hợp ghi {stored.get((day, q), 0)}, "
-             f"đếm lại từ phiếu gốc được {direct.get((day, q), 0)}."
-             for day, q in sorted(stored.keys() | direct.keys())
-             if stored.get((day, q), 0) != direct.get((day, q), 0)]
+    lines = [
+        f"Bảng tổng hợp daily_responses lệch: ngày {day}, phiếu {q}: tổng hợp ghi {stored.get((day, q), 0)}, "
+        f"đếm lại từ phiếu gốc được {direct.get((day, q), 0)}."
+        for day, q in sorted(stored.keys() | direct.keys())
+        if stored.get((day, q), 0) != direct.get((day, q), 0)
+    ]
     problems += _capped(lines, "ngày lệch")
 
     # A roll-up row emptied by an exclusion stays behind at zero: missing and all-zero are the same.
@@ -520,22 +547,26 @@ def check(conn: sqlite3.Connection) -> list[str]:
     for day, q, crit in sorted(stored_levels.keys() | direct_levels.keys()):
         kept, recounted = stored_levels.get((day, q, crit), zero), direct_levels.get((day, q, crit), zero)
         if kept != recounted:
-            lines.append(f"Bảng tổng hợp daily_counts lệch: ngày {day}, phiếu {q}, tiêu chí {crit}: "
-                         f"tổng hợp ghi ({_fmt_levels(kept)}), "
-                         f"đếm lại từ câu trả lời gốc được ({_fmt_levels(recounted)}).")
+            lines.append(
+                f"Bảng tổng hợp daily_counts lệch: ngày {day}, phiếu {q}, tiêu chí {crit}: "
+                f"tổng hợp ghi ({_fmt_levels(kept)}), "
+                f"đếm lại từ câu trả lời gốc được ({_fmt_levels(recounted)})."
+            )
     problems += _capped(lines, "chỗ lệch")
 
     known = questionnaires()
     for code, n in sorted(db.response_questionnaire_counts(conn).items()):
         if code not in known:
-            problems.append(f"{n} phiếu ghi phiên bản phiếu \"{code}\" không có trong danh mục "
-                            f"(các phiên bản có: {', '.join(sorted(known))}).")
+            problems.append(
+                f'{n} phiếu ghi phiên bản phiếu "{code}" không có trong danh mục '
+                f"(các phiên bản có: {', '.join(sorted(known))})."
+            )
     for code, criterion, n in db.answer_criterion_counts(conn):
         if code in known and criterion not in known[code].criterion_codes:
             problems.append(f"{n} câu trả lời cho tiêu chí {criterion} không có trong phiếu {code}.")
 
     for code, n in db.unknown_staff_code_counts(conn).items():
-        problems.append(f"{n} phiếu ghi mã cán bộ \"{code}\" không có trong danh sách cán bộ.")
+        problems.append(f'{n} phiếu ghi mã cán bộ "{code}" không có trong danh sách cán bộ.')
     return problems
 
 

@@ -62,8 +62,9 @@ def validate_baseline_table(rows: list[list[str]], filename: str, max_year: int 
     problems: list[str] = []
     for name in header:
         if name not in COLUMNS:
-            problems.append(f"Dòng 1, cột {name or '(trống)'}: tên cột không hợp lệ. "
-                            f"Các tên được nhận: {', '.join(COLUMNS)}.")
+            problems.append(
+                f"Dòng 1, cột {name or '(trống)'}: tên cột không hợp lệ. Các tên được nhận: {', '.join(COLUMNS)}."
+            )
     for name in REQUIRED:
         if name not in header:
             problems.append(f"Dòng 1: thiếu cột bắt buộc {name}.")
@@ -86,40 +87,42 @@ def validate_baseline_table(rows: list[list[str]], filename: str, max_year: int 
             if not 2000 <= year <= 2100:
                 raise ValueError
         except ValueError:
-            err(f"Dòng {idx}, cột year: giá trị \"{row['year']}\" không hợp lệ, cần năm dạng YYYY.")
+            err(f'Dòng {idx}, cột year: giá trị "{row["year"]}" không hợp lệ, cần năm dạng YYYY.')
         else:
             # Published figures of a year that has begun: 2093 for 2023 is a typo, not a baseline.
             if year > (max_year or date.today().year):
                 err(f"Dòng {idx}, cột year: năm {year} ở trong tương lai.")
         version = row["questionnaire"]
         if version not in versions:
-            err(f"Dòng {idx}, cột questionnaire: không có phiên bản phiếu \"{version}\" "
-                f"(có: {', '.join(sorted(versions))}).")
+            err(
+                f'Dòng {idx}, cột questionnaire: không có phiên bản phiếu "{version}" '
+                f"(có: {', '.join(sorted(versions))})."
+            )
         level = row["level"]
         if level not in LEVELS:
-            err(f"Dòng {idx}, cột level: giá trị \"{level}\" không hợp lệ, chỉ nhận criterion, element, overall.")
+            err(f'Dòng {idx}, cột level: giá trị "{level}" không hợp lệ, chỉ nhận criterion, element, overall.')
         code = row.get("code", "")
         if level == "overall" and code:
             err(f"Dòng {idx}, cột code: dòng overall phải để trống mã.")
         elif level == "element" and version in versions:
             if code not in {e.code for e in versions[version].elements}:
-                err(f"Dòng {idx}, cột code: yếu tố \"{code}\" không có trong phiếu {version} (nhận 1–5).")
+                err(f'Dòng {idx}, cột code: yếu tố "{code}" không có trong phiếu {version} (nhận 1–5).')
         elif level == "criterion" and version in versions:
             if code not in versions[version].criterion_codes:
-                err(f"Dòng {idx}, cột code: tiêu chí \"{code}\" không có trong phiếu {version}.")
+                err(f'Dòng {idx}, cột code: tiêu chí "{code}" không có trong phiếu {version}.')
         try:
             index = _number(row["index"])
             if not 0 <= index <= 100:
                 raise ValueError
         except ValueError:
-            err(f"Dòng {idx}, cột index: giá trị \"{row['index']}\" không hợp lệ, cần số từ 0 đến 100.")
+            err(f'Dòng {idx}, cột index: giá trị "{row["index"]}" không hợp lệ, cần số từ 0 đến 100.')
         for col in ("n", "satisfied"):
             text = row.get(col, "")
             if text:
                 try:
                     value = _whole(text)
                 except ValueError:
-                    err(f"Dòng {idx}, cột {col}: giá trị \"{text}\" không hợp lệ, cần số nguyên ≥ 0.")
+                    err(f'Dòng {idx}, cột {col}: giá trị "{text}" không hợp lệ, cần số nguyên ≥ 0.')
                     continue
                 if col == "n":
                     n = value
@@ -133,14 +136,25 @@ def validate_baseline_table(rows: list[list[str]], filename: str, max_year: int 
             elif n > 0 and index is not None and abs(100 * satisfied / n - index) > 0.51:
                 err(f"Dòng {idx}, cột index: {index} không khớp với satisfied/n = {100 * satisfied / n:.2f}.")
         if level in ("element", "overall") and satisfied is not None:
-            err(f"Dòng {idx}, cột satisfied: chỉ số {LEVEL_LABELS[level].lower()} là trung bình, "
-                "không có số phiếu hài lòng; để trống cột này.")
+            err(
+                f"Dòng {idx}, cột satisfied: chỉ số {LEVEL_LABELS[level].lower()} là trung bình, "
+                "không có số phiếu hài lòng; để trống cột này."
+            )
         key = (year, version, level, code)
         if None not in (year, level) and key in seen:
             err(f"Dòng {idx}: trùng với dòng {seen[key]} ({year}, {version}, {level}, {code or 'chung'}).")
         seen[key] = idx
-        out.append({"year": year, "questionnaire": version, "level": level, "code": code or "",
-                    "index_value": index, "n": n, "satisfied": satisfied})
+        out.append(
+            {
+                "year": year,
+                "questionnaire": version,
+                "level": level,
+                "code": code or "",
+                "index_value": index,
+                "n": n,
+                "satisfied": satisfied,
+            }
+        )
     raise_file_problems(problems, len(out), filename)
     return out
 
@@ -148,21 +162,28 @@ def validate_baseline_table(rows: list[list[str]], filename: str, max_year: int 
 def _store(conn: sqlite3.Connection, rows: list[dict], source: str, actor: str | None, filename: str) -> tuple:
     db.upsert_baseline_rows(conn, rows, source)
     years = tuple(sorted({(r["year"], r["questionnaire"]) for r in rows}))
-    db.log_audit(conn, actor, "baseline", ", ".join(f"{y}/{q}" for y, q in years), None,
-                 f"{len(rows)} dòng ({source})", filename or None)
+    db.log_audit(
+        conn,
+        actor,
+        "baseline",
+        ", ".join(f"{y}/{q}" for y, q in years),
+        None,
+        f"{len(rows)} dòng ({source})",
+        filename or None,
+    )
     return years
 
 
-def save_baseline(conn: sqlite3.Connection, rows: list[dict], source: str, actor: str | None,
-                  filename: str = "") -> BaselineSummary:
+def save_baseline(
+    conn: sqlite3.Connection, rows: list[dict], source: str, actor: str | None, filename: str = ""
+) -> BaselineSummary:
     """Store validated rows in one transaction (insert or replace by year, version, level, code)."""
     with db.transaction(conn):
         years = _store(conn, rows, source, actor, filename)
     return BaselineSummary(filename or source, len(rows), years)
 
 
-def import_baseline(conn: sqlite3.Connection, data: bytes, filename: str, actor: str | None = None
-                    ) -> BaselineSummary:
+def import_baseline(conn: sqlite3.Connection, data: bytes, filename: str, actor: str | None = None) -> BaselineSummary:
     """Validate a whole baseline file (CSV/XLSX), then store it and its import record in one transaction."""
     rows = validate_baseline_table(read_table(data, filename), filename)
     name = Path(filename).name
@@ -177,8 +198,12 @@ def table_from_records(records: list[dict]) -> list[list[str]]:
     header = list(COLUMNS)
     out = [header]
     for r in records:
-        out.append(["" if r.get(c) is None or (isinstance(r.get(c), float) and r.get(c) != r.get(c))
-                    else _fmt(r.get(c)) for c in header])
+        out.append(
+            [
+                "" if r.get(c) is None or (isinstance(r.get(c), float) and r.get(c) != r.get(c)) else _fmt(r.get(c))
+                for c in header
+            ]
+        )
     return out
 
 
@@ -197,12 +222,43 @@ def baseline_from_responses(conn: sqlite3.Connection, year: int, version: str) -
         raise ValidationError(f"Không có phiếu nào của phiếu {version} trong năm {year} để tính chỉ số gốc.")
     rows = []
     if result.overall is not None:
-        rows.append({"year": year, "questionnaire": version, "level": "overall", "code": "",
-                     "index_value": result.overall, "n": None, "satisfied": None})
-    rows += [{"year": year, "questionnaire": version, "level": "element", "code": e.code,
-              "index_value": e.index, "n": None, "satisfied": None} for e in result.elements if e.index is not None]
-    rows += [{"year": year, "questionnaire": version, "level": "criterion", "code": c.code,
-              "index_value": c.index, "n": c.n, "satisfied": c.satisfied} for c in result.criteria if c.n]
+        rows.append(
+            {
+                "year": year,
+                "questionnaire": version,
+                "level": "overall",
+                "code": "",
+                "index_value": result.overall,
+                "n": None,
+                "satisfied": None,
+            }
+        )
+    rows += [
+        {
+            "year": year,
+            "questionnaire": version,
+            "level": "element",
+            "code": e.code,
+            "index_value": e.index,
+            "n": None,
+            "satisfied": None,
+        }
+        for e in result.elements
+        if e.index is not None
+    ]
+    rows += [
+        {
+            "year": year,
+            "questionnaire": version,
+            "level": "criterion",
+            "code": c.code,
+            "index_value": c.index,
+            "n": c.n,
+            "satisfied": c.satisfied,
+        }
+        for c in result.criteria
+        if c.n
+    ]
     return rows
 
 

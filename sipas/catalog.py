@@ -103,9 +103,7 @@ def parse_questionnaire(raw: object, path: Path) -> Questionnaire:
             text = _require(c, "text", cwhere, path)
             m = CRITERION_CODE.match(ccode)
             if not m or m.group(1) != ecode:
-                raise CatalogError(
-                    f"Tệp {path.name}, mục {cwhere}: mã tiêu chí '{ccode}' phải có dạng TC{ecode}.<số>."
-                )
+                raise CatalogError(f"Tệp {path.name}, mục {cwhere}: mã tiêu chí '{ccode}' phải có dạng TC{ecode}.<số>.")
             if ccode in seen:
                 raise CatalogError(f"Tệp {path.name}, mục {cwhere}: mã tiêu chí '{ccode}' bị trùng.")
             seen.add(ccode)

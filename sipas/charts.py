@@ -42,11 +42,13 @@ def _finish(chart: alt.TopLevelMixin, title: str, subtitle: str | None = None) -
     params = {"text": title, "anchor": "start", "fontSize": 15}
     if subtitle:
         params["subtitle"] = subtitle
-    return (chart.properties(title=alt.TitleParams(**params))
-            .configure(font=FONT)
-            .configure_axis(labelFont=FONT, titleFont=FONT, labelFontSize=12, titleFontSize=12)
-            .configure_legend(labelFont=FONT, titleFont=FONT, labelFontSize=12, titleFontSize=12, orient="bottom")
-            .configure_view(strokeWidth=0))
+    return (
+        chart.properties(title=alt.TitleParams(**params))
+        .configure(font=FONT)
+        .configure_axis(labelFont=FONT, titleFont=FONT, labelFontSize=12, titleFontSize=12)
+        .configure_legend(labelFont=FONT, titleFont=FONT, labelFontSize=12, titleFontSize=12, orient="bottom")
+        .configure_view(strokeWidth=0)
+    )
 
 
 def _rules(lines: list[tuple[str, float, str]], axis: str) -> alt.Chart | None:
@@ -56,11 +58,17 @@ def _rules(lines: list[tuple[str, float, str]], axis: str) -> alt.Chart | None:
         return None
     frame = pd.DataFrame([{"Đường tham chiếu": label, "value": value} for label, value, _ in lines])
     enc = {axis: alt.X("value:Q") if axis == "x" else alt.Y("value:Q")}
-    color = alt.Color("Đường tham chiếu:N", sort=[label for label, _, _ in lines],
-                      scale=alt.Scale(domain=[label for label, _, _ in lines], range=[c for _, _, c in lines]),
-                      legend=alt.Legend(orient="bottom", columns=2, title="Đường tham chiếu"))
-    return alt.Chart(frame).mark_rule(strokeWidth=1.5, strokeDash=[6, 3]).encode(
-        color=color, tooltip=["Đường tham chiếu"], **enc)
+    color = alt.Color(
+        "Đường tham chiếu:N",
+        sort=[label for label, _, _ in lines],
+        scale=alt.Scale(domain=[label for label, _, _ in lines], range=[c for _, _, c in lines]),
+        legend=alt.Legend(orient="bottom", columns=2, title="Đường tham chiếu"),
+    )
+    return (
+        alt.Chart(frame)
+        .mark_rule(strokeWidth=1.5, strokeDash=[6, 3])
+        .encode(color=color, tooltip=["Đường tham chiếu"], **enc)
+    )
 
 
 def _reference_lines(references: tuple[Reference, ...] | list[Reference] | None) -> list[tuple[str, float, str]]:
@@ -68,36 +76,56 @@ def _reference_lines(references: tuple[Reference, ...] | list[Reference] | None)
     return [(f"{r.label}: {r.value:.2f}", r.value, greys[i % len(greys)]) for i, r in enumerate(references or ())]
 
 
-def criteria_chart(table: pd.DataFrame, target: float = 87.0, floor: float = 80.0,
-                   references: tuple[Reference, ...] | list[Reference] | None = None) -> alt.TopLevelMixin:
+def criteria_chart(
+    table: pd.DataFrame,
+    target: float = 87.0,
+    floor: float = 80.0,
+    references: tuple[Reference, ...] | list[Reference] | None = None,
+) -> alt.TopLevelMixin:
     """Each criterion's index (point) with its 95% Wilson interval (bar), the baseline (tick), and the
     plan's lines at ``floor`` and ``target``; criteria in the order of ``table`` (weakest first)."""
     data = table[["Mã", "Tiêu chí", "n", "Chỉ số (%)", "KTC 95% thấp", "KTC 95% cao", "Gốc (%)", "Kết luận"]].copy()
     data = data[data["Chỉ số (%)"].notna()]
     order = list(data["Mã"])
-    low = min([v for v in list(data["KTC 95% thấp"]) + list(data["Gốc (%)"].dropna()) if not math.isnan(v)]
-              + [floor - 5])
+    low = min(
+        [v for v in list(data["KTC 95% thấp"]) + list(data["Gốc (%)"].dropna()) if not math.isnan(v)] + [floor - 5]
+    )
     domain = [max(0.0, math.floor(low / 5) * 5), 100]
     x = alt.X("Chỉ số (%):Q", title="Chỉ số hài lòng (%)", scale=alt.Scale(domain=domain, clamp=True))
     y = alt.Y("Mã:N", sort=order, title="Tiêu chí")
-    tooltip = ["Mã", "Tiêu chí", "n", alt.Tooltip("Chỉ số (%):Q", format=".2f"),
-               alt.Tooltip("KTC 95% thấp:Q", format=".1f"), alt.Tooltip("KTC 95% cao:Q", format=".1f"),
-               alt.Tooltip("Gốc (%):Q", format=".2f"), "Kết luận"]
+    tooltip = [
+        "Mã",
+        "Tiêu chí",
+        "n",
+        alt.Tooltip("Chỉ số (%):Q", format=".2f"),
+        alt.Tooltip("KTC 95% thấp:Q", format=".1f"),
+        alt.Tooltip("KTC 95% cao:Q", format=".1f"),
+        alt.Tooltip("Gốc (%):Q", format=".2f"),
+        "Kết luận",
+    ]
     base = alt.Chart(data)
     bars = base.mark_rule(strokeWidth=3, color="#9ecae1").encode(
         x=alt.X("KTC 95% thấp:Q", scale=alt.Scale(domain=domain, clamp=True), title="Chỉ số hài lòng (%)"),
-        x2="KTC 95% cao:Q", y=y)
+        x2="KTC 95% cao:Q",
+        y=y,
+    )
     points = base.mark_point(filled=True, size=70, color="#08519c").encode(x=x, y=y, tooltip=tooltip)
     layers = [bars, points]
     if data["Gốc (%)"].notna().any():
-        layers.append(base.transform_filter("isValid(datum['Gốc (%)'])").mark_tick(
-            color="#000000", thickness=2, size=14).encode(x=alt.X("Gốc (%):Q"), y=y, tooltip=tooltip))
+        layers.append(
+            base.transform_filter("isValid(datum['Gốc (%)'])")
+            .mark_tick(color="#000000", thickness=2, size=14)
+            .encode(x=alt.X("Gốc (%):Q"), y=y, tooltip=tooltip)
+        )
     lines = [(f"Sàn {floor:g}%", floor, FLOOR_COLOR), (f"Chỉ tiêu {target:g}%", target, TARGET_COLOR)]
     lines += _reference_lines(references)
     layers.append(_rules(lines, "x"))
     chart = alt.layer(*layers).properties(width=560, height=max(220, 22 * len(order)))
-    return _finish(chart, "Chỉ số từng tiêu chí so với số liệu gốc và chỉ tiêu",
-                   "Chấm: chỉ số; vạch xanh: khoảng tin cậy 95% (Wilson); vạch đen: số liệu gốc")
+    return _finish(
+        chart,
+        "Chỉ số từng tiêu chí so với số liệu gốc và chỉ tiêu",
+        "Chấm: chỉ số; vạch xanh: khoảng tin cậy 95% (Wilson); vạch đen: số liệu gốc",
+    )
 
 
 def likert_frame(dist: pd.DataFrame) -> pd.DataFrame:
@@ -124,13 +152,20 @@ def likert_chart(dist: pd.DataFrame, order: list[str] | None = None) -> alt.TopL
     data = likert_frame(dist[dist["n"] > 0])
     labels = list(dist.sort_values("level")["Mức"].drop_duplicates())
     y = alt.Y("Mã:N", sort=order or sorted(data["Mã"].unique()) if not data.empty else order, title="Tiêu chí")
-    bars = alt.Chart(data).mark_bar().encode(
-        x=alt.X("start:Q", title="Tỷ lệ câu trả lời (%) — trái: chưa hài lòng, phải: hài lòng",
-                scale=alt.Scale(domain=[-100, 100])),
-        x2="end:Q",
-        y=y,
-        color=alt.Color("Mức:N", sort=labels, title="Mức", scale=alt.Scale(domain=labels, range=LEVEL_COLORS)),
-        tooltip=["Mã", "Mức", "count", alt.Tooltip("share:Q", format=".1f", title="%"), "n"],
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "start:Q",
+                title="Tỷ lệ câu trả lời (%) — trái: chưa hài lòng, phải: hài lòng",
+                scale=alt.Scale(domain=[-100, 100]),
+            ),
+            x2="end:Q",
+            y=y,
+            color=alt.Color("Mức:N", sort=labels, title="Mức", scale=alt.Scale(domain=labels, range=LEVEL_COLORS)),
+            tooltip=["Mã", "Mức", "count", alt.Tooltip("share:Q", format=".1f", title="%"), "n"],
+        )
     )
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#333333").encode(x="x:Q")
     chart = alt.layer(bars, zero).properties(width=560, height=max(220, 22 * data["Mã"].nunique()))
@@ -146,19 +181,34 @@ def p_chart_chart(pc: pd.DataFrame) -> alt.TopLevelMixin:
     x = alt.X("month:O", title="Tháng")
     base = alt.Chart(data)
     limits = base.mark_line(interpolate="step", strokeDash=[4, 3], color="#d62728").encode(
-        x=x, y=alt.Y("ucl:Q", title="Tỷ lệ không hài lòng (%)"))
+        x=x, y=alt.Y("ucl:Q", title="Tỷ lệ không hài lòng (%)")
+    )
     lower = base.mark_line(interpolate="step", strokeDash=[4, 3], color="#d62728").encode(x=x, y="lcl:Q")
     centre = base.mark_line(color="#555555").encode(x=x, y="center:Q")
     line = base.mark_line(color="#1f77b4").encode(x=x, y="p:Q")
     points = base.mark_point(filled=True, size=60).encode(
-        x=x, y="p:Q",
-        color=alt.Color("Trạng thái:N", title="", scale=alt.Scale(domain=["Trong giới hạn", "Ngoài giới hạn"],
-                                                                 range=["#1f77b4", "#d62728"])),
-        tooltip=["month", "n", "dissatisfied", alt.Tooltip("p:Q", format=".1f"), alt.Tooltip("lcl:Q", format=".1f"),
-                 alt.Tooltip("ucl:Q", format=".1f")])
+        x=x,
+        y="p:Q",
+        color=alt.Color(
+            "Trạng thái:N",
+            title="",
+            scale=alt.Scale(domain=["Trong giới hạn", "Ngoài giới hạn"], range=["#1f77b4", "#d62728"]),
+        ),
+        tooltip=[
+            "month",
+            "n",
+            "dissatisfied",
+            alt.Tooltip("p:Q", format=".1f"),
+            alt.Tooltip("lcl:Q", format=".1f"),
+            alt.Tooltip("ucl:Q", format=".1f"),
+        ],
+    )
     chart = alt.layer(limits, lower, centre, line, points).properties(width=560, height=260)
-    return _finish(chart, "Biểu đồ kiểm soát p: tỷ lệ trả lời không hài lòng (mức 1–2) hằng tháng",
-                   "Câu hỏi hài lòng chung; đường đỏ: giới hạn p̄ ± 3·√(p̄(1−p̄)/n) theo n từng tháng")
+    return _finish(
+        chart,
+        "Biểu đồ kiểm soát p: tỷ lệ trả lời không hài lòng (mức 1–2) hằng tháng",
+        "Câu hỏi hài lòng chung; đường đỏ: giới hạn p̄ ± 3·√(p̄(1−p̄)/n) theo n từng tháng",
+    )
 
 
 def heatmap_chart(table: pd.DataFrame) -> alt.TopLevelMixin:
@@ -170,26 +220,46 @@ def heatmap_chart(table: pd.DataFrame) -> alt.TopLevelMixin:
         y=alt.Y("Thứ:N", sort=days, title=""),
     )
     # Cells with too few answers have no share; Vega-Lite would drop them, so they get their own grey layer.
-    sparse = base.transform_filter("!isValid(datum['Tỷ lệ hài lòng (%)'])").mark_rect(color="#e0e0e0").encode(
-        tooltip=["Thứ", "Giờ", "n"])
-    cells = base.transform_filter("isValid(datum['Tỷ lệ hài lòng (%)'])").mark_rect().encode(
-        color=alt.Color("Tỷ lệ hài lòng (%):Q", title="% hài lòng",
-                        scale=alt.Scale(scheme="redyellowgreen", domain=[50, 100], clamp=True)),
-        tooltip=["Thứ", "Giờ", "n", alt.Tooltip("Tỷ lệ hài lòng (%):Q", format=".1f")],
+    sparse = (
+        base.transform_filter("!isValid(datum['Tỷ lệ hài lòng (%)'])")
+        .mark_rect(color="#e0e0e0")
+        .encode(tooltip=["Thứ", "Giờ", "n"])
+    )
+    cells = (
+        base.transform_filter("isValid(datum['Tỷ lệ hài lòng (%)'])")
+        .mark_rect()
+        .encode(
+            color=alt.Color(
+                "Tỷ lệ hài lòng (%):Q",
+                title="% hài lòng",
+                scale=alt.Scale(scheme="redyellowgreen", domain=[50, 100], clamp=True),
+            ),
+            tooltip=["Thứ", "Giờ", "n", alt.Tooltip("Tỷ lệ hài lòng (%):Q", format=".1f")],
+        )
     )
     text = base.mark_text(fontSize=10, color="#222222").encode(text="n:Q")
     chart = alt.layer(sparse, cells, text).properties(width=560, height=220)
     return _finish(chart, "Mức hài lòng theo thứ và giờ", "Số trong ô: số câu trả lời; ô xám: dưới 5 câu trả lời")
 
 
-def trend_chart(trend: pd.DataFrame, target: float = 87.0, floor: float = 80.0,
-                references: tuple[Reference, ...] | list[Reference] | None = None) -> alt.TopLevelMixin:
+def trend_chart(
+    trend: pd.DataFrame,
+    target: float = 87.0,
+    floor: float = 80.0,
+    references: tuple[Reference, ...] | list[Reference] | None = None,
+) -> alt.TopLevelMixin:
     """The monthly overall index with the plan's lines and optional national/provincial reference values."""
     data = trend[["Tháng", "Số phiếu", "Chỉ số chung (%)"]].dropna()
     y = alt.Y("Chỉ số chung (%):Q", title="Chỉ số hài lòng (%)", scale=alt.Scale(zero=False))
-    line = alt.Chart(data).mark_line(point=True, color="#08519c").encode(
-        x=alt.X("Tháng:O", title="Tháng"), y=y,
-        tooltip=["Tháng", "Số phiếu", alt.Tooltip("Chỉ số chung (%):Q", format=".2f")])
+    line = (
+        alt.Chart(data)
+        .mark_line(point=True, color="#08519c")
+        .encode(
+            x=alt.X("Tháng:O", title="Tháng"),
+            y=y,
+            tooltip=["Tháng", "Số phiếu", alt.Tooltip("Chỉ số chung (%):Q", format=".2f")],
+        )
+    )
     lines = [(f"Sàn {floor:g}%", floor, FLOOR_COLOR), (f"Chỉ tiêu {target:g}%", target, TARGET_COLOR)]
     lines += _reference_lines(references)
     chart = alt.layer(line, _rules(lines, "y")).properties(width=560, height=260)

@@ -18,8 +18,9 @@ from sipas.paths import db_path
 
 
 def _add_db(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", metavar="PATH",
-                   help="tệp cơ sở dữ liệu (mặc định: $SIPAS_DB, nếu không có thì data/sipas.db)")
+    p.add_argument(
+        "--db", metavar="PATH", help="tệp cơ sở dữ liệu (mặc định: $SIPAS_DB, nếu không có thì data/sipas.db)"
+    )
 
 
 def _iso_date(text: str) -> str:
@@ -28,7 +29,7 @@ def _iso_date(text: str) -> str:
     try:
         return date.fromisoformat(text).isoformat()
     except ValueError:
-        raise argparse.ArgumentTypeError(f"ngày \"{text}\" không hợp lệ, cần dạng YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(f'ngày "{text}" không hợp lệ, cần dạng YYYY-MM-DD') from None
 
 
 def _label(path: Path) -> str:
@@ -61,8 +62,11 @@ def cmd_index(args: argparse.Namespace) -> int:
         q = questionnaire(version)  # raises a clear error for an unknown code
         # What sipas.analysis.index_for_period does, without importing sipas.analysis: it loads
         # pandas and scipy for the analysis page (≈1 s), and this command must stay fast.
-        result = compute_index(q, db.level_counts(conn, version, args.date_from, args.date_to),
-                               db.responses_in_range(conn, version, args.date_from, args.date_to))
+        result = compute_index(
+            q,
+            db.level_counts(conn, version, args.date_from, args.date_to),
+            db.responses_in_range(conn, version, args.date_from, args.date_to),
+        )
     if args.json:
         print(json.dumps(result.to_json_dict(args.date_from, args.date_to), ensure_ascii=False))
     else:
@@ -133,10 +137,16 @@ def cmd_user(args: argparse.Namespace) -> int:
             if not args.role:
                 raise ValidationError("Cần --role clerk hoặc --role chairman.")
             first = db.count_users(conn) == 0
-            user = auth.create_user(conn, args.username, _read_password(), args.role, is_admin=args.admin or first,
-                                    full_name=args.name, actor="cli")
-            print(f"Đã tạo tài khoản {user.username} ({auth.ROLES[user.role]}"
-                  f"{', quản trị' if user.is_admin else ''}).")
+            user = auth.create_user(
+                conn,
+                args.username,
+                _read_password(),
+                args.role,
+                is_admin=args.admin or first,
+                full_name=args.name,
+                actor="cli",
+            )
+            print(f"Đã tạo tài khoản {user.username} ({auth.ROLES[user.role]}{', quản trị' if user.is_admin else ''}).")
         elif args.action == "disable":
             auth.set_active(conn, args.username, False, "cli")
             print(f"Đã khóa tài khoản {args.username}; các phiên đăng nhập đã kết thúc.")
@@ -150,6 +160,7 @@ def cmd_user(args: argparse.Namespace) -> int:
 
 
 # ---- backup / restore / check (sipas.backup) -------------------------------------------------
+
 
 def _size(n: int) -> str:
     return f"{n / 1_048_576:.1f} MB" if n >= 1_048_576 else f"{n / 1024:.0f} KB"
@@ -193,18 +204,21 @@ def _add_backup_commands(sub) -> None:
     p = sub.add_parser("restore", help="khôi phục từ một tệp sao lưu (kiểm tra tệp trước; giữ lại bản đang dùng)")
     p.add_argument("file", help="tệp sao lưu .db của phần mềm")
     _add_db(p)
-    p.add_argument("--backup-dir", metavar="DIR",
-                   help="nơi giữ bản trước khi khôi phục (mặc định: thư mục sao lưu trong cài đặt)")
+    p.add_argument(
+        "--backup-dir", metavar="DIR", help="nơi giữ bản trước khi khôi phục (mặc định: thư mục sao lưu trong cài đặt)"
+    )
     p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("check", help="kiểm tra cơ sở dữ liệu: toàn vẹn, khóa ngoại, bảng tổng hợp, danh mục")
     _add_db(p)
     p.set_defaults(func=cmd_check)
 
+
 # ---- end backup / restore / check -------------------------------------------------------------
 
 
 # ---- report (sipas.reports) ------------------------------------------------------------------
+
 
 def cmd_report(args: argparse.Namespace) -> int:
     from sipas import reports
@@ -231,10 +245,12 @@ def _add_report_command(sub) -> None:
     _add_db(p)
     p.set_defaults(func=cmd_report)
 
+
 # ---- end report -------------------------------------------------------------------------------
 
 
 # ---- import-tickets (sipas.waiting) ------------------------------------------------------------
+
 
 def cmd_import_tickets(args: argparse.Namespace) -> int:
     from sipas.waiting import import_tickets
@@ -254,12 +270,14 @@ def _add_tickets_command(sub) -> None:
     _add_db(p)
     p.set_defaults(func=cmd_import_tickets)
 
+
 # ---- end import-tickets -----------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sipas",
-                                     description="Khảo sát mức độ hài lòng tại Bộ phận Một cửa (phương pháp SIPAS).")
+    parser = argparse.ArgumentParser(
+        prog="python -m sipas", description="Khảo sát mức độ hài lòng tại Bộ phận Một cửa (phương pháp SIPAS)."
+    )
     parser.add_argument("--version", action="version", version=f"sipas {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="LỆNH")
 

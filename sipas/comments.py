@@ -110,8 +110,10 @@ def parse_rules(raw: object, path: Path) -> TopicRules:
         clean = []
         for j, k in enumerate(kws):
             if not isinstance(k, str) or not words(k):
-                raise CatalogError(f"Tệp {name}, mục {where}.keywords[{j}]: từ khóa {k!r} không hợp lệ "
-                                   "(cần ít nhất một chữ cái hoặc chữ số).")
+                raise CatalogError(
+                    f"Tệp {name}, mục {where}.keywords[{j}]: từ khóa {k!r} không hợp lệ "
+                    "(cần ít nhất một chữ cái hoặc chữ số)."
+                )
             clean.append(k.strip())
         topics.append(Topic(code, label, tuple(clean)))
     return TopicRules(tuple(topics), other.strip())

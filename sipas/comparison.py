@@ -283,8 +283,17 @@ def p_chart(months: Sequence[str], dissatisfied: Sequence[int], n: Sequence[int]
         rows.append((month, int(k), int(d), p, centre, lcl, ucl, bool(out)))
     columns = ["month", "n", "dissatisfied", "p", "center", "lcl", "ucl", "out_of_control"]
     frame = pd.DataFrame(rows, columns=columns)
-    return frame.astype({"n": "int64", "dissatisfied": "int64", "p": "float64", "center": "float64",
-                         "lcl": "float64", "ucl": "float64", "out_of_control": "bool"})
+    return frame.astype(
+        {
+            "n": "int64",
+            "dissatisfied": "int64",
+            "p": "float64",
+            "center": "float64",
+            "lcl": "float64",
+            "ucl": "float64",
+            "out_of_control": "bool",
+        }
+    )
 
 
 def needed_for_precision(n_so_far: int, margin: float = 0.05, p: float = 0.5, population: int | None = None) -> int:

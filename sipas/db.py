@@ -169,8 +169,9 @@ class _Connection(sqlite3.Connection):
 
 def connect(path: str | Path) -> sqlite3.Connection:
     """A new connection with the product's pragmas (autocommit; use :func:`transaction`)."""
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                           check_same_thread=False, factory=_Connection)
+    conn = sqlite3.connect(
+        str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False, factory=_Connection
+    )
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys=ON")
@@ -204,6 +205,7 @@ def _no_queue() -> Iterator[None]:
 # Migrations: index i brings user_version i to i + 1. Never edit a released step; add a new one.
 # ---------------------------------------------------------------------------------------------
 
+
 def _script(conn: sqlite3.Connection, sql: str) -> None:
     """Run several statements inside the caller's transaction (``executescript`` would commit)."""
     buf = ""
@@ -218,7 +220,8 @@ def _script(conn: sqlite3.Connection, sql: str) -> None:
 
 
 def _m1_base(conn: sqlite3.Connection) -> None:
-    _script(conn,
+    _script(
+        conn,
         """
         CREATE TABLE staff (
             code TEXT PRIMARY KEY,
@@ -300,13 +303,14 @@ def _m1_base(conn: sqlite3.Connection) -> None:
             step INTEGER,
             device TEXT
         );
-        """
+        """,
     )
     conn.execute(f"PRAGMA application_id={APP_ID}")
 
 
 def _m2_rollups(conn: sqlite3.Connection) -> None:
-    _script(conn,
+    _script(
+        conn,
         """
         CREATE TABLE daily_counts (
             day TEXT NOT NULL,
@@ -404,10 +408,11 @@ def _m2_rollups(conn: sqlite3.Connection) -> None:
                 n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3,
                 n4 = n4 + excluded.n4, n5 = n5 + excluded.n5, n_na = n_na + excluded.n_na;
         END;
-        """
+        """,
     )
     # Backfill from whatever an older version stored.
-    _script(conn,
+    _script(
+        conn,
         """
         INSERT INTO daily_responses (day, questionnaire, responses)
         SELECT substr(submitted_at, 1, 10), questionnaire, count(*) FROM responses
@@ -421,12 +426,14 @@ def _m2_rollups(conn: sqlite3.Connection) -> None:
               SELECT substr(submitted_at, 1, 10), questionnaire, 'overall', overall
               FROM responses WHERE excluded = 0 AND overall IS NOT NULL)
         GROUP BY 1, 2, 3;
-        """
+        """,
     )
 
 
 def _m3_accounts_baseline(conn: sqlite3.Connection) -> None:
-    _script(conn, """
+    _script(
+        conn,
+        """
         CREATE TABLE users (
             username TEXT PRIMARY KEY COLLATE NOCASE,
             full_name TEXT,
@@ -464,11 +471,14 @@ def _m3_accounts_baseline(conn: sqlite3.Connection) -> None:
             updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%S', 'now')),
             UNIQUE (year, questionnaire, level, code)
         );
-    """)
+    """,
+    )
 
 
 def _m4_cases(conn: sqlite3.Connection) -> None:
-    _script(conn, """
+    _script(
+        conn,
+        """
         CREATE TABLE cases (
             id INTEGER PRIMARY KEY,
             type TEXT NOT NULL CHECK (type IN ('conduct', 'waiting', 'procedure', 'facilities', 'other')),
@@ -535,14 +545,17 @@ def _m4_cases(conn: sqlite3.Connection) -> None:
             note TEXT NOT NULL
         );
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    """)
+    """,
+    )
 
 
 def _m5_waiting(conn: sqlite3.Connection) -> None:
     # Queue tickets from a ticket machine's log, and hourly dossier counts typed by the clerk where
     # there is no machine (sipas.waiting). A ticket is one per (ticket_id, issue day): machines
     # restart their numbering every day, and a re-imported log must not count twice.
-    _script(conn, """
+    _script(
+        conn,
+        """
         CREATE TABLE tickets (
             id INTEGER PRIMARY KEY,
             ticket_id TEXT NOT NULL,
@@ -565,22 +578,32 @@ def _m5_waiting(conn: sqlite3.Connection) -> None:
             recorded_at TEXT NOT NULL,
             PRIMARY KEY (day, counter, hour)
         ) WITHOUT ROWID;
-    """)
+    """,
+    )
 
 
 def _m6_dimension_rollups(conn: sqlite3.Connection) -> None:
     """Roll-ups by channel, lĩnh vực and staff member as well, so that the analysis page's filters
     read a few thousand summed rows instead of scanning every answer of the year."""
     dims = "day, questionnaire, channel, field, staff"
-    r_dims = ("substr(r.submitted_at, 1, 10), r.questionnaire, r.channel, coalesce(r.field, ''), "
-              "coalesce(r.staff_code, '')")
-    new_dims = ("substr(NEW.submitted_at, 1, 10), NEW.questionnaire, NEW.channel, coalesce(NEW.field, ''), "
-                "coalesce(NEW.staff_code, '')")
-    old_match = ("day = substr(OLD.submitted_at, 1, 10) AND questionnaire = OLD.questionnaire AND "
-                 "channel = OLD.channel AND field = coalesce(OLD.field, '') AND staff = coalesce(OLD.staff_code, '')")
-    add = ("n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3, n4 = n4 + excluded.n4, "
-           "n5 = n5 + excluded.n5, n_na = n_na + excluded.n_na")
-    _script(conn, f"""
+    r_dims = (
+        "substr(r.submitted_at, 1, 10), r.questionnaire, r.channel, coalesce(r.field, ''), coalesce(r.staff_code, '')"
+    )
+    new_dims = (
+        "substr(NEW.submitted_at, 1, 10), NEW.questionnaire, NEW.channel, coalesce(NEW.field, ''), "
+        "coalesce(NEW.staff_code, '')"
+    )
+    old_match = (
+        "day = substr(OLD.submitted_at, 1, 10) AND questionnaire = OLD.questionnaire AND "
+        "channel = OLD.channel AND field = coalesce(OLD.field, '') AND staff = coalesce(OLD.staff_code, '')"
+    )
+    add = (
+        "n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3, n4 = n4 + excluded.n4, "
+        "n5 = n5 + excluded.n5, n_na = n_na + excluded.n_na"
+    )
+    _script(
+        conn,
+        f"""
         CREATE TABLE dim_counts (
             day TEXT NOT NULL, questionnaire TEXT NOT NULL, channel TEXT NOT NULL, field TEXT NOT NULL,
             staff TEXT NOT NULL, criterion TEXT NOT NULL,
@@ -669,17 +692,27 @@ def _m6_dimension_rollups(conn: sqlite3.Connection) -> None:
                      coalesce(staff_code, ''), 'overall', overall
               FROM responses WHERE excluded = 0 AND overall IS NOT NULL)
         GROUP BY 1, 2, 3, 4, 5, 6;
-    """)
+    """,
+    )
 
 
 def _m7_comment_index(conn: sqlite3.Connection) -> None:
     # Comments are on about one response in ten: the comments list and the report read only those.
-    _script(conn, "CREATE INDEX responses_with_comment ON responses (questionnaire, submitted_at) "
-                  "WHERE comment IS NOT NULL;")
+    _script(
+        conn,
+        "CREATE INDEX responses_with_comment ON responses (questionnaire, submitted_at) WHERE comment IS NOT NULL;",
+    )
 
 
-MIGRATIONS = [_m1_base, _m2_rollups, _m3_accounts_baseline, _m4_cases, _m5_waiting, _m6_dimension_rollups,
-              _m7_comment_index]
+MIGRATIONS = [
+    _m1_base,
+    _m2_rollups,
+    _m3_accounts_baseline,
+    _m4_cases,
+    _m5_waiting,
+    _m6_dimension_rollups,
+    _m7_comment_index,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _migrate_lock = threading.Lock()
@@ -724,8 +757,7 @@ def open_db(path: str | Path) -> sqlite3.Connection:
         conn = connect(path)
         # Checked on every open (two header reads, a few µs), not remembered per path: a file
         # replaced under a running app (a restored backup, a deleted database) is migrated too.
-        if (schema_version(conn) != SCHEMA_VERSION
-                or conn.execute("PRAGMA application_id").fetchone()[0] != APP_ID):
+        if schema_version(conn) != SCHEMA_VERSION or conn.execute("PRAGMA application_id").fetchone()[0] != APP_ID:
             with _migrate_lock:
                 migrate(conn)
     except BaseException as exc:
@@ -753,9 +785,27 @@ def schema_version(conn: sqlite3.Connection) -> int:
 # ---------------------------------------------------------------------------------------------
 
 RESPONSE_COLUMNS = (
-    "token", "submitted_at", "questionnaire", "channel", "field", "staff_code", "wait_minutes",
-    "wait_bucket", "overall", "harassment", "informal_payment", "expectations", "comment", "gender",
-    "age_group", "education", "device", "duration_seconds", "import_id", "is_demo", "out_of_hours",
+    "token",
+    "submitted_at",
+    "questionnaire",
+    "channel",
+    "field",
+    "staff_code",
+    "wait_minutes",
+    "wait_bucket",
+    "overall",
+    "harassment",
+    "informal_payment",
+    "expectations",
+    "comment",
+    "gender",
+    "age_group",
+    "education",
+    "device",
+    "duration_seconds",
+    "import_id",
+    "is_demo",
+    "out_of_hours",
 )
 _INSERT_RESPONSE = (
     f"INSERT INTO responses ({', '.join(RESPONSE_COLUMNS)}) "
@@ -863,12 +913,22 @@ def insert_responses(conn: sqlite3.Connection, rows: Iterable[tuple[dict, dict]]
 # (trigger on responses, trigger on answers, responses table, counts table, key columns, the key of
 # a response row as the triggers compute it).
 _BULK_ROLLUPS = (
-    ("responses_count_insert", "answers_count_insert", "daily_responses", "daily_counts",
-     ("day", "questionnaire"),
-     lambda r: (r["submitted_at"][:10], r["questionnaire"])),
-    ("dims_response_insert", "dims_answer_insert", "dim_responses", "dim_counts",
-     ("day", "questionnaire", "channel", "field", "staff"),
-     lambda r: (r["submitted_at"][:10], r["questionnaire"], r["channel"], r["field"] or "", r["staff_code"] or "")),
+    (
+        "responses_count_insert",
+        "answers_count_insert",
+        "daily_responses",
+        "daily_counts",
+        ("day", "questionnaire"),
+        lambda r: (r["submitted_at"][:10], r["questionnaire"]),
+    ),
+    (
+        "dims_response_insert",
+        "dims_answer_insert",
+        "dim_responses",
+        "dim_counts",
+        ("day", "questionnaire", "channel", "field", "staff"),
+        lambda r: (r["submitted_at"][:10], r["questionnaire"], r["channel"], r["field"] or "", r["staff_code"] or ""),
+    ),
 )
 
 
@@ -908,7 +968,9 @@ def insert_responses_bulk(conn: sqlite3.Connection, rows: list[tuple[dict, dict]
     try:
         conn.executemany(
             f"INSERT INTO responses (id, {', '.join(RESPONSE_COLUMNS)}) "
-            f"VALUES (:id, {', '.join(':' + c for c in RESPONSE_COLUMNS)})", new_rows)
+            f"VALUES (:id, {', '.join(':' + c for c in RESPONSE_COLUMNS)})",
+            new_rows,
+        )
         conn.executemany("INSERT INTO answers (response_id, criterion, value) VALUES (?, ?, ?)", answer_rows)
         # The CHECK constraints have now refused any level outside 1–5. New rows are never
         # excluded (``excluded`` is not among RESPONSE_COLUMNS), as the triggers' WHEN requires.
@@ -928,13 +990,15 @@ def insert_responses_bulk(conn: sqlite3.Connection, rows: list[tuple[dict, dict]
             conn.executemany(
                 f"INSERT INTO {responses_table} ({cols}, responses) VALUES ({marks}, ?) "
                 f"ON CONFLICT ({cols}) DO UPDATE SET responses = responses + excluded.responses",
-                [(*k, n) for k, n in per_key.items()])
+                [(*k, n) for k, n in per_key.items()],
+            )
             conn.executemany(
                 f"INSERT INTO {counts_table} ({cols}, criterion, n1, n2, n3, n4, n5, n_na) "
                 f"VALUES ({marks}, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT ({cols}, criterion) DO UPDATE SET "
                 "n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3, n4 = n4 + excluded.n4, "
                 "n5 = n5 + excluded.n5, n_na = n_na + excluded.n_na",
-                [(*k, *c) for k, c in levels.items()])
+                [(*k, *c) for k, c in levels.items()],
+            )
     finally:
         for name in suspended:
             conn.execute(stored[name])
@@ -944,14 +1008,22 @@ def insert_responses_bulk(conn: sqlite3.Connection, rows: list[tuple[dict, dict]
 def existing_tokens(conn: sqlite3.Connection, tokens: list[str]) -> set[str]:
     found: set[str] = set()
     for i in range(0, len(tokens), 500):
-        chunk = tokens[i:i + 500]
+        chunk = tokens[i : i + 500]
         q = f"SELECT token FROM responses WHERE token IN ({','.join('?' * len(chunk))})"
         found.update(r[0] for r in conn.execute(q, chunk))
     return found
 
 
-def record_import(conn: sqlite3.Connection, kind: str, filename: str, sha256: str, total: int,
-                  added: int, present: int, actor: str | None = None) -> int:
+def record_import(
+    conn: sqlite3.Connection,
+    kind: str,
+    filename: str,
+    sha256: str,
+    total: int,
+    added: int,
+    present: int,
+    actor: str | None = None,
+) -> int:
     cur = conn.execute(
         "INSERT INTO imports (kind, filename, sha256, rows_total, rows_added, rows_present, actor) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -962,7 +1034,7 @@ def record_import(conn: sqlite3.Connection, kind: str, filename: str, sha256: st
 
 def set_import_id(conn: sqlite3.Connection, import_id: int, tokens: list[str]) -> None:
     for i in range(0, len(tokens), 500):
-        chunk = tokens[i:i + 500]
+        chunk = tokens[i : i + 500]
         conn.execute(
             f"UPDATE responses SET import_id = ? WHERE import_id IS NULL AND token IN ({','.join('?' * len(chunk))})",
             [import_id, *chunk],
@@ -987,39 +1059,54 @@ def response_by_token(conn: sqlite3.Connection, token: str) -> dict | None:
     return out
 
 
-def set_excluded(conn: sqlite3.Connection, response_id: int, excluded: bool, reason: str | None,
-                 actor: str | None) -> None:
+def set_excluded(
+    conn: sqlite3.Connection, response_id: int, excluded: bool, reason: str | None, actor: str | None
+) -> None:
     """Exclude or restore one response; the roll-up follows through the trigger; logged."""
     set_excluded_many(conn, [response_id], excluded, reason, actor)
 
 
-def set_excluded_many(conn: sqlite3.Connection, response_ids: list[int], excluded: bool, reason: str | None,
-                      actor: str | None) -> None:
+def set_excluded_many(
+    conn: sqlite3.Connection, response_ids: list[int], excluded: bool, reason: str | None, actor: str | None
+) -> None:
     """Exclude or restore responses in one transaction (all or none); raise KeyError for an unknown id."""
     with transaction(conn):
         for response_id in response_ids:
             old = conn.execute("SELECT excluded FROM responses WHERE id = ?", (response_id,)).fetchone()
             if old is None:
                 raise KeyError(response_id)
-            conn.execute("UPDATE responses SET excluded = ?, exclude_reason = ? WHERE id = ?",
-                         (int(excluded), reason, response_id))
-            log_audit(conn, actor, "exclude" if excluded else "restore", f"response:{response_id}",
-                      str(old[0]), str(int(excluded)), reason)
+            conn.execute(
+                "UPDATE responses SET excluded = ?, exclude_reason = ? WHERE id = ?",
+                (int(excluded), reason, response_id),
+            )
+            log_audit(
+                conn,
+                actor,
+                "exclude" if excluded else "restore",
+                f"response:{response_id}",
+                str(old[0]),
+                str(int(excluded)),
+                reason,
+            )
 
 
 def delete_demo_data(conn: sqlite3.Connection) -> int:
     """Delete every generated (demo) response, its answers and demo staff; return responses deleted."""
     with transaction(conn):
         if schema_version(conn) >= 4:
-            conn.execute("DELETE FROM case_responses WHERE response_id IN (SELECT id FROM responses WHERE is_demo = 1)"
-                         " OR case_id IN (SELECT id FROM cases WHERE is_demo = 1)")
+            conn.execute(
+                "DELETE FROM case_responses WHERE response_id IN (SELECT id FROM responses WHERE is_demo = 1)"
+                " OR case_id IN (SELECT id FROM cases WHERE is_demo = 1)"
+            )
             conn.execute("DELETE FROM case_events WHERE case_id IN (SELECT id FROM cases WHERE is_demo = 1)")
             conn.execute("DELETE FROM cases WHERE is_demo = 1")
         n = conn.execute("DELETE FROM responses WHERE is_demo = 1").rowcount
         in_use = "SELECT staff_code FROM responses WHERE staff_code IS NOT NULL"
         if schema_version(conn) >= 4:
-            in_use += (" UNION SELECT staff_code FROM cases WHERE staff_code IS NOT NULL"
-                       " UNION SELECT staff_code FROM repeat_decisions")
+            in_use += (
+                " UNION SELECT staff_code FROM cases WHERE staff_code IS NOT NULL"
+                " UNION SELECT staff_code FROM repeat_decisions"
+            )
         conn.execute(f"DELETE FROM staff WHERE is_demo = 1 AND code NOT IN ({in_use})")
         conn.execute("DELETE FROM kiosk_events WHERE device = 'demo'")
         log_audit(conn, None, "delete-demo", "responses", None, str(n), None)
@@ -1029,6 +1116,7 @@ def delete_demo_data(conn: sqlite3.Connection) -> int:
 # ---------------------------------------------------------------------------------------------
 # Counts for the index (from the roll-up)
 # ---------------------------------------------------------------------------------------------
+
 
 def _range_clause(date_from: str | None, date_to: str | None) -> tuple[str, list]:
     sql, params = "", []
@@ -1041,8 +1129,9 @@ def _range_clause(date_from: str | None, date_to: str | None) -> tuple[str, list
     return sql, params
 
 
-def level_counts(conn: sqlite3.Connection, questionnaire: str, date_from: str | None = None,
-                 date_to: str | None = None) -> dict[str, tuple[int, int, int, int, int]]:
+def level_counts(
+    conn: sqlite3.Connection, questionnaire: str, date_from: str | None = None, date_to: str | None = None
+) -> dict[str, tuple[int, int, int, int, int]]:
     """Per criterion (and ``'overall'``): counts of answers 1..5 among non-excluded responses."""
     where, params = _range_clause(date_from, date_to)
     rows = conn.execute(
@@ -1055,8 +1144,9 @@ def level_counts(conn: sqlite3.Connection, questionnaire: str, date_from: str | 
     return {r[0]: tuple(int(x) for x in r[1:]) for r in rows}
 
 
-def responses_in_range(conn: sqlite3.Connection, questionnaire: str, date_from: str | None = None,
-                       date_to: str | None = None) -> int:
+def responses_in_range(
+    conn: sqlite3.Connection, questionnaire: str, date_from: str | None = None, date_to: str | None = None
+) -> int:
     where, params = _range_clause(date_from, date_to)
     row = conn.execute(
         f"SELECT coalesce(sum(responses), 0) FROM daily_responses WHERE questionnaire = ?{where}",
@@ -1065,8 +1155,9 @@ def responses_in_range(conn: sqlite3.Connection, questionnaire: str, date_from: 
     return int(row[0])
 
 
-def level_counts_direct(conn: sqlite3.Connection, questionnaire: str, date_from: str | None = None,
-                        date_to: str | None = None) -> dict[str, tuple[int, int, int, int, int]]:
+def level_counts_direct(
+    conn: sqlite3.Connection, questionnaire: str, date_from: str | None = None, date_to: str | None = None
+) -> dict[str, tuple[int, int, int, int, int]]:
     """The same counts as :func:`level_counts`, computed from the raw rows (check and benchmark)."""
     clauses, params = ["r.questionnaire = ?", "r.excluded = 0"], [questionnaire]
     if date_from:
@@ -1080,12 +1171,14 @@ def level_counts_direct(conn: sqlite3.Connection, questionnaire: str, date_from:
     for r in conn.execute(
         "SELECT a.criterion, sum(a.value = 1), sum(a.value = 2), sum(a.value = 3), sum(a.value = 4), "
         f"sum(a.value = 5) FROM answers a JOIN responses r ON r.id = a.response_id WHERE {where} "
-        "GROUP BY a.criterion", params,
+        "GROUP BY a.criterion",
+        params,
     ):
         out[r[0]] = tuple(int(x or 0) for x in r[1:])
     row = conn.execute(
         "SELECT sum(overall = 1), sum(overall = 2), sum(overall = 3), sum(overall = 4), sum(overall = 5) "
-        f"FROM responses r WHERE {where} AND overall IS NOT NULL", params,
+        f"FROM responses r WHERE {where} AND overall IS NOT NULL",
+        params,
     ).fetchone()
     if row[0] is not None:
         out["overall"] = tuple(int(x) for x in row)
@@ -1096,7 +1189,8 @@ def asked_counts(conn: sqlite3.Connection, questionnaire: str) -> dict[str, int]
     """How often each criterion has been asked (answered or "Không ý kiến"), for balanced rotation."""
     rows = conn.execute(
         "SELECT criterion, sum(n1 + n2 + n3 + n4 + n5 + n_na) FROM daily_counts "
-        "WHERE questionnaire = ? GROUP BY criterion", (questionnaire,),
+        "WHERE questionnaire = ? GROUP BY criterion",
+        (questionnaire,),
     )
     return {r[0]: int(r[1]) for r in rows}
 
@@ -1105,11 +1199,14 @@ def asked_counts(conn: sqlite3.Connection, questionnaire: str) -> dict[str, int]
 # Kiosk events, staff roster, settings, audit
 # ---------------------------------------------------------------------------------------------
 
+
 def record_abandoned(conn: sqlite3.Connection, at: datetime, step: int, device: str | None) -> None:
     """Count a survey left half-filled (its answers are not kept)."""
     with transaction(conn):
-        conn.execute("INSERT INTO kiosk_events (at, kind, step, device) VALUES (?, 'abandoned', ?, ?)",
-                     (at.strftime("%Y-%m-%d %H:%M:%S"), step, device))
+        conn.execute(
+            "INSERT INTO kiosk_events (at, kind, step, device) VALUES (?, 'abandoned', ?, ?)",
+            (at.strftime("%Y-%m-%d %H:%M:%S"), step, device),
+        )
 
 
 def count_abandoned(conn: sqlite3.Connection, date_from: str | None = None, date_to: str | None = None) -> int:
@@ -1142,14 +1239,20 @@ def upsert_staff(conn: sqlite3.Connection, member: dict) -> None:
         "ON CONFLICT (code) DO UPDATE SET full_name = excluded.full_name, position = excluded.position, "
         "counter = excluded.counter, active_from = excluded.active_from, active_to = excluded.active_to, "
         "active = excluded.active",
-        {"position": None, "counter": None, "active_from": None, "active_to": None, "active": 1,
-         "is_demo": 0, **member},
+        {
+            "position": None,
+            "counter": None,
+            "active_from": None,
+            "active_to": None,
+            "active": 1,
+            "is_demo": 0,
+            **member,
+        },
     )
 
 
 def get_setting_rows(conn: sqlite3.Connection, key: str) -> list[dict]:
-    return [dict(r) for r in conn.execute(
-        "SELECT * FROM settings WHERE key = ? ORDER BY valid_from", (key,))]
+    return [dict(r) for r in conn.execute("SELECT * FROM settings WHERE key = ? ORDER BY valid_from", (key,))]
 
 
 def get_setting_value(conn: sqlite3.Connection, key: str, on_date: str) -> str | None:
@@ -1161,12 +1264,15 @@ def get_setting_value(conn: sqlite3.Connection, key: str, on_date: str) -> str |
     return None if row is None else row[0]
 
 
-def put_setting_value(conn: sqlite3.Connection, key: str, value_json: str, valid_from: str,
-                      actor: str | None, old_json: str | None = None) -> None:
+def put_setting_value(
+    conn: sqlite3.Connection, key: str, value_json: str, valid_from: str, actor: str | None, old_json: str | None = None
+) -> None:
     """Set a dated setting and log old → new in the audit log (call inside a transaction)."""
     # The value in force on that date before this change (None when only the default applied).
-    old = conn.execute("SELECT value FROM settings WHERE key = ? AND valid_from <= ? ORDER BY valid_from DESC LIMIT 1",
-                       (key, valid_from)).fetchone()
+    old = conn.execute(
+        "SELECT value FROM settings WHERE key = ? AND valid_from <= ? ORDER BY valid_from DESC LIMIT 1",
+        (key, valid_from),
+    ).fetchone()
     conn.execute(
         "INSERT INTO settings (key, valid_from, value, changed_by) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (key, valid_from) DO UPDATE SET value = excluded.value, "
@@ -1178,8 +1284,15 @@ def put_setting_value(conn: sqlite3.Connection, key: str, value_json: str, valid
     log_audit(conn, actor, "setting", f"{key}@{valid_from}", old_json, value_json, None)
 
 
-def log_audit(conn: sqlite3.Connection, actor: str | None, action: str, entity: str | None,
-              old_value: str | None, new_value: str | None, note: str | None) -> None:
+def log_audit(
+    conn: sqlite3.Connection,
+    actor: str | None,
+    action: str,
+    entity: str | None,
+    old_value: str | None,
+    new_value: str | None,
+    note: str | None,
+) -> None:
     conn.execute(
         "INSERT INTO audit_log (actor, action, entity, old_value, new_value, note) VALUES (?, ?, ?, ?, ?, ?)",
         (actor, action, entity, old_value, new_value, note),
@@ -1194,6 +1307,7 @@ def audit_entries(conn: sqlite3.Connection, limit: int = 200) -> list[dict]:
 # Staff accounts, failed logins, staff sessions
 # ---------------------------------------------------------------------------------------------
 
+
 def count_users(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM users").fetchone()[0]
 
@@ -1204,13 +1318,18 @@ def get_user(conn: sqlite3.Connection, username: str) -> dict | None:
 
 
 def list_users(conn: sqlite3.Connection) -> list[dict]:
-    return [dict(r) for r in conn.execute(
-        "SELECT username, full_name, role, is_admin, active, created_at, password_changed_at "
-        "FROM users ORDER BY username")]
+    return [
+        dict(r)
+        for r in conn.execute(
+            "SELECT username, full_name, role, is_admin, active, created_at, password_changed_at "
+            "FROM users ORDER BY username"
+        )
+    ]
 
 
-def insert_user(conn: sqlite3.Connection, username: str, full_name: str | None, pw_hash: str, role: str,
-                is_admin: bool) -> None:
+def insert_user(
+    conn: sqlite3.Connection, username: str, full_name: str | None, pw_hash: str, role: str, is_admin: bool
+) -> None:
     conn.execute(
         "INSERT INTO users (username, full_name, pw_hash, role, is_admin, password_changed_at) "
         "VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%d %H:%M:%S', 'now'))",
@@ -1223,8 +1342,9 @@ def update_user(conn: sqlite3.Connection, username: str, **fields) -> None:
     assignments = [f"{k} = :{k}" for k in fields if k in allowed]
     if "pw_hash" in fields:
         assignments.append("password_changed_at = strftime('%Y-%m-%d %H:%M:%S', 'now')")
-    conn.execute(f"UPDATE users SET {', '.join(assignments)} WHERE username = :username",
-                 {**fields, "username": username})
+    conn.execute(
+        f"UPDATE users SET {', '.join(assignments)} WHERE username = :username", {**fields, "username": username}
+    )
 
 
 def add_login_failure(conn: sqlite3.Connection, username: str, at: float) -> None:
@@ -1232,8 +1352,12 @@ def add_login_failure(conn: sqlite3.Connection, username: str, at: float) -> Non
 
 
 def login_failures_since(conn: sqlite3.Connection, username: str, since: float) -> list[float]:
-    return [r[0] for r in conn.execute(
-        "SELECT at FROM login_failures WHERE username = ? AND at >= ? ORDER BY at", (username, since))]
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT at FROM login_failures WHERE username = ? AND at >= ? ORDER BY at", (username, since)
+        )
+    ]
 
 
 def clear_login_failures(conn: sqlite3.Connection, username: str) -> None:
@@ -1241,14 +1365,18 @@ def clear_login_failures(conn: sqlite3.Connection, username: str) -> None:
 
 
 def insert_staff_session(conn: sqlite3.Connection, token: str, username: str, now: float) -> None:
-    conn.execute("INSERT INTO staff_sessions (token, username, created_at, last_seen) VALUES (?, ?, ?, ?)",
-                 (token, username, now, now))
+    conn.execute(
+        "INSERT INTO staff_sessions (token, username, created_at, last_seen) VALUES (?, ?, ?, ?)",
+        (token, username, now, now),
+    )
 
 
 def get_staff_session(conn: sqlite3.Connection, token: str) -> dict | None:
     row = conn.execute(
         "SELECT s.*, u.role, u.is_admin, u.active, u.full_name FROM staff_sessions s "
-        "JOIN users u ON u.username = s.username WHERE s.token = ?", (token,)).fetchone()
+        "JOIN users u ON u.username = s.username WHERE s.token = ?",
+        (token,),
+    ).fetchone()
     return None if row is None else dict(row)
 
 
@@ -1256,20 +1384,26 @@ def touch_staff_session(conn: sqlite3.Connection, token: str, now: float) -> Non
     conn.execute("UPDATE staff_sessions SET last_seen = ? WHERE token = ?", (now, token))
 
 
-def end_staff_sessions(conn: sqlite3.Connection, now: float, reason: str, *, token: str | None = None,
-                       username: str | None = None) -> int:
+def end_staff_sessions(
+    conn: sqlite3.Connection, now: float, reason: str, *, token: str | None = None, username: str | None = None
+) -> int:
     if token is not None:
-        cur = conn.execute("UPDATE staff_sessions SET ended_at = ?, end_reason = ? "
-                           "WHERE token = ? AND ended_at IS NULL", (now, reason, token))
+        cur = conn.execute(
+            "UPDATE staff_sessions SET ended_at = ?, end_reason = ? WHERE token = ? AND ended_at IS NULL",
+            (now, reason, token),
+        )
     else:
-        cur = conn.execute("UPDATE staff_sessions SET ended_at = ?, end_reason = ? "
-                           "WHERE username = ? AND ended_at IS NULL", (now, reason, username))
+        cur = conn.execute(
+            "UPDATE staff_sessions SET ended_at = ?, end_reason = ? WHERE username = ? AND ended_at IS NULL",
+            (now, reason, username),
+        )
     return cur.rowcount
 
 
 # ---------------------------------------------------------------------------------------------
 # Baseline (published figures of an earlier year)
 # ---------------------------------------------------------------------------------------------
+
 
 def upsert_baseline_rows(conn: sqlite3.Connection, rows: list[dict], source: str) -> int:
     """Insert or replace baseline figures keyed by (year, questionnaire, level, code)."""
@@ -1285,8 +1419,7 @@ def upsert_baseline_rows(conn: sqlite3.Connection, rows: list[dict], source: str
     return len(rows)
 
 
-def baseline_rows(conn: sqlite3.Connection, year: int | None = None,
-                  questionnaire: str | None = None) -> list[dict]:
+def baseline_rows(conn: sqlite3.Connection, year: int | None = None, questionnaire: str | None = None) -> list[dict]:
     sql, params = "SELECT * FROM baseline WHERE 1 = 1", []
     if year is not None:
         sql += " AND year = ?"
@@ -1299,13 +1432,14 @@ def baseline_rows(conn: sqlite3.Connection, year: int | None = None,
 
 
 def baseline_years(conn: sqlite3.Connection) -> list[tuple[int, str]]:
-    return [(r[0], r[1]) for r in conn.execute(
-        "SELECT DISTINCT year, questionnaire FROM baseline ORDER BY year DESC, questionnaire")]
+    return [
+        (r[0], r[1])
+        for r in conn.execute("SELECT DISTINCT year, questionnaire FROM baseline ORDER BY year DESC, questionnaire")
+    ]
 
 
 def delete_baseline(conn: sqlite3.Connection, year: int, questionnaire: str) -> int:
-    return conn.execute("DELETE FROM baseline WHERE year = ? AND questionnaire = ?",
-                        (year, questionnaire)).rowcount
+    return conn.execute("DELETE FROM baseline WHERE year = ? AND questionnaire = ?", (year, questionnaire)).rowcount
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1315,9 +1449,17 @@ def delete_baseline(conn: sqlite3.Connection, year: int, questionnaire: str) -> 
 # channel, field, staff_code, include_excluded. Only questionnaire and dates can use the roll-up;
 # anything else is aggregated from the raw rows here in SQL (never loaded row by row).
 
-def _response_where(questionnaire: str | None = None, date_from: str | None = None, date_to: str | None = None,
-                    channel: str | None = None, field: str | None = None, staff_code: str | None = None,
-                    include_excluded: bool = False, alias: str = "r") -> tuple[str, list]:
+
+def _response_where(
+    questionnaire: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    channel: str | None = None,
+    field: str | None = None,
+    staff_code: str | None = None,
+    include_excluded: bool = False,
+    alias: str = "r",
+) -> tuple[str, list]:
     clauses, params = ["1 = 1"], []
     if questionnaire:
         clauses.append(f"{alias}.questionnaire = ?")
@@ -1337,16 +1479,27 @@ def _response_where(questionnaire: str | None = None, date_from: str | None = No
     return " AND ".join(clauses), params
 
 
-def _dim_where(questionnaire: str | None = None, date_from: str | None = None, date_to: str | None = None,
-               channel: str | None = None, field: str | None = None, staff_code: str | None = None,
-               include_excluded: bool = False) -> tuple[str, list] | None:
+def _dim_where(
+    questionnaire: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    channel: str | None = None,
+    field: str | None = None,
+    staff_code: str | None = None,
+    include_excluded: bool = False,
+) -> tuple[str, list] | None:
     """WHERE clause on the dimension roll-ups (dim_counts, dim_responses), or None when the filters
     need the raw rows (excluded responses included, or no questionnaire version given)."""
     if include_excluded or not questionnaire:
         return None
     clauses, params = ["questionnaire = ?"], [questionnaire]
-    for col, value in (("day >= ?", date_from), ("day <= ?", date_to), ("channel = ?", channel),
-                       ("field = ?", field), ("staff = ?", staff_code)):
+    for col, value in (
+        ("day >= ?", date_from),
+        ("day <= ?", date_to),
+        ("channel = ?", channel),
+        ("field = ?", field),
+        ("staff = ?", staff_code),
+    ):
         if value:
             clauses.append(col)
             params.append(value)
@@ -1361,7 +1514,8 @@ def analysis_data_version(conn: sqlite3.Connection) -> tuple:
     count = conn.execute("SELECT sum(responses) FROM daily_responses").fetchone()[0]
     audit = conn.execute(
         "SELECT max(id) FROM audit_log WHERE action IN "
-        "('exclude', 'restore', 'setting', 'baseline', 'delete-demo', 'staff', 'baseline-delete')").fetchone()[0]
+        "('exclude', 'restore', 'setting', 'baseline', 'delete-demo', 'staff', 'baseline-delete')"
+    ).fetchone()[0]
     base = conn.execute("SELECT count(*), max(updated_at) FROM baseline").fetchone()
     return (newest, count, audit, base[0], base[1])
 
@@ -1372,11 +1526,17 @@ def filtered_counts(conn: sqlite3.Connection, **filters) -> tuple[dict[str, tupl
     dim = _dim_where(**filters)
     if dim is not None:
         where, params = dim
-        counts = {r[0]: tuple(int(x) for x in r[1:]) for r in conn.execute(
-            "SELECT criterion, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5) FROM dim_counts "
-            f"WHERE {where} GROUP BY criterion", params)}
-        responses = conn.execute(f"SELECT coalesce(sum(responses), 0) FROM dim_responses WHERE {where}",
-                                 params).fetchone()[0]
+        counts = {
+            r[0]: tuple(int(x) for x in r[1:])
+            for r in conn.execute(
+                "SELECT criterion, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5) FROM dim_counts "
+                f"WHERE {where} GROUP BY criterion",
+                params,
+            )
+        }
+        responses = conn.execute(
+            f"SELECT coalesce(sum(responses), 0) FROM dim_responses WHERE {where}", params
+        ).fetchone()[0]
         return {k: v for k, v in counts.items() if any(v)}, int(responses)
     where, params = _response_where(**filters)
     sql = (
@@ -1411,20 +1571,27 @@ def monthly_level_counts(conn: sqlite3.Connection, **filters) -> list[tuple]:
     rollup = not any(filters.get(k) for k in ("channel", "field", "staff_code", "include_excluded"))
     if rollup:
         where, params = _range_clause(filters.get("date_from"), filters.get("date_to"))
-        sql = ("SELECT substr(day, 1, 7), criterion, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5) "
-               f"FROM daily_counts WHERE questionnaire = ?{where} GROUP BY 1, 2 ORDER BY 1, 2")
+        sql = (
+            "SELECT substr(day, 1, 7), criterion, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5) "
+            f"FROM daily_counts WHERE questionnaire = ?{where} GROUP BY 1, 2 ORDER BY 1, 2"
+        )
         rows = conn.execute(sql, [filters["questionnaire"], *params])
     elif (dim := _dim_where(**filters)) is not None:
         where, params = dim
-        rows = conn.execute("SELECT substr(day, 1, 7), criterion, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5) "
-                            f"FROM dim_counts WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2", params)
+        rows = conn.execute(
+            "SELECT substr(day, 1, 7), criterion, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5) "
+            f"FROM dim_counts WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2",
+            params,
+        )
     else:
         where, params = _response_where(**filters)
-        sql = ("SELECT m, c, sum(v = 1), sum(v = 2), sum(v = 3), sum(v = 4), sum(v = 5) FROM ("
-               "SELECT substr(r.submitted_at, 1, 7) AS m, a.criterion AS c, a.value AS v "
-               f"FROM responses r JOIN answers a ON a.response_id = r.id WHERE {where} "
-               "UNION ALL SELECT substr(r.submitted_at, 1, 7), 'overall', r.overall "
-               f"FROM responses r WHERE {where} AND r.overall IS NOT NULL) GROUP BY 1, 2 ORDER BY 1, 2")
+        sql = (
+            "SELECT m, c, sum(v = 1), sum(v = 2), sum(v = 3), sum(v = 4), sum(v = 5) FROM ("
+            "SELECT substr(r.submitted_at, 1, 7) AS m, a.criterion AS c, a.value AS v "
+            f"FROM responses r JOIN answers a ON a.response_id = r.id WHERE {where} "
+            "UNION ALL SELECT substr(r.submitted_at, 1, 7), 'overall', r.overall "
+            f"FROM responses r WHERE {where} AND r.overall IS NOT NULL) GROUP BY 1, 2 ORDER BY 1, 2"
+        )
         rows = conn.execute(sql, params + params)
     return [(r[0], r[1], *(int(x or 0) for x in r[2:])) for r in rows]
 
@@ -1433,16 +1600,20 @@ def monthly_response_counts(conn: sqlite3.Connection, **filters) -> dict[str, in
     rollup = not any(filters.get(k) for k in ("channel", "field", "staff_code", "include_excluded"))
     if rollup:
         where, params = _range_clause(filters.get("date_from"), filters.get("date_to"))
-        rows = conn.execute("SELECT substr(day, 1, 7), sum(responses) FROM daily_responses "
-                            f"WHERE questionnaire = ?{where} GROUP BY 1", [filters["questionnaire"], *params])
+        rows = conn.execute(
+            f"SELECT substr(day, 1, 7), sum(responses) FROM daily_responses WHERE questionnaire = ?{where} GROUP BY 1",
+            [filters["questionnaire"], *params],
+        )
     elif (dim := _dim_where(**filters)) is not None:
         where, params = dim
-        rows = conn.execute(f"SELECT substr(day, 1, 7), sum(responses) FROM dim_responses WHERE {where} GROUP BY 1",
-                            params)
+        rows = conn.execute(
+            f"SELECT substr(day, 1, 7), sum(responses) FROM dim_responses WHERE {where} GROUP BY 1", params
+        )
     else:
         where, params = _response_where(**filters)
-        rows = conn.execute(f"SELECT substr(r.submitted_at, 1, 7), count(*) FROM responses r WHERE {where} "
-                            "GROUP BY 1", params)
+        rows = conn.execute(
+            f"SELECT substr(r.submitted_at, 1, 7), count(*) FROM responses r WHERE {where} GROUP BY 1", params
+        )
     return {r[0]: int(r[1]) for r in rows}
 
 
@@ -1452,7 +1623,9 @@ def weekday_hour_overall(conn: sqlite3.Connection, **filters) -> list[tuple[int,
     rows = conn.execute(
         "SELECT (CAST(strftime('%w', r.submitted_at) AS INTEGER) + 6) % 7, "
         "CAST(substr(r.submitted_at, 12, 2) AS INTEGER), count(*), sum(r.overall >= 4) "
-        f"FROM responses r WHERE {where} AND r.overall IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2", params)
+        f"FROM responses r WHERE {where} AND r.overall IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
+        params,
+    )
     return [(int(a), int(b), int(c), int(d)) for a, b, c, d in rows]
 
 
@@ -1463,8 +1636,11 @@ def staff_level_counts(conn: sqlite3.Connection, criteria: Iterable[str], **filt
     where, params = _response_where(**filters)
     marks = ", ".join("?" * len(codes))
     out: dict[str, dict] = {}
-    for r in conn.execute(f"SELECT r.staff_code, count(*) FROM responses r WHERE {where} "
-                          "AND r.staff_code IS NOT NULL GROUP BY r.staff_code", params):
+    for r in conn.execute(
+        f"SELECT r.staff_code, count(*) FROM responses r WHERE {where} "
+        "AND r.staff_code IS NOT NULL GROUP BY r.staff_code",
+        params,
+    ):
         out[r[0]] = {"responses": int(r[1]), "counts": (0, 0, 0, 0, 0)}
     for r in conn.execute(
         "SELECT r.staff_code, sum(a.value = 1), sum(a.value = 2), sum(a.value = 3), "
@@ -1476,22 +1652,31 @@ def staff_level_counts(conn: sqlite3.Connection, criteria: Iterable[str], **filt
     return out
 
 
-def distinct_fields(conn: sqlite3.Connection, questionnaire: str | None = None, date_from: str | None = None,
-                    date_to: str | None = None) -> list[str]:
+def distinct_fields(
+    conn: sqlite3.Connection, questionnaire: str | None = None, date_from: str | None = None, date_to: str | None = None
+) -> list[str]:
     """The lĩnh vực values found in the responses (of a version and period: uses the time index)."""
-    where, params = _response_where(questionnaire=questionnaire, date_from=date_from, date_to=date_to,
-                                    include_excluded=True)
-    return [r[0] for r in conn.execute(
-        f"SELECT DISTINCT r.field FROM responses r WHERE {where} AND r.field IS NOT NULL AND r.field != '' "
-        "ORDER BY r.field", params)]
+    where, params = _response_where(
+        questionnaire=questionnaire, date_from=date_from, date_to=date_to, include_excluded=True
+    )
+    return [
+        r[0]
+        for r in conn.execute(
+            f"SELECT DISTINCT r.field FROM responses r WHERE {where} AND r.field IS NOT NULL AND r.field != '' "
+            "ORDER BY r.field",
+            params,
+        )
+    ]
 
 
 def comments_in_period(conn: sqlite3.Connection, limit: int | None = None, **filters) -> list[dict]:
     """Responses with a comment matching ``filters``, newest first (without their answers)."""
     where, params = _response_where(**filters)
-    sql = ("SELECT r.id, r.submitted_at, r.channel, r.field, r.staff_code, r.overall, r.comment, r.excluded "
-           f"FROM responses r WHERE {where} AND r.comment IS NOT NULL AND trim(r.comment) != '' "
-           "ORDER BY r.submitted_at DESC, r.id DESC")
+    sql = (
+        "SELECT r.id, r.submitted_at, r.channel, r.field, r.staff_code, r.overall, r.comment, r.excluded "
+        f"FROM responses r WHERE {where} AND r.comment IS NOT NULL AND trim(r.comment) != '' "
+        "ORDER BY r.submitted_at DESC, r.id DESC"
+    )
     if limit is not None:
         sql += " LIMIT ?"
         params = [*params, int(limit)]
@@ -1503,60 +1688,87 @@ def answers_for(conn: sqlite3.Connection, response_ids: Iterable[int]) -> dict[i
     ids = [int(i) for i in response_ids]
     out: dict[int, dict[str, int | None]] = {i: {} for i in ids}
     for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        for a in conn.execute("SELECT response_id, criterion, value FROM answers WHERE response_id IN "
-                              f"({','.join('?' * len(chunk))})", chunk):
+        chunk = ids[i : i + 500]
+        for a in conn.execute(
+            f"SELECT response_id, criterion, value FROM answers WHERE response_id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ):
             out[a[0]][a[1]] = a[2]
     return out
 
 
-def quality_candidates(conn: sqlite3.Connection, date_from: str | None = None, date_to: str | None = None,
-                       questionnaire: str | None = None, min_same: int = 5) -> list[dict]:
+def quality_candidates(
+    conn: sqlite3.Connection,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    questionnaire: str | None = None,
+    min_same: int = 5,
+) -> list[dict]:
     """Every response of the period (excluded ones too) with what the data-quality checks need: time,
     device, duration, the kiosk's out-of-hours mark; and, for the responses that gave one same level to
     every asked criterion (at least ``min_same`` of them), how many were asked (``asked`` = ``answered``)
     and that level (``lo`` = ``hi``). The others have None there: they cannot be straight-lining."""
-    where, params = _response_where(questionnaire=questionnaire, date_from=date_from, date_to=date_to,
-                                    include_excluded=True)
-    rows = [dict(r) for r in conn.execute(
-        "SELECT r.id, r.submitted_at, r.channel, r.device, r.duration_seconds, r.out_of_hours, r.excluded, "
-        f"r.exclude_reason, r.comment FROM responses r WHERE {where} ORDER BY r.submitted_at, r.id", params)]
-    same = {r[0]: r[1:] for r in conn.execute(
-        f"WITH sel AS MATERIALIZED (SELECT r.id FROM responses r WHERE {where}) "
-        "SELECT a.response_id, count(*), count(a.value), min(a.value), max(a.value) "
-        "FROM sel CROSS JOIN answers a ON a.response_id = sel.id GROUP BY a.response_id "
-        "HAVING count(*) >= ? AND count(a.value) = count(*) AND min(a.value) = max(a.value)",
-        [*params, min_same])}
+    where, params = _response_where(
+        questionnaire=questionnaire, date_from=date_from, date_to=date_to, include_excluded=True
+    )
+    rows = [
+        dict(r)
+        for r in conn.execute(
+            "SELECT r.id, r.submitted_at, r.channel, r.device, r.duration_seconds, r.out_of_hours, r.excluded, "
+            f"r.exclude_reason, r.comment FROM responses r WHERE {where} ORDER BY r.submitted_at, r.id",
+            params,
+        )
+    ]
+    same = {
+        r[0]: r[1:]
+        for r in conn.execute(
+            f"WITH sel AS MATERIALIZED (SELECT r.id FROM responses r WHERE {where}) "
+            "SELECT a.response_id, count(*), count(a.value), min(a.value), max(a.value) "
+            "FROM sel CROSS JOIN answers a ON a.response_id = sel.id GROUP BY a.response_id "
+            "HAVING count(*) >= ? AND count(a.value) = count(*) AND min(a.value) = max(a.value)",
+            [*params, min_same],
+        )
+    }
     for r in rows:
         asked, answered, lo, hi = same.get(r["id"], (None, None, None, None))
         r.update(asked=asked, answered=answered, lo=lo, hi=hi)
     return rows
 
 
-def excluded_responses(conn: sqlite3.Connection, date_from: str | None = None, date_to: str | None = None,
-                       questionnaire: str | None = None) -> list[dict]:
+def excluded_responses(
+    conn: sqlite3.Connection, date_from: str | None = None, date_to: str | None = None, questionnaire: str | None = None
+) -> list[dict]:
     """Excluded responses of the period with their reason and who excluded them when (last audit entry)."""
-    where, params = _response_where(questionnaire=questionnaire, date_from=date_from, date_to=date_to,
-                                    include_excluded=True)
-    return [dict(r) for r in conn.execute(
-        "SELECT r.id, r.submitted_at, r.channel, r.device, r.exclude_reason, r.comment, "
-        "(SELECT actor FROM audit_log WHERE entity = 'response:' || r.id AND action = 'exclude' "
-        " ORDER BY id DESC LIMIT 1) AS excluded_by, "
-        "(SELECT at FROM audit_log WHERE entity = 'response:' || r.id AND action = 'exclude' "
-        " ORDER BY id DESC LIMIT 1) AS excluded_at "
-        f"FROM responses r WHERE {where} AND r.excluded = 1 ORDER BY r.submitted_at, r.id", params)]
+    where, params = _response_where(
+        questionnaire=questionnaire, date_from=date_from, date_to=date_to, include_excluded=True
+    )
+    return [
+        dict(r)
+        for r in conn.execute(
+            "SELECT r.id, r.submitted_at, r.channel, r.device, r.exclude_reason, r.comment, "
+            "(SELECT actor FROM audit_log WHERE entity = 'response:' || r.id AND action = 'exclude' "
+            " ORDER BY id DESC LIMIT 1) AS excluded_by, "
+            "(SELECT at FROM audit_log WHERE entity = 'response:' || r.id AND action = 'exclude' "
+            " ORDER BY id DESC LIMIT 1) AS excluded_at "
+            f"FROM responses r WHERE {where} AND r.excluded = 1 ORDER BY r.submitted_at, r.id",
+            params,
+        )
+    ]
 
 
-def count_excluded(conn: sqlite3.Connection, date_from: str | None = None, date_to: str | None = None,
-                   questionnaire: str | None = None) -> int:
-    where, params = _response_where(questionnaire=questionnaire, date_from=date_from, date_to=date_to,
-                                    include_excluded=True)
+def count_excluded(
+    conn: sqlite3.Connection, date_from: str | None = None, date_to: str | None = None, questionnaire: str | None = None
+) -> int:
+    where, params = _response_where(
+        questionnaire=questionnaire, date_from=date_from, date_to=date_to, include_excluded=True
+    )
     return conn.execute(f"SELECT count(*) FROM responses r WHERE {where} AND r.excluded = 1", params).fetchone()[0]
 
 
 # ---------------------------------------------------------------------------------------------
 # Backup, restore and consistency checks (used by sipas.backup)
 # ---------------------------------------------------------------------------------------------
+
 
 def file_identity(conn: sqlite3.Connection) -> tuple[int, int, set[str]]:
     """(application_id, user_version, table names) of any SQLite file, to tell whether it is ours."""
@@ -1631,35 +1843,47 @@ def direct_level_counts_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str,
 
 def rollup_responses_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
     """``daily_responses`` as stored: (day, questionnaire) → responses."""
-    return {(r[0], r[1]): int(r[2]) for r in conn.execute(
-        "SELECT day, questionnaire, responses FROM daily_responses")}
+    return {(r[0], r[1]): int(r[2]) for r in conn.execute("SELECT day, questionnaire, responses FROM daily_responses")}
 
 
 def direct_responses_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
     """Non-excluded responses per (local day, questionnaire), counted from ``responses``."""
-    return {(r[0], r[1]): int(r[2]) for r in conn.execute(
-        "SELECT substr(submitted_at, 1, 10), questionnaire, count(*) FROM responses WHERE excluded = 0 "
-        "GROUP BY 1, 2")}
+    return {
+        (r[0], r[1]): int(r[2])
+        for r in conn.execute(
+            "SELECT substr(submitted_at, 1, 10), questionnaire, count(*) FROM responses WHERE excluded = 0 "
+            "GROUP BY 1, 2"
+        )
+    }
 
 
 def response_questionnaire_counts(conn: sqlite3.Connection) -> dict[str, int]:
     """How many responses name each questionnaire code."""
-    return {r[0]: int(r[1]) for r in conn.execute(
-        "SELECT questionnaire, count(*) FROM responses GROUP BY questionnaire")}
+    return {
+        r[0]: int(r[1]) for r in conn.execute("SELECT questionnaire, count(*) FROM responses GROUP BY questionnaire")
+    }
 
 
 def answer_criterion_counts(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
     """(questionnaire of the response, criterion, number of answers) over all stored answers."""
-    return [(r[0], r[1], int(r[2])) for r in conn.execute(
-        "SELECT r.questionnaire, a.criterion, count(*) FROM answers a JOIN responses r ON r.id = a.response_id "
-        "GROUP BY 1, 2 ORDER BY 1, 2")]
+    return [
+        (r[0], r[1], int(r[2]))
+        for r in conn.execute(
+            "SELECT r.questionnaire, a.criterion, count(*) FROM answers a JOIN responses r ON r.id = a.response_id "
+            "GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+    ]
 
 
 def unknown_staff_code_counts(conn: sqlite3.Connection) -> dict[str, int]:
     """Staff codes named by responses that are not in the roster, with how many responses name each."""
-    return {r[0]: int(r[1]) for r in conn.execute(
-        "SELECT staff_code, count(*) FROM responses WHERE staff_code IS NOT NULL "
-        "AND staff_code NOT IN (SELECT code FROM staff) GROUP BY staff_code ORDER BY staff_code")}
+    return {
+        r[0]: int(r[1])
+        for r in conn.execute(
+            "SELECT staff_code, count(*) FROM responses WHERE staff_code IS NOT NULL "
+            "AND staff_code NOT IN (SELECT code FROM staff) GROUP BY staff_code ORDER BY staff_code"
+        )
+    }
 
 
 def response_day_range(conn: sqlite3.Connection) -> tuple[str | None, str | None]:
@@ -1672,17 +1896,43 @@ def response_day_range(conn: sqlite3.Connection) -> tuple[str | None, str | None
 # Corrective actions (cases), their append-only history, repeat-offence decisions
 # ---------------------------------------------------------------------------------------------
 
-CASE_COLUMNS = ("type", "origin", "channel", "staff_code", "criterion", "title", "description", "state", "owner",
-                "priority", "received_at", "due_date", "response_deadline", "responded_at", "root_cause",
-                "measure", "measure_detail", "measure_date", "measure_approved_by", "substantiated",
-                "close_reason", "effect_flag", "schedule", "contact_phone", "is_demo", "closed_at")
+CASE_COLUMNS = (
+    "type",
+    "origin",
+    "channel",
+    "staff_code",
+    "criterion",
+    "title",
+    "description",
+    "state",
+    "owner",
+    "priority",
+    "received_at",
+    "due_date",
+    "response_deadline",
+    "responded_at",
+    "root_cause",
+    "measure",
+    "measure_detail",
+    "measure_date",
+    "measure_approved_by",
+    "substantiated",
+    "close_reason",
+    "effect_flag",
+    "schedule",
+    "contact_phone",
+    "is_demo",
+    "closed_at",
+)
 
 
 def insert_case(conn: sqlite3.Connection, fields: dict, now: str) -> int:
     cols = [c for c in CASE_COLUMNS if c in fields]
     cur = conn.execute(
         f"INSERT INTO cases ({', '.join(cols)}, created_at, updated_at) "
-        f"VALUES ({', '.join(':' + c for c in cols)}, :now, :now)", {**{c: fields[c] for c in cols}, "now": now})
+        f"VALUES ({', '.join(':' + c for c in cols)}, :now, :now)",
+        {**{c: fields[c] for c in cols}, "now": now},
+    )
     return cur.lastrowid
 
 
@@ -1690,8 +1940,10 @@ def update_case(conn: sqlite3.Connection, case_id: int, fields: dict, now: str) 
     cols = [c for c in CASE_COLUMNS if c in fields]
     if not cols:
         return
-    conn.execute(f"UPDATE cases SET {', '.join(f'{c} = :{c}' for c in cols)}, updated_at = :now WHERE id = :id",
-                 {**{c: fields[c] for c in cols}, "now": now, "id": case_id})
+    conn.execute(
+        f"UPDATE cases SET {', '.join(f'{c} = :{c}' for c in cols)}, updated_at = :now WHERE id = :id",
+        {**{c: fields[c] for c in cols}, "now": now, "id": case_id},
+    )
 
 
 def get_case(conn: sqlite3.Connection, case_id: int) -> dict | None:
@@ -1699,8 +1951,13 @@ def get_case(conn: sqlite3.Connection, case_id: int) -> dict | None:
     return None if row is None else dict(row)
 
 
-def list_cases(conn: sqlite3.Connection, *, states: tuple[str, ...] | None = None, staff_code: str | None = None,
-               case_type: str | None = None) -> list[dict]:
+def list_cases(
+    conn: sqlite3.Connection,
+    *,
+    states: tuple[str, ...] | None = None,
+    staff_code: str | None = None,
+    case_type: str | None = None,
+) -> list[dict]:
     sql, params = "SELECT * FROM cases WHERE 1 = 1", []
     if states:
         sql += f" AND state IN ({','.join('?' * len(states))})"
@@ -1714,14 +1971,25 @@ def list_cases(conn: sqlite3.Connection, *, states: tuple[str, ...] | None = Non
     return [dict(r) for r in conn.execute(sql + " ORDER BY id DESC", params)]
 
 
-def add_case_event(conn: sqlite3.Connection, case_id: int, at: str, actor: str | None, kind: str,
-                   from_state: str | None, to_state: str | None, note: str | None) -> None:
-    conn.execute("INSERT INTO case_events (case_id, at, actor, kind, from_state, to_state, note) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?)", (case_id, at, actor, kind, from_state, to_state, note))
+def add_case_event(
+    conn: sqlite3.Connection,
+    case_id: int,
+    at: str,
+    actor: str | None,
+    kind: str,
+    from_state: str | None,
+    to_state: str | None,
+    note: str | None,
+) -> None:
+    conn.execute(
+        "INSERT INTO case_events (case_id, at, actor, kind, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (case_id, at, actor, kind, from_state, to_state, note),
+    )
 
 
-def case_events(conn: sqlite3.Connection, case_id: int | None = None, date_from: str | None = None,
-                date_to: str | None = None) -> list[dict]:
+def case_events(
+    conn: sqlite3.Connection, case_id: int | None = None, date_from: str | None = None, date_to: str | None = None
+) -> list[dict]:
     sql, params = "SELECT * FROM case_events WHERE 1 = 1", []
     if case_id is not None:
         sql += " AND case_id = ?"
@@ -1736,24 +2004,38 @@ def case_events(conn: sqlite3.Connection, case_id: int | None = None, date_from:
 
 
 def link_case_response(conn: sqlite3.Connection, case_id: int, response_id: int) -> bool:
-    cur = conn.execute("INSERT OR IGNORE INTO case_responses (case_id, response_id) VALUES (?, ?)",
-                       (case_id, response_id))
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO case_responses (case_id, response_id) VALUES (?, ?)", (case_id, response_id)
+    )
     return cur.rowcount == 1
 
 
 def case_response_ids(conn: sqlite3.Connection, case_id: int) -> list[int]:
-    return [r[0] for r in conn.execute(
-        "SELECT response_id FROM case_responses WHERE case_id = ? ORDER BY response_id", (case_id,))]
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT response_id FROM case_responses WHERE case_id = ? ORDER BY response_id", (case_id,)
+        )
+    ]
 
 
 def responses_after(conn: sqlite3.Connection, last_id: int, limit: int = 5000) -> list[dict]:
     """Responses stored after ``last_id`` with their staff-conduct answers (element 3), for case intake."""
-    rows = [dict(r) for r in conn.execute(
-        "SELECT id, submitted_at, questionnaire, staff_code, overall, comment, is_demo, excluded FROM responses "
-        "WHERE id > ? ORDER BY id LIMIT ?", (last_id, limit))]
+    rows = [
+        dict(r)
+        for r in conn.execute(
+            "SELECT id, submitted_at, questionnaire, staff_code, overall, comment, is_demo, excluded FROM responses "
+            "WHERE id > ? ORDER BY id LIMIT ?",
+            (last_id, limit),
+        )
+    ]
     for r in rows:
-        r["conduct"] = {a[0]: a[1] for a in conn.execute(
-            "SELECT criterion, value FROM answers WHERE response_id = ? AND criterion LIKE 'TC3.%'", (r["id"],))}
+        r["conduct"] = {
+            a[0]: a[1]
+            for a in conn.execute(
+                "SELECT criterion, value FROM answers WHERE response_id = ? AND criterion LIKE 'TC3.%'", (r["id"],)
+            )
+        }
     return rows
 
 
@@ -1763,14 +2045,19 @@ def get_meta(conn: sqlite3.Connection, key: str, default: str | None = None) -> 
 
 
 def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
-    conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                 (key, value))
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
 
 
-def insert_repeat_decision(conn: sqlite3.Connection, staff_code: str, at: str, actor: str, decision: str,
-                           note: str) -> None:
-    conn.execute("INSERT INTO repeat_decisions (staff_code, decided_at, actor, decision, note) VALUES (?, ?, ?, ?, ?)",
-                 (staff_code, at, actor, decision, note))
+def insert_repeat_decision(
+    conn: sqlite3.Connection, staff_code: str, at: str, actor: str, decision: str, note: str
+) -> None:
+    conn.execute(
+        "INSERT INTO repeat_decisions (staff_code, decided_at, actor, decision, note) VALUES (?, ?, ?, ?, ?)",
+        (staff_code, at, actor, decision, note),
+    )
 
 
 def repeat_decisions(conn: sqlite3.Connection, staff_code: str | None = None) -> list[dict]:
@@ -1781,8 +2068,9 @@ def repeat_decisions(conn: sqlite3.Connection, staff_code: str | None = None) ->
     return [dict(r) for r in conn.execute(sql + " ORDER BY id", params)]
 
 
-def conduct_counts(conn: sqlite3.Connection, staff_code: str | None, date_from: str, date_to: str,
-                   criterion_prefix: str = "TC3.") -> tuple[int, int]:
+def conduct_counts(
+    conn: sqlite3.Connection, staff_code: str | None, date_from: str, date_to: str, criterion_prefix: str = "TC3."
+) -> tuple[int, int]:
     """(responses, satisfied responses) about the criteria starting with ``criterion_prefix`` in [from, to).
 
     Counted per response, not per answer, so that one citizen's five conduct answers are not taken
@@ -1790,9 +2078,11 @@ def conduct_counts(conn: sqlite3.Connection, staff_code: str | None, date_from: 
     and as satisfied when every one it answered is 4–5. With a staff code: that staff member's
     responses; without: all responses. Excluded responses are out.
     """
-    sql = ("SELECT count(*), coalesce(sum(low = 0), 0) FROM (SELECT r.id, sum(a.value <= 3) AS low "
-           "FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.excluded = 0 AND a.criterion LIKE ? "
-           "AND a.value IS NOT NULL AND r.submitted_at >= ? AND r.submitted_at < ?")
+    sql = (
+        "SELECT count(*), coalesce(sum(low = 0), 0) FROM (SELECT r.id, sum(a.value <= 3) AS low "
+        "FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.excluded = 0 AND a.criterion LIKE ? "
+        "AND a.value IS NOT NULL AND r.submitted_at >= ? AND r.submitted_at < ?"
+    )
     params: list = [criterion_prefix + "%", date_from, date_to]
     if staff_code:
         sql += " AND r.staff_code = ?"
@@ -1809,13 +2099,27 @@ def case_evidence(conn: sqlite3.Connection, case_id: int) -> list[dict]:
     """The survey responses linked to a case: when, staff-conduct ratings, overall, comment (as typed)."""
     out = []
     for r in conn.execute(
-            "SELECT r.id, r.submitted_at, r.overall, r.comment FROM case_responses cr "
-            "JOIN responses r ON r.id = cr.response_id WHERE cr.case_id = ? ORDER BY r.submitted_at", (case_id,)):
-        ratings = ", ".join(f"{a[0]}: {a[1]}" for a in conn.execute(
-            "SELECT criterion, value FROM answers WHERE response_id = ? AND criterion LIKE 'TC3.%' "
-            "AND value IS NOT NULL ORDER BY criterion", (r["id"],)))
-        out.append({"Phiếu": r["id"], "Thời điểm": r["submitted_at"], "Đánh giá công chức": ratings,
-                    "Hài lòng chung": r["overall"], "Góp ý": r["comment"] or ""})
+        "SELECT r.id, r.submitted_at, r.overall, r.comment FROM case_responses cr "
+        "JOIN responses r ON r.id = cr.response_id WHERE cr.case_id = ? ORDER BY r.submitted_at",
+        (case_id,),
+    ):
+        ratings = ", ".join(
+            f"{a[0]}: {a[1]}"
+            for a in conn.execute(
+                "SELECT criterion, value FROM answers WHERE response_id = ? AND criterion LIKE 'TC3.%' "
+                "AND value IS NOT NULL ORDER BY criterion",
+                (r["id"],),
+            )
+        )
+        out.append(
+            {
+                "Phiếu": r["id"],
+                "Thời điểm": r["submitted_at"],
+                "Đánh giá công chức": ratings,
+                "Hài lòng chung": r["overall"],
+                "Góp ý": r["comment"] or "",
+            }
+        )
     return out
 
 
@@ -1830,8 +2134,10 @@ def insert_tickets(conn: sqlite3.Connection, tickets: Iterable[dict]) -> tuple[i
     """Store tickets (call inside a transaction); one already stored for its (ticket_id, day) is skipped.
     Returns (added, already present)."""
     added = present = 0
-    sql = (f"INSERT INTO tickets ({', '.join(TICKET_FIELDS)}) VALUES ({', '.join(':' + c for c in TICKET_FIELDS)}) "
-           "ON CONFLICT (ticket_id, day) DO NOTHING")
+    sql = (
+        f"INSERT INTO tickets ({', '.join(TICKET_FIELDS)}) VALUES ({', '.join(':' + c for c in TICKET_FIELDS)}) "
+        "ON CONFLICT (ticket_id, day) DO NOTHING"
+    )
     for t in tickets:
         if conn.execute(sql, {c: t.get(c) for c in TICKET_FIELDS}).rowcount == 1:
             added += 1
@@ -1847,37 +2153,62 @@ def set_import_counts(conn: sqlite3.Connection, import_id: int, added: int, pres
 def ticket_rows(conn: sqlite3.Connection, date_from: str | None = None, date_to: str | None = None) -> list[dict]:
     """Tickets issued in the inclusive local date range (None: open-ended), oldest first."""
     where, params = _range_clause(date_from, date_to)
-    return [dict(r) for r in conn.execute(
-        "SELECT ticket_id, day, service, counter, issued_at, called_at, finished_at FROM tickets "
-        f"WHERE 1 = 1{where} ORDER BY issued_at, id", params)]
+    return [
+        dict(r)
+        for r in conn.execute(
+            "SELECT ticket_id, day, service, counter, issued_at, called_at, finished_at FROM tickets "
+            f"WHERE 1 = 1{where} ORDER BY issued_at, id",
+            params,
+        )
+    ]
 
 
 def count_tickets(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM tickets").fetchone()[0]
 
 
-def hourly_dossier_rows(conn: sqlite3.Connection, date_from: str | None = None,
-                        date_to: str | None = None) -> list[dict]:
+def hourly_dossier_rows(
+    conn: sqlite3.Connection, date_from: str | None = None, date_to: str | None = None
+) -> list[dict]:
     """The clerk's hourly dossier counts (day, counter, hour, dossiers) in the inclusive date range."""
     where, params = _range_clause(date_from, date_to)
-    return [dict(r) for r in conn.execute(
-        f"SELECT day, counter, hour, dossiers FROM hourly_dossiers WHERE 1 = 1{where} ORDER BY day, counter, hour",
-        params)]
+    return [
+        dict(r)
+        for r in conn.execute(
+            f"SELECT day, counter, hour, dossiers FROM hourly_dossiers WHERE 1 = 1{where} ORDER BY day, counter, hour",
+            params,
+        )
+    ]
 
 
-def replace_hourly_dossiers(conn: sqlite3.Connection, day: str, rows: list[tuple[str, int, int]],
-                            actor: str | None, now: str) -> None:
+def replace_hourly_dossiers(
+    conn: sqlite3.Connection, day: str, rows: list[tuple[str, int, int]], actor: str | None, now: str
+) -> None:
     """Replace one day's counts with (counter, hour, dossiers) rows, logging old → new (call inside a
     transaction)."""
-    old = [tuple(r) for r in conn.execute(
-        "SELECT counter, hour, dossiers FROM hourly_dossiers WHERE day = ? ORDER BY counter, hour", (day,))]
+    old = [
+        tuple(r)
+        for r in conn.execute(
+            "SELECT counter, hour, dossiers FROM hourly_dossiers WHERE day = ? ORDER BY counter, hour", (day,)
+        )
+    ]
     conn.execute("DELETE FROM hourly_dossiers WHERE day = ?", (day,))
-    conn.executemany("INSERT INTO hourly_dossiers (day, counter, hour, dossiers, recorded_by, recorded_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?)", [(day, c, h, n, actor, now) for c, h, n in rows])
+    conn.executemany(
+        "INSERT INTO hourly_dossiers (day, counter, hour, dossiers, recorded_by, recorded_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(day, c, h, n, actor, now) for c, h, n in rows],
+    )
     new = sorted(rows)
     if old != new:
-        log_audit(conn, actor, "hourly-dossiers", f"hourly_dossiers@{day}", repr(old) if old else None,
-                  repr(new) if new else None, None)
+        log_audit(
+            conn,
+            actor,
+            "hourly-dossiers",
+            f"hourly_dossiers@{day}",
+            repr(old) if old else None,
+            repr(new) if new else None,
+            None,
+        )
 
 
 def wait_bucket_overall(conn: sqlite3.Connection, **filters) -> list[tuple[str, int, int]]:
@@ -1885,7 +2216,9 @@ def wait_bucket_overall(conn: sqlite3.Connection, **filters) -> list[tuple[str, 
     where, params = _response_where(**filters)
     rows = conn.execute(
         "SELECT r.wait_bucket, count(*), sum(r.overall >= 4) FROM responses r "
-        f"WHERE {where} AND r.overall IS NOT NULL AND r.wait_bucket IS NOT NULL GROUP BY 1", params)
+        f"WHERE {where} AND r.overall IS NOT NULL AND r.wait_bucket IS NOT NULL GROUP BY 1",
+        params,
+    )
     return [(b, int(n), int(s)) for b, n, s in rows]
 
 
@@ -1895,7 +2228,9 @@ def weekday_hour_reported_waits(conn: sqlite3.Connection, **filters) -> list[tup
     rows = conn.execute(
         "SELECT (CAST(strftime('%w', r.submitted_at) AS INTEGER) + 6) % 7, "
         "CAST(substr(r.submitted_at, 12, 2) AS INTEGER), count(*), sum(r.wait_bucket != 'lt15') "
-        f"FROM responses r WHERE {where} AND r.wait_bucket IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2", params)
+        f"FROM responses r WHERE {where} AND r.wait_bucket IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
+        params,
+    )
     return [(int(a), int(b), int(c), int(d)) for a, b, c, d in rows]
 
 
@@ -1903,9 +2238,13 @@ def imported_fields(conn: sqlite3.Connection) -> tuple[int, list[str]]:
     """(newest import id, the lĩnh vực values used by imported responses). The kiosk only offers the fields
     of the settings, so free-text ones can only come from imports: callers cache this by the import id."""
     last = conn.execute("SELECT coalesce(max(id), 0) FROM imports").fetchone()[0]
-    fields = [r[0] for r in conn.execute(
-        "SELECT DISTINCT field FROM responses WHERE import_id IS NOT NULL AND field IS NOT NULL AND field != '' "
-        "ORDER BY field")]
+    fields = [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT field FROM responses WHERE import_id IS NOT NULL AND field IS NOT NULL AND field != '' "
+            "ORDER BY field"
+        )
+    ]
     return last, fields
 
 

@@ -51,8 +51,14 @@ def _opening_minutes(rng: np.random.Generator, size: int) -> np.ndarray:
     return start + offset
 
 
-def generate(conn: sqlite3.Connection, responses: int = 3000, seed: int = 2024,
-             months: int = 24, end: date | None = None, batch: int = 20000) -> int:
+def generate(
+    conn: sqlite3.Connection,
+    responses: int = 3000,
+    seed: int = 2024,
+    months: int = 24,
+    end: date | None = None,
+    batch: int = 20000,
+) -> int:
     """Fill ``conn`` with ``responses`` generated surveys over the last ``months`` months; return count."""
     rng = np.random.default_rng(seed)
     q = questionnaire("sipas-2023")
@@ -110,8 +116,11 @@ def generate(conn: sqlite3.Connection, responses: int = 3000, seed: int = 2024,
         np.put_along_axis(rotating_rank, order, np.arange(len(codes))[None, :].repeat(size, 0), axis=1)
         asked = ~short[:, None] | conduct_mask[None, :] | (rotating_rank < 4)
         overall_p = np.clip(0.9 + shift, 0.02, 0.99)
-        overall = np.where(rng.random(size) < overall_p, np.where(rng.random(size) < 0.5, 5, 4),
-                           rng.choice([1, 2, 3], size=size, p=[0.15, 0.35, 0.5]))
+        overall = np.where(
+            rng.random(size) < overall_p,
+            np.where(rng.random(size) < 0.5, 5, 4),
+            rng.choice([1, 2, 3], size=size, p=[0.15, 0.35, 0.5]),
+        )
         has_comment = rng.random(size) < 0.08
         comment_idx = rng.integers(0, len(DEMO_COMMENTS), size)
         staff_known = rng.random(size) < 0.75
@@ -124,8 +133,9 @@ def generate(conn: sqlite3.Connection, responses: int = 3000, seed: int = 2024,
         day_l, minute_l, second_l, wait_l = day_idx.tolist(), minute.tolist(), second.tolist(), wait.tolist()
         channel_l, staff_l, known_l = channel.tolist(), staff_idx.tolist(), staff_known.tolist()
         overall_l, harass_l, payment_l = overall.tolist(), harass.tolist(), payment.tolist()
-        comment_l = [DEMO_COMMENTS[c] if h else None for c, h in zip(comment_idx.tolist(), has_comment.tolist(),
-                                                                     strict=True)]
+        comment_l = [
+            DEMO_COMMENTS[c] if h else None for c, h in zip(comment_idx.tolist(), has_comment.tolist(), strict=True)
+        ]
         value_l = np.where(no_opinion, 0, values).tolist()  # 0 = "Không ý kiến", stored as NULL
         asked_l = asked.tolist()
 

@@ -42,8 +42,7 @@ def _times(df: pd.DataFrame) -> pd.Series:
     return pd.to_datetime(df["submitted_at"], format="ISO8601")
 
 
-def burst_flags(df: pd.DataFrame, min_count: int = BURST_MIN, window_seconds: int = BURST_WINDOW_SECONDS
-                ) -> pd.Series:
+def burst_flags(df: pd.DataFrame, min_count: int = BURST_MIN, window_seconds: int = BURST_WINDOW_SECONDS) -> pd.Series:
     """True for every response that is one of ≥ ``min_count`` from the same device within ``window_seconds``.
 
     >>> f = pd.DataFrame({"submitted_at": ["2024-05-06 08:00:00", "2024-05-06 08:00:20",
@@ -76,8 +75,9 @@ def burst_flags(df: pd.DataFrame, min_count: int = BURST_MIN, window_seconds: in
     return out
 
 
-def straightlining_flags(df: pd.DataFrame, min_criteria: int = STRAIGHT_MIN_CRITERIA,
-                         max_seconds: float = STRAIGHT_MAX_SECONDS) -> pd.Series:
+def straightlining_flags(
+    df: pd.DataFrame, min_criteria: int = STRAIGHT_MIN_CRITERIA, max_seconds: float = STRAIGHT_MAX_SECONDS
+) -> pd.Series:
     """True where every asked criterion (≥ ``min_criteria``) got the same level and the survey took
     under ``max_seconds`` (or its duration is unknown).
 
@@ -133,15 +133,20 @@ def flag_responses(df: pd.DataFrame, hours: dict) -> pd.DataFrame:
     # counter can have tens of thousands of rows).
     parts = pd.DataFrame({name: texts[name].where(marks[name], "") for name in checks})
     flagged["reasons"] = ["; ".join(t for t in row if t) for row in parts.itertuples(index=False)]
-    flagged["flags"] = [[name for name, hit in zip(checks, row, strict=True) if hit]
-                        for row in zip(*(marks[n] for n in checks), strict=True)]
+    flagged["flags"] = [
+        [name for name, hit in zip(checks, row, strict=True) if hit]
+        for row in zip(*(marks[n] for n in checks), strict=True)
+    ]
     return flagged.reset_index(drop=True)
 
 
 def _reasons(code: str, frame: pd.DataFrame) -> pd.Series:
     if code == "burst":
-        return (f"{FLAG_LABELS['burst']} (" + frame["device"].astype("string").fillna("")
-                + f"): ≥ {BURST_MIN} phiếu trong {BURST_WINDOW_SECONDS} giây").astype(object)
+        return (
+            f"{FLAG_LABELS['burst']} ("
+            + frame["device"].astype("string").fillna("")
+            + f"): ≥ {BURST_MIN} phiếu trong {BURST_WINDOW_SECONDS} giây"
+        ).astype(object)
     if code == "straight":
         duration = pd.to_numeric(frame["duration_seconds"], errors="coerce")
         took = duration.map(lambda d: "không rõ thời gian làm phiếu" if pd.isna(d) else f"làm trong {d:.0f} giây")
@@ -151,12 +156,30 @@ def _reasons(code: str, frame: pd.DataFrame) -> pd.Series:
     return pd.Series(FLAG_LABELS["hours"], index=frame.index, dtype=object)
 
 
-def load_flags(conn: sqlite3.Connection, hours: dict, date_from: str | None = None, date_to: str | None = None,
-               questionnaire: str | None = None) -> pd.DataFrame:
+def load_flags(
+    conn: sqlite3.Connection,
+    hours: dict,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    questionnaire: str | None = None,
+) -> pd.DataFrame:
     """Flag the responses of a period (excluded ones included, so they can be restored)."""
     rows = db.quality_candidates(conn, date_from, date_to, questionnaire, STRAIGHT_MIN_CRITERIA)
-    columns = ["id", "submitted_at", "channel", "device", "duration_seconds", "out_of_hours", "excluded",
-               "exclude_reason", "comment", "asked", "answered", "lo", "hi"]
+    columns = [
+        "id",
+        "submitted_at",
+        "channel",
+        "device",
+        "duration_seconds",
+        "out_of_hours",
+        "excluded",
+        "exclude_reason",
+        "comment",
+        "asked",
+        "answered",
+        "lo",
+        "hi",
+    ]
     return flag_responses(pd.DataFrame(rows, columns=columns), hours)
 
 
@@ -180,8 +203,9 @@ def restore(conn: sqlite3.Connection, response_ids: Iterable[int], reason: str, 
     return _set_excluded(conn, response_ids, False, reason, actor)
 
 
-def _set_excluded(conn: sqlite3.Connection, response_ids: Iterable[int], excluded: bool, reason: str,
-                  actor: str | None) -> int:
+def _set_excluded(
+    conn: sqlite3.Connection, response_ids: Iterable[int], excluded: bool, reason: str, actor: str | None
+) -> int:
     # All or nothing: an unknown id among several leaves every response as it was.
     text = _check_reason(reason)
     ids = [int(i) for i in response_ids]

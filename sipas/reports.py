@@ -83,7 +83,7 @@ def parse_month(text: str) -> tuple[int, int]:
     """
     m = re.fullmatch(r"(\d{4})-(\d{2})", (text or "").strip())
     if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2000:
-        raise ValidationError(f"Tháng \"{text}\" không hợp lệ, cần dạng YYYY-MM (ví dụ 2024-05).")
+        raise ValidationError(f'Tháng "{text}" không hợp lệ, cần dạng YYYY-MM (ví dụ 2024-05).')
     return int(m.group(1)), int(m.group(2))
 
 
@@ -95,8 +95,9 @@ def choose_baseline(conn: sqlite3.Connection, year: int, version: str) -> tuple[
     return (same or sets or [None])[0]
 
 
-def build_report(conn: sqlite3.Connection, month: str, *, today: date | None = None,
-                 baseline: tuple[int, str] | None = None) -> MonthlyReport:
+def build_report(
+    conn: sqlite3.Connection, month: str, *, today: date | None = None, baseline: tuple[int, str] | None = None
+) -> MonthlyReport:
     """Everything the monthly report shows, for the responses of ``month`` (YYYY-MM), excluded ones left out."""
     year, mon = parse_month(month)
     date_from, date_to = analysis.period_bounds("month", year, mon)
@@ -109,20 +110,30 @@ def build_report(conn: sqlite3.Connection, month: str, *, today: date | None = N
     rows = db.baseline_rows(conn, chosen[0], chosen[1]) if chosen else []
     trend = analysis.monthly_trend(conn, analysis.trend_filters(f))
     comments, total = analysis.comments_table(conn, f, limit=MAX_COMMENTS)
-    exclusions = pd.DataFrame(db.excluded_responses(conn, date_from, date_to), columns=[
-        "id", "submitted_at", "channel", "device", "exclude_reason", "comment", "excluded_by", "excluded_at"])
+    exclusions = pd.DataFrame(
+        db.excluded_responses(conn, date_from, date_to),
+        columns=["id", "submitted_at", "channel", "device", "exclude_reason", "comment", "excluded_by", "excluded_at"],
+    )
     return MonthlyReport(
-        month=f"{year:04d}-{mon:02d}", date_from=date_from, date_to=date_to,
+        month=f"{year:04d}-{mon:02d}",
+        date_from=date_from,
+        date_to=date_to,
         unit_name=settings.get(conn, "unit_name", date_to),
         recipient=settings.get(conn, "report_recipient", date_to),
-        questionnaire=version, targets=targets, bands=bands, result=result,
+        questionnaire=version,
+        targets=targets,
+        bands=bands,
+        result=result,
         baseline_label=f"{chosen[0]} ({chosen[1]})" if chosen else None,
         baseline_overall=analysis.baseline_overall(rows),
         checklist=analysis.rule_checklist(result, targets, bands),
         elements=analysis.elements_table(result, rows, bands),
         criteria=analysis.criteria_table(result, rows, bands),
-        trend=trend, pchart=analysis.monthly_p_chart(trend) if not trend.empty else pd.DataFrame(),
-        comments=comments, comments_total=total, exclusions=exclusions,
+        trend=trend,
+        pchart=analysis.monthly_p_chart(trend) if not trend.empty else pd.DataFrame(),
+        comments=comments,
+        comments_total=total,
+        exclusions=exclusions,
         sample=analysis.sample_status(result),
         cases=actions.monthly_counts(conn, f"{year:04d}-{mon:02d}"),
         case_history=case_history_frame(conn, date_from, date_to),
@@ -131,28 +142,49 @@ def build_report(conn: sqlite3.Connection, month: str, *, today: date | None = N
 
 def case_history_frame(conn: sqlite3.Connection, date_from: str, date_to: str) -> pd.DataFrame:
     """Every change to a case in the period (the append-only history), oldest first."""
-    rows = [{"Vụ việc số": e["case_id"], "Lúc": e["at"], "Người": e["actor"] or "",
-             "Việc": EVENT_LABELS.get(e["kind"], e["kind"]),
-             "Từ": actions.STATES.get(e["from_state"] or "", ""), "Sang": actions.STATES.get(e["to_state"] or "", ""),
-             "Ghi chú": e["note"] or ""} for e in db.case_events(conn, None, date_from, date_to)]
+    rows = [
+        {
+            "Vụ việc số": e["case_id"],
+            "Lúc": e["at"],
+            "Người": e["actor"] or "",
+            "Việc": EVENT_LABELS.get(e["kind"], e["kind"]),
+            "Từ": actions.STATES.get(e["from_state"] or "", ""),
+            "Sang": actions.STATES.get(e["to_state"] or "", ""),
+            "Ghi chú": e["note"] or "",
+        }
+        for e in db.case_events(conn, None, date_from, date_to)
+    ]
     return pd.DataFrame(rows, columns=["Vụ việc số", "Lúc", "Người", "Việc", "Từ", "Sang", "Ghi chú"])
 
 
-EVENT_LABELS = {"open": "Tiếp nhận", "transition": "Chuyển trạng thái", "note": "Ghi chú", "response": "Trả lời",
-                "evidence": "Thêm bằng chứng", "effect": "Đánh giá hiệu quả", "repeat-decision": "Quyết định tái phạm"}
+EVENT_LABELS = {
+    "open": "Tiếp nhận",
+    "transition": "Chuyển trạng thái",
+    "note": "Ghi chú",
+    "response": "Trả lời",
+    "evidence": "Thêm bằng chứng",
+    "effect": "Đánh giá hiệu quả",
+    "repeat-decision": "Quyết định tái phạm",
+}
 
 
 def _case_count_rows(r: MonthlyReport) -> list[tuple[str, object]]:
     c = r.cases
-    rows = [("Vụ việc mở mới", c.get("opened", 0)), ("Vụ việc đã đóng", c.get("closed", 0)),
-            ("Vụ việc quá hạn", c.get("overdue", 0)),
-            ("Số ngày xử lý (trung vị)", "—" if c.get("median_days_to_close") is None
-             else f"{c['median_days_to_close']:g}")]
+    rows = [
+        ("Vụ việc mở mới", c.get("opened", 0)),
+        ("Vụ việc đã đóng", c.get("closed", 0)),
+        ("Vụ việc quá hạn", c.get("overdue", 0)),
+        (
+            "Số ngày xử lý (trung vị)",
+            "—" if c.get("median_days_to_close") is None else f"{c['median_days_to_close']:g}",
+        ),
+    ]
     rows += [(f"Mở mới — {label}", n) for label, n in c.get("by_type", {}).items()]
     return rows
 
 
 # ------------------------------------------------------------------------------------- helpers
+
 
 def _num(value) -> float | None:
     if value is None or value is pd.NA:
@@ -175,8 +207,12 @@ def _summary_rows(r: MonthlyReport) -> list[tuple[str, object]]:
     if r.baseline_overall is not None and r.result.overall is not None:
         diff = r.result.overall - r.baseline_overall
     s = r.sample
-    sample_text = (f"Tiêu chí ít câu trả lời nhất {s.code}: n = {s.n}; cần {s.required} cho ±{s.margin * 100:g}% "
-                   f"— còn thiếu {s.needed}" if s.code else "Chưa có câu trả lời")
+    sample_text = (
+        f"Tiêu chí ít câu trả lời nhất {s.code}: n = {s.n}; cần {s.required} cho ±{s.margin * 100:g}% "
+        f"— còn thiếu {s.needed}"
+        if s.code
+        else "Chưa có câu trả lời"
+    )
     return [
         ("Đơn vị", r.unit_name),
         ("Nơi nhận", r.recipient),
@@ -190,8 +226,10 @@ def _summary_rows(r: MonthlyReport) -> list[tuple[str, object]]:
         ("Chênh lệch so với gốc (điểm %)", diff),
         ("Câu hỏi hài lòng chung (%)", d.index),
         ("Câu hỏi hài lòng chung: n", d.n),
-        ("Câu hỏi hài lòng chung: KTC 95% (Wilson)",
-         f"{_fmt(d.ci_low, 1)} – {_fmt(d.ci_high, 1)}" if d.index is not None else "—"),
+        (
+            "Câu hỏi hài lòng chung: KTC 95% (Wilson)",
+            f"{_fmt(d.ci_low, 1)} – {_fmt(d.ci_high, 1)}" if d.index is not None else "—",
+        ),
         ("Cỡ mẫu", sample_text),
         ("Phiếu đã loại khỏi chỉ số", len(r.exclusions)),
         ("Lập lúc", r.generated_at.strftime("%d/%m/%Y %H:%M")),
@@ -223,23 +261,31 @@ def _trend_frame(r: MonthlyReport) -> pd.DataFrame:
 
 def _exclusions_frame(r: MonthlyReport) -> pd.DataFrame:
     e = r.exclusions
-    return pd.DataFrame({
-        "Mã phiếu": e["id"], "Thời gian": e["submitted_at"],
-        "Kênh": e["channel"].map(lambda c: analysis.CHANNEL_LABELS.get(c, c)), "Máy": e["device"],
-        "Lý do loại": e["exclude_reason"], "Người loại": e["excluded_by"], "Lúc loại": e["excluded_at"],
-        "Góp ý": e["comment"],
-    })
+    return pd.DataFrame(
+        {
+            "Mã phiếu": e["id"],
+            "Thời gian": e["submitted_at"],
+            "Kênh": e["channel"].map(lambda c: analysis.CHANNEL_LABELS.get(c, c)),
+            "Máy": e["device"],
+            "Lý do loại": e["exclude_reason"],
+            "Người loại": e["excluded_by"],
+            "Lúc loại": e["excluded_at"],
+            "Góp ý": e["comment"],
+        }
+    )
 
 
 # ------------------------------------------------------------------------------------- Excel
+
 
 def to_excel(r: MonthlyReport) -> bytes:
     """The workbook: summary + rule checklist, criteria, monthly trend, comments, data-quality exclusions."""
     import xlsxwriter
 
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                                   "strings_to_numbers": False})
+    wb = xlsxwriter.Workbook(
+        buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    )
     bold = wb.add_format({"bold": True})
     title = wb.add_format({"bold": True, "font_size": 14})
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top", "border": 1})
@@ -260,8 +306,12 @@ def to_excel(r: MonthlyReport) -> bytes:
     def table(ws, top: int, frame: pd.DataFrame, widths: dict[str, int] | None = None) -> int:
         for j, name in enumerate(frame.columns):
             ws.write_string(top, j, str(name), head)
-            ws.set_column(j, j, (widths or {}).get(name, max(10, min(40, len(str(name)) + 2))),
-                          wrap if (widths or {}).get(name, 0) >= 40 else None)
+            ws.set_column(
+                j,
+                j,
+                (widths or {}).get(name, max(10, min(40, len(str(name)) + 2))),
+                wrap if (widths or {}).get(name, 0) >= 40 else None,
+            )
         for i, row in enumerate(frame.itertuples(index=False), start=top + 1):
             for j, value in enumerate(row):
                 cell(ws, i, j, value)
@@ -323,6 +373,7 @@ def to_excel(r: MonthlyReport) -> bytes:
 
 # ------------------------------------------------------------------------------------- PDF
 
+
 def _chart_pngs(r: MonthlyReport) -> list[bytes]:
     from sipas import charts
 
@@ -330,8 +381,11 @@ def _chart_pngs(r: MonthlyReport) -> list[bytes]:
     floor, target = r.targets["floor"], r.targets["overall"]
     if r.criteria["Chỉ số (%)"].notna().any():
         out.append(charts.to_png(charts.criteria_chart(r.criteria, target, floor), CHART_SCALE))
-        out.append(charts.to_png(charts.likert_chart(analysis.level_distribution(r.result), list(r.criteria["Mã"])),
-                                   CHART_SCALE))
+        out.append(
+            charts.to_png(
+                charts.likert_chart(analysis.level_distribution(r.result), list(r.criteria["Mã"])), CHART_SCALE
+            )
+        )
     if not r.trend.empty and r.trend["Chỉ số chung (%)"].notna().any():
         out.append(charts.to_png(charts.trend_chart(r.trend, target, floor), CHART_SCALE))
     if not r.pchart.empty and r.pchart["n"].sum() > 0:
@@ -371,8 +425,7 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
 
     def grid(rows: list[list[str]], widths: tuple[float, ...], size: int = 8) -> None:
         pdf.set_font("DejaVu", "", size)
-        with pdf.table(col_widths=widths, headings_style=heading, line_height=4.5, text_align="LEFT",
-                       width=width) as t:
+        with pdf.table(col_widths=widths, headings_style=heading, line_height=4.5, text_align="LEFT", width=width) as t:
             for values in rows:
                 line = t.row()
                 for v in values:
@@ -396,26 +449,52 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
     grid(summary, (70, 110))
 
     h2("Yêu cầu của kế hoạch")
-    grid([["Yêu cầu", "Kết quả", "Chưa đạt ở"]]
-         + [[rule, STATUS[ok], detail if ok is False else ""] for rule, ok, detail in r.checklist], (60, 20, 100))
+    grid(
+        [["Yêu cầu", "Kết quả", "Chưa đạt ở"]]
+        + [[rule, STATUS[ok], detail if ok is False else ""] for rule, ok, detail in r.checklist],
+        (60, 20, 100),
+    )
 
     h2("Các yếu tố")
-    grid([["Yếu tố", "Chỉ số (%)", "Gốc (%)", "Chênh lệch", "Xếp loại"]]
-         + [[f"{e['Mã']}. {e['Yếu tố']}", _fmt(e["Chỉ số (%)"]), _fmt(e["Gốc (%)"]),
-             _fmt(e["Chênh lệch (điểm %)"]), e["Xếp loại"] or "—"] for _, e in r.elements.iterrows()],
-         (80, 22, 22, 24, 32))
+    grid(
+        [["Yếu tố", "Chỉ số (%)", "Gốc (%)", "Chênh lệch", "Xếp loại"]]
+        + [
+            [
+                f"{e['Mã']}. {e['Yếu tố']}",
+                _fmt(e["Chỉ số (%)"]),
+                _fmt(e["Gốc (%)"]),
+                _fmt(e["Chênh lệch (điểm %)"]),
+                e["Xếp loại"] or "—",
+            ]
+            for _, e in r.elements.iterrows()
+        ],
+        (80, 22, 22, 24, 32),
+    )
 
     h2("Các tiêu chí (yếu nhất trước)")
-    para("KTC: khoảng tin cậy 95% (Wilson). Kiểm định: hai tỷ lệ (z, KTC Newcombe) khi số liệu gốc có số phiếu; "
-         "nhị thức chính xác khi chỉ có số công bố. p đã hiệu chỉnh Holm cho nhiều tiêu chí.", 8)
+    para(
+        "KTC: khoảng tin cậy 95% (Wilson). Kiểm định: hai tỷ lệ (z, KTC Newcombe) khi số liệu gốc có số phiếu; "
+        "nhị thức chính xác khi chỉ có số công bố. p đã hiệu chỉnh Holm cho nhiều tiêu chí.",
+        8,
+    )
     pdf.ln(1)
     crit = [["Mã", "n", "Chỉ số", "KTC 95%", "Gốc", "Chênh lệch", "Kiểm định", "p (Holm)", "Xếp loại", "Kết luận"]]
     for _, c in r.criteria.iterrows():
         method = {"Hai tỷ lệ (z) + KTC Newcombe": "Hai tỷ lệ", "Nhị thức chính xác so với số công bố": "Nhị thức"}
-        crit.append([c["Mã"], str(int(c["n"])), _fmt(c["Chỉ số (%)"]),
-                     f"{_fmt(c['KTC 95% thấp'], 1)}–{_fmt(c['KTC 95% cao'], 1)}" if _num(c["Chỉ số (%)"]) else "—",
-                     _fmt(c["Gốc (%)"]), _fmt(c["Chênh lệch (điểm %)"]), method.get(c["Kiểm định"], "—"),
-                     _fmt(c["p (Holm)"], 3), c["Xếp loại"] or "—", c["Kết luận"]])
+        crit.append(
+            [
+                c["Mã"],
+                str(int(c["n"])),
+                _fmt(c["Chỉ số (%)"]),
+                f"{_fmt(c['KTC 95% thấp'], 1)}–{_fmt(c['KTC 95% cao'], 1)}" if _num(c["Chỉ số (%)"]) else "—",
+                _fmt(c["Gốc (%)"]),
+                _fmt(c["Chênh lệch (điểm %)"]),
+                method.get(c["Kiểm định"], "—"),
+                _fmt(c["p (Holm)"], 3),
+                c["Xếp loại"] or "—",
+                c["Kết luận"],
+            ]
+        )
     grid(crit, (13, 11, 14, 22, 14, 17, 18, 16, 20, 35), size=7)
 
     if with_charts:
@@ -434,9 +513,17 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
     t = _trend_frame(r)
     rows = [["Tháng", "Số phiếu", "Chỉ số chung", "Câu hỏi chung", "Không hài lòng", "Giới hạn trên", "Ngoài GH"]]
     for _, x in t.iterrows():
-        rows.append([x["Tháng"], str(int(x["Số phiếu"])), _fmt(x["Chỉ số chung (%)"]), _fmt(x["Câu hỏi chung (%)"]),
-                     _fmt(x.get("Tỷ lệ không hài lòng (%)")), _fmt(x.get("Giới hạn trên (%)")),
-                     x.get("Ngoài giới hạn", "") or ""])
+        rows.append(
+            [
+                x["Tháng"],
+                str(int(x["Số phiếu"])),
+                _fmt(x["Chỉ số chung (%)"]),
+                _fmt(x["Câu hỏi chung (%)"]),
+                _fmt(x.get("Tỷ lệ không hài lòng (%)")),
+                _fmt(x.get("Giới hạn trên (%)")),
+                x.get("Ngoài giới hạn", "") or "",
+            ]
+        )
     grid(rows, (22, 20, 26, 28, 28, 28, 28))
 
     h2(f"Góp ý của người dân ({r.comments_total})")
@@ -444,8 +531,11 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
         para("Không có góp ý trong tháng.")
     else:
         shown = r.comments.head(PDF_COMMENTS)
-        grid([["Thời gian", "Chủ đề", "Góp ý"]]
-             + [[x["Thời gian"], x["Chủ đề"], x["Góp ý"]] for _, x in shown.iterrows()], (32, 38, 110))
+        grid(
+            [["Thời gian", "Chủ đề", "Góp ý"]]
+            + [[x["Thời gian"], x["Chủ đề"], x["Góp ý"]] for _, x in shown.iterrows()],
+            (32, 38, 110),
+        )
         if r.comments_total > len(shown):
             para(f"Chỉ in {len(shown)} góp ý mới nhất trong {r.comments_total}; các góp ý khác có trong tệp Excel.", 8)
 
@@ -453,9 +543,14 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
     if r.exclusions.empty:
         para("Không có phiếu nào bị loại trong tháng.")
     else:
-        grid([["Mã phiếu", "Thời gian", "Lý do loại", "Người loại"]]
-             + [[str(x["id"]), x["submitted_at"], x["exclude_reason"] or "", x["excluded_by"] or ""]
-                for _, x in r.exclusions.iterrows()], (20, 35, 95, 30))
+        grid(
+            [["Mã phiếu", "Thời gian", "Lý do loại", "Người loại"]]
+            + [
+                [str(x["id"]), x["submitted_at"], x["exclude_reason"] or "", x["excluded_by"] or ""]
+                for _, x in r.exclusions.iterrows()
+            ],
+            (20, 35, 95, 30),
+        )
 
     h2("Phản ánh và biện pháp khắc phục")
     grid([["Chỉ tiêu", "Số"]] + [[label, str(value)] for label, value in _case_count_rows(r)], (120, 60))
@@ -463,20 +558,26 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
         para("Không có thay đổi nào về các vụ việc trong tháng.")
     else:
         para("Lịch sử thay đổi trong tháng (không thể sửa, xóa):", 8)
-        grid([["Số", "Lúc", "Người", "Việc", "Sang", "Ghi chú"]]
-             + [[str(x["Vụ việc số"]), x["Lúc"], x["Người"], x["Việc"], x["Sang"], x["Ghi chú"]]
-                for _, x in r.case_history.head(PDF_COMMENTS).iterrows()], (10, 30, 22, 28, 30, 60))
+        grid(
+            [["Số", "Lúc", "Người", "Việc", "Sang", "Ghi chú"]]
+            + [
+                [str(x["Vụ việc số"]), x["Lúc"], x["Người"], x["Việc"], x["Sang"], x["Ghi chú"]]
+                for _, x in r.case_history.head(PDF_COMMENTS).iterrows()
+            ],
+            (10, 30, 22, 28, 30, 60),
+        )
     return bytes(pdf.output())
 
 
 # ------------------------------------------------------------------------------------- files
+
 
 def write_report(conn: sqlite3.Connection, month: str, out: str | Path) -> Path:
     """Build the report of ``month`` and write it to ``out`` (.xlsx or .pdf, by its extension)."""
     path = Path(out)
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".pdf"):
-        raise ValidationError(f"Tệp \"{path.name}\": chỉ nhận đuôi .xlsx hoặc .pdf.")
+        raise ValidationError(f'Tệp "{path.name}": chỉ nhận đuôi .xlsx hoặc .pdf.')
     parse_month(month)
     report = build_report(conn, month)
     data = to_excel(report) if suffix == ".xlsx" else to_pdf(report)

@@ -27,8 +27,17 @@ from sipas.text import text_problem
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CONDUCT_ELEMENT = "3"  # "Công chức trực tiếp giải quyết công việc": asked of everyone
 MAX_COMMENT = 2000
-BASE_COLUMNS = ("response_id", "submitted_at", "questionnaire", "channel", "field", "staff_code",
-                "wait_minutes", "overall", "comment")
+BASE_COLUMNS = (
+    "response_id",
+    "submitted_at",
+    "questionnaire",
+    "channel",
+    "field",
+    "staff_code",
+    "wait_minutes",
+    "overall",
+    "comment",
+)
 CHANNELS = ("kiosk", "qr", "paper")
 
 
@@ -45,8 +54,10 @@ def format_ts(moment: datetime) -> str:
 # Which criteria a respondent is asked
 # ---------------------------------------------------------------------------------------------
 
-def choose_criteria(q: Questionnaire, mode: str, rotating: int, asked: Mapping[str, int],
-                    rng: random.Random | None = None) -> list[str]:
+
+def choose_criteria(
+    q: Questionnaire, mode: str, rotating: int, asked: Mapping[str, int], rng: random.Random | None = None
+) -> list[str]:
     """The criteria one respondent is asked, in questionnaire order.
 
     ``full``: all of them. ``short``: every criterion of the staff-conduct element plus ``rotating``
@@ -65,17 +76,21 @@ def choose_criteria(q: Questionnaire, mode: str, rotating: int, asked: Mapping[s
     if mode == "full":
         return codes
     rng = rng or random.Random()
-    fixed = [c.code for c in q.element(CONDUCT_ELEMENT).criteria] if any(
-        e.code == CONDUCT_ELEMENT for e in q.elements) else []
+    fixed = (
+        [c.code for c in q.element(CONDUCT_ELEMENT).criteria]
+        if any(e.code == CONDUCT_ELEMENT for e in q.elements)
+        else []
+    )
     pool = [c for c in codes if c not in fixed]
     ranked = sorted(pool, key=lambda c: (asked.get(c, 0), rng.random()))
-    chosen = set(fixed) | set(ranked[:max(0, rotating)])
+    chosen = set(fixed) | set(ranked[: max(0, rotating)])
     return [c for c in codes if c in chosen]
 
 
 # ---------------------------------------------------------------------------------------------
 # Kiosk submission
 # ---------------------------------------------------------------------------------------------
+
 
 @dataclass
 class KioskSurvey:
@@ -119,7 +134,7 @@ def validate_kiosk_survey(s: KioskSurvey) -> list[str]:
     # caller gets a ValidationError and never a raw sqlite3 error.
     q = questionnaires().get(s.questionnaire)
     if q is None:
-        problems.append(f"Không có phiên bản phiếu \"{s.questionnaire}\".")
+        problems.append(f'Không có phiên bản phiếu "{s.questionnaire}".')
     elif not q.code_set.issuperset(s.asked):
         problems.append(f"Tiêu chí không thuộc phiếu {s.questionnaire}.")
     for attr in ("harassment", "informal_payment"):
@@ -133,23 +148,33 @@ def validate_kiosk_survey(s: KioskSurvey) -> list[str]:
         problems.append("Câu trả lời không hợp lệ cho mong muốn.")
     if not isinstance(s.token, str) or not s.token:
         problems.append("Phiếu không có mã.")
-    for label, value in (("Góp ý", s.comment), ("Lĩnh vực", s.field), ("Mong muốn", s.expectations),
-                         ("Thông tin thêm", [s.token, s.staff_code, s.gender, s.age_group, s.education])):
+    for label, value in (
+        ("Góp ý", s.comment),
+        ("Lĩnh vực", s.field),
+        ("Mong muốn", s.expectations),
+        ("Thông tin thêm", [s.token, s.staff_code, s.gender, s.age_group, s.education]),
+    ):
         problem = text_problem(value, label)
         if problem:
             problems.append(problem)
     return problems
 
 
-def submit_kiosk_survey(conn: sqlite3.Connection, s: KioskSurvey, *, now: datetime | None = None,
-                        device: str | None = None, out_of_hours: bool = False) -> bool:
+def submit_kiosk_survey(
+    conn: sqlite3.Connection,
+    s: KioskSurvey,
+    *,
+    now: datetime | None = None,
+    device: str | None = None,
+    out_of_hours: bool = False,
+) -> bool:
     """Store a kiosk survey exactly once; True if stored now, False if its token was already stored.
 
     Raises ValidationError when it cannot be submitted (no answer at all, comment too long).
     """
     problems = validate_kiosk_survey(s)
     if s.staff_code is not None and s.staff_code not in db.staff_codes(conn):
-        problems.append(f"Không có cán bộ mã \"{s.staff_code}\".")
+        problems.append(f'Không có cán bộ mã "{s.staff_code}".')
     if problems:
         raise ValidationError(problems)
     now = now or local_now()
@@ -183,6 +208,7 @@ def submit_kiosk_survey(conn: sqlite3.Connection, s: KioskSurvey, *, now: dateti
 # Responses file import (CSV or XLSX), all or nothing
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ImportSummary:
     filename: str
@@ -191,8 +217,10 @@ class ImportSummary:
     present: int
 
     def message(self) -> str:
-        return (f"Đã nhập {self.added} phiếu mới từ {self.filename}"
-                f" ({self.present} phiếu đã có từ trước, bỏ qua; tổng {self.rows} dòng).")
+        return (
+            f"Đã nhập {self.added} phiếu mới từ {self.filename}"
+            f" ({self.present} phiếu đã có từ trước, bỏ qua; tổng {self.rows} dòng)."
+        )
 
 
 def read_table(data: bytes, filename: str) -> list[list[str]]:
@@ -205,7 +233,7 @@ def read_table(data: bytes, filename: str) -> list[list[str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
+        line = data[: exc.start].count(b"\n") + 1
         raise ValidationError(f"Tệp {filename}, dòng {line}: không phải văn bản UTF-8.") from None
     try:
         return [row for row in csv.reader(io.StringIO(text, newline=""))]
@@ -287,9 +315,9 @@ def _row_token(cells: Sequence[str], occurrence: int) -> str:
     return f"import:{digest[:32]}"
 
 
-def validate_responses_table(rows: list[list[str]], filename: str, *, active_version: str,
-                             known_staff: set[str], now: datetime | None = None
-                             ) -> list[tuple[dict, dict]]:
+def validate_responses_table(
+    rows: list[list[str]], filename: str, *, active_version: str, known_staff: set[str], now: datetime | None = None
+) -> list[tuple[dict, dict]]:
     """Check every row of a responses file; return (response, answers) pairs or raise ValidationError.
 
     Rows are numbered as a spreadsheet shows them (the header is row 1). Every problem is listed.
@@ -330,7 +358,7 @@ def validate_responses_table(rows: list[list[str]], filename: str, *, active_ver
     occurrences: dict[tuple, int] = {}
     for idx, raw in enumerate(rows[1:], start=2):
         cells = [(raw[i].strip() if i < len(raw) else "") for i in range(len(header))]
-        extra = [c for c in raw[len(header):] if c.strip()]
+        extra = [c for c in raw[len(header) :] if c.strip()]
         if not any(cells) and not extra:
             continue  # blank line at the end of a spreadsheet
         if extra:
@@ -339,15 +367,16 @@ def validate_responses_table(rows: list[list[str]], filename: str, *, active_ver
         err = problems.append
         for col in ("response_id", "field", "comment"):
             if col in row:
-                problem = text_problem(raw[header.index(col)] if header.index(col) < len(raw) else "",
-                                       f"Dòng {idx}, cột {col}")
+                problem = text_problem(
+                    raw[header.index(col)] if header.index(col) < len(raw) else "", f"Dòng {idx}, cột {col}"
+                )
                 if problem:
                     err(problem)
 
         rid = row.get("response_id", "")
         if rid:
             if rid in seen_ids:
-                err(f"Dòng {idx}, cột response_id: mã \"{rid}\" trùng với dòng {seen_ids[rid]}.")
+                err(f'Dòng {idx}, cột response_id: mã "{rid}" trùng với dòng {seen_ids[rid]}.')
             seen_ids[rid] = idx
         ts_text = row.get("submitted_at", "")
         submitted = None
@@ -357,40 +386,43 @@ def validate_responses_table(rows: list[list[str]], filename: str, *, active_ver
             try:
                 submitted = parse_timestamp(ts_text)
                 if submitted.date() > now.date():
-                    err(f"Dòng {idx}, cột submitted_at: thời điểm \"{ts_text}\" ở trong tương lai.")
+                    err(f'Dòng {idx}, cột submitted_at: thời điểm "{ts_text}" ở trong tương lai.')
             except ValueError:
-                err(f"Dòng {idx}, cột submitted_at: giá trị \"{ts_text}\" không hợp lệ, "
-                    "cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 có múi giờ.")
+                err(
+                    f'Dòng {idx}, cột submitted_at: giá trị "{ts_text}" không hợp lệ, '
+                    "cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 có múi giờ."
+                )
         version = row.get("questionnaire") or active_version
         if version not in versions:
-            err(f"Dòng {idx}, cột questionnaire: không có phiên bản phiếu \"{version}\" "
-                f"(có: {', '.join(sorted(versions))}).")
+            err(
+                f'Dòng {idx}, cột questionnaire: không có phiên bản phiếu "{version}" '
+                f"(có: {', '.join(sorted(versions))})."
+            )
             q = None
         else:
             q = versions[version]
         channel = row.get("channel") or "paper"
         if channel not in CHANNELS:
-            err(f"Dòng {idx}, cột channel: giá trị \"{channel}\" không hợp lệ, chỉ nhận kiosk, qr, paper.")
+            err(f'Dòng {idx}, cột channel: giá trị "{channel}" không hợp lệ, chỉ nhận kiosk, qr, paper.')
         field = row.get("field") or None
         if field and len(field) > 200:
             err(f"Dòng {idx}, cột field: dài quá 200 ký tự.")
         staff = row.get("staff_code") or None
         if staff and staff not in known_staff:
-            err(f"Dòng {idx}, cột staff_code: mã cán bộ \"{staff}\" không có trong danh sách cán bộ.")
+            err(f'Dòng {idx}, cột staff_code: mã cán bộ "{staff}" không có trong danh sách cán bộ.')
         wait = None
         wait_text = row.get("wait_minutes", "")
         if wait_text:
             m = re.fullmatch(r"(\d+)(?:\.0+)?", wait_text)
             if not m:
-                err(f"Dòng {idx}, cột wait_minutes: giá trị \"{wait_text}\" không hợp lệ, "
-                    "chỉ nhận số phút nguyên ≥ 0.")
+                err(f'Dòng {idx}, cột wait_minutes: giá trị "{wait_text}" không hợp lệ, chỉ nhận số phút nguyên ≥ 0.')
             else:
                 wait = int(m.group(1))
         overall = None
         try:
             overall = parse_level(row.get("overall", ""))
         except ValueError:
-            err(f"Dòng {idx}, cột overall: giá trị \"{row['overall']}\" không hợp lệ, chỉ nhận 1–5.")
+            err(f'Dòng {idx}, cột overall: giá trị "{row["overall"]}" không hợp lệ, chỉ nhận 1–5.')
         answers: dict[str, int | None] = {}
         own = set(q.criterion_codes) if q else set()
         for col in header:
@@ -405,14 +437,19 @@ def validate_responses_table(rows: list[list[str]], filename: str, *, active_ver
             try:
                 answers[col] = parse_level(text)
             except ValueError:
-                err(f"Dòng {idx}, cột {col}: giá trị \"{text}\" không hợp lệ, chỉ nhận 1–5.")
+                err(f'Dòng {idx}, cột {col}: giá trị "{text}" không hợp lệ, chỉ nhận 1–5.')
         # The comment is kept exactly as typed (not stripped).
         c_idx = header.index("comment") if "comment" in header else None
         raw_comment = raw[c_idx] if c_idx is not None and c_idx < len(raw) else ""
         if raw_comment and len(raw_comment) > MAX_COMMENT:
             err(f"Dòng {idx}, cột comment: dài {len(raw_comment)} ký tự, tối đa {MAX_COMMENT}.")
-        if not answers and overall is None and not any(
-                p.startswith(f"Dòng {idx}, cột TC") or p.startswith(f"Dòng {idx}, cột overall") for p in problems):
+        if (
+            not answers
+            and overall is None
+            and not any(
+                p.startswith(f"Dòng {idx}, cột TC") or p.startswith(f"Dòng {idx}, cột overall") for p in problems
+            )
+        ):
             err(f"Dòng {idx}: không trả lời tiêu chí nào và không có câu đánh giá chung (overall).")
         if submitted is None or q is None:
             continue
@@ -445,12 +482,18 @@ def _col_letter(i: int) -> str:
     return s
 
 
-def import_responses(conn: sqlite3.Connection, data: bytes, filename: str, *, active_version: str,
-                     actor: str | None = None, is_demo: bool = False) -> ImportSummary:
+def import_responses(
+    conn: sqlite3.Connection,
+    data: bytes,
+    filename: str,
+    *,
+    active_version: str,
+    actor: str | None = None,
+    is_demo: bool = False,
+) -> ImportSummary:
     """Validate a whole responses file, then store it in one transaction (all or nothing)."""
     rows = read_table(data, filename)
-    parsed = validate_responses_table(rows, filename, active_version=active_version,
-                                      known_staff=db.staff_codes(conn))
+    parsed = validate_responses_table(rows, filename, active_version=active_version, known_staff=db.staff_codes(conn))
     sha = hashlib.sha256(data).hexdigest()
     with db.transaction(conn):
         import_id = db.record_import(conn, "responses", filename, sha, len(parsed), 0, 0, actor)

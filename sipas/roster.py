@@ -36,26 +36,35 @@ def save_member(conn: sqlite3.Connection, member: dict, actor: str | None) -> di
         try:
             dates[key] = (value if isinstance(value, date) else date.fromisoformat(str(value))).isoformat()
         except ValueError:
-            problems.append(f"{label}: ngày \"{value}\" không hợp lệ.")
+            problems.append(f'{label}: ngày "{value}" không hợp lệ.')
     if dates.get("active_from") and dates.get("active_to") and dates["active_to"] < dates["active_from"]:
         problems.append("Ngày kết thúc phải sau ngày bắt đầu.")
     if problems:
         raise ValidationError(problems)
     clean = {
-        "code": code, "full_name": name,
+        "code": code,
+        "full_name": name,
         "position": (str(member.get("position") or "").strip() or None),
         "counter": (str(member.get("counter") or "").strip() or None),
-        "active_from": dates["active_from"], "active_to": dates["active_to"],
+        "active_from": dates["active_from"],
+        "active_to": dates["active_to"],
         # An end date in the future keeps the member active until then.
-        "active": 1 if member.get("active", True) and (not dates["active_to"]
-                                                       or dates["active_to"] > date.today().isoformat()) else 0,
+        "active": 1
+        if member.get("active", True) and (not dates["active_to"] or dates["active_to"] > date.today().isoformat())
+        else 0,
     }
     with db.transaction(conn):
         old = next((m for m in db.list_staff(conn) if m["code"] == code), None)
         db.upsert_staff(conn, clean)
-        db.log_audit(conn, actor, "staff", f"staff:{code}",
-                     None if old is None else json.dumps({k: old[k] for k in clean}, ensure_ascii=False),
-                     json.dumps(clean, ensure_ascii=False), None)
+        db.log_audit(
+            conn,
+            actor,
+            "staff",
+            f"staff:{code}",
+            None if old is None else json.dumps({k: old[k] for k in clean}, ensure_ascii=False),
+            json.dumps(clean, ensure_ascii=False),
+            None,
+        )
     return clean
 
 
@@ -63,5 +72,5 @@ def deactivate(conn: sqlite3.Connection, code: str, on: date, actor: str | None)
     """A staff member who leaves: inactive from ``on``; never deleted."""
     member = next((m for m in db.list_staff(conn) if m["code"] == code), None)
     if member is None:
-        raise ValidationError(f"Không có cán bộ mã \"{code}\".")
+        raise ValidationError(f'Không có cán bộ mã "{code}".')
     save_member(conn, {**member, "active": False, "active_to": on.isoformat()}, actor)

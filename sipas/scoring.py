@@ -55,12 +55,24 @@ class IndexResult:
             "to": date_to,
             "responses": self.responses,
             "overall": self.overall,
-            "direct_overall": {"n": d.n, "satisfied": d.satisfied, "index": d.index,
-                               "ci_low": d.ci_low, "ci_high": d.ci_high},
+            "direct_overall": {
+                "n": d.n,
+                "satisfied": d.satisfied,
+                "index": d.index,
+                "ci_low": d.ci_low,
+                "ci_high": d.ci_high,
+            },
             "elements": [asdict(e) for e in self.elements],
             "criteria": [
-                {"code": c.code, "element": c.element, "n": c.n, "satisfied": c.satisfied,
-                 "index": c.index, "ci_low": c.ci_low, "ci_high": c.ci_high}
+                {
+                    "code": c.code,
+                    "element": c.element,
+                    "n": c.n,
+                    "satisfied": c.satisfied,
+                    "index": c.index,
+                    "ci_low": c.ci_low,
+                    "ci_high": c.ci_high,
+                }
                 for c in self.criteria
             ],
         }
@@ -116,15 +128,13 @@ def compute_index(questionnaire: Questionnaire, counts: Mapping[str, Counts], re
     """
     zero: Counts = (0, 0, 0, 0, 0)
     criteria = tuple(
-        criterion_result(c.code, c.element, tuple(counts.get(c.code, zero)))
-        for c in questionnaire.criteria
+        criterion_result(c.code, c.element, tuple(counts.get(c.code, zero))) for c in questionnaire.criteria
     )
     by_element: dict[str, list[float | None]] = {}
     for c in criteria:
         by_element.setdefault(c.element, []).append(c.index)
     elements = tuple(
-        ElementResult(e.code, e.name, mean_of_present(by_element.get(e.code, [])))
-        for e in questionnaire.elements
+        ElementResult(e.code, e.name, mean_of_present(by_element.get(e.code, []))) for e in questionnaire.elements
     )
     overall_counts = counts.get("overall", zero)
     direct = proportion(overall_counts[3] + overall_counts[4], sum(overall_counts))

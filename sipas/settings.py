@@ -143,8 +143,12 @@ MAX_COUNTERS = 50
 
 def _finite(value: Any) -> float | None:
     """value as a float if it is a finite real number (not bool), else None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (
-            float("inf"), float("-inf")):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or value != value
+        or value in (float("inf"), float("-inf"))
+    ):
         return None
     return float(value)
 
@@ -166,8 +170,9 @@ def _validate_waiting(key: str, value: Any) -> Any:
     if key == "service_level_target":
         number = _finite(value)
         if number is None or not 0 < number < 1:
-            raise ValidationError("Tỷ lệ người dân được phục vụ trong thời gian chờ mục tiêu phải lớn hơn 0 và nhỏ "
-                                  "hơn 1 (ví dụ 0.8).")
+            raise ValidationError(
+                "Tỷ lệ người dân được phục vụ trong thời gian chờ mục tiêu phải lớn hơn 0 và nhỏ hơn 1 (ví dụ 0.8)."
+            )
         return number
     if key == "service_minutes":
         if not isinstance(value, dict) or not isinstance(value.get("fields", {}), dict):
@@ -176,7 +181,7 @@ def _validate_waiting(key: str, value: Any) -> Any:
         problems = []
         for name, minutes in [("default", value.get("default")), *value.get("fields", {}).items()]:
             number = _finite(minutes)
-            label = "mặc định" if name == "default" else f"lĩnh vực \"{name}\""
+            label = "mặc định" if name == "default" else f'lĩnh vực "{name}"'
             if not str(name).strip():
                 problems.append("Thời gian phục vụ: tên lĩnh vực không được trống.")
             elif number is None or not 0 < number <= 480:
@@ -220,6 +225,7 @@ def _validate_waiting(key: str, value: Any) -> Any:
         return names
     raise ValidationError(f"Không có thiết lập '{key}'.")
 
+
 # ---- end waiting time and staffing ------------------------------------------------------------
 
 
@@ -227,7 +233,7 @@ def get(conn: sqlite3.Connection, key: str, on_date: date | str | None = None) -
     """The value of ``key`` in force on ``on_date`` (default today), or its default."""
     if key not in DEFAULTS:
         raise KeyError(key)
-    day = (on_date or date.today())
+    day = on_date or date.today()
     day = day if isinstance(day, str) else day.isoformat()
     raw = db.get_setting_value(conn, key, day)
     if raw is None:
@@ -239,8 +245,7 @@ def get(conn: sqlite3.Connection, key: str, on_date: date | str | None = None) -
     return value
 
 
-def put(conn: sqlite3.Connection, key: str, value: Any, actor: str | None,
-        valid_from: date | str | None = None) -> Any:
+def put(conn: sqlite3.Connection, key: str, value: Any, actor: str | None, valid_from: date | str | None = None) -> Any:
     """Validate and store a setting (from ``valid_from``, default: always), logging old → new."""
     clean = _validate(key, value)
     problem = text_problem(clean, "Giá trị")
@@ -293,7 +298,7 @@ def parse_periods(text: str) -> list[list[str]]:
             continue
         bits = re.split(r"\s*[-–]\s*", part)
         if len(bits) != 2:
-            raise ValidationError(f"Không hiểu ca \"{part}\"; cần dạng 07:00-11:30.")
+            raise ValidationError(f'Không hiểu ca "{part}"; cần dạng 07:00-11:30.')
         out.append(bits)
     if not out:
         raise ValidationError("Cần ít nhất một ca làm việc.")

@@ -67,6 +67,7 @@ ASSUMPTIONS = (
 
 # ============================================================================ ticket-log import
 
+
 @dataclass(frozen=True)
 class TicketImportSummary:
     filename: str
@@ -75,8 +76,10 @@ class TicketImportSummary:
     present: int
 
     def message(self) -> str:
-        return (f"Đã nhập {self.added} lượt lấy số mới từ {self.filename}"
-                f" ({self.present} lượt đã có từ trước, bỏ qua; tổng {self.rows} dòng).")
+        return (
+            f"Đã nhập {self.added} lượt lấy số mới từ {self.filename}"
+            f" ({self.present} lượt đã có từ trước, bỏ qua; tổng {self.rows} dòng)."
+        )
 
 
 def _timestamp(row: dict, col: str, idx: int, problems: list[str]) -> datetime | None:
@@ -86,7 +89,7 @@ def _timestamp(row: dict, col: str, idx: int, problems: list[str]) -> datetime |
     try:
         return parse_timestamp(text)
     except ValueError:
-        problems.append(f"Dòng {idx}, cột {col}: giá trị \"{text}\" không hợp lệ, {TS_HINT}.")
+        problems.append(f'Dòng {idx}, cột {col}: giá trị "{text}" không hợp lệ, {TS_HINT}.')
         return None
 
 
@@ -115,8 +118,9 @@ def validate_tickets_table(rows: list[list[str]], filename: str, now: datetime |
         elif name in seen_cols:
             problems.append(f"Dòng 1, cột {name}: tên cột bị lặp lại.")
         elif name not in TICKET_COLUMNS:
-            problems.append(f"Dòng 1, cột {name}: tên cột không hợp lệ. Các tên được nhận: "
-                            f"{', '.join(TICKET_COLUMNS)}.")
+            problems.append(
+                f"Dòng 1, cột {name}: tên cột không hợp lệ. Các tên được nhận: {', '.join(TICKET_COLUMNS)}."
+            )
         seen_cols.add(name)
     for name in REQUIRED_TICKET_COLUMNS:
         if name not in header:
@@ -130,7 +134,7 @@ def validate_tickets_table(rows: list[list[str]], filename: str, now: datetime |
     seen: dict[tuple[str, str], int] = {}
     for idx, raw in enumerate(rows[1:], start=2):
         cells = [(raw[i].strip() if i < len(raw) else "") for i in range(len(header))]
-        extra = [c for c in raw[len(header):] if c.strip()]
+        extra = [c for c in raw[len(header) :] if c.strip()]
         if not any(cells) and not extra:
             continue  # blank line at the end of a spreadsheet
         if extra:
@@ -154,41 +158,51 @@ def validate_tickets_table(rows: list[list[str]], filename: str, now: datetime |
         called = _timestamp(row, "called_at", idx, problems)
         finished = _timestamp(row, "finished_at", idx, problems)
         if issued and issued.date() > now.date():
-            problems.append(f"Dòng {idx}, cột issued_at: thời điểm \"{row['issued_at']}\" ở trong tương lai.")
+            problems.append(f'Dòng {idx}, cột issued_at: thời điểm "{row["issued_at"]}" ở trong tương lai.')
         if issued and called and called < issued:
-            problems.append(f"Dòng {idx}, cột called_at: thời điểm gọi số \"{row['called_at']}\" trước thời điểm "
-                            f"lấy số \"{row['issued_at']}\".")
+            problems.append(
+                f'Dòng {idx}, cột called_at: thời điểm gọi số "{row["called_at"]}" trước thời điểm '
+                f'lấy số "{row["issued_at"]}".'
+            )
         if row["finished_at"] and not row["called_at"]:
-            problems.append(f"Dòng {idx}, cột called_at: có thời điểm xong (finished_at) nhưng thiếu thời điểm "
-                            "gọi số.")
+            problems.append(f"Dòng {idx}, cột called_at: có thời điểm xong (finished_at) nhưng thiếu thời điểm gọi số.")
         if called and finished and finished < called:
-            problems.append(f"Dòng {idx}, cột finished_at: thời điểm xong \"{row['finished_at']}\" trước thời điểm "
-                            f"gọi số \"{row['called_at']}\".")
+            problems.append(
+                f'Dòng {idx}, cột finished_at: thời điểm xong "{row["finished_at"]}" trước thời điểm '
+                f'gọi số "{row["called_at"]}".'
+            )
         if issued is None or not ticket_id:
             continue
         day = issued.date().isoformat()
         key = (ticket_id, day)
         if key in seen:
-            problems.append(f"Dòng {idx}, cột ticket_id: số \"{ticket_id}\" ngày {day} trùng với dòng {seen[key]}.")
+            problems.append(f'Dòng {idx}, cột ticket_id: số "{ticket_id}" ngày {day} trùng với dòng {seen[key]}.')
             continue
         seen[key] = idx
-        out.append({
-            "ticket_id": ticket_id, "day": day, "service": row.get("service") or None,
-            "counter": row.get("counter") or None, "issued_at": format_ts(issued),
-            "called_at": format_ts(called) if called else None,
-            "finished_at": format_ts(finished) if finished else None,
-        })
+        out.append(
+            {
+                "ticket_id": ticket_id,
+                "day": day,
+                "service": row.get("service") or None,
+                "counter": row.get("counter") or None,
+                "issued_at": format_ts(issued),
+                "called_at": format_ts(called) if called else None,
+                "finished_at": format_ts(finished) if finished else None,
+            }
+        )
     raise_file_problems(problems, len(out), filename)
     return out
 
 
-def import_tickets(conn: sqlite3.Connection, data: bytes, filename: str, *, actor: str | None = None,
-                   now: datetime | None = None) -> TicketImportSummary:
+def import_tickets(
+    conn: sqlite3.Connection, data: bytes, filename: str, *, actor: str | None = None, now: datetime | None = None
+) -> TicketImportSummary:
     """Validate a whole ticket log (CSV or XLSX), then store it in one transaction (all or nothing)."""
     tickets = validate_tickets_table(read_table(data, filename), filename, now=now)
     with db.transaction(conn):
-        import_id = db.record_import(conn, "tickets", filename, hashlib.sha256(data).hexdigest(), len(tickets),
-                                     0, 0, actor)
+        import_id = db.record_import(
+            conn, "tickets", filename, hashlib.sha256(data).hexdigest(), len(tickets), 0, 0, actor
+        )
         for t in tickets:
             t["import_id"] = import_id
         added, present = db.insert_tickets(conn, tickets)
@@ -197,6 +211,7 @@ def import_tickets(conn: sqlite3.Connection, data: bytes, filename: str, *, acto
 
 
 # ============================================================================ hourly dossier counts
+
 
 def open_hours(opening_hours: dict) -> list[int]:
     """Hours of the day (0–23) that any opening period touches.
@@ -223,8 +238,9 @@ def open_fraction(opening_hours: dict, hour: int) -> float:
     return min(1.0, inside / 60)
 
 
-def daily_counts_grid(conn: sqlite3.Connection, day: date, counter_names: list[str],
-                      opening_hours: dict) -> pd.DataFrame:
+def daily_counts_grid(
+    conn: sqlite3.Connection, day: date, counter_names: list[str], opening_hours: dict
+) -> pd.DataFrame:
     """The table the clerk fills for one day: a row per open hour ("Giờ"), a column per counter.
 
     Stored counts are filled in; hours or counters stored earlier but no longer in the settings are kept.
@@ -239,8 +255,9 @@ def daily_counts_grid(conn: sqlite3.Connection, day: date, counter_names: list[s
     return frame
 
 
-def save_daily_counts(conn: sqlite3.Connection, day: date, grid: pd.DataFrame, actor: str | None,
-                      now: datetime | None = None) -> int:
+def save_daily_counts(
+    conn: sqlite3.Connection, day: date, grid: pd.DataFrame, actor: str | None, now: datetime | None = None
+) -> int:
     """Validate and store one day's counts (replacing that day's); return the dossiers recorded.
 
     ``grid`` has a "Giờ" column (0–23) and one column per counter; an empty cell counts as 0.
@@ -256,7 +273,7 @@ def save_daily_counts(conn: sqlite3.Connection, day: date, grid: pd.DataFrame, a
     for _, r in grid.iterrows():
         hour = r["Giờ"]
         if pd.isna(hour) or float(hour) != int(hour) or not 0 <= int(hour) <= 23:
-            problems.append(f"Giờ \"{hour}\" không hợp lệ (0–23).")
+            problems.append(f'Giờ "{hour}" không hợp lệ (0–23).')
             continue
         hour = int(hour)
         if hour in seen_hours:
@@ -276,7 +293,7 @@ def save_daily_counts(conn: sqlite3.Connection, day: date, grid: pd.DataFrame, a
                 number = -1.0
             if not number.is_integer() or number < 0 or number > 10000:
                 shown = int(value) if isinstance(value, float) and value.is_integer() else value
-                problems.append(f"Giờ {hour}:00, {name}: giá trị \"{shown}\" không hợp lệ, chỉ nhận số nguyên ≥ 0.")
+                problems.append(f'Giờ {hour}:00, {name}: giá trị "{shown}" không hợp lệ, chỉ nhận số nguyên ≥ 0.')
                 continue
             if not name:
                 problems.append("Tên quầy không được trống.")
@@ -291,15 +308,28 @@ def save_daily_counts(conn: sqlite3.Connection, day: date, grid: pd.DataFrame, a
 
 # ============================================================================ loading
 
-TICKET_FRAME_COLUMNS = ["ticket_id", "day", "service", "counter", "issued_at", "called_at", "finished_at",
-                        "weekday", "hour", "key", "wait_minutes", "service_minutes"]
+TICKET_FRAME_COLUMNS = [
+    "ticket_id",
+    "day",
+    "service",
+    "counter",
+    "issued_at",
+    "called_at",
+    "finished_at",
+    "weekday",
+    "hour",
+    "key",
+    "wait_minutes",
+    "service_minutes",
+]
 
 
 def ticket_frame(rows: list[dict]) -> pd.DataFrame:
     """Tickets as a frame with weekday (Monday = 0), hour of issue, the service key (service, else
     counter), the wait and the service time in minutes (NaN where not called / not finished)."""
-    frame = pd.DataFrame(rows, columns=["ticket_id", "day", "service", "counter", "issued_at", "called_at",
-                                        "finished_at"])
+    frame = pd.DataFrame(
+        rows, columns=["ticket_id", "day", "service", "counter", "issued_at", "called_at", "finished_at"]
+    )
     for col in ("issued_at", "called_at", "finished_at"):
         frame[col] = pd.to_datetime(frame[col], format="%Y-%m-%d %H:%M:%S")
     frame["weekday"] = frame["issued_at"].dt.weekday.astype("int64")
@@ -330,17 +360,33 @@ def arrivals_frame(tickets: pd.DataFrame, manual: list[dict]) -> pd.DataFrame:
         m["weekday"] = pd.to_datetime(m["day"]).dt.weekday.astype("int64")
         parts.append(m.rename(columns={"counter": "key", "dossiers": "arrivals"})[ARRIVAL_COLUMNS])
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("weekday", "hour", "arrivals") else object)
-                             for c in ARRIVAL_COLUMNS})
+        return pd.DataFrame(
+            {c: pd.Series(dtype="int64" if c in ("weekday", "hour", "arrivals") else object) for c in ARRIVAL_COLUMNS}
+        )
     frame = pd.concat(parts, ignore_index=True)[ARRIVAL_COLUMNS]
     return frame.astype({"weekday": "int64", "hour": "int64", "arrivals": "int64"})
 
 
 # ============================================================================ weekday × hour
 
-SLOT_COLUMNS = ["weekday", "hour", "days_observed", "arrivals_mean", "waits_n", "wait_median", "wait_p90",
-                "share_over_target", "not_called", "survey_n", "survey_satisfied", "satisfaction", "sat_ci_low",
-                "sat_ci_high", "reported_n", "reported_15plus"]
+SLOT_COLUMNS = [
+    "weekday",
+    "hour",
+    "days_observed",
+    "arrivals_mean",
+    "waits_n",
+    "wait_median",
+    "wait_p90",
+    "share_over_target",
+    "not_called",
+    "survey_n",
+    "survey_satisfied",
+    "satisfaction",
+    "sat_ci_low",
+    "sat_ci_high",
+    "reported_n",
+    "reported_15plus",
+]
 
 
 def days_observed(arrivals: pd.DataFrame) -> dict[int, int]:
@@ -350,8 +396,13 @@ def days_observed(arrivals: pd.DataFrame) -> dict[int, int]:
     return {int(w): int(n) for w, n in arrivals.groupby("weekday")["day"].nunique().items()}
 
 
-def slot_table(tickets: pd.DataFrame, arrivals: pd.DataFrame, survey: list[tuple[int, int, int, int]],
-               reported: list[tuple[int, int, int, int]], target_minutes: float) -> pd.DataFrame:
+def slot_table(
+    tickets: pd.DataFrame,
+    arrivals: pd.DataFrame,
+    survey: list[tuple[int, int, int, int]],
+    reported: list[tuple[int, int, int, int]],
+    target_minutes: float,
+) -> pd.DataFrame:
     """One row per weekday × hour with any data, in order.
 
     arrivals_mean: arrivals in that slot / days of that weekday observed (NaN if none observed);
@@ -367,8 +418,13 @@ def slot_table(tickets: pd.DataFrame, arrivals: pd.DataFrame, survey: list[tuple
     not_called = tickets[tickets["called_at"].isna()].groupby(["weekday", "hour"]).size()
     surveys = {(w, h): (n, s) for w, h, n, s in survey}
     reports = {(w, h): (n, k) for w, h, n, k in reported}
-    slots = sorted({(int(w), int(h)) for w, h in counts.index} | set(waits) | set(surveys) | set(reports)
-                   | {(int(w), int(h)) for w, h in not_called.index})
+    slots = sorted(
+        {(int(w), int(h)) for w, h in counts.index}
+        | set(waits)
+        | set(surveys)
+        | set(reports)
+        | {(int(w), int(h)) for w, h in not_called.index}
+    )
     rows = []
     for w, h in slots:
         obs = days.get(w, 0)
@@ -376,33 +432,51 @@ def slot_table(tickets: pd.DataFrame, arrivals: pd.DataFrame, survey: list[tuple
         n, sat = surveys.get((w, h), (0, 0))
         p = proportion(sat, n)
         rn, r15 = reports.get((w, h), (0, 0))
-        rows.append({
-            "weekday": w, "hour": h, "days_observed": obs,
-            "arrivals_mean": float(counts.get((w, h), 0)) / obs if obs else math.nan,
-            "waits_n": 0 if wt is None else len(wt),
-            "wait_median": math.nan if wt is None else float(wt.median()),
-            "wait_p90": math.nan if wt is None else float(wt.quantile(0.9)),
-            "share_over_target": math.nan if wt is None else float((wt > target_minutes).mean()),
-            "not_called": int(not_called.get((w, h), 0)),
-            "survey_n": n, "survey_satisfied": sat,
-            "satisfaction": math.nan if p.index is None else p.index,
-            "sat_ci_low": math.nan if p.ci_low is None else p.ci_low,
-            "sat_ci_high": math.nan if p.ci_high is None else p.ci_high,
-            "reported_n": rn, "reported_15plus": r15,
-        })
+        rows.append(
+            {
+                "weekday": w,
+                "hour": h,
+                "days_observed": obs,
+                "arrivals_mean": float(counts.get((w, h), 0)) / obs if obs else math.nan,
+                "waits_n": 0 if wt is None else len(wt),
+                "wait_median": math.nan if wt is None else float(wt.median()),
+                "wait_p90": math.nan if wt is None else float(wt.quantile(0.9)),
+                "share_over_target": math.nan if wt is None else float((wt > target_minutes).mean()),
+                "not_called": int(not_called.get((w, h), 0)),
+                "survey_n": n,
+                "survey_satisfied": sat,
+                "satisfaction": math.nan if p.index is None else p.index,
+                "sat_ci_low": math.nan if p.ci_low is None else p.ci_low,
+                "sat_ci_high": math.nan if p.ci_high is None else p.ci_high,
+                "reported_n": rn,
+                "reported_15plus": r15,
+            }
+        )
     frame = pd.DataFrame(rows, columns=SLOT_COLUMNS)
-    ints = ["weekday", "hour", "days_observed", "waits_n", "not_called", "survey_n", "survey_satisfied",
-            "reported_n", "reported_15plus"]
+    ints = [
+        "weekday",
+        "hour",
+        "days_observed",
+        "waits_n",
+        "not_called",
+        "survey_n",
+        "survey_satisfied",
+        "reported_n",
+        "reported_15plus",
+    ]
     return frame.astype({c: "int64" for c in ints} | {c: "float64" for c in SLOT_COLUMNS if c not in ints})
 
 
 def wait_summary(tickets: pd.DataFrame, target_minutes: float) -> dict:
     """Tickets, those called, median and 90th percentile wait, share waiting longer than the target."""
     w = tickets["wait_minutes"].dropna()
-    return {"tickets": len(tickets), "called": len(w),
-            "median": float(w.median()) if len(w) else None,
-            "p90": float(w.quantile(0.9)) if len(w) else None,
-            "share_over_target": float((w > target_minutes).mean()) if len(w) else None}
+    return {
+        "tickets": len(tickets),
+        "called": len(w),
+        "median": float(w.median()) if len(w) else None,
+        "p90": float(w.quantile(0.9)) if len(w) else None,
+        "share_over_target": float((w > target_minutes).mean()) if len(w) else None,
+    }
 
 
 def wait_bucket_table(rows: list[tuple[str, int, int]]) -> pd.DataFrame:
@@ -413,10 +487,17 @@ def wait_bucket_table(rows: list[tuple[str, int, int]]) -> pd.DataFrame:
     for b in WAIT_BUCKETS:
         n, s = data.get(b, (0, 0))
         p = proportion(s, n)
-        out.append({"bucket": b, "label": labels.get(b, b), "n": n, "satisfied": s,
-                    "index": math.nan if p.index is None else p.index,
-                    "ci_low": math.nan if p.ci_low is None else p.ci_low,
-                    "ci_high": math.nan if p.ci_high is None else p.ci_high})
+        out.append(
+            {
+                "bucket": b,
+                "label": labels.get(b, b),
+                "n": n,
+                "satisfied": s,
+                "index": math.nan if p.index is None else p.index,
+                "ci_low": math.nan if p.ci_low is None else p.ci_low,
+                "ci_high": math.nan if p.ci_high is None else p.ci_high,
+            }
+        )
     return pd.DataFrame(out, columns=["bucket", "label", "n", "satisfied", "index", "ci_low", "ci_high"])
 
 
@@ -434,8 +515,8 @@ def cost_of_waiting(buckets: pd.DataFrame) -> TestResult | None:
 
 # ============================================================================ Erlang C per hour
 
-def service_time_table(tickets: pd.DataFrame, setting: dict, min_tickets: int = MIN_SERVICE_TICKETS
-                       ) -> pd.DataFrame:
+
+def service_time_table(tickets: pd.DataFrame, setting: dict, min_tickets: int = MIN_SERVICE_TICKETS) -> pd.DataFrame:
     """Mean service time per service key: from the finished tickets when there are at least
     ``min_tickets`` of that key, else the settings' minutes for that lĩnh vực, else their default."""
     measured = tickets.dropna(subset=["service_minutes"]).groupby("key")["service_minutes"].agg(["size", "mean"])
@@ -454,8 +535,9 @@ def service_time_table(tickets: pd.DataFrame, setting: dict, min_tickets: int = 
     return pd.DataFrame(rows, columns=["key", "tickets", "measured_minutes", "minutes", "source"])
 
 
-def slot_service_minutes(arrivals: pd.DataFrame, services: pd.DataFrame,
-                         default: float) -> dict[tuple[int, int], float]:
+def slot_service_minutes(
+    arrivals: pd.DataFrame, services: pd.DataFrame, default: float
+) -> dict[tuple[int, int], float]:
     """Mean service time of each weekday × hour: the services' times weighted by that slot's arrivals."""
     minutes = dict(zip(services["key"], services["minutes"], strict=True))
     out: dict[tuple[int, int], float] = {}
@@ -485,15 +567,38 @@ def counters_open_at(setting: dict, weekday: int, hour: int) -> int:
     return int(setting["default"])
 
 
-STAFFING_COLUMNS = ["weekday", "hour", "open_fraction", "arrivals_per_hour", "service_minutes", "traffic",
-                    "counters_open", "counters_needed", "shortfall", "p_wait", "mean_wait_minutes", "occupancy",
-                    "service_level_open", "mean_wait_open", "measured_median", "measured_p90",
-                    "measured_share_over_target", "measured_n", "understaffed"]
+STAFFING_COLUMNS = [
+    "weekday",
+    "hour",
+    "open_fraction",
+    "arrivals_per_hour",
+    "service_minutes",
+    "traffic",
+    "counters_open",
+    "counters_needed",
+    "shortfall",
+    "p_wait",
+    "mean_wait_minutes",
+    "occupancy",
+    "service_level_open",
+    "mean_wait_open",
+    "measured_median",
+    "measured_p90",
+    "measured_share_over_target",
+    "measured_n",
+    "understaffed",
+]
 
 
-def staffing_table(slots: pd.DataFrame, opening_hours: dict, counters_setting: dict,
-                   slot_minutes: dict[tuple[int, int], float], default_minutes: float, target_minutes: float,
-                   service_level: float) -> pd.DataFrame:
+def staffing_table(
+    slots: pd.DataFrame,
+    opening_hours: dict,
+    counters_setting: dict,
+    slot_minutes: dict[tuple[int, int], float],
+    default_minutes: float,
+    target_minutes: float,
+    service_level: float,
+) -> pd.DataFrame:
     """For each hour of the week the counter is open: the counters Erlang C needs, and what is open.
 
     arrivals_per_hour is the slot's mean arrivals over the days observed, divided by the share of the hour
@@ -516,16 +621,30 @@ def staffing_table(slots: pd.DataFrame, opening_hours: dict, counters_setting: d
             arrivals = mean / frac if not math.isnan(mean) else math.nan
             minutes = slot_minutes.get((w, h), default_minutes)
             n_open = counters_open_at(counters_setting, w, h)
-            row = {"weekday": w, "hour": h, "open_fraction": frac, "arrivals_per_hour": arrivals,
-                   "service_minutes": minutes, "counters_open": n_open,
-                   "measured_median": s.wait_median if s is not None else math.nan,
-                   "measured_p90": s.wait_p90 if s is not None else math.nan,
-                   "measured_share_over_target": s.share_over_target if s is not None else math.nan,
-                   "measured_n": int(s.waits_n) if s is not None else 0}
+            row = {
+                "weekday": w,
+                "hour": h,
+                "open_fraction": frac,
+                "arrivals_per_hour": arrivals,
+                "service_minutes": minutes,
+                "counters_open": n_open,
+                "measured_median": s.wait_median if s is not None else math.nan,
+                "measured_p90": s.wait_p90 if s is not None else math.nan,
+                "measured_share_over_target": s.share_over_target if s is not None else math.nan,
+                "measured_n": int(s.waits_n) if s is not None else 0,
+            }
             if math.isnan(arrivals):
-                row.update(traffic=math.nan, counters_needed=pd.NA, shortfall=pd.NA, p_wait=math.nan,
-                           mean_wait_minutes=math.nan, occupancy=math.nan, service_level_open=math.nan,
-                           mean_wait_open=math.nan, understaffed=False)
+                row.update(
+                    traffic=math.nan,
+                    counters_needed=pd.NA,
+                    shortfall=pd.NA,
+                    p_wait=math.nan,
+                    mean_wait_minutes=math.nan,
+                    occupancy=math.nan,
+                    service_level_open=math.nan,
+                    mean_wait_open=math.nan,
+                    understaffed=False,
+                )
             else:
                 need = counters_needed(arrivals, minutes, target_minutes, service_level)
                 traffic = traffic_erlangs(arrivals, minutes)
@@ -536,18 +655,34 @@ def staffing_table(slots: pd.DataFrame, opening_hours: dict, counters_setting: d
                 else:
                     now_open = evaluate(n_open, arrivals, minutes, target_minutes)
                     sl_open, wait_open = now_open.service_level, now_open.mean_wait_minutes
-                row.update(traffic=traffic, counters_needed=need.counters,
-                           shortfall=max(0, need.counters - n_open), p_wait=need.p_wait,
-                           mean_wait_minutes=need.mean_wait_minutes, occupancy=need.occupancy,
-                           service_level_open=sl_open, mean_wait_open=wait_open,
-                           understaffed=n_open < need.counters)
+                row.update(
+                    traffic=traffic,
+                    counters_needed=need.counters,
+                    shortfall=max(0, need.counters - n_open),
+                    p_wait=need.p_wait,
+                    mean_wait_minutes=need.mean_wait_minutes,
+                    occupancy=need.occupancy,
+                    service_level_open=sl_open,
+                    mean_wait_open=wait_open,
+                    understaffed=n_open < need.counters,
+                )
             rows.append(row)
     frame = pd.DataFrame(rows, columns=STAFFING_COLUMNS)
-    return frame.astype({"weekday": "int64", "hour": "int64", "counters_open": "int64", "counters_needed": "Int64",
-                         "shortfall": "Int64", "measured_n": "int64", "understaffed": bool})
+    return frame.astype(
+        {
+            "weekday": "int64",
+            "hour": "int64",
+            "counters_open": "int64",
+            "counters_needed": "Int64",
+            "shortfall": "Int64",
+            "measured_n": "int64",
+            "understaffed": bool,
+        }
+    )
 
 
 # ============================================================================ recommendations and cases
+
 
 def _hhmm(minutes: int) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}"
@@ -576,17 +711,27 @@ class Recommendation:
 
     def schedule(self, target_minutes: float, service_level: float) -> dict:
         """The schedule stored with the staffing case (what the Chairman approves, and what is checked after)."""
-        return {"weekday": self.weekday, "weekday_name": WEEKDAYS[self.weekday], "start": self.start,
-                "end": self.end, "hours": list(self.hours), "extra_staff": self.extra,
-                "detail": [{"hour": h, "counters_open": o, "counters_needed": n} for h, o, n in self.detail],
-                "target_wait_minutes": target_minutes, "service_level": service_level}
+        return {
+            "weekday": self.weekday,
+            "weekday_name": WEEKDAYS[self.weekday],
+            "start": self.start,
+            "end": self.end,
+            "hours": list(self.hours),
+            "extra_staff": self.extra,
+            "detail": [{"hour": h, "counters_open": o, "counters_needed": n} for h, o, n in self.detail],
+            "target_wait_minutes": target_minutes,
+            "service_level": service_level,
+        }
 
 
 def _span(opening_hours: dict, first: int, last: int) -> tuple[str, str]:
     """Start and end of hours first..last clipped to the opening periods."""
     lo, hi = first * 60, last * 60 + 60
-    starts = [max(lo, _minutes(a)) for a, b in opening_hours["periods"] if _minutes(a) < first * 60 + 60
-              and _minutes(b) > first * 60]
+    starts = [
+        max(lo, _minutes(a))
+        for a, b in opening_hours["periods"]
+        if _minutes(a) < first * 60 + 60 and _minutes(b) > first * 60
+    ]
     ends = [min(hi, _minutes(b)) for a, b in opening_hours["periods"] if _minutes(a) < hi and _minutes(b) > last * 60]
     return _hhmm(min(starts) if starts else lo), _hhmm(max(ends) if ends else hi)
 
@@ -599,10 +744,16 @@ def recommendations(staffing: pd.DataFrame, opening_hours: dict) -> list[Recomme
     def flush() -> None:
         if run:
             start, end = _span(opening_hours, run[0].hour, run[-1].hour)
-            out.append(Recommendation(
-                weekday=int(run[0].weekday), hours=tuple(int(r.hour) for r in run),
-                extra=max(int(r.shortfall) for r in run), start=start, end=end,
-                detail=tuple((int(r.hour), int(r.counters_open), int(r.counters_needed)) for r in run)))
+            out.append(
+                Recommendation(
+                    weekday=int(run[0].weekday),
+                    hours=tuple(int(r.hour) for r in run),
+                    extra=max(int(r.shortfall) for r in run),
+                    start=start,
+                    end=end,
+                    detail=tuple((int(r.hour), int(r.counters_open), int(r.counters_needed)) for r in run),
+                )
+            )
             run.clear()
 
     for r in staffing.sort_values(["weekday", "hour"]).itertuples(index=False):
@@ -621,35 +772,61 @@ def open_case_for(conn: sqlite3.Connection, rec: Recommendation) -> int | None:
     for c in db.list_cases(conn, states=actions.OPEN_STATES, case_type="waiting"):
         sched = json.loads(c["schedule"]) if c["schedule"] else {}
         if c["origin"] == "staffing" and (sched.get("weekday"), sched.get("start"), sched.get("end")) == (
-                rec.weekday, rec.start, rec.end):
+            rec.weekday,
+            rec.start,
+            rec.end,
+        ):
             return c["id"]
     return None
 
 
-def open_staffing_case(conn: sqlite3.Connection, actor: actions.Actor | None, rec: Recommendation, *,
-                       target_minutes: float, service_level: float, period: tuple[str, str] | None = None,
-                       now: datetime | None = None) -> int:
+def open_staffing_case(
+    conn: sqlite3.Connection,
+    actor: actions.Actor | None,
+    rec: Recommendation,
+    *,
+    target_minutes: float,
+    service_level: float,
+    period: tuple[str, str] | None = None,
+    now: datetime | None = None,
+) -> int:
     """Open the staffing case of a recommendation in the corrective-action tracker; return its id.
 
     Refused when an open staffing case already covers the same weekday and hours.
     """
     existing = open_case_for(conn, rec)
     if existing is not None:
-        raise ValidationError(f"Đã có vụ việc số {existing} (đang mở) cho {WEEKDAYS[rec.weekday]} "
-                              f"{rec.start}–{rec.end}.")
+        raise ValidationError(
+            f"Đã có vụ việc số {existing} (đang mở) cho {WEEKDAYS[rec.weekday]} {rec.start}–{rec.end}."
+        )
     schedule = rec.schedule(target_minutes, service_level)
     if period:
         schedule["period"] = list(period)
     lines = [f"{h}:00: đang mở {o} quầy, cần {n} quầy" for h, o, n in rec.detail]
     description = (
         f"Theo mô hình Erlang C, để {service_level:.0%} người dân được tiếp nhận trong vòng {target_minutes:g} phút"
-        + (f" (số liệu từ {period[0]} đến {period[1]})" if period else "") + ":\n" + "\n".join(lines)
-        + "\n\n" + ASSUMPTIONS)
-    return actions.open_case(conn, actor, case_type="waiting", origin="staffing", channel="staffing", title=rec.title,
-                             description=description, schedule=schedule, priority="normal", now=now)
+        + (f" (số liệu từ {period[0]} đến {period[1]})" if period else "")
+        + ":\n"
+        + "\n".join(lines)
+        + "\n\n"
+        + ASSUMPTIONS
+    )
+    return actions.open_case(
+        conn,
+        actor,
+        case_type="waiting",
+        origin="staffing",
+        channel="staffing",
+        title=rec.title,
+        description=description,
+        schedule=schedule,
+        priority="normal",
+        now=now,
+    )
 
 
 # ============================================================================ after the measure
+
 
 @dataclass(frozen=True)
 class PeriodFigures:
@@ -677,8 +854,9 @@ class WaitEffect:
     message: str
 
 
-def _period_figures(conn: sqlite3.Connection, weekday: int, hours: set[int], start: date, end: date,
-                    target_minutes: float) -> PeriodFigures:
+def _period_figures(
+    conn: sqlite3.Connection, weekday: int, hours: set[int], start: date, end: date, target_minutes: float
+) -> PeriodFigures:
     a, b = start.isoformat(), end.isoformat()
     if end < start:
         return PeriodFigures(a, b, proportion(0, 0), 0, None, None, 0, 0)
@@ -692,12 +870,21 @@ def _period_figures(conn: sqlite3.Connection, weekday: int, hours: set[int], sta
             rn, r15 = rn + cn, r15 + c15
     t = ticket_frame(db.ticket_rows(conn, a, b))
     waits = t[(t["weekday"] == weekday) & t["hour"].isin(hours)]["wait_minutes"].dropna()
-    return PeriodFigures(a, b, proportion(sat, n), len(waits), float(waits.median()) if len(waits) else None,
-                         float((waits > target_minutes).mean()) if len(waits) else None, rn, r15)
+    return PeriodFigures(
+        a,
+        b,
+        proportion(sat, n),
+        len(waits),
+        float(waits.median()) if len(waits) else None,
+        float((waits > target_minutes).mean()) if len(waits) else None,
+        rn,
+        r15,
+    )
 
 
-def staffing_effect(conn: sqlite3.Connection, case: dict, *, target_minutes: float, weeks: int = EFFECT_WEEKS,
-                    today: date | None = None) -> WaitEffect | None:
+def staffing_effect(
+    conn: sqlite3.Connection, case: dict, *, target_minutes: float, weeks: int = EFFECT_WEEKS, today: date | None = None
+) -> WaitEffect | None:
     """Waits and satisfaction at the case's weekday and hours, ``weeks`` before the measure date against
     the weeks after (up to today); None while the case has no measure date or no schedule.
 
@@ -710,17 +897,21 @@ def staffing_effect(conn: sqlite3.Connection, case: dict, *, target_minutes: flo
     sched = json.loads(case["schedule"])
     weekday, hours = int(sched["weekday"]), tuple(int(h) for h in sched["hours"])
     start = date.fromisoformat(case["measure_date"])
-    before = _period_figures(conn, weekday, set(hours), start - timedelta(weeks=weeks), start - timedelta(days=1),
-                             target_minutes)
-    after = _period_figures(conn, weekday, set(hours), start,
-                            min(today, start + timedelta(weeks=weeks) - timedelta(days=1)), target_minutes)
+    before = _period_figures(
+        conn, weekday, set(hours), start - timedelta(weeks=weeks), start - timedelta(days=1), target_minutes
+    )
+    after = _period_figures(
+        conn, weekday, set(hours), start, min(today, start + timedelta(weeks=weeks) - timedelta(days=1)), target_minutes
+    )
     pa, pb = after.satisfaction, before.satisfaction
     test = two_proportion_test(pa.satisfied, pa.n, pb.satisfied, pb.n) if pa.n and pb.n else None
     v = verdict(test)
     parts = [f"Hài lòng trước {_pct(pb.index)} (n = {pb.n}), sau {_pct(pa.index)} (n = {pa.n}): {v.lower()}"]
     if before.wait_median is not None or after.wait_median is not None:
-        parts.append(f"thời gian chờ trung vị trước {_min(before.wait_median)} (n = {before.waits_n}), "
-                     f"sau {_min(after.wait_median)} (n = {after.waits_n})")
+        parts.append(
+            f"thời gian chờ trung vị trước {_min(before.wait_median)} (n = {before.waits_n}), "
+            f"sau {_min(after.wait_median)} (n = {after.waits_n})"
+        )
     return WaitEffect(case["id"], weekday, hours, before, after, test, v, "; ".join(parts) + ".")
 
 
@@ -737,11 +928,21 @@ def effect_rows(effect: WaitEffect) -> pd.DataFrame:
     rows = []
     for label, p in (("Trước", effect.before), ("Sau", effect.after)):
         s = p.satisfaction
-        rows.append({"Giai đoạn": label, "Từ": p.date_from, "Đến": p.date_to, "Phiếu (n)": s.n,
-                     "Hài lòng (%)": s.index, "KTC 95% thấp": s.ci_low, "KTC 95% cao": s.ci_high,
-                     "Lượt chờ đo được": p.waits_n, "Chờ trung vị (phút)": p.wait_median,
-                     "Chờ quá mục tiêu (%)": None if p.share_over_target is None else 100 * p.share_over_target,
-                     "Báo chờ từ 15 phút (%)": 100 * p.reported_15plus / p.reported_n if p.reported_n else None})
+        rows.append(
+            {
+                "Giai đoạn": label,
+                "Từ": p.date_from,
+                "Đến": p.date_to,
+                "Phiếu (n)": s.n,
+                "Hài lòng (%)": s.index,
+                "KTC 95% thấp": s.ci_low,
+                "KTC 95% cao": s.ci_high,
+                "Lượt chờ đo được": p.waits_n,
+                "Chờ trung vị (phút)": p.wait_median,
+                "Chờ quá mục tiêu (%)": None if p.share_over_target is None else 100 * p.share_over_target,
+                "Báo chờ từ 15 phút (%)": 100 * p.reported_15plus / p.reported_n if p.reported_n else None,
+            }
+        )
     frame = pd.DataFrame(rows)
     for col in frame.columns[4:]:
         if col != "Lượt chờ đo được":
@@ -750,6 +951,7 @@ def effect_rows(effect: WaitEffect) -> pd.DataFrame:
 
 
 # ============================================================================ the page's report
+
 
 @dataclass
 class WaitingReport:
@@ -781,8 +983,9 @@ class WaitingReport:
 def build_report(conn: sqlite3.Connection, date_from: date, date_to: date) -> WaitingReport:
     """Read the period's data and settings (those in force at ``date_to``) and compute every table."""
     if date_from > date_to:
-        raise ValidationError(f"Ngày bắt đầu {date_from.strftime('%d/%m/%Y')} sau ngày kết thúc "
-                              f"{date_to.strftime('%d/%m/%Y')}.")
+        raise ValidationError(
+            f"Ngày bắt đầu {date_from.strftime('%d/%m/%Y')} sau ngày kết thúc {date_to.strftime('%d/%m/%Y')}."
+        )
     a, b = date_from.isoformat(), date_to.isoformat()
     target = float(settings.get(conn, "wait_target_minutes", b))
     level = float(settings.get(conn, "service_level_target", b))
@@ -792,23 +995,42 @@ def build_report(conn: sqlite3.Connection, date_from: date, date_to: date) -> Wa
     tickets = ticket_frame(db.ticket_rows(conn, a, b))
     manual = db.hourly_dossier_rows(conn, a, b)
     arrivals = arrivals_frame(tickets, manual)
-    slots = slot_table(tickets, arrivals, db.weekday_hour_overall(conn, date_from=a, date_to=b),
-                       db.weekday_hour_reported_waits(conn, date_from=a, date_to=b), target)
+    slots = slot_table(
+        tickets,
+        arrivals,
+        db.weekday_hour_overall(conn, date_from=a, date_to=b),
+        db.weekday_hour_reported_waits(conn, date_from=a, date_to=b),
+        target,
+    )
     buckets = wait_bucket_table(db.wait_bucket_overall(conn, date_from=a, date_to=b))
     services = service_time_table(tickets, service)
     per_slot = slot_service_minutes(arrivals, services, float(service["default"]))
     staffing = staffing_table(slots, hours, counters, per_slot, float(service["default"]), target, level)
     ticket_days = set(tickets["day"])
     return WaitingReport(
-        date_from=a, date_to=b, target_minutes=target, service_level=level, opening_hours=hours,
-        counters_setting=counters, service_setting=service, tickets=tickets, arrivals=arrivals, slots=slots,
-        buckets=buckets, services=services, staffing=staffing, recommendations=recommendations(staffing, hours),
-        summary=wait_summary(tickets, target), typed_days=len({r["day"] for r in manual} - ticket_days),
-        cost=cost_of_waiting(buckets))
+        date_from=a,
+        date_to=b,
+        target_minutes=target,
+        service_level=level,
+        opening_hours=hours,
+        counters_setting=counters,
+        service_setting=service,
+        tickets=tickets,
+        arrivals=arrivals,
+        slots=slots,
+        buckets=buckets,
+        services=services,
+        staffing=staffing,
+        recommendations=recommendations(staffing, hours),
+        summary=wait_summary(tickets, target),
+        typed_days=len({r["day"] for r in manual} - ticket_days),
+        cost=cost_of_waiting(buckets),
+    )
 
 
-def staffing_effects(conn: sqlite3.Connection, target_minutes: float, today: date | None = None
-                     ) -> list[tuple[dict, WaitEffect]]:
+def staffing_effects(
+    conn: sqlite3.Connection, target_minutes: float, today: date | None = None
+) -> list[tuple[dict, WaitEffect]]:
     """Every staffing case whose measure has been applied, newest first, with its before/after."""
     out = []
     for c in db.list_cases(conn, case_type="waiting"):
@@ -822,73 +1044,91 @@ def staffing_effects(conn: sqlite3.Connection, target_minutes: float, today: dat
 
 # ============================================================================ tables as shown
 
+
 def slot_display(slots: pd.DataFrame, target_minutes: float) -> pd.DataFrame:
     """The weekday × hour table with Vietnamese headings, numbers rounded for reading."""
     t = f"{target_minutes:g}"
-    return pd.DataFrame({
-        "Thứ": [WEEKDAYS[w] for w in slots["weekday"]],
-        "Giờ": [f"{h}:00" for h in slots["hour"]],
-        "Số ngày quan sát": slots["days_observed"],
-        "Lượt đến TB/giờ": slots["arrivals_mean"].round(2),
-        "Lượt chờ đo được": slots["waits_n"],
-        "Chờ trung vị (phút)": slots["wait_median"].round(1),
-        "Chờ P90 (phút)": slots["wait_p90"].round(1),
-        f"Chờ quá {t} phút (%)": (100 * slots["share_over_target"]).round(1),
-        "Không được gọi": slots["not_called"],
-        "Phiếu khảo sát (n)": slots["survey_n"],
-        "Hài lòng (%)": slots["satisfaction"].round(1),
-        "KTC 95% thấp": slots["sat_ci_low"].round(1),
-        "KTC 95% cao": slots["sat_ci_high"].round(1),
-        "Báo chờ từ 15 phút (%)": (100 * slots["reported_15plus"] / slots["reported_n"].where(
-            slots["reported_n"] > 0)).round(1),
-    })
+    return pd.DataFrame(
+        {
+            "Thứ": [WEEKDAYS[w] for w in slots["weekday"]],
+            "Giờ": [f"{h}:00" for h in slots["hour"]],
+            "Số ngày quan sát": slots["days_observed"],
+            "Lượt đến TB/giờ": slots["arrivals_mean"].round(2),
+            "Lượt chờ đo được": slots["waits_n"],
+            "Chờ trung vị (phút)": slots["wait_median"].round(1),
+            "Chờ P90 (phút)": slots["wait_p90"].round(1),
+            f"Chờ quá {t} phút (%)": (100 * slots["share_over_target"]).round(1),
+            "Không được gọi": slots["not_called"],
+            "Phiếu khảo sát (n)": slots["survey_n"],
+            "Hài lòng (%)": slots["satisfaction"].round(1),
+            "KTC 95% thấp": slots["sat_ci_low"].round(1),
+            "KTC 95% cao": slots["sat_ci_high"].round(1),
+            "Báo chờ từ 15 phút (%)": (
+                100 * slots["reported_15plus"] / slots["reported_n"].where(slots["reported_n"] > 0)
+            ).round(1),
+        }
+    )
 
 
 def bucket_display(buckets: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "Thời gian chờ (người dân trả lời)": buckets["label"], "Phiếu (n)": buckets["n"],
-        "Hài lòng (4–5)": buckets["satisfied"], "Hài lòng (%)": buckets["index"].round(1),
-        "KTC 95% thấp": buckets["ci_low"].round(1), "KTC 95% cao": buckets["ci_high"].round(1),
-    })
+    return pd.DataFrame(
+        {
+            "Thời gian chờ (người dân trả lời)": buckets["label"],
+            "Phiếu (n)": buckets["n"],
+            "Hài lòng (4–5)": buckets["satisfied"],
+            "Hài lòng (%)": buckets["index"].round(1),
+            "KTC 95% thấp": buckets["ci_low"].round(1),
+            "KTC 95% cao": buckets["ci_high"].round(1),
+        }
+    )
 
 
 def staffing_display(staffing: pd.DataFrame, target_minutes: float) -> pd.DataFrame:
     t = f"{target_minutes:g}"
-    return pd.DataFrame({
-        "Thứ": [WEEKDAYS[w] for w in staffing["weekday"]],
-        "Giờ": [f"{h}:00" for h in staffing["hour"]],
-        "Lượt đến/giờ": staffing["arrivals_per_hour"].round(2),
-        "Phút phục vụ TB": staffing["service_minutes"].round(1),
-        "Quầy đang mở": staffing["counters_open"],
-        "Quầy cần (Erlang C)": staffing["counters_needed"],
-        "Thiếu": staffing["shortfall"],
-        "Xác suất phải chờ (%)": (100 * staffing["p_wait"]).round(1),
-        "Chờ TB theo mô hình (phút)": staffing["mean_wait_minutes"].round(2),
-        "Công suất quầy (%)": (100 * staffing["occupancy"]).round(1),
-        "Đạt mục tiêu với quầy đang mở (%)": (100 * staffing["service_level_open"]).round(1),
-        "Chờ trung vị đo được (phút)": staffing["measured_median"].round(1),
-        f"Đo được: chờ quá {t} phút (%)": (100 * staffing["measured_share_over_target"]).round(1),
-        "Thiếu người": staffing["understaffed"],
-    })
+    return pd.DataFrame(
+        {
+            "Thứ": [WEEKDAYS[w] for w in staffing["weekday"]],
+            "Giờ": [f"{h}:00" for h in staffing["hour"]],
+            "Lượt đến/giờ": staffing["arrivals_per_hour"].round(2),
+            "Phút phục vụ TB": staffing["service_minutes"].round(1),
+            "Quầy đang mở": staffing["counters_open"],
+            "Quầy cần (Erlang C)": staffing["counters_needed"],
+            "Thiếu": staffing["shortfall"],
+            "Xác suất phải chờ (%)": (100 * staffing["p_wait"]).round(1),
+            "Chờ TB theo mô hình (phút)": staffing["mean_wait_minutes"].round(2),
+            "Công suất quầy (%)": (100 * staffing["occupancy"]).round(1),
+            "Đạt mục tiêu với quầy đang mở (%)": (100 * staffing["service_level_open"]).round(1),
+            "Chờ trung vị đo được (phút)": staffing["measured_median"].round(1),
+            f"Đo được: chờ quá {t} phút (%)": (100 * staffing["measured_share_over_target"]).round(1),
+            "Thiếu người": staffing["understaffed"],
+        }
+    )
 
 
 def understaffed_styles(display: pd.DataFrame) -> pd.DataFrame:
     """CSS per cell: understaffed rows in a pale red (for ``DataFrame.style.apply(axis=None)``)."""
     css = "background-color: #fde2e1"
     mask = display["Thiếu người"].astype(bool)
-    return pd.DataFrame([[css if m else "" for _ in display.columns] for m in mask], index=display.index,
-                        columns=display.columns)
+    return pd.DataFrame(
+        [[css if m else "" for _ in display.columns] for m in mask], index=display.index, columns=display.columns
+    )
 
 
 def service_display(services: pd.DataFrame) -> pd.DataFrame:
     source = {"ticket": "Đo từ máy lấy số", "setting": "Theo cài đặt", "default": "Mặc định trong cài đặt"}
-    return pd.DataFrame({"Lĩnh vực / quầy": services["key"].replace("", "(không ghi)"),
-                         "Lượt đã xong": services["tickets"], "Đo được (phút)": services["measured_minutes"].round(1),
-                         "Dùng để tính (phút)": services["minutes"].round(1),
-                         "Nguồn": services["source"].map(source)})
+    return pd.DataFrame(
+        {
+            "Lĩnh vực / quầy": services["key"].replace("", "(không ghi)"),
+            "Lượt đã xong": services["tickets"],
+            "Đo được (phút)": services["measured_minutes"].round(1),
+            "Dùng để tính (phút)": services["minutes"].round(1),
+            "Nguồn": services["source"].map(source),
+        }
+    )
 
 
 # ============================================================================ settings editors
+
 
 def counters_open_grid(setting: dict, opening_hours: dict) -> pd.DataFrame:
     """Counters open as a table: a row per open hour ("Giờ"), a column per open weekday."""
@@ -937,8 +1177,9 @@ def counters_open_from_grid(grid: pd.DataFrame, old: dict, default: int) -> dict
 def service_minutes_frame(setting: dict, fields: list[str]) -> pd.DataFrame:
     """Mean service time per lĩnh vực as a table (empty: the default)."""
     names = list(dict.fromkeys([*fields, *setting["fields"]]))
-    return pd.DataFrame({"Lĩnh vực": names,
-                         "Phút": pd.array([setting["fields"].get(n) for n in names], dtype="Float64")})
+    return pd.DataFrame(
+        {"Lĩnh vực": names, "Phút": pd.array([setting["fields"].get(n) for n in names], dtype="Float64")}
+    )
 
 
 def service_minutes_from_frame(frame: pd.DataFrame, default: float) -> dict:

@@ -27,11 +27,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
-TABLET = {"viewport": {"width": 800, "height": 1280}, "has_touch": True, "is_mobile": False,
-          "locale": "vi-VN"}
+TABLET = {"viewport": {"width": 800, "height": 1280}, "has_touch": True, "is_mobile": False, "locale": "vi-VN"}
 
 # Visible texts of the kiosk page (the tests assert what a citizen sees).
 WELCOME = "Ông/Bà hài lòng với sự phục vụ hôm nay chứ?"
@@ -83,21 +88,37 @@ class Server:
 
 
 @contextmanager
-def streamlit_server(db: Path, workdir: Path, *, thanks_seconds: float = 3, idle_seconds: float = 6,
-                     startup_timeout: float = 60) -> Iterator[Server]:
+def streamlit_server(
+    db: Path, workdir: Path, *, thanks_seconds: float = 3, idle_seconds: float = 6, startup_timeout: float = 60
+) -> Iterator[Server]:
     """``streamlit run app.py`` on a free port with its own database; stopped on exit."""
     port = free_port()
     env = dict(os.environ)
-    env.update(SIPAS_DB=str(db), SIPAS_KIOSK_THANKS_SECONDS=str(thanks_seconds),
-               SIPAS_KIOSK_IDLE_SECONDS=str(idle_seconds), PYTHONUNBUFFERED="1")
+    env.update(
+        SIPAS_DB=str(db),
+        SIPAS_KIOSK_THANKS_SECONDS=str(thanks_seconds),
+        SIPAS_KIOSK_IDLE_SECONDS=str(idle_seconds),
+        PYTHONUNBUFFERED="1",
+    )
     log = workdir / f"streamlit-{port}.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true",
-           "--browser.gatherUsageStats", "false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     with open(log, "wb") as out:
         # Own process group, so teardown stops the server and nothing else.
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     server = Server(url=f"http://127.0.0.1:{port}", db=db, log=log, process=proc)
     try:
         _wait_healthy(server, startup_timeout)
@@ -149,6 +170,7 @@ def chromium() -> Iterator:
 
 
 # ------------------------------------------------------------------------------ page helpers
+
 
 def new_tablet_page(browser, **overrides):
     """A fresh context at the tablet viewport whose page counts finished script runs."""
@@ -251,6 +273,7 @@ def tap_and_wait(page, locator) -> None:
 
 # ------------------------------------------------------------------------------ database
 
+
 def db_rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
     with sqlite3.connect(db, timeout=15) as c:
         return [tuple(r) for r in c.execute(sql, params)]
@@ -260,8 +283,7 @@ def keep_counter_open(conn) -> None:
     """Outside opening hours the tablet shows a "closed" screen; open the counter around the clock."""
     from sipas import settings
 
-    settings.put(conn, "opening_hours", {"days": list(range(7)), "periods": [["00:00", "24:00"]]},
-                 actor="test")
+    settings.put(conn, "opening_hours", {"days": list(range(7)), "periods": [["00:00", "24:00"]]}, actor="test")
 
 
 def max_response_id(db: Path) -> int:

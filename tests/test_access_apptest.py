@@ -63,6 +63,7 @@ SECRET_UNIT = "Đơn vị thử nghiệm Zeta-42"
 
 # ------------------------------------------------------------------------------ helpers
 
+
 @pytest.fixture(autouse=True)
 def fast_argon2(monkeypatch):
     """Cheap argon2 parameters for the accounts these tests create and log in with (the app runs in
@@ -109,8 +110,9 @@ def titles(at: AppTest) -> list[str]:
 
 def all_text(at: AppTest) -> str:
     """Every element's content as text (protobuf JSON, non-ASCII kept)."""
-    return "\n".join(MessageToJson(n.proto, ensure_ascii=False) for n in at._tree
-                     if getattr(n, "proto", None) is not None)
+    return "\n".join(
+        MessageToJson(n.proto, ensure_ascii=False) for n in at._tree if getattr(n, "proto", None) is not None
+    )
 
 
 def login_form(at: AppTest, username: str, password: str) -> AppTest:
@@ -141,6 +143,7 @@ def assert_anonymous(at: AppTest) -> None:
 
 # ------------------------------------------------------------------------------ anonymous visitors
 
+
 def test_an_anonymous_visitor_gets_only_the_survey_and_the_login(db_file, users):
     at = run(new_app())
     assert registered(at) == ["kiosk.py", "login.py"]
@@ -170,6 +173,7 @@ def test_a_tablet_name_that_is_not_listed_is_not_locked(conn, users):
 
 
 # ------------------------------------------------------------------------------ logging in
+
 
 def test_a_clerk_logs_in_through_the_form_and_reaches_every_staff_page(db_file, users):
     at = logged_in_as(new_app(), "thongke")
@@ -214,8 +218,16 @@ def test_first_start_with_no_account_creates_the_admin_and_logs_in(conn):
     create.click()
     run(at)
     assert titles(at) == [STAFF_PAGES["overview.py"]]
-    assert db.list_users(conn) == [{**db.list_users(conn)[0], "username": "vanphong", "full_name": "Nguyễn Thị Lan",
-                                    "role": "chairman", "is_admin": 1, "active": 1}]
+    assert db.list_users(conn) == [
+        {
+            **db.list_users(conn)[0],
+            "username": "vanphong",
+            "full_name": "Nguyễn Thị Lan",
+            "role": "chairman",
+            "is_admin": 1,
+            "active": 1,
+        }
+    ]
     # The first-start form is gone once an account exists, for everyone.
     other = run(new_app())
     other.switch_page("app_pages/login.py")
@@ -224,6 +236,7 @@ def test_first_start_with_no_account_creates_the_admin_and_logs_in(conn):
 
 
 # ------------------------------------------------------------------------------ sessions end
+
 
 def test_after_30_idle_minutes_the_next_rerun_is_anonymous_again(conn, users):
     at = logged_in_as(new_app(), "thongke")
@@ -258,6 +271,7 @@ def test_the_logout_page_ends_the_session_in_the_database(conn, users):
 
 
 # ------------------------------------------------------------------------------ page files run alone
+
 
 def page_alone(page: str, token: str | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app_pages" / page), default_timeout=30)
@@ -303,6 +317,7 @@ def test_the_admin_part_of_accounts_is_not_shown_to_a_clerk_without_the_admin_ri
 
 # ------------------------------------------------------------------------------ audit through a page
 
+
 def test_changing_the_unit_name_on_the_settings_page_writes_the_audit_log(conn, users):
     at = logged_in_as(new_app(), "thongke")
     at.switch_page("app_pages/settings.py")
@@ -313,13 +328,23 @@ def test_changing_the_unit_name_on_the_settings_page_writes_the_audit_log(conn, 
     save.click()
     run(at)
     assert [s.value for s in at.success] == ["Đã lưu.", "Đã lưu."]
-    rows = [tuple(r) for r in conn.execute(
-        "SELECT actor, action, entity, old_value, new_value FROM audit_log "
-        "WHERE entity LIKE 'unit_name@%' ORDER BY id")]
+    rows = [
+        tuple(r)
+        for r in conn.execute(
+            "SELECT actor, action, entity, old_value, new_value FROM audit_log "
+            "WHERE entity LIKE 'unit_name@%' ORDER BY id"
+        )
+    ]
     # The old value is the name in force before (here the default).
-    assert rows == [("thongke", "setting", "unit_name@2025-07-01", json.dumps(settings.DEFAULTS["unit_name"],
-                                                                              ensure_ascii=False),
-                     '"Trung tâm Phục vụ hành chính công xã Vạn Phước"')]
+    assert rows == [
+        (
+            "thongke",
+            "setting",
+            "unit_name@2025-07-01",
+            json.dumps(settings.DEFAULTS["unit_name"], ensure_ascii=False),
+            '"Trung tâm Phục vụ hành chính công xã Vạn Phước"',
+        )
+    ]
     assert settings.get(conn, "unit_name", date(2025, 6, 30)) == settings.DEFAULTS["unit_name"]
     assert settings.get(conn, "unit_name", date(2025, 7, 1)) == "Trung tâm Phục vụ hành chính công xã Vạn Phước"
 
@@ -346,20 +371,28 @@ def test_the_typed_baseline_table_names_the_rows_the_clerk_sees_and_saves(conn, 
     # The template: row 1 overall, rows 2–6 elements 1–5 (header = row 1 as in a spreadsheet).
     # Rows left without an index are not saved, and must not shift the numbers of the others.
     at.session_state["baseline_editor"] = {
-        "edited_rows": {2: {"index": 85.0}, 4: {"code": "6", "index": 70.0}}, "added_rows": [], "deleted_rows": []}
+        "edited_rows": {2: {"index": 85.0}, 4: {"code": "6", "index": 70.0}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     (save,) = [b for b in at.button if b.label == "Lưu bảng"]
     save.click()
     run(at)
     assert [c.value for c in at.code] == ['Dòng 6, cột code: yếu tố "6" không có trong phiếu sipas-2023 (nhận 1–5).']
     assert db.baseline_rows(conn) == []
     at.session_state["baseline_editor"] = {
-        "edited_rows": {0: {"index": 86.4}, 2: {"index": 85.0}}, "added_rows": [], "deleted_rows": []}
+        "edited_rows": {0: {"index": 86.4}, 2: {"index": 85.0}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     (save,) = [b for b in at.button if b.label == "Lưu bảng"]
     save.click()
     run(at)
     assert [s.value for s in at.success] == ["Đã lưu 2 chỉ số gốc từ bảng nhập tay: 2023 (sipas-2023)."]
     assert [(r["level"], r["code"], r["index_value"], r["source"]) for r in db.baseline_rows(conn)] == [
-        ("overall", "", 86.4, "manual"), ("element", "2", 85.0, "manual")]
+        ("overall", "", 86.4, "manual"),
+        ("element", "2", 85.0, "manual"),
+    ]
 
 
 # ------------------------------------------------------------------------------ smoke

@@ -25,8 +25,10 @@ STAFF = {"CB01": "Nguyễn Thị Hồng", "CB02": "Trần Văn Minh", "CB03": "L
 
 CHAIRMAN_ONLY = "Chỉ Chủ tịch UBND xã được chuyển vụ việc từ “{}” sang “{}”."
 NO_ROOT_CAUSE = "Cần xác định nguyên nhân trước khi đề xuất biện pháp."
-BAD_MEASURE = ("Biện pháp phải là một trong: Nhắc nhở, Kiểm điểm, Tập huấn, Điều chuyển, Thay thế, Kỷ luật, "
-               "Biện pháp khác, Bố trí thêm người.")
+BAD_MEASURE = (
+    "Biện pháp phải là một trong: Nhắc nhở, Kiểm điểm, Tập huấn, Điều chuyển, Thay thế, Kỷ luật, "
+    "Biện pháp khác, Bố trí thêm người."
+)
 OTHER_NEEDS_NAME = "Biện pháp khác: cần ghi tên biện pháp."
 NEEDS_PASSWORD = "Quyết định điều chuyển, thay thế hoặc kỷ luật cần nhập lại mật khẩu."
 REPEAT_NEEDS_PASSWORD = "Quyết định điều chuyển, thay thế cần nhập lại mật khẩu."
@@ -45,8 +47,14 @@ def staffed(conn):
 
 
 def _open(conn, now: datetime = NOW, **kw) -> int:
-    args = {"case_type": "conduct", "origin": "clerk", "channel": "hotline", "staff_code": "CB01",
-            "title": "Công dân phản ánh qua đường dây nóng", **kw}
+    args = {
+        "case_type": "conduct",
+        "origin": "clerk",
+        "channel": "hotline",
+        "staff_code": "CB01",
+        "title": "Công dân phản ánh qua đường dây nóng",
+        **kw,
+    }
     return actions.open_case(conn, CLERK, now=now, **args)
 
 
@@ -92,6 +100,7 @@ def _events(conn, case_id: int) -> list[tuple]:
 
 # ------------------------------------------------------------------------------ the workflow
 
+
 def test_allowed_next_by_role():
     assert actions.allowed_next("new", "clerk") == ["verifying"]
     assert actions.allowed_next("verifying", "clerk") == ["unfounded", "founded"]
@@ -120,17 +129,29 @@ def test_walk_through_the_whole_graph(staffed):
     assert _refusal(lambda: _move(conn, case_id, "measure", root_cause="Quá tải", measure="other")) == OTHER_NEEDS_NAME
     assert table_snapshot(conn) == before
 
-    case = _move(conn, case_id, "measure", root_cause="Quá tải giờ cao điểm", measure="other",
-                 measure_detail="Luân phiên nghỉ giữa ca")
+    case = _move(
+        conn,
+        case_id,
+        "measure",
+        root_cause="Quá tải giờ cao điểm",
+        measure="other",
+        measure_detail="Luân phiên nghỉ giữa ca",
+    )
     assert (case["state"], case["root_cause"], case["measure"], case["measure_detail"]) == (
-        "measure", "Quá tải giờ cao điểm", "other", "Luân phiên nghỉ giữa ca")
+        "measure",
+        "Quá tải giờ cao điểm",
+        "other",
+        "Luân phiên nghỉ giữa ca",
+    )
 
     # Only the Chairman approves or returns a measure; a return needs his comment.
     before = table_snapshot(conn)
     assert _refusal(lambda: _move(conn, case_id, "awaiting_effect", reauthenticated=True)) == CHAIRMAN_ONLY.format(
-        "Biện pháp (chờ phê duyệt)", "Chờ đánh giá hiệu quả")
+        "Biện pháp (chờ phê duyệt)", "Chờ đánh giá hiệu quả"
+    )
     assert _refusal(lambda: _move(conn, case_id, "founded", note="Chưa phù hợp")) == CHAIRMAN_ONLY.format(
-        "Biện pháp (chờ phê duyệt)", "Có cơ sở")
+        "Biện pháp (chờ phê duyệt)", "Có cơ sở"
+    )
     assert _refusal(lambda: _move(conn, case_id, "founded", CHAIR)) == "Cần ghi ý kiến khi trả lại biện pháp."
     assert table_snapshot(conn) == before
     assert _move(conn, case_id, "founded", CHAIR, note="Cần biện pháp mạnh hơn")["state"] == "founded"
@@ -143,13 +164,20 @@ def test_walk_through_the_whole_graph(staffed):
     assert table_snapshot(conn) == before
     case = _move(conn, case_id, "awaiting_effect", CHAIR, reauthenticated=True, measure_date="2024-06-20")
     assert (case["state"], case["measure_date"], case["measure_approved_by"]) == (
-        "awaiting_effect", "2024-06-20", "chutich")
+        "awaiting_effect",
+        "2024-06-20",
+        "chutich",
+    )
     assert case["contact_phone"] == "0912 345 678"
 
     # Closing deletes the citizen's phone number.
     case = _move(conn, case_id, "closed", now=datetime(2024, 8, 20, 10, 0))
     assert (case["state"], case["closed_at"], case["close_reason"], case["contact_phone"]) == (
-        "closed", "2024-08-20 10:00:00", "Đã kiểm chứng hiệu quả.", None)
+        "closed",
+        "2024-08-20 10:00:00",
+        "Đã kiểm chứng hiệu quả.",
+        None,
+    )
 
     # Reopening needs a reason and clears the close.
     before = table_snapshot(conn)
@@ -163,18 +191,28 @@ def test_walk_through_the_whole_graph(staffed):
     before = table_snapshot(conn)
     assert _refusal(lambda: _move(conn, case_id, "unfounded")) == "Cần ghi lý do kết luận không có cơ sở."
     assert table_snapshot(conn) == before
-    case = _move(conn, case_id, "unfounded", note="Camera cho thấy không có việc này",
-                 now=datetime(2024, 9, 1, 8, 0))
+    case = _move(conn, case_id, "unfounded", note="Camera cho thấy không có việc này", now=datetime(2024, 9, 1, 8, 0))
     assert (case["state"], case["close_reason"], case["closed_at"]) == (
-        "unfounded", "Camera cho thấy không có việc này", "2024-09-01 08:00:00")
+        "unfounded",
+        "Camera cho thấy không có việc này",
+        "2024-09-01 08:00:00",
+    )
     # Found unfounded on re-verification: it no longer counts as a substantiated complaint.
     assert case["substantiated"] == 0
 
     assert [(e[2], e[3]) for e in _events(conn, case_id)] == [
-        (None, "new"), ("new", "verifying"), ("verifying", "founded"), ("founded", "measure"),
-        ("measure", "founded"), ("founded", "measure"), ("measure", "awaiting_effect"),
-        ("awaiting_effect", "closed"), ("closed", "reopened"), ("reopened", "verifying"),
-        ("verifying", "unfounded")]
+        (None, "new"),
+        ("new", "verifying"),
+        ("verifying", "founded"),
+        ("founded", "measure"),
+        ("measure", "founded"),
+        ("founded", "measure"),
+        ("measure", "awaiting_effect"),
+        ("awaiting_effect", "closed"),
+        ("closed", "reopened"),
+        ("reopened", "verifying"),
+        ("verifying", "unfounded"),
+    ]
 
 
 def test_unfounded_deletes_the_phone_number(staffed):
@@ -215,9 +253,18 @@ def test_every_pair_not_in_the_workflow_is_refused(staffed):
                 continue
             before = table_snapshot(conn)
             # The Chairman, with every detail a transition could ask for: only the graph refuses.
-            message = _refusal(lambda case_id=case_id, to=to: _move(
-                conn, case_id, to, CHAIR, note="Lý do", root_cause="Nguyên nhân", measure="reminder",
-                reauthenticated=True))
+            message = _refusal(
+                lambda case_id=case_id, to=to: _move(
+                    conn,
+                    case_id,
+                    to,
+                    CHAIR,
+                    note="Lý do",
+                    root_cause="Nguyên nhân",
+                    measure="reminder",
+                    reauthenticated=True,
+                )
+            )
             assert message == refused(frm, to), (frm, to)
             assert table_snapshot(conn) == before, (frm, to)
             refusals += 1
@@ -239,18 +286,31 @@ def test_clerk_cannot_take_a_chairman_decision(staffed, pair):
 
 # ------------------------------------------------------------------------------ intake from the survey
 
+
 def _kiosk(conn, token: str, at: datetime, staff: str | None, answers: dict, comment: str | None = None) -> int:
-    survey = KioskSurvey(token=token, questionnaire="sipas-2023", asked=list(answers), answers=answers,
-                         staff_code=staff, comment=comment)
+    survey = KioskSurvey(
+        token=token, questionnaire="sipas-2023", asked=list(answers), answers=answers, staff_code=staff, comment=comment
+    )
     assert submit_kiosk_survey(conn, survey, now=at)
     return db.response_by_token(conn, token)["id"]
 
 
-def _response(conn, token: str, at: str, staff: str | None, answers: dict, *, demo: bool = False,
-              comment: str | None = None) -> int:
-    assert db.insert_response(conn, {"token": token, "submitted_at": at, "questionnaire": "sipas-2023",
-                                     "channel": "kiosk", "staff_code": staff, "is_demo": demo,
-                                     "comment": comment}, answers)
+def _response(
+    conn, token: str, at: str, staff: str | None, answers: dict, *, demo: bool = False, comment: str | None = None
+) -> int:
+    assert db.insert_response(
+        conn,
+        {
+            "token": token,
+            "submitted_at": at,
+            "questionnaire": "sipas-2023",
+            "channel": "kiosk",
+            "staff_code": staff,
+            "is_demo": demo,
+            "comment": comment,
+        },
+        answers,
+    )
     return db.response_by_token(conn, token)["id"]
 
 
@@ -259,15 +319,28 @@ def test_low_conduct_rating_opens_a_case_and_a_second_one_attaches(staffed):
     r1 = _kiosk(conn, "k1", datetime(2024, 6, 3, 9, 0), "CB01", {"TC1.1": 5, "TC3.1": 4, "TC3.2": 2})
     assert actions.sync_from_survey(conn, now=NOW) == 1
     [case] = db.list_cases(conn)
-    assert {k: case[k] for k in ("type", "origin", "channel", "staff_code", "state", "received_at", "due_date",
-                                 "title")} == {
-        "type": "conduct", "origin": "survey", "channel": "survey", "staff_code": "CB01", "state": "new",
-        "received_at": "2024-06-03", "due_date": "2024-06-18",  # 3 June + 15 days
-        "title": "Phản ánh về thái độ phục vụ của cán bộ CB01"}
+    assert {
+        k: case[k] for k in ("type", "origin", "channel", "staff_code", "state", "received_at", "due_date", "title")
+    } == {
+        "type": "conduct",
+        "origin": "survey",
+        "channel": "survey",
+        "staff_code": "CB01",
+        "state": "new",
+        "received_at": "2024-06-03",
+        "due_date": "2024-06-18",  # 3 June + 15 days
+        "title": "Phản ánh về thái độ phục vụ của cán bộ CB01",
+    }
     assert db.case_response_ids(conn, case["id"]) == [r1]
     assert _events(conn, case["id"]) == [
-        ("hệ thống", "open", None, "new",
-         f"Tự động từ phiếu #{r1} (2024-06-03 09:00:00): đánh giá TC3.2 ở mức không hài lòng.")]
+        (
+            "hệ thống",
+            "open",
+            None,
+            "new",
+            f"Tự động từ phiếu #{r1} (2024-06-03 09:00:00): đánh giá TC3.2 ở mức không hài lòng.",
+        )
+    ]
 
     # A second low rating for the same staff member is evidence on the same open case.
     r2 = _kiosk(conn, "k2", datetime(2024, 6, 4, 10, 30), "CB01", {"TC3.1": 1, "TC3.4": 2})
@@ -276,8 +349,13 @@ def test_low_conduct_rating_opens_a_case_and_a_second_one_attaches(staffed):
     assert db.case_response_ids(conn, case["id"]) == [r1, r2]
     events = _events(conn, case["id"])
     assert len(events) == 2
-    assert events[-1] == ("hệ thống", "evidence", None, None,
-                          f"Thêm phiếu #{r2} (2024-06-04 10:30:00): đánh giá TC3.1, TC3.4 ở mức không hài lòng.")
+    assert events[-1] == (
+        "hệ thống",
+        "evidence",
+        None,
+        None,
+        f"Thêm phiếu #{r2} (2024-06-04 10:30:00): đánh giá TC3.1, TC3.4 ở mức không hài lòng.",
+    )
 
     # Without a staff code: a case for "chưa xác định"; a rating of 3 or more opens nothing.
     r3 = _kiosk(conn, "k3", datetime(2024, 6, 5, 8, 0), None, {"TC3.3": 1})
@@ -316,10 +394,22 @@ def test_comment_tagged_as_conduct_opens_a_case(staffed):
 
     _kiosk(staffed, "c1", datetime(2024, 6, 3, 9, 0), "CB02", {"TC3.1": 3}, comment="Phòng chờ hơi nóng")
     # Praise is about attitude too: a satisfied response (every rating 4–5) opens nothing.
-    _kiosk(staffed, "c2", datetime(2024, 6, 3, 9, 30), "CB02", {"TC3.1": 5, "TC3.2": 4},
-           comment="Cán bộ có thái độ rất tận tình")
-    r3 = _kiosk(staffed, "c3", datetime(2024, 6, 3, 10, 0), "CB02", {"TC3.1": 3, "TC3.2": 4},
-                comment="Cán bộ có thái độ hách dịch")
+    _kiosk(
+        staffed,
+        "c2",
+        datetime(2024, 6, 3, 9, 30),
+        "CB02",
+        {"TC3.1": 5, "TC3.2": 4},
+        comment="Cán bộ có thái độ rất tận tình",
+    )
+    r3 = _kiosk(
+        staffed,
+        "c3",
+        datetime(2024, 6, 3, 10, 0),
+        "CB02",
+        {"TC3.1": 3, "TC3.2": 4},
+        comment="Cán bộ có thái độ hách dịch",
+    )
     assert actions.sync_from_survey(staffed, tag_comment=tag, now=NOW) == 1
     [case] = db.list_cases(staffed)
     assert (case["staff_code"], case["origin"], case["type"]) == ("CB02", "survey", "conduct")
@@ -335,6 +425,7 @@ def test_comments_are_ignored_without_a_tagger(staffed):
 
 # ------------------------------------------------------------------------------ repeat offences
 
+
 def _substantiated(conn, staff: str, received: str) -> int:
     moment = datetime.fromisoformat(received + " 09:00:00")
     case_id = _open(conn, now=moment, staff_code=staff, received_at=received)
@@ -348,7 +439,8 @@ def test_repeat_offence_within_the_window(staffed):
     a = _substantiated(staffed, "CB01", "2024-01-10")
     b = _substantiated(staffed, "CB01", "2024-12-10")  # 11 months later
     assert actions.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == [
-        {"staff_code": "CB01", "cases": [a, b]}]
+        {"staff_code": "CB01", "cases": [a, b]}
+    ]
     # Count 3 needs a third case.
     assert actions.repeat_offenders(staffed, 3, 12, today=date(2024, 12, 15)) == []
 
@@ -363,7 +455,8 @@ def test_repeat_offence_13_months_apart_is_not_flagged(staffed):
     assert actions.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == []
     inside = _substantiated(staffed, "CB01", "2023-12-16")
     assert actions.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == [
-        {"staff_code": "CB01", "cases": [latest, inside]}]
+        {"staff_code": "CB01", "cases": [latest, inside]}
+    ]
     assert outside not in actions.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15))[0]["cases"]
 
 
@@ -395,30 +488,48 @@ def test_chairman_decision_clears_the_flag_until_a_new_case(staffed):
 
     # Refused: điều chuyển without the password again, and any decision by the clerk.
     before = table_snapshot(conn)
-    assert _refusal(lambda: actions.decide_repeat(conn, CHAIR, "CB01", "reassign", "Điều chuyển sang bộ phận khác",
-                                                  reauthenticated=False, now=NOW)) == REPEAT_NEEDS_PASSWORD
-    assert _refusal(lambda: actions.decide_repeat(conn, CLERK, "CB01", "none", "Đã nhắc nhở",
-                                                  reauthenticated=True, now=NOW)) == REPEAT_CHAIRMAN_ONLY
-    assert _refusal(lambda: actions.decide_repeat(conn, CHAIR, "CB01", "none", " ",
-                                                  reauthenticated=False, now=NOW)) == (
-        "Cần ghi nội dung quyết định hoặc lý do không điều chuyển, thay thế.")
+    assert (
+        _refusal(
+            lambda: actions.decide_repeat(
+                conn, CHAIR, "CB01", "reassign", "Điều chuyển sang bộ phận khác", reauthenticated=False, now=NOW
+            )
+        )
+        == REPEAT_NEEDS_PASSWORD
+    )
+    assert (
+        _refusal(
+            lambda: actions.decide_repeat(conn, CLERK, "CB01", "none", "Đã nhắc nhở", reauthenticated=True, now=NOW)
+        )
+        == REPEAT_CHAIRMAN_ONLY
+    )
+    assert _refusal(
+        lambda: actions.decide_repeat(conn, CHAIR, "CB01", "none", " ", reauthenticated=False, now=NOW)
+    ) == ("Cần ghi nội dung quyết định hoặc lý do không điều chuyển, thay thế.")
     assert table_snapshot(conn) == before
 
     # "Không điều chuyển" needs no password; it is recorded on every substantiated case.
     decided = datetime(2024, 12, 15, 14, 0)
-    actions.decide_repeat(conn, CHAIR, "CB01", "none", "Cán bộ đã nhận lỗi, theo dõi thêm", reauthenticated=False,
-                          now=decided)
+    actions.decide_repeat(
+        conn, CHAIR, "CB01", "none", "Cán bộ đã nhận lỗi, theo dõi thêm", reauthenticated=False, now=decided
+    )
     assert actions.repeat_offenders(conn, 2, 12, today=today) == []
     assert [(d["staff_code"], d["decided_at"], d["actor"], d["decision"]) for d in db.repeat_decisions(conn)] == [
-        ("CB01", "2024-12-15 14:00:00", "chutich", "none")]
+        ("CB01", "2024-12-15 14:00:00", "chutich", "none")
+    ]
     for case_id in (a, b):
-        assert _events(conn, case_id)[-1] == ("chutich", "repeat-decision", None, None,
-                                              "Không điều chuyển, thay thế: Cán bộ đã nhận lỗi, theo dõi thêm")
+        assert _events(conn, case_id)[-1] == (
+            "chutich",
+            "repeat-decision",
+            None,
+            None,
+            "Không điều chuyển, thay thế: Cán bộ đã nhận lỗi, theo dõi thêm",
+        )
 
     # A new substantiated case received after the decision raises the flag again.
     c = _substantiated(conn, "CB01", "2024-12-20")
     assert actions.repeat_offenders(conn, 2, 12, today=date(2024, 12, 21)) == [
-        {"staff_code": "CB01", "cases": [a, b, c]}]
+        {"staff_code": "CB01", "cases": [a, b, c]}
+    ]
 
 
 def test_repeat_rule_follows_the_settings(staffed):
@@ -532,9 +643,16 @@ def test_flag_effects_stores_the_verdict_and_the_queue_shows_it(staffed):
 
     assert actions.flag_effects(conn, 10, 80.0, today=TODAY) == [bad]
     assert (db.get_case(conn, bad)["effect_flag"], db.get_case(conn, good)["effect_flag"]) == (
-        "not_effective", "effective")
-    assert _events(conn, bad)[-1] == ("hệ thống", "effect", None, None,
-                                      "Chưa thấy hiệu quả: sau biện pháp 50.0% (n = 20), trước 90.0% (n = 20).")
+        "not_effective",
+        "effective",
+    )
+    assert _events(conn, bad)[-1] == (
+        "hệ thống",
+        "effect",
+        None,
+        None,
+        "Chưa thấy hiệu quả: sau biện pháp 50.0% (n = 20), trước 90.0% (n = 20).",
+    )
     assert {c: len(db.case_events(conn, c)) for c in (bad, good)} == {c: n + 1 for c, n in events_before.items()}
     # Run again: the same answer, no new history.
     before = table_snapshot(conn)
@@ -568,26 +686,45 @@ def test_chairman_queue(staffed):
 
 # ------------------------------------------------------------------------------ history
 
+
 def test_every_change_writes_exactly_one_history_entry(staffed):
     conn = staffed
     case_id = _open(conn)
-    assert _events(conn, case_id) == [("vanphong", "open", None, "new",
-                                       "Đường dây nóng: Công dân phản ánh qua đường dây nóng")]
+    assert _events(conn, case_id) == [
+        ("vanphong", "open", None, "new", "Đường dây nóng: Công dân phản ánh qua đường dây nóng")
+    ]
     steps = [
-        (lambda: _move(conn, case_id, "verifying", note="Giao ông Tâm xác minh"),
-         ("vanphong", "transition", "new", "verifying", "Giao ông Tâm xác minh")),
-        (lambda: actions.add_note(conn, case_id, CLERK, "Đã gọi điện cho công dân", now=NOW),
-         ("vanphong", "note", None, None, "Đã gọi điện cho công dân")),
-        (lambda: actions.add_note(conn, case_id, CLERK, "Trả lời: đang xác minh", responded=True, now=NOW),
-         ("vanphong", "response", None, None, "Trả lời: đang xác minh")),
+        (
+            lambda: _move(conn, case_id, "verifying", note="Giao ông Tâm xác minh"),
+            ("vanphong", "transition", "new", "verifying", "Giao ông Tâm xác minh"),
+        ),
+        (
+            lambda: actions.add_note(conn, case_id, CLERK, "Đã gọi điện cho công dân", now=NOW),
+            ("vanphong", "note", None, None, "Đã gọi điện cho công dân"),
+        ),
+        (
+            lambda: actions.add_note(conn, case_id, CLERK, "Trả lời: đang xác minh", responded=True, now=NOW),
+            ("vanphong", "response", None, None, "Trả lời: đang xác minh"),
+        ),
         (lambda: _move(conn, case_id, "founded"), ("vanphong", "transition", "verifying", "founded", None)),
-        (lambda: _move(conn, case_id, "measure", root_cause="Thiếu kỹ năng", measure="training", note="Khóa 2 ngày"),
-         ("vanphong", "transition", "founded", "measure",
-          "Nguyên nhân: Thiếu kỹ năng. Biện pháp: Tập huấn. Khóa 2 ngày")),
-        (lambda: _move(conn, case_id, "awaiting_effect", CHAIR, note="Đồng ý"),
-         ("chutich", "transition", "measure", "awaiting_effect", "Đồng ý")),
-        (lambda: _move(conn, case_id, "closed", note="Đã cải thiện"),
-         ("vanphong", "transition", "awaiting_effect", "closed", "Đã cải thiện")),
+        (
+            lambda: _move(conn, case_id, "measure", root_cause="Thiếu kỹ năng", measure="training", note="Khóa 2 ngày"),
+            (
+                "vanphong",
+                "transition",
+                "founded",
+                "measure",
+                "Nguyên nhân: Thiếu kỹ năng. Biện pháp: Tập huấn. Khóa 2 ngày",
+            ),
+        ),
+        (
+            lambda: _move(conn, case_id, "awaiting_effect", CHAIR, note="Đồng ý"),
+            ("chutich", "transition", "measure", "awaiting_effect", "Đồng ý"),
+        ),
+        (
+            lambda: _move(conn, case_id, "closed", note="Đã cải thiện"),
+            ("vanphong", "transition", "awaiting_effect", "closed", "Đã cải thiện"),
+        ),
     ]
     for act, expected in steps:
         n = len(db.case_events(conn, case_id))
@@ -631,19 +768,25 @@ def test_demo_cases_go_with_the_demo_data(staffed):
 
     assert db.delete_demo_data(conn) == 1
     assert [c["id"] for c in db.list_cases(conn)] == kept
-    assert conn.execute(f"SELECT count(*) FROM case_events WHERE case_id IN ({','.join(map(str, demo_ids))})"
-                        ).fetchone()[0] == 0
+    assert (
+        conn.execute(f"SELECT count(*) FROM case_events WHERE case_id IN ({','.join(map(str, demo_ids))})").fetchone()[
+            0
+        ]
+        == 0
+    )
     assert len(db.case_events(conn, real)) == 1
 
 
 # ------------------------------------------------------------------------------ monthly figures
 
+
 def test_monthly_counts(staffed):
     conn = staffed
 
     def closed(kind: str, received: str, closed_on: str, **kw) -> int:
-        case_id = _open(conn, now=datetime.fromisoformat(received + " 08:00:00"), case_type=kind,
-                        received_at=received, **kw)
+        case_id = _open(
+            conn, now=datetime.fromisoformat(received + " 08:00:00"), case_type=kind, received_at=received, **kw
+        )
         at = datetime.fromisoformat(closed_on + " 16:00:00")
         _move(conn, case_id, "verifying", now=at)
         _move(conn, case_id, "unfounded", note="Không có cơ sở", now=at)
@@ -652,17 +795,20 @@ def test_monthly_counts(staffed):
     closed("conduct", "2024-05-02", "2024-05-04")  # 2 days
     closed("conduct", "2024-05-06", "2024-05-11")  # 5 days
     closed("procedure", "2024-05-10", "2024-05-19")  # 9 days
-    _open(conn, now=datetime(2024, 5, 20, 8, 0), case_type="waiting", received_at="2024-05-20",
-          due_date="2024-05-25")  # still open past its due date at the end of May
-    _open(conn, now=datetime(2024, 4, 28, 8, 0), case_type="facilities", received_at="2024-04-28",
-          due_date="2024-05-31")  # due on the last day: not overdue in May
+    _open(
+        conn, now=datetime(2024, 5, 20, 8, 0), case_type="waiting", received_at="2024-05-20", due_date="2024-05-25"
+    )  # still open past its due date at the end of May
+    _open(
+        conn, now=datetime(2024, 4, 28, 8, 0), case_type="facilities", received_at="2024-04-28", due_date="2024-05-31"
+    )  # due on the last day: not overdue in May
     closed("other", "2024-03-20", "2024-04-10", due_date="2024-03-25")  # late, but closed in April
 
     may = actions.monthly_counts(conn, "2024-05")
     assert may == {
-        "opened": 4, "closed": 3, "overdue": 1,
-        "by_type": {"Thái độ, ứng xử": 2, "Chờ đợi, nhân lực": 1, "Hồ sơ, thủ tục": 1, "Cơ sở vật chất": 0,
-                    "Khác": 0},
+        "opened": 4,
+        "closed": 3,
+        "overdue": 1,
+        "by_type": {"Thái độ, ứng xử": 2, "Chờ đợi, nhân lực": 1, "Hồ sơ, thủ tục": 1, "Cơ sở vật chất": 0, "Khác": 0},
         "median_days_to_close": 5.0,  # median of 2, 5, 9
     }
     april = actions.monthly_counts(conn, "2024-04")
@@ -678,11 +824,27 @@ def test_public_summary_names_no_one(staffed):
     case_id = _open(conn, now=moment, title=f"Bà {name} quát người dân", description=f"{name} không hướng dẫn")
     _move(conn, case_id, "verifying", note=f"Đã làm việc với {name}", now=moment)
     _move(conn, case_id, "founded", now=moment)
-    _move(conn, case_id, "measure", root_cause=f"{name} quá tải", measure="other",
-          measure_detail=f"{name} xin lỗi công dân", note=f"Đề nghị {name} viết tường trình", now=moment)
+    _move(
+        conn,
+        case_id,
+        "measure",
+        root_cause=f"{name} quá tải",
+        measure="other",
+        measure_detail=f"{name} xin lỗi công dân",
+        note=f"Đề nghị {name} viết tường trình",
+        now=moment,
+    )
     _move(conn, case_id, "awaiting_effect", CHAIR, measure_date="2024-05-15", note=f"Đồng ý với {name}", now=moment)
-    other = _open(conn, now=moment, case_type="procedure", origin="analysis", channel="analysis", criterion="TC2.1",
-                  staff_code=None, title="Cải thiện tiêu chí TC2.1")
+    other = _open(
+        conn,
+        now=moment,
+        case_type="procedure",
+        origin="analysis",
+        channel="analysis",
+        criterion="TC2.1",
+        staff_code=None,
+        title="Cải thiện tiêu chí TC2.1",
+    )
     _move(conn, other, "verifying", now=moment)
     _move(conn, other, "founded", now=moment)
     _move(conn, other, "measure", root_cause="Thiếu người giờ cao điểm", measure="extra_staff", now=moment)
@@ -702,20 +864,26 @@ def test_public_summary_names_no_one(staffed):
 
 # ------------------------------------------------------------------------------ open_case validation
 
-@pytest.mark.parametrize("kw, message", [
-    ({"contact_phone": "09ab123"}, "Số điện thoại không hợp lệ."),
-    ({"contact_phone": "12345"}, "Số điện thoại không hợp lệ."),
-    ({"staff_code": "CB99"}, "Không có cán bộ mã \"CB99\"."),
-    ({"received_at": "2024-06-16"}, "Ngày tiếp nhận không được ở tương lai."),
-    ({"received_at": "2024-06-10", "response_deadline": "2024-06-09"}, "Hạn trả lời phải sau ngày tiếp nhận."),
-    ({"received_at": "2024-13-01"}, "Ngày tiếp nhận: ngày \"2024-13-01\" không hợp lệ (cần YYYY-MM-DD)."),
-    ({"title": "   "}, "Cần nhập tiêu đề (tóm tắt nội dung phản ánh)."),
-    ({"case_type": "noise"}, "Loại vụ việc phải là một trong: Thái độ, ứng xử, Chờ đợi, nhân lực, Hồ sơ, thủ tục, "
-                             "Cơ sở vật chất, Khác."),
-    ({"origin": "email"}, "Nguồn vụ việc không hợp lệ."),
-    ({"channel": "zalo"}, "Nguồn tiếp nhận không hợp lệ."),
-    ({"priority": "urgent"}, "Mức ưu tiên không hợp lệ."),
-])
+
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"contact_phone": "09ab123"}, "Số điện thoại không hợp lệ."),
+        ({"contact_phone": "12345"}, "Số điện thoại không hợp lệ."),
+        ({"staff_code": "CB99"}, 'Không có cán bộ mã "CB99".'),
+        ({"received_at": "2024-06-16"}, "Ngày tiếp nhận không được ở tương lai."),
+        ({"received_at": "2024-06-10", "response_deadline": "2024-06-09"}, "Hạn trả lời phải sau ngày tiếp nhận."),
+        ({"received_at": "2024-13-01"}, 'Ngày tiếp nhận: ngày "2024-13-01" không hợp lệ (cần YYYY-MM-DD).'),
+        ({"title": "   "}, "Cần nhập tiêu đề (tóm tắt nội dung phản ánh)."),
+        (
+            {"case_type": "noise"},
+            "Loại vụ việc phải là một trong: Thái độ, ứng xử, Chờ đợi, nhân lực, Hồ sơ, thủ tục, Cơ sở vật chất, Khác.",
+        ),
+        ({"origin": "email"}, "Nguồn vụ việc không hợp lệ."),
+        ({"channel": "zalo"}, "Nguồn tiếp nhận không hợp lệ."),
+        ({"priority": "urgent"}, "Mức ưu tiên không hợp lệ."),
+    ],
+)
 def test_open_case_refuses_bad_input(staffed, kw, message):
     before = table_snapshot(staffed)
     assert _refusal(lambda: _open(staffed, **kw)) == message
@@ -726,20 +894,49 @@ def test_open_case_lists_every_problem(staffed):
     before = table_snapshot(staffed)
     with pytest.raises(ValidationError) as exc:
         _open(staffed, contact_phone="abc", staff_code="CB99", received_at="2024-07-01")
-    assert exc.value.problems == ["Không có cán bộ mã \"CB99\".", "Số điện thoại không hợp lệ.",
-                                  "Ngày tiếp nhận không được ở tương lai."]
+    assert exc.value.problems == [
+        'Không có cán bộ mã "CB99".',
+        "Số điện thoại không hợp lệ.",
+        "Ngày tiếp nhận không được ở tương lai.",
+    ]
     assert table_snapshot(staffed) == before
 
 
 def test_open_case_stores_what_was_entered(staffed):
-    case_id = _open(staffed, received_at="2024-06-10", due_date="2024-06-20", response_deadline="2024-06-12",
-                    contact_phone=" 0912.345.678 ", priority="high", schedule={"check": "2024-07-01"})
+    case_id = _open(
+        staffed,
+        received_at="2024-06-10",
+        due_date="2024-06-20",
+        response_deadline="2024-06-12",
+        contact_phone=" 0912.345.678 ",
+        priority="high",
+        schedule={"check": "2024-07-01"},
+    )
     case = db.get_case(staffed, case_id)
-    assert {k: case[k] for k in ("received_at", "due_date", "response_deadline", "contact_phone", "priority",
-                                 "schedule", "state", "is_demo", "created_at")} == {
-        "received_at": "2024-06-10", "due_date": "2024-06-20", "response_deadline": "2024-06-12",
-        "contact_phone": "0912.345.678", "priority": "high", "schedule": '{"check": "2024-07-01"}', "state": "new",
-        "is_demo": 0, "created_at": "2024-06-15 09:00:00"}
+    assert {
+        k: case[k]
+        for k in (
+            "received_at",
+            "due_date",
+            "response_deadline",
+            "contact_phone",
+            "priority",
+            "schedule",
+            "state",
+            "is_demo",
+            "created_at",
+        )
+    } == {
+        "received_at": "2024-06-10",
+        "due_date": "2024-06-20",
+        "response_deadline": "2024-06-12",
+        "contact_phone": "0912.345.678",
+        "priority": "high",
+        "schedule": '{"check": "2024-07-01"}',
+        "state": "new",
+        "is_demo": 0,
+        "created_at": "2024-06-15 09:00:00",
+    }
 
 
 def test_effectiveness_counts_responses_not_answers(staffed):
@@ -768,5 +965,9 @@ def test_a_criterion_below_the_floor_becomes_one_improvement_action(staffed):
     case_id = actions.open_from_analysis(conn, CLERK, "TC5.2", 50.0, 80, "năm 2024")
     case = db.get_case(conn, case_id)
     assert (case["type"], case["origin"], case["criterion"], case["title"]) == (
-        "other", "analysis", "TC5.2", "Cải thiện tiêu chí TC5.2: 50.00% dưới mức 80% (năm 2024)")
+        "other",
+        "analysis",
+        "TC5.2",
+        "Cải thiện tiêu chí TC5.2: 50.00% dưới mức 80% (năm 2024)",
+    )
     assert actions.criteria_below_floor(conn, "sipas-2023", "2024-01-01", "2024-12-31", 80, min_n=4) == []

@@ -32,28 +32,64 @@ def wilson_scipy(x: int, n: int) -> tuple[float, float]:
 
 # ------------------------------------------------------------------------------------------- criteria table
 
+
 @pytest.fixture
 def table():
     counts = {
         "TC1.1": counts_for(120, 150),  # vs baseline 140/200: two-proportion, raw p ≈ 0.034
-        "TC1.2": counts_for(90, 100),   # vs published 85.0 without counts: exact binomial
-        "TC1.3": counts_for(50, 100),   # vs 180/200: a clear decrease
-        "TC1.4": counts_for(4, 5),      # too few answers for a verdict
-        "TC2.1": counts_for(70, 80),    # no baseline row
-        "TC2.2": counts_for(60, 80),    # only a sipas-2017 row: not comparable criterion by criterion
+        "TC1.2": counts_for(90, 100),  # vs published 85.0 without counts: exact binomial
+        "TC1.3": counts_for(50, 100),  # vs 180/200: a clear decrease
+        "TC1.4": counts_for(4, 5),  # too few answers for a verdict
+        "TC2.1": counts_for(70, 80),  # no baseline row
+        "TC2.2": counts_for(60, 80),  # only a sipas-2017 row: not comparable criterion by criterion
     }
     result = compute_index(Q, counts, 200)
     baseline = [
-        {"year": 2023, "questionnaire": "sipas-2023", "level": "criterion", "code": "TC1.1", "index_value": 70.0,
-         "n": 200, "satisfied": 140},
-        {"year": 2023, "questionnaire": "sipas-2023", "level": "criterion", "code": "TC1.2", "index_value": 85.0,
-         "n": None, "satisfied": None},
-        {"year": 2023, "questionnaire": "sipas-2023", "level": "criterion", "code": "TC1.3", "index_value": 90.0,
-         "n": 200, "satisfied": 180},
-        {"year": 2023, "questionnaire": "sipas-2023", "level": "criterion", "code": "TC1.4", "index_value": 90.0,
-         "n": 200, "satisfied": 180},
-        {"year": 2023, "questionnaire": "sipas-2017", "level": "criterion", "code": "TC2.2", "index_value": 50.0,
-         "n": 100, "satisfied": 50},
+        {
+            "year": 2023,
+            "questionnaire": "sipas-2023",
+            "level": "criterion",
+            "code": "TC1.1",
+            "index_value": 70.0,
+            "n": 200,
+            "satisfied": 140,
+        },
+        {
+            "year": 2023,
+            "questionnaire": "sipas-2023",
+            "level": "criterion",
+            "code": "TC1.2",
+            "index_value": 85.0,
+            "n": None,
+            "satisfied": None,
+        },
+        {
+            "year": 2023,
+            "questionnaire": "sipas-2023",
+            "level": "criterion",
+            "code": "TC1.3",
+            "index_value": 90.0,
+            "n": 200,
+            "satisfied": 180,
+        },
+        {
+            "year": 2023,
+            "questionnaire": "sipas-2023",
+            "level": "criterion",
+            "code": "TC1.4",
+            "index_value": 90.0,
+            "n": 200,
+            "satisfied": 180,
+        },
+        {
+            "year": 2023,
+            "questionnaire": "sipas-2017",
+            "level": "criterion",
+            "code": "TC2.2",
+            "index_value": 50.0,
+            "n": 100,
+            "satisfied": 50,
+        },
     ]
     return analysis.criteria_table(result, baseline, BANDS).set_index("Mã")
 
@@ -109,8 +145,16 @@ def test_verdicts_in_plain_vietnamese(table):
 
 def test_an_increase_is_named():
     result = compute_index(Q, {"TC1.1": counts_for(190, 200)}, 200)
-    base = [{"questionnaire": "sipas-2023", "level": "criterion", "code": "TC1.1", "index_value": 80.0,
-             "n": 200, "satisfied": 160}]
+    base = [
+        {
+            "questionnaire": "sipas-2023",
+            "level": "criterion",
+            "code": "TC1.1",
+            "index_value": 80.0,
+            "n": 200,
+            "satisfied": 160,
+        }
+    ]
     assert analysis.criteria_table(result, base, BANDS).iloc[0]["Kết luận"] == "Tăng có ý nghĩa thống kê"
 
 
@@ -144,11 +188,16 @@ def sample(conn):
     for i in range(60):
         day = date(2024, 3 + i % 2, 1 + i % 28)
         answers = {c: rng.choice([None, 1, 2, 3, 4, 5, 5, 4]) for c in rng.sample(list(Q.criterion_codes), 6)}
-        r = {"token": f"t{i}", "submitted_at": f"{day.isoformat()} {7 + i % 9:02d}:{i % 60:02d}:00",
-             "questionnaire": "sipas-2023", "channel": rng.choice(["kiosk", "qr", "paper"]),
-             "field": rng.choice(["Hộ tịch", "Đất đai"]), "staff_code": rng.choice(STAFF + [None]),
-             "overall": rng.choice([1, 2, 3, 4, 5, 5, None]),
-             "comment": f"Góp ý số {i}: phải chờ lâu" if i % 10 == 0 else None}
+        r = {
+            "token": f"t{i}",
+            "submitted_at": f"{day.isoformat()} {7 + i % 9:02d}:{i % 60:02d}:00",
+            "questionnaire": "sipas-2023",
+            "channel": rng.choice(["kiosk", "qr", "paper"]),
+            "field": rng.choice(["Hộ tịch", "Đất đai"]),
+            "staff_code": rng.choice(STAFF + [None]),
+            "overall": rng.choice([1, 2, 3, 4, 5, 5, None]),
+            "comment": f"Góp ý số {i}: phải chờ lâu" if i % 10 == 0 else None,
+        }
         rows.append((r, answers))
         stored.append((r, answers))
     with db.transaction(conn):
@@ -168,13 +217,16 @@ def tally(sample, keep) -> dict:
     return {k: tuple(v) for k, v in out.items()}
 
 
-@pytest.mark.parametrize("filters, keep", [
-    ({}, lambda r: True),
-    ({"channel": "kiosk"}, lambda r: r["channel"] == "kiosk"),
-    ({"field": "Đất đai", "staff_code": "CB02"}, lambda r: r["field"] == "Đất đai" and r["staff_code"] == "CB02"),
-    ({"date_from": "2024-04-01", "date_to": "2024-04-30"}, lambda r: r["submitted_at"].startswith("2024-04")),
-    ({"date_from": "2024-03-05", "date_to": "2024-03-05"}, lambda r: r["submitted_at"].startswith("2024-03-05")),
-])
+@pytest.mark.parametrize(
+    "filters, keep",
+    [
+        ({}, lambda r: True),
+        ({"channel": "kiosk"}, lambda r: r["channel"] == "kiosk"),
+        ({"field": "Đất đai", "staff_code": "CB02"}, lambda r: r["field"] == "Đất đai" and r["staff_code"] == "CB02"),
+        ({"date_from": "2024-04-01", "date_to": "2024-04-30"}, lambda r: r["submitted_at"].startswith("2024-04")),
+        ({"date_from": "2024-03-05", "date_to": "2024-03-05"}, lambda r: r["submitted_at"].startswith("2024-03-05")),
+    ],
+)
 def test_filtered_counts_equal_a_hand_tally(conn, sample, filters, keep):
     f = analysis.Filters("sipas-2023", **filters)
     counts, responses = analysis.level_counts_for(conn, f)
@@ -249,7 +301,8 @@ def test_staff_table_guards_small_numbers(conn, sample):
         assert frame.loc[code, "Câu trả lời"] == len(answers)
         if len(mine) >= 15:
             assert frame.loc[code, "Chỉ số yếu tố 3 (%)"] == pytest.approx(
-                100 * sum(v >= 4 for v in answers) / len(answers))
+                100 * sum(v >= 4 for v in answers) / len(answers)
+            )
     few = analysis.staff_table(conn, analysis.Filters("sipas-2023"), db.list_staff(conn), min_n=10_000)
     assert set(few["Ghi chú"]) == {"Chưa đủ dữ liệu"} and few["Chỉ số yếu tố 3 (%)"].isna().all()
 
@@ -261,13 +314,15 @@ def test_comments_newest_first_with_ratings_and_search_without_diacritics(conn, 
     assert list(frame["Mã phiếu"]) == [i for _, i, _ in with_comment]
     first_answers = with_comment[0][2]
     assert frame.iloc[0]["Đánh giá"] == ", ".join(
-        f"{k}: {'KYK' if v is None else v}" for k, v in sorted(first_answers.items()))
+        f"{k}: {'KYK' if v is None else v}" for k, v in sorted(first_answers.items())
+    )
     assert set(frame["Chủ đề"]) == {"Chờ đợi"}
     assert analysis.comments_table(conn, analysis.Filters("sipas-2023"), query="thai do")[1] == 0
     assert analysis.comments_table(conn, analysis.Filters("sipas-2023"), topic="Phí/lệ phí")[1] == 0
 
 
 # ------------------------------------------------------------------------------------------- sizes, periods
+
 
 def test_sample_status_uses_the_least_answered_criterion():
     counts = {c: counts_for(90, 100) for c in Q.criterion_codes}
@@ -291,16 +346,21 @@ def test_year_target_status_from_the_database(conn, sample):
     assert t.reachable is (needed <= 100)
 
 
-@pytest.mark.parametrize("args, expected", [
-    (("month", 2024, 2), ("2024-02-01", "2024-02-29")),
-    (("month", 2023, 2), ("2023-02-01", "2023-02-28")),
-    (("quarter", 2024, 3), ("2024-07-01", "2024-09-30")),
-    (("year", 2025), ("2025-01-01", "2025-12-31")),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (("month", 2024, 2), ("2024-02-01", "2024-02-29")),
+        (("month", 2023, 2), ("2023-02-01", "2023-02-28")),
+        (("quarter", 2024, 3), ("2024-07-01", "2024-09-30")),
+        (("year", 2025), ("2025-01-01", "2025-12-31")),
+    ],
+)
 def test_period_bounds(args, expected):
     assert analysis.period_bounds(*args) == expected
 
 
 def test_custom_period_is_ordered():
     assert analysis.period_bounds("custom", 2024, custom=(date(2024, 5, 9), date(2024, 5, 1))) == (
-        "2024-05-01", "2024-05-09")
+        "2024-05-01",
+        "2024-05-09",
+    )

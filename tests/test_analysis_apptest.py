@@ -29,19 +29,64 @@ def template(tmp_path_factory):
         db.upsert_staff(conn, {"code": "CB99", "full_name": "Cán bộ mới"})
         rows = []
         for i in range(3):
-            rows.append(({"token": f"cb99-{i}", "submitted_at": f"2024-06-1{i} 09:00:00", "questionnaire": "sipas-2023",
-                          "channel": "paper", "staff_code": "CB99", "overall": 2}, {"TC3.1": 2}))
-        rows.append(({"token": "script", "submitted_at": "2024-06-27 10:00:00", "questionnaire": "sipas-2023",
-                      "channel": "kiosk", "overall": 3, "comment": SCRIPT}, {"TC3.1": 2, "TC3.2": 3}))
-        rows.append(({"token": "straight", "submitted_at": "2024-06-26 10:00:00", "questionnaire": "sipas-2023",
-                      "channel": "kiosk", "overall": 5, "device": "quay9", "duration_seconds": 6.0},
-                     {f"TC3.{i}": 5 for i in range(1, 6)}))
+            rows.append(
+                (
+                    {
+                        "token": f"cb99-{i}",
+                        "submitted_at": f"2024-06-1{i} 09:00:00",
+                        "questionnaire": "sipas-2023",
+                        "channel": "paper",
+                        "staff_code": "CB99",
+                        "overall": 2,
+                    },
+                    {"TC3.1": 2},
+                )
+            )
+        rows.append(
+            (
+                {
+                    "token": "script",
+                    "submitted_at": "2024-06-27 10:00:00",
+                    "questionnaire": "sipas-2023",
+                    "channel": "kiosk",
+                    "overall": 3,
+                    "comment": SCRIPT,
+                },
+                {"TC3.1": 2, "TC3.2": 3},
+            )
+        )
+        rows.append(
+            (
+                {
+                    "token": "straight",
+                    "submitted_at": "2024-06-26 10:00:00",
+                    "questionnaire": "sipas-2023",
+                    "channel": "kiosk",
+                    "overall": 5,
+                    "device": "quay9",
+                    "duration_seconds": 6.0,
+                },
+                {f"TC3.{i}": 5 for i in range(1, 6)},
+            )
+        )
         with db.transaction(conn):
             db.insert_responses(conn, rows)
-        db.upsert_baseline_rows(conn, [
-            {"year": 2023, "questionnaire": "sipas-2023", "level": "overall", "code": "", "index_value": 84.0},
-            {"year": 2023, "questionnaire": "sipas-2023", "level": "criterion", "code": "TC3.1", "index_value": 80.0,
-             "n": 300, "satisfied": 240}], "test")
+        db.upsert_baseline_rows(
+            conn,
+            [
+                {"year": 2023, "questionnaire": "sipas-2023", "level": "overall", "code": "", "index_value": 84.0},
+                {
+                    "year": 2023,
+                    "questionnaire": "sipas-2023",
+                    "level": "criterion",
+                    "code": "TC3.1",
+                    "index_value": 80.0,
+                    "n": 300,
+                    "satisfied": 240,
+                },
+            ],
+            "test",
+        )
         settings.put(conn, "unit_name", "Trung tâm Phục vụ hành chính công xã Tu Bông", "test", valid_from="2025-07-01")
         auth.create_user(conn, "clerk1", "mat-khau-dai", "clerk", is_admin=True)
         auth.create_user(conn, "chutich", "mat-khau-dai", "chairman")
@@ -138,8 +183,9 @@ def test_a_channel_filter_changes_the_numbers(db_copy):
     at.selectbox(key="an_channel").set_value("kiosk").run()
     conn = db.open_db(db_copy)
     try:
-        expected = analysis.index_for_filters(conn, analysis.Filters("sipas-2023", "2024-01-01", "2024-12-31",
-                                                                     channel="kiosk"))
+        expected = analysis.index_for_filters(
+            conn, analysis.Filters("sipas-2023", "2024-01-01", "2024-12-31", channel="kiosk")
+        )
     finally:
         conn.close()
     assert metric(at, "Chỉ số chung") == f"{expected.overall:.2f}%"

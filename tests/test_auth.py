@@ -59,6 +59,7 @@ def clerk(conn, admin):
 
 # ------------------------------------------------------------------------------ passwords, accounts
 
+
 def test_a_password_shorter_than_8_characters_is_refused_and_nothing_is_stored(conn):
     before = table_snapshot(conn)
     with pytest.raises(ValidationError) as exc:
@@ -117,6 +118,7 @@ def test_login_with_the_right_password_returns_the_user_and_is_case_insensitive(
 
 
 # ------------------------------------------------------------------------------ lockout
+
 
 def test_five_wrong_passwords_lock_the_account_even_for_the_right_password(conn, admin):
     messages = [login_message(conn, "vanphong", WRONG, T0 + i * MIN) for i in range(5)]
@@ -180,6 +182,7 @@ def test_a_disabled_account_cannot_log_in_and_gets_the_ordinary_message(conn, cl
 
 
 # ------------------------------------------------------------------------------ sessions
+
 
 def test_a_session_lives_while_used_and_expires_after_30_idle_minutes(conn, admin):
     token = auth.start_session(conn, admin, now=T0)
@@ -256,9 +259,12 @@ def test_the_last_active_admin_cannot_be_disabled(conn, admin, clerk):
 def test_account_changes_are_written_to_the_audit_log(conn, clerk):
     auth.set_active(conn, "thongke", False, "vanphong")
     auth.set_password(conn, "thongke", "mat-khau-moi-2", "vanphong")
-    rows = [tuple(r) for r in conn.execute(
-        "SELECT actor, action, entity, old_value, new_value FROM audit_log "
-        "WHERE action LIKE 'user-%' ORDER BY id")]
+    rows = [
+        tuple(r)
+        for r in conn.execute(
+            "SELECT actor, action, entity, old_value, new_value FROM audit_log WHERE action LIKE 'user-%' ORDER BY id"
+        )
+    ]
     assert rows == [
         ("vanphong", "user-add", "user:vanphong", None, "role=clerk, admin=1"),
         ("vanphong", "user-add", "user:thongke", None, "role=clerk, admin=0"),

@@ -30,10 +30,23 @@ PAGE = str(ROOT / "app_pages" / "backup.py")
 
 # ------------------------------------------------------------------------------ helpers
 
-def add_response(conn, token: str, submitted_at: str = "2024-03-04 08:00:00", overall: int | None = 5,
-                 answers: dict | None = None, **extra) -> None:
-    row = {"token": token, "submitted_at": submitted_at, "questionnaire": "sipas-2023", "channel": "kiosk",
-           "overall": overall, **extra}
+
+def add_response(
+    conn,
+    token: str,
+    submitted_at: str = "2024-03-04 08:00:00",
+    overall: int | None = 5,
+    answers: dict | None = None,
+    **extra,
+) -> None:
+    row = {
+        "token": token,
+        "submitted_at": submitted_at,
+        "questionnaire": "sipas-2023",
+        "channel": "kiosk",
+        "overall": overall,
+        **extra,
+    }
     assert db.insert_response(conn, row, {"TC1.1": 4, "TC1.2": None} if answers is None else answers)
 
 
@@ -62,7 +75,7 @@ def corrupt_middle_page(path: Path) -> None:
     data = bytearray(path.read_bytes())
     page = int.from_bytes(data[16:18], "big")
     middle = (len(data) // page // 2) * page
-    data[middle:middle + page] = b"\xa5" * page
+    data[middle : middle + page] = b"\xa5" * page
     path.write_bytes(bytes(data))
 
 
@@ -70,8 +83,9 @@ def run_cli(*args: str, env_db: Path | None = None) -> subprocess.CompletedProce
     env = {k: v for k, v in os.environ.items() if k != "SIPAS_DB"}
     if env_db is not None:
         env["SIPAS_DB"] = str(env_db)
-    return subprocess.run([sys.executable, "-m", "sipas", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "sipas", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
@@ -91,6 +105,7 @@ def good_backup(filled, db_file, tmp_path) -> Path:
 
 # ------------------------------------------------------------------------------ backup
 
+
 def test_backup_is_a_standalone_sound_copy(filled, db_file, tmp_path):
     out = backup.backup_to(db_file, tmp_path / "copies" / "b.db")
     assert out == tmp_path / "copies" / "b.db"
@@ -109,8 +124,10 @@ def test_backup_ignores_an_open_write_transaction_and_readers(filled, db_file, t
         reader.execute("BEGIN")
         assert reader.execute("SELECT count(*) FROM responses").fetchone()[0] == 3  # holds a snapshot
         writer.execute("BEGIN IMMEDIATE")
-        writer.execute("INSERT INTO responses (token, submitted_at, questionnaire, channel, overall) "
-                       "VALUES ('uncommitted', '2024-03-06 08:00:00', 'sipas-2023', 'kiosk', 4)")
+        writer.execute(
+            "INSERT INTO responses (token, submitted_at, questionnaire, channel, overall) "
+            "VALUES ('uncommitted', '2024-03-06 08:00:00', 'sipas-2023', 'kiosk', 4)"
+        )
         writer.execute("INSERT INTO answers VALUES (last_insert_rowid(), 'TC1.1', 4)")
         done = []
         t = threading.Thread(target=lambda: done.append(backup.backup_to(db_file, tmp_path / "b.db")))
@@ -135,8 +152,13 @@ def test_backups_taken_while_tablets_keep_writing_are_each_consistent(conn, db_f
         with closing(db.connect(db_file)) as c:
             i = 0
             while not stop.is_set() and i < 400:
-                add_response(c, f"t{i}", f"2024-03-{4 + i % 20:02d} 09:00:00", 1 + i % 5,
-                             {"TC1.1": 1 + i % 5, "TC2.1": None, "TC3.1": 5})
+                add_response(
+                    c,
+                    f"t{i}",
+                    f"2024-03-{4 + i % 20:02d} 09:00:00",
+                    1 + i % 5,
+                    {"TC1.1": 1 + i % 5, "TC2.1": None, "TC3.1": 5},
+                )
                 written.append(i)
                 i += 1
 
@@ -170,8 +192,9 @@ def test_backup_refuses_a_missing_database_and_bad_targets(db_file, tmp_path):
     assert exc.value.problems == ["Tệp sao lưu không được trùng với cơ sở dữ liệu đang dùng."]
     with pytest.raises(ValidationError) as exc:
         backup.backup_to(db_file, tmp_path)
-    assert exc.value.problems == [f"{tmp_path} là một thư mục; cần đường dẫn tới tệp sao lưu, "
-                                  f"ví dụ {tmp_path / 'sipas.db'}."]
+    assert exc.value.problems == [
+        f"{tmp_path} là một thư mục; cần đường dẫn tới tệp sao lưu, ví dụ {tmp_path / 'sipas.db'}."
+    ]
     assert not (tmp_path / "b.db").exists()
 
 
@@ -197,6 +220,7 @@ def test_backup_bytes_is_the_same_database(filled, db_file):
 
 # ------------------------------------------------------------------------------ automatic backups
 
+
 def test_auto_backup_makes_one_per_day_and_keeps_n(filled, db_file, tmp_path):
     folder = tmp_path / "auto"
     folder.mkdir()
@@ -209,14 +233,19 @@ def test_auto_backup_makes_one_per_day_and_keeps_n(filled, db_file, tmp_path):
         assert backup.auto_backup_if_due(db_file, folder, 3, datetime(2024, 3, day, 16, 0)) is None
         made.append(first)
     assert sorted(p.name for p in folder.iterdir()) == [
-        "before-restore-20240101-080000.db", "notes.txt",
-        "sipas-2024-03-03.db", "sipas-2024-03-04.db", "sipas-2024-03-05.db",
+        "before-restore-20240101-080000.db",
+        "notes.txt",
+        "sipas-2024-03-03.db",
+        "sipas-2024-03-04.db",
+        "sipas-2024-03-05.db",
     ]
     assert backup.check_database(made[-1]) == []
     assert responses_in(made[-1]) == 3
     assert [(b.name, b.kind) for b in sorted(backup.list_backups(folder), key=lambda b: b.name)] == [
         ("before-restore-20240101-080000.db", "before-restore"),
-        ("sipas-2024-03-03.db", "auto"), ("sipas-2024-03-04.db", "auto"), ("sipas-2024-03-05.db", "auto"),
+        ("sipas-2024-03-03.db", "auto"),
+        ("sipas-2024-03-04.db", "auto"),
+        ("sipas-2024-03-05.db", "auto"),
     ]
 
 
@@ -257,14 +286,14 @@ def test_backup_settings(conn, db_file):
 
 # ------------------------------------------------------------------------------ restore
 
+
 def test_restore_round_trip_keeps_the_replaced_database(filled, db_file, good_backup, tmp_path):
     at_backup = snapshot_of(good_backup, leave_out=("audit_log",))
     add_response(filled, "later", "2024-03-06 10:00:00", 1)
     db.upsert_staff(filled, {"code": "CB02", "full_name": "Trần Thị B"})
     folder = tmp_path / "kept"
 
-    result = backup.restore(db_file, good_backup, backup_dir=folder, now=datetime(2024, 3, 7, 9, 15, 0),
-                            actor="clerk1")
+    result = backup.restore(db_file, good_backup, backup_dir=folder, now=datetime(2024, 3, 7, 9, 15, 0), actor="clerk1")
 
     previous = folder / "before-restore-20240307-091500.db"
     assert result.previous == previous and not result.previous_is_raw_copy
@@ -364,8 +393,20 @@ def _open_with_wal(tmp_path, good):
     return p, backup.msg_open_wal("dang-mo.db")
 
 
-@pytest.mark.parametrize("make", [_text_file, _empty_file, _other_sqlite, _empty_sqlite, _corrupted, _newer,
-                                  _missing, _not_migratable, _open_with_wal])
+@pytest.mark.parametrize(
+    "make",
+    [
+        _text_file,
+        _empty_file,
+        _other_sqlite,
+        _empty_sqlite,
+        _corrupted,
+        _newer,
+        _missing,
+        _not_migratable,
+        _open_with_wal,
+    ],
+)
 def test_refused_restore_leaves_the_database_bit_for_bit_unchanged(make, filled, db_file, good_backup, tmp_path):
     bad, message = make(tmp_path, good_backup)
     add_response(filled, "after-backup", "2024-03-06 10:00:00", 4)
@@ -382,22 +423,27 @@ def test_refused_restore_leaves_the_database_bit_for_bit_unchanged(make, filled,
 
 
 def test_fixed_messages_read_as_intended():
-    assert backup.msg_not_sqlite("a.db") == ("Tệp a.db không phải là cơ sở dữ liệu SQLite. "
-                                             "Hãy chọn một tệp sao lưu .db của phần mềm.")
+    assert backup.msg_not_sqlite("a.db") == (
+        "Tệp a.db không phải là cơ sở dữ liệu SQLite. Hãy chọn một tệp sao lưu .db của phần mềm."
+    )
     assert backup.msg_foreign("a.db") == "Tệp a.db là cơ sở dữ liệu SQLite nhưng không phải của phần mềm khảo sát này."
-    assert backup.msg_corrupt("a.db") == ("Tệp a.db bị hỏng (không qua được kiểm tra toàn vẹn của SQLite). "
-                                          "Hãy chọn một bản sao lưu khác.")
-    assert backup.msg_newer("a.db", 9) == (f"Tệp a.db có phiên bản cấu trúc 9, mới hơn phần mềm này "
-                                           f"({db.SCHEMA_VERSION}). Hãy cập nhật phần mềm trước khi khôi phục.")
+    assert backup.msg_corrupt("a.db") == (
+        "Tệp a.db bị hỏng (không qua được kiểm tra toàn vẹn của SQLite). Hãy chọn một bản sao lưu khác."
+    )
+    assert backup.msg_newer("a.db", 9) == (
+        f"Tệp a.db có phiên bản cấu trúc 9, mới hơn phần mềm này "
+        f"({db.SCHEMA_VERSION}). Hãy cập nhật phần mềm trước khi khôi phục."
+    )
 
 
 V1_RESPONSES = [  # id, token, submitted_at, overall, excluded
-    (1, "a", "2024-03-04 08:00:00", 5, 0), (2, "b", "2024-03-04 15:30:00", 2, 0),
-    (3, "c", "2024-03-05 09:00:00", None, 0), (4, "d", "2024-03-05 10:00:00", 1, 1),
+    (1, "a", "2024-03-04 08:00:00", 5, 0),
+    (2, "b", "2024-03-04 15:30:00", 2, 0),
+    (3, "c", "2024-03-05 09:00:00", None, 0),
+    (4, "d", "2024-03-05 10:00:00", 1, 1),
     (5, "e", "2024-03-05 11:00:00", 4, 0),
 ]
-V1_ANSWERS = [(1, "TC1.1", 5), (1, "TC1.2", 4), (2, "TC1.1", 2), (3, "TC1.1", None), (4, "TC1.1", 1),
-              (5, "TC1.1", 3)]
+V1_ANSWERS = [(1, "TC1.1", 5), (1, "TC1.2", 4), (2, "TC1.1", 2), (3, "TC1.1", None), (4, "TC1.1", 1), (5, "TC1.1", 3)]
 
 
 def _version1_backup(path: Path, answers=V1_ANSWERS) -> None:
@@ -405,8 +451,11 @@ def _version1_backup(path: Path, answers=V1_ANSWERS) -> None:
     written by plain SQL, rollback journal."""
     with closing(db.connect(path)) as c:
         assert db.migrate(c, target=1) == 1
-        c.executemany("INSERT INTO responses (id, token, submitted_at, questionnaire, channel, overall, excluded) "
-                      "VALUES (?, ?, ?, 'sipas-2023', 'paper', ?, ?)", V1_RESPONSES)
+        c.executemany(
+            "INSERT INTO responses (id, token, submitted_at, questionnaire, channel, overall, excluded) "
+            "VALUES (?, ?, ?, 'sipas-2023', 'paper', ?, ?)",
+            V1_RESPONSES,
+        )
         c.executemany("INSERT INTO answers VALUES (?, ?, ?)", answers)
         db.set_journal_mode(c, "delete")
 
@@ -425,8 +474,10 @@ def test_restore_of_an_older_schema_migrates_it(filled, db_file, tmp_path):
     # kiến" (response d is excluded); overall 5, 2, 4 (c has none, d is excluded).
     assert db.level_counts(filled, "sipas-2023")["TC1.1"] == (0, 1, 1, 0, 1)
     assert db.level_counts(filled, "sipas-2023")["overall"] == (0, 1, 0, 1, 1)
-    assert filled.execute("SELECT n_na FROM daily_counts WHERE day = '2024-03-05' AND criterion = 'TC1.1'"
-                          ).fetchone()[0] == 1
+    assert (
+        filled.execute("SELECT n_na FROM daily_counts WHERE day = '2024-03-05' AND criterion = 'TC1.1'").fetchone()[0]
+        == 1
+    )
     assert backup.check_database(db_file) == []
 
 
@@ -436,8 +487,9 @@ def test_restore_of_an_older_schema_where_a_day_has_only_no_opinion_answers(fill
     _version1_backup(old, answers=[(1, "TC1.1", 5), (3, "TC1.2", None)])  # TC1.2 on 5 March: only NULL
     result = backup.restore(db_file, old, backup_dir=tmp_path / "kept")
     assert result.responses == 5
-    assert filled.execute("SELECT n1, n2, n3, n4, n5, n_na FROM daily_counts WHERE day = '2024-03-05' "
-                          "AND criterion = 'TC1.2'").fetchone()[:] == (0, 0, 0, 0, 0, 1)
+    assert filled.execute(
+        "SELECT n1, n2, n3, n4, n5, n_na FROM daily_counts WHERE day = '2024-03-05' AND criterion = 'TC1.2'"
+    ).fetchone()[:] == (0, 0, 0, 0, 0, 1)
     assert backup.check_database(db_file) == []
 
 
@@ -491,6 +543,7 @@ def test_restore_into_a_new_path(good_backup, tmp_path):
 
 # ------------------------------------------------------------------------------ check
 
+
 def test_check_of_a_sound_database(filled, db_file):
     demo.generate(filled, 200, seed=7)
     db.set_excluded(filled, 1, True, "trùng", "test")  # leaves zero rows in the roll-up behind
@@ -512,8 +565,9 @@ def test_check_finds_a_tampered_rollup(filled, db_file):
 def test_check_finds_a_count_moved_between_days(filled, db_file):
     # Totals per questionnaire stay the same; only the day-by-day comparison sees it.
     filled.execute("UPDATE daily_counts SET n2 = n2 - 1 WHERE day = '2024-03-04' AND criterion = 'TC1.1'")
-    filled.execute("INSERT INTO daily_counts (day, questionnaire, criterion, n2) VALUES ('2024-03-05', "
-                   "'sipas-2023', 'TC1.1', 1)")
+    filled.execute(
+        "INSERT INTO daily_counts (day, questionnaire, criterion, n2) VALUES ('2024-03-05', 'sipas-2023', 'TC1.1', 1)"
+    )
     assert db.level_counts(filled, "sipas-2023") == db.level_counts_direct(filled, "sipas-2023")
     assert len(backup.check_database(db_file)) == 2
 
@@ -527,10 +581,9 @@ def test_check_finds_orphans_unknown_versions_criteria_and_staff(filled, db_file
     filled.execute("PRAGMA foreign_keys = ON")
     assert backup.check_database(db_file) == [
         "Khóa ngoại (foreign_key_check): 1 dòng của bảng answers trỏ tới bảng responses nhưng dòng đó không tồn tại.",
-        "1 phiếu ghi phiên bản phiếu \"sipas-1999\" không có trong danh mục (các phiên bản có: sipas-2017, "
-        "sipas-2023).",
+        '1 phiếu ghi phiên bản phiếu "sipas-1999" không có trong danh mục (các phiên bản có: sipas-2017, sipas-2023).',
         "1 câu trả lời cho tiêu chí TC9.9 không có trong phiếu sipas-2023.",
-        "1 phiếu ghi mã cán bộ \"CB99\" không có trong danh sách cán bộ.",
+        '1 phiếu ghi mã cán bộ "CB99" không có trong danh sách cán bộ.',
     ]
 
 
@@ -546,6 +599,7 @@ def test_check_refuses_what_is_not_a_product_database(tmp_path):
 
 
 # ------------------------------------------------------------------------------ command line
+
 
 def test_cli_backup_restore_check(filled, db_file, tmp_path):
     out = tmp_path / "cli.db"
@@ -602,6 +656,7 @@ def test_cli_help(command):
 
 
 # ------------------------------------------------------------------------------ the page
+
 
 @pytest.fixture
 def clerk_page(filled, db_file, tmp_path):

@@ -39,34 +39,44 @@ def xlsx_bytes(rows: list[list]) -> bytes:
 
 
 def stored(conn) -> list[tuple]:
-    return [(r["year"], r["questionnaire"], r["level"], r["code"], r["index_value"], r["n"], r["satisfied"],
-             r["source"]) for r in db.baseline_rows(conn)]
+    return [
+        (r["year"], r["questionnaire"], r["level"], r["code"], r["index_value"], r["n"], r["satisfied"], r["source"])
+        for r in db.baseline_rows(conn)
+    ]
 
 
 # ------------------------------------------------------------------------------ good files
 
+
 def test_a_csv_with_only_the_overall_and_element_figures_is_stored(conn):
-    data = csv_bytes("year,questionnaire,level,code,index",
-                     "2023,sipas-2023,overall,,86.4",
-                     *(f"2023,sipas-2023,element,{e},{80 + e}" for e in range(1, 6)))
+    data = csv_bytes(
+        "year,questionnaire,level,code,index",
+        "2023,sipas-2023,overall,,86.4",
+        *(f"2023,sipas-2023,element,{e},{80 + e}" for e in range(1, 6)),
+    )
     summary = baseline.import_baseline(conn, data, "bao-cao-2023.csv", actor="vanphong")
     assert summary.message() == "Đã lưu 6 chỉ số gốc từ bao-cao-2023.csv: 2023 (sipas-2023)."
     assert stored(conn) == [(2023, "sipas-2023", "overall", "", 86.4, None, None, "import")] + [
-        (2023, "sipas-2023", "element", str(e), 80.0 + e, None, None, "import") for e in range(1, 6)]
-    audit = conn.execute("SELECT actor, action, entity, new_value, note FROM audit_log "
-                         "WHERE action = 'baseline'").fetchall()
-    assert [tuple(r) for r in audit] == [("vanphong", "baseline", "2023/sipas-2023", "6 dòng (import)",
-                                          "bao-cao-2023.csv")]
+        (2023, "sipas-2023", "element", str(e), 80.0 + e, None, None, "import") for e in range(1, 6)
+    ]
+    audit = conn.execute(
+        "SELECT actor, action, entity, new_value, note FROM audit_log WHERE action = 'baseline'"
+    ).fetchall()
+    assert [tuple(r) for r in audit] == [
+        ("vanphong", "baseline", "2023/sipas-2023", "6 dòng (import)", "bao-cao-2023.csv")
+    ]
 
 
 def test_an_xlsx_with_only_criterion_figures_and_counts_is_stored(conn):
-    data = xlsx_bytes([
-        ["year", "questionnaire", "level", "code", "index", "n", "satisfied"],
-        [2022, "sipas-2017", "criterion", "TC2.5", 87.5, 120, 105],   # a 2017-only criterion
-        [2022, "sipas-2017", "criterion", "TC1.1", 90, 200, 180],
-        [2022, "sipas-2017", "element", 3, 91.25, None, None],        # a number cell for the code
-        [None, None, None, None, None, None, None],                   # blank line at the end
-    ])
+    data = xlsx_bytes(
+        [
+            ["year", "questionnaire", "level", "code", "index", "n", "satisfied"],
+            [2022, "sipas-2017", "criterion", "TC2.5", 87.5, 120, 105],  # a 2017-only criterion
+            [2022, "sipas-2017", "criterion", "TC1.1", 90, 200, 180],
+            [2022, "sipas-2017", "element", 3, 91.25, None, None],  # a number cell for the code
+            [None, None, None, None, None, None, None],  # blank line at the end
+        ]
+    )
     summary = baseline.import_baseline(conn, data, "2022.xlsx")
     assert summary.rows == 3
     assert stored(conn) == [
@@ -85,8 +95,9 @@ def test_reimporting_replaces_the_figures_without_duplicates(conn):
     baseline.import_baseline(conn, csv_bytes(HEADER, GOOD_ROW, "2023,sipas-2023,element,1,80,,"), "a.csv")
     baseline.import_baseline(conn, csv_bytes(HEADER, GOOD_ROW, "2023,sipas-2023,element,1,80,,"), "a.csv")
     assert len(stored(conn)) == 2
-    baseline.import_baseline(conn, csv_bytes(HEADER, "2023,sipas-2023,overall,,88.1,,",
-                                             "2023,sipas-2023,element,2,79,,"), "b.csv")
+    baseline.import_baseline(
+        conn, csv_bytes(HEADER, "2023,sipas-2023,overall,,88.1,,", "2023,sipas-2023,element,2,79,,"), "b.csv"
+    )
     assert stored(conn) == [
         (2023, "sipas-2023", "overall", "", 88.1, None, None, "import"),
         (2023, "sipas-2023", "element", "1", 80.0, None, None, "import"),
@@ -103,25 +114,29 @@ BAD_ROWS = [
     ("2023,sipas-2023,element,1,-1,,", 'Dòng 3, cột index: giá trị "-1" không hợp lệ, cần số từ 0 đến 100.'),
     ("2023,sipas-2023,element,1,,,", 'Dòng 3, cột index: giá trị "" không hợp lệ, cần số từ 0 đến 100.'),
     ("2023,sipas-2023,criterion,TC1.1,100,10,12", "Dòng 3, cột satisfied: 12 lớn hơn n = 10."),
-    ("2023,sipas-2023,tieu-chi,TC1.1,80,,",
-     'Dòng 3, cột level: giá trị "tieu-chi" không hợp lệ, chỉ nhận criterion, element, overall.'),
+    (
+        "2023,sipas-2023,tieu-chi,TC1.1,80,,",
+        'Dòng 3, cột level: giá trị "tieu-chi" không hợp lệ, chỉ nhận criterion, element, overall.',
+    ),
     ("2023,sipas-2023,criterion,TC2.5,80,,", 'Dòng 3, cột code: tiêu chí "TC2.5" không có trong phiếu sipas-2023.'),
     ("2023,sipas-2023,criterion,,80,,", 'Dòng 3, cột code: tiêu chí "" không có trong phiếu sipas-2023.'),
-    ("2023,sipas-2023,element,6,80,,",
-     'Dòng 3, cột code: yếu tố "6" không có trong phiếu sipas-2023 (nhận 1–5).'),
+    ("2023,sipas-2023,element,6,80,,", 'Dòng 3, cột code: yếu tố "6" không có trong phiếu sipas-2023 (nhận 1–5).'),
     ("2023,sipas-2023,overall,1,80,,", "Dòng 3, cột code: dòng overall phải để trống mã."),
     ("2023,sipas-2023,overall,,80,,", "Dòng 3: trùng với dòng 2 (2023, sipas-2023, overall, chung)."),
     ("2023,sipas-2023,criterion,TC1.1,80,,8", "Dòng 3, cột n: có satisfied thì phải có n."),
     ("23,sipas-2023,element,1,80,,", 'Dòng 3, cột year: giá trị "23" không hợp lệ, cần năm dạng YYYY.'),
     ("2023.5,sipas-2023,element,1,80,,", 'Dòng 3, cột year: giá trị "2023.5" không hợp lệ, cần năm dạng YYYY.'),
     (f"{NEXT_YEAR},sipas-2023,element,1,80,,", f"Dòng 3, cột year: năm {NEXT_YEAR} ở trong tương lai."),
-    ("2023,sipas-2030,element,1,80,,",
-     'Dòng 3, cột questionnaire: không có phiên bản phiếu "sipas-2030" (có: sipas-2017, sipas-2023).'),
-    ("2023,sipas-2023,criterion,TC1.1,80,12.5,",
-     'Dòng 3, cột n: giá trị "12.5" không hợp lệ, cần số nguyên ≥ 0.'),
+    (
+        "2023,sipas-2030,element,1,80,,",
+        'Dòng 3, cột questionnaire: không có phiên bản phiếu "sipas-2030" (có: sipas-2017, sipas-2023).',
+    ),
+    ("2023,sipas-2023,criterion,TC1.1,80,12.5,", 'Dòng 3, cột n: giá trị "12.5" không hợp lệ, cần số nguyên ≥ 0.'),
     ("2023,sipas-2023,criterion,TC1.1,50,10,8", "Dòng 3, cột index: 50.0 không khớp với satisfied/n = 80.00."),
-    ("2023,sipas-2023,element,1,80,10,8",
-     "Dòng 3, cột satisfied: chỉ số yếu tố là trung bình, không có số phiếu hài lòng; để trống cột này."),
+    (
+        "2023,sipas-2023,element,1,80,10,8",
+        "Dòng 3, cột satisfied: chỉ số yếu tố là trung bình, không có số phiếu hài lòng; để trống cột này.",
+    ),
     ("2023,sipas-2023,element,1,cao,,", 'Dòng 3, cột index: giá trị "cao" không hợp lệ, cần số từ 0 đến 100.'),
 ]
 
@@ -136,14 +151,23 @@ def test_a_bad_row_is_named_with_row_and_column_and_nothing_is_stored(conn, bad_
     assert table_snapshot(conn) == before
 
 
-@pytest.mark.parametrize(("header", "problems"), [
-    ("year,questionnaire,level,code,chi_so", [
-        f"Dòng 1, cột chi_so: tên cột không hợp lệ. Các tên được nhận: {COLS}.",
-        "Dòng 1: thiếu cột bắt buộc index."]),
-    ("year,questionnaire,level,code,index,ghi_chu", [
-        f"Dòng 1, cột ghi_chu: tên cột không hợp lệ. Các tên được nhận: {COLS}."]),
-    ("year,questionnaire,level,code,index,index", ["Dòng 1: có tên cột bị lặp lại."]),
-])
+@pytest.mark.parametrize(
+    ("header", "problems"),
+    [
+        (
+            "year,questionnaire,level,code,chi_so",
+            [
+                f"Dòng 1, cột chi_so: tên cột không hợp lệ. Các tên được nhận: {COLS}.",
+                "Dòng 1: thiếu cột bắt buộc index.",
+            ],
+        ),
+        (
+            "year,questionnaire,level,code,index,ghi_chu",
+            [f"Dòng 1, cột ghi_chu: tên cột không hợp lệ. Các tên được nhận: {COLS}."],
+        ),
+        ("year,questionnaire,level,code,index,index", ["Dòng 1: có tên cột bị lặp lại."]),
+    ],
+)
 def test_an_unknown_header_is_refused_and_nothing_is_stored(conn, header, problems):
     before = table_snapshot(conn)
     with pytest.raises(ValidationError) as exc:
@@ -153,8 +177,13 @@ def test_an_unknown_header_is_refused_and_nothing_is_stored(conn, header, proble
 
 
 def test_every_problem_of_a_file_is_listed_at_once(conn):
-    data = csv_bytes(HEADER, GOOD_ROW, "2023,sipas-2023,element,6,80,,", "2023,sipas-2023,element,2,101,,",
-                     "2023,sipas-2023,criterion,TC9.9,80,5,6")
+    data = csv_bytes(
+        HEADER,
+        GOOD_ROW,
+        "2023,sipas-2023,element,6,80,,",
+        "2023,sipas-2023,element,2,101,,",
+        "2023,sipas-2023,criterion,TC9.9,80,5,6",
+    )
     with pytest.raises(ValidationError) as exc:
         baseline.import_baseline(conn, data, "moi.csv")
     assert exc.value.problems == [
@@ -166,12 +195,15 @@ def test_every_problem_of_a_file_is_listed_at_once(conn):
     assert db.baseline_rows(conn) == []
 
 
-@pytest.mark.parametrize(("data", "filename", "message"), [
-    (b"", "trong.csv", "Tệp trong.csv: không có dòng tiêu đề."),
-    (csv_bytes(HEADER), "chi-tieu-de.csv", "Tệp chi-tieu-de.csv: không có dòng dữ liệu nào."),
-    (csv_bytes(HEADER, GOOD_ROW), "bao-cao.pdf", "Tệp bao-cao.pdf: chỉ nhận tệp .csv hoặc .xlsx."),
-    (b"\xff\xfe" + "year".encode("utf-16-le"), "utf16.csv", "Tệp utf16.csv, dòng 1: không phải văn bản UTF-8."),
-])
+@pytest.mark.parametrize(
+    ("data", "filename", "message"),
+    [
+        (b"", "trong.csv", "Tệp trong.csv: không có dòng tiêu đề."),
+        (csv_bytes(HEADER), "chi-tieu-de.csv", "Tệp chi-tieu-de.csv: không có dòng dữ liệu nào."),
+        (csv_bytes(HEADER, GOOD_ROW), "bao-cao.pdf", "Tệp bao-cao.pdf: chỉ nhận tệp .csv hoặc .xlsx."),
+        (b"\xff\xfe" + "year".encode("utf-16-le"), "utf16.csv", "Tệp utf16.csv, dòng 1: không phải văn bản UTF-8."),
+    ],
+)
 def test_an_empty_or_unreadable_file_is_refused(conn, data, filename, message):
     before = table_snapshot(conn)
     with pytest.raises(ValidationError) as exc:
@@ -182,17 +214,22 @@ def test_an_empty_or_unreadable_file_is_refused(conn, data, filename, message):
 
 # ------------------------------------------------------------------------------ computed baseline
 
-RESPONSES = "\n".join([
-    "submitted_at,questionnaire,TC1.1,TC1.2,TC3.1,TC5.1,overall",
-    "2024-02-01 08:00,sipas-2023,5,4,2,,5",
-    "2024-05-10 09:30,sipas-2023,3,4,5,,",
-    "2024-08-20 14:00,sipas-2023,4,,4,1,",
-    "2024-12-31 16:59,sipas-2023,1,,5,,4",
-    # Not part of 2024 / of sipas-2023: must not count.
-    "2023-12-31 23:59,sipas-2023,1,1,1,1,1",
-    "2025-01-01 07:00,sipas-2023,1,1,1,1,1",
-    "2024-06-01 08:00,sipas-2017,1,1,1,1,1",
-]) + "\n"
+RESPONSES = (
+    "\n".join(
+        [
+            "submitted_at,questionnaire,TC1.1,TC1.2,TC3.1,TC5.1,overall",
+            "2024-02-01 08:00,sipas-2023,5,4,2,,5",
+            "2024-05-10 09:30,sipas-2023,3,4,5,,",
+            "2024-08-20 14:00,sipas-2023,4,,4,1,",
+            "2024-12-31 16:59,sipas-2023,1,,5,,4",
+            # Not part of 2024 / of sipas-2023: must not count.
+            "2023-12-31 23:59,sipas-2023,1,1,1,1,1",
+            "2025-01-01 07:00,sipas-2023,1,1,1,1,1",
+            "2024-06-01 08:00,sipas-2017,1,1,1,1,1",
+        ]
+    )
+    + "\n"
+)
 
 
 def test_the_baseline_computed_from_imported_responses_equals_the_hand_computed_index(conn):
@@ -226,40 +263,78 @@ def test_no_responses_in_that_year_is_a_clear_error(conn):
 
 
 def test_a_typed_table_goes_through_the_same_validation():
-    records = [{"year": 2023.0, "questionnaire": "sipas-2023", "level": "criterion", "code": "TC1.1",
-                "index": 80.0, "n": 10.0, "satisfied": 8.0},
-               {"year": 2023, "questionnaire": "sipas-2023", "level": "element", "code": "6", "index": 70.0,
-                "n": float("nan"), "satisfied": None}]
+    records = [
+        {
+            "year": 2023.0,
+            "questionnaire": "sipas-2023",
+            "level": "criterion",
+            "code": "TC1.1",
+            "index": 80.0,
+            "n": 10.0,
+            "satisfied": 8.0,
+        },
+        {
+            "year": 2023,
+            "questionnaire": "sipas-2023",
+            "level": "element",
+            "code": "6",
+            "index": 70.0,
+            "n": float("nan"),
+            "satisfied": None,
+        },
+    ]
     with pytest.raises(ValidationError) as exc:
         baseline.validate_baseline_table(baseline.table_from_records(records), "bảng nhập tay")
     assert exc.value.problems == ['Dòng 3, cột code: yếu tố "6" không có trong phiếu sipas-2023 (nhận 1–5).']
     rows = baseline.validate_baseline_table(baseline.table_from_records(records[:1]), "bảng nhập tay")
-    assert rows == [{"year": 2023, "questionnaire": "sipas-2023", "level": "criterion", "code": "TC1.1",
-                     "index_value": 80.0, "n": 10, "satisfied": 8}]
+    assert rows == [
+        {
+            "year": 2023,
+            "questionnaire": "sipas-2023",
+            "level": "criterion",
+            "code": "TC1.1",
+            "index_value": 80.0,
+            "n": 10,
+            "satisfied": 8,
+        }
+    ]
 
 
 # ------------------------------------------------------------------------------ comparability
 
+
 def test_criterion_rows_of_another_version_are_not_comparable(conn):
-    baseline.import_baseline(conn, csv_bytes(
-        HEADER,
-        "2022,sipas-2017,overall,,84,,", "2022,sipas-2017,element,2,81,,", "2022,sipas-2017,criterion,TC2.5,70,,",
-        "2022,sipas-2017,criterion,TC1.1,80,,",
-        "2023,sipas-2023,overall,,86,,", "2023,sipas-2023,criterion,TC1.1,90,,"), "two.csv")
+    baseline.import_baseline(
+        conn,
+        csv_bytes(
+            HEADER,
+            "2022,sipas-2017,overall,,84,,",
+            "2022,sipas-2017,element,2,81,,",
+            "2022,sipas-2017,criterion,TC2.5,70,,",
+            "2022,sipas-2017,criterion,TC1.1,80,,",
+            "2023,sipas-2023,overall,,86,,",
+            "2023,sipas-2023,criterion,TC1.1,90,,",
+        ),
+        "two.csv",
+    )
     rows = db.baseline_rows(conn)
     keep = {(r["year"], r["level"], r["code"]) for r in baseline.comparable(rows, "sipas-2023")}
-    assert keep == {(2022, "overall", ""), (2022, "element", "2"), (2023, "overall", ""),
-                    (2023, "criterion", "TC1.1")}
+    assert keep == {(2022, "overall", ""), (2022, "element", "2"), (2023, "overall", ""), (2023, "criterion", "TC1.1")}
     keep_2017 = {(r["year"], r["level"], r["code"]) for r in baseline.comparable(rows, "sipas-2017")}
-    assert keep_2017 == {(2022, "overall", ""), (2022, "element", "2"), (2022, "criterion", "TC2.5"),
-                         (2022, "criterion", "TC1.1"), (2023, "overall", "")}
+    assert keep_2017 == {
+        (2022, "overall", ""),
+        (2022, "element", "2"),
+        (2022, "criterion", "TC2.5"),
+        (2022, "criterion", "TC1.1"),
+        (2023, "overall", ""),
+    }
 
 
 # ------------------------------------------------------------------------------ command line
 
+
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sipas", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run([sys.executable, "-m", "sipas", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
 def test_the_import_baseline_command_exits_0_with_a_summary(db_file, tmp_path):
@@ -271,15 +346,16 @@ def test_the_import_baseline_command_exits_0_with_a_summary(db_file, tmp_path):
     c = db.open_db(db_file)
     try:
         assert [(r["level"], r["code"], r["index_value"]) for r in db.baseline_rows(c)] == [
-            ("overall", "", 86.4), ("element", "3", 88.2)]
+            ("overall", "", 86.4),
+            ("element", "3", 88.2),
+        ]
     finally:
         c.close()
 
 
 def test_the_import_baseline_command_exits_1_on_a_bad_file_and_changes_nothing(db_file, tmp_path):
     path = tmp_path / "sai.csv"
-    path.write_bytes(csv_bytes(HEADER, GOOD_ROW, "2023,sipas-2023,element,6,80,,",
-                               "2023,sipas-2023,element,1,101,,"))
+    path.write_bytes(csv_bytes(HEADER, GOOD_ROW, "2023,sipas-2023,element,6,80,,", "2023,sipas-2023,element,1,101,,"))
     c = db.open_db(db_file)
     before = table_snapshot(c)
     result = run_cli("import-baseline", str(path), "--db", str(db_file))

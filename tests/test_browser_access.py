@@ -24,8 +24,15 @@ PW = "matkhau-dung-1"
 # Every page file's name as an address (the staff pages use their file names as url_path), so a new
 # staff page is covered by default; kiosk and login are the public ones.
 STAFF_PATHS = sorted(p.stem for p in (b.ROOT / "app_pages").glob("*.py") if p.stem not in ("kiosk", "login"))
-STAFF_TITLES = ("Tổng quan chỉ số hài lòng", "Nhập dữ liệu khảo sát", "Số liệu gốc để so sánh", "Cài đặt",
-                "Tài khoản", "Đăng xuất", "Bạn đã đăng xuất")
+STAFF_TITLES = (
+    "Tổng quan chỉ số hài lòng",
+    "Nhập dữ liệu khảo sát",
+    "Số liệu gốc để so sánh",
+    "Cài đặt",
+    "Tài khoản",
+    "Đăng xuất",
+    "Bạn đã đăng xuất",
+)
 SECRET_STAFF = "Phạm Thị Bí Mật"
 SECRET_RECIPIENT = "Phòng Nội vụ thử nghiệm Zeta-42"
 LOGIN_LINK = "Cán bộ đăng nhập"

@@ -74,7 +74,8 @@ def tap_option(page, question: int, label: str, multi: bool = False) -> None:
     """Tap ``label`` in the ``question``-th pills widget on the screen and check it took."""
     b.tap_and_wait(page, b.pill(b.pill_groups(page).nth(question), label, multi))
     expect(b.pill(b.pill_groups(page).nth(question), label, multi)).to_have_attribute(
-        "aria-pressed" if multi else "aria-checked", "true")
+        "aria-pressed" if multi else "aria-checked", "true"
+    )
 
 
 def tap_next(page, to_step: int) -> None:
@@ -97,10 +98,17 @@ def no_horizontal_scroll(page) -> tuple[int, int]:
 
 # ------------------------------------------------------------------------------ tests
 
+
 def test_a_survey_completed_by_tapping_is_stored_and_the_tablet_resets_itself(page, server):
     before = b.max_response_id(server.db)
-    levels = {1: "Rất không hài lòng", 2: "Không hài lòng", 3: "Bình thường", 4: "Hài lòng", 5: "Rất hài lòng",
-              None: "Không ý kiến"}
+    levels = {
+        1: "Rất không hài lòng",
+        2: "Không hài lòng",
+        3: "Bình thường",
+        4: "Hài lòng",
+        5: "Rất hài lòng",
+        None: "Không ý kiến",
+    }
     plan = [5, 4, None, 3, 2, 1]  # tapped in turn, criterion after criterion
     expected: dict[str, int | None] = {}
     elements = db_questionnaire(server).elements
@@ -135,12 +143,24 @@ def test_a_survey_completed_by_tapping_is_stored_and_the_tablet_resets_itself(pa
     assert 1.0 <= shown <= THANKS_SECONDS + 4, f"thank-you screen shown {shown:.1f} s"
     expect(page.get_by_text(b.WELCOME, exact=True)).to_be_visible()
 
-    rows = b.db_rows(server.db, "SELECT id, overall, harassment, informal_payment, wait_bucket, field, staff_code, "
-                                "expectations, channel FROM responses WHERE id > ?", (before,))
+    rows = b.db_rows(
+        server.db,
+        "SELECT id, overall, harassment, informal_payment, wait_bucket, field, staff_code, "
+        "expectations, channel FROM responses WHERE id > ?",
+        (before,),
+    )
     assert len(rows) == 1
     rid, *values = rows[0]
-    assert values == [4, 1, 1, "lt15", "Hộ tịch", STAFF[0], json.dumps(["Thái độ phục vụ của công chức"],
-                                                                         ensure_ascii=False), "kiosk"]
+    assert values == [
+        4,
+        1,
+        1,
+        "lt15",
+        "Hộ tịch",
+        STAFF[0],
+        json.dumps(["Thái độ phục vụ của công chức"], ensure_ascii=False),
+        "kiosk",
+    ]
     assert answers_of(server, rid) == expected
 
 
@@ -189,8 +209,15 @@ def test_the_layout_fits_a_tablet_with_big_touch_targets(page, server):
     scroll, width = no_horizontal_scroll(page)
     assert scroll <= width, f"welcome screen scrolls sideways: {scroll} > {width}"
     assert b.start_button(page).bounding_box()["height"] >= 60
-    for testid in ("stToolbar", "stMainMenu", "stHeader", "stSidebar", "stSidebarCollapsedControl",
-                   "stSidebarNav", "stDecoration"):
+    for testid in (
+        "stToolbar",
+        "stMainMenu",
+        "stHeader",
+        "stSidebar",
+        "stSidebarCollapsedControl",
+        "stSidebarNav",
+        "stDecoration",
+    ):
         assert not page.locator(f'[data-testid="{testid}"]').is_visible(), f"{testid} is visible"
 
     start(page)

@@ -44,8 +44,10 @@ def test_tablets_submitting_together_store_every_thanked_survey_exactly_once(tmp
     with b.streamlit_server(path, tmp_path, thanks_seconds=60, idle_seconds=300) as server:
         tally = asyncio.run(bt.run_tablets(server.url, TABLETS, SECONDS, clerk=True, timeout=30))
         log = bt.log_problems(server.log)
-    print(f"{len(tally.thanked)} surveys thanked; submit latency {bt.latency_line(tally.latencies)}; "
-          f"clerk reruns {len(tally.clerk_reruns)}")
+    print(
+        f"{len(tally.thanked)} surveys thanked; submit latency {bt.latency_line(tally.latencies)}; "
+        f"clerk reruns {len(tally.clerk_reruns)}"
+    )
     assert tally.failed == [] and tally.shown == []  # no step failed, no error box on any screen
     assert len({c.split()[0] for c in tally.thanked}) == TABLETS  # every tablet got through
     assert len(tally.thanked) >= TABLETS
@@ -56,10 +58,13 @@ def test_tablets_submitting_together_store_every_thanked_survey_exactly_once(tmp
 
 
 def test_a_killed_server_loses_no_thanked_survey_and_the_tablets_carry_on(tmp_path):
-    r = bc.crash_round(tmp_path, tablets=3, kill_window=(2.0, 5.0), after_restart=15.0, rng=random.Random(7),
-                       min_thanked=2)
-    print(f"kill at {r.kill_at:.1f} s, back after {r.back_after:.1f} s; thanked before {len(r.thanked_before)}, "
-          f"after {len(r.thanked_after)}; cut short: {r.failed}")
+    r = bc.crash_round(
+        tmp_path, tablets=3, kill_window=(2.0, 5.0), after_restart=15.0, rng=random.Random(7), min_thanked=2
+    )
+    print(
+        f"kill at {r.kill_at:.1f} s, back after {r.back_after:.1f} s; thanked before {len(r.thanked_before)}, "
+        f"after {len(r.thanked_after)}; cut short: {r.failed}"
+    )
     assert len(r.thanked_before) >= 2
     assert r.missing == [] and r.doubled == []  # every thanked survey is there, once
     assert r.db_problems == []  # integrity_check and the roll-ups, after SIGKILL

@@ -93,26 +93,56 @@ def _set(d, value, *keys):
 
 
 BROKEN = [
-    ("missing criterion text", lambda d: _del(d, "elements", 0, "criteria", 1, "text"),
-     "Tệp sipas-2023.json, mục elements[0].criteria[1]: thiếu trường 'text'."),
-    ("blank criterion text", lambda d: _set(d, "   ", "elements", 2, "criteria", 0, "text"),
-     "Tệp sipas-2023.json, mục elements[2].criteria[0].text: giá trị không hợp lệ ('   ')."),
-    ("duplicate criterion code", lambda d: _set(d, "TC1.1", "elements", 0, "criteria", 2, "code"),
-     "Tệp sipas-2023.json, mục elements[0].criteria[2]: mã tiêu chí 'TC1.1' bị trùng."),
-    ("criterion of another element", lambda d: _set(d, "TC2.9", "elements", 0, "criteria", 3, "code"),
-     "Tệp sipas-2023.json, mục elements[0].criteria[3]: mã tiêu chí 'TC2.9' phải có dạng TC1.<số>."),
-    ("criterion code without TC", lambda d: _set(d, "3.1", "elements", 2, "criteria", 0, "code"),
-     "Tệp sipas-2023.json, mục elements[2].criteria[0]: mã tiêu chí '3.1' phải có dạng TC3.<số>."),
-    ("missing element name", lambda d: _del(d, "elements", 4, "name"),
-     "Tệp sipas-2023.json, mục elements[4]: thiếu trường 'name'."),
-    ("element without criteria", lambda d: _set(d, [], "elements", 3, "criteria"),
-     "Tệp sipas-2023.json, mục elements[3]: yếu tố 4 không có tiêu chí nào."),
-    ("criteria not a list", lambda d: _set(d, "TC4.1", "elements", 3, "criteria"),
-     "Tệp sipas-2023.json, mục elements[3].criteria: giá trị không hợp lệ ('TC4.1')."),
-    ("duplicate element code", lambda d: _set(d, "1", "elements", 1, "code"),
-     "Tệp sipas-2023.json, mục elements[1]: mã yếu tố '1' bị trùng."),
-    ("code differs from file name", lambda d: _set(d, "sipas-2024", "code"),
-     "Tệp sipas-2023.json: mã phiên bản 'sipas-2024' phải trùng với tên tệp 'sipas-2023'."),
+    (
+        "missing criterion text",
+        lambda d: _del(d, "elements", 0, "criteria", 1, "text"),
+        "Tệp sipas-2023.json, mục elements[0].criteria[1]: thiếu trường 'text'.",
+    ),
+    (
+        "blank criterion text",
+        lambda d: _set(d, "   ", "elements", 2, "criteria", 0, "text"),
+        "Tệp sipas-2023.json, mục elements[2].criteria[0].text: giá trị không hợp lệ ('   ').",
+    ),
+    (
+        "duplicate criterion code",
+        lambda d: _set(d, "TC1.1", "elements", 0, "criteria", 2, "code"),
+        "Tệp sipas-2023.json, mục elements[0].criteria[2]: mã tiêu chí 'TC1.1' bị trùng.",
+    ),
+    (
+        "criterion of another element",
+        lambda d: _set(d, "TC2.9", "elements", 0, "criteria", 3, "code"),
+        "Tệp sipas-2023.json, mục elements[0].criteria[3]: mã tiêu chí 'TC2.9' phải có dạng TC1.<số>.",
+    ),
+    (
+        "criterion code without TC",
+        lambda d: _set(d, "3.1", "elements", 2, "criteria", 0, "code"),
+        "Tệp sipas-2023.json, mục elements[2].criteria[0]: mã tiêu chí '3.1' phải có dạng TC3.<số>.",
+    ),
+    (
+        "missing element name",
+        lambda d: _del(d, "elements", 4, "name"),
+        "Tệp sipas-2023.json, mục elements[4]: thiếu trường 'name'.",
+    ),
+    (
+        "element without criteria",
+        lambda d: _set(d, [], "elements", 3, "criteria"),
+        "Tệp sipas-2023.json, mục elements[3]: yếu tố 4 không có tiêu chí nào.",
+    ),
+    (
+        "criteria not a list",
+        lambda d: _set(d, "TC4.1", "elements", 3, "criteria"),
+        "Tệp sipas-2023.json, mục elements[3].criteria: giá trị không hợp lệ ('TC4.1').",
+    ),
+    (
+        "duplicate element code",
+        lambda d: _set(d, "1", "elements", 1, "code"),
+        "Tệp sipas-2023.json, mục elements[1]: mã yếu tố '1' bị trùng.",
+    ),
+    (
+        "code differs from file name",
+        lambda d: _set(d, "sipas-2024", "code"),
+        "Tệp sipas-2023.json: mã phiên bản 'sipas-2024' phải trùng với tên tệp 'sipas-2023'.",
+    ),
     ("missing title", lambda d: _del(d, "title"), "Tệp sipas-2023.json, mục gốc: thiếu trường 'title'."),
     ("no elements", lambda d: _set(d, [], "elements"), "Tệp sipas-2023.json: danh sách 'elements' trống."),
 ]
@@ -138,4 +168,12 @@ def test_survey_options_and_wait_buckets():
     assert opts["fields"]
     # Bucket edges: < 15, 15–30, 31–60, > 60 minutes.
     assert [wait_bucket_for_minutes(m) for m in (0, 14, 15, 30, 31, 60, 61, 600)] == [
-        "lt15", "lt15", "15-30", "15-30", "30-60", "30-60", "gt60", "gt60"]
+        "lt15",
+        "lt15",
+        "15-30",
+        "15-30",
+        "30-60",
+        "30-60",
+        "gt60",
+        "gt60",
+    ]

@@ -27,12 +27,18 @@ def case_awaiting_signoff(conn):
     with db.transaction(conn):
         db.upsert_staff(conn, {"code": "CB02", "full_name": "Trần Văn Minh"})
     clerk = actions.Actor("thongke", "clerk")
-    case_id = actions.open_case(conn, clerk, case_type="conduct", origin="clerk", channel="hotline",
-                                staff_code="CB02", title="Cán bộ quát tháo người dân")
+    case_id = actions.open_case(
+        conn,
+        clerk,
+        case_type="conduct",
+        origin="clerk",
+        channel="hotline",
+        staff_code="CB02",
+        title="Cán bộ quát tháo người dân",
+    )
     actions.transition(conn, case_id, "verifying", clerk)
     actions.transition(conn, case_id, "founded", clerk, "Có người làm chứng")
-    actions.transition(conn, case_id, "measure", clerk, root_cause="Áp lực công việc giờ cao điểm",
-                       measure="reassign")
+    actions.transition(conn, case_id, "measure", clerk, root_cause="Áp lực công việc giờ cao điểm", measure="reassign")
     return case_id
 
 
@@ -91,6 +97,7 @@ def test_a_clerk_has_no_chairman_page_and_cannot_decide(conn, case_awaiting_sign
     with pytest.raises(ValueError):
         at.switch_page("app_pages/chairman.py")
     with pytest.raises(Exception, match="Chỉ Chủ tịch UBND xã"):
-        actions.transition(conn, case_awaiting_signoff, "awaiting_effect", actions.Actor("thongke", "clerk"),
-                           reauthenticated=True)
+        actions.transition(
+            conn, case_awaiting_signoff, "awaiting_effect", actions.Actor("thongke", "clerk"), reauthenticated=True
+        )
     assert db.get_case(conn, case_awaiting_signoff)["state"] == "measure"

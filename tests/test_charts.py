@@ -24,8 +24,16 @@ def result():
 
 @pytest.fixture(scope="module")
 def table(result):
-    base = [{"questionnaire": "sipas-2023", "level": "criterion", "code": "TC5.2", "index_value": 70.0,
-             "n": 100, "satisfied": 70}]
+    base = [
+        {
+            "questionnaire": "sipas-2023",
+            "level": "criterion",
+            "code": "TC5.2",
+            "index_value": 70.0,
+            "n": 100,
+            "satisfied": 70,
+        }
+    ]
     return analysis.criteria_table(result, base, BANDS)
 
 
@@ -51,8 +59,11 @@ def test_criteria_chart_has_rule_lines_at_floor_and_target_and_interval_bars(tab
     assert '"x2": {"field": "KTC 95% cao"' in text
     assert "Chỉ số hài lòng (%)" in text
     # Weakest first on the y axis, as in the table.
-    y_sorts = [layer["encoding"]["y"]["sort"] for layer in s["layer"] if "y" in layer.get("encoding", {})
-               and layer["encoding"]["y"].get("field") == "Mã"]
+    y_sorts = [
+        layer["encoding"]["y"]["sort"]
+        for layer in s["layer"]
+        if "y" in layer.get("encoding", {}) and layer["encoding"]["y"].get("field") == "Mã"
+    ]
     assert y_sorts[0][0] == "TC5.2"
 
 
@@ -77,7 +88,12 @@ def test_likert_segments_diverge_around_the_neutral_middle(result):
     assert frame.loc[("TC5.2", 5), "end"] == pytest.approx(68.75)
     s = spec(charts.likert_chart(dist))
     assert s["layer"][0]["encoding"]["color"]["scale"]["domain"] == [
-        "Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng"]
+        "Rất không hài lòng",
+        "Không hài lòng",
+        "Bình thường",
+        "Hài lòng",
+        "Rất hài lòng",
+    ]
 
 
 def test_p_chart_plots_percent_with_varying_limits():
@@ -94,8 +110,16 @@ def test_p_chart_plots_percent_with_varying_limits():
 
 
 def test_heatmap_greys_out_sparse_cells():
-    table = pd.DataFrame({"weekday": [0, 0, 1], "Thứ": ["Thứ Hai", "Thứ Hai", "Thứ Ba"], "Giờ": [8, 9, 8],
-                          "n": [20, 2, 10], "Hài lòng": [18, 2, 5], "Tỷ lệ hài lòng (%)": [90.0, None, 50.0]})
+    table = pd.DataFrame(
+        {
+            "weekday": [0, 0, 1],
+            "Thứ": ["Thứ Hai", "Thứ Hai", "Thứ Ba"],
+            "Giờ": [8, 9, 8],
+            "n": [20, 2, 10],
+            "Hài lòng": [18, 2, 5],
+            "Tỷ lệ hài lòng (%)": [90.0, None, 50.0],
+        }
+    )
     s = spec(charts.heatmap_chart(table))
     filters = [t["filter"] for layer in s["layer"] for t in layer.get("transform", [])]
     assert "!isValid(datum['Tỷ lệ hài lòng (%)'])" in filters

@@ -69,6 +69,7 @@ def _criterion(d: dict, code: str) -> dict:
 
 # --------------------------------------------------------------------------- import-responses
 
+
 def test_import_responses_prints_one_line_and_exits_0(tmp_path):
     path = tmp_path / "x.db"
     f = tmp_path / "thang1.csv"
@@ -94,10 +95,10 @@ def test_db_option_wins_over_the_environment(tmp_path):
 def test_bad_file_exits_1_with_problems_on_stderr_and_changes_nothing(imported, tmp_path):
     before = snapshot(imported)
     bad = tmp_path / "hong.csv"
-    bad.write_text("response_id,submitted_at,TC1.1,overall\n"
-                   "n1,2024-01-15 08:00,5,5\n"
-                   "n2,2024-01-15 08:10,6,4\n"
-                   "n3,2024-01-15,4,\n", encoding="utf-8")
+    bad.write_text(
+        "response_id,submitted_at,TC1.1,overall\nn1,2024-01-15 08:00,5,5\nn2,2024-01-15 08:10,6,4\nn3,2024-01-15,4,\n",
+        encoding="utf-8",
+    )
     r = run("import-responses", str(bad), env_db=imported)
     assert r.returncode == 1
     assert r.stdout == ""
@@ -126,15 +127,18 @@ def test_a_database_of_another_program_exits_1(tmp_path):
     assert r.stderr == "Tệp này là một cơ sở dữ liệu SQLite khác, không phải của phần mềm khảo sát.\n"
 
 
-@pytest.mark.parametrize("args", [
-    [],
-    ["no-such-command"],
-    ["import-responses"],
-    ["index", "--bogus"],
-    ["index", "--from", "2024-13-01"],
-    ["demo", "--responses", "many"],
-    ["staffing", "--service-minutes", "10"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["no-such-command"],
+        ["import-responses"],
+        ["index", "--bogus"],
+        ["index", "--from", "2024-13-01"],
+        ["demo", "--responses", "many"],
+        ["staffing", "--service-minutes", "10"],
+    ],
+)
 def test_wrong_usage_exits_2(tmp_path, args):
     path = tmp_path / "u.db"
     r = run(*args, env_db=path)
@@ -171,10 +175,10 @@ def test_top_level_help_lists_every_command_and_the_readme_documents_them():
 
 # --------------------------------------------------------------------------- index --json
 
+
 def test_index_json_keys_and_values(imported):
     d = index_json(env_db=imported)
-    assert list(d) == ["questionnaire", "from", "to", "responses", "overall", "direct_overall", "elements",
-                       "criteria"]
+    assert list(d) == ["questionnaire", "from", "to", "responses", "overall", "direct_overall", "elements", "criteria"]
     assert list(d["direct_overall"]) == ["n", "satisfied", "index", "ci_low", "ci_high"]
     assert all(list(e) == ["code", "name", "index"] for e in d["elements"])
     assert all(list(c) == ["code", "element", "n", "satisfied", "index", "ci_low", "ci_high"] for c in d["criteria"])
@@ -184,13 +188,24 @@ def test_index_json_keys_and_values(imported):
     #   element 1 = (60 + 66.67)/2 = 63.33; element 2 = 66.67; element 3 = 75; elements 4, 5: no answers
     #   overall = (63.33 + 66.67 + 75)/3 = 68.33;  direct question: 5,4,2,5 -> 3/4 = 75
     assert [(c["code"], c["n"], c["satisfied"]) for c in d["criteria"] if c["n"]] == [
-        ("TC1.1", 5, 3), ("TC1.2", 3, 2), ("TC2.1", 3, 2), ("TC3.1", 4, 3)]
+        ("TC1.1", 5, 3),
+        ("TC1.2", 3, 2),
+        ("TC2.1", 3, 2),
+        ("TC3.1", 4, 3),
+    ]
     assert _criterion(d, "TC1.1")["index"] == 60.0
     assert _criterion(d, "TC1.2")["index"] == pytest.approx(200 / 3, abs=1e-9)
     assert _criterion(d, "TC3.1")["index"] == 75.0
     assert _criterion(d, "TC1.1")["element"] == "1"
-    assert _criterion(d, "TC4.1") == {"code": "TC4.1", "element": "4", "n": 0, "satisfied": 0, "index": None,
-                                      "ci_low": None, "ci_high": None}
+    assert _criterion(d, "TC4.1") == {
+        "code": "TC4.1",
+        "element": "4",
+        "n": 0,
+        "satisfied": 0,
+        "index": None,
+        "ci_low": None,
+        "ci_high": None,
+    }
     assert [e["code"] for e in d["elements"]] == ["1", "2", "3", "4", "5"]
     assert d["elements"][0]["name"] == "Tiếp cận dịch vụ hành chính công"
     got = [e["index"] for e in d["elements"]]
@@ -201,8 +216,10 @@ def test_index_json_keys_and_values(imported):
     do = d["direct_overall"]
     assert (do["n"], do["satisfied"], do["index"]) == (4, 3, 75.0)
     ci = binomtest(3, 4).proportion_ci(method="wilson")
-    assert (do["ci_low"], do["ci_high"]) == (pytest.approx(100 * ci.low, abs=1e-9), pytest.approx(100 * ci.high,
-                                                                                                  abs=1e-9))
+    assert (do["ci_low"], do["ci_high"]) == (
+        pytest.approx(100 * ci.low, abs=1e-9),
+        pytest.approx(100 * ci.high, abs=1e-9),
+    )
     ci = binomtest(3, 5).proportion_ci(method="wilson")
     assert _criterion(d, "TC1.1")["ci_low"] == pytest.approx(100 * ci.low, abs=1e-9)
     assert _criterion(d, "TC1.1")["ci_high"] == pytest.approx(100 * ci.high, abs=1e-9)
@@ -211,8 +228,10 @@ def test_index_json_keys_and_values(imported):
 def test_index_json_equals_the_analysis_module_and_imports_no_heavy_library(imported):
     from sipas.analysis import index_for_period
 
-    code = ("import json, sys\nfrom sipas.cli import main\nrc = main(['index', '--json', '--from', '2024-01-10'])\n"
-            "print(json.dumps(sorted(m for m in ('pandas', 'scipy', 'numpy') if m in sys.modules)))")
+    code = (
+        "import json, sys\nfrom sipas.cli import main\nrc = main(['index', '--json', '--from', '2024-01-10'])\n"
+        "print(json.dumps(sorted(m for m in ('pandas', 'scipy', 'numpy') if m in sys.modules)))"
+    )
     env = {**os.environ, "SIPAS_DB": str(imported)}
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
@@ -228,7 +247,10 @@ def test_index_date_range_is_inclusive_in_local_dates(imported):
     d = index_json("--from", "2024-01-11", "--to", "2024-01-11", env_db=imported)
     assert (d["from"], d["to"], d["responses"]) == ("2024-01-11", "2024-01-11", 1)
     assert [(c["code"], c["n"], c["index"]) for c in d["criteria"] if c["n"]] == [
-        ("TC1.1", 1, 100.0), ("TC1.2", 1, 100.0), ("TC3.1", 1, 0.0)]
+        ("TC1.1", 1, 100.0),
+        ("TC1.2", 1, 100.0),
+        ("TC3.1", 1, 0.0),
+    ]
     assert d["overall"] == 50.0  # (100 + 0)/2
     assert (d["direct_overall"]["n"], d["direct_overall"]["index"]) == (1, 0.0)
     # From the 12th on: d and e. TC1.1: 1,5 -> 50; TC1.2: 1 -> 0; element 1 = 25; TC2.1 100; TC3.1 100.
@@ -272,7 +294,11 @@ def test_index_leaves_out_excluded_responses(imported):
     # elements (50, 100, 66.67) -> overall 72.22; direct 4,2,5 -> 2/3
     assert d["responses"] == 4
     assert [(c["code"], c["n"], c["satisfied"]) for c in d["criteria"] if c["n"]] == [
-        ("TC1.1", 4, 2), ("TC1.2", 2, 1), ("TC2.1", 2, 2), ("TC3.1", 3, 2)]
+        ("TC1.1", 4, 2),
+        ("TC1.2", 2, 1),
+        ("TC2.1", 2, 2),
+        ("TC3.1", 3, 2),
+    ]
     assert d["overall"] == pytest.approx((50 + 100 + 200 / 3) / 3, abs=1e-9)
     assert (d["direct_overall"]["n"], d["direct_overall"]["satisfied"]) == (3, 2)
 
@@ -284,6 +310,7 @@ def test_index_without_json_prints_one_line(imported):
 
 
 # --------------------------------------------------------------------------- demo, staffing
+
 
 def test_demo_then_delete(imported):
     r = run("demo", "--responses", "200", "--seed", "3", env_db=imported)
@@ -308,8 +335,19 @@ def test_demo_negative_count_exits_1(tmp_path):
 
 
 def test_staffing_json_keys(tmp_path):
-    r = run("staffing", "--arrivals-per-hour", "20", "--service-minutes", "10", "--target-wait", "15",
-            "--service-level", "0.8", "--json", env_db=tmp_path / "s.db")
+    r = run(
+        "staffing",
+        "--arrivals-per-hour",
+        "20",
+        "--service-minutes",
+        "10",
+        "--target-wait",
+        "15",
+        "--service-level",
+        "0.8",
+        "--json",
+        env_db=tmp_path / "s.db",
+    )
     assert (r.returncode, r.stderr) == (0, "")
     d = json.loads(r.stdout)
     assert list(d) == ["counters", "service_level", "p_wait", "mean_wait_minutes", "occupancy"]

@@ -15,16 +15,24 @@ from sipas.errors import DatabaseError
 
 
 def _response(token: str, submitted_at: str = "2024-03-04 08:00:00", overall: int | None = 5, **extra) -> dict:
-    return {"token": token, "submitted_at": submitted_at, "questionnaire": "sipas-2023", "channel": "kiosk",
-            "overall": overall, **extra}
+    return {
+        "token": token,
+        "submitted_at": submitted_at,
+        "questionnaire": "sipas-2023",
+        "channel": "kiosk",
+        "overall": overall,
+        **extra,
+    }
 
 
 def _assert_rollup_exact(conn, questionnaire="sipas-2023", date_from=None, date_to=None):
     assert db.level_counts(conn, questionnaire, date_from, date_to) == db.level_counts_direct(
-        conn, questionnaire, date_from, date_to)
+        conn, questionnaire, date_from, date_to
+    )
 
 
 # --------------------------------------------------------------------------- pragmas
+
 
 def test_connection_pragmas(conn, db_file):
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -48,6 +56,7 @@ def test_foreign_key_to_staff_is_enforced(conn):
 
 # --------------------------------------------------------------------------- migrations
 
+
 def _old_v1_database(path):
     """A file as version 1 of the product left it: no roll-up tables, rows written by plain SQL."""
     with closing(db.connect(path)) as c:
@@ -62,15 +71,24 @@ def _old_v1_database(path):
             (4, "d", "2024-03-05 10:00:00", "sipas-2023", 1, 1),  # excluded by the clerk
             (5, "e", "2024-03-05 11:00:00", "sipas-2017", 4, 0),
         ]
-        c.executemany("INSERT INTO responses (id, token, submitted_at, questionnaire, channel, overall, excluded) "
-                      "VALUES (?, ?, ?, ?, 'paper', ?, ?)", rows)
-        c.executemany("INSERT INTO answers (response_id, criterion, value) VALUES (?, ?, ?)", [
-            (1, "TC1.1", 4), (1, "TC1.2", 2), (1, "TC3.1", None),
-            (2, "TC1.1", 5), (2, "TC3.1", 5),
-            (3, "TC1.1", 1),
-            (4, "TC1.1", 1),
-            (5, "TC2.5", 3),
-        ])
+        c.executemany(
+            "INSERT INTO responses (id, token, submitted_at, questionnaire, channel, overall, excluded) "
+            "VALUES (?, ?, ?, ?, 'paper', ?, ?)",
+            rows,
+        )
+        c.executemany(
+            "INSERT INTO answers (response_id, criterion, value) VALUES (?, ?, ?)",
+            [
+                (1, "TC1.1", 4),
+                (1, "TC1.2", 2),
+                (1, "TC3.1", None),
+                (2, "TC1.1", 5),
+                (2, "TC3.1", 5),
+                (3, "TC1.1", 1),
+                (4, "TC1.1", 1),
+                (5, "TC2.5", 3),
+            ],
+        )
         c.commit()
 
 
@@ -81,21 +99,25 @@ def test_migration_from_version_1_keeps_every_row_and_backfills_the_rollup(tmp_p
         before = {t: raw.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in ("responses", "answers")}
     with closing(db.open_db(path)) as conn:
         assert db.schema_version(conn) == db.SCHEMA_VERSION
-        after = {t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2")]
-                 for t in ("responses", "answers")}
+        after = {
+            t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2")] for t in ("responses", "answers")
+        }
         assert after == before
         assert len(after["responses"]) == 5 and len(after["answers"]) == 8
         # Hand count, sipas-2023, excluded response 4 left out, NULL = no opinion:
         expected = {
-            "TC1.1": (1, 0, 0, 1, 1),   # 4, 5, 1
-            "TC1.2": (0, 1, 0, 0, 0),   # 2
-            "TC3.1": (0, 0, 0, 0, 1),   # no opinion, 5
+            "TC1.1": (1, 0, 0, 1, 1),  # 4, 5, 1
+            "TC1.2": (0, 1, 0, 0, 0),  # 2
+            "TC3.1": (0, 0, 0, 0, 1),  # no opinion, 5
             "overall": (0, 1, 0, 0, 1),  # 5, 2 (response 3 has none)
         }
         assert db.level_counts(conn, "sipas-2023") == expected
         assert db.level_counts_direct(conn, "sipas-2023") == expected
-        assert db.level_counts(conn, "sipas-2017") == db.level_counts_direct(conn, "sipas-2017") == {
-            "TC2.5": (0, 0, 1, 0, 0), "overall": (0, 0, 0, 1, 0)}
+        assert (
+            db.level_counts(conn, "sipas-2017")
+            == db.level_counts_direct(conn, "sipas-2017")
+            == {"TC2.5": (0, 0, 1, 0, 0), "overall": (0, 0, 0, 1, 0)}
+        )
         _assert_rollup_exact(conn, "sipas-2023", "2024-03-05", "2024-03-05")
         assert db.responses_in_range(conn, "sipas-2023") == 3
         assert db.responses_in_range(conn, "sipas-2023", "2024-03-05", "2024-03-05") == 1
@@ -110,14 +132,17 @@ def test_migration_backfills_a_day_where_a_criterion_has_only_no_opinion(tmp_pat
     path = tmp_path / "old-na.db"
     with closing(db.connect(path)) as c:
         db.migrate(c, target=1)
-        c.execute("INSERT INTO responses (id, token, submitted_at, questionnaire, channel, overall) "
-                  "VALUES (1, 'a', '2024-03-04 08:00:00', 'sipas-2023', 'kiosk', NULL)")
+        c.execute(
+            "INSERT INTO responses (id, token, submitted_at, questionnaire, channel, overall) "
+            "VALUES (1, 'a', '2024-03-04 08:00:00', 'sipas-2023', 'kiosk', NULL)"
+        )
         c.executemany("INSERT INTO answers VALUES (?, ?, ?)", [(1, "TC1.1", None), (1, "TC1.2", 4)])
     with closing(db.open_db(path)) as conn:
         assert db.schema_version(conn) == db.SCHEMA_VERSION
         assert [tuple(r) for r in conn.execute("SELECT * FROM daily_counts ORDER BY criterion")] == [
             ("2024-03-04", "sipas-2023", "TC1.1", 0, 0, 0, 0, 0, 1),
-            ("2024-03-04", "sipas-2023", "TC1.2", 0, 0, 0, 1, 0, 0)]
+            ("2024-03-04", "sipas-2023", "TC1.2", 0, 0, 0, 1, 0, 0),
+        ]
         assert conn.execute("SELECT typeof(n1) FROM daily_counts").fetchone()[0] == "integer"
         _assert_rollup_exact(conn)
 
@@ -149,7 +174,8 @@ def test_a_newer_schema_is_refused(tmp_path):
         db.open_db(path)
     assert str(err.value) == (
         f"Cơ sở dữ liệu có phiên bản cấu trúc {db.SCHEMA_VERSION + 1}, mới hơn phần mềm này "
-        f"({db.SCHEMA_VERSION}). Hãy cập nhật phần mềm.")
+        f"({db.SCHEMA_VERSION}). Hãy cập nhật phần mềm."
+    )
     with closing(sqlite3.connect(path)) as raw:
         assert raw.execute("PRAGMA user_version").fetchone()[0] == db.SCHEMA_VERSION + 1
 
@@ -188,6 +214,7 @@ def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
 
 # --------------------------------------------------------------------------- writes
 
+
 def test_token_makes_a_write_idempotent(conn):
     assert db.insert_response(conn, _response("tap-1"), {"TC1.1": 4, "TC1.2": None}) is True
     assert db.insert_response(conn, _response("tap-1", overall=1), {"TC1.1": 1}) is False
@@ -196,8 +223,11 @@ def test_token_makes_a_write_idempotent(conn):
     assert stored["overall"] == 5
     assert stored["answers"] == {"TC1.1": 4, "TC1.2": None}
     assert conn.execute("SELECT count(*) FROM answers").fetchone()[0] == 2
-    assert db.level_counts(conn, "sipas-2023") == {"TC1.1": (0, 0, 0, 1, 0), "TC1.2": (0, 0, 0, 0, 0),
-                                                   "overall": (0, 0, 0, 0, 1)}
+    assert db.level_counts(conn, "sipas-2023") == {
+        "TC1.1": (0, 0, 0, 1, 0),
+        "TC1.2": (0, 0, 0, 0, 0),
+        "overall": (0, 0, 0, 0, 1),
+    }
     _assert_rollup_exact(conn)
 
 
@@ -227,14 +257,22 @@ def _fill(conn):
 def test_exclusion_and_restore_keep_the_rollup_exact(conn):
     _fill(conn)
     before = db.level_counts(conn, "sipas-2023")
-    assert before == {"TC1.1": (1, 0, 0, 1, 1), "TC1.2": (0, 1, 0, 0, 0), "TC3.1": (0, 0, 0, 0, 1),
-                      "overall": (0, 1, 0, 0, 1)}
+    assert before == {
+        "TC1.1": (1, 0, 0, 1, 1),
+        "TC1.2": (0, 1, 0, 0, 0),
+        "TC3.1": (0, 0, 0, 0, 1),
+        "overall": (0, 1, 0, 0, 1),
+    }
     rid = conn.execute("SELECT id FROM responses WHERE token = 'b'").fetchone()[0]
 
     db.set_excluded(conn, rid, True, "phiếu thử", "clerk")
     # TC3.1 keeps response a's "Không ý kiến": asked, no level counted.
-    assert db.level_counts(conn, "sipas-2023") == {"TC1.1": (1, 0, 0, 1, 0), "TC1.2": (0, 1, 0, 0, 0),
-                                                   "TC3.1": (0, 0, 0, 0, 0), "overall": (0, 0, 0, 0, 1)}
+    assert db.level_counts(conn, "sipas-2023") == {
+        "TC1.1": (1, 0, 0, 1, 0),
+        "TC1.2": (0, 1, 0, 0, 0),
+        "TC3.1": (0, 0, 0, 0, 0),
+        "overall": (0, 0, 0, 0, 1),
+    }
     _assert_rollup_exact(conn)
     _assert_rollup_exact(conn, "sipas-2023", "2024-03-04", "2024-03-04")
     assert db.responses_in_range(conn, "sipas-2023") == 2
@@ -248,8 +286,11 @@ def test_exclusion_and_restore_keep_the_rollup_exact(conn):
     _assert_rollup_exact(conn)
     assert db.responses_in_range(conn, "sipas-2023") == 3
     log = [(e["action"], e["entity"], e["old_value"], e["new_value"]) for e in db.audit_entries(conn)]
-    assert log[:3] == [("restore", f"response:{rid}", "1", "0"), ("exclude", f"response:{rid}", "1", "1"),
-                       ("exclude", f"response:{rid}", "0", "1")]
+    assert log[:3] == [
+        ("restore", f"response:{rid}", "1", "0"),
+        ("exclude", f"response:{rid}", "1", "1"),
+        ("exclude", f"response:{rid}", "0", "1"),
+    ]
 
 
 def test_excluding_an_unknown_response_raises_keyerror(conn):
@@ -288,10 +329,21 @@ def test_responses_and_answers_are_immutable(conn):
 
 def test_bulk_insert_gives_the_same_rollup_as_the_triggers(conn, tmp_path):
     _fill(conn)
-    rows = [(_response(f"bulk{i}", f"2024-03-0{4 + i % 3} 1{i % 10}:00:00", overall=None if i % 7 == 0 else 1 + i % 5,
-                       is_demo=1, channel=("kiosk", "qr", "paper")[i % 3], field=(None, "Hộ tịch", "Đất đai")[i % 3],
-                       staff_code=None if i % 2 else "CB01"),
-             {"TC1.1": 1 + (i * 7) % 5, "TC2.3": None if i % 4 == 0 else 1 + i % 5}) for i in range(60)]
+    rows = [
+        (
+            _response(
+                f"bulk{i}",
+                f"2024-03-0{4 + i % 3} 1{i % 10}:00:00",
+                overall=None if i % 7 == 0 else 1 + i % 5,
+                is_demo=1,
+                channel=("kiosk", "qr", "paper")[i % 3],
+                field=(None, "Hộ tịch", "Đất đai")[i % 3],
+                staff_code=None if i % 2 else "CB01",
+            ),
+            {"TC1.1": 1 + (i * 7) % 5, "TC2.3": None if i % 4 == 0 else 1 + i % 5},
+        )
+        for i in range(60)
+    ]
     rows.append((_response("a"), {"TC1.1": 1}))  # already stored: skipped
     triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY 1").fetchall()
     with db.transaction(conn):
@@ -315,18 +367,26 @@ def _without_clock(conn) -> dict:
     """Every table's rows, less the columns that hold the wall-clock time of the write."""
     out = {}
     for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
-        cols = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')
-                if r[1] not in ("created_at", "at", "changed_at", "imported_at", "updated_at")]
-        out[table] = [tuple(r) for r in conn.execute(
-            f'SELECT {", ".join(cols)} FROM "{table}" ORDER BY {", ".join(str(i + 1) for i in range(len(cols)))}')]
+        cols = [
+            r[1]
+            for r in conn.execute(f'PRAGMA table_info("{table}")')
+            if r[1] not in ("created_at", "at", "changed_at", "imported_at", "updated_at")
+        ]
+        out[table] = [
+            tuple(r)
+            for r in conn.execute(
+                f'SELECT {", ".join(cols)} FROM "{table}" ORDER BY {", ".join(str(i + 1) for i in range(len(cols)))}'
+            )
+        ]
     return out
 
 
 def test_bulk_insert_rolls_back_whole(conn):
     before = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     with pytest.raises(sqlite3.IntegrityError), db.transaction(conn):
-        db.insert_responses_bulk(conn, [(_response("x1"), {"TC1.1": 4}),
-                                        (_response("x2", staff_code="NOBODY"), {"TC1.1": 4})])
+        db.insert_responses_bulk(
+            conn, [(_response("x1"), {"TC1.1": 4}), (_response("x2", staff_code="NOBODY"), {"TC1.1": 4})]
+        )
     assert db.count_responses(conn) == 0
     assert conn.execute("SELECT count(*) FROM daily_counts").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == before
@@ -335,6 +395,7 @@ def test_bulk_insert_rolls_back_whole(conn):
 
 
 # --------------------------------------------------------------------------- concurrency
+
 
 def test_twenty_threads_each_with_its_own_connection(db_file):
     errors: list[BaseException] = []

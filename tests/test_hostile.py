@@ -48,9 +48,11 @@ from sipas.responses import BASE_COLUMNS, CHANNELS, KioskSurvey, import_response
 ACTIVE = "sipas-2023"
 PW = "matkhau-dung-1"
 NOW = datetime(2025, 6, 30, 12, 0)
-HYPO = settings(max_examples=100, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                       HealthCheck.data_too_large])
+HYPO = settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 NUL_MESSAGE = "{}: có ký tự không hợp lệ (U+0000); hãy xóa ký tự đó."
 SHOWN = corpus.SHOWN + [corpus.OVERLONG[0], corpus.OVERLONG[2]]
 
@@ -95,8 +97,10 @@ def refused_or_done(conn, action):
 
 hostile_text = st.one_of(st.sampled_from(corpus.ALL), st.text(max_size=30))
 # Hostile but storable as free text (a comment, a name): no NUL, no lone surrogate, not overlong.
-storable_text = st.one_of(st.sampled_from([t for t in corpus.ALL if not corpus.refused_character(t) and len(t) <= 200]),
-                          st.text(st.characters(exclude_characters="\x00"), max_size=30))
+storable_text = st.one_of(
+    st.sampled_from([t for t in corpus.ALL if not corpus.refused_character(t) and len(t) <= 200]),
+    st.text(st.characters(exclude_characters="\x00"), max_size=30),
+)
 
 
 def mixed(valid, clean: bool, odds: int = 6):
@@ -135,16 +139,21 @@ def responses_table(draw) -> list[list[str]]:
     clean = draw(st.booleans())
     names = [*BASE_COLUMNS, *CRITERIA[:6]] + ([] if clean else ["TC9.9", "Ghi chú"])
     columns = draw(st.lists(st.sampled_from(names), min_size=1, max_size=9, unique=True))
-    for required in (["submitted_at", "overall"] if clean else ["submitted_at"] * draw(st.integers(0, 1))):
+    for required in ["submitted_at", "overall"] if clean else ["submitted_at"] * draw(st.integers(0, 1)):
         if required not in columns:
             columns.append(required)
     if not clean and draw(st.integers(0, 4)) == 0:
         columns[draw(st.integers(0, len(columns) - 1))] = draw(hostile_text)  # a hostile header name
     cells = response_cells(clean)
     row = st.tuples(*(cells.get(c, mixed(LEVEL, clean)) for c in columns)).map(list)
-    rows = draw(st.lists(row, min_size=1 if clean else 0, max_size=5,
-                         unique_by=(lambda r: r[columns.index("response_id")]) if clean and "response_id" in columns
-                         else None))
+    rows = draw(
+        st.lists(
+            row,
+            min_size=1 if clean else 0,
+            max_size=5,
+            unique_by=(lambda r: r[columns.index("response_id")]) if clean and "response_id" in columns else None,
+        )
+    )
     return [columns, *rows]
 
 
@@ -156,24 +165,35 @@ def baseline_table(draw) -> list[list[str]]:
     clean = draw(st.booleans())
     if clean:  # coherent rows: a level with a code of that level, an index, no counts
         columns = ["year", "questionnaire", "level", "code", "index"]
-        keys = st.one_of(st.just(("overall", "")), st.sampled_from(ELEMENT_CODES).map(lambda c: ("element", c)),
-                         st.sampled_from(CRITERIA).map(lambda c: ("criterion", c)))
-        rows = draw(st.lists(st.tuples(st.integers(2015, 2024), keys, st.floats(0, 100, allow_nan=False)),
-                             min_size=1, max_size=5, unique_by=lambda r: (r[0], r[1])))
+        keys = st.one_of(
+            st.just(("overall", "")),
+            st.sampled_from(ELEMENT_CODES).map(lambda c: ("element", c)),
+            st.sampled_from(CRITERIA).map(lambda c: ("criterion", c)),
+        )
+        rows = draw(
+            st.lists(
+                st.tuples(st.integers(2015, 2024), keys, st.floats(0, 100, allow_nan=False)),
+                min_size=1,
+                max_size=5,
+                unique_by=lambda r: (r[0], r[1]),
+            )
+        )
         separator = draw(st.sampled_from([".", ","]))
-        return [columns] + [[str(y), ACTIVE, level, code, f"{v:.2f}".replace(".", separator)]
-                            for y, (level, code), v in rows]
+        return [columns] + [
+            [str(y), ACTIVE, level, code, f"{v:.2f}".replace(".", separator)] for y, (level, code), v in rows
+        ]
     cells = {
         "year": mixed(st.integers(2015, 2026).map(str), clean),
         "questionnaire": mixed(st.sampled_from([ACTIVE, "sipas-2017"]), clean),
         "level": mixed(st.sampled_from(baseline.LEVELS), clean),
         "code": mixed(st.sampled_from(["", "1", "3", "TC3.1", "TC1.2"]), clean),
-        "index": mixed(st.floats(0, 100, allow_nan=False).map(lambda v: f"{v:.2f}")
-                       | st.sampled_from(["86,5", "100", "0"]), clean),
+        "index": mixed(
+            st.floats(0, 100, allow_nan=False).map(lambda v: f"{v:.2f}") | st.sampled_from(["86,5", "100", "0"]), clean
+        ),
         "n": mixed(st.sampled_from(["", "200", "0"]), clean),
         "satisfied": mixed(st.sampled_from(["", "150", "200"]), clean),
     }
-    columns = draw(st.permutations(list(baseline.COLUMNS)))[:draw(st.integers(1, len(baseline.COLUMNS)))]
+    columns = draw(st.permutations(list(baseline.COLUMNS)))[: draw(st.integers(1, len(baseline.COLUMNS)))]
     if draw(st.integers(0, 4)) == 0:
         columns.append(draw(hostile_text))
     rows = draw(st.lists(st.tuples(*(cells.get(c, hostile_text) for c in columns)).map(list), max_size=4))
@@ -188,15 +208,26 @@ def fmt(moment: datetime) -> str:
 def tickets_table(draw) -> list[list[str]]:
     columns = ["ticket_id", "issued_at", "called_at", "finished_at", "service", "counter"]
     if draw(st.booleans()):  # clean: unique numbers, issued ≤ called ≤ finished
-        times = st.tuples(st.datetimes(datetime(2024, 3, 4, 7), datetime(2024, 3, 8, 16)), st.integers(0, 90),
-                          st.integers(0, 60), st.integers(0, 2))
-        rows = draw(st.lists(st.tuples(st.from_regex(r"[A-C][0-9]{3}", fullmatch=True), times, storable_text,
-                                       storable_text), min_size=1, max_size=5, unique_by=lambda r: r[0]))
+        times = st.tuples(
+            st.datetimes(datetime(2024, 3, 4, 7), datetime(2024, 3, 8, 16)),
+            st.integers(0, 90),
+            st.integers(0, 60),
+            st.integers(0, 2),
+        )
+        rows = draw(
+            st.lists(
+                st.tuples(st.from_regex(r"[A-C][0-9]{3}", fullmatch=True), times, storable_text, storable_text),
+                min_size=1,
+                max_size=5,
+                unique_by=lambda r: r[0],
+            )
+        )
         out = [columns]
         for tid, (issued, wait, service, stage), name, counter in rows:
             called, finished = issued + timedelta(minutes=wait), issued + timedelta(minutes=wait + service)
-            out.append([tid, fmt(issued), fmt(called) if stage else "", fmt(finished) if stage == 2 else "",
-                        name, counter])
+            out.append(
+                [tid, fmt(issued), fmt(called) if stage else "", fmt(finished) if stage == 2 else "", name, counter]
+            )
         return out
     times = timestamps(datetime(2024, 3, 4, 7), datetime(2024, 3, 4, 17))
     cells = {
@@ -207,7 +238,7 @@ def tickets_table(draw) -> list[list[str]]:
         "called_at": mixed(st.one_of(st.just(""), times), False),
         "finished_at": mixed(st.one_of(st.just(""), times), False),
     }
-    columns = columns[:draw(st.integers(1, 6))]
+    columns = columns[: draw(st.integers(1, 6))]
     if draw(st.integers(0, 4)) == 0:
         columns.append(draw(hostile_text))
     rows = draw(st.lists(st.tuples(*(cells.get(c, hostile_text) for c in columns)).map(list), max_size=5))
@@ -251,6 +282,7 @@ def data_rows(rows: list[list]) -> list[list]:
 
 # ------------------------------------------------------------------------------ imports: properties
 
+
 @HYPO
 @given(table=responses_table(), as_xlsx=st.booleans(), bom=st.booleans())
 def test_a_responses_file_is_imported_or_refused_without_a_trace(hconn, table, as_xlsx, bom):
@@ -258,12 +290,15 @@ def test_a_responses_file_is_imported_or_refused_without_a_trace(hconn, table, a
     # The database is shared between examples: a row whose response_id is already stored is skipped
     # (counted as present), so its comment is the earlier one.
     known = {r[0] for r in hconn.execute("SELECT token FROM responses")}
-    summary = refused_or_done(hconn, lambda: import_responses(
-        hconn, data, "phieu.xlsx" if as_xlsx else "phieu.csv", active_version=ACTIVE, actor="test"))
+    summary = refused_or_done(
+        hconn,
+        lambda: import_responses(
+            hconn, data, "phieu.xlsx" if as_xlsx else "phieu.csv", active_version=ACTIVE, actor="test"
+        ),
+    )
     if summary is None:
         return
-    sent = [dict(zip(table[0], (xlsx_cell(v) if as_xlsx else v for v in r), strict=True))
-            for r in data_rows(table)]
+    sent = [dict(zip(table[0], (xlsx_cell(v) if as_xlsx else v for v in r), strict=True)) for r in data_rows(table)]
     assert summary.rows == len(sent) and summary.added + summary.present == len(sent)
     stored = {r[0] for r in hconn.execute("SELECT comment FROM responses")}
     for row in sent:
@@ -276,8 +311,9 @@ def test_a_responses_file_is_imported_or_refused_without_a_trace(hconn, table, a
 @given(table=baseline_table(), as_xlsx=st.booleans())
 def test_a_baseline_file_is_imported_or_refused_without_a_trace(hconn, table, as_xlsx):
     data = to_xlsx(table) if as_xlsx else to_csv(table)
-    summary = refused_or_done(hconn, lambda: baseline.import_baseline(
-        hconn, data, "goc.xlsx" if as_xlsx else "goc.csv", "test"))
+    summary = refused_or_done(
+        hconn, lambda: baseline.import_baseline(hconn, data, "goc.xlsx" if as_xlsx else "goc.csv", "test")
+    )
     if summary is not None:
         assert summary.rows == len(data_rows(table))
         stored = {(r["year"], r["questionnaire"], r["level"], r["code"]) for r in db.baseline_rows(hconn)}
@@ -290,8 +326,9 @@ def test_a_baseline_file_is_imported_or_refused_without_a_trace(hconn, table, as
 @given(table=tickets_table(), as_xlsx=st.booleans())
 def test_a_ticket_log_is_imported_or_refused_without_a_trace(hconn, table, as_xlsx):
     data = to_xlsx(table) if as_xlsx else to_csv(table)
-    summary = refused_or_done(hconn, lambda: waiting.import_tickets(
-        hconn, data, "so.xlsx" if as_xlsx else "so.csv", actor="test", now=NOW))
+    summary = refused_or_done(
+        hconn, lambda: waiting.import_tickets(hconn, data, "so.xlsx" if as_xlsx else "so.csv", actor="test", now=NOW)
+    )
     if summary is not None:
         assert summary.rows == len(data_rows(table))
         stored = {(r["ticket_id"], r["day"]) for r in db.ticket_rows(hconn)}
@@ -322,19 +359,27 @@ def _damaged_xlsx(damage) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize(("damage", "message"), [
-    # Read-only openpyxl opens these fine and fails only while reading the rows (found by this file).
-    (lambda x: x[:len(x) // 2], "không đọc được trang tính đầu tiên (ParseError)"),
-    (lambda x: x.replace(b"<sheetData>", b"<sheetData><row r=\"1\"><c r=\"A1\"><v>&#0;</v></c></row>"),
-     "không đọc được trang tính đầu tiên (ParseError)"),
-    (lambda x: None, "không đọc được trang tính đầu tiên (IndexError)"),  # the sheet's part left out of the zip
-], ids=["cut-in-half", "nul-reference", "sheet-missing"])
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        # Read-only openpyxl opens these fine and fails only while reading the rows (found by this file).
+        (lambda x: x[: len(x) // 2], "không đọc được trang tính đầu tiên (ParseError)"),
+        (
+            lambda x: x.replace(b"<sheetData>", b'<sheetData><row r="1"><c r="A1"><v>&#0;</v></c></row>'),
+            "không đọc được trang tính đầu tiên (ParseError)",
+        ),
+        (lambda x: None, "không đọc được trang tính đầu tiên (IndexError)"),  # the sheet's part left out of the zip
+    ],
+    ids=["cut-in-half", "nul-reference", "sheet-missing"],
+)
 def test_an_xlsx_with_a_damaged_sheet_is_a_clear_error_for_every_import(conn, damage, message):
     data = _damaged_xlsx(damage)
     before = table_snapshot(conn)
-    for run in (lambda: import_responses(conn, data, "hong.xlsx", active_version=ACTIVE),
-                lambda: baseline.import_baseline(conn, data, "hong.xlsx"),
-                lambda: waiting.import_tickets(conn, data, "hong.xlsx")):
+    for run in (
+        lambda: import_responses(conn, data, "hong.xlsx", active_version=ACTIVE),
+        lambda: baseline.import_baseline(conn, data, "hong.xlsx"),
+        lambda: waiting.import_tickets(conn, data, "hong.xlsx"),
+    ):
         with pytest.raises(ValidationError) as err:
             run()
         assert err.value.problems == [f"Tệp hong.xlsx: {message}."]
@@ -346,8 +391,9 @@ def test_every_corpus_comment_survives_a_csv_and_an_xlsx_import_exactly(conn):
     rows = [["response_id", "submitted_at", "overall", "comment"]]
     rows += [[f"c{i}", "2024-05-02 09:00", "4", t] for i, t in enumerate(texts)]
     import_responses(conn, to_csv(rows), "c.csv", active_version=ACTIVE)
-    import_responses(conn, to_xlsx([[f"x{r[0]}", *r[1:]] if i else r for i, r in enumerate(rows)]), "c.xlsx",
-                     active_version=ACTIVE)
+    import_responses(
+        conn, to_xlsx([[f"x{r[0]}", *r[1:]] if i else r for i, r in enumerate(rows)]), "c.xlsx", active_version=ACTIVE
+    )
     stored = dict(conn.execute("SELECT token, comment FROM responses").fetchall())
     for i, t in enumerate(texts):
         assert stored[f"c{i}"] == t
@@ -365,18 +411,28 @@ def kiosk_surveys(draw) -> KioskSurvey:
     """What a tablet could send: a clean survey half the time (it must be stored exactly), else anything."""
     if draw(st.booleans()):
         version = draw(st.sampled_from([ACTIVE, "sipas-2017"]))
-        asked = draw(st.lists(st.sampled_from(questionnaires()[version].criterion_codes), min_size=1, max_size=8,
-                              unique=True))
+        asked = draw(
+            st.lists(st.sampled_from(questionnaires()[version].criterion_codes), min_size=1, max_size=8, unique=True)
+        )
         answers = draw(st.dictionaries(st.sampled_from(asked), LEVELS))
         texts = st.one_of(st.none(), storable_text)
         return KioskSurvey(
-            token=str(draw(st.uuids())), questionnaire=version, asked=asked, answers=answers,
-            overall=draw(st.integers(1, 5)), harassment=draw(st.sampled_from([None, 1, 2, 3])),
+            token=str(draw(st.uuids())),
+            questionnaire=version,
+            asked=asked,
+            answers=answers,
+            overall=draw(st.integers(1, 5)),
+            harassment=draw(st.sampled_from([None, 1, 2, 3])),
             informal_payment=draw(st.sampled_from([None, 1, 2, 3])),
-            wait_bucket=draw(st.sampled_from([None, *WAIT_BUCKETS])), field=draw(texts),
-            staff_code=draw(st.sampled_from([None, "CB01"])), comment=draw(st.one_of(texts, st.sampled_from(
-                corpus.OVERLONG[::2]))), expectations=draw(st.one_of(st.none(), st.lists(storable_text, max_size=3))),
-            gender=draw(texts), age_group=draw(texts), education=draw(texts))
+            wait_bucket=draw(st.sampled_from([None, *WAIT_BUCKETS])),
+            field=draw(texts),
+            staff_code=draw(st.sampled_from([None, "CB01"])),
+            comment=draw(st.one_of(texts, st.sampled_from(corpus.OVERLONG[::2]))),
+            expectations=draw(st.one_of(st.none(), st.lists(storable_text, max_size=3))),
+            gender=draw(texts),
+            age_group=draw(texts),
+            education=draw(texts),
+        )
     version = draw(st.sampled_from([ACTIVE, "sipas-2017", "sipas-2099"]))
     codes = list(questionnaires()[version].criterion_codes) if version in questionnaires() else CRITERIA
     asked = draw(st.lists(st.sampled_from(codes), min_size=1, max_size=6, unique=True))
@@ -385,13 +441,22 @@ def kiosk_surveys(draw) -> KioskSurvey:
     answers = draw(st.dictionaries(st.sampled_from(asked), LEVELS | BAD_LEVELS))
     texts = st.one_of(st.none(), hostile_text)
     return KioskSurvey(
-        token=draw(st.one_of(st.uuids().map(str), hostile_text)), questionnaire=version, asked=asked,
-        answers=answers, overall=draw(LEVELS), harassment=draw(st.sampled_from([None, 1, 2, 3, 4])),
+        token=draw(st.one_of(st.uuids().map(str), hostile_text)),
+        questionnaire=version,
+        asked=asked,
+        answers=answers,
+        overall=draw(LEVELS),
+        harassment=draw(st.sampled_from([None, 1, 2, 3, 4])),
         informal_payment=draw(st.sampled_from([None, 1, 2, 3, 0])),
-        wait_bucket=draw(st.sampled_from([None, *WAIT_BUCKETS, "gt90"])), field=draw(texts),
-        staff_code=draw(st.sampled_from([None, "CB01", "CB99"])), comment=draw(texts),
+        wait_bucket=draw(st.sampled_from([None, *WAIT_BUCKETS, "gt90"])),
+        field=draw(texts),
+        staff_code=draw(st.sampled_from([None, "CB01", "CB99"])),
+        comment=draw(texts),
         expectations=draw(st.one_of(st.none(), st.lists(hostile_text, max_size=3))),
-        gender=draw(texts), age_group=draw(texts), education=draw(texts))
+        gender=draw(texts),
+        age_group=draw(texts),
+        education=draw(texts),
+    )
 
 
 @HYPO
@@ -407,12 +472,22 @@ def test_a_kiosk_survey_is_stored_exactly_as_given_or_refused(hconn, survey):
         assert row == existed
         return
     comment = survey.comment if survey.comment and survey.comment.strip() else None  # blank: no comment
-    expected = {"questionnaire": survey.questionnaire, "channel": "kiosk", "overall": survey.overall,
-                "harassment": survey.harassment, "informal_payment": survey.informal_payment,
-                "wait_bucket": survey.wait_bucket, "field": survey.field, "staff_code": survey.staff_code,
-                "comment": comment, "gender": survey.gender, "age_group": survey.age_group,
-                "education": survey.education, "device": "quay1",
-                "expectations": json.dumps(survey.expectations, ensure_ascii=False) if survey.expectations else None}
+    expected = {
+        "questionnaire": survey.questionnaire,
+        "channel": "kiosk",
+        "overall": survey.overall,
+        "harassment": survey.harassment,
+        "informal_payment": survey.informal_payment,
+        "wait_bucket": survey.wait_bucket,
+        "field": survey.field,
+        "staff_code": survey.staff_code,
+        "comment": comment,
+        "gender": survey.gender,
+        "age_group": survey.age_group,
+        "education": survey.education,
+        "device": "quay1",
+        "expectations": json.dumps(survey.expectations, ensure_ascii=False) if survey.expectations else None,
+    }
     assert {k: row[k] for k in expected} == expected
     assert row["answers"] == {code: survey.answers.get(code) for code in survey.asked}
 
@@ -425,22 +500,40 @@ staff_text = st.one_of(hostile_text, st.text(min_size=1, max_size=130))
 @HYPO
 @given(name=staff_text, position=st.one_of(st.none(), staff_text), counter=st.one_of(st.none(), staff_text))
 def test_a_staff_member_is_stored_as_typed_or_refused(hconn, name, position, counter):
-    member = {"code": "CB50", "full_name": name, "position": position, "counter": counter,
-              "active_from": date(2024, 1, 2)}
+    member = {
+        "code": "CB50",
+        "full_name": name,
+        "position": position,
+        "counter": counter,
+        "active_from": date(2024, 1, 2),
+    }
     if refused_or_done(hconn, lambda: roster.save_member(hconn, member, "test")) is None:
         return
     (row,) = [m for m in db.list_staff(hconn) if m["code"] == "CB50"]
     assert (row["full_name"], row["position"], row["counter"]) == (
-        name.strip(), (position or "").strip() or None, (counter or "").strip() or None)
+        name.strip(),
+        (position or "").strip() or None,
+        (counter or "").strip() or None,
+    )
 
 
 @HYPO
 @given(title=staff_text, description=st.one_of(st.none(), staff_text), note=staff_text)
 def test_a_case_and_its_notes_are_stored_as_typed_or_refused(hconn, title, description, note):
     clerk = actions.Actor("thongke", "clerk")
-    case_id = refused_or_done(hconn, lambda: actions.open_case(
-        hconn, clerk, case_type="conduct", origin="clerk", channel="hotline", title=title,
-        description=description, staff_code="CB01"))
+    case_id = refused_or_done(
+        hconn,
+        lambda: actions.open_case(
+            hconn,
+            clerk,
+            case_type="conduct",
+            origin="clerk",
+            channel="hotline",
+            title=title,
+            description=description,
+            staff_code="CB01",
+        ),
+    )
     if case_id is None:
         return
     case = db.get_case(hconn, case_id)
@@ -465,26 +558,56 @@ def test_settings_accounts_and_exclusion_reasons_are_stored_as_typed_or_refused(
 
 # ------------------------------------------------------------------------------ NUL and lone surrogates
 
+
 def _case(conn, staff: str | None = None) -> int:
-    return actions.open_case(conn, actions.Actor("thongke", "clerk"), case_type="conduct", origin="clerk",
-                             channel="hotline", title="Phản ánh", staff_code=staff)
+    return actions.open_case(
+        conn,
+        actions.Actor("thongke", "clerk"),
+        case_type="conduct",
+        origin="clerk",
+        channel="hotline",
+        title="Phản ánh",
+        staff_code=staff,
+    )
 
 
 REFUSALS = {
-    "kiosk comment": (lambda c, t: submit_kiosk_survey(c, KioskSurvey(
-        "k1", ACTIVE, ["TC3.1"], {"TC3.1": 4}, comment=t)), "Góp ý"),
-    "kiosk field": (lambda c, t: submit_kiosk_survey(c, KioskSurvey(
-        "k2", ACTIVE, ["TC3.1"], {"TC3.1": 4}, field=t)), "Lĩnh vực"),
-    "responses file": (lambda c, t: import_responses(c, to_csv([["submitted_at", "overall", "comment"],
-                                                                ["2024-05-02 09:00", "4", t]]),
-                                                     "p.csv", active_version=ACTIVE), "Dòng 2, cột comment"),
-    "ticket log": (lambda c, t: waiting.import_tickets(c, to_csv([["ticket_id", "service", "issued_at",
-                                                                   "called_at", "finished_at"],
-                                                                  ["A001", t, "2024-03-04 07:05", "", ""]]),
-                                                       "s.csv", now=NOW), "Dòng 2, cột service"),
+    "kiosk comment": (
+        lambda c, t: submit_kiosk_survey(c, KioskSurvey("k1", ACTIVE, ["TC3.1"], {"TC3.1": 4}, comment=t)),
+        "Góp ý",
+    ),
+    "kiosk field": (
+        lambda c, t: submit_kiosk_survey(c, KioskSurvey("k2", ACTIVE, ["TC3.1"], {"TC3.1": 4}, field=t)),
+        "Lĩnh vực",
+    ),
+    "responses file": (
+        lambda c, t: import_responses(
+            c,
+            to_csv([["submitted_at", "overall", "comment"], ["2024-05-02 09:00", "4", t]]),
+            "p.csv",
+            active_version=ACTIVE,
+        ),
+        "Dòng 2, cột comment",
+    ),
+    "ticket log": (
+        lambda c, t: waiting.import_tickets(
+            c,
+            to_csv(
+                [
+                    ["ticket_id", "service", "issued_at", "called_at", "finished_at"],
+                    ["A001", t, "2024-03-04 07:05", "", ""],
+                ]
+            ),
+            "s.csv",
+            now=NOW,
+        ),
+        "Dòng 2, cột service",
+    ),
     "staff name": (lambda c, t: roster.save_member(c, {"code": "CB02", "full_name": t}, "test"), "Họ và tên"),
-    "case title": (lambda c, t: actions.open_case(c, actions.Actor("a", "clerk"), case_type="other",
-                                                  origin="clerk", title=t), "Tóm tắt nội dung"),
+    "case title": (
+        lambda c, t: actions.open_case(c, actions.Actor("a", "clerk"), case_type="other", origin="clerk", title=t),
+        "Tóm tắt nội dung",
+    ),
     "case note": (lambda c, t: actions.add_note(c, 1, actions.Actor("a", "clerk"), t), "Nội dung"),
     "unit name": (lambda c, t: cfg.put(c, "unit_name", t, "test"), "Giá trị"),
     "account name": (lambda c, t: auth.create_user(c, "lan.nt", PW, "clerk", full_name=t), "Họ và tên"),
@@ -517,8 +640,7 @@ MARKUP = corpus.HTML + corpus.MARKDOWN + corpus.FORMULAS  # contain punctuation:
 def markdown_bodies(at: AppTest) -> list[str]:
     """The text of every element that Streamlit renders as Markdown."""
     out = []
-    for kind in ("markdown", "caption", "info", "warning", "error", "success", "title", "header", "subheader",
-                 "toast"):
+    for kind in ("markdown", "caption", "info", "warning", "error", "success", "title", "header", "subheader", "toast"):
         out += [str(e.value) for e in getattr(at, kind, [])]
     return out
 
@@ -543,8 +665,21 @@ def page(name: str, conn, user) -> AppTest:
 
 
 def store_comments(conn, texts: list[str], day: date, **extra) -> list[int]:
-    rows = [({"token": f"h{i}-{day}", "submitted_at": f"{day} 03:{i // 60:02d}:{i % 60:02d}", "questionnaire": ACTIVE,
-              "channel": "kiosk", "overall": 5, "comment": t, **extra}, {"TC3.1": 5}) for i, t in enumerate(texts)]
+    rows = [
+        (
+            {
+                "token": f"h{i}-{day}",
+                "submitted_at": f"{day} 03:{i // 60:02d}:{i % 60:02d}",
+                "questionnaire": ACTIVE,
+                "channel": "kiosk",
+                "overall": 5,
+                "comment": t,
+                **extra,
+            },
+            {"TC3.1": 5},
+        )
+        for i, t in enumerate(texts)
+    ]
     with db.transaction(conn):
         db.insert_responses(conn, rows)
     return [db.response_by_token(conn, r["token"])["id"] for r, _ in rows]
@@ -575,11 +710,20 @@ def test_case_title_evidence_and_history_on_the_cases_page_are_plain_text(conn, 
     clerk_actor = actions.Actor("thongke", "clerk")
     titles = [t for t in corpus.SHOWN if t.strip()]
     for t in titles:
-        actions.open_case(conn, clerk_actor, case_type="conduct", origin="clerk", channel="hotline", title=t,
-                          staff_code="CB01")
-    case_id = actions.open_case(conn, clerk_actor, case_type="conduct", origin="clerk", channel="hotline",
-                                title=corpus.HTML[0], description=corpus.MARKDOWN[0], staff_code="CB01",
-                                response_ids=ids)
+        actions.open_case(
+            conn, clerk_actor, case_type="conduct", origin="clerk", channel="hotline", title=t, staff_code="CB01"
+        )
+    case_id = actions.open_case(
+        conn,
+        clerk_actor,
+        case_type="conduct",
+        origin="clerk",
+        channel="hotline",
+        title=corpus.HTML[0],
+        description=corpus.MARKDOWN[0],
+        staff_code="CB01",
+        response_ids=ids,
+    )
     for t in titles:
         actions.add_note(conn, case_id, clerk_actor, t)
     at = page("cases.py", conn, clerk)
@@ -595,8 +739,11 @@ def test_case_title_evidence_and_history_on_the_cases_page_are_plain_text(conn, 
 def test_staff_names_are_plain_text_in_the_settings_table_and_escaped_on_the_chairmans_page(conn, clerk, chairman):
     names = [t for t in corpus.SHOWN if t.strip() and len(t) <= 120]
     for i, t in enumerate(names):
-        roster.save_member(conn, {"code": f"S{i:02d}", "full_name": t, "position": t, "counter": t,
-                                  "active_from": date(2024, 1, 2)}, "test")
+        roster.save_member(
+            conn,
+            {"code": f"S{i:02d}", "full_name": t, "position": t, "counter": t, "active_from": date(2024, 1, 2)},
+            "test",
+        )
     at = page("settings.py", conn, clerk)
     shown = frame_column(at, "Họ và tên")
     assert sorted(shown) == sorted(t.strip() for t in names)
@@ -607,8 +754,15 @@ def test_staff_names_are_plain_text_in_the_settings_table_and_escaped_on_the_cha
     clerk_actor = actions.Actor("thongke", "clerk")
     offender = f"S{names.index(corpus.MARKDOWN[0]):02d}"
     for _ in range(2):
-        case_id = actions.open_case(conn, clerk_actor, case_type="conduct", origin="clerk", channel="hotline",
-                                    title="Thái độ", staff_code=offender)
+        case_id = actions.open_case(
+            conn,
+            clerk_actor,
+            case_type="conduct",
+            origin="clerk",
+            channel="hotline",
+            title="Thái độ",
+            staff_code=offender,
+        )
         for to in ("verifying", "founded"):
             actions.transition(conn, case_id, to, clerk_actor)
     import ui
@@ -629,6 +783,7 @@ def test_escape_md_leaves_no_markdown_character_unescaped():
 
 
 # ------------------------------------------------------------------------------ exports
+
 
 def as_read_back(text: str) -> str:
     """``text`` as openpyxl reads it from the workbook: control characters stay in Excel's own escape
@@ -669,7 +824,8 @@ def test_the_excel_report_holds_every_text_as_a_string_never_a_formula_or_link(r
     header = [c.value for c in excluded[1]]
     assert {r[header.index("Lý do loại")].value for r in excluded.iter_rows(min_row=2)} == {corpus.FORMULAS[2]}
     assert sorted(r[header.index("Góp ý")].value for r in excluded.iter_rows(min_row=2)) == sorted(
-        as_read_back(t) for t in texts[:3])
+        as_read_back(t) for t in texts[:3]
+    )
 
 
 def test_the_pdf_report_is_built_with_the_hostile_texts_in_it(report_month):
@@ -685,8 +841,7 @@ def test_the_pdf_report_is_built_with_the_hostile_texts_in_it(report_month):
 # ------------------------------------------------------------------------------ access: what was missing
 
 NO_RIGHT = "Bạn không có quyền xem trang này."
-GUARDED = sorted(p.name for p in (ROOT / "app_pages").glob("*.py")
-                 if "require_role(" in p.read_text(encoding="utf-8"))
+GUARDED = sorted(p.name for p in (ROOT / "app_pages").glob("*.py") if "require_role(" in p.read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("page_file", GUARDED)
@@ -733,8 +888,20 @@ def test_a_clerk_is_offered_no_chairman_transition_on_the_cases_page(conn, clerk
 
 def test_an_exclusion_clicked_after_the_session_ended_does_nothing(conn, clerk):
     today = date.today().isoformat()
-    rows = [({"token": f"b{i}", "submitted_at": f"{today} 03:00:1{i}", "questionnaire": ACTIVE, "channel": "kiosk",
-              "overall": 5, "device": "quay1"}, {"TC3.1": 5}) for i in range(4)]  # 4 in 60 s: flagged
+    rows = [
+        (
+            {
+                "token": f"b{i}",
+                "submitted_at": f"{today} 03:00:1{i}",
+                "questionnaire": ACTIVE,
+                "channel": "kiosk",
+                "overall": 5,
+                "device": "quay1",
+            },
+            {"TC3.1": 5},
+        )
+        for i in range(4)
+    ]  # 4 in 60 s: flagged
     with db.transaction(conn):
         db.insert_responses(conn, rows)
     at = page("analysis.py", conn, clerk)
@@ -752,8 +919,20 @@ def test_an_exclusion_clicked_after_the_session_ended_does_nothing(conn, clerk):
 
 def test_the_live_session_clicks_the_same_exclusion_through(conn, clerk):
     today = date.today().isoformat()
-    rows = [({"token": f"b{i}", "submitted_at": f"{today} 03:00:1{i}", "questionnaire": ACTIVE, "channel": "kiosk",
-              "overall": 5, "device": "quay1"}, {"TC3.1": 5}) for i in range(4)]
+    rows = [
+        (
+            {
+                "token": f"b{i}",
+                "submitted_at": f"{today} 03:00:1{i}",
+                "questionnaire": ACTIVE,
+                "channel": "kiosk",
+                "overall": 5,
+                "device": "quay1",
+            },
+            {"TC3.1": 5},
+        )
+        for i in range(4)
+    ]
     with db.transaction(conn):
         db.insert_responses(conn, rows)
     at = page("analysis.py", conn, clerk)
@@ -796,17 +975,17 @@ def test_a_staffing_case_clicked_after_the_session_ended_is_not_opened(conn, cle
 def _waiting_page(conn, clerk):
     import test_waiting_apptest as w
 
-    w.waiting.import_tickets(conn, ("\n".join(",".join(r) for r in [w.HEADER, *w.LOG]) + "\n").encode(), "log.csv",
-                             now=w.NOW)
+    w.waiting.import_tickets(
+        conn, ("\n".join(",".join(r) for r in [w.HEADER, *w.LOG]) + "\n").encode(), "log.csv", now=w.NOW
+    )
     cfg.put(conn, "opening_hours", w.HOURS, "test")
     cfg.put(conn, "counters_open", {"default": 1, "hours": []}, "test")
     cfg.put(conn, "service_minutes", w.SERVICE, "test")
     return w.open_page(conn, clerk)
 
 
-
-
 # ------------------------------------------------------------------------------ found on the way
+
 
 def test_a_database_error_on_submit_keeps_the_survey_and_a_second_tap_stores_it_once(conn, monkeypatch):
     """A write that fails (disk full, I/O error, locked for 15 s) must not put an exception on the citizen's
@@ -828,15 +1007,17 @@ def test_a_database_error_on_submit_keeps_the_survey_and_a_second_tap_stores_it_
     monkeypatch.setattr(db, "insert_response", broken)
     k.tap(at, k.SUBMIT)
     assert [w.value for w in at.warning] == [
-        "Chưa gửi được phiếu do sự cố kỹ thuật. Xin Ông/Bà bấm \"Gửi đánh giá\" lại sau giây lát; "
-        "phiếu sẽ chỉ được ghi một lần."]
+        'Chưa gửi được phiếu do sự cố kỹ thuật. Xin Ông/Bà bấm "Gửi đánh giá" lại sau giây lát; '
+        "phiếu sẽ chỉ được ghi một lần."
+    ]
     assert k.progress_text(at) == f"Bước {k.FULL_STEPS}/{k.FULL_STEPS}"  # still on the last screen
     assert conn.execute("SELECT count(*) FROM responses").fetchone()[0] == 0
     monkeypatch.setattr(db, "insert_response", real)
     k.tap(at, k.SUBMIT)
     assert [t.value for t in at.title] == [k.THANKS]
-    assert [(r["overall"], r["comment"]) for r in k.stored_responses(conn.execute("PRAGMA database_list")
-                                                                      .fetchone()[2])] == [(None, None)]
+    assert [
+        (r["overall"], r["comment"]) for r in k.stored_responses(conn.execute("PRAGMA database_list").fetchone()[2])
+    ] == [(None, None)]
 
 
 def test_the_data_quality_section_with_responses_none_flagged_shows_no_error(conn, clerk):
@@ -848,8 +1029,10 @@ def test_the_data_quality_section_with_responses_none_flagged_shows_no_error(con
     assert "Trong kỳ: 0 phiếu bị đánh dấu; 0 phiếu đã loại khỏi chỉ số." in [t.value for t in at.text]
 
 
-@pytest.mark.skipif(os.name != "posix" or sys.getfilesystemencoding() != "utf-8",
-                    reason="file names that are not UTF-8 reach Python as lone surrogates on POSIX only")
+@pytest.mark.skipif(
+    os.name != "posix" or sys.getfilesystemencoding() != "utf-8",
+    reason="file names that are not UTF-8 reach Python as lone surrogates on POSIX only",
+)
 def test_a_file_name_that_is_not_utf8_is_imported_from_the_command_line(db_file, tmp_path, capsys):
     """The name arrives with a lone surrogate (surrogateescape); it could be neither stored nor printed."""
     from sipas.cli import main
@@ -857,7 +1040,8 @@ def test_a_file_name_that_is_not_utf8_is_imported_from_the_command_line(db_file,
     path = tmp_path / os.fsdecode(b"phi\xe9u.csv")  # Latin-1 "phiéu.csv"
     path.write_bytes(b"submitted_at,overall\r\n2024-03-04 08:15,5\r\n")
     assert main(["import-responses", str(path)]) == 0
-    assert capsys.readouterr().out == ("Đã nhập 1 phiếu mới từ phi\ufffdu.csv (0 phiếu đã có từ trước, bỏ qua; "
-                                       "tổng 1 dòng).\n")
+    assert capsys.readouterr().out == (
+        "Đã nhập 1 phiếu mới từ phi\ufffdu.csv (0 phiếu đã có từ trước, bỏ qua; tổng 1 dòng).\n"
+    )
     with db.session(db_file) as c:
         assert [r[0] for r in c.execute("SELECT filename FROM imports")] == ["phi\ufffdu.csv"]

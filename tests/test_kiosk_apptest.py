@@ -36,6 +36,7 @@ FULL_STEPS = 8  # 5 elements + overall + context + comment
 
 # ------------------------------------------------------------------------------ helpers
 
+
 def run(at: AppTest) -> AppTest:
     at.run()
     assert not at.exception, at.exception
@@ -113,6 +114,7 @@ def at(conn) -> AppTest:
 
 # ------------------------------------------------------------------------------ screens
 
+
 def test_welcome_screen_invites_and_promises_anonymity(at):
     run(at)
     assert [t.value for t in at.title] == [WELCOME]
@@ -135,8 +137,14 @@ def test_start_shows_step_one_of_eight_with_the_first_element(at):
     assert at.subheader[0].value == "Tiếp cận dịch vụ hành chính công"
     assert shown_criteria(at) == ["TC1.1", "TC1.2", "TC1.3", "TC1.4"]
     # 1..5 with their faces, then "Không ý kiến"; nothing chosen yet.
-    assert pill(at, "TC1.1").options == ["Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng",
-                                         "Rất hài lòng", "Không ý kiến"]
+    assert pill(at, "TC1.1").options == [
+        "Rất không hài lòng",
+        "Không hài lòng",
+        "Bình thường",
+        "Hài lòng",
+        "Rất hài lòng",
+        "Không ý kiến",
+    ]
     assert pill(at, "TC1.1").value is None
     assert button(at, "✕ Hủy") and button(at, NEXT)
 
@@ -173,6 +181,7 @@ def test_cancel_goes_back_to_welcome_and_stores_nothing(at, db_file):
 
 
 # ------------------------------------------------------------------------------ submitting
+
 
 def test_no_opinion_is_stored_as_null_not_as_a_level(at, db_file):
     start(at)
@@ -226,7 +235,8 @@ def test_a_complete_survey_stores_one_row_with_every_value(at, db_file, conn):
     at.text_area[0].input("Cán bộ rất nhiệt tình, cảm ơn!")
     run(at)
     at.pills(key=[p.key for p in at.pills if p.key.endswith(":expectations")][0]).set_value(
-        ["Trụ sở, trang thiết bị", "Năng lực của công chức"])
+        ["Trụ sở, trang thiết bị", "Năng lực của công chức"]
+    )
     run(at)
     choose(at, "gender", "Nữ")
     choose(at, "age_group", "Trên 60")
@@ -235,13 +245,39 @@ def test_a_complete_survey_stores_one_row_with_every_value(at, db_file, conn):
 
     assert [t.value for t in at.title] == [THANKS]
     [row] = stored_responses(db_file)
-    assert {k: row[k] for k in ("channel", "questionnaire", "overall", "harassment", "informal_payment",
-                                "wait_bucket", "field", "staff_code", "comment", "gender", "age_group",
-                                "education", "excluded", "is_demo")} == {
-        "channel": "kiosk", "questionnaire": "sipas-2023", "overall": 4, "harassment": 1,
-        "informal_payment": 1, "wait_bucket": "15-30", "field": "Đất đai", "staff_code": "CB01",
-        "comment": "Cán bộ rất nhiệt tình, cảm ơn!", "gender": "Nữ", "age_group": "Trên 60",
-        "education": "THCS", "excluded": 0, "is_demo": 0,
+    assert {
+        k: row[k]
+        for k in (
+            "channel",
+            "questionnaire",
+            "overall",
+            "harassment",
+            "informal_payment",
+            "wait_bucket",
+            "field",
+            "staff_code",
+            "comment",
+            "gender",
+            "age_group",
+            "education",
+            "excluded",
+            "is_demo",
+        )
+    } == {
+        "channel": "kiosk",
+        "questionnaire": "sipas-2023",
+        "overall": 4,
+        "harassment": 1,
+        "informal_payment": 1,
+        "wait_bucket": "15-30",
+        "field": "Đất đai",
+        "staff_code": "CB01",
+        "comment": "Cán bộ rất nhiệt tình, cảm ơn!",
+        "gender": "Nữ",
+        "age_group": "Trên 60",
+        "education": "THCS",
+        "excluded": 0,
+        "is_demo": 0,
     }
     assert json.loads(row["expectations"]) == ["Trụ sở, trang thiết bị", "Năng lực của công chức"]
     assert len(expected) == 19
@@ -279,8 +315,11 @@ def test_a_second_survey_after_the_first_gets_its_own_row(at, db_file):
         go_to_last_step(at)
         tap(at, SUBMIT)
         tap(at, "Về trang đầu")
-    assert rows(db_file, "SELECT a.value FROM answers a JOIN responses r ON r.id = a.response_id "
-                         "WHERE a.criterion = 'TC1.1' ORDER BY r.id") == [(5,), (2,)]
+    assert rows(
+        db_file,
+        "SELECT a.value FROM answers a JOIN responses r ON r.id = a.response_id "
+        "WHERE a.criterion = 'TC1.1' ORDER BY r.id",
+    ) == [(5,), (2,)]
 
 
 def test_short_mode_asks_every_staff_conduct_criterion_and_four_others(at, db_file, conn):
@@ -310,6 +349,7 @@ def test_short_mode_asks_every_staff_conduct_criterion_and_four_others(at, db_fi
 
 
 # ------------------------------------------------------------------------------ idle reset
+
 
 def test_an_idle_survey_returns_to_welcome_and_is_counted_as_abandoned(at, db_file):
     start(at)
@@ -344,6 +384,7 @@ def test_idle_limit_comes_from_the_environment(at, db_file, monkeypatch):
 
 # ------------------------------------------------------------------------------ citizen text
 
+
 def test_a_comment_is_stored_exactly_as_typed(at, db_file):
     typed = "<script>alert(1)</script>\n=1+1"
     start(at)
@@ -360,7 +401,7 @@ def test_a_comment_is_stored_exactly_as_typed(at, db_file):
 
 
 def test_welcome_screen_shows_the_public_summary_only_when_turned_on(db_file):
-    """"Người dân nói — chúng tôi đã làm": this month's measures, in fixed wording, never a staff name."""
+    """ "Người dân nói — chúng tôi đã làm": this month's measures, in fixed wording, never a staff name."""
     from sipas import actions
     from sipas.responses import local_now
 
@@ -368,12 +409,26 @@ def test_welcome_screen_shows_the_public_summary_only_when_turned_on(db_file):
     with db.transaction(conn):
         db.upsert_staff(conn, {"code": "CB09", "full_name": "Nguyễn Văn Riêng"})
     clerk, chair = actions.Actor("thongke", "clerk"), actions.Actor("chutich", "chairman")
-    case_id = actions.open_case(conn, clerk, case_type="conduct", origin="clerk", channel="hotline",
-                                staff_code="CB09", title="Nguyễn Văn Riêng nói trống không")
+    case_id = actions.open_case(
+        conn,
+        clerk,
+        case_type="conduct",
+        origin="clerk",
+        channel="hotline",
+        staff_code="CB09",
+        title="Nguyễn Văn Riêng nói trống không",
+    )
     actions.transition(conn, case_id, "verifying", clerk)
     actions.transition(conn, case_id, "founded", clerk)
-    actions.transition(conn, case_id, "measure", clerk, root_cause="Thiếu kỹ năng giao tiếp", measure="training",
-                       measure_detail="Tập huấn riêng cho Nguyễn Văn Riêng")
+    actions.transition(
+        conn,
+        case_id,
+        "measure",
+        clerk,
+        root_cause="Thiếu kỹ năng giao tiếp",
+        measure="training",
+        measure_detail="Tập huấn riêng cho Nguyễn Văn Riêng",
+    )
     actions.transition(conn, case_id, "awaiting_effect", chair, measure_date=local_now().date())
 
     at = run(AppTest.from_file(str(APP), default_timeout=30))

@@ -15,35 +15,59 @@ HOURS = {"days": [0, 1, 2, 3, 4], "periods": [["07:00", "11:30"], ["13:30", "17:
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:
-    base = {"device": None, "duration_seconds": None, "asked": 0, "answered": 0, "lo": None, "hi": None,
-            "out_of_hours": 0, "channel": "kiosk", "excluded": 0, "exclude_reason": None, "comment": None}
+    base = {
+        "device": None,
+        "duration_seconds": None,
+        "asked": 0,
+        "answered": 0,
+        "lo": None,
+        "hi": None,
+        "out_of_hours": 0,
+        "channel": "kiosk",
+        "excluded": 0,
+        "exclude_reason": None,
+        "comment": None,
+    }
     return pd.DataFrame([{**base, "id": i + 1, **r} for i, r in enumerate(rows)])
 
 
 # ------------------------------------------------------------------------------------------- bursts
 
+
 def test_three_from_one_tablet_within_60_seconds_are_a_burst():
-    f = frame([{"submitted_at": "2024-05-06 08:00:00", "device": "quay1"},
-               {"submitted_at": "2024-05-06 08:00:30", "device": "quay1"},
-               {"submitted_at": "2024-05-06 08:01:00", "device": "quay1"},   # exactly 60 s after the first
-               {"submitted_at": "2024-05-06 08:03:00", "device": "quay1"}])
+    f = frame(
+        [
+            {"submitted_at": "2024-05-06 08:00:00", "device": "quay1"},
+            {"submitted_at": "2024-05-06 08:00:30", "device": "quay1"},
+            {"submitted_at": "2024-05-06 08:01:00", "device": "quay1"},  # exactly 60 s after the first
+            {"submitted_at": "2024-05-06 08:03:00", "device": "quay1"},
+        ]
+    )
     assert quality.burst_flags(f).tolist() == [True, True, True, False]
 
 
 def test_three_spread_over_61_seconds_are_not_a_burst():
-    f = frame([{"submitted_at": "2024-05-06 08:00:00", "device": "quay1"},
-               {"submitted_at": "2024-05-06 08:00:30", "device": "quay1"},
-               {"submitted_at": "2024-05-06 08:01:01", "device": "quay1"}])
+    f = frame(
+        [
+            {"submitted_at": "2024-05-06 08:00:00", "device": "quay1"},
+            {"submitted_at": "2024-05-06 08:00:30", "device": "quay1"},
+            {"submitted_at": "2024-05-06 08:01:01", "device": "quay1"},
+        ]
+    )
     assert not quality.burst_flags(f).any()
 
 
 def test_bursts_are_counted_per_device_and_unknown_devices_are_never_flagged():
-    f = frame([{"submitted_at": "2024-05-06 08:00:00", "device": "quay1"},
-               {"submitted_at": "2024-05-06 08:00:10", "device": "quay2"},
-               {"submitted_at": "2024-05-06 08:00:20", "device": "quay1"},
-               {"submitted_at": "2024-05-06 08:00:05", "device": None},
-               {"submitted_at": "2024-05-06 08:00:06", "device": None},
-               {"submitted_at": "2024-05-06 08:00:07", "device": None}])
+    f = frame(
+        [
+            {"submitted_at": "2024-05-06 08:00:00", "device": "quay1"},
+            {"submitted_at": "2024-05-06 08:00:10", "device": "quay2"},
+            {"submitted_at": "2024-05-06 08:00:20", "device": "quay1"},
+            {"submitted_at": "2024-05-06 08:00:05", "device": None},
+            {"submitted_at": "2024-05-06 08:00:06", "device": None},
+            {"submitted_at": "2024-05-06 08:00:07", "device": None},
+        ]
+    )
     assert not quality.burst_flags(f).any()
 
 
@@ -57,20 +81,25 @@ def test_a_long_burst_flags_every_response_in_it_whatever_the_row_order():
 
 # ------------------------------------------------------------------------------------------- straight-lining
 
-@pytest.mark.parametrize("row, flagged", [
-    ({"asked": 5, "answered": 5, "lo": 5, "hi": 5, "duration_seconds": 19.9}, True),
-    ({"asked": 5, "answered": 5, "lo": 1, "hi": 1, "duration_seconds": None}, True),   # time unknown (paper)
-    ({"asked": 5, "answered": 5, "lo": 5, "hi": 5, "duration_seconds": 20.0}, False),  # not implausibly fast
-    ({"asked": 4, "answered": 4, "lo": 5, "hi": 5, "duration_seconds": 5.0}, False),   # fewer than 5 criteria
-    ({"asked": 6, "answered": 5, "lo": 5, "hi": 5, "duration_seconds": 5.0}, False),   # one "no opinion"
-    ({"asked": 6, "answered": 6, "lo": 4, "hi": 5, "duration_seconds": 5.0}, False),   # not all the same
-])
+
+@pytest.mark.parametrize(
+    "row, flagged",
+    [
+        ({"asked": 5, "answered": 5, "lo": 5, "hi": 5, "duration_seconds": 19.9}, True),
+        ({"asked": 5, "answered": 5, "lo": 1, "hi": 1, "duration_seconds": None}, True),  # time unknown (paper)
+        ({"asked": 5, "answered": 5, "lo": 5, "hi": 5, "duration_seconds": 20.0}, False),  # not implausibly fast
+        ({"asked": 4, "answered": 4, "lo": 5, "hi": 5, "duration_seconds": 5.0}, False),  # fewer than 5 criteria
+        ({"asked": 6, "answered": 5, "lo": 5, "hi": 5, "duration_seconds": 5.0}, False),  # one "no opinion"
+        ({"asked": 6, "answered": 6, "lo": 4, "hi": 5, "duration_seconds": 5.0}, False),  # not all the same
+    ],
+)
 def test_straight_lining(row, flagged):
     f = frame([{"submitted_at": "2024-05-06 08:00:00", **row}])
     assert quality.straightlining_flags(f).tolist() == [flagged]
 
 
 # ------------------------------------------------------------------------------------------- opening hours
+
 
 def test_out_of_hours_agrees_with_settings_is_open_on_every_quarter_hour_of_a_week():
     moments = [datetime(2024, 4, 15) + timedelta(minutes=15 * i) for i in range(7 * 96)]  # Mon 15/4 … Sun
@@ -82,8 +111,18 @@ def test_out_of_hours_agrees_with_settings_is_open_on_every_quarter_hour_of_a_we
 
 
 def test_out_of_hours_boundaries():
-    f = frame([{"submitted_at": s} for s in ("2024-04-15 07:00:00", "2024-04-15 06:59:59", "2024-04-15 11:30:00",
-                                             "2024-04-15 16:59:59", "2024-04-20 09:00:00")])
+    f = frame(
+        [
+            {"submitted_at": s}
+            for s in (
+                "2024-04-15 07:00:00",
+                "2024-04-15 06:59:59",
+                "2024-04-15 11:30:00",
+                "2024-04-15 16:59:59",
+                "2024-04-20 09:00:00",
+            )
+        ]
+    )
     assert quality.out_of_hours_flags(f, HOURS).tolist() == [False, True, True, False, True]
 
 
@@ -93,11 +132,13 @@ def test_the_kiosk_mark_counts_as_out_of_hours():
 
 
 def test_flag_responses_keeps_only_flagged_rows_with_reasons():
-    f = frame([
-        {"submitted_at": "2024-04-15 08:00:00", "asked": 6, "answered": 6, "lo": 5, "hi": 5, "duration_seconds": 9},
-        {"submitted_at": "2024-04-15 09:00:00", "asked": 6, "answered": 6, "lo": 3, "hi": 5},
-        {"submitted_at": "2024-04-14 09:00:00"},
-    ])
+    f = frame(
+        [
+            {"submitted_at": "2024-04-15 08:00:00", "asked": 6, "answered": 6, "lo": 5, "hi": 5, "duration_seconds": 9},
+            {"submitted_at": "2024-04-15 09:00:00", "asked": 6, "answered": 6, "lo": 3, "hi": 5},
+            {"submitted_at": "2024-04-14 09:00:00"},
+        ]
+    )
     out = quality.flag_responses(f, HOURS)
     assert out["id"].tolist() == [1, 3]
     assert out["flags"].tolist() == [["straight"], ["hours"]]
@@ -106,9 +147,17 @@ def test_flag_responses_keeps_only_flagged_rows_with_reasons():
 
 # ------------------------------------------------------------------------------------------- database
 
+
 def store(conn, token: str, at: str, answers: dict, *, device=None, duration=None, overall=None) -> int:
-    response = {"token": token, "submitted_at": at, "questionnaire": "sipas-2023", "channel": "kiosk",
-                "device": device, "duration_seconds": duration, "overall": overall}
+    response = {
+        "token": token,
+        "submitted_at": at,
+        "questionnaire": "sipas-2023",
+        "channel": "kiosk",
+        "device": device,
+        "duration_seconds": duration,
+        "overall": overall,
+    }
     assert db.insert_response(conn, response, answers)
     return conn.execute("SELECT id FROM responses WHERE token = ?", (token,)).fetchone()[0]
 
@@ -130,8 +179,13 @@ def seeded(conn):
 def test_load_flags_from_the_database(conn, seeded):
     out = quality.load_flags(conn, HOURS, "2024-04-15", "2024-04-15")
     by_id = dict(zip(out["id"], out["flags"], strict=True))
-    assert by_id == {seeded["straight"]: ["straight"], seeded["b1"]: ["burst"], seeded["b2"]: ["burst"],
-                     seeded["b3"]: ["burst"], seeded["night"]: ["hours"]}
+    assert by_id == {
+        seeded["straight"]: ["straight"],
+        seeded["b1"]: ["burst"],
+        seeded["b2"]: ["burst"],
+        seeded["b3"]: ["burst"],
+        seeded["night"]: ["hours"],
+    }
 
 
 def test_exclusion_changes_the_index_and_is_logged_and_restore_undoes_it(conn, seeded):
@@ -160,14 +214,17 @@ def test_exclusion_changes_the_index_and_is_logged_and_restore_undoes_it(conn, s
     assert db.count_excluded(conn, "2024-04-15", "2024-04-15") == 2
 
 
-@pytest.mark.parametrize("ids, reason, message", [
-    ([1], "", "Cần ghi lý do (ít nhất 3 ký tự) để loại hoặc khôi phục phiếu."),
-    ([1], "  x ", "Cần ghi lý do (ít nhất 3 ký tự) để loại hoặc khôi phục phiếu."),
-    ([], "Lý do đủ dài", "Chưa chọn phiếu nào."),
-    ([999999], "Lý do đủ dài", "Không có phiếu số 999999."),
-    # A known id before an unknown one: neither is excluded (one transaction).
-    ([1, 999999], "Lý do đủ dài", "Không có phiếu số 999999."),
-])
+@pytest.mark.parametrize(
+    "ids, reason, message",
+    [
+        ([1], "", "Cần ghi lý do (ít nhất 3 ký tự) để loại hoặc khôi phục phiếu."),
+        ([1], "  x ", "Cần ghi lý do (ít nhất 3 ký tự) để loại hoặc khôi phục phiếu."),
+        ([], "Lý do đủ dài", "Chưa chọn phiếu nào."),
+        ([999999], "Lý do đủ dài", "Không có phiếu số 999999."),
+        # A known id before an unknown one: neither is excluded (one transaction).
+        ([1, 999999], "Lý do đủ dài", "Không có phiếu số 999999."),
+    ],
+)
 def test_bad_exclusions_are_refused_and_change_nothing(conn, seeded, ids, reason, message):
     before = table_snapshot(conn)
     with pytest.raises(ValidationError) as err:

@@ -11,12 +11,19 @@ from pypdf import PdfReader
 from sipas import analysis, db, reports, settings
 from sipas.cli import main
 
-HOSTILE = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", "=HYPERLINK(\"http://x\",\"y\")", "<script>alert(1)</script>"]
+HOSTILE = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", '=HYPERLINK("http://x","y")', "<script>alert(1)</script>"]
 
 
 def store(conn, token, at, answers, *, overall=None, comment=None, staff=None) -> int:
-    r = {"token": token, "submitted_at": at, "questionnaire": "sipas-2023", "channel": "paper", "overall": overall,
-         "comment": comment, "staff_code": staff}
+    r = {
+        "token": token,
+        "submitted_at": at,
+        "questionnaire": "sipas-2023",
+        "channel": "paper",
+        "overall": overall,
+        "comment": comment,
+        "staff_code": staff,
+    }
     assert db.insert_response(conn, r, answers)
     return conn.execute("SELECT id FROM responses WHERE token = ?", (token,)).fetchone()[0]
 
@@ -25,8 +32,13 @@ def store(conn, token, at, answers, *, overall=None, comment=None, staff=None) -
 def seeded(conn):
     q = ["TC1.1", "TC2.1", "TC3.1", "TC4.1", "TC5.1"]
     for i in range(30):
-        store(conn, f"may{i}", f"2024-05-{1 + i % 28:02d} 08:{i:02d}:00", {c: 5 if i % 4 else 2 for c in q},
-              overall=4 if i % 5 else 1)
+        store(
+            conn,
+            f"may{i}",
+            f"2024-05-{1 + i % 28:02d} 08:{i:02d}:00",
+            {c: 5 if i % 4 else 2 for c in q},
+            overall=4 if i % 5 else 1,
+        )
     for i, text in enumerate(HOSTILE):
         store(conn, f"h{i}", f"2024-05-20 09:0{i}:00", {"TC3.1": 4}, overall=5, comment=text)
     store(conn, "viet", "2024-05-21 10:00:00", {"TC3.1": 2}, overall=2, comment="Thái độ cán bộ chưa niềm nở")
@@ -35,8 +47,11 @@ def seeded(conn):
     store(conn, "june", "2024-06-03 08:00:00", {"TC1.1": 4}, overall=4)
     settings.put(conn, "unit_name", "Trung tâm Phục vụ hành chính công xã Tu Bông", "admin", valid_from="2024-06-01")
     settings.put(conn, "report_recipient", "UBND tỉnh Khánh Hòa (qua Sở Nội vụ)", "admin", valid_from="2024-06-01")
-    db.upsert_baseline_rows(conn, [{"year": 2023, "questionnaire": "sipas-2023", "level": "overall", "code": "",
-                                    "index_value": 85.0}], "test")
+    db.upsert_baseline_rows(
+        conn,
+        [{"year": 2023, "questionnaire": "sipas-2023", "level": "overall", "code": "", "index_value": 85.0}],
+        "test",
+    )
     return conn
 
 
@@ -68,8 +83,14 @@ def test_unit_and_recipient_come_from_the_settings_in_force_that_month(seeded):
 
 def test_excel_sheets_and_vietnamese_headers(may):
     wb = workbook(reports.to_excel(may))
-    assert wb.sheetnames == ["Tổng hợp", "Tiêu chí", "Xu hướng theo tháng", "Góp ý", "Chất lượng dữ liệu",
-                             "Phản ánh và khắc phục"]
+    assert wb.sheetnames == [
+        "Tổng hợp",
+        "Tiêu chí",
+        "Xu hướng theo tháng",
+        "Góp ý",
+        "Chất lượng dữ liệu",
+        "Phản ánh và khắc phục",
+    ]
     assert [c.value for c in wb["Tiêu chí"][1]] == analysis.CRITERIA_COLUMNS
     assert [c.value for c in wb["Góp ý"][1]] == analysis.COMMENT_COLUMNS
     assert [c.value for c in wb["Chất lượng dữ liệu"][1]][:3] == ["Mã phiếu", "Thời gian", "Kênh"]
@@ -77,7 +98,8 @@ def test_excel_sheets_and_vietnamese_headers(may):
     summary = {row[0].value: row[1].value for row in wb["Tổng hợp"].iter_rows(min_row=4, max_row=20)}
     assert summary["Số phiếu hợp lệ"] == 37
     assert summary["Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS) (%)"] == pytest.approx(
-        may.result.overall)
+        may.result.overall
+    )
     rules = [row[0].value for row in wb["Tổng hợp"].iter_rows() if row[0].value and "%" in str(row[0].value)]
     assert "Chỉ số chung ≥ 87%" in rules and "Không yếu tố, tiêu chí nào dưới 80%" in rules
     criteria = {row[0].value: row for row in wb["Tiêu chí"].iter_rows(min_row=2)}
@@ -108,11 +130,20 @@ def test_pdf_has_the_vietnamese_headings_with_diacritics(may):
     data = reports.to_pdf(may, with_charts=False)
     assert data[:5] == b"%PDF-"
     text = pdf_text(data)
-    for heading in ("Báo cáo kết quả khảo sát mức độ hài lòng tháng 5/2024", "Bộ phận Một cửa – UBND xã Vạn Phước",
-                    "Kính gửi: UBND huyện Vạn Ninh (qua Phòng Nội vụ)", "Tổng hợp", "Yêu cầu của kế hoạch",
-                    "Các yếu tố", "Các tiêu chí (yếu nhất trước)", "Xu hướng theo tháng", "Góp ý của người dân (7)",
-                    "Chất lượng dữ liệu: phiếu đã loại khỏi chỉ số", "Thái độ cán bộ chưa niềm nở",
-                    "Thử máy lúc lắp đặt"):
+    for heading in (
+        "Báo cáo kết quả khảo sát mức độ hài lòng tháng 5/2024",
+        "Bộ phận Một cửa – UBND xã Vạn Phước",
+        "Kính gửi: UBND huyện Vạn Ninh (qua Phòng Nội vụ)",
+        "Tổng hợp",
+        "Yêu cầu của kế hoạch",
+        "Các yếu tố",
+        "Các tiêu chí (yếu nhất trước)",
+        "Xu hướng theo tháng",
+        "Góp ý của người dân (7)",
+        "Chất lượng dữ liệu: phiếu đã loại khỏi chỉ số",
+        "Thái độ cán bộ chưa niềm nở",
+        "Thử máy lúc lắp đặt",
+    ):
         assert heading in text, heading
     fonts = set()
     for page in PdfReader(io.BytesIO(data)).pages:
@@ -136,12 +167,15 @@ def test_report_command_writes_excel_and_pdf(seeded, db_file, tmp_path, capsys):
     assert "Báo cáo kết quả khảo sát mức độ hài lòng tháng 5/2024" in pdf_text(pdf.read_bytes())
 
 
-@pytest.mark.parametrize("month, name, message", [
-    ("2024-13", "bc.xlsx", "Tháng \"2024-13\" không hợp lệ, cần dạng YYYY-MM (ví dụ 2024-05)."),
-    ("05/2024", "bc.pdf", "Tháng \"05/2024\" không hợp lệ, cần dạng YYYY-MM (ví dụ 2024-05)."),
-    ("2024-05", "bc.docx", "--out bc.docx: chỉ nhận tệp .xlsx hoặc .pdf."),
-    ("2024-05", "bc", "--out bc: chỉ nhận tệp .xlsx hoặc .pdf."),
-])
+@pytest.mark.parametrize(
+    "month, name, message",
+    [
+        ("2024-13", "bc.xlsx", 'Tháng "2024-13" không hợp lệ, cần dạng YYYY-MM (ví dụ 2024-05).'),
+        ("05/2024", "bc.pdf", 'Tháng "05/2024" không hợp lệ, cần dạng YYYY-MM (ví dụ 2024-05).'),
+        ("2024-05", "bc.docx", "--out bc.docx: chỉ nhận tệp .xlsx hoặc .pdf."),
+        ("2024-05", "bc", "--out bc: chỉ nhận tệp .xlsx hoặc .pdf."),
+    ],
+)
 def test_report_command_refuses_bad_input(db_file, tmp_path, capsys, month, name, message):
     out = tmp_path / name
     assert main(["report", "--month", month, "--out", str(out)]) == 1
@@ -163,17 +197,27 @@ def test_the_report_counts_cases_and_includes_their_history(seeded):
     from sipas import actions
 
     clerk = actions.Actor("thongke", "clerk")
-    case_id = actions.open_case(seeded, clerk, case_type="conduct", origin="clerk", channel="hotline",
-                                title="=Phản ánh qua đường dây nóng", received_at="2024-05-10",
-                                now=datetime(2024, 5, 10, 9, 0))
-    actions.transition(seeded, case_id, "verifying", clerk, "Đang xác minh với người phản ánh",
-                       now=datetime(2024, 5, 11, 9, 0))
+    case_id = actions.open_case(
+        seeded,
+        clerk,
+        case_type="conduct",
+        origin="clerk",
+        channel="hotline",
+        title="=Phản ánh qua đường dây nóng",
+        received_at="2024-05-10",
+        now=datetime(2024, 5, 10, 9, 0),
+    )
+    actions.transition(
+        seeded, case_id, "verifying", clerk, "Đang xác minh với người phản ánh", now=datetime(2024, 5, 11, 9, 0)
+    )
     actions.transition(seeded, case_id, "unfounded", clerk, "Không đúng sự thật", now=datetime(2024, 5, 12, 9, 0))
     r = reports.build_report(seeded, "2024-05")
     assert (r.cases["opened"], r.cases["closed"], r.cases["median_days_to_close"]) == (1, 1, 2.0)
     assert r.case_history[["Vụ việc số", "Việc", "Sang"]].values.tolist() == [
-        [case_id, "Tiếp nhận", "Mới"], [case_id, "Chuyển trạng thái", "Đang xác minh"],
-        [case_id, "Chuyển trạng thái", "Không có cơ sở"]]
+        [case_id, "Tiếp nhận", "Mới"],
+        [case_id, "Chuyển trạng thái", "Đang xác minh"],
+        [case_id, "Chuyển trạng thái", "Không có cơ sở"],
+    ]
     ws = workbook(reports.to_excel(r))["Phản ánh và khắc phục"]
     assert (ws["A1"].value, ws["B1"].value) == ("Vụ việc mở mới", 1)
     notes = [c.value for c in ws["G"] if c.value]

@@ -22,8 +22,17 @@ ALLOWED_2023 = (
     "TC1.1, TC1.2, TC1.3, TC1.4, TC2.1, TC2.2, TC2.3, TC2.4, TC3.1, TC3.2, TC3.3, TC3.4, TC3.5, "
     "TC4.1, TC4.2, TC4.3, TC5.1, TC5.2, TC5.3"
 )
-HEADER = ["response_id", "submitted_at", "channel", "staff_code", "wait_minutes", "TC1.1", "TC3.2", "overall",
-          "comment"]
+HEADER = [
+    "response_id",
+    "submitted_at",
+    "channel",
+    "staff_code",
+    "wait_minutes",
+    "TC1.1",
+    "TC3.2",
+    "overall",
+    "comment",
+]
 GOOD = [
     ["r1", "2024-03-04 08:15", "paper", "CB01", "12", "5", "4", "5", "Tốt"],
     ["r2", "2024-03-04 09:00:30", "kiosk", "", "", "2", "", "4", ""],
@@ -34,6 +43,7 @@ GOOD = [
 def _csv(rows: list[list[str]], bom: bool = False) -> bytes:
     def cell(v: str) -> str:
         return '"' + v.replace('"', '""') + '"' if any(ch in v for ch in ',"\n') else v
+
     text = "\r\n".join(",".join(cell(v) for v in r) for r in rows) + "\r\n"
     return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
 
@@ -70,6 +80,7 @@ def _stored(conn) -> dict[str, dict]:
 
 # --------------------------------------------------------------------------- success
 
+
 @pytest.mark.parametrize("bom", [False, True])
 def test_csv_import_with_and_without_bom(staffed, bom):
     summary = _import(staffed, _csv([HEADER, *GOOD], bom=bom), "thang3.csv")
@@ -78,20 +89,36 @@ def test_csv_import_with_and_without_bom(staffed, bom):
     got = _stored(staffed)
     assert set(got) == {"r1", "r2", "r3"}
     r1 = got["r1"]
-    assert (r1["submitted_at"], r1["questionnaire"], r1["channel"], r1["staff_code"], r1["wait_minutes"],
-            r1["wait_bucket"], r1["overall"], r1["comment"]) == (
-        "2024-03-04 08:15:00", ACTIVE, "paper", "CB01", 12, "lt15", 5, "Tốt")
+    assert (
+        r1["submitted_at"],
+        r1["questionnaire"],
+        r1["channel"],
+        r1["staff_code"],
+        r1["wait_minutes"],
+        r1["wait_bucket"],
+        r1["overall"],
+        r1["comment"],
+    ) == ("2024-03-04 08:15:00", ACTIVE, "paper", "CB01", 12, "lt15", 5, "Tốt")
     assert r1["answers"] == {"TC1.1": 5, "TC3.2": 4}
     assert got["r2"]["answers"] == {"TC1.1": 2}  # an empty cell is not an answer
     assert (got["r2"]["submitted_at"], got["r2"]["staff_code"], got["r2"]["wait_minutes"], got["r2"]["comment"]) == (
-        "2024-03-04 09:00:30", None, None, None)
+        "2024-03-04 09:00:30",
+        None,
+        None,
+        None,
+    )
     assert got["r3"]["overall"] is None and got["r3"]["answers"] == {"TC3.2": 3}
-    assert db.level_counts(staffed, ACTIVE) == {"TC1.1": (0, 1, 0, 0, 1), "TC3.2": (0, 0, 1, 1, 0),
-                                                "overall": (0, 0, 0, 1, 1)}
-    imports = [dict(r) for r in staffed.execute("SELECT kind, filename, rows_total, rows_added, rows_present "
-                                                "FROM imports")]
-    assert imports == [{"kind": "responses", "filename": "thang3.csv", "rows_total": 3, "rows_added": 3,
-                        "rows_present": 0}]
+    assert db.level_counts(staffed, ACTIVE) == {
+        "TC1.1": (0, 1, 0, 0, 1),
+        "TC3.2": (0, 0, 1, 1, 0),
+        "overall": (0, 0, 0, 1, 1),
+    }
+    imports = [
+        dict(r) for r in staffed.execute("SELECT kind, filename, rows_total, rows_added, rows_present FROM imports")
+    ]
+    assert imports == [
+        {"kind": "responses", "filename": "thang3.csv", "rows_total": 3, "rows_added": 3, "rows_present": 0}
+    ]
 
 
 def test_reimporting_the_same_file_adds_nothing(staffed):
@@ -105,10 +132,12 @@ def test_reimporting_the_same_file_adds_nothing(staffed):
 
 
 def test_rows_without_response_id_are_not_counted_twice_on_reimport(conn):
-    rows = [["submitted_at", "TC1.1", "overall"],
-            ["2024-03-04 08:00", "5", "4"],
-            ["2024-03-04 08:00", "5", "4"],  # two citizens gave the same answers at the same minute
-            ["2024-03-04 08:05", "1", ""]]
+    rows = [
+        ["submitted_at", "TC1.1", "overall"],
+        ["2024-03-04 08:00", "5", "4"],
+        ["2024-03-04 08:00", "5", "4"],  # two citizens gave the same answers at the same minute
+        ["2024-03-04 08:05", "1", ""],
+    ]
     first = _import(conn, _csv(rows))
     assert (first.added, first.present) == (3, 0)
     second = _import(conn, _csv(rows))
@@ -118,14 +147,20 @@ def test_rows_without_response_id_are_not_counted_twice_on_reimport(conn):
 
 
 def test_xlsx_import(staffed):
-    rows = [HEADER + ["questionnaire"],
-            ["x1", datetime(2024, 3, 4, 8, 15), "paper", "CB01", 12, 5, 4.0, 5, "  giữ nguyên  ", "sipas-2023"],
-            ["x2", "2024-03-04 09:00", None, None, None, 2, None, "4.0", "=1+1", None]]
+    rows = [
+        HEADER + ["questionnaire"],
+        ["x1", datetime(2024, 3, 4, 8, 15), "paper", "CB01", 12, 5, 4.0, 5, "  giữ nguyên  ", "sipas-2023"],
+        ["x2", "2024-03-04 09:00", None, None, None, 2, None, "4.0", "=1+1", None],
+    ]
     summary = _import(staffed, _xlsx(rows), "thang3.xlsx")
     assert (summary.filename, summary.rows, summary.added, summary.present) == ("thang3.xlsx", 2, 2, 0)
     got = _stored(staffed)
     assert (got["x1"]["submitted_at"], got["x1"]["wait_minutes"], got["x1"]["answers"], got["x1"]["comment"]) == (
-        "2024-03-04 08:15:00", 12, {"TC1.1": 5, "TC3.2": 4}, "  giữ nguyên  ")
+        "2024-03-04 08:15:00",
+        12,
+        {"TC1.1": 5, "TC3.2": 4},
+        "  giữ nguyên  ",
+    )
     assert (got["x2"]["channel"], got["x2"]["overall"], got["x2"]["comment"]) == ("paper", 4, "=1+1")
     assert _import(staffed, _xlsx(rows), "thang3.xlsx").added == 0
 
@@ -137,13 +172,16 @@ def test_spreadsheet_4_point_0_is_accepted_as_4(conn):
     assert resp["overall"] == 3
 
 
-@pytest.mark.parametrize("text, stored", [
-    ("2024-03-05T01:15:00Z", "2024-03-05 08:15:00"),
-    ("2024-03-05T10:00:00+09:00", "2024-03-05 08:00:00"),
-    ("2024-03-05T08:00+07:00", "2024-03-05 08:00:00"),
-    ("2024-03-05T23:30:00+00:00", "2024-03-06 06:30:00"),  # the next local day
-    ("2024-03-05T02:00:00-05:00", "2024-03-05 14:00:00"),
-])
+@pytest.mark.parametrize(
+    "text, stored",
+    [
+        ("2024-03-05T01:15:00Z", "2024-03-05 08:15:00"),
+        ("2024-03-05T10:00:00+09:00", "2024-03-05 08:00:00"),
+        ("2024-03-05T08:00+07:00", "2024-03-05 08:00:00"),
+        ("2024-03-05T23:30:00+00:00", "2024-03-06 06:30:00"),  # the next local day
+        ("2024-03-05T02:00:00-05:00", "2024-03-05 14:00:00"),
+    ],
+)
 def test_iso_8601_with_offset_becomes_commune_local_time(conn, text, stored):
     _import(conn, _csv([["submitted_at", "TC1.1"], [text, "4"]]))
     (resp,) = _stored(conn).values()
@@ -152,10 +190,10 @@ def test_iso_8601_with_offset_becomes_commune_local_time(conn, text, stored):
 
 
 def test_comments_are_kept_exactly_as_typed(conn):
-    comments = ["  khoảng trắng hai đầu  ", "=1+1", "<script>alert('x')</script>", 'có "ngoặc", dấu phẩy',
-                "hai\ndòng"]
+    comments = ["  khoảng trắng hai đầu  ", "=1+1", "<script>alert('x')</script>", 'có "ngoặc", dấu phẩy', "hai\ndòng"]
     rows = [["response_id", "submitted_at", "overall", "comment"]] + [
-        [f"c{i}", "2024-03-04 08:00", "5", text] for i, text in enumerate(comments)]
+        [f"c{i}", "2024-03-04 08:00", "5", text] for i, text in enumerate(comments)
+    ]
     _import(conn, _csv(rows))
     got = _stored(conn)
     assert [got[f"c{i}"]["comment"] for i in range(len(comments))] == comments
@@ -173,15 +211,18 @@ def test_blank_trailing_lines_are_ignored(conn):
 
 
 def test_rows_of_two_questionnaire_versions_in_one_file(conn):
-    rows = [["submitted_at", "questionnaire", "TC2.4", "TC2.5", "TC3.6"],
-            ["2024-03-04 08:00", "sipas-2023", "4", "", ""],
-            ["2024-03-04 08:00", "sipas-2017", "", "5", "1"]]
+    rows = [
+        ["submitted_at", "questionnaire", "TC2.4", "TC2.5", "TC3.6"],
+        ["2024-03-04 08:00", "sipas-2023", "4", "", ""],
+        ["2024-03-04 08:00", "sipas-2017", "", "5", "1"],
+    ]
     _import(conn, _csv(rows))
     assert db.level_counts(conn, "sipas-2023") == {"TC2.4": (0, 0, 0, 1, 0)}
     assert db.level_counts(conn, "sipas-2017") == {"TC2.5": (0, 0, 0, 0, 1), "TC3.6": (1, 0, 0, 0, 0)}
 
 
 # --------------------------------------------------------------------------- refused files
+
 
 def _bad(row_changes: dict[str, str]) -> list[list[str]]:
     row = dict(zip(HEADER, ["z1", "2024-03-04 08:15", "paper", "CB01", "12", "5", "4", "5", "ok"], strict=True))
@@ -195,10 +236,16 @@ BAD_ROWS = [
     ({"TC1.1": "4.5"}, 'Dòng 3, cột TC1.1: giá trị "4.5" không hợp lệ, chỉ nhận 1–5.'),
     ({"TC1.1": "x"}, 'Dòng 3, cột TC1.1: giá trị "x" không hợp lệ, chỉ nhận 1–5.'),
     ({"overall": "6"}, 'Dòng 3, cột overall: giá trị "6" không hợp lệ, chỉ nhận 1–5.'),
-    ({"submitted_at": "04/03/2024 08:15"}, 'Dòng 3, cột submitted_at: giá trị "04/03/2024 08:15" không hợp lệ, '
-                                           "cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 có múi giờ."),
-    ({"submitted_at": "2024-02-30 08:15"}, 'Dòng 3, cột submitted_at: giá trị "2024-02-30 08:15" không hợp lệ, '
-                                           "cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 có múi giờ."),
+    (
+        {"submitted_at": "04/03/2024 08:15"},
+        'Dòng 3, cột submitted_at: giá trị "04/03/2024 08:15" không hợp lệ, '
+        "cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 có múi giờ.",
+    ),
+    (
+        {"submitted_at": "2024-02-30 08:15"},
+        'Dòng 3, cột submitted_at: giá trị "2024-02-30 08:15" không hợp lệ, '
+        "cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 có múi giờ.",
+    ),
     ({"submitted_at": ""}, "Dòng 3, cột submitted_at: thiếu thời điểm khảo sát."),
     ({"submitted_at": "2999-01-01 08:00"}, 'Dòng 3, cột submitted_at: thời điểm "2999-01-01 08:00" ở trong tương lai.'),
     ({"staff_code": "CB99"}, 'Dòng 3, cột staff_code: mã cán bộ "CB99" không có trong danh sách cán bộ.'),
@@ -206,8 +253,10 @@ BAD_ROWS = [
     ({"wait_minutes": "-5"}, 'Dòng 3, cột wait_minutes: giá trị "-5" không hợp lệ, chỉ nhận số phút nguyên ≥ 0.'),
     ({"wait_minutes": "2.5"}, 'Dòng 3, cột wait_minutes: giá trị "2.5" không hợp lệ, chỉ nhận số phút nguyên ≥ 0.'),
     ({"comment": "a" * 2001}, "Dòng 3, cột comment: dài 2001 ký tự, tối đa 2000."),
-    ({"TC1.1": "", "TC3.2": "", "overall": ""},
-     "Dòng 3: không trả lời tiêu chí nào và không có câu đánh giá chung (overall)."),
+    (
+        {"TC1.1": "", "TC3.2": "", "overall": ""},
+        "Dòng 3: không trả lời tiêu chí nào và không có câu đánh giá chung (overall).",
+    ),
     ({"response_id": "r2"}, 'Dòng 3, cột response_id: mã "r2" trùng với dòng 2.'),
 ]
 
@@ -228,14 +277,17 @@ def test_unknown_questionnaire_version(conn):
     with pytest.raises(ValidationError) as err:
         _import(conn, _csv(rows))
     assert err.value.problems == [
-        'Dòng 2, cột questionnaire: không có phiên bản phiếu "sipas-1999" (có: sipas-2017, sipas-2023).']
+        'Dòng 2, cột questionnaire: không có phiên bản phiếu "sipas-1999" (có: sipas-2017, sipas-2023).'
+    ]
     assert table_snapshot(conn) == before
 
 
 def test_a_criterion_column_not_of_the_rows_version(conn):
-    rows = [["submitted_at", "questionnaire", "TC2.4", "TC2.5"],
-            ["2024-03-04 08:00", "sipas-2017", "", "5"],
-            ["2024-03-04 08:00", "sipas-2023", "4", "5"]]  # TC2.5 exists only in sipas-2017
+    rows = [
+        ["submitted_at", "questionnaire", "TC2.4", "TC2.5"],
+        ["2024-03-04 08:00", "sipas-2017", "", "5"],
+        ["2024-03-04 08:00", "sipas-2023", "4", "5"],
+    ]  # TC2.5 exists only in sipas-2017
     before = table_snapshot(conn)
     with pytest.raises(ValidationError) as err:
         _import(conn, _csv(rows))
@@ -260,10 +312,13 @@ def test_missing_submitted_at_column(conn):
 
 
 def test_every_problem_is_listed_with_its_row(staffed):
-    rows = [HEADER, GOOD[0],
-            ["e1", "2024-03-04 08:15", "fax", "", "", "9", "", "", ""],
-            GOOD[1],
-            ["e2", "hôm qua", "", "", "", "", "4", "", ""]]
+    rows = [
+        HEADER,
+        GOOD[0],
+        ["e1", "2024-03-04 08:15", "fax", "", "", "9", "", "", ""],
+        GOOD[1],
+        ["e2", "hôm qua", "", "", "", "", "4", "", ""],
+    ]
     before = table_snapshot(staffed)
     with pytest.raises(ValidationError) as err:
         _import(staffed, _csv(rows))
@@ -301,6 +356,7 @@ def test_a_file_with_only_a_header(conn):
 
 
 # --------------------------------------------------------------------------- choose_criteria
+
 
 @pytest.mark.parametrize("version", ["sipas-2023", "sipas-2017"])
 def test_short_mode_asks_every_conduct_criterion_and_exactly_rotating_others(version):
@@ -349,8 +405,7 @@ def test_rotation_fed_back_from_the_database(conn):
     for i in range(35):
         asked = choose_criteria(q, "short", 4, db.asked_counts(conn, ACTIVE), rng)
         answers = {c: (None if j == 0 else 4) for j, c in enumerate(asked)}
-        assert submit_kiosk_survey(conn, KioskSurvey(f"k{i}", ACTIVE, asked, answers),
-                                   now=datetime(2024, 3, 4, 9, 0))
+        assert submit_kiosk_survey(conn, KioskSurvey(f"k{i}", ACTIVE, asked, answers), now=datetime(2024, 3, 4, 9, 0))
     counts = db.asked_counts(conn, ACTIVE)
     others = [counts.get(c, 0) for c in q.criterion_codes if not c.startswith("TC3.")]
     assert sum(others) == 35 * 4
@@ -359,9 +414,15 @@ def test_rotation_fed_back_from_the_database(conn):
 
 # --------------------------------------------------------------------------- kiosk
 
+
 def _survey(token="tok-1", **kw) -> KioskSurvey:
-    base = dict(token=token, questionnaire=ACTIVE, asked=["TC1.1", "TC1.2", "TC3.1", "TC3.2"],
-                answers={"TC1.1": 5, "TC1.2": None, "TC3.1": 2}, overall=4)
+    base = dict(
+        token=token,
+        questionnaire=ACTIVE,
+        asked=["TC1.1", "TC1.2", "TC3.1", "TC3.2"],
+        answers={"TC1.1": 5, "TC1.2": None, "TC3.1": 2},
+        overall=4,
+    )
     base.update(kw)
     return KioskSurvey(**base)
 
@@ -398,8 +459,14 @@ def test_kiosk_survey_is_stored_once(conn):
     assert submit_kiosk_survey(conn, _survey(overall=1), now=now) is False  # same token, other answers
     assert db.count_responses(conn) == 1
     stored = db.response_by_token(conn, "tok-1")
-    assert (stored["submitted_at"], stored["channel"], stored["overall"], stored["device"], stored["comment"],
-            stored["duration_seconds"]) == ("2024-03-04 09:30:15", "kiosk", 4, "quay1", "  <b>Cảm ơn</b>  ", 90.0)
+    assert (
+        stored["submitted_at"],
+        stored["channel"],
+        stored["overall"],
+        stored["device"],
+        stored["comment"],
+        stored["duration_seconds"],
+    ) == ("2024-03-04 09:30:15", "kiosk", 4, "quay1", "  <b>Cảm ơn</b>  ", 90.0)
     assert stored["answers"] == {"TC1.1": 5, "TC1.2": None, "TC3.1": 2, "TC3.2": None}
 
 
@@ -409,7 +476,11 @@ def test_no_opinion_is_stored_as_null_never_3(conn):
     # TC1.2 answered "Không ý kiến", TC3.2 asked and skipped: both NULL.
     assert [tuple(r) for r in rows] == [("TC1.1", 5), ("TC1.2", None), ("TC3.1", 2), ("TC3.2", None)]
     assert conn.execute("SELECT count(*) FROM answers WHERE value = 3").fetchone()[0] == 0
-    assert db.level_counts(conn, ACTIVE) == {"TC1.1": (0, 0, 0, 0, 1), "TC1.2": (0, 0, 0, 0, 0),
-                                             "TC3.1": (0, 1, 0, 0, 0), "TC3.2": (0, 0, 0, 0, 0),
-                                             "overall": (0, 0, 0, 1, 0)}
+    assert db.level_counts(conn, ACTIVE) == {
+        "TC1.1": (0, 0, 0, 0, 1),
+        "TC1.2": (0, 0, 0, 0, 0),
+        "TC3.1": (0, 1, 0, 0, 0),
+        "TC3.2": (0, 0, 0, 0, 0),
+        "overall": (0, 0, 0, 1, 0),
+    }
     assert db.asked_counts(conn, ACTIVE)["TC1.2"] == 1

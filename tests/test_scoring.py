@@ -15,7 +15,9 @@ from sipas.stats import proportion, sample_size, wilson_interval
 
 # A small questionnaire: element 1 has two criteria, element 2 two, element 3 one.
 SMALL = Questionnaire(
-    code="test", title="Phiếu thử", source="",
+    code="test",
+    title="Phiếu thử",
+    source="",
     elements=(
         Element("1", "Tiếp cận", (Criterion("TC1.1", "a", "1"), Criterion("TC1.2", "b", "1"))),
         Element("2", "Thủ tục", (Criterion("TC2.1", "c", "2"), Criterion("TC2.2", "d", "2"))),
@@ -126,8 +128,11 @@ def test_real_questionnaire_with_one_criterion_per_element():
     # TC1.1 3/4 = 75; TC2.1 1/2 = 50; TC3.1 10/10 = 100; TC4.1 0/1 = 0; TC5.1 2/5 = 40.
     # overall = (75 + 50 + 100 + 0 + 40)/5 = 53 — a criterion index of 0 is a real 0 and counts.
     counts = {
-        "TC1.1": (0, 1, 0, 2, 1), "TC2.1": (1, 0, 0, 1, 0), "TC3.1": (0, 0, 0, 0, 10),
-        "TC4.1": (0, 0, 1, 0, 0), "TC5.1": (1, 1, 1, 1, 1),
+        "TC1.1": (0, 1, 0, 2, 1),
+        "TC2.1": (1, 0, 0, 1, 0),
+        "TC3.1": (0, 0, 0, 0, 10),
+        "TC4.1": (0, 0, 1, 0, 0),
+        "TC5.1": (1, 1, 1, 1, 1),
     }
     r = compute_index(questionnaire("sipas-2023"), counts, responses=10)
     assert [e.index for e in r.elements] == [75.0, 50.0, 100.0, 0.0, 40.0]
@@ -138,14 +143,20 @@ def test_real_questionnaire_with_one_criterion_per_element():
 
 def test_to_json_dict_has_the_keys_of_data_interchange():
     d = _small_result().to_json_dict("2024-01-01", "2024-12-31")
-    assert list(d) == ["questionnaire", "from", "to", "responses", "overall", "direct_overall", "elements",
-                       "criteria"]
+    assert list(d) == ["questionnaire", "from", "to", "responses", "overall", "direct_overall", "elements", "criteria"]
     assert (d["questionnaire"], d["from"], d["to"], d["responses"]) == ("test", "2024-01-01", "2024-12-31", 5)
     assert list(d["direct_overall"]) == ["n", "satisfied", "index", "ci_low", "ci_high"]
     assert d["elements"][2] == {"code": "3", "name": "Công chức", "index": None}
     assert list(d["criteria"][0]) == ["code", "element", "n", "satisfied", "index", "ci_low", "ci_high"]
-    assert d["criteria"][3] == {"code": "TC2.2", "element": "2", "n": 0, "satisfied": 0, "index": None,
-                                "ci_low": None, "ci_high": None}
+    assert d["criteria"][3] == {
+        "code": "TC2.2",
+        "element": "2",
+        "n": 0,
+        "satisfied": 0,
+        "index": None,
+        "ci_low": None,
+        "ci_high": None,
+    }
 
 
 def test_mean_of_present():
@@ -189,12 +200,15 @@ def test_sample_size_for_5_percent_margin():
     assert sample_size(0.05, p=0.7) == 323
 
 
-@pytest.mark.parametrize("population, expected", [
-    # n = n0 / (1 + (n0 − 1)/N) with n0 = 384.146:
-    (1000, 278),    # 384.146 / (1 + 383.146/1000) = 384.146 / 1.383146 = 277.73 -> 278
-    (500, 218),     # 384.146 / (1 + 383.146/500)  = 384.146 / 1.766292 = 217.49 -> 218
-    (10000, 370),   # 384.146 / (1 + 383.146/10000) = 384.146 / 1.038315 = 369.97 -> 370
-])
+@pytest.mark.parametrize(
+    "population, expected",
+    [
+        # n = n0 / (1 + (n0 − 1)/N) with n0 = 384.146:
+        (1000, 278),  # 384.146 / (1 + 383.146/1000) = 384.146 / 1.383146 = 277.73 -> 278
+        (500, 218),  # 384.146 / (1 + 383.146/500)  = 384.146 / 1.766292 = 217.49 -> 218
+        (10000, 370),  # 384.146 / (1 + 383.146/10000) = 384.146 / 1.038315 = 369.97 -> 370
+    ],
+)
 def test_sample_size_finite_population_correction(population, expected):
     assert sample_size(0.05, population=population) == expected
 

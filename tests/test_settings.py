@@ -18,12 +18,16 @@ WORKING = {"days": [0, 1, 2, 3, 4], "periods": [["07:00", "11:30"], ["13:30", "1
 
 
 def audit_rows(conn, action: str) -> list[tuple]:
-    return [tuple(r) for r in conn.execute(
-        "SELECT actor, action, entity, old_value, new_value FROM audit_log WHERE action = ? ORDER BY id",
-        (action,))]
+    return [
+        tuple(r)
+        for r in conn.execute(
+            "SELECT actor, action, entity, old_value, new_value FROM audit_log WHERE action = ? ORDER BY id", (action,)
+        )
+    ]
 
 
 # ------------------------------------------------------------------------------ audit, dated values
+
 
 def test_each_change_writes_an_audit_row_with_the_actor_and_old_and_new_value(conn):
     settings.put(conn, "staff_min_n", 12, "vanphong")
@@ -33,8 +37,13 @@ def test_each_change_writes_an_audit_row_with_the_actor_and_old_and_new_value(co
         # Before the first change the default was in force: it is the old value.
         ("vanphong", "setting", "staff_min_n@0001-01-01", "10", "12"),
         ("chutich", "setting", "staff_min_n@0001-01-01", "12", "20"),
-        ("vanphong", "setting", "targets@2026-01-01", '{"overall": 87.0, "floor": 80.0}',
-         '{"overall": 90.0, "floor": 85.0}'),
+        (
+            "vanphong",
+            "setting",
+            "targets@2026-01-01",
+            '{"overall": 87.0, "floor": 80.0}',
+            '{"overall": 90.0, "floor": 85.0}',
+        ),
     ]
     assert settings.get(conn, "staff_min_n") == 20
 
@@ -63,8 +72,7 @@ def test_values_are_cleaned_before_they_are_stored(conn):
     assert settings.put(conn, "unit_name", "  UBND xã Vạn Phước  ", "t") == "UBND xã Vạn Phước"
     assert settings.put(conn, "kiosk_devices", [" quay1", "quay2 ", "quay1"], "t") == ["quay1", "quay2"]
     assert settings.get(conn, "kiosk_devices") == ["quay1", "quay2"]
-    assert settings.put(conn, "targets", {"overall": "87.5", "floor": 80}, "t") == {
-        "overall": 87.5, "floor": 80.0}
+    assert settings.put(conn, "targets", {"overall": "87.5", "floor": 80}, "t") == {"overall": 87.5, "floor": 80.0}
 
 
 # ------------------------------------------------------------------------------ refused values
@@ -74,29 +82,41 @@ BAD_VALUES = [
     ("targets", {"overall": 87, "floor": -1}, "Chỉ tiêu phải nằm trong khoảng 0–100."),
     ("targets", {"overall": 87}, "Chỉ tiêu phải có 'overall' và 'floor' là số."),
     ("targets", {"overall": "nhiều", "floor": 80}, "Chỉ tiêu phải có 'overall' và 'floor' là số."),
-    ("bands", [["Yếu", 0], ["Khá", 80], ["Tốt", 90]],
-     "Ngưỡng các mức xếp loại phải giảm dần và mức cuối có ngưỡng 0."),
+    ("bands", [["Yếu", 0], ["Khá", 80], ["Tốt", 90]], "Ngưỡng các mức xếp loại phải giảm dần và mức cuối có ngưỡng 0."),
     ("bands", [["Tốt", 90], ["Khá", 80]], "Ngưỡng các mức xếp loại phải giảm dần và mức cuối có ngưỡng 0."),
-    ("bands", [["Tốt", 80], ["Khá", 80], ["Yếu", 0]],
-     "Ngưỡng các mức xếp loại phải giảm dần và mức cuối có ngưỡng 0."),
+    ("bands", [["Tốt", 80], ["Khá", 80], ["Yếu", 0]], "Ngưỡng các mức xếp loại phải giảm dần và mức cuối có ngưỡng 0."),
     ("bands", [["Tốt", 120], ["Yếu", 0]], "Ngưỡng các mức xếp loại phải nằm trong khoảng 0–100."),
     ("bands", [], "Ngưỡng các mức xếp loại phải giảm dần và mức cuối có ngưỡng 0."),
     ("bands", [["Tốt", "cao"], ["Yếu", 0]], "Các mức xếp loại phải là danh sách [tên, ngưỡng dưới]."),
     ("active_questionnaire", "sipas-2030", "Không có phiên bản phiếu 'sipas-2030'."),
-    ("opening_hours", {"days": [0], "periods": [["07:00", "25:00"]]},
-     "Ca 1: giờ phải có dạng HH:MM (ví dụ 07:00)."),
+    ("opening_hours", {"days": [0], "periods": [["07:00", "25:00"]]}, "Ca 1: giờ phải có dạng HH:MM (ví dụ 07:00)."),
     ("opening_hours", {"days": [0], "periods": [["7h", "11:30"]]}, "Ca 1: giờ phải có dạng HH:MM (ví dụ 07:00)."),
-    ("opening_hours", {"days": [0], "periods": [["07:00", "11:30"], ["11:00", "17:00"]]},
-     "Ca 2: bắt đầu 11:00 trùng hoặc trước ca trước (kết thúc 11:30)."),
-    ("opening_hours", {"days": [0], "periods": [["11:30", "07:00"]]},
-     "Ca 1: giờ bắt đầu 11:30 phải trước giờ kết thúc 07:00."),
-    ("opening_hours", {"days": [7], "periods": [["07:00", "11:30"]]},
-     "Ngày làm việc chỉ nhận 0 (Thứ Hai) đến 6 (Chủ nhật)."),
-    ("opening_hours", {"periods": [["07:00", "11:30"]]},
-     "Giờ làm việc phải có 'days' (0 = Thứ Hai … 6 = Chủ nhật) và 'periods'."),
+    (
+        "opening_hours",
+        {"days": [0], "periods": [["07:00", "11:30"], ["11:00", "17:00"]]},
+        "Ca 2: bắt đầu 11:00 trùng hoặc trước ca trước (kết thúc 11:30).",
+    ),
+    (
+        "opening_hours",
+        {"days": [0], "periods": [["11:30", "07:00"]]},
+        "Ca 1: giờ bắt đầu 11:30 phải trước giờ kết thúc 07:00.",
+    ),
+    (
+        "opening_hours",
+        {"days": [7], "periods": [["07:00", "11:30"]]},
+        "Ngày làm việc chỉ nhận 0 (Thứ Hai) đến 6 (Chủ nhật).",
+    ),
+    (
+        "opening_hours",
+        {"periods": [["07:00", "11:30"]]},
+        "Giờ làm việc phải có 'days' (0 = Thứ Hai … 6 = Chủ nhật) và 'periods'.",
+    ),
     ("unit_name", "   ", "Tên đơn vị / nơi nhận báo cáo không được để trống (tối đa 300 ký tự)."),
-    ("questions_per_survey", {"mode": "half", "rotating": 4},
-     "Số câu hỏi mỗi phiếu: chế độ 'full' hoặc 'short' với 1–30 tiêu chí luân phiên."),
+    (
+        "questions_per_survey",
+        {"mode": "half", "rotating": 4},
+        "Số câu hỏi mỗi phiếu: chế độ 'full' hoặc 'short' với 1–30 tiêu chí luân phiên.",
+    ),
     ("fields", ["Hộ tịch", "Hộ tịch"], "Danh sách lĩnh vực không được trống, không có dòng trống hay trùng nhau."),
     ("staff_min_n", 0, "Số phiếu tối thiểu phải là số nguyên ≥ 1."),
     ("kiosk_devices", ["quay1", " "], "Danh sách máy tính bảng phải là các tên không trống."),
@@ -104,8 +124,9 @@ BAD_VALUES = [
 ]
 
 
-@pytest.mark.parametrize(("key", "value", "message"), BAD_VALUES,
-                         ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(BAD_VALUES)])
+@pytest.mark.parametrize(
+    ("key", "value", "message"), BAD_VALUES, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(BAD_VALUES)]
+)
 def test_an_invalid_value_is_refused_with_its_message_and_changes_nothing(conn, key, value, message):
     settings.put(conn, "targets", {"overall": 88, "floor": 82}, "vanphong")
     settings.put(conn, "opening_hours", WORKING, "vanphong")
@@ -128,17 +149,21 @@ def test_periods_typed_as_text_are_parsed_and_a_broken_one_is_named():
 
 # ------------------------------------------------------------------------------ opening hours
 
-@pytest.mark.parametrize(("moment", "expected"), [
-    (datetime(2025, 4, 14, 6, 59), False),   # Monday, before opening
-    (datetime(2025, 4, 14, 7, 0), True),     # opening minute
-    (datetime(2025, 4, 14, 11, 29), True),
-    (datetime(2025, 4, 14, 11, 30), False),  # lunch break starts
-    (datetime(2025, 4, 14, 13, 30), True),
-    (datetime(2025, 4, 18, 16, 59), True),   # Friday
-    (datetime(2025, 4, 18, 17, 0), False),
-    (datetime(2025, 4, 19, 9, 0), False),    # Saturday
-    (datetime(2025, 4, 20, 9, 0), False),    # Sunday
-])
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        (datetime(2025, 4, 14, 6, 59), False),  # Monday, before opening
+        (datetime(2025, 4, 14, 7, 0), True),  # opening minute
+        (datetime(2025, 4, 14, 11, 29), True),
+        (datetime(2025, 4, 14, 11, 30), False),  # lunch break starts
+        (datetime(2025, 4, 14, 13, 30), True),
+        (datetime(2025, 4, 18, 16, 59), True),  # Friday
+        (datetime(2025, 4, 18, 17, 0), False),
+        (datetime(2025, 4, 19, 9, 0), False),  # Saturday
+        (datetime(2025, 4, 20, 9, 0), False),  # Sunday
+    ],
+)
 def test_is_open_follows_days_and_periods(moment, expected):
     assert settings.is_open(WORKING, moment) is expected
 
@@ -157,14 +182,26 @@ def test_opening_hours_stored_are_read_back(conn):
 
 # ------------------------------------------------------------------------------ roster
 
-MEMBER = {"code": "CB01", "full_name": "Trần Văn Bình", "position": "Công chức Tư pháp – Hộ tịch",
-          "counter": "Quầy 1", "active_from": date(2024, 1, 2)}
+MEMBER = {
+    "code": "CB01",
+    "full_name": "Trần Văn Bình",
+    "position": "Công chức Tư pháp – Hộ tịch",
+    "counter": "Quầy 1",
+    "active_from": date(2024, 1, 2),
+}
 
 
 def test_a_member_is_saved_cleaned_and_logged(conn):
     clean = roster.save_member(conn, {**MEMBER, "full_name": "  Trần Văn Bình "}, "vanphong")
-    assert clean == {"code": "CB01", "full_name": "Trần Văn Bình", "position": "Công chức Tư pháp – Hộ tịch",
-                     "counter": "Quầy 1", "active_from": "2024-01-02", "active_to": None, "active": 1}
+    assert clean == {
+        "code": "CB01",
+        "full_name": "Trần Văn Bình",
+        "position": "Công chức Tư pháp – Hộ tịch",
+        "counter": "Quầy 1",
+        "active_from": "2024-01-02",
+        "active_to": None,
+        "active": 1,
+    }
     (row,) = db.list_staff(conn)
     assert (row["code"], row["full_name"], row["active"]) == ("CB01", "Trần Văn Bình", 1)
     ((actor, action, entity, old, new),) = audit_rows(conn, "staff")
@@ -172,16 +209,24 @@ def test_a_member_is_saved_cleaned_and_logged(conn):
     assert json.loads(new) == clean
 
 
-@pytest.mark.parametrize(("change", "problems"), [
-    ({"code": ""}, ["Mã cán bộ: 1–20 ký tự chữ không dấu, số, dấu chấm, gạch ngang hoặc gạch dưới."]),
-    ({"code": "CB 01"}, ["Mã cán bộ: 1–20 ký tự chữ không dấu, số, dấu chấm, gạch ngang hoặc gạch dưới."]),
-    ({"code": "Bình"}, ["Mã cán bộ: 1–20 ký tự chữ không dấu, số, dấu chấm, gạch ngang hoặc gạch dưới."]),
-    ({"full_name": " "}, ["Họ và tên không được để trống (tối đa 120 ký tự)."]),
-    ({"active_from": "2024-13-01"}, ['Ngày bắt đầu: ngày "2024-13-01" không hợp lệ.']),
-    ({"active_to": "2023-12-31"}, ["Ngày kết thúc phải sau ngày bắt đầu."]),
-    ({"code": "", "full_name": ""}, ["Mã cán bộ: 1–20 ký tự chữ không dấu, số, dấu chấm, gạch ngang hoặc gạch dưới.",
-                                     "Họ và tên không được để trống (tối đa 120 ký tự)."]),
-])
+@pytest.mark.parametrize(
+    ("change", "problems"),
+    [
+        ({"code": ""}, ["Mã cán bộ: 1–20 ký tự chữ không dấu, số, dấu chấm, gạch ngang hoặc gạch dưới."]),
+        ({"code": "CB 01"}, ["Mã cán bộ: 1–20 ký tự chữ không dấu, số, dấu chấm, gạch ngang hoặc gạch dưới."]),
+        ({"code": "Bình"}, ["Mã cán bộ: 1–20 ký tự chữ không dấu, số, dấu chấm, gạch ngang hoặc gạch dưới."]),
+        ({"full_name": " "}, ["Họ và tên không được để trống (tối đa 120 ký tự)."]),
+        ({"active_from": "2024-13-01"}, ['Ngày bắt đầu: ngày "2024-13-01" không hợp lệ.']),
+        ({"active_to": "2023-12-31"}, ["Ngày kết thúc phải sau ngày bắt đầu."]),
+        (
+            {"code": "", "full_name": ""},
+            [
+                "Mã cán bộ: 1–20 ký tự chữ không dấu, số, dấu chấm, gạch ngang hoặc gạch dưới.",
+                "Họ và tên không được để trống (tối đa 120 ký tự).",
+            ],
+        ),
+    ],
+)
 def test_an_invalid_member_is_refused_with_every_problem_and_changes_nothing(conn, change, problems):
     roster.save_member(conn, {**MEMBER, "code": "CB02"}, "vanphong")
     before = table_snapshot(conn)
@@ -195,8 +240,12 @@ def test_a_member_who_leaves_is_deactivated_never_deleted_and_the_change_is_logg
     roster.save_member(conn, MEMBER, "vanphong")
     roster.deactivate(conn, "CB01", date(2025, 6, 30), "chutich")
     (row,) = db.list_staff(conn)
-    assert (row["code"], row["full_name"], row["active"], row["active_to"]) == ("CB01", "Trần Văn Bình", 0,
-                                                                                "2025-06-30")
+    assert (row["code"], row["full_name"], row["active"], row["active_to"]) == (
+        "CB01",
+        "Trần Văn Bình",
+        0,
+        "2025-06-30",
+    )
     assert db.list_staff(conn, active_only=True) == []
     assert "CB01" in db.staff_codes(conn)  # imports naming CB01 for earlier responses stay valid
     actor, _, entity, old, new = audit_rows(conn, "staff")[-1]

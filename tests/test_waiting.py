@@ -64,8 +64,18 @@ def _import(conn, rows, name="may-lay-so.csv"):
 
 
 def _survey(conn, token: str, at: str, overall: int | None, bucket: str | None = None) -> None:
-    db.insert_response(conn, {"token": token, "submitted_at": at, "questionnaire": "sipas-2023",
-                              "channel": "kiosk", "overall": overall, "wait_bucket": bucket}, {})
+    db.insert_response(
+        conn,
+        {
+            "token": token,
+            "submitted_at": at,
+            "questionnaire": "sipas-2023",
+            "channel": "kiosk",
+            "overall": overall,
+            "wait_bucket": bucket,
+        },
+        {},
+    )
 
 
 @pytest.fixture
@@ -73,8 +83,9 @@ def seeded(conn):
     """The hand-made log, typed counts for a day without tickets, survey answers, and the settings."""
     _import(conn, [HEADER, *LOG])
     # Wednesday 6 March had no ticket machine: the clerk typed the counts (8:00 → 4 + 2, 9:00 → 0).
-    waiting.save_daily_counts(conn, date(2024, 3, 6), pd.DataFrame({"Giờ": [8, 9], "Quầy 1": [4, 0],
-                                                                     "Quầy 2": [2, 0]}), "test", now=NOW)
+    waiting.save_daily_counts(
+        conn, date(2024, 3, 6), pd.DataFrame({"Giờ": [8, 9], "Quầy 1": [4, 0], "Quầy 2": [2, 0]}), "test", now=NOW
+    )
     # Counts typed for a day that has tickets are not used: the tickets are.
     waiting.save_daily_counts(conn, date(2024, 3, 4), pd.DataFrame({"Giờ": [8], "Quầy 1": [100]}), "test", now=NOW)
     # Monday 8:00–9:00 surveys: overall 5, 4, 2 (two satisfied of three); waits reported lt15, 15-30, 30-60.
@@ -104,15 +115,18 @@ def _slot(frame, weekday, hour):
 
 # ============================================================================ ticket-log import
 
+
 def test_a_good_log_is_imported_and_a_reimport_adds_nothing(conn):
     summary = _import(conn, [HEADER, *LOG])
-    assert summary.message() == ("Đã nhập 8 lượt lấy số mới từ may-lay-so.csv (0 lượt đã có từ trước, bỏ qua; "
-                                 "tổng 8 dòng).")
+    assert summary.message() == (
+        "Đã nhập 8 lượt lấy số mới từ may-lay-so.csv (0 lượt đã có từ trước, bỏ qua; tổng 8 dòng)."
+    )
     assert db.count_tickets(conn) == 8
     stored = db.ticket_rows(conn, "2024-03-04", "2024-03-04")
     assert [(t["ticket_id"], t["issued_at"], t["called_at"], t["finished_at"]) for t in stored][3:5] == [
         ("A004", "2024-03-04 08:40:00", None, None),
-        ("A005", "2024-03-04 09:05:00", "2024-03-04 09:07:00", "2024-03-04 09:17:00")]
+        ("A005", "2024-03-04 09:05:00", "2024-03-04 09:07:00", "2024-03-04 09:17:00"),
+    ]
     before = table_snapshot(conn)["tickets"]
     again = _import(conn, [HEADER, *LOG])
     assert (again.added, again.present, again.rows) == (0, 8, 8)
@@ -140,36 +154,69 @@ def test_iso_timestamps_with_an_offset_become_commune_time(conn):
 TS = "cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 có múi giờ"
 ALLOWED = "ticket_id, service, counter, issued_at, called_at, finished_at"
 BAD_FILES = [
-    pytest.param([["ticket_id", "service", "issued_at", "finished_at"], ["A1", "Hộ tịch", "2024-03-04 08:00", ""]],
-                 ["Dòng 1: thiếu cột bắt buộc called_at."], id="missing-column"),
-    pytest.param([["ticket_id", "service", "issued_at", "called_at", "finished_at", "quay"],
-                  ["A1", "Hộ tịch", "2024-03-04 08:00", "", "", "1"]],
-                 [f"Dòng 1, cột quay: tên cột không hợp lệ. Các tên được nhận: {ALLOWED}."], id="unknown-header"),
-    pytest.param([["ticket_id", "issued_at", "called_at", "finished_at"], ["A1", "2024-03-04 08:00", "", ""]],
-                 ["Dòng 1: cần ít nhất một trong hai cột service (lĩnh vực) hoặc counter (quầy)."],
-                 id="neither-service-nor-counter"),
-    pytest.param([HEADER, LOG[0], ["A002", "Hộ tịch", "", "04/03/2024 8h", "", ""]],
-                 [f"Dòng 3, cột issued_at: giá trị \"04/03/2024 8h\" không hợp lệ, {TS}."], id="bad-timestamp"),
-    pytest.param([HEADER, ["A002", "Hộ tịch", "", "2024-03-04 08:10", "2024-03-04 08:5", ""]],
-                 [f"Dòng 2, cột called_at: giá trị \"2024-03-04 08:5\" không hợp lệ, {TS}."],
-                 id="bad-called-timestamp"),
-    pytest.param([HEADER, LOG[0], ["A002", "Hộ tịch", "", "2024-03-04 08:10", "2024-03-04 08:05", ""]],
-                 ["Dòng 3, cột called_at: thời điểm gọi số \"2024-03-04 08:05\" trước thời điểm lấy số "
-                  "\"2024-03-04 08:10\"."], id="called-before-issued"),
-    pytest.param([HEADER, ["A002", "Hộ tịch", "", "2024-03-04 08:10", "2024-03-04 08:20", "2024-03-04 08:15"]],
-                 ["Dòng 2, cột finished_at: thời điểm xong \"2024-03-04 08:15\" trước thời điểm gọi số "
-                  "\"2024-03-04 08:20\"."], id="finished-before-called"),
-    pytest.param([HEADER, ["A002", "Hộ tịch", "", "2024-03-04 08:10", "", "2024-03-04 08:15"]],
-                 ["Dòng 2, cột called_at: có thời điểm xong (finished_at) nhưng thiếu thời điểm gọi số."],
-                 id="finished-without-called"),
-    pytest.param([HEADER, LOG[0], LOG[1], ["A001", "Hộ tịch", "", "2024-03-04 11:00", "", ""]],
-                 ["Dòng 4, cột ticket_id: số \"A001\" ngày 2024-03-04 trùng với dòng 2."], id="duplicate-in-file"),
-    pytest.param([HEADER, ["", "Hộ tịch", "", "2024-03-04 08:00", "", ""]],
-                 ["Dòng 2, cột ticket_id: thiếu số thứ tự."], id="no-ticket-id"),
-    pytest.param([HEADER, ["A1", "Hộ tịch", "", "", "", ""]],
-                 ["Dòng 2, cột issued_at: thiếu thời điểm lấy số."], id="no-issued-at"),
-    pytest.param([HEADER, ["A1", "Hộ tịch", "", "2024-04-02 08:00", "", ""]],
-                 ["Dòng 2, cột issued_at: thời điểm \"2024-04-02 08:00\" ở trong tương lai."], id="future"),
+    pytest.param(
+        [["ticket_id", "service", "issued_at", "finished_at"], ["A1", "Hộ tịch", "2024-03-04 08:00", ""]],
+        ["Dòng 1: thiếu cột bắt buộc called_at."],
+        id="missing-column",
+    ),
+    pytest.param(
+        [
+            ["ticket_id", "service", "issued_at", "called_at", "finished_at", "quay"],
+            ["A1", "Hộ tịch", "2024-03-04 08:00", "", "", "1"],
+        ],
+        [f"Dòng 1, cột quay: tên cột không hợp lệ. Các tên được nhận: {ALLOWED}."],
+        id="unknown-header",
+    ),
+    pytest.param(
+        [["ticket_id", "issued_at", "called_at", "finished_at"], ["A1", "2024-03-04 08:00", "", ""]],
+        ["Dòng 1: cần ít nhất một trong hai cột service (lĩnh vực) hoặc counter (quầy)."],
+        id="neither-service-nor-counter",
+    ),
+    pytest.param(
+        [HEADER, LOG[0], ["A002", "Hộ tịch", "", "04/03/2024 8h", "", ""]],
+        [f'Dòng 3, cột issued_at: giá trị "04/03/2024 8h" không hợp lệ, {TS}.'],
+        id="bad-timestamp",
+    ),
+    pytest.param(
+        [HEADER, ["A002", "Hộ tịch", "", "2024-03-04 08:10", "2024-03-04 08:5", ""]],
+        [f'Dòng 2, cột called_at: giá trị "2024-03-04 08:5" không hợp lệ, {TS}.'],
+        id="bad-called-timestamp",
+    ),
+    pytest.param(
+        [HEADER, LOG[0], ["A002", "Hộ tịch", "", "2024-03-04 08:10", "2024-03-04 08:05", ""]],
+        ['Dòng 3, cột called_at: thời điểm gọi số "2024-03-04 08:05" trước thời điểm lấy số "2024-03-04 08:10".'],
+        id="called-before-issued",
+    ),
+    pytest.param(
+        [HEADER, ["A002", "Hộ tịch", "", "2024-03-04 08:10", "2024-03-04 08:20", "2024-03-04 08:15"]],
+        ['Dòng 2, cột finished_at: thời điểm xong "2024-03-04 08:15" trước thời điểm gọi số "2024-03-04 08:20".'],
+        id="finished-before-called",
+    ),
+    pytest.param(
+        [HEADER, ["A002", "Hộ tịch", "", "2024-03-04 08:10", "", "2024-03-04 08:15"]],
+        ["Dòng 2, cột called_at: có thời điểm xong (finished_at) nhưng thiếu thời điểm gọi số."],
+        id="finished-without-called",
+    ),
+    pytest.param(
+        [HEADER, LOG[0], LOG[1], ["A001", "Hộ tịch", "", "2024-03-04 11:00", "", ""]],
+        ['Dòng 4, cột ticket_id: số "A001" ngày 2024-03-04 trùng với dòng 2.'],
+        id="duplicate-in-file",
+    ),
+    pytest.param(
+        [HEADER, ["", "Hộ tịch", "", "2024-03-04 08:00", "", ""]],
+        ["Dòng 2, cột ticket_id: thiếu số thứ tự."],
+        id="no-ticket-id",
+    ),
+    pytest.param(
+        [HEADER, ["A1", "Hộ tịch", "", "", "", ""]],
+        ["Dòng 2, cột issued_at: thiếu thời điểm lấy số."],
+        id="no-issued-at",
+    ),
+    pytest.param(
+        [HEADER, ["A1", "Hộ tịch", "", "2024-04-02 08:00", "", ""]],
+        ['Dòng 2, cột issued_at: thời điểm "2024-04-02 08:00" ở trong tương lai.'],
+        id="future",
+    ),
     pytest.param([HEADER], ["Tệp may-lay-so.csv: không có dòng dữ liệu nào."], id="no-rows"),
 ]
 
@@ -185,18 +232,21 @@ def test_a_bad_log_is_refused_with_row_and_column_and_changes_nothing(conn, rows
 
 
 def test_every_problem_of_a_file_is_listed_at_once_and_nothing_is_written(conn):
-    rows = [HEADER, LOG[0],
-            ["A002", "Hộ tịch", "", "hôm qua", "", ""],
-            ["A003", "Hộ tịch", "", "2024-03-04 08:10", "2024-03-04 08:00", ""],
-            ["A001", "Hộ tịch", "", "2024-03-04 09:00", "2024-03-04 09:10", "2024-03-04 09:05"]]
+    rows = [
+        HEADER,
+        LOG[0],
+        ["A002", "Hộ tịch", "", "hôm qua", "", ""],
+        ["A003", "Hộ tịch", "", "2024-03-04 08:10", "2024-03-04 08:00", ""],
+        ["A001", "Hộ tịch", "", "2024-03-04 09:00", "2024-03-04 09:10", "2024-03-04 09:05"],
+    ]
     before = table_snapshot(conn)
     with pytest.raises(ValidationError) as exc:
         _import(conn, rows)
     assert exc.value.problems == [
-        f"Dòng 3, cột issued_at: giá trị \"hôm qua\" không hợp lệ, {TS}.",
-        "Dòng 4, cột called_at: thời điểm gọi số \"2024-03-04 08:00\" trước thời điểm lấy số \"2024-03-04 08:10\".",
-        "Dòng 5, cột finished_at: thời điểm xong \"2024-03-04 09:05\" trước thời điểm gọi số \"2024-03-04 09:10\".",
-        "Dòng 5, cột ticket_id: số \"A001\" ngày 2024-03-04 trùng với dòng 2.",
+        f'Dòng 3, cột issued_at: giá trị "hôm qua" không hợp lệ, {TS}.',
+        'Dòng 4, cột called_at: thời điểm gọi số "2024-03-04 08:00" trước thời điểm lấy số "2024-03-04 08:10".',
+        'Dòng 5, cột finished_at: thời điểm xong "2024-03-04 09:05" trước thời điểm gọi số "2024-03-04 09:10".',
+        'Dòng 5, cột ticket_id: số "A001" ngày 2024-03-04 trùng với dòng 2.',
     ]
     assert table_snapshot(conn) == before
 
@@ -205,15 +255,18 @@ def test_the_import_tickets_command(db_file, tmp_path, capsys):
     path = tmp_path / "log.csv"
     path.write_bytes(_csv([HEADER, *LOG]))
     assert cli_main(["import-tickets", str(path), "--db", str(db_file)]) == 0
-    assert capsys.readouterr().out == ("Đã nhập 8 lượt lấy số mới từ log.csv (0 lượt đã có từ trước, bỏ qua; "
-                                       "tổng 8 dòng).\n")
+    assert capsys.readouterr().out == (
+        "Đã nhập 8 lượt lấy số mới từ log.csv (0 lượt đã có từ trước, bỏ qua; tổng 8 dòng).\n"
+    )
     path.write_bytes(_csv([HEADER, ["A1", "Hộ tịch", "", "2024-03-04 08:10", "2024-03-04 08:00", ""]]))
     assert cli_main(["import-tickets", str(path), "--db", str(db_file)]) == 1
-    assert capsys.readouterr().err == ("Dòng 2, cột called_at: thời điểm gọi số \"2024-03-04 08:00\" trước thời "
-                                       "điểm lấy số \"2024-03-04 08:10\".\n")
+    assert capsys.readouterr().err == (
+        'Dòng 2, cột called_at: thời điểm gọi số "2024-03-04 08:00" trước thời điểm lấy số "2024-03-04 08:10".\n'
+    )
 
 
 # ============================================================================ hourly dossier counts
+
 
 def test_the_clerk_types_a_day_of_counts_and_gets_them_back(conn):
     settings.put(conn, "counter_names", ["Quầy 1", "Quầy 2"], "test")
@@ -238,9 +291,9 @@ def test_bad_counts_are_refused_with_the_hour_and_counter_and_change_nothing(con
     with pytest.raises(ValidationError) as exc:
         waiting.save_daily_counts(conn, date(2024, 3, 6), grid, "test", now=NOW)
     assert exc.value.problems == [
-        "Giờ 8:00, Quầy 1: giá trị \"-1\" không hợp lệ, chỉ nhận số nguyên ≥ 0.",
-        "Giờ 8:00, Quầy 2: giá trị \"ba\" không hợp lệ, chỉ nhận số nguyên ≥ 0.",
-        "Giờ 9:00, Quầy 1: giá trị \"2.5\" không hợp lệ, chỉ nhận số nguyên ≥ 0.",
+        'Giờ 8:00, Quầy 1: giá trị "-1" không hợp lệ, chỉ nhận số nguyên ≥ 0.',
+        'Giờ 8:00, Quầy 2: giá trị "ba" không hợp lệ, chỉ nhận số nguyên ≥ 0.',
+        'Giờ 9:00, Quầy 1: giá trị "2.5" không hợp lệ, chỉ nhận số nguyên ≥ 0.',
     ]
     with pytest.raises(ValidationError) as exc:
         waiting.save_daily_counts(conn, date(2024, 4, 2), pd.DataFrame({"Giờ": [8], "Quầy 1": [1]}), "test", now=NOW)
@@ -249,6 +302,7 @@ def test_bad_counts_are_refused_with_the_hour_and_counter_and_change_nothing(con
 
 
 # ============================================================================ weekday × hour, by hand
+
 
 def test_weekday_hour_aggregation_of_the_hand_made_log(seeded):
     r = _report(seeded)
@@ -264,24 +318,38 @@ def test_weekday_hour_aggregation_of_the_hand_made_log(seeded):
     # Median 20. P90 (linear): position 0.9 × (5 − 1) = 3.6 → 25 + 0.6 × (40 − 25) = 34.
     # Longer than 15 minutes: 20, 25, 40 → 3 of 5 = 0.6. A004 was never called.
     assert (mon8.waits_n, mon8.wait_median, mon8.wait_p90, mon8.share_over_target, mon8.not_called) == (
-        5, 20.0, pytest.approx(34.0), pytest.approx(0.6), 1)
+        5,
+        20.0,
+        pytest.approx(34.0),
+        pytest.approx(0.6),
+        1,
+    )
     # Survey: overall 5, 4, 2 → 2 of 3 satisfied = 66.67%, Wilson 95% 20.77–93.85 (stats.wilson_interval,
     # Newcombe's reference example is in test_stats); reported waits lt15, 15-30, 30-60 → 2 of 3 from 15 min.
     assert (mon8.survey_n, mon8.survey_satisfied) == (3, 2)
-    assert (round(mon8.satisfaction, 2), round(mon8.sat_ci_low, 2), round(mon8.sat_ci_high, 2)) == (
-        66.67, 20.77, 93.85)
+    assert (round(mon8.satisfaction, 2), round(mon8.sat_ci_low, 2), round(mon8.sat_ci_high, 2)) == (66.67, 20.77, 93.85)
     assert (mon8.reported_n, mon8.reported_15plus) == (3, 2)
 
     mon9 = _slot(slots, 0, 9)
     # One ticket over 2 Mondays → 0.5 an hour; one wait of 2 minutes: median = P90 = 2, none over 15.
     assert (mon9.arrivals_mean, mon9.waits_n, mon9.wait_median, mon9.wait_p90, mon9.share_over_target) == (
-        0.5, 1, 2.0, 2.0, 0.0)
+        0.5,
+        1,
+        2.0,
+        2.0,
+        0.0,
+    )
     assert mon9.survey_n == 0 and math.isnan(mon9.satisfaction)
 
     tue8 = _slot(slots, 1, 8)
     # One ticket on one Tuesday, wait 1; one satisfied survey (the excluded one does not count).
     assert (tue8.days_observed, tue8.arrivals_mean, tue8.wait_median, tue8.survey_n, tue8.survey_satisfied) == (
-        1, 1.0, 1.0, 1, 1)
+        1,
+        1.0,
+        1.0,
+        1,
+        1,
+    )
     assert tue8.reported_n == 0
 
     wed8, wed9 = _slot(slots, 2, 8), _slot(slots, 2, 9)
@@ -291,8 +359,13 @@ def test_weekday_hour_aggregation_of_the_hand_made_log(seeded):
     assert wed9.arrivals_mean == 0.0
 
     # The whole period: 8 tickets, 7 called, waits 1, 2, 5, 10, 20, 25, 40: median 10, 3 of 7 over 15.
-    assert r.summary == {"tickets": 8, "called": 7, "median": 10.0, "p90": pytest.approx(31.0),
-                         "share_over_target": pytest.approx(3 / 7)}
+    assert r.summary == {
+        "tickets": 8,
+        "called": 7,
+        "median": 10.0,
+        "p90": pytest.approx(31.0),
+        "share_over_target": pytest.approx(3 / 7),
+    }
     assert r.typed_days == 1
 
 
@@ -318,6 +391,7 @@ def test_a_threshold_other_than_15_minutes_moves_the_share_over_target(seeded):
 
 # ============================================================================ Erlang C per hour
 
+
 def test_counters_needed_per_hour_beside_the_counters_open(seeded):
     r = _report(seeded)
     st = r.staffing
@@ -330,7 +404,10 @@ def test_counters_needed_per_hour_beside_the_counters_open(seeded):
     expected = counters_needed(3.0, 80 / 6, 15, 0.8)
     assert (mon8.counters_needed, expected.counters) == (2, 2)
     assert (mon8.p_wait, mon8.mean_wait_minutes, mon8.occupancy) == (
-        expected.p_wait, expected.mean_wait_minutes, expected.occupancy)
+        expected.p_wait,
+        expected.mean_wait_minutes,
+        expected.occupancy,
+    )
     # One counter open: C(1, A) = A, SL = 1 − A·e^(−(1 − A)·15/13.33) = 1 − 0.667·e^(−0.375) = 0.542.
     assert (mon8.counters_open, mon8.shortfall, bool(mon8.understaffed)) == (1, 1, True)
     assert mon8.service_level_open == pytest.approx(1 - (2 / 3) * math.exp(-0.375))
@@ -340,7 +417,10 @@ def test_counters_needed_per_hour_beside_the_counters_open(seeded):
     wed8 = _slot(st, 2, 8)
     # Typed counts: counters are not lĩnh vực, so the default 20 minutes; 6 an hour → A = 2 → 4 counters.
     assert (wed8.arrivals_per_hour, wed8.service_minutes, wed8.counters_needed) == (
-        6.0, 20.0, counters_needed(6, 20, 15).counters)
+        6.0,
+        20.0,
+        counters_needed(6, 20, 15).counters,
+    )
     assert wed8.counters_needed == 4 and wed8.service_level_open == 0.0 and wed8.mean_wait_open == math.inf
 
     # A weekday never observed (Thursday) has no answer and is not understaffed; an observed hour with no
@@ -352,8 +432,10 @@ def test_counters_needed_per_hour_beside_the_counters_open(seeded):
 
 
 def test_service_times_measured_by_the_machine_replace_the_settings_once_there_are_enough(conn):
-    rows = [HEADER] + [[f"H{i}", "Hộ tịch", "", f"2024-03-04 08:{i:02d}", f"2024-03-04 08:{i + 1:02d}",
-                        f"2024-03-04 08:{i + 7:02d}"] for i in range(5)]
+    rows = [HEADER] + [
+        [f"H{i}", "Hộ tịch", "", f"2024-03-04 08:{i:02d}", f"2024-03-04 08:{i + 1:02d}", f"2024-03-04 08:{i + 7:02d}"]
+        for i in range(5)
+    ]
     _import(conn, rows)
     settings.put(conn, "service_minutes", SERVICE, "test")
     services = _report(conn).services
@@ -390,8 +472,10 @@ def test_the_new_settings_are_checked():
     ]
     with pytest.raises(ValidationError) as exc:
         settings._validate("service_minutes", {"default": 0, "fields": {"Hộ tịch": "mười"}})
-    assert exc.value.problems == ["Thời gian phục vụ mặc định: phải là số phút lớn hơn 0, tối đa 480.",
-                                  "Thời gian phục vụ lĩnh vực \"Hộ tịch\": phải là số phút lớn hơn 0, tối đa 480."]
+    assert exc.value.problems == [
+        "Thời gian phục vụ mặc định: phải là số phút lớn hơn 0, tối đa 480.",
+        'Thời gian phục vụ lĩnh vực "Hộ tịch": phải là số phút lớn hơn 0, tối đa 480.',
+    ]
     for key, value in (("wait_target_minutes", 0), ("service_level_target", 1.0), ("counter_names", ["A", "A"])):
         with pytest.raises(ValidationError):
             settings._validate(key, value)
@@ -409,14 +493,37 @@ def test_save_settings_stores_nothing_if_any_value_is_refused(conn):
 
 # ============================================================================ recommendations
 
+
 def _staffing_rows(rows):
-    return pd.DataFrame([{"weekday": w, "hour": h, "counters_open": o, "counters_needed": n,
-                          "shortfall": max(0, n - o), "understaffed": o < n} for w, h, o, n in rows])
+    return pd.DataFrame(
+        [
+            {
+                "weekday": w,
+                "hour": h,
+                "counters_open": o,
+                "counters_needed": n,
+                "shortfall": max(0, n - o),
+                "understaffed": o < n,
+            }
+            for w, h, o, n in rows
+        ]
+    )
 
 
 def test_consecutive_understaffed_hours_of_one_weekday_merge_into_one_recommendation():
-    frame = _staffing_rows([(0, 7, 1, 2), (0, 8, 1, 3), (0, 9, 2, 3), (0, 10, 2, 2), (0, 11, 1, 2),
-                            (0, 13, 1, 1), (1, 7, 1, 2), (1, 16, 1, 2), (2, 16, 1, 2)])
+    frame = _staffing_rows(
+        [
+            (0, 7, 1, 2),
+            (0, 8, 1, 3),
+            (0, 9, 2, 3),
+            (0, 10, 2, 2),
+            (0, 11, 1, 2),
+            (0, 13, 1, 1),
+            (1, 7, 1, 2),
+            (1, 16, 1, 2),
+            (2, 16, 1, 2),
+        ]
+    )
     recs = waiting.recommendations(frame, HOURS)
     assert [r.text for r in recs] == [
         "thêm 2 người tiếp nhận, Thứ Hai 7:00–10:00",
@@ -430,32 +537,45 @@ def test_consecutive_understaffed_hours_of_one_weekday_merge_into_one_recommenda
 
 def test_the_hand_made_log_gives_its_recommendations(seeded):
     recs = _report(seeded).recommendations
-    assert [r.text for r in recs] == ["thêm 1 người tiếp nhận, Thứ Hai 8:00–9:00",
-                                      "thêm 3 người tiếp nhận, Thứ Tư 8:00–9:00"]
+    assert [r.text for r in recs] == [
+        "thêm 1 người tiếp nhận, Thứ Hai 8:00–9:00",
+        "thêm 3 người tiếp nhận, Thứ Tư 8:00–9:00",
+    ]
 
 
 # ============================================================================ the staffing case
+
 
 def _to_measure(conn, case_id):
     clerk = actions.Actor("thongke", "clerk")
     actions.transition(conn, case_id, "verifying", clerk)
     actions.transition(conn, case_id, "founded", clerk)
-    actions.transition(conn, case_id, "measure", clerk, root_cause="Thiếu người giờ cao điểm sáng thứ Hai",
-                       measure="extra_staff")
+    actions.transition(
+        conn, case_id, "measure", clerk, root_cause="Thiếu người giờ cao điểm sáng thứ Hai", measure="extra_staff"
+    )
 
 
 def test_a_recommendation_becomes_a_staffing_case_for_the_chairman(seeded):
     rec = _report(seeded).recommendations[0]
     clerk = actions.Actor("thongke", "clerk")
-    case_id = waiting.open_staffing_case(seeded, clerk, rec, target_minutes=15, service_level=0.8,
-                                         period=("2024-03-01", "2024-03-31"))
+    case_id = waiting.open_staffing_case(
+        seeded, clerk, rec, target_minutes=15, service_level=0.8, period=("2024-03-01", "2024-03-31")
+    )
     case = db.get_case(seeded, case_id)
     assert (case["state"], case["type"], case["origin"], case["channel"]) == ("new", "waiting", "staffing", "staffing")
     assert case["title"] == "Thêm 1 người tiếp nhận, Thứ Hai 8:00–9:00"
     assert json.loads(case["schedule"]) == {
-        "weekday": 0, "weekday_name": "Thứ Hai", "start": "8:00", "end": "9:00", "hours": [8], "extra_staff": 1,
-        "detail": [{"hour": 8, "counters_open": 1, "counters_needed": 2}], "target_wait_minutes": 15,
-        "service_level": 0.8, "period": ["2024-03-01", "2024-03-31"]}
+        "weekday": 0,
+        "weekday_name": "Thứ Hai",
+        "start": "8:00",
+        "end": "9:00",
+        "hours": [8],
+        "extra_staff": 1,
+        "detail": [{"hour": 8, "counters_open": 1, "counters_needed": 2}],
+        "target_wait_minutes": 15,
+        "service_level": 0.8,
+        "period": ["2024-03-01", "2024-03-31"],
+    }
     assert "8:00: đang mở 1 quầy, cần 2 quầy" in case["description"]
     assert waiting.open_case_for(seeded, rec) == case_id
     # A second click does not open a second case for the same hours.
@@ -473,17 +593,25 @@ def test_a_recommendation_becomes_a_staffing_case_for_the_chairman(seeded):
 
 def test_after_the_measure_waits_and_satisfaction_at_those_hours_before_and_after(seeded):
     rec = _report(seeded).recommendations[0]
-    case_id = waiting.open_staffing_case(seeded, actions.Actor("thongke", "clerk"), rec, target_minutes=15,
-                                         service_level=0.8)
+    case_id = waiting.open_staffing_case(
+        seeded, actions.Actor("thongke", "clerk"), rec, target_minutes=15, service_level=0.8
+    )
     _to_measure(seeded, case_id)
-    actions.transition(seeded, case_id, "awaiting_effect", actions.Actor("chutich", "chairman"),
-                       measure_date=date(2024, 3, 18))
+    actions.transition(
+        seeded, case_id, "awaiting_effect", actions.Actor("chutich", "chairman"), measure_date=date(2024, 3, 18)
+    )
     # After: Mondays 18 and 25 March at 8:00 waits 3 and 5 minutes, four surveys all satisfied; a Monday
     # 10:00 ticket and a Tuesday survey are other hours and do not count.
-    _import(seeded, [HEADER,
-                     ["A001", "Hộ tịch", "", "2024-03-18 08:00", "2024-03-18 08:03", ""],
-                     ["A001", "Hộ tịch", "", "2024-03-25 08:10", "2024-03-25 08:15", ""],
-                     ["A002", "Hộ tịch", "", "2024-03-25 10:10", "2024-03-25 11:15", ""]], name="sau.csv")
+    _import(
+        seeded,
+        [
+            HEADER,
+            ["A001", "Hộ tịch", "", "2024-03-18 08:00", "2024-03-18 08:03", ""],
+            ["A001", "Hộ tịch", "", "2024-03-25 08:10", "2024-03-25 08:15", ""],
+            ["A002", "Hộ tịch", "", "2024-03-25 10:10", "2024-03-25 11:15", ""],
+        ],
+        name="sau.csv",
+    )
     for i, day in enumerate(["2024-03-18", "2024-03-18", "2024-03-25", "2024-03-25"]):
         _survey(seeded, f"after{i}", f"{day} 08:30:00", 5, "lt15")
     _survey(seeded, "other", "2024-03-19 08:30:00", 1)
@@ -498,11 +626,15 @@ def test_after_the_measure_waits_and_satisfaction_at_those_hours_before_and_afte
     assert (b.reported_n, b.reported_15plus, a.reported_n, a.reported_15plus) == (3, 2, 4, 0)
     assert effect.test == two_proportion_test(4, 4, 2, 3)
     assert effect.verdict == "Chưa đủ dữ liệu"  # fewer than 10 answers on a side
-    assert effect.message == ("Hài lòng trước 66.7% (n = 3), sau 100.0% (n = 4): chưa đủ dữ liệu; thời gian chờ "
-                              "trung vị trước 20.0 phút (n = 5), sau 4.0 phút (n = 2).")
+    assert effect.message == (
+        "Hài lòng trước 66.7% (n = 3), sau 100.0% (n = 4): chưa đủ dữ liệu; thời gian chờ "
+        "trung vị trước 20.0 phút (n = 5), sau 4.0 phút (n = 2)."
+    )
     shown = waiting.effect_rows(effect)
     assert shown[["Giai đoạn", "Phiếu (n)", "Hài lòng (%)", "Chờ trung vị (phút)"]].values.tolist() == [
-        ["Trước", 3, pytest.approx(200 / 3), 20.0], ["Sau", 4, 100.0, 4.0]]
+        ["Trước", 3, pytest.approx(200 / 3), 20.0],
+        ["Sau", 4, 100.0, 4.0],
+    ]
     # The corrective-action tracker judges this case by its own hours, not by staff-conduct ratings.
     tracked = actions.effectiveness(seeded, case, min_n=10, floor=80, today=date(2024, 4, 1))
     assert (tracked.verdict, tracked.message) == ("insufficient", effect.message)

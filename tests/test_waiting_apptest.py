@@ -28,15 +28,27 @@ def fast_argon2(monkeypatch):
 @pytest.fixture
 def seeded(conn):
     """The hand-made ticket log, typed counts for Wednesday 6 March, three Monday 8:00 surveys."""
-    waiting.import_tickets(conn, ("\n".join(",".join(r) for r in [HEADER, *LOG]) + "\n").encode(), "log.csv",
-                           now=NOW)
+    waiting.import_tickets(conn, ("\n".join(",".join(r) for r in [HEADER, *LOG]) + "\n").encode(), "log.csv", now=NOW)
     typed = pd.DataFrame({"Giờ": [8], "Quầy 1": [4], "Quầy 2": [2]})
     waiting.save_daily_counts(conn, date(2024, 3, 6), typed, "test", now=NOW)
-    surveys = [("s1", "2024-03-04 08:20:00", 5, "lt15"), ("s2", "2024-03-04 08:50:00", 4, "15-30"),
-               ("s3", "2024-03-11 08:45:00", 2, "30-60")]
+    surveys = [
+        ("s1", "2024-03-04 08:20:00", 5, "lt15"),
+        ("s2", "2024-03-04 08:50:00", 4, "15-30"),
+        ("s3", "2024-03-11 08:45:00", 2, "30-60"),
+    ]
     for token, at, overall, bucket in surveys:
-        db.insert_response(conn, {"token": token, "submitted_at": at, "questionnaire": "sipas-2023",
-                                  "channel": "kiosk", "overall": overall, "wait_bucket": bucket}, {})
+        db.insert_response(
+            conn,
+            {
+                "token": token,
+                "submitted_at": at,
+                "questionnaire": "sipas-2023",
+                "channel": "kiosk",
+                "overall": overall,
+                "wait_bucket": bucket,
+            },
+            {},
+        )
     settings.put(conn, "opening_hours", HOURS, "test")
     settings.put(conn, "counters_open", {"default": 1, "hours": []}, "test")
     settings.put(conn, "service_minutes", SERVICE, "test")
@@ -88,35 +100,64 @@ def test_the_page_shows_waits_satisfaction_and_counters_needed(seeded, clerk):
     assert [t.value for t in at.title] == [TITLE]
     assert [e.value for e in at.error] == []
     # 8 tickets; waits 1, 2, 5, 10, 20, 25, 40 → median 10, 3 of 7 over 15 minutes; Wednesday typed by hand.
-    assert metrics(at) == {"Lượt lấy số": "8", "Chờ trung vị (phút)": "10.0", "Chờ quá 15 phút": "42.9%",
-                           "Ngày nhập tay (không có máy lấy số)": "1"}
+    assert metrics(at) == {
+        "Lượt lấy số": "8",
+        "Chờ trung vị (phút)": "10.0",
+        "Chờ quá 15 phút": "42.9%",
+        "Ngày nhập tay (không có máy lấy số)": "1",
+    }
 
     slots = frame_with(at, "Lượt đến TB/giờ")
     mon8 = row(slots, "Thứ Hai", "8:00")
     # By hand (test_waiting.py): 6 arrivals over 2 Mondays; waits 5, 10, 20, 25, 40; surveys 5, 4, 2.
-    assert (mon8["Lượt đến TB/giờ"], mon8["Chờ trung vị (phút)"], mon8["Chờ P90 (phút)"],
-            mon8["Chờ quá 15 phút (%)"], mon8["Không được gọi"]) == (3.0, 20.0, 34.0, 60.0, 1)
-    assert (mon8["Phiếu khảo sát (n)"], mon8["Hài lòng (%)"], mon8["KTC 95% thấp"], mon8["KTC 95% cao"],
-            mon8["Báo chờ từ 15 phút (%)"]) == (3, 66.7, 20.8, 93.9, 66.7)
+    assert (
+        mon8["Lượt đến TB/giờ"],
+        mon8["Chờ trung vị (phút)"],
+        mon8["Chờ P90 (phút)"],
+        mon8["Chờ quá 15 phút (%)"],
+        mon8["Không được gọi"],
+    ) == (3.0, 20.0, 34.0, 60.0, 1)
+    assert (
+        mon8["Phiếu khảo sát (n)"],
+        mon8["Hài lòng (%)"],
+        mon8["KTC 95% thấp"],
+        mon8["KTC 95% cao"],
+        mon8["Báo chờ từ 15 phút (%)"],
+    ) == (3, 66.7, 20.8, 93.9, 66.7)
     assert row(slots, "Thứ Tư", "8:00")["Lượt đến TB/giờ"] == 6.0
 
     buckets = frame_with(at, "Thời gian chờ (người dân trả lời)")
     assert buckets[["Thời gian chờ (người dân trả lời)", "Phiếu (n)", "Hài lòng (%)"]].values.tolist()[:3] == [
-        ["Dưới 15 phút", 1, 100.0], ["15–30 phút", 1, 100.0], ["30–60 phút", 1, 0.0]]
+        ["Dưới 15 phút", 1, 100.0],
+        ["15–30 phút", 1, 100.0],
+        ["30–60 phút", 1, 0.0],
+    ]
 
     staffing = frame_with(at, "Quầy cần (Erlang C)")
     mon8 = row(staffing, "Thứ Hai", "8:00")
-    assert (mon8["Lượt đến/giờ"], mon8["Phút phục vụ TB"], mon8["Quầy đang mở"], mon8["Quầy cần (Erlang C)"],
-            mon8["Thiếu"], bool(mon8["Thiếu người"])) == (3.0, 13.3, 1, 2, 1, True)
+    assert (
+        mon8["Lượt đến/giờ"],
+        mon8["Phút phục vụ TB"],
+        mon8["Quầy đang mở"],
+        mon8["Quầy cần (Erlang C)"],
+        mon8["Thiếu"],
+        bool(mon8["Thiếu người"]),
+    ) == (3.0, 13.3, 1, 2, 1, True)
     # At 2 counters: P(wait) = 1/6, mean wait 1.67 min, occupancy 1/3 (checked against staffing.counters_needed).
     assert (mon8["Xác suất phải chờ (%)"], mon8["Chờ TB theo mô hình (phút)"], mon8["Công suất quầy (%)"]) == (
-        16.7, 1.67, 33.3)
+        16.7,
+        1.67,
+        33.3,
+    )
     assert (mon8["Đạt mục tiêu với quầy đang mở (%)"], mon8["Chờ trung vị đo được (phút)"]) == (54.2, 20.0)
     assert bool(row(staffing, "Thứ Hai", "9:00")["Thiếu người"]) is False
-    assert any("Poisson" in i.value and "không ai bỏ về" in i.value and "chung một hàng chờ" in i.value
-               for i in at.info)
+    assert any(
+        "Poisson" in i.value and "không ai bỏ về" in i.value and "chung một hàng chờ" in i.value for i in at.info
+    )
     assert [m.value for m in at.markdown if m.value.startswith("**Thêm")] == [
-        "**Thêm 1 người tiếp nhận, Thứ Hai 8:00–9:00**", "**Thêm 3 người tiếp nhận, Thứ Tư 8:00–9:00**"]
+        "**Thêm 1 người tiếp nhận, Thứ Hai 8:00–9:00**",
+        "**Thêm 3 người tiếp nhận, Thứ Tư 8:00–9:00**",
+    ]
 
 
 def test_one_click_opens_the_staffing_case_and_the_button_becomes_its_number(seeded, clerk, chairman):
@@ -128,7 +169,8 @@ def test_one_click_opens_the_staffing_case_and_the_button_becomes_its_number(see
     assert case["title"] == "Thêm 1 người tiếp nhận, Thứ Hai 8:00–9:00"
     assert [s.value for s in at.success] == [
         f"Đã tạo vụ việc số {case['id']}: thêm 1 người tiếp nhận, Thứ Hai 8:00–9:00. Tiếp tục ở trang “Phản ánh và "
-        "khắc phục” (biện pháp “Bố trí thêm người”) để trình Chủ tịch phê duyệt."]
+        "khắc phục” (biện pháp “Bố trí thêm người”) để trình Chủ tịch phê duyệt."
+    ]
     assert f"Đã có vụ việc số {case['id']}" in [c.value for c in at.caption]
     assert "wait_rec_0" not in [b.key for b in at.button]
     assert "wait_rec_1" in [b.key for b in at.button]
@@ -146,8 +188,10 @@ def test_one_click_opens_the_staffing_case_and_the_button_becomes_its_number(see
     assert effect["Lượt chờ đo được"].tolist() == [5, 0]
     assert effect["Hài lòng (%)"][0] == pytest.approx(200 / 3)
     assert effect["Chờ trung vị (phút)"][0] == 20.0
-    assert ("Hài lòng trước 66.7% (n = 3), sau — (n = 0): chưa đủ dữ liệu; thời gian chờ trung vị trước 20.0 phút "
-            "(n = 5), sau — (n = 0).") in [t.value for t in after.text]
+    assert (
+        "Hài lòng trước 66.7% (n = 3), sau — (n = 0): chưa đủ dữ liệu; thời gian chờ trung vị trước 20.0 phút "
+        "(n = 5), sau — (n = 0)."
+    ) in [t.value for t in after.text]
 
 
 def test_the_settings_form_saves_the_target_wait_and_the_counters_open(seeded, clerk):
@@ -174,7 +218,8 @@ def test_an_empty_database_shows_guidance_not_an_error(conn, clerk):
     assert [e.value for e in at.error] == []
     assert metrics(at)["Lượt lấy số"] == "0"
     assert "Chưa có số liệu về lượt đến, thời gian chờ hay phiếu khảo sát trong giai đoạn này." in [
-        i.value for i in at.info]
+        i.value for i in at.info
+    ]
 
 
 def test_a_period_that_ends_before_it_starts_is_refused(seeded, clerk):
