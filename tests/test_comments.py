@@ -126,7 +126,7 @@ def test_clerk_adds_a_keyword_and_the_file_is_read_again(tmp_path):
             "Tệp bad.json, mục topics[0].keywords[1]: từ khóa 3 không hợp lệ",
         ),
         (
-            '{"topics": [{"code": "a", "label": "A", "keywords": ["x"]}, {"code": "a", "label": "B", "keywords": ["y"]}]}',
+            '{"topics": [{"code": "a", "label": "A", "keywords": ["x"]}, {"code": "a", "label": "B", "keywords": ["y"]}]}',  # noqa: E501
             "Tệp bad.json, mục topics[1].code: mã chủ đề 'a' bị trùng.",
         ),
         ('{"topics": [{"label": "A", "keywords": ["x"]}]}', "Tệp bad.json, mục topics[0].code: thiếu hoặc trống."),

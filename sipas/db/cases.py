@@ -1,0 +1,235 @@
+"""Corrective actions (cases), their append-only history, repeat-offence decisions."""
+
+from __future__ import annotations
+
+import sqlite3
+
+# ---------------------------------------------------------------------------------------------
+# Corrective actions (cases), their append-only history, repeat-offence decisions
+# ---------------------------------------------------------------------------------------------
+
+CASE_COLUMNS = (
+    "type",
+    "origin",
+    "channel",
+    "staff_code",
+    "criterion",
+    "title",
+    "description",
+    "state",
+    "owner",
+    "priority",
+    "received_at",
+    "due_date",
+    "response_deadline",
+    "responded_at",
+    "root_cause",
+    "measure",
+    "measure_detail",
+    "measure_date",
+    "measure_approved_by",
+    "substantiated",
+    "close_reason",
+    "effect_flag",
+    "schedule",
+    "contact_phone",
+    "is_demo",
+    "closed_at",
+)
+
+
+def insert_case(conn: sqlite3.Connection, fields: dict, now: str) -> int:
+    cols = [c for c in CASE_COLUMNS if c in fields]
+    cur = conn.execute(
+        f"INSERT INTO cases ({', '.join(cols)}, created_at, updated_at) "
+        f"VALUES ({', '.join(':' + c for c in cols)}, :now, :now)",
+        {**{c: fields[c] for c in cols}, "now": now},
+    )
+    return cur.lastrowid
+
+
+def update_case(conn: sqlite3.Connection, case_id: int, fields: dict, now: str) -> None:
+    cols = [c for c in CASE_COLUMNS if c in fields]
+    if not cols:
+        return
+    conn.execute(
+        f"UPDATE cases SET {', '.join(f'{c} = :{c}' for c in cols)}, updated_at = :now WHERE id = :id",
+        {**{c: fields[c] for c in cols}, "now": now, "id": case_id},
+    )
+
+
+def get_case(conn: sqlite3.Connection, case_id: int) -> dict | None:
+    row = conn.execute("SELECT * FROM cases WHERE id = ?", (case_id,)).fetchone()
+    return None if row is None else dict(row)
+
+
+def list_cases(
+    conn: sqlite3.Connection,
+    *,
+    states: tuple[str, ...] | None = None,
+    staff_code: str | None = None,
+    case_type: str | None = None,
+) -> list[dict]:
+    sql, params = "SELECT * FROM cases WHERE 1 = 1", []
+    if states:
+        sql += f" AND state IN ({','.join('?' * len(states))})"
+        params += list(states)
+    if staff_code:
+        sql += " AND staff_code = ?"
+        params.append(staff_code)
+    if case_type:
+        sql += " AND type = ?"
+        params.append(case_type)
+    return [dict(r) for r in conn.execute(sql + " ORDER BY id DESC", params)]
+
+
+def add_case_event(
+    conn: sqlite3.Connection,
+    case_id: int,
+    at: str,
+    actor: str | None,
+    kind: str,
+    from_state: str | None,
+    to_state: str | None,
+    note: str | None,
+) -> None:
+    conn.execute(
+        "INSERT INTO case_events (case_id, at, actor, kind, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (case_id, at, actor, kind, from_state, to_state, note),
+    )
+
+
+def case_events(
+    conn: sqlite3.Connection, case_id: int | None = None, date_from: str | None = None, date_to: str | None = None
+) -> list[dict]:
+    sql, params = "SELECT * FROM case_events WHERE 1 = 1", []
+    if case_id is not None:
+        sql += " AND case_id = ?"
+        params.append(case_id)
+    if date_from:
+        sql += " AND at >= ?"
+        params.append(date_from)
+    if date_to:
+        sql += " AND at < date(?, '+1 day')"
+        params.append(date_to)
+    return [dict(r) for r in conn.execute(sql + " ORDER BY id", params)]
+
+
+def link_case_response(conn: sqlite3.Connection, case_id: int, response_id: int) -> bool:
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO case_responses (case_id, response_id) VALUES (?, ?)", (case_id, response_id)
+    )
+    return cur.rowcount == 1
+
+
+def case_response_ids(conn: sqlite3.Connection, case_id: int) -> list[int]:
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT response_id FROM case_responses WHERE case_id = ? ORDER BY response_id", (case_id,)
+        )
+    ]
+
+
+def responses_after(conn: sqlite3.Connection, last_id: int, limit: int = 5000) -> list[dict]:
+    """Responses stored after ``last_id`` with their staff-conduct answers (element 3), for case intake."""
+    rows = [
+        dict(r)
+        for r in conn.execute(
+            "SELECT id, submitted_at, questionnaire, staff_code, overall, comment, is_demo, excluded FROM responses "
+            "WHERE id > ? ORDER BY id LIMIT ?",
+            (last_id, limit),
+        )
+    ]
+    for r in rows:
+        r["conduct"] = {
+            a[0]: a[1]
+            for a in conn.execute(
+                "SELECT criterion, value FROM answers WHERE response_id = ? AND criterion LIKE 'TC3.%'", (r["id"],)
+            )
+        }
+    return rows
+
+
+def get_meta(conn: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return default if row is None else row[0]
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+def insert_repeat_decision(
+    conn: sqlite3.Connection, staff_code: str, at: str, actor: str, decision: str, note: str
+) -> None:
+    conn.execute(
+        "INSERT INTO repeat_decisions (staff_code, decided_at, actor, decision, note) VALUES (?, ?, ?, ?, ?)",
+        (staff_code, at, actor, decision, note),
+    )
+
+
+def repeat_decisions(conn: sqlite3.Connection, staff_code: str | None = None) -> list[dict]:
+    sql, params = "SELECT * FROM repeat_decisions", []
+    if staff_code:
+        sql += " WHERE staff_code = ?"
+        params.append(staff_code)
+    return [dict(r) for r in conn.execute(sql + " ORDER BY id", params)]
+
+
+def conduct_counts(
+    conn: sqlite3.Connection, staff_code: str | None, date_from: str, date_to: str, criterion_prefix: str = "TC3."
+) -> tuple[int, int]:
+    """(responses, satisfied responses) about the criteria starting with ``criterion_prefix`` in [from, to).
+
+    Counted per response, not per answer, so that one citizen's five conduct answers are not taken
+    as five independent observations: a response counts if it answered at least one such criterion,
+    and as satisfied when every one it answered is 4–5. With a staff code: that staff member's
+    responses; without: all responses. Excluded responses are out.
+    """
+    sql = (
+        "SELECT count(*), coalesce(sum(low = 0), 0) FROM (SELECT r.id, sum(a.value <= 3) AS low "
+        "FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.excluded = 0 AND a.criterion LIKE ? "
+        "AND a.value IS NOT NULL AND r.submitted_at >= ? AND r.submitted_at < ?"
+    )
+    params: list = [criterion_prefix + "%", date_from, date_to]
+    if staff_code:
+        sql += " AND r.staff_code = ?"
+        params.append(staff_code)
+    n, sat = conn.execute(sql + " GROUP BY r.id)", params).fetchone()
+    return int(n), int(sat)
+
+
+def delete_case_phone(conn: sqlite3.Connection, case_id: int) -> None:
+    conn.execute("UPDATE cases SET contact_phone = NULL WHERE id = ?", (case_id,))
+
+
+def case_evidence(conn: sqlite3.Connection, case_id: int) -> list[dict]:
+    """The survey responses linked to a case: when, staff-conduct ratings, overall, comment (as typed)."""
+    out = []
+    for r in conn.execute(
+        "SELECT r.id, r.submitted_at, r.overall, r.comment FROM case_responses cr "
+        "JOIN responses r ON r.id = cr.response_id WHERE cr.case_id = ? ORDER BY r.submitted_at",
+        (case_id,),
+    ):
+        ratings = ", ".join(
+            f"{a[0]}: {a[1]}"
+            for a in conn.execute(
+                "SELECT criterion, value FROM answers WHERE response_id = ? AND criterion LIKE 'TC3.%' "
+                "AND value IS NOT NULL ORDER BY criterion",
+                (r["id"],),
+            )
+        )
+        out.append(
+            {
+                "Phiếu": r["id"],
+                "Thời điểm": r["submitted_at"],
+                "Đánh giá công chức": ratings,
+                "Hài lòng chung": r["overall"],
+                "Góp ý": r["comment"] or "",
+            }
+        )
+    return out

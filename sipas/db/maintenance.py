@@ -1,0 +1,131 @@
+"""Backup, restore and consistency checks (used by sipas.backup)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+# ---------------------------------------------------------------------------------------------
+# Backup, restore and consistency checks (used by sipas.backup)
+# ---------------------------------------------------------------------------------------------
+
+
+def file_identity(conn: sqlite3.Connection) -> tuple[int, int, set[str]]:
+    """(application_id, user_version, table names) of any SQLite file, to tell whether it is ours."""
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return app_id, version, tables
+
+
+def integrity_problems(conn: sqlite3.Connection, limit: int = 100) -> list[str]:
+    """``PRAGMA integrity_check``: an empty list when the file is sound, else SQLite's findings."""
+    rows = [r[0] for r in conn.execute(f"PRAGMA integrity_check({int(limit)})")]
+    return [] if rows == ["ok"] else rows
+
+
+def set_journal_mode(conn: sqlite3.Connection, mode: str) -> str:
+    """Switch the journal mode (``delete`` makes a standalone single file); return the mode now set."""
+    if mode not in ("delete", "wal"):
+        raise ValueError(mode)
+    return conn.execute(f"PRAGMA journal_mode={mode}").fetchone()[0]
+
+
+def page_size(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA page_size").fetchone()[0]
+
+
+def rebuild_with_page_size(conn: sqlite3.Connection, size: int) -> None:
+    """Rewrite a (non-WAL) file with another page size: the backup API cannot copy into a WAL
+    database whose page size differs."""
+    conn.execute(f"PRAGMA page_size={int(size)}")
+    conn.execute("VACUUM")
+
+
+def checkpoint(conn: sqlite3.Connection) -> None:
+    """Move the WAL into the main file and empty it (best effort: readers may keep part of it)."""
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+
+
+def foreign_key_violations(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    """``PRAGMA foreign_key_check`` grouped: (table, referenced table, number of rows)."""
+    counts: dict[tuple[str, str], int] = {}
+    for row in conn.execute("PRAGMA foreign_key_check"):
+        key = (row[0], row[2])
+        counts[key] = counts.get(key, 0) + 1
+    return [(t, p, n) for (t, p), n in sorted(counts.items())]
+
+
+def rollup_level_counts_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str, str], tuple[int, ...]]:
+    """``daily_counts`` as stored: (day, questionnaire, criterion) → (n1, …, n5, n_na)."""
+    return {
+        (r[0], r[1], r[2]): tuple(int(x) for x in r[3:])
+        for r in conn.execute("SELECT day, questionnaire, criterion, n1, n2, n3, n4, n5, n_na FROM daily_counts")
+    }
+
+
+def direct_level_counts_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str, str], tuple[int, ...]]:
+    """The same counts recomputed from ``answers`` and ``responses`` (the rule the triggers keep)."""
+    rows = conn.execute(
+        """
+        SELECT day, questionnaire, criterion, sum(v = 1), sum(v = 2), sum(v = 3), sum(v = 4), sum(v = 5),
+               sum(v IS NULL)
+        FROM (SELECT substr(r.submitted_at, 1, 10) AS day, r.questionnaire, a.criterion, a.value AS v
+              FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.excluded = 0
+              UNION ALL
+              SELECT substr(submitted_at, 1, 10), questionnaire, 'overall', overall
+              FROM responses WHERE excluded = 0 AND overall IS NOT NULL)
+        GROUP BY 1, 2, 3
+        """
+    )
+    return {(r[0], r[1], r[2]): tuple(int(x or 0) for x in r[3:]) for r in rows}
+
+
+def rollup_responses_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+    """``daily_responses`` as stored: (day, questionnaire) → responses."""
+    return {(r[0], r[1]): int(r[2]) for r in conn.execute("SELECT day, questionnaire, responses FROM daily_responses")}
+
+
+def direct_responses_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+    """Non-excluded responses per (local day, questionnaire), counted from ``responses``."""
+    return {
+        (r[0], r[1]): int(r[2])
+        for r in conn.execute(
+            "SELECT substr(submitted_at, 1, 10), questionnaire, count(*) FROM responses WHERE excluded = 0 "
+            "GROUP BY 1, 2"
+        )
+    }
+
+
+def response_questionnaire_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """How many responses name each questionnaire code."""
+    return {
+        r[0]: int(r[1]) for r in conn.execute("SELECT questionnaire, count(*) FROM responses GROUP BY questionnaire")
+    }
+
+
+def answer_criterion_counts(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    """(questionnaire of the response, criterion, number of answers) over all stored answers."""
+    return [
+        (r[0], r[1], int(r[2]))
+        for r in conn.execute(
+            "SELECT r.questionnaire, a.criterion, count(*) FROM answers a JOIN responses r ON r.id = a.response_id "
+            "GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+    ]
+
+
+def unknown_staff_code_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Staff codes named by responses that are not in the roster, with how many responses name each."""
+    return {
+        r[0]: int(r[1])
+        for r in conn.execute(
+            "SELECT staff_code, count(*) FROM responses WHERE staff_code IS NOT NULL "
+            "AND staff_code NOT IN (SELECT code FROM staff) GROUP BY staff_code ORDER BY staff_code"
+        )
+    }
+
+
+def response_day_range(conn: sqlite3.Connection) -> tuple[str | None, str | None]:
+    """First and last local day with a counted response (from the roll-up, so it is instant)."""
+    row = conn.execute("SELECT min(day), max(day) FROM daily_responses WHERE responses > 0").fetchone()
+    return row[0], row[1]

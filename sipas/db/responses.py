@@ -1,0 +1,413 @@
+"""Responses: storing a survey (write queue, group commit), bulk import, exclusion, index counts."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+from sipas.db.config import log_audit
+from sipas.db.connection import _Job, _WriteQueue, transaction
+from sipas.db.schema import schema_version
+
+# ---------------------------------------------------------------------------------------------
+# Responses
+# ---------------------------------------------------------------------------------------------
+
+RESPONSE_COLUMNS = (
+    "token",
+    "submitted_at",
+    "questionnaire",
+    "channel",
+    "field",
+    "staff_code",
+    "wait_minutes",
+    "wait_bucket",
+    "overall",
+    "harassment",
+    "informal_payment",
+    "expectations",
+    "comment",
+    "gender",
+    "age_group",
+    "education",
+    "device",
+    "duration_seconds",
+    "import_id",
+    "is_demo",
+    "out_of_hours",
+)
+_INSERT_RESPONSE = (
+    f"INSERT INTO responses ({', '.join(RESPONSE_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in RESPONSE_COLUMNS)}) ON CONFLICT (token) DO NOTHING"
+)
+
+
+def _insert_one(conn: sqlite3.Connection, response: dict, answers: dict[str, int | None]) -> bool:
+    row = {c: response.get(c) for c in RESPONSE_COLUMNS}
+    row["is_demo"] = int(bool(row["is_demo"]))
+    row["out_of_hours"] = int(bool(row["out_of_hours"]))
+    cur = conn.execute(_INSERT_RESPONSE, row)
+    if cur.rowcount == 0:
+        return False
+    rid = cur.lastrowid
+    conn.executemany(
+        "INSERT INTO answers (response_id, criterion, value) VALUES (?, ?, ?)",
+        [(rid, code, value) for code, value in answers.items()],
+    )
+    return True
+
+
+def insert_response(conn: sqlite3.Connection, response: dict, answers: dict[str, int | None]) -> bool:
+    """Store one survey exactly once: False when its token is already stored (a double tap).
+
+    ``answers`` maps each criterion that was *asked* to its value 1–5, or None for "Không ý kiến".
+    Returns only after the survey is committed (and synced to disk).
+
+    Group commit: surveys submitted at the same moment by other threads of this process are
+    written in the same transaction, each in its own savepoint (one survey's error is raised to
+    its own caller only), so that one disk sync serves them all. With 20 tablets submitting
+    back to back this halves the p99 latency (bench/RESULTS.md).
+    """
+    queue = getattr(conn, "write_queue", None)
+    if queue is None or conn.in_transaction:
+        with transaction(conn):
+            return _insert_one(conn, response, answers)
+    job = _Job(response, answers)
+    with queue.jobs_mutex:
+        queue.jobs.append(job)
+        if not queue.leader_busy:
+            queue.leader_busy = job.leader = True
+    if not job.leader:
+        job.done.wait()  # set when written by a leader, or when this thread becomes the leader
+    if job.leader:
+        _write_jobs(conn, queue)
+    if job.error is not None:
+        raise job.error
+    return bool(job.result)
+
+
+def _write_jobs(conn: sqlite3.Connection, queue: _WriteQueue) -> None:
+    """As the leader: write every waiting survey in one transaction, then pass the lead on."""
+    with queue.jobs_mutex:
+        batch, queue.jobs = queue.jobs, []
+    try:
+        with transaction(conn):
+            for job in batch:
+                conn.execute("SAVEPOINT survey")
+                try:
+                    job.result = _insert_one(conn, job.response, job.answers)
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO survey")
+                    job.error = exc
+                conn.execute("RELEASE survey")
+    except BaseException as exc:  # nothing of the batch was committed
+        for job in batch:
+            job.result, job.error = None, exc
+    finally:
+        with queue.jobs_mutex:
+            if queue.jobs:
+                successor = queue.jobs[0]
+                successor.leader = True
+                successor.done.set()
+            else:
+                queue.leader_busy = False
+        for job in batch:
+            job.leader = False
+            job.done.set()
+
+
+def insert_responses(conn: sqlite3.Connection, rows: Iterable[tuple[dict, dict]]) -> tuple[int, int]:
+    """Store many responses in one transaction; return (added, already present)."""
+    added = present = 0
+    for response, answers in rows:
+        if _insert_one(conn, response, answers):
+            added += 1
+        else:
+            present += 1
+    return added, present
+
+
+# The roll-ups kept by per-row insert triggers, which insert_responses_bulk can stand in for:
+# (trigger on responses, trigger on answers, responses table, counts table, key columns, the key of
+# a response row as the triggers compute it).
+_BULK_ROLLUPS = (
+    (
+        "responses_count_insert",
+        "answers_count_insert",
+        "daily_responses",
+        "daily_counts",
+        ("day", "questionnaire"),
+        lambda r: (r["submitted_at"][:10], r["questionnaire"]),
+    ),
+    (
+        "dims_response_insert",
+        "dims_answer_insert",
+        "dim_responses",
+        "dim_counts",
+        ("day", "questionnaire", "channel", "field", "staff"),
+        lambda r: (r["submitted_at"][:10], r["questionnaire"], r["channel"], r["field"] or "", r["staff_code"] or ""),
+    ),
+)
+
+
+def insert_responses_bulk(conn: sqlite3.Connection, rows: list[tuple[dict, dict]]) -> tuple[int, int]:
+    """Like :func:`insert_responses` (inside the caller's transaction), much faster for many rows.
+
+    The per-row roll-up triggers of :data:`_BULK_ROLLUPS` are dropped for the duration and their
+    roll-ups are updated once with the sums the triggers would have added (tallied in Python from
+    the same rows); the triggers are re-created from their stored SQL. Any other trigger stays and
+    fires as usual. Being DDL inside the caller's transaction, no other connection ever sees a
+    trigger missing, and a rollback restores everything. Used for demo data and benchmarks.
+    """
+    if not conn.in_transaction:
+        raise RuntimeError("insert_responses_bulk must run inside a transaction")
+    stored = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+    rollups = [r for r in _BULK_ROLLUPS if r[0] in stored and r[1] in stored]
+    if not rollups:  # a schema this function does not know
+        return insert_responses(conn, rows)
+    present = existing_tokens(conn, [r["token"] for r, _ in rows])
+    first_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM responses").fetchone()[0]
+    new_rows, answer_rows, skipped = [], [], 0
+    for response, answers in rows:
+        if response["token"] in present:
+            skipped += 1
+            continue
+        present.add(response["token"])
+        rid = first_id + len(new_rows)
+        row = {c: response.get(c) for c in RESPONSE_COLUMNS}
+        row["is_demo"] = int(bool(row["is_demo"]))
+        row["out_of_hours"] = int(bool(row["out_of_hours"]))
+        row["id"] = rid
+        new_rows.append(row)
+        answer_rows.extend((rid, code, value) for code, value in answers.items())
+    suspended = [name for r in rollups for name in r[:2]]
+    for name in suspended:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    try:
+        conn.executemany(
+            f"INSERT INTO responses (id, {', '.join(RESPONSE_COLUMNS)}) "
+            f"VALUES (:id, {', '.join(':' + c for c in RESPONSE_COLUMNS)})",
+            new_rows,
+        )
+        conn.executemany("INSERT INTO answers (response_id, criterion, value) VALUES (?, ?, ?)", answer_rows)
+        # The CHECK constraints have now refused any level outside 1–5. New rows are never
+        # excluded (``excluded`` is not among RESPONSE_COLUMNS), as the triggers' WHEN requires.
+        for _, _, responses_table, counts_table, key_cols, key_of in rollups:
+            per_key: dict[tuple, int] = {}
+            levels: dict[tuple, list[int]] = {}
+            keys = {}
+            for row in new_rows:
+                key = keys[row["id"]] = key_of(row)
+                per_key[key] = per_key.get(key, 0) + 1
+                if row["overall"] is not None:
+                    levels.setdefault((*key, "overall"), [0] * 6)[int(row["overall"]) - 1] += 1
+            for rid, code, value in answer_rows:
+                levels.setdefault((*keys[rid], code), [0] * 6)[5 if value is None else int(value) - 1] += 1
+            cols = ", ".join(key_cols)
+            marks = ", ".join("?" * len(key_cols))
+            conn.executemany(
+                f"INSERT INTO {responses_table} ({cols}, responses) VALUES ({marks}, ?) "
+                f"ON CONFLICT ({cols}) DO UPDATE SET responses = responses + excluded.responses",
+                [(*k, n) for k, n in per_key.items()],
+            )
+            conn.executemany(
+                f"INSERT INTO {counts_table} ({cols}, criterion, n1, n2, n3, n4, n5, n_na) "
+                f"VALUES ({marks}, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT ({cols}, criterion) DO UPDATE SET "
+                "n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3, n4 = n4 + excluded.n4, "
+                "n5 = n5 + excluded.n5, n_na = n_na + excluded.n_na",
+                [(*k, *c) for k, c in levels.items()],
+            )
+    finally:
+        for name in suspended:
+            conn.execute(stored[name])
+    return len(new_rows), skipped
+
+
+def existing_tokens(conn: sqlite3.Connection, tokens: list[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(tokens), 500):
+        chunk = tokens[i : i + 500]
+        q = f"SELECT token FROM responses WHERE token IN ({','.join('?' * len(chunk))})"
+        found.update(r[0] for r in conn.execute(q, chunk))
+    return found
+
+
+def record_import(
+    conn: sqlite3.Connection,
+    kind: str,
+    filename: str,
+    sha256: str,
+    total: int,
+    added: int,
+    present: int,
+    actor: str | None = None,
+) -> int:
+    cur = conn.execute(
+        "INSERT INTO imports (kind, filename, sha256, rows_total, rows_added, rows_present, actor) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (kind, filename, sha256, total, added, present, actor),
+    )
+    return cur.lastrowid
+
+
+def set_import_id(conn: sqlite3.Connection, import_id: int, tokens: list[str]) -> None:
+    for i in range(0, len(tokens), 500):
+        chunk = tokens[i : i + 500]
+        conn.execute(
+            f"UPDATE responses SET import_id = ? WHERE import_id IS NULL AND token IN ({','.join('?' * len(chunk))})",
+            [import_id, *chunk],
+        )
+
+
+def count_responses(conn: sqlite3.Connection, *, demo: bool | None = None) -> int:
+    if demo is None:
+        return conn.execute("SELECT count(*) FROM responses").fetchone()[0]
+    return conn.execute("SELECT count(*) FROM responses WHERE is_demo = ?", (int(demo),)).fetchone()[0]
+
+
+def response_by_token(conn: sqlite3.Connection, token: str) -> dict | None:
+    row = conn.execute("SELECT * FROM responses WHERE token = ?", (token,)).fetchone()
+    if row is None:
+        return None
+    out = dict(row)
+    out["answers"] = {
+        r["criterion"]: r["value"]
+        for r in conn.execute("SELECT criterion, value FROM answers WHERE response_id = ?", (row["id"],))
+    }
+    return out
+
+
+def set_excluded(
+    conn: sqlite3.Connection, response_id: int, excluded: bool, reason: str | None, actor: str | None
+) -> None:
+    """Exclude or restore one response; the roll-up follows through the trigger; logged."""
+    set_excluded_many(conn, [response_id], excluded, reason, actor)
+
+
+def set_excluded_many(
+    conn: sqlite3.Connection, response_ids: list[int], excluded: bool, reason: str | None, actor: str | None
+) -> None:
+    """Exclude or restore responses in one transaction (all or none); raise KeyError for an unknown id."""
+    with transaction(conn):
+        for response_id in response_ids:
+            old = conn.execute("SELECT excluded FROM responses WHERE id = ?", (response_id,)).fetchone()
+            if old is None:
+                raise KeyError(response_id)
+            conn.execute(
+                "UPDATE responses SET excluded = ?, exclude_reason = ? WHERE id = ?",
+                (int(excluded), reason, response_id),
+            )
+            log_audit(
+                conn,
+                actor,
+                "exclude" if excluded else "restore",
+                f"response:{response_id}",
+                str(old[0]),
+                str(int(excluded)),
+                reason,
+            )
+
+
+def delete_demo_data(conn: sqlite3.Connection) -> int:
+    """Delete every generated (demo) response, its answers and demo staff; return responses deleted."""
+    with transaction(conn):
+        if schema_version(conn) >= 4:
+            conn.execute(
+                "DELETE FROM case_responses WHERE response_id IN (SELECT id FROM responses WHERE is_demo = 1)"
+                " OR case_id IN (SELECT id FROM cases WHERE is_demo = 1)"
+            )
+            conn.execute("DELETE FROM case_events WHERE case_id IN (SELECT id FROM cases WHERE is_demo = 1)")
+            conn.execute("DELETE FROM cases WHERE is_demo = 1")
+        n = conn.execute("DELETE FROM responses WHERE is_demo = 1").rowcount
+        in_use = "SELECT staff_code FROM responses WHERE staff_code IS NOT NULL"
+        if schema_version(conn) >= 4:
+            in_use += (
+                " UNION SELECT staff_code FROM cases WHERE staff_code IS NOT NULL"
+                " UNION SELECT staff_code FROM repeat_decisions"
+            )
+        conn.execute(f"DELETE FROM staff WHERE is_demo = 1 AND code NOT IN ({in_use})")
+        conn.execute("DELETE FROM kiosk_events WHERE device = 'demo'")
+        log_audit(conn, None, "delete-demo", "responses", None, str(n), None)
+    return n
+
+
+# ---------------------------------------------------------------------------------------------
+# Counts for the index (from the roll-up)
+# ---------------------------------------------------------------------------------------------
+
+
+def _range_clause(date_from: str | None, date_to: str | None) -> tuple[str, list]:
+    sql, params = "", []
+    if date_from:
+        sql += " AND day >= ?"
+        params.append(date_from)
+    if date_to:
+        sql += " AND day <= ?"
+        params.append(date_to)
+    return sql, params
+
+
+def level_counts(
+    conn: sqlite3.Connection, questionnaire: str, date_from: str | None = None, date_to: str | None = None
+) -> dict[str, tuple[int, int, int, int, int]]:
+    """Per criterion (and ``'overall'``): counts of answers 1..5 among non-excluded responses."""
+    where, params = _range_clause(date_from, date_to)
+    rows = conn.execute(
+        "SELECT criterion, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5) FROM daily_counts "
+        # Rows emptied by an exclusion or a demo deletion stay behind at zero: leave them out, as
+        # the raw rows (level_counts_direct) would.
+        f"WHERE questionnaire = ?{where} GROUP BY criterion HAVING sum(n1 + n2 + n3 + n4 + n5 + n_na) > 0",
+        [questionnaire, *params],
+    )
+    return {r[0]: tuple(int(x) for x in r[1:]) for r in rows}
+
+
+def responses_in_range(
+    conn: sqlite3.Connection, questionnaire: str, date_from: str | None = None, date_to: str | None = None
+) -> int:
+    where, params = _range_clause(date_from, date_to)
+    row = conn.execute(
+        f"SELECT coalesce(sum(responses), 0) FROM daily_responses WHERE questionnaire = ?{where}",
+        [questionnaire, *params],
+    ).fetchone()
+    return int(row[0])
+
+
+def level_counts_direct(
+    conn: sqlite3.Connection, questionnaire: str, date_from: str | None = None, date_to: str | None = None
+) -> dict[str, tuple[int, int, int, int, int]]:
+    """The same counts as :func:`level_counts`, computed from the raw rows (check and benchmark)."""
+    clauses, params = ["r.questionnaire = ?", "r.excluded = 0"], [questionnaire]
+    if date_from:
+        clauses.append("r.submitted_at >= ?")
+        params.append(date_from)
+    if date_to:
+        clauses.append("r.submitted_at < date(?, '+1 day')")
+        params.append(date_to)
+    where = " AND ".join(clauses)
+    out: dict[str, tuple[int, ...]] = {}
+    for r in conn.execute(
+        "SELECT a.criterion, sum(a.value = 1), sum(a.value = 2), sum(a.value = 3), sum(a.value = 4), "
+        f"sum(a.value = 5) FROM answers a JOIN responses r ON r.id = a.response_id WHERE {where} "
+        "GROUP BY a.criterion",
+        params,
+    ):
+        out[r[0]] = tuple(int(x or 0) for x in r[1:])
+    row = conn.execute(
+        "SELECT sum(overall = 1), sum(overall = 2), sum(overall = 3), sum(overall = 4), sum(overall = 5) "
+        f"FROM responses r WHERE {where} AND overall IS NOT NULL",
+        params,
+    ).fetchone()
+    if row[0] is not None:
+        out["overall"] = tuple(int(x) for x in row)
+    return out
+
+
+def asked_counts(conn: sqlite3.Connection, questionnaire: str) -> dict[str, int]:
+    """How often each criterion has been asked (answered or "Không ý kiến"), for balanced rotation."""
+    rows = conn.execute(
+        "SELECT criterion, sum(n1 + n2 + n3 + n4 + n5 + n_na) FROM daily_counts "
+        "WHERE questionnaire = ? GROUP BY criterion",
+        (questionnaire,),
+    )
+    return {r[0]: int(r[1]) for r in rows}

@@ -1,0 +1,590 @@
+"""Frozen migrations (PRAGMA user_version), opening a database file, schema version."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+from sipas.db.connection import APP_ID, connect, transaction
+from sipas.errors import DatabaseError
+
+# ---------------------------------------------------------------------------------------------
+# Migrations: index i brings user_version i to i + 1. Never edit a released step; add a new one.
+# ---------------------------------------------------------------------------------------------
+
+
+def _script(conn: sqlite3.Connection, sql: str) -> None:
+    """Run several statements inside the caller's transaction (``executescript`` would commit)."""
+    buf = ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                conn.execute(buf)
+            buf = ""
+    if buf.strip() and not buf.strip().startswith("--"):
+        raise ValueError(f"incomplete SQL: {buf[:80]}")
+
+
+def _m1_base(conn: sqlite3.Connection) -> None:
+    _script(
+        conn,
+        """
+        CREATE TABLE staff (
+            code TEXT PRIMARY KEY,
+            full_name TEXT NOT NULL,
+            position TEXT,
+            counter TEXT,
+            active_from TEXT,
+            active_to TEXT,
+            active INTEGER NOT NULL DEFAULT 1,
+            is_demo INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE settings (
+            key TEXT NOT NULL,
+            valid_from TEXT NOT NULL DEFAULT '0001-01-01',
+            value TEXT NOT NULL,
+            changed_by TEXT,
+            changed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%S', 'now')),
+            PRIMARY KEY (key, valid_from)
+        );
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%S', 'now')),
+            actor TEXT,
+            action TEXT NOT NULL,
+            entity TEXT,
+            old_value TEXT,
+            new_value TEXT,
+            note TEXT
+        );
+        CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            filename TEXT,
+            sha256 TEXT NOT NULL,
+            imported_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%S', 'now')),
+            rows_total INTEGER NOT NULL,
+            rows_added INTEGER NOT NULL,
+            rows_present INTEGER NOT NULL,
+            actor TEXT
+        );
+        CREATE TABLE responses (
+            id INTEGER PRIMARY KEY,
+            token TEXT NOT NULL UNIQUE,
+            submitted_at TEXT NOT NULL,
+            questionnaire TEXT NOT NULL,
+            channel TEXT NOT NULL CHECK (channel IN ('kiosk', 'qr', 'paper')),
+            field TEXT,
+            staff_code TEXT REFERENCES staff(code),
+            wait_minutes INTEGER CHECK (wait_minutes >= 0),
+            wait_bucket TEXT CHECK (wait_bucket IN ('lt15', '15-30', '30-60', 'gt60')),
+            overall INTEGER CHECK (overall BETWEEN 1 AND 5),
+            harassment INTEGER CHECK (harassment BETWEEN 1 AND 3),
+            informal_payment INTEGER CHECK (informal_payment BETWEEN 1 AND 3),
+            expectations TEXT,
+            comment TEXT CHECK (length(comment) <= 2000),
+            gender TEXT,
+            age_group TEXT,
+            education TEXT,
+            device TEXT,
+            duration_seconds REAL,
+            import_id INTEGER REFERENCES imports(id),
+            is_demo INTEGER NOT NULL DEFAULT 0,
+            excluded INTEGER NOT NULL DEFAULT 0,
+            exclude_reason TEXT,
+            out_of_hours INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))
+        );
+        CREATE INDEX responses_by_version_time ON responses (questionnaire, submitted_at);
+        CREATE TABLE answers (
+            response_id INTEGER NOT NULL REFERENCES responses(id),
+            criterion TEXT NOT NULL,
+            value INTEGER CHECK (value BETWEEN 1 AND 5),
+            PRIMARY KEY (response_id, criterion)
+        ) WITHOUT ROWID;
+        CREATE TABLE kiosk_events (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('abandoned')),
+            step INTEGER,
+            device TEXT
+        );
+        """,
+    )
+    conn.execute(f"PRAGMA application_id={APP_ID}")
+
+
+def _m2_rollups(conn: sqlite3.Connection) -> None:
+    _script(
+        conn,
+        """
+        CREATE TABLE daily_counts (
+            day TEXT NOT NULL,
+            questionnaire TEXT NOT NULL,
+            criterion TEXT NOT NULL,
+            n1 INTEGER NOT NULL DEFAULT 0,
+            n2 INTEGER NOT NULL DEFAULT 0,
+            n3 INTEGER NOT NULL DEFAULT 0,
+            n4 INTEGER NOT NULL DEFAULT 0,
+            n5 INTEGER NOT NULL DEFAULT 0,
+            n_na INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (day, questionnaire, criterion)
+        ) WITHOUT ROWID;
+        CREATE TABLE daily_responses (
+            day TEXT NOT NULL,
+            questionnaire TEXT NOT NULL,
+            responses INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (day, questionnaire)
+        ) WITHOUT ROWID;
+
+        -- Responses are evidence: what was answered never changes after it is stored.
+        CREATE TRIGGER responses_immutable BEFORE UPDATE OF token, submitted_at, questionnaire, overall
+        ON responses BEGIN SELECT RAISE(ABORT, 'responses are immutable'); END;
+        CREATE TRIGGER answers_immutable BEFORE UPDATE ON answers
+        BEGIN SELECT RAISE(ABORT, 'answers are immutable'); END;
+
+        CREATE TRIGGER responses_count_insert AFTER INSERT ON responses WHEN NEW.excluded = 0 BEGIN
+            INSERT INTO daily_responses (day, questionnaire, responses)
+            VALUES (substr(NEW.submitted_at, 1, 10), NEW.questionnaire, 1)
+            ON CONFLICT (day, questionnaire) DO UPDATE SET responses = responses + 1;
+            INSERT INTO daily_counts (day, questionnaire, criterion, n1, n2, n3, n4, n5)
+            SELECT substr(NEW.submitted_at, 1, 10), NEW.questionnaire, 'overall',
+                   NEW.overall = 1, NEW.overall = 2, NEW.overall = 3, NEW.overall = 4, NEW.overall = 5
+            WHERE NEW.overall IS NOT NULL
+            ON CONFLICT (day, questionnaire, criterion) DO UPDATE SET
+                n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3,
+                n4 = n4 + excluded.n4, n5 = n5 + excluded.n5;
+        END;
+
+        CREATE TRIGGER answers_count_insert AFTER INSERT ON answers BEGIN
+            INSERT INTO daily_counts (day, questionnaire, criterion, n1, n2, n3, n4, n5, n_na)
+            SELECT substr(r.submitted_at, 1, 10), r.questionnaire, NEW.criterion,
+                   coalesce(NEW.value = 1, 0), coalesce(NEW.value = 2, 0), coalesce(NEW.value = 3, 0),
+                   coalesce(NEW.value = 4, 0), coalesce(NEW.value = 5, 0), NEW.value IS NULL
+            FROM responses r WHERE r.id = NEW.response_id AND r.excluded = 0
+            ON CONFLICT (day, questionnaire, criterion) DO UPDATE SET
+                n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3,
+                n4 = n4 + excluded.n4, n5 = n5 + excluded.n5, n_na = n_na + excluded.n_na;
+        END;
+
+        CREATE TRIGGER answers_count_delete AFTER DELETE ON answers BEGIN
+            UPDATE daily_counts SET
+                n1 = n1 - coalesce(OLD.value = 1, 0), n2 = n2 - coalesce(OLD.value = 2, 0),
+                n3 = n3 - coalesce(OLD.value = 3, 0), n4 = n4 - coalesce(OLD.value = 4, 0),
+                n5 = n5 - coalesce(OLD.value = 5, 0), n_na = n_na - (OLD.value IS NULL)
+            WHERE (day, questionnaire, criterion) IN (
+                SELECT substr(r.submitted_at, 1, 10), r.questionnaire, OLD.criterion
+                FROM responses r WHERE r.id = OLD.response_id AND r.excluded = 0);
+        END;
+
+        -- Deleting a response (demo data) removes its answers first, while the parent row still
+        -- tells which day's counts they belong to.
+        CREATE TRIGGER responses_delete BEFORE DELETE ON responses BEGIN
+            DELETE FROM answers WHERE response_id = OLD.id;
+            UPDATE daily_responses SET responses = responses - 1
+            WHERE OLD.excluded = 0 AND day = substr(OLD.submitted_at, 1, 10)
+              AND questionnaire = OLD.questionnaire;
+            UPDATE daily_counts SET
+                n1 = n1 - (OLD.overall = 1), n2 = n2 - (OLD.overall = 2), n3 = n3 - (OLD.overall = 3),
+                n4 = n4 - (OLD.overall = 4), n5 = n5 - (OLD.overall = 5)
+            WHERE OLD.excluded = 0 AND OLD.overall IS NOT NULL
+              AND day = substr(OLD.submitted_at, 1, 10) AND questionnaire = OLD.questionnaire
+              AND criterion = 'overall';
+        END;
+
+        CREATE TRIGGER responses_exclusion AFTER UPDATE OF excluded ON responses
+        WHEN OLD.excluded != NEW.excluded BEGIN
+            INSERT INTO daily_responses (day, questionnaire, responses)
+            VALUES (substr(NEW.submitted_at, 1, 10), NEW.questionnaire,
+                    CASE WHEN NEW.excluded THEN -1 ELSE 1 END)
+            ON CONFLICT (day, questionnaire) DO UPDATE SET responses = responses + excluded.responses;
+            INSERT INTO daily_counts (day, questionnaire, criterion, n1, n2, n3, n4, n5, n_na)
+            SELECT substr(NEW.submitted_at, 1, 10), NEW.questionnaire, criterion,
+                   s * sum(coalesce(value = 1, 0)), s * sum(coalesce(value = 2, 0)),
+                   s * sum(coalesce(value = 3, 0)), s * sum(coalesce(value = 4, 0)),
+                   s * sum(coalesce(value = 5, 0)), s * sum(value IS NULL)
+            FROM (SELECT 'overall' AS criterion, NEW.overall AS value,
+                         CASE WHEN NEW.excluded THEN -1 ELSE 1 END AS s
+                  WHERE NEW.overall IS NOT NULL
+                  UNION ALL
+                  SELECT criterion, value, CASE WHEN NEW.excluded THEN -1 ELSE 1 END
+                  FROM answers WHERE response_id = NEW.id)
+            GROUP BY criterion
+            ON CONFLICT (day, questionnaire, criterion) DO UPDATE SET
+                n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3,
+                n4 = n4 + excluded.n4, n5 = n5 + excluded.n5, n_na = n_na + excluded.n_na;
+        END;
+        """,
+    )
+    # Backfill from whatever an older version stored.
+    _script(
+        conn,
+        """
+        INSERT INTO daily_responses (day, questionnaire, responses)
+        SELECT substr(submitted_at, 1, 10), questionnaire, count(*) FROM responses
+        WHERE excluded = 0 GROUP BY 1, 2;
+        INSERT INTO daily_counts (day, questionnaire, criterion, n1, n2, n3, n4, n5, n_na)
+        SELECT day, questionnaire, criterion, total(v = 1), total(v = 2), total(v = 3), total(v = 4),
+               total(v = 5), total(v IS NULL)
+        FROM (SELECT substr(r.submitted_at, 1, 10) AS day, r.questionnaire, a.criterion, a.value AS v
+              FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.excluded = 0
+              UNION ALL
+              SELECT substr(submitted_at, 1, 10), questionnaire, 'overall', overall
+              FROM responses WHERE excluded = 0 AND overall IS NOT NULL)
+        GROUP BY 1, 2, 3;
+        """,
+    )
+
+
+def _m3_accounts_baseline(conn: sqlite3.Connection) -> None:
+    _script(
+        conn,
+        """
+        CREATE TABLE users (
+            username TEXT PRIMARY KEY COLLATE NOCASE,
+            full_name TEXT,
+            pw_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('clerk', 'chairman')),
+            is_admin INTEGER NOT NULL DEFAULT 0,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%S', 'now')),
+            password_changed_at TEXT
+        );
+        CREATE TABLE login_failures (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL COLLATE NOCASE,
+            at REAL NOT NULL
+        );
+        CREATE INDEX login_failures_by_user ON login_failures (username, at);
+        CREATE TABLE staff_sessions (
+            token TEXT PRIMARY KEY,
+            username TEXT NOT NULL COLLATE NOCASE REFERENCES users(username),
+            created_at REAL NOT NULL,
+            last_seen REAL NOT NULL,
+            ended_at REAL,
+            end_reason TEXT
+        );
+        CREATE TABLE baseline (
+            id INTEGER PRIMARY KEY,
+            year INTEGER NOT NULL,
+            questionnaire TEXT NOT NULL,
+            level TEXT NOT NULL CHECK (level IN ('criterion', 'element', 'overall')),
+            code TEXT NOT NULL DEFAULT '',
+            index_value REAL NOT NULL CHECK (index_value BETWEEN 0 AND 100),
+            n INTEGER CHECK (n >= 0),
+            satisfied INTEGER CHECK (satisfied >= 0 AND satisfied <= n),
+            source TEXT NOT NULL,
+            updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%S', 'now')),
+            UNIQUE (year, questionnaire, level, code)
+        );
+    """,
+    )
+
+
+def _m4_cases(conn: sqlite3.Connection) -> None:
+    _script(
+        conn,
+        """
+        CREATE TABLE cases (
+            id INTEGER PRIMARY KEY,
+            type TEXT NOT NULL CHECK (type IN ('conduct', 'waiting', 'procedure', 'facilities', 'other')),
+            origin TEXT NOT NULL CHECK (origin IN ('survey', 'clerk', 'analysis', 'staffing')),
+            channel TEXT,
+            staff_code TEXT REFERENCES staff(code),
+            criterion TEXT,
+            title TEXT NOT NULL,
+            description TEXT,
+            state TEXT NOT NULL DEFAULT 'new',
+            owner TEXT,
+            priority TEXT NOT NULL DEFAULT 'normal' CHECK (priority IN ('low', 'normal', 'high')),
+            received_at TEXT,
+            due_date TEXT,
+            response_deadline TEXT,
+            responded_at TEXT,
+            root_cause TEXT,
+            measure TEXT,
+            measure_detail TEXT,
+            measure_date TEXT,
+            measure_approved_by TEXT,
+            substantiated INTEGER NOT NULL DEFAULT 0,
+            close_reason TEXT,
+            effect_flag TEXT,
+            schedule TEXT,
+            contact_phone TEXT,
+            is_demo INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            closed_at TEXT
+        );
+        CREATE INDEX cases_by_staff ON cases (staff_code, type, state);
+        CREATE TABLE case_responses (
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            response_id INTEGER NOT NULL REFERENCES responses(id),
+            PRIMARY KEY (case_id, response_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE case_events (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            at TEXT NOT NULL,
+            actor TEXT,
+            kind TEXT NOT NULL,
+            from_state TEXT,
+            to_state TEXT,
+            note TEXT
+        );
+        CREATE INDEX case_events_by_case ON case_events (case_id, id);
+        -- The history of a case is append-only: no page or command can edit or delete it (only
+        -- generated demo cases go when the demo data is deleted).
+        CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events
+        BEGIN SELECT RAISE(ABORT, 'case history is append-only'); END;
+        CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events
+        WHEN (SELECT is_demo FROM cases WHERE id = OLD.case_id) IS NOT 1
+        BEGIN SELECT RAISE(ABORT, 'case history is append-only'); END;
+        CREATE TRIGGER cases_no_delete BEFORE DELETE ON cases WHEN OLD.is_demo = 0
+        BEGIN SELECT RAISE(ABORT, 'cases are never deleted'); END;
+        CREATE TABLE repeat_decisions (
+            id INTEGER PRIMARY KEY,
+            staff_code TEXT NOT NULL REFERENCES staff(code),
+            decided_at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            decision TEXT NOT NULL CHECK (decision IN ('reassign', 'replace', 'none')),
+            note TEXT NOT NULL
+        );
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+    )
+
+
+def _m5_waiting(conn: sqlite3.Connection) -> None:
+    # Queue tickets from a ticket machine's log, and hourly dossier counts typed by the clerk where
+    # there is no machine (sipas.waiting). A ticket is one per (ticket_id, issue day): machines
+    # restart their numbering every day, and a re-imported log must not count twice.
+    _script(
+        conn,
+        """
+        CREATE TABLE tickets (
+            id INTEGER PRIMARY KEY,
+            ticket_id TEXT NOT NULL,
+            day TEXT NOT NULL,
+            service TEXT,
+            counter TEXT,
+            issued_at TEXT NOT NULL,
+            called_at TEXT CHECK (called_at IS NULL OR called_at >= issued_at),
+            finished_at TEXT CHECK (finished_at IS NULL OR (called_at IS NOT NULL AND finished_at >= called_at)),
+            import_id INTEGER REFERENCES imports(id),
+            UNIQUE (ticket_id, day)
+        );
+        CREATE INDEX tickets_by_time ON tickets (issued_at);
+        CREATE TABLE hourly_dossiers (
+            day TEXT NOT NULL,
+            counter TEXT NOT NULL,
+            hour INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
+            dossiers INTEGER NOT NULL CHECK (dossiers >= 0),
+            recorded_by TEXT,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (day, counter, hour)
+        ) WITHOUT ROWID;
+    """,
+    )
+
+
+def _m6_dimension_rollups(conn: sqlite3.Connection) -> None:
+    """Roll-ups by channel, lĩnh vực and staff member as well, so that the analysis page's filters
+    read a few thousand summed rows instead of scanning every answer of the year."""
+    dims = "day, questionnaire, channel, field, staff"
+    r_dims = (
+        "substr(r.submitted_at, 1, 10), r.questionnaire, r.channel, coalesce(r.field, ''), coalesce(r.staff_code, '')"
+    )
+    new_dims = (
+        "substr(NEW.submitted_at, 1, 10), NEW.questionnaire, NEW.channel, coalesce(NEW.field, ''), "
+        "coalesce(NEW.staff_code, '')"
+    )
+    old_match = (
+        "day = substr(OLD.submitted_at, 1, 10) AND questionnaire = OLD.questionnaire AND "
+        "channel = OLD.channel AND field = coalesce(OLD.field, '') AND staff = coalesce(OLD.staff_code, '')"
+    )
+    add = (
+        "n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3, n4 = n4 + excluded.n4, "
+        "n5 = n5 + excluded.n5, n_na = n_na + excluded.n_na"
+    )
+    _script(
+        conn,
+        f"""
+        CREATE TABLE dim_counts (
+            day TEXT NOT NULL, questionnaire TEXT NOT NULL, channel TEXT NOT NULL, field TEXT NOT NULL,
+            staff TEXT NOT NULL, criterion TEXT NOT NULL,
+            n1 INTEGER NOT NULL DEFAULT 0, n2 INTEGER NOT NULL DEFAULT 0, n3 INTEGER NOT NULL DEFAULT 0,
+            n4 INTEGER NOT NULL DEFAULT 0, n5 INTEGER NOT NULL DEFAULT 0, n_na INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY ({dims}, criterion)
+        ) WITHOUT ROWID;
+        CREATE TABLE dim_responses (
+            day TEXT NOT NULL, questionnaire TEXT NOT NULL, channel TEXT NOT NULL, field TEXT NOT NULL,
+            staff TEXT NOT NULL, responses INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY ({dims})
+        ) WITHOUT ROWID;
+
+        -- The roll-ups are keyed by these columns: they never change after a response is stored.
+        CREATE TRIGGER responses_dims_immutable BEFORE UPDATE OF channel, field, staff_code ON responses
+        BEGIN SELECT RAISE(ABORT, 'responses are immutable'); END;
+
+        CREATE TRIGGER dims_response_insert AFTER INSERT ON responses WHEN NEW.excluded = 0 BEGIN
+            INSERT INTO dim_responses ({dims}, responses) VALUES ({new_dims}, 1)
+            ON CONFLICT ({dims}) DO UPDATE SET responses = responses + 1;
+            INSERT INTO dim_counts ({dims}, criterion, n1, n2, n3, n4, n5)
+            SELECT {new_dims}, 'overall', NEW.overall = 1, NEW.overall = 2, NEW.overall = 3,
+                   NEW.overall = 4, NEW.overall = 5
+            WHERE NEW.overall IS NOT NULL
+            ON CONFLICT ({dims}, criterion) DO UPDATE SET {add};
+        END;
+
+        CREATE TRIGGER dims_answer_insert AFTER INSERT ON answers BEGIN
+            INSERT INTO dim_counts ({dims}, criterion, n1, n2, n3, n4, n5, n_na)
+            SELECT {r_dims}, NEW.criterion,
+                   coalesce(NEW.value = 1, 0), coalesce(NEW.value = 2, 0), coalesce(NEW.value = 3, 0),
+                   coalesce(NEW.value = 4, 0), coalesce(NEW.value = 5, 0), NEW.value IS NULL
+            FROM responses r WHERE r.id = NEW.response_id AND r.excluded = 0
+            ON CONFLICT ({dims}, criterion) DO UPDATE SET {add};
+        END;
+
+        CREATE TRIGGER dims_answer_delete AFTER DELETE ON answers BEGIN
+            UPDATE dim_counts SET
+                n1 = n1 - coalesce(OLD.value = 1, 0), n2 = n2 - coalesce(OLD.value = 2, 0),
+                n3 = n3 - coalesce(OLD.value = 3, 0), n4 = n4 - coalesce(OLD.value = 4, 0),
+                n5 = n5 - coalesce(OLD.value = 5, 0), n_na = n_na - (OLD.value IS NULL)
+            WHERE ({dims}, criterion) IN (
+                SELECT {r_dims}, OLD.criterion FROM responses r WHERE r.id = OLD.response_id AND r.excluded = 0);
+        END;
+
+        CREATE TRIGGER dims_response_delete BEFORE DELETE ON responses WHEN OLD.excluded = 0 BEGIN
+            UPDATE dim_responses SET responses = responses - 1 WHERE {old_match};
+            UPDATE dim_counts SET
+                n1 = n1 - (OLD.overall = 1), n2 = n2 - (OLD.overall = 2), n3 = n3 - (OLD.overall = 3),
+                n4 = n4 - (OLD.overall = 4), n5 = n5 - (OLD.overall = 5)
+            WHERE OLD.overall IS NOT NULL AND {old_match} AND criterion = 'overall';
+        END;
+
+        CREATE TRIGGER dims_exclusion AFTER UPDATE OF excluded ON responses
+        WHEN OLD.excluded != NEW.excluded BEGIN
+            INSERT INTO dim_responses ({dims}, responses)
+            VALUES ({new_dims}, CASE WHEN NEW.excluded THEN -1 ELSE 1 END)
+            ON CONFLICT ({dims}) DO UPDATE SET responses = responses + excluded.responses;
+            INSERT INTO dim_counts ({dims}, criterion, n1, n2, n3, n4, n5, n_na)
+            SELECT {new_dims}, criterion,
+                   s * total(coalesce(value = 1, 0)), s * total(coalesce(value = 2, 0)),
+                   s * total(coalesce(value = 3, 0)), s * total(coalesce(value = 4, 0)),
+                   s * total(coalesce(value = 5, 0)), s * total(value IS NULL)
+            FROM (SELECT 'overall' AS criterion, NEW.overall AS value,
+                         CASE WHEN NEW.excluded THEN -1 ELSE 1 END AS s
+                  WHERE NEW.overall IS NOT NULL
+                  UNION ALL
+                  SELECT criterion, value, CASE WHEN NEW.excluded THEN -1 ELSE 1 END
+                  FROM answers WHERE response_id = NEW.id)
+            GROUP BY criterion
+            ON CONFLICT ({dims}, criterion) DO UPDATE SET {add};
+        END;
+
+        INSERT INTO dim_responses ({dims}, responses)
+        SELECT substr(submitted_at, 1, 10), questionnaire, channel, coalesce(field, ''), coalesce(staff_code, ''),
+               count(*)
+        FROM responses WHERE excluded = 0 GROUP BY 1, 2, 3, 4, 5;
+        INSERT INTO dim_counts ({dims}, criterion, n1, n2, n3, n4, n5, n_na)
+        SELECT d, q, c, f, s, criterion, total(v = 1), total(v = 2), total(v = 3), total(v = 4), total(v = 5),
+               total(v IS NULL)
+        FROM (SELECT substr(r.submitted_at, 1, 10) AS d, r.questionnaire AS q, r.channel AS c,
+                     coalesce(r.field, '') AS f, coalesce(r.staff_code, '') AS s, a.criterion, a.value AS v
+              FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.excluded = 0
+              UNION ALL
+              SELECT substr(submitted_at, 1, 10), questionnaire, channel, coalesce(field, ''),
+                     coalesce(staff_code, ''), 'overall', overall
+              FROM responses WHERE excluded = 0 AND overall IS NOT NULL)
+        GROUP BY 1, 2, 3, 4, 5, 6;
+    """,
+    )
+
+
+def _m7_comment_index(conn: sqlite3.Connection) -> None:
+    # Comments are on about one response in ten: the comments list and the report read only those.
+    _script(
+        conn,
+        "CREATE INDEX responses_with_comment ON responses (questionnaire, submitted_at) WHERE comment IS NOT NULL;",
+    )
+
+
+MIGRATIONS = [
+    _m1_base,
+    _m2_rollups,
+    _m3_accounts_baseline,
+    _m4_cases,
+    _m5_waiting,
+    _m6_dimension_rollups,
+    _m7_comment_index,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_migrate_lock = threading.Lock()
+
+
+def migrate(conn: sqlite3.Connection, target: int | None = None) -> int:
+    """Bring the database to ``target`` (default: the newest) schema version; return it."""
+    target = SCHEMA_VERSION if target is None else target
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == 0 and app_id == 0:
+        tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+        if tables:
+            raise DatabaseError("Tệp này là một cơ sở dữ liệu SQLite khác, không phải của phần mềm khảo sát.")
+    elif app_id not in (0, APP_ID):
+        raise DatabaseError("Tệp này không phải cơ sở dữ liệu của phần mềm khảo sát.")
+    if version > SCHEMA_VERSION:
+        raise DatabaseError(
+            f"Cơ sở dữ liệu có phiên bản cấu trúc {version}, mới hơn phần mềm này ({SCHEMA_VERSION}). "
+            "Hãy cập nhật phần mềm."
+        )
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        conn.execute("PRAGMA journal_mode=WAL")
+    while version < target:
+        with transaction(conn):
+            # Re-read inside the write lock: another process may have migrated meanwhile.
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version >= target:
+                break
+            MIGRATIONS[version](conn)
+            conn.execute(f"PRAGMA user_version={version + 1}")
+        version += 1
+    return version
+
+
+def open_db(path: str | Path) -> sqlite3.Connection:
+    """Connect to (creating if needed) and migrate the database at ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = None
+    try:
+        conn = connect(path)
+        # Checked on every open (two header reads, a few µs), not remembered per path: a file
+        # replaced under a running app (a restored backup, a deleted database) is migrated too.
+        if schema_version(conn) != SCHEMA_VERSION or conn.execute("PRAGMA application_id").fetchone()[0] != APP_ID:
+            with _migrate_lock:
+                migrate(conn)
+    except BaseException as exc:
+        if conn is not None:
+            conn.close()
+        if isinstance(exc, sqlite3.DatabaseError) and "file is not a database" in str(exc):
+            raise DatabaseError(f"Tệp {path} không phải là cơ sở dữ liệu SQLite.") from None
+        raise
+    return conn
+
+
+@contextmanager
+def session(path: str | Path) -> Iterator[sqlite3.Connection]:
+    """A short-lived connection for one request (closed afterwards)."""
+    with closing(open_db(path)) as conn:
+        yield conn
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
