@@ -17,14 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from sipas import db
+from sipas import clock, db
 from sipas.catalog import WAIT_BUCKETS, Questionnaire, questionnaires, wait_bucket_for_minutes
 from sipas.errors import ValidationError, raise_file_problems
 from sipas.text import text_problem
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+TZ = clock.TZ
 CONDUCT_ELEMENT = "3"  # "Công chức trực tiếp giải quyết công việc": asked of everyone
 MAX_COMMENT = 2000
 BASE_COLUMNS = (
@@ -41,13 +40,8 @@ BASE_COLUMNS = (
 CHANNELS = ("kiosk", "qr", "paper")
 
 
-def local_now() -> datetime:
-    """The commune's wall-clock time (Asia/Ho_Chi_Minh, no daylight saving), naive."""
-    return datetime.now(TZ).replace(tzinfo=None, microsecond=0)
-
-
-def format_ts(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+local_now = clock.now
+format_ts = clock.format_ts
 
 
 # ---------------------------------------------------------------------------------------------

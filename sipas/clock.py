@@ -1,0 +1,128 @@
+"""The commune's clock: its time zone, now and today, parsing and Vietnamese formatting.
+
+Every module asks this one for the time; nothing else calls ``date.today()`` or a naive
+``datetime.now()`` (on a server whose clock is UTC those disagree with the commune between 00:00
+and 07:00 local time). Stored timestamps are naive local wall-clock text ``YYYY-MM-DD HH:MM:SS``.
+
+>>> format_number(87.254, 2)
+'87,25'
+>>> format_date(date(2026, 3, 5))
+'05/03/2026'
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+TS_FORMAT = "%Y-%m-%d %H:%M:%S"
+DASH = "—"
+
+
+def now() -> datetime:
+    """The commune's wall-clock time (Asia/Ho_Chi_Minh, no daylight saving), naive, whole seconds."""
+    return datetime.now(TZ).replace(tzinfo=None, microsecond=0)
+
+
+def today() -> date:
+    """The commune's date (not the server's)."""
+    return now().date()
+
+
+def epoch() -> float:
+    """Seconds since the epoch (for durations and lockout windows; zone-free)."""
+    return time.time()
+
+
+def format_ts(moment: datetime) -> str:
+    """Storage form of a local moment: ``2026-11-15 09:00:00``."""
+    return moment.strftime(TS_FORMAT)
+
+
+def now_ts() -> str:
+    """Storage form of now."""
+    return format_ts(now())
+
+
+def from_utc(moment: datetime) -> datetime:
+    """A UTC moment (naive = UTC) as the commune's naive wall-clock time."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(TZ).replace(tzinfo=None)
+
+
+def from_epoch(seconds: float) -> datetime:
+    """An epoch timestamp as the commune's naive wall-clock time."""
+    return datetime.fromtimestamp(seconds, TZ).replace(tzinfo=None, microsecond=0)
+
+
+def parse_ts(text: str) -> datetime:
+    """Parse a stored timestamp (``YYYY-MM-DD[ HH:MM[:SS]]`` or ISO with ``T``)."""
+    return datetime.fromisoformat(str(text).strip().replace("T", " "))
+
+
+def _as_datetime(value) -> datetime | date | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, (datetime, date)):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return parse_ts(text)
+    except ValueError:
+        return None
+
+
+def format_date(value) -> str:
+    """``dd/mm/yyyy`` for a date, datetime or stored text; "—" when empty or unreadable."""
+    moment = _as_datetime(value)
+    return moment.strftime("%d/%m/%Y") if moment is not None else DASH
+
+
+def format_datetime(value, *, seconds: bool = False) -> str:
+    """``dd/mm/yyyy HH:MM`` (local time as stored); "—" when empty or unreadable."""
+    moment = _as_datetime(value)
+    if moment is None:
+        return DASH
+    if not isinstance(moment, datetime):
+        return moment.strftime("%d/%m/%Y")
+    return moment.strftime("%d/%m/%Y %H:%M:%S" if seconds else "%d/%m/%Y %H:%M")
+
+
+def format_month(value) -> str:
+    """``mm/yyyy`` for ``YYYY-MM`` text or a date."""
+    if isinstance(value, str) and len(value) == 7:
+        return f"{value[5:7]}/{value[:4]}"
+    moment = _as_datetime(value)
+    return moment.strftime("%m/%Y") if moment is not None else DASH
+
+
+def format_number(value, decimals: int = 1, *, unit: str = "") -> str:
+    """Vietnamese number: decimal comma, dot between thousands; "—" for None/NaN.
+
+    >>> format_number(1234567.5, 1)
+    '1.234.567,5'
+    >>> format_number(None)
+    '—'
+    """
+    if value is None:
+        return DASH
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return DASH
+    if math.isnan(number) or math.isinf(number):
+        return DASH
+    text = f"{number:,.{decimals}f}".replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text + unit
+
+
+def format_percent(value, decimals: int = 1) -> str:
+    """``87,3%`` from 87.25 (a value already in percent); "—" for None/NaN."""
+    text = format_number(value, decimals)
+    return text if text == DASH else text + "%"
