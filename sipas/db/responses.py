@@ -168,22 +168,20 @@ def insert_responses_bulk(conn: sqlite3.Connection, rows: list[tuple[dict, dict]
         raise RuntimeError("insert_responses_bulk must run inside a transaction")
     present = existing_tokens(conn, [r["token"] for r, _ in rows])
     first_id = _next_id(conn)
+    flags = {"is_demo", "out_of_hours"}
     new_rows, answer_rows, skipped = [], [], 0
     for response, answers in rows:
-        if response["token"] in present:
+        token = response["token"]
+        if token in present:
             skipped += 1
             continue
-        present.add(response["token"])
+        present.add(token)
         rid = first_id + len(new_rows)
-        row = {c: response.get(c) for c in RESPONSE_COLUMNS}
-        row["is_demo"] = int(bool(row["is_demo"]))
-        row["out_of_hours"] = int(bool(row["out_of_hours"]))
-        row["id"] = rid
-        new_rows.append(row)
-        answer_rows.extend((rid, code, value) for code, value in answers.items())
+        get = response.get
+        new_rows.append((rid, *(int(bool(get(c))) if c in flags else get(c) for c in RESPONSE_COLUMNS)))
+        answer_rows += [(rid, code, value) for code, value in answers.items()]
     conn.executemany(
-        f"INSERT INTO responses (id, {', '.join(RESPONSE_COLUMNS)}) "
-        f"VALUES (:id, {', '.join(':' + c for c in RESPONSE_COLUMNS)})",
+        f"INSERT INTO responses (id, {', '.join(RESPONSE_COLUMNS)}) VALUES (?{', ?' * len(RESPONSE_COLUMNS)})",
         new_rows,
     )
     conn.executemany("INSERT INTO answers (response_id, criterion, value) VALUES (?, ?, ?)", answer_rows)

@@ -521,8 +521,8 @@ def _m8_rollups_set_based(conn: sqlite3.Connection) -> None:
     The per-answer insert triggers fired two upserts for each of the 19 answers of a survey (≈60 %
     of a survey's SQL time). Now the one rule is the INSTEAD OF trigger of the view ``rollup_delta``:
     inserting ``(first_id, last_id, sign)`` adds ``sign`` × the counts of the non-excluded responses
-    with ids in that range (and their answers) to all four roll-up tables, in one aggregate statement
-    per table. The store's insert functions call it once per transaction for the ids they added
+    with ids in that range (and their answers) to all four roll-up tables, in one set-based statement
+    per table and kind of row. The store's insert functions call it once per transaction for the ids they added
     (sipas/db/responses.py); the exclusion, restore and deletion triggers call it for one response.
     The roll-up tables and what they hold do not change (nothing to backfill).
     """
@@ -532,20 +532,21 @@ def _m8_rollups_set_based(conn: sqlite3.Connection) -> None:
         "n5 = n5 + excluded.n5, n_na = n_na + excluded.n_na"
     )
 
-    def levels(key_cols: str, key_of_r: str, key_of_bare: str, n_keys: int, table: str) -> str:
-        group = ", ".join(str(i) for i in range(1, n_keys + 2))
+    def levels(key_cols: str, key_of_r: str, key_of_bare: str, table: str) -> str:
+        # Row by row into the upsert, not GROUP BY first: sorting the answers by six text keys
+        # costs more than the upserts it would save (bench/RESULTS.md, "Importing").
         return f"""
             INSERT INTO {table} ({key_cols}, criterion, n1, n2, n3, n4, n5, n_na)
-            SELECT {key_cols}, c, NEW.sign * sum(coalesce(v = 1, 0)), NEW.sign * sum(coalesce(v = 2, 0)),
-                   NEW.sign * sum(coalesce(v = 3, 0)), NEW.sign * sum(coalesce(v = 4, 0)),
-                   NEW.sign * sum(coalesce(v = 5, 0)), NEW.sign * sum(v IS NULL)
-            FROM (SELECT {key_of_r}, a.criterion AS c, a.value AS v
-                  FROM responses r JOIN answers a ON a.response_id = r.id
-                  WHERE r.id BETWEEN NEW.first_id AND NEW.last_id AND r.excluded = 0
-                  UNION ALL
-                  SELECT {key_of_bare}, 'overall', overall FROM responses
-                  WHERE id BETWEEN NEW.first_id AND NEW.last_id AND excluded = 0 AND overall IS NOT NULL)
-            WHERE true GROUP BY {group}
+            SELECT {key_of_r}, a.criterion, NEW.sign * coalesce(a.value = 1, 0), NEW.sign * coalesce(a.value = 2, 0),
+                   NEW.sign * coalesce(a.value = 3, 0), NEW.sign * coalesce(a.value = 4, 0),
+                   NEW.sign * coalesce(a.value = 5, 0), NEW.sign * (a.value IS NULL)
+            FROM responses r JOIN answers a ON a.response_id = r.id
+            WHERE r.id BETWEEN NEW.first_id AND NEW.last_id AND r.excluded = 0
+            ON CONFLICT ({key_cols}, criterion) DO UPDATE SET {add_levels};
+            INSERT INTO {table} ({key_cols}, criterion, n1, n2, n3, n4, n5, n_na)
+            SELECT {key_of_bare}, 'overall', NEW.sign * (overall = 1), NEW.sign * (overall = 2),
+                   NEW.sign * (overall = 3), NEW.sign * (overall = 4), NEW.sign * (overall = 5), 0
+            FROM responses WHERE id BETWEEN NEW.first_id AND NEW.last_id AND excluded = 0 AND overall IS NOT NULL
             ON CONFLICT ({key_cols}, criterion) DO UPDATE SET {add_levels};"""
 
     def responses(key_cols: str, key_of_bare: str, n_keys: int, table: str) -> str:
@@ -556,9 +557,9 @@ def _m8_rollups_set_based(conn: sqlite3.Connection) -> None:
             WHERE id BETWEEN NEW.first_id AND NEW.last_id AND excluded = 0 GROUP BY {group}
             ON CONFLICT ({key_cols}) DO UPDATE SET responses = responses + excluded.responses;"""
 
-    day_r = "substr(r.submitted_at, 1, 10) AS day, r.questionnaire AS questionnaire"
+    day_r = "substr(r.submitted_at, 1, 10), r.questionnaire"
     day_bare = "substr(submitted_at, 1, 10), questionnaire"
-    dims_r = f"{day_r}, r.channel AS channel, coalesce(r.field, '') AS field, coalesce(r.staff_code, '') AS staff"
+    dims_r = f"{day_r}, r.channel, coalesce(r.field, ''), coalesce(r.staff_code, '')"
     dims_bare = f"{day_bare}, channel, coalesce(field, ''), coalesce(staff_code, '')"
     old_triggers = (
         "responses_count_insert",
@@ -581,9 +582,9 @@ def _m8_rollups_set_based(conn: sqlite3.Connection) -> None:
 
         CREATE TRIGGER rollup_delta_apply INSTEAD OF INSERT ON rollup_delta BEGIN
             {responses("day, questionnaire", day_bare, 2, "daily_responses")}
-            {levels("day, questionnaire", day_r, day_bare, 2, "daily_counts")}
+            {levels("day, questionnaire", day_r, day_bare, "daily_counts")}
             {responses(dims, dims_bare, 5, "dim_responses")}
-            {levels(dims, dims_r, dims_bare, 5, "dim_counts")}
+            {levels(dims, dims_r, dims_bare, "dim_counts")}
         END;
 
         -- Deleting a response (demo data) takes its counts out while its answers still tell them,
