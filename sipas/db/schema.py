@@ -516,15 +516,17 @@ def _m7_comment_index(conn: sqlite3.Connection) -> None:
 
 def _m8_rollups_set_based(conn: sqlite3.Connection) -> None:
     """One roll-up rule instead of three copies (the per-answer triggers of migrations 2 and 6, and a
-    Python tally of the bulk insert), applied to a whole batch at once.
+    Python tally in the bulk insert), applied to a whole batch at once.
 
     The per-answer insert triggers fired two upserts for each of the 19 answers of a survey (≈60 %
     of a survey's SQL time). Now the one rule is the INSTEAD OF trigger of the view ``rollup_delta``:
     inserting ``(first_id, last_id, sign)`` adds ``sign`` × the counts of the non-excluded responses
-    with ids in that range (and their answers) to all four roll-up tables, in one set-based statement
-    per table and kind of row. The store's insert functions call it once per transaction for the ids they added
+    with ids in that range (and their answers) to the dimension roll-ups (``dim_counts``,
+    ``dim_responses``: set-based statements over the range), and re-derives the daily roll-ups
+    (``daily_counts``, ``daily_responses``) of the days touched as sums of the dimension ones. The
+    store's insert functions call it once per transaction for the ids they added
     (sipas/db/responses.py); the exclusion, restore and deletion triggers call it for one response.
-    The roll-up tables and what they hold do not change (nothing to backfill).
+    The roll-up tables, their readers and what they hold do not change (nothing to backfill).
     """
     dims = "day, questionnaire, channel, field, staff"
     add_levels = (
@@ -561,6 +563,7 @@ def _m8_rollups_set_based(conn: sqlite3.Connection) -> None:
     day_bare = "substr(submitted_at, 1, 10), questionnaire"
     dims_r = f"{day_r}, r.channel, coalesce(r.field, ''), coalesce(r.staff_code, '')"
     dims_bare = f"{day_bare}, channel, coalesce(field, ''), coalesce(staff_code, '')"
+    touched = f"SELECT DISTINCT {day_bare} FROM responses WHERE id BETWEEN NEW.first_id AND NEW.last_id"
     old_triggers = (
         "responses_count_insert",
         "answers_count_insert",
@@ -581,10 +584,22 @@ def _m8_rollups_set_based(conn: sqlite3.Connection) -> None:
         CREATE VIEW rollup_delta (first_id, last_id, sign) AS SELECT NULL, NULL, NULL WHERE 0;
 
         CREATE TRIGGER rollup_delta_apply INSTEAD OF INSERT ON rollup_delta BEGIN
-            {responses("day, questionnaire", day_bare, 2, "daily_responses")}
-            {levels("day, questionnaire", day_r, day_bare, "daily_counts")}
             {responses(dims, dims_bare, 5, "dim_responses")}
             {levels(dims, dims_r, dims_bare, "dim_counts")}
+            -- The daily roll-ups are the dimension roll-ups summed over channel, lĩnh vực and staff:
+            -- re-summed for the days the range touches (a day has a few thousand rows at most).
+            INSERT INTO daily_responses (day, questionnaire, responses)
+            SELECT day, questionnaire, sum(responses) FROM dim_responses
+            WHERE (day, questionnaire) IN ({touched})
+            GROUP BY 1, 2
+            ON CONFLICT (day, questionnaire) DO UPDATE SET responses = excluded.responses;
+            INSERT INTO daily_counts (day, questionnaire, criterion, n1, n2, n3, n4, n5, n_na)
+            SELECT day, questionnaire, criterion, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5), sum(n_na)
+            FROM dim_counts WHERE (day, questionnaire) IN ({touched})
+            GROUP BY 1, 2, 3
+            ON CONFLICT (day, questionnaire, criterion) DO UPDATE SET
+                n1 = excluded.n1, n2 = excluded.n2, n3 = excluded.n3, n4 = excluded.n4, n5 = excluded.n5,
+                n_na = excluded.n_na;
         END;
 
         -- Deleting a response (demo data) takes its counts out while its answers still tell them,
