@@ -305,6 +305,7 @@ def parse_level(text: str, top: int = 5) -> int | None:
 
 
 _LEVELS = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5}  # the usual cells, without parse_level's regex
+_TS_PLAIN = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
 _WHOLE = re.compile(r"(\d+)(?:\.0+)?")
 _NEVER_STORED = re.compile("[\x00\ud800-\udfff]")  # what sipas.text.text_problem refuses
 
@@ -392,7 +393,8 @@ def validate_responses_table(
             err(f"Dòng {idx}, cột submitted_at: thiếu thời điểm khảo sát.")
         else:
             try:
-                submitted = parse_timestamp(ts_text)
+                plain = _TS_PLAIN.fullmatch(ts_text)  # the storage form itself: no reformatting
+                submitted = datetime(*map(int, plain.groups())) if plain else parse_timestamp(ts_text)
                 if submitted.date() > today:
                     err(f'Dòng {idx}, cột submitted_at: thời điểm "{ts_text}" ở trong tương lai.')
             except ValueError:
@@ -473,7 +475,7 @@ def validate_responses_table(
         token = rid or _row_token(cells, occurrences[key])
         response = {
             "token": token,
-            "submitted_at": format_ts(submitted),
+            "submitted_at": ts_text if plain else format_ts(submitted),
             "questionnaire": version,
             "channel": channel,
             "field": field,

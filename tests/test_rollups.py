@@ -267,3 +267,34 @@ def test_a_database_kept_by_the_old_triggers_migrates_with_every_row_and_the_sam
             {"TC2.1": (0, 1, 1, 0, 0), "overall": (1, 0, 0, 0, 0)},
             2,
         )
+
+
+def test_an_imported_file_lands_in_every_roll_up(conn):
+    from datetime import date
+
+    from sipas import backup
+    from sipas.responses import import_responses
+
+    db.upsert_staff(conn, {"code": "CB02", "full_name": "Trần Thị B"})
+    demo.generate(conn, 300, seed=5, end=date(2025, 12, 31), months=14)
+    lines = ["submitted_at,channel,field,staff_code,overall,TC1.1,TC1.2,TC3.1"]
+    for i in range(60):
+        lines.append(
+            f"2025-{1 + i % 12:02d}-{1 + i % 27:02d} 0{8 + i % 2}:{i % 60:02d}:00,"
+            f"{('paper', 'qr', 'kiosk')[i % 3]},{('Hộ tịch', '', 'Đất đai')[i % 3]},{('CB02', '')[i % 2]},"
+            f"{'' if i % 7 == 0 else 1 + i % 5},{1 + i % 5},{'' if i % 4 == 0 else 5 - i % 5},{2 + i % 4}"
+        )
+    summary = import_responses(conn, "\n".join(lines).encode(), "phieu.csv", active_version="sipas-2023", actor="test")
+    assert (summary.added, summary.present) == (60, 0)
+    assert_rollups_match(conn)
+    assert backup.check(conn) == []
+    # A second import of the same file adds nothing and leaves every roll-up as it was.
+    before = {
+        t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4").fetchall() for t in ("dim_counts", "daily_counts")
+    }
+    again = import_responses(conn, "\n".join(lines).encode(), "phieu.csv", active_version="sipas-2023")
+    assert (again.added, again.present) == (0, 60)
+    after = {
+        t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4").fetchall() for t in ("dim_counts", "daily_counts")
+    }
+    assert [[tuple(r) for r in v] for v in after.values()] == [[tuple(r) for r in v] for v in before.values()]
