@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import actions, auth, db, settings
+from sipas import actions, auth, clock, db, effects, settings
 from sipas.errors import SipasError
 from sipas.stats import proportion
 
@@ -22,7 +22,7 @@ with ui.conn() as c:
     actions.sync_from_survey(c, tag_comment=ui.comment_tagger())
     min_n = settings.get(c, "staff_min_n")
     floor = settings.get(c, "targets")["floor"]
-    actions.flag_effects(c, min_n, floor)
+    effects.flag_effects(c, min_n, floor)
     queue = actions.chairman_queue(c)
     staff = {m["code"]: m["full_name"] for m in db.list_staff(c)}
     rule = settings.get(c, "repeat_offence")
@@ -115,7 +115,7 @@ for case in queue["signoff"]:
             format_func={"approve": "Phê duyệt", "return": "Trả lại"}.get,
         )
         note = st.text_area("Ý kiến (bắt buộc khi trả lại)", key=f"sn_{case['id']}")
-        when = st.date_input("Ngày áp dụng", date.today(), format="DD/MM/YYYY", key=f"sd_{case['id']}")
+        when = st.date_input("Ngày áp dụng", clock.today(), format="DD/MM/YYYY", key=f"sd_{case['id']}")
         password = ""
         if case["measure"] in actions.SEVERE_MEASURES:
             password = st.text_input(
@@ -159,7 +159,7 @@ if staff:
     code = st.selectbox("Cán bộ", list(staff), format_func=name, key="history_staff")
     with ui.conn() as c:
         cases = db.list_cases(c, staff_code=code)
-        today = date.today()
+        today = clock.today()
         quarters = []
         for k in range(7, -1, -1):
             end = today - timedelta(days=91 * k)
@@ -192,7 +192,7 @@ if staff:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 st.subheader("Số liệu cho báo cáo tháng")
-month = st.text_input("Tháng (YYYY-MM)", date.today().strftime("%Y-%m"), key="chair_month")
+month = st.text_input("Tháng (YYYY-MM)", clock.today().strftime("%Y-%m"), key="chair_month")
 try:
     date.fromisoformat(month + "-01")
     with ui.conn() as c:

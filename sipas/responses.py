@@ -40,10 +40,6 @@ BASE_COLUMNS = (
 CHANNELS = ("kiosk", "qr", "paper")
 
 
-local_now = clock.now
-format_ts = clock.format_ts
-
-
 # ---------------------------------------------------------------------------------------------
 # Which criteria a respondent is asked
 # ---------------------------------------------------------------------------------------------
@@ -171,13 +167,13 @@ def submit_kiosk_survey(
         problems.append(f'Không có cán bộ mã "{s.staff_code}".')
     if problems:
         raise ValidationError(problems)
-    now = now or local_now()
+    now = now or clock.now()
     # Every asked criterion gets a row: a value, or NULL for "Không ý kiến"/skipped.
     answers = {code: s.answers.get(code) for code in s.asked}
     comment = s.comment if s.comment and s.comment.strip() else None
     response = {
         "token": s.token,
-        "submitted_at": format_ts(now),
+        "submitted_at": clock.format_ts(now),
         "questionnaire": s.questionnaire,
         "channel": "kiosk",
         "field": s.field,
@@ -317,7 +313,7 @@ def validate_responses_table(
     Rows are numbered as a spreadsheet shows them (the header is row 1). Every problem is listed.
     """
     versions = questionnaires()
-    now = now or local_now()
+    now = now or clock.now()
     if not rows or not any(c.strip() for c in rows[0]):
         raise ValidationError(f"Tệp {filename}: không có dòng tiêu đề.")
     header = [c.strip() for c in rows[0]]
@@ -452,7 +448,7 @@ def validate_responses_table(
         token = rid or _row_token(cells, occurrences[key])
         response = {
             "token": token,
-            "submitted_at": format_ts(submitted),
+            "submitted_at": clock.format_ts(submitted),
             "questionnaire": version,
             "channel": channel,
             "field": field,

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from scipy.stats import chi2_contingency
 
-from sipas import actions, db, settings
+from sipas import actions, db, effects, settings
 from sipas.actions import Actor
 from sipas.errors import ValidationError
 from sipas.responses import KioskSurvey, submit_kiosk_survey
@@ -582,7 +582,7 @@ def test_a_measure_that_did_not_work_is_flagged(staffed):
     _ratings(staffed, "CB01", "2024-02-01", [5] * 18 + [2] * 2)  # before: 18 of 20 satisfied (4–5)
     _ratings(staffed, "CB01", "2024-03-01", [4] * 10 + [3] * 10)  # after: 10 of 20
     _noise(staffed)
-    effect = actions.effectiveness(staffed, case, min_n=10, floor=80.0, today=TODAY)
+    effect = effects.effectiveness(staffed, case, min_n=10, floor=80.0, today=TODAY)
     assert (effect.before_n, effect.before_index, effect.after_n, effect.after_index) == (20, 90.0, 20, 50.0)
     assert effect.difference == pytest.approx(-40.0)
     # Independent: the uncorrected chi-square test on the 2×2 table equals the pooled z test.
@@ -599,7 +599,7 @@ def test_a_significant_fall_is_flagged_even_above_the_floor(staffed):
     case = _approved_case(staffed, "CB01")
     _ratings(staffed, "CB01", "2024-01-05", [5] * 40)  # before: 40 of 40
     _ratings(staffed, "CB01", "2024-03-01", [4] * 34 + [1] * 6)  # after: 34 of 40 = 85 % ≥ floor 80
-    effect = actions.effectiveness(staffed, case, min_n=10, floor=80.0, today=TODAY)
+    effect = effects.effectiveness(staffed, case, min_n=10, floor=80.0, today=TODAY)
     # pooled 74/80, se = √(0.925·0.075·(2/40)) = 0.0589, z = −0.15/0.0589 = −2.55, p ≈ 0.011 < 0.05.
     p = chi2_contingency([[34, 6], [40, 0]], correction=False)[1]
     assert (effect.after_index, effect.p_value) == (85.0, pytest.approx(p, rel=1e-9))
@@ -611,7 +611,7 @@ def test_an_improvement_is_effective(staffed):
     case = _approved_case(staffed, "CB02")
     _ratings(staffed, "CB02", "2024-02-01", [4] * 10 + [2] * 10)  # before: 10 of 20
     _ratings(staffed, "CB02", "2024-03-01", [5] * 19 + [3])  # after: 19 of 20
-    effect = actions.effectiveness(staffed, case, min_n=10, floor=80.0, today=TODAY)
+    effect = effects.effectiveness(staffed, case, min_n=10, floor=80.0, today=TODAY)
     p = chi2_contingency([[19, 1], [10, 10]], correction=False)[1]
     assert (effect.before_index, effect.after_index, effect.difference) == (50.0, 95.0, pytest.approx(45.0))
     assert effect.p_value == pytest.approx(p, rel=1e-9)
@@ -623,11 +623,11 @@ def test_too_few_answers_after_is_insufficient(staffed):
     case = _approved_case(staffed, "CB04")
     _ratings(staffed, "CB04", "2024-02-01", [5] * 20)
     _ratings(staffed, "CB04", "2024-03-01", [1] * 9)  # 9 answers < min_n 10
-    effect = actions.effectiveness(staffed, case, min_n=10, floor=80.0, today=TODAY)
+    effect = effects.effectiveness(staffed, case, min_n=10, floor=80.0, today=TODAY)
     assert (effect.after_n, effect.after_index, effect.p_value, effect.verdict) == (9, 0.0, None, "insufficient")
     assert effect.message == "Chưa đủ dữ liệu: 9 phiếu sau biện pháp (cần ít nhất 10)."
     # Only what has happened by ``today`` counts: on 5 March only 4 answers exist after the measure.
-    early = actions.effectiveness(staffed, case, min_n=1, floor=80.0, today=date(2024, 3, 4))
+    early = effects.effectiveness(staffed, case, min_n=1, floor=80.0, today=date(2024, 3, 4))
     assert (early.after_n, early.verdict) == (4, "not_effective")
 
 
@@ -641,7 +641,7 @@ def test_flag_effects_stores_the_verdict_and_the_queue_shows_it(staffed):
     _ratings(conn, "CB02", "2024-03-01", [5] * 19 + [3])
     events_before = {c: len(db.case_events(conn, c)) for c in (bad, good)}
 
-    assert actions.flag_effects(conn, 10, 80.0, today=TODAY) == [bad]
+    assert effects.flag_effects(conn, 10, 80.0, today=TODAY) == [bad]
     assert (db.get_case(conn, bad)["effect_flag"], db.get_case(conn, good)["effect_flag"]) == (
         "not_effective",
         "effective",
@@ -656,7 +656,7 @@ def test_flag_effects_stores_the_verdict_and_the_queue_shows_it(staffed):
     assert {c: len(db.case_events(conn, c)) for c in (bad, good)} == {c: n + 1 for c, n in events_before.items()}
     # Run again: the same answer, no new history.
     before = table_snapshot(conn)
-    assert actions.flag_effects(conn, 10, 80.0, today=TODAY) == [bad]
+    assert effects.flag_effects(conn, 10, 80.0, today=TODAY) == [bad]
     assert table_snapshot(conn) == before
 
     assert [c["id"] for c in actions.chairman_queue(conn, TODAY)["not_effective"]] == [bad]
