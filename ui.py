@@ -167,19 +167,6 @@ def roles_caption(*roles: str) -> None:
     st.caption("Trang dành cho: " + "; ".join(ROLES[r] for r in roles))
 
 
-def comment_tagger():
-    """``text -> {"conduct"}`` when a comment is about staff attitude (the rules in data/comment-topics.json)."""
-    from sipas import comments
-
-    rules = comments.rules()
-    attitude = next((t.label for t in rules.topics if t.code == "attitude"), None)
-
-    def tagger(text: str) -> set[str]:
-        return {"conduct"} if attitude and attitude in comments.tag(text, rules) else set()
-
-    return tagger
-
-
 _backup_lock = threading.Lock()
 _backup_state: dict = {"day": None, "error": None}
 

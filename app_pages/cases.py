@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import actions, auth, clock, db, effects, settings
+from sipas import actions, auth, clock, db, effects, intake, settings
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -20,13 +20,9 @@ actor = actions.Actor(user.username, user.role)
 st.title("Phản ánh và biện pháp khắc phục")
 
 with ui.conn() as c:
-    new_cases = actions.sync_from_survey(c, tag_comment=ui.comment_tagger())
     floor = settings.get(c, "targets")["floor"]
-    effects.flag_effects(c, settings.get(c, "staff_min_n"), floor)
     staff = {m["code"]: m["full_name"] for m in db.list_staff(c)}
     cases = db.list_cases(c)
-if new_cases:
-    st.toast(f"Đã cập nhật {new_cases} phản ánh từ phiếu khảo sát.")
 
 
 def staff_label(code):
@@ -233,7 +229,7 @@ with tab_list:
                             if password and not reauth:
                                 st.error("Mật khẩu không đúng.")
                                 st.stop()
-                            actions.transition(
+                            intake.transition(
                                 c,
                                 case_id,
                                 to,

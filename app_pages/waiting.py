@@ -9,7 +9,7 @@ from datetime import timedelta
 import streamlit as st
 
 import ui
-from sipas import actions, clock, effects, settings, waiting
+from sipas import actions, clock, effects, settings, tickets, waiting
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -150,7 +150,7 @@ with tab_input:
     if upload is not None and st.button("Nhập nhật ký", type="primary", key="ticket_import"):
         try:
             with ui.conn() as c:
-                summary = waiting.import_tickets(c, upload.getvalue(), upload.name, actor=user.username)
+                summary = tickets.import_tickets(c, upload.getvalue(), upload.name, actor=user.username)
             st.success(summary.message())
         except SipasError as exc:
             ui.show_errors(exc)

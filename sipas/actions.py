@@ -398,9 +398,8 @@ def sync_from_survey(conn: sqlite3.Connection, tag_comment=None, now: datetime |
                         "state": "new",
                         "priority": "normal",
                         "received_at": r["submitted_at"][:10],
-                        "due_date": (
-                            datetime.fromisoformat(r["submitted_at"]).date() + timedelta(days=DEFAULT_DUE_DAYS)
-                        ).isoformat(),
+                        # dated by the survey that caused it, due counted from when it is opened
+                        "due_date": (now.date() + timedelta(days=DEFAULT_DUE_DAYS)).isoformat(),
                         "is_demo": r["is_demo"],
                     }
                     case_id = db.insert_case(conn, fields, _ts(now))
@@ -444,7 +443,7 @@ def criteria_below_floor(
 ) -> list[dict]:
     """Criteria of the period whose index is below the floor (with at least ``min_n`` answers) and that
     have no open improvement action yet."""
-    from sipas.analysis import index_for_period
+    from sipas.scoring import index_for_period
 
     result = index_for_period(conn, version, date_from, date_to)
     open_on = {c["criterion"] for c in db.list_cases(conn, states=OPEN_STATES) if c["criterion"]}

@@ -191,7 +191,17 @@ def submit_kiosk_survey(
         "duration_seconds": (now - s.started_at).total_seconds() if s.started_at else None,
         "out_of_hours": out_of_hours,
     }
-    return db.insert_response(conn, response, answers)
+    stored = db.insert_response(conn, response, answers)
+    if stored:
+        _after_store(conn, now)
+    return stored
+
+
+def _after_store(conn: sqlite3.Connection, now: datetime | None = None) -> None:
+    """The domain's follow-up once responses are committed (cases, effects); never fails the store."""
+    from sipas import intake  # above this module: it builds on cases and effects
+
+    intake.after_responses(conn, now)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -491,5 +501,6 @@ def import_responses(
             response["import_id"] = import_id
             response["is_demo"] = is_demo
         added, present = db.insert_responses(conn, parsed)
-        conn.execute("UPDATE imports SET rows_added = ?, rows_present = ? WHERE id = ?", (added, present, import_id))
+        db.set_import_counts(conn, import_id, added, present)
+    _after_store(conn)
     return ImportSummary(Path(filename).name, len(parsed), added, present)

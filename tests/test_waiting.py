@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from conftest import table_snapshot
 
-from sipas import actions, db, effects, settings, waiting
+from sipas import actions, db, effects, settings, tickets, waiting
 from sipas.cli import main as cli_main
 from sipas.comparison import two_proportion_test
 from sipas.errors import ValidationError
@@ -60,7 +60,7 @@ def _xlsx(rows: list[list]) -> bytes:
 
 
 def _import(conn, rows, name="may-lay-so.csv"):
-    return waiting.import_tickets(conn, _csv(rows), name, actor="test", now=NOW)
+    return tickets.import_tickets(conn, _csv(rows), name, actor="test", now=NOW)
 
 
 def _survey(conn, token: str, at: str, overall: int | None, bucket: str | None = None) -> None:
@@ -140,7 +140,7 @@ def test_a_good_log_is_imported_and_a_reimport_adds_nothing(conn):
 
 def test_an_xlsx_log_with_real_date_cells_is_read_the_same(conn):
     rows = [HEADER, ["B1", "Hộ tịch", "Quầy 1", datetime(2024, 3, 4, 8, 0), datetime(2024, 3, 4, 8, 12), None]]
-    summary = waiting.import_tickets(conn, _xlsx(rows), "log.xlsx", now=NOW)
+    summary = tickets.import_tickets(conn, _xlsx(rows), "log.xlsx", now=NOW)
     assert summary.added == 1
     assert db.ticket_rows(conn)[0]["called_at"] == "2024-03-04 08:12:00"
 
