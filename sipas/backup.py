@@ -236,7 +236,7 @@ def _by_kind(keys) -> list[tuple[str, str]]:
     return sorted(keys, key=lambda k: (_ORDER[k[0]], k[1]))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def reference_schema(version: int) -> dict[tuple[str, str], str]:
     """The schema objects an empty database migrated to ``version`` has (the product's own)."""
     with closing(sqlite3.connect(":memory:", isolation_level=None)) as conn:
