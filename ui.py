@@ -72,6 +72,35 @@ def kiosk_style() -> None:
     st.html(KIOSK_CSS)
 
 
+# Streamlit's table toolbar offers "Download as CSV", which writes =HYPERLINK(…) or +1+1 typed by a
+# citizen as they are (a formula in Excel). Streamlit 1.67 has no parameter to turn it off, so the
+# button is hidden on staff pages; pages offer their own safe download (:func:`safe_csv_download`).
+STAFF_CSS = """
+<style>
+[data-testid="stElementToolbar"] button[aria-label="Download as CSV"],
+[data-testid="stElementToolbarButton"]:has(button[aria-label="Download as CSV"]) { display: none !important; }
+</style>
+"""
+
+
+def staff_style() -> None:
+    st.html(STAFF_CSS)
+
+
+def safe_csv_download(frame, label: str, file_name: str, key: str) -> None:
+    """A download of ``frame`` as CSV where no cell can become a formula (see sipas.exports)."""
+    from sipas import exports
+
+    st.download_button(
+        label,
+        data=exports.frame_csv_bytes(frame),
+        file_name=file_name,
+        mime="text/csv",
+        on_click="ignore",
+        key=key,
+    )
+
+
 # ------------------------------------------------------------------------------ staff sessions
 
 TOKEN_KEY = "staff_token"
@@ -95,6 +124,19 @@ def resolve_user():
         st.session_state.pop(TOKEN_KEY, None)
         st.session_state["session_end_reason"] = reason
     return user, reason
+
+
+def show_fault(exc: BaseException) -> bool:
+    """Tell staff a storage fault (full disk, read-only or missing database, locked file) in
+    Vietnamese, with what to do; False if ``exc`` is not one (the caller re-raises it)."""
+    from sipas import faults
+
+    message = faults.describe(exc, database_path())
+    if message is None:
+        return False
+    logging.getLogger("sipas.faults").warning("storage fault on a staff page: %s", exc)
+    st.error(message)
+    return True
 
 
 def require_role(*roles: str):
@@ -134,6 +176,39 @@ def session_check(*roles: str):
             raise PermissionError("Phiên làm việc đã kết thúc. Vui lòng đăng nhập lại.")
 
     return check
+
+
+# ------------------------------------------------------------------------------ first start
+
+_setup = {"code": None}
+_setup_lock = threading.Lock()
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def setup_code() -> str:
+    """The one-time code for creating the first administrator from another machine: made once per
+    server process and printed in the server's console (never shown in a page)."""
+    import secrets
+    import sys
+
+    with _setup_lock:
+        if _setup["code"] is None:
+            _setup["code"] = f"{secrets.randbelow(10**8):08d}"
+            print(
+                f"[sipas] Mã thiết lập lần đầu (tạo tài khoản quản trị từ máy khác): {_setup['code']}",
+                file=sys.stderr,
+                flush=True,
+            )
+        return _setup["code"]
+
+
+def from_this_machine() -> bool:
+    """True when this browser session's request comes from the server machine itself (loopback)."""
+    try:
+        ip = st.context.ip_address
+    except Exception:  # no request context
+        ip = None
+    return ip in LOOPBACK
 
 
 def require_admin():

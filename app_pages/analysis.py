@@ -417,6 +417,7 @@ elif section == "Góp ý":
                 "Đánh giá": st.column_config.TextColumn(width="medium"),
             },
         )
+        ui.safe_csv_download(frame, "Tải bảng góp ý (CSV)", "gop-y.csv", "an_comments_csv")
         st.caption(
             "Đánh giá: mức 1–5 người đó chọn cho từng tiêu chí của cùng phiếu (KYK: không ý kiến). "
             "Chủ đề gán theo từ khóa trong data/comment-topics.json."

@@ -360,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     except (sqlite3.Error, OSError) as exc:
         from sipas import faults
 
-        message = faults.describe(exc)
+        message = faults.describe(exc, db_path(getattr(args, "db", None)))
         if message is None:
             raise
         print(message, file=sys.stderr)

@@ -7,7 +7,9 @@ says what is wrong and what to do; pages and the command line show it instead of
 from __future__ import annotations
 
 import errno
+import shutil
 import sqlite3
+from pathlib import Path
 
 DISK_FULL = (
     "Ổ đĩa chứa cơ sở dữ liệu đã đầy, chưa ghi được dữ liệu. "
@@ -33,15 +35,33 @@ DAMAGED = (
 UNKNOWN = "Lỗi khi đọc hoặc ghi cơ sở dữ liệu. Hãy thử lại; nếu vẫn lỗi, báo người quản trị máy."
 
 
-def describe(exc: BaseException) -> str | None:
-    """The Vietnamese sentence for a storage fault, or None if ``exc`` is not one."""
+def _disk_full(path) -> bool:
+    """True if the folder of ``path`` (or its nearest existing parent) has almost no free space."""
+    if path is None:
+        return False
+    folder = Path(path).parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free < 1024 * 1024
+    except OSError:
+        return False
+
+
+def describe(exc: BaseException, path=None) -> str | None:
+    """The Vietnamese sentence for a storage fault, or None if ``exc`` is not one.
+
+    ``path``: the database file, so that SQLite's vague "disk I/O error" on a full disk is told as such.
+    """
+    if isinstance(exc, sqlite3.Error | OSError) and _disk_full(path):
+        return DISK_FULL
     if isinstance(exc, OSError):
         code = exc.errno
         if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
             return DISK_FULL
         if code == errno.EROFS:
             return READ_ONLY
-        if code in (errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENOTDIR):
+        if code in (errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
             return MISSING
         if code == errno.EIO:
             return DAMAGED

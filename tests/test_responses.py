@@ -337,7 +337,8 @@ def test_every_problem_is_listed_with_its_row(staffed):
     assert err.value.problems == [
         'Dòng 3, cột channel: giá trị "fax" không hợp lệ, chỉ nhận kiosk, qr, paper.',
         'Dòng 3, cột TC1.1: giá trị "9" không hợp lệ, chỉ nhận 1–5.',
-        'Dòng 5, cột submitted_at: giá trị "hôm qua" không hợp lệ, cần dạng YYYY-MM-DD HH:MM, dd/mm/yyyy HH:MM hoặc ISO 8601 có múi giờ.',
+        'Dòng 5, cột submitted_at: giá trị "hôm qua" không hợp lệ, '
+        "cần dạng YYYY-MM-DD HH:MM, dd/mm/yyyy HH:MM hoặc ISO 8601 có múi giờ.",
     ]
     assert table_snapshot(staffed) == before
 
