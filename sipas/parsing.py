@@ -227,7 +227,7 @@ def read_xlsx(data: bytes, filename: str) -> list[list[str]]:
         # Read-only mode parses the sheet while iterating: a damaged sheet fails here, not on opening.
         ws = wb.worksheets[0]
         ws.reset_dimensions()  # a lying <dimension> must not bound (or widen) what is read
-        for r, row in enumerate(ws.iter_rows(max_col=MAX_COLUMNS + 1), start=1):
+        for r, row in enumerate(ws.iter_rows(), start=1):
             if r > MAX_ROWS + 1:
                 _check_shape(filename, r - 1, 0)
             cells = []
@@ -239,11 +239,13 @@ def read_xlsx(data: bytes, filename: str) -> list[list[str]]:
                             f"Dòng {r}, cột {col_letter(c)}: ô chứa công thức ({str(value)[:60]}); "
                             "chỉ nhận giá trị. Hãy sao chép rồi dán dạng giá trị (Paste Values)."
                         )
-                    continue
-                if c >= MAX_COLUMNS and value is not None:
-                    _check_shape(filename, 0, c + 1)
+                    value = None
                 cells.append(cell_text(value))
-            rows.append(cells[:MAX_COLUMNS])
+            while cells and cells[-1] == "":
+                cells.pop()  # no padding to the widest row: ragged rows cost no memory
+            if len(cells) > MAX_COLUMNS:
+                _check_shape(filename, 0, len(cells))
+            rows.append(cells)
     except ValidationError:
         raise
     except Exception as exc:

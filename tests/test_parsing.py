@@ -165,3 +165,27 @@ def test_a_sheet_hiding_its_rows_is_stopped_while_streaming(tmp_path):
     message, rss = _import_in_subprocess(hidden)
     assert "vượt giới hạn 500.000 dòng mỗi tệp" in message
     assert rss < 1024, f"peak RSS {rss} MB"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize("kind", ["responses", "baseline", "tickets"])
+def test_every_template_imports_as_it_is(conn, kind, fmt):
+    from sipas import baseline, templates, waiting
+
+    make = templates.csv_template if fmt == "csv" else templates.xlsx_template
+    data = make(kind, "sipas-2023")
+    header, example = templates.template(kind, "sipas-2023")
+    name = f"mau-{kind}.{fmt}"
+    if kind == "responses":
+        assert import_responses(conn, data, name, active_version="sipas-2023").added == 1
+        row = conn.execute("SELECT submitted_at, channel, comment FROM responses").fetchone()
+        assert tuple(row) == ("2026-11-15 09:00:00", "paper", "Cán bộ hướng dẫn tận tình.")
+    elif kind == "baseline":
+        baseline.import_baseline(conn, data, name)
+        assert conn.execute("SELECT year, level, index_value FROM baseline").fetchone()[:] == (2024, "overall", 87.5)
+    else:
+        assert waiting.import_tickets(conn, data, name).added == 1
+    from sipas.responses import read_table
+
+    padded = [r + [""] * (len(header) - len(r)) for r in read_table(data, name)]
+    assert padded == [header, example]
