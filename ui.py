@@ -206,9 +206,13 @@ def from_this_machine() -> bool:
     """True when this browser session's request comes from the server machine itself (loopback)."""
     try:
         ip = st.context.ip_address
+        headers = st.context.headers
+        forwarded = any(headers.get(h) for h in ("X-Forwarded-For", "Forwarded", "X-Real-Ip"))
     except Exception:  # no request context
-        ip = None
-    return ip in LOOPBACK
+        return False
+    # Behind a reverse proxy on the same PC every request comes from 127.0.0.1: a forwarded request
+    # is from somewhere else, whatever its address.
+    return ip in LOOPBACK and not forwarded
 
 
 def require_admin():
