@@ -24,6 +24,7 @@ st.set_page_config(
     initial_sidebar_state="auto",
 )
 ui.daily_backup(user)
+ui.sync_session_cookie()
 if user is not None:
     ui.staff_style()
 

@@ -107,13 +107,40 @@ TOKEN_KEY = "staff_token"
 STAFF_ROLES = ("clerk", "chairman")
 
 
+COOKIE = "sipas_staff"
+_COOKIE_DONE = "_sipas_cookie_written"
+_COOKIE_CLEAR = "_sipas_cookie_clear"
+_cookie_component: dict = {}
+
+
+def _on_kiosk_device() -> bool:
+    """A counter tablet (``?kiosk=1`` or ``?device=``): it never takes a staff session from a cookie."""
+    try:
+        return st.query_params.get("kiosk") == "1" or bool(st.query_params.get("device"))
+    except Exception:
+        return False
+
+
+def _cookie_token() -> str | None:
+    try:
+        return st.context.cookies.get(COOKIE) or None
+    except Exception:  # no request (AppTest, a bare script run)
+        return None
+
+
 def resolve_user():
     """The logged-in staff user of this browser session, checked against the database every run.
 
     Returns (user or None, reason). A session that timed out, was logged out, or whose account was
-    disabled or had its password changed is cleared here.
+    disabled or had its password changed is cleared here. A new browser session (F5, a bookmark, a
+    second tab) takes the staff token from the ``sipas_staff`` cookie when it is still a live
+    session on the server; a counter tablet never does.
     """
     token = st.session_state.get(TOKEN_KEY)
+    from_cookie = False
+    if not token and not _on_kiosk_device():
+        token = _cookie_token()
+        from_cookie = token is not None
     if not token:
         return None, "none"
     from sipas import auth  # argon2 is only needed once someone has logged in
@@ -123,7 +150,41 @@ def resolve_user():
     if user is None:
         st.session_state.pop(TOKEN_KEY, None)
         st.session_state["session_end_reason"] = reason
+        if from_cookie:
+            st.session_state[_COOKIE_CLEAR] = True
+    elif from_cookie:
+        st.session_state[TOKEN_KEY] = token
+        st.session_state[_COOKIE_DONE] = token
     return user, reason
+
+
+def _mount_cookie(data: dict, key: str) -> None:
+    if "mount" not in _cookie_component:
+        from pathlib import Path
+
+        js = (Path(__file__).resolve().parent / "assets" / "session_cookie.js").read_text(encoding="utf-8")
+        _cookie_component["mount"] = st.components.v2.component(
+            "sipas_session_cookie", html="<span hidden></span>", js=js
+        )
+    _cookie_component["mount"](data={"name": COOKIE, **data}, key=key, height=0)
+
+
+def sync_session_cookie() -> None:
+    """Write the staff token into the browser's cookie once per login; clear it after a logout."""
+    token = st.session_state.get(TOKEN_KEY)
+    if token and st.session_state.get(_COOKIE_DONE) != token:
+        _mount_cookie({"action": "set", "token": token}, key="sipas_cookie_set")
+        st.session_state[_COOKIE_DONE] = token
+        st.session_state.pop(_COOKIE_CLEAR, None)
+    elif not token and st.session_state.pop(_COOKIE_CLEAR, False):
+        _mount_cookie({"action": "clear"}, key="sipas_cookie_clear")
+        st.session_state.pop(_COOKIE_DONE, None)
+
+
+def forget_session_cookie() -> None:
+    """After a logout: the next run clears the cookie in this browser."""
+    st.session_state[_COOKIE_CLEAR] = True
+    st.session_state.pop(_COOKIE_DONE, None)
 
 
 def show_fault(exc: BaseException) -> bool:
