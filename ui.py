@@ -123,9 +123,10 @@ def _on_kiosk_device() -> bool:
 
 def _cookie_token() -> str | None:
     try:
-        return st.context.cookies.get(COOKIE) or None
-    except Exception:  # no request (AppTest, a bare script run)
+        value = st.context.cookies.get(COOKIE)
+    except Exception:  # no request (a bare script run)
         return None
+    return value if isinstance(value, str) and value else None  # AppTest gives a mock
 
 
 def resolve_user():
@@ -284,14 +285,21 @@ def require_admin():
     return user
 
 
+# Streamlit's Markdown turns bare www.…, http://… and a@b.vn in the *text* into links (GFM autolink
+# literals, found after escapes are resolved): an invisible WORD JOINER (U+2060) before ".", ":" and "@"
+# breaks those patterns without changing what the reader sees.
+_NO_AUTOLINK = {".": "\u2060\\.", ":": "\u2060\\:", "@": "\u2060\\@"}
+
+
 def escape_md(text) -> str:
     """Text typed by someone (a name, a unit, a path), shown literally inside Markdown.
 
     Every ASCII punctuation character gets a backslash (CommonMark shows it as itself), so ``**``,
     ``[link](…)``, ``#``, ``$math$``, ``:red[…]``, ``:material/…:`` and ``&amp;`` stay as typed;
-    HTML is never rendered by Streamlit's Markdown anyway.
+    ``.``, ``:`` and ``@`` also get an invisible word joiner before them so that a bare URL or e-mail
+    address is not made a link; HTML is never rendered by Streamlit's Markdown anyway.
     """
-    return "".join("\\" + ch if ch in string.punctuation else ch for ch in str(text))
+    return "".join(_NO_AUTOLINK.get(ch) or ("\\" + ch if ch in string.punctuation else ch) for ch in str(text))
 
 
 def show_errors(exc) -> None:

@@ -192,7 +192,7 @@ def verify_password(conn: sqlite3.Connection, username: str, password: str) -> b
 def token_key(token: str) -> str:
     """What ``staff_sessions.token`` stores for a session token: its SHA-256 (a copy of the database
     or of a backup gives nobody a usable token)."""
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(str(token).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def start_session(conn: sqlite3.Connection, user: StaffUser, now: float | None = None) -> str:
@@ -211,7 +211,7 @@ def check_session(
     Reasons: ``'none'``, ``'expired'`` (30 minutes idle), ``'ended'`` (logout, password change,
     account disabled).
     """
-    if not token:
+    if not token or not isinstance(token, str):
         return None, "none"
     now = time.time() if now is None else now
     token = token_key(token)

@@ -769,6 +769,7 @@ def check(conn: sqlite3.Connection) -> list[str]:
         # The other checks would read damaged pages; fix (restore) first.
         return problems
     problems += _schema_check_lines(conn)
+    problems += _timestamp_check_lines(conn)
 
     for table, parent, n in db.foreign_key_violations(conn):
         if (table, parent) == ("responses", "staff"):
@@ -821,6 +822,20 @@ def _schema_check_lines(conn: sqlite3.Connection) -> list[str]:
     """The schema compared with the product's own for this version: every extra, missing or changed
     table, index, trigger or view (a planted trigger, a dropped one), one line each."""
     return [f"Cấu trúc cơ sở dữ liệu khác với của phần mềm: {p}." for p in schema_problems(conn)]
+
+
+def _timestamp_check_lines(conn: sqlite3.Connection) -> list[str]:
+    """Responses whose time is not zero-padded ISO of a year from 2000 to next year (an older version's
+    import let ``0001-01-01`` in as ``1-01-01 00:00:00``)."""
+    from sipas import parsing
+
+    n = db.malformed_timestamp_count(conn, parsing.MIN_YEAR, parsing.max_year())
+    if not n:
+        return []
+    return [
+        f"{n} phiếu có thời điểm khảo sát không hợp lệ (không đúng dạng YYYY-MM-DD HH:MM:SS "
+        f"hoặc năm ngoài khoảng {parsing.MIN_YEAR}–{parsing.max_year()})."
+    ]
 
 
 def check_database(db_path: str | Path) -> list[str]:

@@ -79,6 +79,15 @@ def parse_timestamp(text: str, *, time_required: bool = True) -> datetime:
     return datetime(year, int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0))
 
 
+def stored_year(text: str | None, default: int) -> int:
+    """The year of a stored ``YYYY-MM-DD…`` text, kept within 2000–next year; ``default`` if none can be
+    read (a value an older version stored, such as ``1-01-01``, must never break a page)."""
+    m = re.match(r"^\s*(\d{1,4})-", text or "")
+    if not m:
+        return default
+    return min(max(int(m.group(1)), MIN_YEAR), max_year())
+
+
 def parse_date(text: str) -> date:
     """``YYYY-MM-DD`` or ``dd/mm/yyyy``; the same year bounds."""
     return parse_timestamp(text, time_required=False).date()

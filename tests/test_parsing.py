@@ -189,3 +189,47 @@ def test_every_template_imports_as_it_is(conn, kind, fmt):
 
     padded = [r + [""] * (len(header) - len(r)) for r in read_table(data, name)]
     assert padded == [header, example]
+
+
+def test_the_analysis_page_never_fails_on_a_stored_time_at_or_beyond_the_bounds(conn, db_file):
+    """Responses at the first and last instants allowed, and one an older version stored as
+    '1-01-01 00:00:00': the page still runs, and check names the bad one."""
+    from streamlit.testing.v1 import AppTest
+
+    from sipas import auth, backup
+
+    last = clock.today().year + 1
+    data = csv_bytes(
+        "submitted_at,TC1.1,overall",
+        "01/01/2000 00:00,4,5",
+        f"{clock.today():%d/%m/%Y} 23:59:59,5,4",  # the latest a response may be (later is the future)
+    )
+    assert import_responses(conn, data, "bien.csv", active_version="sipas-2023").added == 2
+    assert backup.check(conn) == []
+    with db.transaction(conn):  # what the old import stored for 0001-01-01 00:00
+        db.insert_responses(
+            conn,
+            [
+                (
+                    {
+                        "token": "old",
+                        "submitted_at": "1-01-01 00:00:00",
+                        "questionnaire": "sipas-2023",
+                        "channel": "paper",
+                        "overall": 3,
+                    },
+                    {"TC1.1": 3},
+                )
+            ],
+        )
+    assert backup.check(conn) == [
+        "1 phiếu có thời điểm khảo sát không hợp lệ (không đúng dạng YYYY-MM-DD HH:MM:SS "
+        f"hoặc năm ngoài khoảng 2000–{last})."
+    ]
+    user = auth.create_user(conn, "clerk1", "mat-khau-dai", "clerk")
+    at = AppTest.from_file(str(ROOT / "app_pages" / "analysis.py"), default_timeout=90)
+    at.session_state["staff_token"] = auth.start_session(conn, user)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert parsing.stored_year("1-01-01 00:00:00", 2026) == 2000
+    assert parsing.stored_year(f"{last + 5}-01-01", 2026) == last

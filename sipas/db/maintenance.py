@@ -192,3 +192,13 @@ def end_sessions_except(conn: sqlite3.Connection, now: float, reason: str, keep_
         (now, reason, keep_token),
     )
     return cur.rowcount
+
+
+def malformed_timestamp_count(conn: sqlite3.Connection, min_year: int, max_year: int) -> int:
+    """Responses whose ``submitted_at`` is not zero-padded ``YYYY-MM-DD HH:MM:SS`` of a year in range."""
+    return conn.execute(
+        "SELECT count(*) FROM responses WHERE submitted_at NOT GLOB "
+        "'[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9]' "
+        "OR CAST(substr(submitted_at, 1, 4) AS INTEGER) NOT BETWEEN ? AND ?",
+        (min_year, max_year),
+    ).fetchone()[0]
