@@ -170,7 +170,7 @@ def test_a_sheet_hiding_its_rows_is_stopped_while_streaming(tmp_path):
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 @pytest.mark.parametrize("kind", ["responses", "baseline", "tickets"])
 def test_every_template_imports_as_it_is(conn, kind, fmt):
-    from sipas import baseline, templates, waiting
+    from sipas import baseline, templates, tickets
 
     make = templates.csv_template if fmt == "csv" else templates.xlsx_template
     data = make(kind, "sipas-2023")
@@ -184,7 +184,7 @@ def test_every_template_imports_as_it_is(conn, kind, fmt):
         baseline.import_baseline(conn, data, name)
         assert conn.execute("SELECT year, level, index_value FROM baseline").fetchone()[:] == (2024, "overall", 87.5)
     else:
-        assert waiting.import_tickets(conn, data, name).added == 1
+        assert tickets.import_tickets(conn, data, name).added == 1
     from sipas.responses import read_table
 
     padded = [r + [""] * (len(header) - len(r)) for r in read_table(data, name)]
