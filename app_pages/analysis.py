@@ -13,7 +13,7 @@ from datetime import date
 import streamlit as st
 
 import ui
-from sipas import analysis, charts, clock, db, quality, reports, settings
+from sipas import analysis, charts, clock, db, parsing, quality, reports, settings
 from sipas.catalog import questionnaires
 from sipas.comparison import NOT_ENOUGH_DATA
 from sipas.errors import SipasError
@@ -140,8 +140,8 @@ today = clock.now().date()
 version_key, import_key = data_version()
 ctx = load_context(PATH, version_key, today.isoformat())
 first_day, last_day = ctx["days"]
-first_year = int(first_day[:4]) if first_day else today.year
-last_year = max(today.year, int(last_day[:4]) if last_day else today.year)
+first_year = parsing.stored_year(first_day, today.year)
+last_year = max(today.year, parsing.stored_year(last_day, today.year))
 years = list(range(last_year, first_year - 1, -1))
 
 c1, c2, c3 = st.columns([2, 1, 1])
@@ -416,6 +416,7 @@ elif section == "Góp ý":
                 "Đánh giá": st.column_config.TextColumn(width="medium"),
             },
         )
+        ui.safe_csv_download(frame, "Tải bảng góp ý (CSV)", "gop-y.csv", "an_comments_csv")
         st.caption(
             "Đánh giá: mức 1–5 người đó chọn cho từng tiêu chí của cùng phiếu (KYK: không ý kiến). "
             "Chủ đề gán theo từ khóa trong data/comment-topics.json."
