@@ -10,6 +10,7 @@ import streamlit as st
 import ui
 from sipas import settings
 from sipas.catalog import questionnaires, survey_options
+from sipas.crosswalk import crosswalks
 from sipas.errors import CatalogError
 
 user, reason = ui.resolve_user()
@@ -28,6 +29,7 @@ ui.daily_backup(user)
 try:
     questionnaires()
     survey_options()
+    crosswalks()
 except CatalogError as exc:
     if user is not None:
         st.error(f"Tệp câu hỏi bị lỗi, cần sửa trước khi dùng: {exc}")

@@ -65,19 +65,20 @@ def rule_checklist(result: IndexResult, targets: dict, bands: list) -> list[tupl
     return rules
 
 
-def criteria_frame(result: IndexResult, baseline: list[dict], bands: list):
-    """The criteria of ``result`` with n, Wilson interval, band and the comparable baseline, weakest first."""
+def criteria_frame(result: IndexResult, baseline: list[dict], bands: list, office: str | None = None):
+    """The criteria of ``result`` with n, Wilson interval, band and the comparable baseline, weakest first.
+
+    A baseline of another version is compared through the crosswalk only (``sipas.crosswalk``).
+    """
     import pandas as pd
 
-    from sipas.baseline import comparable
     from sipas.catalog import questionnaire as get_q
 
-    q = get_q(result.questionnaire)
-    texts = {c.code: c.text for c in q.criteria}
-    base = {r["code"]: r for r in comparable(baseline, result.questionnaire) if r["level"] == "criterion"}
+    texts = get_q(result.questionnaire).texts(office)
+    base = criterion_baseline(baseline, result.questionnaire)
     rows = []
     for c in result.criteria:
-        b = base.get(c.code)
+        b = base.rows.get(c.code)
         rows.append(
             {
                 "Mã": c.code,
@@ -89,10 +90,38 @@ def criteria_frame(result: IndexResult, baseline: list[dict], bands: list):
                 "Gốc (%)": b["index_value"] if b else None,
                 "Chênh lệch": (c.index - b["index_value"]) if (b and c.index is not None) else None,
                 "Xếp loại": band_of(c.index, bands),
+                "So sánh với gốc": _comparison_words(c.code, b, base),
             }
         )
     df = pd.DataFrame(rows)
     return df.sort_values("Chỉ số (%)", na_position="last", kind="stable").reset_index(drop=True)
+
+
+def criterion_baseline(baseline: list[dict], version: str):
+    """The baseline criterion rows compared with each criterion of ``version`` (see sipas.crosswalk)."""
+    from sipas.crosswalk import criterion_baseline as through_crosswalk
+
+    return through_crosswalk(baseline, version)
+
+
+def _comparison_words(code: str, entry: dict | None, base) -> str:
+    from sipas import crosswalk
+
+    if code in base.unmatched:
+        return crosswalk.NOT_IN_BASELINE
+    if entry is None:
+        return ""
+    words = crosswalk.comparison_note(entry)
+    if entry["baseline_code"] != code:
+        words = f"{words} (gốc: {entry['baseline_code']})" if words else f"Gốc: {entry['baseline_code']}"
+    return words
+
+
+def unmatched_criteria(result: IndexResult, baseline: list[dict], office: str | None = None) -> list[tuple[str, str]]:
+    """(code, statement) of the criteria that have no counterpart in the baseline's questionnaire: they
+    are listed apart, "không có trong mẫu phiếu năm gốc", and never compared."""
+    texts = questionnaire(result.questionnaire).texts(office)
+    return [(code, texts[code]) for code in criterion_baseline(baseline, result.questionnaire).unmatched]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,7 +160,9 @@ class Filters:
 
     def describe(self) -> str:
         """The filters in words, for captions and reports."""
-        parts = [f"phiếu {self.questionnaire}"]
+        from sipas.catalog import version_label
+
+        parts = [version_label(self.questionnaire)]
         if self.date_from or self.date_to:
             parts.append(f"từ {_vn_date(self.date_from) or '…'} đến {_vn_date(self.date_to) or '…'}")
         if self.channel:
@@ -207,6 +238,7 @@ CRITERIA_COLUMNS = [
     "KTC 95% cao",
     "Gốc (%)",
     "Gốc n",
+    "Mã gốc",
     "Chênh lệch (điểm %)",
     "KTC chênh lệch thấp",
     "KTC chênh lệch cao",
@@ -215,6 +247,7 @@ CRITERIA_COLUMNS = [
     "p (Holm)",
     "Xếp loại",
     "Kết luận",
+    "So sánh với gốc",
 ]
 
 
@@ -226,6 +259,7 @@ def criteria_table(
     min_n: int = comparison.MIN_N,
     hide_below: int | None = None,
     alpha: float = 0.05,
+    office: str | None = None,
 ):
     """Every criterion with n, Wilson interval, comparable baseline, difference, the test used, Holm-adjusted
     p over the criteria, band and a plain verdict; weakest first.
@@ -233,14 +267,21 @@ def criteria_table(
     The test: two proportions with Newcombe's interval when the baseline row has n and satisfied; else an
     exact binomial test against the published value. ``hide_below`` (per-staff results): a criterion
     with fewer answers shows no index at all, only "Chưa đủ dữ liệu".
+
+    A baseline of another questionnaire version is compared through the crosswalk only: a ``same``
+    counterpart as usual, a ``reworded`` one with "So sánh gần đúng: nội dung nhận định đã thay đổi"
+    in "So sánh với gốc", and a criterion without counterpart never ("Không có trong mẫu phiếu năm
+    gốc"). "Mã gốc" is the baseline criterion compared. ``office`` names the unit's office in the
+    statements that name it.
     """
     import pandas as pd
 
-    from sipas.baseline import comparable
+    from sipas.crosswalk import NOT_IN_BASELINE
 
     q = questionnaire(result.questionnaire)
-    texts = {c.code: c.text for c in q.criteria}
-    base = {r["code"]: r for r in comparable(baseline, result.questionnaire) if r["level"] == "criterion"}
+    texts = q.texts(office)
+    cross = criterion_baseline(baseline, result.questionnaire)
+    base = cross.rows
     rows, tests = [], []
     for c in result.criteria:
         b = base.get(c.code)
@@ -262,18 +303,22 @@ def criteria_table(
                 "KTC 95% cao": None if hidden else c.ci_high,
                 "Gốc (%)": b["index_value"] if b else None,
                 "Gốc n": b.get("n") if b else None,
+                "Mã gốc": b["baseline_code"] if b else None,
                 "Chênh lệch (điểm %)": test.difference if test else None,
                 "KTC chênh lệch thấp": test.ci_low if test else None,
                 "KTC chênh lệch cao": test.ci_high if test else None,
                 "Kiểm định": METHOD_LABELS[test.method] if test else None,
                 "p": test.p_value if test else None,
                 "Xếp loại": None if hidden else band_of(c.index, bands),
+                "So sánh với gốc": _comparison_words(c.code, b, cross),
             }
         )
     adjusted = comparison.holm_adjust([t.p_value if t else None for t in tests])
     for row, test, p_adj in zip(rows, tests, adjusted, strict=True):
         row["p (Holm)"] = p_adj
-        if test is not None:
+        if row["Mã"] in cross.unmatched:
+            row["Kết luận"] = NOT_IN_BASELINE
+        elif test is not None:
             row["Kết luận"] = comparison.verdict(test, alpha=alpha, adjusted_p=p_adj, min_n=min_n)
         elif row["Gốc (%)"] is None and row["Chỉ số (%)"] is not None:
             row["Kết luận"] = NO_BASELINE
@@ -301,9 +346,8 @@ def elements_table(result: IndexResult, baseline: list[dict], bands: list):
     """The five elements with their index, the comparable baseline, difference and band."""
     import pandas as pd
 
-    from sipas.baseline import comparable
-
-    base = {r["code"]: r["index_value"] for r in comparable(baseline, result.questionnaire) if r["level"] == "element"}
+    # Elements are stable across versions: an element row of any version is comparable.
+    base = {r["code"]: r["index_value"] for r in baseline if r["level"] == "element"}
     rows = []
     for e in result.elements:
         b = base.get(e.code)
