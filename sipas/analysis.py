@@ -135,6 +135,9 @@ METHOD_LABELS = {
     "exact-binomial": "Nhị thức chính xác so với số công bố",
 }
 NO_BASELINE = "Không có số liệu gốc"
+# An element's index is the mean of its criteria's indices and one citizen answers several criteria:
+# no binomial test fits it, even when the baseline gives the element's n and satisfied.
+ELEMENT_TEST = "Không kiểm định: chỉ số yếu tố là trung bình các tiêu chí (xem kiểm định từng tiêu chí)"
 MIN_CELL_N = 5  # heat-map cells with fewer answers show no share
 
 
@@ -359,6 +362,7 @@ def elements_table(result: IndexResult, baseline: list[dict], bands: list):
                 "Gốc (%)": b,
                 "Chênh lệch (điểm %)": None if (b is None or e.index is None) else e.index - b,
                 "Xếp loại": band_of(e.index, bands),
+                "Kiểm định": ELEMENT_TEST if b is not None else None,
             }
         )
     frame = pd.DataFrame(rows)
