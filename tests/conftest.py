@@ -35,8 +35,18 @@ def always_open(path) -> None:
     try:
         settings.put(c, "opening_hours", {"days": list(range(7)), "periods": [["00:00", "24:00"]]}, "test")
         settings.put(c, "active_questionnaire", "sipas-2023", "test")
+        settings.put(c, "form2024_offer", "kept", "test")
+        confirm_names(c)
     finally:
         c.close()
+
+
+def confirm_names(c) -> None:
+    """Staff have confirmed the shipped names (the first-login step has tests of its own)."""
+    from sipas import settings
+
+    names = {key: settings.get(c, key) for key in settings.UNIT_KEYS}
+    settings.put(c, "unit_confirmed", {"by": "test", "at": "2024-01-02 08:00:00", **names}, "test")
 
 
 @pytest.fixture
