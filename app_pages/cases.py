@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import actions, auth, db, settings
+from sipas import actions, auth, clock, db, effects, intake, settings
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -20,13 +20,9 @@ actor = actions.Actor(user.username, user.role)
 st.title("Phản ánh và biện pháp khắc phục")
 
 with ui.conn() as c:
-    new_cases = actions.sync_from_survey(c, tag_comment=ui.comment_tagger())
     floor = settings.get(c, "targets")["floor"]
-    actions.flag_effects(c, settings.get(c, "staff_min_n"), floor)
     staff = {m["code"]: m["full_name"] for m in db.list_staff(c)}
     cases = db.list_cases(c)
-if new_cases:
-    st.toast(f"Đã cập nhật {new_cases} phản ánh từ phiếu khảo sát.")
 
 
 def staff_label(code):
@@ -38,11 +34,11 @@ tab_list, tab_new, tab_weak, tab_public = st.tabs(
 )
 
 with tab_weak:
-    year_start = date.today().replace(month=1, day=1)
+    year_start = clock.today().replace(month=1, day=1)
     with ui.conn() as c:
         version = settings.get(c, "active_questionnaire")
         weak = actions.criteria_below_floor(
-            c, version, year_start.isoformat(), date.today().isoformat(), floor, settings.get(c, "staff_min_n")
+            c, version, year_start.isoformat(), clock.today().isoformat(), floor, settings.get(c, "staff_min_n")
         )
     st.write(
         f"Tiêu chí có chỉ số dưới {floor:g}% từ đầu năm đến nay (phiếu {version}), chưa có hành động cải thiện "
@@ -78,12 +74,15 @@ with tab_new:
         )
         title = st.text_input("Tóm tắt nội dung", key="nc_title", max_chars=300)
         description = st.text_area("Nội dung chi tiết", key="nc_desc", max_chars=4000)
-        received = st.date_input("Ngày tiếp nhận", date.today(), format="DD/MM/YYYY", key="nc_received")
+        received = st.date_input("Ngày tiếp nhận", clock.today(), format="DD/MM/YYYY", key="nc_received")
         deadline = st.date_input(
-            "Hạn trả lời phản ánh", date.today() + timedelta(days=10), format="DD/MM/YYYY", key="nc_deadline"
+            "Hạn trả lời phản ánh", clock.today() + timedelta(days=10), format="DD/MM/YYYY", key="nc_deadline"
         )
         due = st.date_input(
-            "Hạn xử lý xong", date.today() + timedelta(days=actions.DEFAULT_DUE_DAYS), format="DD/MM/YYYY", key="nc_due"
+            "Hạn xử lý xong",
+            clock.today() + timedelta(days=actions.DEFAULT_DUE_DAYS),
+            format="DD/MM/YYYY",
+            key="nc_due",
         )
         priority = st.selectbox(
             "Mức ưu tiên", list(actions.PRIORITIES), index=1, format_func=actions.PRIORITIES.get, key="nc_priority"
@@ -118,7 +117,7 @@ with tab_new:
                 ui.show_errors(exc)
 
 with tab_list:
-    today = date.today().isoformat()
+    today = clock.today().isoformat()
     states = st.multiselect(
         "Trạng thái",
         list(actions.STATES),
@@ -179,7 +178,7 @@ with tab_list:
             st.dataframe(pd.DataFrame(evidence), hide_index=True, width="stretch")
         if case["state"] == "awaiting_effect":
             with ui.conn() as c:
-                effect = actions.effectiveness(c, case, settings.get(c, "staff_min_n"), floor)
+                effect = effects.effectiveness(c, case, settings.get(c, "staff_min_n"), floor)
             (st.warning if effect.verdict == "not_effective" else st.info)(effect.message)
             if effect.difference is not None:
                 st.caption(
@@ -211,7 +210,7 @@ with tab_list:
             )
             detail = st.text_input("Tên biện pháp khác / chi tiết", key="case_detail")
             measure_date = st.date_input(
-                "Ngày áp dụng biện pháp", date.today(), format="DD/MM/YYYY", key="case_measure_date"
+                "Ngày áp dụng biện pháp", clock.today(), format="DD/MM/YYYY", key="case_measure_date"
             )
             password = ""
             if user.role == "chairman":
@@ -230,7 +229,7 @@ with tab_list:
                             if password and not reauth:
                                 st.error("Mật khẩu không đúng.")
                                 st.stop()
-                            actions.transition(
+                            intake.transition(
                                 c,
                                 case_id,
                                 to,
@@ -266,7 +265,7 @@ with tab_list:
         )
 
 with tab_public:
-    month = st.text_input("Tháng (YYYY-MM)", date.today().strftime("%Y-%m"), key="public_month")
+    month = st.text_input("Tháng (YYYY-MM)", clock.today().strftime("%Y-%m"), key="public_month")
     try:
         date.fromisoformat(month + "-01")
         with ui.conn() as c:

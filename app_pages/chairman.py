@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import actions, auth, db, settings
+from sipas import actions, auth, clock, db, intake, settings
 from sipas.errors import SipasError
 from sipas.stats import proportion
 
@@ -19,10 +19,8 @@ actor = actions.Actor(user.username, user.role)
 st.title("Việc chờ Chủ tịch quyết định")
 
 with ui.conn() as c:
-    actions.sync_from_survey(c, tag_comment=ui.comment_tagger())
     min_n = settings.get(c, "staff_min_n")
     floor = settings.get(c, "targets")["floor"]
-    actions.flag_effects(c, min_n, floor)
     queue = actions.chairman_queue(c)
     staff = {m["code"]: m["full_name"] for m in db.list_staff(c)}
     rule = settings.get(c, "repeat_offence")
@@ -115,7 +113,7 @@ for case in queue["signoff"]:
             format_func={"approve": "Phê duyệt", "return": "Trả lại"}.get,
         )
         note = st.text_area("Ý kiến (bắt buộc khi trả lại)", key=f"sn_{case['id']}")
-        when = st.date_input("Ngày áp dụng", date.today(), format="DD/MM/YYYY", key=f"sd_{case['id']}")
+        when = st.date_input("Ngày áp dụng", clock.today(), format="DD/MM/YYYY", key=f"sd_{case['id']}")
         password = ""
         if case["measure"] in actions.SEVERE_MEASURES:
             password = st.text_input(
@@ -129,7 +127,7 @@ for case in queue["signoff"]:
                     reauth = bool(password) and auth.verify_password(c, user.username, password)
                     if password and not reauth:
                         raise SipasError("Mật khẩu không đúng.")
-                    actions.transition(
+                    intake.transition(
                         c,
                         case["id"],
                         "awaiting_effect" if choice == "approve" else "founded",
@@ -159,7 +157,7 @@ if staff:
     code = st.selectbox("Cán bộ", list(staff), format_func=name, key="history_staff")
     with ui.conn() as c:
         cases = db.list_cases(c, staff_code=code)
-        today = date.today()
+        today = clock.today()
         quarters = []
         for k in range(7, -1, -1):
             end = today - timedelta(days=91 * k)
@@ -192,7 +190,7 @@ if staff:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 st.subheader("Số liệu cho báo cáo tháng")
-month = st.text_input("Tháng (YYYY-MM)", date.today().strftime("%Y-%m"), key="chair_month")
+month = st.text_input("Tháng (YYYY-MM)", clock.today().strftime("%Y-%m"), key="chair_month")
 try:
     date.fromisoformat(month + "-01")
     with ui.conn() as c:

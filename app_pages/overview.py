@@ -8,14 +8,15 @@ from datetime import date
 import streamlit as st
 
 import ui
-from sipas import analysis, db, settings
-from sipas.catalog import questionnaires
+from sipas import analysis, clock, comparison, db, settings
+from sipas.catalog import questionnaires, version_label
+from sipas.crosswalk import counterparts
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
 st.title("Tổng quan chỉ số hài lòng")
 
-today = date.today()
+today = clock.today()
 with ui.conn() as c:
     active = settings.get(c, "active_questionnaire")
     years = db.baseline_years(c)
@@ -92,7 +93,7 @@ st.dataframe(
             "Yếu tố": f"{e.code}. {e.name}",
             "Chỉ số (%)": e.index,
             "Gốc (%)": base_el.get(e.code),
-            "Xếp loại": analysis.band_of(e.index, bands),
+            "Xếp loại": comparison.band(e.index, bands),
         }
         for e in result.elements
     ],
@@ -106,14 +107,35 @@ st.dataframe(
 
 st.subheader("Các tiêu chí (yếu nhất trước)")
 if baseline_rows and base_version != version:
-    st.caption(f"Số liệu gốc thuộc phiếu {base_version}, khác phiếu {version}: chỉ so sánh ở cấp yếu tố và chung.")
-frame = analysis.criteria_frame(result, baseline_rows, bands)
+    crossed = base_version in questionnaires() and counterparts(version, base_version) is not None
+    st.caption(
+        f"Số liệu gốc thuộc {version_label(base_version)}, khác {version_label(version)}: "
+        + (
+            "tiêu chí so sánh theo bảng đối chiếu (cột “So sánh với gốc”)."
+            if crossed
+            else "chỉ so sánh ở cấp yếu tố và chung."
+        )
+    )
+frame = analysis.criteria_table(result, baseline_rows, bands)[
+    [
+        "Mã",
+        "Tiêu chí",
+        "Chỉ số (%)",
+        "n",
+        "KTC 95% thấp",
+        "KTC 95% cao",
+        "Gốc (%)",
+        "Chênh lệch (điểm %)",
+        "Xếp loại",
+        "So sánh với gốc",
+    ]
+]
 st.dataframe(
     frame,
     hide_index=True,
     width="stretch",
     column_config={
         c: st.column_config.NumberColumn(format="%.2f")
-        for c in ("Chỉ số (%)", "KTC 95% thấp", "KTC 95% cao", "Gốc (%)", "Chênh lệch")
+        for c in ("Chỉ số (%)", "KTC 95% thấp", "KTC 95% cao", "Gốc (%)", "Chênh lệch (điểm %)")
     },
 )

@@ -197,12 +197,12 @@ def configured_backup_dir(conn: sqlite3.Connection) -> Path:
 
 def _local(now: datetime | None) -> datetime:
     """Commune wall-clock time: ``now`` if naive, converted if it carries a zone, else the clock."""
-    from sipas.responses import TZ, local_now
+    from sipas import clock
 
     if now is None:
-        return local_now()
+        return clock.now()
     if now.tzinfo is not None:
-        return now.astimezone(TZ).replace(tzinfo=None)
+        return now.astimezone(clock.TZ).replace(tzinfo=None)
     return now
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sipas import actions, analysis, db, settings
+from sipas import actions, analysis, clock, db, settings
 from sipas.catalog import questionnaires, version_label
 from sipas.errors import ValidationError
 from sipas.paths import ROOT
@@ -67,7 +67,7 @@ class MonthlyReport:
     office_name: str = ""
     cases: dict = field(default_factory=dict)  # actions.monthly_counts
     case_history: pd.DataFrame = field(default_factory=pd.DataFrame)  # the month's case_events
-    generated_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+    generated_at: datetime = field(default_factory=lambda: clock.now())
 
     @property
     def month_label(self) -> str:

@@ -40,10 +40,6 @@ BASE_COLUMNS = (
 CHANNELS = ("kiosk", "qr", "paper")
 
 
-local_now = clock.now
-format_ts = clock.format_ts
-
-
 # ---------------------------------------------------------------------------------------------
 # Which criteria a respondent is asked
 # ---------------------------------------------------------------------------------------------
@@ -171,13 +167,13 @@ def submit_kiosk_survey(
         problems.append(f'Không có cán bộ mã "{s.staff_code}".')
     if problems:
         raise ValidationError(problems)
-    now = now or local_now()
+    now = now or clock.now()
     # Every asked criterion gets a row: a value, or NULL for "Không ý kiến"/skipped.
     answers = {code: s.answers.get(code) for code in s.asked}
     comment = s.comment if s.comment and s.comment.strip() else None
     response = {
         "token": s.token,
-        "submitted_at": format_ts(now),
+        "submitted_at": clock.format_ts(now),
         "questionnaire": s.questionnaire,
         "channel": "kiosk",
         "field": s.field,
@@ -195,7 +191,17 @@ def submit_kiosk_survey(
         "duration_seconds": (now - s.started_at).total_seconds() if s.started_at else None,
         "out_of_hours": out_of_hours,
     }
-    return db.insert_response(conn, response, answers)
+    stored = db.insert_response(conn, response, answers)
+    if stored:
+        _after_store(conn, now)
+    return stored
+
+
+def _after_store(conn: sqlite3.Connection, now: datetime | None = None) -> None:
+    """The domain's follow-up once responses are committed (cases, effects); never fails the store."""
+    from sipas import intake  # above this module: it builds on cases and effects
+
+    intake.after_responses(conn, now)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -317,7 +323,7 @@ def validate_responses_table(
     Rows are numbered as a spreadsheet shows them (the header is row 1). Every problem is listed.
     """
     versions = questionnaires()
-    now = now or local_now()
+    now = now or clock.now()
     if not rows or not any(c.strip() for c in rows[0]):
         raise ValidationError(f"Tệp {filename}: không có dòng tiêu đề.")
     header = [c.strip() for c in rows[0]]
@@ -452,7 +458,7 @@ def validate_responses_table(
         token = rid or _row_token(cells, occurrences[key])
         response = {
             "token": token,
-            "submitted_at": format_ts(submitted),
+            "submitted_at": clock.format_ts(submitted),
             "questionnaire": version,
             "channel": channel,
             "field": field,
@@ -495,5 +501,6 @@ def import_responses(
             response["import_id"] = import_id
             response["is_demo"] = is_demo
         added, present = db.insert_responses(conn, parsed)
-        conn.execute("UPDATE imports SET rows_added = ?, rows_present = ? WHERE id = ?", (added, present, import_id))
+        db.set_import_counts(conn, import_id, added, present)
+    _after_store(conn)
     return ImportSummary(Path(filename).name, len(parsed), added, present)

@@ -39,7 +39,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from sipas import actions, auth, baseline, db, quality, reports, roster, waiting
+from sipas import actions, auth, baseline, db, quality, reports, roster, tickets
 from sipas import settings as cfg
 from sipas.catalog import WAIT_BUCKETS, questionnaires
 from sipas.errors import ValidationError
@@ -327,7 +327,7 @@ def test_a_baseline_file_is_imported_or_refused_without_a_trace(hconn, table, as
 def test_a_ticket_log_is_imported_or_refused_without_a_trace(hconn, table, as_xlsx):
     data = to_xlsx(table) if as_xlsx else to_csv(table)
     summary = refused_or_done(
-        hconn, lambda: waiting.import_tickets(hconn, data, "so.xlsx" if as_xlsx else "so.csv", actor="test", now=NOW)
+        hconn, lambda: tickets.import_tickets(hconn, data, "so.xlsx" if as_xlsx else "so.csv", actor="test", now=NOW)
     )
     if summary is not None:
         assert summary.rows == len(data_rows(table))
@@ -342,7 +342,7 @@ def test_a_ticket_log_is_imported_or_refused_without_a_trace(hconn, table, as_xl
 def test_random_bytes_are_refused_or_read_by_every_import(hconn, data, name):
     refused_or_done(hconn, lambda: import_responses(hconn, data, name, active_version=ACTIVE))
     refused_or_done(hconn, lambda: baseline.import_baseline(hconn, data, name))
-    refused_or_done(hconn, lambda: waiting.import_tickets(hconn, data, name, now=NOW))
+    refused_or_done(hconn, lambda: tickets.import_tickets(hconn, data, name, now=NOW))
 
 
 def _damaged_xlsx(damage) -> bytes:
@@ -378,7 +378,7 @@ def test_an_xlsx_with_a_damaged_sheet_is_a_clear_error_for_every_import(conn, da
     for run in (
         lambda: import_responses(conn, data, "hong.xlsx", active_version=ACTIVE),
         lambda: baseline.import_baseline(conn, data, "hong.xlsx"),
-        lambda: waiting.import_tickets(conn, data, "hong.xlsx"),
+        lambda: tickets.import_tickets(conn, data, "hong.xlsx"),
     ):
         with pytest.raises(ValidationError) as err:
             run()
@@ -590,7 +590,7 @@ REFUSALS = {
         "Dòng 2, cột comment",
     ),
     "ticket log": (
-        lambda c, t: waiting.import_tickets(
+        lambda c, t: tickets.import_tickets(
             c,
             to_csv(
                 [
@@ -975,7 +975,7 @@ def test_a_staffing_case_clicked_after_the_session_ended_is_not_opened(conn, cle
 def _waiting_page(conn, clerk):
     import test_waiting_apptest as w
 
-    w.waiting.import_tickets(
+    w.tickets.import_tickets(
         conn, ("\n".join(",".join(r) for r in [w.HEADER, *w.LOG]) + "\n").encode(), "log.csv", now=w.NOW
     )
     cfg.put(conn, "opening_hours", w.HOURS, "test")

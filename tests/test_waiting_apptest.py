@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 from test_waiting import HEADER, HOURS, LOG, NOW, SERVICE
 
-from sipas import actions, auth, db, settings, waiting
+from sipas import actions, auth, db, settings, tickets, waiting
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "app_pages" / "waiting.py")
@@ -28,7 +28,7 @@ def fast_argon2(monkeypatch):
 @pytest.fixture
 def seeded(conn):
     """The hand-made ticket log, typed counts for Wednesday 6 March, three Monday 8:00 surveys."""
-    waiting.import_tickets(conn, ("\n".join(",".join(r) for r in [HEADER, *LOG]) + "\n").encode(), "log.csv", now=NOW)
+    tickets.import_tickets(conn, ("\n".join(",".join(r) for r in [HEADER, *LOG]) + "\n").encode(), "log.csv", now=NOW)
     typed = pd.DataFrame({"Giờ": [8], "Quầy 1": [4], "Quầy 2": [2]})
     waiting.save_daily_counts(conn, date(2024, 3, 6), typed, "test", now=NOW)
     surveys = [

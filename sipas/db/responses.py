@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+from sipas import clock
 from sipas.db.config import log_audit
 from sipas.db.connection import _Job, _WriteQueue, transaction
 from sipas.db.schema import schema_version
@@ -243,9 +244,9 @@ def record_import(
     actor: str | None = None,
 ) -> int:
     cur = conn.execute(
-        "INSERT INTO imports (kind, filename, sha256, rows_total, rows_added, rows_present, actor) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (kind, filename, sha256, total, added, present, actor),
+        "INSERT INTO imports (kind, filename, sha256, imported_at, rows_total, rows_added, rows_present, actor) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (kind, filename, sha256, clock.now_ts(), total, added, present, actor),
     )
     return cur.lastrowid
 
