@@ -450,3 +450,58 @@ def test_migrating_a_database_of_the_previous_version_keeps_every_row_and_its_ac
 def test_a_new_database_is_not_offered_the_switch(fresh):
     assert settings.get(fresh, "active_questionnaire") == "sipas-2024"
     assert not settings.form2024_offer_pending(fresh)
+
+
+# ------------------------------------------------------------------------------ pages (AppTest)
+
+APP = str(DATA_DIR.parent / "app.py")
+
+
+def _staff_app(tmp_path, monkeypatch, *, old_database: bool = False):
+    from streamlit.testing.v1 import AppTest
+
+    from sipas import auth
+
+    path = tmp_path / "pages.db"
+    monkeypatch.setenv("SIPAS_DB", str(path))
+    with closing(db.open_db(path)) as c:
+        if old_database:
+            settings.put(c, "active_questionnaire", "sipas-2023", "cập nhật phần mềm")
+        auth.create_user(c, "vanphong", "mat-khau-dai-1", "clerk", full_name="Lan", first_admin=True)
+        token = auth.start_session(c, auth.authenticate(c, "vanphong", "mat-khau-dai-1"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["staff_token"] = token
+    return at, path
+
+
+def test_the_first_staff_login_shows_the_confirmation_first_until_confirmed(tmp_path, monkeypatch):
+    at, path = _staff_app(tmp_path, monkeypatch)
+    at.run()
+    assert [t.value for t in at.title] == ["Xác nhận thông tin đơn vị"]
+    assert at.text_input(key="confirm_office_name").value == TU_BONG  # the shipped name of today
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app_pages/analysis.py")  # no other staff page exists for this session yet
+    at.text_input(key="confirm_unit_name").input("Trung tâm PVHCC – UBND xã Tu Bông")
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Tổng quan chỉ số hài lòng"]
+    with closing(db.open_db(path)) as c:
+        assert settings.get(c, "unit_name") == "Trung tâm PVHCC – UBND xã Tu Bông"
+        assert settings.get(c, "unit_confirmed")["by"] == "vanphong"
+        assert any(a["entity"] == "unit_confirmed@0001-01-01" for a in db.audit_entries(c))
+
+
+def test_an_older_database_is_offered_the_2024_form_once(tmp_path, monkeypatch):
+    at, path = _staff_app(tmp_path, monkeypatch, old_database=True)
+    with closing(db.open_db(path)) as c:
+        settings.confirm_unit(c, {k: settings.get(c, k) for k in settings.UNIT_KEYS}, "vanphong")
+    at.run()
+    assert any("Mẫu phiếu 2022–2023 (sipas-2023)" in i.value for i in at.info)
+    (switch,) = [b for b in at.button if b.label == "Chuyển sang mẫu phiếu 2024–2026"]
+    switch.click()
+    at.run()
+    assert not any("Chuyển sang mẫu mới" in i.value for i in at.info)
+    with closing(db.open_db(path)) as c:
+        assert settings.get(c, "active_questionnaire") == "sipas-2024"
+        assert settings.get(c, "form2024_offer") == "switched"
