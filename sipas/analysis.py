@@ -450,18 +450,44 @@ def trend_filters(f: Filters, months: int = 12) -> Filters:
 
 def monthly_trend(conn: sqlite3.Connection, f: Filters):
     """One row per month: responses, overall index, element indices, and the overall question's
-    answers (n, satisfied 4–5, dissatisfied 1–2)."""
+    answers (n, satisfied 4–5, dissatisfied 1–2), and the questionnaire version ("Phiếu").
+
+    A month without answers on ``f.questionnaire`` but with answers on the version in force that
+    month (the settings) is shown with that version: the overall, the elements and the overall
+    question compare across versions, so the 12 months run across a change of form, and
+    :func:`version_changes` marks the month it changed.
+    """
     import pandas as pd
 
-    q = questionnaire(f.questionnaire)
-    by_month: dict[str, dict] = {}
-    for month, criterion, *counts in db.monthly_level_counts(conn, **f.as_kwargs()):
-        by_month.setdefault(month, {})[criterion] = tuple(counts)
-    responses = db.monthly_response_counts(conn, **f.as_kwargs())
+    versions = [f.questionnaire]
+    in_force: dict[str, str] = {}
+    if f.date_from and f.date_to:
+        from sipas import settings
+        from sipas.catalog import questionnaires
+
+        for month in _months(f.date_from, f.date_to):
+            y, m = (int(x) for x in month.split("-"))
+            last = date(y, m, calendar.monthrange(y, m)[1]).isoformat()
+            in_force[month] = settings.get(conn, "active_questionnaire", last)
+        versions += [v for v in dict.fromkeys(in_force.values()) if v != f.questionnaire and v in questionnaires()]
+    by_version: dict[str, tuple[dict, dict]] = {}
+    for v in versions:
+        g = replace(f, questionnaire=v)
+        by_month: dict[str, dict] = {}
+        for month, criterion, *counts in db.monthly_level_counts(conn, **g.as_kwargs()):
+            by_month.setdefault(month, {})[criterion] = tuple(counts)
+        by_version[v] = (by_month, db.monthly_response_counts(conn, **g.as_kwargs()))
     rows = []
-    for month in sorted(set(by_month) | set(responses)):
+    months = sorted({m for by_month, responses in by_version.values() for m in (*by_month, *responses)})
+    for month in months:
+        version = f.questionnaire
+        if not by_version[version][1].get(month) and in_force.get(month) in by_version:
+            version = in_force[month]
+        by_month, responses = by_version[version]
+        if month not in by_month and month not in responses:
+            continue
         counts = by_month.get(month, {})
-        r = compute_index(q, counts, responses.get(month, 0))
+        r = compute_index(questionnaire(version), counts, responses.get(month, 0))
         ov = counts.get("overall", (0, 0, 0, 0, 0))
         row = {
             "Tháng": month,
@@ -474,6 +500,7 @@ def monthly_trend(conn: sqlite3.Connection, f: Filters):
         }
         for e in r.elements:
             row[f"Yếu tố {e.code} (%)"] = e.index
+        row["Phiếu"] = version
         rows.append(row)
     frame = pd.DataFrame(rows)
     if frame.empty:
@@ -489,6 +516,30 @@ def monthly_trend(conn: sqlite3.Connection, f: Filters):
             ]
         )
     return frame
+
+
+def _months(date_from: str, date_to: str) -> list[str]:
+    """'YYYY-MM' of every month from date_from's to date_to's (inclusive)."""
+    y, m = int(date_from[:4]), int(date_from[5:7])
+    out = []
+    while (y, m) <= (int(date_to[:4]), int(date_to[5:7])):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def version_changes(trend) -> list[tuple[str, str, str]]:
+    """(month, version before, version from then on) for each month of ``trend`` whose "Phiếu"
+    differs from the month before: where the 12-month trend changes form.
+
+    >>> import pandas as pd
+    >>> version_changes(pd.DataFrame({"Tháng": ["2023-12", "2024-01"], "Phiếu": ["sipas-2023", "sipas-2024"]}))
+    [('2024-01', 'sipas-2023', 'sipas-2024')]
+    """
+    if "Phiếu" not in getattr(trend, "columns", ()):
+        return []
+    pairs = list(zip(trend["Tháng"], trend["Phiếu"], strict=True))
+    return [(month, before, now) for (_, before), (month, now) in zip(pairs, pairs[1:], strict=False) if before != now]
 
 
 def monthly_p_chart(trend):

@@ -555,6 +555,8 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
             ]
         )
     grid(rows, (22, 20, 26, 28, 28, 28, 28))
+    for month, before, now in analysis.version_changes(r.trend):
+        para(f"Từ tháng {month}: đổi mẫu phiếu từ {version_label(before)} sang {version_label(now)}.", 8)
 
     h2(f"Góp ý của người dân ({r.comments_total})")
     if r.comments.empty:

@@ -505,3 +505,37 @@ def test_an_older_database_is_offered_the_2024_form_once(tmp_path, monkeypatch):
     with closing(db.open_db(path)) as c:
         assert settings.get(c, "active_questionnaire") == "sipas-2024"
         assert settings.get(c, "form2024_offer") == "switched"
+
+
+def test_the_12_month_trend_runs_across_the_change_of_form_and_marks_its_month(conn):
+    settings.put(conn, "active_questionnaire", "sipas-2024", "vanphong", "2024-01-01")
+    for i, (day, version, answers) in enumerate(
+        [
+            ("2023-11-10", "sipas-2023", {"TC3.1": 5, "TC3.5": 2}),
+            ("2023-12-10", "sipas-2023", {"TC3.1": 4}),
+            ("2024-01-10", "sipas-2024", {"TC3.1": 2}),
+            ("2024-02-10", "sipas-2024", {"TC3.1": 5, "TC1.2": 5}),
+        ]
+    ):
+        r = {"token": f"v{i}", "submitted_at": f"{day} 09:00:00", "questionnaire": version, "channel": "paper"}
+        assert db.insert_response(conn, {**r, "overall": 4}, answers)
+    f = analysis.Filters("sipas-2024", "2024-02-01", "2024-02-29")
+    trend = analysis.monthly_trend(conn, analysis.trend_filters(f))
+    assert list(zip(trend["Tháng"], trend["Phiếu"], trend["Chỉ số chung (%)"], strict=True)) == [
+        ("2023-11", "sipas-2023", 50.0),  # element 3 = (100 + 0)/2
+        ("2023-12", "sipas-2023", 100.0),
+        ("2024-01", "sipas-2024", 0.0),
+        ("2024-02", "sipas-2024", 100.0),
+    ]
+    assert analysis.version_changes(trend) == [("2024-01", "sipas-2023", "sipas-2024")]
+    spec = json.dumps(charts_trend(trend).to_dict(), ensure_ascii=False)
+    assert "Đổi mẫu phiếu" in spec and '"strokeDash": [4, 3]' in spec
+    report = reports.build_report(conn, "2024-02")
+    text = pdf_text(reports.to_pdf(report, with_charts=False))
+    assert "Từ tháng 2024-01: đổi mẫu phiếu từ Mẫu phiếu 2022–2023 (sipas-2023) sang Mẫu phiếu 2024–2026" in text
+
+
+def charts_trend(trend):
+    from sipas import charts
+
+    return charts.trend_chart(trend)
