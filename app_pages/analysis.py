@@ -58,7 +58,7 @@ def load_period_settings(path: str, version: tuple, on_date: str) -> dict:
     with db.session(path) as c:
         return {
             key: settings.get(c, key, on_date)
-            for key in ("targets", "bands", "unit_name", "staff_min_n", "opening_hours")
+            for key in ("targets", "bands", "unit_name", "office_name", "staff_min_n", "opening_hours")
         }
 
 
@@ -83,11 +83,18 @@ def load_index(path: str, version: tuple, f: analysis.Filters):
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def load_criteria(
-    path: str, version: tuple, f: analysis.Filters, baseline: tuple | None, bands_key: str, hide_below: int | None
+    path: str,
+    version: tuple,
+    f: analysis.Filters,
+    baseline: tuple | None,
+    bands_key: str,
+    hide_below: int | None,
+    office: str | None = None,
 ):
     with db.session(path) as c:
         rows = db.baseline_rows(c, *baseline) if baseline else []
-    return analysis.criteria_table(load_index(path, version, f), rows, json.loads(bands_key), hide_below=hide_below)
+    result = load_index(path, version, f)
+    return analysis.criteria_table(result, rows, json.loads(bands_key), hide_below=hide_below, office=office)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -319,7 +326,7 @@ references = charts.REFERENCES if show_refs else None
 
 
 def criteria_frame():
-    return load_criteria(PATH, version_key, f, baseline_choice, json.dumps(bands), hide_below)
+    return load_criteria(PATH, version_key, f, baseline_choice, json.dumps(bands), hide_below, period["office_name"])
 
 
 def png_button(label: str, chart, name: str) -> None:
