@@ -38,7 +38,7 @@ DATED_DEFAULTS: dict[str, list[tuple[str, Any]]] = {
         (REORGANISATION, "UBND tỉnh Khánh Hòa (qua Sở Nội vụ)"),
     ],
     # A new database: the 2022–2023 form before 2024, the national form of SIPAS 2024 after. A database
-    # made before this version keeps its active version (migration 8 stores it).
+    # made before this version keeps its active version (migration _m9_keep_questionnaire stores it).
     "active_questionnaire": [(EARLIEST, "sipas-2023"), (FORM_2024_FROM, DEFAULT_VERSION)],
 }
 # Names of bodies that stop existing: a stored shipped name is not used after its shipped validity

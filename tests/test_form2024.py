@@ -416,7 +416,9 @@ def test_a_confirmation_with_an_empty_name_stores_nothing(fresh):
 
 def test_migrating_a_database_of_the_previous_version_keeps_every_row_and_its_active_version(tmp_path):
     path = tmp_path / "old.db"
-    previous = db.SCHEMA_VERSION - 1
+    from sipas.db.schema import MIGRATIONS, _m9_keep_questionnaire
+
+    previous = MIGRATIONS.index(_m9_keep_questionnaire)  # the version just before this migration
     with closing(sqlite3.connect(path)) as c:
         c.row_factory = sqlite3.Row
         db.migrate(c, previous)
