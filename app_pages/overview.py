@@ -24,7 +24,9 @@ with ui.conn() as c:
 versions = sorted(questionnaires())
 left, right = st.columns(2)
 period = left.selectbox("Kỳ", ["Năm nay", "Tháng này", "Quý này", "Toàn bộ", "Tùy chọn"], key="ov_period")
-version = right.selectbox("Phiên bản phiếu", versions, index=versions.index(active), key="ov_version")
+version = right.selectbox(
+    "Phiên bản phiếu", versions, index=versions.index(active), key="ov_version", format_func=version_label
+)
 if period == "Tháng này":
     start, end = today.replace(day=1), today
 elif period == "Quý này":
@@ -45,7 +47,7 @@ with ui.conn() as c:
     base_year = None
     baseline_rows = []
     if years:
-        options = [f"{y} ({q})" for y, q in years]
+        options = [f"{y} ({version_label(q)})" for y, q in years]
         choice = st.selectbox("So với số liệu gốc", options, key="ov_base")
         base_year, base_version = years[options.index(choice)]
         baseline_rows = db.baseline_rows(c, base_year, base_version)
