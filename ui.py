@@ -349,3 +349,35 @@ def _run_backup(path: str) -> None:
         _backup_state["day"] = None  # try again on a later run
     finally:
         _backup_lock.release()
+
+
+def form2024_offer() -> None:
+    """The one-time offer, on a database that surveys with an older form, to switch to the national
+    form of SIPAS 2024 (sipas-2024); shown at the top of staff pages until someone answers it."""
+    from sipas import settings
+    from sipas.catalog import version_label
+
+    with conn() as c:
+        if not settings.form2024_offer_pending(c):
+            return
+        active = settings.get(c, "active_questionnaire")
+    with st.container(border=True):
+        st.info(
+            f"Phiếu đang dùng là {version_label(active)}. Từ SIPAS 2024, mẫu phiếu quốc gia có 16 nhận định "
+            f"({version_label('sipas-2024')}). Chuyển sang mẫu mới từ hôm nay? Số liệu đã có giữ nguyên phiên bản "
+            "cũ; so sánh với số liệu gốc năm 2023 đi qua bảng đối chiếu tiêu chí."
+        )
+        left, right = st.columns(2)
+        left.button("Chuyển sang mẫu phiếu 2024–2026", key="form2024_switch", on_click=_answer_offer, args=(True,))
+        right.button("Giữ phiếu đang dùng", key="form2024_keep", on_click=_answer_offer, args=(False,))
+
+
+def _answer_offer(switch: bool) -> None:
+    from sipas import settings
+
+    if not may_act(*STAFF_ROLES):
+        return
+    user, _ = resolve_user()
+    with conn() as c:
+        if settings.form2024_offer_pending(c):
+            settings.answer_form2024_offer(c, switch, user.username)

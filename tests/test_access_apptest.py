@@ -339,13 +339,13 @@ def test_changing_the_unit_name_on_the_settings_page_writes_the_audit_log(conn, 
             "WHERE entity LIKE 'unit_name@%' ORDER BY id"
         )
     ]
-    # The old value is the name in force before (here the default).
+    # The old value is the name in force before (here the shipped name of that date).
     assert rows == [
         (
             "thongke",
             "setting",
             "unit_name@2025-07-01",
-            json.dumps(settings.DEFAULTS["unit_name"], ensure_ascii=False),
+            json.dumps(settings.default_for("unit_name", "2025-07-01"), ensure_ascii=False),
             '"Trung tâm Phục vụ hành chính công xã Vạn Phước"',
         )
     ]

@@ -583,7 +583,8 @@ def test_check_finds_orphans_unknown_versions_criteria_and_staff(filled, db_file
     filled.execute("PRAGMA foreign_keys = ON")
     assert backup.check_database(db_file) == [
         "Khóa ngoại (foreign_key_check): 1 dòng của bảng answers trỏ tới bảng responses nhưng dòng đó không tồn tại.",
-        '1 phiếu ghi phiên bản phiếu "sipas-1999" không có trong danh mục (các phiên bản có: sipas-2017, sipas-2023).',
+        '1 phiếu ghi phiên bản phiếu "sipas-1999" không có trong danh mục '
+        "(các phiên bản có: sipas-2017, sipas-2023, sipas-2024).",
         "1 câu trả lời cho tiêu chí TC9.9 không có trong phiếu sipas-2023.",
         '1 phiếu ghi mã cán bộ "CB99" không có trong danh sách cán bộ.',
     ]
