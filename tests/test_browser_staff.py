@@ -115,14 +115,14 @@ def segment(page, text: str) -> None:
 CHART_STATE = """els => els.map(e => {
     const svg = e.querySelector('svg.marks');
     const plot = svg && svg.querySelector('g.mark-group.role-scope, g.role-frame');
-    const marks = svg ? svg.querySelectorAll('g.role-mark path, g.role-mark line, g.role-mark rect, g.role-mark circle').length : 0;
+    const shapes = 'g.role-mark path, g.role-mark line, g.role-mark rect, g.role-mark circle';
+    const marks = svg ? svg.querySelectorAll(shapes).length : 0;
     const frame = svg && svg.querySelector('g.role-frame path.background, g.role-frame path.foreground');
     return {
         title: (svg && svg.querySelector('g.role-title text') || {}).textContent || '',
         height: e.getBoundingClientRect().height,
         plotHeight: frame ? frame.getBoundingClientRect().height : (plot ? plot.getBoundingClientRect().height : 0),
         marks: marks,
-        yLabels: svg ? Array.from(svg.querySelectorAll('g.role-axis')).map(a => a.getAttribute('aria-label') || '') : [],
     };
 })"""
 
