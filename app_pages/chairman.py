@@ -3,15 +3,15 @@
 Roles: chairman only. Decisions on điều chuyển, thay thế or kỷ luật require his password again.
 """
 
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import actions, auth, db, settings
+from sipas import actions, analysis, auth, clock, db, settings
+from sipas.comparison import NOT_ENOUGH_DATA
 from sipas.errors import SipasError
-from sipas.stats import proportion
 
 user = ui.require_role("chairman")
 ui.roles_caption("chairman")
@@ -159,35 +159,34 @@ if staff:
     code = st.selectbox("Cán bộ", list(staff), format_func=name, key="history_staff")
     with ui.conn() as c:
         cases = db.list_cases(c, staff_code=code)
-        today = date.today()
         quarters = []
-        for k in range(7, -1, -1):
-            end = today - timedelta(days=91 * k)
-            start = end - timedelta(days=91)
-            n, sat = db.conduct_counts(c, code, start.isoformat(), (end + timedelta(days=1)).isoformat())
-            quarters.append((start, end, n, sat))
+        for start, end in analysis.history_quarters(clock.today()):
+            version = settings.get(c, "active_questionnaire", end.isoformat())
+            f = analysis.Filters(version, start.isoformat(), end.isoformat())
+            quarters.append((start, end, analysis.staff_measure(c, f, code, min_n)))
     if cases:
         frame = case_rows(cases)
-        frame["Biện pháp"] = [actions.MEASURES.get(c["measure"] or "", "") for c in cases]
+        frame["Biện pháp"] = [actions.MEASURES.get(c["measure"] or "", "—") for c in cases]
         st.dataframe(frame, hide_index=True, width="stretch")
     else:
         st.info("Chưa có vụ việc nào.")
     rows = []
-    for start, end, n, sat in quarters:
-        p = proportion(sat, n)
-        shown = n >= min_n
+    for start, end, m in quarters:
         rows.append(
             {
-                "Từ": start.strftime("%d/%m/%Y"),
-                "Đến": end.strftime("%d/%m/%Y"),
-                "n": n,
-                "Hài lòng (%)": f"{p.index:.1f}" if shown else "Chưa đủ dữ liệu",
-                "KTC 95%": f"{p.ci_low:.1f}–{p.ci_high:.1f}" if shown else "",
+                "Từ": clock.format_date(start),
+                "Đến": clock.format_date(end),
+                "Số phiếu": m.responses,
+                "Câu trả lời": m.answers,
+                analysis.STAFF_MEASURE: clock.format_number(m.index, 2) if m.shown else NOT_ENOUGH_DATA,
+                "KTC 95%": f"{clock.format_number(m.ci_low, 1)}–{clock.format_number(m.ci_high, 1)}"
+                if m.shown
+                else "—",
             }
         )
     st.caption(
-        f"Tỷ lệ phiếu hài lòng với mọi tiêu chí công chức (yếu tố 3) đã trả lời, theo từng quý; "
-        f"chỉ hiện khi có ít nhất {min_n} phiếu."
+        f"{analysis.STAFF_MEASURE_NOTE} Cùng một số với trang Phân tích (mục Cán bộ) và báo cáo tháng; "
+        f"theo từng quý, chỉ hiện khi có ít nhất {min_n} phiếu."
     )
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 

@@ -32,7 +32,15 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_MIME = "application/pdf"
 TITLE = "Báo cáo kết quả khảo sát mức độ hài lòng"
 INDEX_LABEL = "Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS)"
-SHEETS = ("Tổng hợp", "Tiêu chí", "Xu hướng theo tháng", "Góp ý", "Chất lượng dữ liệu", "Phản ánh và khắc phục")
+SHEETS = (
+    "Tổng hợp",
+    "Tiêu chí",
+    "Xu hướng theo tháng",
+    "Góp ý",
+    "Chất lượng dữ liệu",
+    "Phản ánh và khắc phục",
+    "Cán bộ",
+)
 MAX_COMMENTS = 2000  # in the workbook
 PDF_COMMENTS = 100  # in the PDF (the newest); the workbook has the rest
 CHART_SCALE = 1.5
@@ -63,6 +71,8 @@ class MonthlyReport:
     sample: analysis.SampleStatus
     cases: dict = field(default_factory=dict)  # actions.monthly_counts
     case_history: pd.DataFrame = field(default_factory=pd.DataFrame)  # the month's case_events
+    staff: pd.DataFrame = field(default_factory=pd.DataFrame)  # analysis.staff_table: the one staff measure
+    staff_min_n: int = 10
     generated_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
 
     @property
@@ -137,6 +147,8 @@ def build_report(
         sample=analysis.sample_status(result),
         cases=actions.monthly_counts(conn, f"{year:04d}-{mon:02d}"),
         case_history=case_history_frame(conn, date_from, date_to),
+        staff=analysis.staff_table(conn, f, db.list_staff(conn), settings.get(conn, "staff_min_n", date_to)),
+        staff_min_n=settings.get(conn, "staff_min_n", date_to),
     )
 
 
@@ -367,6 +379,11 @@ def to_excel(r: MonthlyReport) -> bytes:
     top = len(_case_count_rows(r)) + 1
     ws.write_string(top, 0, "Lịch sử thay đổi trong tháng (không thể sửa, xóa)", title)
     table(ws, top + 1, r.case_history, {"Ghi chú": 70, "Lúc": 20, "Việc": 22, "Từ": 22, "Sang": 22})
+
+    ws = wb.add_worksheet(SHEETS[6])
+    end = table(ws, 0, r.staff, {"Họ tên": 28, "Ghi chú": 20})
+    ws.write_string(end + 1, 0, analysis.STAFF_MEASURE_NOTE)
+    ws.write_string(end + 2, 0, f"Chỉ ghi kết quả của cán bộ có ít nhất {r.staff_min_n} phiếu trong tháng.")
     wb.close()
     return buf.getvalue()
 
@@ -550,6 +567,28 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
                 for _, x in r.exclusions.iterrows()
             ],
             (20, 35, 95, 30),
+        )
+
+    h2("Yếu tố 3 (công chức) theo cán bộ")
+    para(analysis.STAFF_MEASURE_NOTE + f" Chỉ ghi kết quả khi có ít nhất {r.staff_min_n} phiếu.", 8)
+    if r.staff.empty:
+        para("Chưa có phiếu nào ghi tên cán bộ trong tháng.")
+    else:
+        grid(
+            [["Cán bộ", "Số phiếu", "Câu trả lời", "Chỉ số (%)", "KTC 95%"]]
+            + [
+                [
+                    f"{x['Họ tên']} ({x['Mã']})",
+                    str(int(x["Số phiếu"])),
+                    str(int(x["Câu trả lời"])),
+                    _fmt(x[analysis.STAFF_MEASURE]) if _num(x[analysis.STAFF_MEASURE]) is not None else x["Ghi chú"],
+                    f"{_fmt(x['KTC 95% thấp'], 1)}–{_fmt(x['KTC 95% cao'], 1)}"
+                    if _num(x[analysis.STAFF_MEASURE]) is not None
+                    else "—",
+                ]
+                for _, x in r.staff.iterrows()
+            ],
+            (70, 22, 26, 30, 32),
         )
 
     h2("Phản ánh và biện pháp khắc phục")

@@ -90,7 +90,9 @@ def test_excel_sheets_and_vietnamese_headers(may):
         "Góp ý",
         "Chất lượng dữ liệu",
         "Phản ánh và khắc phục",
+        "Cán bộ",
     ]
+    assert [c.value for c in wb["Cán bộ"][1]][:5] == ["Mã", "Họ tên", "Số phiếu", "Câu trả lời", analysis.STAFF_MEASURE]
     assert [c.value for c in wb["Tiêu chí"][1]] == analysis.CRITERIA_COLUMNS
     assert [c.value for c in wb["Góp ý"][1]] == analysis.COMMENT_COLUMNS
     assert [c.value for c in wb["Chất lượng dữ liệu"][1]][:3] == ["Mã phiếu", "Thời gian", "Kênh"]
