@@ -747,8 +747,11 @@ def public_line(case: dict) -> str:
     It says that the complaint was handled and what changed for citizens, never a measure taken
     against a person (nhắc nhở, kiểm điểm, điều chuyển, thay thế, kỷ luật), a name or free text.
 
-    >>> public_line({"type": "conduct", "criterion": None, "measure": "reassign"})
-    'Người dân phản ánh về thái độ, ứng xử — phản ánh đã được xem xét, xử lý; việc tiếp đón, hướng dẫn người dân tại quầy được theo dõi hằng tháng qua phiếu khảo sát.'
+    >>> line = public_line({"type": "conduct", "criterion": None, "measure": "reassign"})
+    >>> line.startswith("Người dân phản ánh về thái độ, ứng xử — phản ánh đã được xem xét, xử lý;")
+    True
+    >>> "điều chuyển" in line
+    False
     """
     topic = f"tiêu chí {case['criterion']}" if case.get("criterion") else TYPES[case["type"]].lower()
     change = PUBLIC_MEASURE.get(case.get("measure") or "") or PUBLIC_CHANGE[case["type"]]
