@@ -3,8 +3,6 @@
 Roles: chairman only. Decisions on điều chuyển, thay thế or kỷ luật require his password again.
 """
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -41,8 +39,8 @@ def case_rows(cases):
                 "Cán bộ": name(c["staff_code"]),
                 "Tóm tắt": c["title"],
                 "Trạng thái": actions.STATES[c["state"]],
-                "Hạn xử lý": c["due_date"],
-                "Hạn trả lời": c["response_deadline"] or "",
+                "Hạn xử lý": clock.format_date(c["due_date"]),
+                "Hạn trả lời": clock.format_date(c["response_deadline"]),
             }
             for c in cases
         ]
@@ -85,8 +83,13 @@ for item in queue["repeat"]:
             type="password",
             key=f"rp_{item['staff_code']}",
         )
+        sure = st.checkbox(
+            "Tôi xác nhận quyết định này (được ghi vào hồ sơ, không sửa được)", key=f"rc_{item['staff_code']}"
+        )
         if st.form_submit_button("Ghi quyết định", type="primary"):
             try:
+                if not sure:
+                    raise SipasError("Đánh dấu ô xác nhận trước khi ghi quyết định.")
                 with ui.conn() as c:
                     reauth = bool(password) and auth.verify_password(c, user.username, password)
                     if password and not reauth:
@@ -115,7 +118,7 @@ for case in queue["signoff"]:
             format_func={"approve": "Phê duyệt", "return": "Trả lại"}.get,
         )
         note = st.text_area("Ý kiến (bắt buộc khi trả lại)", key=f"sn_{case['id']}")
-        when = st.date_input("Ngày áp dụng", date.today(), format="DD/MM/YYYY", key=f"sd_{case['id']}")
+        when = st.date_input("Ngày áp dụng", clock.today(), format="DD/MM/YYYY", key=f"sd_{case['id']}")
         password = ""
         if case["measure"] in actions.SEVERE_MEASURES:
             password = st.text_input(
@@ -123,8 +126,13 @@ for case in queue["signoff"]:
                 type="password",
                 key=f"sp_{case['id']}",
             )
+        sure = st.checkbox(
+            "Tôi xác nhận phê duyệt biện pháp này (hoặc trả lại khi đã chọn Trả lại)", key=f"sc_{case['id']}"
+        )
         if st.form_submit_button("Ghi quyết định", type="primary"):
             try:
+                if choice == "approve" and not sure:
+                    raise SipasError("Đánh dấu ô xác nhận trước khi phê duyệt biện pháp.")
                 with ui.conn() as c:
                     reauth = bool(password) and auth.verify_password(c, user.username, password)
                     if password and not reauth:
@@ -191,16 +199,21 @@ if staff:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 st.subheader("Số liệu cho báo cáo tháng")
-month = st.text_input("Tháng (YYYY-MM)", date.today().strftime("%Y-%m"), key="chair_month")
-try:
-    date.fromisoformat(month + "-01")
-    with ui.conn() as c:
-        m = actions.monthly_counts(c, month)
-    a, b, d, e = st.columns(4)
-    a.metric("Mở mới", m["opened"])
-    b.metric("Đã đóng", m["closed"])
-    d.metric("Quá hạn", m["overdue"])
-    e.metric("Số ngày xử lý (trung vị)", "—" if m["median_days_to_close"] is None else f"{m['median_days_to_close']:g}")
-    st.dataframe(pd.DataFrame(m["by_type"].items(), columns=["Loại", "Số vụ việc mở mới"]), hide_index=True)
-except ValueError:
-    st.error("Tháng phải có dạng YYYY-MM.")
+months = ui.recent_months(clock.today(), 24)
+month = st.selectbox("Tháng", months, format_func=lambda v: f"Tháng {clock.format_month(v)}", key="chair_month")
+with ui.conn() as c:
+    m = actions.monthly_counts(c, month, today=clock.today())
+a, b, d, d2, e = st.columns(5)
+a.metric("Mở mới", m["opened"])
+b.metric("Đã đóng", m["closed"])
+d.metric("Quá hạn trong tháng", m["overdue"], help="Vụ việc đã có lúc quá hạn xử lý trong tháng.")
+d2.metric(
+    f"Đang quá hạn ngày {clock.format_date(m['as_of'])}",
+    m["overdue_at_end"],
+    help="Cùng cách tính với ô Quá hạn ở đầu trang và với báo cáo tháng.",
+)
+e.metric(
+    "Số ngày xử lý (trung vị)",
+    "—" if m["median_days_to_close"] is None else clock.format_number(m["median_days_to_close"], 1),
+)
+st.dataframe(pd.DataFrame(m["by_type"].items(), columns=["Loại", "Số vụ việc mở mới"]), hide_index=True)

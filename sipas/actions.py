@@ -84,6 +84,51 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("unfounded", "reopened"): ("clerk", "chairman"),
 }
 
+# Every kind of history entry in Vietnamese (case_events.kind).
+EVENT_LABELS = {
+    "open": "Tiếp nhận",
+    "transition": "Chuyển trạng thái",
+    "note": "Ghi chú",
+    "response": "Trả lời người phản ánh",
+    "evidence": "Thêm bằng chứng",
+    "effect": "Đánh giá hiệu quả",
+    "repeat-decision": "Quyết định về tái phạm",
+}
+SYSTEM_ACTOR = "hệ thống"
+# Choosing one of these states closes a case or decides a measure: the page asks for a confirmation.
+CONFIRM_STATES = ("unfounded", "closed", "awaiting_effect")
+ORIGIN_LABELS = {
+    "survey": "Phiếu khảo sát",
+    "clerk": "Cán bộ tiếp nhận",
+    "analysis": "Phân tích chỉ số",
+    "staffing": "Phân tích nhân lực",
+}
+
+
+def event_label(kind: str) -> str:
+    """The Vietnamese name of a history entry's kind (an unknown kind is named as such, never shown raw)."""
+    return EVENT_LABELS.get(kind, "Thay đổi khác")
+
+
+def grouped_history(events: list[dict]) -> list[dict]:
+    """A case's history for reading: each run of consecutive evidence entries becomes one line that
+    counts them (the entries themselves are kept in ``items`` for an expandable view).
+
+    >>> ev = [{"kind": "open", "at": "2026-01-02 08:00:00", "actor": "a", "note": "x"}]
+    >>> ev += [{"kind": "evidence", "at": f"2026-01-0{d} 09:00:00", "actor": "hệ thống", "note": "p"} for d in (3, 4)]
+    >>> [(g["kind"], len(g["items"])) for g in grouped_history(ev)]
+    [('open', 1), ('evidence', 2)]
+    """
+    out: list[dict] = []
+    for e in events:
+        if e["kind"] == "evidence" and out and out[-1]["kind"] == "evidence":
+            out[-1]["items"].append(e)
+            out[-1]["last_at"] = e["at"]
+            continue
+        out.append({**e, "items": [e], "last_at": e["at"]})
+    return out
+
+
 LOW_CONDUCT = (1, 2)
 EFFECT_WEEKS = 8
 DEFAULT_DUE_DAYS = 15

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sipas import actions, analysis, db, settings
+from sipas import actions, analysis, clock, db, settings
 from sipas.errors import ValidationError
 from sipas.paths import ROOT
 from sipas.scoring import IndexResult
@@ -157,9 +157,9 @@ def case_history_frame(conn: sqlite3.Connection, date_from: str, date_to: str) -
     rows = [
         {
             "Vụ việc số": e["case_id"],
-            "Lúc": e["at"],
+            "Lúc": clock.format_datetime(e["at"]),
             "Người": e["actor"] or "",
-            "Việc": EVENT_LABELS.get(e["kind"], e["kind"]),
+            "Việc": actions.event_label(e["kind"]),
             "Từ": actions.STATES.get(e["from_state"] or "", ""),
             "Sang": actions.STATES.get(e["to_state"] or "", ""),
             "Ghi chú": e["note"] or "",
@@ -169,15 +169,7 @@ def case_history_frame(conn: sqlite3.Connection, date_from: str, date_to: str) -
     return pd.DataFrame(rows, columns=["Vụ việc số", "Lúc", "Người", "Việc", "Từ", "Sang", "Ghi chú"])
 
 
-EVENT_LABELS = {
-    "open": "Tiếp nhận",
-    "transition": "Chuyển trạng thái",
-    "note": "Ghi chú",
-    "response": "Trả lời",
-    "evidence": "Thêm bằng chứng",
-    "effect": "Đánh giá hiệu quả",
-    "repeat-decision": "Quyết định tái phạm",
-}
+EVENT_LABELS = actions.EVENT_LABELS  # kept for callers of reports.EVENT_LABELS
 
 
 def _case_count_rows(r: MonthlyReport) -> list[tuple[str, object]]:
@@ -185,10 +177,14 @@ def _case_count_rows(r: MonthlyReport) -> list[tuple[str, object]]:
     rows = [
         ("Vụ việc mở mới", c.get("opened", 0)),
         ("Vụ việc đã đóng", c.get("closed", 0)),
-        ("Vụ việc quá hạn", c.get("overdue", 0)),
+        ("Vụ việc quá hạn trong tháng", c.get("overdue", 0)),
+        (
+            f"Vụ việc đang quá hạn ngày {clock.format_date(c['as_of'])}" if c.get("as_of") else "Vụ việc đang quá hạn",
+            c.get("overdue_at_end", 0),
+        ),
         (
             "Số ngày xử lý (trung vị)",
-            "—" if c.get("median_days_to_close") is None else f"{c['median_days_to_close']:g}",
+            clock.format_number(c.get("median_days_to_close"), 1),
         ),
     ]
     rows += [(f"Mở mới — {label}", n) for label, n in c.get("by_type", {}).items()]
