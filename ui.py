@@ -161,9 +161,24 @@ def show_errors(exc) -> None:
     st.code("\n".join(problems), language=None, wrap_lines=True)
 
 
+# Streamlit 1.67 has no parameter for the file uploader's own words ("Upload", "200MB per file • CSV");
+# they are hidden (visibility, so neither seen nor read out) and replaced by Vietnamese through CSS.
+STAFF_CSS = """<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {
+  visibility: hidden; font-size: 0; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  visibility: visible; content: "Chọn tệp"; font-size: 0.875rem; }
+[data-testid="stFileUploaderDropzoneInstructions"] span { visibility: hidden; font-size: 0; }
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {
+  visibility: visible; content: "Tối đa 200 MB mỗi tệp"; font-size: 0.875rem; }
+</style>"""
+
+
 def roles_caption(*roles: str) -> None:
+    """Who the page is for (in Vietnamese), and the staff pages' small CSS (every staff page calls this)."""
     from sipas.auth import ROLES
 
+    st.html(STAFF_CSS)
     st.caption("Trang dành cho: " + "; ".join(ROLES[r] for r in roles))
 
 

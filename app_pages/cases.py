@@ -58,7 +58,8 @@ with tab_weak:
             c, version, year_start.isoformat(), clock.today().isoformat(), floor, settings.get(c, "staff_min_n")
         )
     st.write(
-        f"Tiêu chí có chỉ số dưới {floor:g}% từ đầu năm đến nay (phiếu {version}), chưa có hành động cải thiện "
+        f"Tiêu chí có chỉ số dưới {clock.format_plain(floor)}% từ đầu năm đến nay (phiếu {version}), "
+        "chưa có hành động cải thiện "
         "đang mở. Mỗi tiêu chí có thể trở thành một hành động cải thiện để theo dõi đến khi kiểm chứng."
     )
     if not weak:

@@ -39,29 +39,79 @@ def band_of(index: float | None, bands: list) -> str | None:
     return bands[-1][0]
 
 
-def rule_checklist(result: IndexResult, targets: dict, bands: list) -> list[tuple[str, bool | None, str]]:
-    """The 2024 plan's three rules: (rule, passed or None when unknown, what fails)."""
+# Below this many responses (or answers to a criterion) the plan's rules are not judged: with n < 30
+# the interval is wider than ±18 points, so a "chưa đạt" would be noise. sipas-method.md §2.
+MIN_VERDICT_N = 30
+NOT_ENOUGH_TO_JUDGE = "chưa đủ phiếu để kết luận"
+
+
+def small_sample_warning(result: IndexResult, min_n: int = MIN_VERDICT_N, margin: float = 0.05) -> str | None:
+    """A plain warning when the period's figures rest on too few answers, or None when they do not.
+
+    >>> from sipas.scoring import compute_index
+    >>> r = compute_index(questionnaire("sipas-2023"), {}, 13)
+    >>> small_sample_warning(r).startswith("Chỉ có 13 phiếu")
+    True
+    """
+    from sipas import clock, stats
+
+    if result.responses < min_n:
+        return (
+            f"Chỉ có {result.responses} phiếu trong kỳ (cần ít nhất {min_n}): các con số dưới đây chỉ để tham "
+            f"khảo, {NOT_ENOUGH_TO_JUDGE}."
+        )
+    answered = [c.n for c in result.criteria if c.n]
+    need = stats.sample_size(margin=margin)
+    if answered and min(answered) < need:
+        return (
+            f"Tiêu chí ít câu trả lời nhất có {min(answered)} câu trả lời, chưa đủ {need} câu để sai số "
+            f"±{clock.format_plain(margin * 100)}% (tin cậy 95%): đọc các chênh lệch nhỏ một cách thận trọng."
+        )
+    return None
+
+
+def rule_checklist(
+    result: IndexResult, targets: dict, bands: list, min_n: int = MIN_VERDICT_N
+) -> list[tuple[str, bool | None, str]]:
+    """The 2024 plan's three rules: (rule, passed or None when unknown, what fails).
+
+    With fewer than ``min_n`` responses no rule is judged (None, "chưa đủ phiếu để kết luận"); a
+    criterion with fewer than ``min_n`` answers is left out of the lists of failures.
+    """
+    from sipas import clock
     from sipas.catalog import questionnaire as get_q
 
     q = get_q(result.questionnaire)
     names = {c.code: c.code for c in q.criteria}
     overall_t, floor = targets["overall"], targets["floor"]
+    weakest = bands[-1][0] if bands else "Yếu"
+    titles = (
+        f"Chỉ số chung ≥ {clock.format_plain(overall_t)}%",
+        f"Không yếu tố, tiêu chí nào dưới {clock.format_plain(floor)}%",
+        f"Không chỉ số nào ở mức “{weakest}”",
+    )
+    if 0 < result.responses < min_n:
+        return [(t, None, f"{result.responses} phiếu, {NOT_ENOUGH_TO_JUDGE}.") for t in titles]
+    judged = [c for c in result.criteria if c.index is not None and c.n >= min_n]
     rules = []
     if result.overall is None:
-        rules.append((f"Chỉ số chung ≥ {overall_t:g}%", None, "Chưa có dữ liệu."))
+        rules.append((titles[0], None, "Chưa có dữ liệu."))
     else:
         ok = result.overall >= overall_t
-        rules.append((f"Chỉ số chung ≥ {overall_t:g}%", ok, "" if ok else f"Chỉ số chung {result.overall:.2f}%."))
-    low = [f"Yếu tố {e.code} ({e.index:.2f}%)" for e in result.elements if e.index is not None and e.index < floor]
-    low += [f"{names[c.code]} ({c.index:.2f}%)" for c in result.criteria if c.index is not None and c.index < floor]
-    has_any = any(c.index is not None for c in result.criteria)
-    rules.append((f"Không yếu tố, tiêu chí nào dưới {floor:g}%", None if not has_any else not low, "; ".join(low)))
-    weakest = bands[-1][0] if bands else "Yếu"
+        rules.append((titles[0], ok, "" if ok else f"Chỉ số chung {clock.format_percent(result.overall, 2)}."))
+    low = [
+        f"Yếu tố {e.code} ({clock.format_percent(e.index, 2)})"
+        for e in result.elements
+        if e.index is not None and e.index < floor
+    ]
+    low += [f"{names[c.code]} ({clock.format_percent(c.index, 2)})" for c in judged if c.index < floor]
+    has_any = bool(judged)
+    rules.append((titles[1], None if not has_any else not low, "; ".join(low)))
     weak = [f"Yếu tố {e.code}" for e in result.elements if band_of(e.index, bands) == weakest]
-    weak += [c.code for c in result.criteria if band_of(c.index, bands) == weakest]
+    weak += [c.code for c in judged if band_of(c.index, bands) == weakest]
     if result.overall is not None and band_of(result.overall, bands) == weakest:
         weak.insert(0, "Chỉ số chung")
-    rules.append((f"Không chỉ số nào ở mức “{weakest}”", None if not has_any else not weak, "; ".join(weak)))
+    rules.append((titles[2], None if not has_any else not weak, "; ".join(weak)))
     return rules
 
 

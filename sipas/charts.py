@@ -38,6 +38,10 @@ VI_LOCALE = {
 }
 
 
+# Month labels on two lines ("12" over "2025"), so twelve of them fit a page's width.
+MONTH_AXIS = alt.Axis(labelAngle=0, labelExpr="split(datum.label, '/')", labelOverlap=False)
+
+
 def month_label(month: str) -> str:
     """ "2026-03" as a Vietnamese reader writes it.
 
@@ -213,7 +217,7 @@ def p_chart_chart(pc: pd.DataFrame) -> alt.TopLevelMixin:
         data[col] = data[col] * 100
     data["Trạng thái"] = data["out_of_control"].map({True: "Ngoài giới hạn", False: "Trong giới hạn"})
     data["Tháng"] = data["month"].map(month_label)
-    x = alt.X("Tháng:O", title="Tháng", sort=list(data["Tháng"]), axis=alt.Axis(labelAngle=0))
+    x = alt.X("Tháng:O", title="Tháng", sort=list(data["Tháng"]), axis=MONTH_AXIS)
     base = alt.Chart(data)
     limits = base.mark_line(interpolate="step", strokeDash=[4, 3], color="#d62728").encode(
         x=x, y=alt.Y("ucl:Q", title="Tỷ lệ không hài lòng (%)")
@@ -241,7 +245,7 @@ def p_chart_chart(pc: pd.DataFrame) -> alt.TopLevelMixin:
     chart = alt.layer(limits, lower, centre, line, points).properties(width=560, height=260)
     return _finish(
         chart,
-        "Biểu đồ kiểm soát p: tỷ lệ trả lời không hài lòng (mức 1–2) hằng tháng",
+        "Biểu đồ kiểm soát p: tỷ lệ không hài lòng (mức 1–2) theo tháng",
         "Câu hỏi hài lòng chung; đường đỏ: giới hạn p̄ ± 3·√(p̄(1−p̄)/n) theo n từng tháng",
     )
 
@@ -291,7 +295,7 @@ def trend_chart(
         alt.Chart(data)
         .mark_line(point=True, color="#08519c")
         .encode(
-            x=alt.X("Tháng:O", title="Tháng", sort=list(data["Tháng"]), axis=alt.Axis(labelAngle=0)),
+            x=alt.X("Tháng:O", title="Tháng", sort=list(data["Tháng"]), axis=MONTH_AXIS),
             y=y,
             tooltip=["Tháng", "Số phiếu", alt.Tooltip("Chỉ số chung (%):Q", format=".2f")],
         )

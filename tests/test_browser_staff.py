@@ -166,5 +166,72 @@ def visible_text(page) -> str:
     return page.locator('[data-testid="stMain"]').inner_text()
 
 
+# A number written with a decimal point ("88.25%"); codes such as TC1.2 are not numbers.
+DECIMAL_POINT_RE = re.compile(r"(?<![\w.,/-])\d+\.\d+(?![\d.])")
+
+
 def forbidden_words(text: str) -> list[str]:
-    return sorted({m.group(1) for m in FORBIDDEN_RE.finditer(text)})
+    words = {m.group(1) for m in FORBIDDEN_RE.finditer(text)}
+    words |= {
+        f"số có dấu chấm thập phân {m.group(0)}"
+        for m in DECIMAL_POINT_RE.finditer(text)
+        if not re.fullmatch(r"\d{1,3}(\.\d{3})+", m.group(0))  # 3.000: a thousands dot, as Vietnamese writes
+    }
+    return sorted(words)
+
+
+CLERK_PAGES = (
+    "Tổng quan",
+    "Phân tích chi tiết",
+    "Phản ánh và khắc phục",
+    "Thời gian chờ và nhân lực",
+    "Nhập dữ liệu",
+    "Số liệu gốc",
+)
+CHAIRMAN_PAGES = CLERK_PAGES + ("Việc chờ Chủ tịch", "Cài đặt", "Sao lưu", "Tài khoản")
+
+
+def page_views(page):
+    """Yield (name, text) for the page as drawn and for each of its tabs and analysis sections."""
+    yield "", visible_text(page)
+    tabs = page.locator('[data-baseweb="tab"]')
+    for i in range(tabs.count()):
+        name = tabs.nth(i).inner_text()
+        tabs.nth(i).click()
+        page.wait_for_timeout(300)
+        b.wait_for_run(page, timeout=90_000)
+        yield f"tab {name}", visible_text(page)
+    sections = page.locator('[data-testid="stButtonGroup"]').last.locator("button")
+    if page.get_by_text("Xem", exact=True).count():
+        for i in range(sections.count()):
+            name = sections.nth(i).inner_text()
+            before = b.runs(page)
+            sections.nth(i).click()
+            try:
+                b.wait_for_run(page, timeout=90_000, after=before)
+            except TimeoutError:
+                b.wait_for_run(page, timeout=90_000)
+            yield f"section {name}", visible_text(page)
+
+
+def grid_text(page) -> str:
+    """The cells of every st.dataframe (drawn on a canvas; the grid keeps an accessible copy in the DOM)."""
+    return "\n".join(
+        page.locator('[data-testid="stDataFrame"] table').evaluate_all("els => els.map(e => e.textContent)")
+    )
+
+
+@pytest.mark.parametrize(("username", "pages"), [("vanphong", CLERK_PAGES), ("chutich", CHAIRMAN_PAGES)])
+def test_no_english_or_python_word_on_any_staff_page(chromium, server, username, pages):
+    page = login(chromium, server, username)
+    found = {}
+    try:
+        for link in pages:
+            go(page, link)
+            for view, text in page_views(page):
+                words = forbidden_words(text + "\n" + grid_text(page))
+                if words:
+                    found[f"{link} {view}".strip()] = words
+    finally:
+        page.context.close()
+    assert not found, "\n".join(f"{where}: {', '.join(words)}" for where, words in found.items())
