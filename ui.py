@@ -182,19 +182,6 @@ def roles_caption(*roles: str) -> None:
     st.caption("Trang dành cho: " + "; ".join(ROLES[r] for r in roles))
 
 
-def comment_tagger():
-    """``text -> {"conduct"}`` when a comment is about staff attitude (the rules in data/comment-topics.json)."""
-    from sipas import comments
-
-    rules = comments.rules()
-    attitude = next((t.label for t in rules.topics if t.code == "attitude"), None)
-
-    def tagger(text: str) -> set[str]:
-        return {"conduct"} if attitude and attitude in comments.tag(text, rules) else set()
-
-    return tagger
-
-
 _backup_lock = threading.Lock()
 _backup_state: dict = {"day": None, "error": None}
 
@@ -205,9 +192,9 @@ def daily_backup(user) -> None:
     At most one runs at a time and the check is made once per process and day; a failure is shown
     to staff (never on the kiosk) until a later attempt succeeds.
     """
-    from sipas.responses import local_now
+    from sipas import clock
 
-    today = local_now().date().isoformat()
+    today = clock.now().date().isoformat()
     if _backup_state["day"] != today and _backup_lock.acquire(blocking=False):
         _backup_state["day"] = today
         threading.Thread(target=_run_backup, args=(database_path(),), daemon=True, name="sipas-daily-backup").start()
@@ -216,13 +203,12 @@ def daily_backup(user) -> None:
 
 
 def _run_backup(path: str) -> None:
-    from sipas import backup, db, settings
-    from sipas.responses import local_now
+    from sipas import backup, clock, db, settings
 
     try:
         with db.session(path) as c:
             folder, keep = backup.configured_backup_dir(c), settings.get(c, "backup_keep")
-        backup.auto_backup_if_due(path, folder, keep, local_now())
+        backup.auto_backup_if_due(path, folder, keep, clock.now())
         _backup_state["error"] = None
     except Exception as exc:  # reported to staff; a failed backup must never stop the app
         logging.getLogger("sipas.backup").exception("daily backup failed")

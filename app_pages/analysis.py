@@ -17,7 +17,6 @@ from sipas import analysis, charts, clock, db, quality, reports, settings
 from sipas.catalog import questionnaires
 from sipas.comparison import NOT_ENOUGH_DATA
 from sipas.errors import SipasError
-from sipas.responses import local_now
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
@@ -137,7 +136,7 @@ def load_excluded(path: str, version: tuple, date_from: str | None, date_to: str
 
 # ------------------------------------------------------------------------------ filters
 
-today = local_now().date()
+today = clock.now().date()
 version_key, import_key = data_version()
 ctx = load_context(PATH, version_key, today.isoformat())
 first_day, last_day = ctx["days"]

@@ -7,9 +7,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import backup, settings
+from sipas import backup, clock, settings
 from sipas.errors import SipasError
-from sipas.responses import local_now
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
@@ -36,7 +35,7 @@ if st.button("Tạo bản sao lưu mới", type="primary", key="backup_make"):
     try:
         with st.spinner("Đang sao lưu…"):
             data = backup.backup_bytes(path)
-        st.session_state["backup_download"] = (f"sipas-backup-{local_now():%Y-%m-%d-%H%M}.db", data)
+        st.session_state["backup_download"] = (f"sipas-backup-{clock.now():%Y-%m-%d-%H%M}.db", data)
     except SipasError as exc:
         ui.show_errors(exc)
 ready = st.session_state.get("backup_download")

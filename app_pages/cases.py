@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import actions, auth, clock, db, settings
+from sipas import actions, auth, clock, db, effects, intake, settings
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -20,13 +20,9 @@ actor = actions.Actor(user.username, user.role)
 st.title("Phản ánh và biện pháp khắc phục")
 
 with ui.conn() as c:
-    new_cases = actions.sync_from_survey(c, tag_comment=ui.comment_tagger())
     floor = settings.get(c, "targets")["floor"]
-    actions.flag_effects(c, settings.get(c, "staff_min_n"), floor)
     staff = {m["code"]: m["full_name"] for m in db.list_staff(c)}
     cases = db.list_cases(c)
-if new_cases:
-    st.toast(f"Đã cập nhật {new_cases} phản ánh từ phiếu khảo sát.")
 
 
 def signed(value) -> str:
@@ -203,7 +199,7 @@ with tab_list:
                 st.dataframe(ui.vn_frame(evidence_frame(evidence)), hide_index=True, width="stretch")
         if case["state"] == "awaiting_effect":
             with ui.conn() as c:
-                effect = actions.effectiveness(c, case, settings.get(c, "staff_min_n"), floor)
+                effect = effects.effectiveness(c, case, settings.get(c, "staff_min_n"), floor)
             (st.warning if effect.verdict == "not_effective" else st.info)(effect.message)
             if effect.difference is not None:
                 st.caption(
@@ -273,7 +269,7 @@ with tab_list:
                             if password and not reauth:
                                 st.error("Mật khẩu không đúng.")
                                 st.stop()
-                            actions.transition(
+                            intake.transition(
                                 c,
                                 case_id,
                                 to,
@@ -290,13 +286,28 @@ with tab_list:
                 except SipasError as exc:
                     ui.show_errors(exc)
         st.caption("Lịch sử (không thể sửa hay xóa)")
-        for g in actions.grouped_history(history):
-            when = clock.format_datetime(g["at"])
-            who = g["actor"] or "—"
-            if g["kind"] == "evidence":
-                if len(g["items"]) > 1:
-                    when = f"{when} – {clock.format_datetime(g['last_at'])}"
-                with st.expander(f"{when} · {who} · Thêm bằng chứng: {len(g['items'])} phiếu khảo sát"):
+        groups = actions.grouped_history(history)
+        rows = []
+        for g in groups:
+            n = len(g["items"])
+            evidence = g["kind"] == "evidence" and n > 1
+            rows.append(
+                {
+                    "Lúc": clock.format_datetime(g["at"])
+                    + (f" – {clock.format_datetime(g['last_at'])}" if evidence else ""),
+                    "Người": g["actor"] or "—",
+                    "Việc": actions.event_label(g["kind"]) + (f" ({n} phiếu khảo sát)" if evidence else ""),
+                    "Từ": actions.STATES.get(g["from_state"] or "", "—"),
+                    "Sang": actions.STATES.get(g["to_state"] or "", "—"),
+                    "Ghi chú": "Xem danh sách bên dưới" if evidence else (g["note"] or "—"),
+                }
+            )
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        for g in groups:
+            if g["kind"] == "evidence" and len(g["items"]) > 1:
+                with st.expander(
+                    f"Thêm bằng chứng: {len(g['items'])} phiếu khảo sát ({clock.format_datetime(g['at'])})"
+                ):
                     st.dataframe(
                         pd.DataFrame(
                             [{"Lúc": clock.format_datetime(e["at"]), "Nội dung": e["note"] or "—"} for e in g["items"]]
@@ -304,13 +315,6 @@ with tab_list:
                         hide_index=True,
                         width="stretch",
                     )
-                continue
-            move = ""
-            if g["to_state"]:
-                move = f" · {actions.STATES.get(g['from_state'] or '', '—')} → {actions.STATES.get(g['to_state'], '—')}"
-            st.text(
-                f"{when} · {who} · {actions.event_label(g['kind'])}{move}" + (f": {g['note']}" if g["note"] else "")
-            )
 
 with tab_public:
     month = st.selectbox(

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import actions, analysis, auth, clock, db, settings
+from sipas import actions, analysis, auth, clock, db, intake, settings
 from sipas.comparison import NOT_ENOUGH_DATA
 from sipas.errors import SipasError
 
@@ -17,10 +17,8 @@ actor = actions.Actor(user.username, user.role)
 st.title("Việc chờ Chủ tịch quyết định")
 
 with ui.conn() as c:
-    actions.sync_from_survey(c, tag_comment=ui.comment_tagger())
     min_n = settings.get(c, "staff_min_n")
     floor = settings.get(c, "targets")["floor"]
-    actions.flag_effects(c, min_n, floor)
     queue = actions.chairman_queue(c)
     staff = {m["code"]: m["full_name"] for m in db.list_staff(c)}
     rule = settings.get(c, "repeat_offence")
@@ -137,7 +135,7 @@ for case in queue["signoff"]:
                     reauth = bool(password) and auth.verify_password(c, user.username, password)
                     if password and not reauth:
                         raise SipasError("Mật khẩu không đúng.")
-                    actions.transition(
+                    intake.transition(
                         c,
                         case["id"],
                         "awaiting_effect" if choice == "approve" else "founded",

@@ -16,10 +16,10 @@ import uuid
 import streamlit as st
 
 import ui
-from sipas import db, settings
+from sipas import clock, db, settings
 from sipas.catalog import questionnaire, survey_options
 from sipas.errors import SipasError, ValidationError
-from sipas.responses import KioskSurvey, choose_criteria, local_now, submit_kiosk_survey
+from sipas.responses import KioskSurvey, choose_criteria, submit_kiosk_survey
 
 log = logging.getLogger("sipas.kiosk")
 
@@ -77,7 +77,7 @@ def start_survey() -> None:
         fields=fields,
         staff=staff,
         survey=KioskSurvey(
-            token=str(uuid.uuid4()), questionnaire=version, asked=codes, answers={}, started_at=local_now()
+            token=str(uuid.uuid4()), questionnaire=version, asked=codes, answers={}, started_at=clock.now()
         ),
     )
     touch()
@@ -119,7 +119,7 @@ def submit() -> None:
     try:
         with ui.conn() as c:
             hours = settings.get(c, "opening_hours")
-            submit_kiosk_survey(c, survey, device=device_name(), out_of_hours=not settings.is_open(hours, local_now()))
+            submit_kiosk_survey(c, survey, device=device_name(), out_of_hours=not settings.is_open(hours, clock.now()))
     except ValidationError as exc:
         s["error"] = "\n".join(exc.problems)
         touch()
@@ -143,7 +143,7 @@ def abandon_if_idle() -> bool:
         return False
     try:
         with ui.conn() as c:
-            db.record_abandoned(c, local_now(), s["step"] + 1, device_name())
+            db.record_abandoned(c, clock.now(), s["step"] + 1, device_name())
     except Exception:  # counting is best effort; the reset must happen anyway
         log.exception("could not count an abandoned survey")
     s.clear()
@@ -156,7 +156,7 @@ def abandon_if_idle() -> bool:
 
 def counter_status() -> tuple[str, bool]:
     """(unit name, whether the kiosk should show the closed screen now)."""
-    now = local_now()
+    now = clock.now()
     with ui.conn() as c:
         unit = settings.get(c, "unit_name", now.date())
         hours = settings.get(c, "opening_hours")
@@ -198,7 +198,7 @@ def public_summary() -> None:
     """ "Người dân nói — chúng tôi đã làm": this month's measures (no staff names), if the clerk turned it on."""
     from sipas import actions
 
-    now = local_now()
+    now = clock.now()
     with ui.conn() as c:
         if not settings.get(c, "public_summary_on_kiosk"):
             return

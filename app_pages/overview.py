@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 import ui
-from sipas import analysis, clock, db, settings
+from sipas import analysis, clock, comparison, db, settings
 from sipas.catalog import questionnaires
 
 user = ui.require_role("clerk", "chairman")
@@ -109,7 +109,7 @@ st.dataframe(
             "Yếu tố": f"{e.code}. {e.name}",
             "Chỉ số (%)": e.index,
             "Gốc (%)": base_el.get(e.code),
-            "Xếp loại": analysis.band_of(e.index, bands),
+            "Xếp loại": comparison.band(e.index, bands),
         }
         for e in result.elements
     ],
@@ -124,13 +124,15 @@ st.dataframe(
 st.subheader("Các tiêu chí (yếu nhất trước)")
 if baseline_rows and base_version != version:
     st.caption(f"Số liệu gốc thuộc phiếu {base_version}, khác phiếu {version}: chỉ so sánh ở cấp yếu tố và chung.")
-frame = analysis.criteria_frame(result, baseline_rows, bands)
+frame = analysis.criteria_table(result, baseline_rows, bands)[
+    ["Mã", "Tiêu chí", "Chỉ số (%)", "n", "KTC 95% thấp", "KTC 95% cao", "Gốc (%)", "Chênh lệch (điểm %)", "Xếp loại"]
+]
 st.dataframe(
     frame,
     hide_index=True,
     width="stretch",
     column_config={
         c: st.column_config.NumberColumn(format="%.2f")
-        for c in ("Chỉ số (%)", "KTC 95% thấp", "KTC 95% cao", "Gốc (%)", "Chênh lệch")
+        for c in ("Chỉ số (%)", "KTC 95% thấp", "KTC 95% cao", "Gốc (%)", "Chênh lệch (điểm %)")
     },
 )

@@ -3,13 +3,11 @@
 Roles: clerk, chairman. Every change is written to the audit log (who, when, old → new).
 """
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import db, roster, settings
+from sipas import clock, db, roster, settings
 from sipas.catalog import questionnaires
 from sipas.errors import SipasError
 
@@ -43,7 +41,7 @@ with tab_unit:
     with st.form("unit_form", enter_to_submit=False):
         unit = st.text_input("Tên đơn vị", current["unit_name"], key="unit_name")
         recipient = st.text_input("Nơi nhận báo cáo", current["report_recipient"], key="report_recipient")
-        valid_from = st.date_input("Có hiệu lực từ ngày", date.today(), format="DD/MM/YYYY", key="unit_from")
+        valid_from = st.date_input("Có hiệu lực từ ngày", clock.today(), format="DD/MM/YYYY", key="unit_from")
         if st.form_submit_button("Lưu tên đơn vị và nơi nhận", type="primary"):
             save("unit_name", unit, valid_from)
             save("report_recipient", recipient, valid_from)
@@ -65,7 +63,7 @@ with tab_unit:
 
     st.subheader("Chỉ tiêu")
     with st.form("targets_form", enter_to_submit=False):
-        year = st.number_input("Áp dụng từ năm", 2020, 2100, date.today().year, key="targets_year")
+        year = st.number_input("Áp dụng từ năm", 2020, 2100, clock.today().year, key="targets_year")
         overall = st.number_input(
             "Chỉ số chung tối thiểu (%)", 0.0, 100.0, float(current["targets"]["overall"]), key="target_overall"
         )
@@ -158,7 +156,7 @@ with tab_staff:
         name = st.text_input("Họ và tên", key="staff_name")
         position = st.text_input("Chức danh", key="staff_position")
         counter = st.text_input("Quầy", key="staff_counter")
-        start = st.date_input("Bắt đầu làm tại bộ phận", date.today(), format="DD/MM/YYYY", key="staff_from")
+        start = st.date_input("Bắt đầu làm tại bộ phận", clock.today(), format="DD/MM/YYYY", key="staff_from")
         if st.form_submit_button("Lưu cán bộ", type="primary"):
             try:
                 with ui.conn() as c:
@@ -182,7 +180,7 @@ with tab_staff:
         st.caption("Cán bộ không bị xóa: lịch sử đánh giá vẫn được giữ.")
         with st.form("staff_leave", enter_to_submit=False):
             leaving = st.selectbox("Cán bộ", active_codes, key="leave_code")
-            on = st.date_input("Từ ngày", date.today(), format="DD/MM/YYYY", key="leave_on")
+            on = st.date_input("Từ ngày", clock.today(), format="DD/MM/YYYY", key="leave_on")
             if st.form_submit_button("Ngừng hoạt động"):
                 with ui.conn() as c:
                     roster.deactivate(c, leaving, on, user.username)

@@ -9,16 +9,15 @@ from datetime import timedelta
 import streamlit as st
 
 import ui
-from sipas import actions, clock, settings, waiting
+from sipas import actions, clock, effects, settings, tickets, waiting
 from sipas.errors import SipasError
-from sipas.responses import local_now
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
 actor = actions.Actor(user.username, user.role)
 st.title("Thời gian chờ và nhân lực")
 
-today = local_now().date()
+today = clock.now().date()
 left, right = st.columns(2)
 date_from = left.date_input("Từ ngày", today - timedelta(weeks=12), format="DD/MM/YYYY", key="wait_from")
 date_to = right.date_input("Đến ngày", today, format="DD/MM/YYYY", key="wait_to")
@@ -26,7 +25,7 @@ date_to = right.date_input("Đến ngày", today, format="DD/MM/YYYY", key="wait
 try:
     with ui.conn() as c:
         report = waiting.build_report(c, date_from, date_to)
-        effects = waiting.staffing_effects(c, report.target_minutes, today)
+        staff_effects = effects.staffing_effects(c, report.target_minutes, today)
         existing = {rec: waiting.open_case_for(c, rec) for rec in report.recommendations}
         fields = settings.get(c, "fields")
         counter_names = settings.get(c, "counter_names")
@@ -132,12 +131,12 @@ with tab_staff:
                 button_col.button("Tạo vụ việc trình Chủ tịch", key=f"wait_rec_{i}", on_click=create_case, args=(rec,))
 
     st.subheader("Sau khi bố trí thêm người")
-    if not effects:
+    if not staff_effects:
         st.caption("Chưa có đề xuất nào được phê duyệt và áp dụng.")
-    for case, effect in effects:
+    for case, effect in staff_effects:
         st.markdown(f"**Vụ việc số {case['id']}** — áp dụng từ {clock.format_date(case['measure_date'])}")
         st.text(case["title"])
-        st.dataframe(waiting.effect_rows(effect), hide_index=True, width="stretch")
+        st.dataframe(effects.effect_rows(effect), hide_index=True, width="stretch")
         st.text(effect.message)
         if effect.test is not None:
             st.caption(
@@ -158,7 +157,7 @@ with tab_input:
     if upload is not None and st.button("Nhập nhật ký", type="primary", key="ticket_import"):
         try:
             with ui.conn() as c:
-                summary = waiting.import_tickets(c, upload.getvalue(), upload.name, actor=user.username)
+                summary = tickets.import_tickets(c, upload.getvalue(), upload.name, actor=user.username)
             st.success(summary.message())
         except SipasError as exc:
             ui.show_errors(exc)

@@ -22,13 +22,12 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sipas import db  # noqa: E402
+from sipas import clock, db  # noqa: E402
 from tests import browser as b  # noqa: E402
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -127,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{'met' if max(submits) < TARGET_SUBMIT else 'MISSED'})",
     ]
     header = (
-        f"\n## Browser (bench/bench_browser.py)\n\n{date.today().isoformat()}, {os.cpu_count()} CPU, "
+        f"\n## Browser (bench/bench_browser.py)\n\n{clock.today().isoformat()}, {os.cpu_count()} CPU, "
         f"{version}, headless, viewport 800×1280 with touch, server and browser on the same machine, "
         f"load average {load_before:.1f} before / {os.getloadavg()[0]:.1f} after. "
         f"`python bench/bench_browser.py --runs {args.runs}`\n\n"

@@ -18,10 +18,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sipas import db, settings
+from sipas import clock, db, settings
 from sipas.errors import ValidationError
-from sipas.responses import local_now
-from sipas.stats import proportion
 from sipas.text import text_problem
 
 STATES = {
@@ -130,7 +128,6 @@ def grouped_history(events: list[dict]) -> list[dict]:
 
 
 LOW_CONDUCT = (1, 2)
-EFFECT_WEEKS = 8
 DEFAULT_DUE_DAYS = 15
 
 
@@ -141,11 +138,11 @@ class Actor:
 
 
 def _now() -> datetime:
-    return local_now()
+    return clock.now()
 
 
 def _ts(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return clock.format_ts(moment)
 
 
 def allowed_next(state: str, role: str) -> list[str]:
@@ -446,9 +443,8 @@ def sync_from_survey(conn: sqlite3.Connection, tag_comment=None, now: datetime |
                         "state": "new",
                         "priority": "normal",
                         "received_at": r["submitted_at"][:10],
-                        "due_date": (
-                            datetime.fromisoformat(r["submitted_at"]).date() + timedelta(days=DEFAULT_DUE_DAYS)
-                        ).isoformat(),
+                        # dated by the survey that caused it, due counted from when it is opened
+                        "due_date": (now.date() + timedelta(days=DEFAULT_DUE_DAYS)).isoformat(),
                         "is_demo": r["is_demo"],
                     }
                     case_id = db.insert_case(conn, fields, _ts(now))
@@ -492,7 +488,7 @@ def criteria_below_floor(
 ) -> list[dict]:
     """Criteria of the period whose index is below the floor (with at least ``min_n`` answers) and that
     have no open improvement action yet."""
-    from sipas.analysis import index_for_period
+    from sipas.scoring import index_for_period
 
     result = index_for_period(conn, version, date_from, date_to)
     open_on = {c["criterion"] for c in db.list_cases(conn, states=OPEN_STATES) if c["criterion"]}
@@ -501,124 +497,6 @@ def criteria_below_floor(
         for c in sorted(result.criteria, key=lambda c: (c.index is None, c.index))
         if c.index is not None and c.index < floor and c.n >= min_n and c.code not in open_on
     ]
-
-
-# ------------------------------------------------------------------------------ verification
-
-
-@dataclass(frozen=True)
-class Effect:
-    before_n: int
-    before_index: float | None
-    after_n: int
-    after_index: float | None
-    difference: float | None
-    ci_low: float | None
-    ci_high: float | None
-    p_value: float | None
-    verdict: str  # 'effective', 'not_effective', 'insufficient'
-    message: str
-
-
-def effectiveness(
-    conn: sqlite3.Connection, case: dict, min_n: int, floor: float, weeks: int = EFFECT_WEEKS, today: date | None = None
-) -> Effect:
-    """Satisfaction with the staff member (or criterion) ``weeks`` before vs after the measure date.
-
-    'not_effective' when the share after is below the floor or significantly lower than before;
-    'effective' when enough answers exist after and neither holds; 'insufficient' below ``min_n``.
-    """
-    today = today or _now().date()
-    if case.get("origin") == "staffing" and case.get("measure_date") and case.get("schedule"):
-        return _staffing_effectiveness(conn, case, weeks, today)
-    if not case.get("measure_date"):
-        return Effect(0, None, 0, None, None, None, None, None, "insufficient", "Chưa áp dụng biện pháp.")
-    start = date.fromisoformat(case["measure_date"])
-    prefix = case["criterion"] or "TC3."
-    staff = case["staff_code"] if not case["criterion"] else None
-    before = db.conduct_counts(conn, staff, (start - timedelta(weeks=weeks)).isoformat(), start.isoformat(), prefix)
-    after_end = min(today + timedelta(days=1), start + timedelta(weeks=weeks))
-    after = db.conduct_counts(conn, staff, start.isoformat(), after_end.isoformat(), prefix)
-    pb, pa = proportion(before[1], before[0]), proportion(after[1], after[0])
-    if after[0] < min_n:
-        return Effect(
-            before[0],
-            pb.index,
-            after[0],
-            pa.index,
-            None,
-            None,
-            None,
-            None,
-            "insufficient",
-            f"Chưa đủ dữ liệu: {after[0]} phiếu sau biện pháp (cần ít nhất {min_n}).",
-        )
-    from sipas.comparison import two_proportion_test  # scipy: kept off the kiosk's import path
-
-    test = two_proportion_test(after[1], after[0], before[1], before[0]) if before[0] else None
-    worse = test is not None and test.p_value < 0.05 and test.difference < 0
-    if pa.index < floor or worse:
-        verdict = "not_effective"
-        message = (
-            f"Chưa thấy hiệu quả: sau biện pháp {pa.index:.1f}% (n = {after[0]})"
-            + (f", trước {pb.index:.1f}% (n = {before[0]})" if before[0] else "")
-            + "."
-        )
-    else:
-        verdict = "effective"
-        message = (
-            f"Có hiệu quả: sau biện pháp {pa.index:.1f}% (n = {after[0]})"
-            + (f", trước {pb.index:.1f}% (n = {before[0]})" if before[0] else "")
-            + "."
-        )
-    return Effect(
-        before[0],
-        pb.index,
-        after[0],
-        pa.index,
-        None if test is None else test.difference,
-        None if test is None else test.ci_low,
-        None if test is None else test.ci_high,
-        None if test is None else test.p_value,
-        verdict,
-        message,
-    )
-
-
-def _staffing_effectiveness(conn: sqlite3.Connection, case: dict, weeks: int, today: date) -> Effect:
-    """A staffing case is judged at its own weekday and hours (sipas.waiting), not by conduct ratings."""
-    from sipas import waiting  # imported here: waiting builds on this module
-
-    target = settings.get(conn, "wait_target_minutes")
-    w = waiting.staffing_effect(conn, case, target_minutes=target, weeks=weeks, today=today)
-    kind = {"Giảm có ý nghĩa thống kê": "not_effective", "Chưa đủ dữ liệu": "insufficient"}.get(w.verdict, "effective")
-    b, a, t = w.before.satisfaction, w.after.satisfaction, w.test
-    return Effect(
-        b.n,
-        b.index,
-        a.n,
-        a.index,
-        None if t is None else t.difference,
-        None if t is None else t.ci_low,
-        None if t is None else t.ci_high,
-        None if t is None else t.p_value,
-        kind,
-        w.message,
-    )
-
-
-def flag_effects(conn: sqlite3.Connection, min_n: int, floor: float, today: date | None = None) -> list[int]:
-    """Check every case waiting for its effect; store and return the ids whose effect did not show."""
-    flagged = []
-    for case in db.list_cases(conn, states=("awaiting_effect",)):
-        effect = effectiveness(conn, case, min_n, floor, today=today)
-        if effect.verdict != (case["effect_flag"] or ""):
-            with db.transaction(conn):
-                db.update_case(conn, case["id"], {"effect_flag": effect.verdict}, _ts(_now()))
-                db.add_case_event(conn, case["id"], _ts(_now()), "hệ thống", "effect", None, None, effect.message)
-        if effect.verdict == "not_effective":
-            flagged.append(case["id"])
-    return flagged
 
 
 # ------------------------------------------------------------------------------ repeat offences and queue

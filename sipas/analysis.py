@@ -9,35 +9,11 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date
 from functools import lru_cache
 
-from sipas import comparison, db
+from sipas import clock, comparison, db
+from sipas.baseline import comparable
 from sipas.catalog import questionnaire
-from sipas.scoring import IndexResult, compute_index
+from sipas.scoring import IndexResult, compute_index, index_for_period  # noqa: F401 (analysis.index_for_period)
 from sipas.stats import proportion
-
-
-def index_for_period(
-    conn: sqlite3.Connection, version: str, date_from: str | None = None, date_to: str | None = None
-) -> IndexResult:
-    """The index of the non-excluded responses of ``version`` in [date_from, date_to] (local dates)."""
-    q = questionnaire(version)
-    counts = db.level_counts(conn, version, date_from, date_to)
-    responses = db.responses_in_range(conn, version, date_from, date_to)
-    return compute_index(q, counts, responses)
-
-
-def band_of(index: float | None, bands: list) -> str | None:
-    """The band name for an index: the first band (highest threshold first) whose lower bound it meets.
-
-    >>> band_of(85.0, [["Tốt", 90], ["Khá", 80], ["Trung bình", 70], ["Yếu", 0]])
-    'Khá'
-    """
-    if index is None:
-        return None
-    for name, lower in sorted(bands, key=lambda b: -b[1]):
-        if index >= lower:
-            return name
-    return bands[-1][0]
-
 
 # Below this many responses (or answers to a criterion) the plan's rules are not judged: with n < 30
 # the interval is wider than ±18 points, so a "chưa đạt" would be noise. sipas-method.md §2.
@@ -107,42 +83,12 @@ def rule_checklist(
     low += [f"{names[c.code]} ({clock.format_percent(c.index, 2)})" for c in judged if c.index < floor]
     has_any = bool(judged)
     rules.append((titles[1], None if not has_any else not low, "; ".join(low)))
-    weak = [f"Yếu tố {e.code}" for e in result.elements if band_of(e.index, bands) == weakest]
-    weak += [c.code for c in judged if band_of(c.index, bands) == weakest]
-    if result.overall is not None and band_of(result.overall, bands) == weakest:
+    weak = [f"Yếu tố {e.code}" for e in result.elements if comparison.band(e.index, bands) == weakest]
+    weak += [c.code for c in judged if comparison.band(c.index, bands) == weakest]
+    if result.overall is not None and comparison.band(result.overall, bands) == weakest:
         weak.insert(0, "Chỉ số chung")
     rules.append((titles[2], None if not has_any else not weak, "; ".join(weak)))
     return rules
-
-
-def criteria_frame(result: IndexResult, baseline: list[dict], bands: list):
-    """The criteria of ``result`` with n, Wilson interval, band and the comparable baseline, weakest first."""
-    import pandas as pd
-
-    from sipas.baseline import comparable
-    from sipas.catalog import questionnaire as get_q
-
-    q = get_q(result.questionnaire)
-    texts = {c.code: c.text for c in q.criteria}
-    base = {r["code"]: r for r in comparable(baseline, result.questionnaire) if r["level"] == "criterion"}
-    rows = []
-    for c in result.criteria:
-        b = base.get(c.code)
-        rows.append(
-            {
-                "Mã": c.code,
-                "Tiêu chí": texts[c.code],
-                "Chỉ số (%)": c.index,
-                "n": c.n,
-                "KTC 95% thấp": c.ci_low,
-                "KTC 95% cao": c.ci_high,
-                "Gốc (%)": b["index_value"] if b else None,
-                "Chênh lệch": (c.index - b["index_value"]) if (b and c.index is not None) else None,
-                "Xếp loại": band_of(c.index, bands),
-            }
-        )
-    df = pd.DataFrame(rows)
-    return df.sort_values("Chỉ số (%)", na_position="last", kind="stable").reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,8 +232,6 @@ def criteria_table(
     """
     import pandas as pd
 
-    from sipas.baseline import comparable
-
     q = questionnaire(result.questionnaire)
     texts = {c.code: c.text for c in q.criteria}
     base = {r["code"]: r for r in comparable(baseline, result.questionnaire) if r["level"] == "criterion"}
@@ -317,7 +261,7 @@ def criteria_table(
                 "KTC chênh lệch cao": test.ci_high if test else None,
                 "Kiểm định": METHOD_LABELS[test.method] if test else None,
                 "p": test.p_value if test else None,
-                "Xếp loại": None if hidden else band_of(c.index, bands),
+                "Xếp loại": None if hidden else comparison.band(c.index, bands),
             }
         )
     adjusted = comparison.holm_adjust([t.p_value if t else None for t in tests])
@@ -351,8 +295,6 @@ def elements_table(result: IndexResult, baseline: list[dict], bands: list):
     """The five elements with their index, the comparable baseline, difference and band."""
     import pandas as pd
 
-    from sipas.baseline import comparable
-
     base = {r["code"]: r["index_value"] for r in comparable(baseline, result.questionnaire) if r["level"] == "element"}
     rows = []
     for e in result.elements:
@@ -364,7 +306,7 @@ def elements_table(result: IndexResult, baseline: list[dict], bands: list):
                 "Chỉ số (%)": e.index,
                 "Gốc (%)": b,
                 "Chênh lệch (điểm %)": None if (b is None or e.index is None) else e.index - b,
-                "Xếp loại": band_of(e.index, bands),
+                "Xếp loại": comparison.band(e.index, bands),
             }
         )
     frame = pd.DataFrame(rows)
@@ -475,7 +417,7 @@ def year_target_status(
     conn: sqlite3.Connection, f: Filters, year: int, target: float, today: date | None = None
 ) -> TargetStatus:
     """The target check for ``year`` with the page's filters other than dates."""
-    today = today or date.today()
+    today = today or clock.today()
     first, last = date(year, 1, 1), date(year, 12, 31)
     upto = min(today, last)
     year_days = (last - first).days + 1
@@ -495,7 +437,7 @@ def year_target_status(
 def trend_filters(f: Filters, months: int = 12) -> Filters:
     """The months shown in the trend: the period itself if it spans ≥ ``months`` months, else the
     ``months`` months ending with the period's last month."""
-    end = date.fromisoformat(f.date_to) if f.date_to else date.today()
+    end = date.fromisoformat(f.date_to) if f.date_to else clock.today()
     y, m = end.year, end.month - (months - 1)
     while m <= 0:
         m += 12

@@ -11,13 +11,13 @@ import hashlib
 import re
 import sqlite3
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
-from sipas import db
+from sipas import clock, db
 from sipas.catalog import questionnaires
 from sipas.errors import ValidationError, raise_file_problems
 from sipas.responses import read_table
+from sipas.scoring import index_for_period
 
 COLUMNS = ("year", "questionnaire", "level", "code", "index", "n", "satisfied")
 REQUIRED = ("year", "questionnaire", "level", "index")
@@ -90,7 +90,7 @@ def validate_baseline_table(rows: list[list[str]], filename: str, max_year: int 
             err(f'Dòng {idx}, cột year: giá trị "{row["year"]}" không hợp lệ, cần năm dạng YYYY.')
         else:
             # Published figures of a year that has begun: 2093 for 2023 is a typo, not a baseline.
-            if year > (max_year or date.today().year):
+            if year > (max_year or clock.today().year):
                 err(f"Dòng {idx}, cột year: năm {year} ở trong tương lai.")
         version = row["questionnaire"]
         if version not in versions:
@@ -215,8 +215,6 @@ def _fmt(value) -> str:
 
 def baseline_from_responses(conn: sqlite3.Connection, year: int, version: str) -> list[dict]:
     """That year's index computed from the responses in the database, as baseline rows (with counts)."""
-    from sipas.analysis import index_for_period  # lazy: it pulls in scipy, which import-baseline never needs
-
     result = index_for_period(conn, version, f"{year}-01-01", f"{year}-12-31")
     if result.responses == 0:
         raise ValidationError(f"Không có phiếu nào của phiếu {version} trong năm {year} để tính chỉ số gốc.")

@@ -76,7 +76,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from sipas import demo
+    from sipas import demo, intake
 
     with closing(db.open_db(db_path(args.db))) as conn:
         if args.delete:
@@ -87,6 +87,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             raise ValidationError("--responses phải ≥ 0.")
         before = db.count_responses(conn)
         demo.generate(conn, args.responses, seed=args.seed)
+        intake.after_responses(conn)  # the cases the new surveys open, as for any stored survey
         added = db.count_responses(conn) - before
     print(f"Đã tạo {added} phiếu dữ liệu mẫu (seed {args.seed}) trong {db_path(args.db)}.")
     return 0
@@ -253,7 +254,7 @@ def _add_report_command(sub) -> None:
 
 
 def cmd_import_tickets(args: argparse.Namespace) -> int:
-    from sipas.waiting import import_tickets
+    from sipas.tickets import import_tickets
 
     path = Path(args.file)
     if not path.is_file():

@@ -81,7 +81,7 @@ class MonthlyReport:
     case_history: pd.DataFrame = field(default_factory=pd.DataFrame)  # the month's case_events
     staff: pd.DataFrame = field(default_factory=pd.DataFrame)  # analysis.staff_table: the one staff measure
     staff_min_n: int = 10
-    generated_at: datetime = field(default_factory=lambda: clock.now().replace(microsecond=0, tzinfo=None))
+    generated_at: datetime = field(default_factory=lambda: clock.now())
 
     @property
     def month_label(self) -> str:

@@ -13,7 +13,7 @@ import sqlite3
 from datetime import date, datetime
 from typing import Any
 
-from sipas import db
+from sipas import clock, db
 from sipas.catalog import DEFAULT_VERSION, questionnaires, survey_options
 from sipas.errors import ValidationError
 from sipas.text import text_problem
@@ -233,7 +233,7 @@ def get(conn: sqlite3.Connection, key: str, on_date: date | str | None = None) -
     """The value of ``key`` in force on ``on_date`` (default today), or its default."""
     if key not in DEFAULTS:
         raise KeyError(key)
-    day = on_date or date.today()
+    day = on_date or clock.today()
     day = day if isinstance(day, str) else day.isoformat()
     raw = db.get_setting_value(conn, key, day)
     if raw is None:

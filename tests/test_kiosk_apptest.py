@@ -402,8 +402,7 @@ def test_a_comment_is_stored_exactly_as_typed(at, db_file):
 
 def test_welcome_screen_shows_the_public_summary_only_when_turned_on(db_file):
     """ "Người dân nói — chúng tôi đã làm": this month's measures, in fixed wording, never a staff name."""
-    from sipas import actions
-    from sipas.responses import local_now
+    from sipas import actions, clock
 
     conn = db.open_db(db_file)
     with db.transaction(conn):
@@ -429,7 +428,7 @@ def test_welcome_screen_shows_the_public_summary_only_when_turned_on(db_file):
         measure="training",
         measure_detail="Tập huấn riêng cho Nguyễn Văn Riêng",
     )
-    actions.transition(conn, case_id, "awaiting_effect", chair, measure_date=local_now().date())
+    actions.transition(conn, case_id, "awaiting_effect", chair, measure_date=clock.now().date())
 
     at = run(AppTest.from_file(str(APP), default_timeout=30))
     assert "Người dân nói — chúng tôi đã làm" not in [m.value for m in at.markdown]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from sipas import clock
+
 # ---------------------------------------------------------------------------------------------
 # Staff accounts, failed logins, staff sessions
 # ---------------------------------------------------------------------------------------------
@@ -32,9 +34,9 @@ def insert_user(
     conn: sqlite3.Connection, username: str, full_name: str | None, pw_hash: str, role: str, is_admin: bool
 ) -> None:
     conn.execute(
-        "INSERT INTO users (username, full_name, pw_hash, role, is_admin, password_changed_at) "
-        "VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%d %H:%M:%S', 'now'))",
-        (username, full_name, pw_hash, role, int(is_admin)),
+        "INSERT INTO users (username, full_name, pw_hash, role, is_admin, created_at, password_changed_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (username, full_name, pw_hash, role, int(is_admin), clock.now_ts(), clock.now_ts()),
     )
 
 
@@ -42,9 +44,10 @@ def update_user(conn: sqlite3.Connection, username: str, **fields) -> None:
     allowed = {"full_name", "pw_hash", "role", "is_admin", "active"}
     assignments = [f"{k} = :{k}" for k in fields if k in allowed]
     if "pw_hash" in fields:
-        assignments.append("password_changed_at = strftime('%Y-%m-%d %H:%M:%S', 'now')")
+        assignments.append("password_changed_at = :changed_at")
     conn.execute(
-        f"UPDATE users SET {', '.join(assignments)} WHERE username = :username", {**fields, "username": username}
+        f"UPDATE users SET {', '.join(assignments)} WHERE username = :username",
+        {**fields, "username": username, "changed_at": clock.now_ts()},
     )
 
 
