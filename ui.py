@@ -309,9 +309,24 @@ def show_errors(exc) -> None:
     st.code("\n".join(problems), language=None, wrap_lines=True)
 
 
+# Streamlit 1.67 has no parameter for the file uploader's own words ("Upload", "200MB per file • CSV");
+# they are hidden (visibility, so neither seen nor read out) and replaced by Vietnamese through CSS.
+STAFF_CSS = """<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {
+  visibility: hidden; font-size: 0; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  visibility: visible; content: "Chọn tệp"; font-size: 0.875rem; }
+[data-testid="stFileUploaderDropzoneInstructions"] span { visibility: hidden; font-size: 0; }
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {
+  visibility: visible; content: "Tối đa 200 MB mỗi tệp"; font-size: 0.875rem; }
+</style>"""
+
+
 def roles_caption(*roles: str) -> None:
+    """Who the page is for (in Vietnamese), and the staff pages' small CSS (every staff page calls this)."""
     from sipas.auth import ROLES
 
+    st.html(STAFF_CSS)
     st.caption("Trang dành cho: " + "; ".join(ROLES[r] for r in roles))
 
 
@@ -381,3 +396,52 @@ def _answer_offer(switch: bool) -> None:
     with conn() as c:
         if settings.form2024_offer_pending(c):
             settings.answer_form2024_offer(c, switch, user.username)
+
+
+# ------------------------------------------------------------------------------ display helpers
+
+
+def recent_months(today, count: int = 24) -> list[str]:
+    """``YYYY-MM`` of the current month and the ``count`` before it, newest first."""
+    y, m = today.year, today.month
+    out = []
+    for _ in range(count + 1):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return out
+
+
+def vn_frame(frame, decimals: dict[str, int] | None = None, default: int = 2):
+    """A table as a Vietnamese reader expects it: decimal comma, "—" for a missing value, "Có"/"Không"
+    for flags. Numbers become text, so the table shows exactly what the PDF shows."""
+    import math
+
+    import pandas as pd
+
+    from sipas import clock
+
+    decimals = decimals or {}
+    out = pd.DataFrame(frame).copy()
+
+    def cell(value, digits: int):
+        if value is None or value is pd.NA or value is pd.NaT:
+            return clock.DASH
+        if isinstance(value, bool):
+            return "Có" if value else "Không"
+        if isinstance(value, int):
+            return str(value)  # counts and ids: no thousands dot (a case number is not a quantity)
+        if isinstance(value, float):
+            return clock.DASH if math.isnan(value) else clock.format_number(value, digits)
+        text = str(value)
+        return text if text.strip() else clock.DASH
+
+    for col in out.columns:
+        digits = decimals.get(col, default)
+        series = out[col]
+        if pd.api.types.is_bool_dtype(series):
+            out[col] = series.map(lambda v: "Có" if v else "Không")
+        elif pd.api.types.is_integer_dtype(series):
+            out[col] = series.map(str)
+        else:
+            out[col] = series.map(lambda v, d=digits: cell(v.item() if hasattr(v, "item") else v, d)).astype(object)
+    return out
