@@ -5,6 +5,8 @@ role cannot run (Streamlit falls back to the default page, the survey). Every st
 checks the role again (``ui.require_role``).
 """
 
+import sqlite3
+
 import streamlit as st
 
 import ui
@@ -23,6 +25,9 @@ st.set_page_config(
     initial_sidebar_state="auto",
 )
 ui.daily_backup(user)
+ui.sync_session_cookie()
+if user is not None:
+    ui.staff_style()
 
 # The questionnaire files are checked at start: a broken file is named to staff (with the entry);
 # the tablet shows only its "out of service" notice.
@@ -109,4 +114,8 @@ else:
         "Dữ liệu": [data, baseline, settings_page, backup],
         "Tài khoản": [accounts, survey, logout],
     }
-    st.navigation({**sections, "": [after_login]}, position="sidebar").run()
+    try:
+        st.navigation({**sections, "": [after_login]}, position="sidebar").run()
+    except (sqlite3.Error, OSError) as exc:  # never Streamlit's English error box or a traceback
+        if not ui.show_fault(exc):
+            raise

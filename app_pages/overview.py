@@ -3,7 +3,7 @@
 Roles: clerk, chairman. (The full analysis page with tests and charts comes with its own issue.)
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 import streamlit as st
 
@@ -23,11 +23,16 @@ with ui.conn() as c:
 
 versions = sorted(questionnaires())
 left, right = st.columns(2)
-period = left.selectbox("Kỳ", ["Năm nay", "Tháng này", "Quý này", "Toàn bộ", "Tùy chọn"], key="ov_period")
+period = left.selectbox(
+    "Kỳ", ["Tháng trước", "Tháng này", "Quý này", "Năm nay", "Toàn bộ", "Tùy chọn"], key="ov_period"
+)
 version = right.selectbox(
     "Phiên bản phiếu", versions, index=versions.index(active), key="ov_version", format_func=version_label
 )
-if period == "Tháng này":
+if period == "Tháng trước":  # the last complete month, as the analysis page opens on
+    end = today.replace(day=1) - timedelta(days=1)
+    start = end.replace(day=1)
+elif period == "Tháng này":
     start, end = today.replace(day=1), today
 elif period == "Quý này":
     start, end = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today
@@ -60,32 +65,44 @@ st.caption(
 if result.responses == 0:
     st.info("Chưa có phiếu nào trong kỳ này.")
     st.stop()
+if end is not None and end >= today:
+    st.info(f"Kỳ này chưa kết thúc: số liệu tính đến hôm nay {clock.format_date(today)}; kết quả còn thay đổi.")
 
 base_overall = next((r["index_value"] for r in baseline_rows if r["level"] == "overall"), None)
 m1, m2, m3 = st.columns(3)
 delta = None
 if base_overall is not None and result.overall is not None:
-    delta = f"{result.overall - base_overall:+.2f} so với gốc"
+    delta = f"{clock.format_signed(result.overall - base_overall, 2)} so với gốc"
 m1.metric(
     "Chỉ số chung",
-    "—" if result.overall is None else f"{result.overall:.2f}%",
+    "—" if result.overall is None else f"{clock.format_percent(result.overall, 2)}",
     delta,
     help="Trung bình không trọng số của 5 yếu tố.",
 )
 d = result.direct_overall
 m2.metric(
     "Câu hỏi hài lòng chung",
-    "—" if d.index is None else f"{d.index:.2f}%",
+    "—" if d.index is None else f"{clock.format_percent(d.index, 2)}",
     help="Tỷ lệ trả lời Hài lòng hoặc Rất hài lòng ở câu hỏi chung.",
 )
-m3.metric("Chỉ tiêu", f"≥ {targets['overall']:g}%")
+m3.metric("Chỉ tiêu", f"≥ {clock.format_plain(targets['overall'])}%")
 if d.index is not None:
-    st.caption(f"Câu hỏi chung: n = {d.n}, khoảng tin cậy 95% (Wilson) {d.ci_low:.1f}–{d.ci_high:.1f}%.")
+    st.caption(
+        f"Câu hỏi chung: n = {d.n}, khoảng tin cậy 95% (Wilson) "
+        f"{clock.format_number(d.ci_low, 1)}–{clock.format_percent(d.ci_high, 1)}."
+    )
 
 st.subheader("Ba yêu cầu của kế hoạch")
+warning = analysis.small_sample_warning(result)
+if warning:
+    st.warning(warning)
 for rule, ok, detail in analysis.rule_checklist(result, targets, bands):
     icon = "✅" if ok else ("❔" if ok is None else "❌")
-    st.text(f"{icon} {rule}" + (f" — chưa đạt: {detail}" if ok is False and detail else ""))
+    st.text(
+        f"{icon} {rule}"
+        + (f" — chưa đạt: {detail}" if ok is False and detail else "")
+        + (f" — {detail}" if ok is None and detail else "")
+    )
 
 st.subheader("Các yếu tố")
 base_el = {r["code"]: r["index_value"] for r in baseline_rows if r["level"] == "element"}

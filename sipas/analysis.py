@@ -14,30 +14,79 @@ from sipas.catalog import questionnaire
 from sipas.scoring import IndexResult, compute_index, index_for_period  # noqa: F401 (analysis.index_for_period)
 from sipas.stats import proportion
 
+# Below this many responses (or answers to a criterion) the plan's rules are not judged: with n < 30
+# the interval is wider than ±18 points, so a "chưa đạt" would be noise. sipas-method.md §2.
+MIN_VERDICT_N = 30
+NOT_ENOUGH_TO_JUDGE = "chưa đủ phiếu để kết luận"
 
-def rule_checklist(result: IndexResult, targets: dict, bands: list) -> list[tuple[str, bool | None, str]]:
-    """The 2024 plan's three rules: (rule, passed or None when unknown, what fails)."""
+
+def small_sample_warning(result: IndexResult, min_n: int = MIN_VERDICT_N, margin: float = 0.05) -> str | None:
+    """A plain warning when the period's figures rest on too few answers, or None when they do not.
+
+    >>> from sipas.scoring import compute_index
+    >>> r = compute_index(questionnaire("sipas-2023"), {}, 13)
+    >>> small_sample_warning(r).startswith("Chỉ có 13 phiếu")
+    True
+    """
+    from sipas import clock, stats
+
+    if result.responses < min_n:
+        return (
+            f"Chỉ có {result.responses} phiếu trong kỳ (cần ít nhất {min_n}): các con số dưới đây chỉ để tham "
+            f"khảo, {NOT_ENOUGH_TO_JUDGE}."
+        )
+    answered = [c.n for c in result.criteria if c.n]
+    need = stats.sample_size(margin=margin)
+    if answered and min(answered) < need:
+        return (
+            f"Tiêu chí ít câu trả lời nhất có {min(answered)} câu trả lời, chưa đủ {need} câu để sai số "
+            f"±{clock.format_plain(margin * 100)}% (tin cậy 95%): đọc các chênh lệch nhỏ một cách thận trọng."
+        )
+    return None
+
+
+def rule_checklist(
+    result: IndexResult, targets: dict, bands: list, min_n: int = MIN_VERDICT_N
+) -> list[tuple[str, bool | None, str]]:
+    """The 2024 plan's three rules: (rule, passed or None when unknown, what fails).
+
+    With fewer than ``min_n`` responses no rule is judged (None, "chưa đủ phiếu để kết luận"); a
+    criterion with fewer than ``min_n`` answers is left out of the lists of failures.
+    """
+    from sipas import clock
     from sipas.catalog import questionnaire as get_q
 
     q = get_q(result.questionnaire)
     names = {c.code: c.code for c in q.criteria}
     overall_t, floor = targets["overall"], targets["floor"]
+    weakest = bands[-1][0] if bands else "Yếu"
+    titles = (
+        f"Chỉ số chung ≥ {clock.format_plain(overall_t)}%",
+        f"Không yếu tố, tiêu chí nào dưới {clock.format_plain(floor)}%",
+        f"Không chỉ số nào ở mức “{weakest}”",
+    )
+    if 0 < result.responses < min_n:
+        return [(t, None, f"{result.responses} phiếu, {NOT_ENOUGH_TO_JUDGE}.") for t in titles]
+    judged = [c for c in result.criteria if c.index is not None and c.n >= min_n]
     rules = []
     if result.overall is None:
-        rules.append((f"Chỉ số chung ≥ {overall_t:g}%", None, "Chưa có dữ liệu."))
+        rules.append((titles[0], None, "Chưa có dữ liệu."))
     else:
         ok = result.overall >= overall_t
-        rules.append((f"Chỉ số chung ≥ {overall_t:g}%", ok, "" if ok else f"Chỉ số chung {result.overall:.2f}%."))
-    low = [f"Yếu tố {e.code} ({e.index:.2f}%)" for e in result.elements if e.index is not None and e.index < floor]
-    low += [f"{names[c.code]} ({c.index:.2f}%)" for c in result.criteria if c.index is not None and c.index < floor]
-    has_any = any(c.index is not None for c in result.criteria)
-    rules.append((f"Không yếu tố, tiêu chí nào dưới {floor:g}%", None if not has_any else not low, "; ".join(low)))
-    weakest = bands[-1][0] if bands else "Yếu"
+        rules.append((titles[0], ok, "" if ok else f"Chỉ số chung {clock.format_percent(result.overall, 2)}."))
+    low = [
+        f"Yếu tố {e.code} ({clock.format_percent(e.index, 2)})"
+        for e in result.elements
+        if e.index is not None and e.index < floor
+    ]
+    low += [f"{names[c.code]} ({clock.format_percent(c.index, 2)})" for c in judged if c.index < floor]
+    has_any = bool(judged)
+    rules.append((titles[1], None if not has_any else not low, "; ".join(low)))
     weak = [f"Yếu tố {e.code}" for e in result.elements if comparison.band(e.index, bands) == weakest]
-    weak += [c.code for c in result.criteria if comparison.band(c.index, bands) == weakest]
+    weak += [c.code for c in judged if comparison.band(c.index, bands) == weakest]
     if result.overall is not None and comparison.band(result.overall, bands) == weakest:
         weak.insert(0, "Chỉ số chung")
-    rules.append((f"Không chỉ số nào ở mức “{weakest}”", None if not has_any else not weak, "; ".join(weak)))
+    rules.append((titles[2], None if not has_any else not weak, "; ".join(weak)))
     return rules
 
 
@@ -581,49 +630,112 @@ def weekday_hour_table(conn: sqlite3.Connection, f: Filters, min_cell_n: int = M
     return frame
 
 
-def staff_table(conn: sqlite3.Connection, f: Filters, staff: list[dict], min_n: int, element: str = "3"):
-    """Per staff member: responses naming them and the index of the staff-conduct element's criteria
-    (pooled answers, Wilson interval); fewer than ``min_n`` responses: "Chưa đủ dữ liệu", no number."""
-    import pandas as pd
+STAFF_ELEMENT = "3"
+STAFF_MEASURE = "Chỉ số yếu tố 3 (%)"
+STAFF_MEASURE_NOTE = (
+    "Chỉ số yếu tố 3 (công chức) của một cán bộ: tỷ lệ câu trả lời Hài lòng / Rất hài lòng trên mọi câu "
+    "trả lời các tiêu chí của yếu tố 3 ở các phiếu ghi tên cán bộ đó (gộp câu trả lời), khoảng tin cậy "
+    "95% Wilson."
+)
 
+
+@dataclass(frozen=True)
+class StaffMeasure:
+    """The one staff measure: a staff member's element-3 index in a period, with its n and interval.
+
+    ``shown`` is False below the minimum number of responses: then ``index`` and the interval are None,
+    so that a page cannot print a number about one person that rests on a handful of answers.
+    """
+
+    code: str
+    responses: int  # responses that name this staff member
+    answers: int  # answers to the element's criteria in them (the denominator)
+    satisfied: int  # answers 4 or 5
+    shown: bool
+    index: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+def staff_measures(conn: sqlite3.Connection, f: Filters, min_n: int, element: str = STAFF_ELEMENT) -> dict:
+    """{staff code: StaffMeasure} for every staff member named in the period's responses.
+
+    The analysis page, the Chairman's conduct history and the monthly report all call this, so the
+    three show the same number for the same person and period.
+    """
     q = questionnaire(f.questionnaire)
     codes = [c.code for c in q.element(element).criteria]
     data = db.staff_level_counts(conn, codes, **f.as_kwargs())
+    out = {}
+    for code, d in data.items():
+        out[code] = _measure(code, d["responses"], d["counts"], min_n)
+    return out
+
+
+def _measure(code: str, responses: int, counts: tuple, min_n: int) -> StaffMeasure:
+    p = proportion(counts[3] + counts[4], sum(counts))
+    shown = responses >= min_n and sum(counts) > 0
+    return StaffMeasure(
+        code=code,
+        responses=responses,
+        answers=sum(counts),
+        satisfied=counts[3] + counts[4],
+        shown=shown,
+        index=p.index if shown else None,
+        ci_low=p.ci_low if shown else None,
+        ci_high=p.ci_high if shown else None,
+    )
+
+
+def staff_measure(conn: sqlite3.Connection, f: Filters, code: str, min_n: int) -> StaffMeasure:
+    """One staff member's measure (zero responses when the period names them nowhere)."""
+    return staff_measures(conn, f, min_n).get(code) or _measure(code, 0, (0, 0, 0, 0, 0), min_n)
+
+
+def history_quarters(today: date, count: int = 8) -> list[tuple[date, date]]:
+    """The last ``count`` calendar quarters up to ``today`` (the current one ends today), oldest first.
+
+    >>> history_quarters(date(2026, 2, 10), 2)
+    [(datetime.date(2025, 10, 1), datetime.date(2025, 12, 31)), (datetime.date(2026, 1, 1), datetime.date(2026, 2, 10))]
+    """
+    out = []
+    y, q = today.year, (today.month - 1) // 3 + 1
+    for _ in range(count):
+        start, end = period_bounds("quarter", y, q)
+        out.append((date.fromisoformat(start), min(date.fromisoformat(end), today)))
+        y, q = (y - 1, 4) if q == 1 else (y, q - 1)
+    return out[::-1]
+
+
+def staff_table(conn: sqlite3.Connection, f: Filters, staff: list[dict], min_n: int, element: str = STAFF_ELEMENT):
+    """Per staff member: responses naming them and :func:`staff_measures` (pooled answers, Wilson
+    interval); fewer than ``min_n`` responses: "Chưa đủ dữ liệu", no number."""
+    import pandas as pd
+
+    measures = staff_measures(conn, f, min_n, element)
     names = {s["code"]: s["full_name"] for s in staff}
     rows = []
-    for code in sorted(set(names) | set(data)):
-        d = data.get(code, {"responses": 0, "counts": (0, 0, 0, 0, 0)})
-        counts = d["counts"]
-        enough = d["responses"] >= min_n
-        p = proportion(counts[3] + counts[4], sum(counts))
+    for code in sorted(set(names) | set(measures)):
+        m = measures.get(code) or _measure(code, 0, (0, 0, 0, 0, 0), min_n)
         rows.append(
             {
                 "Mã": code,
                 "Họ tên": names.get(code, code),
-                "Số phiếu": d["responses"],
-                "Câu trả lời": sum(counts),
-                "Chỉ số yếu tố 3 (%)": p.index if enough else None,
-                "KTC 95% thấp": p.ci_low if enough else None,
-                "KTC 95% cao": p.ci_high if enough else None,
-                "Ghi chú": "" if enough else comparison.NOT_ENOUGH_DATA,
+                "Số phiếu": m.responses,
+                "Câu trả lời": m.answers,
+                STAFF_MEASURE: m.index,
+                "KTC 95% thấp": m.ci_low,
+                "KTC 95% cao": m.ci_high,
+                "Ghi chú": "" if m.shown else comparison.NOT_ENOUGH_DATA,
             }
         )
     frame = pd.DataFrame(
         rows,
-        columns=[
-            "Mã",
-            "Họ tên",
-            "Số phiếu",
-            "Câu trả lời",
-            "Chỉ số yếu tố 3 (%)",
-            "KTC 95% thấp",
-            "KTC 95% cao",
-            "Ghi chú",
-        ],
+        columns=["Mã", "Họ tên", "Số phiếu", "Câu trả lời", STAFF_MEASURE, "KTC 95% thấp", "KTC 95% cao", "Ghi chú"],
     )
-    for col in ("Chỉ số yếu tố 3 (%)", "KTC 95% thấp", "KTC 95% cao"):
+    for col in (STAFF_MEASURE, "KTC 95% thấp", "KTC 95% cao"):
         frame[col] = frame[col].astype("float64")
-    return frame.sort_values("Chỉ số yếu tố 3 (%)", na_position="last", kind="stable").reset_index(drop=True)
+    return frame.sort_values(STAFF_MEASURE, na_position="last", kind="stable").reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- comments

@@ -11,12 +11,11 @@ answers to several criteria are not independent answers.
 from __future__ import annotations
 
 import hashlib
-import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from sipas import clock, db
+from sipas import clock, db, parsing
 from sipas.catalog import questionnaires
 from sipas.errors import ValidationError, raise_file_problems
 from sipas.responses import read_table
@@ -70,18 +69,11 @@ def count_disagreements(rows: list[dict]) -> tuple[str, ...]:
 
 
 def _number(text: str) -> float:
-    text = text.strip().replace(",", ".") if text.count(",") == 1 and "." not in text else text.strip()
-    value = float(text)
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(text)
-    return value
+    return parsing.parse_number(text)
 
 
 def _whole(text: str) -> int:
-    m = re.fullmatch(r"(\d+)(?:\.0+)?", text.strip())
-    if not m:
-        raise ValueError(text)
-    return int(m.group(1))
+    return parsing.parse_whole(text)
 
 
 def validate_baseline_table(rows: list[list[str]], filename: str, max_year: int | None = None) -> list[dict]:

@@ -105,7 +105,8 @@ def test_bad_file_exits_1_with_problems_on_stderr_and_changes_nothing(imported, 
     assert r.stdout == ""
     assert r.stderr.splitlines() == [
         'Dòng 3, cột TC1.1: giá trị "6" không hợp lệ, chỉ nhận 1–5.',
-        'Dòng 4, cột submitted_at: giá trị "2024-01-15" không hợp lệ, cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 '
+        'Dòng 4, cột submitted_at: giá trị "2024-01-15" không hợp lệ, cần dạng YYYY-MM-DD HH:MM, dd/mm/yyyy HH:MM '
+        "hoặc ISO 8601 "
         "có múi giờ.",
     ]
     assert snapshot(imported) == before

@@ -439,5 +439,8 @@ def test_welcome_screen_shows_the_public_summary_only_when_turned_on(db_file):
     at = run(AppTest.from_file(str(APP), default_timeout=30))
     assert "**Người dân nói — chúng tôi đã làm**" in [m.value for m in at.markdown]
     shown = [t.value for t in at.text]
-    assert shown == ["• Người dân phản ánh về thái độ, ứng xử — chúng tôi đã: tập huấn."]
+    assert shown == [
+        "• Người dân phản ánh về thái độ, ứng xử — phản ánh đã được xem xét, xử lý; cán bộ tại quầy được "
+        "tập huấn thêm về giao tiếp và hướng dẫn người dân."
+    ]
     assert not any("Riêng" in t for t in shown)
