@@ -117,7 +117,7 @@ def _bomb_rows(total_bytes: int):
 
 
 def _import_in_subprocess(path) -> tuple[str, int]:
-    """Import ``path`` in a fresh process; return (its stderr/stdout, its peak RSS in MB)."""
+    """Import ``path`` in a fresh process; return (its output, its own peak RSS in MB)."""
     code = textwrap.dedent(
         f"""
         import resource, sys
@@ -130,7 +130,10 @@ def _import_in_subprocess(path) -> tuple[str, int]:
             print("IMPORTED")
         except ValidationError as exc:
             print(exc)
-        print("RSS", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+        # VmHWM: this process's own peak (ru_maxrss would keep the forking pytest's, Linux keeps it on exec)
+        hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")]
+        peak = int(hwm[0].split()[1]) if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print("RSS", peak // 1024)
         """
     )
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
