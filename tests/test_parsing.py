@@ -148,15 +148,15 @@ def test_an_xlsx_bomb_is_refused_in_bounded_memory(tmp_path):
     assert bomb.stat().st_size < 2 * 1024 * 1024  # a small file on disk
     message, rss = _import_in_subprocess(bomb)
     assert message.startswith("Tệp bom.xlsx: khi giải nén tệp Excel chiếm ")
-    assert "vượt giới hạn 200 MB" in message
+    assert "vượt giới hạn 100 MB" in message
     assert rss < 300, f"peak RSS {rss} MB"
 
 
 def test_a_sheet_declaring_too_many_rows_is_refused_before_reading(tmp_path):
     big = tmp_path / "nhieu-dong.xlsx"
-    _sheet_zip(big, [], dimension="A1:B600001")
+    _sheet_zip(big, [], dimension="A1:B100002")
     message, rss = _import_in_subprocess(big)
-    assert message == "Tệp nhieu-dong.xlsx: có 600.000 dòng dữ liệu, vượt giới hạn 500.000 dòng mỗi tệp. " + (
+    assert message == "Tệp nhieu-dong.xlsx: có 100.001 dòng dữ liệu, vượt giới hạn 100.000 dòng mỗi tệp. " + (
         "Hãy chia thành nhiều tệp nhỏ hơn."
     )
 
@@ -166,7 +166,7 @@ def test_a_sheet_hiding_its_rows_is_stopped_while_streaming(tmp_path):
     row = b'<row><c t="inlineStr"><is><t>x</t></is></c></row>'
     _sheet_zip(hidden, (row * 1000 for _ in range(parsing.MAX_ROWS // 1000 + 2)), dimension="A1")
     message, rss = _import_in_subprocess(hidden)
-    assert "vượt giới hạn 500.000 dòng mỗi tệp" in message
+    assert "vượt giới hạn 100.000 dòng mỗi tệp" in message
     assert rss < 1024, f"peak RSS {rss} MB"
 
 
