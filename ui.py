@@ -300,3 +300,61 @@ def vn_table(frame, decimals: dict[str, int] | None = None, default: int = 2):
         else:
             formatters[col] = fmt(decimals.get(col, default))
     return frame.style.format(formatters, na_rep=clock.DASH)
+
+
+AUDIT_ACTIONS = {
+    "login": "Đăng nhập",
+    "user-add": "Thêm tài khoản",
+    "user-password": "Đổi mật khẩu",
+    "user-enable": "Khóa / mở khóa tài khoản",
+    "user-role": "Đổi vai trò",
+    "setting": "Sửa cài đặt",
+    "staff": "Sửa danh sách cán bộ",
+    "baseline": "Lưu số liệu gốc",
+    "exclude": "Loại / khôi phục phiếu",
+    "hourly-dossiers": "Nhập số hồ sơ theo giờ",
+    "delete-demo": "Xóa dữ liệu mẫu",
+    "restore": "Khôi phục sao lưu",
+}
+VALUE_KEYS = {
+    "overall": "chung",
+    "floor": "sàn",
+    "days": "ngày",
+    "periods": "giờ",
+    "mode": "chế độ",
+    "rotating": "số tiêu chí luân phiên",
+    "default": "mặc định",
+    "hours": "theo giờ",
+    "fields": "theo lĩnh vực",
+    "count": "số vụ việc",
+    "months": "số tháng",
+}
+
+
+def readable_value(text) -> str:
+    """A value from the change log (stored as JSON) in words: "chung: 87; sàn: 80", never raw JSON."""
+    import json
+
+    from sipas import clock
+
+    if text is None or (isinstance(text, float) and text != text):
+        return clock.DASH
+    try:
+        value = json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return str(text) or clock.DASH
+
+    def words(v) -> str:
+        if v is None:
+            return clock.DASH
+        if isinstance(v, bool):
+            return "Có" if v else "Không"
+        if isinstance(v, (int, float)):
+            return clock.format_plain(v)
+        if isinstance(v, dict):
+            return "; ".join(f"{VALUE_KEYS.get(k, k)}: {words(x)}" for k, x in v.items()) or clock.DASH
+        if isinstance(v, list):
+            return ", ".join(words(x) for x in v) or clock.DASH
+        return str(v)
+
+    return words(value)

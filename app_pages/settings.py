@@ -49,13 +49,16 @@ with tab_unit:
         if history[key]:
             st.caption(label + " theo thời gian")
             st.dataframe(
-                pd.DataFrame(history[key])[["valid_from", "value", "changed_by", "changed_at"]].rename(
-                    columns={
-                        "valid_from": "Từ ngày",
-                        "value": "Giá trị",
-                        "changed_by": "Người sửa",
-                        "changed_at": "Lúc sửa",
-                    }
+                pd.DataFrame(
+                    [
+                        {
+                            "Từ ngày": clock.format_date(h["valid_from"]),
+                            "Giá trị": ui.readable_value(h["value"]),
+                            "Người sửa": h["changed_by"] or "—",
+                            "Lúc sửa": clock.format_datetime(h["changed_at"]),
+                        }
+                        for h in history[key]
+                    ]
                 ),
                 hide_index=True,
                 width="stretch",
@@ -238,16 +241,19 @@ with tab_log:
         entries = db.audit_entries(c, 500)
     if entries:
         st.dataframe(
-            pd.DataFrame(entries)[["at", "actor", "action", "entity", "old_value", "new_value", "note"]].rename(
-                columns={
-                    "at": "Lúc (UTC)",
-                    "actor": "Người",
-                    "action": "Việc",
-                    "entity": "Đối tượng",
-                    "old_value": "Cũ",
-                    "new_value": "Mới",
-                    "note": "Ghi chú",
-                }
+            pd.DataFrame(
+                [
+                    {
+                        "Lúc": clock.format_datetime(e["at"]),
+                        "Người": e["actor"] or "hệ thống",
+                        "Việc": ui.AUDIT_ACTIONS.get(e["action"], "Thay đổi khác"),
+                        "Đối tượng": e["entity"] or "—",
+                        "Cũ": ui.readable_value(e["old_value"]),
+                        "Mới": ui.readable_value(e["new_value"]),
+                        "Ghi chú": e["note"] or "—",
+                    }
+                    for e in entries
+                ]
             ),
             hide_index=True,
             width="stretch",
