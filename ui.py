@@ -231,9 +231,10 @@ def recent_months(today, count: int = 24) -> list[str]:
     return out
 
 
-def vn_frame(frame, decimals: dict[str, int] | None = None, default: int = 2):
+def vn_frame(frame, decimals: dict[str, int] | None = None, default: int | None = 2):
     """A table as a Vietnamese reader expects it: decimal comma, "—" for a missing value, "Có"/"Không"
-    for flags. Numbers become text, so the table shows exactly what the PDF shows."""
+    for flags. Numbers become text, so the table shows exactly what the PDF shows. ``default=None``
+    keeps each number's own decimals (up to 2: tables already rounded by the domain)."""
     import math
 
     import pandas as pd
@@ -251,7 +252,9 @@ def vn_frame(frame, decimals: dict[str, int] | None = None, default: int = 2):
         if isinstance(value, int):
             return str(value)  # counts and ids: no thousands dot (a case number is not a quantity)
         if isinstance(value, float):
-            return clock.DASH if math.isnan(value) else clock.format_number(value, digits)
+            if math.isnan(value):
+                return clock.DASH
+            return clock.format_plain(value, 2) if digits is None else clock.format_number(value, digits)
         text = str(value)
         return text if text.strip() else clock.DASH
 

@@ -137,18 +137,21 @@ with tab_staff:
         staff = db.list_staff(c)
     if staff:
         st.dataframe(
-            pd.DataFrame(staff)[
-                ["code", "full_name", "position", "counter", "active_from", "active_to", "active"]
-            ].rename(
-                columns={
-                    "code": "Mã",
-                    "full_name": "Họ và tên",
-                    "position": "Chức danh",
-                    "counter": "Quầy",
-                    "active_from": "Từ ngày",
-                    "active_to": "Đến ngày",
-                    "active": "Đang làm",
-                }
+            ui.vn_frame(
+                pd.DataFrame(
+                    [
+                        {
+                            "Mã": m["code"],
+                            "Họ và tên": m["full_name"],
+                            "Chức danh": m["position"] or "—",
+                            "Quầy": m["counter"] or "—",
+                            "Từ ngày": clock.format_date(m["active_from"]),
+                            "Đến ngày": clock.format_date(m["active_to"]) if m["active_to"] else "đang làm",
+                            "Đang làm": "Có" if m["active"] else "Không",
+                        }
+                        for m in staff
+                    ]
+                )
             ),
             hide_index=True,
             width="stretch",
