@@ -13,9 +13,10 @@ from datetime import date, timedelta
 import streamlit as st
 
 import ui
-from sipas import analysis, charts, clock, db, quality, reports, settings
-from sipas.catalog import questionnaires
+from sipas import analysis, charts, clock, db, parsing, quality, reports, settings
+from sipas.catalog import questionnaires, version_label
 from sipas.comparison import NOT_ENOUGH_DATA
+from sipas.crosswalk import counterparts
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -60,7 +61,7 @@ def load_period_settings(path: str, version: tuple, on_date: str) -> dict:
     with db.session(path) as c:
         return {
             key: settings.get(c, key, on_date)
-            for key in ("targets", "bands", "unit_name", "staff_min_n", "opening_hours")
+            for key in ("targets", "bands", "unit_name", "office_name", "staff_min_n", "opening_hours")
         }
 
 
@@ -85,11 +86,18 @@ def load_index(path: str, version: tuple, f: analysis.Filters):
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def load_criteria(
-    path: str, version: tuple, f: analysis.Filters, baseline: tuple | None, bands_key: str, hide_below: int | None
+    path: str,
+    version: tuple,
+    f: analysis.Filters,
+    baseline: tuple | None,
+    bands_key: str,
+    hide_below: int | None,
+    office: str | None = None,
 ):
     with db.session(path) as c:
         rows = db.baseline_rows(c, *baseline) if baseline else []
-    return analysis.criteria_table(load_index(path, version, f), rows, json.loads(bands_key), hide_below=hide_below)
+    result = load_index(path, version, f)
+    return analysis.criteria_table(result, rows, json.loads(bands_key), hide_below=hide_below, office=office)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -143,8 +151,8 @@ today = clock.now().date()
 version_key, import_key = data_version()
 ctx = load_context(PATH, version_key, today.isoformat())
 first_day, last_day = ctx["days"]
-first_year = int(first_day[:4]) if first_day else today.year
-last_year = max(today.year, int(last_day[:4]) if last_day else today.year)
+first_year = parsing.stored_year(first_day, today.year)
+last_year = max(today.year, parsing.stored_year(last_day, today.year))
 years = list(range(last_year, first_year - 1, -1))
 
 # The page opens on the last complete month: one day of a new month is no basis for a first reading.
@@ -183,7 +191,9 @@ versions = sorted(questionnaires())
 staff_names = {s["code"]: f"{s['code']} – {s['full_name']}" for s in ctx["staff"]}
 with st.expander("Lọc thêm: phiên bản phiếu, kênh, lĩnh vực, cán bộ", expanded=False):
     f1, f2 = st.columns(2)
-    version = f1.selectbox("Phiên bản phiếu", versions, index=versions.index(ctx["active"]), key="an_version")
+    version = f1.selectbox(
+        "Phiên bản phiếu", versions, index=versions.index(ctx["active"]), key="an_version", format_func=version_label
+    )
     channel = f2.selectbox(
         "Kênh",
         [None, *analysis.CHANNEL_LABELS],
@@ -214,7 +224,7 @@ with st.expander("Lọc thêm: phiên bản phiếu, kênh, lĩnh vực, cán b�
         base_options,
         index=default_base,
         key="an_baseline",
-        format_func=lambda b: "Không so sánh" if b is None else f"Năm {b[0]} ({b[1]})",
+        format_func=lambda b: "Không so sánh" if b is None else f"Năm {b[0]} ({version_label(b[1])})",
     )
     show_refs = st.checkbox("Hiện giá trị tham chiếu cả nước / Khánh Hòa trên biểu đồ", value=False, key="an_refs")
 
@@ -230,6 +240,10 @@ st.caption(
     f"{ui.escape_md(period['unit_name'])} · Chỉ số hài lòng về cung ứng dịch vụ hành chính công "
     f"(phương pháp SIPAS) · {ui.escape_md(f.describe())}"
 )  # a field name from a file is free text
+st.caption(
+    "Chỉ số của phần mềm chỉ gồm phần cung ứng dịch vụ hành chính công của mẫu phiếu quốc gia; phần chính sách "
+    "công (23 nhận định) không hỏi tại quầy, nên chỉ số này không phải chỉ số SIPAS chính thức của xã."
+)
 
 # ------------------------------------------------------------------------------ headline
 
@@ -338,7 +352,7 @@ references = charts.REFERENCES if show_refs else None
 
 
 def criteria_frame():
-    return load_criteria(PATH, version_key, f, baseline_choice, json.dumps(bands), hide_below)
+    return load_criteria(PATH, version_key, f, baseline_choice, json.dumps(bands), hide_below, period["office_name"])
 
 
 def png_button(label: str, chart, name: str) -> None:
@@ -355,10 +369,24 @@ def png_button(label: str, chart, name: str) -> None:
 if section == "Tiêu chí":
     st.subheader("Các tiêu chí (yếu nhất trước)")
     if baseline_choice and baseline_choice[1] != version:
-        st.caption(
-            f"Số liệu gốc thuộc phiếu {baseline_choice[1]}, khác phiếu {version}: "
-            "chỉ so sánh được ở cấp yếu tố và chỉ số chung."
-        )
+        crossed = counterparts(version, baseline_choice[1]) if baseline_choice[1] in versions else None
+        if crossed is None:
+            st.caption(
+                f"Số liệu gốc thuộc {version_label(baseline_choice[1])}, khác {version_label(version)}: "
+                "chỉ so sánh được ở cấp yếu tố và chỉ số chung."
+            )
+        else:
+            st.caption(
+                f"Số liệu gốc thuộc {version_label(baseline_choice[1])}, khác {version_label(version)}: tiêu chí "
+                "chỉ được so sánh với nhận định tương ứng theo bảng đối chiếu (cột “Mã gốc”); nhận định đã đổi "
+                "lời ghi “So sánh gần đúng: nội dung nhận định đã thay đổi”."
+            )
+            apart = analysis.unmatched_criteria(result, baseline_rows)
+            if apart:
+                st.text(
+                    "Không có trong mẫu phiếu năm gốc (không so sánh): "
+                    + "; ".join(f"{code} {text}" for code, text in apart)
+                )
     st.dataframe(ui.vn_frame(criteria_frame(), DECIMALS), hide_index=True, width="stretch")
     st.caption(
         "KTC: khoảng tin cậy 95% (Wilson). Kiểm định: hai tỷ lệ với khoảng tin cậy Newcombe khi số liệu "
@@ -427,6 +455,7 @@ elif section == "Góp ý":
                 "Đánh giá": st.column_config.TextColumn(width="medium"),
             },
         )
+        ui.safe_csv_download(frame, "Tải bảng góp ý (CSV)", "gop-y.csv", "an_comments_csv")
         st.caption(
             "Đánh giá: mức 1–5 người đó chọn cho từng tiêu chí của cùng phiếu (KYK: không ý kiến). "
             "Chủ đề gán theo từ khóa trong data/comment-topics.json."

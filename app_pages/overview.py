@@ -9,7 +9,8 @@ import streamlit as st
 
 import ui
 from sipas import analysis, clock, comparison, db, settings
-from sipas.catalog import questionnaires
+from sipas.catalog import questionnaires, version_label
+from sipas.crosswalk import counterparts
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
@@ -25,7 +26,9 @@ left, right = st.columns(2)
 period = left.selectbox(
     "Kỳ", ["Tháng trước", "Tháng này", "Quý này", "Năm nay", "Toàn bộ", "Tùy chọn"], key="ov_period"
 )
-version = right.selectbox("Phiên bản phiếu", versions, index=versions.index(active), key="ov_version")
+version = right.selectbox(
+    "Phiên bản phiếu", versions, index=versions.index(active), key="ov_version", format_func=version_label
+)
 if period == "Tháng trước":  # the last complete month, as the analysis page opens on
     end = today.replace(day=1) - timedelta(days=1)
     start = end.replace(day=1)
@@ -49,7 +52,7 @@ with ui.conn() as c:
     base_year = None
     baseline_rows = []
     if years:
-        options = [f"{y} ({q})" for y, q in years]
+        options = [f"{y} ({version_label(q)})" for y, q in years]
         choice = st.selectbox("So với số liệu gốc", options, key="ov_base")
         base_year, base_version = years[options.index(choice)]
         baseline_rows = db.baseline_rows(c, base_year, base_version)
@@ -121,8 +124,27 @@ st.dataframe(
 
 st.subheader("Các tiêu chí (yếu nhất trước)")
 if baseline_rows and base_version != version:
-    st.caption(f"Số liệu gốc thuộc phiếu {base_version}, khác phiếu {version}: chỉ so sánh ở cấp yếu tố và chung.")
+    crossed = base_version in questionnaires() and counterparts(version, base_version) is not None
+    st.caption(
+        f"Số liệu gốc thuộc {version_label(base_version)}, khác {version_label(version)}: "
+        + (
+            "tiêu chí so sánh theo bảng đối chiếu (cột “So sánh với gốc”)."
+            if crossed
+            else "chỉ so sánh ở cấp yếu tố và chung."
+        )
+    )
 frame = analysis.criteria_table(result, baseline_rows, bands)[
-    ["Mã", "Tiêu chí", "Chỉ số (%)", "n", "KTC 95% thấp", "KTC 95% cao", "Gốc (%)", "Chênh lệch (điểm %)", "Xếp loại"]
+    [
+        "Mã",
+        "Tiêu chí",
+        "Chỉ số (%)",
+        "n",
+        "KTC 95% thấp",
+        "KTC 95% cao",
+        "Gốc (%)",
+        "Chênh lệch (điểm %)",
+        "Xếp loại",
+        "So sánh với gốc",
+    ]
 ]
 st.dataframe(ui.vn_frame(frame, {"KTC 95% thấp": 1, "KTC 95% cao": 1}), hide_index=True, width="stretch")

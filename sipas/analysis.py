@@ -10,7 +10,6 @@ from datetime import date
 from functools import lru_cache
 
 from sipas import clock, comparison, db
-from sipas.baseline import comparable
 from sipas.catalog import questionnaire
 from sipas.scoring import IndexResult, compute_index, index_for_period  # noqa: F401 (analysis.index_for_period)
 from sipas.stats import proportion
@@ -91,6 +90,33 @@ def rule_checklist(
     return rules
 
 
+def criterion_baseline(baseline: list[dict], version: str):
+    """The baseline criterion rows compared with each criterion of ``version`` (see sipas.crosswalk)."""
+    from sipas.crosswalk import criterion_baseline as through_crosswalk
+
+    return through_crosswalk(baseline, version)
+
+
+def _comparison_words(code: str, entry: dict | None, base) -> str:
+    from sipas import crosswalk
+
+    if code in base.unmatched:
+        return crosswalk.NOT_IN_BASELINE
+    if entry is None:
+        return ""
+    words = crosswalk.comparison_note(entry)
+    if entry["baseline_code"] != code:
+        words = f"{words} (gốc: {entry['baseline_code']})" if words else f"Gốc: {entry['baseline_code']}"
+    return words
+
+
+def unmatched_criteria(result: IndexResult, baseline: list[dict], office: str | None = None) -> list[tuple[str, str]]:
+    """(code, statement) of the criteria that have no counterpart in the baseline's questionnaire: they
+    are listed apart, "không có trong mẫu phiếu năm gốc", and never compared."""
+    texts = questionnaire(result.questionnaire).texts(office)
+    return [(code, texts[code]) for code in criterion_baseline(baseline, result.questionnaire).unmatched]
+
+
 # ---------------------------------------------------------------------------------------------
 # The analysis page and the monthly report: filters, criteria table with tests, trend, heat map,
 # staff, comments, sample size. Queries come from sipas.db; everything here returns plain values.
@@ -102,6 +128,9 @@ METHOD_LABELS = {
     "exact-binomial": "Nhị thức chính xác so với số công bố",
 }
 NO_BASELINE = "Không có số liệu gốc"
+# An element's index is the mean of its criteria's indices and one citizen answers several criteria:
+# no binomial test fits it, even when the baseline gives the element's n and satisfied.
+ELEMENT_TEST = "Không kiểm định: chỉ số yếu tố là trung bình các tiêu chí (xem kiểm định từng tiêu chí)"
 MIN_CELL_N = 5  # heat-map cells with fewer answers show no share
 
 
@@ -127,7 +156,9 @@ class Filters:
 
     def describe(self) -> str:
         """The filters in words, for captions and reports."""
-        parts = [f"phiếu {self.questionnaire}"]
+        from sipas.catalog import version_label
+
+        parts = [version_label(self.questionnaire)]
         if self.date_from or self.date_to:
             parts.append(f"từ {_vn_date(self.date_from) or '…'} đến {_vn_date(self.date_to) or '…'}")
         if self.channel:
@@ -203,6 +234,7 @@ CRITERIA_COLUMNS = [
     "KTC 95% cao",
     "Gốc (%)",
     "Gốc n",
+    "Mã gốc",
     "Chênh lệch (điểm %)",
     "KTC chênh lệch thấp",
     "KTC chênh lệch cao",
@@ -211,6 +243,7 @@ CRITERIA_COLUMNS = [
     "p (Holm)",
     "Xếp loại",
     "Kết luận",
+    "So sánh với gốc",
 ]
 
 
@@ -222,6 +255,7 @@ def criteria_table(
     min_n: int = comparison.MIN_N,
     hide_below: int | None = None,
     alpha: float = 0.05,
+    office: str | None = None,
 ):
     """Every criterion with n, Wilson interval, comparable baseline, difference, the test used, Holm-adjusted
     p over the criteria, band and a plain verdict; weakest first.
@@ -229,12 +263,21 @@ def criteria_table(
     The test: two proportions with Newcombe's interval when the baseline row has n and satisfied; else an
     exact binomial test against the published value. ``hide_below`` (per-staff results): a criterion
     with fewer answers shows no index at all, only "Chưa đủ dữ liệu".
+
+    A baseline of another questionnaire version is compared through the crosswalk only: a ``same``
+    counterpart as usual, a ``reworded`` one with "So sánh gần đúng: nội dung nhận định đã thay đổi"
+    in "So sánh với gốc", and a criterion without counterpart never ("Không có trong mẫu phiếu năm
+    gốc"). "Mã gốc" is the baseline criterion compared. ``office`` names the unit's office in the
+    statements that name it.
     """
     import pandas as pd
 
+    from sipas.crosswalk import NOT_IN_BASELINE
+
     q = questionnaire(result.questionnaire)
-    texts = {c.code: c.text for c in q.criteria}
-    base = {r["code"]: r for r in comparable(baseline, result.questionnaire) if r["level"] == "criterion"}
+    texts = q.texts(office)
+    cross = criterion_baseline(baseline, result.questionnaire)
+    base = cross.rows
     rows, tests = [], []
     for c in result.criteria:
         b = base.get(c.code)
@@ -256,18 +299,22 @@ def criteria_table(
                 "KTC 95% cao": None if hidden else c.ci_high,
                 "Gốc (%)": b["index_value"] if b else None,
                 "Gốc n": b.get("n") if b else None,
+                "Mã gốc": b["baseline_code"] if b else None,
                 "Chênh lệch (điểm %)": test.difference if test else None,
                 "KTC chênh lệch thấp": test.ci_low if test else None,
                 "KTC chênh lệch cao": test.ci_high if test else None,
                 "Kiểm định": METHOD_LABELS[test.method] if test else None,
                 "p": test.p_value if test else None,
                 "Xếp loại": None if hidden else comparison.band(c.index, bands),
+                "So sánh với gốc": _comparison_words(c.code, b, cross),
             }
         )
     adjusted = comparison.holm_adjust([t.p_value if t else None for t in tests])
     for row, test, p_adj in zip(rows, tests, adjusted, strict=True):
         row["p (Holm)"] = p_adj
-        if test is not None:
+        if row["Mã"] in cross.unmatched:
+            row["Kết luận"] = NOT_IN_BASELINE
+        elif test is not None:
             row["Kết luận"] = comparison.verdict(test, alpha=alpha, adjusted_p=p_adj, min_n=min_n)
         elif row["Gốc (%)"] is None and row["Chỉ số (%)"] is not None:
             row["Kết luận"] = NO_BASELINE
@@ -295,7 +342,8 @@ def elements_table(result: IndexResult, baseline: list[dict], bands: list):
     """The five elements with their index, the comparable baseline, difference and band."""
     import pandas as pd
 
-    base = {r["code"]: r["index_value"] for r in comparable(baseline, result.questionnaire) if r["level"] == "element"}
+    # Elements are stable across versions: an element row of any version is comparable.
+    base = {r["code"]: r["index_value"] for r in baseline if r["level"] == "element"}
     rows = []
     for e in result.elements:
         b = base.get(e.code)
@@ -307,6 +355,7 @@ def elements_table(result: IndexResult, baseline: list[dict], bands: list):
                 "Gốc (%)": b,
                 "Chênh lệch (điểm %)": None if (b is None or e.index is None) else e.index - b,
                 "Xếp loại": comparison.band(e.index, bands),
+                "Kiểm định": ELEMENT_TEST if b is not None else None,
             }
         )
     frame = pd.DataFrame(rows)
@@ -450,18 +499,44 @@ def trend_filters(f: Filters, months: int = 12) -> Filters:
 
 def monthly_trend(conn: sqlite3.Connection, f: Filters):
     """One row per month: responses, overall index, element indices, and the overall question's
-    answers (n, satisfied 4–5, dissatisfied 1–2)."""
+    answers (n, satisfied 4–5, dissatisfied 1–2), and the questionnaire version ("Phiếu").
+
+    A month without answers on ``f.questionnaire`` but with answers on the version in force that
+    month (the settings) is shown with that version: the overall, the elements and the overall
+    question compare across versions, so the 12 months run across a change of form, and
+    :func:`version_changes` marks the month it changed.
+    """
     import pandas as pd
 
-    q = questionnaire(f.questionnaire)
-    by_month: dict[str, dict] = {}
-    for month, criterion, *counts in db.monthly_level_counts(conn, **f.as_kwargs()):
-        by_month.setdefault(month, {})[criterion] = tuple(counts)
-    responses = db.monthly_response_counts(conn, **f.as_kwargs())
+    versions = [f.questionnaire]
+    in_force: dict[str, str] = {}
+    if f.date_from and f.date_to:
+        from sipas import settings
+        from sipas.catalog import questionnaires
+
+        for month in _months(f.date_from, f.date_to):
+            y, m = (int(x) for x in month.split("-"))
+            last = date(y, m, calendar.monthrange(y, m)[1]).isoformat()
+            in_force[month] = settings.get(conn, "active_questionnaire", last)
+        versions += [v for v in dict.fromkeys(in_force.values()) if v != f.questionnaire and v in questionnaires()]
+    by_version: dict[str, tuple[dict, dict]] = {}
+    for v in versions:
+        g = replace(f, questionnaire=v)
+        by_month: dict[str, dict] = {}
+        for month, criterion, *counts in db.monthly_level_counts(conn, **g.as_kwargs()):
+            by_month.setdefault(month, {})[criterion] = tuple(counts)
+        by_version[v] = (by_month, db.monthly_response_counts(conn, **g.as_kwargs()))
     rows = []
-    for month in sorted(set(by_month) | set(responses)):
+    months = sorted({m for by_month, responses in by_version.values() for m in (*by_month, *responses)})
+    for month in months:
+        version = f.questionnaire
+        if not by_version[version][1].get(month) and in_force.get(month) in by_version:
+            version = in_force[month]
+        by_month, responses = by_version[version]
+        if month not in by_month and month not in responses:
+            continue
         counts = by_month.get(month, {})
-        r = compute_index(q, counts, responses.get(month, 0))
+        r = compute_index(questionnaire(version), counts, responses.get(month, 0))
         ov = counts.get("overall", (0, 0, 0, 0, 0))
         row = {
             "Tháng": month,
@@ -474,6 +549,7 @@ def monthly_trend(conn: sqlite3.Connection, f: Filters):
         }
         for e in r.elements:
             row[f"Yếu tố {e.code} (%)"] = e.index
+        row["Phiếu"] = version
         rows.append(row)
     frame = pd.DataFrame(rows)
     if frame.empty:
@@ -489,6 +565,30 @@ def monthly_trend(conn: sqlite3.Connection, f: Filters):
             ]
         )
     return frame
+
+
+def _months(date_from: str, date_to: str) -> list[str]:
+    """'YYYY-MM' of every month from date_from's to date_to's (inclusive)."""
+    y, m = int(date_from[:4]), int(date_from[5:7])
+    out = []
+    while (y, m) <= (int(date_to[:4]), int(date_to[5:7])):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def version_changes(trend) -> list[tuple[str, str, str]]:
+    """(month, version before, version from then on) for each month of ``trend`` whose "Phiếu"
+    differs from the month before: where the 12-month trend changes form.
+
+    >>> import pandas as pd
+    >>> version_changes(pd.DataFrame({"Tháng": ["2023-12", "2024-01"], "Phiếu": ["sipas-2023", "sipas-2024"]}))
+    [('2024-01', 'sipas-2023', 'sipas-2024')]
+    """
+    if "Phiếu" not in getattr(trend, "columns", ()):
+        return []
+    pairs = list(zip(trend["Tháng"], trend["Phiếu"], strict=True))
+    return [(month, before, now) for (_, before), (month, now) in zip(pairs, pairs[1:], strict=False) if before != now]
 
 
 def monthly_p_chart(trend):

@@ -302,7 +302,24 @@ def trend_chart(
     )
     lines = [(f"Sàn {floor:g}%", floor, FLOOR_COLOR), (f"Chỉ tiêu {target:g}%", target, TARGET_COLOR)]
     lines += _reference_lines(references)
-    chart = alt.layer(line, _rules(lines, "y")).properties(width=560, height=260)
+    layers = [line, _rules(lines, "y")]
+    # The month the questionnaire version changed (analysis.version_changes): a dashed vertical rule.
+    if "Phiếu" in trend.columns:
+        months, versions = list(trend["Tháng"]), list(trend["Phiếu"])
+        shown = set(trend.loc[data.index, "Tháng"])  # raw YYYY-MM of the months drawn
+        changes = [
+            month_label(m) for m, a, b in zip(months[1:], versions, versions[1:], strict=False) if a != b and m in shown
+        ]
+        if changes:
+            marks = pd.DataFrame({"Tháng": changes, "Nhãn": ["Đổi mẫu phiếu"] * len(changes)})
+            rule = alt.Chart(marks).mark_rule(color="#555555", strokeDash=[4, 3]).encode(x="Tháng:O")
+            label = (
+                alt.Chart(marks)
+                .mark_text(align="left", dx=3, dy=-120, color="#555555")
+                .encode(x="Tháng:O", text="Nhãn:N")
+            )
+            layers += [rule, label]
+    chart = alt.layer(*layers).properties(width=560, height=260)
     return _finish(chart, "Chỉ số hài lòng chung theo tháng")
 
 

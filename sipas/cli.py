@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from contextlib import closing
 from pathlib import Path
@@ -179,7 +180,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from sipas import backup
 
-    result = backup.restore(db_path(args.db), Path(args.file), backup_dir=args.backup_dir, actor="cli")
+    result = backup.restore(
+        db_path(args.db), Path(args.file), backup_dir=args.backup_dir, actor="cli", accept_foreign=args.accept_foreign
+    )
     print(result.message())
     return 0
 
@@ -207,6 +210,12 @@ def _add_backup_commands(sub) -> None:
     _add_db(p)
     p.add_argument(
         "--backup-dir", metavar="DIR", help="nơi giữ bản trước khi khôi phục (mặc định: thư mục sao lưu trong cài đặt)"
+    )
+    p.add_argument(
+        "--accept-foreign",
+        action="store_true",
+        help="chấp nhận một tệp không do cài đặt này ký (của máy khác hoặc phiên bản cũ); "
+        "tệp bị sửa sau khi ký vẫn bị từ chối",
     )
     p.set_defaults(func=cmd_restore)
 
@@ -348,4 +357,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except SipasError as exc:
         print(str(exc), file=sys.stderr)
+        return 1
+    except (sqlite3.Error, OSError) as exc:
+        from sipas import faults
+
+        message = faults.describe(exc, db_path(getattr(args, "db", None)))
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
         return 1

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from sipas import actions, analysis, clock, db, settings
+from sipas.catalog import questionnaires, version_label
 from sipas.errors import ValidationError
 from sipas.paths import ROOT
 from sipas.scoring import IndexResult
@@ -77,6 +78,9 @@ class MonthlyReport:
     comments_total: int
     exclusions: pd.DataFrame
     sample: analysis.SampleStatus
+    # Criteria of this version without a counterpart in the baseline's version: (code, statement).
+    unmatched: list = field(default_factory=list)
+    office_name: str = ""
     cases: dict = field(default_factory=dict)  # actions.monthly_counts
     case_history: pd.DataFrame = field(default_factory=pd.DataFrame)  # the month's case_events
     staff: pd.DataFrame = field(default_factory=pd.DataFrame)  # analysis.staff_table: the one staff measure
@@ -148,10 +152,14 @@ def parse_month(text: str) -> tuple[int, int]:
 
 def choose_baseline(conn: sqlite3.Connection, year: int, version: str) -> tuple[int, str] | None:
     """The most recent baseline before ``year``: of the same questionnaire version if there is one
-    (comparable criterion by criterion), else of another version (elements and overall only)."""
+    (comparable criterion by criterion), else of a version with a crosswalk to it (criteria through
+    the crosswalk), else of another version (elements and overall only)."""
+    from sipas.crosswalk import counterparts
+
     sets = [(y, q) for y, q in db.baseline_years(conn) if y < year]
     same = [s for s in sets if s[1] == version]
-    return (same or sets or [None])[0]
+    crossed = [s for s in sets if s[1] != version and s[1] in questionnaires() and counterparts(version, s[1])]
+    return (same or crossed or sets or [None])[0]
 
 
 def build_report(
@@ -163,6 +171,7 @@ def build_report(
     version = settings.get(conn, "active_questionnaire", date_to)
     targets = settings.get(conn, "targets", date_to)
     bands = settings.get(conn, "bands", date_to)
+    office = settings.get(conn, "office_name", date_to)
     f = analysis.Filters(version, date_from, date_to)
     result = analysis.index_for_filters(conn, f)
     chosen = baseline or choose_baseline(conn, year, version)
@@ -178,16 +187,18 @@ def build_report(
         date_from=date_from,
         date_to=date_to,
         unit_name=settings.get(conn, "unit_name", date_to),
-        recipient=settings.get(conn, "report_recipient", date_to),
+        recipient=settings.recipient_for(conn, date_from, date_to),
         questionnaire=version,
         targets=targets,
         bands=bands,
         result=result,
-        baseline_label=f"{chosen[0]} ({chosen[1]})" if chosen else None,
+        baseline_label=f"{chosen[0]} — {version_label(chosen[1])}" if chosen else None,
         baseline_overall=analysis.baseline_overall(rows),
         checklist=analysis.rule_checklist(result, targets, bands),
         elements=analysis.elements_table(result, rows, bands),
-        criteria=analysis.criteria_table(result, rows, bands),
+        criteria=analysis.criteria_table(result, rows, bands, office=office),
+        unmatched=analysis.unmatched_criteria(result, rows, office),
+        office_name=office,
         trend=trend,
         pchart=analysis.monthly_p_chart(trend) if not trend.empty else pd.DataFrame(),
         comments=comments,
@@ -275,7 +286,7 @@ def _summary_rows(r: MonthlyReport) -> list[tuple[str, object]]:
         ("Đơn vị", r.unit_name),
         ("Nơi nhận", r.recipient),
         ("Kỳ báo cáo", f"{r.month_label} ({_vn(r.date_from)} – {_vn(r.date_to)})"),
-        ("Phiên bản phiếu", r.questionnaire),
+        ("Phiên bản phiếu", version_label(r.questionnaire)),
         ("Số phiếu hợp lệ", r.result.responses),
         (INDEX_LABEL + " (%)", r.result.overall),
         ("Chỉ tiêu (%)", r.targets["overall"]),
@@ -292,6 +303,23 @@ def _summary_rows(r: MonthlyReport) -> list[tuple[str, object]]:
         ("Phiếu đã loại khỏi chỉ số", len(r.exclusions)),
         ("Lập lúc", clock.format_datetime(r.generated_at)),
     ]
+
+
+def _crosswalk_lines(r: MonthlyReport) -> list[str]:
+    """What the criteria table cannot say in a column: approximate comparisons, criteria not compared."""
+    from sipas.crosswalk import APPROXIMATE, NOT_IN_BASELINE
+
+    lines = []
+    approx = [
+        f"{row['Mã']} (gốc {row['Mã gốc']})"
+        for _, row in r.criteria.iterrows()
+        if str(row.get("So sánh với gốc") or "").startswith(APPROXIMATE)
+    ]
+    if approx:
+        lines.append(f"{APPROXIMATE}: {', '.join(approx)}.")
+    if r.unmatched:
+        lines.append(f"{NOT_IN_BASELINE} (không so sánh): " + "; ".join(f"{code} {text}" for code, text in r.unmatched))
+    return lines
 
 
 def _text(value) -> str:
@@ -582,6 +610,8 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
             ]
         )
     grid(crit, (12, 62, 10, 15, 19, 14, 14, 34), size=7)
+    for line in _crosswalk_lines(r):
+        para(line, 8)
 
     if with_charts:
         pngs = _chart_pngs(r)
@@ -616,6 +646,8 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
             ]
         )
     grid(rows, (22, 20, 26, 28, 28, 28, 28))
+    for month, before, now in analysis.version_changes(r.trend):
+        para(f"Từ tháng {month}: đổi mẫu phiếu từ {version_label(before)} sang {version_label(now)}.", 8)
 
     h2(f"Góp ý của người dân ({r.comments_total})")
     if r.comments.empty:

@@ -782,7 +782,8 @@ def test_escape_md_leaves_no_markdown_character_unescaped():
 
     for text in corpus.ALL:
         escaped = ui.escape_md(text)
-        assert re.sub(r"\\(.)", r"\1", escaped, flags=re.S) == text
+        # The invisible word joiner (U+2060) before . : @ keeps bare URLs from becoming links.
+        assert re.sub(r"\\(.)", r"\1", escaped, flags=re.S).replace("\u2060", "") == text.replace("\u2060", "")
         assert not re.search(r"(?<!\\)[*_\[\]()#`$:&<>|~=+-]", re.sub(r"\\.", "", escaped, flags=re.S))
 
 

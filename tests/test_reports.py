@@ -69,7 +69,7 @@ def test_report_content_for_the_month(may, seeded):
     expected = analysis.index_for_period(seeded, "sipas-2023", "2024-05-01", "2024-05-31")
     assert may.result.overall == pytest.approx(expected.overall)
     assert may.unit_name == settings.DEFAULTS["unit_name"]
-    assert may.baseline_label == "2023 (sipas-2023)" and may.baseline_overall == 85.0
+    assert may.baseline_label == "2023 — Mẫu phiếu 2022–2023 (sipas-2023)" and may.baseline_overall == 85.0
     assert len(may.exclusions) == 1 and may.exclusions.iloc[0]["exclude_reason"] == "Thử máy lúc lắp đặt"
     assert may.comments_total == 7
 
