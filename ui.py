@@ -411,9 +411,10 @@ def recent_months(today, count: int = 24) -> list[str]:
     return out
 
 
-def vn_frame(frame, decimals: dict[str, int] | None = None, default: int = 2):
+def vn_frame(frame, decimals: dict[str, int] | None = None, default: int | None = 2):
     """A table as a Vietnamese reader expects it: decimal comma, "—" for a missing value, "Có"/"Không"
-    for flags. Numbers become text, so the table shows exactly what the PDF shows."""
+    for flags. Numbers become text, so the table shows exactly what the PDF shows. ``default=None``
+    keeps each number's own decimals (up to 2: tables already rounded by the domain)."""
     import math
 
     import pandas as pd
@@ -431,7 +432,9 @@ def vn_frame(frame, decimals: dict[str, int] | None = None, default: int = 2):
         if isinstance(value, int):
             return str(value)  # counts and ids: no thousands dot (a case number is not a quantity)
         if isinstance(value, float):
-            return clock.DASH if math.isnan(value) else clock.format_number(value, digits)
+            if math.isnan(value):
+                return clock.DASH
+            return clock.format_plain(value, 2) if digits is None else clock.format_number(value, digits)
         text = str(value)
         return text if text.strip() else clock.DASH
 
@@ -480,3 +483,61 @@ def vn_table(frame, decimals: dict[str, int] | None = None, default: int = 2):
         else:
             formatters[col] = fmt(decimals.get(col, default))
     return frame.style.format(formatters, na_rep=clock.DASH)
+
+
+AUDIT_ACTIONS = {
+    "login": "Đăng nhập",
+    "user-add": "Thêm tài khoản",
+    "user-password": "Đổi mật khẩu",
+    "user-enable": "Khóa / mở khóa tài khoản",
+    "user-role": "Đổi vai trò",
+    "setting": "Sửa cài đặt",
+    "staff": "Sửa danh sách cán bộ",
+    "baseline": "Lưu số liệu gốc",
+    "exclude": "Loại / khôi phục phiếu",
+    "hourly-dossiers": "Nhập số hồ sơ theo giờ",
+    "delete-demo": "Xóa dữ liệu mẫu",
+    "restore": "Khôi phục sao lưu",
+}
+VALUE_KEYS = {
+    "overall": "chung",
+    "floor": "sàn",
+    "days": "ngày",
+    "periods": "giờ",
+    "mode": "chế độ",
+    "rotating": "số tiêu chí luân phiên",
+    "default": "mặc định",
+    "hours": "theo giờ",
+    "fields": "theo lĩnh vực",
+    "count": "số vụ việc",
+    "months": "số tháng",
+}
+
+
+def readable_value(text) -> str:
+    """A value from the change log (stored as JSON) in words: "chung: 87; sàn: 80", never raw JSON."""
+    import json
+
+    from sipas import clock
+
+    if text is None or (isinstance(text, float) and text != text):
+        return clock.DASH
+    try:
+        value = json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return str(text) or clock.DASH
+
+    def words(v) -> str:
+        if v is None:
+            return clock.DASH
+        if isinstance(v, bool):
+            return "Có" if v else "Không"
+        if isinstance(v, (int, float)):
+            return clock.format_plain(v)
+        if isinstance(v, dict):
+            return "; ".join(f"{VALUE_KEYS.get(k, k)}: {words(x)}" for k, x in v.items()) or clock.DASH
+        if isinstance(v, list):
+            return ", ".join(words(x) for x in v) or clock.DASH
+        return str(v)
+
+    return words(value)

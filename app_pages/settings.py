@@ -61,13 +61,16 @@ with tab_unit:
         if history[key]:
             st.caption(label + " theo thời gian")
             st.dataframe(
-                pd.DataFrame(history[key])[["valid_from", "value", "changed_by", "changed_at"]].rename(
-                    columns={
-                        "valid_from": "Từ ngày",
-                        "value": "Giá trị",
-                        "changed_by": "Người sửa",
-                        "changed_at": "Lúc sửa",
-                    }
+                pd.DataFrame(
+                    [
+                        {
+                            "Từ ngày": clock.format_date(h["valid_from"]),
+                            "Giá trị": ui.readable_value(h["value"]),
+                            "Người sửa": h["changed_by"] or "—",
+                            "Lúc sửa": clock.format_datetime(h["changed_at"]),
+                        }
+                        for h in history[key]
+                    ]
                 ),
                 hide_index=True,
                 width="stretch",
@@ -147,18 +150,21 @@ with tab_staff:
         staff = db.list_staff(c)
     if staff:
         st.dataframe(
-            pd.DataFrame(staff)[
-                ["code", "full_name", "position", "counter", "active_from", "active_to", "active"]
-            ].rename(
-                columns={
-                    "code": "Mã",
-                    "full_name": "Họ và tên",
-                    "position": "Chức danh",
-                    "counter": "Quầy",
-                    "active_from": "Từ ngày",
-                    "active_to": "Đến ngày",
-                    "active": "Đang làm",
-                }
+            ui.vn_frame(
+                pd.DataFrame(
+                    [
+                        {
+                            "Mã": m["code"],
+                            "Họ và tên": m["full_name"],
+                            "Chức danh": m["position"] or "—",
+                            "Quầy": m["counter"] or "—",
+                            "Từ ngày": clock.format_date(m["active_from"]),
+                            "Đến ngày": clock.format_date(m["active_to"]) if m["active_to"] else "đang làm",
+                            "Đang làm": "Có" if m["active"] else "Không",
+                        }
+                        for m in staff
+                    ]
+                )
             ),
             hide_index=True,
             width="stretch",
@@ -251,16 +257,19 @@ with tab_log:
         entries = db.audit_entries(c, 500)
     if entries:
         st.dataframe(
-            pd.DataFrame(entries)[["at", "actor", "action", "entity", "old_value", "new_value", "note"]].rename(
-                columns={
-                    "at": "Lúc (UTC)",
-                    "actor": "Người",
-                    "action": "Việc",
-                    "entity": "Đối tượng",
-                    "old_value": "Cũ",
-                    "new_value": "Mới",
-                    "note": "Ghi chú",
-                }
+            pd.DataFrame(
+                [
+                    {
+                        "Lúc": clock.format_datetime(e["at"]),
+                        "Người": e["actor"] or "hệ thống",
+                        "Việc": ui.AUDIT_ACTIONS.get(e["action"], "Thay đổi khác"),
+                        "Đối tượng": e["entity"] or "—",
+                        "Cũ": ui.readable_value(e["old_value"]),
+                        "Mới": ui.readable_value(e["new_value"]),
+                        "Ghi chú": e["note"] or "—",
+                    }
+                    for e in entries
+                ]
             ),
             hide_index=True,
             width="stretch",

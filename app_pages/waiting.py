@@ -52,14 +52,18 @@ with tab_slots:
     if report.slots.empty:
         st.info("Chưa có số liệu về lượt đến, thời gian chờ hay phiếu khảo sát trong giai đoạn này.")
     else:
-        st.dataframe(waiting.slot_display(report.slots, report.target_minutes), hide_index=True, width="stretch")
+        st.dataframe(
+            ui.vn_frame(waiting.slot_display(report.slots, report.target_minutes), default=None),
+            hide_index=True,
+            width="stretch",
+        )
         st.caption(
             "Lượt đến TB/giờ: tổng lượt đến trong khung giờ chia cho số ngày cùng thứ có số liệu. Thời gian chờ: "
             "từ lúc lấy số đến lúc được gọi (máy lấy số); P90: 90% người chờ không quá mức này. Hài lòng: tỷ lệ "
             "trả lời 4–5 ở câu hỏi chung của các phiếu gửi trong khung giờ đó, với khoảng tin cậy 95% (Wilson)."
         )
     st.subheader("Mức hài lòng theo thời gian chờ người dân trả lời")
-    st.dataframe(waiting.bucket_display(report.buckets), hide_index=True, width="stretch")
+    st.dataframe(ui.vn_frame(waiting.bucket_display(report.buckets), default=None), hide_index=True, width="stretch")
     if report.cost is not None:
         st.caption(
             f"Chờ dưới 15 phút: {clock.format_percent(report.cost.estimate, 1)} hài lòng (n = {report.cost.n}); "
@@ -105,13 +109,15 @@ with tab_staff:
         )
         shown = waiting.staffing_display(report.staffing, report.target_minutes)
         st.dataframe(
-            shown.style.apply(waiting.understaffed_styles, axis=None),
+            ui.vn_frame(shown, default=None).style.apply(lambda _: waiting.understaffed_styles(shown), axis=None),
             hide_index=True,
             width="stretch",
             key="staffing_table",
         )
         with st.expander("Thời gian phục vụ dùng để tính"):
-            st.dataframe(waiting.service_display(report.services), hide_index=True, width="stretch")
+            st.dataframe(
+                ui.vn_frame(waiting.service_display(report.services), default=None), hide_index=True, width="stretch"
+            )
 
         st.subheader("Đề xuất bố trí thêm người")
         message = st.session_state.pop("wait_case_msg", None)
@@ -145,7 +151,7 @@ with tab_staff:
     for case, effect in staff_effects:
         st.markdown(f"**Vụ việc số {case['id']}** — áp dụng từ {clock.format_date(case['measure_date'])}")
         st.text(case["title"])
-        st.dataframe(effects.effect_rows(effect), hide_index=True, width="stretch")
+        st.dataframe(ui.vn_frame(effects.effect_rows(effect), default=None), hide_index=True, width="stretch")
         st.text(effect.message)
         if effect.test is not None:
             st.caption(

@@ -173,7 +173,7 @@ DECIMAL_POINT_RE = re.compile(r"(?<![\w.,/-])\d+\.\d+(?![\d.])")
 def forbidden_words(text: str) -> list[str]:
     words = {m.group(1) for m in FORBIDDEN_RE.finditer(text)}
     words |= {
-        f"số có dấu chấm thập phân {m.group(0)}"
+        f"số có dấu chấm thập phân {m.group(0)} («{text[max(0, m.start() - 30) : m.end() + 10]}»)"
         for m in DECIMAL_POINT_RE.finditer(text)
         if not re.fullmatch(r"\d{1,3}(\.\d{3})+", m.group(0))  # 3.000: a thousands dot, as Vietnamese writes
     }
