@@ -5,12 +5,14 @@ Kept outside ``sipas/`` so the domain package never imports Streamlit.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import string
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import streamlit as st
 
@@ -70,6 +72,37 @@ KIOSK_CSS = """
 
 def kiosk_style() -> None:
     st.html(KIOSK_CSS)
+
+
+# The tablet's survey is one st.components.v2 component whose HTML, CSS, JS and face images are
+# files of the project (components/survey/); they are read here and registered once per process.
+SURVEY_DIR = Path(__file__).resolve().parent / "components" / "survey"
+SURVEY_COMPONENT = "sipas_survey"
+
+# Only the page's own chrome: the component draws the whole screen (position: fixed).
+KIOSK_COMPONENT_CSS = """
+<style>
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stStatusWidget"],
+[data-testid="stDecoration"] { display: none !important; }
+[data-testid="stMainBlockContainer"] { padding: 0 !important; }
+</style>
+"""
+
+
+@functools.lru_cache(maxsize=1)
+def survey_component():
+    html = (SURVEY_DIR / "survey.html").read_text(encoding="utf-8")
+    faces = "".join(
+        f'<span data-face="{v}">{(SURVEY_DIR / "faces" / f"face{v}.svg").read_text(encoding="utf-8")}</span>'
+        for v in range(1, 6)
+    )
+    html = html.replace("<!--FACES-->", f'<div class="faces-src" hidden aria-hidden="true">{faces}</div>')
+    return st.components.v2.component(
+        SURVEY_COMPONENT,
+        html=html,
+        css=(SURVEY_DIR / "survey.css").read_text(encoding="utf-8"),
+        js=(SURVEY_DIR / "survey.js").read_text(encoding="utf-8"),
+    )
 
 
 # ------------------------------------------------------------------------------ staff sessions

@@ -25,6 +25,7 @@ class Criterion:
     code: str
     text: str
     element: str
+    topic: str | None = None  # optional short line shown above the statement on the tablet
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,10 @@ def parse_questionnaire(raw: object, path: Path) -> Questionnaire:
             if ccode in seen:
                 raise CatalogError(f"Tệp {path.name}, mục {cwhere}: mã tiêu chí '{ccode}' bị trùng.")
             seen.add(ccode)
-            criteria.append(Criterion(ccode, text.strip(), ecode))
+            topic = c.get("topic")
+            if topic is not None and (not isinstance(topic, str) or not topic.strip() or len(topic) > 120):
+                raise CatalogError(f"Tệp {path.name}, mục {cwhere}.topic: giá trị không hợp lệ ({topic!r}).")
+            criteria.append(Criterion(ccode, text.strip(), ecode, topic.strip() if topic else None))
         elements.append(Element(ecode, name.strip(), tuple(criteria)))
     return Questionnaire(code, title, source, tuple(elements))
 
