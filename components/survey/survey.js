@@ -555,9 +555,27 @@ function submit() {
   sync(true);
 }
 
+// ------------------------------------------------------------------ Streamlit's own words
+
+// The page around the component is Streamlit's: its few English words (the skip link for
+// keyboard users) are said in Vietnamese on the tablet.
+const PAGE_WORDS = { "Skip to main content": "Chuyển đến nội dung chính" };
+
+function vietnamesePage() {
+  if (document.documentElement.lang !== "vi") document.documentElement.lang = "vi";
+  for (const a of document.querySelectorAll("a, button")) {
+    if (S.root && S.root.contains(a)) continue;
+    const t = (a.textContent || "").trim();
+    if (PAGE_WORDS[t]) a.textContent = PAGE_WORDS[t];
+    const label = a.getAttribute("aria-label");
+    if (label && PAGE_WORDS[label]) a.setAttribute("aria-label", PAGE_WORDS[label]);
+  }
+}
+
 // ------------------------------------------------------------------ idle and resend
 
 function tick() {
+  vietnamesePage();
   const d = S.data;
   if (!d) return;
   if (S.phase === "survey" && S.survey) {
@@ -610,5 +628,6 @@ export default function (component) {
   } else if (S.phase === "welcome" || S.phase === "closed" || S.phase === "paused") {
     welcome(); // settings, opening hours or a fault may have changed
   }
+  vietnamesePage();
   root.setAttribute("data-ready", "1");
 }
