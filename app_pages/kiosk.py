@@ -31,7 +31,7 @@ IDLE_SECONDS = ui.env_seconds("SIPAS_KIOSK_IDLE_SECONDS", 90)
 # Typing a comment on a tablet is slow: allow longer.
 IDLE_SECONDS_COMMENT = ui.env_seconds("SIPAS_KIOSK_IDLE_SECONDS_COMMENT", 180)
 THANKS_SECONDS = ui.env_seconds("SIPAS_KIOSK_THANKS_SECONDS", 8)
-ADVANCE_MS = 500
+ADVANCE_MS = 400  # "about half a second": the citizen sees the choice, then the next question
 
 
 def device_name() -> str | None:
