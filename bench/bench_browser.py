@@ -25,7 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,9 +44,9 @@ PROBE = """() => {
   const k = document.querySelector('.kiosk');
   new MutationObserver(ms => {
     for (const m of ms) {
-      if (m.type === 'attributes' && m.attributeName === 'aria-checked' && m.target.getAttribute('aria-checked') === 'true' && P.tap) {
-        const t = performance.now(); requestAnimationFrame(() => P.marks.push(performance.now() - P.tap));
-        P.fire = 0;
+      const on = m.target.getAttribute('aria-checked') === 'true';
+      if (m.attributeName === 'aria-checked' && on && P.tap) {
+        const tap = P.tap; requestAnimationFrame(() => P.marks.push(performance.now() - tap));
       }
       if (m.type === 'attributes' && m.attributeName === 'data-question' && P.tap) {
         const tap = P.tap; P.tap = 0;
@@ -56,7 +56,7 @@ PROBE = """() => {
   }).observe(k, {subtree: true, attributes: true, attributeFilter: ['aria-checked', 'data-question']});
   const orig = window.setTimeout;
   window.setTimeout = function (fn, ms, ...rest) {
-    if (ms >= 300 && ms <= 600) {
+    if (ms === 400) {
       const wrapped = () => { const t0 = performance.now(); fn(...rest);
         requestAnimationFrame(() => P.nexts.push(performance.now() - t0)); };
       return orig.call(window, wrapped, ms);
@@ -100,7 +100,7 @@ def one_survey(browser, server) -> dict:
     page.evaluate("() => { window.__submitAt = 0; }")
     t_submit = page.evaluate(
         """() => new Promise(res => {
-             const btn = [...document.querySelectorAll('.kiosk button')].find(x => x.getAttribute('data-act') === 'submit');
+             const btn = document.querySelector('.kiosk button[data-act="submit"]');
              const t0 = performance.now(); btn.click();
              requestAnimationFrame(() => res(performance.now() - t0)); })"""
     )
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print("\n".join(lines))
     if not args.no_record:
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         with RESULTS.open("a", encoding="utf-8") as fh:
             fh.write(
                 f"\n## Counter tablet component (issue 11), headless Chromium 800×1280 touch\n\n"

@@ -9,7 +9,8 @@
 
 const QUEUE_KEY = "sipas.kiosk.queue.v1";
 const TABLET_KEY = "sipas.kiosk.tablet";
-const RESEND_MS = 4000;
+const RESEND_MS = 4000; // resend pending entries this often once the last send was answered
+const LOST_MS = 30000; // a send with no render back for this long is taken as lost
 
 // Module state survives re-renders (the function below runs on every server render).
 const S = {
@@ -132,7 +133,11 @@ function sync(force, extra) {
   const now = Date.now();
   if (!force && now - S.lastSend < RESEND_MS) return;
   if (!q.length && !force) return;
+  // One message at a time: while the server is still working on the last one (a locked database
+  // waits its busy timeout), a new one would only interrupt it and the tablet would never hear back.
+  if (!force && S.inflight && now - S.lastSend < LOST_MS) return;
   S.lastSend = now;
+  S.inflight = true;
   const starts = q.filter((e) => !e.survey).map((e) => ({ token: e.token, ago_ms: now - e.at }));
   const surveys = q
     .filter((e) => e.survey)
@@ -598,6 +603,7 @@ export default function (component) {
   const { data, parentElement } = component;
   S.comp = component;
   S.data = data;
+  S.inflight = false; // the server answered (every run renders the component)
   const root = parentElement.querySelector(".kiosk");
   const fresh = root !== S.root;
   S.root = root;
