@@ -146,3 +146,42 @@ def test_the_plan_has_one_screen_per_question_with_national_wording():
     assert all("người dân" in o["label"] for o in payment["options"])
     staff = next(s for s in plan["screens"] if s["id"] == "staff_code")
     assert staff["options"][-1] == {"value": None, "label": "Không nhớ"}
+
+
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0000003010100c9fe92ef0000000049454e44ae426082"
+)
+
+
+def test_a_staff_photo_is_checked_by_content_and_size_and_audited(conn):
+    from sipas import roster
+    from sipas.errors import ValidationError
+
+    roster.save_member(conn, {"code": "CB01", "full_name": "Nguyễn Thị Lan"}, "clerk")
+    roster.set_photo(conn, "CB01", PNG_1PX, "clerk")
+    assert db.staff_photos(conn) == {"CB01": (PNG_1PX, "image/png")}
+    for bad in (b"GIF89a....", b"<svg onload=alert(1)>", PNG_1PX + b"\0" * roster.PHOTO_MAX_BYTES):
+        with pytest.raises(ValidationError):
+            roster.set_photo(conn, "CB01", bad, "clerk")
+    with pytest.raises(ValidationError):
+        roster.set_photo(conn, "NOBODY", PNG_1PX, "clerk")
+    assert db.staff_photos(conn) == {"CB01": (PNG_1PX, "image/png")}  # unchanged by the refusals
+    roster.set_photo(conn, "CB01", None, "clerk")
+    assert db.staff_photos(conn) == {}
+    assert [e["action"] for e in db.audit_entries(conn)][:2] == ["staff_photo", "staff_photo"]
+
+
+def test_a_database_in_use_keeps_the_full_survey_after_the_upgrade(tmp_path):
+    path = tmp_path / "old.db"
+    with db.session(path) as c:
+        c.execute("DELETE FROM settings WHERE key = 'questions_per_survey'")
+        sync(c, [payload()])
+        c.execute("PRAGMA user_version = 7")
+        c.execute("DROP TABLE kiosk_starts")
+        c.execute("DROP TABLE kiosk_tablets")
+        c.execute("ALTER TABLE staff DROP COLUMN photo")
+        c.execute("ALTER TABLE staff DROP COLUMN photo_type")
+    with db.session(path) as c:
+        assert db.schema_version(c) == db.SCHEMA_VERSION
+        assert settings.get(c, "questions_per_survey")["mode"] == "full"
