@@ -99,8 +99,6 @@ def texts_data() -> dict:
 
 def survey_data() -> dict:
     """Everything the component needs; raises on a database fault."""
-    from sipas import actions
-
     now = local_now()
     opts = survey_options()
     with ui.conn() as c:
@@ -114,9 +112,11 @@ def survey_data() -> dict:
         staff = staff_options(c)
         read_aloud = settings.get(c, "kiosk_read_aloud")
         promise = kiosk.promise_text(kiosk.median_duration(c, now))
-        summary = (
-            actions.public_summary(c, now.strftime("%Y-%m"))[:5] if settings.get(c, "public_summary_on_kiosk") else []
-        )
+        summary = []
+        if settings.get(c, "public_summary_on_kiosk"):
+            from sipas import actions  # only then: the tablet's page stays light
+
+            summary = actions.public_summary(c, now.strftime("%Y-%m"))[:5]
     q = questionnaire(version)
     codes = choose_criteria(q, per_survey["mode"], per_survey["rotating"], asked, random.Random())
     plan = kiosk.build_plan(q, codes, opts, list(fields), staff, per_survey["mode"])

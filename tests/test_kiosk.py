@@ -185,3 +185,20 @@ def test_a_database_in_use_keeps_the_full_survey_after_the_upgrade(tmp_path):
     with db.session(path) as c:
         assert db.schema_version(c) == db.SCHEMA_VERSION
         assert settings.get(c, "questions_per_survey")["mode"] == "full"
+
+
+def test_an_optional_topic_line_per_criterion_is_read_and_checked(tmp_path):
+    from sipas.catalog import parse_questionnaire
+    from sipas.errors import CatalogError
+
+    doc = {
+        "code": "x",
+        "title": "X",
+        "elements": [{"code": "1", "name": "A", "criteria": [{"code": "TC1.1", "text": "B", "topic": " Biển hiệu "}]}],
+    }
+    q = parse_questionnaire(doc, tmp_path / "x.json")
+    assert q.criteria[0].topic == "Biển hiệu"
+    assert questionnaire("sipas-2023").criteria[0].topic is None  # files without it load as before
+    doc["elements"][0]["criteria"][0]["topic"] = 5
+    with pytest.raises(CatalogError, match="topic"):
+        parse_questionnaire(doc, tmp_path / "x.json")
