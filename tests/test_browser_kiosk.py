@@ -334,6 +334,7 @@ def test_offline_mid_survey_and_at_submit_stores_exactly_one_row_once_online(pag
     expect(page.locator(".kiosk .pending")).to_have_text("• 1")
     time.sleep(2)
     assert counts(server)["responses"] == before["responses"]
+    assert english_words(page) == []  # nor Streamlit's own words about the lost connection
     page.context.set_offline(False)
     assert wait_rows(server, before["responses"] + 1) == before["responses"] + 1
     expect(page.locator(".kiosk .pending")).to_be_hidden(timeout=15_000)
@@ -409,3 +410,52 @@ def test_a_database_fault_shows_the_calm_screen_and_keeps_the_survey(page, serve
     assert wait_rows(server, before["responses"] + 1) == before["responses"] + 1
     rows = b.db_rows(server.db, "SELECT count(*) FROM responses WHERE comment = 'gửi khi cơ sở dữ liệu bị khóa'")
     assert rows == [(1,)]
+
+
+FAKE_VOICE = """() => {
+  window.__spoken = [];
+  const synth = { getVoices: () => [{ lang: 'vi-VN', name: 'Giọng Việt' }], speak: u => window.__spoken.push(u.text),
+                  cancel() {}, addEventListener() {} };
+  Object.defineProperty(window, 'speechSynthesis', { value: synth, configurable: true });
+  window.SpeechSynthesisUtterance = class { constructor(t) { this.text = t; } };
+}"""
+
+
+def test_read_aloud_only_where_a_vietnamese_voice_exists(chromium, server):
+    page = open_page(chromium, server)
+    try:
+        start(page)
+        assert page.get_by_role("button", name="Nghe đọc câu hỏi").count() == 0  # headless Chromium: no voice
+    finally:
+        page.context.close()
+    context = chromium.new_context(**b.TABLET)
+    context.add_init_script(f"({FAKE_VOICE})()")
+    page = context.new_page()
+    b.watch_runs(page)
+    try:
+        b.open_kiosk(page, server)
+        start(page)
+        statement = page.locator(".kiosk .question").inner_text()
+        listen = page.get_by_role("button", name="Nghe đọc câu hỏi")
+        expect(listen).to_have_text("🔊 Nghe")
+        listen.tap()
+        spoken = page.evaluate("() => window.__spoken")
+        assert spoken == [
+            ". ".join([statement, "Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng"])
+        ]
+        assert question(page) is not None and b.button(page, b.SUBMIT).count() == 0  # listening answers nothing
+        with db.session(server.db) as c:
+            from sipas import settings
+
+            settings.put(c, "kiosk_read_aloud", False, actor="test")
+        page.reload()
+        b.start_button(page).wait_for(timeout=20_000)
+        b.wait_for_run(page)
+        start(page)
+        assert page.get_by_role("button", name="Nghe đọc câu hỏi").count() == 0  # turned off in the settings
+    finally:
+        with db.session(server.db) as c:
+            from sipas import settings
+
+            settings.put(c, "kiosk_read_aloud", True, actor="test")
+        context.close()
