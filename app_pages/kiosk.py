@@ -20,9 +20,9 @@ import random
 import streamlit as st
 
 import ui
-from sipas import db, kiosk, settings
+from sipas import clock, db, kiosk, settings
 from sipas.catalog import questionnaire, survey_options
-from sipas.responses import choose_criteria, local_now
+from sipas.responses import choose_criteria
 
 log = logging.getLogger("sipas.kiosk")
 
@@ -49,7 +49,7 @@ def on_sync() -> None:
     msg = value.get("sync") if hasattr(value, "get") else None
     if not isinstance(msg, dict):
         return
-    now = local_now()
+    now = clock.now()
     try:
         with ui.conn() as c:
             hours = settings.get(c, "opening_hours")
@@ -99,10 +99,11 @@ def texts_data() -> dict:
 
 def survey_data() -> dict:
     """Everything the component needs; raises on a database fault."""
-    now = local_now()
+    now = clock.now()
     opts = survey_options()
     with ui.conn() as c:
         unit = settings.get(c, "unit_name", now.date())
+        office = settings.get(c, "office_name", now.date())
         hours = settings.get(c, "opening_hours")
         closed = settings.get(c, "kiosk_closed_outside_hours") and not settings.is_open(hours, now)
         version = settings.get(c, "active_questionnaire")
@@ -119,7 +120,7 @@ def survey_data() -> dict:
             summary = actions.public_summary(c, now.strftime("%Y-%m"))[:5]
     q = questionnaire(version)
     codes = choose_criteria(q, per_survey["mode"], per_survey["rotating"], asked, random.Random())
-    plan = kiosk.build_plan(q, codes, opts, list(fields), staff, per_survey["mode"])
+    plan = kiosk.build_plan(q, codes, opts, list(fields), staff, per_survey["mode"], office=office)
     return {
         **texts_data(),
         "unit": unit,

@@ -9,16 +9,15 @@ from datetime import timedelta
 import streamlit as st
 
 import ui
-from sipas import actions, settings, waiting
+from sipas import actions, clock, effects, settings, tickets, waiting
 from sipas.errors import SipasError
-from sipas.responses import local_now
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
 actor = actions.Actor(user.username, user.role)
 st.title("Thời gian chờ và nhân lực")
 
-today = local_now().date()
+today = clock.now().date()
 left, right = st.columns(2)
 date_from = left.date_input("Từ ngày", today - timedelta(weeks=12), format="DD/MM/YYYY", key="wait_from")
 date_to = right.date_input("Đến ngày", today, format="DD/MM/YYYY", key="wait_to")
@@ -26,7 +25,7 @@ date_to = right.date_input("Đến ngày", today, format="DD/MM/YYYY", key="wait
 try:
     with ui.conn() as c:
         report = waiting.build_report(c, date_from, date_to)
-        effects = waiting.staffing_effects(c, report.target_minutes, today)
+        staff_effects = effects.staffing_effects(c, report.target_minutes, today)
         existing = {rec: waiting.open_case_for(c, rec) for rec in report.recommendations}
         fields = settings.get(c, "fields")
         counter_names = settings.get(c, "counter_names")
@@ -34,12 +33,15 @@ except SipasError as exc:
     st.error(str(exc))
     st.stop()
 
-target = f"{report.target_minutes:g}"
+target = f"{clock.format_plain(report.target_minutes)}"
 s = report.summary
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Lượt lấy số", s["tickets"])
-m2.metric("Chờ trung vị (phút)", "—" if s["median"] is None else f"{s['median']:.1f}")
-m3.metric(f"Chờ quá {target} phút", "—" if s["share_over_target"] is None else f"{100 * s['share_over_target']:.1f}%")
+m2.metric("Chờ trung vị (phút)", "—" if s["median"] is None else f"{clock.format_number(s['median'], 1)}")
+m3.metric(
+    f"Chờ quá {target} phút",
+    "—" if s["share_over_target"] is None else f"{clock.format_percent(100 * s['share_over_target'], 1)}",
+)
 m4.metric("Ngày nhập tay (không có máy lấy số)", report.typed_days)
 
 tab_slots, tab_staff, tab_input, tab_settings = st.tabs(
@@ -60,10 +62,12 @@ with tab_slots:
     st.dataframe(waiting.bucket_display(report.buckets), hide_index=True, width="stretch")
     if report.cost is not None:
         st.caption(
-            f"Chờ dưới 15 phút: {report.cost.estimate:.1f}% hài lòng (n = {report.cost.n}); chờ từ 15 phút "
-            f"trở lên: {report.cost.baseline:.1f}% (n = {report.cost.baseline_n}). Chênh lệch "
-            f"{report.cost.difference:+.1f} điểm %, KTC 95% {report.cost.ci_low:+.1f} đến "
-            f"{report.cost.ci_high:+.1f}; p = {report.cost.p_value:.3f}."
+            f"Chờ dưới 15 phút: {clock.format_percent(report.cost.estimate, 1)} hài lòng (n = {report.cost.n}); "
+            "chờ từ 15 phút "
+            f"trở lên: {clock.format_percent(report.cost.baseline, 1)} (n = {report.cost.baseline_n}). Chênh lệch "
+            f"{clock.format_signed(report.cost.difference, 1)} điểm %, "
+            f"KTC 95% {clock.format_signed(report.cost.ci_low, 1)} đến "
+            f"{clock.format_signed(report.cost.ci_high, 1)}; p = {clock.format_number(report.cost.p_value, 3)}."
         )
 
 
@@ -94,7 +98,8 @@ with tab_staff:
         st.info("Chưa có số lượt đến (máy lấy số hoặc số hồ sơ nhập tay) trong giai đoạn này.")
     else:
         st.caption(
-            f"Mục tiêu: {100 * report.service_level:.0f}% người dân được tiếp nhận trong vòng {target} phút. "
+            f"Mục tiêu: {clock.format_percent(100 * report.service_level, 0)} người dân được tiếp nhận "
+            f"trong vòng {target} phút. "
             "Xác suất phải chờ, thời gian chờ trung bình và công suất là của số quầy cần; các dòng tô đỏ là "
             "giờ đang thiếu quầy."
         )
@@ -126,17 +131,18 @@ with tab_staff:
                 button_col.button("Tạo vụ việc trình Chủ tịch", key=f"wait_rec_{i}", on_click=create_case, args=(rec,))
 
     st.subheader("Sau khi bố trí thêm người")
-    if not effects:
+    if not staff_effects:
         st.caption("Chưa có đề xuất nào được phê duyệt và áp dụng.")
-    for case, effect in effects:
-        st.markdown(f"**Vụ việc số {case['id']}** — áp dụng từ {case['measure_date']}")
+    for case, effect in staff_effects:
+        st.markdown(f"**Vụ việc số {case['id']}** — áp dụng từ {clock.format_date(case['measure_date'])}")
         st.text(case["title"])
-        st.dataframe(waiting.effect_rows(effect), hide_index=True, width="stretch")
+        st.dataframe(effects.effect_rows(effect), hide_index=True, width="stretch")
         st.text(effect.message)
         if effect.test is not None:
             st.caption(
-                f"Chênh lệch hài lòng {effect.test.difference:+.1f} điểm %, KTC 95% (Newcombe) "
-                f"{effect.test.ci_low:+.1f} đến {effect.test.ci_high:+.1f}; p = {effect.test.p_value:.3f} "
+                f"Chênh lệch hài lòng {clock.format_signed(effect.test.difference, 1)} điểm %, KTC 95% (Newcombe) "
+                f"{clock.format_signed(effect.test.ci_low, 1)} đến {clock.format_signed(effect.test.ci_high, 1)}; "
+                f"p = {clock.format_number(effect.test.p_value, 3)} "
                 "(kiểm định hai tỷ lệ)."
             )
 
@@ -151,7 +157,7 @@ with tab_input:
     if upload is not None and st.button("Nhập nhật ký", type="primary", key="ticket_import"):
         try:
             with ui.conn() as c:
-                summary = waiting.import_tickets(c, upload.getvalue(), upload.name, actor=user.username)
+                summary = tickets.import_tickets(c, upload.getvalue(), upload.name, actor=user.username)
             st.success(summary.message())
         except SipasError as exc:
             ui.show_errors(exc)

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sipas import analysis, db, demo, quality, settings  # noqa: E402
+from sipas import analysis, clock, db, demo, quality, settings  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -54,7 +54,7 @@ def ensure_data(path: Path, wanted: int) -> int:
         if have < wanted:
             print(f"generating {wanted - have} responses into {path} …", flush=True)
             t = time.perf_counter()
-            demo.generate(c, wanted - have, seed=1000 + have, end=date.today())
+            demo.generate(c, wanted - have, seed=1000 + have, end=clock.today())
             print(f"  done in {time.perf_counter() - t:.0f} s", flush=True)
         return db.count_responses(c)
 
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.generate_only:
         print(f"{path}: {n} responses")
         return 0
-    today = date.today()
+    today = clock.today()
     with closing(db.open_db(path)) as c:
         version = settings.get(c, "active_questionnaire")
         last = db.response_day_range(c)[1] or today.isoformat()
@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, sec, target in rows
     ]
     header = (
-        f"\n## Analysis\n\n{date.today().isoformat()}, {os.cpu_count()} CPU, {n:,} responses in "
+        f"\n## Analysis\n\n{clock.today().isoformat()}, {os.cpu_count()} CPU, {n:,} responses in "
         f"`{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}` (month {m_from[:7]}, "
         f"report month {month}). `python bench/bench_analysis.py`\n\n"
     )

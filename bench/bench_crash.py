@@ -40,7 +40,6 @@ import time
 import uuid
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +47,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import bench_tablets as bt  # noqa: E402
-from sipas import backup, db, settings  # noqa: E402
+from sipas import backup, clock, db, settings  # noqa: E402
 from sipas.catalog import questionnaire  # noqa: E402
 from sipas.responses import KioskSurvey, submit_kiosk_survey  # noqa: E402
 from tests import browser as b  # noqa: E402
@@ -361,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if not args.no_record and lines:
         header = (
-            f"\n### Crashes (bench/bench_crash.py)\n\n{date.today().isoformat()}, {os.cpu_count()} CPU, ext4 "
+            f"\n### Crashes (bench/bench_crash.py)\n\n{clock.today().isoformat()}, {os.cpu_count()} CPU, ext4 "
             f"on a virtual disk, load average {os.getloadavg()[0]:.1f}. "
             f"`python bench/bench_crash.py --part {args.part}`\n\n"
         )

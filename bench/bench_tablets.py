@@ -33,14 +33,13 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sipas import auth, backup, db, settings  # noqa: E402
+from sipas import auth, backup, clock, db, settings  # noqa: E402
 from tests import browser as b  # noqa: E402
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -507,7 +506,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if not args.no_record:
         header = (
-            f"\n### Many tablets (bench/bench_tablets.py)\n\n{date.today().isoformat()}, {os.cpu_count()} CPU, "
+            f"\n### Many tablets (bench/bench_tablets.py)\n\n{clock.today().isoformat()}, {os.cpu_count()} CPU, "
             f"one headless Chromium with {args.tablets} tablet contexts (800×1280, touch) + "
             f"{'1 clerk context' if not args.no_clerk else 'no clerk'}, server and browsers on the same "
             f"machine, load average {load_before:.1f} before / {load_after:.1f} after. "

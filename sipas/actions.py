@@ -18,10 +18,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sipas import db, settings
+from sipas import clock, db, settings
 from sipas.errors import ValidationError
-from sipas.responses import local_now
-from sipas.stats import proportion
 from sipas.text import text_problem
 
 STATES = {
@@ -84,8 +82,52 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("unfounded", "reopened"): ("clerk", "chairman"),
 }
 
+# Every kind of history entry in Vietnamese (case_events.kind).
+EVENT_LABELS = {
+    "open": "Tiếp nhận",
+    "transition": "Chuyển trạng thái",
+    "note": "Ghi chú",
+    "response": "Trả lời người phản ánh",
+    "evidence": "Thêm bằng chứng",
+    "effect": "Đánh giá hiệu quả",
+    "repeat-decision": "Quyết định về tái phạm",
+}
+SYSTEM_ACTOR = "hệ thống"
+# Choosing one of these states closes a case or decides a measure: the page asks for a confirmation.
+CONFIRM_STATES = ("unfounded", "closed", "awaiting_effect")
+ORIGIN_LABELS = {
+    "survey": "Phiếu khảo sát",
+    "clerk": "Cán bộ tiếp nhận",
+    "analysis": "Phân tích chỉ số",
+    "staffing": "Phân tích nhân lực",
+}
+
+
+def event_label(kind: str) -> str:
+    """The Vietnamese name of a history entry's kind (an unknown kind is named as such, never shown raw)."""
+    return EVENT_LABELS.get(kind, "Thay đổi khác")
+
+
+def grouped_history(events: list[dict]) -> list[dict]:
+    """A case's history for reading: each run of consecutive evidence entries becomes one line that
+    counts them (the entries themselves are kept in ``items`` for an expandable view).
+
+    >>> ev = [{"kind": "open", "at": "2026-01-02 08:00:00", "actor": "a", "note": "x"}]
+    >>> ev += [{"kind": "evidence", "at": f"2026-01-0{d} 09:00:00", "actor": "hệ thống", "note": "p"} for d in (3, 4)]
+    >>> [(g["kind"], len(g["items"])) for g in grouped_history(ev)]
+    [('open', 1), ('evidence', 2)]
+    """
+    out: list[dict] = []
+    for e in events:
+        if e["kind"] == "evidence" and out and out[-1]["kind"] == "evidence":
+            out[-1]["items"].append(e)
+            out[-1]["last_at"] = e["at"]
+            continue
+        out.append({**e, "items": [e], "last_at": e["at"]})
+    return out
+
+
 LOW_CONDUCT = (1, 2)
-EFFECT_WEEKS = 8
 DEFAULT_DUE_DAYS = 15
 
 
@@ -96,11 +138,11 @@ class Actor:
 
 
 def _now() -> datetime:
-    return local_now()
+    return clock.now()
 
 
 def _ts(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return clock.format_ts(moment)
 
 
 def allowed_next(state: str, role: str) -> list[str]:
@@ -401,9 +443,8 @@ def sync_from_survey(conn: sqlite3.Connection, tag_comment=None, now: datetime |
                         "state": "new",
                         "priority": "normal",
                         "received_at": r["submitted_at"][:10],
-                        "due_date": (
-                            datetime.fromisoformat(r["submitted_at"]).date() + timedelta(days=DEFAULT_DUE_DAYS)
-                        ).isoformat(),
+                        # dated by the survey that caused it, due counted from when it is opened
+                        "due_date": (now.date() + timedelta(days=DEFAULT_DUE_DAYS)).isoformat(),
                         "is_demo": r["is_demo"],
                     }
                     case_id = db.insert_case(conn, fields, _ts(now))
@@ -447,7 +488,7 @@ def criteria_below_floor(
 ) -> list[dict]:
     """Criteria of the period whose index is below the floor (with at least ``min_n`` answers) and that
     have no open improvement action yet."""
-    from sipas.analysis import index_for_period
+    from sipas.scoring import index_for_period
 
     result = index_for_period(conn, version, date_from, date_to)
     open_on = {c["criterion"] for c in db.list_cases(conn, states=OPEN_STATES) if c["criterion"]}
@@ -456,124 +497,6 @@ def criteria_below_floor(
         for c in sorted(result.criteria, key=lambda c: (c.index is None, c.index))
         if c.index is not None and c.index < floor and c.n >= min_n and c.code not in open_on
     ]
-
-
-# ------------------------------------------------------------------------------ verification
-
-
-@dataclass(frozen=True)
-class Effect:
-    before_n: int
-    before_index: float | None
-    after_n: int
-    after_index: float | None
-    difference: float | None
-    ci_low: float | None
-    ci_high: float | None
-    p_value: float | None
-    verdict: str  # 'effective', 'not_effective', 'insufficient'
-    message: str
-
-
-def effectiveness(
-    conn: sqlite3.Connection, case: dict, min_n: int, floor: float, weeks: int = EFFECT_WEEKS, today: date | None = None
-) -> Effect:
-    """Satisfaction with the staff member (or criterion) ``weeks`` before vs after the measure date.
-
-    'not_effective' when the share after is below the floor or significantly lower than before;
-    'effective' when enough answers exist after and neither holds; 'insufficient' below ``min_n``.
-    """
-    today = today or _now().date()
-    if case.get("origin") == "staffing" and case.get("measure_date") and case.get("schedule"):
-        return _staffing_effectiveness(conn, case, weeks, today)
-    if not case.get("measure_date"):
-        return Effect(0, None, 0, None, None, None, None, None, "insufficient", "Chưa áp dụng biện pháp.")
-    start = date.fromisoformat(case["measure_date"])
-    prefix = case["criterion"] or "TC3."
-    staff = case["staff_code"] if not case["criterion"] else None
-    before = db.conduct_counts(conn, staff, (start - timedelta(weeks=weeks)).isoformat(), start.isoformat(), prefix)
-    after_end = min(today + timedelta(days=1), start + timedelta(weeks=weeks))
-    after = db.conduct_counts(conn, staff, start.isoformat(), after_end.isoformat(), prefix)
-    pb, pa = proportion(before[1], before[0]), proportion(after[1], after[0])
-    if after[0] < min_n:
-        return Effect(
-            before[0],
-            pb.index,
-            after[0],
-            pa.index,
-            None,
-            None,
-            None,
-            None,
-            "insufficient",
-            f"Chưa đủ dữ liệu: {after[0]} phiếu sau biện pháp (cần ít nhất {min_n}).",
-        )
-    from sipas.comparison import two_proportion_test  # scipy: kept off the kiosk's import path
-
-    test = two_proportion_test(after[1], after[0], before[1], before[0]) if before[0] else None
-    worse = test is not None and test.p_value < 0.05 and test.difference < 0
-    if pa.index < floor or worse:
-        verdict = "not_effective"
-        message = (
-            f"Chưa thấy hiệu quả: sau biện pháp {pa.index:.1f}% (n = {after[0]})"
-            + (f", trước {pb.index:.1f}% (n = {before[0]})" if before[0] else "")
-            + "."
-        )
-    else:
-        verdict = "effective"
-        message = (
-            f"Có hiệu quả: sau biện pháp {pa.index:.1f}% (n = {after[0]})"
-            + (f", trước {pb.index:.1f}% (n = {before[0]})" if before[0] else "")
-            + "."
-        )
-    return Effect(
-        before[0],
-        pb.index,
-        after[0],
-        pa.index,
-        None if test is None else test.difference,
-        None if test is None else test.ci_low,
-        None if test is None else test.ci_high,
-        None if test is None else test.p_value,
-        verdict,
-        message,
-    )
-
-
-def _staffing_effectiveness(conn: sqlite3.Connection, case: dict, weeks: int, today: date) -> Effect:
-    """A staffing case is judged at its own weekday and hours (sipas.waiting), not by conduct ratings."""
-    from sipas import waiting  # imported here: waiting builds on this module
-
-    target = settings.get(conn, "wait_target_minutes")
-    w = waiting.staffing_effect(conn, case, target_minutes=target, weeks=weeks, today=today)
-    kind = {"Giảm có ý nghĩa thống kê": "not_effective", "Chưa đủ dữ liệu": "insufficient"}.get(w.verdict, "effective")
-    b, a, t = w.before.satisfaction, w.after.satisfaction, w.test
-    return Effect(
-        b.n,
-        b.index,
-        a.n,
-        a.index,
-        None if t is None else t.difference,
-        None if t is None else t.ci_low,
-        None if t is None else t.ci_high,
-        None if t is None else t.p_value,
-        kind,
-        w.message,
-    )
-
-
-def flag_effects(conn: sqlite3.Connection, min_n: int, floor: float, today: date | None = None) -> list[int]:
-    """Check every case waiting for its effect; store and return the ids whose effect did not show."""
-    flagged = []
-    for case in db.list_cases(conn, states=("awaiting_effect",)):
-        effect = effectiveness(conn, case, min_n, floor, today=today)
-        if effect.verdict != (case["effect_flag"] or ""):
-            with db.transaction(conn):
-                db.update_case(conn, case["id"], {"effect_flag": effect.verdict}, _ts(_now()))
-                db.add_case_event(conn, case["id"], _ts(_now()), "hệ thống", "effect", None, None, effect.message)
-        if effect.verdict == "not_effective":
-            flagged.append(case["id"])
-    return flagged
 
 
 # ------------------------------------------------------------------------------ repeat offences and queue
@@ -637,6 +560,44 @@ def decide_repeat(
                 )
 
 
+# States in which someone still owes work on a case. A measure approved by the Chairman
+# ("awaiting_effect") waits for data, not for a person: it is no longer overdue.
+PENDING_STATES = ("new", "verifying", "founded", "measure", "reopened")
+
+
+def handled_on(conn: sqlite3.Connection, case: dict) -> str | None:
+    """ISO date on which the case stopped owing work (approved, closed or found unfounded); None while
+    work is still owed."""
+    if case["state"] in PENDING_STATES:
+        return None
+    days = [
+        e["at"][:10]
+        for e in db.case_events(conn, case["id"])
+        if e["kind"] == "transition" and e["to_state"] not in PENDING_STATES
+    ]
+    return days[-1] if days else (case["closed_at"] or case["updated_at"] or case["created_at"])[:10]
+
+
+def overdue_cases(conn: sqlite3.Connection, cases: list[dict], first: date, last: date) -> list[dict]:
+    """The one definition of "quá hạn": cases past their due date on at least one day of [first, last]
+    while work on them was still owed (a case handled on a day is not overdue that day).
+
+    The Chairman's header and the cases page ask for today (first = last = today); the monthly report
+    asks for the month ("quá hạn trong tháng") and for its last day ("đang quá hạn cuối kỳ").
+    """
+    out = []
+    for c in cases:
+        if not c["due_date"] or c["created_at"][:10] > last.isoformat():
+            continue
+        day = max(first, date.fromisoformat(c["due_date"]) + timedelta(days=1))
+        if day > last:
+            continue
+        done = handled_on(conn, c)
+        if done is None or done > day.isoformat():
+            out.append(c)
+    return out
+
+
 def chairman_queue(conn: sqlite3.Connection, today: date | None = None) -> dict[str, list]:
     """What needs the Chairman: repeat offences, overdue cases, past feedback deadlines, measures to sign off,
     and measures whose effect did not show."""
@@ -646,7 +607,7 @@ def chairman_queue(conn: sqlite3.Connection, today: date | None = None) -> dict[
     open_cases = db.list_cases(conn, states=OPEN_STATES)
     return {
         "repeat": repeat_offenders(conn, rule["count"], rule["months"], today),
-        "overdue": [c for c in open_cases if c["due_date"] and c["due_date"] < iso],
+        "overdue": overdue_cases(conn, open_cases, today, today),
         "deadline": [
             c for c in open_cases if c["response_deadline"] and c["response_deadline"] < iso and not c["responded_at"]
         ],
@@ -655,26 +616,17 @@ def chairman_queue(conn: sqlite3.Connection, today: date | None = None) -> dict[
     }
 
 
-def monthly_counts(conn: sqlite3.Connection, month: str) -> dict:
-    """Counts for the monthly report: cases opened, closed, overdue, by type, median days to close."""
+def monthly_counts(conn: sqlite3.Connection, month: str, today: date | None = None) -> dict:
+    """Counts for the monthly report: cases opened, closed, overdue during the month and still overdue
+    at its end (or today, for the month in progress), by type, median days to close."""
     start = date.fromisoformat(month + "-01")
     end = (start + timedelta(days=32)).replace(day=1)
+    today = today or _now().date()
     cases = db.list_cases(conn)
     opened = [c for c in cases if start.isoformat() <= c["created_at"][:10] < end.isoformat()]
     closed = [c for c in cases if c["closed_at"] and start.isoformat() <= c["closed_at"][:10] < end.isoformat()]
-    last_day = (end - timedelta(days=1)).isoformat()
-    # Overdue during the month: past its due date while still open on some day of the month (a case
-    # closed late in an earlier month is not overdue in this one).
-    overdue = [
-        c
-        for c in cases
-        if c["due_date"]
-        and c["due_date"] < last_day
-        and (
-            c["closed_at"] is None or (c["closed_at"][:10] > c["due_date"] and c["closed_at"][:10] >= start.isoformat())
-        )
-        and c["created_at"][:10] < end.isoformat()
-    ]
+    last_day = end - timedelta(days=1)
+    as_of = min(last_day, today)
     days = sorted(
         (date.fromisoformat(c["closed_at"][:10]) - date.fromisoformat(c["received_at"] or c["created_at"][:10])).days
         for c in closed
@@ -687,22 +639,57 @@ def monthly_counts(conn: sqlite3.Connection, month: str) -> dict:
     return {
         "opened": len(opened),
         "closed": len(closed),
-        "overdue": len(overdue),
+        "overdue": len(overdue_cases(conn, cases, start, last_day)),
+        "overdue_at_end": len(overdue_cases(conn, cases, as_of, as_of)) if as_of >= start else 0,
+        "as_of": as_of.isoformat(),
         "by_type": by_type,
         "median_days_to_close": median,
     }
 
 
+# Measures taken against a person are never published: in a small commune they name him or her.
+PERSONAL_MEASURES = ("reminder", "review", "reassign", "replace", "discipline")
+# What changed for citizens, by the kind of measure (fixed wording only).
+PUBLIC_MEASURE = {
+    "training": "cán bộ tại quầy được tập huấn thêm về giao tiếp và hướng dẫn người dân",
+    "extra_staff": "bố trí thêm người tiếp nhận hồ sơ vào giờ đông",
+}
+PUBLIC_CHANGE = {
+    "conduct": "việc tiếp đón, hướng dẫn người dân tại quầy được theo dõi hằng tháng qua phiếu khảo sát",
+    "waiting": "thời gian chờ được theo dõi theo từng khung giờ để bố trí người phù hợp",
+    "procedure": "hồ sơ, thủ tục liên quan được rà soát để hướng dẫn rõ hơn",
+    "facilities": "cơ sở vật chất tại quầy được kiểm tra và khắc phục",
+    "other": "nội dung phản ánh được theo dõi đến khi có kết quả",
+}
+FORBIDDEN_PUBLIC_WORDS = ("nhắc nhở", "kiểm điểm", "điều chuyển", "thay thế", "kỷ luật")
+
+
+def public_line(case: dict) -> str:
+    """One line of "Người dân nói — chúng tôi đã làm" for a case whose measure was applied.
+
+    It says that the complaint was handled and what changed for citizens, never a measure taken
+    against a person (nhắc nhở, kiểm điểm, điều chuyển, thay thế, kỷ luật), a name or free text.
+
+    >>> line = public_line({"type": "conduct", "criterion": None, "measure": "reassign"})
+    >>> line.startswith("Người dân phản ánh về thái độ, ứng xử — phản ánh đã được xem xét, xử lý;")
+    True
+    >>> "điều chuyển" in line
+    False
+    """
+    topic = f"tiêu chí {case['criterion']}" if case.get("criterion") else TYPES[case["type"]].lower()
+    change = PUBLIC_MEASURE.get(case.get("measure") or "") or PUBLIC_CHANGE[case["type"]]
+    return f"Người dân phản ánh về {topic} — phản ánh đã được xem xét, xử lý; {change}."
+
+
 def public_summary(conn: sqlite3.Connection, month: str) -> list[str]:
-    """ "Người dân nói — chúng tôi đã làm": the month's measures in plain words, without any staff name."""
+    """ "Người dân nói — chúng tôi đã làm": the month's handled complaints in fixed plain words (newest
+    first), without any staff name or measure against a person; identical lines are given once."""
     start = date.fromisoformat(month + "-01")
     end = (start + timedelta(days=32)).replace(day=1)
-    lines = []
+    lines: list[str] = []
     for c in db.list_cases(conn):
         if c["measure"] and c["measure_date"] and start.isoformat() <= c["measure_date"] < end.isoformat():
-            # Only fixed wording: free text typed by staff might name someone.
-            topic = TYPES[c["type"]].lower()
-            measure = MEASURES[c["measure"]]
-            what = f"tiêu chí {c['criterion']}" if c["criterion"] else topic
-            lines.append(f"Người dân phản ánh về {what} — chúng tôi đã: {measure.lower()}.")
+            line = public_line(c)
+            if line not in lines:
+                lines.append(line)
     return lines

@@ -227,3 +227,15 @@ def _marks_prefix(q: Word, w: Word) -> bool:
     if q.base == w.base:
         return q.marks == w.marks
     return all(w.marks.count(m) >= q.marks.count(m) for m in set(q.marks))
+
+
+def conduct_tagger(rules_: TopicRules | None = None):
+    """``text -> {"conduct"}`` when a comment is about staff attitude (the rules in data/comment-topics.json);
+    the tagger the case intake uses (:func:`sipas.actions.sync_from_survey`)."""
+    rules_ = rules_ or rules()
+    attitude = next((t.label for t in rules_.topics if t.code == "attitude"), None)
+
+    def tagger(text: str) -> set[str]:
+        return {"conduct"} if attitude and attitude in tag(text, rules_) else set()
+
+    return tagger

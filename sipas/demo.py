@@ -11,9 +11,9 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from sipas import db
+from sipas import clock, db, settings
 from sipas.catalog import questionnaire, survey_options, wait_bucket_for_minutes
-from sipas.responses import CONDUCT_ELEMENT, local_now
+from sipas.responses import CONDUCT_ELEMENT
 
 DEMO_STAFF = [
     {"code": "CB01", "full_name": "Nguyễn Thị Hồng", "position": "Công chức Tư pháp – Hộ tịch", "counter": "Quầy 1"},
@@ -61,12 +61,12 @@ def generate(
 ) -> int:
     """Fill ``conn`` with ``responses`` generated surveys over the last ``months`` months; return count."""
     rng = np.random.default_rng(seed)
-    q = questionnaire("sipas-2023")
+    q = questionnaire(settings.get(conn, "active_questionnaire", end or clock.today()))
     codes = list(q.criterion_codes)
     elem_of = np.array([c.element for c in q.criteria])
     base_p = np.array([ELEMENT_P[e] for e in elem_of])
     fields = survey_options()["fields"]
-    end = end or local_now().date()
+    end = end or clock.now().date()
     start = end - timedelta(days=int(months * 30.4))
 
     with db.transaction(conn):

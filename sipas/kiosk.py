@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sipas import db
-from sipas.catalog import Questionnaire
+from sipas.catalog import Questionnaire, survey_questions
 from sipas.errors import ValidationError
 from sipas.responses import KioskSurvey, submit_kiosk_survey
 
@@ -81,18 +81,31 @@ def build_plan(
     fields: list[str],
     staff: list[dict],
     mode: str,
+    office: str | None = None,
 ) -> dict:
-    """Every screen of one survey: the chosen criteria one by one, then the other questions."""
+    """Every screen of one survey: the chosen criteria one by one, then the other questions.
+
+    Statements name the unit's ``office`` where the questionnaire says {office}; the harassment,
+    informal-payment, expectation and demographic questions are the version's own wording
+    (:func:`sipas.catalog.survey_questions`), else those of ``data/survey-options.json``.
+    """
+    own = survey_questions(q.code)
     screens: list[dict] = []
     for element in q.elements:
         for crit in element.criteria:
             if crit.code in codes:
                 screens.append(
-                    {"kind": "scale", "id": crit.code, "heading": element.name, "topic": crit.topic, "text": crit.text}
+                    {
+                        "kind": "scale",
+                        "id": crit.code,
+                        "heading": element.name,
+                        "topic": crit.topic,
+                        "text": crit.text_for(office),
+                    }
                 )
     screens.append({"kind": "scale", "id": "overall", "heading": "Đánh giá chung", "text": opts["overall_question"]})
     for attr in ("harassment", "informal_payment"):
-        spec = opts[attr]
+        spec = own[attr]
         screens.append(
             {
                 "kind": "choice",

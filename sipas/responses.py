@@ -15,10 +15,10 @@ import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from pathlib import Path
 
-from sipas import clock, db
+from sipas import clock, db, parsing
 from sipas.catalog import WAIT_BUCKETS, Questionnaire, questionnaires, wait_bucket_for_minutes
 from sipas.errors import ValidationError, raise_file_problems
 from sipas.text import text_problem
@@ -38,10 +38,6 @@ BASE_COLUMNS = (
     "comment",
 )
 CHANNELS = ("kiosk", "qr", "paper")
-
-
-local_now = clock.now
-format_ts = clock.format_ts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,13 +167,13 @@ def submit_kiosk_survey(
         problems.append(f'Không có cán bộ mã "{s.staff_code}".')
     if problems:
         raise ValidationError(problems)
-    now = now or local_now()
+    now = now or clock.now()
     # Every asked criterion gets a row: a value, or NULL for "Không ý kiến"/skipped.
     answers = {code: s.answers.get(code) for code in s.asked}
     comment = s.comment if s.comment and s.comment.strip() else None
     response = {
         "token": s.token,
-        "submitted_at": format_ts(now),
+        "submitted_at": clock.format_ts(now),
         "questionnaire": s.questionnaire,
         "channel": "kiosk",
         "field": s.field,
@@ -195,7 +191,17 @@ def submit_kiosk_survey(
         "duration_seconds": (now - s.started_at).total_seconds() if s.started_at else None,
         "out_of_hours": out_of_hours,
     }
-    return db.insert_response(conn, response, answers)
+    stored = db.insert_response(conn, response, answers)
+    if stored:
+        _after_store(conn, now)
+    return stored
+
+
+def _after_store(conn: sqlite3.Connection, now: datetime | None = None) -> None:
+    """The domain's follow-up once responses are committed (cases, effects); never fails the store."""
+    from sipas import intake  # above this module: it builds on cases and effects
+
+    intake.after_responses(conn, now)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,78 +236,45 @@ def read_table(data: bytes, filename: str) -> list[list[str]]:
         line = data[: exc.start].count(b"\n") + 1
         raise ValidationError(f"Tệp {filename}, dòng {line}: không phải văn bản UTF-8.") from None
     try:
-        return [row for row in csv.reader(io.StringIO(text, newline=""))]
+        rows = [row for row in csv.reader(io.StringIO(text, newline=""))]
     except csv.Error as exc:
         raise ValidationError(f"Tệp {filename}: lỗi định dạng CSV ({exc}).") from None
+    parsing.check_csv_rows(rows, filename)
+    return rows
 
 
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.strftime("%H:%M:%S")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+_cell_text = parsing.cell_text
 
 
 def _read_xlsx(data: bytes, filename: str) -> list[list[str]]:
-    import openpyxl  # lazy: the kiosk never needs it
-
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise ValidationError(f"Tệp {filename}: không mở được tệp Excel ({type(exc).__name__}).") from None
-    try:
-        # Read-only mode parses the sheet while iterating: a damaged sheet fails here, not on opening.
-        ws = wb.worksheets[0]
-        return [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
-    except Exception as exc:
-        raise ValidationError(f"Tệp {filename}: không đọc được trang tính đầu tiên ({type(exc).__name__}).") from None
-    finally:
-        wb.close()
-
-
-_TS = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$")
-_TS_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
+    return parsing.read_xlsx(data, filename)
 
 
 def parse_timestamp(text: str) -> datetime:
-    """Commune-local naive datetime from ``YYYY-MM-DD HH:MM[:SS]`` or ISO 8601 with an offset.
+    """Commune-local naive datetime from ``YYYY-MM-DD HH:MM[:SS]``, ``dd/mm/yyyy[ HH:MM[:SS]]`` or
+    ISO 8601 with an offset (see :mod:`sipas.parsing`; years outside 2000–next year refused).
 
     >>> parse_timestamp("2024-03-05 08:15")
     datetime.datetime(2024, 3, 5, 8, 15)
     >>> parse_timestamp("2024-03-05T01:15:00Z")
     datetime.datetime(2024, 3, 5, 8, 15)
     """
-    text = text.strip()
-    if _TS_OFFSET.match(text):
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return moment.astimezone(TZ).replace(tzinfo=None)
-    m = _TS.match(text)
-    if not m:
-        raise ValueError(text)
-    y, mo, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
-    return datetime(y, mo, d, h, mi, s)
+    return parsing.parse_timestamp(text)
 
 
 def parse_level(text: str, top: int = 5) -> int | None:
-    """'' → None; '4' or '4.0' → 4; anything else (4.5, 0, 6, x) raises ValueError.
+    """'' → None; '4', '4.0' or '4,0' → 4; anything else (4.5, 0, 6, x) raises ValueError.
 
     >>> parse_level("4.0"), parse_level("")
     (4, None)
     """
-    text = text.strip()
-    if text == "":
-        return None
-    m = re.fullmatch(r"(\d+)(?:\.0+)?", text)
-    if not m or not 1 <= int(m.group(1)) <= top:
-        raise ValueError(text)
-    return int(m.group(1))
+    return parsing.parse_level(text, top)
+
+
+_LEVELS = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5}  # the usual cells, without parse_level's regex
+_TS_PLAIN = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
+_WHOLE = re.compile(r"(\d+)(?:\.0+)?")
+_NEVER_STORED = re.compile("[\x00\ud800-\udfff]")  # what sipas.text.text_problem refuses
 
 
 def _row_token(cells: Sequence[str], occurrence: int) -> str:
@@ -317,7 +290,7 @@ def validate_responses_table(
     Rows are numbered as a spreadsheet shows them (the header is row 1). Every problem is listed.
     """
     versions = questionnaires()
-    now = now or local_now()
+    now = now or clock.now()
     if not rows or not any(c.strip() for c in rows[0]):
         raise ValidationError(f"Tệp {filename}: không có dòng tiêu đề.")
     header = [c.strip() for c in rows[0]]
@@ -350,22 +323,31 @@ def validate_responses_table(
     out: list[tuple[dict, dict]] = []
     seen_ids: dict[str, int] = {}
     occurrences: dict[tuple, int] = {}
+    # Looked up once for the file, not per row (a province's file has 10⁵–10⁶ rows).
+    n_cols = len(header)
+    text_cols = [(col, header.index(col)) for col in ("response_id", "field", "comment") if col in header]
+    criterion_cols = [(col, i) for i, col in enumerate(header) if col.startswith("TC")]
+    c_idx = header.index("comment") if "comment" in header else None
+    own_codes = {v: frozenset(q.criterion_codes) for v, q in versions.items()}
+    today = now.date()
+    buckets: dict[int, str] = {}
     for idx, raw in enumerate(rows[1:], start=2):
-        cells = [(raw[i].strip() if i < len(raw) else "") for i in range(len(header))]
-        extra = [c for c in raw[len(header) :] if c.strip()]
+        n_raw = len(raw)
+        if n_raw >= n_cols:
+            cells = [c.strip() for c in raw[:n_cols]]
+        else:
+            cells = [c.strip() for c in raw] + [""] * (n_cols - n_raw)
+        extra = [c for c in raw[n_cols:] if c.strip()]
         if not any(cells) and not extra:
             continue  # blank line at the end of a spreadsheet
         if extra:
             problems.append(f"Dòng {idx}: có {len(extra)} ô dữ liệu nằm ngoài các cột có tên.")
         row = dict(zip(header, cells, strict=True))
         err = problems.append
-        for col in ("response_id", "field", "comment"):
-            if col in row:
-                problem = text_problem(
-                    raw[header.index(col)] if header.index(col) < len(raw) else "", f"Dòng {idx}, cột {col}"
-                )
-                if problem:
-                    err(problem)
+        for col, i in text_cols:
+            value = raw[i] if i < n_raw else ""
+            if _NEVER_STORED.search(value):
+                err(text_problem(value, f"Dòng {idx}, cột {col}"))
 
         rid = row.get("response_id", "")
         if rid:
@@ -378,14 +360,18 @@ def validate_responses_table(
             err(f"Dòng {idx}, cột submitted_at: thiếu thời điểm khảo sát.")
         else:
             try:
-                submitted = parse_timestamp(ts_text)
-                if submitted.date() > now.date():
+                plain = _TS_PLAIN.fullmatch(ts_text)  # the storage form itself: no reformatting
+                submitted = datetime(*map(int, plain.groups())) if plain else parse_timestamp(ts_text)
+                parsing.check_year(submitted)
+                if submitted.date() > today:
                     err(f'Dòng {idx}, cột submitted_at: thời điểm "{ts_text}" ở trong tương lai.')
+            except parsing.YearOutOfRange as exc:
+                if exc.year > parsing.MIN_YEAR:
+                    err(f'Dòng {idx}, cột submitted_at: thời điểm "{ts_text}" ở trong tương lai.')
+                else:
+                    err(f'Dòng {idx}, cột submitted_at: giá trị "{ts_text}" không hợp lệ, {exc}.')
             except ValueError:
-                err(
-                    f'Dòng {idx}, cột submitted_at: giá trị "{ts_text}" không hợp lệ, '
-                    "cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 có múi giờ."
-                )
+                err(f'Dòng {idx}, cột submitted_at: giá trị "{ts_text}" không hợp lệ, {parsing.TS_HINT}.')
         version = row.get("questionnaire") or active_version
         if version not in versions:
             err(
@@ -407,34 +393,39 @@ def validate_responses_table(
         wait = None
         wait_text = row.get("wait_minutes", "")
         if wait_text:
-            m = re.fullmatch(r"(\d+)(?:\.0+)?", wait_text)
+            m = _WHOLE.fullmatch(wait_text)
             if not m:
                 err(f'Dòng {idx}, cột wait_minutes: giá trị "{wait_text}" không hợp lệ, chỉ nhận số phút nguyên ≥ 0.')
             else:
                 wait = int(m.group(1))
         overall = None
-        try:
-            overall = parse_level(row.get("overall", ""))
-        except ValueError:
-            err(f'Dòng {idx}, cột overall: giá trị "{row["overall"]}" không hợp lệ, chỉ nhận 1–5.')
+        overall_text = row.get("overall", "")
+        if overall_text:
+            overall = _LEVELS.get(overall_text)
+            if overall is None:
+                try:
+                    overall = parse_level(overall_text)
+                except ValueError:
+                    err(f'Dòng {idx}, cột overall: giá trị "{overall_text}" không hợp lệ, chỉ nhận 1–5.')
         answers: dict[str, int | None] = {}
-        own = set(q.criterion_codes) if q else set()
-        for col in header:
-            if not col.startswith("TC"):
-                continue
-            text = row[col]
+        own = own_codes[version] if q else frozenset()
+        for col, i in criterion_cols:
+            text = cells[i]
             if text == "":
                 continue
             if q and col not in own:
                 err(f"Dòng {idx}, cột {col}: tiêu chí này không thuộc phiếu {version}.")
                 continue
-            try:
-                answers[col] = parse_level(text)
-            except ValueError:
-                err(f'Dòng {idx}, cột {col}: giá trị "{text}" không hợp lệ, chỉ nhận 1–5.')
+            level = _LEVELS.get(text)
+            if level is None:
+                try:
+                    level = parse_level(text)
+                except ValueError:
+                    err(f'Dòng {idx}, cột {col}: giá trị "{text}" không hợp lệ, chỉ nhận 1–5.')
+                    continue
+            answers[col] = level
         # The comment is kept exactly as typed (not stripped).
-        c_idx = header.index("comment") if "comment" in header else None
-        raw_comment = raw[c_idx] if c_idx is not None and c_idx < len(raw) else ""
+        raw_comment = raw[c_idx] if c_idx is not None and c_idx < n_raw else ""
         if raw_comment and len(raw_comment) > MAX_COMMENT:
             err(f"Dòng {idx}, cột comment: dài {len(raw_comment)} ký tự, tối đa {MAX_COMMENT}.")
         if (
@@ -447,18 +438,20 @@ def validate_responses_table(
             err(f"Dòng {idx}: không trả lời tiêu chí nào và không có câu đánh giá chung (overall).")
         if submitted is None or q is None:
             continue
+        if wait is not None and wait not in buckets:
+            buckets[wait] = wait_bucket_for_minutes(wait)
         key = tuple(cells)
         occurrences[key] = occurrences.get(key, 0) + 1
         token = rid or _row_token(cells, occurrences[key])
         response = {
             "token": token,
-            "submitted_at": format_ts(submitted),
+            "submitted_at": ts_text if plain else clock.format_ts(submitted),
             "questionnaire": version,
             "channel": channel,
             "field": field,
             "staff_code": staff,
             "wait_minutes": wait,
-            "wait_bucket": wait_bucket_for_minutes(wait) if wait is not None else None,
+            "wait_bucket": buckets[wait] if wait is not None else None,
             "overall": overall,
             "comment": raw_comment if raw_comment.strip() else None,
         }
@@ -494,6 +487,7 @@ def import_responses(
         for response, _ in parsed:
             response["import_id"] = import_id
             response["is_demo"] = is_demo
-        added, present = db.insert_responses(conn, parsed)
-        conn.execute("UPDATE imports SET rows_added = ?, rows_present = ? WHERE id = ?", (added, present, import_id))
+        added, present = db.insert_responses_bulk(conn, parsed)
+        db.set_import_counts(conn, import_id, added, present)
+    _after_store(conn)
     return ImportSummary(Path(filename).name, len(parsed), added, present)

@@ -7,7 +7,7 @@ import re
 import sqlite3
 from datetime import date
 
-from sipas import db
+from sipas import clock, db
 from sipas.errors import ValidationError
 from sipas.text import text_problem
 
@@ -50,7 +50,7 @@ def save_member(conn: sqlite3.Connection, member: dict, actor: str | None) -> di
         "active_to": dates["active_to"],
         # An end date in the future keeps the member active until then.
         "active": 1
-        if member.get("active", True) and (not dates["active_to"] or dates["active_to"] > date.today().isoformat())
+        if member.get("active", True) and (not dates["active_to"] or dates["active_to"] > clock.today().isoformat())
         else 0,
     }
     with db.transaction(conn):

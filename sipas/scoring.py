@@ -9,10 +9,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 
-from sipas.catalog import Questionnaire
+from sipas import db
+from sipas.catalog import Questionnaire, questionnaire
 from sipas.stats import Proportion, proportion
 
 Counts = tuple[int, int, int, int, int]  # answers at levels 1..5
@@ -146,3 +148,15 @@ def compute_index(questionnaire: Questionnaire, counts: Mapping[str, Counts], re
         elements=elements,
         criteria=criteria,
     )
+
+
+def index_for_period(
+    conn: sqlite3.Connection, version: str, date_from: str | None = None, date_to: str | None = None
+) -> IndexResult:
+    """The index of the non-excluded responses of ``version`` in [date_from, date_to] (local dates).
+
+    The one function here that reads the store: baseline and analysis both build on it."""
+    q = questionnaire(version)
+    counts = db.level_counts(conn, version, date_from, date_to)
+    responses = db.responses_in_range(conn, version, date_from, date_to)
+    return compute_index(q, counts, responses)

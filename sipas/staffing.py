@@ -300,6 +300,29 @@ def counters_needed(
         b = ab / (n + ab)
 
 
+def hour_requirement(
+    arrivals_per_hour: float,
+    counters_open: int,
+    service_minutes: float,
+    target_wait_minutes: float,
+    service_level: float,
+) -> tuple[StaffingResult, StaffingResult]:
+    """One hour: (the counters Erlang C needs, what the counters open give) — the rule every staffing
+    table uses. When the open counters do not exceed the traffic (and someone arrives) there is no steady
+    state and the limit is reported (service level 0, everyone waits without end).
+
+    >>> needed, current = hour_requirement(12, 5, 20, 15, 0.8)
+    >>> needed.counters, current.counters, current.service_level < 0.8
+    (6, 5, True)
+    """
+    needed = counters_needed(arrivals_per_hour, service_minutes, target_wait_minutes, service_level)
+    if needed.traffic == 0:
+        return needed, _idle_result(counters_open)
+    if counters_open <= needed.traffic:
+        return needed, _unstable_result(counters_open, needed.traffic)
+    return needed, evaluate(counters_open, arrivals_per_hour, service_minutes, target_wait_minutes)
+
+
 def hourly_requirements(
     rows: Iterable[tuple[object, object, float, int]],
     service_minutes: float,
@@ -341,14 +364,7 @@ def hourly_requirements(
             problems.append(f"Dòng {i}: Số quầy mở phải là số nguyên không âm.")
             continue
         open_ = open_count
-        needed = counters_needed(arrivals, service_minutes, target_wait_minutes, service_level)
-        traffic = needed.traffic
-        if traffic == 0:
-            current = _idle_result(open_)
-        elif open_ <= traffic:
-            current = _unstable_result(open_, traffic)
-        else:
-            current = evaluate(open_, arrivals, service_minutes, target_wait_minutes)
+        needed, current = hour_requirement(arrivals, open_, service_minutes, target_wait_minutes, service_level)
         records.append(
             {
                 "weekday": weekday,

@@ -3,7 +3,7 @@
 The data (issue 6):
 
 * the queue-ticket log of a ticket machine, imported from CSV/XLSX all or nothing
-  (:func:`import_tickets`): the wait is ``called_at − issued_at``, the service time
+  (:func:`sipas.tickets.import_tickets`): the wait is ``called_at − issued_at``, the service time
   ``finished_at − called_at``; a ticket is one per (ticket_id, issue day), so a re-imported log
   counts nothing twice;
 * without a machine, the dossiers each counter received per hour, typed by the clerk per day
@@ -25,37 +25,23 @@ No Streamlit here; SQL only through :mod:`sipas.db`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import date, datetime
 
 import pandas as pd
 
-from sipas import actions, db, settings
+from sipas import actions, clock, db, settings
 from sipas.catalog import WAIT_BUCKETS, survey_options
-from sipas.comparison import TestResult, two_proportion_test, verdict
-from sipas.errors import ValidationError, raise_file_problems
-from sipas.responses import (
-    _col_letter,
-    format_ts,
-    local_now,
-    parse_timestamp,
-    read_table,
-)
+from sipas.comparison import TestResult, two_proportion_test
+from sipas.errors import ValidationError
 from sipas.settings import WEEKDAYS
-from sipas.staffing import counters_needed, evaluate, traffic_erlangs
-from sipas.stats import Proportion, proportion
-from sipas.text import text_problem
+from sipas.staffing import hour_requirement
+from sipas.stats import proportion
 
-TICKET_COLUMNS = ("ticket_id", "service", "counter", "issued_at", "called_at", "finished_at")
-REQUIRED_TICKET_COLUMNS = ("ticket_id", "issued_at", "called_at", "finished_at")
 MIN_SERVICE_TICKETS = 5  # fewer finished tickets of a service: use the service time from the settings
-EFFECT_WEEKS = actions.EFFECT_WEEKS
-TS_HINT = "cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 có múi giờ"
 
 ASSUMPTIONS = (
     "Mô hình Erlang C (M/M/c) giả định: người dân đến ngẫu nhiên theo phân phối Poisson, không ai bỏ về "
@@ -63,151 +49,6 @@ ASSUMPTIONS = (
     "người dân thường đến dồn cục hơn thế, nên số quầy mô hình tính ra là mức tối thiểu (sàn), cần đặt "
     "cạnh thời gian chờ đo được."
 )
-
-
-# ============================================================================ ticket-log import
-
-
-@dataclass(frozen=True)
-class TicketImportSummary:
-    filename: str
-    rows: int
-    added: int
-    present: int
-
-    def message(self) -> str:
-        return (
-            f"Đã nhập {self.added} lượt lấy số mới từ {self.filename}"
-            f" ({self.present} lượt đã có từ trước, bỏ qua; tổng {self.rows} dòng)."
-        )
-
-
-def _timestamp(row: dict, col: str, idx: int, problems: list[str]) -> datetime | None:
-    text = row.get(col, "")
-    if not text:
-        return None
-    try:
-        return parse_timestamp(text)
-    except ValueError:
-        problems.append(f'Dòng {idx}, cột {col}: giá trị "{text}" không hợp lệ, {TS_HINT}.')
-        return None
-
-
-def validate_tickets_table(rows: list[list[str]], filename: str, now: datetime | None = None) -> list[dict]:
-    """Check every row of a ticket log; return the tickets or raise ValidationError listing every problem.
-
-    Rows are numbered as a spreadsheet shows them (the header is row 1).
-
-    >>> t = validate_tickets_table([["ticket_id", "service", "issued_at", "called_at", "finished_at"],
-    ...                             ["A001", "Hộ tịch", "2024-03-04 07:05", "2024-03-04 07:20", ""]], "log.csv",
-    ...                            now=datetime(2024, 3, 5))
-    >>> t[0]["day"], t[0]["called_at"], t[0]["finished_at"]
-    ('2024-03-04', '2024-03-04 07:20:00', None)
-    """
-    now = now or local_now()
-    if not rows or not any(c.strip() for c in rows[0]):
-        raise ValidationError(f"Tệp {filename}: không có dòng tiêu đề.")
-    header = [c.strip() for c in rows[0]]
-    while header and header[-1] == "":
-        header.pop()
-    problems: list[str] = []
-    seen_cols: set[str] = set()
-    for i, name in enumerate(header):
-        if name == "":
-            problems.append(f"Dòng 1, cột {_col_letter(i)}: tên cột trống.")
-        elif name in seen_cols:
-            problems.append(f"Dòng 1, cột {name}: tên cột bị lặp lại.")
-        elif name not in TICKET_COLUMNS:
-            problems.append(
-                f"Dòng 1, cột {name}: tên cột không hợp lệ. Các tên được nhận: {', '.join(TICKET_COLUMNS)}."
-            )
-        seen_cols.add(name)
-    for name in REQUIRED_TICKET_COLUMNS:
-        if name not in header:
-            problems.append(f"Dòng 1: thiếu cột bắt buộc {name}.")
-    if "service" not in header and "counter" not in header:
-        problems.append("Dòng 1: cần ít nhất một trong hai cột service (lĩnh vực) hoặc counter (quầy).")
-    if problems:
-        raise ValidationError(problems)
-
-    out: list[dict] = []
-    seen: dict[tuple[str, str], int] = {}
-    for idx, raw in enumerate(rows[1:], start=2):
-        cells = [(raw[i].strip() if i < len(raw) else "") for i in range(len(header))]
-        extra = [c for c in raw[len(header) :] if c.strip()]
-        if not any(cells) and not extra:
-            continue  # blank line at the end of a spreadsheet
-        if extra:
-            problems.append(f"Dòng {idx}: có {len(extra)} ô dữ liệu nằm ngoài các cột có tên.")
-        row = dict(zip(header, cells, strict=True))
-        ticket_id = row["ticket_id"]
-        if not ticket_id:
-            problems.append(f"Dòng {idx}, cột ticket_id: thiếu số thứ tự.")
-        elif len(ticket_id) > 40:
-            problems.append(f"Dòng {idx}, cột ticket_id: dài quá 40 ký tự.")
-        for col in ("service", "counter"):
-            if len(row.get(col, "")) > 200:
-                problems.append(f"Dòng {idx}, cột {col}: dài quá 200 ký tự.")
-        for col in ("ticket_id", "service", "counter"):
-            problem = text_problem(row.get(col, ""), f"Dòng {idx}, cột {col}")
-            if problem:
-                problems.append(problem)
-        if not row["issued_at"]:
-            problems.append(f"Dòng {idx}, cột issued_at: thiếu thời điểm lấy số.")
-        issued = _timestamp(row, "issued_at", idx, problems)
-        called = _timestamp(row, "called_at", idx, problems)
-        finished = _timestamp(row, "finished_at", idx, problems)
-        if issued and issued.date() > now.date():
-            problems.append(f'Dòng {idx}, cột issued_at: thời điểm "{row["issued_at"]}" ở trong tương lai.')
-        if issued and called and called < issued:
-            problems.append(
-                f'Dòng {idx}, cột called_at: thời điểm gọi số "{row["called_at"]}" trước thời điểm '
-                f'lấy số "{row["issued_at"]}".'
-            )
-        if row["finished_at"] and not row["called_at"]:
-            problems.append(f"Dòng {idx}, cột called_at: có thời điểm xong (finished_at) nhưng thiếu thời điểm gọi số.")
-        if called and finished and finished < called:
-            problems.append(
-                f'Dòng {idx}, cột finished_at: thời điểm xong "{row["finished_at"]}" trước thời điểm '
-                f'gọi số "{row["called_at"]}".'
-            )
-        if issued is None or not ticket_id:
-            continue
-        day = issued.date().isoformat()
-        key = (ticket_id, day)
-        if key in seen:
-            problems.append(f'Dòng {idx}, cột ticket_id: số "{ticket_id}" ngày {day} trùng với dòng {seen[key]}.')
-            continue
-        seen[key] = idx
-        out.append(
-            {
-                "ticket_id": ticket_id,
-                "day": day,
-                "service": row.get("service") or None,
-                "counter": row.get("counter") or None,
-                "issued_at": format_ts(issued),
-                "called_at": format_ts(called) if called else None,
-                "finished_at": format_ts(finished) if finished else None,
-            }
-        )
-    raise_file_problems(problems, len(out), filename)
-    return out
-
-
-def import_tickets(
-    conn: sqlite3.Connection, data: bytes, filename: str, *, actor: str | None = None, now: datetime | None = None
-) -> TicketImportSummary:
-    """Validate a whole ticket log (CSV or XLSX), then store it in one transaction (all or nothing)."""
-    tickets = validate_tickets_table(read_table(data, filename), filename, now=now)
-    with db.transaction(conn):
-        import_id = db.record_import(
-            conn, "tickets", filename, hashlib.sha256(data).hexdigest(), len(tickets), 0, 0, actor
-        )
-        for t in tickets:
-            t["import_id"] = import_id
-        added, present = db.insert_tickets(conn, tickets)
-        db.set_import_counts(conn, import_id, added, present)
-    return TicketImportSummary(Path(filename).name, len(tickets), added, present)
 
 
 # ============================================================================ hourly dossier counts
@@ -262,7 +103,7 @@ def save_daily_counts(
 
     ``grid`` has a "Giờ" column (0–23) and one column per counter; an empty cell counts as 0.
     """
-    now = now or local_now()
+    now = now or clock.now()
     problems = []
     if day > now.date():
         problems.append(f"Ngày {day.strftime('%d/%m/%Y')} ở trong tương lai.")
@@ -302,7 +143,7 @@ def save_daily_counts(
     if problems:
         raise ValidationError(problems)
     with db.transaction(conn):
-        db.replace_hourly_dossiers(conn, day.isoformat(), rows, actor, format_ts(now))
+        db.replace_hourly_dossiers(conn, day.isoformat(), rows, actor, clock.format_ts(now))
     return sum(n for _, _, n in rows)
 
 
@@ -646,17 +487,10 @@ def staffing_table(
                     understaffed=False,
                 )
             else:
-                need = counters_needed(arrivals, minutes, target_minutes, service_level)
-                traffic = traffic_erlangs(arrivals, minutes)
-                if traffic == 0:
-                    sl_open, wait_open = 1.0, 0.0
-                elif n_open <= traffic:
-                    sl_open, wait_open = 0.0, math.inf
-                else:
-                    now_open = evaluate(n_open, arrivals, minutes, target_minutes)
-                    sl_open, wait_open = now_open.service_level, now_open.mean_wait_minutes
+                need, now_open = hour_requirement(arrivals, n_open, minutes, target_minutes, service_level)
+                sl_open, wait_open = now_open.service_level, now_open.mean_wait_minutes
                 row.update(
-                    traffic=traffic,
+                    traffic=need.traffic,
                     counters_needed=need.counters,
                     shortfall=max(0, need.counters - n_open),
                     p_wait=need.p_wait,
@@ -825,131 +659,6 @@ def open_staffing_case(
     )
 
 
-# ============================================================================ after the measure
-
-
-@dataclass(frozen=True)
-class PeriodFigures:
-    """Waits and satisfaction at the case's hours in one period (inclusive dates)."""
-
-    date_from: str
-    date_to: str
-    satisfaction: Proportion
-    waits_n: int
-    wait_median: float | None
-    share_over_target: float | None
-    reported_n: int
-    reported_15plus: int
-
-
-@dataclass(frozen=True)
-class WaitEffect:
-    case_id: int
-    weekday: int
-    hours: tuple[int, ...]
-    before: PeriodFigures
-    after: PeriodFigures
-    test: TestResult | None
-    verdict: str
-    message: str
-
-
-def _period_figures(
-    conn: sqlite3.Connection, weekday: int, hours: set[int], start: date, end: date, target_minutes: float
-) -> PeriodFigures:
-    a, b = start.isoformat(), end.isoformat()
-    if end < start:
-        return PeriodFigures(a, b, proportion(0, 0), 0, None, None, 0, 0)
-    n = sat = 0
-    for w, h, cn, cs in db.weekday_hour_overall(conn, date_from=a, date_to=b):
-        if w == weekday and h in hours:
-            n, sat = n + cn, sat + cs
-    rn = r15 = 0
-    for w, h, cn, c15 in db.weekday_hour_reported_waits(conn, date_from=a, date_to=b):
-        if w == weekday and h in hours:
-            rn, r15 = rn + cn, r15 + c15
-    t = ticket_frame(db.ticket_rows(conn, a, b))
-    waits = t[(t["weekday"] == weekday) & t["hour"].isin(hours)]["wait_minutes"].dropna()
-    return PeriodFigures(
-        a,
-        b,
-        proportion(sat, n),
-        len(waits),
-        float(waits.median()) if len(waits) else None,
-        float((waits > target_minutes).mean()) if len(waits) else None,
-        rn,
-        r15,
-    )
-
-
-def staffing_effect(
-    conn: sqlite3.Connection, case: dict, *, target_minutes: float, weeks: int = EFFECT_WEEKS, today: date | None = None
-) -> WaitEffect | None:
-    """Waits and satisfaction at the case's weekday and hours, ``weeks`` before the measure date against
-    the weeks after (up to today); None while the case has no measure date or no schedule.
-
-    Satisfaction: two-proportion test (after vs before) with Newcombe's interval; the verdict is
-    "Chưa đủ dữ liệu" under comparison.MIN_N answers on either side.
-    """
-    if not case.get("measure_date") or not case.get("schedule"):
-        return None
-    today = today or local_now().date()
-    sched = json.loads(case["schedule"])
-    weekday, hours = int(sched["weekday"]), tuple(int(h) for h in sched["hours"])
-    start = date.fromisoformat(case["measure_date"])
-    before = _period_figures(
-        conn, weekday, set(hours), start - timedelta(weeks=weeks), start - timedelta(days=1), target_minutes
-    )
-    after = _period_figures(
-        conn, weekday, set(hours), start, min(today, start + timedelta(weeks=weeks) - timedelta(days=1)), target_minutes
-    )
-    pa, pb = after.satisfaction, before.satisfaction
-    test = two_proportion_test(pa.satisfied, pa.n, pb.satisfied, pb.n) if pa.n and pb.n else None
-    v = verdict(test)
-    parts = [f"Hài lòng trước {_pct(pb.index)} (n = {pb.n}), sau {_pct(pa.index)} (n = {pa.n}): {v.lower()}"]
-    if before.wait_median is not None or after.wait_median is not None:
-        parts.append(
-            f"thời gian chờ trung vị trước {_min(before.wait_median)} (n = {before.waits_n}), "
-            f"sau {_min(after.wait_median)} (n = {after.waits_n})"
-        )
-    return WaitEffect(case["id"], weekday, hours, before, after, test, v, "; ".join(parts) + ".")
-
-
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{x:.1f}%"
-
-
-def _min(x: float | None) -> str:
-    return "—" if x is None else f"{x:.1f} phút"
-
-
-def effect_rows(effect: WaitEffect) -> pd.DataFrame:
-    """Before and after side by side, for the page."""
-    rows = []
-    for label, p in (("Trước", effect.before), ("Sau", effect.after)):
-        s = p.satisfaction
-        rows.append(
-            {
-                "Giai đoạn": label,
-                "Từ": p.date_from,
-                "Đến": p.date_to,
-                "Phiếu (n)": s.n,
-                "Hài lòng (%)": s.index,
-                "KTC 95% thấp": s.ci_low,
-                "KTC 95% cao": s.ci_high,
-                "Lượt chờ đo được": p.waits_n,
-                "Chờ trung vị (phút)": p.wait_median,
-                "Chờ quá mục tiêu (%)": None if p.share_over_target is None else 100 * p.share_over_target,
-                "Báo chờ từ 15 phút (%)": 100 * p.reported_15plus / p.reported_n if p.reported_n else None,
-            }
-        )
-    frame = pd.DataFrame(rows)
-    for col in frame.columns[4:]:
-        if col != "Lượt chờ đo được":
-            frame[col] = frame[col].astype("float64")
-    return frame
-
-
 # ============================================================================ the page's report
 
 
@@ -1026,20 +735,6 @@ def build_report(conn: sqlite3.Connection, date_from: date, date_to: date) -> Wa
         typed_days=len({r["day"] for r in manual} - ticket_days),
         cost=cost_of_waiting(buckets),
     )
-
-
-def staffing_effects(
-    conn: sqlite3.Connection, target_minutes: float, today: date | None = None
-) -> list[tuple[dict, WaitEffect]]:
-    """Every staffing case whose measure has been applied, newest first, with its before/after."""
-    out = []
-    for c in db.list_cases(conn, case_type="waiting"):
-        if c["origin"] != "staffing":
-            continue
-        effect = staffing_effect(conn, c, target_minutes=target_minutes, today=today)
-        if effect is not None:
-            out.append((c, effect))
-    return out
 
 
 # ============================================================================ tables as shown

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from scipy.stats import chi2_contingency
 
-from sipas import actions, db, settings
+from sipas import actions, clock, db, effects, settings
 from sipas.actions import Actor
 from sipas.errors import ValidationError
 from sipas.responses import KioskSurvey, submit_kiosk_survey
@@ -314,10 +314,10 @@ def _response(
     return db.response_by_token(conn, token)["id"]
 
 
-def test_low_conduct_rating_opens_a_case_and_a_second_one_attaches(staffed):
+def test_a_submitted_low_conduct_rating_opens_a_case_and_a_second_one_attaches(staffed):
     conn = staffed
     r1 = _kiosk(conn, "k1", datetime(2024, 6, 3, 9, 0), "CB01", {"TC1.1": 5, "TC3.1": 4, "TC3.2": 2})
-    assert actions.sync_from_survey(conn, now=NOW) == 1
+    assert actions.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
     [case] = db.list_cases(conn)
     assert {
         k: case[k] for k in ("type", "origin", "channel", "staff_code", "state", "received_at", "due_date", "title")
@@ -344,7 +344,7 @@ def test_low_conduct_rating_opens_a_case_and_a_second_one_attaches(staffed):
 
     # A second low rating for the same staff member is evidence on the same open case.
     r2 = _kiosk(conn, "k2", datetime(2024, 6, 4, 10, 30), "CB01", {"TC3.1": 1, "TC3.4": 2})
-    assert actions.sync_from_survey(conn, now=NOW) == 1
+    assert actions.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
     assert [c["id"] for c in db.list_cases(conn)] == [case["id"]]
     assert db.case_response_ids(conn, case["id"]) == [r1, r2]
     events = _events(conn, case["id"])
@@ -360,7 +360,7 @@ def test_low_conduct_rating_opens_a_case_and_a_second_one_attaches(staffed):
     # Without a staff code: a case for "chưa xác định"; a rating of 3 or more opens nothing.
     r3 = _kiosk(conn, "k3", datetime(2024, 6, 5, 8, 0), None, {"TC3.3": 1})
     _kiosk(conn, "k4", datetime(2024, 6, 5, 9, 0), "CB02", {"TC3.1": 3, "TC3.2": 4, "TC3.3": 5, "TC1.1": 1})
-    assert actions.sync_from_survey(conn, now=NOW) == 1
+    assert actions.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
     [unknown, _] = db.list_cases(conn)  # newest first
     assert (unknown["staff_code"], unknown["title"]) == (None, "Phản ánh về thái độ phục vụ của cán bộ chưa xác định")
     assert db.case_response_ids(conn, unknown["id"]) == [r3]
@@ -375,7 +375,7 @@ def test_low_conduct_rating_opens_a_case_and_a_second_one_attaches(staffed):
     _move(conn, case["id"], "verifying")
     _move(conn, case["id"], "unfounded", note="Không có cơ sở")
     r5 = _kiosk(conn, "k5", datetime(2024, 6, 10, 9, 0), "CB01", {"TC3.5": 2})
-    assert actions.sync_from_survey(conn, now=NOW) == 1
+    assert actions.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
     newest = db.list_cases(conn, staff_code="CB01")[0]
     assert newest["id"] != case["id"]
     assert db.case_response_ids(conn, newest["id"]) == [r5]
@@ -392,20 +392,20 @@ def test_comment_tagged_as_conduct_opens_a_case(staffed):
     def tag(text):
         return {"conduct"} if "thái độ" in text else set()
 
-    _kiosk(staffed, "c1", datetime(2024, 6, 3, 9, 0), "CB02", {"TC3.1": 3}, comment="Phòng chờ hơi nóng")
+    _response(staffed, "c1", "2024-06-03 09:00:00", "CB02", {"TC3.1": 3}, comment="Phòng chờ hơi nóng")
     # Praise is about attitude too: a satisfied response (every rating 4–5) opens nothing.
-    _kiosk(
+    _response(
         staffed,
         "c2",
-        datetime(2024, 6, 3, 9, 30),
+        "2024-06-03 09:30:00",
         "CB02",
         {"TC3.1": 5, "TC3.2": 4},
         comment="Cán bộ có thái độ rất tận tình",
     )
-    r3 = _kiosk(
+    r3 = _response(
         staffed,
         "c3",
-        datetime(2024, 6, 3, 10, 0),
+        "2024-06-03 10:00:00",
         "CB02",
         {"TC3.1": 3, "TC3.2": 4},
         comment="Cán bộ có thái độ hách dịch",
@@ -418,9 +418,53 @@ def test_comment_tagged_as_conduct_opens_a_case(staffed):
 
 
 def test_comments_are_ignored_without_a_tagger(staffed):
-    _kiosk(staffed, "c1", datetime(2024, 6, 3, 9, 0), "CB02", {"TC3.1": 4}, comment="Cán bộ có thái độ hách dịch")
+    _response(staffed, "c1", "2024-06-03 09:00:00", "CB02", {"TC3.1": 4}, comment="Cán bộ có thái độ hách dịch")
     assert actions.sync_from_survey(staffed, now=NOW) == 0
     assert db.list_cases(staffed) == []
+
+
+def test_a_case_opened_later_is_dated_by_its_survey_and_due_from_its_opening(staffed):
+    """A response stored without the intake (e.g. before an upgrade) is taken in by the next intake run: the
+    case carries the survey's date, its deadline counts from the day it was opened."""
+    rid = _response(staffed, "late", "2024-06-03 09:00:00", "CB01", {"TC3.1": 1})
+    assert actions.sync_from_survey(staffed, now=NOW) == 1  # NOW is 15 June
+    [case] = db.list_cases(staffed)
+    assert (case["received_at"], case["due_date"]) == ("2024-06-03", "2024-06-30")
+    assert db.case_response_ids(staffed, case["id"]) == [rid]
+
+
+def test_a_submit_opens_the_case_with_the_real_comment_rules(staffed):
+    _kiosk(staffed, "att", datetime(2024, 6, 3, 9, 0), "CB02", {"TC3.1": 3}, comment="Cán bộ có thái độ hách dịch")
+    [case] = db.list_cases(staffed)
+    assert (case["staff_code"], case["received_at"], case["due_date"]) == ("CB02", "2024-06-03", "2024-06-18")
+
+
+def test_a_failing_intake_never_fails_the_submit(staffed, monkeypatch, caplog):
+    from sipas import intake
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(actions, "sync_from_survey", broken)
+    _kiosk(staffed, "ok", datetime(2024, 6, 3, 9, 0), "CB01", {"TC3.1": 1})
+    assert db.count_responses(staffed) == 1 and db.list_cases(staffed) == []
+    assert "case intake after storing responses failed" in caplog.text
+    monkeypatch.undo()
+    assert intake.after_responses(staffed) == 1  # the next intake catches up
+
+
+def test_an_imported_responses_file_opens_its_cases(staffed):
+    from sipas.responses import import_responses
+
+    data = (
+        b"response_id,submitted_at,questionnaire,channel,staff_code,TC3.1\n"
+        b"f1,2024-06-03 09:00:00,sipas-2023,paper,CB01,1\n"
+        b"f2,2024-06-03 10:00:00,sipas-2023,paper,CB01,5\n"
+    )
+    import_responses(staffed, data, "phieu.csv", active_version="sipas-2023")
+    [case] = db.list_cases(staffed)
+    assert (case["staff_code"], case["received_at"]) == ("CB01", "2024-06-03")
+    assert case["due_date"] == (clock.today() + timedelta(days=actions.DEFAULT_DUE_DAYS)).isoformat()
 
 
 # ------------------------------------------------------------------------------ repeat offences
@@ -582,7 +626,7 @@ def test_a_measure_that_did_not_work_is_flagged(staffed):
     _ratings(staffed, "CB01", "2024-02-01", [5] * 18 + [2] * 2)  # before: 18 of 20 satisfied (4–5)
     _ratings(staffed, "CB01", "2024-03-01", [4] * 10 + [3] * 10)  # after: 10 of 20
     _noise(staffed)
-    effect = actions.effectiveness(staffed, case, min_n=10, floor=80.0, today=TODAY)
+    effect = effects.effectiveness(staffed, case, min_n=10, floor=80.0, today=TODAY)
     assert (effect.before_n, effect.before_index, effect.after_n, effect.after_index) == (20, 90.0, 20, 50.0)
     assert effect.difference == pytest.approx(-40.0)
     # Independent: the uncorrected chi-square test on the 2×2 table equals the pooled z test.
@@ -599,7 +643,7 @@ def test_a_significant_fall_is_flagged_even_above_the_floor(staffed):
     case = _approved_case(staffed, "CB01")
     _ratings(staffed, "CB01", "2024-01-05", [5] * 40)  # before: 40 of 40
     _ratings(staffed, "CB01", "2024-03-01", [4] * 34 + [1] * 6)  # after: 34 of 40 = 85 % ≥ floor 80
-    effect = actions.effectiveness(staffed, case, min_n=10, floor=80.0, today=TODAY)
+    effect = effects.effectiveness(staffed, case, min_n=10, floor=80.0, today=TODAY)
     # pooled 74/80, se = √(0.925·0.075·(2/40)) = 0.0589, z = −0.15/0.0589 = −2.55, p ≈ 0.011 < 0.05.
     p = chi2_contingency([[34, 6], [40, 0]], correction=False)[1]
     assert (effect.after_index, effect.p_value) == (85.0, pytest.approx(p, rel=1e-9))
@@ -611,7 +655,7 @@ def test_an_improvement_is_effective(staffed):
     case = _approved_case(staffed, "CB02")
     _ratings(staffed, "CB02", "2024-02-01", [4] * 10 + [2] * 10)  # before: 10 of 20
     _ratings(staffed, "CB02", "2024-03-01", [5] * 19 + [3])  # after: 19 of 20
-    effect = actions.effectiveness(staffed, case, min_n=10, floor=80.0, today=TODAY)
+    effect = effects.effectiveness(staffed, case, min_n=10, floor=80.0, today=TODAY)
     p = chi2_contingency([[19, 1], [10, 10]], correction=False)[1]
     assert (effect.before_index, effect.after_index, effect.difference) == (50.0, 95.0, pytest.approx(45.0))
     assert effect.p_value == pytest.approx(p, rel=1e-9)
@@ -623,11 +667,11 @@ def test_too_few_answers_after_is_insufficient(staffed):
     case = _approved_case(staffed, "CB04")
     _ratings(staffed, "CB04", "2024-02-01", [5] * 20)
     _ratings(staffed, "CB04", "2024-03-01", [1] * 9)  # 9 answers < min_n 10
-    effect = actions.effectiveness(staffed, case, min_n=10, floor=80.0, today=TODAY)
+    effect = effects.effectiveness(staffed, case, min_n=10, floor=80.0, today=TODAY)
     assert (effect.after_n, effect.after_index, effect.p_value, effect.verdict) == (9, 0.0, None, "insufficient")
     assert effect.message == "Chưa đủ dữ liệu: 9 phiếu sau biện pháp (cần ít nhất 10)."
     # Only what has happened by ``today`` counts: on 5 March only 4 answers exist after the measure.
-    early = actions.effectiveness(staffed, case, min_n=1, floor=80.0, today=date(2024, 3, 4))
+    early = effects.effectiveness(staffed, case, min_n=1, floor=80.0, today=date(2024, 3, 4))
     assert (early.after_n, early.verdict) == (4, "not_effective")
 
 
@@ -641,7 +685,7 @@ def test_flag_effects_stores_the_verdict_and_the_queue_shows_it(staffed):
     _ratings(conn, "CB02", "2024-03-01", [5] * 19 + [3])
     events_before = {c: len(db.case_events(conn, c)) for c in (bad, good)}
 
-    assert actions.flag_effects(conn, 10, 80.0, today=TODAY) == [bad]
+    assert effects.flag_effects(conn, 10, 80.0, today=TODAY) == [bad]
     assert (db.get_case(conn, bad)["effect_flag"], db.get_case(conn, good)["effect_flag"]) == (
         "not_effective",
         "effective",
@@ -656,7 +700,7 @@ def test_flag_effects_stores_the_verdict_and_the_queue_shows_it(staffed):
     assert {c: len(db.case_events(conn, c)) for c in (bad, good)} == {c: n + 1 for c, n in events_before.items()}
     # Run again: the same answer, no new history.
     before = table_snapshot(conn)
-    assert actions.flag_effects(conn, 10, 80.0, today=TODAY) == [bad]
+    assert effects.flag_effects(conn, 10, 80.0, today=TODAY) == [bad]
     assert table_snapshot(conn) == before
 
     assert [c["id"] for c in actions.chairman_queue(conn, TODAY)["not_effective"]] == [bad]
@@ -803,15 +847,17 @@ def test_monthly_counts(staffed):
     )  # due on the last day: not overdue in May
     closed("other", "2024-03-20", "2024-04-10", due_date="2024-03-25")  # late, but closed in April
 
-    may = actions.monthly_counts(conn, "2024-05")
+    may = actions.monthly_counts(conn, "2024-05", today=date(2024, 7, 1))
     assert may == {
         "opened": 4,
         "closed": 3,
         "overdue": 1,
+        "overdue_at_end": 1,  # the waiting case, on 31/05
+        "as_of": "2024-05-31",
         "by_type": {"Thái độ, ứng xử": 2, "Chờ đợi, nhân lực": 1, "Hồ sơ, thủ tục": 1, "Cơ sở vật chất": 0, "Khác": 0},
         "median_days_to_close": 5.0,  # median of 2, 5, 9
     }
-    april = actions.monthly_counts(conn, "2024-04")
+    april = actions.monthly_counts(conn, "2024-04", today=date(2024, 7, 1))
     # Opened in April: the facilities case; closed: the late one (21 days), which was overdue in April.
     assert (april["opened"], april["closed"], april["overdue"], april["median_days_to_close"]) == (1, 1, 1, 21.0)
     assert actions.monthly_counts(conn, "2024-07")["median_days_to_close"] is None
@@ -853,8 +899,10 @@ def test_public_summary_names_no_one(staffed):
 
     lines = actions.public_summary(conn, "2024-05")
     assert lines == [  # newest case first
-        "Người dân phản ánh về tiêu chí TC2.1 — chúng tôi đã: bố trí thêm người.",
-        "Người dân phản ánh về thái độ, ứng xử — chúng tôi đã: biện pháp khác.",
+        "Người dân phản ánh về tiêu chí TC2.1 — phản ánh đã được xem xét, xử lý; bố trí thêm người tiếp nhận "
+        "hồ sơ vào giờ đông.",
+        "Người dân phản ánh về thái độ, ứng xử — phản ánh đã được xem xét, xử lý; việc tiếp đón, hướng dẫn "
+        "người dân tại quầy được theo dõi hằng tháng qua phiếu khảo sát.",
     ]
     for line in lines:
         assert name not in line and "CB01" not in line
@@ -971,3 +1019,33 @@ def test_a_criterion_below_the_floor_becomes_one_improvement_action(staffed):
         "Cải thiện tiêu chí TC5.2: 50.00% dưới mức 80% (năm 2024)",
     )
     assert actions.criteria_below_floor(conn, "sipas-2023", "2024-01-01", "2024-12-31", 80, min_n=4) == []
+
+
+@pytest.mark.parametrize("measure", ["reminder", "review", "reassign", "replace", "discipline"])
+def test_public_summary_never_states_a_measure_against_a_person(staffed, measure):
+    conn = staffed
+    moment = datetime(2024, 5, 10, 9, 0)
+    case_id = _open(conn, now=moment)
+    _move(conn, case_id, "verifying", now=moment)
+    _move(conn, case_id, "founded", now=moment)
+    _move(conn, case_id, "measure", root_cause="Thiếu kỹ năng", measure=measure, now=moment)
+    _move(conn, case_id, "awaiting_effect", CHAIR, measure_date="2024-05-15", now=moment, reauthenticated=True)
+    (line,) = actions.public_summary(conn, "2024-05")
+    assert "đã được xem xét, xử lý" in line
+    for word in actions.FORBIDDEN_PUBLIC_WORDS:
+        assert word not in line.lower()
+
+
+def test_overdue_is_one_definition_and_approved_cases_leave_the_queue(staffed):
+    conn = staffed
+    moment = datetime(2024, 4, 1, 9, 0)
+    late = _open(conn, now=moment, received_at="2024-04-01", due_date="2024-04-10")
+    approved = _case_in(conn, "measure", now=moment, received_at="2024-04-01", due_date="2024-04-10")
+    today = date(2024, 4, 20)
+    assert {c["id"] for c in actions.chairman_queue(conn, today)["overdue"]} == {late, approved}
+    _move(conn, approved, "awaiting_effect", CHAIR, now=datetime(2024, 4, 20, 10, 0))
+    queue = actions.chairman_queue(conn, today)
+    assert [c["id"] for c in queue["overdue"]] == [late]
+    april = actions.monthly_counts(conn, "2024-04", today=today)
+    assert april["overdue_at_end"] == len(queue["overdue"]) == 1
+    assert april["overdue"] == 2  # both were overdue on some day of April

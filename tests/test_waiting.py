@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from conftest import table_snapshot
 
-from sipas import actions, db, settings, waiting
+from sipas import actions, db, effects, settings, tickets, waiting
 from sipas.cli import main as cli_main
 from sipas.comparison import two_proportion_test
 from sipas.errors import ValidationError
@@ -60,7 +60,7 @@ def _xlsx(rows: list[list]) -> bytes:
 
 
 def _import(conn, rows, name="may-lay-so.csv"):
-    return waiting.import_tickets(conn, _csv(rows), name, actor="test", now=NOW)
+    return tickets.import_tickets(conn, _csv(rows), name, actor="test", now=NOW)
 
 
 def _survey(conn, token: str, at: str, overall: int | None, bucket: str | None = None) -> None:
@@ -140,7 +140,7 @@ def test_a_good_log_is_imported_and_a_reimport_adds_nothing(conn):
 
 def test_an_xlsx_log_with_real_date_cells_is_read_the_same(conn):
     rows = [HEADER, ["B1", "Hộ tịch", "Quầy 1", datetime(2024, 3, 4, 8, 0), datetime(2024, 3, 4, 8, 12), None]]
-    summary = waiting.import_tickets(conn, _xlsx(rows), "log.xlsx", now=NOW)
+    summary = tickets.import_tickets(conn, _xlsx(rows), "log.xlsx", now=NOW)
     assert summary.added == 1
     assert db.ticket_rows(conn)[0]["called_at"] == "2024-03-04 08:12:00"
 
@@ -588,7 +588,7 @@ def test_a_recommendation_becomes_a_staffing_case_for_the_chairman(seeded):
     assert case_id not in [c["id"] for c in actions.chairman_queue(seeded)["signoff"]]
     _to_measure(seeded, case_id)
     assert [c["id"] for c in actions.chairman_queue(seeded)["signoff"]] == [case_id]
-    assert waiting.staffing_effects(seeded, 15) == []  # no measure date yet
+    assert effects.staffing_effects(seeded, 15) == []  # no measure date yet
 
 
 def test_after_the_measure_waits_and_satisfaction_at_those_hours_before_and_after(seeded):
@@ -615,7 +615,7 @@ def test_after_the_measure_waits_and_satisfaction_at_those_hours_before_and_afte
     for i, day in enumerate(["2024-03-18", "2024-03-18", "2024-03-25", "2024-03-25"]):
         _survey(seeded, f"after{i}", f"{day} 08:30:00", 5, "lt15")
     _survey(seeded, "other", "2024-03-19 08:30:00", 1)
-    ((case, effect),) = waiting.staffing_effects(seeded, 15, today=date(2024, 4, 1))
+    ((case, effect),) = effects.staffing_effects(seeded, 15, today=date(2024, 4, 1))
     assert case["id"] == case_id
     b, a = effect.before, effect.after
     # Before: 8 weeks up to 17 March; after: 18 March to today (1 April).
@@ -630,12 +630,12 @@ def test_after_the_measure_waits_and_satisfaction_at_those_hours_before_and_afte
         "Hài lòng trước 66.7% (n = 3), sau 100.0% (n = 4): chưa đủ dữ liệu; thời gian chờ "
         "trung vị trước 20.0 phút (n = 5), sau 4.0 phút (n = 2)."
     )
-    shown = waiting.effect_rows(effect)
+    shown = effects.effect_rows(effect)
     assert shown[["Giai đoạn", "Phiếu (n)", "Hài lòng (%)", "Chờ trung vị (phút)"]].values.tolist() == [
         ["Trước", 3, pytest.approx(200 / 3), 20.0],
         ["Sau", 4, 100.0, 4.0],
     ]
     # The corrective-action tracker judges this case by its own hours, not by staff-conduct ratings.
-    tracked = actions.effectiveness(seeded, case, min_n=10, floor=80, today=date(2024, 4, 1))
+    tracked = effects.effectiveness(seeded, case, min_n=10, floor=80, today=date(2024, 4, 1))
     assert (tracked.verdict, tracked.message) == ("insufficient", effect.message)
     assert (tracked.before_n, tracked.after_n) == (3, 4)

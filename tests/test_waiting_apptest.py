@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 from test_waiting import HEADER, HOURS, LOG, NOW, SERVICE
 
-from sipas import actions, auth, db, settings, waiting
+from sipas import actions, auth, db, settings, tickets, waiting
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "app_pages" / "waiting.py")
@@ -28,7 +28,7 @@ def fast_argon2(monkeypatch):
 @pytest.fixture
 def seeded(conn):
     """The hand-made ticket log, typed counts for Wednesday 6 March, three Monday 8:00 surveys."""
-    waiting.import_tickets(conn, ("\n".join(",".join(r) for r in [HEADER, *LOG]) + "\n").encode(), "log.csv", now=NOW)
+    tickets.import_tickets(conn, ("\n".join(",".join(r) for r in [HEADER, *LOG]) + "\n").encode(), "log.csv", now=NOW)
     typed = pd.DataFrame({"Giờ": [8], "Quầy 1": [4], "Quầy 2": [2]})
     waiting.save_daily_counts(conn, date(2024, 3, 6), typed, "test", now=NOW)
     surveys = [
@@ -102,8 +102,8 @@ def test_the_page_shows_waits_satisfaction_and_counters_needed(seeded, clerk):
     # 8 tickets; waits 1, 2, 5, 10, 20, 25, 40 → median 10, 3 of 7 over 15 minutes; Wednesday typed by hand.
     assert metrics(at) == {
         "Lượt lấy số": "8",
-        "Chờ trung vị (phút)": "10.0",
-        "Chờ quá 15 phút": "42.9%",
+        "Chờ trung vị (phút)": "10,0",
+        "Chờ quá 15 phút": "42,9%",
         "Ngày nhập tay (không có máy lấy số)": "1",
     }
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from sipas import clock
+
 # ---------------------------------------------------------------------------------------------
 # Staff accounts, failed logins, staff sessions
 # ---------------------------------------------------------------------------------------------
@@ -32,9 +34,9 @@ def insert_user(
     conn: sqlite3.Connection, username: str, full_name: str | None, pw_hash: str, role: str, is_admin: bool
 ) -> None:
     conn.execute(
-        "INSERT INTO users (username, full_name, pw_hash, role, is_admin, password_changed_at) "
-        "VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%d %H:%M:%S', 'now'))",
-        (username, full_name, pw_hash, role, int(is_admin)),
+        "INSERT INTO users (username, full_name, pw_hash, role, is_admin, created_at, password_changed_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (username, full_name, pw_hash, role, int(is_admin), clock.now_ts(), clock.now_ts()),
     )
 
 
@@ -42,21 +44,36 @@ def update_user(conn: sqlite3.Connection, username: str, **fields) -> None:
     allowed = {"full_name", "pw_hash", "role", "is_admin", "active"}
     assignments = [f"{k} = :{k}" for k in fields if k in allowed]
     if "pw_hash" in fields:
-        assignments.append("password_changed_at = strftime('%Y-%m-%d %H:%M:%S', 'now')")
+        assignments.append("password_changed_at = :changed_at")
     conn.execute(
-        f"UPDATE users SET {', '.join(assignments)} WHERE username = :username", {**fields, "username": username}
+        f"UPDATE users SET {', '.join(assignments)} WHERE username = :username",
+        {**fields, "username": username, "changed_at": clock.now_ts()},
     )
 
 
-def add_login_failure(conn: sqlite3.Connection, username: str, at: float) -> None:
-    conn.execute("INSERT INTO login_failures (username, at) VALUES (?, ?)", (username, at))
+def add_login_failure(conn: sqlite3.Connection, username: str, at: float) -> int:
+    return conn.execute("INSERT INTO login_failures (username, at) VALUES (?, ?)", (username, at)).lastrowid
 
 
-def login_failures_since(conn: sqlite3.Connection, username: str, since: float) -> list[float]:
+def delete_login_failure(conn: sqlite3.Connection, failure_id: int) -> None:
+    conn.execute("DELETE FROM login_failures WHERE id = ?", (failure_id,))
+
+
+def login_failures_after(conn: sqlite3.Connection, username: str, failure_id: int) -> int:
+    """How many failures of ``username`` were recorded after the row ``failure_id``."""
+    return conn.execute(
+        "SELECT count(*) FROM login_failures WHERE username = ? AND id > ?", (username, failure_id)
+    ).fetchone()[0]
+
+
+def login_failures_since(
+    conn: sqlite3.Connection, username: str, since: float, exclude: int | None = None
+) -> list[float]:
     return [
         r[0]
         for r in conn.execute(
-            "SELECT at FROM login_failures WHERE username = ? AND at >= ? ORDER BY at", (username, since)
+            "SELECT at FROM login_failures WHERE username = ? AND at >= ? AND id IS NOT ? ORDER BY at, id",
+            (username, since, exclude),
         )
     ]
 

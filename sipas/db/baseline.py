@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from sipas import clock
+
 # ---------------------------------------------------------------------------------------------
 # Baseline (published figures of an earlier year)
 # ---------------------------------------------------------------------------------------------
@@ -13,12 +15,12 @@ def upsert_baseline_rows(conn: sqlite3.Connection, rows: list[dict], source: str
     """Insert or replace baseline figures keyed by (year, questionnaire, level, code)."""
     for r in rows:
         conn.execute(
-            "INSERT INTO baseline (year, questionnaire, level, code, index_value, n, satisfied, source) "
-            "VALUES (:year, :questionnaire, :level, :code, :index_value, :n, :satisfied, :source) "
+            "INSERT INTO baseline (year, questionnaire, level, code, index_value, n, satisfied, source, updated_at) "
+            "VALUES (:year, :questionnaire, :level, :code, :index_value, :n, :satisfied, :source, :updated_at) "
             "ON CONFLICT (year, questionnaire, level, code) DO UPDATE SET index_value = excluded.index_value, "
             "n = excluded.n, satisfied = excluded.satisfied, source = excluded.source, "
-            "updated_at = strftime('%Y-%m-%d %H:%M:%S', 'now')",
-            {"n": None, "satisfied": None, **r, "source": source},
+            "updated_at = excluded.updated_at",
+            {"n": None, "satisfied": None, **r, "source": source, "updated_at": clock.now_ts()},
         )
     return len(rows)
 

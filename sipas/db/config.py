@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+from sipas import clock
 from sipas.db.connection import transaction
 
 # ---------------------------------------------------------------------------------------------
@@ -94,10 +95,10 @@ def put_setting_value(
         (key, valid_from),
     ).fetchone()
     conn.execute(
-        "INSERT INTO settings (key, valid_from, value, changed_by) VALUES (?, ?, ?, ?) "
+        "INSERT INTO settings (key, valid_from, value, changed_by, changed_at) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (key, valid_from) DO UPDATE SET value = excluded.value, "
-        "changed_by = excluded.changed_by, changed_at = strftime('%Y-%m-%d %H:%M:%S', 'now')",
-        (key, valid_from, value_json, actor),
+        "changed_by = excluded.changed_by, changed_at = excluded.changed_at",
+        (key, valid_from, value_json, actor, clock.now_ts()),
     )
     if old is not None:
         old_json = old[0]
@@ -114,8 +115,8 @@ def log_audit(
     note: str | None,
 ) -> None:
     conn.execute(
-        "INSERT INTO audit_log (actor, action, entity, old_value, new_value, note) VALUES (?, ?, ?, ?, ?, ?)",
-        (actor, action, entity, old_value, new_value, note),
+        "INSERT INTO audit_log (at, actor, action, entity, old_value, new_value, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (clock.now_ts(), actor, action, entity, old_value, new_value, note),
     )
 
 

@@ -63,26 +63,75 @@ def rollup_level_counts_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str,
     }
 
 
-def direct_level_counts_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str, str], tuple[int, ...]]:
-    """The same counts recomputed from ``answers`` and ``responses`` (the rule the triggers keep)."""
+def rollup_level_counts_by_dims(conn: sqlite3.Connection) -> dict[tuple[str, ...], tuple[int, ...]]:
+    """``dim_counts`` as stored: (day, questionnaire, channel, field, staff, criterion) → (n1, …, n5, n_na)
+    (``field`` and ``staff`` are '' where the response has none)."""
+    return {
+        tuple(r[:6]): tuple(int(x) for x in r[6:])
+        for r in conn.execute(
+            "SELECT day, questionnaire, channel, field, staff, criterion, n1, n2, n3, n4, n5, n_na FROM dim_counts"
+        )
+    }
+
+
+def direct_level_counts_by_dims(conn: sqlite3.Connection) -> dict[tuple[str, ...], tuple[int, ...]]:
+    """The counts of :func:`rollup_level_counts_by_dims` recomputed from ``answers`` and ``responses``
+    (non-excluded responses; one pass over the raw rows)."""
     rows = conn.execute(
         """
-        SELECT day, questionnaire, criterion, sum(v = 1), sum(v = 2), sum(v = 3), sum(v = 4), sum(v = 5),
+        SELECT d, q, c, f, s, criterion, sum(v = 1), sum(v = 2), sum(v = 3), sum(v = 4), sum(v = 5),
                sum(v IS NULL)
-        FROM (SELECT substr(r.submitted_at, 1, 10) AS day, r.questionnaire, a.criterion, a.value AS v
+        FROM (SELECT substr(r.submitted_at, 1, 10) AS d, r.questionnaire AS q, r.channel AS c,
+                     coalesce(r.field, '') AS f, coalesce(r.staff_code, '') AS s, a.criterion, a.value AS v
               FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.excluded = 0
               UNION ALL
-              SELECT substr(submitted_at, 1, 10), questionnaire, 'overall', overall
+              SELECT substr(submitted_at, 1, 10), questionnaire, channel, coalesce(field, ''),
+                     coalesce(staff_code, ''), 'overall', overall
               FROM responses WHERE excluded = 0 AND overall IS NOT NULL)
-        GROUP BY 1, 2, 3
+        GROUP BY 1, 2, 3, 4, 5, 6
         """
     )
-    return {(r[0], r[1], r[2]): tuple(int(x or 0) for x in r[3:]) for r in rows}
+    return {tuple(r[:6]): tuple(int(x or 0) for x in r[6:]) for r in rows}
+
+
+def direct_level_counts_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str, str], tuple[int, ...]]:
+    """The counts of :func:`rollup_level_counts_by_day` recomputed from ``answers`` and ``responses``."""
+    return by_day_from_dims(direct_level_counts_by_dims(conn))
+
+
+def by_day_from_dims(counts: dict[tuple[str, ...], tuple[int, ...]]) -> dict[tuple[str, str, str], tuple[int, ...]]:
+    """Counts keyed by (day, questionnaire, channel, field, staff, criterion) summed to (day,
+    questionnaire, criterion)."""
+    out: dict[tuple[str, str, str], list[int]] = {}
+    for (day, q, _c, _f, _s, crit), levels in counts.items():
+        acc = out.setdefault((day, q, crit), [0] * len(levels))
+        for i, n in enumerate(levels):
+            acc[i] += n
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def rollup_responses_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
     """``daily_responses`` as stored: (day, questionnaire) → responses."""
     return {(r[0], r[1]): int(r[2]) for r in conn.execute("SELECT day, questionnaire, responses FROM daily_responses")}
+
+
+def rollup_responses_by_dims(conn: sqlite3.Connection) -> dict[tuple[str, ...], int]:
+    """``dim_responses`` as stored: (day, questionnaire, channel, field, staff) → responses."""
+    return {
+        tuple(r[:5]): int(r[5])
+        for r in conn.execute("SELECT day, questionnaire, channel, field, staff, responses FROM dim_responses")
+    }
+
+
+def direct_responses_by_dims(conn: sqlite3.Connection) -> dict[tuple[str, ...], int]:
+    """Non-excluded responses per (local day, questionnaire, channel, field, staff), from ``responses``."""
+    return {
+        tuple(r[:5]): int(r[5])
+        for r in conn.execute(
+            "SELECT substr(submitted_at, 1, 10), questionnaire, channel, coalesce(field, ''), "
+            "coalesce(staff_code, ''), count(*) FROM responses WHERE excluded = 0 GROUP BY 1, 2, 3, 4, 5"
+        )
+    }
 
 
 def direct_responses_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
@@ -129,3 +178,76 @@ def response_day_range(conn: sqlite3.Connection) -> tuple[str | None, str | None
     """First and last local day with a counted response (from the roll-up, so it is instant)."""
     row = conn.execute("SELECT min(day), max(day) FROM daily_responses WHERE responses > 0").fetchone()
     return row[0], row[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema objects and account tables (restore and check)
+# ---------------------------------------------------------------------------------------------
+
+# Rows a restored file never brings: the live installation's accounts, failed logins and sessions.
+ACCOUNT_TABLES = ("users", "login_failures", "staff_sessions")
+
+
+def schema_objects(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
+    """``{(type, name): SQL with whitespace collapsed}`` of the tables, indexes, triggers and views.
+
+    SQLite's own objects (``sqlite_autoindex_*``, ``sqlite_sequence``, ``sqlite_stat*``) follow from
+    the others or from ANALYZE and are left out.
+    """
+    return {
+        (r[0], r[1]): " ".join((r[2] or "").split())
+        for r in conn.execute(
+            "SELECT type, name, sql FROM sqlite_master "
+            "WHERE type IN ('table', 'index', 'trigger', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        )
+    }
+
+
+def account_rows(conn: sqlite3.Connection) -> dict[str, tuple[list[str], list[tuple]]]:
+    """Every row of the account tables: ``{table: (columns, rows)}`` (a missing table: no rows)."""
+    out = {}
+    for table in ACCOUNT_TABLES:
+        try:
+            cur = conn.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed table names
+        except sqlite3.OperationalError:
+            out[table] = ([], [])
+            continue
+        out[table] = ([d[0] for d in cur.description], [tuple(r) for r in cur.fetchall()])
+    return out
+
+
+def replace_account_rows(conn: sqlite3.Connection, data: dict[str, tuple[list[str], list[tuple]]]) -> None:
+    """Empty the account tables and fill them with ``data`` (columns both sides have; in a transaction)."""
+    for table in reversed(ACCOUNT_TABLES):  # sessions and failures before the users they point to
+        conn.execute(f"DELETE FROM {table}")  # noqa: S608
+    for table in ACCOUNT_TABLES:
+        columns, rows = data.get(table, ([], []))
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        keep = [i for i, c in enumerate(columns) if c in have]
+        if not keep or not rows:
+            continue
+        names = ", ".join(columns[i] for i in keep)
+        marks = ", ".join("?" for _ in keep)
+        conn.executemany(
+            f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
+            [tuple(r[i] for i in keep) for r in rows],
+        )
+
+
+def end_sessions_except(conn: sqlite3.Connection, now: float, reason: str, keep_token: str | None) -> int:
+    """End every open staff session but the one stored as ``keep_token``."""
+    cur = conn.execute(
+        "UPDATE staff_sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND token IS NOT ?",
+        (now, reason, keep_token),
+    )
+    return cur.rowcount
+
+
+def malformed_timestamp_count(conn: sqlite3.Connection, min_year: int, max_year: int) -> int:
+    """Responses whose ``submitted_at`` is not zero-padded ``YYYY-MM-DD HH:MM:SS`` of a year in range."""
+    return conn.execute(
+        "SELECT count(*) FROM responses WHERE submitted_at NOT GLOB "
+        "'[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9]' "
+        "OR CAST(substr(submitted_at, 1, 4) AS INTEGER) NOT BETWEEN ? AND ?",
+        (min_year, max_year),
+    ).fetchone()[0]

@@ -1,0 +1,282 @@
+"""Whether a case's measure worked: before vs after the measure date, for every kind of case.
+
+* conduct and criterion cases (:func:`effectiveness`): the share satisfied with the staff member (or
+  the criterion) ``EFFECT_WEEKS`` weeks before vs after the measure date;
+* staffing cases (:func:`staffing_effect`): waits and satisfaction at the case's own weekday and
+  hours, before vs after;
+* :func:`flag_effects` stores each case's verdict when it changes (called by the domain when data
+  that decides it arrives, never by a page view).
+
+This module sits above :mod:`sipas.actions` (the cases) and :mod:`sipas.waiting` (the waiting
+figures); neither of them imports it. No Streamlit here; SQL only through :mod:`sipas.db`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+
+from sipas import clock, db, settings, waiting
+from sipas.comparison import TestResult, two_proportion_test, verdict
+from sipas.stats import Proportion, proportion
+
+EFFECT_WEEKS = 8
+
+
+# ============================================================================ conduct and criterion cases
+
+
+@dataclass(frozen=True)
+class Effect:
+    before_n: int
+    before_index: float | None
+    after_n: int
+    after_index: float | None
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    verdict: str  # 'effective', 'not_effective', 'insufficient'
+    message: str
+
+
+def effectiveness(
+    conn: sqlite3.Connection, case: dict, min_n: int, floor: float, weeks: int = EFFECT_WEEKS, today: date | None = None
+) -> Effect:
+    """Satisfaction with the staff member (or criterion) ``weeks`` before vs after the measure date.
+
+    'not_effective' when the share after is below the floor or significantly lower than before;
+    'effective' when enough answers exist after and neither holds; 'insufficient' below ``min_n``.
+    """
+    today = today or clock.today()
+    if case.get("origin") == "staffing" and case.get("measure_date") and case.get("schedule"):
+        return _staffing_effectiveness(conn, case, weeks, today)
+    if not case.get("measure_date"):
+        return Effect(0, None, 0, None, None, None, None, None, "insufficient", "Chưa áp dụng biện pháp.")
+    start = date.fromisoformat(case["measure_date"])
+    prefix = case["criterion"] or "TC3."
+    staff = case["staff_code"] if not case["criterion"] else None
+    before = db.conduct_counts(conn, staff, (start - timedelta(weeks=weeks)).isoformat(), start.isoformat(), prefix)
+    after_end = min(today + timedelta(days=1), start + timedelta(weeks=weeks))
+    after = db.conduct_counts(conn, staff, start.isoformat(), after_end.isoformat(), prefix)
+    pb, pa = proportion(before[1], before[0]), proportion(after[1], after[0])
+    if after[0] < min_n:
+        return Effect(
+            before[0],
+            pb.index,
+            after[0],
+            pa.index,
+            None,
+            None,
+            None,
+            None,
+            "insufficient",
+            f"Chưa đủ dữ liệu: {after[0]} phiếu sau biện pháp (cần ít nhất {min_n}).",
+        )
+    from sipas.comparison import two_proportion_test  # scipy: kept off the kiosk's import path
+
+    test = two_proportion_test(after[1], after[0], before[1], before[0]) if before[0] else None
+    worse = test is not None and test.p_value < 0.05 and test.difference < 0
+    if pa.index < floor or worse:
+        verdict = "not_effective"
+        message = (
+            f"Chưa thấy hiệu quả: sau biện pháp {pa.index:.1f}% (n = {after[0]})"
+            + (f", trước {pb.index:.1f}% (n = {before[0]})" if before[0] else "")
+            + "."
+        )
+    else:
+        verdict = "effective"
+        message = (
+            f"Có hiệu quả: sau biện pháp {pa.index:.1f}% (n = {after[0]})"
+            + (f", trước {pb.index:.1f}% (n = {before[0]})" if before[0] else "")
+            + "."
+        )
+    return Effect(
+        before[0],
+        pb.index,
+        after[0],
+        pa.index,
+        None if test is None else test.difference,
+        None if test is None else test.ci_low,
+        None if test is None else test.ci_high,
+        None if test is None else test.p_value,
+        verdict,
+        message,
+    )
+
+
+def _staffing_effectiveness(conn: sqlite3.Connection, case: dict, weeks: int, today: date) -> Effect:
+    """A staffing case is judged at its own weekday and hours, not by conduct ratings."""
+    target = settings.get(conn, "wait_target_minutes")
+    w = staffing_effect(conn, case, target_minutes=target, weeks=weeks, today=today)
+    kind = {"Giảm có ý nghĩa thống kê": "not_effective", "Chưa đủ dữ liệu": "insufficient"}.get(w.verdict, "effective")
+    b, a, t = w.before.satisfaction, w.after.satisfaction, w.test
+    return Effect(
+        b.n,
+        b.index,
+        a.n,
+        a.index,
+        None if t is None else t.difference,
+        None if t is None else t.ci_low,
+        None if t is None else t.ci_high,
+        None if t is None else t.p_value,
+        kind,
+        w.message,
+    )
+
+
+def flag_effects(conn: sqlite3.Connection, min_n: int, floor: float, today: date | None = None) -> list[int]:
+    """Check every case waiting for its effect; store and return the ids whose effect did not show."""
+    flagged = []
+    for case in db.list_cases(conn, states=("awaiting_effect",)):
+        effect = effectiveness(conn, case, min_n, floor, today=today)
+        if effect.verdict != (case["effect_flag"] or ""):
+            with db.transaction(conn):
+                db.update_case(conn, case["id"], {"effect_flag": effect.verdict}, clock.now_ts())
+                db.add_case_event(conn, case["id"], clock.now_ts(), "hệ thống", "effect", None, None, effect.message)
+        if effect.verdict == "not_effective":
+            flagged.append(case["id"])
+    return flagged
+
+
+# ============================================================================ staffing cases
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """Waits and satisfaction at the case's hours in one period (inclusive dates)."""
+
+    date_from: str
+    date_to: str
+    satisfaction: Proportion
+    waits_n: int
+    wait_median: float | None
+    share_over_target: float | None
+    reported_n: int
+    reported_15plus: int
+
+
+@dataclass(frozen=True)
+class WaitEffect:
+    case_id: int
+    weekday: int
+    hours: tuple[int, ...]
+    before: PeriodFigures
+    after: PeriodFigures
+    test: TestResult | None
+    verdict: str
+    message: str
+
+
+def _period_figures(
+    conn: sqlite3.Connection, weekday: int, hours: set[int], start: date, end: date, target_minutes: float
+) -> PeriodFigures:
+    a, b = start.isoformat(), end.isoformat()
+    if end < start:
+        return PeriodFigures(a, b, proportion(0, 0), 0, None, None, 0, 0)
+    n = sat = 0
+    for w, h, cn, cs in db.weekday_hour_overall(conn, date_from=a, date_to=b):
+        if w == weekday and h in hours:
+            n, sat = n + cn, sat + cs
+    rn = r15 = 0
+    for w, h, cn, c15 in db.weekday_hour_reported_waits(conn, date_from=a, date_to=b):
+        if w == weekday and h in hours:
+            rn, r15 = rn + cn, r15 + c15
+    t = waiting.ticket_frame(db.ticket_rows(conn, a, b))
+    waits = t[(t["weekday"] == weekday) & t["hour"].isin(hours)]["wait_minutes"].dropna()
+    return PeriodFigures(
+        a,
+        b,
+        proportion(sat, n),
+        len(waits),
+        float(waits.median()) if len(waits) else None,
+        float((waits > target_minutes).mean()) if len(waits) else None,
+        rn,
+        r15,
+    )
+
+
+def staffing_effect(
+    conn: sqlite3.Connection, case: dict, *, target_minutes: float, weeks: int = EFFECT_WEEKS, today: date | None = None
+) -> WaitEffect | None:
+    """Waits and satisfaction at the case's weekday and hours, ``weeks`` before the measure date against
+    the weeks after (up to today); None while the case has no measure date or no schedule.
+
+    Satisfaction: two-proportion test (after vs before) with Newcombe's interval; the verdict is
+    "Chưa đủ dữ liệu" under comparison.MIN_N answers on either side.
+    """
+    if not case.get("measure_date") or not case.get("schedule"):
+        return None
+    today = today or clock.today()
+    sched = json.loads(case["schedule"])
+    weekday, hours = int(sched["weekday"]), tuple(int(h) for h in sched["hours"])
+    start = date.fromisoformat(case["measure_date"])
+    before = _period_figures(
+        conn, weekday, set(hours), start - timedelta(weeks=weeks), start - timedelta(days=1), target_minutes
+    )
+    after = _period_figures(
+        conn, weekday, set(hours), start, min(today, start + timedelta(weeks=weeks) - timedelta(days=1)), target_minutes
+    )
+    pa, pb = after.satisfaction, before.satisfaction
+    test = two_proportion_test(pa.satisfied, pa.n, pb.satisfied, pb.n) if pa.n and pb.n else None
+    v = verdict(test)
+    parts = [f"Hài lòng trước {_pct(pb.index)} (n = {pb.n}), sau {_pct(pa.index)} (n = {pa.n}): {v.lower()}"]
+    if before.wait_median is not None or after.wait_median is not None:
+        parts.append(
+            f"thời gian chờ trung vị trước {_min(before.wait_median)} (n = {before.waits_n}), "
+            f"sau {_min(after.wait_median)} (n = {after.waits_n})"
+        )
+    return WaitEffect(case["id"], weekday, hours, before, after, test, v, "; ".join(parts) + ".")
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1f}%"
+
+
+def _min(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1f} phút"
+
+
+def effect_rows(effect: WaitEffect) -> pd.DataFrame:
+    """Before and after side by side, for the page."""
+    rows = []
+    for label, p in (("Trước", effect.before), ("Sau", effect.after)):
+        s = p.satisfaction
+        rows.append(
+            {
+                "Giai đoạn": label,
+                "Từ": p.date_from,
+                "Đến": p.date_to,
+                "Phiếu (n)": s.n,
+                "Hài lòng (%)": s.index,
+                "KTC 95% thấp": s.ci_low,
+                "KTC 95% cao": s.ci_high,
+                "Lượt chờ đo được": p.waits_n,
+                "Chờ trung vị (phút)": p.wait_median,
+                "Chờ quá mục tiêu (%)": None if p.share_over_target is None else 100 * p.share_over_target,
+                "Báo chờ từ 15 phút (%)": 100 * p.reported_15plus / p.reported_n if p.reported_n else None,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    for col in frame.columns[4:]:
+        if col != "Lượt chờ đo được":
+            frame[col] = frame[col].astype("float64")
+    return frame
+
+
+def staffing_effects(
+    conn: sqlite3.Connection, target_minutes: float, today: date | None = None
+) -> list[tuple[dict, WaitEffect]]:
+    """Every staffing case whose measure has been applied, newest first, with its before/after."""
+    out = []
+    for c in db.list_cases(conn, case_type="waiting"):
+        if c["origin"] != "staffing":
+            continue
+        effect = staffing_effect(conn, c, target_minutes=target_minutes, today=today)
+        if effect is not None:
+            out.append((c, effect))
+    return out

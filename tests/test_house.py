@@ -1,0 +1,180 @@
+"""House rules checked over the source: one clock, no import cycles, no Streamlit in the domain."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = [
+    *sorted((ROOT / "sipas").rglob("*.py")),
+    *sorted((ROOT / "app_pages").glob("*.py")),
+    *sorted((ROOT / "bench").glob("*.py")),
+    ROOT / "ui.py",
+    ROOT / "app.py",
+]
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
+
+
+def naive_clock_calls(path: Path) -> list[str]:
+    """``date.today()``, ``datetime.now()`` without a zone, ``utcnow``/``localtime`` calls in one file."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _dotted(node.func)
+        last = name.rsplit(".", 1)[-1]
+        bad = (
+            last == "today"
+            and name.endswith(("date.today", "datetime.today"))
+            or (last == "now" and name.endswith("datetime.now") and not node.args and not node.keywords)
+            or last in ("utcnow", "utcfromtimestamp", "localtime")
+        )
+        if bad:
+            found.append(f"{path.name}:{node.lineno} {name}()")
+    return found
+
+
+def test_no_naive_clock_call_outside_the_clock():
+    found = [hit for path in SOURCES if path.name != "clock.py" for hit in naive_clock_calls(path)]
+    assert found == []
+
+
+def test_the_checker_sees_naive_calls(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "import datetime as dt\nfrom datetime import date, datetime\nimport time\n"
+        "a = date.today()\nb = datetime.now()\nc = dt.datetime.utcnow()\nd = time.localtime()\n"
+        "ok = datetime.now(tz)\n",
+        encoding="utf-8",
+    )
+    assert [h.split()[1] for h in naive_clock_calls(sample)] == [
+        "date.today()",
+        "datetime.now()",
+        "dt.datetime.utcnow()",
+        "time.localtime()",
+    ]
+
+
+def test_report_generated_at_is_commune_time_on_a_utc_server(db_file):
+    """The report's "Lập lúc" is the commune's wall clock even when the process runs with TZ=UTC."""
+    code = (
+        "import sys; from datetime import datetime, timezone, timedelta\n"
+        "from sipas import db, reports\n"
+        "c = db.open_db(sys.argv[1])\n"
+        "r = reports.build_report(c, '2026-05')\n"
+        "local = datetime.now(timezone(timedelta(hours=7))).replace(tzinfo=None)\n"
+        "rows = dict(reports._summary_rows(r))\n"
+        "shown = datetime.strptime(rows['Lập lúc'], '%d/%m/%Y %H:%M')\n"
+        "print(abs((shown - local).total_seconds()) < 120, abs((datetime.now() - local).total_seconds()) > 3600)\n"
+    )
+    env = {**os.environ, "TZ": "UTC", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(db_file)], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT
+    )
+    assert out.returncode == 0, out.stderr
+    # Shown within two minutes of UTC+7, while the process's own naive clock is 7 hours away.
+    assert out.stdout.split() == ["True", "True"]
+
+
+# ------------------------------------------------------------------------------ imports
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def import_graph(package: str = "sipas") -> dict[str, set[str]]:
+    """Module → the modules of ``package`` it imports, at module level or inside functions alike."""
+    paths = {_module_name(p): p for p in sorted((ROOT / package).rglob("*.py"))}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        is_pkg = path.name == "__init__.py"
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = name.split(".") if is_pkg else name.split(".")[:-1]
+                    anchor = anchor[: len(anchor) - node.level + 1]
+                    base = ".".join([*anchor, *([base] if base else [])])
+                for alias in node.names:
+                    sub = f"{base}.{alias.name}"
+                    targets.add(sub if sub in paths else base)
+        graph[name] = {t for t in targets if t in paths and t != name}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def test_sipas_has_no_import_cycle():
+    graph = import_graph()
+    assert {"sipas.actions", "sipas.waiting", "sipas.effects", "sipas.db.responses"} <= set(graph)
+    assert "sipas.waiting" in graph["sipas.effects"] and "sipas.db" in graph["sipas.effects"]
+    cycle = find_cycle(graph)
+    assert cycle is None, " → ".join(cycle)
+
+
+def test_the_cycle_finder_sees_a_function_level_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_the_domain_never_imports_streamlit():
+    offenders = []
+    for path in sorted((ROOT / "sipas").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            offenders += [f"{path.name}:{node.lineno}" for n in names if n.split(".")[0] == "streamlit"]
+    assert offenders == []
+    # and at run time: importing every domain module loads no streamlit
+    code = (
+        "import importlib, pkgutil, sys, sipas, sipas.db\n"
+        "for m in pkgutil.walk_packages(sipas.__path__, 'sipas.'):\n"
+        "    m.name.endswith('__main__') or importlib.import_module(m.name)\n"
+        "print('streamlit' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
