@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import actions, auth, clock, db, intake, settings
+from sipas import actions, clock, db, intake, settings
 from sipas.errors import SipasError
 from sipas.stats import proportion
 
@@ -86,10 +86,9 @@ for item in queue["repeat"]:
         if st.form_submit_button("Ghi quyết định", type="primary"):
             try:
                 with ui.conn() as c:
-                    reauth = bool(password) and auth.verify_password(c, user.username, password)
-                    if password and not reauth:
-                        raise SipasError("Mật khẩu không đúng.")
-                    actions.decide_repeat(c, actor, item["staff_code"], decision, note, reauthenticated=reauth)
+                    code = item["staff_code"]
+                    proof = ui.reauthenticate(c, user, password, actions.repeat_action(code))
+                    actions.decide_repeat(c, actor, code, decision, note, reauth=proof)
                 st.success("Đã ghi quyết định.")
                 st.rerun()
             except SipasError as exc:
@@ -124,9 +123,7 @@ for case in queue["signoff"]:
         if st.form_submit_button("Ghi quyết định", type="primary"):
             try:
                 with ui.conn() as c:
-                    reauth = bool(password) and auth.verify_password(c, user.username, password)
-                    if password and not reauth:
-                        raise SipasError("Mật khẩu không đúng.")
+                    proof = ui.reauthenticate(c, user, password, actions.approve_action(case["id"]))
                     intake.transition(
                         c,
                         case["id"],
@@ -134,7 +131,7 @@ for case in queue["signoff"]:
                         actor,
                         note or None,
                         measure_date=when,
-                        reauthenticated=reauth,
+                        reauth=proof,
                     )
                 st.success("Đã ghi quyết định.")
                 st.rerun()

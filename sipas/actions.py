@@ -2,8 +2,9 @@
 
 A case moves through the states below; a transition the workflow does not allow is refused with a
 message. A root cause is required before a measure; the Chairman approves or returns a measure;
-decisions on điều chuyển, thay thế or kỷ luật require his password again (checked by the caller with
-``auth.verify_password``; this module only accepts ``reauthenticated=True``). Every change is written to
+decisions on điều chuyển, thay thế or kỷ luật require his password again: the caller passes the
+:class:`sipas.auth.ReauthProof` that ``auth.reauthenticate`` gave, and this module checks it itself (bound
+to the user and the decision, short-lived; a forged, old or other user's proof is refused). Every change is written to
 the append-only ``case_events`` history in the same transaction.
 
 Effectiveness is checked from the data: the satisfaction with the staff member (or criterion) in the
@@ -18,7 +19,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sipas import clock, db, settings
+from sipas import auth, clock, db, settings
 from sipas.errors import ValidationError
 from sipas.text import text_problem
 
@@ -238,6 +239,16 @@ def open_case(
     return case_id
 
 
+def approve_action(case_id: int) -> str:
+    """The action a re-authentication for approving case ``case_id``'s measure is bound to."""
+    return f"approve-measure:{case_id}"
+
+
+def repeat_action(staff_code: str) -> str:
+    """The action a re-authentication for a repeat-offence decision on ``staff_code`` is bound to."""
+    return f"repeat-decision:{staff_code}"
+
+
 def transition(
     conn: sqlite3.Connection,
     case_id: int,
@@ -249,7 +260,7 @@ def transition(
     measure: str | None = None,
     measure_detail: str | None = None,
     measure_date=None,
-    reauthenticated: bool = False,
+    reauth: auth.ReauthProof | None = None,
     now: datetime | None = None,
 ) -> dict:
     """Move a case to ``to_state`` if the workflow and the actor's role allow it; return the case."""
@@ -289,7 +300,7 @@ def transition(
             _require_text(measure_detail, "Biện pháp khác: cần ghi tên biện pháp.")
         fields.update(root_cause=cause, measure=measure, measure_detail=(measure_detail or "").strip() or None)
     elif to_state == "awaiting_effect":
-        if case["measure"] in SEVERE_MEASURES and not reauthenticated:
+        if case["measure"] in SEVERE_MEASURES and not auth.check_proof(reauth, actor.username, approve_action(case_id)):
             raise ValidationError("Quyết định điều chuyển, thay thế hoặc kỷ luật cần nhập lại mật khẩu.")
         fields["measure_date"] = _parse_date(measure_date, "Ngày áp dụng") or now.date().isoformat()
         fields["measure_approved_by"] = actor.username
@@ -487,7 +498,7 @@ def decide_repeat(
     decision: str,
     note: str,
     *,
-    reauthenticated: bool,
+    reauth: auth.ReauthProof | None = None,
     now: datetime | None = None,
 ) -> None:
     """The Chairman's decision on a repeat offender: điều chuyển, thay thế, or why not (recorded)."""
@@ -496,7 +507,7 @@ def decide_repeat(
         raise ValidationError("Chỉ Chủ tịch UBND xã được quyết định đối với cán bộ tái phạm.")
     if decision not in ("reassign", "replace", "none"):
         raise ValidationError("Quyết định phải là điều chuyển, thay thế hoặc không (ghi rõ lý do).")
-    if decision in ("reassign", "replace") and not reauthenticated:
+    if decision in ("reassign", "replace") and not auth.check_proof(reauth, actor.username, repeat_action(staff_code)):
         raise ValidationError("Quyết định điều chuyển, thay thế cần nhập lại mật khẩu.")
     text = _require_text(note, "Cần ghi nội dung quyết định hoặc lý do không điều chuyển, thay thế.")
     with db.transaction(conn):

@@ -97,7 +97,5 @@ def test_a_clerk_has_no_chairman_page_and_cannot_decide(conn, case_awaiting_sign
     with pytest.raises(ValueError):
         at.switch_page("app_pages/chairman.py")
     with pytest.raises(Exception, match="Chỉ Chủ tịch UBND xã"):
-        actions.transition(
-            conn, case_awaiting_signoff, "awaiting_effect", actions.Actor("thongke", "clerk"), reauthenticated=True
-        )
+        actions.transition(conn, case_awaiting_signoff, "awaiting_effect", actions.Actor("thongke", "clerk"))
     assert db.get_case(conn, case_awaiting_signoff)["state"] == "measure"
