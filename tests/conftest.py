@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -46,3 +50,41 @@ def table_snapshot(c) -> dict[str, list[tuple]]:
     """Every row of every table, to prove that a refused input changed nothing."""
     names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
     return {n: [tuple(r) for r in c.execute(f'SELECT * FROM "{n}" ORDER BY 1')] for n in names}
+
+
+@dataclass
+class CliResult:
+    """What ``python -m sipas …`` would give: exit code and the text it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, db_path: Path | None = None, env_db: Path | None | bool = True) -> CliResult:
+    """Run the command line in this process (``cli.main(argv)``), capturing what it prints.
+
+    ``env_db``: True keeps SIPAS_DB as the test set it, None removes it, a path sets it; ``db_path`` adds
+    ``--db PATH``. A usage error (argparse's SystemExit) becomes its exit code, as in a shell.
+    """
+    from sipas.cli import main
+
+    argv = [*map(str, args), *(["--db", str(db_path)] if db_path is not None else [])]
+    saved = os.environ.get("SIPAS_DB")
+    if env_db is None:
+        os.environ.pop("SIPAS_DB", None)
+    elif env_db is not True:
+        os.environ["SIPAS_DB"] = str(env_db)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        if saved is None:
+            os.environ.pop("SIPAS_DB", None)
+        else:
+            os.environ["SIPAS_DB"] = saved
+    return CliResult(code, out.getvalue(), err.getvalue())

@@ -203,10 +203,6 @@ def conduct_counts(
     return int(n), int(sat)
 
 
-def delete_case_phone(conn: sqlite3.Connection, case_id: int) -> None:
-    conn.execute("UPDATE cases SET contact_phone = NULL WHERE id = ?", (case_id,))
-
-
 def case_evidence(conn: sqlite3.Connection, case_id: int) -> list[dict]:
     """The survey responses linked to a case: when, staff-conduct ratings, overall, comment (as typed)."""
     out = []
