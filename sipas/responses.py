@@ -340,7 +340,7 @@ def validate_responses_table(
     allowed = list(BASE_COLUMNS) + list(dict.fromkeys(allowed_criteria))
     seen_cols: set[str] = set()
     for i, name in enumerate(header):
-        col = _col_letter(i)
+        col = column_letter(i)
         if name == "":
             problems.append(f"Dòng 1, cột {col}: tên cột trống.")
         elif name in seen_cols:
@@ -473,7 +473,7 @@ def validate_responses_table(
     return out
 
 
-def _col_letter(i: int) -> str:
+def column_letter(i: int) -> str:
     s = ""
     i += 1
     while i:

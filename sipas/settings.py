@@ -58,7 +58,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _validate(key: str, value: Any) -> Any:
+def validate(key: str, value: Any) -> Any:
+    """The clean value of setting ``key``, or ValidationError naming what is wrong (nothing stored)."""
     if key not in DEFAULTS:
         raise ValidationError(f"Không có thiết lập '{key}'.")
     if key in ("unit_name", "report_recipient"):
@@ -245,9 +246,23 @@ def get(conn: sqlite3.Connection, key: str, on_date: date | str | None = None) -
     return value
 
 
+def put_many(conn: sqlite3.Connection, values: dict, actor: str | None) -> None:
+    """Check every value first, then store them all (none is stored if any is refused)."""
+    problems: list[str] = []
+    for key, value in values.items():
+        try:
+            validate(key, value)
+        except ValidationError as exc:
+            problems += exc.problems
+    if problems:
+        raise ValidationError(problems)
+    for key, value in values.items():
+        put(conn, key, value, actor)
+
+
 def put(conn: sqlite3.Connection, key: str, value: Any, actor: str | None, valid_from: date | str | None = None) -> Any:
     """Validate and store a setting (from ``valid_from``, default: always), logging old → new."""
-    clean = _validate(key, value)
+    clean = validate(key, value)
     problem = text_problem(clean, "Giá trị")
     if problem:
         raise ValidationError(problem)
