@@ -39,6 +39,37 @@ def always_open(path) -> None:
         c.close()
 
 
+PW = "matkhau-dung-1"  # the staff password of the test accounts
+
+
+@pytest.fixture
+def fast_argon2(monkeypatch):
+    """Cheap argon2 parameters for the accounts a test creates and logs in with (an app under AppTest runs
+    in this process, so it uses them too); test_auth.py checks the real hash. Used per module with
+    ``pytestmark = pytest.mark.usefixtures("fast_argon2")``."""
+    from argon2 import PasswordHasher
+
+    from sipas import auth
+
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def clerk(conn):
+    """The first account: a clerk (thongke, admin by being first), password ``PW``."""
+    from sipas import auth
+
+    return auth.create_user(conn, "thongke", PW, "clerk", full_name="Lê Văn Hùng", first_admin=True)
+
+
+@pytest.fixture
+def chairman(conn, clerk):
+    """The Chairman (chutich), created by the clerk, password ``PW``."""
+    from sipas import auth
+
+    return auth.create_user(conn, "chutich", PW, "chairman", full_name="Võ Minh Tâm", actor="thongke")
+
+
 @pytest.fixture
 def conn(db_file):
     c = db.open_db(db_file)

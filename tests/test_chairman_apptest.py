@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
 from sipas import actions, auth, db
@@ -15,9 +14,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PW = "mat-khau-chu-tich"
 
 
-@pytest.fixture(autouse=True)
-def fast_argon2(monkeypatch):
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("fast_argon2")  # conftest.py
 
 
 @pytest.fixture
