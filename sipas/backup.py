@@ -507,12 +507,41 @@ def _fmt_levels(counts: tuple[int, ...]) -> str:
     return ", ".join(f"mức {i}: {n}" for i, n in enumerate(counts[:5], start=1)) + f", không ý kiến: {counts[5]}"
 
 
+def _where(key: tuple[str, ...]) -> str:
+    """'ngày …, phiếu …[, kênh …, lĩnh vực …, cán bộ …]' for a roll-up key."""
+    parts = [f"ngày {key[0]}", f"phiếu {key[1]}"]
+    if len(key) >= 5:
+        parts += [f"kênh {key[2]}", f"lĩnh vực {key[3] or '(không ghi)'}", f"cán bộ {key[4] or '(không ghi)'}"]
+    return ", ".join(parts)
+
+
+def _response_mismatches(table: str, stored: dict, direct: dict) -> list[str]:
+    return [
+        f"Bảng tổng hợp {table} lệch: {_where(key)}: tổng hợp ghi {stored.get(key, 0)}, "
+        f"đếm lại từ phiếu gốc được {direct.get(key, 0)}."
+        for key in sorted(stored.keys() | direct.keys())
+        if stored.get(key, 0) != direct.get(key, 0)
+    ]
+
+
+def _level_mismatches(table: str, stored: dict, direct: dict) -> list[str]:
+    zero = (0,) * 6
+    return [
+        f"Bảng tổng hợp {table} lệch: {_where(key[:-1])}, tiêu chí {key[-1]}: "
+        f"tổng hợp ghi ({_fmt_levels(stored.get(key, zero))}), "
+        f"đếm lại từ câu trả lời gốc được ({_fmt_levels(direct.get(key, zero))})."
+        for key in sorted(stored.keys() | direct.keys())
+        if stored.get(key, zero) != direct.get(key, zero)
+    ]
+
+
 def check(conn: sqlite3.Connection) -> list[str]:
     """Problems found in an open, migrated database (an empty list: none).
 
-    SQLite's ``integrity_check`` and ``foreign_key_check``; the roll-ups ``daily_counts`` and
-    ``daily_responses`` against the counts recomputed from the raw rows, day by day (stricter than
-    comparing totals: a count moved from one day to another is found too); answers to a criterion
+    SQLite's ``integrity_check`` and ``foreign_key_check``; every roll-up (``daily_responses``,
+    ``daily_counts``, ``dim_responses``, ``dim_counts``) against the counts recomputed from the raw
+    rows, key by key (stricter than comparing totals: a count moved from one day, channel, lĩnh vực
+    or staff member to another is found too); answers to a criterion
     that their response's questionnaire version does not have; responses naming an unknown
     questionnaire version; responses naming a staff code that is not in the roster.
     """
@@ -531,28 +560,23 @@ def check(conn: sqlite3.Connection) -> list[str]:
             f"trỏ tới bảng {parent} nhưng dòng đó không tồn tại."
         )
 
-    stored, direct = db.rollup_responses_by_day(conn), db.direct_responses_by_day(conn)
-    lines = [
-        f"Bảng tổng hợp daily_responses lệch: ngày {day}, phiếu {q}: tổng hợp ghi {stored.get((day, q), 0)}, "
-        f"đếm lại từ phiếu gốc được {direct.get((day, q), 0)}."
-        for day, q in sorted(stored.keys() | direct.keys())
-        if stored.get((day, q), 0) != direct.get((day, q), 0)
-    ]
-    problems += _capped(lines, "ngày lệch")
-
-    # A roll-up row emptied by an exclusion stays behind at zero: missing and all-zero are the same.
-    zero = (0,) * 6
-    stored_levels, direct_levels = db.rollup_level_counts_by_day(conn), db.direct_level_counts_by_day(conn)
-    lines = []
-    for day, q, crit in sorted(stored_levels.keys() | direct_levels.keys()):
-        kept, recounted = stored_levels.get((day, q, crit), zero), direct_levels.get((day, q, crit), zero)
-        if kept != recounted:
-            lines.append(
-                f"Bảng tổng hợp daily_counts lệch: ngày {day}, phiếu {q}, tiêu chí {crit}: "
-                f"tổng hợp ghi ({_fmt_levels(kept)}), "
-                f"đếm lại từ câu trả lời gốc được ({_fmt_levels(recounted)})."
-            )
-    problems += _capped(lines, "chỗ lệch")
+    # Every roll-up against the raw rows, key by key (stricter than comparing totals: a count moved
+    # from one day, channel, lĩnh vực or staff member to another is found too). A roll-up row
+    # emptied by an exclusion stays behind at zero: missing and zero are the same.
+    direct_dims = db.direct_level_counts_by_dims(conn)  # one pass over the answers serves both
+    problems += _capped(
+        _response_mismatches("daily_responses", db.rollup_responses_by_day(conn), db.direct_responses_by_day(conn)),
+        "ngày lệch",
+    )
+    problems += _capped(
+        _level_mismatches("daily_counts", db.rollup_level_counts_by_day(conn), db.by_day_from_dims(direct_dims)),
+        "chỗ lệch",
+    )
+    problems += _capped(
+        _response_mismatches("dim_responses", db.rollup_responses_by_dims(conn), db.direct_responses_by_dims(conn)),
+        "chỗ lệch",
+    )
+    problems += _capped(_level_mismatches("dim_counts", db.rollup_level_counts_by_dims(conn), direct_dims), "chỗ lệch")
 
     known = questionnaires()
     for code, n in sorted(db.response_questionnaire_counts(conn).items()):

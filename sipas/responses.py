@@ -310,6 +310,12 @@ def parse_level(text: str, top: int = 5) -> int | None:
     return int(m.group(1))
 
 
+_LEVELS = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5}  # the usual cells, without parse_level's regex
+_TS_PLAIN = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
+_WHOLE = re.compile(r"(\d+)(?:\.0+)?")
+_NEVER_STORED = re.compile("[\x00\ud800-\udfff]")  # what sipas.text.text_problem refuses
+
+
 def _row_token(cells: Sequence[str], occurrence: int) -> str:
     digest = hashlib.sha256("\x1f".join(cells).encode("utf-8") + b"#" + str(occurrence).encode()).hexdigest()
     return f"import:{digest[:32]}"
@@ -356,22 +362,31 @@ def validate_responses_table(
     out: list[tuple[dict, dict]] = []
     seen_ids: dict[str, int] = {}
     occurrences: dict[tuple, int] = {}
+    # Looked up once for the file, not per row (a province's file has 10⁵–10⁶ rows).
+    n_cols = len(header)
+    text_cols = [(col, header.index(col)) for col in ("response_id", "field", "comment") if col in header]
+    criterion_cols = [(col, i) for i, col in enumerate(header) if col.startswith("TC")]
+    c_idx = header.index("comment") if "comment" in header else None
+    own_codes = {v: frozenset(q.criterion_codes) for v, q in versions.items()}
+    today = now.date()
+    buckets: dict[int, str] = {}
     for idx, raw in enumerate(rows[1:], start=2):
-        cells = [(raw[i].strip() if i < len(raw) else "") for i in range(len(header))]
-        extra = [c for c in raw[len(header) :] if c.strip()]
+        n_raw = len(raw)
+        if n_raw >= n_cols:
+            cells = [c.strip() for c in raw[:n_cols]]
+        else:
+            cells = [c.strip() for c in raw] + [""] * (n_cols - n_raw)
+        extra = [c for c in raw[n_cols:] if c.strip()]
         if not any(cells) and not extra:
             continue  # blank line at the end of a spreadsheet
         if extra:
             problems.append(f"Dòng {idx}: có {len(extra)} ô dữ liệu nằm ngoài các cột có tên.")
         row = dict(zip(header, cells, strict=True))
         err = problems.append
-        for col in ("response_id", "field", "comment"):
-            if col in row:
-                problem = text_problem(
-                    raw[header.index(col)] if header.index(col) < len(raw) else "", f"Dòng {idx}, cột {col}"
-                )
-                if problem:
-                    err(problem)
+        for col, i in text_cols:
+            value = raw[i] if i < n_raw else ""
+            if _NEVER_STORED.search(value):
+                err(text_problem(value, f"Dòng {idx}, cột {col}"))
 
         rid = row.get("response_id", "")
         if rid:
@@ -384,8 +399,9 @@ def validate_responses_table(
             err(f"Dòng {idx}, cột submitted_at: thiếu thời điểm khảo sát.")
         else:
             try:
-                submitted = parse_timestamp(ts_text)
-                if submitted.date() > now.date():
+                plain = _TS_PLAIN.fullmatch(ts_text)  # the storage form itself: no reformatting
+                submitted = datetime(*map(int, plain.groups())) if plain else parse_timestamp(ts_text)
+                if submitted.date() > today:
                     err(f'Dòng {idx}, cột submitted_at: thời điểm "{ts_text}" ở trong tương lai.')
             except ValueError:
                 err(
@@ -413,34 +429,39 @@ def validate_responses_table(
         wait = None
         wait_text = row.get("wait_minutes", "")
         if wait_text:
-            m = re.fullmatch(r"(\d+)(?:\.0+)?", wait_text)
+            m = _WHOLE.fullmatch(wait_text)
             if not m:
                 err(f'Dòng {idx}, cột wait_minutes: giá trị "{wait_text}" không hợp lệ, chỉ nhận số phút nguyên ≥ 0.')
             else:
                 wait = int(m.group(1))
         overall = None
-        try:
-            overall = parse_level(row.get("overall", ""))
-        except ValueError:
-            err(f'Dòng {idx}, cột overall: giá trị "{row["overall"]}" không hợp lệ, chỉ nhận 1–5.')
+        overall_text = row.get("overall", "")
+        if overall_text:
+            overall = _LEVELS.get(overall_text)
+            if overall is None:
+                try:
+                    overall = parse_level(overall_text)
+                except ValueError:
+                    err(f'Dòng {idx}, cột overall: giá trị "{overall_text}" không hợp lệ, chỉ nhận 1–5.')
         answers: dict[str, int | None] = {}
-        own = set(q.criterion_codes) if q else set()
-        for col in header:
-            if not col.startswith("TC"):
-                continue
-            text = row[col]
+        own = own_codes[version] if q else frozenset()
+        for col, i in criterion_cols:
+            text = cells[i]
             if text == "":
                 continue
             if q and col not in own:
                 err(f"Dòng {idx}, cột {col}: tiêu chí này không thuộc phiếu {version}.")
                 continue
-            try:
-                answers[col] = parse_level(text)
-            except ValueError:
-                err(f'Dòng {idx}, cột {col}: giá trị "{text}" không hợp lệ, chỉ nhận 1–5.')
+            level = _LEVELS.get(text)
+            if level is None:
+                try:
+                    level = parse_level(text)
+                except ValueError:
+                    err(f'Dòng {idx}, cột {col}: giá trị "{text}" không hợp lệ, chỉ nhận 1–5.')
+                    continue
+            answers[col] = level
         # The comment is kept exactly as typed (not stripped).
-        c_idx = header.index("comment") if "comment" in header else None
-        raw_comment = raw[c_idx] if c_idx is not None and c_idx < len(raw) else ""
+        raw_comment = raw[c_idx] if c_idx is not None and c_idx < n_raw else ""
         if raw_comment and len(raw_comment) > MAX_COMMENT:
             err(f"Dòng {idx}, cột comment: dài {len(raw_comment)} ký tự, tối đa {MAX_COMMENT}.")
         if (
@@ -453,18 +474,20 @@ def validate_responses_table(
             err(f"Dòng {idx}: không trả lời tiêu chí nào và không có câu đánh giá chung (overall).")
         if submitted is None or q is None:
             continue
+        if wait is not None and wait not in buckets:
+            buckets[wait] = wait_bucket_for_minutes(wait)
         key = tuple(cells)
         occurrences[key] = occurrences.get(key, 0) + 1
         token = rid or _row_token(cells, occurrences[key])
         response = {
             "token": token,
-            "submitted_at": clock.format_ts(submitted),
+            "submitted_at": ts_text if plain else clock.format_ts(submitted),
             "questionnaire": version,
             "channel": channel,
             "field": field,
             "staff_code": staff,
             "wait_minutes": wait,
-            "wait_bucket": wait_bucket_for_minutes(wait) if wait is not None else None,
+            "wait_bucket": buckets[wait] if wait is not None else None,
             "overall": overall,
             "comment": raw_comment if raw_comment.strip() else None,
         }
@@ -500,7 +523,7 @@ def import_responses(
         for response, _ in parsed:
             response["import_id"] = import_id
             response["is_demo"] = is_demo
-        added, present = db.insert_responses(conn, parsed)
+        added, present = db.insert_responses_bulk(conn, parsed)
         db.set_import_counts(conn, import_id, added, present)
     _after_store(conn)
     return ImportSummary(Path(filename).name, len(parsed), added, present)

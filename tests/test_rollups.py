@@ -1,9 +1,12 @@
-"""The roll-ups kept by triggers (daily_counts, dim_counts) always equal counts from the raw rows,
-through inserts, exclusions, restores and deletions, for every filter the analysis page offers."""
+"""The roll-ups (daily_counts, dim_counts and their response counts, kept by one set-based rule)
+always equal counts from the raw rows, through inserts, exclusions, restores and deletions, for every
+filter the analysis page offers; and `check` finds any of them altered."""
 
 from __future__ import annotations
 
 import itertools
+
+import pytest
 
 from sipas import db, demo
 
@@ -103,3 +106,195 @@ def test_the_roll_up_keys_of_a_response_cannot_change(conn):
     for column, value in (("channel", "'paper'"), ("field", "'Đất đai'"), ("staff_code", "NULL")):
         with pytest.raises(sqlite3.IntegrityError, match="immutable"):
             conn.execute(f"UPDATE responses SET {column} = {value} WHERE token = 't1'")
+
+
+# --------------------------------------------------------------------------- check of every roll-up
+
+
+def _three_responses(conn):
+    db.upsert_staff(conn, {"code": "CB01", "full_name": "Nguyễn Văn A"})
+    base = {"questionnaire": "sipas-2023", "channel": "kiosk"}
+    db.insert_response(
+        conn,
+        {**base, "token": "a", "submitted_at": "2024-03-04 08:00:00", "overall": 5, "staff_code": "CB01"},
+        {"TC1.1": 5, "TC1.2": 4},
+    )
+    db.insert_response(
+        conn,
+        {**base, "token": "b", "submitted_at": "2024-03-04 15:30:00", "overall": 2, "field": "Hộ tịch"},
+        {"TC1.1": 2, "TC2.1": None},
+    )
+    db.insert_response(
+        conn, {**base, "token": "c", "submitted_at": "2024-03-05 09:00:00", "channel": "paper"}, {"TC3.1": 3}
+    )
+
+
+def _check_cli(db_file, capsys):
+    from sipas import cli
+
+    code = cli.main(["check", "--db", str(db_file)])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+TAMPERED = {
+    "dim_counts": (
+        "UPDATE dim_counts SET n4 = n4 + 1 WHERE day = '2024-03-04' AND staff = 'CB01' AND criterion = 'TC1.2'",
+        "Bảng tổng hợp dim_counts lệch: ngày 2024-03-04, phiếu sipas-2023, kênh kiosk, lĩnh vực (không ghi), "
+        "cán bộ CB01, tiêu chí TC1.2: tổng hợp ghi (mức 1: 0, mức 2: 0, mức 3: 0, mức 4: 2, mức 5: 0, "
+        "không ý kiến: 0), đếm lại từ câu trả lời gốc được (mức 1: 0, mức 2: 0, mức 3: 0, mức 4: 1, mức 5: 0, "
+        "không ý kiến: 0).",
+    ),
+    "dim_responses": (
+        "UPDATE dim_responses SET responses = 3 WHERE field = 'Hộ tịch'",
+        "Bảng tổng hợp dim_responses lệch: ngày 2024-03-04, phiếu sipas-2023, kênh kiosk, lĩnh vực Hộ tịch, "
+        "cán bộ (không ghi): tổng hợp ghi 3, đếm lại từ phiếu gốc được 1.",
+    ),
+    "daily_counts": (
+        "UPDATE daily_counts SET n_na = 0 WHERE day = '2024-03-04' AND criterion = 'TC2.1'",
+        "Bảng tổng hợp daily_counts lệch: ngày 2024-03-04, phiếu sipas-2023, tiêu chí TC2.1: tổng hợp ghi "
+        "(mức 1: 0, mức 2: 0, mức 3: 0, mức 4: 0, mức 5: 0, không ý kiến: 0), đếm lại từ câu trả lời gốc "
+        "được (mức 1: 0, mức 2: 0, mức 3: 0, mức 4: 0, mức 5: 0, không ý kiến: 1).",
+    ),
+    "daily_responses": (
+        "DELETE FROM daily_responses WHERE day = '2024-03-05'",
+        "Bảng tổng hợp daily_responses lệch: ngày 2024-03-05, phiếu sipas-2023: tổng hợp ghi 0, "
+        "đếm lại từ phiếu gốc được 1.",
+    ),
+}
+
+
+def test_check_passes_on_the_untouched_database(conn, db_file, capsys):
+    _three_responses(conn)
+    assert _check_cli(db_file, capsys) == (0, "Cơ sở dữ liệu không có lỗi.\n", "")
+
+
+@pytest.mark.parametrize("table", sorted(TAMPERED))
+def test_check_finds_every_roll_up_table_altered_by_hand(conn, db_file, capsys, table):
+    _three_responses(conn)
+    sql, message = TAMPERED[table]
+    assert conn.execute(sql).rowcount == 1
+    assert _check_cli(db_file, capsys) == (1, "", message + "\n")
+
+
+def test_check_finds_a_count_moved_between_staff_members_of_the_same_day(conn, db_file, capsys):
+    # Every daily total and the day's dimension totals stay the same: only the key-by-key comparison
+    # of the dimension roll-up sees it (the filtered analysis by staff member would show it).
+    _three_responses(conn)
+    conn.execute(
+        "UPDATE dim_counts SET n5 = n5 - 1 WHERE day = '2024-03-04' AND staff = 'CB01' AND criterion = 'TC1.1'"
+    )
+    conn.execute(
+        "INSERT INTO dim_counts (day, questionnaire, channel, field, staff, criterion, n5) "
+        "VALUES ('2024-03-04', 'sipas-2023', 'kiosk', '', 'CB02', 'TC1.1', 1)"
+    )
+    assert db.level_counts(conn, "sipas-2023") == db.level_counts_direct(conn, "sipas-2023")
+    code, out, err = _check_cli(db_file, capsys)
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        "Bảng tổng hợp dim_counts lệch: ngày 2024-03-04, phiếu sipas-2023, kênh kiosk, lĩnh vực (không ghi), "
+        "cán bộ CB01, tiêu chí TC1.1: tổng hợp ghi (mức 1: 0, mức 2: 0, mức 3: 0, mức 4: 0, mức 5: 0, "
+        "không ý kiến: 0), đếm lại từ câu trả lời gốc được (mức 1: 0, mức 2: 0, mức 3: 0, mức 4: 0, mức 5: 1, "
+        "không ý kiến: 0).",
+        "Bảng tổng hợp dim_counts lệch: ngày 2024-03-04, phiếu sipas-2023, kênh kiosk, lĩnh vực (không ghi), "
+        "cán bộ CB02, tiêu chí TC1.1: tổng hợp ghi (mức 1: 0, mức 2: 0, mức 3: 0, mức 4: 0, mức 5: 1, "
+        "không ý kiến: 0), đếm lại từ câu trả lời gốc được (mức 1: 0, mức 2: 0, mức 3: 0, mức 4: 0, mức 5: 0, "
+        "không ý kiến: 0).",
+    ]
+
+
+# --------------------------------------------------------------------------- migration 8
+
+
+def test_a_database_kept_by_the_old_triggers_migrates_with_every_row_and_the_same_roll_ups(tmp_path):
+    from contextlib import closing
+
+    from sipas import backup
+
+    path = tmp_path / "v7.db"
+    with closing(db.connect(path)) as c:
+        assert db.migrate(c, target=7) == 7
+        # Rows written by plain SQL: the per-answer triggers of migrations 2 and 6 keep the roll-ups.
+        rows = [
+            (1, "a", "2024-03-04 08:00:00", "kiosk", "Hộ tịch", 5, 0),
+            (2, "b", "2024-03-04 15:30:00", "paper", None, 2, 0),
+            (3, "c", "2024-03-05 09:00:00", "kiosk", "Hộ tịch", None, 0),
+            (4, "d", "2024-03-05 10:00:00", "qr", None, 1, 0),
+        ]
+        c.executemany(
+            "INSERT INTO responses (id, token, submitted_at, questionnaire, channel, field, overall, excluded) "
+            "VALUES (?, ?, ?, 'sipas-2023', ?, ?, ?, ?)",
+            rows,
+        )
+        c.executemany(
+            "INSERT INTO answers VALUES (?, ?, ?)",
+            [(1, "TC1.1", 4), (1, "TC1.2", None), (2, "TC1.1", 5), (3, "TC1.1", 1), (4, "TC2.1", 3)],
+        )
+        c.execute("UPDATE responses SET excluded = 1 WHERE id = 4")
+        tables = ("responses", "answers", "daily_counts", "daily_responses", "dim_counts", "dim_responses")
+        before = {t: [tuple(r) for r in c.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3")] for t in tables}
+    with closing(db.open_db(path)) as conn:
+        assert db.schema_version(conn) == db.SCHEMA_VERSION
+        after = {t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3")] for t in tables}
+        assert after == before
+        # Hand count, response 4 excluded: TC1.1 answers 4, 5, 1; TC1.2 one "Không ý kiến"; overall 5, 2.
+        assert db.level_counts(conn, "sipas-2023") == {
+            "TC1.1": (1, 0, 0, 1, 1),
+            "TC1.2": (0, 0, 0, 0, 0),
+            "overall": (0, 1, 0, 0, 1),
+        }
+        assert db.filtered_counts(conn, questionnaire="sipas-2023", field="Hộ tịch") == (
+            {"TC1.1": (1, 0, 0, 1, 0), "overall": (0, 0, 0, 0, 1)},
+            2,
+        )
+        # No per-answer trigger is left: the one rule is the view's.
+        triggers = dict(conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'").fetchall())
+        assert "answers" not in {t for n, t in triggers.items() if n != "answers_immutable"}
+        assert triggers["rollup_delta_apply"] == "rollup_delta"
+        # Writes, restores and deletions after the migration keep every roll-up exact.
+        assert db.insert_response(
+            conn,
+            {"token": "e", "submitted_at": "2024-03-05 14:00:00", "questionnaire": "sipas-2023", "channel": "qr"},
+            {"TC2.1": 2},
+        )
+        db.set_excluded(conn, 4, False, "khôi phục", "test")
+        db.set_excluded(conn, 1, True, "trùng", "test")
+        with db.transaction(conn):
+            conn.execute("DELETE FROM responses WHERE id = 2")
+        assert_rollups_match(conn)
+        assert backup.check(conn) == []
+        assert db.filtered_counts(conn, questionnaire="sipas-2023", channel="qr") == (
+            {"TC2.1": (0, 1, 1, 0, 0), "overall": (1, 0, 0, 0, 0)},
+            2,
+        )
+
+
+def test_an_imported_file_lands_in_every_roll_up(conn):
+    from datetime import date
+
+    from sipas import backup
+    from sipas.responses import import_responses
+
+    db.upsert_staff(conn, {"code": "CB02", "full_name": "Trần Thị B"})
+    demo.generate(conn, 300, seed=5, end=date(2025, 12, 31), months=14)
+    lines = ["submitted_at,channel,field,staff_code,overall,TC1.1,TC1.2,TC3.1"]
+    for i in range(60):
+        lines.append(
+            f"2025-{1 + i % 12:02d}-{1 + i % 27:02d} 0{8 + i % 2}:{i % 60:02d}:00,"
+            f"{('paper', 'qr', 'kiosk')[i % 3]},{('Hộ tịch', '', 'Đất đai')[i % 3]},{('CB02', '')[i % 2]},"
+            f"{'' if i % 7 == 0 else 1 + i % 5},{1 + i % 5},{'' if i % 4 == 0 else 5 - i % 5},{2 + i % 4}"
+        )
+    summary = import_responses(conn, "\n".join(lines).encode(), "phieu.csv", active_version="sipas-2023", actor="test")
+    assert (summary.added, summary.present) == (60, 0)
+    assert_rollups_match(conn)
+    assert backup.check(conn) == []
+    # A second import of the same file adds nothing and leaves every roll-up as it was.
+    before = {
+        t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4").fetchall() for t in ("dim_counts", "daily_counts")
+    }
+    again = import_responses(conn, "\n".join(lines).encode(), "phieu.csv", active_version="sipas-2023")
+    assert (again.added, again.present) == (0, 60)
+    after = {
+        t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4").fetchall() for t in ("dim_counts", "daily_counts")
+    }
+    assert [[tuple(r) for r in v] for v in after.values()] == [[tuple(r) for r in v] for v in before.values()]

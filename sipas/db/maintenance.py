@@ -63,26 +63,75 @@ def rollup_level_counts_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str,
     }
 
 
-def direct_level_counts_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str, str], tuple[int, ...]]:
-    """The same counts recomputed from ``answers`` and ``responses`` (the rule the triggers keep)."""
+def rollup_level_counts_by_dims(conn: sqlite3.Connection) -> dict[tuple[str, ...], tuple[int, ...]]:
+    """``dim_counts`` as stored: (day, questionnaire, channel, field, staff, criterion) → (n1, …, n5, n_na)
+    (``field`` and ``staff`` are '' where the response has none)."""
+    return {
+        tuple(r[:6]): tuple(int(x) for x in r[6:])
+        for r in conn.execute(
+            "SELECT day, questionnaire, channel, field, staff, criterion, n1, n2, n3, n4, n5, n_na FROM dim_counts"
+        )
+    }
+
+
+def direct_level_counts_by_dims(conn: sqlite3.Connection) -> dict[tuple[str, ...], tuple[int, ...]]:
+    """The counts of :func:`rollup_level_counts_by_dims` recomputed from ``answers`` and ``responses``
+    (non-excluded responses; one pass over the raw rows)."""
     rows = conn.execute(
         """
-        SELECT day, questionnaire, criterion, sum(v = 1), sum(v = 2), sum(v = 3), sum(v = 4), sum(v = 5),
+        SELECT d, q, c, f, s, criterion, sum(v = 1), sum(v = 2), sum(v = 3), sum(v = 4), sum(v = 5),
                sum(v IS NULL)
-        FROM (SELECT substr(r.submitted_at, 1, 10) AS day, r.questionnaire, a.criterion, a.value AS v
+        FROM (SELECT substr(r.submitted_at, 1, 10) AS d, r.questionnaire AS q, r.channel AS c,
+                     coalesce(r.field, '') AS f, coalesce(r.staff_code, '') AS s, a.criterion, a.value AS v
               FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.excluded = 0
               UNION ALL
-              SELECT substr(submitted_at, 1, 10), questionnaire, 'overall', overall
+              SELECT substr(submitted_at, 1, 10), questionnaire, channel, coalesce(field, ''),
+                     coalesce(staff_code, ''), 'overall', overall
               FROM responses WHERE excluded = 0 AND overall IS NOT NULL)
-        GROUP BY 1, 2, 3
+        GROUP BY 1, 2, 3, 4, 5, 6
         """
     )
-    return {(r[0], r[1], r[2]): tuple(int(x or 0) for x in r[3:]) for r in rows}
+    return {tuple(r[:6]): tuple(int(x or 0) for x in r[6:]) for r in rows}
+
+
+def direct_level_counts_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str, str], tuple[int, ...]]:
+    """The counts of :func:`rollup_level_counts_by_day` recomputed from ``answers`` and ``responses``."""
+    return by_day_from_dims(direct_level_counts_by_dims(conn))
+
+
+def by_day_from_dims(counts: dict[tuple[str, ...], tuple[int, ...]]) -> dict[tuple[str, str, str], tuple[int, ...]]:
+    """Counts keyed by (day, questionnaire, channel, field, staff, criterion) summed to (day,
+    questionnaire, criterion)."""
+    out: dict[tuple[str, str, str], list[int]] = {}
+    for (day, q, _c, _f, _s, crit), levels in counts.items():
+        acc = out.setdefault((day, q, crit), [0] * len(levels))
+        for i, n in enumerate(levels):
+            acc[i] += n
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def rollup_responses_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
     """``daily_responses`` as stored: (day, questionnaire) → responses."""
     return {(r[0], r[1]): int(r[2]) for r in conn.execute("SELECT day, questionnaire, responses FROM daily_responses")}
+
+
+def rollup_responses_by_dims(conn: sqlite3.Connection) -> dict[tuple[str, ...], int]:
+    """``dim_responses`` as stored: (day, questionnaire, channel, field, staff) → responses."""
+    return {
+        tuple(r[:5]): int(r[5])
+        for r in conn.execute("SELECT day, questionnaire, channel, field, staff, responses FROM dim_responses")
+    }
+
+
+def direct_responses_by_dims(conn: sqlite3.Connection) -> dict[tuple[str, ...], int]:
+    """Non-excluded responses per (local day, questionnaire, channel, field, staff), from ``responses``."""
+    return {
+        tuple(r[:5]): int(r[5])
+        for r in conn.execute(
+            "SELECT substr(submitted_at, 1, 10), questionnaire, channel, coalesce(field, ''), "
+            "coalesce(staff_code, ''), count(*) FROM responses WHERE excluded = 0 GROUP BY 1, 2, 3, 4, 5"
+        )
+    }
 
 
 def direct_responses_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:

@@ -43,19 +43,34 @@ _INSERT_RESPONSE = (
 )
 
 
-def _insert_one(conn: sqlite3.Connection, response: dict, answers: dict[str, int | None]) -> bool:
+def _insert_one(conn: sqlite3.Connection, response: dict, answers: dict[str, int | None]) -> int | None:
+    """Insert one response and its answers (not yet in the roll-ups); its id, or None if its token
+    is already stored."""
     row = {c: response.get(c) for c in RESPONSE_COLUMNS}
     row["is_demo"] = int(bool(row["is_demo"]))
     row["out_of_hours"] = int(bool(row["out_of_hours"]))
     cur = conn.execute(_INSERT_RESPONSE, row)
     if cur.rowcount == 0:
-        return False
+        return None
     rid = cur.lastrowid
     conn.executemany(
         "INSERT INTO answers (response_id, criterion, value) VALUES (?, ?, ?)",
         [(rid, code, value) for code, value in answers.items()],
     )
-    return True
+    return rid
+
+
+def _add_to_rollups(conn: sqlite3.Connection, first_id: int, last_id: int) -> None:
+    """Add the responses with ids ``first_id``..``last_id`` (all inserted by the current transaction)
+    to every roll-up, in one aggregate statement per roll-up table (the rule is the trigger
+    ``rollup_delta_apply``, migration 8). Every insertion path of this module ends with it, inside
+    the same transaction as the rows."""
+    if last_id >= first_id:
+        conn.execute("INSERT INTO rollup_delta (first_id, last_id, sign) VALUES (?, ?, 1)", (first_id, last_id))
+
+
+def _next_id(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(id), 0) + 1 FROM responses").fetchone()[0]
 
 
 def insert_response(conn: sqlite3.Connection, response: dict, answers: dict[str, int | None]) -> bool:
@@ -66,13 +81,16 @@ def insert_response(conn: sqlite3.Connection, response: dict, answers: dict[str,
 
     Group commit: surveys submitted at the same moment by other threads of this process are
     written in the same transaction, each in its own savepoint (one survey's error is raised to
-    its own caller only), so that one disk sync serves them all. With 20 tablets submitting
-    back to back this halves the p99 latency (bench/RESULTS.md).
+    its own caller only), so that one disk sync and one roll-up update serve them all. With 20
+    tablets submitting at once this halves the p99 latency (bench/RESULTS.md).
     """
     queue = getattr(conn, "write_queue", None)
     if queue is None or conn.in_transaction:
         with transaction(conn):
-            return _insert_one(conn, response, answers)
+            rid = _insert_one(conn, response, answers)
+            if rid is not None:
+                _add_to_rollups(conn, rid, rid)
+            return rid is not None
     job = _Job(response, answers)
     with queue.jobs_mutex:
         queue.jobs.append(job)
@@ -93,14 +111,23 @@ def _write_jobs(conn: sqlite3.Connection, queue: _WriteQueue) -> None:
         batch, queue.jobs = queue.jobs, []
     try:
         with transaction(conn):
+            # Ids are max(id) + 1 in turn under the write lock (a survey rolled back to its
+            # savepoint frees its id for the next one): the batch's rows are exactly the ids from
+            # the first to the last one stored.
+            first = last = None
             for job in batch:
                 conn.execute("SAVEPOINT survey")
                 try:
-                    job.result = _insert_one(conn, job.response, job.answers)
+                    rid = _insert_one(conn, job.response, job.answers)
+                    job.result = rid is not None
+                    if rid is not None:
+                        first, last = first or rid, rid
                 except Exception as exc:
                     conn.execute("ROLLBACK TO survey")
                     job.error = exc
                 conn.execute("RELEASE survey")
+            if first is not None:
+                _add_to_rollups(conn, first, last)
     except BaseException as exc:  # nothing of the batch was committed
         for job in batch:
             job.result, job.error = None, exc
@@ -118,109 +145,48 @@ def _write_jobs(conn: sqlite3.Connection, queue: _WriteQueue) -> None:
 
 
 def insert_responses(conn: sqlite3.Connection, rows: Iterable[tuple[dict, dict]]) -> tuple[int, int]:
-    """Store many responses in one transaction; return (added, already present)."""
+    """Store many responses in one transaction (the caller's, or one of its own); return (added,
+    already present)."""
+    if not conn.in_transaction:
+        with transaction(conn):
+            return insert_responses(conn, rows)
+    first = _next_id(conn)
     added = present = 0
     for response, answers in rows:
-        if _insert_one(conn, response, answers):
+        if _insert_one(conn, response, answers) is not None:
             added += 1
         else:
             present += 1
+    _add_to_rollups(conn, first, _next_id(conn) - 1)
     return added, present
 
 
-# The roll-ups kept by per-row insert triggers, which insert_responses_bulk can stand in for:
-# (trigger on responses, trigger on answers, responses table, counts table, key columns, the key of
-# a response row as the triggers compute it).
-_BULK_ROLLUPS = (
-    (
-        "responses_count_insert",
-        "answers_count_insert",
-        "daily_responses",
-        "daily_counts",
-        ("day", "questionnaire"),
-        lambda r: (r["submitted_at"][:10], r["questionnaire"]),
-    ),
-    (
-        "dims_response_insert",
-        "dims_answer_insert",
-        "dim_responses",
-        "dim_counts",
-        ("day", "questionnaire", "channel", "field", "staff"),
-        lambda r: (r["submitted_at"][:10], r["questionnaire"], r["channel"], r["field"] or "", r["staff_code"] or ""),
-    ),
-)
-
-
 def insert_responses_bulk(conn: sqlite3.Connection, rows: list[tuple[dict, dict]]) -> tuple[int, int]:
-    """Like :func:`insert_responses` (inside the caller's transaction), much faster for many rows.
-
-    The per-row roll-up triggers of :data:`_BULK_ROLLUPS` are dropped for the duration and their
-    roll-ups are updated once with the sums the triggers would have added (tallied in Python from
-    the same rows); the triggers are re-created from their stored SQL. Any other trigger stays and
-    fires as usual. Being DDL inside the caller's transaction, no other connection ever sees a
-    trigger missing, and a rollback restores everything. Used for demo data and benchmarks.
-    """
+    """Like :func:`insert_responses` (inside the caller's transaction), much faster for many rows:
+    rows and answers with ``executemany`` and explicit ids, then the roll-ups once for the whole
+    range. Used for responses files, demo data and benchmarks."""
     if not conn.in_transaction:
         raise RuntimeError("insert_responses_bulk must run inside a transaction")
-    stored = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
-    rollups = [r for r in _BULK_ROLLUPS if r[0] in stored and r[1] in stored]
-    if not rollups:  # a schema this function does not know
-        return insert_responses(conn, rows)
     present = existing_tokens(conn, [r["token"] for r, _ in rows])
-    first_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM responses").fetchone()[0]
+    first_id = _next_id(conn)
+    flags = {"is_demo", "out_of_hours"}
     new_rows, answer_rows, skipped = [], [], 0
     for response, answers in rows:
-        if response["token"] in present:
+        token = response["token"]
+        if token in present:
             skipped += 1
             continue
-        present.add(response["token"])
+        present.add(token)
         rid = first_id + len(new_rows)
-        row = {c: response.get(c) for c in RESPONSE_COLUMNS}
-        row["is_demo"] = int(bool(row["is_demo"]))
-        row["out_of_hours"] = int(bool(row["out_of_hours"]))
-        row["id"] = rid
-        new_rows.append(row)
-        answer_rows.extend((rid, code, value) for code, value in answers.items())
-    suspended = [name for r in rollups for name in r[:2]]
-    for name in suspended:
-        conn.execute(f'DROP TRIGGER "{name}"')
-    try:
-        conn.executemany(
-            f"INSERT INTO responses (id, {', '.join(RESPONSE_COLUMNS)}) "
-            f"VALUES (:id, {', '.join(':' + c for c in RESPONSE_COLUMNS)})",
-            new_rows,
-        )
-        conn.executemany("INSERT INTO answers (response_id, criterion, value) VALUES (?, ?, ?)", answer_rows)
-        # The CHECK constraints have now refused any level outside 1–5. New rows are never
-        # excluded (``excluded`` is not among RESPONSE_COLUMNS), as the triggers' WHEN requires.
-        for _, _, responses_table, counts_table, key_cols, key_of in rollups:
-            per_key: dict[tuple, int] = {}
-            levels: dict[tuple, list[int]] = {}
-            keys = {}
-            for row in new_rows:
-                key = keys[row["id"]] = key_of(row)
-                per_key[key] = per_key.get(key, 0) + 1
-                if row["overall"] is not None:
-                    levels.setdefault((*key, "overall"), [0] * 6)[int(row["overall"]) - 1] += 1
-            for rid, code, value in answer_rows:
-                levels.setdefault((*keys[rid], code), [0] * 6)[5 if value is None else int(value) - 1] += 1
-            cols = ", ".join(key_cols)
-            marks = ", ".join("?" * len(key_cols))
-            conn.executemany(
-                f"INSERT INTO {responses_table} ({cols}, responses) VALUES ({marks}, ?) "
-                f"ON CONFLICT ({cols}) DO UPDATE SET responses = responses + excluded.responses",
-                [(*k, n) for k, n in per_key.items()],
-            )
-            conn.executemany(
-                f"INSERT INTO {counts_table} ({cols}, criterion, n1, n2, n3, n4, n5, n_na) "
-                f"VALUES ({marks}, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT ({cols}, criterion) DO UPDATE SET "
-                "n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3, n4 = n4 + excluded.n4, "
-                "n5 = n5 + excluded.n5, n_na = n_na + excluded.n_na",
-                [(*k, *c) for k, c in levels.items()],
-            )
-    finally:
-        for name in suspended:
-            conn.execute(stored[name])
+        get = response.get
+        new_rows.append((rid, *(int(bool(get(c))) if c in flags else get(c) for c in RESPONSE_COLUMNS)))
+        answer_rows += [(rid, code, value) for code, value in answers.items()]
+    conn.executemany(
+        f"INSERT INTO responses (id, {', '.join(RESPONSE_COLUMNS)}) VALUES (?{', ?' * len(RESPONSE_COLUMNS)})",
+        new_rows,
+    )
+    conn.executemany("INSERT INTO answers (response_id, criterion, value) VALUES (?, ?, ?)", answer_rows)
+    _add_to_rollups(conn, first_id, first_id + len(new_rows) - 1)
     return len(new_rows), skipped
 
 

@@ -514,6 +514,114 @@ def _m7_comment_index(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m8_rollups_set_based(conn: sqlite3.Connection) -> None:
+    """One roll-up rule instead of three copies (the per-answer triggers of migrations 2 and 6, and a
+    Python tally in the bulk insert), applied to a whole batch at once.
+
+    The per-answer insert triggers fired two upserts for each of the 19 answers of a survey (≈60 %
+    of a survey's SQL time). Now the one rule is the INSTEAD OF trigger of the view ``rollup_delta``:
+    inserting ``(first_id, last_id, sign)`` adds ``sign`` × the counts of the non-excluded responses
+    with ids in that range (and their answers) to the dimension roll-ups (``dim_counts``,
+    ``dim_responses``: set-based statements over the range), and re-derives the daily roll-ups
+    (``daily_counts``, ``daily_responses``) of the days touched as sums of the dimension ones. The
+    store's insert functions call it once per transaction for the ids they added
+    (sipas/db/responses.py); the exclusion, restore and deletion triggers call it for one response.
+    The roll-up tables, their readers and what they hold do not change (nothing to backfill).
+    """
+    dims = "day, questionnaire, channel, field, staff"
+    add_levels = (
+        "n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3, n4 = n4 + excluded.n4, "
+        "n5 = n5 + excluded.n5, n_na = n_na + excluded.n_na"
+    )
+
+    def levels(key_cols: str, key_of_r: str, key_of_bare: str, table: str) -> str:
+        # Row by row into the upsert, not GROUP BY first: sorting the answers by six text keys
+        # costs more than the upserts it would save (bench/RESULTS.md, "Importing").
+        return f"""
+            INSERT INTO {table} ({key_cols}, criterion, n1, n2, n3, n4, n5, n_na)
+            SELECT {key_of_r}, a.criterion, NEW.sign * coalesce(a.value = 1, 0), NEW.sign * coalesce(a.value = 2, 0),
+                   NEW.sign * coalesce(a.value = 3, 0), NEW.sign * coalesce(a.value = 4, 0),
+                   NEW.sign * coalesce(a.value = 5, 0), NEW.sign * (a.value IS NULL)
+            FROM responses r JOIN answers a ON a.response_id = r.id
+            WHERE r.id BETWEEN NEW.first_id AND NEW.last_id AND r.excluded = 0
+            ON CONFLICT ({key_cols}, criterion) DO UPDATE SET {add_levels};
+            INSERT INTO {table} ({key_cols}, criterion, n1, n2, n3, n4, n5, n_na)
+            SELECT {key_of_bare}, 'overall', NEW.sign * (overall = 1), NEW.sign * (overall = 2),
+                   NEW.sign * (overall = 3), NEW.sign * (overall = 4), NEW.sign * (overall = 5), 0
+            FROM responses WHERE id BETWEEN NEW.first_id AND NEW.last_id AND excluded = 0 AND overall IS NOT NULL
+            ON CONFLICT ({key_cols}, criterion) DO UPDATE SET {add_levels};"""
+
+    def responses(key_cols: str, key_of_bare: str, n_keys: int, table: str) -> str:
+        group = ", ".join(str(i) for i in range(1, n_keys + 1))
+        return f"""
+            INSERT INTO {table} ({key_cols}, responses)
+            SELECT {key_of_bare}, NEW.sign * count(*) FROM responses
+            WHERE id BETWEEN NEW.first_id AND NEW.last_id AND excluded = 0 GROUP BY {group}
+            ON CONFLICT ({key_cols}) DO UPDATE SET responses = responses + excluded.responses;"""
+
+    day_r = "substr(r.submitted_at, 1, 10), r.questionnaire"
+    day_bare = "substr(submitted_at, 1, 10), questionnaire"
+    dims_r = f"{day_r}, r.channel, coalesce(r.field, ''), coalesce(r.staff_code, '')"
+    dims_bare = f"{day_bare}, channel, coalesce(field, ''), coalesce(staff_code, '')"
+    touched = f"SELECT DISTINCT {day_bare} FROM responses WHERE id BETWEEN NEW.first_id AND NEW.last_id"
+    old_triggers = (
+        "responses_count_insert",
+        "answers_count_insert",
+        "answers_count_delete",
+        "responses_delete",
+        "responses_exclusion",
+        "dims_response_insert",
+        "dims_answer_insert",
+        "dims_answer_delete",
+        "dims_response_delete",
+        "dims_exclusion",
+    )
+    for name in old_triggers:
+        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+    _script(
+        conn,
+        f"""
+        CREATE VIEW rollup_delta (first_id, last_id, sign) AS SELECT NULL, NULL, NULL WHERE 0;
+
+        CREATE TRIGGER rollup_delta_apply INSTEAD OF INSERT ON rollup_delta BEGIN
+            {responses(dims, dims_bare, 5, "dim_responses")}
+            {levels(dims, dims_r, dims_bare, "dim_counts")}
+            -- The daily roll-ups are the dimension roll-ups summed over channel, lĩnh vực and staff:
+            -- re-summed for the days the range touches (a day has a few thousand rows at most).
+            INSERT INTO daily_responses (day, questionnaire, responses)
+            SELECT day, questionnaire, sum(responses) FROM dim_responses
+            WHERE (day, questionnaire) IN ({touched})
+            GROUP BY 1, 2
+            ON CONFLICT (day, questionnaire) DO UPDATE SET responses = excluded.responses;
+            INSERT INTO daily_counts (day, questionnaire, criterion, n1, n2, n3, n4, n5, n_na)
+            SELECT day, questionnaire, criterion, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5), sum(n_na)
+            FROM dim_counts WHERE (day, questionnaire) IN ({touched})
+            GROUP BY 1, 2, 3
+            ON CONFLICT (day, questionnaire, criterion) DO UPDATE SET
+                n1 = excluded.n1, n2 = excluded.n2, n3 = excluded.n3, n4 = excluded.n4, n5 = excluded.n5,
+                n_na = excluded.n_na;
+        END;
+
+        -- Deleting a response (demo data) takes its counts out while its answers still tell them,
+        -- then removes the answers.
+        CREATE TRIGGER responses_delete BEFORE DELETE ON responses BEGIN
+            INSERT INTO rollup_delta (first_id, last_id, sign) SELECT OLD.id, OLD.id, -1 WHERE OLD.excluded = 0;
+            DELETE FROM answers WHERE response_id = OLD.id;
+        END;
+
+        -- Excluding takes the counts out before the row is marked; restoring adds them back after.
+        CREATE TRIGGER responses_exclude BEFORE UPDATE OF excluded ON responses
+        WHEN OLD.excluded = 0 AND NEW.excluded != 0 BEGIN
+            INSERT INTO rollup_delta (first_id, last_id, sign) VALUES (OLD.id, OLD.id, -1);
+        END;
+        CREATE TRIGGER responses_restore AFTER UPDATE OF excluded ON responses
+        WHEN OLD.excluded != 0 AND NEW.excluded = 0 BEGIN
+            INSERT INTO rollup_delta (first_id, last_id, sign) VALUES (NEW.id, NEW.id, 1);
+        END;
+        """,
+    )
+
+
 MIGRATIONS = [
     _m1_base,
     _m2_rollups,
@@ -522,6 +630,7 @@ MIGRATIONS = [
     _m5_waiting,
     _m6_dimension_rollups,
     _m7_comment_index,
+    _m8_rollups_set_based,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
