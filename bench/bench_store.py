@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sipas import backup, db, demo  # noqa: E402
+from sipas import backup, db, demo, intake  # noqa: E402
 from sipas.catalog import questionnaire  # noqa: E402
 from sipas.responses import KioskSurvey, submit_kiosk_survey  # noqa: E402
 
@@ -208,6 +208,7 @@ def main(argv=None) -> int:
                 Path(str(path) + suffix).unlink(missing_ok=True)
             with closing(db.open_db(path)) as conn:
                 demo.generate(conn, args.prefill, seed=1)
+                intake.after_responses(conn)  # as `python -m sipas demo` does: no catch-up in the timed run
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             if mode == "floor":
                 lat, wall = run_floor(path, args.writers, args.per_writer)

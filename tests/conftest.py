@@ -77,8 +77,22 @@ def conn(db_file):
     c.close()
 
 
+@pytest.fixture(autouse=True)
+def intake_settled():
+    """Every test ends with the case-intake worker idle (it may still be taking in the test's last
+    kiosk survey, on a database that is about to be deleted)."""
+    yield
+    from sipas import intake
+
+    intake.wait_idle()
+
+
 def table_snapshot(c) -> dict[str, list[tuple]]:
-    """Every row of every table, to prove that a refused input changed nothing."""
+    """Every row of every table, to prove that a refused input changed nothing (once the case-intake
+    worker has taken in the surveys already stored)."""
+    from sipas import intake
+
+    intake.wait_idle()
     names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
     return {n: [tuple(r) for r in c.execute(f'SELECT * FROM "{n}" ORDER BY 1')] for n in names}
 

@@ -13,7 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 from scipy.stats import chi2_contingency
 
-from sipas import actions, auth, clock, db, effects, settings
+from sipas import actions, auth, clock, db, effects, intake, settings
 from sipas.actions import Actor
 from sipas.errors import ValidationError
 from sipas.responses import KioskSurvey, submit_kiosk_survey
@@ -328,6 +328,7 @@ def _kiosk(conn, token: str, at: datetime, staff: str | None, answers: dict, com
         token=token, questionnaire="sipas-2023", asked=list(answers), answers=answers, staff_code=staff, comment=comment
     )
     assert submit_kiosk_survey(conn, survey, now=at)
+    assert intake.wait_idle()  # the case intake runs just after the submit, in the worker
     return db.response_by_token(conn, token)["id"]
 
 
@@ -476,8 +477,6 @@ def test_a_submit_opens_the_case_with_the_real_comment_rules(staffed):
 
 
 def test_a_failing_intake_never_fails_the_submit(staffed, monkeypatch, caplog):
-    from sipas import intake
-
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
@@ -1116,3 +1115,22 @@ def test_a_repeat_offence_decision_checks_its_own_proof(staffed):
     )
     right = _proof(conn, CHAIR, actions.repeat_action("CB01"))
     actions.decide_repeat(conn, CHAIR, "CB01", "reassign", "Điều chuyển", reauth=right, now=NOW)
+
+
+def test_two_intakes_at_once_take_each_response_in_once(staffed, db_file):
+    """The worker of one app process and an import in another run the intake at the same time."""
+    import threading
+
+    ids = [_response(staffed, f"p{i}", f"2024-06-03 09:{i:02d}:00", "CB01", {"TC3.1": 1}) for i in range(40)]
+    touched, conns = [], [db.connect(db_file) for _ in range(4)]
+    threads = [threading.Thread(target=lambda c=c: touched.append(actions.sync_from_survey(c, now=NOW))) for c in conns]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for c in conns:
+        c.close()
+    assert sum(touched) == 40
+    [case] = db.list_cases(staffed)
+    assert db.case_response_ids(staffed, case["id"]) == ids
+    assert len(db.case_events(staffed, case["id"])) == 40  # one "open", 39 "evidence": none twice
