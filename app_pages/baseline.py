@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui
 from sipas import baseline, clock, db, settings
-from sipas.catalog import questionnaires
+from sipas.catalog import questionnaires, version_label
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -96,7 +96,9 @@ with tab_compute:
     year = st.number_input(
         "Năm", min_value=2000, max_value=clock.today().year, value=clock.today().year - 1, step=1, key="compute_year"
     )
-    version = st.selectbox("Phiếu", versions, index=versions.index(active), key="compute_version")
+    version = st.selectbox(
+        "Phiếu", versions, index=versions.index(active), key="compute_version", format_func=version_label
+    )
     if st.button("Tính và lưu làm số liệu gốc", type="primary", key="compute_baseline"):
         try:
             with ui.conn() as c:

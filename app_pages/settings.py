@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui
 from sipas import clock, db, roster, settings
-from sipas.catalog import questionnaires
+from sipas.catalog import questionnaires, version_label
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -27,7 +27,7 @@ def save(key, value, valid_from=None, message="Đã lưu."):
 
 with ui.conn() as c:
     current = {k: settings.get(c, k) for k in settings.DEFAULTS}
-    history = {k: db.get_setting_rows(c, k) for k in ("unit_name", "report_recipient", "targets")}
+    history = {k: db.get_setting_rows(c, k) for k in ("unit_name", "office_name", "report_recipient", "targets")}
 
 tab_unit, tab_survey, tab_staff, tab_hours, tab_log = st.tabs(
     ["Đơn vị và chỉ tiêu", "Phiếu khảo sát", "Cán bộ", "Giờ làm việc và máy tính bảng", "Nhật ký thay đổi"]
@@ -40,12 +40,24 @@ with tab_unit:
     )
     with st.form("unit_form", enter_to_submit=False):
         unit = st.text_input("Tên đơn vị", current["unit_name"], key="unit_name")
+        office = st.text_input(
+            settings.NAME_LABELS["office_name"],
+            current["office_name"],
+            key="office_name",
+            help="Điền vào các nhận định nêu nơi tiếp nhận hồ sơ, ví dụ “… có biển hiệu, hướng dẫn rõ ràng …”.",
+        )
         recipient = st.text_input("Nơi nhận báo cáo", current["report_recipient"], key="report_recipient")
         valid_from = st.date_input("Có hiệu lực từ ngày", clock.today(), format="DD/MM/YYYY", key="unit_from")
         if st.form_submit_button("Lưu tên đơn vị và nơi nhận", type="primary"):
             save("unit_name", unit, valid_from)
+            if office != current["office_name"]:
+                save("office_name", office, valid_from)
             save("report_recipient", recipient, valid_from)
-    for key, label in (("unit_name", "Tên đơn vị"), ("report_recipient", "Nơi nhận báo cáo")):
+    for key, label in (
+        ("unit_name", "Tên đơn vị"),
+        ("office_name", "Nơi tiếp nhận hồ sơ"),
+        ("report_recipient", "Nơi nhận báo cáo"),
+    ):
         if history[key]:
             st.caption(label + " theo thời gian")
             st.dataframe(
@@ -92,6 +104,7 @@ with tab_survey:
             versions,
             index=versions.index(current["active_questionnaire"]),
             key="active_version",
+            format_func=version_label,
         )
         mode = st.radio(
             "Số câu hỏi mỗi phiếu",

@@ -121,12 +121,15 @@ except SipasError as exc:
     st.error(str(exc))
     st.stop()
 
-target = f"{report.target_minutes:g}"
+target = f"{clock.format_plain(report.target_minutes)}"
 s = report.summary
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Lượt lấy số", s["tickets"])
-m2.metric("Chờ trung vị (phút)", "—" if s["median"] is None else f"{s['median']:.1f}")
-m3.metric(f"Chờ quá {target} phút", "—" if s["share_over_target"] is None else f"{100 * s['share_over_target']:.1f}%")
+m2.metric("Chờ trung vị (phút)", "—" if s["median"] is None else f"{clock.format_number(s['median'], 1)}")
+m3.metric(
+    f"Chờ quá {target} phút",
+    "—" if s["share_over_target"] is None else f"{clock.format_percent(100 * s['share_over_target'], 1)}",
+)
 m4.metric("Ngày nhập tay (không có máy lấy số)", report.typed_days)
 
 tab_slots, tab_staff, tab_input, tab_settings = st.tabs(
@@ -147,10 +150,12 @@ with tab_slots:
     st.dataframe(bucket_display(report.buckets), hide_index=True, width="stretch")
     if report.cost is not None:
         st.caption(
-            f"Chờ dưới 15 phút: {report.cost.estimate:.1f}% hài lòng (n = {report.cost.n}); chờ từ 15 phút "
-            f"trở lên: {report.cost.baseline:.1f}% (n = {report.cost.baseline_n}). Chênh lệch "
-            f"{report.cost.difference:+.1f} điểm %, KTC 95% {report.cost.ci_low:+.1f} đến "
-            f"{report.cost.ci_high:+.1f}; p = {report.cost.p_value:.3f}."
+            f"Chờ dưới 15 phút: {clock.format_percent(report.cost.estimate, 1)} hài lòng (n = {report.cost.n}); "
+            "chờ từ 15 phút "
+            f"trở lên: {clock.format_percent(report.cost.baseline, 1)} (n = {report.cost.baseline_n}). Chênh lệch "
+            f"{clock.format_signed(report.cost.difference, 1)} điểm %, "
+            f"KTC 95% {clock.format_signed(report.cost.ci_low, 1)} đến "
+            f"{clock.format_signed(report.cost.ci_high, 1)}; p = {clock.format_number(report.cost.p_value, 3)}."
         )
 
 
@@ -181,7 +186,8 @@ with tab_staff:
         st.info("Chưa có số lượt đến (máy lấy số hoặc số hồ sơ nhập tay) trong giai đoạn này.")
     else:
         st.caption(
-            f"Mục tiêu: {100 * report.service_level:.0f}% người dân được tiếp nhận trong vòng {target} phút. "
+            f"Mục tiêu: {clock.format_percent(100 * report.service_level, 0)} người dân được tiếp nhận "
+            f"trong vòng {target} phút. "
             "Xác suất phải chờ, thời gian chờ trung bình và công suất là của số quầy cần; các dòng tô đỏ là "
             "giờ đang thiếu quầy."
         )
@@ -216,14 +222,15 @@ with tab_staff:
     if not staff_effects:
         st.caption("Chưa có đề xuất nào được phê duyệt và áp dụng.")
     for case, effect in staff_effects:
-        st.markdown(f"**Vụ việc số {case['id']}** — áp dụng từ {case['measure_date']}")
+        st.markdown(f"**Vụ việc số {case['id']}** — áp dụng từ {clock.format_date(case['measure_date'])}")
         st.text(case["title"])
         st.dataframe(effects.effect_rows(effect), hide_index=True, width="stretch")
         st.text(effect.message)
         if effect.test is not None:
             st.caption(
-                f"Chênh lệch hài lòng {effect.test.difference:+.1f} điểm %, KTC 95% (Newcombe) "
-                f"{effect.test.ci_low:+.1f} đến {effect.test.ci_high:+.1f}; p = {effect.test.p_value:.3f} "
+                f"Chênh lệch hài lòng {clock.format_signed(effect.test.difference, 1)} điểm %, KTC 95% (Newcombe) "
+                f"{clock.format_signed(effect.test.ci_low, 1)} đến {clock.format_signed(effect.test.ci_high, 1)}; "
+                f"p = {clock.format_number(effect.test.p_value, 3)} "
                 "(kiểm định hai tỷ lệ)."
             )
 

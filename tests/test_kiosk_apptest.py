@@ -17,7 +17,7 @@ import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.testing.v1 import AppTest
 
-from sipas import db, settings
+from sipas import clock, db, settings
 from sipas.catalog import questionnaire
 from sipas.responses import submit_kiosk_survey
 
@@ -118,7 +118,8 @@ def at(conn) -> AppTest:
 def test_welcome_screen_invites_and_promises_anonymity(at):
     run(at)
     assert [t.value for t in at.title] == [WELCOME]
-    assert "Bộ phận Một cửa – UBND xã Vạn Phước" in at.markdown[0].value
+    # The unit's name in force today: since 1/7/2025 the shipped one is the Trung tâm of xã Tu Bông.
+    assert settings.default_for("unit_name", clock.today()) in at.markdown[0].value
     assert button(at, START).label == START
     assert any("ẩn danh" in c.value for c in at.caption)
     assert not at.pills
@@ -438,5 +439,8 @@ def test_welcome_screen_shows_the_public_summary_only_when_turned_on(db_file):
     at = run(AppTest.from_file(str(APP), default_timeout=30))
     assert "**Người dân nói — chúng tôi đã làm**" in [m.value for m in at.markdown]
     shown = [t.value for t in at.text]
-    assert shown == ["• Người dân phản ánh về thái độ, ứng xử — chúng tôi đã: tập huấn."]
+    assert shown == [
+        "• Người dân phản ánh về thái độ, ứng xử — phản ánh đã được xem xét, xử lý; cán bộ tại quầy được "
+        "tập huấn thêm về giao tiếp và hướng dẫn người dân."
+    ]
     assert not any("Riêng" in t for t in shown)

@@ -89,8 +89,8 @@ def test_the_page_shows_waits_satisfaction_and_counters_needed(seeded, clerk):
     # 8 tickets; waits 1, 2, 5, 10, 20, 25, 40 → median 10, 3 of 7 over 15 minutes; Wednesday typed by hand.
     assert metrics(at) == {
         "Lượt lấy số": "8",
-        "Chờ trung vị (phút)": "10.0",
-        "Chờ quá 15 phút": "42.9%",
+        "Chờ trung vị (phút)": "10,0",
+        "Chờ quá 15 phút": "42,9%",
         "Ngày nhập tay (không có máy lấy số)": "1",
     }
 

@@ -169,7 +169,7 @@ def insert_responses_bulk(conn: sqlite3.Connection, rows: list[tuple[dict, dict]
         raise RuntimeError("insert_responses_bulk must run inside a transaction")
     present = existing_tokens(conn, [r["token"] for r, _ in rows])
     first_id = _next_id(conn)
-    flags = {"is_demo", "out_of_hours"}
+    i_demo, i_hours = RESPONSE_COLUMNS.index("is_demo"), RESPONSE_COLUMNS.index("out_of_hours")
     new_rows, answer_rows, skipped = [], [], 0
     for response, answers in rows:
         token = response["token"]
@@ -179,7 +179,10 @@ def insert_responses_bulk(conn: sqlite3.Connection, rows: list[tuple[dict, dict]
         present.add(token)
         rid = first_id + len(new_rows)
         get = response.get
-        new_rows.append((rid, *(int(bool(get(c))) if c in flags else get(c) for c in RESPONSE_COLUMNS)))
+        values = [rid, *[get(c) for c in RESPONSE_COLUMNS]]
+        values[1 + i_demo] = int(bool(values[1 + i_demo]))
+        values[1 + i_hours] = int(bool(values[1 + i_hours]))
+        new_rows.append(values)
         answer_rows += [(rid, code, value) for code, value in answers.items()]
     conn.executemany(
         f"INSERT INTO responses (id, {', '.join(RESPONSE_COLUMNS)}) VALUES (?{', ?' * len(RESPONSE_COLUMNS)})",

@@ -622,6 +622,23 @@ def _m8_rollups_set_based(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m9_keep_questionnaire(conn: sqlite3.Connection) -> None:
+    # From this version a new database surveys with sipas-2024 (the national form of SIPAS 2024).
+    # A database already in use keeps the version it surveyed with: store it (sipas-2023, the former
+    # default) unless the commune had chosen one. A database with nothing in it yet counts as new.
+    if conn.execute("SELECT 1 FROM settings WHERE key = 'active_questionnaire'").fetchone():
+        return
+    used = any(
+        conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
+        for table in ("responses", "settings", "users", "baseline", "staff", "audit_log")
+    )
+    if used:
+        conn.execute(
+            "INSERT INTO settings (key, valid_from, value, changed_by) "
+            "VALUES ('active_questionnaire', '0001-01-01', '\"sipas-2023\"', 'cập nhật phần mềm')"
+        )
+
+
 MIGRATIONS = [
     _m1_base,
     _m2_rollups,
@@ -631,6 +648,7 @@ MIGRATIONS = [
     _m6_dimension_rollups,
     _m7_comment_index,
     _m8_rollups_set_based,
+    _m9_keep_questionnaire,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
