@@ -25,9 +25,12 @@ st.title("Phân tích chỉ số hài lòng")
 
 PATH = ui.database_path()
 SECTIONS = ["Tiêu chí", "Biểu đồ", "Góp ý", "Cán bộ", "Chất lượng dữ liệu", "Báo cáo tháng"]
-PCT = st.column_config.NumberColumn(format="%.2f")
-PCT1 = st.column_config.NumberColumn(format="%.1f")
-P3 = st.column_config.NumberColumn(format="%.3f")
+# Decimals shown per column (ui.vn_frame writes them with a decimal comma; the rest get 2).
+DECIMALS = {
+    **{c: 1 for c in ("KTC 95% thấp", "KTC 95% cao", "KTC chênh lệch thấp", "KTC chênh lệch cao")},
+    "p": 3,
+    "p (Holm)": 3,
+}
 MAX_CHOICES = 2000  # flagged responses offered in the exclude/restore box
 
 
@@ -384,29 +387,14 @@ if section == "Tiêu chí":
                     "Không có trong mẫu phiếu năm gốc (không so sánh): "
                     + "; ".join(f"{code} {text}" for code, text in apart)
                 )
-    st.dataframe(
-        criteria_frame(),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            **{c: PCT for c in ("Chỉ số (%)", "Gốc (%)", "Chênh lệch (điểm %)")},
-            **{c: PCT1 for c in ("KTC 95% thấp", "KTC 95% cao", "KTC chênh lệch thấp", "KTC chênh lệch cao")},
-            "p": P3,
-            "p (Holm)": P3,
-        },
-    )
+    st.dataframe(ui.vn_frame(criteria_frame(), DECIMALS), hide_index=True, width="stretch")
     st.caption(
         "KTC: khoảng tin cậy 95% (Wilson). Kiểm định: hai tỷ lệ với khoảng tin cậy Newcombe khi số liệu "
         "gốc có số phiếu; nhị thức chính xác so với số công bố khi chỉ có tỷ lệ. p (Holm): đã hiệu chỉnh "
         "cho nhiều tiêu chí cùng lúc; kết luận dựa trên p (Holm) < 0,05."
     )
     st.subheader("Các yếu tố")
-    st.dataframe(
-        analysis.elements_table(result, baseline_rows, bands),
-        hide_index=True,
-        width="stretch",
-        column_config={c: PCT for c in ("Chỉ số (%)", "Gốc (%)", "Chênh lệch (điểm %)")},
-    )
+    st.dataframe(ui.vn_frame(analysis.elements_table(result, baseline_rows, bands)), hide_index=True, width="stretch")
 
 elif section == "Biểu đồ":
     table = criteria_frame()
@@ -476,12 +464,7 @@ elif section == "Góp ý":
 elif section == "Cán bộ":
     st.subheader("Yếu tố 3 (công chức) theo cán bộ")
     frame = load_staff(PATH, version_key, f, period["staff_min_n"])
-    st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        column_config={c: PCT for c in ("Chỉ số yếu tố 3 (%)", "KTC 95% thấp", "KTC 95% cao")},
-    )
+    st.dataframe(ui.vn_frame(frame, DECIMALS), hide_index=True, width="stretch")
     st.caption(
         f"Chỉ hiện kết quả của cán bộ có ít nhất {period['staff_min_n']} phiếu trong kỳ "
         f'("{NOT_ENOUGH_DATA}" nếu ít hơn), để một ý kiến đơn lẻ không bị đọc thành kết luận.'
@@ -504,17 +487,19 @@ elif section == "Chất lượng dữ liệu":
                 "exclude_reason": "Lý do loại/khôi phục",
             }
         )
-        st.dataframe(view, hide_index=True, width="stretch")
+        view["Thời gian"] = view["Thời gian"].map(clock.format_datetime)
+        view["Kênh"] = view["Kênh"].map(lambda c: analysis.CHANNEL_LABELS.get(c, c))
+        st.dataframe(ui.vn_frame(view), hide_index=True, width="stretch")
     if excluded:
         st.subheader("Phiếu đã loại")
         st.dataframe(
             [
                 {
                     "Mã phiếu": e["id"],
-                    "Thời gian": e["submitted_at"],
-                    "Lý do": e["exclude_reason"],
-                    "Người loại": e["excluded_by"],
-                    "Lúc": e["excluded_at"],
+                    "Thời gian": clock.format_datetime(e["submitted_at"]),
+                    "Lý do": e["exclude_reason"] or "—",
+                    "Người loại": e["excluded_by"] or "—",
+                    "Lúc": clock.format_datetime(e["excluded_at"]),
                 }
                 for e in excluded
             ],

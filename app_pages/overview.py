@@ -107,21 +107,19 @@ for rule, ok, detail in analysis.rule_checklist(result, targets, bands):
 st.subheader("Các yếu tố")
 base_el = {r["code"]: r["index_value"] for r in baseline_rows if r["level"] == "element"}
 st.dataframe(
-    [
-        {
-            "Yếu tố": f"{e.code}. {e.name}",
-            "Chỉ số (%)": e.index,
-            "Gốc (%)": base_el.get(e.code),
-            "Xếp loại": comparison.band(e.index, bands),
-        }
-        for e in result.elements
-    ],
+    ui.vn_frame(
+        [
+            {
+                "Yếu tố": f"{e.code}. {e.name}",
+                "Chỉ số (%)": e.index,
+                "Gốc (%)": base_el.get(e.code),
+                "Xếp loại": comparison.band(e.index, bands),
+            }
+            for e in result.elements
+        ]
+    ),
     hide_index=True,
     width="stretch",
-    column_config={
-        "Chỉ số (%)": st.column_config.NumberColumn(format="%.2f"),
-        "Gốc (%)": st.column_config.NumberColumn(format="%.2f"),
-    },
 )
 
 st.subheader("Các tiêu chí (yếu nhất trước)")
@@ -149,12 +147,4 @@ frame = analysis.criteria_table(result, baseline_rows, bands)[
         "So sánh với gốc",
     ]
 ]
-st.dataframe(
-    frame,
-    hide_index=True,
-    width="stretch",
-    column_config={
-        c: st.column_config.NumberColumn(format="%.2f")
-        for c in ("Chỉ số (%)", "KTC 95% thấp", "KTC 95% cao", "Gốc (%)", "Chênh lệch (điểm %)")
-    },
-)
+st.dataframe(ui.vn_frame(frame, {"KTC 95% thấp": 1, "KTC 95% cao": 1}), hide_index=True, width="stretch")

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import actions, clock, effects, settings, tickets, waiting
+from sipas import actions, clock, effects, settings, staffing, tickets, waiting
 from sipas.errors import SipasError
 from sipas.settings import WEEKDAYS
 
@@ -209,12 +209,21 @@ with tab_staff:
             st.success(message)
         if not report.recommendations:
             st.success("Số quầy đang mở đáp ứng mục tiêu ở mọi khung giờ có số liệu.")
+        else:
+            total = report.recommendations[0].counters_total or 0
+            st.caption(
+                staffing.assumption_text(
+                    float(report.service_setting["default"]), report.target_minutes, report.service_level, total
+                )
+            )
         for i, rec in enumerate(report.recommendations):
             text_col, button_col = st.columns([3, 1])
             text_col.markdown(f"**{rec.title}**")
-            text_col.caption("; ".join(f"{h}:00 đang mở {o}, cần {n}" for h, o, n in rec.detail))
+            text_col.caption("; ".join(f"{h}:00 đang mở {o} quầy, mô hình cần {n}" for h, o, n in rec.detail))
             if existing[rec] is not None:
                 button_col.caption(f"Đã có vụ việc số {existing[rec]}")
+            elif rec.extra <= 0:
+                button_col.caption("Không còn quầy để mở thêm")
             else:
                 button_col.button("Tạo vụ việc trình Chủ tịch", key=f"wait_rec_{i}", on_click=create_case, args=(rec,))
 

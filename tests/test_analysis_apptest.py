@@ -165,15 +165,23 @@ def test_overall_index_shown_equals_the_index_command(db_copy, capsys):
         assert f"{c['code']} ({clock.format_percent(c['index'], 2)})" in floor_rule
 
 
+def vn_number(text: str) -> float | None:
+    """A number as the page shows it ("84,40", "1.234,5", "—") read back."""
+    return None if text == "—" else float(text.replace(".", "").replace(",", "."))
+
+
 def test_criteria_table_weakest_first_with_n_and_tests(db_copy, capsys):
     at = year_2024(logged_in(db_copy))
-    table = at.dataframe[0].value
+    table = at.dataframe[0].value.copy()
+    # The page writes numbers with a decimal comma (and "—" when there is none): read them back.
+    for col in ("Chỉ số (%)", "Gốc (%)"):
+        table[col] = table[col].map(vn_number)
     expected = cli_index(capsys, "--from", "2024-01-01", "--to", "2024-12-31")
     by_code = {c["code"]: c for c in expected["criteria"]}
     assert list(table["Chỉ số (%)"]) == sorted(table["Chỉ số (%)"])
     for _, row in table.iterrows():
         assert row["n"] == by_code[row["Mã"]]["n"]
-        assert row["Chỉ số (%)"] == pytest.approx(by_code[row["Mã"]]["index"])
+        assert row["Chỉ số (%)"] == pytest.approx(by_code[row["Mã"]]["index"], abs=0.005)  # shown to 2 decimals
     tc31 = table.set_index("Mã").loc["TC3.1"]
     assert tc31["Kiểm định"] == "Hai tỷ lệ (z) + KTC Newcombe" and tc31["Gốc (%)"] == 80.0
     assert tc31["Kết luận"] in {"Tăng có ý nghĩa thống kê", "Giảm có ý nghĩa thống kê", "Chưa khác biệt rõ"}
@@ -258,4 +266,6 @@ def test_every_section_renders_for_the_chairman(db_copy, section):
     if section == "Cán bộ":
         staff = at.dataframe[0].value.set_index("Mã")
         assert staff.loc["CB99", "Ghi chú"] == "Chưa đủ dữ liệu"
-        assert staff.loc["CB02", "Chỉ số yếu tố 3 (%)"] < staff.loc["CB01", "Chỉ số yếu tố 3 (%)"]
+        assert staff.loc["CB99", "Chỉ số yếu tố 3 (%)"] == "—"
+        measure = staff["Chỉ số yếu tố 3 (%)"].map(vn_number)
+        assert measure["CB02"] < measure["CB01"]

@@ -130,7 +130,10 @@ def _import_in_subprocess(path) -> tuple[str, int]:
             print("IMPORTED")
         except ValidationError as exc:
             print(exc)
-        print("RSS", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+        # VmHWM is this process's own peak (ru_maxrss would carry the forking pytest's peak over exec).
+        hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM:")]
+        kb = int(hwm[0].split()[1]) if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print("RSS", kb // 1024)
         """
     )
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -141,10 +141,11 @@ def test_the_page_shows_waits_satisfaction_and_counters_needed(seeded, clerk):
     assert any(
         "Poisson" in i.value and "không ai bỏ về" in i.value and "chung một hàng chờ" in i.value for i in at.info
     )
-    assert [m.value for m in at.markdown if m.value.startswith("**Thêm")] == [
-        "**Thêm 1 người tiếp nhận, Thứ Hai 8:00–9:00**",
-        "**Thêm 3 người tiếp nhận, Thứ Tư 8:00–9:00**",
+    assert [m.value for m in at.markdown if m.value.startswith("**Thứ")] == [
+        "**Thứ Hai 8–9 giờ: mở thêm 1 quầy**",
+        "**Thứ Tư 8–9 giờ: mở thêm 1 quầy (mở hết 2 quầy hiện có; vẫn thiếu khoảng 2 quầy theo mô hình)**",
     ]
+    assert any(c.value.startswith("Giả định: người dân đến ngẫu nhiên") for c in at.caption)
 
 
 def test_one_click_opens_the_staffing_case_and_the_button_becomes_its_number(seeded, clerk, chairman):
@@ -153,9 +154,9 @@ def test_one_click_opens_the_staffing_case_and_the_button_becomes_its_number(see
     run(at)
     (case,) = db.list_cases(seeded, case_type="waiting")
     assert (case["state"], case["origin"]) == ("new", "staffing")
-    assert case["title"] == "Thêm 1 người tiếp nhận, Thứ Hai 8:00–9:00"
+    assert case["title"] == "Thứ Hai 8–9 giờ: mở thêm 1 quầy"
     assert [s.value for s in at.success] == [
-        f"Đã tạo vụ việc số {case['id']}: thêm 1 người tiếp nhận, Thứ Hai 8:00–9:00. Tiếp tục ở trang “Phản ánh và "
+        f"Đã tạo vụ việc số {case['id']}: Thứ Hai 8–9 giờ: mở thêm 1 quầy. Tiếp tục ở trang “Phản ánh và "
         "khắc phục” (biện pháp “Bố trí thêm người”) để trình Chủ tịch phê duyệt."
     ]
     assert f"Đã có vụ việc số {case['id']}" in [c.value for c in at.caption]
