@@ -203,9 +203,7 @@ with tab_staff:
             key="staffing_table",
         )
         with st.expander("Thời gian phục vụ dùng để tính"):
-            st.dataframe(
-                ui.vn_frame(service_display(report.services), default=None), hide_index=True, width="stretch"
-            )
+            st.dataframe(ui.vn_frame(service_display(report.services), default=None), hide_index=True, width="stretch")
 
         st.subheader("Đề xuất bố trí thêm người")
         message = st.session_state.pop("wait_case_msg", None)
