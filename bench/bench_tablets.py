@@ -46,7 +46,9 @@ RESULTS = ROOT / "bench" / "RESULTS.md"
 CLERK, CLERK_PW = "thongke", "matkhau-thongke-1"
 ANALYSIS_TITLE = "Phân tích chỉ số hài lòng"
 OVERVIEW_TITLE = "Tổng quan chỉ số hài lòng"
-PROBLEM_SELECTOR = '[data-testid="stException"], [data-testid="stAlertContentError"]'  # info and warnings are content
+# Exceptions and error boxes. The clerk's pages now carry expected notices ("Kỳ này chưa kết thúc …",
+# "Chỉ có 9 phiếu trong kỳ (cần ít nhất 30) …" with a few surveys): those are not problems.
+PROBLEM_SELECTOR = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 IDLE_JS = """() => { const a = document.querySelector('[data-testid="stApp"]');
                      return a && a.getAttribute('data-test-connection-state') === 'CONNECTED'
                               && a.getAttribute('data-test-script-state') === 'notRunning'; }"""
