@@ -5,12 +5,14 @@ Kept outside ``sipas/`` so the domain package never imports Streamlit.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import string
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import streamlit as st
 
@@ -37,39 +39,38 @@ def env_seconds(name: str, default: float) -> float:
         return default
 
 
-KIOSK_CSS = """
+# The tablet's survey is one st.components.v2 component whose HTML, CSS, JS and face images are
+# files of the project (components/survey/); they are read here and registered once per process.
+SURVEY_DIR = Path(__file__).resolve().parent / "components" / "survey"
+SURVEY_COMPONENT = "sipas_survey"
+
+# Only the page's own chrome: the component draws the whole screen (position: fixed).
+KIOSK_COMPONENT_CSS = """
 <style>
-/* One column, big type and big touch targets for a 10-inch tablet. Only data-testid selectors. */
-[data-testid="stMainBlockContainer"] { max-width: 860px; padding-top: 1.5rem; padding-bottom: 4rem; }
-[data-testid="stHeader"] { display: none; }
-[data-testid="stToolbar"] { display: none; }
-[data-testid="stMarkdownContainer"] p { font-size: 1.35rem; line-height: 1.5; }
-[data-testid="stWidgetLabel"] p { font-size: 1.35rem !important; font-weight: 600; line-height: 1.45; }
-[data-testid="stButtonGroup"] button { min-height: 64px; min-width: 64px; font-size: 1.25rem;
-  padding: 0.6rem 1.1rem; margin: 0.2rem 0.1rem; }
-[data-testid="stButtonGroup"] button p { font-size: 1.25rem !important; }
-/* The faces carry the meaning for readers who struggle with text: as big as the words. A chosen
-   answer must be obvious at a glance (the default pale tint is hard to see for older eyes). */
-[data-testid="stButtonGroup"] [data-testid="stIconEmoji"] { font-size: 1.75rem; line-height: 1; margin-right: 0.4rem; }
-[data-testid="stButtonGroup"] button[aria-checked="true"], [data-testid="stButtonGroup"] button[aria-pressed="true"] {
-  background: #0b6e4f !important; border-color: #0b6e4f !important; }
-[data-testid="stButtonGroup"] button[aria-checked="true"] p,
-[data-testid="stButtonGroup"] button[aria-pressed="true"] p { color: #ffffff !important; font-weight: 600; }
-/* Captions (instructions, the anonymity note, the countdown) default to small, faded grey. */
-[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1.15rem; color: #3d3d3d;
-  opacity: 1 !important; }
-[data-testid="stBaseButton-primary"], [data-testid="stBaseButton-secondary"] { min-height: 72px;
-  font-size: 1.4rem; padding: 0.8rem 1.4rem; }
-[data-testid="stBaseButton-primary"] p, [data-testid="stBaseButton-secondary"] p { font-size: 1.4rem !important; }
-[data-testid="stTextArea"] textarea { font-size: 1.3rem; min-height: 8rem; }
-[data-testid="stVerticalBlock"] { gap: 1.1rem; }
-.kiosk-criterion { border-top: 1px solid #e6e6e6; }
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stStatusWidget"],
+[data-testid="stDecoration"] { display: none !important; }
+[data-testid="stMainBlockContainer"] { padding: 0 !important; }
 </style>
 """
 
 
-def kiosk_style() -> None:
-    st.html(KIOSK_CSS)
+@functools.lru_cache(maxsize=1)
+def survey_component():
+    html = (SURVEY_DIR / "survey.html").read_text(encoding="utf-8")
+    faces = "".join(
+        f'<span data-face="{v}">{(SURVEY_DIR / "faces" / f"face{v}.svg").read_text(encoding="utf-8")}</span>'
+        for v in range(1, 6)
+    )
+    html = html.replace("<!--FACES-->", f'<div class="faces-src" hidden aria-hidden="true">{faces}</div>')
+    return st.components.v2.component(
+        SURVEY_COMPONENT,
+        html=html,
+        css=(SURVEY_DIR / "survey.css").read_text(encoding="utf-8"),
+        js=(SURVEY_DIR / "survey.js").read_text(encoding="utf-8"),
+        # In the page's own DOM (the CSS is scoped under .kiosk): screen readers, text search and
+        # the tests see the survey like any other text.
+        isolate_styles=False,
+    )
 
 
 # Streamlit's table toolbar offers "Download as CSV", which writes =HYPERLINK(…) or +1+1 typed by a
@@ -309,9 +310,24 @@ def show_errors(exc) -> None:
     st.code("\n".join(problems), language=None, wrap_lines=True)
 
 
+# Streamlit 1.67 has no parameter for the file uploader's own words ("Upload", "200MB per file • CSV");
+# they are hidden (visibility, so neither seen nor read out) and replaced by Vietnamese through CSS.
+STAFF_CSS = """<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {
+  visibility: hidden; font-size: 0; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  visibility: visible; content: "Chọn tệp"; font-size: 0.875rem; }
+[data-testid="stFileUploaderDropzoneInstructions"] span { visibility: hidden; font-size: 0; }
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {
+  visibility: visible; content: "Tối đa 200 MB mỗi tệp"; font-size: 0.875rem; }
+</style>"""
+
+
 def roles_caption(*roles: str) -> None:
+    """Who the page is for (in Vietnamese), and the staff pages' small CSS (every staff page calls this)."""
     from sipas.auth import ROLES
 
+    st.html(STAFF_CSS)
     st.caption("Trang dành cho: " + "; ".join(ROLES[r] for r in roles))
 
 
@@ -349,3 +365,180 @@ def _run_backup(path: str) -> None:
         _backup_state["day"] = None  # try again on a later run
     finally:
         _backup_lock.release()
+
+
+def form2024_offer() -> None:
+    """The one-time offer, on a database that surveys with an older form, to switch to the national
+    form of SIPAS 2024 (sipas-2024); shown at the top of staff pages until someone answers it."""
+    from sipas import settings
+    from sipas.catalog import version_label
+
+    with conn() as c:
+        if not settings.form2024_offer_pending(c):
+            return
+        active = settings.get(c, "active_questionnaire")
+    with st.container(border=True):
+        st.info(
+            f"Phiếu đang dùng là {version_label(active)}. Từ SIPAS 2024, mẫu phiếu quốc gia có 16 nhận định "
+            f"({version_label('sipas-2024')}). Chuyển sang mẫu mới từ hôm nay? Số liệu đã có giữ nguyên phiên bản "
+            "cũ; so sánh với số liệu gốc năm 2023 đi qua bảng đối chiếu tiêu chí."
+        )
+        left, right = st.columns(2)
+        left.button("Chuyển sang mẫu phiếu 2024–2026", key="form2024_switch", on_click=_answer_offer, args=(True,))
+        right.button("Giữ phiếu đang dùng", key="form2024_keep", on_click=_answer_offer, args=(False,))
+
+
+def _answer_offer(switch: bool) -> None:
+    from sipas import settings
+
+    if not may_act(*STAFF_ROLES):
+        return
+    user, _ = resolve_user()
+    with conn() as c:
+        if settings.form2024_offer_pending(c):
+            settings.answer_form2024_offer(c, switch, user.username)
+
+
+# ------------------------------------------------------------------------------ display helpers
+
+
+def recent_months(today, count: int = 24) -> list[str]:
+    """``YYYY-MM`` of the current month and the ``count`` before it, newest first."""
+    y, m = today.year, today.month
+    out = []
+    for _ in range(count + 1):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return out
+
+
+def vn_frame(frame, decimals: dict[str, int] | None = None, default: int | None = 2):
+    """A table as a Vietnamese reader expects it: decimal comma, "—" for a missing value, "Có"/"Không"
+    for flags. Numbers become text, so the table shows exactly what the PDF shows. ``default=None``
+    keeps each number's own decimals (up to 2: tables already rounded by the domain)."""
+    import math
+
+    import pandas as pd
+
+    from sipas import clock
+
+    decimals = decimals or {}
+    out = pd.DataFrame(frame).copy()
+
+    def cell(value, digits: int):
+        if value is None or value is pd.NA or value is pd.NaT:
+            return clock.DASH
+        if isinstance(value, bool):
+            return "Có" if value else "Không"
+        if isinstance(value, int):
+            return str(value)  # counts and ids: no thousands dot (a case number is not a quantity)
+        if isinstance(value, float):
+            if math.isnan(value):
+                return clock.DASH
+            return clock.format_plain(value, 2) if digits is None else clock.format_number(value, digits)
+        text = str(value)
+        return text if text.strip() else clock.DASH
+
+    for col in out.columns:
+        digits = decimals.get(col, default)
+        series = out[col]
+        if pd.api.types.is_bool_dtype(series):
+            out[col] = series.map(lambda v: "Có" if v else "Không")
+        elif pd.api.types.is_integer_dtype(series):
+            continue  # counts and ids: a whole number reads the same in both conventions
+        else:
+            out[col] = series.map(lambda v, d=digits: cell(v.item() if hasattr(v, "item") else v, d)).astype(object)
+    return out
+
+
+def vn_table(frame, decimals: dict[str, int] | None = None, default: int = 2):
+    """A table for st.dataframe that keeps its numbers (sorting, tests) but shows them as a
+    Vietnamese reader expects: decimal comma, thousands dot, "—" for a missing value, "Có"/"Không"
+    for flags (a pandas Styler: Streamlit draws its display values)."""
+    import pandas as pd
+
+    from sipas import clock
+
+    decimals = decimals or {}
+    frame = pd.DataFrame(frame)
+
+    def fmt(digits: int):
+        def show(value):
+            if isinstance(value, bool):
+                return "Có" if value else "Không"
+            if isinstance(value, int) or (hasattr(value, "dtype") and "int" in str(getattr(value, "dtype", ""))):
+                return str(value)
+            if isinstance(value, float):
+                return clock.format_number(value, digits)
+            return str(value) if str(value).strip() else clock.DASH
+
+        return show
+
+    formatters = {}
+    for col in frame.columns:
+        series = frame[col]
+        if pd.api.types.is_bool_dtype(series):
+            formatters[col] = lambda v: "Có" if v else "Không"
+        elif pd.api.types.is_integer_dtype(series):
+            formatters[col] = str
+        else:
+            formatters[col] = fmt(decimals.get(col, default))
+    return frame.style.format(formatters, na_rep=clock.DASH)
+
+
+AUDIT_ACTIONS = {
+    "login": "Đăng nhập",
+    "user-add": "Thêm tài khoản",
+    "user-password": "Đổi mật khẩu",
+    "user-enable": "Khóa / mở khóa tài khoản",
+    "user-role": "Đổi vai trò",
+    "setting": "Sửa cài đặt",
+    "staff": "Sửa danh sách cán bộ",
+    "baseline": "Lưu số liệu gốc",
+    "exclude": "Loại / khôi phục phiếu",
+    "hourly-dossiers": "Nhập số hồ sơ theo giờ",
+    "delete-demo": "Xóa dữ liệu mẫu",
+    "restore": "Khôi phục sao lưu",
+}
+VALUE_KEYS = {
+    "overall": "chung",
+    "floor": "sàn",
+    "days": "ngày",
+    "periods": "giờ",
+    "mode": "chế độ",
+    "rotating": "số tiêu chí luân phiên",
+    "default": "mặc định",
+    "hours": "theo giờ",
+    "fields": "theo lĩnh vực",
+    "count": "số vụ việc",
+    "months": "số tháng",
+}
+
+
+def readable_value(text) -> str:
+    """A value from the change log (stored as JSON) in words: "chung: 87; sàn: 80", never raw JSON."""
+    import json
+
+    from sipas import clock
+
+    if text is None or (isinstance(text, float) and text != text):
+        return clock.DASH
+    try:
+        value = json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return str(text) or clock.DASH
+
+    def words(v) -> str:
+        if v is None:
+            return clock.DASH
+        if isinstance(v, bool):
+            return "Có" if v else "Không"
+        if isinstance(v, (int, float)):
+            return clock.format_plain(v)
+        if isinstance(v, dict):
+            return "; ".join(f"{VALUE_KEYS.get(k, k)}: {words(x)}" for k, x in v.items()) or clock.DASH
+        if isinstance(v, list):
+            return ", ".join(words(x) for x in v) or clock.DASH
+        return str(v)
+
+    return words(value)

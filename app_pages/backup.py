@@ -21,7 +21,7 @@ with ui.conn() as c:
 
 
 def _size(n: int) -> str:
-    return f"{n / 1_048_576:.1f} MB" if n >= 1_048_576 else f"{n / 1024:.0f} KB"
+    return clock.format_number(n / 1_048_576, 1, unit=" MB") if n >= 1_048_576 else f"{n / 1024:.0f} KB"
 
 
 # ------------------------------------------------------------------------------ download

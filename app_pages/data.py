@@ -7,6 +7,7 @@ import streamlit as st
 
 import ui
 from sipas import db, settings
+from sipas.catalog import version_label
 from sipas.errors import SipasError
 from sipas.responses import import_responses
 
@@ -28,7 +29,7 @@ d.metric("Phiếu bỏ dở (không lưu câu trả lời)", f"{abandoned:,}".re
 st.subheader("Nhập từ tệp CSV hoặc Excel")
 st.write(
     "Mỗi dòng là một phiếu. Cột bắt buộc: `submitted_at`; các cột tiêu chí `TC1.1` … theo phiếu "
-    f"đang dùng ({version}). Nếu có một dòng lỗi, không dòng nào được lưu; nhập lại cùng một tệp "
+    f"đang dùng ({version_label(version)}). Nếu có một dòng lỗi, không dòng nào được lưu; nhập lại cùng một tệp "
     "không bị đếm hai lần."
 )
 st.caption(

@@ -9,7 +9,8 @@ comment on one row in ten, a few "Không ý kiến" (empty cells); no response_i
 token from the row's content). Each run imports it into a fresh database holding the roster only.
 
 - ``import``: ``sipas.responses.import_responses`` in-process on the file's bytes (reading the CSV,
-  validating every row, storing all or nothing, the roll-ups), as the page and the command do.
+  validating every row, storing all or nothing, the roll-ups, then the case intake of
+  ``sipas.intake``), as the page and the command do; ``--no-intake`` leaves the intake out.
 - ``cli`` (``--cli``): ``python -m sipas import-responses FILE`` as a subprocess (adds start-up).
 - ``floor``: the same rows, already parsed, written by plain ``sqlite3`` ``executemany`` into the same
   two tables (``responses``, ``answers``) of a fresh database of the same schema, one transaction,
@@ -170,7 +171,16 @@ def main(argv=None) -> int:
     ap.add_argument("--cli", action="store_true", help="also time python -m sipas import-responses")
     ap.add_argument("--profile", action="store_true", help="cProfile the first in-process import")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out"))
+    ap.add_argument(
+        "--no-intake",
+        action="store_true",
+        help="leave out the case intake that import_responses runs after the commit (sipas.intake)",
+    )
     args = ap.parse_args(argv)
+    if args.no_intake:
+        import sipas.responses
+
+        sipas.responses._after_store = lambda conn, now=None: None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     data = make_csv(args.rows)
@@ -183,7 +193,8 @@ def main(argv=None) -> int:
         read_table(data, "bench.csv"), "bench.csv", active_version=VERSION, known_staff=set(STAFF)
     )
     print(
-        f"{args.rows} responses × {len(CODES)} criteria ({len(data) / 1e6:.1f} MB CSV); "
+        f"{args.rows} responses × {len(CODES)} criteria ({len(data) / 1e6:.1f} MB CSV)"
+        f"{', without the case intake' if args.no_intake else ', with the case intake'}; "
         f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     target = out / "import.db"

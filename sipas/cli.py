@@ -234,8 +234,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from sipas import reports
 
     out = Path(args.out)
-    if out.suffix.lower() not in (".xlsx", ".pdf"):
-        raise ValidationError(f"--out {out.name}: chỉ nhận tệp .xlsx hoặc .pdf.")
+    if out.suffix.lower() not in reports.SUFFIXES:
+        raise ValidationError(f"--out {out.name}: chỉ nhận tệp .xlsx, .pdf hoặc .docx.")
     reports.parse_month(args.month)
     with closing(db.open_db(db_path(args.db))) as conn:
         path = reports.write_report(conn, args.month, out)
@@ -249,9 +249,9 @@ def _size_of(path: Path) -> str:
 
 
 def _add_report_command(sub) -> None:
-    p = sub.add_parser("report", help="lập báo cáo tháng (Excel .xlsx hoặc PDF .pdf)")
+    p = sub.add_parser("report", help="lập báo cáo tháng (Excel .xlsx, PDF .pdf hoặc Word .docx)")
     p.add_argument("--month", required=True, metavar="YYYY-MM", help="tháng báo cáo, ví dụ 2024-05")
-    p.add_argument("--out", required=True, metavar="FILE", help="tệp sẽ ghi: đuôi .xlsx hoặc .pdf")
+    p.add_argument("--out", required=True, metavar="FILE", help="tệp sẽ ghi: đuôi .xlsx, .pdf hoặc .docx")
     _add_db(p)
     p.set_defaults(func=cmd_report)
 

@@ -289,7 +289,7 @@ def test_unknown_questionnaire_version(conn):
     with pytest.raises(ValidationError) as err:
         _import(conn, _csv(rows))
     assert err.value.problems == [
-        'Dòng 2, cột questionnaire: không có phiên bản phiếu "sipas-1999" (có: sipas-2017, sipas-2023).'
+        'Dòng 2, cột questionnaire: không có phiên bản phiếu "sipas-1999" (có: sipas-2017, sipas-2023, sipas-2024).'
     ]
     assert table_snapshot(conn) == before
 

@@ -62,9 +62,9 @@ def _insert_one(conn: sqlite3.Connection, response: dict, answers: dict[str, int
 
 def _add_to_rollups(conn: sqlite3.Connection, first_id: int, last_id: int) -> None:
     """Add the responses with ids ``first_id``..``last_id`` (all inserted by the current transaction)
-    to every roll-up, in one aggregate statement per roll-up table (the rule is the trigger
-    ``rollup_delta_apply``, migration 8). Every insertion path of this module ends with it, inside
-    the same transaction as the rows."""
+    to every roll-up in a few set-based statements (the one rule: the trigger ``rollup_delta_apply``
+    of migration 8). Every insertion path of this module ends with it, inside the same transaction
+    as the rows, so a reader never sees rows without their counts."""
     if last_id >= first_id:
         conn.execute("INSERT INTO rollup_delta (first_id, last_id, sign) VALUES (?, ?, 1)", (first_id, last_id))
 
@@ -169,7 +169,7 @@ def insert_responses_bulk(conn: sqlite3.Connection, rows: list[tuple[dict, dict]
         raise RuntimeError("insert_responses_bulk must run inside a transaction")
     present = existing_tokens(conn, [r["token"] for r, _ in rows])
     first_id = _next_id(conn)
-    flags = {"is_demo", "out_of_hours"}
+    i_demo, i_hours = RESPONSE_COLUMNS.index("is_demo"), RESPONSE_COLUMNS.index("out_of_hours")
     new_rows, answer_rows, skipped = [], [], 0
     for response, answers in rows:
         token = response["token"]
@@ -179,7 +179,10 @@ def insert_responses_bulk(conn: sqlite3.Connection, rows: list[tuple[dict, dict]
         present.add(token)
         rid = first_id + len(new_rows)
         get = response.get
-        new_rows.append((rid, *(int(bool(get(c))) if c in flags else get(c) for c in RESPONSE_COLUMNS)))
+        values = [rid, *[get(c) for c in RESPONSE_COLUMNS]]
+        values[1 + i_demo] = int(bool(values[1 + i_demo]))
+        values[1 + i_hours] = int(bool(values[1 + i_hours]))
+        new_rows.append(values)
         answer_rows += [(rid, code, value) for code, value in answers.items()]
     conn.executemany(
         f"INSERT INTO responses (id, {', '.join(RESPONSE_COLUMNS)}) VALUES (?{', ?' * len(RESPONSE_COLUMNS)})",
