@@ -78,6 +78,9 @@ def test_the_overdue_count_is_the_same_wherever_it_is_shown(conn, cases):
     (now_label,) = [k for k in metrics if k.startswith("Đang quá hạn ngày")]
     assert metrics[now_label] == str(expected)
     assert now_label.endswith(clock.format_date(clock.today()))
+    # Overdue at some time this month, up to today: the two late ones and the two handled only today;
+    # never the case whose due date is still ahead.
+    assert metrics["Quá hạn trong tháng"] == "4"
     tables = [d.value for d in at.dataframe if "Số" in d.value.columns]
     assert sorted(tables[0]["Số"]) == sorted(cases["late"])  # the first case table is the overdue one
 
