@@ -5,12 +5,14 @@ Kept outside ``sipas/`` so the domain package never imports Streamlit.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import string
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import streamlit as st
 
@@ -37,39 +39,38 @@ def env_seconds(name: str, default: float) -> float:
         return default
 
 
-KIOSK_CSS = """
+# The tablet's survey is one st.components.v2 component whose HTML, CSS, JS and face images are
+# files of the project (components/survey/); they are read here and registered once per process.
+SURVEY_DIR = Path(__file__).resolve().parent / "components" / "survey"
+SURVEY_COMPONENT = "sipas_survey"
+
+# Only the page's own chrome: the component draws the whole screen (position: fixed).
+KIOSK_COMPONENT_CSS = """
 <style>
-/* One column, big type and big touch targets for a 10-inch tablet. Only data-testid selectors. */
-[data-testid="stMainBlockContainer"] { max-width: 860px; padding-top: 1.5rem; padding-bottom: 4rem; }
-[data-testid="stHeader"] { display: none; }
-[data-testid="stToolbar"] { display: none; }
-[data-testid="stMarkdownContainer"] p { font-size: 1.35rem; line-height: 1.5; }
-[data-testid="stWidgetLabel"] p { font-size: 1.35rem !important; font-weight: 600; line-height: 1.45; }
-[data-testid="stButtonGroup"] button { min-height: 64px; min-width: 64px; font-size: 1.25rem;
-  padding: 0.6rem 1.1rem; margin: 0.2rem 0.1rem; }
-[data-testid="stButtonGroup"] button p { font-size: 1.25rem !important; }
-/* The faces carry the meaning for readers who struggle with text: as big as the words. A chosen
-   answer must be obvious at a glance (the default pale tint is hard to see for older eyes). */
-[data-testid="stButtonGroup"] [data-testid="stIconEmoji"] { font-size: 1.75rem; line-height: 1; margin-right: 0.4rem; }
-[data-testid="stButtonGroup"] button[aria-checked="true"], [data-testid="stButtonGroup"] button[aria-pressed="true"] {
-  background: #0b6e4f !important; border-color: #0b6e4f !important; }
-[data-testid="stButtonGroup"] button[aria-checked="true"] p,
-[data-testid="stButtonGroup"] button[aria-pressed="true"] p { color: #ffffff !important; font-weight: 600; }
-/* Captions (instructions, the anonymity note, the countdown) default to small, faded grey. */
-[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1.15rem; color: #3d3d3d;
-  opacity: 1 !important; }
-[data-testid="stBaseButton-primary"], [data-testid="stBaseButton-secondary"] { min-height: 72px;
-  font-size: 1.4rem; padding: 0.8rem 1.4rem; }
-[data-testid="stBaseButton-primary"] p, [data-testid="stBaseButton-secondary"] p { font-size: 1.4rem !important; }
-[data-testid="stTextArea"] textarea { font-size: 1.3rem; min-height: 8rem; }
-[data-testid="stVerticalBlock"] { gap: 1.1rem; }
-.kiosk-criterion { border-top: 1px solid #e6e6e6; }
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stStatusWidget"],
+[data-testid="stDecoration"] { display: none !important; }
+[data-testid="stMainBlockContainer"] { padding: 0 !important; }
 </style>
 """
 
 
-def kiosk_style() -> None:
-    st.html(KIOSK_CSS)
+@functools.lru_cache(maxsize=1)
+def survey_component():
+    html = (SURVEY_DIR / "survey.html").read_text(encoding="utf-8")
+    faces = "".join(
+        f'<span data-face="{v}">{(SURVEY_DIR / "faces" / f"face{v}.svg").read_text(encoding="utf-8")}</span>'
+        for v in range(1, 6)
+    )
+    html = html.replace("<!--FACES-->", f'<div class="faces-src" hidden aria-hidden="true">{faces}</div>')
+    return st.components.v2.component(
+        SURVEY_COMPONENT,
+        html=html,
+        css=(SURVEY_DIR / "survey.css").read_text(encoding="utf-8"),
+        js=(SURVEY_DIR / "survey.js").read_text(encoding="utf-8"),
+        # In the page's own DOM (the CSS is scoped under .kiosk): screen readers, text search and
+        # the tests see the survey like any other text.
+        isolate_styles=False,
+    )
 
 
 # Streamlit's table toolbar offers "Download as CSV", which writes =HYPERLINK(…) or +1+1 typed by a

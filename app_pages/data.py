@@ -34,7 +34,7 @@ st.write(
 )
 st.caption(
     "Ngày giờ viết dạng 15/11/2026 09:00 (như Excel tiếng Việt) hoặc 2026-11-15 09:00; số có thể dùng dấu phẩy "
-    "thập phân (4,0). Tệp Excel: tối đa 500.000 dòng, 200 MB khi giải nén, ô không được chứa công thức."
+    "thập phân (4,0). Mỗi tệp tối đa 100.000 dòng; tệp Excel tối đa 100 MB khi giải nén, ô không được chứa công thức."
 )
 with st.expander("Tải tệp mẫu (dòng tiêu đề và một dòng ví dụ)"):
     from sipas import templates

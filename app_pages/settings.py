@@ -205,6 +205,23 @@ with tab_staff:
                     roster.deactivate(c, leaving, on, user.username)
                 st.success(f"Cán bộ {leaving} ngừng hoạt động từ {on:%d/%m/%Y}.")
 
+    if active_codes:
+        st.subheader("Ảnh cán bộ trên máy tính bảng (không bắt buộc)")
+        st.caption("Ảnh PNG, JPEG hoặc WebP, tối đa 300 KB; chỉ hiện ở câu “Ai đã phục vụ Ông/Bà?”.")
+        with st.form("staff_photo", clear_on_submit=True, enter_to_submit=False):
+            photo_code = st.selectbox("Cán bộ", active_codes, key="photo_code")
+            photo = st.file_uploader("Ảnh", type=["png", "jpg", "jpeg", "webp"], key="photo_file")
+            remove = st.checkbox("Xóa ảnh hiện có", key="photo_remove")
+            if st.form_submit_button("Lưu ảnh"):
+                try:
+                    with ui.conn() as c:
+                        roster.set_photo(
+                            c, photo_code, None if remove or photo is None else photo.getvalue(), user.username
+                        )
+                    st.success(f"Đã lưu ảnh của cán bộ {photo_code}." if photo and not remove else "Đã xóa ảnh.")
+                except SipasError as exc:
+                    ui.show_errors(exc)
+
 with tab_hours:
     hours = current["opening_hours"]
     with st.form("hours_form", enter_to_submit=False):
@@ -226,6 +243,11 @@ with tab_hours:
             ", ".join(current["kiosk_devices"]),
             key="devices",
         )
+        read_aloud = st.checkbox(
+            "Nút “🔊 Nghe” đọc câu hỏi (chỉ hiện trên máy có giọng đọc tiếng Việt)",
+            current["kiosk_read_aloud"],
+            key="read_aloud",
+        )
         if st.form_submit_button("Lưu", type="primary"):
             try:
                 save("opening_hours", {"days": days, "periods": settings.parse_periods(periods)})
@@ -233,6 +255,19 @@ with tab_hours:
                 ui.show_errors(exc)
             save("kiosk_closed_outside_hours", closed)
             save("kiosk_devices", [d for d in devices.split(",") if d.strip()])
+            save("kiosk_read_aloud", read_aloud)
+    with ui.conn() as c:
+        tablets = db.tablet_reports(c)
+    st.markdown("**Phiếu đang chờ gửi trên từng máy tính bảng**")
+    if tablets:
+        st.dataframe(
+            pd.DataFrame(tablets).rename(
+                columns={"tablet": "Máy tính bảng", "pending": "Phiếu chờ gửi", "reported_at": "Báo lúc"}
+            ),
+            hide_index=True,
+        )
+    else:
+        st.caption("Chưa có máy tính bảng nào báo về.")
     with st.form("backup_form", enter_to_submit=False):
         st.markdown("**Sao lưu tự động mỗi ngày**")
         folder = st.text_input(

@@ -306,10 +306,9 @@ def trend_chart(
     # The month the questionnaire version changed (analysis.version_changes): a dashed vertical rule.
     if "Phiếu" in trend.columns:
         months, versions = list(trend["Tháng"]), list(trend["Phiếu"])
-        shown = set(trend.loc[data.index, "Tháng"])  # raw YYYY-MM of the months drawn
-        changes = [
-            month_label(m) for m, a, b in zip(months[1:], versions, versions[1:], strict=False) if a != b and m in shown
-        ]
+        shown = set(data["Tháng"])  # month labels, as on the x axis
+        changes = [month_label(m) for m, a, b in zip(months[1:], versions, versions[1:], strict=False) if a != b]
+        changes = [m for m in changes if m in shown]
         if changes:
             marks = pd.DataFrame({"Tháng": changes, "Nhãn": ["Đổi mẫu phiếu"] * len(changes)})
             rule = alt.Chart(marks).mark_rule(color="#555555", strokeDash=[4, 3]).encode(x="Tháng:O")

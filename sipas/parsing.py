@@ -20,9 +20,11 @@ from sipas import clock
 from sipas.errors import ValidationError
 
 MIN_YEAR = 2000
-MAX_ROWS = 500_000  # data rows of one imported file
+# Measured (bench/bench_import_bounds.py, bench/RESULTS.md): 240,000 full rows took 1.3 GB and held
+# the write lock for 80 s (kiosk submits timed out); 100,000 rows stay near 650 MB.
+MAX_ROWS = 100_000  # data rows of one imported file
 MAX_COLUMNS = 200
-MAX_XLSX_UNCOMPRESSED = 200 * 1024 * 1024  # every part of the zip together, as declared
+MAX_XLSX_UNCOMPRESSED = 100 * 1024 * 1024  # every part of the zip together, as declared
 MAX_SHARED_STRINGS = 64 * 1024 * 1024  # the shared-strings part is held in memory by openpyxl
 MAX_ZIP_ENTRIES = 10_000
 TS_HINT = "cần dạng YYYY-MM-DD HH:MM, dd/mm/yyyy HH:MM hoặc ISO 8601 có múi giờ"

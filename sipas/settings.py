@@ -52,7 +52,8 @@ DEFAULTS: dict[str, Any] = {
     "targets": {"overall": 87.0, "floor": 80.0},
     "bands": [["Tốt", 90.0], ["Khá", 80.0], ["Trung bình", 70.0], ["Yếu", 0.0]],
     # "full": every criterion; "short": overall + element 3 for everyone, `rotating` others at random.
-    "questions_per_survey": {"mode": "full", "rotating": 4},
+    # Short is the default of a new database (a database already in use kept "full": the kiosk migration).
+    "questions_per_survey": {"mode": "short", "rotating": 4},
     "fields": None,  # None: the list in data/survey-options.json
     "opening_hours": {
         "days": [0, 1, 2, 3, 4],  # Monday = 0
@@ -67,6 +68,8 @@ DEFAULTS: dict[str, Any] = {
     "repeat_offence": {"count": 2, "months": 12},
     # Show the month's "Người dân nói — chúng tôi đã làm" summary on the kiosk's welcome screen.
     "public_summary_on_kiosk": False,
+    # The tablet's "🔊 Nghe" button (shown only where the device has a Vietnamese voice).
+    "kiosk_read_aloud": True,
     # Daily automatic backups (sipas.backup): the folder, relative to the project root unless
     # absolute ("" = a "backups" folder beside the database file), and how many daily copies to keep.
     "backup_dir": "",
@@ -145,7 +148,7 @@ def _validate(key: str, value: Any) -> Any:
         if not isinstance(value, list) or any(not isinstance(v, str) or not v.strip() for v in value):
             raise ValidationError("Danh sách máy tính bảng phải là các tên không trống.")
         return sorted({v.strip()[:40] for v in value})
-    if key in ("kiosk_closed_outside_hours", "public_summary_on_kiosk"):
+    if key in ("kiosk_closed_outside_hours", "public_summary_on_kiosk", "kiosk_read_aloud"):
         return bool(value)
     if key == "repeat_offence":
         try:

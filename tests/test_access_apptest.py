@@ -106,8 +106,31 @@ def registered(at: AppTest) -> list[str]:
     return sorted(Path(str(info["script_path"])).name for info in at._registered_pages.values())
 
 
+def kiosk_data(at: AppTest) -> dict | None:
+    """The data the survey component (the whole tablet screen, drawn in the browser) was given."""
+    for n in at._tree:
+        if getattr(n, "type", None) == "bidi_component" and n.proto.WhichOneof("data") == "json":
+            data = json.loads(n.proto.json)
+            if isinstance(data, dict) and "texts" in data:
+                return data
+    return None
+
+
 def titles(at: AppTest) -> list[str]:
-    return [t.value for t in at.title]
+    """Page titles; the tablet's welcome title is drawn by its component, from the data it is given."""
+    found = [t.value for t in at.title]
+    data = kiosk_data(at)
+    if data is not None:
+        found.append(data["texts"]["welcome_title"])
+    return found
+
+
+def login_links(at: AppTest) -> list[str]:
+    links = [link.label for link in at.page_link]
+    data = kiosk_data(at)
+    if data is not None and data["login"]:
+        links.append(data["texts"]["login"])
+    return links
 
 
 def all_text(at: AppTest) -> str:
@@ -150,7 +173,7 @@ def test_an_anonymous_visitor_gets_only_the_survey_and_the_login(db_file, users)
     at = run(new_app())
     assert registered(at) == ["kiosk.py", "login.py"]
     assert titles(at) == [WELCOME]
-    assert [link.label for link in at.page_link] == [LOGIN_TITLE]
+    assert login_links(at) == [LOGIN_TITLE]
     for page in [*STAFF_PAGES, "logout.py"]:
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(f"app_pages/{page}")
@@ -162,7 +185,7 @@ def test_a_locked_counter_tablet_cannot_reach_the_login_either(conn, users, quer
     at = run(new_app(**query))
     assert registered(at) == ["kiosk.py"]
     assert titles(at) == [WELCOME]
-    assert list(at.page_link) == []
+    assert login_links(at) == []
     for page in [*STAFF_PAGES, "login.py", "logout.py"]:
         with pytest.raises(ValueError):
             at.switch_page(f"app_pages/{page}")

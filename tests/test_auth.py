@@ -289,8 +289,10 @@ def test_verify_password_re_authenticates_the_active_user(conn, clerk):
 # ------------------------------------------------------------------------------ parallel attempts
 
 
-def _parallel_logins(db_file, attempts: list[tuple[str, str]]) -> list[object]:
-    """Each attempt on its own connection and thread, all released at once."""
+def _parallel_logins(db_file, attempts: list[tuple[str, str]], hold: str | None = None) -> list[object]:
+    """Each attempt on its own connection and thread, all released at once. An attempt with the password
+    ``hold`` waits until the lock's worth of failures has been counted (the others are still verifying
+    their passwords then): on a loaded machine the scheduler could otherwise run it first, legitimately."""
     import threading
 
     barrier = threading.Barrier(len(attempts))
@@ -300,6 +302,11 @@ def _parallel_logins(db_file, attempts: list[tuple[str, str]]) -> list[object]:
         c = db.open_db(db_file)
         try:
             barrier.wait()
+            deadline = time.time() + 30
+            while password == hold and time.time() < deadline:
+                if c.execute("SELECT count(*) FROM login_failures").fetchone()[0] >= auth.MAX_FAILURES:
+                    break
+                time.sleep(0.001)
             results[i] = auth.authenticate(c, username, password)
         except auth.AuthError as exc:
             results[i] = str(exc)
@@ -328,6 +335,6 @@ def test_a_burst_of_15_wrong_and_1_right_does_not_log_in(db_file, conn, monkeypa
     monkeypatch.setattr(auth, "_hasher", REAL_HASHER)  # the real cost: the window the race needs
     auth.create_user(conn, "vanphong", PW, "clerk", first_admin=True)
     for _ in range(3):
-        results = _parallel_logins(db_file, [("vanphong", "sai-mat-khau")] * 15 + [("vanphong", PW)])
+        results = _parallel_logins(db_file, [("vanphong", "sai-mat-khau")] * 15 + [("vanphong", PW)], hold=PW)
         assert not any(isinstance(r, auth.StaffUser) for r in results)
         conn.execute("DELETE FROM login_failures")

@@ -71,10 +71,19 @@ def responses_in(path: Path) -> int:
 
 
 def corrupt_middle_page(path: Path) -> None:
-    """Overwrite a whole page in the middle of the file (every page of a fresh file is in use)."""
+    """Overwrite a whole page in the middle of the file (every page of a fresh file is in use).
+
+    The page is the first from the middle on that holds rows of a table (not the schema): where the
+    schema's own pages fall moves with every migration, and a damaged schema is another case.
+    """
+    with closing(sqlite3.connect(path)) as c:
+        schema = {r[0] for r in c.execute("SELECT pageno FROM dbstat WHERE name = 'sqlite_schema'")}
     data = bytearray(path.read_bytes())
     page = int.from_bytes(data[16:18], "big")
-    middle = (len(data) // page // 2) * page
+    number = len(data) // page // 2 + 1
+    while number in schema:
+        number += 1
+    middle = (number - 1) * page
     data[middle : middle + page] = b"\xa5" * page
     path.write_bytes(bytes(data))
 

@@ -541,3 +541,39 @@ def charts_trend(trend):
     from sipas import charts
 
     return charts.trend_chart(trend)
+
+
+def test_the_analysis_page_compares_2024_with_the_2023_baseline_through_the_crosswalk(conn, db_file):
+    from streamlit.testing.v1 import AppTest
+
+    from sipas import auth
+
+    settings.put(conn, "active_questionnaire", "sipas-2024", "test", "2024-01-01")
+    _store_2024(conn, {c: (12, 10) for c in questionnaire("sipas-2024").criterion_codes})
+    db.upsert_baseline_rows(
+        conn,
+        [
+            {"year": 2023, "questionnaire": "sipas-2023", "level": "criterion", "code": c, "index_value": 80.0}
+            for c in questionnaire("sipas-2023").criterion_codes
+        ],
+        "test",
+    )
+    user = auth.create_user(conn, "vanphong", "mat-khau-dai-1", "clerk", first_admin=True)
+    at = AppTest.from_file(str(DATA_DIR.parent / "app_pages" / "analysis.py"), default_timeout=60)
+    at.session_state["staff_token"] = auth.start_session(conn, user)
+    at.run()
+    at.segmented_control(key="an_kind").set_value("Năm")
+    at.selectbox(key="an_year").set_value(2024)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = " ".join(c.value for c in at.caption)
+    assert "phần chính sách công (23 nhận định) không hỏi tại quầy" in captions
+    assert "Mẫu phiếu 2024–2026 (sipas-2024)" in captions
+    assert "Số liệu gốc thuộc Mẫu phiếu 2022–2023 (sipas-2023)" in captions
+    texts = [t.value for t in at.text]
+    assert any(t.startswith("Không có trong mẫu phiếu năm gốc (không so sánh): TC1.2 ") for t in texts)
+    table = at.dataframe[0].value.set_index("Mã")
+    assert table.loc["TC1.1", "Mã gốc"] == "TC1.2"
+    assert table.loc["TC1.1", "So sánh với gốc"].startswith("So sánh gần đúng: nội dung nhận định đã thay đổi")
+    assert table.loc["TC1.2", "Kết luận"] == "Không có trong mẫu phiếu năm gốc"
+    assert table.loc["TC1.1", "Tiêu chí"].startswith("Bộ phận Một cửa UBND xã Vạn Phước có biển hiệu")  # 2024's office

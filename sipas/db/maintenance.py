@@ -55,32 +55,31 @@ def foreign_key_violations(conn: sqlite3.Connection) -> list[tuple[str, str, int
     return [(t, p, n) for (t, p), n in sorted(counts.items())]
 
 
-def rollup_level_counts_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str, str], tuple[int, ...]]:
-    """``daily_counts`` as stored: (day, questionnaire, criterion) → (n1, …, n5, n_na)."""
-    return {
-        (r[0], r[1], r[2]): tuple(int(x) for x in r[3:])
-        for r in conn.execute("SELECT day, questionnaire, criterion, n1, n2, n3, n4, n5, n_na FROM daily_counts")
-    }
+# The roll-ups as (table, key columns, value columns); the recount is built once per check in a
+# temporary table (the temp database: the checked file itself is only read).
+ROLLUP_TABLES = (
+    ("daily_responses", ("day", "questionnaire"), ("responses",)),
+    ("daily_counts", ("day", "questionnaire", "criterion"), ("n1", "n2", "n3", "n4", "n5", "n_na")),
+    ("dim_responses", ("day", "questionnaire", "channel", "field", "staff"), ("responses",)),
+    (
+        "dim_counts",
+        ("day", "questionnaire", "channel", "field", "staff", "criterion"),
+        ("n1", "n2", "n3", "n4", "n5", "n_na"),
+    ),
+)
 
 
-def rollup_level_counts_by_dims(conn: sqlite3.Connection) -> dict[tuple[str, ...], tuple[int, ...]]:
-    """``dim_counts`` as stored: (day, questionnaire, channel, field, staff, criterion) → (n1, …, n5, n_na)
-    (``field`` and ``staff`` are '' where the response has none)."""
-    return {
-        tuple(r[:6]): tuple(int(x) for x in r[6:])
-        for r in conn.execute(
-            "SELECT day, questionnaire, channel, field, staff, criterion, n1, n2, n3, n4, n5, n_na FROM dim_counts"
-        )
-    }
-
-
-def direct_level_counts_by_dims(conn: sqlite3.Connection) -> dict[tuple[str, ...], tuple[int, ...]]:
-    """The counts of :func:`rollup_level_counts_by_dims` recomputed from ``answers`` and ``responses``
-    (non-excluded responses; one pass over the raw rows)."""
-    rows = conn.execute(
+def recount_rollups(conn: sqlite3.Connection) -> None:
+    """Recount every roll-up from the raw rows into ``temp.recount_<table>`` (one pass over the
+    answers: the daily recounts are sums of the dimension ones). Drop them with
+    :func:`drop_recounts`."""
+    drop_recounts(conn)
+    conn.execute(
         """
-        SELECT d, q, c, f, s, criterion, sum(v = 1), sum(v = 2), sum(v = 3), sum(v = 4), sum(v = 5),
-               sum(v IS NULL)
+        CREATE TEMP TABLE recount_dim_counts AS
+        SELECT d AS day, q AS questionnaire, c AS channel, f AS field, s AS staff, criterion,
+               total(v = 1) AS n1, total(v = 2) AS n2, total(v = 3) AS n3, total(v = 4) AS n4,
+               total(v = 5) AS n5, total(v IS NULL) AS n_na
         FROM (SELECT substr(r.submitted_at, 1, 10) AS d, r.questionnaire AS q, r.channel AS c,
                      coalesce(r.field, '') AS f, coalesce(r.staff_code, '') AS s, a.criterion, a.value AS v
               FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.excluded = 0
@@ -91,58 +90,53 @@ def direct_level_counts_by_dims(conn: sqlite3.Connection) -> dict[tuple[str, ...
         GROUP BY 1, 2, 3, 4, 5, 6
         """
     )
-    return {tuple(r[:6]): tuple(int(x or 0) for x in r[6:]) for r in rows}
+    conn.execute(
+        "CREATE TEMP TABLE recount_dim_responses AS SELECT substr(submitted_at, 1, 10) AS day, questionnaire, "
+        "channel, coalesce(field, '') AS field, coalesce(staff_code, '') AS staff, count(*) AS responses "
+        "FROM responses WHERE excluded = 0 GROUP BY 1, 2, 3, 4, 5"
+    )
+    conn.execute(
+        "CREATE TEMP TABLE recount_daily_counts AS SELECT day, questionnaire, criterion, total(n1) AS n1, "
+        "total(n2) AS n2, total(n3) AS n3, total(n4) AS n4, total(n5) AS n5, total(n_na) AS n_na "
+        "FROM temp.recount_dim_counts GROUP BY 1, 2, 3"
+    )
+    conn.execute(
+        "CREATE TEMP TABLE recount_daily_responses AS SELECT day, questionnaire, total(responses) AS responses "
+        "FROM temp.recount_dim_responses GROUP BY 1, 2"
+    )
 
 
-def direct_level_counts_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str, str], tuple[int, ...]]:
-    """The counts of :func:`rollup_level_counts_by_day` recomputed from ``answers`` and ``responses``."""
-    return by_day_from_dims(direct_level_counts_by_dims(conn))
+def drop_recounts(conn: sqlite3.Connection) -> None:
+    for table, _, _ in ROLLUP_TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS temp.recount_{table}")
 
 
-def by_day_from_dims(counts: dict[tuple[str, ...], tuple[int, ...]]) -> dict[tuple[str, str, str], tuple[int, ...]]:
-    """Counts keyed by (day, questionnaire, channel, field, staff, criterion) summed to (day,
-    questionnaire, criterion)."""
-    out: dict[tuple[str, str, str], list[int]] = {}
-    for (day, q, _c, _f, _s, crit), levels in counts.items():
-        acc = out.setdefault((day, q, crit), [0] * len(levels))
-        for i, n in enumerate(levels):
-            acc[i] += n
-    return {k: tuple(v) for k, v in out.items()}
-
-
-def rollup_responses_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
-    """``daily_responses`` as stored: (day, questionnaire) → responses."""
-    return {(r[0], r[1]): int(r[2]) for r in conn.execute("SELECT day, questionnaire, responses FROM daily_responses")}
-
-
-def rollup_responses_by_dims(conn: sqlite3.Connection) -> dict[tuple[str, ...], int]:
-    """``dim_responses`` as stored: (day, questionnaire, channel, field, staff) → responses."""
-    return {
-        tuple(r[:5]): int(r[5])
-        for r in conn.execute("SELECT day, questionnaire, channel, field, staff, responses FROM dim_responses")
-    }
-
-
-def direct_responses_by_dims(conn: sqlite3.Connection) -> dict[tuple[str, ...], int]:
-    """Non-excluded responses per (local day, questionnaire, channel, field, staff), from ``responses``."""
-    return {
-        tuple(r[:5]): int(r[5])
-        for r in conn.execute(
-            "SELECT substr(submitted_at, 1, 10), questionnaire, channel, coalesce(field, ''), "
-            "coalesce(staff_code, ''), count(*) FROM responses WHERE excluded = 0 GROUP BY 1, 2, 3, 4, 5"
-        )
-    }
-
-
-def direct_responses_by_day(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
-    """Non-excluded responses per (local day, questionnaire), counted from ``responses``."""
-    return {
-        (r[0], r[1]): int(r[2])
-        for r in conn.execute(
-            "SELECT substr(submitted_at, 1, 10), questionnaire, count(*) FROM responses WHERE excluded = 0 "
-            "GROUP BY 1, 2"
-        )
-    }
+def rollup_mismatches(conn: sqlite3.Connection, table: str) -> list[tuple[tuple, tuple, tuple]]:
+    """(key, stored values, recounted values) of every key where the roll-up ``table`` differs from
+    :func:`recount_rollups`' recount, in key order. Only the differences leave SQLite (a million
+    responses have millions of roll-up rows). A stored row at zero with nothing to recount is no
+    difference (an exclusion or deletion leaves such rows behind)."""
+    _, keys, values = next(t for t in ROLLUP_TABLES if t[0] == table)
+    k, v = ", ".join(keys), ", ".join(f"CAST({c} AS INTEGER)" for c in values)
+    nonzero = " OR ".join(f"{c} != 0" for c in values)
+    join = " AND ".join(f"b.{c} IS {{t}}.{c}" for c in keys)
+    sql = f"""
+        WITH bad AS (
+            SELECT {k} FROM (SELECT {k}, {v} FROM temp.recount_{table} EXCEPT SELECT {k}, {v} FROM main.{table})
+            UNION
+            SELECT {k} FROM (SELECT {k}, {v} FROM main.{table} WHERE {nonzero}
+                             EXCEPT SELECT {k}, {v} FROM temp.recount_{table}))
+        SELECT {", ".join(f"b.{c}" for c in keys)},
+               {", ".join(f"coalesce(st.{c}, 0)" for c in values)}, {", ".join(f"coalesce(re.{c}, 0)" for c in values)}
+        FROM bad b LEFT JOIN main.{table} st ON {join.format(t="st")}
+        LEFT JOIN temp.recount_{table} re ON {join.format(t="re")}
+        ORDER BY {", ".join(f"b.{c}" for c in keys)}
+    """
+    n, m = len(keys), len(values)
+    return [
+        (tuple(r[:n]), tuple(int(x) for x in r[n : n + m]), tuple(int(x) for x in r[n + m :]))
+        for r in conn.execute(sql)
+    ]
 
 
 def response_questionnaire_counts(conn: sqlite3.Connection) -> dict[str, int]:

@@ -62,9 +62,9 @@ def _insert_one(conn: sqlite3.Connection, response: dict, answers: dict[str, int
 
 def _add_to_rollups(conn: sqlite3.Connection, first_id: int, last_id: int) -> None:
     """Add the responses with ids ``first_id``..``last_id`` (all inserted by the current transaction)
-    to every roll-up, in one aggregate statement per roll-up table (the rule is the trigger
-    ``rollup_delta_apply``, migration 8). Every insertion path of this module ends with it, inside
-    the same transaction as the rows."""
+    to every roll-up in a few set-based statements (the one rule: the trigger ``rollup_delta_apply``
+    of migration 8). Every insertion path of this module ends with it, inside the same transaction
+    as the rows, so a reader never sees rows without their counts."""
     if last_id >= first_id:
         conn.execute("INSERT INTO rollup_delta (first_id, last_id, sign) VALUES (?, ?, 1)", (first_id, last_id))
 

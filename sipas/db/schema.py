@@ -639,6 +639,39 @@ def _m9_keep_questionnaire(conn: sqlite3.Connection) -> None:
         )
 
 
+def _m10_kiosk_component(conn: sqlite3.Connection) -> None:
+    # The tablet runs the survey in the browser: it says when a survey starts (no answers), so
+    # abandoned = started and never completed; it reports how many completed surveys it still holds;
+    # staff may have a photo for the tablet's staff picker.
+    _script(
+        conn,
+        """
+        CREATE TABLE kiosk_starts (
+            token TEXT PRIMARY KEY,
+            at TEXT NOT NULL,
+            device TEXT
+        );
+        CREATE INDEX kiosk_starts_by_time ON kiosk_starts (at);
+        CREATE TABLE kiosk_tablets (
+            tablet TEXT PRIMARY KEY,
+            pending INTEGER NOT NULL CHECK (pending >= 0),
+            reported_at TEXT NOT NULL
+        );
+        ALTER TABLE staff ADD COLUMN photo BLOB;
+        ALTER TABLE staff ADD COLUMN photo_type TEXT;
+        """,
+    )
+    # The short survey is the default for a new database; one already in use keeps the full form
+    # it was running (it had no row for the setting and used the old default).
+    in_use = conn.execute("SELECT EXISTS (SELECT 1 FROM responses)").fetchone()[0]
+    has_row = conn.execute("SELECT EXISTS (SELECT 1 FROM settings WHERE key = 'questions_per_survey')").fetchone()[0]
+    if in_use and not has_row:
+        conn.execute(
+            "INSERT INTO settings (key, valid_from, value, changed_by) VALUES "
+            "('questions_per_survey', '0001-01-01', '{\"mode\": \"full\", \"rotating\": 4}', 'migration')"
+        )
+
+
 MIGRATIONS = [
     _m1_base,
     _m2_rollups,
@@ -649,6 +682,7 @@ MIGRATIONS = [
     _m7_comment_index,
     _m8_rollups_set_based,
     _m9_keep_questionnaire,
+    _m10_kiosk_component,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
