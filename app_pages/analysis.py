@@ -65,6 +65,13 @@ def load_period_settings(path: str, version: tuple, on_date: str) -> dict:
         }
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_version_counts(path: str, version: tuple, versions: tuple, date_from: str, date_to: str) -> dict:
+    """Responses of each questionnaire version in the period (picks the default version)."""
+    with db.session(path) as c:
+        return {v: db.responses_in_range(c, v, date_from, date_to) for v in versions}
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
 def load_imported_fields(path: str, last_import: int) -> list[str]:
     """Free-text fields of imported files (the kiosk offers only the settings' list): changes only on import."""
@@ -189,10 +196,16 @@ else:
 
 versions = sorted(questionnaires())
 staff_names = {s["code"]: f"{s['code']} – {s['full_name']}" for s in ctx["staff"]}
+# The form in force, unless the period's responses were all given on another one: then that one, so
+# the first view is not an empty page (said in a caption below).
+period_counts = load_version_counts(PATH, version_key, tuple(versions), date_from, date_to)
+default_version = ctx["active"]
+if not period_counts.get(default_version) and any(period_counts.values()):
+    default_version = max(versions, key=lambda v: period_counts.get(v, 0))
 with st.expander("Lọc thêm: phiên bản phiếu, kênh, lĩnh vực, cán bộ", expanded=False):
     f1, f2 = st.columns(2)
     version = f1.selectbox(
-        "Phiên bản phiếu", versions, index=versions.index(ctx["active"]), key="an_version", format_func=version_label
+        "Phiên bản phiếu", versions, index=versions.index(default_version), key="an_version", format_func=version_label
     )
     channel = f2.selectbox(
         "Kênh",
@@ -229,6 +242,8 @@ with st.expander("Lọc thêm: phiên bản phiếu, kênh, lĩnh vực, cán b�
     show_refs = st.checkbox("Hiện giá trị tham chiếu cả nước / Khánh Hòa trên biểu đồ", value=False, key="an_refs")
 
 f = analysis.Filters(version, date_from, date_to, channel, field, staff_code, include_excluded)
+if version != ctx["active"] and default_version == version:
+    st.caption(f"Các phiếu của kỳ này dùng mẫu {version_label(version)}: trang mở theo mẫu đó.")
 if date_from <= today.isoformat() <= date_to:
     st.info(f"Kỳ này chưa kết thúc: số liệu tính đến hôm nay {clock.format_date(today)}; kết quả còn thay đổi.")
 period = load_period_settings(PATH, version_key, min(date_to, today.isoformat()))

@@ -8,6 +8,7 @@ import streamlit as st
 
 import ui
 from sipas import actions, analysis, clock, db, intake, settings
+from sipas.catalog import questionnaires
 from sipas.comparison import NOT_ENOUGH_DATA
 from sipas.errors import SipasError
 
@@ -164,9 +165,10 @@ if staff:
         cases = db.list_cases(c, staff_code=code)
         quarters = []
         for start, end in analysis.history_quarters(clock.today()):
-            version = settings.get(c, "active_questionnaire", end.isoformat())
-            f = analysis.Filters(version, start.isoformat(), end.isoformat())
-            quarters.append((start, end, analysis.staff_measure(c, f, code, min_n)))
+            active = settings.get(c, "active_questionnaire", end.isoformat())
+            versions = [active, *sorted(v for v in questionnaires() if v != active)]
+            _, measure = analysis.staff_measure_in_period(c, code, start.isoformat(), end.isoformat(), min_n, versions)
+            quarters.append((start, end, measure))
     if cases:
         frame = case_rows(cases)
         frame["Biện pháp"] = [actions.MEASURES.get(c["measure"] or "", "—") for c in cases]

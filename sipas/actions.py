@@ -666,7 +666,8 @@ def monthly_counts(conn: sqlite3.Connection, month: str, today: date | None = No
     return {
         "opened": len(opened),
         "closed": len(closed),
-        "overdue": len(overdue_cases(conn, cases, start, last_day)),
+        # Up to today for the month in progress: a due date still ahead is not overdue yet.
+        "overdue": len(overdue_cases(conn, cases, start, as_of)) if as_of >= start else 0,
         "overdue_at_end": len(overdue_cases(conn, cases, as_of, as_of)) if as_of >= start else 0,
         "as_of": as_of.isoformat(),
         "by_type": by_type,

@@ -692,6 +692,20 @@ def staff_measure(conn: sqlite3.Connection, f: Filters, code: str, min_n: int) -
     return staff_measures(conn, f, min_n).get(code) or _measure(code, 0, (0, 0, 0, 0, 0), min_n)
 
 
+def staff_measure_in_period(
+    conn: sqlite3.Connection, code: str, date_from: str, date_to: str, min_n: int, versions: list[str]
+) -> tuple[str, StaffMeasure]:
+    """(questionnaire, measure) for one staff member over a period that may hold more than one
+    questionnaire version: the version with the most responses naming them (answers of two forms are
+    never pooled). The first of ``versions`` when none names them."""
+    best = None
+    for version in versions:
+        m = staff_measure(conn, Filters(version, date_from, date_to), code, min_n)
+        if best is None or m.responses > best[1].responses:
+            best = (version, m)
+    return best
+
+
 def history_quarters(today: date, count: int = 8) -> list[tuple[date, date]]:
     """The last ``count`` calendar quarters up to ``today`` (the current one ends today), oldest first.
 

@@ -32,6 +32,11 @@ if TYPE_CHECKING:
 
 EFFECT_WEEKS = 8
 
+# The stricter measure used to judge a measure's effect has its own name (it is not the element-3
+# index of sipas.analysis.staff_measures): the share of responses satisfied with EVERY staff criterion.
+STRICT_MEASURE = "Tỷ lệ phiếu hài lòng với mọi tiêu chí công chức"
+STRICT_MEASURE_NOTE = f"({STRICT_MEASURE}, chặt hơn chỉ số yếu tố 3.)"
+
 
 # ============================================================================ conduct and criterion cases
 
@@ -90,16 +95,16 @@ def effectiveness(
     if pa.index < floor or worse:
         verdict = "not_effective"
         message = (
-            f"Chưa thấy hiệu quả: sau biện pháp {pa.index:.1f}% (n = {after[0]})"
-            + (f", trước {pb.index:.1f}% (n = {before[0]})" if before[0] else "")
-            + "."
+            f"Chưa thấy hiệu quả: sau biện pháp {clock.format_percent(pa.index, 1)} (n = {after[0]})"
+            + (f", trước {clock.format_percent(pb.index, 1)} (n = {before[0]})" if before[0] else "")
+            + f". {STRICT_MEASURE_NOTE}"
         )
     else:
         verdict = "effective"
         message = (
-            f"Có hiệu quả: sau biện pháp {pa.index:.1f}% (n = {after[0]})"
-            + (f", trước {pb.index:.1f}% (n = {before[0]})" if before[0] else "")
-            + "."
+            f"Có hiệu quả: sau biện pháp {clock.format_percent(pa.index, 1)} (n = {after[0]})"
+            + (f", trước {clock.format_percent(pb.index, 1)} (n = {before[0]})" if before[0] else "")
+            + f". {STRICT_MEASURE_NOTE}"
         )
     return Effect(
         before[0],

@@ -675,7 +675,10 @@ def test_a_measure_that_did_not_work_is_flagged(staffed):
     assert effect.p_value == pytest.approx(0.00578, abs=5e-5)
     assert effect.ci_low < effect.difference < effect.ci_high < 0
     assert effect.verdict == "not_effective"
-    assert effect.message == "Chưa thấy hiệu quả: sau biện pháp 50.0% (n = 20), trước 90.0% (n = 20)."
+    assert effect.message == (
+        "Chưa thấy hiệu quả: sau biện pháp 50,0% (n = 20), trước 90,0% (n = 20). "
+        "(Tỷ lệ phiếu hài lòng với mọi tiêu chí công chức, chặt hơn chỉ số yếu tố 3.)"
+    )
 
 
 def test_a_significant_fall_is_flagged_even_above_the_floor(staffed):
@@ -699,7 +702,10 @@ def test_an_improvement_is_effective(staffed):
     assert (effect.before_index, effect.after_index, effect.difference) == (50.0, 95.0, pytest.approx(45.0))
     assert effect.p_value == pytest.approx(p, rel=1e-9)
     assert effect.verdict == "effective"
-    assert effect.message == "Có hiệu quả: sau biện pháp 95.0% (n = 20), trước 50.0% (n = 20)."
+    assert effect.message == (
+        "Có hiệu quả: sau biện pháp 95,0% (n = 20), trước 50,0% (n = 20). "
+        "(Tỷ lệ phiếu hài lòng với mọi tiêu chí công chức, chặt hơn chỉ số yếu tố 3.)"
+    )
 
 
 def test_too_few_answers_after_is_insufficient(staffed):
@@ -734,7 +740,8 @@ def test_flag_effects_stores_the_verdict_and_the_queue_shows_it(staffed):
         "effect",
         None,
         None,
-        "Chưa thấy hiệu quả: sau biện pháp 50.0% (n = 20), trước 90.0% (n = 20).",
+        "Chưa thấy hiệu quả: sau biện pháp 50,0% (n = 20), trước 90,0% (n = 20). "
+        "(Tỷ lệ phiếu hài lòng với mọi tiêu chí công chức, chặt hơn chỉ số yếu tố 3.)",
     )
     assert {c: len(db.case_events(conn, c)) for c in (bad, good)} == {c: n + 1 for c, n in events_before.items()}
     # Run again: the same answer, no new history.
