@@ -5,11 +5,14 @@ role cannot run (Streamlit falls back to the default page, the survey). Every st
 checks the role again (``ui.require_role``).
 """
 
+import sqlite3
+
 import streamlit as st
 
 import ui
 from sipas import settings
 from sipas.catalog import questionnaires, survey_options
+from sipas.crosswalk import crosswalks
 from sipas.errors import CatalogError
 
 user, reason = ui.resolve_user()
@@ -22,12 +25,16 @@ st.set_page_config(
     initial_sidebar_state="auto",
 )
 ui.daily_backup(user)
+ui.sync_session_cookie()
+if user is not None:
+    ui.staff_style()
 
 # The questionnaire files are checked at start: a broken file is named to staff (with the entry);
 # the tablet shows only its "out of service" notice.
 try:
     questionnaires()
     survey_options()
+    crosswalks()
 except CatalogError as exc:
     if user is not None:
         st.error(f"Tệp câu hỏi bị lỗi, cần sửa trước khi dùng: {exc}")
@@ -56,6 +63,12 @@ STAFF_PATHS = (
     "logout",
 )
 
+
+def _unit_confirmed() -> bool:
+    with ui.conn() as c:
+        return settings.unit_confirmed(c)
+
+
 kiosk = st.Page("app_pages/kiosk.py", title="Khảo sát", icon="🙂", url_path="kiosk", default=user is None)
 login = st.Page("app_pages/login.py", title="Cán bộ đăng nhập", icon="🔑", url_path="login")
 st.session_state["login_page"] = login if user is None else None
@@ -68,8 +81,19 @@ if user is None:
         for path in STAFF_PATHS:
             pages.append(st.Page("app_pages/login.py", title="Cán bộ đăng nhập", url_path=path, visibility="hidden"))
     st.navigation(pages, position="hidden").run()
+elif not (st.session_state.get("unit_confirmed") or _unit_confirmed()):
+    # The first staff login: confirm the unit's names before anything else (every staff address
+    # leads here until then; the tablet keeps working on the shipped names).
+    st.session_state["was_staff"] = True
+    setup = "app_pages/setup.py"
+    pages = [st.Page(setup, title="Xác nhận thông tin đơn vị", icon="🏢", url_path="setup", default=True)]
+    pages += [st.Page(setup, url_path=p, visibility="hidden") for p in (*STAFF_PATHS[:-1], "login")]
+    pages.append(st.Page("app_pages/logout.py", title="Đăng xuất", icon="🚪", url_path="logout"))
+    st.navigation(pages, position="sidebar").run()
 else:
     st.session_state["was_staff"] = True
+    st.session_state["unit_confirmed"] = True
+    ui.form2024_offer()
     overview = st.Page("app_pages/overview.py", title="Tổng quan", icon="📊", url_path="overview", default=True)
     analysis = st.Page("app_pages/analysis.py", title="Phân tích chi tiết", icon="🔎", url_path="analysis")
     cases = st.Page("app_pages/cases.py", title="Phản ánh và khắc phục", icon="📝", url_path="cases")
@@ -90,4 +114,8 @@ else:
         "Dữ liệu": [data, baseline, settings_page, backup],
         "Tài khoản": [accounts, survey, logout],
     }
-    st.navigation({**sections, "": [after_login]}, position="sidebar").run()
+    try:
+        st.navigation({**sections, "": [after_login]}, position="sidebar").run()
+    except (sqlite3.Error, OSError) as exc:  # never Streamlit's English error box or a traceback
+        if not ui.show_fault(exc):
+            raise

@@ -5,12 +5,14 @@ Kept outside ``sipas/`` so the domain package never imports Streamlit.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import string
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import streamlit as st
 
@@ -37,39 +39,67 @@ def env_seconds(name: str, default: float) -> float:
         return default
 
 
-KIOSK_CSS = """
+# The tablet's survey is one st.components.v2 component whose HTML, CSS, JS and face images are
+# files of the project (components/survey/); they are read here and registered once per process.
+SURVEY_DIR = Path(__file__).resolve().parent / "components" / "survey"
+SURVEY_COMPONENT = "sipas_survey"
+
+# Only the page's own chrome: the component draws the whole screen (position: fixed).
+KIOSK_COMPONENT_CSS = """
 <style>
-/* One column, big type and big touch targets for a 10-inch tablet. Only data-testid selectors. */
-[data-testid="stMainBlockContainer"] { max-width: 860px; padding-top: 1.5rem; padding-bottom: 4rem; }
-[data-testid="stHeader"] { display: none; }
-[data-testid="stToolbar"] { display: none; }
-[data-testid="stMarkdownContainer"] p { font-size: 1.35rem; line-height: 1.5; }
-[data-testid="stWidgetLabel"] p { font-size: 1.35rem !important; font-weight: 600; line-height: 1.45; }
-[data-testid="stButtonGroup"] button { min-height: 64px; min-width: 64px; font-size: 1.25rem;
-  padding: 0.6rem 1.1rem; margin: 0.2rem 0.1rem; }
-[data-testid="stButtonGroup"] button p { font-size: 1.25rem !important; }
-/* The faces carry the meaning for readers who struggle with text: as big as the words. A chosen
-   answer must be obvious at a glance (the default pale tint is hard to see for older eyes). */
-[data-testid="stButtonGroup"] [data-testid="stIconEmoji"] { font-size: 1.75rem; line-height: 1; margin-right: 0.4rem; }
-[data-testid="stButtonGroup"] button[aria-checked="true"], [data-testid="stButtonGroup"] button[aria-pressed="true"] {
-  background: #0b6e4f !important; border-color: #0b6e4f !important; }
-[data-testid="stButtonGroup"] button[aria-checked="true"] p,
-[data-testid="stButtonGroup"] button[aria-pressed="true"] p { color: #ffffff !important; font-weight: 600; }
-/* Captions (instructions, the anonymity note, the countdown) default to small, faded grey. */
-[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1.15rem; color: #3d3d3d;
-  opacity: 1 !important; }
-[data-testid="stBaseButton-primary"], [data-testid="stBaseButton-secondary"] { min-height: 72px;
-  font-size: 1.4rem; padding: 0.8rem 1.4rem; }
-[data-testid="stBaseButton-primary"] p, [data-testid="stBaseButton-secondary"] p { font-size: 1.4rem !important; }
-[data-testid="stTextArea"] textarea { font-size: 1.3rem; min-height: 8rem; }
-[data-testid="stVerticalBlock"] { gap: 1.1rem; }
-.kiosk-criterion { border-top: 1px solid #e6e6e6; }
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stStatusWidget"],
+[data-testid="stDecoration"] { display: none !important; }
+[data-testid="stMainBlockContainer"] { padding: 0 !important; }
 </style>
 """
 
 
-def kiosk_style() -> None:
-    st.html(KIOSK_CSS)
+@functools.lru_cache(maxsize=1)
+def survey_component():
+    html = (SURVEY_DIR / "survey.html").read_text(encoding="utf-8")
+    faces = "".join(
+        f'<span data-face="{v}">{(SURVEY_DIR / "faces" / f"face{v}.svg").read_text(encoding="utf-8")}</span>'
+        for v in range(1, 6)
+    )
+    html = html.replace("<!--FACES-->", f'<div class="faces-src" hidden aria-hidden="true">{faces}</div>')
+    return st.components.v2.component(
+        SURVEY_COMPONENT,
+        html=html,
+        css=(SURVEY_DIR / "survey.css").read_text(encoding="utf-8"),
+        js=(SURVEY_DIR / "survey.js").read_text(encoding="utf-8"),
+        # In the page's own DOM (the CSS is scoped under .kiosk): screen readers, text search and
+        # the tests see the survey like any other text.
+        isolate_styles=False,
+    )
+
+
+# Streamlit's table toolbar offers "Download as CSV", which writes =HYPERLINK(…) or +1+1 typed by a
+# citizen as they are (a formula in Excel). Streamlit 1.67 has no parameter to turn it off, so the
+# button is hidden on staff pages; pages offer their own safe download (:func:`safe_csv_download`).
+STAFF_CSS = """
+<style>
+[data-testid="stElementToolbar"] button[aria-label="Download as CSV"],
+[data-testid="stElementToolbarButton"]:has(button[aria-label="Download as CSV"]) { display: none !important; }
+</style>
+"""
+
+
+def staff_style() -> None:
+    st.html(STAFF_CSS)
+
+
+def safe_csv_download(frame, label: str, file_name: str, key: str) -> None:
+    """A download of ``frame`` as CSV where no cell can become a formula (see sipas.exports)."""
+    from sipas import exports
+
+    st.download_button(
+        label,
+        data=exports.frame_csv_bytes(frame),
+        file_name=file_name,
+        mime="text/csv",
+        on_click="ignore",
+        key=key,
+    )
 
 
 # ------------------------------------------------------------------------------ staff sessions
@@ -78,13 +108,41 @@ TOKEN_KEY = "staff_token"
 STAFF_ROLES = ("clerk", "chairman")
 
 
+COOKIE = "sipas_staff"
+_COOKIE_DONE = "_sipas_cookie_written"
+_COOKIE_CLEAR = "_sipas_cookie_clear"
+_cookie_component: dict = {}
+
+
+def _on_kiosk_device() -> bool:
+    """A counter tablet (``?kiosk=1`` or ``?device=``): it never takes a staff session from a cookie."""
+    try:
+        return st.query_params.get("kiosk") == "1" or bool(st.query_params.get("device"))
+    except Exception:
+        return False
+
+
+def _cookie_token() -> str | None:
+    try:
+        value = st.context.cookies.get(COOKIE)
+    except Exception:  # no request (a bare script run)
+        return None
+    return value if isinstance(value, str) and value else None  # AppTest gives a mock
+
+
 def resolve_user():
     """The logged-in staff user of this browser session, checked against the database every run.
 
     Returns (user or None, reason). A session that timed out, was logged out, or whose account was
-    disabled or had its password changed is cleared here.
+    disabled or had its password changed is cleared here. A new browser session (F5, a bookmark, a
+    second tab) takes the staff token from the ``sipas_staff`` cookie when it is still a live
+    session on the server; a counter tablet never does.
     """
     token = st.session_state.get(TOKEN_KEY)
+    from_cookie = False
+    if not token and not _on_kiosk_device():
+        token = _cookie_token()
+        from_cookie = token is not None
     if not token:
         return None, "none"
     from sipas import auth  # argon2 is only needed once someone has logged in
@@ -94,7 +152,54 @@ def resolve_user():
     if user is None:
         st.session_state.pop(TOKEN_KEY, None)
         st.session_state["session_end_reason"] = reason
+        if from_cookie:
+            st.session_state[_COOKIE_CLEAR] = True
+    elif from_cookie:
+        st.session_state[TOKEN_KEY] = token
+        st.session_state[_COOKIE_DONE] = token
     return user, reason
+
+
+def _mount_cookie(data: dict, key: str) -> None:
+    if "mount" not in _cookie_component:
+        from pathlib import Path
+
+        js = (Path(__file__).resolve().parent / "assets" / "session_cookie.js").read_text(encoding="utf-8")
+        _cookie_component["mount"] = st.components.v2.component(
+            "sipas_session_cookie", html="<span hidden></span>", js=js
+        )
+    _cookie_component["mount"](data={"name": COOKIE, **data}, key=key, height=0)
+
+
+def sync_session_cookie() -> None:
+    """Write the staff token into the browser's cookie once per login; clear it after a logout."""
+    token = st.session_state.get(TOKEN_KEY)
+    if token and st.session_state.get(_COOKIE_DONE) != token:
+        _mount_cookie({"action": "set", "token": token}, key="sipas_cookie_set")
+        st.session_state[_COOKIE_DONE] = token
+        st.session_state.pop(_COOKIE_CLEAR, None)
+    elif not token and st.session_state.pop(_COOKIE_CLEAR, False):
+        _mount_cookie({"action": "clear"}, key="sipas_cookie_clear")
+        st.session_state.pop(_COOKIE_DONE, None)
+
+
+def forget_session_cookie() -> None:
+    """After a logout: the next run clears the cookie in this browser."""
+    st.session_state[_COOKIE_CLEAR] = True
+    st.session_state.pop(_COOKIE_DONE, None)
+
+
+def show_fault(exc: BaseException) -> bool:
+    """Tell staff a storage fault (full disk, read-only or missing database, locked file) in
+    Vietnamese, with what to do; False if ``exc`` is not one (the caller re-raises it)."""
+    from sipas import faults
+
+    message = faults.describe(exc, database_path())
+    if message is None:
+        return False
+    logging.getLogger("sipas.faults").warning("storage fault on a staff page: %s", exc)
+    st.error(message)
+    return True
 
 
 def require_role(*roles: str):
@@ -136,6 +241,43 @@ def session_check(*roles: str):
     return check
 
 
+# ------------------------------------------------------------------------------ first start
+
+_setup = {"code": None}
+_setup_lock = threading.Lock()
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def setup_code() -> str:
+    """The one-time code for creating the first administrator from another machine: made once per
+    server process and printed in the server's console (never shown in a page)."""
+    import secrets
+    import sys
+
+    with _setup_lock:
+        if _setup["code"] is None:
+            _setup["code"] = f"{secrets.randbelow(10**8):08d}"
+            print(
+                f"[sipas] Mã thiết lập lần đầu (tạo tài khoản quản trị từ máy khác): {_setup['code']}",
+                file=sys.stderr,
+                flush=True,
+            )
+        return _setup["code"]
+
+
+def from_this_machine() -> bool:
+    """True when this browser session's request comes from the server machine itself (loopback)."""
+    try:
+        ip = st.context.ip_address
+        headers = st.context.headers
+        forwarded = any(headers.get(h) for h in ("X-Forwarded-For", "Forwarded", "X-Real-Ip"))
+    except Exception:  # no request context
+        return False
+    # Behind a reverse proxy on the same PC every request comes from 127.0.0.1: a forwarded request
+    # is from somewhere else, whatever its address.
+    return ip in LOOPBACK and not forwarded
+
+
 def require_admin():
     user = require_role(*STAFF_ROLES)
     if not user.is_admin:
@@ -144,14 +286,21 @@ def require_admin():
     return user
 
 
+# Streamlit's Markdown turns bare www.…, http://… and a@b.vn in the *text* into links (GFM autolink
+# literals, found after escapes are resolved): an invisible WORD JOINER (U+2060) before ".", ":" and "@"
+# breaks those patterns without changing what the reader sees.
+_NO_AUTOLINK = {".": "\u2060\\.", ":": "\u2060\\:", "@": "\u2060\\@"}
+
+
 def escape_md(text) -> str:
     """Text typed by someone (a name, a unit, a path), shown literally inside Markdown.
 
     Every ASCII punctuation character gets a backslash (CommonMark shows it as itself), so ``**``,
     ``[link](…)``, ``#``, ``$math$``, ``:red[…]``, ``:material/…:`` and ``&amp;`` stay as typed;
-    HTML is never rendered by Streamlit's Markdown anyway.
+    ``.``, ``:`` and ``@`` also get an invisible word joiner before them so that a bare URL or e-mail
+    address is not made a link; HTML is never rendered by Streamlit's Markdown anyway.
     """
-    return "".join("\\" + ch if ch in string.punctuation else ch for ch in str(text))
+    return "".join(_NO_AUTOLINK.get(ch) or ("\\" + ch if ch in string.punctuation else ch) for ch in str(text))
 
 
 def show_errors(exc) -> None:
@@ -161,9 +310,24 @@ def show_errors(exc) -> None:
     st.code("\n".join(problems), language=None, wrap_lines=True)
 
 
+# Streamlit 1.67 has no parameter for the file uploader's own words ("Upload", "200MB per file • CSV");
+# they are hidden (visibility, so neither seen nor read out) and replaced by Vietnamese through CSS.
+STAFF_CSS = """<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {
+  visibility: hidden; font-size: 0; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  visibility: visible; content: "Chọn tệp"; font-size: 0.875rem; }
+[data-testid="stFileUploaderDropzoneInstructions"] span { visibility: hidden; font-size: 0; }
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {
+  visibility: visible; content: "Tối đa 200 MB mỗi tệp"; font-size: 0.875rem; }
+</style>"""
+
+
 def roles_caption(*roles: str) -> None:
+    """Who the page is for (in Vietnamese), and the staff pages' small CSS (every staff page calls this)."""
     from sipas.auth import ROLES
 
+    st.html(STAFF_CSS)
     st.caption("Trang dành cho: " + "; ".join(ROLES[r] for r in roles))
 
 
@@ -201,3 +365,180 @@ def _run_backup(path: str) -> None:
         _backup_state["day"] = None  # try again on a later run
     finally:
         _backup_lock.release()
+
+
+def form2024_offer() -> None:
+    """The one-time offer, on a database that surveys with an older form, to switch to the national
+    form of SIPAS 2024 (sipas-2024); shown at the top of staff pages until someone answers it."""
+    from sipas import settings
+    from sipas.catalog import version_label
+
+    with conn() as c:
+        if not settings.form2024_offer_pending(c):
+            return
+        active = settings.get(c, "active_questionnaire")
+    with st.container(border=True):
+        st.info(
+            f"Phiếu đang dùng là {version_label(active)}. Từ SIPAS 2024, mẫu phiếu quốc gia có 16 nhận định "
+            f"({version_label('sipas-2024')}). Chuyển sang mẫu mới từ hôm nay? Số liệu đã có giữ nguyên phiên bản "
+            "cũ; so sánh với số liệu gốc năm 2023 đi qua bảng đối chiếu tiêu chí."
+        )
+        left, right = st.columns(2)
+        left.button("Chuyển sang mẫu phiếu 2024–2026", key="form2024_switch", on_click=_answer_offer, args=(True,))
+        right.button("Giữ phiếu đang dùng", key="form2024_keep", on_click=_answer_offer, args=(False,))
+
+
+def _answer_offer(switch: bool) -> None:
+    from sipas import settings
+
+    if not may_act(*STAFF_ROLES):
+        return
+    user, _ = resolve_user()
+    with conn() as c:
+        if settings.form2024_offer_pending(c):
+            settings.answer_form2024_offer(c, switch, user.username)
+
+
+# ------------------------------------------------------------------------------ display helpers
+
+
+def recent_months(today, count: int = 24) -> list[str]:
+    """``YYYY-MM`` of the current month and the ``count`` before it, newest first."""
+    y, m = today.year, today.month
+    out = []
+    for _ in range(count + 1):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return out
+
+
+def vn_frame(frame, decimals: dict[str, int] | None = None, default: int | None = 2):
+    """A table as a Vietnamese reader expects it: decimal comma, "—" for a missing value, "Có"/"Không"
+    for flags. Numbers become text, so the table shows exactly what the PDF shows. ``default=None``
+    keeps each number's own decimals (up to 2: tables already rounded by the domain)."""
+    import math
+
+    import pandas as pd
+
+    from sipas import clock
+
+    decimals = decimals or {}
+    out = pd.DataFrame(frame).copy()
+
+    def cell(value, digits: int):
+        if value is None or value is pd.NA or value is pd.NaT:
+            return clock.DASH
+        if isinstance(value, bool):
+            return "Có" if value else "Không"
+        if isinstance(value, int):
+            return str(value)  # counts and ids: no thousands dot (a case number is not a quantity)
+        if isinstance(value, float):
+            if math.isnan(value):
+                return clock.DASH
+            return clock.format_plain(value, 2) if digits is None else clock.format_number(value, digits)
+        text = str(value)
+        return text if text.strip() else clock.DASH
+
+    for col in out.columns:
+        digits = decimals.get(col, default)
+        series = out[col]
+        if pd.api.types.is_bool_dtype(series):
+            out[col] = series.map(lambda v: "Có" if v else "Không")
+        elif pd.api.types.is_integer_dtype(series):
+            continue  # counts and ids: a whole number reads the same in both conventions
+        else:
+            out[col] = series.map(lambda v, d=digits: cell(v.item() if hasattr(v, "item") else v, d)).astype(object)
+    return out
+
+
+def vn_table(frame, decimals: dict[str, int] | None = None, default: int = 2):
+    """A table for st.dataframe that keeps its numbers (sorting, tests) but shows them as a
+    Vietnamese reader expects: decimal comma, thousands dot, "—" for a missing value, "Có"/"Không"
+    for flags (a pandas Styler: Streamlit draws its display values)."""
+    import pandas as pd
+
+    from sipas import clock
+
+    decimals = decimals or {}
+    frame = pd.DataFrame(frame)
+
+    def fmt(digits: int):
+        def show(value):
+            if isinstance(value, bool):
+                return "Có" if value else "Không"
+            if isinstance(value, int) or (hasattr(value, "dtype") and "int" in str(getattr(value, "dtype", ""))):
+                return str(value)
+            if isinstance(value, float):
+                return clock.format_number(value, digits)
+            return str(value) if str(value).strip() else clock.DASH
+
+        return show
+
+    formatters = {}
+    for col in frame.columns:
+        series = frame[col]
+        if pd.api.types.is_bool_dtype(series):
+            formatters[col] = lambda v: "Có" if v else "Không"
+        elif pd.api.types.is_integer_dtype(series):
+            formatters[col] = str
+        else:
+            formatters[col] = fmt(decimals.get(col, default))
+    return frame.style.format(formatters, na_rep=clock.DASH)
+
+
+AUDIT_ACTIONS = {
+    "login": "Đăng nhập",
+    "user-add": "Thêm tài khoản",
+    "user-password": "Đổi mật khẩu",
+    "user-enable": "Khóa / mở khóa tài khoản",
+    "user-role": "Đổi vai trò",
+    "setting": "Sửa cài đặt",
+    "staff": "Sửa danh sách cán bộ",
+    "baseline": "Lưu số liệu gốc",
+    "exclude": "Loại / khôi phục phiếu",
+    "hourly-dossiers": "Nhập số hồ sơ theo giờ",
+    "delete-demo": "Xóa dữ liệu mẫu",
+    "restore": "Khôi phục sao lưu",
+}
+VALUE_KEYS = {
+    "overall": "chung",
+    "floor": "sàn",
+    "days": "ngày",
+    "periods": "giờ",
+    "mode": "chế độ",
+    "rotating": "số tiêu chí luân phiên",
+    "default": "mặc định",
+    "hours": "theo giờ",
+    "fields": "theo lĩnh vực",
+    "count": "số vụ việc",
+    "months": "số tháng",
+}
+
+
+def readable_value(text) -> str:
+    """A value from the change log (stored as JSON) in words: "chung: 87; sàn: 80", never raw JSON."""
+    import json
+
+    from sipas import clock
+
+    if text is None or (isinstance(text, float) and text != text):
+        return clock.DASH
+    try:
+        value = json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return str(text) or clock.DASH
+
+    def words(v) -> str:
+        if v is None:
+            return clock.DASH
+        if isinstance(v, bool):
+            return "Có" if v else "Không"
+        if isinstance(v, (int, float)):
+            return clock.format_plain(v)
+        if isinstance(v, dict):
+            return "; ".join(f"{VALUE_KEYS.get(k, k)}: {words(x)}" for k, x in v.items()) or clock.DASH
+        if isinstance(v, list):
+            return ", ".join(words(x) for x in v) or clock.DASH
+        return str(v)
+
+    return words(value)

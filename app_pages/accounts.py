@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import auth, db
+from sipas import auth, clock, db
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -40,19 +40,33 @@ if not user.is_admin:
     st.stop()
 
 st.subheader("Quản lý tài khoản")
+if st.session_state.get("accounts_msg"):
+    st.success(st.session_state.pop("accounts_msg"))
 with ui.conn() as c:
     users = db.list_users(c)
 st.dataframe(
-    pd.DataFrame(users).rename(
-        columns={
-            "username": "Tên đăng nhập",
-            "full_name": "Họ và tên",
-            "role": "Vai trò",
-            "is_admin": "Quản trị",
-            "active": "Đang dùng",
-            "created_at": "Tạo lúc",
-            "password_changed_at": "Đổi mật khẩu lúc",
-        }
+    pd.DataFrame(
+        [
+            {
+                "Tên đăng nhập": u["username"],
+                "Họ và tên": u["full_name"] or "—",
+                "Vai trò": auth.ROLES.get(u["role"], "—"),
+                "Quyền quản trị": "Có" if u["is_admin"] else "Không",
+                "Trạng thái": "Đang dùng" if u["active"] else "Đã khóa",
+                "Tạo lúc": clock.format_datetime(u["created_at"]),
+                "Đổi mật khẩu lúc": clock.format_datetime(u["password_changed_at"]),
+            }
+            for u in users
+        ],
+        columns=[
+            "Tên đăng nhập",
+            "Họ và tên",
+            "Vai trò",
+            "Quyền quản trị",
+            "Trạng thái",
+            "Tạo lúc",
+            "Đổi mật khẩu lúc",
+        ],
     ),
     hide_index=True,
     width="stretch",
@@ -69,7 +83,9 @@ with st.form("add_user", clear_on_submit=True, enter_to_submit=False):
         try:
             with ui.conn() as c:
                 auth.create_user(c, name, pw, role, is_admin=admin, full_name=full, actor=user.username)
-            st.success(f"Đã tạo tài khoản {name.strip().lower()}.")
+            # Drawn again at once, so the list above shows the new account.
+            st.session_state["accounts_msg"] = f"Đã tạo tài khoản {name.strip().lower()}."
+            st.rerun()
         except SipasError as exc:
             ui.show_errors(exc)
 
@@ -93,6 +109,7 @@ if others:
                         auth.set_password(c, target, pw, user.username)
                     else:
                         auth.set_active(c, target, action == "enable", user.username)
-                st.success("Đã thực hiện. Các phiên đăng nhập của tài khoản này đã kết thúc.")
+                st.session_state["accounts_msg"] = "Đã thực hiện. Các phiên đăng nhập của tài khoản này đã kết thúc."
+                st.rerun()
             except SipasError as exc:
                 ui.show_errors(exc)

@@ -8,14 +8,15 @@ Citizens' text is only ever shown as plain text (st.dataframe / st.text), never 
 """
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import streamlit as st
 
 import ui
-from sipas import analysis, charts, clock, db, quality, reports, settings
-from sipas.catalog import questionnaires
+from sipas import analysis, charts, clock, db, parsing, quality, reports, settings
+from sipas.catalog import questionnaires, version_label
 from sipas.comparison import NOT_ENOUGH_DATA
+from sipas.crosswalk import counterparts
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -24,9 +25,12 @@ st.title("Phân tích chỉ số hài lòng")
 
 PATH = ui.database_path()
 SECTIONS = ["Tiêu chí", "Biểu đồ", "Góp ý", "Cán bộ", "Chất lượng dữ liệu", "Báo cáo tháng"]
-PCT = st.column_config.NumberColumn(format="%.2f")
-PCT1 = st.column_config.NumberColumn(format="%.1f")
-P3 = st.column_config.NumberColumn(format="%.3f")
+# Decimals shown per column (ui.vn_frame writes them with a decimal comma; the rest get 2).
+DECIMALS = {
+    **{c: 1 for c in ("KTC 95% thấp", "KTC 95% cao", "KTC chênh lệch thấp", "KTC chênh lệch cao")},
+    "p": 3,
+    "p (Holm)": 3,
+}
 MAX_CHOICES = 2000  # flagged responses offered in the exclude/restore box
 
 
@@ -57,7 +61,7 @@ def load_period_settings(path: str, version: tuple, on_date: str) -> dict:
     with db.session(path) as c:
         return {
             key: settings.get(c, key, on_date)
-            for key in ("targets", "bands", "unit_name", "staff_min_n", "opening_hours")
+            for key in ("targets", "bands", "unit_name", "office_name", "staff_min_n", "opening_hours")
         }
 
 
@@ -82,11 +86,18 @@ def load_index(path: str, version: tuple, f: analysis.Filters):
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def load_criteria(
-    path: str, version: tuple, f: analysis.Filters, baseline: tuple | None, bands_key: str, hide_below: int | None
+    path: str,
+    version: tuple,
+    f: analysis.Filters,
+    baseline: tuple | None,
+    bands_key: str,
+    hide_below: int | None,
+    office: str | None = None,
 ):
     with db.session(path) as c:
         rows = db.baseline_rows(c, *baseline) if baseline else []
-    return analysis.criteria_table(load_index(path, version, f), rows, json.loads(bands_key), hide_below=hide_below)
+    result = load_index(path, version, f)
+    return analysis.criteria_table(result, rows, json.loads(bands_key), hide_below=hide_below, office=office)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -140,18 +151,20 @@ today = clock.now().date()
 version_key, import_key = data_version()
 ctx = load_context(PATH, version_key, today.isoformat())
 first_day, last_day = ctx["days"]
-first_year = int(first_day[:4]) if first_day else today.year
-last_year = max(today.year, int(last_day[:4]) if last_day else today.year)
+first_year = parsing.stored_year(first_day, today.year)
+last_year = max(today.year, parsing.stored_year(last_day, today.year))
 years = list(range(last_year, first_year - 1, -1))
 
+# The page opens on the last complete month: one day of a new month is no basis for a first reading.
+last_full = today.replace(day=1) - timedelta(days=1)
 c1, c2, c3 = st.columns([2, 1, 1])
 kind = c1.segmented_control("Kỳ", ["Tháng", "Quý", "Năm", "Tùy chọn"], default="Tháng", key="an_kind") or "Tháng"
-year = c2.selectbox("Năm", years, key="an_year")
+year = c2.selectbox("Năm", years, index=years.index(last_full.year) if last_full.year in years else 0, key="an_year")
 if kind == "Tháng":
     month = c3.selectbox(
         "Tháng",
         list(range(1, 13)),
-        index=today.month - 1 if year == today.year else 11,
+        index=last_full.month - 1 if year == last_full.year else (today.month - 1 if year == today.year else 11),
         format_func=lambda m: f"Tháng {m}",
         key="an_month",
     )
@@ -178,7 +191,9 @@ versions = sorted(questionnaires())
 staff_names = {s["code"]: f"{s['code']} – {s['full_name']}" for s in ctx["staff"]}
 with st.expander("Lọc thêm: phiên bản phiếu, kênh, lĩnh vực, cán bộ", expanded=False):
     f1, f2 = st.columns(2)
-    version = f1.selectbox("Phiên bản phiếu", versions, index=versions.index(ctx["active"]), key="an_version")
+    version = f1.selectbox(
+        "Phiên bản phiếu", versions, index=versions.index(ctx["active"]), key="an_version", format_func=version_label
+    )
     channel = f2.selectbox(
         "Kênh",
         [None, *analysis.CHANNEL_LABELS],
@@ -209,11 +224,13 @@ with st.expander("Lọc thêm: phiên bản phiếu, kênh, lĩnh vực, cán b�
         base_options,
         index=default_base,
         key="an_baseline",
-        format_func=lambda b: "Không so sánh" if b is None else f"Năm {b[0]} ({b[1]})",
+        format_func=lambda b: "Không so sánh" if b is None else f"Năm {b[0]} ({version_label(b[1])})",
     )
     show_refs = st.checkbox("Hiện giá trị tham chiếu cả nước / Khánh Hòa trên biểu đồ", value=False, key="an_refs")
 
 f = analysis.Filters(version, date_from, date_to, channel, field, staff_code, include_excluded)
+if date_from <= today.isoformat() <= date_to:
+    st.info(f"Kỳ này chưa kết thúc: số liệu tính đến hôm nay {clock.format_date(today)}; kết quả còn thay đổi.")
 period = load_period_settings(PATH, version_key, min(date_to, today.isoformat()))
 targets, bands = period["targets"], period["bands"]
 baseline_rows = load_baseline(PATH, version_key, *baseline_choice) if baseline_choice else []
@@ -223,6 +240,10 @@ st.caption(
     f"{ui.escape_md(period['unit_name'])} · Chỉ số hài lòng về cung ứng dịch vụ hành chính công "
     f"(phương pháp SIPAS) · {ui.escape_md(f.describe())}"
 )  # a field name from a file is free text
+st.caption(
+    "Chỉ số của phần mềm chỉ gồm phần cung ứng dịch vụ hành chính công của mẫu phiếu quốc gia; phần chính sách "
+    "công (23 nhận định) không hỏi tại quầy, nên chỉ số này không phải chỉ số SIPAS chính thức của xã."
+)
 
 # ------------------------------------------------------------------------------ headline
 
@@ -240,35 +261,47 @@ base_overall = analysis.baseline_overall(baseline_rows)
 m1, m2, m3, m4 = st.columns(4)
 delta = None
 if base_overall is not None and result.overall is not None:
-    delta = f"{result.overall - base_overall:+.2f} điểm so với gốc"
+    delta = f"{clock.format_signed(result.overall - base_overall, 2)} điểm so với gốc"
 m1.metric(
     "Chỉ số chung",
-    "—" if result.overall is None else f"{result.overall:.2f}%",
+    "—" if result.overall is None else f"{clock.format_percent(result.overall, 2)}",
     delta,
     help="Trung bình không trọng số của 5 yếu tố (mỗi yếu tố là trung bình các tiêu chí).",
 )
 d = result.direct_overall
 m2.metric(
     "Câu hỏi hài lòng chung",
-    "—" if d.index is None else f"{d.index:.2f}%",
+    "—" if d.index is None else f"{clock.format_percent(d.index, 2)}",
     help="Tỷ lệ trả lời Hài lòng / Rất hài lòng ở câu hỏi chung.",
 )
 m3.metric("Số phiếu hợp lệ", f"{result.responses}")
-m4.metric("Chỉ tiêu", f"≥ {targets['overall']:g}%", help=f"Không yếu tố, tiêu chí nào dưới {targets['floor']:g}%.")
+m4.metric(
+    "Chỉ tiêu",
+    f"≥ {clock.format_plain(targets['overall'])}%",
+    help=f"Không yếu tố, tiêu chí nào dưới {clock.format_plain(targets['floor'])}%.",
+)
 if d.index is not None:
     st.caption(
-        f"Câu hỏi chung: n = {d.n}, khoảng tin cậy 95% (Wilson) {d.ci_low:.1f}–{d.ci_high:.1f}%."
-        + (f" Số liệu gốc: chỉ số chung {base_overall:.2f}%." if base_overall is not None else "")
+        f"Câu hỏi chung: n = {d.n}, khoảng tin cậy 95% (Wilson) "
+        f"{clock.format_number(d.ci_low, 1)}–{clock.format_percent(d.ci_high, 1)}."
+        + (f" Số liệu gốc: chỉ số chung {clock.format_percent(base_overall, 2)}." if base_overall is not None else "")
     )
 
 cols = st.columns(len(result.elements))
 for col, e in zip(cols, result.elements, strict=True):
-    col.metric(f"Yếu tố {e.code}", "—" if e.index is None else f"{e.index:.2f}%", help=e.name)
+    col.metric(f"Yếu tố {e.code}", "—" if e.index is None else f"{clock.format_percent(e.index, 2)}", help=e.name)
 
 st.subheader("Ba yêu cầu của kế hoạch")
+warning = analysis.small_sample_warning(result)
+if warning:
+    st.warning(warning)
 for rule, ok, detail in analysis.rule_checklist(result, targets, bands):
     icon = "✅" if ok else ("❔" if ok is None else "❌")
-    st.text(f"{icon} {rule}" + (f" — chưa đạt: {detail}" if ok is False and detail else ""))
+    st.text(
+        f"{icon} {rule}"
+        + (f" — chưa đạt: {detail}" if ok is False and detail else "")
+        + (f" — {detail}" if ok is None and detail else "")
+    )
 
 with st.expander("Cỡ mẫu và khả năng đạt chỉ tiêu năm", expanded=False):
     dossiers = st.number_input(
@@ -281,7 +314,7 @@ with st.expander("Cỡ mẫu và khả năng đạt chỉ tiêu năm", expanded=
     s = analysis.sample_status(result, population=int(dossiers) or None)
     if s.code:
         st.text(
-            f"Để sai số ±{s.margin * 100:g}% (tin cậy 95%) mỗi tiêu chí cần {s.required} câu trả lời"
+            f"Để sai số ±{clock.format_plain(s.margin * 100)}% (tin cậy 95%) mỗi tiêu chí cần {s.required} câu trả lời"
             + (f" (đã hiệu chỉnh với {int(dossiers)} hồ sơ)" if dossiers else "")
             + f". Tiêu chí ít câu trả lời nhất là {s.code} với {s.n}: "
             + ("đã đủ." if s.needed == 0 else f"còn thiếu {s.needed} câu trả lời.")
@@ -293,10 +326,17 @@ with st.expander("Cỡ mẫu và khả năng đạt chỉ tiêu năm", expanded=
     if t.share is None:
         st.text(f"Năm {t.year}: chưa có câu trả lời để ước tính.")
     else:
-        verdict = ("vẫn có thể đạt" if t.reachable else "không còn đạt được") + f" chỉ tiêu {targets['overall']:g}%"
-        need = "" if t.needed_share is None else f"; cần {t.needed_share:.1f}% số câu trả lời còn lại là hài lòng"
+        verdict = (
+            "vẫn có thể đạt" if t.reachable else "không còn đạt được"
+        ) + f" chỉ tiêu {clock.format_plain(targets['overall'])}%"
+        need = (
+            ""
+            if t.needed_share is None
+            else f"; cần {clock.format_percent(t.needed_share, 1)} số câu trả lời còn lại là hài lòng"
+        )
         st.text(
-            f"Năm {t.year}: {t.share:.2f}% câu trả lời tiêu chí là hài lòng (n = {t.n}); ước tính cả năm "
+            f"Năm {t.year}: {clock.format_percent(t.share, 2)} câu trả lời tiêu chí là hài lòng (n = {t.n}); "
+            "ước tính cả năm "
             f"{t.expected_total} câu trả lời theo nhịp hiện nay: {verdict}{need}."
         )
         st.caption(
@@ -312,7 +352,7 @@ references = charts.REFERENCES if show_refs else None
 
 
 def criteria_frame():
-    return load_criteria(PATH, version_key, f, baseline_choice, json.dumps(bands), hide_below)
+    return load_criteria(PATH, version_key, f, baseline_choice, json.dumps(bands), hide_below, period["office_name"])
 
 
 def png_button(label: str, chart, name: str) -> None:
@@ -329,33 +369,32 @@ def png_button(label: str, chart, name: str) -> None:
 if section == "Tiêu chí":
     st.subheader("Các tiêu chí (yếu nhất trước)")
     if baseline_choice and baseline_choice[1] != version:
-        st.caption(
-            f"Số liệu gốc thuộc phiếu {baseline_choice[1]}, khác phiếu {version}: "
-            "chỉ so sánh được ở cấp yếu tố và chỉ số chung."
-        )
-    st.dataframe(
-        criteria_frame(),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            **{c: PCT for c in ("Chỉ số (%)", "Gốc (%)", "Chênh lệch (điểm %)")},
-            **{c: PCT1 for c in ("KTC 95% thấp", "KTC 95% cao", "KTC chênh lệch thấp", "KTC chênh lệch cao")},
-            "p": P3,
-            "p (Holm)": P3,
-        },
-    )
+        crossed = counterparts(version, baseline_choice[1]) if baseline_choice[1] in versions else None
+        if crossed is None:
+            st.caption(
+                f"Số liệu gốc thuộc {version_label(baseline_choice[1])}, khác {version_label(version)}: "
+                "chỉ so sánh được ở cấp yếu tố và chỉ số chung."
+            )
+        else:
+            st.caption(
+                f"Số liệu gốc thuộc {version_label(baseline_choice[1])}, khác {version_label(version)}: tiêu chí "
+                "chỉ được so sánh với nhận định tương ứng theo bảng đối chiếu (cột “Mã gốc”); nhận định đã đổi "
+                "lời ghi “So sánh gần đúng: nội dung nhận định đã thay đổi”."
+            )
+            apart = analysis.unmatched_criteria(result, baseline_rows)
+            if apart:
+                st.text(
+                    "Không có trong mẫu phiếu năm gốc (không so sánh): "
+                    + "; ".join(f"{code} {text}" for code, text in apart)
+                )
+    st.dataframe(ui.vn_frame(criteria_frame(), DECIMALS), hide_index=True, width="stretch")
     st.caption(
         "KTC: khoảng tin cậy 95% (Wilson). Kiểm định: hai tỷ lệ với khoảng tin cậy Newcombe khi số liệu "
         "gốc có số phiếu; nhị thức chính xác so với số công bố khi chỉ có tỷ lệ. p (Holm): đã hiệu chỉnh "
         "cho nhiều tiêu chí cùng lúc; kết luận dựa trên p (Holm) < 0,05."
     )
     st.subheader("Các yếu tố")
-    st.dataframe(
-        analysis.elements_table(result, baseline_rows, bands),
-        hide_index=True,
-        width="stretch",
-        column_config={c: PCT for c in ("Chỉ số (%)", "Gốc (%)", "Chênh lệch (điểm %)")},
-    )
+    st.dataframe(ui.vn_frame(analysis.elements_table(result, baseline_rows, bands)), hide_index=True, width="stretch")
 
 elif section == "Biểu đồ":
     table = criteria_frame()
@@ -416,6 +455,7 @@ elif section == "Góp ý":
                 "Đánh giá": st.column_config.TextColumn(width="medium"),
             },
         )
+        ui.safe_csv_download(frame, "Tải bảng góp ý (CSV)", "gop-y.csv", "an_comments_csv")
         st.caption(
             "Đánh giá: mức 1–5 người đó chọn cho từng tiêu chí của cùng phiếu (KYK: không ý kiến). "
             "Chủ đề gán theo từ khóa trong data/comment-topics.json."
@@ -424,12 +464,7 @@ elif section == "Góp ý":
 elif section == "Cán bộ":
     st.subheader("Yếu tố 3 (công chức) theo cán bộ")
     frame = load_staff(PATH, version_key, f, period["staff_min_n"])
-    st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        column_config={c: PCT for c in ("Chỉ số yếu tố 3 (%)", "KTC 95% thấp", "KTC 95% cao")},
-    )
+    st.dataframe(ui.vn_frame(frame, DECIMALS), hide_index=True, width="stretch")
     st.caption(
         f"Chỉ hiện kết quả của cán bộ có ít nhất {period['staff_min_n']} phiếu trong kỳ "
         f'("{NOT_ENOUGH_DATA}" nếu ít hơn), để một ý kiến đơn lẻ không bị đọc thành kết luận.'
@@ -452,17 +487,19 @@ elif section == "Chất lượng dữ liệu":
                 "exclude_reason": "Lý do loại/khôi phục",
             }
         )
-        st.dataframe(view, hide_index=True, width="stretch")
+        view["Thời gian"] = view["Thời gian"].map(clock.format_datetime)
+        view["Kênh"] = view["Kênh"].map(lambda c: analysis.CHANNEL_LABELS.get(c, c))
+        st.dataframe(ui.vn_frame(view), hide_index=True, width="stretch")
     if excluded:
         st.subheader("Phiếu đã loại")
         st.dataframe(
             [
                 {
                     "Mã phiếu": e["id"],
-                    "Thời gian": e["submitted_at"],
-                    "Lý do": e["exclude_reason"],
-                    "Người loại": e["excluded_by"],
-                    "Lúc": e["excluded_at"],
+                    "Thời gian": clock.format_datetime(e["submitted_at"]),
+                    "Lý do": e["exclude_reason"] or "—",
+                    "Người loại": e["excluded_by"] or "—",
+                    "Lúc": clock.format_datetime(e["excluded_at"]),
                 }
                 for e in excluded
             ],
@@ -534,9 +571,9 @@ elif section == "Báo cáo tháng":
         still_logged_in()  # called on click, outside any script run: no page guard in between
         with ui.conn() as c:
             report = reports.build_report(c, month_pick)
-        return reports.to_excel(report) if kind_ == "xlsx" else reports.to_pdf(report)
+        return {"xlsx": reports.to_excel, "pdf": reports.to_pdf, "docx": reports.to_docx}[kind_](report)
 
-    r1, r2 = st.columns(2)
+    r1, r2, r3 = st.columns(3)
     r1.download_button(
         "Tải báo cáo Excel",
         data=lambda: build("xlsx"),
@@ -552,4 +589,12 @@ elif section == "Báo cáo tháng":
         mime=reports.PDF_MIME,
         on_click="ignore",
         key="an_report_pdf",
+    )
+    r3.download_button(
+        "Tải báo cáo Word (sửa và ký)",
+        data=lambda: build("docx"),
+        file_name=f"bao-cao-hai-long-{month_pick}.docx",
+        mime=reports.DOCX_MIME,
+        on_click="ignore",
+        key="an_report_docx",
     )

@@ -1,13 +1,13 @@
 """Backups: download a fresh copy, the daily automatic copies, restore from a file, check the database.
 
-Roles: clerk, chairman.
+Roles: clerk, chairman (restore: an administrator only, after typing the password again).
 """
 
 import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import backup, clock, settings
+from sipas import auth, backup, clock, settings
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -21,13 +21,14 @@ with ui.conn() as c:
 
 
 def _size(n: int) -> str:
-    return f"{n / 1_048_576:.1f} MB" if n >= 1_048_576 else f"{n / 1024:.0f} KB"
+    return clock.format_number(n / 1_048_576, 1, unit=" MB") if n >= 1_048_576 else f"{n / 1024:.0f} KB"
 
 
 # ------------------------------------------------------------------------------ download
 st.subheader("Tải bản sao lưu")
 st.write(
-    "Bản sao lưu là một tệp .db chứa toàn bộ dữ liệu: phiếu, cài đặt, danh sách cán bộ, tài khoản. "
+    "Bản sao lưu là một tệp .db chứa toàn bộ dữ liệu: phiếu, cài đặt, danh sách cán bộ, tài khoản; "
+    "phần mềm ký tệp bằng khóa riêng của máy này, tệp bị sửa sau đó sẽ không khôi phục được. "
     "Có thể tạo cả khi các máy tính bảng đang nhận phiếu. Hãy cất bản sao ở nơi khác máy này "
     "(USB, ổ mạng) để còn dữ liệu khi máy hỏng."
 )
@@ -78,40 +79,61 @@ else:
 
 # ------------------------------------------------------------------------------ restore
 st.subheader("Khôi phục từ bản sao lưu")
-st.warning(
-    "Khôi phục thay toàn bộ dữ liệu hiện tại bằng dữ liệu trong tệp sao lưu. Tệp được kiểm tra trước; "
-    'dữ liệu hiện tại được giữ lại thành một bản "Trước khi khôi phục" trong thư mục sao lưu.'
-)
-FROM_UPLOAD, FROM_FOLDER = "Tệp tải lên", "Một bản trong thư mục sao lưu"
-source = st.radio("Khôi phục từ", [FROM_UPLOAD, FROM_FOLDER], horizontal=True, key="restore_source")
-upload = picked = None
-if source == FROM_UPLOAD:
-    upload = st.file_uploader("Chọn tệp sao lưu (.db)", type=["db", "sqlite", "sqlite3"], key="restore_file")
+if not user.is_admin:
+    st.info("Chỉ tài khoản có quyền quản trị mới được khôi phục dữ liệu từ bản sao lưu.")
 else:
-    picked = st.selectbox(
-        "Bản sao lưu", [f.name for f in files], index=None, placeholder="Chọn một bản", key="restore_pick"
+    st.warning(
+        "Khôi phục thay toàn bộ dữ liệu hiện tại bằng dữ liệu trong tệp sao lưu. Tệp được kiểm tra trước; "
+        'dữ liệu hiện tại được giữ lại thành một bản "Trước khi khôi phục" trong thư mục sao lưu. '
+        "Tài khoản và quyền vẫn giữ như hiện tại (không lấy từ tệp sao lưu); mọi phiên đăng nhập khác "
+        "sẽ kết thúc."
     )
-confirm = st.checkbox(
-    "Tôi hiểu rằng dữ liệu hiện tại sẽ được thay bằng dữ liệu trong bản sao lưu.", key="restore_confirm"
-)
-if st.button(
-    "Kiểm tra tệp và khôi phục", key="restore_button", disabled=not (confirm and (upload is not None or picked))
-):
-    try:
-        with st.spinner("Đang kiểm tra và khôi phục…"):
-            if upload is not None:
-                result = backup.restore(
-                    path, upload.getvalue(), name=upload.name, backup_dir=folder, actor=user.username
-                )
-            else:
-                result = backup.restore(path, folder / picked, backup_dir=folder, actor=user.username)
-    except SipasError as exc:
-        ui.show_errors(exc)
+    FROM_UPLOAD, FROM_FOLDER = "Tệp tải lên", "Một bản trong thư mục sao lưu"
+    source = st.radio("Khôi phục từ", [FROM_UPLOAD, FROM_FOLDER], horizontal=True, key="restore_source")
+    upload = picked = None
+    if source == FROM_UPLOAD:
+        upload = st.file_uploader("Chọn tệp sao lưu (.db)", type=["db", "sqlite", "sqlite3"], key="restore_file")
     else:
-        st.cache_data.clear()
-        st.session_state.pop("backup_download", None)
-        st.success(result.message())
-        st.info("Nếu tài khoản hoặc phiên đăng nhập của bạn không có trong bản sao lưu, bạn sẽ cần đăng nhập lại.")
+        picked = st.selectbox(
+            "Bản sao lưu", [f.name for f in files], index=None, placeholder="Chọn một bản", key="restore_pick"
+        )
+    confirm = st.checkbox(
+        "Tôi hiểu rằng dữ liệu hiện tại sẽ được thay bằng dữ liệu trong bản sao lưu.", key="restore_confirm"
+    )
+    password = st.text_input(
+        "Nhập lại mật khẩu của bạn để xác nhận", type="password", key="restore_password", autocomplete="off"
+    )
+    foreign = st.session_state.get("restore_foreign")
+    accept = False
+    if foreign:
+        st.warning(foreign)
+        accept = st.checkbox("Tôi chấp nhận khôi phục tệp này dù nó không do máy này ký.", key="restore_accept_foreign")
+    if st.button(
+        "Kiểm tra tệp và khôi phục", key="restore_button", disabled=not (confirm and (upload is not None or picked))
+    ):
+        with ui.conn() as c:
+            password_ok = auth.verify_password(c, user.username, password)
+        if not password_ok:
+            st.error("Mật khẩu không đúng. Chưa khôi phục gì.")
+        else:
+            token = st.session_state.get(ui.TOKEN_KEY)
+            try:
+                with st.spinner("Đang kiểm tra và khôi phục…"):
+                    common = dict(backup_dir=folder, actor=user.username, keep_session=token, accept_foreign=accept)
+                    if upload is not None:
+                        result = backup.restore(path, upload.getvalue(), name=upload.name, **common)
+                    else:
+                        result = backup.restore(path, folder / picked, **common)
+            except backup.UnsignedBackupError as exc:
+                st.session_state["restore_foreign"] = str(exc)
+                st.rerun()
+            except SipasError as exc:
+                ui.show_errors(exc)
+            else:
+                st.cache_data.clear()
+                for k in ("backup_download", "restore_foreign"):
+                    st.session_state.pop(k, None)
+                st.success(result.message())
 
 # ------------------------------------------------------------------------------ check
 st.subheader("Kiểm tra cơ sở dữ liệu")

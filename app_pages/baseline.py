@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui
 from sipas import baseline, clock, db, settings
-from sipas.catalog import questionnaires
+from sipas.catalog import questionnaires, version_label
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -23,6 +23,9 @@ st.write(
 with ui.conn() as c:
     active = settings.get(c, "active_questionnaire")
     sets = db.baseline_years(c)
+
+LEVEL_LABELS = {"overall": "Chỉ số chung", "element": "Yếu tố", "criterion": "Tiêu chí"}
+SOURCE_LABELS = {"manual": "Nhập tay", "computed": "Tính từ phiếu", "file": "Tệp", "import": "Tệp"}
 
 tab_type, tab_file, tab_compute = st.tabs(["Gõ vào bảng", "Tải tệp lên", "Tính từ phiếu đã lưu"])
 versions = sorted(questionnaires())
@@ -62,7 +65,9 @@ with tab_type:
         column_config={
             "year": st.column_config.NumberColumn("Năm", format="%d"),
             "questionnaire": st.column_config.SelectboxColumn("Phiếu", options=versions),
-            "level": st.column_config.SelectboxColumn("Cấp", options=list(baseline.LEVELS)),
+            "level": st.column_config.SelectboxColumn(
+                "Cấp", options=list(baseline.LEVELS), format_func=lambda v: LEVEL_LABELS.get(v, v)
+            ),
             "code": st.column_config.TextColumn("Mã (TC3.1, 3 hoặc trống)"),
             "index": st.column_config.NumberColumn("Chỉ số (%)", min_value=0.0, max_value=100.0),
             "n": st.column_config.NumberColumn("n", min_value=0, format="%d"),
@@ -96,7 +101,9 @@ with tab_compute:
     year = st.number_input(
         "Năm", min_value=2000, max_value=clock.today().year, value=clock.today().year - 1, step=1, key="compute_year"
     )
-    version = st.selectbox("Phiếu", versions, index=versions.index(active), key="compute_version")
+    version = st.selectbox(
+        "Phiếu", versions, index=versions.index(active), key="compute_version", format_func=version_label
+    )
     if st.button("Tính và lưu làm số liệu gốc", type="primary", key="compute_baseline"):
         try:
             with ui.conn() as c:
@@ -112,20 +119,24 @@ if not stored:
     st.info("Chưa có số liệu gốc.")
 else:
     st.dataframe(
-        pd.DataFrame(stored)[
-            ["year", "questionnaire", "level", "code", "index_value", "n", "satisfied", "source", "updated_at"]
-        ].rename(
-            columns={
-                "year": "Năm",
-                "questionnaire": "Phiếu",
-                "level": "Cấp",
-                "code": "Mã",
-                "index_value": "Chỉ số (%)",
-                "n": "n",
-                "satisfied": "Số hài lòng",
-                "source": "Nguồn",
-                "updated_at": "Cập nhật",
-            }
+        ui.vn_frame(
+            pd.DataFrame(
+                [
+                    {
+                        "Năm": r["year"],
+                        "Phiếu": r["questionnaire"],
+                        "Cấp": LEVEL_LABELS.get(r["level"], r["level"]),
+                        "Mã": r["code"] or "—",
+                        "Chỉ số (%)": r["index_value"],
+                        "n": r["n"],
+                        "Số hài lòng": r["satisfied"],
+                        "Nguồn": SOURCE_LABELS.get(r["source"], r["source"] or "—"),
+                        "Cập nhật": clock.format_datetime(r["updated_at"]),
+                    }
+                    for r in stored
+                ]
+            ),
+            {"n": 0, "Số hài lòng": 0},
         ),
         hide_index=True,
         width="stretch",

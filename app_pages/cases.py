@@ -5,7 +5,7 @@ Decisions reserved to the Chairman (approving or returning a measure) are refuse
 ``sipas.actions`` itself, not only hidden here.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
@@ -25,6 +25,19 @@ with ui.conn() as c:
     cases = db.list_cases(c)
 
 
+def signed(value) -> str:
+    text = clock.format_number(value, 1)
+    return text if text == clock.DASH or text.startswith("-") else "+" + text
+
+
+def evidence_frame(evidence: list[dict]) -> pd.DataFrame:
+    """The survey responses linked to a case (already with Vietnamese column names), times dd/mm/yyyy."""
+    frame = pd.DataFrame(evidence)
+    if "Thời điểm" in frame:
+        frame["Thời điểm"] = frame["Thời điểm"].map(clock.format_datetime)
+    return frame
+
+
 def staff_label(code):
     return f"{staff.get(code, code)} ({code})" if code else actions.UNKNOWN_STAFF
 
@@ -41,18 +54,22 @@ with tab_weak:
             c, version, year_start.isoformat(), clock.today().isoformat(), floor, settings.get(c, "staff_min_n")
         )
     st.write(
-        f"Tiêu chí có chỉ số dưới {floor:g}% từ đầu năm đến nay (phiếu {version}), chưa có hành động cải thiện "
+        f"Tiêu chí có chỉ số dưới {clock.format_plain(floor)}% từ đầu năm đến nay (phiếu {version}), "
+        "chưa có hành động cải thiện "
         "đang mở. Mỗi tiêu chí có thể trở thành một hành động cải thiện để theo dõi đến khi kiểm chứng."
     )
     if not weak:
         st.success("Không có tiêu chí nào dưới ngưỡng cần mở hành động mới.")
     for w in weak:
         left, right = st.columns([3, 1])
-        left.text(f"{w['code']}: {w['index']:.2f}% (n = {w['n']}, KTC 95% {w['ci_low']:.1f}–{w['ci_high']:.1f}%)")
+        left.text(
+            f"{w['code']}: {clock.format_percent(w['index'], 2)} (n = {w['n']}, KTC 95% "
+            f"{clock.format_number(w['ci_low'], 1)}–{clock.format_percent(w['ci_high'], 1)})"
+        )
         if right.button("Mở hành động cải thiện", key=f"weak_{w['code']}"):
             with ui.conn() as c:
                 case_id = actions.open_from_analysis(
-                    c, actor, w["code"], w["index"], floor, f"từ {year_start:%d/%m/%Y}"
+                    c, actor, w["code"], w["index"], floor, f"từ {clock.format_date(year_start)}"
                 )
             st.success(f"Đã mở vụ việc số {case_id} cho tiêu chí {w['code']}.")
 
@@ -117,13 +134,15 @@ with tab_new:
                 ui.show_errors(exc)
 
 with tab_list:
-    today = clock.today().isoformat()
+    with ui.conn() as c:
+        overdue_ids = {x["id"] for x in actions.overdue_cases(c, cases, clock.today(), clock.today())}
     states = st.multiselect(
         "Trạng thái",
         list(actions.STATES),
         default=list(actions.OPEN_STATES),
         format_func=actions.STATES.get,
         key="cases_states",
+        placeholder="Chọn trạng thái",
     )
     shown = [c for c in cases if c["state"] in states]
     if not shown:
@@ -137,18 +156,19 @@ with tab_list:
                     "Cán bộ": staff_label(c["staff_code"]),
                     "Tóm tắt": c["title"],
                     "Trạng thái": actions.STATES.get(c["state"], c["state"]),
-                    "Hạn xử lý": c["due_date"],
-                    "Quá hạn": bool(c["due_date"] and c["due_date"] < today and c["state"] in actions.OPEN_STATES),
+                    "Hạn xử lý": clock.format_date(c["due_date"]),
+                    "Quá hạn": "Quá hạn" if c["id"] in overdue_ids else "—",
                     "Hiệu quả": {
                         "effective": "Có hiệu quả",
                         "not_effective": "Chưa thấy hiệu quả",
                         "insufficient": "Chưa đủ dữ liệu",
-                    }.get(c["effect_flag"] or "", ""),
+                    }.get(c["effect_flag"] or "", "—"),
                 }
                 for c in shown
             ]
         )
         st.dataframe(frame, hide_index=True, width="stretch")
+        st.caption(f"{len(overdue_ids)} vụ việc đang quá hạn xử lý (cùng cách tính với trang Việc chờ Chủ tịch).")
         case_id = st.selectbox("Xem và xử lý vụ việc số", [c["id"] for c in shown], key="case_pick")
         with ui.conn() as c:
             case = db.get_case(c, case_id)
@@ -161,66 +181,86 @@ with tab_list:
         info = {
             "Loại": actions.TYPES[case["type"]],
             "Cán bộ": staff_label(case["staff_code"]),
-            "Kênh": actions.CHANNELS.get(case["channel"] or "", case["origin"]),
-            "Ngày tiếp nhận": case["received_at"],
-            "Hạn xử lý": case["due_date"],
-            "Hạn trả lời": case["response_deadline"] or "",
-            "Đã trả lời": case["responded_at"] or "",
-            "Nguyên nhân": case["root_cause"] or "",
-            "Biện pháp": actions.MEASURES.get(case["measure"] or "", "")
+            "Kênh": actions.CHANNELS.get(case["channel"] or "", actions.ORIGIN_LABELS.get(case["origin"], "—")),
+            "Ngày tiếp nhận": clock.format_date(case["received_at"]),
+            "Mở lúc": clock.format_datetime(case["created_at"]),
+            "Hạn xử lý": clock.format_date(case["due_date"]),
+            "Hạn trả lời": clock.format_date(case["response_deadline"]),
+            "Đã trả lời": clock.format_datetime(case["responded_at"]),
+            "Nguyên nhân": case["root_cause"] or "—",
+            "Biện pháp": actions.MEASURES.get(case["measure"] or "", "—")
             + (f" ({case['measure_detail']})" if case["measure_detail"] else ""),
-            "Ngày áp dụng": case["measure_date"] or "",
-            "Số điện thoại": case["contact_phone"] or "",
+            "Ngày áp dụng": clock.format_date(case["measure_date"]),
+            "Số điện thoại": case["contact_phone"] or "—",
         }
         st.dataframe(pd.DataFrame(info.items(), columns=["Mục", "Nội dung"]), hide_index=True, width="stretch")
         if evidence:
-            st.caption(f"Bằng chứng: {len(evidence)} phiếu khảo sát")
-            st.dataframe(pd.DataFrame(evidence), hide_index=True, width="stretch")
+            with st.expander(f"Bằng chứng: {len(evidence)} phiếu khảo sát", expanded=False):
+                st.dataframe(ui.vn_frame(evidence_frame(evidence)), hide_index=True, width="stretch")
         if case["state"] == "awaiting_effect":
             with ui.conn() as c:
                 effect = effects.effectiveness(c, case, settings.get(c, "staff_min_n"), floor)
             (st.warning if effect.verdict == "not_effective" else st.info)(effect.message)
             if effect.difference is not None:
                 st.caption(
-                    f"Chênh lệch {effect.difference:+.1f} điểm %, khoảng tin cậy 95% (Newcombe) "
-                    f"{effect.ci_low:+.1f} đến {effect.ci_high:+.1f}; p = {effect.p_value:.3f} "
-                    "(kiểm định hai tỷ lệ)."
+                    f"Chênh lệch {signed(effect.difference)} điểm %, khoảng tin cậy 95% (Newcombe) "
+                    f"{signed(effect.ci_low)} đến {signed(effect.ci_high)}; p = "
+                    f"{clock.format_number(effect.p_value, 3)} (kiểm định hai tỷ lệ)."
                 )
 
         choices = actions.allowed_next(case["state"], user.role)
+        # Only the fields of the steps this user can take now: the cause and measure when the case can go
+        # to "measure"; the date and password when the Chairman can approve it.
+        proposes = "measure" in choices
+        approves = "awaiting_effect" in choices and case["state"] == "measure"
         with st.form("case_action", clear_on_submit=True, enter_to_submit=False):
             st.markdown("**Cập nhật vụ việc**")
             to = st.selectbox(
-                "Chuyển sang",
+                "Việc cần làm",
                 ["note", "responded"] + choices,
                 key="case_to",
-                format_func=lambda s: {"note": "(chỉ ghi chú)", "responded": "(đã trả lời người phản ánh)"}.get(
-                    s, actions.STATES.get(s, s)
+                format_func=lambda s: {"note": "Chỉ ghi chú", "responded": "Đã trả lời người phản ánh"}.get(
+                    s, "Chuyển sang: " + actions.STATES.get(s, s)
                 ),
             )
             note = st.text_area("Ghi chú / lý do / ý kiến", key="case_note", max_chars=4000)
-            cause = st.text_area(
-                "Nguyên nhân (bắt buộc trước khi đề xuất biện pháp)",
-                case["root_cause"] or "",
-                key="case_cause",
-                max_chars=4000,
-            )
-            measure = st.selectbox(
-                "Biện pháp", list(actions.MEASURES), format_func=actions.MEASURES.get, key="case_measure"
-            )
-            detail = st.text_input("Tên biện pháp khác / chi tiết", key="case_detail")
-            measure_date = st.date_input(
-                "Ngày áp dụng biện pháp", clock.today(), format="DD/MM/YYYY", key="case_measure_date"
-            )
+            cause = measure = detail = None
+            if proposes:
+                cause = st.text_area(
+                    "Nguyên nhân (bắt buộc trước khi đề xuất biện pháp)",
+                    case["root_cause"] or "",
+                    key="case_cause",
+                    max_chars=4000,
+                )
+                measure = st.selectbox(
+                    "Biện pháp", list(actions.MEASURES), format_func=actions.MEASURES.get, key="case_measure"
+                )
+                detail = st.text_input("Tên biện pháp khác / chi tiết", key="case_detail")
+            measure_date = None
             password = ""
-            if user.role == "chairman":
-                password = st.text_input(
-                    "Mật khẩu (bắt buộc khi phê duyệt điều chuyển, thay thế, kỷ luật)",
-                    type="password",
-                    key="case_password",
+            if approves:
+                measure_date = st.date_input(
+                    "Ngày áp dụng biện pháp", clock.today(), format="DD/MM/YYYY", key="case_measure_date"
+                )
+                if case["measure"] in actions.SEVERE_MEASURES:
+                    password = st.text_input(
+                        "Mật khẩu (bắt buộc khi phê duyệt điều chuyển, thay thế, kỷ luật)",
+                        type="password",
+                        key="case_password",
+                    )
+            final = [s for s in choices if s in actions.CONFIRM_STATES]
+            sure = False
+            if final:
+                sure = st.checkbox(
+                    "Tôi xác nhận khi chọn "
+                    + ", ".join(f"“{actions.STATES[s]}”" for s in final)
+                    + " (đóng vụ việc hoặc quyết định biện pháp)",
+                    key="case_confirm",
                 )
             if st.form_submit_button("Lưu", type="primary"):
                 try:
+                    if to in actions.CONFIRM_STATES and not sure:
+                        raise SipasError(f"Chọn “{actions.STATES[to]}” cần đánh dấu ô xác nhận; chưa có gì được lưu.")
                     with ui.conn() as c:
                         if to in ("note", "responded"):
                             actions.add_note(c, case_id, actor, note, responded=to == "responded")
@@ -246,50 +286,61 @@ with tab_list:
                 except SipasError as exc:
                     ui.show_errors(exc)
         st.caption("Lịch sử (không thể sửa hay xóa)")
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "Lúc": e["at"],
-                        "Người": e["actor"],
-                        "Việc": e["kind"],
-                        "Từ": actions.STATES.get(e["from_state"] or "", ""),
-                        "Sang": actions.STATES.get(e["to_state"] or "", ""),
-                        "Ghi chú": e["note"] or "",
-                    }
-                    for e in history
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+        groups = actions.grouped_history(history)
+        rows = []
+        for g in groups:
+            n = len(g["items"])
+            evidence = g["kind"] == "evidence" and n > 1
+            rows.append(
+                {
+                    "Lúc": clock.format_datetime(g["at"])
+                    + (f" – {clock.format_datetime(g['last_at'])}" if evidence else ""),
+                    "Người": g["actor"] or "—",
+                    "Việc": actions.event_label(g["kind"]) + (f" ({n} phiếu khảo sát)" if evidence else ""),
+                    "Từ": actions.STATES.get(g["from_state"] or "", "—"),
+                    "Sang": actions.STATES.get(g["to_state"] or "", "—"),
+                    "Ghi chú": "Xem danh sách bên dưới" if evidence else (g["note"] or "—"),
+                }
+            )
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        for g in groups:
+            if g["kind"] == "evidence" and len(g["items"]) > 1:
+                with st.expander(
+                    f"Thêm bằng chứng: {len(g['items'])} phiếu khảo sát ({clock.format_datetime(g['at'])})"
+                ):
+                    st.dataframe(
+                        pd.DataFrame(
+                            [{"Lúc": clock.format_datetime(e["at"]), "Nội dung": e["note"] or "—"} for e in g["items"]]
+                        ),
+                        hide_index=True,
+                        width="stretch",
+                    )
 
 with tab_public:
-    month = st.text_input("Tháng (YYYY-MM)", clock.today().strftime("%Y-%m"), key="public_month")
-    try:
-        date.fromisoformat(month + "-01")
+    month = st.selectbox(
+        "Tháng",
+        ui.recent_months(clock.today(), 24),
+        format_func=lambda v: f"Tháng {clock.format_month(v)}",
+        key="public_month",
+    )
+    with ui.conn() as c:
+        lines = actions.public_summary(c, month)
+        on_kiosk = settings.get(c, "public_summary_on_kiosk")
+    st.subheader(f"Người dân nói — chúng tôi đã làm (tháng {month[5:]}/{month[:4]})")
+    if lines:
+        for line in lines:
+            st.text("• " + line)
+    else:
+        st.info("Chưa có biện pháp nào được áp dụng trong tháng này.")
+    st.download_button(
+        "Tải bản in cho bảng tin",
+        "\n".join([f"NGƯỜI DÂN NÓI — CHÚNG TÔI ĐÃ LÀM (tháng {month[5:]}/{month[:4]})", ""] + lines).encode("utf-8"),
+        file_name=f"nguoi-dan-noi-{month}.txt",
+        mime="text/plain",
+        on_click="ignore",
+    )
+    show = st.checkbox("Hiện bản tóm tắt này trên màn hình chào của máy tính bảng", on_kiosk, key="public_kiosk")
+    if show != on_kiosk:
         with ui.conn() as c:
-            lines = actions.public_summary(c, month)
-            on_kiosk = settings.get(c, "public_summary_on_kiosk")
-        st.subheader(f"Người dân nói — chúng tôi đã làm (tháng {month[5:]}/{month[:4]})")
-        if lines:
-            for line in lines:
-                st.text("• " + line)
-        else:
-            st.info("Chưa có biện pháp nào được áp dụng trong tháng này.")
-        st.download_button(
-            "Tải bản in cho bảng tin",
-            "\n".join([f"NGƯỜI DÂN NÓI — CHÚNG TÔI ĐÃ LÀM (tháng {month[5:]}/{month[:4]})", ""] + lines).encode(
-                "utf-8"
-            ),
-            file_name=f"nguoi-dan-noi-{month}.txt",
-            mime="text/plain",
-            on_click="ignore",
-        )
-        show = st.checkbox("Hiện bản tóm tắt này trên màn hình chào của máy tính bảng", on_kiosk, key="public_kiosk")
-        if show != on_kiosk:
-            with ui.conn() as c:
-                settings.put(c, "public_summary_on_kiosk", show, user.username)
-            st.success("Đã lưu.")
-    except ValueError:
-        st.error("Tháng phải có dạng YYYY-MM, ví dụ 2024-05.")
+            settings.put(c, "public_summary_on_kiosk", show, user.username)
+        st.success("Đã lưu.")

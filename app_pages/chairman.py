@@ -3,15 +3,13 @@
 Roles: chairman only. Decisions on điều chuyển, thay thế or kỷ luật require his password again.
 """
 
-from datetime import date, timedelta
-
 import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import actions, auth, clock, db, intake, settings
+from sipas import actions, analysis, auth, clock, db, intake, settings
+from sipas.comparison import NOT_ENOUGH_DATA
 from sipas.errors import SipasError
-from sipas.stats import proportion
 
 user = ui.require_role("chairman")
 ui.roles_caption("chairman")
@@ -39,8 +37,8 @@ def case_rows(cases):
                 "Cán bộ": name(c["staff_code"]),
                 "Tóm tắt": c["title"],
                 "Trạng thái": actions.STATES[c["state"]],
-                "Hạn xử lý": c["due_date"],
-                "Hạn trả lời": c["response_deadline"] or "",
+                "Hạn xử lý": clock.format_date(c["due_date"]),
+                "Hạn trả lời": clock.format_date(c["response_deadline"]),
             }
             for c in cases
         ]
@@ -83,8 +81,13 @@ for item in queue["repeat"]:
             type="password",
             key=f"rp_{item['staff_code']}",
         )
+        sure = st.checkbox(
+            "Tôi xác nhận quyết định này (được ghi vào hồ sơ, không sửa được)", key=f"rc_{item['staff_code']}"
+        )
         if st.form_submit_button("Ghi quyết định", type="primary"):
             try:
+                if not sure:
+                    raise SipasError("Đánh dấu ô xác nhận trước khi ghi quyết định.")
                 with ui.conn() as c:
                     reauth = bool(password) and auth.verify_password(c, user.username, password)
                     if password and not reauth:
@@ -121,8 +124,13 @@ for case in queue["signoff"]:
                 type="password",
                 key=f"sp_{case['id']}",
             )
+        sure = st.checkbox(
+            "Tôi xác nhận phê duyệt biện pháp này (hoặc trả lại khi đã chọn Trả lại)", key=f"sc_{case['id']}"
+        )
         if st.form_submit_button("Ghi quyết định", type="primary"):
             try:
+                if choice == "approve" and not sure:
+                    raise SipasError("Đánh dấu ô xác nhận trước khi phê duyệt biện pháp.")
                 with ui.conn() as c:
                     reauth = bool(password) and auth.verify_password(c, user.username, password)
                     if password and not reauth:
@@ -157,49 +165,53 @@ if staff:
     code = st.selectbox("Cán bộ", list(staff), format_func=name, key="history_staff")
     with ui.conn() as c:
         cases = db.list_cases(c, staff_code=code)
-        today = clock.today()
         quarters = []
-        for k in range(7, -1, -1):
-            end = today - timedelta(days=91 * k)
-            start = end - timedelta(days=91)
-            n, sat = db.conduct_counts(c, code, start.isoformat(), (end + timedelta(days=1)).isoformat())
-            quarters.append((start, end, n, sat))
+        for start, end in analysis.history_quarters(clock.today()):
+            version = settings.get(c, "active_questionnaire", end.isoformat())
+            f = analysis.Filters(version, start.isoformat(), end.isoformat())
+            quarters.append((start, end, analysis.staff_measure(c, f, code, min_n)))
     if cases:
         frame = case_rows(cases)
-        frame["Biện pháp"] = [actions.MEASURES.get(c["measure"] or "", "") for c in cases]
+        frame["Biện pháp"] = [actions.MEASURES.get(c["measure"] or "", "—") for c in cases]
         st.dataframe(frame, hide_index=True, width="stretch")
     else:
         st.info("Chưa có vụ việc nào.")
     rows = []
-    for start, end, n, sat in quarters:
-        p = proportion(sat, n)
-        shown = n >= min_n
+    for start, end, m in quarters:
         rows.append(
             {
-                "Từ": start.strftime("%d/%m/%Y"),
-                "Đến": end.strftime("%d/%m/%Y"),
-                "n": n,
-                "Hài lòng (%)": f"{p.index:.1f}" if shown else "Chưa đủ dữ liệu",
-                "KTC 95%": f"{p.ci_low:.1f}–{p.ci_high:.1f}" if shown else "",
+                "Từ": clock.format_date(start),
+                "Đến": clock.format_date(end),
+                "Số phiếu": m.responses,
+                "Câu trả lời": m.answers,
+                analysis.STAFF_MEASURE: clock.format_number(m.index, 2) if m.shown else NOT_ENOUGH_DATA,
+                "KTC 95%": f"{clock.format_number(m.ci_low, 1)}–{clock.format_number(m.ci_high, 1)}"
+                if m.shown
+                else "—",
             }
         )
     st.caption(
-        f"Tỷ lệ phiếu hài lòng với mọi tiêu chí công chức (yếu tố 3) đã trả lời, theo từng quý; "
-        f"chỉ hiện khi có ít nhất {min_n} phiếu."
+        f"{analysis.STAFF_MEASURE_NOTE} Cùng một số với trang Phân tích (mục Cán bộ) và báo cáo tháng; "
+        f"theo từng quý, chỉ hiện khi có ít nhất {min_n} phiếu."
     )
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 st.subheader("Số liệu cho báo cáo tháng")
-month = st.text_input("Tháng (YYYY-MM)", clock.today().strftime("%Y-%m"), key="chair_month")
-try:
-    date.fromisoformat(month + "-01")
-    with ui.conn() as c:
-        m = actions.monthly_counts(c, month)
-    a, b, d, e = st.columns(4)
-    a.metric("Mở mới", m["opened"])
-    b.metric("Đã đóng", m["closed"])
-    d.metric("Quá hạn", m["overdue"])
-    e.metric("Số ngày xử lý (trung vị)", "—" if m["median_days_to_close"] is None else f"{m['median_days_to_close']:g}")
-    st.dataframe(pd.DataFrame(m["by_type"].items(), columns=["Loại", "Số vụ việc mở mới"]), hide_index=True)
-except ValueError:
-    st.error("Tháng phải có dạng YYYY-MM.")
+months = ui.recent_months(clock.today(), 24)
+month = st.selectbox("Tháng", months, format_func=lambda v: f"Tháng {clock.format_month(v)}", key="chair_month")
+with ui.conn() as c:
+    m = actions.monthly_counts(c, month, today=clock.today())
+a, b, d, d2, e = st.columns(5)
+a.metric("Mở mới", m["opened"])
+b.metric("Đã đóng", m["closed"])
+d.metric("Quá hạn trong tháng", m["overdue"], help="Vụ việc đã có lúc quá hạn xử lý trong tháng.")
+d2.metric(
+    f"Đang quá hạn ngày {clock.format_date(m['as_of'])}",
+    m["overdue_at_end"],
+    help="Cùng cách tính với ô Quá hạn ở đầu trang và với báo cáo tháng.",
+)
+e.metric(
+    "Số ngày xử lý (trung vị)",
+    "—" if m["median_days_to_close"] is None else clock.format_number(m["median_days_to_close"], 1),
+)
+st.dataframe(pd.DataFrame(m["by_type"].items(), columns=["Loại", "Số vụ việc mở mới"]), hide_index=True)

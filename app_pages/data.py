@@ -7,6 +7,7 @@ import streamlit as st
 
 import ui
 from sipas import db, settings
+from sipas.catalog import version_label
 from sipas.errors import SipasError
 from sipas.responses import import_responses
 
@@ -28,9 +29,39 @@ d.metric("Phiếu bỏ dở (không lưu câu trả lời)", f"{abandoned:,}".re
 st.subheader("Nhập từ tệp CSV hoặc Excel")
 st.write(
     "Mỗi dòng là một phiếu. Cột bắt buộc: `submitted_at`; các cột tiêu chí `TC1.1` … theo phiếu "
-    f"đang dùng ({version}). Nếu có một dòng lỗi, không dòng nào được lưu; nhập lại cùng một tệp "
+    f"đang dùng ({version_label(version)}). Nếu có một dòng lỗi, không dòng nào được lưu; nhập lại cùng một tệp "
     "không bị đếm hai lần."
 )
+st.caption(
+    "Ngày giờ viết dạng 15/11/2026 09:00 (như Excel tiếng Việt) hoặc 2026-11-15 09:00; số có thể dùng dấu phẩy "
+    "thập phân (4,0). Mỗi tệp tối đa 100.000 dòng; tệp Excel tối đa 100 MB khi giải nén, ô không được chứa công thức."
+)
+with st.expander("Tải tệp mẫu (dòng tiêu đề và một dòng ví dụ)"):
+    from sipas import templates
+
+    for kind, label in (
+        ("responses", "Phiếu khảo sát"),
+        ("baseline", "Số liệu gốc (trang Số liệu gốc)"),
+        ("tickets", "Lượt lấy số (trang Thời gian chờ)"),
+    ):
+        left, right = st.columns(2)
+        left.download_button(
+            f"{label}: mẫu CSV",
+            data=templates.csv_template(kind, version),
+            file_name=f"mau-{kind}.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key=f"tpl_{kind}_csv",
+        )
+        right.download_button(
+            f"{label}: mẫu Excel",
+            data=templates.xlsx_template(kind, version),
+            file_name=f"mau-{kind}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            on_click="ignore",
+            key=f"tpl_{kind}_xlsx",
+        )
+    st.caption("Mô tả đầy đủ các cột: tệp docs/file-formats.md trong thư mục phần mềm.")
 upload = st.file_uploader("Chọn tệp", type=["csv", "xlsx"], key="responses_file")
 if upload is not None and st.button("Nhập tệp này", type="primary", key="do_import"):
     try:

@@ -3,11 +3,13 @@
 Roles: anyone may open it; it shows no staff data. On a locked counter tablet it is not reachable.
 """
 
+import sqlite3
+
 import streamlit as st
 
 import ui
-from sipas import auth, db
-from sipas.errors import SipasError
+from sipas import auth, db, faults
+from sipas.errors import DatabaseError, SipasError
 
 
 def do_login() -> None:
@@ -22,10 +24,22 @@ def do_login() -> None:
         st.session_state.pop("login_error", None)
     except SipasError as exc:
         st.session_state["login_error"] = str(exc)
+    except (sqlite3.Error, OSError) as exc:
+        message = faults.describe(exc, ui.database_path())
+        if message is None:
+            raise
+        st.session_state["login_error"] = message
 
 
 def create_first_admin() -> None:
     f = st.session_state
+    if not ui.from_this_machine():
+        import hmac
+
+        if not hmac.compare_digest(str(f.get("first_code", "")).strip(), ui.setup_code()):
+            f["first_error"] = "Mã thiết lập không đúng. Mã được in trong cửa sổ máy chủ khi phần mềm chạy."
+            f["first_password"] = f["first_password2"] = ""
+            return
     if f.get("first_password") != f.get("first_password2"):
         f["first_error"] = "Hai lần nhập mật khẩu không khớp."
         return
@@ -43,12 +57,22 @@ def create_first_admin() -> None:
         f.pop("first_error", None)
     except SipasError as exc:
         f["first_error"] = str(exc)
+    except (sqlite3.Error, OSError) as exc:
+        message = faults.describe(exc, ui.database_path())
+        if message is None:
+            raise
+        f["first_error"] = message
     finally:
         f["first_password"] = f["first_password2"] = ""
 
 
-with ui.conn() as c:
-    has_users = db.count_users(c) > 0
+try:
+    with ui.conn() as c:
+        has_users = db.count_users(c) > 0
+except (sqlite3.Error, OSError, DatabaseError) as exc:
+    st.title("Cán bộ đăng nhập")
+    st.error(faults.describe(exc, ui.database_path()) or str(exc))
+    st.stop()
 
 if not has_users:
     st.title("Thiết lập lần đầu")
@@ -56,7 +80,17 @@ if not has_users:
         "Chưa có tài khoản cán bộ nào. Hãy tạo tài khoản quản trị đầu tiên "
         "(người này sẽ tạo tài khoản cho những người khác). Không có mật khẩu mặc định."
     )
+    local = ui.from_this_machine()
+    if not local:
+        ui.setup_code()  # printed in the server console
+        st.info(
+            "Trang này đang được mở từ một máy khác máy chủ. Chỉ người quản lý máy chủ mới tạo được tài khoản "
+            "quản trị đầu tiên: hãy mở trang này ngay trên máy chủ (http://localhost:8501), hoặc nhập mã thiết lập "
+            "in trong cửa sổ máy chủ."
+        )
     with st.form("first_admin", enter_to_submit=False):
+        if not local:
+            st.text_input("Mã thiết lập (in trong cửa sổ máy chủ)", key="first_code", type="password")
         st.text_input("Tên đăng nhập", key="first_user", placeholder="ví dụ: vanphong")
         st.text_input("Họ và tên", key="first_name")
         st.selectbox("Chức vụ", list(auth.ROLES), format_func=auth.ROLES.get, key="first_role")

@@ -13,6 +13,7 @@ if token:
     with ui.conn() as c:
         auth.logout(c, token)
     st.session_state["session_end_reason"] = "ended"
+    ui.forget_session_cookie()
     st.session_state["was_staff"] = True
     st.rerun()
 st.info("Bạn đã đăng xuất.")

@@ -3,13 +3,14 @@
 Roles: clerk, chairman. (The full analysis page with tests and charts comes with its own issue.)
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 import streamlit as st
 
 import ui
 from sipas import analysis, clock, comparison, db, settings
-from sipas.catalog import questionnaires
+from sipas.catalog import questionnaires, version_label
+from sipas.crosswalk import counterparts
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
@@ -22,9 +23,16 @@ with ui.conn() as c:
 
 versions = sorted(questionnaires())
 left, right = st.columns(2)
-period = left.selectbox("Kỳ", ["Năm nay", "Tháng này", "Quý này", "Toàn bộ", "Tùy chọn"], key="ov_period")
-version = right.selectbox("Phiên bản phiếu", versions, index=versions.index(active), key="ov_version")
-if period == "Tháng này":
+period = left.selectbox(
+    "Kỳ", ["Tháng trước", "Tháng này", "Quý này", "Năm nay", "Toàn bộ", "Tùy chọn"], key="ov_period"
+)
+version = right.selectbox(
+    "Phiên bản phiếu", versions, index=versions.index(active), key="ov_version", format_func=version_label
+)
+if period == "Tháng trước":  # the last complete month, as the analysis page opens on
+    end = today.replace(day=1) - timedelta(days=1)
+    start = end.replace(day=1)
+elif period == "Tháng này":
     start, end = today.replace(day=1), today
 elif period == "Quý này":
     start, end = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today
@@ -44,7 +52,7 @@ with ui.conn() as c:
     base_year = None
     baseline_rows = []
     if years:
-        options = [f"{y} ({q})" for y, q in years]
+        options = [f"{y} ({version_label(q)})" for y, q in years]
         choice = st.selectbox("So với số liệu gốc", options, key="ov_base")
         base_year, base_version = years[options.index(choice)]
         baseline_rows = db.baseline_rows(c, base_year, base_version)
@@ -57,65 +65,86 @@ st.caption(
 if result.responses == 0:
     st.info("Chưa có phiếu nào trong kỳ này.")
     st.stop()
+if end is not None and end >= today:
+    st.info(f"Kỳ này chưa kết thúc: số liệu tính đến hôm nay {clock.format_date(today)}; kết quả còn thay đổi.")
 
 base_overall = next((r["index_value"] for r in baseline_rows if r["level"] == "overall"), None)
 m1, m2, m3 = st.columns(3)
 delta = None
 if base_overall is not None and result.overall is not None:
-    delta = f"{result.overall - base_overall:+.2f} so với gốc"
+    delta = f"{clock.format_signed(result.overall - base_overall, 2)} so với gốc"
 m1.metric(
     "Chỉ số chung",
-    "—" if result.overall is None else f"{result.overall:.2f}%",
+    "—" if result.overall is None else f"{clock.format_percent(result.overall, 2)}",
     delta,
     help="Trung bình không trọng số của 5 yếu tố.",
 )
 d = result.direct_overall
 m2.metric(
     "Câu hỏi hài lòng chung",
-    "—" if d.index is None else f"{d.index:.2f}%",
+    "—" if d.index is None else f"{clock.format_percent(d.index, 2)}",
     help="Tỷ lệ trả lời Hài lòng hoặc Rất hài lòng ở câu hỏi chung.",
 )
-m3.metric("Chỉ tiêu", f"≥ {targets['overall']:g}%")
+m3.metric("Chỉ tiêu", f"≥ {clock.format_plain(targets['overall'])}%")
 if d.index is not None:
-    st.caption(f"Câu hỏi chung: n = {d.n}, khoảng tin cậy 95% (Wilson) {d.ci_low:.1f}–{d.ci_high:.1f}%.")
+    st.caption(
+        f"Câu hỏi chung: n = {d.n}, khoảng tin cậy 95% (Wilson) "
+        f"{clock.format_number(d.ci_low, 1)}–{clock.format_percent(d.ci_high, 1)}."
+    )
 
 st.subheader("Ba yêu cầu của kế hoạch")
+warning = analysis.small_sample_warning(result)
+if warning:
+    st.warning(warning)
 for rule, ok, detail in analysis.rule_checklist(result, targets, bands):
     icon = "✅" if ok else ("❔" if ok is None else "❌")
-    st.text(f"{icon} {rule}" + (f" — chưa đạt: {detail}" if ok is False and detail else ""))
+    st.text(
+        f"{icon} {rule}"
+        + (f" — chưa đạt: {detail}" if ok is False and detail else "")
+        + (f" — {detail}" if ok is None and detail else "")
+    )
 
 st.subheader("Các yếu tố")
 base_el = {r["code"]: r["index_value"] for r in baseline_rows if r["level"] == "element"}
 st.dataframe(
-    [
-        {
-            "Yếu tố": f"{e.code}. {e.name}",
-            "Chỉ số (%)": e.index,
-            "Gốc (%)": base_el.get(e.code),
-            "Xếp loại": comparison.band(e.index, bands),
-        }
-        for e in result.elements
-    ],
+    ui.vn_frame(
+        [
+            {
+                "Yếu tố": f"{e.code}. {e.name}",
+                "Chỉ số (%)": e.index,
+                "Gốc (%)": base_el.get(e.code),
+                "Xếp loại": comparison.band(e.index, bands),
+            }
+            for e in result.elements
+        ]
+    ),
     hide_index=True,
     width="stretch",
-    column_config={
-        "Chỉ số (%)": st.column_config.NumberColumn(format="%.2f"),
-        "Gốc (%)": st.column_config.NumberColumn(format="%.2f"),
-    },
 )
 
 st.subheader("Các tiêu chí (yếu nhất trước)")
 if baseline_rows and base_version != version:
-    st.caption(f"Số liệu gốc thuộc phiếu {base_version}, khác phiếu {version}: chỉ so sánh ở cấp yếu tố và chung.")
+    crossed = base_version in questionnaires() and counterparts(version, base_version) is not None
+    st.caption(
+        f"Số liệu gốc thuộc {version_label(base_version)}, khác {version_label(version)}: "
+        + (
+            "tiêu chí so sánh theo bảng đối chiếu (cột “So sánh với gốc”)."
+            if crossed
+            else "chỉ so sánh ở cấp yếu tố và chung."
+        )
+    )
 frame = analysis.criteria_table(result, baseline_rows, bands)[
-    ["Mã", "Tiêu chí", "Chỉ số (%)", "n", "KTC 95% thấp", "KTC 95% cao", "Gốc (%)", "Chênh lệch (điểm %)", "Xếp loại"]
+    [
+        "Mã",
+        "Tiêu chí",
+        "Chỉ số (%)",
+        "n",
+        "KTC 95% thấp",
+        "KTC 95% cao",
+        "Gốc (%)",
+        "Chênh lệch (điểm %)",
+        "Xếp loại",
+        "So sánh với gốc",
+    ]
 ]
-st.dataframe(
-    frame,
-    hide_index=True,
-    width="stretch",
-    column_config={
-        c: st.column_config.NumberColumn(format="%.2f")
-        for c in ("Chỉ số (%)", "KTC 95% thấp", "KTC 95% cao", "Gốc (%)", "Chênh lệch (điểm %)")
-    },
-)
+st.dataframe(ui.vn_frame(frame, {"KTC 95% thấp": 1, "KTC 95% cao": 1}), hide_index=True, width="stretch")

@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui
 from sipas import clock, db, roster, settings
-from sipas.catalog import questionnaires
+from sipas.catalog import questionnaires, version_label
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -27,7 +27,7 @@ def save(key, value, valid_from=None, message="Đã lưu."):
 
 with ui.conn() as c:
     current = {k: settings.get(c, k) for k in settings.DEFAULTS}
-    history = {k: db.get_setting_rows(c, k) for k in ("unit_name", "report_recipient", "targets")}
+    history = {k: db.get_setting_rows(c, k) for k in ("unit_name", "office_name", "report_recipient", "targets")}
 
 tab_unit, tab_survey, tab_staff, tab_hours, tab_log = st.tabs(
     ["Đơn vị và chỉ tiêu", "Phiếu khảo sát", "Cán bộ", "Giờ làm việc và máy tính bảng", "Nhật ký thay đổi"]
@@ -40,22 +40,37 @@ with tab_unit:
     )
     with st.form("unit_form", enter_to_submit=False):
         unit = st.text_input("Tên đơn vị", current["unit_name"], key="unit_name")
+        office = st.text_input(
+            settings.NAME_LABELS["office_name"],
+            current["office_name"],
+            key="office_name",
+            help="Điền vào các nhận định nêu nơi tiếp nhận hồ sơ, ví dụ “… có biển hiệu, hướng dẫn rõ ràng …”.",
+        )
         recipient = st.text_input("Nơi nhận báo cáo", current["report_recipient"], key="report_recipient")
         valid_from = st.date_input("Có hiệu lực từ ngày", clock.today(), format="DD/MM/YYYY", key="unit_from")
         if st.form_submit_button("Lưu tên đơn vị và nơi nhận", type="primary"):
             save("unit_name", unit, valid_from)
+            if office != current["office_name"]:
+                save("office_name", office, valid_from)
             save("report_recipient", recipient, valid_from)
-    for key, label in (("unit_name", "Tên đơn vị"), ("report_recipient", "Nơi nhận báo cáo")):
+    for key, label in (
+        ("unit_name", "Tên đơn vị"),
+        ("office_name", "Nơi tiếp nhận hồ sơ"),
+        ("report_recipient", "Nơi nhận báo cáo"),
+    ):
         if history[key]:
             st.caption(label + " theo thời gian")
             st.dataframe(
-                pd.DataFrame(history[key])[["valid_from", "value", "changed_by", "changed_at"]].rename(
-                    columns={
-                        "valid_from": "Từ ngày",
-                        "value": "Giá trị",
-                        "changed_by": "Người sửa",
-                        "changed_at": "Lúc sửa",
-                    }
+                pd.DataFrame(
+                    [
+                        {
+                            "Từ ngày": clock.format_date(h["valid_from"]),
+                            "Giá trị": ui.readable_value(h["value"]),
+                            "Người sửa": h["changed_by"] or "—",
+                            "Lúc sửa": clock.format_datetime(h["changed_at"]),
+                        }
+                        for h in history[key]
+                    ]
                 ),
                 hide_index=True,
                 width="stretch",
@@ -92,6 +107,7 @@ with tab_survey:
             versions,
             index=versions.index(current["active_questionnaire"]),
             key="active_version",
+            format_func=version_label,
         )
         mode = st.radio(
             "Số câu hỏi mỗi phiếu",
@@ -134,18 +150,21 @@ with tab_staff:
         staff = db.list_staff(c)
     if staff:
         st.dataframe(
-            pd.DataFrame(staff)[
-                ["code", "full_name", "position", "counter", "active_from", "active_to", "active"]
-            ].rename(
-                columns={
-                    "code": "Mã",
-                    "full_name": "Họ và tên",
-                    "position": "Chức danh",
-                    "counter": "Quầy",
-                    "active_from": "Từ ngày",
-                    "active_to": "Đến ngày",
-                    "active": "Đang làm",
-                }
+            ui.vn_frame(
+                pd.DataFrame(
+                    [
+                        {
+                            "Mã": m["code"],
+                            "Họ và tên": m["full_name"],
+                            "Chức danh": m["position"] or "—",
+                            "Quầy": m["counter"] or "—",
+                            "Từ ngày": clock.format_date(m["active_from"]),
+                            "Đến ngày": clock.format_date(m["active_to"]) if m["active_to"] else "đang làm",
+                            "Đang làm": "Có" if m["active"] else "Không",
+                        }
+                        for m in staff
+                    ]
+                )
             ),
             hide_index=True,
             width="stretch",
@@ -186,6 +205,23 @@ with tab_staff:
                     roster.deactivate(c, leaving, on, user.username)
                 st.success(f"Cán bộ {leaving} ngừng hoạt động từ {on:%d/%m/%Y}.")
 
+    if active_codes:
+        st.subheader("Ảnh cán bộ trên máy tính bảng (không bắt buộc)")
+        st.caption("Ảnh PNG, JPEG hoặc WebP, tối đa 300 KB; chỉ hiện ở câu “Ai đã phục vụ Ông/Bà?”.")
+        with st.form("staff_photo", clear_on_submit=True, enter_to_submit=False):
+            photo_code = st.selectbox("Cán bộ", active_codes, key="photo_code")
+            photo = st.file_uploader("Ảnh", type=["png", "jpg", "jpeg", "webp"], key="photo_file")
+            remove = st.checkbox("Xóa ảnh hiện có", key="photo_remove")
+            if st.form_submit_button("Lưu ảnh"):
+                try:
+                    with ui.conn() as c:
+                        roster.set_photo(
+                            c, photo_code, None if remove or photo is None else photo.getvalue(), user.username
+                        )
+                    st.success(f"Đã lưu ảnh của cán bộ {photo_code}." if photo and not remove else "Đã xóa ảnh.")
+                except SipasError as exc:
+                    ui.show_errors(exc)
+
 with tab_hours:
     hours = current["opening_hours"]
     with st.form("hours_form", enter_to_submit=False):
@@ -207,6 +243,11 @@ with tab_hours:
             ", ".join(current["kiosk_devices"]),
             key="devices",
         )
+        read_aloud = st.checkbox(
+            "Nút “🔊 Nghe” đọc câu hỏi (chỉ hiện trên máy có giọng đọc tiếng Việt)",
+            current["kiosk_read_aloud"],
+            key="read_aloud",
+        )
         if st.form_submit_button("Lưu", type="primary"):
             try:
                 save("opening_hours", {"days": days, "periods": settings.parse_periods(periods)})
@@ -214,6 +255,19 @@ with tab_hours:
                 ui.show_errors(exc)
             save("kiosk_closed_outside_hours", closed)
             save("kiosk_devices", [d for d in devices.split(",") if d.strip()])
+            save("kiosk_read_aloud", read_aloud)
+    with ui.conn() as c:
+        tablets = db.tablet_reports(c)
+    st.markdown("**Phiếu đang chờ gửi trên từng máy tính bảng**")
+    if tablets:
+        st.dataframe(
+            pd.DataFrame(tablets).rename(
+                columns={"tablet": "Máy tính bảng", "pending": "Phiếu chờ gửi", "reported_at": "Báo lúc"}
+            ),
+            hide_index=True,
+        )
+    else:
+        st.caption("Chưa có máy tính bảng nào báo về.")
     with st.form("backup_form", enter_to_submit=False):
         st.markdown("**Sao lưu tự động mỗi ngày**")
         folder = st.text_input(
@@ -238,16 +292,19 @@ with tab_log:
         entries = db.audit_entries(c, 500)
     if entries:
         st.dataframe(
-            pd.DataFrame(entries)[["at", "actor", "action", "entity", "old_value", "new_value", "note"]].rename(
-                columns={
-                    "at": "Lúc (UTC)",
-                    "actor": "Người",
-                    "action": "Việc",
-                    "entity": "Đối tượng",
-                    "old_value": "Cũ",
-                    "new_value": "Mới",
-                    "note": "Ghi chú",
-                }
+            pd.DataFrame(
+                [
+                    {
+                        "Lúc": clock.format_datetime(e["at"]),
+                        "Người": e["actor"] or "hệ thống",
+                        "Việc": ui.AUDIT_ACTIONS.get(e["action"], "Thay đổi khác"),
+                        "Đối tượng": e["entity"] or "—",
+                        "Cũ": ui.readable_value(e["old_value"]),
+                        "Mới": ui.readable_value(e["new_value"]),
+                        "Ghi chú": e["note"] or "—",
+                    }
+                    for e in entries
+                ]
             ),
             hide_index=True,
             width="stretch",

@@ -9,7 +9,7 @@ from datetime import timedelta
 import streamlit as st
 
 import ui
-from sipas import actions, clock, effects, settings, tickets, waiting
+from sipas import actions, clock, effects, settings, staffing, tickets, waiting
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -33,12 +33,15 @@ except SipasError as exc:
     st.error(str(exc))
     st.stop()
 
-target = f"{report.target_minutes:g}"
+target = f"{clock.format_plain(report.target_minutes)}"
 s = report.summary
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Lượt lấy số", s["tickets"])
-m2.metric("Chờ trung vị (phút)", "—" if s["median"] is None else f"{s['median']:.1f}")
-m3.metric(f"Chờ quá {target} phút", "—" if s["share_over_target"] is None else f"{100 * s['share_over_target']:.1f}%")
+m2.metric("Chờ trung vị (phút)", "—" if s["median"] is None else f"{clock.format_number(s['median'], 1)}")
+m3.metric(
+    f"Chờ quá {target} phút",
+    "—" if s["share_over_target"] is None else f"{clock.format_percent(100 * s['share_over_target'], 1)}",
+)
 m4.metric("Ngày nhập tay (không có máy lấy số)", report.typed_days)
 
 tab_slots, tab_staff, tab_input, tab_settings = st.tabs(
@@ -49,20 +52,26 @@ with tab_slots:
     if report.slots.empty:
         st.info("Chưa có số liệu về lượt đến, thời gian chờ hay phiếu khảo sát trong giai đoạn này.")
     else:
-        st.dataframe(waiting.slot_display(report.slots, report.target_minutes), hide_index=True, width="stretch")
+        st.dataframe(
+            ui.vn_frame(waiting.slot_display(report.slots, report.target_minutes), default=None),
+            hide_index=True,
+            width="stretch",
+        )
         st.caption(
             "Lượt đến TB/giờ: tổng lượt đến trong khung giờ chia cho số ngày cùng thứ có số liệu. Thời gian chờ: "
             "từ lúc lấy số đến lúc được gọi (máy lấy số); P90: 90% người chờ không quá mức này. Hài lòng: tỷ lệ "
             "trả lời 4–5 ở câu hỏi chung của các phiếu gửi trong khung giờ đó, với khoảng tin cậy 95% (Wilson)."
         )
     st.subheader("Mức hài lòng theo thời gian chờ người dân trả lời")
-    st.dataframe(waiting.bucket_display(report.buckets), hide_index=True, width="stretch")
+    st.dataframe(ui.vn_frame(waiting.bucket_display(report.buckets), default=None), hide_index=True, width="stretch")
     if report.cost is not None:
         st.caption(
-            f"Chờ dưới 15 phút: {report.cost.estimate:.1f}% hài lòng (n = {report.cost.n}); chờ từ 15 phút "
-            f"trở lên: {report.cost.baseline:.1f}% (n = {report.cost.baseline_n}). Chênh lệch "
-            f"{report.cost.difference:+.1f} điểm %, KTC 95% {report.cost.ci_low:+.1f} đến "
-            f"{report.cost.ci_high:+.1f}; p = {report.cost.p_value:.3f}."
+            f"Chờ dưới 15 phút: {clock.format_percent(report.cost.estimate, 1)} hài lòng (n = {report.cost.n}); "
+            "chờ từ 15 phút "
+            f"trở lên: {clock.format_percent(report.cost.baseline, 1)} (n = {report.cost.baseline_n}). Chênh lệch "
+            f"{clock.format_signed(report.cost.difference, 1)} điểm %, "
+            f"KTC 95% {clock.format_signed(report.cost.ci_low, 1)} đến "
+            f"{clock.format_signed(report.cost.ci_high, 1)}; p = {clock.format_number(report.cost.p_value, 3)}."
         )
 
 
@@ -93,19 +102,22 @@ with tab_staff:
         st.info("Chưa có số lượt đến (máy lấy số hoặc số hồ sơ nhập tay) trong giai đoạn này.")
     else:
         st.caption(
-            f"Mục tiêu: {100 * report.service_level:.0f}% người dân được tiếp nhận trong vòng {target} phút. "
+            f"Mục tiêu: {clock.format_percent(100 * report.service_level, 0)} người dân được tiếp nhận "
+            f"trong vòng {target} phút. "
             "Xác suất phải chờ, thời gian chờ trung bình và công suất là của số quầy cần; các dòng tô đỏ là "
             "giờ đang thiếu quầy."
         )
         shown = waiting.staffing_display(report.staffing, report.target_minutes)
         st.dataframe(
-            shown.style.apply(waiting.understaffed_styles, axis=None),
+            ui.vn_frame(shown, default=None).style.apply(lambda _: waiting.understaffed_styles(shown), axis=None),
             hide_index=True,
             width="stretch",
             key="staffing_table",
         )
         with st.expander("Thời gian phục vụ dùng để tính"):
-            st.dataframe(waiting.service_display(report.services), hide_index=True, width="stretch")
+            st.dataframe(
+                ui.vn_frame(waiting.service_display(report.services), default=None), hide_index=True, width="stretch"
+            )
 
         st.subheader("Đề xuất bố trí thêm người")
         message = st.session_state.pop("wait_case_msg", None)
@@ -115,12 +127,21 @@ with tab_staff:
             st.success(message)
         if not report.recommendations:
             st.success("Số quầy đang mở đáp ứng mục tiêu ở mọi khung giờ có số liệu.")
+        else:
+            total = report.recommendations[0].counters_total or 0
+            st.caption(
+                staffing.assumption_text(
+                    float(report.service_setting["default"]), report.target_minutes, report.service_level, total
+                )
+            )
         for i, rec in enumerate(report.recommendations):
             text_col, button_col = st.columns([3, 1])
             text_col.markdown(f"**{rec.title}**")
-            text_col.caption("; ".join(f"{h}:00 đang mở {o}, cần {n}" for h, o, n in rec.detail))
+            text_col.caption("; ".join(f"{h}:00 đang mở {o} quầy, mô hình cần {n}" for h, o, n in rec.detail))
             if existing[rec] is not None:
                 button_col.caption(f"Đã có vụ việc số {existing[rec]}")
+            elif rec.extra <= 0:
+                button_col.caption("Không còn quầy để mở thêm")
             else:
                 button_col.button("Tạo vụ việc trình Chủ tịch", key=f"wait_rec_{i}", on_click=create_case, args=(rec,))
 
@@ -128,14 +149,15 @@ with tab_staff:
     if not staff_effects:
         st.caption("Chưa có đề xuất nào được phê duyệt và áp dụng.")
     for case, effect in staff_effects:
-        st.markdown(f"**Vụ việc số {case['id']}** — áp dụng từ {case['measure_date']}")
+        st.markdown(f"**Vụ việc số {case['id']}** — áp dụng từ {clock.format_date(case['measure_date'])}")
         st.text(case["title"])
-        st.dataframe(effects.effect_rows(effect), hide_index=True, width="stretch")
+        st.dataframe(ui.vn_frame(effects.effect_rows(effect), default=None), hide_index=True, width="stretch")
         st.text(effect.message)
         if effect.test is not None:
             st.caption(
-                f"Chênh lệch hài lòng {effect.test.difference:+.1f} điểm %, KTC 95% (Newcombe) "
-                f"{effect.test.ci_low:+.1f} đến {effect.test.ci_high:+.1f}; p = {effect.test.p_value:.3f} "
+                f"Chênh lệch hài lòng {clock.format_signed(effect.test.difference, 1)} điểm %, KTC 95% (Newcombe) "
+                f"{clock.format_signed(effect.test.ci_low, 1)} đến {clock.format_signed(effect.test.ci_high, 1)}; "
+                f"p = {clock.format_number(effect.test.p_value, 3)} "
                 "(kiểm định hai tỷ lệ)."
             )
 

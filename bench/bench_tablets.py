@@ -191,40 +191,50 @@ async def open_kiosk(page, url: str, timeout: float = 60) -> None:
 
 
 async def one_survey(page, comment: str, tally: Tally, timeout: float = 30) -> None:
-    """Tap through one short survey with ``comment``; record it in ``tally`` once thanked."""
+    """Tap through one short survey with ``comment``; record it in ``tally`` once thanked.
+
+    The survey runs in the tablet's browser (one component): a tap on a face moves on by itself
+    after half a second without a server round trip; only the start and the completed survey reach
+    the server.
+    """
     await tap_and_wait(page, b.start_button(page), timeout)
-    groups = b.pill_groups(page)
-    # Two answers: the first question of screen 1 and of screen 2 (a criterion or the overall question).
-    for answer in ("Hài lòng", "Rất hài lòng"):
-        await groups.first.wait_for(timeout=timeout * 1000)
-        await tap_and_wait(page, b.pill(groups.nth(0), answer), timeout)
-        await tap_and_wait(page, b.button(page, b.NEXT), timeout)
     submit = b.button(page, b.SUBMIT)
+    answers = iter(("Hài lòng", "Rất hài lòng"))
     while not await submit.count():
-        await tap_and_wait(page, b.button(page, b.NEXT), timeout)
-    box = page.locator('[data-testid="stTextArea"] textarea')
+        screen = await page.locator(".kiosk").get_attribute("data-question")
+        faces = page.locator(".kiosk .face")
+        if await faces.count():
+            label = next(answers, "Hài lòng")
+            await page.get_by_role("radio", name=label, exact=True).tap(timeout=TAP_TIMEOUT * 1000)
+        else:
+            await page.locator('.kiosk .screen [role="radio"]').first.tap(timeout=TAP_TIMEOUT * 1000)
+        await page.wait_for_function(
+            "q => document.querySelector('.kiosk').getAttribute('data-question') !== q",
+            arg=screen,
+            timeout=timeout * 1000,
+        )
+    box = page.locator(".kiosk textarea")
     await box.fill(comment)
-    before = b.runs(page)
-    await box.press("Control+Enter")  # a text area sends its value on Ctrl+Enter or when it loses focus
-    await wait_for_run(page, after=before, timeout=timeout)
     problems = await shown_problems(page)
     if problems:
         tally.shown.append(f"{comment}: before submitting: {problems}")
     tally.tapped.append(comment)
     sent_from = len(page.sipas_frames["sent"])
+    before = b.runs(page)
     t0 = time.perf_counter()
     await submit.tap(timeout=min(timeout, TAP_TIMEOUT) * 1000)
     await wait_visible(page, page.get_by_text(b.THANKS, exact=True), timeout)
     tally.thanked[comment] = time.perf_counter() - t0
     tally.thanked_at[comment] = time.monotonic()
+    await wait_for_run(page, after=before, timeout=timeout)  # the run that stored it
     rt = server_round_trip(page, sent_from)
     if rt is not None:
         tally.server_rt[comment] = rt
-    await wait_for_run(page, timeout=timeout)
     problems = await shown_problems(page)
     if problems:
         tally.shown.append(f"{comment}: on the thank-you screen: {problems}")
-    await tap_and_wait(page, b.button(page, "Về trang đầu"), timeout)
+    await b.button(page, "Về trang đầu").tap(timeout=TAP_TIMEOUT * 1000)
+    await b.start_button(page).wait_for(state="visible", timeout=timeout * 1000)
 
 
 async def tablet_loop(

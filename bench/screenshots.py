@@ -46,10 +46,9 @@ def main() -> None:
         page.get_by_role("button", name="Bắt đầu đánh giá").tap()
         settle(page)
         page.screenshot(path=str(OUT / "kiosk-step1.png"), full_page=True)
-        page.get_by_role("button", name="Tiếp tục ▶").tap()
-        settle(page)
-        page.get_by_role("button", name="Tiếp tục ▶").tap()
-        settle(page)
+        for _ in range(2):  # a face tap moves on by itself
+            page.get_by_role("radio", name="Hài lòng", exact=True).tap()
+            page.wait_for_timeout(700)
         page.screenshot(path=str(OUT / "kiosk-step3.png"), full_page=True)
 
         staff = browser.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN").new_page()

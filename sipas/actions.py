@@ -82,6 +82,51 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("unfounded", "reopened"): ("clerk", "chairman"),
 }
 
+# Every kind of history entry in Vietnamese (case_events.kind).
+EVENT_LABELS = {
+    "open": "Tiếp nhận",
+    "transition": "Chuyển trạng thái",
+    "note": "Ghi chú",
+    "response": "Trả lời người phản ánh",
+    "evidence": "Thêm bằng chứng",
+    "effect": "Đánh giá hiệu quả",
+    "repeat-decision": "Quyết định về tái phạm",
+}
+SYSTEM_ACTOR = "hệ thống"
+# Choosing one of these states closes a case or decides a measure: the page asks for a confirmation.
+CONFIRM_STATES = ("unfounded", "closed", "awaiting_effect")
+ORIGIN_LABELS = {
+    "survey": "Phiếu khảo sát",
+    "clerk": "Cán bộ tiếp nhận",
+    "analysis": "Phân tích chỉ số",
+    "staffing": "Phân tích nhân lực",
+}
+
+
+def event_label(kind: str) -> str:
+    """The Vietnamese name of a history entry's kind (an unknown kind is named as such, never shown raw)."""
+    return EVENT_LABELS.get(kind, "Thay đổi khác")
+
+
+def grouped_history(events: list[dict]) -> list[dict]:
+    """A case's history for reading: each run of consecutive evidence entries becomes one line that
+    counts them (the entries themselves are kept in ``items`` for an expandable view).
+
+    >>> ev = [{"kind": "open", "at": "2026-01-02 08:00:00", "actor": "a", "note": "x"}]
+    >>> ev += [{"kind": "evidence", "at": f"2026-01-0{d} 09:00:00", "actor": "hệ thống", "note": "p"} for d in (3, 4)]
+    >>> [(g["kind"], len(g["items"])) for g in grouped_history(ev)]
+    [('open', 1), ('evidence', 2)]
+    """
+    out: list[dict] = []
+    for e in events:
+        if e["kind"] == "evidence" and out and out[-1]["kind"] == "evidence":
+            out[-1]["items"].append(e)
+            out[-1]["last_at"] = e["at"]
+            continue
+        out.append({**e, "items": [e], "last_at": e["at"]})
+    return out
+
+
 LOW_CONDUCT = (1, 2)
 DEFAULT_DUE_DAYS = 15
 
@@ -515,6 +560,44 @@ def decide_repeat(
                 )
 
 
+# States in which someone still owes work on a case. A measure approved by the Chairman
+# ("awaiting_effect") waits for data, not for a person: it is no longer overdue.
+PENDING_STATES = ("new", "verifying", "founded", "measure", "reopened")
+
+
+def handled_on(conn: sqlite3.Connection, case: dict) -> str | None:
+    """ISO date on which the case stopped owing work (approved, closed or found unfounded); None while
+    work is still owed."""
+    if case["state"] in PENDING_STATES:
+        return None
+    days = [
+        e["at"][:10]
+        for e in db.case_events(conn, case["id"])
+        if e["kind"] == "transition" and e["to_state"] not in PENDING_STATES
+    ]
+    return days[-1] if days else (case["closed_at"] or case["updated_at"] or case["created_at"])[:10]
+
+
+def overdue_cases(conn: sqlite3.Connection, cases: list[dict], first: date, last: date) -> list[dict]:
+    """The one definition of "quá hạn": cases past their due date on at least one day of [first, last]
+    while work on them was still owed (a case handled on a day is not overdue that day).
+
+    The Chairman's header and the cases page ask for today (first = last = today); the monthly report
+    asks for the month ("quá hạn trong tháng") and for its last day ("đang quá hạn cuối kỳ").
+    """
+    out = []
+    for c in cases:
+        if not c["due_date"] or c["created_at"][:10] > last.isoformat():
+            continue
+        day = max(first, date.fromisoformat(c["due_date"]) + timedelta(days=1))
+        if day > last:
+            continue
+        done = handled_on(conn, c)
+        if done is None or done > day.isoformat():
+            out.append(c)
+    return out
+
+
 def chairman_queue(conn: sqlite3.Connection, today: date | None = None) -> dict[str, list]:
     """What needs the Chairman: repeat offences, overdue cases, past feedback deadlines, measures to sign off,
     and measures whose effect did not show."""
@@ -524,7 +607,7 @@ def chairman_queue(conn: sqlite3.Connection, today: date | None = None) -> dict[
     open_cases = db.list_cases(conn, states=OPEN_STATES)
     return {
         "repeat": repeat_offenders(conn, rule["count"], rule["months"], today),
-        "overdue": [c for c in open_cases if c["due_date"] and c["due_date"] < iso],
+        "overdue": overdue_cases(conn, open_cases, today, today),
         "deadline": [
             c for c in open_cases if c["response_deadline"] and c["response_deadline"] < iso and not c["responded_at"]
         ],
@@ -533,26 +616,17 @@ def chairman_queue(conn: sqlite3.Connection, today: date | None = None) -> dict[
     }
 
 
-def monthly_counts(conn: sqlite3.Connection, month: str) -> dict:
-    """Counts for the monthly report: cases opened, closed, overdue, by type, median days to close."""
+def monthly_counts(conn: sqlite3.Connection, month: str, today: date | None = None) -> dict:
+    """Counts for the monthly report: cases opened, closed, overdue during the month and still overdue
+    at its end (or today, for the month in progress), by type, median days to close."""
     start = date.fromisoformat(month + "-01")
     end = (start + timedelta(days=32)).replace(day=1)
+    today = today or _now().date()
     cases = db.list_cases(conn)
     opened = [c for c in cases if start.isoformat() <= c["created_at"][:10] < end.isoformat()]
     closed = [c for c in cases if c["closed_at"] and start.isoformat() <= c["closed_at"][:10] < end.isoformat()]
-    last_day = (end - timedelta(days=1)).isoformat()
-    # Overdue during the month: past its due date while still open on some day of the month (a case
-    # closed late in an earlier month is not overdue in this one).
-    overdue = [
-        c
-        for c in cases
-        if c["due_date"]
-        and c["due_date"] < last_day
-        and (
-            c["closed_at"] is None or (c["closed_at"][:10] > c["due_date"] and c["closed_at"][:10] >= start.isoformat())
-        )
-        and c["created_at"][:10] < end.isoformat()
-    ]
+    last_day = end - timedelta(days=1)
+    as_of = min(last_day, today)
     days = sorted(
         (date.fromisoformat(c["closed_at"][:10]) - date.fromisoformat(c["received_at"] or c["created_at"][:10])).days
         for c in closed
@@ -565,22 +639,57 @@ def monthly_counts(conn: sqlite3.Connection, month: str) -> dict:
     return {
         "opened": len(opened),
         "closed": len(closed),
-        "overdue": len(overdue),
+        "overdue": len(overdue_cases(conn, cases, start, last_day)),
+        "overdue_at_end": len(overdue_cases(conn, cases, as_of, as_of)) if as_of >= start else 0,
+        "as_of": as_of.isoformat(),
         "by_type": by_type,
         "median_days_to_close": median,
     }
 
 
+# Measures taken against a person are never published: in a small commune they name him or her.
+PERSONAL_MEASURES = ("reminder", "review", "reassign", "replace", "discipline")
+# What changed for citizens, by the kind of measure (fixed wording only).
+PUBLIC_MEASURE = {
+    "training": "cán bộ tại quầy được tập huấn thêm về giao tiếp và hướng dẫn người dân",
+    "extra_staff": "bố trí thêm người tiếp nhận hồ sơ vào giờ đông",
+}
+PUBLIC_CHANGE = {
+    "conduct": "việc tiếp đón, hướng dẫn người dân tại quầy được theo dõi hằng tháng qua phiếu khảo sát",
+    "waiting": "thời gian chờ được theo dõi theo từng khung giờ để bố trí người phù hợp",
+    "procedure": "hồ sơ, thủ tục liên quan được rà soát để hướng dẫn rõ hơn",
+    "facilities": "cơ sở vật chất tại quầy được kiểm tra và khắc phục",
+    "other": "nội dung phản ánh được theo dõi đến khi có kết quả",
+}
+FORBIDDEN_PUBLIC_WORDS = ("nhắc nhở", "kiểm điểm", "điều chuyển", "thay thế", "kỷ luật")
+
+
+def public_line(case: dict) -> str:
+    """One line of "Người dân nói — chúng tôi đã làm" for a case whose measure was applied.
+
+    It says that the complaint was handled and what changed for citizens, never a measure taken
+    against a person (nhắc nhở, kiểm điểm, điều chuyển, thay thế, kỷ luật), a name or free text.
+
+    >>> line = public_line({"type": "conduct", "criterion": None, "measure": "reassign"})
+    >>> line.startswith("Người dân phản ánh về thái độ, ứng xử — phản ánh đã được xem xét, xử lý;")
+    True
+    >>> "điều chuyển" in line
+    False
+    """
+    topic = f"tiêu chí {case['criterion']}" if case.get("criterion") else TYPES[case["type"]].lower()
+    change = PUBLIC_MEASURE.get(case.get("measure") or "") or PUBLIC_CHANGE[case["type"]]
+    return f"Người dân phản ánh về {topic} — phản ánh đã được xem xét, xử lý; {change}."
+
+
 def public_summary(conn: sqlite3.Connection, month: str) -> list[str]:
-    """ "Người dân nói — chúng tôi đã làm": the month's measures in plain words, without any staff name."""
+    """ "Người dân nói — chúng tôi đã làm": the month's handled complaints in fixed plain words (newest
+    first), without any staff name or measure against a person; identical lines are given once."""
     start = date.fromisoformat(month + "-01")
     end = (start + timedelta(days=32)).replace(day=1)
-    lines = []
+    lines: list[str] = []
     for c in db.list_cases(conn):
         if c["measure"] and c["measure_date"] and start.isoformat() <= c["measure_date"] < end.isoformat():
-            # Only fixed wording: free text typed by staff might name someone.
-            topic = TYPES[c["type"]].lower()
-            measure = MEASURES[c["measure"]]
-            what = f"tiêu chí {c['criterion']}" if c["criterion"] else topic
-            lines.append(f"Người dân phản ánh về {what} — chúng tôi đã: {measure.lower()}.")
+            line = public_line(c)
+            if line not in lines:
+                lines.append(line)
     return lines

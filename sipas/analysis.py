@@ -10,36 +10,111 @@ from datetime import date
 from functools import lru_cache
 
 from sipas import clock, comparison, db
-from sipas.baseline import comparable
 from sipas.catalog import questionnaire
 from sipas.scoring import IndexResult, compute_index, index_for_period  # noqa: F401 (analysis.index_for_period)
 from sipas.stats import proportion
 
+# Below this many responses (or answers to a criterion) the plan's rules are not judged: with n < 30
+# the interval is wider than ±18 points, so a "chưa đạt" would be noise. sipas-method.md §2.
+MIN_VERDICT_N = 30
+NOT_ENOUGH_TO_JUDGE = "chưa đủ phiếu để kết luận"
 
-def rule_checklist(result: IndexResult, targets: dict, bands: list) -> list[tuple[str, bool | None, str]]:
-    """The 2024 plan's three rules: (rule, passed or None when unknown, what fails)."""
+
+def small_sample_warning(result: IndexResult, min_n: int = MIN_VERDICT_N, margin: float = 0.05) -> str | None:
+    """A plain warning when the period's figures rest on too few answers, or None when they do not.
+
+    >>> from sipas.scoring import compute_index
+    >>> r = compute_index(questionnaire("sipas-2023"), {}, 13)
+    >>> small_sample_warning(r).startswith("Chỉ có 13 phiếu")
+    True
+    """
+    from sipas import clock, stats
+
+    if result.responses < min_n:
+        return (
+            f"Chỉ có {result.responses} phiếu trong kỳ (cần ít nhất {min_n}): các con số dưới đây chỉ để tham "
+            f"khảo, {NOT_ENOUGH_TO_JUDGE}."
+        )
+    answered = [c.n for c in result.criteria if c.n]
+    need = stats.sample_size(margin=margin)
+    if answered and min(answered) < need:
+        return (
+            f"Tiêu chí ít câu trả lời nhất có {min(answered)} câu trả lời, chưa đủ {need} câu để sai số "
+            f"±{clock.format_plain(margin * 100)}% (tin cậy 95%): đọc các chênh lệch nhỏ một cách thận trọng."
+        )
+    return None
+
+
+def rule_checklist(
+    result: IndexResult, targets: dict, bands: list, min_n: int = MIN_VERDICT_N
+) -> list[tuple[str, bool | None, str]]:
+    """The 2024 plan's three rules: (rule, passed or None when unknown, what fails).
+
+    With fewer than ``min_n`` responses no rule is judged (None, "chưa đủ phiếu để kết luận"); a
+    criterion with fewer than ``min_n`` answers is left out of the lists of failures.
+    """
+    from sipas import clock
     from sipas.catalog import questionnaire as get_q
 
     q = get_q(result.questionnaire)
     names = {c.code: c.code for c in q.criteria}
     overall_t, floor = targets["overall"], targets["floor"]
+    weakest = bands[-1][0] if bands else "Yếu"
+    titles = (
+        f"Chỉ số chung ≥ {clock.format_plain(overall_t)}%",
+        f"Không yếu tố, tiêu chí nào dưới {clock.format_plain(floor)}%",
+        f"Không chỉ số nào ở mức “{weakest}”",
+    )
+    if 0 < result.responses < min_n:
+        return [(t, None, f"{result.responses} phiếu, {NOT_ENOUGH_TO_JUDGE}.") for t in titles]
+    judged = [c for c in result.criteria if c.index is not None and c.n >= min_n]
     rules = []
     if result.overall is None:
-        rules.append((f"Chỉ số chung ≥ {overall_t:g}%", None, "Chưa có dữ liệu."))
+        rules.append((titles[0], None, "Chưa có dữ liệu."))
     else:
         ok = result.overall >= overall_t
-        rules.append((f"Chỉ số chung ≥ {overall_t:g}%", ok, "" if ok else f"Chỉ số chung {result.overall:.2f}%."))
-    low = [f"Yếu tố {e.code} ({e.index:.2f}%)" for e in result.elements if e.index is not None and e.index < floor]
-    low += [f"{names[c.code]} ({c.index:.2f}%)" for c in result.criteria if c.index is not None and c.index < floor]
-    has_any = any(c.index is not None for c in result.criteria)
-    rules.append((f"Không yếu tố, tiêu chí nào dưới {floor:g}%", None if not has_any else not low, "; ".join(low)))
-    weakest = bands[-1][0] if bands else "Yếu"
+        rules.append((titles[0], ok, "" if ok else f"Chỉ số chung {clock.format_percent(result.overall, 2)}."))
+    low = [
+        f"Yếu tố {e.code} ({clock.format_percent(e.index, 2)})"
+        for e in result.elements
+        if e.index is not None and e.index < floor
+    ]
+    low += [f"{names[c.code]} ({clock.format_percent(c.index, 2)})" for c in judged if c.index < floor]
+    has_any = bool(judged)
+    rules.append((titles[1], None if not has_any else not low, "; ".join(low)))
     weak = [f"Yếu tố {e.code}" for e in result.elements if comparison.band(e.index, bands) == weakest]
-    weak += [c.code for c in result.criteria if comparison.band(c.index, bands) == weakest]
+    weak += [c.code for c in judged if comparison.band(c.index, bands) == weakest]
     if result.overall is not None and comparison.band(result.overall, bands) == weakest:
         weak.insert(0, "Chỉ số chung")
-    rules.append((f"Không chỉ số nào ở mức “{weakest}”", None if not has_any else not weak, "; ".join(weak)))
+    rules.append((titles[2], None if not has_any else not weak, "; ".join(weak)))
     return rules
+
+
+def criterion_baseline(baseline: list[dict], version: str):
+    """The baseline criterion rows compared with each criterion of ``version`` (see sipas.crosswalk)."""
+    from sipas.crosswalk import criterion_baseline as through_crosswalk
+
+    return through_crosswalk(baseline, version)
+
+
+def _comparison_words(code: str, entry: dict | None, base) -> str:
+    from sipas import crosswalk
+
+    if code in base.unmatched:
+        return crosswalk.NOT_IN_BASELINE
+    if entry is None:
+        return ""
+    words = crosswalk.comparison_note(entry)
+    if entry["baseline_code"] != code:
+        words = f"{words} (gốc: {entry['baseline_code']})" if words else f"Gốc: {entry['baseline_code']}"
+    return words
+
+
+def unmatched_criteria(result: IndexResult, baseline: list[dict], office: str | None = None) -> list[tuple[str, str]]:
+    """(code, statement) of the criteria that have no counterpart in the baseline's questionnaire: they
+    are listed apart, "không có trong mẫu phiếu năm gốc", and never compared."""
+    texts = questionnaire(result.questionnaire).texts(office)
+    return [(code, texts[code]) for code in criterion_baseline(baseline, result.questionnaire).unmatched]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -53,6 +128,9 @@ METHOD_LABELS = {
     "exact-binomial": "Nhị thức chính xác so với số công bố",
 }
 NO_BASELINE = "Không có số liệu gốc"
+# An element's index is the mean of its criteria's indices and one citizen answers several criteria:
+# no binomial test fits it, even when the baseline gives the element's n and satisfied.
+ELEMENT_TEST = "Không kiểm định: chỉ số yếu tố là trung bình các tiêu chí (xem kiểm định từng tiêu chí)"
 MIN_CELL_N = 5  # heat-map cells with fewer answers show no share
 
 
@@ -78,7 +156,9 @@ class Filters:
 
     def describe(self) -> str:
         """The filters in words, for captions and reports."""
-        parts = [f"phiếu {self.questionnaire}"]
+        from sipas.catalog import version_label
+
+        parts = [version_label(self.questionnaire)]
         if self.date_from or self.date_to:
             parts.append(f"từ {_vn_date(self.date_from) or '…'} đến {_vn_date(self.date_to) or '…'}")
         if self.channel:
@@ -154,6 +234,7 @@ CRITERIA_COLUMNS = [
     "KTC 95% cao",
     "Gốc (%)",
     "Gốc n",
+    "Mã gốc",
     "Chênh lệch (điểm %)",
     "KTC chênh lệch thấp",
     "KTC chênh lệch cao",
@@ -162,6 +243,7 @@ CRITERIA_COLUMNS = [
     "p (Holm)",
     "Xếp loại",
     "Kết luận",
+    "So sánh với gốc",
 ]
 
 
@@ -173,6 +255,7 @@ def criteria_table(
     min_n: int = comparison.MIN_N,
     hide_below: int | None = None,
     alpha: float = 0.05,
+    office: str | None = None,
 ):
     """Every criterion with n, Wilson interval, comparable baseline, difference, the test used, Holm-adjusted
     p over the criteria, band and a plain verdict; weakest first.
@@ -180,12 +263,21 @@ def criteria_table(
     The test: two proportions with Newcombe's interval when the baseline row has n and satisfied; else an
     exact binomial test against the published value. ``hide_below`` (per-staff results): a criterion
     with fewer answers shows no index at all, only "Chưa đủ dữ liệu".
+
+    A baseline of another questionnaire version is compared through the crosswalk only: a ``same``
+    counterpart as usual, a ``reworded`` one with "So sánh gần đúng: nội dung nhận định đã thay đổi"
+    in "So sánh với gốc", and a criterion without counterpart never ("Không có trong mẫu phiếu năm
+    gốc"). "Mã gốc" is the baseline criterion compared. ``office`` names the unit's office in the
+    statements that name it.
     """
     import pandas as pd
 
+    from sipas.crosswalk import NOT_IN_BASELINE
+
     q = questionnaire(result.questionnaire)
-    texts = {c.code: c.text for c in q.criteria}
-    base = {r["code"]: r for r in comparable(baseline, result.questionnaire) if r["level"] == "criterion"}
+    texts = q.texts(office)
+    cross = criterion_baseline(baseline, result.questionnaire)
+    base = cross.rows
     rows, tests = [], []
     for c in result.criteria:
         b = base.get(c.code)
@@ -207,18 +299,22 @@ def criteria_table(
                 "KTC 95% cao": None if hidden else c.ci_high,
                 "Gốc (%)": b["index_value"] if b else None,
                 "Gốc n": b.get("n") if b else None,
+                "Mã gốc": b["baseline_code"] if b else None,
                 "Chênh lệch (điểm %)": test.difference if test else None,
                 "KTC chênh lệch thấp": test.ci_low if test else None,
                 "KTC chênh lệch cao": test.ci_high if test else None,
                 "Kiểm định": METHOD_LABELS[test.method] if test else None,
                 "p": test.p_value if test else None,
                 "Xếp loại": None if hidden else comparison.band(c.index, bands),
+                "So sánh với gốc": _comparison_words(c.code, b, cross),
             }
         )
     adjusted = comparison.holm_adjust([t.p_value if t else None for t in tests])
     for row, test, p_adj in zip(rows, tests, adjusted, strict=True):
         row["p (Holm)"] = p_adj
-        if test is not None:
+        if row["Mã"] in cross.unmatched:
+            row["Kết luận"] = NOT_IN_BASELINE
+        elif test is not None:
             row["Kết luận"] = comparison.verdict(test, alpha=alpha, adjusted_p=p_adj, min_n=min_n)
         elif row["Gốc (%)"] is None and row["Chỉ số (%)"] is not None:
             row["Kết luận"] = NO_BASELINE
@@ -246,7 +342,8 @@ def elements_table(result: IndexResult, baseline: list[dict], bands: list):
     """The five elements with their index, the comparable baseline, difference and band."""
     import pandas as pd
 
-    base = {r["code"]: r["index_value"] for r in comparable(baseline, result.questionnaire) if r["level"] == "element"}
+    # Elements are stable across versions: an element row of any version is comparable.
+    base = {r["code"]: r["index_value"] for r in baseline if r["level"] == "element"}
     rows = []
     for e in result.elements:
         b = base.get(e.code)
@@ -258,6 +355,7 @@ def elements_table(result: IndexResult, baseline: list[dict], bands: list):
                 "Gốc (%)": b,
                 "Chênh lệch (điểm %)": None if (b is None or e.index is None) else e.index - b,
                 "Xếp loại": comparison.band(e.index, bands),
+                "Kiểm định": ELEMENT_TEST if b is not None else None,
             }
         )
     frame = pd.DataFrame(rows)
@@ -401,18 +499,44 @@ def trend_filters(f: Filters, months: int = 12) -> Filters:
 
 def monthly_trend(conn: sqlite3.Connection, f: Filters):
     """One row per month: responses, overall index, element indices, and the overall question's
-    answers (n, satisfied 4–5, dissatisfied 1–2)."""
+    answers (n, satisfied 4–5, dissatisfied 1–2), and the questionnaire version ("Phiếu").
+
+    A month without answers on ``f.questionnaire`` but with answers on the version in force that
+    month (the settings) is shown with that version: the overall, the elements and the overall
+    question compare across versions, so the 12 months run across a change of form, and
+    :func:`version_changes` marks the month it changed.
+    """
     import pandas as pd
 
-    q = questionnaire(f.questionnaire)
-    by_month: dict[str, dict] = {}
-    for month, criterion, *counts in db.monthly_level_counts(conn, **f.as_kwargs()):
-        by_month.setdefault(month, {})[criterion] = tuple(counts)
-    responses = db.monthly_response_counts(conn, **f.as_kwargs())
+    versions = [f.questionnaire]
+    in_force: dict[str, str] = {}
+    if f.date_from and f.date_to:
+        from sipas import settings
+        from sipas.catalog import questionnaires
+
+        for month in _months(f.date_from, f.date_to):
+            y, m = (int(x) for x in month.split("-"))
+            last = date(y, m, calendar.monthrange(y, m)[1]).isoformat()
+            in_force[month] = settings.get(conn, "active_questionnaire", last)
+        versions += [v for v in dict.fromkeys(in_force.values()) if v != f.questionnaire and v in questionnaires()]
+    by_version: dict[str, tuple[dict, dict]] = {}
+    for v in versions:
+        g = replace(f, questionnaire=v)
+        by_month: dict[str, dict] = {}
+        for month, criterion, *counts in db.monthly_level_counts(conn, **g.as_kwargs()):
+            by_month.setdefault(month, {})[criterion] = tuple(counts)
+        by_version[v] = (by_month, db.monthly_response_counts(conn, **g.as_kwargs()))
     rows = []
-    for month in sorted(set(by_month) | set(responses)):
+    months = sorted({m for by_month, responses in by_version.values() for m in (*by_month, *responses)})
+    for month in months:
+        version = f.questionnaire
+        if not by_version[version][1].get(month) and in_force.get(month) in by_version:
+            version = in_force[month]
+        by_month, responses = by_version[version]
+        if month not in by_month and month not in responses:
+            continue
         counts = by_month.get(month, {})
-        r = compute_index(q, counts, responses.get(month, 0))
+        r = compute_index(questionnaire(version), counts, responses.get(month, 0))
         ov = counts.get("overall", (0, 0, 0, 0, 0))
         row = {
             "Tháng": month,
@@ -425,6 +549,7 @@ def monthly_trend(conn: sqlite3.Connection, f: Filters):
         }
         for e in r.elements:
             row[f"Yếu tố {e.code} (%)"] = e.index
+        row["Phiếu"] = version
         rows.append(row)
     frame = pd.DataFrame(rows)
     if frame.empty:
@@ -440,6 +565,30 @@ def monthly_trend(conn: sqlite3.Connection, f: Filters):
             ]
         )
     return frame
+
+
+def _months(date_from: str, date_to: str) -> list[str]:
+    """'YYYY-MM' of every month from date_from's to date_to's (inclusive)."""
+    y, m = int(date_from[:4]), int(date_from[5:7])
+    out = []
+    while (y, m) <= (int(date_to[:4]), int(date_to[5:7])):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def version_changes(trend) -> list[tuple[str, str, str]]:
+    """(month, version before, version from then on) for each month of ``trend`` whose "Phiếu"
+    differs from the month before: where the 12-month trend changes form.
+
+    >>> import pandas as pd
+    >>> version_changes(pd.DataFrame({"Tháng": ["2023-12", "2024-01"], "Phiếu": ["sipas-2023", "sipas-2024"]}))
+    [('2024-01', 'sipas-2023', 'sipas-2024')]
+    """
+    if "Phiếu" not in getattr(trend, "columns", ()):
+        return []
+    pairs = list(zip(trend["Tháng"], trend["Phiếu"], strict=True))
+    return [(month, before, now) for (_, before), (month, now) in zip(pairs, pairs[1:], strict=False) if before != now]
 
 
 def monthly_p_chart(trend):
@@ -481,49 +630,112 @@ def weekday_hour_table(conn: sqlite3.Connection, f: Filters, min_cell_n: int = M
     return frame
 
 
-def staff_table(conn: sqlite3.Connection, f: Filters, staff: list[dict], min_n: int, element: str = "3"):
-    """Per staff member: responses naming them and the index of the staff-conduct element's criteria
-    (pooled answers, Wilson interval); fewer than ``min_n`` responses: "Chưa đủ dữ liệu", no number."""
-    import pandas as pd
+STAFF_ELEMENT = "3"
+STAFF_MEASURE = "Chỉ số yếu tố 3 (%)"
+STAFF_MEASURE_NOTE = (
+    "Chỉ số yếu tố 3 (công chức) của một cán bộ: tỷ lệ câu trả lời Hài lòng / Rất hài lòng trên mọi câu "
+    "trả lời các tiêu chí của yếu tố 3 ở các phiếu ghi tên cán bộ đó (gộp câu trả lời), khoảng tin cậy "
+    "95% Wilson."
+)
 
+
+@dataclass(frozen=True)
+class StaffMeasure:
+    """The one staff measure: a staff member's element-3 index in a period, with its n and interval.
+
+    ``shown`` is False below the minimum number of responses: then ``index`` and the interval are None,
+    so that a page cannot print a number about one person that rests on a handful of answers.
+    """
+
+    code: str
+    responses: int  # responses that name this staff member
+    answers: int  # answers to the element's criteria in them (the denominator)
+    satisfied: int  # answers 4 or 5
+    shown: bool
+    index: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+def staff_measures(conn: sqlite3.Connection, f: Filters, min_n: int, element: str = STAFF_ELEMENT) -> dict:
+    """{staff code: StaffMeasure} for every staff member named in the period's responses.
+
+    The analysis page, the Chairman's conduct history and the monthly report all call this, so the
+    three show the same number for the same person and period.
+    """
     q = questionnaire(f.questionnaire)
     codes = [c.code for c in q.element(element).criteria]
     data = db.staff_level_counts(conn, codes, **f.as_kwargs())
+    out = {}
+    for code, d in data.items():
+        out[code] = _measure(code, d["responses"], d["counts"], min_n)
+    return out
+
+
+def _measure(code: str, responses: int, counts: tuple, min_n: int) -> StaffMeasure:
+    p = proportion(counts[3] + counts[4], sum(counts))
+    shown = responses >= min_n and sum(counts) > 0
+    return StaffMeasure(
+        code=code,
+        responses=responses,
+        answers=sum(counts),
+        satisfied=counts[3] + counts[4],
+        shown=shown,
+        index=p.index if shown else None,
+        ci_low=p.ci_low if shown else None,
+        ci_high=p.ci_high if shown else None,
+    )
+
+
+def staff_measure(conn: sqlite3.Connection, f: Filters, code: str, min_n: int) -> StaffMeasure:
+    """One staff member's measure (zero responses when the period names them nowhere)."""
+    return staff_measures(conn, f, min_n).get(code) or _measure(code, 0, (0, 0, 0, 0, 0), min_n)
+
+
+def history_quarters(today: date, count: int = 8) -> list[tuple[date, date]]:
+    """The last ``count`` calendar quarters up to ``today`` (the current one ends today), oldest first.
+
+    >>> history_quarters(date(2026, 2, 10), 2)
+    [(datetime.date(2025, 10, 1), datetime.date(2025, 12, 31)), (datetime.date(2026, 1, 1), datetime.date(2026, 2, 10))]
+    """
+    out = []
+    y, q = today.year, (today.month - 1) // 3 + 1
+    for _ in range(count):
+        start, end = period_bounds("quarter", y, q)
+        out.append((date.fromisoformat(start), min(date.fromisoformat(end), today)))
+        y, q = (y - 1, 4) if q == 1 else (y, q - 1)
+    return out[::-1]
+
+
+def staff_table(conn: sqlite3.Connection, f: Filters, staff: list[dict], min_n: int, element: str = STAFF_ELEMENT):
+    """Per staff member: responses naming them and :func:`staff_measures` (pooled answers, Wilson
+    interval); fewer than ``min_n`` responses: "Chưa đủ dữ liệu", no number."""
+    import pandas as pd
+
+    measures = staff_measures(conn, f, min_n, element)
     names = {s["code"]: s["full_name"] for s in staff}
     rows = []
-    for code in sorted(set(names) | set(data)):
-        d = data.get(code, {"responses": 0, "counts": (0, 0, 0, 0, 0)})
-        counts = d["counts"]
-        enough = d["responses"] >= min_n
-        p = proportion(counts[3] + counts[4], sum(counts))
+    for code in sorted(set(names) | set(measures)):
+        m = measures.get(code) or _measure(code, 0, (0, 0, 0, 0, 0), min_n)
         rows.append(
             {
                 "Mã": code,
                 "Họ tên": names.get(code, code),
-                "Số phiếu": d["responses"],
-                "Câu trả lời": sum(counts),
-                "Chỉ số yếu tố 3 (%)": p.index if enough else None,
-                "KTC 95% thấp": p.ci_low if enough else None,
-                "KTC 95% cao": p.ci_high if enough else None,
-                "Ghi chú": "" if enough else comparison.NOT_ENOUGH_DATA,
+                "Số phiếu": m.responses,
+                "Câu trả lời": m.answers,
+                STAFF_MEASURE: m.index,
+                "KTC 95% thấp": m.ci_low,
+                "KTC 95% cao": m.ci_high,
+                "Ghi chú": "" if m.shown else comparison.NOT_ENOUGH_DATA,
             }
         )
     frame = pd.DataFrame(
         rows,
-        columns=[
-            "Mã",
-            "Họ tên",
-            "Số phiếu",
-            "Câu trả lời",
-            "Chỉ số yếu tố 3 (%)",
-            "KTC 95% thấp",
-            "KTC 95% cao",
-            "Ghi chú",
-        ],
+        columns=["Mã", "Họ tên", "Số phiếu", "Câu trả lời", STAFF_MEASURE, "KTC 95% thấp", "KTC 95% cao", "Ghi chú"],
     )
-    for col in ("Chỉ số yếu tố 3 (%)", "KTC 95% thấp", "KTC 95% cao"):
+    for col in (STAFF_MEASURE, "KTC 95% thấp", "KTC 95% cao"):
         frame[col] = frame[col].astype("float64")
-    return frame.sort_values("Chỉ số yếu tố 3 (%)", na_position="last", kind="stable").reset_index(drop=True)
+    return frame.sort_values(STAFF_MEASURE, na_position="last", kind="stable").reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- comments

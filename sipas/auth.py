@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import sqlite3
@@ -115,13 +116,14 @@ def create_user(
     return StaffUser(name, full_name, role, is_admin or first_admin)
 
 
-def lock_remaining(conn: sqlite3.Connection, username: str, now: float) -> float:
+def lock_remaining(conn: sqlite3.Connection, username: str, now: float, exclude: int | None = None) -> float:
     """Seconds until ``username`` may try again (0 if not locked).
 
     Locked when the last 5 failures fall within 15 minutes, for 15 minutes after the last of them
-    (attempts while locked are refused without being counted).
+    (attempts while locked are refused without being counted). ``exclude``: a failure row not to
+    count (the attempt being made).
     """
-    failures = db.login_failures_since(conn, username, now - FAILURE_WINDOW - LOCK_SECONDS)
+    failures = db.login_failures_since(conn, username, now - FAILURE_WINDOW - LOCK_SECONDS, exclude)
     if len(failures) < MAX_FAILURES:
         return 0.0
     last, fifth = failures[-1], failures[-MAX_FAILURES]
@@ -130,15 +132,27 @@ def lock_remaining(conn: sqlite3.Connection, username: str, now: float) -> float
     return max(0.0, last + LOCK_SECONDS - now)
 
 
+def _locked(remaining: float) -> AuthError:
+    return AuthError(LOCKED.format(minutes=max(1, -(-int(remaining) // 60))))
+
+
 def authenticate(conn: sqlite3.Connection, username: str, password: str, now: float | None = None) -> StaffUser:
-    """Check a login; raise AuthError with a message that does not reveal whether the user exists."""
+    """Check a login; raise AuthError with a message that does not reveal whether the user exists.
+
+    Parallel attempts cannot get past the lockout: the lock check and the counting of this attempt
+    as a failure happen in one write transaction *before* the (slow) password check; a right
+    password then clears the failures, unless the name got locked meanwhile by parallel attempts.
+    Unknown names go the same way (a dummy hash is verified).
+    """
     now = time.time() if now is None else now
     name = (username or "").strip().lower()[:64]
     if text_problem([name, password or ""], ""):  # no account can have these characters (not storable)
         raise AuthError(BAD_LOGIN)
-    remaining = lock_remaining(conn, name, now)
-    if remaining:
-        raise AuthError(LOCKED.format(minutes=max(1, -(-int(remaining) // 60))))
+    with db.transaction(conn):
+        remaining = lock_remaining(conn, name, now)
+        if remaining:
+            raise _locked(remaining)
+        attempt = db.add_login_failure(conn, name, now)
     user = db.get_user(conn, name) if name else None
     ok = False
     try:
@@ -146,12 +160,18 @@ def authenticate(conn: sqlite3.Connection, username: str, password: str, now: fl
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None or not user["active"]:
-        with db.transaction(conn):
-            db.add_login_failure(conn, name, now)
-        if lock_remaining(conn, name, now):
+        remaining = lock_remaining(conn, name, now)
+        if remaining:
             raise AuthError(LOCKED.format(minutes=LOCK_SECONDS // 60))
         raise AuthError(BAD_LOGIN)
     with db.transaction(conn):
+        # Attempts that started while this one was being verified: this one counts among them as a
+        # failure (a burst of guesses with the right password inside must not get in). Alone, after
+        # earlier failures, it does not count against itself.
+        concurrent = db.login_failures_after(conn, name, attempt) > 0
+        remaining = lock_remaining(conn, name, now, exclude=None if concurrent else attempt)
+        if remaining:
+            raise _locked(remaining)
         db.clear_login_failures(conn, name)
         if _hasher.check_needs_rehash(user["pw_hash"]):
             db.update_user(conn, name, pw_hash=_hasher.hash(password))
@@ -169,10 +189,16 @@ def verify_password(conn: sqlite3.Connection, username: str, password: str) -> b
         return False
 
 
+def token_key(token: str) -> str:
+    """What ``staff_sessions.token`` stores for a session token: its SHA-256 (a copy of the database
+    or of a backup gives nobody a usable token)."""
+    return hashlib.sha256(str(token).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def start_session(conn: sqlite3.Connection, user: StaffUser, now: float | None = None) -> str:
     token = secrets.token_urlsafe(32)
     with db.transaction(conn):
-        db.insert_staff_session(conn, token, user.username, time.time() if now is None else now)
+        db.insert_staff_session(conn, token_key(token), user.username, time.time() if now is None else now)
         db.log_audit(conn, user.username, "login", f"user:{user.username}", None, None, None)
     return token
 
@@ -185,9 +211,10 @@ def check_session(
     Reasons: ``'none'``, ``'expired'`` (30 minutes idle), ``'ended'`` (logout, password change,
     account disabled).
     """
-    if not token:
+    if not token or not isinstance(token, str):
         return None, "none"
     now = time.time() if now is None else now
+    token = token_key(token)
     s = db.get_staff_session(conn, token)
     if s is None:
         return None, "none"
@@ -204,7 +231,7 @@ def check_session(
 
 def logout(conn: sqlite3.Connection, token: str) -> None:
     with db.transaction(conn):
-        db.end_staff_sessions(conn, time.time(), "logout", token=token)
+        db.end_staff_sessions(conn, time.time(), "logout", token=token_key(token))
 
 
 def set_password(conn: sqlite3.Connection, username: str, password: str, actor: str | None) -> None:

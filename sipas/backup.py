@@ -15,12 +15,17 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import hmac
 import os
 import re
+import secrets
 import shutil
 import sqlite3
 import tempfile
 import threading
+import time
 import uuid
 from contextlib import closing
 from dataclasses import dataclass
@@ -80,7 +85,181 @@ def msg_open_wal(name: str) -> str:
     )
 
 
+def msg_altered(name: str) -> str:
+    return (
+        f"Tệp {name} đã bị sửa sau khi phần mềm này sao lưu (chữ ký không khớp). "
+        "Không khôi phục tệp này; hãy chọn một bản sao lưu khác."
+    )
+
+
+def msg_unsigned(name: str) -> str:
+    return (
+        f"Tệp {name} không có chữ ký của hệ thống này (tệp của một cài đặt khác, của phiên bản cũ, hoặc đã bị sửa). "
+        "Chỉ khôi phục nếu chắc chắn tệp đến từ nguồn tin cậy: quản trị viên phải xác nhận chấp nhận tệp này."
+    )
+
+
+def msg_foreign_key(name: str) -> str:
+    return (
+        f"Tệp {name} được ký bởi một cài đặt khác của phần mềm (không phải máy này). "
+        "Chỉ khôi phục nếu chắc chắn tệp đến từ nguồn tin cậy: quản trị viên phải xác nhận chấp nhận tệp này."
+    )
+
+
+def msg_schema(name: str, version: int, problems: list[str]) -> str:
+    return (
+        f"Tệp {name} có cấu trúc khác với cấu trúc của phần mềm ở phiên bản {version}, nên không được khôi phục: "
+        + "; ".join(problems)
+        + "."
+    )
+
+
+def msg_check_failed(name: str, problems: list[str]) -> str:
+    return f"Tệp {name} không qua được kiểm tra cơ sở dữ liệu, nên không được khôi phục: " + " ".join(
+        _capped(problems, "lỗi")
+    )
+
+
 OK_MESSAGE = "Cơ sở dữ liệu không có lỗi."
+
+
+class UnsignedBackupError(ValidationError):
+    """The file is not signed by this installation: restorable only when an administrator accepts it."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Signatures: HMAC-SHA256 with this installation's secret, appended after the last page
+# ---------------------------------------------------------------------------------------------
+# The trailer (magic, key id, MAC over every byte before it) sits past the database's last page:
+# SQLite reads only the pages its header counts, so a signed backup is still an ordinary SQLite
+# file; any edit changes the bytes the MAC covers (or, growing the file, overwrites the trailer).
+
+SIG_MAGIC = b"\nSIPAS-HMAC-SHA256-v1\n"
+SIG_LEN = len(SIG_MAGIC) + 16 + 32
+_CHUNK = 1 << 20
+
+
+def key_path(db_path: str | Path) -> Path:
+    """The secret of the installation whose database is ``db_path``: ``<db>.key`` beside it."""
+    return Path(f"{db_path}.key")
+
+
+def installation_key(db_path: str | Path, create: bool = True) -> bytes | None:
+    """The 32-byte secret kept beside the database (created, mode 0600, at first use)."""
+    path = key_path(db_path)
+    try:
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as exc:
+        raise DatabaseError(f"Không đọc được khóa ký bản sao lưu {path}: {_reason(exc)}.") from None
+    if not create:
+        return None
+    key = secrets.token_bytes(32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it meanwhile
+        return installation_key(db_path, create=False)
+    except OSError:
+        return None  # a read-only folder: backups are written unsigned
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key.hex())
+        f.flush()
+        os.fsync(f.fileno())
+    return key
+
+
+def _key_id(key: bytes) -> bytes:
+    return hashlib.sha256(b"sipas-backup-key-id:" + key).digest()[:16]
+
+
+def _mac(key: bytes, path: Path, length: int) -> bytes:
+    mac = hmac.new(key, digestmod=hashlib.sha256)
+    with path.open("rb") as f:
+        left = length
+        while left > 0:
+            chunk = f.read(min(_CHUNK, left))
+            if not chunk:
+                break
+            mac.update(chunk)
+            left -= len(chunk)
+    return mac.digest()
+
+
+def sign_file(path: Path, key: bytes) -> None:
+    """Append the signature trailer to the backup file ``path``."""
+    size = path.stat().st_size
+    trailer = SIG_MAGIC + _key_id(key) + _mac(key, path, size)
+    with path.open("ab") as f:
+        f.write(trailer)
+
+
+def _read_trailer(path: Path) -> tuple[int, bytes, bytes] | None:
+    """(length of the signed content, key id, MAC) if the file ends with a signature trailer."""
+    size = path.stat().st_size
+    if size < SIG_LEN + len(SQLITE_HEADER):
+        return None
+    with path.open("rb") as f:
+        f.seek(size - SIG_LEN)
+        tail = f.read(SIG_LEN)
+    if not tail.startswith(SIG_MAGIC):
+        return None
+    rest = tail[len(SIG_MAGIC) :]
+    return size - SIG_LEN, rest[:16], rest[16:]
+
+
+def signature_status(path: Path, key: bytes | None) -> str:
+    """``"signed"`` (by ``key``, unchanged), ``"altered"`` (by ``key``, changed since), ``"foreign"``
+    (another installation's key) or ``"unsigned"``. The trailer, if any, is cut off ``path``."""
+    trailer = _read_trailer(path)
+    if trailer is None:
+        return "unsigned"
+    length, key_id, mac = trailer
+    if key is None or not hmac.compare_digest(key_id, _key_id(key)):
+        status = "foreign"
+    else:
+        status = "signed" if hmac.compare_digest(mac, _mac(key, path, length)) else "altered"
+    os.truncate(path, length)
+    return status
+
+
+# ---------------------------------------------------------------------------------------------
+# The product's own schema
+# ---------------------------------------------------------------------------------------------
+
+_KIND = {"table": "bảng", "view": "view", "index": "chỉ mục", "trigger": "trigger"}
+_ORDER = {kind: i for i, kind in enumerate(_KIND)}
+
+
+def _by_kind(keys) -> list[tuple[str, str]]:
+    return sorted(keys, key=lambda k: (_ORDER[k[0]], k[1]))
+
+
+@functools.cache
+def reference_schema(version: int) -> dict[tuple[str, str], str]:
+    """The schema objects an empty database migrated to ``version`` has (the product's own)."""
+    with closing(sqlite3.connect(":memory:", isolation_level=None)) as conn:
+        db.migrate(conn, target=version)
+        return db.schema_objects(conn)
+
+
+def schema_problems(conn: sqlite3.Connection, version: int | None = None) -> list[str]:
+    """Every table, index, trigger or view that is extra, missing or different from the product's own
+    schema at ``version`` (default: the file's own version), one line each (Vietnamese)."""
+    version = db.schema_version(conn) if version is None else version
+    if not 0 < version <= db.SCHEMA_VERSION:
+        return [f"phiên bản cấu trúc {version} không phải của phần mềm"]
+    want, have = reference_schema(version), db.schema_objects(conn)
+    lines = []
+    for kind, name in _by_kind(have.keys() - want.keys()):
+        lines.append(f"thừa {_KIND[kind]} {name}")
+    for kind, name in _by_kind(want.keys() - have.keys()):
+        lines.append(f"thiếu {_KIND[kind]} {name}")
+    for kind, name in _by_kind(want.keys() & have.keys()):
+        if want[kind, name] != have[kind, name]:
+            lines.append(f"{_KIND[kind]} {name} bị thay đổi định nghĩa")
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,6 +337,9 @@ def backup_to(db_path: str | Path, out: str | Path, *, verify: bool = True) -> P
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         _online_copy(src, tmp, verify=verify)
+        key = installation_key(src)
+        if key is not None:
+            sign_file(tmp, key)
         _fsync_file(tmp)
         os.replace(tmp, out)
         _fsync_dir(out.parent)
@@ -348,12 +530,16 @@ def _stage(source: str | Path | bytes, staged: Path, name: str | None) -> str:
     return label
 
 
-def _open_candidate(staged: Path, label: str, live_page_size: int | None) -> tuple[sqlite3.Connection, int]:
-    """Check the staged file and migrate it; return (connection, schema version it had)."""
+def _open_candidate(
+    staged: Path, label: str, live_page_size: int | None, key: bytes | None, accept_foreign: bool
+) -> tuple[sqlite3.Connection, int]:
+    """Check the staged file (identity, integrity, signature, exact schema) and migrate it; return
+    (connection, schema version it had). Any refusal raises :class:`ValidationError`."""
     with staged.open("rb") as f:
         head = f.read(100)
     if len(head) < 100 or not head.startswith(SQLITE_HEADER):
         raise ValidationError(msg_not_sqlite(label))
+    signature = signature_status(staged, key)  # cuts the trailer off the private copy
     conn = sqlite3.connect(str(staged), isolation_level=None, check_same_thread=False)
     try:
         try:
@@ -367,6 +553,19 @@ def _open_candidate(staged: Path, label: str, live_page_size: int | None) -> tup
         try:
             if db.integrity_problems(conn, limit=1):
                 raise ValidationError(msg_corrupt(label))
+        except sqlite3.DatabaseError:
+            raise ValidationError(msg_corrupt(label)) from None
+        if signature == "altered":
+            raise ValidationError(msg_altered(label))
+        if signature != "signed" and not accept_foreign:
+            raise UnsignedBackupError(msg_foreign_key(label) if signature == "foreign" else msg_unsigned(label))
+        try:
+            differences = schema_problems(conn, version)
+        except sqlite3.Error as exc:
+            raise ValidationError(msg_corrupt(label) + f" ({_reason(exc)})") from None
+        if differences:
+            raise ValidationError(msg_schema(label, version, differences))
+        try:
             if live_page_size and db.page_size(conn) != live_page_size:
                 db.set_journal_mode(conn, "delete")
                 db.rebuild_with_page_size(conn, live_page_size)
@@ -378,10 +577,43 @@ def _open_candidate(staged: Path, label: str, live_page_size: int | None) -> tup
             raise ValidationError(msg_not_migratable(label, str(exc))) from None
         except sqlite3.Error as exc:
             raise ValidationError(msg_not_migratable(label, _reason(exc))) from None
+        differences = schema_problems(conn, db.SCHEMA_VERSION)
+        if differences:
+            raise ValidationError(msg_schema(label, db.SCHEMA_VERSION, differences))
         return conn, version
     except BaseException:
         conn.close()
         raise
+
+
+def _live_accounts(live: Path) -> dict:
+    """The live installation's accounts, failed logins and sessions (none if it is unreadable)."""
+    if not live.is_file() or _header_page_size(live) is None:
+        return {}
+    try:
+        with closing(db.connect(live)) as c:
+            return db.account_rows(c)
+    except sqlite3.Error:
+        return {}
+
+
+def _adopt_live_accounts(
+    cand: sqlite3.Connection, label: str, accounts: dict, keep_token: str | None, now: float
+) -> None:
+    """Accounts never come from a restored file: put the live ones in, end every other session,
+    and run the full check on the result (still in the private copy)."""
+    try:
+        with db.transaction(cand):
+            db.replace_account_rows(cand, accounts)
+            db.end_sessions_except(cand, now, "restore", keep_token)
+    except sqlite3.Error as exc:
+        raise ValidationError(msg_not_migratable(label, _reason(exc))) from None
+    try:
+        problems = check(cand)
+    except sqlite3.Error as exc:
+        problems = [_reason(exc)]
+    if problems:
+        raise ValidationError(msg_check_failed(label, problems))
 
 
 def _unique(path: Path) -> Path:
@@ -421,27 +653,50 @@ def restore(
     backup_dir: str | Path | None = None,
     now: datetime | None = None,
     actor: str | None = None,
+    keep_session: str | None = None,
+    accept_foreign: bool = False,
 ) -> RestoreResult:
     """Replace the database at ``db_path`` with the backup ``source`` (a path, or uploaded bytes).
 
-    The file is checked first (see the module docstring); a refused file raises
-    :class:`ValidationError` with a Vietnamese message and the live database is not touched. The
-    replaced database is kept in ``backup_dir`` (default: the folder the settings name) before the
-    checked copy is written into the live path with the backup API and migrated. The restore is
-    recorded in the restored database's audit log.
+    The file is checked on a private copy first: SQLite file of this product, sound, signed by this
+    installation (a file signed elsewhere or unsigned only with ``accept_foreign``; a file altered
+    since it was signed never), schema objects exactly the product's own for its version, migrated,
+    the live accounts put in (accounts, roles and sessions never come from the file; every session
+    but ``keep_session``, the restorer's token, is ended), and :func:`check` without a problem. A
+    refused file raises :class:`ValidationError` (:class:`UnsignedBackupError` for an unsigned or
+    foreign one) and the live database is not touched. The replaced database is kept beside it (in
+    ``backup_dir``, default: the folder the settings name, or ``backups/`` beside the database)
+    before the checked copy is written into the live path with the backup API.
     """
+    from sipas import auth
+
     live = Path(db_path)
     live_page_size = _header_page_size(live) if live.is_file() else None
+    key = installation_key(live)
+    moment = _local(now)
     with tempfile.TemporaryDirectory(prefix="sipas-restore-") as tmp:
         staged = Path(tmp) / "candidate.db"
         label = _stage(source, staged, name)
-        cand, schema_from = _open_candidate(staged, label, live_page_size)
+        cand, schema_from = _open_candidate(staged, label, live_page_size, key, accept_foreign)
         with closing(cand):
+            keep_token = auth.token_key(keep_session) if keep_session else None
+            _adopt_live_accounts(cand, label, _live_accounts(live), keep_token, time.time())
             # Every check has passed: from here on the live database changes.
             previous, raw = None, False
             if live.is_file():
                 folder = Path(backup_dir) if backup_dir is not None else _configured_dir_or_default(live)
-                previous, raw = _keep_previous(live, folder, _local(now))
+                previous, raw = _keep_previous(live, folder, moment)
+            with db.transaction(cand):
+                db.log_audit(
+                    cand,
+                    actor,
+                    "restore",
+                    "database",
+                    None,
+                    label,
+                    None if previous is None else f"trước đó: {previous}",
+                )
+            responses = db.count_responses(cand)
             kept = f" Bản trước khi khôi phục ở {previous}." if previous else ""
             try:
                 if live.is_file() and live_page_size is None:
@@ -451,30 +706,21 @@ def restore(
                     live.parent.mkdir(parents=True, exist_ok=True)
                     with closing(db.connect(live)) as dst:
                         cand.backup(dst)  # one transaction: all of it or, on failure, none of it
+                        try:
+                            db.checkpoint(dst)
+                        except sqlite3.OperationalError:
+                            pass  # busy readers: the WAL is checkpointed later
             except (sqlite3.Error, OSError) as exc:
                 raise DatabaseError(f"Không ghi được dữ liệu khôi phục vào {live}: {_reason(exc)}.{kept}") from None
-    with closing(db.connect(live)) as dst:
-        db.migrate(dst)
-        with db.transaction(dst):
-            db.log_audit(
-                dst, actor, "restore", "database", None, label, None if previous is None else f"trước đó: {previous}"
-            )
-        responses = db.count_responses(dst)
-        try:
-            db.checkpoint(dst)
-        except sqlite3.OperationalError:
-            pass  # busy readers: the WAL is checkpointed later
     return RestoreResult(label, schema_from, db.SCHEMA_VERSION, responses, previous, raw)
 
 
 def _configured_dir_or_default(live: Path) -> Path:
-    from sipas import settings
-
     try:
         with closing(db.connect(live)) as c:
             return configured_backup_dir(c)
-    except sqlite3.Error:  # an unreadable database: its settings too
-        return resolve_backup_dir(settings.DEFAULTS["backup_dir"])
+    except sqlite3.Error:  # an unreadable database: its settings too; the copy still goes beside it
+        return live.parent / "backups"
 
 
 def _replace_file(cand: sqlite3.Connection, live: Path) -> None:
@@ -543,6 +789,8 @@ def check(conn: sqlite3.Connection) -> list[str]:
     if problems:
         # The other checks would read damaged pages; fix (restore) first.
         return problems
+    problems += _schema_check_lines(conn)
+    problems += _timestamp_check_lines(conn)
 
     for table, parent, n in db.foreign_key_violations(conn):
         if (table, parent) == ("responses", "staff"):
@@ -581,6 +829,26 @@ def check(conn: sqlite3.Connection) -> list[str]:
     for code, n in db.unknown_staff_code_counts(conn).items():
         problems.append(f'{n} phiếu ghi mã cán bộ "{code}" không có trong danh sách cán bộ.')
     return problems
+
+
+def _schema_check_lines(conn: sqlite3.Connection) -> list[str]:
+    """The schema compared with the product's own for this version: every extra, missing or changed
+    table, index, trigger or view (a planted trigger, a dropped one), one line each."""
+    return [f"Cấu trúc cơ sở dữ liệu khác với của phần mềm: {p}." for p in schema_problems(conn)]
+
+
+def _timestamp_check_lines(conn: sqlite3.Connection) -> list[str]:
+    """Responses whose time is not zero-padded ISO of a year from 2000 to next year (an older version's
+    import let ``0001-01-01`` in as ``1-01-01 00:00:00``)."""
+    from sipas import parsing
+
+    n = db.malformed_timestamp_count(conn, parsing.MIN_YEAR, parsing.max_year())
+    if not n:
+        return []
+    return [
+        f"{n} phiếu có thời điểm khảo sát không hợp lệ (không đúng dạng YYYY-MM-DD HH:MM:SS "
+        f"hoặc năm ngoài khoảng {parsing.MIN_YEAR}–{parsing.max_year()})."
+    ]
 
 
 def check_database(db_path: str | Path) -> list[str]:

@@ -1,19 +1,21 @@
 """The baseline: published figures of an earlier year (typed in, imported, or computed).
 
-A baseline row is (year, questionnaire, level, code, index, optional n and satisfied). Any subset
-of levels may be given. A baseline of one questionnaire version is compared criterion by criterion
-only with the same version; across versions only the element and overall levels are comparable.
+A baseline row is (year, questionnaire, level, code, index, optional n and satisfied) at any level.
+Any subset of levels may be given. A baseline of one questionnaire version is compared criterion by
+criterion with the same version, or with another version through its crosswalk (``sipas.crosswalk``);
+the element and overall levels compare across versions. Element and overall counts are kept as
+published, but never tested as one proportion: those indices are means of indices, and one person's
+answers to several criteria are not independent answers.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from sipas import clock, db
+from sipas import clock, db, parsing
 from sipas.catalog import questionnaires
 from sipas.errors import ValidationError, raise_file_problems
 from sipas.responses import read_table
@@ -30,25 +32,48 @@ class BaselineSummary:
     filename: str
     rows: int
     years: tuple[tuple[int, str], ...]
+    notes: tuple[str, ...] = ()  # published figures kept although their counts disagree
 
     def message(self) -> str:
         sets = ", ".join(f"{y} ({q})" for y, q in self.years)
-        return f"Đã lưu {self.rows} chỉ số gốc từ {self.filename}: {sets}."
+        text = f"Đã lưu {self.rows} chỉ số gốc từ {self.filename}: {sets}."
+        return " ".join([text, *self.notes])
+
+
+TOLERANCE = 0.51  # percentage points: a published index rounded to whole numbers still agrees
+
+
+def count_disagreements(rows: list[dict]) -> tuple[str, ...]:
+    """Element and overall rows whose published index differs from satisfied/n by more than rounding.
+
+    Not an error: an element's index is the mean of its criteria's indices, not the share of pooled
+    answers, so the two may differ; the published figure is kept and compared, and the summary says so.
+
+    >>> count_disagreements([{"year": 2023, "questionnaire": "sipas-2023", "level": "element", "code": "1",
+    ...                       "index_value": 85.5, "n": 200, "satisfied": 160}])
+    ('2023 (sipas-2023), yếu tố 1: chỉ số công bố 85,50 khác satisfied/n = 80,00; đã giữ số công bố.',)
+    """
+    notes = []
+    for r in rows:
+        n, sat, index = r.get("n"), r.get("satisfied"), r.get("index_value")
+        if r["level"] == "criterion" or not n or sat is None or index is None:
+            continue
+        share = 100 * sat / n
+        if abs(share - index) > TOLERANCE:
+            what = f"yếu tố {r['code']}" if r["level"] == "element" else "chỉ số chung"
+            notes.append(
+                f"{r['year']} ({r['questionnaire']}), {what}: chỉ số công bố {clock.format_number(index, 2)} "
+                f"khác satisfied/n = {clock.format_number(share, 2)}; đã giữ số công bố."
+            )
+    return tuple(notes)
 
 
 def _number(text: str) -> float:
-    text = text.strip().replace(",", ".") if text.count(",") == 1 and "." not in text else text.strip()
-    value = float(text)
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(text)
-    return value
+    return parsing.parse_number(text)
 
 
 def _whole(text: str) -> int:
-    m = re.fullmatch(r"(\d+)(?:\.0+)?", text.strip())
-    if not m:
-        raise ValueError(text)
-    return int(m.group(1))
+    return parsing.parse_whole(text)
 
 
 def validate_baseline_table(rows: list[list[str]], filename: str, max_year: int | None = None) -> list[dict]:
@@ -133,13 +158,10 @@ def validate_baseline_table(rows: list[list[str]], filename: str, max_year: int 
         if n is not None and satisfied is not None:
             if satisfied > n:
                 err(f"Dòng {idx}, cột satisfied: {satisfied} lớn hơn n = {n}.")
-            elif n > 0 and index is not None and abs(100 * satisfied / n - index) > 0.51:
+            # A criterion's index is satisfied/n: a disagreement is a typo. An element's (or the
+            # overall) is a mean of indices: kept as published, the import summary notes it.
+            elif level == "criterion" and n > 0 and index is not None and abs(100 * satisfied / n - index) > TOLERANCE:
                 err(f"Dòng {idx}, cột index: {index} không khớp với satisfied/n = {100 * satisfied / n:.2f}.")
-        if level in ("element", "overall") and satisfied is not None:
-            err(
-                f"Dòng {idx}, cột satisfied: chỉ số {LEVEL_LABELS[level].lower()} là trung bình, "
-                "không có số phiếu hài lòng; để trống cột này."
-            )
         key = (year, version, level, code)
         if None not in (year, level) and key in seen:
             err(f"Dòng {idx}: trùng với dòng {seen[key]} ({year}, {version}, {level}, {code or 'chung'}).")
@@ -180,7 +202,7 @@ def save_baseline(
     """Store validated rows in one transaction (insert or replace by year, version, level, code)."""
     with db.transaction(conn):
         years = _store(conn, rows, source, actor, filename)
-    return BaselineSummary(filename or source, len(rows), years)
+    return BaselineSummary(filename or source, len(rows), years, count_disagreements(rows))
 
 
 def import_baseline(conn: sqlite3.Connection, data: bytes, filename: str, actor: str | None = None) -> BaselineSummary:
@@ -190,7 +212,7 @@ def import_baseline(conn: sqlite3.Connection, data: bytes, filename: str, actor:
     with db.transaction(conn):
         years = _store(conn, rows, "import", actor, name)
         db.record_import(conn, "baseline", name, hashlib.sha256(data).hexdigest(), len(rows), len(rows), 0, actor)
-    return BaselineSummary(name, len(rows), years)
+    return BaselineSummary(name, len(rows), years, count_disagreements(rows))
 
 
 def table_from_records(records: list[dict]) -> list[list[str]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -17,7 +17,16 @@ from sipas.errors import CatalogError
 from sipas.paths import DATA_DIR
 
 CRITERION_CODE = re.compile(r"^TC(\d+)\.(\d+)$")
-DEFAULT_VERSION = "sipas-2023"
+# The national form asked since SIPAS 2024: the version of a new database, and of any date from
+# FORM_2024_FROM (settings.DATED_DEFAULTS). A database made before keeps its stored version.
+DEFAULT_VERSION = "sipas-2024"
+FORM_2024_FROM = "2024-01-01"
+# Where a statement names the unit's one-stop office, its text says {office}: filled from the dated
+# setting "office_name" (Criterion.text_for); Criterion.text has the file's generic office term.
+OFFICE = "{office}"
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}|[{}]")
+# Files in data/questionnaires that are not questionnaires (sipas.crosswalk reads them).
+CROSSWALK_PREFIX = "crosswalk-"
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,19 @@ class Criterion:
     code: str
     text: str
     element: str
+    topic: str | None = None  # a short line naming what the statement is about (optional)
+    template: str | None = None  # the text with {office} when the statement names the office
+
+    def text_for(self, office: str | None) -> str:
+        """The statement as the citizen reads it, naming the unit's office (``office_name`` setting).
+
+        >>> c = questionnaire("sipas-2024").criteria[0]
+        >>> c.text_for("Trung tâm Phục vụ hành chính công xã Tu Bông")[:60]
+        'Trung tâm Phục vụ hành chính công xã Tu Bông có biển hiệu, h'
+        """
+        if self.template is None or not office or not office.strip():
+            return self.text
+        return self.template.replace(OFFICE, office.strip())
 
 
 @dataclass(frozen=True)
@@ -40,6 +62,19 @@ class Questionnaire:
     title: str
     source: str
     elements: tuple[Element, ...]
+    label: str = ""  # what users read for the version, e.g. "Mẫu phiếu 2022–2023"
+    # The version's own wording of the extra questions (harassment, informal_payment, expectations,
+    # demographics); missing ones come from data/survey-options.json (see survey_questions).
+    questions: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def display(self) -> str:
+        """'Mẫu phiếu 2022–2023 (sipas-2023)': the label with the stored code."""
+        return f"{self.label} ({self.code})" if self.label else self.code
+
+    def texts(self, office: str | None = None) -> dict[str, str]:
+        """Each criterion's statement by code, naming ``office`` where the statement names the office."""
+        return {c.code: c.text_for(office) for c in self.criteria}
 
     # Computed once per questionnaire (immutable): the kiosk's submit path checks every answer's code.
     @cached_property
@@ -79,6 +114,12 @@ def parse_questionnaire(raw: object, path: Path) -> Questionnaire:
         raise CatalogError(f"Tệp {path.name}: mã phiên bản '{code}' phải trùng với tên tệp '{path.stem}'.")
     title = _require(raw, "title", "gốc", path)
     source = raw.get("source", "")
+    label = raw.get("label", "")
+    if not isinstance(label, str):
+        raise CatalogError(f"Tệp {path.name}, mục gốc.label: giá trị không hợp lệ ({label!r}).")
+    generic = raw.get("office_generic", "Bộ phận Một cửa")
+    if not isinstance(generic, str) or not generic.strip():
+        raise CatalogError(f"Tệp {path.name}, mục gốc.office_generic: giá trị không hợp lệ ({generic!r}).")
     elements_raw = _require(raw, "elements", "gốc", path, list)
     if not elements_raw:
         raise CatalogError(f"Tệp {path.name}: danh sách 'elements' trống.")
@@ -107,9 +148,75 @@ def parse_questionnaire(raw: object, path: Path) -> Questionnaire:
             if ccode in seen:
                 raise CatalogError(f"Tệp {path.name}, mục {cwhere}: mã tiêu chí '{ccode}' bị trùng.")
             seen.add(ccode)
-            criteria.append(Criterion(ccode, text.strip(), ecode))
+            topic = c.get("topic")
+            if topic is not None and (not isinstance(topic, str) or not topic.strip() or len(topic) > 80):
+                raise CatalogError(f"Tệp {path.name}, mục {cwhere}.topic: cần một dòng ngắn (tối đa 80 ký tự).")
+            text = text.strip()
+            # Only {office} may appear in braces: a typo like {ofice} would reach the tablet as is.
+            stray = [m for m in _PLACEHOLDER.findall(text) if m != OFFICE]
+            if stray:
+                raise CatalogError(
+                    f"Tệp {path.name}, mục {cwhere}.text: chỗ điền '{stray[0]}' không hợp lệ (chỉ nhận {OFFICE})."
+                )
+            template = text if OFFICE in text else None
+            shown = text.replace(OFFICE, generic.strip())
+            criteria.append(Criterion(ccode, shown, ecode, topic.strip() if topic else None, template))
         elements.append(Element(ecode, name.strip(), tuple(criteria)))
-    return Questionnaire(code, title, source, tuple(elements))
+    questions = _parse_questions(raw.get("questions", {}), path)
+    return Questionnaire(code, title, source, tuple(elements), label.strip(), questions)
+
+
+def _check_options(spec: object, where: str, path: Path, values: bool) -> None:
+    """A {question, options} block: options are {value, label} (values=True) or non-empty strings."""
+    if not isinstance(spec, dict):
+        raise CatalogError(f"Tệp {path.name}, mục {where}: phải là một đối tượng có question và options.")
+    _require(spec, "question", where, path)
+    options = _require(spec, "options", where, path, list)
+    if not options:
+        raise CatalogError(f"Tệp {path.name}, mục {where}.options: danh sách trống.")
+    for k, o in enumerate(options):
+        if values:
+            _require(o, "label", f"{where}.options[{k}]", path)
+            if o.get("value") != k + 1:
+                raise CatalogError(f"Tệp {path.name}, mục {where}.options[{k}].value: phải là {k + 1}.")
+        elif not isinstance(o, str) or not o.strip():
+            raise CatalogError(f"Tệp {path.name}, mục {where}.options[{k}]: giá trị không hợp lệ ({o!r}).")
+
+
+def _parse_questions(raw: object, path: Path) -> dict:
+    """Check a questionnaire's own extra questions (all optional) and return them as given."""
+    if not isinstance(raw, dict):
+        raise CatalogError(f"Tệp {path.name}, mục questions: phải là một đối tượng JSON.")
+    unknown = set(raw) - {"harassment", "informal_payment", "expectations", "demographics"}
+    if unknown:
+        raise CatalogError(f"Tệp {path.name}, mục questions: không có câu hỏi '{sorted(unknown)[0]}'.")
+    for key in ("harassment", "informal_payment"):
+        if key in raw:
+            _check_options(raw[key], f"questions.{key}", path, values=True)
+            # Stored as 1–3 (none, some, many), the same meaning in every version.
+            if len(raw[key]["options"]) != 3:
+                raise CatalogError(f"Tệp {path.name}, mục questions.{key}.options: phải có đúng 3 phương án.")
+    if "expectations" in raw:
+        exp, where = raw["expectations"], "questions.expectations"
+        if not isinstance(exp, dict) or exp.get("mode") not in ("rating", "choose"):
+            raise CatalogError(f"Tệp {path.name}, mục {where}.mode: chỉ nhận 'rating' hoặc 'choose'.")
+        if exp["mode"] == "choose":
+            _check_options(exp, where, path, values=False)
+        else:
+            _check_options({"question": exp.get("question"), "options": exp.get("scale")}, where, path, values=True)
+            items = _require(exp, "items", where, path, list)
+            codes = [_require(it, "code", f"{where}.items[{k}]", path) for k, it in enumerate(items)]
+            for k, it in enumerate(items):
+                _require(it, "text", f"{where}.items[{k}]", path)
+            if not items or len(set(codes)) != len(codes):
+                raise CatalogError(f"Tệp {path.name}, mục {where}.items: cần các nội dung có mã không trùng.")
+    if "demographics" in raw:
+        demo = raw["demographics"]
+        if not isinstance(demo, dict) or not demo:
+            raise CatalogError(f"Tệp {path.name}, mục questions.demographics: phải là một đối tượng không trống.")
+        for key, spec in demo.items():
+            _check_options(spec, f"questions.demographics.{key}", path, values=False)
+    return raw
 
 
 def load_questionnaire_file(path: Path) -> Questionnaire:
@@ -126,11 +233,13 @@ def load_questionnaires(directory: Path | None = None) -> dict[str, Questionnair
     """All questionnaire versions under ``data/questionnaires`` (or ``directory``), by code.
 
     >>> sorted(load_questionnaires())
-    ['sipas-2017', 'sipas-2023']
+    ['sipas-2017', 'sipas-2023', 'sipas-2024']
     """
     directory = directory or DATA_DIR / "questionnaires"
     found = {}
     for path in sorted(directory.glob("*.json")):
+        if path.name.startswith(CROSSWALK_PREFIX):
+            continue
         q = load_questionnaire_file(path)
         found[q.code] = q
     if DEFAULT_VERSION not in found and directory == DATA_DIR / "questionnaires":
@@ -166,6 +275,33 @@ def survey_options() -> dict:
     if [s.get("value") for s in opts["scale"]] != [1, 2, 3, 4, 5]:
         raise CatalogError(f"Tệp {path.name}, mục scale: phải có đúng 5 mức 1–5.")
     return opts
+
+
+def survey_questions(code: str) -> dict:
+    """The extra questions the tablet asks with questionnaire ``code``: harassment, informal_payment,
+    expectations and demographics, each the version's own wording where its file has one, else the
+    one in data/survey-options.json.
+
+    ``expectations["mode"]`` is "rating" (sipas-2024: every item of ``items`` on the 4-level
+    ``scale``, values 1–4) or "choose" (older versions: up to three of ``options``).
+
+    >>> q = survey_questions("sipas-2024")
+    >>> q["harassment"]["question"][:40], q["expectations"]["mode"], len(q["expectations"]["items"])
+    ('Ông/Bà cảm nhận như thế nào về tình trạn', 'rating', 10)
+    >>> survey_questions("sipas-2023")["expectations"]["mode"]
+    'choose'
+    """
+    opts = survey_options()
+    own = questionnaire(code).questions
+    out = {key: own.get(key, opts[key]) for key in ("harassment", "informal_payment", "demographics")}
+    out["expectations"] = own.get("expectations") or {"mode": "choose", "max": 3, **opts["expectations"]}
+    return out
+
+
+def version_label(code: str) -> str:
+    """What users read for a version code: 'Mẫu phiếu 2022–2023 (sipas-2023)'; an unknown code as is."""
+    q = questionnaires().get(code)
+    return q.display if q else code
 
 
 def wait_bucket_for_minutes(minutes: int) -> str:

@@ -22,6 +22,35 @@ TARGET_COLOR = "#0b6e4f"
 FLOOR_COLOR = "#d95f02"
 
 
+# Vega's number and date formatting in Vietnamese: decimal comma, dot for thousands, dd/mm/yyyy.
+VI_LOCALE = {
+    "number": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " ₫"]},
+    "time": {
+        "dateTime": "%A, %d/%m/%Y %H:%M:%S",
+        "date": "%d/%m/%Y",
+        "time": "%H:%M:%S",
+        "periods": ["SA", "CH"],
+        "days": ["Chủ nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"],
+        "shortDays": ["CN", "T2", "T3", "T4", "T5", "T6", "T7"],
+        "months": [f"Tháng {m}" for m in range(1, 13)],
+        "shortMonths": [f"Th{m}" for m in range(1, 13)],
+    },
+}
+
+
+# Month labels on two lines ("12" over "2025"), so twelve of them fit a page's width.
+MONTH_AXIS = alt.Axis(labelAngle=0, labelExpr="split(datum.label, '/')", labelOverlap=False)
+
+
+def month_label(month: str) -> str:
+    """ "2026-03" as a Vietnamese reader writes it.
+
+    >>> month_label("2026-03")
+    '03/2026'
+    """
+    return f"{month[5:7]}/{month[:4]}"
+
+
 @dataclass(frozen=True)
 class Reference:
     label: str
@@ -42,9 +71,12 @@ def _finish(chart: alt.TopLevelMixin, title: str, subtitle: str | None = None) -
     params = {"text": title, "anchor": "start", "fontSize": 15}
     if subtitle:
         params["subtitle"] = subtitle
+    # autosize "fit-x": the width follows the page, the height given is the plot's own. Without it
+    # Streamlit applies "fit", where axes, rotated labels and a bottom legend are taken out of the
+    # given height, and a 260-px chart with a legend is left with a plot of zero height in the browser.
     return (
-        chart.properties(title=alt.TitleParams(**params))
-        .configure(font=FONT)
+        chart.properties(title=alt.TitleParams(**params), autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+        .configure(font=FONT, locale=VI_LOCALE)
         .configure_axis(labelFont=FONT, titleFont=FONT, labelFontSize=12, titleFontSize=12)
         .configure_legend(labelFont=FONT, titleFont=FONT, labelFontSize=12, titleFontSize=12, orient="bottom")
         .configure_view(strokeWidth=0)
@@ -92,7 +124,7 @@ def criteria_chart(
     )
     domain = [max(0.0, math.floor(low / 5) * 5), 100]
     x = alt.X("Chỉ số (%):Q", title="Chỉ số hài lòng (%)", scale=alt.Scale(domain=domain, clamp=True))
-    y = alt.Y("Mã:N", sort=order, title="Tiêu chí")
+    y = alt.Y("Mã:N", sort=order, title="Tiêu chí", axis=alt.Axis(labelOverlap=False))
     tooltip = [
         "Mã",
         "Tiêu chí",
@@ -120,7 +152,7 @@ def criteria_chart(
     lines = [(f"Sàn {floor:g}%", floor, FLOOR_COLOR), (f"Chỉ tiêu {target:g}%", target, TARGET_COLOR)]
     lines += _reference_lines(references)
     layers.append(_rules(lines, "x"))
-    chart = alt.layer(*layers).properties(width=560, height=max(220, 22 * len(order)))
+    chart = alt.layer(*layers).properties(width=560, height=max(220, 24 * len(order)))
     return _finish(
         chart,
         "Chỉ số từng tiêu chí so với số liệu gốc và chỉ tiêu",
@@ -151,7 +183,12 @@ def likert_chart(dist: pd.DataFrame, order: list[str] | None = None) -> alt.TopL
     """Diverging stacked bars of the five answer levels per criterion (share of its answers)."""
     data = likert_frame(dist[dist["n"] > 0])
     labels = list(dist.sort_values("level")["Mức"].drop_duplicates())
-    y = alt.Y("Mã:N", sort=order or sorted(data["Mã"].unique()) if not data.empty else order, title="Tiêu chí")
+    y = alt.Y(
+        "Mã:N",
+        sort=order or sorted(data["Mã"].unique()) if not data.empty else order,
+        title="Tiêu chí",
+        axis=alt.Axis(labelOverlap=False),
+    )
     bars = (
         alt.Chart(data)
         .mark_bar()
@@ -160,6 +197,7 @@ def likert_chart(dist: pd.DataFrame, order: list[str] | None = None) -> alt.TopL
                 "start:Q",
                 title="Tỷ lệ câu trả lời (%) — trái: chưa hài lòng, phải: hài lòng",
                 scale=alt.Scale(domain=[-100, 100]),
+                axis=alt.Axis(labelExpr="format(abs(datum.value), 'd')"),
             ),
             x2="end:Q",
             y=y,
@@ -168,7 +206,7 @@ def likert_chart(dist: pd.DataFrame, order: list[str] | None = None) -> alt.TopL
         )
     )
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#333333").encode(x="x:Q")
-    chart = alt.layer(bars, zero).properties(width=560, height=max(220, 22 * data["Mã"].nunique()))
+    chart = alt.layer(bars, zero).properties(width=560, height=max(220, 24 * data["Mã"].nunique()))
     return _finish(chart, "Phân bố năm mức trả lời theo tiêu chí")
 
 
@@ -178,7 +216,8 @@ def p_chart_chart(pc: pd.DataFrame) -> alt.TopLevelMixin:
     for col in ("p", "center", "lcl", "ucl"):
         data[col] = data[col] * 100
     data["Trạng thái"] = data["out_of_control"].map({True: "Ngoài giới hạn", False: "Trong giới hạn"})
-    x = alt.X("month:O", title="Tháng")
+    data["Tháng"] = data["month"].map(month_label)
+    x = alt.X("Tháng:O", title="Tháng", sort=list(data["Tháng"]), axis=MONTH_AXIS)
     base = alt.Chart(data)
     limits = base.mark_line(interpolate="step", strokeDash=[4, 3], color="#d62728").encode(
         x=x, y=alt.Y("ucl:Q", title="Tỷ lệ không hài lòng (%)")
@@ -195,18 +234,18 @@ def p_chart_chart(pc: pd.DataFrame) -> alt.TopLevelMixin:
             scale=alt.Scale(domain=["Trong giới hạn", "Ngoài giới hạn"], range=["#1f77b4", "#d62728"]),
         ),
         tooltip=[
-            "month",
-            "n",
-            "dissatisfied",
-            alt.Tooltip("p:Q", format=".1f"),
-            alt.Tooltip("lcl:Q", format=".1f"),
-            alt.Tooltip("ucl:Q", format=".1f"),
+            "Tháng",
+            alt.Tooltip("n:Q", title="Số câu trả lời"),
+            alt.Tooltip("dissatisfied:Q", title="Không hài lòng"),
+            alt.Tooltip("p:Q", format=".1f", title="Tỷ lệ (%)"),
+            alt.Tooltip("lcl:Q", format=".1f", title="Giới hạn dưới (%)"),
+            alt.Tooltip("ucl:Q", format=".1f", title="Giới hạn trên (%)"),
         ],
     )
     chart = alt.layer(limits, lower, centre, line, points).properties(width=560, height=260)
     return _finish(
         chart,
-        "Biểu đồ kiểm soát p: tỷ lệ trả lời không hài lòng (mức 1–2) hằng tháng",
+        "Biểu đồ kiểm soát p: tỷ lệ không hài lòng (mức 1–2) theo tháng",
         "Câu hỏi hài lòng chung; đường đỏ: giới hạn p̄ ± 3·√(p̄(1−p̄)/n) theo n từng tháng",
     )
 
@@ -216,7 +255,7 @@ def heatmap_chart(table: pd.DataFrame) -> alt.TopLevelMixin:
     data = table.copy()
     days = list(data.sort_values("weekday")["Thứ"].drop_duplicates())
     base = alt.Chart(data).encode(
-        x=alt.X("Giờ:O", title="Giờ trong ngày"),
+        x=alt.X("Giờ:O", title="Giờ trong ngày", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("Thứ:N", sort=days, title=""),
     )
     # Cells with too few answers have no share; Vega-Lite would drop them, so they get their own grey layer.
@@ -238,7 +277,7 @@ def heatmap_chart(table: pd.DataFrame) -> alt.TopLevelMixin:
         )
     )
     text = base.mark_text(fontSize=10, color="#222222").encode(text="n:Q")
-    chart = alt.layer(sparse, cells, text).properties(width=560, height=220)
+    chart = alt.layer(sparse, cells, text).properties(width=560, height=max(80, 32 * len(days)))
     return _finish(chart, "Mức hài lòng theo thứ và giờ", "Số trong ô: số câu trả lời; ô xám: dưới 5 câu trả lời")
 
 
@@ -250,19 +289,36 @@ def trend_chart(
 ) -> alt.TopLevelMixin:
     """The monthly overall index with the plan's lines and optional national/provincial reference values."""
     data = trend[["Tháng", "Số phiếu", "Chỉ số chung (%)"]].dropna()
+    data = data.assign(**{"Tháng": data["Tháng"].map(month_label)})
     y = alt.Y("Chỉ số chung (%):Q", title="Chỉ số hài lòng (%)", scale=alt.Scale(zero=False))
     line = (
         alt.Chart(data)
         .mark_line(point=True, color="#08519c")
         .encode(
-            x=alt.X("Tháng:O", title="Tháng"),
+            x=alt.X("Tháng:O", title="Tháng", sort=list(data["Tháng"]), axis=MONTH_AXIS),
             y=y,
             tooltip=["Tháng", "Số phiếu", alt.Tooltip("Chỉ số chung (%):Q", format=".2f")],
         )
     )
     lines = [(f"Sàn {floor:g}%", floor, FLOOR_COLOR), (f"Chỉ tiêu {target:g}%", target, TARGET_COLOR)]
     lines += _reference_lines(references)
-    chart = alt.layer(line, _rules(lines, "y")).properties(width=560, height=260)
+    layers = [line, _rules(lines, "y")]
+    # The month the questionnaire version changed (analysis.version_changes): a dashed vertical rule.
+    if "Phiếu" in trend.columns:
+        months, versions = list(trend["Tháng"]), list(trend["Phiếu"])
+        shown = set(data["Tháng"])  # month labels, as on the x axis
+        changes = [month_label(m) for m, a, b in zip(months[1:], versions, versions[1:], strict=False) if a != b]
+        changes = [m for m in changes if m in shown]
+        if changes:
+            marks = pd.DataFrame({"Tháng": changes, "Nhãn": ["Đổi mẫu phiếu"] * len(changes)})
+            rule = alt.Chart(marks).mark_rule(color="#555555", strokeDash=[4, 3]).encode(x="Tháng:O")
+            label = (
+                alt.Chart(marks)
+                .mark_text(align="left", dx=3, dy=-120, color="#555555")
+                .encode(x="Tháng:O", text="Nhãn:N")
+            )
+            layers += [rule, label]
+    chart = alt.layer(*layers).properties(width=560, height=260)
     return _finish(chart, "Chỉ số hài lòng chung theo tháng")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from contextlib import closing
 from pathlib import Path
@@ -179,7 +180,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from sipas import backup
 
-    result = backup.restore(db_path(args.db), Path(args.file), backup_dir=args.backup_dir, actor="cli")
+    result = backup.restore(
+        db_path(args.db), Path(args.file), backup_dir=args.backup_dir, actor="cli", accept_foreign=args.accept_foreign
+    )
     print(result.message())
     return 0
 
@@ -208,6 +211,12 @@ def _add_backup_commands(sub) -> None:
     p.add_argument(
         "--backup-dir", metavar="DIR", help="nơi giữ bản trước khi khôi phục (mặc định: thư mục sao lưu trong cài đặt)"
     )
+    p.add_argument(
+        "--accept-foreign",
+        action="store_true",
+        help="chấp nhận một tệp không do cài đặt này ký (của máy khác hoặc phiên bản cũ); "
+        "tệp bị sửa sau khi ký vẫn bị từ chối",
+    )
     p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("check", help="kiểm tra cơ sở dữ liệu: toàn vẹn, khóa ngoại, bảng tổng hợp, danh mục")
@@ -225,8 +234,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from sipas import reports
 
     out = Path(args.out)
-    if out.suffix.lower() not in (".xlsx", ".pdf"):
-        raise ValidationError(f"--out {out.name}: chỉ nhận tệp .xlsx hoặc .pdf.")
+    if out.suffix.lower() not in reports.SUFFIXES:
+        raise ValidationError(f"--out {out.name}: chỉ nhận tệp .xlsx, .pdf hoặc .docx.")
     reports.parse_month(args.month)
     with closing(db.open_db(db_path(args.db))) as conn:
         path = reports.write_report(conn, args.month, out)
@@ -240,9 +249,9 @@ def _size_of(path: Path) -> str:
 
 
 def _add_report_command(sub) -> None:
-    p = sub.add_parser("report", help="lập báo cáo tháng (Excel .xlsx hoặc PDF .pdf)")
+    p = sub.add_parser("report", help="lập báo cáo tháng (Excel .xlsx, PDF .pdf hoặc Word .docx)")
     p.add_argument("--month", required=True, metavar="YYYY-MM", help="tháng báo cáo, ví dụ 2024-05")
-    p.add_argument("--out", required=True, metavar="FILE", help="tệp sẽ ghi: đuôi .xlsx hoặc .pdf")
+    p.add_argument("--out", required=True, metavar="FILE", help="tệp sẽ ghi: đuôi .xlsx, .pdf hoặc .docx")
     _add_db(p)
     p.set_defaults(func=cmd_report)
 
@@ -348,4 +357,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except SipasError as exc:
         print(str(exc), file=sys.stderr)
+        return 1
+    except (sqlite3.Error, OSError) as exc:
+        from sipas import faults
+
+        message = faults.describe(exc, db_path(getattr(args, "db", None)))
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
         return 1

@@ -126,3 +126,25 @@ def format_percent(value, decimals: int = 1) -> str:
     """``87,3%`` from 87.25 (a value already in percent); "—" for None/NaN."""
     text = format_number(value, decimals)
     return text if text == DASH else text + "%"
+
+
+def format_signed(value, decimals: int = 1) -> str:
+    """A difference with its sign: ``+2,5`` / ``-1,0``; "—" for None/NaN.
+
+    >>> format_signed(2.5), format_signed(-1), format_signed(None)
+    ('+2,5', '-1,0', '—')
+    """
+    text = format_number(value, decimals)
+    return text if text == DASH or text.startswith("-") else "+" + text
+
+
+def format_plain(value, max_decimals: int = 2) -> str:
+    """A setting's number as typed, without trailing zeros: ``87``, ``87,5``; "—" for None/NaN.
+
+    >>> format_plain(87.0), format_plain(87.5), format_plain(0.125, 3)
+    ('87', '87,5', '0,125')
+    """
+    text = format_number(value, max_decimals)
+    if text == DASH or "," not in text:
+        return text
+    return text.rstrip("0").rstrip(",")

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from sipas import clock, db
+from sipas import clock, db, settings
 from sipas.catalog import questionnaire, survey_options, wait_bucket_for_minutes
 from sipas.responses import CONDUCT_ELEMENT
 
@@ -61,7 +61,7 @@ def generate(
 ) -> int:
     """Fill ``conn`` with ``responses`` generated surveys over the last ``months`` months; return count."""
     rng = np.random.default_rng(seed)
-    q = questionnaire("sipas-2023")
+    q = questionnaire(settings.get(conn, "active_questionnaire", end or clock.today()))
     codes = list(q.criterion_codes)
     elem_of = np.array([c.element for c in q.criteria])
     base_p = np.array([ELEMENT_P[e] for e in elem_of])

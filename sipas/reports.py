@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from sipas import actions, analysis, clock, db, settings
+from sipas.catalog import questionnaires, version_label
 from sipas.errors import ValidationError
 from sipas.paths import ROOT
 from sipas.scoring import IndexResult
@@ -30,9 +31,25 @@ from sipas.scoring import IndexResult
 FONTS_DIR = ROOT / "assets" / "fonts"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_MIME = "application/pdf"
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+SUFFIXES = (".xlsx", ".pdf", ".docx")
+# Nghị định 30/2020/NĐ-CP, Phụ lục I: quốc hiệu and tiêu ngữ as the form prints them.
+NATIONAL_NAME = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+MOTTO = "Độc lập - Tự do - Hạnh phúc"
+DOC_NUMBER = "Số: ....../BC-UBND"  # filled in by the office when the report is registered
+SIGNER_AUTHORITY = "TM. ỦY BAN NHÂN DÂN"
+SIGNER_TITLE = "CHỦ TỊCH"
 TITLE = "Báo cáo kết quả khảo sát mức độ hài lòng"
 INDEX_LABEL = "Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS)"
-SHEETS = ("Tổng hợp", "Tiêu chí", "Xu hướng theo tháng", "Góp ý", "Chất lượng dữ liệu", "Phản ánh và khắc phục")
+SHEETS = (
+    "Tổng hợp",
+    "Tiêu chí",
+    "Xu hướng theo tháng",
+    "Góp ý",
+    "Chất lượng dữ liệu",
+    "Phản ánh và khắc phục",
+    "Cán bộ",
+)
 MAX_COMMENTS = 2000  # in the workbook
 PDF_COMMENTS = 100  # in the PDF (the newest); the workbook has the rest
 CHART_SCALE = 1.5
@@ -61,8 +78,13 @@ class MonthlyReport:
     comments_total: int
     exclusions: pd.DataFrame
     sample: analysis.SampleStatus
+    # Criteria of this version without a counterpart in the baseline's version: (code, statement).
+    unmatched: list = field(default_factory=list)
+    office_name: str = ""
     cases: dict = field(default_factory=dict)  # actions.monthly_counts
     case_history: pd.DataFrame = field(default_factory=pd.DataFrame)  # the month's case_events
+    staff: pd.DataFrame = field(default_factory=pd.DataFrame)  # analysis.staff_table: the one staff measure
+    staff_min_n: int = 10
     generated_at: datetime = field(default_factory=lambda: clock.now())
 
     @property
@@ -73,6 +95,47 @@ class MonthlyReport:
     @property
     def filename_stem(self) -> str:
         return f"bao-cao-hai-long-{self.month}"
+
+    @property
+    def letterhead(self) -> Letterhead:
+        return letterhead(self.unit_name, self.generated_at.date())
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """The administrative-document form's top and bottom (Nghị định 30/2020/NĐ-CP): issuing authority,
+    the unit under it, số/ký hiệu, place and date, title; recipients and the signer below."""
+
+    authority: str  # tên cơ quan chủ quản / ban hành, upper case
+    unit: str | None  # the unit under it (the one-stop counter), upper case, if any
+    number: str
+    place_date: str
+    title: str
+
+
+def letterhead(unit_name: str, on: date) -> Letterhead:
+    """The letterhead of a report by ``unit_name`` dated ``on``.
+
+    >>> h = letterhead("Bộ phận Một cửa – UBND xã Vạn Phước", date(2026, 5, 8))
+    >>> h.authority, h.unit, h.place_date
+    ('ỦY BAN NHÂN DÂN XÃ VẠN PHƯỚC', 'BỘ PHẬN MỘT CỬA', 'Vạn Phước, ngày 08 tháng 5 năm 2026')
+    """
+    m = re.search(r"\b(xã|phường|thị trấn|đặc khu)\s+([^–,()-]+?)\s*$", unit_name, flags=re.IGNORECASE)
+    place = m.group(2).strip() if m else ""
+    kind = m.group(1).lower() if m else ""
+    authority = f"ỦY BAN NHÂN DÂN {kind} {place}".upper() if m else unit_name.upper()
+    parts = [p.strip() for p in re.split(r"\s+[–-]\s+", unit_name) if p.strip()]
+    unit = parts[0].upper() if len(parts) > 1 else None
+    if unit is None and m and not re.match(r"(UBND|Ủy ban nhân dân)", unit_name, flags=re.IGNORECASE):
+        unit = unit_name[: m.start()].strip().upper() or None
+    day = f"ngày {on.day:02d} tháng {on.month} năm {on.year}"
+    return Letterhead(
+        authority=authority,
+        unit=unit,
+        number=DOC_NUMBER,
+        place_date=f"{place}, {day}" if place else day.capitalize(),
+        title="BÁO CÁO",
+    )
 
 
 def parse_month(text: str) -> tuple[int, int]:
@@ -89,10 +152,14 @@ def parse_month(text: str) -> tuple[int, int]:
 
 def choose_baseline(conn: sqlite3.Connection, year: int, version: str) -> tuple[int, str] | None:
     """The most recent baseline before ``year``: of the same questionnaire version if there is one
-    (comparable criterion by criterion), else of another version (elements and overall only)."""
+    (comparable criterion by criterion), else of a version with a crosswalk to it (criteria through
+    the crosswalk), else of another version (elements and overall only)."""
+    from sipas.crosswalk import counterparts
+
     sets = [(y, q) for y, q in db.baseline_years(conn) if y < year]
     same = [s for s in sets if s[1] == version]
-    return (same or sets or [None])[0]
+    crossed = [s for s in sets if s[1] != version and s[1] in questionnaires() and counterparts(version, s[1])]
+    return (same or crossed or sets or [None])[0]
 
 
 def build_report(
@@ -104,6 +171,7 @@ def build_report(
     version = settings.get(conn, "active_questionnaire", date_to)
     targets = settings.get(conn, "targets", date_to)
     bands = settings.get(conn, "bands", date_to)
+    office = settings.get(conn, "office_name", date_to)
     f = analysis.Filters(version, date_from, date_to)
     result = analysis.index_for_filters(conn, f)
     chosen = baseline or choose_baseline(conn, year, version)
@@ -119,16 +187,18 @@ def build_report(
         date_from=date_from,
         date_to=date_to,
         unit_name=settings.get(conn, "unit_name", date_to),
-        recipient=settings.get(conn, "report_recipient", date_to),
+        recipient=settings.recipient_for(conn, date_from, date_to),
         questionnaire=version,
         targets=targets,
         bands=bands,
         result=result,
-        baseline_label=f"{chosen[0]} ({chosen[1]})" if chosen else None,
+        baseline_label=f"{chosen[0]} — {version_label(chosen[1])}" if chosen else None,
         baseline_overall=analysis.baseline_overall(rows),
         checklist=analysis.rule_checklist(result, targets, bands),
         elements=analysis.elements_table(result, rows, bands),
-        criteria=analysis.criteria_table(result, rows, bands),
+        criteria=analysis.criteria_table(result, rows, bands, office=office),
+        unmatched=analysis.unmatched_criteria(result, rows, office),
+        office_name=office,
         trend=trend,
         pchart=analysis.monthly_p_chart(trend) if not trend.empty else pd.DataFrame(),
         comments=comments,
@@ -137,6 +207,8 @@ def build_report(
         sample=analysis.sample_status(result),
         cases=actions.monthly_counts(conn, f"{year:04d}-{mon:02d}"),
         case_history=case_history_frame(conn, date_from, date_to),
+        staff=analysis.staff_table(conn, f, db.list_staff(conn), settings.get(conn, "staff_min_n", date_to)),
+        staff_min_n=settings.get(conn, "staff_min_n", date_to),
     )
 
 
@@ -145,9 +217,9 @@ def case_history_frame(conn: sqlite3.Connection, date_from: str, date_to: str) -
     rows = [
         {
             "Vụ việc số": e["case_id"],
-            "Lúc": e["at"],
+            "Lúc": clock.format_datetime(e["at"]),
             "Người": e["actor"] or "",
-            "Việc": EVENT_LABELS.get(e["kind"], e["kind"]),
+            "Việc": actions.event_label(e["kind"]),
             "Từ": actions.STATES.get(e["from_state"] or "", ""),
             "Sang": actions.STATES.get(e["to_state"] or "", ""),
             "Ghi chú": e["note"] or "",
@@ -157,15 +229,7 @@ def case_history_frame(conn: sqlite3.Connection, date_from: str, date_to: str) -
     return pd.DataFrame(rows, columns=["Vụ việc số", "Lúc", "Người", "Việc", "Từ", "Sang", "Ghi chú"])
 
 
-EVENT_LABELS = {
-    "open": "Tiếp nhận",
-    "transition": "Chuyển trạng thái",
-    "note": "Ghi chú",
-    "response": "Trả lời",
-    "evidence": "Thêm bằng chứng",
-    "effect": "Đánh giá hiệu quả",
-    "repeat-decision": "Quyết định tái phạm",
-}
+EVENT_LABELS = actions.EVENT_LABELS  # kept for callers of reports.EVENT_LABELS
 
 
 def _case_count_rows(r: MonthlyReport) -> list[tuple[str, object]]:
@@ -173,10 +237,14 @@ def _case_count_rows(r: MonthlyReport) -> list[tuple[str, object]]:
     rows = [
         ("Vụ việc mở mới", c.get("opened", 0)),
         ("Vụ việc đã đóng", c.get("closed", 0)),
-        ("Vụ việc quá hạn", c.get("overdue", 0)),
+        ("Vụ việc quá hạn trong tháng", c.get("overdue", 0)),
+        (
+            f"Vụ việc đang quá hạn ngày {clock.format_date(c['as_of'])}" if c.get("as_of") else "Vụ việc đang quá hạn",
+            c.get("overdue_at_end", 0),
+        ),
         (
             "Số ngày xử lý (trung vị)",
-            "—" if c.get("median_days_to_close") is None else f"{c['median_days_to_close']:g}",
+            clock.format_number(c.get("median_days_to_close"), 1),
         ),
     ]
     rows += [(f"Mở mới — {label}", n) for label, n in c.get("by_type", {}).items()]
@@ -197,8 +265,9 @@ def _num(value) -> float | None:
 
 
 def _fmt(value, digits: int = 2, suffix: str = "") -> str:
+    """A number as the PDF and the Word file print it: decimal comma, "—" when missing."""
     v = _num(value)
-    return "—" if v is None else f"{v:.{digits}f}{suffix}"
+    return "—" if v is None else clock.format_number(v, digits) + suffix
 
 
 def _summary_rows(r: MonthlyReport) -> list[tuple[str, object]]:
@@ -217,7 +286,7 @@ def _summary_rows(r: MonthlyReport) -> list[tuple[str, object]]:
         ("Đơn vị", r.unit_name),
         ("Nơi nhận", r.recipient),
         ("Kỳ báo cáo", f"{r.month_label} ({_vn(r.date_from)} – {_vn(r.date_to)})"),
-        ("Phiên bản phiếu", r.questionnaire),
+        ("Phiên bản phiếu", version_label(r.questionnaire)),
         ("Số phiếu hợp lệ", r.result.responses),
         (INDEX_LABEL + " (%)", r.result.overall),
         ("Chỉ tiêu (%)", r.targets["overall"]),
@@ -232,8 +301,25 @@ def _summary_rows(r: MonthlyReport) -> list[tuple[str, object]]:
         ),
         ("Cỡ mẫu", sample_text),
         ("Phiếu đã loại khỏi chỉ số", len(r.exclusions)),
-        ("Lập lúc", r.generated_at.strftime("%d/%m/%Y %H:%M")),
+        ("Lập lúc", clock.format_datetime(r.generated_at)),
     ]
+
+
+def _crosswalk_lines(r: MonthlyReport) -> list[str]:
+    """What the criteria table cannot say in a column: approximate comparisons, criteria not compared."""
+    from sipas.crosswalk import APPROXIMATE, NOT_IN_BASELINE
+
+    lines = []
+    approx = [
+        f"{row['Mã']} (gốc {row['Mã gốc']})"
+        for _, row in r.criteria.iterrows()
+        if str(row.get("So sánh với gốc") or "").startswith(APPROXIMATE)
+    ]
+    if approx:
+        lines.append(f"{APPROXIMATE}: {', '.join(approx)}.")
+    if r.unmatched:
+        lines.append(f"{NOT_IN_BASELINE} (không so sánh): " + "; ".join(f"{code} {text}" for code, text in r.unmatched))
+    return lines
 
 
 def _text(value) -> str:
@@ -337,7 +423,7 @@ def to_excel(r: MonthlyReport) -> bytes:
         row += 1
         ws.write_string(row, 0, rule)
         ws.write_string(row, 1, STATUS[ok])
-        ws.write_string(row, 2, detail if ok is False else "", wrap)
+        ws.write_string(row, 2, detail if ok is not True else "", wrap)
     row += 2
     ws.write_string(row, 0, "Các yếu tố", title)
     table(ws, row + 1, r.elements)
@@ -367,6 +453,11 @@ def to_excel(r: MonthlyReport) -> bytes:
     top = len(_case_count_rows(r)) + 1
     ws.write_string(top, 0, "Lịch sử thay đổi trong tháng (không thể sửa, xóa)", title)
     table(ws, top + 1, r.case_history, {"Ghi chú": 70, "Lúc": 20, "Việc": 22, "Từ": 22, "Sang": 22})
+
+    ws = wb.add_worksheet(SHEETS[6])
+    end = table(ws, 0, r.staff, {"Họ tên": 28, "Ghi chú": 20})
+    ws.write_string(end + 1, 0, analysis.STAFF_MEASURE_NOTE)
+    ws.write_string(end + 2, 0, f"Chỉ ghi kết quả của cán bộ có ít nhất {r.staff_min_n} phiếu trong tháng.")
     wb.close()
     return buf.getvalue()
 
@@ -408,12 +499,10 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
     width = pdf.w - pdf.l_margin - pdf.r_margin
     heading = FontFace(emphasis="BOLD", fill_color=(221, 235, 247))
 
-    def h1(text: str) -> None:
-        pdf.set_font("DejaVu", "B", 15)
-        pdf.multi_cell(width, 8, text, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(1)
-
     def h2(text: str) -> None:
+        # A heading never stays alone at the foot of a page: it goes with what follows.
+        if pdf.get_y() > pdf.h - pdf.b_margin - 45:
+            pdf.add_page()
         pdf.ln(3)
         pdf.set_font("DejaVu", "B", 12)
         pdf.multi_cell(width, 7, text, new_x="LMARGIN", new_y="NEXT")
@@ -431,8 +520,36 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
                 for v in values:
                     line.cell(_text(v))
 
-    h1(f"{TITLE} {r.month_label}")
-    para(r.unit_name, 11)
+    head = r.letterhead
+    top = pdf.get_y()
+    left_w, right_w = width * 0.42, width * 0.58
+    pdf.set_font("DejaVu", "", 10)
+    pdf.multi_cell(left_w, 5, head.authority, align="C", new_x="LMARGIN", new_y="NEXT")
+    if head.unit:
+        pdf.set_font("DejaVu", "B", 10)
+        pdf.multi_cell(left_w, 5, head.unit, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 10)
+    pdf.multi_cell(left_w, 6, head.number, align="C", new_x="LMARGIN", new_y="NEXT")
+    left_end = pdf.get_y()
+    pdf.set_xy(pdf.l_margin + left_w, top)
+    pdf.set_font("DejaVu", "B", 10)
+    pdf.multi_cell(right_w, 5, NATIONAL_NAME, align="C", new_x="LEFT", new_y="NEXT")
+    pdf.multi_cell(right_w, 5, MOTTO, align="C", new_x="LEFT", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 10)
+    pdf.multi_cell(right_w, 6, head.place_date, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(max(left_end, pdf.get_y()) + 4)
+    pdf.set_font("DejaVu", "B", 14)
+    pdf.multi_cell(width, 7, head.title, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "B", 11)
+    pdf.multi_cell(
+        width,
+        6,
+        f"Kết quả khảo sát mức độ hài lòng của người dân {r.month_label}",
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.ln(2)
     para(f"Kính gửi: {r.recipient}", 10)
     para(INDEX_LABEL, 9)
 
@@ -451,7 +568,7 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
     h2("Yêu cầu của kế hoạch")
     grid(
         [["Yêu cầu", "Kết quả", "Chưa đạt ở"]]
-        + [[rule, STATUS[ok], detail if ok is False else ""] for rule, ok, detail in r.checklist],
+        + [[rule, STATUS[ok], detail if ok is not True else ""] for rule, ok, detail in r.checklist],
         (60, 20, 100),
     )
 
@@ -478,37 +595,41 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
         8,
     )
     pdf.ln(1)
-    crit = [["Mã", "n", "Chỉ số", "KTC 95%", "Gốc", "Chênh lệch", "Kiểm định", "p (Holm)", "Xếp loại", "Kết luận"]]
+    crit = [["Mã", "Tiêu chí", "n", "Chỉ số (%)", "KTC 95%", "Gốc (%)", "p (Holm)", "Kết luận"]]
     for _, c in r.criteria.iterrows():
-        method = {"Hai tỷ lệ (z) + KTC Newcombe": "Hai tỷ lệ", "Nhị thức chính xác so với số công bố": "Nhị thức"}
         crit.append(
             [
                 c["Mã"],
+                c["Tiêu chí"],
                 str(int(c["n"])),
                 _fmt(c["Chỉ số (%)"]),
                 f"{_fmt(c['KTC 95% thấp'], 1)}–{_fmt(c['KTC 95% cao'], 1)}" if _num(c["Chỉ số (%)"]) else "—",
                 _fmt(c["Gốc (%)"]),
-                _fmt(c["Chênh lệch (điểm %)"]),
-                method.get(c["Kiểm định"], "—"),
                 _fmt(c["p (Holm)"], 3),
-                c["Xếp loại"] or "—",
-                c["Kết luận"],
+                f"{c['Xếp loại'] or '—'}; {c['Kết luận']}",
             ]
         )
-    grid(crit, (13, 11, 14, 22, 14, 17, 18, 16, 20, 35), size=7)
+    grid(crit, (12, 62, 10, 15, 19, 14, 14, 34), size=7)
+    for line in _crosswalk_lines(r):
+        para(line, 8)
 
     if with_charts:
-        pdf.add_page()
-        h2("Biểu đồ")
-        for png in _chart_pngs(r):
-            px_w, px_h = struct.unpack(">II", png[16:24])  # the PNG header's IHDR width and height
-            height = width * px_h / px_w
-            if pdf.get_y() + height > pdf.h - pdf.b_margin:
-                pdf.add_page()
-            pdf.image(io.BytesIO(png), w=width)
-            pdf.ln(4)
+        pngs = _chart_pngs(r)
+        chart_w = width * 0.8  # two charts fit on a page; full width would leave one per page
 
-    pdf.add_page()
+        def chart_height(png: bytes) -> float:
+            px_w, px_h = struct.unpack(">II", png[16:24])  # the PNG header's IHDR width and height
+            return chart_w * px_h / px_w
+
+        if pngs and pdf.get_y() + 12 + chart_height(pngs[0]) > pdf.h - pdf.b_margin:
+            pdf.add_page()  # the heading goes with its first chart
+        h2("Biểu đồ")
+        for png in pngs:
+            if pdf.get_y() + chart_height(png) > pdf.h - pdf.b_margin:
+                pdf.add_page()
+            pdf.image(io.BytesIO(png), w=chart_w, x=pdf.l_margin + (width - chart_w) / 2)
+            pdf.ln(3)
+
     h2("Xu hướng theo tháng")
     t = _trend_frame(r)
     rows = [["Tháng", "Số phiếu", "Chỉ số chung", "Câu hỏi chung", "Không hài lòng", "Giới hạn trên", "Ngoài GH"]]
@@ -525,6 +646,8 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
             ]
         )
     grid(rows, (22, 20, 26, 28, 28, 28, 28))
+    for month, before, now in analysis.version_changes(r.trend):
+        para(f"Từ tháng {month}: đổi mẫu phiếu từ {version_label(before)} sang {version_label(now)}.", 8)
 
     h2(f"Góp ý của người dân ({r.comments_total})")
     if r.comments.empty:
@@ -552,6 +675,28 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
             (20, 35, 95, 30),
         )
 
+    h2("Yếu tố 3 (công chức) theo cán bộ")
+    para(analysis.STAFF_MEASURE_NOTE + f" Chỉ ghi kết quả khi có ít nhất {r.staff_min_n} phiếu.", 8)
+    if r.staff.empty:
+        para("Chưa có phiếu nào ghi tên cán bộ trong tháng.")
+    else:
+        grid(
+            [["Cán bộ", "Số phiếu", "Câu trả lời", "Chỉ số (%)", "KTC 95%"]]
+            + [
+                [
+                    f"{x['Họ tên']} ({x['Mã']})",
+                    str(int(x["Số phiếu"])),
+                    str(int(x["Câu trả lời"])),
+                    _fmt(x[analysis.STAFF_MEASURE]) if _num(x[analysis.STAFF_MEASURE]) is not None else x["Ghi chú"],
+                    f"{_fmt(x['KTC 95% thấp'], 1)}–{_fmt(x['KTC 95% cao'], 1)}"
+                    if _num(x[analysis.STAFF_MEASURE]) is not None
+                    else "—",
+                ]
+                for _, x in r.staff.iterrows()
+            ],
+            (70, 22, 26, 30, 32),
+        )
+
     h2("Phản ánh và biện pháp khắc phục")
     grid([["Chỉ tiêu", "Số"]] + [[label, str(value)] for label, value in _case_count_rows(r)], (120, 60))
     if r.case_history.empty:
@@ -566,20 +711,242 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
             ],
             (10, 30, 22, 28, 30, 60),
         )
+
+    # Nơi nhận (left) and the signer (right), kept together on one page.
+    if pdf.get_y() + 30 > pdf.h - pdf.b_margin:
+        pdf.add_page()
+    pdf.ln(6)
+    top = pdf.get_y()
+    pdf.set_font("DejaVu", "B", 9)
+    pdf.multi_cell(width * 0.5, 5, "Nơi nhận:", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 8)
+    for line in recipients_lines(r):
+        pdf.multi_cell(width * 0.5, 4.5, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_xy(pdf.l_margin + width * 0.5, top)
+    pdf.set_font("DejaVu", "B", 10)
+    pdf.multi_cell(width * 0.5, 5, f"{SIGNER_AUTHORITY}\n{SIGNER_TITLE}", align="C", new_x="LEFT", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 9)
+    pdf.multi_cell(width * 0.5, 5, "(Ký, ghi rõ họ tên, đóng dấu)", align="C", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def recipients_lines(r: MonthlyReport) -> list[str]:
+    """The "Nơi nhận" list of the form: the level above, the Chairman, the archive."""
+    return [f"- {r.recipient};", "- Chủ tịch, các Phó Chủ tịch UBND;", "- Lưu: VT."]
+
+
+# ------------------------------------------------------------------------------------- Word
+
+
+def to_docx(r: MonthlyReport) -> bytes:
+    """The report as an editable Word file in the administrative-document form (Nghị định 30/2020/NĐ-CP):
+    letterhead, title, the figures with their criteria statements, nơi nhận and the signer's block.
+    Communes edit and sign reports in Word; every number is written with a decimal comma."""
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm, Pt
+
+    doc = Document()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.top_margin, section.bottom_margin = Cm(2), Cm(2)
+    section.left_margin, section.right_margin = Cm(3), Cm(2)  # NĐ 30: left 30–35 mm, right 15–20 mm
+    normal = doc.styles["Normal"]
+    normal.font.name = "Times New Roman"
+    normal.font.size = Pt(13)
+    doc.core_properties.title = f"{TITLE} {r.month_label}"
+    doc.core_properties.author = r.unit_name
+
+    def line(cell_or_doc, text: str, *, bold=False, italic=False, size=None, align=None, after=0):
+        p = cell_or_doc.add_paragraph()
+        run = p.add_run(text)
+        run.bold, run.italic = bold, italic
+        if size:
+            run.font.size = Pt(size)
+        if align is not None:
+            p.alignment = align
+        p.paragraph_format.space_after = Pt(after)
+        return p
+
+    def no_borders(table) -> None:
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+
+        borders = OxmlElement("w:tblBorders")
+        for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+            el = OxmlElement(f"w:{edge}")
+            el.set(qn("w:val"), "nil")
+            borders.append(el)
+        table._tbl.tblPr.append(borders)
+
+    head = r.letterhead
+    centre = WD_ALIGN_PARAGRAPH.CENTER
+    top = doc.add_table(rows=1, cols=2)
+    no_borders(top)
+    left, right = top.rows[0].cells
+    left.width, right.width = Cm(6.5), Cm(9.5)
+    left.paragraphs[0].text = ""
+    right.paragraphs[0].text = ""
+    line(left, head.authority, size=12, align=centre)
+    if head.unit:
+        line(left, head.unit, bold=True, size=12, align=centre)
+    line(left, head.number, size=13, align=centre)
+    line(right, NATIONAL_NAME, bold=True, size=12, align=centre)
+    line(right, MOTTO, bold=True, size=13, align=centre)
+    line(right, head.place_date, italic=True, size=13, align=centre)
+
+    line(doc, head.title, bold=True, size=14, align=centre)
+    line(doc, f"Kết quả khảo sát mức độ hài lòng của người dân {r.month_label}", bold=True, align=centre, after=6)
+    line(doc, f"Kính gửi: {r.recipient}", align=centre, after=6)
+
+    def heading(text: str) -> None:
+        line(doc, text, bold=True, after=3)
+
+    def table(rows: list[list[str]], widths_cm: list[float] | None = None, size: int = 11) -> None:
+        t = doc.add_table(rows=len(rows), cols=len(rows[0]))
+        t.style = "Table Grid"
+        t.alignment = WD_TABLE_ALIGNMENT.CENTER
+        for i, values in enumerate(rows):
+            for j, value in enumerate(values):
+                cell = t.cell(i, j)
+                cell.text = ""
+                run = cell.paragraphs[0].add_run(_text(value))
+                run.font.size = Pt(size)
+                run.bold = i == 0
+                if widths_cm:
+                    cell.width = Cm(widths_cm[j])
+        doc.add_paragraph().paragraph_format.space_after = Pt(0)
+
+    heading("I. KẾT QUẢ CHUNG")
+    line(doc, INDEX_LABEL + ".", italic=True, after=3)
+    summary = [["Nội dung", "Giá trị"]]
+    for label, value in _summary_rows(r):
+        if label in ("Đơn vị", "Nơi nhận"):
+            continue
+        summary.append(
+            [label, value if isinstance(value, str) else (str(value) if isinstance(value, int) else _fmt(value))]
+        )
+    table(summary, [8, 8])
+
+    heading("II. YÊU CẦU CỦA KẾ HOẠCH")
+    table(
+        [["Yêu cầu", "Kết quả", "Ghi chú"]]
+        + [[rule, STATUS[ok], detail if ok is not True else ""] for rule, ok, detail in r.checklist],
+        [6, 2.5, 7.5],
+    )
+    warning = analysis.small_sample_warning(r.result)
+    if warning:
+        line(doc, warning, italic=True, after=3)
+
+    heading("III. CÁC YẾU TỐ")
+    table(
+        [["Yếu tố", "Chỉ số (%)", "Gốc (%)", "Chênh lệch", "Xếp loại"]]
+        + [
+            [
+                f"{e['Mã']}. {e['Yếu tố']}",
+                _fmt(e["Chỉ số (%)"]),
+                _fmt(e["Gốc (%)"]),
+                _fmt(e["Chênh lệch (điểm %)"]),
+                e["Xếp loại"] or "—",
+            ]
+            for _, e in r.elements.iterrows()
+        ],
+        [7, 2.2, 2.2, 2.3, 2.3],
+    )
+
+    heading("IV. CÁC TIÊU CHÍ (YẾU NHẤT TRƯỚC)")
+    table(
+        [["Mã", "Tiêu chí", "n", "Chỉ số (%)", "KTC 95%", "Kết luận"]]
+        + [
+            [
+                c["Mã"],
+                c["Tiêu chí"],
+                str(int(c["n"])),
+                _fmt(c["Chỉ số (%)"]),
+                f"{_fmt(c['KTC 95% thấp'], 1)}–{_fmt(c['KTC 95% cao'], 1)}" if _num(c["Chỉ số (%)"]) else "—",
+                f"{c['Xếp loại'] or '—'}; {c['Kết luận']}",
+            ]
+            for _, c in r.criteria.iterrows()
+        ],
+        [1.4, 6.6, 1.1, 1.8, 2.3, 2.8],
+        size=10,
+    )
+
+    heading("V. YẾU TỐ 3 (CÔNG CHỨC) THEO CÁN BỘ")
+    line(doc, analysis.STAFF_MEASURE_NOTE + f" Chỉ ghi kết quả khi có ít nhất {r.staff_min_n} phiếu.", size=11, after=3)
+    if r.staff.empty:
+        line(doc, "Chưa có phiếu nào ghi tên cán bộ trong tháng.", after=3)
+    else:
+        shown = _num
+        table(
+            [["Cán bộ", "Số phiếu", "Chỉ số (%)", "KTC 95%"]]
+            + [
+                [
+                    f"{x['Họ tên']} ({x['Mã']})",
+                    str(int(x["Số phiếu"])),
+                    _fmt(x[analysis.STAFF_MEASURE]) if shown(x[analysis.STAFF_MEASURE]) is not None else x["Ghi chú"],
+                    f"{_fmt(x['KTC 95% thấp'], 1)}–{_fmt(x['KTC 95% cao'], 1)}"
+                    if shown(x[analysis.STAFF_MEASURE]) is not None
+                    else "—",
+                ]
+                for _, x in r.staff.iterrows()
+            ],
+            [7, 2.5, 3, 3.5],
+        )
+
+    heading("VI. PHẢN ÁNH VÀ BIỆN PHÁP KHẮC PHỤC")
+    table([["Chỉ tiêu", "Số"]] + [[label, str(value)] for label, value in _case_count_rows(r)], [12, 4])
+
+    heading(f"VII. GÓP Ý CỦA NGƯỜI DÂN ({r.comments_total})")
+    if r.comments.empty:
+        line(doc, "Không có góp ý trong tháng.", after=3)
+    else:
+        table(
+            [["Thời gian", "Chủ đề", "Góp ý"]]
+            + [[x["Thời gian"], x["Chủ đề"], x["Góp ý"]] for _, x in r.comments.head(20).iterrows()],
+            [3, 3.5, 9.5],
+            size=10,
+        )
+        if r.comments_total > 20:
+            line(
+                doc,
+                f"Chỉ ghi 20 góp ý mới nhất trong {r.comments_total}; các góp ý khác có trong tệp Excel.",
+                italic=True,
+                size=11,
+            )
+
+    sign = doc.add_table(rows=1, cols=2)
+    no_borders(sign)
+    left, right = sign.rows[0].cells
+    left.paragraphs[0].text = ""
+    right.paragraphs[0].text = ""
+    p = line(left, "Nơi nhận:", bold=True, italic=True, size=12)
+    for text in recipients_lines(r):
+        line(left, text, size=11)
+    line(right, SIGNER_AUTHORITY, bold=True, size=13, align=centre)
+    line(right, SIGNER_TITLE, bold=True, size=13, align=centre)
+    line(right, "(Ký, ghi rõ họ tên, đóng dấu)", italic=True, size=12, align=centre, after=60)
+    del p
+
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
 
 
 # ------------------------------------------------------------------------------------- files
 
 
 def write_report(conn: sqlite3.Connection, month: str, out: str | Path) -> Path:
-    """Build the report of ``month`` and write it to ``out`` (.xlsx or .pdf, by its extension)."""
+    """Build the report of ``month`` and write it to ``out`` (.xlsx, .pdf or .docx, by its extension)."""
     path = Path(out)
     suffix = path.suffix.lower()
-    if suffix not in (".xlsx", ".pdf"):
-        raise ValidationError(f'Tệp "{path.name}": chỉ nhận đuôi .xlsx hoặc .pdf.')
+    if suffix not in SUFFIXES:
+        raise ValidationError(f'Tệp "{path.name}": chỉ nhận đuôi .xlsx, .pdf hoặc .docx.')
     parse_month(month)
     report = build_report(conn, month)
-    data = to_excel(report) if suffix == ".xlsx" else to_pdf(report)
+    data = {".xlsx": to_excel, ".pdf": to_pdf, ".docx": to_docx}[suffix](report)
     path.write_bytes(data)
     return path

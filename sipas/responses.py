@@ -15,10 +15,10 @@ import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from pathlib import Path
 
-from sipas import clock, db
+from sipas import clock, db, parsing
 from sipas.catalog import WAIT_BUCKETS, Questionnaire, questionnaires, wait_bucket_for_minutes
 from sipas.errors import ValidationError, raise_file_problems
 from sipas.text import text_problem
@@ -236,78 +236,39 @@ def read_table(data: bytes, filename: str) -> list[list[str]]:
         line = data[: exc.start].count(b"\n") + 1
         raise ValidationError(f"Tệp {filename}, dòng {line}: không phải văn bản UTF-8.") from None
     try:
-        return [row for row in csv.reader(io.StringIO(text, newline=""))]
+        rows = [row for row in csv.reader(io.StringIO(text, newline=""))]
     except csv.Error as exc:
         raise ValidationError(f"Tệp {filename}: lỗi định dạng CSV ({exc}).") from None
+    parsing.check_csv_rows(rows, filename)
+    return rows
 
 
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.strftime("%H:%M:%S")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+_cell_text = parsing.cell_text
 
 
 def _read_xlsx(data: bytes, filename: str) -> list[list[str]]:
-    import openpyxl  # lazy: the kiosk never needs it
-
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise ValidationError(f"Tệp {filename}: không mở được tệp Excel ({type(exc).__name__}).") from None
-    try:
-        # Read-only mode parses the sheet while iterating: a damaged sheet fails here, not on opening.
-        ws = wb.worksheets[0]
-        return [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
-    except Exception as exc:
-        raise ValidationError(f"Tệp {filename}: không đọc được trang tính đầu tiên ({type(exc).__name__}).") from None
-    finally:
-        wb.close()
-
-
-_TS = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$")
-_TS_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
+    return parsing.read_xlsx(data, filename)
 
 
 def parse_timestamp(text: str) -> datetime:
-    """Commune-local naive datetime from ``YYYY-MM-DD HH:MM[:SS]`` or ISO 8601 with an offset.
+    """Commune-local naive datetime from ``YYYY-MM-DD HH:MM[:SS]``, ``dd/mm/yyyy[ HH:MM[:SS]]`` or
+    ISO 8601 with an offset (see :mod:`sipas.parsing`; years outside 2000–next year refused).
 
     >>> parse_timestamp("2024-03-05 08:15")
     datetime.datetime(2024, 3, 5, 8, 15)
     >>> parse_timestamp("2024-03-05T01:15:00Z")
     datetime.datetime(2024, 3, 5, 8, 15)
     """
-    text = text.strip()
-    if _TS_OFFSET.match(text):
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return moment.astimezone(TZ).replace(tzinfo=None)
-    m = _TS.match(text)
-    if not m:
-        raise ValueError(text)
-    y, mo, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
-    return datetime(y, mo, d, h, mi, s)
+    return parsing.parse_timestamp(text)
 
 
 def parse_level(text: str, top: int = 5) -> int | None:
-    """'' → None; '4' or '4.0' → 4; anything else (4.5, 0, 6, x) raises ValueError.
+    """'' → None; '4', '4.0' or '4,0' → 4; anything else (4.5, 0, 6, x) raises ValueError.
 
     >>> parse_level("4.0"), parse_level("")
     (4, None)
     """
-    text = text.strip()
-    if text == "":
-        return None
-    m = re.fullmatch(r"(\d+)(?:\.0+)?", text)
-    if not m or not 1 <= int(m.group(1)) <= top:
-        raise ValueError(text)
-    return int(m.group(1))
+    return parsing.parse_level(text, top)
 
 
 _LEVELS = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5}  # the usual cells, without parse_level's regex
@@ -401,13 +362,16 @@ def validate_responses_table(
             try:
                 plain = _TS_PLAIN.fullmatch(ts_text)  # the storage form itself: no reformatting
                 submitted = datetime(*map(int, plain.groups())) if plain else parse_timestamp(ts_text)
+                parsing.check_year(submitted)
                 if submitted.date() > today:
                     err(f'Dòng {idx}, cột submitted_at: thời điểm "{ts_text}" ở trong tương lai.')
+            except parsing.YearOutOfRange as exc:
+                if exc.year > parsing.MIN_YEAR:
+                    err(f'Dòng {idx}, cột submitted_at: thời điểm "{ts_text}" ở trong tương lai.')
+                else:
+                    err(f'Dòng {idx}, cột submitted_at: giá trị "{ts_text}" không hợp lệ, {exc}.')
             except ValueError:
-                err(
-                    f'Dòng {idx}, cột submitted_at: giá trị "{ts_text}" không hợp lệ, '
-                    "cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 có múi giờ."
-                )
+                err(f'Dòng {idx}, cột submitted_at: giá trị "{ts_text}" không hợp lệ, {parsing.TS_HINT}.')
         version = row.get("questionnaire") or active_version
         if version not in versions:
             err(

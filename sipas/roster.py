@@ -74,3 +74,38 @@ def deactivate(conn: sqlite3.Connection, code: str, on: date, actor: str | None)
     if member is None:
         raise ValidationError(f'Không có cán bộ mã "{code}".')
     save_member(conn, {**member, "active": False, "active_to": on.isoformat()}, actor)
+
+
+PHOTO_MAX_BYTES = 300_000
+_PHOTO_TYPES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+)
+
+
+def photo_type(data: bytes) -> str | None:
+    """The image type by its first bytes (PNG, JPEG or WebP), never by the file name."""
+    for magic, mime in _PHOTO_TYPES:
+        if data.startswith(magic):
+            return mime
+    if len(data) > 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def set_photo(conn: sqlite3.Connection, code: str, data: bytes | None, actor: str | None) -> None:
+    """A staff member's photo for the tablet's staff picker (None removes it); checked type and size."""
+    if not any(m["code"] == code for m in db.list_staff(conn)):
+        raise ValidationError(f'Không có cán bộ mã "{code}".')
+    mime = None
+    if data is not None:
+        if len(data) > PHOTO_MAX_BYTES:
+            raise ValidationError(
+                f"Ảnh quá lớn ({len(data):,} byte); tối đa {PHOTO_MAX_BYTES:,} byte.".replace(",", ".")
+            )
+        mime = photo_type(data)
+        if mime is None:
+            raise ValidationError("Ảnh phải là tệp PNG, JPEG hoặc WebP.")
+    with db.transaction(conn):
+        db.set_staff_photo(conn, code, data, mime)
+        db.log_audit(conn, actor, "staff_photo", f"staff:{code}", None, mime or "xóa ảnh", None)

@@ -10,24 +10,50 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sipas import clock, db
-from sipas.catalog import DEFAULT_VERSION, questionnaires, survey_options
+from sipas.catalog import DEFAULT_VERSION, FORM_2024_FROM, questionnaires, survey_options
 from sipas.errors import ValidationError
 from sipas.text import text_problem
 
 EARLIEST = "0001-01-01"
+REORGANISATION = "2025-07-01"  # districts abolished; xã Vạn Phước part of xã Tu Bông [verify]
+
+# Shipped values that change on a date: [(valid from, value), ...] in date order. A database row of
+# the setting in force on a date wins over these; with none, the shipped value of that date applies.
+DATED_DEFAULTS: dict[str, list[tuple[str, Any]]] = {
+    "unit_name": [
+        (EARLIEST, "Bộ phận Một cửa – UBND xã Vạn Phước"),
+        (REORGANISATION, "Trung tâm Phục vụ hành chính công – UBND xã Tu Bông"),
+    ],
+    # The one-stop office as the statements name it ("… có biển hiệu, hướng dẫn rõ ràng …").
+    "office_name": [
+        (EARLIEST, "Bộ phận Một cửa UBND xã Vạn Phước"),
+        (REORGANISATION, "Trung tâm Phục vụ hành chính công xã Tu Bông"),
+    ],
+    "report_recipient": [
+        (EARLIEST, "UBND huyện Vạn Ninh (qua Phòng Nội vụ)"),
+        (REORGANISATION, "UBND tỉnh Khánh Hòa (qua Sở Nội vụ)"),
+    ],
+    # A new database: the 2022–2023 form before 2024, the national form of SIPAS 2024 after. A database
+    # made before this version keeps its active version (migration _m9_keep_questionnaire stores it).
+    "active_questionnaire": [(EARLIEST, "sipas-2023"), (FORM_2024_FROM, DEFAULT_VERSION)],
+}
+# Names of bodies that stop existing: a stored shipped name is not used after its shipped validity
+# (a report for November 2026 is never addressed to the abolished district, even if 2024's settings
+# stored its name "from always"). The active questionnaire is not a name: a stored one is kept.
+NAME_KEYS = ("unit_name", "office_name", "report_recipient")
+UNIT_KEYS = NAME_KEYS  # confirmed by staff at the first login (confirm_unit)
 
 DEFAULTS: dict[str, Any] = {
-    "unit_name": "Bộ phận Một cửa – UBND xã Vạn Phước",
-    "report_recipient": "UBND huyện Vạn Ninh (qua Phòng Nội vụ)",
+    **{key: entries[0][1] for key, entries in DATED_DEFAULTS.items()},
     "targets": {"overall": 87.0, "floor": 80.0},
     "bands": [["Tốt", 90.0], ["Khá", 80.0], ["Trung bình", 70.0], ["Yếu", 0.0]],
-    "active_questionnaire": DEFAULT_VERSION,
     # "full": every criterion; "short": overall + element 3 for everyone, `rotating` others at random.
-    "questions_per_survey": {"mode": "full", "rotating": 4},
+    # Short is the default of a new database (a database already in use kept "full": the kiosk migration).
+    "questions_per_survey": {"mode": "short", "rotating": 4},
     "fields": None,  # None: the list in data/survey-options.json
     "opening_hours": {
         "days": [0, 1, 2, 3, 4],  # Monday = 0
@@ -42,6 +68,8 @@ DEFAULTS: dict[str, Any] = {
     "repeat_offence": {"count": 2, "months": 12},
     # Show the month's "Người dân nói — chúng tôi đã làm" summary on the kiosk's welcome screen.
     "public_summary_on_kiosk": False,
+    # The tablet's "🔊 Nghe" button (shown only where the device has a Vietnamese voice).
+    "kiosk_read_aloud": True,
     # Daily automatic backups (sipas.backup): the folder, relative to the project root unless
     # absolute ("" = a "backups" folder beside the database file), and how many daily copies to keep.
     "backup_dir": "",
@@ -55,16 +83,28 @@ DEFAULTS: dict[str, Any] = {
     "service_minutes": {"default": 15.0, "fields": {}},
     "counters_open": {"default": 2, "hours": []},
     "counter_names": ["Quầy 1", "Quầy 2"],
+    # {"by", "at", and the three names}: set when staff confirmed the unit at the first login.
+    "unit_confirmed": None,
+    # "switched" or "kept": the answer to the one-time offer of the 2024 form on an older database.
+    "form2024_offer": None,
 }
 
 
 def _validate(key: str, value: Any) -> Any:
     if key not in DEFAULTS:
         raise ValidationError(f"Không có thiết lập '{key}'.")
-    if key in ("unit_name", "report_recipient"):
+    if key in NAME_KEYS:
         if not isinstance(value, str) or not value.strip() or len(value) > 300:
-            raise ValidationError("Tên đơn vị / nơi nhận báo cáo không được để trống (tối đa 300 ký tự).")
+            raise ValidationError(f"{NAME_LABELS[key]} không được để trống (tối đa 300 ký tự).")
         return value.strip()
+    if key == "unit_confirmed":
+        if not isinstance(value, dict) or not all(isinstance(value.get(k), str) for k in ("by", "at", *NAME_KEYS)):
+            raise ValidationError("Xác nhận thông tin đơn vị không hợp lệ.")
+        return value
+    if key == "form2024_offer":
+        if value not in ("switched", "kept"):
+            raise ValidationError("Trả lời đề nghị đổi mẫu phiếu chỉ nhận 'switched' hoặc 'kept'.")
+        return value
     if key == "targets":
         try:
             overall, floor = float(value["overall"]), float(value["floor"])
@@ -108,7 +148,7 @@ def _validate(key: str, value: Any) -> Any:
         if not isinstance(value, list) or any(not isinstance(v, str) or not v.strip() for v in value):
             raise ValidationError("Danh sách máy tính bảng phải là các tên không trống.")
         return sorted({v.strip()[:40] for v in value})
-    if key in ("kiosk_closed_outside_hours", "public_summary_on_kiosk"):
+    if key in ("kiosk_closed_outside_hours", "public_summary_on_kiosk", "kiosk_read_aloud"):
         return bool(value)
     if key == "repeat_offence":
         try:
@@ -229,35 +269,171 @@ def _validate_waiting(key: str, value: Any) -> Any:
 # ---- end waiting time and staffing ------------------------------------------------------------
 
 
+NAME_LABELS = {
+    "unit_name": "Tên đơn vị",
+    "office_name": "Tên nơi tiếp nhận hồ sơ (Bộ phận Một cửa / Trung tâm Phục vụ hành chính công)",
+    "report_recipient": "Nơi nhận báo cáo",
+}
+
+
+def _iso(day: date | str | None) -> str:
+    day = day or clock.today()
+    return day if isinstance(day, str) else day.isoformat()
+
+
+def default_for(key: str, on_date: date | str | None = None) -> Any:
+    """The shipped value of ``key`` on ``on_date`` (default today).
+
+    >>> default_for("report_recipient", "2025-06-30"), default_for("report_recipient", "2026-11-30")
+    ('UBND huyện Vạn Ninh (qua Phòng Nội vụ)', 'UBND tỉnh Khánh Hòa (qua Sở Nội vụ)')
+    """
+    day = _iso(on_date)
+    entries = DATED_DEFAULTS.get(key)
+    if not entries:
+        return DEFAULTS[key]
+    return [value for start, value in entries if start <= day][-1]
+
+
+def shipped_period_start(key: str, on_date: date | str | None = None) -> str:
+    """The first day of the shipped value's period that ``on_date`` falls in (EARLIEST if never dated)."""
+    day = _iso(on_date)
+    return [start for start, _ in DATED_DEFAULTS.get(key, [(EARLIEST, None)]) if start <= day][-1]
+
+
+def ended_on(key: str, value: Any) -> str | None:
+    """The last day a shipped name was valid, if a later shipped value replaced it (else None).
+
+    >>> ended_on("report_recipient", "UBND huyện Vạn Ninh (qua Phòng Nội vụ)")
+    '2025-06-30'
+    """
+    entries = DATED_DEFAULTS.get(key, [])
+    for (_, old), (start, _) in zip(entries, entries[1:], strict=False):
+        if old == value:
+            return (date.fromisoformat(start) - timedelta(days=1)).isoformat()
+    return None
+
+
 def get(conn: sqlite3.Connection, key: str, on_date: date | str | None = None) -> Any:
-    """The value of ``key`` in force on ``on_date`` (default today), or its default."""
+    """The value of ``key`` in force on ``on_date`` (default today): the database row in force then,
+    else the shipped value of that date (``DATED_DEFAULTS``, ``DEFAULTS``)."""
     if key not in DEFAULTS:
         raise KeyError(key)
-    day = on_date or clock.today()
-    day = day if isinstance(day, str) else day.isoformat()
+    day = _iso(on_date)
     raw = db.get_setting_value(conn, key, day)
     if raw is None:
-        value = DEFAULTS[key]
+        value = default_for(key, day)
     else:
         value = json.loads(raw)
+        end = ended_on(key, value) if key in NAME_KEYS else None
+        if end is not None and end < day:
+            value = default_for(key, day)  # a shipped name after its body stopped existing
     if key == "fields" and value is None:
         return list(survey_options()["fields"])
     return value
 
 
+def recipient_for(conn: sqlite3.Connection, date_from: date | str, date_to: date | str) -> str:
+    """Who a report of [date_from, date_to] is addressed to: the recipient in force on the last day,
+    never one whose validity ended before the period began."""
+    value = get(conn, "report_recipient", date_to)
+    end = ended_on("report_recipient", value)
+    if end is not None and end < _iso(date_from):
+        return default_for("report_recipient", date_to)
+    return value
+
+
 def put(conn: sqlite3.Connection, key: str, value: Any, actor: str | None, valid_from: date | str | None = None) -> Any:
     """Validate and store a setting (from ``valid_from``, default: always), logging old → new."""
+    clean, vf = _checked(key, value, valid_from)
+    with db.transaction(conn):
+        _write(conn, key, clean, vf, actor)
+    return clean
+
+
+def _checked(key: str, value: Any, valid_from: date | str | None) -> tuple[Any, str]:
     clean = _validate(key, value)
     problem = text_problem(clean, "Giá trị")
     if problem:
         raise ValidationError(problem)
     vf = valid_from or EARLIEST
     vf = vf if isinstance(vf, str) else vf.isoformat()
+    end = ended_on(key, clean) if key in NAME_KEYS else None
+    if end is not None and vf > end:
+        raise ValidationError(
+            f"{NAME_LABELS[key]} “{clean}” chỉ dùng đến {clock.format_date(end)}; "
+            f"không đặt được từ {clock.format_date(vf)}."
+        )
+    return clean, vf
+
+
+def _write(conn: sqlite3.Connection, key: str, clean: Any, vf: str, actor: str | None) -> None:
+    # The audit log shows the value in force before the change, the default included.
+    before = json.dumps(default_for(key, vf), ensure_ascii=False)
+    db.put_setting_value(conn, key, json.dumps(clean, ensure_ascii=False), vf, actor, old_json=before)
+
+
+# ---- the unit's names, confirmed at the first staff login ---------------------------------------
+
+
+def unit_confirmed(conn: sqlite3.Connection) -> bool:
+    """Whether staff have confirmed the unit's name, office name and recipient (confirm_unit)."""
+    return get(conn, "unit_confirmed") is not None
+
+
+def current_period_start(conn: sqlite3.Connection, key: str, on_date: date | str | None = None) -> str:
+    """The first day of the period of the value in force on ``on_date``: the later of the stored
+    row's valid_from and the start of the shipped value's period."""
+    day = _iso(on_date)
+    rows = [r["valid_from"] for r in db.get_setting_rows(conn, key) if r["valid_from"] <= day]
+    return max([shipped_period_start(key, day), *rows])
+
+
+def confirm_unit(
+    conn: sqlite3.Connection,
+    values: dict[str, str],
+    actor: str,
+    valid_from: date | str | None = None,
+    today: date | None = None,
+) -> dict[str, str]:
+    """Staff confirm (or correct) the unit's name, office name and recipient in force today.
+
+    Each is stored from ``valid_from`` (default: the first day of the period in force today, so
+    1/7/2025 for the shipped names: months before keep the former names), and the confirmation
+    itself (who, when, what) is stored and audited, all in one transaction. Every problem is reported
+    at once; nothing is stored then.
+    """
+    today = today or clock.today()
+    problems, clean = [], {}
+    for key in UNIT_KEYS:
+        start = valid_from or current_period_start(conn, key, today)
+        try:
+            clean[key] = _checked(key, values.get(key, ""), start)
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ValidationError(problems)
+    record = {"by": actor, "at": clock.now_ts(), **{k: v for k, (v, _) in clean.items()}}
     with db.transaction(conn):
-        # The audit log shows the value in force before the change, the default included.
-        before = json.dumps(DEFAULTS[key], ensure_ascii=False)
-        db.put_setting_value(conn, key, json.dumps(clean, ensure_ascii=False), vf, actor, old_json=before)
-    return clean
+        for key, (value, start) in clean.items():
+            _write(conn, key, value, start, actor)
+        _write(conn, "unit_confirmed", record, EARLIEST, actor)
+    return {k: v for k, (v, _) in clean.items()}
+
+
+def form2024_offer_pending(conn: sqlite3.Connection, today: date | None = None) -> bool:
+    """Whether to offer the national form of SIPAS 2024: the active version today is another one and
+    nobody has answered the offer yet (it is shown once)."""
+    return get(conn, "active_questionnaire", today) != DEFAULT_VERSION and get(conn, "form2024_offer") is None
+
+
+def answer_form2024_offer(conn: sqlite3.Connection, switch: bool, actor: str, today: date | None = None) -> None:
+    """Record the answer to the offer; switching makes sipas-2024 the active version from ``today``
+    (months before keep the version they were surveyed with)."""
+    today = today or clock.today()
+    with db.transaction(conn):
+        if switch:
+            _write(conn, "active_questionnaire", DEFAULT_VERSION, today.isoformat(), actor)
+        _write(conn, "form2024_offer", "switched" if switch else "kept", EARLIEST, actor)
 
 
 WEEKDAYS = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"]

@@ -423,6 +423,70 @@ def summary_vi(result: StaffingResult, target_wait_minutes: float) -> str:
     )
 
 
+# ------------------------------------------------------------------------------ advice per hour
+
+
+def counters_available(counter_names: Iterable[str] | None, ticket_counters: Iterable[object] = ()) -> int:
+    """How many counters exist: the counters named in the settings, or more if the queue machine's
+    tickets name more (a counter that served a ticket exists). Advice never asks for more than this.
+
+    >>> counters_available(["Quầy 1", "Quầy 2"]), counters_available(["Quầy 1"], ["Q1", "Q2", "Q3", None])
+    (2, 3)
+    """
+    named = len([c for c in (counter_names or []) if str(c).strip()])
+    seen = len({str(c).strip() for c in ticket_counters if c is not None and str(c).strip() and str(c) != "nan"})
+    return max(named, seen, 1)
+
+
+def _hour_text(start: str, end: str) -> str:
+    """'8:00', '10:00' → '8–10 giờ'; '7:30', '9:00' → '7:30–9 giờ'."""
+
+    def short(t: str) -> str:
+        return t[:-3] if t.endswith(":00") else t
+
+    return f"{short(start)}–{short(end)} giờ"
+
+
+def advice_text(weekday_name: str, start: str, end: str, extra: int, still_short: int, total: int) -> str:
+    """One line of staffing advice, per weekday and hours, bounded by the counters that exist.
+
+    >>> advice_text("Thứ Hai", "8:00", "10:00", 1, 0, 2)
+    'Thứ Hai 8–10 giờ: mở thêm 1 quầy'
+    >>> advice_text("Thứ Hai", "8:00", "9:00", 1, 3, 2)
+    'Thứ Hai 8–9 giờ: mở thêm 1 quầy (mở hết 2 quầy hiện có; vẫn thiếu khoảng 3 quầy theo mô hình)'
+    >>> advice_text("Thứ Ba", "7:30", "9:00", 0, 2, 2).startswith("Thứ Ba 7:30–9 giờ: đã mở hết 2 quầy hiện có")
+    True
+    """
+    when = f"{weekday_name} {_hour_text(start, end)}"
+    if extra <= 0:
+        return (
+            f"{when}: đã mở hết {total} quầy hiện có, vẫn thiếu khoảng {still_short} quầy: rút ngắn thời gian xử lý "
+            "hồ sơ hoặc hẹn giờ cho người dân"
+        )
+    text = f"{when}: mở thêm {extra} quầy"
+    if still_short > 0:
+        text += f" (mở hết {total} quầy hiện có; vẫn thiếu khoảng {still_short} quầy theo mô hình)"
+    return text
+
+
+def assumption_text(service_minutes: float, target_wait_minutes: float, service_level: float, total: int) -> str:
+    """The model's assumption, shown beside the advice.
+
+    >>> "trung bình 15 phút mỗi hồ sơ; mục tiêu 80% người dân" in assumption_text(15, 15, 0.8, 2)
+    True
+    """
+
+    def plain(x: float) -> str:
+        return f"{x:g}".replace(".", ",")
+
+    return (
+        "Giả định: người dân đến ngẫu nhiên (Poisson), không ai bỏ về; trung bình "
+        f"{plain(service_minutes)} phút mỗi hồ sơ; mục tiêu {plain(service_level * 100)}% người dân được tiếp nhận "
+        f"trong {plain(target_wait_minutes)} phút; đơn vị có {total} quầy. Kết quả là mức tối thiểu: thực tế "
+        "thường dồn dập hơn."
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser for ``python -m sipas staffing``."""
     parser = argparse.ArgumentParser(

@@ -38,7 +38,7 @@ from sipas.catalog import WAIT_BUCKETS, survey_options
 from sipas.comparison import TestResult, two_proportion_test
 from sipas.errors import ValidationError
 from sipas.settings import WEEKDAYS
-from sipas.staffing import hour_requirement
+from sipas.staffing import counters_available, hour_requirement
 from sipas.stats import proportion
 
 MIN_SERVICE_TICKETS = 5  # fewer finished tickets of a service: use the service time from the settings
@@ -532,15 +532,20 @@ class Recommendation:
     start: str  # "7:00" (clipped to the opening time)
     end: str  # "9:00" (clipped to the closing time)
     detail: tuple[tuple[int, int, int], ...]  # (hour, counters open, counters needed)
+    still_short: int = 0  # counters the model still lacks once every existing counter is open
+    counters_total: int | None = None  # the counters that exist (None: not bounded)
 
     @property
     def text(self) -> str:
-        """'thêm 1 người tiếp nhận, Thứ Hai 7:00–9:00'."""
-        return f"thêm {self.extra} người tiếp nhận, {WEEKDAYS[self.weekday]} {self.start}–{self.end}"
+        """'Thứ Hai 7–9 giờ: mở thêm 1 quầy' (bounded by the counters that exist)."""
+        from sipas.staffing import advice_text
+
+        total = self.counters_total if self.counters_total is not None else 0
+        return advice_text(WEEKDAYS[self.weekday], self.start, self.end, self.extra, self.still_short, total)
 
     @property
     def title(self) -> str:
-        """The text as a heading: 'Thêm 1 người tiếp nhận, Thứ Hai 7:00–9:00'."""
+        """The text as a heading."""
         return self.text[0].upper() + self.text[1:]
 
     def schedule(self, target_minutes: float, service_level: float) -> dict:
@@ -570,22 +575,36 @@ def _span(opening_hours: dict, first: int, last: int) -> tuple[str, str]:
     return _hhmm(min(starts) if starts else lo), _hhmm(max(ends) if ends else hi)
 
 
-def recommendations(staffing: pd.DataFrame, opening_hours: dict) -> list[Recommendation]:
-    """Understaffed hours merged into runs of consecutive hours of one weekday, in week order."""
+def recommendations(
+    staffing: pd.DataFrame, opening_hours: dict, counters_total: int | None = None
+) -> list[Recommendation]:
+    """Understaffed hours merged into runs of consecutive hours of one weekday, in week order.
+
+    With ``counters_total`` (the counters that exist) the extra counters asked for never exceed the
+    ones still closed; what the model still lacks then is in ``still_short``."""
     out: list[Recommendation] = []
     run: list = []
 
     def flush() -> None:
         if run:
             start, end = _span(opening_hours, run[0].hour, run[-1].hour)
+            wanted = max(int(r.shortfall) for r in run)
+            extra, short = wanted, 0
+            if counters_total is not None:
+                closed = max(0, counters_total - max(int(r.counters_open) for r in run))
+                extra = min(wanted, closed)
+                short = max(int(r.counters_needed) for r in run) - counters_total
+                short = max(0, short)
             out.append(
                 Recommendation(
                     weekday=int(run[0].weekday),
                     hours=tuple(int(r.hour) for r in run),
-                    extra=max(int(r.shortfall) for r in run),
+                    extra=extra,
                     start=start,
                     end=end,
                     detail=tuple((int(r.hour), int(r.counters_open), int(r.counters_needed)) for r in run),
+                    still_short=short,
+                    counters_total=counters_total,
                 )
             )
             run.clear()
@@ -730,7 +749,13 @@ def build_report(conn: sqlite3.Connection, date_from: date, date_to: date) -> Wa
         buckets=buckets,
         services=services,
         staffing=staffing,
-        recommendations=recommendations(staffing, hours),
+        recommendations=recommendations(
+            staffing,
+            hours,
+            counters_available(
+                settings.get(conn, "counter_names", b), tickets["counter"] if "counter" in tickets else ()
+            ),
+        ),
         summary=wait_summary(tickets, target),
         typed_days=len({r["day"] for r in manual} - ticket_days),
         cost=cost_of_waiting(buckets),

@@ -284,6 +284,9 @@ def keep_counter_open(conn) -> None:
     from sipas import settings
 
     settings.put(conn, "opening_hours", {"days": list(range(7)), "periods": [["00:00", "24:00"]]}, actor="test")
+    # ... and staff have confirmed the shipped names (else the first staff page is that step).
+    names = {key: settings.get(conn, key) for key in settings.UNIT_KEYS}
+    settings.put(conn, "unit_confirmed", {"by": "test", "at": "2024-01-02 08:00:00", **names}, "test")
 
 
 def max_response_id(db: Path) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import time
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from argon2 import PasswordHasher
 from google.protobuf.json_format import MessageToJson
 from streamlit.testing.v1 import AppTest
 
+import ui
 from sipas import auth, db, roster, settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,8 +106,31 @@ def registered(at: AppTest) -> list[str]:
     return sorted(Path(str(info["script_path"])).name for info in at._registered_pages.values())
 
 
+def kiosk_data(at: AppTest) -> dict | None:
+    """The data the survey component (the whole tablet screen, drawn in the browser) was given."""
+    for n in at._tree:
+        if getattr(n, "type", None) == "bidi_component" and n.proto.WhichOneof("data") == "json":
+            data = json.loads(n.proto.json)
+            if isinstance(data, dict) and "texts" in data:
+                return data
+    return None
+
+
 def titles(at: AppTest) -> list[str]:
-    return [t.value for t in at.title]
+    """Page titles; the tablet's welcome title is drawn by its component, from the data it is given."""
+    found = [t.value for t in at.title]
+    data = kiosk_data(at)
+    if data is not None:
+        found.append(data["texts"]["welcome_title"])
+    return found
+
+
+def login_links(at: AppTest) -> list[str]:
+    links = [link.label for link in at.page_link]
+    data = kiosk_data(at)
+    if data is not None and data["login"]:
+        links.append(data["texts"]["login"])
+    return links
 
 
 def all_text(at: AppTest) -> str:
@@ -148,7 +173,7 @@ def test_an_anonymous_visitor_gets_only_the_survey_and_the_login(db_file, users)
     at = run(new_app())
     assert registered(at) == ["kiosk.py", "login.py"]
     assert titles(at) == [WELCOME]
-    assert [link.label for link in at.page_link] == [LOGIN_TITLE]
+    assert login_links(at) == [LOGIN_TITLE]
     for page in [*STAFF_PAGES, "logout.py"]:
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(f"app_pages/{page}")
@@ -160,7 +185,7 @@ def test_a_locked_counter_tablet_cannot_reach_the_login_either(conn, users, quer
     at = run(new_app(**query))
     assert registered(at) == ["kiosk.py"]
     assert titles(at) == [WELCOME]
-    assert list(at.page_link) == []
+    assert login_links(at) == []
     for page in [*STAFF_PAGES, "login.py", "logout.py"]:
         with pytest.raises(ValueError):
             at.switch_page(f"app_pages/{page}")
@@ -202,6 +227,8 @@ def test_first_start_with_no_account_creates_the_admin_and_logs_in(conn):
     at.switch_page("app_pages/login.py")
     run(at)
     assert titles(at) == [FIRST_START]
+    # AppTest has no request address: the page asks for the code printed in the server console.
+    at.text_input(key="first_code").input(ui.setup_code())
     at.text_input(key="first_user").input("vanphong")
     at.text_input(key="first_name").input("Nguyễn Thị Lan")
     at.selectbox(key="first_role").set_value("chairman")
@@ -335,13 +362,13 @@ def test_changing_the_unit_name_on_the_settings_page_writes_the_audit_log(conn, 
             "WHERE entity LIKE 'unit_name@%' ORDER BY id"
         )
     ]
-    # The old value is the name in force before (here the default).
+    # The old value is the name in force before (here the shipped name of that date).
     assert rows == [
         (
             "thongke",
             "setting",
             "unit_name@2025-07-01",
-            json.dumps(settings.DEFAULTS["unit_name"], ensure_ascii=False),
+            json.dumps(settings.default_for("unit_name", "2025-07-01"), ensure_ascii=False),
             '"Trung tâm Phục vụ hành chính công xã Vạn Phước"',
         )
     ]
@@ -428,3 +455,76 @@ def test_every_page_runs_without_an_exception_for_a_logged_in_user(conn, users, 
     assert NO_RIGHT not in [w.value for w in at.warning]
     if page in STAFF_PAGES:
         assert titles(at) == [STAFF_PAGES[page]]
+
+
+def test_first_start_from_another_machine_needs_the_console_code(conn):
+    at = run(new_app())
+    at.switch_page("app_pages/login.py")
+    run(at)
+    assert titles(at) == [FIRST_START]
+    at.text_input(key="first_code").input("00000000" if ui.setup_code() != "00000000" else "11111111")
+    at.text_input(key="first_user").input("khach")
+    at.text_input(key="first_password").input(PW)
+    at.text_input(key="first_password2").input(PW)
+    (create,) = [b for b in at.button if b.label == "Tạo tài khoản quản trị"]
+    create.click()
+    run(at)
+    assert [e.value for e in at.error] == [
+        "Mã thiết lập không đúng. Mã được in trong cửa sổ máy chủ khi phần mềm chạy."
+    ]
+    assert db.count_users(conn) == 0
+
+
+def test_a_missing_database_folder_is_told_in_vietnamese_at_login(tmp_path, monkeypatch):
+    from sipas import faults
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("SIPAS_DB", str(blocker / "sipas.db"))  # its folder cannot exist
+    at = run(new_app())
+    at.switch_page("app_pages/login.py")
+    run(at)
+    assert not at.exception
+    assert [e.value for e in at.error] == [faults.MISSING]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MB tmpfs (needs root and mount rights; skipped otherwise)."""
+    import os
+    import subprocess
+
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)]).returncode:
+        pytest.skip("cannot mount a small tmpfs here")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)])
+
+
+def test_a_full_disk_is_told_in_vietnamese_at_login(small_disk, monkeypatch):
+    from sipas import faults
+
+    path = small_disk / "sipas.db"
+    monkeypatch.setenv("SIPAS_DB", str(path))
+    with closing(db.open_db(path)) as c:
+        auth.create_user(c, "vanphong", PW, "clerk", first_admin=True)
+        db.checkpoint(c)
+    at = run(new_app())
+    at.switch_page("app_pages/login.py")
+    run(at)
+    filler = small_disk / "filler"  # the disk fills up while the login form is open
+    with filler.open("wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+    at.text_input(key="login_user").input("vanphong")
+    at.text_input(key="login_password").input("sai-mat-khau")
+    (submit,) = [b for b in at.button if b.label == "Đăng nhập"]
+    submit.click()
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [faults.DISK_FULL]

@@ -847,15 +847,17 @@ def test_monthly_counts(staffed):
     )  # due on the last day: not overdue in May
     closed("other", "2024-03-20", "2024-04-10", due_date="2024-03-25")  # late, but closed in April
 
-    may = actions.monthly_counts(conn, "2024-05")
+    may = actions.monthly_counts(conn, "2024-05", today=date(2024, 7, 1))
     assert may == {
         "opened": 4,
         "closed": 3,
         "overdue": 1,
+        "overdue_at_end": 1,  # the waiting case, on 31/05
+        "as_of": "2024-05-31",
         "by_type": {"Thái độ, ứng xử": 2, "Chờ đợi, nhân lực": 1, "Hồ sơ, thủ tục": 1, "Cơ sở vật chất": 0, "Khác": 0},
         "median_days_to_close": 5.0,  # median of 2, 5, 9
     }
-    april = actions.monthly_counts(conn, "2024-04")
+    april = actions.monthly_counts(conn, "2024-04", today=date(2024, 7, 1))
     # Opened in April: the facilities case; closed: the late one (21 days), which was overdue in April.
     assert (april["opened"], april["closed"], april["overdue"], april["median_days_to_close"]) == (1, 1, 1, 21.0)
     assert actions.monthly_counts(conn, "2024-07")["median_days_to_close"] is None
@@ -897,8 +899,10 @@ def test_public_summary_names_no_one(staffed):
 
     lines = actions.public_summary(conn, "2024-05")
     assert lines == [  # newest case first
-        "Người dân phản ánh về tiêu chí TC2.1 — chúng tôi đã: bố trí thêm người.",
-        "Người dân phản ánh về thái độ, ứng xử — chúng tôi đã: biện pháp khác.",
+        "Người dân phản ánh về tiêu chí TC2.1 — phản ánh đã được xem xét, xử lý; bố trí thêm người tiếp nhận "
+        "hồ sơ vào giờ đông.",
+        "Người dân phản ánh về thái độ, ứng xử — phản ánh đã được xem xét, xử lý; việc tiếp đón, hướng dẫn "
+        "người dân tại quầy được theo dõi hằng tháng qua phiếu khảo sát.",
     ]
     for line in lines:
         assert name not in line and "CB01" not in line
@@ -1015,3 +1019,33 @@ def test_a_criterion_below_the_floor_becomes_one_improvement_action(staffed):
         "Cải thiện tiêu chí TC5.2: 50.00% dưới mức 80% (năm 2024)",
     )
     assert actions.criteria_below_floor(conn, "sipas-2023", "2024-01-01", "2024-12-31", 80, min_n=4) == []
+
+
+@pytest.mark.parametrize("measure", ["reminder", "review", "reassign", "replace", "discipline"])
+def test_public_summary_never_states_a_measure_against_a_person(staffed, measure):
+    conn = staffed
+    moment = datetime(2024, 5, 10, 9, 0)
+    case_id = _open(conn, now=moment)
+    _move(conn, case_id, "verifying", now=moment)
+    _move(conn, case_id, "founded", now=moment)
+    _move(conn, case_id, "measure", root_cause="Thiếu kỹ năng", measure=measure, now=moment)
+    _move(conn, case_id, "awaiting_effect", CHAIR, measure_date="2024-05-15", now=moment, reauthenticated=True)
+    (line,) = actions.public_summary(conn, "2024-05")
+    assert "đã được xem xét, xử lý" in line
+    for word in actions.FORBIDDEN_PUBLIC_WORDS:
+        assert word not in line.lower()
+
+
+def test_overdue_is_one_definition_and_approved_cases_leave_the_queue(staffed):
+    conn = staffed
+    moment = datetime(2024, 4, 1, 9, 0)
+    late = _open(conn, now=moment, received_at="2024-04-01", due_date="2024-04-10")
+    approved = _case_in(conn, "measure", now=moment, received_at="2024-04-01", due_date="2024-04-10")
+    today = date(2024, 4, 20)
+    assert {c["id"] for c in actions.chairman_queue(conn, today)["overdue"]} == {late, approved}
+    _move(conn, approved, "awaiting_effect", CHAIR, now=datetime(2024, 4, 20, 10, 0))
+    queue = actions.chairman_queue(conn, today)
+    assert [c["id"] for c in queue["overdue"]] == [late]
+    april = actions.monthly_counts(conn, "2024-04", today=today)
+    assert april["overdue_at_end"] == len(queue["overdue"]) == 1
+    assert april["overdue"] == 2  # both were overdue on some day of April

@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, always_open
 from streamlit.testing.v1 import AppTest
 
-from sipas import analysis, auth, db, demo, settings
+from sipas import analysis, auth, clock, db, demo, settings
 from sipas.cli import main
 
 PAGE = str(ROOT / "app_pages" / "analysis.py")
@@ -144,35 +144,44 @@ def test_overall_index_shown_equals_the_index_command(db_copy, capsys):
     # The unit's name in force in 2024, not today's.
     assert at.caption[1].value.startswith("Bộ phận Một cửa – UBND xã Vạn Phước · Chỉ số hài lòng")
     expected = cli_index(capsys, "--from", "2024-01-01", "--to", "2024-12-31")
-    assert metric(at, "Chỉ số chung") == f"{expected['overall']:.2f}%"
+    assert metric(at, "Chỉ số chung") == f"{clock.format_percent(expected['overall'], 2)}"
     assert metric(at, "Số phiếu hợp lệ") == str(expected["responses"])
-    assert metric(at, "Câu hỏi hài lòng chung") == f"{expected['direct_overall']['index']:.2f}%"
+    assert metric(at, "Câu hỏi hài lòng chung") == f"{clock.format_percent(expected['direct_overall']['index'], 2)}"
     for e in expected["elements"]:
-        assert metric(at, f"Yếu tố {e['code']}") == f"{e['index']:.2f}%"
+        assert metric(at, f"Yếu tố {e['code']}") == f"{clock.format_percent(e['index'], 2)}"
     delta = next(m for m in at.metric if m.label == "Chỉ số chung").delta
-    assert delta == f"{expected['overall'] - 84.0:+.2f} điểm so với gốc"
+    assert delta == f"{clock.format_signed(expected['overall'] - 84.0, 2)} điểm so với gốc"
     texts = [t.value for t in at.text]
     overall_rule = next(t for t in texts if "Chỉ số chung ≥ 87%" in t)
     if expected["overall"] >= 87:
         assert overall_rule == "✅ Chỉ số chung ≥ 87%"
     else:
-        assert overall_rule == f"❌ Chỉ số chung ≥ 87% — chưa đạt: Chỉ số chung {expected['overall']:.2f}%."
+        shown = clock.format_percent(expected["overall"], 2)
+        assert overall_rule == f"❌ Chỉ số chung ≥ 87% — chưa đạt: Chỉ số chung {shown}."
     floor_rule = next(t for t in texts if "Không yếu tố, tiêu chí nào dưới 80%" in t)
     weak = [c for c in expected["criteria"] if c["index"] is not None and c["index"] < 80]
     assert floor_rule.startswith("❌" if weak else "✅")
     for c in weak:
-        assert f"{c['code']} ({c['index']:.2f}%)" in floor_rule
+        assert f"{c['code']} ({clock.format_percent(c['index'], 2)})" in floor_rule
+
+
+def vn_number(text: str) -> float | None:
+    """A number as the page shows it ("84,40", "1.234,5", "—") read back."""
+    return None if text == "—" else float(text.replace(".", "").replace(",", "."))
 
 
 def test_criteria_table_weakest_first_with_n_and_tests(db_copy, capsys):
     at = year_2024(logged_in(db_copy))
-    table = at.dataframe[0].value
+    table = at.dataframe[0].value.copy()
+    # The page writes numbers with a decimal comma (and "—" when there is none): read them back.
+    for col in ("Chỉ số (%)", "Gốc (%)"):
+        table[col] = table[col].map(vn_number)
     expected = cli_index(capsys, "--from", "2024-01-01", "--to", "2024-12-31")
     by_code = {c["code"]: c for c in expected["criteria"]}
     assert list(table["Chỉ số (%)"]) == sorted(table["Chỉ số (%)"])
     for _, row in table.iterrows():
         assert row["n"] == by_code[row["Mã"]]["n"]
-        assert row["Chỉ số (%)"] == pytest.approx(by_code[row["Mã"]]["index"])
+        assert row["Chỉ số (%)"] == pytest.approx(by_code[row["Mã"]]["index"], abs=0.005)  # shown to 2 decimals
     tc31 = table.set_index("Mã").loc["TC3.1"]
     assert tc31["Kiểm định"] == "Hai tỷ lệ (z) + KTC Newcombe" and tc31["Gốc (%)"] == 80.0
     assert tc31["Kết luận"] in {"Tăng có ý nghĩa thống kê", "Giảm có ý nghĩa thống kê", "Chưa khác biệt rõ"}
@@ -188,7 +197,7 @@ def test_a_channel_filter_changes_the_numbers(db_copy):
         )
     finally:
         conn.close()
-    assert metric(at, "Chỉ số chung") == f"{expected.overall:.2f}%"
+    assert metric(at, "Chỉ số chung") == f"{clock.format_percent(expected.overall, 2)}"
     assert metric(at, "Số phiếu hợp lệ") == str(expected.responses)
     assert "kênh Máy tính bảng" in at.caption[1].value
 
@@ -257,4 +266,6 @@ def test_every_section_renders_for_the_chairman(db_copy, section):
     if section == "Cán bộ":
         staff = at.dataframe[0].value.set_index("Mã")
         assert staff.loc["CB99", "Ghi chú"] == "Chưa đủ dữ liệu"
-        assert staff.loc["CB02", "Chỉ số yếu tố 3 (%)"] < staff.loc["CB01", "Chỉ số yếu tố 3 (%)"]
+        assert staff.loc["CB99", "Chỉ số yếu tố 3 (%)"] == "—"
+        measure = staff["Chỉ số yếu tố 3 (%)"].map(vn_number)
+        assert measure["CB02"] < measure["CB01"]

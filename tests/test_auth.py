@@ -6,6 +6,8 @@ Times are passed with ``now=`` (seconds since the epoch) so that the 15-minute l
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from argon2 import PasswordHasher
 
@@ -192,7 +194,7 @@ def test_a_session_lives_while_used_and_expires_after_30_idle_minutes(conn, admi
     assert auth.check_session(conn, token, now=T0 + 45 * MIN + 30 * MIN + 1) == (None, "expired")
     # An expired session stays ended, even if checked "earlier" again.
     assert auth.check_session(conn, token, now=T0 + 46 * MIN) == (None, "ended")
-    row = conn.execute("SELECT end_reason FROM staff_sessions WHERE token = ?", (token,)).fetchone()
+    row = conn.execute("SELECT end_reason FROM staff_sessions WHERE token = ?", (auth.token_key(token),)).fetchone()
     assert row[0] == "timeout"
 
 
@@ -282,3 +284,57 @@ def test_verify_password_re_authenticates_the_active_user(conn, clerk):
     # Re-authentication does not count as a login failure nor start a session.
     assert conn.execute("SELECT count(*) FROM login_failures").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM staff_sessions").fetchone()[0] == 0
+
+
+# ------------------------------------------------------------------------------ parallel attempts
+
+
+def _parallel_logins(db_file, attempts: list[tuple[str, str]], hold: str | None = None) -> list[object]:
+    """Each attempt on its own connection and thread, all released at once. An attempt with the password
+    ``hold`` waits until the lock's worth of failures has been counted (the others are still verifying
+    their passwords then): on a loaded machine the scheduler could otherwise run it first, legitimately."""
+    import threading
+
+    barrier = threading.Barrier(len(attempts))
+    results: list[object] = [None] * len(attempts)
+
+    def attempt(i: int, username: str, password: str) -> None:
+        c = db.open_db(db_file)
+        try:
+            barrier.wait()
+            deadline = time.time() + 30
+            while password == hold and time.time() < deadline:
+                if c.execute("SELECT count(*) FROM login_failures").fetchone()[0] >= auth.MAX_FAILURES:
+                    break
+                time.sleep(0.001)
+            results[i] = auth.authenticate(c, username, password)
+        except auth.AuthError as exc:
+            results[i] = str(exc)
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=attempt, args=(i, *a)) for i, a in enumerate(attempts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+@pytest.mark.parametrize("username", ["vanphong", "khong-ai-ca"])
+def test_24_parallel_wrong_logins_are_counted_and_lock_after_5(db_file, conn, admin, username):
+    results = _parallel_logins(db_file, [(username, "sai-mat-khau")] * 24)
+    assert all(isinstance(r, str) for r in results)
+    failures = conn.execute("SELECT count(*) FROM login_failures WHERE username = ?", (username,)).fetchone()[0]
+    assert failures == auth.MAX_FAILURES  # each counted before its password was checked; none past the lock
+    assert results.count(locked(15)) >= 24 - auth.MAX_FAILURES
+    assert login_message(conn, username, "sai-mat-khau", time.time()) == locked(15)
+
+
+def test_a_burst_of_15_wrong_and_1_right_does_not_log_in(db_file, conn, monkeypatch):
+    monkeypatch.setattr(auth, "_hasher", REAL_HASHER)  # the real cost: the window the race needs
+    auth.create_user(conn, "vanphong", PW, "clerk", first_admin=True)
+    for _ in range(3):
+        results = _parallel_logins(db_file, [("vanphong", "sai-mat-khau")] * 15 + [("vanphong", PW)], hold=PW)
+        assert not any(isinstance(r, auth.StaffUser) for r in results)
+        conn.execute("DELETE FROM login_failures")

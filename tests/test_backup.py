@@ -71,10 +71,19 @@ def responses_in(path: Path) -> int:
 
 
 def corrupt_middle_page(path: Path) -> None:
-    """Overwrite a whole page in the middle of the file (every page of a fresh file is in use)."""
+    """Overwrite a whole page in the middle of the file (every page of a fresh file is in use).
+
+    The page is the first from the middle on that holds rows of a table (not the schema): where the
+    schema's own pages fall moves with every migration, and a damaged schema is another case.
+    """
+    with closing(sqlite3.connect(path)) as c:
+        schema = {r[0] for r in c.execute("SELECT pageno FROM dbstat WHERE name = 'sqlite_schema'")}
     data = bytearray(path.read_bytes())
     page = int.from_bytes(data[16:18], "big")
-    middle = (len(data) // page // 2) * page
+    number = len(data) // page // 2 + 1
+    while number in schema:
+        number += 1
+    middle = (number - 1) * page
     data[middle : middle + page] = b"\xa5" * page
     path.write_bytes(bytes(data))
 
@@ -383,7 +392,8 @@ def _not_migratable(tmp_path, good):
     with closing(sqlite3.connect(p)) as c:
         c.execute("CREATE TABLE daily_counts (x)")  # what version 2 is about to create
         c.commit()
-    return p, backup.msg_not_migratable("v1.db", "table daily_counts already exists")
+    # An object the product's version 1 never had: refused before any migration is tried.
+    return p, backup.msg_schema("v1.db", 1, ["thừa bảng daily_counts"])
 
 
 def _open_with_wal(tmp_path, good):
@@ -414,7 +424,8 @@ def test_refused_restore_leaves_the_database_bit_for_bit_unchanged(make, filled,
     folder = tmp_path / "kept"
 
     with pytest.raises(ValidationError) as exc:
-        backup.restore(db_file, bad, backup_dir=folder)
+        # Even when the administrator accepts a file of another installation, these are refused.
+        backup.restore(db_file, bad, backup_dir=folder, accept_foreign=True)
 
     assert exc.value.problems == [message]
     assert sha256(db_file) == digest
@@ -464,7 +475,7 @@ def test_restore_of_an_older_schema_migrates_it(filled, db_file, tmp_path):
     old = tmp_path / "v1.db"
     _version1_backup(old)
     before = old.read_bytes()
-    result = backup.restore(db_file, old, backup_dir=tmp_path / "kept")
+    result = backup.restore(db_file, old, backup_dir=tmp_path / "kept", accept_foreign=True)
     assert (result.schema_from, result.schema_to, result.responses) == (1, db.SCHEMA_VERSION, 5)
     assert "đã nâng cấp cấu trúc từ phiên bản 1 lên" in result.message()
     assert old.read_bytes() == before  # the backup file itself stays as it was
@@ -485,7 +496,7 @@ def test_restore_of_an_older_schema_where_a_day_has_only_no_opinion_answers(fill
     # The backfill once summed NULLs into NULL here and the file could not be migrated.
     old = tmp_path / "v1.db"
     _version1_backup(old, answers=[(1, "TC1.1", 5), (3, "TC1.2", None)])  # TC1.2 on 5 March: only NULL
-    result = backup.restore(db_file, old, backup_dir=tmp_path / "kept")
+    result = backup.restore(db_file, old, backup_dir=tmp_path / "kept", accept_foreign=True)
     assert result.responses == 5
     assert filled.execute(
         "SELECT n1, n2, n3, n4, n5, n_na FROM daily_counts WHERE day = '2024-03-05' AND criterion = 'TC1.2'"
@@ -503,7 +514,7 @@ def test_restore_of_a_file_with_another_page_size(filled, db_file, tmp_path):
         add_response(c, "only")
         db.set_journal_mode(c, "delete")
     assert db.page_size(filled) == 4096
-    result = backup.restore(db_file, small, backup_dir=tmp_path / "kept")
+    result = backup.restore(db_file, small, backup_dir=tmp_path / "kept", accept_foreign=True)
     assert result.responses == 1
     assert db.response_by_token(filled, "only")["overall"] == 5
     assert backup.check_database(db_file) == []
@@ -535,7 +546,7 @@ def test_restore_over_a_file_that_is_no_database_at_all(db_file, good_backup, tm
 
 def test_restore_into_a_new_path(good_backup, tmp_path):
     target = tmp_path / "new" / "sipas.db"
-    result = backup.restore(target, good_backup, backup_dir=tmp_path / "kept")
+    result = backup.restore(target, good_backup, backup_dir=tmp_path / "kept", accept_foreign=True)
     assert result.previous is None
     assert responses_in(target) == 3
     assert not (tmp_path / "kept").exists()
@@ -581,7 +592,8 @@ def test_check_finds_orphans_unknown_versions_criteria_and_staff(filled, db_file
     filled.execute("PRAGMA foreign_keys = ON")
     assert backup.check_database(db_file) == [
         "Khóa ngoại (foreign_key_check): 1 dòng của bảng answers trỏ tới bảng responses nhưng dòng đó không tồn tại.",
-        '1 phiếu ghi phiên bản phiếu "sipas-1999" không có trong danh mục (các phiên bản có: sipas-2017, sipas-2023).',
+        '1 phiếu ghi phiên bản phiếu "sipas-1999" không có trong danh mục '
+        "(các phiên bản có: sipas-2017, sipas-2023, sipas-2024).",
         "1 câu trả lời cho tiêu chí TC9.9 không có trong phiếu sipas-2023.",
         '1 phiếu ghi mã cán bộ "CB99" không có trong danh sách cán bộ.',
     ]
@@ -662,7 +674,7 @@ def test_cli_help(command):
 def clerk_page(filled, db_file, tmp_path):
     folder = tmp_path / "page-backups"
     settings.put(filled, "backup_dir", str(folder), "test")
-    user = auth.create_user(filled, "thuky", "mat-khau-dai", "clerk")
+    user = auth.create_user(filled, "thuky", "mat-khau-dai", "clerk", is_admin=True)
     at = AppTest.from_file(PAGE, default_timeout=30)
     at.session_state["staff_token"] = auth.start_session(filled, user)
     at.run()
@@ -701,6 +713,7 @@ def test_page_refuses_an_upload_and_restores_from_the_folder(clerk_page, filled,
     upload = ("so-lieu.db", b"khong phai co so du lieu", "application/octet-stream")
     at.file_uploader(key="restore_file").set_value(upload)
     at.checkbox(key="restore_confirm").check()
+    at.text_input(key="restore_password").input("mat-khau-dai")
     at.run()
     at.button(key="restore_button").click().run()
     assert not at.exception, at.exception
@@ -710,8 +723,189 @@ def test_page_refuses_an_upload_and_restores_from_the_folder(clerk_page, filled,
 
     at.radio(key="restore_source").set_value("Một bản trong thư mục sao lưu").run()
     at.selectbox(key="restore_pick").set_value("sipas-2024-03-07.db").run()
+    at.text_input(key="restore_password").input("sai-mat-khau").run()
+    at.button(key="restore_button").click().run()
+    assert [e.value for e in at.error] == ["Mật khẩu không đúng. Chưa khôi phục gì."]
+    assert db.count_responses(filled) == 4
+    at.text_input(key="restore_password").input("mat-khau-dai").run()
     at.button(key="restore_button").click().run()
     assert not at.exception, at.exception
     assert at.success[0].value.startswith("Đã khôi phục từ sipas-2024-03-07.db: 3 phiếu.")
     assert db.count_responses(filled) == 3
     assert len(list(folder.glob("before-restore-*.db"))) == 1
+
+
+# ------------------------------------------------------------------------------ restore cannot be used to get in
+
+
+def _strip_signature(path: Path) -> None:
+    data = path.read_bytes()
+    assert data[-backup.SIG_LEN :].startswith(backup.SIG_MAGIC)
+    path.write_bytes(data[: -backup.SIG_LEN])
+
+
+def _edit(path: Path, *sql: str) -> None:
+    with closing(sqlite3.connect(path)) as c:
+        for statement in sql:
+            c.execute(statement)
+        c.commit()
+
+
+EDITS = {
+    "role": ("UPDATE users SET role = 'chairman', is_admin = 1 WHERE username = 'thuky'",),
+    "dropped-trigger": ("DROP TRIGGER case_events_no_update",),
+    "extra-trigger": (
+        "CREATE TRIGGER planted AFTER INSERT ON responses BEGIN DELETE FROM answers WHERE response_id = NEW.id; END",
+    ),
+}
+
+
+@pytest.fixture
+def accounts(filled):
+    admin = auth.create_user(filled, "quantri", "mat-khau-dai", "chairman", is_admin=True)
+    clerk = auth.create_user(filled, "thuky", "mat-khau-dai", "clerk")
+    return admin, clerk
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_an_edited_backup_is_refused_and_the_live_file_is_unchanged(edit, accounts, filled, db_file, tmp_path):
+    edited = backup.backup_to(db_file, tmp_path / "sua.db")
+    _edit(edited, *EDITS[edit])  # edited outside the product; the signature trailer is still there
+    digest, rows = settle(filled)
+    with pytest.raises(ValidationError) as exc:
+        backup.restore(db_file, edited, backup_dir=tmp_path / "kept", accept_foreign=True)
+    assert exc.value.problems == [backup.msg_altered("sua.db")]
+    assert sha256(db_file) == digest and table_snapshot(filled) == rows
+    assert not (tmp_path / "kept").exists()
+
+
+def test_an_unsigned_edited_backup_needs_acceptance_and_then_its_schema_must_be_the_products(
+    accounts, filled, db_file, tmp_path
+):
+    edited = backup.backup_to(db_file, tmp_path / "sua.db")
+    _strip_signature(edited)  # the attacker cuts the signature off
+    _edit(edited, *EDITS["dropped-trigger"], *EDITS["extra-trigger"])
+    digest, rows = settle(filled)
+    with pytest.raises(backup.UnsignedBackupError) as exc:
+        backup.restore(db_file, edited, backup_dir=tmp_path / "kept")
+    assert exc.value.problems == [backup.msg_unsigned("sua.db")]
+    with pytest.raises(ValidationError) as exc:
+        backup.restore(db_file, edited, backup_dir=tmp_path / "kept", accept_foreign=True)
+    assert exc.value.problems == [
+        backup.msg_schema("sua.db", db.SCHEMA_VERSION, ["thừa trigger planted", "thiếu trigger case_events_no_update"])
+    ]
+    assert sha256(db_file) == digest and table_snapshot(filled) == rows
+
+
+def test_accounts_roles_and_sessions_never_come_from_a_restored_file(accounts, filled, db_file, tmp_path):
+    admin, clerk = accounts
+    edited = backup.backup_to(db_file, tmp_path / "sua.db")
+    _strip_signature(edited)
+    _edit(
+        edited,
+        *EDITS["role"],
+        "INSERT INTO users (username, pw_hash, role, is_admin) VALUES ('ke-gian', 'x', 'chairman', 1)",
+    )
+    admin_token = auth.start_session(filled, admin)
+    clerk_token = auth.start_session(filled, clerk)
+    live_users = db.list_users(filled)
+
+    backup.restore(
+        db_file, edited, backup_dir=tmp_path / "kept", accept_foreign=True, keep_session=admin_token, actor="quantri"
+    )
+    assert db.list_users(filled) == live_users  # the clerk is still a clerk without admin rights
+    assert db.get_user(filled, "ke-gian") is None
+    assert auth.check_session(filled, admin_token)[0].username == "quantri"  # the restorer stays in
+    assert auth.check_session(filled, clerk_token) == (None, "ended")  # everyone else is logged out
+    assert backup.check_database(db_file) == []
+
+
+def test_a_file_with_the_right_id_and_version_but_no_tables_is_refused_without_a_traceback(filled, db_file, tmp_path):
+    empty = tmp_path / "rong-bang.db"
+    with closing(sqlite3.connect(empty)) as c:
+        c.execute(f"PRAGMA application_id = {db.APP_ID}")
+        c.execute(f"PRAGMA user_version = {db.SCHEMA_VERSION}")
+        c.execute("CREATE TABLE t (x)")
+        c.execute("DROP TABLE t")
+        c.commit()
+    digest, rows = settle(filled)
+    r = run_cli("restore", str(empty), "--accept-foreign", "--backup-dir", str(tmp_path / "kept"), env_db=db_file)
+    assert (r.returncode, r.stdout) == (1, "")
+    assert "Traceback" not in r.stderr
+    assert r.stderr.startswith(
+        f"Tệp rong-bang.db có cấu trúc khác với cấu trúc của phần mềm ở phiên bản {db.SCHEMA_VERSION}"
+    )
+    assert "thiếu bảng audit_log" in r.stderr and "thiếu bảng responses" in r.stderr
+    assert sha256(db_file) == digest and table_snapshot(filled) == rows
+    assert not (tmp_path / "kept").exists()
+
+
+def test_a_foreign_installations_backup_needs_acceptance(filled, db_file, tmp_path):
+    other_db = tmp_path / "xa-khac" / "sipas.db"
+    other_db.parent.mkdir()
+    with closing(db.open_db(other_db)) as c:
+        add_response(c, "o1")
+    theirs = backup.backup_to(other_db, tmp_path / "cua-xa-khac.db")
+    with pytest.raises(backup.UnsignedBackupError) as exc:
+        backup.restore(db_file, theirs, backup_dir=tmp_path / "kept")
+    assert exc.value.problems == [backup.msg_foreign_key("cua-xa-khac.db")]
+    r = run_cli("restore", str(theirs), "--backup-dir", str(tmp_path / "kept"), env_db=db_file)
+    assert r.returncode == 1 and r.stderr == backup.msg_foreign_key("cua-xa-khac.db") + "\n"
+    assert backup.restore(db_file, theirs, backup_dir=tmp_path / "kept", accept_foreign=True).responses == 1
+
+
+def test_the_key_is_private_and_backups_are_signed(filled, db_file, tmp_path):
+    out = backup.backup_to(db_file, tmp_path / "b.db")
+    assert oct(backup.key_path(db_file).stat().st_mode & 0o777) == "0o600"
+    assert out.read_bytes()[-backup.SIG_LEN :].startswith(backup.SIG_MAGIC)
+    assert responses_in(out) == 3  # still an ordinary SQLite file
+
+
+def test_before_restore_copy_goes_beside_an_unreadable_database(db_file, good_backup, tmp_path):
+    for extra in (Path(f"{db_file}-wal"), Path(f"{db_file}-shm")):
+        extra.unlink(missing_ok=True)
+    db_file.write_bytes(b"\0" * 8192)
+    result = backup.restore(db_file, good_backup)
+    assert result.previous.parent == db_file.parent / "backups"
+
+
+def test_check_names_planted_and_missing_schema_objects(filled, db_file):
+    filled.execute("DROP TRIGGER case_events_no_delete")
+    filled.execute("CREATE TRIGGER planted BEFORE INSERT ON responses BEGIN SELECT RAISE(ABORT, 'x'); END")
+    filled.execute("CREATE VIEW v AS SELECT 1")
+    problems = backup.check(filled)
+    assert "Cấu trúc cơ sở dữ liệu khác với của phần mềm: thừa trigger planted." in problems
+    assert "Cấu trúc cơ sở dữ liệu khác với của phần mềm: thừa view v." in problems
+    assert "Cấu trúc cơ sở dữ liệu khác với của phần mềm: thiếu trigger case_events_no_delete." in problems
+
+
+def test_page_restore_is_for_an_administrator_only(filled, db_file):
+    user = auth.create_user(filled, "thuky2", "mat-khau-dai", "clerk")
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["staff_token"] = auth.start_session(filled, user)
+    at.run()
+    assert not at.exception, at.exception
+    assert "Chỉ tài khoản có quyền quản trị mới được khôi phục dữ liệu từ bản sao lưu." in [i.value for i in at.info]
+    assert not [b for b in at.button if b.key == "restore_button"]
+
+
+def test_page_asks_to_accept_a_foreign_file(clerk_page, filled, db_file, tmp_path):
+    at, folder = clerk_page
+    other = tmp_path / "khac" / "sipas.db"
+    other.parent.mkdir()
+    with closing(db.open_db(other)):
+        pass
+    data = backup.backup_bytes(other)
+    at.file_uploader(key="restore_file").set_value(("xa-khac.db", data, "application/octet-stream"))
+    at.checkbox(key="restore_confirm").check()
+    at.text_input(key="restore_password").input("mat-khau-dai")
+    at.run()
+    at.button(key="restore_button").click().run()
+    assert not at.exception, at.exception
+    assert backup.msg_foreign_key("xa-khac.db") in [w.value for w in at.warning]
+    assert db.count_responses(filled) == 3
+    at.checkbox(key="restore_accept_foreign").check().run()
+    at.button(key="restore_button").click().run()
+    assert at.success[0].value.startswith("Đã khôi phục từ xa-khac.db: 0 phiếu.")
+    # The restorer is still logged in (and still an administrator: accounts are the live ones).
+    assert auth.check_session(filled, at.session_state["staff_token"])[0].is_admin

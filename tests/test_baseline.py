@@ -129,14 +129,10 @@ BAD_ROWS = [
     (f"{NEXT_YEAR},sipas-2023,element,1,80,,", f"Dòng 3, cột year: năm {NEXT_YEAR} ở trong tương lai."),
     (
         "2023,sipas-2030,element,1,80,,",
-        'Dòng 3, cột questionnaire: không có phiên bản phiếu "sipas-2030" (có: sipas-2017, sipas-2023).',
+        'Dòng 3, cột questionnaire: không có phiên bản phiếu "sipas-2030" (có: sipas-2017, sipas-2023, sipas-2024).',
     ),
     ("2023,sipas-2023,criterion,TC1.1,80,12.5,", 'Dòng 3, cột n: giá trị "12.5" không hợp lệ, cần số nguyên ≥ 0.'),
     ("2023,sipas-2023,criterion,TC1.1,50,10,8", "Dòng 3, cột index: 50.0 không khớp với satisfied/n = 80.00."),
-    (
-        "2023,sipas-2023,element,1,80,10,8",
-        "Dòng 3, cột satisfied: chỉ số yếu tố là trung bình, không có số phiếu hài lòng; để trống cột này.",
-    ),
     ("2023,sipas-2023,element,1,cao,,", 'Dòng 3, cột index: giá trị "cao" không hợp lệ, cần số từ 0 đến 100.'),
 ]
 

@@ -24,8 +24,8 @@ SHIPPED = DATA_DIR / "questionnaires"
 
 def test_both_shipped_versions_load():
     qs = load_questionnaires()
-    assert sorted(qs) == ["sipas-2017", "sipas-2023"]
-    assert DEFAULT_VERSION == "sipas-2023"
+    assert sorted(qs) == ["sipas-2017", "sipas-2023", "sipas-2024"]
+    assert DEFAULT_VERSION == "sipas-2024"
     q23, q17 = qs["sipas-2023"], qs["sipas-2017"]
     assert len(q23.criteria) == 19
     assert len(q17.criteria) == 22
@@ -43,7 +43,9 @@ def test_both_shipped_versions_load():
 def test_unknown_version_names_the_known_ones():
     with pytest.raises(CatalogError) as err:
         questionnaire("sipas-1999")
-    assert str(err.value) == "Không có phiên bản phiếu 'sipas-1999'. Các phiên bản có: sipas-2017, sipas-2023."
+    assert (
+        str(err.value) == "Không có phiên bản phiếu 'sipas-1999'. Các phiên bản có: sipas-2017, sipas-2023, sipas-2024."
+    )
     with pytest.raises(KeyError):
         questionnaire("sipas-2023").element("9")
 

@@ -53,9 +53,10 @@ def chairman_page(conn, username: str = "chutich") -> AppTest:
     return at
 
 
-def decide(at: AppTest, case_id: int, password: str) -> AppTest:
+def decide(at: AppTest, case_id: int, password: str, confirm: bool = True) -> AppTest:
     at.radio(key=f"so_{case_id}").set_value("approve")
     at.text_input(key=f"sp_{case_id}").input(password)
+    at.checkbox(key=f"sc_{case_id}").set_value(confirm)
     (button,) = [b for b in at.button if b.label == "Ghi quyết định"]
     button.click()
     at.run()
@@ -69,6 +70,11 @@ def test_a_reassignment_needs_the_chairmans_password_again(conn, case_awaiting_s
     assert [t.value for t in at.title] == ["Việc chờ Chủ tịch quyết định"]
     events_before = len(db.case_events(conn, case_id))
 
+    decide(at, case_id, PW, confirm=False)  # the right password, but the decision not confirmed
+    assert db.get_case(conn, case_id)["state"] == "measure"
+    assert any("xác nhận" in c.value for c in at.code)
+
+    at = chairman_page(conn)
     decide(at, case_id, "")  # no password
     assert db.get_case(conn, case_id)["state"] == "measure"
     assert any("cần nhập lại mật khẩu" in c.value for c in at.code)

@@ -11,7 +11,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from conftest import table_snapshot
+from conftest import always_open, table_snapshot
 from scipy.stats import binomtest
 
 from sipas import db
@@ -48,6 +48,7 @@ RESPONSES_CSV = (
 @pytest.fixture
 def imported(tmp_path) -> Path:
     path = tmp_path / "cli.db"
+    always_open(path)  # on the 2022–2023 form, as the hand-computed values below
     f = tmp_path / "phieu.csv"
     f.write_text(RESPONSES_CSV, encoding="utf-8")
     r = run("import-responses", str(f), env_db=path)
@@ -104,7 +105,8 @@ def test_bad_file_exits_1_with_problems_on_stderr_and_changes_nothing(imported, 
     assert r.stdout == ""
     assert r.stderr.splitlines() == [
         'Dòng 3, cột TC1.1: giá trị "6" không hợp lệ, chỉ nhận 1–5.',
-        'Dòng 4, cột submitted_at: giá trị "2024-01-15" không hợp lệ, cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 '
+        'Dòng 4, cột submitted_at: giá trị "2024-01-15" không hợp lệ, cần dạng YYYY-MM-DD HH:MM, dd/mm/yyyy HH:MM '
+        "hoặc ISO 8601 "
         "có múi giờ.",
     ]
     assert snapshot(imported) == before
@@ -276,7 +278,7 @@ def test_index_from_after_to_exits_1(imported):
 def test_index_unknown_questionnaire_exits_1(imported):
     r = run("index", "--json", "--questionnaire", "sipas-1999", env_db=imported)
     assert r.returncode == 1
-    assert r.stderr == "Không có phiên bản phiếu 'sipas-1999'. Các phiên bản có: sipas-2017, sipas-2023.\n"
+    assert r.stderr == "Không có phiên bản phiếu 'sipas-1999'. Các phiên bản có: sipas-2017, sipas-2023, sipas-2024.\n"
 
 
 def test_index_other_questionnaire_version(imported):

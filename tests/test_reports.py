@@ -69,7 +69,7 @@ def test_report_content_for_the_month(may, seeded):
     expected = analysis.index_for_period(seeded, "sipas-2023", "2024-05-01", "2024-05-31")
     assert may.result.overall == pytest.approx(expected.overall)
     assert may.unit_name == settings.DEFAULTS["unit_name"]
-    assert may.baseline_label == "2023 (sipas-2023)" and may.baseline_overall == 85.0
+    assert may.baseline_label == "2023 — Mẫu phiếu 2022–2023 (sipas-2023)" and may.baseline_overall == 85.0
     assert len(may.exclusions) == 1 and may.exclusions.iloc[0]["exclude_reason"] == "Thử máy lúc lắp đặt"
     assert may.comments_total == 7
 
@@ -90,7 +90,9 @@ def test_excel_sheets_and_vietnamese_headers(may):
         "Góp ý",
         "Chất lượng dữ liệu",
         "Phản ánh và khắc phục",
+        "Cán bộ",
     ]
+    assert [c.value for c in wb["Cán bộ"][1]][:5] == ["Mã", "Họ tên", "Số phiếu", "Câu trả lời", analysis.STAFF_MEASURE]
     assert [c.value for c in wb["Tiêu chí"][1]] == analysis.CRITERIA_COLUMNS
     assert [c.value for c in wb["Góp ý"][1]] == analysis.COMMENT_COLUMNS
     assert [c.value for c in wb["Chất lượng dữ liệu"][1]][:3] == ["Mã phiếu", "Thời gian", "Kênh"]
@@ -131,9 +133,19 @@ def test_pdf_has_the_vietnamese_headings_with_diacritics(may):
     assert data[:5] == b"%PDF-"
     text = pdf_text(data)
     for heading in (
-        "Báo cáo kết quả khảo sát mức độ hài lòng tháng 5/2024",
-        "Bộ phận Một cửa – UBND xã Vạn Phước",
+        # The administrative-document form (Nghị định 30/2020/NĐ-CP): authority, unit, số, quốc hiệu,
+        # tiêu ngữ, place and date, title, recipient.
+        "ỦY BAN NHÂN DÂN XÃ VẠN PHƯỚC",
+        "BỘ PHẬN MỘT CỬA",
+        "Số: ....../BC-UBND",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "Vạn Phước, ngày",
+        "BÁO CÁO",
+        "Kết quả khảo sát mức độ hài lòng của người dân tháng 5/2024",
         "Kính gửi: UBND huyện Vạn Ninh (qua Phòng Nội vụ)",
+        "Nơi nhận:",
+        "TM. ỦY BAN NHÂN DÂN",
         "Tổng hợp",
         "Yêu cầu của kế hoạch",
         "Các yếu tố",
@@ -164,7 +176,48 @@ def test_report_command_writes_excel_and_pdf(seeded, db_file, tmp_path, capsys):
     assert workbook(out.read_bytes()).sheetnames[0] == "Tổng hợp"
     pdf = tmp_path / "bc.pdf"
     assert main(["report", "--month", "2024-05", "--out", str(pdf)]) == 0  # SIPAS_DB points at db_file
-    assert "Báo cáo kết quả khảo sát mức độ hài lòng tháng 5/2024" in pdf_text(pdf.read_bytes())
+    assert "Kết quả khảo sát mức độ hài lòng của người dân tháng 5/2024" in pdf_text(pdf.read_bytes())
+
+
+def docx_text(data: bytes) -> str:
+    """Every paragraph of a Word file, body and tables, read back with python-docx."""
+    from docx import Document
+
+    doc = Document(io.BytesIO(data))
+    parts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            parts += [cell.text for cell in row.cells]
+    return "\n".join(parts)
+
+
+def test_word_report_opens_with_python_docx_and_holds_unit_recipient_month_and_index(seeded, db_file, tmp_path, capsys):
+    out = tmp_path / "bc.docx"
+    assert main(["report", "--month", "2024-05", "--out", str(out), "--db", str(db_file)]) == 0
+    assert "Đã lập báo cáo tháng 2024-05" in capsys.readouterr().out
+    text = docx_text(out.read_bytes())
+    may = reports.build_report(seeded, "2024-05")
+    for expected in (
+        "ỦY BAN NHÂN DÂN XÃ VẠN PHƯỚC",  # the unit (its issuing authority) …
+        "BỘ PHẬN MỘT CỬA",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "Số: ....../BC-UBND",
+        "Kính gửi: UBND huyện Vạn Ninh (qua Phòng Nội vụ)",  # … the recipient …
+        "- UBND huyện Vạn Ninh (qua Phòng Nội vụ);",
+        "tháng 5/2024",  # … the month …
+        "Nơi nhận:",
+        "TM. ỦY BAN NHÂN DÂN",
+        "CHỦ TỊCH",
+    ):
+        assert expected in text, expected
+    # … and the overall index, written with a decimal comma, as the PDF shows it.
+    overall = f"{may.result.overall:.2f}".replace(".", ",")
+    assert overall in text
+    assert f"{may.result.overall:.2f}" not in text
+    # Criteria with their statements, not only their codes.
+    first = may.criteria.iloc[0]
+    assert first["Tiêu chí"] in text
 
 
 @pytest.mark.parametrize(
@@ -172,8 +225,8 @@ def test_report_command_writes_excel_and_pdf(seeded, db_file, tmp_path, capsys):
     [
         ("2024-13", "bc.xlsx", 'Tháng "2024-13" không hợp lệ, cần dạng YYYY-MM (ví dụ 2024-05).'),
         ("05/2024", "bc.pdf", 'Tháng "05/2024" không hợp lệ, cần dạng YYYY-MM (ví dụ 2024-05).'),
-        ("2024-05", "bc.docx", "--out bc.docx: chỉ nhận tệp .xlsx hoặc .pdf."),
-        ("2024-05", "bc", "--out bc: chỉ nhận tệp .xlsx hoặc .pdf."),
+        ("2024-05", "bc.doc", "--out bc.doc: chỉ nhận tệp .xlsx, .pdf hoặc .docx."),
+        ("2024-05", "bc", "--out bc: chỉ nhận tệp .xlsx, .pdf hoặc .docx."),
     ],
 )
 def test_report_command_refuses_bad_input(db_file, tmp_path, capsys, month, name, message):
@@ -186,7 +239,7 @@ def test_report_command_refuses_bad_input(db_file, tmp_path, capsys, month, name
 def test_write_report_refuses_other_extensions(seeded, tmp_path):
     from sipas.errors import ValidationError
 
-    with pytest.raises(ValidationError, match=r"chỉ nhận đuôi \.xlsx hoặc \.pdf"):
+    with pytest.raises(ValidationError, match=r"chỉ nhận đuôi \.xlsx, \.pdf hoặc \.docx"):
         reports.write_report(seeded, "2024-05", tmp_path / "x.csv")
 
 

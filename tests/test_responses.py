@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from conftest import table_snapshot
 
-from sipas import db
+from sipas import clock, db
 from sipas.catalog import questionnaire
 from sipas.errors import ValidationError
 from sipas.responses import KioskSurvey, choose_criteria, import_responses, submit_kiosk_survey
@@ -237,14 +237,26 @@ BAD_ROWS = [
     ({"TC1.1": "x"}, 'Dòng 3, cột TC1.1: giá trị "x" không hợp lệ, chỉ nhận 1–5.'),
     ({"overall": "6"}, 'Dòng 3, cột overall: giá trị "6" không hợp lệ, chỉ nhận 1–5.'),
     (
-        {"submitted_at": "04/03/2024 08:15"},
-        'Dòng 3, cột submitted_at: giá trị "04/03/2024 08:15" không hợp lệ, '
-        "cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 có múi giờ.",
+        {"submitted_at": "31/02/2026 08:15"},
+        'Dòng 3, cột submitted_at: giá trị "31/02/2026 08:15" không hợp lệ, '
+        "cần dạng YYYY-MM-DD HH:MM, dd/mm/yyyy HH:MM hoặc ISO 8601 có múi giờ.",
     ),
     (
         {"submitted_at": "2024-02-30 08:15"},
         'Dòng 3, cột submitted_at: giá trị "2024-02-30 08:15" không hợp lệ, '
-        "cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 có múi giờ.",
+        "cần dạng YYYY-MM-DD HH:MM, dd/mm/yyyy HH:MM hoặc ISO 8601 có múi giờ.",
+    ),
+    (
+        {"submitted_at": "0001-01-01 00:00"},
+        'Dòng 3, cột submitted_at: giá trị "0001-01-01 00:00" không hợp lệ, năm 1 nằm ngoài khoảng 2000–'
+        + str(clock.today().year + 1)
+        + ".",
+    ),
+    (
+        {"submitted_at": "01/01/1900 08:00"},
+        'Dòng 3, cột submitted_at: giá trị "01/01/1900 08:00" không hợp lệ, năm 1900 nằm ngoài khoảng 2000–'
+        + str(clock.today().year + 1)
+        + ".",
     ),
     ({"submitted_at": ""}, "Dòng 3, cột submitted_at: thiếu thời điểm khảo sát."),
     ({"submitted_at": "2999-01-01 08:00"}, 'Dòng 3, cột submitted_at: thời điểm "2999-01-01 08:00" ở trong tương lai.'),
@@ -277,7 +289,7 @@ def test_unknown_questionnaire_version(conn):
     with pytest.raises(ValidationError) as err:
         _import(conn, _csv(rows))
     assert err.value.problems == [
-        'Dòng 2, cột questionnaire: không có phiên bản phiếu "sipas-1999" (có: sipas-2017, sipas-2023).'
+        'Dòng 2, cột questionnaire: không có phiên bản phiếu "sipas-1999" (có: sipas-2017, sipas-2023, sipas-2024).'
     ]
     assert table_snapshot(conn) == before
 
@@ -325,7 +337,8 @@ def test_every_problem_is_listed_with_its_row(staffed):
     assert err.value.problems == [
         'Dòng 3, cột channel: giá trị "fax" không hợp lệ, chỉ nhận kiosk, qr, paper.',
         'Dòng 3, cột TC1.1: giá trị "9" không hợp lệ, chỉ nhận 1–5.',
-        'Dòng 5, cột submitted_at: giá trị "hôm qua" không hợp lệ, cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 có múi giờ.',
+        'Dòng 5, cột submitted_at: giá trị "hôm qua" không hợp lệ, '
+        "cần dạng YYYY-MM-DD HH:MM, dd/mm/yyyy HH:MM hoặc ISO 8601 có múi giờ.",
     ]
     assert table_snapshot(staffed) == before
 

@@ -111,7 +111,7 @@ BAD_VALUES = [
         {"periods": [["07:00", "11:30"]]},
         "Giờ làm việc phải có 'days' (0 = Thứ Hai … 6 = Chủ nhật) và 'periods'.",
     ),
-    ("unit_name", "   ", "Tên đơn vị / nơi nhận báo cáo không được để trống (tối đa 300 ký tự)."),
+    ("unit_name", "   ", "Tên đơn vị không được để trống (tối đa 300 ký tự)."),
     (
         "questions_per_survey",
         {"mode": "half", "rotating": 4},

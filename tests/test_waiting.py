@@ -526,11 +526,11 @@ def test_consecutive_understaffed_hours_of_one_weekday_merge_into_one_recommenda
     )
     recs = waiting.recommendations(frame, HOURS)
     assert [r.text for r in recs] == [
-        "thêm 2 người tiếp nhận, Thứ Hai 7:00–10:00",
-        "thêm 1 người tiếp nhận, Thứ Hai 11:00–11:30",  # clipped to the closing time
-        "thêm 1 người tiếp nhận, Thứ Ba 7:00–8:00",
-        "thêm 1 người tiếp nhận, Thứ Ba 16:00–17:00",
-        "thêm 1 người tiếp nhận, Thứ Tư 16:00–17:00",  # not merged with Tuesday 16:00
+        "Thứ Hai 7–10 giờ: mở thêm 2 quầy",
+        "Thứ Hai 11–11:30 giờ: mở thêm 1 quầy",  # clipped to the closing time
+        "Thứ Ba 7–8 giờ: mở thêm 1 quầy",
+        "Thứ Ba 16–17 giờ: mở thêm 1 quầy",
+        "Thứ Tư 16–17 giờ: mở thêm 1 quầy",  # not merged with Tuesday 16:00
     ]
     assert recs[0].hours == (7, 8, 9) and recs[0].detail == ((7, 1, 2), (8, 1, 3), (9, 2, 3))
 
@@ -538,9 +538,20 @@ def test_consecutive_understaffed_hours_of_one_weekday_merge_into_one_recommenda
 def test_the_hand_made_log_gives_its_recommendations(seeded):
     recs = _report(seeded).recommendations
     assert [r.text for r in recs] == [
-        "thêm 1 người tiếp nhận, Thứ Hai 8:00–9:00",
-        "thêm 3 người tiếp nhận, Thứ Tư 8:00–9:00",
+        "Thứ Hai 8–9 giờ: mở thêm 1 quầy",
+        # The model wants 4 counters on Wednesday 8:00 (1 open), but the commune has 2: never more.
+        "Thứ Tư 8–9 giờ: mở thêm 1 quầy (mở hết 2 quầy hiện có; vẫn thiếu khoảng 2 quầy theo mô hình)",
     ]
+    assert [(r.extra, r.still_short, r.counters_total) for r in recs] == [(1, 0, 2), (1, 2, 2)]
+
+
+def test_advice_is_bounded_by_the_counters_that_exist():
+    frame = _staffing_rows([(0, 8, 2, 7)])  # 2 open, the model needs 7
+    (rec,) = waiting.recommendations(frame, HOURS, counters_total=2)
+    assert (rec.extra, rec.still_short) == (0, 5)
+    assert rec.text.startswith("Thứ Hai 8–9 giờ: đã mở hết 2 quầy hiện có, vẫn thiếu khoảng 5 quầy")
+    (rec,) = waiting.recommendations(frame, HOURS, counters_total=9)
+    assert (rec.extra, rec.still_short, rec.text) == (5, 0, "Thứ Hai 8–9 giờ: mở thêm 5 quầy")
 
 
 # ============================================================================ the staffing case
@@ -563,7 +574,7 @@ def test_a_recommendation_becomes_a_staffing_case_for_the_chairman(seeded):
     )
     case = db.get_case(seeded, case_id)
     assert (case["state"], case["type"], case["origin"], case["channel"]) == ("new", "waiting", "staffing", "staffing")
-    assert case["title"] == "Thêm 1 người tiếp nhận, Thứ Hai 8:00–9:00"
+    assert case["title"] == "Thứ Hai 8–9 giờ: mở thêm 1 quầy"
     assert json.loads(case["schedule"]) == {
         "weekday": 0,
         "weekday_name": "Thứ Hai",

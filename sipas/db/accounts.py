@@ -51,15 +51,29 @@ def update_user(conn: sqlite3.Connection, username: str, **fields) -> None:
     )
 
 
-def add_login_failure(conn: sqlite3.Connection, username: str, at: float) -> None:
-    conn.execute("INSERT INTO login_failures (username, at) VALUES (?, ?)", (username, at))
+def add_login_failure(conn: sqlite3.Connection, username: str, at: float) -> int:
+    return conn.execute("INSERT INTO login_failures (username, at) VALUES (?, ?)", (username, at)).lastrowid
 
 
-def login_failures_since(conn: sqlite3.Connection, username: str, since: float) -> list[float]:
+def delete_login_failure(conn: sqlite3.Connection, failure_id: int) -> None:
+    conn.execute("DELETE FROM login_failures WHERE id = ?", (failure_id,))
+
+
+def login_failures_after(conn: sqlite3.Connection, username: str, failure_id: int) -> int:
+    """How many failures of ``username`` were recorded after the row ``failure_id``."""
+    return conn.execute(
+        "SELECT count(*) FROM login_failures WHERE username = ? AND id > ?", (username, failure_id)
+    ).fetchone()[0]
+
+
+def login_failures_since(
+    conn: sqlite3.Connection, username: str, since: float, exclude: int | None = None
+) -> list[float]:
     return [
         r[0]
         for r in conn.execute(
-            "SELECT at FROM login_failures WHERE username = ? AND at >= ? ORDER BY at", (username, since)
+            "SELECT at FROM login_failures WHERE username = ? AND at >= ? AND id IS NOT ? ORDER BY at, id",
+            (username, since, exclude),
         )
     ]
 

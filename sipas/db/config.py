@@ -23,14 +23,22 @@ def record_abandoned(conn: sqlite3.Connection, at: datetime, step: int, device: 
 
 
 def count_abandoned(conn: sqlite3.Connection, date_from: str | None = None, date_to: str | None = None) -> int:
-    sql, params = "SELECT count(*) FROM kiosk_events WHERE kind = 'abandoned'", []
+    """Surveys left unfinished: those the old tablet page counted, plus every survey a tablet said it
+    started whose completed survey never arrived (idle, "Hủy", reload, Back, switched off)."""
+    where, params = "", []
     if date_from:
-        sql += " AND at >= ?"
+        where += " AND at >= ?"
         params.append(date_from)
     if date_to:
-        sql += " AND at < date(?, '+1 day')"
+        where += " AND at < date(?, '+1 day')"
         params.append(date_to)
-    return conn.execute(sql, params).fetchone()[0]
+    old = conn.execute("SELECT count(*) FROM kiosk_events WHERE kind = 'abandoned'" + where, params).fetchone()[0]
+    started = conn.execute(
+        "SELECT count(*) FROM kiosk_starts s WHERE NOT EXISTS (SELECT 1 FROM responses r WHERE r.token = s.token)"
+        + where,
+        params,
+    ).fetchone()[0]
+    return old + started
 
 
 def list_staff(conn: sqlite3.Connection, active_only: bool = False) -> list[dict]:

@@ -172,3 +172,76 @@ def response_day_range(conn: sqlite3.Connection) -> tuple[str | None, str | None
     """First and last local day with a counted response (from the roll-up, so it is instant)."""
     row = conn.execute("SELECT min(day), max(day) FROM daily_responses WHERE responses > 0").fetchone()
     return row[0], row[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema objects and account tables (restore and check)
+# ---------------------------------------------------------------------------------------------
+
+# Rows a restored file never brings: the live installation's accounts, failed logins and sessions.
+ACCOUNT_TABLES = ("users", "login_failures", "staff_sessions")
+
+
+def schema_objects(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
+    """``{(type, name): SQL with whitespace collapsed}`` of the tables, indexes, triggers and views.
+
+    SQLite's own objects (``sqlite_autoindex_*``, ``sqlite_sequence``, ``sqlite_stat*``) follow from
+    the others or from ANALYZE and are left out.
+    """
+    return {
+        (r[0], r[1]): " ".join((r[2] or "").split())
+        for r in conn.execute(
+            "SELECT type, name, sql FROM sqlite_master "
+            "WHERE type IN ('table', 'index', 'trigger', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        )
+    }
+
+
+def account_rows(conn: sqlite3.Connection) -> dict[str, tuple[list[str], list[tuple]]]:
+    """Every row of the account tables: ``{table: (columns, rows)}`` (a missing table: no rows)."""
+    out = {}
+    for table in ACCOUNT_TABLES:
+        try:
+            cur = conn.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed table names
+        except sqlite3.OperationalError:
+            out[table] = ([], [])
+            continue
+        out[table] = ([d[0] for d in cur.description], [tuple(r) for r in cur.fetchall()])
+    return out
+
+
+def replace_account_rows(conn: sqlite3.Connection, data: dict[str, tuple[list[str], list[tuple]]]) -> None:
+    """Empty the account tables and fill them with ``data`` (columns both sides have; in a transaction)."""
+    for table in reversed(ACCOUNT_TABLES):  # sessions and failures before the users they point to
+        conn.execute(f"DELETE FROM {table}")  # noqa: S608
+    for table in ACCOUNT_TABLES:
+        columns, rows = data.get(table, ([], []))
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        keep = [i for i, c in enumerate(columns) if c in have]
+        if not keep or not rows:
+            continue
+        names = ", ".join(columns[i] for i in keep)
+        marks = ", ".join("?" for _ in keep)
+        conn.executemany(
+            f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
+            [tuple(r[i] for i in keep) for r in rows],
+        )
+
+
+def end_sessions_except(conn: sqlite3.Connection, now: float, reason: str, keep_token: str | None) -> int:
+    """End every open staff session but the one stored as ``keep_token``."""
+    cur = conn.execute(
+        "UPDATE staff_sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND token IS NOT ?",
+        (now, reason, keep_token),
+    )
+    return cur.rowcount
+
+
+def malformed_timestamp_count(conn: sqlite3.Connection, min_year: int, max_year: int) -> int:
+    """Responses whose ``submitted_at`` is not zero-padded ``YYYY-MM-DD HH:MM:SS`` of a year in range."""
+    return conn.execute(
+        "SELECT count(*) FROM responses WHERE submitted_at NOT GLOB "
+        "'[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9]' "
+        "OR CAST(substr(submitted_at, 1, 4) AS INTEGER) NOT BETWEEN ? AND ?",
+        (min_year, max_year),
+    ).fetchone()[0]

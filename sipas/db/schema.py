@@ -622,6 +622,56 @@ def _m8_rollups_set_based(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m9_keep_questionnaire(conn: sqlite3.Connection) -> None:
+    # From this version a new database surveys with sipas-2024 (the national form of SIPAS 2024).
+    # A database already in use keeps the version it surveyed with: store it (sipas-2023, the former
+    # default) unless the commune had chosen one. A database with nothing in it yet counts as new.
+    if conn.execute("SELECT 1 FROM settings WHERE key = 'active_questionnaire'").fetchone():
+        return
+    used = any(
+        conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
+        for table in ("responses", "settings", "users", "baseline", "staff", "audit_log")
+    )
+    if used:
+        conn.execute(
+            "INSERT INTO settings (key, valid_from, value, changed_by) "
+            "VALUES ('active_questionnaire', '0001-01-01', '\"sipas-2023\"', 'cập nhật phần mềm')"
+        )
+
+
+def _m10_kiosk_component(conn: sqlite3.Connection) -> None:
+    # The tablet runs the survey in the browser: it says when a survey starts (no answers), so
+    # abandoned = started and never completed; it reports how many completed surveys it still holds;
+    # staff may have a photo for the tablet's staff picker.
+    _script(
+        conn,
+        """
+        CREATE TABLE kiosk_starts (
+            token TEXT PRIMARY KEY,
+            at TEXT NOT NULL,
+            device TEXT
+        );
+        CREATE INDEX kiosk_starts_by_time ON kiosk_starts (at);
+        CREATE TABLE kiosk_tablets (
+            tablet TEXT PRIMARY KEY,
+            pending INTEGER NOT NULL CHECK (pending >= 0),
+            reported_at TEXT NOT NULL
+        );
+        ALTER TABLE staff ADD COLUMN photo BLOB;
+        ALTER TABLE staff ADD COLUMN photo_type TEXT;
+        """,
+    )
+    # The short survey is the default for a new database; one already in use keeps the full form
+    # it was running (it had no row for the setting and used the old default).
+    in_use = conn.execute("SELECT EXISTS (SELECT 1 FROM responses)").fetchone()[0]
+    has_row = conn.execute("SELECT EXISTS (SELECT 1 FROM settings WHERE key = 'questions_per_survey')").fetchone()[0]
+    if in_use and not has_row:
+        conn.execute(
+            "INSERT INTO settings (key, valid_from, value, changed_by) VALUES "
+            "('questions_per_survey', '0001-01-01', '{\"mode\": \"full\", \"rotating\": 4}', 'migration')"
+        )
+
+
 MIGRATIONS = [
     _m1_base,
     _m2_rollups,
@@ -631,6 +681,8 @@ MIGRATIONS = [
     _m6_dimension_rollups,
     _m7_comment_index,
     _m8_rollups_set_based,
+    _m9_keep_questionnaire,
+    _m10_kiosk_component,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,59 @@
+"""The counter tablet: surveys started (for honest abandonment), pending counts per tablet,
+survey durations, staff photos."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime
+
+from sipas.db.connection import transaction
+
+
+def record_starts(conn: sqlite3.Connection, starts: Iterable[tuple[str, datetime, str | None]]) -> None:
+    """Count surveys as started (token, when, device); a token already counted is ignored."""
+    rows = [(token, at.strftime("%Y-%m-%d %H:%M:%S"), device) for token, at, device in starts]
+    if not rows:
+        return
+    with transaction(conn):
+        conn.executemany("INSERT OR IGNORE INTO kiosk_starts (token, at, device) VALUES (?, ?, ?)", rows)
+
+
+def count_started(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM kiosk_starts").fetchone()[0]
+
+
+def report_pending(conn: sqlite3.Connection, tablet: str, pending: int, at: datetime) -> None:
+    """A tablet says how many completed surveys it still holds (not yet acknowledged)."""
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO kiosk_tablets (tablet, pending, reported_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (tablet) DO UPDATE SET pending = excluded.pending, reported_at = excluded.reported_at",
+            (tablet, int(pending), at.strftime("%Y-%m-%d %H:%M:%S")),
+        )
+
+
+def tablet_reports(conn: sqlite3.Connection) -> list[dict]:
+    return [dict(r) for r in conn.execute("SELECT * FROM kiosk_tablets ORDER BY reported_at DESC")]
+
+
+def kiosk_durations(conn: sqlite3.Connection, since: str) -> list[float]:
+    """Seconds each kiosk survey took, since a date (for the welcome screen's promise)."""
+    rows = conn.execute(
+        "SELECT duration_seconds FROM responses WHERE channel = 'kiosk' AND submitted_at >= ? "
+        "AND duration_seconds IS NOT NULL AND duration_seconds > 0 ORDER BY submitted_at DESC LIMIT 5000",
+        (since,),
+    )
+    return [float(r[0]) for r in rows]
+
+
+def set_staff_photo(conn: sqlite3.Connection, code: str, photo: bytes | None, mime: str | None) -> None:
+    """Call inside a transaction (sipas.roster.set_photo logs it in the audit log too)."""
+    conn.execute("UPDATE staff SET photo = ?, photo_type = ? WHERE code = ?", (photo, mime, code))
+
+
+def staff_photos(conn: sqlite3.Connection) -> dict[str, tuple[bytes, str]]:
+    return {
+        r[0]: (bytes(r[1]), r[2])
+        for r in conn.execute("SELECT code, photo, photo_type FROM staff WHERE photo IS NOT NULL")
+    }

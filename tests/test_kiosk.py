@@ -1,0 +1,205 @@
+"""The tablet's server side (sipas.kiosk): what the browser component sends, stored exactly once."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime
+
+import pytest
+
+from sipas import clock, db, kiosk, settings
+from sipas.catalog import questionnaire, survey_options
+from sipas.responses import choose_criteria
+
+NOW = datetime(2026, 3, 10, 9, 30, tzinfo=clock.TZ)
+
+
+def payload(token=None, **extra):
+    q = questionnaire("sipas-2023")
+    asked = ["TC3.1", "TC3.2"]
+    p = {
+        "token": token or str(uuid.uuid4()),
+        "questionnaire": q.code,
+        "asked": asked,
+        "answers": {"TC3.1": 4, "TC3.2": None},
+        "overall": 5,
+        "harassment": 1,
+        "informal_payment": 1,
+        "wait_bucket": "lt15",
+        "comment": "**đậm** ![a](http://example.invalid/x.png)",
+        "duration_seconds": 42.5,
+        "completed_ago_ms": 60_000,
+    }
+    p.update(extra)
+    return p
+
+
+def sync(conn, surveys=(), starts=()):
+    return kiosk.handle_sync(
+        conn, {"surveys": list(surveys), "starts": list(starts)}, now=NOW, device="quay1", out_of_hours=lambda t: False
+    )
+
+
+def test_a_completed_survey_is_stored_with_its_answers_duration_and_time(conn):
+    p = payload()
+    result = sync(conn, [p])
+    assert result.stored == 1 and result.acks == ["r:" + p["token"], "s:" + p["token"]]
+    row = conn.execute(
+        "SELECT submitted_at, duration_seconds, overall, comment, device FROM responses WHERE token = ?", (p["token"],)
+    ).fetchone()
+    assert tuple(row) == ("2026-03-10 09:29:00", 42.5, 5, p["comment"], "quay1")  # completed a minute ago
+    rid = conn.execute("SELECT id FROM responses WHERE token = ?", (p["token"],)).fetchone()[0]
+    answers = dict(conn.execute("SELECT criterion, value FROM answers WHERE response_id = ?", (rid,)).fetchall())
+    assert answers == {"TC3.1": 4, "TC3.2": None}  # "Không ý kiến" is not answered
+
+
+def test_the_same_payload_sent_twice_stores_one_row(conn):
+    p = payload()
+    first, second = sync(conn, [p]), sync(conn, [p, dict(p)])
+    assert first.stored == 1 and second.stored == 0
+    assert "r:" + p["token"] in second.acks  # acknowledged again, so the tablet drops it
+    assert conn.execute("SELECT count(*) FROM responses").fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM kiosk_starts").fetchone()[0] == 1
+
+
+def test_started_and_never_completed_is_abandoned_and_completed_is_not(conn):
+    done, left = str(uuid.uuid4()), str(uuid.uuid4())
+    sync(conn, starts=[{"token": done, "ago_ms": 90_000}, {"token": left, "ago_ms": 80_000}])
+    sync(conn, starts=[{"token": left, "ago_ms": 1}])  # a start sent again counts once
+    assert db.count_abandoned(conn) == 2
+    sync(conn, [payload(done)])
+    assert db.count_abandoned(conn) == 1
+    assert db.count_abandoned(conn, "2026-03-11", "2026-03-12") == 0
+
+
+def test_a_survey_whose_start_was_lost_still_counts_as_started(conn):
+    p = payload()
+    sync(conn, [p])
+    assert conn.execute("SELECT count(*) FROM kiosk_starts").fetchone()[0] == 1
+    assert db.count_abandoned(conn) == 0
+
+
+def test_a_malformed_survey_is_acknowledged_and_not_stored_but_others_are(conn):
+    bad = payload(answers={"TC3.1": "4"})
+    good = payload()
+    result = sync(conn, [bad, good, {"token": 5}])
+    assert result.stored == 1 and result.rejected == 2
+    assert "r:" + bad["token"] in result.acks
+    assert conn.execute("SELECT count(*) FROM responses").fetchone()[0] == 1
+
+
+def test_a_staff_member_removed_meanwhile_keeps_the_answers(conn):
+    p = payload(staff_code="GONE")
+    assert sync(conn, [p]).stored == 1
+    assert conn.execute("SELECT staff_code FROM responses").fetchone()[0] is None
+
+
+def test_a_database_fault_is_raised_so_nothing_is_acknowledged(conn):
+    conn.execute("PRAGMA query_only = ON")
+    with pytest.raises(Exception):  # noqa: B017 - whatever sqlite raises, the tablet keeps the survey
+        sync(conn, [payload()])
+
+
+def test_a_tablet_clock_far_off_never_dates_a_survey_in_the_future(conn):
+    p = payload(completed_ago_ms=-5_000_000)
+    sync(conn, [p])
+    assert conn.execute("SELECT submitted_at FROM responses").fetchone()[0] == "2026-03-10 09:30:00"
+
+
+def test_the_promise_comes_from_the_median_of_the_last_30_days(conn):
+    assert kiosk.median_duration(conn, NOW) is None  # no data yet: the default
+    assert kiosk.promise_text(None) == "Chỉ mất khoảng 1 phút."
+    for seconds in (30, 35, 38, 41, 300):
+        sync(conn, [payload(duration_seconds=seconds)])
+    assert kiosk.median_duration(conn, NOW) == 38
+    assert kiosk.promise_text(38) == "Chỉ mất khoảng 40 giây."
+
+
+def test_pending_counts_per_tablet(conn):
+    db.report_pending(conn, "quay1", 3, NOW)
+    db.report_pending(conn, "quay1", 0, NOW)
+    db.report_pending(conn, "quay2", 2, NOW)
+    assert {r["tablet"]: r["pending"] for r in db.tablet_reports(conn)} == {"quay1": 0, "quay2": 2}
+
+
+def test_short_mode_is_the_default_of_a_new_database(conn):
+    assert settings.get(conn, "questions_per_survey")["mode"] == "short"
+    assert settings.get(conn, "kiosk_read_aloud") is True
+
+
+def test_the_plan_has_one_screen_per_question_with_national_wording():
+    q = questionnaire("sipas-2023")
+    opts = survey_options()
+    codes = choose_criteria(q, "short", 4, {}, random.Random(3))
+    plan = kiosk.build_plan(q, codes, opts, ["Hộ tịch"], [{"code": "CB01", "full_name": "A"}], "short")
+    kinds = [s["id"] for s in plan["screens"]]
+    assert kinds[: len(codes)] == codes
+    assert kinds[len(codes) :] == [
+        "overall", "harassment", "informal_payment", "wait_bucket", "field", "staff_code", "comment"
+    ]  # fmt: skip
+    harassment = next(s for s in plan["screens"] if s["id"] == "harassment")
+    assert harassment["text"].startswith("Ông/Bà cảm nhận như thế nào về tình trạng công chức")
+    assert all("công chức" in o["label"] for o in harassment["options"])
+    payment = next(s for s in plan["screens"] if s["id"] == "informal_payment")
+    assert payment["text"].startswith("Ông/Bà suy nghĩ gì về tình trạng người dân phải đưa tiền")
+    assert all("người dân" in o["label"] for o in payment["options"])
+    staff = next(s for s in plan["screens"] if s["id"] == "staff_code")
+    assert staff["options"][-1] == {"value": None, "label": "Không nhớ"}
+
+
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0000003010100c9fe92ef0000000049454e44ae426082"
+)
+
+
+def test_a_staff_photo_is_checked_by_content_and_size_and_audited(conn):
+    from sipas import roster
+    from sipas.errors import ValidationError
+
+    roster.save_member(conn, {"code": "CB01", "full_name": "Nguyễn Thị Lan"}, "clerk")
+    roster.set_photo(conn, "CB01", PNG_1PX, "clerk")
+    assert db.staff_photos(conn) == {"CB01": (PNG_1PX, "image/png")}
+    for bad in (b"GIF89a....", b"<svg onload=alert(1)>", PNG_1PX + b"\0" * roster.PHOTO_MAX_BYTES):
+        with pytest.raises(ValidationError):
+            roster.set_photo(conn, "CB01", bad, "clerk")
+    with pytest.raises(ValidationError):
+        roster.set_photo(conn, "NOBODY", PNG_1PX, "clerk")
+    assert db.staff_photos(conn) == {"CB01": (PNG_1PX, "image/png")}  # unchanged by the refusals
+    roster.set_photo(conn, "CB01", None, "clerk")
+    assert db.staff_photos(conn) == {}
+    assert [e["action"] for e in db.audit_entries(conn)][:2] == ["staff_photo", "staff_photo"]
+
+
+def test_a_database_in_use_keeps_the_full_survey_after_the_upgrade(tmp_path):
+    path = tmp_path / "old.db"
+    with db.session(path) as c:
+        c.execute("DELETE FROM settings WHERE key = 'questions_per_survey'")
+        sync(c, [payload()])
+        c.execute(f"PRAGMA user_version = {db.SCHEMA_VERSION - 1}")  # the kiosk migration is the last
+        c.execute("DROP TABLE kiosk_starts")
+        c.execute("DROP TABLE kiosk_tablets")
+        c.execute("ALTER TABLE staff DROP COLUMN photo")
+        c.execute("ALTER TABLE staff DROP COLUMN photo_type")
+    with db.session(path) as c:
+        assert db.schema_version(c) == db.SCHEMA_VERSION
+        assert settings.get(c, "questions_per_survey")["mode"] == "full"
+
+
+def test_an_optional_topic_line_per_criterion_is_read_and_checked(tmp_path):
+    from sipas.catalog import parse_questionnaire
+    from sipas.errors import CatalogError
+
+    doc = {
+        "code": "x",
+        "title": "X",
+        "elements": [{"code": "1", "name": "A", "criteria": [{"code": "TC1.1", "text": "B", "topic": " Biển hiệu "}]}],
+    }
+    q = parse_questionnaire(doc, tmp_path / "x.json")
+    assert q.criteria[0].topic == "Biển hiệu"
+    doc["elements"][0]["criteria"][0]["topic"] = 5
+    with pytest.raises(CatalogError, match="topic"):
+        parse_questionnaire(doc, tmp_path / "x.json")
+    del doc["elements"][0]["criteria"][0]["topic"]
+    assert parse_questionnaire(doc, tmp_path / "x.json").criteria[0].topic is None  # optional

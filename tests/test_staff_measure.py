@@ -1,0 +1,105 @@
+"""The one staff measure (element-3 index per staff member and period, with n and Wilson interval):
+equal to a count made here from the raw answers, and the same number on the analysis page's table,
+the Chairman's conduct history and the monthly report. Below the minimum n nothing is shown."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from scipy.stats import binomtest
+from streamlit.testing.v1 import AppTest
+
+from sipas import analysis, auth, clock, db, demo, reports, settings
+from sipas.catalog import questionnaire
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PW = "mat-khau-chu-tich"
+END = date(2026, 5, 20)
+
+
+@pytest.fixture
+def demo_conn(conn):
+    demo.generate(conn, 1500, seed=11, months=6, end=END)
+    return conn
+
+
+def raw_measure(conn, code: str, date_from: str, date_to: str) -> tuple[int, int, int]:
+    """(responses, answers, satisfied) counted straight from the tables, without sipas code."""
+    crit = [c.code for c in questionnaire("sipas-2023").element("3").criteria]
+    marks = ",".join("?" * len(crit))
+    where = (
+        "r.staff_code = ? AND r.excluded = 0 AND r.questionnaire = 'sipas-2023' "
+        "AND substr(r.submitted_at, 1, 10) BETWEEN ? AND ?"
+    )
+    responses = conn.execute(f"SELECT count(*) FROM responses r WHERE {where}", (code, date_from, date_to)).fetchone()[
+        0
+    ]
+    answers, satisfied = conn.execute(
+        f"SELECT count(*), coalesce(sum(a.value >= 4), 0) FROM responses r JOIN answers a ON a.response_id = r.id "
+        f"WHERE {where} AND a.criterion IN ({marks}) AND a.value BETWEEN 1 AND 5",
+        (code, date_from, date_to, *crit),
+    ).fetchone()
+    return responses, answers, satisfied
+
+
+def test_staff_measure_equals_a_count_from_raw_answers_and_scipy_wilson(demo_conn):
+    f = analysis.Filters("sipas-2023", "2026-01-01", "2026-03-31")
+    measures = analysis.staff_measures(demo_conn, f, min_n=10)
+    assert measures
+    for code, m in measures.items():
+        responses, answers, satisfied = raw_measure(demo_conn, code, f.date_from, f.date_to)
+        assert (m.responses, m.answers, m.satisfied) == (responses, answers, satisfied)
+        if responses >= 10:
+            ci = binomtest(satisfied, answers).proportion_ci(confidence_level=0.95, method="wilson")
+            assert m.shown
+            assert m.index == pytest.approx(100 * satisfied / answers)
+            assert (m.ci_low, m.ci_high) == (pytest.approx(100 * ci.low), pytest.approx(100 * ci.high))
+    hidden = analysis.staff_measures(demo_conn, f, min_n=10_000)
+    assert all(not m.shown and m.index is None and m.ci_low is None for m in hidden.values())
+
+
+def test_analysis_table_and_report_show_the_same_staff_number(demo_conn):
+    settings.put(demo_conn, "active_questionnaire", "sipas-2023", "test")
+    min_n = settings.get(demo_conn, "staff_min_n")
+    f = analysis.Filters("sipas-2023", "2026-04-01", "2026-04-30")
+    table = analysis.staff_table(demo_conn, f, db.list_staff(demo_conn), min_n).set_index("Mã")
+    report = reports.build_report(demo_conn, "2026-04")
+    in_report = report.staff.set_index("Mã")
+    shown = 0
+    for code, m in analysis.staff_measures(demo_conn, f, min_n).items():
+        assert table.loc[code, analysis.STAFF_MEASURE] == pytest.approx(m.index, nan_ok=True)
+        assert in_report.loc[code, analysis.STAFF_MEASURE] == pytest.approx(m.index, nan_ok=True)
+        shown += m.shown
+    assert shown > 0
+
+
+@pytest.fixture
+def fast_argon2(monkeypatch):
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+def test_chairman_history_shows_the_same_measure(demo_conn, fast_argon2, monkeypatch):
+    # The Chairman's page counts quarters up to today: pin the commune's clock to the demo's last day.
+    monkeypatch.setattr(clock, "today", lambda: END)
+    auth.create_user(demo_conn, "chutich", PW, "chairman", first_admin=True, full_name="Võ Minh Tâm")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["staff_token"] = auth.start_session(demo_conn, auth.authenticate(demo_conn, "chutich", PW))
+    at.run()
+    at.switch_page("app_pages/chairman.py")
+    at.run()
+    assert not at.exception, at.exception
+    code = at.selectbox(key="history_staff").value
+    history = at.dataframe[-2].value  # the quarters' table (the last one is the monthly counts)
+    row = history[history["Từ"] == "01/04/2026"].iloc[0]
+    m = analysis.staff_measure(
+        demo_conn,
+        analysis.Filters("sipas-2023", "2026-04-01", END.isoformat()),
+        code,
+        settings.get(demo_conn, "staff_min_n"),
+    )
+    assert int(row["Số phiếu"]) == m.responses
+    expected = clock.format_number(m.index, 2) if m.shown else "Chưa đủ dữ liệu"
+    assert row[analysis.STAFF_MEASURE] == expected

@@ -1,0 +1,30 @@
+"""Staff-typed text inside Markdown stays text: no formatting, and no bare URL or address made a link.
+
+Streamlit's Markdown links www.…, http://… and a@b.vn found in the text even after backslash escapes
+(checked in Chromium: the escaped name was an <a href>); escape_md breaks each pattern with an
+invisible word joiner (U+2060).
+"""
+
+import re
+
+import ui
+
+GFM_AUTOLINK = re.compile(r"(https?://|www\.|[-.+\w]+@[-\w]+\.)", re.IGNORECASE)
+
+
+def _shown(markdown: str) -> str:
+    """What Markdown displays of escaped text: backslash escapes resolved."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def test_bare_urls_and_addresses_are_not_links_but_read_the_same():
+    for name in ["www.example.com", "Xem http://evil.example/x", "Nguyễn a@b.vn", "HTTPS://X.VN"]:
+        shown = _shown(ui.escape_md(name))
+        assert not GFM_AUTOLINK.search(shown), shown
+        assert shown.replace("\u2060", "") == name
+
+
+def test_markdown_stays_as_typed():
+    name = "**đậm** [x](http://y) `c` :red[z] ![ảnh](http://h/a.png)"
+    assert _shown(ui.escape_md(name)).replace("\u2060", "") == name
+    assert "](http://" not in ui.escape_md(name)
