@@ -331,6 +331,19 @@ def roles_caption(*roles: str) -> None:
     st.caption("Trang dành cho: " + "; ".join(ROLES[r] for r in roles))
 
 
+def reauthenticate(conn, user, password: str, action: str):
+    """The password typed again for a sensitive decision, as the proof the domain checks itself.
+
+    No password typed: None (the domain refuses the decisions that need one, with its message); a wrong
+    one: ``ValidationError("Mật khẩu không đúng.")`` for the page's usual error display.
+    """
+    from sipas import auth
+
+    if not password:
+        return None
+    return auth.reauthenticate(conn, user.username, password, action)
+
+
 _backup_lock = threading.Lock()
 _backup_state: dict = {"day": None, "error": None}
 

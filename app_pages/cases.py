@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import actions, auth, clock, db, effects, intake, settings
+from sipas import actions, clock, db, effects, intake, settings
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -265,10 +265,7 @@ with tab_list:
                         if to in ("note", "responded"):
                             actions.add_note(c, case_id, actor, note, responded=to == "responded")
                         else:
-                            reauth = bool(password) and auth.verify_password(c, user.username, password)
-                            if password and not reauth:
-                                st.error("Mật khẩu không đúng.")
-                                st.stop()
+                            proof = ui.reauthenticate(c, user, password, actions.approve_action(case_id))
                             intake.transition(
                                 c,
                                 case_id,
@@ -279,7 +276,7 @@ with tab_list:
                                 measure=measure,
                                 measure_detail=detail,
                                 measure_date=measure_date,
-                                reauthenticated=reauth,
+                                reauth=proof,
                             )
                     st.success("Đã lưu.")
                     st.rerun()

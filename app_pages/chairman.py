@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import actions, analysis, auth, clock, db, intake, settings
+from sipas import actions, analysis, clock, db, intake, settings
 from sipas.comparison import NOT_ENOUGH_DATA
 from sipas.errors import SipasError
 
@@ -89,10 +89,9 @@ for item in queue["repeat"]:
                 if not sure:
                     raise SipasError("Đánh dấu ô xác nhận trước khi ghi quyết định.")
                 with ui.conn() as c:
-                    reauth = bool(password) and auth.verify_password(c, user.username, password)
-                    if password and not reauth:
-                        raise SipasError("Mật khẩu không đúng.")
-                    actions.decide_repeat(c, actor, item["staff_code"], decision, note, reauthenticated=reauth)
+                    code = item["staff_code"]
+                    proof = ui.reauthenticate(c, user, password, actions.repeat_action(code))
+                    actions.decide_repeat(c, actor, code, decision, note, reauth=proof)
                 st.success("Đã ghi quyết định.")
                 st.rerun()
             except SipasError as exc:
@@ -132,9 +131,7 @@ for case in queue["signoff"]:
                 if choice == "approve" and not sure:
                     raise SipasError("Đánh dấu ô xác nhận trước khi phê duyệt biện pháp.")
                 with ui.conn() as c:
-                    reauth = bool(password) and auth.verify_password(c, user.username, password)
-                    if password and not reauth:
-                        raise SipasError("Mật khẩu không đúng.")
+                    proof = ui.reauthenticate(c, user, password, actions.approve_action(case["id"]))
                     intake.transition(
                         c,
                         case["id"],
@@ -142,7 +139,7 @@ for case in queue["signoff"]:
                         actor,
                         note or None,
                         measure_date=when,
-                        reauthenticated=reauth,
+                        reauth=proof,
                     )
                 st.success("Đã ghi quyết định.")
                 st.rerun()

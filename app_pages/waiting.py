@@ -1,16 +1,104 @@
 """Waiting time and staffing: waits and satisfaction by weekday × hour, counters needed (Erlang C),
 a recommendation that becomes a staffing case for the Chairman, and before/after once it is applied.
 
-Roles: clerk, chairman. Every number comes from ``sipas.waiting``; this page only draws it.
+Roles: clerk, chairman. Every number comes from ``sipas.waiting``; this page only draws it
+(the Vietnamese display tables below).
 """
 
 from datetime import timedelta
 
+import pandas as pd
 import streamlit as st
 
 import ui
 from sipas import actions, clock, effects, settings, staffing, tickets, waiting
 from sipas.errors import SipasError
+from sipas.settings import WEEKDAYS
+
+# ------------------------------------------------------------------ the tables as shown (page layer)
+
+
+def slot_display(slots: pd.DataFrame, target_minutes: float) -> pd.DataFrame:
+    """The weekday × hour table with Vietnamese headings, numbers rounded for reading."""
+    t = f"{target_minutes:g}"
+    return pd.DataFrame(
+        {
+            "Thứ": [WEEKDAYS[w] for w in slots["weekday"]],
+            "Giờ": [f"{h}:00" for h in slots["hour"]],
+            "Số ngày quan sát": slots["days_observed"],
+            "Lượt đến TB/giờ": slots["arrivals_mean"].round(2),
+            "Lượt chờ đo được": slots["waits_n"],
+            "Chờ trung vị (phút)": slots["wait_median"].round(1),
+            "Chờ P90 (phút)": slots["wait_p90"].round(1),
+            f"Chờ quá {t} phút (%)": (100 * slots["share_over_target"]).round(1),
+            "Không được gọi": slots["not_called"],
+            "Phiếu khảo sát (n)": slots["survey_n"],
+            "Hài lòng (%)": slots["satisfaction"].round(1),
+            "KTC 95% thấp": slots["sat_ci_low"].round(1),
+            "KTC 95% cao": slots["sat_ci_high"].round(1),
+            "Báo chờ từ 15 phút (%)": (
+                100 * slots["reported_15plus"] / slots["reported_n"].where(slots["reported_n"] > 0)
+            ).round(1),
+        }
+    )
+
+
+def bucket_display(buckets: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Thời gian chờ (người dân trả lời)": buckets["label"],
+            "Phiếu (n)": buckets["n"],
+            "Hài lòng (4–5)": buckets["satisfied"],
+            "Hài lòng (%)": buckets["index"].round(1),
+            "KTC 95% thấp": buckets["ci_low"].round(1),
+            "KTC 95% cao": buckets["ci_high"].round(1),
+        }
+    )
+
+
+def staffing_display(staffing: pd.DataFrame, target_minutes: float) -> pd.DataFrame:
+    t = f"{target_minutes:g}"
+    return pd.DataFrame(
+        {
+            "Thứ": [WEEKDAYS[w] for w in staffing["weekday"]],
+            "Giờ": [f"{h}:00" for h in staffing["hour"]],
+            "Lượt đến/giờ": staffing["arrivals_per_hour"].round(2),
+            "Phút phục vụ TB": staffing["service_minutes"].round(1),
+            "Quầy đang mở": staffing["counters_open"],
+            "Quầy cần (Erlang C)": staffing["counters_needed"],
+            "Thiếu": staffing["shortfall"],
+            "Xác suất phải chờ (%)": (100 * staffing["p_wait"]).round(1),
+            "Chờ TB theo mô hình (phút)": staffing["mean_wait_minutes"].round(2),
+            "Công suất quầy (%)": (100 * staffing["occupancy"]).round(1),
+            "Đạt mục tiêu với quầy đang mở (%)": (100 * staffing["service_level_open"]).round(1),
+            "Chờ trung vị đo được (phút)": staffing["measured_median"].round(1),
+            f"Đo được: chờ quá {t} phút (%)": (100 * staffing["measured_share_over_target"]).round(1),
+            "Thiếu người": staffing["understaffed"],
+        }
+    )
+
+
+def understaffed_styles(display: pd.DataFrame) -> pd.DataFrame:
+    """CSS per cell: understaffed rows in a pale red (for ``DataFrame.style.apply(axis=None)``)."""
+    css = "background-color: #fde2e1"
+    mask = display["Thiếu người"].astype(bool)
+    return pd.DataFrame(
+        [[css if m else "" for _ in display.columns] for m in mask], index=display.index, columns=display.columns
+    )
+
+
+def service_display(services: pd.DataFrame) -> pd.DataFrame:
+    source = {"ticket": "Đo từ máy lấy số", "setting": "Theo cài đặt", "default": "Mặc định trong cài đặt"}
+    return pd.DataFrame(
+        {
+            "Lĩnh vực / quầy": services["key"].replace("", "(không ghi)"),
+            "Lượt đã xong": services["tickets"],
+            "Đo được (phút)": services["measured_minutes"].round(1),
+            "Dùng để tính (phút)": services["minutes"].round(1),
+            "Nguồn": services["source"].map(source),
+        }
+    )
+
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
@@ -53,7 +141,7 @@ with tab_slots:
         st.info("Chưa có số liệu về lượt đến, thời gian chờ hay phiếu khảo sát trong giai đoạn này.")
     else:
         st.dataframe(
-            ui.vn_frame(waiting.slot_display(report.slots, report.target_minutes), default=None),
+            ui.vn_frame(slot_display(report.slots, report.target_minutes), default=None),
             hide_index=True,
             width="stretch",
         )
@@ -63,7 +151,7 @@ with tab_slots:
             "trả lời 4–5 ở câu hỏi chung của các phiếu gửi trong khung giờ đó, với khoảng tin cậy 95% (Wilson)."
         )
     st.subheader("Mức hài lòng theo thời gian chờ người dân trả lời")
-    st.dataframe(ui.vn_frame(waiting.bucket_display(report.buckets), default=None), hide_index=True, width="stretch")
+    st.dataframe(ui.vn_frame(bucket_display(report.buckets), default=None), hide_index=True, width="stretch")
     if report.cost is not None:
         st.caption(
             f"Chờ dưới 15 phút: {clock.format_percent(report.cost.estimate, 1)} hài lòng (n = {report.cost.n}); "
@@ -107,17 +195,15 @@ with tab_staff:
             "Xác suất phải chờ, thời gian chờ trung bình và công suất là của số quầy cần; các dòng tô đỏ là "
             "giờ đang thiếu quầy."
         )
-        shown = waiting.staffing_display(report.staffing, report.target_minutes)
+        shown = staffing_display(report.staffing, report.target_minutes)
         st.dataframe(
-            ui.vn_frame(shown, default=None).style.apply(lambda _: waiting.understaffed_styles(shown), axis=None),
+            ui.vn_frame(shown, default=None).style.apply(lambda _: understaffed_styles(shown), axis=None),
             hide_index=True,
             width="stretch",
             key="staffing_table",
         )
         with st.expander("Thời gian phục vụ dùng để tính"):
-            st.dataframe(
-                ui.vn_frame(waiting.service_display(report.services), default=None), hide_index=True, width="stretch"
-            )
+            st.dataframe(ui.vn_frame(service_display(report.services), default=None), hide_index=True, width="stretch")
 
         st.subheader("Đề xuất bố trí thêm người")
         message = st.session_state.pop("wait_case_msg", None)
@@ -238,7 +324,7 @@ with tab_settings:
         if st.form_submit_button("Lưu thiết lập", type="primary"):
             try:
                 with ui.conn() as c:
-                    waiting.save_settings(
+                    settings.put_many(
                         c,
                         {
                             "wait_target_minutes": new_target,

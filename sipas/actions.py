@@ -2,8 +2,9 @@
 
 A case moves through the states below; a transition the workflow does not allow is refused with a
 message. A root cause is required before a measure; the Chairman approves or returns a measure;
-decisions on điều chuyển, thay thế or kỷ luật require his password again (checked by the caller with
-``auth.verify_password``; this module only accepts ``reauthenticated=True``). Every change is written to
+decisions on điều chuyển, thay thế or kỷ luật require his password again: the caller passes the
+:class:`sipas.auth.ReauthProof` that ``auth.reauthenticate`` gave, and this module checks it itself (bound
+to the user and the decision, short-lived; a forged, old or other user's proof is refused). Every change is written to
 the append-only ``case_events`` history in the same transaction.
 
 Effectiveness is checked from the data: the satisfaction with the staff member (or criterion) in the
@@ -17,10 +18,14 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sipas import clock, db, settings
 from sipas.errors import ValidationError
 from sipas.text import text_problem
+
+if TYPE_CHECKING:
+    from sipas.auth import ReauthProof
 
 STATES = {
     "new": "Mới",
@@ -129,6 +134,7 @@ def grouped_history(events: list[dict]) -> list[dict]:
 
 LOW_CONDUCT = (1, 2)
 DEFAULT_DUE_DAYS = 15
+INTAKE_BATCH = 100  # responses taken in per transaction: a catch-up never holds the write lock long
 
 
 @dataclass(frozen=True)
@@ -283,6 +289,22 @@ def open_case(
     return case_id
 
 
+def _proof_ok(proof, username: str, action: str) -> bool:
+    from sipas import auth  # argon2 set-up is not paid on the kiosk's submit path (the case intake)
+
+    return auth.check_proof(proof, username, action)
+
+
+def approve_action(case_id: int) -> str:
+    """The action a re-authentication for approving case ``case_id``'s measure is bound to."""
+    return f"approve-measure:{case_id}"
+
+
+def repeat_action(staff_code: str) -> str:
+    """The action a re-authentication for a repeat-offence decision on ``staff_code`` is bound to."""
+    return f"repeat-decision:{staff_code}"
+
+
 def transition(
     conn: sqlite3.Connection,
     case_id: int,
@@ -294,7 +316,7 @@ def transition(
     measure: str | None = None,
     measure_detail: str | None = None,
     measure_date=None,
-    reauthenticated: bool = False,
+    reauth: ReauthProof | None = None,
     now: datetime | None = None,
 ) -> dict:
     """Move a case to ``to_state`` if the workflow and the actor's role allow it; return the case."""
@@ -334,7 +356,7 @@ def transition(
             _require_text(measure_detail, "Biện pháp khác: cần ghi tên biện pháp.")
         fields.update(root_cause=cause, measure=measure, measure_detail=(measure_detail or "").strip() or None)
     elif to_state == "awaiting_effect":
-        if case["measure"] in SEVERE_MEASURES and not reauthenticated:
+        if case["measure"] in SEVERE_MEASURES and not _proof_ok(reauth, actor.username, approve_action(case_id)):
             raise ValidationError("Quyết định điều chuyển, thay thế hoặc kỷ luật cần nhập lại mật khẩu.")
         fields["measure_date"] = _parse_date(measure_date, "Ngày áp dụng") or now.date().isoformat()
         fields["measure_approved_by"] = actor.username
@@ -392,12 +414,15 @@ def sync_from_survey(conn: sqlite3.Connection, tag_comment=None, now: datetime |
     """
     now = now or _now()
     touched = 0
-    last = int(db.get_meta(conn, "case_intake_last_response", "0"))
     while True:
-        batch = db.responses_after(conn, last)
-        if not batch:
-            break
+        # The pointer is read and advanced under the write lock: two processes (or a worker and an
+        # import) never take in the same response twice.
         with db.transaction(conn):
+            last = int(db.get_meta(conn, "case_intake_last_response", "0"))
+            batch = db.responses_after(conn, last, limit=INTAKE_BATCH)
+            if not batch:
+                break
+            open_by_staff: dict | None = None  # (staff_code, is_demo) -> open survey cases, read once a batch
             for r in batch:
                 last = r["id"]
                 if r["excluded"]:
@@ -411,11 +436,12 @@ def sync_from_survey(conn: sqlite3.Connection, tag_comment=None, now: datetime |
                 if not low and not tagged:
                     continue
                 staff = r["staff_code"]
-                open_cases = [
-                    c
-                    for c in db.list_cases(conn, states=OPEN_STATES, case_type="conduct")
-                    if c["staff_code"] == staff and c["origin"] == "survey" and c["is_demo"] == r["is_demo"]
-                ]
+                if open_by_staff is None:  # no case closes during the intake: one read serves it all
+                    open_by_staff = {}
+                    for c in db.list_cases(conn, states=OPEN_STATES, case_type="conduct"):
+                        if c["origin"] == "survey":
+                            open_by_staff.setdefault((c["staff_code"], c["is_demo"]), []).append(c)
+                open_cases = open_by_staff.get((staff, r["is_demo"]), [])
                 reason = ("đánh giá " + ", ".join(low) + " ở mức không hài lòng") if low else ""
                 if tagged:
                     reason = (reason + "; " if reason else "") + "góp ý về thái độ"
@@ -448,6 +474,7 @@ def sync_from_survey(conn: sqlite3.Connection, tag_comment=None, now: datetime |
                         "is_demo": r["is_demo"],
                     }
                     case_id = db.insert_case(conn, fields, _ts(now))
+                    open_by_staff[(staff, r["is_demo"])] = [{"id": case_id}]
                     db.link_case_response(conn, case_id, r["id"])
                     db.add_case_event(
                         conn,
@@ -532,7 +559,7 @@ def decide_repeat(
     decision: str,
     note: str,
     *,
-    reauthenticated: bool,
+    reauth: ReauthProof | None = None,
     now: datetime | None = None,
 ) -> None:
     """The Chairman's decision on a repeat offender: điều chuyển, thay thế, or why not (recorded)."""
@@ -541,7 +568,7 @@ def decide_repeat(
         raise ValidationError("Chỉ Chủ tịch UBND xã được quyết định đối với cán bộ tái phạm.")
     if decision not in ("reassign", "replace", "none"):
         raise ValidationError("Quyết định phải là điều chuyển, thay thế hoặc không (ghi rõ lý do).")
-    if decision in ("reassign", "replace") and not reauthenticated:
+    if decision in ("reassign", "replace") and not _proof_ok(reauth, actor.username, repeat_action(staff_code)):
         raise ValidationError("Quyết định điều chuyển, thay thế cần nhập lại mật khẩu.")
     text = _require_text(note, "Cần ghi nội dung quyết định hoặc lý do không điều chuyển, thay thế.")
     with db.transaction(conn):

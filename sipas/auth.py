@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 import sqlite3
@@ -187,6 +188,55 @@ def verify_password(conn: sqlite3.Connection, username: str, password: str) -> b
         return _hasher.verify(user["pw_hash"], password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+# ------------------------------------------------------------------------------ re-authentication
+
+REAUTH_SECONDS = 120  # a proof is used within the request that made it
+WRONG_PASSWORD = "Mật khẩu không đúng."
+_proof_key = secrets.token_bytes(32)  # per process: a proof never outlives the server that signed it
+
+
+@dataclass(frozen=True)
+class ReauthProof:
+    """Proof that ``username`` typed their password again for ``action`` at ``issued_at`` (epoch).
+
+    Signed with a per-process key; only :func:`reauthenticate` makes valid ones, and the domain checks
+    them itself with :func:`check_proof` (bound to the user and the action, short-lived).
+    """
+
+    username: str
+    action: str
+    issued_at: float
+    signature: str
+
+    @staticmethod
+    def _sign(username: str, action: str, issued_at: float) -> str:
+        message = f"{username}\x00{action}\x00{issued_at!r}".encode()
+        return hmac.new(_proof_key, message, hashlib.sha256).hexdigest()
+
+
+def reauthenticate(
+    conn: sqlite3.Connection, username: str, password: str, action: str, now: float | None = None
+) -> ReauthProof:
+    """Check ``username``'s password again for one sensitive ``action``; a proof, or ValidationError."""
+    if not password or not verify_password(conn, username, password):
+        raise ValidationError(WRONG_PASSWORD)
+    issued = time.time() if now is None else now
+    return ReauthProof(username, action, issued, ReauthProof._sign(username, action, issued))
+
+
+def check_proof(proof: object, username: str, action: str, now: float | None = None) -> bool:
+    """True when ``proof`` is a genuine, fresh proof that ``username`` re-authenticated for ``action``."""
+    if not isinstance(proof, ReauthProof):
+        return False
+    now = time.time() if now is None else now
+    if proof.username != username or proof.action != action:
+        return False
+    if not (0 <= now - proof.issued_at <= REAUTH_SECONDS):
+        return False
+    expected = ReauthProof._sign(proof.username, proof.action, proof.issued_at)
+    return hmac.compare_digest(expected, str(proof.signature))
 
 
 def token_key(token: str) -> str:

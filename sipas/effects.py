@@ -17,12 +17,18 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from sipas import clock, db, settings, waiting
-from sipas.comparison import TestResult, two_proportion_test, verdict
+from sipas import clock, db, settings
 from sipas.stats import Proportion, proportion
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sipas.comparison import TestResult
+
+# pandas and scipy (sipas.waiting, sipas.comparison) are imported where a check needs them: the
+# kiosk's submit path imports this module and must stay light.
 
 EFFECT_WEEKS = 8
 
@@ -186,6 +192,8 @@ def _period_figures(
     for w, h, cn, c15 in db.weekday_hour_reported_waits(conn, date_from=a, date_to=b):
         if w == weekday and h in hours:
             rn, r15 = rn + cn, r15 + c15
+    from sipas import waiting
+
     t = waiting.ticket_frame(db.ticket_rows(conn, a, b))
     waits = t[(t["weekday"] == weekday) & t["hour"].isin(hours)]["wait_minutes"].dropna()
     return PeriodFigures(
@@ -222,6 +230,8 @@ def staffing_effect(
         conn, weekday, set(hours), start, min(today, start + timedelta(weeks=weeks) - timedelta(days=1)), target_minutes
     )
     pa, pb = after.satisfaction, before.satisfaction
+    from sipas.comparison import two_proportion_test, verdict
+
     test = two_proportion_test(pa.satisfied, pa.n, pb.satisfied, pb.n) if pa.n and pb.n else None
     v = verdict(test)
     parts = [f"Hài lòng trước {_pct(pb.index)} (n = {pb.n}), sau {_pct(pa.index)} (n = {pa.n}): {v.lower()}"]
@@ -261,6 +271,8 @@ def effect_rows(effect: WaitEffect) -> pd.DataFrame:
                 "Báo chờ từ 15 phút (%)": 100 * p.reported_15plus / p.reported_n if p.reported_n else None,
             }
         )
+    import pandas as pd
+
     frame = pd.DataFrame(rows)
     for col in frame.columns[4:]:
         if col != "Lượt chờ đo được":

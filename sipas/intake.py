@@ -1,16 +1,22 @@
 """What the domain does once data is stored: the cases that data opens and the effects it decides.
 
-Called by the paths that store data — a kiosk survey (:func:`sipas.responses.submit_kiosk_survey`),
-a responses file (:func:`sipas.responses.import_responses`), a ticket log
-(:func:`sipas.tickets.import_tickets`) — never by a page view. The follow-up never undoes or fails
-the store that triggered it: an error is logged and the next store (or ``python -m sipas intake``)
-catches up, since the case intake remembers the last response it read.
+Called by the paths that store data — a responses file (:func:`sipas.responses.import_responses`)
+and a ticket log (:func:`sipas.tickets.import_tickets`) right after their commit; a kiosk survey
+(:func:`sipas.responses.submit_kiosk_survey`) through :func:`after_responses_soon`, a worker thread
+of this process that runs the intake just after the submit returns (coalescing the surveys of 20
+tablets tapping "Gửi" together into one run), so that the submit itself is not slowed. Never by a
+page view. The follow-up never undoes or fails the store that triggered it: an error is logged and
+the next store catches up, since the case intake remembers the last response it read (read and
+advanced under the write lock, so two processes never take in the same response twice).
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
+import time
+from contextlib import closing
 from datetime import datetime
 
 from sipas import actions, comments, db, effects, settings
@@ -59,3 +65,61 @@ def transition(conn: sqlite3.Connection, case_id: int, to_state: str, actor: act
             log.exception("effect check after approving case %s failed", case_id)
         case = db.get_case(conn, case_id)
     return case
+
+
+# ------------------------------------------------------------------------------ after a kiosk submit
+
+DEBOUNCE_SECONDS = 0.2  # a burst of submits (20 tablets together) is taken in by one run, after it
+_cv = threading.Condition()
+_pending: dict[str, datetime | None] = {}  # database file -> the submit's explicit "now", if any
+_running = 0
+_worker: threading.Thread | None = None
+
+
+def _db_file(conn: sqlite3.Connection) -> str:
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return row[2] if row else ""
+
+
+def after_responses_soon(conn: sqlite3.Connection, now: datetime | None = None) -> None:
+    """Ask this process's intake worker to run :func:`after_responses` on ``conn``'s database; return at
+    once. An in-memory database (no file another connection could open) is served inline."""
+    global _worker
+    path = _db_file(conn)
+    if not path:
+        after_responses(conn, now)
+        return
+    with _cv:
+        _pending[path] = now if now is not None else _pending.get(path)
+        if _worker is None or not _worker.is_alive():
+            _worker = threading.Thread(target=_work, name="sipas-intake", daemon=True)
+            _worker.start()
+        _cv.notify_all()
+
+
+def _work() -> None:
+    global _running
+    while True:
+        with _cv:
+            while not _pending:
+                _cv.wait()
+            _running += 1
+        time.sleep(DEBOUNCE_SECONDS)  # let the burst's other submits arrive (and finish) first
+        with _cv:
+            path, now = next(iter(_pending.items()))
+            del _pending[path]
+        try:
+            with closing(db.connect(path)) as conn:
+                after_responses(conn, now)
+        except Exception:  # noqa: BLE001 - e.g. the file was removed meanwhile
+            log.exception("case intake worker failed on %s", path)
+        finally:
+            with _cv:
+                _running -= 1
+                _cv.notify_all()
+
+
+def wait_idle(timeout: float = 30.0) -> bool:
+    """Block until the worker has nothing pending or running (tests, shutdown); False on time-out."""
+    with _cv:
+        return _cv.wait_for(lambda: not _pending and not _running, timeout)

@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import random
 import re
 import sqlite3
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sipas import clock, db, parsing
+from sipas import clock, db, intake, parsing  # intake: what follows a store (cases, effects)
 from sipas.catalog import WAIT_BUCKETS, Questionnaire, questionnaires, wait_bucket_for_minutes
 from sipas.errors import ValidationError, raise_file_problems
 from sipas.text import text_problem
@@ -193,15 +194,20 @@ def submit_kiosk_survey(
     }
     stored = db.insert_response(conn, response, answers)
     if stored:
-        _after_store(conn, now)
+        _after_store(conn, now, soon=True)
     return stored
 
 
-def _after_store(conn: sqlite3.Connection, now: datetime | None = None) -> None:
-    """The domain's follow-up once responses are committed (cases, effects); never fails the store."""
-    from sipas import intake  # above this module: it builds on cases and effects
-
-    intake.after_responses(conn, now)
+def _after_store(conn: sqlite3.Connection, now: datetime | None = None, *, soon: bool = False) -> None:
+    """The domain's follow-up once responses are committed (cases, effects); never fails the store.
+    ``soon``: by this process's intake worker just after the submit returns (the kiosk path)."""
+    try:
+        if soon:
+            intake.after_responses_soon(conn, now)
+        else:
+            intake.after_responses(conn, now)
+    except Exception:  # noqa: BLE001 - the survey is stored; the next store catches up
+        logging.getLogger(__name__).exception("case intake request failed")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,7 +313,7 @@ def validate_responses_table(
     allowed = list(BASE_COLUMNS) + list(dict.fromkeys(allowed_criteria))
     seen_cols: set[str] = set()
     for i, name in enumerate(header):
-        col = _col_letter(i)
+        col = column_letter(i)
         if name == "":
             problems.append(f"Dòng 1, cột {col}: tên cột trống.")
         elif name in seen_cols:
@@ -460,7 +466,7 @@ def validate_responses_table(
     return out
 
 
-def _col_letter(i: int) -> str:
+def column_letter(i: int) -> str:
     s = ""
     i += 1
     while i:

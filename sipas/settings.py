@@ -90,7 +90,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _validate(key: str, value: Any) -> Any:
+def validate(key: str, value: Any) -> Any:
+    """The clean value of setting ``key``, or ValidationError naming what is wrong (nothing stored)."""
     if key not in DEFAULTS:
         raise ValidationError(f"Không có thiết lập '{key}'.")
     if key in NAME_KEYS:
@@ -332,6 +333,20 @@ def get(conn: sqlite3.Connection, key: str, on_date: date | str | None = None) -
     return value
 
 
+def put_many(conn: sqlite3.Connection, values: dict, actor: str | None) -> None:
+    """Check every value first, then store them all (none is stored if any is refused)."""
+    problems: list[str] = []
+    for key, value in values.items():
+        try:
+            validate(key, value)
+        except ValidationError as exc:
+            problems += exc.problems
+    if problems:
+        raise ValidationError(problems)
+    for key, value in values.items():
+        put(conn, key, value, actor)
+
+
 def recipient_for(conn: sqlite3.Connection, date_from: date | str, date_to: date | str) -> str:
     """Who a report of [date_from, date_to] is addressed to: the recipient in force on the last day,
     never one whose validity ended before the period began."""
@@ -351,7 +366,7 @@ def put(conn: sqlite3.Connection, key: str, value: Any, actor: str | None, valid
 
 
 def _checked(key: str, value: Any, valid_from: date | str | None) -> tuple[Any, str]:
-    clean = _validate(key, value)
+    clean = validate(key, value)
     problem = text_problem(clean, "Giá trị")
     if problem:
         raise ValidationError(problem)

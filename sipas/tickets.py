@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sipas import clock, db
 from sipas.errors import ValidationError, raise_file_problems
-from sipas.responses import _col_letter, parse_timestamp, read_table
+from sipas.responses import column_letter, parse_timestamp, read_table
 from sipas.text import text_problem
 
 TICKET_COLUMNS = ("ticket_id", "service", "counter", "issued_at", "called_at", "finished_at")
@@ -70,7 +70,7 @@ def validate_tickets_table(rows: list[list[str]], filename: str, now: datetime |
     seen_cols: set[str] = set()
     for i, name in enumerate(header):
         if name == "":
-            problems.append(f"Dòng 1, cột {_col_letter(i)}: tên cột trống.")
+            problems.append(f"Dòng 1, cột {column_letter(i)}: tên cột trống.")
         elif name in seen_cols:
             problems.append(f"Dòng 1, cột {name}: tên cột bị lặp lại.")
         elif name not in TICKET_COLUMNS:

@@ -762,91 +762,6 @@ def build_report(conn: sqlite3.Connection, date_from: date, date_to: date) -> Wa
     )
 
 
-# ============================================================================ tables as shown
-
-
-def slot_display(slots: pd.DataFrame, target_minutes: float) -> pd.DataFrame:
-    """The weekday × hour table with Vietnamese headings, numbers rounded for reading."""
-    t = f"{target_minutes:g}"
-    return pd.DataFrame(
-        {
-            "Thứ": [WEEKDAYS[w] for w in slots["weekday"]],
-            "Giờ": [f"{h}:00" for h in slots["hour"]],
-            "Số ngày quan sát": slots["days_observed"],
-            "Lượt đến TB/giờ": slots["arrivals_mean"].round(2),
-            "Lượt chờ đo được": slots["waits_n"],
-            "Chờ trung vị (phút)": slots["wait_median"].round(1),
-            "Chờ P90 (phút)": slots["wait_p90"].round(1),
-            f"Chờ quá {t} phút (%)": (100 * slots["share_over_target"]).round(1),
-            "Không được gọi": slots["not_called"],
-            "Phiếu khảo sát (n)": slots["survey_n"],
-            "Hài lòng (%)": slots["satisfaction"].round(1),
-            "KTC 95% thấp": slots["sat_ci_low"].round(1),
-            "KTC 95% cao": slots["sat_ci_high"].round(1),
-            "Báo chờ từ 15 phút (%)": (
-                100 * slots["reported_15plus"] / slots["reported_n"].where(slots["reported_n"] > 0)
-            ).round(1),
-        }
-    )
-
-
-def bucket_display(buckets: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "Thời gian chờ (người dân trả lời)": buckets["label"],
-            "Phiếu (n)": buckets["n"],
-            "Hài lòng (4–5)": buckets["satisfied"],
-            "Hài lòng (%)": buckets["index"].round(1),
-            "KTC 95% thấp": buckets["ci_low"].round(1),
-            "KTC 95% cao": buckets["ci_high"].round(1),
-        }
-    )
-
-
-def staffing_display(staffing: pd.DataFrame, target_minutes: float) -> pd.DataFrame:
-    t = f"{target_minutes:g}"
-    return pd.DataFrame(
-        {
-            "Thứ": [WEEKDAYS[w] for w in staffing["weekday"]],
-            "Giờ": [f"{h}:00" for h in staffing["hour"]],
-            "Lượt đến/giờ": staffing["arrivals_per_hour"].round(2),
-            "Phút phục vụ TB": staffing["service_minutes"].round(1),
-            "Quầy đang mở": staffing["counters_open"],
-            "Quầy cần (Erlang C)": staffing["counters_needed"],
-            "Thiếu": staffing["shortfall"],
-            "Xác suất phải chờ (%)": (100 * staffing["p_wait"]).round(1),
-            "Chờ TB theo mô hình (phút)": staffing["mean_wait_minutes"].round(2),
-            "Công suất quầy (%)": (100 * staffing["occupancy"]).round(1),
-            "Đạt mục tiêu với quầy đang mở (%)": (100 * staffing["service_level_open"]).round(1),
-            "Chờ trung vị đo được (phút)": staffing["measured_median"].round(1),
-            f"Đo được: chờ quá {t} phút (%)": (100 * staffing["measured_share_over_target"]).round(1),
-            "Thiếu người": staffing["understaffed"],
-        }
-    )
-
-
-def understaffed_styles(display: pd.DataFrame) -> pd.DataFrame:
-    """CSS per cell: understaffed rows in a pale red (for ``DataFrame.style.apply(axis=None)``)."""
-    css = "background-color: #fde2e1"
-    mask = display["Thiếu người"].astype(bool)
-    return pd.DataFrame(
-        [[css if m else "" for _ in display.columns] for m in mask], index=display.index, columns=display.columns
-    )
-
-
-def service_display(services: pd.DataFrame) -> pd.DataFrame:
-    source = {"ticket": "Đo từ máy lấy số", "setting": "Theo cài đặt", "default": "Mặc định trong cài đặt"}
-    return pd.DataFrame(
-        {
-            "Lĩnh vực / quầy": services["key"].replace("", "(không ghi)"),
-            "Lượt đã xong": services["tickets"],
-            "Đo được (phút)": services["measured_minutes"].round(1),
-            "Dùng để tính (phút)": services["minutes"].round(1),
-            "Nguồn": services["source"].map(source),
-        }
-    )
-
-
 # ============================================================================ settings editors
 
 
@@ -920,17 +835,3 @@ def parse_names(text: str) -> list[str]:
     ['Quầy 1', 'Quầy 2', 'Hộ tịch']
     """
     return [p.strip() for p in (text or "").replace(";", ",").split(",") if p.strip()]
-
-
-def save_settings(conn: sqlite3.Connection, values: dict, actor: str | None) -> None:
-    """Check every value first, then store them all (none is stored if any is refused)."""
-    problems: list[str] = []
-    for key, value in values.items():
-        try:
-            settings._validate(key, value)
-        except ValidationError as exc:
-            problems += exc.problems
-    if problems:
-        raise ValidationError(problems)
-    for key, value in values.items():
-        settings.put(conn, key, value, actor)

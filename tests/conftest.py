@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -41,6 +45,37 @@ def always_open(path) -> None:
         c.close()
 
 
+PW = "matkhau-dung-1"  # the staff password of the test accounts
+
+
+@pytest.fixture
+def fast_argon2(monkeypatch):
+    """Cheap argon2 parameters for the accounts a test creates and logs in with (an app under AppTest runs
+    in this process, so it uses them too); test_auth.py checks the real hash. Used per module with
+    ``pytestmark = pytest.mark.usefixtures("fast_argon2")``."""
+    from argon2 import PasswordHasher
+
+    from sipas import auth
+
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def clerk(conn):
+    """The first account: a clerk (thongke, admin by being first), password ``PW``."""
+    from sipas import auth
+
+    return auth.create_user(conn, "thongke", PW, "clerk", full_name="Lê Văn Hùng", first_admin=True)
+
+
+@pytest.fixture
+def chairman(conn, clerk):
+    """The Chairman (chutich), created by the clerk, password ``PW``."""
+    from sipas import auth
+
+    return auth.create_user(conn, "chutich", PW, "chairman", full_name="Võ Minh Tâm", actor="thongke")
+
+
 def confirm_names(c) -> None:
     """Staff have confirmed the shipped names (the first-login step has tests of its own)."""
     from sipas import settings
@@ -56,7 +91,59 @@ def conn(db_file):
     c.close()
 
 
+@pytest.fixture(autouse=True)
+def intake_settled():
+    """Every test ends with the case-intake worker idle (it may still be taking in the test's last
+    kiosk survey, on a database that is about to be deleted)."""
+    yield
+    from sipas import intake
+
+    intake.wait_idle()
+
+
 def table_snapshot(c) -> dict[str, list[tuple]]:
-    """Every row of every table, to prove that a refused input changed nothing."""
+    """Every row of every table, to prove that a refused input changed nothing (once the case-intake
+    worker has taken in the surveys already stored)."""
+    from sipas import intake
+
+    intake.wait_idle()
     names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
     return {n: [tuple(r) for r in c.execute(f'SELECT * FROM "{n}" ORDER BY 1')] for n in names}
+
+
+@dataclass
+class CliResult:
+    """What ``python -m sipas …`` would give: exit code and the text it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, db_path: Path | None = None, env_db: Path | None | bool = True) -> CliResult:
+    """Run the command line in this process (``cli.main(argv)``), capturing what it prints.
+
+    ``env_db``: True keeps SIPAS_DB as the test set it, None removes it, a path sets it; ``db_path`` adds
+    ``--db PATH``. A usage error (argparse's SystemExit) becomes its exit code, as in a shell.
+    """
+    from sipas.cli import main
+
+    argv = [*map(str, args), *(["--db", str(db_path)] if db_path is not None else [])]
+    saved = os.environ.get("SIPAS_DB")
+    if env_db is None:
+        os.environ.pop("SIPAS_DB", None)
+    elif env_db is not True:
+        os.environ["SIPAS_DB"] = str(env_db)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        if saved is None:
+            os.environ.pop("SIPAS_DB", None)
+        else:
+            os.environ["SIPAS_DB"] = saved
+    return CliResult(code, out.getvalue(), err.getvalue())

@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from google.protobuf.json_format import MessageToJson
 from streamlit.testing.v1 import AppTest
 
@@ -66,11 +65,7 @@ SECRET_UNIT = "Đơn vị thử nghiệm Zeta-42"
 # ------------------------------------------------------------------------------ helpers
 
 
-@pytest.fixture(autouse=True)
-def fast_argon2(monkeypatch):
-    """Cheap argon2 parameters for the accounts these tests create and log in with (the app runs in
-    this process, so it uses them too); test_auth.py checks the real hash."""
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("fast_argon2")  # conftest.py
 
 
 @pytest.fixture

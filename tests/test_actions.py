@@ -10,9 +10,10 @@ import sqlite3
 from datetime import date, datetime, timedelta
 
 import pytest
+from argon2 import PasswordHasher
 from scipy.stats import chi2_contingency
 
-from sipas import actions, clock, db, effects, settings
+from sipas import actions, auth, clock, db, effects, intake, settings
 from sipas.actions import Actor
 from sipas.errors import ValidationError
 from sipas.responses import KioskSurvey, submit_kiosk_survey
@@ -56,6 +57,25 @@ def _open(conn, now: datetime = NOW, **kw) -> int:
         **kw,
     }
     return actions.open_case(conn, CLERK, now=now, **args)
+
+
+PASSWORD = "mat-khau-dung-2024"
+
+
+_PW_HASH = PasswordHasher().hash(PASSWORD)  # argon2 once per module, not once per test
+
+
+@pytest.fixture(autouse=True)
+def accounts(conn):
+    """The clerk's and the Chairman's accounts, so that they can type their password again."""
+    with db.transaction(conn):
+        for actor in (CLERK, CHAIR):
+            db.insert_user(conn, actor.username, None, _PW_HASH, actor.role, False)
+
+
+def _proof(conn, actor: Actor, action: str):
+    """What the page gets when ``actor`` types the password again for ``action``."""
+    return auth.reauthenticate(conn, actor.username, PASSWORD, action)
 
 
 def _move(conn, case_id: int, to: str, actor: Actor = CLERK, **kw) -> dict:
@@ -146,9 +166,9 @@ def test_walk_through_the_whole_graph(staffed):
 
     # Only the Chairman approves or returns a measure; a return needs his comment.
     before = table_snapshot(conn)
-    assert _refusal(lambda: _move(conn, case_id, "awaiting_effect", reauthenticated=True)) == CHAIRMAN_ONLY.format(
-        "Biện pháp (chờ phê duyệt)", "Chờ đánh giá hiệu quả"
-    )
+    assert _refusal(
+        lambda: _move(conn, case_id, "awaiting_effect", reauth=_proof(conn, CLERK, actions.approve_action(case_id)))
+    ) == CHAIRMAN_ONLY.format("Biện pháp (chờ phê duyệt)", "Chờ đánh giá hiệu quả")
     assert _refusal(lambda: _move(conn, case_id, "founded", note="Chưa phù hợp")) == CHAIRMAN_ONLY.format(
         "Biện pháp (chờ phê duyệt)", "Có cơ sở"
     )
@@ -162,7 +182,14 @@ def test_walk_through_the_whole_graph(staffed):
     before = table_snapshot(conn)
     assert _refusal(lambda: _move(conn, case_id, "awaiting_effect", CHAIR)) == NEEDS_PASSWORD
     assert table_snapshot(conn) == before
-    case = _move(conn, case_id, "awaiting_effect", CHAIR, reauthenticated=True, measure_date="2024-06-20")
+    case = _move(
+        conn,
+        case_id,
+        "awaiting_effect",
+        CHAIR,
+        reauth=_proof(conn, CHAIR, actions.approve_action(case_id)),
+        measure_date="2024-06-20",
+    )
     assert (case["state"], case["measure_date"], case["measure_approved_by"]) == (
         "awaiting_effect",
         "2024-06-20",
@@ -230,9 +257,14 @@ def test_severe_measures_need_the_password_again(staffed, measure):
     case_id = _case_in(staffed, "founded")
     _move(staffed, case_id, "measure", root_cause="Vi phạm nhiều lần", measure=measure)
     before = table_snapshot(staffed)
-    assert _refusal(lambda: _move(staffed, case_id, "awaiting_effect", CHAIR, reauthenticated=False)) == NEEDS_PASSWORD
+    assert _refusal(lambda: _move(staffed, case_id, "awaiting_effect", CHAIR)) == NEEDS_PASSWORD
     assert table_snapshot(staffed) == before
-    assert _move(staffed, case_id, "awaiting_effect", CHAIR, reauthenticated=True)["state"] == "awaiting_effect"
+    assert (
+        _move(
+            staffed, case_id, "awaiting_effect", CHAIR, reauth=_proof(staffed, CHAIR, actions.approve_action(case_id))
+        )["state"]
+        == "awaiting_effect"
+    )
 
 
 @pytest.mark.parametrize("measure", ["reminder", "review", "training", "extra_staff"])
@@ -262,7 +294,7 @@ def test_every_pair_not_in_the_workflow_is_refused(staffed):
                     note="Lý do",
                     root_cause="Nguyên nhân",
                     measure="reminder",
-                    reauthenticated=True,
+                    reauth=_proof(conn, CHAIR, actions.approve_action(case_id)),
                 )
             )
             assert message == refused(frm, to), (frm, to)
@@ -279,7 +311,11 @@ def test_clerk_cannot_take_a_chairman_decision(staffed, pair):
     frm, to = pair
     case_id = _case_in(staffed, frm)
     before = table_snapshot(staffed)
-    message = _refusal(lambda: _move(staffed, case_id, to, CLERK, note="Ý kiến", reauthenticated=True))
+    message = _refusal(
+        lambda: _move(
+            staffed, case_id, to, CLERK, note="Ý kiến", reauth=_proof(staffed, CLERK, actions.approve_action(case_id))
+        )
+    )
     assert message == CHAIRMAN_ONLY.format(actions.STATES[frm], actions.STATES[to])
     assert table_snapshot(staffed) == before
 
@@ -292,6 +328,7 @@ def _kiosk(conn, token: str, at: datetime, staff: str | None, answers: dict, com
         token=token, questionnaire="sipas-2023", asked=list(answers), answers=answers, staff_code=staff, comment=comment
     )
     assert submit_kiosk_survey(conn, survey, now=at)
+    assert intake.wait_idle()  # the case intake runs just after the submit, in the worker
     return db.response_by_token(conn, token)["id"]
 
 
@@ -440,8 +477,6 @@ def test_a_submit_opens_the_case_with_the_real_comment_rules(staffed):
 
 
 def test_a_failing_intake_never_fails_the_submit(staffed, monkeypatch, caplog):
-    from sipas import intake
-
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
@@ -534,28 +569,32 @@ def test_chairman_decision_clears_the_flag_until_a_new_case(staffed):
     before = table_snapshot(conn)
     assert (
         _refusal(
-            lambda: actions.decide_repeat(
-                conn, CHAIR, "CB01", "reassign", "Điều chuyển sang bộ phận khác", reauthenticated=False, now=NOW
-            )
+            lambda: actions.decide_repeat(conn, CHAIR, "CB01", "reassign", "Điều chuyển sang bộ phận khác", now=NOW)
         )
         == REPEAT_NEEDS_PASSWORD
     )
     assert (
         _refusal(
-            lambda: actions.decide_repeat(conn, CLERK, "CB01", "none", "Đã nhắc nhở", reauthenticated=True, now=NOW)
+            lambda: actions.decide_repeat(
+                conn,
+                CLERK,
+                "CB01",
+                "none",
+                "Đã nhắc nhở",
+                reauth=_proof(conn, CLERK, actions.repeat_action("CB01")),
+                now=NOW,
+            )
         )
         == REPEAT_CHAIRMAN_ONLY
     )
-    assert _refusal(
-        lambda: actions.decide_repeat(conn, CHAIR, "CB01", "none", " ", reauthenticated=False, now=NOW)
-    ) == ("Cần ghi nội dung quyết định hoặc lý do không điều chuyển, thay thế.")
+    assert _refusal(lambda: actions.decide_repeat(conn, CHAIR, "CB01", "none", " ", now=NOW)) == (
+        "Cần ghi nội dung quyết định hoặc lý do không điều chuyển, thay thế."
+    )
     assert table_snapshot(conn) == before
 
     # "Không điều chuyển" needs no password; it is recorded on every substantiated case.
     decided = datetime(2024, 12, 15, 14, 0)
-    actions.decide_repeat(
-        conn, CHAIR, "CB01", "none", "Cán bộ đã nhận lỗi, theo dõi thêm", reauthenticated=False, now=decided
-    )
+    actions.decide_repeat(conn, CHAIR, "CB01", "none", "Cán bộ đã nhận lỗi, theo dõi thêm", now=decided)
     assert actions.repeat_offenders(conn, 2, 12, today=today) == []
     assert [(d["staff_code"], d["decided_at"], d["actor"], d["decision"]) for d in db.repeat_decisions(conn)] == [
         ("CB01", "2024-12-15 14:00:00", "chutich", "none")
@@ -1021,6 +1060,86 @@ def test_a_criterion_below_the_floor_becomes_one_improvement_action(staffed):
     assert actions.criteria_below_floor(conn, "sipas-2023", "2024-01-01", "2024-12-31", 80, min_n=4) == []
 
 
+# ------------------------------------------------------------------------------ re-authentication proof
+
+
+def _severe_case(conn) -> int:
+    case_id = _case_in(conn, "founded")
+    _move(conn, case_id, "measure", root_cause="Vi phạm nhiều lần", measure="reassign")
+    return case_id
+
+
+def test_a_wrong_or_empty_password_gives_no_proof(staffed):
+    _proof(staffed, CHAIR, "warm-up")  # makes the account
+    for wrong in ("", "sai-mat-khau", PASSWORD.upper()):
+        with pytest.raises(ValidationError, match="Mật khẩu không đúng."):
+            auth.reauthenticate(staffed, CHAIR.username, wrong, actions.approve_action(1))
+
+
+def test_the_domain_refuses_a_forged_old_or_borrowed_proof(staffed):
+    import dataclasses
+    import time
+
+    conn = staffed
+    case_id = _severe_case(conn)
+    other_case = _severe_case(conn)
+    good = _proof(conn, CHAIR, actions.approve_action(case_id))
+    deputy = Actor("phochutich", "chairman")
+    refused = {
+        "forged signature": dataclasses.replace(good, signature="0" * 64),
+        "edited user": dataclasses.replace(good, username=deputy.username),
+        "another case": _proof(conn, CHAIR, actions.approve_action(other_case)),
+        "another kind of decision": _proof(conn, CHAIR, actions.repeat_action("CB01")),
+        "too old": auth.reauthenticate(
+            conn, CHAIR.username, PASSWORD, actions.approve_action(case_id), now=time.time() - auth.REAUTH_SECONDS - 5
+        ),
+        "from the future": auth.reauthenticate(
+            conn, CHAIR.username, PASSWORD, actions.approve_action(case_id), now=time.time() + 600
+        ),
+        "not a proof at all": True,
+    }
+    before = table_snapshot(conn)
+    for why, proof in refused.items():
+        assert _refusal(lambda proof=proof: _move(conn, case_id, "awaiting_effect", CHAIR, reauth=proof)) == (
+            NEEDS_PASSWORD
+        ), why
+    # Another Chairman's account cannot use this Chairman's proof either.
+    assert _refusal(lambda: _move(conn, case_id, "awaiting_effect", deputy, reauth=good)) == NEEDS_PASSWORD
+    assert table_snapshot(conn) == before
+    # The genuine, fresh proof of this user for this case is accepted.
+    assert _move(conn, case_id, "awaiting_effect", CHAIR, reauth=good)["state"] == "awaiting_effect"
+
+
+def test_a_repeat_offence_decision_checks_its_own_proof(staffed):
+    conn = staffed
+    wrong = _proof(conn, CHAIR, actions.repeat_action("CB02"))
+    assert (
+        _refusal(lambda: actions.decide_repeat(conn, CHAIR, "CB01", "reassign", "Điều chuyển", reauth=wrong, now=NOW))
+        == REPEAT_NEEDS_PASSWORD
+    )
+    right = _proof(conn, CHAIR, actions.repeat_action("CB01"))
+    actions.decide_repeat(conn, CHAIR, "CB01", "reassign", "Điều chuyển", reauth=right, now=NOW)
+
+
+def test_two_intakes_at_once_take_each_response_in_once(staffed, db_file):
+    """The worker of one app process and an import in another run the intake at the same time."""
+    import threading
+
+    ids = [_response(staffed, f"p{i}", f"2024-06-03 09:{i:02d}:00", "CB01", {"TC3.1": 1}) for i in range(40)]
+    touched, conns = [], [db.connect(db_file) for _ in range(4)]
+    threads = [threading.Thread(target=lambda c=c: touched.append(actions.sync_from_survey(c, now=NOW))) for c in conns]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for c in conns:
+        c.close()
+    assert sum(touched) == 40
+    [case] = db.list_cases(staffed)
+    assert db.case_response_ids(staffed, case["id"]) == ids
+    assert len(db.case_events(staffed, case["id"])) == 40  # one "open", 39 "evidence": none twice
+
+
 @pytest.mark.parametrize("measure", ["reminder", "review", "reassign", "replace", "discipline"])
 def test_public_summary_never_states_a_measure_against_a_person(staffed, measure):
     conn = staffed
@@ -1029,7 +1148,15 @@ def test_public_summary_never_states_a_measure_against_a_person(staffed, measure
     _move(conn, case_id, "verifying", now=moment)
     _move(conn, case_id, "founded", now=moment)
     _move(conn, case_id, "measure", root_cause="Thiếu kỹ năng", measure=measure, now=moment)
-    _move(conn, case_id, "awaiting_effect", CHAIR, measure_date="2024-05-15", now=moment, reauthenticated=True)
+    _move(
+        conn,
+        case_id,
+        "awaiting_effect",
+        CHAIR,
+        measure_date="2024-05-15",
+        now=moment,
+        reauth=_proof(conn, CHAIR, actions.approve_action(case_id)),
+    )
     (line,) = actions.public_summary(conn, "2024-05")
     assert "đã được xem xét, xử lý" in line
     for word in actions.FORBIDDEN_PUBLIC_WORDS:

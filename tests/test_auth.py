@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from argon2 import PasswordHasher
 
 from sipas import auth, db
 from sipas.errors import ValidationError
@@ -29,11 +28,7 @@ LAST_ADMIN = "Không thể khóa tài khoản quản trị cuối cùng."
 REAL_HASHER = auth._hasher
 
 
-@pytest.fixture(autouse=True)
-def fast_argon2(monkeypatch):
-    """Cheap argon2 parameters: these tests hash dozens of times (the real cost is about 0.15 s each).
-    The test of the stored hash puts the real hasher back."""
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("fast_argon2")  # conftest.py
 
 
 def locked(minutes: int) -> str:

@@ -7,16 +7,14 @@ sha256 of the file (after a checkpoint, so that the file holds everything) and e
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 import threading
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
+import conftest
 import pytest
 from conftest import table_snapshot
 from streamlit.testing.v1 import AppTest
@@ -88,13 +86,9 @@ def corrupt_middle_page(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
-def run_cli(*args: str, env_db: Path | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "SIPAS_DB"}
-    if env_db is not None:
-        env["SIPAS_DB"] = str(env_db)
-    return subprocess.run(
-        [sys.executable, "-m", "sipas", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
+def run_cli(*args: str, env_db: Path | None = None):
+    """The command in this process (``cli.main``), SIPAS_DB unset unless ``env_db`` is given."""
+    return conftest.run_cli(*args, env_db=env_db)
 
 
 @pytest.fixture

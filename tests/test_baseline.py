@@ -5,11 +5,10 @@ and the ``import-baseline`` command."""
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
+import conftest
 import openpyxl
 import pytest
 
@@ -329,8 +328,9 @@ def test_criterion_rows_of_another_version_are_not_comparable(conn):
 # ------------------------------------------------------------------------------ command line
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sipas", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+def run_cli(*args: str):
+    """The command in this process (``cli.main``), with the test's SIPAS_DB."""
+    return conftest.run_cli(*args)
 
 
 def test_the_import_baseline_command_exits_0_with_a_summary(db_file, tmp_path):

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
 from sipas import actions, auth, db
@@ -15,9 +14,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PW = "mat-khau-chu-tich"
 
 
-@pytest.fixture(autouse=True)
-def fast_argon2(monkeypatch):
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("fast_argon2")  # conftest.py
 
 
 @pytest.fixture
@@ -103,7 +100,5 @@ def test_a_clerk_has_no_chairman_page_and_cannot_decide(conn, case_awaiting_sign
     with pytest.raises(ValueError):
         at.switch_page("app_pages/chairman.py")
     with pytest.raises(Exception, match="Chỉ Chủ tịch UBND xã"):
-        actions.transition(
-            conn, case_awaiting_signoff, "awaiting_effect", actions.Actor("thongke", "clerk"), reauthenticated=True
-        )
+        actions.transition(conn, case_awaiting_signoff, "awaiting_effect", actions.Actor("thongke", "clerk"))
     assert db.get_case(conn, case_awaiting_signoff)["state"] == "measure"

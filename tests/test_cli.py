@@ -11,7 +11,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from conftest import always_open, table_snapshot
+from conftest import always_open, run_cli, table_snapshot
 from scipy.stats import binomtest
 
 from sipas import db
@@ -19,14 +19,27 @@ from sipas import db
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(*args: str, db_path: Path | None = None, env_db: Path | None = None) -> subprocess.CompletedProcess:
+def run(*args: str, db_path: Path | None = None, env_db: Path | None = None):
+    """The command in this process (``cli.main``), SIPAS_DB unset unless ``env_db`` is given."""
+    return run_cli(*args, db_path=db_path, env_db=env_db)
+
+
+def test_python_m_sipas_runs_as_a_real_process(tmp_path):
+    """One smoke test through a real process: the module entry point, its exit code and output."""
+    path = tmp_path / "smoke.db"
     env = {k: v for k, v in os.environ.items() if k != "SIPAS_DB"}
-    if env_db is not None:
-        env["SIPAS_DB"] = str(env_db)
-    cmd = [sys.executable, "-m", "sipas", *args]
-    if db_path is not None:
-        cmd += ["--db", str(db_path)]
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "sipas", "index", "--json", "--db", str(path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["responses"] == 0
+    bad = subprocess.run([sys.executable, "-m", "sipas", "no-such-command"], cwd=ROOT, capture_output=True, timeout=60)
+    assert bad.returncode == 2
 
 
 def snapshot(path: Path) -> dict:

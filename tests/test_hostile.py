@@ -31,7 +31,6 @@ from pathlib import Path
 import hostile_corpus as corpus
 import openpyxl
 import pytest
-from argon2 import PasswordHasher
 from conftest import ROOT, always_open, table_snapshot
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -57,9 +56,7 @@ NUL_MESSAGE = "{}: có ký tự không hợp lệ (U+0000); hãy xóa ký tự �
 SHOWN = corpus.SHOWN + [corpus.OVERLONG[0], corpus.OVERLONG[2]]
 
 
-@pytest.fixture(autouse=True)
-def fast_argon2(monkeypatch):
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("fast_argon2")  # conftest.py
 
 
 @pytest.fixture(scope="module")
@@ -687,16 +684,6 @@ def store_comments(conn, texts: list[str], day: date, **extra) -> list[int]:
     with db.transaction(conn):
         db.insert_responses(conn, rows)
     return [db.response_by_token(conn, r["token"])["id"] for r, _ in rows]
-
-
-@pytest.fixture
-def clerk(conn):
-    return auth.create_user(conn, "thongke", PW, "clerk", full_name="Lê Văn Hùng", first_admin=True)
-
-
-@pytest.fixture
-def chairman(conn, clerk):
-    return auth.create_user(conn, "chutich", PW, "chairman", full_name="Võ Minh Tâm", actor="thongke")
 
 
 def test_comments_on_the_analysis_page_are_plain_text(conn, clerk):

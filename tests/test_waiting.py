@@ -463,7 +463,7 @@ def test_counters_open_come_from_the_settings_per_weekday_and_hour(seeded):
 
 def test_the_new_settings_are_checked():
     with pytest.raises(ValidationError) as exc:
-        settings._validate("counters_open", {"default": -1, "hours": [[7, 8, 1], [0, 8, 2.5], [0, 9, 1], [0, 9, 2]]})
+        settings.validate("counters_open", {"default": -1, "hours": [[7, 8, 1], [0, 8, 2.5], [0, 9, 1], [0, 9, 2]]})
     assert exc.value.problems == [
         "Số quầy mở mặc định phải là số nguyên từ 0 đến 50.",
         "Số quầy mở: thứ 7 (0–6) hoặc giờ 8 (0–23) không hợp lệ.",
@@ -471,23 +471,23 @@ def test_the_new_settings_are_checked():
         "Số quầy mở Thứ Hai 9:00: bị nhập hai lần.",
     ]
     with pytest.raises(ValidationError) as exc:
-        settings._validate("service_minutes", {"default": 0, "fields": {"Hộ tịch": "mười"}})
+        settings.validate("service_minutes", {"default": 0, "fields": {"Hộ tịch": "mười"}})
     assert exc.value.problems == [
         "Thời gian phục vụ mặc định: phải là số phút lớn hơn 0, tối đa 480.",
         'Thời gian phục vụ lĩnh vực "Hộ tịch": phải là số phút lớn hơn 0, tối đa 480.',
     ]
     for key, value in (("wait_target_minutes", 0), ("service_level_target", 1.0), ("counter_names", ["A", "A"])):
         with pytest.raises(ValidationError):
-            settings._validate(key, value)
-    assert settings._validate("wait_target_minutes", 20.0) == 20
+            settings.validate(key, value)
+    assert settings.validate("wait_target_minutes", 20.0) == 20
 
 
-def test_save_settings_stores_nothing_if_any_value_is_refused(conn):
+def test_put_many_stores_nothing_if_any_value_is_refused(conn):
     before = table_snapshot(conn)
     with pytest.raises(ValidationError):
-        waiting.save_settings(conn, {"wait_target_minutes": 20, "service_level_target": 1.5}, "test")
+        settings.put_many(conn, {"wait_target_minutes": 20, "service_level_target": 1.5}, "test")
     assert table_snapshot(conn) == before
-    waiting.save_settings(conn, {"wait_target_minutes": 20, "service_level_target": 0.9}, "test")
+    settings.put_many(conn, {"wait_target_minutes": 20, "service_level_target": 0.9}, "test")
     assert (settings.get(conn, "wait_target_minutes"), settings.get(conn, "service_level_target")) == (20, 0.9)
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 from test_waiting import HEADER, HOURS, LOG, NOW, SERVICE
 
@@ -21,9 +20,7 @@ PW = "matkhau-dung-1"
 TITLE = "Thời gian chờ và nhân lực"
 
 
-@pytest.fixture(autouse=True)
-def fast_argon2(monkeypatch):
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("fast_argon2")  # conftest.py
 
 
 @pytest.fixture
@@ -54,16 +51,6 @@ def seeded(conn):
     settings.put(conn, "counters_open", {"default": 1, "hours": []}, "test")
     settings.put(conn, "service_minutes", SERVICE, "test")
     return conn
-
-
-@pytest.fixture
-def clerk(conn):
-    return auth.create_user(conn, "thongke", PW, "clerk", full_name="Lê Văn Hùng", first_admin=True)
-
-
-@pytest.fixture
-def chairman(conn, clerk):
-    return auth.create_user(conn, "chutich", PW, "chairman", full_name="Võ Minh Tâm", actor="thongke")
 
 
 def run(at: AppTest) -> AppTest:

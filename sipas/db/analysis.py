@@ -126,11 +126,6 @@ def filtered_level_counts(conn: sqlite3.Connection, **filters) -> dict[str, tupl
     return filtered_counts(conn, **filters)[0]
 
 
-def filtered_response_count(conn: sqlite3.Connection, **filters) -> int:
-    where, params = _response_where(**filters)
-    return conn.execute(f"SELECT count(*) FROM responses r WHERE {where}", params).fetchone()[0]
-
-
 def monthly_level_counts(conn: sqlite3.Connection, **filters) -> list[tuple]:
     """(month 'YYYY-MM', criterion or 'overall', n1..n5) rows; from the roll-up when the filters allow."""
     rollup = not any(filters.get(k) for k in ("channel", "field", "staff_code", "include_excluded"))
@@ -215,23 +210,6 @@ def staff_level_counts(conn: sqlite3.Connection, criteria: Iterable[str], **filt
     ):
         out[r[0]]["counts"] = tuple(int(x or 0) for x in r[1:])
     return out
-
-
-def distinct_fields(
-    conn: sqlite3.Connection, questionnaire: str | None = None, date_from: str | None = None, date_to: str | None = None
-) -> list[str]:
-    """The lĩnh vực values found in the responses (of a version and period: uses the time index)."""
-    where, params = _response_where(
-        questionnaire=questionnaire, date_from=date_from, date_to=date_to, include_excluded=True
-    )
-    return [
-        r[0]
-        for r in conn.execute(
-            f"SELECT DISTINCT r.field FROM responses r WHERE {where} AND r.field IS NOT NULL AND r.field != '' "
-            "ORDER BY r.field",
-            params,
-        )
-    ]
 
 
 def comments_in_period(conn: sqlite3.Connection, limit: int | None = None, **filters) -> list[dict]:

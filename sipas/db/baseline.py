@@ -42,7 +42,3 @@ def baseline_years(conn: sqlite3.Connection) -> list[tuple[int, str]]:
         (r[0], r[1])
         for r in conn.execute("SELECT DISTINCT year, questionnaire FROM baseline ORDER BY year DESC, questionnaire")
     ]
-
-
-def delete_baseline(conn: sqlite3.Connection, year: int, questionnaire: str) -> int:
-    return conn.execute("DELETE FROM baseline WHERE year = ? AND questionnaire = ?", (year, questionnaire)).rowcount

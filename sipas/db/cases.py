@@ -141,13 +141,16 @@ def responses_after(conn: sqlite3.Connection, last_id: int, limit: int = 5000) -
             (last_id, limit),
         )
     ]
+    by_id = {r["id"]: r for r in rows}
     for r in rows:
-        r["conduct"] = {
-            a[0]: a[1]
-            for a in conn.execute(
-                "SELECT criterion, value FROM answers WHERE response_id = ? AND criterion LIKE 'TC3.%'", (r["id"],)
-            )
-        }
+        r["conduct"] = {}
+    if rows:
+        for rid, criterion, value in conn.execute(
+            "SELECT response_id, criterion, value FROM answers "
+            "WHERE response_id > ? AND response_id <= ? AND criterion LIKE 'TC3.%' ORDER BY response_id, criterion",
+            (last_id, rows[-1]["id"]),
+        ):
+            by_id[rid]["conduct"][criterion] = value
     return rows
 
 
@@ -201,10 +204,6 @@ def conduct_counts(
         params.append(staff_code)
     n, sat = conn.execute(sql + " GROUP BY r.id)", params).fetchone()
     return int(n), int(sat)
-
-
-def delete_case_phone(conn: sqlite3.Connection, case_id: int) -> None:
-    conn.execute("UPDATE cases SET contact_phone = NULL WHERE id = ?", (case_id,))
 
 
 def case_evidence(conn: sqlite3.Connection, case_id: int) -> list[dict]:

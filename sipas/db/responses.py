@@ -220,15 +220,6 @@ def record_import(
     return cur.lastrowid
 
 
-def set_import_id(conn: sqlite3.Connection, import_id: int, tokens: list[str]) -> None:
-    for i in range(0, len(tokens), 500):
-        chunk = tokens[i : i + 500]
-        conn.execute(
-            f"UPDATE responses SET import_id = ? WHERE import_id IS NULL AND token IN ({','.join('?' * len(chunk))})",
-            [import_id, *chunk],
-        )
-
-
 def count_responses(conn: sqlite3.Connection, *, demo: bool | None = None) -> int:
     if demo is None:
         return conn.execute("SELECT count(*) FROM responses").fetchone()[0]
