@@ -180,7 +180,7 @@ def main(argv=None) -> int:
     if args.no_intake:
         import sipas.responses
 
-        sipas.responses._after_store = lambda conn, now=None: None
+        sipas.responses._after_store = lambda conn, *args, **kwargs: None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     data = make_csv(args.rows)

@@ -191,7 +191,7 @@ def main(argv=None) -> int:
     if args.no_intake:
         import sipas.responses
 
-        sipas.responses._after_store = lambda conn, now=None: None
+        sipas.responses._after_store = lambda conn, *args, **kwargs: None
     if args.no_queue:
         connect = db.connect
 
