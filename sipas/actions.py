@@ -134,7 +134,10 @@ def grouped_history(events: list[dict]) -> list[dict]:
 
 LOW_CONDUCT = (1, 2)
 DEFAULT_DUE_DAYS = 15
-INTAKE_BATCH = 100  # responses taken in per transaction: a catch-up never holds the write lock long
+INTAKE_BATCH = 1000  # complaints taken in per transaction: a catch-up never holds the write lock long
+# Responses that open nothing are passed over without a write (the pointer stays) until this many
+# lie behind it: a burst of satisfied surveys costs the intake one read and no disk sync.
+INTAKE_IDLE_LAG = 1000
 
 
 @dataclass(frozen=True)
@@ -405,53 +408,66 @@ def add_note(
 # ------------------------------------------------------------------------------ intake from the survey
 
 
+def _complaint(r: dict, tag_comment) -> str | None:
+    """Why response ``r`` attaches to a conduct case, or None when it does not."""
+    low = sorted(c for c, v in r["conduct"].items() if v in LOW_CONDUCT)
+    # A comment about attitude counts as a complaint when the same response is not satisfied
+    # (a praise such as "cán bộ rất tận tình" is about attitude too).
+    tagged = False
+    if r["comment"] and tag_comment:
+        ratings = [v for v in [r["overall"], *r["conduct"].values()] if v is not None]
+        if not ratings or min(ratings) <= 3:
+            tagged = "conduct" in tag_comment(r["comment"])
+    if not low and not tagged:
+        return None
+    reason = ("đánh giá " + ", ".join(low) + " ở mức không hài lòng") if low else ""
+    if tagged:
+        reason = (reason + "; " if reason else "") + "góp ý về thái độ"
+    return reason
+
+
 def sync_from_survey(conn: sqlite3.Connection, tag_comment=None, now: datetime | None = None) -> int:
     """Open or extend conduct cases from responses stored since the last run; return cases touched.
 
     A response that rates a staff-conduct criterion (element 3) 1 or 2, or whose comment is tagged as
     attitude/behaviour (``tag_comment(text) -> set of topic codes`` containing ``'conduct'``), attaches
     to the open conduct case of the staff member it names (or "chưa xác định"), or opens one.
+
+    The responses are read and judged (comments tagged) before the write lock is taken; the write
+    transaction only checks that no other intake moved the pointer meanwhile (else it reads again),
+    writes the cases and events, and advances the pointer: two processes never take in the same
+    response twice, and a writer waiting behind the intake waits for the inserts only.
     """
     now = now or _now()
     touched = 0
     while True:
-        # The pointer is read and advanced under the write lock: two processes (or a worker and an
-        # import) never take in the same response twice.
+        last = int(db.get_meta(conn, "case_intake_last_response", "0"))
+        upto, batch = db.intake_candidates(conn, last, limit=INTAKE_BATCH, low=LOW_CONDUCT)
+        if upto <= last:
+            break
+        hits = [(r, reason) for r in batch if (reason := _complaint(r, tag_comment)) is not None]
+        if not hits and upto - last < INTAKE_IDLE_LAG:
+            break  # nothing to open: no write now, the next intake reads these few again
         with db.transaction(conn):
-            last = int(db.get_meta(conn, "case_intake_last_response", "0"))
-            batch = db.responses_after(conn, last, limit=INTAKE_BATCH)
-            if not batch:
-                break
-            open_by_staff: dict | None = None  # (staff_code, is_demo) -> open survey cases, read once a batch
-            for r in batch:
-                last = r["id"]
-                if r["excluded"]:
-                    continue
-                low = sorted(c for c, v in r["conduct"].items() if v in LOW_CONDUCT)
-                # A comment about attitude counts as a complaint when the same response is not satisfied
-                # (a praise such as "cán bộ rất tận tình" is about attitude too).
-                ratings = [v for v in [r["overall"], *r["conduct"].values()] if v is not None]
-                unhappy = not ratings or min(ratings) <= 3
-                tagged = bool(r["comment"] and tag_comment and unhappy and "conduct" in tag_comment(r["comment"]))
-                if not low and not tagged:
-                    continue
+            # The pointer is checked and advanced under the write lock.
+            if int(db.get_meta(conn, "case_intake_last_response", "0")) != last:
+                continue  # another intake took this range in meanwhile: read from its pointer
+            open_by_staff: dict = {}  # (staff_code, is_demo) -> open survey cases, read once a batch
+            if hits:
+                for c in db.list_cases(conn, states=OPEN_STATES, case_type="conduct"):
+                    if c["origin"] == "survey":
+                        open_by_staff.setdefault((c["staff_code"], c["is_demo"]), []).append(c)
+            at = _ts(now)
+            for r, reason in hits:
                 staff = r["staff_code"]
-                if open_by_staff is None:  # no case closes during the intake: one read serves it all
-                    open_by_staff = {}
-                    for c in db.list_cases(conn, states=OPEN_STATES, case_type="conduct"):
-                        if c["origin"] == "survey":
-                            open_by_staff.setdefault((c["staff_code"], c["is_demo"]), []).append(c)
                 open_cases = open_by_staff.get((staff, r["is_demo"]), [])
-                reason = ("đánh giá " + ", ".join(low) + " ở mức không hài lòng") if low else ""
-                if tagged:
-                    reason = (reason + "; " if reason else "") + "góp ý về thái độ"
                 if open_cases:
                     case_id = open_cases[0]["id"]
                     if db.link_case_response(conn, case_id, r["id"]):
                         db.add_case_event(
                             conn,
                             case_id,
-                            _ts(now),
+                            at,
                             "hệ thống",
                             "evidence",
                             None,
@@ -473,13 +489,13 @@ def sync_from_survey(conn: sqlite3.Connection, tag_comment=None, now: datetime |
                         "due_date": (now.date() + timedelta(days=DEFAULT_DUE_DAYS)).isoformat(),
                         "is_demo": r["is_demo"],
                     }
-                    case_id = db.insert_case(conn, fields, _ts(now))
+                    case_id = db.insert_case(conn, fields, at)
                     open_by_staff[(staff, r["is_demo"])] = [{"id": case_id}]
                     db.link_case_response(conn, case_id, r["id"])
                     db.add_case_event(
                         conn,
                         case_id,
-                        _ts(now),
+                        at,
                         "hệ thống",
                         "open",
                         None,
@@ -487,7 +503,7 @@ def sync_from_survey(conn: sqlite3.Connection, tag_comment=None, now: datetime |
                         f"Tự động từ phiếu #{r['id']} ({r['submitted_at']}): {reason}.",
                     )
                 touched += 1
-            db.set_meta(conn, "case_intake_last_response", str(last))
+            db.set_meta(conn, "case_intake_last_response", str(upto))
     return touched
 
 

@@ -33,6 +33,7 @@ class Word:
     marks: str  # sorted combining marks (+ "đ" for the stroke); empty when typed without diacritics
 
 
+@lru_cache(maxsize=65536)  # the words of comments repeat: each is decomposed once
 def _word(text: str) -> Word:
     decomposed = unicodedata.normalize("NFD", text.casefold())
     base, marks = [], []
@@ -190,9 +191,8 @@ def tag(text: str, rules_: TopicRules | None = None) -> list[str]:
     ['Khác']
     """
     r = rules_ or rules()
-    tw = words(text)
-    marked = any(w.marks for w in tw)
-    found = [t.label for t in r.topics if any(_contains(tw, words(k), marked) for k in t.keywords)]
+    plain, marked = _keyed(words(text))
+    found = [t.label for t, m in zip(r.topics, _matchers(r), strict=True) if m.found(plain, marked)]
     return found or [r.other]
 
 
@@ -231,11 +231,51 @@ def _marks_prefix(q: Word, w: Word) -> bool:
 
 def conduct_tagger(rules_: TopicRules | None = None):
     """``text -> {"conduct"}`` when a comment is about staff attitude (the rules in data/comment-topics.json);
-    the tagger the case intake uses (:func:`sipas.actions.sync_from_survey`)."""
-    rules_ = rules_ or rules()
-    attitude = next((t.label for t in rules_.topics if t.code == "attitude"), None)
+    the tagger the case intake uses (:func:`sipas.actions.sync_from_survey`). Built once per rules."""
+    return _conduct_tagger(rules_ or rules())
+
+
+@lru_cache(maxsize=4)
+def _conduct_tagger(rules_: TopicRules):
+    matcher = next((m for t, m in zip(rules_.topics, _matchers(rules_), strict=True) if t.code == "attitude"), None)
 
     def tagger(text: str) -> set[str]:
-        return {"conduct"} if attitude and attitude in tag(text, rules_) else set()
+        return {"conduct"} if matcher is not None and matcher.found(*_keyed(words(text))) else set()
 
     return tagger
+
+
+# ---------------------------------------------------------------------------- compiled keyword matching
+# A comment is written once as its words "base~marks" separated by spaces; the keywords of a topic are
+# one compiled alternation over it (same rule as _contains: whole words in order, marks deciding only
+# when both the keyword word and the comment carry them), so tagging costs a regex search per topic.
+
+
+def _keyed(tw: list[Word]) -> tuple[str, bool]:
+    """The comment as the matchers read it, and whether it was typed with any diacritics."""
+    return " ".join(f"{w.base}~{w.marks}" for w in tw), any(w.marks for w in tw)
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    strict: re.Pattern  # for a comment typed with diacritics: a keyword word's marks must agree
+    loose: re.Pattern  # for a comment without any: bases only
+
+    def found(self, keyed: str, marked: bool) -> bool:
+        return (self.strict if marked else self.loose).search(keyed) is not None
+
+
+def _alternation(keywords: tuple[str, ...], strict: bool) -> re.Pattern:
+    alts = []
+    for k in keywords:
+        parts = []
+        for w in words(k):
+            marks = re.escape(w.marks) if strict and w.marks else "[^ ]*"
+            parts.append(re.escape(w.base) + "~" + marks)
+        alts.append(" ".join(parts))
+    return re.compile("(?:^| )(?:" + "|".join(alts) + ")(?= |$)")
+
+
+@lru_cache(maxsize=4)
+def _matchers(rules_: TopicRules) -> tuple[_Matcher, ...]:
+    return tuple(_Matcher(_alternation(t.keywords, True), _alternation(t.keywords, False)) for t in rules_.topics)

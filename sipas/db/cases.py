@@ -131,27 +131,44 @@ def case_response_ids(conn: sqlite3.Connection, case_id: int) -> list[int]:
     ]
 
 
-def responses_after(conn: sqlite3.Connection, last_id: int, limit: int = 5000) -> list[dict]:
-    """Responses stored after ``last_id`` with their staff-conduct answers (element 3), for case intake."""
-    rows = [
-        dict(r)
-        for r in conn.execute(
-            "SELECT id, submitted_at, questionnaire, staff_code, overall, comment, is_demo, excluded FROM responses "
-            "WHERE id > ? ORDER BY id LIMIT ?",
-            (last_id, limit),
-        )
-    ]
-    by_id = {r["id"]: r for r in rows}
-    for r in rows:
-        r["conduct"] = {}
-    if rows:
-        for rid, criterion, value in conn.execute(
-            "SELECT response_id, criterion, value FROM answers "
-            "WHERE response_id > ? AND response_id <= ? AND criterion LIKE 'TC3.%' ORDER BY response_id, criterion",
-            (last_id, rows[-1]["id"]),
-        ):
-            by_id[rid]["conduct"][criterion] = value
-    return rows
+def intake_candidates(
+    conn: sqlite3.Connection, last_id: int, limit: int = 1000, low: tuple[int, ...] = (1, 2)
+) -> tuple[int, list[dict]]:
+    """The responses stored after ``last_id`` that can open a conduct case, for the case intake: not
+    excluded, with a staff-conduct answer (element 3, ``TC3.*``) in ``low`` or a comment; at most
+    ``limit`` of them, each with all its staff-conduct answers (``conduct``), in one query.
+
+    Returns ``(upto, rows)``: every response with ``last_id < id <= upto`` was looked at (``upto`` is
+    the last row's id when ``limit`` was reached, else the newest response's id; ``last_id`` when
+    nothing is newer). Ids are given under the write lock as max + 1, so no response committed later
+    can fall at or below ``upto``.
+    """
+    newest = conn.execute("SELECT max(id) FROM responses").fetchone()[0] or 0
+    if newest <= last_id:
+        return last_id, []
+    marks = ",".join("?" * len(low))
+    rows: dict[int, dict] = {}
+    # criterion >= 'TC3.' AND < 'TC3/' is LIKE 'TC3.%' for these codes, read on the primary key.
+    for r in conn.execute(
+        "WITH c AS ("
+        "  SELECT id, submitted_at, staff_code, overall, comment, is_demo FROM responses r"
+        "  WHERE id > ? AND id <= ? AND excluded = 0 AND ((comment IS NOT NULL AND comment <> '')"
+        "    OR EXISTS (SELECT 1 FROM answers a WHERE a.response_id = r.id"
+        f"      AND a.criterion >= 'TC3.' AND a.criterion < 'TC3/' AND a.value IN ({marks})))"
+        "  ORDER BY id LIMIT ?) "
+        "SELECT c.*, a.criterion, a.value FROM c LEFT JOIN answers a "
+        "  ON a.response_id = c.id AND a.criterion >= 'TC3.' AND a.criterion < 'TC3/' "
+        "ORDER BY c.id, a.criterion",
+        (last_id, newest, *low, limit),
+    ):
+        row = rows.get(r["id"])
+        if row is None:
+            row = rows[r["id"]] = {k: r[k] for k in ("id", "submitted_at", "staff_code", "overall", "comment")}
+            row["is_demo"], row["conduct"] = r["is_demo"], {}
+        if r["criterion"] is not None:
+            row["conduct"][r["criterion"]] = r["value"]
+    out = list(rows.values())
+    return (out[-1]["id"] if len(out) >= limit else newest), out
 
 
 def get_meta(conn: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
