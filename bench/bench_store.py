@@ -191,6 +191,8 @@ def main(argv=None) -> int:
     if args.no_intake:
         import sipas.responses
 
+        global CHECK_INTAKE
+        CHECK_INTAKE = False
         sipas.responses._after_store = lambda conn, *args, **kwargs: None
     if args.no_queue:
         connect = db.connect
@@ -237,6 +239,9 @@ def main(argv=None) -> int:
     return 0 if ok else 1
 
 
+CHECK_INTAKE = True  # False with --no-intake
+
+
 def report(path: Path, mode: str, lat: list[float], wall: float, submitted: int) -> bool:
     lat.sort()
     with closing(db.connect(path)) as conn:
@@ -248,12 +253,17 @@ def report(path: Path, mode: str, lat: list[float], wall: float, submitted: int)
             "SELECT count(*) FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.device = ?", (tag,)
         ).fetchone()[0]
         exact = db.level_counts(conn, VERSION) == db.level_counts_direct(conn, VERSION) and not backup.check(conn)
-    good = stored[0] == stored[1] == submitted and answers == submitted * len(CODES) and exact
+        # The intake worker has taken every survey in, each once: a new intake finds nothing left.
+        intake_ok = not CHECK_INTAKE or (intake.wait_idle() and intake.after_responses(conn) == 0)
+        links = conn.execute("SELECT count(*), count(DISTINCT response_id) FROM case_responses").fetchone()
+        intake_ok &= links[0] == links[1]
+    good = stored[0] == stored[1] == submitted and answers == submitted * len(CODES) and exact and intake_ok
     met = pct(lat, 99) < 10
     print(
         f"{mode:>9}: p50 {pct(lat, 50):6.2f} ms  p95 {pct(lat, 95):6.2f} ms  p99 {pct(lat, 99):6.2f} ms  "
         f"max {lat[-1]:7.2f} ms  | {submitted / wall:5.0f} surveys/s | stored {stored[0]}/{submitted} "
-        f"(distinct {stored[1]}), answers {answers}, every roll-up exact: {exact} "
+        f"(distinct {stored[1]}), answers {answers}, every roll-up exact: {exact}, "
+        f"cases linked {links[0]} (each response once, none left: {intake_ok}) "
         f"-> {('OK' if met else 'TARGET MISSED') if good else 'DATA WRONG'}"
     )
     return good and met

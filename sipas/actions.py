@@ -426,7 +426,9 @@ def _complaint(r: dict, tag_comment) -> str | None:
     return reason
 
 
-def sync_from_survey(conn: sqlite3.Connection, tag_comment=None, now: datetime | None = None) -> int:
+def sync_from_survey(
+    conn: sqlite3.Connection, tag_comment=None, now: datetime | None = None, batch_size: int = INTAKE_BATCH
+) -> int:
     """Open or extend conduct cases from responses stored since the last run; return cases touched.
 
     A response that rates a staff-conduct criterion (element 3) 1 or 2, or whose comment is tagged as
@@ -437,12 +439,14 @@ def sync_from_survey(conn: sqlite3.Connection, tag_comment=None, now: datetime |
     transaction only checks that no other intake moved the pointer meanwhile (else it reads again),
     writes the cases and events, and advances the pointer: two processes never take in the same
     response twice, and a writer waiting behind the intake waits for the inserts only.
+    ``batch_size``: complaints written per transaction (small for the kiosk's worker, so that a
+    submit never waits behind a long intake; large for an import's catch-up).
     """
     now = now or _now()
     touched = 0
     while True:
         last = int(db.get_meta(conn, "case_intake_last_response", "0"))
-        upto, batch = db.intake_candidates(conn, last, limit=INTAKE_BATCH, low=LOW_CONDUCT)
+        upto, batch = db.intake_candidates(conn, last, limit=batch_size, low=LOW_CONDUCT)
         if upto <= last:
             break
         hits = [(r, reason) for r in batch if (reason := _complaint(r, tag_comment)) is not None]

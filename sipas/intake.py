@@ -29,17 +29,24 @@ def flag_effects(conn: sqlite3.Connection) -> list[int]:
     return effects.flag_effects(conn, settings.get(conn, "staff_min_n"), settings.get(conn, "targets")["floor"])
 
 
-def open_cases(conn: sqlite3.Connection, now: datetime | None = None) -> int:
+# Complaints written per intake transaction by the kiosk's worker: each is a short write (well under
+# a millisecond plus its disk sync) that a submit arriving meanwhile waits for, never a long one.
+WORKER_BATCH = 50
+
+
+def open_cases(conn: sqlite3.Connection, now: datetime | None = None, batch_size: int = actions.INTAKE_BATCH) -> int:
     """Open or extend the conduct cases of the responses stored since the last intake; cases touched."""
-    return actions.sync_from_survey(conn, tag_comment=comments.conduct_tagger(), now=now)
+    return actions.sync_from_survey(conn, tag_comment=comments.conduct_tagger(), now=now, batch_size=batch_size)
 
 
-def after_responses(conn: sqlite3.Connection, now: datetime | None = None) -> int:
+def after_responses(
+    conn: sqlite3.Connection, now: datetime | None = None, batch_size: int = actions.INTAKE_BATCH
+) -> int:
     """After responses are committed: open their cases, then re-check the effects they may decide.
     Never raises (the responses are stored already); returns the cases touched (0 on error)."""
     touched = 0
     try:
-        touched = open_cases(conn, now)
+        touched = open_cases(conn, now, batch_size)
         flag_effects(conn)
     except Exception:  # noqa: BLE001 - a follow-up must never fail the store that triggered it
         log.exception("case intake after storing responses failed")
@@ -110,7 +117,7 @@ def _work() -> None:
             del _pending[path]
         try:
             with closing(db.connect(path)) as conn:
-                after_responses(conn, now)
+                after_responses(conn, now, WORKER_BATCH)
         except Exception:  # noqa: BLE001 - e.g. the file was removed meanwhile
             log.exception("case intake worker failed on %s", path)
         finally:
