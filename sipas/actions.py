@@ -462,22 +462,17 @@ def sync_from_survey(
                     if c["origin"] == "survey":
                         open_by_staff.setdefault((c["staff_code"], c["is_demo"]), []).append(c)
             at = _ts(now)
+            linked = db.links_in_range(conn, last, upto) if hits else set()
+            links, events = [], []  # written together after the loop, in the loop's order
             for r, reason in hits:
                 staff = r["staff_code"]
                 open_cases = open_by_staff.get((staff, r["is_demo"]), [])
                 if open_cases:
                     case_id = open_cases[0]["id"]
-                    if db.link_case_response(conn, case_id, r["id"]):
-                        db.add_case_event(
-                            conn,
-                            case_id,
-                            at,
-                            "hệ thống",
-                            "evidence",
-                            None,
-                            None,
-                            f"Thêm phiếu #{r['id']} ({r['submitted_at']}): {reason}.",
-                        )
+                    if (case_id, r["id"]) not in linked:
+                        links.append((case_id, r["id"]))
+                        note = f"Thêm phiếu #{r['id']} ({r['submitted_at']}): {reason}."
+                        events.append((case_id, at, "hệ thống", "evidence", None, None, note))
                 else:
                     who = staff or UNKNOWN_STAFF
                     fields = {
@@ -495,18 +490,11 @@ def sync_from_survey(
                     }
                     case_id = db.insert_case(conn, fields, at)
                     open_by_staff[(staff, r["is_demo"])] = [{"id": case_id}]
-                    db.link_case_response(conn, case_id, r["id"])
-                    db.add_case_event(
-                        conn,
-                        case_id,
-                        at,
-                        "hệ thống",
-                        "open",
-                        None,
-                        "new",
-                        f"Tự động từ phiếu #{r['id']} ({r['submitted_at']}): {reason}.",
-                    )
+                    links.append((case_id, r["id"]))
+                    note = f"Tự động từ phiếu #{r['id']} ({r['submitted_at']}): {reason}."
+                    events.append((case_id, at, "hệ thống", "open", None, "new", note))
                 touched += 1
+            db.add_case_links_and_events(conn, links, events)
             db.set_meta(conn, "case_intake_last_response", str(upto))
     return touched
 

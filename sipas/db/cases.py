@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 # ---------------------------------------------------------------------------------------------
@@ -122,6 +123,26 @@ def link_case_response(conn: sqlite3.Connection, case_id: int, response_id: int)
     return cur.rowcount == 1
 
 
+def links_in_range(conn: sqlite3.Connection, after_id: int, upto_id: int) -> set[tuple[int, int]]:
+    """(case_id, response_id) of the links to responses ``after_id < id <= upto_id``."""
+    return {
+        (c, r)
+        for c, r in conn.execute(
+            "SELECT case_id, response_id FROM case_responses WHERE response_id > ? AND response_id <= ?",
+            (after_id, upto_id),
+        )
+    }
+
+
+def add_case_links_and_events(conn: sqlite3.Connection, links: list[tuple[int, int]], events: list[tuple]) -> None:
+    """Many (case_id, response_id) links and case events (``add_case_event``'s arguments) at once."""
+    conn.executemany("INSERT OR IGNORE INTO case_responses (case_id, response_id) VALUES (?, ?)", links)
+    conn.executemany(
+        "INSERT INTO case_events (case_id, at, actor, kind, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        events,
+    )
+
+
 def case_response_ids(conn: sqlite3.Connection, case_id: int) -> list[int]:
     return [
         r[0]
@@ -147,27 +168,20 @@ def intake_candidates(
     if newest <= last_id:
         return last_id, []
     marks = ",".join("?" * len(low))
-    rows: dict[int, dict] = {}
     # criterion >= 'TC3.' AND < 'TC3/' is LIKE 'TC3.%' for these codes, read on the primary key.
+    conduct = "a.response_id = r.id AND a.criterion >= 'TC3.' AND a.criterion < 'TC3/'"
+    out = []
     for r in conn.execute(
-        "WITH c AS ("
-        "  SELECT id, submitted_at, staff_code, overall, comment, is_demo FROM responses r"
-        "  WHERE id > ? AND id <= ? AND excluded = 0 AND ((comment IS NOT NULL AND comment <> '')"
-        "    OR EXISTS (SELECT 1 FROM answers a WHERE a.response_id = r.id"
-        f"      AND a.criterion >= 'TC3.' AND a.criterion < 'TC3/' AND a.value IN ({marks})))"
-        "  ORDER BY id LIMIT ?) "
-        "SELECT c.*, a.criterion, a.value FROM c LEFT JOIN answers a "
-        "  ON a.response_id = c.id AND a.criterion >= 'TC3.' AND a.criterion < 'TC3/' "
-        "ORDER BY c.id, a.criterion",
+        "SELECT id, submitted_at, staff_code, overall, comment, is_demo, "
+        f"  (SELECT json_group_object(a.criterion, a.value) FROM answers a WHERE {conduct}) AS conduct "
+        "FROM responses r WHERE id > ? AND id <= ? AND excluded = 0 AND ((comment IS NOT NULL AND comment <> '')"
+        f"  OR EXISTS (SELECT 1 FROM answers a WHERE {conduct} AND a.value IN ({marks}))) "
+        "ORDER BY id LIMIT ?",
         (last_id, newest, *low, limit),
     ):
-        row = rows.get(r["id"])
-        if row is None:
-            row = rows[r["id"]] = {k: r[k] for k in ("id", "submitted_at", "staff_code", "overall", "comment")}
-            row["is_demo"], row["conduct"] = r["is_demo"], {}
-        if r["criterion"] is not None:
-            row["conduct"][r["criterion"]] = r["value"]
-    out = list(rows.values())
+        row = dict(r)
+        row["conduct"] = json.loads(row["conduct"])
+        out.append(row)
     return (out[-1]["id"] if len(out) >= limit else newest), out
 
 
