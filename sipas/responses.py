@@ -336,6 +336,7 @@ def validate_responses_table(
     c_idx = header.index("comment") if "comment" in header else None
     own_codes = {v: frozenset(q.criterion_codes) for v, q in versions.items()}
     today = now.date()
+    max_year = parsing.max_year()
     buckets: dict[int, str] = {}
     for idx, raw in enumerate(rows[1:], start=2):
         n_raw = len(raw)
@@ -368,7 +369,8 @@ def validate_responses_table(
             try:
                 plain = _TS_PLAIN.fullmatch(ts_text)  # the storage form itself: no reformatting
                 submitted = datetime(*map(int, plain.groups())) if plain else parse_timestamp(ts_text)
-                parsing.check_year(submitted)
+                if not parsing.MIN_YEAR <= submitted.year <= max_year:  # parsing.check_year, clock read once
+                    raise parsing.YearOutOfRange(submitted.year)
                 if submitted.date() > today:
                     err(f'Dòng {idx}, cột submitted_at: thời điểm "{ts_text}" ở trong tương lai.')
             except parsing.YearOutOfRange as exc:
