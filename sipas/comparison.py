@@ -14,11 +14,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import pandas as pd
-from scipy.stats import binomtest
+from typing import TYPE_CHECKING
 
 from sipas.stats import Z95, sample_size, wilson_interval
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas and scipy are imported by the functions that use them: the two-proportion test of the
+# effect checks (sipas.effects, run by the case intake after every store) needs neither.
 
 INCREASE = "Tăng có ý nghĩa thống kê"
 DECREASE = "Giảm có ý nghĩa thống kê"
@@ -124,6 +128,12 @@ def two_proportion_test(x1: int, n1: int, x2: int, n2: int) -> TestResult:
     )
 
 
+def _binomtest(x: int, n: int, p0: float):
+    from scipy.stats import binomtest
+
+    return binomtest(x, n, p0)
+
+
 def binomial_test_vs_value(x: int, n: int, baseline_percent: float) -> TestResult:
     """Exact two-sided binomial test of x/n against a fixed published share (percent).
 
@@ -147,7 +157,7 @@ def binomial_test_vs_value(x: int, n: int, baseline_percent: float) -> TestResul
         difference=estimate - baseline_percent,
         ci_low=100.0 * lo - baseline_percent,
         ci_high=100.0 * hi - baseline_percent,
-        p_value=min(1.0, float(binomtest(x, n, p0).pvalue)),
+        p_value=min(1.0, float(_binomtest(x, n, p0).pvalue)),
         n=n,
         baseline_n=None,
     )
@@ -282,6 +292,8 @@ def p_chart(months: Sequence[str], dissatisfied: Sequence[int], n: Sequence[int]
             out = p < lcl or p > ucl
         rows.append((month, int(k), int(d), p, centre, lcl, ucl, bool(out)))
     columns = ["month", "n", "dissatisfied", "p", "center", "lcl", "ucl", "out_of_control"]
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=columns)
     return frame.astype(
         {

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 
     from sipas.comparison import TestResult
 
-# pandas and scipy (sipas.waiting, sipas.comparison) are imported where a check needs them: the
-# kiosk's submit path imports this module and must stay light.
+# pandas (sipas.waiting, for a staffing case's ticket waits) is imported only where a check needs
+# it: the kiosk's submit path imports this module and must stay light. sipas.comparison's
+# two-proportion test needs neither pandas nor scipy (comparison imports them lazily too).
 
 EFFECT_WEEKS = 8
 
@@ -88,7 +89,7 @@ def effectiveness(
             "insufficient",
             f"Chưa đủ dữ liệu: {after[0]} phiếu sau biện pháp (cần ít nhất {min_n}).",
         )
-    from sipas.comparison import two_proportion_test  # scipy: kept off the kiosk's import path
+    from sipas.comparison import two_proportion_test
 
     test = two_proportion_test(after[1], after[0], before[1], before[0]) if before[0] else None
     worse = test is not None and test.p_value < 0.05 and test.difference < 0

@@ -13,7 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 from scipy.stats import chi2_contingency
 
-from sipas import actions, auth, clock, db, effects, intake, settings
+from sipas import actions, auth, clock, comments, db, effects, intake, settings
 from sipas.actions import Actor
 from sipas.errors import ValidationError
 from sipas.responses import KioskSurvey, submit_kiosk_survey
@@ -1183,3 +1183,58 @@ def test_overdue_is_one_definition_and_approved_cases_leave_the_queue(staffed):
     april = actions.monthly_counts(conn, "2024-04", today=today)
     assert april["overdue_at_end"] == len(queue["overdue"]) == 1
     assert april["overdue"] == 2  # both were overdue on some day of April
+
+
+def test_satisfied_responses_cost_the_intake_no_write(staffed):
+    """Responses that open nothing are passed over without a write transaction (the pointer stays
+    until actions.INTAKE_IDLE_LAG lie behind it); a complaint after them is still taken in, once."""
+    for i in range(30):
+        _response(staffed, f"ok{i}", f"2024-06-03 09:{i:02d}:00", "CB01", {"TC3.1": 4}, comment="Cảm ơn")
+    changes = staffed.total_changes
+    assert actions.sync_from_survey(staffed, tag_comment=comments.conduct_tagger(), now=NOW) == 0
+    assert staffed.total_changes == changes  # nothing written, not even the pointer
+    rid = _response(staffed, "bad", "2024-06-03 10:00:00", "CB01", {"TC3.1": 1})
+    assert actions.sync_from_survey(staffed, now=NOW) == 1
+    [case] = db.list_cases(staffed)
+    assert db.case_response_ids(staffed, case["id"]) == [rid]
+    assert actions.sync_from_survey(staffed, now=NOW) == 0
+    assert int(db.get_meta(staffed, "case_intake_last_response")) == rid
+
+
+def test_a_long_catch_up_is_taken_in_small_transactions(staffed):
+    """An intake of many complaints writes them batch_size at a time, each exactly once."""
+    ids = [
+        _response(staffed, f"b{i}", f"2024-06-03 09:{i % 60:02d}:00", f"CB0{1 + i % 2}", {"TC3.2": 2})
+        for i in range(25)
+    ]
+    assert actions.sync_from_survey(staffed, now=NOW, batch_size=4) == 25
+    linked = sorted(r for c in db.list_cases(staffed) for r in db.case_response_ids(staffed, c["id"]))
+    assert linked == ids
+    assert sum(len(db.case_events(staffed, c["id"])) for c in db.list_cases(staffed)) == 25
+
+
+def test_the_intake_and_a_conduct_effect_check_import_neither_pandas_nor_scipy(staffed, db_file):
+    """The kiosk's worker runs the intake and the effect checks in the app process after every burst;
+    a conduct case's two-proportion test needs no pandas or scipy (seconds to import)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from sipas import db, intake\n"
+        "conn = db.connect(sys.argv[1])\n"
+        "intake.after_responses(conn)\n"
+        "assert db.list_cases(conn, states=('awaiting_effect',)), 'no case waiting for its effect'\n"
+        "print(sorted(m for m in ('pandas', 'scipy', 'numpy') if m in sys.modules))\n"
+    )
+    for i in range(5):
+        _response(staffed, f"before{i}", f"2024-05-{20 + i:02d} 09:00:00", "CB01", {"TC3.1": 4, "TC3.2": 5})
+    for i in range(12):
+        _response(staffed, f"e{i}", f"2024-06-{3 + i:02d} 09:00:00", "CB01", {"TC3.1": 5, "TC3.2": 1 + i % 5})
+    case_id = _open(staffed, now=datetime(2024, 6, 1, 9, 0))
+    staffed.execute("UPDATE cases SET state = 'awaiting_effect', measure_date = '2024-06-02' WHERE id = ?", (case_id,))
+    out = subprocess.run([sys.executable, "-c", code, str(db_file)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+    [checked] = [c for c in db.list_cases(staffed) if c["id"] == case_id]
+    assert checked["effect_flag"] in ("effective", "not_effective")

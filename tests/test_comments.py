@@ -165,3 +165,28 @@ def test_a_missing_rules_file_is_named(tmp_path):
 )
 def test_search_with_and_without_diacritics(text, query, found):
     assert cm.matches_query(text, query) is found
+
+
+def test_the_compiled_tagger_agrees_with_the_word_by_word_rule():
+    """tag() and the intake's conduct tagger search one compiled pattern per topic; the answer must be
+    has_keyword's (word by word, marks deciding only when both sides carry them) on every comment."""
+    import random
+
+    rules = cm.rules()
+    keywords = [k for t in rules.topics for k in t.keywords]
+    filler = ["cán bộ", "rất", "quá", "không", "phải", "lâu", "thai", "độ", "quat", "quạt", "quát", "tiền", "tiện"]
+    filler += ["thuận", "Đông", "dong", "hoà", "hòa", "lần", "niem", "nở", "xử", "ung"]
+    attitude = next(t for t in rules.topics if t.code == "attitude")
+    tagger = cm.conduct_tagger(rules)
+    rng = random.Random(7)
+    for _ in range(3000):
+        parts = []
+        for _ in range(rng.randint(1, 10)):
+            word = rng.choice(keywords + filler)
+            word = cm.normalize(word) if rng.random() < 0.2 else word
+            parts.append(word.upper() if rng.random() < 0.2 else word)
+        text = rng.choice([" ", ", ", "! ", "-"]).join(parts)
+        text = cm.normalize(text) if rng.random() < 0.3 else text
+        expected = [t.label for t in rules.topics if any(cm.has_keyword(text, k) for k in t.keywords)]
+        assert cm.tag(text, rules) == (expected or [rules.other]), text
+        assert tagger(text) == ({"conduct"} if attitude.label in expected else set()), text
