@@ -69,8 +69,14 @@ def _unit_confirmed() -> bool:
         return settings.unit_confirmed(c)
 
 
-kiosk = st.Page("app_pages/kiosk.py", title="Khảo sát", icon="🙂", url_path="kiosk", default=user is None)
-login = st.Page("app_pages/login.py", title="Cán bộ đăng nhập", icon="🔑", url_path="login")
+kiosk = st.Page(
+    "app_pages/kiosk.py",
+    title="Khảo sát",
+    icon=":material/sentiment_satisfied:",
+    url_path="kiosk",
+    default=user is None,
+)
+login = st.Page("app_pages/login.py", title="Cán bộ đăng nhập", icon=":material/key:", url_path="login")
 st.session_state["login_page"] = login if user is None else None
 
 if user is None:
@@ -86,26 +92,36 @@ elif not (st.session_state.get("unit_confirmed") or _unit_confirmed()):
     # leads here until then; the tablet keeps working on the shipped names).
     st.session_state["was_staff"] = True
     setup = "app_pages/setup.py"
-    pages = [st.Page(setup, title="Xác nhận thông tin đơn vị", icon="🏢", url_path="setup", default=True)]
+    pages = [
+        st.Page(setup, title="Xác nhận thông tin đơn vị", icon=":material/apartment:", url_path="setup", default=True)
+    ]
     pages += [st.Page(setup, url_path=p, visibility="hidden") for p in (*STAFF_PATHS[:-1], "login")]
-    pages.append(st.Page("app_pages/logout.py", title="Đăng xuất", icon="🚪", url_path="logout"))
+    pages.append(st.Page("app_pages/logout.py", title="Đăng xuất", icon=":material/logout:", url_path="logout"))
     st.navigation(pages, position="sidebar").run()
 else:
     st.session_state["was_staff"] = True
     st.session_state["unit_confirmed"] = True
     ui.form2024_offer()
-    overview = st.Page("app_pages/overview.py", title="Tổng quan", icon="📊", url_path="overview", default=True)
-    analysis = st.Page("app_pages/analysis.py", title="Phân tích chi tiết", icon="🔎", url_path="analysis")
-    cases = st.Page("app_pages/cases.py", title="Phản ánh và khắc phục", icon="📝", url_path="cases")
-    chairman = st.Page("app_pages/chairman.py", title="Việc chờ Chủ tịch", icon="🏛️", url_path="chairman")
-    backup = st.Page("app_pages/backup.py", title="Sao lưu", icon="💾", url_path="backup")
-    waiting = st.Page("app_pages/waiting.py", title="Thời gian chờ và nhân lực", icon="⏱️", url_path="waiting")
-    data = st.Page("app_pages/data.py", title="Nhập dữ liệu", icon="📥", url_path="data")
-    baseline = st.Page("app_pages/baseline.py", title="Số liệu gốc", icon="📌", url_path="baseline")
-    settings_page = st.Page("app_pages/settings.py", title="Cài đặt", icon="⚙️", url_path="settings")
-    accounts = st.Page("app_pages/accounts.py", title="Tài khoản", icon="👤", url_path="accounts")
-    logout = st.Page("app_pages/logout.py", title="Đăng xuất", icon="🚪", url_path="logout")
-    survey = st.Page("app_pages/kiosk.py", title="Xem màn hình khảo sát", icon="🙂", url_path="kiosk")
+    overview = st.Page(
+        "app_pages/overview.py", title="Tổng quan", icon=":material/dashboard:", url_path="overview", default=True
+    )
+    analysis = st.Page(
+        "app_pages/analysis.py", title="Phân tích chi tiết", icon=":material/query_stats:", url_path="analysis"
+    )
+    cases = st.Page("app_pages/cases.py", title="Phản ánh và khắc phục", icon=":material/assignment:", url_path="cases")
+    chairman = st.Page(
+        "app_pages/chairman.py", title="Việc chờ Chủ tịch", icon=":material/account_balance:", url_path="chairman"
+    )
+    backup = st.Page("app_pages/backup.py", title="Sao lưu", icon=":material/backup:", url_path="backup")
+    waiting = st.Page(
+        "app_pages/waiting.py", title="Thời gian chờ và nhân lực", icon=":material/schedule:", url_path="waiting"
+    )
+    data = st.Page("app_pages/data.py", title="Nhập dữ liệu", icon=":material/upload_file:", url_path="data")
+    baseline = st.Page("app_pages/baseline.py", title="Số liệu gốc", icon=":material/push_pin:", url_path="baseline")
+    settings_page = st.Page("app_pages/settings.py", title="Cài đặt", icon=":material/settings:", url_path="settings")
+    accounts = st.Page("app_pages/accounts.py", title="Tài khoản", icon=":material/group:", url_path="accounts")
+    logout = st.Page("app_pages/logout.py", title="Đăng xuất", icon=":material/logout:", url_path="logout")
+    survey = st.Page("app_pages/kiosk.py", title="Xem màn hình khảo sát", icon=":material/tablet:", url_path="kiosk")
     # After logging in, the address is still /login: lead it to the overview.
     after_login = st.Page("app_pages/overview.py", title="Tổng quan", url_path="login", visibility="hidden")
     sections = {

@@ -555,3 +555,13 @@ def readable_value(text) -> str:
         return str(v)
 
     return words(value)
+
+
+def rule_line(rule: str, ok: bool | None, detail: str | None) -> str:
+    """One of the plan's three rules as a line of text: the verdict in words first (no emoji: a PC or
+    tablet without an emoji font shows empty boxes, and the words are what the Chairman reads)."""
+    if ok:
+        return f"Đạt — {rule}"
+    if ok is None:
+        return f"Chưa kết luận — {rule}" + (f": {detail}" if detail else "")
+    return f"Chưa đạt — {rule}" + (f": {detail}" if detail else "")

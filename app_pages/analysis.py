@@ -311,12 +311,7 @@ warning = analysis.small_sample_warning(result)
 if warning:
     st.warning(warning)
 for rule, ok, detail in analysis.rule_checklist(result, targets, bands):
-    icon = "✅" if ok else ("❔" if ok is None else "❌")
-    st.text(
-        f"{icon} {rule}"
-        + (f" — chưa đạt: {detail}" if ok is False and detail else "")
-        + (f" — {detail}" if ok is None and detail else "")
-    )
+    st.text(ui.rule_line(rule, ok, detail))
 
 with st.expander("Cỡ mẫu và khả năng đạt chỉ tiêu năm", expanded=False):
     dossiers = st.number_input(

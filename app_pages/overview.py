@@ -97,12 +97,7 @@ warning = analysis.small_sample_warning(result)
 if warning:
     st.warning(warning)
 for rule, ok, detail in analysis.rule_checklist(result, targets, bands):
-    icon = "✅" if ok else ("❔" if ok is None else "❌")
-    st.text(
-        f"{icon} {rule}"
-        + (f" — chưa đạt: {detail}" if ok is False and detail else "")
-        + (f" — {detail}" if ok is None and detail else "")
-    )
+    st.text(ui.rule_line(rule, ok, detail))
 
 st.subheader("Các yếu tố")
 base_el = {r["code"]: r["index_value"] for r in baseline_rows if r["level"] == "element"}

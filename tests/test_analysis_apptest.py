@@ -154,13 +154,13 @@ def test_overall_index_shown_equals_the_index_command(db_copy, capsys):
     texts = [t.value for t in at.text]
     overall_rule = next(t for t in texts if "Chỉ số chung ≥ 87%" in t)
     if expected["overall"] >= 87:
-        assert overall_rule == "✅ Chỉ số chung ≥ 87%"
+        assert overall_rule == "Đạt — Chỉ số chung ≥ 87%"
     else:
         shown = clock.format_percent(expected["overall"], 2)
-        assert overall_rule == f"❌ Chỉ số chung ≥ 87% — chưa đạt: Chỉ số chung {shown}."
+        assert overall_rule == f"Chưa đạt — Chỉ số chung ≥ 87%: Chỉ số chung {shown}."
     floor_rule = next(t for t in texts if "Không yếu tố, tiêu chí nào dưới 80%" in t)
     weak = [c for c in expected["criteria"] if c["index"] is not None and c["index"] < 80]
-    assert floor_rule.startswith("❌" if weak else "✅")
+    assert floor_rule.startswith("Chưa đạt — " if weak else "Đạt — ")
     for c in weak:
         assert f"{c['code']} ({clock.format_percent(c['index'], 2)})" in floor_rule
 
