@@ -410,14 +410,12 @@ def add_note(
 
 def _complaint(r: dict, tag_comment) -> str | None:
     """Why response ``r`` attaches to a conduct case, or None when it does not."""
-    low = sorted(c for c, v in r["conduct"].items() if v in LOW_CONDUCT)
+    low = r["low"]
     # A comment about attitude counts as a complaint when the same response is not satisfied
     # (a praise such as "cán bộ rất tận tình" is about attitude too).
     tagged = False
-    if r["comment"] and tag_comment:
-        ratings = [v for v in [r["overall"], *r["conduct"].values()] if v is not None]
-        if not ratings or min(ratings) <= 3:
-            tagged = "conduct" in tag_comment(r["comment"])
+    if r["comment"] and tag_comment and (r["lowest"] is None or r["lowest"] <= 3):
+        tagged = "conduct" in tag_comment(r["comment"])
     if not low and not tagged:
         return None
     reason = ("đánh giá " + ", ".join(low) + " ở mức không hài lòng") if low else ""

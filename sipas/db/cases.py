@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
 # ---------------------------------------------------------------------------------------------
@@ -157,7 +156,8 @@ def intake_candidates(
 ) -> tuple[int, list[dict]]:
     """The responses stored after ``last_id`` that can open a conduct case, for the case intake: not
     excluded, with a staff-conduct answer (element 3, ``TC3.*``) in ``low`` or a comment; at most
-    ``limit`` of them, each with all its staff-conduct answers (``conduct``), in one query.
+    ``limit`` of them, in one query, each with ``low`` (its staff-conduct criteria answered in
+    ``low``, sorted) and ``lowest`` (its lowest staff-conduct or overall answer, None without any).
 
     Returns ``(upto, rows)``: every response with ``last_id < id <= upto`` was looked at (``upto`` is
     the last row's id when ``limit`` was reached, else the newest response's id; ``last_id`` when
@@ -173,14 +173,17 @@ def intake_candidates(
     out = []
     for r in conn.execute(
         "SELECT id, submitted_at, staff_code, overall, comment, is_demo, "
-        f"  (SELECT json_group_object(a.criterion, a.value) FROM answers a WHERE {conduct}) AS conduct "
+        f"  (SELECT group_concat(a.criterion) FROM answers a WHERE {conduct} AND a.value IN ({marks})) AS low, "
+        f"  (SELECT min(a.value) FROM answers a WHERE {conduct}) AS conduct_min "
         "FROM responses r WHERE id > ? AND id <= ? AND excluded = 0 AND ((comment IS NOT NULL AND comment <> '')"
         f"  OR EXISTS (SELECT 1 FROM answers a WHERE {conduct} AND a.value IN ({marks}))) "
         "ORDER BY id LIMIT ?",
-        (last_id, newest, *low, limit),
+        (*low, last_id, newest, *low, limit),
     ):
         row = dict(r)
-        row["conduct"] = json.loads(row["conduct"])
+        row["low"] = sorted(row["low"].split(",")) if row["low"] else []
+        answered = [v for v in (row["overall"], row.pop("conduct_min")) if v is not None]
+        row["lowest"] = min(answered) if answered else None
         out.append(row)
     return (out[-1]["id"] if len(out) >= limit else newest), out
 
