@@ -67,6 +67,17 @@ def browser_required() -> bool:
     return os.environ.get("SIPAS_REQUIRE_BROWSER") == "1"
 
 
+def require_browser() -> None:
+    """Skip the calling test (fixture) when Chromium or Playwright is missing; fail instead under CI."""
+    import pytest
+
+    reason = browser_missing_reason()
+    if reason:
+        if browser_required():
+            pytest.fail(f"SIPAS_REQUIRE_BROWSER=1 but the browser tests cannot run: {reason}")
+        pytest.skip(reason)
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

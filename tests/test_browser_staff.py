@@ -62,11 +62,7 @@ FORBIDDEN_RE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in FORBID
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    reason = b.browser_missing_reason()
-    if reason:
-        if b.browser_required():
-            pytest.fail(f"SIPAS_REQUIRE_BROWSER=1 but the browser tests cannot run: {reason}")
-        pytest.skip(reason)
+    b.require_browser()
     work = tmp_path_factory.mktemp("staff-browser")
     path = work / "sipas.db"
     with db.session(path) as c:

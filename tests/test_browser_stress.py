@@ -31,11 +31,7 @@ SECONDS = 20
 
 @pytest.fixture(autouse=True)
 def browser_available():
-    reason = b.browser_missing_reason()
-    if reason:
-        if b.browser_required():
-            pytest.fail(f"SIPAS_REQUIRE_BROWSER=1 but the browser tests cannot run: {reason}")
-        pytest.skip(reason)
+    b.require_browser()
 
 
 def test_tablets_submitting_together_store_every_thanked_survey_exactly_once(tmp_path):
