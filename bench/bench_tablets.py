@@ -271,7 +271,25 @@ async def tablet_loop(
                 tally.failed.append(f"{comment}: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
                 await recover(page, url, stop)
     finally:
+        await drain_queue(page)
         await context.close()
+
+
+PENDING_JS = """() => { try { return JSON.parse(localStorage.getItem('sipas.kiosk.queue.v1') || '[]')
+                                    .filter(e => e.survey).length; } catch (e) { return -1; } }"""
+
+
+async def drain_queue(page, timeout: float = 20) -> None:
+    """Like a real tablet, which stays on: give the page time to send the completed surveys it still
+    holds (thanked, kept in localStorage, re-sent until the server acknowledges them) before closing."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if await page.evaluate(PENDING_JS) <= 0:
+                return
+        except Exception:  # noqa: BLE001 - a page being reloaded; try again
+            pass
+        await asyncio.sleep(0.25)
 
 
 async def recover(page, url: Callable[[], str], stop: asyncio.Event) -> None:
