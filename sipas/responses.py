@@ -468,13 +468,7 @@ def validate_responses_table(
     return out
 
 
-def column_letter(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
+column_letter = parsing.col_letter  # 0 → A, 26 → AA (one definition, in sipas.parsing)
 
 
 def import_responses(
