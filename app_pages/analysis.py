@@ -583,28 +583,17 @@ elif section == "Báo cáo tháng":
             report = reports.build_report(c, month_pick)
         return {"xlsx": reports.to_excel, "pdf": reports.to_pdf, "docx": reports.to_docx}[kind_](report)
 
-    r1, r2, r3 = st.columns(3)
-    r1.download_button(
-        "Tải báo cáo Excel",
-        data=lambda: build("xlsx"),
-        file_name=f"bao-cao-hai-long-{month_pick}.xlsx",
-        mime=reports.XLSX_MIME,
-        on_click="ignore",
-        key="an_report_xlsx",
+    formats = (
+        ("xlsx", "Tải báo cáo Excel", reports.XLSX_MIME),
+        ("pdf", "Tải báo cáo PDF", reports.PDF_MIME),
+        ("docx", "Tải báo cáo Word (sửa và ký)", reports.DOCX_MIME),
     )
-    r2.download_button(
-        "Tải báo cáo PDF",
-        data=lambda: build("pdf"),
-        file_name=f"bao-cao-hai-long-{month_pick}.pdf",
-        mime=reports.PDF_MIME,
-        on_click="ignore",
-        key="an_report_pdf",
-    )
-    r3.download_button(
-        "Tải báo cáo Word (sửa và ký)",
-        data=lambda: build("docx"),
-        file_name=f"bao-cao-hai-long-{month_pick}.docx",
-        mime=reports.DOCX_MIME,
-        on_click="ignore",
-        key="an_report_docx",
-    )
+    for column, (kind, label, mime) in zip(st.columns(len(formats)), formats, strict=True):
+        column.download_button(
+            label,
+            data=lambda kind=kind: build(kind),
+            file_name=f"bao-cao-hai-long-{month_pick}.{kind}",
+            mime=mime,
+            on_click="ignore",
+            key=f"an_report_{kind}",
+        )
