@@ -484,6 +484,20 @@ def _chart_pngs(r: MonthlyReport) -> list[bytes]:
     return out
 
 
+def _element_rows(r: MonthlyReport) -> list[list[str]]:
+    """The elements table of the PDF and the Word file (header first), as the reader sees it."""
+    return [["Yếu tố", "Chỉ số (%)", "Gốc (%)", "Chênh lệch", "Xếp loại"]] + [
+        [
+            f"{e['Mã']}. {e['Yếu tố']}",
+            _fmt(e["Chỉ số (%)"]),
+            _fmt(e["Gốc (%)"]),
+            _fmt(e["Chênh lệch (điểm %)"]),
+            e["Xếp loại"] or "—",
+        ]
+        for _, e in r.elements.iterrows()
+    ]
+
+
 def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
     """The same content as the workbook, on A4, with the charts as PNG images."""
     from fpdf import FPDF
@@ -574,17 +588,7 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
 
     h2("Các yếu tố")
     grid(
-        [["Yếu tố", "Chỉ số (%)", "Gốc (%)", "Chênh lệch", "Xếp loại"]]
-        + [
-            [
-                f"{e['Mã']}. {e['Yếu tố']}",
-                _fmt(e["Chỉ số (%)"]),
-                _fmt(e["Gốc (%)"]),
-                _fmt(e["Chênh lệch (điểm %)"]),
-                e["Xếp loại"] or "—",
-            ]
-            for _, e in r.elements.iterrows()
-        ],
+        _element_rows(r),
         (80, 22, 22, 24, 32),
     )
 
@@ -843,17 +847,7 @@ def to_docx(r: MonthlyReport) -> bytes:
 
     heading("III. CÁC YẾU TỐ")
     table(
-        [["Yếu tố", "Chỉ số (%)", "Gốc (%)", "Chênh lệch", "Xếp loại"]]
-        + [
-            [
-                f"{e['Mã']}. {e['Yếu tố']}",
-                _fmt(e["Chỉ số (%)"]),
-                _fmt(e["Gốc (%)"]),
-                _fmt(e["Chênh lệch (điểm %)"]),
-                e["Xếp loại"] or "—",
-            ]
-            for _, e in r.elements.iterrows()
-        ],
+        _element_rows(r),
         [7, 2.2, 2.2, 2.3, 2.3],
     )
 
