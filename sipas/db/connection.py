@@ -184,6 +184,9 @@ def connect(path: str | Path) -> sqlite3.Connection:
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA synchronous=FULL")
+    # Large sorts (the roll-up of an imported file) may merge on a second core; small ones never
+    # start a thread.
+    conn.execute("PRAGMA threads=2")
     if str(path) != ":memory:" and not str(path).startswith("file:"):
         conn.write_queue = _write_queue(str(Path(path).resolve()))
     return conn
