@@ -11,12 +11,14 @@ import hashlib
 import io
 import json
 import logging
+import operator
 import random
 import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import compress
 from pathlib import Path
 
 from sipas import clock, db, intake, parsing  # intake: what follows a store (cases, effects)
@@ -277,7 +279,25 @@ def parse_level(text: str, top: int = 5) -> int | None:
     return parsing.parse_level(text, top)
 
 
+def _picker(indexes: list[int]):
+    """``cells -> tuple of cells[i] for i in indexes`` (operator.itemgetter, also for 0 or 1 index)."""
+    if len(indexes) >= 2:
+        return operator.itemgetter(*indexes)
+    return lambda cells: tuple(cells[i] for i in indexes)
+
+
 _LEVELS = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5}  # the usual cells, without parse_level's regex
+_PLAIN_CELLS = frozenset(("", *_LEVELS))  # a criterion cell that needs no parse_level (nor a message)
+_BASE_READ = (
+    "response_id",
+    "submitted_at",
+    "questionnaire",
+    "channel",
+    "field",
+    "staff_code",
+    "wait_minutes",
+    "overall",
+)
 _TS_PLAIN = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
 _WHOLE = re.compile(r"(\d+)(?:\.0+)?")
 _NEVER_STORED = re.compile("[\x00\ud800-\udfff]")  # what sipas.text.text_problem refuses
@@ -286,6 +306,28 @@ _NEVER_STORED = re.compile("[\x00\ud800-\udfff]")  # what sipas.text.text_proble
 def _row_token(cells: Sequence[str], occurrence: int) -> str:
     digest = hashlib.sha256("\x1f".join(cells).encode("utf-8") + b"#" + str(occurrence).encode()).hexdigest()
     return f"import:{digest[:32]}"
+
+
+def _criterion_answers(cells, criterion_cols, q, version, own_codes, idx, err) -> dict[str, int | None]:
+    """A row's criterion cells one by one, each problem reported with its row and column."""
+    answers: dict[str, int | None] = {}
+    own = own_codes[version] if q else frozenset()
+    for col, i in criterion_cols:
+        text = cells[i]
+        if text == "":
+            continue
+        if q and col not in own:
+            err(f"Dòng {idx}, cột {col}: tiêu chí này không thuộc phiếu {version}.")
+            continue
+        level = _LEVELS.get(text)
+        if level is None:
+            try:
+                level = parse_level(text)
+            except ValueError:
+                err(f'Dòng {idx}, cột {col}: giá trị "{text}" không hợp lệ, chỉ nhận 1–5.')
+                continue
+        answers[col] = level
+    return answers
 
 
 def validate_responses_table(
@@ -333,35 +375,41 @@ def validate_responses_table(
     n_cols = len(header)
     text_cols = [(col, header.index(col)) for col in ("response_id", "field", "comment") if col in header]
     criterion_cols = [(col, i) for i, col in enumerate(header) if col.startswith("TC")]
+    # The base columns in one call; a column the file lacks reads the "" appended to the row.
+    base_cells = _picker([header.index(c) if c in header else n_cols for c in _BASE_READ])
+    criterion_names = [col for col, _ in criterion_cols]
+    criterion_cells = _picker([i for _, i in criterion_cols])
     c_idx = header.index("comment") if "comment" in header else None
     own_codes = {v: frozenset(q.criterion_codes) for v, q in versions.items()}
+    # Versions whose criteria include every criterion column of the file (no cell can be foreign).
+    covers = {v: set(criterion_names) <= codes for v, codes in own_codes.items()}
     today = now.date()
     max_year = parsing.max_year()
     buckets: dict[int, str] = {}
     for idx, raw in enumerate(rows[1:], start=2):
         n_raw = len(raw)
         if n_raw >= n_cols:
-            cells = [c.strip() for c in raw[:n_cols]]
+            cells = list(map(str.strip, raw[:n_cols]))
         else:
-            cells = [c.strip() for c in raw] + [""] * (n_cols - n_raw)
+            cells = list(map(str.strip, raw)) + [""] * (n_cols - n_raw)
         extra = [c for c in raw[n_cols:] if c.strip()]
         if not any(cells) and not extra:
             continue  # blank line at the end of a spreadsheet
         if extra:
             problems.append(f"Dòng {idx}: có {len(extra)} ô dữ liệu nằm ngoài các cột có tên.")
-        row = dict(zip(header, cells, strict=True))
+        cells.append("")  # what a column the file lacks reads as (taken off again below)
+        rid, ts_text, version, channel, field, staff, wait_text, overall_text = base_cells(cells)
+        cells.pop()
         err = problems.append
         for col, i in text_cols:
             value = raw[i] if i < n_raw else ""
             if _NEVER_STORED.search(value):
                 err(text_problem(value, f"Dòng {idx}, cột {col}"))
 
-        rid = row.get("response_id", "")
         if rid:
             if rid in seen_ids:
                 err(f'Dòng {idx}, cột response_id: mã "{rid}" trùng với dòng {seen_ids[rid]}.')
             seen_ids[rid] = idx
-        ts_text = row.get("submitted_at", "")
         submitted = None
         if not ts_text:
             err(f"Dòng {idx}, cột submitted_at: thiếu thời điểm khảo sát.")
@@ -380,7 +428,7 @@ def validate_responses_table(
                     err(f'Dòng {idx}, cột submitted_at: giá trị "{ts_text}" không hợp lệ, {exc}.')
             except ValueError:
                 err(f'Dòng {idx}, cột submitted_at: giá trị "{ts_text}" không hợp lệ, {parsing.TS_HINT}.')
-        version = row.get("questionnaire") or active_version
+        version = version or active_version
         if version not in versions:
             err(
                 f'Dòng {idx}, cột questionnaire: không có phiên bản phiếu "{version}" '
@@ -389,17 +437,16 @@ def validate_responses_table(
             q = None
         else:
             q = versions[version]
-        channel = row.get("channel") or "paper"
+        channel = channel or "paper"
         if channel not in CHANNELS:
             err(f'Dòng {idx}, cột channel: giá trị "{channel}" không hợp lệ, chỉ nhận kiosk, qr, paper.')
-        field = row.get("field") or None
+        field = field or None
         if field and len(field) > 200:
             err(f"Dòng {idx}, cột field: dài quá 200 ký tự.")
-        staff = row.get("staff_code") or None
+        staff = staff or None
         if staff and staff not in known_staff:
             err(f'Dòng {idx}, cột staff_code: mã cán bộ "{staff}" không có trong danh sách cán bộ.')
         wait = None
-        wait_text = row.get("wait_minutes", "")
         if wait_text:
             m = _WHOLE.fullmatch(wait_text)
             if not m:
@@ -407,7 +454,6 @@ def validate_responses_table(
             else:
                 wait = int(m.group(1))
         overall = None
-        overall_text = row.get("overall", "")
         if overall_text:
             overall = _LEVELS.get(overall_text)
             if overall is None:
@@ -415,23 +461,18 @@ def validate_responses_table(
                     overall = parse_level(overall_text)
                 except ValueError:
                     err(f'Dòng {idx}, cột overall: giá trị "{overall_text}" không hợp lệ, chỉ nhận 1–5.')
-        answers: dict[str, int | None] = {}
-        own = own_codes[version] if q else frozenset()
-        for col, i in criterion_cols:
-            text = cells[i]
-            if text == "":
-                continue
-            if q and col not in own:
-                err(f"Dòng {idx}, cột {col}: tiêu chí này không thuộc phiếu {version}.")
-                continue
-            level = _LEVELS.get(text)
-            if level is None:
-                try:
-                    level = parse_level(text)
-                except ValueError:
-                    err(f'Dòng {idx}, cột {col}: giá trị "{text}" không hợp lệ, chỉ nhận 1–5.')
-                    continue
-            answers[col] = level
+        # The usual row, at C speed: every criterion cell given belongs to the row's version and
+        # holds a plain 1–5. Anything else takes the cell-by-cell path below, with its messages.
+        texts = criterion_cells(cells)
+        if (
+            q
+            and _PLAIN_CELLS.issuperset(texts)
+            and (covers[version] or own_codes[version].issuperset(compress(criterion_names, texts)))
+        ):
+            levels = map(_LEVELS.__getitem__, filter(None, texts))
+            answers = dict(zip(compress(criterion_names, texts), levels, strict=True))
+        else:
+            answers = _criterion_answers(cells, criterion_cols, q, version, own_codes, idx, err)
         # The comment is kept exactly as typed (not stripped).
         raw_comment = raw[c_idx] if c_idx is not None and c_idx < n_raw else ""
         if raw_comment and len(raw_comment) > MAX_COMMENT:
@@ -481,6 +522,13 @@ def import_responses(
     is_demo: bool = False,
 ) -> ImportSummary:
     """Validate a whole responses file, then store it in one transaction (all or nothing)."""
+    with parsing.gc_paused():
+        return _import_responses(conn, data, filename, active_version=active_version, actor=actor, is_demo=is_demo)
+
+
+def _import_responses(
+    conn: sqlite3.Connection, data: bytes, filename: str, *, active_version: str, actor: str | None, is_demo: bool
+) -> ImportSummary:
     rows = read_table(data, filename)
     parsed = validate_responses_table(rows, filename, active_version=active_version, known_staff=db.staff_codes(conn))
     sha = hashlib.sha256(data).hexdigest()

@@ -497,3 +497,57 @@ def test_no_opinion_is_stored_as_null_never_3(conn):
         "overall": (0, 0, 0, 1, 0),
     }
     assert db.asked_counts(conn, ACTIVE)["TC1.2"] == 1
+
+
+def test_every_criterion_cell_reads_as_parse_level_reads_it(conn):
+    """The usual row is read at C speed, any other cell by parse_level: both give what parse_level
+    gives cell by cell, over a file of two versions (2017 and 2023 share some criteria)."""
+    from sipas import parsing
+    from sipas.responses import validate_responses_table
+
+    rng = random.Random(7)
+    v2017, v2023 = questionnaire("sipas-2017"), questionnaire("sipas-2023")
+    shared = sorted(set(v2017.criterion_codes) & set(v2023.criterion_codes))
+    only_2017 = sorted(set(v2017.criterion_codes) - set(v2023.criterion_codes))[:2]
+    header = ["submitted_at", "questionnaire", "overall", *shared, *only_2017]
+    cells = ["", "1", "2", "3", "4", "5", "4.0", "3,0", " 5 ", "2 "]
+    rows = [header]
+    for i in range(400):
+        version = rng.choice(("sipas-2017", "sipas-2023"))
+        row = [f"2024-03-{1 + i % 28:02d} 08:00", version, rng.choice(("", "4"))]
+        row += [rng.choice(cells) for _ in shared]
+        row += [rng.choice(cells) if version == "sipas-2017" else "" for _ in only_2017]
+        if not any(row[2:]):
+            row[3] = "5"
+        rows.append(row)
+    parsed = validate_responses_table(rows, "f.csv", active_version="sipas-2023", known_staff=set())
+    assert len(parsed) == 400
+    for row, (response, answers) in zip(rows[1:], parsed, strict=True):
+        want = {h: parsing.parse_level(c) for h, c in zip(header[3:], row[3:], strict=True) if c.strip()}
+        assert answers == want
+        assert response["questionnaire"] == row[1]
+
+
+def test_the_garbage_collector_is_back_on_after_an_import_even_a_refused_one(conn):
+    import gc
+
+    from sipas import parsing
+
+    assert gc.isenabled()
+    _import(conn, _csv([HEADER, GOOD[1]]))
+    assert gc.isenabled()
+    with pytest.raises(ValidationError):
+        _import(conn, _csv([HEADER, [*GOOD[1][:5], "9", *GOOD[1][6:]]]))
+    assert gc.isenabled()
+    with parsing.gc_paused():  # nested: on again only when the outer one ends
+        with parsing.gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()  # off before: stays off
+    try:
+        with parsing.gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from itertools import repeat
 
 from sipas import clock
 from sipas.db.config import log_audit
@@ -178,12 +179,11 @@ def insert_responses_bulk(conn: sqlite3.Connection, rows: list[tuple[dict, dict]
             continue
         present.add(token)
         rid = first_id + len(new_rows)
-        get = response.get
-        values = [rid, *[get(c) for c in RESPONSE_COLUMNS]]
+        values = [rid, *map(response.get, RESPONSE_COLUMNS)]
         values[1 + i_demo] = int(bool(values[1 + i_demo]))
         values[1 + i_hours] = int(bool(values[1 + i_hours]))
         new_rows.append(values)
-        answer_rows += [(rid, code, value) for code, value in answers.items()]
+        answer_rows += zip(repeat(rid), answers.keys(), answers.values())  # (rid, code, value) tuples
     conn.executemany(
         f"INSERT INTO responses (id, {', '.join(RESPONSE_COLUMNS)}) VALUES (?{', ?' * len(RESPONSE_COLUMNS)})",
         new_rows,

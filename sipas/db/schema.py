@@ -680,9 +680,10 @@ def _m11_rollup_by_group(conn: sqlite3.Connection) -> None:
     bench/RESULTS.md). Sorting the answers by those six text keys first costs more than it saves.
     Here the range's responses are first grouped by their dimensions (a few thousand groups, each
     named by its smallest response id), the answers are counted per (group, criterion), a sort by an
-    integer and a short code, and only the sums are upserted: one lookup per roll-up row that
-    changes. What is counted, and the tables it is counted into, do not change (nothing to rebuild);
-    the daily roll-ups are still re-summed from the dimension ones for the days the range touches.
+    integer and a short code, and only the sums are upserted, in key order: one lookup per roll-up
+    row that changes, each near the one before. What is counted, and the tables it is counted into,
+    do not change (nothing to rebuild); the daily roll-ups are still re-summed from the dimension
+    ones for the days the range touches.
     """
     dims = "day, questionnaire, channel, field, staff"
     add_levels = (
@@ -731,6 +732,7 @@ def _m11_rollup_by_group(conn: sqlite3.Connection) -> None:
                 WHERE {in_range} AND r.overall IS NOT NULL AND {of_group}
                 GROUP BY 1
             ) x CROSS JOIN {groups} g WHERE g.gid = x.gid
+            ORDER BY g.day, g.q, g.ch, g.f, g.s, x.criterion  -- in key order: each upsert near the last
             ON CONFLICT ({dims}, criterion) DO UPDATE SET {add_levels};
 
             -- The daily roll-ups are the dimension roll-ups summed over channel, lĩnh vực and staff:
