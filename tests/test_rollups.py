@@ -298,3 +298,63 @@ def test_an_imported_file_lands_in_every_roll_up(conn):
         t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4").fetchall() for t in ("dim_counts", "daily_counts")
     }
     assert [[tuple(r) for r in v] for v in after.values()] == [[tuple(r) for r in v] for v in before.values()]
+
+
+def test_a_file_of_many_groups_lands_key_by_key_as_a_python_tally(conn):
+    """Migration 11 counts a range's answers per (dimension group, criterion) before adding them: every
+    key of dim_counts, dim_responses and daily_counts equals a tally made here in Python from the file."""
+    import random
+    from collections import Counter, defaultdict
+    from datetime import date
+
+    from sipas import backup
+    from sipas.catalog import questionnaire
+    from sipas.responses import import_responses
+
+    staff = ["CB01", "CB02", "CB03"]
+    for code in staff:
+        db.upsert_staff(conn, {"code": code, "full_name": f"Cán bộ {code}"})
+    demo.generate(conn, 200, seed=3, end=date(2025, 6, 30), months=6)  # some keys are there already
+    before = {
+        tuple(r[:6]): tuple(r[6:]) for r in conn.execute("SELECT * FROM dim_counts WHERE questionnaire = 'sipas-2023'")
+    }
+    dims_before = Counter(
+        {tuple(r[:5]): r[5] for r in conn.execute("SELECT * FROM dim_responses WHERE questionnaire = 'sipas-2023'")}
+    )
+    codes = list(questionnaire("sipas-2023").criterion_codes)
+    rng = random.Random(11)
+    lines = [",".join(["submitted_at", "channel", "field", "staff_code", "overall", *codes])]
+    tally: dict[tuple, list[int]] = defaultdict(lambda: [0] * 6)
+    responses: Counter = Counter()
+    for i in range(3000):
+        day = f"2025-{1 + rng.randrange(6):02d}-{1 + rng.randrange(28):02d}"
+        channel, field, who = (
+            rng.choice(("paper", "qr", "kiosk")),
+            rng.choice(("Hộ tịch", "", "Đất đai")),
+            rng.choice(["", *staff]),
+        )
+        overall = rng.choice(("", "1", "3", "5"))
+        cells = [rng.choice(("", "1", "2", "3", "4", "5")) for _ in codes]
+        if not overall and not any(cells):
+            overall = "4"
+        lines.append(",".join([f"{day} 08:{i % 60:02d}:{i % 59:02d}", channel, field, who, overall, *cells]))
+        key = (day, "sipas-2023", channel, field, who)
+        responses[key] += 1
+        if overall:
+            tally[(*key, "overall")][int(overall) - 1] += 1
+        for code, cell in zip(codes, cells, strict=True):
+            if cell:
+                tally[(*key, code)][int(cell) - 1] += 1
+            # an empty cell is not an answer: no n_na (that is a "Không ý kiến" given on the tablet)
+    import_responses(conn, "\n".join(lines).encode(), "f.csv", active_version="sipas-2023", actor="test")
+    got = {
+        tuple(r[:6]): tuple(r[6:]) for r in conn.execute("SELECT * FROM dim_counts WHERE questionnaire = 'sipas-2023'")
+    }
+    want = dict(before)
+    for key, counts in tally.items():
+        old = want.get(key, (0,) * 6)
+        want[key] = tuple(a + b for a, b in zip(old, counts, strict=True))
+    assert got == want
+    dims = {tuple(r[:5]): r[5] for r in conn.execute("SELECT * FROM dim_responses WHERE questionnaire = 'sipas-2023'")}
+    assert dims == dims_before + responses
+    assert backup.check(conn) == []
