@@ -295,7 +295,9 @@ def gc_paused() -> Iterator[None]:
     cycle; each allocation burst makes the collector walk every object built so far again
     (≈ 0.5 s of an 8.5 s import, bench/RESULTS.md). Reference counting still frees everything. Nested
     or concurrent imports are counted: the collector is on again when the last one ends, and only
-    if it was on before the first.
+    if it was on before the first. Not around reading an XLSX: with the collector off there, kiosk
+    submits served by the same process while it reads waited 2–3× longer (p50 0.56–0.63 s against
+    0.18–0.26 s, bench/bench_import_bounds.py).
     """
     global _gc_pausers, _gc_was_enabled
     with _gc_mutex:

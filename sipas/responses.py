@@ -522,22 +522,17 @@ def import_responses(
     is_demo: bool = False,
 ) -> ImportSummary:
     """Validate a whole responses file, then store it in one transaction (all or nothing)."""
-    with parsing.gc_paused():
-        return _import_responses(conn, data, filename, active_version=active_version, actor=actor, is_demo=is_demo)
-
-
-def _import_responses(
-    conn: sqlite3.Connection, data: bytes, filename: str, *, active_version: str, actor: str | None, is_demo: bool
-) -> ImportSummary:
     rows = read_table(data, filename)
-    parsed = validate_responses_table(rows, filename, active_version=active_version, known_staff=db.staff_codes(conn))
-    sha = hashlib.sha256(data).hexdigest()
-    with db.transaction(conn):
-        import_id = db.record_import(conn, "responses", filename, sha, len(parsed), 0, 0, actor)
-        for response, _ in parsed:
-            response["import_id"] = import_id
-            response["is_demo"] = is_demo
-        added, present = db.insert_responses_bulk(conn, parsed)
-        db.set_import_counts(conn, import_id, added, present)
+    staff = db.staff_codes(conn)
+    with parsing.gc_paused():  # the rows as dicts and tuples, then their SQL parameters
+        parsed = validate_responses_table(rows, filename, active_version=active_version, known_staff=staff)
+        sha = hashlib.sha256(data).hexdigest()
+        with db.transaction(conn):
+            import_id = db.record_import(conn, "responses", filename, sha, len(parsed), 0, 0, actor)
+            for response, _ in parsed:
+                response["import_id"] = import_id
+                response["is_demo"] = is_demo
+            added, present = db.insert_responses_bulk(conn, parsed)
+            db.set_import_counts(conn, import_id, added, present)
     _after_store(conn)
     return ImportSummary(Path(filename).name, len(parsed), added, present)
