@@ -173,11 +173,14 @@ def test_a_staff_photo_is_checked_by_content_and_size_and_audited(conn):
 
 
 def test_a_database_in_use_keeps_the_full_survey_after_the_upgrade(tmp_path):
+    from sipas.db import schema
+
     path = tmp_path / "old.db"
     with db.session(path) as c:
         c.execute("DELETE FROM settings WHERE key = 'questions_per_survey'")
         sync(c, [payload()])
-        c.execute(f"PRAGMA user_version = {db.SCHEMA_VERSION - 1}")  # the kiosk migration is the last
+        kiosk_step = [m.__name__ for m in schema.MIGRATIONS].index("_m10_kiosk_component")
+        c.execute(f"PRAGMA user_version = {kiosk_step}")  # as before the kiosk migration
         c.execute("DROP TABLE kiosk_starts")
         c.execute("DROP TABLE kiosk_tablets")
         c.execute("ALTER TABLE staff DROP COLUMN photo")
