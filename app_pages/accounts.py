@@ -70,6 +70,7 @@ st.dataframe(
     ),
     hide_index=True,
     width="stretch",
+    placeholder="—",
 )
 
 with st.form("add_user", clear_on_submit=True, enter_to_submit=False):

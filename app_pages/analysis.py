@@ -397,14 +397,19 @@ if section == "Tiêu chí":
                     "Không có trong mẫu phiếu năm gốc (không so sánh): "
                     + "; ".join(f"{code} {text}" for code, text in apart)
                 )
-    st.dataframe(ui.vn_frame(criteria_frame(), DECIMALS), hide_index=True, width="stretch")
+    st.dataframe(ui.vn_frame(criteria_frame(), DECIMALS), hide_index=True, width="stretch", placeholder="—")
     st.caption(
         "KTC: khoảng tin cậy 95% (Wilson). Kiểm định: hai tỷ lệ với khoảng tin cậy Newcombe khi số liệu "
         "gốc có số phiếu; nhị thức chính xác so với số công bố khi chỉ có tỷ lệ. p (Holm): đã hiệu chỉnh "
         "cho nhiều tiêu chí cùng lúc; kết luận dựa trên p (Holm) < 0,05."
     )
     st.subheader("Các yếu tố")
-    st.dataframe(ui.vn_frame(analysis.elements_table(result, baseline_rows, bands)), hide_index=True, width="stretch")
+    st.dataframe(
+        ui.vn_frame(analysis.elements_table(result, baseline_rows, bands)),
+        hide_index=True,
+        width="stretch",
+        placeholder="—",
+    )
 
 elif section == "Biểu đồ":
     table = criteria_frame()
@@ -464,6 +469,7 @@ elif section == "Góp ý":
                 "Góp ý": st.column_config.TextColumn(width="large"),
                 "Đánh giá": st.column_config.TextColumn(width="medium"),
             },
+            placeholder="—",
         )
         ui.safe_csv_download(frame, "Tải bảng góp ý (CSV)", "gop-y.csv", "an_comments_csv")
         st.caption(
@@ -474,7 +480,7 @@ elif section == "Góp ý":
 elif section == "Cán bộ":
     st.subheader("Yếu tố 3 (công chức) theo cán bộ")
     frame = load_staff(PATH, version_key, f, period["staff_min_n"])
-    st.dataframe(ui.vn_frame(frame, DECIMALS), hide_index=True, width="stretch")
+    st.dataframe(ui.vn_frame(frame, DECIMALS), hide_index=True, width="stretch", placeholder="—")
     st.caption(
         f"Chỉ hiện kết quả của cán bộ có ít nhất {period['staff_min_n']} phiếu trong kỳ "
         f'("{NOT_ENOUGH_DATA}" nếu ít hơn), để một ý kiến đơn lẻ không bị đọc thành kết luận.'
@@ -499,7 +505,7 @@ elif section == "Chất lượng dữ liệu":
         )
         view["Thời gian"] = view["Thời gian"].map(clock.format_datetime)
         view["Kênh"] = view["Kênh"].map(lambda c: analysis.CHANNEL_LABELS.get(c, c))
-        st.dataframe(ui.vn_frame(view), hide_index=True, width="stretch")
+        st.dataframe(ui.vn_frame(view), hide_index=True, width="stretch", placeholder="—")
     if excluded:
         st.subheader("Phiếu đã loại")
         st.dataframe(
@@ -515,6 +521,7 @@ elif section == "Chất lượng dữ liệu":
             ],
             hide_index=True,
             width="stretch",
+            placeholder="—",
         )
     candidates = sorted({int(e["id"]) for e in excluded} | set(int(i) for i in flags["id"][:MAX_CHOICES]))
     if candidates:

@@ -73,6 +73,7 @@ if files:
         ),
         hide_index=True,
         width="stretch",
+        placeholder="—",
     )
 else:
     st.info("Chưa có bản sao lưu nào trong thư mục này.")

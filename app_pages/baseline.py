@@ -73,6 +73,7 @@ with tab_type:
             "n": st.column_config.NumberColumn("n", min_value=0, format="%d"),
             "satisfied": st.column_config.NumberColumn("Số hài lòng", min_value=0, format="%d"),
         },
+        placeholder="",
     )
     if st.button("Lưu bảng", type="primary", key="save_typed"):
         # A row without an index is left out as an empty line (skipped by the validation), so the
@@ -140,4 +141,5 @@ else:
         ),
         hide_index=True,
         width="stretch",
+        placeholder="—",
     )

@@ -167,7 +167,7 @@ with tab_list:
                 for c in shown
             ]
         )
-        st.dataframe(frame, hide_index=True, width="stretch")
+        st.dataframe(frame, hide_index=True, width="stretch", placeholder="—")
         st.caption(f"{len(overdue_ids)} vụ việc đang quá hạn xử lý (cùng cách tính với trang Việc chờ Chủ tịch).")
         case_id = st.selectbox("Xem và xử lý vụ việc số", [c["id"] for c in shown], key="case_pick")
         with ui.conn() as c:
@@ -193,10 +193,12 @@ with tab_list:
             "Ngày áp dụng": clock.format_date(case["measure_date"]),
             "Số điện thoại": case["contact_phone"] or "—",
         }
-        st.dataframe(pd.DataFrame(info.items(), columns=["Mục", "Nội dung"]), hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(info.items(), columns=["Mục", "Nội dung"]), hide_index=True, width="stretch", placeholder="—"
+        )
         if evidence:
             with st.expander(f"Bằng chứng: {len(evidence)} phiếu khảo sát", expanded=False):
-                st.dataframe(ui.vn_frame(evidence_frame(evidence)), hide_index=True, width="stretch")
+                st.dataframe(ui.vn_frame(evidence_frame(evidence)), hide_index=True, width="stretch", placeholder="—")
         if case["state"] == "awaiting_effect":
             with ui.conn() as c:
                 effect = effects.effectiveness(c, case, settings.get(c, "staff_min_n"), floor)
@@ -299,7 +301,7 @@ with tab_list:
                     "Ghi chú": "Xem danh sách bên dưới" if evidence else (g["note"] or "—"),
                 }
             )
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", placeholder="—")
         for g in groups:
             if g["kind"] == "evidence" and len(g["items"]) > 1:
                 with st.expander(
@@ -311,6 +313,7 @@ with tab_list:
                         ),
                         hide_index=True,
                         width="stretch",
+                        placeholder="—",
                     )
 
 with tab_public:

@@ -154,7 +154,7 @@ for key, title in (
 ):
     st.subheader(title)
     if queue[key]:
-        st.dataframe(case_rows(queue[key]), hide_index=True, width="stretch")
+        st.dataframe(case_rows(queue[key]), hide_index=True, width="stretch", placeholder="—")
     else:
         st.success("Không có.")
 
@@ -172,7 +172,7 @@ if staff:
     if cases:
         frame = case_rows(cases)
         frame["Biện pháp"] = [actions.MEASURES.get(c["measure"] or "", "—") for c in cases]
-        st.dataframe(frame, hide_index=True, width="stretch")
+        st.dataframe(frame, hide_index=True, width="stretch", placeholder="—")
     else:
         st.info("Chưa có vụ việc nào.")
     rows = []
@@ -193,7 +193,7 @@ if staff:
         f"{analysis.STAFF_MEASURE_NOTE} Cùng một số với trang Phân tích (mục Cán bộ) và báo cáo tháng; "
         f"theo từng quý, chỉ hiện khi có ít nhất {min_n} phiếu."
     )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", placeholder="—")
 
 st.subheader("Số liệu cho báo cáo tháng")
 months = ui.recent_months(clock.today(), 24)
@@ -213,4 +213,6 @@ e.metric(
     "Số ngày xử lý (trung vị)",
     "—" if m["median_days_to_close"] is None else clock.format_number(m["median_days_to_close"], 1),
 )
-st.dataframe(pd.DataFrame(m["by_type"].items(), columns=["Loại", "Số vụ việc mở mới"]), hide_index=True)
+st.dataframe(
+    pd.DataFrame(m["by_type"].items(), columns=["Loại", "Số vụ việc mở mới"]), hide_index=True, placeholder="—"
+)

@@ -115,6 +115,7 @@ st.dataframe(
     ),
     hide_index=True,
     width="stretch",
+    placeholder="—",
 )
 
 st.subheader("Các tiêu chí (yếu nhất trước)")
@@ -142,4 +143,6 @@ frame = analysis.criteria_table(result, baseline_rows, bands)[
         "So sánh với gốc",
     ]
 ]
-st.dataframe(ui.vn_frame(frame, {"KTC 95% thấp": 1, "KTC 95% cao": 1}), hide_index=True, width="stretch")
+st.dataframe(
+    ui.vn_frame(frame, {"KTC 95% thấp": 1, "KTC 95% cao": 1}), hide_index=True, width="stretch", placeholder="—"
+)

@@ -74,6 +74,7 @@ with tab_unit:
                 ),
                 hide_index=True,
                 width="stretch",
+                placeholder="—",
             )
 
     st.subheader("Chỉ tiêu")
@@ -90,6 +91,7 @@ with tab_unit:
             key="bands_editor",
             hide_index=True,
             num_rows="dynamic",
+            placeholder="",
         )
         if st.form_submit_button("Lưu chỉ tiêu và mức xếp loại", type="primary"):
             save("targets", {"overall": overall, "floor": floor}, f"{int(year)}-01-01")
@@ -168,6 +170,7 @@ with tab_staff:
             ),
             hide_index=True,
             width="stretch",
+            placeholder="—",
         )
     st.subheader("Thêm hoặc sửa cán bộ")
     with st.form("staff_form", clear_on_submit=True, enter_to_submit=False):
@@ -265,6 +268,7 @@ with tab_hours:
                 columns={"tablet": "Máy tính bảng", "pending": "Phiếu chờ gửi", "reported_at": "Báo lúc"}
             ),
             hide_index=True,
+            placeholder="—",
         )
     else:
         st.caption("Chưa có máy tính bảng nào báo về.")
@@ -308,6 +312,7 @@ with tab_log:
             ),
             hide_index=True,
             width="stretch",
+            placeholder="—",
         )
     else:
         st.info("Chưa có thay đổi nào.")

@@ -144,6 +144,7 @@ with tab_slots:
             ui.vn_frame(slot_display(report.slots, report.target_minutes), default=None),
             hide_index=True,
             width="stretch",
+            placeholder="—",
         )
         st.caption(
             "Lượt đến TB/giờ: tổng lượt đến trong khung giờ chia cho số ngày cùng thứ có số liệu. Thời gian chờ: "
@@ -151,7 +152,9 @@ with tab_slots:
             "trả lời 4–5 ở câu hỏi chung của các phiếu gửi trong khung giờ đó, với khoảng tin cậy 95% (Wilson)."
         )
     st.subheader("Mức hài lòng theo thời gian chờ người dân trả lời")
-    st.dataframe(ui.vn_frame(bucket_display(report.buckets), default=None), hide_index=True, width="stretch")
+    st.dataframe(
+        ui.vn_frame(bucket_display(report.buckets), default=None), hide_index=True, width="stretch", placeholder="—"
+    )
     if report.cost is not None:
         st.caption(
             f"Chờ dưới 15 phút: {clock.format_percent(report.cost.estimate, 1)} hài lòng (n = {report.cost.n}); "
@@ -201,9 +204,15 @@ with tab_staff:
             hide_index=True,
             width="stretch",
             key="staffing_table",
+            placeholder="—",
         )
         with st.expander("Thời gian phục vụ dùng để tính"):
-            st.dataframe(ui.vn_frame(service_display(report.services), default=None), hide_index=True, width="stretch")
+            st.dataframe(
+                ui.vn_frame(service_display(report.services), default=None),
+                hide_index=True,
+                width="stretch",
+                placeholder="—",
+            )
 
         st.subheader("Đề xuất bố trí thêm người")
         message = st.session_state.pop("wait_case_msg", None)
@@ -237,7 +246,9 @@ with tab_staff:
     for case, effect in staff_effects:
         st.markdown(f"**Vụ việc số {case['id']}** — áp dụng từ {clock.format_date(case['measure_date'])}")
         st.text(case["title"])
-        st.dataframe(ui.vn_frame(effects.effect_rows(effect), default=None), hide_index=True, width="stretch")
+        st.dataframe(
+            ui.vn_frame(effects.effect_rows(effect), default=None), hide_index=True, width="stretch", placeholder="—"
+        )
         st.text(effect.message)
         if effect.test is not None:
             st.caption(
@@ -267,7 +278,9 @@ with tab_input:
     day = st.date_input("Ngày", today, format="DD/MM/YYYY", key="typed_day")
     with ui.conn() as c:
         grid = waiting.daily_counts_grid(c, day, counter_names, report.opening_hours)
-    edited = st.data_editor(grid, disabled=["Giờ"], hide_index=True, key=f"typed_grid_{day.isoformat()}")
+    edited = st.data_editor(
+        grid, disabled=["Giờ"], hide_index=True, key=f"typed_grid_{day.isoformat()}", placeholder=""
+    )
     if st.button("Lưu số hồ sơ của ngày", key="typed_save"):
         try:
             with ui.conn() as c:
@@ -305,6 +318,7 @@ with tab_settings:
             hide_index=True,
             num_rows="dynamic",
             key="set_service_fields",
+            placeholder="",
         )
         names = st.text_input("Các quầy (ngăn cách bằng dấu phẩy)", ", ".join(counter_names), key="set_counters")
         default_open = st.number_input(
@@ -320,6 +334,7 @@ with tab_settings:
             disabled=["Giờ"],
             hide_index=True,
             key="set_open_grid",
+            placeholder="",
         )
         if st.form_submit_button("Lưu thiết lập", type="primary"):
             try:

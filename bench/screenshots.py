@@ -65,6 +65,8 @@ def main() -> None:
             "Phản ánh và khắc phục",
             "Thời gian chờ",
             "Cài đặt",
+            "Số liệu gốc",
+            "Tài khoản",
             "Sao lưu",
         ):
             link = staff.get_by_role("link", name=name)

@@ -28,3 +28,25 @@ def test_markdown_stays_as_typed():
     name = "**đậm** [x](http://y) `c` :red[z] ![ảnh](http://h/a.png)"
     assert _shown(ui.escape_md(name)).replace("\u2060", "") == name
     assert "](http://" not in ui.escape_md(name)
+
+
+def test_every_table_says_nothing_for_a_missing_value_never_none():
+    """Streamlit draws a missing cell as the English word "None" unless the call gives ``placeholder``:
+    every st.dataframe and st.data_editor of the pages passes one ("—" in tables, blank in editors)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    missing, seen = [], 0
+    for path in [*sorted((root / "app_pages").glob("*.py")), root / "ui.py", root / "app.py"]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("dataframe", "data_editor")
+            ):
+                seen += 1
+                if not any(k.arg == "placeholder" for k in node.keywords):
+                    missing.append(f"{path.name}:{node.lineno}")
+    assert seen >= 30
+    assert missing == []
