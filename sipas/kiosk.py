@@ -27,6 +27,7 @@ log = logging.getLogger("sipas.kiosk")
 
 DEFAULT_PROMISE_SECONDS = 60  # before there is data: a short survey of ~10 screens
 PROMISE_DAYS = 30
+MAX_EXPECTATION_ITEMS = 50  # items of a rating-mode expectations question (sipas-2024 has 10)
 MAX_SYNC_SURVEYS = 200  # one message never carries more (a tablet offline for days sends in turns)
 MAX_AGE = timedelta(days=30)
 
@@ -52,6 +53,9 @@ TEXTS = {
     "back": "◀ Quay lại",
     "next": "Tiếp tục ▶",
     "submit": "Gửi đánh giá ✔",
+    # sipas-2024, Câu 10, asked one item a screen (the paper form asks it as a table).
+    "expectations_heading": "Mong muốn cải thiện",
+    "expectations_topic": "Ông/Bà mong muốn chính quyền địa phương cải thiện nội dung sau ở mức nào?",
 }
 
 
@@ -139,16 +143,32 @@ def build_plan(
         options.append({"value": None, "label": opts["staff_unknown"]})
         screens.append({"kind": "choice", "id": "staff_code", "text": opts["staff_question"], "options": options})
     if mode == "full":
-        exp = opts["expectations"]
-        screens.append(
-            {
-                "kind": "multi",
-                "id": "expectations",
-                "text": exp["question"],
-                "options": _plain(exp["options"]),
-                "max": 3,
-            }
-        )
+        exp = own["expectations"]
+        if exp["mode"] == "rating":  # sipas-2024, Câu 10: every item on the 4-level scale of wishes
+            items = exp["items"]
+            for i, item in enumerate(items, start=1):  # one item a screen: big buttons, one tap each
+                screens.append(
+                    {
+                        "kind": "choice",
+                        "id": "expectations",
+                        "item": item["code"],
+                        "heading": f"{TEXTS['expectations_heading']} ({i}/{len(items)})",
+                        "topic": TEXTS["expectations_topic"],
+                        "text": item["text"],
+                        "options": [{"value": s["value"], "label": s["label"]} for s in exp["scale"]],
+                        "skip": "Bỏ qua",
+                    }
+                )
+        else:  # older versions: up to three of the options
+            screens.append(
+                {
+                    "kind": "multi",
+                    "id": "expectations",
+                    "text": exp["question"],
+                    "options": _plain(exp["options"]),
+                    "max": exp.get("max", 3),
+                }
+            )
         for attr, spec in opts["demographics"].items():
             screens.append(
                 {
@@ -216,9 +236,14 @@ def survey_from_payload(p: Mapping) -> KioskSurvey:
         if v is not None and not isinstance(v, str):
             raise ValidationError(f"Câu trả lời không hợp lệ cho {attr}.")
         setattr(survey, attr, v or None)
+    # Up to three options chosen (older versions), or item code -> level (sipas-2024, Câu 10).
     exp = p.get("expectations")
-    if exp is not None and (not isinstance(exp, list) or len(exp) > 3):
+    if exp is not None and not (
+        (isinstance(exp, list) and len(exp) <= 3) or (isinstance(exp, Mapping) and len(exp) <= MAX_EXPECTATION_ITEMS)
+    ):
         raise ValidationError("Câu trả lời không hợp lệ cho mong muốn.")
+    if isinstance(exp, Mapping):
+        exp = {str(k): level(v) for k, v in exp.items() if v is not None}
     survey.expectations = exp or None
     return survey
 

@@ -22,7 +22,7 @@ from itertools import compress
 from pathlib import Path
 
 from sipas import clock, db, intake, parsing  # intake: what follows a store (cases, effects)
-from sipas.catalog import WAIT_BUCKETS, Questionnaire, questionnaires, wait_bucket_for_minutes
+from sipas.catalog import WAIT_BUCKETS, Questionnaire, questionnaires, survey_questions, wait_bucket_for_minutes
 from sipas.errors import ValidationError, raise_file_problems
 from sipas.text import text_problem
 
@@ -100,7 +100,7 @@ class KioskSurvey:
     field: str | None = None
     staff_code: str | None = None
     comment: str | None = None
-    expectations: list[str] | None = None
+    expectations: list[str] | dict[str, int] | None = None  # options chosen, or item -> level (2024)
     gender: str | None = None
     age_group: str | None = None
     education: str | None = None
@@ -109,6 +109,24 @@ class KioskSurvey:
     def answered_count(self) -> int:
         """Answers that carry an opinion (a level 1–5), including the overall question."""
         return sum(v is not None for v in self.answers.values()) + (self.overall is not None)
+
+
+def _expectations_fit(exp, q: Questionnaire | None) -> bool:
+    """The expectations answer as the tablet sends it: a list of chosen options (any version: also
+    what a tablet queued before its version asked Câu 10 as a rating), or, where the version asks
+    every item on a scale (sipas-2024), item code -> one of the scale's values."""
+    if exp is None:
+        return True
+    if isinstance(exp, list):
+        return all(isinstance(e, str) for e in exp)
+    if not isinstance(exp, dict) or q is None:
+        return False
+    spec = survey_questions(q.code)["expectations"]
+    if spec["mode"] != "rating":
+        return False
+    items = {item["code"] for item in spec["items"]}
+    levels = {level["value"] for level in spec["scale"]}
+    return all(k in items and type(v) is int and v in levels for k, v in exp.items())
 
 
 def validate_kiosk_survey(s: KioskSurvey) -> list[str]:
@@ -137,7 +155,7 @@ def validate_kiosk_survey(s: KioskSurvey) -> list[str]:
         problems.append("Câu trả lời không hợp lệ cho thời gian chờ.")
     if s.field is not None and len(s.field) > 200:
         problems.append("Lĩnh vực dài quá 200 ký tự.")
-    if s.expectations is not None and not all(isinstance(e, str) for e in s.expectations):
+    if not _expectations_fit(s.expectations, q):
         problems.append("Câu trả lời không hợp lệ cho mong muốn.")
     if not isinstance(s.token, str) or not s.token:
         problems.append("Phiếu không có mã.")

@@ -12,6 +12,7 @@ Without /usr/bin/chromium these tests skip, unless SIPAS_REQUIRE_BROWSER=1 (CI):
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import time
@@ -455,3 +456,51 @@ def test_read_aloud_only_where_a_vietnamese_voice_exists(chromium, server):
 
             settings.put(c, "kiosk_read_aloud", True, actor="test")
         context.close()
+
+
+def test_the_2024_full_survey_asks_cau_10_item_by_item_and_stores_the_levels_tapped(chromium, tmp_path):
+    """sipas-2024 in full mode: Câu 10's ten items, one screen each with its four levels of wish; the
+    levels tapped are stored by item, a skipped item is not answered; every screen fits the tablet."""
+    from sipas import settings
+
+    path = tmp_path / "full.db"
+    with db.session(path) as c:
+        b.keep_counter_open(c)
+        settings.put(c, "questions_per_survey", {"mode": "full", "rotating": 4}, "test")
+        assert settings.get(c, "active_questionnaire") == "sipas-2024"
+    with b.streamlit_server(path, tmp_path, thanks_seconds=THANKS_SECONDS, idle_seconds=IDLE_SECONDS) as srv:
+        page = open_page(chromium, srv)
+        try:
+            start(page)
+            seen = []
+            while b.button(page, b.SUBMIT).count() == 0:
+                q = question(page)
+                if q.startswith("expectations:"):
+                    seen.append(q)
+                    check_fits(page, 800, 1280)
+                    expect(page.locator(".kiosk .element")).to_have_text(f"Mong muốn cải thiện ({len(seen)}/10)")
+                    levels = page.locator('.kiosk .screen [role="radio"]')
+                    assert levels.count() == 4
+                    if q == "expectations:MM2":
+                        b.button(page, "Bỏ qua").tap()
+                        wait_question_change(page, q)
+                        continue
+                    name = {"expectations:MM1": "Rất mong muốn", "expectations:MM7": "Không mong muốn"}.get(
+                        q, "Mong muốn"
+                    )
+                    page.get_by_role("radio", name=name, exact=True).tap()
+                    wait_question_change(page, q)
+                else:
+                    tap_first_answer(page)
+            assert seen == [f"expectations:MM{i}" for i in range(1, 11)]
+            b.button(page, b.SUBMIT).tap()
+            expect(page.get_by_role("heading", name=b.THANKS)).to_be_visible()
+            deadline = time.monotonic() + 15
+            while b.max_response_id(srv.db) == 0 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            ((stored, version),) = b.db_rows(srv.db, "SELECT expectations, questionnaire FROM responses")
+        finally:
+            page.context.close()
+    want = {f"MM{i}": 3 for i in range(3, 11)} | {"MM1": 4, "MM7": 1}
+    assert version == "sipas-2024"
+    assert json.loads(stored) == want

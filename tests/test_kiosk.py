@@ -206,3 +206,52 @@ def test_an_optional_topic_line_per_criterion_is_read_and_checked(tmp_path):
         parse_questionnaire(doc, tmp_path / "x.json")
     del doc["elements"][0]["criteria"][0]["topic"]
     assert parse_questionnaire(doc, tmp_path / "x.json").criteria[0].topic is None  # optional
+
+
+def test_the_2024_full_survey_asks_cau_10_item_by_item_on_its_own_scale():
+    q = questionnaire("sipas-2024")
+    plan = kiosk.build_plan(q, list(q.criterion_codes), survey_options(), ["Hộ tịch"], [], "full")
+    wishes = [s for s in plan["screens"] if s["id"] == "expectations"]
+    assert [s["item"] for s in wishes] == [f"MM{i}" for i in range(1, 11)]
+    assert wishes[6]["text"].startswith("Nâng cao tinh thần, thái độ phục vụ của cán bộ, công chức")
+    assert wishes[0]["heading"] == "Mong muốn cải thiện (1/10)"
+    assert [o["label"] for o in wishes[0]["options"]] == [
+        "Không mong muốn",
+        "Khá mong muốn",
+        "Mong muốn",
+        "Rất mong muốn",
+    ]
+    assert [o["value"] for o in wishes[0]["options"]] == [1, 2, 3, 4]
+    assert all(s["kind"] == "choice" and s["skip"] == "Bỏ qua" for s in wishes)
+    # The 2022–2023 form keeps its "choose up to three" question; the short survey asks neither.
+    q23 = questionnaire("sipas-2023")
+    old = kiosk.build_plan(q23, list(q23.criterion_codes), survey_options(), ["Hộ tịch"], [], "full")
+    assert [(s["kind"], s.get("max")) for s in old["screens"] if s["id"] == "expectations"] == [("multi", 3)]
+    short = kiosk.build_plan(q, list(q.criterion_codes)[:4], survey_options(), ["Hộ tịch"], [], "short")
+    assert not [s for s in short["screens"] if s["id"] == "expectations"]
+
+
+def _payload_2024(**extra):
+    return payload(questionnaire="sipas-2024", asked=["TC3.1"], answers={"TC3.1": 4}, **extra)
+
+
+def test_cau_10_levels_are_stored_as_given_and_anything_else_is_refused(conn):
+    import json
+
+    good = _payload_2024(expectations={"MM1": 4, "MM7": 1, "MM10": 3})
+    legacy = _payload_2024(expectations=["Thái độ phục vụ"])  # queued by a tablet before this version
+    bad = [
+        _payload_2024(expectations={"MM11": 2}),  # no such item
+        _payload_2024(expectations={"MM1": 5}),  # the scale is 1–4
+        _payload_2024(expectations={"MM1": True}),
+        _payload_2024(expectations={"MM1": "4"}),
+        payload(expectations={"TC3.1": 2}),  # sipas-2023 asks no rating
+    ]
+    result = sync(conn, [good, legacy, *bad])
+    assert (result.stored, result.rejected) == (2, len(bad))
+    stored = dict(conn.execute("SELECT token, expectations FROM responses").fetchall())
+    assert json.loads(stored[good["token"]]) == {"MM1": 4, "MM7": 1, "MM10": 3}
+    assert json.loads(stored[legacy["token"]]) == ["Thái độ phục vụ"]
+    skipped = _payload_2024(expectations={"MM2": None})  # an item skipped after a level: not answered
+    assert sync(conn, [skipped]).stored == 1
+    assert conn.execute("SELECT expectations FROM responses WHERE token = ?", (skipped["token"],)).fetchone()[0] is None

@@ -360,11 +360,17 @@ function question() {
       el("button", { type: "button", class: "btn btn-big btn-primary", text: d.texts.submit, "data-act": "submit", onclick: submit }),
     );
   setScreen("survey", el("div", { class: "screen-inner", style: "display:contents" }, top, body, bottom));
-  S.root.setAttribute("data-question", sc.id);
+  S.root.setAttribute("data-question", sc.item ? `${sc.id}:${sc.item}` : sc.id);
 }
 
 function selected(sc) {
-  return Object.prototype.hasOwnProperty.call(S.survey.answers, sc.id) ? S.survey.answers[sc.id] : undefined;
+  const a = S.survey.answers;
+  if (sc.item) {
+    // One item of a question asked item by item (sipas-2024, Câu 10): answers[id] is item -> value.
+    const given = a[sc.id] || {};
+    return Object.prototype.hasOwnProperty.call(given, sc.item) ? given[sc.item] : undefined;
+  }
+  return Object.prototype.hasOwnProperty.call(a, sc.id) ? a[sc.id] : undefined;
 }
 
 function scale(sc) {
@@ -481,7 +487,12 @@ function comment(sc) {
 function answer(sc, value) {
   // A second tap on the chosen answer keeps it (it never clears); another face changes it.
   touch();
-  S.survey.answers[sc.id] = value;
+  if (sc.item) {
+    const given = Object.assign({}, S.survey.answers[sc.id] || {});
+    if (value === null) delete given[sc.item]; // "Bỏ qua": the item is not answered
+    else given[sc.item] = value;
+    S.survey.answers[sc.id] = given;
+  } else S.survey.answers[sc.id] = value;
   const screen = S.screenEl;
   for (const b of screen.querySelectorAll('[role="radio"]')) {
     const v = b.getAttribute("data-value");
@@ -524,6 +535,12 @@ function closeConfirm() {
   S.root.querySelector(".confirm").hidden = true;
 }
 
+function expectationsAnswer(v) {
+  // Options chosen (a list), or item -> level (an object); nothing chosen is no answer.
+  if (Array.isArray(v)) return v.length ? v : null;
+  return v && Object.keys(v).length ? v : null;
+}
+
 function submit() {
   const sv = S.survey;
   if (!sv) return;
@@ -545,7 +562,7 @@ function submit() {
     field: a.field ?? null,
     staff_code: a.staff_code ?? null,
     comment: text || null,
-    expectations: a.expectations && a.expectations.length ? a.expectations : null,
+    expectations: expectationsAnswer(a.expectations),
     gender: a.gender ?? null,
     age_group: a.age_group ?? null,
     education: a.education ?? null,
