@@ -66,7 +66,10 @@ with tab_type:
             "year": st.column_config.NumberColumn("Năm", format="%d"),
             "questionnaire": st.column_config.SelectboxColumn("Phiếu", options=versions),
             "level": st.column_config.SelectboxColumn(
-                "Cấp", options=list(baseline.LEVELS), format_func=lambda v: LEVEL_LABELS.get(v, v)
+                "Cấp",
+                options=list(baseline.LEVELS),
+                format_func=lambda v: LEVEL_LABELS.get(v, v),
+                width="medium",  # "Chỉ số chung" in full
             ),
             "code": st.column_config.TextColumn("Mã (TC3.1, 3 hoặc trống)"),
             "index": st.column_config.NumberColumn("Chỉ số (%)", min_value=0.0, max_value=100.0),
