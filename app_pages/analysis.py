@@ -24,7 +24,7 @@ ui.roles_caption("clerk", "chairman")
 st.title("Phân tích chỉ số hài lòng")
 
 PATH = ui.database_path()
-SECTIONS = ["Tiêu chí", "Biểu đồ", "Góp ý", "Cán bộ", "Chất lượng dữ liệu", "Báo cáo tháng"]
+SECTIONS = ["Tiêu chí", "Biểu đồ", "Góp ý", "Mong muốn", "Cán bộ", "Chất lượng dữ liệu", "Báo cáo tháng"]
 # Decimals shown per column (ui.vn_frame writes them with a decimal comma; the rest get 2).
 DECIMALS = {
     **{c: 1 for c in ("KTC 95% thấp", "KTC 95% cao", "KTC chênh lệch thấp", "KTC chênh lệch cao")},
@@ -136,6 +136,12 @@ def load_staff(path: str, version: tuple, f: analysis.Filters, min_n: int):
 def load_comments(path: str, version: tuple, f: analysis.Filters, query: str, topic: str | None):
     with db.session(path) as c:
         return analysis.comments_table(c, f, query=query, topic=topic)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_expectations(path: str, version: tuple, f: analysis.Filters):
+    with db.session(path) as c:
+        return analysis.expectations_table(c, f)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -476,6 +482,37 @@ elif section == "Góp ý":
             "Đánh giá: mức 1–5 người đó chọn cho từng tiêu chí của cùng phiếu (KYK: không ý kiến). "
             "Chủ đề gán theo từ khóa trong data/comment-topics.json."
         )
+
+elif section == "Mong muốn":
+    st.subheader("Người dân mong muốn cải thiện điều gì")
+    wishes = load_expectations(PATH, version_key, f)
+    st.text(wishes.question)
+    if wishes.respondents == 0:
+        st.info(
+            "Chưa có phiếu nào trả lời câu hỏi này trong kỳ đã chọn. Máy tính bảng chỉ hỏi câu này khi "
+            "dùng phiếu đầy đủ (Cài đặt → Số câu hỏi mỗi phiếu)."
+        )
+    else:
+        st.text(f"{wishes.respondents} phiếu trả lời câu hỏi này.")
+        shares = {c: 1 for c in ("% mong muốn trở lên", "% chọn", "KTC 95% thấp", "KTC 95% cao")}
+        st.dataframe(
+            ui.vn_frame(wishes.frame, shares),
+            hide_index=True,
+            width="stretch",
+            column_config={"Nội dung": st.column_config.TextColumn(width="large")},
+            placeholder="—",
+        )
+        if wishes.mode == "rating":
+            st.caption(
+                "Mỗi nội dung: số phiếu chọn từng mức; % mong muốn trở lên = (Mong muốn + Rất mong muốn) / n, "
+                "n là số phiếu trả lời nội dung đó; KTC 95%: khoảng tin cậy Wilson. Xếp từ được mong muốn "
+                "nhiều nhất; cột Số là số thứ tự trên phiếu."
+            )
+        else:
+            st.caption(
+                "Mỗi người chọn tối đa 3 nội dung: % chọn = số người chọn / n, n là số phiếu trả lời câu hỏi "
+                "này; KTC 95%: khoảng tin cậy Wilson."
+            )
 
 elif section == "Cán bộ":
     st.subheader("Yếu tố 3 (công chức) theo cán bộ")

@@ -258,7 +258,7 @@ def test_excluding_without_a_reason_is_refused(db_copy):
     assert [e.value for e in at.error] == ["Cần ghi lý do (ít nhất 3 ký tự) để loại hoặc khôi phục phiếu."]
 
 
-@pytest.mark.parametrize("section", ["Biểu đồ", "Cán bộ", "Báo cáo tháng"])
+@pytest.mark.parametrize("section", ["Biểu đồ", "Mong muốn", "Cán bộ", "Báo cáo tháng"])
 def test_every_section_renders_for_the_chairman(db_copy, section):
     at = year_2024(logged_in(db_copy, "chutich"))
     at.segmented_control(key="an_section").set_value(section).run()
@@ -269,3 +269,33 @@ def test_every_section_renders_for_the_chairman(db_copy, section):
         assert staff.loc["CB99", "Chỉ số yếu tố 3 (%)"] == "—"
         measure = staff["Chỉ số yếu tố 3 (%)"].map(vn_number)
         assert measure["CB02"] < measure["CB01"]
+
+
+def test_what_citizens_want_improved_is_shown_with_n_and_interval(db_copy):
+    import uuid
+    from datetime import datetime
+
+    from sipas import clock
+    from sipas.responses import KioskSurvey, submit_kiosk_survey
+
+    conn = db.open_db(db_copy)
+    try:
+        for chosen in (["Thái độ phục vụ của công chức", "Năng lực của công chức"], ["Thái độ phục vụ của công chức"]):
+            survey = KioskSurvey(
+                token=str(uuid.uuid4()),
+                questionnaire="sipas-2023",
+                asked=["TC3.1"],
+                answers={"TC3.1": 4},
+                expectations=chosen,
+            )
+            submit_kiosk_survey(conn, survey, now=datetime(2024, 6, 20, 9, 0, tzinfo=clock.TZ))
+    finally:
+        conn.close()
+    at = year_2024(logged_in(db_copy))
+    at.segmented_control(key="an_section").set_value("Mong muốn").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "2 phiếu trả lời câu hỏi này." in [t.value for t in at.text]
+    frame = at.dataframe[0].value.set_index("Nội dung")
+    assert frame.index[0] == "Thái độ phục vụ của công chức"
+    assert (frame.iloc[0]["Số người chọn"], frame.iloc[0]["% chọn"], frame.iloc[0]["n"]) == (2, "100,0", 2)
+    assert frame.loc["Năng lực của công chức", "% chọn"] == "50,0"
