@@ -499,7 +499,7 @@ elif section == "Mong muốn":
             ui.vn_frame(wishes.frame, shares),
             hide_index=True,
             width="stretch",
-            column_config={"Nội dung": st.column_config.TextColumn(width="large")},
+            column_config={"Nội dung": st.column_config.TextColumn(width="medium")},
             placeholder="—",
         )
         if wishes.mode == "rating":

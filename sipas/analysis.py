@@ -871,9 +871,10 @@ def expectations_table(conn: sqlite3.Connection, f: Filters) -> ExpectationsTabl
             n = sum(given.get(v, 0) for v in levels)
             wish = sum(given.get(v, 0) for v in levels if v >= WISH_FROM)
             p = proportion(wish, n)
+            # The share and its interval first (what the clerk reads), then the count at each level.
             row = {"Số": number, "Nội dung": item["text"], "n": n}
-            row |= {s["label"]: given.get(s["value"], 0) for s in spec["scale"]}
             row |= {"% mong muốn trở lên": p.index, "KTC 95% thấp": p.ci_low, "KTC 95% cao": p.ci_high}
+            row |= {s["label"]: given.get(s["value"], 0) for s in spec["scale"]}
             rows.append(row)
         respondents = db.expectation_respondents(conn, **f.as_kwargs())
     else:
