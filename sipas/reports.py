@@ -49,6 +49,7 @@ SHEETS = (
     "Chất lượng dữ liệu",
     "Phản ánh và khắc phục",
     "Cán bộ",
+    "Mong muốn",
 )
 MAX_COMMENTS = 2000  # in the workbook
 PDF_COMMENTS = 100  # in the PDF (the newest); the workbook has the rest
@@ -85,6 +86,7 @@ class MonthlyReport:
     case_history: pd.DataFrame = field(default_factory=pd.DataFrame)  # the month's case_events
     staff: pd.DataFrame = field(default_factory=pd.DataFrame)  # analysis.staff_table: the one staff measure
     staff_min_n: int = 10
+    expectations: analysis.ExpectationsTable | None = None  # what citizens most want improved
     generated_at: datetime = field(default_factory=lambda: clock.now())
 
     @property
@@ -209,6 +211,7 @@ def build_report(
         case_history=case_history_frame(conn, date_from, date_to),
         staff=analysis.staff_table(conn, f, db.list_staff(conn), settings.get(conn, "staff_min_n", date_to)),
         staff_min_n=settings.get(conn, "staff_min_n", date_to),
+        expectations=analysis.expectations_table(conn, f),
     )
 
 
@@ -458,6 +461,16 @@ def to_excel(r: MonthlyReport) -> bytes:
     end = table(ws, 0, r.staff, {"Họ tên": 28, "Ghi chú": 20})
     ws.write_string(end + 1, 0, analysis.STAFF_MEASURE_NOTE)
     ws.write_string(end + 2, 0, f"Chỉ ghi kết quả của cán bộ có ít nhất {r.staff_min_n} phiếu trong tháng.")
+
+    ws = wb.add_worksheet(SHEETS[7])
+    wishes = r.expectations
+    if wishes is not None:
+        ws.write_string(0, 0, wishes.question)
+        ws.write_string(1, 0, f"{wishes.respondents} phiếu trả lời câu hỏi này trong tháng.")
+        if wishes.respondents:
+            end = table(ws, 3, wishes.frame, {"Nội dung": 70})
+            share = "(Mong muốn + Rất mong muốn) / n" if wishes.mode == "rating" else "số người chọn / n"
+            ws.write_string(end + 1, 0, f"Tỷ lệ = {share}; KTC 95%: khoảng tin cậy Wilson.")
     wb.close()
     return buf.getvalue()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import openpyxl
 import pytest
@@ -91,7 +92,9 @@ def test_excel_sheets_and_vietnamese_headers(may):
         "Chất lượng dữ liệu",
         "Phản ánh và khắc phục",
         "Cán bộ",
+        "Mong muốn",
     ]
+    assert wb["Mong muốn"]["A2"].value == "0 phiếu trả lời câu hỏi này trong tháng."
     assert [c.value for c in wb["Cán bộ"][1]][:5] == ["Mã", "Họ tên", "Số phiếu", "Câu trả lời", analysis.STAFF_MEASURE]
     assert [c.value for c in wb["Tiêu chí"][1]] == analysis.CRITERIA_COLUMNS
     assert [c.value for c in wb["Góp ý"][1]] == analysis.COMMENT_COLUMNS
@@ -277,3 +280,28 @@ def test_the_report_counts_cases_and_includes_their_history(seeded):
     assert "=Phản ánh qua đường dây nóng" in " ".join(notes)
     assert all(c.data_type == "s" for c in ws["G"] if c.value)
     assert "Phản ánh và biện pháp khắc phục" in pdf_text(reports.to_pdf(r, with_charts=False))
+
+
+def test_the_workbook_says_what_citizens_want_improved_with_n_and_interval(seeded):
+    for i, chosen in enumerate(
+        (["Thái độ phục vụ của công chức"], ["Thái độ phục vụ của công chức", "Trụ sở, trang thiết bị"])
+    ):
+        r = {
+            "token": f"wish{i}",
+            "submitted_at": f"2024-05-1{i} 10:00:00",
+            "questionnaire": "sipas-2023",
+            "channel": "kiosk",
+            "expectations": json.dumps(chosen, ensure_ascii=False),
+        }
+        assert db.insert_response(seeded, r, {"TC3.1": 4})
+    report = reports.build_report(seeded, "2024-05")
+    sheet = workbook(reports.to_excel(report))["Mong muốn"]
+    assert sheet["A1"].value.startswith("Ông/Bà mong muốn")
+    assert sheet["A2"].value == "2 phiếu trả lời câu hỏi này trong tháng."
+    header = [c.value for c in sheet[4]]
+    assert header == ["Số", "Nội dung", "n", "Số người chọn", "% chọn", "KTC 95% thấp", "KTC 95% cao"]
+    first = [c.value for c in sheet[5]]
+    assert first[1:5] == ["Thái độ phục vụ của công chức", 2, 2, 100]
+    lo, hi = analysis.proportion(1, 2).ci_low, analysis.proportion(1, 2).ci_high
+    second = [c.value for c in sheet[6]]
+    assert second[1:5] == ["Trụ sở, trang thiết bị", 2, 1, 50] and second[5:7] == pytest.approx([lo, hi])
