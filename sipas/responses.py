@@ -306,16 +306,7 @@ def _picker(indexes: list[int]):
 
 _LEVELS = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5}  # the usual cells, without parse_level's regex
 _PLAIN_CELLS = frozenset(("", *_LEVELS))  # a criterion cell that needs no parse_level (nor a message)
-_BASE_READ = (
-    "response_id",
-    "submitted_at",
-    "questionnaire",
-    "channel",
-    "field",
-    "staff_code",
-    "wait_minutes",
-    "overall",
-)
+_BASE_READ = tuple(c for c in BASE_COLUMNS if c != "comment")  # the comment is read as typed, unstripped
 _TS_PLAIN = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
 _WHOLE = re.compile(r"(\d+)(?:\.0+)?")
 _NEVER_STORED = re.compile("[\x00\ud800-\udfff]")  # what sipas.text.text_problem refuses
