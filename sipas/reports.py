@@ -511,6 +511,31 @@ def _element_rows(r: MonthlyReport) -> list[list[str]]:
     ]
 
 
+def _expectation_rows(r: MonthlyReport) -> list[list[str]]:
+    """What citizens most want improved, for the PDF and the Word file (header first); [] without answers."""
+    w = r.expectations
+    if w is None or not w.respondents:
+        return []
+    share = "% mong muốn trở lên" if w.mode == "rating" else "% chọn"
+    return [["Nội dung", "n", "Tỷ lệ (%)", "KTC 95%"]] + [
+        [
+            f"{int(x['Số'])}. {x['Nội dung']}",
+            str(int(x["n"])),
+            _fmt(x[share], 1) if _num(x[share]) is not None else "—",
+            f"{_fmt(x['KTC 95% thấp'], 1)}–{_fmt(x['KTC 95% cao'], 1)}" if _num(x[share]) is not None else "—",
+        ]
+        for _, x in w.frame.iterrows()
+    ]
+
+
+def _expectation_note(r: MonthlyReport) -> str:
+    w = r.expectations
+    if w is None or not w.respondents:
+        return "Không có phiếu nào trả lời câu hỏi về mong muốn trong tháng (chỉ hỏi khi dùng phiếu đầy đủ)."
+    share = "(Mong muốn + Rất mong muốn) / n" if w.mode == "rating" else "số người chọn / n"
+    return f"{w.respondents} phiếu trả lời. Tỷ lệ = {share}; KTC 95%: khoảng tin cậy Wilson. Xếp từ cao xuống."
+
+
 def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
     """The same content as the workbook, on A4, with the charts as PNG images."""
     from fpdf import FPDF
@@ -713,6 +738,11 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
             ],
             (70, 22, 26, 30, 32),
         )
+
+    h2("Người dân mong muốn cải thiện")
+    para(_expectation_note(r), 8)
+    if _expectation_rows(r):
+        grid(_expectation_rows(r), (110, 15, 25, 30))
 
     h2("Phản ánh và biện pháp khắc phục")
     grid([["Chỉ tiêu", "Số"]] + [[label, str(value)] for label, value in _case_count_rows(r)], (120, 60))
@@ -924,6 +954,11 @@ def to_docx(r: MonthlyReport) -> bytes:
                 italic=True,
                 size=11,
             )
+
+    heading("VIII. NGƯỜI DÂN MONG MUỐN CẢI THIỆN")
+    line(doc, _expectation_note(r), size=11, after=3)
+    if _expectation_rows(r):
+        table(_expectation_rows(r), [9.5, 1.5, 2.2, 2.8], size=10)
 
     sign = doc.add_table(rows=1, cols=2)
     no_borders(sign)

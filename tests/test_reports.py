@@ -305,3 +305,17 @@ def test_the_workbook_says_what_citizens_want_improved_with_n_and_interval(seede
     lo, hi = analysis.proportion(1, 2).ci_low, analysis.proportion(1, 2).ci_high
     second = [c.value for c in sheet[6]]
     assert second[1:5] == ["Trụ sở, trang thiết bị", 2, 1, 50] and second[5:7] == pytest.approx([lo, hi])
+    # The PDF and the Word file carry the same rows, written with a decimal comma.
+    interval = f"{lo:.1f}–{hi:.1f}".replace(".", ",")
+    pdf = " ".join(pdf_text(reports.to_pdf(report, with_charts=False)).split())
+    word = docx_text(reports.to_docx(report))
+    assert "Người dân mong muốn cải thiện" in pdf and "VIII. NGƯỜI DÂN MONG MUỐN CẢI THIỆN" in word
+    for text in (pdf, word):
+        assert "2 phiếu trả lời. Tỷ lệ = số người chọn / n" in text
+        assert "Thái độ phục vụ của công chức" in text and "100,0" in text and interval in text
+
+
+def test_a_month_without_expectations_answers_says_so_in_the_pdf_and_word(may):
+    note = "Không có phiếu nào trả lời câu hỏi về mong muốn trong tháng"
+    assert note in " ".join(pdf_text(reports.to_pdf(may, with_charts=False)).split())
+    assert note in docx_text(reports.to_docx(may))
