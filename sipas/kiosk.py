@@ -169,7 +169,7 @@ def build_plan(
                     "max": exp.get("max", 3),
                 }
             )
-        for attr, spec in opts["demographics"].items():
+        for attr, spec in own["demographics"].items():  # the version's own (2024: five, in its order)
             screens.append(
                 {
                     "kind": "choice",
@@ -200,7 +200,9 @@ def _plain(options: list[str]) -> list[dict]:
 # What the tablet sends
 # ---------------------------------------------------------------------------------------------
 
-_TEXT_FIELDS = ("wait_bucket", "field", "staff_code", "comment", "gender", "age_group", "education")
+_TEXT_FIELDS = (
+    "wait_bucket", "field", "staff_code", "comment", "gender", "age_group", "education", "ethnicity", "occupation"
+)  # fmt: skip
 _INT_FIELDS = ("overall", "harassment", "informal_payment")
 
 

@@ -104,6 +104,8 @@ class KioskSurvey:
     gender: str | None = None
     age_group: str | None = None
     education: str | None = None
+    ethnicity: str | None = None  # sipas-2024
+    occupation: str | None = None  # sipas-2024
     started_at: datetime | None = None
 
     def answered_count(self) -> int:
@@ -155,6 +157,8 @@ def validate_kiosk_survey(s: KioskSurvey) -> list[str]:
         problems.append("Câu trả lời không hợp lệ cho thời gian chờ.")
     if s.field is not None and len(s.field) > 200:
         problems.append("Lĩnh vực dài quá 200 ký tự.")
+    if any(v is not None and len(v) > 200 for v in (s.gender, s.age_group, s.education, s.ethnicity, s.occupation)):
+        problems.append("Thông tin thêm dài quá 200 ký tự.")
     if not _expectations_fit(s.expectations, q):
         problems.append("Câu trả lời không hợp lệ cho mong muốn.")
     if not isinstance(s.token, str) or not s.token:
@@ -163,7 +167,7 @@ def validate_kiosk_survey(s: KioskSurvey) -> list[str]:
         ("Góp ý", s.comment),
         ("Lĩnh vực", s.field),
         ("Mong muốn", s.expectations),
-        ("Thông tin thêm", [s.token, s.staff_code, s.gender, s.age_group, s.education]),
+        ("Thông tin thêm", [s.token, s.staff_code, s.gender, s.age_group, s.education, s.ethnicity, s.occupation]),
     ):
         problem = text_problem(value, label)
         if problem:
@@ -208,6 +212,8 @@ def submit_kiosk_survey(
         "gender": s.gender,
         "age_group": s.age_group,
         "education": s.education,
+        "ethnicity": s.ethnicity,
+        "occupation": s.occupation,
         "device": device,
         "duration_seconds": (now - s.started_at).total_seconds() if s.started_at else None,
         "out_of_hours": out_of_hours,

@@ -97,10 +97,13 @@ def test_migration_from_version_1_keeps_every_row_and_backfills_the_rollup(tmp_p
     _old_v1_database(path)
     with closing(sqlite3.connect(path)) as raw:
         before = {t: raw.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in ("responses", "answers")}
+        columns = {t: [c[1] for c in raw.execute(f"PRAGMA table_info({t})")] for t in before}
     with closing(db.open_db(path)) as conn:
         assert db.schema_version(conn) == db.SCHEMA_VERSION
+        # Every column the old file had keeps its values (later migrations only add columns).
         after = {
-            t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2")] for t in ("responses", "answers")
+            t: [tuple(r) for r in conn.execute(f"SELECT {', '.join(columns[t])} FROM {t} ORDER BY 1, 2")]
+            for t in ("responses", "answers")
         }
         assert after == before
         assert len(after["responses"]) == 5 and len(after["answers"]) == 8

@@ -185,6 +185,8 @@ def test_a_database_in_use_keeps_the_full_survey_after_the_upgrade(tmp_path):
         c.execute("DROP TABLE kiosk_tablets")
         c.execute("ALTER TABLE staff DROP COLUMN photo")
         c.execute("ALTER TABLE staff DROP COLUMN photo_type")
+        c.execute("ALTER TABLE responses DROP COLUMN ethnicity")  # and what the later migrations added
+        c.execute("ALTER TABLE responses DROP COLUMN occupation")
     with db.session(path) as c:
         assert db.schema_version(c) == db.SCHEMA_VERSION
         assert settings.get(c, "questions_per_survey")["mode"] == "full"
@@ -255,3 +257,24 @@ def test_cau_10_levels_are_stored_as_given_and_anything_else_is_refused(conn):
     skipped = _payload_2024(expectations={"MM2": None})  # an item skipped after a level: not answered
     assert sync(conn, [skipped]).stored == 1
     assert conn.execute("SELECT expectations FROM responses WHERE token = ?", (skipped["token"],)).fetchone()[0] is None
+
+
+def test_the_2024_full_survey_asks_its_five_demographic_questions_and_stores_them(conn):
+    q = questionnaire("sipas-2024")
+    plan = kiosk.build_plan(q, list(q.criterion_codes), survey_options(), ["Hộ tịch"], [], "full")
+    asked = [s for s in plan["screens"] if s.get("heading") == "Thông tin thêm về Ông/Bà (không bắt buộc)"]
+    assert [s["id"] for s in asked] == ["gender", "ethnicity", "age_group", "education", "occupation"]
+    education = next(s for s in asked if s["id"] == "education")
+    assert [o["label"] for o in education["options"]][:2] == ["Tiểu học (cấp I)", "THCS (cấp II)"]
+    assert all(s["skip"] == "Bỏ qua" for s in asked)
+    p = _payload_2024(ethnicity="Kinh", occupation="Sinh viên", education="THPT (cấp III)")
+    assert sync(conn, [p]).stored == 1
+    row = conn.execute("SELECT ethnicity, occupation, education FROM responses WHERE token = ?", (p["token"],))
+    assert tuple(row.fetchone()) == ("Kinh", "Sinh viên", "THPT (cấp III)")
+    assert sync(conn, [_payload_2024(occupation="x" * 201)]).rejected == 1
+    # The 2022–2023 form keeps its three.
+    q23 = questionnaire("sipas-2023")
+    old = kiosk.build_plan(q23, list(q23.criterion_codes), survey_options(), ["Hộ tịch"], [], "full")
+    assert [s["id"] for s in old["screens"] if s.get("heading", "").startswith("Thông tin thêm")] == [
+        "gender", "age_group", "education"
+    ]  # fmt: skip

@@ -566,6 +566,8 @@ function submit() {
     gender: a.gender ?? null,
     age_group: a.age_group ?? null,
     education: a.education ?? null,
+    ethnicity: a.ethnicity ?? null,
+    occupation: a.occupation ?? null,
     duration_seconds: Math.round((Date.now() - sv.startedAt) / 100) / 10,
   };
   // Keep it first (survives a reload, a dropped connection, a server restart), thank at once.

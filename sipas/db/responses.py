@@ -32,6 +32,8 @@ RESPONSE_COLUMNS = (
     "gender",
     "age_group",
     "education",
+    "ethnicity",
+    "occupation",
     "device",
     "duration_seconds",
     "import_id",

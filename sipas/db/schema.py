@@ -754,6 +754,17 @@ def _m11_rollup_by_group(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m12_demographics_2024(conn: sqlite3.Connection) -> None:
+    # The national form of 2024 also asks dân tộc and nghề nghiệp (optional, like the others).
+    _script(
+        conn,
+        """
+        ALTER TABLE responses ADD COLUMN ethnicity TEXT;
+        ALTER TABLE responses ADD COLUMN occupation TEXT;
+        """,
+    )
+
+
 MIGRATIONS = [
     _m1_base,
     _m2_rollups,
@@ -766,6 +777,7 @@ MIGRATIONS = [
     _m9_keep_questionnaire,
     _m10_kiosk_component,
     _m11_rollup_by_group,
+    _m12_demographics_2024,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
