@@ -323,6 +323,17 @@ def _row_token(cells: Sequence[str], occurrence: int) -> str:
     return f"import:{digest[:32]}"
 
 
+def _cell_level(text: str, idx: int, col: str, err) -> int | None:
+    """A non-empty cell as a level 1–5 (``4``, ``4.0``, ``4,0``), or None with its message given to ``err``."""
+    level = _LEVELS.get(text)
+    if level is None:
+        try:
+            level = parse_level(text)
+        except ValueError:
+            err(f'Dòng {idx}, cột {col}: giá trị "{text}" không hợp lệ, chỉ nhận 1–5.')
+    return level
+
+
 def _criterion_answers(cells, criterion_cols, q, version, own_codes, idx, err) -> dict[str, int | None]:
     """A row's criterion cells one by one, each problem reported with its row and column."""
     answers: dict[str, int | None] = {}
@@ -334,14 +345,9 @@ def _criterion_answers(cells, criterion_cols, q, version, own_codes, idx, err) -
         if q and col not in own:
             err(f"Dòng {idx}, cột {col}: tiêu chí này không thuộc phiếu {version}.")
             continue
-        level = _LEVELS.get(text)
-        if level is None:
-            try:
-                level = parse_level(text)
-            except ValueError:
-                err(f'Dòng {idx}, cột {col}: giá trị "{text}" không hợp lệ, chỉ nhận 1–5.')
-                continue
-        answers[col] = level
+        level = _cell_level(text, idx, col, err)
+        if level is not None:
+            answers[col] = level
     return answers
 
 
@@ -468,14 +474,7 @@ def validate_responses_table(
                 err(f'Dòng {idx}, cột wait_minutes: giá trị "{wait_text}" không hợp lệ, chỉ nhận số phút nguyên ≥ 0.')
             else:
                 wait = int(m.group(1))
-        overall = None
-        if overall_text:
-            overall = _LEVELS.get(overall_text)
-            if overall is None:
-                try:
-                    overall = parse_level(overall_text)
-                except ValueError:
-                    err(f'Dòng {idx}, cột overall: giá trị "{overall_text}" không hợp lệ, chỉ nhận 1–5.')
+        overall = _cell_level(overall_text, idx, "overall", err) if overall_text else None
         # The usual row, at C speed: every criterion cell given belongs to the row's version and
         # holds a plain 1–5. Anything else takes the cell-by-cell path below, with its messages.
         texts = criterion_cells(cells)
