@@ -55,6 +55,16 @@ class Effect:
     verdict: str  # 'effective', 'not_effective', 'insufficient'
     message: str
 
+    @classmethod
+    def of(cls, before_n, before_index, after_n, after_index, test, verdict: str, message: str) -> Effect:
+        """An effect whose difference, interval and p come from ``test`` (a two-proportion test, or None)."""
+        if test is None:
+            return cls(before_n, before_index, after_n, after_index, None, None, None, None, verdict, message)
+        return cls(
+            before_n, before_index, after_n, after_index,
+            test.difference, test.ci_low, test.ci_high, test.p_value, verdict, message,
+        )  # fmt: skip
+
 
 def effectiveness(
     conn: sqlite3.Connection, case: dict, min_n: int, floor: float, weeks: int = EFFECT_WEEKS, today: date | None = None
@@ -77,14 +87,11 @@ def effectiveness(
     after = db.conduct_counts(conn, staff, start.isoformat(), after_end.isoformat(), prefix)
     pb, pa = proportion(before[1], before[0]), proportion(after[1], after[0])
     if after[0] < min_n:
-        return Effect(
+        return Effect.of(
             before[0],
             pb.index,
             after[0],
             pa.index,
-            None,
-            None,
-            None,
             None,
             "insufficient",
             f"Chưa đủ dữ liệu: {after[0]} phiếu sau biện pháp (cần ít nhất {min_n}).",
@@ -93,32 +100,14 @@ def effectiveness(
 
     test = two_proportion_test(after[1], after[0], before[1], before[0]) if before[0] else None
     worse = test is not None and test.p_value < 0.05 and test.difference < 0
-    if pa.index < floor or worse:
-        verdict = "not_effective"
-        message = (
-            f"Chưa thấy hiệu quả: sau biện pháp {clock.format_percent(pa.index, 1)} (n = {after[0]})"
-            + (f", trước {clock.format_percent(pb.index, 1)} (n = {before[0]})" if before[0] else "")
-            + f". {STRICT_MEASURE_NOTE}"
-        )
-    else:
-        verdict = "effective"
-        message = (
-            f"Có hiệu quả: sau biện pháp {clock.format_percent(pa.index, 1)} (n = {after[0]})"
-            + (f", trước {clock.format_percent(pb.index, 1)} (n = {before[0]})" if before[0] else "")
-            + f". {STRICT_MEASURE_NOTE}"
-        )
-    return Effect(
-        before[0],
-        pb.index,
-        after[0],
-        pa.index,
-        None if test is None else test.difference,
-        None if test is None else test.ci_low,
-        None if test is None else test.ci_high,
-        None if test is None else test.p_value,
-        verdict,
-        message,
+    verdict = "not_effective" if pa.index < floor or worse else "effective"
+    message = (
+        f"{'Chưa thấy hiệu quả' if verdict == 'not_effective' else 'Có hiệu quả'}: "
+        f"sau biện pháp {clock.format_percent(pa.index, 1)} (n = {after[0]})"
+        + (f", trước {clock.format_percent(pb.index, 1)} (n = {before[0]})" if before[0] else "")
+        + f". {STRICT_MEASURE_NOTE}"
     )
+    return Effect.of(before[0], pb.index, after[0], pa.index, test, verdict, message)
 
 
 def _staffing_effectiveness(conn: sqlite3.Connection, case: dict, weeks: int, today: date) -> Effect:
@@ -127,18 +116,7 @@ def _staffing_effectiveness(conn: sqlite3.Connection, case: dict, weeks: int, to
     w = staffing_effect(conn, case, target_minutes=target, weeks=weeks, today=today)
     kind = {"Giảm có ý nghĩa thống kê": "not_effective", "Chưa đủ dữ liệu": "insufficient"}.get(w.verdict, "effective")
     b, a, t = w.before.satisfaction, w.after.satisfaction, w.test
-    return Effect(
-        b.n,
-        b.index,
-        a.n,
-        a.index,
-        None if t is None else t.difference,
-        None if t is None else t.ci_low,
-        None if t is None else t.ci_high,
-        None if t is None else t.p_value,
-        kind,
-        w.message,
-    )
+    return Effect.of(b.n, b.index, a.n, a.index, t, kind, w.message)
 
 
 def flag_effects(conn: sqlite3.Connection, min_n: int, floor: float, today: date | None = None) -> list[int]:
