@@ -37,30 +37,27 @@ st.caption(
     "thập phân (4,0). Mỗi tệp tối đa 100.000 dòng; tệp Excel tối đa 100 MB khi giải nén, ô không được chứa công thức."
 )
 with st.expander("Tải tệp mẫu (dòng tiêu đề và một dòng ví dụ)"):
-    from sipas import templates
+    from sipas import exports, templates
+
+    TEMPLATE_FORMATS = (
+        ("CSV", templates.csv_template, "csv", "text/csv"),
+        ("Excel", templates.xlsx_template, "xlsx", exports.XLSX_MIME),
+    )
 
     for kind, label in (
         ("responses", "Phiếu khảo sát"),
         ("baseline", "Số liệu gốc (trang Số liệu gốc)"),
         ("tickets", "Lượt lấy số (trang Thời gian chờ)"),
     ):
-        left, right = st.columns(2)
-        left.download_button(
-            f"{label}: mẫu CSV",
-            data=templates.csv_template(kind, version),
-            file_name=f"mau-{kind}.csv",
-            mime="text/csv",
-            on_click="ignore",
-            key=f"tpl_{kind}_csv",
-        )
-        right.download_button(
-            f"{label}: mẫu Excel",
-            data=templates.xlsx_template(kind, version),
-            file_name=f"mau-{kind}.xlsx",
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            on_click="ignore",
-            key=f"tpl_{kind}_xlsx",
-        )
+        for column, (fmt, make, ext, mime) in zip(st.columns(2), TEMPLATE_FORMATS, strict=True):
+            column.download_button(
+                f"{label}: mẫu {fmt}",
+                data=make(kind, version),
+                file_name=f"mau-{kind}.{ext}",
+                mime=mime,
+                on_click="ignore",
+                key=f"tpl_{kind}_{ext}",
+            )
     st.caption("Mô tả đầy đủ các cột: tệp docs/file-formats.md trong thư mục phần mềm.")
 upload = st.file_uploader("Chọn tệp", type=["csv", "xlsx"], key="responses_file")
 if upload is not None and st.button("Nhập tệp này", type="primary", key="do_import"):

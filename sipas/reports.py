@@ -22,14 +22,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from sipas import actions, analysis, clock, db, settings
+from sipas import actions, analysis, clock, db, exports, settings
 from sipas.catalog import questionnaires, version_label
 from sipas.errors import ValidationError
 from sipas.paths import ROOT
 from sipas.scoring import IndexResult
 
 FONTS_DIR = ROOT / "assets" / "fonts"
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_MIME = exports.XLSX_MIME
 PDF_MIME = "application/pdf"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 SUFFIXES = (".xlsx", ".pdf", ".docx")

@@ -523,3 +523,15 @@ def test_a_full_disk_is_told_in_vietnamese_at_login(small_disk, monkeypatch):
     at.run()
     assert not at.exception
     assert [e.value for e in at.error] == [faults.DISK_FULL]
+
+
+def test_the_data_page_offers_every_template_as_csv_and_excel(db_file, users):
+    at = logged_in_as(new_app(), "thongke")
+    at.switch_page("app_pages/data.py")
+    run(at)
+    buttons = at.get("download_button")
+    assert [b.proto.label for b in buttons] == [
+        f"{label}: mẫu {fmt}"
+        for label in ("Phiếu khảo sát", "Số liệu gốc (trang Số liệu gốc)", "Lượt lấy số (trang Thời gian chờ)")
+        for fmt in ("CSV", "Excel")
+    ]
