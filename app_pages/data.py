@@ -6,7 +6,7 @@ Roles: clerk, chairman.
 import streamlit as st
 
 import ui
-from sipas import db, settings
+from sipas import clock, db, settings
 from sipas.catalog import version_label
 from sipas.errors import SipasError
 from sipas.responses import import_responses
@@ -70,7 +70,7 @@ if upload is not None and st.button("Nhập tệp này", type="primary", key="do
 
 if demo:
     st.subheader("Dữ liệu mẫu")
-    st.write(f"Có {demo} phiếu được tạo tự động để dùng thử. Xóa chúng trước khi dùng thật.")
+    st.write(f"Có {clock.format_number(demo, 0)} phiếu được tạo tự động để dùng thử. Xóa chúng trước khi dùng thật.")
     confirm = st.checkbox("Tôi muốn xóa toàn bộ dữ liệu mẫu", key="confirm_demo")
     if st.button("Xóa dữ liệu mẫu", disabled=not confirm, key="delete_demo"):
         with ui.conn() as c:

@@ -51,7 +51,7 @@ def main() -> None:
             page.wait_for_timeout(700)
         page.screenshot(path=str(OUT / "kiosk-step3.png"), full_page=True)
 
-        staff = browser.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN").new_page()
+        staff = browser.new_context(viewport={"width": 1440, "height": 900}, locale="vi-VN").new_page()
         staff.goto(server.url + "/login")
         settle(staff)
         staff.get_by_label("Tên đăng nhập").fill("chutich")
@@ -66,6 +66,7 @@ def main() -> None:
             "Thời gian chờ",
             "Cài đặt",
             "Số liệu gốc",
+            "Nhập dữ liệu",
             "Tài khoản",
             "Sao lưu",
         ):
