@@ -7,14 +7,13 @@ checked when it is loaded; a broken file raises :class:`CatalogError` naming the
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
 from sipas.errors import CatalogError
-from sipas.paths import DATA_DIR
+from sipas.paths import DATA_DIR, read_json_file
 
 CRITERION_CODE = re.compile(r"^TC(\d+)\.(\d+)$")
 # The national form asked since SIPAS 2024: the version of a new database, and of any date from
@@ -220,13 +219,7 @@ def _parse_questions(raw: object, path: Path) -> dict:
 
 
 def load_questionnaire_file(path: Path) -> Questionnaire:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CatalogError(f"Tệp {path.name}: JSON không hợp lệ ở dòng {exc.lineno}, cột {exc.colno}.") from exc
-    except UnicodeDecodeError as exc:
-        raise CatalogError(f"Tệp {path.name}: không đọc được dạng UTF-8.") from exc
-    return parse_questionnaire(raw, path)
+    return parse_questionnaire(read_json_file(path), path)
 
 
 def load_questionnaires(directory: Path | None = None) -> dict[str, Questionnaire]:
@@ -265,10 +258,7 @@ def questionnaire(code: str) -> Questionnaire:
 def survey_options() -> dict:
     """Answer scale, extra questions and their Vietnamese labels (``data/survey-options.json``)."""
     path = DATA_DIR / "survey-options.json"
-    try:
-        opts = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CatalogError(f"Tệp {path.name}: JSON không hợp lệ ở dòng {exc.lineno}, cột {exc.colno}.") from exc
+    opts = read_json_file(path)
     for key in ("scale", "harassment", "informal_payment", "wait", "fields", "demographics"):
         if key not in opts:
             raise CatalogError(f"Tệp {path.name}: thiếu mục '{key}'.")

@@ -10,7 +10,6 @@ matches both.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sipas.errors import CatalogError
-from sipas.paths import DATA_DIR
+from sipas.paths import DATA_DIR, read_json_file
 
 TOPICS_FILE = DATA_DIR / "comment-topics.json"
 _WORD = re.compile(r"\w+")
@@ -123,15 +122,7 @@ def parse_rules(raw: object, path: Path) -> TopicRules:
 def load_rules(path: Path | None = None) -> TopicRules:
     """Read and check the rules file (default ``data/comment-topics.json``)."""
     path = Path(path or TOPICS_FILE)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CatalogError(f"Không tìm thấy tệp chủ đề góp ý {path.name}.") from None
-    except json.JSONDecodeError as exc:
-        raise CatalogError(f"Tệp {path.name}: JSON không hợp lệ ở dòng {exc.lineno}, cột {exc.colno}.") from exc
-    except UnicodeDecodeError as exc:
-        raise CatalogError(f"Tệp {path.name}: không đọc được dạng UTF-8.") from exc
-    return parse_rules(raw, path)
+    return parse_rules(read_json_file(path, f"Không tìm thấy tệp chủ đề góp ý {path.name}."), path)
 
 
 @lru_cache(maxsize=4)

@@ -12,14 +12,13 @@ without a crosswalk. Every file is checked when it is loaded: a broken one raise
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from sipas.catalog import CROSSWALK_PREFIX, Questionnaire, questionnaires
 from sipas.errors import CatalogError
-from sipas.paths import DATA_DIR
+from sipas.paths import DATA_DIR, read_json_file
 
 SAME, REWORDED = "same", "reworded"
 MATCHES = (SAME, REWORDED)
@@ -123,13 +122,7 @@ def parse_crosswalk(raw: object, path: Path, versions: dict[str, Questionnaire])
 
 
 def load_crosswalk_file(path: Path, versions: dict[str, Questionnaire]) -> Crosswalk:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CatalogError(f"Tệp {path.name}: JSON không hợp lệ ở dòng {exc.lineno}, cột {exc.colno}.") from exc
-    except UnicodeDecodeError as exc:
-        raise CatalogError(f"Tệp {path.name}: không đọc được dạng UTF-8.") from exc
-    return parse_crosswalk(raw, path, versions)
+    return parse_crosswalk(read_json_file(path), path, versions)
 
 
 def load_crosswalks(

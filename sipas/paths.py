@@ -18,3 +18,22 @@ def db_path(explicit: str | os.PathLike | None = None) -> Path:
     if env:
         return Path(env)
     return DEFAULT_DB
+
+
+def read_json_file(path: Path, missing: str | None = None):
+    """A data file of the product (questionnaire, crosswalk, options, comment topics) read as JSON; a broken
+    file raises CatalogError naming it and the line and column (``missing``: the message for no file)."""
+    import json
+
+    from sipas.errors import CatalogError
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        if missing is None:
+            raise
+        raise CatalogError(missing) from None
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"Tệp {path.name}: JSON không hợp lệ ở dòng {exc.lineno}, cột {exc.colno}.") from exc
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"Tệp {path.name}: không đọc được dạng UTF-8.") from exc
