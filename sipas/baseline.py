@@ -79,11 +79,7 @@ def _whole(text: str) -> int:
 def validate_baseline_table(rows: list[list[str]], filename: str, max_year: int | None = None) -> list[dict]:
     """Check every row of a baseline table; return clean rows or raise ValidationError (all problems)."""
     versions = questionnaires()
-    if not rows or not any(c.strip() for c in rows[0]):
-        raise ValidationError(f"Tệp {filename}: không có dòng tiêu đề.")
-    header = [c.strip() for c in rows[0]]
-    while header and header[-1] == "":
-        header.pop()
+    header = parsing.header_row(rows, filename)
     problems: list[str] = []
     for name in header:
         if name not in COLUMNS:

@@ -135,6 +135,16 @@ def parse_level(text: str, top: int = 5) -> int | None:
     return value
 
 
+def header_row(rows: list[list[str]], filename: str) -> list[str]:
+    """The column names of a table read from a file (row 1), stripped, without empty trailing cells."""
+    if not rows or not any(c.strip() for c in rows[0]):
+        raise ValidationError(f"Tệp {filename}: không có dòng tiêu đề.")
+    header = [c.strip() for c in rows[0]]
+    while header and header[-1] == "":
+        header.pop()
+    return header
+
+
 # ---------------------------------------------------------------------------------------------
 # XLSX, bounded
 # ---------------------------------------------------------------------------------------------

@@ -360,11 +360,7 @@ def validate_responses_table(
     """
     versions = questionnaires()
     now = now or clock.now()
-    if not rows or not any(c.strip() for c in rows[0]):
-        raise ValidationError(f"Tệp {filename}: không có dòng tiêu đề.")
-    header = [c.strip() for c in rows[0]]
-    while header and header[-1] == "":
-        header.pop()
+    header = parsing.header_row(rows, filename)
     problems: list[str] = []
 
     # Which versions the file names decides which criterion columns are allowed.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sipas import clock, db
+from sipas import clock, db, parsing
 from sipas.errors import ValidationError, raise_file_problems
 from sipas.responses import column_letter, parse_timestamp, read_table
 from sipas.text import text_problem
@@ -61,11 +61,7 @@ def validate_tickets_table(rows: list[list[str]], filename: str, now: datetime |
     ('2024-03-04', '2024-03-04 07:20:00', None)
     """
     now = now or clock.now()
-    if not rows or not any(c.strip() for c in rows[0]):
-        raise ValidationError(f"Tệp {filename}: không có dòng tiêu đề.")
-    header = [c.strip() for c in rows[0]]
-    while header and header[-1] == "":
-        header.pop()
+    header = parsing.header_row(rows, filename)
     problems: list[str] = []
     seen_cols: set[str] = set()
     for i, name in enumerate(header):
