@@ -876,7 +876,7 @@ def expectations_table(conn: sqlite3.Connection, f: Filters) -> ExpectationsTabl
             row |= {"% mong muốn trở lên": p.index, "KTC 95% thấp": p.ci_low, "KTC 95% cao": p.ci_high}
             row |= {s["label"]: given.get(s["value"], 0) for s in spec["scale"]}
             rows.append(row)
-        respondents = db.expectation_respondents(conn, **f.as_kwargs())
+        respondents = counts["raters"]
     else:
         respondents = counts["choosers"]
         for number, option in enumerate(spec["options"], start=1):

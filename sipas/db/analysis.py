@@ -312,13 +312,14 @@ def expectation_counts(conn: sqlite3.Connection, **filters) -> dict:
     """The expectations answers (Câu 10 of sipas-2024, "mong muốn" of older forms) of the responses
     matching ``filters``, counted in SQL from the stored JSON.
 
-    Returns ``{"levels": {item: {level: responses}}, "chosen": {option: responses}, "choosers": n}``:
-    an answer stored as item → level (sipas-2024) counts in ``levels``; one stored as a list of chosen
-    options counts each option in ``chosen`` and its response once in ``choosers``.
+    Returns ``{"levels": {item: {level: responses}}, "raters": n, "chosen": {option: responses},
+    "choosers": n}``: an answer stored as item → level (sipas-2024) counts in ``levels`` and its response
+    once in ``raters``; one stored as a list of chosen options counts each option in ``chosen`` and its
+    response once in ``choosers``.
     """
     where, params = _response_where(**filters)
     stored = f"FROM responses r, json_each(r.expectations) e WHERE {where} AND json_valid(r.expectations)"
-    out: dict = {"levels": {}, "chosen": {}, "choosers": 0}
+    out: dict = {"levels": {}, "raters": 0, "chosen": {}, "choosers": 0}
     for item, level, n in conn.execute(
         f"SELECT e.key, e.value, count(*) {stored} AND json_type(r.expectations) = 'object' "
         "AND e.type = 'integer' GROUP BY 1, 2",
@@ -329,19 +330,8 @@ def expectation_counts(conn: sqlite3.Connection, **filters) -> dict:
         f"SELECT e.value, count(DISTINCT r.id) {stored} AND json_type(r.expectations) = 'array' GROUP BY 1", params
     ):
         out["chosen"][option] = n
-    out["choosers"] = conn.execute(
-        f"SELECT count(*) FROM responses r WHERE {where} AND json_valid(r.expectations) "
-        "AND json_type(r.expectations) = 'array' AND json_array_length(r.expectations) > 0",
-        params,
-    ).fetchone()[0]
+    for key, kind in (("raters", "object"), ("choosers", "array")):
+        out[key] = conn.execute(
+            f"SELECT count(DISTINCT r.id) {stored} AND json_type(r.expectations) = ?", [*params, kind]
+        ).fetchone()[0]
     return out
-
-
-def expectation_respondents(conn: sqlite3.Connection, **filters) -> int:
-    """Responses matching ``filters`` that rated at least one expectations item (stored item → level)."""
-    where, params = _response_where(**filters)
-    return conn.execute(
-        f"SELECT count(*) FROM responses r WHERE {where} AND json_valid(r.expectations) "
-        "AND json_type(r.expectations) = 'object' AND r.expectations != '{}'",
-        params,
-    ).fetchone()[0]
