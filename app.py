@@ -10,9 +10,9 @@ import sqlite3
 import streamlit as st
 
 import ui
-from sipas import settings
+from sipas.admin import settings
 from sipas.catalog import questionnaires, survey_options
-from sipas.crosswalk import crosswalks
+from sipas.catalog.crosswalk import crosswalks
 from sipas.errors import CatalogError
 
 user, reason = ui.resolve_user()

@@ -89,8 +89,8 @@ def staff_style() -> None:
 
 
 def safe_csv_download(frame, label: str, file_name: str, key: str) -> None:
-    """A download of ``frame`` as CSV where no cell can become a formula (see sipas.exports)."""
-    from sipas import exports
+    """A download of ``frame`` as CSV where no cell can become a formula (see sipas.files.exports)."""
+    from sipas.files import exports
 
     st.download_button(
         label,
@@ -145,7 +145,7 @@ def resolve_user():
         from_cookie = token is not None
     if not token:
         return None, "none"
-    from sipas import auth  # argon2 is only needed once someone has logged in
+    from sipas.admin import auth  # argon2 is only needed once someone has logged in
 
     with conn() as c:
         user, reason = auth.check_session(c, token)
@@ -231,7 +231,7 @@ def session_check(*roles: str):
     token = st.session_state.get(TOKEN_KEY)
 
     def check() -> None:
-        from sipas import auth
+        from sipas.admin import auth
 
         with conn() as c:
             user, _ = auth.check_session(c, token)
@@ -325,7 +325,7 @@ STAFF_CSS = """<style>
 
 def roles_caption(*roles: str) -> None:
     """Who the page is for (in Vietnamese), and the staff pages' small CSS (every staff page calls this)."""
-    from sipas.auth import ROLES
+    from sipas.admin.auth import ROLES
 
     st.html(STAFF_CSS)
     st.caption("Trang dành cho: " + "; ".join(ROLES[r] for r in roles))
@@ -337,7 +337,7 @@ def reauthenticate(conn, user, password: str, action: str):
     No password typed: None (the domain refuses the decisions that need one, with its message); a wrong
     one: ``ValidationError("Mật khẩu không đúng.")`` for the page's usual error display.
     """
-    from sipas import auth
+    from sipas.admin import auth
 
     if not password:
         return None
@@ -365,7 +365,8 @@ def daily_backup(user) -> None:
 
 
 def _run_backup(path: str) -> None:
-    from sipas import backup, clock, db, settings
+    from sipas import clock, db
+    from sipas.admin import backup, settings
 
     try:
         with db.session(path) as c:
@@ -373,7 +374,7 @@ def _run_backup(path: str) -> None:
         backup.auto_backup_if_due(path, folder, keep, clock.now())
         _backup_state["error"] = None
     except Exception as exc:  # reported to staff; a failed backup must never stop the app
-        logging.getLogger("sipas.backup").exception("daily backup failed")
+        logging.getLogger("sipas.admin.backup").exception("daily backup failed")
         _backup_state["error"] = str(exc)
         _backup_state["day"] = None  # try again on a later run
     finally:
@@ -383,7 +384,7 @@ def _run_backup(path: str) -> None:
 def form2024_offer() -> None:
     """The one-time offer, on a database that surveys with an older form, to switch to the national
     form of SIPAS 2024 (sipas-2024); shown at the top of staff pages until someone answers it."""
-    from sipas import settings
+    from sipas.admin import settings
     from sipas.catalog import version_label
 
     with conn() as c:
@@ -402,7 +403,7 @@ def form2024_offer() -> None:
 
 
 def _answer_offer(switch: bool) -> None:
-    from sipas import settings
+    from sipas.admin import settings
 
     if not may_act(*STAFF_ROLES):
         return

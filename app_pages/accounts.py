@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import auth, clock, db
+from sipas import clock, db
+from sipas.admin import auth
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")

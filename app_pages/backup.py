@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import auth, backup, clock, settings
+from sipas import clock
+from sipas.admin import auth, backup, settings
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")

@@ -7,9 +7,11 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import baseline, clock, db, settings
+from sipas import clock, db
+from sipas.admin import settings
 from sipas.catalog import questionnaires, version_label
 from sipas.errors import SipasError
+from sipas.index import baseline
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")

@@ -2,7 +2,7 @@
 
 Roles: clerk, chairman. Staff names in cases are visible only here and on the Chairman's page.
 Decisions reserved to the Chairman (approving or returning a measure) are refused for a clerk by
-``sipas.actions`` itself, not only hidden here.
+``sipas.cases.workflow`` itself, not only hidden here.
 """
 
 from datetime import timedelta
@@ -11,12 +11,14 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import actions, clock, db, effects, intake, settings
+from sipas import clock, db
+from sipas.admin import settings
+from sipas.cases import effects, intake, workflow
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
-actor = actions.Actor(user.username, user.role)
+actor = workflow.Actor(user.username, user.role)
 st.title("Phản ánh và biện pháp khắc phục")
 
 with ui.conn() as c:
@@ -39,7 +41,7 @@ def evidence_frame(evidence: list[dict]) -> pd.DataFrame:
 
 
 def staff_label(code):
-    return f"{staff.get(code, code)} ({code})" if code else actions.UNKNOWN_STAFF
+    return f"{staff.get(code, code)} ({code})" if code else workflow.UNKNOWN_STAFF
 
 
 tab_list, tab_new, tab_weak, tab_public = st.tabs(
@@ -50,7 +52,7 @@ with tab_weak:
     year_start = clock.today().replace(month=1, day=1)
     with ui.conn() as c:
         version = settings.get(c, "active_questionnaire")
-        weak = actions.criteria_below_floor(
+        weak = workflow.criteria_below_floor(
             c, version, year_start.isoformat(), clock.today().isoformat(), floor, settings.get(c, "staff_min_n")
         )
     st.write(
@@ -68,7 +70,7 @@ with tab_weak:
         )
         if right.button("Mở hành động cải thiện", key=f"weak_{w['code']}"):
             with ui.conn() as c:
-                case_id = actions.open_from_analysis(
+                case_id = workflow.open_from_analysis(
                     c, actor, w["code"], w["index"], floor, f"từ {clock.format_date(year_start)}"
                 )
             st.success(f"Đã mở vụ việc số {case_id} cho tiêu chí {w['code']}.")
@@ -79,11 +81,11 @@ with tab_new:
         "trực tiếp). Phản ánh từ phiếu khảo sát được tạo tự động."
     )
     with st.form("new_case", clear_on_submit=True, enter_to_submit=False):
-        kind = st.selectbox("Loại", list(actions.TYPES), format_func=actions.TYPES.get, key="nc_type")
+        kind = st.selectbox("Loại", list(workflow.TYPES), format_func=workflow.TYPES.get, key="nc_type")
         channel = st.selectbox(
             "Kênh tiếp nhận",
-            [k for k in actions.CHANNELS if k not in ("survey", "analysis", "staffing")],
-            format_func=actions.CHANNELS.get,
+            [k for k in workflow.CHANNELS if k not in ("survey", "analysis", "staffing")],
+            format_func=workflow.CHANNELS.get,
             key="nc_channel",
         )
         who = st.selectbox(
@@ -97,12 +99,12 @@ with tab_new:
         )
         due = st.date_input(
             "Hạn xử lý xong",
-            clock.today() + timedelta(days=actions.DEFAULT_DUE_DAYS),
+            clock.today() + timedelta(days=workflow.DEFAULT_DUE_DAYS),
             format="DD/MM/YYYY",
             key="nc_due",
         )
         priority = st.selectbox(
-            "Mức ưu tiên", list(actions.PRIORITIES), index=1, format_func=actions.PRIORITIES.get, key="nc_priority"
+            "Mức ưu tiên", list(workflow.PRIORITIES), index=1, format_func=workflow.PRIORITIES.get, key="nc_priority"
         )
         consent = st.checkbox(
             "Người dân đồng ý để lại số điện thoại để được trả lời (số sẽ bị xóa khi đóng vụ việc)", key="nc_consent"
@@ -111,7 +113,7 @@ with tab_new:
         if st.form_submit_button("Tạo vụ việc", type="primary"):
             try:
                 with ui.conn() as c:
-                    case_id = actions.open_case(
+                    case_id = workflow.open_case(
                         c,
                         actor,
                         case_type=kind,
@@ -135,12 +137,12 @@ with tab_new:
 
 with tab_list:
     with ui.conn() as c:
-        overdue_ids = {x["id"] for x in actions.overdue_cases(c, cases, clock.today(), clock.today())}
+        overdue_ids = {x["id"] for x in workflow.overdue_cases(c, cases, clock.today(), clock.today())}
     states = st.multiselect(
         "Trạng thái",
-        list(actions.STATES),
-        default=list(actions.OPEN_STATES),
-        format_func=actions.STATES.get,
+        list(workflow.STATES),
+        default=list(workflow.OPEN_STATES),
+        format_func=workflow.STATES.get,
         key="cases_states",
         placeholder="Chọn trạng thái",
     )
@@ -152,10 +154,10 @@ with tab_list:
             [
                 {
                     "Số": c["id"],
-                    "Loại": actions.TYPES[c["type"]],
+                    "Loại": workflow.TYPES[c["type"]],
                     "Cán bộ": staff_label(c["staff_code"]),
                     "Tóm tắt": c["title"],
-                    "Trạng thái": actions.STATES.get(c["state"], c["state"]),
+                    "Trạng thái": workflow.STATES.get(c["state"], c["state"]),
                     "Hạn xử lý": clock.format_date(c["due_date"]),
                     "Quá hạn": "Quá hạn" if c["id"] in overdue_ids else "—",
                     "Hiệu quả": {
@@ -174,21 +176,21 @@ with tab_list:
             case = db.get_case(c, case_id)
             history = db.case_events(c, case_id)
             evidence = db.case_evidence(c, case_id)
-        st.subheader(f"Vụ việc số {case['id']}: {actions.STATES.get(case['state'])}")
+        st.subheader(f"Vụ việc số {case['id']}: {workflow.STATES.get(case['state'])}")
         st.text(case["title"])
         if case["description"]:
             st.text(case["description"])
         info = {
-            "Loại": actions.TYPES[case["type"]],
+            "Loại": workflow.TYPES[case["type"]],
             "Cán bộ": staff_label(case["staff_code"]),
-            "Kênh": actions.CHANNELS.get(case["channel"] or "", actions.ORIGIN_LABELS.get(case["origin"], "—")),
+            "Kênh": workflow.CHANNELS.get(case["channel"] or "", workflow.ORIGIN_LABELS.get(case["origin"], "—")),
             "Ngày tiếp nhận": clock.format_date(case["received_at"]),
             "Mở lúc": clock.format_datetime(case["created_at"]),
             "Hạn xử lý": clock.format_date(case["due_date"]),
             "Hạn trả lời": clock.format_date(case["response_deadline"]),
             "Đã trả lời": clock.format_datetime(case["responded_at"]),
             "Nguyên nhân": case["root_cause"] or "—",
-            "Biện pháp": actions.MEASURES.get(case["measure"] or "", "—")
+            "Biện pháp": workflow.MEASURES.get(case["measure"] or "", "—")
             + (f" ({case['measure_detail']})" if case["measure_detail"] else ""),
             "Ngày áp dụng": clock.format_date(case["measure_date"]),
             "Số điện thoại": case["contact_phone"] or "—",
@@ -210,7 +212,7 @@ with tab_list:
                     f"{clock.format_number(effect.p_value, 3)} (kiểm định hai tỷ lệ)."
                 )
 
-        choices = actions.allowed_next(case["state"], user.role)
+        choices = workflow.allowed_next(case["state"], user.role)
         # Only the fields of the steps this user can take now: the cause and measure when the case can go
         # to "measure"; the date and password when the Chairman can approve it.
         proposes = "measure" in choices
@@ -222,7 +224,7 @@ with tab_list:
                 ["note", "responded"] + choices,
                 key="case_to",
                 format_func=lambda s: {"note": "Chỉ ghi chú", "responded": "Đã trả lời người phản ánh"}.get(
-                    s, "Chuyển sang: " + actions.STATES.get(s, s)
+                    s, "Chuyển sang: " + workflow.STATES.get(s, s)
                 ),
             )
             note = st.text_area("Ghi chú / lý do / ý kiến", key="case_note", max_chars=4000)
@@ -235,7 +237,7 @@ with tab_list:
                     max_chars=4000,
                 )
                 measure = st.selectbox(
-                    "Biện pháp", list(actions.MEASURES), format_func=actions.MEASURES.get, key="case_measure"
+                    "Biện pháp", list(workflow.MEASURES), format_func=workflow.MEASURES.get, key="case_measure"
                 )
                 detail = st.text_input("Tên biện pháp khác / chi tiết", key="case_detail")
             measure_date = None
@@ -244,30 +246,30 @@ with tab_list:
                 measure_date = st.date_input(
                     "Ngày áp dụng biện pháp", clock.today(), format="DD/MM/YYYY", key="case_measure_date"
                 )
-                if case["measure"] in actions.SEVERE_MEASURES:
+                if case["measure"] in workflow.SEVERE_MEASURES:
                     password = st.text_input(
                         "Mật khẩu (bắt buộc khi phê duyệt điều chuyển, thay thế, kỷ luật)",
                         type="password",
                         key="case_password",
                     )
-            final = [s for s in choices if s in actions.CONFIRM_STATES]
+            final = [s for s in choices if s in workflow.CONFIRM_STATES]
             sure = False
             if final:
                 sure = st.checkbox(
                     "Tôi xác nhận khi chọn "
-                    + ", ".join(f"“{actions.STATES[s]}”" for s in final)
+                    + ", ".join(f"“{workflow.STATES[s]}”" for s in final)
                     + " (đóng vụ việc hoặc quyết định biện pháp)",
                     key="case_confirm",
                 )
             if st.form_submit_button("Lưu", type="primary"):
                 try:
-                    if to in actions.CONFIRM_STATES and not sure:
-                        raise SipasError(f"Chọn “{actions.STATES[to]}” cần đánh dấu ô xác nhận; chưa có gì được lưu.")
+                    if to in workflow.CONFIRM_STATES and not sure:
+                        raise SipasError(f"Chọn “{workflow.STATES[to]}” cần đánh dấu ô xác nhận; chưa có gì được lưu.")
                     with ui.conn() as c:
                         if to in ("note", "responded"):
-                            actions.add_note(c, case_id, actor, note, responded=to == "responded")
+                            workflow.add_note(c, case_id, actor, note, responded=to == "responded")
                         else:
-                            proof = ui.reauthenticate(c, user, password, actions.approve_action(case_id))
+                            proof = ui.reauthenticate(c, user, password, workflow.approve_action(case_id))
                             intake.transition(
                                 c,
                                 case_id,
@@ -285,7 +287,7 @@ with tab_list:
                 except SipasError as exc:
                     ui.show_errors(exc)
         st.caption("Lịch sử (không thể sửa hay xóa)")
-        groups = actions.grouped_history(history)
+        groups = workflow.grouped_history(history)
         rows = []
         for g in groups:
             n = len(g["items"])
@@ -295,9 +297,9 @@ with tab_list:
                     "Lúc": clock.format_datetime(g["at"])
                     + (f" – {clock.format_datetime(g['last_at'])}" if evidence else ""),
                     "Người": g["actor"] or "—",
-                    "Việc": actions.event_label(g["kind"]) + (f" ({n} phiếu khảo sát)" if evidence else ""),
-                    "Từ": actions.STATES.get(g["from_state"] or "", "—"),
-                    "Sang": actions.STATES.get(g["to_state"] or "", "—"),
+                    "Việc": workflow.event_label(g["kind"]) + (f" ({n} phiếu khảo sát)" if evidence else ""),
+                    "Từ": workflow.STATES.get(g["from_state"] or "", "—"),
+                    "Sang": workflow.STATES.get(g["to_state"] or "", "—"),
                     "Ghi chú": "Xem danh sách bên dưới" if evidence else (g["note"] or "—"),
                 }
             )
@@ -324,7 +326,7 @@ with tab_public:
         key="public_month",
     )
     with ui.conn() as c:
-        lines = actions.public_summary(c, month)
+        lines = workflow.public_summary(c, month)
         on_kiosk = settings.get(c, "public_summary_on_kiosk")
     st.subheader(f"Người dân nói — chúng tôi đã làm (tháng {month[5:]}/{month[:4]})")
     if lines:

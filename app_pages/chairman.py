@@ -7,26 +7,29 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import actions, analysis, clock, db, intake, settings
+from sipas import clock, db
+from sipas.admin import settings
+from sipas.cases import intake, workflow
 from sipas.catalog import questionnaires
-from sipas.comparison import NOT_ENOUGH_DATA
 from sipas.errors import SipasError
+from sipas.index import analysis
+from sipas.index.comparison import NOT_ENOUGH_DATA
 
 user = ui.require_role("chairman")
 ui.roles_caption("chairman")
-actor = actions.Actor(user.username, user.role)
+actor = workflow.Actor(user.username, user.role)
 st.title("Việc chờ Chủ tịch quyết định")
 
 with ui.conn() as c:
     min_n = settings.get(c, "staff_min_n")
     floor = settings.get(c, "targets")["floor"]
-    queue = actions.chairman_queue(c)
+    queue = workflow.chairman_queue(c)
     staff = {m["code"]: m["full_name"] for m in db.list_staff(c)}
     rule = settings.get(c, "repeat_offence")
 
 
 def name(code):
-    return f"{staff.get(code, code)} ({code})" if code else actions.UNKNOWN_STAFF
+    return f"{staff.get(code, code)} ({code})" if code else workflow.UNKNOWN_STAFF
 
 
 def case_rows(cases):
@@ -34,10 +37,10 @@ def case_rows(cases):
         [
             {
                 "Số": c["id"],
-                "Loại": actions.TYPES[c["type"]],
+                "Loại": workflow.TYPES[c["type"]],
                 "Cán bộ": name(c["staff_code"]),
                 "Tóm tắt": c["title"],
-                "Trạng thái": actions.STATES[c["state"]],
+                "Trạng thái": workflow.STATES[c["state"]],
                 "Hạn xử lý": clock.format_date(c["due_date"]),
                 "Hạn trả lời": clock.format_date(c["response_deadline"]),
             }
@@ -69,9 +72,9 @@ for item in queue["repeat"]:
         st.markdown(f"**{ui.escape_md(name(item['staff_code']))}** — vụ việc số " + ", ".join(map(str, item["cases"])))
         decision = st.radio(
             "Quyết định",
-            list(actions.REPEAT_DECISIONS),
+            list(workflow.REPEAT_DECISIONS),
             horizontal=True,
-            format_func=actions.REPEAT_DECISIONS.get,
+            format_func=workflow.REPEAT_DECISIONS.get,
             key=f"rd_{item['staff_code']}",
         )
         note = st.text_area(
@@ -91,8 +94,8 @@ for item in queue["repeat"]:
                     raise SipasError("Đánh dấu ô xác nhận trước khi ghi quyết định.")
                 with ui.conn() as c:
                     code = item["staff_code"]
-                    proof = ui.reauthenticate(c, user, password, actions.repeat_action(code))
-                    actions.decide_repeat(c, actor, code, decision, note, reauth=proof)
+                    proof = ui.reauthenticate(c, user, password, workflow.repeat_action(code))
+                    workflow.decide_repeat(c, actor, code, decision, note, reauth=proof)
                 st.success("Đã ghi quyết định.")
                 st.rerun()
             except SipasError as exc:
@@ -106,7 +109,7 @@ for case in queue["signoff"]:
         st.markdown(f"**Vụ việc số {case['id']}** — {ui.escape_md(name(case['staff_code']))}")
         st.text(
             f"{case['title']}\nNguyên nhân: {case['root_cause']}\nBiện pháp đề xuất: "
-            f"{actions.MEASURES[case['measure']]}" + (f" ({case['measure_detail']})" if case["measure_detail"] else "")
+            f"{workflow.MEASURES[case['measure']]}" + (f" ({case['measure_detail']})" if case["measure_detail"] else "")
         )
         choice = st.radio(
             "Quyết định",
@@ -118,9 +121,9 @@ for case in queue["signoff"]:
         note = st.text_area("Ý kiến (bắt buộc khi trả lại)", key=f"sn_{case['id']}")
         when = st.date_input("Ngày áp dụng", clock.today(), format="DD/MM/YYYY", key=f"sd_{case['id']}")
         password = ""
-        if case["measure"] in actions.SEVERE_MEASURES:
+        if case["measure"] in workflow.SEVERE_MEASURES:
             password = st.text_input(
-                "Nhập lại mật khẩu để quyết định " + actions.MEASURES[case["measure"]].lower(),
+                "Nhập lại mật khẩu để quyết định " + workflow.MEASURES[case["measure"]].lower(),
                 type="password",
                 key=f"sp_{case['id']}",
             )
@@ -132,7 +135,7 @@ for case in queue["signoff"]:
                 if choice == "approve" and not sure:
                     raise SipasError("Đánh dấu ô xác nhận trước khi phê duyệt biện pháp.")
                 with ui.conn() as c:
-                    proof = ui.reauthenticate(c, user, password, actions.approve_action(case["id"]))
+                    proof = ui.reauthenticate(c, user, password, workflow.approve_action(case["id"]))
                     intake.transition(
                         c,
                         case["id"],
@@ -171,7 +174,7 @@ if staff:
             quarters.append((start, end, measure))
     if cases:
         frame = case_rows(cases)
-        frame["Biện pháp"] = [actions.MEASURES.get(c["measure"] or "", "—") for c in cases]
+        frame["Biện pháp"] = [workflow.MEASURES.get(c["measure"] or "", "—") for c in cases]
         st.dataframe(frame, hide_index=True, width="stretch", placeholder="—")
     else:
         st.info("Chưa có vụ việc nào.")
@@ -199,7 +202,7 @@ st.subheader("Số liệu cho báo cáo tháng")
 months = ui.recent_months(clock.today(), 24)
 month = st.selectbox("Tháng", months, format_func=lambda v: f"Tháng {clock.format_month(v)}", key="chair_month")
 with ui.conn() as c:
-    m = actions.monthly_counts(c, month, today=clock.today())
+    m = workflow.monthly_counts(c, month, today=clock.today())
 a, b, d, d2, e = st.columns(5)
 a.metric("Mở mới", m["opened"])
 b.metric("Đã đóng", m["closed"])

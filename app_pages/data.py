@@ -6,10 +6,11 @@ Roles: clerk, chairman.
 import streamlit as st
 
 import ui
-from sipas import clock, db, settings
+from sipas import clock, db
+from sipas.admin import settings
 from sipas.catalog import version_label
 from sipas.errors import SipasError
-from sipas.responses import import_responses
+from sipas.survey.responses import import_responses
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
@@ -37,7 +38,7 @@ st.caption(
     "thập phân (4,0). Mỗi tệp tối đa 100.000 dòng; tệp Excel tối đa 100 MB khi giải nén, ô không được chứa công thức."
 )
 with st.expander("Tải tệp mẫu (dòng tiêu đề và một dòng ví dụ)"):
-    from sipas import exports, templates
+    from sipas.files import exports, templates
 
     TEMPLATE_FORMATS = (
         ("CSV", templates.csv_template, "csv", "text/csv"),

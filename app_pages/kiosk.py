@@ -20,11 +20,13 @@ import random
 import streamlit as st
 
 import ui
-from sipas import clock, db, kiosk, settings
+from sipas import clock, db
+from sipas.admin import settings
 from sipas.catalog import questionnaire, survey_options
-from sipas.responses import choose_criteria
+from sipas.survey import tablet
+from sipas.survey.responses import choose_criteria
 
-log = logging.getLogger("sipas.kiosk")
+log = logging.getLogger("sipas.survey.tablet")
 
 KEY = "kiosk_survey"
 IDLE_SECONDS = ui.env_seconds("SIPAS_KIOSK_IDLE_SECONDS", 90)
@@ -53,14 +55,14 @@ def on_sync() -> None:
     try:
         with ui.conn() as c:
             hours = settings.get(c, "opening_hours")
-            result = kiosk.handle_sync(
+            result = tablet.handle_sync(
                 c, msg, now=now, device=device_name(), out_of_hours=lambda t: not settings.is_open(hours, t)
             )
             pending = msg.get("pending")
-            tablet = device_name() or f"máy {str(msg.get('tablet') or '?')[:8]}"
+            name = device_name() or f"máy {str(msg.get('tablet') or '?')[:8]}"
             if isinstance(pending, int) and not isinstance(pending, bool) and pending >= 0:
                 left = max(0, pending - sum(a.startswith("r:") for a in result.acks))
-                db.report_pending(c, tablet, left, now)
+                db.report_pending(c, name, left, now)
     except Exception:  # full disk, read-only, missing or locked database: the tablet keeps the surveys
         log.exception("kiosk sync failed")
         st.session_state["kiosk_paused"] = True
@@ -86,7 +88,7 @@ def staff_options(c) -> list[dict]:
 def texts_data() -> dict:
     opts = survey_options()
     return {
-        "texts": kiosk.TEXTS,
+        "texts": tablet.TEXTS,
         "scale": [{"value": s["value"], "label": s["label"]} for s in opts["scale"]],
         "no_opinion": opts["no_opinion"],
         "idle_seconds": IDLE_SECONDS,
@@ -112,15 +114,15 @@ def survey_data() -> dict:
         fields = settings.get(c, "fields") or opts["fields"]
         staff = staff_options(c)
         read_aloud = settings.get(c, "kiosk_read_aloud")
-        promise = kiosk.promise_text(kiosk.median_duration(c, now))
+        promise = tablet.promise_text(tablet.median_duration(c, now))
         summary = []
         if settings.get(c, "public_summary_on_kiosk"):
-            from sipas import actions  # only then: the tablet's page stays light
+            from sipas.cases import workflow  # only then: the tablet's page stays light
 
-            summary = actions.public_summary(c, now.strftime("%Y-%m"))[:5]
+            summary = workflow.public_summary(c, now.strftime("%Y-%m"))[:5]
     q = questionnaire(version)
     codes = choose_criteria(q, per_survey["mode"], per_survey["rotating"], asked, random.Random())
-    plan = kiosk.build_plan(q, codes, opts, list(fields), staff, per_survey["mode"], office=office)
+    plan = tablet.build_plan(q, codes, opts, list(fields), staff, per_survey["mode"], office=office)
     return {
         **texts_data(),
         "unit": unit,

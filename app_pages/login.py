@@ -8,7 +8,8 @@ import sqlite3
 import streamlit as st
 
 import ui
-from sipas import auth, db, faults
+from sipas import db, faults
+from sipas.admin import auth
 from sipas.errors import DatabaseError, SipasError
 
 

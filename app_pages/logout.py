@@ -6,7 +6,7 @@ Roles: clerk, chairman (the page is only in a logged-in user's menu).
 import streamlit as st
 
 import ui
-from sipas import auth
+from sipas.admin import auth
 
 token = st.session_state.pop(ui.TOKEN_KEY, None)
 if token:

@@ -8,9 +8,11 @@ from datetime import date, timedelta
 import streamlit as st
 
 import ui
-from sipas import analysis, clock, comparison, db, settings
+from sipas import clock, db
+from sipas.admin import settings
 from sipas.catalog import questionnaires, version_label
-from sipas.crosswalk import counterparts
+from sipas.catalog.crosswalk import counterparts
+from sipas.index import analysis, comparison
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")

@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import clock, db, roster, settings
+from sipas import clock, db
+from sipas.admin import roster, settings
 from sipas.catalog import questionnaires, version_label
 from sipas.errors import SipasError
 

@@ -5,13 +5,14 @@ Phước reporting to the district; from 1/7/2025 the Trung tâm Phục vụ hà
 reporting to the province, to be verified): staff confirm or correct the unit's name, the office
 name the statements use and the report recipient before anything else. The tablet works on the
 shipped names meanwhile. Saving stores each name from the first day of its current period and the
-confirmation itself, all audited (sipas.settings.confirm_unit).
+confirmation itself, all audited (sipas.admin.settings.confirm_unit).
 """
 
 import streamlit as st
 
 import ui
-from sipas import clock, settings
+from sipas import clock
+from sipas.admin import settings
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")

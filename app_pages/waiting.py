@@ -1,7 +1,7 @@
 """Waiting time and staffing: waits and satisfaction by weekday × hour, counters needed (Erlang C),
 a recommendation that becomes a staffing case for the Chairman, and before/after once it is applied.
 
-Roles: clerk, chairman. Every number comes from ``sipas.waiting``; this page only draws it
+Roles: clerk, chairman. Every number comes from ``sipas.staffing.waiting``; this page only draws it
 (the Vietnamese display tables below).
 """
 
@@ -11,9 +11,13 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from sipas import actions, clock, effects, settings, staffing, tickets, waiting
+from sipas import clock
+from sipas.admin import settings
+from sipas.admin.settings import WEEKDAYS
+from sipas.cases import effects, workflow
 from sipas.errors import SipasError
-from sipas.settings import WEEKDAYS
+from sipas.files import tickets
+from sipas.staffing import erlang, waiting
 
 # ------------------------------------------------------------------ the tables as shown (page layer)
 
@@ -102,7 +106,7 @@ def service_display(services: pd.DataFrame) -> pd.DataFrame:
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
-actor = actions.Actor(user.username, user.role)
+actor = workflow.Actor(user.username, user.role)
 st.title("Thời gian chờ và nhân lực")
 
 today = clock.now().date()
@@ -225,7 +229,7 @@ with tab_staff:
         else:
             total = report.recommendations[0].counters_total or 0
             st.caption(
-                staffing.assumption_text(
+                erlang.assumption_text(
                     float(report.service_setting["default"]), report.target_minutes, report.service_level, total
                 )
             )

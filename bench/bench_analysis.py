@@ -29,7 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sipas import analysis, clock, db, demo, quality, settings  # noqa: E402
+from sipas import clock, db, demo
+from sipas.admin import settings
+from sipas.index import analysis
+from sipas.survey import quality
 
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -105,7 +108,7 @@ def apptest_runs(path: Path, version: str, month_to: str, runs: int = 5) -> dict
     from streamlit.runtime.scriptrunner.script_cache import ScriptCache
     from streamlit.testing.v1 import AppTest
 
-    from sipas import auth
+    from sipas.admin import auth
 
     shared = ScriptCache()
     lsr.ScriptCache = lambda: shared

@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sipas import db  # noqa: E402
-from tests import browser as b  # noqa: E402
+from sipas import db
+from tests import browser as b
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 

@@ -8,9 +8,9 @@
   moment the server's whole process group gets SIGKILL (``os.killpg``), then the server is started
   again on the same database and the same port: the tablets reconnect by themselves and carry on.
   Checked: every survey whose thank-you screen was shown before the kill is stored exactly once
-  (and those after the restart too), and ``sipas.backup.check_database`` finds no problem
+  (and those after the restart too), and ``sipas.admin.backup.check_database`` finds no problem
   (integrity_check, roll-ups equal to the raw rows).
-* ``sqlite``: a child process stores surveys with ``sipas.responses.submit_kiosk_survey`` from
+* ``sqlite``: a child process stores surveys with ``sipas.survey.responses.submit_kiosk_survey`` from
   4 threads (group commit) and prints each token once the call has returned; the parent kills it
   with SIGKILL at a random moment, ``--rounds`` times. Every printed (acknowledged) token must be in
   the database, and the database must check clean.
@@ -46,11 +46,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import bench_tablets as bt  # noqa: E402
-from sipas import backup, clock, db, settings  # noqa: E402
-from sipas.catalog import questionnaire  # noqa: E402
-from sipas.responses import KioskSurvey, submit_kiosk_survey  # noqa: E402
-from tests import browser as b  # noqa: E402
+from bench import bench_tablets as bt
+from sipas import clock, db
+from sipas.admin import backup, settings
+from sipas.catalog import questionnaire
+from sipas.survey.responses import KioskSurvey, submit_kiosk_survey
+from tests import browser as b
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 VERSION = "sipas-2023"

@@ -25,7 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sipas import analysis, baseline, db, demo, settings  # noqa: E402
+from sipas import db, demo
+from sipas.admin import settings
+from sipas.index import (
+    analysis,
+    baseline,
+)
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 BANDS = settings.DEFAULTS["bands"]

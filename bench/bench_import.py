@@ -8,9 +8,9 @@ sipas-2023, the overall question, a lĩnh vực, a staff code from the roster, a
 comment on one row in ten, a few "Không ý kiến" (empty cells); no response_id (so every row gets its
 token from the row's content). Each run imports it into a fresh database holding the roster only.
 
-- ``import``: ``sipas.responses.import_responses`` in-process on the file's bytes (reading the CSV,
+- ``import``: ``sipas.survey.responses.import_responses`` in-process on the file's bytes (reading the CSV,
   validating every row, storing all or nothing, the roll-ups, then the case intake of
-  ``sipas.intake``), as the page and the command do; ``--no-intake`` leaves the intake out.
+  ``sipas.cases.intake``), as the page and the command do; ``--no-intake`` leaves the intake out.
 - ``cli`` (``--cli``): ``python -m sipas import-responses FILE`` as a subprocess (adds start-up).
 - ``floor``: the same rows, already parsed, written by plain ``sqlite3`` ``executemany`` into the same
   two tables (``responses``, ``answers``) of a fresh database of the same schema, one transaction,
@@ -40,9 +40,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sipas import backup, db  # noqa: E402
-from sipas.catalog import questionnaire  # noqa: E402
-from sipas.responses import import_responses, read_table, validate_responses_table  # noqa: E402
+from sipas import db
+from sipas.admin import backup
+from sipas.catalog import questionnaire
+from sipas.survey.responses import import_responses, read_table, validate_responses_table
 
 VERSION = "sipas-2023"
 CODES = list(questionnaire(VERSION).criterion_codes)
@@ -174,13 +175,13 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--no-intake",
         action="store_true",
-        help="leave out the case intake that import_responses runs after the commit (sipas.intake)",
+        help="leave out the case intake that import_responses runs after the commit (sipas.cases.intake)",
     )
     args = ap.parse_args(argv)
     if args.no_intake:
-        import sipas.responses
+        import sipas.survey.responses
 
-        sipas.responses._after_store = lambda conn, *args, **kwargs: None
+        sipas.survey.responses._after_store = lambda conn, *args, **kwargs: None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     data = make_csv(args.rows)

@@ -46,7 +46,7 @@ CHILD = r"""
 import json, resource, sys, threading, time, uuid
 sys.path.insert(0, sys.argv[1])
 from sipas import db
-from sipas.responses import KioskSurvey, import_responses, submit_kiosk_survey
+from sipas.survey.responses import KioskSurvey, import_responses, submit_kiosk_survey
 path, xlsx = sys.argv[2], sys.argv[3]
 db.open_db(path).close()
 def peak_mb():

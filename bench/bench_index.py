@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sipas import db, demo  # noqa: E402
+from sipas import db, demo
 
 VERSION = "sipas-2023"
 
@@ -170,7 +170,7 @@ def main(argv=None) -> int:
     print(f"  output: {out[:110]}…")
 
     bare, _, _ = time_command([sys.executable, "-c", "pass"], 3)
-    imports, _, _ = time_command([sys.executable, "-c", "import sipas.cli, sipas.scoring, sipas.catalog"], 3)
+    imports, _, _ = time_command([sys.executable, "-c", "import sipas.cli, sipas.index.scoring, sipas.catalog"], 3)
     print(f"interpreter start-up alone {min(bare) * 1000:.0f} ms; with the CLI's imports {min(imports) * 1000:.0f} ms")
 
     with closing(db.connect(path)) as conn:

@@ -4,7 +4,7 @@
     python bench/bench_store.py --mode threads --writers 20 --per-writer 100 --prefill 20000 --repeat 3
 
 Every writer has its own connection (as each Streamlit session has) and calls
-``sipas.responses.submit_kiosk_survey`` with a full 19-criterion survey. The database is
+``sipas.survey.responses.submit_kiosk_survey`` with a full 19-criterion survey. The database is
 pre-filled with demo data. Modes:
 - ``threads``: 20 threads submitting back to back, released together (saturation: each survey
   queues behind the other 19 writers' surveys all the time; far beyond a commune's load);
@@ -35,9 +35,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sipas import backup, db, demo, intake  # noqa: E402
-from sipas.catalog import questionnaire  # noqa: E402
-from sipas.responses import KioskSurvey, submit_kiosk_survey  # noqa: E402
+from sipas import db, demo
+from sipas.admin import backup
+from sipas.cases import intake
+from sipas.catalog import questionnaire
+from sipas.survey.responses import KioskSurvey, submit_kiosk_survey
 
 VERSION = "sipas-2023"
 CODES = list(questionnaire(VERSION).criterion_codes)
@@ -184,16 +186,16 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--no-intake",
         action="store_true",
-        help="leave out the case intake that submit_kiosk_survey runs after the commit (sipas.intake): "
+        help="leave out the case intake that submit_kiosk_survey runs after the commit (sipas.cases.intake): "
         "the latency of storing alone",
     )
     args = ap.parse_args(argv)
     if args.no_intake:
-        import sipas.responses
+        import sipas.survey.responses
 
         global CHECK_INTAKE
         CHECK_INTAKE = False
-        sipas.responses._after_store = lambda conn, *args, **kwargs: None
+        sipas.survey.responses._after_store = lambda conn, *args, **kwargs: None
     if args.no_queue:
         connect = db.connect
 

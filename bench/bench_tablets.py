@@ -13,7 +13,7 @@ switches its period (quarter ↔ month) every few seconds: each switch reruns th
 
 Checked afterwards: every survey whose thank-you screen was shown is in the database exactly once
 (by its comment), none is there twice, no screen showed an error or an exception, the server log
-has no traceback, and ``sipas.backup.check_database`` finds nothing wrong.
+has no traceback, and ``sipas.admin.backup.check_database`` finds nothing wrong.
 
 The tablet driver (:func:`run_tablets`) is also used by tests/test_browser_stress.py and
 bench/bench_crash.py. Playwright's async API drives all pages from one thread; the page helpers of
@@ -39,8 +39,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sipas import auth, backup, clock, db, settings  # noqa: E402
-from tests import browser as b  # noqa: E402
+from sipas import clock, db
+from sipas.admin import (
+    auth,
+    backup,
+    settings,
+)
+from tests import browser as b
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 CLERK, CLERK_PW = "thongke", "matkhau-thongke-1"
@@ -275,7 +280,7 @@ async def tablet_loop(
         await context.close()
 
 
-PENDING_JS = """() => { try { return JSON.parse(localStorage.getItem('sipas.kiosk.queue.v1') || '[]')
+PENDING_JS = """() => { try { return JSON.parse(localStorage.getItem('sipas.survey.tablet.queue.v1') || '[]')
                                     .filter(e => e.survey).length; } catch (e) { return -1; } }"""
 
 

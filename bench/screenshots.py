@@ -16,9 +16,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sipas import auth, db, demo  # noqa: E402
-from tests.browser import APP, TABLET, chromium, streamlit_server  # noqa: E402
-from tests.conftest import always_open  # noqa: E402
+from sipas import db, demo
+from sipas.admin import auth
+from tests.browser import APP, TABLET, chromium, streamlit_server
+from tests.conftest import always_open
 
 OUT = ROOT / "bench" / "out"
 

@@ -13,7 +13,8 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
-from sipas import __version__, db, settings
+from sipas import __version__, db
+from sipas.admin import settings
 from sipas.errors import SipasError, ValidationError
 from sipas.paths import db_path
 
@@ -40,7 +41,7 @@ def _label(path: Path) -> str:
 
 
 def cmd_import_responses(args: argparse.Namespace) -> int:
-    from sipas.responses import import_responses
+    from sipas.survey.responses import import_responses
 
     path = Path(args.file)
     if not path.is_file():
@@ -54,14 +55,14 @@ def cmd_import_responses(args: argparse.Namespace) -> int:
 
 def cmd_index(args: argparse.Namespace) -> int:
     from sipas.catalog import questionnaire
-    from sipas.scoring import compute_index
+    from sipas.index.scoring import compute_index
 
     if args.date_from and args.date_to and args.date_from > args.date_to:
         raise ValidationError(f"--from {args.date_from} sau --to {args.date_to}.")
     with closing(db.open_db(db_path(args.db))) as conn:
         version = args.questionnaire or settings.get(conn, "active_questionnaire")
         q = questionnaire(version)  # raises a clear error for an unknown code
-        # What sipas.analysis.index_for_period does, without importing sipas.analysis: it loads
+        # What sipas.index.analysis.index_for_period does, without importing sipas.index.analysis: it loads
         # pandas and scipy for the analysis page (≈1 s), and this command must stay fast.
         result = compute_index(
             q,
@@ -77,7 +78,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from sipas import demo, intake
+    from sipas import demo
+    from sipas.cases import intake
 
     with closing(db.open_db(db_path(args.db))) as conn:
         if args.delete:
@@ -95,7 +97,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import_baseline(args: argparse.Namespace) -> int:
-    from sipas.baseline import import_baseline
+    from sipas.index.baseline import import_baseline
 
     path = Path(args.file)
     if not path.is_file():
@@ -124,7 +126,7 @@ def _read_password(confirm: bool = True) -> str:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    from sipas import auth
+    from sipas.admin import auth
 
     with closing(db.open_db(db_path(args.db))) as conn:
         if args.action == "list":
@@ -161,7 +163,7 @@ def cmd_user(args: argparse.Namespace) -> int:
     return 0
 
 
-# ---- backup / restore / check (sipas.backup) -------------------------------------------------
+# ---- backup / restore / check (sipas.admin.backup) -------------------------------------------------
 
 
 def _size(n: int) -> str:
@@ -169,7 +171,7 @@ def _size(n: int) -> str:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from sipas import backup
+    from sipas.admin import backup
 
     source = db_path(args.db)
     out = backup.backup_to(source, args.out)
@@ -178,7 +180,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from sipas import backup
+    from sipas.admin import backup
 
     result = backup.restore(
         db_path(args.db), Path(args.file), backup_dir=args.backup_dir, actor="cli", accept_foreign=args.accept_foreign
@@ -188,7 +190,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from sipas import backup
+    from sipas.admin import backup
 
     problems = backup.check_database(db_path(args.db))
     if not problems:
@@ -227,18 +229,18 @@ def _add_backup_commands(sub) -> None:
 # ---- end backup / restore / check -------------------------------------------------------------
 
 
-# ---- report (sipas.reports) ------------------------------------------------------------------
+# ---- report (sipas.reports.monthly) ------------------------------------------------------------------
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from sipas import reports
+    from sipas.reports import monthly
 
     out = Path(args.out)
-    if out.suffix.lower() not in reports.SUFFIXES:
+    if out.suffix.lower() not in monthly.SUFFIXES:
         raise ValidationError(f"--out {out.name}: chỉ nhận tệp .xlsx, .pdf hoặc .docx.")
-    reports.parse_month(args.month)
+    monthly.parse_month(args.month)
     with closing(db.open_db(db_path(args.db))) as conn:
-        path = reports.write_report(conn, args.month, out)
+        path = monthly.write_report(conn, args.month, out)
     print(f"Đã lập báo cáo tháng {args.month}: {path} ({_size_of(path)}).")
     return 0
 
@@ -259,11 +261,11 @@ def _add_report_command(sub) -> None:
 # ---- end report -------------------------------------------------------------------------------
 
 
-# ---- import-tickets (sipas.waiting) ------------------------------------------------------------
+# ---- import-tickets (sipas.staffing.waiting) ------------------------------------------------------------
 
 
 def cmd_import_tickets(args: argparse.Namespace) -> int:
-    from sipas.tickets import import_tickets
+    from sipas.files.tickets import import_tickets
 
     path = Path(args.file)
     if not path.is_file():
@@ -331,14 +333,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_tickets_command(sub)  # import-tickets
 
-    # Listed here for the overview; its arguments are parsed by sipas.staffing (see main), because
+    # Listed here for the overview; its arguments are parsed by sipas.staffing.erlang (see main), because
     # argparse.REMAINDER does not capture options such as --json or --help.
     sub.add_parser("staffing", help="số quầy cần theo mô hình Erlang C", add_help=False)
     return parser
 
 
 def _staffing(rest: list[str]) -> int:
-    from sipas.staffing import staffing_command
+    from sipas.staffing.erlang import staffing_command
 
     return staffing_command(rest)
 

@@ -11,9 +11,10 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from sipas import clock, db, settings
+from sipas import clock, db
+from sipas.admin import settings
 from sipas.catalog import questionnaire, survey_options, wait_bucket_for_minutes
-from sipas.responses import CONDUCT_ELEMENT
+from sipas.survey.responses import CONDUCT_ELEMENT
 
 DEMO_STAFF = [
     {"code": "CB01", "full_name": "Nguyễn Thị Hồng", "position": "Công chức Tư pháp – Hộ tịch", "counter": "Quầy 1"},

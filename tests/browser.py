@@ -292,7 +292,7 @@ def db_rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
 
 def keep_counter_open(conn) -> None:
     """Outside opening hours the tablet shows a "closed" screen; open the counter around the clock."""
-    from sipas import settings
+    from sipas.admin import settings
 
     settings.put(conn, "opening_hours", {"days": list(range(7)), "periods": [["00:00", "24:00"]]}, actor="test")
     # ... and staff have confirmed the shipped names (else the first staff page is that step).

@@ -33,7 +33,7 @@ def always_open(path) -> None:
 
     The suite's data is on the 2022–2023 form (sipas-2023, the default before sipas-2024): it stays
     the active version here; the tests of the new default (tests/test_form2024.py) open their own file."""
-    from sipas import settings
+    from sipas.admin import settings
 
     c = db.open_db(path)
     try:
@@ -55,7 +55,7 @@ def fast_argon2(monkeypatch):
     ``pytestmark = pytest.mark.usefixtures("fast_argon2")``."""
     from argon2 import PasswordHasher
 
-    from sipas import auth
+    from sipas.admin import auth
 
     monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
@@ -63,7 +63,7 @@ def fast_argon2(monkeypatch):
 @pytest.fixture
 def clerk(conn):
     """The first account: a clerk (thongke, admin by being first), password ``PW``."""
-    from sipas import auth
+    from sipas.admin import auth
 
     return auth.create_user(conn, "thongke", PW, "clerk", full_name="Lê Văn Hùng", first_admin=True)
 
@@ -71,14 +71,14 @@ def clerk(conn):
 @pytest.fixture
 def chairman(conn, clerk):
     """The Chairman (chutich), created by the clerk, password ``PW``."""
-    from sipas import auth
+    from sipas.admin import auth
 
     return auth.create_user(conn, "chutich", PW, "chairman", full_name="Võ Minh Tâm", actor="thongke")
 
 
 def confirm_names(c) -> None:
     """Staff have confirmed the shipped names (the first-login step has tests of its own)."""
-    from sipas import settings
+    from sipas.admin import settings
 
     names = {key: settings.get(c, key) for key in settings.UNIT_KEYS}
     settings.put(c, "unit_confirmed", {"by": "test", "at": "2024-01-02 08:00:00", **names}, "test")
@@ -96,7 +96,7 @@ def intake_settled():
     """Every test ends with the case-intake worker idle (it may still be taking in the test's last
     kiosk survey, on a database that is about to be deleted)."""
     yield
-    from sipas import intake
+    from sipas.cases import intake
 
     intake.wait_idle()
 
@@ -104,7 +104,7 @@ def intake_settled():
 def table_snapshot(c) -> dict[str, list[tuple]]:
     """Every row of every table, to prove that a refused input changed nothing (once the case-intake
     worker has taken in the surveys already stored)."""
-    from sipas import intake
+    from sipas.cases import intake
 
     intake.wait_idle()
     names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]

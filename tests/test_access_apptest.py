@@ -19,7 +19,8 @@ from google.protobuf.json_format import MessageToJson
 from streamlit.testing.v1 import AppTest
 
 import ui
-from sipas import auth, db, roster, settings
+from sipas import db
+from sipas.admin import auth, roster, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

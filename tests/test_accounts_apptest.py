@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
 import ui
-from sipas import auth
+from sipas.admin import auth
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "accounts.py")
 PW = "mat-khau-dai-1"

@@ -1,4 +1,4 @@
-"""Corrective actions (sipas.actions): the workflow, intake from the survey, repeat offences, the
+"""Corrective actions (sipas.cases.workflow): the workflow, intake from the survey, repeat offences, the
 effectiveness check, the append-only history, and the monthly figures.
 
 Every moment is passed with ``now=`` / ``today=`` so that the tests do not depend on the day they run.
@@ -13,10 +13,13 @@ import pytest
 from argon2 import PasswordHasher
 from scipy.stats import chi2_contingency
 
-from sipas import actions, auth, clock, comments, db, effects, intake, settings
-from sipas.actions import Actor
+from sipas import clock, db
+from sipas.admin import auth, settings
+from sipas.cases import effects, intake, workflow
+from sipas.cases.workflow import Actor
 from sipas.errors import ValidationError
-from sipas.responses import KioskSurvey, submit_kiosk_survey
+from sipas.index import comments
+from sipas.survey.responses import KioskSurvey, submit_kiosk_survey
 from tests.conftest import table_snapshot
 
 CLERK = Actor("vanphong", "clerk")
@@ -37,7 +40,7 @@ REPEAT_CHAIRMAN_ONLY = "Chỉ Chủ tịch UBND xã được quyết định đ�
 
 
 def refused(frm: str, to: str) -> str:
-    return f"Không thể chuyển vụ việc từ “{actions.STATES[frm]}” sang “{actions.STATES.get(to, to)}”."
+    return f"Không thể chuyển vụ việc từ “{workflow.STATES[frm]}” sang “{workflow.STATES.get(to, to)}”."
 
 
 @pytest.fixture
@@ -56,7 +59,7 @@ def _open(conn, now: datetime = NOW, **kw) -> int:
         "title": "Công dân phản ánh qua đường dây nóng",
         **kw,
     }
-    return actions.open_case(conn, CLERK, now=now, **args)
+    return workflow.open_case(conn, CLERK, now=now, **args)
 
 
 PASSWORD = "mat-khau-dung-2024"
@@ -80,7 +83,7 @@ def _proof(conn, actor: Actor, action: str):
 
 def _move(conn, case_id: int, to: str, actor: Actor = CLERK, **kw) -> dict:
     kw.setdefault("now", NOW)
-    return actions.transition(conn, case_id, to, actor, **kw)
+    return workflow.transition(conn, case_id, to, actor, **kw)
 
 
 # The shortest path from "new" to every state, with what each step needs.
@@ -122,11 +125,11 @@ def _events(conn, case_id: int) -> list[tuple]:
 
 
 def test_allowed_next_by_role():
-    assert actions.allowed_next("new", "clerk") == ["verifying"]
-    assert actions.allowed_next("verifying", "clerk") == ["unfounded", "founded"]
-    assert actions.allowed_next("measure", "clerk") == []
-    assert actions.allowed_next("measure", "chairman") == ["awaiting_effect", "founded"]
-    assert actions.allowed_next("awaiting_effect", "clerk") == ["closed", "reopened"]
+    assert workflow.allowed_next("new", "clerk") == ["verifying"]
+    assert workflow.allowed_next("verifying", "clerk") == ["unfounded", "founded"]
+    assert workflow.allowed_next("measure", "clerk") == []
+    assert workflow.allowed_next("measure", "chairman") == ["awaiting_effect", "founded"]
+    assert workflow.allowed_next("awaiting_effect", "clerk") == ["closed", "reopened"]
 
 
 def test_walk_through_the_whole_graph(staffed):
@@ -167,7 +170,7 @@ def test_walk_through_the_whole_graph(staffed):
     # Only the Chairman approves or returns a measure; a return needs his comment.
     before = table_snapshot(conn)
     assert _refusal(
-        lambda: _move(conn, case_id, "awaiting_effect", reauth=_proof(conn, CLERK, actions.approve_action(case_id)))
+        lambda: _move(conn, case_id, "awaiting_effect", reauth=_proof(conn, CLERK, workflow.approve_action(case_id)))
     ) == CHAIRMAN_ONLY.format("Biện pháp (chờ phê duyệt)", "Chờ đánh giá hiệu quả")
     assert _refusal(lambda: _move(conn, case_id, "founded", note="Chưa phù hợp")) == CHAIRMAN_ONLY.format(
         "Biện pháp (chờ phê duyệt)", "Có cơ sở"
@@ -187,7 +190,7 @@ def test_walk_through_the_whole_graph(staffed):
         case_id,
         "awaiting_effect",
         CHAIR,
-        reauth=_proof(conn, CHAIR, actions.approve_action(case_id)),
+        reauth=_proof(conn, CHAIR, workflow.approve_action(case_id)),
         measure_date="2024-06-20",
     )
     assert (case["state"], case["measure_date"], case["measure_approved_by"]) == (
@@ -252,7 +255,7 @@ def test_unfounded_deletes_the_phone_number(staffed):
     assert _move(staffed, case_id, "verifying")["state"] == "verifying"
 
 
-@pytest.mark.parametrize("measure", actions.SEVERE_MEASURES)
+@pytest.mark.parametrize("measure", workflow.SEVERE_MEASURES)
 def test_severe_measures_need_the_password_again(staffed, measure):
     case_id = _case_in(staffed, "founded")
     _move(staffed, case_id, "measure", root_cause="Vi phạm nhiều lần", measure=measure)
@@ -261,7 +264,7 @@ def test_severe_measures_need_the_password_again(staffed, measure):
     assert table_snapshot(staffed) == before
     assert (
         _move(
-            staffed, case_id, "awaiting_effect", CHAIR, reauth=_proof(staffed, CHAIR, actions.approve_action(case_id))
+            staffed, case_id, "awaiting_effect", CHAIR, reauth=_proof(staffed, CHAIR, workflow.approve_action(case_id))
         )["state"]
         == "awaiting_effect"
     )
@@ -277,11 +280,11 @@ def test_ordinary_measures_are_approved_without_the_password(staffed, measure):
 
 def test_every_pair_not_in_the_workflow_is_refused(staffed):
     conn = staffed
-    cases = {state: _case_in(conn, state) for state in actions.STATES}
+    cases = {state: _case_in(conn, state) for state in workflow.STATES}
     refusals = 0
     for frm, case_id in cases.items():
-        for to in [*actions.STATES, "deleted"]:
-            if (frm, to) in actions.TRANSITIONS:
+        for to in [*workflow.STATES, "deleted"]:
+            if (frm, to) in workflow.TRANSITIONS:
                 continue
             before = table_snapshot(conn)
             # The Chairman, with every detail a transition could ask for: only the graph refuses.
@@ -294,7 +297,7 @@ def test_every_pair_not_in_the_workflow_is_refused(staffed):
                     note="Lý do",
                     root_cause="Nguyên nhân",
                     measure="reminder",
-                    reauth=_proof(conn, CHAIR, actions.approve_action(case_id)),
+                    reauth=_proof(conn, CHAIR, workflow.approve_action(case_id)),
                 )
             )
             assert message == refused(frm, to), (frm, to)
@@ -306,17 +309,17 @@ def test_every_pair_not_in_the_workflow_is_refused(staffed):
     assert _refusal(lambda: _move(conn, 999, "verifying")) == "Không có vụ việc số 999."
 
 
-@pytest.mark.parametrize("pair", [p for p, roles in actions.TRANSITIONS.items() if "clerk" not in roles])
+@pytest.mark.parametrize("pair", [p for p, roles in workflow.TRANSITIONS.items() if "clerk" not in roles])
 def test_clerk_cannot_take_a_chairman_decision(staffed, pair):
     frm, to = pair
     case_id = _case_in(staffed, frm)
     before = table_snapshot(staffed)
     message = _refusal(
         lambda: _move(
-            staffed, case_id, to, CLERK, note="Ý kiến", reauth=_proof(staffed, CLERK, actions.approve_action(case_id))
+            staffed, case_id, to, CLERK, note="Ý kiến", reauth=_proof(staffed, CLERK, workflow.approve_action(case_id))
         )
     )
-    assert message == CHAIRMAN_ONLY.format(actions.STATES[frm], actions.STATES[to])
+    assert message == CHAIRMAN_ONLY.format(workflow.STATES[frm], workflow.STATES[to])
     assert table_snapshot(staffed) == before
 
 
@@ -354,7 +357,7 @@ def _response(
 def test_a_submitted_low_conduct_rating_opens_a_case_and_a_second_one_attaches(staffed):
     conn = staffed
     r1 = _kiosk(conn, "k1", datetime(2024, 6, 3, 9, 0), "CB01", {"TC1.1": 5, "TC3.1": 4, "TC3.2": 2})
-    assert actions.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
+    assert workflow.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
     [case] = db.list_cases(conn)
     assert {
         k: case[k] for k in ("type", "origin", "channel", "staff_code", "state", "received_at", "due_date", "title")
@@ -381,7 +384,7 @@ def test_a_submitted_low_conduct_rating_opens_a_case_and_a_second_one_attaches(s
 
     # A second low rating for the same staff member is evidence on the same open case.
     r2 = _kiosk(conn, "k2", datetime(2024, 6, 4, 10, 30), "CB01", {"TC3.1": 1, "TC3.4": 2})
-    assert actions.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
+    assert workflow.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
     assert [c["id"] for c in db.list_cases(conn)] == [case["id"]]
     assert db.case_response_ids(conn, case["id"]) == [r1, r2]
     events = _events(conn, case["id"])
@@ -397,7 +400,7 @@ def test_a_submitted_low_conduct_rating_opens_a_case_and_a_second_one_attaches(s
     # Without a staff code: a case for "chưa xác định"; a rating of 3 or more opens nothing.
     r3 = _kiosk(conn, "k3", datetime(2024, 6, 5, 8, 0), None, {"TC3.3": 1})
     _kiosk(conn, "k4", datetime(2024, 6, 5, 9, 0), "CB02", {"TC3.1": 3, "TC3.2": 4, "TC3.3": 5, "TC1.1": 1})
-    assert actions.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
+    assert workflow.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
     [unknown, _] = db.list_cases(conn)  # newest first
     assert (unknown["staff_code"], unknown["title"]) == (None, "Phản ánh về thái độ phục vụ của cán bộ chưa xác định")
     assert db.case_response_ids(conn, unknown["id"]) == [r3]
@@ -405,14 +408,14 @@ def test_a_submitted_low_conduct_rating_opens_a_case_and_a_second_one_attaches(s
 
     # Running again touches nothing.
     before = table_snapshot(conn)
-    assert actions.sync_from_survey(conn, now=NOW) == 0
+    assert workflow.sync_from_survey(conn, now=NOW) == 0
     assert table_snapshot(conn) == before
 
     # Once the case is closed, the next low rating opens a new one.
     _move(conn, case["id"], "verifying")
     _move(conn, case["id"], "unfounded", note="Không có cơ sở")
     r5 = _kiosk(conn, "k5", datetime(2024, 6, 10, 9, 0), "CB01", {"TC3.5": 2})
-    assert actions.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
+    assert workflow.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
     newest = db.list_cases(conn, staff_code="CB01")[0]
     assert newest["id"] != case["id"]
     assert db.case_response_ids(conn, newest["id"]) == [r5]
@@ -421,7 +424,7 @@ def test_a_submitted_low_conduct_rating_opens_a_case_and_a_second_one_attaches(s
 def test_excluded_responses_open_nothing(staffed):
     rid = _response(staffed, "x1", "2024-06-03 09:00:00", "CB01", {"TC3.1": 1})
     db.set_excluded(staffed, rid, True, "Phiếu thử", "vanphong")
-    assert actions.sync_from_survey(staffed, now=NOW) == 0
+    assert workflow.sync_from_survey(staffed, now=NOW) == 0
     assert db.list_cases(staffed) == []
 
 
@@ -447,7 +450,7 @@ def test_comment_tagged_as_conduct_opens_a_case(staffed):
         {"TC3.1": 3, "TC3.2": 4},
         comment="Cán bộ có thái độ hách dịch",
     )
-    assert actions.sync_from_survey(staffed, tag_comment=tag, now=NOW) == 1
+    assert workflow.sync_from_survey(staffed, tag_comment=tag, now=NOW) == 1
     [case] = db.list_cases(staffed)
     assert (case["staff_code"], case["origin"], case["type"]) == ("CB02", "survey", "conduct")
     assert db.case_response_ids(staffed, case["id"]) == [r3]
@@ -456,7 +459,7 @@ def test_comment_tagged_as_conduct_opens_a_case(staffed):
 
 def test_comments_are_ignored_without_a_tagger(staffed):
     _response(staffed, "c1", "2024-06-03 09:00:00", "CB02", {"TC3.1": 4}, comment="Cán bộ có thái độ hách dịch")
-    assert actions.sync_from_survey(staffed, now=NOW) == 0
+    assert workflow.sync_from_survey(staffed, now=NOW) == 0
     assert db.list_cases(staffed) == []
 
 
@@ -464,7 +467,7 @@ def test_a_case_opened_later_is_dated_by_its_survey_and_due_from_its_opening(sta
     """A response stored without the intake (e.g. before an upgrade) is taken in by the next intake run: the
     case carries the survey's date, its deadline counts from the day it was opened."""
     rid = _response(staffed, "late", "2024-06-03 09:00:00", "CB01", {"TC3.1": 1})
-    assert actions.sync_from_survey(staffed, now=NOW) == 1  # NOW is 15 June
+    assert workflow.sync_from_survey(staffed, now=NOW) == 1  # NOW is 15 June
     [case] = db.list_cases(staffed)
     assert (case["received_at"], case["due_date"]) == ("2024-06-03", "2024-06-30")
     assert db.case_response_ids(staffed, case["id"]) == [rid]
@@ -480,7 +483,7 @@ def test_a_failing_intake_never_fails_the_submit(staffed, monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(actions, "sync_from_survey", broken)
+    monkeypatch.setattr(workflow, "sync_from_survey", broken)
     _kiosk(staffed, "ok", datetime(2024, 6, 3, 9, 0), "CB01", {"TC3.1": 1})
     assert db.count_responses(staffed) == 1 and db.list_cases(staffed) == []
     assert "case intake after storing responses failed" in caplog.text
@@ -489,7 +492,7 @@ def test_a_failing_intake_never_fails_the_submit(staffed, monkeypatch, caplog):
 
 
 def test_an_imported_responses_file_opens_its_cases(staffed):
-    from sipas.responses import import_responses
+    from sipas.survey.responses import import_responses
 
     data = (
         b"response_id,submitted_at,questionnaire,channel,staff_code,TC3.1\n"
@@ -499,7 +502,7 @@ def test_an_imported_responses_file_opens_its_cases(staffed):
     import_responses(staffed, data, "phieu.csv", active_version="sipas-2023")
     [case] = db.list_cases(staffed)
     assert (case["staff_code"], case["received_at"]) == ("CB01", "2024-06-03")
-    assert case["due_date"] == (clock.today() + timedelta(days=actions.DEFAULT_DUE_DAYS)).isoformat()
+    assert case["due_date"] == (clock.today() + timedelta(days=workflow.DEFAULT_DUE_DAYS)).isoformat()
 
 
 # ------------------------------------------------------------------------------ repeat offences
@@ -517,26 +520,26 @@ def test_repeat_offence_within_the_window(staffed):
     # today − round(12 × 30.44) = 365 days → the window starts 2023-12-16 (2024 has 29 February).
     a = _substantiated(staffed, "CB01", "2024-01-10")
     b = _substantiated(staffed, "CB01", "2024-12-10")  # 11 months later
-    assert actions.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == [
+    assert workflow.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == [
         {"staff_code": "CB01", "cases": [a, b]}
     ]
     # Count 3 needs a third case.
-    assert actions.repeat_offenders(staffed, 3, 12, today=date(2024, 12, 15)) == []
+    assert workflow.repeat_offenders(staffed, 3, 12, today=date(2024, 12, 15)) == []
 
 
 def test_repeat_offence_13_months_apart_is_not_flagged(staffed):
     _substantiated(staffed, "CB01", "2023-11-10")
     latest = _substantiated(staffed, "CB01", "2024-12-10")  # 13 months later
-    assert actions.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == []
+    assert workflow.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == []
     # At the edge of the window (it starts 2023-12-16, 365 days before 2024-12-15): 12 months and a day
     # before today is out, a day less than 12 months is in.
     outside = _substantiated(staffed, "CB01", "2023-12-14")
-    assert actions.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == []
+    assert workflow.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == []
     inside = _substantiated(staffed, "CB01", "2023-12-16")
-    assert actions.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == [
+    assert workflow.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == [
         {"staff_code": "CB01", "cases": [latest, inside]}
     ]
-    assert outside not in actions.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15))[0]["cases"]
+    assert outside not in workflow.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15))[0]["cases"]
 
 
 def test_an_unfounded_case_does_not_count(staffed):
@@ -544,18 +547,18 @@ def test_an_unfounded_case_does_not_count(staffed):
     other = _open(staffed, now=datetime(2024, 9, 1, 9, 0), received_at="2024-09-01")
     _move(staffed, other, "verifying")
     _move(staffed, other, "unfounded", note="Không đúng sự thật")
-    assert actions.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == []
+    assert workflow.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == []
 
 
 def test_a_case_found_unfounded_after_reopening_does_not_count(staffed):
     _substantiated(staffed, "CB01", "2024-03-10")
     later = _substantiated(staffed, "CB01", "2024-09-01")
-    assert len(actions.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15))) == 1
+    assert len(workflow.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15))) == 1
     for to, actor, extra in PATH[2:]:  # measure → … → closed → reopened
         _move(staffed, later, to, actor, **extra)
     _move(staffed, later, "verifying")
     _move(staffed, later, "unfounded", note="Xác minh lại: không có cơ sở")
-    assert actions.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == []
+    assert workflow.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == []
 
 
 def test_chairman_decision_clears_the_flag_until_a_new_case(staffed):
@@ -563,39 +566,39 @@ def test_chairman_decision_clears_the_flag_until_a_new_case(staffed):
     today = date(2024, 12, 15)
     a = _substantiated(conn, "CB01", "2024-01-10")
     b = _substantiated(conn, "CB01", "2024-12-10")
-    assert actions.chairman_queue(conn, today)["repeat"] == [{"staff_code": "CB01", "cases": [a, b]}]
+    assert workflow.chairman_queue(conn, today)["repeat"] == [{"staff_code": "CB01", "cases": [a, b]}]
 
     # Refused: điều chuyển without the password again, and any decision by the clerk.
     before = table_snapshot(conn)
     assert (
         _refusal(
-            lambda: actions.decide_repeat(conn, CHAIR, "CB01", "reassign", "Điều chuyển sang bộ phận khác", now=NOW)
+            lambda: workflow.decide_repeat(conn, CHAIR, "CB01", "reassign", "Điều chuyển sang bộ phận khác", now=NOW)
         )
         == REPEAT_NEEDS_PASSWORD
     )
     assert (
         _refusal(
-            lambda: actions.decide_repeat(
+            lambda: workflow.decide_repeat(
                 conn,
                 CLERK,
                 "CB01",
                 "none",
                 "Đã nhắc nhở",
-                reauth=_proof(conn, CLERK, actions.repeat_action("CB01")),
+                reauth=_proof(conn, CLERK, workflow.repeat_action("CB01")),
                 now=NOW,
             )
         )
         == REPEAT_CHAIRMAN_ONLY
     )
-    assert _refusal(lambda: actions.decide_repeat(conn, CHAIR, "CB01", "none", " ", now=NOW)) == (
+    assert _refusal(lambda: workflow.decide_repeat(conn, CHAIR, "CB01", "none", " ", now=NOW)) == (
         "Cần ghi nội dung quyết định hoặc lý do không điều chuyển, thay thế."
     )
     assert table_snapshot(conn) == before
 
     # "Không điều chuyển" needs no password; it is recorded on every substantiated case.
     decided = datetime(2024, 12, 15, 14, 0)
-    actions.decide_repeat(conn, CHAIR, "CB01", "none", "Cán bộ đã nhận lỗi, theo dõi thêm", now=decided)
-    assert actions.repeat_offenders(conn, 2, 12, today=today) == []
+    workflow.decide_repeat(conn, CHAIR, "CB01", "none", "Cán bộ đã nhận lỗi, theo dõi thêm", now=decided)
+    assert workflow.repeat_offenders(conn, 2, 12, today=today) == []
     assert [(d["staff_code"], d["decided_at"], d["actor"], d["decision"]) for d in db.repeat_decisions(conn)] == [
         ("CB01", "2024-12-15 14:00:00", "chutich", "none")
     ]
@@ -610,7 +613,7 @@ def test_chairman_decision_clears_the_flag_until_a_new_case(staffed):
 
     # A new substantiated case received after the decision raises the flag again.
     c = _substantiated(conn, "CB01", "2024-12-20")
-    assert actions.repeat_offenders(conn, 2, 12, today=date(2024, 12, 21)) == [
+    assert workflow.repeat_offenders(conn, 2, 12, today=date(2024, 12, 21)) == [
         {"staff_code": "CB01", "cases": [a, b, c]}
     ]
 
@@ -621,10 +624,10 @@ def test_repeat_rule_follows_the_settings(staffed):
     b = _substantiated(conn, "CB01", "2024-12-10")
     # From 2025 the commune counts 3 cases: the rule in force on the day asked is used.
     settings.put(conn, "repeat_offence", {"count": 3, "months": 12}, "chutich", valid_from="2025-01-01")
-    assert actions.chairman_queue(conn, date(2024, 12, 15))["repeat"] == [{"staff_code": "CB01", "cases": [a, b]}]
-    assert actions.chairman_queue(conn, date(2025, 1, 2))["repeat"] == []
+    assert workflow.chairman_queue(conn, date(2024, 12, 15))["repeat"] == [{"staff_code": "CB01", "cases": [a, b]}]
+    assert workflow.chairman_queue(conn, date(2025, 1, 2))["repeat"] == []
     settings.put(conn, "repeat_offence", {"count": 3, "months": 12}, "chutich")
-    assert actions.chairman_queue(conn, date(2024, 12, 15))["repeat"] == []
+    assert workflow.chairman_queue(conn, date(2024, 12, 15))["repeat"] == []
 
 
 # ------------------------------------------------------------------------------ effectiveness
@@ -749,7 +752,7 @@ def test_flag_effects_stores_the_verdict_and_the_queue_shows_it(staffed):
     assert effects.flag_effects(conn, 10, 80.0, today=TODAY) == [bad]
     assert table_snapshot(conn) == before
 
-    assert [c["id"] for c in actions.chairman_queue(conn, TODAY)["not_effective"]] == [bad]
+    assert [c["id"] for c in workflow.chairman_queue(conn, TODAY)["not_effective"]] == [bad]
 
 
 def test_chairman_queue(staffed):
@@ -763,10 +766,10 @@ def test_chairman_queue(staffed):
     _move(conn, closed_late, "unfounded", note="Không có cơ sở")
     unanswered = _open(conn, now=moment, received_at="2024-04-25", response_deadline="2024-04-29")
     answered = _open(conn, now=moment, received_at="2024-04-25", response_deadline="2024-04-29")
-    actions.add_note(conn, answered, CLERK, "Đã trả lời công dân qua điện thoại", responded=True, now=moment)
+    workflow.add_note(conn, answered, CLERK, "Đã trả lời công dân qua điện thoại", responded=True, now=moment)
     signoff = _case_in(conn, "measure", now=moment, received_at="2024-04-25")
 
-    queue = actions.chairman_queue(conn, today)
+    queue = workflow.chairman_queue(conn, today)
     assert [c["id"] for c in queue["overdue"]] == [overdue]
     assert [c["id"] for c in queue["deadline"]] == [unanswered]
     assert [c["id"] for c in queue["signoff"]] == [signoff]
@@ -789,11 +792,11 @@ def test_every_change_writes_exactly_one_history_entry(staffed):
             ("vanphong", "transition", "new", "verifying", "Giao ông Tâm xác minh"),
         ),
         (
-            lambda: actions.add_note(conn, case_id, CLERK, "Đã gọi điện cho công dân", now=NOW),
+            lambda: workflow.add_note(conn, case_id, CLERK, "Đã gọi điện cho công dân", now=NOW),
             ("vanphong", "note", None, None, "Đã gọi điện cho công dân"),
         ),
         (
-            lambda: actions.add_note(conn, case_id, CLERK, "Trả lời: đang xác minh", responded=True, now=NOW),
+            lambda: workflow.add_note(conn, case_id, CLERK, "Trả lời: đang xác minh", responded=True, now=NOW),
             ("vanphong", "response", None, None, "Trả lời: đang xác minh"),
         ),
         (lambda: _move(conn, case_id, "founded"), ("vanphong", "transition", "verifying", "founded", None)),
@@ -825,7 +828,7 @@ def test_every_change_writes_exactly_one_history_entry(staffed):
     assert db.get_case(conn, case_id)["responded_at"] == "2024-06-15 09:00:00"
     # A refused step and an empty note leave no trace.
     before = table_snapshot(conn)
-    assert _refusal(lambda: actions.add_note(conn, case_id, CLERK, "  ", now=NOW)) == "Ghi chú trống."
+    assert _refusal(lambda: workflow.add_note(conn, case_id, CLERK, "  ", now=NOW)) == "Ghi chú trống."
     assert _refusal(lambda: _move(conn, case_id, "founded", CHAIR, note="x")) == refused("closed", "founded")
     assert table_snapshot(conn) == before
 
@@ -849,7 +852,7 @@ def test_demo_cases_go_with_the_demo_data(staffed):
     real = _open(conn)
     _response(conn, "demo-1", "2024-06-03 09:00:00", "CB02", {"TC3.1": 1}, demo=True)
     _response(conn, "real-1", "2024-06-03 10:00:00", "CB02", {"TC3.1": 2})
-    assert actions.sync_from_survey(conn, now=NOW) == 2  # a demo case and a real case: never mixed
+    assert workflow.sync_from_survey(conn, now=NOW) == 2  # a demo case and a real case: never mixed
     demo_case = _open(conn, staff_code="CB02", is_demo=True)
     _move(conn, demo_case, "verifying")
     demo_ids = [c["id"] for c in db.list_cases(conn) if c["is_demo"]]
@@ -893,7 +896,7 @@ def test_monthly_counts(staffed):
     )  # due on the last day: not overdue in May
     closed("other", "2024-03-20", "2024-04-10", due_date="2024-03-25")  # late, but closed in April
 
-    may = actions.monthly_counts(conn, "2024-05", today=date(2024, 7, 1))
+    may = workflow.monthly_counts(conn, "2024-05", today=date(2024, 7, 1))
     assert may == {
         "opened": 4,
         "closed": 3,
@@ -903,10 +906,10 @@ def test_monthly_counts(staffed):
         "by_type": {"Thái độ, ứng xử": 2, "Chờ đợi, nhân lực": 1, "Hồ sơ, thủ tục": 1, "Cơ sở vật chất": 0, "Khác": 0},
         "median_days_to_close": 5.0,  # median of 2, 5, 9
     }
-    april = actions.monthly_counts(conn, "2024-04", today=date(2024, 7, 1))
+    april = workflow.monthly_counts(conn, "2024-04", today=date(2024, 7, 1))
     # Opened in April: the facilities case; closed: the late one (21 days), which was overdue in April.
     assert (april["opened"], april["closed"], april["overdue"], april["median_days_to_close"]) == (1, 1, 1, 21.0)
-    assert actions.monthly_counts(conn, "2024-07")["median_days_to_close"] is None
+    assert workflow.monthly_counts(conn, "2024-07")["median_days_to_close"] is None
 
 
 def test_public_summary_names_no_one(staffed):
@@ -943,7 +946,7 @@ def test_public_summary_names_no_one(staffed):
     _move(conn, other, "awaiting_effect", CHAIR, measure_date="2024-05-20", now=moment)
     outside = _case_in(conn, "awaiting_effect", now=moment)  # measure dated 2024-06-15: another month
 
-    lines = actions.public_summary(conn, "2024-05")
+    lines = workflow.public_summary(conn, "2024-05")
     assert lines == [  # newest case first
         "Người dân phản ánh về tiêu chí TC2.1 — phản ánh đã được xem xét, xử lý; bố trí thêm người tiếp nhận "
         "hồ sơ vào giờ đông.",
@@ -1053,10 +1056,10 @@ def test_a_criterion_below_the_floor_becomes_one_improvement_action(staffed):
     conn = staffed
     for i, (v52, v11) in enumerate([(5, 5), (4, 4), (2, 5), (1, 4)]):
         _response(conn, f"w{i}", f"2024-05-0{i + 1} 09:00:00", None, {"TC5.2": v52, "TC1.1": v11})
-    weak = actions.criteria_below_floor(conn, "sipas-2023", "2024-01-01", "2024-12-31", 80, min_n=4)
+    weak = workflow.criteria_below_floor(conn, "sipas-2023", "2024-01-01", "2024-12-31", 80, min_n=4)
     assert [(w["code"], w["index"], w["n"]) for w in weak] == [("TC5.2", 50.0, 4)]
-    assert actions.criteria_below_floor(conn, "sipas-2023", "2024-01-01", "2024-12-31", 80, min_n=5) == []
-    case_id = actions.open_from_analysis(conn, CLERK, "TC5.2", 50.0, 80, "năm 2024")
+    assert workflow.criteria_below_floor(conn, "sipas-2023", "2024-01-01", "2024-12-31", 80, min_n=5) == []
+    case_id = workflow.open_from_analysis(conn, CLERK, "TC5.2", 50.0, 80, "năm 2024")
     case = db.get_case(conn, case_id)
     assert (case["type"], case["origin"], case["criterion"], case["title"]) == (
         "other",
@@ -1064,7 +1067,7 @@ def test_a_criterion_below_the_floor_becomes_one_improvement_action(staffed):
         "TC5.2",
         "Cải thiện tiêu chí TC5.2: 50.00% dưới mức 80% (năm 2024)",
     )
-    assert actions.criteria_below_floor(conn, "sipas-2023", "2024-01-01", "2024-12-31", 80, min_n=4) == []
+    assert workflow.criteria_below_floor(conn, "sipas-2023", "2024-01-01", "2024-12-31", 80, min_n=4) == []
 
 
 # ------------------------------------------------------------------------------ re-authentication proof
@@ -1080,7 +1083,7 @@ def test_a_wrong_or_empty_password_gives_no_proof(staffed):
     _proof(staffed, CHAIR, "warm-up")  # makes the account
     for wrong in ("", "sai-mat-khau", PASSWORD.upper()):
         with pytest.raises(ValidationError, match="Mật khẩu không đúng."):
-            auth.reauthenticate(staffed, CHAIR.username, wrong, actions.approve_action(1))
+            auth.reauthenticate(staffed, CHAIR.username, wrong, workflow.approve_action(1))
 
 
 def test_the_domain_refuses_a_forged_old_or_borrowed_proof(staffed):
@@ -1090,18 +1093,18 @@ def test_the_domain_refuses_a_forged_old_or_borrowed_proof(staffed):
     conn = staffed
     case_id = _severe_case(conn)
     other_case = _severe_case(conn)
-    good = _proof(conn, CHAIR, actions.approve_action(case_id))
+    good = _proof(conn, CHAIR, workflow.approve_action(case_id))
     deputy = Actor("phochutich", "chairman")
     refused = {
         "forged signature": dataclasses.replace(good, signature="0" * 64),
         "edited user": dataclasses.replace(good, username=deputy.username),
-        "another case": _proof(conn, CHAIR, actions.approve_action(other_case)),
-        "another kind of decision": _proof(conn, CHAIR, actions.repeat_action("CB01")),
+        "another case": _proof(conn, CHAIR, workflow.approve_action(other_case)),
+        "another kind of decision": _proof(conn, CHAIR, workflow.repeat_action("CB01")),
         "too old": auth.reauthenticate(
-            conn, CHAIR.username, PASSWORD, actions.approve_action(case_id), now=time.time() - auth.REAUTH_SECONDS - 5
+            conn, CHAIR.username, PASSWORD, workflow.approve_action(case_id), now=time.time() - auth.REAUTH_SECONDS - 5
         ),
         "from the future": auth.reauthenticate(
-            conn, CHAIR.username, PASSWORD, actions.approve_action(case_id), now=time.time() + 600
+            conn, CHAIR.username, PASSWORD, workflow.approve_action(case_id), now=time.time() + 600
         ),
         "not a proof at all": True,
     }
@@ -1119,13 +1122,13 @@ def test_the_domain_refuses_a_forged_old_or_borrowed_proof(staffed):
 
 def test_a_repeat_offence_decision_checks_its_own_proof(staffed):
     conn = staffed
-    wrong = _proof(conn, CHAIR, actions.repeat_action("CB02"))
+    wrong = _proof(conn, CHAIR, workflow.repeat_action("CB02"))
     assert (
-        _refusal(lambda: actions.decide_repeat(conn, CHAIR, "CB01", "reassign", "Điều chuyển", reauth=wrong, now=NOW))
+        _refusal(lambda: workflow.decide_repeat(conn, CHAIR, "CB01", "reassign", "Điều chuyển", reauth=wrong, now=NOW))
         == REPEAT_NEEDS_PASSWORD
     )
-    right = _proof(conn, CHAIR, actions.repeat_action("CB01"))
-    actions.decide_repeat(conn, CHAIR, "CB01", "reassign", "Điều chuyển", reauth=right, now=NOW)
+    right = _proof(conn, CHAIR, workflow.repeat_action("CB01"))
+    workflow.decide_repeat(conn, CHAIR, "CB01", "reassign", "Điều chuyển", reauth=right, now=NOW)
 
 
 def test_two_intakes_at_once_take_each_response_in_once(staffed, db_file):
@@ -1134,7 +1137,9 @@ def test_two_intakes_at_once_take_each_response_in_once(staffed, db_file):
 
     ids = [_response(staffed, f"p{i}", f"2024-06-03 09:{i:02d}:00", "CB01", {"TC3.1": 1}) for i in range(40)]
     touched, conns = [], [db.connect(db_file) for _ in range(4)]
-    threads = [threading.Thread(target=lambda c=c: touched.append(actions.sync_from_survey(c, now=NOW))) for c in conns]
+    threads = [
+        threading.Thread(target=lambda c=c: touched.append(workflow.sync_from_survey(c, now=NOW))) for c in conns
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -1162,11 +1167,11 @@ def test_public_summary_never_states_a_measure_against_a_person(staffed, measure
         CHAIR,
         measure_date="2024-05-15",
         now=moment,
-        reauth=_proof(conn, CHAIR, actions.approve_action(case_id)),
+        reauth=_proof(conn, CHAIR, workflow.approve_action(case_id)),
     )
-    (line,) = actions.public_summary(conn, "2024-05")
+    (line,) = workflow.public_summary(conn, "2024-05")
     assert "đã được xem xét, xử lý" in line
-    for word in actions.FORBIDDEN_PUBLIC_WORDS:
+    for word in workflow.FORBIDDEN_PUBLIC_WORDS:
         assert word not in line.lower()
 
 
@@ -1176,28 +1181,28 @@ def test_overdue_is_one_definition_and_approved_cases_leave_the_queue(staffed):
     late = _open(conn, now=moment, received_at="2024-04-01", due_date="2024-04-10")
     approved = _case_in(conn, "measure", now=moment, received_at="2024-04-01", due_date="2024-04-10")
     today = date(2024, 4, 20)
-    assert {c["id"] for c in actions.chairman_queue(conn, today)["overdue"]} == {late, approved}
+    assert {c["id"] for c in workflow.chairman_queue(conn, today)["overdue"]} == {late, approved}
     _move(conn, approved, "awaiting_effect", CHAIR, now=datetime(2024, 4, 20, 10, 0))
-    queue = actions.chairman_queue(conn, today)
+    queue = workflow.chairman_queue(conn, today)
     assert [c["id"] for c in queue["overdue"]] == [late]
-    april = actions.monthly_counts(conn, "2024-04", today=today)
+    april = workflow.monthly_counts(conn, "2024-04", today=today)
     assert april["overdue_at_end"] == len(queue["overdue"]) == 1
     assert april["overdue"] == 2  # both were overdue on some day of April
 
 
 def test_satisfied_responses_cost_the_intake_no_write(staffed):
     """Responses that open nothing are passed over without a write transaction (the pointer stays
-    until actions.INTAKE_IDLE_LAG lie behind it); a complaint after them is still taken in, once."""
+    until workflow.INTAKE_IDLE_LAG lie behind it); a complaint after them is still taken in, once."""
     for i in range(30):
         _response(staffed, f"ok{i}", f"2024-06-03 09:{i:02d}:00", "CB01", {"TC3.1": 4}, comment="Cảm ơn")
     changes = staffed.total_changes
-    assert actions.sync_from_survey(staffed, tag_comment=comments.conduct_tagger(), now=NOW) == 0
+    assert workflow.sync_from_survey(staffed, tag_comment=comments.conduct_tagger(), now=NOW) == 0
     assert staffed.total_changes == changes  # nothing written, not even the pointer
     rid = _response(staffed, "bad", "2024-06-03 10:00:00", "CB01", {"TC3.1": 1})
-    assert actions.sync_from_survey(staffed, now=NOW) == 1
+    assert workflow.sync_from_survey(staffed, now=NOW) == 1
     [case] = db.list_cases(staffed)
     assert db.case_response_ids(staffed, case["id"]) == [rid]
-    assert actions.sync_from_survey(staffed, now=NOW) == 0
+    assert workflow.sync_from_survey(staffed, now=NOW) == 0
     assert int(db.get_meta(staffed, "case_intake_last_response")) == rid
 
 
@@ -1207,7 +1212,7 @@ def test_a_long_catch_up_is_taken_in_small_transactions(staffed):
         _response(staffed, f"b{i}", f"2024-06-03 09:{i % 60:02d}:00", f"CB0{1 + i % 2}", {"TC3.2": 2})
         for i in range(25)
     ]
-    assert actions.sync_from_survey(staffed, now=NOW, batch_size=4) == 25
+    assert workflow.sync_from_survey(staffed, now=NOW, batch_size=4) == 25
     linked = sorted(r for c in db.list_cases(staffed) for r in db.case_response_ids(staffed, c["id"]))
     assert linked == ids
     assert sum(len(db.case_events(staffed, c["id"])) for c in db.list_cases(staffed)) == 25
@@ -1221,7 +1226,7 @@ def test_the_intake_and_a_conduct_effect_check_import_neither_pandas_nor_scipy(s
 
     code = (
         "import sys\n"
-        "from sipas import db, intake\n"
+        "from sipas import db\nfrom sipas.cases import intake\n"
         "conn = db.connect(sys.argv[1])\n"
         "intake.after_responses(conn)\n"
         "assert db.list_cases(conn, states=('awaiting_effect',)), 'no case waiting for its effect'\n"

@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 from scipy.stats import binomtest, chi2_contingency
 
-from sipas import analysis, comparison, db
+from sipas import db
 from sipas.catalog import questionnaire
-from sipas.scoring import compute_index
+from sipas.index import analysis, comparison
+from sipas.index.scoring import compute_index
 
 BANDS = [["Tốt", 90.0], ["Khá", 80.0], ["Trung bình", 70.0], ["Yếu", 0.0]]
 Q = questionnaire("sipas-2023")

@@ -11,8 +11,10 @@ import pytest
 from conftest import ROOT, always_open
 from streamlit.testing.v1 import AppTest
 
-from sipas import analysis, auth, clock, db, demo, settings
+from sipas import clock, db, demo
+from sipas.admin import auth, settings
 from sipas.cli import main
+from sipas.index import analysis
 
 PAGE = str(ROOT / "app_pages" / "analysis.py")
 SCRIPT = "<script>alert('x')</script> Thái độ cán bộ chưa niềm nở **đậm** [link](http://x)"
@@ -276,7 +278,7 @@ def test_what_citizens_want_improved_is_shown_with_n_and_interval(db_copy):
     from datetime import datetime
 
     from sipas import clock
-    from sipas.responses import KioskSurvey, submit_kiosk_survey
+    from sipas.survey.responses import KioskSurvey, submit_kiosk_survey
 
     conn = db.open_db(db_copy)
     try:

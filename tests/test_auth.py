@@ -1,4 +1,4 @@
-"""Staff accounts (sipas.auth): argon2 passwords, lockout counted in the database, revocable sessions.
+"""Staff accounts (sipas.admin.auth): argon2 passwords, lockout counted in the database, revocable sessions.
 
 Times are passed with ``now=`` (seconds since the epoch) so that the 15-minute lockout and the
 30-minute idle timeout are tested without waiting.
@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from sipas import auth, db
+from sipas import db
+from sipas.admin import auth
 from sipas.errors import ValidationError
 from tests.conftest import table_snapshot
 

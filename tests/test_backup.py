@@ -1,4 +1,4 @@
-"""Backups, restores and the database check (sipas.backup), through the API, the CLI and the page.
+"""Backups, restores and the database check (sipas.admin.backup), through the API, the CLI and the page.
 
 A refused restore must leave the live database exactly as it was: every such test compares the
 sha256 of the file (after a checkpoint, so that the file holds everything) and every table's rows.
@@ -19,7 +19,8 @@ import pytest
 from conftest import table_snapshot
 from streamlit.testing.v1 import AppTest
 
-from sipas import auth, backup, db, demo, settings
+from sipas import db, demo
+from sipas.admin import auth, backup, settings
 from sipas.errors import DatabaseError, ValidationError
 from sipas.paths import ROOT
 

@@ -1,4 +1,4 @@
-"""The baseline (sipas.baseline): import of published figures (all or nothing, every problem named by
+"""The baseline (sipas.index.baseline): import of published figures (all or nothing, every problem named by
 row and column), re-import, computing a baseline from stored responses, version comparability,
 and the ``import-baseline`` command."""
 
@@ -12,9 +12,10 @@ import conftest
 import openpyxl
 import pytest
 
-from sipas import baseline, db
+from sipas import db
 from sipas.errors import ValidationError
-from sipas.responses import import_responses
+from sipas.index import baseline
+from sipas.survey.responses import import_responses
 from tests.conftest import table_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,8 @@ from datetime import date
 
 import pytest
 
-from sipas import auth, db, roster, settings
+from sipas import db
+from sipas.admin import auth, roster, settings
 from tests import browser as b
 
 pytestmark = pytest.mark.browser

@@ -350,12 +350,12 @@ def test_a_survey_sent_twice_is_stored_once(page, server):
     assert wait_rows(server, before["responses"] + 1) == before["responses"] + 1
     # The same payload again: put the acknowledged entry back in the tablet's queue and reload.
     page.evaluate(
-        """() => { const q = JSON.parse(localStorage.getItem('sipas.kiosk.queue.v1') || '[]');
+        """() => { const q = JSON.parse(localStorage.getItem('sipas.survey.tablet.queue.v1') || '[]');
                    window.__last = q; }"""
     )
     token = b.db_rows(server.db, "SELECT token FROM responses WHERE comment = 'gửi hai lần'")[0][0]
     page.evaluate(
-        """t => localStorage.setItem('sipas.kiosk.queue.v1', JSON.stringify([{token: t, at: Date.now(),
+        """t => localStorage.setItem('sipas.survey.tablet.queue.v1', JSON.stringify([{token: t, at: Date.now(),
              survey: {token: t, questionnaire: 'sipas-2023', asked: [], answers: {}, overall: 4,
                       comment: 'gửi hai lần', duration_seconds: 20}}]))""",
         token,
@@ -442,7 +442,7 @@ def test_read_aloud_only_where_a_vietnamese_voice_exists(chromium, server):
         ]
         assert question(page) is not None and b.button(page, b.SUBMIT).count() == 0  # listening answers nothing
         with db.session(server.db) as c:
-            from sipas import settings
+            from sipas.admin import settings
 
             settings.put(c, "kiosk_read_aloud", False, actor="test")
         page.reload()
@@ -452,7 +452,7 @@ def test_read_aloud_only_where_a_vietnamese_voice_exists(chromium, server):
         assert page.get_by_role("button", name="Nghe đọc câu hỏi").count() == 0  # turned off in the settings
     finally:
         with db.session(server.db) as c:
-            from sipas import settings
+            from sipas.admin import settings
 
             settings.put(c, "kiosk_read_aloud", True, actor="test")
         context.close()
@@ -461,7 +461,7 @@ def test_read_aloud_only_where_a_vietnamese_voice_exists(chromium, server):
 def test_the_2024_full_survey_asks_cau_10_item_by_item_and_stores_the_levels_tapped(chromium, tmp_path):
     """sipas-2024 in full mode: Câu 10's ten items, one screen each with its four levels of wish; the
     levels tapped are stored by item, a skipped item is not answered; every screen fits the tablet."""
-    from sipas import settings
+    from sipas.admin import settings
 
     path = tmp_path / "full.db"
     with db.session(path) as c:

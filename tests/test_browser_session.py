@@ -11,7 +11,8 @@ import re
 
 import pytest
 
-from sipas import auth, db
+from sipas import db
+from sipas.admin import auth
 from tests import browser as b
 
 pytestmark = pytest.mark.browser

@@ -14,7 +14,8 @@ import re
 
 import pytest
 
-from sipas import auth, db, demo, settings
+from sipas import db, demo
+from sipas.admin import auth, settings
 from sipas.catalog import questionnaire
 from tests import browser as b
 

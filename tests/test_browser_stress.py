@@ -20,7 +20,7 @@ import pytest
 
 from bench import bench_crash as bc
 from bench import bench_tablets as bt
-from sipas import backup
+from sipas.admin import backup
 from tests import browser as b
 
 pytestmark = pytest.mark.browser

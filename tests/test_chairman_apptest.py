@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from sipas import actions, auth, db
+from sipas import db
+from sipas.admin import auth
+from sipas.cases import workflow
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PW = "mat-khau-chu-tich"
@@ -23,8 +25,8 @@ def case_awaiting_signoff(conn):
     auth.create_user(conn, "thongke", PW, "clerk", full_name="Lê Văn Hùng")
     with db.transaction(conn):
         db.upsert_staff(conn, {"code": "CB02", "full_name": "Trần Văn Minh"})
-    clerk = actions.Actor("thongke", "clerk")
-    case_id = actions.open_case(
+    clerk = workflow.Actor("thongke", "clerk")
+    case_id = workflow.open_case(
         conn,
         clerk,
         case_type="conduct",
@@ -33,9 +35,9 @@ def case_awaiting_signoff(conn):
         staff_code="CB02",
         title="Cán bộ quát tháo người dân",
     )
-    actions.transition(conn, case_id, "verifying", clerk)
-    actions.transition(conn, case_id, "founded", clerk, "Có người làm chứng")
-    actions.transition(conn, case_id, "measure", clerk, root_cause="Áp lực công việc giờ cao điểm", measure="reassign")
+    workflow.transition(conn, case_id, "verifying", clerk)
+    workflow.transition(conn, case_id, "founded", clerk, "Có người làm chứng")
+    workflow.transition(conn, case_id, "measure", clerk, root_cause="Áp lực công việc giờ cao điểm", measure="reassign")
     return case_id
 
 
@@ -100,5 +102,5 @@ def test_a_clerk_has_no_chairman_page_and_cannot_decide(conn, case_awaiting_sign
     with pytest.raises(ValueError):
         at.switch_page("app_pages/chairman.py")
     with pytest.raises(Exception, match="Chỉ Chủ tịch UBND xã"):
-        actions.transition(conn, case_awaiting_signoff, "awaiting_effect", actions.Actor("thongke", "clerk"))
+        workflow.transition(conn, case_awaiting_signoff, "awaiting_effect", workflow.Actor("thongke", "clerk"))
     assert db.get_case(conn, case_awaiting_signoff)["state"] == "measure"

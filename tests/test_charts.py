@@ -7,9 +7,10 @@ import json
 import pandas as pd
 import pytest
 
-from sipas import analysis, charts, comparison
 from sipas.catalog import questionnaire
-from sipas.scoring import compute_index
+from sipas.index import analysis, comparison
+from sipas.index.scoring import compute_index
+from sipas.reports import charts
 
 Q = questionnaire("sipas-2023")
 BANDS = [["Tốt", 90.0], ["Khá", 80.0], ["Trung bình", 70.0], ["Yếu", 0.0]]

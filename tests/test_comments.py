@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from sipas import comments as cm
 from sipas.errors import CatalogError
+from sipas.index import comments as cm
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Tests for sipas.comparison against published values, scipy called directly and hand calculations."""
+"""Tests for sipas.index.comparison against published values, scipy called directly and hand calculations."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import binomtest, chi2_contingency
 
-from sipas.comparison import (
+from sipas.index.comparison import (
     DECREASE,
     DEFAULT_BANDS,
     INCREASE,

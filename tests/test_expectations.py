@@ -11,8 +11,8 @@ import pytest
 from scipy.stats import binomtest
 
 from sipas import clock, db
-from sipas.analysis import Filters, expectations_table
-from sipas.responses import KioskSurvey, submit_kiosk_survey
+from sipas.index.analysis import Filters, expectations_table
+from sipas.survey.responses import KioskSurvey, submit_kiosk_survey
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=clock.TZ)
 

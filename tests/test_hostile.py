@@ -38,11 +38,17 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from sipas import actions, auth, baseline, clock, db, quality, reports, roster, tickets
-from sipas import settings as cfg
+from sipas import clock, db
+from sipas.admin import auth, roster
+from sipas.admin import settings as cfg
+from sipas.cases import workflow
 from sipas.catalog import WAIT_BUCKETS, questionnaires
 from sipas.errors import ValidationError
-from sipas.responses import BASE_COLUMNS, CHANNELS, KioskSurvey, import_responses, submit_kiosk_survey
+from sipas.files import tickets
+from sipas.index import baseline
+from sipas.reports import monthly
+from sipas.survey import quality
+from sipas.survey.responses import BASE_COLUMNS, CHANNELS, KioskSurvey, import_responses, submit_kiosk_survey
 
 ACTIVE = "sipas-2023"
 PW = "matkhau-dung-1"
@@ -517,10 +523,10 @@ def test_a_staff_member_is_stored_as_typed_or_refused(hconn, name, position, cou
 @HYPO
 @given(title=staff_text, description=st.one_of(st.none(), staff_text), note=staff_text)
 def test_a_case_and_its_notes_are_stored_as_typed_or_refused(hconn, title, description, note):
-    clerk = actions.Actor("thongke", "clerk")
+    clerk = workflow.Actor("thongke", "clerk")
     case_id = refused_or_done(
         hconn,
-        lambda: actions.open_case(
+        lambda: workflow.open_case(
             hconn,
             clerk,
             case_type="conduct",
@@ -535,7 +541,7 @@ def test_a_case_and_its_notes_are_stored_as_typed_or_refused(hconn, title, descr
         return
     case = db.get_case(hconn, case_id)
     assert (case["title"], case["description"]) == (title.strip()[:300], (description or "").strip() or None)
-    if refused_or_done(hconn, lambda: actions.add_note(hconn, case_id, clerk, note)) is None:
+    if refused_or_done(hconn, lambda: workflow.add_note(hconn, case_id, clerk, note)) is None:
         return
     assert db.case_events(hconn, case_id)[-1]["note"] == note.strip()
 
@@ -557,9 +563,9 @@ def test_settings_accounts_and_exclusion_reasons_are_stored_as_typed_or_refused(
 
 
 def _case(conn, staff: str | None = None) -> int:
-    return actions.open_case(
+    return workflow.open_case(
         conn,
-        actions.Actor("thongke", "clerk"),
+        workflow.Actor("thongke", "clerk"),
         case_type="conduct",
         origin="clerk",
         channel="hotline",
@@ -602,10 +608,10 @@ REFUSALS = {
     ),
     "staff name": (lambda c, t: roster.save_member(c, {"code": "CB02", "full_name": t}, "test"), "Họ và tên"),
     "case title": (
-        lambda c, t: actions.open_case(c, actions.Actor("a", "clerk"), case_type="other", origin="clerk", title=t),
+        lambda c, t: workflow.open_case(c, workflow.Actor("a", "clerk"), case_type="other", origin="clerk", title=t),
         "Tóm tắt nội dung",
     ),
-    "case note": (lambda c, t: actions.add_note(c, 1, actions.Actor("a", "clerk"), t), "Nội dung"),
+    "case note": (lambda c, t: workflow.add_note(c, 1, workflow.Actor("a", "clerk"), t), "Nội dung"),
     "unit name": (lambda c, t: cfg.put(c, "unit_name", t, "test"), "Giá trị"),
     "account name": (lambda c, t: auth.create_user(c, "lan.nt", PW, "clerk", full_name=t), "Họ và tên"),
     "exclusion reason": (lambda c, t: quality.exclude(c, [], t, "test"), "Lý do"),
@@ -698,13 +704,13 @@ def test_comments_on_the_analysis_page_are_plain_text(conn, clerk):
 def test_case_title_evidence_and_history_on_the_cases_page_are_plain_text(conn, clerk):
     db.upsert_staff(conn, {"code": "CB01", "full_name": "Nguyễn Thị Lan"})
     ids = store_comments(conn, SHOWN, date.today(), staff_code="CB01")
-    clerk_actor = actions.Actor("thongke", "clerk")
+    clerk_actor = workflow.Actor("thongke", "clerk")
     titles = [t for t in corpus.SHOWN if t.strip()]
     for t in titles:
-        actions.open_case(
+        workflow.open_case(
             conn, clerk_actor, case_type="conduct", origin="clerk", channel="hotline", title=t, staff_code="CB01"
         )
-    case_id = actions.open_case(
+    case_id = workflow.open_case(
         conn,
         clerk_actor,
         case_type="conduct",
@@ -716,7 +722,7 @@ def test_case_title_evidence_and_history_on_the_cases_page_are_plain_text(conn, 
         response_ids=ids,
     )
     for t in titles:
-        actions.add_note(conn, case_id, clerk_actor, t)
+        workflow.add_note(conn, case_id, clerk_actor, t)
     at = page("cases.py", conn, clerk)
     assert sorted(frame_column(at, "Tóm tắt")) == sorted([t.strip() for t in titles] + [corpus.HTML[0]])
     assert at.selectbox(key="case_pick").value == case_id  # the newest first
@@ -742,10 +748,10 @@ def test_staff_names_are_plain_text_in_the_settings_table_and_escaped_on_the_cha
     assert_no_markup_rendered(at)
 
     # Two substantiated conduct cases make a repeat offender: the Chairman's page names them in bold.
-    clerk_actor = actions.Actor("thongke", "clerk")
+    clerk_actor = workflow.Actor("thongke", "clerk")
     offender = f"S{names.index(corpus.MARKDOWN[0]):02d}"
     for _ in range(2):
-        case_id = actions.open_case(
+        case_id = workflow.open_case(
             conn,
             clerk_actor,
             case_type="conduct",
@@ -755,7 +761,7 @@ def test_staff_names_are_plain_text_in_the_settings_table_and_escaped_on_the_cha
             staff_code=offender,
         )
         for to in ("verifying", "founded"):
-            actions.transition(conn, case_id, to, clerk_actor)
+            workflow.transition(conn, case_id, to, clerk_actor)
     import ui
 
     chair = page("chairman.py", conn, chairman)
@@ -791,12 +797,12 @@ def report_month(conn):
     texts = SHOWN + ["ctl \x01\x02\x1b\x0b\x0c end", "_x0041_ stays literal"]
     ids = store_comments(conn, texts, date(2024, 5, 2), field=corpus.FORMULAS[1], staff_code="CB01")
     quality.exclude(conn, ids[:3], corpus.FORMULAS[2], "test")
-    return reports.build_report(conn, "2024-05"), texts, ids
+    return monthly.build_report(conn, "2024-05"), texts, ids
 
 
 def test_the_excel_report_holds_every_text_as_a_string_never_a_formula_or_link(report_month):
     report, texts, _ = report_month
-    wb = openpyxl.load_workbook(io.BytesIO(reports.to_excel(report)))
+    wb = openpyxl.load_workbook(io.BytesIO(monthly.to_excel(report)))
     for ws in wb.worksheets:
         assert not ws._hyperlinks, ws.title
         for row in ws.iter_rows():
@@ -822,7 +828,7 @@ def test_the_excel_report_holds_every_text_as_a_string_never_a_formula_or_link(r
 
 def test_the_pdf_report_is_built_with_the_hostile_texts_in_it(report_month):
     report, _, _ = report_month
-    data = reports.to_pdf(report, with_charts=False)
+    data = monthly.to_pdf(report, with_charts=False)
     assert data[:5] == b"%PDF-"
     text = "".join("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages).split())
     for payload in ("</textarea><b>đậm</b>", "# heading", "+1+1", "@SUM(A1)", "**bold** [link]"):  # not excluded
@@ -853,12 +859,12 @@ def test_no_action_widget_is_drawn_for_an_anonymous_visitor_or_an_ended_session(
 
 def test_a_clerk_gets_no_widget_of_the_chairmans_page_even_with_decisions_waiting(conn, clerk, chairman):
     db.upsert_staff(conn, {"code": "CB01", "full_name": "Nguyễn Thị Lan"})
-    clerk_actor = actions.Actor("thongke", "clerk")
+    clerk_actor = workflow.Actor("thongke", "clerk")
     for _ in range(2):
         case_id = _case(conn, "CB01")
-        actions.transition(conn, case_id, "verifying", clerk_actor)
-        actions.transition(conn, case_id, "founded", clerk_actor)
-    actions.transition(conn, case_id, "measure", clerk_actor, root_cause="Thiếu kỹ năng", measure="discipline")
+        workflow.transition(conn, case_id, "verifying", clerk_actor)
+        workflow.transition(conn, case_id, "founded", clerk_actor)
+    workflow.transition(conn, case_id, "measure", clerk_actor, root_cause="Thiếu kỹ năng", measure="discipline")
     at = page("chairman.py", conn, clerk)
     assert [w.value for w in at.warning] == [NO_RIGHT]
     assert list(at.button) == [] and list(at.radio) == [] and list(at.text_area) == []
@@ -868,11 +874,11 @@ def test_a_clerk_gets_no_widget_of_the_chairmans_page_even_with_decisions_waitin
 
 
 def test_a_clerk_is_offered_no_chairman_transition_on_the_cases_page(conn, clerk):
-    clerk_actor = actions.Actor("thongke", "clerk")
+    clerk_actor = workflow.Actor("thongke", "clerk")
     case_id = _case(conn)
     for to in ("verifying", "founded"):
-        actions.transition(conn, case_id, to, clerk_actor)
-    actions.transition(conn, case_id, "measure", clerk_actor, root_cause="Thiếu kỹ năng", measure="reminder")
+        workflow.transition(conn, case_id, to, clerk_actor)
+    workflow.transition(conn, case_id, "measure", clerk_actor, root_cause="Thiếu kỹ năng", measure="reminder")
     at = page("cases.py", conn, clerk)
     assert at.selectbox(key="case_pick").value == case_id
     assert at.selectbox(key="case_to").options == ["Chỉ ghi chú", "Đã trả lời người phản ánh"]
@@ -989,13 +995,13 @@ def test_a_database_error_on_submit_keeps_the_survey_and_a_second_tap_stores_it_
     import sqlite3
     import uuid
 
-    from sipas import kiosk
+    from sipas.survey import tablet
 
     token = str(uuid.uuid4())
     survey = {"token": token, "questionnaire": "sipas-2023", "asked": ["TC1.1"], "answers": {"TC1.1": 4}}
 
     def send():
-        return kiosk.handle_sync(
+        return tablet.handle_sync(
             conn, {"surveys": [survey]}, now=datetime(2026, 3, 4, 9, 0), device=None, out_of_hours=lambda t: False
         )
 

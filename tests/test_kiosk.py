@@ -1,4 +1,4 @@
-"""The tablet's server side (sipas.kiosk): what the browser component sends, stored exactly once."""
+"""The tablet's server side (sipas.survey.tablet): what the browser component sends, stored exactly once."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from datetime import datetime
 
 import pytest
 
-from sipas import clock, db, kiosk, settings
+from sipas import clock, db
+from sipas.admin import settings
 from sipas.catalog import questionnaire, survey_options
-from sipas.responses import choose_criteria
+from sipas.survey import tablet
+from sipas.survey.responses import choose_criteria
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=clock.TZ)
 
@@ -36,7 +38,7 @@ def payload(token=None, **extra):
 
 
 def sync(conn, surveys=(), starts=()):
-    return kiosk.handle_sync(
+    return tablet.handle_sync(
         conn, {"surveys": list(surveys), "starts": list(starts)}, now=NOW, device="quay1", out_of_hours=lambda t: False
     )
 
@@ -108,12 +110,12 @@ def test_a_tablet_clock_far_off_never_dates_a_survey_in_the_future(conn):
 
 
 def test_the_promise_comes_from_the_median_of_the_last_30_days(conn):
-    assert kiosk.median_duration(conn, NOW) is None  # no data yet: the default
-    assert kiosk.promise_text(None) == "Chỉ mất khoảng 1 phút."
+    assert tablet.median_duration(conn, NOW) is None  # no data yet: the default
+    assert tablet.promise_text(None) == "Chỉ mất khoảng 1 phút."
     for seconds in (30, 35, 38, 41, 300):
         sync(conn, [payload(duration_seconds=seconds)])
-    assert kiosk.median_duration(conn, NOW) == 38
-    assert kiosk.promise_text(38) == "Chỉ mất khoảng 40 giây."
+    assert tablet.median_duration(conn, NOW) == 38
+    assert tablet.promise_text(38) == "Chỉ mất khoảng 40 giây."
 
 
 def test_pending_counts_per_tablet(conn):
@@ -132,7 +134,7 @@ def test_the_plan_has_one_screen_per_question_with_national_wording():
     q = questionnaire("sipas-2023")
     opts = survey_options()
     codes = choose_criteria(q, "short", 4, {}, random.Random(3))
-    plan = kiosk.build_plan(q, codes, opts, ["Hộ tịch"], [{"code": "CB01", "full_name": "A"}], "short")
+    plan = tablet.build_plan(q, codes, opts, ["Hộ tịch"], [{"code": "CB01", "full_name": "A"}], "short")
     kinds = [s["id"] for s in plan["screens"]]
     assert kinds[: len(codes)] == codes
     assert kinds[len(codes) :] == [
@@ -155,7 +157,7 @@ PNG_1PX = bytes.fromhex(
 
 
 def test_a_staff_photo_is_checked_by_content_and_size_and_audited(conn):
-    from sipas import roster
+    from sipas.admin import roster
     from sipas.errors import ValidationError
 
     roster.save_member(conn, {"code": "CB01", "full_name": "Nguyễn Thị Lan"}, "clerk")
@@ -212,7 +214,7 @@ def test_an_optional_topic_line_per_criterion_is_read_and_checked(tmp_path):
 
 def test_the_2024_full_survey_asks_cau_10_item_by_item_on_its_own_scale():
     q = questionnaire("sipas-2024")
-    plan = kiosk.build_plan(q, list(q.criterion_codes), survey_options(), ["Hộ tịch"], [], "full")
+    plan = tablet.build_plan(q, list(q.criterion_codes), survey_options(), ["Hộ tịch"], [], "full")
     wishes = [s for s in plan["screens"] if s["id"] == "expectations"]
     assert [s["item"] for s in wishes] == [f"MM{i}" for i in range(1, 11)]
     assert wishes[6]["text"].startswith("Nâng cao tinh thần, thái độ phục vụ của cán bộ, công chức")
@@ -227,9 +229,9 @@ def test_the_2024_full_survey_asks_cau_10_item_by_item_on_its_own_scale():
     assert all(s["kind"] == "choice" and s["skip"] == "Bỏ qua" for s in wishes)
     # The 2022–2023 form keeps its "choose up to three" question; the short survey asks neither.
     q23 = questionnaire("sipas-2023")
-    old = kiosk.build_plan(q23, list(q23.criterion_codes), survey_options(), ["Hộ tịch"], [], "full")
+    old = tablet.build_plan(q23, list(q23.criterion_codes), survey_options(), ["Hộ tịch"], [], "full")
     assert [(s["kind"], s.get("max")) for s in old["screens"] if s["id"] == "expectations"] == [("multi", 3)]
-    short = kiosk.build_plan(q, list(q.criterion_codes)[:4], survey_options(), ["Hộ tịch"], [], "short")
+    short = tablet.build_plan(q, list(q.criterion_codes)[:4], survey_options(), ["Hộ tịch"], [], "short")
     assert not [s for s in short["screens"] if s["id"] == "expectations"]
 
 
@@ -261,7 +263,7 @@ def test_cau_10_levels_are_stored_as_given_and_anything_else_is_refused(conn):
 
 def test_the_2024_full_survey_asks_its_five_demographic_questions_and_stores_them(conn):
     q = questionnaire("sipas-2024")
-    plan = kiosk.build_plan(q, list(q.criterion_codes), survey_options(), ["Hộ tịch"], [], "full")
+    plan = tablet.build_plan(q, list(q.criterion_codes), survey_options(), ["Hộ tịch"], [], "full")
     asked = [s for s in plan["screens"] if s.get("heading") == "Thông tin thêm về Ông/Bà (không bắt buộc)"]
     assert [s["id"] for s in asked] == ["gender", "ethnicity", "age_group", "education", "occupation"]
     education = next(s for s in asked if s["id"] == "education")
@@ -274,7 +276,7 @@ def test_the_2024_full_survey_asks_its_five_demographic_questions_and_stores_the
     assert sync(conn, [_payload_2024(occupation="x" * 201)]).rejected == 1
     # The 2022–2023 form keeps its three.
     q23 = questionnaire("sipas-2023")
-    old = kiosk.build_plan(q23, list(q23.criterion_codes), survey_options(), ["Hộ tịch"], [], "full")
+    old = tablet.build_plan(q23, list(q23.criterion_codes), survey_options(), ["Hộ tịch"], [], "full")
     assert [s["id"] for s in old["screens"] if s.get("heading", "").startswith("Thông tin thêm")] == [
         "gender", "age_group", "education"
     ]  # fmt: skip

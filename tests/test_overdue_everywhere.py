@@ -1,5 +1,5 @@
 """The overdue count is one number: the Chairman's header, his monthly block, the cases page and the
-monthly report all show the same count of cases overdue today (actions.overdue_cases)."""
+monthly report all show the same count of cases overdue today (workflow.overdue_cases)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ import pytest
 from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
-from sipas import actions, auth, clock, db, reports
+from sipas import clock, db
+from sipas.admin import auth
+from sipas.cases import workflow
+from sipas.reports import monthly
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PW = "mat-khau-chu-tich"
-CLERK, CHAIR = actions.Actor("thongke", "clerk"), actions.Actor("chutich", "chairman")
+CLERK, CHAIR = workflow.Actor("thongke", "clerk"), workflow.Actor("chutich", "chairman")
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +35,7 @@ def cases(conn):
     opened = datetime.combine(first - timedelta(days=20), datetime.min.time()).replace(hour=8)
 
     def case(due, **kw):
-        return actions.open_case(
+        return workflow.open_case(
             conn,
             CLERK,
             case_type="procedure",
@@ -48,13 +51,13 @@ def cases(conn):
     still_late = [case(first - timedelta(days=5)), case(first - timedelta(days=2))]
     on_time = case(today + timedelta(days=10))
     approved = case(first - timedelta(days=3))
-    actions.transition(conn, approved, "verifying", CLERK)
-    actions.transition(conn, approved, "founded", CLERK)
-    actions.transition(conn, approved, "measure", CLERK, root_cause="Thiếu người", measure="training")
-    actions.transition(conn, approved, "awaiting_effect", CHAIR)  # decided: leaves the queue
+    workflow.transition(conn, approved, "verifying", CLERK)
+    workflow.transition(conn, approved, "founded", CLERK)
+    workflow.transition(conn, approved, "measure", CLERK, root_cause="Thiếu người", measure="training")
+    workflow.transition(conn, approved, "awaiting_effect", CHAIR)  # decided: leaves the queue
     unfounded = case(first - timedelta(days=4))
-    actions.transition(conn, unfounded, "verifying", CLERK)
-    actions.transition(conn, unfounded, "unfounded", CLERK, "Không đúng sự thật")
+    workflow.transition(conn, unfounded, "verifying", CLERK)
+    workflow.transition(conn, unfounded, "unfounded", CLERK, "Không đúng sự thật")
     return {"late": still_late, "on_time": on_time, "approved": approved, "unfounded": unfounded}
 
 
@@ -70,7 +73,7 @@ def page(conn, path: str) -> AppTest:
 
 def test_the_overdue_count_is_the_same_wherever_it_is_shown(conn, cases):
     expected = len(cases["late"])
-    assert {c["id"] for c in actions.chairman_queue(conn)["overdue"]} == set(cases["late"])
+    assert {c["id"] for c in workflow.chairman_queue(conn)["overdue"]} == set(cases["late"])
 
     at = page(conn, "app_pages/chairman.py")
     metrics = {m.label: m.value for m in at.metric}
@@ -90,7 +93,7 @@ def test_the_overdue_count_is_the_same_wherever_it_is_shown(conn, cases):
     at = page(conn, "app_pages/cases.py")
     assert any(c.value.startswith(f"{expected} vụ việc đang quá hạn") for c in at.caption)
 
-    report = reports.build_report(conn, clock.today().strftime("%Y-%m"))
-    rows = dict(reports._case_count_rows(report))
+    report = monthly.build_report(conn, clock.today().strftime("%Y-%m"))
+    rows = dict(monthly._case_count_rows(report))
     (label,) = [k for k in rows if k.startswith("Vụ việc đang quá hạn ngày")]
     assert rows[label] == expected

@@ -1,4 +1,4 @@
-"""Shared import parsing (sipas.parsing): Vietnamese dates and decimal commas, year bounds, bounded XLSX."""
+"""Shared import parsing (sipas.files.parsing): Vietnamese dates and decimal commas, year bounds, bounded XLSX."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import zipfile
 import openpyxl
 import pytest
 
-from sipas import clock, db, parsing
+from sipas import clock, db
 from sipas.errors import ValidationError
+from sipas.files import parsing
 from sipas.paths import ROOT
-from sipas.responses import import_responses
+from sipas.survey.responses import import_responses
 
 
 def csv_bytes(*lines: str) -> bytes:
@@ -123,7 +124,7 @@ def _import_in_subprocess(path) -> tuple[str, int]:
         import resource, sys
         from sipas import db
         from sipas.errors import ValidationError
-        from sipas.responses import import_responses
+        from sipas.survey.responses import import_responses
         conn = db.open_db({str(path.parent / "bomb.db")!r})
         try:
             import_responses(conn, open({str(path)!r}, "rb").read(), {path.name!r}, active_version="sipas-2023")
@@ -173,7 +174,8 @@ def test_a_sheet_hiding_its_rows_is_stopped_while_streaming(tmp_path):
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 @pytest.mark.parametrize("kind", ["responses", "baseline", "tickets"])
 def test_every_template_imports_as_it_is(conn, kind, fmt):
-    from sipas import baseline, templates, tickets
+    from sipas.files import templates, tickets
+    from sipas.index import baseline
 
     make = templates.csv_template if fmt == "csv" else templates.xlsx_template
     data = make(kind, "sipas-2023")
@@ -188,7 +190,7 @@ def test_every_template_imports_as_it_is(conn, kind, fmt):
         assert conn.execute("SELECT year, level, index_value FROM baseline").fetchone()[:] == (2024, "overall", 87.5)
     else:
         assert tickets.import_tickets(conn, data, name).added == 1
-    from sipas.responses import read_table
+    from sipas.survey.responses import read_table
 
     padded = [r + [""] * (len(header) - len(r)) for r in read_table(data, name)]
     assert padded == [header, example]
@@ -199,7 +201,7 @@ def test_the_analysis_page_never_fails_on_a_stored_time_at_or_beyond_the_bounds(
     '1-01-01 00:00:00': the page still runs, and check names the bad one."""
     from streamlit.testing.v1 import AppTest
 
-    from sipas import auth, backup
+    from sipas.admin import auth, backup
 
     last = clock.today().year + 1
     data = csv_bytes(

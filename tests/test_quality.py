@@ -8,8 +8,11 @@ import pandas as pd
 import pytest
 from conftest import table_snapshot
 
-from sipas import analysis, db, quality, settings
+from sipas import db
+from sipas.admin import settings
 from sipas.errors import ValidationError
+from sipas.index import analysis
+from sipas.survey import quality
 
 HOURS = {"days": [0, 1, 2, 3, 4], "periods": [["07:00", "11:30"], ["13:30", "17:00"]]}
 

@@ -14,7 +14,7 @@ from conftest import table_snapshot
 from sipas import clock, db
 from sipas.catalog import questionnaire
 from sipas.errors import ValidationError
-from sipas.responses import KioskSurvey, choose_criteria, import_responses, submit_kiosk_survey
+from sipas.survey.responses import KioskSurvey, choose_criteria, import_responses, submit_kiosk_survey
 
 ACTIVE = "sipas-2023"
 ALLOWED_2023 = (
@@ -502,8 +502,8 @@ def test_no_opinion_is_stored_as_null_never_3(conn):
 def test_every_criterion_cell_reads_as_parse_level_reads_it(conn):
     """The usual row is read at C speed, any other cell by parse_level: both give what parse_level
     gives cell by cell, over a file of two versions (2017 and 2023 share some criteria)."""
-    from sipas import parsing
-    from sipas.responses import validate_responses_table
+    from sipas.files import parsing
+    from sipas.survey.responses import validate_responses_table
 
     rng = random.Random(7)
     v2017, v2023 = questionnaire("sipas-2017"), questionnaire("sipas-2023")
@@ -531,7 +531,7 @@ def test_every_criterion_cell_reads_as_parse_level_reads_it(conn):
 def test_the_garbage_collector_is_back_on_after_an_import_even_a_refused_one(conn):
     import gc
 
-    from sipas import parsing
+    from sipas.files import parsing
 
     assert gc.isenabled()
     _import(conn, _csv([HEADER, GOOD[1]]))

@@ -209,7 +209,7 @@ def test_check_finds_a_count_moved_between_staff_members_of_the_same_day(conn, d
 def test_a_database_kept_by_the_old_triggers_migrates_with_every_row_and_the_same_roll_ups(tmp_path):
     from contextlib import closing
 
-    from sipas import backup
+    from sipas.admin import backup
 
     path = tmp_path / "v7.db"
     with closing(db.connect(path)) as c:
@@ -274,8 +274,8 @@ def test_a_database_kept_by_the_old_triggers_migrates_with_every_row_and_the_sam
 def test_an_imported_file_lands_in_every_roll_up(conn):
     from datetime import date
 
-    from sipas import backup
-    from sipas.responses import import_responses
+    from sipas.admin import backup
+    from sipas.survey.responses import import_responses
 
     db.upsert_staff(conn, {"code": "CB02", "full_name": "Trần Thị B"})
     demo.generate(conn, 300, seed=5, end=date(2025, 12, 31), months=14)
@@ -309,9 +309,9 @@ def test_a_file_of_many_groups_lands_key_by_key_as_a_python_tally(conn):
     from collections import Counter, defaultdict
     from datetime import date
 
-    from sipas import backup
+    from sipas.admin import backup
     from sipas.catalog import questionnaire
-    from sipas.responses import import_responses
+    from sipas.survey.responses import import_responses
 
     staff = ["CB01", "CB02", "CB03"]
     for code in staff:

@@ -10,8 +10,8 @@ import pytest
 from scipy.stats import binomtest
 
 from sipas.catalog import Criterion, Element, Questionnaire, questionnaire
-from sipas.scoring import compute_index, counts_from_answers, mean_of_present
-from sipas.stats import proportion, sample_size, wilson_interval
+from sipas.index.scoring import compute_index, counts_from_answers, mean_of_present
+from sipas.index.stats import proportion, sample_size, wilson_interval
 
 # A small questionnaire: element 1 has two criteria, element 2 two, element 3 one.
 SMALL = Questionnaire(

@@ -1,4 +1,4 @@
-"""The commune's settings (sipas.settings) and staff roster (sipas.roster): dated values, validation
+"""The commune's settings (sipas.admin.settings) and staff roster (sipas.admin.roster): dated values, validation
 that changes nothing on refusal, and the audit log (who, old → new)."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from datetime import date, datetime
 
 import pytest
 
-from sipas import db, roster, settings
+from sipas import db
+from sipas.admin import roster, settings
 from sipas.errors import ValidationError
 from tests.conftest import table_snapshot
 

@@ -11,7 +11,8 @@ import pytest
 from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
-from sipas import auth, demo
+from sipas import demo
+from sipas.admin import auth
 
 ROOT = Path(__file__).resolve().parent.parent
 PW = "mat-khau-dai-1"

@@ -1,4 +1,4 @@
-"""Erlang C staffing (sipas.staffing): reference values, independent formulas, validation, CLI."""
+"""Erlang C staffing (sipas.staffing.erlang): reference values, independent formulas, validation, CLI."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from scipy.stats import poisson
 
 from sipas.errors import ValidationError
-from sipas.staffing import (
+from sipas.staffing.erlang import (
     HOURLY_COLUMNS,
     StaffingResult,
     counters_needed,

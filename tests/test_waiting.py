@@ -1,4 +1,4 @@
-"""Waiting time and staffing (sipas.waiting): the ticket-log import (all or nothing, exact messages),
+"""Waiting time and staffing (sipas.staffing.waiting): the ticket-log import (all or nothing, exact messages),
 the weekday × hour aggregation on a hand-made log, the hourly dossier counts, Erlang C per hour, the
 recommendation and its staffing case, and before/after once the measure is applied.
 
@@ -17,12 +17,16 @@ import pandas as pd
 import pytest
 from conftest import table_snapshot
 
-from sipas import actions, db, effects, settings, tickets, waiting
+from sipas import db
+from sipas.admin import settings
+from sipas.cases import effects, workflow
 from sipas.cli import main as cli_main
-from sipas.comparison import two_proportion_test
 from sipas.errors import ValidationError
-from sipas.staffing import counters_needed
-from sipas.stats import proportion
+from sipas.files import tickets
+from sipas.index.comparison import two_proportion_test
+from sipas.index.stats import proportion
+from sipas.staffing import waiting
+from sipas.staffing.erlang import counters_needed
 
 NOW = datetime(2024, 4, 1, 12, 0)
 HEADER = ["ticket_id", "service", "counter", "issued_at", "called_at", "finished_at"]
@@ -558,17 +562,17 @@ def test_advice_is_bounded_by_the_counters_that_exist():
 
 
 def _to_measure(conn, case_id):
-    clerk = actions.Actor("thongke", "clerk")
-    actions.transition(conn, case_id, "verifying", clerk)
-    actions.transition(conn, case_id, "founded", clerk)
-    actions.transition(
+    clerk = workflow.Actor("thongke", "clerk")
+    workflow.transition(conn, case_id, "verifying", clerk)
+    workflow.transition(conn, case_id, "founded", clerk)
+    workflow.transition(
         conn, case_id, "measure", clerk, root_cause="Thiếu người giờ cao điểm sáng thứ Hai", measure="extra_staff"
     )
 
 
 def test_a_recommendation_becomes_a_staffing_case_for_the_chairman(seeded):
     rec = _report(seeded).recommendations[0]
-    clerk = actions.Actor("thongke", "clerk")
+    clerk = workflow.Actor("thongke", "clerk")
     case_id = waiting.open_staffing_case(
         seeded, clerk, rec, target_minutes=15, service_level=0.8, period=("2024-03-01", "2024-03-31")
     )
@@ -596,20 +600,20 @@ def test_a_recommendation_becomes_a_staffing_case_for_the_chairman(seeded):
     assert exc.value.problems == [f"Đã có vụ việc số {case_id} (đang mở) cho Thứ Hai 8:00–9:00."]
     assert table_snapshot(seeded) == before
     # Not for the Chairman yet; once the measure is proposed it waits for his approval.
-    assert case_id not in [c["id"] for c in actions.chairman_queue(seeded)["signoff"]]
+    assert case_id not in [c["id"] for c in workflow.chairman_queue(seeded)["signoff"]]
     _to_measure(seeded, case_id)
-    assert [c["id"] for c in actions.chairman_queue(seeded)["signoff"]] == [case_id]
+    assert [c["id"] for c in workflow.chairman_queue(seeded)["signoff"]] == [case_id]
     assert effects.staffing_effects(seeded, 15) == []  # no measure date yet
 
 
 def test_after_the_measure_waits_and_satisfaction_at_those_hours_before_and_after(seeded):
     rec = _report(seeded).recommendations[0]
     case_id = waiting.open_staffing_case(
-        seeded, actions.Actor("thongke", "clerk"), rec, target_minutes=15, service_level=0.8
+        seeded, workflow.Actor("thongke", "clerk"), rec, target_minutes=15, service_level=0.8
     )
     _to_measure(seeded, case_id)
-    actions.transition(
-        seeded, case_id, "awaiting_effect", actions.Actor("chutich", "chairman"), measure_date=date(2024, 3, 18)
+    workflow.transition(
+        seeded, case_id, "awaiting_effect", workflow.Actor("chutich", "chairman"), measure_date=date(2024, 3, 18)
     )
     # After: Mondays 18 and 25 March at 8:00 waits 3 and 5 minutes, four surveys all satisfied; a Monday
     # 10:00 ticket and a Tuesday survey are other hours and do not count.

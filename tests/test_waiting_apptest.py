@@ -12,7 +12,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_waiting import HEADER, HOURS, LOG, NOW, SERVICE
 
-from sipas import actions, auth, db, settings, tickets, waiting
+from sipas import db
+from sipas.admin import auth, settings
+from sipas.cases import workflow
+from sipas.files import tickets
+from sipas.staffing import waiting
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "app_pages" / "waiting.py")
@@ -178,11 +182,11 @@ def test_one_click_opens_the_staffing_case_and_the_button_becomes_its_number(see
     assert "wait_rec_1" in [b.key for b in at.button]
 
     # The Chairman approves it on 18 March; the page then compares those hours before and after.
-    clerk_actor, chair = actions.Actor("thongke", "clerk"), actions.Actor("chutich", "chairman")
+    clerk_actor, chair = workflow.Actor("thongke", "clerk"), workflow.Actor("chutich", "chairman")
     for to in ("verifying", "founded"):
-        actions.transition(seeded, case["id"], to, clerk_actor)
-    actions.transition(seeded, case["id"], "measure", clerk_actor, root_cause="Thiếu người", measure="extra_staff")
-    actions.transition(seeded, case["id"], "awaiting_effect", chair, measure_date=date(2024, 3, 18))
+        workflow.transition(seeded, case["id"], to, clerk_actor)
+    workflow.transition(seeded, case["id"], "measure", clerk_actor, root_cause="Thiếu người", measure="extra_staff")
+    workflow.transition(seeded, case["id"], "awaiting_effect", chair, measure_date=date(2024, 3, 18))
     after = open_page(seeded, chairman)
     effect = frame_with(after, "Giai đoạn")
     assert effect["Giai đoạn"].tolist() == ["Trước", "Sau"]

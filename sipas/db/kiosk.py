@@ -48,7 +48,7 @@ def kiosk_durations(conn: sqlite3.Connection, since: str) -> list[float]:
 
 
 def set_staff_photo(conn: sqlite3.Connection, code: str, photo: bytes | None, mime: str | None) -> None:
-    """Call inside a transaction (sipas.roster.set_photo logs it in the audit log too)."""
+    """Call inside a transaction (sipas.admin.roster.set_photo logs it in the audit log too)."""
     conn.execute("UPDATE staff SET photo = ?, photo_type = ? WHERE code = ?", (photo, mime, code))
 
 

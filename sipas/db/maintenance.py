@@ -1,11 +1,11 @@
-"""Backup, restore and consistency checks (used by sipas.backup)."""
+"""Backup, restore and consistency checks (used by sipas.admin.backup)."""
 
 from __future__ import annotations
 
 import sqlite3
 
 # ---------------------------------------------------------------------------------------------
-# Backup, restore and consistency checks (used by sipas.backup)
+# Backup, restore and consistency checks (used by sipas.admin.backup)
 # ---------------------------------------------------------------------------------------------
 
 

@@ -361,7 +361,7 @@ def _m4_cases(conn: sqlite3.Connection) -> None:
 
 def _m5_waiting(conn: sqlite3.Connection) -> None:
     # Queue tickets from a ticket machine's log, and hourly dossier counts typed by the clerk where
-    # there is no machine (sipas.waiting). A ticket is one per (ticket_id, issue day): machines
+    # there is no machine (sipas.staffing.waiting). A ticket is one per (ticket_id, issue day): machines
     # restart their numbering every day, and a re-imported log must not count twice.
     _script(
         conn,

@@ -10,7 +10,7 @@ from sipas.db.config import log_audit
 from sipas.db.responses import _range_clause
 
 # ---------------------------------------------------------------------------------------------
-# Waiting time and staffing (sipas.waiting): queue tickets, hourly dossier counts, survey by slot
+# Waiting time and staffing (sipas.staffing.waiting): queue tickets, hourly dossier counts, survey by slot
 # ---------------------------------------------------------------------------------------------
 
 TICKET_FIELDS = ("ticket_id", "day", "service", "counter", "issued_at", "called_at", "finished_at", "import_id")

@@ -24,7 +24,7 @@ FORM_2024_FROM = "2024-01-01"
 # setting "office_name" (Criterion.text_for); Criterion.text has the file's generic office term.
 OFFICE = "{office}"
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}|[{}]")
-# Files in data/questionnaires that are not questionnaires (sipas.crosswalk reads them).
+# Files in data/questionnaires that are not questionnaires (sipas.catalog.crosswalk reads them).
 CROSSWALK_PREFIX = "crosswalk-"
 
 

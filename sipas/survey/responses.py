@@ -21,9 +21,11 @@ from datetime import datetime
 from itertools import compress
 from pathlib import Path
 
-from sipas import clock, db, intake, parsing  # intake: what follows a store (cases, effects)
+from sipas import clock, db  # intake: what follows a store (cases, effects)
+from sipas.cases import intake
 from sipas.catalog import WAIT_BUCKETS, Questionnaire, questionnaires, survey_questions, wait_bucket_for_minutes
 from sipas.errors import ValidationError, raise_file_problems
+from sipas.files import parsing
 from sipas.text import text_problem
 
 TZ = clock.TZ
@@ -284,7 +286,7 @@ def _read_xlsx(data: bytes, filename: str) -> list[list[str]]:
 
 def parse_timestamp(text: str) -> datetime:
     """Commune-local naive datetime from ``YYYY-MM-DD HH:MM[:SS]``, ``dd/mm/yyyy[ HH:MM[:SS]]`` or
-    ISO 8601 with an offset (see :mod:`sipas.parsing`; years outside 2000–next year refused).
+    ISO 8601 with an offset (see :mod:`sipas.files.parsing`; years outside 2000–next year refused).
 
     >>> parse_timestamp("2024-03-05 08:15")
     datetime.datetime(2024, 3, 5, 8, 15)
@@ -519,7 +521,7 @@ def validate_responses_table(
     return out
 
 
-column_letter = parsing.col_letter  # 0 → A, 26 → AA (one definition, in sipas.parsing)
+column_letter = parsing.col_letter  # 0 → A, 26 → AA (one definition, in sipas.files.parsing)
 
 
 def import_responses(

@@ -3,7 +3,7 @@
 The data (issue 6):
 
 * the queue-ticket log of a ticket machine, imported from CSV/XLSX all or nothing
-  (:func:`sipas.tickets.import_tickets`): the wait is ``called_at − issued_at``, the service time
+  (:func:`sipas.files.tickets.import_tickets`): the wait is ``called_at − issued_at``, the service time
   ``finished_at − called_at``; a ticket is one per (ticket_id, issue day), so a re-imported log
   counts nothing twice;
 * without a machine, the dossiers each counter received per hour, typed by the clerk per day
@@ -33,13 +33,15 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from sipas import actions, clock, db, settings
+from sipas import clock, db
+from sipas.admin import settings
+from sipas.admin.settings import WEEKDAYS
+from sipas.cases import workflow
 from sipas.catalog import WAIT_BUCKETS, survey_options
-from sipas.comparison import TestResult, two_proportion_test
 from sipas.errors import ValidationError
-from sipas.settings import WEEKDAYS
-from sipas.staffing import counters_available, hour_requirement
-from sipas.stats import proportion
+from sipas.index.comparison import TestResult, two_proportion_test
+from sipas.index.stats import proportion
+from sipas.staffing.erlang import counters_available, hour_requirement
 
 MIN_SERVICE_TICKETS = 5  # fewer finished tickets of a service: use the service time from the settings
 
@@ -538,7 +540,7 @@ class Recommendation:
     @property
     def text(self) -> str:
         """'Thứ Hai 7–9 giờ: mở thêm 1 quầy' (bounded by the counters that exist)."""
-        from sipas.staffing import advice_text
+        from sipas.staffing.erlang import advice_text
 
         total = self.counters_total if self.counters_total is not None else 0
         return advice_text(WEEKDAYS[self.weekday], self.start, self.end, self.extra, self.still_short, total)
@@ -622,7 +624,7 @@ def recommendations(
 
 def open_case_for(conn: sqlite3.Connection, rec: Recommendation) -> int | None:
     """The id of an open staffing case for the same weekday and time span, if any."""
-    for c in db.list_cases(conn, states=actions.OPEN_STATES, case_type="waiting"):
+    for c in db.list_cases(conn, states=workflow.OPEN_STATES, case_type="waiting"):
         sched = json.loads(c["schedule"]) if c["schedule"] else {}
         if c["origin"] == "staffing" and (sched.get("weekday"), sched.get("start"), sched.get("end")) == (
             rec.weekday,
@@ -635,7 +637,7 @@ def open_case_for(conn: sqlite3.Connection, rec: Recommendation) -> int | None:
 
 def open_staffing_case(
     conn: sqlite3.Connection,
-    actor: actions.Actor | None,
+    actor: workflow.Actor | None,
     rec: Recommendation,
     *,
     target_minutes: float,
@@ -664,7 +666,7 @@ def open_staffing_case(
         + "\n\n"
         + ASSUMPTIONS
     )
-    return actions.open_case(
+    return workflow.open_case(
         conn,
         actor,
         case_type="waiting",
@@ -779,7 +781,7 @@ def counters_open_from_grid(grid: pd.DataFrame, old: dict, default: int) -> dict
 
     A cell the clerk changed, or one that was already an exception, is kept when it differs from the
     default; an untouched cell follows the (possibly new) default; an empty cell is the default.
-    Values are checked by :func:`sipas.settings.put`.
+    Values are checked by :func:`sipas.admin.settings.put`.
 
     >>> old = {"default": 2, "hours": [[0, 8, 3]]}
     >>> grid = pd.DataFrame({"Giờ": [7, 8, 9], "Thứ Hai": [2, 3, 4]})

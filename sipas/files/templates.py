@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import io
 
-from sipas import exports
 from sipas.catalog import questionnaires
+from sipas.files import exports
 
 
 def responses_template(version: str) -> tuple[list[str], list[str]]:

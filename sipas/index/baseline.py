@@ -2,7 +2,7 @@
 
 A baseline row is (year, questionnaire, level, code, index, optional n and satisfied) at any level.
 Any subset of levels may be given. A baseline of one questionnaire version is compared criterion by
-criterion with the same version, or with another version through its crosswalk (``sipas.crosswalk``);
+criterion with the same version, or with another version through its crosswalk (``sipas.catalog.crosswalk``);
 the element and overall levels compare across versions. Element and overall counts are kept as
 published, but never tested as one proportion: those indices are means of indices, and one person's
 answers to several criteria are not independent answers.
@@ -15,11 +15,12 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from sipas import clock, db, parsing
+from sipas import clock, db
 from sipas.catalog import questionnaires
 from sipas.errors import ValidationError, raise_file_problems
-from sipas.responses import read_table
-from sipas.scoring import index_for_period
+from sipas.files import parsing
+from sipas.index.scoring import index_for_period
+from sipas.survey.responses import read_table
 
 COLUMNS = ("year", "questionnaire", "level", "code", "index", "n", "satisfied")
 REQUIRED = ("year", "questionnaire", "level", "index")

@@ -7,7 +7,7 @@
 * :func:`flag_effects` stores each case's verdict when it changes (called by the domain when data
   that decides it arrives, never by a page view).
 
-This module sits above :mod:`sipas.actions` (the cases) and :mod:`sipas.waiting` (the waiting
+This module sits above :mod:`sipas.cases.workflow` (the cases) and :mod:`sipas.staffing.waiting` (the waiting
 figures); neither of them imports it. No Streamlit here; SQL only through :mod:`sipas.db`.
 """
 
@@ -19,22 +19,23 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from sipas import clock, db, settings
-from sipas.stats import Proportion, proportion
+from sipas import clock, db
+from sipas.admin import settings
+from sipas.index.stats import Proportion, proportion
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sipas.comparison import TestResult
+    from sipas.index.comparison import TestResult
 
-# pandas (sipas.waiting, for a staffing case's ticket waits) is imported only where a check needs
-# it: the kiosk's submit path imports this module and must stay light. sipas.comparison's
+# pandas (sipas.staffing.waiting, for a staffing case's ticket waits) is imported only where a check needs
+# it: the kiosk's submit path imports this module and must stay light. sipas.index.comparison's
 # two-proportion test needs neither pandas nor scipy (comparison imports them lazily too).
 
 EFFECT_WEEKS = 8
 
 # The stricter measure used to judge a measure's effect has its own name (it is not the element-3
-# index of sipas.analysis.staff_measures): the share of responses satisfied with EVERY staff criterion.
+# index of sipas.index.analysis.staff_measures): the share of responses satisfied with EVERY staff criterion.
 STRICT_MEASURE = "Tỷ lệ phiếu hài lòng với mọi tiêu chí công chức"
 STRICT_MEASURE_NOTE = f"({STRICT_MEASURE}, chặt hơn chỉ số yếu tố 3.)"
 
@@ -96,7 +97,7 @@ def effectiveness(
             "insufficient",
             f"Chưa đủ dữ liệu: {after[0]} phiếu sau biện pháp (cần ít nhất {min_n}).",
         )
-    from sipas.comparison import two_proportion_test
+    from sipas.index.comparison import two_proportion_test
 
     test = two_proportion_test(after[1], after[0], before[1], before[0]) if before[0] else None
     worse = test is not None and test.p_value < 0.05 and test.difference < 0
@@ -176,7 +177,7 @@ def _period_figures(
     for w, h, cn, c15 in db.weekday_hour_reported_waits(conn, date_from=a, date_to=b):
         if w == weekday and h in hours:
             rn, r15 = rn + cn, r15 + c15
-    from sipas import waiting
+    from sipas.staffing import waiting
 
     t = waiting.ticket_frame(db.ticket_rows(conn, a, b))
     waits = t[(t["weekday"] == weekday) & t["hour"].isin(hours)]["wait_minutes"].dropna()
@@ -214,7 +215,7 @@ def staffing_effect(
         conn, weekday, set(hours), start, min(today, start + timedelta(weeks=weeks) - timedelta(days=1)), target_minutes
     )
     pa, pb = after.satisfaction, before.satisfaction
-    from sipas.comparison import two_proportion_test, verdict
+    from sipas.index.comparison import two_proportion_test, verdict
 
     test = two_proportion_test(pa.satisfied, pa.n, pb.satisfied, pb.n) if pa.n and pb.n else None
     v = verdict(test)

@@ -3,7 +3,7 @@
 The survey runs in the tablet's browser (``components/survey``). The server hands it the plan of
 the next survey (the criteria chosen by the rotation, every screen's text) and receives one
 message, ``sync``: the surveys started (tokens only, no answers) and the surveys completed (whole,
-with their token). Completed surveys are stored through :func:`sipas.responses.submit_kiosk_survey`
+with their token). Completed surveys are stored through :func:`sipas.survey.responses.submit_kiosk_survey`
 (unique token, so a survey sent twice is stored once); the tokens handled are returned so the
 tablet can drop them from its queue. No Streamlit here.
 """
@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 from sipas import db
 from sipas.catalog import Questionnaire, survey_questions
 from sipas.errors import ValidationError
-from sipas.responses import KioskSurvey, submit_kiosk_survey
+from sipas.survey.responses import KioskSurvey, submit_kiosk_survey
 
-log = logging.getLogger("sipas.kiosk")
+log = logging.getLogger("sipas.survey.tablet")
 
 DEFAULT_PROMISE_SECONDS = 60  # before there is data: a short survey of ~10 screens
 PROMISE_DAYS = 30

@@ -1,8 +1,8 @@
 """What the domain does once data is stored: the cases that data opens and the effects it decides.
 
-Called by the paths that store data — a responses file (:func:`sipas.responses.import_responses`)
-and a ticket log (:func:`sipas.tickets.import_tickets`) right after their commit; a kiosk survey
-(:func:`sipas.responses.submit_kiosk_survey`) through :func:`after_responses_soon`, a worker thread
+Called by the paths that store data — a responses file (:func:`sipas.survey.responses.import_responses`)
+and a ticket log (:func:`sipas.files.tickets.import_tickets`) right after their commit; a kiosk survey
+(:func:`sipas.survey.responses.submit_kiosk_survey`) through :func:`after_responses_soon`, a worker thread
 of this process that runs the intake just after the submit returns (coalescing the surveys of 20
 tablets tapping "Gửi" together into one run), so that the submit itself is not slowed. Never by a
 page view. The follow-up never undoes or fails the store that triggered it: an error is logged and
@@ -19,7 +19,10 @@ import time
 from contextlib import closing
 from datetime import datetime
 
-from sipas import actions, comments, db, effects, settings
+from sipas import db
+from sipas.admin import settings
+from sipas.cases import effects, workflow
+from sipas.index import comments
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +37,13 @@ def flag_effects(conn: sqlite3.Connection) -> list[int]:
 WORKER_BATCH = 50
 
 
-def open_cases(conn: sqlite3.Connection, now: datetime | None = None, batch_size: int = actions.INTAKE_BATCH) -> int:
+def open_cases(conn: sqlite3.Connection, now: datetime | None = None, batch_size: int = workflow.INTAKE_BATCH) -> int:
     """Open or extend the conduct cases of the responses stored since the last intake; cases touched."""
-    return actions.sync_from_survey(conn, tag_comment=comments.conduct_tagger(), now=now, batch_size=batch_size)
+    return workflow.sync_from_survey(conn, tag_comment=comments.conduct_tagger(), now=now, batch_size=batch_size)
 
 
 def after_responses(
-    conn: sqlite3.Connection, now: datetime | None = None, batch_size: int = actions.INTAKE_BATCH
+    conn: sqlite3.Connection, now: datetime | None = None, batch_size: int = workflow.INTAKE_BATCH
 ) -> int:
     """After responses are committed: open their cases, then re-check the effects they may decide.
     Never raises (the responses are stored already); returns the cases touched (0 on error)."""
@@ -61,10 +64,10 @@ def after_tickets(conn: sqlite3.Connection) -> None:
         log.exception("effect check after storing tickets failed")
 
 
-def transition(conn: sqlite3.Connection, case_id: int, to_state: str, actor: actions.Actor, *args, **kwargs) -> dict:
-    """:func:`sipas.actions.transition`, then, when the measure was just approved, the first check of its
+def transition(conn: sqlite3.Connection, case_id: int, to_state: str, actor: workflow.Actor, *args, **kwargs) -> dict:
+    """:func:`sipas.cases.workflow.transition`, then, when the measure was just approved, the first check of its
     effect (a decision is a point where the data that decides the effect changes meaning)."""
-    case = actions.transition(conn, case_id, to_state, actor, *args, **kwargs)
+    case = workflow.transition(conn, case_id, to_state, actor, *args, **kwargs)
     if to_state == "awaiting_effect":
         try:
             flag_effects(conn)

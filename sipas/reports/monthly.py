@@ -1,6 +1,6 @@
 """The monthly report (due by the 20th to the level above): an Excel workbook and a PDF with the same content.
 
-:func:`build_report` gathers everything for one month from the database (through ``sipas.analysis``);
+:func:`build_report` gathers everything for one month from the database (through ``sipas.index.analysis``);
 :func:`to_excel` and :func:`to_pdf` only lay it out. The unit's name, the recipient, the targets and the
 questionnaire version are the settings in force on the month's last day.
 
@@ -22,11 +22,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from sipas import actions, analysis, clock, db, exports, settings
+from sipas import clock, db
+from sipas.admin import settings
+from sipas.cases import workflow
 from sipas.catalog import questionnaires, version_label
 from sipas.errors import ValidationError
+from sipas.files import exports
+from sipas.index import analysis
+from sipas.index.scoring import IndexResult
 from sipas.paths import ROOT
-from sipas.scoring import IndexResult
 
 FONTS_DIR = ROOT / "assets" / "fonts"
 XLSX_MIME = exports.XLSX_MIME
@@ -82,7 +86,7 @@ class MonthlyReport:
     # Criteria of this version without a counterpart in the baseline's version: (code, statement).
     unmatched: list = field(default_factory=list)
     office_name: str = ""
-    cases: dict = field(default_factory=dict)  # actions.monthly_counts
+    cases: dict = field(default_factory=dict)  # workflow.monthly_counts
     case_history: pd.DataFrame = field(default_factory=pd.DataFrame)  # the month's case_events
     staff: pd.DataFrame = field(default_factory=pd.DataFrame)  # analysis.staff_table: the one staff measure
     staff_min_n: int = 10
@@ -156,7 +160,7 @@ def choose_baseline(conn: sqlite3.Connection, year: int, version: str) -> tuple[
     """The most recent baseline before ``year``: of the same questionnaire version if there is one
     (comparable criterion by criterion), else of a version with a crosswalk to it (criteria through
     the crosswalk), else of another version (elements and overall only)."""
-    from sipas.crosswalk import counterparts
+    from sipas.catalog.crosswalk import counterparts
 
     sets = [(y, q) for y, q in db.baseline_years(conn) if y < year]
     same = [s for s in sets if s[1] == version]
@@ -207,7 +211,7 @@ def build_report(
         comments_total=total,
         exclusions=exclusions,
         sample=analysis.sample_status(result),
-        cases=actions.monthly_counts(conn, f"{year:04d}-{mon:02d}"),
+        cases=workflow.monthly_counts(conn, f"{year:04d}-{mon:02d}"),
         case_history=case_history_frame(conn, date_from, date_to),
         staff=analysis.staff_table(conn, f, db.list_staff(conn), settings.get(conn, "staff_min_n", date_to)),
         staff_min_n=settings.get(conn, "staff_min_n", date_to),
@@ -222,9 +226,9 @@ def case_history_frame(conn: sqlite3.Connection, date_from: str, date_to: str) -
             "Vụ việc số": e["case_id"],
             "Lúc": clock.format_datetime(e["at"]),
             "Người": e["actor"] or "",
-            "Việc": actions.event_label(e["kind"]),
-            "Từ": actions.STATES.get(e["from_state"] or "", ""),
-            "Sang": actions.STATES.get(e["to_state"] or "", ""),
+            "Việc": workflow.event_label(e["kind"]),
+            "Từ": workflow.STATES.get(e["from_state"] or "", ""),
+            "Sang": workflow.STATES.get(e["to_state"] or "", ""),
             "Ghi chú": e["note"] or "",
         }
         for e in db.case_events(conn, None, date_from, date_to)
@@ -232,7 +236,7 @@ def case_history_frame(conn: sqlite3.Connection, date_from: str, date_to: str) -
     return pd.DataFrame(rows, columns=["Vụ việc số", "Lúc", "Người", "Việc", "Từ", "Sang", "Ghi chú"])
 
 
-EVENT_LABELS = actions.EVENT_LABELS  # kept for callers of reports.EVENT_LABELS
+EVENT_LABELS = workflow.EVENT_LABELS  # kept for callers of reports.EVENT_LABELS
 
 
 def _case_count_rows(r: MonthlyReport) -> list[tuple[str, object]]:
@@ -310,7 +314,7 @@ def _summary_rows(r: MonthlyReport) -> list[tuple[str, object]]:
 
 def _crosswalk_lines(r: MonthlyReport) -> list[str]:
     """What the criteria table cannot say in a column: approximate comparisons, criteria not compared."""
-    from sipas.crosswalk import APPROXIMATE, NOT_IN_BASELINE
+    from sipas.catalog.crosswalk import APPROXIMATE, NOT_IN_BASELINE
 
     lines = []
     approx = [
@@ -479,7 +483,7 @@ def to_excel(r: MonthlyReport) -> bytes:
 
 
 def _chart_pngs(r: MonthlyReport) -> list[bytes]:
-    from sipas import charts
+    from sipas.reports import charts
 
     out = []
     floor, target = r.targets["floor"], r.targets["overall"]

@@ -368,7 +368,7 @@ def resolve_backup_dir(value: str | Path) -> Path:
 def configured_backup_dir(conn: sqlite3.Connection) -> Path:
     """The backup folder the settings name; by default ``backups/`` beside the database file
     (``data/backups`` for the default ``data/sipas.db``)."""
-    from sipas import settings
+    from sipas.admin import settings
 
     value = settings.get(conn, "backup_dir")
     if not value:
@@ -668,7 +668,7 @@ def restore(
     ``backup_dir``, default: the folder the settings name, or ``backups/`` beside the database)
     before the checked copy is written into the live path with the backup API.
     """
-    from sipas import auth
+    from sipas.admin import auth
 
     live = Path(db_path)
     live_page_size = _header_page_size(live) if live.is_file() else None
@@ -840,7 +840,7 @@ def _schema_check_lines(conn: sqlite3.Connection) -> list[str]:
 def _timestamp_check_lines(conn: sqlite3.Connection) -> list[str]:
     """Responses whose time is not zero-padded ISO of a year from 2000 to next year (an older version's
     import let ``0001-01-01`` in as ``1-01-01 00:00:00``)."""
-    from sipas import parsing
+    from sipas.files import parsing
 
     n = db.malformed_timestamp_count(conn, parsing.MIN_YEAR, parsing.max_year())
     if not n:

@@ -3,7 +3,7 @@
 A case moves through the states below; a transition the workflow does not allow is refused with a
 message. A root cause is required before a measure; the Chairman approves or returns a measure;
 decisions on điều chuyển, thay thế or kỷ luật require his password again: the caller passes the
-:class:`sipas.auth.ReauthProof` that ``auth.reauthenticate`` gave, and this module checks it itself (bound
+:class:`sipas.admin.auth.ReauthProof` that ``auth.reauthenticate`` gave, and this module checks it itself (bound
 to the user and the decision, short-lived; a forged, old or other user's proof is refused). Every change is written to
 the append-only ``case_events`` history in the same transaction.
 
@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sipas import clock, db, settings
+from sipas import clock, db
+from sipas.admin import settings
 from sipas.errors import ValidationError
 from sipas.text import text_problem
 
 if TYPE_CHECKING:
-    from sipas.auth import ReauthProof
+    from sipas.admin.auth import ReauthProof
 
 STATES = {
     "new": "Mới",
@@ -293,7 +294,7 @@ def open_case(
 
 
 def _proof_ok(proof, username: str, action: str) -> bool:
-    from sipas import auth  # argon2 set-up is not paid on the kiosk's submit path (the case intake)
+    from sipas.admin import auth  # argon2 set-up is not paid on the kiosk's submit path (the case intake)
 
     return auth.check_proof(proof, username, action)
 
@@ -521,7 +522,7 @@ def criteria_below_floor(
 ) -> list[dict]:
     """Criteria of the period whose index is below the floor (with at least ``min_n`` answers) and that
     have no open improvement action yet."""
-    from sipas.scoring import index_for_period
+    from sipas.index.scoring import index_for_period
 
     result = index_for_period(conn, version, date_from, date_to)
     open_on = {c["criterion"] for c in db.list_cases(conn, states=OPEN_STATES) if c["criterion"]}

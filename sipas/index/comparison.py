@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sipas.stats import Z95, sample_size, wilson_interval
+from sipas.index.stats import Z95, sample_size, wilson_interval
 
 if TYPE_CHECKING:
     import pandas as pd
 
 # pandas and scipy are imported by the functions that use them: the two-proportion test of the
-# effect checks (sipas.effects, run by the case intake after every store) needs neither.
+# effect checks (sipas.cases.effects, run by the case intake after every store) needs neither.
 
 INCREASE = "Tăng có ý nghĩa thống kê"
 DECREASE = "Giảm có ý nghĩa thống kê"

@@ -2,7 +2,7 @@
 
 The wait is ``called_at − issued_at``, the service time ``finished_at − called_at``; a ticket is one
 per (ticket_id, issue day), so a re-imported log counts nothing twice. Once stored, the effect of the
-staffing cases whose hours the new tickets cover is checked again (:mod:`sipas.effects`).
+staffing cases whose hours the new tickets cover is checked again (:mod:`sipas.cases.effects`).
 No Streamlit here; SQL only through :mod:`sipas.db`.
 """
 
@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sipas import clock, db, parsing
+from sipas import clock, db
 from sipas.errors import ValidationError, raise_file_problems
-from sipas.responses import column_letter, parse_timestamp, read_table
+from sipas.files import parsing
+from sipas.survey.responses import column_letter, parse_timestamp, read_table
 from sipas.text import text_problem
 
 TICKET_COLUMNS = ("ticket_id", "service", "counter", "issued_at", "called_at", "finished_at")
@@ -159,7 +160,7 @@ def import_tickets(
             t["import_id"] = import_id
         added, present = db.insert_tickets(conn, tickets)
         db.set_import_counts(conn, import_id, added, present)
-    from sipas import intake  # the domain's follow-up to stored data (above this module)
+    from sipas.cases import intake  # the domain's follow-up to stored data (above this module)
 
     intake.after_tickets(conn)
     return TicketImportSummary(Path(filename).name, len(tickets), added, present)

@@ -1,7 +1,7 @@
 """Altair charts of the analysis page and the monthly report (built here, displayed elsewhere).
 
 Vietnamese titles and axis labels, font "DejaVu Sans" (bundled in ``assets/fonts`` and registered with
-vl-convert, so a PNG looks the same on every machine). Inputs are the frames of ``sipas.analysis``; each
+vl-convert, so a PNG looks the same on every machine). Inputs are the frames of ``sipas.index.analysis``; each
 chart gets aggregated data only (a few hundred rows at most), so exports never meet Altair's row limit.
 """
 

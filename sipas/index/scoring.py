@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 from sipas import db
 from sipas.catalog import Questionnaire, questionnaire
-from sipas.stats import Proportion, proportion
+from sipas.index.stats import Proportion, proportion
 
 Counts = tuple[int, int, int, int, int]  # answers at levels 1..5
 

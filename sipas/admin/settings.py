@@ -70,11 +70,11 @@ DEFAULTS: dict[str, Any] = {
     "public_summary_on_kiosk": False,
     # The tablet's "🔊 Nghe" button (shown only where the device has a Vietnamese voice).
     "kiosk_read_aloud": True,
-    # Daily automatic backups (sipas.backup): the folder, relative to the project root unless
+    # Daily automatic backups (sipas.admin.backup): the folder, relative to the project root unless
     # absolute ("" = a "backups" folder beside the database file), and how many daily copies to keep.
     "backup_dir": "",
     "backup_keep": 30,
-    # Waiting time and staffing (sipas.waiting): the wait the counter aims at, the share of citizens
+    # Waiting time and staffing (sipas.staffing.waiting): the wait the counter aims at, the share of citizens
     # to serve within it, the mean service time per lĩnh vực (minutes; "default" for any other), the
     # counters open in each hour the counter is open ("default", and [weekday, hour, counters]
     # exceptions, Monday = 0), and the counters' names for the clerk's hourly dossier counts.
@@ -176,7 +176,7 @@ def validate(key: str, value: Any) -> Any:
     return value
 
 
-# ---- waiting time and staffing (sipas.waiting) ----------------------------------------------
+# ---- waiting time and staffing (sipas.staffing.waiting) ----------------------------------------------
 
 _WAITING_KEYS = ("wait_target_minutes", "service_level_target", "service_minutes", "counters_open", "counter_names")
 MAX_COUNTERS = 50

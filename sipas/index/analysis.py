@@ -9,10 +9,11 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date
 from functools import lru_cache
 
-from sipas import clock, comparison, db
+from sipas import clock, db
 from sipas.catalog import questionnaire
-from sipas.scoring import IndexResult, compute_index, index_for_period  # noqa: F401 (analysis.index_for_period)
-from sipas.stats import proportion
+from sipas.index import comparison
+from sipas.index.scoring import IndexResult, compute_index, index_for_period  # noqa: F401 (analysis.index_for_period)
+from sipas.index.stats import proportion
 
 # Below this many responses (or answers to a criterion) the plan's rules are not judged: with n < 30
 # the interval is wider than ±18 points, so a "chưa đạt" would be noise. sipas-method.md §2.
@@ -23,12 +24,13 @@ NOT_ENOUGH_TO_JUDGE = "chưa đủ phiếu để kết luận"
 def small_sample_warning(result: IndexResult, min_n: int = MIN_VERDICT_N, margin: float = 0.05) -> str | None:
     """A plain warning when the period's figures rest on too few answers, or None when they do not.
 
-    >>> from sipas.scoring import compute_index
+    >>> from sipas.index.scoring import compute_index
     >>> r = compute_index(questionnaire("sipas-2023"), {}, 13)
     >>> small_sample_warning(r).startswith("Chỉ có 13 phiếu")
     True
     """
-    from sipas import clock, stats
+    from sipas import clock
+    from sipas.index import stats
 
     if result.responses < min_n:
         return (
@@ -91,14 +93,14 @@ def rule_checklist(
 
 
 def criterion_baseline(baseline: list[dict], version: str):
-    """The baseline criterion rows compared with each criterion of ``version`` (see sipas.crosswalk)."""
-    from sipas.crosswalk import criterion_baseline as through_crosswalk
+    """The baseline criterion rows compared with each criterion of ``version`` (see sipas.catalog.crosswalk)."""
+    from sipas.catalog.crosswalk import criterion_baseline as through_crosswalk
 
     return through_crosswalk(baseline, version)
 
 
 def _comparison_words(code: str, entry: dict | None, base) -> str:
-    from sipas import crosswalk
+    from sipas.catalog import crosswalk
 
     if code in base.unmatched:
         return crosswalk.NOT_IN_BASELINE
@@ -272,7 +274,7 @@ def criteria_table(
     """
     import pandas as pd
 
-    from sipas.crosswalk import NOT_IN_BASELINE
+    from sipas.catalog.crosswalk import NOT_IN_BASELINE
 
     q = questionnaire(result.questionnaire)
     texts = q.texts(office)
@@ -416,7 +418,7 @@ def sample_status(result: IndexResult, margin: float = 0.05, population: int | N
     >>> s.required, s.needed, sample_status(r, population=1000).required
     (385, 285, 278)
     """
-    from sipas.stats import sample_size
+    from sipas.index.stats import sample_size
 
     weakest = min(result.criteria, key=lambda c: c.n) if result.criteria else None
     n = weakest.n if weakest else 0
@@ -511,7 +513,7 @@ def monthly_trend(conn: sqlite3.Connection, f: Filters):
     versions = [f.questionnaire]
     in_force: dict[str, str] = {}
     if f.date_from and f.date_to:
-        from sipas import settings
+        from sipas.admin import settings
         from sipas.catalog import questionnaires
 
         for month in _months(f.date_from, f.date_to):
@@ -611,7 +613,7 @@ def weekday_hour_table(conn: sqlite3.Connection, f: Filters, min_cell_n: int = M
     """Share satisfied (4–5) with the overall question per weekday × hour; cells under ``min_cell_n`` have none."""
     import pandas as pd
 
-    from sipas.settings import WEEKDAYS
+    from sipas.admin.settings import WEEKDAYS
 
     rows = []
     for wd, hour, n, sat in db.weekday_hour_overall(conn, **f.as_kwargs()):
@@ -777,7 +779,7 @@ def comments_table(
     """
     import pandas as pd
 
-    from sipas import comments as cm
+    from sipas.index import comments as cm
 
     r = rules or cm.rules()
     rows = db.comments_in_period(conn, **f.as_kwargs())
@@ -820,7 +822,7 @@ def _tags(text: str, rules) -> list[str]:
 
 @lru_cache(maxsize=20000)
 def _tags_cached(text: str, rules) -> tuple[str, ...]:
-    from sipas import comments as cm
+    from sipas.index import comments as cm
 
     return tuple(cm.tag(text, rules))
 

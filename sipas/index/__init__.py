@@ -1,0 +1,1 @@
+"""The satisfaction index and what is read from it: scoring, statistics, baseline comparison, comments."""
