@@ -54,12 +54,11 @@ def make_survey(rng: random.Random, tag: str) -> KioskSurvey:
         asked=list(CODES),
         answers=answers,
         overall=rng.choice((3, 4, 5)),
-        harassment=1,
-        informal_payment=1,
         wait_bucket="lt15",
         field="Hộ tịch",
         comment="Cán bộ hướng dẫn tận tình." if rng.random() < 0.1 else None,
-        expectations=["thai_do"] if rng.random() < 0.3 else None,
+        extra={"harassment": 1, "informal_payment": 1}
+        | ({"expectations": ["Năng lực của công chức"]} if rng.random() < 0.3 else {}),
     )
 
 

@@ -288,7 +288,7 @@ def test_what_citizens_want_improved_is_shown_with_n_and_interval(db_copy):
                 questionnaire="sipas-2023",
                 asked=["TC3.1"],
                 answers={"TC3.1": 4},
-                expectations=chosen,
+                extra={"expectations": chosen},
             )
             submit_kiosk_survey(conn, survey, now=datetime(2024, 6, 20, 9, 0, tzinfo=clock.TZ))
     finally:

@@ -23,7 +23,7 @@ def _store(conn, version: str, expectations, **extra) -> int:
         questionnaire=version,
         asked=["TC3.1"],
         answers={"TC3.1": 4},
-        expectations=expectations,
+        extra={"expectations": expectations} if expectations is not None else {},
         **extra,
     )
     assert submit_kiosk_survey(conn, s, now=NOW)

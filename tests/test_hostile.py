@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import re
 import sys
@@ -425,16 +424,11 @@ def kiosk_surveys(draw) -> KioskSurvey:
             asked=asked,
             answers=answers,
             overall=draw(st.integers(1, 5)),
-            harassment=draw(st.sampled_from([None, 1, 2, 3])),
-            informal_payment=draw(st.sampled_from([None, 1, 2, 3])),
             wait_bucket=draw(st.sampled_from([None, *WAIT_BUCKETS])),
             field=draw(texts),
             staff_code=draw(st.sampled_from([None, "CB01"])),
             comment=draw(st.one_of(texts, st.sampled_from(corpus.OVERLONG[::2]))),
-            expectations=draw(st.one_of(st.none(), st.lists(storable_text, max_size=3))),
-            gender=draw(texts),
-            age_group=draw(texts),
-            education=draw(texts),
+            extra=draw(clean_extra(version)),
         )
     version = draw(st.sampled_from([ACTIVE, "sipas-2017", "sipas-2099"]))
     codes = list(questionnaires()[version].criterion_codes) if version in questionnaires() else CRITERIA
@@ -449,17 +443,36 @@ def kiosk_surveys(draw) -> KioskSurvey:
         asked=asked,
         answers=answers,
         overall=draw(LEVELS),
-        harassment=draw(st.sampled_from([None, 1, 2, 3, 4])),
-        informal_payment=draw(st.sampled_from([None, 1, 2, 3, 0])),
         wait_bucket=draw(st.sampled_from([None, *WAIT_BUCKETS, "gt90"])),
         field=draw(texts),
         staff_code=draw(st.sampled_from([None, "CB01", "CB99"])),
         comment=draw(texts),
-        expectations=draw(st.one_of(st.none(), st.lists(hostile_text, max_size=3))),
-        gender=draw(texts),
-        age_group=draw(texts),
-        education=draw(texts),
+        extra=draw(
+            st.dictionaries(
+                st.sampled_from(["harassment", "informal_payment", "expectations", "gender", "education", "khac"]),
+                st.one_of(
+                    st.none(), st.sampled_from([0, 1, 2, 3, 4]), hostile_text, st.lists(hostile_text, max_size=3)
+                ),
+                max_size=4,
+            )
+        ),
     )
+
+
+@st.composite
+def clean_extra(draw, version: str) -> dict:
+    """Answers a tablet of this version may send: any subset of its extra questions, each a valid answer."""
+    out = {}
+    for x in questionnaires()[version].extra:
+        if not draw(st.booleans()):
+            continue
+        if x.kind == "single":
+            out[x.code] = draw(st.sampled_from(x.values))
+        elif x.kind == "multiple":
+            out[x.code] = draw(st.lists(st.sampled_from(x.values), min_size=1, max_size=x.max_choices, unique=True))
+        elif x.kind == "grid":
+            out[x.code] = draw(st.dictionaries(st.sampled_from(x.item_codes), st.sampled_from(x.values), min_size=1))
+    return out
 
 
 @HYPO
@@ -479,19 +492,14 @@ def test_a_kiosk_survey_is_stored_exactly_as_given_or_refused(hconn, survey):
         "questionnaire": survey.questionnaire,
         "channel": "kiosk",
         "overall": survey.overall,
-        "harassment": survey.harassment,
-        "informal_payment": survey.informal_payment,
         "wait_bucket": survey.wait_bucket,
         "field": survey.field,
         "staff_code": survey.staff_code,
         "comment": comment,
-        "gender": survey.gender,
-        "age_group": survey.age_group,
-        "education": survey.education,
         "device": "quay1",
-        "expectations": json.dumps(survey.expectations, ensure_ascii=False) if survey.expectations else None,
     }
     assert {k: row[k] for k in expected} == expected
+    assert db.extra_from_row(row) == survey.extra  # every extra answer, under its code
     assert row["answers"] == {code: survey.answers.get(code) for code in survey.asked}
 
 

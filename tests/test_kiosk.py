@@ -189,6 +189,7 @@ def test_a_database_in_use_keeps_the_full_survey_after_the_upgrade(tmp_path):
         c.execute("ALTER TABLE staff DROP COLUMN photo_type")
         c.execute("ALTER TABLE responses DROP COLUMN ethnicity")  # and what the later migrations added
         c.execute("ALTER TABLE responses DROP COLUMN occupation")
+        c.execute("ALTER TABLE responses DROP COLUMN extra")
     with db.session(path) as c:
         assert db.schema_version(c) == db.SCHEMA_VERSION
         assert settings.get(c, "questions_per_survey")["mode"] == "full"
@@ -242,21 +243,30 @@ def _payload_2024(**extra):
 def test_cau_10_levels_are_stored_as_given_and_anything_else_is_refused(conn):
     import json
 
-    good = _payload_2024(expectations={"MM1": 4, "MM7": 1, "MM10": 3})
-    legacy = _payload_2024(expectations=["Thái độ phục vụ"])  # queued by a tablet before this version
+    def wish(value):
+        return _payload_2024(extra={"expectations": value})
+
+    good = wish({"MM1": 4, "MM7": 1, "MM10": 3})
+    # Queued by a tablet of the previous release (top-level keys): stored; a "choose three" list for a
+    # version that now asks a grid is the one answer left out.
+    legacy = _payload_2024(expectations=["Thái độ phục vụ"], harassment=2)
     bad = [
-        _payload_2024(expectations={"MM11": 2}),  # no such item
-        _payload_2024(expectations={"MM1": 5}),  # the scale is 1–4
-        _payload_2024(expectations={"MM1": True}),
-        _payload_2024(expectations={"MM1": "4"}),
-        payload(expectations={"TC3.1": 2}),  # sipas-2023 asks no rating
+        wish({"MM11": 2}),  # no such item
+        wish({"MM1": 5}),  # the scale is 1–4
+        wish({"MM1": True}),
+        wish({"MM1": "4"}),
+        wish(["Thái độ phục vụ"]),  # not a grid's answer
+        payload(extra={"expectations": {"TC3.1": 2}}),  # sipas-2023 asks no rating
+        payload(extra={"cau_khong_co": 1}),  # no such question
+        payload(extra={"harassment": 4}),  # 1–3
+        payload(extra=["harassment", 1]),
     ]
     result = sync(conn, [good, legacy, *bad])
     assert (result.stored, result.rejected) == (2, len(bad))
-    stored = dict(conn.execute("SELECT token, expectations FROM responses").fetchall())
-    assert json.loads(stored[good["token"]]) == {"MM1": 4, "MM7": 1, "MM10": 3}
-    assert json.loads(stored[legacy["token"]]) == ["Thái độ phục vụ"]
-    skipped = _payload_2024(expectations={"MM2": None})  # an item skipped after a level: not answered
+    stored = {r[0]: r[1:] for r in conn.execute("SELECT token, expectations, harassment FROM responses")}
+    assert json.loads(stored[good["token"]][0]) == {"MM1": 4, "MM7": 1, "MM10": 3}
+    assert stored[legacy["token"]] == (None, 2)
+    skipped = wish({"MM2": None})  # an item skipped after a level: not answered
     assert sync(conn, [skipped]).stored == 1
     assert conn.execute("SELECT expectations FROM responses WHERE token = ?", (skipped["token"],)).fetchone()[0] is None
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from sipas.catalog.questions import ExtraQuestion, parse_extra_questions
 from sipas.errors import CatalogError
 from sipas.paths import DATA_DIR, read_json_file
 
@@ -62,9 +63,8 @@ class Questionnaire:
     source: str
     elements: tuple[Element, ...]
     label: str = ""  # what users read for the version, e.g. "Mẫu phiếu 2022–2023"
-    # The version's own wording of the extra questions (harassment, informal_payment, expectations,
-    # demographics); missing ones come from data/survey-options.json (see survey_questions).
-    questions: dict = field(default_factory=dict, compare=False, hash=False)
+    # Every other question of the version (sipas.catalog.questions): described once, in its file.
+    extra: tuple[ExtraQuestion, ...] = field(default=(), compare=False, hash=False)
 
     @property
     def display(self) -> str:
@@ -87,6 +87,14 @@ class Questionnaire:
     @cached_property
     def code_set(self) -> frozenset[str]:
         return frozenset(self.criterion_codes)
+
+    @cached_property
+    def extra_by_code(self) -> dict[str, ExtraQuestion]:
+        return {x.code: x for x in self.extra}
+
+    def extra_question(self, code: str) -> ExtraQuestion:
+        """The extra question ``code`` of this version (KeyError when it has none)."""
+        return self.extra_by_code[code]
 
     def element(self, code: str) -> Element:
         for e in self.elements:
@@ -161,61 +169,13 @@ def parse_questionnaire(raw: object, path: Path) -> Questionnaire:
             shown = text.replace(OFFICE, generic.strip())
             criteria.append(Criterion(ccode, shown, ecode, topic.strip() if topic else None, template))
         elements.append(Element(ecode, name.strip(), tuple(criteria)))
-    questions = _parse_questions(raw.get("questions", {}), path)
-    return Questionnaire(code, title, source, tuple(elements), label.strip(), questions)
-
-
-def _check_options(spec: object, where: str, path: Path, values: bool) -> None:
-    """A {question, options} block: options are {value, label} (values=True) or non-empty strings."""
-    if not isinstance(spec, dict):
-        raise CatalogError(f"Tệp {path.name}, mục {where}: phải là một đối tượng có question và options.")
-    _require(spec, "question", where, path)
-    options = _require(spec, "options", where, path, list)
-    if not options:
-        raise CatalogError(f"Tệp {path.name}, mục {where}.options: danh sách trống.")
-    for k, o in enumerate(options):
-        if values:
-            _require(o, "label", f"{where}.options[{k}]", path)
-            if o.get("value") != k + 1:
-                raise CatalogError(f"Tệp {path.name}, mục {where}.options[{k}].value: phải là {k + 1}.")
-        elif not isinstance(o, str) or not o.strip():
-            raise CatalogError(f"Tệp {path.name}, mục {where}.options[{k}]: giá trị không hợp lệ ({o!r}).")
-
-
-def _parse_questions(raw: object, path: Path) -> dict:
-    """Check a questionnaire's own extra questions (all optional) and return them as given."""
-    if not isinstance(raw, dict):
-        raise CatalogError(f"Tệp {path.name}, mục questions: phải là một đối tượng JSON.")
-    unknown = set(raw) - {"harassment", "informal_payment", "expectations", "demographics"}
-    if unknown:
-        raise CatalogError(f"Tệp {path.name}, mục questions: không có câu hỏi '{sorted(unknown)[0]}'.")
-    for key in ("harassment", "informal_payment"):
-        if key in raw:
-            _check_options(raw[key], f"questions.{key}", path, values=True)
-            # Stored as 1–3 (none, some, many), the same meaning in every version.
-            if len(raw[key]["options"]) != 3:
-                raise CatalogError(f"Tệp {path.name}, mục questions.{key}.options: phải có đúng 3 phương án.")
-    if "expectations" in raw:
-        exp, where = raw["expectations"], "questions.expectations"
-        if not isinstance(exp, dict) or exp.get("mode") not in ("rating", "choose"):
-            raise CatalogError(f"Tệp {path.name}, mục {where}.mode: chỉ nhận 'rating' hoặc 'choose'.")
-        if exp["mode"] == "choose":
-            _check_options(exp, where, path, values=False)
-        else:
-            _check_options({"question": exp.get("question"), "options": exp.get("scale")}, where, path, values=True)
-            items = _require(exp, "items", where, path, list)
-            codes = [_require(it, "code", f"{where}.items[{k}]", path) for k, it in enumerate(items)]
-            for k, it in enumerate(items):
-                _require(it, "text", f"{where}.items[{k}]", path)
-            if not items or len(set(codes)) != len(codes):
-                raise CatalogError(f"Tệp {path.name}, mục {where}.items: cần các nội dung có mã không trùng.")
-    if "demographics" in raw:
-        demo = raw["demographics"]
-        if not isinstance(demo, dict) or not demo:
-            raise CatalogError(f"Tệp {path.name}, mục questions.demographics: phải là một đối tượng không trống.")
-        for key, spec in demo.items():
-            _check_options(spec, f"questions.demographics.{key}", path, values=False)
-    return raw
+    if "questions" in raw:
+        raise CatalogError(
+            f"Tệp {path.name}, mục questions: các câu hỏi thêm nay ghi trong danh sách 'extra_questions' "
+            "(xem sipas/catalog/questions.py)."
+        )
+    extra = parse_extra_questions(raw.get("extra_questions"), path, frozenset(seen))
+    return Questionnaire(code, title, source, tuple(elements), label.strip(), extra)
 
 
 def load_questionnaire_file(path: Path) -> Questionnaire:
@@ -259,7 +219,7 @@ def survey_options() -> dict:
     """Answer scale, extra questions and their Vietnamese labels (``data/survey-options.json``)."""
     path = DATA_DIR / "survey-options.json"
     opts = read_json_file(path)
-    for key in ("scale", "harassment", "informal_payment", "wait", "fields", "demographics"):
+    for key in ("scale", "wait", "fields", "overall_question", "field_question", "staff_question", "comment_question"):
         if key not in opts:
             raise CatalogError(f"Tệp {path.name}: thiếu mục '{key}'.")
     if [s.get("value") for s in opts["scale"]] != [1, 2, 3, 4, 5]:
@@ -268,12 +228,11 @@ def survey_options() -> dict:
 
 
 def survey_questions(code: str) -> dict:
-    """The extra questions the tablet asks with questionnaire ``code``: harassment, informal_payment,
-    expectations and demographics, each the version's own wording where its file has one, else the
-    one in data/survey-options.json.
+    """The extra questions of version ``code`` that the analysis reads by name, in the shape it reads
+    (a view of the version's ``extra_questions``, which describe them once).
 
-    ``expectations["mode"]`` is "rating" (sipas-2024: every item of ``items`` on the 4-level
-    ``scale``, values 1–4) or "choose" (older versions: up to three of ``options``).
+    ``expectations["mode"]`` is "rating" (a grid: every item of ``items`` on the 4-level ``scale``) or
+    "choose" (up to ``max`` of ``options``).
 
     >>> q = survey_questions("sipas-2024")
     >>> q["harassment"]["question"][:40], q["expectations"]["mode"], len(q["expectations"]["items"])
@@ -281,10 +240,25 @@ def survey_questions(code: str) -> dict:
     >>> survey_questions("sipas-2023")["expectations"]["mode"]
     'choose'
     """
-    opts = survey_options()
-    own = questionnaire(code).questions
-    out = {key: own.get(key, opts[key]) for key in ("harassment", "informal_payment", "demographics")}
-    out["expectations"] = own.get("expectations") or {"mode": "choose", "max": 3, **opts["expectations"]}
+    out: dict = {"demographics": {}}
+    for x in questionnaire(code).extra:
+        if x.kind == "grid":
+            spec = {
+                "mode": "rating",
+                "question": x.text,
+                "scale": [{"value": o.value, "label": o.label, "short": o.short or o.label} for o in x.scale],
+                "items": [{"code": i.code, "text": i.text} for i in x.items],
+            }
+        elif x.kind == "multiple":
+            spec = {"mode": "choose", "question": x.text, "options": [o.label for o in x.options], "max": x.max_choices}
+        elif x.kind == "single" and all(isinstance(o.value, int) for o in x.options):
+            spec = {"question": x.text, "options": [{"value": o.value, "label": o.label} for o in x.options]}
+        else:
+            spec = {"question": x.text, "options": [o.label for o in x.options]}
+        if x.group == "demographics":
+            out["demographics"][x.code] = spec
+        else:
+            out[x.code] = spec
     return out
 
 

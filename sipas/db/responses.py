@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable
 from itertools import repeat
@@ -34,12 +35,68 @@ RESPONSE_COLUMNS = (
     "education",
     "ethnicity",
     "occupation",
+    "extra",
     "device",
     "duration_seconds",
     "import_id",
     "is_demo",
     "out_of_hours",
 )
+# Extra questions (sipas.catalog.questions) whose answers have a column of their own, because the
+# analysis reads them there; the answers to every other extra question go into ``extra``, one JSON
+# object keyed by question code. A list or an object (a multiple choice, a grid) is stored as JSON.
+EXTRA_COLUMNS = (
+    "harassment",
+    "informal_payment",
+    "expectations",
+    "gender",
+    "age_group",
+    "education",
+    "ethnicity",
+    "occupation",
+)
+
+
+def extra_to_columns(extra: dict) -> dict:
+    """The response columns that hold ``extra`` (question code -> answer): its own column where it has
+    one, else a key of the JSON column ``extra``.
+
+    >>> extra_to_columns({"harassment": 2, "expectations": {"MM1": 4}, "hoi_them": ["a", "b"]})
+    {'harassment': 2, 'expectations': '{"MM1": 4}', 'extra': '{"hoi_them": ["a", "b"]}'}
+    """
+    out: dict = {}
+    rest = {}
+    for code, value in extra.items():
+        if value is None:
+            continue
+        if code in EXTRA_COLUMNS:
+            out[code] = json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+        else:
+            rest[code] = value
+    if rest:
+        out["extra"] = json.dumps(rest, ensure_ascii=False)
+    return out
+
+
+def extra_from_row(row) -> dict:
+    """A stored response's answers to extra questions (code -> answer), from its columns and ``extra``."""
+    keys = row.keys()
+    out = {}
+    for code in EXTRA_COLUMNS:
+        value = row[code] if code in keys else None
+        if value is None:
+            continue
+        if isinstance(value, str) and value[:1] in "[{":
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        out[code] = value
+    if "extra" in keys and row["extra"]:
+        out.update(json.loads(row["extra"]))
+    return out
+
+
 _INSERT_RESPONSE = (
     f"INSERT INTO responses ({', '.join(RESPONSE_COLUMNS)}) "
     f"VALUES ({', '.join(':' + c for c in RESPONSE_COLUMNS)}) ON CONFLICT (token) DO NOTHING"

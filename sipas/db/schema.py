@@ -765,6 +765,12 @@ def _m12_demographics_2024(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m13_extra_answers(conn: sqlite3.Connection) -> None:
+    # Answers to a version's extra questions that have no column of their own (sipas.catalog.questions):
+    # one JSON object keyed by question code, so a new form's questions need no migration.
+    _script(conn, "ALTER TABLE responses ADD COLUMN extra TEXT CHECK (extra IS NULL OR json_valid(extra));")
+
+
 MIGRATIONS = [
     _m1_base,
     _m2_rollups,
@@ -778,6 +784,7 @@ MIGRATIONS = [
     _m10_kiosk_component,
     _m11_rollup_by_group,
     _m12_demographics_2024,
+    _m13_extra_answers,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

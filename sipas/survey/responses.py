@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import logging
 import operator
 import random
@@ -17,13 +16,15 @@ import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from itertools import compress
 from pathlib import Path
 
 from sipas import clock, db  # intake: what follows a store (cases, effects)
 from sipas.cases import intake
-from sipas.catalog import WAIT_BUCKETS, Questionnaire, questionnaires, survey_questions, wait_bucket_for_minutes
+from sipas.catalog import WAIT_BUCKETS, Questionnaire, questionnaires, wait_bucket_for_minutes
+from sipas.catalog.questions import answer_problem
 from sipas.errors import ValidationError, raise_file_problems
 from sipas.files import parsing
 from sipas.text import text_problem
@@ -96,18 +97,12 @@ class KioskSurvey:
     asked: list[str]
     answers: dict[str, int | None]  # criterion -> 1..5, None = "Không ý kiến"
     overall: int | None = None
-    harassment: int | None = None
-    informal_payment: int | None = None
     wait_bucket: str | None = None
     field: str | None = None
     staff_code: str | None = None
     comment: str | None = None
-    expectations: list[str] | dict[str, int] | None = None  # options chosen, or item -> level (2024)
-    gender: str | None = None
-    age_group: str | None = None
-    education: str | None = None
-    ethnicity: str | None = None  # sipas-2024
-    occupation: str | None = None  # sipas-2024
+    # The version's extra questions answered (sipas.catalog.questions): code -> answer.
+    extra: dict[str, object] = dataclass_field(default_factory=dict)
     started_at: datetime | None = None
 
     def answered_count(self) -> int:
@@ -115,22 +110,22 @@ class KioskSurvey:
         return sum(v is not None for v in self.answers.values()) + (self.overall is not None)
 
 
-def _expectations_fit(exp, q: Questionnaire | None) -> bool:
-    """The expectations answer as the tablet sends it: a list of chosen options (any version: also
-    what a tablet queued before its version asked Câu 10 as a rating), or, where the version asks
-    every item on a scale (sipas-2024), item code -> one of the scale's values."""
-    if exp is None:
-        return True
-    if isinstance(exp, list):
-        return all(isinstance(e, str) for e in exp)
-    if not isinstance(exp, dict) or q is None:
-        return False
-    spec = survey_questions(q.code)["expectations"]
-    if spec["mode"] != "rating":
-        return False
-    items = {item["code"] for item in spec["items"]}
-    levels = {level["value"] for level in spec["scale"]}
-    return all(k in items and type(v) is int and v in levels for k, v in exp.items())
+def extra_problems(q: Questionnaire | None, extra: Mapping) -> list[str]:
+    """What is wrong with the answers to a version's extra questions (unknown codes, bad values, text)."""
+    if not isinstance(extra, Mapping):
+        return ["Câu trả lời thêm không đúng dạng."]
+    problems = []
+    for code, value in extra.items():
+        question = q.extra_by_code.get(code) if q else None
+        if question is None:
+            problems.append(f"Phiếu {q.code if q else ''} không có câu hỏi {str(code)[:40]}.")
+            continue
+        problem = answer_problem(question, value)
+        if problem is None:
+            problem = text_problem(value, f"Câu {code}")
+        if problem:
+            problems.append(problem)
+    return problems
 
 
 def validate_kiosk_survey(s: KioskSurvey) -> list[str]:
@@ -152,25 +147,14 @@ def validate_kiosk_survey(s: KioskSurvey) -> list[str]:
         problems.append(f'Không có phiên bản phiếu "{s.questionnaire}".')
     elif not q.code_set.issuperset(s.asked):
         problems.append(f"Tiêu chí không thuộc phiếu {s.questionnaire}.")
-    for attr in ("harassment", "informal_payment"):
-        if getattr(s, attr) not in (None, 1, 2, 3):
-            problems.append(f"Câu trả lời không hợp lệ cho {attr}.")
+    problems += extra_problems(q, s.extra)
     if s.wait_bucket not in (None, *WAIT_BUCKETS):
         problems.append("Câu trả lời không hợp lệ cho thời gian chờ.")
     if s.field is not None and len(s.field) > 200:
         problems.append("Lĩnh vực dài quá 200 ký tự.")
-    if any(v is not None and len(v) > 200 for v in (s.gender, s.age_group, s.education, s.ethnicity, s.occupation)):
-        problems.append("Thông tin thêm dài quá 200 ký tự.")
-    if not _expectations_fit(s.expectations, q):
-        problems.append("Câu trả lời không hợp lệ cho mong muốn.")
     if not isinstance(s.token, str) or not s.token:
         problems.append("Phiếu không có mã.")
-    for label, value in (
-        ("Góp ý", s.comment),
-        ("Lĩnh vực", s.field),
-        ("Mong muốn", s.expectations),
-        ("Thông tin thêm", [s.token, s.staff_code, s.gender, s.age_group, s.education, s.ethnicity, s.occupation]),
-    ):
+    for label, value in (("Góp ý", s.comment), ("Lĩnh vực", s.field), ("Thông tin thêm", [s.token, s.staff_code])):
         problem = text_problem(value, label)
         if problem:
             problems.append(problem)
@@ -207,15 +191,8 @@ def submit_kiosk_survey(
         "staff_code": s.staff_code,
         "wait_bucket": s.wait_bucket,
         "overall": s.overall,
-        "harassment": s.harassment,
-        "informal_payment": s.informal_payment,
-        "expectations": json.dumps(s.expectations, ensure_ascii=False) if s.expectations else None,
         "comment": comment,
-        "gender": s.gender,
-        "age_group": s.age_group,
-        "education": s.education,
-        "ethnicity": s.ethnicity,
-        "occupation": s.occupation,
+        **db.extra_to_columns(s.extra),
         "device": device,
         "duration_seconds": (now - s.started_at).total_seconds() if s.started_at else None,
         "out_of_hours": out_of_hours,

@@ -10,8 +10,10 @@ tablet can drop them from its queue. No Streamlit here.
 
 from __future__ import annotations
 
+import base64
 import logging
 import math
+import random
 import sqlite3
 import statistics
 from collections.abc import Callable, Mapping
@@ -19,15 +21,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sipas import db
-from sipas.catalog import Questionnaire, survey_questions
+from sipas.admin import settings
+from sipas.catalog import Questionnaire, questionnaire, questionnaires, survey_options
+from sipas.catalog.questions import ExtraQuestion
 from sipas.errors import ValidationError
-from sipas.survey.responses import KioskSurvey, submit_kiosk_survey
+from sipas.survey.responses import KioskSurvey, choose_criteria, submit_kiosk_survey
 
 log = logging.getLogger("sipas.survey.tablet")
 
 DEFAULT_PROMISE_SECONDS = 60  # before there is data: a short survey of ~10 screens
 PROMISE_DAYS = 30
-MAX_EXPECTATION_ITEMS = 50  # items of a rating-mode expectations question (sipas-2024 has 10)
+MAX_EXTRA_ANSWERS = 100  # extra questions answered in one survey (sipas-2024 asks 8)
 MAX_SYNC_SURVEYS = 200  # one message never carries more (a tablet offline for days sends in turns)
 MAX_AGE = timedelta(days=30)
 
@@ -53,9 +57,6 @@ TEXTS = {
     "back": "◀ Quay lại",
     "next": "Tiếp tục ▶",
     "submit": "Gửi đánh giá ✔",
-    # sipas-2024, Câu 10, asked one item a screen (the paper form asks it as a table).
-    "expectations_heading": "Mong muốn cải thiện",
-    "expectations_topic": "Ông/Bà mong muốn chính quyền địa phương cải thiện nội dung sau ở mức nào?",
 }
 
 
@@ -87,13 +88,14 @@ def build_plan(
     mode: str,
     office: str | None = None,
 ) -> dict:
-    """Every screen of one survey: the chosen criteria one by one, then the other questions.
+    """Every screen of one survey: the chosen criteria one by one, the overall question, the version's
+    extra questions of this ``mode`` placed "after overall", wait, lĩnh vực and staff, then the other
+    extra questions and the comment.
 
-    Statements name the unit's ``office`` where the questionnaire says {office}; the harassment,
-    informal-payment, expectation and demographic questions are the version's own wording
-    (:func:`sipas.catalog.survey_questions`), else those of ``data/survey-options.json``.
+    Statements name the unit's ``office`` where the questionnaire says {office}. The extra questions
+    are the version's own (``extra_questions`` of its file, :mod:`sipas.catalog.questions`); the plan's
+    ``extra`` lists their codes, and the tablet sends their answers back as ``extra``: code -> answer.
     """
-    own = survey_questions(q.code)
     screens: list[dict] = []
     for element in q.elements:
         for crit in element.criteria:
@@ -108,17 +110,10 @@ def build_plan(
                     }
                 )
     screens.append({"kind": "scale", "id": "overall", "heading": "Đánh giá chung", "text": opts["overall_question"]})
-    for attr in ("harassment", "informal_payment"):
-        spec = own[attr]
-        screens.append(
-            {
-                "kind": "choice",
-                "id": attr,
-                "text": spec["question"],
-                "options": [{"value": o["value"], "label": o["label"]} for o in spec["options"]],
-                "skip": "Bỏ qua",
-            }
-        )
+    asked = [x for x in q.extra if mode in x.modes]
+    for x in asked:
+        if x.after == "overall":
+            screens += extra_screens(x)
     wait = opts["wait"]
     screens.append(
         {
@@ -142,44 +137,9 @@ def build_plan(
         options = [{"value": m["code"], "label": m["full_name"], "photo": m.get("photo")} for m in staff]
         options.append({"value": None, "label": opts["staff_unknown"]})
         screens.append({"kind": "choice", "id": "staff_code", "text": opts["staff_question"], "options": options})
-    if mode == "full":
-        exp = own["expectations"]
-        if exp["mode"] == "rating":  # sipas-2024, Câu 10: every item on the 4-level scale of wishes
-            items = exp["items"]
-            for i, item in enumerate(items, start=1):  # one item a screen: big buttons, one tap each
-                screens.append(
-                    {
-                        "kind": "choice",
-                        "id": "expectations",
-                        "item": item["code"],
-                        "heading": f"{TEXTS['expectations_heading']} ({i}/{len(items)})",
-                        "topic": TEXTS["expectations_topic"],
-                        "text": item["text"],
-                        "options": [{"value": s["value"], "label": s["label"]} for s in exp["scale"]],
-                        "skip": "Bỏ qua",
-                    }
-                )
-        else:  # older versions: up to three of the options
-            screens.append(
-                {
-                    "kind": "multi",
-                    "id": "expectations",
-                    "text": exp["question"],
-                    "options": _plain(exp["options"]),
-                    "max": exp.get("max", 3),
-                }
-            )
-        for attr, spec in own["demographics"].items():  # the version's own (2024: five, in its order)
-            screens.append(
-                {
-                    "kind": "choice",
-                    "id": attr,
-                    "heading": "Thông tin thêm về Ông/Bà (không bắt buộc)",
-                    "text": spec["question"],
-                    "options": _plain(spec["options"]),
-                    "skip": "Bỏ qua",
-                }
-            )
+    for x in asked:
+        if x.after == "staff":
+            screens += extra_screens(x)
     screens.append(
         {
             "kind": "comment",
@@ -189,21 +149,59 @@ def build_plan(
             "max": 2000,
         }
     )
-    return {"questionnaire": q.code, "asked": list(codes), "screens": screens}
+    return {"questionnaire": q.code, "asked": list(codes), "extra": [x.code for x in asked], "screens": screens}
 
 
-def _plain(options: list[str]) -> list[dict]:
-    return [{"value": o, "label": o} for o in options]
+def extra_screens(x: ExtraQuestion) -> list[dict]:
+    """The tablet's screens for one extra question: one screen, or one per item of a grid.
+
+    >>> from sipas.catalog import questionnaire
+    >>> grid = extra_screens(questionnaire("sipas-2024").extra_question("expectations"))
+    >>> len(grid), grid[0]["id"], grid[0]["item"], grid[0]["heading"]
+    (10, 'expectations', 'MM1', 'Mong muốn cải thiện (1/10)')
+    """
+    skip = {"skip": "Bỏ qua"} if x.optional else {}
+    base = {"id": x.code} | ({"heading": x.heading} if x.heading else {}) | ({"topic": x.topic} if x.topic else {})
+    options = [{"value": o.value, "label": o.label} for o in x.options]
+    if x.kind == "single":
+        return [base | {"kind": "choice", "text": x.text, "options": options} | skip]
+    if x.kind == "multiple":
+        return [base | {"kind": "multi", "text": x.text, "options": options, "max": x.max_choices}]
+    if x.kind == "text":
+        return [base | {"kind": "text", "text": x.text, "placeholder": "Nhập câu trả lời (không bắt buộc)"}
+                | {"max": x.max_length}]  # fmt: skip
+    scale = [{"value": o.value, "label": o.label} for o in x.scale]
+    n = len(x.items)
+    return [
+        base
+        | {"kind": "choice", "item": item.code, "text": item.text, "options": scale}
+        | ({"heading": f"{x.heading} ({i}/{n})"} if x.heading else {})
+        | skip
+        for i, item in enumerate(x.items, start=1)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
 # What the tablet sends
 # ---------------------------------------------------------------------------------------------
 
-_TEXT_FIELDS = (
-    "wait_bucket", "field", "staff_code", "comment", "gender", "age_group", "education", "ethnicity", "occupation"
+_TEXT_FIELDS = ("wait_bucket", "field", "staff_code", "comment")
+# What tablets sent before the plan carried ``extra`` (a survey may wait in a tablet's queue for days).
+_LEGACY_EXTRA = (
+    "harassment", "informal_payment", "expectations", "gender", "age_group", "education", "ethnicity", "occupation"
 )  # fmt: skip
-_INT_FIELDS = ("overall", "harassment", "informal_payment")
+
+
+def _legacy_extra(p: Mapping) -> dict:
+    """The extra answers of a survey queued by a tablet of the previous release (top-level keys); a
+    "choose three" list for a version that now asks a grid is left out, not the survey."""
+    extra = {k: p[k] for k in _LEGACY_EXTRA if p.get(k) not in (None, "", [], {})}
+    q = questionnaires().get(p.get("questionnaire"))
+    exp = extra.get("expectations")
+    if isinstance(exp, list) and q is not None and "expectations" in q.extra_by_code:
+        if q.extra_question("expectations").kind == "grid":
+            extra.pop("expectations")
+    return extra
 
 
 def survey_from_payload(p: Mapping) -> KioskSurvey:
@@ -230,23 +228,25 @@ def survey_from_payload(p: Mapping) -> KioskSurvey:
         questionnaire=version,
         asked=list(asked),
         answers={str(k): level(v) for k, v in answers.items()},
+        overall=level(p.get("overall")),
     )
-    for attr in _INT_FIELDS:
-        setattr(survey, attr, level(p.get(attr)))
     for attr in _TEXT_FIELDS:
         v = p.get(attr)
         if v is not None and not isinstance(v, str):
             raise ValidationError(f"Câu trả lời không hợp lệ cho {attr}.")
         setattr(survey, attr, v or None)
-    # Up to three options chosen (older versions), or item code -> level (sipas-2024, Câu 10).
-    exp = p.get("expectations")
-    if exp is not None and not (
-        (isinstance(exp, list) and len(exp) <= 3) or (isinstance(exp, Mapping) and len(exp) <= MAX_EXPECTATION_ITEMS)
-    ):
-        raise ValidationError("Câu trả lời không hợp lệ cho mong muốn.")
-    if isinstance(exp, Mapping):
-        exp = {str(k): level(v) for k, v in exp.items() if v is not None}
-    survey.expectations = exp or None
+    extra = p.get("extra") if "extra" in p else _legacy_extra(p)
+    if extra is None:
+        extra = {}
+    if not isinstance(extra, Mapping) or len(extra) > MAX_EXTRA_ANSWERS:
+        raise ValidationError("Câu trả lời thêm không đúng dạng.")
+    # Empty answers are no answers; the values themselves are checked against the version's questions.
+    # A grid's items skipped after a level are not answered either.
+    cleaned = {
+        str(k): ({i: x for i, x in v.items() if x is not None} if isinstance(v, Mapping) else v)
+        for k, v in extra.items()
+    }
+    survey.extra = {k: v for k, v in cleaned.items() if v not in (None, "", [], {})}
     return survey
 
 
@@ -326,3 +326,62 @@ def handle_sync(
 
 def _submit(conn, survey: KioskSurvey, submitted: datetime, device, out_of_hours: bool) -> bool:
     return submit_kiosk_survey(conn, survey, now=submitted, device=device, out_of_hours=out_of_hours)
+
+
+# ---------------------------------------------------------------------------------------------
+# The tablet's two requests: the next survey, and its sync
+# ---------------------------------------------------------------------------------------------
+
+
+def staff_options(conn: sqlite3.Connection) -> list[dict]:
+    """The active staff for the staff question, each with its photo as a data: URL where it has one."""
+    photos = db.staff_photos(conn)
+    staff = []
+    for m in db.list_staff(conn, active_only=True):
+        entry = {"code": m["code"], "full_name": m["full_name"]}
+        if m["code"] in photos:
+            data, mime = photos[m["code"]]
+            entry["photo"] = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+        staff.append(entry)
+    return staff
+
+
+def next_survey(conn: sqlite3.Connection, now: datetime, rng: random.Random | None = None) -> dict:
+    """What the tablet shows next, from the settings in force at ``now``: the unit's name, whether the
+    counter is closed, the welcome promise, the public summary (when switched on), read-aloud, and the
+    plan of the next survey (the active version, the criteria the rotation picks in short mode, the
+    lĩnh vực, the staff)."""
+    opts = survey_options()
+    office = settings.get(conn, "office_name", now.date())
+    hours = settings.get(conn, "opening_hours")
+    version = settings.get(conn, "active_questionnaire")
+    per_survey = settings.get(conn, "questions_per_survey")
+    asked = db.asked_counts(conn, version) if per_survey["mode"] == "short" else {}
+    summary = []
+    if settings.get(conn, "public_summary_on_kiosk"):
+        from sipas.cases import workflow  # only then: the tablet's request stays light
+
+        summary = [str(x) for x in workflow.public_summary(conn, now.strftime("%Y-%m"))[:5]]
+    q = questionnaire(version)
+    codes = choose_criteria(q, per_survey["mode"], per_survey["rotating"], asked, rng or random.Random())
+    fields = settings.get(conn, "fields") or opts["fields"]
+    return {
+        "unit": settings.get(conn, "unit_name", now.date()),
+        "closed": bool(settings.get(conn, "kiosk_closed_outside_hours") and not settings.is_open(hours, now)),
+        "promise": promise_text(median_duration(conn, now)),
+        "summary": summary,
+        "read_aloud": bool(settings.get(conn, "kiosk_read_aloud")),
+        "plan": build_plan(q, codes, opts, list(fields), staff_options(conn), per_survey["mode"], office=office),
+    }
+
+
+def sync(conn: sqlite3.Connection, msg: Mapping, *, now: datetime, device: str | None) -> SyncResult:
+    """One sync message of a tablet: its starts and completed surveys stored (out-of-hours marked from
+    the opening hours in force), and the surveys it says are still waiting recorded for staff."""
+    hours = settings.get(conn, "opening_hours")
+    result = handle_sync(conn, msg, now=now, device=device, out_of_hours=lambda t: not settings.is_open(hours, t))
+    pending = msg.get("pending")
+    if isinstance(pending, int) and not isinstance(pending, bool) and pending >= 0:
+        left = max(0, pending - sum(a.startswith("r:") for a in result.acks))
+        db.report_pending(conn, device or f"máy {str(msg.get('tablet') or '?')[:8]}", left, now)
+    return result
