@@ -20,6 +20,7 @@ from sipas.catalog.crosswalk import counterparts
 from sipas.errors import SipasError
 from sipas.files import parsing
 from sipas.index import analysis
+from sipas.index.baseline import default_baseline
 from sipas.index.comparison import NOT_ENOUGH_DATA
 from sipas.reports import charts, monthly
 from sipas.survey import quality
@@ -241,8 +242,7 @@ with st.expander("Lọc thêm: phiên bản phiếu, kênh, lĩnh vực, cán b�
         help="Mặc định các phiếu đã loại (dữ liệu đáng ngờ) không được tính vào chỉ số.",
     )
     base_options = [None, *ctx["baselines"]]
-    same = [b for b in ctx["baselines"] if b[1] == version and b[0] < year]
-    default_base = base_options.index(same[0]) if same else (1 if len(base_options) > 1 else 0)
+    default_base = base_options.index(default_baseline(ctx["baselines"], int(date_from[:4]), version))
     baseline_choice = st.selectbox(
         "So với số liệu gốc",
         base_options,

@@ -12,7 +12,7 @@ from sipas import clock, db
 from sipas.admin import settings
 from sipas.catalog import questionnaires, version_label
 from sipas.catalog.crosswalk import counterparts
-from sipas.index import analysis, comparison
+from sipas.index import analysis, baseline, comparison
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
@@ -51,13 +51,19 @@ with ui.conn() as c:
     targets = settings.get(c, "targets", end or today)
     bands = settings.get(c, "bands", end or today)
     unit = settings.get(c, "unit_name", end or today)
-    base_year = None
     baseline_rows = []
     if years:
-        options = [f"{y} ({version_label(q)})" for y, q in years]
-        choice = st.selectbox("So với số liệu gốc", options, key="ov_base")
-        base_year, base_version = years[options.index(choice)]
-        baseline_rows = db.baseline_rows(c, base_year, base_version)
+        options = [None, *years]
+        choice = st.selectbox(
+            "So với số liệu gốc",
+            options,
+            index=options.index(baseline.baseline_for_period(c, start and start.isoformat(), version)),
+            key="ov_base",
+            format_func=lambda b: "Không so sánh" if b is None else f"{b[0]} ({version_label(b[1])})",
+        )
+        if choice is not None:
+            base_version = choice[1]
+            baseline_rows = db.baseline_rows(c, *choice)
 
 st.caption(
     f"{ui.escape_md(unit)} · Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS) · "
