@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from sipas import clock, db
 from sipas.admin import settings
+from sipas.catalog import CONDUCT_ELEMENT
 from sipas.errors import ValidationError
 from sipas.text import text_problem
 
@@ -498,7 +499,7 @@ def sync_from_survey(
     return touched
 
 
-ELEMENT_CASE_TYPE = {"1": "facilities", "2": "procedure", "3": "conduct", "4": "procedure", "5": "other"}
+ELEMENT_CASE_TYPE = {"1": "facilities", "2": "procedure", CONDUCT_ELEMENT: "conduct", "4": "procedure", "5": "other"}
 
 
 def open_from_analysis(

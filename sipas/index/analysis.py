@@ -10,7 +10,7 @@ from datetime import date
 from functools import lru_cache
 
 from sipas import clock, db
-from sipas.catalog import questionnaire
+from sipas.catalog import CONDUCT_ELEMENT, questionnaire
 from sipas.index import comparison
 from sipas.index.scoring import IndexResult, compute_index, index_for_period  # noqa: F401 (analysis.index_for_period)
 from sipas.index.stats import proportion
@@ -632,7 +632,7 @@ def weekday_hour_table(conn: sqlite3.Connection, f: Filters, min_cell_n: int = M
     return frame
 
 
-STAFF_ELEMENT = "3"
+STAFF_ELEMENT = CONDUCT_ELEMENT
 STAFF_MEASURE = "Chỉ số yếu tố 3 (%)"
 STAFF_MEASURE_NOTE = (
     "Chỉ số yếu tố 3 (công chức) của một cán bộ: tỷ lệ câu trả lời Hài lòng / Rất hài lòng trên mọi câu "
