@@ -3,7 +3,7 @@
 Roles: clerk, chairman. (The full analysis page with tests and charts comes with its own issue.)
 """
 
-from datetime import date, timedelta
+from datetime import date
 
 import streamlit as st
 
@@ -32,12 +32,12 @@ version = right.selectbox(
     "Phiên bản phiếu", versions, index=versions.index(active), key="ov_version", format_func=version_label
 )
 if period == "Tháng trước":  # the last complete month, as the analysis page opens on
-    end = today.replace(day=1) - timedelta(days=1)
-    start = end.replace(day=1)
+    start = clock.month_start(today, -1)
+    end = clock.month_end(start)
 elif period == "Tháng này":
-    start, end = today.replace(day=1), today
+    start, end = clock.month_start(today), today
 elif period == "Quý này":
-    start, end = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today
+    start, end = clock.quarter_bounds(today.year, clock.quarter_of(today))[0], today
 elif period == "Năm nay":
     start, end = date(today.year, 1, 1), today
 elif period == "Tùy chọn":

@@ -655,7 +655,7 @@ def monthly_counts(conn: sqlite3.Connection, month: str, today: date | None = No
     """Counts for the monthly report: cases opened, closed, overdue during the month and still overdue
     at its end (or today, for the month in progress), by type, median days to close."""
     start = date.fromisoformat(month + "-01")
-    end = (start + timedelta(days=32)).replace(day=1)
+    end = clock.month_start(start, 1)
     today = today or _now().date()
     cases = db.list_cases(conn)
     opened = [c for c in cases if start.isoformat() <= c["created_at"][:10] < end.isoformat()]
@@ -721,7 +721,7 @@ def public_summary(conn: sqlite3.Connection, month: str) -> list[str]:
     """ "Người dân nói — chúng tôi đã làm": the month's handled complaints in fixed plain words (newest
     first), without any staff name or measure against a person; identical lines are given once."""
     start = date.fromisoformat(month + "-01")
-    end = (start + timedelta(days=32)).replace(day=1)
+    end = clock.month_start(start, 1)
     lines: list[str] = []
     for c in db.list_cases(conn):
         if c["measure"] and c["measure_date"] and start.isoformat() <= c["measure_date"] < end.isoformat():
