@@ -418,12 +418,9 @@ def _answer_offer(switch: bool) -> None:
 
 def recent_months(today, count: int = 24) -> list[str]:
     """``YYYY-MM`` of the current month and the ``count`` before it, newest first."""
-    y, m = today.year, today.month
-    out = []
-    for _ in range(count + 1):
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
-    return out
+    from sipas import clock
+
+    return [clock.month_start(today, -back).strftime("%Y-%m") for back in range(count + 1)]
 
 
 def vn_frame(frame, decimals: dict[str, int] | None = None, default: int | None = 2):

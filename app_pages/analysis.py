@@ -8,7 +8,7 @@ Citizens' text is only ever shown as plain text (st.dataframe / st.text), never 
 """
 
 import json
-from datetime import date, timedelta
+from datetime import date
 
 import streamlit as st
 
@@ -20,6 +20,7 @@ from sipas.catalog.crosswalk import counterparts
 from sipas.errors import SipasError
 from sipas.files import parsing
 from sipas.index import analysis
+from sipas.index.baseline import default_baseline
 from sipas.index.comparison import NOT_ENOUGH_DATA
 from sipas.reports import charts, monthly
 from sipas.survey import quality
@@ -36,6 +37,7 @@ DECIMALS = {
     "p": 3,
     "p (Holm)": 3,
 }
+MONTHS, QUARTERS = list(range(1, 13)), [1, 2, 3, 4]
 MAX_CHOICES = 2000  # flagged responses offered in the exclude/restore box
 
 
@@ -174,15 +176,15 @@ last_year = max(today.year, parsing.stored_year(last_day, today.year))
 years = list(range(last_year, first_year - 1, -1))
 
 # The page opens on the last complete month: one day of a new month is no basis for a first reading.
-last_full = today.replace(day=1) - timedelta(days=1)
+last_full = clock.month_start(today, -1)
 c1, c2, c3 = st.columns([2, 1, 1])
 kind = c1.segmented_control("Kỳ", ["Tháng", "Quý", "Năm", "Tùy chọn"], default="Tháng", key="an_kind") or "Tháng"
 year = c2.selectbox("Năm", years, index=years.index(last_full.year) if last_full.year in years else 0, key="an_year")
 if kind == "Tháng":
     month = c3.selectbox(
         "Tháng",
-        list(range(1, 13)),
-        index=last_full.month - 1 if year == last_full.year else (today.month - 1 if year == today.year else 11),
+        MONTHS,
+        index=MONTHS.index(last_full.month if year == last_full.year else (today.month if year == today.year else 12)),
         format_func=lambda m: f"Tháng {m}",
         key="an_month",
     )
@@ -190,8 +192,8 @@ if kind == "Tháng":
 elif kind == "Quý":
     quarter = c3.selectbox(
         "Quý",
-        [1, 2, 3, 4],
-        index=(today.month - 1) // 3 if year == today.year else 3,
+        QUARTERS,
+        index=QUARTERS.index(clock.quarter_of(today) if year == today.year else 4),
         format_func=lambda q: f"Quý {q}",
         key="an_quarter",
     )
@@ -241,8 +243,7 @@ with st.expander("Lọc thêm: phiên bản phiếu, kênh, lĩnh vực, cán b�
         help="Mặc định các phiếu đã loại (dữ liệu đáng ngờ) không được tính vào chỉ số.",
     )
     base_options = [None, *ctx["baselines"]]
-    same = [b for b in ctx["baselines"] if b[1] == version and b[0] < year]
-    default_base = base_options.index(same[0]) if same else (1 if len(base_options) > 1 else 0)
+    default_base = base_options.index(default_baseline(ctx["baselines"], int(date_from[:4]), version))
     baseline_choice = st.selectbox(
         "So với số liệu gốc",
         base_options,

@@ -3,7 +3,7 @@
 Roles: clerk, chairman. (The full analysis page with tests and charts comes with its own issue.)
 """
 
-from datetime import date, timedelta
+from datetime import date
 
 import streamlit as st
 
@@ -12,7 +12,7 @@ from sipas import clock, db
 from sipas.admin import settings
 from sipas.catalog import questionnaires, version_label
 from sipas.catalog.crosswalk import counterparts
-from sipas.index import analysis, comparison
+from sipas.index import analysis, baseline, comparison
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
@@ -32,12 +32,12 @@ version = right.selectbox(
     "Phiên bản phiếu", versions, index=versions.index(active), key="ov_version", format_func=version_label
 )
 if period == "Tháng trước":  # the last complete month, as the analysis page opens on
-    end = today.replace(day=1) - timedelta(days=1)
-    start = end.replace(day=1)
+    start = clock.month_start(today, -1)
+    end = clock.month_end(start)
 elif period == "Tháng này":
-    start, end = today.replace(day=1), today
+    start, end = clock.month_start(today), today
 elif period == "Quý này":
-    start, end = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today
+    start, end = clock.quarter_bounds(today.year, clock.quarter_of(today))[0], today
 elif period == "Năm nay":
     start, end = date(today.year, 1, 1), today
 elif period == "Tùy chọn":
@@ -51,13 +51,19 @@ with ui.conn() as c:
     targets = settings.get(c, "targets", end or today)
     bands = settings.get(c, "bands", end or today)
     unit = settings.get(c, "unit_name", end or today)
-    base_year = None
     baseline_rows = []
     if years:
-        options = [f"{y} ({version_label(q)})" for y, q in years]
-        choice = st.selectbox("So với số liệu gốc", options, key="ov_base")
-        base_year, base_version = years[options.index(choice)]
-        baseline_rows = db.baseline_rows(c, base_year, base_version)
+        options = [None, *years]
+        choice = st.selectbox(
+            "So với số liệu gốc",
+            options,
+            index=options.index(baseline.baseline_for_period(c, start and start.isoformat(), version)),
+            key="ov_base",
+            format_func=lambda b: "Không so sánh" if b is None else f"{b[0]} ({version_label(b[1])})",
+        )
+        if choice is not None:
+            base_version = choice[1]
+            baseline_rows = db.baseline_rows(c, *choice)
 
 st.caption(
     f"{ui.escape_md(unit)} · Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS) · "

@@ -40,9 +40,7 @@ def slot_display(slots: pd.DataFrame, target_minutes: float) -> pd.DataFrame:
             "Hài lòng (%)": slots["satisfaction"].round(1),
             "KTC 95% thấp": slots["sat_ci_low"].round(1),
             "KTC 95% cao": slots["sat_ci_high"].round(1),
-            "Báo chờ từ 15 phút (%)": (
-                100 * slots["reported_15plus"] / slots["reported_n"].where(slots["reported_n"] > 0)
-            ).round(1),
+            "Báo chờ từ 15 phút (%)": (100 * waiting.reported_long_wait_share(slots)).round(1),
         }
     )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -35,6 +35,60 @@ def today() -> date:
 def epoch() -> float:
     """Seconds since the epoch (for durations and lockout windows; zone-free)."""
     return time.time()
+
+
+def month_start(day: date, months: int = 0) -> date:
+    """The first day of ``day``'s month, moved by ``months`` months (negative: back): the one place
+    for month steps.
+
+    >>> month_start(date(2025, 1, 31), -1), month_start(date(2024, 12, 5), 1), month_start(date(2024, 2, 29))
+    (datetime.date(2024, 12, 1), datetime.date(2025, 1, 1), datetime.date(2024, 2, 1))
+    """
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, 1)
+
+
+def month_end(day: date) -> date:
+    """The last day of ``day``'s month.
+
+    >>> month_end(date(2024, 2, 10)), month_end(date(2023, 12, 31))
+    (datetime.date(2024, 2, 29), datetime.date(2023, 12, 31))
+    """
+    return month_start(day, 1) - timedelta(days=1)
+
+
+def quarter_of(day: date) -> int:
+    """The calendar quarter (1–4) of ``day``.
+
+    >>> quarter_of(date(2025, 3, 31)), quarter_of(date(2025, 4, 1))
+    (1, 2)
+    """
+    return (day.month - 1) // 3 + 1
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
+    """(first day, last day) of a calendar quarter.
+
+    >>> quarter_bounds(2024, 1)
+    (datetime.date(2024, 1, 1), datetime.date(2024, 3, 31))
+    """
+    if not 1 <= quarter <= 4:
+        raise ValueError("quarter must be 1–4")
+    start = date(year, 3 * quarter - 2, 1)
+    return start, month_end(month_start(start, 2))
+
+
+def months_between(first: date, last: date) -> list[str]:
+    """``YYYY-MM`` of every month from ``first``'s to ``last``'s, both included.
+
+    >>> months_between(date(2024, 11, 15), date(2025, 2, 1))
+    ['2024-11', '2024-12', '2025-01', '2025-02']
+    """
+    out, month = [], month_start(first)
+    while month <= last:
+        out.append(month.strftime("%Y-%m"))
+        month = month_start(month, 1)
+    return out
 
 
 def format_ts(moment: datetime) -> str:

@@ -13,8 +13,7 @@ import numpy as np
 
 from sipas import clock, db
 from sipas.admin import settings
-from sipas.catalog import questionnaire, survey_options, wait_bucket_for_minutes
-from sipas.survey.responses import CONDUCT_ELEMENT
+from sipas.catalog import CONDUCT_ELEMENT, questionnaire, survey_options, wait_bucket_for_minutes
 
 DEMO_STAFF = [
     {"code": "CB01", "full_name": "Nguyễn Thị Hồng", "position": "Công chức Tư pháp – Hộ tịch", "counter": "Quầy 1"},

@@ -368,3 +368,55 @@ def test_the_import_baseline_command_exits_1_on_a_bad_file_and_changes_nothing(d
     assert missing.stderr.strip() == f"Không tìm thấy tệp {tmp_path / 'khong-co.csv'}."
     assert table_snapshot(c) == before
     c.close()
+
+
+SETS = [(2025, "sipas-2024"), (2024, "sipas-2017"), (2024, "sipas-2023"), (2023, "sipas-2023"), (2022, "sipas-2024")]
+
+
+@pytest.mark.parametrize(
+    ("year", "version", "expected"),
+    [
+        # The plan's case: 2024 on the 2024 form is compared with the 2023 report (through the crosswalk).
+        (2024, "sipas-2024", (2023, "sipas-2023")),
+        # May 2025 is never compared with 2025's own figures: last year's, the form with a crosswalk first.
+        (2025, "sipas-2024", (2024, "sipas-2023")),
+        # Last year on another form beats an older year on the same form (2022, sipas-2024).
+        (2025, "sipas-2023", (2024, "sipas-2023")),
+        # No crosswalk from sipas-2017 to sipas-2023 in 2024: the same version wins within the year.
+        (2025, "sipas-2017", (2024, "sipas-2017")),
+        (2026, "sipas-2023", (2025, "sipas-2024")),
+        (2023, "sipas-2024", (2022, "sipas-2024")),
+        (2022, "sipas-2024", None),
+    ],
+)
+def test_default_baseline_is_the_latest_earlier_year_same_form_first(year, version, expected):
+    assert baseline.default_baseline(SETS, year, version) == expected
+
+
+def test_a_period_without_start_takes_the_year_of_its_first_response(conn):
+    db.upsert_baseline_rows(
+        conn,
+        [
+            {"year": y, "questionnaire": "sipas-2023", "level": "overall", "code": "", "index_value": 80.0}
+            for y in (2023, 2024)
+        ],
+        "test",
+    )
+    with db.transaction(conn):
+        db.insert_responses(
+            conn,
+            [
+                (
+                    {
+                        "token": "t1",
+                        "submitted_at": "2024-03-05 09:00:00",
+                        "questionnaire": "sipas-2023",
+                        "channel": "paper",
+                        "overall": 4,
+                    },
+                    {"TC1.1": 4},
+                )
+            ],
+        )
+    assert baseline.baseline_for_period(conn, None, "sipas-2023") == (2023, "sipas-2023")
+    assert baseline.baseline_for_period(conn, "2025-05-01", "sipas-2023") == (2024, "sipas-2023")

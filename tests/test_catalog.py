@@ -179,3 +179,14 @@ def test_survey_options_and_wait_buckets():
         "gt60",
         "gt60",
     ]
+
+
+def test_the_conduct_element_is_staff_in_every_version():
+    from sipas.catalog import CONDUCT_CRITERIA_PREFIX, CONDUCT_ELEMENT
+
+    for code, q in questionnaires().items():
+        element = q.element(CONDUCT_ELEMENT)
+        assert element.name == "Công chức trực tiếp giải quyết công việc", code
+        assert element.criteria and all(c.code.startswith(CONDUCT_CRITERIA_PREFIX) for c in element.criteria)
+        others = [c.code for e in q.elements if e.code != CONDUCT_ELEMENT for c in e.criteria]
+        assert not any(c.startswith(CONDUCT_CRITERIA_PREFIX) for c in others), code

@@ -333,6 +333,8 @@ def test_weekday_hour_aggregation_of_the_hand_made_log(seeded):
     assert (mon8.survey_n, mon8.survey_satisfied) == (3, 2)
     assert (round(mon8.satisfaction, 2), round(mon8.sat_ci_low, 2), round(mon8.sat_ci_high, 2)) == (66.67, 20.77, 93.85)
     assert (mon8.reported_n, mon8.reported_15plus) == (3, 2)
+    shares = waiting.reported_long_wait_share(slots.set_index(["weekday", "hour"]))
+    assert shares[(0, 8)] == pytest.approx(2 / 3)
 
     mon9 = _slot(slots, 0, 9)
     # One ticket over 2 Mondays → 0.5 an hour; one wait of 2 minutes: median = P90 = 2, none over 15.
@@ -355,6 +357,7 @@ def test_weekday_hour_aggregation_of_the_hand_made_log(seeded):
         1,
     )
     assert tue8.reported_n == 0
+    assert math.isnan(shares[(1, 8)])  # nobody reported a wait: no share, not 0 %
 
     wed8, wed9 = _slot(slots, 2, 8), _slot(slots, 2, 9)
     # Typed counts 4 + 2 on one Wednesday; no ticket, so no measured wait.

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from sipas import clock, db
 from sipas.admin import settings
+from sipas.catalog import CONDUCT_CRITERIA_PREFIX
 from sipas.index.stats import Proportion, proportion
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def effectiveness(
     if not case.get("measure_date"):
         return Effect(0, None, 0, None, None, None, None, None, "insufficient", "Chưa áp dụng biện pháp.")
     start = date.fromisoformat(case["measure_date"])
-    prefix = case["criterion"] or "TC3."
+    prefix = case["criterion"] or CONDUCT_CRITERIA_PREFIX
     staff = case["staff_code"] if not case["criterion"] else None
     before = db.conduct_counts(conn, staff, (start - timedelta(weeks=weeks)).isoformat(), start.isoformat(), prefix)
     after_end = min(today + timedelta(days=1), start + timedelta(weeks=weeks))

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from sipas import clock, db
 from sipas.admin import settings
+from sipas.catalog import CONDUCT_ELEMENT
 from sipas.errors import ValidationError
 from sipas.text import text_problem
 
@@ -498,7 +499,7 @@ def sync_from_survey(
     return touched
 
 
-ELEMENT_CASE_TYPE = {"1": "facilities", "2": "procedure", "3": "conduct", "4": "procedure", "5": "other"}
+ELEMENT_CASE_TYPE = {"1": "facilities", "2": "procedure", CONDUCT_ELEMENT: "conduct", "4": "procedure", "5": "other"}
 
 
 def open_from_analysis(
@@ -654,7 +655,7 @@ def monthly_counts(conn: sqlite3.Connection, month: str, today: date | None = No
     """Counts for the monthly report: cases opened, closed, overdue during the month and still overdue
     at its end (or today, for the month in progress), by type, median days to close."""
     start = date.fromisoformat(month + "-01")
-    end = (start + timedelta(days=32)).replace(day=1)
+    end = clock.month_start(start, 1)
     today = today or _now().date()
     cases = db.list_cases(conn)
     opened = [c for c in cases if start.isoformat() <= c["created_at"][:10] < end.isoformat()]
@@ -720,7 +721,7 @@ def public_summary(conn: sqlite3.Connection, month: str) -> list[str]:
     """ "Người dân nói — chúng tôi đã làm": the month's handled complaints in fixed plain words (newest
     first), without any staff name or measure against a person; identical lines are given once."""
     start = date.fromisoformat(month + "-01")
-    end = (start + timedelta(days=32)).replace(day=1)
+    end = clock.month_start(start, 1)
     lines: list[str] = []
     for c in db.list_cases(conn):
         if c["measure"] and c["measure_date"] and start.isoformat() <= c["measure_date"] < end.isoformat():

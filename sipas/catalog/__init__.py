@@ -27,6 +27,10 @@ OFFICE = "{office}"
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}|[{}]")
 # Files in data/questionnaires that are not questionnaires (sipas.catalog.crosswalk reads them).
 CROSSWALK_PREFIX = "crosswalk-"
+# Staff conduct is element 3, "Công chức trực tiếp giải quyết công việc", in every version: its criteria
+# (TC3.*) make the staff measure, open conduct cases and are asked of everyone at the counter.
+CONDUCT_ELEMENT = "3"
+CONDUCT_CRITERIA_PREFIX = f"TC{CONDUCT_ELEMENT}."
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from sipas.catalog import CONDUCT_CRITERIA_PREFIX
+
 # ---------------------------------------------------------------------------------------------
 # Corrective actions (cases), their append-only history, repeat-offence decisions
 # ---------------------------------------------------------------------------------------------
@@ -151,6 +153,11 @@ def case_response_ids(conn: sqlite3.Connection, case_id: int) -> list[int]:
     ]
 
 
+# criterion >= 'TC3.' AND < 'TC3/' is LIKE 'TC3.%' for these codes, read on the primary key.
+_CONDUCT_FROM = CONDUCT_CRITERIA_PREFIX
+_CONDUCT_TO = CONDUCT_CRITERIA_PREFIX[:-1] + chr(ord(CONDUCT_CRITERIA_PREFIX[-1]) + 1)
+
+
 def intake_candidates(
     conn: sqlite3.Connection, last_id: int, limit: int = 1000, low: tuple[int, ...] = (1, 2)
 ) -> tuple[int, list[dict]]:
@@ -168,8 +175,7 @@ def intake_candidates(
     if newest <= last_id:
         return last_id, []
     marks = ",".join("?" * len(low))
-    # criterion >= 'TC3.' AND < 'TC3/' is LIKE 'TC3.%' for these codes, read on the primary key.
-    conduct = "a.response_id = r.id AND a.criterion >= 'TC3.' AND a.criterion < 'TC3/'"
+    conduct = f"a.response_id = r.id AND a.criterion >= '{_CONDUCT_FROM}' AND a.criterion < '{_CONDUCT_TO}'"
     out = []
     for r in conn.execute(
         "SELECT id, submitted_at, staff_code, overall, comment, is_demo, "
@@ -218,7 +224,11 @@ def repeat_decisions(conn: sqlite3.Connection, staff_code: str | None = None) ->
 
 
 def conduct_counts(
-    conn: sqlite3.Connection, staff_code: str | None, date_from: str, date_to: str, criterion_prefix: str = "TC3."
+    conn: sqlite3.Connection,
+    staff_code: str | None,
+    date_from: str,
+    date_to: str,
+    criterion_prefix: str = CONDUCT_CRITERIA_PREFIX,
 ) -> tuple[int, int]:
     """(responses, satisfied responses) about the criteria starting with ``criterion_prefix`` in [from, to).
 
@@ -251,9 +261,9 @@ def case_evidence(conn: sqlite3.Connection, case_id: int) -> list[dict]:
         ratings = ", ".join(
             f"{a[0]}: {a[1]}"
             for a in conn.execute(
-                "SELECT criterion, value FROM answers WHERE response_id = ? AND criterion LIKE 'TC3.%' "
+                "SELECT criterion, value FROM answers WHERE response_id = ? AND criterion LIKE ? "
                 "AND value IS NOT NULL ORDER BY criterion",
-                (r["id"],),
+                (r["id"], CONDUCT_CRITERIA_PREFIX + "%"),
             )
         )
         out.append(

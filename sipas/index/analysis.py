@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import math
 import sqlite3
 from dataclasses import asdict, dataclass, replace
@@ -10,7 +9,7 @@ from datetime import date
 from functools import lru_cache
 
 from sipas import clock, db
-from sipas.catalog import questionnaire
+from sipas.catalog import CONDUCT_ELEMENT, questionnaire
 from sipas.index import comparison
 from sipas.index.scoring import IndexResult, compute_index, index_for_period  # noqa: F401 (analysis.index_for_period)
 from sipas.index.stats import proportion
@@ -191,14 +190,12 @@ def period_bounds(
     if kind == "month":
         if number is None or not 1 <= number <= 12:
             raise ValueError("month must be 1–12")
-        last = calendar.monthrange(year, number)[1]
-        return date(year, number, 1).isoformat(), date(year, number, last).isoformat()
+        return date(year, number, 1).isoformat(), clock.month_end(date(year, number, 1)).isoformat()
     if kind == "quarter":
         if number is None or not 1 <= number <= 4:
             raise ValueError("quarter must be 1–4")
-        first_month = 3 * (number - 1) + 1
-        last = calendar.monthrange(year, first_month + 2)[1]
-        return date(year, first_month, 1).isoformat(), date(year, first_month + 2, last).isoformat()
+        first, last = clock.quarter_bounds(year, number)
+        return first.isoformat(), last.isoformat()
     if kind == "year":
         return date(year, 1, 1).isoformat(), date(year, 12, 31).isoformat()
     if kind == "custom":
@@ -517,8 +514,7 @@ def monthly_trend(conn: sqlite3.Connection, f: Filters):
         from sipas.catalog import questionnaires
 
         for month in _months(f.date_from, f.date_to):
-            y, m = (int(x) for x in month.split("-"))
-            last = date(y, m, calendar.monthrange(y, m)[1]).isoformat()
+            last = clock.month_end(date.fromisoformat(month + "-01")).isoformat()
             in_force[month] = settings.get(conn, "active_questionnaire", last)
         versions += [v for v in dict.fromkeys(in_force.values()) if v != f.questionnaire and v in questionnaires()]
     by_version: dict[str, tuple[dict, dict]] = {}
@@ -571,12 +567,7 @@ def monthly_trend(conn: sqlite3.Connection, f: Filters):
 
 def _months(date_from: str, date_to: str) -> list[str]:
     """'YYYY-MM' of every month from date_from's to date_to's (inclusive)."""
-    y, m = int(date_from[:4]), int(date_from[5:7])
-    out = []
-    while (y, m) <= (int(date_to[:4]), int(date_to[5:7])):
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
+    return clock.months_between(date.fromisoformat(date_from[:10]), date.fromisoformat(date_to[:10]))
 
 
 def version_changes(trend) -> list[tuple[str, str, str]]:
@@ -632,7 +623,7 @@ def weekday_hour_table(conn: sqlite3.Connection, f: Filters, min_cell_n: int = M
     return frame
 
 
-STAFF_ELEMENT = "3"
+STAFF_ELEMENT = CONDUCT_ELEMENT
 STAFF_MEASURE = "Chỉ số yếu tố 3 (%)"
 STAFF_MEASURE_NOTE = (
     "Chỉ số yếu tố 3 (công chức) của một cán bộ: tỷ lệ câu trả lời Hài lòng / Rất hài lòng trên mọi câu "
@@ -715,11 +706,10 @@ def history_quarters(today: date, count: int = 8) -> list[tuple[date, date]]:
     [(datetime.date(2025, 10, 1), datetime.date(2025, 12, 31)), (datetime.date(2026, 1, 1), datetime.date(2026, 2, 10))]
     """
     out = []
-    y, q = today.year, (today.month - 1) // 3 + 1
+    start = clock.quarter_bounds(today.year, clock.quarter_of(today))[0]
     for _ in range(count):
-        start, end = period_bounds("quarter", y, q)
-        out.append((date.fromisoformat(start), min(date.fromisoformat(end), today)))
-        y, q = (y - 1, 4) if q == 1 else (y, q - 1)
+        out.append((start, min(clock.month_end(clock.month_start(start, 2)), today)))
+        start = clock.month_start(start, -3)
     return out[::-1]
 
 

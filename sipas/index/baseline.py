@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sipas import clock, db
 from sipas.catalog import questionnaires
+from sipas.catalog.crosswalk import counterparts
 from sipas.errors import ValidationError, raise_file_problems
 from sipas.files import parsing
 from sipas.index.scoring import index_for_period
@@ -290,3 +291,49 @@ def comparable(rows: list[dict], current_version: str) -> list[dict]:
     ['element']
     """
     return [r for r in rows if r["level"] != "criterion" or r["questionnaire"] == current_version]
+
+
+def default_baseline(sets: list[tuple[int, str]], year: int, version: str) -> tuple[int, str] | None:
+    """The baseline a period of ``year`` answered on ``version`` is compared with, unless staff pick another.
+
+    ``sets`` are the stored (year, questionnaire) baselines. The rule, one for every page and the report:
+
+    1. only a year **before** the period's year: a year's own published figures appear after it ends,
+       and figures computed from this year's responses would compare the period with itself (the 2024
+       plan compares 2024 with the 2023 report);
+    2. of those, the **most recent** year (last year's figures, not an older one on the same form);
+    3. within that year, the same questionnaire version (criteria compare one by one), else a version
+       with a crosswalk to it (criteria through the crosswalk), else any other (elements and overall only);
+    4. None when no baseline is older than the period: nothing is compared.
+
+    >>> sets = [(2025, "sipas-2024"), (2024, "sipas-2023"), (2024, "sipas-2024"), (2023, "sipas-2023")]
+    >>> default_baseline(sets, 2025, "sipas-2024"), default_baseline(sets, 2024, "sipas-2024")
+    ((2024, 'sipas-2024'), (2023, 'sipas-2023'))
+    >>> default_baseline(sets, 2023, "sipas-2023") is None
+    True
+    """
+    earlier = [(y, q) for y, q in sets if y < year]
+    if not earlier:
+        return None
+    latest = max(y for y, _ in earlier)
+    candidates = sorted(q for y, q in earlier if y == latest)
+    known = questionnaires()
+
+    def rank(q: str) -> int:
+        if q == version:
+            return 0
+        if q in known and version in known and counterparts(version, q):
+            return 1
+        return 2
+
+    return latest, min(candidates, key=rank)
+
+
+def baseline_for_period(conn: sqlite3.Connection, date_from: str | None, version: str) -> tuple[int, str] | None:
+    """:func:`default_baseline` for a period starting on ``date_from`` (ISO); a period without a start
+    (all the data) starts with the first counted response, or this year when there is none."""
+    year = clock.today().year
+    first = date_from or db.response_day_range(conn)[0]
+    if first:
+        year = parsing.stored_year(first, year)
+    return default_baseline(db.baseline_years(conn), year, version)

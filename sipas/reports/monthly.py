@@ -29,6 +29,7 @@ from sipas.catalog import questionnaires, version_label
 from sipas.errors import ValidationError
 from sipas.files import exports
 from sipas.index import analysis
+from sipas.index.baseline import baseline_for_period
 from sipas.index.scoring import IndexResult
 from sipas.paths import ROOT
 
@@ -180,7 +181,7 @@ def build_report(
     office = settings.get(conn, "office_name", date_to)
     f = analysis.Filters(version, date_from, date_to)
     result = analysis.index_for_filters(conn, f)
-    chosen = baseline or choose_baseline(conn, year, version)
+    chosen = baseline or baseline_for_period(conn, date_from, version)
     rows = db.baseline_rows(conn, chosen[0], chosen[1]) if chosen else []
     trend = analysis.monthly_trend(conn, analysis.trend_filters(f))
     comments, total = analysis.comments_table(conn, f, limit=MAX_COMMENTS)

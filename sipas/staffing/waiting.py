@@ -310,6 +310,16 @@ def slot_table(
     return frame.astype({c: "int64" for c in ints} | {c: "float64" for c in SLOT_COLUMNS if c not in ints})
 
 
+def reported_long_wait_share(slots: pd.DataFrame) -> pd.Series:
+    """Per slot of :func:`slot_table`: the share (0–1) of the citizens who reported a wait in the survey
+    and reported 15 minutes or more; NaN where nobody reported a wait (no share, not 0).
+
+    >>> reported_long_wait_share(pd.DataFrame({"reported_n": [3, 0], "reported_15plus": [2, 0]})).round(3).tolist()
+    [0.667, nan]
+    """
+    return slots["reported_15plus"] / slots["reported_n"].where(slots["reported_n"] > 0)
+
+
 def wait_summary(tickets: pd.DataFrame, target_minutes: float) -> dict:
     """Tickets, those called, median and 90th percentile wait, share waiting longer than the target."""
     w = tickets["wait_minutes"].dropna()
