@@ -19,7 +19,7 @@ from sipas.catalog import questionnaires, version_label
 from sipas.catalog.crosswalk import counterparts
 from sipas.errors import SipasError
 from sipas.files import parsing
-from sipas.index import analysis
+from sipas.index import analysis, periods
 from sipas.index.baseline import default_baseline
 from sipas.index.comparison import NOT_ENOUGH_DATA
 from sipas.reports import charts, monthly
@@ -73,10 +73,10 @@ def load_period_settings(path: str, version: tuple, on_date: str) -> dict:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def load_version_counts(path: str, version: tuple, versions: tuple, date_from: str, date_to: str) -> dict:
-    """Responses of each questionnaire version in the period (picks the default version)."""
+def load_version_counts(path: str, version: tuple, date_from: str, date_to: str) -> tuple[dict, str]:
+    """Responses of each questionnaire version in the period, and the version the period opens in."""
     with db.session(path) as c:
-        return {v: db.responses_in_range(c, v, date_from, date_to) for v in versions}
+        return periods.version_counts(c, date_from, date_to), periods.default_version(c, date_from, date_to)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -209,12 +209,8 @@ else:
 
 versions = sorted(questionnaires())
 staff_names = {s["code"]: f"{s['code']} – {s['full_name']}" for s in ctx["staff"]}
-# The form in force, unless the period's responses were all given on another one: then that one, so
-# the first view is not an empty page (said in a caption below).
-period_counts = load_version_counts(PATH, version_key, tuple(versions), date_from, date_to)
-default_version = ctx["active"]
-if not period_counts.get(default_version) and any(period_counts.values()):
-    default_version = max(versions, key=lambda v: period_counts.get(v, 0))
+# The form in force, unless the period's responses were all given on another one (sipas.index.periods).
+period_counts, default_version = load_version_counts(PATH, version_key, date_from, date_to)
 with st.expander("Lọc thêm: phiên bản phiếu, kênh, lĩnh vực, cán bộ", expanded=False):
     f1, f2 = st.columns(2)
     version = f1.selectbox(

@@ -12,7 +12,7 @@ from sipas import clock, db
 from sipas.admin import settings
 from sipas.catalog import questionnaires, version_label
 from sipas.catalog.crosswalk import counterparts
-from sipas.index import analysis, baseline, comparison
+from sipas.index import analysis, baseline, comparison, periods
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
@@ -20,16 +20,12 @@ st.title("Tổng quan chỉ số hài lòng")
 
 today = clock.today()
 with ui.conn() as c:
-    active = settings.get(c, "active_questionnaire")
     years = db.baseline_years(c)
 
 versions = sorted(questionnaires())
 left, right = st.columns(2)
 period = left.selectbox(
     "Kỳ", ["Tháng trước", "Tháng này", "Quý này", "Năm nay", "Toàn bộ", "Tùy chọn"], key="ov_period"
-)
-version = right.selectbox(
-    "Phiên bản phiếu", versions, index=versions.index(active), key="ov_version", format_func=version_label
 )
 if period == "Tháng trước":  # the last complete month, as the analysis page opens on
     start = clock.month_start(today, -1)
@@ -45,6 +41,12 @@ elif period == "Tùy chọn":
     start, end = (picked[0], picked[-1]) if picked else (None, None)
 else:
     start = end = None
+
+with ui.conn() as c:
+    default = periods.default_version(c, start and start.isoformat(), end and end.isoformat())
+version = right.selectbox(
+    "Phiên bản phiếu", versions, index=versions.index(default), key="ov_version", format_func=version_label
+)
 
 with ui.conn() as c:
     result = analysis.index_for_period(c, version, start and start.isoformat(), end and end.isoformat())

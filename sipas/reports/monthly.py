@@ -28,7 +28,7 @@ from sipas.cases import workflow
 from sipas.catalog import questionnaires, version_label
 from sipas.errors import ValidationError
 from sipas.files import exports
-from sipas.index import analysis
+from sipas.index import analysis, periods
 from sipas.index.baseline import baseline_for_period
 from sipas.index.scoring import IndexResult
 from sipas.paths import ROOT
@@ -175,7 +175,7 @@ def build_report(
     """Everything the monthly report shows, for the responses of ``month`` (YYYY-MM), excluded ones left out."""
     year, mon = parse_month(month)
     date_from, date_to = analysis.period_bounds("month", year, mon)
-    version = settings.get(conn, "active_questionnaire", date_to)
+    version = periods.default_version(conn, date_from, date_to)
     targets = settings.get(conn, "targets", date_to)
     bands = settings.get(conn, "bands", date_to)
     office = settings.get(conn, "office_name", date_to)
