@@ -26,7 +26,7 @@ from sipas.index.scoring import IndexResult
 DOC_NUMBER = "Số: ....../BC-UBND"  # filled in by the office when the report is registered
 TITLE = "Báo cáo kết quả khảo sát mức độ hài lòng"
 INDEX_LABEL = "Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS)"
-MAX_COMMENTS = 2000  # read from the database (the workbook has them all)
+MAX_COMMENTS = 2000  # the newest comments read for the month; the workbook lists them all
 STATUS = {True: "Đạt", False: "Chưa đạt", None: "Chưa rõ"}
 
 

@@ -99,10 +99,17 @@ def _summary(r: MonthlyReport, form: Form) -> Section:
     for label, value in summary_rows(r):
         if form == WORD and label in ("Đơn vị", "Nơi nhận"):
             continue  # the Word file names them in its letterhead and "Kính gửi"
-        rows.append([label, value if isinstance(value, str) else str(value) if isinstance(value, int) else fmt(value)])
+        rows.append([label, _summary_text(value)])
     if form == PDF:
         return Section("summary", "Tổng hợp", [Table(rows, (70, 110))])
     return Section("summary", "Kết quả chung", [Paragraph(INDEX_LABEL + ".", "emphasis"), Table(rows, (8, 8))])
+
+
+def _summary_text(value) -> str:
+    """Text as it is, a count as a whole number, any other number with two decimals ("—" when missing)."""
+    if isinstance(value, str):
+        return value
+    return str(value) if isinstance(value, int) else fmt(value)
 
 
 def _checklist(r: MonthlyReport, form: Form) -> Section:
