@@ -13,7 +13,7 @@ from datetime import date
 import streamlit as st
 
 import ui
-from sipas import clock, db
+from sipas import clock, db, reports
 from sipas.admin import settings
 from sipas.catalog import questionnaires, version_label
 from sipas.catalog.crosswalk import counterparts
@@ -22,7 +22,7 @@ from sipas.files import parsing
 from sipas.index import analysis, periods
 from sipas.index.baseline import default_baseline
 from sipas.index.comparison import NOT_ENOUGH_DATA
-from sipas.reports import charts, monthly
+from sipas.reports import charts
 from sipas.survey import quality
 
 user = ui.require_role("clerk", "chairman")
@@ -626,13 +626,13 @@ elif section == "Báo cáo tháng":
     def build(kind_: str) -> bytes:
         still_logged_in()  # called on click, outside any script run: no page guard in between
         with ui.conn() as c:
-            report = monthly.build_report(c, month_pick)
-        return {"xlsx": monthly.to_excel, "pdf": monthly.to_pdf, "docx": monthly.to_docx}[kind_](report)
+            report = reports.build_report(c, month_pick)
+        return {"xlsx": reports.to_excel, "pdf": reports.to_pdf, "docx": reports.to_docx}[kind_](report)
 
     formats = (
-        ("xlsx", "Tải báo cáo Excel", monthly.XLSX_MIME),
-        ("pdf", "Tải báo cáo PDF", monthly.PDF_MIME),
-        ("docx", "Tải báo cáo Word (sửa và ký)", monthly.DOCX_MIME),
+        ("xlsx", "Tải báo cáo Excel", reports.XLSX_MIME),
+        ("pdf", "Tải báo cáo PDF", reports.PDF_MIME),
+        ("docx", "Tải báo cáo Word (sửa và ký)", reports.DOCX_MIME),
     )
     for column, (kind, label, mime) in zip(st.columns(len(formats)), formats, strict=True):
         column.download_button(

@@ -229,18 +229,18 @@ def _add_backup_commands(sub) -> None:
 # ---- end backup / restore / check -------------------------------------------------------------
 
 
-# ---- report (sipas.reports.monthly) ------------------------------------------------------------------
+# ---- report (sipas.reports) --------------------------------------------------------------------------
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from sipas.reports import monthly
+    from sipas import reports
 
     out = Path(args.out)
-    if out.suffix.lower() not in monthly.SUFFIXES:
+    if out.suffix.lower() not in reports.SUFFIXES:
         raise ValidationError(f"--out {out.name}: chỉ nhận tệp .xlsx, .pdf hoặc .docx.")
-    monthly.parse_month(args.month)
+    reports.parse_month(args.month)
     with closing(db.open_db(db_path(args.db))) as conn:
-        path = monthly.write_report(conn, args.month, out)
+        path = reports.write_report(conn, args.month, out)
     print(f"Đã lập báo cáo tháng {args.month}: {path} ({_size_of(path)}).")
     return 0
 

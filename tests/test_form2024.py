@@ -13,14 +13,13 @@ import pytest
 from conftest import table_snapshot
 from scipy.stats import binomtest, chi2_contingency
 
-from sipas import db
+from sipas import db, reports
 from sipas.admin import settings
 from sipas.catalog import crosswalk, load_questionnaires, questionnaire, survey_questions
 from sipas.errors import CatalogError, ValidationError
 from sipas.index import analysis, baseline
 from sipas.index.scoring import compute_index
 from sipas.paths import DATA_DIR
-from sipas.reports import monthly
 
 BANDS = [["Tốt", 90.0], ["Khá", 80.0], ["Trung bình", 70.0], ["Yếu", 0.0]]
 SHIPPED = DATA_DIR / "questionnaires"
@@ -271,14 +270,14 @@ def test_the_report_of_a_2024_month_uses_the_2023_baseline_through_the_crosswalk
         ],
         "test",
     )
-    r = monthly.build_report(conn, "2024-03")
+    r = reports.build_report(conn, "2024-03")
     assert r.questionnaire == "sipas-2024"
     assert r.baseline_label == "2023 — Mẫu phiếu 2022–2023 (sipas-2023)"  # preferred: it has a crosswalk
     crit = r.criteria.set_index("Mã")
     assert crit.loc["TC1.1", "Mã gốc"] == "TC1.2" and crit.loc["TC3.1", "Mã gốc"] == "TC3.1"
     assert [code for code, _ in r.unmatched] == ["TC1.2"]
     assert r.unmatched[0][1].startswith("Bộ phận Một cửa UBND xã Vạn Phước có đủ ghế ngồi chờ")  # March 2024
-    text = pdf_text(monthly.to_pdf(r, with_charts=False))
+    text = pdf_text(reports.to_pdf(r, with_charts=False))
     assert "So sánh gần đúng: nội dung nhận định đã thay đổi: TC1.1 (gốc TC1.2)" in text
     assert "Không có trong mẫu phiếu năm gốc (không so sánh): TC1.2" in text
 
@@ -350,7 +349,7 @@ def fresh(tmp_path):
 
 
 def test_a_new_database_reports_november_2026_to_the_province_and_june_2025_to_the_district(fresh):
-    nov, jun = monthly.build_report(fresh, "2026-11"), monthly.build_report(fresh, "2025-06")
+    nov, jun = reports.build_report(fresh, "2026-11"), reports.build_report(fresh, "2025-06")
     assert (nov.recipient, nov.unit_name) == (
         "UBND tỉnh Khánh Hòa (qua Sở Nội vụ)",
         "Trung tâm Phục vụ hành chính công – UBND xã Tu Bông",
@@ -360,7 +359,7 @@ def test_a_new_database_reports_november_2026_to_the_province_and_june_2025_to_t
         "UBND huyện Vạn Ninh (qua Phòng Nội vụ)",
         "Bộ phận Một cửa – UBND xã Vạn Phước",
     )
-    assert monthly.build_report(fresh, "2025-07").recipient == "UBND tỉnh Khánh Hòa (qua Sở Nội vụ)"
+    assert reports.build_report(fresh, "2025-07").recipient == "UBND tỉnh Khánh Hòa (qua Sở Nội vụ)"
     # a new database surveys with the 2024 form from 1/1/2024
     assert (
         nov.questionnaire == "sipas-2024" and settings.get(fresh, "active_questionnaire", "2023-12-31") == "sipas-2023"
@@ -370,8 +369,8 @@ def test_a_new_database_reports_november_2026_to_the_province_and_june_2025_to_t
 def test_a_recipient_whose_validity_ended_is_never_used_for_a_later_month(fresh):
     # 2024's settings stored the district "from always": it still addresses 2024, never 2026
     settings.put(fresh, "report_recipient", "UBND huyện Vạn Ninh (qua Phòng Nội vụ)", "vanphong")
-    assert monthly.build_report(fresh, "2024-05").recipient == "UBND huyện Vạn Ninh (qua Phòng Nội vụ)"
-    assert monthly.build_report(fresh, "2026-11").recipient == "UBND tỉnh Khánh Hòa (qua Sở Nội vụ)"
+    assert reports.build_report(fresh, "2024-05").recipient == "UBND huyện Vạn Ninh (qua Phòng Nội vụ)"
+    assert reports.build_report(fresh, "2026-11").recipient == "UBND tỉnh Khánh Hòa (qua Sở Nội vụ)"
     with pytest.raises(ValidationError) as err:
         settings.put(fresh, "report_recipient", "UBND huyện Vạn Ninh (qua Phòng Nội vụ)", "vanphong", "2025-08-01")
     assert err.value.problems == [
@@ -380,7 +379,7 @@ def test_a_recipient_whose_validity_ended_is_never_used_for_a_later_month(fresh)
     ]
     # a name of the commune's own choosing is kept whatever the date
     settings.put(fresh, "report_recipient", "UBND tỉnh (Sở Nội vụ)", "vanphong", "2025-07-01")
-    assert monthly.build_report(fresh, "2026-11").recipient == "UBND tỉnh (Sở Nội vụ)"
+    assert reports.build_report(fresh, "2026-11").recipient == "UBND tỉnh (Sở Nội vụ)"
 
 
 def test_first_login_confirmation_stores_the_names_from_the_period_start_and_is_audited(fresh):
@@ -395,7 +394,7 @@ def test_first_login_confirmation_stores_the_names_from_the_period_start_and_is_
     assert settings.unit_confirmed(fresh)
     assert settings.get(fresh, "unit_name", "2025-07-01") == "Trung tâm PVHCC xã Tu Bông"
     assert settings.get(fresh, "unit_name", "2025-06-30") == "Bộ phận Một cửa – UBND xã Vạn Phước"
-    assert monthly.build_report(fresh, "2025-06").recipient == "UBND huyện Vạn Ninh (qua Phòng Nội vụ)"
+    assert reports.build_report(fresh, "2025-06").recipient == "UBND huyện Vạn Ninh (qua Phòng Nội vụ)"
     audit = [(a["actor"], a["entity"]) for a in db.audit_entries(fresh)]
     assert ("vanphong", "unit_confirmed@0001-01-01") in audit
     assert ("vanphong", "report_recipient@2025-07-01") in audit
@@ -543,8 +542,8 @@ def test_the_12_month_trend_runs_across_the_change_of_form_and_marks_its_month(c
     assert analysis.version_changes(trend) == [("2024-01", "sipas-2023", "sipas-2024")]
     spec = json.dumps(charts_trend(trend).to_dict(), ensure_ascii=False)
     assert "Đổi mẫu phiếu" in spec and '"strokeDash": [4, 3]' in spec
-    report = monthly.build_report(conn, "2024-02")
-    text = pdf_text(monthly.to_pdf(report, with_charts=False))
+    report = reports.build_report(conn, "2024-02")
+    text = pdf_text(reports.to_pdf(report, with_charts=False))
     assert "Từ tháng 2024-01: đổi mẫu phiếu từ Mẫu phiếu 2022–2023 (sipas-2023) sang Mẫu phiếu 2024–2026" in text
 
 

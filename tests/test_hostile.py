@@ -37,7 +37,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from sipas import clock, db
+from sipas import clock, db, reports
 from sipas.admin import auth, roster
 from sipas.admin import settings as cfg
 from sipas.cases import workflow
@@ -45,7 +45,6 @@ from sipas.catalog import WAIT_BUCKETS, questionnaires
 from sipas.errors import ValidationError
 from sipas.files import tickets
 from sipas.index import baseline
-from sipas.reports import monthly
 from sipas.survey import quality
 from sipas.survey.responses import BASE_COLUMNS, CHANNELS, KioskSurvey, import_responses, submit_kiosk_survey
 
@@ -805,12 +804,12 @@ def report_month(conn):
     texts = SHOWN + ["ctl \x01\x02\x1b\x0b\x0c end", "_x0041_ stays literal"]
     ids = store_comments(conn, texts, date(2024, 5, 2), field=corpus.FORMULAS[1], staff_code="CB01")
     quality.exclude(conn, ids[:3], corpus.FORMULAS[2], "test")
-    return monthly.build_report(conn, "2024-05"), texts, ids
+    return reports.build_report(conn, "2024-05"), texts, ids
 
 
 def test_the_excel_report_holds_every_text_as_a_string_never_a_formula_or_link(report_month):
     report, texts, _ = report_month
-    wb = openpyxl.load_workbook(io.BytesIO(monthly.to_excel(report)))
+    wb = openpyxl.load_workbook(io.BytesIO(reports.to_excel(report)))
     for ws in wb.worksheets:
         assert not ws._hyperlinks, ws.title
         for row in ws.iter_rows():
@@ -836,7 +835,7 @@ def test_the_excel_report_holds_every_text_as_a_string_never_a_formula_or_link(r
 
 def test_the_pdf_report_is_built_with_the_hostile_texts_in_it(report_month):
     report, _, _ = report_month
-    data = monthly.to_pdf(report, with_charts=False)
+    data = reports.to_pdf(report, with_charts=False)
     assert data[:5] == b"%PDF-"
     text = "".join("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages).split())
     for payload in ("</textarea><b>đậm</b>", "# heading", "+1+1", "@SUM(A1)", "**bold** [link]"):  # not excluded

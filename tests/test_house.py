@@ -70,11 +70,11 @@ def test_report_generated_at_is_commune_time_on_a_utc_server(db_file):
     """The report's "Lập lúc" is the commune's wall clock even when the process runs with TZ=UTC."""
     code = (
         "import sys; from datetime import datetime, timezone, timedelta\n"
-        "from sipas import db\nfrom sipas.reports import monthly\n"
+        "from sipas import db, reports\nfrom sipas.reports import model\n"
         "c = db.open_db(sys.argv[1])\n"
-        "r = monthly.build_report(c, '2026-05')\n"
+        "r = reports.build_report(c, '2026-05')\n"
         "local = datetime.now(timezone(timedelta(hours=7))).replace(tzinfo=None)\n"
-        "rows = dict(monthly._summary_rows(r))\n"
+        "rows = dict(model.summary_rows(r))\n"
         "shown = datetime.strptime(rows['Lập lúc'], '%d/%m/%Y %H:%M')\n"
         "print(abs((shown - local).total_seconds()) < 120, abs((datetime.now() - local).total_seconds()) > 3600)\n"
     )

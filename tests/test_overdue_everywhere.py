@@ -10,10 +10,9 @@ import pytest
 from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
-from sipas import clock, db
+from sipas import clock, db, reports
 from sipas.admin import auth
 from sipas.cases import workflow
-from sipas.reports import monthly
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PW = "mat-khau-chu-tich"
@@ -93,7 +92,7 @@ def test_the_overdue_count_is_the_same_wherever_it_is_shown(conn, cases):
     at = page(conn, "app_pages/cases.py")
     assert any(c.value.startswith(f"{expected} vụ việc đang quá hạn") for c in at.caption)
 
-    report = monthly.build_report(conn, clock.today().strftime("%Y-%m"))
-    rows = dict(monthly._case_count_rows(report))
+    report = reports.build_report(conn, clock.today().strftime("%Y-%m"))
+    rows = dict(reports.model.case_count_rows(report))
     (label,) = [k for k in rows if k.startswith("Vụ việc đang quá hạn ngày")]
     assert rows[label] == expected

@@ -9,11 +9,10 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
-from sipas import db
+from sipas import db, reports
 from sipas.admin import settings
 from sipas.cli import main
 from sipas.index import analysis
-from sipas.reports import monthly
 
 HOSTILE = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", '=HYPERLINK("http://x","y")', "<script>alert(1)</script>"]
 
@@ -61,7 +60,7 @@ def seeded(conn):
 
 @pytest.fixture
 def may(seeded):
-    return monthly.build_report(seeded, "2024-05")
+    return reports.build_report(seeded, "2024-05")
 
 
 def workbook(data: bytes):
@@ -79,14 +78,14 @@ def test_report_content_for_the_month(may, seeded):
 
 
 def test_unit_and_recipient_come_from_the_settings_in_force_that_month(seeded):
-    june = monthly.build_report(seeded, "2024-06")
+    june = reports.build_report(seeded, "2024-06")
     assert june.unit_name == "Trung tâm Phục vụ hành chính công xã Tu Bông"
     assert june.recipient == "UBND tỉnh Khánh Hòa (qua Sở Nội vụ)"
-    assert workbook(monthly.to_excel(june))["Tổng hợp"]["B4"].value == "Trung tâm Phục vụ hành chính công xã Tu Bông"
+    assert workbook(reports.to_excel(june))["Tổng hợp"]["B4"].value == "Trung tâm Phục vụ hành chính công xã Tu Bông"
 
 
 def test_excel_sheets_and_vietnamese_headers(may):
-    wb = workbook(monthly.to_excel(may))
+    wb = workbook(reports.to_excel(may))
     assert wb.sheetnames == [
         "Tổng hợp",
         "Tiêu chí",
@@ -116,7 +115,7 @@ def test_excel_sheets_and_vietnamese_headers(may):
 
 
 def test_citizen_text_never_becomes_a_formula(may):
-    wb = workbook(monthly.to_excel(may))
+    wb = workbook(reports.to_excel(may))
     ws = wb["Góp ý"]
     column = analysis.COMMENT_COLUMNS.index("Góp ý") + 1
     cells = {ws.cell(row=r, column=column).value: ws.cell(row=r, column=column) for r in range(2, ws.max_row + 1)}
@@ -135,7 +134,7 @@ def pdf_text(data: bytes) -> str:
 
 
 def test_pdf_has_the_vietnamese_headings_with_diacritics(may):
-    data = monthly.to_pdf(may, with_charts=False)
+    data = reports.to_pdf(may, with_charts=False)
     assert data[:5] == b"%PDF-"
     text = pdf_text(data)
     for heading in (
@@ -171,7 +170,7 @@ def test_pdf_has_the_vietnamese_headings_with_diacritics(may):
 
 
 def test_pdf_with_charts_embeds_images(may):
-    reader = PdfReader(io.BytesIO(monthly.to_pdf(may)))
+    reader = PdfReader(io.BytesIO(reports.to_pdf(may)))
     assert sum(len(page.images) for page in reader.pages) >= 3
 
 
@@ -202,7 +201,7 @@ def test_word_report_opens_with_python_docx_and_holds_unit_recipient_month_and_i
     assert main(["report", "--month", "2024-05", "--out", str(out), "--db", str(db_file)]) == 0
     assert "Đã lập báo cáo tháng 2024-05" in capsys.readouterr().out
     text = docx_text(out.read_bytes())
-    may = monthly.build_report(seeded, "2024-05")
+    may = reports.build_report(seeded, "2024-05")
     for expected in (
         "ỦY BAN NHÂN DÂN XÃ VẠN PHƯỚC",  # the unit (its issuing authority) …
         "BỘ PHẬN MỘT CỬA",
@@ -246,7 +245,7 @@ def test_write_report_refuses_other_extensions(seeded, tmp_path):
     from sipas.errors import ValidationError
 
     with pytest.raises(ValidationError, match=r"chỉ nhận đuôi \.xlsx, \.pdf hoặc \.docx"):
-        monthly.write_report(seeded, "2024-05", tmp_path / "x.csv")
+        reports.write_report(seeded, "2024-05", tmp_path / "x.csv")
 
 
 def test_the_report_counts_cases_and_includes_their_history(seeded):
@@ -270,19 +269,19 @@ def test_the_report_counts_cases_and_includes_their_history(seeded):
         seeded, case_id, "verifying", clerk, "Đang xác minh với người phản ánh", now=datetime(2024, 5, 11, 9, 0)
     )
     workflow.transition(seeded, case_id, "unfounded", clerk, "Không đúng sự thật", now=datetime(2024, 5, 12, 9, 0))
-    r = monthly.build_report(seeded, "2024-05")
+    r = reports.build_report(seeded, "2024-05")
     assert (r.cases["opened"], r.cases["closed"], r.cases["median_days_to_close"]) == (1, 1, 2.0)
     assert r.case_history[["Vụ việc số", "Việc", "Sang"]].values.tolist() == [
         [case_id, "Tiếp nhận", "Mới"],
         [case_id, "Chuyển trạng thái", "Đang xác minh"],
         [case_id, "Chuyển trạng thái", "Không có cơ sở"],
     ]
-    ws = workbook(monthly.to_excel(r))["Phản ánh và khắc phục"]
+    ws = workbook(reports.to_excel(r))["Phản ánh và khắc phục"]
     assert (ws["A1"].value, ws["B1"].value) == ("Vụ việc mở mới", 1)
     notes = [c.value for c in ws["G"] if c.value]
     assert "=Phản ánh qua đường dây nóng" in " ".join(notes)
     assert all(c.data_type == "s" for c in ws["G"] if c.value)
-    assert "Phản ánh và biện pháp khắc phục" in pdf_text(monthly.to_pdf(r, with_charts=False))
+    assert "Phản ánh và biện pháp khắc phục" in pdf_text(reports.to_pdf(r, with_charts=False))
 
 
 def test_the_workbook_says_what_citizens_want_improved_with_n_and_interval(seeded):
@@ -297,8 +296,8 @@ def test_the_workbook_says_what_citizens_want_improved_with_n_and_interval(seede
             "expectations": json.dumps(chosen, ensure_ascii=False),
         }
         assert db.insert_response(seeded, r, {"TC3.1": 4})
-    report = monthly.build_report(seeded, "2024-05")
-    sheet = workbook(monthly.to_excel(report))["Mong muốn"]
+    report = reports.build_report(seeded, "2024-05")
+    sheet = workbook(reports.to_excel(report))["Mong muốn"]
     assert sheet["A1"].value.startswith("Ông/Bà mong muốn")
     assert sheet["A2"].value == "2 phiếu trả lời câu hỏi này trong tháng."
     header = [c.value for c in sheet[4]]
@@ -310,8 +309,8 @@ def test_the_workbook_says_what_citizens_want_improved_with_n_and_interval(seede
     assert second[1:5] == ["Trụ sở, trang thiết bị", 2, 1, 50] and second[5:7] == pytest.approx([lo, hi])
     # The PDF and the Word file carry the same rows, written with a decimal comma.
     interval = f"{lo:.1f}–{hi:.1f}".replace(".", ",")
-    pdf = " ".join(pdf_text(monthly.to_pdf(report, with_charts=False)).split())
-    word = docx_text(monthly.to_docx(report))
+    pdf = " ".join(pdf_text(reports.to_pdf(report, with_charts=False)).split())
+    word = docx_text(reports.to_docx(report))
     assert "Người dân mong muốn cải thiện" in pdf and "VIII. NGƯỜI DÂN MONG MUỐN CẢI THIỆN" in word
     for text in (pdf, word):
         assert "2 phiếu trả lời. Tỷ lệ = số người chọn / n" in text
@@ -320,5 +319,5 @@ def test_the_workbook_says_what_citizens_want_improved_with_n_and_interval(seede
 
 def test_a_month_without_expectations_answers_says_so_in_the_pdf_and_word(may):
     note = "Không có phiếu nào trả lời câu hỏi về mong muốn trong tháng"
-    assert note in " ".join(pdf_text(monthly.to_pdf(may, with_charts=False)).split())
-    assert note in docx_text(monthly.to_docx(may))
+    assert note in " ".join(pdf_text(reports.to_pdf(may, with_charts=False)).split())
+    assert note in docx_text(reports.to_docx(may))

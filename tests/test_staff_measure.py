@@ -12,11 +12,10 @@ from argon2 import PasswordHasher
 from scipy.stats import binomtest
 from streamlit.testing.v1 import AppTest
 
-from sipas import clock, db, demo
+from sipas import clock, db, demo, reports
 from sipas.admin import auth, settings
 from sipas.catalog import questionnaire
 from sipas.index import analysis
-from sipas.reports import monthly
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PW = "mat-khau-chu-tich"
@@ -69,7 +68,7 @@ def test_analysis_table_and_report_show_the_same_staff_number(demo_conn):
     min_n = settings.get(demo_conn, "staff_min_n")
     f = analysis.Filters("sipas-2023", "2026-04-01", "2026-04-30")
     table = analysis.staff_table(demo_conn, f, db.list_staff(demo_conn), min_n).set_index("Mã")
-    report = monthly.build_report(demo_conn, "2026-04")
+    report = reports.build_report(demo_conn, "2026-04")
     in_report = report.staff.set_index("Mã")
     shown = 0
     for code, m in analysis.staff_measures(demo_conn, f, min_n).items():

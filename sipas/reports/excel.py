@@ -1,0 +1,145 @@
+"""The monthly report as an Excel workbook (xlsxwriter), one sheet per part of the report.
+
+Safety: text typed by citizens or staff never becomes a formula or a link — every string is written with
+``write_string`` and the workbook refuses to convert strings (a comment "=1+1" stays the text "=1+1").
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from sipas.files import exports
+from sipas.index import analysis
+from sipas.reports.model import (
+    INDEX_LABEL,
+    STATUS,
+    TITLE,
+    MonthlyReport,
+    case_count_rows,
+    exclusions_frame,
+    number,
+    summary_rows,
+    trend_frame,
+)
+
+XLSX_MIME = exports.XLSX_MIME
+SHEETS = (
+    "Tổng hợp",
+    "Tiêu chí",
+    "Xu hướng theo tháng",
+    "Góp ý",
+    "Chất lượng dữ liệu",
+    "Phản ánh và khắc phục",
+    "Cán bộ",
+    "Mong muốn",
+)
+
+
+def to_excel(r: MonthlyReport) -> bytes:
+    """The workbook: summary + rule checklist, criteria, monthly trend, comments, data-quality exclusions."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(
+        buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    )
+    bold = wb.add_format({"bold": True})
+    title = wb.add_format({"bold": True, "font_size": 14})
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top", "border": 1})
+    num2 = wb.add_format({"num_format": "0.00"})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+
+    def cell(ws, row: int, col: int, value, fmt=None) -> None:
+        if isinstance(value, bool):
+            ws.write_string(row, col, "Có" if value else "Không", fmt)
+        elif isinstance(value, str):
+            ws.write_string(row, col, value, fmt)  # never a formula, a link or a number
+        elif number(value) is not None and not isinstance(value, str):
+            v = float(value)
+            ws.write_number(row, col, v, fmt or (num2 if not v.is_integer() else None))
+        else:
+            ws.write_blank(row, col, None, fmt)
+
+    def table(ws, top: int, frame: pd.DataFrame, widths: dict[str, int] | None = None) -> int:
+        for j, name in enumerate(frame.columns):
+            ws.write_string(top, j, str(name), head)
+            ws.set_column(
+                j,
+                j,
+                (widths or {}).get(name, max(10, min(40, len(str(name)) + 2))),
+                wrap if (widths or {}).get(name, 0) >= 40 else None,
+            )
+        for i, row in enumerate(frame.itertuples(index=False), start=top + 1):
+            for j, value in enumerate(row):
+                cell(ws, i, j, value)
+        return top + len(frame) + 1
+
+    ws = wb.add_worksheet(SHEETS[0])
+    ws.set_column(0, 0, 48)
+    ws.set_column(1, 1, 60)
+    ws.write_string(0, 0, f"{TITLE} {r.month_label}", title)
+    ws.write_string(1, 0, INDEX_LABEL)
+    row = 3
+    for label, value in summary_rows(r):
+        ws.write_string(row, 0, label, bold)
+        cell(ws, row, 1, value)
+        row += 1
+    row += 1
+    ws.write_string(row, 0, "Yêu cầu của kế hoạch", title)
+    row += 1
+    for j, name in enumerate(("Yêu cầu", "Kết quả", "Chưa đạt ở")):
+        ws.write_string(row, j, name, head)
+    ws.set_column(2, 2, 60)
+    for rule, ok, detail in r.checklist:
+        row += 1
+        ws.write_string(row, 0, rule)
+        ws.write_string(row, 1, STATUS[ok])
+        ws.write_string(row, 2, detail if ok is not True else "", wrap)
+    row += 2
+    ws.write_string(row, 0, "Các yếu tố", title)
+    table(ws, row + 1, r.elements)
+
+    ws = wb.add_worksheet(SHEETS[1])
+    table(ws, 0, r.criteria, {"Tiêu chí": 60, "Kiểm định": 30, "Kết luận": 26})
+    ws.freeze_panes(1, 1)
+
+    ws = wb.add_worksheet(SHEETS[2])
+    table(ws, 0, trend_frame(r))
+    ws.freeze_panes(1, 1)
+
+    ws = wb.add_worksheet(SHEETS[3])
+    end = table(ws, 0, r.comments, {"Góp ý": 70, "Đánh giá": 45, "Chủ đề": 28, "Thời gian": 20})
+    if r.comments_total > len(r.comments):
+        ws.write_string(end + 1, 0, f"Chỉ ghi {len(r.comments)} góp ý mới nhất trong tổng số {r.comments_total}.")
+    ws.freeze_panes(1, 0)
+
+    ws = wb.add_worksheet(SHEETS[4])
+    table(ws, 0, exclusions_frame(r), {"Lý do loại": 40, "Góp ý": 50, "Thời gian": 20})
+
+    ws = wb.add_worksheet(SHEETS[5])
+    ws.set_column(0, 0, 32)
+    for i, (label, value) in enumerate(case_count_rows(r)):
+        ws.write_string(i, 0, label, bold)
+        cell(ws, i, 1, value)
+    top = len(case_count_rows(r)) + 1
+    ws.write_string(top, 0, "Lịch sử thay đổi trong tháng (không thể sửa, xóa)", title)
+    table(ws, top + 1, r.case_history, {"Ghi chú": 70, "Lúc": 20, "Việc": 22, "Từ": 22, "Sang": 22})
+
+    ws = wb.add_worksheet(SHEETS[6])
+    end = table(ws, 0, r.staff, {"Họ tên": 28, "Ghi chú": 20})
+    ws.write_string(end + 1, 0, analysis.STAFF_MEASURE_NOTE)
+    ws.write_string(end + 2, 0, f"Chỉ ghi kết quả của cán bộ có ít nhất {r.staff_min_n} phiếu trong tháng.")
+
+    ws = wb.add_worksheet(SHEETS[7])
+    wishes = r.expectations
+    if wishes is not None:
+        ws.write_string(0, 0, wishes.question)
+        ws.write_string(1, 0, f"{wishes.respondents} phiếu trả lời câu hỏi này trong tháng.")
+        if wishes.respondents:
+            end = table(ws, 3, wishes.frame, {"Nội dung": 70})
+            share = "(Mong muốn + Rất mong muốn) / n" if wishes.mode == "rating" else "số người chọn / n"
+            ws.write_string(end + 1, 0, f"Tỷ lệ = {share}; KTC 95%: khoảng tin cậy Wilson.")
+    wb.close()
+    return buf.getvalue()

@@ -1,0 +1,304 @@
+"""The monthly report's model: :func:`build_report` gathers everything one month's report shows, and the
+rows the three renderers (``excel``, ``pdf``, ``word``) share are derived here from it.
+
+The unit's name, the recipient, the targets and the questionnaire version are the settings in force on
+the month's last day. Nothing here lays anything out.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pandas as pd
+
+from sipas import clock, db
+from sipas.admin import settings
+from sipas.cases import workflow
+from sipas.catalog import version_label
+from sipas.errors import ValidationError
+from sipas.index import analysis, periods
+from sipas.index.baseline import baseline_for_period
+from sipas.index.scoring import IndexResult
+
+DOC_NUMBER = "Số: ....../BC-UBND"  # filled in by the office when the report is registered
+TITLE = "Báo cáo kết quả khảo sát mức độ hài lòng"
+INDEX_LABEL = "Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS)"
+MAX_COMMENTS = 2000  # the newest comments read for the month; the workbook lists them all
+STATUS = {True: "Đạt", False: "Chưa đạt", None: "Chưa rõ"}
+
+
+@dataclass
+class MonthlyReport:
+    month: str
+    date_from: str
+    date_to: str
+    unit_name: str
+    recipient: str
+    questionnaire: str
+    targets: dict
+    bands: list
+    result: IndexResult
+    baseline_label: str | None
+    baseline_overall: float | None
+    checklist: list[tuple[str, bool | None, str]]
+    elements: pd.DataFrame
+    criteria: pd.DataFrame
+    trend: pd.DataFrame
+    pchart: pd.DataFrame
+    comments: pd.DataFrame
+    comments_total: int
+    exclusions: pd.DataFrame
+    sample: analysis.SampleStatus
+    # Criteria of this version without a counterpart in the baseline's version: (code, statement).
+    unmatched: list = field(default_factory=list)
+    office_name: str = ""
+    cases: dict = field(default_factory=dict)  # workflow.monthly_counts
+    case_history: pd.DataFrame = field(default_factory=pd.DataFrame)  # the month's case_events
+    staff: pd.DataFrame = field(default_factory=pd.DataFrame)  # analysis.staff_table: the one staff measure
+    staff_min_n: int = 10
+    expectations: analysis.ExpectationsTable | None = None  # what citizens most want improved
+    generated_at: datetime = field(default_factory=lambda: clock.now())
+
+    @property
+    def month_label(self) -> str:
+        y, m = self.month.split("-")
+        return f"tháng {int(m)}/{y}"
+
+    @property
+    def filename_stem(self) -> str:
+        return f"bao-cao-hai-long-{self.month}"
+
+    @property
+    def letterhead(self) -> Letterhead:
+        return letterhead(self.unit_name, self.generated_at.date())
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """The administrative-document form's top and bottom (Nghị định 30/2020/NĐ-CP): issuing authority,
+    the unit under it, số/ký hiệu, place and date, title; recipients and the signer below."""
+
+    authority: str  # tên cơ quan chủ quản / ban hành, upper case
+    unit: str | None  # the unit under it (the one-stop counter), upper case, if any
+    number: str
+    place_date: str
+    title: str
+
+
+def letterhead(unit_name: str, on: date) -> Letterhead:
+    """The letterhead of a report by ``unit_name`` dated ``on``.
+
+    >>> h = letterhead("Bộ phận Một cửa – UBND xã Vạn Phước", date(2026, 5, 8))
+    >>> h.authority, h.unit, h.place_date
+    ('ỦY BAN NHÂN DÂN XÃ VẠN PHƯỚC', 'BỘ PHẬN MỘT CỬA', 'Vạn Phước, ngày 08 tháng 5 năm 2026')
+    """
+    m = re.search(r"\b(xã|phường|thị trấn|đặc khu)\s+([^–,()-]+?)\s*$", unit_name, flags=re.IGNORECASE)
+    place = m.group(2).strip() if m else ""
+    kind = m.group(1).lower() if m else ""
+    authority = f"ỦY BAN NHÂN DÂN {kind} {place}".upper() if m else unit_name.upper()
+    parts = [p.strip() for p in re.split(r"\s+[–-]\s+", unit_name) if p.strip()]
+    unit = parts[0].upper() if len(parts) > 1 else None
+    if unit is None and m and not re.match(r"(UBND|Ủy ban nhân dân)", unit_name, flags=re.IGNORECASE):
+        unit = unit_name[: m.start()].strip().upper() or None
+    day = f"ngày {on.day:02d} tháng {on.month} năm {on.year}"
+    return Letterhead(
+        authority=authority,
+        unit=unit,
+        number=DOC_NUMBER,
+        place_date=f"{place}, {day}" if place else day.capitalize(),
+        title="BÁO CÁO",
+    )
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """'2024-05' → (2024, 5); anything else raises ValidationError with what is expected.
+
+    >>> parse_month("2024-05")
+    (2024, 5)
+    """
+    m = re.fullmatch(r"(\d{4})-(\d{2})", (text or "").strip())
+    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2000:
+        raise ValidationError(f'Tháng "{text}" không hợp lệ, cần dạng YYYY-MM (ví dụ 2024-05).')
+    return int(m.group(1)), int(m.group(2))
+
+
+def build_report(
+    conn: sqlite3.Connection, month: str, *, today: date | None = None, baseline: tuple[int, str] | None = None
+) -> MonthlyReport:
+    """Everything the monthly report shows, for the responses of ``month`` (YYYY-MM), excluded ones left out."""
+    year, mon = parse_month(month)
+    date_from, date_to = analysis.period_bounds("month", year, mon)
+    version = periods.default_version(conn, date_from, date_to)
+    targets = settings.get(conn, "targets", date_to)
+    bands = settings.get(conn, "bands", date_to)
+    office = settings.get(conn, "office_name", date_to)
+    f = analysis.Filters(version, date_from, date_to)
+    result = analysis.index_for_filters(conn, f)
+    chosen = baseline or baseline_for_period(conn, date_from, version)
+    rows = db.baseline_rows(conn, chosen[0], chosen[1]) if chosen else []
+    trend = analysis.monthly_trend(conn, analysis.trend_filters(f))
+    comments, total = analysis.comments_table(conn, f, limit=MAX_COMMENTS)
+    exclusions = pd.DataFrame(
+        db.excluded_responses(conn, date_from, date_to),
+        columns=["id", "submitted_at", "channel", "device", "exclude_reason", "comment", "excluded_by", "excluded_at"],
+    )
+    return MonthlyReport(
+        month=f"{year:04d}-{mon:02d}",
+        date_from=date_from,
+        date_to=date_to,
+        unit_name=settings.get(conn, "unit_name", date_to),
+        recipient=settings.recipient_for(conn, date_from, date_to),
+        questionnaire=version,
+        targets=targets,
+        bands=bands,
+        result=result,
+        baseline_label=f"{chosen[0]} — {version_label(chosen[1])}" if chosen else None,
+        baseline_overall=analysis.baseline_overall(rows),
+        checklist=analysis.rule_checklist(result, targets, bands),
+        elements=analysis.elements_table(result, rows, bands),
+        criteria=analysis.criteria_table(result, rows, bands, office=office),
+        unmatched=analysis.unmatched_criteria(result, rows, office),
+        office_name=office,
+        trend=trend,
+        pchart=analysis.monthly_p_chart(trend) if not trend.empty else pd.DataFrame(),
+        comments=comments,
+        comments_total=total,
+        exclusions=exclusions,
+        sample=analysis.sample_status(result),
+        cases=workflow.monthly_counts(conn, f"{year:04d}-{mon:02d}"),
+        case_history=case_history_frame(conn, date_from, date_to),
+        staff=analysis.staff_table(conn, f, db.list_staff(conn), settings.get(conn, "staff_min_n", date_to)),
+        staff_min_n=settings.get(conn, "staff_min_n", date_to),
+        expectations=analysis.expectations_table(conn, f),
+    )
+
+
+def case_history_frame(conn: sqlite3.Connection, date_from: str, date_to: str) -> pd.DataFrame:
+    """Every change to a case in the period (the append-only history), oldest first."""
+    rows = [
+        {
+            "Vụ việc số": e["case_id"],
+            "Lúc": clock.format_datetime(e["at"]),
+            "Người": e["actor"] or "",
+            "Việc": workflow.event_label(e["kind"]),
+            "Từ": workflow.STATES.get(e["from_state"] or "", ""),
+            "Sang": workflow.STATES.get(e["to_state"] or "", ""),
+            "Ghi chú": e["note"] or "",
+        }
+        for e in db.case_events(conn, None, date_from, date_to)
+    ]
+    return pd.DataFrame(rows, columns=["Vụ việc số", "Lúc", "Người", "Việc", "Từ", "Sang", "Ghi chú"])
+
+
+# ------------------------------------------------------------------ rows shared by the three renderers
+
+
+def number(value) -> float | None:
+    """``value`` as a float, or None when it is missing or not a number (None, NA, NaN, text)."""
+    if value is None or value is pd.NA:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) else v
+
+
+def fmt(value, digits: int = 2, suffix: str = "") -> str:
+    """A number as the PDF and the Word file print it: decimal comma, "—" when missing."""
+    v = number(value)
+    return "—" if v is None else clock.format_number(v, digits) + suffix
+
+
+def case_count_rows(r: MonthlyReport) -> list[tuple[str, object]]:
+    """The month's case counts as (label, value): opened, closed, overdue, median days, opened by type."""
+    c = r.cases
+    rows = [
+        ("Vụ việc mở mới", c.get("opened", 0)),
+        ("Vụ việc đã đóng", c.get("closed", 0)),
+        ("Vụ việc quá hạn trong tháng", c.get("overdue", 0)),
+        (
+            f"Vụ việc đang quá hạn ngày {clock.format_date(c['as_of'])}" if c.get("as_of") else "Vụ việc đang quá hạn",
+            c.get("overdue_at_end", 0),
+        ),
+        (
+            "Số ngày xử lý (trung vị)",
+            clock.format_number(c.get("median_days_to_close"), 1),
+        ),
+    ]
+    rows += [(f"Mở mới — {label}", n) for label, n in c.get("by_type", {}).items()]
+    return rows
+
+
+def summary_rows(r: MonthlyReport) -> list[tuple[str, object]]:
+    """The summary as (label, value), values unformatted (each renderer writes numbers its own way)."""
+    d = r.result.direct_overall
+    diff = None
+    if r.baseline_overall is not None and r.result.overall is not None:
+        diff = r.result.overall - r.baseline_overall
+    s = r.sample
+    sample_text = (
+        f"Tiêu chí ít câu trả lời nhất {s.code}: n = {s.n}; cần {s.required} cho ±{s.margin * 100:g}% "
+        f"— còn thiếu {s.needed}"
+        if s.code
+        else "Chưa có câu trả lời"
+    )
+    return [
+        ("Đơn vị", r.unit_name),
+        ("Nơi nhận", r.recipient),
+        ("Kỳ báo cáo", f"{r.month_label} ({_vn(r.date_from)} – {_vn(r.date_to)})"),
+        ("Phiên bản phiếu", version_label(r.questionnaire)),
+        ("Số phiếu hợp lệ", r.result.responses),
+        (INDEX_LABEL + " (%)", r.result.overall),
+        ("Chỉ tiêu (%)", r.targets["overall"]),
+        ("Số liệu gốc", r.baseline_label or "Chưa có"),
+        ("Chỉ số chung của số liệu gốc (%)", r.baseline_overall),
+        ("Chênh lệch so với gốc (điểm %)", diff),
+        ("Câu hỏi hài lòng chung (%)", d.index),
+        ("Câu hỏi hài lòng chung: n", d.n),
+        (
+            "Câu hỏi hài lòng chung: KTC 95% (Wilson)",
+            f"{fmt(d.ci_low, 1)} – {fmt(d.ci_high, 1)}" if d.index is not None else "—",
+        ),
+        ("Cỡ mẫu", sample_text),
+        ("Phiếu đã loại khỏi chỉ số", len(r.exclusions)),
+        ("Lập lúc", clock.format_datetime(r.generated_at)),
+    ]
+
+
+def _vn(iso: str) -> str:
+    y, m, d = iso.split("-")
+    return f"{d}/{m}/{y}"
+
+
+def trend_frame(r: MonthlyReport) -> pd.DataFrame:
+    """The monthly trend with the p-chart's share dissatisfied, centre line and limits (in %)."""
+    t = r.trend.copy()
+    if not r.pchart.empty:
+        t["Tỷ lệ không hài lòng (%)"] = r.pchart["p"].to_numpy() * 100
+        t["Đường trung tâm (%)"] = r.pchart["center"].to_numpy() * 100
+        t["Giới hạn dưới (%)"] = r.pchart["lcl"].to_numpy() * 100
+        t["Giới hạn trên (%)"] = r.pchart["ucl"].to_numpy() * 100
+        t["Ngoài giới hạn"] = r.pchart["out_of_control"].map({True: "Có", False: ""}).to_numpy()
+    return t
+
+
+def exclusions_frame(r: MonthlyReport) -> pd.DataFrame:
+    """The responses excluded from the index, with Vietnamese column names and channel labels."""
+    e = r.exclusions
+    return pd.DataFrame(
+        {
+            "Mã phiếu": e["id"],
+            "Thời gian": e["submitted_at"],
+            "Kênh": e["channel"].map(lambda c: analysis.CHANNEL_LABELS.get(c, c)),
+            "Máy": e["device"],
+            "Lý do loại": e["exclude_reason"],
+            "Người loại": e["excluded_by"],
+            "Lúc loại": e["excluded_at"],
+            "Góp ý": e["comment"],
+        }
+    )
