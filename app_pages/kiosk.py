@@ -117,9 +117,9 @@ def survey_data() -> dict:
         promise = tablet.promise_text(tablet.median_duration(c, now))
         summary = []
         if settings.get(c, "public_summary_on_kiosk"):
-            from sipas.cases import workflow  # only then: the tablet's page stays light
+            from sipas.cases import public  # only then: the tablet's page stays light
 
-            summary = workflow.public_summary(c, now.strftime("%Y-%m"))[:5]
+            summary = public.public_summary(c, now.strftime("%Y-%m"))[:5]
     q = questionnaire(version)
     codes = choose_criteria(q, per_survey["mode"], per_survey["rotating"], asked, random.Random())
     plan = tablet.build_plan(q, codes, opts, list(fields), staff, per_survey["mode"], office=office)

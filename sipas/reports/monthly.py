@@ -24,7 +24,7 @@ import pandas as pd
 
 from sipas import clock, db
 from sipas.admin import settings
-from sipas.cases import workflow
+from sipas.cases import queue, workflow
 from sipas.catalog import questionnaires, version_label
 from sipas.errors import ValidationError
 from sipas.files import exports
@@ -86,7 +86,7 @@ class MonthlyReport:
     # Criteria of this version without a counterpart in the baseline's version: (code, statement).
     unmatched: list = field(default_factory=list)
     office_name: str = ""
-    cases: dict = field(default_factory=dict)  # workflow.monthly_counts
+    cases: dict = field(default_factory=dict)  # queue.monthly_counts
     case_history: pd.DataFrame = field(default_factory=pd.DataFrame)  # the month's case_events
     staff: pd.DataFrame = field(default_factory=pd.DataFrame)  # analysis.staff_table: the one staff measure
     staff_min_n: int = 10
@@ -211,7 +211,7 @@ def build_report(
         comments_total=total,
         exclusions=exclusions,
         sample=analysis.sample_status(result),
-        cases=workflow.monthly_counts(conn, f"{year:04d}-{mon:02d}"),
+        cases=queue.monthly_counts(conn, f"{year:04d}-{mon:02d}"),
         case_history=case_history_frame(conn, date_from, date_to),
         staff=analysis.staff_table(conn, f, db.list_staff(conn), settings.get(conn, "staff_min_n", date_to)),
         staff_min_n=settings.get(conn, "staff_min_n", date_to),
