@@ -12,7 +12,7 @@ from sipas.admin import settings
 from sipas.cases import queue, workflow
 from sipas.catalog import questionnaires
 from sipas.errors import SipasError
-from sipas.index import analysis
+from sipas.index import selection, staff_index
 from sipas.index.comparison import NOT_ENOUGH_DATA
 
 user = ui.require_role("chairman")
@@ -167,10 +167,12 @@ if staff:
     with ui.conn() as c:
         cases = db.list_cases(c, staff_code=code)
         quarters = []
-        for start, end in analysis.history_quarters(clock.today()):
+        for start, end in selection.history_quarters(clock.today()):
             active = settings.get(c, "active_questionnaire", end.isoformat())
             versions = [active, *sorted(v for v in questionnaires() if v != active)]
-            _, measure = analysis.staff_measure_in_period(c, code, start.isoformat(), end.isoformat(), min_n, versions)
+            _, measure = staff_index.staff_measure_in_period(
+                c, code, start.isoformat(), end.isoformat(), min_n, versions
+            )
             quarters.append((start, end, measure))
     if cases:
         frame = case_rows(cases)
@@ -186,14 +188,14 @@ if staff:
                 "Đến": clock.format_date(end),
                 "Số phiếu": m.responses,
                 "Câu trả lời": m.answers,
-                analysis.STAFF_MEASURE: clock.format_number(m.index, 2) if m.shown else NOT_ENOUGH_DATA,
+                staff_index.STAFF_MEASURE: clock.format_number(m.index, 2) if m.shown else NOT_ENOUGH_DATA,
                 "KTC 95%": f"{clock.format_number(m.ci_low, 1)}–{clock.format_number(m.ci_high, 1)}"
                 if m.shown
                 else "—",
             }
         )
     st.caption(
-        f"{analysis.STAFF_MEASURE_NOTE} Cùng một số với trang Phân tích (mục Cán bộ) và báo cáo tháng; "
+        f"{staff_index.STAFF_MEASURE_NOTE} Cùng một số với trang Phân tích (mục Cán bộ) và báo cáo tháng; "
         f"theo từng quý, chỉ hiện khi có ít nhất {min_n} phiếu."
     )
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", placeholder="—")

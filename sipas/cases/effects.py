@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 EFFECT_WEEKS = 8
 
 # The stricter measure used to judge a measure's effect has its own name (it is not the element-3
-# index of sipas.index.analysis.staff_measures): the share of responses satisfied with EVERY staff criterion.
+# index of sipas.index.staff_index.staff_measures): the share of responses satisfied with EVERY staff criterion.
 STRICT_MEASURE = "Tỷ lệ phiếu hài lòng với mọi tiêu chí công chức"
 STRICT_MEASURE_NOTE = f"({STRICT_MEASURE}, chặt hơn chỉ số yếu tố 3.)"
 

@@ -28,7 +28,7 @@ from sipas.cases import queue, workflow
 from sipas.catalog import questionnaires, version_label
 from sipas.errors import ValidationError
 from sipas.files import exports
-from sipas.index import analysis
+from sipas.index import comment_list, criterion_tables, expectations, plan_checks, selection, staff_index, trends
 from sipas.index.scoring import IndexResult
 from sipas.paths import ROOT
 
@@ -82,15 +82,15 @@ class MonthlyReport:
     comments: pd.DataFrame
     comments_total: int
     exclusions: pd.DataFrame
-    sample: analysis.SampleStatus
+    sample: plan_checks.SampleStatus
     # Criteria of this version without a counterpart in the baseline's version: (code, statement).
     unmatched: list = field(default_factory=list)
     office_name: str = ""
     cases: dict = field(default_factory=dict)  # queue.monthly_counts
     case_history: pd.DataFrame = field(default_factory=pd.DataFrame)  # the month's case_events
-    staff: pd.DataFrame = field(default_factory=pd.DataFrame)  # analysis.staff_table: the one staff measure
+    staff: pd.DataFrame = field(default_factory=pd.DataFrame)  # staff_index.staff_table: the one staff measure
     staff_min_n: int = 10
-    expectations: analysis.ExpectationsTable | None = None  # what citizens most want improved
+    expectations: expectations.ExpectationsTable | None = None  # what citizens most want improved
     generated_at: datetime = field(default_factory=lambda: clock.now())
 
     @property
@@ -173,17 +173,17 @@ def build_report(
 ) -> MonthlyReport:
     """Everything the monthly report shows, for the responses of ``month`` (YYYY-MM), excluded ones left out."""
     year, mon = parse_month(month)
-    date_from, date_to = analysis.period_bounds("month", year, mon)
+    date_from, date_to = selection.period_bounds("month", year, mon)
     version = settings.get(conn, "active_questionnaire", date_to)
     targets = settings.get(conn, "targets", date_to)
     bands = settings.get(conn, "bands", date_to)
     office = settings.get(conn, "office_name", date_to)
-    f = analysis.Filters(version, date_from, date_to)
-    result = analysis.index_for_filters(conn, f)
+    f = selection.Filters(version, date_from, date_to)
+    result = selection.index_for_filters(conn, f)
     chosen = baseline or choose_baseline(conn, year, version)
     rows = db.baseline_rows(conn, chosen[0], chosen[1]) if chosen else []
-    trend = analysis.monthly_trend(conn, analysis.trend_filters(f))
-    comments, total = analysis.comments_table(conn, f, limit=MAX_COMMENTS)
+    trend = trends.monthly_trend(conn, trends.trend_filters(f))
+    comments, total = comment_list.comments_table(conn, f, limit=MAX_COMMENTS)
     exclusions = pd.DataFrame(
         db.excluded_responses(conn, date_from, date_to),
         columns=["id", "submitted_at", "channel", "device", "exclude_reason", "comment", "excluded_by", "excluded_at"],
@@ -199,23 +199,23 @@ def build_report(
         bands=bands,
         result=result,
         baseline_label=f"{chosen[0]} — {version_label(chosen[1])}" if chosen else None,
-        baseline_overall=analysis.baseline_overall(rows),
-        checklist=analysis.rule_checklist(result, targets, bands),
-        elements=analysis.elements_table(result, rows, bands),
-        criteria=analysis.criteria_table(result, rows, bands, office=office),
-        unmatched=analysis.unmatched_criteria(result, rows, office),
+        baseline_overall=criterion_tables.baseline_overall(rows),
+        checklist=plan_checks.rule_checklist(result, targets, bands),
+        elements=criterion_tables.elements_table(result, rows, bands),
+        criteria=criterion_tables.criteria_table(result, rows, bands, office=office),
+        unmatched=criterion_tables.unmatched_criteria(result, rows, office),
         office_name=office,
         trend=trend,
-        pchart=analysis.monthly_p_chart(trend) if not trend.empty else pd.DataFrame(),
+        pchart=trends.monthly_p_chart(trend) if not trend.empty else pd.DataFrame(),
         comments=comments,
         comments_total=total,
         exclusions=exclusions,
-        sample=analysis.sample_status(result),
+        sample=plan_checks.sample_status(result),
         cases=queue.monthly_counts(conn, f"{year:04d}-{mon:02d}"),
         case_history=case_history_frame(conn, date_from, date_to),
-        staff=analysis.staff_table(conn, f, db.list_staff(conn), settings.get(conn, "staff_min_n", date_to)),
+        staff=staff_index.staff_table(conn, f, db.list_staff(conn), settings.get(conn, "staff_min_n", date_to)),
         staff_min_n=settings.get(conn, "staff_min_n", date_to),
-        expectations=analysis.expectations_table(conn, f),
+        expectations=expectations.expectations_table(conn, f),
     )
 
 
@@ -358,7 +358,7 @@ def _exclusions_frame(r: MonthlyReport) -> pd.DataFrame:
         {
             "Mã phiếu": e["id"],
             "Thời gian": e["submitted_at"],
-            "Kênh": e["channel"].map(lambda c: analysis.CHANNEL_LABELS.get(c, c)),
+            "Kênh": e["channel"].map(lambda c: selection.CHANNEL_LABELS.get(c, c)),
             "Máy": e["device"],
             "Lý do loại": e["exclude_reason"],
             "Người loại": e["excluded_by"],
@@ -463,7 +463,7 @@ def to_excel(r: MonthlyReport) -> bytes:
 
     ws = wb.add_worksheet(SHEETS[6])
     end = table(ws, 0, r.staff, {"Họ tên": 28, "Ghi chú": 20})
-    ws.write_string(end + 1, 0, analysis.STAFF_MEASURE_NOTE)
+    ws.write_string(end + 1, 0, staff_index.STAFF_MEASURE_NOTE)
     ws.write_string(end + 2, 0, f"Chỉ ghi kết quả của cán bộ có ít nhất {r.staff_min_n} phiếu trong tháng.")
 
     ws = wb.add_worksheet(SHEETS[7])
@@ -491,7 +491,7 @@ def _chart_pngs(r: MonthlyReport) -> list[bytes]:
         out.append(charts.to_png(charts.criteria_chart(r.criteria, target, floor), CHART_SCALE))
         out.append(
             charts.to_png(
-                charts.likert_chart(analysis.level_distribution(r.result), list(r.criteria["Mã"])), CHART_SCALE
+                charts.likert_chart(criterion_tables.level_distribution(r.result), list(r.criteria["Mã"])), CHART_SCALE
             )
         )
     if not r.trend.empty and r.trend["Chỉ số chung (%)"].notna().any():
@@ -692,7 +692,7 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
             ]
         )
     grid(rows, (22, 20, 26, 28, 28, 28, 28))
-    for month, before, now in analysis.version_changes(r.trend):
+    for month, before, now in trends.version_changes(r.trend):
         para(f"Từ tháng {month}: đổi mẫu phiếu từ {version_label(before)} sang {version_label(now)}.", 8)
 
     h2(f"Góp ý của người dân ({r.comments_total})")
@@ -722,7 +722,7 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
         )
 
     h2("Yếu tố 3 (công chức) theo cán bộ")
-    para(analysis.STAFF_MEASURE_NOTE + f" Chỉ ghi kết quả khi có ít nhất {r.staff_min_n} phiếu.", 8)
+    para(staff_index.STAFF_MEASURE_NOTE + f" Chỉ ghi kết quả khi có ít nhất {r.staff_min_n} phiếu.", 8)
     if r.staff.empty:
         para("Chưa có phiếu nào ghi tên cán bộ trong tháng.")
     else:
@@ -733,9 +733,11 @@ def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
                     f"{x['Họ tên']} ({x['Mã']})",
                     str(int(x["Số phiếu"])),
                     str(int(x["Câu trả lời"])),
-                    _fmt(x[analysis.STAFF_MEASURE]) if _num(x[analysis.STAFF_MEASURE]) is not None else x["Ghi chú"],
+                    _fmt(x[staff_index.STAFF_MEASURE])
+                    if _num(x[staff_index.STAFF_MEASURE]) is not None
+                    else x["Ghi chú"],
                     f"{_fmt(x['KTC 95% thấp'], 1)}–{_fmt(x['KTC 95% cao'], 1)}"
-                    if _num(x[analysis.STAFF_MEASURE]) is not None
+                    if _num(x[staff_index.STAFF_MEASURE]) is not None
                     else "—",
                 ]
                 for _, x in r.staff.iterrows()
@@ -888,7 +890,7 @@ def to_docx(r: MonthlyReport) -> bytes:
         + [[rule, STATUS[ok], detail if ok is not True else ""] for rule, ok, detail in r.checklist],
         [6, 2.5, 7.5],
     )
-    warning = analysis.small_sample_warning(r.result)
+    warning = plan_checks.small_sample_warning(r.result)
     if warning:
         line(doc, warning, italic=True, after=3)
 
@@ -917,7 +919,12 @@ def to_docx(r: MonthlyReport) -> bytes:
     )
 
     heading("V. YẾU TỐ 3 (CÔNG CHỨC) THEO CÁN BỘ")
-    line(doc, analysis.STAFF_MEASURE_NOTE + f" Chỉ ghi kết quả khi có ít nhất {r.staff_min_n} phiếu.", size=11, after=3)
+    line(
+        doc,
+        staff_index.STAFF_MEASURE_NOTE + f" Chỉ ghi kết quả khi có ít nhất {r.staff_min_n} phiếu.",
+        size=11,
+        after=3,
+    )
     if r.staff.empty:
         line(doc, "Chưa có phiếu nào ghi tên cán bộ trong tháng.", after=3)
     else:
@@ -928,9 +935,11 @@ def to_docx(r: MonthlyReport) -> bytes:
                 [
                     f"{x['Họ tên']} ({x['Mã']})",
                     str(int(x["Số phiếu"])),
-                    _fmt(x[analysis.STAFF_MEASURE]) if shown(x[analysis.STAFF_MEASURE]) is not None else x["Ghi chú"],
+                    _fmt(x[staff_index.STAFF_MEASURE])
+                    if shown(x[staff_index.STAFF_MEASURE]) is not None
+                    else x["Ghi chú"],
                     f"{_fmt(x['KTC 95% thấp'], 1)}–{_fmt(x['KTC 95% cao'], 1)}"
-                    if shown(x[analysis.STAFF_MEASURE]) is not None
+                    if shown(x[staff_index.STAFF_MEASURE]) is not None
                     else "—",
                 ]
                 for _, x in r.staff.iterrows()
