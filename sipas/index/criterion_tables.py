@@ -17,8 +17,6 @@ METHOD_LABELS = {
     "two-proportion": "Hai tỷ lệ (z) + KTC Newcombe",
     "exact-binomial": "Nhị thức chính xác so với số công bố",
 }
-
-
 NO_BASELINE = "Không có số liệu gốc"
 
 

@@ -23,8 +23,6 @@ from sipas.index.stats import sample_size
 # Below this many responses (or answers to a criterion) the plan's rules are not judged: with n < 30
 # the interval is wider than ±18 points, so a "chưa đạt" would be noise. sipas-method.md §2.
 MIN_VERDICT_N = 30
-
-
 NOT_ENOUGH_TO_JUDGE = "chưa đủ phiếu để kết luận"
 
 

@@ -17,11 +17,7 @@ from sipas.index.selection import Filters
 from sipas.index.stats import proportion
 
 STAFF_ELEMENT = "3"
-
-
 STAFF_MEASURE = "Chỉ số yếu tố 3 (%)"
-
-
 STAFF_MEASURE_NOTE = (
     "Chỉ số yếu tố 3 (công chức) của một cán bộ: tỷ lệ câu trả lời Hài lòng / Rất hài lòng trên mọi câu "
     "trả lời các tiêu chí của yếu tố 3 ở các phiếu ghi tên cán bộ đó (gộp câu trả lời), khoảng tin cậy "
