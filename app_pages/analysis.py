@@ -19,7 +19,16 @@ from sipas.catalog import questionnaires, version_label
 from sipas.catalog.crosswalk import counterparts
 from sipas.errors import SipasError
 from sipas.files import parsing
-from sipas.index import analysis, periods
+from sipas.index import (
+    comment_list,
+    criterion_tables,
+    expectations,
+    periods,
+    plan_checks,
+    selection,
+    staff_index,
+    trends,
+)
 from sipas.index.baseline import default_baseline
 from sipas.index.comparison import NOT_ENOUGH_DATA
 from sipas.reports import charts
@@ -93,16 +102,16 @@ def load_baseline(path: str, version: tuple, year: int, questionnaire: str) -> l
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def load_index(path: str, version: tuple, f: analysis.Filters):
+def load_index(path: str, version: tuple, f: selection.Filters):
     with db.session(path) as c:
-        return analysis.index_for_filters(c, f)
+        return selection.index_for_filters(c, f)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def load_criteria(
     path: str,
     version: tuple,
-    f: analysis.Filters,
+    f: selection.Filters,
     baseline: tuple | None,
     bands_key: str,
     hide_below: int | None,
@@ -111,44 +120,44 @@ def load_criteria(
     with db.session(path) as c:
         rows = db.baseline_rows(c, *baseline) if baseline else []
     result = load_index(path, version, f)
-    return analysis.criteria_table(result, rows, json.loads(bands_key), hide_below=hide_below, office=office)
+    return criterion_tables.criteria_table(result, rows, json.loads(bands_key), hide_below=hide_below, office=office)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def load_target(path: str, version: tuple, f: analysis.Filters, year: int, target: float, today: str):
+def load_target(path: str, version: tuple, f: selection.Filters, year: int, target: float, today: str):
     with db.session(path) as c:
-        return analysis.year_target_status(c, f, year, target, date.fromisoformat(today))
+        return plan_checks.year_target_status(c, f, year, target, date.fromisoformat(today))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def load_trend(path: str, version: tuple, f: analysis.Filters):
+def load_trend(path: str, version: tuple, f: selection.Filters):
     with db.session(path) as c:
-        trend = analysis.monthly_trend(c, analysis.trend_filters(f))
-    return trend, (analysis.monthly_p_chart(trend) if not trend.empty else None)
+        trend = trends.monthly_trend(c, trends.trend_filters(f))
+    return trend, (trends.monthly_p_chart(trend) if not trend.empty else None)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def load_heatmap(path: str, version: tuple, f: analysis.Filters):
+def load_heatmap(path: str, version: tuple, f: selection.Filters):
     with db.session(path) as c:
-        return analysis.weekday_hour_table(c, f)
+        return trends.weekday_hour_table(c, f)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def load_staff(path: str, version: tuple, f: analysis.Filters, min_n: int):
+def load_staff(path: str, version: tuple, f: selection.Filters, min_n: int):
     with db.session(path) as c:
-        return analysis.staff_table(c, f, db.list_staff(c), min_n)
+        return staff_index.staff_table(c, f, db.list_staff(c), min_n)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def load_comments(path: str, version: tuple, f: analysis.Filters, query: str, topic: str | None):
+def load_comments(path: str, version: tuple, f: selection.Filters, query: str, topic: str | None):
     with db.session(path) as c:
-        return analysis.comments_table(c, f, query=query, topic=topic)
+        return comment_list.comments_table(c, f, query=query, topic=topic)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def load_expectations(path: str, version: tuple, f: analysis.Filters):
+def load_expectations(path: str, version: tuple, f: selection.Filters):
     with db.session(path) as c:
-        return analysis.expectations_table(c, f)
+        return expectations.expectations_table(c, f)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -188,7 +197,7 @@ if kind == "Tháng":
         format_func=lambda m: f"Tháng {m}",
         key="an_month",
     )
-    date_from, date_to = analysis.period_bounds("month", year, month)
+    date_from, date_to = selection.period_bounds("month", year, month)
 elif kind == "Quý":
     quarter = c3.selectbox(
         "Quý",
@@ -197,15 +206,15 @@ elif kind == "Quý":
         format_func=lambda q: f"Quý {q}",
         key="an_quarter",
     )
-    date_from, date_to = analysis.period_bounds("quarter", year, quarter)
+    date_from, date_to = selection.period_bounds("quarter", year, quarter)
 elif kind == "Năm":
-    date_from, date_to = analysis.period_bounds("year", year)
+    date_from, date_to = selection.period_bounds("year", year)
 else:
     picked = st.date_input("Từ ngày – đến ngày", (date(today.year, 1, 1), today), format="DD/MM/YYYY", key="an_range")
     if not isinstance(picked, tuple) or len(picked) != 2:
         st.info("Chọn cả ngày bắt đầu và ngày kết thúc.")
         st.stop()
-    date_from, date_to = analysis.period_bounds("custom", year, custom=picked)
+    date_from, date_to = selection.period_bounds("custom", year, custom=picked)
 
 versions = sorted(questionnaires())
 staff_names = {s["code"]: f"{s['code']} – {s['full_name']}" for s in ctx["staff"]}
@@ -218,9 +227,9 @@ with st.expander("Lọc thêm: phiên bản phiếu, kênh, lĩnh vực, cán b�
     )
     channel = f2.selectbox(
         "Kênh",
-        [None, *analysis.CHANNEL_LABELS],
+        [None, *selection.CHANNEL_LABELS],
         key="an_channel",
-        format_func=lambda c: "Tất cả" if c is None else analysis.CHANNEL_LABELS[c],
+        format_func=lambda c: "Tất cả" if c is None else selection.CHANNEL_LABELS[c],
     )
     f3, f4 = st.columns(2)
     fields = set(ctx["fields"]) | set(load_imported_fields(PATH, import_key))
@@ -249,7 +258,7 @@ with st.expander("Lọc thêm: phiên bản phiếu, kênh, lĩnh vực, cán b�
     )
     show_refs = st.checkbox("Hiện giá trị tham chiếu cả nước / Khánh Hòa trên biểu đồ", value=False, key="an_refs")
 
-f = analysis.Filters(version, date_from, date_to, channel, field, staff_code, include_excluded)
+f = selection.Filters(version, date_from, date_to, channel, field, staff_code, include_excluded)
 if version != ctx["active"] and default_version == version:
     st.caption(f"Các phiếu của kỳ này dùng mẫu {version_label(version)}: trang mở theo mẫu đó.")
 if date_from <= today.isoformat() <= date_to:
@@ -280,7 +289,7 @@ if result.responses == 0:
     st.info("Chưa có phiếu nào trong kỳ và bộ lọc này.")
     st.stop()
 
-base_overall = analysis.baseline_overall(baseline_rows)
+base_overall = criterion_tables.baseline_overall(baseline_rows)
 m1, m2, m3, m4 = st.columns(4)
 delta = None
 if base_overall is not None and result.overall is not None:
@@ -315,10 +324,10 @@ for col, e in zip(cols, result.elements, strict=True):
     col.metric(f"Yếu tố {e.code}", "—" if e.index is None else f"{clock.format_percent(e.index, 2)}", help=e.name)
 
 st.subheader("Ba yêu cầu của kế hoạch")
-warning = analysis.small_sample_warning(result)
+warning = plan_checks.small_sample_warning(result)
 if warning:
     st.warning(warning)
-for rule, ok, detail in analysis.rule_checklist(result, targets, bands):
+for rule, ok, detail in plan_checks.rule_checklist(result, targets, bands):
     st.text(ui.rule_line(rule, ok, detail))
 
 with st.expander("Cỡ mẫu và khả năng đạt chỉ tiêu năm", expanded=False):
@@ -329,7 +338,7 @@ with st.expander("Cỡ mẫu và khả năng đạt chỉ tiêu năm", expanded=
         step=10,
         key="an_dossiers",
     )
-    s = analysis.sample_status(result, population=int(dossiers) or None)
+    s = plan_checks.sample_status(result, population=int(dossiers) or None)
     if s.code:
         st.text(
             f"Để sai số ±{clock.format_plain(s.margin * 100)}% (tin cậy 95%) mỗi tiêu chí cần {s.required} câu trả lời"
@@ -339,7 +348,7 @@ with st.expander("Cỡ mẫu và khả năng đạt chỉ tiêu năm", expanded=
         )
     # The plan's target is the commune's: checked on all responses of the version, whatever the filters.
     t = load_target(
-        PATH, version_key, analysis.Filters(version), int(date_to[:4]), float(targets["overall"]), today.isoformat()
+        PATH, version_key, selection.Filters(version), int(date_to[:4]), float(targets["overall"]), today.isoformat()
     )
     if t.share is None:
         st.text(f"Năm {t.year}: chưa có câu trả lời để ước tính.")
@@ -399,7 +408,7 @@ if section == "Tiêu chí":
                 "chỉ được so sánh với nhận định tương ứng theo bảng đối chiếu (cột “Mã gốc”); nhận định đã đổi "
                 "lời ghi “So sánh gần đúng: nội dung nhận định đã thay đổi”."
             )
-            apart = analysis.unmatched_criteria(result, baseline_rows)
+            apart = criterion_tables.unmatched_criteria(result, baseline_rows)
             if apart:
                 st.text(
                     "Không có trong mẫu phiếu năm gốc (không so sánh): "
@@ -413,7 +422,7 @@ if section == "Tiêu chí":
     )
     st.subheader("Các yếu tố")
     st.dataframe(
-        ui.vn_frame(analysis.elements_table(result, baseline_rows, bands)),
+        ui.vn_frame(criterion_tables.elements_table(result, baseline_rows, bands)),
         hide_index=True,
         width="stretch",
         placeholder="—",
@@ -425,7 +434,7 @@ elif section == "Biểu đồ":
         chart = charts.criteria_chart(table, targets["overall"], targets["floor"], references)
         st.altair_chart(chart, width="stretch")
         png_button("biểu đồ tiêu chí", chart, "tieu-chi")
-        chart = charts.likert_chart(analysis.level_distribution(result), list(table["Mã"]))
+        chart = charts.likert_chart(criterion_tables.level_distribution(result), list(table["Mã"]))
         st.altair_chart(chart, width="stretch")
         png_button("biểu đồ phân bố", chart, "phan-bo")
     # With channel, field, staff or excluded rows the 12 months cannot come from the daily roll-up and are
@@ -467,7 +476,7 @@ elif section == "Góp ý":
     frame, total = load_comments(PATH, version_key, f, query, topic)
     st.text(f"{total} góp ý" + (f" (hiện {len(frame)} mới nhất)" if total > len(frame) else ""))
     if not frame.empty:
-        counts = analysis.topic_counts(frame)
+        counts = comment_list.topic_counts(frame)
         st.text("Theo chủ đề: " + "; ".join(f"{k}: {v}" for k, v in counts.items()))
         st.dataframe(
             frame,
@@ -543,7 +552,7 @@ elif section == "Chất lượng dữ liệu":
             }
         )
         view["Thời gian"] = view["Thời gian"].map(clock.format_datetime)
-        view["Kênh"] = view["Kênh"].map(lambda c: analysis.CHANNEL_LABELS.get(c, c))
+        view["Kênh"] = view["Kênh"].map(lambda c: selection.CHANNEL_LABELS.get(c, c))
         st.dataframe(ui.vn_frame(view), hide_index=True, width="stretch", placeholder="—")
     if excluded:
         st.subheader("Phiếu đã loại")

@@ -13,7 +13,7 @@ import streamlit as st
 import ui
 from sipas import clock, db
 from sipas.admin import settings
-from sipas.cases import effects, intake, workflow
+from sipas.cases import effects, proposals, public, queue, workflow
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -52,7 +52,7 @@ with tab_weak:
     year_start = clock.today().replace(month=1, day=1)
     with ui.conn() as c:
         version = settings.get(c, "active_questionnaire")
-        weak = workflow.criteria_below_floor(
+        weak = queue.criteria_below_floor(
             c, version, year_start.isoformat(), clock.today().isoformat(), floor, settings.get(c, "staff_min_n")
         )
     st.write(
@@ -70,7 +70,7 @@ with tab_weak:
         )
         if right.button("Mở hành động cải thiện", key=f"weak_{w['code']}"):
             with ui.conn() as c:
-                case_id = workflow.open_from_analysis(
+                case_id = proposals.open_from_analysis(
                     c, actor, w["code"], w["index"], floor, f"từ {clock.format_date(year_start)}"
                 )
             st.success(f"Đã mở vụ việc số {case_id} cho tiêu chí {w['code']}.")
@@ -137,7 +137,7 @@ with tab_new:
 
 with tab_list:
     with ui.conn() as c:
-        overdue_ids = {x["id"] for x in workflow.overdue_cases(c, cases, clock.today(), clock.today())}
+        overdue_ids = {x["id"] for x in queue.overdue_cases(c, cases, clock.today(), clock.today())}
     states = st.multiselect(
         "Trạng thái",
         list(workflow.STATES),
@@ -270,7 +270,7 @@ with tab_list:
                             workflow.add_note(c, case_id, actor, note, responded=to == "responded")
                         else:
                             proof = ui.reauthenticate(c, user, password, workflow.approve_action(case_id))
-                            intake.transition(
+                            workflow.transition(
                                 c,
                                 case_id,
                                 to,
@@ -326,7 +326,7 @@ with tab_public:
         key="public_month",
     )
     with ui.conn() as c:
-        lines = workflow.public_summary(c, month)
+        lines = public.public_summary(c, month)
         on_kiosk = settings.get(c, "public_summary_on_kiosk")
     st.subheader(f"Người dân nói — chúng tôi đã làm (tháng {month[5:]}/{month[:4]})")
     if lines:

@@ -9,10 +9,10 @@ import streamlit as st
 import ui
 from sipas import clock, db
 from sipas.admin import settings
-from sipas.cases import intake, workflow
+from sipas.cases import queue, workflow
 from sipas.catalog import questionnaires
 from sipas.errors import SipasError
-from sipas.index import analysis
+from sipas.index import selection, staff_index
 from sipas.index.comparison import NOT_ENOUGH_DATA
 
 user = ui.require_role("chairman")
@@ -23,7 +23,7 @@ st.title("Việc chờ Chủ tịch quyết định")
 with ui.conn() as c:
     min_n = settings.get(c, "staff_min_n")
     floor = settings.get(c, "targets")["floor"]
-    queue = workflow.chairman_queue(c)
+    pending = queue.chairman_queue(c)
     staff = {m["code"]: m["full_name"] for m in db.list_staff(c)}
     rule = settings.get(c, "repeat_offence")
 
@@ -49,7 +49,7 @@ def case_rows(cases):
     )
 
 
-counts = {k: len(v) for k, v in queue.items()}
+counts = {k: len(v) for k, v in pending.items()}
 cols = st.columns(5)
 for col, (key, label) in zip(
     cols,
@@ -65,9 +65,9 @@ for col, (key, label) in zip(
     col.metric(label, counts[key])
 
 st.subheader(f"Cán bộ tái phạm ({rule['count']} vụ việc có cơ sở trong {rule['months']} tháng)")
-if not queue["repeat"]:
+if not pending["repeat"]:
     st.success("Không có cán bộ tái phạm cần quyết định.")
-for item in queue["repeat"]:
+for item in pending["repeat"]:
     with st.form(f"repeat_{item['staff_code']}", clear_on_submit=True, enter_to_submit=False):
         st.markdown(f"**{ui.escape_md(name(item['staff_code']))}** — vụ việc số " + ", ".join(map(str, item["cases"])))
         decision = st.radio(
@@ -102,9 +102,9 @@ for item in queue["repeat"]:
                 ui.show_errors(exc)
 
 st.subheader("Biện pháp chờ phê duyệt")
-if not queue["signoff"]:
+if not pending["signoff"]:
     st.info("Không có biện pháp nào chờ phê duyệt.")
-for case in queue["signoff"]:
+for case in pending["signoff"]:
     with st.form(f"signoff_{case['id']}", clear_on_submit=True, enter_to_submit=False):
         st.markdown(f"**Vụ việc số {case['id']}** — {ui.escape_md(name(case['staff_code']))}")
         st.text(
@@ -136,7 +136,7 @@ for case in queue["signoff"]:
                     raise SipasError("Đánh dấu ô xác nhận trước khi phê duyệt biện pháp.")
                 with ui.conn() as c:
                     proof = ui.reauthenticate(c, user, password, workflow.approve_action(case["id"]))
-                    intake.transition(
+                    workflow.transition(
                         c,
                         case["id"],
                         "awaiting_effect" if choice == "approve" else "founded",
@@ -156,8 +156,8 @@ for key, title in (
     ("not_effective", "Biện pháp chưa thấy hiệu quả (cân nhắc mở lại)"),
 ):
     st.subheader(title)
-    if queue[key]:
-        st.dataframe(case_rows(queue[key]), hide_index=True, width="stretch", placeholder="—")
+    if pending[key]:
+        st.dataframe(case_rows(pending[key]), hide_index=True, width="stretch", placeholder="—")
     else:
         st.success("Không có.")
 
@@ -167,10 +167,12 @@ if staff:
     with ui.conn() as c:
         cases = db.list_cases(c, staff_code=code)
         quarters = []
-        for start, end in analysis.history_quarters(clock.today()):
+        for start, end in selection.history_quarters(clock.today()):
             active = settings.get(c, "active_questionnaire", end.isoformat())
             versions = [active, *sorted(v for v in questionnaires() if v != active)]
-            _, measure = analysis.staff_measure_in_period(c, code, start.isoformat(), end.isoformat(), min_n, versions)
+            _, measure = staff_index.staff_measure_in_period(
+                c, code, start.isoformat(), end.isoformat(), min_n, versions
+            )
             quarters.append((start, end, measure))
     if cases:
         frame = case_rows(cases)
@@ -186,14 +188,14 @@ if staff:
                 "Đến": clock.format_date(end),
                 "Số phiếu": m.responses,
                 "Câu trả lời": m.answers,
-                analysis.STAFF_MEASURE: clock.format_number(m.index, 2) if m.shown else NOT_ENOUGH_DATA,
+                staff_index.STAFF_MEASURE: clock.format_number(m.index, 2) if m.shown else NOT_ENOUGH_DATA,
                 "KTC 95%": f"{clock.format_number(m.ci_low, 1)}–{clock.format_number(m.ci_high, 1)}"
                 if m.shown
                 else "—",
             }
         )
     st.caption(
-        f"{analysis.STAFF_MEASURE_NOTE} Cùng một số với trang Phân tích (mục Cán bộ) và báo cáo tháng; "
+        f"{staff_index.STAFF_MEASURE_NOTE} Cùng một số với trang Phân tích (mục Cán bộ) và báo cáo tháng; "
         f"theo từng quý, chỉ hiện khi có ít nhất {min_n} phiếu."
     )
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", placeholder="—")
@@ -202,7 +204,7 @@ st.subheader("Số liệu cho báo cáo tháng")
 months = ui.recent_months(clock.today(), 24)
 month = st.selectbox("Tháng", months, format_func=lambda v: f"Tháng {clock.format_month(v)}", key="chair_month")
 with ui.conn() as c:
-    m = workflow.monthly_counts(c, month, today=clock.today())
+    m = queue.monthly_counts(c, month, today=clock.today())
 a, b, d, d2, e = st.columns(5)
 a.metric("Mở mới", m["opened"])
 b.metric("Đã đóng", m["closed"])

@@ -12,7 +12,7 @@ from sipas import clock, db
 from sipas.admin import settings
 from sipas.catalog import questionnaires, version_label
 from sipas.catalog.crosswalk import counterparts
-from sipas.index import analysis, baseline, comparison, periods
+from sipas.index import baseline, comparison, criterion_tables, periods, plan_checks, scoring
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
@@ -49,7 +49,7 @@ version = right.selectbox(
 )
 
 with ui.conn() as c:
-    result = analysis.index_for_period(c, version, start and start.isoformat(), end and end.isoformat())
+    result = scoring.index_for_period(c, version, start and start.isoformat(), end and end.isoformat())
     targets = settings.get(c, "targets", end or today)
     bands = settings.get(c, "bands", end or today)
     unit = settings.get(c, "unit_name", end or today)
@@ -103,10 +103,10 @@ if d.index is not None:
     )
 
 st.subheader("Ba yêu cầu của kế hoạch")
-warning = analysis.small_sample_warning(result)
+warning = plan_checks.small_sample_warning(result)
 if warning:
     st.warning(warning)
-for rule, ok, detail in analysis.rule_checklist(result, targets, bands):
+for rule, ok, detail in plan_checks.rule_checklist(result, targets, bands):
     st.text(ui.rule_line(rule, ok, detail))
 
 st.subheader("Các yếu tố")
@@ -139,7 +139,7 @@ if baseline_rows and base_version != version:
             else "chỉ so sánh ở cấp yếu tố và chung."
         )
     )
-frame = analysis.criteria_table(result, baseline_rows, bands)[
+frame = criterion_tables.criteria_table(result, baseline_rows, bands)[
     [
         "Mã",
         "Tiêu chí",

@@ -2,7 +2,8 @@
 a recommendation that becomes a staffing case for the Chairman, and before/after once it is applied.
 
 Roles: clerk, chairman. Every number comes from ``sipas.staffing.waiting``; this page only draws it
-(the Vietnamese display tables below).
+(the Vietnamese display tables below) and turns the settings into the tables the clerk edits and back.
+A recommendation becomes a case through ``sipas.cases.proposals``.
 """
 
 from datetime import timedelta
@@ -14,7 +15,7 @@ import ui
 from sipas import clock
 from sipas.admin import settings
 from sipas.admin.settings import WEEKDAYS
-from sipas.cases import effects, workflow
+from sipas.cases import effects, proposals, workflow
 from sipas.errors import SipasError
 from sipas.files import tickets
 from sipas.staffing import erlang, waiting
@@ -102,6 +103,54 @@ def service_display(services: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+# ------------------------------------------------------------------ the settings as edited (page layer)
+
+
+def counters_open_grid(setting: dict, opening_hours: dict) -> pd.DataFrame:
+    """Counters open as a table: a row per open hour ("Giờ"), a column per open weekday."""
+    hours = waiting.open_hours(opening_hours)
+    frame = pd.DataFrame({"Giờ": hours})
+    for w in opening_hours["days"]:
+        frame[WEEKDAYS[w]] = pd.array([waiting.counters_open_at(setting, w, h) for h in hours], dtype="Int64")
+    return frame
+
+
+def counters_open_from_grid(grid: pd.DataFrame, old: dict, default: int) -> dict:
+    """The setting value from the edited table (see :func:`sipas.staffing.waiting.counters_open_value`)."""
+    cells: dict[tuple[int, int], object] = {}
+    for _, r in grid.iterrows():
+        for w, name in enumerate(WEEKDAYS):
+            if name in grid.columns:
+                value = r[name]
+                cells[(w, int(r["Giờ"]))] = None if value is None or pd.isna(value) else value
+    return waiting.counters_open_value(cells, old, default)
+
+
+def service_minutes_frame(setting: dict, fields: list[str]) -> pd.DataFrame:
+    """Mean service time per lĩnh vực as a table (empty: the default)."""
+    names = list(dict.fromkeys([*fields, *setting["fields"]]))
+    return pd.DataFrame(
+        {"Lĩnh vực": names, "Phút": pd.array([setting["fields"].get(n) for n in names], dtype="Float64")}
+    )
+
+
+def service_minutes_from_frame(frame: pd.DataFrame, default: float) -> dict:
+    """The setting value from the edited table (rows with no minutes use the default)."""
+    fields = {}
+    for _, r in frame.iterrows():
+        name, minutes = r["Lĩnh vực"], r["Phút"]
+        if name is None or pd.isna(name) or minutes is None or pd.isna(minutes):
+            continue
+        fields[str(name)] = float(minutes)
+    return {"default": default, "fields": fields}
+
+
+def parse_names(text: str) -> list[str]:
+    """The counters typed as "Quầy 1, Quầy 2;Hộ tịch": split at commas and semicolons, blanks dropped
+    (the names are checked when the setting is saved)."""
+    return [p.strip() for p in (text or "").replace(";", ",").split(",") if p.strip()]
+
+
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
 actor = workflow.Actor(user.username, user.role)
@@ -116,7 +165,7 @@ try:
     with ui.conn() as c:
         report = waiting.build_report(c, date_from, date_to)
         staff_effects = effects.staffing_effects(c, report.target_minutes, today)
-        existing = {rec: waiting.open_case_for(c, rec) for rec in report.recommendations}
+        existing = {rec: proposals.open_case_for(c, rec) for rec in report.recommendations}
         fields = settings.get(c, "fields")
         counter_names = settings.get(c, "counter_names")
 except SipasError as exc:
@@ -173,7 +222,7 @@ def create_case(rec: waiting.Recommendation) -> None:
         return
     try:
         with ui.conn() as c:
-            case_id = waiting.open_staffing_case(
+            case_id = proposals.open_staffing_case(
                 c,
                 actor,
                 rec,
@@ -316,7 +365,7 @@ with tab_settings:
             f"({waiting.MIN_SERVICE_TICKETS} lượt trở lên), thời gian đo được sẽ được dùng."
         )
         service_frame = st.data_editor(
-            waiting.service_minutes_frame(report.service_setting, fields),
+            service_minutes_frame(report.service_setting, fields),
             hide_index=True,
             num_rows="dynamic",
             key="set_service_fields",
@@ -332,7 +381,7 @@ with tab_settings:
         )
         st.caption("Số quầy mở theo giờ trong tuần (ô khác mặc định được lưu riêng).")
         open_grid = st.data_editor(
-            waiting.counters_open_grid(report.counters_setting, report.opening_hours),
+            counters_open_grid(report.counters_setting, report.opening_hours),
             disabled=["Giờ"],
             hide_index=True,
             key="set_open_grid",
@@ -346,11 +395,9 @@ with tab_settings:
                         {
                             "wait_target_minutes": new_target,
                             "service_level_target": new_level / 100,
-                            "service_minutes": waiting.service_minutes_from_frame(service_frame, default_minutes),
-                            "counter_names": waiting.parse_names(names),
-                            "counters_open": waiting.counters_open_from_grid(
-                                open_grid, report.counters_setting, default_open
-                            ),
+                            "service_minutes": service_minutes_from_frame(service_frame, default_minutes),
+                            "counter_names": parse_names(names),
+                            "counters_open": counters_open_from_grid(open_grid, report.counters_setting, default_open),
                         },
                         user.username,
                     )

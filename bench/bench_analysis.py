@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from sipas import clock, db, demo
 from sipas.admin import settings
-from sipas.index import analysis
+from sipas.index import comment_list, criterion_tables, plan_checks, selection, staff_index, trends
 from sipas.survey import quality
 
 OUT = ROOT / "bench" / "out"
@@ -68,7 +68,7 @@ def timed(fn, *args, **kwargs):
     return value, time.perf_counter() - t
 
 
-def first_render(path: Path, f: analysis.Filters, today: date) -> float:
+def first_render(path: Path, f: selection.Filters, today: date) -> float:
     """What the page computes on its first run (empty caches) for the default section (criteria)."""
     t = time.perf_counter()
     with closing(db.open_db(path)) as c:
@@ -82,22 +82,24 @@ def first_render(path: Path, f: analysis.Filters, today: date) -> float:
         db.last_import_id(c)
         db.imported_fields(c)  # cached by the newest import id: paid once per server process and import
         targets = settings.get(c, "targets", on)
-        analysis.year_target_status(c, analysis.Filters(f.questionnaire), int(f.date_to[:4]), targets["overall"], today)
+        plan_checks.year_target_status(
+            c, selection.Filters(f.questionnaire), int(f.date_to[:4]), targets["overall"], today
+        )
     return time.perf_counter() - t + filter_change(path, f)
 
 
-def filter_change(path: Path, f: analysis.Filters) -> float:
+def filter_change(path: Path, f: selection.Filters) -> float:
     """What a new filter value recomputes (settings, staff, target … stay cached): index, tables."""
     t = time.perf_counter()
     with closing(db.open_db(path)) as c:
         db.analysis_data_version(c)
         bands = settings.get(c, "bands")
-        result = analysis.index_for_filters(c, f)
+        result = selection.index_for_filters(c, f)
         rows = db.baseline_rows(c)
-        analysis.rule_checklist(result, settings.get(c, "targets"), bands)
-        analysis.sample_status(result)
-        analysis.criteria_table(result, rows, bands)
-        analysis.elements_table(result, rows, bands)
+        plan_checks.rule_checklist(result, settings.get(c, "targets"), bands)
+        plan_checks.sample_status(result)
+        criterion_tables.criteria_table(result, rows, bands)
+        criterion_tables.elements_table(result, rows, bands)
     return time.perf_counter() - t
 
 
@@ -180,11 +182,11 @@ def main(argv: list[str] | None = None) -> int:
         version = settings.get(c, "active_questionnaire")
         last = db.response_day_range(c)[1] or today.isoformat()
     end = date.fromisoformat(last)
-    m_from, m_to = analysis.period_bounds("month", end.year, end.month)
-    y_from, y_to = analysis.period_bounds("year", end.year)
+    m_from, m_to = selection.period_bounds("month", end.year, end.month)
+    y_from, y_to = selection.period_bounds("year", end.year)
     prev = date(end.year - (end.month == 1), (end.month - 2) % 12 + 1, 1)
     month = f"{prev.year:04d}-{prev.month:02d}"
-    f = analysis.Filters(version, m_from, m_to)
+    f = selection.Filters(version, m_from, m_to)
     rows: list[tuple[str, float, float | None]] = []
 
     rows.append(
@@ -197,48 +199,48 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(
         (
             "filter change: channel = kiosk, this month (dimension roll-up)",
-            filter_change(path, analysis.Filters(version, m_from, m_to, channel="kiosk")),
+            filter_change(path, selection.Filters(version, m_from, m_to, channel="kiosk")),
             TARGETS["filter change"],
         )
     )
     rows.append(
         (
             "filter change: staff CB02, this month (dimension roll-up)",
-            filter_change(path, analysis.Filters(version, m_from, m_to, staff_code="CB02")),
+            filter_change(path, selection.Filters(version, m_from, m_to, staff_code="CB02")),
             TARGETS["filter change"],
         )
     )
     rows.append(
         (
             "filter change: whole year (roll-up)",
-            filter_change(path, analysis.Filters(version, y_from, y_to)),
+            filter_change(path, selection.Filters(version, y_from, y_to)),
             TARGETS["filter change"],
         )
     )
     rows.append(
         (
             "filter change: whole year, channel = kiosk (dimension roll-up)",
-            filter_change(path, analysis.Filters(version, y_from, y_to, channel="kiosk")),
+            filter_change(path, selection.Filters(version, y_from, y_to, channel="kiosk")),
             TARGETS["filter change"],
         )
     )
     with closing(db.open_db(path)) as c:
-        _, t_trend = timed(lambda: analysis.monthly_p_chart(analysis.monthly_trend(c, analysis.trend_filters(f))))
+        _, t_trend = timed(lambda: trends.monthly_p_chart(trends.monthly_trend(c, trends.trend_filters(f))))
         rows.append(("section Biểu đồ: 12-month trend + p-chart (roll-up)", t_trend, None))
         _, t_trend_k = timed(
-            lambda: analysis.monthly_trend(
-                c, analysis.trend_filters(analysis.Filters(version, m_from, m_to, channel="kiosk"))
+            lambda: trends.monthly_trend(
+                c, trends.trend_filters(selection.Filters(version, m_from, m_to, channel="kiosk"))
             )
         )
         rows.append(("section Biểu đồ: 12-month trend, channel = kiosk (dimension roll-up)", t_trend_k, None))
-        _, t_heat = timed(analysis.weekday_hour_table, c, f)
+        _, t_heat = timed(trends.weekday_hour_table, c, f)
         rows.append(("section Biểu đồ: weekday × hour, this month", t_heat, None))
-        _, t_comments = timed(analysis.comments_table, c, f, "cho lau")
+        _, t_comments = timed(comment_list.comments_table, c, f, "cho lau")
         rows.append(("section Góp ý: comments of the month, search 'cho lau'", t_comments, None))
         hours = settings.get(c, "opening_hours")
         _, t_flags = timed(quality.load_flags, c, hours, m_from, m_to, version)
         rows.append(("section Chất lượng dữ liệu: flags of the month", t_flags, None))
-        _, t_staff = timed(analysis.staff_table, c, f, db.list_staff(c), 10)
+        _, t_staff = timed(staff_index.staff_table, c, f, db.list_staff(c), 10)
         rows.append(("section Cán bộ: staff table of the month", t_staff, None))
 
     at = apptest_runs(path, version, m_to)

@@ -62,7 +62,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     with closing(db.open_db(db_path(args.db))) as conn:
         version = args.questionnaire or settings.get(conn, "active_questionnaire")
         q = questionnaire(version)  # raises a clear error for an unknown code
-        # What sipas.index.analysis.index_for_period does, without importing sipas.index.analysis: it loads
+        # What sipas.index.scoring.index_for_period does, without importing the analysis modules: it loads
         # pandas and scipy for the analysis page (≈1 s), and this command must stay fast.
         result = compute_index(
             q,

@@ -1,5 +1,5 @@
-"""Corrective actions (sipas.cases.workflow): the workflow, intake from the survey, repeat offences, the
-effectiveness check, the append-only history, and the monthly figures.
+"""Corrective actions (sipas.cases: workflow, intake, queue, public, proposals, effects): the workflow,
+intake from the survey, repeat offences, the effectiveness check, the append-only history, and the monthly figures.
 
 Every moment is passed with ``now=`` / ``today=`` so that the tests do not depend on the day they run.
 """
@@ -15,7 +15,7 @@ from scipy.stats import chi2_contingency
 
 from sipas import clock, db
 from sipas.admin import auth, settings
-from sipas.cases import effects, intake, workflow
+from sipas.cases import effects, intake, proposals, public, queue, workflow
 from sipas.cases.workflow import Actor
 from sipas.errors import ValidationError
 from sipas.index import comments
@@ -238,6 +238,7 @@ def test_walk_through_the_whole_graph(staffed):
         ("measure", "founded"),
         ("founded", "measure"),
         ("measure", "awaiting_effect"),
+        (None, None),  # the effect checked at the approval ("Chưa đủ dữ liệu")
         ("awaiting_effect", "closed"),
         ("closed", "reopened"),
         ("reopened", "verifying"),
@@ -357,7 +358,7 @@ def _response(
 def test_a_submitted_low_conduct_rating_opens_a_case_and_a_second_one_attaches(staffed):
     conn = staffed
     r1 = _kiosk(conn, "k1", datetime(2024, 6, 3, 9, 0), "CB01", {"TC1.1": 5, "TC3.1": 4, "TC3.2": 2})
-    assert workflow.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
+    assert intake.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
     [case] = db.list_cases(conn)
     assert {
         k: case[k] for k in ("type", "origin", "channel", "staff_code", "state", "received_at", "due_date", "title")
@@ -384,7 +385,7 @@ def test_a_submitted_low_conduct_rating_opens_a_case_and_a_second_one_attaches(s
 
     # A second low rating for the same staff member is evidence on the same open case.
     r2 = _kiosk(conn, "k2", datetime(2024, 6, 4, 10, 30), "CB01", {"TC3.1": 1, "TC3.4": 2})
-    assert workflow.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
+    assert intake.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
     assert [c["id"] for c in db.list_cases(conn)] == [case["id"]]
     assert db.case_response_ids(conn, case["id"]) == [r1, r2]
     events = _events(conn, case["id"])
@@ -400,7 +401,7 @@ def test_a_submitted_low_conduct_rating_opens_a_case_and_a_second_one_attaches(s
     # Without a staff code: a case for "chưa xác định"; a rating of 3 or more opens nothing.
     r3 = _kiosk(conn, "k3", datetime(2024, 6, 5, 8, 0), None, {"TC3.3": 1})
     _kiosk(conn, "k4", datetime(2024, 6, 5, 9, 0), "CB02", {"TC3.1": 3, "TC3.2": 4, "TC3.3": 5, "TC1.1": 1})
-    assert workflow.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
+    assert intake.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
     [unknown, _] = db.list_cases(conn)  # newest first
     assert (unknown["staff_code"], unknown["title"]) == (None, "Phản ánh về thái độ phục vụ của cán bộ chưa xác định")
     assert db.case_response_ids(conn, unknown["id"]) == [r3]
@@ -408,14 +409,14 @@ def test_a_submitted_low_conduct_rating_opens_a_case_and_a_second_one_attaches(s
 
     # Running again touches nothing.
     before = table_snapshot(conn)
-    assert workflow.sync_from_survey(conn, now=NOW) == 0
+    assert intake.sync_from_survey(conn, now=NOW) == 0
     assert table_snapshot(conn) == before
 
     # Once the case is closed, the next low rating opens a new one.
     _move(conn, case["id"], "verifying")
     _move(conn, case["id"], "unfounded", note="Không có cơ sở")
     r5 = _kiosk(conn, "k5", datetime(2024, 6, 10, 9, 0), "CB01", {"TC3.5": 2})
-    assert workflow.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
+    assert intake.sync_from_survey(conn, now=NOW) == 0  # the submit itself opened or extended it
     newest = db.list_cases(conn, staff_code="CB01")[0]
     assert newest["id"] != case["id"]
     assert db.case_response_ids(conn, newest["id"]) == [r5]
@@ -424,7 +425,7 @@ def test_a_submitted_low_conduct_rating_opens_a_case_and_a_second_one_attaches(s
 def test_excluded_responses_open_nothing(staffed):
     rid = _response(staffed, "x1", "2024-06-03 09:00:00", "CB01", {"TC3.1": 1})
     db.set_excluded(staffed, rid, True, "Phiếu thử", "vanphong")
-    assert workflow.sync_from_survey(staffed, now=NOW) == 0
+    assert intake.sync_from_survey(staffed, now=NOW) == 0
     assert db.list_cases(staffed) == []
 
 
@@ -450,7 +451,7 @@ def test_comment_tagged_as_conduct_opens_a_case(staffed):
         {"TC3.1": 3, "TC3.2": 4},
         comment="Cán bộ có thái độ hách dịch",
     )
-    assert workflow.sync_from_survey(staffed, tag_comment=tag, now=NOW) == 1
+    assert intake.sync_from_survey(staffed, tag_comment=tag, now=NOW) == 1
     [case] = db.list_cases(staffed)
     assert (case["staff_code"], case["origin"], case["type"]) == ("CB02", "survey", "conduct")
     assert db.case_response_ids(staffed, case["id"]) == [r3]
@@ -459,7 +460,7 @@ def test_comment_tagged_as_conduct_opens_a_case(staffed):
 
 def test_comments_are_ignored_without_a_tagger(staffed):
     _response(staffed, "c1", "2024-06-03 09:00:00", "CB02", {"TC3.1": 4}, comment="Cán bộ có thái độ hách dịch")
-    assert workflow.sync_from_survey(staffed, now=NOW) == 0
+    assert intake.sync_from_survey(staffed, now=NOW) == 0
     assert db.list_cases(staffed) == []
 
 
@@ -467,7 +468,7 @@ def test_a_case_opened_later_is_dated_by_its_survey_and_due_from_its_opening(sta
     """A response stored without the intake (e.g. before an upgrade) is taken in by the next intake run: the
     case carries the survey's date, its deadline counts from the day it was opened."""
     rid = _response(staffed, "late", "2024-06-03 09:00:00", "CB01", {"TC3.1": 1})
-    assert workflow.sync_from_survey(staffed, now=NOW) == 1  # NOW is 15 June
+    assert intake.sync_from_survey(staffed, now=NOW) == 1  # NOW is 15 June
     [case] = db.list_cases(staffed)
     assert (case["received_at"], case["due_date"]) == ("2024-06-03", "2024-06-30")
     assert db.case_response_ids(staffed, case["id"]) == [rid]
@@ -483,7 +484,7 @@ def test_a_failing_intake_never_fails_the_submit(staffed, monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(workflow, "sync_from_survey", broken)
+    monkeypatch.setattr(intake, "sync_from_survey", broken)
     _kiosk(staffed, "ok", datetime(2024, 6, 3, 9, 0), "CB01", {"TC3.1": 1})
     assert db.count_responses(staffed) == 1 and db.list_cases(staffed) == []
     assert "case intake after storing responses failed" in caplog.text
@@ -520,26 +521,24 @@ def test_repeat_offence_within_the_window(staffed):
     # today − round(12 × 30.44) = 365 days → the window starts 2023-12-16 (2024 has 29 February).
     a = _substantiated(staffed, "CB01", "2024-01-10")
     b = _substantiated(staffed, "CB01", "2024-12-10")  # 11 months later
-    assert workflow.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == [
-        {"staff_code": "CB01", "cases": [a, b]}
-    ]
+    assert queue.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == [{"staff_code": "CB01", "cases": [a, b]}]
     # Count 3 needs a third case.
-    assert workflow.repeat_offenders(staffed, 3, 12, today=date(2024, 12, 15)) == []
+    assert queue.repeat_offenders(staffed, 3, 12, today=date(2024, 12, 15)) == []
 
 
 def test_repeat_offence_13_months_apart_is_not_flagged(staffed):
     _substantiated(staffed, "CB01", "2023-11-10")
     latest = _substantiated(staffed, "CB01", "2024-12-10")  # 13 months later
-    assert workflow.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == []
+    assert queue.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == []
     # At the edge of the window (it starts 2023-12-16, 365 days before 2024-12-15): 12 months and a day
     # before today is out, a day less than 12 months is in.
     outside = _substantiated(staffed, "CB01", "2023-12-14")
-    assert workflow.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == []
+    assert queue.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == []
     inside = _substantiated(staffed, "CB01", "2023-12-16")
-    assert workflow.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == [
+    assert queue.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == [
         {"staff_code": "CB01", "cases": [latest, inside]}
     ]
-    assert outside not in workflow.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15))[0]["cases"]
+    assert outside not in queue.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15))[0]["cases"]
 
 
 def test_an_unfounded_case_does_not_count(staffed):
@@ -547,18 +546,18 @@ def test_an_unfounded_case_does_not_count(staffed):
     other = _open(staffed, now=datetime(2024, 9, 1, 9, 0), received_at="2024-09-01")
     _move(staffed, other, "verifying")
     _move(staffed, other, "unfounded", note="Không đúng sự thật")
-    assert workflow.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == []
+    assert queue.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == []
 
 
 def test_a_case_found_unfounded_after_reopening_does_not_count(staffed):
     _substantiated(staffed, "CB01", "2024-03-10")
     later = _substantiated(staffed, "CB01", "2024-09-01")
-    assert len(workflow.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15))) == 1
+    assert len(queue.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15))) == 1
     for to, actor, extra in PATH[2:]:  # measure → … → closed → reopened
         _move(staffed, later, to, actor, **extra)
     _move(staffed, later, "verifying")
     _move(staffed, later, "unfounded", note="Xác minh lại: không có cơ sở")
-    assert workflow.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == []
+    assert queue.repeat_offenders(staffed, 2, 12, today=date(2024, 12, 15)) == []
 
 
 def test_chairman_decision_clears_the_flag_until_a_new_case(staffed):
@@ -566,7 +565,7 @@ def test_chairman_decision_clears_the_flag_until_a_new_case(staffed):
     today = date(2024, 12, 15)
     a = _substantiated(conn, "CB01", "2024-01-10")
     b = _substantiated(conn, "CB01", "2024-12-10")
-    assert workflow.chairman_queue(conn, today)["repeat"] == [{"staff_code": "CB01", "cases": [a, b]}]
+    assert queue.chairman_queue(conn, today)["repeat"] == [{"staff_code": "CB01", "cases": [a, b]}]
 
     # Refused: điều chuyển without the password again, and any decision by the clerk.
     before = table_snapshot(conn)
@@ -598,7 +597,7 @@ def test_chairman_decision_clears_the_flag_until_a_new_case(staffed):
     # "Không điều chuyển" needs no password; it is recorded on every substantiated case.
     decided = datetime(2024, 12, 15, 14, 0)
     workflow.decide_repeat(conn, CHAIR, "CB01", "none", "Cán bộ đã nhận lỗi, theo dõi thêm", now=decided)
-    assert workflow.repeat_offenders(conn, 2, 12, today=today) == []
+    assert queue.repeat_offenders(conn, 2, 12, today=today) == []
     assert [(d["staff_code"], d["decided_at"], d["actor"], d["decision"]) for d in db.repeat_decisions(conn)] == [
         ("CB01", "2024-12-15 14:00:00", "chutich", "none")
     ]
@@ -613,9 +612,7 @@ def test_chairman_decision_clears_the_flag_until_a_new_case(staffed):
 
     # A new substantiated case received after the decision raises the flag again.
     c = _substantiated(conn, "CB01", "2024-12-20")
-    assert workflow.repeat_offenders(conn, 2, 12, today=date(2024, 12, 21)) == [
-        {"staff_code": "CB01", "cases": [a, b, c]}
-    ]
+    assert queue.repeat_offenders(conn, 2, 12, today=date(2024, 12, 21)) == [{"staff_code": "CB01", "cases": [a, b, c]}]
 
 
 def test_repeat_rule_follows_the_settings(staffed):
@@ -624,10 +621,10 @@ def test_repeat_rule_follows_the_settings(staffed):
     b = _substantiated(conn, "CB01", "2024-12-10")
     # From 2025 the commune counts 3 cases: the rule in force on the day asked is used.
     settings.put(conn, "repeat_offence", {"count": 3, "months": 12}, "chutich", valid_from="2025-01-01")
-    assert workflow.chairman_queue(conn, date(2024, 12, 15))["repeat"] == [{"staff_code": "CB01", "cases": [a, b]}]
-    assert workflow.chairman_queue(conn, date(2025, 1, 2))["repeat"] == []
+    assert queue.chairman_queue(conn, date(2024, 12, 15))["repeat"] == [{"staff_code": "CB01", "cases": [a, b]}]
+    assert queue.chairman_queue(conn, date(2025, 1, 2))["repeat"] == []
     settings.put(conn, "repeat_offence", {"count": 3, "months": 12}, "chutich")
-    assert workflow.chairman_queue(conn, date(2024, 12, 15))["repeat"] == []
+    assert queue.chairman_queue(conn, date(2024, 12, 15))["repeat"] == []
 
 
 # ------------------------------------------------------------------------------ effectiveness
@@ -752,7 +749,7 @@ def test_flag_effects_stores_the_verdict_and_the_queue_shows_it(staffed):
     assert effects.flag_effects(conn, 10, 80.0, today=TODAY) == [bad]
     assert table_snapshot(conn) == before
 
-    assert [c["id"] for c in workflow.chairman_queue(conn, TODAY)["not_effective"]] == [bad]
+    assert [c["id"] for c in queue.chairman_queue(conn, TODAY)["not_effective"]] == [bad]
 
 
 def test_chairman_queue(staffed):
@@ -769,12 +766,12 @@ def test_chairman_queue(staffed):
     workflow.add_note(conn, answered, CLERK, "Đã trả lời công dân qua điện thoại", responded=True, now=moment)
     signoff = _case_in(conn, "measure", now=moment, received_at="2024-04-25")
 
-    queue = workflow.chairman_queue(conn, today)
-    assert [c["id"] for c in queue["overdue"]] == [overdue]
-    assert [c["id"] for c in queue["deadline"]] == [unanswered]
-    assert [c["id"] for c in queue["signoff"]] == [signoff]
-    assert queue["not_effective"] == [] and queue["repeat"] == []
-    assert on_time not in [c["id"] for c in queue["overdue"]]
+    pending = queue.chairman_queue(conn, today)
+    assert [c["id"] for c in pending["overdue"]] == [overdue]
+    assert [c["id"] for c in pending["deadline"]] == [unanswered]
+    assert [c["id"] for c in pending["signoff"]] == [signoff]
+    assert pending["not_effective"] == [] and pending["repeat"] == []
+    assert on_time not in [c["id"] for c in pending["overdue"]]
 
 
 # ------------------------------------------------------------------------------ history
@@ -822,9 +819,11 @@ def test_every_change_writes_exactly_one_history_entry(staffed):
     for act, expected in steps:
         n = len(db.case_events(conn, case_id))
         act()
-        events = _events(conn, case_id)
-        assert len(events) == n + 1
-        assert events[-1] == expected
+        new = _events(conn, case_id)[n:]
+        assert new[0] == expected
+        # The approval is followed by the system's first check of the effect, an entry of its own.
+        follow_up = [("hệ thống", "effect")] if expected[3] == "awaiting_effect" else []
+        assert [e[:2] for e in new[1:]] == follow_up
     assert db.get_case(conn, case_id)["responded_at"] == "2024-06-15 09:00:00"
     # A refused step and an empty note leave no trace.
     before = table_snapshot(conn)
@@ -852,7 +851,7 @@ def test_demo_cases_go_with_the_demo_data(staffed):
     real = _open(conn)
     _response(conn, "demo-1", "2024-06-03 09:00:00", "CB02", {"TC3.1": 1}, demo=True)
     _response(conn, "real-1", "2024-06-03 10:00:00", "CB02", {"TC3.1": 2})
-    assert workflow.sync_from_survey(conn, now=NOW) == 2  # a demo case and a real case: never mixed
+    assert intake.sync_from_survey(conn, now=NOW) == 2  # a demo case and a real case: never mixed
     demo_case = _open(conn, staff_code="CB02", is_demo=True)
     _move(conn, demo_case, "verifying")
     demo_ids = [c["id"] for c in db.list_cases(conn) if c["is_demo"]]
@@ -896,7 +895,7 @@ def test_monthly_counts(staffed):
     )  # due on the last day: not overdue in May
     closed("other", "2024-03-20", "2024-04-10", due_date="2024-03-25")  # late, but closed in April
 
-    may = workflow.monthly_counts(conn, "2024-05", today=date(2024, 7, 1))
+    may = queue.monthly_counts(conn, "2024-05", today=date(2024, 7, 1))
     assert may == {
         "opened": 4,
         "closed": 3,
@@ -906,10 +905,10 @@ def test_monthly_counts(staffed):
         "by_type": {"Thái độ, ứng xử": 2, "Chờ đợi, nhân lực": 1, "Hồ sơ, thủ tục": 1, "Cơ sở vật chất": 0, "Khác": 0},
         "median_days_to_close": 5.0,  # median of 2, 5, 9
     }
-    april = workflow.monthly_counts(conn, "2024-04", today=date(2024, 7, 1))
+    april = queue.monthly_counts(conn, "2024-04", today=date(2024, 7, 1))
     # Opened in April: the facilities case; closed: the late one (21 days), which was overdue in April.
     assert (april["opened"], april["closed"], april["overdue"], april["median_days_to_close"]) == (1, 1, 1, 21.0)
-    assert workflow.monthly_counts(conn, "2024-07")["median_days_to_close"] is None
+    assert queue.monthly_counts(conn, "2024-07")["median_days_to_close"] is None
 
 
 def test_public_summary_names_no_one(staffed):
@@ -946,7 +945,7 @@ def test_public_summary_names_no_one(staffed):
     _move(conn, other, "awaiting_effect", CHAIR, measure_date="2024-05-20", now=moment)
     outside = _case_in(conn, "awaiting_effect", now=moment)  # measure dated 2024-06-15: another month
 
-    lines = workflow.public_summary(conn, "2024-05")
+    lines = public.public_summary(conn, "2024-05")
     assert lines == [  # newest case first
         "Người dân phản ánh về tiêu chí TC2.1 — phản ánh đã được xem xét, xử lý; bố trí thêm người tiếp nhận "
         "hồ sơ vào giờ đông.",
@@ -1056,10 +1055,10 @@ def test_a_criterion_below_the_floor_becomes_one_improvement_action(staffed):
     conn = staffed
     for i, (v52, v11) in enumerate([(5, 5), (4, 4), (2, 5), (1, 4)]):
         _response(conn, f"w{i}", f"2024-05-0{i + 1} 09:00:00", None, {"TC5.2": v52, "TC1.1": v11})
-    weak = workflow.criteria_below_floor(conn, "sipas-2023", "2024-01-01", "2024-12-31", 80, min_n=4)
+    weak = queue.criteria_below_floor(conn, "sipas-2023", "2024-01-01", "2024-12-31", 80, min_n=4)
     assert [(w["code"], w["index"], w["n"]) for w in weak] == [("TC5.2", 50.0, 4)]
-    assert workflow.criteria_below_floor(conn, "sipas-2023", "2024-01-01", "2024-12-31", 80, min_n=5) == []
-    case_id = workflow.open_from_analysis(conn, CLERK, "TC5.2", 50.0, 80, "năm 2024")
+    assert queue.criteria_below_floor(conn, "sipas-2023", "2024-01-01", "2024-12-31", 80, min_n=5) == []
+    case_id = proposals.open_from_analysis(conn, CLERK, "TC5.2", 50.0, 80, "năm 2024")
     case = db.get_case(conn, case_id)
     assert (case["type"], case["origin"], case["criterion"], case["title"]) == (
         "other",
@@ -1067,7 +1066,7 @@ def test_a_criterion_below_the_floor_becomes_one_improvement_action(staffed):
         "TC5.2",
         "Cải thiện tiêu chí TC5.2: 50.00% dưới mức 80% (năm 2024)",
     )
-    assert workflow.criteria_below_floor(conn, "sipas-2023", "2024-01-01", "2024-12-31", 80, min_n=4) == []
+    assert queue.criteria_below_floor(conn, "sipas-2023", "2024-01-01", "2024-12-31", 80, min_n=4) == []
 
 
 # ------------------------------------------------------------------------------ re-authentication proof
@@ -1137,9 +1136,7 @@ def test_two_intakes_at_once_take_each_response_in_once(staffed, db_file):
 
     ids = [_response(staffed, f"p{i}", f"2024-06-03 09:{i:02d}:00", "CB01", {"TC3.1": 1}) for i in range(40)]
     touched, conns = [], [db.connect(db_file) for _ in range(4)]
-    threads = [
-        threading.Thread(target=lambda c=c: touched.append(workflow.sync_from_survey(c, now=NOW))) for c in conns
-    ]
+    threads = [threading.Thread(target=lambda c=c: touched.append(intake.sync_from_survey(c, now=NOW))) for c in conns]
     for t in threads:
         t.start()
     for t in threads:
@@ -1169,9 +1166,9 @@ def test_public_summary_never_states_a_measure_against_a_person(staffed, measure
         now=moment,
         reauth=_proof(conn, CHAIR, workflow.approve_action(case_id)),
     )
-    (line,) = workflow.public_summary(conn, "2024-05")
+    (line,) = public.public_summary(conn, "2024-05")
     assert "đã được xem xét, xử lý" in line
-    for word in workflow.FORBIDDEN_PUBLIC_WORDS:
+    for word in public.FORBIDDEN_PUBLIC_WORDS:
         assert word not in line.lower()
 
 
@@ -1181,28 +1178,28 @@ def test_overdue_is_one_definition_and_approved_cases_leave_the_queue(staffed):
     late = _open(conn, now=moment, received_at="2024-04-01", due_date="2024-04-10")
     approved = _case_in(conn, "measure", now=moment, received_at="2024-04-01", due_date="2024-04-10")
     today = date(2024, 4, 20)
-    assert {c["id"] for c in workflow.chairman_queue(conn, today)["overdue"]} == {late, approved}
+    assert {c["id"] for c in queue.chairman_queue(conn, today)["overdue"]} == {late, approved}
     _move(conn, approved, "awaiting_effect", CHAIR, now=datetime(2024, 4, 20, 10, 0))
-    queue = workflow.chairman_queue(conn, today)
-    assert [c["id"] for c in queue["overdue"]] == [late]
-    april = workflow.monthly_counts(conn, "2024-04", today=today)
-    assert april["overdue_at_end"] == len(queue["overdue"]) == 1
+    pending = queue.chairman_queue(conn, today)
+    assert [c["id"] for c in pending["overdue"]] == [late]
+    april = queue.monthly_counts(conn, "2024-04", today=today)
+    assert april["overdue_at_end"] == len(pending["overdue"]) == 1
     assert april["overdue"] == 2  # both were overdue on some day of April
 
 
 def test_satisfied_responses_cost_the_intake_no_write(staffed):
     """Responses that open nothing are passed over without a write transaction (the pointer stays
-    until workflow.INTAKE_IDLE_LAG lie behind it); a complaint after them is still taken in, once."""
+    until intake.INTAKE_IDLE_LAG lie behind it); a complaint after them is still taken in, once."""
     for i in range(30):
         _response(staffed, f"ok{i}", f"2024-06-03 09:{i:02d}:00", "CB01", {"TC3.1": 4}, comment="Cảm ơn")
     changes = staffed.total_changes
-    assert workflow.sync_from_survey(staffed, tag_comment=comments.conduct_tagger(), now=NOW) == 0
+    assert intake.sync_from_survey(staffed, tag_comment=comments.conduct_tagger(), now=NOW) == 0
     assert staffed.total_changes == changes  # nothing written, not even the pointer
     rid = _response(staffed, "bad", "2024-06-03 10:00:00", "CB01", {"TC3.1": 1})
-    assert workflow.sync_from_survey(staffed, now=NOW) == 1
+    assert intake.sync_from_survey(staffed, now=NOW) == 1
     [case] = db.list_cases(staffed)
     assert db.case_response_ids(staffed, case["id"]) == [rid]
-    assert workflow.sync_from_survey(staffed, now=NOW) == 0
+    assert intake.sync_from_survey(staffed, now=NOW) == 0
     assert int(db.get_meta(staffed, "case_intake_last_response")) == rid
 
 
@@ -1212,7 +1209,7 @@ def test_a_long_catch_up_is_taken_in_small_transactions(staffed):
         _response(staffed, f"b{i}", f"2024-06-03 09:{i % 60:02d}:00", f"CB0{1 + i % 2}", {"TC3.2": 2})
         for i in range(25)
     ]
-    assert workflow.sync_from_survey(staffed, now=NOW, batch_size=4) == 25
+    assert intake.sync_from_survey(staffed, now=NOW, batch_size=4) == 25
     linked = sorted(r for c in db.list_cases(staffed) for r in db.case_response_ids(staffed, c["id"]))
     assert linked == ids
     assert sum(len(db.case_events(staffed, c["id"])) for c in db.list_cases(staffed)) == 25

@@ -13,7 +13,7 @@ from scipy.stats import binomtest, chi2_contingency
 
 from sipas import db
 from sipas.catalog import questionnaire
-from sipas.index import analysis, comparison
+from sipas.index import comment_list, comparison, criterion_tables, plan_checks, selection, staff_index, trends
 from sipas.index.scoring import compute_index
 
 BANDS = [["Tốt", 90.0], ["Khá", 80.0], ["Trung bình", 70.0], ["Yếu", 0.0]]
@@ -92,7 +92,7 @@ def table():
             "satisfied": 50,
         },
     ]
-    return analysis.criteria_table(result, baseline, BANDS).set_index("Mã")
+    return criterion_tables.criteria_table(result, baseline, BANDS).set_index("Mã")
 
 
 def test_two_proportion_row_matches_scipy_and_newcombe(table):
@@ -156,7 +156,7 @@ def test_an_increase_is_named():
             "satisfied": 160,
         }
     ]
-    assert analysis.criteria_table(result, base, BANDS).iloc[0]["Kết luận"] == "Tăng có ý nghĩa thống kê"
+    assert criterion_tables.criteria_table(result, base, BANDS).iloc[0]["Kết luận"] == "Tăng có ý nghĩa thống kê"
 
 
 def test_weakest_first_and_bands(table):
@@ -167,7 +167,7 @@ def test_weakest_first_and_bands(table):
 
 def test_a_staff_member_below_the_minimum_shows_no_number():
     result = compute_index(Q, {"TC3.1": counts_for(8, 9), "TC3.2": counts_for(9, 12)}, 12)
-    t = analysis.criteria_table(result, [], BANDS, hide_below=10).set_index("Mã")
+    t = criterion_tables.criteria_table(result, [], BANDS, hide_below=10).set_index("Mã")
     assert pd.isna(t.loc["TC3.1", "Chỉ số (%)"]) and pd.isna(t.loc["TC3.1", "KTC 95% thấp"])
     assert t.loc["TC3.1", "Kết luận"] == "Chưa đủ dữ liệu"
     assert t.loc["TC3.2", "Chỉ số (%)"] == pytest.approx(75.0)
@@ -229,8 +229,8 @@ def tally(sample, keep) -> dict:
     ],
 )
 def test_filtered_counts_equal_a_hand_tally(conn, sample, filters, keep):
-    f = analysis.Filters("sipas-2023", **filters)
-    counts, responses = analysis.level_counts_for(conn, f)
+    f = selection.Filters("sipas-2023", **filters)
+    counts, responses = selection.level_counts_for(conn, f)
     expected = tally(sample, keep)
     assert {k: v for k, v in counts.items() if sum(v)} == {k: v for k, v in expected.items() if sum(v)}
     assert responses == sum(1 for _, r, _ in sample if keep(r))
@@ -239,20 +239,20 @@ def test_filtered_counts_equal_a_hand_tally(conn, sample, filters, keep):
 def test_roll_up_and_sql_paths_agree_and_excluded_are_left_out_unless_asked(conn, sample):
     first = sample[0][0]
     db.set_excluded(conn, first, True, "thử", "test")
-    rollup = analysis.Filters("sipas-2023")
+    rollup = selection.Filters("sipas-2023")
     assert rollup.uses_rollup
-    counts, n = analysis.level_counts_for(conn, rollup)
+    counts, n = selection.level_counts_for(conn, rollup)
     assert {k: v for k, v in counts.items() if sum(v)} == db.filtered_level_counts(conn, **rollup.as_kwargs())
     assert n == 59
-    with_excluded = analysis.Filters("sipas-2023", include_excluded=True)
+    with_excluded = selection.Filters("sipas-2023", include_excluded=True)
     assert not with_excluded.uses_rollup
-    assert analysis.level_counts_for(conn, with_excluded)[1] == 60
-    assert analysis.level_counts_for(conn, with_excluded)[0] == tally(sample, lambda r: True)
+    assert selection.level_counts_for(conn, with_excluded)[1] == 60
+    assert selection.level_counts_for(conn, with_excluded)[0] == tally(sample, lambda r: True)
 
 
 def test_monthly_trend_and_p_chart(conn, sample):
-    f = analysis.Filters("sipas-2023", "2024-03-01", "2024-04-30")
-    trend = analysis.monthly_trend(conn, f)
+    f = selection.Filters("sipas-2023", "2024-03-01", "2024-04-30")
+    trend = trends.monthly_trend(conn, f)
     assert list(trend["Tháng"]) == ["2024-03", "2024-04"]
     for month in ("2024-03", "2024-04"):
         ov = [r["overall"] for _, r, _ in sample if r["submitted_at"].startswith(month) and r["overall"]]
@@ -260,9 +260,9 @@ def test_monthly_trend_and_p_chart(conn, sample):
         assert row["Câu hỏi chung n"] == len(ov)
         assert row["Không hài lòng (1–2)"] == sum(v <= 2 for v in ov)
         assert row["Số phiếu"] == sum(r["submitted_at"].startswith(month) for _, r, _ in sample)
-        by_month = analysis.index_for_filters(conn, analysis.Filters("sipas-2023", f"{month}-01", f"{month}-31"))
+        by_month = selection.index_for_filters(conn, selection.Filters("sipas-2023", f"{month}-01", f"{month}-31"))
         assert row["Chỉ số chung (%)"] == pytest.approx(by_month.overall)
-    pc = analysis.monthly_p_chart(trend)
+    pc = trends.monthly_p_chart(trend)
     d, n = trend["Không hài lòng (1–2)"].astype(int), trend["Câu hỏi chung n"].astype(int)
     pbar = d.sum() / n.sum()
     for i in range(2):
@@ -272,14 +272,14 @@ def test_monthly_trend_and_p_chart(conn, sample):
 
 
 def test_trend_window_is_twelve_months_ending_with_the_period():
-    f = analysis.trend_filters(analysis.Filters("sipas-2023", "2024-03-01", "2024-03-31"))
+    f = trends.trend_filters(selection.Filters("sipas-2023", "2024-03-01", "2024-03-31"))
     assert (f.date_from, f.date_to) == ("2023-04-01", "2024-03-31")
-    f = analysis.trend_filters(analysis.Filters("sipas-2023", "2022-01-01", "2024-03-31"))
+    f = trends.trend_filters(selection.Filters("sipas-2023", "2022-01-01", "2024-03-31"))
     assert f.date_from == "2022-01-01"
 
 
 def test_weekday_hour_table(conn, sample):
-    table = analysis.weekday_hour_table(conn, analysis.Filters("sipas-2023"), min_cell_n=1)
+    table = trends.weekday_hour_table(conn, selection.Filters("sipas-2023"), min_cell_n=1)
     expected: dict[tuple[int, int], list[int]] = {}
     for _, r, _ in sample:
         if r["overall"] is None:
@@ -294,7 +294,9 @@ def test_weekday_hour_table(conn, sample):
 
 
 def test_staff_table_guards_small_numbers(conn, sample):
-    frame = analysis.staff_table(conn, analysis.Filters("sipas-2023"), db.list_staff(conn), min_n=15).set_index("Mã")
+    frame = staff_index.staff_table(conn, selection.Filters("sipas-2023"), db.list_staff(conn), min_n=15).set_index(
+        "Mã"
+    )
     for code in STAFF:
         mine = [(r, a) for _, r, a in sample if r["staff_code"] == code]
         answers = [v for _, a in mine for c, v in a.items() if c.startswith("TC3.") and v is not None]
@@ -304,12 +306,12 @@ def test_staff_table_guards_small_numbers(conn, sample):
             assert frame.loc[code, "Chỉ số yếu tố 3 (%)"] == pytest.approx(
                 100 * sum(v >= 4 for v in answers) / len(answers)
             )
-    few = analysis.staff_table(conn, analysis.Filters("sipas-2023"), db.list_staff(conn), min_n=10_000)
+    few = staff_index.staff_table(conn, selection.Filters("sipas-2023"), db.list_staff(conn), min_n=10_000)
     assert set(few["Ghi chú"]) == {"Chưa đủ dữ liệu"} and few["Chỉ số yếu tố 3 (%)"].isna().all()
 
 
 def test_comments_newest_first_with_ratings_and_search_without_diacritics(conn, sample):
-    frame, total = analysis.comments_table(conn, analysis.Filters("sipas-2023"), query="cho lau")
+    frame, total = comment_list.comments_table(conn, selection.Filters("sipas-2023"), query="cho lau")
     with_comment = sorted([(r["submitted_at"], i, a) for i, r, a in sample if r["comment"]], reverse=True)
     assert total == len(with_comment) == 6
     assert list(frame["Mã phiếu"]) == [i for _, i, _ in with_comment]
@@ -318,8 +320,8 @@ def test_comments_newest_first_with_ratings_and_search_without_diacritics(conn, 
         f"{k}: {'KYK' if v is None else v}" for k, v in sorted(first_answers.items())
     )
     assert set(frame["Chủ đề"]) == {"Chờ đợi"}
-    assert analysis.comments_table(conn, analysis.Filters("sipas-2023"), query="thai do")[1] == 0
-    assert analysis.comments_table(conn, analysis.Filters("sipas-2023"), topic="Phí/lệ phí")[1] == 0
+    assert comment_list.comments_table(conn, selection.Filters("sipas-2023"), query="thai do")[1] == 0
+    assert comment_list.comments_table(conn, selection.Filters("sipas-2023"), topic="Phí/lệ phí")[1] == 0
 
 
 # ------------------------------------------------------------------------------------------- sizes, periods
@@ -328,17 +330,17 @@ def test_comments_newest_first_with_ratings_and_search_without_diacritics(conn, 
 def test_sample_status_uses_the_least_answered_criterion():
     counts = {c: counts_for(90, 100) for c in Q.criterion_codes}
     counts["TC4.2"] = counts_for(40, 50)
-    s = analysis.sample_status(compute_index(Q, counts, 100))
+    s = plan_checks.sample_status(compute_index(Q, counts, 100))
     # n₀ = 1.96² · 0.25 / 0.05² = 384.15 → 385 (sipas-method.md §2 says 384 with z rounded to 1.96).
     assert (s.code, s.n, s.required, s.needed) == ("TC4.2", 50, 385, 335)
     # With N = 600 dossiers: 384.15 / (1 + 383.15 / 600) = 234.4 → 235.
-    s = analysis.sample_status(compute_index(Q, counts, 100), population=600)
+    s = plan_checks.sample_status(compute_index(Q, counts, 100), population=600)
     assert (s.required, s.needed) == (235, 185)
 
 
 def test_year_target_status_from_the_database(conn, sample):
-    f = analysis.Filters("sipas-2023")
-    t = analysis.year_target_status(conn, f, 2024, 87.0, today=date(2024, 4, 30))
+    f = selection.Filters("sipas-2023")
+    t = plan_checks.year_target_status(conn, f, 2024, 87.0, today=date(2024, 4, 30))
     answers = [v for _, _, a in sample for v in a.values() if v is not None]
     assert (t.n, t.satisfied) == (len(answers), sum(v >= 4 for v in answers))
     assert t.expected_total == math.ceil(len(answers) * 366 / 121)  # 2024: 366 days, 121 to 30 April
@@ -357,11 +359,11 @@ def test_year_target_status_from_the_database(conn, sample):
     ],
 )
 def test_period_bounds(args, expected):
-    assert analysis.period_bounds(*args) == expected
+    assert selection.period_bounds(*args) == expected
 
 
 def test_custom_period_is_ordered():
-    assert analysis.period_bounds("custom", 2024, custom=(date(2024, 5, 9), date(2024, 5, 1))) == (
+    assert selection.period_bounds("custom", 2024, custom=(date(2024, 5, 9), date(2024, 5, 1))) == (
         "2024-05-01",
         "2024-05-09",
     )

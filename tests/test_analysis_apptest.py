@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from sipas import clock, db, demo
 from sipas.admin import auth, settings
 from sipas.cli import main
-from sipas.index import analysis
+from sipas.index import selection
 
 PAGE = str(ROOT / "app_pages" / "analysis.py")
 SCRIPT = "<script>alert('x')</script> Thái độ cán bộ chưa niềm nở **đậm** [link](http://x)"
@@ -194,8 +194,8 @@ def test_a_channel_filter_changes_the_numbers(db_copy):
     at.selectbox(key="an_channel").set_value("kiosk").run()
     conn = db.open_db(db_copy)
     try:
-        expected = analysis.index_for_filters(
-            conn, analysis.Filters("sipas-2023", "2024-01-01", "2024-12-31", channel="kiosk")
+        expected = selection.index_for_filters(
+            conn, selection.Filters("sipas-2023", "2024-01-01", "2024-12-31", channel="kiosk")
         )
     finally:
         conn.close()

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from sipas.catalog import questionnaire
-from sipas.index import analysis, comparison
+from sipas.index import comparison, criterion_tables
 from sipas.index.scoring import compute_index
 from sipas.reports import charts
 
@@ -35,7 +35,7 @@ def table(result):
             "satisfied": 70,
         }
     ]
-    return analysis.criteria_table(result, base, BANDS)
+    return criterion_tables.criteria_table(result, base, BANDS)
 
 
 def spec(chart) -> dict:
@@ -80,7 +80,7 @@ def test_reference_values_are_optional_lines(table):
 
 
 def test_likert_segments_diverge_around_the_neutral_middle(result):
-    dist = analysis.level_distribution(result)
+    dist = criterion_tables.level_distribution(result)
     frame = charts.likert_frame(dist).set_index(["Mã", "level"])
     # TC5.2: 10, 10, 10, 30, 20 of 80 → 12.5, 12.5, 12.5, 37.5, 25 %; the neutral bar is centred on 0.
     assert frame.loc[("TC5.2", 1), "start"] == pytest.approx(-31.25)

@@ -241,7 +241,7 @@ def test_index_json_keys_and_values(imported):
 
 
 def test_index_json_equals_the_analysis_module_and_imports_no_heavy_library(imported):
-    from sipas.index.analysis import index_for_period
+    from sipas.index.scoring import index_for_period
 
     code = (
         "import json, sys\nfrom sipas.cli import main\nrc = main(['index', '--json', '--from', '2024-01-10'])\n"

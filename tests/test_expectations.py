@@ -11,7 +11,8 @@ import pytest
 from scipy.stats import binomtest
 
 from sipas import clock, db
-from sipas.index.analysis import Filters, expectations_table
+from sipas.index.expectations import expectations_table
+from sipas.index.selection import Filters
 from sipas.survey.responses import KioskSurvey, submit_kiosk_survey
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=clock.TZ)

@@ -17,7 +17,7 @@ from sipas import db, reports
 from sipas.admin import settings
 from sipas.catalog import crosswalk, load_questionnaires, questionnaire, survey_questions
 from sipas.errors import CatalogError, ValidationError
-from sipas.index import analysis, baseline
+from sipas.index import baseline, criterion_tables, scoring, selection, trends
 from sipas.index.scoring import compute_index
 from sipas.paths import DATA_DIR
 
@@ -216,8 +216,8 @@ def test_a_2024_period_against_a_2023_baseline_tests_through_the_crosswalk_only(
     ]
     base[1].update(n=100, satisfied=90)  # 2023 TC1.2 (signs) with counts → 2024 TC1.1, two proportions
     base += [{"year": 2023, "questionnaire": "sipas-2023", "level": "element", "code": "1", "index_value": 88.0}]
-    result = analysis.index_for_period(conn, "sipas-2024", "2024-03-01", "2024-03-31")
-    table = analysis.criteria_table(result, base, BANDS).set_index("Mã")
+    result = scoring.index_for_period(conn, "sipas-2024", "2024-03-01", "2024-03-31")
+    table = criterion_tables.criteria_table(result, base, BANDS).set_index("Mã")
 
     tested = table[table["Kiểm định"].notna()]
     assert len(tested) == 15 and "TC1.2" not in tested.index
@@ -226,12 +226,12 @@ def test_a_2024_period_against_a_2023_baseline_tests_through_the_crosswalk_only(
     assert seats["Kết luận"] == "Không có trong mẫu phiếu năm gốc"
     assert seats["So sánh với gốc"] == "Không có trong mẫu phiếu năm gốc"
     assert pd_isna(seats["Gốc (%)"]) and pd_isna(seats["p"])
-    assert analysis.unmatched_criteria(result, base)[0][0] == "TC1.2"
+    assert criterion_tables.unmatched_criteria(result, base)[0][0] == "TC1.2"
     # reworded: compared with its counterpart, with the words
     signs = table.loc["TC1.1"]
     assert signs["Mã gốc"] == "TC1.2"
     assert signs["So sánh với gốc"] == "So sánh gần đúng: nội dung nhận định đã thay đổi (gốc: TC1.2)"
-    assert signs["Kiểm định"] == analysis.METHOD_LABELS["two-proportion"]
+    assert signs["Kiểm định"] == criterion_tables.METHOD_LABELS["two-proportion"]
     # independent: the uncorrected chi-square test of the 2×2 table 30/40 against 90/100
     chi = chi2_contingency([[30, 10], [90, 10]], correction=False)
     assert signs["p"] == pytest.approx(chi.pvalue, rel=1e-9)
@@ -241,21 +241,21 @@ def test_a_2024_period_against_a_2023_baseline_tests_through_the_crosswalk_only(
     # same: as usual (exact binomial against the published 90%)
     polite = table.loc["TC3.1"]
     assert (polite["Mã gốc"], polite["So sánh với gốc"]) == ("TC3.1", "")
-    assert polite["Kiểm định"] == analysis.METHOD_LABELS["exact-binomial"]
+    assert polite["Kiểm định"] == criterion_tables.METHOD_LABELS["exact-binomial"]
     assert polite["p"] == pytest.approx(binomtest(30, 40, 0.9).pvalue, rel=1e-9)
     assert table.loc["TC3.3", "Mã gốc"] == "TC3.4"
     # elements compare across versions as before
-    el = analysis.elements_table(result, base, BANDS).set_index("Mã")
+    el = criterion_tables.elements_table(result, base, BANDS).set_index("Mã")
     assert el.loc["1", "Gốc (%)"] == 88.0
 
 
 def test_without_a_crosswalk_no_criterion_is_compared(conn):
     _store_2024(conn, {"TC3.1": (20, 15)})
     base = [{"year": 2020, "questionnaire": "sipas-2017", "level": "criterion", "code": "TC3.1", "index_value": 90.0}]
-    result = analysis.index_for_period(conn, "sipas-2024")
-    table = analysis.criteria_table(result, base, BANDS).set_index("Mã")
+    result = scoring.index_for_period(conn, "sipas-2024")
+    table = criterion_tables.criteria_table(result, base, BANDS).set_index("Mã")
     assert table["Kiểm định"].isna().all()
-    assert table.loc["TC3.1", "Kết luận"] == analysis.NO_BASELINE
+    assert table.loc["TC3.1", "Kết luận"] == criterion_tables.NO_BASELINE
 
 
 def test_the_report_of_a_2024_month_uses_the_2023_baseline_through_the_crosswalk(conn):
@@ -324,10 +324,10 @@ def test_the_data_interchange_baseline_file_with_element_counts_imports(conn):
     )
     # the element itself is never tested as one proportion; the criteria are, with their counts
     result = compute_index(questionnaire("sipas-2023"), {"TC3.1": (0, 0, 10, 20, 20)}, 50)
-    el = analysis.elements_table(result, db.baseline_rows(conn), BANDS).set_index("Mã")
-    assert el.loc["3", "Kiểm định"] == analysis.ELEMENT_TEST
-    crit = analysis.criteria_table(result, db.baseline_rows(conn), BANDS).set_index("Mã")
-    assert crit.loc["TC3.1", "Kiểm định"] == analysis.METHOD_LABELS["two-proportion"]
+    el = criterion_tables.elements_table(result, db.baseline_rows(conn), BANDS).set_index("Mã")
+    assert el.loc["3", "Kiểm định"] == criterion_tables.ELEMENT_TEST
+    crit = criterion_tables.criteria_table(result, db.baseline_rows(conn), BANDS).set_index("Mã")
+    assert crit.loc["TC3.1", "Kiểm định"] == criterion_tables.METHOD_LABELS["two-proportion"]
 
 
 def test_a_criterion_index_that_disagrees_with_its_counts_is_still_refused(conn):
@@ -452,7 +452,7 @@ def test_migrating_a_database_of_the_previous_version_keeps_every_row_and_its_ac
         assert set(before["settings"]) <= set(after["settings"])
         assert settings.get(c, "active_questionnaire") == "sipas-2023"  # kept, not switched
         assert settings.form2024_offer_pending(c)
-        assert analysis.index_for_period(c, "sipas-2023").responses == 1
+        assert scoring.index_for_period(c, "sipas-2023").responses == 1
         settings.answer_form2024_offer(c, True, "vanphong", today=date(2026, 12, 1))
         assert settings.get(c, "active_questionnaire", "2026-12-01") == "sipas-2024"
         assert settings.get(c, "active_questionnaire", "2026-11-30") == "sipas-2023"
@@ -531,15 +531,15 @@ def test_the_12_month_trend_runs_across_the_change_of_form_and_marks_its_month(c
     ):
         r = {"token": f"v{i}", "submitted_at": f"{day} 09:00:00", "questionnaire": version, "channel": "paper"}
         assert db.insert_response(conn, {**r, "overall": 4}, answers)
-    f = analysis.Filters("sipas-2024", "2024-02-01", "2024-02-29")
-    trend = analysis.monthly_trend(conn, analysis.trend_filters(f))
+    f = selection.Filters("sipas-2024", "2024-02-01", "2024-02-29")
+    trend = trends.monthly_trend(conn, trends.trend_filters(f))
     assert list(zip(trend["Tháng"], trend["Phiếu"], trend["Chỉ số chung (%)"], strict=True)) == [
         ("2023-11", "sipas-2023", 50.0),  # element 3 = (100 + 0)/2
         ("2023-12", "sipas-2023", 100.0),
         ("2024-01", "sipas-2024", 0.0),
         ("2024-02", "sipas-2024", 100.0),
     ]
-    assert analysis.version_changes(trend) == [("2024-01", "sipas-2023", "sipas-2024")]
+    assert trends.version_changes(trend) == [("2024-01", "sipas-2023", "sipas-2024")]
     spec = json.dumps(charts_trend(trend).to_dict(), ensure_ascii=False)
     assert "Đổi mẫu phiếu" in spec and '"strokeDash": [4, 3]' in spec
     report = reports.build_report(conn, "2024-02")

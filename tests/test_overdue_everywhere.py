@@ -1,5 +1,5 @@
 """The overdue count is one number: the Chairman's header, his monthly block, the cases page and the
-monthly report all show the same count of cases overdue today (workflow.overdue_cases)."""
+monthly report all show the same count of cases overdue today (queue.overdue_cases)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from sipas import clock, db, reports
 from sipas.admin import auth
-from sipas.cases import workflow
+from sipas.cases import queue, workflow
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PW = "mat-khau-chu-tich"
@@ -72,7 +72,7 @@ def page(conn, path: str) -> AppTest:
 
 def test_the_overdue_count_is_the_same_wherever_it_is_shown(conn, cases):
     expected = len(cases["late"])
-    assert {c["id"] for c in workflow.chairman_queue(conn)["overdue"]} == set(cases["late"])
+    assert {c["id"] for c in queue.chairman_queue(conn)["overdue"]} == set(cases["late"])
 
     at = page(conn, "app_pages/chairman.py")
     metrics = {m.label: m.value for m in at.metric}

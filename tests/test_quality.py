@@ -11,7 +11,7 @@ from conftest import table_snapshot
 from sipas import db
 from sipas.admin import settings
 from sipas.errors import ValidationError
-from sipas.index import analysis
+from sipas.index import scoring
 from sipas.survey import quality
 
 HOURS = {"days": [0, 1, 2, 3, 4], "periods": [["07:00", "11:30"], ["13:30", "17:00"]]}
@@ -192,13 +192,13 @@ def test_load_flags_from_the_database(conn, seeded):
 
 
 def test_exclusion_changes_the_index_and_is_logged_and_restore_undoes_it(conn, seeded):
-    before = analysis.index_for_period(conn, "sipas-2023", "2024-04-15", "2024-04-15")
+    before = scoring.index_for_period(conn, "sipas-2023", "2024-04-15", "2024-04-15")
     assert before.responses == 6
     tc11 = next(c for c in before.criteria if c.code == "TC1.1")
     assert (tc11.n, tc11.satisfied) == (5, 2)
     burst = [seeded["b1"], seeded["b2"], seeded["b3"]]
     assert quality.exclude(conn, burst, "Bấm liên tục thử máy", "clerk1") == 3
-    after = analysis.index_for_period(conn, "sipas-2023", "2024-04-15", "2024-04-15")
+    after = scoring.index_for_period(conn, "sipas-2023", "2024-04-15", "2024-04-15")
     assert after.responses == 3
     tc11 = next(c for c in after.criteria if c.code == "TC1.1")
     assert (tc11.n, tc11.satisfied) == (2, 1)  # 4 (ok) and 1 (night) remain
@@ -211,7 +211,7 @@ def test_exclusion_changes_the_index_and_is_logged_and_restore_undoes_it(conn, s
     assert set(quality.load_flags(conn, HOURS, "2024-04-15", "2024-04-15")["id"]) >= set(burst)
 
     assert quality.restore(conn, burst[:1], "Kiểm tra lại: phiếu thật", "clerk1") == 1
-    again = analysis.index_for_period(conn, "sipas-2023", "2024-04-15", "2024-04-15")
+    again = scoring.index_for_period(conn, "sipas-2023", "2024-04-15", "2024-04-15")
     assert again.responses == 4
     assert [e["action"] for e in db.audit_entries(conn, 1)] == ["restore"]
     assert db.count_excluded(conn, "2024-04-15", "2024-04-15") == 2

@@ -11,8 +11,10 @@ from pypdf import PdfReader
 
 from sipas import db, reports
 from sipas.admin import settings
+from sipas.cases import workflow
 from sipas.cli import main
-from sipas.index import analysis
+from sipas.index import comment_list, criterion_tables, scoring, staff_index
+from sipas.index.stats import proportion
 
 HOSTILE = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", '=HYPERLINK("http://x","y")', "<script>alert(1)</script>"]
 
@@ -69,7 +71,7 @@ def workbook(data: bytes):
 
 def test_report_content_for_the_month(may, seeded):
     assert may.result.responses == 37  # 30 + 6 + 1, the excluded one left out
-    expected = analysis.index_for_period(seeded, "sipas-2023", "2024-05-01", "2024-05-31")
+    expected = scoring.index_for_period(seeded, "sipas-2023", "2024-05-01", "2024-05-31")
     assert may.result.overall == pytest.approx(expected.overall)
     assert may.unit_name == settings.DEFAULTS["unit_name"]
     assert may.baseline_label == "2023 — Mẫu phiếu 2022–2023 (sipas-2023)" and may.baseline_overall == 85.0
@@ -97,9 +99,15 @@ def test_excel_sheets_and_vietnamese_headers(may):
         "Mong muốn",
     ]
     assert wb["Mong muốn"]["A2"].value == "0 phiếu trả lời câu hỏi này trong tháng."
-    assert [c.value for c in wb["Cán bộ"][1]][:5] == ["Mã", "Họ tên", "Số phiếu", "Câu trả lời", analysis.STAFF_MEASURE]
-    assert [c.value for c in wb["Tiêu chí"][1]] == analysis.CRITERIA_COLUMNS
-    assert [c.value for c in wb["Góp ý"][1]] == analysis.COMMENT_COLUMNS
+    assert [c.value for c in wb["Cán bộ"][1]][:5] == [
+        "Mã",
+        "Họ tên",
+        "Số phiếu",
+        "Câu trả lời",
+        staff_index.STAFF_MEASURE,
+    ]
+    assert [c.value for c in wb["Tiêu chí"][1]] == criterion_tables.CRITERIA_COLUMNS
+    assert [c.value for c in wb["Góp ý"][1]] == comment_list.COMMENT_COLUMNS
     assert [c.value for c in wb["Chất lượng dữ liệu"][1]][:3] == ["Mã phiếu", "Thời gian", "Kênh"]
     assert wb["Xu hướng theo tháng"]["A1"].value == "Tháng"
     summary = {row[0].value: row[1].value for row in wb["Tổng hợp"].iter_rows(min_row=4, max_row=20)}
@@ -117,7 +125,7 @@ def test_excel_sheets_and_vietnamese_headers(may):
 def test_citizen_text_never_becomes_a_formula(may):
     wb = workbook(reports.to_excel(may))
     ws = wb["Góp ý"]
-    column = analysis.COMMENT_COLUMNS.index("Góp ý") + 1
+    column = comment_list.COMMENT_COLUMNS.index("Góp ý") + 1
     cells = {ws.cell(row=r, column=column).value: ws.cell(row=r, column=column) for r in range(2, ws.max_row + 1)}
     for text in HOSTILE:
         assert text in cells, text
@@ -252,8 +260,6 @@ def test_the_report_counts_cases_and_includes_their_history(seeded):
     """The month's corrective actions: counts and every change to a case (the append-only history)."""
     from datetime import datetime
 
-    from sipas.cases import workflow
-
     clerk = workflow.Actor("thongke", "clerk")
     case_id = workflow.open_case(
         seeded,
@@ -304,7 +310,7 @@ def test_the_workbook_says_what_citizens_want_improved_with_n_and_interval(seede
     assert header == ["Số", "Nội dung", "n", "Số người chọn", "% chọn", "KTC 95% thấp", "KTC 95% cao"]
     first = [c.value for c in sheet[5]]
     assert first[1:5] == ["Thái độ phục vụ của công chức", 2, 2, 100]
-    lo, hi = analysis.proportion(1, 2).ci_low, analysis.proportion(1, 2).ci_high
+    lo, hi = proportion(1, 2).ci_low, proportion(1, 2).ci_high
     second = [c.value for c in sheet[6]]
     assert second[1:5] == ["Trụ sở, trang thiết bị", 2, 1, 50] and second[5:7] == pytest.approx([lo, hi])
     # The PDF and the Word file carry the same rows, written with a decimal comma.

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from sipas import clock, db, demo, reports
 from sipas.admin import auth, settings
 from sipas.catalog import questionnaire
-from sipas.index import analysis
+from sipas.index import selection, staff_index
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PW = "mat-khau-chu-tich"
@@ -48,8 +48,8 @@ def raw_measure(conn, code: str, date_from: str, date_to: str) -> tuple[int, int
 
 
 def test_staff_measure_equals_a_count_from_raw_answers_and_scipy_wilson(demo_conn):
-    f = analysis.Filters("sipas-2023", "2026-01-01", "2026-03-31")
-    measures = analysis.staff_measures(demo_conn, f, min_n=10)
+    f = selection.Filters("sipas-2023", "2026-01-01", "2026-03-31")
+    measures = staff_index.staff_measures(demo_conn, f, min_n=10)
     assert measures
     for code, m in measures.items():
         responses, answers, satisfied = raw_measure(demo_conn, code, f.date_from, f.date_to)
@@ -59,21 +59,21 @@ def test_staff_measure_equals_a_count_from_raw_answers_and_scipy_wilson(demo_con
             assert m.shown
             assert m.index == pytest.approx(100 * satisfied / answers)
             assert (m.ci_low, m.ci_high) == (pytest.approx(100 * ci.low), pytest.approx(100 * ci.high))
-    hidden = analysis.staff_measures(demo_conn, f, min_n=10_000)
+    hidden = staff_index.staff_measures(demo_conn, f, min_n=10_000)
     assert all(not m.shown and m.index is None and m.ci_low is None for m in hidden.values())
 
 
 def test_analysis_table_and_report_show_the_same_staff_number(demo_conn):
     settings.put(demo_conn, "active_questionnaire", "sipas-2023", "test")
     min_n = settings.get(demo_conn, "staff_min_n")
-    f = analysis.Filters("sipas-2023", "2026-04-01", "2026-04-30")
-    table = analysis.staff_table(demo_conn, f, db.list_staff(demo_conn), min_n).set_index("Mã")
+    f = selection.Filters("sipas-2023", "2026-04-01", "2026-04-30")
+    table = staff_index.staff_table(demo_conn, f, db.list_staff(demo_conn), min_n).set_index("Mã")
     report = reports.build_report(demo_conn, "2026-04")
     in_report = report.staff.set_index("Mã")
     shown = 0
-    for code, m in analysis.staff_measures(demo_conn, f, min_n).items():
-        assert table.loc[code, analysis.STAFF_MEASURE] == pytest.approx(m.index, nan_ok=True)
-        assert in_report.loc[code, analysis.STAFF_MEASURE] == pytest.approx(m.index, nan_ok=True)
+    for code, m in staff_index.staff_measures(demo_conn, f, min_n).items():
+        assert table.loc[code, staff_index.STAFF_MEASURE] == pytest.approx(m.index, nan_ok=True)
+        assert in_report.loc[code, staff_index.STAFF_MEASURE] == pytest.approx(m.index, nan_ok=True)
         shown += m.shown
     assert shown > 0
 
@@ -96,12 +96,12 @@ def test_chairman_history_shows_the_same_measure(demo_conn, fast_argon2, monkeyp
     code = at.selectbox(key="history_staff").value
     history = at.dataframe[-2].value  # the quarters' table (the last one is the monthly counts)
     row = history[history["Từ"] == "01/04/2026"].iloc[0]
-    m = analysis.staff_measure(
+    m = staff_index.staff_measure(
         demo_conn,
-        analysis.Filters("sipas-2023", "2026-04-01", END.isoformat()),
+        selection.Filters("sipas-2023", "2026-04-01", END.isoformat()),
         code,
         settings.get(demo_conn, "staff_min_n"),
     )
     assert int(row["Số phiếu"]) == m.responses
     expected = clock.format_number(m.index, 2) if m.shown else "Chưa đủ dữ liệu"
-    assert row[analysis.STAFF_MEASURE] == expected
+    assert row[staff_index.STAFF_MEASURE] == expected

@@ -19,7 +19,7 @@ from conftest import table_snapshot
 
 from sipas import db
 from sipas.admin import settings
-from sipas.cases import effects, workflow
+from sipas.cases import effects, proposals, queue, workflow
 from sipas.cli import main as cli_main
 from sipas.errors import ValidationError
 from sipas.files import tickets
@@ -576,7 +576,7 @@ def _to_measure(conn, case_id):
 def test_a_recommendation_becomes_a_staffing_case_for_the_chairman(seeded):
     rec = _report(seeded).recommendations[0]
     clerk = workflow.Actor("thongke", "clerk")
-    case_id = waiting.open_staffing_case(
+    case_id = proposals.open_staffing_case(
         seeded, clerk, rec, target_minutes=15, service_level=0.8, period=("2024-03-01", "2024-03-31")
     )
     case = db.get_case(seeded, case_id)
@@ -595,23 +595,23 @@ def test_a_recommendation_becomes_a_staffing_case_for_the_chairman(seeded):
         "period": ["2024-03-01", "2024-03-31"],
     }
     assert "8:00: đang mở 1 quầy, cần 2 quầy" in case["description"]
-    assert waiting.open_case_for(seeded, rec) == case_id
+    assert proposals.open_case_for(seeded, rec) == case_id
     # A second click does not open a second case for the same hours.
     before = table_snapshot(seeded)
     with pytest.raises(ValidationError) as exc:
-        waiting.open_staffing_case(seeded, clerk, rec, target_minutes=15, service_level=0.8)
+        proposals.open_staffing_case(seeded, clerk, rec, target_minutes=15, service_level=0.8)
     assert exc.value.problems == [f"Đã có vụ việc số {case_id} (đang mở) cho Thứ Hai 8:00–9:00."]
     assert table_snapshot(seeded) == before
     # Not for the Chairman yet; once the measure is proposed it waits for his approval.
-    assert case_id not in [c["id"] for c in workflow.chairman_queue(seeded)["signoff"]]
+    assert case_id not in [c["id"] for c in queue.chairman_queue(seeded)["signoff"]]
     _to_measure(seeded, case_id)
-    assert [c["id"] for c in workflow.chairman_queue(seeded)["signoff"]] == [case_id]
+    assert [c["id"] for c in queue.chairman_queue(seeded)["signoff"]] == [case_id]
     assert effects.staffing_effects(seeded, 15) == []  # no measure date yet
 
 
 def test_after_the_measure_waits_and_satisfaction_at_those_hours_before_and_after(seeded):
     rec = _report(seeded).recommendations[0]
-    case_id = waiting.open_staffing_case(
+    case_id = proposals.open_staffing_case(
         seeded, workflow.Actor("thongke", "clerk"), rec, target_minutes=15, service_level=0.8
     )
     _to_measure(seeded, case_id)

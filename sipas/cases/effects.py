@@ -7,8 +7,9 @@
 * :func:`flag_effects` stores each case's verdict when it changes (called by the domain when data
   that decides it arrives, never by a page view).
 
-This module sits above :mod:`sipas.cases.workflow` (the cases) and :mod:`sipas.staffing.waiting` (the waiting
-figures); neither of them imports it. No Streamlit here; SQL only through :mod:`sipas.db`.
+This module sits below :mod:`sipas.cases.workflow` (whose :func:`~sipas.cases.workflow.transition` runs
+the first check when a measure is approved) and above :mod:`sipas.staffing.waiting` (the waiting figures),
+which does not import it. No Streamlit here; SQL only through :mod:`sipas.db`.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 EFFECT_WEEKS = 8
 
 # The stricter measure used to judge a measure's effect has its own name (it is not the element-3
-# index of sipas.index.analysis.staff_measures): the share of responses satisfied with EVERY staff criterion.
+# index of sipas.index.staff_index.staff_measures): the share of responses satisfied with EVERY staff criterion.
 STRICT_MEASURE = "Tỷ lệ phiếu hài lòng với mọi tiêu chí công chức"
 STRICT_MEASURE_NOTE = f"({STRICT_MEASURE}, chặt hơn chỉ số yếu tố 3.)"
 
@@ -121,8 +122,17 @@ def _staffing_effectiveness(conn: sqlite3.Connection, case: dict, weeks: int, to
     return Effect.of(b.n, b.index, a.n, a.index, t, kind, w.message)
 
 
-def flag_effects(conn: sqlite3.Connection, min_n: int, floor: float, today: date | None = None) -> list[int]:
-    """Check every case waiting for its effect; store and return the ids whose effect did not show."""
+def flag_effects(
+    conn: sqlite3.Connection, min_n: int | None = None, floor: float | None = None, today: date | None = None
+) -> list[int]:
+    """Check every case waiting for its effect; store and return the ids whose effect did not show.
+
+    ``min_n`` and ``floor`` default to the settings in force (``staff_min_n``, the target's floor).
+    """
+    if min_n is None:
+        min_n = settings.get(conn, "staff_min_n")
+    if floor is None:
+        floor = settings.get(conn, "targets")["floor"]
     flagged = []
     for case in db.list_cases(conn, states=("awaiting_effect",)):
         effect = effectiveness(conn, case, min_n, floor, today=today)

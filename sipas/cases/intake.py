@@ -1,5 +1,9 @@
 """What the domain does once data is stored: the cases that data opens and the effects it decides.
 
+A response that rates a staff-conduct criterion 1 or 2, or whose comment is about attitude, attaches to
+the open conduct case of the staff member it names, or opens one (:func:`sync_from_survey`); then the
+effects of the cases waiting for them are checked again (:func:`sipas.cases.effects.flag_effects`).
+
 Called by the paths that store data — a responses file (:func:`sipas.survey.responses.import_responses`)
 and a ticket log (:func:`sipas.files.tickets.import_tickets`) right after their commit; a kiosk survey
 (:func:`sipas.survey.responses.submit_kiosk_survey`) through :func:`after_responses_soon`, a worker thread
@@ -17,19 +21,112 @@ import sqlite3
 import threading
 import time
 from contextlib import closing
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sipas import db
-from sipas.admin import settings
-from sipas.cases import effects, workflow
+from sipas import clock, db
+from sipas.cases import effects
+from sipas.cases.workflow import DEFAULT_DUE_DAYS, OPEN_STATES, UNKNOWN_STAFF
 from sipas.index import comments
 
 log = logging.getLogger(__name__)
 
 
-def flag_effects(conn: sqlite3.Connection) -> list[int]:
-    """Check the effect of every case waiting for it, with the settings in force."""
-    return effects.flag_effects(conn, settings.get(conn, "staff_min_n"), settings.get(conn, "targets")["floor"])
+# ------------------------------------------------------------------------------ intake from the survey
+
+LOW_CONDUCT = (1, 2)
+INTAKE_BATCH = 1000  # complaints taken in per transaction: a catch-up never holds the write lock long
+# Responses that open nothing are passed over without a write (the pointer stays) until this many
+# lie behind it: a burst of satisfied surveys costs the intake one read and no disk sync.
+INTAKE_IDLE_LAG = 1000
+
+
+def _complaint(r: dict, tag_comment) -> str | None:
+    """Why response ``r`` attaches to a conduct case, or None when it does not."""
+    low = r["low"]
+    # A comment about attitude counts as a complaint when the same response is not satisfied
+    # (a praise such as "cán bộ rất tận tình" is about attitude too).
+    tagged = False
+    if r["comment"] and tag_comment and (r["lowest"] is None or r["lowest"] <= 3):
+        tagged = "conduct" in tag_comment(r["comment"])
+    if not low and not tagged:
+        return None
+    reason = ("đánh giá " + ", ".join(low) + " ở mức không hài lòng") if low else ""
+    if tagged:
+        reason = (reason + "; " if reason else "") + "góp ý về thái độ"
+    return reason
+
+
+def sync_from_survey(
+    conn: sqlite3.Connection, tag_comment=None, now: datetime | None = None, batch_size: int = INTAKE_BATCH
+) -> int:
+    """Open or extend conduct cases from responses stored since the last run; return cases touched.
+
+    A response that rates a staff-conduct criterion (element 3) 1 or 2, or whose comment is tagged as
+    attitude/behaviour (``tag_comment(text) -> set of topic codes`` containing ``'conduct'``), attaches
+    to the open conduct case of the staff member it names (or "chưa xác định"), or opens one.
+
+    The responses are read and judged (comments tagged) before the write lock is taken; the write
+    transaction only checks that no other intake moved the pointer meanwhile (else it reads again),
+    writes the cases and events, and advances the pointer: two processes never take in the same
+    response twice, and a writer waiting behind the intake waits for the inserts only.
+    ``batch_size``: complaints written per transaction (small for the kiosk's worker, so that a
+    submit never waits behind a long intake; large for an import's catch-up).
+    """
+    now = now or clock.now()
+    touched = 0
+    while True:
+        last = int(db.get_meta(conn, "case_intake_last_response", "0"))
+        upto, batch = db.intake_candidates(conn, last, limit=batch_size, low=LOW_CONDUCT)
+        if upto <= last:
+            break
+        hits = [(r, reason) for r in batch if (reason := _complaint(r, tag_comment)) is not None]
+        if not hits and upto - last < INTAKE_IDLE_LAG:
+            break  # nothing to open: no write now, the next intake reads these few again
+        with db.transaction(conn):
+            # The pointer is checked and advanced under the write lock.
+            if int(db.get_meta(conn, "case_intake_last_response", "0")) != last:
+                continue  # another intake took this range in meanwhile: read from its pointer
+            open_by_staff: dict = {}  # (staff_code, is_demo) -> open survey cases, read once a batch
+            if hits:
+                for c in db.list_cases(conn, states=OPEN_STATES, case_type="conduct"):
+                    if c["origin"] == "survey":
+                        open_by_staff.setdefault((c["staff_code"], c["is_demo"]), []).append(c)
+            at = clock.format_ts(now)
+            linked = db.links_in_range(conn, last, upto) if hits else set()
+            links, events = [], []  # written together after the loop, in the loop's order
+            for r, reason in hits:
+                staff = r["staff_code"]
+                open_cases = open_by_staff.get((staff, r["is_demo"]), [])
+                if open_cases:
+                    case_id = open_cases[0]["id"]
+                    if (case_id, r["id"]) not in linked:
+                        links.append((case_id, r["id"]))
+                        note = f"Thêm phiếu #{r['id']} ({r['submitted_at']}): {reason}."
+                        events.append((case_id, at, "hệ thống", "evidence", None, None, note))
+                else:
+                    who = staff or UNKNOWN_STAFF
+                    fields = {
+                        "type": "conduct",
+                        "origin": "survey",
+                        "channel": "survey",
+                        "staff_code": staff,
+                        "title": f"Phản ánh về thái độ phục vụ của cán bộ {who}",
+                        "state": "new",
+                        "priority": "normal",
+                        "received_at": r["submitted_at"][:10],
+                        # dated by the survey that caused it, due counted from when it is opened
+                        "due_date": (now.date() + timedelta(days=DEFAULT_DUE_DAYS)).isoformat(),
+                        "is_demo": r["is_demo"],
+                    }
+                    case_id = db.insert_case(conn, fields, at)
+                    open_by_staff[(staff, r["is_demo"])] = [{"id": case_id}]
+                    links.append((case_id, r["id"]))
+                    note = f"Tự động từ phiếu #{r['id']} ({r['submitted_at']}): {reason}."
+                    events.append((case_id, at, "hệ thống", "open", None, "new", note))
+                touched += 1
+            db.add_case_links_and_events(conn, links, events)
+            db.set_meta(conn, "case_intake_last_response", str(upto))
+    return touched
 
 
 # Complaints written per intake transaction by the kiosk's worker: each is a short write (well under
@@ -37,20 +134,18 @@ def flag_effects(conn: sqlite3.Connection) -> list[int]:
 WORKER_BATCH = 50
 
 
-def open_cases(conn: sqlite3.Connection, now: datetime | None = None, batch_size: int = workflow.INTAKE_BATCH) -> int:
+def open_cases(conn: sqlite3.Connection, now: datetime | None = None, batch_size: int = INTAKE_BATCH) -> int:
     """Open or extend the conduct cases of the responses stored since the last intake; cases touched."""
-    return workflow.sync_from_survey(conn, tag_comment=comments.conduct_tagger(), now=now, batch_size=batch_size)
+    return sync_from_survey(conn, tag_comment=comments.conduct_tagger(), now=now, batch_size=batch_size)
 
 
-def after_responses(
-    conn: sqlite3.Connection, now: datetime | None = None, batch_size: int = workflow.INTAKE_BATCH
-) -> int:
+def after_responses(conn: sqlite3.Connection, now: datetime | None = None, batch_size: int = INTAKE_BATCH) -> int:
     """After responses are committed: open their cases, then re-check the effects they may decide.
     Never raises (the responses are stored already); returns the cases touched (0 on error)."""
     touched = 0
     try:
         touched = open_cases(conn, now, batch_size)
-        flag_effects(conn)
+        effects.flag_effects(conn)
     except Exception:  # noqa: BLE001 - a follow-up must never fail the store that triggered it
         log.exception("case intake after storing responses failed")
     return touched
@@ -59,22 +154,9 @@ def after_responses(
 def after_tickets(conn: sqlite3.Connection) -> None:
     """After a ticket log is committed: re-check the effects of the staffing cases. Never raises."""
     try:
-        flag_effects(conn)
+        effects.flag_effects(conn)
     except Exception:  # noqa: BLE001
         log.exception("effect check after storing tickets failed")
-
-
-def transition(conn: sqlite3.Connection, case_id: int, to_state: str, actor: workflow.Actor, *args, **kwargs) -> dict:
-    """:func:`sipas.cases.workflow.transition`, then, when the measure was just approved, the first check of its
-    effect (a decision is a point where the data that decides the effect changes meaning)."""
-    case = workflow.transition(conn, case_id, to_state, actor, *args, **kwargs)
-    if to_state == "awaiting_effect":
-        try:
-            flag_effects(conn)
-        except Exception:  # noqa: BLE001 - the decision is stored; the next data brings the check
-            log.exception("effect check after approving case %s failed", case_id)
-        case = db.get_case(conn, case_id)
-    return case
 
 
 # ------------------------------------------------------------------------------ after a kiosk submit

@@ -1,19 +1,23 @@
-"""Corrective actions: every staff-conduct complaint followed to a verified close (ISO 9001 §10.2 shape).
+"""The case workflow: every complaint or improvement action followed to a verified close (ISO 9001 §10.2 shape).
 
-A case moves through the states below; a transition the workflow does not allow is refused with a
-message. A root cause is required before a measure; the Chairman approves or returns a measure;
-decisions on điều chuyển, thay thế or kỷ luật require his password again: the caller passes the
-:class:`sipas.admin.auth.ReauthProof` that ``auth.reauthenticate`` gave, and this module checks it itself (bound
-to the user and the decision, short-lived; a forged, old or other user's proof is refused). Every change is written to
-the append-only ``case_events`` history in the same transaction.
+A case is opened (:func:`open_case`) and moves through the states below by the one :func:`transition`;
+a transition the workflow does not allow is refused with a message. A root cause is required before a
+measure; the Chairman approves or returns a measure; decisions on điều chuyển, thay thế or kỷ luật
+require his password again: the caller passes the :class:`sipas.admin.auth.ReauthProof` that
+``auth.reauthenticate`` gave, and this module checks it itself (bound to the user and the decision,
+short-lived; a forged, old or other user's proof is refused). Notes (:func:`add_note`) and the
+Chairman's decisions on repeat offenders (:func:`decide_repeat`) complete the history. Every change is
+written to the append-only ``case_events`` history in the same transaction.
 
-Effectiveness is checked from the data: the satisfaction with the staff member (or criterion) in the
-weeks after the measure against the weeks before, with Newcombe's interval and the two-proportion test.
+When a measure is approved, :func:`transition` runs the first check of its effect
+(:func:`sipas.cases.effects.flag_effects`). What stored surveys open is :mod:`sipas.cases.intake`, what
+waits for the Chairman :mod:`sipas.cases.queue`, the public lines :mod:`sipas.cases.public`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -21,13 +25,14 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sipas import clock, db
-from sipas.admin import settings
-from sipas.catalog import CONDUCT_ELEMENT
+from sipas.cases import effects
 from sipas.errors import ValidationError
 from sipas.text import text_problem
 
 if TYPE_CHECKING:
     from sipas.admin.auth import ReauthProof
+
+log = logging.getLogger(__name__)
 
 STATES = {
     "new": "Mới",
@@ -134,12 +139,7 @@ def grouped_history(events: list[dict]) -> list[dict]:
     return out
 
 
-LOW_CONDUCT = (1, 2)
 DEFAULT_DUE_DAYS = 15
-INTAKE_BATCH = 1000  # complaints taken in per transaction: a catch-up never holds the write lock long
-# Responses that open nothing are passed over without a write (the pointer stays) until this many
-# lie behind it: a burst of satisfied surveys costs the intake one read and no disk sync.
-INTAKE_IDLE_LAG = 1000
 
 
 @dataclass(frozen=True)
@@ -324,7 +324,11 @@ def transition(
     reauth: ReauthProof | None = None,
     now: datetime | None = None,
 ) -> dict:
-    """Move a case to ``to_state`` if the workflow and the actor's role allow it; return the case."""
+    """Move a case to ``to_state`` if the workflow and the actor's role allow it; return the case.
+
+    Approving a measure (``awaiting_effect``) also checks its effect at once, with the settings in force
+    (a failing check is logged, never undoes the decision).
+    """
     now = now or _now()
     case = db.get_case(conn, case_id)
     if case is None:
@@ -382,6 +386,12 @@ def transition(
                 + (f". {note}" if note else "")
             )
         db.add_case_event(conn, case_id, _ts(now), actor.username, "transition", frm, to_state, detail)
+    if to_state == "awaiting_effect":
+        # A decision is a point where the data that decides the effect changes meaning: the first check now.
+        try:
+            effects.flag_effects(conn)
+        except Exception:  # noqa: BLE001 - the decision is stored; the next data brings the check
+            log.exception("effect check after approving case %s failed", case_id)
     return db.get_case(conn, case_id)
 
 
@@ -405,159 +415,6 @@ def add_note(
         db.add_case_event(
             conn, case_id, _ts(now), actor.username, "response" if responded else "note", None, None, text
         )
-
-
-# ------------------------------------------------------------------------------ intake from the survey
-
-
-def _complaint(r: dict, tag_comment) -> str | None:
-    """Why response ``r`` attaches to a conduct case, or None when it does not."""
-    low = r["low"]
-    # A comment about attitude counts as a complaint when the same response is not satisfied
-    # (a praise such as "cán bộ rất tận tình" is about attitude too).
-    tagged = False
-    if r["comment"] and tag_comment and (r["lowest"] is None or r["lowest"] <= 3):
-        tagged = "conduct" in tag_comment(r["comment"])
-    if not low and not tagged:
-        return None
-    reason = ("đánh giá " + ", ".join(low) + " ở mức không hài lòng") if low else ""
-    if tagged:
-        reason = (reason + "; " if reason else "") + "góp ý về thái độ"
-    return reason
-
-
-def sync_from_survey(
-    conn: sqlite3.Connection, tag_comment=None, now: datetime | None = None, batch_size: int = INTAKE_BATCH
-) -> int:
-    """Open or extend conduct cases from responses stored since the last run; return cases touched.
-
-    A response that rates a staff-conduct criterion (element 3) 1 or 2, or whose comment is tagged as
-    attitude/behaviour (``tag_comment(text) -> set of topic codes`` containing ``'conduct'``), attaches
-    to the open conduct case of the staff member it names (or "chưa xác định"), or opens one.
-
-    The responses are read and judged (comments tagged) before the write lock is taken; the write
-    transaction only checks that no other intake moved the pointer meanwhile (else it reads again),
-    writes the cases and events, and advances the pointer: two processes never take in the same
-    response twice, and a writer waiting behind the intake waits for the inserts only.
-    ``batch_size``: complaints written per transaction (small for the kiosk's worker, so that a
-    submit never waits behind a long intake; large for an import's catch-up).
-    """
-    now = now or _now()
-    touched = 0
-    while True:
-        last = int(db.get_meta(conn, "case_intake_last_response", "0"))
-        upto, batch = db.intake_candidates(conn, last, limit=batch_size, low=LOW_CONDUCT)
-        if upto <= last:
-            break
-        hits = [(r, reason) for r in batch if (reason := _complaint(r, tag_comment)) is not None]
-        if not hits and upto - last < INTAKE_IDLE_LAG:
-            break  # nothing to open: no write now, the next intake reads these few again
-        with db.transaction(conn):
-            # The pointer is checked and advanced under the write lock.
-            if int(db.get_meta(conn, "case_intake_last_response", "0")) != last:
-                continue  # another intake took this range in meanwhile: read from its pointer
-            open_by_staff: dict = {}  # (staff_code, is_demo) -> open survey cases, read once a batch
-            if hits:
-                for c in db.list_cases(conn, states=OPEN_STATES, case_type="conduct"):
-                    if c["origin"] == "survey":
-                        open_by_staff.setdefault((c["staff_code"], c["is_demo"]), []).append(c)
-            at = _ts(now)
-            linked = db.links_in_range(conn, last, upto) if hits else set()
-            links, events = [], []  # written together after the loop, in the loop's order
-            for r, reason in hits:
-                staff = r["staff_code"]
-                open_cases = open_by_staff.get((staff, r["is_demo"]), [])
-                if open_cases:
-                    case_id = open_cases[0]["id"]
-                    if (case_id, r["id"]) not in linked:
-                        links.append((case_id, r["id"]))
-                        note = f"Thêm phiếu #{r['id']} ({r['submitted_at']}): {reason}."
-                        events.append((case_id, at, "hệ thống", "evidence", None, None, note))
-                else:
-                    who = staff or UNKNOWN_STAFF
-                    fields = {
-                        "type": "conduct",
-                        "origin": "survey",
-                        "channel": "survey",
-                        "staff_code": staff,
-                        "title": f"Phản ánh về thái độ phục vụ của cán bộ {who}",
-                        "state": "new",
-                        "priority": "normal",
-                        "received_at": r["submitted_at"][:10],
-                        # dated by the survey that caused it, due counted from when it is opened
-                        "due_date": (now.date() + timedelta(days=DEFAULT_DUE_DAYS)).isoformat(),
-                        "is_demo": r["is_demo"],
-                    }
-                    case_id = db.insert_case(conn, fields, at)
-                    open_by_staff[(staff, r["is_demo"])] = [{"id": case_id}]
-                    links.append((case_id, r["id"]))
-                    note = f"Tự động từ phiếu #{r['id']} ({r['submitted_at']}): {reason}."
-                    events.append((case_id, at, "hệ thống", "open", None, "new", note))
-                touched += 1
-            db.add_case_links_and_events(conn, links, events)
-            db.set_meta(conn, "case_intake_last_response", str(upto))
-    return touched
-
-
-ELEMENT_CASE_TYPE = {"1": "facilities", "2": "procedure", CONDUCT_ELEMENT: "conduct", "4": "procedure", "5": "other"}
-
-
-def open_from_analysis(
-    conn: sqlite3.Connection, actor: Actor, criterion: str, index: float, floor: float, period: str
-) -> int:
-    """A criterion below the floor becomes an improvement action on that criterion."""
-    element = criterion[2:].split(".")[0]
-    return open_case(
-        conn,
-        actor,
-        case_type=ELEMENT_CASE_TYPE.get(element, "other"),
-        origin="analysis",
-        channel="analysis",
-        criterion=criterion,
-        title=f"Cải thiện tiêu chí {criterion}: {index:.2f}% dưới mức {floor:g}% ({period})",
-    )
-
-
-def criteria_below_floor(
-    conn: sqlite3.Connection, version: str, date_from: str, date_to: str, floor: float, min_n: int
-) -> list[dict]:
-    """Criteria of the period whose index is below the floor (with at least ``min_n`` answers) and that
-    have no open improvement action yet."""
-    from sipas.index.scoring import index_for_period
-
-    result = index_for_period(conn, version, date_from, date_to)
-    open_on = {c["criterion"] for c in db.list_cases(conn, states=OPEN_STATES) if c["criterion"]}
-    return [
-        {"code": c.code, "index": c.index, "n": c.n, "ci_low": c.ci_low, "ci_high": c.ci_high}
-        for c in sorted(result.criteria, key=lambda c: (c.index is None, c.index))
-        if c.index is not None and c.index < floor and c.n >= min_n and c.code not in open_on
-    ]
-
-
-# ------------------------------------------------------------------------------ repeat offences and queue
-
-
-def repeat_offenders(
-    conn: sqlite3.Connection, count: int = 2, months: int = 12, today: date | None = None
-) -> list[dict]:
-    """Staff with ≥ ``count`` substantiated conduct cases received within ``months`` months, and no
-    Chairman decision recorded since the latest of them."""
-    today = today or _now().date()
-    since = (today - timedelta(days=round(months * 30.44))).isoformat()
-    by_staff: dict[str, list[dict]] = {}
-    for c in db.list_cases(conn, case_type="conduct"):
-        if c["substantiated"] and c["staff_code"] and c["received_at"] and c["received_at"] >= since:
-            by_staff.setdefault(c["staff_code"], []).append(c)
-    out = []
-    for staff, cases in by_staff.items():
-        if len(cases) < count:
-            continue
-        # A decision counts if it was taken after the latest of these complaints was received.
-        latest = max(c["received_at"] for c in cases)
-        decided = [d for d in db.repeat_decisions(conn, staff) if d["decided_at"][:10] >= latest]
-        if not decided:
-            out.append({"staff_code": staff, "cases": sorted(c["id"] for c in cases)})
-    return out
 
 
 def decide_repeat(
@@ -593,139 +450,3 @@ def decide_repeat(
                     None,
                     f"{REPEAT_DECISIONS[decision]}: {text}",
                 )
-
-
-# States in which someone still owes work on a case. A measure approved by the Chairman
-# ("awaiting_effect") waits for data, not for a person: it is no longer overdue.
-PENDING_STATES = ("new", "verifying", "founded", "measure", "reopened")
-
-
-def handled_on(conn: sqlite3.Connection, case: dict) -> str | None:
-    """ISO date on which the case stopped owing work (approved, closed or found unfounded); None while
-    work is still owed."""
-    if case["state"] in PENDING_STATES:
-        return None
-    days = [
-        e["at"][:10]
-        for e in db.case_events(conn, case["id"])
-        if e["kind"] == "transition" and e["to_state"] not in PENDING_STATES
-    ]
-    return days[-1] if days else (case["closed_at"] or case["updated_at"] or case["created_at"])[:10]
-
-
-def overdue_cases(conn: sqlite3.Connection, cases: list[dict], first: date, last: date) -> list[dict]:
-    """The one definition of "quá hạn": cases past their due date on at least one day of [first, last]
-    while work on them was still owed (a case handled on a day is not overdue that day).
-
-    The Chairman's header and the cases page ask for today (first = last = today); the monthly report
-    asks for the month ("quá hạn trong tháng") and for its last day ("đang quá hạn cuối kỳ").
-    """
-    out = []
-    for c in cases:
-        if not c["due_date"] or c["created_at"][:10] > last.isoformat():
-            continue
-        day = max(first, date.fromisoformat(c["due_date"]) + timedelta(days=1))
-        if day > last:
-            continue
-        done = handled_on(conn, c)
-        if done is None or done > day.isoformat():
-            out.append(c)
-    return out
-
-
-def chairman_queue(conn: sqlite3.Connection, today: date | None = None) -> dict[str, list]:
-    """What needs the Chairman: repeat offences, overdue cases, past feedback deadlines, measures to sign off,
-    and measures whose effect did not show."""
-    today = today or _now().date()
-    iso = today.isoformat()
-    rule = settings.get(conn, "repeat_offence", today)  # the rule in force on that day
-    open_cases = db.list_cases(conn, states=OPEN_STATES)
-    return {
-        "repeat": repeat_offenders(conn, rule["count"], rule["months"], today),
-        "overdue": overdue_cases(conn, open_cases, today, today),
-        "deadline": [
-            c for c in open_cases if c["response_deadline"] and c["response_deadline"] < iso and not c["responded_at"]
-        ],
-        "signoff": [c for c in open_cases if c["state"] == "measure"],
-        "not_effective": [c for c in open_cases if c["effect_flag"] == "not_effective"],
-    }
-
-
-def monthly_counts(conn: sqlite3.Connection, month: str, today: date | None = None) -> dict:
-    """Counts for the monthly report: cases opened, closed, overdue during the month and still overdue
-    at its end (or today, for the month in progress), by type, median days to close."""
-    start = date.fromisoformat(month + "-01")
-    end = clock.month_start(start, 1)
-    today = today or _now().date()
-    cases = db.list_cases(conn)
-    opened = [c for c in cases if start.isoformat() <= c["created_at"][:10] < end.isoformat()]
-    closed = [c for c in cases if c["closed_at"] and start.isoformat() <= c["closed_at"][:10] < end.isoformat()]
-    last_day = end - timedelta(days=1)
-    as_of = min(last_day, today)
-    days = sorted(
-        (date.fromisoformat(c["closed_at"][:10]) - date.fromisoformat(c["received_at"] or c["created_at"][:10])).days
-        for c in closed
-    )
-    median = None
-    if days:
-        mid = len(days) // 2
-        median = float(days[mid]) if len(days) % 2 else (days[mid - 1] + days[mid]) / 2
-    by_type = {TYPES[t]: sum(1 for c in opened if c["type"] == t) for t in TYPES}
-    return {
-        "opened": len(opened),
-        "closed": len(closed),
-        # Up to today for the month in progress: a due date still ahead is not overdue yet.
-        "overdue": len(overdue_cases(conn, cases, start, as_of)) if as_of >= start else 0,
-        "overdue_at_end": len(overdue_cases(conn, cases, as_of, as_of)) if as_of >= start else 0,
-        "as_of": as_of.isoformat(),
-        "by_type": by_type,
-        "median_days_to_close": median,
-    }
-
-
-# Measures taken against a person are never published: in a small commune they name him or her.
-PERSONAL_MEASURES = ("reminder", "review", "reassign", "replace", "discipline")
-# What changed for citizens, by the kind of measure (fixed wording only).
-PUBLIC_MEASURE = {
-    "training": "cán bộ tại quầy được tập huấn thêm về giao tiếp và hướng dẫn người dân",
-    "extra_staff": "bố trí thêm người tiếp nhận hồ sơ vào giờ đông",
-}
-PUBLIC_CHANGE = {
-    "conduct": "việc tiếp đón, hướng dẫn người dân tại quầy được theo dõi hằng tháng qua phiếu khảo sát",
-    "waiting": "thời gian chờ được theo dõi theo từng khung giờ để bố trí người phù hợp",
-    "procedure": "hồ sơ, thủ tục liên quan được rà soát để hướng dẫn rõ hơn",
-    "facilities": "cơ sở vật chất tại quầy được kiểm tra và khắc phục",
-    "other": "nội dung phản ánh được theo dõi đến khi có kết quả",
-}
-FORBIDDEN_PUBLIC_WORDS = ("nhắc nhở", "kiểm điểm", "điều chuyển", "thay thế", "kỷ luật")
-
-
-def public_line(case: dict) -> str:
-    """One line of "Người dân nói — chúng tôi đã làm" for a case whose measure was applied.
-
-    It says that the complaint was handled and what changed for citizens, never a measure taken
-    against a person (nhắc nhở, kiểm điểm, điều chuyển, thay thế, kỷ luật), a name or free text.
-
-    >>> line = public_line({"type": "conduct", "criterion": None, "measure": "reassign"})
-    >>> line.startswith("Người dân phản ánh về thái độ, ứng xử — phản ánh đã được xem xét, xử lý;")
-    True
-    >>> "điều chuyển" in line
-    False
-    """
-    topic = f"tiêu chí {case['criterion']}" if case.get("criterion") else TYPES[case["type"]].lower()
-    change = PUBLIC_MEASURE.get(case.get("measure") or "") or PUBLIC_CHANGE[case["type"]]
-    return f"Người dân phản ánh về {topic} — phản ánh đã được xem xét, xử lý; {change}."
-
-
-def public_summary(conn: sqlite3.Connection, month: str) -> list[str]:
-    """ "Người dân nói — chúng tôi đã làm": the month's handled complaints in fixed plain words (newest
-    first), without any staff name or measure against a person; identical lines are given once."""
-    start = date.fromisoformat(month + "-01")
-    end = clock.month_start(start, 1)
-    lines: list[str] = []
-    for c in db.list_cases(conn):
-        if c["measure"] and c["measure_date"] and start.isoformat() <= c["measure_date"] < end.isoformat():
-            line = public_line(c)
-            if line not in lines:
-                lines.append(line)
-    return lines

@@ -222,7 +222,7 @@ def _marks_prefix(q: Word, w: Word) -> bool:
 
 def conduct_tagger(rules_: TopicRules | None = None):
     """``text -> {"conduct"}`` when a comment is about staff attitude (the rules in data/comment-topics.json);
-    the tagger the case intake uses (:func:`sipas.cases.workflow.sync_from_survey`). Built once per rules."""
+    the tagger the case intake uses (:func:`sipas.cases.intake.sync_from_survey`). Built once per rules."""
     return _conduct_tagger(rules_ or rules())
 
 

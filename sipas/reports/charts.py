@@ -1,8 +1,9 @@
 """Altair charts of the analysis page and the monthly report (built here, displayed elsewhere).
 
 Vietnamese titles and axis labels, font "DejaVu Sans" (bundled in ``assets/fonts`` and registered with
-vl-convert, so a PNG looks the same on every machine). Inputs are the frames of ``sipas.index.analysis``; each
-chart gets aggregated data only (a few hundred rows at most), so exports never meet Altair's row limit.
+vl-convert, so a PNG looks the same on every machine). Inputs are the frames of ``sipas.index`` (trends,
+criterion tables); each chart gets aggregated data only (a few hundred rows at most), so exports never meet
+Altair's row limit.
 """
 
 from __future__ import annotations
@@ -303,7 +304,7 @@ def trend_chart(
     lines = [(f"Sàn {floor:g}%", floor, FLOOR_COLOR), (f"Chỉ tiêu {target:g}%", target, TARGET_COLOR)]
     lines += _reference_lines(references)
     layers = [line, _rules(lines, "y")]
-    # The month the questionnaire version changed (analysis.version_changes): a dashed vertical rule.
+    # The month the questionnaire version changed (trends.version_changes): a dashed vertical rule.
     if "Phiếu" in trend.columns:
         months, versions = list(trend["Tháng"]), list(trend["Phiếu"])
         shown = set(data["Tháng"])  # month labels, as on the x axis

@@ -11,7 +11,7 @@ import io
 import pandas as pd
 
 from sipas.files import exports
-from sipas.index import analysis
+from sipas.index import staff_index
 from sipas.reports.model import (
     INDEX_LABEL,
     STATUS,
@@ -129,7 +129,7 @@ def to_excel(r: MonthlyReport) -> bytes:
 
     ws = wb.add_worksheet(SHEETS[6])
     end = table(ws, 0, r.staff, {"Họ tên": 28, "Ghi chú": 20})
-    ws.write_string(end + 1, 0, analysis.STAFF_MEASURE_NOTE)
+    ws.write_string(end + 1, 0, staff_index.STAFF_MEASURE_NOTE)
     ws.write_string(end + 2, 0, f"Chỉ ghi kết quả của cán bộ có ít nhất {r.staff_min_n} phiếu trong tháng.")
 
     ws = wb.add_worksheet(SHEETS[7])

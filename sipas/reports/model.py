@@ -17,10 +17,19 @@ import pandas as pd
 
 from sipas import clock, db
 from sipas.admin import settings
-from sipas.cases import workflow
+from sipas.cases import queue, workflow
 from sipas.catalog import version_label
 from sipas.errors import ValidationError
-from sipas.index import analysis, periods
+from sipas.index import (
+    comment_list,
+    criterion_tables,
+    expectations,
+    periods,
+    plan_checks,
+    selection,
+    staff_index,
+    trends,
+)
 from sipas.index.baseline import baseline_for_period
 from sipas.index.scoring import IndexResult
 
@@ -52,15 +61,15 @@ class MonthlyReport:
     comments: pd.DataFrame
     comments_total: int
     exclusions: pd.DataFrame
-    sample: analysis.SampleStatus
+    sample: plan_checks.SampleStatus
     # Criteria of this version without a counterpart in the baseline's version: (code, statement).
     unmatched: list = field(default_factory=list)
     office_name: str = ""
-    cases: dict = field(default_factory=dict)  # workflow.monthly_counts
+    cases: dict = field(default_factory=dict)  # queue.monthly_counts
     case_history: pd.DataFrame = field(default_factory=pd.DataFrame)  # the month's case_events
-    staff: pd.DataFrame = field(default_factory=pd.DataFrame)  # analysis.staff_table: the one staff measure
+    staff: pd.DataFrame = field(default_factory=pd.DataFrame)  # staff_index.staff_table: the one staff measure
     staff_min_n: int = 10
-    expectations: analysis.ExpectationsTable | None = None  # what citizens most want improved
+    expectations: expectations.ExpectationsTable | None = None  # what citizens most want improved
     generated_at: datetime = field(default_factory=lambda: clock.now())
 
     @property
@@ -131,17 +140,17 @@ def build_report(
 ) -> MonthlyReport:
     """Everything the monthly report shows, for the responses of ``month`` (YYYY-MM), excluded ones left out."""
     year, mon = parse_month(month)
-    date_from, date_to = analysis.period_bounds("month", year, mon)
+    date_from, date_to = selection.period_bounds("month", year, mon)
     version = periods.default_version(conn, date_from, date_to)
     targets = settings.get(conn, "targets", date_to)
     bands = settings.get(conn, "bands", date_to)
     office = settings.get(conn, "office_name", date_to)
-    f = analysis.Filters(version, date_from, date_to)
-    result = analysis.index_for_filters(conn, f)
+    f = selection.Filters(version, date_from, date_to)
+    result = selection.index_for_filters(conn, f)
     chosen = baseline or baseline_for_period(conn, date_from, version)
     rows = db.baseline_rows(conn, chosen[0], chosen[1]) if chosen else []
-    trend = analysis.monthly_trend(conn, analysis.trend_filters(f))
-    comments, total = analysis.comments_table(conn, f, limit=MAX_COMMENTS)
+    trend = trends.monthly_trend(conn, trends.trend_filters(f))
+    comments, total = comment_list.comments_table(conn, f, limit=MAX_COMMENTS)
     exclusions = pd.DataFrame(
         db.excluded_responses(conn, date_from, date_to),
         columns=["id", "submitted_at", "channel", "device", "exclude_reason", "comment", "excluded_by", "excluded_at"],
@@ -157,23 +166,23 @@ def build_report(
         bands=bands,
         result=result,
         baseline_label=f"{chosen[0]} — {version_label(chosen[1])}" if chosen else None,
-        baseline_overall=analysis.baseline_overall(rows),
-        checklist=analysis.rule_checklist(result, targets, bands),
-        elements=analysis.elements_table(result, rows, bands),
-        criteria=analysis.criteria_table(result, rows, bands, office=office),
-        unmatched=analysis.unmatched_criteria(result, rows, office),
+        baseline_overall=criterion_tables.baseline_overall(rows),
+        checklist=plan_checks.rule_checklist(result, targets, bands),
+        elements=criterion_tables.elements_table(result, rows, bands),
+        criteria=criterion_tables.criteria_table(result, rows, bands, office=office),
+        unmatched=criterion_tables.unmatched_criteria(result, rows, office),
         office_name=office,
         trend=trend,
-        pchart=analysis.monthly_p_chart(trend) if not trend.empty else pd.DataFrame(),
+        pchart=trends.monthly_p_chart(trend) if not trend.empty else pd.DataFrame(),
         comments=comments,
         comments_total=total,
         exclusions=exclusions,
-        sample=analysis.sample_status(result),
-        cases=workflow.monthly_counts(conn, f"{year:04d}-{mon:02d}"),
+        sample=plan_checks.sample_status(result),
+        cases=queue.monthly_counts(conn, f"{year:04d}-{mon:02d}"),
         case_history=case_history_frame(conn, date_from, date_to),
-        staff=analysis.staff_table(conn, f, db.list_staff(conn), settings.get(conn, "staff_min_n", date_to)),
+        staff=staff_index.staff_table(conn, f, db.list_staff(conn), settings.get(conn, "staff_min_n", date_to)),
         staff_min_n=settings.get(conn, "staff_min_n", date_to),
-        expectations=analysis.expectations_table(conn, f),
+        expectations=expectations.expectations_table(conn, f),
     )
 
 
@@ -294,7 +303,7 @@ def exclusions_frame(r: MonthlyReport) -> pd.DataFrame:
         {
             "Mã phiếu": e["id"],
             "Thời gian": e["submitted_at"],
-            "Kênh": e["channel"].map(lambda c: analysis.CHANNEL_LABELS.get(c, c)),
+            "Kênh": e["channel"].map(lambda c: selection.CHANNEL_LABELS.get(c, c)),
             "Máy": e["device"],
             "Lý do loại": e["exclude_reason"],
             "Người loại": e["excluded_by"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import struct
 
-from sipas.index import analysis
+from sipas.index import criterion_tables
 from sipas.paths import ROOT
 from sipas.reports.model import INDEX_LABEL, TITLE, MonthlyReport
 from sipas.reports.sections import (
@@ -178,7 +178,7 @@ def _chart_pngs(r: MonthlyReport) -> list[bytes]:
         out.append(charts.to_png(charts.criteria_chart(r.criteria, target, floor), CHART_SCALE))
         out.append(
             charts.to_png(
-                charts.likert_chart(analysis.level_distribution(r.result), list(r.criteria["Mã"])), CHART_SCALE
+                charts.likert_chart(criterion_tables.level_distribution(r.result), list(r.criteria["Mã"])), CHART_SCALE
             )
         )
     if not r.trend.empty and r.trend["Chỉ số chung (%)"].notna().any():

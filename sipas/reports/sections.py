@@ -17,7 +17,7 @@ from typing import Literal
 import pandas as pd
 
 from sipas.catalog import version_label
-from sipas.index import analysis
+from sipas.index import plan_checks, staff_index, trends
 from sipas.reports.model import (
     INDEX_LABEL,
     STATUS,
@@ -117,7 +117,7 @@ def _checklist(r: MonthlyReport, form: Form) -> Section:
         [rule, STATUS[ok], detail if ok is not True else ""] for rule, ok, detail in r.checklist
     ]
     blocks: list[Paragraph | Table] = [Table(rows, (60, 20, 100) if form == PDF else (6, 2.5, 7.5))]
-    warning = analysis.small_sample_warning(r.result)
+    warning = plan_checks.small_sample_warning(r.result)
     if form == WORD and warning:
         blocks.append(Paragraph(warning, "emphasis"))
     return Section("checklist", "Yêu cầu của kế hoạch", blocks)
@@ -202,7 +202,7 @@ def _trend(r: MonthlyReport, form: Form) -> Section:
         )
     changes = [
         Paragraph(f"Từ tháng {month}: đổi mẫu phiếu từ {version_label(before)} sang {version_label(now)}.", "note")
-        for month, before, now in analysis.version_changes(r.trend)
+        for month, before, now in trends.version_changes(r.trend)
     ]
     return Section("trend", "Xu hướng theo tháng", [Table(rows, (22, 20, 26, 28, 28, 28, 28)), *changes])
 
@@ -239,20 +239,20 @@ def _exclusions(r: MonthlyReport, form: Form) -> Section:
 
 def _staff(r: MonthlyReport, form: Form) -> Section:
     """Element 3 per staff member; the PDF adds the number of answers."""
-    note = Paragraph(analysis.STAFF_MEASURE_NOTE + f" Chỉ ghi kết quả khi có ít nhất {r.staff_min_n} phiếu.", "note")
+    note = Paragraph(staff_index.STAFF_MEASURE_NOTE + f" Chỉ ghi kết quả khi có ít nhất {r.staff_min_n} phiếu.", "note")
     title = "Yếu tố 3 (công chức) theo cán bộ"
     if r.staff.empty:
         return Section("staff", title, [note, Paragraph("Chưa có phiếu nào ghi tên cán bộ trong tháng.")])
     answers = form == PDF
     rows = [["Cán bộ", "Số phiếu", *(["Câu trả lời"] if answers else []), "Chỉ số (%)", "KTC 95%"]]
     for _, x in r.staff.iterrows():
-        shown = number(x[analysis.STAFF_MEASURE]) is not None
+        shown = number(x[staff_index.STAFF_MEASURE]) is not None
         rows.append(
             [
                 f"{x['Họ tên']} ({x['Mã']})",
                 str(int(x["Số phiếu"])),
                 *([str(int(x["Câu trả lời"]))] if answers else []),
-                fmt(x[analysis.STAFF_MEASURE]) if shown else x["Ghi chú"],
+                fmt(x[staff_index.STAFF_MEASURE]) if shown else x["Ghi chú"],
                 f"{fmt(x['KTC 95% thấp'], 1)}–{fmt(x['KTC 95% cao'], 1)}" if shown else "—",
             ]
         )

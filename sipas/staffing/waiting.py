@@ -16,8 +16,8 @@ percentile of the measured waits and the share waiting longer than the target, b
 satisfied (:func:`slot_table`); satisfaction by reported wait (:func:`wait_bucket_table`); for each
 hour the counter is open, the counters Erlang C needs next to those open (:func:`staffing_table`),
 merged into recommendations (:func:`recommendations`) that become a staffing case for the Chairman
-(:func:`open_staffing_case`), and once the measure is applied, before vs after at those hours
-(:func:`staffing_effect`).
+(:func:`sipas.cases.proposals.open_staffing_case`), and once the measure is applied, before vs after at
+those hours (:func:`sipas.cases.effects.staffing_effect`).
 
 Percentiles are linear interpolation between order statistics (numpy's default, R type 7).
 No Streamlit here; SQL only through :mod:`sipas.db`.
@@ -25,7 +25,6 @@ No Streamlit here; SQL only through :mod:`sipas.db`.
 
 from __future__ import annotations
 
-import json
 import math
 import sqlite3
 from dataclasses import dataclass
@@ -36,7 +35,6 @@ import pandas as pd
 from sipas import clock, db
 from sipas.admin import settings
 from sipas.admin.settings import WEEKDAYS
-from sipas.cases import workflow
 from sipas.catalog import WAIT_BUCKETS, survey_options
 from sipas.errors import ValidationError
 from sipas.index.comparison import TestResult, two_proportion_test
@@ -527,7 +525,7 @@ def staffing_table(
     )
 
 
-# ============================================================================ recommendations and cases
+# ============================================================================ recommendations
 
 
 def _hhmm(minutes: int) -> str:
@@ -632,64 +630,6 @@ def recommendations(
     return out
 
 
-def open_case_for(conn: sqlite3.Connection, rec: Recommendation) -> int | None:
-    """The id of an open staffing case for the same weekday and time span, if any."""
-    for c in db.list_cases(conn, states=workflow.OPEN_STATES, case_type="waiting"):
-        sched = json.loads(c["schedule"]) if c["schedule"] else {}
-        if c["origin"] == "staffing" and (sched.get("weekday"), sched.get("start"), sched.get("end")) == (
-            rec.weekday,
-            rec.start,
-            rec.end,
-        ):
-            return c["id"]
-    return None
-
-
-def open_staffing_case(
-    conn: sqlite3.Connection,
-    actor: workflow.Actor | None,
-    rec: Recommendation,
-    *,
-    target_minutes: float,
-    service_level: float,
-    period: tuple[str, str] | None = None,
-    now: datetime | None = None,
-) -> int:
-    """Open the staffing case of a recommendation in the corrective-action tracker; return its id.
-
-    Refused when an open staffing case already covers the same weekday and hours.
-    """
-    existing = open_case_for(conn, rec)
-    if existing is not None:
-        raise ValidationError(
-            f"Đã có vụ việc số {existing} (đang mở) cho {WEEKDAYS[rec.weekday]} {rec.start}–{rec.end}."
-        )
-    schedule = rec.schedule(target_minutes, service_level)
-    if period:
-        schedule["period"] = list(period)
-    lines = [f"{h}:00: đang mở {o} quầy, cần {n} quầy" for h, o, n in rec.detail]
-    description = (
-        f"Theo mô hình Erlang C, để {service_level:.0%} người dân được tiếp nhận trong vòng {target_minutes:g} phút"
-        + (f" (số liệu từ {period[0]} đến {period[1]})" if period else "")
-        + ":\n"
-        + "\n".join(lines)
-        + "\n\n"
-        + ASSUMPTIONS
-    )
-    return workflow.open_case(
-        conn,
-        actor,
-        case_type="waiting",
-        origin="staffing",
-        channel="staffing",
-        title=rec.title,
-        description=description,
-        schedule=schedule,
-        priority="normal",
-        now=now,
-    )
-
-
 # ============================================================================ the page's report
 
 
@@ -774,76 +714,36 @@ def build_report(conn: sqlite3.Connection, date_from: date, date_to: date) -> Wa
     )
 
 
-# ============================================================================ settings editors
+# ============================================================================ counters open, as edited
 
 
-def counters_open_grid(setting: dict, opening_hours: dict) -> pd.DataFrame:
-    """Counters open as a table: a row per open hour ("Giờ"), a column per open weekday."""
-    hours = open_hours(opening_hours)
-    frame = pd.DataFrame({"Giờ": hours})
-    for w in opening_hours["days"]:
-        frame[WEEKDAYS[w]] = pd.array([counters_open_at(setting, w, h) for h in hours], dtype="Int64")
-    return frame
-
-
-def counters_open_from_grid(grid: pd.DataFrame, old: dict, default: int) -> dict:
-    """The setting value from the edited table (shown from the setting ``old``) and a new ``default``.
+def counters_open_value(cells: dict[tuple[int, int], object], old: dict, default: int) -> dict:
+    """The ``counters_open`` setting from the counters typed per (weekday, hour) (shown from the setting
+    ``old``) and a new ``default``.
 
     A cell the clerk changed, or one that was already an exception, is kept when it differs from the
-    default; an untouched cell follows the (possibly new) default; an empty cell is the default.
-    Values are checked by :func:`sipas.admin.settings.put`.
+    default; an untouched cell follows the (possibly new) default; an empty cell (None) is the default.
+    Values are checked by :func:`sipas.admin.settings.put` (a value that is not a number is kept for it
+    to refuse with its message).
 
     >>> old = {"default": 2, "hours": [[0, 8, 3]]}
-    >>> grid = pd.DataFrame({"Giờ": [7, 8, 9], "Thứ Hai": [2, 3, 4]})
-    >>> counters_open_from_grid(grid, old, 1)["hours"]  # 7:00 untouched follows the new default
+    >>> cells = {(0, 7): 2, (0, 8): 3, (0, 9): 4}
+    >>> counters_open_value(cells, old, 1)["hours"]  # 7:00 untouched follows the new default
     [[0, 8, 3], [0, 9, 4]]
-    >>> counters_open_from_grid(grid, old, 3)["hours"]  # 7:00 follows it too; 8:00 now equals it
+    >>> counters_open_value(cells, old, 3)["hours"]  # 7:00 follows it too; 8:00 now equals it
     [[0, 9, 4]]
     """
     exceptions = {(w, h) for w, h, _ in old["hours"]}
     hours = []
-    for _, r in grid.iterrows():
-        h = int(r["Giờ"])
-        for w, name in enumerate(WEEKDAYS):
-            if name not in grid.columns:
-                continue
-            value = r[name]
-            if value is None or pd.isna(value):
-                continue
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                hours.append([w, h, value])  # refused, with its message, by the setting's check
-                continue
-            touched = number != counters_open_at(old, w, h) or (w, h) in exceptions
-            if touched and number != default:
-                hours.append([w, h, int(number) if number.is_integer() else number])
-    return {"default": default, "hours": hours}
-
-
-def service_minutes_frame(setting: dict, fields: list[str]) -> pd.DataFrame:
-    """Mean service time per lĩnh vực as a table (empty: the default)."""
-    names = list(dict.fromkeys([*fields, *setting["fields"]]))
-    return pd.DataFrame(
-        {"Lĩnh vực": names, "Phút": pd.array([setting["fields"].get(n) for n in names], dtype="Float64")}
-    )
-
-
-def service_minutes_from_frame(frame: pd.DataFrame, default: float) -> dict:
-    """The setting value from the edited table (rows with no minutes use the default)."""
-    fields = {}
-    for _, r in frame.iterrows():
-        name, minutes = r["Lĩnh vực"], r["Phút"]
-        if name is None or pd.isna(name) or minutes is None or pd.isna(minutes):
+    for (w, h), value in cells.items():
+        if value is None:
             continue
-        fields[str(name)] = float(minutes)
-    return {"default": default, "fields": fields}
-
-
-def parse_names(text: str) -> list[str]:
-    """'Quầy 1, Quầy 2' → ['Quầy 1', 'Quầy 2'] (checked when the setting is saved).
-
-    >>> parse_names("Quầy 1, Quầy 2;Hộ tịch")
-    ['Quầy 1', 'Quầy 2', 'Hộ tịch']
-    """
-    return [p.strip() for p in (text or "").replace(";", ",").split(",") if p.strip()]
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            hours.append([w, h, value])  # refused, with its message, by the setting's check
+            continue
+        touched = number != counters_open_at(old, w, h) or (w, h) in exceptions
+        if touched and number != default:
+            hours.append([w, h, int(number) if number.is_integer() else number])
+    return {"default": default, "hours": hours}

@@ -359,9 +359,9 @@ def next_survey(conn: sqlite3.Connection, now: datetime, rng: random.Random | No
     asked = db.asked_counts(conn, version) if per_survey["mode"] == "short" else {}
     summary = []
     if settings.get(conn, "public_summary_on_kiosk"):
-        from sipas.cases import workflow  # only then: the tablet's request stays light
+        from sipas.cases import public  # only then: the tablet's request stays light
 
-        summary = [str(x) for x in workflow.public_summary(conn, now.strftime("%Y-%m"))[:5]]
+        summary = [str(x) for x in public.public_summary(conn, now.strftime("%Y-%m"))[:5]]
     q = questionnaire(version)
     codes = choose_criteria(q, per_survey["mode"], per_survey["rotating"], asked, rng or random.Random())
     fields = settings.get(conn, "fields") or opts["fields"]
