@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import string
 import threading
 from collections.abc import Iterator
@@ -54,6 +55,78 @@ KIOSK_COMPONENT_CSS = """
 """
 
 
+# The survey's JavaScript is ES modules (components/survey/src/, unit-tested with `node --test`), but a v2
+# component takes one module, loaded from a blob: URL where relative imports cannot resolve. So the modules
+# are joined here, in the order of their imports, into one script: the same files give the same script.
+# They keep to a small subset that makes joining them safe: imports only as `import { a, b } from "./m.js";`,
+# exports only as `export function|const|let|class NAME` (and `export default function` in the entry), and
+# top-level names unique across the modules (a duplicate, a SyntaxError once joined, is refused here).
+SURVEY_SRC = SURVEY_DIR / "src"
+_IMPORT = re.compile(r'^import\s*\{([^}]*)\}\s*from\s*"\./([\w-]+\.js)";[ \t]*\n?', re.MULTILINE)
+_EXPORT = re.compile(r"^export (?=(?:async )?(?:function\*?|const|let|class)\s+([A-Za-z_$][\w$]*))", re.MULTILINE)
+_DEFAULT = re.compile(r"^export default function\b", re.MULTILINE)
+_TOP_NAME = re.compile(
+    r"^(?:export )?(?:async )?(?:function\*?|const|let|var|class)\s+([A-Za-z_$][\w$]*)", re.MULTILINE
+)
+
+
+class ScriptAssemblyError(ValueError):
+    """A survey module uses a form of import or export that :func:`assemble_script` cannot join."""
+
+
+def assemble_script(src: Path, entry: str = "main.js") -> str:
+    """One script from the ES modules of ``src``: each module once, after the modules it imports."""
+    order: list[str] = []
+    bodies: dict[str, str] = {}
+    visiting: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in bodies:
+            return
+        if name in visiting:
+            raise ScriptAssemblyError(f"{name}: circular import ({' -> '.join([*visiting, name])})")
+        path = src / name
+        if not path.is_file():
+            raise ScriptAssemblyError(f"{visiting[-1] if visiting else name}: imports {name}, which does not exist")
+        text = path.read_text(encoding="utf-8")
+        visiting.append(name)
+        imports = [
+            (m.group(2), [n.strip() for n in m.group(1).split(",") if n.strip()]) for m in _IMPORT.finditer(text)
+        ]
+        body = _IMPORT.sub("", text)
+        if re.search(r"^\s*import\b", body, re.MULTILINE):
+            raise ScriptAssemblyError(f'{name}: only `import {{ a, b }} from "./module.js";` can be joined')
+        for module, names in imports:
+            visit(module)
+            exported = set(_EXPORT.findall(bodies[module]))
+            for n in names:
+                if n not in exported:
+                    raise ScriptAssemblyError(f"{name}: imports {n!r} from {module}, which does not export it")
+        if _DEFAULT.search(body) and name != entry:
+            raise ScriptAssemblyError(f"{name}: only the entry module {entry} has a default export")
+        rest = _DEFAULT.sub("", _EXPORT.sub("", body))
+        if re.search(r"^\s*export\b", rest, re.MULTILINE):
+            raise ScriptAssemblyError(f"{name}: only `export function|const|let|class NAME` can be joined")
+        visiting.pop()
+        bodies[name] = body
+        order.append(name)
+
+    visit(entry)
+    declared: dict[str, str] = {}
+    for name in order:
+        for top in _TOP_NAME.findall(bodies[name]):
+            if top in declared:
+                raise ScriptAssemblyError(f"{name}: {top} is already declared in {declared[top]}")
+            declared[top] = name
+    if not _DEFAULT.search(bodies[entry]):
+        raise ScriptAssemblyError(f"{entry}: the entry module needs `export default function`")
+    parts = [f"// Joined by ui.assemble_script from {', '.join(order)}: edit those files, not this script.\n"]
+    for name in order:
+        body = _EXPORT.sub("", bodies[name])
+        parts.append(f"\n// ---- {name}\n{body.strip()}\n")
+    return "".join(parts)
+
+
 @functools.lru_cache(maxsize=1)
 def survey_component():
     html = (SURVEY_DIR / "survey.html").read_text(encoding="utf-8")
@@ -66,7 +139,7 @@ def survey_component():
         SURVEY_COMPONENT,
         html=html,
         css=(SURVEY_DIR / "survey.css").read_text(encoding="utf-8"),
-        js=(SURVEY_DIR / "survey.js").read_text(encoding="utf-8"),
+        js=assemble_script(SURVEY_SRC),
         # In the page's own DOM (the CSS is scoped under .kiosk): screen readers, text search and
         # the tests see the survey like any other text.
         isolate_styles=False,

@@ -1,0 +1,304 @@
+// The counter tablet's survey, run entirely in the browser (st.components.v2).
+//
+// The server passes everything as `data` (questions of the next survey, labels, settings, and the
+// tokens it has acknowledged). One trigger, "sync", goes to the server: surveys started (no answers)
+// and surveys completed (whole, with their token), taken from the queue in localStorage (queue.js).
+//
+// ui.py joins src/*.js into the one script the component runs; this module comes last and its
+// default export is the component's entry point.
+
+import { el } from "./dom.js";
+import { surveyPayload } from "./payload.js";
+import { SurveyQueue, shouldSend, syncMessage, tabletId, uuid4 } from "./queue.js";
+import { closedScreen, pausedScreen, questionScreen, thanksScreen, welcomeScreen } from "./screens.js";
+import { findVoice, speak, spokenText } from "./speech.js";
+import { advanceAfterTap, radioChecked, Timers, tapAnswer, tapMulti } from "./taps.js";
+
+// Module state survives re-renders (the function below runs on every server render).
+const S = {
+  comp: null,
+  data: null,
+  root: null,
+  screenEl: null,
+  phase: "loading", // welcome | survey | thanks | paused | closed
+  survey: null, // {token, plan, answers, index, startedAt}
+  timers: new Timers(window),
+  queue: null,
+  lastSend: 0,
+  lastActivity: Date.now(),
+  voice: null,
+  acked: new Set(),
+};
+
+// localStorage read at each use, so that a browser refusing storage fails inside queue.js's guards.
+const storage = {
+  getItem: (key) => window.localStorage.getItem(key),
+  setItem: (key, value) => window.localStorage.setItem(key, value),
+};
+
+function outbox() {
+  if (!S.queue) S.queue = new SurveyQueue(storage);
+  return S.queue;
+}
+
+function newToken() {
+  return uuid4((b) => crypto.getRandomValues(b));
+}
+
+// ------------------------------------------------------------------ sending and acknowledgements
+
+function applyAcks(acks) {
+  if (!Array.isArray(acks) || !acks.length) return;
+  for (const a of acks) S.acked.add(a);
+  outbox().dropAcked(S.acked);
+}
+
+function sync(force, extra) {
+  const q = outbox().entries();
+  const now = Date.now();
+  if (!shouldSend({ force, now, lastSend: S.lastSend, inflight: S.inflight, queued: q.length > 0 })) return;
+  S.lastSend = now;
+  S.inflight = true;
+  const msg = syncMessage(q, now, tabletId(storage, newToken), extra);
+  try {
+    S.comp.setTriggerValue("sync", msg);
+  } catch (_e) {
+    /* not connected: the timer sends it again */
+  }
+  showPending();
+}
+
+function showPending() {
+  const mark = S.root.querySelector(".pending");
+  const n = outbox().pendingSurveys().length;
+  mark.hidden = n === 0;
+  mark.textContent = n ? `• ${n}` : "";
+  if (n) mark.setAttribute("aria-label", `${n} phiếu chờ gửi`);
+  else mark.removeAttribute("aria-label");
+}
+
+// ------------------------------------------------------------------ screens
+
+function setScreen(name, node) {
+  S.phase = name;
+  S.root.setAttribute("data-screen", name);
+  S.screenEl.replaceChildren(node);
+  if (window.speechSynthesis && S.voice) window.speechSynthesis.cancel();
+}
+
+function welcome() {
+  S.timers.clear("advance");
+  S.timers.clear("thanks");
+  S.survey = null;
+  const d = S.data;
+  if (d.paused) return paused();
+  if (d.closed) return closed();
+  setScreen("welcome", welcomeScreen(d, { start }));
+}
+
+function closed() {
+  setScreen("closed", closedScreen(S.data));
+}
+
+function paused() {
+  setScreen("paused", pausedScreen(S.data, { retry: () => sync(true, { retry: true }) }));
+}
+
+function thanks() {
+  const d = S.data;
+  setScreen("thanks", thanksScreen(d, { home: welcome }));
+  S.timers.later("thanks", d.thanks_seconds * 1000, welcome);
+}
+
+function start() {
+  const plan = S.data.plan;
+  if (!plan?.screens.length) return;
+  const token = newToken();
+  S.survey = { token, plan, answers: {}, index: 0, startedAt: Date.now(), taps: 0 };
+  outbox().addStart(token, Date.now());
+  sync(true);
+  touch();
+  question();
+}
+
+function touch() {
+  S.lastActivity = Date.now();
+}
+
+function listenButton(textFn) {
+  if (!S.data.read_aloud || !S.voice) return null;
+  return el("button", {
+    type: "button",
+    class: "btn btn-quiet btn-listen",
+    text: "🔊 Nghe",
+    "aria-label": "Nghe đọc câu hỏi",
+    onclick: () => speak(window, S.voice, textFn()),
+  });
+}
+
+const handlers = {
+  answer,
+  next,
+  back,
+  submit,
+  cancel: askCancel,
+  toggle(sc, value) {
+    touch();
+    const now = tapMulti(S.survey.answers[sc.id], value, sc.max);
+    S.survey.answers[sc.id] = now;
+    return now;
+  },
+  type(sc, text) {
+    S.survey.answers[sc.id] = text;
+    touch();
+  },
+};
+
+function question() {
+  const sv = S.survey;
+  const screens = sv.plan.screens;
+  const sc = screens[sv.index];
+  const d = S.data;
+  const q = {
+    d,
+    root: S.root,
+    sc,
+    index: sv.index,
+    count: screens.length,
+    answers: sv.answers,
+    listen: listenButton(() => spokenText(sc, d.scale)),
+  };
+  setScreen("survey", questionScreen(q, handlers));
+  S.root.setAttribute("data-question", sc.item ? `${sc.id}:${sc.item}` : sc.id);
+}
+
+function answer(sc, value) {
+  // A second tap on the chosen answer keeps it (it never clears); another face changes it.
+  touch();
+  S.survey.answers = tapAnswer(S.survey.answers, sc, value);
+  for (const b of S.screenEl.querySelectorAll('[role="radio"]')) {
+    b.setAttribute("aria-checked", String(radioChecked(b.getAttribute("data-value"), value)));
+  }
+  const index = S.survey.index;
+  advanceAfterTap(S.timers, S.data.advance_ms, () => S.phase === "survey" && S.survey?.index === index, next);
+}
+
+function next() {
+  S.timers.clear("advance");
+  touch();
+  const sv = S.survey;
+  if (sv.index < sv.plan.screens.length - 1) {
+    sv.index += 1;
+    question();
+  }
+}
+
+function back() {
+  S.timers.clear("advance");
+  touch();
+  if (S.survey.index > 0) {
+    S.survey.index -= 1;
+    question();
+  }
+}
+
+function askCancel() {
+  touch();
+  S.timers.clear("advance");
+  S.root.querySelector(".confirm").hidden = false;
+  S.root.querySelector('[data-act="cancel-no"]').focus();
+}
+
+function closeConfirm() {
+  S.root.querySelector(".confirm").hidden = true;
+}
+
+function submit() {
+  const sv = S.survey;
+  if (!sv) return;
+  S.timers.clear("advance");
+  // Keep it first (survives a reload, a dropped connection, a server restart), thank at once.
+  outbox().putSurvey(sv.token, Date.now(), surveyPayload(sv, Date.now()));
+  S.survey = null;
+  thanks();
+  sync(true);
+}
+
+// ------------------------------------------------------------------ Streamlit's own words
+
+// The page around the component is Streamlit's: its few English words (the skip link for
+// keyboard users) are said in Vietnamese on the tablet.
+const PAGE_WORDS = { "Skip to main content": "Chuyển đến nội dung chính" };
+
+function vietnamesePage() {
+  if (document.documentElement.lang !== "vi") document.documentElement.lang = "vi";
+  for (const a of document.querySelectorAll("a, button")) {
+    if (S.root?.contains(a)) continue;
+    const t = (a.textContent || "").trim();
+    if (PAGE_WORDS[t]) a.textContent = PAGE_WORDS[t];
+    const label = a.getAttribute("aria-label");
+    if (label && PAGE_WORDS[label]) a.setAttribute("aria-label", PAGE_WORDS[label]);
+  }
+}
+
+// ------------------------------------------------------------------ idle and resend
+
+function tick() {
+  vietnamesePage();
+  const d = S.data;
+  if (!d) return;
+  if (S.phase === "survey" && S.survey) {
+    const sc = S.survey.plan.screens[S.survey.index];
+    const typing = sc.kind === "comment" || sc.kind === "text";
+    const limit = (typing ? d.comment_idle_seconds : d.idle_seconds) * 1000;
+    if (Date.now() - S.lastActivity >= limit) {
+      closeConfirm();
+      welcome(); // counted as abandoned: the start was sent, no answers are kept
+    }
+  }
+  if (outbox().entries().length) sync(false);
+  if ((S.phase === "welcome" || S.phase === "closed" || S.phase === "paused") && Date.now() - S.lastSend > 60000) {
+    sync(true); // refresh: opening hours, rotation, settings
+  }
+}
+
+// ------------------------------------------------------------------ entry point
+
+export default function (component) {
+  const { data, parentElement } = component;
+  S.comp = component;
+  S.data = data;
+  S.inflight = false; // the server answered (every run renders the component)
+  const root = parentElement.querySelector(".kiosk");
+  const fresh = root !== S.root;
+  S.root = root;
+  S.screenEl = root.querySelector(".screen");
+  if (fresh) {
+    root.querySelector('[data-act="cancel-yes"]').addEventListener("click", () => {
+      closeConfirm();
+      welcome();
+    });
+    root.querySelector('[data-act="cancel-no"]').addEventListener("click", () => {
+      closeConfirm();
+      touch();
+    });
+    if (!S.interval) S.interval = setInterval(tick, 1000);
+    window.addEventListener("online", () => sync(true));
+    S.voice = findVoice(window);
+    if ("speechSynthesis" in window && !S.voice) {
+      window.speechSynthesis.addEventListener("voiceschanged", () => {
+        S.voice = findVoice(window);
+      });
+    }
+  }
+  applyAcks(data.acks);
+  showPending();
+  if (fresh || S.phase === "loading") {
+    welcome();
+    if (outbox().entries().length) sync(true);
+  } else if (S.phase === "welcome" || S.phase === "closed" || S.phase === "paused") {
+    welcome(); // settings, opening hours or a fault may have changed
+  }
+  vietnamesePage();
+  root.setAttribute("data-ready", "1");
+}
