@@ -9,9 +9,8 @@ import pytest
 from conftest import PW, ROOT
 from streamlit.testing.v1 import AppTest
 
-from sipas import db
+from sipas import db, reports
 from sipas.admin import auth
-from sipas.reports import monthly
 
 pytestmark = pytest.mark.usefixtures("fast_argon2")
 
@@ -60,7 +59,7 @@ def test_overview_analysis_and_report_compare_may_2025_with_2023(may_2025):
         "overview.py", may_2025, {"ov_period": "Tùy chọn", "ov_range": (date(2025, 5, 1), date(2025, 5, 31))}
     )
     analysis = page("analysis.py", may_2025, {"an_kind": "Tháng", "an_year": 2025, "an_month": 5})
-    report = monthly.build_report(may_2025, "2025-05", today=date(2025, 6, 5))
+    report = reports.build_report(may_2025, "2025-05", today=date(2025, 6, 5))
 
     # Not 2025: May 2025 would be compared with its own year's figures.
     assert overview.selectbox(key="ov_base").value == (2023, "sipas-2023")
