@@ -1,11 +1,11 @@
-"""Backup, restore and consistency checks (used by sipas.admin.backup)."""
+"""Backup, restore and consistency checks (used by sipas.admin.backup, .restore and .check)."""
 
 from __future__ import annotations
 
 import sqlite3
 
 # ---------------------------------------------------------------------------------------------
-# Backup, restore and consistency checks (used by sipas.admin.backup)
+# Backup, restore and consistency checks (used by sipas.admin.backup, .restore and .check)
 # ---------------------------------------------------------------------------------------------
 
 
