@@ -73,15 +73,25 @@ def survey_component():
     )
 
 
-# Streamlit's table toolbar offers "Download as CSV", which writes =HYPERLINK(…) or +1+1 typed by a
-# citizen as they are (a formula in Excel). Streamlit 1.67 has no parameter to turn it off, so the
-# button is hidden on staff pages; pages offer their own safe download (:func:`safe_csv_download`).
-STAFF_CSS = """
-<style>
-[data-testid="stElementToolbar"] button[aria-label="Download as CSV"],
-[data-testid="stElementToolbarButton"]:has(button[aria-label="Download as CSV"]) { display: none !important; }
-</style>
-"""
+# The staff pages' CSS, one string (a second assignment once replaced the first and switched the
+# download defence off):
+# * Streamlit's table toolbar offers "Download as CSV" (aria-label "Download as CSV" or
+#   "Download as CSV: <table>"), which writes =HYPERLINK(…) or +1+1 typed by a citizen as they are (a
+#   formula in Excel). Streamlit 1.67 has no parameter to turn it off, so the button is hidden on
+#   staff pages; pages offer their own safe download (:func:`safe_csv_download`).
+# * Streamlit 1.67 has no parameter for the file uploader's own words ("Upload", "200MB per file •
+#   CSV"); they are hidden (visibility, so neither seen nor read out) and replaced by Vietnamese.
+STAFF_CSS = """<style>
+[data-testid="stElementToolbar"] button[aria-label^="Download as CSV"],
+[data-testid="stElementToolbarButton"]:has(button[aria-label^="Download as CSV"]) { display: none !important; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {
+  visibility: hidden; font-size: 0; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  visibility: visible; content: "Chọn tệp"; font-size: 0.875rem; }
+[data-testid="stFileUploaderDropzoneInstructions"] span { visibility: hidden; font-size: 0; }
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {
+  visibility: visible; content: "Tối đa 200 MB mỗi tệp"; font-size: 0.875rem; }
+</style>"""
 
 
 def staff_style() -> None:
@@ -308,19 +318,6 @@ def show_errors(exc) -> None:
     problems = getattr(exc, "problems", None) or [str(exc)]
     st.error(f"Có {len(problems)} lỗi, chưa có gì được lưu:" if len(problems) > 1 else "Chưa lưu được:")
     st.code("\n".join(problems), language=None, wrap_lines=True)
-
-
-# Streamlit 1.67 has no parameter for the file uploader's own words ("Upload", "200MB per file • CSV");
-# they are hidden (visibility, so neither seen nor read out) and replaced by Vietnamese through CSS.
-STAFF_CSS = """<style>
-[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {
-  visibility: hidden; font-size: 0; }
-[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
-  visibility: visible; content: "Chọn tệp"; font-size: 0.875rem; }
-[data-testid="stFileUploaderDropzoneInstructions"] span { visibility: hidden; font-size: 0; }
-[data-testid="stFileUploaderDropzoneInstructions"] span::after {
-  visibility: visible; content: "Tối đa 200 MB mỗi tệp"; font-size: 0.875rem; }
-</style>"""
 
 
 def roles_caption(*roles: str) -> None:
