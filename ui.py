@@ -288,14 +288,6 @@ def from_this_machine() -> bool:
     return ip in LOOPBACK and not forwarded
 
 
-def require_admin():
-    user = require_role(*STAFF_ROLES)
-    if not user.is_admin:
-        st.warning("Trang này chỉ dành cho tài khoản có quyền quản trị.")
-        st.stop()
-    return user
-
-
 # Streamlit's Markdown turns bare www.…, http://… and a@b.vn in the *text* into links (GFM autolink
 # literals, found after escapes are resolved): an invisible WORD JOINER (U+2060) before ".", ":" and "@"
 # breaks those patterns without changing what the reader sees.
@@ -460,41 +452,6 @@ def vn_frame(frame, decimals: dict[str, int] | None = None, default: int | None 
         else:
             out[col] = series.map(lambda v, d=digits: cell(v.item() if hasattr(v, "item") else v, d)).astype(object)
     return out
-
-
-def vn_table(frame, decimals: dict[str, int] | None = None, default: int = 2):
-    """A table for st.dataframe that keeps its numbers (sorting, tests) but shows them as a
-    Vietnamese reader expects: decimal comma, thousands dot, "—" for a missing value, "Có"/"Không"
-    for flags (a pandas Styler: Streamlit draws its display values)."""
-    import pandas as pd
-
-    from sipas import clock
-
-    decimals = decimals or {}
-    frame = pd.DataFrame(frame)
-
-    def fmt(digits: int):
-        def show(value):
-            if isinstance(value, bool):
-                return "Có" if value else "Không"
-            if isinstance(value, int) or (hasattr(value, "dtype") and "int" in str(getattr(value, "dtype", ""))):
-                return str(value)
-            if isinstance(value, float):
-                return clock.format_number(value, digits)
-            return str(value) if str(value).strip() else clock.DASH
-
-        return show
-
-    formatters = {}
-    for col in frame.columns:
-        series = frame[col]
-        if pd.api.types.is_bool_dtype(series):
-            formatters[col] = lambda v: "Có" if v else "Không"
-        elif pd.api.types.is_integer_dtype(series):
-            formatters[col] = str
-        else:
-            formatters[col] = fmt(decimals.get(col, default))
-    return frame.style.format(formatters, na_rep=clock.DASH)
 
 
 AUDIT_ACTIONS = {
