@@ -146,15 +146,25 @@ def survey_component():
     )
 
 
-# Streamlit's table toolbar offers "Download as CSV", which writes =HYPERLINK(…) or +1+1 typed by a
-# citizen as they are (a formula in Excel). Streamlit 1.67 has no parameter to turn it off, so the
-# button is hidden on staff pages; pages offer their own safe download (:func:`safe_csv_download`).
-STAFF_CSS = """
-<style>
-[data-testid="stElementToolbar"] button[aria-label="Download as CSV"],
-[data-testid="stElementToolbarButton"]:has(button[aria-label="Download as CSV"]) { display: none !important; }
-</style>
-"""
+# The staff pages' CSS, one string (a second assignment once replaced the first and switched the
+# download defence off):
+# * Streamlit's table toolbar offers "Download as CSV" (aria-label "Download as CSV" or
+#   "Download as CSV: <table>"), which writes =HYPERLINK(…) or +1+1 typed by a citizen as they are (a
+#   formula in Excel). Streamlit 1.67 has no parameter to turn it off, so the button is hidden on
+#   staff pages; pages offer their own safe download (:func:`safe_csv_download`).
+# * Streamlit 1.67 has no parameter for the file uploader's own words ("Upload", "200MB per file •
+#   CSV"); they are hidden (visibility, so neither seen nor read out) and replaced by Vietnamese.
+STAFF_CSS = """<style>
+[data-testid="stElementToolbar"] button[aria-label^="Download as CSV"],
+[data-testid="stElementToolbarButton"]:has(button[aria-label^="Download as CSV"]) { display: none !important; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {
+  visibility: hidden; font-size: 0; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  visibility: visible; content: "Chọn tệp"; font-size: 0.875rem; }
+[data-testid="stFileUploaderDropzoneInstructions"] span { visibility: hidden; font-size: 0; }
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {
+  visibility: visible; content: "Tối đa 200 MB mỗi tệp"; font-size: 0.875rem; }
+</style>"""
 
 
 def staff_style() -> None:
@@ -351,14 +361,6 @@ def from_this_machine() -> bool:
     return ip in LOOPBACK and not forwarded
 
 
-def require_admin():
-    user = require_role(*STAFF_ROLES)
-    if not user.is_admin:
-        st.warning("Trang này chỉ dành cho tài khoản có quyền quản trị.")
-        st.stop()
-    return user
-
-
 # Streamlit's Markdown turns bare www.…, http://… and a@b.vn in the *text* into links (GFM autolink
 # literals, found after escapes are resolved): an invisible WORD JOINER (U+2060) before ".", ":" and "@"
 # breaks those patterns without changing what the reader sees.
@@ -381,19 +383,6 @@ def show_errors(exc) -> None:
     problems = getattr(exc, "problems", None) or [str(exc)]
     st.error(f"Có {len(problems)} lỗi, chưa có gì được lưu:" if len(problems) > 1 else "Chưa lưu được:")
     st.code("\n".join(problems), language=None, wrap_lines=True)
-
-
-# Streamlit 1.67 has no parameter for the file uploader's own words ("Upload", "200MB per file • CSV");
-# they are hidden (visibility, so neither seen nor read out) and replaced by Vietnamese through CSS.
-STAFF_CSS = """<style>
-[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {
-  visibility: hidden; font-size: 0; }
-[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
-  visibility: visible; content: "Chọn tệp"; font-size: 0.875rem; }
-[data-testid="stFileUploaderDropzoneInstructions"] span { visibility: hidden; font-size: 0; }
-[data-testid="stFileUploaderDropzoneInstructions"] span::after {
-  visibility: visible; content: "Tối đa 200 MB mỗi tệp"; font-size: 0.875rem; }
-</style>"""
 
 
 def roles_caption(*roles: str) -> None:
@@ -533,41 +522,6 @@ def vn_frame(frame, decimals: dict[str, int] | None = None, default: int | None 
         else:
             out[col] = series.map(lambda v, d=digits: cell(v.item() if hasattr(v, "item") else v, d)).astype(object)
     return out
-
-
-def vn_table(frame, decimals: dict[str, int] | None = None, default: int = 2):
-    """A table for st.dataframe that keeps its numbers (sorting, tests) but shows them as a
-    Vietnamese reader expects: decimal comma, thousands dot, "—" for a missing value, "Có"/"Không"
-    for flags (a pandas Styler: Streamlit draws its display values)."""
-    import pandas as pd
-
-    from sipas import clock
-
-    decimals = decimals or {}
-    frame = pd.DataFrame(frame)
-
-    def fmt(digits: int):
-        def show(value):
-            if isinstance(value, bool):
-                return "Có" if value else "Không"
-            if isinstance(value, int) or (hasattr(value, "dtype") and "int" in str(getattr(value, "dtype", ""))):
-                return str(value)
-            if isinstance(value, float):
-                return clock.format_number(value, digits)
-            return str(value) if str(value).strip() else clock.DASH
-
-        return show
-
-    formatters = {}
-    for col in frame.columns:
-        series = frame[col]
-        if pd.api.types.is_bool_dtype(series):
-            formatters[col] = lambda v: "Có" if v else "Không"
-        elif pd.api.types.is_integer_dtype(series):
-            formatters[col] = str
-        else:
-            formatters[col] = fmt(decimals.get(col, default))
-    return frame.style.format(formatters, na_rep=clock.DASH)
 
 
 AUDIT_ACTIONS = {

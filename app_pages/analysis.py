@@ -1,7 +1,7 @@
 """Phân tích chỉ số hài lòng: the clerk's full analysis (the Chairman sees it too).
 
 Filters → headline against the plan's targets and the baseline → one section at a time (criteria with
-tests, charts, comments, staff, data quality, monthly report). Only the chosen section is computed, and
+tests, charts, comments, expectations, staff, data quality, monthly report). Only the chosen section is computed, and
 every loader is cached by small explicit values: the database path, a data version (newest response,
 counted responses, newest relevant audit entry, baseline) and the filters. No SQL and no formulas here.
 Citizens' text is only ever shown as plain text (st.dataframe / st.text), never as Markdown.
@@ -437,10 +437,11 @@ elif section == "Biểu đồ":
         chart = charts.likert_chart(criterion_tables.level_distribution(result), list(table["Mã"]))
         st.altair_chart(chart, width="stretch")
         png_button("biểu đồ phân bố", chart, "phan-bo")
-    # With channel, field, staff or excluded rows the 12 months cannot come from the daily roll-up and are
-    # counted from the raw answers: seconds to tens of seconds on a large database, so only on request.
-    wants_trend = f.uses_rollup or st.toggle(
-        "Tính xu hướng 12 tháng theo bộ lọc này (có thể chậm)", key="an_trend_filtered"
+    # The 12 months come from a roll-up (daily, or by channel, field and staff), a sum over a few
+    # thousand rows, so the trend is always drawn; only with excluded responses counted in are they
+    # recounted from the raw answers (seconds to tens of seconds on a large database): on request.
+    wants_trend = not f.include_excluded or st.toggle(
+        "Tính xu hướng 12 tháng gồm cả phiếu đã loại (đếm lại từ phiếu gốc, có thể chậm)", key="an_trend_filtered"
     )
     trend, pc = load_trend(PATH, version_key, f) if wants_trend else (None, None)
     if trend is not None and not trend.empty and trend["Chỉ số chung (%)"].notna().any():

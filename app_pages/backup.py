@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui
 from sipas import clock
-from sipas.admin import auth, backup, settings
+from sipas.admin import auth, backup, check, restore, settings
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -123,10 +123,10 @@ else:
                 with st.spinner("Đang kiểm tra và khôi phục…"):
                     common = dict(backup_dir=folder, actor=user.username, keep_session=token, accept_foreign=accept)
                     if upload is not None:
-                        result = backup.restore(path, upload.getvalue(), name=upload.name, **common)
+                        result = restore.restore(path, upload.getvalue(), name=upload.name, **common)
                     else:
-                        result = backup.restore(path, folder / picked, **common)
-            except backup.UnsignedBackupError as exc:
+                        result = restore.restore(path, folder / picked, **common)
+            except restore.UnsignedBackupError as exc:
                 st.session_state["restore_foreign"] = str(exc)
                 st.rerun()
             except SipasError as exc:
@@ -143,7 +143,7 @@ st.write("Kiểm tra tệp dữ liệu có bị hỏng không, và các bảng t
 if st.button("Kiểm tra cơ sở dữ liệu", key="check_db"):
     try:
         with st.spinner("Đang kiểm tra…"):
-            problems = backup.check_database(path)
+            problems = check.check_database(path)
     except SipasError as exc:
         ui.show_errors(exc)
     else:
@@ -151,4 +151,4 @@ if st.button("Kiểm tra cơ sở dữ liệu", key="check_db"):
             st.error(f"Phát hiện {len(problems)} lỗi:")
             st.code("\n".join(problems), language=None, wrap_lines=True)
         else:
-            st.success(backup.OK_MESSAGE)
+            st.success(check.OK_MESSAGE)

@@ -1,6 +1,6 @@
 """Overview: the index of a period against the plan's targets and the baseline, with n and intervals.
 
-Roles: clerk, chairman. (The full analysis page with tests and charts comes with its own issue.)
+Roles: clerk, chairman. The tests, trends, charts and comments are on the analysis page (app_pages/analysis.py).
 """
 
 from datetime import date

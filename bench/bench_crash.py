@@ -8,7 +8,7 @@
   moment the server's whole process group gets SIGKILL (``os.killpg``), then the server is started
   again on the same database and the same port: the tablets reconnect by themselves and carry on.
   Checked: every survey whose thank-you screen was shown before the kill is stored exactly once
-  (and those after the restart too), and ``sipas.admin.backup.check_database`` finds no problem
+  (and those after the restart too), and ``sipas.admin.check.check_database`` finds no problem
   (integrity_check, roll-ups equal to the raw rows).
 * ``sqlite``: a child process stores surveys with ``sipas.survey.responses.submit_kiosk_survey`` from
   4 threads (group commit) and prints each token once the call has returned; the parent kills it
@@ -48,7 +48,7 @@ if str(ROOT) not in sys.path:
 
 from bench import bench_tablets as bt
 from sipas import clock, db
-from sipas.admin import backup, settings
+from sipas.admin import check, settings
 from sipas.catalog import questionnaire
 from sipas.survey.responses import KioskSurvey, submit_kiosk_survey
 from tests import browser as b
@@ -167,7 +167,7 @@ def crash_round(
     out.doubled = sorted(c for c, n in stored.items() if n > 1)
     out.unthanked_stored = sum(1 for c in stored if c not in tally.thanked)
     out.shown, out.failed = tally.shown, tally.failed
-    out.db_problems = backup.check_database(path)
+    out.db_problems = check.check_database(path)
     return out
 
 
@@ -243,7 +243,7 @@ def kill_round(path: Path, rng: random.Random) -> KillRound:
         acked=len(acked),
         missing=sum(1 for t in acked if t not in stored),
         stored_unacked=len(stored) - len(set(acked) & stored),
-        db_problems=backup.check_database(path),
+        db_problems=check.check_database(path),
         killed_after=delay,
     )
 

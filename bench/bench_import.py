@@ -17,7 +17,7 @@ token from the row's content). Each run imports it into a fresh database holding
   ``synchronous=FULL``: the least any import of these rows costs in SQLite.
 
 Afterwards the script checks that the database holds exactly the file's responses and answers and
-that ``python -m sipas check`` (``backup.check``) finds every roll-up equal to the raw rows.
+that ``python -m sipas check`` (``check.check``) finds every roll-up equal to the raw rows.
 Targets: 100,000 responses in < 10 s, and within 3× of the floor.
 """
 
@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sipas import db
-from sipas.admin import backup
+from sipas.admin import check
 from sipas.catalog import questionnaire
 from sipas.survey.responses import import_responses, read_table, validate_responses_table
 
@@ -160,7 +160,7 @@ def verify(path: Path, rows: int) -> bool:
     with closing(db.open_db(path)) as conn:
         n = db.count_responses(conn)
         answers = conn.execute("SELECT count(*) FROM answers").fetchone()[0]
-        problems = backup.check(conn)
+        problems = check.check(conn)
     print(f"    stored {n}/{rows} responses, {answers} answers; check: {problems[:2] or 'no problem'}")
     return n == rows and not problems
 

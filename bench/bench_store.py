@@ -11,7 +11,7 @@ pre-filled with demo data. Modes:
 - ``processes``: the same with 20 processes (several app processes on one file);
 - ``burst``: 20 threads, rounds in which all 20 submit at the same instant, then wait for each
   other (20 tablets tapping "Gửi" together). Afterwards the script checks that exactly the submitted surveys were
-stored (none lost, none doubled) and that every roll-up still equals the raw counts (``backup.check``).
+stored (none lost, none doubled) and that every roll-up still equals the raw counts (``check.check``).
 - ``floor`` (run with ``burst``): the same rounds of 20 surveys written by one plain ``sqlite3``
   connection, all 20 in one transaction (rows and answers with ``executemany``, no roll-ups, no
   validation, no threads), ``synchronous=FULL``: the latency a perfect group commit would give the
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sipas import db, demo
-from sipas.admin import backup
+from sipas.admin import check
 from sipas.cases import intake
 from sipas.catalog import questionnaire
 from sipas.survey.responses import KioskSurvey, submit_kiosk_survey
@@ -253,7 +253,7 @@ def report(path: Path, mode: str, lat: list[float], wall: float, submitted: int)
         answers = conn.execute(
             "SELECT count(*) FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.device = ?", (tag,)
         ).fetchone()[0]
-        exact = db.level_counts(conn, VERSION) == db.level_counts_direct(conn, VERSION) and not backup.check(conn)
+        exact = db.level_counts(conn, VERSION) == db.level_counts_direct(conn, VERSION) and not check.check(conn)
         # The intake worker has taken every survey in, each once: a new intake finds nothing left.
         intake_ok = not CHECK_INTAKE or (intake.wait_idle() and intake.after_responses(conn) == 0)
         links = conn.execute("SELECT count(*), count(DISTINCT response_id) FROM case_responses").fetchone()

@@ -13,7 +13,7 @@ switches its period (quarter ↔ month) every few seconds: each switch reruns th
 
 Checked afterwards: every survey whose thank-you screen was shown is in the database exactly once
 (by its comment), none is there twice, no screen showed an error or an exception, the server log
-has no traceback, and ``sipas.admin.backup.check_database`` finds nothing wrong.
+has no traceback, and ``sipas.admin.check.check_database`` finds nothing wrong.
 
 The tablet driver (:func:`run_tablets`) is also used by tests/test_browser_stress.py and
 bench/bench_crash.py. Playwright's async API drives all pages from one thread; the page helpers of
@@ -42,7 +42,7 @@ if str(ROOT) not in sys.path:
 from sipas import clock, db
 from sipas.admin import (
     auth,
-    backup,
+    check,
     settings,
 )
 from tests import browser as b
@@ -496,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
             elapsed = time.monotonic() - t0
             server_log = log_problems(server.log)
         result = check_stored(path, tally)
-        db_problems = backup.check_database(path)
+        db_problems = check.check_database(path)
         total = b.db_rows(path, "SELECT count(*) FROM responses")[0][0]
     load_after = os.getloadavg()[0]
     ok = not any(result.values()) and not tally.problems and not server_log and not db_problems

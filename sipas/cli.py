@@ -163,7 +163,7 @@ def cmd_user(args: argparse.Namespace) -> int:
     return 0
 
 
-# ---- backup / restore / check (sipas.admin.backup) -------------------------------------------------
+# ---- backup / restore / check (sipas.admin.backup, .restore, .check) -------------------------------
 
 
 def _size(n: int) -> str:
@@ -180,9 +180,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from sipas.admin import backup
+    from sipas.admin import restore
 
-    result = backup.restore(
+    result = restore.restore(
         db_path(args.db), Path(args.file), backup_dir=args.backup_dir, actor="cli", accept_foreign=args.accept_foreign
     )
     print(result.message())
@@ -190,11 +190,11 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from sipas.admin import backup
+    from sipas.admin import check
 
-    problems = backup.check_database(db_path(args.db))
+    problems = check.check_database(db_path(args.db))
     if not problems:
-        print(backup.OK_MESSAGE)
+        print(check.OK_MESSAGE)
         return 0
     for problem in problems:
         print(problem, file=sys.stderr)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -99,18 +99,6 @@ def format_ts(moment: datetime) -> str:
 def now_ts() -> str:
     """Storage form of now."""
     return format_ts(now())
-
-
-def from_utc(moment: datetime) -> datetime:
-    """A UTC moment (naive = UTC) as the commune's naive wall-clock time."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(TZ).replace(tzinfo=None)
-
-
-def from_epoch(seconds: float) -> datetime:
-    """An epoch timestamp as the commune's naive wall-clock time."""
-    return datetime.fromtimestamp(seconds, TZ).replace(tzinfo=None, microsecond=0)
 
 
 def parse_ts(text: str) -> datetime:

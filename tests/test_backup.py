@@ -1,4 +1,4 @@
-"""Backups, restores and the database check (sipas.admin.backup), through the API, the CLI and the page.
+"""Backups, restores, signatures and the database check (sipas.admin.backup, restore, signing, check).
 
 A refused restore must leave the live database exactly as it was: every such test compares the
 sha256 of the file (after a checkpoint, so that the file holds everything) and every table's rows.
@@ -20,7 +20,7 @@ from conftest import table_snapshot
 from streamlit.testing.v1 import AppTest
 
 from sipas import db, demo
-from sipas.admin import auth, backup, settings
+from sipas.admin import auth, backup, check, restore, settings, signing
 from sipas.errors import DatabaseError, ValidationError
 from sipas.paths import ROOT
 
@@ -118,7 +118,7 @@ def test_backup_is_a_standalone_sound_copy(filled, db_file, tmp_path):
     assert head[18:20] == b"\x01\x01"  # rollback journal, not WAL: one file says it all
     assert sorted(p.name for p in out.parent.iterdir()) == ["b.db"]  # no -wal, no temporary file left
     assert snapshot_of(out) == table_snapshot(filled)
-    assert backup.check_database(out) == []
+    assert check.check_database(out) == []
     assert out.read_bytes()[:100][18:20] == b"\x01\x01"  # checking a current file does not convert it
 
 
@@ -144,7 +144,7 @@ def test_backup_ignores_an_open_write_transaction_and_readers(filled, db_file, t
         writer.close()
         reader.close()
     assert responses_in(tmp_path / "b.db") == 3  # committed data only
-    assert backup.check_database(tmp_path / "b.db") == []
+    assert check.check_database(tmp_path / "b.db") == []
     assert db.count_responses(filled) == 4
 
 
@@ -178,13 +178,13 @@ def test_backups_taken_while_tablets_keep_writing_are_each_consistent(conn, db_f
                 threading.Event().wait(0.005)
             out = backup.backup_to(db_file, tmp_path / f"b{k}.db")
             counts.append(responses_in(out))
-            assert backup.check_database(out) == [], k  # roll-ups match raw rows in every snapshot
+            assert check.check_database(out) == [], k  # roll-ups match raw rows in every snapshot
     finally:
         stop.set()
         t.join(timeout=60)
     assert counts == sorted(set(counts))  # each snapshot saw more surveys than the one before
     assert counts[-1] <= len(written)
-    assert backup.check_database(db_file) == []
+    assert check.check_database(db_file) == []
 
 
 def test_backup_refuses_a_missing_database_and_bad_targets(db_file, tmp_path):
@@ -243,7 +243,7 @@ def test_auto_backup_makes_one_per_day_and_keeps_n(filled, db_file, tmp_path):
         "sipas-2024-03-04.db",
         "sipas-2024-03-05.db",
     ]
-    assert backup.check_database(made[-1]) == []
+    assert check.check_database(made[-1]) == []
     assert responses_in(made[-1]) == 3
     assert [(b.name, b.kind) for b in sorted(backup.list_backups(folder), key=lambda b: b.name)] == [
         ("before-restore-20240101-080000.db", "before-restore"),
@@ -297,7 +297,9 @@ def test_restore_round_trip_keeps_the_replaced_database(filled, db_file, good_ba
     db.upsert_staff(filled, {"code": "CB02", "full_name": "Trần Thị B"})
     folder = tmp_path / "kept"
 
-    result = backup.restore(db_file, good_backup, backup_dir=folder, now=datetime(2024, 3, 7, 9, 15, 0), actor="clerk1")
+    result = restore.restore(
+        db_file, good_backup, backup_dir=folder, now=datetime(2024, 3, 7, 9, 15, 0), actor="clerk1"
+    )
 
     previous = folder / "before-restore-20240307-091500.db"
     assert result.previous == previous and not result.previous_is_raw_copy
@@ -309,18 +311,18 @@ def test_restore_round_trip_keeps_the_replaced_database(filled, db_file, good_ba
     assert db.count_responses(filled) == 3
     # The replaced database, with the later response, is a sound backup of its own.
     assert responses_in(previous) == 4
-    assert backup.check_database(previous) == []
+    assert check.check_database(previous) == []
     assert filled.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert backup.check_database(db_file) == []
+    assert check.check_database(db_file) == []
     # Restoring twice in one second does not overwrite the first kept copy.
-    again = backup.restore(db_file, good_backup, backup_dir=folder, now=datetime(2024, 3, 7, 9, 15, 0))
+    again = restore.restore(db_file, good_backup, backup_dir=folder, now=datetime(2024, 3, 7, 9, 15, 0))
     assert again.previous == folder / "before-restore-20240307-091500-2.db"
 
 
 def test_restore_from_uploaded_bytes(filled, db_file, good_backup, tmp_path):
     data = good_backup.read_bytes()
     add_response(filled, "later", "2024-03-06 10:00:00", 1)
-    result = backup.restore(db_file, data, name="sipas-backup-2024-03-07-0915.db", backup_dir=tmp_path / "k")
+    result = restore.restore(db_file, data, name="sipas-backup-2024-03-07-0915.db", backup_dir=tmp_path / "k")
     assert result.source == "sipas-backup-2024-03-07-0915.db"
     assert db.count_responses(filled) == 3
     assert good_backup.read_bytes() == data  # the source file itself is never opened by SQLite
@@ -329,13 +331,13 @@ def test_restore_from_uploaded_bytes(filled, db_file, good_backup, tmp_path):
 def _text_file(tmp_path, good):
     p = tmp_path / "ghi-chu.db"
     p.write_text("Đây là một tệp văn bản.\n" * 20, encoding="utf-8")
-    return p, backup.msg_not_sqlite("ghi-chu.db")
+    return p, restore.msg_not_sqlite("ghi-chu.db")
 
 
 def _empty_file(tmp_path, good):
     p = tmp_path / "rong.db"
     p.write_bytes(b"")
-    return p, backup.msg_not_sqlite("rong.db")
+    return p, restore.msg_not_sqlite("rong.db")
 
 
 def _other_sqlite(tmp_path, good):
@@ -344,7 +346,7 @@ def _other_sqlite(tmp_path, good):
         c.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
         c.execute("INSERT INTO customers (name) VALUES ('x')")
         c.commit()
-    return p, backup.msg_foreign("khac.db")
+    return p, restore.msg_foreign("khac.db")
 
 
 def _empty_sqlite(tmp_path, good):
@@ -354,7 +356,7 @@ def _empty_sqlite(tmp_path, good):
         c.execute("CREATE TABLE t (x)")
         c.execute("DROP TABLE t")
         c.commit()
-    return p, backup.msg_foreign("moi.db")
+    return p, restore.msg_foreign("moi.db")
 
 
 def _corrupted(tmp_path, good):
@@ -365,7 +367,7 @@ def _corrupted(tmp_path, good):
         db.set_journal_mode(c, "delete")
     p.write_bytes(good.read_bytes())
     corrupt_middle_page(p)
-    return p, backup.msg_corrupt("hong.db")
+    return p, restore.msg_corrupt("hong.db")
 
 
 def _newer(tmp_path, good):
@@ -373,12 +375,12 @@ def _newer(tmp_path, good):
     p.write_bytes(good.read_bytes())
     with closing(sqlite3.connect(p)) as c:
         c.execute(f"PRAGMA user_version = {db.SCHEMA_VERSION + 1}")
-    return p, backup.msg_newer("moi-hon.db", db.SCHEMA_VERSION + 1)
+    return p, restore.msg_newer("moi-hon.db", db.SCHEMA_VERSION + 1)
 
 
 def _missing(tmp_path, good):
     p = tmp_path / "khong-co.db"
-    return p, backup.msg_not_found(p)
+    return p, restore.msg_not_found(p)
 
 
 def _not_migratable(tmp_path, good):
@@ -388,14 +390,14 @@ def _not_migratable(tmp_path, good):
         c.execute("CREATE TABLE daily_counts (x)")  # what version 2 is about to create
         c.commit()
     # An object the product's version 1 never had: refused before any migration is tried.
-    return p, backup.msg_schema("v1.db", 1, ["thừa bảng daily_counts"])
+    return p, restore.msg_schema("v1.db", 1, ["thừa bảng daily_counts"])
 
 
 def _open_with_wal(tmp_path, good):
     p = tmp_path / "dang-mo.db"
     p.write_bytes(good.read_bytes())
     Path(f"{p}-wal").write_bytes(b"\0" * 32)
-    return p, backup.msg_open_wal("dang-mo.db")
+    return p, restore.msg_open_wal("dang-mo.db")
 
 
 @pytest.mark.parametrize(
@@ -420,7 +422,7 @@ def test_refused_restore_leaves_the_database_bit_for_bit_unchanged(make, filled,
 
     with pytest.raises(ValidationError) as exc:
         # Even when the administrator accepts a file of another installation, these are refused.
-        backup.restore(db_file, bad, backup_dir=folder, accept_foreign=True)
+        restore.restore(db_file, bad, backup_dir=folder, accept_foreign=True)
 
     assert exc.value.problems == [message]
     assert sha256(db_file) == digest
@@ -429,14 +431,14 @@ def test_refused_restore_leaves_the_database_bit_for_bit_unchanged(make, filled,
 
 
 def test_fixed_messages_read_as_intended():
-    assert backup.msg_not_sqlite("a.db") == (
+    assert restore.msg_not_sqlite("a.db") == (
         "Tệp a.db không phải là cơ sở dữ liệu SQLite. Hãy chọn một tệp sao lưu .db của phần mềm."
     )
-    assert backup.msg_foreign("a.db") == "Tệp a.db là cơ sở dữ liệu SQLite nhưng không phải của phần mềm khảo sát này."
-    assert backup.msg_corrupt("a.db") == (
+    assert restore.msg_foreign("a.db") == "Tệp a.db là cơ sở dữ liệu SQLite nhưng không phải của phần mềm khảo sát này."
+    assert restore.msg_corrupt("a.db") == (
         "Tệp a.db bị hỏng (không qua được kiểm tra toàn vẹn của SQLite). Hãy chọn một bản sao lưu khác."
     )
-    assert backup.msg_newer("a.db", 9) == (
+    assert restore.msg_newer("a.db", 9) == (
         f"Tệp a.db có phiên bản cấu trúc 9, mới hơn phần mềm này "
         f"({db.SCHEMA_VERSION}). Hãy cập nhật phần mềm trước khi khôi phục."
     )
@@ -470,7 +472,7 @@ def test_restore_of_an_older_schema_migrates_it(filled, db_file, tmp_path):
     old = tmp_path / "v1.db"
     _version1_backup(old)
     before = old.read_bytes()
-    result = backup.restore(db_file, old, backup_dir=tmp_path / "kept", accept_foreign=True)
+    result = restore.restore(db_file, old, backup_dir=tmp_path / "kept", accept_foreign=True)
     assert (result.schema_from, result.schema_to, result.responses) == (1, db.SCHEMA_VERSION, 5)
     assert "đã nâng cấp cấu trúc từ phiên bản 1 lên" in result.message()
     assert old.read_bytes() == before  # the backup file itself stays as it was
@@ -484,19 +486,19 @@ def test_restore_of_an_older_schema_migrates_it(filled, db_file, tmp_path):
         filled.execute("SELECT n_na FROM daily_counts WHERE day = '2024-03-05' AND criterion = 'TC1.1'").fetchone()[0]
         == 1
     )
-    assert backup.check_database(db_file) == []
+    assert check.check_database(db_file) == []
 
 
 def test_restore_of_an_older_schema_where_a_day_has_only_no_opinion_answers(filled, db_file, tmp_path):
     # The backfill once summed NULLs into NULL here and the file could not be migrated.
     old = tmp_path / "v1.db"
     _version1_backup(old, answers=[(1, "TC1.1", 5), (3, "TC1.2", None)])  # TC1.2 on 5 March: only NULL
-    result = backup.restore(db_file, old, backup_dir=tmp_path / "kept", accept_foreign=True)
+    result = restore.restore(db_file, old, backup_dir=tmp_path / "kept", accept_foreign=True)
     assert result.responses == 5
     assert filled.execute(
         "SELECT n1, n2, n3, n4, n5, n_na FROM daily_counts WHERE day = '2024-03-05' AND criterion = 'TC1.2'"
     ).fetchone()[:] == (0, 0, 0, 0, 0, 1)
-    assert backup.check_database(db_file) == []
+    assert check.check_database(db_file) == []
 
 
 def test_restore_of_a_file_with_another_page_size(filled, db_file, tmp_path):
@@ -509,10 +511,10 @@ def test_restore_of_a_file_with_another_page_size(filled, db_file, tmp_path):
         add_response(c, "only")
         db.set_journal_mode(c, "delete")
     assert db.page_size(filled) == 4096
-    result = backup.restore(db_file, small, backup_dir=tmp_path / "kept", accept_foreign=True)
+    result = restore.restore(db_file, small, backup_dir=tmp_path / "kept", accept_foreign=True)
     assert result.responses == 1
     assert db.response_by_token(filled, "only")["overall"] == 5
-    assert backup.check_database(db_file) == []
+    assert check.check_database(db_file) == []
 
 
 def test_restore_over_a_damaged_database(filled, db_file, good_backup, tmp_path):
@@ -521,10 +523,10 @@ def test_restore_over_a_damaged_database(filled, db_file, good_backup, tmp_path)
     db.checkpoint(filled)
     filled.close()
     corrupt_middle_page(db_file)
-    assert backup.check_database(db_file)[0].startswith("Kiểm tra toàn vẹn (integrity_check): ")
-    result = backup.restore(db_file, good_backup, backup_dir=tmp_path / "kept")
+    assert check.check_database(db_file)[0].startswith("Kiểm tra toàn vẹn (integrity_check): ")
+    result = restore.restore(db_file, good_backup, backup_dir=tmp_path / "kept")
     assert result.responses == 3
-    assert backup.check_database(db_file) == []
+    assert check.check_database(db_file) == []
     assert result.previous is not None and result.previous.exists()
 
 
@@ -532,16 +534,16 @@ def test_restore_over_a_file_that_is_no_database_at_all(db_file, good_backup, tm
     for extra in (Path(f"{db_file}-wal"), Path(f"{db_file}-shm")):
         extra.unlink(missing_ok=True)
     db_file.write_bytes(b"\0" * 8192)  # header wiped
-    result = backup.restore(db_file, good_backup, backup_dir=tmp_path / "kept")
+    result = restore.restore(db_file, good_backup, backup_dir=tmp_path / "kept")
     assert result.previous_is_raw_copy
     assert result.previous.read_bytes() == b"\0" * 8192
     assert responses_in(db_file) == 3
-    assert backup.check_database(db_file) == []
+    assert check.check_database(db_file) == []
 
 
 def test_restore_into_a_new_path(good_backup, tmp_path):
     target = tmp_path / "new" / "sipas.db"
-    result = backup.restore(target, good_backup, backup_dir=tmp_path / "kept", accept_foreign=True)
+    result = restore.restore(target, good_backup, backup_dir=tmp_path / "kept", accept_foreign=True)
     assert result.previous is None
     assert responses_in(target) == 3
     assert not (tmp_path / "kept").exists()
@@ -553,13 +555,13 @@ def test_restore_into_a_new_path(good_backup, tmp_path):
 def test_check_of_a_sound_database(filled, db_file):
     demo.generate(filled, 200, seed=7)
     db.set_excluded(filled, 1, True, "trùng", "test")  # leaves zero rows in the roll-up behind
-    assert backup.check_database(db_file) == []
+    assert check.check_database(db_file) == []
 
 
 def test_check_finds_a_tampered_rollup(filled, db_file):
     filled.execute("UPDATE daily_counts SET n5 = n5 + 1 WHERE day = '2024-03-04' AND criterion = 'TC1.1'")
     filled.execute("UPDATE daily_responses SET responses = 7 WHERE day = '2024-03-05'")
-    assert backup.check_database(db_file) == [
+    assert check.check_database(db_file) == [
         "Bảng tổng hợp daily_responses lệch: ngày 2024-03-05, phiếu sipas-2023: tổng hợp ghi 7, "
         "đếm lại từ phiếu gốc được 1.",
         "Bảng tổng hợp daily_counts lệch: ngày 2024-03-04, phiếu sipas-2023, tiêu chí TC1.1: "
@@ -575,7 +577,7 @@ def test_check_finds_a_count_moved_between_days(filled, db_file):
         "INSERT INTO daily_counts (day, questionnaire, criterion, n2) VALUES ('2024-03-05', 'sipas-2023', 'TC1.1', 1)"
     )
     assert db.level_counts(filled, "sipas-2023") == db.level_counts_direct(filled, "sipas-2023")
-    assert len(backup.check_database(db_file)) == 2
+    assert len(check.check_database(db_file)) == 2
 
 
 def test_check_finds_orphans_unknown_versions_criteria_and_staff(filled, db_file):
@@ -585,7 +587,7 @@ def test_check_finds_orphans_unknown_versions_criteria_and_staff(filled, db_file
     add_response(filled, "bad-criterion", answers={"TC9.9": 4, "TC1.1": 4})
     add_response(filled, "ghost-staff", staff_code="CB99")
     filled.execute("PRAGMA foreign_keys = ON")
-    assert backup.check_database(db_file) == [
+    assert check.check_database(db_file) == [
         "Khóa ngoại (foreign_key_check): 1 dòng của bảng answers trỏ tới bảng responses nhưng dòng đó không tồn tại.",
         '1 phiếu ghi phiên bản phiếu "sipas-1999" không có trong danh mục '
         "(các phiên bản có: sipas-2017, sipas-2023, sipas-2024).",
@@ -596,12 +598,12 @@ def test_check_finds_orphans_unknown_versions_criteria_and_staff(filled, db_file
 
 def test_check_refuses_what_is_not_a_product_database(tmp_path):
     with pytest.raises(ValidationError) as exc:
-        backup.check_database(tmp_path / "none.db")
+        check.check_database(tmp_path / "none.db")
     assert exc.value.problems == [f"Không tìm thấy cơ sở dữ liệu {tmp_path / 'none.db'}."]
     text = tmp_path / "a.txt"
     text.write_text("hello " * 100)
     with pytest.raises(DatabaseError) as exc:
-        backup.check_database(text)
+        check.check_database(text)
     assert str(exc.value) == f"Tệp {text} không phải là cơ sở dữ liệu SQLite."
 
 
@@ -633,7 +635,7 @@ def test_cli_refusals_exit_1_and_change_nothing(filled, db_file, tmp_path):
     digest, rows = settle(filled)
     r = run_cli("restore", str(text), "--backup-dir", str(tmp_path / "kept"), env_db=db_file)
     assert (r.returncode, r.stdout) == (1, "")
-    assert r.stderr == backup.msg_not_sqlite("ghi-chu.txt") + "\n"
+    assert r.stderr == restore.msg_not_sqlite("ghi-chu.txt") + "\n"
     assert sha256(db_file) == digest
     assert table_snapshot(filled) == rows
     assert not (tmp_path / "kept").exists()
@@ -713,7 +715,7 @@ def test_page_refuses_an_upload_and_restores_from_the_folder(clerk_page, filled,
     at.button(key="restore_button").click().run()
     assert not at.exception, at.exception
     assert [e.value for e in at.error] == ["Chưa lưu được:"]
-    assert at.code[0].value == backup.msg_not_sqlite("so-lieu.db")
+    assert at.code[0].value == restore.msg_not_sqlite("so-lieu.db")
     assert db.count_responses(filled) == 4
 
     at.radio(key="restore_source").set_value("Một bản trong thư mục sao lưu").run()
@@ -735,8 +737,8 @@ def test_page_refuses_an_upload_and_restores_from_the_folder(clerk_page, filled,
 
 def _strip_signature(path: Path) -> None:
     data = path.read_bytes()
-    assert data[-backup.SIG_LEN :].startswith(backup.SIG_MAGIC)
-    path.write_bytes(data[: -backup.SIG_LEN])
+    assert data[-signing.SIG_LEN :].startswith(signing.SIG_MAGIC)
+    path.write_bytes(data[: -signing.SIG_LEN])
 
 
 def _edit(path: Path, *sql: str) -> None:
@@ -768,8 +770,8 @@ def test_an_edited_backup_is_refused_and_the_live_file_is_unchanged(edit, accoun
     _edit(edited, *EDITS[edit])  # edited outside the product; the signature trailer is still there
     digest, rows = settle(filled)
     with pytest.raises(ValidationError) as exc:
-        backup.restore(db_file, edited, backup_dir=tmp_path / "kept", accept_foreign=True)
-    assert exc.value.problems == [backup.msg_altered("sua.db")]
+        restore.restore(db_file, edited, backup_dir=tmp_path / "kept", accept_foreign=True)
+    assert exc.value.problems == [restore.msg_altered("sua.db")]
     assert sha256(db_file) == digest and table_snapshot(filled) == rows
     assert not (tmp_path / "kept").exists()
 
@@ -781,13 +783,13 @@ def test_an_unsigned_edited_backup_needs_acceptance_and_then_its_schema_must_be_
     _strip_signature(edited)  # the attacker cuts the signature off
     _edit(edited, *EDITS["dropped-trigger"], *EDITS["extra-trigger"])
     digest, rows = settle(filled)
-    with pytest.raises(backup.UnsignedBackupError) as exc:
-        backup.restore(db_file, edited, backup_dir=tmp_path / "kept")
-    assert exc.value.problems == [backup.msg_unsigned("sua.db")]
+    with pytest.raises(restore.UnsignedBackupError) as exc:
+        restore.restore(db_file, edited, backup_dir=tmp_path / "kept")
+    assert exc.value.problems == [restore.msg_unsigned("sua.db")]
     with pytest.raises(ValidationError) as exc:
-        backup.restore(db_file, edited, backup_dir=tmp_path / "kept", accept_foreign=True)
+        restore.restore(db_file, edited, backup_dir=tmp_path / "kept", accept_foreign=True)
     assert exc.value.problems == [
-        backup.msg_schema("sua.db", db.SCHEMA_VERSION, ["thừa trigger planted", "thiếu trigger case_events_no_update"])
+        restore.msg_schema("sua.db", db.SCHEMA_VERSION, ["thừa trigger planted", "thiếu trigger case_events_no_update"])
     ]
     assert sha256(db_file) == digest and table_snapshot(filled) == rows
 
@@ -805,14 +807,14 @@ def test_accounts_roles_and_sessions_never_come_from_a_restored_file(accounts, f
     clerk_token = auth.start_session(filled, clerk)
     live_users = db.list_users(filled)
 
-    backup.restore(
+    restore.restore(
         db_file, edited, backup_dir=tmp_path / "kept", accept_foreign=True, keep_session=admin_token, actor="quantri"
     )
     assert db.list_users(filled) == live_users  # the clerk is still a clerk without admin rights
     assert db.get_user(filled, "ke-gian") is None
     assert auth.check_session(filled, admin_token)[0].username == "quantri"  # the restorer stays in
     assert auth.check_session(filled, clerk_token) == (None, "ended")  # everyone else is logged out
-    assert backup.check_database(db_file) == []
+    assert check.check_database(db_file) == []
 
 
 def test_a_file_with_the_right_id_and_version_but_no_tables_is_refused_without_a_traceback(filled, db_file, tmp_path):
@@ -841,18 +843,18 @@ def test_a_foreign_installations_backup_needs_acceptance(filled, db_file, tmp_pa
     with closing(db.open_db(other_db)) as c:
         add_response(c, "o1")
     theirs = backup.backup_to(other_db, tmp_path / "cua-xa-khac.db")
-    with pytest.raises(backup.UnsignedBackupError) as exc:
-        backup.restore(db_file, theirs, backup_dir=tmp_path / "kept")
-    assert exc.value.problems == [backup.msg_foreign_key("cua-xa-khac.db")]
+    with pytest.raises(restore.UnsignedBackupError) as exc:
+        restore.restore(db_file, theirs, backup_dir=tmp_path / "kept")
+    assert exc.value.problems == [restore.msg_foreign_key("cua-xa-khac.db")]
     r = run_cli("restore", str(theirs), "--backup-dir", str(tmp_path / "kept"), env_db=db_file)
-    assert r.returncode == 1 and r.stderr == backup.msg_foreign_key("cua-xa-khac.db") + "\n"
-    assert backup.restore(db_file, theirs, backup_dir=tmp_path / "kept", accept_foreign=True).responses == 1
+    assert r.returncode == 1 and r.stderr == restore.msg_foreign_key("cua-xa-khac.db") + "\n"
+    assert restore.restore(db_file, theirs, backup_dir=tmp_path / "kept", accept_foreign=True).responses == 1
 
 
 def test_the_key_is_private_and_backups_are_signed(filled, db_file, tmp_path):
     out = backup.backup_to(db_file, tmp_path / "b.db")
-    assert oct(backup.key_path(db_file).stat().st_mode & 0o777) == "0o600"
-    assert out.read_bytes()[-backup.SIG_LEN :].startswith(backup.SIG_MAGIC)
+    assert oct(signing.key_path(db_file).stat().st_mode & 0o777) == "0o600"
+    assert out.read_bytes()[-signing.SIG_LEN :].startswith(signing.SIG_MAGIC)
     assert responses_in(out) == 3  # still an ordinary SQLite file
 
 
@@ -860,7 +862,7 @@ def test_before_restore_copy_goes_beside_an_unreadable_database(db_file, good_ba
     for extra in (Path(f"{db_file}-wal"), Path(f"{db_file}-shm")):
         extra.unlink(missing_ok=True)
     db_file.write_bytes(b"\0" * 8192)
-    result = backup.restore(db_file, good_backup)
+    result = restore.restore(db_file, good_backup)
     assert result.previous.parent == db_file.parent / "backups"
 
 
@@ -868,7 +870,7 @@ def test_check_names_planted_and_missing_schema_objects(filled, db_file):
     filled.execute("DROP TRIGGER case_events_no_delete")
     filled.execute("CREATE TRIGGER planted BEFORE INSERT ON responses BEGIN SELECT RAISE(ABORT, 'x'); END")
     filled.execute("CREATE VIEW v AS SELECT 1")
-    problems = backup.check(filled)
+    problems = check.check(filled)
     assert "Cấu trúc cơ sở dữ liệu khác với của phần mềm: thừa trigger planted." in problems
     assert "Cấu trúc cơ sở dữ liệu khác với của phần mềm: thừa view v." in problems
     assert "Cấu trúc cơ sở dữ liệu khác với của phần mềm: thiếu trigger case_events_no_delete." in problems
@@ -897,7 +899,7 @@ def test_page_asks_to_accept_a_foreign_file(clerk_page, filled, db_file, tmp_pat
     at.run()
     at.button(key="restore_button").click().run()
     assert not at.exception, at.exception
-    assert backup.msg_foreign_key("xa-khac.db") in [w.value for w in at.warning]
+    assert restore.msg_foreign_key("xa-khac.db") in [w.value for w in at.warning]
     assert db.count_responses(filled) == 3
     at.checkbox(key="restore_accept_foreign").check().run()
     at.button(key="restore_button").click().run()

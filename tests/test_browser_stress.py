@@ -20,7 +20,7 @@ import pytest
 
 from bench import bench_crash as bc
 from bench import bench_tablets as bt
-from sipas.admin import backup
+from sipas.admin import check
 from tests import browser as b
 
 pytestmark = pytest.mark.browser
@@ -50,7 +50,7 @@ def test_tablets_submitting_together_store_every_thanked_survey_exactly_once(tmp
     assert bt.check_stored(path, tally) == {"missing": [], "doubled": [], "unknown": []}
     assert len(tally.clerk_reruns) >= 2  # the clerk's page kept rerunning on the newest data, without error
     assert log == []
-    assert backup.check_database(path) == []
+    assert check.check_database(path) == []
 
 
 def test_a_killed_server_loses_no_thanked_survey_and_the_tablets_carry_on(tmp_path):

@@ -201,7 +201,7 @@ def test_the_analysis_page_never_fails_on_a_stored_time_at_or_beyond_the_bounds(
     '1-01-01 00:00:00': the page still runs, and check names the bad one."""
     from streamlit.testing.v1 import AppTest
 
-    from sipas.admin import auth, backup
+    from sipas.admin import auth, check
 
     last = clock.today().year + 1
     data = csv_bytes(
@@ -210,7 +210,7 @@ def test_the_analysis_page_never_fails_on_a_stored_time_at_or_beyond_the_bounds(
         f"{clock.today():%d/%m/%Y} 23:59:59,5,4",  # the latest a response may be (later is the future)
     )
     assert import_responses(conn, data, "bien.csv", active_version="sipas-2023").added == 2
-    assert backup.check(conn) == []
+    assert check.check(conn) == []
     with db.transaction(conn):  # what the old import stored for 0001-01-01 00:00
         db.insert_responses(
             conn,
@@ -227,7 +227,7 @@ def test_the_analysis_page_never_fails_on_a_stored_time_at_or_beyond_the_bounds(
                 )
             ],
         )
-    assert backup.check(conn) == [
+    assert check.check(conn) == [
         "1 phiếu có thời điểm khảo sát không hợp lệ (không đúng dạng YYYY-MM-DD HH:MM:SS "
         f"hoặc năm ngoài khoảng 2000–{last})."
     ]

@@ -209,7 +209,7 @@ def test_check_finds_a_count_moved_between_staff_members_of_the_same_day(conn, d
 def test_a_database_kept_by_the_old_triggers_migrates_with_every_row_and_the_same_roll_ups(tmp_path):
     from contextlib import closing
 
-    from sipas.admin import backup
+    from sipas.admin import check
 
     path = tmp_path / "v7.db"
     with closing(db.connect(path)) as c:
@@ -264,7 +264,7 @@ def test_a_database_kept_by_the_old_triggers_migrates_with_every_row_and_the_sam
         with db.transaction(conn):
             conn.execute("DELETE FROM responses WHERE id = 2")
         assert_rollups_match(conn)
-        assert backup.check(conn) == []
+        assert check.check(conn) == []
         assert db.filtered_counts(conn, questionnaire="sipas-2023", channel="qr") == (
             {"TC2.1": (0, 1, 1, 0, 0), "overall": (1, 0, 0, 0, 0)},
             2,
@@ -274,7 +274,7 @@ def test_a_database_kept_by_the_old_triggers_migrates_with_every_row_and_the_sam
 def test_an_imported_file_lands_in_every_roll_up(conn):
     from datetime import date
 
-    from sipas.admin import backup
+    from sipas.admin import check
     from sipas.survey.responses import import_responses
 
     db.upsert_staff(conn, {"code": "CB02", "full_name": "Trần Thị B"})
@@ -289,7 +289,7 @@ def test_an_imported_file_lands_in_every_roll_up(conn):
     summary = import_responses(conn, "\n".join(lines).encode(), "phieu.csv", active_version="sipas-2023", actor="test")
     assert (summary.added, summary.present) == (60, 0)
     assert_rollups_match(conn)
-    assert backup.check(conn) == []
+    assert check.check(conn) == []
     # A second import of the same file adds nothing and leaves every roll-up as it was.
     before = {
         t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4").fetchall() for t in ("dim_counts", "daily_counts")
@@ -309,7 +309,7 @@ def test_a_file_of_many_groups_lands_key_by_key_as_a_python_tally(conn):
     from collections import Counter, defaultdict
     from datetime import date
 
-    from sipas.admin import backup
+    from sipas.admin import check
     from sipas.catalog import questionnaire
     from sipas.survey.responses import import_responses
 
@@ -359,4 +359,4 @@ def test_a_file_of_many_groups_lands_key_by_key_as_a_python_tally(conn):
     assert got == want
     dims = {tuple(r[:5]): r[5] for r in conn.execute("SELECT * FROM dim_responses WHERE questionnaire = 'sipas-2023'")}
     assert dims == dims_before + responses
-    assert backup.check(conn) == []
+    assert check.check(conn) == []

@@ -6,7 +6,6 @@ import dataclasses
 import json
 import math
 
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,13 +13,12 @@ from scipy.stats import poisson
 
 from sipas.errors import ValidationError
 from sipas.staffing.erlang import (
-    HOURLY_COLUMNS,
     StaffingResult,
     counters_needed,
     erlang_b,
     erlang_c,
     evaluate,
-    hourly_requirements,
+    hour_requirement,
     staffing_command,
     traffic_erlangs,
 )
@@ -377,62 +375,45 @@ def test_cli_usage_errors_exit_2(capsys, argv):
     assert "python -m sipas staffing" in capsys.readouterr().err
 
 
-# --------------------------------------------------------------------------- hourly requirements
+# --------------------------------------------------------------------------- one hour (the staffing table's rule)
 
 
-def test_hourly_requirements_columns_and_values():
-    rows = [("T2", 8, 12, 5), ("T2", 9, 6, 4), ("T3", 10, 0, 0), ("T3", 11, 12, 3)]
-    df = hourly_requirements(rows, 20, 15, 0.8)
-    assert isinstance(df, pd.DataFrame)
-    assert list(df.columns) == HOURLY_COLUMNS
-    assert list(df.columns) == [
-        "weekday",
-        "hour",
-        "arrivals_per_hour",
-        "counters_open",
-        "counters_needed",
-        "service_level",
-        "p_wait",
-        "mean_wait_minutes",
-        "occupancy",
-        "understaffed",
-    ]
-    assert len(df) == 4
-    assert df["understaffed"].dtype == bool
-    assert df["understaffed"].tolist() == [True, False, False, True]
-    assert df["counters_needed"].tolist() == [6, 4, 0, 6]
-    # Row 1: 5 counters open for A = 4 -> metrics of N = 5, below 80%.
+def test_hour_requirement_needed_and_what_the_open_counters_give():
+    # 12 arrivals an hour of 20 minutes: A = 4 erlangs; 80 % within 15 minutes needs 6 counters.
+    needed, current = hour_requirement(12, 5, 20, 15, 0.8)
+    assert needed == counters_needed(12, 20, 15, 0.8)
+    assert needed.counters == 6
+    # 5 counters open for A = 4: the metrics of N = 5, below 80 %.
     five = evaluate(5, 12, 20, 15)
-    assert df.loc[0, "service_level"] == pytest.approx(five.service_level)
-    assert df.loc[0, "p_wait"] == pytest.approx(five.p_wait)
-    assert df.loc[0, "service_level"] < 0.8
-    # Row 3: nobody arrives, nobody waits.
-    assert df.loc[2, "service_level"] == 1.0
-    assert df.loc[2, "mean_wait_minutes"] == 0.0
-    # Row 4: 3 counters for A = 4 is unstable -> the limit (everyone waits, without end).
-    assert df.loc[3, "p_wait"] == 1.0
-    assert df.loc[3, "service_level"] == 0.0
-    assert math.isinf(df.loc[3, "mean_wait_minutes"])
-    assert df.loc[3, "occupancy"] == 1.0
+    assert current.counters == 5
+    assert current.service_level == pytest.approx(five.service_level)
+    assert current.p_wait == pytest.approx(five.p_wait)
+    assert current.service_level < 0.8
+    # 6 arrivals an hour with 4 open: enough (4 needed).
+    needed, current = hour_requirement(6, 4, 20, 15, 0.8)
+    assert (needed.counters, current.counters) == (4, 4)
+    assert current.service_level >= 0.8
 
 
-def test_hourly_requirements_empty():
-    df = hourly_requirements([], 15, 15)
-    assert list(df.columns) == HOURLY_COLUMNS
-    assert len(df) == 0
+def test_hour_requirement_nobody_arrives():
+    needed, current = hour_requirement(0, 0, 20, 15, 0.8)
+    assert needed.counters == 0
+    assert current.service_level == 1.0
+    assert current.mean_wait_minutes == 0.0
 
 
-def test_hourly_requirements_bad_rows():
-    problems = _problems(hourly_requirements, [("T2", 8, -1, 2), ("T2", 9, 6, -2), ("T2", 10)], 15, 15)
-    assert problems == [
-        "Dòng 1: Số lượt đến mỗi giờ không được âm.",
-        "Dòng 2: Số quầy mở phải là số nguyên không âm.",
-        "Dòng 3: cần đúng 4 giá trị (thứ, giờ, lượt đến mỗi giờ, số quầy mở).",
-    ]
+def test_hour_requirement_too_few_counters_is_the_limit():
+    # 3 counters for A = 4 have no steady state: everyone waits, without end.
+    needed, current = hour_requirement(12, 3, 20, 15, 0.8)
+    assert needed.counters == 6
+    assert current.p_wait == 1.0
+    assert current.service_level == 0.0
+    assert math.isinf(current.mean_wait_minutes)
+    assert current.occupancy == 1.0
 
 
-def test_hourly_requirements_bad_settings():
-    assert _problems(hourly_requirements, [("T2", 8, 6, 3)], 0, 15) == ["Thời gian phục vụ phải lớn hơn 0 phút."]
+def test_hour_requirement_bad_settings():
+    assert _problems(hour_requirement, 6, 3, 0, 15, 0.8) == ["Thời gian phục vụ phải lớn hơn 0 phút."]
 
 
 # --------------------------------------------------------------------------- properties

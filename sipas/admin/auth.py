@@ -321,29 +321,3 @@ def set_active(conn: sqlite3.Connection, username: str, active: bool, actor: str
             str(int(active)),
             None,
         )
-
-
-def set_role(conn: sqlite3.Connection, username: str, role: str, is_admin: bool, actor: str | None) -> None:
-    name = normalize_username(username)
-    if role not in ROLES:
-        raise ValidationError(f"Vai trò phải là một trong: {', '.join(ROLES)}.")
-    with db.transaction(conn):
-        user = db.get_user(conn, name)
-        if user is None:
-            raise ValidationError(f'Không có tài khoản "{name}".')
-        if user["is_admin"] and not is_admin:
-            admins = [u for u in db.list_users(conn) if u["is_admin"] and u["active"] and u["username"] != name]
-            if not admins:
-                raise ValidationError("Phải còn ít nhất một tài khoản quản trị.")
-        db.update_user(conn, name, role=role, is_admin=int(is_admin))
-        # A changed right takes effect at the next login.
-        db.end_staff_sessions(conn, time.time(), "role", username=name)
-        db.log_audit(
-            conn,
-            actor,
-            "user-role",
-            f"user:{name}",
-            f"role={user['role']}, admin={user['is_admin']}",
-            f"role={role}, admin={int(is_admin)}",
-            None,
-        )

@@ -55,10 +55,6 @@ def add_login_failure(conn: sqlite3.Connection, username: str, at: float) -> int
     return conn.execute("INSERT INTO login_failures (username, at) VALUES (?, ?)", (username, at)).lastrowid
 
 
-def delete_login_failure(conn: sqlite3.Connection, failure_id: int) -> None:
-    conn.execute("DELETE FROM login_failures WHERE id = ?", (failure_id,))
-
-
 def login_failures_after(conn: sqlite3.Connection, username: str, failure_id: int) -> int:
     """How many failures of ``username`` were recorded after the row ``failure_id``."""
     return conn.execute(

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
 
 from sipas import clock
-from sipas.db.connection import transaction
 
 # ---------------------------------------------------------------------------------------------
 # Kiosk events, staff roster, settings, audit
 # ---------------------------------------------------------------------------------------------
-
-
-def record_abandoned(conn: sqlite3.Connection, at: datetime, step: int, device: str | None) -> None:
-    """Count a survey left half-filled (its answers are not kept)."""
-    with transaction(conn):
-        conn.execute(
-            "INSERT INTO kiosk_events (at, kind, step, device) VALUES (?, 'abandoned', ?, ?)",
-            (at.strftime("%Y-%m-%d %H:%M:%S"), step, device),
-        )
 
 
 def count_abandoned(conn: sqlite3.Connection, date_from: str | None = None, date_to: str | None = None) -> int:

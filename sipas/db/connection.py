@@ -1,20 +1,18 @@
-"""The one place for SQL: opening the database, migrations, and typed queries.
+"""Connections, the write queue and transactions: the bottom layer of :mod:`sipas.db`.
 
 Connections are short-lived and per thread (Streamlit runs each session in its own thread):
-``connect(path)`` opens one with WAL, a busy timeout, foreign keys and ``synchronous=FULL`` (a
-committed survey survives a power cut, not only a killed process). Writes go through
+``connect(path)`` opens one with a busy timeout, foreign keys and ``synchronous=FULL`` (a committed
+survey survives a power cut, not only a killed process); the file itself is switched to WAL once,
+when :func:`sipas.db.schema.migrate` first opens it (the mode is kept in the file). Writes go through
 :func:`transaction`, which takes the write lock up front (``BEGIN IMMEDIATE``) so that concurrent
 tablets queue instead of failing with "database is locked" on a lock upgrade. Writers wait in
 order in a queue of this module (threads, and other processes through ``flock`` on ``<db>-lock``)
 rather than in SQLite's sleeping busy handler, and surveys submitted at the same moment share one
-commit (:func:`insert_response`): see bench/RESULTS.md for the latencies.
+commit (:func:`sipas.db.responses.insert_response`, through this module's queue): see
+bench/RESULTS.md for the latencies.
 
-The schema is versioned by ``PRAGMA user_version``; :data:`MIGRATIONS` brings an older file up to
-date in place, each step in one transaction, so no row is lost.
-
-Index queries read ``daily_counts``, a roll-up kept exact by triggers (one row per local day,
-questionnaire and criterion with the count of each answer level), so the index of a million
-responses is a sum over a few thousand rows. Excluded responses are left out of the roll-up.
+The schema, its migrations (``PRAGMA user_version``) and the roll-up triggers are in
+:mod:`sipas.db.schema`; the queries in one module per group of tables (see :mod:`sipas.db`).
 """
 
 from __future__ import annotations

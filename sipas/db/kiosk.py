@@ -19,10 +19,6 @@ def record_starts(conn: sqlite3.Connection, starts: Iterable[tuple[str, datetime
         conn.executemany("INSERT OR IGNORE INTO kiosk_starts (token, at, device) VALUES (?, ?, ?)", rows)
 
 
-def count_started(conn: sqlite3.Connection) -> int:
-    return conn.execute("SELECT count(*) FROM kiosk_starts").fetchone()[0]
-
-
 def report_pending(conn: sqlite3.Connection, tablet: str, pending: int, at: datetime) -> None:
     """A tablet says how many completed surveys it still holds (not yet acknowledged)."""
     with transaction(conn):

@@ -1,11 +1,15 @@
-"""Backup, restore and consistency checks (used by sipas.admin.backup)."""
+"""Backup, restore and consistency checks (used by sipas.admin.backup, .restore and .check)."""
 
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 # ---------------------------------------------------------------------------------------------
-# Backup, restore and consistency checks (used by sipas.admin.backup)
+# Backup, restore and consistency checks (used by sipas.admin.backup, .restore and .check)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -13,7 +17,7 @@ def file_identity(conn: sqlite3.Connection) -> tuple[int, int, set[str]]:
     """(application_id, user_version, table names) of any SQLite file, to tell whether it is ours."""
     app_id = conn.execute("PRAGMA application_id").fetchone()[0]
     version = conn.execute("PRAGMA user_version").fetchone()[0]
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = set(_introspect(conn).table_names())
     return app_id, version, tables
 
 
@@ -182,19 +186,43 @@ def response_day_range(conn: sqlite3.Connection) -> tuple[str | None, str | None
 ACCOUNT_TABLES = ("users", "login_failures", "staff_sessions")
 
 
+def _introspect(conn: sqlite3.Connection) -> sqlite_utils.Database:
+    """sqlite-utils over ``conn`` for reading the schema, leaving the connection as it was (no
+    ``recursive_triggers`` pragma, no plugins). Imported here: the command line's quick commands
+    never load it."""
+    import sqlite_utils
+
+    return sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
+
+
+def _own(name: str) -> bool:
+    # SQLite's own objects (sqlite_sequence, sqlite_stat*, sqlite_autoindex_*) follow from the others.
+    return not name.lower().startswith("sqlite_")
+
+
 def schema_objects(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
     """``{(type, name): SQL with whitespace collapsed}`` of the tables, indexes, triggers and views.
 
     SQLite's own objects (``sqlite_autoindex_*``, ``sqlite_sequence``, ``sqlite_stat*``) follow from
-    the others or from ANALYZE and are left out.
+    the others or from ANALYZE and are left out; so are the indexes behind a PRIMARY KEY or UNIQUE
+    constraint (part of their table's SQL).
     """
-    return {
-        (r[0], r[1]): " ".join((r[2] or "").split())
-        for r in conn.execute(
-            "SELECT type, name, sql FROM sqlite_master "
-            "WHERE type IN ('table', 'index', 'trigger', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
-        )
-    }
+    found = _introspect(conn)
+    sql: dict[tuple[str, str], str | None] = {}
+    for table in found.tables:
+        if not _own(table.name):
+            continue
+        sql["table", table.name] = table.schema
+        for index in table.indexes:
+            if index.origin == "c" and _own(index.name):  # created by CREATE INDEX
+                sql["index", index.name] = found.execute(
+                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", [index.name]
+                ).fetchone()[0]
+    for view in found.views:
+        sql["view", view.name] = view.schema
+    for trigger in found.triggers:
+        sql["trigger", trigger.name] = trigger.sql
+    return {key: " ".join((text or "").split()) for key, text in sql.items()}
 
 
 def account_rows(conn: sqlite3.Connection) -> dict[str, tuple[list[str], list[tuple]]]:

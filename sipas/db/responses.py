@@ -113,6 +113,8 @@ def _insert_one(conn: sqlite3.Connection, response: dict, answers: dict[str, int
     if cur.rowcount == 0:
         return None
     rid = cur.lastrowid
+    # Plain executemany, not sqlite-utils: this is the survey store's hot path (group commit under the
+    # write lock); sqlite-utils' insert_all would re-read the table's columns and build its SQL per call.
     conn.executemany(
         "INSERT INTO answers (response_id, criterion, value) VALUES (?, ?, ?)",
         [(rid, code, value) for code, value in answers.items()],
@@ -243,6 +245,8 @@ def insert_responses_bulk(conn: sqlite3.Connection, rows: list[tuple[dict, dict]
         values[1 + i_hours] = int(bool(values[1 + i_hours]))
         new_rows.append(values)
         answer_rows += zip(repeat(rid), answers.keys(), answers.values())  # (rid, code, value) tuples
+    # Plain executemany, not sqlite-utils' insert_all: a year's import is millions of answers, and
+    # tuples straight into one prepared statement avoid a dict per row and per-batch SQL building.
     conn.executemany(
         f"INSERT INTO responses (id, {', '.join(RESPONSE_COLUMNS)}) VALUES (?{', ?' * len(RESPONSE_COLUMNS)})",
         new_rows,

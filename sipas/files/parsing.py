@@ -95,17 +95,6 @@ def stored_year(text: str | None, default: int) -> int:
     return min(max(int(m.group(1)), MIN_YEAR), max_year())
 
 
-def parse_date(text: str) -> date:
-    """``YYYY-MM-DD`` or ``dd/mm/yyyy``; the same year bounds."""
-    return parse_timestamp(text, time_required=False).date()
-
-
-def format_timestamp(moment: datetime) -> str:
-    """What the database stores: zero-padded ISO ``YYYY-MM-DD HH:MM:SS``."""
-    check_year(moment)
-    return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} {moment:%H:%M:%S}"
-
-
 _NUMBER = re.compile(r"^[+-]?(\d+)(?:[.,](\d+))?$")
 
 

@@ -1,4 +1,6 @@
-"""Pure statistics: intervals and sample sizes (more tests and control charts join here).
+"""Pure statistics: a share with its Wilson interval, and sample sizes.
+
+The tests, Holm's adjustment and the p-chart are in :mod:`sipas.index.comparison`.
 
 Every function takes plain numbers and returns plain numbers or frozen dataclasses.
 """

@@ -23,26 +23,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from numbers import Integral, Real
 
-import pandas as pd
-
 from sipas.errors import ValidationError
 
 #: Slack when comparing a computed service level with the target, so that floating-point noise
 #: (e.g. 0.7999999999999999 for an exact 0.8) does not ask for one more counter.
 _SL_TOLERANCE = 1e-12
-
-HOURLY_COLUMNS = [
-    "weekday",
-    "hour",
-    "arrivals_per_hour",
-    "counters_open",
-    "counters_needed",
-    "service_level",
-    "p_wait",
-    "mean_wait_minutes",
-    "occupancy",
-    "understaffed",
-]
 
 
 # --------------------------------------------------------------------------- core formulas
@@ -321,79 +306,6 @@ def hour_requirement(
     if counters_open <= needed.traffic:
         return needed, _unstable_result(counters_open, needed.traffic)
     return needed, evaluate(counters_open, arrivals_per_hour, service_minutes, target_wait_minutes)
-
-
-def hourly_requirements(
-    rows: Iterable[tuple[object, object, float, int]],
-    service_minutes: float,
-    target_wait_minutes: float,
-    service_level: float = 0.8,
-) -> pd.DataFrame:
-    """For each (weekday, hour, arrivals_per_hour, counters_open): counters needed and what is open gives.
-
-    Returns a DataFrame with columns weekday, hour, arrivals_per_hour, counters_open, counters_needed,
-    service_level, p_wait, mean_wait_minutes, occupancy, understaffed, one row per input row in order.
-    ``counters_needed`` comes from :func:`counters_needed`; service_level, p_wait, mean_wait_minutes
-    and occupancy describe the counters actually **open**. When the open counters do not exceed the
-    traffic (and someone arrives) there is no steady state and the limit is reported: service_level 0,
-    p_wait 1, mean_wait_minutes inf, occupancy 1. ``understaffed`` is counters_open < counters_needed.
-    Raises ``ValidationError`` listing every bad row.
-
-    >>> df = hourly_requirements([("T2", 8, 12, 5), ("T2", 9, 6, 4)], 20, 15)
-    >>> df[["hour", "counters_needed", "understaffed"]].values.tolist()
-    [[8, 6, True], [9, 4, False]]
-    """
-    _validate(1.0, service_minutes, target_wait_minutes, service_level)
-    service_minutes = float(service_minutes)
-    target_wait_minutes = float(target_wait_minutes)
-    records: list[dict[str, object]] = []
-    problems: list[str] = []
-    for i, row in enumerate(rows, start=1):
-        try:
-            weekday, hour, arrivals, open_ = row
-        except (TypeError, ValueError):
-            problems.append(f"Dòng {i}: cần đúng 4 giá trị (thứ, giờ, lượt đến mỗi giờ, số quầy mở).")
-            continue
-        try:
-            _validate(arrivals, service_minutes, target_wait_minutes)
-        except ValidationError as exc:
-            problems.extend(f"Dòng {i}: {p}" for p in exc.problems)
-            continue
-        open_count = _as_count(open_, 0)
-        if open_count is None:
-            problems.append(f"Dòng {i}: Số quầy mở phải là số nguyên không âm.")
-            continue
-        open_ = open_count
-        needed, current = hour_requirement(arrivals, open_, service_minutes, target_wait_minutes, service_level)
-        records.append(
-            {
-                "weekday": weekday,
-                "hour": hour,
-                "arrivals_per_hour": float(arrivals),
-                "counters_open": open_,
-                "counters_needed": needed.counters,
-                "service_level": current.service_level,
-                "p_wait": current.p_wait,
-                "mean_wait_minutes": current.mean_wait_minutes,
-                "occupancy": current.occupancy,
-                "understaffed": open_ < needed.counters,
-            }
-        )
-    if problems:
-        raise ValidationError(problems)
-    df = pd.DataFrame.from_records(records, columns=HOURLY_COLUMNS)
-    return df.astype(
-        {
-            "arrivals_per_hour": float,
-            "counters_open": int,
-            "counters_needed": int,
-            "service_level": float,
-            "p_wait": float,
-            "mean_wait_minutes": float,
-            "occupancy": float,
-            "understaffed": bool,
-        }
-    )
 
 
 # --------------------------------------------------------------------------- CLI

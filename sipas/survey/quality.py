@@ -4,13 +4,14 @@ Flags (a flag is a question for the clerk, never an automatic exclusion):
 - **burst**: at least 3 responses from one tablet (``device``) within 60 seconds — someone tapping
   through surveys; responses without a device name (paper, unnamed tablets) cannot be judged;
 - **straight-lining**: the same level for every asked criterion, at least 5 criteria, and submitted
-  implausibly fast (under 20 seconds) when the time taken is known;
+  implausibly fast (under 20 seconds) or with no time taken recorded;
 - **out of hours**: submitted when the counter was closed (``settings.is_open``), or marked so by the
   kiosk when it was stored.
 
 The flag functions take a DataFrame (the rows of :func:`sipas.db.quality_candidates`) and return a
-boolean Series aligned with it. Exclusion goes through :func:`sipas.db.set_excluded`, which logs who,
-when and why in the audit log; the index leaves excluded responses out through the roll-up triggers.
+boolean Series aligned with it. :func:`exclude` and :func:`restore` go through
+:func:`sipas.db.set_excluded_many` (all the chosen responses or none), which logs who, when and why in
+the audit log; the index leaves excluded responses out through the roll-up triggers.
 """
 
 from __future__ import annotations

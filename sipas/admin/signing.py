@@ -1,0 +1,108 @@
+"""Backup signatures: HMAC-SHA256 with this installation's secret, appended after the last page.
+
+A restore accepts without question only a file this installation signed and nobody changed since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from sipas.admin.check import SQLITE_HEADER, reason
+from sipas.errors import DatabaseError
+
+# The trailer (magic, key id, MAC over every byte before it) sits past the database's last page:
+# SQLite reads only the pages its header counts, so a signed backup is still an ordinary SQLite
+# file; any edit changes the bytes the MAC covers (or, growing the file, overwrites the trailer).
+
+SIG_MAGIC = b"\nSIPAS-HMAC-SHA256-v1\n"
+SIG_LEN = len(SIG_MAGIC) + 16 + 32
+_CHUNK = 1 << 20
+
+
+def key_path(db_path: str | Path) -> Path:
+    """The secret of the installation whose database is ``db_path``: ``<db>.key`` beside it."""
+    return Path(f"{db_path}.key")
+
+
+def installation_key(db_path: str | Path, create: bool = True) -> bytes | None:
+    """The 32-byte secret kept beside the database (created, mode 0600, at first use)."""
+    path = key_path(db_path)
+    try:
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as exc:
+        raise DatabaseError(f"Không đọc được khóa ký bản sao lưu {path}: {reason(exc)}.") from None
+    if not create:
+        return None
+    key = secrets.token_bytes(32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it meanwhile
+        return installation_key(db_path, create=False)
+    except OSError:
+        return None  # a read-only folder: backups are written unsigned
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key.hex())
+        f.flush()
+        os.fsync(f.fileno())
+    return key
+
+
+def _key_id(key: bytes) -> bytes:
+    return hashlib.sha256(b"sipas-backup-key-id:" + key).digest()[:16]
+
+
+def _mac(key: bytes, path: Path, length: int) -> bytes:
+    mac = hmac.new(key, digestmod=hashlib.sha256)
+    with path.open("rb") as f:
+        left = length
+        while left > 0:
+            chunk = f.read(min(_CHUNK, left))
+            if not chunk:
+                break
+            mac.update(chunk)
+            left -= len(chunk)
+    return mac.digest()
+
+
+def sign_file(path: Path, key: bytes) -> None:
+    """Append the signature trailer to the backup file ``path``."""
+    size = path.stat().st_size
+    trailer = SIG_MAGIC + _key_id(key) + _mac(key, path, size)
+    with path.open("ab") as f:
+        f.write(trailer)
+
+
+def _read_trailer(path: Path) -> tuple[int, bytes, bytes] | None:
+    """(length of the signed content, key id, MAC) if the file ends with a signature trailer."""
+    size = path.stat().st_size
+    if size < SIG_LEN + len(SQLITE_HEADER):
+        return None
+    with path.open("rb") as f:
+        f.seek(size - SIG_LEN)
+        tail = f.read(SIG_LEN)
+    if not tail.startswith(SIG_MAGIC):
+        return None
+    rest = tail[len(SIG_MAGIC) :]
+    return size - SIG_LEN, rest[:16], rest[16:]
+
+
+def signature_status(path: Path, key: bytes | None) -> str:
+    """``"signed"`` (by ``key``, unchanged), ``"altered"`` (by ``key``, changed since), ``"foreign"``
+    (another installation's key) or ``"unsigned"``. The trailer, if any, is cut off ``path``."""
+    trailer = _read_trailer(path)
+    if trailer is None:
+        return "unsigned"
+    length, key_id, mac = trailer
+    if key is None or not hmac.compare_digest(key_id, _key_id(key)):
+        status = "foreign"
+    else:
+        status = "signed" if hmac.compare_digest(mac, _mac(key, path, length)) else "altered"
+    os.truncate(path, length)
+    return status
