@@ -540,7 +540,7 @@ def _expectation_note(r: MonthlyReport) -> str:
     return f"{w.respondents} phiếu trả lời. Tỷ lệ = {share}; KTC 95%: khoảng tin cậy Wilson. Xếp từ cao xuống."
 
 
-def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:
+def to_pdf(r: MonthlyReport, with_charts: bool = True) -> bytes:  # noqa: C901
     """The same content as the workbook, on A4, with the charts as PNG images."""
     from fpdf import FPDF
     from fpdf.fonts import FontFace
