@@ -500,20 +500,6 @@ def vn_table(frame, decimals: dict[str, int] | None = None, default: int = 2):
     return frame.style.format(formatters, na_rep=clock.DASH)
 
 
-AUDIT_ACTIONS = {
-    "login": "Đăng nhập",
-    "user-add": "Thêm tài khoản",
-    "user-password": "Đổi mật khẩu",
-    "user-enable": "Khóa / mở khóa tài khoản",
-    "user-role": "Đổi vai trò",
-    "setting": "Sửa cài đặt",
-    "staff": "Sửa danh sách cán bộ",
-    "baseline": "Lưu số liệu gốc",
-    "exclude": "Loại / khôi phục phiếu",
-    "hourly-dossiers": "Nhập số hồ sơ theo giờ",
-    "delete-demo": "Xóa dữ liệu mẫu",
-    "restore": "Khôi phục sao lưu",
-}
 VALUE_KEYS = {
     "overall": "chung",
     "floor": "sàn",
