@@ -524,20 +524,6 @@ def vn_frame(frame, decimals: dict[str, int] | None = None, default: int | None 
     return out
 
 
-AUDIT_ACTIONS = {
-    "login": "Đăng nhập",
-    "user-add": "Thêm tài khoản",
-    "user-password": "Đổi mật khẩu",
-    "user-enable": "Khóa / mở khóa tài khoản",
-    "user-role": "Đổi vai trò",
-    "setting": "Sửa cài đặt",
-    "staff": "Sửa danh sách cán bộ",
-    "baseline": "Lưu số liệu gốc",
-    "exclude": "Loại / khôi phục phiếu",
-    "hourly-dossiers": "Nhập số hồ sơ theo giờ",
-    "delete-demo": "Xóa dữ liệu mẫu",
-    "restore": "Khôi phục sao lưu",
-}
 VALUE_KEYS = {
     "overall": "chung",
     "floor": "sàn",

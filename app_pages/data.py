@@ -75,5 +75,5 @@ if demo:
     confirm = st.checkbox("Tôi muốn xóa toàn bộ dữ liệu mẫu", key="confirm_demo")
     if st.button("Xóa dữ liệu mẫu", disabled=not confirm, key="delete_demo"):
         with ui.conn() as c:
-            n = db.delete_demo_data(c)
+            n = db.delete_demo_data(c, user.username)
         st.success(f"Đã xóa {n} phiếu dữ liệu mẫu.")

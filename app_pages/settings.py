@@ -10,6 +10,7 @@ import ui
 from sipas import clock, db
 from sipas.admin import roster, settings
 from sipas.catalog import questionnaires, version_label
+from sipas.db import audit
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -302,7 +303,7 @@ with tab_log:
                     {
                         "Lúc": clock.format_datetime(e["at"]),
                         "Người": e["actor"] or "hệ thống",
-                        "Việc": ui.AUDIT_ACTIONS.get(e["action"], "Thay đổi khác"),
+                        "Việc": audit.label(e["action"], e["entity"]),
                         "Đối tượng": e["entity"] or "—",
                         "Cũ": ui.readable_value(e["old_value"]),
                         "Mới": ui.readable_value(e["new_value"]),

@@ -7,6 +7,7 @@ standard error, nothing changed; 2 wrong usage (argparse).
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sqlite3
 import sys
@@ -77,13 +78,21 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_line_actor() -> str:
+    """Who acts from the command line, for the audit log: "dòng lệnh (<OS user>)"."""
+    try:
+        return f"dòng lệnh ({getpass.getuser()})"
+    except (OSError, KeyError):  # no user name in the environment nor in the password database
+        return "dòng lệnh"
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from sipas import demo
     from sipas.cases import intake
 
     with closing(db.open_db(db_path(args.db))) as conn:
         if args.delete:
-            n = db.delete_demo_data(conn)
+            n = db.delete_demo_data(conn, _command_line_actor())
             print(f"Đã xóa {n} phiếu dữ liệu mẫu.")
             return 0
         if args.responses < 0:

@@ -858,7 +858,7 @@ def test_demo_cases_go_with_the_demo_data(staffed):
     assert len(demo_ids) == 2
     kept = [c["id"] for c in db.list_cases(conn) if not c["is_demo"]]
 
-    assert db.delete_demo_data(conn) == 1
+    assert db.delete_demo_data(conn, "vanphong") == 1
     assert [c["id"] for c in db.list_cases(conn)] == kept
     assert (
         conn.execute(f"SELECT count(*) FROM case_events WHERE case_id IN ({','.join(map(str, demo_ids))})").fetchone()[

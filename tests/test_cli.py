@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import sqlite3
@@ -339,6 +340,8 @@ def test_demo_then_delete(imported):
     with closing(sqlite3.connect(imported)) as c:
         assert c.execute("SELECT count(*) FROM responses").fetchone()[0] == 5
         assert c.execute("SELECT count(*) FROM responses WHERE is_demo = 1").fetchone()[0] == 0
+        last = c.execute("SELECT actor, action, new_value FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    assert last == (f"dòng lệnh ({getpass.getuser()})", "delete-demo", "200")
     d = index_json(env_db=imported)
     assert d["responses"] == 5
     assert d["overall"] == pytest.approx(205 / 3, abs=1e-9)

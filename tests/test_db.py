@@ -290,7 +290,7 @@ def test_exclusion_and_restore_keep_the_rollup_exact(conn):
     assert db.responses_in_range(conn, "sipas-2023") == 3
     log = [(e["action"], e["entity"], e["old_value"], e["new_value"]) for e in db.audit_entries(conn)]
     assert log[:3] == [
-        ("restore", f"response:{rid}", "1", "0"),
+        ("include", f"response:{rid}", "1", "0"),
         ("exclude", f"response:{rid}", "1", "1"),
         ("exclude", f"response:{rid}", "0", "1"),
     ]
@@ -307,7 +307,7 @@ def test_delete_demo_data_removes_demo_rows_and_the_rollup_follows(conn):
     assert demo.generate(conn, 300, seed=7, end=__import__("datetime").date(2024, 3, 29)) == 300
     assert db.count_responses(conn, demo=True) == 300
     _assert_rollup_exact(conn)
-    assert db.delete_demo_data(conn) == 300
+    assert db.delete_demo_data(conn, "vanphong") == 300
     assert db.count_responses(conn, demo=True) == 0
     assert db.count_responses(conn) == 3
     assert conn.execute("SELECT count(*) FROM answers").fetchone()[0] == 6

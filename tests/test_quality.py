@@ -213,7 +213,7 @@ def test_exclusion_changes_the_index_and_is_logged_and_restore_undoes_it(conn, s
     assert quality.restore(conn, burst[:1], "Kiểm tra lại: phiếu thật", "clerk1") == 1
     again = scoring.index_for_period(conn, "sipas-2023", "2024-04-15", "2024-04-15")
     assert again.responses == 4
-    assert [e["action"] for e in db.audit_entries(conn, 1)] == ["restore"]
+    assert [e["action"] for e in db.audit_entries(conn, 1)] == ["include"]
     assert db.count_excluded(conn, "2024-04-15", "2024-04-15") == 2
 
 

@@ -89,7 +89,7 @@ def test_rollups_equal_raw_counts_through_exclusions_and_deletions(conn):
     with db.transaction(conn):
         conn.execute("DELETE FROM responses WHERE id IN (SELECT id FROM responses WHERE id % 5 = 0)")
     assert_rollups_match(conn)
-    db.delete_demo_data(conn)
+    db.delete_demo_data(conn, "vanphong")
     assert db.filtered_counts(conn, questionnaire="sipas-2023") == ({}, 0)
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sipas import clock, db
 from sipas.catalog import DEFAULT_VERSION, FORM_2024_FROM, questionnaires, survey_options
@@ -92,93 +94,158 @@ DEFAULTS: dict[str, Any] = {
 
 def validate(key: str, value: Any) -> Any:
     """The clean value of setting ``key``, or ValidationError naming what is wrong (nothing stored)."""
-    if key not in DEFAULTS:
+    setting = SETTINGS.get(key)
+    if setting is None:
         raise ValidationError(f"Không có thiết lập '{key}'.")
-    if key in NAME_KEYS:
-        if not isinstance(value, str) or not value.strip() or len(value) > 300:
-            raise ValidationError(f"{NAME_LABELS[key]} không được để trống (tối đa 300 ký tự).")
-        return value.strip()
-    if key == "unit_confirmed":
-        if not isinstance(value, dict) or not all(isinstance(value.get(k), str) for k in ("by", "at", *NAME_KEYS)):
-            raise ValidationError("Xác nhận thông tin đơn vị không hợp lệ.")
-        return value
-    if key == "form2024_offer":
-        if value not in ("switched", "kept"):
-            raise ValidationError("Trả lời đề nghị đổi mẫu phiếu chỉ nhận 'switched' hoặc 'kept'.")
-        return value
-    if key == "targets":
-        try:
-            overall, floor = float(value["overall"]), float(value["floor"])
-        except (KeyError, TypeError, ValueError):
-            raise ValidationError("Chỉ tiêu phải có 'overall' và 'floor' là số.") from None
-        if not (0 <= floor <= 100 and 0 <= overall <= 100):
-            raise ValidationError("Chỉ tiêu phải nằm trong khoảng 0–100.")
-        return {"overall": overall, "floor": floor}
-    if key == "bands":
-        try:
-            bands = [[str(name), float(lower)] for name, lower in value]
-        except (TypeError, ValueError):
-            raise ValidationError("Các mức xếp loại phải là danh sách [tên, ngưỡng dưới].") from None
-        lowers = [b[1] for b in bands]
-        # Strictly: two bands with one threshold would make one of them unreachable (NaN fails too).
-        if not bands or not all(a > b for a, b in zip(lowers, lowers[1:], strict=False)) or lowers[-1] != 0:
-            raise ValidationError("Ngưỡng các mức xếp loại phải giảm dần và mức cuối có ngưỡng 0.")
-        if lowers[0] > 100:
-            raise ValidationError("Ngưỡng các mức xếp loại phải nằm trong khoảng 0–100.")
-        return bands
-    if key == "active_questionnaire":
-        if value not in questionnaires():
-            raise ValidationError(f"Không có phiên bản phiếu '{value}'.")
-        return value
-    if key == "questions_per_survey":
-        mode = value.get("mode") if isinstance(value, dict) else None
-        rotating = value.get("rotating", 4) if isinstance(value, dict) else None
-        if mode not in ("full", "short") or not isinstance(rotating, int) or not 1 <= rotating <= 30:
-            raise ValidationError("Số câu hỏi mỗi phiếu: chế độ 'full' hoặc 'short' với 1–30 tiêu chí luân phiên.")
-        return {"mode": mode, "rotating": rotating}
-    if key == "fields":
-        if value is None:
-            return None
-        items = [str(v).strip() for v in value]
-        if not items or any(not v for v in items) or len(set(items)) != len(items):
-            raise ValidationError("Danh sách lĩnh vực không được trống, không có dòng trống hay trùng nhau.")
-        return items
-    if key == "opening_hours":
-        return validate_opening_hours(value)
-    if key == "kiosk_devices":
-        if not isinstance(value, list) or any(not isinstance(v, str) or not v.strip() for v in value):
-            raise ValidationError("Danh sách máy tính bảng phải là các tên không trống.")
-        return sorted({v.strip()[:40] for v in value})
-    if key in ("kiosk_closed_outside_hours", "public_summary_on_kiosk", "kiosk_read_aloud"):
-        return bool(value)
-    if key == "repeat_offence":
-        try:
-            count, months = int(value["count"]), int(value["months"])
-        except (KeyError, TypeError, ValueError):
-            raise ValidationError("Quy tắc tái phạm cần 'count' và 'months' là số nguyên.") from None
-        if not 2 <= count <= 20 or not 1 <= months <= 60:
-            raise ValidationError("Tái phạm: số vụ việc từ 2 đến 20, trong 1 đến 60 tháng.")
-        return {"count": count, "months": months}
-    if key == "staff_min_n":
-        if not isinstance(value, int) or value < 1:
-            raise ValidationError("Số phiếu tối thiểu phải là số nguyên ≥ 1.")
-        return value
-    if key == "backup_dir":
-        if not isinstance(value, str) or len(value) > 500 or "\0" in value:
-            raise ValidationError("Thư mục sao lưu không hợp lệ (tối đa 500 ký tự).")
-        return value.strip()
-    if key == "backup_keep":
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
-            raise ValidationError("Số bản sao lưu tự động cần giữ phải là số nguyên từ 1 đến 3650.")
-        return value
-    if key in _WAITING_KEYS:
-        return _validate_waiting(key, value)
+    return setting.clean(value)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting as declared in :data:`SETTINGS`: its kind, bounds and the message for a refused value.
+
+    Kinds: ``text`` (a string, stripped; not blank when ``required``; at most ``max_length``),
+    ``flag`` (anything, as a bool), ``whole`` (an int within ``low``–``high``; a bool only when
+    ``allow_bool``), ``number`` (a finite int or float within the bounds, ``low_open``/``high_open``
+    excluding the bound itself; a whole one as an int when ``whole_if_integral``), ``choice`` (one of
+    ``choices()``; ``message`` may use ``{value}``) and ``structured`` (``check`` cleans the value or
+    raises ValidationError with its own messages).
+    """
+
+    key: str
+    kind: Literal["text", "flag", "whole", "number", "choice", "structured"]
+    message: str = ""
+    required: bool = False
+    max_length: int | None = None
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    allow_bool: bool = False
+    whole_if_integral: bool = False
+    choices: Callable[[], Iterable[str]] = tuple
+    check: Callable[[Any], Any] | None = None
+
+    def clean(self, value: Any) -> Any:
+        return _CLEANERS[self.kind](self, value)
+
+    def within(self, number: float) -> bool:
+        above = self.low is None or (number > self.low if self.low_open else number >= self.low)
+        below = self.high is None or (number < self.high if self.high_open else number <= self.high)
+        return above and below
+
+
+def _clean_text(s: Setting, value: Any) -> str:
+    too_long = s.max_length is not None and isinstance(value, str) and len(value) > s.max_length
+    if not isinstance(value, str) or (s.required and not value.strip()) or too_long:
+        raise ValidationError(s.message)
+    return value.strip()
+
+
+def _clean_whole(s: Setting, value: Any) -> int:
+    if (isinstance(value, bool) and not s.allow_bool) or not isinstance(value, int) or not s.within(value):
+        raise ValidationError(s.message)
     return value
+
+
+def _clean_number(s: Setting, value: Any) -> float | int:
+    number = _finite(value)
+    if number is None or not s.within(number):
+        raise ValidationError(s.message)
+    return int(number) if s.whole_if_integral and number.is_integer() else number
+
+
+def _clean_choice(s: Setting, value: Any) -> Any:
+    if value not in s.choices():
+        raise ValidationError(s.message.format(value=value))
+    return value
+
+
+def _clean_structured(s: Setting, value: Any) -> Any:
+    return s.check(value)
+
+
+_CLEANERS: dict[str, Callable[[Setting, Any], Any]] = {
+    "text": _clean_text,
+    "flag": lambda _s, value: bool(value),
+    "whole": _clean_whole,
+    "number": _clean_number,
+    "choice": _clean_choice,
+    "structured": _clean_structured,
+}
+
+
+def _unit_confirmed(value: Any) -> dict:
+    if not isinstance(value, dict) or not all(isinstance(value.get(k), str) for k in ("by", "at", *NAME_KEYS)):
+        raise ValidationError("Xác nhận thông tin đơn vị không hợp lệ.")
+    return value
+
+
+def _targets(value: Any) -> dict:
+    try:
+        overall, floor = float(value["overall"]), float(value["floor"])
+    except (KeyError, TypeError, ValueError):
+        raise ValidationError("Chỉ tiêu phải có 'overall' và 'floor' là số.") from None
+    if not (0 <= floor <= 100 and 0 <= overall <= 100):
+        raise ValidationError("Chỉ tiêu phải nằm trong khoảng 0–100.")
+    return {"overall": overall, "floor": floor}
+
+
+def _bands(value: Any) -> list:
+    try:
+        bands = [[str(name), float(lower)] for name, lower in value]
+    except (TypeError, ValueError):
+        raise ValidationError("Các mức xếp loại phải là danh sách [tên, ngưỡng dưới].") from None
+    lowers = [b[1] for b in bands]
+    # Strictly: two bands with one threshold would make one of them unreachable (NaN fails too).
+    if not bands or not all(a > b for a, b in zip(lowers, lowers[1:], strict=False)) or lowers[-1] != 0:
+        raise ValidationError("Ngưỡng các mức xếp loại phải giảm dần và mức cuối có ngưỡng 0.")
+    if lowers[0] > 100:
+        raise ValidationError("Ngưỡng các mức xếp loại phải nằm trong khoảng 0–100.")
+    return bands
+
+
+def _questions_per_survey(value: Any) -> dict:
+    mode = value.get("mode") if isinstance(value, dict) else None
+    rotating = value.get("rotating", 4) if isinstance(value, dict) else None
+    if mode not in ("full", "short") or not isinstance(rotating, int) or not 1 <= rotating <= 30:
+        raise ValidationError("Số câu hỏi mỗi phiếu: chế độ 'full' hoặc 'short' với 1–30 tiêu chí luân phiên.")
+    return {"mode": mode, "rotating": rotating}
+
+
+def _fields(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    items = [str(v).strip() for v in value]
+    if not items or any(not v for v in items) or len(set(items)) != len(items):
+        raise ValidationError("Danh sách lĩnh vực không được trống, không có dòng trống hay trùng nhau.")
+    return items
+
+
+def _kiosk_devices(value: Any) -> list[str]:
+    if not isinstance(value, list) or any(not isinstance(v, str) or not v.strip() for v in value):
+        raise ValidationError("Danh sách máy tính bảng phải là các tên không trống.")
+    return sorted({v.strip()[:40] for v in value})
+
+
+def _repeat_offence(value: Any) -> dict:
+    try:
+        count, months = int(value["count"]), int(value["months"])
+    except (KeyError, TypeError, ValueError):
+        raise ValidationError("Quy tắc tái phạm cần 'count' và 'months' là số nguyên.") from None
+    if not 2 <= count <= 20 or not 1 <= months <= 60:
+        raise ValidationError("Tái phạm: số vụ việc từ 2 đến 20, trong 1 đến 60 tháng.")
+    return {"count": count, "months": months}
+
+
+def _backup_dir(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 500 or "\0" in value:
+        raise ValidationError("Thư mục sao lưu không hợp lệ (tối đa 500 ký tự).")
+    return value.strip()
 
 
 # ---- waiting time and staffing (sipas.staffing.waiting) ----------------------------------------------
 
-_WAITING_KEYS = ("wait_target_minutes", "service_level_target", "service_minutes", "counters_open", "counter_names")
 MAX_COUNTERS = 50
 
 
@@ -202,69 +269,59 @@ def _count(value: Any) -> int | None:
     return int(number)
 
 
-def _validate_waiting(key: str, value: Any) -> Any:
-    if key == "wait_target_minutes":
-        number = _finite(value)
-        if number is None or not 0 < number <= 240:
-            raise ValidationError("Thời gian chờ mục tiêu phải là số phút lớn hơn 0, tối đa 240.")
-        return int(number) if number.is_integer() else number
-    if key == "service_level_target":
-        number = _finite(value)
-        if number is None or not 0 < number < 1:
-            raise ValidationError(
-                "Tỷ lệ người dân được phục vụ trong thời gian chờ mục tiêu phải lớn hơn 0 và nhỏ hơn 1 (ví dụ 0.8)."
-            )
-        return number
-    if key == "service_minutes":
-        if not isinstance(value, dict) or not isinstance(value.get("fields", {}), dict):
-            raise ValidationError("Thời gian phục vụ phải có 'default' và 'fields' (lĩnh vực → số phút).")
-        out: dict[str, float] = {}
-        problems = []
-        for name, minutes in [("default", value.get("default")), *value.get("fields", {}).items()]:
-            number = _finite(minutes)
-            label = "mặc định" if name == "default" else f'lĩnh vực "{name}"'
-            if not str(name).strip():
-                problems.append("Thời gian phục vụ: tên lĩnh vực không được trống.")
-            elif number is None or not 0 < number <= 480:
-                problems.append(f"Thời gian phục vụ {label}: phải là số phút lớn hơn 0, tối đa 480.")
-            else:
-                out[str(name).strip()] = number
-        if problems:
-            raise ValidationError(problems)
-        default = out.pop("default")
-        return {"default": default, "fields": out}
-    if key == "counters_open":
-        if not isinstance(value, dict) or not isinstance(value.get("hours", []), list):
-            raise ValidationError("Số quầy mở phải có 'default' và 'hours' ([thứ, giờ, số quầy]).")
-        default = _count(value.get("default"))
-        problems = [] if default is not None else [f"Số quầy mở mặc định phải là số nguyên từ 0 đến {MAX_COUNTERS}."]
-        hours: dict[tuple[int, int], int] = {}
-        for item in value.get("hours", []):
-            try:
-                weekday, hour, counters = item
-            except (TypeError, ValueError):
-                problems.append(f"Số quầy mở: mục {item!r} phải có dạng [thứ, giờ, số quầy].")
-                continue
-            w, h, n = _count(weekday), _count(hour), _count(counters)
-            if w is None or w > 6 or h is None or h > 23:
-                problems.append(f"Số quầy mở: thứ {weekday!r} (0–6) hoặc giờ {hour!r} (0–23) không hợp lệ.")
-            elif n is None:
-                problems.append(f"Số quầy mở {WEEKDAYS[w]} {h}:00: phải là số nguyên từ 0 đến {MAX_COUNTERS}.")
-            elif (w, h) in hours:
-                problems.append(f"Số quầy mở {WEEKDAYS[w]} {h}:00: bị nhập hai lần.")
-            else:
-                hours[(w, h)] = n
-        if problems:
-            raise ValidationError(problems)
-        return {"default": default, "hours": [[w, h, n] for (w, h), n in sorted(hours.items())]}
-    if key == "counter_names":
-        if not isinstance(value, list):
-            raise ValidationError("Danh sách quầy phải là các tên quầy.")
-        names = [str(v).strip() for v in value]
-        if not names or any(not n or len(n) > 40 for n in names) or len(set(names)) != len(names):
-            raise ValidationError("Danh sách quầy không được trống, tên không trống (tối đa 40 ký tự), không trùng.")
-        return names
-    raise ValidationError(f"Không có thiết lập '{key}'.")
+def _service_minutes(value: Any) -> dict:
+    if not isinstance(value, dict) or not isinstance(value.get("fields", {}), dict):
+        raise ValidationError("Thời gian phục vụ phải có 'default' và 'fields' (lĩnh vực → số phút).")
+    out: dict[str, float] = {}
+    problems = []
+    for name, minutes in [("default", value.get("default")), *value.get("fields", {}).items()]:
+        number = _finite(minutes)
+        label = "mặc định" if name == "default" else f'lĩnh vực "{name}"'
+        if not str(name).strip():
+            problems.append("Thời gian phục vụ: tên lĩnh vực không được trống.")
+        elif number is None or not 0 < number <= 480:
+            problems.append(f"Thời gian phục vụ {label}: phải là số phút lớn hơn 0, tối đa 480.")
+        else:
+            out[str(name).strip()] = number
+    if problems:
+        raise ValidationError(problems)
+    default = out.pop("default")
+    return {"default": default, "fields": out}
+
+
+def _counters_open(value: Any) -> dict:
+    if not isinstance(value, dict) or not isinstance(value.get("hours", []), list):
+        raise ValidationError("Số quầy mở phải có 'default' và 'hours' ([thứ, giờ, số quầy]).")
+    default = _count(value.get("default"))
+    problems = [] if default is not None else [f"Số quầy mở mặc định phải là số nguyên từ 0 đến {MAX_COUNTERS}."]
+    hours: dict[tuple[int, int], int] = {}
+    for item in value.get("hours", []):
+        try:
+            weekday, hour, counters = item
+        except (TypeError, ValueError):
+            problems.append(f"Số quầy mở: mục {item!r} phải có dạng [thứ, giờ, số quầy].")
+            continue
+        w, h, n = _count(weekday), _count(hour), _count(counters)
+        if w is None or w > 6 or h is None or h > 23:
+            problems.append(f"Số quầy mở: thứ {weekday!r} (0–6) hoặc giờ {hour!r} (0–23) không hợp lệ.")
+        elif n is None:
+            problems.append(f"Số quầy mở {WEEKDAYS[w]} {h}:00: phải là số nguyên từ 0 đến {MAX_COUNTERS}.")
+        elif (w, h) in hours:
+            problems.append(f"Số quầy mở {WEEKDAYS[w]} {h}:00: bị nhập hai lần.")
+        else:
+            hours[(w, h)] = n
+    if problems:
+        raise ValidationError(problems)
+    return {"default": default, "hours": [[w, h, n] for (w, h), n in sorted(hours.items())]}
+
+
+def _counter_names(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise ValidationError("Danh sách quầy phải là các tên quầy.")
+    names = [str(v).strip() for v in value]
+    if not names or any(not n or len(n) > 40 for n in names) or len(set(names)) != len(names):
+        raise ValidationError("Danh sách quầy không được trống, tên không trống (tối đa 40 ký tự), không trùng.")
+    return names
 
 
 # ---- end waiting time and staffing ------------------------------------------------------------
@@ -274,6 +331,67 @@ NAME_LABELS = {
     "unit_name": "Tên đơn vị",
     "office_name": "Tên nơi tiếp nhận hồ sơ (Bộ phận Một cửa / Trung tâm Phục vụ hành chính công)",
     "report_recipient": "Nơi nhận báo cáo",
+}
+
+
+def _structured(key: str, check: Callable[[Any], Any]) -> Setting:
+    return Setting(key, "structured", check=check)
+
+
+# Every setting of DEFAULTS, with how a new value is checked (validate).
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in (
+        *(
+            Setting(key, "text", f"{label} không được để trống (tối đa 300 ký tự).", required=True, max_length=300)
+            for key, label in NAME_LABELS.items()
+        ),
+        _structured("unit_confirmed", _unit_confirmed),
+        Setting(
+            "form2024_offer",
+            "choice",
+            "Trả lời đề nghị đổi mẫu phiếu chỉ nhận 'switched' hoặc 'kept'.",
+            choices=lambda: ("switched", "kept"),
+        ),
+        _structured("targets", _targets),
+        _structured("bands", _bands),
+        Setting("active_questionnaire", "choice", "Không có phiên bản phiếu '{value}'.", choices=questionnaires),
+        _structured("questions_per_survey", _questions_per_survey),
+        _structured("fields", _fields),
+        _structured("opening_hours", lambda value: validate_opening_hours(value)),
+        _structured("kiosk_devices", _kiosk_devices),
+        Setting("kiosk_closed_outside_hours", "flag"),
+        Setting("public_summary_on_kiosk", "flag"),
+        Setting("kiosk_read_aloud", "flag"),
+        _structured("repeat_offence", _repeat_offence),
+        # A bool is an int to Python: True has always been taken as 1 here (not for backup_keep).
+        Setting("staff_min_n", "whole", "Số phiếu tối thiểu phải là số nguyên ≥ 1.", low=1, allow_bool=True),
+        _structured("backup_dir", _backup_dir),
+        Setting(
+            "backup_keep", "whole", "Số bản sao lưu tự động cần giữ phải là số nguyên từ 1 đến 3650.", low=1, high=3650
+        ),
+        Setting(
+            "wait_target_minutes",
+            "number",
+            "Thời gian chờ mục tiêu phải là số phút lớn hơn 0, tối đa 240.",
+            low=0,
+            low_open=True,
+            high=240,
+            whole_if_integral=True,
+        ),
+        Setting(
+            "service_level_target",
+            "number",
+            "Tỷ lệ người dân được phục vụ trong thời gian chờ mục tiêu phải lớn hơn 0 và nhỏ hơn 1 (ví dụ 0.8).",
+            low=0,
+            low_open=True,
+            high=1,
+            high_open=True,
+        ),
+        _structured("service_minutes", _service_minutes),
+        _structured("counters_open", _counters_open),
+        _structured("counter_names", _counter_names),
+    )
 }
 
 

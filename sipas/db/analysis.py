@@ -79,7 +79,7 @@ def analysis_data_version(conn: sqlite3.Connection) -> tuple:
     count = conn.execute("SELECT sum(responses) FROM daily_responses").fetchone()[0]
     audit = conn.execute(
         "SELECT max(id) FROM audit_log WHERE action IN "
-        "('exclude', 'restore', 'setting', 'baseline', 'delete-demo', 'staff', 'baseline-delete')"
+        "('exclude', 'include', 'restore', 'setting', 'baseline', 'delete-demo', 'staff', 'baseline-delete')"
     ).fetchone()[0]
     base = conn.execute("SELECT count(*), max(updated_at) FROM baseline").fetchone()
     return (newest, count, audit, base[0], base[1])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from sipas import clock
+from sipas.db import audit as _audit
 
 # ---------------------------------------------------------------------------------------------
 # Kiosk events, staff roster, settings, audit
@@ -103,6 +104,13 @@ def log_audit(
     new_value: str | None,
     note: str | None,
 ) -> None:
+    """Append an entry to the audit log. ``action`` must be registered in :mod:`sipas.db.audit`, and an
+    action a person takes needs its actor: a programming error otherwise (ValueError, nothing written)."""
+    registered = _audit.ACTIONS.get(action)
+    if registered is None:
+        raise ValueError(f"audit action {action!r} is not registered in sipas.db.audit")
+    if registered.by_person and not (actor or "").strip():
+        raise ValueError(f"audit action {action!r} needs the person who acts")
     conn.execute(
         "INSERT INTO audit_log (at, actor, action, entity, old_value, new_value, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (clock.now_ts(), actor, action, entity, old_value, new_value, note),

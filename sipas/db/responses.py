@@ -324,7 +324,7 @@ def set_excluded_many(
             log_audit(
                 conn,
                 actor,
-                "exclude" if excluded else "restore",
+                "exclude" if excluded else "include",
                 f"response:{response_id}",
                 str(old[0]),
                 str(int(excluded)),
@@ -332,8 +332,10 @@ def set_excluded_many(
             )
 
 
-def delete_demo_data(conn: sqlite3.Connection) -> int:
-    """Delete every generated (demo) response, its answers and demo staff; return responses deleted."""
+def delete_demo_data(conn: sqlite3.Connection, actor: str) -> int:
+    """Delete every generated (demo) response, its answers and demo staff; return responses deleted.
+
+    ``actor``: who asked (the logged-in user, or the command line and its OS user)."""
     with transaction(conn):
         if schema_version(conn) >= 4:
             conn.execute(
@@ -351,7 +353,7 @@ def delete_demo_data(conn: sqlite3.Connection) -> int:
             )
         conn.execute(f"DELETE FROM staff WHERE is_demo = 1 AND code NOT IN ({in_use})")
         conn.execute("DELETE FROM kiosk_events WHERE device = 'demo'")
-        log_audit(conn, None, "delete-demo", "responses", None, str(n), None)
+        log_audit(conn, actor, "delete-demo", "responses", None, str(n), None)
     return n
 
 

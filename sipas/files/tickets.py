@@ -15,13 +15,10 @@ from datetime import datetime
 from pathlib import Path
 
 from sipas import clock, db
-from sipas.errors import ValidationError, raise_file_problems
-from sipas.files import parsing
-from sipas.survey.responses import column_letter, parse_timestamp, read_table
-from sipas.text import text_problem
+from sipas.errors import raise_file_problems
+from sipas.files.table import Column, TableSpec, read_rows
+from sipas.survey.responses import read_table
 
-TICKET_COLUMNS = ("ticket_id", "service", "counter", "issued_at", "called_at", "finished_at")
-REQUIRED_TICKET_COLUMNS = ("ticket_id", "issued_at", "called_at", "finished_at")
 TS_HINT = "cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 có múi giờ"
 
 
@@ -39,15 +36,39 @@ class TicketImportSummary:
         )
 
 
-def _timestamp(row: dict, col: str, idx: int, problems: list[str]) -> datetime | None:
-    text = row.get(col, "")
-    if not text:
-        return None
-    try:
-        return parse_timestamp(text)
-    except ValueError:
-        problems.append(f'Dòng {idx}, cột {col}: giá trị "{text}" không hợp lệ, {TS_HINT}.')
-        return None
+def _timestamp(name: str, missing: str | None = None) -> Column:
+    return Column(
+        name,
+        "datetime",
+        required=True,
+        allow_empty=missing is None,
+        missing=missing,
+        invalid=f'giá trị "{{value}}" không hợp lệ, {TS_HINT}.',
+    )
+
+
+TICKET_SPEC = TableSpec(
+    columns=(
+        Column(
+            "ticket_id",
+            required=True,
+            allow_empty=False,
+            missing="thiếu số thứ tự.",
+            max_length=40,
+            too_long="dài quá 40 ký tự.",
+            plain_text=True,
+        ),
+        Column("service", max_length=200, too_long="dài quá 200 ký tự.", plain_text=True),
+        Column("counter", max_length=200, too_long="dài quá 200 ký tự.", plain_text=True),
+        _timestamp("issued_at", missing="thiếu thời điểm lấy số."),
+        _timestamp("called_at"),
+        _timestamp("finished_at"),
+    ),
+    at_least_one=("service", "counter"),
+    at_least_one_message="cần ít nhất một trong hai cột service (lĩnh vực) hoặc counter (quầy).",
+)
+TICKET_COLUMNS = TICKET_SPEC.names
+REQUIRED_TICKET_COLUMNS = tuple(c.name for c in TICKET_SPEC.columns if c.required)
 
 
 def validate_tickets_table(rows: list[list[str]], filename: str, now: datetime | None = None) -> list[dict]:
@@ -62,67 +83,29 @@ def validate_tickets_table(rows: list[list[str]], filename: str, now: datetime |
     ('2024-03-04', '2024-03-04 07:20:00', None)
     """
     now = now or clock.now()
-    header = parsing.header_row(rows, filename)
     problems: list[str] = []
-    seen_cols: set[str] = set()
-    for i, name in enumerate(header):
-        if name == "":
-            problems.append(f"Dòng 1, cột {column_letter(i)}: tên cột trống.")
-        elif name in seen_cols:
-            problems.append(f"Dòng 1, cột {name}: tên cột bị lặp lại.")
-        elif name not in TICKET_COLUMNS:
-            problems.append(
-                f"Dòng 1, cột {name}: tên cột không hợp lệ. Các tên được nhận: {', '.join(TICKET_COLUMNS)}."
-            )
-        seen_cols.add(name)
-    for name in REQUIRED_TICKET_COLUMNS:
-        if name not in header:
-            problems.append(f"Dòng 1: thiếu cột bắt buộc {name}.")
-    if "service" not in header and "counter" not in header:
-        problems.append("Dòng 1: cần ít nhất một trong hai cột service (lĩnh vực) hoặc counter (quầy).")
-    if problems:
-        raise ValidationError(problems)
-
     out: list[dict] = []
     seen: dict[tuple[str, str], int] = {}
-    for idx, raw in enumerate(rows[1:], start=2):
-        cells = [(raw[i].strip() if i < len(raw) else "") for i in range(len(header))]
-        extra = [c for c in raw[len(header) :] if c.strip()]
-        if not any(cells) and not extra:
-            continue  # blank line at the end of a spreadsheet
-        if extra:
-            problems.append(f"Dòng {idx}: có {len(extra)} ô dữ liệu nằm ngoài các cột có tên.")
-        row = dict(zip(header, cells, strict=True))
-        ticket_id = row["ticket_id"]
-        if not ticket_id:
-            problems.append(f"Dòng {idx}, cột ticket_id: thiếu số thứ tự.")
-        elif len(ticket_id) > 40:
-            problems.append(f"Dòng {idx}, cột ticket_id: dài quá 40 ký tự.")
-        for col in ("service", "counter"):
-            if len(row.get(col, "")) > 200:
-                problems.append(f"Dòng {idx}, cột {col}: dài quá 200 ký tự.")
-        for col in ("ticket_id", "service", "counter"):
-            problem = text_problem(row.get(col, ""), f"Dòng {idx}, cột {col}")
-            if problem:
-                problems.append(problem)
-        if not row["issued_at"]:
-            problems.append(f"Dòng {idx}, cột issued_at: thiếu thời điểm lấy số.")
-        issued = _timestamp(row, "issued_at", idx, problems)
-        called = _timestamp(row, "called_at", idx, problems)
-        finished = _timestamp(row, "finished_at", idx, problems)
+    for row in read_rows(TICKET_SPEC, rows, filename):
+        problems += map(str, row.problems)
+        idx, cells = row.line, row.cells
+        values = row.values
+        ticket_id, issued, called, finished = (
+            values[c] for c in ("ticket_id", "issued_at", "called_at", "finished_at")
+        )
         if issued and issued.date() > now.date():
-            problems.append(f'Dòng {idx}, cột issued_at: thời điểm "{row["issued_at"]}" ở trong tương lai.')
+            problems.append(f'Dòng {idx}, cột issued_at: thời điểm "{cells["issued_at"]}" ở trong tương lai.')
         if issued and called and called < issued:
             problems.append(
-                f'Dòng {idx}, cột called_at: thời điểm gọi số "{row["called_at"]}" trước thời điểm '
-                f'lấy số "{row["issued_at"]}".'
+                f'Dòng {idx}, cột called_at: thời điểm gọi số "{cells["called_at"]}" trước thời điểm '
+                f'lấy số "{cells["issued_at"]}".'
             )
-        if row["finished_at"] and not row["called_at"]:
+        if cells["finished_at"] and not cells["called_at"]:
             problems.append(f"Dòng {idx}, cột called_at: có thời điểm xong (finished_at) nhưng thiếu thời điểm gọi số.")
         if called and finished and finished < called:
             problems.append(
-                f'Dòng {idx}, cột finished_at: thời điểm xong "{row["finished_at"]}" trước thời điểm '
-                f'gọi số "{row["called_at"]}".'
+                f'Dòng {idx}, cột finished_at: thời điểm xong "{cells["finished_at"]}" trước thời điểm '
+                f'gọi số "{cells["called_at"]}".'
             )
         if issued is None or not ticket_id:
             continue
@@ -136,8 +119,8 @@ def validate_tickets_table(rows: list[list[str]], filename: str, now: datetime |
             {
                 "ticket_id": ticket_id,
                 "day": day,
-                "service": row.get("service") or None,
-                "counter": row.get("counter") or None,
+                "service": values["service"],
+                "counter": values["counter"],
                 "issued_at": clock.format_ts(issued),
                 "called_at": clock.format_ts(called) if called else None,
                 "finished_at": clock.format_ts(finished) if finished else None,

@@ -20,11 +20,11 @@ from sipas.catalog import questionnaires
 from sipas.catalog.crosswalk import counterparts
 from sipas.errors import ValidationError, raise_file_problems
 from sipas.files import parsing
+from sipas.files.table import Column, TableSpec, read_rows
 from sipas.index.scoring import index_for_period
 from sipas.survey.responses import read_table
 
 COLUMNS = ("year", "questionnaire", "level", "code", "index", "n", "satisfied")
-REQUIRED = ("year", "questionnaire", "level", "index")
 LEVELS = ("criterion", "element", "overall")
 LEVEL_LABELS = {"overall": "Chung", "element": "Yếu tố", "criterion": "Tiêu chí"}
 
@@ -70,106 +70,102 @@ def count_disagreements(rows: list[dict]) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def _number(text: str) -> float:
-    return parsing.parse_number(text)
+def baseline_spec(versions: dict, last_year: int) -> TableSpec:
+    """The columns of a baseline file; ``versions`` the questionnaires, ``last_year`` the latest year allowed."""
 
+    def not_in_future(year: int, _row: dict) -> str | None:
+        # Published figures of a year that has begun: 2093 for 2023 is a typo, not a baseline.
+        return f"năm {year} ở trong tương lai." if year > last_year else None
 
-def _whole(text: str) -> int:
-    return parsing.parse_whole(text)
+    def code_of_level(code: str | None, row: dict) -> str | None:
+        level, version, code = row["level"], row["questionnaire"], code or ""
+        if level == "overall" and code:
+            return "dòng overall phải để trống mã."
+        if level == "element" and version in versions and code not in {e.code for e in versions[version].elements}:
+            return f'yếu tố "{code}" không có trong phiếu {version} (nhận 1–5).'
+        if level == "criterion" and version in versions and code not in versions[version].criterion_codes:
+            return f'tiêu chí "{code}" không có trong phiếu {version}.'
+        return None
+
+    count = 'giá trị "{value}" không hợp lệ, cần số nguyên ≥ 0.'
+    return TableSpec(
+        columns=(
+            Column(
+                "year",
+                "int",
+                required=True,
+                allow_empty=False,
+                low=2000,
+                high=2100,
+                invalid='giá trị "{value}" không hợp lệ, cần năm dạng YYYY.',
+                check=not_in_future,
+            ),
+            Column(
+                "questionnaire",
+                "choice",
+                required=True,
+                allow_empty=False,
+                choices=tuple(sorted(versions)),
+                invalid='không có phiên bản phiếu "{value}" (có: {choices}).',
+            ),
+            Column(
+                "level",
+                "choice",
+                required=True,
+                allow_empty=False,
+                choices=LEVELS,
+                invalid='giá trị "{value}" không hợp lệ, chỉ nhận criterion, element, overall.',
+            ),
+            Column("code", check=code_of_level),
+            Column(
+                "index",
+                "decimal",
+                required=True,
+                allow_empty=False,
+                low=0,
+                high=100,
+                invalid='giá trị "{value}" không hợp lệ, cần số từ 0 đến 100.',
+            ),
+            Column("n", "int", invalid=count),
+            Column("satisfied", "int", invalid=count),
+        ),
+        header_messages="summary",
+        extra_cells=False,
+    )
 
 
 def validate_baseline_table(rows: list[list[str]], filename: str, max_year: int | None = None) -> list[dict]:
     """Check every row of a baseline table; return clean rows or raise ValidationError (all problems)."""
-    versions = questionnaires()
-    header = parsing.header_row(rows, filename)
+    spec = baseline_spec(questionnaires(), max_year or clock.today().year)
     problems: list[str] = []
-    for name in header:
-        if name not in COLUMNS:
-            problems.append(
-                f"Dòng 1, cột {name or '(trống)'}: tên cột không hợp lệ. Các tên được nhận: {', '.join(COLUMNS)}."
-            )
-    for name in REQUIRED:
-        if name not in header:
-            problems.append(f"Dòng 1: thiếu cột bắt buộc {name}.")
-    if len(set(header)) != len(header):
-        problems.append("Dòng 1: có tên cột bị lặp lại.")
-    if problems:
-        raise ValidationError(problems)
-
     out: list[dict] = []
     seen: dict[tuple, int] = {}
-    for idx, raw in enumerate(rows[1:], start=2):
-        cells = [(raw[i].strip() if i < len(raw) else "") for i in range(len(header))]
-        if not any(cells):
-            continue
-        row = dict(zip(header, cells, strict=True))
-        err = problems.append
-        year = version = level = code = index = n = satisfied = None
-        try:
-            year = _whole(row["year"])
-            if not 2000 <= year <= 2100:
-                raise ValueError
-        except ValueError:
-            err(f'Dòng {idx}, cột year: giá trị "{row["year"]}" không hợp lệ, cần năm dạng YYYY.')
-        else:
-            # Published figures of a year that has begun: 2093 for 2023 is a typo, not a baseline.
-            if year > (max_year or clock.today().year):
-                err(f"Dòng {idx}, cột year: năm {year} ở trong tương lai.")
-        version = row["questionnaire"]
-        if version not in versions:
-            err(
-                f'Dòng {idx}, cột questionnaire: không có phiên bản phiếu "{version}" '
-                f"(có: {', '.join(sorted(versions))})."
-            )
-        level = row["level"]
-        if level not in LEVELS:
-            err(f'Dòng {idx}, cột level: giá trị "{level}" không hợp lệ, chỉ nhận criterion, element, overall.')
-        code = row.get("code", "")
-        if level == "overall" and code:
-            err(f"Dòng {idx}, cột code: dòng overall phải để trống mã.")
-        elif level == "element" and version in versions:
-            if code not in {e.code for e in versions[version].elements}:
-                err(f'Dòng {idx}, cột code: yếu tố "{code}" không có trong phiếu {version} (nhận 1–5).')
-        elif level == "criterion" and version in versions:
-            if code not in versions[version].criterion_codes:
-                err(f'Dòng {idx}, cột code: tiêu chí "{code}" không có trong phiếu {version}.')
-        try:
-            index = _number(row["index"])
-            if not 0 <= index <= 100:
-                raise ValueError
-        except ValueError:
-            err(f'Dòng {idx}, cột index: giá trị "{row["index"]}" không hợp lệ, cần số từ 0 đến 100.')
-        for col in ("n", "satisfied"):
-            text = row.get(col, "")
-            if text:
-                try:
-                    value = _whole(text)
-                except ValueError:
-                    err(f'Dòng {idx}, cột {col}: giá trị "{text}" không hợp lệ, cần số nguyên ≥ 0.')
-                    continue
-                if col == "n":
-                    n = value
-                else:
-                    satisfied = value
-        if satisfied is not None and n is None and row.get("n", "") == "":
-            err(f"Dòng {idx}, cột n: có satisfied thì phải có n.")
+    for row in read_rows(spec, rows, filename):
+        problems += map(str, row.problems)
+        idx, values, cells = row.line, row.values, row.cells
+        year, index, n, satisfied = values["year"], values["index"], values["n"], values["satisfied"]
+        version, level, code = cells["questionnaire"], cells["level"], cells["code"]
+        if satisfied is not None and n is None and cells["n"] == "":
+            problems.append(f"Dòng {idx}, cột n: có satisfied thì phải có n.")
         if n is not None and satisfied is not None:
             if satisfied > n:
-                err(f"Dòng {idx}, cột satisfied: {satisfied} lớn hơn n = {n}.")
+                problems.append(f"Dòng {idx}, cột satisfied: {satisfied} lớn hơn n = {n}.")
             # A criterion's index is satisfied/n: a disagreement is a typo. An element's (or the
             # overall) is a mean of indices: kept as published, the import summary notes it.
             elif level == "criterion" and n > 0 and index is not None and abs(100 * satisfied / n - index) > TOLERANCE:
-                err(f"Dòng {idx}, cột index: {index} không khớp với satisfied/n = {100 * satisfied / n:.2f}.")
+                problems.append(
+                    f"Dòng {idx}, cột index: {index} không khớp với satisfied/n = {100 * satisfied / n:.2f}."
+                )
         key = (year, version, level, code)
-        if None not in (year, level) and key in seen:
-            err(f"Dòng {idx}: trùng với dòng {seen[key]} ({year}, {version}, {level}, {code or 'chung'}).")
+        if year is not None and key in seen:
+            problems.append(f"Dòng {idx}: trùng với dòng {seen[key]} ({year}, {version}, {level}, {code or 'chung'}).")
         seen[key] = idx
         out.append(
             {
                 "year": year,
                 "questionnaire": version,
                 "level": level,
-                "code": code or "",
+                "code": code,
                 "index_value": index,
                 "n": n,
                 "satisfied": satisfied,

@@ -330,7 +330,7 @@ def _criterion_answers(cells, criterion_cols, q, version, own_codes, idx, err) -
     return answers
 
 
-def validate_responses_table(
+def validate_responses_table(  # noqa: C901
     rows: list[list[str]], filename: str, *, active_version: str, known_staff: set[str], now: datetime | None = None
 ) -> list[tuple[dict, dict]]:
     """Check every row of a responses file; return (response, answers) pairs or raise ValidationError.
