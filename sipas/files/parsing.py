@@ -95,6 +95,11 @@ def stored_year(text: str | None, default: int) -> int:
     return min(max(int(m.group(1)), MIN_YEAR), max_year())
 
 
+def parse_date(text: str) -> date:
+    """``YYYY-MM-DD`` or ``dd/mm/yyyy``; the same year bounds (the table reader's ``date`` columns)."""
+    return parse_timestamp(text, time_required=False).date()
+
+
 _NUMBER = re.compile(r"^[+-]?(\d+)(?:[.,](\d+))?$")
 
 
