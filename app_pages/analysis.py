@@ -23,6 +23,7 @@ from sipas.index import (
     comment_list,
     criterion_tables,
     expectations,
+    extra_answers,
     periods,
     plan_checks,
     selection,
@@ -39,7 +40,16 @@ ui.roles_caption("clerk", "chairman")
 st.title("Phân tích chỉ số hài lòng")
 
 PATH = ui.database_path()
-SECTIONS = ["Tiêu chí", "Biểu đồ", "Góp ý", "Mong muốn", "Cán bộ", "Chất lượng dữ liệu", "Báo cáo tháng"]
+SECTIONS = [
+    "Tiêu chí",
+    "Biểu đồ",
+    "Góp ý",
+    "Mong muốn",
+    "Câu hỏi thêm",
+    "Cán bộ",
+    "Chất lượng dữ liệu",
+    "Báo cáo tháng",
+]
 # Decimals shown per column (ui.vn_frame writes them with a decimal comma; the rest get 2).
 DECIMALS = {
     **{c: 1 for c in ("KTC 95% thấp", "KTC 95% cao", "KTC chênh lệch thấp", "KTC chênh lệch cao")},
@@ -158,6 +168,12 @@ def load_comments(path: str, version: tuple, f: selection.Filters, query: str, t
 def load_expectations(path: str, version: tuple, f: selection.Filters):
     with db.session(path) as c:
         return expectations.expectations_table(c, f)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_extra_questions(path: str, version: tuple, f: selection.Filters):
+    with db.session(path) as c:
+        return extra_answers.extra_question_tables(c, f)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -498,6 +514,9 @@ elif section == "Góp ý":
 elif section == "Mong muốn":
     st.subheader("Người dân mong muốn cải thiện điều gì")
     wishes = load_expectations(PATH, version_key, f)
+    if wishes is None:
+        st.info("Mẫu phiếu này không có câu hỏi về mong muốn của người dân.")
+        st.stop()
     st.text(wishes.question)
     if wishes.respondents == 0:
         st.info(
@@ -525,6 +544,29 @@ elif section == "Mong muốn":
                 "Mỗi người chọn tối đa 3 nội dung: % chọn = số người chọn / n, n là số phiếu trả lời câu hỏi "
                 "này; KTC 95%: khoảng tin cậy Wilson."
             )
+
+elif section == "Câu hỏi thêm":
+    st.subheader("Các câu hỏi khác của mẫu phiếu")
+    tables = load_extra_questions(PATH, version_key, f)
+    if not tables:
+        st.info("Mẫu phiếu này không có câu hỏi thêm.")
+    for t in tables:
+        st.markdown(f"**{ui.escape_md(t.question.text)}**")
+        if t.respondents == 0:
+            st.text("Chưa có phiếu nào trả lời câu hỏi này trong kỳ đã chọn.")
+            continue
+        st.text(f"{t.respondents} phiếu trả lời câu hỏi này.")
+        st.dataframe(
+            ui.vn_frame(t.frame, {c: 1 for c in ("% chọn", "KTC 95% thấp", "KTC 95% cao")}),
+            hide_index=True,
+            width="stretch",
+            placeholder="—",
+        )
+    if tables:
+        st.caption(
+            "% chọn = số phiếu chọn phương án / n, n là số phiếu trả lời câu hỏi đó; KTC 95%: khoảng tin cậy "
+            "Wilson. Câu hỏi nhiều lựa chọn: một phiếu có thể chọn nhiều phương án."
+        )
 
 elif section == "Cán bộ":
     st.subheader("Yếu tố 3 (công chức) theo cán bộ")

@@ -260,7 +260,7 @@ def test_excluding_without_a_reason_is_refused(db_copy):
     assert [e.value for e in at.error] == ["Cần ghi lý do (ít nhất 3 ký tự) để loại hoặc khôi phục phiếu."]
 
 
-@pytest.mark.parametrize("section", ["Biểu đồ", "Mong muốn", "Cán bộ", "Báo cáo tháng"])
+@pytest.mark.parametrize("section", ["Biểu đồ", "Mong muốn", "Câu hỏi thêm", "Cán bộ", "Báo cáo tháng"])
 def test_every_section_renders_for_the_chairman(db_copy, section):
     at = year_2024(logged_in(db_copy, "chutich"))
     at.segmented_control(key="an_section").set_value(section).run()
@@ -301,3 +301,44 @@ def test_what_citizens_want_improved_is_shown_with_n_and_interval(db_copy):
     assert frame.index[0] == "Thái độ phục vụ của công chức"
     assert (frame.iloc[0]["Số người chọn"], frame.iloc[0]["% chọn"], frame.iloc[0]["n"]) == (2, "100,0", 2)
     assert frame.loc["Năng lực của công chức", "% chọn"] == "50,0"
+
+
+def test_the_forms_other_questions_are_shown_with_n_and_interval(db_copy):
+    import math
+    import uuid
+    from datetime import datetime
+
+    from scipy.stats import norm
+
+    from sipas import clock
+    from sipas.survey.responses import KioskSurvey, submit_kiosk_survey
+
+    conn = db.open_db(db_copy)
+    try:
+        for harassment in (1, 1, 2):
+            survey = KioskSurvey(
+                token=str(uuid.uuid4()),
+                questionnaire="sipas-2023",
+                asked=["TC3.1"],
+                answers={"TC3.1": 4},
+                extra={"harassment": harassment, "gender": "Nữ"},
+            )
+            submit_kiosk_survey(conn, survey, now=datetime(2024, 6, 20, 9, 0, tzinfo=clock.TZ))
+        where = "questionnaire = 'sipas-2023' AND excluded = 0 AND submitted_at LIKE '2024-%' AND harassment"
+        n = conn.execute(f"SELECT count(*) FROM responses WHERE {where} IS NOT NULL").fetchone()[0]
+        none = conn.execute(f"SELECT count(*) FROM responses WHERE {where} = 1").fetchone()[0]
+    finally:
+        conn.close()
+    at = year_2024(logged_in(db_copy))
+    at.segmented_control(key="an_section").set_value("Câu hỏi thêm").run()
+    assert not at.exception, [e.value for e in at.exception]
+    harassment = at.dataframe[0].value.set_index("Phương án")
+    first = "Không có công chức nào gây phiền hà, sách nhiễu cho người dân."
+    assert harassment.index.tolist()[0] == first
+    # Independent numbers: the counts by SQL, the Wilson interval by its formula with scipy's normal quantile.
+    z, p = norm.ppf(0.975), none / n
+    centre, half = (p + z * z / (2 * n)), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    low, high = 100 * (centre - half) / (1 + z * z / n), 100 * (centre + half) / (1 + z * z / n)
+    shown = harassment.loc[first, ["n", "Số người chọn", "% chọn", "KTC 95% thấp", "KTC 95% cao"]].tolist()
+    assert shown == [n, none, *(f"{v:.1f}".replace(".", ",") for v in (100 * p, low, high))]
+    assert f"{n} phiếu trả lời câu hỏi này." in [t.value for t in at.text]

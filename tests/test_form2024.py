@@ -15,7 +15,7 @@ from scipy.stats import binomtest, chi2_contingency
 
 from sipas import db, reports
 from sipas.admin import settings
-from sipas.catalog import crosswalk, load_questionnaires, questionnaire, survey_questions
+from sipas.catalog import crosswalk, load_questionnaires, questionnaire
 from sipas.errors import CatalogError, ValidationError
 from sipas.index import baseline, criterion_tables, scoring, selection, trends
 from sipas.index.scoring import compute_index
@@ -62,16 +62,19 @@ def test_the_16_statements_word_for_word_with_the_office_of_the_unit():
 
 
 def test_the_extra_questions_of_the_2024_form_agree_with_their_answers():
-    qs = survey_questions("sipas-2024")
-    assert qs["harassment"]["question"].startswith("Ông/Bà cảm nhận như thế nào về tình trạng công chức gây phiền hà")
-    assert qs["informal_payment"]["question"].startswith("Ông/Bà suy nghĩ gì về tình trạng người dân phải đưa tiền")
-    assert [o["label"][:12] for o in qs["harassment"]["options"]] == ["Không có côn", "Có một số cô", "Có nhiều côn"]
-    exp = qs["expectations"]
-    assert exp["mode"] == "rating" and len(exp["items"]) == 10
-    assert [s["label"] for s in exp["scale"]] == ["Không mong muốn", "Khá mong muốn", "Mong muốn", "Rất mong muốn"]
-    assert list(qs["demographics"]) == ["gender", "ethnicity", "age_group", "education", "occupation"]
-    # older versions keep the tablet's own questions
-    assert survey_questions("sipas-2023")["expectations"]["mode"] == "choose"
+    q = questionnaire("sipas-2024")
+    harassment, payment = q.extra_question("harassment"), q.extra_question("informal_payment")
+    assert harassment.text.startswith("Ông/Bà cảm nhận như thế nào về tình trạng công chức gây phiền hà")
+    assert payment.text.startswith("Ông/Bà suy nghĩ gì về tình trạng người dân phải đưa tiền")
+    assert [o.label[:12] for o in harassment.options] == ["Không có côn", "Có một số cô", "Có nhiều côn"]
+    exp = q.extra_question("expectations")
+    assert exp.kind == "grid" and len(exp.items) == 10 and exp.modes == ("full",)
+    assert [s.label for s in exp.scale] == ["Không mong muốn", "Khá mong muốn", "Mong muốn", "Rất mong muốn"]
+    demographics = [x.code for x in q.extra if x.group == "demographics"]
+    assert demographics == ["gender", "ethnicity", "age_group", "education", "occupation"]
+    # older versions keep "choose up to three"
+    older = questionnaire("sipas-2023").extra_question("expectations")
+    assert older.kind == "multiple" and older.max_choices == 3
 
 
 def test_a_stray_placeholder_is_refused_with_its_entry(tmp_path):

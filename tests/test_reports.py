@@ -97,6 +97,7 @@ def test_excel_sheets_and_vietnamese_headers(may):
         "Phản ánh và khắc phục",
         "Cán bộ",
         "Mong muốn",
+        "Phiếu",
     ]
     assert wb["Mong muốn"]["A2"].value == "0 phiếu trả lời câu hỏi này trong tháng."
     assert [c.value for c in wb["Cán bộ"][1]][:5] == [

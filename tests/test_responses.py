@@ -20,7 +20,8 @@ ACTIVE = "sipas-2023"
 ALLOWED_2023 = (
     "response_id, submitted_at, questionnaire, channel, field, staff_code, wait_minutes, overall, comment, "
     "TC1.1, TC1.2, TC1.3, TC1.4, TC2.1, TC2.2, TC2.3, TC2.4, TC3.1, TC3.2, TC3.3, TC3.4, TC3.5, "
-    "TC4.1, TC4.2, TC4.3, TC5.1, TC5.2, TC5.3"
+    "TC4.1, TC4.2, TC4.3, TC5.1, TC5.2, TC5.3, "
+    "harassment, informal_payment, expectations, gender, age_group, education"  # the form's extra questions
 )
 HEADER = [
     "response_id",

@@ -231,41 +231,6 @@ def survey_options() -> dict:
     return opts
 
 
-def survey_questions(code: str) -> dict:
-    """The extra questions of version ``code`` that the analysis reads by name, in the shape it reads
-    (a view of the version's ``extra_questions``, which describe them once).
-
-    ``expectations["mode"]`` is "rating" (a grid: every item of ``items`` on the 4-level ``scale``) or
-    "choose" (up to ``max`` of ``options``).
-
-    >>> q = survey_questions("sipas-2024")
-    >>> q["harassment"]["question"][:40], q["expectations"]["mode"], len(q["expectations"]["items"])
-    ('Ông/Bà cảm nhận như thế nào về tình trạn', 'rating', 10)
-    >>> survey_questions("sipas-2023")["expectations"]["mode"]
-    'choose'
-    """
-    out: dict = {"demographics": {}}
-    for x in questionnaire(code).extra:
-        if x.kind == "grid":
-            spec = {
-                "mode": "rating",
-                "question": x.text,
-                "scale": [{"value": o.value, "label": o.label, "short": o.short or o.label} for o in x.scale],
-                "items": [{"code": i.code, "text": i.text} for i in x.items],
-            }
-        elif x.kind == "multiple":
-            spec = {"mode": "choose", "question": x.text, "options": [o.label for o in x.options], "max": x.max_choices}
-        elif x.kind == "single" and all(isinstance(o.value, int) for o in x.options):
-            spec = {"question": x.text, "options": [{"value": o.value, "label": o.label} for o in x.options]}
-        else:
-            spec = {"question": x.text, "options": [o.label for o in x.options]}
-        if x.group == "demographics":
-            out["demographics"][x.code] = spec
-        else:
-            out[x.code] = spec
-    return out
-
-
 def version_label(code: str) -> str:
     """What users read for a version code: 'Mẫu phiếu 2022–2023 (sipas-2023)'; an unknown code as is."""
     q = questionnaires().get(code)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from sipas.db.responses import _range_clause
+from sipas.db.responses import EXTRA_COLUMNS, _range_clause, extra_from_row
 
 # ---------------------------------------------------------------------------------------------
 # Analysis page and monthly report (filtered counts, trend, comments, data quality)
@@ -334,4 +334,30 @@ def expectation_counts(conn: sqlite3.Connection, **filters) -> dict:
         out[key] = conn.execute(
             f"SELECT count(DISTINCT r.id) {stored} AND json_type(r.expectations) = ?", [*params, kind]
         ).fetchone()[0]
+    return out
+
+
+def extra_answer_rows(conn: sqlite3.Connection, **filters) -> list[dict]:
+    """Each response matching ``filters`` that answered an extra question: its answers, code -> answer
+    (:func:`sipas.db.responses.extra_from_row` reads the dedicated columns and the JSON column ``extra``)."""
+    where, params = _response_where(**filters)
+    given = " OR ".join(f"r.{c} IS NOT NULL" for c in (*EXTRA_COLUMNS, "extra"))
+    cols = ", ".join(f"r.{c}" for c in (*EXTRA_COLUMNS, "extra"))
+    cur = conn.execute(f"SELECT {cols} FROM responses r WHERE {where} AND ({given}) ORDER BY r.id", params)
+    return [extra_from_row(row) for row in cur]
+
+
+def raw_responses(conn: sqlite3.Connection, **filters) -> list[dict]:
+    """The responses matching ``filters`` one by one (excluded ones only when the filters include them):
+    their own columns, ``answers`` (criterion -> level or None) and ``extra`` (code -> answer), oldest first."""
+    where, params = _response_where(**filters)
+    rows = conn.execute(f"SELECT r.* FROM responses r WHERE {where} ORDER BY r.submitted_at, r.id", params).fetchall()
+    answers = answers_for(conn, [r["id"] for r in rows])
+    out = []
+    for r in rows:
+        item = {k: r[k] for k in ("id", "submitted_at", "questionnaire", "channel", "field", "staff_code")}
+        item |= {k: r[k] for k in ("wait_minutes", "wait_bucket", "overall", "comment", "excluded")}
+        item["answers"] = answers.get(r["id"], {})
+        item["extra"] = extra_from_row(r)
+        out.append(item)
     return out

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sipas import db
-from sipas.catalog import survey_questions
+from sipas.catalog import questionnaire
 from sipas.index.selection import Filters
 from sipas.index.stats import proportion
 
@@ -23,41 +23,43 @@ class ExpectationsTable:
     respondents: int  # responses that answered the question at all
 
 
-def expectations_table(conn: sqlite3.Connection, f: Filters) -> ExpectationsTable:
-    """What citizens most want improved, for the version of ``f``, with n and a 95% interval per row.
+def expectations_table(conn: sqlite3.Connection, f: Filters) -> ExpectationsTable | None:
+    """What citizens most want improved, for the version of ``f``, with n and a 95% interval per row;
+    None when that version asks no such question (its ``extra_questions`` have no ``expectations``).
 
-    sipas-2024 asks every item on "Không / Khá / Mong muốn / Rất mong muốn": a row gives each level's
-    count and the share at "Mong muốn" or above among those who answered that item. Older forms let
-    a citizen choose up to three options: a row gives the share of those who answered the question
-    that chose it. An answer stored in the other form than the version's (a tablet's queue from before
-    an update) is left out of the table.
+    A grid (sipas-2024 asks every item on "Không / Khá / Mong muốn / Rất mong muốn"): a row gives each
+    level's count and the share at the third level ("Mong muốn") or above among those who answered that
+    item. A multiple choice (older forms: up to three options): a row gives the share of those who
+    answered the question that chose it. An answer stored in the other shape than the version's (a
+    tablet's queue from before an update) is left out of the table.
     """
-
-    spec = survey_questions(f.questionnaire)["expectations"]
+    spec = questionnaire(f.questionnaire).extra_by_code.get("expectations")
+    if spec is None or spec.kind not in ("grid", "multiple"):
+        return None
     counts = db.expectation_counts(conn, **f.as_kwargs())
     rows = []
-    if spec["mode"] == "rating":
-        levels = [s["value"] for s in spec["scale"]]
-        for number, item in enumerate(spec["items"], start=1):
-            given = counts["levels"].get(item["code"], {})
+    if spec.kind == "grid":
+        levels = spec.values
+        for number, item in enumerate(spec.items, start=1):
+            given = counts["levels"].get(item.code, {})
             n = sum(given.get(v, 0) for v in levels)
             wish = sum(given.get(v, 0) for v in levels if v >= WISH_FROM)
             p = proportion(wish, n)
             # The share and its interval first (what the clerk reads), then the count at each level.
-            row = {"Số": number, "Nội dung": item["text"], "n": n}
+            row = {"Số": number, "Nội dung": item.text, "n": n}
             row |= {"% mong muốn trở lên": p.index, "KTC 95% thấp": p.ci_low, "KTC 95% cao": p.ci_high}
-            row |= {s["label"]: given.get(s["value"], 0) for s in spec["scale"]}
+            row |= {s.label: given.get(s.value, 0) for s in spec.scale}
             rows.append(row)
         respondents = counts["raters"]
     else:
         respondents = counts["choosers"]
-        for number, option in enumerate(spec["options"], start=1):
-            chose = counts["chosen"].get(option, 0)
+        for number, option in enumerate(spec.options, start=1):
+            chose = counts["chosen"].get(option.value, 0)
             p = proportion(chose, respondents)
             rows.append(
                 {
                     "Số": number,
-                    "Nội dung": option,
+                    "Nội dung": option.label,
                     "n": respondents,
                     "Số người chọn": chose,
                     "% chọn": p.index,
@@ -65,8 +67,9 @@ def expectations_table(conn: sqlite3.Connection, f: Filters) -> ExpectationsTabl
                     "KTC 95% cao": p.ci_high,
                 }
             )
+    mode = "rating" if spec.kind == "grid" else "choose"
     frame = pd.DataFrame(rows)
-    share = "% mong muốn trở lên" if spec["mode"] == "rating" else "% chọn"
+    share = "% mong muốn trở lên" if mode == "rating" else "% chọn"
     if not frame.empty:
         frame = frame.sort_values([share, "Số"], ascending=[False, True], na_position="last", kind="stable")
-    return ExpectationsTable(spec["mode"], spec["question"], frame.reset_index(drop=True), respondents)
+    return ExpectationsTable(mode, spec.text, frame.reset_index(drop=True), respondents)

@@ -34,6 +34,7 @@ SHEETS = (
     "Phản ánh và khắc phục",
     "Cán bộ",
     "Mong muốn",
+    "Phiếu",
 )
 
 
@@ -141,5 +142,10 @@ def to_excel(r: MonthlyReport) -> bytes:
             end = table(ws, 3, wishes.frame, {"Nội dung": 70})
             share = "(Mong muốn + Rất mong muốn) / n" if wishes.mode == "rating" else "số người chọn / n"
             ws.write_string(end + 1, 0, f"Tỷ lệ = {share}; KTC 95%: khoảng tin cậy Wilson.")
+
+    # Every response of the month with the columns of a responses file (criteria and extra questions by code).
+    ws = wb.add_worksheet(SHEETS[8])
+    table(ws, 0, r.raw, {"submitted_at": 19, "comment": 60})
+    ws.freeze_panes(1, 0)
     wb.close()
     return buf.getvalue()

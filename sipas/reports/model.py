@@ -18,7 +18,7 @@ import pandas as pd
 from sipas import clock, db
 from sipas.admin import settings
 from sipas.cases import queue, workflow
-from sipas.catalog import version_label
+from sipas.catalog import questionnaire, version_label
 from sipas.errors import ValidationError
 from sipas.index import (
     comment_list,
@@ -32,6 +32,7 @@ from sipas.index import (
 )
 from sipas.index.baseline import baseline_for_period
 from sipas.index.scoring import IndexResult
+from sipas.survey.responses import export_rows
 
 DOC_NUMBER = "Số: ....../BC-UBND"  # filled in by the office when the report is registered
 TITLE = "Báo cáo kết quả khảo sát mức độ hài lòng"
@@ -70,6 +71,7 @@ class MonthlyReport:
     staff: pd.DataFrame = field(default_factory=pd.DataFrame)  # staff_index.staff_table: the one staff measure
     staff_min_n: int = 10
     expectations: expectations.ExpectationsTable | None = None  # what citizens most want improved
+    raw: pd.DataFrame = field(default_factory=pd.DataFrame)  # every response of the month (its own columns)
     generated_at: datetime = field(default_factory=lambda: clock.now())
 
     @property
@@ -183,6 +185,7 @@ def build_report(
         staff=staff_index.staff_table(conn, f, db.list_staff(conn), settings.get(conn, "staff_min_n", date_to)),
         staff_min_n=settings.get(conn, "staff_min_n", date_to),
         expectations=expectations.expectations_table(conn, f),
+        raw=raw_frame(conn, f),
     )
 
 
@@ -311,3 +314,9 @@ def exclusions_frame(r: MonthlyReport) -> pd.DataFrame:
             "Góp ý": e["comment"],
         }
     )
+
+
+def raw_frame(conn: sqlite3.Connection, f: selection.Filters) -> pd.DataFrame:
+    """Every response of ``f`` (excluded ones left out) with the columns of a responses file."""
+    header, rows = export_rows(db.raw_responses(conn, **f.as_kwargs()), questionnaire(f.questionnaire))
+    return pd.DataFrame(rows, columns=header)

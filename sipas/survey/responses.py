@@ -14,7 +14,7 @@ import operator
 import random
 import re
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
@@ -23,14 +23,15 @@ from pathlib import Path
 
 from sipas import clock, db  # intake: what follows a store (cases, effects)
 from sipas.cases import intake
-from sipas.catalog import WAIT_BUCKETS, Questionnaire, questionnaires, wait_bucket_for_minutes
-from sipas.catalog.questions import answer_problem
+from sipas.catalog import CONDUCT_ELEMENT, WAIT_BUCKETS, Questionnaire, questionnaires, wait_bucket_for_minutes
+from sipas.catalog.questions import MULTI_SEPARATOR, answer_problem, import_columns, parse_cell
 from sipas.errors import ValidationError, raise_file_problems
 from sipas.files import parsing
+from sipas.files.table import Column, TableSpec, read_rows
 from sipas.text import text_problem
 
 TZ = clock.TZ
-CONDUCT_ELEMENT = "3"  # "Công chức trực tiếp giải quyết công việc": asked of everyone
+
 MAX_COMMENT = 2000
 BASE_COLUMNS = (
     "response_id",
@@ -330,149 +331,213 @@ def _criterion_answers(cells, criterion_cols, q, version, own_codes, idx, err) -
     return answers
 
 
-def validate_responses_table(  # noqa: C901
+def responses_spec(versions: Sequence[Questionnaire]) -> TableSpec:
+    """The columns a responses file may have when its rows use ``versions``: the base columns, every
+    criterion of those versions, and every extra question's column(s) (:func:`catalog.questions.import_columns`).
+
+    Only the header is read through it (:func:`sipas.files.table.read_rows` checks names, repeats and the
+    required ``submitted_at``); the rows take the validator's own fast path, with the same messages.
+    """
+    criteria = dict.fromkeys(c for q in versions for c in q.criterion_codes)
+    extra = dict.fromkeys(col for q in versions for x in q.extra for col in import_columns(x))
+    columns = [Column(name, required=name == "submitted_at") for name in BASE_COLUMNS]
+    columns += [Column(c, "level") for c in criteria] + [Column(c) for c in extra if c not in criteria]
+    return TableSpec(columns=tuple(columns))
+
+
+def _extra_answers(cells: list[str], extra_cols, q: Questionnaire | None, idx: int, err) -> dict:
+    """A row's answers to its version's extra questions (a grid's item cells gathered into one answer)."""
+    out: dict[str, object] = {}
+    for col, i, code, item in extra_cols:
+        text = cells[i]
+        if text == "":
+            continue
+        question = q.extra_by_code.get(code) if q else None
+        if question is None or (item is not None and item not in question.item_codes):
+            if q:
+                err(f"Dòng {idx}, cột {col}: câu hỏi này không thuộc phiếu {q.code}.")
+            continue
+        try:
+            value = parse_cell(question, text)
+        except ValueError as exc:
+            err(f'Dòng {idx}, cột {col}: giá trị "{text[:40]}" không hợp lệ, {exc}.')
+            continue
+        if item is None:
+            out[code] = value
+        else:
+            out.setdefault(code, {})[item] = value
+    return out
+
+
+@dataclass
+class _Columns:
+    """Where the validator reads each kind of cell in a responses file (looked up once per file)."""
+
+    header: list[str]
+    base_cells: Callable
+    text_cols: list[tuple[str, int]]
+    criterion_cols: list[tuple[str, int]]
+    criterion_names: list[str]
+    criterion_cells: Callable
+    extra_cols: list[tuple[str, int, str, str | None]]
+    comment: int | None
+
+    @classmethod
+    def of(cls, header: list[str]) -> _Columns:
+        n_cols = len(header)
+        criterion_cols = [(col, i) for i, col in enumerate(header) if col.startswith("TC")]
+        base = set(BASE_COLUMNS)
+        extra_cols = []
+        for i, col in enumerate(header):
+            if col not in base and not col.startswith("TC"):
+                code, _, item = col.partition(".")
+                extra_cols.append((col, i, code, item or None))
+        return cls(
+            header=header,
+            # The base columns in one call; a column the file lacks reads the "" appended to the row.
+            base_cells=_picker([header.index(c) if c in header else n_cols for c in _BASE_READ]),
+            text_cols=[(col, header.index(col)) for col in ("response_id", "field", "comment") if col in header],
+            criterion_cols=criterion_cols,
+            criterion_names=[col for col, _ in criterion_cols],
+            criterion_cells=_picker([i for _, i in criterion_cols]),
+            extra_cols=extra_cols,
+            comment=header.index("comment") if "comment" in header else None,
+        )
+
+
+def _submitted(ts_text: str, idx: int, today, max_year: int, err) -> tuple[datetime | None, bool]:
+    """The row's submitted_at (None with its message given to ``err``), and whether it was already the
+    storage form (stored as typed, without reformatting)."""
+    if not ts_text:
+        err(f"Dòng {idx}, cột submitted_at: thiếu thời điểm khảo sát.")
+        return None, False
+    plain = _TS_PLAIN.fullmatch(ts_text)
+    try:
+        submitted = datetime(*map(int, plain.groups())) if plain else parse_timestamp(ts_text)
+        if not parsing.MIN_YEAR <= submitted.year <= max_year:  # parsing.check_year, clock read once
+            raise parsing.YearOutOfRange(submitted.year)
+    except parsing.YearOutOfRange as exc:
+        if exc.year > parsing.MIN_YEAR:
+            err(f'Dòng {idx}, cột submitted_at: thời điểm "{ts_text}" ở trong tương lai.')
+        else:
+            err(f'Dòng {idx}, cột submitted_at: giá trị "{ts_text}" không hợp lệ, {exc}.')
+        return None, False
+    except ValueError:
+        err(f'Dòng {idx}, cột submitted_at: giá trị "{ts_text}" không hợp lệ, {parsing.TS_HINT}.')
+        return None, False
+    if submitted.date() > today:
+        err(f'Dòng {idx}, cột submitted_at: thời điểm "{ts_text}" ở trong tương lai.')
+    return submitted, plain is not None
+
+
+def _row_cells(raw: list[str], n_cols: int, idx: int, err) -> list[str] | None:
+    """The row's stripped cells (None for a blank line); data right of the named columns is a problem."""
+    n_raw = len(raw)
+    if n_raw >= n_cols:
+        cells = list(map(str.strip, raw[:n_cols]))
+    else:
+        cells = list(map(str.strip, raw)) + [""] * (n_cols - n_raw)
+    extra = [c for c in raw[n_cols:] if c.strip()]
+    if not any(cells) and not extra:
+        return None  # blank line at the end of a spreadsheet
+    if extra:
+        err(f"Dòng {idx}: có {len(extra)} ô dữ liệu nằm ngoài các cột có tên.")
+    return cells
+
+
+def _base_values(base, idx: int, versions, known_staff, err) -> tuple:
+    """The row's version (and its questionnaire), channel, field, staff and wait, each checked."""
+    _rid, _ts, version, channel, field, staff, wait_text, _overall = base
+    q = versions.get(version)
+    if q is None:
+        err(f'Dòng {idx}, cột questionnaire: không có phiên bản phiếu "{version}" (có: {", ".join(sorted(versions))}).')
+    channel = channel or "paper"
+    if channel not in CHANNELS:
+        err(f'Dòng {idx}, cột channel: giá trị "{channel}" không hợp lệ, chỉ nhận kiosk, qr, paper.')
+    field = field or None
+    if field and len(field) > 200:
+        err(f"Dòng {idx}, cột field: dài quá 200 ký tự.")
+    staff = staff or None
+    if staff and staff not in known_staff:
+        err(f'Dòng {idx}, cột staff_code: mã cán bộ "{staff}" không có trong danh sách cán bộ.')
+    wait = None
+    if wait_text:
+        m = _WHOLE.fullmatch(wait_text)
+        if not m:
+            err(f'Dòng {idx}, cột wait_minutes: giá trị "{wait_text}" không hợp lệ, chỉ nhận số phút nguyên ≥ 0.')
+        else:
+            wait = int(m.group(1))
+    return q, channel, field, staff, wait
+
+
+def validate_responses_table(
     rows: list[list[str]], filename: str, *, active_version: str, known_staff: set[str], now: datetime | None = None
 ) -> list[tuple[dict, dict]]:
     """Check every row of a responses file; return (response, answers) pairs or raise ValidationError.
 
-    Rows are numbered as a spreadsheet shows them (the header is row 1). Every problem is listed.
+    Rows are numbered as a spreadsheet shows them (the header is row 1). Every problem is listed. The
+    columns allowed are those of :func:`responses_spec` for the versions the file names (and the active one).
     """
     versions = questionnaires()
     now = now or clock.now()
     header = parsing.header_row(rows, filename)
-    problems: list[str] = []
-
-    # Which versions the file names decides which criterion columns are allowed.
     q_col = header.index("questionnaire") if "questionnaire" in header else None
     named = {active_version}
     if q_col is not None:
         named |= {r[q_col].strip() for r in rows[1:] if q_col < len(r) and r[q_col].strip()}
-    allowed_criteria = [c for v in sorted(named) if v in versions for c in versions[v].criterion_codes]
-    allowed = list(BASE_COLUMNS) + list(dict.fromkeys(allowed_criteria))
-    seen_cols: set[str] = set()
-    for i, name in enumerate(header):
-        col = column_letter(i)
-        if name == "":
-            problems.append(f"Dòng 1, cột {col}: tên cột trống.")
-        elif name in seen_cols:
-            problems.append(f"Dòng 1, cột {name}: tên cột bị lặp lại.")
-        elif name not in allowed:
-            problems.append(f"Dòng 1, cột {name}: tên cột không hợp lệ. Các tên được nhận: {', '.join(allowed)}.")
-        seen_cols.add(name)
-    if "submitted_at" not in header:
-        problems.append("Dòng 1: thiếu cột bắt buộc submitted_at.")
-    if problems:
-        raise ValidationError(problems)
+    next(
+        iter(read_rows(responses_spec([versions[v] for v in sorted(named) if v in versions]), rows[:1], filename)), None
+    )
 
+    problems: list[str] = []
+    err = problems.append
     out: list[tuple[dict, dict]] = []
     seen_ids: dict[str, int] = {}
     occurrences: dict[tuple, int] = {}
-    # Looked up once for the file, not per row (a province's file has 10⁵–10⁶ rows).
-    n_cols = len(header)
-    text_cols = [(col, header.index(col)) for col in ("response_id", "field", "comment") if col in header]
-    criterion_cols = [(col, i) for i, col in enumerate(header) if col.startswith("TC")]
-    # The base columns in one call; a column the file lacks reads the "" appended to the row.
-    base_cells = _picker([header.index(c) if c in header else n_cols for c in _BASE_READ])
-    criterion_names = [col for col, _ in criterion_cols]
-    criterion_cells = _picker([i for _, i in criterion_cols])
-    c_idx = header.index("comment") if "comment" in header else None
+    cols = _Columns.of(header)
     own_codes = {v: frozenset(q.criterion_codes) for v, q in versions.items()}
     # Versions whose criteria include every criterion column of the file (no cell can be foreign).
-    covers = {v: set(criterion_names) <= codes for v, codes in own_codes.items()}
-    today = now.date()
-    max_year = parsing.max_year()
+    covers = {v: set(cols.criterion_names) <= codes for v, codes in own_codes.items()}
+    today, max_year = now.date(), parsing.max_year()
     buckets: dict[int, str] = {}
     for idx, raw in enumerate(rows[1:], start=2):
-        n_raw = len(raw)
-        if n_raw >= n_cols:
-            cells = list(map(str.strip, raw[:n_cols]))
-        else:
-            cells = list(map(str.strip, raw)) + [""] * (n_cols - n_raw)
-        extra = [c for c in raw[n_cols:] if c.strip()]
-        if not any(cells) and not extra:
-            continue  # blank line at the end of a spreadsheet
-        if extra:
-            problems.append(f"Dòng {idx}: có {len(extra)} ô dữ liệu nằm ngoài các cột có tên.")
+        row_start = len(problems)
+        cells = _row_cells(raw, len(header), idx, err)
+        if cells is None:
+            continue
         cells.append("")  # what a column the file lacks reads as (taken off again below)
-        rid, ts_text, version, channel, field, staff, wait_text, overall_text = base_cells(cells)
+        base = cols.base_cells(cells)
         cells.pop()
-        err = problems.append
-        for col, i in text_cols:
-            value = raw[i] if i < n_raw else ""
+        rid, ts_text, version, overall_text = base[0], base[1], base[2] or active_version, base[7]
+        for col, i in cols.text_cols:
+            value = raw[i] if i < len(raw) else ""
             if _NEVER_STORED.search(value):
                 err(text_problem(value, f"Dòng {idx}, cột {col}"))
-
         if rid:
             if rid in seen_ids:
                 err(f'Dòng {idx}, cột response_id: mã "{rid}" trùng với dòng {seen_ids[rid]}.')
             seen_ids[rid] = idx
-        submitted = None
-        if not ts_text:
-            err(f"Dòng {idx}, cột submitted_at: thiếu thời điểm khảo sát.")
-        else:
-            try:
-                plain = _TS_PLAIN.fullmatch(ts_text)  # the storage form itself: no reformatting
-                submitted = datetime(*map(int, plain.groups())) if plain else parse_timestamp(ts_text)
-                if not parsing.MIN_YEAR <= submitted.year <= max_year:  # parsing.check_year, clock read once
-                    raise parsing.YearOutOfRange(submitted.year)
-                if submitted.date() > today:
-                    err(f'Dòng {idx}, cột submitted_at: thời điểm "{ts_text}" ở trong tương lai.')
-            except parsing.YearOutOfRange as exc:
-                if exc.year > parsing.MIN_YEAR:
-                    err(f'Dòng {idx}, cột submitted_at: thời điểm "{ts_text}" ở trong tương lai.')
-                else:
-                    err(f'Dòng {idx}, cột submitted_at: giá trị "{ts_text}" không hợp lệ, {exc}.')
-            except ValueError:
-                err(f'Dòng {idx}, cột submitted_at: giá trị "{ts_text}" không hợp lệ, {parsing.TS_HINT}.')
-        version = version or active_version
-        if version not in versions:
-            err(
-                f'Dòng {idx}, cột questionnaire: không có phiên bản phiếu "{version}" '
-                f"(có: {', '.join(sorted(versions))})."
-            )
-            q = None
-        else:
-            q = versions[version]
-        channel = channel or "paper"
-        if channel not in CHANNELS:
-            err(f'Dòng {idx}, cột channel: giá trị "{channel}" không hợp lệ, chỉ nhận kiosk, qr, paper.')
-        field = field or None
-        if field and len(field) > 200:
-            err(f"Dòng {idx}, cột field: dài quá 200 ký tự.")
-        staff = staff or None
-        if staff and staff not in known_staff:
-            err(f'Dòng {idx}, cột staff_code: mã cán bộ "{staff}" không có trong danh sách cán bộ.')
-        wait = None
-        if wait_text:
-            m = _WHOLE.fullmatch(wait_text)
-            if not m:
-                err(f'Dòng {idx}, cột wait_minutes: giá trị "{wait_text}" không hợp lệ, chỉ nhận số phút nguyên ≥ 0.')
-            else:
-                wait = int(m.group(1))
+        submitted, plain = _submitted(ts_text, idx, today, max_year, err)
+        q, channel, field, staff, wait = _base_values((*base[:2], version, *base[3:]), idx, versions, known_staff, err)
         overall = _cell_level(overall_text, idx, "overall", err) if overall_text else None
         # The usual row, at C speed: every criterion cell given belongs to the row's version and
         # holds a plain 1–5. Anything else takes the cell-by-cell path below, with its messages.
-        texts = criterion_cells(cells)
+        texts = cols.criterion_cells(cells)
         if (
             q
             and _PLAIN_CELLS.issuperset(texts)
-            and (covers[version] or own_codes[version].issuperset(compress(criterion_names, texts)))
+            and (covers[version] or own_codes[version].issuperset(compress(cols.criterion_names, texts)))
         ):
             levels = map(_LEVELS.__getitem__, filter(None, texts))
-            answers = dict(zip(compress(criterion_names, texts), levels, strict=True))
+            answers = dict(zip(compress(cols.criterion_names, texts), levels, strict=True))
         else:
-            answers = _criterion_answers(cells, criterion_cols, q, version, own_codes, idx, err)
+            answers = _criterion_answers(cells, cols.criterion_cols, q, version, own_codes, idx, err)
+        extra = _extra_answers(cells, cols.extra_cols, q, idx, err) if cols.extra_cols else {}
         # The comment is kept exactly as typed (not stripped).
-        raw_comment = raw[c_idx] if c_idx is not None and c_idx < n_raw else ""
+        raw_comment = raw[cols.comment] if cols.comment is not None and cols.comment < len(raw) else ""
         if raw_comment and len(raw_comment) > MAX_COMMENT:
             err(f"Dòng {idx}, cột comment: dài {len(raw_comment)} ký tự, tối đa {MAX_COMMENT}.")
-        if (
-            not answers
-            and overall is None
-            and not any(
-                p.startswith(f"Dòng {idx}, cột TC") or p.startswith(f"Dòng {idx}, cột overall") for p in problems
-            )
-        ):
+        if not answers and overall is None and not _level_refused(problems[row_start:], idx):
             err(f"Dòng {idx}: không trả lời tiêu chí nào và không có câu đánh giá chung (overall).")
         if submitted is None or q is None:
             continue
@@ -480,9 +545,8 @@ def validate_responses_table(  # noqa: C901
             buckets[wait] = wait_bucket_for_minutes(wait)
         key = tuple(cells)
         occurrences[key] = occurrences.get(key, 0) + 1
-        token = rid or _row_token(cells, occurrences[key])
         response = {
-            "token": token,
+            "token": rid or _row_token(cells, occurrences[key]),
             "submitted_at": ts_text if plain else clock.format_ts(submitted),
             "questionnaire": version,
             "channel": channel,
@@ -493,9 +557,17 @@ def validate_responses_table(  # noqa: C901
             "overall": overall,
             "comment": raw_comment if raw_comment.strip() else None,
         }
+        if extra:
+            response.update(db.extra_to_columns(extra))
         out.append((response, answers))
     raise_file_problems(problems, len(out), filename)
     return out
+
+
+def _level_refused(row_problems: list[str], idx: int) -> bool:
+    """Whether a criterion or overall cell of row ``idx`` was already refused (then no second message)."""
+    prefixes = (f"Dòng {idx}, cột TC", f"Dòng {idx}, cột overall")
+    return any(p.startswith(prefixes) for p in row_problems)
 
 
 column_letter = parsing.col_letter  # 0 → A, 26 → AA (one definition, in sipas.files.parsing)
@@ -525,3 +597,28 @@ def import_responses(
             db.set_import_counts(conn, import_id, added, present)
     _after_store(conn)
     return ImportSummary(Path(filename).name, len(parsed), added, present)
+
+
+def export_rows(rows: list[dict], q: Questionnaire) -> tuple[list[str], list[list]]:
+    """The responses of one version as the columns of a responses file (the import's own names, so a
+    clerk reads them as the template says): ``id``, the base columns, every criterion, every extra question's
+    column(s) (a grid one per item, a multiple choice its values joined by "; "), the comment.
+
+    ``rows`` come from :func:`sipas.db.raw_responses`.
+    """
+    extra_cols = [(x, col) for x in q.extra for col in import_columns(x)]
+    header = ["id", *[c for c in BASE_COLUMNS if c not in ("response_id", "comment")]]
+    header += [*q.criterion_codes, *[col for _, col in extra_cols], "comment"]
+    out = []
+    for r in rows:
+        line = [r["id"], r["submitted_at"], r["questionnaire"], r["channel"], r["field"], r["staff_code"]]
+        line += [r["wait_minutes"], r["overall"], *[r["answers"].get(c) for c in q.criterion_codes]]
+        for x, col in extra_cols:
+            value = r["extra"].get(x.code)
+            if x.kind == "grid":
+                value = value.get(col.split(".", 1)[1]) if isinstance(value, dict) else None
+            elif isinstance(value, list):
+                value = f"{MULTI_SEPARATOR} ".join(map(str, value))
+            line.append(value)
+        out.append([*line, r["comment"]])
+    return header, out
