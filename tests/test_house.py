@@ -180,3 +180,53 @@ def test_the_domain_never_imports_streamlit():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+# ------------------------------------------------------------------------------ layers
+
+# The domain's layers, bottom to top: a module may import its own layer and those below, never above
+# (module- and function-level imports alike). The file imports sit with the survey: they store surveys
+# and start the case intake; the cell parsing, the table reader and the exports are below the admin.
+LAYERS = [
+    ("base", ("sipas", "sipas.errors", "sipas.paths", "sipas.clock", "sipas.text", "sipas.faults")),
+    ("catalog", ("sipas.catalog",)),
+    ("db", ("sipas.db",)),
+    ("file basics", ("sipas.files", "sipas.files.parsing", "sipas.files.table", "sipas.files.exports")),
+    ("admin", ("sipas.admin", "sipas.files.templates")),
+    ("index", ("sipas.index",)),
+    ("staffing", ("sipas.staffing",)),
+    ("cases", ("sipas.cases",)),
+    ("survey and imports", ("sipas.survey", "sipas.files.tickets")),
+    ("reports", ("sipas.reports",)),
+    ("entry points", ("sipas.demo", "sipas.cli", "sipas.__main__")),
+]
+
+
+def layer_of(module: str) -> int:
+    """The layer of a module: the longest listed prefix that names it (or a package above it)."""
+    best, rank = -1, None
+    for i, (_, prefixes) in enumerate(LAYERS):
+        for p in prefixes:
+            if (module == p or module.startswith(p + ".")) and len(p) > best:
+                best, rank = len(p), i
+    assert rank is not None, f"{module} is in no layer: add it to LAYERS"
+    return rank
+
+
+def test_the_domain_imports_only_its_own_layer_and_those_below():
+    graph = import_graph()
+    upward = sorted(
+        f"{m} ({LAYERS[layer_of(m)][0]}) → {t} ({LAYERS[layer_of(t)][0]})"
+        for m, targets in graph.items()
+        for t in targets
+        if layer_of(t) > layer_of(m)
+    )
+    assert upward == []
+
+
+def test_every_sub_package_is_a_room_of_the_house():
+    rooms = {p.name for p in (ROOT / "sipas").iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert rooms == {"admin", "cases", "catalog", "db", "files", "index", "reports", "staffing", "survey"}
+    assert not [p.name for p in (ROOT / "sipas").glob("*.py") if p.stem not in (
+        "__init__", "__main__", "cli", "clock", "demo", "errors", "faults", "paths", "text"
+    )]  # fmt: skip

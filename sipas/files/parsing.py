@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import csv
 import gc
 import io
 import re
@@ -316,3 +317,23 @@ def gc_paused() -> Iterator[None]:
             _gc_pausers -= 1
             if _gc_pausers == 0 and _gc_was_enabled:
                 gc.enable()
+
+
+def read_table(data: bytes, filename: str) -> list[list[str]]:
+    """Rows of a CSV (UTF-8, BOM allowed) or the first sheet of an XLSX, as text cells (every import's reader)."""
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        return read_xlsx(data, filename)
+    if not name.endswith(".csv"):
+        raise ValidationError(f"Tệp {filename}: chỉ nhận tệp .csv hoặc .xlsx.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ValidationError(f"Tệp {filename}, dòng {line}: không phải văn bản UTF-8.") from None
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text, newline=""))]
+    except csv.Error as exc:
+        raise ValidationError(f"Tệp {filename}: lỗi định dạng CSV ({exc}).") from None
+    check_csv_rows(rows, filename)
+    return rows

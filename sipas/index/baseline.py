@@ -22,7 +22,6 @@ from sipas.errors import ValidationError, raise_file_problems
 from sipas.files import parsing
 from sipas.files.table import Column, TableSpec, read_rows
 from sipas.index.scoring import index_for_period
-from sipas.survey.responses import read_table
 
 COLUMNS = ("year", "questionnaire", "level", "code", "index", "n", "satisfied")
 LEVELS = ("criterion", "element", "overall")
@@ -201,7 +200,7 @@ def save_baseline(
 
 def import_baseline(conn: sqlite3.Connection, data: bytes, filename: str, actor: str | None = None) -> BaselineSummary:
     """Validate a whole baseline file (CSV/XLSX), then store it and its import record in one transaction."""
-    rows = validate_baseline_table(read_table(data, filename), filename)
+    rows = validate_baseline_table(parsing.read_table(data, filename), filename)
     name = Path(filename).name
     with db.transaction(conn):
         years = _store(conn, rows, "import", actor, name)

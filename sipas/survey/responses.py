@@ -6,9 +6,7 @@ idempotent: a double tap, a reload or a re-imported file never counts a survey t
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import logging
 import operator
 import random
@@ -235,31 +233,7 @@ class ImportSummary:
         )
 
 
-def read_table(data: bytes, filename: str) -> list[list[str]]:
-    """Rows of a CSV (UTF-8, BOM allowed) or the first sheet of an XLSX, as text cells."""
-    name = filename.lower()
-    if name.endswith(".xlsx"):
-        return _read_xlsx(data, filename)
-    if not name.endswith(".csv"):
-        raise ValidationError(f"Tệp {filename}: chỉ nhận tệp .csv hoặc .xlsx.")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ValidationError(f"Tệp {filename}, dòng {line}: không phải văn bản UTF-8.") from None
-    try:
-        rows = [row for row in csv.reader(io.StringIO(text, newline=""))]
-    except csv.Error as exc:
-        raise ValidationError(f"Tệp {filename}: lỗi định dạng CSV ({exc}).") from None
-    parsing.check_csv_rows(rows, filename)
-    return rows
-
-
-_cell_text = parsing.cell_text
-
-
-def _read_xlsx(data: bytes, filename: str) -> list[list[str]]:
-    return parsing.read_xlsx(data, filename)
+read_table = parsing.read_table  # CSV or XLSX rows as text (one definition, in sipas.files.parsing)
 
 
 def parse_timestamp(text: str) -> datetime:
