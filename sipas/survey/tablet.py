@@ -56,6 +56,15 @@ TEXTS = {
         "hệ thống hoạt động lại. Xin cảm ơn!"
     ),
     "retry": "Thử lại",
+    "unenrolled_title": "Máy tính bảng này chưa được đăng ký khảo sát",
+    "unenrolled_lead": (
+        "Xin Ông/Bà vui lòng báo cán bộ tại quầy. Cán bộ đăng ký máy một lần bằng liên kết đăng ký "
+        "(Cài đặt hoặc lệnh python -m sipas tablet add)."
+    ),
+    "enrol_failed": (
+        "Liên kết đăng ký không đúng, đã được dùng hoặc đã hết hạn. Xin cán bộ tạo liên kết mới "
+        "(python -m sipas tablet add)."
+    ),
     "thanks_title": "Cảm ơn Ông/Bà!",
     "thanks_lead": "Ý kiến của Ông/Bà đã được ghi nhận. Chúc Ông/Bà một ngày tốt lành.",
     "home": "Về trang đầu",
