@@ -1002,9 +1002,7 @@ def test_a_database_error_on_submit_keeps_the_survey_and_a_second_tap_stores_it_
     import sqlite3
     import uuid
 
-    from sipas.survey import tablet
-
-    from sipas.survey import devices
+    from sipas.survey import devices, tablet
 
     token = str(uuid.uuid4())
     survey = {"token": token, "questionnaire": "sipas-2023", "asked": ["TC1.1"], "answers": {"TC1.1": 4}}

@@ -58,7 +58,8 @@ def test_a_completed_survey_is_stored_with_its_answers_duration_and_time(conn):
     result = sync(conn, [p])
     assert result.stored == 1 and result.acks == ["r:" + p["token"], "s:" + p["token"]]
     row = conn.execute(
-        "SELECT submitted_at, duration_seconds, overall, comment, device FROM responses WHERE token = ?", ("kiosk:" + p["token"],)
+        "SELECT submitted_at, duration_seconds, overall, comment, device FROM responses WHERE token = ?",
+        ("kiosk:" + p["token"],),
     ).fetchone()
     assert tuple(row) == ("2026-03-10 09:29:00", 42.5, 5, p["comment"], "quay1")  # completed a minute ago
     rid = conn.execute("SELECT id FROM responses WHERE token = ?", ("kiosk:" + p["token"],)).fetchone()[0]
@@ -280,7 +281,10 @@ def test_cau_10_levels_are_stored_as_given_and_anything_else_is_refused(conn):
     assert stored["kiosk:" + legacy["token"]] == (None, 2)
     skipped = wish({"MM2": None})  # an item skipped after a level: not answered
     assert sync(conn, [skipped]).stored == 1
-    assert conn.execute("SELECT expectations FROM responses WHERE token = ?", ("kiosk:" + skipped["token"],)).fetchone()[0] is None
+    assert (
+        conn.execute("SELECT expectations FROM responses WHERE token = ?", ("kiosk:" + skipped["token"],)).fetchone()[0]
+        is None
+    )
 
 
 def test_the_2024_full_survey_asks_its_five_demographic_questions_and_stores_them(conn):
@@ -293,7 +297,9 @@ def test_the_2024_full_survey_asks_its_five_demographic_questions_and_stores_the
     assert all(s["skip"] == "Bỏ qua" for s in asked)
     p = _payload_2024(ethnicity="Kinh", occupation="Sinh viên", education="THPT (cấp III)")
     assert sync(conn, [p]).stored == 1
-    row = conn.execute("SELECT ethnicity, occupation, education FROM responses WHERE token = ?", ("kiosk:" + p["token"],))
+    row = conn.execute(
+        "SELECT ethnicity, occupation, education FROM responses WHERE token = ?", ("kiosk:" + p["token"],)
+    )
     assert tuple(row.fetchone()) == ("Kinh", "Sinh viên", "THPT (cấp III)")
     assert sync(conn, [_payload_2024(occupation="x" * 201)]).rejected == 1
     # The 2022–2023 form keeps its three.

@@ -303,10 +303,11 @@ def suspect_reason(
             f"Nghi vấn lạm dụng: hoàn thành {answered} câu trong {duration:.1f} giây, "
             "nhanh hơn thời gian một người đọc câu hỏi"
         )
-    recent = db.kiosk_recent_count(conn, device, submitted - BURST_WINDOW, submitted)
+    # Surveys already stored within the window either side (a queue may arrive in any order).
+    recent = db.kiosk_recent_count(conn, device, submitted - BURST_WINDOW, submitted + BURST_WINDOW)
     if recent >= BURST_MAX:
         return (
-            f"Nghi vấn lạm dụng: {recent + 1} phiếu từ máy {device} trong "
+            f"Nghi vấn lạm dụng: {recent + 1} phiếu từ máy {device} trong vòng "
             f"{int(BURST_WINDOW.total_seconds() // 60)} phút, nhiều hơn số người một quầy tiếp được"
         )
     return None
@@ -422,9 +423,7 @@ def _store_one(conn, p, now, device, out_of_hours, min_seconds, result: SyncResu
 
 
 def _submit(conn, survey: KioskSurvey, submitted: datetime, device, out_of_hours: bool, suspect: str | None) -> bool:
-    return submit_kiosk_survey(
-        conn, survey, now=submitted, device=device, out_of_hours=out_of_hours, suspect=suspect
-    )
+    return submit_kiosk_survey(conn, survey, now=submitted, device=device, out_of_hours=out_of_hours, suspect=suspect)
 
 
 # ---------------------------------------------------------------------------------------------
