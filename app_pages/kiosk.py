@@ -14,13 +14,14 @@ its calm "tạm dừng / thử lại" screen and keeps the surveys on the tablet
 from __future__ import annotations
 
 import logging
+import os
 
 import streamlit as st
 
 import ui
 from sipas import clock
 from sipas.catalog import survey_options
-from sipas.survey import tablet
+from sipas.survey import devices, tablet
 
 log = logging.getLogger("sipas.survey.tablet")
 
@@ -30,11 +31,33 @@ IDLE_SECONDS = ui.env_seconds("SIPAS_KIOSK_IDLE_SECONDS", 90)
 IDLE_SECONDS_COMMENT = ui.env_seconds("SIPAS_KIOSK_IDLE_SECONDS_COMMENT", 180)
 THANKS_SECONDS = ui.env_seconds("SIPAS_KIOSK_THANKS_SECONDS", 8)
 ADVANCE_MS = 400  # "about half a second": the citizen sees the choice, then the next question
+# A survey faster than this per answer is stored as suspect (left out of the figures until a clerk
+# restores it); browser tests that tap at machine speed lower it.
+try:
+    MIN_SECONDS_PER_ANSWER = max(0.0, float(os.environ.get("SIPAS_KIOSK_MIN_SECONDS_PER_ANSWER", "")))
+except ValueError:
+    MIN_SECONDS_PER_ANSWER = tablet.MIN_SECONDS_PER_ANSWER
 
 
 def device_name() -> str | None:
     value = (st.query_params.get("device") or "").replace("\x00", "")  # %00 in the address: never stored
     return value[:40] or None
+
+
+def enrol_once() -> None:
+    """The one-time enrolment link (``&enrol=CODE``): the device secret goes to this browser once, and
+    the code leaves the address so that a bookmark never carries it."""
+    code = st.query_params.get("enrol")
+    if not code:
+        return
+    name = device_name()
+    with ui.conn() as c:
+        secret = devices.enrol(c, name or "", code, now=clock.now())
+    if secret:
+        st.session_state["kiosk_enrolled"] = {"name": name, "secret": secret}
+    else:
+        st.session_state["kiosk_enrol_failed"] = True
+    del st.query_params["enrol"]
 
 
 def acks() -> list:
@@ -49,12 +72,15 @@ def on_sync() -> None:
         return
     try:
         with ui.conn() as c:
-            result = tablet.sync(c, msg, now=clock.now(), device=device_name())
+            result = tablet.sync(c, msg, now=clock.now(), min_seconds_per_answer=MIN_SECONDS_PER_ANSWER)
     except Exception:  # full disk, read-only, missing or locked database: the tablet keeps the surveys
         log.exception("kiosk sync failed")
         st.session_state["kiosk_paused"] = True
         return
     st.session_state["kiosk_paused"] = False
+    st.session_state["kiosk_refused"] = result.refused
+    if result.tokens:
+        st.session_state["kiosk_tokens"] = result.tokens
     done = acks()
     done.extend(a for a in result.acks if a not in done)
     del done[:-400]
@@ -71,6 +97,10 @@ def texts_data() -> dict:
         "thanks_seconds": THANKS_SECONDS,
         "advance_ms": ADVANCE_MS,
         "login": not st.session_state.get("kiosk_device") and st.session_state.get("login_page") is not None,
+        "enrolled": st.session_state.get("kiosk_enrolled"),
+        "enrol_failed": bool(st.session_state.get("kiosk_enrol_failed")),
+        "tokens": st.session_state.get("kiosk_tokens") or [],
+        "refused": st.session_state.get("kiosk_refused"),
     }
 
 
@@ -83,6 +113,10 @@ def survey_data() -> dict:
 
 def render() -> None:
     st.html(ui.KIOSK_COMPONENT_CSS)
+    try:
+        enrol_once()
+    except Exception:  # the database cannot open: the calm screen below, never a traceback
+        log.exception("kiosk enrolment failed")
     try:
         data = survey_data()
     except Exception:  # never a traceback or an English box on the citizen's tablet

@@ -172,6 +172,39 @@ def cmd_user(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- tablet add / list / revoke (sipas.survey.devices) ---------------------------------------------
+
+
+def cmd_tablet(args: argparse.Namespace) -> int:
+    from sipas import clock
+    from sipas.survey import devices
+
+    with closing(db.open_db(db_path(args.db))) as conn:
+        if args.action == "list":
+            for d in db.list_devices(conn):
+                if d["revoked_at"]:
+                    state = f"đã thu hồi {d['revoked_at']}"
+                elif d["enrolled_at"]:
+                    state = f"đã đăng ký {d['enrolled_at']}, còn {d['tokens']} mã phiếu"
+                else:
+                    state = f"chờ mở liên kết đăng ký (hết hạn {d['enrol_expires']})"
+                print(f"{d['name']}\t{state}")
+            return 0
+        if not args.name:
+            raise ValidationError("Cần tên máy, ví dụ: python -m sipas tablet add quay1")
+        if args.action == "add":
+            code = devices.add(conn, args.name, now=clock.now(), actor=_command_line_actor())
+            path = devices.enrolment_path(devices.check_name(args.name), code)
+            print(f"Đã thêm máy {args.name}. Mở liên kết sau MỘT LẦN trên máy tính bảng (hết hạn sau "
+                  f"{devices.ENROL_DAYS} ngày), thay <địa-chỉ> bằng địa chỉ của máy chủ:")  # fmt: skip
+            print(f"http://<địa-chỉ>:8501{path}")
+            print(f"Sau đó dấu trang của máy là http://<địa-chỉ>:8501/?kiosk=1&device={args.name}")
+        else:
+            devices.revoke(conn, args.name, now=clock.now(), actor=_command_line_actor())
+            print(f"Đã thu hồi máy {args.name}: mọi phiếu từ máy này sẽ bị từ chối.")
+    return 0
+
+
 # ---- backup / restore / check (sipas.admin.backup, .restore, .check) -------------------------------
 
 
@@ -320,6 +353,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="họ và tên")
     _add_db(p)
     p.set_defaults(func=cmd_user)
+
+    p = sub.add_parser("tablet", help="đăng ký, liệt kê hoặc thu hồi máy tính bảng khảo sát")
+    p.add_argument("action", choices=["add", "list", "revoke"])
+    p.add_argument("name", nargs="?", help="tên máy (chữ không dấu, số, - hoặc _), ví dụ quay1")
+    _add_db(p)
+    p.set_defaults(func=cmd_tablet)
 
     p = sub.add_parser("index", help="tính chỉ số hài lòng")
     _add_db(p)

@@ -11,6 +11,7 @@ Imported by ``tests/test_browser_kiosk.py`` (fixtures are declared there) and by
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -90,6 +91,7 @@ class Server:
     db: Path
     log: Path
     process: subprocess.Popen
+    tablet: dict | None = None  # {"name", "secret"}: the tablet enrolled for the tests
 
     def log_tail(self, chars: int = 3000) -> str:
         try:
@@ -100,12 +102,22 @@ class Server:
 
 @contextmanager
 def streamlit_server(
-    db: Path, workdir: Path, *, thanks_seconds: float = 3, idle_seconds: float = 6, startup_timeout: float = 60
+    db: Path,
+    workdir: Path,
+    *,
+    thanks_seconds: float = 3,
+    idle_seconds: float = 6,
+    startup_timeout: float = 60,
+    min_seconds_per_answer: float = 0,
 ) -> Iterator[Server]:
-    """``streamlit run app.py`` on a free port with its own database; stopped on exit."""
+    """``streamlit run app.py`` on a free port with its own database and one enrolled tablet
+    (:func:`enrol_tablet`); stopped on exit. Tests tap at machine speed: the misuse check's minimum
+    time per answer is 0 unless a test asks for the real one."""
     port = free_port()
+    tablet = enrol_tablet(db)
     env = dict(os.environ)
     env.update(
+        SIPAS_KIOSK_MIN_SECONDS_PER_ANSWER=str(min_seconds_per_answer),
         SIPAS_DB=str(db),
         SIPAS_KIOSK_THANKS_SECONDS=str(thanks_seconds),
         SIPAS_KIOSK_IDLE_SECONDS=str(idle_seconds),
@@ -130,7 +142,7 @@ def streamlit_server(
     with open(log, "wb") as out:
         # Own process group, so teardown stops the server and nothing else.
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server(url=f"http://127.0.0.1:{port}", db=db, log=log, process=proc)
+    server = Server(url=f"http://127.0.0.1:{port}", db=db, log=log, process=proc, tablet=tablet)
     try:
         _wait_healthy(server, startup_timeout)
         yield server
@@ -247,7 +259,31 @@ def wait_for_run(page, timeout: float = 15_000, after: int | None = None) -> Non
     )
 
 
-def open_kiosk(page, server: Server, timeout: float = 20_000) -> None:
+def enrol_tablet(path: Path, name: str = "quay-test") -> dict:
+    """Enrol a tablet in the database as its one-time link would (sipas.survey.devices); its secret."""
+    from sipas import clock
+    from sipas import db as sipas_db
+    from sipas.survey import devices
+
+    with sipas_db.session(path) as c:
+        found = sipas_db.device_row(c, name)
+        if found and found["secret"]:
+            return {"name": name, "secret": found["secret"]}
+        now = clock.now()
+        secret = devices.enrol(c, name, devices.add(c, name, now=now, actor="test"), now=now)
+    return {"name": name, "secret": secret}
+
+
+def as_enrolled_tablet(page, server: Server) -> None:
+    """This browser holds the test tablet's device secret, as after opening its enrolment link."""
+    value = json.dumps(json.dumps(server.tablet))
+    page.context.add_init_script(f"window.localStorage.setItem('sipas.kiosk.device', {value});")
+
+
+def open_kiosk(page, server: Server, timeout: float = 20_000, enrolled: bool = True) -> None:
+    if enrolled and not getattr(page, "sipas_enrolled", False):
+        as_enrolled_tablet(page, server)
+        page.sipas_enrolled = True
     page.goto(server.url + KIOSK_PATH, wait_until="domcontentloaded")
     start_button(page).wait_for(state="visible", timeout=timeout)
     wait_for_run(page)

@@ -504,3 +504,34 @@ def test_the_2024_full_survey_asks_cau_10_item_by_item_and_stores_the_levels_tap
     want = {f"MM{i}": 3 for i in range(3, 11)} | {"MM1": 4, "MM7": 1}
     assert version == "sipas-2024"
     assert json.loads(stored) == want
+
+
+def test_a_browser_not_enrolled_runs_no_survey_and_the_enrolment_link_enrols_it_once(chromium, server):
+    from sipas import clock
+    from sipas.survey import devices
+
+    page = b.new_tablet_page(chromium)
+    try:
+        page.goto(server.url + b.KIOSK_PATH, wait_until="domcontentloaded")
+        page.get_by_text("Máy tính bảng này chưa được đăng ký khảo sát").wait_for(timeout=20_000)
+        assert b.start_button(page).count() == 0
+        with db.session(server.db) as c:
+            code = devices.add(c, "quay-moi", now=clock.now(), actor="test")
+        page.goto(server.url + devices.enrolment_path("quay-moi", code), wait_until="domcontentloaded")
+        b.start_button(page).wait_for(state="visible", timeout=20_000)
+        page.wait_for_function("() => !location.search.includes('enrol=')", timeout=10_000)
+        held = json.loads(page.evaluate("() => localStorage.getItem('sipas.kiosk.device')"))
+        assert held["name"] == "quay-moi" and len(held["secret"]) == 64
+        # The stock of start tokens arrives with the first signed sync.
+        page.wait_for_function(
+            "() => (JSON.parse(localStorage.getItem('sipas.kiosk.tokens') || '{}').tokens || []).length >= 100",
+            timeout=15_000,
+        )
+        other = b.new_tablet_page(chromium)  # the same link a second time: used
+        other.goto(server.url + devices.enrolment_path("quay-moi", code), wait_until="domcontentloaded")
+        other.get_by_text("Liên kết đăng ký không đúng, đã được dùng hoặc đã hết hạn", exact=False).wait_for(
+            timeout=20_000
+        )
+        other.context.close()
+    finally:
+        page.context.close()

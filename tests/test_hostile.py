@@ -1002,14 +1002,17 @@ def test_a_database_error_on_submit_keeps_the_survey_and_a_second_tap_stores_it_
     import sqlite3
     import uuid
 
-    from sipas.survey import tablet
+    from sipas.survey import devices, tablet
 
     token = str(uuid.uuid4())
     survey = {"token": token, "questionnaire": "sipas-2023", "asked": ["TC1.1"], "answers": {"TC1.1": 4}}
+    enrolled_at = datetime(2026, 3, 1, 9, 0)
+    assert devices.enrol(conn, "quay1", devices.add(conn, "quay1", now=enrolled_at, actor="test"), now=enrolled_at)
+    db.issue_tokens(conn, "quay1", [token], enrolled_at)
 
     def send():
         return tablet.handle_sync(
-            conn, {"surveys": [survey]}, now=datetime(2026, 3, 4, 9, 0), device=None, out_of_hours=lambda t: False
+            conn, {"surveys": [survey]}, now=datetime(2026, 3, 4, 9, 0), device="quay1", out_of_hours=lambda t: False
         )
 
     real = db.insert_response
@@ -1024,7 +1027,7 @@ def test_a_database_error_on_submit_keeps_the_survey_and_a_second_tap_stores_it_
     monkeypatch.setattr(db, "insert_response", real)
     assert send().stored == 1
     assert send().stored == 0
-    assert conn.execute("SELECT count(*) FROM responses WHERE token = ?", (token,)).fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM responses WHERE token = ?", ("kiosk:" + token,)).fetchone()[0] == 1
 
 
 def test_the_data_quality_section_with_responses_none_flagged_shows_no_error(conn, clerk):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
 from sipas import clock, db
 from sipas.admin import settings
 from sipas.catalog import questionnaire, survey_options
-from sipas.survey import tablet
+from sipas.survey import devices, tablet
 from sipas.survey.responses import choose_criteria
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=clock.TZ)
@@ -37,7 +37,17 @@ def payload(token=None, **extra):
     return p
 
 
+def issue(conn, tokens, device="quay1", at=None):
+    """The server issues these start tokens to an enrolled tablet (two days before NOW by default)."""
+    if db.device_row(conn, device) is None:
+        code = devices.add(conn, device, now=NOW - timedelta(days=3), actor="test")
+        assert devices.enrol(conn, device, code, now=NOW - timedelta(days=3))
+    new = [t for t in tokens if isinstance(t, str) and db.token_row(conn, t) is None]
+    db.issue_tokens(conn, device, new, at or NOW - timedelta(days=2))
+
+
 def sync(conn, surveys=(), starts=()):
+    issue(conn, [p.get("token") for p in [*surveys, *starts]])
     return tablet.handle_sync(
         conn, {"surveys": list(surveys), "starts": list(starts)}, now=NOW, device="quay1", out_of_hours=lambda t: False
     )
@@ -48,10 +58,11 @@ def test_a_completed_survey_is_stored_with_its_answers_duration_and_time(conn):
     result = sync(conn, [p])
     assert result.stored == 1 and result.acks == ["r:" + p["token"], "s:" + p["token"]]
     row = conn.execute(
-        "SELECT submitted_at, duration_seconds, overall, comment, device FROM responses WHERE token = ?", (p["token"],)
+        "SELECT submitted_at, duration_seconds, overall, comment, device FROM responses WHERE token = ?",
+        ("kiosk:" + p["token"],),
     ).fetchone()
     assert tuple(row) == ("2026-03-10 09:29:00", 42.5, 5, p["comment"], "quay1")  # completed a minute ago
-    rid = conn.execute("SELECT id FROM responses WHERE token = ?", (p["token"],)).fetchone()[0]
+    rid = conn.execute("SELECT id FROM responses WHERE token = ?", ("kiosk:" + p["token"],)).fetchone()[0]
     answers = dict(conn.execute("SELECT criterion, value FROM answers WHERE response_id = ?", (rid,)).fetchall())
     assert answers == {"TC3.1": 4, "TC3.2": None}  # "Không ý kiến" is not answered
 
@@ -190,6 +201,8 @@ def test_a_database_in_use_keeps_the_full_survey_after_the_upgrade(tmp_path):
         c.execute("ALTER TABLE responses DROP COLUMN ethnicity")  # and what the later migrations added
         c.execute("ALTER TABLE responses DROP COLUMN occupation")
         c.execute("ALTER TABLE responses DROP COLUMN extra")
+        for table in ("kiosk_tokens", "kiosk_devices", "kiosk_refusals"):
+            c.execute(f"DROP TABLE {table}")
     with db.session(path) as c:
         assert db.schema_version(c) == db.SCHEMA_VERSION
         assert settings.get(c, "questions_per_survey")["mode"] == "full"
@@ -264,11 +277,14 @@ def test_cau_10_levels_are_stored_as_given_and_anything_else_is_refused(conn):
     result = sync(conn, [good, legacy, *bad])
     assert (result.stored, result.rejected) == (2, len(bad))
     stored = {r[0]: r[1:] for r in conn.execute("SELECT token, expectations, harassment FROM responses")}
-    assert json.loads(stored[good["token"]][0]) == {"MM1": 4, "MM7": 1, "MM10": 3}
-    assert stored[legacy["token"]] == (None, 2)
+    assert json.loads(stored["kiosk:" + good["token"]][0]) == {"MM1": 4, "MM7": 1, "MM10": 3}
+    assert stored["kiosk:" + legacy["token"]] == (None, 2)
     skipped = wish({"MM2": None})  # an item skipped after a level: not answered
     assert sync(conn, [skipped]).stored == 1
-    assert conn.execute("SELECT expectations FROM responses WHERE token = ?", (skipped["token"],)).fetchone()[0] is None
+    assert (
+        conn.execute("SELECT expectations FROM responses WHERE token = ?", ("kiosk:" + skipped["token"],)).fetchone()[0]
+        is None
+    )
 
 
 def test_the_2024_full_survey_asks_its_five_demographic_questions_and_stores_them(conn):
@@ -281,7 +297,9 @@ def test_the_2024_full_survey_asks_its_five_demographic_questions_and_stores_the
     assert all(s["skip"] == "Bỏ qua" for s in asked)
     p = _payload_2024(ethnicity="Kinh", occupation="Sinh viên", education="THPT (cấp III)")
     assert sync(conn, [p]).stored == 1
-    row = conn.execute("SELECT ethnicity, occupation, education FROM responses WHERE token = ?", (p["token"],))
+    row = conn.execute(
+        "SELECT ethnicity, occupation, education FROM responses WHERE token = ?", ("kiosk:" + p["token"],)
+    )
     assert tuple(row.fetchone()) == ("Kinh", "Sinh viên", "THPT (cấp III)")
     assert sync(conn, [_payload_2024(occupation="x" * 201)]).rejected == 1
     # The 2022–2023 form keeps its three.

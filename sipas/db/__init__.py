@@ -20,6 +20,7 @@ from sipas.db.baseline import *  # noqa: F403
 from sipas.db.cases import *  # noqa: F403
 from sipas.db.config import *  # noqa: F403
 from sipas.db.connection import *  # noqa: F403
+from sipas.db.devices import *  # noqa: F403
 from sipas.db.kiosk import *  # noqa: F403
 from sipas.db.maintenance import *  # noqa: F403
 from sipas.db.responses import *  # noqa: F403

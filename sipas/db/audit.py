@@ -37,6 +37,10 @@ ACTIONS: dict[str, AuditAction] = {
         AuditAction("delete-demo", "Xóa dữ liệu mẫu"),
         # backup.restore takes no actor when a script calls it (its page and the CLI always name one).
         AuditAction("restore", "Khôi phục sao lưu", by_person=False),
+        AuditAction("tablet-add", "Thêm máy tính bảng khảo sát"),
+        # The tablet itself opens its one-time enrolment link: no person is logged in on it.
+        AuditAction("tablet-enrol", "Máy tính bảng nhận khóa thiết bị", by_person=False),
+        AuditAction("tablet-revoke", "Thu hồi máy tính bảng khảo sát"),
     )
 }
 # Written by earlier versions only: still labelled in the change log, refused by log_audit.

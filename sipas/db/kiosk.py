@@ -53,3 +53,11 @@ def staff_photos(conn: sqlite3.Connection) -> dict[str, tuple[bytes, str]]:
         r[0]: (bytes(r[1]), r[2])
         for r in conn.execute("SELECT code, photo, photo_type FROM staff WHERE photo IS NOT NULL")
     }
+
+
+def kiosk_recent_count(conn: sqlite3.Connection, device: str | None, since: datetime, until: datetime) -> int:
+    """Kiosk surveys from one tablet completed between two moments (for the misuse check)."""
+    return conn.execute(
+        "SELECT count(*) FROM responses WHERE channel = 'kiosk' AND device IS ? AND submitted_at BETWEEN ? AND ?",
+        (device, since.strftime("%Y-%m-%d %H:%M:%S"), until.strftime("%Y-%m-%d %H:%M:%S")),
+    ).fetchone()[0]

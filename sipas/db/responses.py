@@ -101,6 +101,12 @@ _INSERT_RESPONSE = (
     f"INSERT INTO responses ({', '.join(RESPONSE_COLUMNS)}) "
     f"VALUES ({', '.join(':' + c for c in RESPONSE_COLUMNS)}) ON CONFLICT (token) DO NOTHING"
 )
+# A survey marked as suspect on arrival (sipas.survey.tablet): stored already excluded, so it never
+# enters a roll-up (the roll-up delta adds only the rows not excluded) until a clerk restores it.
+_INSERT_SUSPECT = (
+    f"INSERT INTO responses ({', '.join(RESPONSE_COLUMNS)}, excluded, exclude_reason) "
+    f"VALUES ({', '.join(':' + c for c in RESPONSE_COLUMNS)}, 1, :exclude_reason) ON CONFLICT (token) DO NOTHING"
+)
 
 
 def _insert_one(conn: sqlite3.Connection, response: dict, answers: dict[str, int | None]) -> int | None:
@@ -109,7 +115,11 @@ def _insert_one(conn: sqlite3.Connection, response: dict, answers: dict[str, int
     row = {c: response.get(c) for c in RESPONSE_COLUMNS}
     row["is_demo"] = int(bool(row["is_demo"]))
     row["out_of_hours"] = int(bool(row["out_of_hours"]))
-    cur = conn.execute(_INSERT_RESPONSE, row)
+    if response.get("exclude_reason"):
+        row["exclude_reason"] = str(response["exclude_reason"])
+        cur = conn.execute(_INSERT_SUSPECT, row)
+    else:
+        cur = conn.execute(_INSERT_RESPONSE, row)
     if cur.rowcount == 0:
         return None
     rid = cur.lastrowid

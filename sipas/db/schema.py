@@ -771,6 +771,40 @@ def _m13_extra_answers(conn: sqlite3.Connection) -> None:
     _script(conn, "ALTER TABLE responses ADD COLUMN extra TEXT CHECK (extra IS NULL OR json_valid(extra));")
 
 
+def _m14_enrolled_tablets(conn: sqlite3.Connection) -> None:
+    # Only enrolled tablets may store a survey: each holds a device secret and signs its messages;
+    # the server issues the start tokens (bound to one tablet, used once); what is refused is counted.
+    _script(
+        conn,
+        """
+        CREATE TABLE kiosk_devices (
+            name TEXT PRIMARY KEY,
+            secret TEXT,
+            enrol_code_hash TEXT,
+            enrol_expires TEXT,
+            enrolled_at TEXT,
+            revoked_at TEXT,
+            added_at TEXT NOT NULL
+        );
+        CREATE TABLE kiosk_tokens (
+            token TEXT PRIMARY KEY,
+            device TEXT NOT NULL REFERENCES kiosk_devices (name),
+            issued_at TEXT NOT NULL,
+            used_at TEXT
+        );
+        CREATE INDEX kiosk_tokens_unused ON kiosk_tokens (device, used_at);
+        CREATE TABLE kiosk_refusals (
+            day TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            n INTEGER NOT NULL CHECK (n >= 0),
+            last_at TEXT NOT NULL,
+            last_device TEXT,
+            PRIMARY KEY (day, reason)
+        );
+        """,
+    )
+
+
 MIGRATIONS = [
     _m1_base,
     _m2_rollups,
@@ -785,6 +819,7 @@ MIGRATIONS = [
     _m11_rollup_by_group,
     _m12_demographics_2024,
     _m13_extra_answers,
+    _m14_enrolled_tablets,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

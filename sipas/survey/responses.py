@@ -43,6 +43,9 @@ BASE_COLUMNS = (
     "comment",
 )
 CHANNELS = ("kiosk", "qr", "paper")
+# A kiosk survey is stored under its server-issued start token with this prefix, which an imported
+# response_id may not take: the two never share a namespace.
+KIOSK_PREFIX = "kiosk:"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,9 +170,12 @@ def submit_kiosk_survey(
     now: datetime | None = None,
     device: str | None = None,
     out_of_hours: bool = False,
+    suspect: str | None = None,
 ) -> bool:
     """Store a kiosk survey exactly once; True if stored now, False if its token was already stored.
 
+    ``suspect``: why it looks like misuse; it is then stored excluded with that reason (left out of
+    every figure and of the conduct cases until a clerk restores it).
     Raises ValidationError when it cannot be submitted (no answer at all, comment too long).
     """
     problems = validate_kiosk_survey(s)
@@ -195,6 +201,7 @@ def submit_kiosk_survey(
         "device": device,
         "duration_seconds": (now - s.started_at).total_seconds() if s.started_at else None,
         "out_of_hours": out_of_hours,
+        "exclude_reason": suspect,
     }
     stored = db.insert_response(conn, response, answers)
     if stored:
@@ -488,6 +495,11 @@ def validate_responses_table(
             if _NEVER_STORED.search(value):
                 err(text_problem(value, f"Dòng {idx}, cột {col}"))
         if rid:
+            if rid.lower().startswith(KIOSK_PREFIX):
+                err(
+                    f'Dòng {idx}, cột response_id: mã "{rid[:40]}" bắt đầu bằng "{KIOSK_PREFIX}", '
+                    "là tiền tố dành riêng cho phiếu từ máy tính bảng."
+                )
             if rid in seen_ids:
                 err(f'Dòng {idx}, cột response_id: mã "{rid}" trùng với dòng {seen_ids[rid]}.')
             seen_ids[rid] = idx

@@ -25,7 +25,8 @@ from sipas.admin import settings
 from sipas.catalog import Questionnaire, questionnaire, questionnaires, survey_options
 from sipas.catalog.questions import ExtraQuestion
 from sipas.errors import ValidationError
-from sipas.survey.responses import KioskSurvey, choose_criteria, submit_kiosk_survey
+from sipas.survey import devices
+from sipas.survey.responses import KIOSK_PREFIX, KioskSurvey, choose_criteria, submit_kiosk_survey
 
 log = logging.getLogger("sipas.survey.tablet")
 
@@ -33,7 +34,12 @@ DEFAULT_PROMISE_SECONDS = 60  # before there is data: a short survey of ~10 scre
 PROMISE_DAYS = 30
 MAX_EXTRA_ANSWERS = 100  # extra questions answered in one survey (sipas-2024 asks 8)
 MAX_SYNC_SURVEYS = 200  # one message never carries more (a tablet offline for days sends in turns)
+MAX_SYNC_STARTS = 400
 MAX_AGE = timedelta(days=30)
+# Misuse (a survey is stored but left out of every figure until a clerk restores it):
+MIN_SECONDS_PER_ANSWER = 1.0  # nobody reads a statement and chooses a face faster
+BURST_WINDOW = timedelta(minutes=5)
+BURST_MAX = 10  # more surveys than this from one tablet in 5 minutes: more than a counter serves
 
 TEXTS = {
     "welcome_title": "Ông/Bà hài lòng với sự phục vụ hôm nay chứ?",
@@ -50,6 +56,15 @@ TEXTS = {
         "hệ thống hoạt động lại. Xin cảm ơn!"
     ),
     "retry": "Thử lại",
+    "unenrolled_title": "Máy tính bảng này chưa được đăng ký khảo sát",
+    "unenrolled_lead": (
+        "Xin Ông/Bà vui lòng báo cán bộ tại quầy. Cán bộ đăng ký máy một lần bằng liên kết đăng ký "
+        "(Cài đặt hoặc lệnh python -m sipas tablet add)."
+    ),
+    "enrol_failed": (
+        "Liên kết đăng ký không đúng, đã được dùng hoặc đã hết hạn. Xin cán bộ tạo liên kết mới "
+        "(python -m sipas tablet add)."
+    ),
     "thanks_title": "Cảm ơn Ông/Bà!",
     "thanks_lead": "Ý kiến của Ông/Bà đã được ghi nhận. Chúc Ông/Bà một ngày tốt lành.",
     "home": "Về trang đầu",
@@ -266,6 +281,52 @@ class SyncResult:
     acks: list[str] = field(default_factory=list)  # "s:<token>" start counted, "r:<token>" survey handled
     stored: int = 0
     rejected: int = 0
+    suspect: int = 0
+    refused: str | None = None  # the whole message was refused (a key of devices.REFUSALS)
+    tokens: list[str] = field(default_factory=list)  # the tablet's unused start tokens, when it asked
+
+
+def suspect_reason(
+    conn: sqlite3.Connection,
+    survey: KioskSurvey,
+    duration: float | None,
+    device: str | None,
+    submitted: datetime,
+    min_seconds_per_answer: float = MIN_SECONDS_PER_ANSWER,
+) -> str | None:
+    """Why a survey looks like misuse (stored, but left out of every figure until a clerk restores
+    it), or None: completed faster than a person can read, or one survey too many from one tablet in
+    a few minutes."""
+    answered = survey.answered_count() + len(survey.extra)
+    if duration is not None and duration < min_seconds_per_answer * max(1, answered):
+        return (
+            f"Nghi vấn lạm dụng: hoàn thành {answered} câu trong {duration:.1f} giây, "
+            "nhanh hơn thời gian một người đọc câu hỏi"
+        )
+    # Surveys already stored within the window either side (a queue may arrive in any order).
+    recent = db.kiosk_recent_count(conn, device, submitted - BURST_WINDOW, submitted + BURST_WINDOW)
+    if recent >= BURST_MAX:
+        return (
+            f"Nghi vấn lạm dụng: {recent + 1} phiếu từ máy {device} trong vòng "
+            f"{int(BURST_WINDOW.total_seconds() // 60)} phút, nhiều hơn số người một quầy tiếp được"
+        )
+    return None
+
+
+def _own_token(conn: sqlite3.Connection, token: object, device: str | None) -> dict | None:
+    """The issued token row if ``token`` was issued by this server to this tablet."""
+    if not isinstance(token, str) or not 8 <= len(token) <= 64:
+        return None
+    row = db.token_row(conn, token)
+    return row if row is not None and row["device"] == device else None
+
+
+def _duration(p: Mapping) -> float | None:
+    try:
+        duration = float(p.get("duration_seconds"))
+    except (TypeError, ValueError):
+        return None
+    return duration if math.isfinite(duration) and 0 < duration < 86400 else None
 
 
 def handle_sync(
@@ -275,57 +336,94 @@ def handle_sync(
     now: datetime,
     device: str | None,
     out_of_hours: Callable[[datetime], bool],
+    min_seconds_per_answer: float = MIN_SECONDS_PER_ANSWER,
 ) -> SyncResult:
-    """Count the starts and store the completed surveys of one message from a tablet.
+    """Count the starts and store the completed surveys of one (verified) message from a tablet.
 
+    Every token must have been issued by the server to this tablet, and a survey's completion time
+    must lie between the token's issue and now; what does not is refused and counted, never stored.
     A database fault (full disk, read-only, locked) is raised: nothing is acknowledged, so the
     tablet keeps every survey and sends it again. A survey that can never be stored (its shape is
-    wrong) is acknowledged as handled and logged, so it does not block the queue for ever.
+    wrong) is acknowledged as handled, logged and counted, so it does not block the queue for ever.
     """
     result = SyncResult()
     starts = msg.get("starts") if isinstance(msg, Mapping) else None
     surveys = msg.get("surveys") if isinstance(msg, Mapping) else None
+    starts = starts if isinstance(starts, list) else []
+    surveys = surveys if isinstance(surveys, list) else []
+    refused: dict[str, int] = {}
     rows = []
-    for s in starts if isinstance(starts, list) else []:
+    for s in starts[:MAX_SYNC_STARTS]:
         token = s.get("token") if isinstance(s, Mapping) else None
-        if isinstance(token, str) and 8 <= len(token) <= 64:
-            rows.append((token, _ago(s.get("ago_ms"), now), device))
-    for p in (surveys if isinstance(surveys, list) else [])[:MAX_SYNC_SURVEYS]:
-        token = p.get("token") if isinstance(p, Mapping) else None
-        if not isinstance(token, str) or not 8 <= len(token) <= 64:
-            result.rejected += 1
+        issued = _own_token(conn, token, device)
+        if issued is None:
+            refused["bad-token"] = refused.get("bad-token", 0) + 1
+            if isinstance(token, str) and len(token) <= 64:
+                result.acks.append("s:" + token)  # never valid: the tablet drops it
             continue
-        submitted = _ago(p.get("completed_ago_ms"), now)
-        try:
-            duration = float(p.get("duration_seconds"))
-        except (TypeError, ValueError):
-            duration = float("nan")
-        if not math.isfinite(duration) or not 0 < duration < 86400:
-            duration = None
-        # The completed survey was started: count its start too (the start message may have been lost).
-        rows.append((token, submitted - timedelta(seconds=duration or 0), device))
-        try:
-            survey = survey_from_payload(p)
-            survey.started_at = submitted - timedelta(seconds=duration) if duration else None
-            try:
-                stored = _submit(conn, survey, submitted, device, out_of_hours(submitted))
-            except ValidationError as exc:
-                if survey.staff_code is None or not any("cán bộ mã" in x for x in exc.problems):
-                    raise
-                survey.staff_code = None  # removed from the roster meanwhile: keep the answers
-                stored = _submit(conn, survey, submitted, device, out_of_hours(submitted))
-            result.stored += int(stored)
-        except ValidationError as exc:
-            log.warning("kiosk survey %s refused: %s", token, "; ".join(exc.problems))
+        at = max(_ago(s.get("ago_ms"), now), _parse(issued["issued_at"], now))
+        rows.append((token, at, device))
+    if len(starts) > MAX_SYNC_STARTS:
+        refused["bad-survey"] = refused.get("bad-survey", 0) + len(starts) - MAX_SYNC_STARTS
+    for p in surveys[:MAX_SYNC_SURVEYS]:
+        token = p.get("token") if isinstance(p, Mapping) else None
+        reason = _store_one(conn, p, now, device, out_of_hours, min_seconds_per_answer, result, rows)
+        if reason:
+            refused[reason] = refused.get(reason, 0) + 1
             result.rejected += 1
-        result.acks.append("r:" + token)
-    db.record_starts(conn, rows)
+        if isinstance(token, str) and len(token) <= 64:
+            result.acks.append("r:" + token)
+    if len(surveys) > MAX_SYNC_SURVEYS:
+        refused["bad-survey"] = refused.get("bad-survey", 0) + len(surveys) - MAX_SYNC_SURVEYS
+    db.record_starts(conn, [(KIOSK_PREFIX + t, at, d) for t, at, d in rows])  # as the survey is stored
+    for token, _, _ in rows:
+        db.use_token(conn, token, now)
     result.acks.extend("s:" + t for t, _, _ in rows)
+    for reason, n in refused.items():
+        devices.refuse(conn, reason, device, now=now, n=n)
     return result
 
 
-def _submit(conn, survey: KioskSurvey, submitted: datetime, device, out_of_hours: bool) -> bool:
-    return submit_kiosk_survey(conn, survey, now=submitted, device=device, out_of_hours=out_of_hours)
+def _parse(ts: str, like: datetime) -> datetime:
+    """A stored time, in the time zone of ``like`` (the caller's now)."""
+    return datetime.strptime(ts, "%Y-%m-%d %H:%M:%S").replace(tzinfo=like.tzinfo)
+
+
+def _store_one(conn, p, now, device, out_of_hours, min_seconds, result: SyncResult, rows: list) -> str | None:
+    """Store one completed survey; the refusal reason if it is refused (then nothing is stored)."""
+    token = p.get("token") if isinstance(p, Mapping) else None
+    issued = _own_token(conn, token, device)
+    if issued is None:
+        return "bad-token"
+    submitted = _ago(p.get("completed_ago_ms"), now)
+    duration = _duration(p)
+    started = submitted - timedelta(seconds=duration or 0)
+    if submitted < _parse(issued["issued_at"], now):
+        return "bad-time"  # completed before the server issued its token
+    # The completed survey was started: count its start too (the start message may have been lost).
+    rows.append((token, max(started, _parse(issued["issued_at"], now)), device))
+    try:
+        survey = survey_from_payload(p)
+        survey.started_at = submitted - timedelta(seconds=duration) if duration else None
+        survey.token = KIOSK_PREFIX + token
+        suspect = suspect_reason(conn, survey, duration, device, submitted, min_seconds)
+        try:
+            stored = _submit(conn, survey, submitted, device, out_of_hours(submitted), suspect)
+        except ValidationError as exc:
+            if survey.staff_code is None or not any("cán bộ mã" in x for x in exc.problems):
+                raise
+            survey.staff_code = None  # removed from the roster meanwhile: keep the answers
+            stored = _submit(conn, survey, submitted, device, out_of_hours(submitted), suspect)
+        result.stored += int(stored)
+        result.suspect += int(stored and suspect is not None)
+    except ValidationError as exc:
+        log.warning("kiosk survey %s refused: %s", token, "; ".join(exc.problems))
+        return "bad-survey"
+    return None
+
+
+def _submit(conn, survey: KioskSurvey, submitted: datetime, device, out_of_hours: bool, suspect: str | None) -> bool:
+    return submit_kiosk_survey(conn, survey, now=submitted, device=device, out_of_hours=out_of_hours, suspect=suspect)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -375,13 +473,33 @@ def next_survey(conn: sqlite3.Connection, now: datetime, rng: random.Random | No
     }
 
 
-def sync(conn: sqlite3.Connection, msg: Mapping, *, now: datetime, device: str | None) -> SyncResult:
-    """One sync message of a tablet: its starts and completed surveys stored (out-of-hours marked from
-    the opening hours in force), and the surveys it says are still waiting recorded for staff."""
+def sync(
+    conn: sqlite3.Connection, msg: object, *, now: datetime, min_seconds_per_answer: float = MIN_SECONDS_PER_ANSWER
+) -> SyncResult:
+    """One signed message of an enrolled tablet (``{"device", "body", "sig"}``, see
+    :mod:`sipas.survey.devices`): its starts and completed surveys stored (out-of-hours marked from
+    the opening hours in force), the surveys it says are still waiting recorded for staff, and its
+    stock of start tokens when it asks (``want_tokens``). A message not signed by an enrolled tablet
+    is refused and counted, and nothing of it is stored."""
+    try:
+        verified = devices.verify(conn, msg)
+    except devices.Refused as exc:
+        devices.refuse(conn, exc.reason, exc.device, now=now)
+        return SyncResult(refused=exc.reason)
+    body, device = verified.body, verified.device
     hours = settings.get(conn, "opening_hours")
-    result = handle_sync(conn, msg, now=now, device=device, out_of_hours=lambda t: not settings.is_open(hours, t))
-    pending = msg.get("pending")
+    result = handle_sync(
+        conn,
+        body,
+        now=now,
+        device=device,
+        out_of_hours=lambda t: not settings.is_open(hours, t),
+        min_seconds_per_answer=min_seconds_per_answer,
+    )
+    pending = body.get("pending")
     if isinstance(pending, int) and not isinstance(pending, bool) and pending >= 0:
         left = max(0, pending - sum(a.startswith("r:") for a in result.acks))
-        db.report_pending(conn, device or f"máy {str(msg.get('tablet') or '?')[:8]}", left, now)
+        db.report_pending(conn, device, left, now)
+    if body.get("want_tokens"):
+        result.tokens = devices.top_up(conn, device, now=now)
     return result

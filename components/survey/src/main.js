@@ -9,8 +9,16 @@
 
 import { el } from "./dom.js";
 import { surveyPayload } from "./payload.js";
-import { SurveyQueue, shouldSend, syncMessage, tabletId, uuid4 } from "./queue.js";
-import { closedScreen, pausedScreen, questionScreen, thanksScreen, welcomeScreen } from "./screens.js";
+import { enrolledDevice, messageBody, STOCK_LOW, SurveyQueue, saveDevice, shouldSend, TokenStock } from "./queue.js";
+import {
+  closedScreen,
+  pausedScreen,
+  questionScreen,
+  thanksScreen,
+  unenrolledScreen,
+  welcomeScreen,
+} from "./screens.js";
+import { hmacHex } from "./sign.js";
 import { findVoice, speak, spokenText } from "./speech.js";
 import { advanceAfterTap, radioChecked, Timers, tapAnswer, tapMulti } from "./taps.js";
 
@@ -41,8 +49,9 @@ function outbox() {
   return S.queue;
 }
 
-function newToken() {
-  return uuid4((b) => crypto.getRandomValues(b));
+function stock() {
+  if (!S.stock) S.stock = new TokenStock(storage);
+  return S.stock;
 }
 
 // ------------------------------------------------------------------ sending and acknowledgements
@@ -54,12 +63,16 @@ function applyAcks(acks) {
 }
 
 function sync(force, extra) {
+  const device = enrolledDevice(storage);
+  if (!device) return; // not enrolled: nothing to send, and the server would refuse it
   const q = outbox().entries();
   const now = Date.now();
   if (!shouldSend({ force, now, lastSend: S.lastSend, inflight: S.inflight, queued: q.length > 0 })) return;
   S.lastSend = now;
   S.inflight = true;
-  const msg = syncMessage(q, now, tabletId(storage, newToken), extra);
+  // Signed with the device secret: the server stores nothing a tablet it enrolled did not sign.
+  const body = messageBody(q, now, device.name, Object.assign({ want_tokens: stock().size() < STOCK_LOW }, extra));
+  const msg = { device: device.name, body, sig: hmacHex(device.secret, body) };
   try {
     S.comp.setTriggerValue("sync", msg);
   } catch (_e) {
@@ -91,6 +104,7 @@ function welcome() {
   S.timers.clear("thanks");
   S.survey = null;
   const d = S.data;
+  if (!enrolledDevice(storage) || S.refused) return setScreen("unenrolled", unenrolledScreen(d));
   if (d.paused) return paused();
   if (d.closed) return closed();
   setScreen("welcome", welcomeScreen(d, { start }));
@@ -113,7 +127,11 @@ function thanks() {
 function start() {
   const plan = S.data.plan;
   if (!plan?.screens.length) return;
-  const token = newToken();
+  const token = stock().take(); // issued by the server to this tablet, used once
+  if (!token) {
+    sync(true);
+    return paused(); // no start token left (offline for too long): staff are asked to help
+  }
   S.survey = { token, plan, answers: {}, index: 0, startedAt: Date.now(), taps: 0 };
   outbox().addStart(token, Date.now());
   sync(true);
@@ -291,12 +309,15 @@ export default function (component) {
       });
     }
   }
+  if (data.enrolled) saveDevice(storage, data.enrolled);
+  if (data.tokens?.length) stock().replace(data.tokens);
+  S.refused = data.refused === "unknown-device" || data.refused === "revoked" || data.refused === "bad-signature";
   applyAcks(data.acks);
   showPending();
   if (fresh || S.phase === "loading") {
     welcome();
-    if (outbox().entries().length) sync(true);
-  } else if (S.phase === "welcome" || S.phase === "closed" || S.phase === "paused") {
+    if (outbox().entries().length || stock().size() < STOCK_LOW) sync(true);
+  } else if (["welcome", "closed", "paused", "unenrolled"].includes(S.phase)) {
     welcome(); // settings, opening hours or a fault may have changed
   }
   vietnamesePage();

@@ -105,3 +105,79 @@ export function syncMessage(q, now, tablet, extra) {
   const surveys = q.filter((e) => e.survey).map((e) => Object.assign({}, e.survey, { completed_ago_ms: now - e.at }));
   return Object.assign({ starts, surveys, pending: surveys.length, tablet, sent_at: now }, extra || {});
 }
+
+// ------------------------------------------------------------------ enrolment and start tokens
+
+export const DEVICE_KEY = "sipas.kiosk.device"; // {name, secret}: given once by the enrolment link
+export const STOCK_KEY = "sipas.kiosk.tokens"; // {tokens: [...], spent: [...]}: server-issued start tokens
+export const STOCK_LOW = 100; // ask for more below this (the server tops the stock up to 200)
+export const MAX_BODY = 200000; // characters; the server refuses a message over 256 KB
+
+function readJSON(storage, key) {
+  try {
+    return JSON.parse(storage.getItem(key) || "null");
+  } catch (_e) {
+    return null;
+  }
+}
+
+function writeJSON(storage, key, value) {
+  try {
+    storage.setItem(key, JSON.stringify(value));
+  } catch (_e) {
+    /* storage refused: kept in memory by the caller */
+  }
+}
+
+export function enrolledDevice(storage) {
+  const d = readJSON(storage, DEVICE_KEY);
+  return d && typeof d.name === "string" && typeof d.secret === "string" ? d : null;
+}
+
+export function saveDevice(storage, device) {
+  writeJSON(storage, DEVICE_KEY, { name: device.name, secret: device.secret });
+}
+
+// The start tokens the server issued to this tablet. A token is taken for one survey and never again.
+export class TokenStock {
+  constructor(storage) {
+    this.storage = storage;
+    const s = readJSON(storage, STOCK_KEY) || {};
+    this.state = { tokens: Array.isArray(s.tokens) ? s.tokens : [], spent: Array.isArray(s.spent) ? s.spent : [] };
+  }
+
+  size() {
+    return this.state.tokens.length;
+  }
+
+  take() {
+    const token = this.state.tokens.shift() || null;
+    if (token) {
+      this.state.spent.push(token);
+      this.state.spent = this.state.spent.slice(-1000);
+      writeJSON(this.storage, STOCK_KEY, this.state);
+    }
+    return token;
+  }
+
+  // The server's list of this tablet's unused tokens; those already taken here (their start not yet
+  // received by the server) stay spent.
+  replace(serverTokens) {
+    if (!Array.isArray(serverTokens)) return;
+    const spent = new Set(this.state.spent);
+    this.state.tokens = serverTokens.filter((t) => typeof t === "string" && !spent.has(t));
+    writeJSON(this.storage, STOCK_KEY, this.state);
+  }
+}
+
+// The message body (JSON text) the tablet signs: as many queued surveys as fit in MAX_BODY (the
+// rest go in the next message).
+export function messageBody(q, now, device, extra) {
+  let entries = q.slice();
+  let body = JSON.stringify(syncMessage(entries, now, device, extra));
+  while (body.length > MAX_BODY && entries.length > 1) {
+    entries = entries.slice(0, Math.max(1, Math.floor(entries.length / 2)));
+    body = JSON.stringify(syncMessage(entries, now, device, extra));
+  }
+  return body;
+}

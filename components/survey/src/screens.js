@@ -39,6 +39,16 @@ export function closedScreen(d) {
   );
 }
 
+// A browser that is not an enrolled tablet (or a revoked one): it never runs a survey.
+export function unenrolledScreen(d) {
+  return el(
+    "div",
+    { class: "center" },
+    el("h1", { class: "title", text: d.texts.unenrolled_title }),
+    el("p", { class: "lead", text: d.enrol_failed ? d.texts.enrol_failed : d.texts.unenrolled_lead }),
+  );
+}
+
 export function pausedScreen(d, on) {
   return el(
     "div",

@@ -171,3 +171,40 @@ describe("identifiers", () => {
     );
   });
 });
+
+describe("start tokens and signed bodies", async () => {
+  const { TokenStock, STOCK_KEY, messageBody, MAX_BODY, enrolledDevice, saveDevice } = await import("../src/queue.js");
+
+  test("a token is taken once and stays spent when the server's list still has it", () => {
+    const storage = memoryStorage();
+    const stock = new TokenStock(storage);
+    stock.replace(["a1", "b2", "c3"]);
+    assert.equal(stock.take(), "a1");
+    // The server has not heard of the start yet: its list still holds a1, which is not taken again.
+    const again = new TokenStock(storage);
+    again.replace(["a1", "b2", "c3", "d4"]);
+    assert.deepEqual(JSON.parse(storage.items.get(STOCK_KEY)).tokens, ["b2", "c3", "d4"]);
+    assert.deepEqual([again.take(), again.take(), again.take(), again.take()], ["b2", "c3", "d4", null]);
+  });
+
+  test("a body never exceeds the limit while it carries at least one survey", () => {
+    const big = "x".repeat(30000);
+    const q = Array.from({ length: 20 }, (_, i) => ({
+      token: `t${i}`,
+      at: 0,
+      survey: { token: `t${i}`, comment: big },
+    }));
+    const body = messageBody(q, 1000, "quay1");
+    assert.ok(body.length <= MAX_BODY);
+    const parsed = JSON.parse(body);
+    assert.ok(parsed.surveys.length >= 1 && parsed.surveys.length < 20);
+    assert.equal(parsed.tablet, "quay1");
+  });
+
+  test("the device secret is read back only when whole", () => {
+    const storage = memoryStorage();
+    assert.equal(enrolledDevice(storage), null);
+    saveDevice(storage, { name: "quay1", secret: "s" });
+    assert.deepEqual(enrolledDevice(storage), { name: "quay1", secret: "s" });
+  });
+});

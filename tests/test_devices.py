@@ -1,0 +1,203 @@
+"""Enrolled tablets (sipas.survey.devices) and the signed sync (sipas.survey.tablet.sync): only an
+enrolled tablet's signed message stores anything; refusals are counted; tokens are the server's."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+
+from sipas import clock, db
+from sipas.errors import ValidationError
+from sipas.survey import devices, tablet
+
+NOW = datetime(2026, 3, 10, 9, 30, tzinfo=clock.TZ)
+
+
+def enrolled(conn, name="quay1", at=NOW - timedelta(days=1)):
+    code = devices.add(conn, name, now=at, actor="test")
+    secret = devices.enrol(conn, name, code, now=at)
+    assert secret
+    return secret
+
+
+def survey(token, **extra):
+    p = {
+        "token": token,
+        "questionnaire": "sipas-2023",
+        "asked": ["TC3.1", "TC3.2"],
+        "answers": {"TC3.1": 4, "TC3.2": 5},
+        "overall": 5,
+        "duration_seconds": 40.0,
+        "completed_ago_ms": 30_000,
+    }
+    p.update(extra)
+    return p
+
+
+def signed(secret, body, device="quay1"):
+    text = json.dumps(body)
+    return {"device": device, "body": text, "sig": devices.sign(secret, text)}
+
+
+def tokens_of(conn, device="quay1", at=NOW - timedelta(hours=2)):
+    return devices.top_up(conn, device, now=at)
+
+
+def responses(conn):
+    return conn.execute("SELECT count(*) FROM responses").fetchone()[0]
+
+
+def refusals(conn):
+    return {r["reason"]: r["n"] for r in db.refusal_counts(conn)}
+
+
+def test_an_enrolled_tablet_stores_a_signed_survey_under_its_own_namespace(conn):
+    secret = enrolled(conn)
+    token = tokens_of(conn)[0]
+    result = tablet.sync(conn, signed(secret, {"surveys": [survey(token)], "pending": 1}), now=NOW)
+    assert (result.stored, result.refused) == (1, None)
+    row = conn.execute("SELECT token, device, excluded, submitted_at FROM responses").fetchone()
+    assert tuple(row) == ("kiosk:" + token, "quay1", 0, "2026-03-10 09:29:30")
+    assert db.token_row(conn, token)["used_at"] == "2026-03-10 09:30:00"
+    again = tablet.sync(conn, signed(secret, {"surveys": [survey(token)]}), now=NOW + timedelta(minutes=1))
+    assert again.stored == 0 and "r:" + token in again.acks and responses(conn) == 1  # used once
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda s, t: {"surveys": [survey(t)]}, "unsigned"),  # the old anonymous message
+        (lambda s, t: signed("0" * 64, {"surveys": [survey(t)]}), "bad-signature"),
+        (lambda s, t: signed(s, {"surveys": [survey(t)]}, device="quay9"), "unknown-device"),
+        (lambda s, t: {"device": "quay1", "body": "x" * (256 * 1024 + 1), "sig": ""}, "too-large"),
+        (lambda s, t: {"device": "quay1", "body": "[1]", "sig": devices.sign(s, "[1]")}, "malformed"),
+    ],
+)
+def test_a_message_not_signed_by_an_enrolled_tablet_stores_nothing_and_is_counted(conn, make, reason):
+    secret = enrolled(conn)
+    token = tokens_of(conn)[0]
+    result = tablet.sync(conn, make(secret, token), now=NOW)
+    assert result.refused == reason and result.stored == 0 and result.acks == []
+    assert responses(conn) == 0 and conn.execute("SELECT count(*) FROM kiosk_starts").fetchone()[0] == 0
+    assert refusals(conn) == {reason: 1}
+    assert devices.refusal_summary(conn)[0]["Lý do"] == devices.REFUSALS[reason]
+
+
+def test_a_revoked_tablet_is_refused_and_its_unused_tokens_are_gone(conn):
+    secret = enrolled(conn)
+    token = tokens_of(conn)[0]
+    devices.revoke(conn, "quay1", now=NOW - timedelta(minutes=5), actor="clerk")
+    result = tablet.sync(conn, signed(secret, {"surveys": [survey(token)]}), now=NOW)
+    assert result.refused == "revoked" and responses(conn) == 0
+    assert db.unused_tokens(conn, "quay1") == []
+    actions = [r["action"] for r in db.audit_entries(conn)]
+    assert actions[:3] == ["tablet-revoke", "tablet-enrol", "tablet-add"]
+
+
+def test_the_enrolment_code_works_once_and_expires(conn):
+    code = devices.add(conn, "quay2", now=NOW, actor="test")
+    assert devices.enrol(conn, "quay2", "sai-ma", now=NOW) is None
+    assert devices.enrol(conn, "quay2", code, now=NOW + timedelta(days=8)) is None  # 7 days
+    assert devices.enrol(conn, "quay2", code, now=NOW)
+    assert devices.enrol(conn, "quay2", code, now=NOW) is None  # used
+    with pytest.raises(ValidationError, match="đã được đăng ký"):
+        devices.add(conn, "quay2", now=NOW, actor="test")
+    with pytest.raises(ValidationError, match="không hợp lệ"):
+        devices.add(conn, "quầy 3", now=NOW, actor="test")
+
+
+def test_a_token_of_another_tablet_or_invented_is_refused_and_counted(conn):
+    secret = enrolled(conn)
+    enrolled(conn, "quay2")
+    other = tokens_of(conn, "quay2")[0]
+    invented = str(uuid.uuid4())
+    body = {"surveys": [survey(other), survey(invented)], "starts": [{"token": invented, "ago_ms": 1}]}
+    result = tablet.sync(conn, signed(secret, body), now=NOW)
+    assert (result.stored, result.rejected) == (0, 2) and responses(conn) == 0
+    assert refusals(conn) == {"bad-token": 3}
+    assert conn.execute("SELECT count(*) FROM kiosk_starts").fetchone()[0] == 0
+
+
+def test_a_completion_time_before_the_token_was_issued_is_refused(conn):
+    secret = enrolled(conn)
+    token = tokens_of(conn, at=NOW - timedelta(hours=1))[0]
+    late = survey(token, completed_ago_ms=2 * 3600 * 1000)  # dated into a period before the token existed
+    result = tablet.sync(conn, signed(secret, {"surveys": [late]}), now=NOW)
+    assert result.stored == 0 and refusals(conn) == {"bad-time": 1} and responses(conn) == 0
+
+
+def test_the_stock_is_topped_up_when_asked_and_an_offline_tablet_can_use_it_for_days(conn):
+    secret = enrolled(conn)
+    first = tablet.sync(conn, signed(secret, {"want_tokens": True}), now=NOW - timedelta(days=5))
+    assert len(first.tokens) == devices.TOKEN_STOCK and len(set(first.tokens)) == devices.TOKEN_STOCK
+    # Five days offline, then the surveys arrive (completed over those days, each after its issue).
+    body = {"surveys": [survey(t, completed_ago_ms=(4 - i) * 86_400_000) for i, t in enumerate(first.tokens[:4])]}
+    result = tablet.sync(conn, signed(secret, body | {"want_tokens": True}), now=NOW)
+    assert result.stored == 4 and len(result.tokens) == devices.TOKEN_STOCK
+    assert not set(first.tokens[:4]) & set(result.tokens)
+
+
+def test_a_survey_faster_than_reading_is_stored_as_suspect_out_of_the_figures_and_restorable(conn):
+    from sipas.survey import quality
+
+    secret = enrolled(conn)
+    fast, normal = tokens_of(conn)[:2]
+    body = {"surveys": [survey(fast, duration_seconds=1.5), survey(normal)]}
+    result = tablet.sync(conn, signed(secret, body), now=NOW)
+    assert (result.stored, result.suspect) == (2, 1)
+    rid, excluded, reason = conn.execute(
+        "SELECT id, excluded, exclude_reason FROM responses WHERE token = ?", ("kiosk:" + fast,)
+    ).fetchone()
+    assert excluded == 1 and "3 câu trong 1.5 giây" in reason
+    day = conn.execute("SELECT responses FROM daily_responses WHERE day = '2026-03-10'").fetchone()[0]
+    assert day == 1  # only the normal survey counts
+    quality.restore(conn, [rid], "Đã xem lại, hợp lệ", "clerk1")
+    assert conn.execute("SELECT responses FROM daily_responses WHERE day = '2026-03-10'").fetchone()[0] == 2
+    assert db.audit_entries(conn)[0]["action"] == "include"
+
+
+def test_more_surveys_than_a_counter_serves_in_five_minutes_are_suspect(conn):
+    secret = enrolled(conn)
+    stock = tokens_of(conn)
+    body = {"surveys": [survey(t, completed_ago_ms=1000 * i) for i, t in enumerate(stock[:14])]}
+    result = tablet.sync(conn, signed(secret, body), now=NOW)
+    assert (result.stored, result.suspect) == (14, 14 - tablet.BURST_MAX)
+    counted = conn.execute("SELECT count(*) FROM responses WHERE excluded = 0").fetchone()[0]
+    assert counted == tablet.BURST_MAX
+
+
+def test_lists_are_bounded_and_an_oversized_field_is_refused(conn):
+    secret = enrolled(conn)
+    stock = tokens_of(conn)
+    body = {"starts": [{"token": str(i) * 8, "ago_ms": 1} for i in range(tablet.MAX_SYNC_STARTS + 50)]}
+    result = tablet.sync(conn, signed(secret, body), now=NOW)
+    assert refusals(conn)["bad-token"] == tablet.MAX_SYNC_STARTS and refusals(conn)["bad-survey"] == 50
+    long = survey(stock[0], comment="a" * 2001)
+    assert tablet.sync(conn, signed(secret, {"surveys": [long]}), now=NOW).stored == 0
+    assert responses(conn) == 0 and result.stored == 0
+
+
+def test_an_import_id_cannot_take_the_kiosk_namespace(conn):
+    from sipas.survey.responses import import_responses
+
+    data = b"response_id,submitted_at,questionnaire,channel,overall\nkiosk:abc,2026-03-01 09:00,sipas-2023,paper,5\n"
+    with pytest.raises(ValidationError) as exc:
+        import_responses(conn, data, "phieu.csv", active_version="sipas-2023", actor="clerk")
+    assert any("Dòng 2, cột response_id" in p and "kiosk:" in p for p in exc.value.problems)
+    assert responses(conn) == 0
+
+
+def test_the_cli_adds_lists_and_revokes_a_tablet(db_file, capsys):
+    from sipas.cli import main
+
+    assert main(["tablet", "add", "quay1", "--db", str(db_file)]) == 0
+    out = capsys.readouterr().out
+    assert "/?kiosk=1&device=quay1&enrol=" in out
+    assert main(["tablet", "list", "--db", str(db_file)]) == 0
+    assert "quay1\tchờ mở liên kết đăng ký" in capsys.readouterr().out
+    assert main(["tablet", "revoke", "quay1", "--db", str(db_file)]) == 0
+    assert main(["tablet", "revoke", "quay9", "--db", str(db_file)]) == 1
+    assert 'Không có máy "quay9".' in capsys.readouterr().err
