@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import openpyxl
 import pytest
@@ -23,7 +23,7 @@ from sipas.errors import CatalogError, ValidationError
 from sipas.index import extra_answers
 from sipas.index.selection import Filters
 from sipas.paths import DATA_DIR
-from sipas.survey import tablet
+from sipas.survey import devices, tablet
 from sipas.survey.responses import import_responses
 
 CODE = "tinh-thu-2026"
@@ -115,8 +115,17 @@ def _payload(**extra):
         "answers": {"TC1.1": 4, "TC3.1": 5},
         "overall": 4,
         "completed_ago_ms": 1000,
+        "duration_seconds": 60,
         "extra": extra,
     }
+
+
+def _sync(conn, surveys):
+    """The surveys as an enrolled tablet sends them, each under a start token the server issued to it."""
+    code = devices.add(conn, "quay1", now=NOW - timedelta(days=3), actor="test")
+    assert devices.enrol(conn, "quay1", code, now=NOW - timedelta(days=3))
+    db.issue_tokens(conn, "quay1", [p["token"] for p in surveys], NOW - timedelta(days=2))
+    return tablet.handle_sync(conn, {"surveys": surveys}, now=NOW, device="quay1", out_of_hours=lambda t: False)
 
 
 def test_answers_from_the_tablet_are_stored_under_their_codes_without_a_migration(conn, province_form):
@@ -131,9 +140,9 @@ def test_answers_from_the_tablet_are_stored_under_their_codes_without_a_migratio
         _payload(de_xuat="x" * 301),  # longer than its max_length
         _payload(harassment=1),  # a question of another form
     ]
-    result = tablet.handle_sync(conn, {"surveys": [good, *bad]}, now=NOW, device="quay1", out_of_hours=lambda t: False)
+    result = _sync(conn, [good, *bad])
     assert (result.stored, result.rejected) == (1, len(bad))
-    row = db.response_by_token(conn, good["token"])
+    row = db.response_by_token(conn, "kiosk:" + good["token"])
     assert json.loads(row["extra"]) == {
         "kenh_biet": "Zalo",
         "tien_ich": [1, 3],
