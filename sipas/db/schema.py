@@ -771,6 +771,23 @@ def _m13_extra_answers(conn: sqlite3.Connection) -> None:
     _script(conn, "ALTER TABLE responses ADD COLUMN extra TEXT CHECK (extra IS NULL OR json_valid(extra));")
 
 
+def _m14_comment_labels(conn: sqlite3.Connection) -> None:
+    # The clerk's corrections of the comment classifier, keyed by the comment as the classifier reads it
+    # (sipas.index.classify.prepare): the last correction of a text wins; each is audited.
+    _script(
+        conn,
+        """
+        CREATE TABLE comment_labels (
+            prepared TEXT PRIMARY KEY,
+            text TEXT NOT NULL,
+            conduct_complaint INTEGER NOT NULL CHECK (conduct_complaint IN (0, 1)),
+            actor TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        """,
+    )
+
+
 MIGRATIONS = [
     _m1_base,
     _m2_rollups,
@@ -785,6 +802,7 @@ MIGRATIONS = [
     _m11_rollup_by_group,
     _m12_demographics_2024,
     _m13_extra_answers,
+    _m14_comment_labels,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
