@@ -54,6 +54,23 @@ def cmd_import_responses(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_classify(args: argparse.Namespace) -> int:
+    """One comment per line on standard input -> one JSON object per line (data-interchange.md)."""
+    from sipas.index import classify
+
+    corrections: dict[str, bool] = {}
+    path = Path(db_path(args.db))
+    if path.is_file():  # the clerk's corrections, when there is a database to read them from
+        with closing(db.open_db(path)) as conn:
+            corrections = db.comment_label_corrections(conn)
+    model = classify.default_model(corrections)
+    stdin = sys.stdin.buffer.read().decode("utf-8", "replace")
+    for line in stdin.splitlines():
+        c = classify.classify(line, model=model)
+        print(json.dumps(c.as_json(), ensure_ascii=False))
+    return 0
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from sipas.catalog import questionnaire
     from sipas.index.scoring import compute_index
@@ -359,6 +376,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", help="tên máy (chữ không dấu, số, - hoặc _), ví dụ quay1")
     _add_db(p)
     p.set_defaults(func=cmd_tablet)
+
+    p = sub.add_parser("classify", help="phân loại góp ý: mỗi dòng vào một góp ý, mỗi dòng ra một đối tượng JSON")
+    _add_db(p)
+    p.set_defaults(func=cmd_classify)
 
     p = sub.add_parser("index", help="tính chỉ số hài lòng")
     _add_db(p)

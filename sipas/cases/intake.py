@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from sipas import clock, db
 from sipas.cases import effects
 from sipas.cases.workflow import DEFAULT_DUE_DAYS, OPEN_STATES, UNKNOWN_STAFF
-from sipas.index import comments
+from sipas.index import classify
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +40,31 @@ INTAKE_BATCH = 1000  # complaints taken in per transaction: a catch-up never hol
 INTAKE_IDLE_LAG = 1000
 
 
-def _complaint(r: dict, tag_comment) -> str | None:
-    """Why response ``r`` attaches to a conduct case, or None when it does not."""
-    low = r["low"]
-    # A comment about attitude counts as a complaint when the same response is not satisfied
-    # (a praise such as "cán bộ rất tận tình" is about attitude too).
-    tagged = False
-    if r["comment"] and tag_comment and (r["lowest"] is None or r["lowest"] <= 3):
-        tagged = "conduct" in tag_comment(r["comment"])
-    if not low and not tagged:
+ANSWER_LABELS = {1: "Rất không hài lòng", 2: "Không hài lòng"}
+
+
+def _complaint(r: dict, judge_comment) -> str | None:
+    """Why response ``r`` opens or joins a conduct case (the evidence rules in README, "Phản ánh về cán bộ:
+    khi nào mở vụ việc"), quoting its answers and comment word for word; None when it does not.
+
+    It must name a staff member, and either answer a staff-conduct criterion "Không hài lòng" or "Rất không
+    hài lòng", or carry a comment that complains about a person's conduct (``judge_comment(text) -> why``,
+    the reason in Vietnamese, or "" when the comment is no such complaint). "Bình thường" alone never
+    does; praise never does.
+    """
+    if not r["staff_code"]:
         return None
-    reason = ("đánh giá " + ", ".join(low) + " ở mức không hài lòng") if low else ""
-    if tagged:
-        reason = (reason + "; " if reason else "") + "góp ý về thái độ"
-    return reason
+    reasons = [f"{c} được trả lời “{ANSWER_LABELS[v]}” ({v})" for c, v in sorted(r.get("low_values", {}).items())]
+    if not reasons and r["low"]:  # callers that pass criteria without their values
+        reasons = [f"{c} ở mức không hài lòng" for c in r["low"]]
+    why_comment = judge_comment(r["comment"]) if r["comment"] and judge_comment else ""
+    if why_comment:
+        reasons.append(f"góp ý “{r['comment']}” — {why_comment}")
+    elif reasons and r["comment"]:
+        reasons.append(f"góp ý kèm theo: “{r['comment']}”")
+    if not reasons or (not r["low"] and not why_comment):
+        return None
+    return "; ".join(reasons)
 
 
 def sync_from_survey(
@@ -134,9 +145,21 @@ def sync_from_survey(
 WORKER_BATCH = 50
 
 
+def comment_judge(conn: sqlite3.Connection):
+    """``text -> why`` (Vietnamese) when a comment complains about a person's conduct, else "": the
+    classifier (:mod:`sipas.index.classify`) with the clerk's label corrections."""
+    corrections = db.comment_label_corrections(conn)
+
+    def judge(text: str) -> str:
+        c = classify.classify(text, corrections=corrections)
+        return c.why if c.conduct_complaint else ""
+
+    return judge
+
+
 def open_cases(conn: sqlite3.Connection, now: datetime | None = None, batch_size: int = INTAKE_BATCH) -> int:
     """Open or extend the conduct cases of the responses stored since the last intake; cases touched."""
-    return sync_from_survey(conn, tag_comment=comments.conduct_tagger(), now=now, batch_size=batch_size)
+    return sync_from_survey(conn, tag_comment=comment_judge(conn), now=now, batch_size=batch_size)
 
 
 def after_responses(conn: sqlite3.Connection, now: datetime | None = None, batch_size: int = INTAKE_BATCH) -> int:

@@ -35,6 +35,7 @@ ACTIONS: dict[str, AuditAction] = {
         AuditAction("include", "Khôi phục phiếu đã loại"),
         AuditAction("hourly-dossiers", "Nhập số hồ sơ theo giờ", by_person=False),
         AuditAction("delete-demo", "Xóa dữ liệu mẫu"),
+        AuditAction("comment-label", "Sửa nhãn góp ý"),
         # backup.restore takes no actor when a script calls it (its page and the CLI always name one).
         AuditAction("restore", "Khôi phục sao lưu", by_person=False),
         AuditAction("tablet-add", "Thêm máy tính bảng khảo sát"),

@@ -164,7 +164,8 @@ def intake_candidates(
     """The responses stored after ``last_id`` that can open a conduct case, for the case intake: not
     excluded, with a staff-conduct answer (element 3, ``TC3.*``) in ``low`` or a comment; at most
     ``limit`` of them, in one query, each with ``low`` (its staff-conduct criteria answered in
-    ``low``, sorted) and ``lowest`` (its lowest staff-conduct or overall answer, None without any).
+    ``low``, sorted), ``low_values`` (criterion -> answer) and
+    ``lowest`` (its lowest staff-conduct or overall answer, None without any).
 
     Returns ``(upto, rows)``: every response with ``last_id < id <= upto`` was looked at (``upto`` is
     the last row's id when ``limit`` was reached, else the newest response's id; ``last_id`` when
@@ -179,7 +180,8 @@ def intake_candidates(
     out = []
     for r in conn.execute(
         "SELECT id, submitted_at, staff_code, overall, comment, is_demo, "
-        f"  (SELECT group_concat(a.criterion) FROM answers a WHERE {conduct} AND a.value IN ({marks})) AS low, "
+        "  (SELECT group_concat(a.criterion || '=' || a.value) FROM answers a "
+        f"   WHERE {conduct} AND a.value IN ({marks})) AS low, "
         f"  (SELECT min(a.value) FROM answers a WHERE {conduct}) AS conduct_min "
         "FROM responses r WHERE id > ? AND id <= ? AND excluded = 0 AND ((comment IS NOT NULL AND comment <> '')"
         f"  OR EXISTS (SELECT 1 FROM answers a WHERE {conduct} AND a.value IN ({marks}))) "
@@ -187,7 +189,9 @@ def intake_candidates(
         (*low, last_id, newest, *low, limit),
     ):
         row = dict(r)
-        row["low"] = sorted(row["low"].split(",")) if row["low"] else []
+        pairs = sorted(p.split("=") for p in row["low"].split(",")) if row["low"] else []
+        row["low"] = [c for c, _ in pairs]
+        row["low_values"] = {c: int(v) for c, v in pairs}
         answered = [v for v in (row["overall"], row.pop("conduct_min")) if v is not None]
         row["lowest"] = min(answered) if answered else None
         out.append(row)
@@ -276,3 +280,24 @@ def case_evidence(conn: sqlite3.Connection, case_id: int) -> list[dict]:
             }
         )
     return out
+
+
+def comment_label_corrections(conn: sqlite3.Connection) -> dict[str, bool]:
+    """The clerk's conduct labels of comments: prepared text -> conduct complaint."""
+    return {r[0]: bool(r[1]) for r in conn.execute("SELECT prepared, conduct_complaint FROM comment_labels")}
+
+
+def comment_label(conn: sqlite3.Connection, prepared: str) -> dict | None:
+    row = conn.execute("SELECT * FROM comment_labels WHERE prepared = ?", (prepared,)).fetchone()
+    return dict(row) if row else None
+
+
+def upsert_comment_label(
+    conn: sqlite3.Connection, prepared: str, text: str, conduct: bool, actor: str, at: str
+) -> None:
+    conn.execute(
+        "INSERT INTO comment_labels (prepared, text, conduct_complaint, actor, at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (prepared) DO UPDATE SET text = excluded.text, "
+        "conduct_complaint = excluded.conduct_complaint, actor = excluded.actor, at = excluded.at",
+        (prepared, text, int(conduct), actor, at),
+    )

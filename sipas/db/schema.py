@@ -805,6 +805,23 @@ def _m14_enrolled_tablets(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m15_comment_labels(conn: sqlite3.Connection) -> None:
+    # The clerk's corrections of the comment classifier, keyed by the comment as the classifier reads it
+    # (sipas.index.classify.prepare): the last correction of a text wins; each is audited.
+    _script(
+        conn,
+        """
+        CREATE TABLE comment_labels (
+            prepared TEXT PRIMARY KEY,
+            text TEXT NOT NULL,
+            conduct_complaint INTEGER NOT NULL CHECK (conduct_complaint IN (0, 1)),
+            actor TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        """,
+    )
+
+
 MIGRATIONS = [
     _m1_base,
     _m2_rollups,
@@ -820,6 +837,7 @@ MIGRATIONS = [
     _m12_demographics_2024,
     _m13_extra_answers,
     _m14_enrolled_tablets,
+    _m15_comment_labels,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
