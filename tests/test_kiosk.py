@@ -187,22 +187,21 @@ def test_a_staff_photo_is_checked_by_content_and_size_and_audited(conn):
 
 def test_a_database_in_use_keeps_the_full_survey_after_the_upgrade(tmp_path):
     from sipas.db import schema
+    from sipas.db.connection import connect
 
     path = tmp_path / "old.db"
-    with db.session(path) as c:
-        c.execute("DELETE FROM settings WHERE key = 'questions_per_survey'")
-        sync(c, [payload()])
-        kiosk_step = [m.__name__ for m in schema.MIGRATIONS].index("_m10_kiosk_component")
-        c.execute(f"PRAGMA user_version = {kiosk_step}")  # as before the kiosk migration
-        c.execute("DROP TABLE kiosk_starts")
-        c.execute("DROP TABLE kiosk_tablets")
-        c.execute("ALTER TABLE staff DROP COLUMN photo")
-        c.execute("ALTER TABLE staff DROP COLUMN photo_type")
-        c.execute("ALTER TABLE responses DROP COLUMN ethnicity")  # and what the later migrations added
-        c.execute("ALTER TABLE responses DROP COLUMN occupation")
-        c.execute("ALTER TABLE responses DROP COLUMN extra")
-        for table in ("kiosk_tokens", "kiosk_devices", "kiosk_refusals"):
-            c.execute(f"DROP TABLE {table}")
+    # A database as the release before the kiosk component left it: migrated up to just before it, in use.
+    kiosk_step = [m.__name__ for m in schema.MIGRATIONS].index("_m10_kiosk_component")
+    conn = connect(path)
+    try:
+        schema.migrate(conn, kiosk_step)
+        conn.execute("DELETE FROM settings WHERE key = 'questions_per_survey'")
+        conn.execute(
+            "INSERT INTO responses (token, submitted_at, questionnaire, channel, overall) "
+            "VALUES ('old-1', '2024-05-02 09:00:00', 'sipas-2023', 'kiosk', 5)"
+        )
+    finally:
+        conn.close()
     with db.session(path) as c:
         assert db.schema_version(c) == db.SCHEMA_VERSION
         assert settings.get(c, "questions_per_survey")["mode"] == "full"
