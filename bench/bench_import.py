@@ -18,7 +18,7 @@ token from the row's content). Each run imports it into a fresh database holding
 
 Afterwards the script checks that the database holds exactly the file's responses and answers and
 that ``python -m sipas check`` (``check.check``) finds every roll-up equal to the raw rows.
-Targets: 100,000 responses in < 10 s, and within 3× of the floor.
+Targets: 100,000 responses in < 10 s, and within 2.5× of the floor (issue 18; it was 3× before).
 """
 
 from __future__ import annotations
@@ -220,8 +220,8 @@ def main(argv=None) -> int:
         + (f"; cli {min(results['cli']):.2f} s" if args.cli else "")
         + f"; load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
-    met = best_import < 10 * args.rows / 100_000 and ratio < 3
-    print("targets (< 10 s per 100,000, < 3× floor):", "met" if met else "MISSED")
+    met = best_import < 10 * args.rows / 100_000 and ratio <= 2.5
+    print("targets (< 10 s per 100,000, ≤ 2.5× floor):", "met" if met else "MISSED")
     return 0 if ok and met else 1
 
 
