@@ -31,7 +31,10 @@ DOSSIER_FIELDS = (
 _UPDATABLE = DOSSIER_FIELDS[1:]
 
 _EARLY = "(d.finished_at IS NOT NULL AND substr(d.finished_at, 1, 10) < substr(d.due_at, 1, 10))"
-_ON_TIME = "(d.finished_at IS NOT NULL AND d.finished_at <= d.due_at AND substr(d.finished_at, 1, 10) >= substr(d.due_at, 1, 10))"
+_ON_TIME = (
+    "(d.finished_at IS NOT NULL AND d.finished_at <= d.due_at"
+    " AND substr(d.finished_at, 1, 10) >= substr(d.due_at, 1, 10))"
+)
 _LATE = "(d.finished_at IS NOT NULL AND d.finished_at > d.due_at)"
 _OPEN_OVERDUE = "(d.finished_at IS NULL AND d.due_at < :end)"
 # QĐ 766's third ratio: a dossier rated not satisfied, complained about, or late (finished or still open).
@@ -220,3 +223,12 @@ def pakn_cases(conn: sqlite3.Connection, start: str, stop: str) -> list[dict]:
             (start[:10], stop[:10]),
         )
     ]
+
+
+def dossier_postal_count(conn: sqlite3.Connection, start: str, stop: str) -> int:
+    """Dossiers received in [start, stop) sent or returned by public postal service (BCCI)."""
+    return conn.execute(
+        "SELECT count(*) FROM dossiers WHERE received_at >= ? AND received_at < ? "
+        "AND (submit_channel = 'postal' OR return_channel = 'postal')",
+        (start, stop),
+    ).fetchone()[0]

@@ -251,18 +251,21 @@ def validate_dossiers_table(
         due = _end_of_day_if_midnight(due)
         if received and received > now:
             problems.append(
-                f'Dòng {line}, cột {label("received_at", "received_at")}: "{row.cells["received_at"]}" ở trong tương lai.'
+                f"Dòng {line}, cột {label('received_at', 'received_at')}: "
+                f'"{row.cells["received_at"]}" ở trong tương lai.'
             )
         for name, moment in (("due_at", due), ("finished_at", finished), ("returned_at", returned)):
             if received and moment and moment < received:
                 problems.append(
-                    f'Dòng {line}, cột {label(name, name)}: "{row.cells[name]}" trước ngày tiếp nhận "{row.cells["received_at"]}".'
+                    f'Dòng {line}, cột {label(name, name)}: "{row.cells[name]}" trước ngày tiếp nhận '
+                    f'"{row.cells["received_at"]}".'
                 )
         dossier_id = v["dossier_id"]
         if dossier_id:
             if dossier_id in seen:
                 problems.append(
-                    f'Dòng {line}, cột {label("dossier_id", "dossier_id")}: mã hồ sơ "{dossier_id}" trùng với dòng {seen[dossier_id]}.'
+                    f'Dòng {line}, cột {label("dossier_id", "dossier_id")}: mã hồ sơ "{dossier_id}" '
+                    f"trùng với dòng {seen[dossier_id]}."
                 )
                 continue
             seen[dossier_id] = line
