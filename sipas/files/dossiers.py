@@ -15,6 +15,7 @@ No Streamlit here; SQL only through :mod:`sipas.db`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import sqlite3
@@ -30,6 +31,7 @@ from sipas.files.table import Column, TableSpec, read_rows
 from sipas.survey.responses import read_table
 
 
+@functools.lru_cache(maxsize=4096)  # the same few values (channels, ratings) on every line
 def _key(text: str) -> str:
     """A header or value compared loosely: NFC, case-folded, inner spaces collapsed."""
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip().casefold()
@@ -213,7 +215,7 @@ def _end_of_day_if_midnight(moment: datetime | None) -> datetime | None:
 
 
 def _ts(moment: datetime | None) -> str | None:
-    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment is not None else None
+    return moment.isoformat(" ", "seconds") if moment is not None else None
 
 
 def validate_dossiers_table(
