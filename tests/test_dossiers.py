@@ -338,3 +338,30 @@ def test_cli_import_and_month_json(conn, db_file, tmp_path, capsys):
     path.write_bytes(small_csv([SMALL[0].replace("HS001", "")]))
     assert cli_main(["import-dossiers", str(path), "--db", str(db_file)]) == 1
     assert "Dòng 2, cột Mã hồ sơ (dossier_id): thiếu mã hồ sơ." in capsys.readouterr().err
+
+
+def test_staffing_arrivals_ticket_log_first_then_dossiers_then_typed(conn):
+    from datetime import date
+
+    from sipas.files.tickets import import_tickets
+    from sipas.staffing import waiting
+
+    import_dossiers(conn, small_csv(), "ds.csv", now=NOW)
+    # Tickets on Mon 4/3 only: that day's two in-person dossiers (HS001 08h; HS002 was online) are not counted.
+    tickets = (
+        "ticket_id,service,issued_at,called_at,finished_at\n"
+        "A1,Hộ tịch,2024-03-04 07:30,2024-03-04 07:35,2024-03-04 07:50\n"
+        "A2,Hộ tịch,2024-03-04 07:40,2024-03-04 07:52,2024-03-04 08:05\n"
+    )
+    import_tickets(conn, tickets.encode(), "t.csv", now=NOW)
+    # Typed counts on Tue 5/3 (a dossier day: ignored) and Wed 6/3 (no other source: used).
+    waiting.save_daily_counts(conn, date(2024, 3, 5), pd.DataFrame({"Giờ": [9], "Quầy 1": [7]}), "t", now=NOW)
+    waiting.save_daily_counts(conn, date(2024, 3, 6), pd.DataFrame({"Giờ": [10], "Quầy 1": [3]}), "t", now=NOW)
+    report = waiting.build_report(conn, date(2024, 3, 4), date(2024, 3, 8))
+    got = sorted((r.day, r.hour, r.key, r.arrivals) for r in report.arrivals.itertuples(index=False))
+    assert got == [
+        ("2024-03-04", 7, "Hộ tịch", 2),  # ticket log
+        ("2024-03-05", 9, "Đất đai", 1),  # HS003 in person (typed 7 ignored)
+        ("2024-03-06", 10, "Quầy 1", 3),  # typed counts
+    ]
+    assert (report.dossier_days, report.typed_days) == (1, 1)

@@ -232,3 +232,16 @@ def dossier_postal_count(conn: sqlite3.Connection, start: str, stop: str) -> int
         "AND (submit_channel = 'postal' OR return_channel = 'postal')",
         (start, stop),
     ).fetchone()[0]
+
+
+def dossier_arrivals_by_field(conn: sqlite3.Connection, date_from: str, date_to: str) -> list[dict]:
+    """In-person dossiers received per (day, hour, lĩnh vực) on the days of the inclusive date range."""
+    return [
+        {"day": d, "hour": int(h), "field": f, "arrivals": int(n)}
+        for d, h, f, n in conn.execute(
+            "SELECT substr(received_at, 1, 10), CAST(substr(received_at, 12, 2) AS INTEGER), field, count(*) "
+            "FROM dossiers WHERE received_at >= ? AND received_at < date(?, '+1 day') AND submit_channel = 'direct' "
+            "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+            (date_from, date_to),
+        )
+    ]
