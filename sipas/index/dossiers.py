@@ -157,12 +157,13 @@ def pakn_figures(conn: sqlite3.Connection, period: Period) -> tuple[int, int, li
     return len(cases), on_time_n, late
 
 
-def group_766(conn: sqlite3.Connection, period: Period, weights: dict) -> Group766:
+def group_766(conn: sqlite3.Connection, period: Period, weights: dict, totals: dict | None = None) -> Group766:
     """The three ratios of QĐ 766's satisfaction group and the projected points (see the module docstring).
 
     PAKN carry no citizen rating in this product, so the second ratio counts only the late PAKN as bad."""
     pakn_n, pakn_on_time, late_pakn = pakn_figures(conn, period)
-    totals = (db.dossier_counts(conn, period.start, period.stop, period.end) or [None])[0] or {}
+    if totals is None:
+        totals = (db.dossier_counts(conn, period.start, period.stop, period.end) or [None])[0] or {}
     received, not_good = totals.get("received", 0), totals.get("not_good", 0)
     shares = (
         ("pakn_on_time", "PAKN được xử lý đúng hạn / tổng số PAKN", proportion(pakn_on_time, pakn_n)),
@@ -276,9 +277,9 @@ def month_json(conn: sqlite3.Connection, month: str, *, now: datetime | None = N
     from sipas.admin import settings
 
     period = month_period(month, now)
-    totals = (db.dossier_counts(conn, period.start, period.stop, period.end) or [None])[0]
-    t = totals or dict.fromkeys(db.DOSSIER_COUNT_KEYS, 0)
     by_field = db.dossier_counts(conn, period.start, period.stop, period.end, "field")
+    # One pass over the month: the totals are the sums of the lĩnh vực rows.
+    t = {k: sum(r[k] for r in by_field) for k in db.DOSSIER_COUNT_KEYS}
     on_date = period.start[:10]
     hours = settings.get(conn, "opening_hours", on_date)
     weights = settings.get(conn, "s766_weights", on_date)
@@ -294,7 +295,7 @@ def month_json(conn: sqlite3.Connection, month: str, *, now: datetime | None = N
         "channels": {"direct": t["direct"], "online": t["online"], "postal": t["postal"]},
         "paid_online_share": _share(t["paid_yes"], t["paid_known"]),
         "arrivals": arrivals(conn, period, hours["days"]),
-        "s766": group_766(conn, period, weights).to_json(),
+        "s766": group_766(conn, period, weights, t).to_json(),
     }
 
 
