@@ -182,6 +182,11 @@ m3.metric(
     "—" if s["share_over_target"] is None else f"{clock.format_percent(100 * s['share_over_target'], 1)}",
 )
 m4.metric("Ngày nhập tay (không có máy lấy số)", report.typed_days)
+st.caption(
+    "Nguồn lượt đến, theo thứ tự ưu tiên: nhật ký máy lấy số, rồi hồ sơ nộp trực tiếp trong danh sách hồ sơ "
+    f"của hệ thống một cửa ({report.dossier_days} ngày không có máy lấy số), rồi số liệu nhập tay "
+    f"({report.typed_days} ngày)."
+)
 
 tab_slots, tab_staff, tab_input, tab_settings = st.tabs(
     ["Theo thứ và giờ", "Số quầy cần (Erlang C)", "Nhập số liệu", "Thiết lập"]

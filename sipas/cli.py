@@ -345,6 +345,56 @@ def _add_tickets_command(sub) -> None:
 # ---- end import-tickets -----------------------------------------------------------------------
 
 
+# ---- import-dossiers, dossiers (sipas.files.dossiers, sipas.index.dossiers) -------------------------------
+
+
+def cmd_import_dossiers(args: argparse.Namespace) -> int:
+    from sipas.files.dossiers import import_dossiers
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise ValidationError(f"Không tìm thấy tệp {path}.")
+    with closing(db.open_db(db_path(args.db))) as conn:
+        summary = import_dossiers(conn, path.read_bytes(), _label(path), source=args.source, actor="cli")
+    print(summary.message())
+    return 0
+
+
+def cmd_dossiers(args: argparse.Namespace) -> int:
+    from sipas.index.dossiers import month_json
+
+    with closing(db.open_db(db_path(args.db))) as conn:
+        figures = month_json(conn, args.month)
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False))
+    else:
+        print(
+            f"Tháng {args.month}: {figures['received']} hồ sơ tiếp nhận, {figures['finished']} đã có kết quả "
+            f"({figures['early']} trước hạn, {figures['on_time']} đúng hạn, {figures['late']} trễ hạn), "
+            f"{figures['open_overdue']} chưa có kết quả và đã quá hạn."
+        )
+    return 0
+
+
+def _add_dossier_commands(sub) -> None:
+    p = sub.add_parser(
+        "import-dossiers", help="nhập danh sách hồ sơ của hệ thống một cửa của tỉnh (CSV/XLSX, tất cả hoặc không gì)"
+    )
+    p.add_argument("file", help="tệp .csv hoặc .xlsx theo data-interchange.md §Dossiers (tiêu đề tiếng Việt được nhận)")
+    p.add_argument("--source", metavar="TÊN", help="nguồn có bảng đối chiếu cột đã đặt (thiết lập dossier_column_maps)")
+    _add_db(p)
+    p.set_defaults(func=cmd_import_dossiers)
+
+    p = sub.add_parser("dossiers", help="số liệu hồ sơ của một tháng (đúng hạn, kênh nộp, nhóm QĐ 766)")
+    p.add_argument("--month", required=True, metavar="YYYY-MM")
+    p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    _add_db(p)
+    p.set_defaults(func=cmd_dossiers)
+
+
+# ---- end import-dossiers, dossiers -----------------------------------------------------------------
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sipas", description="Khảo sát mức độ hài lòng tại Bộ phận Một cửa (phương pháp SIPAS)."
@@ -401,6 +451,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report_command(sub)  # report
 
     _add_tickets_command(sub)  # import-tickets
+
+    _add_dossier_commands(sub)  # import-dossiers, dossiers
 
     # Listed here for the overview; its arguments are parsed by sipas.staffing.erlang (see main), because
     # argparse.REMAINDER does not capture options such as --json or --help.

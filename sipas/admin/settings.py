@@ -89,6 +89,19 @@ DEFAULTS: dict[str, Any] = {
     "unit_confirmed": None,
     # "switched" or "kept": the answer to the one-time offer of the 2024 form on an older database.
     "form2024_offer": None,
+    # The dossier log (sipas.files.dossiers): per source (a name the clerk gives a provincial system's
+    # export), the file's header → the column it holds ("" to ignore a column, "personal" to drop it as
+    # personal data).
+    "dossier_column_maps": {},
+    # The plan's digital targets (Kế hoạch 200/KH-UBND, appendix; dated: a new plan sets new ones):
+    # procedures offered online that received an online dossier, dossiers paid online of those with a
+    # fee, dossiers sent or returned by public postal service (BCCI). Fractions 0–1.
+    "digital_targets": {"online_procedures": 1.0, "paid_online": 0.9, "postal": 0.15},
+    # The procedures offered online (None: those that received an online dossier in the period).
+    "online_procedures": None,
+    # QĐ 766/QĐ-TTg's satisfaction group (18 of 100 points) and the points of its three ratios [cần xác minh:
+    # the split below is an assumption until checked against the decision's appendix].
+    "s766_weights": {"pakn_on_time": 6.0, "pakn_satisfied": 6.0, "dossiers_satisfied": 6.0, "verified": False},
 }
 
 
@@ -327,6 +340,91 @@ def _counter_names(value: Any) -> list[str]:
 # ---- end waiting time and staffing ------------------------------------------------------------
 
 
+# ---- the dossier log (sipas.files.dossiers, sipas.index.dossiers) ------------------------------------------
+
+DOSSIER_TARGETS = (
+    "dossier_id",
+    "procedure",
+    "field",
+    "received_at",
+    "due_at",
+    "finished_at",
+    "returned_at",
+    "status",
+    "staff_code",
+    "submit_channel",
+    "return_channel",
+    "paid_online",
+    "rating",
+    "complaint",
+)
+
+
+def _dossier_column_maps(value: Any) -> dict:
+    if not isinstance(value, dict):
+        raise ValidationError("Bảng đối chiếu cột phải là: nguồn → {tên cột trong tệp → cột của phần mềm}.")
+    allowed = (*DOSSIER_TARGETS, "", "personal")
+    out: dict[str, dict[str, str]] = {}
+    problems = []
+    for source, mapping in value.items():
+        name = str(source).strip()
+        if not name or len(name) > 100 or not isinstance(mapping, dict):
+            problems.append(f'Nguồn "{source}": cần tên (tối đa 100 ký tự) và bảng đối chiếu cột.')
+            continue
+        clean = {}
+        for header, target in mapping.items():
+            if not str(header).strip() or target not in allowed:
+                problems.append(
+                    f'Nguồn "{name}", cột "{header}": phải đối chiếu sang một trong {", ".join(DOSSIER_TARGETS)}, '
+                    '"personal" (dữ liệu cá nhân, bỏ đi) hoặc "" (bỏ qua).'
+                )
+            else:
+                clean[str(header).strip()] = target
+        out[name] = clean
+    if problems:
+        raise ValidationError(problems)
+    return out
+
+
+def _fractions(value: Any, keys: tuple[str, ...], label: str) -> dict:
+    if not isinstance(value, dict):
+        raise ValidationError(f"{label}: cần các khóa {', '.join(keys)}.")
+    out = {}
+    for key in keys:
+        number = _finite(value.get(key))
+        if number is None or not 0 <= number <= 1:
+            raise ValidationError(f"{label} {key}: phải là tỷ lệ từ 0 đến 1 (ví dụ 0.9).")
+        out[key] = number
+    return out
+
+
+def _s766_weights(value: Any) -> dict:
+    keys = ("pakn_on_time", "pakn_satisfied", "dossiers_satisfied")
+    if not isinstance(value, dict):
+        raise ValidationError(f"Trọng số nhóm QĐ 766: cần các khóa {', '.join(keys)}.")
+    out: dict[str, Any] = {}
+    for key in keys:
+        number = _finite(value.get(key))
+        if number is None or not 0 <= number <= 18:
+            raise ValidationError(f"Trọng số nhóm QĐ 766, {key}: phải là số điểm từ 0 đến 18.")
+        out[key] = number
+    if sum(out[k] for k in keys) > 18 + 1e-9:
+        raise ValidationError("Trọng số nhóm QĐ 766: tổng không quá 18 điểm.")
+    out["verified"] = bool(value.get("verified", False))
+    return out
+
+
+def _online_procedures(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or any(not isinstance(v, str) or not v.strip() for v in value):
+        raise ValidationError("Danh sách thủ tục trực tuyến phải là các tên thủ tục không trống.")
+    return sorted({v.strip() for v in value})
+
+
+# ---- end the dossier log ----------------------------------------------------------------------
+
+
 NAME_LABELS = {
     "unit_name": "Tên đơn vị",
     "office_name": "Tên nơi tiếp nhận hồ sơ (Bộ phận Một cửa / Trung tâm Phục vụ hành chính công)",
@@ -391,6 +489,13 @@ SETTINGS: dict[str, Setting] = {
         _structured("service_minutes", _service_minutes),
         _structured("counters_open", _counters_open),
         _structured("counter_names", _counter_names),
+        _structured("dossier_column_maps", _dossier_column_maps),
+        _structured(
+            "digital_targets",
+            lambda v: _fractions(v, ("online_procedures", "paid_online", "postal"), "Chỉ tiêu chuyển đổi số"),
+        ),
+        _structured("online_procedures", _online_procedures),
+        _structured("s766_weights", _s766_weights),
     )
 }
 

@@ -8,7 +8,8 @@ Layers (imports go one way, top to bottom):
 - one module of queries per group of tables: :mod:`~sipas.db.responses` (storing surveys, the index
   counts), :mod:`~sipas.db.config` (kiosk events, roster, dated settings, audit),
   :mod:`~sipas.db.accounts`, :mod:`~sipas.db.baseline`, :mod:`~sipas.db.analysis` (filtered counts),
-  :mod:`~sipas.db.cases`, :mod:`~sipas.db.tickets`, :mod:`~sipas.db.maintenance` (backup and ``check``).
+  :mod:`~sipas.db.cases`, :mod:`~sipas.db.tickets`, :mod:`~sipas.db.dossiers`,
+  :mod:`~sipas.db.maintenance` (backup and ``check``).
 
 Index queries read roll-ups kept exact by triggers, so the index of a million responses is a sum over a
 few thousand rows. Excluded responses are left out of the roll-ups.
@@ -21,6 +22,7 @@ from sipas.db.cases import *  # noqa: F403
 from sipas.db.config import *  # noqa: F403
 from sipas.db.connection import *  # noqa: F403
 from sipas.db.devices import *  # noqa: F403
+from sipas.db.dossiers import *  # noqa: F403
 from sipas.db.kiosk import *  # noqa: F403
 from sipas.db.maintenance import *  # noqa: F403
 from sipas.db.responses import *  # noqa: F403

@@ -822,6 +822,46 @@ def _m15_comment_labels(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m16_dossiers(conn: sqlite3.Connection) -> None:
+    # The provincial one-stop system's dossier log (sipas.files.dossiers): no personal column exists, so
+    # none can be stored. A re-import updates a row; a status change is kept with when it was seen.
+    _script(
+        conn,
+        """
+        CREATE TABLE dossiers (
+            id INTEGER PRIMARY KEY,
+            dossier_id TEXT NOT NULL UNIQUE,
+            procedure TEXT,
+            field TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            finished_at TEXT,
+            returned_at TEXT,
+            status TEXT,
+            status_changed_at TEXT,
+            staff_code TEXT,
+            submit_channel TEXT CHECK (submit_channel IN ('direct', 'online', 'postal')),
+            return_channel TEXT CHECK (return_channel IN ('direct', 'online', 'postal')),
+            paid_online INTEGER CHECK (paid_online IN (0, 1)),
+            rating TEXT CHECK (rating IN ('very_satisfied', 'satisfied', 'not_satisfied')),
+            complaint INTEGER NOT NULL DEFAULT 0 CHECK (complaint IN (0, 1)),
+            import_id INTEGER REFERENCES imports(id),
+            updated_import_id INTEGER REFERENCES imports(id)
+        );
+        CREATE INDEX dossiers_by_received ON dossiers (received_at);
+        CREATE TABLE dossier_status_changes (
+            id INTEGER PRIMARY KEY,
+            dossier_id TEXT NOT NULL,
+            old_status TEXT,
+            new_status TEXT,
+            changed_at TEXT NOT NULL,
+            import_id INTEGER REFERENCES imports(id)
+        );
+        CREATE INDEX dossier_status_changes_by_dossier ON dossier_status_changes (dossier_id);
+        """,
+    )
+
+
 MIGRATIONS = [
     _m1_base,
     _m2_rollups,
@@ -838,6 +878,7 @@ MIGRATIONS = [
     _m13_extra_answers,
     _m14_enrolled_tablets,
     _m15_comment_labels,
+    _m16_dossiers,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

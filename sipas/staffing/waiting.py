@@ -184,8 +184,10 @@ def ticket_frame(rows: list[dict]) -> pd.DataFrame:
 ARRIVAL_COLUMNS = ["day", "weekday", "hour", "key", "arrivals"]
 
 
-def arrivals_frame(tickets: pd.DataFrame, manual: list[dict]) -> pd.DataFrame:
-    """Arrivals per day, hour and service key: the tickets, and the clerk's counts for days without tickets.
+def arrivals_frame(tickets: pd.DataFrame, manual: list[dict], dossiers: list[dict] | None = None) -> pd.DataFrame:
+    """Arrivals per day, hour and service key, from the best source of each day: the ticket log first,
+    then the in-person dossiers of the provincial one-stop system (keyed by lĩnh vực), then the clerk's
+    typed counts for days with neither.
 
     A counter's typed counts get the counter's name as their key (a counter named after a lĩnh vực then
     takes that lĩnh vực's service time). Zero counts are kept: a day typed in is a day observed.
@@ -195,7 +197,13 @@ def arrivals_frame(tickets: pd.DataFrame, manual: list[dict]) -> pd.DataFrame:
         t = tickets.groupby(["day", "weekday", "hour", "key"], as_index=False).size()
         parts.append(t.rename(columns={"size": "arrivals"}))
     ticket_days = set(tickets["day"]) if len(tickets) else set()
-    typed = [r for r in manual if r["day"] not in ticket_days]
+    from_dossiers = [r for r in dossiers or [] if r["day"] not in ticket_days]
+    if from_dossiers:
+        d = pd.DataFrame(from_dossiers)
+        d["weekday"] = pd.to_datetime(d["day"]).dt.weekday.astype("int64")
+        parts.append(d.rename(columns={"field": "key"})[ARRIVAL_COLUMNS])
+    covered = ticket_days | {r["day"] for r in from_dossiers}
+    typed = [r for r in manual if r["day"] not in covered]
     if typed:
         m = pd.DataFrame(typed)
         m["weekday"] = pd.to_datetime(m["day"]).dt.weekday.astype("int64")
@@ -654,6 +662,7 @@ class WaitingReport:
     summary: dict
     typed_days: int
     cost: TestResult | None
+    dossier_days: int = 0  # days whose arrivals come from the dossier log (no ticket log on those days)
 
     @property
     def has_arrivals(self) -> bool:
@@ -674,7 +683,8 @@ def build_report(conn: sqlite3.Connection, date_from: date, date_to: date) -> Wa
     service = settings.get(conn, "service_minutes", b)
     tickets = ticket_frame(db.ticket_rows(conn, a, b))
     manual = db.hourly_dossier_rows(conn, a, b)
-    arrivals = arrivals_frame(tickets, manual)
+    dossier_rows = db.dossier_arrivals_by_field(conn, a, b)
+    arrivals = arrivals_frame(tickets, manual, dossier_rows)
     slots = slot_table(
         tickets,
         arrivals,
@@ -709,7 +719,8 @@ def build_report(conn: sqlite3.Connection, date_from: date, date_to: date) -> Wa
             ),
         ),
         summary=wait_summary(tickets, target),
-        typed_days=len({r["day"] for r in manual} - ticket_days),
+        typed_days=len({r["day"] for r in manual} - ticket_days - {r["day"] for r in dossier_rows}),
+        dossier_days=len({r["day"] for r in dossier_rows} - ticket_days),
         cost=cost_of_waiting(buckets),
     )
 

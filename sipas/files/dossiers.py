@@ -1,0 +1,334 @@
+"""The provincial one-stop system's dossier list, imported from CSV/XLSX all or nothing.
+
+Columns as in data-interchange.md §Dossiers, with the Vietnamese headers of the provincial systems
+accepted as aliases (compared without regard to case or spacing), and a column mapping the clerk sets
+once per source (setting ``dossier_column_maps``: the file's header → the column, ``""`` to ignore it,
+``"personal"`` to drop it as personal data). **No personal data is stored**: the applicant's name,
+address, phone, e-mail and ID number columns are dropped before any cell is read, and the summary names
+them. A re-import adds nothing twice: a known ``dossier_id`` is updated where its values differ, and a
+status that changed is kept with the time it was seen (:func:`sipas.db.store_dossiers`).
+
+A due time of midnight (or a due date with no time) means the end of that day: offices do not set a
+dossier due at 00:00, and the provincial exports often give only the day.
+No Streamlit here; SQL only through :mod:`sipas.db`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sipas import clock, db
+from sipas.errors import ValidationError, raise_file_problems
+from sipas.files.parsing import TS_HINT
+from sipas.files.table import Column, TableSpec, read_rows
+from sipas.survey.responses import read_table
+
+
+@functools.lru_cache(maxsize=4096)  # the same few values (channels, ratings) on every line
+def _key(text: str) -> str:
+    """A header or value compared loosely: NFC, case-folded, inner spaces collapsed."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip().casefold()
+
+
+# The headers the provincial systems write, per column (compared with _key).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "dossier_id": ("Mã hồ sơ", "Số hồ sơ", "Mã số hồ sơ"),
+    "procedure": ("Tên thủ tục", "Thủ tục", "Tên thủ tục hành chính", "Thủ tục hành chính"),
+    "field": ("Lĩnh vực", "Tên lĩnh vực"),
+    "received_at": ("Ngày tiếp nhận", "Ngày nhận", "Thời gian tiếp nhận", "Ngày nộp"),
+    "due_at": ("Ngày hẹn trả", "Hạn xử lý", "Ngày hẹn trả kết quả", "Hạn giải quyết"),
+    "finished_at": ("Ngày có kết quả", "Ngày hoàn thành", "Ngày xử lý xong", "Ngày kết thúc xử lý"),
+    "returned_at": ("Ngày trả kết quả", "Ngày trả"),
+    "status": ("Trạng thái", "Tình trạng", "Trạng thái hồ sơ"),
+    "staff_code": ("Cán bộ tiếp nhận", "Người tiếp nhận", "Mã cán bộ"),
+    "submit_channel": ("Hình thức nộp", "Kênh nộp", "Hình thức tiếp nhận"),
+    "return_channel": ("Hình thức nhận kết quả", "Hình thức trả kết quả"),
+    "paid_online": ("Thanh toán trực tuyến", "Thanh toán trực tuyến (có/không)"),
+    "rating": ("Đánh giá", "Đánh giá mức độ hài lòng", "Mức độ hài lòng"),
+    "complaint": ("Phản ánh", "Phản ánh, kiến nghị", "Có phản ánh"),
+}
+# The applicant's personal data: dropped at the door, never read nor stored.
+PERSONAL_HEADERS = (
+    "applicant_name",
+    "address",
+    "phone",
+    "id_number",
+    "email",
+    "Họ tên",
+    "Họ và tên",
+    "Tên người nộp",
+    "Người nộp",
+    "Người nộp hồ sơ",
+    "Chủ hồ sơ",
+    "Tên công dân",
+    "Tên tổ chức, cá nhân",
+    "Tổ chức, cá nhân",
+    "Địa chỉ",
+    "Địa chỉ thường trú",
+    "Số điện thoại",
+    "Điện thoại",
+    "SĐT",
+    "Email",
+    "Thư điện tử",
+    "Số CCCD",
+    "CCCD",
+    "Số CMND",
+    "CMND",
+    "Số CCCD/CMND",
+    "CCCD/CMND",
+    "Số giấy tờ",
+    "Số giấy tờ tùy thân",
+    "Số định danh",
+    "Số định danh cá nhân",
+    "Ngày sinh",
+)
+# Columns of the exports that carry nothing the product uses (a row number).
+IGNORED_HEADERS = ("STT", "Số TT", "Số thứ tự")
+
+CHANNELS = {"direct": "direct", "online": "online", "postal": "postal", "trực tiếp": "direct",
+            "trực tuyến": "online", "qua mạng": "online", "bưu chính công ích": "postal", "bưu chính": "postal",
+            "bcci": "postal", "qua bưu chính công ích": "postal"}  # fmt: skip
+YES_NO = {"yes": 1, "có": 1, "no": 0, "không": 0}
+RATINGS = {"very_satisfied": "very_satisfied", "satisfied": "satisfied", "not_satisfied": "not_satisfied",
+           "rất hài lòng": "very_satisfied", "hài lòng": "satisfied", "không hài lòng": "not_satisfied"}  # fmt: skip
+COMPLAINT = {"yes": 1, "có": 1, "no": 0, "không": 0}
+
+
+def _lookup(table: dict, allowed: str):
+    def check(value, _row) -> str | None:
+        if value is None or _key(value) in table:
+            return None
+        return f'giá trị "{value}" không hợp lệ, chỉ nhận {allowed}.'
+
+    return check
+
+
+def _text(name: str, limit: int, **kw) -> Column:
+    return Column(name, max_length=limit, too_long=f"dài quá {limit} ký tự.", plain_text=True, **kw)
+
+
+def _moment(name: str, missing: str | None = None) -> Column:
+    return Column(
+        name,
+        "datetime",
+        required=missing is not None,
+        allow_empty=missing is None,
+        missing=missing,
+        invalid=f'giá trị "{{value}}" không hợp lệ, {TS_HINT}.',
+    )
+
+
+CHANNEL_HINT = "direct, online, postal (Trực tiếp, Trực tuyến, Bưu chính công ích) hoặc để trống"
+DOSSIER_SPEC = TableSpec(
+    columns=(
+        _text("dossier_id", 100, required=True, allow_empty=False, missing="thiếu mã hồ sơ."),
+        _text("procedure", 500),
+        _text("field", 200, required=True, allow_empty=False, missing="thiếu lĩnh vực."),
+        _text("status", 200),
+        _text("staff_code", 100),
+        _moment("received_at", "thiếu ngày tiếp nhận."),
+        _moment("due_at", "thiếu ngày hẹn trả."),
+        _moment("finished_at"),
+        _moment("returned_at"),
+        Column("submit_channel", check=_lookup(CHANNELS, CHANNEL_HINT)),
+        Column("return_channel", check=_lookup(CHANNELS, CHANNEL_HINT)),
+        Column("paid_online", check=_lookup(YES_NO, "yes, no (Có, Không) hoặc để trống")),
+        Column(
+            "rating",
+            check=_lookup(RATINGS, "very_satisfied, satisfied, not_satisfied (Rất hài lòng, Hài lòng, Không hài lòng)"),
+        ),
+        Column("complaint", check=_lookup(COMPLAINT, "yes (Có), no (Không) hoặc để trống")),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DossierImportSummary:
+    filename: str
+    rows: int
+    added: int
+    updated: int
+    unchanged: int
+    status_changes: int
+    personal_dropped: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = field(default=())
+
+    def message(self) -> str:
+        text = (
+            f"Đã nhập {self.filename}: {self.added} hồ sơ mới, {self.updated} hồ sơ cập nhật "
+            f"({self.status_changes} đổi trạng thái), {self.unchanged} hồ sơ đã có và không đổi; tổng {self.rows} dòng."
+        )
+        if self.personal_dropped:
+            text += (
+                " Không lưu dữ liệu cá nhân: đã bỏ các cột " + ", ".join(self.personal_dropped) + " ngay khi đọc tệp."
+            )
+        else:
+            text += " Tệp không có cột dữ liệu cá nhân; không dữ liệu cá nhân nào được lưu."
+        if self.ignored:
+            text += " Bỏ qua các cột " + ", ".join(self.ignored) + "."
+        return text
+
+
+@dataclass(frozen=True)
+class _Header:
+    keep: list[int]  # positions of the kept columns in the file
+    names: list[str]  # their canonical names (or the file's header when unknown: refused by the reader)
+    labels: dict[str, str]  # canonical name → how the file names it, for messages
+    personal: tuple[str, ...]
+    ignored: tuple[str, ...]
+
+
+def _plan_header(header: list[str], mapping: dict[str, str]) -> _Header:
+    canonical = {_key(c): c for c in ALIASES}
+    for column, aliases in ALIASES.items():
+        canonical.update({_key(a): column for a in aliases})
+    personal_keys = {_key(h) for h in PERSONAL_HEADERS}
+    ignored_keys = {_key(h) for h in IGNORED_HEADERS}
+    mapped = {_key(k): v for k, v in mapping.items()}
+    keep, names, labels, personal, ignored = [], [], {}, [], []
+    for i, cell in enumerate(header):
+        k = _key(cell)
+        target = mapped.get(k, canonical.get(k))
+        if target == "personal" or (target is None and k in personal_keys):
+            personal.append(cell)
+        elif target == "" or (target is None and k in ignored_keys):
+            ignored.append(cell)
+        else:
+            keep.append(i)
+            names.append(target or cell.strip())
+            if target and cell.strip() != target:
+                labels[target] = f"{cell.strip()} ({target})"
+    return _Header(keep, names, labels, tuple(personal), tuple(ignored))
+
+
+def _end_of_day_if_midnight(moment: datetime | None) -> datetime | None:
+    if moment is not None and (moment.hour, moment.minute, moment.second) == (0, 0, 0):
+        return moment + timedelta(hours=23, minutes=59, seconds=59)
+    return moment
+
+
+def _ts(moment: datetime | None) -> str | None:
+    return moment.isoformat(" ", "seconds") if moment is not None else None
+
+
+def validate_dossiers_table(
+    rows: list[list[str]], filename: str, mapping: dict[str, str] | None = None, now: datetime | None = None
+) -> tuple[list[tuple], _Header]:
+    """Check every row of a dossier list; return (rows in :data:`sipas.db.DOSSIER_FIELDS` order, the header
+    plan) or raise ValidationError listing every problem (row, column as the file names it, value).
+
+    >>> rows, plan = validate_dossiers_table(
+    ...     [["Mã hồ sơ", "Lĩnh vực", "Họ tên", "Ngày tiếp nhận", "Ngày hẹn trả", "Hình thức nộp"],
+    ...      ["H1", "Hộ tịch", "Nguyễn Văn A", "04/03/2024 08:05", "06/03/2024", "Trực tiếp"]], "ds.csv",
+    ...     now=datetime(2024, 3, 7))
+    >>> rows[0][:5], rows[0][9], plan.personal
+    (('H1', None, 'Hộ tịch', '2024-03-04 08:05:00', '2024-03-06 23:59:59'), 'direct', ('Họ tên',))
+    """
+    now = now or clock.now()
+    if not rows or not any(c.strip() for c in rows[0]):
+        raise ValidationError(f"Tệp {filename}: không có dòng tiêu đề.")
+    plan = _plan_header([c.strip() for c in rows[0]], mapping or {})
+    keep = plan.keep
+    width = len(rows[0])
+    # Personal columns go here, before any of their cells is read or kept.
+    trimmed = [plan.names] + [[r[i] if i < len(r) else "" for i in keep] + _beyond(r, width) for r in rows[1:]]
+    del rows
+    problems: list[str] = []
+    out: list[tuple] = []
+    seen: dict[str, int] = {}
+    label = plan.labels.get
+    for row in read_rows(DOSSIER_SPEC, trimmed, filename):
+        problems += [
+            f"Dòng {p.row}, cột {label(p.column, p.column)}: {p.detail}" if p.column else str(p) for p in row.problems
+        ]
+        v, line = row.values, row.line
+        received, due, finished, returned = v["received_at"], v["due_at"], v["finished_at"], v["returned_at"]
+        due = _end_of_day_if_midnight(due)
+        if received and received > now:
+            problems.append(
+                f"Dòng {line}, cột {label('received_at', 'received_at')}: "
+                f'"{row.cells["received_at"]}" ở trong tương lai.'
+            )
+        for name, moment in (("due_at", due), ("finished_at", finished), ("returned_at", returned)):
+            if received and moment and moment < received:
+                problems.append(
+                    f'Dòng {line}, cột {label(name, name)}: "{row.cells[name]}" trước ngày tiếp nhận '
+                    f'"{row.cells["received_at"]}".'
+                )
+        dossier_id = v["dossier_id"]
+        if dossier_id:
+            if dossier_id in seen:
+                problems.append(
+                    f'Dòng {line}, cột {label("dossier_id", "dossier_id")}: mã hồ sơ "{dossier_id}" '
+                    f"trùng với dòng {seen[dossier_id]}."
+                )
+                continue
+            seen[dossier_id] = line
+        if problems:
+            continue  # nothing will be stored: do not build rows
+        out.append(
+            (
+                dossier_id,
+                v["procedure"],
+                v["field"],
+                _ts(received),
+                _ts(due),
+                _ts(finished),
+                _ts(returned),
+                v["status"],
+                v["staff_code"],
+                CHANNELS[_key(v["submit_channel"])] if v["submit_channel"] else None,
+                CHANNELS[_key(v["return_channel"])] if v["return_channel"] else None,
+                YES_NO[_key(v["paid_online"])] if v["paid_online"] else None,
+                RATINGS[_key(v["rating"])] if v["rating"] else None,
+                COMPLAINT[_key(v["complaint"])] if v["complaint"] else 0,
+            )
+        )
+    raise_file_problems(problems, len(out) or len(seen), filename)
+    return out, plan
+
+
+def _beyond(raw: list[str], width: int) -> list[str]:
+    """Cells right of the header's last column (kept, so the reader reports data outside named columns)."""
+    return raw[width:] if len(raw) > width else []
+
+
+def import_dossiers(
+    conn: sqlite3.Connection,
+    data: bytes,
+    filename: str,
+    *,
+    source: str | None = None,
+    actor: str | None = None,
+    now: datetime | None = None,
+) -> DossierImportSummary:
+    """Validate a whole dossier list (CSV or XLSX), then store it in one transaction (all or nothing).
+
+    ``source`` names the column mapping (setting ``dossier_column_maps``) to apply to the file's headers."""
+    from sipas.admin import settings  # the settings module sits above the files layer
+
+    mapping = {}
+    if source:
+        maps = settings.get(conn, "dossier_column_maps") or {}
+        if source not in maps:
+            known = ", ".join(sorted(maps)) or "chưa có nguồn nào"
+            raise ValidationError(f'Không có bảng đối chiếu cột cho nguồn "{source}" ({known}).')
+        mapping = maps[source]
+    rows, plan = validate_dossiers_table(read_table(data, filename), filename, mapping, now=now)
+    stamp = clock.format_ts(now or clock.now())
+    with db.transaction(conn):
+        import_id = db.record_import(
+            conn, "dossiers", filename, hashlib.sha256(data).hexdigest(), len(rows), 0, 0, actor
+        )
+        added, updated, unchanged, changes = db.store_dossiers(conn, rows, import_id, stamp)
+        db.set_import_counts(conn, import_id, added, updated + unchanged)
+    return DossierImportSummary(
+        Path(filename).name, len(rows), added, updated, unchanged, changes, plan.personal, plan.ignored
+    )
