@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sipas import db  # noqa: E402
+from sipas import clock, db  # noqa: E402
 from sipas.files.dossiers import import_dossiers  # noqa: E402
 from sipas.index.dossiers import month_json  # noqa: E402
 
@@ -170,7 +170,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     print(
-        f"## Dossier log (bench/bench_dossiers.py)\n\n{datetime.now():%Y-%m-%d}, {os.cpu_count()} CPU, Python "
+        f"## Dossier log (bench/bench_dossiers.py)\n\n{clock.today():%Y-%m-%d}, {os.cpu_count()} CPU, Python "
         f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, load average {os.getloadavg()[0]:.1f}. "
         f"`python bench/bench_dossiers.py --runs {args.runs}`\n"
     )

@@ -196,7 +196,7 @@ LAYERS = [
     ("index", ("sipas.index",)),
     ("staffing", ("sipas.staffing",)),
     ("cases", ("sipas.cases",)),
-    ("survey and imports", ("sipas.survey", "sipas.files.tickets")),
+    ("survey and imports", ("sipas.survey", "sipas.files.tickets", "sipas.files.dossiers")),
     ("reports", ("sipas.reports",)),
     ("entry points", ("sipas.demo", "sipas.cli", "sipas.__main__")),
 ]
