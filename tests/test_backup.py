@@ -293,7 +293,9 @@ def test_backup_settings(conn, db_file):
 
 def test_restore_round_trip_keeps_the_replaced_database(filled, db_file, good_backup, tmp_path):
     at_backup = snapshot_of(good_backup, leave_out=("audit_log",))
-    add_response(filled, "later", "2024-03-06 10:00:00", 1)
+    # A paper survey entered after the backup is not carried (a restore may be meant to undo it):
+    # it is named, with where it still is.
+    add_response(filled, "later", "2024-03-06 10:00:00", 1, channel="paper")
     db.upsert_staff(filled, {"code": "CB02", "full_name": "Trần Thị B"})
     folder = tmp_path / "kept"
 
@@ -303,7 +305,13 @@ def test_restore_round_trip_keeps_the_replaced_database(filled, db_file, good_ba
 
     previous = folder / "before-restore-20240307-091500.db"
     assert result.previous == previous and not result.previous_is_raw_copy
-    assert result.message() == f"Đã khôi phục từ good.db: 3 phiếu. Cơ sở dữ liệu trước đó được giữ tại {previous}."
+    assert (result.carried, result.left_surveys, result.left_audit) == (0, 1, 0)
+    assert result.message() == (
+        f"Đã khôi phục từ good.db: 3 phiếu. Cơ sở dữ liệu trước đó được giữ tại {previous}. "
+        "Chú ý: 1 phiếu nhập từ tệp ghi nhận sau thời điểm sao lưu không có trong dữ liệu khôi phục; "
+        "chúng vẫn nằm trong bản before-restore-20240307-091500.db. Hãy nhập lại các tệp phiếu đó "
+        "(phiếu đã có không bị nhập đôi), hoặc khôi phục lại bản đó nếu cần toàn bộ."
+    )
     # The connection that stayed open all along sees the restored data.
     assert {k: v for k, v in table_snapshot(filled).items() if k != "audit_log"} == at_backup
     last = db.audit_entries(filled, 1)[0]
@@ -321,10 +329,14 @@ def test_restore_round_trip_keeps_the_replaced_database(filled, db_file, good_ba
 
 def test_restore_from_uploaded_bytes(filled, db_file, good_backup, tmp_path):
     data = good_backup.read_bytes()
-    add_response(filled, "later", "2024-03-06 10:00:00", 1)
+    add_response(filled, "later", "2024-03-06 10:00:00", 1)  # a tablet survey thanked after the backup
     result = restore.restore(db_file, data, name="sipas-backup-2024-03-07-0915.db", backup_dir=tmp_path / "k")
     assert result.source == "sipas-backup-2024-03-07-0915.db"
-    assert db.count_responses(filled) == 3
+    # Carried into the restored database, with its answers and in the roll-ups.
+    assert (result.carried, result.left_surveys) == (1, 0)
+    assert db.count_responses(filled) == 4
+    assert db.response_by_token(filled, "later")["overall"] == 1
+    assert check.check_database(db_file) == []
     assert good_backup.read_bytes() == data  # the source file itself is never opened by SQLite
 
 
@@ -525,7 +537,11 @@ def test_restore_over_a_damaged_database(filled, db_file, good_backup, tmp_path)
     corrupt_middle_page(db_file)
     assert check.check_database(db_file)[0].startswith("Kiểm tra toàn vẹn (integrity_check): ")
     result = restore.restore(db_file, good_backup, backup_dir=tmp_path / "kept")
-    assert result.responses == 3
+    assert result.responses == 3 and result.carried == 0  # nothing is read from a damaged file
+    assert result.left_message() == (
+        " Chú ý: cơ sở dữ liệu bị thay thế đã hỏng nên không chuyển được phiếu nhận sau thời điểm "
+        f"sao lưu; nó vẫn được giữ nguyên ở {result.previous.name}."
+    )
     assert check.check_database(db_file) == []
     assert result.previous is not None and result.previous.exists()
 
@@ -624,8 +640,11 @@ def test_cli_backup_restore_check(filled, db_file, tmp_path):
     add_response(filled, "later", "2024-03-06 10:00:00", 1)
     r = run_cli("restore", str(out), "--db", str(db_file), "--backup-dir", str(tmp_path / "kept"))
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("Đã khôi phục từ cli.db: 3 phiếu. Cơ sở dữ liệu trước đó được giữ tại ")
-    assert db.count_responses(filled) == 3
+    assert r.stdout.startswith(
+        "Đã khôi phục từ cli.db: 4 phiếu. 1 phiếu từ máy tính bảng nhận sau thời điểm sao lưu đã được chuyển "
+        "sang dữ liệu khôi phục. Cơ sở dữ liệu trước đó được giữ tại "
+    )
+    assert db.count_responses(filled) == 4  # the tablet survey thanked after the backup is kept
     assert len(list((tmp_path / "kept").glob("before-restore-*.db"))) == 1
 
 
@@ -705,7 +724,7 @@ def test_page_download_and_check(clerk_page, db_file):
 def test_page_refuses_an_upload_and_restores_from_the_folder(clerk_page, filled, db_file):
     at, folder = clerk_page
     backup.auto_backup_if_due(db_file, folder, 30, datetime(2024, 3, 7, 8, 0))
-    add_response(filled, "later", "2024-03-06 10:00:00", 1)
+    add_response(filled, "later", "2024-03-06 10:00:00", 1, channel="paper")
 
     upload = ("so-lieu.db", b"khong phai co so du lieu", "application/octet-stream")
     at.file_uploader(key="restore_file").set_value(upload)

@@ -377,7 +377,13 @@ def next_survey(conn: sqlite3.Connection, now: datetime, rng: random.Random | No
 
 def sync(conn: sqlite3.Connection, msg: Mapping, *, now: datetime, device: str | None) -> SyncResult:
     """One sync message of a tablet: its starts and completed surveys stored (out-of-hours marked from
-    the opening hours in force), and the surveys it says are still waiting recorded for staff."""
+    the opening hours in force), and the surveys it says are still waiting recorded for staff.
+
+    Raises :class:`sipas.survey.gate.IntakePaused` (nothing acknowledged: the tablet keeps its
+    queue) while a restore runs or when the server's clock cannot be right."""
+    from sipas.survey import gate
+
+    gate.require_open(conn, now)
     hours = settings.get(conn, "opening_hours")
     result = handle_sync(conn, msg, now=now, device=device, out_of_hours=lambda t: not settings.is_open(hours, t))
     pending = msg.get("pending")
