@@ -308,7 +308,7 @@ def test_restore_round_trip_keeps_the_replaced_database(filled, db_file, good_ba
     assert (result.carried, result.left_surveys, result.left_audit) == (0, 1, 0)
     assert result.message() == (
         f"Đã khôi phục từ good.db: 3 phiếu. Cơ sở dữ liệu trước đó được giữ tại {previous}. "
-        "Chú ý: 1 phiếu nhập từ tệp ghi nhận sau thời điểm sao lưu không có trong dữ liệu khôi phục; "
+        "Chú ý: 1 phiếu ghi nhận sau thời điểm sao lưu không có trong dữ liệu khôi phục; "
         "chúng vẫn nằm trong bản before-restore-20240307-091500.db. Hãy nhập lại các tệp phiếu đó "
         "(phiếu đã có không bị nhập đôi), hoặc khôi phục lại bản đó nếu cần toàn bộ."
     )

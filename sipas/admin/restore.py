@@ -156,7 +156,7 @@ class RestoreResult:
             )
         parts = []
         if self.left_surveys:
-            parts.append(f"{self.left_surveys} phiếu nhập từ tệp")
+            parts.append(f"{self.left_surveys} phiếu")
         if self.left_audit:
             parts.append(f"{self.left_audit} thao tác trong nhật ký")
         return (
@@ -201,9 +201,9 @@ def _stage(source: str | Path | bytes, staged: Path, name: str | None) -> str:
 
 def _open_candidate(
     staged: Path, label: str, live_page_size: int | None, key: bytes | None, accept_foreign: bool
-) -> tuple[sqlite3.Connection, int]:
+) -> tuple[sqlite3.Connection, int, bool]:
     """Check the staged file (identity, integrity, signature, exact schema) and migrate it; return
-    (connection, schema version it had). Any refusal raises :class:`ValidationError`."""
+    (connection, schema version it had, signed by this installation). Any refusal raises :class:`ValidationError`."""
     with staged.open("rb") as f:
         head = f.read(100)
     if len(head) < 100 or not head.startswith(SQLITE_HEADER):
@@ -249,7 +249,7 @@ def _open_candidate(
         differences = schema_problems(conn, db.SCHEMA_VERSION)
         if differences:
             raise ValidationError(msg_schema(label, db.SCHEMA_VERSION, differences))
-        return conn, version
+        return conn, version, signature == "signed"
     except BaseException:
         conn.close()
         raise
@@ -347,7 +347,7 @@ def restore(
         with tempfile.TemporaryDirectory(prefix="sipas-restore-") as tmp:
             staged = Path(tmp) / "candidate.db"
             label = _stage(source, staged, name)
-            cand, schema_from = _open_candidate(staged, label, live_page_size, key, accept_foreign)
+            cand, schema_from, own = _open_candidate(staged, label, live_page_size, key, accept_foreign)
             with closing(cand):
                 keep_token = auth.token_key(keep_session) if keep_session else None
                 _adopt_live_accounts(cand, label, _live_accounts(live), keep_token, time.time())
@@ -355,7 +355,9 @@ def restore(
                 folder = None
                 if live.is_file():
                     folder = Path(backup_dir) if backup_dir is not None else _configured_dir_or_default(live)
-                return _swap(cand, live, folder, live_page_size, moment, actor, label, schema_from)
+                # Only a file of this installation shares the live database's history: surveys are
+                # carried into it; into another's, they are only listed.
+                return _swap(cand, live, folder, live_page_size, moment, actor, label, schema_from, own)
 
 
 def _swap(
@@ -367,6 +369,7 @@ def _swap(
     actor: str | None,
     label: str,
     schema_from: int,
+    carry: bool,
 ) -> RestoreResult:
     """Keep the live database, carry what it received after the backup, write the restored one in.
 
@@ -380,7 +383,7 @@ def _swap(
             previous, raw = _keep_previous(live, folder, moment)
         carried, left, audit = 0, 0, 0
         if previous is not None and not raw:
-            carried, left, audit = _carry_after_backup(cand, previous, label)
+            carried, left, audit = _carry_after_backup(cand, previous, carry)
         with db.transaction(cand):
             note = None if previous is None else f"trước đó: {previous}"
             if carried or left or audit:
@@ -404,9 +407,10 @@ def _swap(
     return RestoreResult(label, schema_from, db.SCHEMA_VERSION, responses, previous, raw, carried, left, audit)
 
 
-def _carry_after_backup(cand: sqlite3.Connection, previous: Path, label: str) -> tuple[int, int, int]:
+def _carry_after_backup(cand: sqlite3.Connection, previous: Path, carry: bool) -> tuple[int, int, int]:
     """Tablet surveys the replaced database received after the backup was taken go into the restored
-    one; (carried, other surveys left behind, audit entries left behind)."""
+    one (with ``carry``; else they are only counted); (carried, surveys left behind, audit entries
+    left behind)."""
     try:
         with closing(db.connect(previous)) as old:
             if db.integrity_problems(old, limit=1):
@@ -416,6 +420,8 @@ def _carry_after_backup(cand: sqlite3.Connection, previous: Path, label: str) ->
     try:
         since = db.newest_record_time(cand)
         rows, left, audit = db.responses_received_after(cand, str(previous), since)
+        if not carry:
+            return 0, left + len(rows), audit
         if rows:
             with db.transaction(cand):
                 db.insert_responses_bulk(cand, rows)
