@@ -277,9 +277,9 @@ def test_backup_settings(conn, db_file):
     assert settings.put(conn, "backup_dir", "  /srv/bk ", "test") == "/srv/bk"
     assert backup.configured_backup_dir(conn) == Path("/srv/bk")
     for key, value, message in [
-        ("backup_keep", 0, "Số bản sao lưu tự động cần giữ phải là số nguyên từ 1 đến 3650."),
-        ("backup_keep", "30", "Số bản sao lưu tự động cần giữ phải là số nguyên từ 1 đến 3650."),
-        ("backup_keep", True, "Số bản sao lưu tự động cần giữ phải là số nguyên từ 1 đến 3650."),
+        ("backup_keep", 0, "Số bản sao lưu tự động cần giữ phải là số nguyên từ 7 đến 3650."),
+        ("backup_keep", "30", "Số bản sao lưu tự động cần giữ phải là số nguyên từ 7 đến 3650."),
+        ("backup_keep", True, "Số bản sao lưu tự động cần giữ phải là số nguyên từ 7 đến 3650."),
         ("backup_dir", "x" * 501, "Thư mục sao lưu không hợp lệ (tối đa 500 ký tự)."),
     ]:
         with pytest.raises(ValidationError) as exc:
@@ -709,6 +709,10 @@ def test_page_download_and_check(clerk_page, db_file):
     at, folder = clerk_page
     assert at.title[0].value == "Sao lưu và khôi phục"
     assert [i.value for i in at.info] == ["Chưa có bản sao lưu nào trong thư mục này."]
+    at.button(key="backup_make").click().run()  # no password typed: no file
+    assert [e.value for e in at.error] == ["Mật khẩu không đúng. Chưa tạo bản sao lưu."]
+    assert "backup_download" not in at.session_state
+    at.text_input(key="backup_make_password").input("mat-khau-dai")
     at.button(key="backup_make").click().run()
     name, data = at.session_state["backup_download"]
     assert re.fullmatch(r"sipas-backup-\d{4}-\d{2}-\d{2}-\d{4}\.db", name)
@@ -719,6 +723,16 @@ def test_page_download_and_check(clerk_page, db_file):
 
     at.button(key="check_db").click().run()
     assert [s.value for s in at.success] == ["Cơ sở dữ liệu không có lỗi."]
+
+
+def test_a_clerk_without_administrator_rights_cannot_take_a_backup(filled, db_file):
+    user = auth.create_user(filled, "thuky2", "mat-khau-dai", "clerk")
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["staff_token"] = auth.start_session(filled, user)
+    at.run()
+    assert not at.exception, at.exception
+    assert "Chỉ tài khoản có quyền quản trị mới được tải bản sao lưu." in [i.value for i in at.info]
+    assert not [b for b in at.button if b.key == "backup_make"] and not at.get("download_button")
 
 
 def test_page_refuses_an_upload_and_restores_from_the_folder(clerk_page, filled, db_file):
