@@ -1,6 +1,6 @@
 """Backups: download a fresh copy, the daily automatic copies, restore from a file, check the database.
 
-Roles: clerk, chairman (restore: an administrator only, after typing the password again).
+Roles: clerk, chairman (download and restore: an administrator only, after typing the password again).
 """
 
 import pandas as pd
@@ -33,14 +33,27 @@ st.write(
     "Có thể tạo cả khi các máy tính bảng đang nhận phiếu. Hãy cất bản sao ở nơi khác máy này "
     "(USB, ổ mạng) để còn dữ liệu khi máy hỏng."
 )
-if st.button("Tạo bản sao lưu mới", type="primary", key="backup_make"):
-    try:
-        with st.spinner("Đang sao lưu…"):
-            data = backup.backup_bytes(path)
-        st.session_state["backup_download"] = (f"sipas-backup-{clock.now():%Y-%m-%d-%H%M}.db", data)
-    except SipasError as exc:
-        ui.show_errors(exc)
-ready = st.session_state.get("backup_download")
+if not user.is_admin:
+    # The file holds every account's password hash: an administrator's only.
+    st.info("Chỉ tài khoản có quyền quản trị mới được tải bản sao lưu.")
+    st.session_state.pop("backup_download", None)
+else:
+    make_password = st.text_input(
+        "Nhập lại mật khẩu của bạn để tải bản sao lưu", type="password", key="backup_make_password", autocomplete="off"
+    )
+    if st.button("Tạo bản sao lưu mới", type="primary", key="backup_make"):
+        with ui.conn() as c:
+            make_ok = auth.verify_password(c, user.username, make_password)
+        if not make_ok:
+            st.error("Mật khẩu không đúng. Chưa tạo bản sao lưu.")
+        else:
+            try:
+                with st.spinner("Đang sao lưu…"):
+                    data = backup.backup_bytes(path)
+                st.session_state["backup_download"] = (f"sipas-backup-{clock.now():%Y-%m-%d-%H%M}.db", data)
+            except SipasError as exc:
+                ui.show_errors(exc)
+ready = st.session_state.get("backup_download") if user.is_admin else None
 if ready:
     name, data = ready
     st.download_button(

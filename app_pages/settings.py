@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui
 from sipas import clock, db
-from sipas.admin import roster, settings
+from sipas.admin import auth, roster, settings
 from sipas.catalog import questionnaires, version_label
 from sipas.db import audit
 from sipas.errors import SipasError
@@ -274,19 +274,30 @@ with tab_hours:
         )
     else:
         st.caption("Chưa có máy tính bảng nào báo về.")
-    with st.form("backup_form", enter_to_submit=False):
-        st.markdown("**Sao lưu tự động mỗi ngày**")
-        folder = st.text_input(
-            "Thư mục sao lưu (để trống: thư mục “backups” cạnh tệp cơ sở dữ liệu)",
-            current["backup_dir"],
-            key="backup_dir",
-        )
-        keep = st.number_input(
-            "Số bản sao lưu hằng ngày cần giữ", 1, 3650, int(current["backup_keep"]), key="backup_keep"
-        )
-        if st.form_submit_button("Lưu"):
-            save("backup_dir", folder)
-            save("backup_keep", int(keep))
+    if not user.is_admin:
+        st.info("Chỉ tài khoản có quyền quản trị mới được đổi thư mục và số bản sao lưu tự động cần giữ.")
+    else:
+        with st.form("backup_form", enter_to_submit=False):
+            st.markdown("**Sao lưu tự động mỗi ngày**")
+            folder = st.text_input(
+                "Thư mục sao lưu (để trống: thư mục “backups” cạnh tệp cơ sở dữ liệu)",
+                current["backup_dir"],
+                key="backup_dir",
+            )
+            keep = st.number_input(
+                "Số bản sao lưu hằng ngày cần giữ (ít nhất 7)", 7, 3650, int(current["backup_keep"]), key="backup_keep"
+            )
+            password = st.text_input(
+                "Nhập lại mật khẩu của bạn để xác nhận", type="password", key="backup_password", autocomplete="off"
+            )
+            if st.form_submit_button("Lưu"):
+                with ui.conn() as c:
+                    password_ok = auth.verify_password(c, user.username, password)
+                if not password_ok:
+                    st.error("Mật khẩu không đúng. Chưa lưu thay đổi nào về sao lưu.")
+                else:
+                    save("backup_dir", folder)
+                    save("backup_keep", int(keep))
     st.caption(
         "Một máy tính bảng cũng có thể bị khóa vào màn hình khảo sát bằng địa chỉ có `?kiosk=1`. "
         "Hãy bật chế độ ghim màn hình (Android) hoặc Truy cập có hướng dẫn (iPad) để người dân "

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TS_FORMAT = "%Y-%m-%d %H:%M:%S"
 DASH = "—"
+# The date of this release: a server clock before it cannot be right (a dead CMOS battery shows 1990).
+RELEASE_DATE = date(2026, 12, 1)
 
 
 def now() -> datetime:

@@ -277,9 +277,9 @@ def test_backup_settings(conn, db_file):
     assert settings.put(conn, "backup_dir", "  /srv/bk ", "test") == "/srv/bk"
     assert backup.configured_backup_dir(conn) == Path("/srv/bk")
     for key, value, message in [
-        ("backup_keep", 0, "Số bản sao lưu tự động cần giữ phải là số nguyên từ 1 đến 3650."),
-        ("backup_keep", "30", "Số bản sao lưu tự động cần giữ phải là số nguyên từ 1 đến 3650."),
-        ("backup_keep", True, "Số bản sao lưu tự động cần giữ phải là số nguyên từ 1 đến 3650."),
+        ("backup_keep", 0, "Số bản sao lưu tự động cần giữ phải là số nguyên từ 7 đến 3650."),
+        ("backup_keep", "30", "Số bản sao lưu tự động cần giữ phải là số nguyên từ 7 đến 3650."),
+        ("backup_keep", True, "Số bản sao lưu tự động cần giữ phải là số nguyên từ 7 đến 3650."),
         ("backup_dir", "x" * 501, "Thư mục sao lưu không hợp lệ (tối đa 500 ký tự)."),
     ]:
         with pytest.raises(ValidationError) as exc:
@@ -293,7 +293,9 @@ def test_backup_settings(conn, db_file):
 
 def test_restore_round_trip_keeps_the_replaced_database(filled, db_file, good_backup, tmp_path):
     at_backup = snapshot_of(good_backup, leave_out=("audit_log",))
-    add_response(filled, "later", "2024-03-06 10:00:00", 1)
+    # A paper survey entered after the backup is not carried (a restore may be meant to undo it):
+    # it is named, with where it still is.
+    add_response(filled, "later", "2024-03-06 10:00:00", 1, channel="paper")
     db.upsert_staff(filled, {"code": "CB02", "full_name": "Trần Thị B"})
     folder = tmp_path / "kept"
 
@@ -303,7 +305,13 @@ def test_restore_round_trip_keeps_the_replaced_database(filled, db_file, good_ba
 
     previous = folder / "before-restore-20240307-091500.db"
     assert result.previous == previous and not result.previous_is_raw_copy
-    assert result.message() == f"Đã khôi phục từ good.db: 3 phiếu. Cơ sở dữ liệu trước đó được giữ tại {previous}."
+    assert (result.carried, result.left_surveys, result.left_audit) == (0, 1, 0)
+    assert result.message() == (
+        f"Đã khôi phục từ good.db: 3 phiếu. Cơ sở dữ liệu trước đó được giữ tại {previous}. "
+        "Chú ý: 1 phiếu ghi nhận sau thời điểm sao lưu không có trong dữ liệu khôi phục; "
+        "chúng vẫn nằm trong bản before-restore-20240307-091500.db. Hãy nhập lại các tệp phiếu đó "
+        "(phiếu đã có không bị nhập đôi), hoặc khôi phục lại bản đó nếu cần toàn bộ."
+    )
     # The connection that stayed open all along sees the restored data.
     assert {k: v for k, v in table_snapshot(filled).items() if k != "audit_log"} == at_backup
     last = db.audit_entries(filled, 1)[0]
@@ -321,10 +329,14 @@ def test_restore_round_trip_keeps_the_replaced_database(filled, db_file, good_ba
 
 def test_restore_from_uploaded_bytes(filled, db_file, good_backup, tmp_path):
     data = good_backup.read_bytes()
-    add_response(filled, "later", "2024-03-06 10:00:00", 1)
+    add_response(filled, "later", "2024-03-06 10:00:00", 1)  # a tablet survey thanked after the backup
     result = restore.restore(db_file, data, name="sipas-backup-2024-03-07-0915.db", backup_dir=tmp_path / "k")
     assert result.source == "sipas-backup-2024-03-07-0915.db"
-    assert db.count_responses(filled) == 3
+    # Carried into the restored database, with its answers and in the roll-ups.
+    assert (result.carried, result.left_surveys) == (1, 0)
+    assert db.count_responses(filled) == 4
+    assert db.response_by_token(filled, "later")["overall"] == 1
+    assert check.check_database(db_file) == []
     assert good_backup.read_bytes() == data  # the source file itself is never opened by SQLite
 
 
@@ -525,7 +537,11 @@ def test_restore_over_a_damaged_database(filled, db_file, good_backup, tmp_path)
     corrupt_middle_page(db_file)
     assert check.check_database(db_file)[0].startswith("Kiểm tra toàn vẹn (integrity_check): ")
     result = restore.restore(db_file, good_backup, backup_dir=tmp_path / "kept")
-    assert result.responses == 3
+    assert result.responses == 3 and result.carried == 0  # nothing is read from a damaged file
+    assert result.left_message() == (
+        " Chú ý: cơ sở dữ liệu bị thay thế đã hỏng nên không chuyển được phiếu nhận sau thời điểm "
+        f"sao lưu; nó vẫn được giữ nguyên ở {result.previous.name}."
+    )
     assert check.check_database(db_file) == []
     assert result.previous is not None and result.previous.exists()
 
@@ -624,8 +640,11 @@ def test_cli_backup_restore_check(filled, db_file, tmp_path):
     add_response(filled, "later", "2024-03-06 10:00:00", 1)
     r = run_cli("restore", str(out), "--db", str(db_file), "--backup-dir", str(tmp_path / "kept"))
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("Đã khôi phục từ cli.db: 3 phiếu. Cơ sở dữ liệu trước đó được giữ tại ")
-    assert db.count_responses(filled) == 3
+    assert r.stdout.startswith(
+        "Đã khôi phục từ cli.db: 4 phiếu. 1 phiếu từ máy tính bảng nhận sau thời điểm sao lưu đã được chuyển "
+        "sang dữ liệu khôi phục. Cơ sở dữ liệu trước đó được giữ tại "
+    )
+    assert db.count_responses(filled) == 4  # the tablet survey thanked after the backup is kept
     assert len(list((tmp_path / "kept").glob("before-restore-*.db"))) == 1
 
 
@@ -690,6 +709,10 @@ def test_page_download_and_check(clerk_page, db_file):
     at, folder = clerk_page
     assert at.title[0].value == "Sao lưu và khôi phục"
     assert [i.value for i in at.info] == ["Chưa có bản sao lưu nào trong thư mục này."]
+    at.button(key="backup_make").click().run()  # no password typed: no file
+    assert [e.value for e in at.error] == ["Mật khẩu không đúng. Chưa tạo bản sao lưu."]
+    assert "backup_download" not in at.session_state
+    at.text_input(key="backup_make_password").input("mat-khau-dai")
     at.button(key="backup_make").click().run()
     name, data = at.session_state["backup_download"]
     assert re.fullmatch(r"sipas-backup-\d{4}-\d{2}-\d{2}-\d{4}\.db", name)
@@ -702,10 +725,20 @@ def test_page_download_and_check(clerk_page, db_file):
     assert [s.value for s in at.success] == ["Cơ sở dữ liệu không có lỗi."]
 
 
+def test_a_clerk_without_administrator_rights_cannot_take_a_backup(filled, db_file):
+    user = auth.create_user(filled, "thuky2", "mat-khau-dai", "clerk")
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["staff_token"] = auth.start_session(filled, user)
+    at.run()
+    assert not at.exception, at.exception
+    assert "Chỉ tài khoản có quyền quản trị mới được tải bản sao lưu." in [i.value for i in at.info]
+    assert not [b for b in at.button if b.key == "backup_make"] and not at.get("download_button")
+
+
 def test_page_refuses_an_upload_and_restores_from_the_folder(clerk_page, filled, db_file):
     at, folder = clerk_page
     backup.auto_backup_if_due(db_file, folder, 30, datetime(2024, 3, 7, 8, 0))
-    add_response(filled, "later", "2024-03-06 10:00:00", 1)
+    add_response(filled, "later", "2024-03-06 10:00:00", 1, channel="paper")
 
     upload = ("so-lieu.db", b"khong phai co so du lieu", "application/octet-stream")
     at.file_uploader(key="restore_file").set_value(upload)

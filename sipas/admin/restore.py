@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sipas import db
+from sipas.admin import restore_lock
 from sipas.admin.backup import (
     BEFORE_RESTORE_PREFIX,
     backup_to,
@@ -126,6 +127,9 @@ class RestoreResult:
     responses: int
     previous: Path | None  # where the replaced database was kept
     previous_is_raw_copy: bool  # the replaced database was unreadable: its files were copied as they were
+    carried: int = 0  # tablet surveys received after the backup, carried into the restored database
+    left_surveys: int = 0  # other surveys received after the backup (-1: the replaced database was damaged)
+    left_audit: int = 0  # audit entries after the backup: only in the before-restore copy
 
     def message(self) -> str:
         upgraded = (
@@ -134,7 +138,32 @@ class RestoreResult:
             else ""
         )
         kept = "" if self.previous is None else f" Cơ sở dữ liệu trước đó được giữ tại {self.previous}."
-        return f"Đã khôi phục từ {self.source}: {self.responses} phiếu{upgraded}.{kept}"
+        carried = (
+            f" {self.carried} phiếu từ máy tính bảng nhận sau thời điểm sao lưu đã được chuyển sang dữ liệu khôi phục."
+            if self.carried
+            else ""
+        )
+        return f"Đã khôi phục từ {self.source}: {self.responses} phiếu{upgraded}.{carried}{kept}{self.left_message()}"
+
+    def left_message(self) -> str:
+        """What the live database received after the backup and the restored one does not hold."""
+        if not (self.left_surveys or self.left_audit) or self.previous is None:
+            return ""
+        if self.left_surveys < 0:
+            return (
+                " Chú ý: cơ sở dữ liệu bị thay thế đã hỏng nên không chuyển được phiếu nhận sau thời điểm "
+                f"sao lưu; nó vẫn được giữ nguyên ở {self.previous.name}."
+            )
+        parts = []
+        if self.left_surveys:
+            parts.append(f"{self.left_surveys} phiếu")
+        if self.left_audit:
+            parts.append(f"{self.left_audit} thao tác trong nhật ký")
+        return (
+            f" Chú ý: {' và '.join(parts)} ghi nhận sau thời điểm sao lưu không có trong dữ liệu khôi phục; "
+            f"chúng vẫn nằm trong bản {self.previous.name}. Hãy nhập lại các tệp phiếu đó "
+            "(phiếu đã có không bị nhập đôi), hoặc khôi phục lại bản đó nếu cần toàn bộ."
+        )
 
 
 def _header_page_size(path: Path) -> int | None:
@@ -172,9 +201,9 @@ def _stage(source: str | Path | bytes, staged: Path, name: str | None) -> str:
 
 def _open_candidate(
     staged: Path, label: str, live_page_size: int | None, key: bytes | None, accept_foreign: bool
-) -> tuple[sqlite3.Connection, int]:
+) -> tuple[sqlite3.Connection, int, bool]:
     """Check the staged file (identity, integrity, signature, exact schema) and migrate it; return
-    (connection, schema version it had). Any refusal raises :class:`ValidationError`."""
+    (connection, schema version it had, signed by this installation). Any refusal raises :class:`ValidationError`."""
     with staged.open("rb") as f:
         head = f.read(100)
     if len(head) < 100 or not head.startswith(SQLITE_HEADER):
@@ -220,7 +249,7 @@ def _open_candidate(
         differences = schema_problems(conn, db.SCHEMA_VERSION)
         if differences:
             raise ValidationError(msg_schema(label, db.SCHEMA_VERSION, differences))
-        return conn, version
+        return conn, version, signature == "signed"
     except BaseException:
         conn.close()
         raise
@@ -311,48 +340,97 @@ def restore(
     from sipas.admin import auth
 
     live = Path(db_path)
-    live_page_size = _header_page_size(live) if live.is_file() else None
-    key = installation_key(live)
-    moment = local_time(now)
-    with tempfile.TemporaryDirectory(prefix="sipas-restore-") as tmp:
-        staged = Path(tmp) / "candidate.db"
-        label = _stage(source, staged, name)
-        cand, schema_from = _open_candidate(staged, label, live_page_size, key, accept_foreign)
-        with closing(cand):
-            keep_token = auth.token_key(keep_session) if keep_session else None
-            _adopt_live_accounts(cand, label, _live_accounts(live), keep_token, time.time())
-            # Every check has passed: from here on the live database changes.
-            previous, raw = None, False
-            if live.is_file():
-                folder = Path(backup_dir) if backup_dir is not None else _configured_dir_or_default(live)
-                previous, raw = _keep_previous(live, folder, moment)
+    with restore_lock.hold(live):
+        live_page_size = _header_page_size(live) if live.is_file() else None
+        key = installation_key(live)
+        moment = local_time(now)
+        with tempfile.TemporaryDirectory(prefix="sipas-restore-") as tmp:
+            staged = Path(tmp) / "candidate.db"
+            label = _stage(source, staged, name)
+            cand, schema_from, own = _open_candidate(staged, label, live_page_size, key, accept_foreign)
+            with closing(cand):
+                keep_token = auth.token_key(keep_session) if keep_session else None
+                _adopt_live_accounts(cand, label, _live_accounts(live), keep_token, time.time())
+                # Every check has passed: from here on the live database changes.
+                folder = None
+                if live.is_file():
+                    folder = Path(backup_dir) if backup_dir is not None else _configured_dir_or_default(live)
+                # Only a file of this installation shares the live database's history: surveys are
+                # carried into it; into another's, they are only listed.
+                return _swap(cand, live, folder, live_page_size, moment, actor, label, schema_from, own)
+
+
+def _swap(
+    cand: sqlite3.Connection,
+    live: Path,
+    folder: Path | None,
+    live_page_size: int | None,
+    moment: datetime,
+    actor: str | None,
+    label: str,
+    schema_from: int,
+    carry: bool,
+) -> RestoreResult:
+    """Keep the live database, carry what it received after the backup, write the restored one in.
+
+    All of it under the live database's write queue: no survey can be committed between the
+    before-restore copy and the overwrite (a sync waiting there is stored in the restored database)."""
+    existed = live.is_file()
+    live.parent.mkdir(parents=True, exist_ok=True)
+    with db.writers_held(live):
+        previous, raw = None, False
+        if folder is not None:
+            previous, raw = _keep_previous(live, folder, moment)
+        carried, left, audit = 0, 0, 0
+        if previous is not None and not raw:
+            carried, left, audit = _carry_after_backup(cand, previous, carry)
+        with db.transaction(cand):
+            note = None if previous is None else f"trước đó: {previous}"
+            if carried or left or audit:
+                note = f"{note}; chuyển sang {carried} phiếu máy tính bảng; để lại {left} phiếu khác, {audit} nhật ký"
+            db.log_audit(cand, actor, "restore", "database", None, label, note)
+        responses = db.count_responses(cand)
+        kept = f" Bản trước khi khôi phục ở {previous}." if previous else ""
+        try:
+            if existed and live_page_size is None:
+                # Its header is gone: SQLite cannot write into it; a new file takes its place.
+                _replace_file(cand, live)
+            else:
+                with closing(db.connect(live)) as dst:
+                    cand.backup(dst)  # one transaction: all of it or, on failure, none of it
+                    try:
+                        db.checkpoint(dst)
+                    except sqlite3.OperationalError:
+                        pass  # busy readers: the WAL is checkpointed later
+        except (sqlite3.Error, OSError) as exc:
+            raise DatabaseError(f"Không ghi được dữ liệu khôi phục vào {live}: {reason(exc)}.{kept}") from None
+    return RestoreResult(label, schema_from, db.SCHEMA_VERSION, responses, previous, raw, carried, left, audit)
+
+
+def _carry_after_backup(cand: sqlite3.Connection, previous: Path, carry: bool) -> tuple[int, int, int]:
+    """Tablet surveys the replaced database received after the backup was taken go into the restored
+    one (with ``carry``; else they are only counted); (carried, surveys left behind, audit entries
+    left behind)."""
+    try:
+        with closing(db.connect(previous)) as old:
+            if db.integrity_problems(old, limit=1):
+                return 0, -1, 0  # damaged: nothing is read from it; the message says where it is
+    except sqlite3.DatabaseError:
+        return 0, -1, 0
+    try:
+        since = db.newest_record_time(cand)
+        rows, left, audit = db.responses_received_after(cand, str(previous), since)
+        if not carry:
+            return 0, left + len(rows), audit
+        if rows:
             with db.transaction(cand):
-                db.log_audit(
-                    cand,
-                    actor,
-                    "restore",
-                    "database",
-                    None,
-                    label,
-                    None if previous is None else f"trước đó: {previous}",
-                )
-            responses = db.count_responses(cand)
-            kept = f" Bản trước khi khôi phục ở {previous}." if previous else ""
-            try:
-                if live.is_file() and live_page_size is None:
-                    # Its header is gone: SQLite cannot write into it; a new file takes its place.
-                    _replace_file(cand, live)
-                else:
-                    live.parent.mkdir(parents=True, exist_ok=True)
-                    with closing(db.connect(live)) as dst:
-                        cand.backup(dst)  # one transaction: all of it or, on failure, none of it
-                        try:
-                            db.checkpoint(dst)
-                        except sqlite3.OperationalError:
-                            pass  # busy readers: the WAL is checkpointed later
-            except (sqlite3.Error, OSError) as exc:
-                raise DatabaseError(f"Không ghi được dữ liệu khôi phục vào {live}: {reason(exc)}.{kept}") from None
-    return RestoreResult(label, schema_from, db.SCHEMA_VERSION, responses, previous, raw)
+                db.insert_responses_bulk(cand, rows)
+    except sqlite3.Error as exc:
+        raise DatabaseError(
+            f"Không chuyển được các phiếu nhận sau thời điểm sao lưu vào dữ liệu khôi phục: {reason(exc)}. "
+            f"Chưa khôi phục gì; cơ sở dữ liệu hiện tại vẫn như cũ (một bản sao ở {previous})."
+        ) from None
+    return len(rows), left, audit
 
 
 def _configured_dir_or_default(live: Path) -> Path:

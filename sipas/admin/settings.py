@@ -466,7 +466,12 @@ SETTINGS: dict[str, Setting] = {
         Setting("staff_min_n", "whole", "Số phiếu tối thiểu phải là số nguyên ≥ 1.", low=1, allow_bool=True),
         _structured("backup_dir", _backup_dir),
         Setting(
-            "backup_keep", "whole", "Số bản sao lưu tự động cần giữ phải là số nguyên từ 1 đến 3650.", low=1, high=3650
+            # At least a week of daily copies: a bad day found on Monday still has Friday's copy.
+            "backup_keep",
+            "whole",
+            "Số bản sao lưu tự động cần giữ phải là số nguyên từ 7 đến 3650.",
+            low=7,
+            high=3650,
         ),
         Setting(
             "wait_target_minutes",

@@ -167,6 +167,12 @@ def _write_queue(path: str) -> _WriteQueue:
         return q
 
 
+def writers_held(path: str | Path) -> _WriteQueue:
+    """The write queue of the database file at ``path``, to hold as a context manager: while it is
+    held, no other writer of this process (nor, with ``flock``, of another) can commit to the file."""
+    return _write_queue(str(Path(path).resolve()))
+
+
 class _Connection(sqlite3.Connection):
     """A connection that knows its file, so :func:`transaction` can queue its writes."""
 

@@ -273,3 +273,71 @@ def malformed_timestamp_count(conn: sqlite3.Connection, min_year: int, max_year:
         "OR CAST(substr(submitted_at, 1, 4) AS INTEGER) NOT BETWEEN ? AND ?",
         (min_year, max_year),
     ).fetchone()[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Restore: what the live database received after the backup was taken
+# ---------------------------------------------------------------------------------------------
+
+
+def database_file(conn: sqlite3.Connection) -> str:
+    """The path of the connection's main database file ("" for an in-memory one)."""
+    return next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "") or ""
+
+
+def newest_record_time(conn: sqlite3.Connection) -> str | None:
+    """When the newest survey was stored (``created_at``, UTC): the moment a backup was taken, as near
+    as its data says."""
+    return conn.execute("SELECT max(created_at) FROM responses").fetchone()[0]
+
+
+def responses_received_after(
+    conn: sqlite3.Connection, other_path: str, since: str | None
+) -> tuple[list[tuple[dict, dict]], int, int]:
+    """Compare the database ``other_path`` (the one a restore replaces) with ``conn`` (the restored one).
+
+    Returns (tablet surveys of ``other_path`` stored after ``since`` and absent from ``conn``, as
+    (response, answers) pairs ready for :func:`insert_responses_bulk`, staff codes unknown to
+    ``conn`` cleared; the number of other surveys (imported files, paper) in the same case; the
+    number of audit entries of ``other_path`` newer than the newest of ``conn``)."""
+    from sipas.db.responses import RESPONSE_COLUMNS
+
+    conn.execute("ATTACH DATABASE ? AS prev", (other_path,))
+    try:
+        cols = ", ".join(f"r.{c}" for c in RESPONSE_COLUMNS)
+        absent = (
+            "FROM prev.responses r WHERE r.is_demo = 0 AND (:since IS NULL OR r.created_at > :since) "
+            "AND NOT EXISTS (SELECT 1 FROM main.responses m WHERE m.token = r.token)"
+        )
+        cur = conn.cursor()
+        cur.row_factory = sqlite3.Row  # the restored file's connection is a plain one
+        rows = cur.execute(
+            f"SELECT r.id AS old_id, {cols} {absent} AND r.channel = 'kiosk' ORDER BY r.id", {"since": since}
+        ).fetchall()
+        staff = {r[0] for r in conn.execute("SELECT code FROM main.staff")}
+        carried = []
+        for row in rows:
+            response = {c: row[c] for c in RESPONSE_COLUMNS}
+            if response["staff_code"] not in staff:
+                response["staff_code"] = None
+            answers = {
+                a[0]: a[1]
+                for a in conn.execute(
+                    "SELECT criterion, value FROM prev.answers WHERE response_id = ? ORDER BY criterion",
+                    (row["old_id"],),
+                )
+            }
+            carried.append((response, answers))
+        others = conn.execute(f"SELECT count(*) {absent} AND r.channel <> 'kiosk'", {"since": since}).fetchone()[0]
+        # The restored file is a copy of the same history: entries after its newest one came later.
+        audit = conn.execute(
+            "SELECT count(*) FROM prev.audit_log WHERE id > (SELECT coalesce(max(id), 0) FROM main.audit_log)"
+        ).fetchone()[0]
+        return carried, others, audit
+    finally:
+        conn.execute("DETACH DATABASE prev")
+
+
+def newest_tablet_survey_time(conn: sqlite3.Connection) -> str | None:
+    """The newest ``submitted_at`` of a tablet survey (stamped by the server's own clock)."""
+    return conn.execute("SELECT max(submitted_at) FROM responses WHERE channel = 'kiosk'").fetchone()[0]

@@ -480,13 +480,19 @@ def sync(
     :mod:`sipas.survey.devices`): its starts and completed surveys stored (out-of-hours marked from
     the opening hours in force), the surveys it says are still waiting recorded for staff, and its
     stock of start tokens when it asks (``want_tokens``). A message not signed by an enrolled tablet
-    is refused and counted, and nothing of it is stored."""
+    is refused and counted, and nothing of it is stored.
+
+    Raises :class:`sipas.survey.gate.IntakePaused` (nothing acknowledged: the tablet keeps its
+    queue) while a restore runs or when the server's clock cannot be right."""
+    from sipas.survey import gate
+
     try:
         verified = devices.verify(conn, msg)
     except devices.Refused as exc:
         devices.refuse(conn, exc.reason, exc.device, now=now)
         return SyncResult(refused=exc.reason)
     body, device = verified.body, verified.device
+    gate.require_open(conn, now)
     hours = settings.get(conn, "opening_hours")
     result = handle_sync(
         conn,

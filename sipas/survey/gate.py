@@ -1,0 +1,65 @@
+"""Whether the server may accept surveys now: not during a restore, not with a clock that cannot be right.
+
+The tablet's sync asks :func:`require_open` first. A refusal raises :class:`IntakePaused`; nothing is
+acknowledged, so the tablet keeps every survey in its queue and sends it again later.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta
+
+from sipas import clock, db
+from sipas.errors import SipasError
+
+# A tablet's survey may be stamped a little after the server's clock was corrected backwards.
+CLOCK_TOLERANCE = timedelta(days=1)
+
+MSG_RESTORING = "Đang khôi phục dữ liệu từ bản sao lưu: tạm ngừng nhận phiếu, máy tính bảng giữ phiếu và gửi lại sau."
+
+
+class IntakePaused(SipasError):
+    """The server does not take surveys now (restore running, clock wrong); the tablets keep them."""
+
+
+def clock_problem(conn: sqlite3.Connection, now: datetime) -> str | None:
+    """A Vietnamese message when the server's clock cannot be right, else None: a date before this
+    release, or more than a day before the newest survey a tablet stored."""
+    shown = clock.format_datetime(now)
+    fix = "Hãy chỉnh lại ngày giờ của máy chủ (và kiểm tra pin CMOS) rồi khởi động lại phần mềm."
+    if now.date() < clock.RELEASE_DATE:
+        return (
+            f"Đồng hồ máy chủ đang chỉ {shown}, trước ngày phát hành phần mềm "
+            f"({clock.format_date(clock.RELEASE_DATE)}): chắc chắn sai. Phần mềm tạm ngừng nhận phiếu "
+            f"(máy tính bảng vẫn giữ phiếu). {fix}"
+        )
+    newest = db.newest_tablet_survey_time(conn)
+    if newest:
+        try:
+            newest_at = clock.parse_ts(newest)
+        except ValueError:
+            return None  # a malformed time is reported by check on its own
+        if now < newest_at - CLOCK_TOLERANCE:
+            return (
+                f"Đồng hồ máy chủ đang chỉ {shown}, sớm hơn phiếu mới nhất đã lưu "
+                f"({clock.format_datetime(newest_at)}): đồng hồ đã bị lùi. Phần mềm tạm ngừng nhận phiếu "
+                f"(máy tính bảng vẫn giữ phiếu). {fix}"
+            )
+    return None
+
+
+def refusal(conn: sqlite3.Connection, now: datetime) -> str | None:
+    """Why surveys cannot be accepted now (a Vietnamese message), or None."""
+    from sipas.admin import restore_lock
+
+    path = db.database_file(conn)
+    if path and restore_lock.busy(path):
+        return MSG_RESTORING
+    return clock_problem(conn, now)
+
+
+def require_open(conn: sqlite3.Connection, now: datetime) -> None:
+    """Raise :class:`IntakePaused` when surveys cannot be accepted now."""
+    why = refusal(conn, now)
+    if why:
+        raise IntakePaused(why)
