@@ -13,7 +13,7 @@ from sipas import clock, db
 from sipas.errors import ValidationError
 from sipas.survey import devices, tablet
 
-NOW = datetime(2026, 3, 10, 9, 30, tzinfo=clock.TZ)
+NOW = datetime(2026, 12, 10, 9, 30, tzinfo=clock.TZ)  # after the release date: the server's clock is plausible
 
 
 def enrolled(conn, name="quay1", at=NOW - timedelta(days=1)):
@@ -60,8 +60,8 @@ def test_an_enrolled_tablet_stores_a_signed_survey_under_its_own_namespace(conn)
     result = tablet.sync(conn, signed(secret, {"surveys": [survey(token)], "pending": 1}), now=NOW)
     assert (result.stored, result.refused) == (1, None)
     row = conn.execute("SELECT token, device, excluded, submitted_at FROM responses").fetchone()
-    assert tuple(row) == ("kiosk:" + token, "quay1", 0, "2026-03-10 09:29:30")
-    assert db.token_row(conn, token)["used_at"] == "2026-03-10 09:30:00"
+    assert tuple(row) == ("kiosk:" + token, "quay1", 0, "2026-12-10 09:29:30")
+    assert db.token_row(conn, token)["used_at"] == "2026-12-10 09:30:00"
     again = tablet.sync(conn, signed(secret, {"surveys": [survey(token)]}), now=NOW + timedelta(minutes=1))
     assert again.stored == 0 and "r:" + token in again.acks and responses(conn) == 1  # used once
 
@@ -152,10 +152,10 @@ def test_a_survey_faster_than_reading_is_stored_as_suspect_out_of_the_figures_an
         "SELECT id, excluded, exclude_reason FROM responses WHERE token = ?", ("kiosk:" + fast,)
     ).fetchone()
     assert excluded == 1 and "3 câu trong 1.5 giây" in reason
-    day = conn.execute("SELECT responses FROM daily_responses WHERE day = '2026-03-10'").fetchone()[0]
+    day = conn.execute("SELECT responses FROM daily_responses WHERE day = '2026-12-10'").fetchone()[0]
     assert day == 1  # only the normal survey counts
     quality.restore(conn, [rid], "Đã xem lại, hợp lệ", "clerk1")
-    assert conn.execute("SELECT responses FROM daily_responses WHERE day = '2026-03-10'").fetchone()[0] == 2
+    assert conn.execute("SELECT responses FROM daily_responses WHERE day = '2026-12-10'").fetchone()[0] == 2
     assert db.audit_entries(conn)[0]["action"] == "include"
 
 

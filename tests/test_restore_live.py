@@ -11,27 +11,35 @@ import pytest
 from sipas import db
 from sipas.admin import backup, check, restore, restore_lock
 from sipas.errors import ValidationError
-from sipas.survey import gate, tablet
-from tests.test_kiosk import payload
+from sipas.survey import devices, gate, tablet
+from tests.test_devices import signed, survey
 
 NOW = datetime(2026, 12, 6, 9, 30)
 
 
 class Tablet:
-    """A tablet's queue: a survey leaves it only once the server acknowledges it."""
+    """An enrolled tablet's queue: a survey leaves it only once the server acknowledges it."""
 
     def __init__(self, db_file, name: str):
         self.db_file, self.name = db_file, name
+        with db.connect(db_file) as c:
+            code = devices.add(c, name, now=NOW - timedelta(days=1), actor="test")
+            self.secret = devices.enrol(c, name, code, now=NOW - timedelta(days=1))
+            self.stock = devices.top_up(c, name, now=NOW - timedelta(hours=1))  # server-issued start tokens
         self.queue: list[dict] = []
         self.acked: set[str] = set()
         self.paused = 0
 
+    def survey(self) -> dict:
+        return survey(self.stock.pop(), completed_ago_ms=0)
+
     def send(self) -> None:
         if not self.queue:
             return
+        message = signed(self.secret, {"surveys": list(self.queue), "starts": []}, device=self.name)
         with db.connect(self.db_file) as c:
             try:
-                result = tablet.sync(c, {"surveys": list(self.queue), "starts": []}, now=NOW, device=self.name)
+                result = tablet.sync(c, message, now=NOW)
             except gate.IntakePaused:
                 self.paused += 1
                 return
@@ -46,7 +54,7 @@ class Tablet:
 def test_restore_while_five_tablets_send_loses_no_acknowledged_survey(conn, db_file, tmp_path):
     tablets = [Tablet(db_file, f"quay{i}") for i in range(5)]
     for t in tablets:  # some surveys before the backup
-        t.queue = [payload() for _ in range(5)]
+        t.queue = [t.survey() for _ in range(5)]
         t.send()
     snapshot = backup.backup_to(db_file, tmp_path / "snap.db")
     stop = threading.Event()
@@ -54,7 +62,7 @@ def test_restore_while_five_tablets_send_loses_no_acknowledged_survey(conn, db_f
     def run(t: Tablet) -> None:
         while not stop.is_set():
             if len(t.queue) < 20:  # a citizen takes a while to fill a survey
-                t.queue.append(payload())
+                t.queue.append(t.survey())
             t.send()
             stop.wait(0.02)
 
@@ -75,7 +83,7 @@ def test_restore_while_five_tablets_send_loses_no_acknowledged_survey(conn, db_f
         t.send()
         assert t.queue == []
     acked = set().union(*(t.acked for t in tablets))
-    stored = {r[0] for r in conn.execute("SELECT token FROM responses")}
+    stored = {r[0].removeprefix("kiosk:") for r in conn.execute("SELECT token FROM responses")}
     assert len(acked) > 25 and acked == stored  # every thanked survey is there, exactly once
     assert conn.execute("SELECT count(*) FROM responses").fetchone()[0] == len(acked)
     assert sum(r.carried for r in results) > 0
@@ -100,16 +108,17 @@ def test_a_second_restore_is_told_to_wait_and_the_tablets_not_now(conn, db_file,
         assert exc.value.problems == [
             "Đang có một lần khôi phục khác chạy trên cơ sở dữ liệu này. Hãy chờ lần đó xong rồi thử lại."
         ]
-        p = payload()
+        quay = Tablet(db_file, "quay1")
+        quay.queue = [quay.survey()]
         with pytest.raises(gate.IntakePaused) as paused:
-            tablet.sync(conn, {"surveys": [p]}, now=NOW, device="quay1")
+            tablet.sync(conn, signed(quay.secret, {"surveys": quay.queue}), now=NOW)
         assert str(paused.value) == (
             "Đang khôi phục dữ liệu từ bản sao lưu: tạm ngừng nhận phiếu, máy tính bảng giữ phiếu và gửi lại sau."
         )
         assert db.count_responses(conn) == 0
     assert not (tmp_path / "kept").exists()  # the refused restore kept no copy
     assert not restore_lock.busy(db_file)
-    assert tablet.sync(conn, {"surveys": [p]}, now=NOW, device="quay1").stored == 1
+    assert tablet.sync(conn, signed(quay.secret, {"surveys": quay.queue}), now=NOW).stored == 1
 
 
 @pytest.mark.parametrize(
@@ -121,20 +130,20 @@ def test_a_second_restore_is_told_to_wait_and_the_tablets_not_now(conn, db_file,
         ),
         (
             NOW - timedelta(days=3),
-            "Đồng hồ máy chủ đang chỉ 03/12/2026 09:30, sớm hơn phiếu mới nhất đã lưu (06/12/2026 09:29): "
+            "Đồng hồ máy chủ đang chỉ 03/12/2026 09:30, sớm hơn phiếu mới nhất đã lưu (06/12/2026 09:30): "
             "đồng hồ đã bị lùi.",
         ),
     ],
 )
-def test_a_clock_that_cannot_be_right_stops_the_tablets_and_keeps_their_surveys(conn, now, expected):
-    first = payload()
-    assert tablet.sync(conn, {"surveys": [first]}, now=NOW, device="quay1").stored == 1
-    p = payload()
+def test_a_clock_that_cannot_be_right_stops_the_tablets_and_keeps_their_surveys(conn, db_file, now, expected):
+    quay = Tablet(db_file, "quay1")
+    assert tablet.sync(conn, signed(quay.secret, {"surveys": [quay.survey()]}), now=NOW).stored == 1
+    p = quay.survey()
     with pytest.raises(gate.IntakePaused) as exc:
-        tablet.sync(conn, {"surveys": [p]}, now=now, device="quay1")
+        tablet.sync(conn, signed(quay.secret, {"surveys": [p]}), now=now)
     assert str(exc.value).startswith(expected)
     assert "Hãy chỉnh lại ngày giờ của máy chủ" in str(exc.value)
     assert db.count_responses(conn) == 1  # nothing stored under the wrong date, nothing acknowledged
-    assert tablet.sync(conn, {"surveys": [p]}, now=NOW + timedelta(minutes=5), device="quay1").stored == 1
+    assert tablet.sync(conn, signed(quay.secret, {"surveys": [p]}), now=NOW + timedelta(minutes=5)).stored == 1
     # Within a day of the newest survey is accepted (a clock corrected by a few minutes).
     assert gate.clock_problem(conn, NOW - timedelta(hours=2)) is None

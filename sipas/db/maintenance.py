@@ -183,7 +183,11 @@ def response_day_range(conn: sqlite3.Connection) -> tuple[str | None, str | None
 # ---------------------------------------------------------------------------------------------
 
 # Rows a restored file never brings: the live installation's accounts, failed logins and sessions.
-ACCOUNT_TABLES = ("users", "login_failures", "staff_sessions")
+# Who may do what: never taken from a restored file, always the live installation's. Staff accounts and
+# their sessions, and the enrolled tablets with their secrets, start tokens and refusal counts (a backup
+# from before an enrolment would otherwise refuse that tablet's surveys, and one from before a revocation
+# would let a revoked tablet in again). Parents before the tables that point to them.
+ACCOUNT_TABLES = ("users", "login_failures", "staff_sessions", "kiosk_devices", "kiosk_tokens", "kiosk_refusals")
 
 
 def _introspect(conn: sqlite3.Connection) -> sqlite_utils.Database:

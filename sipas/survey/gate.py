@@ -39,7 +39,8 @@ def clock_problem(conn: sqlite3.Connection, now: datetime) -> str | None:
             newest_at = clock.parse_ts(newest)
         except ValueError:
             return None  # a malformed time is reported by check on its own
-        if now < newest_at - CLOCK_TOLERANCE:
+        local = now.astimezone(clock.TZ).replace(tzinfo=None) if now.tzinfo else now  # stored times are local
+        if local < newest_at - CLOCK_TOLERANCE:
             return (
                 f"Đồng hồ máy chủ đang chỉ {shown}, sớm hơn phiếu mới nhất đã lưu "
                 f"({clock.format_datetime(newest_at)}): đồng hồ đã bị lùi. Phần mềm tạm ngừng nhận phiếu "
