@@ -179,6 +179,17 @@ def test_walk_through_the_whole_graph(staffed):
     assert table_snapshot(conn) == before
     assert _move(conn, case_id, "founded", CHAIR, note="Cần biện pháp mạnh hơn")["state"] == "founded"
 
+    # A sanction waits for the staff member's explanation (giải trình), recorded word for word.
+    before = table_snapshot(conn)
+    assert _refusal(lambda: _move(conn, case_id, "measure", measure="reassign")) == (
+        "Cần ghi giải trình của cán bộ trước khi đề xuất biện pháp “Điều chuyển”."
+    )
+    assert _refusal(lambda: workflow.record_explanation(conn, case_id, CLERK, "  ")) == (
+        "Cần ghi nội dung giải trình của cán bộ."
+    )
+    assert table_snapshot(conn) == before
+    workflow.record_explanation(conn, case_id, CLERK, "Tôi nhận thiếu sót, hôm đó quá đông người.", now=NOW)
+    assert [e["note"] for e in workflow.explanations(conn, case_id)] == ["Tôi nhận thiếu sót, hôm đó quá đông người."]
     # The root cause found earlier is kept; a severe measure needs the password again.
     case = _move(conn, case_id, "measure", measure="reassign")
     assert (case["root_cause"], case["measure"], case["measure_detail"]) == ("Quá tải giờ cao điểm", "reassign", None)
@@ -236,6 +247,7 @@ def test_walk_through_the_whole_graph(staffed):
         ("verifying", "founded"),
         ("founded", "measure"),
         ("measure", "founded"),
+        (None, None),  # the staff member's explanation, before the sanction
         ("founded", "measure"),
         ("measure", "awaiting_effect"),
         (None, None),  # the effect checked at the approval ("Chưa đủ dữ liệu")
@@ -259,6 +271,7 @@ def test_unfounded_deletes_the_phone_number(staffed):
 @pytest.mark.parametrize("measure", workflow.SEVERE_MEASURES)
 def test_severe_measures_need_the_password_again(staffed, measure):
     case_id = _case_in(staffed, "founded")
+    workflow.record_explanation(staffed, case_id, CLERK, "Cán bộ giải trình bằng văn bản.", now=NOW)
     _move(staffed, case_id, "measure", root_cause="Vi phạm nhiều lần", measure=measure)
     before = table_snapshot(staffed)
     assert _refusal(lambda: _move(staffed, case_id, "awaiting_effect", CHAIR)) == NEEDS_PASSWORD
@@ -274,6 +287,8 @@ def test_severe_measures_need_the_password_again(staffed, measure):
 @pytest.mark.parametrize("measure", ["reminder", "review", "training", "extra_staff"])
 def test_ordinary_measures_are_approved_without_the_password(staffed, measure):
     case_id = _case_in(staffed, "founded")
+    if measure in workflow.SANCTIONS:
+        workflow.record_explanation(staffed, case_id, CLERK, "Cán bộ giải trình bằng văn bản.", now=NOW)
     _move(staffed, case_id, "measure", root_cause="Thiếu kỹ năng", measure=measure)
     case = _move(staffed, case_id, "awaiting_effect", CHAIR)
     assert (case["state"], case["measure_date"]) == ("awaiting_effect", "2024-06-15")  # defaults to today
@@ -647,6 +662,8 @@ def _approved_case(conn, staff: str, measure: str = "training") -> dict:
     case_id = _open(conn, now=moment, staff_code=staff, received_at="2024-02-25")
     _move(conn, case_id, "verifying", now=moment)
     _move(conn, case_id, "founded", now=moment)
+    if measure in workflow.SANCTIONS:
+        workflow.record_explanation(conn, case_id, CLERK, "Cán bộ giải trình bằng văn bản.", now=moment)
     _move(conn, case_id, "measure", root_cause="Thiếu kỹ năng giao tiếp", measure=measure, now=moment)
     return _move(conn, case_id, "awaiting_effect", CHAIR, measure_date=MEASURE_DAY, now=moment)
 
@@ -1074,6 +1091,7 @@ def test_a_criterion_below_the_floor_becomes_one_improvement_action(staffed):
 
 def _severe_case(conn) -> int:
     case_id = _case_in(conn, "founded")
+    workflow.record_explanation(conn, case_id, CLERK, "Cán bộ giải trình bằng văn bản.", now=NOW)
     _move(conn, case_id, "measure", root_cause="Vi phạm nhiều lần", measure="reassign")
     return case_id
 
@@ -1127,6 +1145,13 @@ def test_a_repeat_offence_decision_checks_its_own_proof(staffed):
         == REPEAT_NEEDS_PASSWORD
     )
     right = _proof(conn, CHAIR, workflow.repeat_action("CB01"))
+    a = _substantiated(conn, "CB01", "2024-01-10")
+    # The right proof is not enough before the staff member's explanation is on one of the founded cases.
+    assert (
+        _refusal(lambda: workflow.decide_repeat(conn, CHAIR, "CB01", "reassign", "Điều chuyển", reauth=right, now=NOW))
+        == "Cần ghi giải trình của cán bộ (ở một vụ việc có cơ sở) trước khi quyết định điều chuyển, thay thế."
+    )
+    workflow.record_explanation(conn, a, CHAIR, "Giải trình của cán bộ CB01.", now=NOW)
     workflow.decide_repeat(conn, CHAIR, "CB01", "reassign", "Điều chuyển", reauth=right, now=NOW)
 
 
@@ -1156,6 +1181,8 @@ def test_public_summary_never_states_a_measure_against_a_person(staffed, measure
     case_id = _open(conn, now=moment)
     _move(conn, case_id, "verifying", now=moment)
     _move(conn, case_id, "founded", now=moment)
+    if measure in workflow.SANCTIONS:
+        workflow.record_explanation(conn, case_id, CLERK, "Cán bộ giải trình bằng văn bản.", now=moment)
     _move(conn, case_id, "measure", root_cause="Thiếu kỹ năng", measure=measure, now=moment)
     _move(
         conn,
