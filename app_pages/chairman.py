@@ -68,32 +68,68 @@ st.subheader(f"Cán bộ tái phạm ({rule['count']} vụ việc có cơ sở t
 if not pending["repeat"]:
     st.success("Không có cán bộ tái phạm cần quyết định.")
 for item in pending["repeat"]:
-    with st.form(f"repeat_{item['staff_code']}", clear_on_submit=True, enter_to_submit=False):
-        st.markdown(f"**{ui.escape_md(name(item['staff_code']))}** — vụ việc số " + ", ".join(map(str, item["cases"])))
+    code = item["staff_code"]
+    with ui.conn() as c:
+        dossier = queue.repeat_dossier(c, code, item["cases"])
+    st.markdown(f"**{ui.escape_md(name(code))}** — vụ việc có cơ sở số " + ", ".join(map(str, item["cases"])))
+    est = dossier["estimate"]
+    if est is None:
+        st.info("Chưa có phiếu khảo sát nào ghi tên cán bộ này trong 12 tháng qua.")
+    else:
+        st.caption(staff_index.STAFF_SHRUNK_NOTE)
+        st.text(
+            f"12 tháng qua ({clock.format_date(dossier['period'][0])}–{clock.format_date(dossier['period'][1])}), "
+            f"n = {int(est.n)} phiếu: chỉ số yếu tố 3 {clock.format_percent(est.raw, 1)}; ước lượng đã hiệu chỉnh "
+            f"{clock.format_percent(est.estimate, 1)} (KTC 95% {clock.format_number(est.ci_low, 1)}–"
+            f"{clock.format_number(est.ci_high, 1)} %)."
+        )
+    for entry in dossier["cases"]:
+        case = entry["case"]
+        with st.expander(f"Vụ việc số {case['id']}: {case['title']}"):
+            for reason in entry["reasons"]:
+                st.text(reason)
+            if entry["evidence"]:
+                st.dataframe(pd.DataFrame(entry["evidence"]), hide_index=True, width="stretch", placeholder="—")
+            if entry["explanations"]:
+                for e in entry["explanations"]:
+                    st.text(f"Giải trình ({clock.format_date(e['at'][:10])}, ghi bởi {e['actor']}): {e['note']}")
+            else:
+                st.warning("Chưa có giải trình của cán bộ ở vụ việc này.")
+    if dossier["earlier"]:
+        st.markdown("Các vụ việc khác của cán bộ")
+        st.dataframe(case_rows(dossier["earlier"]), hide_index=True, width="stretch", placeholder="—")
+    with st.form(f"explain_{code}", clear_on_submit=True, enter_to_submit=False):
+        target = st.selectbox("Ghi giải trình vào vụ việc", item["cases"], key=f"ec_{code}")
+        text = st.text_area("Giải trình của cán bộ (ghi nguyên văn)", key=f"et_{code}")
+        if st.form_submit_button("Ghi giải trình"):
+            try:
+                with ui.conn() as c:
+                    workflow.record_explanation(c, target, actor, text)
+                st.success("Đã ghi giải trình.")
+                st.rerun()
+            except SipasError as exc:
+                ui.show_errors(exc)
+    with st.form(f"repeat_{code}", clear_on_submit=True, enter_to_submit=False):
         decision = st.radio(
             "Quyết định",
             list(workflow.REPEAT_DECISIONS),
+            index=None,  # nothing pre-selected: the Chairman chooses
             horizontal=True,
             format_func=workflow.REPEAT_DECISIONS.get,
-            key=f"rd_{item['staff_code']}",
+            key=f"rd_{code}",
         )
-        note = st.text_area(
-            "Nội dung quyết định, hoặc lý do không điều chuyển, thay thế", key=f"rn_{item['staff_code']}"
-        )
+        note = st.text_area("Nội dung quyết định, hoặc lý do không điều chuyển, thay thế", key=f"rn_{code}")
         password = st.text_input(
-            "Mật khẩu của Chủ tịch (bắt buộc với điều chuyển, thay thế)",
-            type="password",
-            key=f"rp_{item['staff_code']}",
+            "Mật khẩu của Chủ tịch (bắt buộc với điều chuyển, thay thế)", type="password", key=f"rp_{code}"
         )
-        sure = st.checkbox(
-            "Tôi xác nhận quyết định này (được ghi vào hồ sơ, không sửa được)", key=f"rc_{item['staff_code']}"
-        )
+        sure = st.checkbox("Tôi xác nhận quyết định này (được ghi vào hồ sơ, không sửa được)", key=f"rc_{code}")
         if st.form_submit_button("Ghi quyết định", type="primary"):
             try:
+                if decision is None:
+                    raise SipasError("Chọn một quyết định.")
                 if not sure:
                     raise SipasError("Đánh dấu ô xác nhận trước khi ghi quyết định.")
                 with ui.conn() as c:
-                    code = item["staff_code"]
                     proof = ui.reauthenticate(c, user, password, workflow.repeat_action(code))
                     workflow.decide_repeat(c, actor, code, decision, note, reauth=proof)
                 st.success("Đã ghi quyết định.")
@@ -114,6 +150,7 @@ for case in pending["signoff"]:
         choice = st.radio(
             "Quyết định",
             ["approve", "return"],
+            index=None,  # nothing pre-selected
             horizontal=True,
             key=f"so_{case['id']}",
             format_func={"approve": "Phê duyệt", "return": "Trả lại"}.get,
@@ -132,6 +169,8 @@ for case in pending["signoff"]:
         )
         if st.form_submit_button("Ghi quyết định", type="primary"):
             try:
+                if choice is None:
+                    raise SipasError("Chọn Phê duyệt hoặc Trả lại.")
                 if choice == "approve" and not sure:
                     raise SipasError("Đánh dấu ô xác nhận trước khi phê duyệt biện pháp.")
                 with ui.conn() as c:

@@ -36,6 +36,29 @@ DEMO_COMMENTS = [
     "Nên có máy lấy số thứ tự.",
     "Trả kết quả đúng hẹn, rất hài lòng.",
 ]
+# A comment agrees with the answers beside it (README, "Phản ánh về cán bộ: khi nào mở vụ việc"): praise
+# only on a survey satisfied with every staff criterion and overall; the complaint about a person's
+# conduct only where a staff criterion is answered 3 or lower. Elsewhere these are swapped for one of
+# the comments about something else (waiting, papers, the room, fees, feedback).
+DEMO_PRAISE = (0, 7, 9)
+DEMO_CONDUCT_COMPLAINT = (2,)
+DEMO_OTHER = tuple(i for i in range(len(DEMO_COMMENTS)) if i not in DEMO_PRAISE + DEMO_CONDUCT_COMPLAINT)
+
+
+def consistent_comments(comment_idx: np.ndarray, conduct_min: np.ndarray, overall: np.ndarray) -> np.ndarray:
+    """The comment indices made to agree with the answers (no random draw: the seed's data stay the same
+    otherwise). ``conduct_min``: each survey's lowest staff-criterion answer (6 when none answered).
+
+    >>> consistent_comments(np.array([0, 2, 2, 0]), np.array([4, 3, 5, 2]), np.array([5, 5, 5, 5])).tolist()
+    [0, 2, 4, 1]
+    """
+    other = np.array(DEMO_OTHER)[comment_idx % len(DEMO_OTHER)]
+    praise_ok = (conduct_min >= 4) & (overall >= 4)
+    is_praise = np.isin(comment_idx, DEMO_PRAISE)
+    is_conduct = np.isin(comment_idx, DEMO_CONDUCT_COMPLAINT)
+    bad = (is_praise & ~praise_ok) | (is_conduct & (conduct_min > 3))
+    return np.where(bad, other, comment_idx)
+
 
 # Baseline satisfaction probability per element; element 5 (feedback handling) is the weakest, as
 # in the national 2023 results.
@@ -133,11 +156,14 @@ def generate(
         day_l, minute_l, second_l, wait_l = day_idx.tolist(), minute.tolist(), second.tolist(), wait.tolist()
         channel_l, staff_l, known_l = channel.tolist(), staff_idx.tolist(), staff_known.tolist()
         overall_l, harass_l, payment_l = overall.tolist(), harass.tolist(), payment.tolist()
+        answered = np.where(no_opinion | ~asked, 6, values)
+        conduct_min = answered[:, conduct_mask].min(axis=1) if conduct_mask.any() else np.full(size, 6)
+        comment_idx = consistent_comments(comment_idx, conduct_min, overall)
+        value_l = np.where(no_opinion, 0, values).tolist()  # 0 = "Không ý kiến", stored as NULL
+        asked_l = asked.tolist()
         comment_l = [
             DEMO_COMMENTS[c] if h else None for c, h in zip(comment_idx.tolist(), has_comment.tolist(), strict=True)
         ]
-        value_l = np.where(no_opinion, 0, values).tolist()  # 0 = "Không ý kiến", stored as NULL
-        asked_l = asked.tolist()
 
         rows = []
         for i in range(size):

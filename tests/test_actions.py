@@ -179,6 +179,17 @@ def test_walk_through_the_whole_graph(staffed):
     assert table_snapshot(conn) == before
     assert _move(conn, case_id, "founded", CHAIR, note="Cần biện pháp mạnh hơn")["state"] == "founded"
 
+    # A sanction waits for the staff member's explanation (giải trình), recorded word for word.
+    before = table_snapshot(conn)
+    assert _refusal(lambda: _move(conn, case_id, "measure", measure="reassign")) == (
+        "Cần ghi giải trình của cán bộ trước khi đề xuất biện pháp “Điều chuyển”."
+    )
+    assert _refusal(lambda: workflow.record_explanation(conn, case_id, CLERK, "  ")) == (
+        "Cần ghi nội dung giải trình của cán bộ."
+    )
+    assert table_snapshot(conn) == before
+    workflow.record_explanation(conn, case_id, CLERK, "Tôi nhận thiếu sót, hôm đó quá đông người.", now=NOW)
+    assert [e["note"] for e in workflow.explanations(conn, case_id)] == ["Tôi nhận thiếu sót, hôm đó quá đông người."]
     # The root cause found earlier is kept; a severe measure needs the password again.
     case = _move(conn, case_id, "measure", measure="reassign")
     assert (case["root_cause"], case["measure"], case["measure_detail"]) == ("Quá tải giờ cao điểm", "reassign", None)
@@ -236,6 +247,7 @@ def test_walk_through_the_whole_graph(staffed):
         ("verifying", "founded"),
         ("founded", "measure"),
         ("measure", "founded"),
+        (None, None),  # the staff member's explanation, before the sanction
         ("founded", "measure"),
         ("measure", "awaiting_effect"),
         (None, None),  # the effect checked at the approval ("Chưa đủ dữ liệu")
@@ -259,6 +271,7 @@ def test_unfounded_deletes_the_phone_number(staffed):
 @pytest.mark.parametrize("measure", workflow.SEVERE_MEASURES)
 def test_severe_measures_need_the_password_again(staffed, measure):
     case_id = _case_in(staffed, "founded")
+    workflow.record_explanation(staffed, case_id, CLERK, "Cán bộ giải trình bằng văn bản.", now=NOW)
     _move(staffed, case_id, "measure", root_cause="Vi phạm nhiều lần", measure=measure)
     before = table_snapshot(staffed)
     assert _refusal(lambda: _move(staffed, case_id, "awaiting_effect", CHAIR)) == NEEDS_PASSWORD
@@ -274,6 +287,8 @@ def test_severe_measures_need_the_password_again(staffed, measure):
 @pytest.mark.parametrize("measure", ["reminder", "review", "training", "extra_staff"])
 def test_ordinary_measures_are_approved_without_the_password(staffed, measure):
     case_id = _case_in(staffed, "founded")
+    if measure in workflow.SANCTIONS:
+        workflow.record_explanation(staffed, case_id, CLERK, "Cán bộ giải trình bằng văn bản.", now=NOW)
     _move(staffed, case_id, "measure", root_cause="Thiếu kỹ năng", measure=measure)
     case = _move(staffed, case_id, "awaiting_effect", CHAIR)
     assert (case["state"], case["measure_date"]) == ("awaiting_effect", "2024-06-15")  # defaults to today
@@ -647,6 +662,8 @@ def _approved_case(conn, staff: str, measure: str = "training") -> dict:
     case_id = _open(conn, now=moment, staff_code=staff, received_at="2024-02-25")
     _move(conn, case_id, "verifying", now=moment)
     _move(conn, case_id, "founded", now=moment)
+    if measure in workflow.SANCTIONS:
+        workflow.record_explanation(conn, case_id, CLERK, "Cán bộ giải trình bằng văn bản.", now=moment)
     _move(conn, case_id, "measure", root_cause="Thiếu kỹ năng giao tiếp", measure=measure, now=moment)
     return _move(conn, case_id, "awaiting_effect", CHAIR, measure_date=MEASURE_DAY, now=moment)
 
@@ -714,10 +731,40 @@ def test_too_few_answers_after_is_insufficient(staffed):
     _ratings(staffed, "CB04", "2024-03-01", [1] * 9)  # 9 answers < min_n 10
     effect = effects.effectiveness(staffed, case, min_n=10, floor=80.0, today=TODAY)
     assert (effect.after_n, effect.after_index, effect.p_value, effect.verdict) == (9, 0.0, None, "insufficient")
-    assert effect.message == "Chưa đủ dữ liệu: 9 phiếu sau biện pháp (cần ít nhất 10)."
-    # Only what has happened by ``today`` counts: on 5 March only 4 answers exist after the measure.
+    assert effect.message == (
+        "Chưa đủ dữ liệu để đánh giá hiệu quả: 9 phiếu trong 60 ngày sau quyết định (cần ít nhất 10 phiếu và 14 ngày)."
+    )
+    # Only what has happened by ``today`` counts, and nothing is judged within 14 days of the decision:
+    # on 4 March only 4 answers exist after the measure, and it is 3 days old.
     early = effects.effectiveness(staffed, case, min_n=1, floor=80.0, today=date(2024, 3, 4))
-    assert (early.after_n, early.verdict) == (4, "not_effective")
+    assert (early.after_n, early.verdict) == (4, "insufficient")
+    assert early.message.startswith("Chưa đủ dữ liệu để đánh giá hiệu quả: 4 phiếu trong 3 ngày")
+
+
+def test_the_after_window_starts_at_the_decision_and_waits_for_14_days_and_30_answers(staffed):
+    conn = staffed
+    moment = datetime(2024, 6, 3, 14, 0)  # approved on 3 June at 14:00, applied the same day
+    case_id = _open(conn, now=moment, staff_code="CB01", received_at="2024-06-01")
+    _move(conn, case_id, "verifying", now=moment)
+    _move(conn, case_id, "founded", now=moment)
+    _move(conn, case_id, "measure", root_cause="Thiếu kỹ năng", measure="training", now=moment)
+    # That morning's surveys come before the decision: they are "before", never "after".
+    for i in range(13):
+        _response(conn, f"morning-{i}", f"2024-06-03 08:{i:02d}:00", "CB01", {"TC3.1": 2 if i < 6 else 5})
+    case = _move(conn, case_id, "awaiting_effect", CHAIR, measure_date="2024-06-03", now=moment)
+    first = effects.effectiveness(conn, case, min_n=30, floor=80.0, today=date(2024, 6, 3))
+    assert (first.before_n, first.after_n, first.verdict) == (13, 0, "insufficient")
+    # 40 satisfied answers over the next 10 days: enough answers, too soon.
+    _ratings(conn, "CB01", "2024-06-04", [5] * 40)
+    soon = effects.effectiveness(conn, case, min_n=30, floor=80.0, today=date(2024, 6, 13))
+    assert (soon.after_n, soon.verdict) == (10, "insufficient")
+    on_day_14 = effects.effectiveness(conn, case, min_n=30, floor=80.0, today=date(2024, 6, 17))
+    assert (on_day_14.after_n, on_day_14.verdict) == (14, "insufficient")  # 14 days, 14 answers < 30
+    later = effects.effectiveness(conn, case, min_n=30, floor=80.0, today=date(2024, 7, 14))
+    assert (later.before_n, later.after_n, later.after_index, later.verdict) == (13, 40, 100.0, "effective")
+    # The stored check uses at least 30 answers, whatever the staff setting says (10 by default).
+    effects.flag_effects(conn, today=date(2024, 6, 17))
+    assert db.get_case(conn, case_id)["effect_flag"] == "insufficient"
 
 
 def test_flag_effects_stores_the_verdict_and_the_queue_shows_it(staffed):
@@ -1074,6 +1121,7 @@ def test_a_criterion_below_the_floor_becomes_one_improvement_action(staffed):
 
 def _severe_case(conn) -> int:
     case_id = _case_in(conn, "founded")
+    workflow.record_explanation(conn, case_id, CLERK, "Cán bộ giải trình bằng văn bản.", now=NOW)
     _move(conn, case_id, "measure", root_cause="Vi phạm nhiều lần", measure="reassign")
     return case_id
 
@@ -1127,6 +1175,13 @@ def test_a_repeat_offence_decision_checks_its_own_proof(staffed):
         == REPEAT_NEEDS_PASSWORD
     )
     right = _proof(conn, CHAIR, workflow.repeat_action("CB01"))
+    a = _substantiated(conn, "CB01", "2024-01-10")
+    # The right proof is not enough before the staff member's explanation is on one of the founded cases.
+    assert (
+        _refusal(lambda: workflow.decide_repeat(conn, CHAIR, "CB01", "reassign", "Điều chuyển", reauth=right, now=NOW))
+        == "Cần ghi giải trình của cán bộ (ở một vụ việc có cơ sở) trước khi quyết định điều chuyển, thay thế."
+    )
+    workflow.record_explanation(conn, a, CHAIR, "Giải trình của cán bộ CB01.", now=NOW)
     workflow.decide_repeat(conn, CHAIR, "CB01", "reassign", "Điều chuyển", reauth=right, now=NOW)
 
 
@@ -1156,6 +1211,8 @@ def test_public_summary_never_states_a_measure_against_a_person(staffed, measure
     case_id = _open(conn, now=moment)
     _move(conn, case_id, "verifying", now=moment)
     _move(conn, case_id, "founded", now=moment)
+    if measure in workflow.SANCTIONS:
+        workflow.record_explanation(conn, case_id, CLERK, "Cán bộ giải trình bằng văn bản.", now=moment)
     _move(conn, case_id, "measure", root_cause="Thiếu kỹ năng", measure=measure, now=moment)
     _move(
         conn,
@@ -1231,8 +1288,9 @@ def test_the_intake_and_a_conduct_effect_check_import_neither_pandas_nor_scipy(s
     )
     for i in range(5):
         _response(staffed, f"before{i}", f"2024-05-{20 + i:02d} 09:00:00", "CB01", {"TC3.1": 4, "TC3.2": 5})
-    for i in range(12):
-        _response(staffed, f"e{i}", f"2024-06-{3 + i:02d} 09:00:00", "CB01", {"TC3.1": 5, "TC3.2": 1 + i % 5})
+    for i in range(30):  # the effect is judged from 30 answers on (effects.EFFECT_MIN_ANSWERS)
+        day = (date(2024, 6, 3) + timedelta(days=i)).isoformat()
+        _response(staffed, f"e{i}", f"{day} 09:00:00", "CB01", {"TC3.1": 5, "TC3.2": 1 + i % 5})
     case_id = _open(staffed, now=datetime(2024, 6, 1, 9, 0))
     staffed.execute("UPDATE cases SET state = 'awaiting_effect', measure_date = '2024-06-02' WHERE id = ?", (case_id,))
     out = subprocess.run([sys.executable, "-c", code, str(db_file)], capture_output=True, text=True, timeout=120)

@@ -37,6 +37,7 @@ def case_awaiting_signoff(conn):
     )
     workflow.transition(conn, case_id, "verifying", clerk)
     workflow.transition(conn, case_id, "founded", clerk, "Có người làm chứng")
+    workflow.record_explanation(conn, case_id, clerk, "Cán bộ nhận đã nói to vì phòng quá ồn.")
     workflow.transition(conn, case_id, "measure", clerk, root_cause="Áp lực công việc giờ cao điểm", measure="reassign")
     return case_id
 
@@ -104,3 +105,69 @@ def test_a_clerk_has_no_chairman_page_and_cannot_decide(conn, case_awaiting_sign
     with pytest.raises(Exception, match="Chỉ Chủ tịch UBND xã"):
         workflow.transition(conn, case_awaiting_signoff, "awaiting_effect", workflow.Actor("thongke", "clerk"))
     assert db.get_case(conn, case_awaiting_signoff)["state"] == "measure"
+
+
+@pytest.fixture
+def repeat_offender(conn):
+    """CB02 with two founded conduct cases: one opened by a survey (its evidence quoted), one by a phone call."""
+    from sipas import clock
+    from sipas.cases import intake
+
+    auth.create_user(conn, "chutich", PW, "chairman", first_admin=True, full_name="Võ Minh Tâm")
+    with db.transaction(conn):
+        db.upsert_staff(conn, {"code": "CB02", "full_name": "Trần Văn Minh"})
+    response = {"submitted_at": "", "questionnaire": "sipas-2023", "channel": "kiosk", "staff_code": "CB02"}
+    now = clock.now()
+    for i in range(12):
+        db.insert_response(
+            conn,
+            {**response, "token": f"r{i}", "submitted_at": f"{now.date().isoformat()} 08:{i:02d}:00"},
+            {"TC3.1": 2 if i == 0 else 5},
+        )
+    conn.execute("UPDATE responses SET comment = 'Anh Minh quát tháo người già.' WHERE token = 'r0'")
+    conn.commit()
+    intake.open_cases(conn)
+    chair = workflow.Actor("chutich", "chairman")
+    survey_case = db.list_cases(conn)[0]["id"]
+    phone_case = workflow.open_case(
+        conn, chair, case_type="conduct", origin="clerk", channel="hotline", staff_code="CB02", title="Gọi điện"
+    )
+    for cid in (survey_case, phone_case):
+        workflow.transition(conn, cid, "verifying", chair)
+        workflow.transition(conn, cid, "founded", chair)
+    return survey_case, phone_case
+
+
+def test_the_repeat_decision_shows_the_evidence_and_waits_for_the_explanation(conn, repeat_offender):
+    survey_case, _ = repeat_offender
+    at = chairman_page(conn)
+    assert at.radio(key="rd_CB02").value is None  # no sanction pre-selected
+    texts = [t.value for t in at.text]
+    assert any("TC3.1 được trả lời “Không hài lòng” (2)" in t and "“Anh Minh quát tháo người già.”" in t for t in texts)
+    assert any("n = 12 phiếu" in t and "ước lượng đã hiệu chỉnh" in t for t in texts)
+    assert "Chưa có giải trình của cán bộ ở vụ việc này." in [w.value for w in at.warning]
+
+    def decide_reassign(at):
+        at.radio(key="rd_CB02").set_value("reassign")
+        at.text_area(key="rn_CB02").input("Điều chuyển sang bộ phận văn thư")
+        at.text_input(key="rp_CB02").input(PW)
+        at.checkbox(key="rc_CB02").set_value(True)
+        (button,) = [b for b in at.button if b.label == "Ghi quyết định"]
+        button.click()
+        at.run()
+        assert not at.exception, at.exception
+
+    decide_reassign(at)
+    assert db.repeat_decisions(conn, "CB02") == []
+    assert any("Cần ghi giải trình của cán bộ" in c.value for c in at.code)
+
+    at = chairman_page(conn)
+    at.selectbox(key="ec_CB02").set_value(survey_case)
+    at.text_area(key="et_CB02").input("Tôi nhận đã nói to, xin rút kinh nghiệm.")
+    (button,) = [b for b in at.button if b.label == "Ghi giải trình"]
+    button.click()
+    at.run()
+    assert [e["note"] for e in workflow.explanations(conn, survey_case)] == ["Tôi nhận đã nói to, xin rút kinh nghiệm."]
+    at = chairman_page(conn)
+    decide_reassign(at)
+    assert [d["decision"] for d in db.repeat_decisions(conn, "CB02")] == ["reassign"]

@@ -871,6 +871,7 @@ def test_a_clerk_gets_no_widget_of_the_chairmans_page_even_with_decisions_waitin
         case_id = _case(conn, "CB01")
         workflow.transition(conn, case_id, "verifying", clerk_actor)
         workflow.transition(conn, case_id, "founded", clerk_actor)
+    workflow.record_explanation(conn, case_id, clerk_actor, "Cán bộ giải trình bằng văn bản.")
     workflow.transition(conn, case_id, "measure", clerk_actor, root_cause="Thiếu kỹ năng", measure="discipline")
     at = page("chairman.py", conn, clerk)
     assert [w.value for w in at.warning] == [NO_RIGHT]

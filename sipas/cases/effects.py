@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sipas import clock, db
@@ -35,6 +35,11 @@ if TYPE_CHECKING:
 # two-proportion test needs neither pandas nor scipy (comparison imports them lazily too).
 
 EFFECT_WEEKS = 8
+# No verdict on a measure before this many days after the decision and this many responses about the
+# person (or criterion) since then: a measure decided today is not judged by today's few surveys.
+EFFECT_MIN_DAYS = 14
+EFFECT_MIN_ANSWERS = 30
+NOT_YET = "Chưa đủ dữ liệu để đánh giá hiệu quả"
 
 # The stricter measure used to judge a measure's effect has its own name (it is not the element-3
 # index of sipas.index.staff_index.staff_measures): the share of responses satisfied with EVERY staff criterion.
@@ -82,14 +87,16 @@ def effectiveness(
         return _staffing_effectiveness(conn, case, weeks, today)
     if not case.get("measure_date"):
         return Effect(0, None, 0, None, None, None, None, None, "insufficient", "Chưa áp dụng biện pháp.")
-    start = date.fromisoformat(case["measure_date"])
+    start = _after_start(conn, case)
     prefix = case["criterion"] or CONDUCT_CRITERIA_PREFIX
     staff = case["staff_code"] if not case["criterion"] else None
-    before = db.conduct_counts(conn, staff, (start - timedelta(weeks=weeks)).isoformat(), start.isoformat(), prefix)
-    after_end = min(today + timedelta(days=1), start + timedelta(weeks=weeks))
-    after = db.conduct_counts(conn, staff, start.isoformat(), after_end.isoformat(), prefix)
+    begin = clock.format_ts(start)
+    before = db.conduct_counts(conn, staff, (start - timedelta(weeks=weeks)).date().isoformat(), begin, prefix)
+    after_end = min(today + timedelta(days=1), start.date() + timedelta(weeks=weeks))
+    after = db.conduct_counts(conn, staff, begin, after_end.isoformat(), prefix)
     pb, pa = proportion(before[1], before[0]), proportion(after[1], after[0])
-    if after[0] < min_n:
+    days = (today - start.date()).days
+    if after[0] < min_n or days < EFFECT_MIN_DAYS:
         return Effect.of(
             before[0],
             pb.index,
@@ -97,7 +104,8 @@ def effectiveness(
             pa.index,
             None,
             "insufficient",
-            f"Chưa đủ dữ liệu: {after[0]} phiếu sau biện pháp (cần ít nhất {min_n}).",
+            f"{NOT_YET}: {after[0]} phiếu trong {max(days, 0)} ngày sau quyết định "
+            f"(cần ít nhất {min_n} phiếu và {EFFECT_MIN_DAYS} ngày).",
         )
     from sipas.index.comparison import two_proportion_test
 
@@ -111,6 +119,16 @@ def effectiveness(
         + f". {STRICT_MEASURE_NOTE}"
     )
     return Effect.of(before[0], pb.index, after[0], pa.index, test, verdict, message)
+
+
+def _after_start(conn: sqlite3.Connection, case: dict) -> datetime:
+    """When the "after" window opens: the moment the measure was approved (its history's last move to
+    "Chờ đánh giá hiệu quả"), or the start of its date of application when that is later."""
+    applied = datetime.combine(date.fromisoformat(case["measure_date"]), datetime.min.time())
+    events = db.case_events(conn, case["id"])
+    approvals = [e["at"] for e in events if e["kind"] == "transition" and e["to_state"] == "awaiting_effect"]
+    decided = datetime.fromisoformat(approvals[-1]) if approvals else applied
+    return max(applied, decided)
 
 
 def _staffing_effectiveness(conn: sqlite3.Connection, case: dict, weeks: int, today: date) -> Effect:
@@ -130,7 +148,7 @@ def flag_effects(
     ``min_n`` and ``floor`` default to the settings in force (``staff_min_n``, the target's floor).
     """
     if min_n is None:
-        min_n = settings.get(conn, "staff_min_n")
+        min_n = max(settings.get(conn, "staff_min_n"), EFFECT_MIN_ANSWERS)
     if floor is None:
         floor = settings.get(conn, "targets")["floor"]
     flagged = []

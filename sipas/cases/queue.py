@@ -13,7 +13,9 @@ from datetime import date, timedelta
 from sipas import clock, db
 from sipas.admin import settings
 from sipas.cases.workflow import OPEN_STATES, TYPES
+from sipas.index import staff_index
 from sipas.index.scoring import index_for_period
+from sipas.index.selection import Filters
 
 
 def criteria_below_floor(
@@ -51,6 +53,42 @@ def repeat_offenders(
         if not decided:
             out.append({"staff_code": staff, "cases": sorted(c["id"] for c in cases)})
     return out
+
+
+def repeat_dossier(conn: sqlite3.Connection, staff_code: str, case_ids: list[int], today: date | None = None) -> dict:
+    """What the Chairman reads before deciding on a repeat offender, the same evidence as the case history:
+
+    * ``cases``: each counted (founded) case with ``evidence`` (its surveys: answers and comment word for
+      word, :func:`sipas.db.case_evidence`), ``reasons`` (why each survey qualified, as the intake wrote
+      it) and ``explanations`` (the staff member's giải trình);
+    * ``earlier``: every other case that names the person, newest first;
+    * ``estimate``: the person's element-3 index over the last 12 months, raw and shrunk toward the
+      commune's rate (:func:`sipas.index.staff_index.shrunk_measures`; None when no survey names them),
+      with ``period`` (from, to) and ``questionnaire``.
+    """
+    today = today or clock.today()
+    counted = []
+    for cid in case_ids:
+        events = db.case_events(conn, cid)
+        counted.append(
+            {
+                "case": db.get_case(conn, cid),
+                "evidence": db.case_evidence(conn, cid),
+                "reasons": [e["note"] for e in events if e["kind"] in ("open", "evidence") and e["note"]],
+                "explanations": [e for e in events if e["kind"] == "explanation"],
+            }
+        )
+    earlier = [c for c in db.list_cases(conn, staff_code=staff_code) if c["id"] not in set(case_ids)]
+    start = (today - timedelta(days=365)).isoformat()
+    version = settings.get(conn, "active_questionnaire", today)
+    f = Filters(version, start, today.isoformat())
+    return {
+        "cases": counted,
+        "earlier": earlier,
+        "estimate": staff_index.shrunk_measures(conn, f).get(staff_code),
+        "period": (start, today.isoformat()),
+        "questionnaire": version,
+    }
 
 
 # States in which someone still owes work on a case. A measure approved by the Chairman

@@ -64,6 +64,9 @@ MEASURES = {
 }
 # Decisions that need the Chairman to enter his password again.
 SEVERE_MEASURES = ("reassign", "replace", "discipline")
+# Measures that sanction a person: proposed only once the staff member's explanation (giải trình) is in the
+# case's history (record_explanation), as the rules on civil servants' discipline ask.
+SANCTIONS = ("review", "reassign", "replace", "discipline")
 CHANNELS = {
     "survey": "Phiếu khảo sát tại quầy",
     "hotline": "Đường dây nóng",
@@ -103,6 +106,7 @@ EVENT_LABELS = {
     "evidence": "Thêm bằng chứng",
     "effect": "Đánh giá hiệu quả",
     "repeat-decision": "Quyết định về tái phạm",
+    "explanation": "Giải trình của cán bộ",
 }
 SYSTEM_ACTOR = "hệ thống"
 # Choosing one of these states closes a case or decides a measure: the page asks for a confirmation.
@@ -363,6 +367,8 @@ def transition(
             raise ValidationError(f"Biện pháp phải là một trong: {', '.join(MEASURES.values())}.")
         if measure == "other":
             _require_text(measure_detail, "Biện pháp khác: cần ghi tên biện pháp.")
+        if measure in SANCTIONS and not explanations(conn, case_id):
+            raise ValidationError(f"Cần ghi giải trình của cán bộ trước khi đề xuất biện pháp “{MEASURES[measure]}”.")
         fields.update(root_cause=cause, measure=measure, measure_detail=(measure_detail or "").strip() or None)
     elif to_state == "awaiting_effect":
         if case["measure"] in SEVERE_MEASURES and not _proof_ok(reauth, actor.username, approve_action(case_id)):
@@ -417,6 +423,29 @@ def add_note(
         )
 
 
+def explanations(conn: sqlite3.Connection, case_id: int) -> list[dict]:
+    """The staff member's explanations (giải trình) recorded on a case, oldest first."""
+    return [e for e in db.case_events(conn, case_id) if e["kind"] == "explanation"]
+
+
+def record_explanation(
+    conn: sqlite3.Connection, case_id: int, actor: Actor, text: str, *, now: datetime | None = None
+) -> None:
+    """Record, word for word, the explanation (giải trình) the staff member gave about a case that names
+    them; a sanction (:data:`SANCTIONS`) and a repeat-offence decision wait for it."""
+    now = now or _now()
+    body = _require_text(text, "Cần ghi nội dung giải trình của cán bộ.")
+    case = db.get_case(conn, case_id)
+    if case is None:
+        raise ValidationError(f"Không có vụ việc số {case_id}.")
+    if not case["staff_code"]:
+        raise ValidationError("Vụ việc không ghi tên cán bộ nào: không có ai để giải trình.")
+    if actor.role not in ("clerk", "chairman"):
+        raise ValidationError("Chỉ cán bộ tiếp nhận hoặc Chủ tịch UBND xã được ghi giải trình.")
+    with db.transaction(conn):
+        db.add_case_event(conn, case_id, _ts(now), actor.username, "explanation", None, None, body)
+
+
 def decide_repeat(
     conn: sqlite3.Connection,
     actor: Actor,
@@ -435,10 +464,15 @@ def decide_repeat(
         raise ValidationError("Quyết định phải là điều chuyển, thay thế hoặc không (ghi rõ lý do).")
     if decision in ("reassign", "replace") and not _proof_ok(reauth, actor.username, repeat_action(staff_code)):
         raise ValidationError("Quyết định điều chuyển, thay thế cần nhập lại mật khẩu.")
+    founded = [c for c in db.list_cases(conn, staff_code=staff_code, case_type="conduct") if c["substantiated"]]
+    if decision in ("reassign", "replace") and not any(explanations(conn, c["id"]) for c in founded):
+        raise ValidationError(
+            "Cần ghi giải trình của cán bộ (ở một vụ việc có cơ sở) trước khi quyết định điều chuyển, thay thế."
+        )
     text = _require_text(note, "Cần ghi nội dung quyết định hoặc lý do không điều chuyển, thay thế.")
     with db.transaction(conn):
         db.insert_repeat_decision(conn, staff_code, _ts(now), actor.username, decision, text)
-        for c in db.list_cases(conn, staff_code=staff_code, case_type="conduct"):
+        for c in founded:
             if c["substantiated"]:
                 db.add_case_event(
                     conn,

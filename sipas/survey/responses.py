@@ -26,6 +26,7 @@ from sipas.catalog.questions import MULTI_SEPARATOR, answer_problem, import_colu
 from sipas.errors import ValidationError, raise_file_problems
 from sipas.files import parsing
 from sipas.files.table import Column, TableSpec, read_rows
+from sipas.index import legacy
 from sipas.text import text_problem
 
 TZ = clock.TZ
@@ -519,8 +520,10 @@ def validate_responses_table(
         else:
             answers = _criterion_answers(cells, cols.criterion_cols, q, version, own_codes, idx, err)
         extra = _extra_answers(cells, cols.extra_cols, q, idx, err) if cols.extra_cols else {}
-        # The comment is kept exactly as typed (not stripped).
+        # The comment is kept as typed (not stripped), converted to Unicode when it was typed in the
+        # legacy TCVN3 or VNI fonts (sipas.index.legacy: only text that reads as such is touched).
         raw_comment = raw[cols.comment] if cols.comment is not None and cols.comment < len(raw) else ""
+        raw_comment = legacy.to_unicode(raw_comment) if raw_comment else raw_comment
         if raw_comment and len(raw_comment) > MAX_COMMENT:
             err(f"Dòng {idx}, cột comment: dài {len(raw_comment)} ký tự, tối đa {MAX_COMMENT}.")
         if not answers and overall is None and not _level_refused(problems[row_start:], idx):
