@@ -49,7 +49,14 @@ def cmd_import_responses(args: argparse.Namespace) -> int:
         raise ValidationError(f"Không tìm thấy tệp {path}.")
     with closing(db.open_db(db_path(args.db))) as conn:
         version = settings.get(conn, "active_questionnaire")
-        summary = import_responses(conn, path.read_bytes(), _label(path), active_version=version, actor="cli")
+        summary = import_responses(
+            conn,
+            path.read_bytes(),
+            _label(path),
+            active_version=version,
+            actor="cli",
+            allow_repeats=args.allow_repeats,
+        )
     print(summary.message())
     return 0
 
@@ -354,6 +361,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import-responses", help="nhập phiếu khảo sát từ tệp CSV/XLSX (tất cả hoặc không gì)")
     p.add_argument("file", help="tệp .csv hoặc .xlsx theo mẫu của data-interchange.md")
+    p.add_argument(
+        "--allow-repeats",
+        action="store_true",
+        help="lưu cả những phiếu có nội dung trùng với phiếu đã nhập từ một tệp trước (khi đúng là phiếu khác)",
+    )
     _add_db(p)
     p.set_defaults(func=cmd_import_responses)
 
