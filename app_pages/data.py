@@ -70,7 +70,6 @@ def _import(allow_repeats: bool) -> None:
                 c,
                 upload.getvalue(),
                 upload.name,
-                active_version=version,
                 actor=user.username,
                 allow_repeats=allow_repeats,
             )

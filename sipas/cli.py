@@ -48,12 +48,11 @@ def cmd_import_responses(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise ValidationError(f"Không tìm thấy tệp {path}.")
     with closing(db.open_db(db_path(args.db))) as conn:
-        version = settings.get(conn, "active_questionnaire")
+        # Rows without a questionnaire cell take the form in force on their date.
         summary = import_responses(
             conn,
             path.read_bytes(),
             _label(path),
-            active_version=version,
             actor="cli",
             allow_repeats=args.allow_repeats,
         )

@@ -136,3 +136,24 @@ def test_cli_refuses_repeats_unless_allowed(tmp_path):
     assert "Đã nhập 2 phiếu mới từ b.xlsx" in allowed.stdout
     help_text = run_cli("import-responses", "--help", db_path=db_path).stdout
     assert "--allow-repeats" in help_text
+
+
+def test_rows_without_a_questionnaire_take_the_form_in_force_on_their_date(conn):
+    from sipas.admin import settings
+
+    settings.put(conn, "active_questionnaire", "sipas-2023", "test", "2026-01-01")
+    settings.put(conn, "active_questionnaire", "sipas-2024", "test", "2026-06-15")
+    rows = [
+        ["submitted_at", "TC1.1", "overall"],
+        ["14/06/2026 09:00", "5", "4"],
+        ["15/06/2026 09:00", "4", "4"],
+        ["2026-06-20 10:00", "", "3"],
+    ]
+    summary = import_responses(conn, _csv(rows), "thang6.csv", actor="test")
+    assert summary.added == 3
+    stored = [tuple(r) for r in conn.execute("SELECT submitted_at, questionnaire FROM responses ORDER BY submitted_at")]
+    assert stored == [
+        ("2026-06-14 09:00:00", "sipas-2023"),
+        ("2026-06-15 09:00:00", "sipas-2024"),
+        ("2026-06-20 10:00:00", "sipas-2024"),
+    ]

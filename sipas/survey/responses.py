@@ -21,6 +21,7 @@ from itertools import compress
 from pathlib import Path
 
 from sipas import clock, db  # intake: what follows a store (cases, effects)
+from sipas.admin import settings
 from sipas.cases import intake
 from sipas.catalog import CONDUCT_ELEMENT, WAIT_BUCKETS, Questionnaire, questionnaires, wait_bucket_for_minutes
 from sipas.catalog.questions import MULTI_SEPARATOR, answer_problem, import_columns, parse_cell
@@ -532,18 +533,27 @@ def _base_values(base, idx: int, versions, known_staff, err) -> tuple:
 
 
 def validate_responses_table(
-    rows: list[list[str]], filename: str, *, active_version: str, known_staff: set[str], now: datetime | None = None
+    rows: list[list[str]],
+    filename: str,
+    *,
+    active_version: str,
+    known_staff: set[str],
+    now: datetime | None = None,
+    version_on: Callable[[str], str] | None = None,
+    possible_versions: Sequence[str] = (),
 ) -> list[tuple[dict, dict]]:
     """Check every row of a responses file; return (response, answers) pairs or raise ValidationError.
 
     Rows are numbered as a spreadsheet shows them (the header is row 1). Every problem is listed. The
     columns allowed are those of :func:`responses_spec` for the versions the file names (and the active one).
+    A row without a ``questionnaire`` cell takes ``version_on(its local date YYYY-MM-DD)`` when given (the
+    form in force that day; ``possible_versions`` are every form it may return), else ``active_version``.
     """
     versions = questionnaires()
     now = now or clock.now()
     header = parsing.header_row(rows, filename)
     q_col = header.index("questionnaire") if "questionnaire" in header else None
-    named = {active_version}
+    named = {active_version, *(possible_versions if version_on else ())}
     if q_col is not None:
         named |= {r[q_col].strip() for r in rows[1:] if q_col < len(r) and r[q_col].strip()}
     next(
@@ -561,6 +571,7 @@ def validate_responses_table(
     covers = {v: set(cols.criterion_names) <= codes for v, codes in own_codes.items()}
     today, max_year = now.date(), parsing.max_year()
     buckets: dict[int, str] = {}
+    in_force: dict[str, str] = {}  # local date -> the form in force that day (version_on, asked once a day)
     for idx, raw in enumerate(rows[1:], start=2):
         row_start = len(problems)
         cells = _row_cells(raw, len(header), idx, err)
@@ -584,6 +595,9 @@ def validate_responses_table(
                 err(f'Dòng {idx}, cột response_id: mã "{rid}" trùng với dòng {seen_ids[rid]}.')
             seen_ids[rid] = idx
         submitted, plain = _submitted(ts_text, idx, today, max_year, err)
+        if version_on is not None and not base[2] and submitted is not None:
+            day = submitted.date().isoformat()
+            version = in_force.get(day) or in_force.setdefault(day, version_on(day))
         q, channel, field, staff, wait = _base_values((*base[:2], version, *base[3:]), idx, versions, known_staff, err)
         overall = _cell_level(overall_text, idx, "overall", err) if overall_text else None
         # The usual row, at C speed: every criterion cell given belongs to the row's version and
@@ -645,7 +659,7 @@ def import_responses(
     data: bytes,
     filename: str,
     *,
-    active_version: str,
+    active_version: str | None = None,
     actor: str | None = None,
     is_demo: bool = False,
     allow_repeats: bool = False,
@@ -657,11 +671,21 @@ def import_responses(
     is a *repeat*: counted, with the import it came from, and stored only when ``allow_repeats``
     (the clerk confirmed that they are other surveys). Identical surveys within one file all count:
     the k-th copy in a file is a repeat only when k copies are already stored.
+
+    ``active_version``: the form of every row without a ``questionnaire`` cell; None (the page and the
+    command): the form in force on each row's date (the dated setting ``active_questionnaire``).
     """
     rows = read_table(data, filename)
     staff = db.staff_codes(conn)
+    by_date: dict = {}
+    if active_version is None:
+        active_version = settings.get(conn, "active_questionnaire")
+        by_date = {
+            "version_on": lambda day: settings.get(conn, "active_questionnaire", day),
+            "possible_versions": settings.dated_values(conn, "active_questionnaire"),
+        }
     with parsing.gc_paused():  # the rows as dicts and tuples, then their SQL parameters
-        parsed = validate_responses_table(rows, filename, active_version=active_version, known_staff=staff)
+        parsed = validate_responses_table(rows, filename, active_version=active_version, known_staff=staff, **by_date)
         del rows
         sha = hashlib.sha256(data).hexdigest()
         with db.transaction(conn):
