@@ -667,7 +667,7 @@ def import_responses(
     """Validate a whole responses file, then store it in one transaction (all or nothing).
 
     A row whose token is stored (the very same file again) is skipped and counted as present. A row
-    whose content (:func:`survey_fingerprint`) was already imported from an earlier file, in any format,
+    without a ``response_id`` whose content (:func:`survey_fingerprint`) was already imported from an earlier file, in any format,
     is a *repeat*: counted, with the import it came from, and stored only when ``allow_repeats``
     (the clerk confirmed that they are other surveys). Identical surveys within one file all count:
     the k-th copy in a file is a repeat only when k copies are already stored.
@@ -717,8 +717,10 @@ def _repeats(
 ) -> tuple[set[int], list[RepeatSource]]:
     """The rows (by ``id()``) of ``parsed`` whose content an earlier import already stored, and where from.
 
-    Rows already present by token are left aside (they are the same file again, skipped anyway)."""
-    candidates = [row for row in parsed if row[0]["token"] not in present]
+    Rows already present by token are left aside (they are the same file again, skipped anyway), and so
+    are rows with their own ``response_id``: the file says which survey each is, and a different id is
+    another survey."""
+    candidates = [row for row in parsed if row[0]["token"].startswith("import:") and row[0]["token"] not in present]
     if not candidates:
         return set(), []
     stored = db.stored_fingerprints(conn, (r["fingerprint"] for r, _ in candidates))
