@@ -667,8 +667,9 @@ def import_responses(
     """Validate a whole responses file, then store it in one transaction (all or nothing).
 
     A row whose token is stored (the very same file again) is skipped and counted as present. A row
-    without a ``response_id`` whose content (:func:`survey_fingerprint`) was already imported from an earlier file, in any format,
-    is a *repeat*: counted, with the import it came from, and stored only when ``allow_repeats``
+    without a ``response_id`` whose content (:func:`survey_fingerprint`) was already imported from an
+    earlier file, in any format, is a *repeat*: counted, with the import it came from, and stored only
+    when ``allow_repeats``
     (the clerk confirmed that they are other surveys). Identical surveys within one file all count:
     the k-th copy in a file is a repeat only when k copies are already stored.
 
