@@ -277,6 +277,12 @@ with st.expander("Lọc thêm: phiên bản phiếu, kênh, lĩnh vực, cán b�
 f = selection.Filters(version, date_from, date_to, channel, field, staff_code, include_excluded)
 if version != ctx["active"] and default_version == version:
     st.caption(f"Các phiếu của kỳ này dùng mẫu {version_label(version)}: trang mở theo mẫu đó.")
+if any(n and v != version for v, n in period_counts.items()):
+    # Surveys of another form in the period: said, with where to read them (never silently left out).
+    st.info(
+        periods.coverage_sentence(period_counts, version)
+        + " Chọn «Phiên bản phiếu» trong «Lọc thêm» để xem các phiếu của mẫu khác."
+    )
 if date_from <= today.isoformat() <= date_to:
     st.info(f"Kỳ này chưa kết thúc: số liệu tính đến hôm nay {clock.format_date(today)}; kết quả còn thay đổi.")
 period = load_period_settings(PATH, version_key, min(date_to, today.isoformat()))

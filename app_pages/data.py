@@ -61,13 +61,39 @@ with st.expander("Tải tệp mẫu (dòng tiêu đề và một dòng ví dụ)
             )
     st.caption("Mô tả đầy đủ các cột: tệp docs/file-formats.md trong thư mục phần mềm.")
 upload = st.file_uploader("Chọn tệp", type=["csv", "xlsx"], key="responses_file")
-if upload is not None and st.button("Nhập tệp này", type="primary", key="do_import"):
+
+
+def _import(allow_repeats: bool) -> None:
     try:
         with ui.conn() as c:
-            summary = import_responses(c, upload.getvalue(), upload.name, active_version=version, actor=user.username)
-        st.success(summary.message())
+            summary = import_responses(
+                c,
+                upload.getvalue(),
+                upload.name,
+                actor=user.username,
+                allow_repeats=allow_repeats,
+            )
     except SipasError as exc:
         ui.show_errors(exc)
+        return
+    st.success(summary.message())
+    # Surveys whose content an earlier file already brought: stored only when the clerk confirms.
+    st.session_state["repeats_pending"] = (
+        (upload.file_id, summary.repeats) if summary.repeats and not summary.repeats_stored else None
+    )
+
+
+if upload is not None and st.button("Nhập tệp này", type="primary", key="do_import"):
+    _import(allow_repeats=False)
+pending = st.session_state.get("repeats_pending")
+if upload is not None and pending and pending[0] == upload.file_id:
+    st.warning(
+        f"{pending[1]} phiếu của tệp này có nội dung giống hệt phiếu đã nhập từ một tệp trước nên chưa được lưu "
+        "(xem thông báo ở trên). Chỉ nhập cả khi chắc chắn đó là những phiếu khác nhau."
+    )
+    if st.button(f"Nhập cả {pending[1]} phiếu trùng", key="do_import_repeats"):
+        st.session_state["repeats_pending"] = None
+        _import(allow_repeats=True)
 
 if demo:
     st.subheader("Dữ liệu mẫu")

@@ -44,9 +44,16 @@ else:
 
 with ui.conn() as c:
     default = periods.default_version(c, start and start.isoformat(), end and end.isoformat())
+    form_counts = periods.version_counts(c, start and start.isoformat(), end and end.isoformat())
 version = right.selectbox(
     "Phiên bản phiếu", versions, index=versions.index(default), key="ov_version", format_func=version_label
 )
+
+if any(n and v != version for v, n in form_counts.items()):
+    st.info(
+        periods.coverage_sentence(form_counts, version)
+        + " Chọn «Phiên bản phiếu» ở trên để xem các phiếu của mẫu khác."
+    )
 
 with ui.conn() as c:
     result = scoring.index_for_period(c, version, start and start.isoformat(), end and end.isoformat())

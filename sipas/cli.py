@@ -14,8 +14,7 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
-from sipas import __version__, db
-from sipas.admin import settings
+from sipas import __version__, clock, db
 from sipas.errors import SipasError, ValidationError
 from sipas.paths import db_path
 
@@ -48,8 +47,14 @@ def cmd_import_responses(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise ValidationError(f"Không tìm thấy tệp {path}.")
     with closing(db.open_db(db_path(args.db))) as conn:
-        version = settings.get(conn, "active_questionnaire")
-        summary = import_responses(conn, path.read_bytes(), _label(path), active_version=version, actor="cli")
+        # Rows without a questionnaire cell take the form in force on their date.
+        summary = import_responses(
+            conn,
+            path.read_bytes(),
+            _label(path),
+            actor="cli",
+            allow_repeats=args.allow_repeats,
+        )
     print(summary.message())
     return 0
 
@@ -77,9 +82,14 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     if args.date_from and args.date_to and args.date_from > args.date_to:
         raise ValidationError(f"--from {args.date_from} sau --to {args.date_to}.")
+    from sipas.index import periods
+
     with closing(db.open_db(db_path(args.db))) as conn:
-        version = args.questionnaire or settings.get(conn, "active_questionnaire")
+        # Default: the form in force at the period's end, or the one its surveys used when it holds none
+        # of that form (a period is never reported empty while it holds surveys).
+        version = args.questionnaire or periods.default_version(conn, args.date_from, args.date_to)
         q = questionnaire(version)  # raises a clear error for an unknown code
+        counts = {v: n for v, n in periods.version_counts(conn, args.date_from, args.date_to).items() if n}
         # What sipas.index.scoring.index_for_period does, without importing the analysis modules: it loads
         # pandas and scipy for the analysis page (≈1 s), and this command must stay fast.
         result = compute_index(
@@ -87,11 +97,16 @@ def cmd_index(args: argparse.Namespace) -> int:
             db.level_counts(conn, version, args.date_from, args.date_to),
             db.responses_in_range(conn, version, args.date_from, args.date_to),
         )
+    others = not args.questionnaire and any(v != version for v in counts)  # the form chosen: nothing to add
     if args.json:
         print(json.dumps(result.to_json_dict(args.date_from, args.date_to), ensure_ascii=False))
+        if others:  # the JSON object is the contract's; what it leaves out is said beside it, for a person
+            print(periods.coverage_sentence(counts, version), file=sys.stderr)
     else:
-        overall = "chưa có" if result.overall is None else f"{result.overall:.2f}%"
+        overall = "chưa có" if result.overall is None else f"{clock.format_percent(result.overall, 2)}"
         print(f"{version}: {result.responses} phiếu, chỉ số hài lòng {overall}.")
+        if others:
+            print(periods.coverage_sentence(counts, version))
     return 0
 
 
@@ -404,6 +419,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import-responses", help="nhập phiếu khảo sát từ tệp CSV/XLSX (tất cả hoặc không gì)")
     p.add_argument("file", help="tệp .csv hoặc .xlsx theo mẫu của data-interchange.md")
+    p.add_argument(
+        "--allow-repeats",
+        action="store_true",
+        help="lưu cả những phiếu có nội dung trùng với phiếu đã nhập từ một tệp trước (khi đúng là phiếu khác)",
+    )
     _add_db(p)
     p.set_defaults(func=cmd_import_responses)
 

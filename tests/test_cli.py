@@ -322,7 +322,7 @@ def test_index_leaves_out_excluded_responses(imported):
 def test_index_without_json_prints_one_line(imported):
     r = run("index", env_db=imported)
     assert r.returncode == 0
-    assert r.stdout == "sipas-2023: 5 phiếu, chỉ số hài lòng 68.33%.\n"
+    assert r.stdout == "sipas-2023: 5 phiếu, chỉ số hài lòng 68,33%.\n"
 
 
 # --------------------------------------------------------------------------- demo, staffing

@@ -561,6 +561,13 @@ def get(conn: sqlite3.Connection, key: str, on_date: date | str | None = None) -
     return value
 
 
+def dated_values(conn: sqlite3.Connection, key: str) -> list:
+    """Every value ``key`` has had or may take on some date: the stored ones and the shipped ones, once each."""
+    values = [json.loads(r["value"]) for r in db.get_setting_rows(conn, key)]
+    values += [value for _, value in DATED_DEFAULTS.get(key, [])] or [DEFAULTS[key]]
+    return list(dict.fromkeys(values))
+
+
 def put_many(conn: sqlite3.Connection, values: dict, actor: str | None) -> None:
     """Check every value first, then store them all (none is stored if any is refused)."""
     problems: list[str] = []

@@ -38,6 +38,7 @@ RESPONSE_COLUMNS = (
     "extra",
     "device",
     "duration_seconds",
+    "fingerprint",
     "import_id",
     "is_demo",
     "out_of_hours",
@@ -233,13 +234,16 @@ def insert_responses(conn: sqlite3.Connection, rows: Iterable[tuple[dict, dict]]
     return added, present
 
 
-def insert_responses_bulk(conn: sqlite3.Connection, rows: list[tuple[dict, dict]]) -> tuple[int, int]:
+def insert_responses_bulk(
+    conn: sqlite3.Connection, rows: list[tuple[dict, dict]], present: set[str] | None = None
+) -> tuple[int, int]:
     """Like :func:`insert_responses` (inside the caller's transaction), much faster for many rows:
     rows and answers with ``executemany`` and explicit ids, then the roll-ups once for the whole
-    range. Used for responses files, demo data and benchmarks."""
+    range. Used for responses files, demo data and benchmarks. ``present``: the rows' tokens already
+    stored, when the caller has just looked them up (:func:`existing_tokens`)."""
     if not conn.in_transaction:
         raise RuntimeError("insert_responses_bulk must run inside a transaction")
-    present = existing_tokens(conn, [r["token"] for r, _ in rows])
+    present = existing_tokens(conn, [r["token"] for r, _ in rows]) if present is None else set(present)
     first_id = _next_id(conn)
     i_demo, i_hours = RESPONSE_COLUMNS.index("is_demo"), RESPONSE_COLUMNS.index("out_of_hours")
     new_rows, answer_rows, skipped = [], [], 0
@@ -273,6 +277,32 @@ def existing_tokens(conn: sqlite3.Connection, tokens: list[str]) -> set[str]:
         q = f"SELECT token FROM responses WHERE token IN ({','.join('?' * len(chunk))})"
         found.update(r[0] for r in conn.execute(q, chunk))
     return found
+
+
+def stored_fingerprints(conn: sqlite3.Connection, fingerprints: Iterable[str]) -> dict[str, tuple[int, int | None]]:
+    """Of these survey fingerprints, those already stored: fingerprint -> (how many responses carry it,
+    the first import they came from)."""
+    wanted = list(dict.fromkeys(fingerprints))
+    found: dict[str, tuple[int, int | None]] = {}
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i : i + 500]
+        q = (
+            "SELECT fingerprint, count(*), min(import_id) FROM responses "
+            f"WHERE fingerprint IN ({','.join('?' * len(chunk))}) GROUP BY fingerprint"
+        )
+        found.update((r[0], (int(r[1]), r[2])) for r in conn.execute(q, chunk))
+    return found
+
+
+def imports_by_id(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, dict]:
+    """The recorded imports with these ids: id -> {filename, imported_at, kind}."""
+    wanted = sorted({int(i) for i in ids})
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        f"SELECT id, filename, imported_at, kind FROM imports WHERE id IN ({','.join('?' * len(wanted))})", wanted
+    )
+    return {r[0]: {"filename": r[1], "imported_at": r[2], "kind": r[3]} for r in rows}
 
 
 def record_import(

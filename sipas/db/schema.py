@@ -862,6 +862,19 @@ def _m16_dossiers(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m17_response_fingerprint(conn: sqlite3.Connection) -> None:
+    # A content fingerprint of an imported survey, taken from its parsed and normalised values (not from
+    # the file's cells): the same paper survey re-saved as XLSX, with its columns reordered or in another
+    # encoding is recognised as already imported (sipas.survey.responses.survey_fingerprint).
+    _script(
+        conn,
+        """
+        ALTER TABLE responses ADD COLUMN fingerprint TEXT;
+        CREATE INDEX responses_fingerprint ON responses (fingerprint) WHERE fingerprint IS NOT NULL;
+        """,
+    )
+
+
 MIGRATIONS = [
     _m1_base,
     _m2_rollups,
@@ -879,6 +892,7 @@ MIGRATIONS = [
     _m14_enrolled_tablets,
     _m15_comment_labels,
     _m16_dossiers,
+    _m17_response_fingerprint,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -72,6 +72,9 @@ class MonthlyReport:
     staff_min_n: int = 10
     expectations: expectations.ExpectationsTable | None = None  # what citizens most want improved
     raw: pd.DataFrame = field(default_factory=pd.DataFrame)  # every response of the month (its own columns)
+    # Every form the month's surveys used, each with its own index (periods.forms_in_period): the report
+    # says the counts per form and the figures of the forms other than ``questionnaire``.
+    forms: list = field(default_factory=list)
     generated_at: datetime = field(default_factory=lambda: clock.now())
 
     @property
@@ -186,6 +189,7 @@ def build_report(
         staff_min_n=settings.get(conn, "staff_min_n", date_to),
         expectations=expectations.expectations_table(conn, f),
         raw=raw_frame(conn, f),
+        forms=periods.forms_in_period(conn, date_from, date_to),
     )
 
 
@@ -246,6 +250,22 @@ def case_count_rows(r: MonthlyReport) -> list[tuple[str, object]]:
     return rows
 
 
+def _form_rows(r: MonthlyReport) -> list[tuple[str, object]]:
+    """The month's surveys form by form, when some used another form than the one the tables are read in."""
+    if not any(f.version != r.questionnaire for f in r.forms):
+        return []
+    counts = {f.version: f.responses for f in r.forms}
+    rows: list[tuple[str, object]] = [
+        ("Phiếu theo mẫu", periods.coverage_sentence(counts, r.questionnaire, "Tháng này"))
+    ]
+    rows += [
+        (f"Phiếu {periods.form_phrase(f.version)} (tính riêng)", f.text())
+        for f in r.forms
+        if f.version != r.questionnaire
+    ]
+    return rows
+
+
 def summary_rows(r: MonthlyReport) -> list[tuple[str, object]]:
     """The summary as (label, value), values unformatted (each renderer writes numbers its own way)."""
     d = r.result.direct_overall
@@ -265,6 +285,7 @@ def summary_rows(r: MonthlyReport) -> list[tuple[str, object]]:
         ("Kỳ báo cáo", f"{r.month_label} ({_vn(r.date_from)} – {_vn(r.date_to)})"),
         ("Phiên bản phiếu", version_label(r.questionnaire)),
         ("Số phiếu hợp lệ", r.result.responses),
+        *_form_rows(r),
         (INDEX_LABEL + " (%)", r.result.overall),
         ("Chỉ tiêu (%)", r.targets["overall"]),
         ("Số liệu gốc", r.baseline_label or "Chưa có"),

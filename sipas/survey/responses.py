@@ -12,6 +12,7 @@ import operator
 import random
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -20,6 +21,7 @@ from itertools import compress
 from pathlib import Path
 
 from sipas import clock, db  # intake: what follows a store (cases, effects)
+from sipas.admin import settings
 from sipas.cases import intake
 from sipas.catalog import CONDUCT_ELEMENT, WAIT_BUCKETS, Questionnaire, questionnaires, wait_bucket_for_minutes
 from sipas.catalog.questions import MULTI_SEPARATOR, answer_problem, import_columns, parse_cell
@@ -228,16 +230,56 @@ def _after_store(conn: sqlite3.Connection, now: datetime | None = None, *, soon:
 
 
 @dataclass(frozen=True)
+class RepeatSource:
+    """An earlier import that already holds some of a file's surveys (same content, any file format)."""
+
+    import_id: int | None
+    filename: str | None
+    imported_at: str | None
+    surveys: int
+
+    def label(self) -> str:
+        if self.import_id is None:
+            return "một lần nhập trước (không rõ tệp)"
+        when = clock.format_datetime(self.imported_at) if self.imported_at else ""
+        return f"tệp {self.filename or '(không tên)'} (lần nhập số {self.import_id}{', lúc ' + when if when else ''})"
+
+
+@dataclass(frozen=True)
 class ImportSummary:
     filename: str
     rows: int
     added: int
     present: int
+    # Surveys of this file whose content was already imported from an earlier file (another format,
+    # column order or encoding): not stored unless the clerk confirms (``allow_repeats``).
+    repeats: int = 0
+    repeat_sources: tuple[RepeatSource, ...] = ()
+    repeats_stored: bool = False
 
     def message(self) -> str:
-        return (
+        text = (
             f"Đã nhập {self.added} phiếu mới từ {self.filename}"
             f" ({self.present} phiếu đã có từ trước, bỏ qua; tổng {self.rows} dòng)."
+        )
+        if self.repeats:
+            sources = "; ".join(f"{s.surveys} phiếu từ {s.label()}" for s in self.repeat_sources)
+            if self.repeats_stored:
+                text += (
+                    f" Theo xác nhận của người nhập, đã lưu cả {self.repeats} phiếu có nội dung trùng với phiếu"
+                    f" đã nhập trước ({sources})."
+                )
+            else:
+                text += f" {self.repeat_warning()}"
+        return text
+
+    def repeat_warning(self) -> str:
+        """What the clerk is told about the repeats left out, and what to do if they are other surveys."""
+        sources = "; ".join(f"{s.surveys} phiếu từ {s.label()}" for s in self.repeat_sources)
+        return (
+            f"{self.repeats} phiếu có nội dung giống hệt phiếu đã nhập trước ({sources}) nên chưa được lưu."
+            " Nếu đó đúng là những phiếu khác (người khác trả lời giống hệt), hãy xác nhận để nhập cả"
+            " (trên trang: nút «Nhập cả các phiếu trùng»; dòng lệnh: thêm --allow-repeats)."
         )
 
 
@@ -278,6 +320,45 @@ _BASE_READ = tuple(c for c in BASE_COLUMNS if c != "comment")  # the comment is 
 _TS_PLAIN = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
 _WHOLE = re.compile(r"(\d+)(?:\.0+)?")
 _NEVER_STORED = re.compile("[\x00\ud800-\udfff]")  # what sipas.text.text_problem refuses
+
+
+def _norm_text(text: str | None) -> str:
+    """Text as the fingerprint reads it: NFC, runs of white space as one space, no outer space."""
+    if not text:
+        return ""
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(text.split())
+
+
+def survey_fingerprint(response: Mapping, answers: Mapping[str, int | None]) -> str:
+    """A survey's content fingerprint, from its parsed, normalised values (not the file's cells): the
+    same survey read from a CSV, an XLSX, with its columns in another order or from another encoding has
+    the same one. Its time (to the second, as stored), form, channel, lĩnh vực, staff, wait, overall,
+    every answer, the extra answers and the comment (NFC, white space collapsed) all count.
+
+    >>> r = {"submitted_at": "2026-03-05 08:15:00", "questionnaire": "sipas-2023"}
+    >>> a = survey_fingerprint(r, {"TC1.1": 4, "TC1.2": 5})
+    >>> b = survey_fingerprint(dict(reversed(r.items())), {"TC1.2": 5, "TC1.1": 4})
+    >>> a == b, len(a)
+    (True, 32)
+    """
+    get = response.get
+    extra = {c: get(c) for c in db.EXTRA_COLUMNS if get(c) is not None}
+    parts = [
+        get("submitted_at") or "",
+        get("questionnaire") or "",
+        get("channel") or "paper",
+        _norm_text(get("field")),
+        get("staff_code") or "",
+        str(get("wait_minutes")),
+        str(get("overall")),
+        ";".join(f"{k}={v}" for k, v in sorted(answers.items())),
+        _norm_text(get("comment")),
+        repr(sorted(extra.items())),
+        _norm_text(get("extra")),
+    ]
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
 def _row_token(cells: Sequence[str], occurrence: int) -> str:
@@ -453,18 +534,27 @@ def _base_values(base, idx: int, versions, known_staff, err) -> tuple:
 
 
 def validate_responses_table(
-    rows: list[list[str]], filename: str, *, active_version: str, known_staff: set[str], now: datetime | None = None
+    rows: list[list[str]],
+    filename: str,
+    *,
+    active_version: str,
+    known_staff: set[str],
+    now: datetime | None = None,
+    version_on: Callable[[str], str] | None = None,
+    possible_versions: Sequence[str] = (),
 ) -> list[tuple[dict, dict]]:
     """Check every row of a responses file; return (response, answers) pairs or raise ValidationError.
 
     Rows are numbered as a spreadsheet shows them (the header is row 1). Every problem is listed. The
     columns allowed are those of :func:`responses_spec` for the versions the file names (and the active one).
+    A row without a ``questionnaire`` cell takes ``version_on(its local date YYYY-MM-DD)`` when given (the
+    form in force that day; ``possible_versions`` are every form it may return), else ``active_version``.
     """
     versions = questionnaires()
     now = now or clock.now()
     header = parsing.header_row(rows, filename)
     q_col = header.index("questionnaire") if "questionnaire" in header else None
-    named = {active_version}
+    named = {active_version, *(possible_versions if version_on else ())}
     if q_col is not None:
         named |= {r[q_col].strip() for r in rows[1:] if q_col < len(r) and r[q_col].strip()}
     next(
@@ -482,6 +572,7 @@ def validate_responses_table(
     covers = {v: set(cols.criterion_names) <= codes for v, codes in own_codes.items()}
     today, max_year = now.date(), parsing.max_year()
     buckets: dict[int, str] = {}
+    in_force: dict[str, str] = {}  # local date -> the form in force that day (version_on, asked once a day)
     for idx, raw in enumerate(rows[1:], start=2):
         row_start = len(problems)
         cells = _row_cells(raw, len(header), idx, err)
@@ -505,6 +596,9 @@ def validate_responses_table(
                 err(f'Dòng {idx}, cột response_id: mã "{rid}" trùng với dòng {seen_ids[rid]}.')
             seen_ids[rid] = idx
         submitted, plain = _submitted(ts_text, idx, today, max_year, err)
+        if version_on is not None and not base[2] and submitted is not None:
+            day = submitted.date().isoformat()
+            version = in_force.get(day) or in_force.setdefault(day, version_on(day))
         q, channel, field, staff, wait = _base_values((*base[:2], version, *base[3:]), idx, versions, known_staff, err)
         overall = _cell_level(overall_text, idx, "overall", err) if overall_text else None
         # The usual row, at C speed: every criterion cell given belongs to the row's version and
@@ -548,6 +642,7 @@ def validate_responses_table(
         }
         if extra:
             response.update(db.extra_to_columns(extra))
+        response["fingerprint"] = survey_fingerprint(response, answers)
         out.append((response, answers))
     raise_file_problems(problems, len(out), filename)
     return out
@@ -567,25 +662,92 @@ def import_responses(
     data: bytes,
     filename: str,
     *,
-    active_version: str,
+    active_version: str | None = None,
     actor: str | None = None,
     is_demo: bool = False,
+    allow_repeats: bool = False,
 ) -> ImportSummary:
-    """Validate a whole responses file, then store it in one transaction (all or nothing)."""
+    """Validate a whole responses file, then store it in one transaction (all or nothing).
+
+    A row whose token is stored (the very same file again) is skipped and counted as present. A row
+    without a ``response_id`` whose content (:func:`survey_fingerprint`) was already imported from an
+    earlier file, in any format, is a *repeat*: counted, with the import it came from, and stored only
+    when ``allow_repeats``
+    (the clerk confirmed that they are other surveys). Identical surveys within one file all count:
+    the k-th copy in a file is a repeat only when k copies are already stored.
+
+    ``active_version``: the form of every row without a ``questionnaire`` cell; None (the page and the
+    command): the form in force on each row's date (the dated setting ``active_questionnaire``).
+    """
     rows = read_table(data, filename)
     staff = db.staff_codes(conn)
+    by_date: dict = {}
+    if active_version is None:
+        active_version = settings.get(conn, "active_questionnaire")
+        by_date = {
+            "version_on": lambda day: settings.get(conn, "active_questionnaire", day),
+            "possible_versions": settings.dated_values(conn, "active_questionnaire"),
+        }
     with parsing.gc_paused():  # the rows as dicts and tuples, then their SQL parameters
-        parsed = validate_responses_table(rows, filename, active_version=active_version, known_staff=staff)
+        parsed = validate_responses_table(rows, filename, active_version=active_version, known_staff=staff, **by_date)
+        del rows
         sha = hashlib.sha256(data).hexdigest()
         with db.transaction(conn):
+            present = db.existing_tokens(conn, [r["token"] for r, _ in parsed])
+            repeats, sources = _repeats(conn, parsed, present)
+            to_store = parsed
+            if repeats and not allow_repeats:
+                to_store = [row for row in parsed if id(row) not in repeats]
             import_id = db.record_import(conn, "responses", filename, sha, len(parsed), 0, 0, actor)
-            for response, _ in parsed:
+            for response, _ in to_store:
                 response["import_id"] = import_id
                 response["is_demo"] = is_demo
-            added, present = db.insert_responses_bulk(conn, parsed)
-            db.set_import_counts(conn, import_id, added, present)
+            added, n_present = db.insert_responses_bulk(conn, to_store, present)
+            db.set_import_counts(conn, import_id, added, n_present)
     _after_store(conn)
-    return ImportSummary(Path(filename).name, len(parsed), added, present)
+    return ImportSummary(
+        Path(filename).name,
+        len(parsed),
+        added,
+        n_present,
+        len(repeats),
+        tuple(sources),
+        bool(repeats) and allow_repeats,
+    )
+
+
+def _repeats(
+    conn: sqlite3.Connection, parsed: list[tuple[dict, dict]], present: set[str]
+) -> tuple[set[int], list[RepeatSource]]:
+    """The rows (by ``id()``) of ``parsed`` whose content an earlier import already stored, and where from.
+
+    Rows already present by token are left aside (they are the same file again, skipped anyway), and so
+    are rows with their own ``response_id``: the file says which survey each is, and a different id is
+    another survey."""
+    candidates = [row for row in parsed if row[0]["token"].startswith("import:") and row[0]["token"] not in present]
+    if not candidates:
+        return set(), []
+    stored = db.stored_fingerprints(conn, (r["fingerprint"] for r, _ in candidates))
+    if not stored:
+        return set(), []
+    seen: dict[str, int] = {}
+    repeats: set[int] = set()
+    per_import: dict[int | None, int] = {}
+    for row in candidates:
+        fp = row[0]["fingerprint"]
+        if fp not in stored:
+            continue
+        seen[fp] = seen.get(fp, 0) + 1
+        count, import_id = stored[fp]
+        if seen[fp] <= count:
+            repeats.add(id(row))
+            per_import[import_id] = per_import.get(import_id, 0) + 1
+    known = db.imports_by_id(conn, [i for i in per_import if i is not None])
+    sources = [
+        RepeatSource(i, known.get(i, {}).get("filename"), known.get(i, {}).get("imported_at"), n)
+        for i, n in sorted(per_import.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
+    ]
+    return repeats, sources
 
 
 def export_rows(rows: list[dict], q: Questionnaire) -> tuple[list[str], list[list]]:
