@@ -30,6 +30,7 @@ from sipas.index import (
     staff_index,
     trends,
 )
+from sipas.index import dossiers as dossier_figures
 from sipas.index.baseline import baseline_for_period
 from sipas.index.scoring import IndexResult
 from sipas.survey.responses import export_rows
@@ -72,6 +73,7 @@ class MonthlyReport:
     staff_min_n: int = 10
     expectations: expectations.ExpectationsTable | None = None  # what citizens most want improved
     raw: pd.DataFrame = field(default_factory=pd.DataFrame)  # every response of the month (its own columns)
+    dossiers: dossier_figures.DossierView | None = None  # the dossier log's month; None: no dossier imported for it
     generated_at: datetime = field(default_factory=lambda: clock.now())
 
     @property
@@ -186,6 +188,7 @@ def build_report(
         staff_min_n=settings.get(conn, "staff_min_n", date_to),
         expectations=expectations.expectations_table(conn, f),
         raw=raw_frame(conn, f),
+        dossiers=dossier_figures.dossier_view(conn, dossier_figures.month_period(f"{year:04d}-{mon:02d}")),
     )
 
 
