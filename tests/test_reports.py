@@ -382,7 +382,9 @@ def test_the_report_has_the_dossier_section_in_excel_pdf_and_word(seeded):
     assert "IX. HỒ SƠ THỦ TỤC HÀNH CHÍNH VÀ NHÓM CHỈ SỐ HÀI LÒNG (QĐ 766)" in word
     for text in (pdf, " ".join(word.split())):
         assert "Tiếp nhận 4 hồ sơ; 3 đã có kết quả, 66,7% trước hoặc đúng hạn (n = 3" in text
-        assert "Điểm chính thức của nhóm chỉ số hài lòng (QĐ 766/QĐ-TTg) là số liệu do Cổng Dịch vụ công quốc gia" in text
+        assert (
+            "Điểm chính thức của nhóm chỉ số hài lòng (QĐ 766/QĐ-TTg) là số liệu do Cổng Dịch vụ công quốc gia" in text
+        )
         assert "Chưa đạt" in text  # paid online: 2 of 3 with a fee < 90 %
         assert NO_DOSSIERS[:40] not in text
 
