@@ -340,7 +340,7 @@ def range_period(date_from: str, date_to: str, now: datetime | None = None) -> P
 
     >>> p = range_period("2024-01-01", "2024-03-31", now=datetime(2024, 2, 1, 8, 0))
     >>> p.stop, p.end, len(p.days)
-    ('2024-04-01 00:00:00', '2024-02-01 08:00:00', 31)
+    ('2024-04-01 00:00:00', '2024-02-01 08:00:00', 32)
     """
     first = datetime.fromisoformat(date_from)
     stop = datetime.fromisoformat(date_to) + timedelta(days=1)
