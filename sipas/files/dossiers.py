@@ -238,16 +238,18 @@ def validate_dossiers_table(
     keep = plan.keep
     width = len(rows[0])
     # Personal columns go here, before any of their cells is read or kept.
-    trimmed = [plan.names] + [[r[i] if i < len(r) else "" for i in keep] + _beyond(r, width) for r in rows[1:]]
+    trimmed = [plan.names] + [_kept(r, keep, width) for r in rows[1:]]
     del rows
     problems: list[str] = []
     out: list[tuple] = []
     seen: dict[str, int] = {}
     label = plan.labels.get
     for row in read_rows(DOSSIER_SPEC, trimmed, filename):
-        problems += [
-            f"Dòng {p.row}, cột {label(p.column, p.column)}: {p.detail}" if p.column else str(p) for p in row.problems
-        ]
+        if row.problems:
+            problems += [
+                f"Dòng {p.row}, cột {label(p.column, p.column)}: {p.detail}" if p.column else str(p)
+                for p in row.problems
+            ]
         v, line = row.values, row.line
         received, due, finished, returned = v["received_at"], v["due_at"], v["finished_at"], v["returned_at"]
         due = _end_of_day_if_midnight(due)
@@ -257,7 +259,7 @@ def validate_dossiers_table(
                 f'"{row.cells["received_at"]}" ở trong tương lai.'
             )
         for name, moment in (("due_at", due), ("finished_at", finished), ("returned_at", returned)):
-            if received and moment and moment < received:
+            if moment and received and moment < received:
                 problems.append(
                     f'Dòng {line}, cột {label(name, name)}: "{row.cells[name]}" trước ngày tiếp nhận '
                     f'"{row.cells["received_at"]}".'
@@ -295,9 +297,12 @@ def validate_dossiers_table(
     return out, plan
 
 
-def _beyond(raw: list[str], width: int) -> list[str]:
-    """Cells right of the header's last column (kept, so the reader reports data outside named columns)."""
-    return raw[width:] if len(raw) > width else []
+def _kept(raw: list[str], keep: list[int], width: int) -> list[str]:
+    """The kept cells of a line (personal ones left behind), then any cell right of the header's last
+    column (kept, so the reader reports data outside named columns)."""
+    if len(raw) == width:
+        return [raw[i] for i in keep]
+    return [raw[i] if i < len(raw) else "" for i in keep] + raw[width:]
 
 
 def import_dossiers(
