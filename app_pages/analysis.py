@@ -30,6 +30,7 @@ from sipas.index import (
     staff_index,
     trends,
 )
+from sipas.index import dossiers as dossier_figures
 from sipas.index.baseline import default_baseline
 from sipas.index.comparison import NOT_ENOUGH_DATA
 from sipas.reports import charts
@@ -46,6 +47,7 @@ SECTIONS = [
     "Góp ý",
     "Mong muốn",
     "Câu hỏi thêm",
+    "Hồ sơ",
     "Cán bộ",
     "Chất lượng dữ liệu",
     "Báo cáo tháng",
@@ -103,6 +105,14 @@ def load_imported_fields(path: str, last_import: int) -> list[str]:
     """Free-text fields of imported files (the kiosk offers only the settings' list): changes only on import."""
     with db.session(path) as c:
         return db.imported_fields(c)[1]
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def load_dossiers(path: str, last_import: int, date_from: str, date_to: str, minute: str):
+    """The period's dossier figures (None: no dossier imported for it); open overdue as of ``minute``."""
+    with db.session(path) as c:
+        period = dossier_figures.range_period(date_from, date_to, clock.parse_ts(minute))
+        return dossier_figures.dossier_view(c, period)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -573,6 +583,41 @@ elif section == "Câu hỏi thêm":
             "% chọn = số phiếu chọn phương án / n, n là số phiếu trả lời câu hỏi đó; KTC 95%: khoảng tin cậy "
             "Wilson. Câu hỏi nhiều lựa chọn: một phiếu có thể chọn nhiều phương án."
         )
+
+elif section == "Hồ sơ":
+    st.subheader("Hồ sơ thủ tục hành chính bên cạnh khảo sát")
+    view = load_dossiers(PATH, import_key, date_from, date_to, clock.format_ts(clock.now())[:16] + ":00")
+    if view is None:
+        st.info(dossier_figures.NO_DOSSIERS)
+        st.stop()
+    st.caption("Cả đơn vị trong kỳ đã chọn: danh sách hồ sơ không theo bộ lọc kênh, cán bộ, phiên bản phiếu.")
+    st.text(dossier_figures.headline(view))
+    st.markdown("**Giải quyết đúng hạn theo lĩnh vực**")
+    interval = {c: 1 for c in ("Trước và đúng hạn (%)", "KTC 95% thấp", "KTC 95% cao")}
+    st.dataframe(ui.vn_frame(dossier_figures.on_time_frame(view), interval), hide_index=True, width="stretch")
+    st.caption(dossier_figures.ON_TIME_NOTE)
+    st.markdown("**Hồ sơ trễ hạn bên cạnh mức hài lòng (câu hỏi chung, cùng lĩnh vực)**")
+    st.dataframe(ui.vn_frame(dossier_figures.beside_frame(view), None, 1), hide_index=True, width="stretch")
+    st.caption("Trễ hoặc quá hạn: trên số hồ sơ tiếp nhận; hài lòng: trả lời 4–5 trên số phiếu trả lời câu hỏi chung.")
+    st.markdown("**Chỉ tiêu chuyển đổi số của kế hoạch**")
+    for t in view.targets:
+        st.text(ui.rule_line(t.title, t.verdict, t.detail))
+    st.markdown("**Nhóm chỉ số hài lòng (QĐ 766/QĐ-TTg), ước tính từ dữ liệu của xã**")
+    st.dataframe(
+        ui.vn_frame(dossier_figures.group_frame(view), {"Tỷ lệ (%)": 1, "KTC 95% thấp": 1, "KTC 95% cao": 1}),
+        hide_index=True,
+        width="stretch",
+    )
+    lines = dossier_figures.group_lines(view)
+    for line in lines:
+        (st.info if line == dossier_figures.OFFICIAL_766 else st.text)(line)
+    st.markdown(f"**Hồ sơ trễ hạn hoặc quá hạn ({view.late_count})**")
+    if view.late:
+        st.dataframe(ui.vn_frame(dossier_figures.late_frame(view)), hide_index=True, width="stretch")
+        if view.late_count > len(view.late):
+            st.caption(f"Chỉ hiện {len(view.late)} hồ sơ trễ hạn lâu nhất trong {view.late_count}.")
+    else:
+        st.text("Không có hồ sơ trễ hạn trong kỳ.")
 
 elif section == "Cán bộ":
     st.subheader("Yếu tố 3 (công chức) theo cán bộ")

@@ -260,7 +260,7 @@ def test_excluding_without_a_reason_is_refused(db_copy):
     assert [e.value for e in at.error] == ["Cần ghi lý do (ít nhất 3 ký tự) để loại hoặc khôi phục phiếu."]
 
 
-@pytest.mark.parametrize("section", ["Biểu đồ", "Mong muốn", "Câu hỏi thêm", "Cán bộ", "Báo cáo tháng"])
+@pytest.mark.parametrize("section", ["Biểu đồ", "Mong muốn", "Câu hỏi thêm", "Hồ sơ", "Cán bộ", "Báo cáo tháng"])
 def test_every_section_renders_for_the_chairman(db_copy, section):
     at = year_2024(logged_in(db_copy, "chutich"))
     at.segmented_control(key="an_section").set_value(section).run()
@@ -342,3 +342,57 @@ def test_the_forms_other_questions_are_shown_with_n_and_interval(db_copy):
     shown = harassment.loc[first, ["n", "Số người chọn", "% chọn", "KTC 95% thấp", "KTC 95% cao"]].tolist()
     assert shown == [n, none, *(f"{v:.1f}".replace(".", ",") for v in (100 * p, low, high))]
     assert f"{n} phiếu trả lời câu hỏi này." in [t.value for t in at.text]
+
+
+# June 2024: Hộ tịch D1 early, D2 on time; Đất đai D3 late (not satisfied, complaint), D4 open overdue.
+DOSSIERS = (
+    "STT,Mã hồ sơ,Tên thủ tục,Lĩnh vực,Họ và tên,Ngày tiếp nhận,Ngày hẹn trả,Ngày có kết quả,Hình thức nộp,"
+    "Thanh toán trực tuyến,Đánh giá,Phản ánh\n"
+    "1,D1,Đăng ký khai sinh,Hộ tịch,Nguyễn Văn An,03/06/2024 08:00,05/06/2024,04/06/2024 10:00,Trực tiếp,Có,,\n"
+    "2,D2,Đăng ký khai tử,Hộ tịch,Trần Thị Bình,03/06/2024 09:00,05/06/2024,05/06/2024 15:00,Trực tuyến,Có,,\n"
+    "3,D3,Cấp giấy chứng nhận QSDĐ,Đất đai,Lê Văn Cường,04/06/2024 08:00,07/06/2024,12/06/2024 09:00,Trực tiếp,"
+    "Không,Không hài lòng,Có\n"
+    "4,D4,Cấp giấy chứng nhận QSDĐ,Đất đai,Phạm Thị Dung,05/06/2024 08:00,14/06/2024,,Trực tiếp,,,\n"
+).encode()
+
+
+def test_the_dossier_section_beside_the_survey(db_copy):
+    from datetime import datetime
+
+    from sipas.files.dossiers import import_dossiers
+    from sipas.index.dossiers import NO_DOSSIERS, OFFICIAL_766
+
+    at = year_2024(logged_in(db_copy))
+    at.segmented_control(key="an_section").set_value("Hồ sơ").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [i.value for i in at.info if i.value == NO_DOSSIERS] == [NO_DOSSIERS]
+    assert not at.dataframe
+
+    conn = db.open_db(db_copy)
+    try:
+        import_dossiers(conn, DOSSIERS, "ds.csv", now=datetime(2024, 7, 1))
+    finally:
+        conn.close()
+    at = year_2024(logged_in(db_copy))
+    at.segmented_control(key="an_section").set_value("Hồ sơ").run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = [t.value for t in at.text]
+    assert (
+        "Tiếp nhận 4 hồ sơ; 3 đã có kết quả, 66,7% trước hoặc đúng hạn (n = 3, KTC 95% 20,8–93,9%); 1 trễ hạn; "
+        "1 quá hạn chưa có kết quả." in texts
+    )
+    on_time = at.dataframe[0].value.set_index("Lĩnh vực")
+    assert on_time.loc["Hộ tịch", "Trước và đúng hạn (%)"] == "100,0"
+    assert (on_time.loc["Đất đai", "Trễ hạn"], on_time.loc["Đất đai", "Quá hạn chưa có kết quả"]) == (1, 1)
+    beside = at.dataframe[1].value.set_index("Lĩnh vực")
+    assert (beside.loc["Đất đai", "Hồ sơ tiếp nhận"], beside.loc["Đất đai", "Trễ hoặc quá hạn (%)"]) == (2, "100,0")
+    # Paid online: D1, D2 of D1–D3 with a fee, 2/3 < 90 %; postal: none of 4 < 15 %.
+    assert any(t.startswith("Chưa đạt — Hồ sơ có phí được thanh toán trực tuyến ≥ 90%: 2/3") for t in texts)
+    assert OFFICIAL_766 in [i.value for i in at.info]
+    ratios = at.dataframe[2].value.set_index("Tỷ lệ")
+    third = ratios.iloc[2]
+    assert (third["n"], third["Đạt"], third["Tỷ lệ (%)"]) == (4, 2, "50,0")  # D3 and D4 pull it down
+    late = at.dataframe[3].value
+    assert list(late["Mã hồ sơ"]) == ["D3", "D4"]
+    assert list(late["Tình trạng"]) == ["Có kết quả trễ hạn", "Quá hạn, chưa có kết quả"]
+    assert "Nguyễn Văn An" not in " ".join(texts)

@@ -152,11 +152,45 @@ def test_time_order_and_unknown_header(conn):
     assert exc.value.problems == [
         'Dòng 2, cột Ngày có kết quả (finished_at): "01/03/2024 10:00" trước ngày tiếp nhận "04/03/2024 08:10".'
     ]
-    data = "Mã hồ sơ,Lĩnh vực,Ngày tiếp nhận,Ngày hẹn trả,Ghi chú\nA,Hộ tịch,04/03/2024,05/03/2024,x\n".encode()
+    # A header close to a known one is a typo: refused by name with the header it resembles, nothing stored.
+    data = "Mã hồ sơ,Lĩnh vực,Ngày tiếp nhận,Ngày hẹn trả,Ngay co ket qua\nA,Hộ tịch,04/03/2024,05/03/2024,x\n"
     with pytest.raises(ValidationError) as exc:
-        import_dossiers(conn, data, "u.csv", now=NOW)
-    assert exc.value.problems[0].startswith("Dòng 1, cột Ghi chú: tên cột không hợp lệ.")
+        import_dossiers(conn, data.encode(), "u.csv", now=NOW)
+    assert len(exc.value.problems) == 1
+    assert exc.value.problems[0].startswith("Dòng 1, cột Ngay co ket qua: tên cột không hợp lệ. Các tên được nhận:")
+    assert exc.value.problems[0].endswith(
+        'Tên này gần giống "Ngày có kết quả (finished_at)": hãy sửa tên cột, hoặc đặt bảng đối chiếu cột cho nguồn.'
+    )
+    data = "Mã hồ sơ,Lĩnh vực,Ngày tiep nhan,Ngày hẹn trả\nA,Hộ tịch,04/03/2024,05/03/2024\n"
+    with pytest.raises(ValidationError) as exc:
+        import_dossiers(conn, data.encode(), "u.csv", now=NOW)
+    assert exc.value.problems[1:] == ["Dòng 1: thiếu cột bắt buộc received_at."]
+    assert 'gần giống "Ngày tiếp nhận (received_at)"' in exc.value.problems[0]
     assert db.count_dossiers(conn) == 0
+
+
+def test_columns_the_product_does_not_know_are_left_unread_and_named(conn, db_file):
+    """Provincial exports carry extra columns (Ghi chú, Người ký, …): not read, not stored, named in the summary."""
+    data = (
+        "STT,Mã hồ sơ,Ghi chú,Lĩnh vực,Ngày tiếp nhận,Ngày hẹn trả,Người ký duyệt,Mã vạch\n"
+        "1,A1,Gọi số 0988777666 khi có kết quả,Hộ tịch,04/03/2024 08:00,05/03/2024,Ông Trần Văn Ký,=1+1\n"
+    ).encode()
+    summary = import_dossiers(conn, data, "u.csv", now=NOW)
+    assert (summary.added, summary.ignored, summary.unknown) == (1, ("STT",), ("Ghi chú", "Người ký duyệt", "Mã vạch"))
+    assert summary.message().endswith(
+        "Bỏ qua các cột STT. Không đọc, không lưu các cột không thuộc danh sách hồ sơ: "
+        "Ghi chú, Người ký duyệt, Mã vạch."
+    )
+    assert db.get_dossier(conn, "A1")["field"] == "Hộ tịch"
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw = b"".join(p.read_bytes() for p in db_file.parent.glob("sipas.db*"))
+    for text in ("0988777666", "Trần Văn Ký"):
+        assert text.encode() not in raw, text
+    # A bad cell in a known column is still reported by its row and the file's header.
+    bad = data.replace(b"04/03/2024 08:00", b"04/13/2024 08:00")
+    with pytest.raises(ValidationError) as exc:
+        import_dossiers(conn, bad, "u.csv", now=NOW)
+    assert exc.value.problems[0].startswith('Dòng 2, cột Ngày tiếp nhận (received_at): giá trị "04/13/2024 08:00"')
 
 
 def test_column_mapping_per_source(conn):

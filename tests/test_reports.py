@@ -97,6 +97,7 @@ def test_excel_sheets_and_vietnamese_headers(may):
         "Phản ánh và khắc phục",
         "Cán bộ",
         "Mong muốn",
+        "Hồ sơ và QĐ 766",
         "Phiếu",
     ]
     assert wb["Mong muốn"]["A2"].value == "0 phiếu trả lời câu hỏi này trong tháng."
@@ -328,3 +329,66 @@ def test_a_month_without_expectations_answers_says_so_in_the_pdf_and_word(may):
     note = "Không có phiếu nào trả lời câu hỏi về mong muốn trong tháng"
     assert note in " ".join(pdf_text(reports.to_pdf(may, with_charts=False)).split())
     assert note in docx_text(reports.to_docx(may))
+
+
+# May 2024: Hộ tịch D1 early, D2 on time; Đất đai D3 late (not satisfied, complaint), D4 open overdue on 31/5.
+DOSSIERS = (
+    "Mã hồ sơ,Tên thủ tục,Lĩnh vực,Họ và tên,Ngày tiếp nhận,Ngày hẹn trả,Ngày có kết quả,Hình thức nộp,"
+    "Thanh toán trực tuyến,Đánh giá,Phản ánh\n"
+    "D1,Đăng ký khai sinh,Hộ tịch,Nguyễn Văn An,06/05/2024 08:00,08/05/2024,07/05/2024 10:00,Trực tiếp,Có,Hài lòng,\n"
+    "D2,Đăng ký khai tử,Hộ tịch,Trần Thị Bình,06/05/2024 09:00,08/05/2024,08/05/2024 15:00,Trực tuyến,Có,,\n"
+    "D3,Cấp giấy chứng nhận QSDĐ,Đất đai,Lê Văn Cường,07/05/2024 08:00,10/05/2024,14/05/2024 09:00,Trực tiếp,"
+    "Không,Không hài lòng,Có\n"
+    "D4,Cấp giấy chứng nhận QSDĐ,Đất đai,Phạm Thị Dung,08/05/2024 08:00,20/05/2024,,Trực tiếp,,,\n"
+).encode()
+
+
+def test_the_report_has_the_dossier_section_in_excel_pdf_and_word(seeded):
+    from datetime import datetime
+
+    from sipas.files.dossiers import import_dossiers
+    from sipas.index.dossiers import NO_DOSSIERS, OFFICIAL_766
+    from sipas.index.stats import wilson_interval
+
+    import_dossiers(seeded, DOSSIERS, "ds.csv", now=datetime(2024, 6, 10))
+    report = reports.build_report(seeded, "2024-05")
+    sheet = workbook(reports.to_excel(report))["Hồ sơ và QĐ 766"]
+    cells = [[c.value for c in row] for row in sheet.iter_rows()]
+    # Hand count: 4 received, 3 finished, 2 in time (D1, D2), 1 late (D3), 1 open overdue (D4).
+    assert cells[0][0] == (
+        "Tiếp nhận 4 hồ sơ; 3 đã có kết quả, 66,7% trước hoặc đúng hạn (n = 3, KTC 95% 20,8–93,9%); 1 trễ hạn; "
+        "1 quá hạn chưa có kết quả."
+    )
+    lo, hi = wilson_interval(2, 3)
+    assert (round(100 * lo, 1), round(100 * hi, 1)) == (20.8, 93.9)
+    by_field = {row[0]: row[:7] + [row[9]] for row in cells[3:6]}
+    assert by_field["Hộ tịch"] == ["Hộ tịch", 2, 2, 1, 1, 0, 100, 0]
+    assert by_field["Đất đai"] == ["Đất đai", 2, 1, 0, 0, 1, 0, 1]
+    assert by_field["Tổng"][:3] == ["Tổng", 4, 3]
+    flat = [str(v) for row in cells for v in row if v is not None]
+    assert OFFICIAL_766 in flat
+    # QĐ 766, third ratio: (4 − D3 − D4) / 4; no PAKN in this database.
+    dossier_ratio = next(row for row in cells if str(row[0]).startswith("(Tổng số hồ sơ"))
+    assert dossier_ratio[1:4] == [4, 2, 50]
+    assert "Hồ sơ trễ hạn hoặc quá hạn (2)" in flat
+    late = [row[0] for row in cells if row[0] in ("D1", "D2", "D3", "D4")]
+    assert late == ["D3", "D4"]
+    assert "Quá hạn, chưa có kết quả" in flat and "Có kết quả trễ hạn" in flat
+    assert "Nguyễn Văn An" not in flat  # personal data never stored, so never reported
+
+    pdf = " ".join(pdf_text(reports.to_pdf(report, with_charts=False)).split())
+    word = docx_text(reports.to_docx(report))
+    assert "Hồ sơ thủ tục hành chính và nhóm chỉ số hài lòng (QĐ 766)" in pdf
+    assert "IX. HỒ SƠ THỦ TỤC HÀNH CHÍNH VÀ NHÓM CHỈ SỐ HÀI LÒNG (QĐ 766)" in word
+    for text in (pdf, " ".join(word.split())):
+        assert "Tiếp nhận 4 hồ sơ; 3 đã có kết quả, 66,7% trước hoặc đúng hạn (n = 3" in text
+        assert (
+            "Điểm chính thức của nhóm chỉ số hài lòng (QĐ 766/QĐ-TTg) là số liệu do Cổng Dịch vụ công quốc gia" in text
+        )
+        assert "Chưa đạt" in text  # paid online: 2 of 3 with a fee < 90 %
+        assert NO_DOSSIERS[:40] not in text
+
+    june = reports.build_report(seeded, "2024-06")
+    assert workbook(reports.to_excel(june))["Hồ sơ và QĐ 766"]["A1"].value == NO_DOSSIERS
+    assert NO_DOSSIERS in docx_text(reports.to_docx(june))
+    assert "Chưa nhập danh sách hồ sơ của kỳ này" in pdf_text(reports.to_pdf(june, with_charts=False))

@@ -105,3 +105,29 @@ def test_a_bad_header_is_refused_before_any_line_is_read(spec, header, problems)
     with pytest.raises(ValidationError) as exc:
         read_rows(spec, [header, ["1"]], "t.csv")
     assert exc.value.problems == problems
+
+
+@pytest.mark.parametrize("kind", ["date", "datetime"])
+def test_the_fast_moment_path_agrees_with_the_general_parser(kind):
+    """The reader's fast path for the usual cells gives what parsing.parse_timestamp / parse_date give,
+    value for value, and refuses what they refuse (the message is the column's, whatever the path)."""
+    from sipas.files import parsing
+    from sipas.files.table import _moment_parser
+
+    general = parsing.parse_date if kind == "date" else parsing.parse_timestamp
+    fast = _moment_parser(kind)
+    top = parsing.max_year()
+    cells = [
+        "2024-03-05 08:15", "2024-03-05 08:15:09", "2024-03-05", "05/03/2024", "05/03/2024 08:15",
+        "05/03/2024 08:15:09", "5/3/2024 8:15", "31/02/2024", "2024-02-30 10:00", "01/01/1999 08:00",
+        f"01/01/{top} 08:00", f"01/01/{top + 1} 08:00", "2024-03-05 24:00", "2024-03-05T08:15:00+07:00",
+        "05/03/2024 08:61", "2024-3-5 08:15",
+    ]  # fmt: skip
+    for text in cells:
+        try:
+            expected = general(text)
+        except ValueError:
+            with pytest.raises(ValueError):
+                fast(text)
+        else:
+            assert fast(text) == expected, text

@@ -91,6 +91,10 @@ PERSONAL_HEADERS = (
 )
 # Columns of the exports that carry nothing the product uses (a row number).
 IGNORED_HEADERS = ("STT", "Số TT", "Số thứ tự")
+# An unknown header this close to a known one (diacritics and spacing aside) is taken for a typo and
+# refused: a typo must not silently drop a column. Any other unknown header ("Ghi chú", "Người ký", …:
+# the provincial exports carry many) is left unread and named in the summary.
+TYPO_SIMILARITY = 0.85
 
 CHANNELS = {"direct": "direct", "online": "online", "postal": "postal", "trực tiếp": "direct",
             "trực tuyến": "online", "qua mạng": "online", "bưu chính công ích": "postal", "bưu chính": "postal",
@@ -160,6 +164,8 @@ class DossierImportSummary:
     personal_dropped: tuple[str, ...] = ()
     ignored: tuple[str, ...] = field(default=())
 
+    unknown: tuple[str, ...] = ()
+
     def message(self) -> str:
         text = (
             f"Đã nhập {self.filename}: {self.added} hồ sơ mới, {self.updated} hồ sơ cập nhật "
@@ -173,6 +179,8 @@ class DossierImportSummary:
             text += " Tệp không có cột dữ liệu cá nhân; không dữ liệu cá nhân nào được lưu."
         if self.ignored:
             text += " Bỏ qua các cột " + ", ".join(self.ignored) + "."
+        if self.unknown:
+            text += " Không đọc, không lưu các cột không thuộc danh sách hồ sơ: " + ", ".join(self.unknown) + "."
         return text
 
 
@@ -183,6 +191,33 @@ class _Header:
     labels: dict[str, str]  # canonical name → how the file names it, for messages
     personal: tuple[str, ...]
     ignored: tuple[str, ...]
+    unknown: tuple[str, ...] = ()
+    typos: dict[str, str] = field(default_factory=dict)  # a kept unknown header → the known one it is close to
+
+
+def _bare(key: str) -> str:
+    """A header key without diacritics (đ as d) nor spaces: how a typo is recognised."""
+    text = unicodedata.normalize("NFD", key.replace("đ", "d"))
+    return "".join(ch for ch in text if not unicodedata.combining(ch) and not ch.isspace())
+
+
+@functools.cache
+def _known_headers() -> dict[str, str]:
+    """Every header the import knows, bare (see :func:`_bare`) → how to name it in a message."""
+    known = {_bare(_key(c)): c for c in ALIASES}
+    for column, aliases in ALIASES.items():
+        known.update({_bare(_key(a)): f"{a} ({column})" for a in aliases})
+    known.update({_bare(_key(h)): h for h in (*PERSONAL_HEADERS, *IGNORED_HEADERS)})
+    return known
+
+
+def _near_miss(cell: str) -> str | None:
+    """The known header ``cell`` is probably a typo of, or None."""
+    import difflib
+
+    known = _known_headers()
+    close = difflib.get_close_matches(_bare(_key(cell)), list(known), n=1, cutoff=TYPO_SIMILARITY)
+    return known[close[0]] if close else None
 
 
 def _plan_header(header: list[str], mapping: dict[str, str]) -> _Header:
@@ -192,7 +227,7 @@ def _plan_header(header: list[str], mapping: dict[str, str]) -> _Header:
     personal_keys = {_key(h) for h in PERSONAL_HEADERS}
     ignored_keys = {_key(h) for h in IGNORED_HEADERS}
     mapped = {_key(k): v for k, v in mapping.items()}
-    keep, names, labels, personal, ignored = [], [], {}, [], []
+    keep, names, labels, personal, ignored, unknown, typos = [], [], {}, [], [], [], {}
     for i, cell in enumerate(header):
         k = _key(cell)
         target = mapped.get(k, canonical.get(k))
@@ -200,12 +235,16 @@ def _plan_header(header: list[str], mapping: dict[str, str]) -> _Header:
             personal.append(cell)
         elif target == "" or (target is None and k in ignored_keys):
             ignored.append(cell)
+        elif target is None and cell and not (near := _near_miss(cell)):
+            unknown.append(cell)  # never read: its cells are left behind with the personal ones
         else:
+            if target is None and cell:
+                typos[cell.strip()] = near  # kept, so the reader refuses it by name
             keep.append(i)
             names.append(target or cell.strip())
             if target and cell.strip() != target:
                 labels[target] = f"{cell.strip()} ({target})"
-    return _Header(keep, names, labels, tuple(personal), tuple(ignored))
+    return _Header(keep, names, labels, tuple(personal), tuple(ignored), tuple(unknown), typos)
 
 
 def _end_of_day_if_midnight(moment: datetime | None) -> datetime | None:
@@ -238,16 +277,22 @@ def validate_dossiers_table(
     keep = plan.keep
     width = len(rows[0])
     # Personal columns go here, before any of their cells is read or kept.
-    trimmed = [plan.names] + [[r[i] if i < len(r) else "" for i in keep] + _beyond(r, width) for r in rows[1:]]
+    trimmed = [plan.names] + [_kept(r, keep, width) for r in rows[1:]]
     del rows
     problems: list[str] = []
     out: list[tuple] = []
     seen: dict[str, int] = {}
     label = plan.labels.get
-    for row in read_rows(DOSSIER_SPEC, trimmed, filename):
-        problems += [
-            f"Dòng {p.row}, cột {label(p.column, p.column)}: {p.detail}" if p.column else str(p) for p in row.problems
-        ]
+    try:
+        lines = read_rows(DOSSIER_SPEC, trimmed, filename)
+    except ValidationError as e:
+        raise ValidationError([_hinted(p, plan.typos) for p in e.problems]) from None
+    for row in lines:
+        if row.problems:
+            problems += [
+                f"Dòng {p.row}, cột {label(p.column, p.column)}: {p.detail}" if p.column else str(p)
+                for p in row.problems
+            ]
         v, line = row.values, row.line
         received, due, finished, returned = v["received_at"], v["due_at"], v["finished_at"], v["returned_at"]
         due = _end_of_day_if_midnight(due)
@@ -257,7 +302,7 @@ def validate_dossiers_table(
                 f'"{row.cells["received_at"]}" ở trong tương lai.'
             )
         for name, moment in (("due_at", due), ("finished_at", finished), ("returned_at", returned)):
-            if received and moment and moment < received:
+            if moment and received and moment < received:
                 problems.append(
                     f'Dòng {line}, cột {label(name, name)}: "{row.cells[name]}" trước ngày tiếp nhận '
                     f'"{row.cells["received_at"]}".'
@@ -295,9 +340,20 @@ def validate_dossiers_table(
     return out, plan
 
 
-def _beyond(raw: list[str], width: int) -> list[str]:
-    """Cells right of the header's last column (kept, so the reader reports data outside named columns)."""
-    return raw[width:] if len(raw) > width else []
+def _hinted(problem: str, typos: dict[str, str]) -> str:
+    """A header problem, with the known header a refused one is close to."""
+    for cell, near in typos.items():
+        if problem.startswith(f"Dòng 1, cột {cell}: tên cột không hợp lệ."):
+            return f'{problem} Tên này gần giống "{near}": hãy sửa tên cột, hoặc đặt bảng đối chiếu cột cho nguồn.'
+    return problem
+
+
+def _kept(raw: list[str], keep: list[int], width: int) -> list[str]:
+    """The kept cells of a line (personal ones left behind), then any cell right of the header's last
+    column (kept, so the reader reports data outside named columns)."""
+    if len(raw) == width:
+        return [raw[i] for i in keep]
+    return [raw[i] if i < len(raw) else "" for i in keep] + raw[width:]
 
 
 def import_dossiers(
@@ -330,5 +386,5 @@ def import_dossiers(
         added, updated, unchanged, changes = db.store_dossiers(conn, rows, import_id, stamp)
         db.set_import_counts(conn, import_id, added, updated + unchanged)
     return DossierImportSummary(
-        Path(filename).name, len(rows), added, updated, unchanged, changes, plan.personal, plan.ignored
+        Path(filename).name, len(rows), added, updated, unchanged, changes, plan.personal, plan.ignored, plan.unknown
     )

@@ -49,8 +49,10 @@ even when it is refused (out of bounds, too long, by its check); one that could 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from sipas.errors import ValidationError
@@ -170,23 +172,135 @@ def _checked_header(spec: TableSpec, rows: list[list[str]], filename: str) -> li
 
 def _typed_rows(spec: TableSpec, header: list[str], rows: list[list[str]]) -> Iterator[TableRow]:
     width = len(header)
-    position = {name: header.index(name) for name in spec.names if name in header}
+    names = spec.names
+    position = {name: header.index(name) for name in names if name in header}
+    where = [(name, position.get(name)) for name in names]
+    readers = [_Reader.of(column, position.get(column.name)) for column in spec.columns]
     plain = [c for c in spec.columns if c.plain_text]
+    plain_positions = [position[c.name] for c in plain if c.name in position]
     last_plain = max((i for i, c in enumerate(spec.columns) if c.plain_text), default=-1)
+    extra_cells = spec.extra_cells
     for line, raw in enumerate(rows[1:], start=2):
-        stripped = [(raw[i].strip() if i < len(raw) else "") for i in range(width)]
-        extra = [c for c in raw[width:] if c.strip()] if spec.extra_cells else []
+        stripped = [c.strip() for c in raw[:width]]
+        if len(stripped) < width:
+            stripped += [""] * (width - len(stripped))
+        extra = [c for c in raw[width:] if c.strip()] if extra_cells and len(raw) > width else []
         if not any(stripped) and not extra:
             continue  # a blank line at the end of a spreadsheet
-        cells = {name: (stripped[i] if (i := position.get(name)) is not None else "") for name in spec.names}
+        cells = {name: ("" if i is None else stripped[i]) for name, i in where}
         row = TableRow(line, {}, cells)
         if extra:
             row.problems.append(Problem(line, None, "", f"có {len(extra)} ô dữ liệu nằm ngoài các cột có tên."))
-        for i, column in enumerate(spec.columns):
-            row.values[column.name] = _cell(column, cells[column.name], row)
-            if i == last_plain:
+        values = row.values
+        for i, reader in enumerate(readers):
+            values[reader.name] = reader.read(stripped, row)
+            # The characters of every plain-text column in one search; the messages only when one is found.
+            if i == last_plain and _BAD_CHARACTER.search("".join([stripped[j] for j in plain_positions])):
                 _check_characters(plain, row)
         yield row
+
+
+# NUL and the lone surrogates: the characters sipas.text never stores (its message names them).
+_BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
+# The usual moments of a spreadsheet, read without the general parser: a strict subset of what
+# sipas.files.parsing.parse_timestamp accepts, giving the same value; anything else goes to it.
+_ISO_MOMENT = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?: (\d{2}):(\d{2})(?::(\d{2}))?)?")
+_VN_MOMENT = re.compile(r"(\d{2})/(\d{2})/(\d{4})(?: (\d{2}):(\d{2})(?::(\d{2}))?)?")
+
+
+def _moment_parser(kind: str) -> Callable[[str], Any]:
+    """A parser of ``date`` or ``datetime`` cells with a fast path for ``YYYY-MM-DD HH:MM[:SS]`` and
+    ``dd/mm/yyyy[ HH:MM[:SS]]``; the year bound is read once per file (it is next year)."""
+    top = parsing.max_year()
+    general = parsing.parse_date if kind == "date" else parsing.parse_timestamp
+    time_required = kind == "datetime"
+
+    def parse(text: str) -> Any:
+        m = _ISO_MOMENT.fullmatch(text)
+        if m:
+            y, mo, d, h, mi, sec = m.groups()
+            if h is None and time_required:
+                return general(text)  # refused there, as ever
+        else:
+            m = _VN_MOMENT.fullmatch(text)
+            if not m:
+                return general(text)
+            d, mo, y, h, mi, sec = m.groups()
+        year = int(y)
+        if not parsing.MIN_YEAR <= year <= top:
+            return general(text)  # YearOutOfRange there
+        moment = datetime(year, int(mo), int(d), int(h or 0), int(mi or 0), int(sec or 0))  # ValueError: 31/02
+        return moment.date() if kind == "date" else moment
+
+    return parse
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """One column's reading, decided once per file: where its cell is and how a non-empty one parses."""
+
+    column: Column
+    name: str
+    position: int | None
+    parse: Callable[[str], Any] | None  # None: the text itself
+    bounded: bool  # a number with a bound
+
+    @staticmethod
+    def of(column: Column, position: int | None) -> _Reader:
+        kind = column.kind
+        parse: Callable[[str], Any] | None
+        if kind == "text":
+            parse = None
+        elif kind == "choice":
+            choices = frozenset(column.choices)
+
+            def parse(text: str) -> str:
+                if text not in choices:
+                    raise ValueError(text)
+                return text
+        elif kind == "level":
+            high = int(column.high or 5)
+
+            def parse(text: str) -> int:
+                return parsing.parse_level(text, high)
+        elif kind in ("date", "datetime"):
+            parse = _moment_parser(kind)
+        else:
+            parse = parsing.parse_whole if kind == "int" else parsing.parse_number
+        bounded = kind in ("int", "decimal") and (column.low is not None or column.high is not None)
+        return _Reader(column, column.name, position, parse, bounded)
+
+    def read(self, stripped: list[str], row: TableRow) -> Any:
+        """The typed value of this column's cell in ``row``, by the rules of :func:`_cell` (kept there for
+        one cell) without deciding the column's kind again for every cell."""
+        text = "" if self.position is None else stripped[self.position]
+        column = self.column
+        if text:
+            if self.parse is None:
+                value = text
+            else:
+                try:
+                    value = self.parse(text)
+                except ValueError:
+                    row.problems.append(Problem(row.line, self.name, text, _format(column.invalid, column, text)))
+                    return None
+                if self.bounded and not _within(column, value):
+                    row.problems.append(Problem(row.line, self.name, text, _format(column.invalid, column, text)))
+            if column.max_length is not None and len(text) > column.max_length:
+                detail = column.too_long or f"dài quá {column.max_length} ký tự."
+                row.problems.append(Problem(row.line, self.name, text, detail))
+        elif not column.allow_empty:
+            row.problems.append(
+                Problem(row.line, self.name, text, column.missing or _format(column.invalid, column, text))
+            )
+            return None
+        else:
+            value = None
+        if column.check is not None:
+            detail = column.check(value, row.values)
+            if detail:
+                row.problems.append(Problem(row.line, self.name, text, detail))
+        return value
 
 
 def _check_characters(columns: list[Column], row: TableRow) -> None:
@@ -197,7 +311,7 @@ def _check_characters(columns: list[Column], row: TableRow) -> None:
             row.problems.append(Problem(row.line, column.name, text, message.split(": ", 1)[1]))
 
 
-def _cell(column: Column, text: str, row: TableRow) -> Any:
+def _cell(column: Column, text: str, row: TableRow, parse: Callable[[str], Any] | None = None) -> Any:
     """The typed value of one cell (None when empty or unreadable); each problem is added to ``row.problems``.
 
     A value that parsed is kept also when it is out of bounds, too long or refused by its ``check``, so
@@ -213,7 +327,7 @@ def _cell(column: Column, text: str, row: TableRow) -> Any:
             return None
     else:
         try:
-            value = _parse(column, text)
+            value = text if parse is None and column.kind == "text" else (parse or _parser(column))(text)
         except ValueError:
             refuse(_format(column.invalid, column, text))
             return None
@@ -228,22 +342,9 @@ def _cell(column: Column, text: str, row: TableRow) -> Any:
     return value
 
 
-def _parse(column: Column, text: str) -> Any:
+def _parser(column: Column) -> Callable[[str], Any]:
     """``text`` (not empty) as the column's kind within its bounds; ValueError when it is not one."""
-    kind = column.kind
-    if kind == "text":
-        return text
-    if kind == "choice":
-        if text not in column.choices:
-            raise ValueError(text)
-        return text
-    if kind == "level":
-        return parsing.parse_level(text, int(column.high or 5))
-    if kind == "date":
-        return parsing.parse_date(text)
-    if kind == "datetime":
-        return parsing.parse_timestamp(text)
-    return parsing.parse_whole(text) if kind == "int" else parsing.parse_number(text)
+    return _Reader.of(column, None).parse or str
 
 
 def _within(column: Column, value: Any) -> bool:

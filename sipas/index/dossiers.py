@@ -319,3 +319,215 @@ def beside_survey(conn: sqlite3.Connection, period: Period) -> list[dict]:
             }
         )
     return out
+
+
+# ------------------------------------------------------------------ the report's and the page's section
+
+NO_DOSSIERS = (
+    "Chưa nhập danh sách hồ sơ của kỳ này: chưa có số liệu hồ sơ đúng hạn, chỉ tiêu chuyển đổi số "
+    "và nhóm chỉ số hài lòng QĐ 766 (nhập ở trang Dữ liệu hoặc bằng lệnh python -m sipas import-dossiers)."
+)
+ON_TIME_NOTE = (
+    "Tỷ lệ trước và đúng hạn = hồ sơ có kết quả trước hoặc đúng hạn / n, n là số hồ sơ đã có kết quả; "
+    "quá hạn chưa có kết quả tính trên số hồ sơ tiếp nhận. KTC 95%: khoảng tin cậy Wilson."
+)
+LATE_SHOWN = 1000  # late dossiers read for the page and the workbook; the PDF and Word print fewer
+
+
+def range_period(date_from: str, date_to: str, now: datetime | None = None) -> Period:
+    """The period of the days ``date_from``–``date_to`` (ISO dates, both included), as the analysis page
+    chooses it; the report's end is the period's end, or now while it runs.
+
+    >>> p = range_period("2024-01-01", "2024-03-31", now=datetime(2024, 2, 1, 8, 0))
+    >>> p.stop, p.end, len(p.days)
+    ('2024-04-01 00:00:00', '2024-02-01 08:00:00', 32)
+    """
+    first = datetime.fromisoformat(date_from)
+    stop = datetime.fromisoformat(date_to) + timedelta(days=1)
+    end = min(stop, now or clock.now())
+    days = tuple(
+        first.date() + timedelta(days=i) for i in range((stop - first).days) if first + timedelta(days=i) < end
+    )
+    return Period(clock.format_ts(first), clock.format_ts(stop), clock.format_ts(end), days)
+
+
+@dataclass(frozen=True)
+class DossierView:
+    """What the monthly report and the analysis page show of the dossier log for one period."""
+
+    period: Period
+    total: OnTime
+    by_field: tuple[OnTime, ...]
+    late: tuple[dict, ...]  # at most LATE_SHOWN, most overdue first
+    late_count: int  # finished late + open overdue
+    targets: tuple[Target, ...]
+    group: Group766
+    beside: tuple[dict, ...]
+
+
+def dossier_view(conn: sqlite3.Connection, period: Period) -> DossierView | None:
+    """The period's dossier figures (settings in force on its first day), or None when no dossier
+    received in the period was imported."""
+    from sipas.admin import settings
+
+    by_field = db.dossier_counts(conn, period.start, period.stop, period.end, "field")
+    if not by_field:
+        return None
+    totals = {k: sum(r[k] for r in by_field) for k in db.DOSSIER_COUNT_KEYS}
+    on_date = period.start[:10]
+    return DossierView(
+        period,
+        _on_time({**totals, "group": "Tổng"}),
+        tuple(_on_time(r) for r in by_field),
+        tuple(late_list(conn, period, LATE_SHOWN)),
+        totals["late"] + totals["open_overdue"],
+        tuple(
+            digital_targets(
+                conn,
+                period,
+                settings.get(conn, "digital_targets", on_date),
+                settings.get(conn, "online_procedures", on_date),
+            )
+        ),
+        group_766(conn, period, settings.get(conn, "s766_weights", on_date), totals),
+        tuple(beside_survey(conn, period)),
+    )
+
+
+def _in_time(row: OnTime) -> Proportion:
+    return proportion(row.early.satisfied + row.on_time.satisfied, row.finished)
+
+
+ON_TIME_COLUMNS = [
+    "Lĩnh vực",
+    "Tiếp nhận",
+    "Đã có kết quả",
+    "Trước hạn",
+    "Đúng hạn",
+    "Trễ hạn",
+    "Trước và đúng hạn (%)",
+    "KTC 95% thấp",
+    "KTC 95% cao",
+    "Quá hạn chưa có kết quả",
+]
+
+
+def on_time_frame(view: DossierView):
+    """Per lĩnh vực then the total: received, finished, early / on time / late, the share finished in
+    time with its n (finished) and Wilson interval, and the open overdue."""
+    import pandas as pd
+
+    rows = []
+    for r in (*view.by_field, view.total):
+        share = _in_time(r)
+        rows.append(
+            [
+                r.group,
+                r.received,
+                r.finished,
+                r.early.satisfied,
+                r.on_time.satisfied,
+                r.late.satisfied,
+                share.index,
+                share.ci_low,
+                share.ci_high,
+                r.open_overdue.satisfied,
+            ]
+        )
+    return pd.DataFrame(rows, columns=ON_TIME_COLUMNS)
+
+
+def _vn_time(ts: str | None) -> str:
+    return clock.format_datetime(ts) if ts else ""
+
+
+def late_frame(view: DossierView, limit: int | None = None):
+    """The late dossiers (finished late, or open after their due time), most overdue first."""
+    import pandas as pd
+
+    rows = [
+        [
+            d["dossier_id"],
+            d["procedure"] or "",
+            d["field"],
+            d["staff_code"] or "",
+            _vn_time(d["received_at"]),
+            _vn_time(d["due_at"]),
+            _vn_time(d["finished_at"]),
+            "Quá hạn, chưa có kết quả" if d["still_open"] else "Có kết quả trễ hạn",
+        ]
+        for d in view.late[:limit]
+    ]
+    columns = ["Mã hồ sơ", "Thủ tục", "Lĩnh vực", "Cán bộ tiếp nhận", "Ngày tiếp nhận", "Ngày hẹn trả",
+               "Ngày có kết quả", "Tình trạng"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def group_frame(view: DossierView):
+    """The three ratios of QĐ 766's satisfaction group: n, share, interval, weight and projected points."""
+    import pandas as pd
+
+    rows = [
+        [r.label, r.share.n, r.share.satisfied, r.share.index, r.share.ci_low, r.share.ci_high, r.weight, r.points]
+        for r in view.group.ratios
+    ]
+    columns = ["Tỷ lệ", "n", "Đạt", "Tỷ lệ (%)", "KTC 95% thấp", "KTC 95% cao", "Trọng số (điểm)", "Điểm ước tính"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def group_lines(view: DossierView) -> list[str]:
+    """The group's points, what pulls it down, and that the official figure is the national portal's."""
+    g = view.group
+    points = (
+        f"Điểm ước tính của nhóm: {clock.format_number(g.points, 2)}/{clock.format_plain(g.max_points)} điểm."
+        if g.points is not None
+        else f"Điểm ước tính của nhóm: chưa tính được (một tỷ lệ chưa có số liệu); tối đa "
+        f"{clock.format_plain(g.max_points)} điểm."
+    )
+    pulls = (
+        f"Kéo điểm xuống: {g.not_good_dossiers} hồ sơ không hài lòng, bị phản ánh hoặc trễ hạn "
+        f"({g.late_dossiers} trễ hạn hoặc quá hạn, {g.not_satisfied_dossiers} không hài lòng, "
+        f"{g.complained_dossiers} bị phản ánh); {len(g.late_pakn)} PAKN trễ hạn."
+    )
+    lines = [points, pulls, OFFICIAL_766]
+    if not g.verified:
+        lines.append(UNVERIFIED_WEIGHTS)
+    return lines
+
+
+def beside_frame(view: DossierView):
+    """Per lĩnh vực: the late share of dossiers beside the survey's satisfaction, each with n and interval."""
+    import pandas as pd
+
+    rows = [
+        [
+            b["field"],
+            b["late"].n,
+            b["late"].index,
+            b["late"].ci_low,
+            b["late"].ci_high,
+            b["satisfied"].n,
+            b["satisfied"].index,
+            b["satisfied"].ci_low,
+            b["satisfied"].ci_high,
+        ]
+        for b in view.beside
+    ]
+    columns = ["Lĩnh vực", "Hồ sơ tiếp nhận", "Trễ hoặc quá hạn (%)", "KTC trễ thấp", "KTC trễ cao",
+               "Phiếu trả lời câu hỏi chung", "Hài lòng (%)", "KTC hài lòng thấp", "KTC hài lòng cao"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def headline(view: DossierView) -> str:
+    """One line: received, finished, in time, late, open overdue, with n."""
+    t, share = view.total, _in_time(view.total)
+    in_time = (
+        f"{clock.format_percent(share.index, 1)} trước hoặc đúng hạn (n = {share.n}, KTC 95% "
+        f"{clock.format_number(share.ci_low, 1)}–{clock.format_percent(share.ci_high, 1)})"
+        if share.index is not None
+        else "chưa hồ sơ nào có kết quả"
+    )
+    return (
+        f"Tiếp nhận {t.received} hồ sơ; {t.finished} đã có kết quả, {in_time}; {t.late.satisfied} trễ hạn; "
+        f"{t.open_overdue.satisfied} quá hạn chưa có kết quả."
+    )

@@ -11,6 +11,7 @@ import io
 import pandas as pd
 
 from sipas.files import exports
+from sipas.index import dossiers as dossier_figures
 from sipas.index import staff_index
 from sipas.reports.model import (
     INDEX_LABEL,
@@ -34,6 +35,7 @@ SHEETS = (
     "Phản ánh và khắc phục",
     "Cán bộ",
     "Mong muốn",
+    "Hồ sơ và QĐ 766",
     "Phiếu",
 )
 
@@ -143,9 +145,43 @@ def to_excel(r: MonthlyReport) -> bytes:
             share = "(Mong muốn + Rất mong muốn) / n" if wishes.mode == "rating" else "số người chọn / n"
             ws.write_string(end + 1, 0, f"Tỷ lệ = {share}; KTC 95%: khoảng tin cậy Wilson.")
 
-    # Every response of the month with the columns of a responses file (criteria and extra questions by code).
     ws = wb.add_worksheet(SHEETS[8])
+    _dossier_sheet(ws, r, table, title)
+
+    # Every response of the month with the columns of a responses file (criteria and extra questions by code).
+    ws = wb.add_worksheet(SHEETS[9])
     table(ws, 0, r.raw, {"submitted_at": 19, "comment": 60})
     ws.freeze_panes(1, 0)
     wb.close()
     return buf.getvalue()
+
+
+def _dossier_sheet(ws, r: MonthlyReport, table, title) -> None:
+    """The dossier log of the month: on time per lĩnh vực, digital targets, QĐ 766, beside the survey, late list."""
+    v = r.dossiers
+    ws.set_column(0, 0, 40)
+    if v is None:
+        ws.write_string(0, 0, dossier_figures.NO_DOSSIERS)
+        return
+    ws.write_string(0, 0, dossier_figures.headline(v))
+    end = table(ws, 2, dossier_figures.on_time_frame(v), {"Lĩnh vực": 30})
+    ws.write_string(end, 0, dossier_figures.ON_TIME_NOTE)
+    row = end + 2
+    ws.write_string(row, 0, "Chỉ tiêu chuyển đổi số", title)
+    targets = pd.DataFrame(
+        [[t.title, t.verdict_text, t.share.satisfied, t.share.n, t.detail] for t in v.targets],
+        columns=["Chỉ tiêu", "Kết quả", "Đạt", "n", "Số liệu"],
+    )
+    row = table(ws, row + 1, targets, {"Chỉ tiêu": 40}) + 1
+    ws.write_string(row, 0, "Nhóm chỉ số hài lòng (QĐ 766/QĐ-TTg), ước tính tháng", title)
+    row = table(ws, row + 1, dossier_figures.group_frame(v), {"Tỷ lệ": 40})
+    for line in dossier_figures.group_lines(v):
+        ws.write_string(row, 0, line)
+        row += 1
+    row += 1
+    ws.write_string(row, 0, "Hồ sơ trễ hạn bên cạnh mức hài lòng (câu hỏi chung, cùng lĩnh vực, cùng tháng)", title)
+    row = table(ws, row + 1, dossier_figures.beside_frame(v), {"Lĩnh vực": 40}) + 1
+    ws.write_string(row, 0, f"Hồ sơ trễ hạn hoặc quá hạn ({v.late_count})", title)
+    end = table(ws, row + 1, dossier_figures.late_frame(v), {"Thủ tục": 40})
+    if v.late_count > len(v.late):
+        ws.write_string(end + 1, 0, f"Chỉ ghi {len(v.late)} hồ sơ trong tổng số {v.late_count}.")

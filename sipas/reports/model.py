@@ -30,6 +30,7 @@ from sipas.index import (
     staff_index,
     trends,
 )
+from sipas.index import dossiers as dossier_figures
 from sipas.index.baseline import baseline_for_period
 from sipas.index.scoring import IndexResult
 from sipas.survey.responses import export_rows
@@ -75,6 +76,7 @@ class MonthlyReport:
     # Every form the month's surveys used, each with its own index (periods.forms_in_period): the report
     # says the counts per form and the figures of the forms other than ``questionnaire``.
     forms: list = field(default_factory=list)
+    dossiers: dossier_figures.DossierView | None = None  # the dossier log's month; None: no dossier imported for it
     generated_at: datetime = field(default_factory=lambda: clock.now())
 
     @property
@@ -190,6 +192,7 @@ def build_report(
         expectations=expectations.expectations_table(conn, f),
         raw=raw_frame(conn, f),
         forms=periods.forms_in_period(conn, date_from, date_to),
+        dossiers=dossier_figures.dossier_view(conn, dossier_figures.month_period(f"{year:04d}-{mon:02d}")),
     )
 
 

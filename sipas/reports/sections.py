@@ -17,6 +17,7 @@ from typing import Literal
 import pandas as pd
 
 from sipas.catalog import version_label
+from sipas.index import dossiers as dossier_figures
 from sipas.index import plan_checks, staff_index, trends
 from sipas.reports.model import (
     INDEX_LABEL,
@@ -40,6 +41,8 @@ SIGNER_AUTHORITY = "TM. ỦY BAN NHÂN DÂN"
 SIGNER_TITLE = "CHỦ TỊCH"
 PDF_COMMENTS = 100  # in the PDF (the newest); the workbook has the rest
 WORD_COMMENTS = 20
+PDF_LATE = 100  # late dossiers in the PDF (most overdue first); the workbook has the rest
+WORD_LATE = 20
 CHARTS = "charts"  # the key of the PDF's charts section: no blocks, the PDF draws the images itself
 
 # The paragraph styles each renderer maps to a font: ``body`` text, a small ``note``, the ``legend`` of the
@@ -300,6 +303,79 @@ def _cases(r: MonthlyReport, form: Form) -> Section:
     return Section("cases", "Phản ánh và biện pháp khắc phục", blocks)
 
 
+DOSSIERS_TITLE = "Hồ sơ thủ tục hành chính và nhóm chỉ số hài lòng (QĐ 766)"
+
+
+def _interval(low, high) -> str:
+    return f"{fmt(low, 1)}–{fmt(high, 1)}" if number(low) is not None else "—"
+
+
+def _dossiers(r: MonthlyReport, form: Form) -> Section:
+    """The dossier log of the month: on time per lĩnh vực, the digital targets, QĐ 766, beside the survey,
+    the late list (the PDF adds the early/on-time split and prints more late dossiers)."""
+    v = r.dossiers
+    if v is None:
+        return Section("dossiers", DOSSIERS_TITLE, [Paragraph(dossier_figures.NO_DOSSIERS, "note")])
+    pdf = form == PDF
+    blocks: list[Paragraph | Table] = [Paragraph(dossier_figures.headline(v))]
+    on_time = [["Lĩnh vực", "Tiếp nhận", "Có kết quả", *(["Trước hạn", "Đúng hạn"] if pdf else []), "Trễ hạn",
+                "Trước và đúng hạn (%)", "KTC 95%", "Quá hạn chưa xong"]]  # fmt: skip
+    for _, x in dossier_figures.on_time_frame(v).iterrows():
+        on_time.append(
+            [
+                str(x["Lĩnh vực"]),
+                str(x["Tiếp nhận"]),
+                str(x["Đã có kết quả"]),
+                *([str(x["Trước hạn"]), str(x["Đúng hạn"])] if pdf else []),
+                str(x["Trễ hạn"]),
+                fmt(x["Trước và đúng hạn (%)"], 1),
+                _interval(x["KTC 95% thấp"], x["KTC 95% cao"]),
+                str(x["Quá hạn chưa có kết quả"]),
+            ]
+        )
+    blocks += [
+        Table(on_time, (40, 18, 18, 18, 18, 16, 20, 22, 20) if pdf else (3.6, 1.8, 1.8, 1.6, 2.2, 2.6, 2.4), 8),
+        Paragraph(dossier_figures.ON_TIME_NOTE, "legend"),
+    ]
+    targets = [["Chỉ tiêu chuyển đổi số", "Kết quả", "Số liệu"]] + [
+        [t.title, t.verdict_text, t.detail] for t in v.targets
+    ]
+    blocks.append(Table(targets, (70, 25, 85) if pdf else (6, 2.5, 7.5)))
+    group = [["Tỷ lệ (QĐ 766)", "n", "Tỷ lệ (%)", "KTC 95%", "Trọng số", "Điểm"]] + [
+        [x.label, str(x.share.n), fmt(x.share.index, 1), _interval(x.share.ci_low, x.share.ci_high),
+         fmt(x.weight, 1), fmt(x.points, 2)]
+        for x in v.group.ratios
+    ]  # fmt: skip
+    blocks.append(Table(group, (80, 14, 20, 26, 20, 20) if pdf else (6.4, 1.4, 2, 2.6, 1.8, 1.8), 8))
+    blocks += [Paragraph(line, "emphasis" if line == dossier_figures.OFFICIAL_766 else "note")
+               for line in dossier_figures.group_lines(v)]  # fmt: skip
+    beside = [["Lĩnh vực", "Hồ sơ", "Trễ hoặc quá hạn (%)", "KTC 95%", "Phiếu", "Hài lòng (%)", "KTC 95%"]] + [
+        [b["field"], str(b["late"].n), fmt(b["late"].index, 1), _interval(b["late"].ci_low, b["late"].ci_high),
+         str(b["satisfied"].n), fmt(b["satisfied"].index, 1),
+         _interval(b["satisfied"].ci_low, b["satisfied"].ci_high)]
+        for b in v.beside
+    ]  # fmt: skip
+    blocks += [
+        Paragraph("Hồ sơ trễ hạn bên cạnh mức hài lòng của người dân (câu hỏi chung, cùng lĩnh vực, cùng tháng):"),
+        Table(beside, (44, 16, 26, 24, 16, 26, 28) if pdf else (4, 1.4, 2.2, 2.4, 1.4, 2.2, 2.4), 8),
+    ]
+    limit = PDF_LATE if pdf else WORD_LATE
+    title = f"Hồ sơ trễ hạn hoặc quá hạn ({v.late_count}):"
+    if not v.late:
+        return Section("dossiers", DOSSIERS_TITLE, [*blocks, Paragraph("Không có hồ sơ trễ hạn trong tháng.")])
+    late = [["Mã hồ sơ", "Thủ tục", "Lĩnh vực", "Ngày hẹn trả", "Ngày có kết quả", "Tình trạng"]] + [
+        [x["Mã hồ sơ"], x["Thủ tục"], x["Lĩnh vực"], x["Ngày hẹn trả"], x["Ngày có kết quả"], x["Tình trạng"]]
+        for _, x in dossier_figures.late_frame(v, limit).iterrows()
+    ]
+    blocks += [Paragraph(title), Table(late, (24, 50, 28, 26, 26, 26) if pdf else (2.4, 4.4, 2.4, 2.2, 2.2, 2.4), 8)]
+    if v.late_count > len(late) - 1:
+        verb = "in" if pdf else "ghi"
+        blocks.append(
+            Paragraph(f"Chỉ {verb} {len(late) - 1} hồ sơ trong {v.late_count}; danh sách có trong tệp Excel.", "aside")
+        )
+    return Section("dossiers", DOSSIERS_TITLE, blocks)
+
+
 BUILDERS = {
     "summary": _summary,
     "checklist": _checklist,
@@ -312,6 +388,7 @@ BUILDERS = {
     "staff": _staff,
     "expectations": _expectations,
     "cases": _cases,
+    "dossiers": _dossiers,
 }
 ORDER: dict[Form, tuple[str, ...]] = {
     PDF: (
@@ -326,6 +403,7 @@ ORDER: dict[Form, tuple[str, ...]] = {
         "staff",
         "expectations",
         "cases",
+        "dossiers",
     ),
-    WORD: ("summary", "checklist", "elements", "criteria", "staff", "cases", "comments", "expectations"),
+    WORD: ("summary", "checklist", "elements", "criteria", "staff", "cases", "comments", "expectations", "dossiers"),
 }
