@@ -113,7 +113,8 @@ def streamlit_server(
 ) -> Iterator[Server]:
     """``streamlit run app.py`` on a free port with its own database and one enrolled tablet
     (:func:`enrol_tablet`); stopped on exit. ``address``: where the server listens
-    (``"::"`` listens on every address, IPv4 included, for a test that visits from another address). Tests tap at machine speed: the misuse check's minimum
+    (``"::"`` listens on every address, IPv4 included, for a test that visits from another address).
+    Tests tap at machine speed: the misuse check's minimum
     time per answer is 0 unless a test asks for the real one."""
     port = free_port()
     tablet = enrol_tablet(db)

@@ -28,7 +28,9 @@ WRONG_CODE = (
     "Mã thiết lập không đúng. Mã được in trong cửa sổ máy chủ khi phần mềm chạy và ghi trong tệp có đuôi "
     ".setup-code cạnh tệp dữ liệu (chỉ tài khoản chạy máy chủ đọc được)."
 )
-LOCKED_CODE = "Nhập sai mã thiết lập quá nhiều lần. Vui lòng thử lại sau {minutes} phút, hoặc tạo tài khoản ngay trên máy chủ."
+LOCKED_CODE = (
+    "Nhập sai mã thiết lập quá nhiều lần. Vui lòng thử lại sau {minutes} phút, hoặc tạo tài khoản ngay trên máy chủ."
+)
 
 
 def is_loopback(remote_ip: str | None) -> bool:
