@@ -725,6 +725,21 @@ def test_page_download_and_check(clerk_page, db_file):
     assert [s.value for s in at.success] == ["Cơ sở dữ liệu không có lỗi."]
 
 
+def test_page_makes_a_copy_to_leave_the_office_without_accounts(clerk_page, filled, db_file):
+    at, folder = clerk_page
+    at.checkbox(key="backup_without_accounts").check()
+    at.text_input(key="backup_make_password").input("mat-khau-dai")
+    at.button(key="backup_make").click().run()
+    name, data = at.session_state["backup_download"]
+    assert re.fullmatch(r"sipas-backup-khong-tai-khoan-\d{4}-\d{2}-\d{2}-\d{4}\.db", name)
+    copy = folder.parent / "leaving.db"
+    copy.write_bytes(data)
+    assert responses_in(copy) == 3
+    with closing(sqlite3.connect(copy)) as c:
+        assert c.execute("SELECT count(*) FROM users").fetchone() == (0,)
+    assert db.count_users(filled) >= 1  # the live accounts are untouched
+
+
 def test_a_clerk_without_administrator_rights_cannot_take_a_backup(filled, db_file):
     user = auth.create_user(filled, "thuky2", "mat-khau-dai", "clerk")
     at = AppTest.from_file(PAGE, default_timeout=30)
@@ -939,3 +954,44 @@ def test_page_asks_to_accept_a_foreign_file(clerk_page, filled, db_file, tmp_pat
     assert at.success[0].value.startswith("Đã khôi phục từ xa-khac.db: 0 phiếu.")
     # The restorer is still logged in (and still an administrator: accounts are the live ones).
     assert auth.check_session(filled, at.session_state["staff_token"])[0].is_admin
+
+
+# ------------------------------------------------------------------------------ a copy that leaves the office
+
+
+def test_a_backup_without_accounts_holds_no_hash_session_or_tablet_secret_anywhere_in_the_file(
+    filled, db_file, tmp_path
+):
+    from conftest import PW
+
+    from sipas import clock
+    from sipas.survey import devices
+
+    admin = auth.create_user(filled, "vanphong", PW, "clerk", full_name="Nguyễn Thị Lan", first_admin=True)
+    token = auth.start_session(filled, admin)
+    now = clock.now()
+    secret = devices.enrol(filled, "quay1", devices.add(filled, "quay1", now=now, actor="test"), now=now)
+    pw_hash = db.get_user(filled, "vanphong")["pw_hash"]
+
+    out = tmp_path / "gui-tinh.db"
+    r = run_cli("backup", "--out", str(out), "--without-accounts", env_db=db_file)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"Đã sao lưu {db_file} vào {out} (không có tài khoản, phiên đăng nhập, máy tính bảng) (")
+    raw = out.read_bytes()
+    for needle in (pw_hash, secret, token, auth.token_key(token)):
+        assert needle.encode() not in raw  # not in a row, not in a free page
+    with closing(sqlite3.connect(out)) as c:
+        for table in db.ACCOUNT_TABLES:
+            assert c.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+    assert responses_in(out) == 3
+    assert snapshot_of(out, leave_out=db.ACCOUNT_TABLES) == snapshot_of(db_file, leave_out=db.ACCOUNT_TABLES)
+    assert check.check_database(out) == []
+    # The ordinary backup does keep them (it is the one for this office's own restores).
+    full = backup.backup_to(db_file, tmp_path / "full.db")
+    assert pw_hash.encode() in full.read_bytes()
+
+    # Restored here, it changes nobody's rights: the live accounts and tablets stay.
+    result = restore.restore(db_file, out, backup_dir=tmp_path / "kept", actor="test")
+    assert result.responses == 3
+    assert db.get_user(filled, "vanphong")["pw_hash"] == pw_hash
+    assert db.device_row(filled, "quay1")["secret"] == secret

@@ -61,7 +61,7 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _online_copy(src_path: Path, dst_path: Path, verify: bool = True) -> None:
+def _online_copy(src_path: Path, dst_path: Path, verify: bool = True, without_accounts: bool = False) -> None:
     """Snapshot ``src_path`` into the new file ``dst_path`` with the backup API; standalone, checked."""
     require_sqlite(src_path)
     with closing(db.connect(src_path)) as src, closing(sqlite3.connect(str(dst_path), isolation_level=None)) as dst:
@@ -72,6 +72,8 @@ def _online_copy(src_path: Path, dst_path: Path, verify: bool = True) -> None:
             raise DatabaseError(f"Không sao lưu được {src_path}: {reason(exc)}") from None
         if db.set_journal_mode(dst, "delete") != "delete":
             raise DatabaseError(f"Không chuyển được bản sao {dst_path} sang một tệp độc lập.")
+        if without_accounts:
+            db.remove_account_rows(dst)
         if verify and db.integrity_problems(dst, limit=1):
             raise DatabaseError(
                 f"Bản sao của {src_path} không qua được kiểm tra toàn vẹn: cơ sở dữ liệu đang dùng có thể đã hỏng. "
@@ -79,8 +81,13 @@ def _online_copy(src_path: Path, dst_path: Path, verify: bool = True) -> None:
             )
 
 
-def backup_to(db_path: str | Path, out: str | Path, *, verify: bool = True) -> Path:
+def backup_to(db_path: str | Path, out: str | Path, *, verify: bool = True, without_accounts: bool = False) -> Path:
     """Write a consistent, standalone copy of the database at ``db_path`` to ``out``; return ``out``.
+
+    ``without_accounts``: a copy meant to leave the office, with no staff account (password
+    hashes), failed login, session, enrolled tablet or tablet secret in it, not even in free pages;
+    surveys, settings, staff list and audit are all there. A restore never takes accounts from a
+    file anyway; on a new PC the first administrator is made at first start.
 
     Safe while the app is running. ``out`` is replaced atomically (a reader never sees half a file);
     its folder is created if needed. Raises :class:`ValidationError` for a missing database or a bad
@@ -96,7 +103,7 @@ def backup_to(db_path: str | Path, out: str | Path, *, verify: bool = True) -> P
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        _online_copy(src, tmp, verify=verify)
+        _online_copy(src, tmp, verify=verify, without_accounts=without_accounts)
         key = installation_key(src)
         if key is not None:
             sign_file(tmp, key)
@@ -113,10 +120,10 @@ def backup_to(db_path: str | Path, out: str | Path, *, verify: bool = True) -> P
     return out
 
 
-def backup_bytes(db_path: str | Path) -> bytes:
+def backup_bytes(db_path: str | Path, *, without_accounts: bool = False) -> bytes:
     """A fresh online backup as bytes (for a download)."""
     with tempfile.TemporaryDirectory(prefix="sipas-backup-") as tmp:
-        return backup_to(db_path, Path(tmp) / "sipas.db").read_bytes()
+        return backup_to(db_path, Path(tmp) / "sipas.db", without_accounts=without_accounts).read_bytes()
 
 
 def resolve_backup_dir(value: str | Path) -> Path:
