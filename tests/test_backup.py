@@ -232,31 +232,31 @@ def test_auto_backup_makes_one_per_day_and_keeps_n(filled, db_file, tmp_path):
     (folder / "notes.txt").write_text("kept")
     made = []
     for day in range(1, 6):
-        first = backup.auto_backup_if_due(db_file, folder, 3, datetime(2024, 3, day, 7, 30))
-        assert first == folder / f"sipas-2024-03-{day:02d}.db"
-        assert backup.auto_backup_if_due(db_file, folder, 3, datetime(2024, 3, day, 16, 0)) is None
+        first = backup.auto_backup_if_due(db_file, folder, 3, datetime(2027, 3, day, 7, 30))
+        assert first == folder / f"sipas-2027-03-{day:02d}.db"
+        assert backup.auto_backup_if_due(db_file, folder, 3, datetime(2027, 3, day, 16, 0)) is None
         made.append(first)
     assert sorted(p.name for p in folder.iterdir()) == [
         "before-restore-20240101-080000.db",
         "notes.txt",
-        "sipas-2024-03-03.db",
-        "sipas-2024-03-04.db",
-        "sipas-2024-03-05.db",
+        "sipas-2027-03-03.db",
+        "sipas-2027-03-04.db",
+        "sipas-2027-03-05.db",
     ]
     assert check.check_database(made[-1]) == []
     assert responses_in(made[-1]) == 3
     assert [(b.name, b.kind) for b in sorted(backup.list_backups(folder), key=lambda b: b.name)] == [
         ("before-restore-20240101-080000.db", "before-restore"),
-        ("sipas-2024-03-03.db", "auto"),
-        ("sipas-2024-03-04.db", "auto"),
-        ("sipas-2024-03-05.db", "auto"),
+        ("sipas-2027-03-03.db", "auto"),
+        ("sipas-2027-03-04.db", "auto"),
+        ("sipas-2027-03-05.db", "auto"),
     ]
 
 
 def test_auto_backup_uses_the_commune_day(db_file, tmp_path):
     # 18:30 UTC on 4 March is 01:30 on 5 March in Vietnam (UTC+7).
-    out = backup.auto_backup_if_due(db_file, tmp_path, 30, datetime(2024, 3, 4, 18, 30, tzinfo=UTC))
-    assert out == tmp_path / "sipas-2024-03-05.db"
+    out = backup.auto_backup_if_due(db_file, tmp_path, 30, datetime(2027, 3, 4, 18, 30, tzinfo=UTC))
+    assert out == tmp_path / "sipas-2027-03-05.db"
 
 
 def test_auto_backup_without_a_database_or_with_a_bad_keep(tmp_path):
@@ -752,7 +752,7 @@ def test_a_clerk_without_administrator_rights_cannot_take_a_backup(filled, db_fi
 
 def test_page_refuses_an_upload_and_restores_from_the_folder(clerk_page, filled, db_file):
     at, folder = clerk_page
-    backup.auto_backup_if_due(db_file, folder, 30, datetime(2024, 3, 7, 8, 0))
+    backup.auto_backup_if_due(db_file, folder, 30, datetime(2027, 3, 7, 8, 0))
     add_response(filled, "later", "2024-03-06 10:00:00", 1, channel="paper")
 
     upload = ("so-lieu.db", b"khong phai co so du lieu", "application/octet-stream")
@@ -767,7 +767,7 @@ def test_page_refuses_an_upload_and_restores_from_the_folder(clerk_page, filled,
     assert db.count_responses(filled) == 4
 
     at.radio(key="restore_source").set_value("Một bản trong thư mục sao lưu").run()
-    at.selectbox(key="restore_pick").set_value("sipas-2024-03-07.db").run()
+    at.selectbox(key="restore_pick").set_value("sipas-2027-03-07.db").run()
     at.text_input(key="restore_password").input("sai-mat-khau").run()
     at.button(key="restore_button").click().run()
     assert [e.value for e in at.error] == ["Mật khẩu không đúng. Chưa khôi phục gì."]
@@ -775,7 +775,7 @@ def test_page_refuses_an_upload_and_restores_from_the_folder(clerk_page, filled,
     at.text_input(key="restore_password").input("mat-khau-dai").run()
     at.button(key="restore_button").click().run()
     assert not at.exception, at.exception
-    assert at.success[0].value.startswith("Đã khôi phục từ sipas-2024-03-07.db: 3 phiếu.")
+    assert at.success[0].value.startswith("Đã khôi phục từ sipas-2027-03-07.db: 3 phiếu.")
     assert db.count_responses(filled) == 3
     assert len(list(folder.glob("before-restore-*.db"))) == 1
 
@@ -995,3 +995,28 @@ def test_a_backup_without_accounts_holds_no_hash_session_or_tablet_secret_anywhe
     assert result.responses == 3
     assert db.get_user(filled, "vanphong")["pw_hash"] == pw_hash
     assert db.device_row(filled, "quay1")["secret"] == secret
+
+
+# ------------------------------------------------------------------------------ a clock that cannot be right
+
+
+@pytest.mark.parametrize(
+    "when, why",
+    [
+        (datetime(1990, 1, 2, 8, 0), "trước ngày phát hành phần mềm (01/12/2026)"),
+        (datetime(2027, 3, 1, 8, 0), "sớm hơn phiếu mới nhất đã lưu (10/03/2027 09:00)"),
+    ],
+)
+def test_a_wrong_clock_makes_no_daily_backup_and_check_reports_it(conn, db_file, tmp_path, when, why):
+    add_response(conn, "tablet", "2027-03-10 09:00:00", 5, channel="kiosk")
+    folder = tmp_path / "auto"
+    with pytest.raises(ValidationError) as refused:
+        backup.auto_backup_if_due(db_file, folder, 30, when)
+    assert str(refused.value).startswith("Chưa sao lưu tự động vì đồng hồ máy chủ sai. Đồng hồ máy chủ đang chỉ ")
+    assert why in str(refused.value)
+    assert not folder.exists() or list(folder.iterdir()) == []  # no sipas-1990-01-02.db
+    problems = check.check_database(db_file, now=when)
+    assert len(problems) == 1 and why in problems[0] and "Hãy chỉnh lại ngày giờ của máy chủ" in problems[0]
+    # A right clock: the copy is made and check is clean.
+    assert backup.auto_backup_if_due(db_file, folder, 30, datetime(2027, 3, 10, 17, 0)).name == "sipas-2027-03-10.db"
+    assert check.check_database(db_file, now=datetime(2027, 3, 10, 17, 0)) == []

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sipas import db
 from sipas.admin.check import reason, require_sqlite
+from sipas.admin.clock_check import clock_problem
 from sipas.admin.signing import installation_key, sign_file
 from sipas.errors import DatabaseError, ValidationError
 from sipas.paths import ROOT
@@ -165,14 +166,21 @@ def auto_backup_if_due(
     files beyond ``keep`` are deleted; other files in the folder (before-restore copies, downloads)
     are never touched. Cheap when not due (one ``stat``), so it may be called on every app run.
     Raises :class:`DatabaseError` when the copy cannot be written (full disk, damaged database):
-    the existing backups are then left as they were.
+    the existing backups are then left as they were; :class:`ValidationError` when the server's
+    clock cannot be right (:mod:`sipas.admin.clock_check`): no copy named after a wrong day is made.
     """
     if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
         raise ValidationError("Số bản sao lưu tự động cần giữ phải là số nguyên ≥ 1.")
     folder = Path(backup_dir)
-    target = folder / f"sipas-{local_time(now).date().isoformat()}.db"
+    when = local_time(now)
+    target = folder / f"sipas-{when.date().isoformat()}.db"
     if target.exists() or not Path(db_path).is_file():
         return None
+    with closing(db.connect(db_path)) as conn:
+        wrong_clock = clock_problem(conn, when)
+    if wrong_clock:
+        # Named after a wrong day, the copy would push good ones out (or sort as the oldest).
+        raise ValidationError(f"Chưa sao lưu tự động vì đồng hồ máy chủ sai. {wrong_clock}")
     with _auto_lock:
         if target.exists():  # another session of this process made it meanwhile
             return None
