@@ -1020,3 +1020,15 @@ def test_a_wrong_clock_makes_no_daily_backup_and_check_reports_it(conn, db_file,
     # A right clock: the copy is made and check is clean.
     assert backup.auto_backup_if_due(db_file, folder, 30, datetime(2027, 3, 10, 17, 0)).name == "sipas-2027-03-10.db"
     assert check.check_database(db_file, now=datetime(2027, 3, 10, 17, 0)) == []
+
+
+@pytest.mark.parametrize("content", ["zz" * 32, "ab" * 16, "", "\u00e9\u00e9 không phải khóa"])
+def test_a_damaged_key_file_is_named_in_vietnamese_and_left_as_it_was(filled, db_file, tmp_path, content):
+    key = signing.key_path(db_file)
+    key.write_bytes(content.encode("utf-8"))
+    with pytest.raises(DatabaseError) as damaged:
+        backup.backup_to(db_file, tmp_path / "b.db")
+    assert str(damaged.value) == signing.msg_damaged_key(key)
+    assert "fromhex" not in str(damaged.value) and "non-hexadecimal" not in str(damaged.value)
+    assert key.read_bytes() == content.encode("utf-8")  # never overwritten: it may be recoverable
+    assert not (tmp_path / "b.db").exists()
