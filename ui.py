@@ -328,37 +328,60 @@ def session_check(*roles: str):
 
 _setup = {"code": None}
 _setup_lock = threading.Lock()
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 def setup_code() -> str:
     """The one-time code for creating the first administrator from another machine: made once per
-    server process and printed in the server's console (never shown in a page)."""
-    import secrets
+    server process, printed in the server's console and written to ``<db>.setup-code`` (readable by
+    the server's user only; :mod:`sipas.admin.first_start`), never shown in a page."""
     import sys
+
+    from sipas.admin import first_start
 
     with _setup_lock:
         if _setup["code"] is None:
-            _setup["code"] = f"{secrets.randbelow(10**8):08d}"
+            _setup["code"] = first_start.new_code(database_path())
             print(
-                f"[sipas] Mã thiết lập lần đầu (tạo tài khoản quản trị từ máy khác): {_setup['code']}",
+                f"[sipas] Mã thiết lập lần đầu (tạo tài khoản quản trị từ máy khác): {_setup['code']} "
+                f"(cũng ghi trong {first_start.code_file(database_path())})",
                 file=sys.stderr,
                 flush=True,
             )
         return _setup["code"]
 
 
-def from_this_machine() -> bool:
-    """True when this browser session's request comes from the server machine itself (loopback)."""
+def _peer_ip() -> str | None:
+    """The TCP peer of this session's WebSocket, as the server saw it.
+
+    ``st.context.ip_address`` reports ``None`` for a loopback peer, the same as for no peer at all,
+    so the raw address is read from the session's client context (None when there is none).
+    """
     try:
-        ip = st.context.ip_address
+        from streamlit.runtime import exists, get_instance
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        if ctx is None or not exists():
+            return None
+        client = get_instance().get_client(ctx.session_id)
+        context = getattr(client, "client_context", None) if client is not None else None
+        return getattr(context, "remote_ip", None)
+    except Exception:  # another Streamlit version: not recognised, the code is asked
+        return None
+
+
+def from_this_machine() -> bool:
+    """True when this browser session's connection comes from the server machine itself (loopback)."""
+    from sipas.admin import first_start
+
+    try:
         headers = st.context.headers
         forwarded = any(headers.get(h) for h in ("X-Forwarded-For", "Forwarded", "X-Real-Ip"))
     except Exception:  # no request context
         return False
     # Behind a reverse proxy on the same PC every request comes from 127.0.0.1: a forwarded request
     # is from somewhere else, whatever its address.
-    return ip in LOOPBACK and not forwarded
+    return first_start.is_loopback(_peer_ip()) and not forwarded
 
 
 # Streamlit's Markdown turns bare www.…, http://… and a@b.vn in the *text* into links (GFM autolink

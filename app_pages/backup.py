@@ -41,6 +41,12 @@ else:
     make_password = st.text_input(
         "Nhập lại mật khẩu của bạn để tải bản sao lưu", type="password", key="backup_make_password", autocomplete="off"
     )
+    leaving = st.checkbox(
+        "Bản mang ra khỏi cơ quan: không kèm tài khoản, mật khẩu (dạng băm), phiên đăng nhập và máy tính bảng",
+        key="backup_without_accounts",
+        help="Dùng khi gửi tệp cho nơi khác hoặc cất ngoài trụ sở. Phiếu, cài đặt, danh sách cán bộ và nhật ký "
+        "vẫn đầy đủ; khôi phục bản này không đổi tài khoản của máy đang dùng.",
+    )
     if st.button("Tạo bản sao lưu mới", type="primary", key="backup_make"):
         with ui.conn() as c:
             make_ok = auth.verify_password(c, user.username, make_password)
@@ -49,8 +55,10 @@ else:
         else:
             try:
                 with st.spinner("Đang sao lưu…"):
-                    data = backup.backup_bytes(path)
-                st.session_state["backup_download"] = (f"sipas-backup-{clock.now():%Y-%m-%d-%H%M}.db", data)
+                    data = backup.backup_bytes(path, without_accounts=leaving)
+                kind = "khong-tai-khoan-" if leaving else ""
+                name = f"sipas-backup-{kind}{clock.now():%Y-%m-%d-%H%M}.db"
+                st.session_state["backup_download"] = (name, data)
             except SipasError as exc:
                 ui.show_errors(exc)
 ready = st.session_state.get("backup_download") if user.is_admin else None

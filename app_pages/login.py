@@ -9,7 +9,7 @@ import streamlit as st
 
 import ui
 from sipas import db, faults
-from sipas.admin import auth
+from sipas.admin import auth, first_start
 from sipas.errors import DatabaseError, SipasError
 
 
@@ -35,11 +35,12 @@ def do_login() -> None:
 def create_first_admin() -> None:
     f = st.session_state
     if not ui.from_this_machine():
-        import hmac
-
-        if not hmac.compare_digest(str(f.get("first_code", "")).strip(), ui.setup_code()):
-            f["first_error"] = "Mã thiết lập không đúng. Mã được in trong cửa sổ máy chủ khi phần mềm chạy."
-            f["first_password"] = f["first_password2"] = ""
+        try:
+            with ui.conn() as c:
+                first_start.check_code(c, f.get("first_code", ""), ui.setup_code())
+        except SipasError as exc:
+            f["first_error"] = str(exc)
+            f["first_password"] = f["first_password2"] = f["first_code"] = ""
             return
     if f.get("first_password") != f.get("first_password2"):
         f["first_error"] = "Hai lần nhập mật khẩu không khớp."
@@ -56,6 +57,7 @@ def create_first_admin() -> None:
             )
             st.session_state[ui.TOKEN_KEY] = auth.start_session(c, user)
         f.pop("first_error", None)
+        first_start.remove_code_file(ui.database_path())
     except SipasError as exc:
         f["first_error"] = str(exc)
     except (sqlite3.Error, OSError) as exc:
@@ -87,7 +89,8 @@ if not has_users:
         st.info(
             "Trang này đang được mở từ một máy khác máy chủ. Chỉ người quản lý máy chủ mới tạo được tài khoản "
             "quản trị đầu tiên: hãy mở trang này ngay trên máy chủ (http://localhost:8501), hoặc nhập mã thiết lập "
-            "in trong cửa sổ máy chủ."
+            "in trong cửa sổ máy chủ và ghi trong tệp có đuôi .setup-code cạnh tệp dữ liệu (khi máy chủ chạy "
+            "như một dịch vụ, chỉ tài khoản chạy dịch vụ đọc được tệp này)."
         )
     with st.form("first_admin", enter_to_submit=False):
         if not local:
@@ -101,6 +104,7 @@ if not has_users:
     if st.session_state.get("first_error"):
         st.error(st.session_state["first_error"])
 else:
+    first_start.remove_code_file(ui.database_path())
     st.title("Cán bộ đăng nhập")
     reason = st.session_state.get("session_end_reason")
     if reason == "expired":

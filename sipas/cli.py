@@ -248,8 +248,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from sipas.admin import backup
 
     source = db_path(args.db)
-    out = backup.backup_to(source, args.out)
-    print(f"Đã sao lưu {source} vào {out} ({_size(out.stat().st_size)}).")
+    out = backup.backup_to(source, args.out, without_accounts=args.without_accounts)
+    what = " (không có tài khoản, phiên đăng nhập, máy tính bảng)" if args.without_accounts else ""
+    print(f"Đã sao lưu {source} vào {out}{what} ({_size(out.stat().st_size)}).")
     return 0
 
 
@@ -279,6 +280,12 @@ def _add_backup_commands(sub) -> None:
     p = sub.add_parser("backup", help="sao lưu cơ sở dữ liệu (an toàn khi ứng dụng đang chạy)")
     _add_db(p)
     p.add_argument("--out", required=True, metavar="FILE", help="tệp sao lưu sẽ ghi (ghi đè nếu đã có)")
+    p.add_argument(
+        "--without-accounts",
+        action="store_true",
+        help="bản mang ra khỏi cơ quan: không có tài khoản (mã băm mật khẩu), phiên đăng nhập, "
+        "máy tính bảng và khóa bí mật của chúng",
+    )
     p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("restore", help="khôi phục từ một tệp sao lưu (kiểm tra tệp trước; giữ lại bản đang dùng)")

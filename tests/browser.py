@@ -109,9 +109,12 @@ def streamlit_server(
     idle_seconds: float = 6,
     startup_timeout: float = 60,
     min_seconds_per_answer: float = 0,
+    address: str = "127.0.0.1",
 ) -> Iterator[Server]:
     """``streamlit run app.py`` on a free port with its own database and one enrolled tablet
-    (:func:`enrol_tablet`); stopped on exit. Tests tap at machine speed: the misuse check's minimum
+    (:func:`enrol_tablet`); stopped on exit. ``address``: where the server listens
+    (``"::"`` listens on every address, IPv4 included, for a test that visits from another address).
+    Tests tap at machine speed: the misuse check's minimum
     time per answer is 0 unless a test asks for the real one."""
     port = free_port()
     tablet = enrol_tablet(db)
@@ -133,7 +136,7 @@ def streamlit_server(
         "--server.port",
         str(port),
         "--server.address",
-        "127.0.0.1",
+        address,
         "--server.headless",
         "true",
         "--browser.gatherUsageStats",

@@ -465,9 +465,9 @@ def test_first_start_from_another_machine_needs_the_console_code(conn):
     (create,) = [b for b in at.button if b.label == "Tạo tài khoản quản trị"]
     create.click()
     run(at)
-    assert [e.value for e in at.error] == [
-        "Mã thiết lập không đúng. Mã được in trong cửa sổ máy chủ khi phần mềm chạy."
-    ]
+    from sipas.admin import first_start
+
+    assert [e.value for e in at.error] == [first_start.WRONG_CODE]
     assert db.count_users(conn) == 0
 
 

@@ -232,31 +232,31 @@ def test_auto_backup_makes_one_per_day_and_keeps_n(filled, db_file, tmp_path):
     (folder / "notes.txt").write_text("kept")
     made = []
     for day in range(1, 6):
-        first = backup.auto_backup_if_due(db_file, folder, 3, datetime(2024, 3, day, 7, 30))
-        assert first == folder / f"sipas-2024-03-{day:02d}.db"
-        assert backup.auto_backup_if_due(db_file, folder, 3, datetime(2024, 3, day, 16, 0)) is None
+        first = backup.auto_backup_if_due(db_file, folder, 3, datetime(2027, 3, day, 7, 30))
+        assert first == folder / f"sipas-2027-03-{day:02d}.db"
+        assert backup.auto_backup_if_due(db_file, folder, 3, datetime(2027, 3, day, 16, 0)) is None
         made.append(first)
     assert sorted(p.name for p in folder.iterdir()) == [
         "before-restore-20240101-080000.db",
         "notes.txt",
-        "sipas-2024-03-03.db",
-        "sipas-2024-03-04.db",
-        "sipas-2024-03-05.db",
+        "sipas-2027-03-03.db",
+        "sipas-2027-03-04.db",
+        "sipas-2027-03-05.db",
     ]
     assert check.check_database(made[-1]) == []
     assert responses_in(made[-1]) == 3
     assert [(b.name, b.kind) for b in sorted(backup.list_backups(folder), key=lambda b: b.name)] == [
         ("before-restore-20240101-080000.db", "before-restore"),
-        ("sipas-2024-03-03.db", "auto"),
-        ("sipas-2024-03-04.db", "auto"),
-        ("sipas-2024-03-05.db", "auto"),
+        ("sipas-2027-03-03.db", "auto"),
+        ("sipas-2027-03-04.db", "auto"),
+        ("sipas-2027-03-05.db", "auto"),
     ]
 
 
 def test_auto_backup_uses_the_commune_day(db_file, tmp_path):
     # 18:30 UTC on 4 March is 01:30 on 5 March in Vietnam (UTC+7).
-    out = backup.auto_backup_if_due(db_file, tmp_path, 30, datetime(2024, 3, 4, 18, 30, tzinfo=UTC))
-    assert out == tmp_path / "sipas-2024-03-05.db"
+    out = backup.auto_backup_if_due(db_file, tmp_path, 30, datetime(2027, 3, 4, 18, 30, tzinfo=UTC))
+    assert out == tmp_path / "sipas-2027-03-05.db"
 
 
 def test_auto_backup_without_a_database_or_with_a_bad_keep(tmp_path):
@@ -725,6 +725,21 @@ def test_page_download_and_check(clerk_page, db_file):
     assert [s.value for s in at.success] == ["Cơ sở dữ liệu không có lỗi."]
 
 
+def test_page_makes_a_copy_to_leave_the_office_without_accounts(clerk_page, filled, db_file):
+    at, folder = clerk_page
+    at.checkbox(key="backup_without_accounts").check()
+    at.text_input(key="backup_make_password").input("mat-khau-dai")
+    at.button(key="backup_make").click().run()
+    name, data = at.session_state["backup_download"]
+    assert re.fullmatch(r"sipas-backup-khong-tai-khoan-\d{4}-\d{2}-\d{2}-\d{4}\.db", name)
+    copy = folder.parent / "leaving.db"
+    copy.write_bytes(data)
+    assert responses_in(copy) == 3
+    with closing(sqlite3.connect(copy)) as c:
+        assert c.execute("SELECT count(*) FROM users").fetchone() == (0,)
+    assert db.count_users(filled) >= 1  # the live accounts are untouched
+
+
 def test_a_clerk_without_administrator_rights_cannot_take_a_backup(filled, db_file):
     user = auth.create_user(filled, "thuky2", "mat-khau-dai", "clerk")
     at = AppTest.from_file(PAGE, default_timeout=30)
@@ -737,7 +752,7 @@ def test_a_clerk_without_administrator_rights_cannot_take_a_backup(filled, db_fi
 
 def test_page_refuses_an_upload_and_restores_from_the_folder(clerk_page, filled, db_file):
     at, folder = clerk_page
-    backup.auto_backup_if_due(db_file, folder, 30, datetime(2024, 3, 7, 8, 0))
+    backup.auto_backup_if_due(db_file, folder, 30, datetime(2027, 3, 7, 8, 0))
     add_response(filled, "later", "2024-03-06 10:00:00", 1, channel="paper")
 
     upload = ("so-lieu.db", b"khong phai co so du lieu", "application/octet-stream")
@@ -752,7 +767,7 @@ def test_page_refuses_an_upload_and_restores_from_the_folder(clerk_page, filled,
     assert db.count_responses(filled) == 4
 
     at.radio(key="restore_source").set_value("Một bản trong thư mục sao lưu").run()
-    at.selectbox(key="restore_pick").set_value("sipas-2024-03-07.db").run()
+    at.selectbox(key="restore_pick").set_value("sipas-2027-03-07.db").run()
     at.text_input(key="restore_password").input("sai-mat-khau").run()
     at.button(key="restore_button").click().run()
     assert [e.value for e in at.error] == ["Mật khẩu không đúng. Chưa khôi phục gì."]
@@ -760,7 +775,7 @@ def test_page_refuses_an_upload_and_restores_from_the_folder(clerk_page, filled,
     at.text_input(key="restore_password").input("mat-khau-dai").run()
     at.button(key="restore_button").click().run()
     assert not at.exception, at.exception
-    assert at.success[0].value.startswith("Đã khôi phục từ sipas-2024-03-07.db: 3 phiếu.")
+    assert at.success[0].value.startswith("Đã khôi phục từ sipas-2027-03-07.db: 3 phiếu.")
     assert db.count_responses(filled) == 3
     assert len(list(folder.glob("before-restore-*.db"))) == 1
 
@@ -939,3 +954,81 @@ def test_page_asks_to_accept_a_foreign_file(clerk_page, filled, db_file, tmp_pat
     assert at.success[0].value.startswith("Đã khôi phục từ xa-khac.db: 0 phiếu.")
     # The restorer is still logged in (and still an administrator: accounts are the live ones).
     assert auth.check_session(filled, at.session_state["staff_token"])[0].is_admin
+
+
+# ------------------------------------------------------------------------------ a copy that leaves the office
+
+
+def test_a_backup_without_accounts_holds_no_hash_session_or_tablet_secret_anywhere_in_the_file(
+    filled, db_file, tmp_path
+):
+    from conftest import PW
+
+    from sipas import clock
+    from sipas.survey import devices
+
+    admin = auth.create_user(filled, "vanphong", PW, "clerk", full_name="Nguyễn Thị Lan", first_admin=True)
+    token = auth.start_session(filled, admin)
+    now = clock.now()
+    secret = devices.enrol(filled, "quay1", devices.add(filled, "quay1", now=now, actor="test"), now=now)
+    pw_hash = db.get_user(filled, "vanphong")["pw_hash"]
+
+    out = tmp_path / "gui-tinh.db"
+    r = run_cli("backup", "--out", str(out), "--without-accounts", env_db=db_file)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"Đã sao lưu {db_file} vào {out} (không có tài khoản, phiên đăng nhập, máy tính bảng) (")
+    raw = out.read_bytes()
+    for needle in (pw_hash, secret, token, auth.token_key(token)):
+        assert needle.encode() not in raw  # not in a row, not in a free page
+    with closing(sqlite3.connect(out)) as c:
+        for table in db.ACCOUNT_TABLES:
+            assert c.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+    assert responses_in(out) == 3
+    assert snapshot_of(out, leave_out=db.ACCOUNT_TABLES) == snapshot_of(db_file, leave_out=db.ACCOUNT_TABLES)
+    assert check.check_database(out) == []
+    # The ordinary backup does keep them (it is the one for this office's own restores).
+    full = backup.backup_to(db_file, tmp_path / "full.db")
+    assert pw_hash.encode() in full.read_bytes()
+
+    # Restored here, it changes nobody's rights: the live accounts and tablets stay.
+    result = restore.restore(db_file, out, backup_dir=tmp_path / "kept", actor="test")
+    assert result.responses == 3
+    assert db.get_user(filled, "vanphong")["pw_hash"] == pw_hash
+    assert db.device_row(filled, "quay1")["secret"] == secret
+
+
+# ------------------------------------------------------------------------------ a clock that cannot be right
+
+
+@pytest.mark.parametrize(
+    "when, why",
+    [
+        (datetime(1990, 1, 2, 8, 0), "trước ngày phát hành phần mềm (01/12/2026)"),
+        (datetime(2027, 3, 1, 8, 0), "sớm hơn phiếu mới nhất đã lưu (10/03/2027 09:00)"),
+    ],
+)
+def test_a_wrong_clock_makes_no_daily_backup_and_check_reports_it(conn, db_file, tmp_path, when, why):
+    add_response(conn, "tablet", "2027-03-10 09:00:00", 5, channel="kiosk")
+    folder = tmp_path / "auto"
+    with pytest.raises(ValidationError) as refused:
+        backup.auto_backup_if_due(db_file, folder, 30, when)
+    assert str(refused.value).startswith("Chưa sao lưu tự động vì đồng hồ máy chủ sai. Đồng hồ máy chủ đang chỉ ")
+    assert why in str(refused.value)
+    assert not folder.exists() or list(folder.iterdir()) == []  # no sipas-1990-01-02.db
+    problems = check.check_database(db_file, now=when)
+    assert len(problems) == 1 and why in problems[0] and "Hãy chỉnh lại ngày giờ của máy chủ" in problems[0]
+    # A right clock: the copy is made and check is clean.
+    assert backup.auto_backup_if_due(db_file, folder, 30, datetime(2027, 3, 10, 17, 0)).name == "sipas-2027-03-10.db"
+    assert check.check_database(db_file, now=datetime(2027, 3, 10, 17, 0)) == []
+
+
+@pytest.mark.parametrize("content", ["zz" * 32, "ab" * 16, "", "\u00e9\u00e9 không phải khóa"])
+def test_a_damaged_key_file_is_named_in_vietnamese_and_left_as_it_was(filled, db_file, tmp_path, content):
+    key = signing.key_path(db_file)
+    key.write_bytes(content.encode("utf-8"))
+    with pytest.raises(DatabaseError) as damaged:
+        backup.backup_to(db_file, tmp_path / "b.db")
+    assert str(damaged.value) == signing.msg_damaged_key(key)
+    assert "fromhex" not in str(damaged.value) and "non-hexadecimal" not in str(damaged.value)
+    assert key.read_bytes() == content.encode("utf-8")  # never overwritten: it may be recoverable
+    assert not (tmp_path / "b.db").exists()

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sipas import db
 from sipas.admin.check import reason, require_sqlite
+from sipas.admin.clock_check import clock_problem
 from sipas.admin.signing import installation_key, sign_file
 from sipas.errors import DatabaseError, ValidationError
 from sipas.paths import ROOT
@@ -61,7 +62,7 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _online_copy(src_path: Path, dst_path: Path, verify: bool = True) -> None:
+def _online_copy(src_path: Path, dst_path: Path, verify: bool = True, without_accounts: bool = False) -> None:
     """Snapshot ``src_path`` into the new file ``dst_path`` with the backup API; standalone, checked."""
     require_sqlite(src_path)
     with closing(db.connect(src_path)) as src, closing(sqlite3.connect(str(dst_path), isolation_level=None)) as dst:
@@ -72,6 +73,8 @@ def _online_copy(src_path: Path, dst_path: Path, verify: bool = True) -> None:
             raise DatabaseError(f"Không sao lưu được {src_path}: {reason(exc)}") from None
         if db.set_journal_mode(dst, "delete") != "delete":
             raise DatabaseError(f"Không chuyển được bản sao {dst_path} sang một tệp độc lập.")
+        if without_accounts:
+            db.remove_account_rows(dst)
         if verify and db.integrity_problems(dst, limit=1):
             raise DatabaseError(
                 f"Bản sao của {src_path} không qua được kiểm tra toàn vẹn: cơ sở dữ liệu đang dùng có thể đã hỏng. "
@@ -79,8 +82,13 @@ def _online_copy(src_path: Path, dst_path: Path, verify: bool = True) -> None:
             )
 
 
-def backup_to(db_path: str | Path, out: str | Path, *, verify: bool = True) -> Path:
+def backup_to(db_path: str | Path, out: str | Path, *, verify: bool = True, without_accounts: bool = False) -> Path:
     """Write a consistent, standalone copy of the database at ``db_path`` to ``out``; return ``out``.
+
+    ``without_accounts``: a copy meant to leave the office, with no staff account (password
+    hashes), failed login, session, enrolled tablet or tablet secret in it, not even in free pages;
+    surveys, settings, staff list and audit are all there. A restore never takes accounts from a
+    file anyway; on a new PC the first administrator is made at first start.
 
     Safe while the app is running. ``out`` is replaced atomically (a reader never sees half a file);
     its folder is created if needed. Raises :class:`ValidationError` for a missing database or a bad
@@ -96,7 +104,7 @@ def backup_to(db_path: str | Path, out: str | Path, *, verify: bool = True) -> P
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        _online_copy(src, tmp, verify=verify)
+        _online_copy(src, tmp, verify=verify, without_accounts=without_accounts)
         key = installation_key(src)
         if key is not None:
             sign_file(tmp, key)
@@ -113,10 +121,10 @@ def backup_to(db_path: str | Path, out: str | Path, *, verify: bool = True) -> P
     return out
 
 
-def backup_bytes(db_path: str | Path) -> bytes:
+def backup_bytes(db_path: str | Path, *, without_accounts: bool = False) -> bytes:
     """A fresh online backup as bytes (for a download)."""
     with tempfile.TemporaryDirectory(prefix="sipas-backup-") as tmp:
-        return backup_to(db_path, Path(tmp) / "sipas.db").read_bytes()
+        return backup_to(db_path, Path(tmp) / "sipas.db", without_accounts=without_accounts).read_bytes()
 
 
 def resolve_backup_dir(value: str | Path) -> Path:
@@ -158,14 +166,21 @@ def auto_backup_if_due(
     files beyond ``keep`` are deleted; other files in the folder (before-restore copies, downloads)
     are never touched. Cheap when not due (one ``stat``), so it may be called on every app run.
     Raises :class:`DatabaseError` when the copy cannot be written (full disk, damaged database):
-    the existing backups are then left as they were.
+    the existing backups are then left as they were; :class:`ValidationError` when the server's
+    clock cannot be right (:mod:`sipas.admin.clock_check`): no copy named after a wrong day is made.
     """
     if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
         raise ValidationError("Số bản sao lưu tự động cần giữ phải là số nguyên ≥ 1.")
     folder = Path(backup_dir)
-    target = folder / f"sipas-{local_time(now).date().isoformat()}.db"
+    when = local_time(now)
+    target = folder / f"sipas-{when.date().isoformat()}.db"
     if target.exists() or not Path(db_path).is_file():
         return None
+    with closing(db.connect(db_path)) as conn:
+        wrong_clock = clock_problem(conn, when)
+    if wrong_clock:
+        # Named after a wrong day, the copy would push good ones out (or sort as the oldest).
+        raise ValidationError(f"Chưa sao lưu tự động vì đồng hồ máy chủ sai. {wrong_clock}")
     with _auto_lock:
         if target.exists():  # another session of this process made it meanwhile
             return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 
 from sipas import db
@@ -197,8 +198,10 @@ def _timestamp_check_lines(conn: sqlite3.Connection) -> list[str]:
     ]
 
 
-def check_database(db_path: str | Path) -> list[str]:
-    """:func:`check` on the database file at ``db_path`` (an older schema is migrated first).
+def check_database(db_path: str | Path, now: datetime | None = None) -> list[str]:
+    """:func:`check` on the database file at ``db_path`` (an older schema is migrated first), and
+    the server's clock (``now``, default the clock) against it: a clock that cannot be right is a
+    problem too (:mod:`sipas.admin.clock_check`).
 
     Raises :class:`ValidationError` if there is no such file and :class:`DatabaseError` if it is not
     a database of this product.
@@ -224,4 +227,9 @@ def check_database(db_path: str | Path) -> list[str]:
             # An older file is upgraded, as opening it anywhere does (a newer one is refused); a
             # current one is only read, so checking a backup file leaves it as it was.
             db.migrate(conn)
-        return check(conn)
+        from sipas import clock
+        from sipas.admin.clock_check import clock_problem
+
+        problems = check(conn)
+        wrong_clock = clock_problem(conn, clock.now() if now is None else now)
+        return problems + ([wrong_clock] if wrong_clock else [])

@@ -32,11 +32,19 @@ def installation_key(db_path: str | Path, create: bool = True) -> bytes | None:
     """The 32-byte secret kept beside the database (created, mode 0600, at first use)."""
     path = key_path(db_path)
     try:
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        text = path.read_text(encoding="ascii", errors="replace").strip()
     except FileNotFoundError:
-        pass
-    except (OSError, ValueError) as exc:
+        text = None
+    except OSError as exc:
         raise DatabaseError(f"Không đọc được khóa ký bản sao lưu {path}: {reason(exc)}.") from None
+    if text is not None:
+        try:
+            key = bytes.fromhex(text)
+        except ValueError:
+            key = b""
+        if len(key) != 32:
+            raise DatabaseError(msg_damaged_key(path))
+        return key
     if not create:
         return None
     key = secrets.token_bytes(32)
@@ -52,6 +60,15 @@ def installation_key(db_path: str | Path, create: bool = True) -> bytes | None:
         f.flush()
         os.fsync(f.fileno())
     return key
+
+
+def msg_damaged_key(path: Path) -> str:
+    return (
+        f"Tệp khóa ký bản sao lưu {path.name} bị hỏng (không phải 64 ký tự 0–9, a–f). Không ghi đè tệp này: "
+        "hãy chép lại tệp khóa từ bản cất giữ (USB, giấy ghi mã) vào cạnh tệp dữ liệu rồi thử lại. "
+        "Nếu không còn bản nào, đổi tên tệp hỏng để phần mềm tạo khóa mới; các bản sao lưu cũ khi đó sẽ "
+        "được coi là của cài đặt khác và phải xác nhận khi khôi phục."
+    )
 
 
 def _key_id(key: bytes) -> bytes:

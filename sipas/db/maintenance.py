@@ -260,6 +260,18 @@ def replace_account_rows(conn: sqlite3.Connection, data: dict[str, tuple[list[st
         )
 
 
+def remove_account_rows(conn: sqlite3.Connection) -> None:
+    """Empty the account tables of a backup copy meant to leave the office, then VACUUM so that no
+    password hash, session token or tablet secret stays behind in the file's free pages."""
+    conn.execute("PRAGMA secure_delete = ON")
+    for table in reversed(ACCOUNT_TABLES):
+        try:
+            conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+        except sqlite3.OperationalError:  # an older schema without this table
+            continue
+    conn.execute("VACUUM")
+
+
 def end_sessions_except(conn: sqlite3.Connection, now: float, reason: str, keep_token: str | None) -> int:
     """End every open staff session but the one stored as ``keep_token``."""
     cur = conn.execute(

@@ -7,46 +7,17 @@ acknowledged, so the tablet keeps every survey in its queue and sends it again l
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sipas import clock, db
+from sipas import db
+from sipas.admin.clock_check import CLOCK_TOLERANCE, clock_problem  # noqa: F401 - gate's API
 from sipas.errors import SipasError
-
-# A tablet's survey may be stamped a little after the server's clock was corrected backwards.
-CLOCK_TOLERANCE = timedelta(days=1)
 
 MSG_RESTORING = "Đang khôi phục dữ liệu từ bản sao lưu: tạm ngừng nhận phiếu, máy tính bảng giữ phiếu và gửi lại sau."
 
 
 class IntakePaused(SipasError):
     """The server does not take surveys now (restore running, clock wrong); the tablets keep them."""
-
-
-def clock_problem(conn: sqlite3.Connection, now: datetime) -> str | None:
-    """A Vietnamese message when the server's clock cannot be right, else None: a date before this
-    release, or more than a day before the newest survey a tablet stored."""
-    shown = clock.format_datetime(now)
-    fix = "Hãy chỉnh lại ngày giờ của máy chủ (và kiểm tra pin CMOS) rồi khởi động lại phần mềm."
-    if now.date() < clock.RELEASE_DATE:
-        return (
-            f"Đồng hồ máy chủ đang chỉ {shown}, trước ngày phát hành phần mềm "
-            f"({clock.format_date(clock.RELEASE_DATE)}): chắc chắn sai. Phần mềm tạm ngừng nhận phiếu "
-            f"(máy tính bảng vẫn giữ phiếu). {fix}"
-        )
-    newest = db.newest_tablet_survey_time(conn)
-    if newest:
-        try:
-            newest_at = clock.parse_ts(newest)
-        except ValueError:
-            return None  # a malformed time is reported by check on its own
-        local = now.astimezone(clock.TZ).replace(tzinfo=None) if now.tzinfo else now  # stored times are local
-        if local < newest_at - CLOCK_TOLERANCE:
-            return (
-                f"Đồng hồ máy chủ đang chỉ {shown}, sớm hơn phiếu mới nhất đã lưu "
-                f"({clock.format_datetime(newest_at)}): đồng hồ đã bị lùi. Phần mềm tạm ngừng nhận phiếu "
-                f"(máy tính bảng vẫn giữ phiếu). {fix}"
-            )
-    return None
 
 
 def refusal(conn: sqlite3.Connection, now: datetime) -> str | None:
