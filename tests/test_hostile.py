@@ -774,7 +774,7 @@ def test_staff_names_are_plain_text_in_the_settings_table_and_escaped_on_the_cha
 
     chair = page("chairman.py", conn, chairman)
     label = ui.escape_md(f"{corpus.MARKDOWN[0]} ({offender})")
-    assert any(m.value.startswith(f"**{label}** — vụ việc số ") for m in chair.markdown)
+    assert any(m.value.startswith(f"**{label}** — vụ việc có cơ sở số ") for m in chair.markdown)
     assert_no_markup_rendered(chair)
 
 
