@@ -43,6 +43,7 @@ REFUSALS = {
     "bad-token": "Mã phiếu không do máy chủ cấp cho máy này",
     "bad-time": "Thời điểm hoàn thành ngoài khoảng cho phép",
     "bad-survey": "Phiếu sai dạng hoặc vượt giới hạn",
+    "legacy": "Phiếu cũ (làm trước khi đăng ký máy) ngoài giới hạn được nhận",
 }
 
 

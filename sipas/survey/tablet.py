@@ -40,6 +40,13 @@ MAX_AGE = timedelta(days=30)
 MIN_SECONDS_PER_ANSWER = 1.0  # nobody reads a statement and chooses a face faster
 BURST_WINDOW = timedelta(minutes=5)
 BURST_MAX = 10  # more surveys than this from one tablet in 5 minutes: more than a counter serves
+# Surveys a tablet held in its queue before it was enrolled (the release before enrolment, or before a
+# re-enrolment) carry no server-issued token. The enrolled tablet sends them once, marked "legacy"; they
+# are stored under their own namespace (LEGACY_PREFIX) if completed before the tablet's enrolment,
+# within LEGACY_DAYS of it, and at most LEGACY_MAX per tablet. Anything else is refused and counted.
+LEGACY_PREFIX = KIOSK_PREFIX + "legacy:"
+LEGACY_DAYS = 14
+LEGACY_MAX = 300
 
 TEXTS = {
     "welcome_title": "Ông/Bà hài lòng với sự phục vụ hôm nay chứ?",
@@ -353,8 +360,16 @@ def handle_sync(
     surveys = surveys if isinstance(surveys, list) else []
     refused: dict[str, int] = {}
     rows = []
+    legacy = _Legacy(conn, device, now)
     for s in starts[:MAX_SYNC_STARTS]:
         token = s.get("token") if isinstance(s, Mapping) else None
+        if s.get("legacy") is True:
+            reason = legacy.start(token, _ago(s.get("ago_ms"), now))
+            if reason:
+                refused[reason] = refused.get(reason, 0) + 1
+            if isinstance(token, str) and len(token) <= 64:
+                result.acks.append("s:" + token)
+            continue
         issued = _own_token(conn, token, device)
         if issued is None:
             refused["bad-token"] = refused.get("bad-token", 0) + 1
@@ -367,7 +382,10 @@ def handle_sync(
         refused["bad-survey"] = refused.get("bad-survey", 0) + len(starts) - MAX_SYNC_STARTS
     for p in surveys[:MAX_SYNC_SURVEYS]:
         token = p.get("token") if isinstance(p, Mapping) else None
-        reason = _store_one(conn, p, now, device, out_of_hours, min_seconds_per_answer, result, rows)
+        if isinstance(p, Mapping) and p.get("legacy") is True:
+            reason = legacy.store(p, out_of_hours, min_seconds_per_answer, result)
+        else:
+            reason = _store_one(conn, p, now, device, out_of_hours, min_seconds_per_answer, result, rows)
         if reason:
             refused[reason] = refused.get(reason, 0) + 1
             result.rejected += 1
@@ -375,7 +393,7 @@ def handle_sync(
             result.acks.append("r:" + token)
     if len(surveys) > MAX_SYNC_SURVEYS:
         refused["bad-survey"] = refused.get("bad-survey", 0) + len(surveys) - MAX_SYNC_SURVEYS
-    db.record_starts(conn, [(KIOSK_PREFIX + t, at, d) for t, at, d in rows])  # as the survey is stored
+    db.record_starts(conn, [(KIOSK_PREFIX + t, at, d) for t, at, d in rows] + legacy.starts)
     for token, _, _ in rows:
         db.use_token(conn, token, now)
     result.acks.extend("s:" + t for t, _, _ in rows)
@@ -402,10 +420,16 @@ def _store_one(conn, p, now, device, out_of_hours, min_seconds, result: SyncResu
         return "bad-time"  # completed before the server issued its token
     # The completed survey was started: count its start too (the start message may have been lost).
     rows.append((token, max(started, _parse(issued["issued_at"], now)), device))
+    return _store_payload(conn, p, KIOSK_PREFIX + token, submitted, device, out_of_hours, min_seconds, result)
+
+
+def _store_payload(conn, p, stored_token, submitted, device, out_of_hours, min_seconds, result: SyncResult):
+    """Store a survey whose token and time were checked; "bad-survey" if its content is refused."""
+    duration = _duration(p)
     try:
         survey = survey_from_payload(p)
         survey.started_at = submitted - timedelta(seconds=duration) if duration else None
-        survey.token = KIOSK_PREFIX + token
+        survey.token = stored_token
         suspect = suspect_reason(conn, survey, duration, device, submitted, min_seconds)
         try:
             stored = _submit(conn, survey, submitted, device, out_of_hours(submitted), suspect)
@@ -417,9 +441,66 @@ def _store_one(conn, p, now, device, out_of_hours, min_seconds, result: SyncResu
         result.stored += int(stored)
         result.suspect += int(stored and suspect is not None)
     except ValidationError as exc:
-        log.warning("kiosk survey %s refused: %s", token, "; ".join(exc.problems))
+        log.warning("kiosk survey %s refused: %s", stored_token, "; ".join(exc.problems))
         return "bad-survey"
     return None
+
+
+class _Legacy:
+    """The surveys (and starts) a tablet queued before its enrolment, sent once by the enrolled
+    tablet marked "legacy": accepted while the tablet's enrolment is at most LEGACY_DAYS old, if
+    completed before it (and within MAX_AGE), at most LEGACY_MAX surveys per tablet; stored under
+    LEGACY_PREFIX so they never take a server token's place and stay recognisable."""
+
+    def __init__(self, conn: sqlite3.Connection, device: str | None, now: datetime):
+        self.conn, self.device, self.now = conn, device, now
+        self.starts: list[tuple[str, datetime, str | None]] = []
+        self._enrolled: datetime | None | bool = False  # not looked up yet
+        self._count: int | None = None
+
+    def enrolled(self) -> datetime | None:
+        """The tablet's enrolment time while legacy surveys are still accepted, else None."""
+        if self._enrolled is False:
+            row = db.device_row(self.conn, self.device) if self.device else None
+            at = _parse(row["enrolled_at"], self.now) if row and row["enrolled_at"] else None
+            self._enrolled = at if at is not None and self.now - at <= timedelta(days=LEGACY_DAYS) else None
+        return self._enrolled
+
+    def _check(self, token: object, at: datetime) -> str | None:
+        if not isinstance(token, str) or not 8 <= len(token) <= 64:
+            return "bad-token"
+        enrolled = self.enrolled()
+        if enrolled is None or at >= enrolled:
+            return "legacy"
+        return None
+
+    def start(self, token: object, at: datetime) -> str | None:
+        reason = self._check(token, at)
+        if reason is None:
+            self.starts.append((LEGACY_PREFIX + token, at, self.device))
+        return reason
+
+    def store(self, p: Mapping, out_of_hours, min_seconds: float, result: SyncResult) -> str | None:
+        token = p.get("token")
+        submitted = _ago(p.get("completed_ago_ms"), self.now)
+        reason = self._check(token, submitted)
+        if reason:
+            return reason
+        if db.response_token_exists(self.conn, KIOSK_PREFIX + token):
+            return None  # stored before under its server token (its acknowledgement was lost)
+        if self._count is None:
+            self._count = db.kiosk_token_count(self.conn, self.device, LEGACY_PREFIX)
+        if self._count >= LEGACY_MAX:
+            return "legacy"
+        before = result.stored
+        reason = _store_payload(
+            self.conn, p, LEGACY_PREFIX + token, submitted, self.device, out_of_hours, min_seconds, result
+        )
+        self._count += result.stored - before
+        if reason is None:
+            duration = _duration(p) or 0
+            self.starts.append((LEGACY_PREFIX + token, submitted - timedelta(seconds=duration), self.device))
+        return reason
 
 
 def _submit(conn, survey: KioskSurvey, submitted: datetime, device, out_of_hours: bool, suspect: str | None) -> bool:

@@ -9,7 +9,7 @@
 
 import { el } from "./dom.js";
 import { surveyPayload } from "./payload.js";
-import { enrolledDevice, messageBody, STOCK_LOW, SurveyQueue, saveDevice, shouldSend, TokenStock } from "./queue.js";
+import { enrolDevice, enrolledDevice, messageBody, STOCK_LOW, SurveyQueue, shouldSend, TokenStock } from "./queue.js";
 import {
   closedScreen,
   pausedScreen,
@@ -309,7 +309,7 @@ export default function (component) {
       });
     }
   }
-  if (data.enrolled) saveDevice(storage, data.enrolled);
+  if (data.enrolled) enrolDevice(storage, data.enrolled, outbox());
   if (data.tokens?.length) stock().replace(data.tokens);
   S.refused = data.refused === "unknown-device" || data.refused === "revoked" || data.refused === "bad-signature";
   applyAcks(data.acks);
