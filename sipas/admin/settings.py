@@ -70,6 +70,12 @@ DEFAULTS: dict[str, Any] = {
     "repeat_offence": {"count": 2, "months": 12},
     # Show the month's "Người dân nói — chúng tôi đã làm" summary on the kiosk's welcome screen.
     "public_summary_on_kiosk": False,
+    # Misuse on the counter tablet (sipas.survey.tablet.suspect_reason): a survey completed faster than
+    # this many seconds per answer, or one more than `kiosk_burst_max` from one tablet within
+    # `kiosk_burst_minutes`, is stored as suspect (left out of every figure until a clerk restores it).
+    "kiosk_min_seconds_per_answer": 1.0,
+    "kiosk_burst_max": 10,
+    "kiosk_burst_minutes": 5,
     # The tablet's "🔊 Nghe" button (shown only where the device has a Vietnamese voice).
     "kiosk_read_aloud": True,
     # Daily automatic backups (sipas.admin.backup): the folder, relative to the project root unless
@@ -363,6 +369,27 @@ SETTINGS: dict[str, Setting] = {
         Setting("kiosk_closed_outside_hours", "flag"),
         Setting("public_summary_on_kiosk", "flag"),
         Setting("kiosk_read_aloud", "flag"),
+        Setting(
+            "kiosk_min_seconds_per_answer",
+            "number",
+            "Số giây tối thiểu cho mỗi câu trả lời phải là số từ 0 đến 30 (0: không kiểm tra).",
+            low=0,
+            high=30,
+        ),
+        Setting(
+            "kiosk_burst_max",
+            "whole",
+            "Số phiếu tối đa từ một máy trong khoảng thời gian phải là số nguyên từ 2 đến 1000.",
+            low=2,
+            high=1000,
+        ),
+        Setting(
+            "kiosk_burst_minutes",
+            "whole",
+            "Khoảng thời gian xét gửi dồn dập phải là số phút nguyên từ 1 đến 120.",
+            low=1,
+            high=120,
+        ),
         _structured("repeat_offence", _repeat_offence),
         # A bool is an int to Python: True has always been taken as 1 here (not for backup_keep).
         Setting("staff_min_n", "whole", "Số phiếu tối thiểu phải là số nguyên ≥ 1.", low=1, allow_bool=True),

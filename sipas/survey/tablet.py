@@ -283,6 +283,27 @@ def _ago(value, now: datetime) -> datetime:
     return now - min(timedelta(milliseconds=ms), MAX_AGE)
 
 
+@dataclass(frozen=True)
+class Misuse:
+    """The misuse thresholds in force (settings kiosk_min_seconds_per_answer, kiosk_burst_max,
+    kiosk_burst_minutes)."""
+
+    min_seconds_per_answer: float = MIN_SECONDS_PER_ANSWER
+    burst_max: int = BURST_MAX
+    burst_window: timedelta = BURST_WINDOW
+
+    @classmethod
+    def from_settings(cls, conn: sqlite3.Connection, min_seconds_per_answer: float | None = None) -> Misuse:
+        """The thresholds of the settings; ``min_seconds_per_answer`` overrides that one (tests)."""
+        return cls(
+            settings.get(conn, "kiosk_min_seconds_per_answer")
+            if min_seconds_per_answer is None
+            else min_seconds_per_answer,
+            settings.get(conn, "kiosk_burst_max"),
+            timedelta(minutes=settings.get(conn, "kiosk_burst_minutes")),
+        )
+
+
 @dataclass
 class SyncResult:
     acks: list[str] = field(default_factory=list)  # "s:<token>" start counted, "r:<token>" survey handled
@@ -300,10 +321,12 @@ def suspect_reason(
     device: str | None,
     submitted: datetime,
     min_seconds_per_answer: float = MIN_SECONDS_PER_ANSWER,
+    burst: tuple[int, timedelta] = (BURST_MAX, BURST_WINDOW),
 ) -> str | None:
     """Why a survey looks like misuse (stored, but left out of every figure until a clerk restores
     it), or None: completed faster than a person can read, or one survey too many from one tablet in
-    a few minutes."""
+    a few minutes (``burst``: at most so many surveys within so long, either side)."""
+    burst_max, burst_window = burst
     answered = survey.answered_count() + len(survey.extra)
     if duration is not None and duration < min_seconds_per_answer * max(1, answered):
         return (
@@ -311,11 +334,11 @@ def suspect_reason(
             "nhanh hơn thời gian một người đọc câu hỏi"
         )
     # Surveys already stored within the window either side (a queue may arrive in any order).
-    recent = db.kiosk_recent_count(conn, device, submitted - BURST_WINDOW, submitted + BURST_WINDOW)
-    if recent >= BURST_MAX:
+    recent = db.kiosk_recent_count(conn, device, submitted - burst_window, submitted + burst_window)
+    if recent >= burst_max:
         return (
             f"Nghi vấn lạm dụng: {recent + 1} phiếu từ máy {device} trong vòng "
-            f"{int(BURST_WINDOW.total_seconds() // 60)} phút, nhiều hơn số người một quầy tiếp được"
+            f"{int(burst_window.total_seconds() // 60)} phút, nhiều hơn số người một quầy tiếp được"
         )
     return None
 
@@ -344,6 +367,7 @@ def handle_sync(
     device: str | None,
     out_of_hours: Callable[[datetime], bool],
     min_seconds_per_answer: float = MIN_SECONDS_PER_ANSWER,
+    misuse: Misuse | None = None,
 ) -> SyncResult:
     """Count the starts and store the completed surveys of one (verified) message from a tablet.
 
@@ -353,6 +377,7 @@ def handle_sync(
     tablet keeps every survey and sends it again. A survey that can never be stored (its shape is
     wrong) is acknowledged as handled, logged and counted, so it does not block the queue for ever.
     """
+    misuse = misuse or Misuse(min_seconds_per_answer)
     result = SyncResult()
     starts = msg.get("starts") if isinstance(msg, Mapping) else None
     surveys = msg.get("surveys") if isinstance(msg, Mapping) else None
@@ -383,9 +408,9 @@ def handle_sync(
     for p in surveys[:MAX_SYNC_SURVEYS]:
         token = p.get("token") if isinstance(p, Mapping) else None
         if isinstance(p, Mapping) and p.get("legacy") is True:
-            reason = legacy.store(p, out_of_hours, min_seconds_per_answer, result)
+            reason = legacy.store(p, out_of_hours, misuse, result)
         else:
-            reason = _store_one(conn, p, now, device, out_of_hours, min_seconds_per_answer, result, rows)
+            reason = _store_one(conn, p, now, device, out_of_hours, misuse, result, rows)
         if reason:
             refused[reason] = refused.get(reason, 0) + 1
             result.rejected += 1
@@ -407,7 +432,7 @@ def _parse(ts: str, like: datetime) -> datetime:
     return datetime.strptime(ts, "%Y-%m-%d %H:%M:%S").replace(tzinfo=like.tzinfo)
 
 
-def _store_one(conn, p, now, device, out_of_hours, min_seconds, result: SyncResult, rows: list) -> str | None:
+def _store_one(conn, p, now, device, out_of_hours, misuse: Misuse, result: SyncResult, rows: list) -> str | None:
     """Store one completed survey; the refusal reason if it is refused (then nothing is stored)."""
     token = p.get("token") if isinstance(p, Mapping) else None
     issued = _own_token(conn, token, device)
@@ -420,17 +445,25 @@ def _store_one(conn, p, now, device, out_of_hours, min_seconds, result: SyncResu
         return "bad-time"  # completed before the server issued its token
     # The completed survey was started: count its start too (the start message may have been lost).
     rows.append((token, max(started, _parse(issued["issued_at"], now)), device))
-    return _store_payload(conn, p, KIOSK_PREFIX + token, submitted, device, out_of_hours, min_seconds, result)
+    return _store_payload(conn, p, KIOSK_PREFIX + token, submitted, device, out_of_hours, misuse, result)
 
 
-def _store_payload(conn, p, stored_token, submitted, device, out_of_hours, min_seconds, result: SyncResult):
+def _store_payload(conn, p, stored_token, submitted, device, out_of_hours, misuse: Misuse, result: SyncResult):
     """Store a survey whose token and time were checked; "bad-survey" if its content is refused."""
     duration = _duration(p)
     try:
         survey = survey_from_payload(p)
         survey.started_at = submitted - timedelta(seconds=duration) if duration else None
         survey.token = stored_token
-        suspect = suspect_reason(conn, survey, duration, device, submitted, min_seconds)
+        suspect = suspect_reason(
+            conn,
+            survey,
+            duration,
+            device,
+            submitted,
+            misuse.min_seconds_per_answer,
+            (misuse.burst_max, misuse.burst_window),
+        )
         try:
             stored = _submit(conn, survey, submitted, device, out_of_hours(submitted), suspect)
         except ValidationError as exc:
@@ -480,7 +513,7 @@ class _Legacy:
             self.starts.append((LEGACY_PREFIX + token, at, self.device))
         return reason
 
-    def store(self, p: Mapping, out_of_hours, min_seconds: float, result: SyncResult) -> str | None:
+    def store(self, p: Mapping, out_of_hours, misuse: Misuse, result: SyncResult) -> str | None:
         token = p.get("token")
         submitted = _ago(p.get("completed_ago_ms"), self.now)
         reason = self._check(token, submitted)
@@ -494,7 +527,7 @@ class _Legacy:
             return "legacy"
         before = result.stored
         reason = _store_payload(
-            self.conn, p, LEGACY_PREFIX + token, submitted, self.device, out_of_hours, min_seconds, result
+            self.conn, p, LEGACY_PREFIX + token, submitted, self.device, out_of_hours, misuse, result
         )
         self._count += result.stored - before
         if reason is None:
@@ -555,13 +588,14 @@ def next_survey(conn: sqlite3.Connection, now: datetime, rng: random.Random | No
 
 
 def sync(
-    conn: sqlite3.Connection, msg: object, *, now: datetime, min_seconds_per_answer: float = MIN_SECONDS_PER_ANSWER
+    conn: sqlite3.Connection, msg: object, *, now: datetime, min_seconds_per_answer: float | None = None
 ) -> SyncResult:
     """One signed message of an enrolled tablet (``{"device", "body", "sig"}``, see
     :mod:`sipas.survey.devices`): its starts and completed surveys stored (out-of-hours marked from
     the opening hours in force), the surveys it says are still waiting recorded for staff, and its
     stock of start tokens when it asks (``want_tokens``). A message not signed by an enrolled tablet
-    is refused and counted, and nothing of it is stored."""
+    is refused and counted, and nothing of it is stored. The misuse thresholds are the settings'
+    (``min_seconds_per_answer`` overrides that one)."""
     try:
         verified = devices.verify(conn, msg)
     except devices.Refused as exc:
@@ -575,7 +609,7 @@ def sync(
         now=now,
         device=device,
         out_of_hours=lambda t: not settings.is_open(hours, t),
-        min_seconds_per_answer=min_seconds_per_answer,
+        misuse=Misuse.from_settings(conn, min_seconds_per_answer),
     )
     pending = body.get("pending")
     if isinstance(pending, int) and not isinstance(pending, bool) and pending >= 0:
