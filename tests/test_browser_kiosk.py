@@ -175,6 +175,9 @@ def check_faces(page) -> None:
     assert lefts == sorted(lefts)  # red on the left to green on the right
     labels = page.locator(".kiosk .face .label").all_inner_texts()
     assert labels == ["Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng"]
+    # Readable at arm's length: at least 20 px on a tablet, 16 px on a phone.
+    size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('.kiosk .face .label')).fontSize)")
+    assert size >= (20 if page.viewport_size["width"] >= 600 else 16), size
     # The "Không ý kiến" button is below the row, not a sixth face.
     none = page.get_by_role("radio", name="Không ý kiến", exact=True).bounding_box()
     assert none["y"] > max(bx["y"] + bx["height"] for bx in boxes)
@@ -276,7 +279,7 @@ def test_cancel_asks_first_and_counts_the_survey_as_abandoned(page, server):
     b.tap(b.button(page, "✕ Hủy"))
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
-    expect(dialog.get_by_text("Bỏ phiếu này?")).to_be_visible()
+    expect(dialog.get_by_text("Hủy phiếu này?")).to_be_visible()
     b.tap(b.button(page, "Không"))
     expect(dialog).to_be_hidden()
     assert question(page) == here  # still in the survey, answers kept

@@ -597,6 +597,25 @@ def answer_form2024_offer(conn: sqlite3.Connection, switch: bool, actor: str, to
 
 
 WEEKDAYS = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"]
+
+
+def hours_text(hours: dict) -> str:
+    """The opening hours as the closed tablet screen says them.
+
+    >>> hours_text({"days": [0, 1, 2, 3, 4], "periods": [["07:00", "11:30"], ["13:30", "17:00"]]})
+    'Giờ làm việc: Thứ Hai đến Thứ Sáu, 07:00–11:30 và 13:30–17:00.'
+    >>> hours_text({"days": [0, 2, 5], "periods": [["07:30", "11:00"]]})
+    'Giờ làm việc: Thứ Hai, Thứ Tư, Thứ Bảy, 07:30–11:00.'
+    """
+    days = sorted(set(hours.get("days") or []))
+    if not days or not hours.get("periods"):
+        return ""
+    if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+        when = f"{WEEKDAYS[days[0]]} đến {WEEKDAYS[days[-1]]}"
+    else:
+        when = ", ".join(WEEKDAYS[d] for d in days)
+    periods = " và ".join(f"{a}–{b}" for a, b in hours["periods"])
+    return f"Giờ làm việc: {when}, {periods}."
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 
 

@@ -580,6 +580,7 @@ def next_survey(conn: sqlite3.Connection, now: datetime, rng: random.Random | No
     return {
         "unit": settings.get(conn, "unit_name", now.date()),
         "closed": bool(settings.get(conn, "kiosk_closed_outside_hours") and not settings.is_open(hours, now)),
+        "hours": settings.hours_text(hours),
         "promise": promise_text(median_duration(conn, now)),
         "summary": summary,
         "read_aloud": bool(settings.get(conn, "kiosk_read_aloud")),
