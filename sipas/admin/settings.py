@@ -616,6 +616,8 @@ def hours_text(hours: dict) -> str:
         when = ", ".join(WEEKDAYS[d] for d in days)
     periods = " và ".join(f"{a}–{b}" for a, b in hours["periods"])
     return f"Giờ làm việc: {when}, {periods}."
+
+
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 
 
