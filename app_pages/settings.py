@@ -12,6 +12,8 @@ from sipas.admin import auth, roster, settings
 from sipas.catalog import questionnaires, version_label
 from sipas.db import audit
 from sipas.errors import SipasError
+from sipas.survey import devices as tablet_devices
+from sipas.survey import quality
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
@@ -31,8 +33,15 @@ with ui.conn() as c:
     current = {k: settings.get(c, k) for k in settings.DEFAULTS}
     history = {k: db.get_setting_rows(c, k) for k in ("unit_name", "office_name", "report_recipient", "targets")}
 
-tab_unit, tab_survey, tab_staff, tab_hours, tab_log = st.tabs(
-    ["Đơn vị và chỉ tiêu", "Phiếu khảo sát", "Cán bộ", "Giờ làm việc và máy tính bảng", "Nhật ký thay đổi"]
+tab_unit, tab_survey, tab_staff, tab_hours, tab_tablets, tab_log = st.tabs(
+    [
+        "Đơn vị và chỉ tiêu",
+        "Phiếu khảo sát",
+        "Cán bộ",
+        "Giờ làm việc và máy tính bảng",
+        "Máy khảo sát đã đăng ký",
+        "Nhật ký thay đổi",
+    ]
 )
 
 with tab_unit:
@@ -303,6 +312,121 @@ with tab_hours:
         "Hãy bật chế độ ghim màn hình (Android) hoặc Truy cập có hướng dẫn (iPad) để người dân "
         "không gõ được địa chỉ khác."
     )
+
+
+def server_address() -> str:
+    """This server's address as the staff browser reaches it (scheme, host and port)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(st.context.url or "")
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return "http://<địa-chỉ-máy-chủ>:8501"
+
+
+def tablets_table(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    for col in ("Đăng ký lúc", "Đồng bộ lần cuối", "Thu hồi lúc"):
+        frame[col] = [clock.format_datetime(v) for v in frame[col]]
+    return ui.vn_frame(frame, default=None)
+
+
+with tab_tablets:
+    if flash := st.session_state.pop("tablet_flash", None):
+        st.success(flash)
+    st.write(
+        "Chỉ máy tính bảng đã đăng ký mới gửi được phiếu khảo sát. Mỗi máy mở liên kết đăng ký **một lần** "
+        f"(hết hạn sau {tablet_devices.ENROL_DAYS} ngày); sau đó máy giữ khóa riêng và ký mọi phiếu gửi về."
+    )
+    with st.form("tablet_add", clear_on_submit=True, enter_to_submit=False):
+        new_name = st.text_input("Tên máy (chữ không dấu, số, - hoặc _), ví dụ quay1", key="tablet_name")
+        if st.form_submit_button("Tạo liên kết đăng ký", type="primary"):
+            try:
+                with ui.conn() as c:
+                    code = tablet_devices.add(c, new_name, now=clock.now(), actor=user.username)
+                name = tablet_devices.check_name(new_name)
+                st.success(f"Đã thêm máy {name}. Mở liên kết sau MỘT LẦN trên máy tính bảng đó:")
+                st.code(server_address() + tablet_devices.enrolment_path(name, code), language=None, wrap_lines=True)
+                st.caption(
+                    f"Mã đăng ký: {code} (chỉ hiện lần này). Sau khi đăng ký, dấu trang của máy là "
+                    f"{server_address()}/?kiosk=1&device={name}"
+                )
+            except SipasError as exc:
+                ui.show_errors(exc)
+    with ui.conn() as c:
+        tablet_rows = tablet_devices.tablet_overview(c)
+        refusals = tablet_devices.refusal_summary(c)
+        suspects = quality.suspect_surveys(c)
+    st.subheader("Các máy đã thêm")
+    if tablet_rows:
+        st.dataframe(tablets_table(tablet_rows), hide_index=True, width="stretch", placeholder="—")
+    else:
+        st.info("Chưa có máy tính bảng nào được đăng ký.")
+    live = [r["Máy"] for r in tablet_rows if r["Trạng thái"] != "Đã thu hồi"]
+    if live:
+        with st.form("tablet_revoke", enter_to_submit=False):
+            gone = st.selectbox("Thu hồi máy (mất, hỏng hoặc không dùng nữa)", live, key="revoke_name")
+            sure = st.checkbox("Tôi hiểu: mọi phiếu từ máy này sẽ bị từ chối cho đến khi đăng ký lại", key="revoke_ok")
+            if st.form_submit_button("Thu hồi máy"):
+                if not sure:
+                    st.error("Chưa thu hồi: hãy đánh dấu ô xác nhận.")
+                else:
+                    try:
+                        with ui.conn() as c:
+                            tablet_devices.revoke(c, gone, now=clock.now(), actor=user.username)
+                        st.session_state["tablet_flash"] = f"Đã thu hồi máy {gone}."
+                        st.rerun()
+                    except SipasError as exc:
+                        ui.show_errors(exc)
+
+    st.subheader("Tin nhắn và phiếu bị từ chối")
+    if refusals:
+        st.dataframe(pd.DataFrame(refusals), hide_index=True, width="stretch", placeholder="—")
+    else:
+        st.caption("Chưa có tin nhắn hay phiếu nào bị từ chối.")
+
+    st.subheader("Ngưỡng nghi vấn lạm dụng")
+    with st.form("misuse_form", enter_to_submit=False):
+        min_sec = st.number_input(
+            "Số giây tối thiểu cho mỗi câu trả lời (nhanh hơn: phiếu bị đánh dấu nghi vấn; 0: không kiểm tra)",
+            0.0,
+            30.0,
+            float(current["kiosk_min_seconds_per_answer"]),
+            step=0.5,
+            key="misuse_seconds",
+        )
+        burst_max = st.number_input(
+            "Số phiếu tối đa từ một máy trong khoảng thời gian dưới đây",
+            2,
+            1000,
+            int(current["kiosk_burst_max"]),
+            key="misuse_burst_max",
+        )
+        burst_minutes = st.number_input(
+            "Khoảng thời gian (phút)", 1, 120, int(current["kiosk_burst_minutes"]), key="misuse_burst_minutes"
+        )
+        if st.form_submit_button("Lưu ngưỡng", type="primary"):
+            save("kiosk_min_seconds_per_answer", float(min_sec))
+            save("kiosk_burst_max", int(burst_max))
+            save("kiosk_burst_minutes", int(burst_minutes))
+
+    st.subheader("Phiếu nghi vấn lạm dụng")
+    st.caption("Các phiếu này đã được lưu nhưng không tính vào chỉ số cho đến khi cán bộ khôi phục.")
+    if suspects:
+        st.dataframe(ui.vn_frame(pd.DataFrame(suspects), default=1), hide_index=True, width="stretch")
+        with st.form("suspect_restore", clear_on_submit=True, enter_to_submit=False):
+            rid = st.selectbox("Phiếu số", [r["Số phiếu"] for r in suspects], key="suspect_id")
+            why = st.text_input("Lý do khôi phục (bắt buộc)", key="suspect_reason")
+            if st.form_submit_button("Khôi phục phiếu"):
+                try:
+                    with ui.conn() as c:
+                        quality.restore_suspect(c, int(rid), why, user.username)
+                    st.session_state["tablet_flash"] = f"Đã khôi phục phiếu số {rid}: phiếu được tính vào chỉ số."
+                    st.rerun()
+                except SipasError as exc:
+                    ui.show_errors(exc)
+    else:
+        st.caption("Không có phiếu nào đang bị đánh dấu nghi vấn.")
 
 with tab_log:
     with ui.conn() as c:

@@ -100,7 +100,7 @@ def wait_question_change(page, old: str | None, timeout: float = 5000) -> None:
 
 def start(page) -> None:
     before = b.runs(page)
-    b.start_button(page).tap()
+    b.tap(b.start_button(page))
     expect(page.locator(".kiosk")).to_have_attribute("data-screen", "survey")
     b.wait_for_run(page, after=before)  # the start reached the server
 
@@ -110,9 +110,9 @@ def tap_first_answer(page, face: str = "Hài lòng") -> None:
     old = question(page)
     faces = page.locator(".kiosk .face")
     if faces.count():
-        page.get_by_role("radio", name=face, exact=True).tap()
+        b.tap(page.get_by_role("radio", name=face, exact=True))
     else:
-        page.locator('.kiosk .screen [role="radio"]').first.tap()
+        b.tap(page.locator('.kiosk .screen [role="radio"]').first)
     wait_question_change(page, old)
 
 
@@ -175,6 +175,9 @@ def check_faces(page) -> None:
     assert lefts == sorted(lefts)  # red on the left to green on the right
     labels = page.locator(".kiosk .face .label").all_inner_texts()
     assert labels == ["Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng"]
+    # Readable at arm's length: at least 20 px on a tablet, 16 px on a phone.
+    size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('.kiosk .face .label')).fontSize)")
+    assert size >= (20 if page.viewport_size["width"] >= 600 else 16), size
     # The "Không ý kiến" button is below the row, not a sixth face.
     none = page.get_by_role("radio", name="Không ý kiến", exact=True).bounding_box()
     assert none["y"] > max(bx["y"] + bx["height"] for bx in boxes)
@@ -201,7 +204,7 @@ def test_every_screen_fits_faces_in_one_row_no_english_and_few_taps(chromium, se
         check_fits(page, width, height)
         problems += english_words(page)
         total = int(re.search(r"/(\d+)", page.locator(".kiosk .progress-text").inner_text()).group(1))
-        b.button(page, b.SUBMIT).tap()
+        b.tap(b.button(page, b.SUBMIT))
         taps.append(1)
         expect(page.get_by_role("heading", name=b.THANKS)).to_be_visible()
         problems += english_words(page)
@@ -225,21 +228,21 @@ def test_a_second_tap_keeps_the_answer_and_one_tap_advances(page, server):
     start(page)
     first = question(page)
     face = page.get_by_role("radio", name="Hài lòng", exact=True)
-    face.tap()
+    b.tap(face)
     expect(face).to_have_attribute("aria-checked", "true")
-    face.tap()  # the elderly tap twice to be sure
+    b.tap(face)  # the elderly tap twice to be sure
     expect(face).to_have_attribute("aria-checked", "true")
     t0 = time.monotonic()
     wait_question_change(page, first)
     assert 0.3 <= time.monotonic() - t0 <= 1.5  # moved on by itself, after the citizen saw the choice
     assert question(page) != first
-    b.button(page, b.BACK).tap()
+    b.tap(b.button(page, b.BACK))
     assert question(page) == first
     expect(page.get_by_role("radio", name="Hài lòng", exact=True)).to_have_attribute("aria-checked", "true")
     # Tapping the chosen face again keeps it and moves on again.
-    page.get_by_role("radio", name="Hài lòng", exact=True).tap()
+    b.tap(page.get_by_role("radio", name="Hài lòng", exact=True))
     wait_question_change(page, first)
-    b.button(page, b.BACK).tap()
+    b.tap(b.button(page, b.BACK))
     expect(page.get_by_role("radio", name="Hài lòng", exact=True)).to_have_attribute("aria-checked", "true")
 
 
@@ -247,14 +250,14 @@ def test_no_opinion_is_stored_as_not_answered_and_the_answers_as_tapped(page, se
     before_id = b.max_response_id(server.db)
     start(page)
     first = question(page)
-    page.get_by_role("radio", name="Không ý kiến", exact=True).tap()
+    b.tap(page.get_by_role("radio", name="Không ý kiến", exact=True))
     wait_question_change(page, first)
     second = question(page)
-    page.get_by_role("radio", name="Rất hài lòng", exact=True).tap()
+    b.tap(page.get_by_role("radio", name="Rất hài lòng", exact=True))
     wait_question_change(page, second)
     until_last_screen(page, [])
     page.locator(".kiosk textarea").fill("Cán bộ **rất** nhiệt tình <b>x</b>")
-    b.button(page, b.SUBMIT).tap()
+    b.tap(b.button(page, b.SUBMIT))
     expect(page.get_by_role("heading", name=b.THANKS)).to_be_visible()
     deadline = time.monotonic() + 15
     while b.max_response_id(server.db) == before_id and time.monotonic() < deadline:
@@ -273,15 +276,15 @@ def test_cancel_asks_first_and_counts_the_survey_as_abandoned(page, server):
     start(page)
     tap_first_answer(page)
     here = question(page)
-    b.button(page, "✕ Hủy").tap()
+    b.tap(b.button(page, "✕ Hủy"))
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
-    expect(dialog.get_by_text("Bỏ phiếu này?")).to_be_visible()
-    b.button(page, "Không").tap()
+    expect(dialog.get_by_text("Hủy phiếu này?")).to_be_visible()
+    b.tap(b.button(page, "Không"))
     expect(dialog).to_be_hidden()
     assert question(page) == here  # still in the survey, answers kept
-    b.button(page, "✕ Hủy").tap()
-    b.button(page, "Có").tap()
+    b.tap(b.button(page, "✕ Hủy"))
+    b.tap(b.button(page, "Có"))
     expect(b.start_button(page)).to_be_visible()
     after = counts(server)
     assert after["responses"] == before["responses"]
@@ -326,7 +329,7 @@ def test_offline_mid_survey_and_at_submit_stores_exactly_one_row_once_online(pag
     page.context.set_offline(True)
     until_last_screen(page, [])
     page.locator(".kiosk textarea").fill("gửi khi mất mạng")
-    b.button(page, b.SUBMIT).tap()
+    b.tap(b.button(page, b.SUBMIT))
     expect(page.get_by_role("heading", name=b.THANKS)).to_be_visible()  # at once, offline
     expect(page.locator(".kiosk .pending")).to_have_text("• 1")
     time.sleep(2)
@@ -346,7 +349,7 @@ def test_a_survey_sent_twice_is_stored_once(page, server):
     start(page)
     until_last_screen(page, [])
     page.locator(".kiosk textarea").fill("gửi hai lần")
-    b.button(page, b.SUBMIT).tap()
+    b.tap(b.button(page, b.SUBMIT))
     assert wait_rows(server, before["responses"] + 1) == before["responses"] + 1
     # The same payload again: put the acknowledged entry back in the tablet's queue and reload.
     page.evaluate(
@@ -392,7 +395,7 @@ def test_a_database_fault_shows_the_calm_screen_and_keeps_the_survey(page, serve
     blocker = sqlite3.connect(server.db, isolation_level=None, timeout=15)
     blocker.execute("BEGIN IMMEDIATE")
     try:
-        b.button(page, b.SUBMIT).tap()
+        b.tap(b.button(page, b.SUBMIT))
         expect(page.get_by_role("heading", name=b.THANKS)).to_be_visible()
         expect(page.get_by_role("heading", name="Hệ thống khảo sát đang tạm dừng")).to_be_visible(timeout=40_000)
         expect(page.locator(".kiosk .pending")).to_have_text("• 1")
@@ -401,7 +404,7 @@ def test_a_database_fault_shows_the_calm_screen_and_keeps_the_survey(page, serve
     finally:
         blocker.rollback()
         blocker.close()
-    b.button(page, "Thử lại").tap()
+    b.tap(b.button(page, "Thử lại"))
     expect(b.start_button(page)).to_be_visible(timeout=40_000)
     expect(page.locator(".kiosk .pending")).to_be_hidden(timeout=40_000)
     assert wait_rows(server, before["responses"] + 1) == before["responses"] + 1
@@ -435,7 +438,7 @@ def test_read_aloud_only_where_a_vietnamese_voice_exists(chromium, server):
         statement = page.locator(".kiosk .question").inner_text()
         listen = page.get_by_role("button", name="Nghe đọc câu hỏi")
         expect(listen).to_have_text("🔊 Nghe")
-        listen.tap()
+        b.tap(listen)
         spoken = page.evaluate("() => window.__spoken")
         assert spoken == [
             ". ".join([statement, "Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng"])
@@ -482,18 +485,18 @@ def test_the_2024_full_survey_asks_cau_10_item_by_item_and_stores_the_levels_tap
                     levels = page.locator('.kiosk .screen [role="radio"]')
                     assert levels.count() == 4
                     if q == "expectations:MM2":
-                        b.button(page, "Bỏ qua").tap()
+                        b.tap(b.button(page, "Bỏ qua"))
                         wait_question_change(page, q)
                         continue
                     name = {"expectations:MM1": "Rất mong muốn", "expectations:MM7": "Không mong muốn"}.get(
                         q, "Mong muốn"
                     )
-                    page.get_by_role("radio", name=name, exact=True).tap()
+                    b.tap(page.get_by_role("radio", name=name, exact=True))
                     wait_question_change(page, q)
                 else:
                     tap_first_answer(page)
             assert seen == [f"expectations:MM{i}" for i in range(1, 11)]
-            b.button(page, b.SUBMIT).tap()
+            b.tap(b.button(page, b.SUBMIT))
             expect(page.get_by_role("heading", name=b.THANKS)).to_be_visible()
             deadline = time.monotonic() + 15
             while b.max_response_id(srv.db) == 0 and time.monotonic() < deadline:
@@ -535,3 +538,62 @@ def test_a_browser_not_enrolled_runs_no_survey_and_the_enrolment_link_enrols_it_
         other.context.close()
     finally:
         page.context.close()
+
+
+# ------------------------------------------------------------------ phantom taps (issue 19, item 5)
+
+
+def double_tap(page, locator, gap_ms: int) -> float:
+    """Two touches on the centre of ``locator``, ``gap_ms`` apart (the second lands on whatever the
+    first one brought up); the gap measured by the page between the two touches, in ms."""
+    box = locator.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.evaluate(
+        "() => { window.__downs = []; if (!window.__watching) { window.__watching = true;"
+        " window.addEventListener('pointerdown', e => __downs.push(e.timeStamp), {capture: true}); } }"
+    )
+    page.touchscreen.tap(x, y)
+    page.wait_for_timeout(gap_ms)
+    page.touchscreen.tap(x, y)
+    downs = sorted(set(page.evaluate("() => window.__downs")))  # a touch may report its pointer twice
+    assert len(downs) == 2
+    gap = downs[1] - downs[0]
+    assert gap_ms - 5 <= gap < 600, f"the test's double tap took {gap:.0f} ms"
+    return gap
+
+
+def checked(page) -> int:
+    return page.locator('.kiosk .screen [aria-checked="true"]').count()
+
+
+@pytest.mark.parametrize("gap_ms", [80, 250, 550])
+def test_a_double_tap_never_answers_or_starts_anything_unseen(page, server, gap_ms):
+    # "Bắt đầu đánh giá": the first question appears, unanswered.
+    b.settled(page)
+    double_tap(page, b.start_button(page), gap_ms)
+    page.wait_for_timeout(1200)
+    assert page.locator(".kiosk").get_attribute("data-screen") == "survey"
+    assert page.locator(".progress-text").inner_text().startswith("Câu 1/")
+    assert checked(page) == 0
+    # A face: answers this question once; the next question appears unanswered.
+    first = question(page)
+    b.settled(page)
+    double_tap(page, page.get_by_role("radio", name="Hài lòng", exact=True), gap_ms)
+    page.wait_for_timeout(1200)
+    assert question(page) != first and page.locator(".progress-text").inner_text().startswith("Câu 2/")
+    assert checked(page) == 0
+    # "Có" (cancel this survey): the welcome screen, and no new survey started under the finger.
+    b.tap(b.button(page, "✕ Hủy"))
+    b.settled(page)
+    double_tap(page, b.button(page, "Có"), gap_ms)
+    page.wait_for_timeout(1200)
+    assert page.locator(".kiosk").get_attribute("data-screen") == "welcome"
+    # "Về trang đầu" after a survey: the welcome screen stays.
+    start(page)
+    until_last_screen(page, [])
+    b.tap(b.button(page, b.SUBMIT))
+    expect(page.locator(".kiosk")).to_have_attribute("data-screen", "thanks")
+    b.settled(page)
+    double_tap(page, b.button(page, "Về trang đầu"), gap_ms)
+    page.wait_for_timeout(1200)
+    assert page.locator(".kiosk").get_attribute("data-screen") == "welcome"

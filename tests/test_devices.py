@@ -201,3 +201,71 @@ def test_the_cli_adds_lists_and_revokes_a_tablet(db_file, capsys):
     assert main(["tablet", "revoke", "quay1", "--db", str(db_file)]) == 0
     assert main(["tablet", "revoke", "quay9", "--db", str(db_file)]) == 1
     assert 'Không có máy "quay9".' in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ surveys queued before enrolment
+
+
+def legacy(token, ago_ms, **extra):
+    return survey(token, completed_ago_ms=ago_ms, legacy=True, **extra)
+
+
+def test_a_survey_queued_before_enrolment_is_stored_once_marked_and_its_start_counted(conn):
+    secret = enrolled(conn)  # enrolled a day before NOW
+    old = str(uuid.uuid4())  # the previous release's own token
+    body = {"surveys": [legacy(old, 2 * 86_400_000)], "starts": [{"token": "abandoned-1", "ago_ms": 2 * 86_400_000,
+            "legacy": True}], "pending": 1}  # fmt: skip
+    result = tablet.sync(conn, signed(secret, body), now=NOW)
+    assert (result.stored, result.rejected) == (1, 0)
+    assert {"r:" + old, "s:abandoned-1"} <= set(result.acks)
+    row = conn.execute("SELECT token, device, exclude_reason, overall FROM responses").fetchone()
+    assert tuple(row) == (tablet.LEGACY_PREFIX + old, "quay1", None, 5)
+    starts = {r[0] for r in conn.execute("SELECT token FROM kiosk_starts")}
+    assert starts == {tablet.LEGACY_PREFIX + old, tablet.LEGACY_PREFIX + "abandoned-1"}
+    # Sent again (the acknowledgement was lost): still one.
+    again = tablet.sync(conn, signed(secret, body), now=NOW + timedelta(minutes=1))
+    assert again.stored == 0 and "r:" + old in again.acks
+    assert responses(conn) == 1
+    assert refusals(conn) == {}
+
+
+def test_a_legacy_survey_completed_after_enrolment_or_sent_too_late_is_refused_and_counted(conn):
+    secret = enrolled(conn)
+    after = tablet.sync(conn, signed(secret, {"surveys": [legacy(str(uuid.uuid4()), 60_000)]}), now=NOW)
+    assert (after.stored, after.rejected) == (0, 1)
+    late = NOW + timedelta(days=tablet.LEGACY_DAYS + 1)
+    old = legacy(str(uuid.uuid4()), int(timedelta(days=tablet.LEGACY_DAYS + 3).total_seconds() * 1000))
+    too_late = tablet.sync(conn, signed(secret, {"surveys": [old]}), now=late)
+    assert (too_late.stored, too_late.rejected) == (0, 1)
+    assert responses(conn) == 0
+    assert sum(r["n"] for r in db.refusal_counts(conn) if r["reason"] == "legacy") == 2  # on two days
+
+
+def test_legacy_surveys_are_bounded_per_tablet(conn, monkeypatch):
+    monkeypatch.setattr(tablet, "LEGACY_MAX", 3)
+    secret = enrolled(conn)
+    batch = [legacy(str(uuid.uuid4()), 86_400_000 + i * 600_000) for i in range(5)]
+    result = tablet.sync(conn, signed(secret, {"surveys": batch}), now=NOW)
+    assert (result.stored, result.rejected) == (3, 2)
+    assert responses(conn) == 3
+    assert refusals(conn) == {"legacy": 2}
+
+
+def test_a_legacy_survey_already_stored_under_its_server_token_is_not_stored_again(conn):
+    secret = enrolled(conn)
+    token = tokens_of(conn)[0]
+    tablet.sync(conn, signed(secret, {"surveys": [survey(token)]}), now=NOW)
+    # The tablet is revoked and enrolled again before it heard the acknowledgement.
+    devices.revoke(conn, "quay1", now=NOW + timedelta(minutes=1), actor="test")
+    secret2 = enrolled(conn, at=NOW + timedelta(minutes=2))
+    again = tablet.sync(conn, signed(secret2, {"surveys": [legacy(token, 5 * 60_000)]}), now=NOW + timedelta(minutes=3))
+    assert again.stored == 0 and "r:" + token in again.acks
+    assert responses(conn) == 1
+
+
+def test_a_legacy_mark_does_not_open_the_door_to_an_unsigned_message(conn):
+    enrolled(conn)
+    body = json.dumps({"surveys": [legacy(str(uuid.uuid4()), 2 * 86_400_000)]})
+    result = tablet.sync(conn, {"device": "quay1", "body": body, "sig": "0" * 64}, now=NOW)
+    assert result.refused == "bad-signature"
+    assert responses(conn) == 0

@@ -307,3 +307,11 @@ def test_the_2024_full_survey_asks_its_five_demographic_questions_and_stores_the
     assert [s["id"] for s in old["screens"] if s.get("heading", "").startswith("Thông tin thêm")] == [
         "gender", "age_group", "education"
     ]  # fmt: skip
+
+
+def test_the_closed_screen_gives_the_opening_hours_in_force(conn):
+    settings.put(conn, "opening_hours", {"days": [0, 1, 2, 3, 4, 5], "periods": [["07:30", "11:00"]]}, "test")
+    evening = datetime(2026, 3, 10, 19, 0, tzinfo=clock.TZ)  # a Tuesday evening
+    shown = tablet.next_survey(conn, evening)
+    assert shown["closed"] is True
+    assert shown["hours"] == "Giờ làm việc: Thứ Hai đến Thứ Bảy, 07:30–11:00."

@@ -70,6 +70,12 @@ DEFAULTS: dict[str, Any] = {
     "repeat_offence": {"count": 2, "months": 12},
     # Show the month's "Người dân nói — chúng tôi đã làm" summary on the kiosk's welcome screen.
     "public_summary_on_kiosk": False,
+    # Misuse on the counter tablet (sipas.survey.tablet.suspect_reason): a survey completed faster than
+    # this many seconds per answer, or one more than `kiosk_burst_max` from one tablet within
+    # `kiosk_burst_minutes`, is stored as suspect (left out of every figure until a clerk restores it).
+    "kiosk_min_seconds_per_answer": 1.0,
+    "kiosk_burst_max": 10,
+    "kiosk_burst_minutes": 5,
     # The tablet's "🔊 Nghe" button (shown only where the device has a Vietnamese voice).
     "kiosk_read_aloud": True,
     # Daily automatic backups (sipas.admin.backup): the folder, relative to the project root unless
@@ -461,6 +467,27 @@ SETTINGS: dict[str, Setting] = {
         Setting("kiosk_closed_outside_hours", "flag"),
         Setting("public_summary_on_kiosk", "flag"),
         Setting("kiosk_read_aloud", "flag"),
+        Setting(
+            "kiosk_min_seconds_per_answer",
+            "number",
+            "Số giây tối thiểu cho mỗi câu trả lời phải là số từ 0 đến 30 (0: không kiểm tra).",
+            low=0,
+            high=30,
+        ),
+        Setting(
+            "kiosk_burst_max",
+            "whole",
+            "Số phiếu tối đa từ một máy trong khoảng thời gian phải là số nguyên từ 2 đến 1000.",
+            low=2,
+            high=1000,
+        ),
+        Setting(
+            "kiosk_burst_minutes",
+            "whole",
+            "Khoảng thời gian xét gửi dồn dập phải là số phút nguyên từ 1 đến 120.",
+            low=1,
+            high=120,
+        ),
         _structured("repeat_offence", _repeat_offence),
         # A bool is an int to Python: True has always been taken as 1 here (not for backup_keep).
         Setting("staff_min_n", "whole", "Số phiếu tối thiểu phải là số nguyên ≥ 1.", low=1, allow_bool=True),
@@ -687,6 +714,27 @@ def answer_form2024_offer(conn: sqlite3.Connection, switch: bool, actor: str, to
 
 
 WEEKDAYS = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"]
+
+
+def hours_text(hours: dict) -> str:
+    """The opening hours as the closed tablet screen says them.
+
+    >>> hours_text({"days": [0, 1, 2, 3, 4], "periods": [["07:00", "11:30"], ["13:30", "17:00"]]})
+    'Giờ làm việc: Thứ Hai đến Thứ Sáu, 07:00–11:30 và 13:30–17:00.'
+    >>> hours_text({"days": [0, 2, 5], "periods": [["07:30", "11:00"]]})
+    'Giờ làm việc: Thứ Hai, Thứ Tư, Thứ Bảy, 07:30–11:00.'
+    """
+    days = sorted(set(hours.get("days") or []))
+    if not days or not hours.get("periods"):
+        return ""
+    if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+        when = f"{WEEKDAYS[days[0]]} đến {WEEKDAYS[days[-1]]}"
+    else:
+        when = ", ".join(WEEKDAYS[d] for d in days)
+    periods = " và ".join(f"{a}–{b}" for a, b in hours["periods"])
+    return f"Giờ làm việc: {when}, {periods}."
+
+
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "use_token",
     "count_refusal",
     "refusal_counts",
+    "suspect_kiosk_surveys",
 ]
 
 
@@ -33,13 +34,15 @@ def device_row(conn: sqlite3.Connection, name: str) -> dict | None:
 
 
 def list_devices(conn: sqlite3.Connection) -> list[dict]:
-    """Every tablet ever added, with how many unused start tokens it holds."""
+    """Every tablet ever added, with how many unused start tokens it holds, when it last synced and how
+    many completed surveys it said it still held then."""
     return [
         dict(r)
         for r in conn.execute(
             "SELECT d.name, d.added_at, d.enrolled_at, d.revoked_at, d.enrol_expires, "
-            "(SELECT count(*) FROM kiosk_tokens t WHERE t.device = d.name AND t.used_at IS NULL) AS tokens "
-            "FROM kiosk_devices d ORDER BY d.name"
+            "(SELECT count(*) FROM kiosk_tokens t WHERE t.device = d.name AND t.used_at IS NULL) AS tokens, "
+            "k.reported_at AS last_sync, k.pending AS pending "
+            "FROM kiosk_devices d LEFT JOIN kiosk_tablets k ON k.tablet = d.name ORDER BY d.name"
         )
     ]
 
@@ -133,5 +136,18 @@ def refusal_counts(conn: sqlite3.Connection, since: str | None = None) -> list[d
         dict(r)
         for r in conn.execute(
             "SELECT * FROM kiosk_refusals WHERE day >= ? ORDER BY day DESC, n DESC", (since or "0000-00-00",)
+        )
+    ]
+
+
+def suspect_kiosk_surveys(conn: sqlite3.Connection, prefix: str, limit: int = 500) -> list[dict]:
+    """Kiosk surveys still excluded with a misuse reason beginning with ``prefix``, newest first."""
+    return [
+        dict(r)
+        for r in conn.execute(
+            "SELECT id, submitted_at, device, duration_seconds, overall, exclude_reason FROM responses "
+            "WHERE channel = 'kiosk' AND excluded = 1 AND substr(exclude_reason, 1, ?) = ? "
+            "ORDER BY submitted_at DESC, id DESC LIMIT ?",
+            (len(prefix), prefix, int(limit)),
         )
     ]

@@ -61,3 +61,16 @@ def kiosk_recent_count(conn: sqlite3.Connection, device: str | None, since: date
         "SELECT count(*) FROM responses WHERE channel = 'kiosk' AND device IS ? AND submitted_at BETWEEN ? AND ?",
         (device, since.strftime("%Y-%m-%d %H:%M:%S"), until.strftime("%Y-%m-%d %H:%M:%S")),
     ).fetchone()[0]
+
+
+def response_token_exists(conn: sqlite3.Connection, token: str) -> bool:
+    """Whether a response is stored under this token."""
+    return conn.execute("SELECT 1 FROM responses WHERE token = ?", (token,)).fetchone() is not None
+
+
+def kiosk_token_count(conn: sqlite3.Connection, device: str | None, prefix: str) -> int:
+    """Kiosk surveys of one tablet stored under tokens that begin with ``prefix``."""
+    return conn.execute(
+        "SELECT count(*) FROM responses WHERE channel = 'kiosk' AND device IS ? AND substr(token, 1, ?) = ?",
+        (device, len(prefix), prefix),
+    ).fetchone()[0]

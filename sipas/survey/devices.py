@@ -43,6 +43,7 @@ REFUSALS = {
     "bad-token": "Mã phiếu không do máy chủ cấp cho máy này",
     "bad-time": "Thời điểm hoàn thành ngoài khoảng cho phép",
     "bad-survey": "Phiếu sai dạng hoặc vượt giới hạn",
+    "legacy": "Phiếu cũ (làm trước khi đăng ký máy) ngoài giới hạn được nhận",
 }
 
 
@@ -162,4 +163,30 @@ def refusal_summary(conn: sqlite3.Connection, since: str | None = None) -> list[
     return [
         {"Ngày": r["day"], "Lý do": REFUSALS.get(r["reason"], r["reason"]), "Số lần": r["n"], "Máy": r["last_device"]}
         for r in db.refusal_counts(conn, since)
+    ]
+
+
+def tablet_state(d: Mapping) -> str:
+    """A tablet's state in Vietnamese, from its row of :func:`sipas.db.list_devices`."""
+    if d.get("revoked_at"):
+        return "Đã thu hồi"
+    if d.get("enrolled_at"):
+        return "Đang dùng"
+    return "Chờ mở liên kết đăng ký"
+
+
+def tablet_overview(conn: sqlite3.Connection) -> list[dict]:
+    """Every tablet for the settings page: state, enrolment, last sync, surveys it still holds, start
+    tokens left."""
+    return [
+        {
+            "Máy": d["name"],
+            "Trạng thái": tablet_state(d),
+            "Đăng ký lúc": d["enrolled_at"],
+            "Đồng bộ lần cuối": d["last_sync"],
+            "Phiếu chờ gửi": d["pending"],
+            "Mã phiếu còn": d["tokens"] if d["enrolled_at"] and not d["revoked_at"] else None,
+            "Thu hồi lúc": d["revoked_at"],
+        }
+        for d in db.list_devices(conn)
     ]

@@ -194,6 +194,32 @@ def _check_reason(reason: str | None) -> str:
     return text[:500]
 
 
+SUSPECT_PREFIX = "Nghi vấn lạm dụng"  # the reasons sipas.survey.tablet.suspect_reason gives
+
+
+def suspect_surveys(conn: sqlite3.Connection, limit: int = 500) -> list[dict]:
+    """Kiosk surveys stored as suspect (misuse) and not restored, newest first, with their reason."""
+    return [
+        {
+            "Số phiếu": r["id"],
+            "Gửi lúc": r["submitted_at"],
+            "Máy": r["device"],
+            "Thời gian làm (giây)": r["duration_seconds"],
+            "Lý do": r["exclude_reason"],
+        }
+        for r in db.suspect_kiosk_surveys(conn, SUSPECT_PREFIX, limit)
+    ]
+
+
+def restore_suspect(conn: sqlite3.Connection, response_id: int, reason: str, actor: str | None) -> None:
+    """Count one suspect kiosk survey again (logged with who and why); ValidationError when the
+    number is not a suspect survey still excluded."""
+    ids = {r["id"] for r in db.suspect_kiosk_surveys(conn, SUSPECT_PREFIX, 100_000)}
+    if response_id not in ids:
+        raise ValidationError(f"Phiếu số {response_id} không nằm trong danh sách phiếu nghi vấn lạm dụng.")
+    restore(conn, [response_id], reason, actor)
+
+
 def exclude(conn: sqlite3.Connection, response_ids: Iterable[int], reason: str, actor: str | None) -> int:
     """Leave responses out of the index, with a reason (logged); return how many were excluded."""
     return _set_excluded(conn, response_ids, True, reason, actor)

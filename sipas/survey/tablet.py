@@ -40,6 +40,13 @@ MAX_AGE = timedelta(days=30)
 MIN_SECONDS_PER_ANSWER = 1.0  # nobody reads a statement and chooses a face faster
 BURST_WINDOW = timedelta(minutes=5)
 BURST_MAX = 10  # more surveys than this from one tablet in 5 minutes: more than a counter serves
+# Surveys a tablet held in its queue before it was enrolled (the release before enrolment, or before a
+# re-enrolment) carry no server-issued token. The enrolled tablet sends them once, marked "legacy"; they
+# are stored under their own namespace (LEGACY_PREFIX) if completed before the tablet's enrolment,
+# within LEGACY_DAYS of it, and at most LEGACY_MAX per tablet. Anything else is refused and counted.
+LEGACY_PREFIX = KIOSK_PREFIX + "legacy:"
+LEGACY_DAYS = 14
+LEGACY_MAX = 300
 
 TEXTS = {
     "welcome_title": "Ông/Bà hài lòng với sự phục vụ hôm nay chứ?",
@@ -276,6 +283,27 @@ def _ago(value, now: datetime) -> datetime:
     return now - min(timedelta(milliseconds=ms), MAX_AGE)
 
 
+@dataclass(frozen=True)
+class Misuse:
+    """The misuse thresholds in force (settings kiosk_min_seconds_per_answer, kiosk_burst_max,
+    kiosk_burst_minutes)."""
+
+    min_seconds_per_answer: float = MIN_SECONDS_PER_ANSWER
+    burst_max: int = BURST_MAX
+    burst_window: timedelta = BURST_WINDOW
+
+    @classmethod
+    def from_settings(cls, conn: sqlite3.Connection, min_seconds_per_answer: float | None = None) -> Misuse:
+        """The thresholds of the settings; ``min_seconds_per_answer`` overrides that one (tests)."""
+        return cls(
+            settings.get(conn, "kiosk_min_seconds_per_answer")
+            if min_seconds_per_answer is None
+            else min_seconds_per_answer,
+            settings.get(conn, "kiosk_burst_max"),
+            timedelta(minutes=settings.get(conn, "kiosk_burst_minutes")),
+        )
+
+
 @dataclass
 class SyncResult:
     acks: list[str] = field(default_factory=list)  # "s:<token>" start counted, "r:<token>" survey handled
@@ -293,10 +321,12 @@ def suspect_reason(
     device: str | None,
     submitted: datetime,
     min_seconds_per_answer: float = MIN_SECONDS_PER_ANSWER,
+    burst: tuple[int, timedelta] = (BURST_MAX, BURST_WINDOW),
 ) -> str | None:
     """Why a survey looks like misuse (stored, but left out of every figure until a clerk restores
     it), or None: completed faster than a person can read, or one survey too many from one tablet in
-    a few minutes."""
+    a few minutes (``burst``: at most so many surveys within so long, either side)."""
+    burst_max, burst_window = burst
     answered = survey.answered_count() + len(survey.extra)
     if duration is not None and duration < min_seconds_per_answer * max(1, answered):
         return (
@@ -304,11 +334,11 @@ def suspect_reason(
             "nhanh hơn thời gian một người đọc câu hỏi"
         )
     # Surveys already stored within the window either side (a queue may arrive in any order).
-    recent = db.kiosk_recent_count(conn, device, submitted - BURST_WINDOW, submitted + BURST_WINDOW)
-    if recent >= BURST_MAX:
+    recent = db.kiosk_recent_count(conn, device, submitted - burst_window, submitted + burst_window)
+    if recent >= burst_max:
         return (
             f"Nghi vấn lạm dụng: {recent + 1} phiếu từ máy {device} trong vòng "
-            f"{int(BURST_WINDOW.total_seconds() // 60)} phút, nhiều hơn số người một quầy tiếp được"
+            f"{int(burst_window.total_seconds() // 60)} phút, nhiều hơn số người một quầy tiếp được"
         )
     return None
 
@@ -337,6 +367,7 @@ def handle_sync(
     device: str | None,
     out_of_hours: Callable[[datetime], bool],
     min_seconds_per_answer: float = MIN_SECONDS_PER_ANSWER,
+    misuse: Misuse | None = None,
 ) -> SyncResult:
     """Count the starts and store the completed surveys of one (verified) message from a tablet.
 
@@ -346,6 +377,7 @@ def handle_sync(
     tablet keeps every survey and sends it again. A survey that can never be stored (its shape is
     wrong) is acknowledged as handled, logged and counted, so it does not block the queue for ever.
     """
+    misuse = misuse or Misuse(min_seconds_per_answer)
     result = SyncResult()
     starts = msg.get("starts") if isinstance(msg, Mapping) else None
     surveys = msg.get("surveys") if isinstance(msg, Mapping) else None
@@ -353,8 +385,16 @@ def handle_sync(
     surveys = surveys if isinstance(surveys, list) else []
     refused: dict[str, int] = {}
     rows = []
+    legacy = _Legacy(conn, device, now)
     for s in starts[:MAX_SYNC_STARTS]:
         token = s.get("token") if isinstance(s, Mapping) else None
+        if s.get("legacy") is True:
+            reason = legacy.start(token, _ago(s.get("ago_ms"), now))
+            if reason:
+                refused[reason] = refused.get(reason, 0) + 1
+            if isinstance(token, str) and len(token) <= 64:
+                result.acks.append("s:" + token)
+            continue
         issued = _own_token(conn, token, device)
         if issued is None:
             refused["bad-token"] = refused.get("bad-token", 0) + 1
@@ -367,7 +407,10 @@ def handle_sync(
         refused["bad-survey"] = refused.get("bad-survey", 0) + len(starts) - MAX_SYNC_STARTS
     for p in surveys[:MAX_SYNC_SURVEYS]:
         token = p.get("token") if isinstance(p, Mapping) else None
-        reason = _store_one(conn, p, now, device, out_of_hours, min_seconds_per_answer, result, rows)
+        if isinstance(p, Mapping) and p.get("legacy") is True:
+            reason = legacy.store(p, out_of_hours, misuse, result)
+        else:
+            reason = _store_one(conn, p, now, device, out_of_hours, misuse, result, rows)
         if reason:
             refused[reason] = refused.get(reason, 0) + 1
             result.rejected += 1
@@ -375,7 +418,7 @@ def handle_sync(
             result.acks.append("r:" + token)
     if len(surveys) > MAX_SYNC_SURVEYS:
         refused["bad-survey"] = refused.get("bad-survey", 0) + len(surveys) - MAX_SYNC_SURVEYS
-    db.record_starts(conn, [(KIOSK_PREFIX + t, at, d) for t, at, d in rows])  # as the survey is stored
+    db.record_starts(conn, [(KIOSK_PREFIX + t, at, d) for t, at, d in rows] + legacy.starts)
     for token, _, _ in rows:
         db.use_token(conn, token, now)
     result.acks.extend("s:" + t for t, _, _ in rows)
@@ -389,7 +432,7 @@ def _parse(ts: str, like: datetime) -> datetime:
     return datetime.strptime(ts, "%Y-%m-%d %H:%M:%S").replace(tzinfo=like.tzinfo)
 
 
-def _store_one(conn, p, now, device, out_of_hours, min_seconds, result: SyncResult, rows: list) -> str | None:
+def _store_one(conn, p, now, device, out_of_hours, misuse: Misuse, result: SyncResult, rows: list) -> str | None:
     """Store one completed survey; the refusal reason if it is refused (then nothing is stored)."""
     token = p.get("token") if isinstance(p, Mapping) else None
     issued = _own_token(conn, token, device)
@@ -402,11 +445,25 @@ def _store_one(conn, p, now, device, out_of_hours, min_seconds, result: SyncResu
         return "bad-time"  # completed before the server issued its token
     # The completed survey was started: count its start too (the start message may have been lost).
     rows.append((token, max(started, _parse(issued["issued_at"], now)), device))
+    return _store_payload(conn, p, KIOSK_PREFIX + token, submitted, device, out_of_hours, misuse, result)
+
+
+def _store_payload(conn, p, stored_token, submitted, device, out_of_hours, misuse: Misuse, result: SyncResult):
+    """Store a survey whose token and time were checked; "bad-survey" if its content is refused."""
+    duration = _duration(p)
     try:
         survey = survey_from_payload(p)
         survey.started_at = submitted - timedelta(seconds=duration) if duration else None
-        survey.token = KIOSK_PREFIX + token
-        suspect = suspect_reason(conn, survey, duration, device, submitted, min_seconds)
+        survey.token = stored_token
+        suspect = suspect_reason(
+            conn,
+            survey,
+            duration,
+            device,
+            submitted,
+            misuse.min_seconds_per_answer,
+            (misuse.burst_max, misuse.burst_window),
+        )
         try:
             stored = _submit(conn, survey, submitted, device, out_of_hours(submitted), suspect)
         except ValidationError as exc:
@@ -417,9 +474,66 @@ def _store_one(conn, p, now, device, out_of_hours, min_seconds, result: SyncResu
         result.stored += int(stored)
         result.suspect += int(stored and suspect is not None)
     except ValidationError as exc:
-        log.warning("kiosk survey %s refused: %s", token, "; ".join(exc.problems))
+        log.warning("kiosk survey %s refused: %s", stored_token, "; ".join(exc.problems))
         return "bad-survey"
     return None
+
+
+class _Legacy:
+    """The surveys (and starts) a tablet queued before its enrolment, sent once by the enrolled
+    tablet marked "legacy": accepted while the tablet's enrolment is at most LEGACY_DAYS old, if
+    completed before it (and within MAX_AGE), at most LEGACY_MAX surveys per tablet; stored under
+    LEGACY_PREFIX so they never take a server token's place and stay recognisable."""
+
+    def __init__(self, conn: sqlite3.Connection, device: str | None, now: datetime):
+        self.conn, self.device, self.now = conn, device, now
+        self.starts: list[tuple[str, datetime, str | None]] = []
+        self._enrolled: datetime | None | bool = False  # not looked up yet
+        self._count: int | None = None
+
+    def enrolled(self) -> datetime | None:
+        """The tablet's enrolment time while legacy surveys are still accepted, else None."""
+        if self._enrolled is False:
+            row = db.device_row(self.conn, self.device) if self.device else None
+            at = _parse(row["enrolled_at"], self.now) if row and row["enrolled_at"] else None
+            self._enrolled = at if at is not None and self.now - at <= timedelta(days=LEGACY_DAYS) else None
+        return self._enrolled
+
+    def _check(self, token: object, at: datetime) -> str | None:
+        if not isinstance(token, str) or not 8 <= len(token) <= 64:
+            return "bad-token"
+        enrolled = self.enrolled()
+        if enrolled is None or at >= enrolled:
+            return "legacy"
+        return None
+
+    def start(self, token: object, at: datetime) -> str | None:
+        reason = self._check(token, at)
+        if reason is None:
+            self.starts.append((LEGACY_PREFIX + token, at, self.device))
+        return reason
+
+    def store(self, p: Mapping, out_of_hours, misuse: Misuse, result: SyncResult) -> str | None:
+        token = p.get("token")
+        submitted = _ago(p.get("completed_ago_ms"), self.now)
+        reason = self._check(token, submitted)
+        if reason:
+            return reason
+        if db.response_token_exists(self.conn, KIOSK_PREFIX + token):
+            return None  # stored before under its server token (its acknowledgement was lost)
+        if self._count is None:
+            self._count = db.kiosk_token_count(self.conn, self.device, LEGACY_PREFIX)
+        if self._count >= LEGACY_MAX:
+            return "legacy"
+        before = result.stored
+        reason = _store_payload(
+            self.conn, p, LEGACY_PREFIX + token, submitted, self.device, out_of_hours, misuse, result
+        )
+        self._count += result.stored - before
+        if reason is None:
+            duration = _duration(p) or 0
+            self.starts.append((LEGACY_PREFIX + token, submitted - timedelta(seconds=duration), self.device))
+        return reason
 
 
 def _submit(conn, survey: KioskSurvey, submitted: datetime, device, out_of_hours: bool, suspect: str | None) -> bool:
@@ -466,6 +580,7 @@ def next_survey(conn: sqlite3.Connection, now: datetime, rng: random.Random | No
     return {
         "unit": settings.get(conn, "unit_name", now.date()),
         "closed": bool(settings.get(conn, "kiosk_closed_outside_hours") and not settings.is_open(hours, now)),
+        "hours": settings.hours_text(hours),
         "promise": promise_text(median_duration(conn, now)),
         "summary": summary,
         "read_aloud": bool(settings.get(conn, "kiosk_read_aloud")),
@@ -474,13 +589,14 @@ def next_survey(conn: sqlite3.Connection, now: datetime, rng: random.Random | No
 
 
 def sync(
-    conn: sqlite3.Connection, msg: object, *, now: datetime, min_seconds_per_answer: float = MIN_SECONDS_PER_ANSWER
+    conn: sqlite3.Connection, msg: object, *, now: datetime, min_seconds_per_answer: float | None = None
 ) -> SyncResult:
     """One signed message of an enrolled tablet (``{"device", "body", "sig"}``, see
     :mod:`sipas.survey.devices`): its starts and completed surveys stored (out-of-hours marked from
     the opening hours in force), the surveys it says are still waiting recorded for staff, and its
     stock of start tokens when it asks (``want_tokens``). A message not signed by an enrolled tablet
-    is refused and counted, and nothing of it is stored.
+    is refused and counted, and nothing of it is stored. The misuse thresholds are the settings'
+    (``min_seconds_per_answer`` overrides that one).
 
     Raises :class:`sipas.survey.gate.IntakePaused` (nothing acknowledged: the tablet keeps its
     queue) while a restore runs or when the server's clock cannot be right."""
@@ -500,7 +616,7 @@ def sync(
         now=now,
         device=device,
         out_of_hours=lambda t: not settings.is_open(hours, t),
-        min_seconds_per_answer=min_seconds_per_answer,
+        misuse=Misuse.from_settings(conn, min_seconds_per_answer),
     )
     pending = body.get("pending")
     if isinstance(pending, int) and not isinstance(pending, bool) and pending >= 0:

@@ -9,7 +9,7 @@
 
 import { el } from "./dom.js";
 import { surveyPayload } from "./payload.js";
-import { enrolledDevice, messageBody, STOCK_LOW, SurveyQueue, saveDevice, shouldSend, TokenStock } from "./queue.js";
+import { enrolDevice, enrolledDevice, messageBody, STOCK_LOW, SurveyQueue, shouldSend, TokenStock } from "./queue.js";
 import {
   closedScreen,
   pausedScreen,
@@ -20,7 +20,7 @@ import {
 } from "./screens.js";
 import { hmacHex } from "./sign.js";
 import { findVoice, speak, spokenText } from "./speech.js";
-import { advanceAfterTap, radioChecked, Timers, tapAnswer, tapMulti } from "./taps.js";
+import { advanceAfterTap, radioChecked, SETTLE_MS, TapGuard, Timers, tapAnswer, tapMulti } from "./taps.js";
 
 // Module state survives re-renders (the function below runs on every server render).
 const S = {
@@ -36,6 +36,7 @@ const S = {
   lastActivity: Date.now(),
   voice: null,
   acked: new Set(),
+  guard: new TapGuard(),
 };
 
 // localStorage read at each use, so that a browser refusing storage fails inside queue.js's guards.
@@ -92,7 +93,17 @@ function showPending() {
 
 // ------------------------------------------------------------------ screens
 
+// Something new is visible: its controls are inert for SETTLE_MS (taps.js). data-settled says when
+// they take taps (tests wait for it as a person's eyes would).
+function newlyShown() {
+  S.guard.shown(performance.now());
+  S.root.setAttribute("data-settled", "0");
+  S.timers.later("settle", SETTLE_MS, () => S.root.setAttribute("data-settled", "1"));
+}
+
 function setScreen(name, node) {
+  // The same welcome, closed or paused screen drawn again with fresh data is not a new screen.
+  if (name !== S.phase || name === "survey") newlyShown();
   S.phase = name;
   S.root.setAttribute("data-screen", name);
   S.screenEl.replaceChildren(node);
@@ -224,11 +235,34 @@ function askCancel() {
   touch();
   S.timers.clear("advance");
   S.root.querySelector(".confirm").hidden = false;
+  newlyShown();
   S.root.querySelector('[data-act="cancel-no"]').focus();
 }
 
 function closeConfirm() {
-  S.root.querySelector(".confirm").hidden = true;
+  const box = S.root.querySelector(".confirm");
+  if (box.hidden) return;
+  box.hidden = true;
+  newlyShown();
+}
+
+// Every tap on the tablet goes through the guard first (capture phase): a phantom tap never reaches
+// its control's handler.
+function guardTaps(root) {
+  const control = (target) => (target instanceof Element ? target.closest("button, a") : null);
+  root.addEventListener("pointerdown", (e) => S.guard.pointerDown(control(e.target), e.timeStamp), true);
+  root.addEventListener(
+    "click",
+    (e) => {
+      const c = control(e.target);
+      if (!c || !root.contains(c)) return;
+      if (!S.guard.accept(c, e.clientX, e.clientY, e.timeStamp, e.detail > 0)) {
+        e.preventDefault();
+        e.stopImmediatePropagation();
+      }
+    },
+    true,
+  );
 }
 
 function submit() {
@@ -292,6 +326,7 @@ export default function (component) {
   S.root = root;
   S.screenEl = root.querySelector(".screen");
   if (fresh) {
+    guardTaps(root);
     root.querySelector('[data-act="cancel-yes"]').addEventListener("click", () => {
       closeConfirm();
       welcome();
@@ -309,7 +344,7 @@ export default function (component) {
       });
     }
   }
-  if (data.enrolled) saveDevice(storage, data.enrolled);
+  if (data.enrolled) enrolDevice(storage, data.enrolled, outbox());
   if (data.tokens?.length) stock().replace(data.tokens);
   S.refused = data.refused === "unknown-device" || data.refused === "revoked" || data.refused === "bad-signature";
   applyAcks(data.acks);

@@ -65,6 +65,15 @@ export class SurveyQueue {
     this.save(q);
   }
 
+  // Marks every entry queued so far as made before this tablet's enrolment (no server-issued token):
+  // the enrolled tablet sends them once as "legacy" and the server decides (sipas.survey.tablet).
+  markLegacy() {
+    const q = this.entries();
+    if (!q.some((e) => !e.legacy)) return 0;
+    this.save(q.map((e) => Object.assign({}, e, { legacy: true })));
+    return q.length;
+  }
+
   // Drops what the server acknowledged: "r:<token>" a stored survey, "s:<token>" a counted start.
   dropAcked(acked) {
     const q = this.entries();
@@ -101,8 +110,11 @@ export function shouldSend({ force, now, lastSend, inflight, queued }) {
 }
 
 export function syncMessage(q, now, tablet, extra) {
-  const starts = q.filter((e) => !e.survey).map((e) => ({ token: e.token, ago_ms: now - e.at }));
-  const surveys = q.filter((e) => e.survey).map((e) => Object.assign({}, e.survey, { completed_ago_ms: now - e.at }));
+  const mark = (e) => (e.legacy ? { legacy: true } : {});
+  const starts = q.filter((e) => !e.survey).map((e) => Object.assign({ token: e.token, ago_ms: now - e.at }, mark(e)));
+  const surveys = q
+    .filter((e) => e.survey)
+    .map((e) => Object.assign({}, e.survey, { completed_ago_ms: now - e.at }, mark(e)));
   return Object.assign({ starts, surveys, pending: surveys.length, tablet, sent_at: now }, extra || {});
 }
 
@@ -136,6 +148,15 @@ export function enrolledDevice(storage) {
 
 export function saveDevice(storage, device) {
   writeJSON(storage, DEVICE_KEY, { name: device.name, secret: device.secret });
+}
+
+// A new device secret (a first enrolment, or a re-enrolment): what the queue holds was made before it.
+export function enrolDevice(storage, device, queue) {
+  const before = enrolledDevice(storage);
+  if (before && before.name === device.name && before.secret === device.secret) return false;
+  queue.markLegacy();
+  saveDevice(storage, device);
+  return true;
 }
 
 // The start tokens the server issued to this tablet. A token is taken for one survey and never again.

@@ -35,6 +35,7 @@ export function closedScreen(d) {
     { class: "center" },
     el("h1", { class: "title", text: d.texts.closed_title }),
     el("p", { class: "lead" }, el("strong", { text: d.unit }), ` ${d.texts.closed_lead}`),
+    d.hours ? el("p", { class: "lead hours", text: d.hours }) : null,
     d.login ? el("a", { class: "login", href: "login", text: d.texts.login }) : null,
   );
 }

@@ -75,3 +75,51 @@ export function advanceAfterTap(timers, ms, stillOn, next) {
     if (stillOn()) next();
   });
 }
+
+// ------------------------------------------------------------------ phantom taps
+
+// A tap counts only when the finger went down and up on the same control, after its screen had been
+// visible SETTLE_MS (a double tap that changed the screen never answers the next one unseen); a tap
+// again on the same spot within REPEAT_MS of the last one is the same tap.
+export const SETTLE_MS = 350;
+export const REPEAT_MS = 600;
+export const SAME_SPOT_PX = 40;
+
+export class TapGuard {
+  constructor() {
+    this.shownAt = Number.NEGATIVE_INFINITY;
+    this.down = null; // {control, at}
+    this.last = null; // {x, y, at}: the last tap, counted or taken as its repeat
+  }
+
+  // A new screen (or a dialog over it) became visible at `at`.
+  shown(at) {
+    this.shownAt = at;
+    this.down = null;
+  }
+
+  settled(at) {
+    return at - this.shownAt >= SETTLE_MS;
+  }
+
+  pointerDown(control, at) {
+    this.down = control ? { control, at } : null;
+  }
+
+  // Whether a click on `control` at (x, y) counts. `pointer`: it came from a finger or a mouse (a
+  // keyboard's Enter has no pointer, and then only the settle and repeat rules apply).
+  accept(control, x, y, at, pointer) {
+    const down = this.down;
+    this.down = null;
+    const began = pointer ? down?.at : at;
+    if (pointer && (!down || down.control !== control)) return false;
+    if (began - this.shownAt < SETTLE_MS) return false;
+    const last = this.last;
+    if (last && began - last.at < REPEAT_MS && Math.hypot(x - last.x, y - last.y) <= SAME_SPOT_PX) {
+      last.at = began; // a burst of taps on one spot is one tap
+      return false;
+    }
+    this.last = { x, y, at: began };
+    return true;
+  }
+}

@@ -2,7 +2,17 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { QUEUE_KEY, SurveyQueue, shouldSend, syncMessage, TABLET_KEY, tabletId, uuid4 } from "../src/queue.js";
+import {
+  DEVICE_KEY,
+  enrolDevice,
+  QUEUE_KEY,
+  SurveyQueue,
+  shouldSend,
+  syncMessage,
+  TABLET_KEY,
+  tabletId,
+  uuid4,
+} from "../src/queue.js";
 
 // localStorage's interface: strings in, strings (or null) out; `full` refuses every write.
 function memoryStorage(initial = {}, { full = false } = {}) {
@@ -206,5 +216,40 @@ describe("start tokens and signed bodies", async () => {
     assert.equal(enrolledDevice(storage), null);
     saveDevice(storage, { name: "quay1", secret: "s" });
     assert.deepEqual(enrolledDevice(storage), { name: "quay1", secret: "s" });
+  });
+});
+
+describe("surveys queued before the tablet was enrolled", () => {
+  // What a tablet of the release before enrolment left in its queue: its own uuid tokens.
+  const before = [
+    { token: "0b7e-legacy-start", at: 1000, survey: null },
+    { token: "5f3c-legacy-survey", at: 2000, survey: { token: "5f3c-legacy-survey", overall: 4 } },
+  ];
+
+  test("are marked legacy at enrolment, once, and sent marked; later surveys are not", () => {
+    const storage = memoryStorage({ [QUEUE_KEY]: JSON.stringify(before) });
+    const q = new SurveyQueue(storage);
+    assert.equal(enrolDevice(storage, { name: "quay1", secret: "s1" }, q), true);
+    assert.deepEqual(JSON.parse(storage.items.get(DEVICE_KEY)), { name: "quay1", secret: "s1" });
+    assert.equal(enrolDevice(storage, { name: "quay1", secret: "s1" }, q), false); // every render: no change
+    q.putSurvey("server-token-1", 3000, { token: "server-token-1", overall: 5 });
+    const msg = syncMessage(q.entries(), 5000, "quay1");
+    assert.deepEqual(msg.starts, [{ token: "0b7e-legacy-start", ago_ms: 4000, legacy: true }]);
+    assert.deepEqual(
+      msg.surveys.map((s) => [s.token, s.legacy === true, s.completed_ago_ms]),
+      [
+        ["5f3c-legacy-survey", true, 3000],
+        ["server-token-1", false, 2000],
+      ],
+    );
+  });
+
+  test("a re-enrolment (new secret) marks what the old enrolment left", () => {
+    const storage = memoryStorage({ [QUEUE_KEY]: "[]" });
+    const q = new SurveyQueue(storage);
+    enrolDevice(storage, { name: "quay1", secret: "s1" }, q);
+    q.putSurvey("t-old", 1000, { token: "t-old" });
+    assert.equal(enrolDevice(storage, { name: "quay1", secret: "s2" }, q), true);
+    assert.equal(q.entries()[0].legacy, true);
   });
 });

@@ -2,7 +2,17 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { advanceAfterTap, radioChecked, selectedAnswer, Timers, tapAnswer, tapMulti } from "../src/taps.js";
+import {
+  advanceAfterTap,
+  REPEAT_MS,
+  radioChecked,
+  SETTLE_MS,
+  selectedAnswer,
+  TapGuard,
+  Timers,
+  tapAnswer,
+  tapMulti,
+} from "../src/taps.js";
 
 // setTimeout/clearTimeout on a clock that moves only when the test says so.
 function manualClock() {
@@ -175,5 +185,68 @@ describe("automatic advance", () => {
     timers.later("thanks", 3000, () => fired.push("thanks again"));
     clock.advance(3000);
     assert.deepEqual(fired, ["advance", "thanks again"]);
+  });
+});
+
+describe("TapGuard: no phantom taps", () => {
+  // A tap: finger down at `at`, up 60 ms later on `upOn` (the same control unless said).
+  function tap(g, control, at, { x = 100, y = 100, upOn = control } = {}) {
+    g.pointerDown(control, at);
+    return g.accept(upOn, x, y, at + 60, true);
+  }
+
+  test("the thresholds are about 350 ms and 600 ms", () => {
+    assert.equal(SETTLE_MS, 350);
+    assert.equal(REPEAT_MS, 600);
+  });
+
+  test("a tap counts only once its screen has been visible 350 ms", () => {
+    const g = new TapGuard();
+    g.shown(1000);
+    assert.equal(tap(g, "start", 1080), false); // 80 ms: a double tap's second touch
+    assert.equal(tap(g, "start", 1250, { x: 300 }), false);
+    assert.equal(tap(g, "start", 1350, { x: 500 }), true);
+  });
+
+  test("a double tap that changes the screen never answers the next screen (80, 250, 550 ms)", () => {
+    for (const gap of [80, 250, 550]) {
+      const g = new TapGuard();
+      g.shown(0);
+      assert.equal(tap(g, "start", 1000), true, `first tap, gap ${gap}`);
+      g.shown(1060); // the tap showed the first question at once
+      assert.equal(tap(g, "face-3", 1000 + gap), false, `second tap ${gap} ms later`);
+    }
+  });
+
+  test("a slow double tap on a face: the next question appears after 400 ms and stays unanswered", () => {
+    const g = new TapGuard();
+    g.shown(0);
+    assert.equal(tap(g, "face-4", 2000), true);
+    g.shown(2460); // automatic advance
+    for (const gap of [80, 250, 550]) assert.equal(tap(g, "face-4b", 2000 + gap), false, `${gap} ms`);
+    assert.equal(tap(g, "face-4b", 2900), true); // a real, later tap on the new question
+  });
+
+  test("a repeated tap on the same spot within 600 ms is one tap; elsewhere it is another", () => {
+    const g = new TapGuard();
+    g.shown(0);
+    assert.equal(tap(g, "a", 1000), true);
+    assert.equal(tap(g, "a", 1550), false); // same spot, 550 ms
+    assert.equal(tap(g, "b", 1700, { x: 400 }), true); // another spot
+    assert.equal(tap(g, "b", 2400, { x: 400 }), true); // 700 ms after: a new tap
+  });
+
+  test("down on one control and up on another is no tap (a finger sliding)", () => {
+    const g = new TapGuard();
+    g.shown(0);
+    assert.equal(tap(g, "face-1", 1000, { upOn: "face-2" }), false);
+    assert.equal(g.accept("face-2", 100, 100, 2000, true), false); // an up with no down
+  });
+
+  test("a keyboard press (no pointer) still waits for the screen to settle", () => {
+    const g = new TapGuard();
+    g.shown(0);
+    assert.equal(g.accept("start", 0, 0, 100, false), false);
+    assert.equal(g.accept("start", 0, 0, 400, false), true);
   });
 });
