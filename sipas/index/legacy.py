@@ -86,11 +86,27 @@ def to_unicode(text: str) -> str:
     if not text or any(ord(ch) > 0xFF for ch in text):
         return text
     before = _foreign(text)
-    if before == 0:
+    if before < 2:  # one odd character ("µ", "£") is no evidence of a legacy font
         return text
     candidates = [(_foreign(c), i, c) for i, c in enumerate((_from_vni(text), _from_tcvn3(text)))]
     left, _, best = min(candidates)
-    return best if left == 0 else text
+    return best if left == 0 and _reads_as_vietnamese(best) else text
+
+
+_TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
+
+
+def _reads_as_vietnamese(text: str) -> bool:
+    """Every word of the converted text carries at most one tone mark, and some word mixes a converted
+    letter with plain ones (legacy-font text is words, not a string of symbols).
+
+    >>> _reads_as_vietnamese("Cán bộ thái độ cáu gắt"), _reads_as_vietnamese("àà ẹ")
+    (True, False)
+    """
+    words = text.split()
+    if any(sum(ch in _TONE_MARKS for ch in unicodedata.normalize("NFD", w)) > 1 for w in words):
+        return False
+    return any(any(ord(ch) > 0x7F for ch in w) and any(ch.isascii() and ch.isalpha() for ch in w) for w in words)
 
 
 def legacy_encoding(text: str) -> str | None:
