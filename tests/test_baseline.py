@@ -196,8 +196,18 @@ def test_every_problem_of_a_file_is_listed_at_once(conn):
     [
         (b"", "trong.csv", "Tệp trong.csv: không có dòng tiêu đề."),
         (csv_bytes(HEADER), "chi-tieu-de.csv", "Tệp chi-tieu-de.csv: không có dòng dữ liệu nào."),
-        (csv_bytes(HEADER, GOOD_ROW), "bao-cao.pdf", "Tệp bao-cao.pdf: chỉ nhận tệp .csv hoặc .xlsx."),
-        (b"\xff\xfe" + "year".encode("utf-16-le"), "utf16.csv", "Tệp utf16.csv, dòng 1: không phải văn bản UTF-8."),
+        (
+            csv_bytes(HEADER, GOOD_ROW),
+            "bao-cao.pdf",
+            "Tệp bao-cao.pdf: chỉ nhận tệp .csv, .txt (văn bản ngăn cách bằng dấu phẩy, dấu chấm phẩy hoặc tab), "
+            ".xlsx hoặc .xls. Hãy lưu lại dạng CSV UTF-8 hoặc tải tệp .xlsx.",
+        ),
+        (
+            b"\xff\xfe" + "year".encode("utf-16-le") + b"\x00\xd8",  # a lone high surrogate
+            "utf16.csv",
+            "Tệp utf16.csv: tệp UTF-16 bị hỏng (có ký tự không hợp lệ, ví dụ nửa cặp thay thế). "
+            "Hãy lưu lại dạng CSV UTF-8 hoặc tải tệp .xlsx.",
+        ),
     ],
 )
 def test_an_empty_or_unreadable_file_is_refused(conn, data, filename, message):
