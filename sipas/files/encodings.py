@@ -42,6 +42,7 @@ _SURROGATE_UTF8 = re.compile(rb"\xed[\xa0-\xbf]")
 # Vietnamese letters as UTF-8 (Latin Extended Additional, and Ă Đ Ơ Ư): a file holding them is UTF-8 that
 # is broken somewhere, never Windows-1258.
 _UTF8_VIETNAMESE = re.compile(rb"\xe1[\xba\xbb][\x80-\xbf]|\xc4[\x82\x83\x90\x91]|\xc6[\xa0\xa1\xaf\xb0]")
+_STRAY_MARK = re.compile("[\u0300\u0301\u0303\u0309\u0323]")  # left after NFC: on no Vietnamese vowel
 _HTML_SPACE = re.compile(r"[ \t\r\n\f]+")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", re.IGNORECASE)
 _FOREIGN = re.compile("[" + "".join(sorted(legacy._FOREIGN)) + "]")
@@ -143,15 +144,17 @@ def read_text_table(data: bytes, filename: str) -> Rows:
 
 
 def _from_cp1258(cell: str) -> str:
-    """A Windows-1258 cell in NFC; one whose characters Vietnamese never uses, read as TCVN3/VNI bytes."""
+    """A Windows-1258 cell in NFC; one that does not read as Vietnamese (characters Vietnamese never uses,
+    or a tone mark left on no vowel) is read as the legacy TCVN3/VNI bytes it was, when that reads as such."""
     if cell.isascii():
         return cell
-    if _FOREIGN.search(cell):
+    nfc = unicodedata.normalize("NFC", cell)
+    if _FOREIGN.search(nfc) or _STRAY_MARK.search(nfc):
         latin = cell.encode("cp1258").decode("latin-1")
         converted = legacy.to_unicode(latin)
         if converted != latin:
             return converted
-    return unicodedata.normalize("NFC", cell)
+    return nfc
 
 
 def _result(rows: list[list[str]], encoding: str, sep: str) -> Rows:
