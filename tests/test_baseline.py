@@ -134,7 +134,7 @@ BAD_ROWS = [
     ("2023,sipas-2023,criterion,TC1.1,80,12.5,", 'Dòng 3, cột n: giá trị "12.5" không hợp lệ, cần số nguyên ≥ 0.'),
     ("2023,sipas-2023,criterion,TC1.1,50,10,8", "Dòng 3, cột index: 50.0 không khớp với satisfied/n = 80.00."),
     (
-        "2023,sipas-2023,overall,,95,0,",  # "Gốc 95, Gốc n 0" was compared before
+        "2023,sipas-2023,element,2,95,0,",  # "Gốc 95, Gốc n 0" was compared before
         "Dòng 3, cột n: n = 0 (không có phiếu nào) nên không thể có chỉ số 95. Hãy ghi số phiếu thật của năm đó,"
         " hoặc để trống n và satisfied nếu không biết.",
     ),

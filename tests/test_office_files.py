@@ -194,7 +194,9 @@ def test_a_broken_utf8_file_is_refused_not_guessed(conn):
     data = _text([HEADER, *ROWS]).encode() + b"2026-03-06 08:00,H\xe9 t\xefch,,5,,,\r\n"
     with pytest.raises(ValidationError) as err:
         _import(conn, data, "p.csv")
-    assert err.value.problems == ["Tệp p.csv, dòng 5: không phải văn bản UTF-8 (tệp UTF-8 bị hỏng ở dòng này). " + ADVICE]
+    assert err.value.problems == [
+        "Tệp p.csv, dòng 5: không phải văn bản UTF-8 (tệp UTF-8 bị hỏng ở dòng này). " + ADVICE
+    ]
 
 
 def test_a_file_past_the_row_limit_is_refused_before_the_rest_is_read(conn):
