@@ -95,7 +95,7 @@ with tab_type:
 
 with tab_file:
     st.write("Tệp CSV/XLSX với các cột `year, questionnaire, level, code, index` và tùy chọn `n, satisfied`.")
-    upload = st.file_uploader("Chọn tệp số liệu gốc", type=["csv", "xlsx"], key="baseline_file")
+    upload = st.file_uploader("Chọn tệp số liệu gốc", type=["csv", "txt", "tsv", "xlsx", "xls"], key="baseline_file")
     if upload is not None and st.button("Nhập tệp này", type="primary", key="import_baseline"):
         try:
             with ui.conn() as c:

@@ -60,7 +60,7 @@ with st.expander("Tải tệp mẫu (dòng tiêu đề và một dòng ví dụ)
                 key=f"tpl_{kind}_{ext}",
             )
     st.caption("Mô tả đầy đủ các cột: tệp docs/file-formats.md trong thư mục phần mềm.")
-upload = st.file_uploader("Chọn tệp", type=["csv", "xlsx"], key="responses_file")
+upload = st.file_uploader("Chọn tệp", type=["csv", "txt", "tsv", "xlsx", "xls"], key="responses_file")
 
 
 def _import(allow_repeats: bool) -> None:

@@ -321,7 +321,7 @@ with tab_input:
         "(thời điểm dạng YYYY-MM-DD HH:MM). Có lỗi ở bất kỳ dòng nào thì không nhập dòng nào; nhập lại "
         "cùng tệp không bị tính hai lần."
     )
-    upload = st.file_uploader("Tệp nhật ký", type=["csv", "xlsx"], key="ticket_file")
+    upload = st.file_uploader("Tệp nhật ký", type=["csv", "txt", "tsv", "xlsx", "xls"], key="ticket_file")
     if upload is not None and st.button("Nhập nhật ký", type="primary", key="ticket_import"):
         try:
             with ui.conn() as c:

@@ -133,6 +133,16 @@ BAD_ROWS = [
     ),
     ("2023,sipas-2023,criterion,TC1.1,80,12.5,", 'Dòng 3, cột n: giá trị "12.5" không hợp lệ, cần số nguyên ≥ 0.'),
     ("2023,sipas-2023,criterion,TC1.1,50,10,8", "Dòng 3, cột index: 50.0 không khớp với satisfied/n = 80.00."),
+    (
+        "2023,sipas-2023,element,2,95,0,",  # "Gốc 95, Gốc n 0" was compared before
+        "Dòng 3, cột n: n = 0 (không có phiếu nào) nên không thể có chỉ số 95. Hãy ghi số phiếu thật của năm đó,"
+        " hoặc để trống n và satisfied nếu không biết.",
+    ),
+    (
+        "2023,sipas-2023,criterion,TC1.1,95,0,3",
+        "Dòng 3, cột n: n = 0 (không có phiếu nào) nên không thể có chỉ số 95. Hãy ghi số phiếu thật của năm đó,"
+        " hoặc để trống n và satisfied nếu không biết.",
+    ),
     ("2023,sipas-2023,element,1,cao,,", 'Dòng 3, cột index: giá trị "cao" không hợp lệ, cần số từ 0 đến 100.'),
 ]
 
@@ -196,8 +206,18 @@ def test_every_problem_of_a_file_is_listed_at_once(conn):
     [
         (b"", "trong.csv", "Tệp trong.csv: không có dòng tiêu đề."),
         (csv_bytes(HEADER), "chi-tieu-de.csv", "Tệp chi-tieu-de.csv: không có dòng dữ liệu nào."),
-        (csv_bytes(HEADER, GOOD_ROW), "bao-cao.pdf", "Tệp bao-cao.pdf: chỉ nhận tệp .csv hoặc .xlsx."),
-        (b"\xff\xfe" + "year".encode("utf-16-le"), "utf16.csv", "Tệp utf16.csv, dòng 1: không phải văn bản UTF-8."),
+        (
+            csv_bytes(HEADER, GOOD_ROW),
+            "bao-cao.pdf",
+            "Tệp bao-cao.pdf: chỉ nhận tệp .csv, .txt (văn bản ngăn cách bằng dấu phẩy, dấu chấm phẩy hoặc tab), "
+            ".xlsx hoặc .xls. Hãy lưu lại dạng CSV UTF-8 hoặc tải tệp .xlsx.",
+        ),
+        (
+            b"\xff\xfe" + "year".encode("utf-16-le") + b"\x00\xd8",  # a lone high surrogate
+            "utf16.csv",
+            "Tệp utf16.csv: tệp UTF-16 bị hỏng (có ký tự không hợp lệ, ví dụ nửa cặp thay thế). "
+            "Hãy lưu lại dạng CSV UTF-8 hoặc tải tệp .xlsx.",
+        ),
     ],
 )
 def test_an_empty_or_unreadable_file_is_refused(conn, data, filename, message):

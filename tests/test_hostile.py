@@ -640,7 +640,10 @@ def test_nul_and_lone_surrogates_are_refused_everywhere_with_one_message(conn, w
     bad = next(ch for ch in text if corpus.refused_character(ch))
     message = NUL_MESSAGE.format(label).replace("U+0000", f"U+{ord(bad):04X}")
     if where in ("responses file", "ticket log") and bad != "\x00":
-        message = f"Tệp {'p.csv' if where == 'responses file' else 's.csv'}, dòng 2: không phải văn bản UTF-8."
+        message = (
+            f"Tệp {'p.csv' if where == 'responses file' else 's.csv'}, dòng 2: không phải văn bản UTF-8 (có mã của"
+            " một nửa cặp thay thế, U+D800–U+DFFF). Hãy lưu lại dạng CSV UTF-8 hoặc tải tệp .xlsx."
+        )
     assert message in err.value.problems
     assert table_snapshot(conn) == before
 

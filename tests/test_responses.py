@@ -344,17 +344,26 @@ def test_every_problem_is_listed_with_its_row(staffed):
     assert table_snapshot(staffed) == before
 
 
-def test_a_file_that_is_not_csv_or_xlsx(conn):
+def test_a_file_that_is_not_a_table(conn):
     with pytest.raises(ValidationError) as err:
-        _import(conn, b"x", "phieu.txt")
-    assert err.value.problems == ["Tệp phieu.txt: chỉ nhận tệp .csv hoặc .xlsx."]
+        _import(conn, b"x", "phieu.pdf")
+    assert err.value.problems == [
+        "Tệp phieu.pdf: chỉ nhận tệp .csv, .txt (văn bản ngăn cách bằng dấu phẩy, dấu chấm phẩy hoặc tab), "
+        ".xlsx hoặc .xls. Hãy lưu lại dạng CSV UTF-8 hoặc tải tệp .xlsx."
+    ]
 
 
-def test_a_csv_that_is_not_utf8(conn):
-    data = "submitted_at,comment\n2024-03-04 08:00,Cán bô\n".encode("cp1252")  # saved by an old Excel
+def test_a_csv_that_is_neither_utf8_nor_windows_1258_says_what_to_do(conn):
+    # 0x81 is undefined in Windows-1258 (and not UTF-8 on its own): no Vietnamese code page reads it.
+    data = b"submitted_at,comment\n2024-03-04 08:00,C\x81n\n"
+    before = table_snapshot(conn)
     with pytest.raises(ValidationError) as err:
         _import(conn, data)
-    assert err.value.problems == ["Tệp phieu.csv, dòng 2: không phải văn bản UTF-8."]
+    assert err.value.problems == [
+        "Tệp phieu.csv, dòng 2: không phải văn bản UTF-8 cũng không phải bảng mã Windows-1258. "
+        "Hãy lưu lại dạng CSV UTF-8 hoặc tải tệp .xlsx."
+    ]
+    assert table_snapshot(conn) == before
 
 
 def test_a_broken_xlsx(conn):

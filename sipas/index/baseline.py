@@ -146,7 +146,12 @@ def validate_baseline_table(rows: list[list[str]], filename: str, max_year: int 
         version, level, code = cells["questionnaire"], cells["level"], cells["code"]
         if satisfied is not None and n is None and cells["n"] == "":
             problems.append(f"Dòng {idx}, cột n: có satisfied thì phải có n.")
-        if n is not None and satisfied is not None:
+        if n == 0:
+            problems.append(
+                f"Dòng {idx}, cột n: n = 0 (không có phiếu nào) nên không thể có chỉ số {cells['index']}. "
+                "Hãy ghi số phiếu thật của năm đó, hoặc để trống n và satisfied nếu không biết."
+            )
+        elif n is not None and satisfied is not None:
             if satisfied > n:
                 problems.append(f"Dòng {idx}, cột satisfied: {satisfied} lớn hơn n = {n}.")
             # A criterion's index is satisfied/n: a disagreement is a typo. An element's (or the

@@ -256,6 +256,8 @@ class ImportSummary:
     repeats: int = 0
     repeat_sources: tuple[RepeatSource, ...] = ()
     repeats_stored: bool = False
+    # What the reader noticed in the file (another encoding or separator, dates read day-first).
+    notes: tuple[str, ...] = ()
 
     def message(self) -> str:
         text = (
@@ -271,6 +273,8 @@ class ImportSummary:
                 )
             else:
                 text += f" {self.repeat_warning()}"
+        for note in self.notes:
+            text += f" {note}"
         return text
 
     def repeat_warning(self) -> str:
@@ -283,7 +287,7 @@ class ImportSummary:
         )
 
 
-read_table = parsing.read_table  # CSV or XLSX rows as text (one definition, in sipas.files.parsing)
+read_table = parsing.read_table  # CSV/TXT, XLSX or HTML .xls rows as text (one definition, in sipas.files.parsing)
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -690,6 +694,7 @@ def import_responses(
         }
     with parsing.gc_paused():  # the rows as dicts and tuples, then their SQL parameters
         parsed = validate_responses_table(rows, filename, active_version=active_version, known_staff=staff, **by_date)
+        notes = tuple(getattr(rows, "notes", ()))
         del rows
         sha = hashlib.sha256(data).hexdigest()
         with db.transaction(conn):
@@ -713,6 +718,7 @@ def import_responses(
         len(repeats),
         tuple(sources),
         bool(repeats) and allow_repeats,
+        notes,
     )
 
 
