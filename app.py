@@ -69,6 +69,23 @@ def _unit_confirmed() -> bool:
         return settings.unit_confirmed(c)
 
 
+def _must_change_password() -> bool:
+    from sipas.admin import auth
+
+    with ui.conn() as c:
+        return auth.must_change_password(c, user.username)
+
+
+def _waiting_line() -> None:
+    """On every staff page: how many things wait for the person logged in."""
+    from sipas.cases import queue
+
+    with ui.conn() as c:
+        n = queue.waiting_count(c, user.role)
+    where = "Việc chờ Chủ tịch" if user.role == "chairman" else "Phản ánh và khắc phục"
+    st.sidebar.markdown(f"**Đang chờ {user.display_name}: {n} việc** ({where})" if n else "Không có việc nào đang chờ.")
+
+
 kiosk = st.Page(
     "app_pages/kiosk.py",
     title="Khảo sát",
@@ -87,6 +104,15 @@ if user is None:
         for path in STAFF_PATHS:
             pages.append(st.Page("app_pages/login.py", title="Cán bộ đăng nhập", url_path=path, visibility="hidden"))
     st.navigation(pages, position="hidden").run()
+elif _must_change_password():
+    # The password was set by someone else (account created or reset by an administrator): its owner sets
+    # a new one before anything else; every staff address leads here until then.
+    st.session_state["was_staff"] = True
+    own = "app_pages/change_password.py"
+    pages = [st.Page(own, title="Đặt mật khẩu mới", icon=":material/key:", url_path="password", default=True)]
+    pages += [st.Page(own, url_path=p, visibility="hidden") for p in (*STAFF_PATHS[:-1], "login", "setup")]
+    pages.append(st.Page("app_pages/logout.py", title="Đăng xuất", icon=":material/logout:", url_path="logout"))
+    st.navigation(pages, position="sidebar").run()
 elif not (st.session_state.get("unit_confirmed") or _unit_confirmed()):
     # The first staff login: confirm the unit's names before anything else (every staff address
     # leads here until then; the tablet keeps working on the shipped names).
@@ -102,15 +128,24 @@ else:
     st.session_state["was_staff"] = True
     st.session_state["unit_confirmed"] = True
     ui.form2024_offer()
+    is_chairman = user.role == "chairman"  # he lands on what awaits him
     overview = st.Page(
-        "app_pages/overview.py", title="Tổng quan", icon=":material/dashboard:", url_path="overview", default=True
+        "app_pages/overview.py",
+        title="Tổng quan",
+        icon=":material/dashboard:",
+        url_path="overview",
+        default=not is_chairman,
     )
     analysis = st.Page(
         "app_pages/analysis.py", title="Phân tích chi tiết", icon=":material/query_stats:", url_path="analysis"
     )
     cases = st.Page("app_pages/cases.py", title="Phản ánh và khắc phục", icon=":material/assignment:", url_path="cases")
     chairman = st.Page(
-        "app_pages/chairman.py", title="Việc chờ Chủ tịch", icon=":material/account_balance:", url_path="chairman"
+        "app_pages/chairman.py",
+        title="Việc chờ Chủ tịch",
+        icon=":material/account_balance:",
+        url_path="chairman",
+        default=is_chairman,
     )
     backup = st.Page("app_pages/backup.py", title="Sao lưu", icon=":material/backup:", url_path="backup")
     waiting = st.Page(
@@ -122,8 +157,13 @@ else:
     accounts = st.Page("app_pages/accounts.py", title="Tài khoản", icon=":material/group:", url_path="accounts")
     logout = st.Page("app_pages/logout.py", title="Đăng xuất", icon=":material/logout:", url_path="logout")
     survey = st.Page("app_pages/kiosk.py", title="Xem màn hình khảo sát", icon=":material/tablet:", url_path="kiosk")
-    # After logging in, the address is still /login: lead it to the overview.
-    after_login = st.Page("app_pages/overview.py", title="Tổng quan", url_path="login", visibility="hidden")
+    # After logging in, the address is still /login: lead it to the overview (the Chairman to his queue).
+    after_login = st.Page(
+        "app_pages/chairman.py" if is_chairman else "app_pages/overview.py",
+        title="Việc chờ Chủ tịch" if is_chairman else "Tổng quan",
+        url_path="login",
+        visibility="hidden",
+    )
     sections = {
         "Phân tích": [overview, analysis],
         "Khắc phục": [chairman, cases, waiting] if user.role == "chairman" else [cases, waiting],
@@ -131,7 +171,9 @@ else:
         "Tài khoản": [accounts, survey, logout],
     }
     try:
-        st.navigation({**sections, "": [after_login]}, position="sidebar").run()
+        nav = st.navigation({**sections, "": [after_login]}, position="sidebar")
+        _waiting_line()
+        nav.run()
     except (sqlite3.Error, OSError) as exc:  # never Streamlit's English error box or a traceback
         if not ui.show_fault(exc):
             raise

@@ -95,6 +95,8 @@ if upload is not None and pending and pending[0] == upload.file_id:
         st.session_state["repeats_pending"] = None
         _import(allow_repeats=True)
 
+_KEPT = " Giữ lại {} vụ việc mẫu đã có người xử lý, cùng các phiếu làm bằng chứng của chúng."
+
 if demo:
     st.subheader("Dữ liệu mẫu")
     st.write(f"Có {clock.format_number(demo, 0)} phiếu được tạo tự động để dùng thử. Xóa chúng trước khi dùng thật.")
@@ -102,4 +104,5 @@ if demo:
     if st.button("Xóa dữ liệu mẫu", disabled=not confirm, key="delete_demo"):
         with ui.conn() as c:
             n = db.delete_demo_data(c, user.username)
-        st.success(f"Đã xóa {n} phiếu dữ liệu mẫu.")
+            kept = db.demo_cases_kept(c)
+        st.success(f"Đã xóa {n} phiếu dữ liệu mẫu." + (_KEPT.format(kept) if kept else ""))

@@ -184,12 +184,18 @@ with tab_staff:
             placeholder="—",
         )
     st.subheader("Thêm hoặc sửa cán bộ")
+    st.caption(
+        "Mỗi mã cán bộ thuộc về một người mãi mãi: người mới được cấp mã mới, mã của người đã nghỉ không cấp lại. "
+        "Cùng một cán bộ đổi tên (hoặc tên bị gõ sai): chọn “Đổi tên” và ghi lý do."
+    )
     with st.form("staff_form", clear_on_submit=True, enter_to_submit=False):
         code = st.text_input("Mã cán bộ", key="staff_code")
         name = st.text_input("Họ và tên", key="staff_name")
         position = st.text_input("Chức danh", key="staff_position")
         counter = st.text_input("Quầy", key="staff_counter")
         start = st.date_input("Bắt đầu làm tại bộ phận", clock.today(), format="DD/MM/YYYY", key="staff_from")
+        rename = st.checkbox("Đổi tên: vẫn là cán bộ đang giữ mã này, không phải người mới", key="staff_rename")
+        reason = st.text_input("Lý do đổi tên", key="staff_rename_reason")
         if st.form_submit_button("Lưu cán bộ", type="primary"):
             try:
                 with ui.conn() as c:
@@ -203,6 +209,7 @@ with tab_staff:
                             "active_from": start,
                         },
                         user.username,
+                        rename_reason=reason if rename else None,
                     )
                 st.success(f"Đã lưu cán bộ {code}.")
             except SipasError as exc:

@@ -125,7 +125,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with closing(db.open_db(db_path(args.db))) as conn:
         if args.delete:
             n = db.delete_demo_data(conn, _command_line_actor())
-            print(f"Đã xóa {n} phiếu dữ liệu mẫu.")
+            kept = db.demo_cases_kept(conn)
+            print(
+                f"Đã xóa {n} phiếu dữ liệu mẫu."
+                + (f" Giữ lại {kept} vụ việc mẫu đã có người xử lý, cùng các phiếu làm bằng chứng." if kept else "")
+            )
             return 0
         if args.responses < 0:
             raise ValidationError("--responses phải ≥ 0.")
@@ -134,6 +138,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
         intake.after_responses(conn)  # the cases the new surveys open, as for any stored survey
         added = db.count_responses(conn) - before
     print(f"Đã tạo {added} phiếu dữ liệu mẫu (seed {args.seed}) trong {db_path(args.db)}.")
+    return 0
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    """The cases, as a JSON array per data-interchange.md ("Cases"), or one line each for a person."""
+    from sipas.cases.listing import list_cases_json
+
+    with closing(db.open_db(db_path(args.db))) as conn:
+        rows = list_cases_json(conn, args.status, args.kind)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    else:
+        for r in rows:
+            print(f"#{r['id']} {r['kind']} {r['staff_code'] or '-'} {r['status']} {r['opened_at']}")
+        print(f"{len(rows)} vụ việc.")
     return 0
 
 
@@ -472,6 +491,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2024, metavar="S")
     p.add_argument("--delete", action="store_true", help="xóa toàn bộ dữ liệu mẫu")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("cases", help="liệt kê vụ việc (phản ánh, tín hiệu, biện pháp) với bằng chứng")
+    p.add_argument("--status", metavar="S", help="lọc theo trạng thái, ví dụ moi, dang_xac_minh, co_co_so")
+    p.add_argument("--kind", metavar="K", help="lọc theo loại: conduct, signal, staffing, criterion, pakn")
+    p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    _add_db(p)
+    p.set_defaults(func=cmd_cases)
 
     _add_backup_commands(sub)  # backup, restore, check
 

@@ -73,7 +73,16 @@ def chairman(conn, clerk):
     """The Chairman (chutich), created by the clerk, password ``PW``."""
     from sipas.admin import auth
 
-    return auth.create_user(conn, "chutich", PW, "chairman", full_name="Võ Minh Tâm", actor="thongke")
+    user = auth.create_user(conn, "chutich", PW, "chairman", full_name="Võ Minh Tâm", actor="thongke")
+    own_password(conn, "chutich")
+    return user
+
+
+def own_password(conn, username: str, password: str = PW) -> None:
+    """The account's owner has set their own password (the forced first change has tests of its own)."""
+    from sipas.admin import auth
+
+    auth.set_password(conn, username, password, username)
 
 
 def confirm_names(c) -> None:

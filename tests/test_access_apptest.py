@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import own_password
 from google.protobuf.json_format import MessageToJson
 from streamlit.testing.v1 import AppTest
 
@@ -75,6 +76,8 @@ def users(conn):
     admin = auth.create_user(conn, "vanphong", PW, "clerk", full_name="Nguyễn Thị Lan", first_admin=True)
     clerk = auth.create_user(conn, "thongke", PW, "clerk", full_name="Lê Văn Hùng", actor="vanphong")
     chairman = auth.create_user(conn, "chutich", PW, "chairman", full_name="Võ Minh Tâm", actor="vanphong")
+    for name in ("thongke", "chutich"):
+        own_password(conn, name, PW)
     return admin, clerk, chairman
 
 
@@ -240,7 +243,7 @@ def test_first_start_with_no_account_creates_the_admin_and_logs_in(conn):
     (create,) = [b for b in at.button if b.label == "Tạo tài khoản quản trị"]
     create.click()
     run(at)
-    assert titles(at) == [STAFF_PAGES["overview.py"]]
+    assert titles(at) == ["Việc chờ Chủ tịch quyết định"]  # a Chairman lands on what awaits him
     assert db.list_users(conn) == [
         {
             **db.list_users(conn)[0],
@@ -536,3 +539,75 @@ def test_the_data_page_offers_every_template_as_csv_and_excel(db_file, users):
         for label in ("Phiếu khảo sát", "Số liệu gốc (trang Số liệu gốc)", "Lượt lấy số (trang Thời gian chờ)")
         for fmt in ("CSV", "Excel")
     ]
+
+
+# ------------------------------------------------------------------------------ issue 20 item 7
+
+
+def _sidebar_text(at: AppTest) -> list[str]:
+    return [m.value for m in at.sidebar.markdown]
+
+
+def test_a_password_set_by_someone_else_must_be_changed_at_first_login_then_the_chairman_lands_on_his_queue(
+    db_file, conn
+):
+    auth.create_user(conn, "vanphong", PW, "clerk", full_name="Nguyễn Thị Lan", first_admin=True)
+    auth.create_user(conn, "chutich", PW, "chairman", full_name="Võ Minh Tâm", actor="vanphong")
+    assert auth.must_change_password(conn, "chutich") and not auth.must_change_password(conn, "vanphong")
+    at = run(new_app())
+    login_form(at, "chutich", PW)
+    assert titles(at) == ["Đặt mật khẩu mới"]
+    for page in ("chairman.py", "cases.py", "accounts.py"):  # every staff address leads to the change
+        with pytest.raises(ValueError):
+            at.switch_page(f"app_pages/{page}")
+    at.text_input(key="own_current").input("sai-mat-khau")
+    at.text_input(key="own_new").input("mat-khau-rieng-2026")
+    at.text_input(key="own_new2").input("mat-khau-rieng-2026")
+    next(b for b in at.button if b.label == "Đặt mật khẩu mới").click()
+    run(at)
+    assert [c.value for c in at.code] == ["Mật khẩu hiện tại không đúng."]
+    assert auth.must_change_password(conn, "chutich")
+    at.text_input(key="own_current").input(PW)
+    at.text_input(key="own_new").input(PW)
+    at.text_input(key="own_new2").input(PW)
+    next(b for b in at.button if b.label == "Đặt mật khẩu mới").click()
+    run(at)
+    assert [c.value for c in at.code] == ["Mật khẩu mới phải khác mật khẩu do người khác đặt."]
+    at.text_input(key="own_current").input(PW)
+    at.text_input(key="own_new").input("mat-khau-rieng-2026")
+    at.text_input(key="own_new2").input("mat-khau-rieng-2026")
+    next(b for b in at.button if b.label == "Đặt mật khẩu mới").click()
+    run(at)
+    assert titles(at) == ["Việc chờ Chủ tịch quyết định"]  # he lands on his queue
+    assert not auth.must_change_password(conn, "chutich")
+    assert auth.verify_password(conn, "chutich", "mat-khau-rieng-2026")
+    assert "Không có việc nào đang chờ." in _sidebar_text(at)
+    # An administrator's reset makes the change due again.
+    auth.set_password(conn, "chutich", "mat-khau-tam-2026", "vanphong")
+    assert auth.must_change_password(conn, "chutich")
+
+
+def test_every_staff_page_shows_what_waits_for_the_person_logged_in(db_file, conn, users):
+    from sipas.cases import workflow
+
+    clerk = workflow.Actor("thongke", "clerk")
+    chair = workflow.Actor("chutich", "chairman")
+    a = workflow.open_case(conn, clerk, case_type="procedure", origin="clerk", channel="hotline", title="Hồ sơ chậm")
+    workflow.open_case(conn, clerk, case_type="facilities", origin="clerk", channel="hotline", title="Thiếu ghế")
+    workflow.transition(conn, a, "verifying", clerk)
+    workflow.transition(conn, a, "founded", clerk)
+    workflow.transition(conn, a, "measure", clerk, root_cause="Thiếu người", measure="training")
+    # The clerk owes the next step on one case (the other waits for the Chairman's approval).
+    at = logged_in_as(new_app(), "thongke")
+    for page in STAFF_PAGES:
+        at.switch_page(f"app_pages/{page}")
+        run(at)
+        assert "**Đang chờ Lê Văn Hùng: 1 việc** (Phản ánh và khắc phục)" in _sidebar_text(at), page
+    at = run(new_app())
+    login_form(at, "chutich", PW)
+    assert titles(at) == ["Việc chờ Chủ tịch quyết định"]
+    assert "**Đang chờ Võ Minh Tâm: 1 việc** (Việc chờ Chủ tịch)" in _sidebar_text(at)
+    workflow.transition(conn, a, "awaiting_effect", chair)
+    at.switch_page("app_pages/overview.py")
+    run(at)
+    assert "Không có việc nào đang chờ." in _sidebar_text(at)

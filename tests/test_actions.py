@@ -893,27 +893,33 @@ def test_history_cannot_be_changed_or_deleted(staffed):
     assert table_snapshot(conn) == before
 
 
-def test_demo_cases_go_with_the_demo_data(staffed):
+def test_demo_cases_go_with_the_demo_data_except_those_a_person_worked_on(staffed):
     conn = staffed
     real = _open(conn)
-    _response(conn, "demo-1", "2024-06-03 09:00:00", "CB02", {"TC3.1": 1}, demo=True)
+    demo_r1 = _response(conn, "demo-1", "2024-06-03 09:00:00", "CB02", {"TC3.1": 1}, demo=True)
     _response(conn, "real-1", "2024-06-03 10:00:00", "CB02", {"TC3.1": 2})
-    assert intake.sync_from_survey(conn, now=NOW) == 2  # a demo case and a real case: never mixed
-    demo_case = _open(conn, staff_code="CB02", is_demo=True)
-    _move(conn, demo_case, "verifying")
-    demo_ids = [c["id"] for c in db.list_cases(conn) if c["is_demo"]]
-    assert len(demo_ids) == 2
-    kept = [c["id"] for c in db.list_cases(conn) if not c["is_demo"]]
+    demo_r2 = _response(conn, "demo-2", "2024-06-03 11:00:00", "CB03", {"TC3.1": 1}, demo=True)
+    assert intake.sync_from_survey(conn, now=NOW) == 3  # two demo cases and a real case: never mixed
+    by_staff = {(c["staff_code"], c["is_demo"]): c["id"] for c in db.list_cases(conn) if c["origin"] == "survey"}
+    untouched, worked = by_staff[("CB02", 1)], by_staff[("CB03", 1)]
+    hand_opened = _open(conn, staff_code="CB02", is_demo=True)  # opened by the clerk: a person's work
+    _move(conn, worked, "verifying")  # the clerk started verifying the survey's complaint
+    worked_history = _events(conn, worked)
+    kept = sorted(c["id"] for c in db.list_cases(conn) if c["id"] != untouched)
 
-    assert db.delete_demo_data(conn, "vanphong") == 1
-    assert [c["id"] for c in db.list_cases(conn)] == kept
-    assert (
-        conn.execute(f"SELECT count(*) FROM case_events WHERE case_id IN ({','.join(map(str, demo_ids))})").fetchone()[
-            0
-        ]
-        == 0
-    )
+    assert db.delete_demo_data(conn, "vanphong") == 1  # demo-1 only: demo-2 is the evidence of a worked case
+    assert sorted(c["id"] for c in db.list_cases(conn)) == kept
+    assert db.demo_cases_kept(conn) == 2
+    assert _events(conn, worked) == worked_history  # its history whole
+    assert db.case_response_ids(conn, worked) == [demo_r2]  # and its evidence, word for word
+    assert db.response_by_token(conn, "demo-2")["staff_code"] == "CB03"
+    assert db.response_by_token(conn, "demo-1") is None
+    assert demo_r1 not in db.case_response_ids(conn, untouched)
+    assert conn.execute("SELECT count(*) FROM case_events WHERE case_id = ?", (untouched,)).fetchone()[0] == 0
     assert len(db.case_events(conn, real)) == 1
+    assert len(db.case_events(conn, hand_opened)) == 1
+    audit = conn.execute("SELECT note FROM audit_log WHERE action = 'delete-demo'").fetchone()
+    assert audit[0] == "giữ 2 vụ việc mẫu đã xử lý"
 
 
 # ------------------------------------------------------------------------------ monthly figures

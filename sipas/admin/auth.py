@@ -298,6 +298,28 @@ def set_password(conn: sqlite3.Connection, username: str, password: str, actor: 
         db.log_audit(conn, actor, "user-password", f"user:{name}", None, None, None)
 
 
+def must_change_password(conn: sqlite3.Connection, username: str) -> bool:
+    """True when the account's password was last set by someone else (an administrator creating the account
+    or resetting it, the command line): its owner must choose a new one at the next login, since the
+    password is the proof of the Chairman's decisions. Read from the audit log, the record of who set it."""
+    name = normalize_username(username)
+    setter = db.last_password_setter(conn, name)
+    return setter is not None and setter.lower() != name
+
+
+def change_own_password(conn: sqlite3.Connection, user: StaffUser, current: str, new: str, new2: str) -> str:
+    """The owner sets a new password (forced after someone else set it): checks the current one, the two
+    entries and that it differs; ends the account's sessions and returns a new session token."""
+    if new != new2:
+        raise ValidationError("Hai lần nhập mật khẩu mới không khớp.")
+    if not verify_password(conn, user.username, current):
+        raise ValidationError("Mật khẩu hiện tại không đúng.")
+    if new == current:
+        raise ValidationError("Mật khẩu mới phải khác mật khẩu do người khác đặt.")
+    set_password(conn, user.username, new, user.username)
+    return start_session(conn, user)
+
+
 def set_active(conn: sqlite3.Connection, username: str, active: bool, actor: str | None) -> None:
     """Disable (ending its sessions) or re-enable an account. The last active admin cannot be disabled."""
     name = normalize_username(username)

@@ -147,6 +147,24 @@ def chairman_queue(conn: sqlite3.Connection, today: date | None = None) -> dict[
     }
 
 
+CLERK_STATES = ("new", "verifying", "founded", "reopened")  # the clerk owes the next step
+
+
+def waiting_count(conn: sqlite3.Connection, role: str, today: date | None = None) -> int:
+    """How many things wait for a person of ``role``: for the Chairman, each repeat offender and each case
+    in his queue (:func:`chairman_queue`, a case counted once); for the clerk, each case whose next step is
+    the clerk's (to verify, to propose a measure, reopened) or whose effect check has a verdict to act on."""
+    if role == "chairman":
+        pending = chairman_queue(conn, today)
+        ids = {c["id"] for key in ("overdue", "deadline", "signoff", "not_effective") for c in pending[key]}
+        return len(pending["repeat"]) + len(ids)
+    return sum(
+        1
+        for c in db.list_cases(conn, states=OPEN_STATES)
+        if c["state"] in CLERK_STATES or (c["state"] == "awaiting_effect" and c["effect_flag"])
+    )
+
+
 def monthly_counts(conn: sqlite3.Connection, month: str, today: date | None = None) -> dict:
     """Counts for the monthly report: cases opened, closed, overdue during the month and still overdue
     at its end (or today, for the month in progress), by type, median days to close."""

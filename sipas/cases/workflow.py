@@ -76,6 +76,7 @@ CHANNELS = {
     "in_person": "Trực tiếp",
     "analysis": "Phân tích chỉ số",
     "staffing": "Phân tích nhân lực",
+    "signal": "Tín hiệu thống kê",
 }
 REPEAT_DECISIONS = {"reassign": "Điều chuyển", "replace": "Thay thế", "none": "Không điều chuyển, thay thế"}
 PRIORITIES = {"low": "Thấp", "normal": "Bình thường", "high": "Cao"}

@@ -112,3 +112,13 @@ def end_staff_sessions(
             (now, reason, username),
         )
     return cur.rowcount
+
+
+def last_password_setter(conn: sqlite3.Connection, username: str) -> str | None:
+    """Who last set ``username``'s password (the audit log's account creation or password change), or None."""
+    row = conn.execute(
+        "SELECT actor FROM audit_log WHERE action IN ('user-add', 'user-password') AND entity = ? "
+        "ORDER BY id DESC LIMIT 1",
+        (f"user:{username}",),
+    ).fetchone()
+    return None if row is None else (row[0] or "")

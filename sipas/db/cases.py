@@ -153,6 +153,16 @@ def case_response_ids(conn: sqlite3.Connection, case_id: int) -> list[int]:
     ]
 
 
+def evidence_ids_by_case(conn: sqlite3.Connection) -> dict[int, list[int]]:
+    """Every case's evidence survey ids, in id order, read at once (cases without evidence are absent)."""
+    out: dict[int, list[int]] = {}
+    for case_id, response_id in conn.execute(
+        "SELECT case_id, response_id FROM case_responses ORDER BY case_id, response_id"
+    ):
+        out.setdefault(case_id, []).append(response_id)
+    return out
+
+
 # criterion >= 'TC3.' AND < 'TC3/' is LIKE 'TC3.%' for these codes, read on the primary key.
 _CONDUCT_FROM = CONDUCT_CRITERIA_PREFIX
 _CONDUCT_TO = CONDUCT_CRITERIA_PREFIX[:-1] + chr(ord(CONDUCT_CRITERIA_PREFIX[-1]) + 1)

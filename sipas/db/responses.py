@@ -372,19 +372,34 @@ def set_excluded_many(
             )
 
 
+# A demo case a person worked on (any history entry not written by the system: opened by hand, moved,
+# noted, explained) is kept when the demo data goes, with the surveys behind it: the history of what was
+# decided about a person is never deleted.
+_WORKED_DEMO_CASES = (
+    "SELECT id FROM cases WHERE is_demo = 1 AND id IN (SELECT case_id FROM case_events WHERE actor IS NOT 'hệ thống')"
+)
+
+
 def delete_demo_data(conn: sqlite3.Connection, actor: str) -> int:
     """Delete every generated (demo) response, its answers and demo staff; return responses deleted.
 
+    Demo cases go too, except those a person worked on (:func:`demo_cases_kept`): they stay with their
+    history and the demo surveys that are their evidence, and so does the staff member they name.
     ``actor``: who asked (the logged-in user, or the command line and its OS user)."""
     with transaction(conn):
+        kept_evidence = ""
         if schema_version(conn) >= 4:
-            conn.execute(
-                "DELETE FROM case_responses WHERE response_id IN (SELECT id FROM responses WHERE is_demo = 1)"
-                " OR case_id IN (SELECT id FROM cases WHERE is_demo = 1)"
+            doomed = f"SELECT id FROM cases WHERE is_demo = 1 AND id NOT IN ({_WORKED_DEMO_CASES})"
+            kept_evidence = (
+                f" AND id NOT IN (SELECT response_id FROM case_responses WHERE case_id IN ({_WORKED_DEMO_CASES}))"
             )
-            conn.execute("DELETE FROM case_events WHERE case_id IN (SELECT id FROM cases WHERE is_demo = 1)")
-            conn.execute("DELETE FROM cases WHERE is_demo = 1")
-        n = conn.execute("DELETE FROM responses WHERE is_demo = 1").rowcount
+            conn.execute(
+                "DELETE FROM case_responses WHERE case_id IN (" + doomed + ") OR (response_id IN "
+                "(SELECT id FROM responses WHERE is_demo = 1) AND case_id NOT IN (" + _WORKED_DEMO_CASES + "))"
+            )
+            conn.execute(f"DELETE FROM case_events WHERE case_id IN ({doomed})")
+            conn.execute(f"DELETE FROM cases WHERE id IN ({doomed})")
+        n = conn.execute("DELETE FROM responses WHERE is_demo = 1" + kept_evidence).rowcount
         in_use = "SELECT staff_code FROM responses WHERE staff_code IS NOT NULL"
         if schema_version(conn) >= 4:
             in_use += (
@@ -393,8 +408,17 @@ def delete_demo_data(conn: sqlite3.Connection, actor: str) -> int:
             )
         conn.execute(f"DELETE FROM staff WHERE is_demo = 1 AND code NOT IN ({in_use})")
         conn.execute("DELETE FROM kiosk_events WHERE device = 'demo'")
-        log_audit(conn, actor, "delete-demo", "responses", None, str(n), None)
+        kept = demo_cases_kept(conn)
+        note = f"giữ {kept} vụ việc mẫu đã xử lý" if kept else None
+        log_audit(conn, actor, "delete-demo", "responses", None, str(n), note)
     return n
+
+
+def demo_cases_kept(conn: sqlite3.Connection) -> int:
+    """How many demo cases a person worked on, which deleting the demo data keeps."""
+    if schema_version(conn) < 4:
+        return 0
+    return conn.execute(f"SELECT count(*) FROM ({_WORKED_DEMO_CASES})").fetchone()[0]
 
 
 # ---------------------------------------------------------------------------------------------
