@@ -594,10 +594,14 @@ elif section == "Hồ sơ":
     st.text(dossier_figures.headline(view))
     st.markdown("**Giải quyết đúng hạn theo lĩnh vực**")
     interval = {c: 1 for c in ("Trước và đúng hạn (%)", "KTC 95% thấp", "KTC 95% cao")}
-    st.dataframe(ui.vn_frame(dossier_figures.on_time_frame(view), interval), hide_index=True, width="stretch")
+    st.dataframe(
+        ui.vn_frame(dossier_figures.on_time_frame(view), interval), hide_index=True, width="stretch", placeholder="—"
+    )
     st.caption(dossier_figures.ON_TIME_NOTE)
     st.markdown("**Hồ sơ trễ hạn bên cạnh mức hài lòng (câu hỏi chung, cùng lĩnh vực)**")
-    st.dataframe(ui.vn_frame(dossier_figures.beside_frame(view), None, 1), hide_index=True, width="stretch")
+    st.dataframe(
+        ui.vn_frame(dossier_figures.beside_frame(view), None, 1), hide_index=True, width="stretch", placeholder="—"
+    )
     st.caption("Trễ hoặc quá hạn: trên số hồ sơ tiếp nhận; hài lòng: trả lời 4–5 trên số phiếu trả lời câu hỏi chung.")
     st.markdown("**Chỉ tiêu chuyển đổi số của kế hoạch**")
     for t in view.targets:
@@ -607,13 +611,14 @@ elif section == "Hồ sơ":
         ui.vn_frame(dossier_figures.group_frame(view), {"Tỷ lệ (%)": 1, "KTC 95% thấp": 1, "KTC 95% cao": 1}),
         hide_index=True,
         width="stretch",
+        placeholder="—",
     )
     lines = dossier_figures.group_lines(view)
     for line in lines:
         (st.info if line == dossier_figures.OFFICIAL_766 else st.text)(line)
     st.markdown(f"**Hồ sơ trễ hạn hoặc quá hạn ({view.late_count})**")
     if view.late:
-        st.dataframe(ui.vn_frame(dossier_figures.late_frame(view)), hide_index=True, width="stretch")
+        st.dataframe(ui.vn_frame(dossier_figures.late_frame(view)), hide_index=True, width="stretch", placeholder="—")
         if view.late_count > len(view.late):
             st.caption(f"Chỉ hiện {len(view.late)} hồ sơ trễ hạn lâu nhất trong {view.late_count}.")
     else:

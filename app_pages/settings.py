@@ -420,7 +420,7 @@ with tab_tablets:
     st.subheader("Phiếu nghi vấn lạm dụng")
     st.caption("Các phiếu này đã được lưu nhưng không tính vào chỉ số cho đến khi cán bộ khôi phục.")
     if suspects:
-        st.dataframe(ui.vn_frame(pd.DataFrame(suspects), default=1), hide_index=True, width="stretch")
+        st.dataframe(ui.vn_frame(pd.DataFrame(suspects), default=1), hide_index=True, width="stretch", placeholder="—")
         with st.form("suspect_restore", clear_on_submit=True, enter_to_submit=False):
             rid = st.selectbox("Phiếu số", [r["Số phiếu"] for r in suspects], key="suspect_id")
             why = st.text_input("Lý do khôi phục (bắt buộc)", key="suspect_reason")

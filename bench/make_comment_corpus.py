@@ -161,7 +161,7 @@ def strip_marks(text: str) -> str:
 
 
 def to_tcvn3(text: str) -> str:
-    from sipas.index.legacy import _TCVN3_DST, _TCVN3_SRC
+    from sipas.files.legacy import _TCVN3_DST, _TCVN3_SRC
 
     back = str.maketrans(_TCVN3_DST, _TCVN3_SRC)
     return unicodedata.normalize("NFC", text).lower().translate(back)

@@ -14,8 +14,8 @@ import pytest
 from sipas import db
 from sipas.cases import intake
 from sipas.errors import ValidationError
+from sipas.files.legacy import legacy_encoding, to_unicode
 from sipas.index import classify as cl
-from sipas.index.legacy import legacy_encoding, to_unicode
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = __import__("datetime").datetime(2024, 6, 15, 12, 0)

@@ -186,11 +186,11 @@ def test_columns_the_product_does_not_know_are_left_unread_and_named(conn, db_fi
     raw = b"".join(p.read_bytes() for p in db_file.parent.glob("sipas.db*"))
     for text in ("0988777666", "Trần Văn Ký"):
         assert text.encode() not in raw, text
-    # A bad cell in a known column is still reported by its row and the file's header.
-    bad = data.replace(b"04/03/2024 08:00", b"04/13/2024 08:00")
+    # A bad cell in a known column is still reported by its row and the file's header (31 February).
+    bad = data.replace(b"04/03/2024 08:00", b"31/02/2024 08:00")
     with pytest.raises(ValidationError) as exc:
         import_dossiers(conn, bad, "u.csv", now=NOW)
-    assert exc.value.problems[0].startswith('Dòng 2, cột Ngày tiếp nhận (received_at): giá trị "04/13/2024 08:00"')
+    assert exc.value.problems[0].startswith('Dòng 2, cột Ngày tiếp nhận (received_at): giá trị "31/02/2024 08:00"')
 
 
 def test_column_mapping_per_source(conn):

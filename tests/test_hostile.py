@@ -44,8 +44,8 @@ from sipas.cases import workflow
 from sipas.catalog import WAIT_BUCKETS, questionnaires
 from sipas.errors import ValidationError
 from sipas.files import tickets
+from sipas.files.legacy import to_unicode
 from sipas.index import baseline
-from sipas.index.legacy import to_unicode
 from sipas.survey import quality
 from sipas.survey.responses import BASE_COLUMNS, CHANNELS, KioskSurvey, import_responses, submit_kiosk_survey
 

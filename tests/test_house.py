@@ -191,7 +191,17 @@ LAYERS = [
     ("base", ("sipas", "sipas.errors", "sipas.paths", "sipas.clock", "sipas.text", "sipas.faults")),
     ("catalog", ("sipas.catalog",)),
     ("db", ("sipas.db",)),
-    ("file basics", ("sipas.files", "sipas.files.parsing", "sipas.files.table", "sipas.files.exports")),
+    (
+        "file basics",
+        (
+            "sipas.files",
+            "sipas.files.parsing",
+            "sipas.files.reading",
+            "sipas.files.legacy",
+            "sipas.files.table",
+            "sipas.files.exports",
+        ),
+    ),
     ("admin", ("sipas.admin", "sipas.files.templates")),
     ("index", ("sipas.index",)),
     ("staffing", ("sipas.staffing",)),

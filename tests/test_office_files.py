@@ -16,8 +16,7 @@ from conftest import table_snapshot
 
 from sipas import db
 from sipas.errors import ValidationError
-from sipas.files import parsing
-from sipas.index import legacy
+from sipas.files import legacy, parsing
 from sipas.survey.responses import import_responses
 
 ACTIVE = "sipas-2023"

@@ -190,7 +190,7 @@ def test_every_template_imports_as_it_is(conn, kind, fmt):
         assert conn.execute("SELECT year, level, index_value FROM baseline").fetchone()[:] == (2024, "overall", 87.5)
     else:
         assert tickets.import_tickets(conn, data, name).added == 1
-    from sipas.survey.responses import read_table
+    from sipas.files.reading import read_table
 
     padded = [r + [""] * (len(header) - len(r)) for r in read_table(data, name)]
     assert padded == [header, example]

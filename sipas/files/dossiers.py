@@ -27,8 +27,8 @@ from pathlib import Path
 from sipas import clock, db
 from sipas.errors import ValidationError, raise_file_problems
 from sipas.files.parsing import TS_HINT
+from sipas.files.reading import read_table
 from sipas.files.table import Column, TableSpec, read_rows
-from sipas.survey.responses import read_table
 
 
 @functools.lru_cache(maxsize=4096)  # the same few values (channels, ratings) on every line

@@ -3,7 +3,7 @@
 An import (baseline, ticket log, …) declares its columns as :class:`Column` values in a
 :class:`TableSpec`: the name (and aliases), the kind of value, whether the column must be in the
 header and whether a cell may be empty, the bounds, and the Vietnamese message for a bad value. The
-raw rows come from :func:`sipas.files.parsing.read_table` (CSV or XLSX as ``list[list[str]]``,
+raw rows come from :func:`sipas.files.reading.read_table` (CSV or XLSX as ``list[list[str]]``,
 header first); :func:`read_rows` checks the header (raising :class:`ValidationError` at once, as
 every import did) and then yields one :class:`TableRow` per non-blank line, numbered as a
 spreadsheet shows it (the header is row 1), with the line's problems in column order. The import

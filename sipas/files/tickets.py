@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sipas import clock, db
 from sipas.errors import raise_file_problems
-from sipas.files import parsing
+from sipas.files import reading
 from sipas.files.table import Column, TableSpec, read_rows
 
 TS_HINT = "cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 có múi giờ"
@@ -134,7 +134,7 @@ def import_tickets(
     conn: sqlite3.Connection, data: bytes, filename: str, *, actor: str | None = None, now: datetime | None = None
 ) -> TicketImportSummary:
     """Validate a whole ticket log (CSV or XLSX), then store it in one transaction (all or nothing)."""
-    tickets = validate_tickets_table(parsing.read_table(data, filename), filename, now=now)
+    tickets = validate_tickets_table(reading.read_table(data, filename), filename, now=now)
     with db.transaction(conn):
         import_id = db.record_import(
             conn, "tickets", filename, hashlib.sha256(data).hexdigest(), len(tickets), 0, 0, actor

@@ -19,7 +19,7 @@ from sipas import clock, db
 from sipas.catalog import questionnaires
 from sipas.catalog.crosswalk import counterparts
 from sipas.errors import ValidationError, raise_file_problems
-from sipas.files import parsing
+from sipas.files import parsing, reading
 from sipas.files.table import Column, TableSpec, read_rows
 from sipas.index.scoring import index_for_period
 
@@ -205,7 +205,7 @@ def save_baseline(
 
 def import_baseline(conn: sqlite3.Connection, data: bytes, filename: str, actor: str | None = None) -> BaselineSummary:
     """Validate a whole baseline file (CSV/XLSX), then store it and its import record in one transaction."""
-    rows = validate_baseline_table(parsing.read_table(data, filename), filename)
+    rows = validate_baseline_table(reading.read_table(data, filename), filename)
     name = Path(filename).name
     with db.transaction(conn):
         years = _store(conn, rows, "import", actor, name)

@@ -5,7 +5,7 @@ Each comment gets its topics (``thai_do``, ``cho_doi``, ``ho_so``, ``co_so_vat_c
 that "tận tình nhưng chờ lâu" praises the staff and complains about the wait; and ``conduct_complaint``,
 the one label that can open a conduct case (README, "Phản ánh về cán bộ: khi nào mở vụ việc").
 
-How: the text is first made comparable — legacy TCVN3/VNI converted (:mod:`sipas.index.legacy`), NFC,
+How: the text is first made comparable — legacy TCVN3/VNI converted (:mod:`sipas.files.legacy`), NFC,
 case and diacritics dropped, the usual abbreviations expanded ("ko", "k" → không, "dc" → được, "nv" →
 nhân viên, "cb" → cán bộ) — then hand-written rules (topic words, praise/complaint/suggestion words,
 negation: "không nhiệt tình" is a complaint, "không hề gắt" is not) tag each clause. Where rules fall
@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from sipas.files.legacy import to_unicode
 from sipas.index.comments import words
-from sipas.index.legacy import to_unicode
 from sipas.paths import DATA_DIR
 
 CORPUS_FILE = DATA_DIR / "comments" / "corpus.csv"

@@ -26,9 +26,8 @@ from sipas.cases import intake
 from sipas.catalog import CONDUCT_ELEMENT, WAIT_BUCKETS, Questionnaire, questionnaires, wait_bucket_for_minutes
 from sipas.catalog.questions import MULTI_SEPARATOR, answer_problem, import_columns, parse_cell
 from sipas.errors import ValidationError, raise_file_problems
-from sipas.files import parsing
+from sipas.files import legacy, parsing, reading
 from sipas.files.table import Column, TableSpec, read_rows
-from sipas.index import legacy
 from sipas.text import text_problem
 
 TZ = clock.TZ
@@ -287,7 +286,7 @@ class ImportSummary:
         )
 
 
-read_table = parsing.read_table  # CSV/TXT, XLSX or HTML .xls rows as text (one definition, in sipas.files.parsing)
+read_table = reading.read_table  # CSV/TXT, XLSX or HTML .xls rows as text (one definition: sipas.files.reading)
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -619,7 +618,7 @@ def validate_responses_table(
             answers = _criterion_answers(cells, cols.criterion_cols, q, version, own_codes, idx, err)
         extra = _extra_answers(cells, cols.extra_cols, q, idx, err) if cols.extra_cols else {}
         # The comment is kept as typed (not stripped), converted to Unicode when it was typed in the
-        # legacy TCVN3 or VNI fonts (sipas.index.legacy: only text that reads as such is touched).
+        # legacy TCVN3 or VNI fonts (sipas.files.legacy: only text that reads as such is touched).
         raw_comment = raw[cols.comment] if cols.comment is not None and cols.comment < len(raw) else ""
         raw_comment = legacy.to_unicode(raw_comment) if raw_comment else raw_comment
         if raw_comment and len(raw_comment) > MAX_COMMENT:

@@ -86,11 +86,17 @@ def to_unicode(text: str) -> str:
     if not text or any(ord(ch) > 0xFF for ch in text):
         return text
     before = _foreign(text)
-    if before < 2:  # one odd character ("µ", "£") is no evidence of a legacy font
+    if before == 0 or not _in_words(text):
         return text
     candidates = [(_foreign(c), i, c) for i, c in enumerate((_from_vni(text), _from_tcvn3(text)))]
     left, _, best = min(candidates)
     return best if left == 0 and _reads_as_vietnamese(best) else text
+
+
+def _in_words(text: str) -> bool:
+    """Every word holding a character foreign to Vietnamese also holds a plain letter: legacy fonts put
+    their letters inside words ("C¸n"), a price or a symbol stands apart ("5£", "µ")."""
+    return all(any(ch.isalpha() and not _foreign(ch) for ch in w) for w in text.split() if _foreign(w))
 
 
 _TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")

@@ -13,7 +13,7 @@ What is read (every refusal says what to do: :data:`ADVICE`):
   its charset from its ``<meta>``, else UTF-8, else Windows-1258. A real Excel 97–2003 file is refused
   with advice.
 * **Legacy TCVN3 text in a Windows-1258 file**: a cell holding characters Vietnamese never uses is read as
-  the 8-bit TCVN3/VNI bytes they were (:mod:`sipas.index.legacy`) when that reads as Vietnamese.
+  the 8-bit TCVN3/VNI bytes they were (:mod:`sipas.files.legacy`) when that reads as Vietnamese.
 
 Rows are read as a stream and reading stops one row past :data:`sipas.files.parsing.MAX_ROWS`, so a
 file of any size costs its bytes plus at most the row limit's rows.
@@ -31,8 +31,7 @@ from html.parser import HTMLParser
 from itertools import chain, islice
 
 from sipas.errors import ValidationError
-from sipas.files import parsing
-from sipas.index import legacy
+from sipas.files import legacy, parsing
 
 ADVICE = "Hãy lưu lại dạng CSV UTF-8 hoặc tải tệp .xlsx."
 SEPARATORS = (",", ";", "\t")
@@ -266,3 +265,91 @@ def read_html_table(data: bytes, filename: str) -> Rows:
         out.notes.append("Tệp .xls là một bảng HTML (xuất từ phần mềm khác); đã đọc bảng đầu tiên.")
         return out
     raise ValidationError(f"Tệp {filename}: không đọc được bảng mã của tệp HTML. {ADVICE}")
+
+
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
+ACCEPTED = "chỉ nhận tệp .csv, .txt (văn bản ngăn cách bằng dấu phẩy, dấu chấm phẩy hoặc tab), .xlsx hoặc .xls"
+
+
+def read_table(data: bytes, filename: str) -> list[list[str]]:
+    """Rows of a text table or the first sheet of a workbook, as text cells (every import's reader).
+
+    CSV/TXT/TSV in the encodings and with the separators this module reads; XLSX
+    (bounded, see above); ``.xls``: an HTML table (what web systems export) or, when it is one, an XLSX
+    or a text table under that name. Then the file's date order is decided from all its rows
+    (:func:`check_date_order`). The result is a list of rows with ``notes`` for the import's summary.
+    """
+    name = filename.lower()
+    if name.endswith(".xlsx") or (name.endswith(".xls") and data.startswith(b"PK\x03\x04")):
+        rows = Rows(parsing.read_xlsx(data, filename))
+        rows.encoding = "XLSX"
+    elif name.endswith(".xls"):
+        if data.startswith(OLE2_MAGIC):
+            raise ValidationError(
+                f"Tệp {filename}: là tệp Excel 97–2003 (.xls), chưa đọc được. Hãy mở tệp trong Excel và "
+                "lưu lại dạng CSV UTF-8 hoặc tải tệp .xlsx."
+            )
+        reader = read_html_table if looks_like_html(data) else read_text_table
+        rows = reader(data, filename)
+    elif name.endswith(TEXT_SUFFIXES):
+        rows = read_text_table(data, filename)
+    else:
+        raise ValidationError(f"Tệp {filename}: {ACCEPTED}. {ADVICE}")
+    check_date_order(rows, filename, scan=_may_hold_slash_dates(data, rows))
+    return rows
+
+
+_SLASH_DATE_BYTES = re.compile(rb"\d/\d{1,2}/\d{4}")
+_SLASH_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*$")
+
+
+def _may_hold_slash_dates(data: bytes, rows) -> bool:
+    """A cheap gate for the common file (ISO dates): only a file whose bytes hold ``d/m/yyyy`` is scanned."""
+    if getattr(rows, "encoding", "UTF-8") in ("UTF-8", "Windows-1258"):
+        return _SLASH_DATE_BYTES.search(data) is not None
+    return True
+
+
+def check_date_order(rows, filename: str, *, scan: bool = True) -> None:
+    """Decide the file's date order from every ``dd/mm/yyyy``-like cell of every row.
+
+    A cell whose first number is over 12 can only be day-first; one whose second is over 12 only
+    month-first. A file that can only be month-first is refused (read day-first it would put its
+    surveys in the wrong months); an ambiguous one is read day-first, the Vietnamese convention, and
+    a note says so (``rows.notes``). A file with both kinds is read day-first: its month-first cells
+    are refused row by row as impossible dates.
+    """
+    if not scan:
+        return
+    day_first = month_first = None
+    ambiguous = 0
+    for r, row in enumerate(rows[1:], start=2):
+        for c, cell in enumerate(row):
+            if "/" not in cell:
+                continue
+            m = _SLASH_DATE.match(cell)
+            if not m:
+                continue
+            first, second = int(m.group(1)), int(m.group(2))
+            if first > 12 and second <= 12:
+                day_first = day_first or (r, c, cell)
+            elif second > 12 and first <= 12:
+                month_first = month_first or (r, c, cell, second)
+            elif first <= 12 and second <= 12:
+                ambiguous += 1
+    if month_first and not day_first:
+        r, c, cell, second = month_first
+        header = rows[0] if rows else []
+        column = header[c].strip() if c < len(header) and header[c].strip() else parsing.col_letter(c)
+        raise ValidationError(
+            f"Tệp {filename}: ngày tháng được viết theo thứ tự tháng/ngày/năm (dòng {r}, cột {column}: "
+            f'"{cell.strip()}" không thể là ngày/tháng/năm vì không có tháng {second}), nên mọi ngày trong tệp '
+            "sẽ bị đọc sai tháng. Hãy đổi định dạng ngày sang dd/mm/yyyy hoặc YYYY-MM-DD (trong Excel: "
+            "Format Cells → Date, vùng Việt Nam) rồi lưu lại dạng CSV UTF-8 hoặc tải tệp .xlsx."
+        )
+    if ambiguous and not day_first and not month_first and hasattr(rows, "notes"):
+        rows.notes.append(
+            f"{ambiguous} ô ngày dạng dd/mm/yyyy mà ngày và tháng đều ≤ 12 (ví dụ 05/03) được đọc theo thứ tự "
+            "ngày/tháng/năm, quy ước Việt Nam; không dòng nào trong tệp cho biết thứ tự khác. "
+            "Nếu tệp ghi tháng trước, hãy sửa ngày sang YYYY-MM-DD rồi nhập lại."
+        )
