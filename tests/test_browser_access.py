@@ -61,8 +61,9 @@ def chromium(server):
 
 
 @pytest.fixture
-def page(chromium):
+def page(chromium, server):
     page = b.new_tablet_page(chromium, viewport={"width": 1280, "height": 900}, has_touch=False)
+    b.as_enrolled_tablet(page, server)  # the counter's own browser: an enrolled tablet
     yield page
     page.context.close()
 

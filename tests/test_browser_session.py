@@ -96,6 +96,7 @@ def test_a_clerk_stays_logged_in_after_reload_and_in_a_new_tab_and_logout_ends_e
         # The counter tablet's address in the same browser shows no staff menu.
         kiosk = context.new_page()
         b.watch_runs(kiosk)
+        b.as_enrolled_tablet(kiosk, server)  # this browser is also an enrolled counter tablet
         open_at(kiosk, server, "/?kiosk=1")
         expect()(kiosk.get_by_text(b.WELCOME)).to_be_visible(timeout=30_000)
         assert kiosk.get_by_role("link", name=re.compile("Cài đặt")).count() == 0
