@@ -632,6 +632,7 @@ elif section == "Cán bộ":
         f"Chỉ hiện kết quả của cán bộ có ít nhất {period['staff_min_n']} phiếu trong kỳ "
         f'("{NOT_ENOUGH_DATA}" nếu ít hơn), để một ý kiến đơn lẻ không bị đọc thành kết luận.'
     )
+    st.caption(f"{staff_index.STAFF_SHRUNK_NOTE} Cột “{staff_index.STAFF_SHRUNK}”: n là số phiếu.")
 
 elif section == "Chất lượng dữ liệu":
     hours_key = json.dumps(period["opening_hours"], sort_keys=True)

@@ -212,7 +212,7 @@ with tab_list:
                     f"{clock.format_number(effect.p_value, 3)} (kiểm định hai tỷ lệ)."
                 )
 
-        choices = workflow.allowed_next(case["state"], user.role)
+        choices = workflow.allowed_next(case["state"], user.role, case)
         # Only the fields of the steps this user can take now: the cause and measure when the case can go
         # to "measure"; the date and password when the Chairman can approve it.
         proposes = "measure" in choices

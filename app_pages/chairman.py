@@ -209,10 +209,12 @@ if staff:
         for start, end in selection.history_quarters(clock.today()):
             active = settings.get(c, "active_questionnaire", end.isoformat())
             versions = [active, *sorted(v for v in questionnaires() if v != active)]
-            _, measure = staff_index.staff_measure_in_period(
+            version, measure = staff_index.staff_measure_in_period(
                 c, code, start.isoformat(), end.isoformat(), min_n, versions
             )
-            quarters.append((start, end, measure))
+            period_f = selection.Filters(version, start.isoformat(), end.isoformat())
+            shrunk = staff_index.shrunk_measures(c, period_f).get(code)
+            quarters.append((start, end, measure, shrunk))
     if cases:
         frame = case_rows(cases)
         frame["Biện pháp"] = [workflow.MEASURES.get(c["measure"] or "", "—") for c in cases]
@@ -220,7 +222,7 @@ if staff:
     else:
         st.info("Chưa có vụ việc nào.")
     rows = []
-    for start, end, m in quarters:
+    for start, end, m, est in quarters:
         rows.append(
             {
                 "Từ": clock.format_date(start),
@@ -231,8 +233,13 @@ if staff:
                 "KTC 95%": f"{clock.format_number(m.ci_low, 1)}–{clock.format_number(m.ci_high, 1)}"
                 if m.shown
                 else "—",
+                staff_index.STAFF_SHRUNK: "—" if est is None else clock.format_number(est.estimate, 1),
+                "Hiệu chỉnh: KTC 95%": "—"
+                if est is None
+                else f"{clock.format_number(est.ci_low, 1)}–{clock.format_number(est.ci_high, 1)}",
             }
         )
+    st.caption(f"{staff_index.STAFF_SHRUNK_NOTE} n là số phiếu.")
     st.caption(
         f"{staff_index.STAFF_MEASURE_NOTE} Cùng một số với trang Phân tích (mục Cán bộ) và báo cáo tháng; "
         f"theo từng quý, chỉ hiện khi có ít nhất {min_n} phiếu."

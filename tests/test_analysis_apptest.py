@@ -271,6 +271,13 @@ def test_every_section_renders_for_the_chairman(db_copy, section):
         assert staff.loc["CB99", "Chỉ số yếu tố 3 (%)"] == "—"
         measure = staff["Chỉ số yếu tố 3 (%)"].map(vn_number)
         assert measure["CB02"] < measure["CB01"]
+        # beside it the shrunk estimate with its interval, for CB99 too (3 responses: mostly the commune's rate)
+        shrunk = staff["Ước lượng đã hiệu chỉnh theo số phiếu (%)"].map(vn_number)
+        low = staff["Hiệu chỉnh: KTC 95% thấp"].map(vn_number)
+        high = staff["Hiệu chỉnh: KTC 95% cao"].map(vn_number)
+        assert (low <= shrunk).all() and (shrunk <= high).all()
+        assert (high - low)["CB99"] > (high - low)["CB01"]  # 3 responses know less than CB01's many
+        assert any("Ước lượng đã hiệu chỉnh (Bayes thực nghiệm" in c.value for c in at.caption)
 
 
 def test_what_citizens_want_improved_is_shown_with_n_and_interval(db_copy):

@@ -76,6 +76,27 @@ def test_analysis_table_and_report_show_the_same_staff_number(demo_conn):
         assert in_report.loc[code, staff_index.STAFF_MEASURE] == pytest.approx(m.index, nan_ok=True)
         shown += m.shown
     assert shown > 0
+    # the shrunk estimate beside it, the same in the table, the report and its PDF section
+    shrunk = staff_index.shrunk_measures(demo_conn, f)
+    assert shrunk
+    for code, est in shrunk.items():
+        for frame in (table, in_report):
+            assert frame.loc[code, staff_index.STAFF_SHRUNK] == pytest.approx(est.estimate)
+            assert frame.loc[code, staff_index.SHRUNK_LOW] == pytest.approx(est.ci_low)
+            assert frame.loc[code, staff_index.SHRUNK_HIGH] == pytest.approx(est.ci_high)
+    from sipas.reports import sections
+
+    (section,) = [x for x in sections.sections(report, sections.PDF) if x.key == "staff"]
+    header, *rows = next(b for b in section.blocks if isinstance(b, sections.Table)).rows
+    assert header[-1] == "Đã hiệu chỉnh"
+    code = next(iter(shrunk))
+    est = shrunk[code]
+    row = next(r for r in rows if r[0].endswith(f"({code})"))
+    assert row[-1] == (
+        f"{clock.format_number(est.estimate, 1)} ({clock.format_number(est.ci_low, 1)}–"
+        f"{clock.format_number(est.ci_high, 1)})"
+    )
+    assert any("Bayes thực nghiệm" in b.text for b in section.blocks if isinstance(b, sections.Paragraph))
 
 
 @pytest.fixture
@@ -105,3 +126,7 @@ def test_chairman_history_shows_the_same_measure(demo_conn, fast_argon2, monkeyp
     assert int(row["Số phiếu"]) == m.responses
     expected = clock.format_number(m.index, 2) if m.shown else "Chưa đủ dữ liệu"
     assert row[staff_index.STAFF_MEASURE] == expected
+    est = staff_index.shrunk_measures(demo_conn, selection.Filters("sipas-2023", "2026-04-01", END.isoformat()))[code]
+    assert row[staff_index.STAFF_SHRUNK] == clock.format_number(est.estimate, 1)
+    assert row["Hiệu chỉnh: KTC 95%"] == f"{clock.format_number(est.ci_low, 1)}–{clock.format_number(est.ci_high, 1)}"
+    assert any("Ước lượng đã hiệu chỉnh (Bayes thực nghiệm" in c.value for c in at.caption)

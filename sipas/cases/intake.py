@@ -24,7 +24,7 @@ from contextlib import closing
 from datetime import datetime, timedelta
 
 from sipas import clock, db
-from sipas.cases import effects
+from sipas.cases import effects, signals
 from sipas.cases.workflow import DEFAULT_DUE_DAYS, OPEN_STATES, UNKNOWN_STAFF
 from sipas.index import classify
 
@@ -163,11 +163,13 @@ def open_cases(conn: sqlite3.Connection, now: datetime | None = None, batch_size
 
 
 def after_responses(conn: sqlite3.Connection, now: datetime | None = None, batch_size: int = INTAKE_BATCH) -> int:
-    """After responses are committed: open their cases, then re-check the effects they may decide.
+    """After responses are committed: open their cases, run the statistical signal on each staff member's
+    answers (:func:`sipas.cases.signals.open_signals`), then re-check the effects they may decide.
     Never raises (the responses are stored already); returns the cases touched (0 on error)."""
     touched = 0
     try:
         touched = open_cases(conn, now, batch_size)
+        touched += signals.open_signals(conn, now)
         effects.flag_effects(conn)
     except Exception:  # noqa: BLE001 - a follow-up must never fail the store that triggered it
         log.exception("case intake after storing responses failed")

@@ -82,6 +82,11 @@ REPEAT_DECISIONS = {"reassign": "Điều chuyển", "replace": "Thay thế", "no
 PRIORITIES = {"low": "Thấp", "normal": "Bình thường", "high": "Cao"}
 ORIGINS = ("survey", "clerk", "analysis", "staffing")  # as the CHECK constraint of cases.origin
 UNKNOWN_STAFF = "chưa xác định"
+SIGNAL_NOT_FOUNDED = (
+    "Tín hiệu thống kê không phải là phản ánh nên không kết luận “Có cơ sở” và không dẫn tới biện pháp xử lý "
+    "cán bộ. Nếu khi xem xét thấy có phản ánh cụ thể, hãy tiếp nhận phản ánh đó thành một vụ việc riêng có "
+    "bằng chứng; nếu không, kết luận “Không có cơ sở” và ghi điều đã xem xét."
+)
 
 # (from, to) → roles allowed. The Chairman can do everything the clerk can.
 TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -161,15 +166,21 @@ def _ts(moment: datetime) -> str:
     return clock.format_ts(moment)
 
 
-def allowed_next(state: str, role: str) -> list[str]:
-    """The states a user with ``role`` may move a case in ``state`` to.
+def allowed_next(state: str, role: str, case: dict | None = None) -> list[str]:
+    """The states a user with ``role`` may move a case in ``state`` to (a statistical signal's case,
+    ``case`` with channel ``signal``, is never concluded "Có cơ sở").
 
     >>> allowed_next("measure", "clerk")
     []
     >>> allowed_next("measure", "chairman")
     ['awaiting_effect', 'founded']
     """
-    return [to for (frm, to), roles in TRANSITIONS.items() if frm == state and role in roles]
+    signal = case is not None and case.get("channel") == "signal"
+    return [
+        to
+        for (frm, to), roles in TRANSITIONS.items()
+        if frm == state and role in roles and not (signal and to == "founded")
+    ]
 
 
 def _require_text(value: str | None, message: str, limit: int = 4000) -> str:
@@ -315,6 +326,21 @@ def repeat_action(staff_code: str) -> str:
     return f"repeat-decision:{staff_code}"
 
 
+def _check_move(case: dict, to_state: str, actor: Actor) -> None:
+    """Refuse a move the workflow, the actor's role or the case's kind does not allow (a statistical
+    signal's case is never concluded "Có cơ sở")."""
+    frm = case["state"]
+    roles = TRANSITIONS.get((frm, to_state))
+    if roles is None:
+        raise ValidationError(
+            f"Không thể chuyển vụ việc từ “{STATES.get(frm, frm)}” sang “{STATES.get(to_state, to_state)}”."
+        )
+    if actor.role not in roles:
+        raise ValidationError(f"Chỉ Chủ tịch UBND xã được chuyển vụ việc từ “{STATES[frm]}” sang “{STATES[to_state]}”.")
+    if case["channel"] == "signal" and to_state == "founded":
+        raise ValidationError(SIGNAL_NOT_FOUNDED)
+
+
 def transition(
     conn: sqlite3.Connection,
     case_id: int,
@@ -339,13 +365,7 @@ def transition(
     if case is None:
         raise ValidationError(f"Không có vụ việc số {case_id}.")
     frm = case["state"]
-    roles = TRANSITIONS.get((frm, to_state))
-    if roles is None:
-        raise ValidationError(
-            f"Không thể chuyển vụ việc từ “{STATES.get(frm, frm)}” sang “{STATES.get(to_state, to_state)}”."
-        )
-    if actor.role not in roles:
-        raise ValidationError(f"Chỉ Chủ tịch UBND xã được chuyển vụ việc từ “{STATES[frm]}” sang “{STATES[to_state]}”.")
+    _check_move(case, to_state, actor)
     for value, label in ((note, "Ghi chú"), (root_cause, "Nguyên nhân"), (measure_detail, "Chi tiết biện pháp")):
         problem = text_problem(value, label)
         if problem:

@@ -311,3 +311,19 @@ def upsert_comment_label(
         "conduct_complaint = excluded.conduct_complaint, actor = excluded.actor, at = excluded.at",
         (prepared, text, int(conduct), actor, at),
     )
+
+
+def conduct_answers(conn: sqlite3.Connection, date_from: str, date_to: str) -> list[dict]:
+    """Every answer to a staff-conduct criterion (element 3) of a non-excluded response in [from, to), in
+    time order (response, then criterion): ``staff_code`` (None when the response names nobody),
+    ``response_id``, ``submitted_at``, ``criterion``, ``value``, ``is_demo``. Input of the CUSUM."""
+    return [
+        dict(r)
+        for r in conn.execute(
+            "SELECT r.staff_code, r.id AS response_id, r.submitted_at, a.criterion, a.value, r.is_demo "
+            "FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.excluded = 0 "
+            f"AND a.criterion >= '{_CONDUCT_FROM}' AND a.criterion < '{_CONDUCT_TO}' AND a.value IS NOT NULL "
+            "AND r.submitted_at >= ? AND r.submitted_at < ? ORDER BY r.submitted_at, r.id, a.criterion",
+            (date_from, date_to),
+        )
+    ]

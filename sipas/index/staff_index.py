@@ -18,6 +18,22 @@ from sipas.index.stats import beta_binomial_prior, proportion, shrink
 
 STAFF_ELEMENT = CONDUCT_ELEMENT
 STAFF_MEASURE = "Chỉ số yếu tố 3 (%)"
+STAFF_SHRUNK = "Ước lượng đã hiệu chỉnh theo số phiếu (%)"
+SHRUNK_LOW = "Hiệu chỉnh: KTC 95% thấp"
+SHRUNK_HIGH = "Hiệu chỉnh: KTC 95% cao"
+STAFF_TABLE_COLUMNS = [
+    "Mã",
+    "Họ tên",
+    "Số phiếu",
+    "Câu trả lời",
+    STAFF_MEASURE,
+    "KTC 95% thấp",
+    "KTC 95% cao",
+    STAFF_SHRUNK,
+    SHRUNK_LOW,
+    SHRUNK_HIGH,
+    "Ghi chú",
+]
 STAFF_MEASURE_NOTE = (
     "Chỉ số yếu tố 3 (công chức) của một cán bộ: tỷ lệ câu trả lời Hài lòng / Rất hài lòng trên mọi câu "
     "trả lời các tiêu chí của yếu tố 3 ở các phiếu ghi tên cán bộ đó (gộp câu trả lời), khoảng tin cậy "
@@ -94,12 +110,16 @@ def staff_measure_in_period(
 
 def staff_table(conn: sqlite3.Connection, f: Filters, staff: list[dict], min_n: int, element: str = STAFF_ELEMENT):
     """Per staff member: responses naming them and :func:`staff_measures` (pooled answers, Wilson
-    interval); fewer than ``min_n`` responses: "Chưa đủ dữ liệu", no number."""
+    interval); fewer than ``min_n`` responses: "Chưa đủ dữ liệu", no number. Beside it the shrunk estimate
+    of :func:`shrunk_measures` with its 95 % interval (:data:`STAFF_SHRUNK`, :data:`SHRUNK_LOW`,
+    :data:`SHRUNK_HIGH`; n is "Số phiếu"), for everyone with an answer."""
     measures = staff_measures(conn, f, min_n, element)
+    shrunk = shrunk_measures(conn, f, element)
     names = {s["code"]: s["full_name"] for s in staff}
     rows = []
     for code in sorted(set(names) | set(measures)):
         m = measures.get(code) or _measure(code, 0, (0, 0, 0, 0, 0), min_n)
+        s = shrunk.get(code)
         rows.append(
             {
                 "Mã": code,
@@ -109,19 +129,18 @@ def staff_table(conn: sqlite3.Connection, f: Filters, staff: list[dict], min_n: 
                 STAFF_MEASURE: m.index,
                 "KTC 95% thấp": m.ci_low,
                 "KTC 95% cao": m.ci_high,
+                STAFF_SHRUNK: s.estimate if s else None,
+                SHRUNK_LOW: s.ci_low if s else None,
+                SHRUNK_HIGH: s.ci_high if s else None,
                 "Ghi chú": "" if m.shown else comparison.NOT_ENOUGH_DATA,
             }
         )
-    frame = pd.DataFrame(
-        rows,
-        columns=["Mã", "Họ tên", "Số phiếu", "Câu trả lời", STAFF_MEASURE, "KTC 95% thấp", "KTC 95% cao", "Ghi chú"],
-    )
-    for col in (STAFF_MEASURE, "KTC 95% thấp", "KTC 95% cao"):
+    frame = pd.DataFrame(rows, columns=STAFF_TABLE_COLUMNS)
+    for col in (STAFF_MEASURE, "KTC 95% thấp", "KTC 95% cao", STAFF_SHRUNK, SHRUNK_LOW, SHRUNK_HIGH):
         frame[col] = frame[col].astype("float64")
     return frame.sort_values(STAFF_MEASURE, na_position="last", kind="stable").reset_index(drop=True)
 
 
-STAFF_SHRUNK = "Ước lượng đã hiệu chỉnh theo số phiếu (%)"
 STAFF_SHRUNK_NOTE = (
     "Ước lượng đã hiệu chỉnh (Bayes thực nghiệm, phân phối beta-nhị thức): chỉ số yếu tố 3 của cán bộ được "
     "kéo về tỷ lệ chung của xã, càng ít phiếu càng kéo nhiều; mỗi phiếu tính là một quan sát (các câu trả "

@@ -134,6 +134,7 @@ def to_excel(r: MonthlyReport) -> bytes:
     end = table(ws, 0, r.staff, {"Họ tên": 28, "Ghi chú": 20})
     ws.write_string(end + 1, 0, staff_index.STAFF_MEASURE_NOTE)
     ws.write_string(end + 2, 0, f"Chỉ ghi kết quả của cán bộ có ít nhất {r.staff_min_n} phiếu trong tháng.")
+    ws.write_string(end + 3, 0, staff_index.STAFF_SHRUNK_NOTE + " n là số phiếu.")
 
     ws = wb.add_worksheet(SHEETS[7])
     wishes = r.expectations

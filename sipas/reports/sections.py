@@ -243,13 +243,17 @@ def _exclusions(r: MonthlyReport, form: Form) -> Section:
 def _staff(r: MonthlyReport, form: Form) -> Section:
     """Element 3 per staff member; the PDF adds the number of answers."""
     note = Paragraph(staff_index.STAFF_MEASURE_NOTE + f" Chỉ ghi kết quả khi có ít nhất {r.staff_min_n} phiếu.", "note")
+    shrunk_note = Paragraph(
+        staff_index.STAFF_SHRUNK_NOTE + " Cột “Đã hiệu chỉnh”: ước lượng (KTC 95%), n là số phiếu.", "note"
+    )
     title = "Yếu tố 3 (công chức) theo cán bộ"
     if r.staff.empty:
         return Section("staff", title, [note, Paragraph("Chưa có phiếu nào ghi tên cán bộ trong tháng.")])
     answers = form == PDF
-    rows = [["Cán bộ", "Số phiếu", *(["Câu trả lời"] if answers else []), "Chỉ số (%)", "KTC 95%"]]
+    rows = [["Cán bộ", "Số phiếu", *(["Câu trả lời"] if answers else []), "Chỉ số (%)", "KTC 95%", "Đã hiệu chỉnh"]]
     for _, x in r.staff.iterrows():
         shown = number(x[staff_index.STAFF_MEASURE]) is not None
+        est = number(x[staff_index.STAFF_SHRUNK])
         rows.append(
             [
                 f"{x['Họ tên']} ({x['Mã']})",
@@ -257,9 +261,13 @@ def _staff(r: MonthlyReport, form: Form) -> Section:
                 *([str(int(x["Câu trả lời"]))] if answers else []),
                 fmt(x[staff_index.STAFF_MEASURE]) if shown else x["Ghi chú"],
                 f"{fmt(x['KTC 95% thấp'], 1)}–{fmt(x['KTC 95% cao'], 1)}" if shown else "—",
+                f"{fmt(est, 1)} ({fmt(x[staff_index.SHRUNK_LOW], 1)}–{fmt(x[staff_index.SHRUNK_HIGH], 1)})"
+                if est is not None
+                else "—",
             ]
         )
-    return Section("staff", title, [note, Table(rows, (70, 22, 26, 30, 32) if answers else (7, 2.5, 3, 3.5))])
+    widths = (56, 18, 20, 24, 26, 36) if answers else (5.5, 2, 2.5, 2.5, 3.5)
+    return Section("staff", title, [note, shrunk_note, Table(rows, widths)])
 
 
 def _expectations(r: MonthlyReport, form: Form) -> Section:
