@@ -24,6 +24,7 @@ from sipas.index import (
     criterion_tables,
     expectations,
     extra_answers,
+    findings,
     periods,
     plan_checks,
     selection,
@@ -321,6 +322,18 @@ if result.responses == 0:
     st.info("Chưa có phiếu nào trong kỳ và bộ lọc này.")
     st.stop()
 
+hide_below = period["staff_min_n"] if staff_code else None
+
+
+def criteria_frame():
+    return load_criteria(PATH, version_key, f, baseline_choice, json.dumps(bands), hide_below, period["office_name"])
+
+
+# The finding first, in sentences a clerk can copy into a report (sipas.index.findings); the tables follow.
+st.subheader("Điểm chính của kỳ")
+lines = findings.findings(result, criteria_frame(), targets, baseline_choice[0] if baseline_choice else None)
+st.markdown("\n".join(f"- {ui.escape_md(line)}" for line in lines))
+
 base_overall = criterion_tables.baseline_overall(baseline_rows)
 m1, m2, m3, m4 = st.columns(4)
 delta = None
@@ -406,12 +419,7 @@ with st.expander("Cỡ mẫu và khả năng đạt chỉ tiêu năm", expanded=
 # ------------------------------------------------------------------------------ sections
 
 section = st.segmented_control("Xem", SECTIONS, default=SECTIONS[0], key="an_section") or SECTIONS[0]
-hide_below = period["staff_min_n"] if staff_code else None
 references = charts.REFERENCES if show_refs else None
-
-
-def criteria_frame():
-    return load_criteria(PATH, version_key, f, baseline_choice, json.dumps(bands), hide_below, period["office_name"])
 
 
 def png_button(label: str, chart, name: str) -> None:
@@ -446,12 +454,34 @@ if section == "Tiêu chí":
                     "Không có trong mẫu phiếu năm gốc (không so sánh): "
                     + "; ".join(f"{code} {text}" for code, text in apart)
                 )
-    st.dataframe(ui.vn_frame(criteria_frame(), DECIMALS), hide_index=True, width="stretch", placeholder="—")
-    st.caption(
-        "KTC: khoảng tin cậy 95% (Wilson). Kiểm định: hai tỷ lệ với khoảng tin cậy Newcombe khi số liệu "
-        "gốc có số phiếu; nhị thức chính xác so với số công bố khi chỉ có tỷ lệ. p (Holm): đã hiệu chỉnh "
-        "cho nhiều tiêu chí cùng lúc; kết luận dựa trên p (Holm) < 0,05."
+    # The key columns fit a 1366 px screen; the tests and p-values are one click away, in the expander.
+    st.dataframe(
+        ui.vn_frame(criterion_tables.key_table(criteria_frame(), version), DECIMALS),
+        hide_index=True,
+        width="stretch",
+        placeholder="—",
+        column_config={
+            "Mã": st.column_config.TextColumn(width=60),
+            "Nội dung": st.column_config.TextColumn(width=230),
+            "n": st.column_config.TextColumn(width=55),
+            "Chỉ số (%)": st.column_config.TextColumn(width=80),
+            "KTC 95%": st.column_config.TextColumn(width=95),
+            "Gốc (%)": st.column_config.TextColumn(width=70),
+            "Chênh lệch (điểm %)": st.column_config.TextColumn("Chênh lệch", width=85),
+            "Kết luận": st.column_config.TextColumn(width=190),
+        },
     )
+    st.caption(
+        "KTC 95%: khoảng tin cậy 95% (Wilson). Chênh lệch: điểm phần trăm so với số liệu gốc. Kết luận dựa "
+        "trên kiểm định đã hiệu chỉnh cho nhiều tiêu chí cùng lúc (Holm, p < 0,05)."
+    )
+    with st.expander("Chi tiết kiểm định: tên kiểm định, p, p (Holm), khoảng tin cậy của chênh lệch"):
+        st.dataframe(ui.vn_frame(criteria_frame(), DECIMALS), hide_index=True, width="stretch", placeholder="—")
+        st.caption(
+            "Kiểm định: hai tỷ lệ với khoảng tin cậy Newcombe khi số liệu gốc có số phiếu; nhị thức chính xác "
+            "so với số công bố khi chỉ có tỷ lệ. p (Holm): đã hiệu chỉnh cho nhiều tiêu chí cùng lúc; kết "
+            "luận dựa trên p (Holm) < 0,05."
+        )
     st.subheader("Các yếu tố")
     st.dataframe(
         ui.vn_frame(criterion_tables.elements_table(result, baseline_rows, bands)),

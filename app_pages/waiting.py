@@ -68,6 +68,7 @@ def staffing_display(staffing: pd.DataFrame, target_minutes: float) -> pd.DataFr
             "Lượt đến/giờ": staffing["arrivals_per_hour"].round(2),
             "Phút phục vụ TB": staffing["service_minutes"].round(1),
             "Quầy đang mở": staffing["counters_open"],
+            "Số quầy theo": staffing["counters_measured"].map({True: "Nhật ký số thứ tự", False: "Cài đặt"}),
             "Quầy cần (Erlang C)": staffing["counters_needed"],
             "Thiếu": staffing["shortfall"],
             "Xác suất phải chờ (%)": (100 * staffing["p_wait"]).round(1),
@@ -280,10 +281,12 @@ with tab_staff:
             st.success("Số quầy đang mở đáp ứng mục tiêu ở mọi khung giờ có số liệu.")
         else:
             total = report.recommendations[0].counters_total or 0
+            # The minutes and counters the table used (measured where the log has them), never the defaults.
+            basis = report.basis
             st.caption(
-                erlang.assumption_text(
-                    float(report.service_setting["default"]), report.target_minutes, report.service_level, total
-                )
+                erlang.assumption_text(basis.service_minutes, report.target_minutes, report.service_level, total)
+                + " "
+                + " ".join(basis.sentences())
             )
         for i, rec in enumerate(report.recommendations):
             text_col, button_col = st.columns([3, 1])

@@ -4,6 +4,7 @@ comments as plain text, and excluding a flagged response."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import date
 
@@ -184,9 +185,41 @@ def test_criteria_table_weakest_first_with_n_and_tests(db_copy, capsys):
     for _, row in table.iterrows():
         assert row["n"] == by_code[row["Mã"]]["n"]
         assert row["Chỉ số (%)"] == pytest.approx(by_code[row["Mã"]]["index"], abs=0.005)  # shown to 2 decimals
+    # The key columns first (they fit 1366 px); the test and the p-values in the expander's full table.
+    assert list(table.columns) == [
+        "Mã", "Nội dung", "n", "Chỉ số (%)", "KTC 95%", "Gốc (%)", "Chênh lệch (điểm %)", "Kết luận"
+    ]  # fmt: skip
     tc31 = table.set_index("Mã").loc["TC3.1"]
-    assert tc31["Kiểm định"] == "Hai tỷ lệ (z) + KTC Newcombe" and tc31["Gốc (%)"] == 80.0
+    assert tc31["Nội dung"] == "Thái độ lịch sự, tôn trọng" and tc31["Gốc (%)"] == 80.0
     assert tc31["Kết luận"] in {"Tăng có ý nghĩa thống kê", "Giảm có ý nghĩa thống kê", "Chưa khác biệt rõ"}
+    assert [e.label for e in at.expander if e.label.startswith("Chi tiết kiểm định")]
+    full = at.dataframe[1].value.set_index("Mã")
+    assert full.loc["TC3.1", "Kiểm định"] == "Hai tỷ lệ (z) + KTC Newcombe"
+    assert full.loc["TC3.1", "Kết luận"] == tc31["Kết luận"]
+
+
+def test_the_page_leads_with_its_findings_in_sentences(db_copy, capsys):
+    """Before any table: the overall against the target, the floor, and the baseline comparison in words."""
+    at = year_2024(logged_in(db_copy))
+    assert at.subheader[0].value == "Điểm chính của kỳ"
+    shown = re.sub(r"\\(.)", r"\1", at.markdown[0].value).replace("\u2060", "")  # as the reader sees it
+    lines = [line[2:] for line in shown.split("\n")]
+    expected = cli_index(capsys, "--from", "2024-01-01", "--to", "2024-12-31")
+    overall = clock.format_percent(expected["overall"], 2)
+    assert lines[0].startswith(f"Chỉ số chung {overall} trên {expected['responses']} phiếu, ")
+    assert ("đạt chỉ tiêu 87%" in lines[0]) == (expected["overall"] >= 87)
+    weak = [c["code"] for c in expected["criteria"] if c["index"] is not None and c["n"] >= 30 and c["index"] < 80]
+    assert lines[1].startswith("Dưới mức sàn 80%" if weak else "Không yếu tố, tiêu chí nào dưới mức sàn 80%")
+    assert all(f"{code} (" in lines[1] for code in weak)
+    table = at.dataframe[0].value.set_index("Mã")
+    verdict = table.loc["TC3.1", "Kết luận"]
+    if verdict == "Chưa khác biệt rõ":
+        assert lines[2] == (
+            "Không tiêu chí nào thay đổi có ý nghĩa thống kê so với năm 2023 (1 tiêu chí được so sánh, "
+            "đã hiệu chỉnh cho nhiều tiêu chí cùng lúc)."
+        )
+    else:
+        assert lines[2].startswith(f"TC3.1 (Thái độ lịch sự, tôn trọng) {verdict.lower()} so với năm 2023: 80,00 → ")
 
 
 def test_a_channel_filter_changes_the_numbers(db_copy):

@@ -83,7 +83,8 @@ def test_unit_and_recipient_come_from_the_settings_in_force_that_month(seeded):
     june = reports.build_report(seeded, "2024-06")
     assert june.unit_name == "Trung tâm Phục vụ hành chính công xã Tu Bông"
     assert june.recipient == "UBND tỉnh Khánh Hòa (qua Sở Nội vụ)"
-    assert workbook(reports.to_excel(june))["Tổng hợp"]["B4"].value == "Trung tâm Phục vụ hành chính công xã Tu Bông"
+    summary = {row[0].value: row[1].value for row in workbook(reports.to_excel(june))["Tổng hợp"].iter_rows()}
+    assert summary["Đơn vị"] == "Trung tâm Phục vụ hành chính công xã Tu Bông"
 
 
 def test_excel_sheets_and_vietnamese_headers(may):
@@ -112,7 +113,9 @@ def test_excel_sheets_and_vietnamese_headers(may):
     assert [c.value for c in wb["Góp ý"][1]] == comment_list.COMMENT_COLUMNS
     assert [c.value for c in wb["Chất lượng dữ liệu"][1]][:3] == ["Mã phiếu", "Thời gian", "Kênh"]
     assert wb["Xu hướng theo tháng"]["A1"].value == "Tháng"
-    summary = {row[0].value: row[1].value for row in wb["Tổng hợp"].iter_rows(min_row=4, max_row=20)}
+    summary = {row[0].value: row[1].value for row in wb["Tổng hợp"].iter_rows(min_row=4, max_row=30)}
+    # The sheet opens with the findings in sentences (sipas.index.findings), then the summary.
+    assert [wb["Tổng hợp"].cell(row=4 + i, column=1).value for i in range(len(may.findings))] == may.findings
     assert summary["Số phiếu hợp lệ"] == 37
     assert summary["Chỉ số hài lòng về cung ứng dịch vụ hành chính công (phương pháp SIPAS) (%)"] == pytest.approx(
         may.result.overall

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from conftest import table_snapshot
 
-from sipas import db
+from sipas import clock, db
 from sipas.admin import settings
 from sipas.cases import effects, proposals, queue, workflow
 from sipas.cli import main as cli_main
@@ -460,12 +460,83 @@ def test_a_half_open_hour_counts_its_arrivals_at_an_hourly_rate(conn):
     assert (mon11.open_fraction, mon11.arrivals_per_hour) == (0.5, 6.0)
 
 
-def test_counters_open_come_from_the_settings_per_weekday_and_hour(seeded):
+def test_counters_open_come_from_the_log_where_it_shows_them_else_the_settings(seeded):
     settings.put(seeded, "counters_open", {"default": 1, "hours": [[0, 8, 2], [2, 8, 3]]}, "test")
     st = _report(seeded).staffing
-    assert (_slot(st, 0, 8).counters_open, bool(_slot(st, 0, 8).understaffed)) == (2, False)
-    assert (_slot(st, 2, 8).counters_open, _slot(st, 2, 8).shortfall) == (3, 1)
+    # Monday 8:00: two counters served on 4 March, one on 11 March; the median 1,5 rounded down is 1 —
+    # the log, not the setting's 2.
+    assert (_slot(st, 0, 8).counters_open, bool(_slot(st, 0, 8).counters_measured)) == (1, True)
+    assert bool(_slot(st, 0, 8).understaffed)
+    # Wednesday had no ticket machine (typed counts): the setting's 3.
+    assert (_slot(st, 2, 8).counters_open, bool(_slot(st, 2, 8).counters_measured), _slot(st, 2, 8).shortfall) == (
+        3,
+        False,
+        1,
+    )
     assert _slot(st, 1, 8).counters_open == 1
+
+
+def three_counters_log() -> list[list[str]]:
+    """Two Mondays, 8:00–10:00: Quầy 1, 2 and 3 each serve a citizen every 9 minutes (8 min 54 s of service)."""
+    rows = [HEADER]
+    for day in ("2024-03-04", "2024-03-11"):
+        for counter in (1, 2, 3):
+            for i in range(13):
+                start = 8 * 60 + 9 * i
+                call = f"{day} {start // 60:02d}:{start % 60:02d}"
+                issued = f"{day} {max(start - 10, 8 * 60) // 60:02d}:{max(start - 10, 8 * 60) % 60:02d}"
+                end = start + 8
+                rows.append([f"Q{counter}-{i}", "Hộ tịch", f"Quầy {counter}", issued, call,
+                             f"{day} {end // 60:02d}:{end % 60:02d}:54"])  # fmt: skip
+    return rows
+
+
+def test_the_advice_says_what_it_measured_three_counters_and_the_measured_minutes(conn):
+    """Issue 21: with a log showing three counters serving at once the advice never says "đang mở 2 quầy" from
+    the default setting, nor "15 phút mỗi hồ sơ" beside a table that uses the measured time."""
+    _import(conn, three_counters_log())
+    settings.put(conn, "opening_hours", HOURS, "test")
+    settings.put(conn, "counters_open", {"default": 2, "hours": []}, "test")
+    settings.put(conn, "service_minutes", {"default": 15, "fields": {}}, "test")
+    settings.put(conn, "counter_names", ["Quầy 1", "Quầy 2", "Quầy 3", "Quầy 4"], "test")
+    r = _report(conn)
+    mon8, mon9 = _slot(r.staffing, 0, 8), _slot(r.staffing, 0, 9)
+    assert (mon8.counters_open, bool(mon8.counters_measured)) == (3, True)
+    assert (mon9.counters_open, bool(mon9.counters_measured)) == (3, True)
+    assert _slot(r.staffing, 0, 14).counters_open == 2  # no one served: the setting
+    # 78 finished tickets of 8 min 54 s: 8,9 minutes, in the table and in the words beside it.
+    assert mon8.service_minutes == pytest.approx(8.9)
+    assert r.basis.sentences() == [
+        "Thời gian phục vụ: trung bình 8,9 phút mỗi hồ sơ, đo từ 78 lượt đã phục vụ trong nhật ký số thứ tự.",
+        "Số quầy đang mở: đo từ nhật ký số thứ tự (số quầy cùng phục vụ trong giờ, trung vị các ngày) "
+        "ở cả 2 khung giờ có người đến.",  # Monday 8:00 and 9:00
+    ]
+    from sipas.staffing import erlang
+
+    words = erlang.assumption_text(r.basis.service_minutes, r.target_minutes, r.service_level, 4)
+    assert "8,9 phút mỗi hồ sơ" in words and "15 phút mỗi hồ sơ" not in words
+    for rec in r.recommendations:
+        assert all(open_ == 3 for hour, open_, _ in rec.detail if rec.weekday == 0 and hour in (8, 9))
+
+
+def test_without_a_log_the_advice_says_it_used_the_settings(seeded):
+    # The seeded log has 5 finished Hộ tịch tickets (timed from the log), fewer for the other lĩnh vực, and
+    # Wednesday's counts were typed per counter (timed from the settings); (6 × 10 + 3 × 15 + 6 × 20) / … .
+    basis = _report(seeded).basis
+    assert basis.sentences()[0] == (
+        f"Thời gian phục vụ: trung bình {clock.format_plain(basis.service_minutes, 1)} phút mỗi hồ sơ: 1 lĩnh vực "
+        "đo từ 5 lượt đã phục vụ trong nhật ký số thứ tự, 4 lĩnh vực hoặc quầy theo cài đặt (dưới 5 lượt)."
+    )
+    settings.put(seeded, "service_minutes", {"default": 20, "fields": {}}, "test")
+    seeded.execute("DELETE FROM tickets")
+    alone = _report(seeded).basis
+    assert alone.sentences() == [
+        "Thời gian phục vụ: trung bình 20 phút mỗi hồ sơ, theo cài đặt (nhật ký số thứ tự không có đủ 5 lượt mỗi "
+        "lĩnh vực).",
+        "Số quầy đang mở: theo cài đặt (không có nhật ký số thứ tự ghi quầy phục vụ).",
+    ]
+    assert basis.slots_measured >= 1 and basis.slots_from_settings >= 1
+    assert basis.sentences()[1].startswith(f"Số quầy đang mở: đo từ nhật ký số thứ tự ở {basis.slots_measured} khung")
 
 
 def test_the_new_settings_are_checked():

@@ -160,6 +160,34 @@ def criteria_table(
     return frame.sort_values("Chỉ số (%)", na_position="last", kind="stable").reset_index(drop=True)
 
 
+# The columns a clerk reads first, narrow enough for a 1366 px screen: the test, the p-values and the
+# baseline's n stay in the full table (criteria_table), one click away.
+KEY_COLUMNS = ["Mã", "Nội dung", "n", "Chỉ số (%)", "KTC 95%", "Gốc (%)", "Chênh lệch (điểm %)", "Kết luận"]
+
+
+def key_table(frame: pd.DataFrame, version: str) -> pd.DataFrame:
+    """The key columns of :func:`criteria_table` (same order): the statement's short topic instead of its
+    full text, the interval as one "lo–hi" text.
+
+    >>> from sipas.index.scoring import compute_index
+    >>> q = questionnaire("sipas-2024")
+    >>> r = compute_index(q, {"TC2.3": (0, 1, 0, 2, 1)}, 4)
+    >>> t = key_table(criteria_table(r, [], list(comparison.DEFAULT_BANDS)), "sipas-2024")
+    >>> t.iloc[0][["Mã", "Nội dung", "KTC 95%"]].tolist()
+    ['TC2.3', 'Phí, lệ phí đúng quy định', '30,1–95,4']
+    """
+    from sipas import clock
+
+    topics = {c.code: c.topic or c.text for c in questionnaire(version).criteria}
+    out = frame.copy()
+    out["Nội dung"] = out["Mã"].map(topics).fillna(out["Tiêu chí"])
+    out["KTC 95%"] = [
+        None if pd.isna(lo) else f"{clock.format_number(lo, 1)}–{clock.format_number(hi, 1)}"
+        for lo, hi in zip(out["KTC 95% thấp"], out["KTC 95% cao"], strict=True)
+    ]
+    return out[KEY_COLUMNS].reset_index(drop=True)
+
+
 def elements_table(result: IndexResult, baseline: list[dict], bands: list):
     """The five elements with their index, the comparable baseline, difference and band."""
     # Elements are stable across versions: an element row of any version is comparable.

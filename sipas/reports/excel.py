@@ -84,7 +84,14 @@ def to_excel(r: MonthlyReport) -> bytes:
     ws.set_column(1, 1, 60)
     ws.write_string(0, 0, f"{TITLE} {r.month_label}", title)
     ws.write_string(1, 0, INDEX_LABEL)
+    # The findings first, in sentences, each in one merged row across the two columns.
     row = 3
+    for line in r.findings:
+        ws.merge_range(row, 0, row, 1, "", wrap)
+        ws.write_string(row, 0, line, wrap)
+        ws.set_row(row, 15 * (1 + len(line) // 100))
+        row += 1
+    row += 1 if r.findings else 0
     for label, value in summary_rows(r):
         ws.write_string(row, 0, label, bold)
         cell(ws, row, 1, value)

@@ -31,6 +31,7 @@ from sipas.index import (
     trends,
 )
 from sipas.index import dossiers as dossier_figures
+from sipas.index import findings as period_findings
 from sipas.index.baseline import baseline_for_period
 from sipas.index.scoring import IndexResult
 from sipas.survey.responses import export_rows
@@ -78,6 +79,8 @@ class MonthlyReport:
     forms: list = field(default_factory=list)
     dossiers: dossier_figures.DossierView | None = None  # the dossier log's month; None: no dossier imported for it
     generated_at: datetime = field(default_factory=lambda: clock.now())
+    # The month's findings in plain sentences (sipas.index.findings): the report leads with them.
+    findings: list[str] = field(default_factory=list)
 
     @property
     def month_label(self) -> str:
@@ -158,6 +161,7 @@ def build_report(
     rows = db.baseline_rows(conn, chosen[0], chosen[1]) if chosen else []
     trend = trends.monthly_trend(conn, trends.trend_filters(f))
     comments, total = comment_list.comments_table(conn, f, limit=MAX_COMMENTS)
+    criteria = criterion_tables.criteria_table(result, rows, bands, office=office)
     exclusions = pd.DataFrame(
         db.excluded_responses(conn, date_from, date_to),
         columns=["id", "submitted_at", "channel", "device", "exclude_reason", "comment", "excluded_by", "excluded_at"],
@@ -176,7 +180,8 @@ def build_report(
         baseline_overall=criterion_tables.baseline_overall(rows),
         checklist=plan_checks.rule_checklist(result, targets, bands),
         elements=criterion_tables.elements_table(result, rows, bands),
-        criteria=criterion_tables.criteria_table(result, rows, bands, office=office),
+        criteria=criteria,
+        findings=period_findings.findings(result, criteria, targets, chosen[0] if chosen else None),
         unmatched=criterion_tables.unmatched_criteria(result, rows, office),
         office_name=office,
         trend=trend,

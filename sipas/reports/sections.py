@@ -97,15 +97,21 @@ def cell_text(value) -> str:
 # ------------------------------------------------------------------------------------- the sections
 
 
+def findings_blocks(r: MonthlyReport) -> list[Paragraph]:
+    """The month's findings (sipas.index.findings), one paragraph each, before any table."""
+    return [Paragraph(line) for line in r.findings]
+
+
 def _summary(r: MonthlyReport, form: Form) -> Section:
     rows = [["Nội dung", "Giá trị"]]
     for label, value in summary_rows(r):
         if form == WORD and label in ("Đơn vị", "Nơi nhận"):
             continue  # the Word file names them in its letterhead and "Kính gửi"
         rows.append([label, _summary_text(value)])
+    lead = findings_blocks(r)
     if form == PDF:
-        return Section("summary", "Tổng hợp", [Table(rows, (70, 110))])
-    return Section("summary", "Kết quả chung", [Paragraph(INDEX_LABEL + ".", "emphasis"), Table(rows, (8, 8))])
+        return Section("summary", "Tổng hợp", [*lead, Table(rows, (70, 110))])
+    return Section("summary", "Kết quả chung", [Paragraph(INDEX_LABEL + ".", "emphasis"), *lead, Table(rows, (8, 8))])
 
 
 def _summary_text(value) -> str:

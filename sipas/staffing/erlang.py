@@ -389,7 +389,7 @@ def assumption_text(service_minutes: float, target_wait_minutes: float, service_
     """
 
     def plain(x: float) -> str:
-        return f"{x:g}".replace(".", ",")
+        return f"{round(x, 1):g}".replace(".", ",")  # a measured mean such as 8.9333 reads "8,9"
 
     return (
         "Giả định: người dân đến ngẫu nhiên (Poisson), không ai bỏ về; trung bình "

@@ -413,6 +413,43 @@ def slot_service_minutes(
     return out
 
 
+def measured_counters(tickets: pd.DataFrame) -> dict[tuple[int, int], int]:
+    """Counters open per weekday × hour as the ticket log shows them: on each day of the log, the distinct
+    counters that served someone during that hour (a service from its call to its end, or its call alone
+    when it has no end); per weekday × hour the median over the log's days of that weekday, rounded down
+    (a counter open on only half the Mondays is not counted as open). Slots where no counter served are
+    left out (the settings apply there), as is a log without counter names.
+
+    >>> t = ticket_frame([
+    ...     {"ticket_id": "A1", "day": "2024-03-04", "service": None, "counter": c, "issued_at": "2024-03-04 08:00:00",
+    ...      "called_at": "2024-03-04 08:10:00", "finished_at": "2024-03-04 08:20:00"} for c in ("Q1", "Q2", "Q3")])
+    >>> measured_counters(t)
+    {(0, 8): 3}
+    """
+    served = tickets.dropna(subset=["called_at"])
+    served = served[served["counter"].notna() & (served["counter"].astype(str).str.strip() != "")]
+    if served.empty:
+        return {}
+    ends = served["finished_at"].fillna(served["called_at"])
+    rows = set()
+    for day, weekday, counter, start, end in zip(
+        served["day"], served["weekday"], served["counter"], served["called_at"], ends, strict=True
+    ):
+        last = start.hour if end.date() != start.date() else max(start.hour, end.hour - (end.minute == 0))
+        for hour in range(start.hour, last + 1):
+            rows.add((day, int(weekday), hour, str(counter).strip()))
+    per_day = pd.DataFrame(list(rows), columns=["day", "weekday", "hour", "counter"])
+    per_day = per_day.groupby(["day", "weekday", "hour"]).size()
+    days = tickets.groupby("weekday")["day"].nunique()
+    out: dict[tuple[int, int], int] = {}
+    for (weekday, hour), counts in per_day.groupby(level=["weekday", "hour"]):
+        values = sorted([0] * (int(days[weekday]) - len(counts)) + [int(v) for v in counts])
+        median = (values[(len(values) - 1) // 2] + values[len(values) // 2]) / 2
+        if math.floor(median) >= 1:
+            out[(int(weekday), int(hour))] = math.floor(median)
+    return dict(sorted(out.items()))
+
+
 def counters_open_at(setting: dict, weekday: int, hour: int) -> int:
     """Counters open at that weekday and hour according to the settings (default unless listed).
 
@@ -434,6 +471,7 @@ STAFFING_COLUMNS = [
     "service_minutes",
     "traffic",
     "counters_open",
+    "counters_measured",
     "counters_needed",
     "shortfall",
     "p_wait",
@@ -457,8 +495,12 @@ def staffing_table(
     default_minutes: float,
     target_minutes: float,
     service_level: float,
+    measured: dict[tuple[int, int], int] | None = None,
 ) -> pd.DataFrame:
     """For each hour of the week the counter is open: the counters Erlang C needs, and what is open.
+
+    The counters open are those the ticket log shows serving (``measured``, :func:`measured_counters`)
+    where it shows any, else the settings; ``counters_measured`` says which.
 
     arrivals_per_hour is the slot's mean arrivals over the days observed, divided by the share of the hour
     that is open (6 arrivals in the half hour before closing at 11:30 are 12 an hour). p_wait,
@@ -479,7 +521,7 @@ def staffing_table(
             mean = (s.arrivals_mean if s is not None else 0.0) if w in observed else math.nan
             arrivals = mean / frac if not math.isnan(mean) else math.nan
             minutes = slot_minutes.get((w, h), default_minutes)
-            n_open = counters_open_at(counters_setting, w, h)
+            n_open = (measured or {}).get((w, h)) or counters_open_at(counters_setting, w, h)
             row = {
                 "weekday": w,
                 "hour": h,
@@ -487,6 +529,7 @@ def staffing_table(
                 "arrivals_per_hour": arrivals,
                 "service_minutes": minutes,
                 "counters_open": n_open,
+                "counters_measured": (w, h) in (measured or {}),
                 "measured_median": s.wait_median if s is not None else math.nan,
                 "measured_p90": s.wait_p90 if s is not None else math.nan,
                 "measured_share_over_target": s.share_over_target if s is not None else math.nan,
@@ -528,6 +571,7 @@ def staffing_table(
             "counters_needed": "Int64",
             "shortfall": "Int64",
             "measured_n": "int64",
+            "counters_measured": bool,
             "understaffed": bool,
         }
     )
@@ -638,6 +682,76 @@ def recommendations(
     return out
 
 
+# ============================================================================ what the advice rests on
+
+
+@dataclass(frozen=True)
+class StaffingBasis:
+    """What the staffing table used: the mean service time (weighted by arrivals) and where the service
+    times and the counters open came from (the ticket log or the settings)."""
+
+    service_minutes: float  # the arrivals-weighted mean service time of the table
+    tickets_measured: int  # finished tickets behind the measured service times in use
+    keys_measured: int  # services (lĩnh vực or counters) timed from the log
+    keys_from_settings: int  # services with arrivals timed from the settings
+    slots_measured: int  # hours with arrivals whose counters open come from the log
+    slots_from_settings: int  # hours with arrivals whose counters open come from the settings
+
+    def sentences(self) -> list[str]:
+        """Which data the advice used, in words.
+
+        >>> StaffingBasis(8.9, 412, 2, 0, 10, 0).sentences()[0]
+        'Thời gian phục vụ: trung bình 8,9 phút mỗi hồ sơ, đo từ 412 lượt đã phục vụ trong nhật ký số thứ tự.'
+        """
+        minutes = f"Thời gian phục vụ: trung bình {clock.format_plain(self.service_minutes, 1)} phút mỗi hồ sơ"
+        if self.keys_measured and not self.keys_from_settings:
+            service = f"{minutes}, đo từ {self.tickets_measured} lượt đã phục vụ trong nhật ký số thứ tự."
+        elif self.keys_measured:
+            service = (
+                f"{minutes}: {self.keys_measured} lĩnh vực đo từ {self.tickets_measured} lượt đã phục vụ trong nhật "
+                f"ký số thứ tự, {self.keys_from_settings} lĩnh vực hoặc quầy theo cài đặt "
+                f"(dưới {MIN_SERVICE_TICKETS} lượt)."
+            )
+        else:
+            service = (
+                f"{minutes}, theo cài đặt (nhật ký số thứ tự không có đủ {MIN_SERVICE_TICKETS} lượt mỗi lĩnh vực)."
+            )
+        if self.slots_measured and not self.slots_from_settings:
+            counters = (
+                "Số quầy đang mở: đo từ nhật ký số thứ tự (số quầy cùng phục vụ trong giờ, trung vị các ngày) "
+                f"ở cả {self.slots_measured} khung giờ có người đến."
+            )
+        elif self.slots_measured:
+            counters = (
+                f"Số quầy đang mở: đo từ nhật ký số thứ tự ở {self.slots_measured} khung giờ; theo cài đặt ở "
+                f"{self.slots_from_settings} khung giờ nhật ký không ghi quầy nào phục vụ."
+            )
+        else:
+            counters = "Số quầy đang mở: theo cài đặt (không có nhật ký số thứ tự ghi quầy phục vụ)."
+        return [service, counters]
+
+
+def staffing_basis(arrivals: pd.DataFrame, services: pd.DataFrame, staffing: pd.DataFrame, default: float):
+    """The :class:`StaffingBasis` of a staffing table built from ``arrivals`` and ``services``."""
+    minutes = dict(zip(services["key"], services["minutes"], strict=True))
+    source = dict(zip(services["key"], services["source"], strict=True))
+    per_key = arrivals.groupby("key")["arrivals"].sum() if len(arrivals) else pd.Series(dtype="int64")
+    total = float(per_key.sum())
+    mean = sum(n * minutes.get(k, default) for k, n in per_key.items()) / total if total else default
+    keys = [k for k, n in per_key.items() if n > 0]
+    measured = [k for k in keys if source.get(k) == "ticket"]
+    tickets = services[services["key"].isin(measured)]["tickets"].sum()
+    busy = staffing[staffing["arrivals_per_hour"].fillna(0) > 0]
+    return StaffingBasis(
+        service_minutes=float(mean),
+        tickets_measured=int(tickets),
+        keys_measured=len(measured),
+        keys_from_settings=len(keys) - len(measured),
+        slots_measured=int(busy["counters_measured"].sum()),
+        slots_from_settings=int((~busy["counters_measured"]).sum()),
+    )
+
+
 # ============================================================================ the page's report
 
 
@@ -663,6 +777,7 @@ class WaitingReport:
     typed_days: int
     cost: TestResult | None
     dossier_days: int = 0  # days whose arrivals come from the dossier log (no ticket log on those days)
+    basis: StaffingBasis | None = None  # what the staffing table used (measured or the settings)
 
     @property
     def has_arrivals(self) -> bool:
@@ -695,7 +810,9 @@ def build_report(conn: sqlite3.Connection, date_from: date, date_to: date) -> Wa
     buckets = wait_bucket_table(db.wait_bucket_overall(conn, date_from=a, date_to=b))
     services = service_time_table(tickets, service)
     per_slot = slot_service_minutes(arrivals, services, float(service["default"]))
-    staffing = staffing_table(slots, hours, counters, per_slot, float(service["default"]), target, level)
+    staffing = staffing_table(
+        slots, hours, counters, per_slot, float(service["default"]), target, level, measured_counters(tickets)
+    )
     ticket_days = set(tickets["day"])
     return WaitingReport(
         date_from=a,
@@ -722,6 +839,7 @@ def build_report(conn: sqlite3.Connection, date_from: date, date_to: date) -> Wa
         typed_days=len({r["day"] for r in manual} - ticket_days - {r["day"] for r in dossier_rows}),
         dossier_days=len({r["day"] for r in dossier_rows} - ticket_days),
         cost=cost_of_waiting(buckets),
+        basis=staffing_basis(arrivals, services, staffing, float(service["default"])),
     )
 
 
