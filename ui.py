@@ -50,6 +50,8 @@ KIOSK_COMPONENT_CSS = """
 <style>
 [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stStatusWidget"],
 [data-testid="stDecoration"] { display: none !important; }
+/* Streamlit's English "Connection error" box: never on the tablet (the survey closes it, main.js). */
+body > [data-testid="stDialog"] { display: none !important; }
 [data-testid="stMainBlockContainer"] { padding: 0 !important; }
 </style>
 """

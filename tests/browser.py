@@ -92,6 +92,8 @@ class Server:
     log: Path
     process: subprocess.Popen
     tablet: dict | None = None  # {"name", "secret"}: the tablet enrolled for the tests
+    cmd: list | None = None  # how it was started, so that a test can start it again on the same port
+    env: dict | None = None
 
     def log_tail(self, chars: int = 3000) -> str:
         try:
@@ -142,15 +144,31 @@ def streamlit_server(
         "--browser.gatherUsageStats",
         "false",
     ]
-    with open(log, "wb") as out:
-        # Own process group, so teardown stops the server and nothing else.
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server(url=f"http://127.0.0.1:{port}", db=db, log=log, process=proc, tablet=tablet)
+    proc = _spawn(cmd, env, log)
+    server = Server(url=f"http://127.0.0.1:{port}", db=db, log=log, process=proc, tablet=tablet, cmd=cmd, env=env)
     try:
         _wait_healthy(server, startup_timeout)
         yield server
     finally:
-        _stop(proc)
+        _stop(server.process)
+
+
+def _spawn(cmd: list, env: dict, log: Path) -> subprocess.Popen:
+    with open(log, "ab") as out:
+        # Own process group, so teardown stops the server and nothing else.
+        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop_server(server: Server, sig: int = signal.SIGKILL) -> None:
+    """The server dies (SIGKILL by default: no goodbye to the browsers) and stays down."""
+    os.killpg(server.process.pid, sig)
+    server.process.wait(timeout=15)
+
+
+def start_server_again(server: Server, startup_timeout: float = 60) -> None:
+    """The same server (port, database, settings) started again after :func:`stop_server`."""
+    server.process = _spawn(server.cmd, server.env, server.log)
+    _wait_healthy(server, startup_timeout)
 
 
 def _wait_healthy(server: Server, timeout: float) -> None:
