@@ -282,7 +282,8 @@ def targets_note(r: MonthlyReport) -> str:
     'Chỉ số chung ≥ 90% và không chỉ số nào dưới 85%, áp dụng từ 15/12/2026; trước ngày đó: ≥ 87%, không dưới 80%'
     """
     t, f = r.targets, r.targets_in_force
-    text = f"Chỉ số chung ≥ {clock.format_plain(t['overall'])}% và không chỉ số nào dưới {clock.format_plain(t['floor'])}%"
+    overall, floor = clock.format_plain(t["overall"]), clock.format_plain(t["floor"])
+    text = f"Chỉ số chung ≥ {overall}% và không chỉ số nào dưới {floor}%"
     if f is None or f.since is None:
         return text + " (mức mặc định, chưa thay đổi)"
     if f.since == settings.EARLIEST:
