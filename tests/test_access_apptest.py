@@ -505,20 +505,6 @@ def test_a_missing_database_folder_is_told_in_vietnamese_at_login(tmp_path, monk
     assert [e.value for e in at.error] == [faults.MISSING]
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 2 MB tmpfs (needs root and mount rights; skipped otherwise)."""
-    import os
-    import subprocess
-
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)]).returncode:
-        pytest.skip("cannot mount a small tmpfs here")
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)])
-
-
 def test_a_full_disk_is_told_in_vietnamese_at_login(small_disk, monkeypatch):
     from sipas import faults
 
