@@ -295,7 +295,42 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_key(args: argparse.Namespace) -> int:
+    from sipas.admin import signing
+
+    path = db_path(args.db)
+    if args.action == "show":
+        key = signing.installation_key(path)
+        if key is None:
+            raise ValidationError(f"Chưa có khóa ký bản sao lưu cạnh {path} và không tạo được (thư mục chỉ đọc).")
+        print(signing.KEEP_ADVICE)
+        print(signing.recovery_code(key))
+        shown = True
+    else:
+        if sys.stdin.isatty():
+            code = getpass.getpass("Mã khôi phục khóa (14 nhóm 4 ký tự): ")
+        else:
+            code = sys.stdin.readline()
+        print(signing.restore_key(path, code))
+        shown = False
+    if path.exists():
+        with closing(db.open_db(path)) as conn, db.transaction(conn):
+            entity = signing.key_path(path).name
+            if shown:
+                db.log_audit(conn, _command_line_actor(), "key-show", entity, None, None, None)
+            else:
+                db.log_audit(conn, _command_line_actor(), "key-restore", entity, None, None, None)
+    return 0
+
+
 def _add_backup_commands(sub) -> None:
+    p = sub.add_parser(
+        "key",
+        help="mã khôi phục khóa ký bản sao lưu: show in mã để ghi lại; restore nhập mã trên máy mới (mã được hỏi)",
+    )
+    p.add_argument("action", choices=["show", "restore"])
+    _add_db(p)
+    p.set_defaults(func=cmd_key)
     p = sub.add_parser("backup", help="sao lưu cơ sở dữ liệu (an toàn khi ứng dụng đang chạy)")
     _add_db(p)
     p.add_argument("--out", required=True, metavar="FILE", help="tệp sao lưu sẽ ghi (ghi đè nếu đã có)")
