@@ -299,27 +299,17 @@ def cmd_key(args: argparse.Namespace) -> int:
     from sipas.admin import signing
 
     path = db_path(args.db)
-    if args.action == "show":
-        key = signing.installation_key(path)
-        if key is None:
-            raise ValidationError(f"Chưa có khóa ký bản sao lưu cạnh {path} và không tạo được (thư mục chỉ đọc).")
-        print(signing.KEEP_ADVICE)
-        print(signing.recovery_code(key))
-        shown = True
-    else:
+    with closing(db.open_db(path)) as conn:
+        if args.action == "show":
+            code = signing.show_recovery_code(conn, path, _command_line_actor())
+            print(signing.KEEP_ADVICE)
+            print(code)
+            return 0
         if sys.stdin.isatty():
             code = getpass.getpass("Mã khôi phục khóa (14 nhóm 4 ký tự): ")
         else:
             code = sys.stdin.readline()
-        print(signing.restore_key(path, code))
-        shown = False
-    if path.exists():
-        with closing(db.open_db(path)) as conn, db.transaction(conn):
-            entity = signing.key_path(path).name
-            if shown:
-                db.log_audit(conn, _command_line_actor(), "key-show", entity, None, None, None)
-            else:
-                db.log_audit(conn, _command_line_actor(), "key-restore", entity, None, None, None)
+        print(signing.restore_key_logged(conn, path, code, _command_line_actor()))
     return 0
 
 

@@ -11,8 +11,10 @@ import hmac
 import os
 import re
 import secrets
+import sqlite3
 from pathlib import Path
 
+from sipas import db
 from sipas.admin.check import SQLITE_HEADER, reason
 from sipas.errors import DatabaseError, ValidationError
 
@@ -135,6 +137,11 @@ def signature_status(path: Path, key: bytes | None) -> str:
 # and a typing error is caught by the check bytes, never taken as another key.
 
 _CHECK_LEN = 3
+FIRST_START_ADVICE = (
+    "Giữ khóa ký bản sao lưu: sau bước này, hãy mở trang Sao lưu → Khóa ký bản sao lưu, nhập lại mật khẩu, "
+    "bấm “Xem mã khôi phục khóa” và chép mã ra giấy (hoặc in), cất cùng USB sao lưu. Mất khóa mà không có mã "
+    "thì các bản sao lưu cũ sẽ bị coi là của nơi khác khi khôi phục trên máy mới."
+)
 KEEP_ADVICE = (
     "Mã khôi phục khóa ký bản sao lưu: hãy chép tay hoặc in ra, cất cùng USB sao lưu ở nơi an toàn (tủ có khóa). "
     'Trên máy mới, nhập mã bằng "python -m sipas key restore" hoặc ở trang Sao lưu trước khi khôi phục, '
@@ -205,3 +212,23 @@ def restore_key(db_path: str | Path, code: str) -> str:
     except OSError as exc:
         raise DatabaseError(f"Không ghi được khóa ký bản sao lưu {path}: {reason(exc, path)}.") from None
     return f"Đã khôi phục khóa ký bản sao lưu từ mã: các bản sao lưu do cài đặt này ký lại được nhận ra.{kept}"
+
+
+def show_recovery_code(conn: sqlite3.Connection, db_path: str | Path, actor: str) -> str:
+    """The recovery code of this installation's key, for an administrator to write down (audited)."""
+    key = installation_key(db_path)
+    if key is None:
+        raise ValidationError(
+            f"Chưa có khóa ký bản sao lưu cạnh {Path(db_path).name} và không tạo được (thư mục chỉ đọc)."
+        )
+    with db.transaction(conn):
+        db.log_audit(conn, actor, "key-show", key_path(db_path).name, None, None, None)
+    return recovery_code(key)
+
+
+def restore_key_logged(conn: sqlite3.Connection, db_path: str | Path, code: str, actor: str) -> str:
+    """:func:`restore_key`, written to the audit log (who put which key file in place)."""
+    message = restore_key(db_path, code)
+    with db.transaction(conn):
+        db.log_audit(conn, actor, "key-restore", key_path(db_path).name, None, None, None)
+    return message
