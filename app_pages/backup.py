@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui
 from sipas import clock
-from sipas.admin import auth, backup, check, restore, settings
+from sipas.admin import auth, backup, check, restore, settings, signing
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -72,6 +72,43 @@ if ready:
         on_click="ignore",
         key="backup_download_button",
     )
+
+# ------------------------------------------------------------------------------ the signing key
+st.subheader("Khóa ký bản sao lưu")
+st.write(
+    "Mỗi bản sao lưu được ký bằng khóa riêng của máy này (tệp cạnh tệp dữ liệu). Nếu máy hỏng mà mất khóa, "
+    "các bản sao lưu cũ sẽ bị coi là của nơi khác. Hãy ghi lại **mã khôi phục khóa** một lần và cất cùng USB "
+    "sao lưu; trên máy mới, nhập mã đó ở đây trước khi khôi phục."
+)
+if not user.is_admin:
+    st.info("Chỉ tài khoản có quyền quản trị mới được xem hoặc nhập mã khôi phục khóa.")
+    st.session_state.pop("key_code", None)
+else:
+    key_password = st.text_input(
+        "Nhập lại mật khẩu của bạn để xem hoặc nhập mã khôi phục khóa",
+        type="password",
+        key="key_password",
+        autocomplete="off",
+    )
+    show_col, restore_col = st.columns(2)
+    if show_col.button("Xem mã khôi phục khóa", key="key_show"):
+        try:
+            with ui.conn() as c:
+                auth.reauthenticate(c, user.username, key_password, "key-show")
+                st.session_state["key_code"] = signing.show_recovery_code(c, path, user.username)
+        except SipasError as exc:
+            ui.show_errors(exc)
+    if st.session_state.get("key_code"):
+        st.info(signing.KEEP_ADVICE)
+        st.code(st.session_state["key_code"], language=None)
+    typed_code = restore_col.text_input("Mã khôi phục khóa (máy mới)", key="key_code_input", autocomplete="off")
+    if restore_col.button("Dùng mã này làm khóa của máy", key="key_restore", disabled=not typed_code.strip()):
+        try:
+            with ui.conn() as c:
+                auth.reauthenticate(c, user.username, key_password, "key-restore")
+                st.success(signing.restore_key_logged(c, path, typed_code, user.username))
+        except SipasError as exc:
+            ui.show_errors(exc)
 
 # ------------------------------------------------------------------------------ automatic copies
 st.subheader("Bản sao lưu tự động")

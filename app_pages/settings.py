@@ -89,8 +89,15 @@ with tab_unit:
             )
 
     st.subheader("Chỉ tiêu")
+    first_day = settings.earliest_plan_date()
+    st.caption(
+        "Chỉ tiêu và mức xếp loại áp dụng từ ngày bạn chọn, sớm nhất là ngày đầu tháng này: báo cáo các tháng "
+        "trước vẫn giữ chỉ tiêu đã dùng khi đánh giá."
+    )
     with st.form("targets_form", enter_to_submit=False):
-        year = st.number_input("Áp dụng từ năm", 2020, 2100, clock.today().year, key="targets_year")
+        targets_from = st.date_input(
+            "Áp dụng từ ngày", first_day, min_value=first_day, format="DD/MM/YYYY", key="targets_from"
+        )
         overall = st.number_input(
             "Chỉ số chung tối thiểu (%)", 0.0, 100.0, float(current["targets"]["overall"]), key="target_overall"
         )
@@ -105,12 +112,30 @@ with tab_unit:
             placeholder="",
         )
         if st.form_submit_button("Lưu chỉ tiêu và mức xếp loại", type="primary"):
-            save("targets", {"overall": overall, "floor": floor}, f"{int(year)}-01-01")
+            save("targets", {"overall": overall, "floor": floor}, targets_from)
             save(
                 "bands",
                 [[r["Mức"], r["Từ (%)"]] for r in bands.to_dict("records") if r.get("Mức")],
-                f"{int(year)}-01-01",
+                targets_from,
             )
+    if history["targets"]:
+        st.caption("Chỉ tiêu theo thời gian")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Từ ngày": clock.format_date(h["valid_from"]) if h["valid_from"] > settings.EARLIEST else "—",
+                        "Giá trị": ui.readable_value(h["value"]),
+                        "Người sửa": h["changed_by"] or "—",
+                        "Lúc sửa": clock.format_datetime(h["changed_at"]),
+                    }
+                    for h in history["targets"]
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+            placeholder="—",
+        )
 
 with tab_survey:
     versions = sorted(questionnaires())

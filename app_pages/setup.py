@@ -12,7 +12,7 @@ import streamlit as st
 
 import ui
 from sipas import clock
-from sipas.admin import settings
+from sipas.admin import settings, signing
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -25,6 +25,9 @@ st.write(
     "UBND tỉnh Khánh Hòa qua Sở Nội vụ) cần được kiểm tra lại. Trong lúc chờ xác nhận, máy tính bảng vẫn dùng "
     "các giá trị có sẵn."
 )
+
+if user.is_admin:
+    st.info(signing.FIRST_START_ADVICE)
 
 today = clock.today()
 with ui.conn() as c:

@@ -295,7 +295,32 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_key(args: argparse.Namespace) -> int:
+    from sipas.admin import signing
+
+    path = db_path(args.db)
+    with closing(db.open_db(path)) as conn:
+        if args.action == "show":
+            code = signing.show_recovery_code(conn, path, _command_line_actor())
+            print(signing.KEEP_ADVICE)
+            print(code)
+            return 0
+        if sys.stdin.isatty():
+            code = getpass.getpass("Mã khôi phục khóa (14 nhóm 4 ký tự): ")
+        else:
+            code = sys.stdin.readline()
+        print(signing.restore_key_logged(conn, path, code, _command_line_actor()))
+    return 0
+
+
 def _add_backup_commands(sub) -> None:
+    p = sub.add_parser(
+        "key",
+        help="mã khôi phục khóa ký bản sao lưu: show in mã để ghi lại; restore nhập mã trên máy mới (mã được hỏi)",
+    )
+    p.add_argument("action", choices=["show", "restore"])
+    _add_db(p)
+    p.set_defaults(func=cmd_key)
     p = sub.add_parser("backup", help="sao lưu cơ sở dữ liệu (an toàn khi ứng dụng đang chạy)")
     _add_db(p)
     p.add_argument("--out", required=True, metavar="FILE", help="tệp sao lưu sẽ ghi (ghi đè nếu đã có)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sipas.text import clip_message
+
 
 class SipasError(Exception):
     """Base class: the message is meant to be shown to the user as it is."""
@@ -12,12 +14,13 @@ class CatalogError(SipasError):
 
 
 class ValidationError(SipasError):
-    """Input (a file, a form, a command argument) is invalid; ``problems`` lists each one."""
+    """Input (a file, a form, a command argument) is invalid; ``problems`` lists each one, each cut to
+    a short message (:func:`sipas.text.clip_message`) whatever input it quotes."""
 
     def __init__(self, problems: list[str] | str):
         if isinstance(problems, str):
             problems = [problems]
-        self.problems = list(problems)
+        self.problems = [clip_message(str(p)) for p in problems]
         super().__init__("\n".join(self.problems))
 
 

@@ -15,6 +15,36 @@ from __future__ import annotations
 
 from typing import Any
 
+EXCERPT_CHARS = 60  # of a value a person gave, quoted back in a message
+MESSAGE_CHARS = 1200  # a whole message: longer ones are cut in the middle (their advice is at the end)
+
+
+def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
+    """At most ``limit`` characters of ``value`` to quote in a message, then "…" and the full length:
+    a 20 MB cell is never echoed back. Line breaks and tabs read as spaces.
+
+    >>> excerpt("4,5"), excerpt("9" * 300_000, 10)
+    ('4,5', '9999999999… (300.000 ký tự)')
+    """
+    text = str(value)
+    short = text[:limit].replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    if len(text) <= limit:
+        return short
+    return f"{short}… ({len(text):,} ký tự)".replace(",", ".")
+
+
+def clip_message(message: str, limit: int = MESSAGE_CHARS) -> str:
+    """``message`` if it is at most ``limit`` characters, else its start and its end (where what to do
+    is said) around "…": the net under every message built from input (ValidationError uses it).
+
+    >>> clip_message("Dòng 2: " + "x" * 1000 + " Hãy sửa rồi thử lại.", 60)
+    'Dòng 2: xxxxxxxxxxxxxxxxxxxxxxxxxxxxx … Hãy sửa rồi thử lại.'
+    """
+    if len(message) <= limit:
+        return message
+    tail = max(limit // 3, 20)
+    return f"{message[: limit - tail - 3]} … {message[-tail:].lstrip()}"
+
 
 def bad_character(text: str) -> str | None:
     """The first character of ``text`` that is never stored, as ``U+XXXX`` (None: the text is fine).

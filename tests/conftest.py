@@ -156,3 +156,27 @@ def run_cli(*args: str, db_path: Path | None = None, env_db: Path | None | bool 
         else:
             os.environ["SIPAS_DB"] = saved
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MB tmpfs (needs root and mount rights; skipped otherwise)."""
+    import subprocess
+
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)]).returncode:
+        pytest.skip("cannot mount a small tmpfs here")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)])
+
+
+def fill_disk(folder: Path) -> None:
+    """Write zeros into ``folder`` until its disk is full."""
+    with (folder / "filler").open("wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass

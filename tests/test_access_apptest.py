@@ -20,7 +20,7 @@ from google.protobuf.json_format import MessageToJson
 from streamlit.testing.v1 import AppTest
 
 import ui
-from sipas import db
+from sipas import clock, db
 from sipas.admin import auth, roster, settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -375,6 +375,24 @@ def test_changing_the_unit_name_on_the_settings_page_writes_the_audit_log(conn, 
     assert settings.get(conn, "unit_name", date(2025, 7, 1)) == "Trung tâm Phục vụ hành chính công xã Vạn Phước"
 
 
+def test_targets_on_the_settings_page_apply_from_the_date_given_never_before_this_month(conn, users):
+    at = logged_in_as(new_app(), "thongke")
+    at.switch_page("app_pages/settings.py")
+    run(at)
+    first = clock.month_start(clock.today())
+    assert at.date_input(key="targets_from").value == first
+    assert at.date_input(key="targets_from").proto.min == first.isoformat()
+    at.date_input(key="targets_from").set_value(clock.month_start(first, 1))
+    at.number_input(key="target_overall").set_value(92.0)
+    (save,) = [b for b in at.button if b.label == "Lưu chỉ tiêu và mức xếp loại"]
+    save.click()
+    run(at)
+    assert [s.value for s in at.success] == ["Đã lưu.", "Đã lưu."]
+    rows = [(r["valid_from"], json.loads(r["value"])) for r in db.get_setting_rows(conn, "targets")]
+    assert rows == [(clock.month_start(first, 1).isoformat(), {"overall": 92.0, "floor": 80.0})]
+    assert settings.get(conn, "targets", first) == settings.DEFAULTS["targets"]
+
+
 def test_an_invalid_opening_hours_entry_on_the_settings_page_is_refused(conn, users):
     at = logged_in_as(new_app(), "thongke")
     at.switch_page("app_pages/settings.py")
@@ -485,20 +503,6 @@ def test_a_missing_database_folder_is_told_in_vietnamese_at_login(tmp_path, monk
     run(at)
     assert not at.exception
     assert [e.value for e in at.error] == [faults.MISSING]
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 2 MB tmpfs (needs root and mount rights; skipped otherwise)."""
-    import os
-    import subprocess
-
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)]).returncode:
-        pytest.skip("cannot mount a small tmpfs here")
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)])
 
 
 def test_a_full_disk_is_told_in_vietnamese_at_login(small_disk, monkeypatch):

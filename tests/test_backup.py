@@ -1032,3 +1032,33 @@ def test_a_damaged_key_file_is_named_in_vietnamese_and_left_as_it_was(filled, db
     assert "fromhex" not in str(damaged.value) and "non-hexadecimal" not in str(damaged.value)
     assert key.read_bytes() == content.encode("utf-8")  # never overwritten: it may be recoverable
     assert not (tmp_path / "b.db").exists()
+
+
+def test_the_page_shows_an_administrator_the_key_as_a_code_and_takes_it_back_on_a_new_pc(clerk_page, filled, db_file):
+    at, _ = clerk_page
+    at.button(key="key_show").click().run()  # no password typed: no code
+    assert "key_code" not in at.session_state
+    assert [c.value for c in at.code] == ["Mật khẩu không đúng."]
+    at.text_input(key="key_password").input("mat-khau-dai")
+    at.button(key="key_show").click().run()
+    key = signing.installation_key(db_file)
+    assert [c.value for c in at.code] == [signing.recovery_code(key)]
+    assert signing.KEEP_ADVICE in [i.value for i in at.info]
+    # The PC is replaced: a new key was made; the administrator types the code written down.
+    signing.key_path(db_file).unlink()
+    signing.installation_key(db_file)
+    at.text_input(key="key_code_input").input(signing.recovery_code(key).lower()).run()
+    at.button(key="key_restore").click().run()
+    assert [s.value for s in at.success][-1].startswith("Đã khôi phục khóa ký bản sao lưu từ mã")
+    assert signing.installation_key(db_file, create=False) == key
+    logged = [tuple(r) for r in filled.execute("SELECT actor, action FROM audit_log WHERE action LIKE 'key-%'")]
+    assert logged == [("thuky", "key-show"), ("thuky", "key-restore")]
+
+
+def test_a_clerk_without_administrator_rights_never_sees_the_key_code(filled, db_file):
+    user = auth.create_user(filled, "thuky3", "mat-khau-dai", "clerk")
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["staff_token"] = auth.start_session(filled, user)
+    at.run()
+    assert "Chỉ tài khoản có quyền quản trị mới được xem hoặc nhập mã khôi phục khóa." in [i.value for i in at.info]
+    assert not [b for b in at.button if b.key in ("key_show", "key_restore")]

@@ -14,7 +14,7 @@ from conftest import table_snapshot
 from scipy.stats import binomtest, chi2_contingency
 
 from sipas import db, reports
-from sipas.admin import settings
+from sipas.admin import settings, signing
 from sipas.catalog import crosswalk, load_questionnaires, questionnaire
 from sipas.errors import CatalogError, ValidationError
 from sipas.index import baseline, criterion_tables, scoring, selection, trends
@@ -494,6 +494,8 @@ def test_the_first_staff_login_shows_the_confirmation_first_until_confirmed(tmp_
     at.run()
     assert [t.value for t in at.title] == ["Xác nhận thông tin đơn vị"]
     assert at.text_input(key="confirm_office_name").value == TU_BONG  # the shipped name of today
+    # the first administrator is told how to keep the signing key (the code on the Sao lưu page)
+    assert [i.value for i in at.info] == [signing.FIRST_START_ADVICE]
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("app_pages/analysis.py")  # no other staff page exists for this session yet
     at.text_input(key="confirm_unit_name").input("Trung tâm PVHCC – UBND xã Tu Bông")

@@ -9,10 +9,11 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
-from sipas import db, reports
+from sipas import clock, db, reports
 from sipas.admin import settings
 from sipas.cases import workflow
 from sipas.cli import main
+from sipas.errors import ValidationError
 from sipas.index import comment_list, criterion_tables, scoring, staff_index
 from sipas.index.stats import proportion
 
@@ -395,3 +396,29 @@ def test_the_report_has_the_dossier_section_in_excel_pdf_and_word(seeded):
     assert workbook(reports.to_excel(june))["Hồ sơ và QĐ 766"]["A1"].value == NO_DOSSIERS
     assert NO_DOSSIERS in docx_text(reports.to_docx(june))
     assert "Chưa nhập danh sách hồ sơ của kỳ này" in pdf_text(reports.to_pdf(june, with_charts=False))
+
+
+def test_a_report_for_an_earlier_month_keeps_its_old_target_after_a_change(seeded):
+    before = reports.build_report(seeded, "2024-05")
+    # The clerk cannot reach back into 2024 …
+    with pytest.raises(ValidationError):
+        settings.put(seeded, "targets", {"overall": 95, "floor": 90}, "thongke", "2024-01-01")
+    # … and a change from the current month leaves May 2024 judged as it was.
+    this_month = clock.month_start(clock.today())
+    settings.put(seeded, "targets", {"overall": 95, "floor": 90}, "thongke", this_month)
+    after = reports.build_report(seeded, "2024-05")
+    assert after.targets == before.targets == {"overall": 87.0, "floor": 80.0}
+    assert after.checklist == before.checklist
+    old_note = "Chỉ số chung ≥ 87% và không chỉ số nào dưới 80% (mức mặc định, chưa thay đổi)"
+    assert dict(reports.model.summary_rows(after))["Chỉ tiêu áp dụng"] == old_note
+    sheet = workbook(reports.to_excel(after))["Tổng hợp"]
+    cells = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}
+    assert (cells["Chỉ tiêu (%)"], cells["Chỉ tiêu áp dụng"]) == (87, old_note)
+    assert old_note in docx_text(reports.to_docx(after))
+    # The current month's report states the new target and the day it applies from.
+    current = reports.build_report(seeded, this_month.strftime("%Y-%m"))
+    new_note = f"Chỉ số chung ≥ 95% và không chỉ số nào dưới 90%, áp dụng từ {clock.format_date(this_month)}"
+    assert current.targets == {"overall": 95.0, "floor": 90.0}
+    assert dict(reports.model.summary_rows(current))["Chỉ tiêu áp dụng"] == new_note
+    assert new_note in docx_text(reports.to_docx(current))
+    assert "áp dụng từ" in pdf_text(reports.to_pdf(current, with_charts=False))

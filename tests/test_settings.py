@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import pytest
 
-from sipas import db
+from sipas import clock, db
 from sipas.admin import roster, settings
 from sipas.errors import ValidationError
 from tests.conftest import table_snapshot
@@ -33,7 +33,8 @@ def audit_rows(conn, action: str) -> list[tuple]:
 def test_each_change_writes_an_audit_row_with_the_actor_and_old_and_new_value(conn):
     settings.put(conn, "staff_min_n", 12, "vanphong")
     settings.put(conn, "staff_min_n", 20, "chutich")
-    settings.put(conn, "targets", {"overall": 90, "floor": 85}, "vanphong", "2026-01-01")
+    next_month = clock.month_start(clock.today(), 1).isoformat()
+    settings.put(conn, "targets", {"overall": 90, "floor": 85}, "vanphong", next_month)
     assert audit_rows(conn, "setting")[-3:] == [
         # Before the first change the default was in force: it is the old value.
         ("vanphong", "setting", "staff_min_n@0001-01-01", "10", "12"),
@@ -41,7 +42,7 @@ def test_each_change_writes_an_audit_row_with_the_actor_and_old_and_new_value(co
         (
             "vanphong",
             "setting",
-            "targets@2026-01-01",
+            f"targets@{next_month}",
             '{"overall": 87.0, "floor": 80.0}',
             '{"overall": 90.0, "floor": 85.0}',
         ),
@@ -74,6 +75,46 @@ def test_values_are_cleaned_before_they_are_stored(conn):
     assert settings.put(conn, "kiosk_devices", [" quay1", "quay2 ", "quay1"], "t") == ["quay1", "quay2"]
     assert settings.get(conn, "kiosk_devices") == ["quay1", "quay2"]
     assert settings.put(conn, "targets", {"overall": "87.5", "floor": 80}, "t") == {"overall": 87.5, "floor": 80.0}
+
+
+# ------------------------------------------------------------------------------ the plan's targets are dated
+
+
+@pytest.mark.parametrize("key", sorted(settings.PLAN_KEYS))
+def test_a_plan_figure_cannot_be_changed_for_a_past_month_and_nothing_is_stored(conn, key):
+    today = date(2026, 12, 6)
+    before = table_snapshot(conn)
+    for past in ("2020-01-01", "2026-11-30"):
+        with pytest.raises(ValidationError) as err:
+            settings.put(conn, key, settings.DEFAULTS[key], "vanphong", past, today=today)
+        assert err.value.problems == [
+            f"{settings.PLAN_KEYS[key]} không áp dụng được từ {clock.format_date(past)}: tháng đã qua giữ chỉ "
+            "tiêu đã dùng khi đánh giá. Hãy chọn ngày hiệu lực từ 01/12/2026 trở đi."
+        ]
+    assert table_snapshot(conn) == before
+    # From the first day of the current month, or a later day, it is stored from that day.
+    settings.put(conn, key, settings.DEFAULTS[key], "vanphong", "2026-12-01", today=today)
+    settings.put(conn, key, settings.DEFAULTS[key], "vanphong", date(2027, 3, 15), today=today)
+    assert [r["valid_from"] for r in db.get_setting_rows(conn, key)] == ["2026-12-01", "2027-03-15"]
+
+
+def test_a_target_saved_without_a_date_applies_from_the_current_month_only(conn):
+    settings.put(conn, "targets", {"overall": 92, "floor": 85}, "vanphong")
+    this_month = clock.month_start(clock.today())
+    assert [r["valid_from"] for r in db.get_setting_rows(conn, "targets")] == [this_month.isoformat()]
+    assert settings.get(conn, "targets", this_month) == {"overall": 92.0, "floor": 85.0}
+    assert settings.get(conn, "targets", clock.month_start(this_month, -1)) == settings.DEFAULTS["targets"]
+
+
+def test_in_force_names_the_day_a_target_took_effect_and_the_one_before_a_change_inside_the_period(conn):
+    today = date(2026, 12, 6)
+    settings.put(conn, "targets", {"overall": 90, "floor": 85}, "vanphong", "2026-12-15", today=today)
+    nov = settings.in_force(conn, "targets", "2026-11-01", "2026-11-30")
+    assert nov == settings.InForce({"overall": 87.0, "floor": 80.0}, None, None)
+    dec = settings.in_force(conn, "targets", "2026-12-01", "2026-12-31")
+    assert dec == settings.InForce({"overall": 90.0, "floor": 85.0}, "2026-12-15", {"overall": 87.0, "floor": 80.0})
+    jan = settings.in_force(conn, "targets", "2027-01-01", "2027-01-31")
+    assert jan == settings.InForce({"overall": 90.0, "floor": 85.0}, "2026-12-15", None)
 
 
 # ------------------------------------------------------------------------------ refused values

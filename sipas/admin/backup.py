@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sipas import db
+from sipas import db, faults
 from sipas.admin.check import reason, require_sqlite
 from sipas.admin.clock_check import clock_problem
 from sipas.admin.signing import installation_key, sign_file
@@ -70,6 +70,8 @@ def _online_copy(src_path: Path, dst_path: Path, verify: bool = True, without_ac
             # pages=-1: the whole database in one step, i.e. one read transaction on the source.
             src.backup(dst)
         except sqlite3.DatabaseError as exc:
+            if reason(exc) in faults.WRITE_FAULTS:
+                raise  # the copy could not be written: backup_to names the file it was writing
             raise DatabaseError(f"Không sao lưu được {src_path}: {reason(exc)}") from None
         if db.set_journal_mode(dst, "delete") != "delete":
             raise DatabaseError(f"Không chuyển được bản sao {dst_path} sang một tệp độc lập.")
@@ -111,13 +113,14 @@ def backup_to(db_path: str | Path, out: str | Path, *, verify: bool = True, with
         fsync_file(tmp)
         os.replace(tmp, out)
         fsync_dir(out.parent)
-    except OSError as exc:
-        raise DatabaseError(f"Không ghi được tệp sao lưu {out}: {reason(exc)}") from None
-    except sqlite3.Error as exc:
-        raise DatabaseError(f"Không ghi được tệp sao lưu {out}: {reason(exc)}") from None
+    except (OSError, sqlite3.Error) as exc:
+        raise DatabaseError(f"Không ghi được tệp sao lưu {out}: {reason(exc, tmp)}") from None
     finally:
         for leftover in (tmp, Path(f"{tmp}-journal")):
-            leftover.unlink(missing_ok=True)
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:
+                pass  # a read-only folder says EROFS even for a file it never held: the fault is told above
     return out
 
 

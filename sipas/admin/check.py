@@ -15,7 +15,7 @@ from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
-from sipas import db
+from sipas import db, faults
 from sipas.errors import DatabaseError, ValidationError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -30,9 +30,10 @@ def msg_foreign(name: str) -> str:
     return f"Tệp {name} là cơ sở dữ liệu SQLite nhưng không phải của phần mềm khảo sát này."
 
 
-def reason(exc: BaseException) -> str:
-    """The operating system's or SQLite's own words for ``exc``, to end a message with."""
-    return getattr(exc, "strerror", None) or str(exc)
+def reason(exc: BaseException, path: Path | None = None) -> str:
+    """Why a file failed, in Vietnamese with what to do (:func:`sipas.faults.cause`; ``path``: the file
+    being written), to end a message with."""
+    return faults.cause(exc, path)
 
 
 def require_sqlite(path: Path) -> None:

@@ -48,6 +48,14 @@ DATED_DEFAULTS: dict[str, list[tuple[str, Any]]] = {
 # stored its name "from always"). The active questionnaire is not a name: a stored one is kept.
 NAME_KEYS = ("unit_name", "office_name", "report_recipient")
 UNIT_KEYS = NAME_KEYS  # confirmed by staff at the first login (confirm_unit)
+# The plan's figures a month is judged against: a change applies from a date the clerk gives, never
+# before the first day of the current month (a month already reported keeps the figures it was judged
+# by); without a date, from the first day of the current month.
+PLAN_KEYS = {
+    "targets": "Chỉ tiêu",
+    "bands": "Mức xếp loại",
+    "digital_targets": "Chỉ tiêu chuyển đổi số",
+}
 
 DEFAULTS: dict[str, Any] = {
     **{key: entries[0][1] for key, entries in DATED_DEFAULTS.items()},
@@ -588,6 +596,30 @@ def get(conn: sqlite3.Connection, key: str, on_date: date | str | None = None) -
     return value
 
 
+@dataclass(frozen=True)
+class InForce:
+    """A dated setting over a period: the value in force on its last day, the day it took effect (None:
+    the shipped value, never changed; EARLIEST: stored for every date) and, when it changed inside the
+    period, the value before."""
+
+    value: Any
+    since: str | None
+    before: Any = None
+
+
+def in_force(conn: sqlite3.Connection, key: str, date_from: date | str, date_to: date | str) -> InForce:
+    """The value of ``key`` a report of [date_from, date_to] states, with the day it applies from."""
+    start, end = _iso(date_from), _iso(date_to)
+    rows = [r["valid_from"] for r in db.get_setting_rows(conn, key) if r["valid_from"] <= end]
+    since = rows[-1] if rows else None
+    value = get(conn, key, end)
+    before = None
+    if since is not None and since > start:
+        earlier = get(conn, key, (date.fromisoformat(since) - timedelta(days=1)).isoformat())
+        before = earlier if earlier != value else None
+    return InForce(value, since, before)
+
+
 def dated_values(conn: sqlite3.Connection, key: str) -> list:
     """Every value ``key`` has had or may take on some date: the stored ones and the shipped ones, once each."""
     values = [json.loads(r["value"]) for r in db.get_setting_rows(conn, key)]
@@ -619,19 +651,41 @@ def recipient_for(conn: sqlite3.Connection, date_from: date | str, date_to: date
     return value
 
 
-def put(conn: sqlite3.Connection, key: str, value: Any, actor: str | None, valid_from: date | str | None = None) -> Any:
-    """Validate and store a setting (from ``valid_from``, default: always), logging old → new."""
-    clean, vf = _checked(key, value, valid_from)
+def put(
+    conn: sqlite3.Connection,
+    key: str,
+    value: Any,
+    actor: str | None,
+    valid_from: date | str | None = None,
+    today: date | None = None,
+) -> Any:
+    """Validate and store a setting (from ``valid_from``, default: always — for a plan figure of
+    :data:`PLAN_KEYS` the first day of the current month, and never before it), logging old → new."""
+    clean, vf = _checked(key, value, valid_from, today)
     with db.transaction(conn):
         _write(conn, key, clean, vf, actor)
     return clean
 
 
-def _checked(key: str, value: Any, valid_from: date | str | None) -> tuple[Any, str]:
+def earliest_plan_date(today: date | None = None) -> date:
+    """The first day a change of a plan figure (:data:`PLAN_KEYS`) may apply from: this month's first."""
+    return clock.month_start(today or clock.today())
+
+
+def _checked(key: str, value: Any, valid_from: date | str | None, today: date | None = None) -> tuple[Any, str]:
     clean = validate(key, value)
     problem = text_problem(clean, "Giá trị")
     if problem:
         raise ValidationError(problem)
+    if key in PLAN_KEYS:
+        first = earliest_plan_date(today).isoformat()
+        vf = _iso(valid_from) if valid_from else first
+        if vf < first:
+            raise ValidationError(
+                f"{PLAN_KEYS[key]} không áp dụng được từ {clock.format_date(vf)}: tháng đã qua giữ chỉ tiêu đã "
+                f"dùng khi đánh giá. Hãy chọn ngày hiệu lực từ {clock.format_date(first)} trở đi."
+            )
+        return clean, vf
     vf = valid_from or EARLIEST
     vf = vf if isinstance(vf, str) else vf.isoformat()
     end = ended_on(key, clean) if key in NAME_KEYS else None

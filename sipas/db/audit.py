@@ -38,6 +38,8 @@ ACTIONS: dict[str, AuditAction] = {
         AuditAction("comment-label", "Sửa nhãn góp ý"),
         # backup.restore takes no actor when a script calls it (its page and the CLI always name one).
         AuditAction("restore", "Khôi phục sao lưu", by_person=False),
+        AuditAction("key-show", "Xem mã khôi phục khóa ký"),
+        AuditAction("key-restore", "Khôi phục khóa ký từ mã"),
         AuditAction("tablet-add", "Thêm máy tính bảng khảo sát"),
         # The tablet itself opens its one-time enrolment link: no person is logged in on it.
         AuditAction("tablet-enrol", "Máy tính bảng nhận khóa thiết bị", by_person=False),

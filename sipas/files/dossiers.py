@@ -29,6 +29,7 @@ from sipas.errors import ValidationError, raise_file_problems
 from sipas.files.parsing import TS_HINT
 from sipas.files.reading import read_table
 from sipas.files.table import Column, TableSpec, read_rows
+from sipas.text import excerpt
 
 
 @functools.lru_cache(maxsize=4096)  # the same few values (channels, ratings) on every line
@@ -109,7 +110,7 @@ def _lookup(table: dict, allowed: str):
     def check(value, _row) -> str | None:
         if value is None or _key(value) in table:
             return None
-        return f'giá trị "{value}" không hợp lệ, chỉ nhận {allowed}.'
+        return f'giá trị "{excerpt(value)}" không hợp lệ, chỉ nhận {allowed}.'
 
     return check
 
@@ -311,7 +312,7 @@ def validate_dossiers_table(
         if dossier_id:
             if dossier_id in seen:
                 problems.append(
-                    f'Dòng {line}, cột {label("dossier_id", "dossier_id")}: mã hồ sơ "{dossier_id}" '
+                    f'Dòng {line}, cột {label("dossier_id", "dossier_id")}: mã hồ sơ "{excerpt(dossier_id)}" '
                     f"trùng với dòng {seen[dossier_id]}."
                 )
                 continue
@@ -375,7 +376,7 @@ def import_dossiers(
         maps = settings.get(conn, "dossier_column_maps") or {}
         if source not in maps:
             known = ", ".join(sorted(maps)) or "chưa có nguồn nào"
-            raise ValidationError(f'Không có bảng đối chiếu cột cho nguồn "{source}" ({known}).')
+            raise ValidationError(f'Không có bảng đối chiếu cột cho nguồn "{excerpt(source)}" ({known}).')
         mapping = maps[source]
     rows, plan = validate_dossiers_table(read_table(data, filename), filename, mapping, now=now)
     stamp = clock.format_ts(now or clock.now())

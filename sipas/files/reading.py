@@ -32,6 +32,7 @@ from itertools import chain, islice
 
 from sipas.errors import ValidationError
 from sipas.files import legacy, parsing
+from sipas.text import excerpt
 
 ADVICE = "Hãy lưu lại dạng CSV UTF-8 hoặc tải tệp .xlsx."
 SEPARATORS = (",", ";", "\t")
@@ -90,10 +91,26 @@ def _bounded(rows: Iterator[list[str]], filename: str) -> list[list[str]]:
 def _csv_rows(lines: Iterator[str], filename: str) -> tuple[list[list[str]], str]:
     first = next(lines, "")
     sep = sniff_separator(first)
+    reader = csv.reader(chain([first], lines), delimiter=sep)
     try:
-        return _bounded(csv.reader(chain([first], lines), delimiter=sep), filename), sep
+        return _bounded(reader, filename), sep
     except csv.Error as exc:
-        raise ValidationError(f"Tệp {filename}: lỗi định dạng CSV ({exc}). {ADVICE}") from None
+        raise csv_problem(exc, filename, reader.line_num) from None
+
+
+def csv_problem(exc: csv.Error, filename: str, line: int) -> ValidationError:
+    """Python's CSV reader's fault (in English, with no line) told in Vietnamese with the line and what to do."""
+    where = f"Tệp {excerpt(filename)}, dòng {line}"
+    if "field larger than field limit" in str(exc):
+        limit = f"{csv.field_size_limit():,}".replace(",", ".")
+        return ValidationError(
+            f'{where}: có một ô dài hơn {limit} ký tự, vượt giới hạn một ô. Thường do một dấu ngoặc kép (") '
+            "mở mà không đóng, làm nhiều dòng dính vào một ô. Hãy mở tệp, sửa hoặc rút ngắn ô đó rồi tải lại. " + ADVICE
+        )
+    return ValidationError(
+        f"{where}: tệp CSV sai định dạng (dấu ngoặc kép hoặc ký tự ngăn cách đặt sai chỗ). "
+        f"Hãy mở tệp bằng Excel, kiểm tra dòng này rồi lưu lại. {ADVICE}"
+    )
 
 
 def _not_text(filename: str, data: bytes, offset: int, why: str = "") -> ValidationError:

@@ -57,7 +57,7 @@ from typing import Any, Literal
 
 from sipas.errors import ValidationError
 from sipas.files import parsing
-from sipas.text import text_problem
+from sipas.text import excerpt, text_problem
 
 Kind = Literal["text", "int", "decimal", "level", "date", "datetime", "choice"]
 INVALID = 'giá trị "{value}" không hợp lệ.'
@@ -149,16 +149,18 @@ def _checked_header(spec: TableSpec, rows: list[list[str]], filename: str) -> li
     if spec.header_messages == "summary":
         for name in header:
             if name not in canonical:
-                problems.append(f"Dòng 1, cột {name or '(trống)'}: tên cột không hợp lệ. Các tên được nhận: {known}.")
+                problems.append(
+                    f"Dòng 1, cột {excerpt(name) or '(trống)'}: tên cột không hợp lệ. Các tên được nhận: {known}."
+                )
     else:
         seen: set[str] = set()
         for i, name in enumerate(header):
             if name == "":
                 problems.append(f"Dòng 1, cột {parsing.col_letter(i)}: tên cột trống.")
             elif name in seen:
-                problems.append(f"Dòng 1, cột {name}: tên cột bị lặp lại.")
+                problems.append(f"Dòng 1, cột {excerpt(name)}: tên cột bị lặp lại.")
             elif name not in canonical:
-                problems.append(f"Dòng 1, cột {name}: tên cột không hợp lệ. Các tên được nhận: {known}.")
+                problems.append(f"Dòng 1, cột {excerpt(name)}: tên cột không hợp lệ. Các tên được nhận: {known}.")
             seen.add(name)
     problems += [f"Dòng 1: thiếu cột bắt buộc {c.name}." for c in spec.columns if c.required and c.name not in header]
     if spec.at_least_one and not any(name in header for name in spec.at_least_one):
@@ -355,4 +357,4 @@ def _within(column: Column, value: Any) -> bool:
 
 
 def _format(template: str, column: Column, text: str) -> str:
-    return template.format(value=text, choices=", ".join(column.choices), low=column.low, high=column.high)
+    return template.format(value=excerpt(text), choices=", ".join(column.choices), low=column.low, high=column.high)

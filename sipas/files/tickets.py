@@ -18,6 +18,7 @@ from sipas import clock, db
 from sipas.errors import raise_file_problems
 from sipas.files import reading
 from sipas.files.table import Column, TableSpec, read_rows
+from sipas.text import excerpt
 
 TS_HINT = "cần dạng YYYY-MM-DD HH:MM hoặc ISO 8601 có múi giờ"
 
@@ -112,7 +113,9 @@ def validate_tickets_table(rows: list[list[str]], filename: str, now: datetime |
         day = issued.date().isoformat()
         key = (ticket_id, day)
         if key in seen:
-            problems.append(f'Dòng {idx}, cột ticket_id: số "{ticket_id}" ngày {day} trùng với dòng {seen[key]}.')
+            problems.append(
+                f'Dòng {idx}, cột ticket_id: số "{excerpt(ticket_id)}" ngày {day} trùng với dòng {seen[key]}.'
+            )
             continue
         seen[key] = idx
         out.append(

@@ -22,6 +22,7 @@ from sipas.errors import ValidationError, raise_file_problems
 from sipas.files import parsing, reading
 from sipas.files.table import Column, TableSpec, read_rows
 from sipas.index.scoring import index_for_period
+from sipas.text import excerpt
 
 COLUMNS = ("year", "questionnaire", "level", "code", "index", "n", "satisfied")
 LEVELS = ("criterion", "element", "overall")
@@ -81,9 +82,9 @@ def baseline_spec(versions: dict, last_year: int) -> TableSpec:
         if level == "overall" and code:
             return "dòng overall phải để trống mã."
         if level == "element" and version in versions and code not in {e.code for e in versions[version].elements}:
-            return f'yếu tố "{code}" không có trong phiếu {version} (nhận 1–5).'
+            return f'yếu tố "{excerpt(code)}" không có trong phiếu {version} (nhận 1–5).'
         if level == "criterion" and version in versions and code not in versions[version].criterion_codes:
-            return f'tiêu chí "{code}" không có trong phiếu {version}.'
+            return f'tiêu chí "{excerpt(code)}" không có trong phiếu {version}.'
         return None
 
     count = 'giá trị "{value}" không hợp lệ, cần số nguyên ≥ 0.'

@@ -78,6 +78,8 @@ class MonthlyReport:
     # says the counts per form and the figures of the forms other than ``questionnaire``.
     forms: list = field(default_factory=list)
     dossiers: dossier_figures.DossierView | None = None  # the dossier log's month; None: no dossier imported for it
+    # The targets as dated: since when the month's targets apply, and those before a change inside the month.
+    targets_in_force: settings.InForce | None = None
     generated_at: datetime = field(default_factory=lambda: clock.now())
     # The month's findings in plain sentences (sipas.index.findings): the report leads with them.
     findings: list[str] = field(default_factory=list)
@@ -152,7 +154,8 @@ def build_report(
     year, mon = parse_month(month)
     date_from, date_to = selection.period_bounds("month", year, mon)
     version = periods.default_version(conn, date_from, date_to)
-    targets = settings.get(conn, "targets", date_to)
+    targets_in_force = settings.in_force(conn, "targets", date_from, date_to)
+    targets = targets_in_force.value
     bands = settings.get(conn, "bands", date_to)
     office = settings.get(conn, "office_name", date_to)
     f = selection.Filters(version, date_from, date_to)
@@ -174,6 +177,7 @@ def build_report(
         recipient=settings.recipient_for(conn, date_from, date_to),
         questionnaire=version,
         targets=targets,
+        targets_in_force=targets_in_force,
         bands=bands,
         result=result,
         baseline_label=f"{chosen[0]} — {version_label(chosen[1])}" if chosen else None,
@@ -274,6 +278,28 @@ def _form_rows(r: MonthlyReport) -> list[tuple[str, object]]:
     return rows
 
 
+def targets_note(r: MonthlyReport) -> str:
+    """Which targets the month is judged against and since when (a later change never rewrites a month).
+
+    >>> from types import SimpleNamespace as N
+    >>> t = {"overall": 90.0, "floor": 85.0}
+    >>> targets_note(N(targets=t, targets_in_force=settings.InForce(t, "2026-12-15", {"overall": 87.0, "floor": 80.0})))
+    'Chỉ số chung ≥ 90% và không chỉ số nào dưới 85%, áp dụng từ 15/12/2026; trước ngày đó: ≥ 87%, không dưới 80%'
+    """
+    t, f = r.targets, r.targets_in_force
+    overall, floor = clock.format_plain(t["overall"]), clock.format_plain(t["floor"])
+    text = f"Chỉ số chung ≥ {overall}% và không chỉ số nào dưới {floor}%"
+    if f is None or f.since is None:
+        return text + " (mức mặc định, chưa thay đổi)"
+    if f.since == settings.EARLIEST:
+        return text + " (áp dụng cho mọi tháng)"
+    text += f", áp dụng từ {clock.format_date(f.since)}"
+    if f.before:
+        b = f.before
+        text += f"; trước ngày đó: ≥ {clock.format_plain(b['overall'])}%, không dưới {clock.format_plain(b['floor'])}%"
+    return text
+
+
 def summary_rows(r: MonthlyReport) -> list[tuple[str, object]]:
     """The summary as (label, value), values unformatted (each renderer writes numbers its own way)."""
     d = r.result.direct_overall
@@ -296,6 +322,7 @@ def summary_rows(r: MonthlyReport) -> list[tuple[str, object]]:
         *_form_rows(r),
         (INDEX_LABEL + " (%)", r.result.overall),
         ("Chỉ tiêu (%)", r.targets["overall"]),
+        ("Chỉ tiêu áp dụng", targets_note(r)),
         ("Số liệu gốc", r.baseline_label or "Chưa có"),
         ("Chỉ số chung của số liệu gốc (%)", r.baseline_overall),
         ("Chênh lệch so với gốc (điểm %)", diff),

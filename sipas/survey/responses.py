@@ -28,7 +28,7 @@ from sipas.catalog.questions import MULTI_SEPARATOR, answer_problem, import_colu
 from sipas.errors import ValidationError, raise_file_problems
 from sipas.files import legacy, parsing, reading
 from sipas.files.table import Column, TableSpec, read_rows
-from sipas.text import text_problem
+from sipas.text import excerpt, text_problem
 
 TZ = clock.TZ
 
@@ -376,7 +376,7 @@ def _cell_level(text: str, idx: int, col: str, err) -> int | None:
         try:
             level = parse_level(text)
         except ValueError:
-            err(f'Dòng {idx}, cột {col}: giá trị "{text}" không hợp lệ, chỉ nhận 1–5.')
+            err(f'Dòng {idx}, cột {col}: giá trị "{excerpt(text)}" không hợp lệ, chỉ nhận 1–5.')
     return level
 
 
@@ -426,7 +426,7 @@ def _extra_answers(cells: list[str], extra_cols, q: Questionnaire | None, idx: i
         try:
             value = parse_cell(question, text)
         except ValueError as exc:
-            err(f'Dòng {idx}, cột {col}: giá trị "{text[:40]}" không hợp lệ, {exc}.')
+            err(f'Dòng {idx}, cột {col}: giá trị "{excerpt(text)}" không hợp lệ, {exc}.')
             continue
         if item is None:
             out[code] = value
@@ -484,15 +484,15 @@ def _submitted(ts_text: str, idx: int, today, max_year: int, err) -> tuple[datet
             raise parsing.YearOutOfRange(submitted.year)
     except parsing.YearOutOfRange as exc:
         if exc.year > parsing.MIN_YEAR:
-            err(f'Dòng {idx}, cột submitted_at: thời điểm "{ts_text}" ở trong tương lai.')
+            err(f'Dòng {idx}, cột submitted_at: thời điểm "{excerpt(ts_text)}" ở trong tương lai.')
         else:
-            err(f'Dòng {idx}, cột submitted_at: giá trị "{ts_text}" không hợp lệ, {exc}.')
+            err(f'Dòng {idx}, cột submitted_at: giá trị "{excerpt(ts_text)}" không hợp lệ, {exc}.')
         return None, False
     except ValueError:
-        err(f'Dòng {idx}, cột submitted_at: giá trị "{ts_text}" không hợp lệ, {parsing.TS_HINT}.')
+        err(f'Dòng {idx}, cột submitted_at: giá trị "{excerpt(ts_text)}" không hợp lệ, {parsing.TS_HINT}.')
         return None, False
     if submitted.date() > today:
-        err(f'Dòng {idx}, cột submitted_at: thời điểm "{ts_text}" ở trong tương lai.')
+        err(f'Dòng {idx}, cột submitted_at: thời điểm "{excerpt(ts_text)}" ở trong tương lai.')
     return submitted, plain is not None
 
 
@@ -516,21 +516,25 @@ def _base_values(base, idx: int, versions, known_staff, err) -> tuple:
     _rid, _ts, version, channel, field, staff, wait_text, _overall = base
     q = versions.get(version)
     if q is None:
-        err(f'Dòng {idx}, cột questionnaire: không có phiên bản phiếu "{version}" (có: {", ".join(sorted(versions))}).')
+        known = ", ".join(sorted(versions))
+        err(f'Dòng {idx}, cột questionnaire: không có phiên bản phiếu "{excerpt(version)}" (có: {known}).')
     channel = channel or "paper"
     if channel not in CHANNELS:
-        err(f'Dòng {idx}, cột channel: giá trị "{channel}" không hợp lệ, chỉ nhận kiosk, qr, paper.')
+        err(f'Dòng {idx}, cột channel: giá trị "{excerpt(channel)}" không hợp lệ, chỉ nhận kiosk, qr, paper.')
     field = field or None
     if field and len(field) > 200:
         err(f"Dòng {idx}, cột field: dài quá 200 ký tự.")
     staff = staff or None
     if staff and staff not in known_staff:
-        err(f'Dòng {idx}, cột staff_code: mã cán bộ "{staff}" không có trong danh sách cán bộ.')
+        err(f'Dòng {idx}, cột staff_code: mã cán bộ "{excerpt(staff)}" không có trong danh sách cán bộ.')
     wait = None
     if wait_text:
         m = _WHOLE.fullmatch(wait_text)
         if not m:
-            err(f'Dòng {idx}, cột wait_minutes: giá trị "{wait_text}" không hợp lệ, chỉ nhận số phút nguyên ≥ 0.')
+            err(
+                f'Dòng {idx}, cột wait_minutes: giá trị "{excerpt(wait_text)}" không hợp lệ, '
+                "chỉ nhận số phút nguyên ≥ 0."
+            )
         else:
             wait = int(m.group(1))
     return q, channel, field, staff, wait
@@ -596,7 +600,7 @@ def validate_responses_table(
                     "là tiền tố dành riêng cho phiếu từ máy tính bảng."
                 )
             if rid in seen_ids:
-                err(f'Dòng {idx}, cột response_id: mã "{rid}" trùng với dòng {seen_ids[rid]}.')
+                err(f'Dòng {idx}, cột response_id: mã "{excerpt(rid)}" trùng với dòng {seen_ids[rid]}.')
             seen_ids[rid] = idx
         submitted, plain = _submitted(ts_text, idx, today, max_year, err)
         if version_on is not None and not base[2] and submitted is not None:
