@@ -587,7 +587,9 @@ def test_the_analysis_page_compares_2024_with_the_2023_baseline_through_the_cros
     assert "Số liệu gốc thuộc Mẫu phiếu 2022–2023 (sipas-2023)" in captions
     texts = [t.value for t in at.text]
     assert any(t.startswith("Không có trong mẫu phiếu năm gốc (không so sánh): TC1.2 ") for t in texts)
-    table = at.dataframe[0].value.set_index("Mã")
+    key = at.dataframe[0].value.set_index("Mã")  # the key columns, with the baseline's code through the crosswalk
+    assert key.loc["TC1.1", "Mã gốc"] == "TC1.2" and key.loc["TC1.2", "Kết luận"] == "Không có trong mẫu phiếu năm gốc"
+    table = next(d.value for d in at.dataframe if "So sánh với gốc" in d.value.columns).set_index("Mã")  # details
     assert table.loc["TC1.1", "Mã gốc"] == "TC1.2"
     assert table.loc["TC1.1", "So sánh với gốc"].startswith("So sánh gần đúng: nội dung nhận định đã thay đổi")
     assert table.loc["TC1.2", "Kết luận"] == "Không có trong mẫu phiếu năm gốc"

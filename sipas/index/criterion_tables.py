@@ -185,7 +185,10 @@ def key_table(frame: pd.DataFrame, version: str) -> pd.DataFrame:
         None if pd.isna(lo) else f"{clock.format_number(lo, 1)}–{clock.format_number(hi, 1)}"
         for lo, hi in zip(out["KTC 95% thấp"], out["KTC 95% cao"], strict=True)
     ]
-    return out[KEY_COLUMNS].reset_index(drop=True)
+    columns = list(KEY_COLUMNS)
+    if "Mã gốc" in out and (out["Mã gốc"].notna() & (out["Mã gốc"] != out["Mã"])).any():
+        columns.insert(columns.index("Gốc (%)"), "Mã gốc")  # compared through the crosswalk: say with what
+    return out[columns].reset_index(drop=True)
 
 
 def elements_table(result: IndexResult, baseline: list[dict], bands: list):
