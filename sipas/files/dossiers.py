@@ -20,15 +20,18 @@ import hashlib
 import re
 import sqlite3
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import islice
+from operator import itemgetter, le
 from pathlib import Path
 
 from sipas import clock, db
 from sipas.errors import ValidationError, raise_file_problems
 from sipas.files.parsing import TS_HINT
 from sipas.files.reading import read_table
-from sipas.files.table import Column, TableSpec, read_rows
+from sipas.files.table import Column, TableSpec, line_reader, moment_parser
 
 
 @functools.lru_cache(maxsize=4096)  # the same few values (channels, ratings) on every line
@@ -276,24 +279,36 @@ def validate_dossiers_table(
     plan = _plan_header([c.strip() for c in rows[0]], mapping or {})
     keep = plan.keep
     width = len(rows[0])
-    # Personal columns go here, before any of their cells is read or kept.
-    trimmed = [plan.names] + [_kept(r, keep, width) for r in rows[1:]]
-    del rows
+    try:
+        read_line = line_reader(DOSSIER_SPEC, [plan.names], filename)
+    except ValidationError as e:
+        raise ValidationError([_hinted(p, plan.typos) for p in e.problems]) from None
+    fast = _FastLine.of(plan, width, now)
     problems: list[str] = []
     out: list[tuple] = []
     seen: dict[str, int] = {}
     label = plan.labels.get
-    try:
-        lines = read_rows(DOSSIER_SPEC, trimmed, filename)
-    except ValidationError as e:
-        raise ValidationError([_hinted(p, plan.typos) for p in e.problems]) from None
-    for row in lines:
+    for line, raw in enumerate(islice(rows, 1, None), start=2):
+        # The usual line at C speed (every kept cell plain and valid, no duplicate); any other line is read
+        # cell by cell by the table reader, with its messages. Personal cells are never picked.
+        if fast is not None and len(raw) == width:
+            values = fast.values(raw)
+            if values is not None:
+                dossier_id = values[0]
+                if dossier_id not in seen:
+                    seen[dossier_id] = line
+                    if not problems:
+                        out.append(values)
+                    continue
+        row = read_line(_kept(raw, keep, width), line)
+        if row is None:
+            continue  # a blank line (personal cells aside) at the end of a spreadsheet
         if row.problems:
             problems += [
                 f"Dòng {p.row}, cột {label(p.column, p.column)}: {p.detail}" if p.column else str(p)
                 for p in row.problems
             ]
-        v, line = row.values, row.line
+        v = row.values
         received, due, finished, returned = v["received_at"], v["due_at"], v["finished_at"], v["returned_at"]
         due = _end_of_day_if_midnight(due)
         if received and received > now:
@@ -338,6 +353,126 @@ def validate_dossiers_table(
         )
     raise_file_problems(problems, len(out) or len(seen), filename)
     return out, plan
+
+
+_REFUSED = object()  # a cell the fast path leaves to the table reader
+
+
+class _Memo(dict):
+    """Raw cell → its stored value (or :data:`_REFUSED`), each distinct cell worked out once per file."""
+
+    def __init__(self, work):
+        super().__init__()
+        self.work = work
+
+    def __missing__(self, raw: str):
+        value = self[raw] = self.work(raw.strip())
+        return value
+
+
+def _lookup_memo(table: dict, empty) -> _Memo:
+    return _Memo(lambda text: table.get(_key(text), _REFUSED) if text else empty)
+
+
+def _moment_memo(parse, due: bool = False) -> _Memo:
+    def work(text: str):
+        if not text:
+            return None
+        try:
+            moment = parse(text)
+        except ValueError:
+            return _REFUSED
+        stored = _ts(_end_of_day_if_midnight(moment) if due else moment)
+        # Compared as text below: only the plain stored form (no offset) may take the fast path.
+        return stored if moment.tzinfo is None and len(stored) == 19 else _REFUSED
+
+    return _Memo(work)
+
+
+_TEXT_FIELDS = ("dossier_id", "procedure", "field", "status", "staff_code")
+
+
+@dataclass(frozen=True)
+class _FastLine:
+    """The usual dossier line read without the table reader: the same values, or None when any cell
+    (or the line's times) would draw a message, so that the reader reads it instead."""
+
+    pick: Callable[[list[str]], tuple]  # the kept cells in DOSSIER_FIELDS order
+    pad: bool  # a column the file lacks reads as an empty cell appended to the line
+    limits: tuple[int, ...]  # max length of each text column (_TEXT_FIELDS order)
+    now: str
+    received: _Memo
+    due: _Memo
+    moment: _Memo
+    channel: _Memo
+    yes_no: _Memo
+    rating: _Memo
+    complaint: _Memo
+
+    @staticmethod
+    def of(plan: _Header, width: int, now: datetime) -> _FastLine | None:
+        if "" in plan.names or now.tzinfo is not None:
+            return None  # an empty header cell shifts the reader's columns: every line cell by cell
+        where = dict(zip(plan.names, plan.keep, strict=True))
+        pick = itemgetter(*[where.get(name, width) for name in db.DOSSIER_FIELDS])
+        columns = {c.name: c for c in DOSSIER_SPEC.columns}
+        parse = moment_parser("datetime")
+        return _FastLine(
+            pick,
+            any(name not in where for name in db.DOSSIER_FIELDS),
+            tuple(columns[name].max_length for name in _TEXT_FIELDS),
+            _ts(now),
+            _moment_memo(parse),
+            _moment_memo(parse, due=True),
+            _moment_memo(parse),
+            _lookup_memo(CHANNELS, None),
+            _lookup_memo(YES_NO, None),
+            _lookup_memo(RATINGS, None),
+            _lookup_memo(COMPLAINT, 0),
+        )
+
+    def values(self, raw: list[str]) -> tuple | None:
+        """The line as stored (DOSSIER_FIELDS order), or None to leave it to the table reader."""
+        (did, procedure, fld, received, due, finished, returned, status, staff, submit, ret_channel, paid, rating,
+         complaint) = self.pick(raw + [""] if self.pad else raw)  # fmt: skip
+        texts = (did.strip(), procedure.strip(), fld.strip(), status.strip(), staff.strip())
+        if (
+            not texts[0]
+            or not texts[2]
+            or not all(map(le, map(len, texts), self.limits))
+            or _BAD_CHARACTER.search("".join(texts))
+        ):
+            return None
+        received, finished, returned = self.received[received], self.moment[finished], self.moment[returned]
+        due = self.due[due]
+        if (
+            received is None
+            or received is _REFUSED
+            or due is None
+            or due is _REFUSED
+            or finished is _REFUSED
+            or returned is _REFUSED
+            or received > self.now
+            or due < received
+            or (finished is not None and finished < received)
+            or (returned is not None and returned < received)
+        ):
+            return None
+        stored = (
+            self.channel[submit],
+            self.channel[ret_channel],
+            self.yes_no[paid],
+            self.rating[rating],
+            self.complaint[complaint],
+        )
+        if _REFUSED in stored:
+            return None
+        return (texts[0], texts[1] or None, texts[2], received, due, finished, returned, texts[3] or None,
+                texts[4] or None, *stored)  # fmt: skip
+
+
+# NUL and the lone surrogates: what the table reader refuses in a plain-text column (sipas.text).
+_BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
 
 
 def _hinted(problem: str, typos: dict[str, str]) -> str:
