@@ -29,7 +29,7 @@ from pathlib import Path
 
 from sipas import clock, db
 from sipas.errors import ValidationError, raise_file_problems
-from sipas.files.parsing import TS_HINT
+from sipas.files.parsing import TS_HINT, gc_paused
 from sipas.files.reading import read_table
 from sipas.files.table import Column, TableSpec, line_reader, moment_parser
 
@@ -374,10 +374,19 @@ def _lookup_memo(table: dict, empty) -> _Memo:
     return _Memo(lambda text: table.get(_key(text), _REFUSED) if text else empty)
 
 
-def _moment_memo(parse, due: bool = False) -> _Memo:
+def _moment_memo(parse, days: _Memo, due: bool = False) -> _Memo:
+    """Stored moments (text) of a column's cells. The usual cell (``dd/mm/yyyy HH:MM[:SS]`` or
+    ``YYYY-MM-DD HH:MM[:SS]``) is its day and its time of day, each worked out once per file: a day of a
+    valid moment is a valid day, a time one of 00:00:00–23:59:59, as ``parse`` (the reader's) decides."""
+
     def work(text: str):
         if not text:
             return None
+        if _PLAIN_MOMENT.fullmatch(text):
+            day, time = days[text[:10]], _CLOCK.get(text[11:]) or _clock(text[11:])
+            if day is _REFUSED or time is _REFUSED:
+                return _REFUSED
+            return f"{day} 23:59:59" if due and time == "00:00:00" else f"{day} {time}"
         try:
             moment = parse(text)
         except ValueError:
@@ -387,6 +396,30 @@ def _moment_memo(parse, due: bool = False) -> _Memo:
         return stored if moment.tzinfo is None and len(stored) == 19 else _REFUSED
 
     return _Memo(work)
+
+
+def _day_memo(parse) -> _Memo:
+    """``dd/mm/yyyy`` or ``YYYY-MM-DD`` → the stored day, as the reader reads that day at 00:00."""
+
+    def work(text: str):
+        try:
+            return parse(f"{text} 00:00").isoformat()[:10]
+        except ValueError:
+            return _REFUSED
+
+    return _Memo(work)
+
+
+_PLAIN_MOMENT = re.compile(r"(?:[0-9]{2}/[0-9]{2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}) [0-9]{2}:[0-9]{2}(?::[0-9]{2})?")
+_CLOCK: dict[str, str] = {}  # "HH:MM[:SS]" → "HH:MM:SS" (valid ones only)
+
+
+def _clock(text: str):
+    h, m, s = int(text[:2]), int(text[3:5]), int(text[6:8] or 0)
+    if h > 23 or m > 59 or s > 59:
+        return _REFUSED
+    stored = _CLOCK[text] = f"{text[:5]}:{s:02d}"
+    return stored
 
 
 _TEXT_FIELDS = ("dossier_id", "procedure", "field", "status", "staff_code")
@@ -417,14 +450,15 @@ class _FastLine:
         pick = itemgetter(*[where.get(name, width) for name in db.DOSSIER_FIELDS])
         columns = {c.name: c for c in DOSSIER_SPEC.columns}
         parse = moment_parser("datetime")
+        days = _day_memo(parse)
         return _FastLine(
             pick,
             any(name not in where for name in db.DOSSIER_FIELDS),
             tuple(columns[name].max_length for name in _TEXT_FIELDS),
             _ts(now),
-            _moment_memo(parse),
-            _moment_memo(parse, due=True),
-            _moment_memo(parse),
+            _moment_memo(parse, days),
+            _moment_memo(parse, days, due=True),
+            _moment_memo(parse, days),
             _lookup_memo(CHANNELS, None),
             _lookup_memo(YES_NO, None),
             _lookup_memo(RATINGS, None),
@@ -512,14 +546,17 @@ def import_dossiers(
             known = ", ".join(sorted(maps)) or "chưa có nguồn nào"
             raise ValidationError(f'Không có bảng đối chiếu cột cho nguồn "{source}" ({known}).')
         mapping = maps[source]
-    rows, plan = validate_dossiers_table(read_table(data, filename), filename, mapping, now=now)
-    stamp = clock.format_ts(now or clock.now())
-    with db.transaction(conn):
-        import_id = db.record_import(
-            conn, "dossiers", filename, hashlib.sha256(data).hexdigest(), len(rows), 0, 0, actor
-        )
-        added, updated, unchanged, changes = db.store_dossiers(conn, rows, import_id, stamp)
-        db.set_import_counts(conn, import_id, added, updated + unchanged)
+    table = read_table(data, filename)
+    with gc_paused():  # the rows as tuples, then their SQL parameters (none in a cycle)
+        rows, plan = validate_dossiers_table(table, filename, mapping, now=now)
+        del table
+        stamp = clock.format_ts(now or clock.now())
+        with db.transaction(conn):
+            import_id = db.record_import(
+                conn, "dossiers", filename, hashlib.sha256(data).hexdigest(), len(rows), 0, 0, actor
+            )
+            added, updated, unchanged, changes = db.store_dossiers(conn, rows, import_id, stamp)
+            db.set_import_counts(conn, import_id, added, updated + unchanged)
     return DossierImportSummary(
         Path(filename).name, len(rows), added, updated, unchanged, changes, plan.personal, plan.ignored, plan.unknown
     )
