@@ -111,3 +111,40 @@ def test_fast_path_agrees_line_by_line(seed, monkeypatch):
         rows = [header, _line(rng, header, 1.0)]
         fast, slow = _both(rows, monkeypatch)
         assert fast == slow, rows[1]
+
+
+def test_storing_new_dossiers_directly_agrees_with_staging_them(tmp_path):
+    """store_dossiers (new dossiers inserted straight away, known ones staged) leaves the same table, status
+    log and counts as staging every row, over re-imports mixing new, changed and unchanged dossiers."""
+    from sipas import db
+    from sipas.db import dossiers as stored
+
+    rng = random.Random(3)
+
+    def row(i: int) -> tuple:
+        return (
+            f"H{i}", rng.choice([None, "p"]), "f", f"2025-01-0{1 + i % 9} 08:00:00", "2025-02-01 23:59:59",
+            rng.choice([None, "2025-01-20 10:00:00"]), None, rng.choice([None, "a", "b"]), None,
+            rng.choice(["direct", None]), None, rng.choice([0, 1, None]), None, 0,
+        )  # fmt: skip
+
+    batches = [[row(i) for i in rng.sample(range(300), 120)] for _ in range(5)]
+    batches.append([*batches[-1][:3], batches[-1][0]])  # a dossier named twice in one call
+    results = []
+    for k, store in enumerate((stored.store_dossiers, stored._store_staged)):
+        conn = db.open_db(tmp_path / f"{k}.db")
+        counts = []
+        for n, batch in enumerate(batches):
+            with db.transaction(conn):
+                import_id = db.record_import(conn, "dossiers", "b", "x", 1, 0, 0)
+                counts.append(store(conn, list(batch), import_id, f"2025-12-0{n + 1} 00:00:00"))
+        results.append(
+            (
+                counts,
+                conn.execute("SELECT * FROM dossiers ORDER BY id").fetchall(),
+                conn.execute("SELECT * FROM dossier_status_changes ORDER BY id").fetchall(),
+            )
+        )
+        conn.close()
+    assert results[0][0][:2] == [(120, 0, 0, 0), (65, 52, 3, 32)]
+    assert results[0] == results[1]
