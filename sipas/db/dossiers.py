@@ -8,7 +8,6 @@ Outcomes (data-interchange.md §Dossiers), with ``:end`` the report's end (a tim
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable
 
@@ -75,39 +74,7 @@ def store_dossiers(
     """Store dossiers (tuples in :data:`DOSSIER_FIELDS` order; call inside a transaction), set-based:
     a new ``dossier_id`` is added, a known one whose values differ is updated, a status that differs is
     logged in ``dossier_status_changes`` with ``now`` (and kept in ``status_changed_at``).
-    Returns (added, updated, unchanged, status changes).
-
-    The dossiers not stored yet (the bulk of a first import) go straight in with one ``executemany`` of the
-    tuples; only the known ones are staged and compared."""
-    rows = rows if isinstance(rows, list) else list(rows)
-    ids = [r[0] for r in rows]
-    if len(set(ids)) == len(ids):  # a dossier named twice takes the staged path, which keeps the last
-        known = {
-            r[0]
-            for r in conn.execute(
-                "SELECT dossier_id FROM dossiers WHERE dossier_id IN (SELECT value FROM json_each(?))",
-                (json.dumps(ids),),
-            )
-        }
-        new = [r for r in rows if r[0] not in known] if known else rows
-        if new:
-            conn.executemany(
-                f"INSERT INTO dossiers ({', '.join(DOSSIER_FIELDS)}, import_id, updated_import_id) "
-                f"VALUES ({', '.join('?' * len(DOSSIER_FIELDS))}, {int(import_id)}, NULL)",
-                new,
-            )
-        if len(new) == len(rows):
-            return len(new), 0, 0, 0
-        if new:
-            added, changed, unchanged, status_changes = _store_staged(
-                conn, [r for r in rows if r[0] in known], import_id, now
-            )
-            return added + len(new), changed, unchanged, status_changes
-    return _store_staged(conn, rows, import_id, now)
-
-
-def _store_staged(conn: sqlite3.Connection, rows: list[tuple], import_id: int, now: str) -> tuple[int, int, int, int]:
-    """:func:`store_dossiers` set-based: the rows staged, counted against the stored ones, then upserted."""
+    Returns (added, updated, unchanged, status changes)."""
     cols = ", ".join(DOSSIER_FIELDS)
     conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS dossier_stage ({cols})")
     conn.execute("DELETE FROM temp.dossier_stage")
