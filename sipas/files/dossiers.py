@@ -406,6 +406,8 @@ def _day_memo(parse) -> _Memo:
     """``dd/mm/yyyy`` or ``YYYY-MM-DD`` → the stored day, as the reader reads that day at 00:00."""
 
     def work(text: str):
+        if not _PLAIN_DAY.fullmatch(text):
+            return _REFUSED
         try:
             return parse(f"{text} 00:00").isoformat()[:10]
         except ValueError:
@@ -418,7 +420,9 @@ def _day_memo(parse) -> _Memo:
 
 _PLAIN_MOMENT = re.compile(r"(?:[0-9]{2}/[0-9]{2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}) [0-9]{2}:[0-9]{2}(?::[0-9]{2})?")
 _CLOCK: dict[str, str] = {}  # "HH:MM[:SS]" → "HH:MM:SS" (valid ones only)
-_DAY_PART, _TIME_PART = itemgetter(slice(0, 10)), itemgetter(slice(11, None))
+_PLAIN_DAY = re.compile(r"[0-9]{2}/[0-9]{2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PLAIN_CLOCK = re.compile(r"[0-9]{2}:[0-9]{2}(?::[0-9]{2})?")
+_DAY_PART, _SEPARATOR, _TIME_PART = itemgetter(slice(0, 10)), itemgetter(slice(10, 11)), itemgetter(slice(11, None))
 
 
 def _clock(text: str):
@@ -433,6 +437,8 @@ def _clock_memo(due: bool) -> _Memo:
     """A plain cell's time of day as stored (a due time of midnight: the end of that day)."""
 
     def work(text: str):
+        if not _PLAIN_CLOCK.fullmatch(text):
+            return _REFUSED
         time = _CLOCK.get(text) or _clock(text)
         return "23:59:59" if due and time == "00:00:00" else time
 
@@ -442,9 +448,22 @@ def _clock_memo(due: bool) -> _Memo:
 
 
 def _joined(day, time):
+    """A plain cell's stored moment from its day and time of day; refused when either is not plain or valid
+    (or the cell is a day alone): then the column is read cell by cell."""
     if day is None:
         return None  # an empty cell
-    return _REFUSED if day is _REFUSED or time is _REFUSED else f"{day} {time}"
+    return _REFUSED if day is _REFUSED or time is _REFUSED or time is None else f"{day} {time}"
+
+
+def _never_stored(text: str) -> bool:
+    """Whether ``text`` holds NUL or a lone surrogate (what :data:`_BAD_CHARACTER` finds), at C speed."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _before(moment, received) -> bool:
@@ -513,7 +532,7 @@ class _FastLine:
             not all(texts[0])
             or not all(texts[2])
             or any(max(map(len, column)) > limit for column, limit in zip(texts, self.limits, strict=True))
-            or any(_BAD_CHARACTER.search("".join(column)) for column in texts)
+            or any(_never_stored("".join(column)) for column in texts)
             or len(set(texts[0])) != len(texts[0])
         ):
             return None
@@ -549,13 +568,15 @@ class _FastLine:
         )
 
     def _moments(self, cells: tuple[str, ...], memo: _Memo, clocks: _Memo) -> list:
-        """A column of moments as stored: the plain cells split into their day and time of day at C speed,
-        any other column cell by cell (``memo``)."""
+        """A column of moments as stored: the plain cells split into their day and time of day (each checked
+        and converted once per file) at C speed; a column with any other cell, cell by cell (``memo``)."""
         stripped = list(map(str.strip, cells))
-        if sum(map(bool, map(_PLAIN_MOMENT.fullmatch, stripped))) != len(stripped) - stripped.count(""):
-            return list(map(memo.__getitem__, cells))
-        days = map(self.days.__getitem__, map(_DAY_PART, stripped))
-        return list(map(_joined, days, map(clocks.__getitem__, map(_TIME_PART, stripped))))
+        if set(map(_SEPARATOR, stripped)) <= {" ", ""}:
+            days = map(self.days.__getitem__, map(_DAY_PART, stripped))
+            moments = list(map(_joined, days, map(clocks.__getitem__, map(_TIME_PART, stripped))))
+            if _REFUSED not in moments:
+                return moments
+        return list(map(memo.__getitem__, cells))
 
     def values(self, raw: list[str]) -> tuple | None:
         """The line as stored (DOSSIER_FIELDS order), or None to leave it to the table reader."""
