@@ -20,15 +20,18 @@ import hashlib
 import re
 import sqlite3
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import islice
+from operator import itemgetter, le, lt
 from pathlib import Path
 
 from sipas import clock, db
 from sipas.errors import ValidationError, raise_file_problems
-from sipas.files.parsing import TS_HINT
+from sipas.files.parsing import TS_HINT, gc_paused
 from sipas.files.reading import read_table
-from sipas.files.table import Column, TableSpec, read_rows
+from sipas.files.table import Column, TableSpec, line_reader, moment_parser
 from sipas.text import excerpt
 
 
@@ -277,24 +280,40 @@ def validate_dossiers_table(
     plan = _plan_header([c.strip() for c in rows[0]], mapping or {})
     keep = plan.keep
     width = len(rows[0])
-    # Personal columns go here, before any of their cells is read or kept.
-    trimmed = [plan.names] + [_kept(r, keep, width) for r in rows[1:]]
-    del rows
+    try:
+        read_line = line_reader(DOSSIER_SPEC, [plan.names], filename)
+    except ValidationError as e:
+        raise ValidationError([_hinted(p, plan.typos) for p in e.problems]) from None
+    fast = _FastLine.of(plan, width, now)
+    if fast is not None:
+        whole = fast.whole_file(rows, width)
+        if whole:
+            return whole, plan
     problems: list[str] = []
     out: list[tuple] = []
     seen: dict[str, int] = {}
     label = plan.labels.get
-    try:
-        lines = read_rows(DOSSIER_SPEC, trimmed, filename)
-    except ValidationError as e:
-        raise ValidationError([_hinted(p, plan.typos) for p in e.problems]) from None
-    for row in lines:
+    for line, raw in enumerate(islice(rows, 1, None), start=2):
+        # The usual line at C speed (every kept cell plain and valid, no duplicate); any other line is read
+        # cell by cell by the table reader, with its messages. Personal cells are never picked.
+        if fast is not None and len(raw) == width:
+            values = fast.values(raw)
+            if values is not None:
+                dossier_id = values[0]
+                if dossier_id not in seen:
+                    seen[dossier_id] = line
+                    if not problems:
+                        out.append(values)
+                    continue
+        row = read_line(_kept(raw, keep, width), line)
+        if row is None:
+            continue  # a blank line (personal cells aside) at the end of a spreadsheet
         if row.problems:
             problems += [
                 f"Dòng {p.row}, cột {label(p.column, p.column)}: {p.detail}" if p.column else str(p)
                 for p in row.problems
             ]
-        v, line = row.values, row.line
+        v = row.values
         received, due, finished, returned = v["received_at"], v["due_at"], v["finished_at"], v["returned_at"]
         due = _end_of_day_if_midnight(due)
         if received and received > now:
@@ -341,6 +360,269 @@ def validate_dossiers_table(
     return out, plan
 
 
+_REFUSED = object()  # a cell the fast path leaves to the table reader
+
+
+class _Memo(dict):
+    """Raw cell → its stored value (or :data:`_REFUSED`), each distinct cell worked out once per file."""
+
+    def __init__(self, work):
+        super().__init__()
+        self.work = work
+
+    def __missing__(self, raw: str):
+        value = self[raw] = self.work(raw.strip())
+        return value
+
+
+def _lookup_memo(table: dict, empty) -> _Memo:
+    return _Memo(lambda text: table.get(_key(text), _REFUSED) if text else empty)
+
+
+def _moment_memo(parse, days: _Memo, due: bool = False) -> _Memo:
+    """Stored moments (text) of a column's cells. The usual cell (``dd/mm/yyyy HH:MM[:SS]`` or
+    ``YYYY-MM-DD HH:MM[:SS]``) is its day and its time of day, each worked out once per file: a day of a
+    valid moment is a valid day, a time one of 00:00:00–23:59:59, as ``parse`` (the reader's) decides."""
+
+    def work(text: str):
+        if not text:
+            return None
+        if _PLAIN_MOMENT.fullmatch(text):
+            day, time = days[text[:10]], _CLOCK.get(text[11:]) or _clock(text[11:])
+            if day is _REFUSED or time is _REFUSED:
+                return _REFUSED
+            return f"{day} 23:59:59" if due and time == "00:00:00" else f"{day} {time}"
+        try:
+            moment = parse(text)
+        except ValueError:
+            return _REFUSED
+        stored = _ts(_end_of_day_if_midnight(moment) if due else moment)
+        # Compared as text below: only the plain stored form (no offset) may take the fast path.
+        return stored if moment.tzinfo is None and len(stored) == 19 else _REFUSED
+
+    return _Memo(work)
+
+
+def _day_memo(parse) -> _Memo:
+    """``dd/mm/yyyy`` or ``YYYY-MM-DD`` → the stored day, as the reader reads that day at 00:00."""
+
+    def work(text: str):
+        if not _PLAIN_DAY.fullmatch(text):
+            return _REFUSED
+        try:
+            return parse(f"{text} 00:00").isoformat()[:10]
+        except ValueError:
+            return _REFUSED
+
+    memo = _Memo(work)
+    memo[""] = None  # an empty cell
+    return memo
+
+
+_PLAIN_MOMENT = re.compile(r"(?:[0-9]{2}/[0-9]{2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}) [0-9]{2}:[0-9]{2}(?::[0-9]{2})?")
+_CLOCK: dict[str, str] = {}  # "HH:MM[:SS]" → "HH:MM:SS" (valid ones only)
+_PLAIN_DAY = re.compile(r"[0-9]{2}/[0-9]{2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PLAIN_CLOCK = re.compile(r"[0-9]{2}:[0-9]{2}(?::[0-9]{2})?")
+_DAY_PART, _SEPARATOR, _TIME_PART = itemgetter(slice(0, 10)), itemgetter(slice(10, 11)), itemgetter(slice(11, None))
+
+
+def _clock(text: str):
+    h, m, s = int(text[:2]), int(text[3:5]), int(text[6:8] or 0)
+    if h > 23 or m > 59 or s > 59:
+        return _REFUSED
+    stored = _CLOCK[text] = f"{text[:5]}:{s:02d}"
+    return stored
+
+
+def _clock_memo(due: bool) -> _Memo:
+    """A plain cell's time of day as stored (a due time of midnight: the end of that day)."""
+
+    def work(text: str):
+        if not _PLAIN_CLOCK.fullmatch(text):
+            return _REFUSED
+        time = _CLOCK.get(text) or _clock(text)
+        return "23:59:59" if due and time == "00:00:00" else time
+
+    memo = _Memo(work)
+    memo[""] = None
+    return memo
+
+
+def _joined(day, time):
+    """A plain cell's stored moment from its day and time of day; refused when either is not plain or valid
+    (or the cell is a day alone): then the column is read cell by cell."""
+    if day is None:
+        return None  # an empty cell
+    return _REFUSED if day is _REFUSED or time is _REFUSED or time is None else f"{day} {time}"
+
+
+def _never_stored(text: str) -> bool:
+    """Whether ``text`` holds NUL or a lone surrogate (what :data:`_BAD_CHARACTER` finds), at C speed."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _before(moment, received) -> bool:
+    return moment is not None and moment < received
+
+
+_TEXT_FIELDS = ("dossier_id", "procedure", "field", "status", "staff_code")
+
+
+@dataclass(frozen=True)
+class _FastLine:
+    """The usual dossier line read without the table reader: the same values, or None when any cell
+    (or the line's times) would draw a message, so that the reader reads it instead."""
+
+    pick: Callable[[list[str]], tuple]  # the kept cells in DOSSIER_FIELDS order
+    pad: bool  # a column the file lacks reads as an empty cell appended to the line
+    limits: tuple[int, ...]  # max length of each text column (_TEXT_FIELDS order)
+    now: str
+    received: _Memo
+    due: _Memo
+    moment: _Memo
+    channel: _Memo
+    yes_no: _Memo
+    rating: _Memo
+    complaint: _Memo
+    days: _Memo
+    clocks: _Memo
+    due_clocks: _Memo
+
+    @staticmethod
+    def of(plan: _Header, width: int, now: datetime) -> _FastLine | None:
+        if "" in plan.names or now.tzinfo is not None:
+            return None  # an empty header cell shifts the reader's columns: every line cell by cell
+        where = dict(zip(plan.names, plan.keep, strict=True))
+        pick = itemgetter(*[where.get(name, width) for name in db.DOSSIER_FIELDS])
+        columns = {c.name: c for c in DOSSIER_SPEC.columns}
+        parse = moment_parser("datetime")
+        days = _day_memo(parse)
+        return _FastLine(
+            pick,
+            any(name not in where for name in db.DOSSIER_FIELDS),
+            tuple(columns[name].max_length for name in _TEXT_FIELDS),
+            _ts(now),
+            _moment_memo(parse, days),
+            _moment_memo(parse, days, due=True),
+            _moment_memo(parse, days),
+            _lookup_memo(CHANNELS, None),
+            _lookup_memo(YES_NO, None),
+            _lookup_memo(RATINGS, None),
+            _lookup_memo(COMPLAINT, 0),
+            days,
+            _clock_memo(due=False),
+            _clock_memo(due=True),
+        )
+
+    def whole_file(self, rows: list[list[str]], width: int) -> list[tuple] | None:
+        """Every line of a file with only usual lines, column by column at C speed (the same values as
+        :meth:`values` line by line); None when any line is not usual (then line by line)."""
+        lines = rows[1:]
+        if self.pad or not lines or set(map(len, lines)) != {width}:
+            return None
+        (did, procedure, fld, received, due, finished, returned, status, staff, submit, ret_channel, paid, rating,
+         complaint) = zip(*map(self.pick, lines), strict=True)  # fmt: skip
+        texts = [list(map(str.strip, column)) for column in (did, procedure, fld, status, staff)]
+        if (
+            not all(texts[0])
+            or not all(texts[2])
+            or any(max(map(len, column)) > limit for column, limit in zip(texts, self.limits, strict=True))
+            or any(_never_stored("".join(column)) for column in texts)
+            or len(set(texts[0])) != len(texts[0])
+        ):
+            return None
+        received = self._moments(received, self.received, self.clocks)
+        due = self._moments(due, self.due, self.due_clocks)
+        finished = self._moments(finished, self.moment, self.clocks)
+        returned = self._moments(returned, self.moment, self.clocks)
+        if (
+            None in received
+            or None in due
+            or any(_REFUSED in column for column in (received, due, finished, returned))
+            or max(received) > self.now
+            or any(map(lt, due, received))
+            or any(map(_before, finished, received))
+            or any(map(_before, returned, received))
+        ):
+            return None
+        stored = [
+            list(map(memo.__getitem__, column))
+            for memo, column in (
+                (self.channel, submit),
+                (self.channel, ret_channel),
+                (self.yes_no, paid),
+                (self.rating, rating),
+                (self.complaint, complaint),
+            )
+        ]
+        if any(_REFUSED in column for column in stored):
+            return None
+        procedure, status, staff = ([text or None for text in column] for column in (texts[1], texts[3], texts[4]))
+        return list(
+            zip(texts[0], procedure, texts[2], received, due, finished, returned, status, staff, *stored, strict=True)
+        )
+
+    def _moments(self, cells: tuple[str, ...], memo: _Memo, clocks: _Memo) -> list:
+        """A column of moments as stored: the plain cells split into their day and time of day (each checked
+        and converted once per file) at C speed; a column with any other cell, cell by cell (``memo``)."""
+        stripped = list(map(str.strip, cells))
+        if set(map(_SEPARATOR, stripped)) <= {" ", ""}:
+            days = map(self.days.__getitem__, map(_DAY_PART, stripped))
+            moments = list(map(_joined, days, map(clocks.__getitem__, map(_TIME_PART, stripped))))
+            if _REFUSED not in moments:
+                return moments
+        return list(map(memo.__getitem__, cells))
+
+    def values(self, raw: list[str]) -> tuple | None:
+        """The line as stored (DOSSIER_FIELDS order), or None to leave it to the table reader."""
+        (did, procedure, fld, received, due, finished, returned, status, staff, submit, ret_channel, paid, rating,
+         complaint) = self.pick(raw + [""] if self.pad else raw)  # fmt: skip
+        texts = (did.strip(), procedure.strip(), fld.strip(), status.strip(), staff.strip())
+        if (
+            not texts[0]
+            or not texts[2]
+            or not all(map(le, map(len, texts), self.limits))
+            or _BAD_CHARACTER.search("".join(texts))
+        ):
+            return None
+        received, finished, returned = self.received[received], self.moment[finished], self.moment[returned]
+        due = self.due[due]
+        if (
+            received is None
+            or received is _REFUSED
+            or due is None
+            or due is _REFUSED
+            or finished is _REFUSED
+            or returned is _REFUSED
+            or received > self.now
+            or due < received
+            or (finished is not None and finished < received)
+            or (returned is not None and returned < received)
+        ):
+            return None
+        stored = (
+            self.channel[submit],
+            self.channel[ret_channel],
+            self.yes_no[paid],
+            self.rating[rating],
+            self.complaint[complaint],
+        )
+        if _REFUSED in stored:
+            return None
+        return (texts[0], texts[1] or None, texts[2], received, due, finished, returned, texts[3] or None,
+                texts[4] or None, *stored)  # fmt: skip
+
+
+# NUL and the lone surrogates: what the table reader refuses in a plain-text column (sipas.text).
+_BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
+
+
 def _hinted(problem: str, typos: dict[str, str]) -> str:
     """A header problem, with the known header a refused one is close to."""
     for cell, near in typos.items():
@@ -378,14 +660,17 @@ def import_dossiers(
             known = ", ".join(sorted(maps)) or "chưa có nguồn nào"
             raise ValidationError(f'Không có bảng đối chiếu cột cho nguồn "{excerpt(source)}" ({known}).')
         mapping = maps[source]
-    rows, plan = validate_dossiers_table(read_table(data, filename), filename, mapping, now=now)
-    stamp = clock.format_ts(now or clock.now())
-    with db.transaction(conn):
-        import_id = db.record_import(
-            conn, "dossiers", filename, hashlib.sha256(data).hexdigest(), len(rows), 0, 0, actor
-        )
-        added, updated, unchanged, changes = db.store_dossiers(conn, rows, import_id, stamp)
-        db.set_import_counts(conn, import_id, added, updated + unchanged)
+    table = read_table(data, filename)
+    with gc_paused():  # the rows as tuples, then their SQL parameters (none in a cycle)
+        rows, plan = validate_dossiers_table(table, filename, mapping, now=now)
+        del table
+        stamp = clock.format_ts(now or clock.now())
+        with db.transaction(conn):
+            import_id = db.record_import(
+                conn, "dossiers", filename, hashlib.sha256(data).hexdigest(), len(rows), 0, 0, actor
+            )
+            added, updated, unchanged, changes = db.store_dossiers(conn, rows, import_id, stamp)
+            db.set_import_counts(conn, import_id, added, updated + unchanged)
     return DossierImportSummary(
         Path(filename).name, len(rows), added, updated, unchanged, changes, plan.personal, plan.ignored, plan.unknown
     )

@@ -338,7 +338,7 @@ def check_date_order(rows, filename: str, *, scan: bool = True) -> None:
     """
     if not scan:
         return
-    day_first = month_first = None
+    month_first = None
     ambiguous = 0
     for r, row in enumerate(rows[1:], start=2):
         for c, cell in enumerate(row):
@@ -349,12 +349,12 @@ def check_date_order(rows, filename: str, *, scan: bool = True) -> None:
                 continue
             first, second = int(m.group(1)), int(m.group(2))
             if first > 12 and second <= 12:
-                day_first = day_first or (r, c, cell)
+                return  # day-first for sure: neither refused nor noted, whatever the other cells hold
             elif second > 12 and first <= 12:
                 month_first = month_first or (r, c, cell, second)
             elif first <= 12 and second <= 12:
                 ambiguous += 1
-    if month_first and not day_first:
+    if month_first:
         r, c, cell, second = month_first
         header = rows[0] if rows else []
         column = header[c].strip() if c < len(header) and header[c].strip() else parsing.col_letter(c)
@@ -364,7 +364,7 @@ def check_date_order(rows, filename: str, *, scan: bool = True) -> None:
             "sẽ bị đọc sai tháng. Hãy đổi định dạng ngày sang dd/mm/yyyy hoặc YYYY-MM-DD (trong Excel: "
             "Format Cells → Date, vùng Việt Nam) rồi lưu lại dạng CSV UTF-8 hoặc tải tệp .xlsx."
         )
-    if ambiguous and not day_first and not month_first and hasattr(rows, "notes"):
+    if ambiguous and not month_first and hasattr(rows, "notes"):
         rows.notes.append(
             f"{ambiguous} ô ngày dạng dd/mm/yyyy mà ngày và tháng đều ≤ 12 (ví dụ 05/03) được đọc theo thứ tự "
             "ngày/tháng/năm, quy ước Việt Nam; không dòng nào trong tệp cho biết thứ tự khác. "
