@@ -15,6 +15,7 @@ from sipas import clock, db
 from sipas.admin import settings
 from sipas.cases import effects, proposals, public, queue, workflow
 from sipas.errors import SipasError
+from sipas.index import classify
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
@@ -38,6 +39,18 @@ def evidence_frame(evidence: list[dict]) -> pd.DataFrame:
     if "Thời điểm" in frame:
         frame["Thời điểm"] = frame["Thời điểm"].map(clock.format_datetime)
     return frame
+
+
+# The clerk's two answers about a comment that is evidence of a case (sipas.index.classify.record_correction).
+COMMENT_LABELS = {True: "Đây là phàn nàn về thái độ cán bộ", False: "Không phải phàn nàn về thái độ"}
+
+
+def correction_note(fix: dict | None) -> str:
+    """The clerk's correction of a comment's label, shown beside the comment ("—" when none)."""
+    if fix is None:
+        return clock.DASH
+    label = COMMENT_LABELS[bool(fix["conduct_complaint"])]
+    return f"{label} (sửa bởi {fix['actor']}, {clock.format_datetime(fix['at'])})"
 
 
 def staff_label(code):
@@ -176,6 +189,10 @@ with tab_list:
             case = db.get_case(c, case_id)
             history = db.case_events(c, case_id)
             evidence = db.case_evidence(c, case_id)
+            fixes = {e["Phiếu"]: classify.correction(c, e["Góp ý"]) for e in evidence}
+        commented = [e for e in evidence if e["Góp ý"].strip()]
+        for e in evidence:
+            e["Nhãn góp ý do cán bộ sửa"] = correction_note(fixes[e["Phiếu"]]) if e["Góp ý"].strip() else clock.DASH
         st.subheader(f"Vụ việc số {case['id']}: {workflow.STATES.get(case['state'])}")
         st.text(case["title"])
         if case["description"]:
@@ -201,6 +218,31 @@ with tab_list:
         if evidence:
             with st.expander(f"Bằng chứng: {len(evidence)} phiếu khảo sát", expanded=False):
                 st.dataframe(ui.vn_frame(evidence_frame(evidence)), hide_index=True, width="stretch", placeholder="—")
+        if commented:
+            with st.form("comment_label", clear_on_submit=True, enter_to_submit=False):
+                st.markdown("**Sửa nhãn góp ý** (bộ phân loại dùng nhãn này cho góp ý đó từ nay về sau)")
+                picked = st.selectbox(
+                    "Góp ý của phiếu",
+                    [e["Phiếu"] for e in commented],
+                    format_func=lambda rid: next(
+                        f"Phiếu {rid}: {e['Góp ý'][:100]}" for e in commented if e["Phiếu"] == rid
+                    ),
+                    key="label_pick",
+                )
+                conduct = st.radio(
+                    "Nhãn đúng", list(COMMENT_LABELS), index=None, format_func=COMMENT_LABELS.get, key="label_value"
+                )
+                if st.form_submit_button("Lưu nhãn góp ý"):
+                    try:
+                        if conduct is None:
+                            raise SipasError("Chọn nhãn đúng của góp ý.")
+                        comment = next(e["Góp ý"] for e in commented if e["Phiếu"] == picked)
+                        with ui.conn() as c:
+                            classify.record_correction(c, comment, conduct, user.username)
+                        st.success("Đã lưu nhãn góp ý.")
+                        st.rerun()
+                    except SipasError as exc:
+                        ui.show_errors(exc)
         if case["state"] == "awaiting_effect":
             with ui.conn() as c:
                 effect = effects.effectiveness(c, case, settings.get(c, "staff_min_n"), floor)
@@ -286,6 +328,21 @@ with tab_list:
                     st.rerun()
                 except SipasError as exc:
                     ui.show_errors(exc)
+        if case["staff_code"]:
+            with st.form("case_explain", clear_on_submit=True, enter_to_submit=False):
+                explanation = st.text_area(
+                    "Giải trình của cán bộ bị phản ánh (ghi nguyên văn)",
+                    key="case_explain_text",
+                    max_chars=4000,
+                )
+                if st.form_submit_button("Ghi giải trình"):
+                    try:
+                        with ui.conn() as c:
+                            workflow.record_explanation(c, case_id, actor, explanation)
+                        st.success("Đã ghi giải trình.")
+                        st.rerun()
+                    except SipasError as exc:
+                        ui.show_errors(exc)
         st.caption("Lịch sử (không thể sửa hay xóa)")
         groups = workflow.grouped_history(history)
         rows = []

@@ -187,6 +187,9 @@ def test_walk_through_the_whole_graph(staffed):
     assert _refusal(lambda: workflow.record_explanation(conn, case_id, CLERK, "  ")) == (
         "Cần ghi nội dung giải trình của cán bộ."
     )
+    assert _refusal(lambda: workflow.record_explanation(conn, case_id, CLERK, " Đồng ý. ")) == (
+        "Giải trình quá ngắn (ít nhất 10 ký tự): ghi nguyên văn lời giải trình của cán bộ."
+    )
     assert table_snapshot(conn) == before
     workflow.record_explanation(conn, case_id, CLERK, "Tôi nhận thiếu sót, hôm đó quá đông người.", now=NOW)
     assert [e["note"] for e in workflow.explanations(conn, case_id)] == ["Tôi nhận thiếu sót, hôm đó quá đông người."]

@@ -449,6 +449,10 @@ def explanations(conn: sqlite3.Connection, case_id: int) -> list[dict]:
     return [e for e in db.case_events(conn, case_id) if e["kind"] == "explanation"]
 
 
+# "Ok", "đồng ý" or a lone dash is no explanation: the record a sanction rests on must say something.
+MIN_EXPLANATION_CHARS = 10
+
+
 def record_explanation(
     conn: sqlite3.Connection, case_id: int, actor: Actor, text: str, *, now: datetime | None = None
 ) -> None:
@@ -456,6 +460,10 @@ def record_explanation(
     them; a sanction (:data:`SANCTIONS`) and a repeat-offence decision wait for it."""
     now = now or _now()
     body = _require_text(text, "Cần ghi nội dung giải trình của cán bộ.")
+    if len(body) < MIN_EXPLANATION_CHARS:
+        raise ValidationError(
+            f"Giải trình quá ngắn (ít nhất {MIN_EXPLANATION_CHARS} ký tự): ghi nguyên văn lời giải trình của cán bộ."
+        )
     case = db.get_case(conn, case_id)
     if case is None:
         raise ValidationError(f"Không có vụ việc số {case_id}.")

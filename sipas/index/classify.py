@@ -320,3 +320,12 @@ def record_correction(conn, text: str, conduct_complaint: bool, actor: str) -> N
             "phản ánh về cán bộ" if conduct_complaint else "không phải phản ánh",
             None,
         )
+
+
+def correction(conn, text: str) -> dict | None:
+    """The clerk's last correction of this comment (any typing of it), or None: ``conduct_complaint``,
+    ``actor``, ``at`` (and the ``text`` as it was typed when corrected)."""
+    from sipas import db
+
+    prepared = prepare(text or "")
+    return db.comment_label(conn, prepared) if prepared.strip() else None
