@@ -287,6 +287,25 @@ def show_fault(exc: BaseException) -> bool:
     return True
 
 
+_PATH = re.compile(r"[A-Za-z0-9_-]{1,60}")
+
+
+def requested_path() -> str | None:
+    """The address (the part after the host's "/") this run was asked for, when it is a plain page name.
+
+    Streamlit answers an address missing from ``st.navigation`` with its English "Page not found" box;
+    app.py registers the not-found page at this one too. Read from the script run context (the page
+    manager's intended page), which Streamlit has no public API for: None whenever it is not there.
+    """
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        name = get_script_run_ctx().pages_manager.intended_page_name
+    except Exception:  # noqa: BLE001 - an internal of Streamlit: without it only the known addresses are covered
+        return None
+    return name if isinstance(name, str) and _PATH.fullmatch(name) else None
+
+
 def require_role(*roles: str):
     """Guard at the top of every staff page: stop (showing nothing) unless the role may open it."""
     user, _ = resolve_user()

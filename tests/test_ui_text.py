@@ -50,3 +50,33 @@ def test_every_table_says_nothing_for_a_missing_value_never_none():
                     missing.append(f"{path.name}:{node.lineno}")
     assert seen >= 30
     assert missing == []
+
+
+def test_every_choice_box_has_a_vietnamese_placeholder_and_no_select_all():
+    """Streamlit writes "Choose an option" / "Choose options" in an empty st.selectbox / st.multiselect and
+    offers "Select all" in a multiselect unless the call says otherwise: every one of the pages gives a
+    Vietnamese ``placeholder`` (a literal with diacritics) and every multiselect ``select_all=False``."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    missing, seen = [], 0
+    for path in [*sorted((root / "app_pages").glob("*.py")), root / "ui.py", root / "app.py"]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("selectbox", "multiselect")
+            ):
+                continue
+            seen += 1
+            kw = {k.arg: k.value for k in node.keywords}
+            placeholder = kw.get("placeholder")
+            if not (isinstance(placeholder, ast.Constant) and str(placeholder.value).startswith("Chọn")):
+                missing.append(f"{path.name}:{node.lineno} placeholder")
+            if node.func.attr == "multiselect" and not (
+                isinstance(kw.get("select_all"), ast.Constant) and kw["select_all"].value is False
+            ):
+                missing.append(f"{path.name}:{node.lineno} select_all")
+    assert seen >= 35
+    assert missing == []
