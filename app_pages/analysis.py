@@ -56,8 +56,8 @@ SECTIONS = [
 # Decimals shown per column (ui.vn_frame writes them with a decimal comma; the rest get 2).
 DECIMALS = {
     **{c: 1 for c in ("KTC 95% thấp", "KTC 95% cao", "KTC chênh lệch thấp", "KTC chênh lệch cao")},
-    "p": 3,
-    "p (Holm)": 3,
+    "p": "p",  # ui.vn_frame: 3 decimals, "< 0,001" below
+    "p (Holm)": "p",
 }
 MONTHS, QUARTERS = list(range(1, 13)), [1, 2, 3, 4]
 MAX_CHOICES = 2000  # flagged responses offered in the exclude/restore box

@@ -223,8 +223,8 @@ with tab_list:
             if effect.difference is not None:
                 st.caption(
                     f"Chênh lệch {signed(effect.difference)} điểm %, khoảng tin cậy 95% (Newcombe) "
-                    f"{signed(effect.ci_low)} đến {signed(effect.ci_high)}; p = "
-                    f"{clock.format_number(effect.p_value, 3)} (kiểm định hai tỷ lệ)."
+                    f"{signed(effect.ci_low)} đến {signed(effect.ci_high)}; "
+                    f"{clock.p_clause(effect.p_value)} (kiểm định hai tỷ lệ)."
                 )
 
         choices = workflow.allowed_next(case["state"], user.role, case)

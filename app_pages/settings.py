@@ -99,10 +99,15 @@ with tab_unit:
             "Áp dụng từ ngày", first_day, min_value=first_day, format="DD/MM/YYYY", key="targets_from"
         )
         overall = st.number_input(
-            "Chỉ số chung tối thiểu (%)", 0.0, 100.0, float(current["targets"]["overall"]), key="target_overall"
+            "Chỉ số chung tối thiểu (%)",
+            0.0,
+            100.0,
+            float(current["targets"]["overall"]),
+            key="target_overall",
+            format="%g",
         )
         floor = st.number_input(
-            "Không chỉ số nào dưới (%)", 0.0, 100.0, float(current["targets"]["floor"]), key="target_floor"
+            "Không chỉ số nào dưới (%)", 0.0, 100.0, float(current["targets"]["floor"]), key="target_floor", format="%g"
         )
         bands = st.data_editor(
             pd.DataFrame(current["bands"], columns=["Mức", "Từ (%)"]),
@@ -314,8 +319,10 @@ with tab_hours:
     st.markdown("**Phiếu đang chờ gửi trên từng máy tính bảng**")
     if tablets:
         st.dataframe(
-            pd.DataFrame(tablets).rename(
-                columns={"tablet": "Máy tính bảng", "pending": "Phiếu chờ gửi", "reported_at": "Báo lúc"}
+            ui.vn_frame(
+                pd.DataFrame(tablets).rename(
+                    columns={"tablet": "Máy tính bảng", "pending": "Phiếu chờ gửi", "reported_at": "Báo lúc"}
+                )
             ),
             hide_index=True,
             placeholder="—",
@@ -434,6 +441,7 @@ with tab_tablets:
             30.0,
             float(current["kiosk_min_seconds_per_answer"]),
             step=0.5,
+            format="%g",  # "2" or "2.5", never "2.00"
             key="misuse_seconds",
         )
         burst_max = st.number_input(

@@ -16,6 +16,7 @@ from typing import Literal
 
 import pandas as pd
 
+from sipas import clock
 from sipas.catalog import version_label
 from sipas.index import dossiers as dossier_figures
 from sipas.index import plan_checks, staff_index, trends
@@ -159,7 +160,7 @@ def _criteria(r: MonthlyReport, form: Form) -> Section:
                 str(int(c["n"])),
                 fmt(c["Chỉ số (%)"]),
                 f"{fmt(c['KTC 95% thấp'], 1)}–{fmt(c['KTC 95% cao'], 1)}" if number(c["Chỉ số (%)"]) else "—",
-                *([fmt(c["Gốc (%)"]), fmt(c["p (Holm)"], 3)] if tests else []),
+                *([fmt(c["Gốc (%)"]), clock.format_p(c["p (Holm)"])] if tests else []),
                 f"{c['Xếp loại'] or '—'}; {c['Kết luận']}",
             ]
         )
@@ -222,7 +223,9 @@ def _comments(r: MonthlyReport, form: Form) -> Section:
         return Section("comments", title, [Paragraph("Không có góp ý trong tháng.")])
     limit = PDF_COMMENTS if form == PDF else WORD_COMMENTS
     shown = r.comments.head(limit)
-    rows = [["Thời gian", "Chủ đề", "Góp ý"]] + [[x["Thời gian"], x["Chủ đề"], x["Góp ý"]] for _, x in shown.iterrows()]
+    rows = [["Thời gian", "Chủ đề", "Góp ý"]] + [
+        [clock.format_stored(x["Thời gian"]), x["Chủ đề"], x["Góp ý"]] for _, x in shown.iterrows()
+    ]
     blocks: list[Paragraph | Table] = [Table(rows, (32, 38, 110)) if form == PDF else Table(rows, (3, 3.5, 9.5), 10)]
     if r.comments_total > len(shown):
         verb = "in" if form == PDF else "ghi"
