@@ -80,3 +80,23 @@ def test_every_choice_box_has_a_vietnamese_placeholder_and_no_select_all():
                 missing.append(f"{path.name}:{node.lineno} select_all")
     assert seen >= 35
     assert missing == []
+
+
+def test_tables_write_stored_times_months_and_p_values_the_vietnamese_way():
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "Báo lúc": ["2026-12-06 20:37:23", None],
+            "Tháng": ["2025-12", "2026-01"],
+            "Mã": ["TC2.3", "TC1.1"],
+            "p (Holm)": [0.0, 0.0234],
+        }
+    )
+    shown = ui.vn_frame(frame, {"p (Holm)": "p"})
+    assert shown.to_dict("list") == {
+        "Báo lúc": ["06/12/2026 20:37", "—"],
+        "Tháng": ["12/2025", "01/2026"],
+        "Mã": ["TC2.3", "TC1.1"],
+        "p (Holm)": ["< 0,001", "0,023"],
+    }

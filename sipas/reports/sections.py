@@ -243,7 +243,7 @@ def _exclusions(r: MonthlyReport, form: Form) -> Section:
     if r.exclusions.empty:
         return Section("exclusions", title, [Paragraph("Không có phiếu nào bị loại trong tháng.")])
     rows = [["Mã phiếu", "Thời gian", "Lý do loại", "Người loại"]] + [
-        [str(x["id"]), x["submitted_at"], x["exclude_reason"] or "", x["excluded_by"] or ""]
+        [str(x["id"]), clock.format_stored(x["submitted_at"]), x["exclude_reason"] or "", x["excluded_by"] or ""]
         for _, x in r.exclusions.iterrows()
     ]
     return Section("exclusions", title, [Table(rows, (20, 35, 95, 30))])
@@ -310,7 +310,7 @@ def _cases(r: MonthlyReport, form: Form) -> Section:
         blocks.append(Paragraph("Không có thay đổi nào về các vụ việc trong tháng."))
     elif form == PDF:
         history = [["Số", "Lúc", "Người", "Việc", "Sang", "Ghi chú"]] + [
-            [str(x["Vụ việc số"]), x["Lúc"], x["Người"], x["Việc"], x["Sang"], x["Ghi chú"]]
+            [str(x["Vụ việc số"]), clock.format_stored(x["Lúc"]), x["Người"], x["Việc"], x["Sang"], x["Ghi chú"]]
             for _, x in r.case_history.head(PDF_COMMENTS).iterrows()
         ]
         blocks += [
