@@ -64,6 +64,22 @@ STAFF_PATHS = (
 )
 
 
+# Every address the product answers somewhere: the ones a visitor's role leaves out lead to the not-found page.
+KNOWN_PATHS = (*STAFF_PATHS, "login", "setup", "password", "kiosk")
+
+
+def with_not_found(pages: list) -> list:
+    """``pages`` plus the Vietnamese not-found page (hidden) at every known address they leave out and at
+    the one asked for: never Streamlit's English "Page not found" box. The pages left out still cannot run."""
+    taken = {p._url_path for p in pages}  # the path hashed by st.navigation (the default page's too)
+    wanted = ui.requested_path()
+    missing = [p for p in dict.fromkeys((*KNOWN_PATHS, wanted)) if p and p not in taken]
+    return pages + [
+        st.Page("app_pages/not_found.py", title="Không mở được trang này", url_path=p, visibility="hidden")
+        for p in missing
+    ]
+
+
 def _unit_confirmed() -> bool:
     with ui.conn() as c:
         return settings.unit_confirmed(c)
@@ -94,7 +110,8 @@ kiosk = st.Page(
     default=user is None,
 )
 login = st.Page("app_pages/login.py", title="Cán bộ đăng nhập", icon=":material/key:", url_path="login")
-st.session_state["login_page"] = login if user is None else None
+st.session_state["login_page"] = login if user is None and not locked else None
+st.session_state["survey_page"] = kiosk if user is None else None
 
 if user is None:
     pages = [kiosk] if locked else [kiosk, login]
@@ -103,7 +120,7 @@ if user is None:
         # "page not found" box. A visitor who never logged in still gets the survey.
         for path in STAFF_PATHS:
             pages.append(st.Page("app_pages/login.py", title="Cán bộ đăng nhập", url_path=path, visibility="hidden"))
-    st.navigation(pages, position="hidden").run()
+    st.navigation(with_not_found(pages), position="hidden").run()
 elif _must_change_password():
     # The password was set by someone else (account created or reset by an administrator): its owner sets
     # a new one before anything else; every staff address leads here until then.
@@ -112,7 +129,7 @@ elif _must_change_password():
     pages = [st.Page(own, title="Đặt mật khẩu mới", icon=":material/key:", url_path="password", default=True)]
     pages += [st.Page(own, url_path=p, visibility="hidden") for p in (*STAFF_PATHS[:-1], "login", "setup")]
     pages.append(st.Page("app_pages/logout.py", title="Đăng xuất", icon=":material/logout:", url_path="logout"))
-    st.navigation(pages, position="sidebar").run()
+    st.navigation(with_not_found(pages), position="sidebar").run()
 elif not (st.session_state.get("unit_confirmed") or _unit_confirmed()):
     # The first staff login: confirm the unit's names before anything else (every staff address
     # leads here until then; the tablet keeps working on the shipped names).
@@ -123,7 +140,7 @@ elif not (st.session_state.get("unit_confirmed") or _unit_confirmed()):
     ]
     pages += [st.Page(setup, url_path=p, visibility="hidden") for p in (*STAFF_PATHS[:-1], "login")]
     pages.append(st.Page("app_pages/logout.py", title="Đăng xuất", icon=":material/logout:", url_path="logout"))
-    st.navigation(pages, position="sidebar").run()
+    st.navigation(with_not_found(pages), position="sidebar").run()
 else:
     st.session_state["was_staff"] = True
     st.session_state["unit_confirmed"] = True
@@ -171,7 +188,9 @@ else:
         "Tài khoản": [accounts, survey, logout],
     }
     try:
-        nav = st.navigation({**sections, "": [after_login]}, position="sidebar")
+        listed = [p for section in sections.values() for p in section]
+        hidden = with_not_found([*listed, after_login])[len(listed) :]
+        nav = st.navigation({**sections, "": hidden}, position="sidebar")
         _waiting_line()
         nav.run()
     except (sqlite3.Error, OSError) as exc:  # never Streamlit's English error box or a traceback

@@ -287,6 +287,25 @@ def show_fault(exc: BaseException) -> bool:
     return True
 
 
+_PATH = re.compile(r"[A-Za-z0-9_-]{1,60}")
+
+
+def requested_path() -> str | None:
+    """The address (the part after the host's "/") this run was asked for, when it is a plain page name.
+
+    Streamlit answers an address missing from ``st.navigation`` with its English "Page not found" box;
+    app.py registers the not-found page at this one too. Read from the script run context (the page
+    manager's intended page), which Streamlit has no public API for: None whenever it is not there.
+    """
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        name = get_script_run_ctx().pages_manager.intended_page_name
+    except Exception:  # noqa: BLE001 - an internal of Streamlit: without it only the known addresses are covered
+        return None
+    return name if isinstance(name, str) and _PATH.fullmatch(name) else None
+
+
 def require_role(*roles: str):
     """Guard at the top of every staff page: stop (showing nothing) unless the role may open it."""
     user, _ = resolve_user()
@@ -510,10 +529,12 @@ def recent_months(today, count: int = 24) -> list[str]:
     return [clock.month_start(today, -back).strftime("%Y-%m") for back in range(count + 1)]
 
 
-def vn_frame(frame, decimals: dict[str, int] | None = None, default: int | None = 2):
+def vn_frame(frame, decimals: dict[str, int | str] | None = None, default: int | None = 2):
     """A table as a Vietnamese reader expects it: decimal comma, "—" for a missing value, "Có"/"Không"
-    for flags. Numbers become text, so the table shows exactly what the PDF shows. ``default=None``
-    keeps each number's own decimals (up to 2: tables already rounded by the domain)."""
+    for flags, stored times, dates and months as dd/mm/yyyy hh:mm, dd/mm/yyyy and mm/yyyy. Numbers
+    become text, so the table shows exactly what the PDF shows. ``default=None`` keeps each number's own
+    decimals (up to 2: tables already rounded by the domain); ``"p"`` for a column of p-values
+    ("< 0,001" below 0,001)."""
     import math
 
     import pandas as pd
@@ -533,8 +554,10 @@ def vn_frame(frame, decimals: dict[str, int] | None = None, default: int | None 
         if isinstance(value, float):
             if math.isnan(value):
                 return clock.DASH
+            if digits == "p":
+                return clock.format_p(value)
             return clock.format_plain(value, 2) if digits is None else clock.format_number(value, digits)
-        text = str(value)
+        text = clock.format_stored(str(value))
         return text if text.strip() else clock.DASH
 
     for col in out.columns:

@@ -78,7 +78,9 @@ with st.form("add_user", clear_on_submit=True, enter_to_submit=False):
     st.markdown("**Thêm tài khoản**")
     name = st.text_input("Tên đăng nhập", key="new_user")
     full = st.text_input("Họ và tên", key="new_full")
-    role = st.selectbox("Vai trò", list(auth.ROLES), format_func=auth.ROLES.get, key="new_role")
+    role = st.selectbox(
+        "Vai trò", list(auth.ROLES), format_func=auth.ROLES.get, key="new_role", placeholder="Chọn một mục"
+    )
     admin = st.checkbox("Có quyền quản trị tài khoản", key="new_admin")
     pw = st.text_input("Mật khẩu ban đầu (ít nhất 8 ký tự)", type="password", key="new_pw")
     if st.form_submit_button("Thêm tài khoản", type="primary"):
@@ -95,7 +97,7 @@ others = [u["username"] for u in users if u["username"] != user.username]
 if others:
     with st.form("manage_user", clear_on_submit=True, enter_to_submit=False):
         st.markdown("**Khóa, mở khóa hoặc đặt lại mật khẩu**")
-        target = st.selectbox("Tài khoản", others, key="manage_target")
+        target = st.selectbox("Tài khoản", others, key="manage_target", placeholder="Chọn một mục")
         action = st.radio(
             "Việc cần làm",
             ["disable", "enable", "reset"],

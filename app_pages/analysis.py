@@ -56,8 +56,8 @@ SECTIONS = [
 # Decimals shown per column (ui.vn_frame writes them with a decimal comma; the rest get 2).
 DECIMALS = {
     **{c: 1 for c in ("KTC 95% thấp", "KTC 95% cao", "KTC chênh lệch thấp", "KTC chênh lệch cao")},
-    "p": 3,
-    "p (Holm)": 3,
+    "p": "p",  # ui.vn_frame: 3 decimals, "< 0,001" below
+    "p (Holm)": "p",
 }
 MONTHS, QUARTERS = list(range(1, 13)), [1, 2, 3, 4]
 MAX_CHOICES = 2000  # flagged responses offered in the exclude/restore box
@@ -215,7 +215,13 @@ years = list(range(last_year, first_year - 1, -1))
 last_full = clock.month_start(today, -1)
 c1, c2, c3 = st.columns([2, 1, 1])
 kind = c1.segmented_control("Kỳ", ["Tháng", "Quý", "Năm", "Tùy chọn"], default="Tháng", key="an_kind") or "Tháng"
-year = c2.selectbox("Năm", years, index=years.index(last_full.year) if last_full.year in years else 0, key="an_year")
+year = c2.selectbox(
+    "Năm",
+    years,
+    index=years.index(last_full.year) if last_full.year in years else 0,
+    key="an_year",
+    placeholder="Chọn một mục",
+)
 if kind == "Tháng":
     month = c3.selectbox(
         "Tháng",
@@ -223,6 +229,7 @@ if kind == "Tháng":
         index=MONTHS.index(last_full.month if year == last_full.year else (today.month if year == today.year else 12)),
         format_func=lambda m: f"Tháng {m}",
         key="an_month",
+        placeholder="Chọn một mục",
     )
     date_from, date_to = selection.period_bounds("month", year, month)
 elif kind == "Quý":
@@ -232,6 +239,7 @@ elif kind == "Quý":
         index=QUARTERS.index(clock.quarter_of(today) if year == today.year else 4),
         format_func=lambda q: f"Quý {q}",
         key="an_quarter",
+        placeholder="Chọn một mục",
     )
     date_from, date_to = selection.period_bounds("quarter", year, quarter)
 elif kind == "Năm":
@@ -250,23 +258,37 @@ period_counts, default_version = load_version_counts(PATH, version_key, date_fro
 with st.expander("Lọc thêm: phiên bản phiếu, kênh, lĩnh vực, cán bộ", expanded=False):
     f1, f2 = st.columns(2)
     version = f1.selectbox(
-        "Phiên bản phiếu", versions, index=versions.index(default_version), key="an_version", format_func=version_label
+        "Phiên bản phiếu",
+        versions,
+        index=versions.index(default_version),
+        key="an_version",
+        format_func=version_label,
+        placeholder="Chọn một mục",
     )
     channel = f2.selectbox(
         "Kênh",
         [None, *selection.CHANNEL_LABELS],
         key="an_channel",
         format_func=lambda c: "Tất cả" if c is None else selection.CHANNEL_LABELS[c],
+        placeholder="Chọn một mục",
     )
     f3, f4 = st.columns(2)
     fields = set(ctx["fields"]) | set(load_imported_fields(PATH, import_key))
     if st.session_state.get("an_field"):
         fields.add(st.session_state["an_field"])  # keep the choice when the period changes
     field = f3.selectbox(
-        "Lĩnh vực", [None, *sorted(fields)], format_func=lambda v: "Tất cả" if v is None else v, key="an_field"
+        "Lĩnh vực",
+        [None, *sorted(fields)],
+        format_func=lambda v: "Tất cả" if v is None else v,
+        key="an_field",
+        placeholder="Chọn một mục",
     )
     staff_code = f4.selectbox(
-        "Cán bộ", [None, *staff_names], key="an_staff", format_func=lambda v: "Tất cả" if v is None else staff_names[v]
+        "Cán bộ",
+        [None, *staff_names],
+        key="an_staff",
+        format_func=lambda v: "Tất cả" if v is None else staff_names[v],
+        placeholder="Chọn một mục",
     )
     include_excluded = st.checkbox(
         "Tính cả phiếu đã loại",
@@ -282,6 +304,7 @@ with st.expander("Lọc thêm: phiên bản phiếu, kênh, lĩnh vực, cán b�
         index=default_base,
         key="an_baseline",
         format_func=lambda b: "Không so sánh" if b is None else f"Năm {b[0]} ({version_label(b[1])})",
+        placeholder="Chọn một mục",
     )
     show_refs = st.checkbox("Hiện giá trị tham chiếu cả nước / Khánh Hòa trên biểu đồ", value=False, key="an_refs")
 
@@ -534,7 +557,11 @@ elif section == "Góp ý":
     g1, g2 = st.columns([2, 1])
     query = g1.text_input("Tìm trong góp ý (có dấu hoặc không dấu)", key="an_comment_query").strip()
     topic = g2.selectbox(
-        "Chủ đề", [None, *labels], format_func=lambda v: "Tất cả" if v is None else v, key="an_comment_topic"
+        "Chủ đề",
+        [None, *labels],
+        format_func=lambda v: "Tất cả" if v is None else v,
+        key="an_comment_topic",
+        placeholder="Chọn một mục",
     )
     frame, total = load_comments(PATH, version_key, f, query, topic)
     st.text(f"{total} góp ý" + (f" (hiện {len(frame)} mới nhất)" if total > len(frame) else ""))
@@ -708,7 +735,9 @@ elif section == "Chất lượng dữ liệu":
             st.caption(
                 f"Chỉ chọn được trong {MAX_CHOICES} phiếu bị đánh dấu đầu tiên; thu hẹp kỳ để xem các phiếu khác."
             )
-        st.multiselect("Phiếu", candidates, key="an_quality_ids")
+        st.multiselect(
+            "Phiếu", candidates, key="an_quality_ids", placeholder="Chọn một hoặc nhiều mục", select_all=False
+        )
         st.text_input("Lý do (bắt buộc, được ghi vào nhật ký)", key="an_quality_reason")
         b1, b2 = st.columns(2)
 
@@ -753,7 +782,12 @@ elif section == "Báo cáo tháng":
         months.append(f"{y:04d}-{m:02d}")
     months.insert(0, f"{today.year:04d}-{today.month:02d}")
     month_pick = st.selectbox(
-        "Tháng", months, index=1, key="an_report_month", format_func=lambda s: f"Tháng {int(s[5:])}/{s[:4]}"
+        "Tháng",
+        months,
+        index=1,
+        key="an_report_month",
+        format_func=lambda s: f"Tháng {int(s[5:])}/{s[:4]}",
+        placeholder="Chọn một mục",
     )
     st.caption(
         "Báo cáo dùng phiên bản phiếu, tên đơn vị và nơi nhận theo cài đặt có hiệu lực trong tháng đó; "

@@ -108,7 +108,12 @@ with tab_compute:
         "Năm", min_value=2000, max_value=clock.today().year, value=clock.today().year - 1, step=1, key="compute_year"
     )
     version = st.selectbox(
-        "Phiếu", versions, index=versions.index(active), key="compute_version", format_func=version_label
+        "Phiếu",
+        versions,
+        index=versions.index(active),
+        key="compute_version",
+        format_func=version_label,
+        placeholder="Chọn một mục",
     )
     if st.button("Tính và lưu làm số liệu gốc", type="primary", key="compute_baseline"):
         try:

@@ -94,15 +94,22 @@ with tab_new:
         "trực tiếp). Phản ánh từ phiếu khảo sát được tạo tự động."
     )
     with st.form("new_case", clear_on_submit=True, enter_to_submit=False):
-        kind = st.selectbox("Loại", list(workflow.TYPES), format_func=workflow.TYPES.get, key="nc_type")
+        kind = st.selectbox(
+            "Loại", list(workflow.TYPES), format_func=workflow.TYPES.get, key="nc_type", placeholder="Chọn một mục"
+        )
         channel = st.selectbox(
             "Kênh tiếp nhận",
             [k for k in workflow.CHANNELS if k not in ("survey", "analysis", "staffing")],
             format_func=workflow.CHANNELS.get,
             key="nc_channel",
+            placeholder="Chọn một mục",
         )
         who = st.selectbox(
-            "Cán bộ bị phản ánh", [""] + list(staff), format_func=lambda k: staff_label(k or None), key="nc_staff"
+            "Cán bộ bị phản ánh",
+            [""] + list(staff),
+            format_func=lambda k: staff_label(k or None),
+            key="nc_staff",
+            placeholder="Chọn một mục",
         )
         title = st.text_input("Tóm tắt nội dung", key="nc_title", max_chars=300)
         description = st.text_area("Nội dung chi tiết", key="nc_desc", max_chars=4000)
@@ -117,7 +124,12 @@ with tab_new:
             key="nc_due",
         )
         priority = st.selectbox(
-            "Mức ưu tiên", list(workflow.PRIORITIES), index=1, format_func=workflow.PRIORITIES.get, key="nc_priority"
+            "Mức ưu tiên",
+            list(workflow.PRIORITIES),
+            index=1,
+            format_func=workflow.PRIORITIES.get,
+            key="nc_priority",
+            placeholder="Chọn một mục",
         )
         consent = st.checkbox(
             "Người dân đồng ý để lại số điện thoại để được trả lời (số sẽ bị xóa khi đóng vụ việc)", key="nc_consent"
@@ -158,6 +170,7 @@ with tab_list:
         format_func=workflow.STATES.get,
         key="cases_states",
         placeholder="Chọn trạng thái",
+        select_all=False,
     )
     shown = [c for c in cases if c["state"] in states]
     if not shown:
@@ -184,7 +197,9 @@ with tab_list:
         )
         st.dataframe(frame, hide_index=True, width="stretch", placeholder="—")
         st.caption(f"{len(overdue_ids)} vụ việc đang quá hạn xử lý (cùng cách tính với trang Việc chờ Chủ tịch).")
-        case_id = st.selectbox("Xem và xử lý vụ việc số", [c["id"] for c in shown], key="case_pick")
+        case_id = st.selectbox(
+            "Xem và xử lý vụ việc số", [c["id"] for c in shown], key="case_pick", placeholder="Chọn một mục"
+        )
         with ui.conn() as c:
             case = db.get_case(c, case_id)
             history = db.case_events(c, case_id)
@@ -250,8 +265,8 @@ with tab_list:
             if effect.difference is not None:
                 st.caption(
                     f"Chênh lệch {signed(effect.difference)} điểm %, khoảng tin cậy 95% (Newcombe) "
-                    f"{signed(effect.ci_low)} đến {signed(effect.ci_high)}; p = "
-                    f"{clock.format_number(effect.p_value, 3)} (kiểm định hai tỷ lệ)."
+                    f"{signed(effect.ci_low)} đến {signed(effect.ci_high)}; "
+                    f"{clock.p_clause(effect.p_value)} (kiểm định hai tỷ lệ)."
                 )
 
         choices = workflow.allowed_next(case["state"], user.role, case)
@@ -268,6 +283,7 @@ with tab_list:
                 format_func=lambda s: {"note": "Chỉ ghi chú", "responded": "Đã trả lời người phản ánh"}.get(
                     s, "Chuyển sang: " + workflow.STATES.get(s, s)
                 ),
+                placeholder="Chọn một mục",
             )
             note = st.text_area("Ghi chú / lý do / ý kiến", key="case_note", max_chars=4000)
             cause = measure = detail = None
@@ -279,7 +295,11 @@ with tab_list:
                     max_chars=4000,
                 )
                 measure = st.selectbox(
-                    "Biện pháp", list(workflow.MEASURES), format_func=workflow.MEASURES.get, key="case_measure"
+                    "Biện pháp",
+                    list(workflow.MEASURES),
+                    format_func=workflow.MEASURES.get,
+                    key="case_measure",
+                    placeholder="Chọn một mục",
                 )
                 detail = st.text_input("Tên biện pháp khác / chi tiết", key="case_detail")
             measure_date = None
@@ -381,6 +401,7 @@ with tab_public:
         ui.recent_months(clock.today(), 24),
         format_func=lambda v: f"Tháng {clock.format_month(v)}",
         key="public_month",
+        placeholder="Chọn một mục",
     )
     with ui.conn() as c:
         lines = public.public_summary(c, month)

@@ -99,7 +99,7 @@ for item in pending["repeat"]:
         st.markdown("Các vụ việc khác của cán bộ")
         st.dataframe(case_rows(dossier["earlier"]), hide_index=True, width="stretch", placeholder="—")
     with st.form(f"explain_{code}", clear_on_submit=True, enter_to_submit=False):
-        target = st.selectbox("Ghi giải trình vào vụ việc", item["cases"], key=f"ec_{code}")
+        target = st.selectbox("Ghi giải trình vào vụ việc", item["cases"], key=f"ec_{code}", placeholder="Chọn một mục")
         text = st.text_area("Giải trình của cán bộ (ghi nguyên văn)", key=f"et_{code}")
         if st.form_submit_button("Ghi giải trình"):
             try:
@@ -202,7 +202,7 @@ for key, title in (
 
 st.subheader("Lịch sử ứng xử của từng cán bộ")
 if staff:
-    code = st.selectbox("Cán bộ", list(staff), format_func=name, key="history_staff")
+    code = st.selectbox("Cán bộ", list(staff), format_func=name, key="history_staff", placeholder="Chọn một mục")
     with ui.conn() as c:
         cases = db.list_cases(c, staff_code=code)
         quarters = []
@@ -248,7 +248,13 @@ if staff:
 
 st.subheader("Số liệu cho báo cáo tháng")
 months = ui.recent_months(clock.today(), 24)
-month = st.selectbox("Tháng", months, format_func=lambda v: f"Tháng {clock.format_month(v)}", key="chair_month")
+month = st.selectbox(
+    "Tháng",
+    months,
+    format_func=lambda v: f"Tháng {clock.format_month(v)}",
+    key="chair_month",
+    placeholder="Chọn một mục",
+)
 with ui.conn() as c:
     m = queue.monthly_counts(c, month, today=clock.today())
 a, b, d, d2, e = st.columns(5)

@@ -97,7 +97,9 @@ if not has_users:
             st.text_input("Mã thiết lập (in trong cửa sổ máy chủ)", key="first_code", type="password")
         st.text_input("Tên đăng nhập", key="first_user", placeholder="ví dụ: vanphong")
         st.text_input("Họ và tên", key="first_name")
-        st.selectbox("Chức vụ", list(auth.ROLES), format_func=auth.ROLES.get, key="first_role")
+        st.selectbox(
+            "Chức vụ", list(auth.ROLES), format_func=auth.ROLES.get, key="first_role", placeholder="Chọn một mục"
+        )
         st.text_input("Mật khẩu (ít nhất 8 ký tự)", type="password", key="first_password")
         st.text_input("Nhập lại mật khẩu", type="password", key="first_password2")
         st.form_submit_button("Tạo tài khoản quản trị", type="primary", on_click=create_first_admin)

@@ -25,7 +25,10 @@ with ui.conn() as c:
 versions = sorted(questionnaires())
 left, right = st.columns(2)
 period = left.selectbox(
-    "Kỳ", ["Tháng trước", "Tháng này", "Quý này", "Năm nay", "Toàn bộ", "Tùy chọn"], key="ov_period"
+    "Kỳ",
+    ["Tháng trước", "Tháng này", "Quý này", "Năm nay", "Toàn bộ", "Tùy chọn"],
+    key="ov_period",
+    placeholder="Chọn một mục",
 )
 if period == "Tháng trước":  # the last complete month, as the analysis page opens on
     start = clock.month_start(today, -1)
@@ -46,7 +49,12 @@ with ui.conn() as c:
     default = periods.default_version(c, start and start.isoformat(), end and end.isoformat())
     form_counts = periods.version_counts(c, start and start.isoformat(), end and end.isoformat())
 version = right.selectbox(
-    "Phiên bản phiếu", versions, index=versions.index(default), key="ov_version", format_func=version_label
+    "Phiên bản phiếu",
+    versions,
+    index=versions.index(default),
+    key="ov_version",
+    format_func=version_label,
+    placeholder="Chọn một mục",
 )
 
 if any(n and v != version for v, n in form_counts.items()):
@@ -69,6 +77,7 @@ with ui.conn() as c:
             index=options.index(baseline.baseline_for_period(c, start and start.isoformat(), version)),
             key="ov_base",
             format_func=lambda b: "Không so sánh" if b is None else f"{b[0]} ({version_label(b[1])})",
+            placeholder="Chọn một mục",
         )
         if choice is not None:
             base_version = choice[1]

@@ -99,10 +99,15 @@ with tab_unit:
             "Áp dụng từ ngày", first_day, min_value=first_day, format="DD/MM/YYYY", key="targets_from"
         )
         overall = st.number_input(
-            "Chỉ số chung tối thiểu (%)", 0.0, 100.0, float(current["targets"]["overall"]), key="target_overall"
+            "Chỉ số chung tối thiểu (%)",
+            0.0,
+            100.0,
+            float(current["targets"]["overall"]),
+            key="target_overall",
+            format="%g",
         )
         floor = st.number_input(
-            "Không chỉ số nào dưới (%)", 0.0, 100.0, float(current["targets"]["floor"]), key="target_floor"
+            "Không chỉ số nào dưới (%)", 0.0, 100.0, float(current["targets"]["floor"]), key="target_floor", format="%g"
         )
         bands = st.data_editor(
             pd.DataFrame(current["bands"], columns=["Mức", "Từ (%)"]),
@@ -146,6 +151,7 @@ with tab_survey:
             index=versions.index(current["active_questionnaire"]),
             key="active_version",
             format_func=version_label,
+            placeholder="Chọn một mục",
         )
         mode = st.radio(
             "Số câu hỏi mỗi phiếu",
@@ -244,7 +250,7 @@ with tab_staff:
         st.subheader("Cán bộ nghỉ hoặc chuyển công tác")
         st.caption("Cán bộ không bị xóa: lịch sử đánh giá vẫn được giữ.")
         with st.form("staff_leave", enter_to_submit=False):
-            leaving = st.selectbox("Cán bộ", active_codes, key="leave_code")
+            leaving = st.selectbox("Cán bộ", active_codes, key="leave_code", placeholder="Chọn một mục")
             on = st.date_input("Từ ngày", clock.today(), format="DD/MM/YYYY", key="leave_on")
             if st.form_submit_button("Ngừng hoạt động"):
                 with ui.conn() as c:
@@ -255,7 +261,7 @@ with tab_staff:
         st.subheader("Ảnh cán bộ trên máy tính bảng (không bắt buộc)")
         st.caption("Ảnh PNG, JPEG hoặc WebP, tối đa 300 KB; chỉ hiện ở câu “Ai đã phục vụ Ông/Bà?”.")
         with st.form("staff_photo", clear_on_submit=True, enter_to_submit=False):
-            photo_code = st.selectbox("Cán bộ", active_codes, key="photo_code")
+            photo_code = st.selectbox("Cán bộ", active_codes, key="photo_code", placeholder="Chọn một mục")
             photo = st.file_uploader("Ảnh", type=["png", "jpg", "jpeg", "webp"], key="photo_file")
             remove = st.checkbox("Xóa ảnh hiện có", key="photo_remove")
             if st.form_submit_button("Lưu ảnh"):
@@ -272,7 +278,13 @@ with tab_hours:
     hours = current["opening_hours"]
     with st.form("hours_form", enter_to_submit=False):
         days = st.multiselect(
-            "Ngày làm việc", list(range(7)), hours["days"], format_func=lambda d: settings.WEEKDAYS[d], key="hours_days"
+            "Ngày làm việc",
+            list(range(7)),
+            hours["days"],
+            format_func=lambda d: settings.WEEKDAYS[d],
+            key="hours_days",
+            placeholder="Chọn một hoặc nhiều mục",
+            select_all=False,
         )
         periods = st.text_input(
             "Các ca (HH:MM-HH:MM, cách nhau bằng dấu phẩy)",
@@ -307,8 +319,10 @@ with tab_hours:
     st.markdown("**Phiếu đang chờ gửi trên từng máy tính bảng**")
     if tablets:
         st.dataframe(
-            pd.DataFrame(tablets).rename(
-                columns={"tablet": "Máy tính bảng", "pending": "Phiếu chờ gửi", "reported_at": "Báo lúc"}
+            ui.vn_frame(
+                pd.DataFrame(tablets).rename(
+                    columns={"tablet": "Máy tính bảng", "pending": "Phiếu chờ gửi", "reported_at": "Báo lúc"}
+                )
             ),
             hide_index=True,
             placeholder="—",
@@ -397,7 +411,9 @@ with tab_tablets:
     live = [r["Máy"] for r in tablet_rows if r["Trạng thái"] != "Đã thu hồi"]
     if live:
         with st.form("tablet_revoke", enter_to_submit=False):
-            gone = st.selectbox("Thu hồi máy (mất, hỏng hoặc không dùng nữa)", live, key="revoke_name")
+            gone = st.selectbox(
+                "Thu hồi máy (mất, hỏng hoặc không dùng nữa)", live, key="revoke_name", placeholder="Chọn một mục"
+            )
             sure = st.checkbox("Tôi hiểu: mọi phiếu từ máy này sẽ bị từ chối cho đến khi đăng ký lại", key="revoke_ok")
             if st.form_submit_button("Thu hồi máy"):
                 if not sure:
@@ -425,6 +441,7 @@ with tab_tablets:
             30.0,
             float(current["kiosk_min_seconds_per_answer"]),
             step=0.5,
+            format="%g",  # "2" or "2.5", never "2.00"
             key="misuse_seconds",
         )
         burst_max = st.number_input(
@@ -447,7 +464,9 @@ with tab_tablets:
     if suspects:
         st.dataframe(ui.vn_frame(pd.DataFrame(suspects), default=1), hide_index=True, width="stretch", placeholder="—")
         with st.form("suspect_restore", clear_on_submit=True, enter_to_submit=False):
-            rid = st.selectbox("Phiếu số", [r["Số phiếu"] for r in suspects], key="suspect_id")
+            rid = st.selectbox(
+                "Phiếu số", [r["Số phiếu"] for r in suspects], key="suspect_id", placeholder="Chọn một mục"
+            )
             why = st.text_input("Lý do khôi phục (bắt buộc)", key="suspect_reason")
             if st.form_submit_button("Khôi phục phiếu"):
                 try:

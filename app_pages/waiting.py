@@ -219,7 +219,7 @@ with tab_slots:
             f"trở lên: {clock.format_percent(report.cost.baseline, 1)} (n = {report.cost.baseline_n}). Chênh lệch "
             f"{clock.format_signed(report.cost.difference, 1)} điểm %, "
             f"KTC 95% {clock.format_signed(report.cost.ci_low, 1)} đến "
-            f"{clock.format_signed(report.cost.ci_high, 1)}; p = {clock.format_number(report.cost.p_value, 3)}."
+            f"{clock.format_signed(report.cost.ci_high, 1)}; {clock.p_clause(report.cost.p_value)}."
         )
 
 
@@ -313,7 +313,7 @@ with tab_staff:
             st.caption(
                 f"Chênh lệch hài lòng {clock.format_signed(effect.test.difference, 1)} điểm %, KTC 95% (Newcombe) "
                 f"{clock.format_signed(effect.test.ci_low, 1)} đến {clock.format_signed(effect.test.ci_high, 1)}; "
-                f"p = {clock.format_number(effect.test.p_value, 3)} "
+                f"{clock.p_clause(effect.test.p_value)} "
                 "(kiểm định hai tỷ lệ)."
             )
 
@@ -366,6 +366,7 @@ with tab_settings:
             1.0,
             480.0,
             float(report.service_setting["default"]),
+            format="%g",
             key="set_service_default",
         )
         st.caption(

@@ -15,13 +15,14 @@ from contextlib import closing
 from pathlib import Path
 
 from sipas import __version__, clock, db
+from sipas.cliparser import VietnameseArgumentParser
 from sipas.errors import SipasError, ValidationError
 from sipas.paths import db_path
 
 
 def _add_db(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--db", metavar="PATH", help="tệp cơ sở dữ liệu (mặc định: $SIPAS_DB, nếu không có thì data/sipas.db)"
+        "--db", metavar="TỆP", help="tệp cơ sở dữ liệu (mặc định: $SIPAS_DB, nếu không có thì data/sipas.db)"
     )
 
 
@@ -318,12 +319,12 @@ def _add_backup_commands(sub) -> None:
         "key",
         help="mã khôi phục khóa ký bản sao lưu: show in mã để ghi lại; restore nhập mã trên máy mới (mã được hỏi)",
     )
-    p.add_argument("action", choices=["show", "restore"])
+    p.add_argument("action", choices=["show", "restore"], metavar="VIỆC", help="show (in mã) hoặc restore (nhập mã)")
     _add_db(p)
     p.set_defaults(func=cmd_key)
     p = sub.add_parser("backup", help="sao lưu cơ sở dữ liệu (an toàn khi ứng dụng đang chạy)")
     _add_db(p)
-    p.add_argument("--out", required=True, metavar="FILE", help="tệp sao lưu sẽ ghi (ghi đè nếu đã có)")
+    p.add_argument("--out", required=True, metavar="TỆP", help="tệp sao lưu sẽ ghi (ghi đè nếu đã có)")
     p.add_argument(
         "--without-accounts",
         action="store_true",
@@ -333,10 +334,12 @@ def _add_backup_commands(sub) -> None:
     p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("restore", help="khôi phục từ một tệp sao lưu (kiểm tra tệp trước; giữ lại bản đang dùng)")
-    p.add_argument("file", help="tệp sao lưu .db của phần mềm")
+    p.add_argument("file", metavar="TỆP", help="tệp sao lưu .db của phần mềm")
     _add_db(p)
     p.add_argument(
-        "--backup-dir", metavar="DIR", help="nơi giữ bản trước khi khôi phục (mặc định: thư mục sao lưu trong cài đặt)"
+        "--backup-dir",
+        metavar="THƯ_MỤC",
+        help="nơi giữ bản trước khi khôi phục (mặc định: thư mục sao lưu trong cài đặt)",
     )
     p.add_argument(
         "--accept-foreign",
@@ -378,7 +381,7 @@ def _size_of(path: Path) -> str:
 def _add_report_command(sub) -> None:
     p = sub.add_parser("report", help="lập báo cáo tháng (Excel .xlsx, PDF .pdf hoặc Word .docx)")
     p.add_argument("--month", required=True, metavar="YYYY-MM", help="tháng báo cáo, ví dụ 2024-05")
-    p.add_argument("--out", required=True, metavar="FILE", help="tệp sẽ ghi: đuôi .xlsx, .pdf hoặc .docx")
+    p.add_argument("--out", required=True, metavar="TỆP", help="tệp sẽ ghi: đuôi .xlsx, .pdf hoặc .docx")
     _add_db(p)
     p.set_defaults(func=cmd_report)
 
@@ -403,7 +406,11 @@ def cmd_import_tickets(args: argparse.Namespace) -> int:
 
 def _add_tickets_command(sub) -> None:
     p = sub.add_parser("import-tickets", help="nhập nhật ký máy lấy số từ tệp CSV/XLSX (tất cả hoặc không gì)")
-    p.add_argument("file", help="tệp .csv hoặc .xlsx: ticket_id, service, counter, issued_at, called_at, finished_at")
+    p.add_argument(
+        "file",
+        metavar="TỆP",
+        help="tệp .csv hoặc .xlsx: ticket_id, service, counter, issued_at, called_at, finished_at",
+    )
     _add_db(p)
     p.set_defaults(func=cmd_import_tickets)
 
@@ -446,13 +453,17 @@ def _add_dossier_commands(sub) -> None:
     p = sub.add_parser(
         "import-dossiers", help="nhập danh sách hồ sơ của hệ thống một cửa của tỉnh (CSV/XLSX, tất cả hoặc không gì)"
     )
-    p.add_argument("file", help="tệp .csv hoặc .xlsx theo data-interchange.md §Dossiers (tiêu đề tiếng Việt được nhận)")
+    p.add_argument(
+        "file",
+        metavar="TỆP",
+        help="tệp .csv hoặc .xlsx theo data-interchange.md §Dossiers (tiêu đề tiếng Việt được nhận)",
+    )
     p.add_argument("--source", metavar="TÊN", help="nguồn có bảng đối chiếu cột đã đặt (thiết lập dossier_column_maps)")
     _add_db(p)
     p.set_defaults(func=cmd_import_dossiers)
 
     p = sub.add_parser("dossiers", help="số liệu hồ sơ của một tháng (đúng hạn, kênh nộp, nhóm QĐ 766)")
-    p.add_argument("--month", required=True, metavar="YYYY-MM")
+    p.add_argument("--month", required=True, metavar="YYYY-MM", help="tháng, ví dụ 2024-05")
     p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
     _add_db(p)
     p.set_defaults(func=cmd_dossiers)
@@ -462,14 +473,14 @@ def _add_dossier_commands(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = VietnameseArgumentParser(
         prog="python -m sipas", description="Khảo sát mức độ hài lòng tại Bộ phận Một cửa (phương pháp SIPAS)."
     )
     parser.add_argument("--version", action="version", version=f"sipas {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="LỆNH")
 
     p = sub.add_parser("import-responses", help="nhập phiếu khảo sát từ tệp CSV/XLSX (tất cả hoặc không gì)")
-    p.add_argument("file", help="tệp .csv hoặc .xlsx theo mẫu của data-interchange.md")
+    p.add_argument("file", metavar="TỆP", help="tệp .csv hoặc .xlsx theo mẫu của data-interchange.md")
     p.add_argument(
         "--allow-repeats",
         action="store_true",
@@ -479,22 +490,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import_responses)
 
     p = sub.add_parser("import-baseline", help="nhập số liệu gốc (chỉ số đã công bố của năm trước)")
-    p.add_argument("file", help="tệp .csv hoặc .xlsx: year, questionnaire, level, code, index, n, satisfied")
+    p.add_argument(
+        "file", metavar="TỆP", help="tệp .csv hoặc .xlsx: year, questionnaire, level, code, index, n, satisfied"
+    )
     _add_db(p)
     p.set_defaults(func=cmd_import_baseline)
 
     p = sub.add_parser("user", help="quản lý tài khoản cán bộ (mật khẩu được hỏi, không nhận qua tham số)")
-    p.add_argument("action", choices=["add", "list", "disable", "enable", "reset-password"])
-    p.add_argument("username", nargs="?")
-    p.add_argument("--role", choices=["clerk", "chairman"])
+    p.add_argument(
+        "action",
+        choices=["add", "list", "disable", "enable", "reset-password"],
+        metavar="VIỆC",
+        help="add (thêm), list (liệt kê), disable (khóa), enable (mở khóa) hoặc reset-password (đặt lại mật khẩu)",
+    )
+    p.add_argument("username", nargs="?", metavar="TÊN_ĐĂNG_NHẬP", help="tên đăng nhập (trừ khi liệt kê)")
+    p.add_argument("--role", choices=["clerk", "chairman"], help="vai trò: clerk (công chức) hoặc chairman (Chủ tịch)")
     p.add_argument("--admin", action="store_true", help="cấp quyền quản trị tài khoản")
-    p.add_argument("--name", help="họ và tên")
+    p.add_argument("--name", metavar="HỌ_TÊN", help="họ và tên")
     _add_db(p)
     p.set_defaults(func=cmd_user)
 
     p = sub.add_parser("tablet", help="đăng ký, liệt kê hoặc thu hồi máy tính bảng khảo sát")
-    p.add_argument("action", choices=["add", "list", "revoke"])
-    p.add_argument("name", nargs="?", help="tên máy (chữ không dấu, số, - hoặc _), ví dụ quay1")
+    p.add_argument(
+        "action",
+        choices=["add", "list", "revoke"],
+        metavar="VIỆC",
+        help="add (đăng ký), list (liệt kê) hoặc revoke (thu hồi)",
+    )
+    p.add_argument("name", nargs="?", metavar="TÊN_MÁY", help="tên máy (chữ không dấu, số, - hoặc _), ví dụ quay1")
     _add_db(p)
     p.set_defaults(func=cmd_tablet)
 
@@ -504,22 +527,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="tính chỉ số hài lòng")
     _add_db(p)
-    p.add_argument("--from", dest="date_from", type=_iso_date, metavar="YYYY-MM-DD")
-    p.add_argument("--to", dest="date_to", type=_iso_date, metavar="YYYY-MM-DD")
-    p.add_argument("--questionnaire", metavar="CODE", help="phiên bản phiếu (mặc định: phiên bản đang dùng)")
+    p.add_argument("--from", dest="date_from", type=_iso_date, metavar="YYYY-MM-DD", help="từ ngày")
+    p.add_argument("--to", dest="date_to", type=_iso_date, metavar="YYYY-MM-DD", help="đến ngày")
+    p.add_argument("--questionnaire", metavar="MÃ", help="phiên bản phiếu (mặc định: phiên bản đang dùng)")
     p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("demo", help="tạo dữ liệu mẫu (hoặc xóa với --delete)")
     _add_db(p)
-    p.add_argument("--responses", type=int, default=3000, metavar="N")
-    p.add_argument("--seed", type=int, default=2024, metavar="S")
+    p.add_argument("--responses", type=int, default=3000, metavar="SỐ", help="số phiếu mẫu cần tạo (mặc định 3000)")
+    p.add_argument("--seed", type=int, default=2024, metavar="SỐ", help="hạt giống ngẫu nhiên (mặc định 2024)")
     p.add_argument("--delete", action="store_true", help="xóa toàn bộ dữ liệu mẫu")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("cases", help="liệt kê vụ việc (phản ánh, tín hiệu, biện pháp) với bằng chứng")
-    p.add_argument("--status", metavar="S", help="lọc theo trạng thái, ví dụ moi, dang_xac_minh, co_co_so")
-    p.add_argument("--kind", metavar="K", help="lọc theo loại: conduct, signal, staffing, criterion, pakn")
+    p.add_argument("--status", metavar="TRẠNG_THÁI", help="lọc theo trạng thái, ví dụ moi, dang_xac_minh, co_co_so")
+    p.add_argument("--kind", metavar="LOẠI", help="lọc theo loại: conduct, signal, staffing, criterion, pakn")
     p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
     _add_db(p)
     p.set_defaults(func=cmd_cases)

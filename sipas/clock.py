@@ -13,6 +13,7 @@ and 07:00 local time). Stored timestamps are naive local wall-clock text ``YYYY-
 from __future__ import annotations
 
 import math
+import re
 import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -180,6 +181,49 @@ def format_signed(value, decimals: int = 1) -> str:
     """
     text = format_number(value, decimals)
     return text if text == DASH or text.startswith("-") else "+" + text
+
+
+def format_p(value) -> str:
+    """A p-value for a person: 3 decimals, and "< 0,001" rather than a misleading "0,000"; "—" when missing.
+
+    >>> format_p(0.0004), format_p(0.0234), format_p(None)
+    ('< 0,001', '0,023', '—')
+    """
+    text = format_number(value, 3)
+    return "< 0,001" if text in ("0,000", "-0,000") or (text != DASH and float(value) < 0.001) else text
+
+
+def p_clause(value) -> str:
+    """``p = 0,023`` or ``p < 0,001`` for a sentence.
+
+    >>> p_clause(0.00001), p_clause(0.5)
+    ('p < 0,001', 'p = 0,500')
+    """
+    text = format_p(value)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+_STORED = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2})(?:[ T](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?)?)?")
+
+
+def format_stored(value):
+    """Text stored in the ISO forms (``2026-11-30 10:53:00``, ``2026-11-30``, ``2025-12``) as a Vietnamese
+    reader writes it (``30/11/2026 10:53``, ``30/11/2026``, ``12/2025``); anything else is returned as is.
+
+    >>> format_stored("2026-11-30 10:53:00"), format_stored("2026-11-30"), format_stored("2025-12")
+    ('30/11/2026 10:53', '30/11/2026', '12/2025')
+    >>> format_stored("TC2.3"), format_stored(7)
+    ('TC2.3', 7)
+    """
+    if not isinstance(value, str):
+        return value
+    m = _STORED.fullmatch(value.strip())
+    if m is None or not 1 <= int(m.group(2)) <= 12:
+        return value
+    year, month, day, hour, minute = m.groups()
+    if day is None:
+        return f"{month}/{year}"
+    return f"{day}/{month}/{year}" + (f" {hour}:{minute}" if hour is not None else "")
 
 
 def format_plain(value, max_decimals: int = 2) -> str:

@@ -105,6 +105,18 @@ def registered(at: AppTest) -> list[str]:
     return sorted(Path(str(info["script_path"])).name for info in at._registered_pages.values())
 
 
+def pages_that_run(at: AppTest) -> list[str]:
+    """The registered pages but the Vietnamese not-found page (registered at the addresses left out)."""
+    return [p for p in registered(at) if p != "not_found.py"]
+
+
+def open_address(at: AppTest, path: str) -> AppTest:
+    """What typing http://host/<path> (a bookmark) asks for: the page registered at that address."""
+    (page_hash,) = [h for h, info in at._registered_pages.items() if info.get("url_pathname") == path]
+    at._page_hash = page_hash  # what the browser's address resolves to (AppTest has no public call for it)
+    return run(at)
+
+
 def kiosk_data(at: AppTest) -> dict | None:
     """The data the survey component (the whole tablet screen, drawn in the browser) was given."""
     for n in at._tree:
@@ -170,7 +182,7 @@ def assert_anonymous(at: AppTest) -> None:
 
 def test_an_anonymous_visitor_gets_only_the_survey_and_the_login(db_file, users):
     at = run(new_app())
-    assert registered(at) == ["kiosk.py", "login.py"]
+    assert pages_that_run(at) == ["kiosk.py", "login.py"]
     assert titles(at) == [WELCOME]
     assert login_links(at) == [LOGIN_TITLE]
     for page in [*STAFF_PAGES, "logout.py"]:
@@ -182,7 +194,7 @@ def test_an_anonymous_visitor_gets_only_the_survey_and_the_login(db_file, users)
 def test_a_locked_counter_tablet_cannot_reach_the_login_either(conn, users, query):
     settings.put(conn, "kiosk_devices", ["quay1"], "vanphong")
     at = run(new_app(**query))
-    assert registered(at) == ["kiosk.py"]
+    assert pages_that_run(at) == ["kiosk.py"]
     assert titles(at) == [WELCOME]
     assert login_links(at) == []
     for page in [*STAFF_PAGES, "login.py", "logout.py"]:
@@ -193,7 +205,44 @@ def test_a_locked_counter_tablet_cannot_reach_the_login_either(conn, users, quer
 def test_a_tablet_name_that_is_not_listed_is_not_locked(conn, users):
     settings.put(conn, "kiosk_devices", ["quay1"], "vanphong")
     at = run(new_app(device="quay9"))
-    assert registered(at) == ["kiosk.py", "login.py"]
+    assert pages_that_run(at) == ["kiosk.py", "login.py"]
+
+
+# ------------------------------------------------------------------------------ addresses left out
+
+NOT_FOUND_TITLE = "Không mở được trang này"
+NOT_FOUND = "Trang này không có hoặc Ông/Bà không có quyền mở."
+
+
+@pytest.mark.parametrize("path", ["overview", "analysis", "chairman", "accounts", "logout", "setup"])
+def test_a_bookmark_of_a_staff_page_without_a_session_says_so_in_vietnamese(db_file, users, secrets_seeded, path):
+    at = open_address(run(new_app()), path)
+    assert titles(at) == [NOT_FOUND_TITLE]
+    assert [w.value for w in at.warning] == [NOT_FOUND]
+    assert [link.label for link in at.page_link] == [LOGIN_TITLE, "Về màn hình khảo sát"]
+    text = all_text(at)
+    assert SECRET_STAFF not in text and SECRET_UNIT not in text  # the staff page did not run
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(f"app_pages/{path}.py" if path != "setup" else "app_pages/setup.py")
+
+
+def test_a_locked_tablet_typing_a_staff_address_gets_no_way_to_the_login(conn, users):
+    settings.put(conn, "kiosk_devices", ["quay1"], "vanphong")
+    at = open_address(run(new_app(device="quay1")), "login")
+    assert titles(at) == [NOT_FOUND_TITLE]
+    assert [link.label for link in at.page_link] == ["Về màn hình khảo sát"]
+
+
+def test_the_clerk_opening_the_chairmans_address_gets_the_vietnamese_page_not_his_queue(db_file, users):
+    at = logged_in_as(new_app(), "thongke")
+    open_address(at, "chairman")
+    assert titles(at) == [NOT_FOUND_TITLE]
+    assert [w.value for w in at.warning] == [NOT_FOUND]
+    assert "Mời chọn một trang trong danh mục bên trái." in [m.value for m in at.markdown]
+    with pytest.raises(ValueError):
+        at.switch_page("app_pages/chairman.py")
+    open_address(at, "data")  # his own pages still open by address
+    assert titles(at) == [STAFF_PAGES["data.py"]]
 
 
 # ------------------------------------------------------------------------------ logging in

@@ -673,14 +673,14 @@ def test_cli_refusals_exit_1_and_change_nothing(filled, db_file, tmp_path):
 def test_cli_wrong_usage_exits_2(args, db_file):
     r = run_cli(*args, env_db=db_file)
     assert r.returncode == 2
-    assert "usage: python -m sipas" in r.stderr
+    assert "Cách dùng: python -m sipas" in r.stderr
 
 
 @pytest.mark.parametrize("command", ["backup", "restore", "check"])
 def test_cli_help(command):
     r = run_cli(command, "--help")
     assert r.returncode == 0
-    assert r.stdout.startswith(f"usage: python -m sipas {command}")
+    assert r.stdout.startswith(f"Cách dùng: python -m sipas {command}")
 
 
 # ------------------------------------------------------------------------------ the page

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -160,7 +161,16 @@ def test_wrong_usage_exits_2(tmp_path, args):
     r = run(*args, env_db=path)
     assert r.returncode == 2
     assert r.stdout == ""
-    assert "usage: python -m sipas" in r.stderr
+    assert "Cách dùng: python -m sipas" in r.stderr
+    assert ": lỗi: " in r.stderr
+    assert not _ARGPARSE_ENGLISH.findall(r.stderr), r.stderr
+
+
+# argparse's own English words (Python 3.11): none may reach a person.
+_ARGPARSE_ENGLISH = re.compile(
+    r"usage:|positional arguments|options:|show this help|show program's|error:|arguments are required"
+    r"|invalid choice|choose from|unrecognized arguments|expected one argument|invalid \w+ value|\bargument\b"
+)
 
 
 def _commands() -> list[str]:
@@ -174,8 +184,45 @@ def _commands() -> list[str]:
 def test_help_works_on_each_command(tmp_path, command):
     r = run(command, "--help", env_db=tmp_path / "h.db")
     assert (r.returncode, r.stderr) == (0, "")
-    assert r.stdout.startswith(f"usage: python -m sipas {command}")
+    assert r.stdout.startswith(f"Cách dùng: python -m sipas {command}")
     assert not (tmp_path / "h.db").exists()
+    assert not _ARGPARSE_ENGLISH.findall(r.stdout), r.stdout
+    assert "-h, --help" in r.stdout and "in hướng dẫn này rồi thoát" in r.stdout
+
+
+def test_top_level_help_is_vietnamese():
+    r = run("--help")
+    assert r.stdout.startswith("Cách dùng: python -m sipas [-h] [--version] LỆNH ...")
+    assert "\ntham số theo vị trí:\n" in r.stdout and "\ntùy chọn:\n" in r.stdout
+    assert re.search(r"\n  --version +in số phiên bản rồi thoát\n", r.stdout)
+    assert not _ARGPARSE_ENGLISH.findall(r.stdout), r.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["user"], "python -m sipas user: lỗi: thiếu tham số bắt buộc: VIỆC"),
+        (
+            ["tablet", "frob"],
+            "python -m sipas tablet: lỗi: tham số VIỆC: lựa chọn không hợp lệ: 'frob' "
+            "(chọn một trong 'add', 'list', 'revoke')",
+        ),
+        (["index", "--bogus"], "python -m sipas: lỗi: tham số không nhận biết được: --bogus"),
+        (
+            ["demo", "--responses", "many"],
+            "python -m sipas demo: lỗi: tham số --responses: giá trị không hợp lệ: 'many' (cần một số nguyên)",
+        ),
+        (["report", "--month"], "python -m sipas report: lỗi: tham số --month: cần một giá trị"),
+        (
+            ["staffing", "--arrivals-per-hour", "x"],
+            "python -m sipas staffing: lỗi: tham số --arrivals-per-hour: giá trị không hợp lệ: 'x' (cần một số)",
+        ),
+    ],
+)
+def test_usage_errors_are_said_in_vietnamese(tmp_path, args, message):
+    r = run(*args, env_db=tmp_path / "e.db")
+    assert r.returncode == 2
+    assert r.stderr.splitlines()[-1] == message
 
 
 def test_top_level_help_lists_every_command_and_the_readme_documents_them():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import openpyxl
 import pytest
@@ -422,3 +423,25 @@ def test_a_report_for_an_earlier_month_keeps_its_old_target_after_a_change(seede
     assert dict(reports.model.summary_rows(current))["Chỉ tiêu áp dụng"] == new_note
     assert new_note in docx_text(reports.to_docx(current))
     assert "áp dụng từ" in pdf_text(reports.to_pdf(current, with_charts=False))
+
+
+def test_times_in_the_pdf_and_the_workbook_are_written_the_vietnamese_way(may):
+    """A stored time "2024-05-21 10:00:00" reads "21/05/2024 10:00" in the PDF's comments and the workbook's
+    comments and exclusions; the sheet of responses keeps the import's ISO columns (it reads back)."""
+    text = pdf_text(reports.to_pdf(may, with_charts=False))
+    assert "21/05/2024 10:00" in text
+    assert not re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", text), re.findall(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", text)
+    wb = workbook(reports.to_excel(may))
+    comments = [row[1].value for row in wb["Góp ý"].iter_rows(min_row=2)]
+    assert "21/05/2024 10:00" in comments
+    assert wb["Chất lượng dữ liệu"]["B2"].value == "22/05/2024 10:00"
+    for name in wb.sheetnames[:-1]:
+        for row in wb[name].iter_rows(values_only=True):
+            for value in row:
+                assert not (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}(-\d{2}( .*)?)?", value)), (
+                    name,
+                    value,
+                )
+    header = [c.value for c in wb["Phiếu"][1]]
+    stored = wb["Phiếu"].cell(row=2, column=header.index("submitted_at") + 1).value
+    assert re.fullmatch(r"2024-05-\d{2} \d{2}:\d{2}:\d{2}", stored)

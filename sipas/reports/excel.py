@@ -10,6 +10,7 @@ import io
 
 import pandas as pd
 
+from sipas import clock
 from sipas.files import exports
 from sipas.index import dossiers as dossier_figures
 from sipas.index import staff_index
@@ -65,7 +66,9 @@ def to_excel(r: MonthlyReport) -> bytes:
         else:
             ws.write_blank(row, col, None, fmt)
 
-    def table(ws, top: int, frame: pd.DataFrame, widths: dict[str, int] | None = None) -> int:
+    def table(ws, top: int, frame: pd.DataFrame, widths: dict[str, int] | None = None, *, vietnamese=True) -> int:
+        """Write ``frame`` from row ``top``; stored times, dates and months in the Vietnamese way unless
+        ``vietnamese=False`` (the sheet of responses keeps the import's ISO columns, so it reads back)."""
         for j, name in enumerate(frame.columns):
             ws.write_string(top, j, str(name), head)
             ws.set_column(
@@ -76,7 +79,7 @@ def to_excel(r: MonthlyReport) -> bytes:
             )
         for i, row in enumerate(frame.itertuples(index=False), start=top + 1):
             for j, value in enumerate(row):
-                cell(ws, i, j, value)
+                cell(ws, i, j, clock.format_stored(value) if vietnamese else value)
         return top + len(frame) + 1
 
     ws = wb.add_worksheet(SHEETS[0])
@@ -158,7 +161,7 @@ def to_excel(r: MonthlyReport) -> bytes:
 
     # Every response of the month with the columns of a responses file (criteria and extra questions by code).
     ws = wb.add_worksheet(SHEETS[9])
-    table(ws, 0, r.raw, {"submitted_at": 19, "comment": 60})
+    table(ws, 0, r.raw, {"submitted_at": 19, "comment": 60}, vietnamese=False)
     ws.freeze_panes(1, 0)
     wb.close()
     return buf.getvalue()

@@ -16,6 +16,7 @@ from typing import Literal
 
 import pandas as pd
 
+from sipas import clock
 from sipas.catalog import version_label
 from sipas.index import dossiers as dossier_figures
 from sipas.index import plan_checks, staff_index, trends
@@ -159,7 +160,7 @@ def _criteria(r: MonthlyReport, form: Form) -> Section:
                 str(int(c["n"])),
                 fmt(c["Chỉ số (%)"]),
                 f"{fmt(c['KTC 95% thấp'], 1)}–{fmt(c['KTC 95% cao'], 1)}" if number(c["Chỉ số (%)"]) else "—",
-                *([fmt(c["Gốc (%)"]), fmt(c["p (Holm)"], 3)] if tests else []),
+                *([fmt(c["Gốc (%)"]), clock.format_p(c["p (Holm)"])] if tests else []),
                 f"{c['Xếp loại'] or '—'}; {c['Kết luận']}",
             ]
         )
@@ -222,7 +223,9 @@ def _comments(r: MonthlyReport, form: Form) -> Section:
         return Section("comments", title, [Paragraph("Không có góp ý trong tháng.")])
     limit = PDF_COMMENTS if form == PDF else WORD_COMMENTS
     shown = r.comments.head(limit)
-    rows = [["Thời gian", "Chủ đề", "Góp ý"]] + [[x["Thời gian"], x["Chủ đề"], x["Góp ý"]] for _, x in shown.iterrows()]
+    rows = [["Thời gian", "Chủ đề", "Góp ý"]] + [
+        [clock.format_stored(x["Thời gian"]), x["Chủ đề"], x["Góp ý"]] for _, x in shown.iterrows()
+    ]
     blocks: list[Paragraph | Table] = [Table(rows, (32, 38, 110)) if form == PDF else Table(rows, (3, 3.5, 9.5), 10)]
     if r.comments_total > len(shown):
         verb = "in" if form == PDF else "ghi"
@@ -240,7 +243,7 @@ def _exclusions(r: MonthlyReport, form: Form) -> Section:
     if r.exclusions.empty:
         return Section("exclusions", title, [Paragraph("Không có phiếu nào bị loại trong tháng.")])
     rows = [["Mã phiếu", "Thời gian", "Lý do loại", "Người loại"]] + [
-        [str(x["id"]), x["submitted_at"], x["exclude_reason"] or "", x["excluded_by"] or ""]
+        [str(x["id"]), clock.format_stored(x["submitted_at"]), x["exclude_reason"] or "", x["excluded_by"] or ""]
         for _, x in r.exclusions.iterrows()
     ]
     return Section("exclusions", title, [Table(rows, (20, 35, 95, 30))])
@@ -307,7 +310,7 @@ def _cases(r: MonthlyReport, form: Form) -> Section:
         blocks.append(Paragraph("Không có thay đổi nào về các vụ việc trong tháng."))
     elif form == PDF:
         history = [["Số", "Lúc", "Người", "Việc", "Sang", "Ghi chú"]] + [
-            [str(x["Vụ việc số"]), x["Lúc"], x["Người"], x["Việc"], x["Sang"], x["Ghi chú"]]
+            [str(x["Vụ việc số"]), clock.format_stored(x["Lúc"]), x["Người"], x["Việc"], x["Sang"], x["Ghi chú"]]
             for _, x in r.case_history.head(PDF_COMMENTS).iterrows()
         ]
         blocks += [

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from numbers import Integral, Real
 
+from sipas.cliparser import VietnameseArgumentParser
 from sipas.errors import ValidationError
 
 #: Slack when comparing a computed service level with the target, so that floating-point noise
@@ -401,16 +402,23 @@ def assumption_text(service_minutes: float, target_wait_minutes: float, service_
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser for ``python -m sipas staffing``."""
-    parser = argparse.ArgumentParser(
+    parser = VietnameseArgumentParser(
         prog="python -m sipas staffing",
         description="Số quầy cần mở theo mô hình Erlang C (M/M/c): đến ngẫu nhiên kiểu Poisson, không ai bỏ về.",
     )
-    parser.add_argument("--arrivals-per-hour", type=float, required=True, help="Số lượt đến trung bình mỗi giờ.")
-    parser.add_argument("--service-minutes", type=float, required=True, help="Thời gian phục vụ trung bình (phút).")
-    parser.add_argument("--target-wait", type=float, default=15.0, help="Thời gian chờ mục tiêu (phút), mặc định 15.")
+    parser.add_argument(
+        "--arrivals-per-hour", type=float, metavar="SỐ", required=True, help="Số lượt đến trung bình mỗi giờ."
+    )
+    parser.add_argument(
+        "--service-minutes", type=float, metavar="SỐ", required=True, help="Thời gian phục vụ trung bình (phút)."
+    )
+    parser.add_argument(
+        "--target-wait", type=float, metavar="SỐ", default=15.0, help="Thời gian chờ mục tiêu (phút), mặc định 15."
+    )
     parser.add_argument(
         "--service-level",
         type=float,
+        metavar="SỐ",
         default=0.8,
         help="Tỷ lệ người dân cần được phục vụ trong thời gian chờ mục tiêu, mặc định 0.8.",
     )
