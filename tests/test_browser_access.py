@@ -86,12 +86,13 @@ def page_text(page) -> str:
 
 
 @pytest.mark.parametrize("path", STAFF_PATHS)
-def test_an_anonymous_visitor_typing_a_staff_address_gets_the_survey_and_nothing_else(page, server, path):
+def test_an_anonymous_visitor_typing_a_staff_address_is_told_in_vietnamese_and_sees_nothing_else(page, server, path):
     open_at(page, server, "/" + path)
-    expect()(page.get_by_role("heading", name=b.WELCOME)).to_be_visible(timeout=20_000)
+    expect()(page.get_by_role("heading", name="Không mở được trang này")).to_be_visible(timeout=20_000)
     b.wait_for_run(page)
     text = page_text(page)
-    assert b.WELCOME in text
+    assert "Trang này không có hoặc Ông/Bà không có quyền mở." in text and "Page not found" not in text
+    expect()(page.get_by_role("link", name=LOGIN_LINK)).to_be_visible()
     for secret in (*STAFF_TITLES, SECRET_STAFF, SECRET_RECIPIENT, "vanphong", "Nguyễn Thị Lan"):
         assert secret not in text, secret
     assert page.locator('[data-testid="stDataFrame"]').count() == 0
