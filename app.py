@@ -24,6 +24,7 @@ st.set_page_config(
     layout="centered" if user is None else "wide",
     initial_sidebar_state="auto",
 )
+ui.remove_leftovers_once()
 ui.daily_backup(user)
 ui.sync_session_cookie()
 if user is not None:
