@@ -450,6 +450,20 @@ def reauthenticate(conn, user, password: str, action: str):
     return auth.reauthenticate(conn, user.username, password, action)
 
 
+_leftovers_done: list[bool] = []
+
+
+def remove_leftovers_once() -> None:
+    """Once per process, at its first run: remove what a killed backup or restore left behind
+    (``sipas.admin.leftovers``: only old files of the product's own names and shapes)."""
+    if _leftovers_done:
+        return
+    _leftovers_done.append(True)
+    from sipas.admin import leftovers
+
+    leftovers.remove_leftovers_at_start(database_path())
+
+
 _backup_lock = threading.Lock()
 _backup_state: dict = {"day": None, "error": None}
 

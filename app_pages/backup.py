@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui
 from sipas import clock
-from sipas.admin import auth, backup, check, restore, settings, signing
+from sipas.admin import auth, backup, check, download_links, restore, settings, signing
 from sipas.errors import SipasError
 
 user = ui.require_role("clerk", "chairman")
@@ -36,7 +36,7 @@ st.write(
 if not user.is_admin:
     # The file holds every account's password hash: an administrator's only.
     st.info("Chỉ tài khoản có quyền quản trị mới được tải bản sao lưu.")
-    st.session_state.pop("backup_download", None)
+    st.session_state.pop("backup_link", None)
 else:
     make_password = st.text_input(
         "Nhập lại mật khẩu của bạn để tải bản sao lưu", type="password", key="backup_make_password", autocomplete="off"
@@ -47,30 +47,31 @@ else:
         help="Dùng khi gửi tệp cho nơi khác hoặc cất ngoài trụ sở. Phiếu, cài đặt, danh sách cán bộ và nhật ký "
         "vẫn đầy đủ; khôi phục bản này không đổi tài khoản của máy đang dùng.",
     )
-    if st.button("Tạo bản sao lưu mới", type="primary", key="backup_make"):
+    if st.button("Tạo liên kết tải bản sao lưu", type="primary", key="backup_make"):
         with ui.conn() as c:
             make_ok = auth.verify_password(c, user.username, make_password)
         if not make_ok:
             st.error("Mật khẩu không đúng. Chưa tạo bản sao lưu.")
+            st.session_state.pop("backup_link", None)
         else:
-            try:
-                with st.spinner("Đang sao lưu…"):
-                    data = backup.backup_bytes(path, without_accounts=leaving)
-                kind = "khong-tai-khoan-" if leaving else ""
-                name = f"sipas-backup-{kind}{clock.now():%Y-%m-%d-%H%M}.db"
-                st.session_state["backup_download"] = (name, data)
-            except SipasError as exc:
-                ui.show_errors(exc)
-ready = st.session_state.get("backup_download") if user.is_admin else None
+            # The file is made when the link is opened and streamed from disk (backup_route.py):
+            # Streamlit's download button would hold all of it in the server's memory.
+            kind = "khong-tai-khoan-" if leaving else ""
+            name = f"sipas-backup-{kind}{clock.now():%Y-%m-%d-%H%M}.db"
+            token = download_links.issue(st.session_state[ui.TOKEN_KEY], user.username, name, without_accounts=leaving)
+            st.session_state["backup_link"] = (name, token)
+ready = st.session_state.get("backup_link") if user.is_admin else None
 if ready:
-    name, data = ready
-    st.download_button(
-        f"Tải xuống {name} ({_size(len(data))})",
-        data=data,
-        file_name=name,
-        mime="application/vnd.sqlite3",
-        on_click="ignore",
-        key="backup_download_button",
+    name, token = ready
+    # Our own values only (a fixed name and a URL-safe token), never text a person typed.
+    st.html(
+        f'<a href="/api/backup/{token}" download="{name}" data-testid="sipas-backup-link" '
+        'style="display:inline-block;padding:0.4rem 0.9rem;border:1px solid #d0d0d8;border-radius:0.5rem;'
+        f'text-decoration:none">⬇ Tải xuống {name}</a>'
+    )
+    st.caption(
+        "Liên kết chỉ dùng được một lần, trong 2 phút, trong phiên đăng nhập này; tệp được tạo lúc bấm tải "
+        "(có thể mất vài giây với dữ liệu lớn)."
     )
 
 # ------------------------------------------------------------------------------ the signing key
@@ -191,7 +192,7 @@ else:
                 ui.show_errors(exc)
             else:
                 st.cache_data.clear()
-                for k in ("backup_download", "restore_foreign"):
+                for k in ("backup_link", "restore_foreign"):
                     st.session_state.pop(k, None)
                 st.success(result.message())
 

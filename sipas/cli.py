@@ -265,9 +265,10 @@ def _size(n: int) -> str:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from sipas.admin import backup
+    from sipas.admin import backup, leftovers
 
     source = db_path(args.db)
+    leftovers.remove_leftovers_at_start(source, Path(args.out).parent)
     out = backup.backup_to(source, args.out, without_accounts=args.without_accounts)
     what = " (không có tài khoản, phiên đăng nhập, máy tính bảng)" if args.without_accounts else ""
     print(f"Đã sao lưu {source} vào {out}{what} ({_size(out.stat().st_size)}).")
@@ -285,8 +286,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from sipas.admin import check
+    from sipas.admin import check, leftovers
 
+    leftovers.remove_leftovers_at_start(db_path(args.db))
     problems = check.check_database(db_path(args.db))
     if not problems:
         print(check.OK_MESSAGE)

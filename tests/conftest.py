@@ -180,3 +180,43 @@ def fill_disk(folder: Path) -> None:
                 f.flush()
         except OSError:
             pass
+
+
+def asgi_get(routes, path: str, cookies: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """GET ``path`` from a Starlette app of ``routes`` (no network, no httpx): status, headers, body."""
+    import asyncio
+
+    from starlette.applications import Starlette
+
+    cookie = "; ".join(f"{k}={v}" for k, v in (cookies or {}).items())
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"localhost")] + ([(b"cookie", cookie.encode())] if cookie else []),
+        "client": ("127.0.0.1", 50000),
+        "server": ("localhost", 8501),
+    }
+    sent: list[dict] = []
+    asked: list[bool] = []
+
+    async def receive():
+        if asked:  # the client stays connected until the response is sent (Starlette then cancels this)
+            await asyncio.Event().wait()
+        asked.append(True)
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(Starlette(routes=routes)(scope, receive, send))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    headers = {k.decode().lower(): v.decode() for k, v in start["headers"]}
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], headers, body

@@ -1,4 +1,4 @@
-"""Who may open which page, through AppTest: the real entry point (app.py) and each page file alone.
+"""Who may open which page, through AppTest: the real entry point (main_page.py, under app.py) and each page alone.
 
 Access control is the page list given to ``st.navigation`` (a page not in it cannot run), plus a
 role check at the top of every staff page (``ui.require_role``). The login goes through the real
@@ -24,7 +24,7 @@ from sipas import clock, db
 from sipas.admin import auth, roster, settings
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
+APP = str(ROOT / "main_page.py")
 PW = "matkhau-dung-1"
 
 NO_RIGHT = "Bạn không có quyền xem trang này."

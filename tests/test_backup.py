@@ -19,6 +19,7 @@ import pytest
 from conftest import table_snapshot
 from streamlit.testing.v1 import AppTest
 
+import backup_route
 from sipas import db, demo
 from sipas.admin import auth, backup, check, restore, settings, signing
 from sipas.errors import DatabaseError, ValidationError
@@ -711,15 +712,19 @@ def test_page_download_and_check(clerk_page, db_file):
     assert [i.value for i in at.info] == ["Chưa có bản sao lưu nào trong thư mục này."]
     at.button(key="backup_make").click().run()  # no password typed: no file
     assert [e.value for e in at.error] == ["Mật khẩu không đúng. Chưa tạo bản sao lưu."]
-    assert "backup_download" not in at.session_state
+    assert "backup_link" not in at.session_state
     at.text_input(key="backup_make_password").input("mat-khau-dai")
     at.button(key="backup_make").click().run()
-    name, data = at.session_state["backup_download"]
+    name, token = at.session_state["backup_link"]
     assert re.fullmatch(r"sipas-backup-\d{4}-\d{2}-\d{2}-\d{4}\.db", name)
+    assert f'href="/api/backup/{token}"' in at.get("html")[0].proto.body
+    status, headers, data = conftest.asgi_get(
+        backup_route.ROUTES, f"/api/backup/{token}", {"sipas_staff": at.session_state["staff_token"]}
+    )
+    assert status == 200 and headers["content-disposition"] == f'attachment; filename="{name}"'
     copy = folder.parent / "from-page.db"
     copy.write_bytes(data)
     assert responses_in(copy) == 3
-    assert at.get("download_button")[0].proto.label.startswith(f"Tải xuống {name}")
 
     at.button(key="check_db").click().run()
     assert [s.value for s in at.success] == ["Cơ sở dữ liệu không có lỗi."]
@@ -730,8 +735,12 @@ def test_page_makes_a_copy_to_leave_the_office_without_accounts(clerk_page, fill
     at.checkbox(key="backup_without_accounts").check()
     at.text_input(key="backup_make_password").input("mat-khau-dai")
     at.button(key="backup_make").click().run()
-    name, data = at.session_state["backup_download"]
+    name, token = at.session_state["backup_link"]
     assert re.fullmatch(r"sipas-backup-khong-tai-khoan-\d{4}-\d{2}-\d{2}-\d{4}\.db", name)
+    status, _, data = conftest.asgi_get(
+        backup_route.ROUTES, f"/api/backup/{token}", {"sipas_staff": at.session_state["staff_token"]}
+    )
+    assert status == 200
     copy = folder.parent / "leaving.db"
     copy.write_bytes(data)
     assert responses_in(copy) == 3
@@ -747,7 +756,8 @@ def test_a_clerk_without_administrator_rights_cannot_take_a_backup(filled, db_fi
     at.run()
     assert not at.exception, at.exception
     assert "Chỉ tài khoản có quyền quản trị mới được tải bản sao lưu." in [i.value for i in at.info]
-    assert not [b for b in at.button if b.key == "backup_make"] and not at.get("download_button")
+    assert not [b for b in at.button if b.key == "backup_make"]
+    assert not [h for h in at.get("html") if "/api/backup/" in h.proto.body] and "backup_link" not in at.session_state
 
 
 def test_page_refuses_an_upload_and_restores_from_the_folder(clerk_page, filled, db_file):

@@ -12,7 +12,7 @@ from sipas import db
 from sipas.admin import auth
 from sipas.cases import workflow
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "main_page.py")
 PW = "mat-khau-chu-tich"
 
 

@@ -469,7 +469,7 @@ def test_a_new_database_is_not_offered_the_switch(fresh):
 
 # ------------------------------------------------------------------------------ pages (AppTest)
 
-APP = str(DATA_DIR.parent / "app.py")
+APP = str(DATA_DIR.parent / "main_page.py")
 
 
 def _staff_app(tmp_path, monkeypatch, *, old_database: bool = False):

@@ -15,6 +15,8 @@ SOURCES = [
     *sorted((ROOT / "bench").glob("*.py")),
     ROOT / "ui.py",
     ROOT / "app.py",
+    ROOT / "main_page.py",
+    ROOT / "backup_route.py",
 ]
 
 

@@ -1,4 +1,4 @@
-"""The counter tablet page through AppTest (app.py as an anonymous visitor).
+"""The counter tablet page through AppTest (main_page.py as an anonymous visitor).
 
 The survey itself now runs in the tablet's browser (one st.components.v2 component), which AppTest
 cannot run: the old step-by-step AppTest tests of the Streamlit widgets are gone with those widgets;
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "main_page.py")
 
 
 def test_the_kiosk_page_runs_without_any_error_box(db_file):

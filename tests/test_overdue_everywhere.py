@@ -14,7 +14,7 @@ from sipas import clock, db, reports
 from sipas.admin import auth
 from sipas.cases import queue, workflow
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "main_page.py")
 PW = "mat-khau-chu-tich"
 CLERK, CHAIR = workflow.Actor("thongke", "clerk"), workflow.Actor("chutich", "chairman")
 

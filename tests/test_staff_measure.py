@@ -17,7 +17,7 @@ from sipas.admin import auth, settings
 from sipas.catalog import questionnaire
 from sipas.index import selection, staff_index
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "main_page.py")
 PW = "mat-khau-chu-tich"
 END = date(2026, 5, 20)
 
