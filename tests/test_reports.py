@@ -6,7 +6,9 @@ import io
 import json
 import re
 
+import docx
 import openpyxl
+import pandas as pd
 import pytest
 from pypdf import PdfReader
 
@@ -153,10 +155,10 @@ def test_pdf_has_the_vietnamese_headings_with_diacritics(may):
     assert data[:5] == b"%PDF-"
     text = pdf_text(data)
     for heading in (
-        # The administrative-document form (Nghị định 30/2020/NĐ-CP): authority, unit, số, quốc hiệu,
-        # tiêu ngữ, place and date, title, recipient.
+        # The administrative-document form (Nghị định 30/2020/NĐ-CP): the superior body, the issuer, số,
+        # quốc hiệu, tiêu ngữ, place and date, title, recipient.
+        "UBND HUYỆN VẠN NINH",
         "ỦY BAN NHÂN DÂN XÃ VẠN PHƯỚC",
-        "BỘ PHẬN MỘT CỬA",
         "Số: ....../BC-UBND",
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "Độc lập - Tự do - Hạnh phúc",
@@ -218,8 +220,8 @@ def test_word_report_opens_with_python_docx_and_holds_unit_recipient_month_and_i
     text = docx_text(out.read_bytes())
     may = reports.build_report(seeded, "2024-05")
     for expected in (
-        "ỦY BAN NHÂN DÂN XÃ VẠN PHƯỚC",  # the unit (its issuing authority) …
-        "BỘ PHẬN MỘT CỬA",
+        "UBND HUYỆN VẠN NINH",  # the level above …
+        "ỦY BAN NHÂN DÂN\nXÃ VẠN PHƯỚC",  # … the issuer (the commune's committee, on two lines) …
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "Độc lập - Tự do - Hạnh phúc",
         "Số: ....../BC-UBND",
@@ -445,3 +447,164 @@ def test_times_in_the_pdf_and_the_workbook_are_written_the_vietnamese_way(may):
     header = [c.value for c in wb["Phiếu"][1]]
     stored = wb["Phiếu"].cell(row=2, column=header.index("submitted_at") + 1).value
     assert re.fullmatch(r"2024-05-\d{2} \d{2}:\d{2}:\d{2}", stored)
+
+
+# ------------------------------------------------------ the form's header and end (Nghị định 30/2020/NĐ-CP)
+
+MM = 72 / 25.4  # PDF points per millimetre
+
+
+def header_lines(data: bytes) -> list[str]:
+    """The lines of the PDF's left header block: everything the first page prints before "Số:"."""
+    lines = PdfReader(io.BytesIO(data)).pages[0].extract_text().splitlines()
+    return lines[: next(i for i, line in enumerate(lines) if line.startswith("Số:"))]
+
+
+def text_positions(page) -> dict[str, tuple[float, float]]:
+    """Each piece of text on ``page`` → where it starts (x, baseline y), in points from the bottom left."""
+    found: dict[str, tuple[float, float]] = {}
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            found.setdefault(text.strip(), (tm[4], tm[5]))
+
+    page.extract_text(visitor_text=visit)
+    return found
+
+
+def drawn_lines(reader, page) -> list[tuple[float, float, float]]:
+    """The horizontal straight lines drawn on ``page`` ("x1 y m x2 y l" in its content) as (x1, x2, y)."""
+    from pypdf.generic import ContentStream
+
+    ops = ContentStream(page.get_contents(), reader).operations
+    return [
+        (float(a[0]), float(b[0]), float(a[1]))
+        for (a, op1), (b, op2) in zip(ops, ops[1:], strict=False)
+        if op1 == b"m" and op2 == b"l" and abs(float(a[1]) - float(b[1])) < 0.01
+    ]
+
+
+def string_width_mm(text: str, bold: bool, size: float) -> float:
+    """``text``'s width in the bundled DejaVu font, measured apart from the report."""
+    from fpdf import FPDF
+
+    from sipas.reports.pdf import FONTS_DIR
+
+    pdf = FPDF()
+    pdf.add_font("DejaVu", "B" if bold else "", str(FONTS_DIR / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")))
+    pdf.set_font("DejaVu", "B" if bold else "", size)
+    return pdf.get_string_width(text)
+
+
+def test_the_issuer_is_the_commune_committee_under_the_level_above_as_the_number_and_signature_say(seeded):
+    """After the 2025 kind of reorganisation (a Centre, addressed to the province) and before it (the one-stop
+    office, addressed to the district): the Centre is never the issuer beside "BC-UBND" and "TM. ỦY BAN NHÂN DÂN"."""
+    june = reports.build_report(seeded, "2024-06")  # unit "Trung tâm Phục vụ hành chính công xã Tu Bông"
+    data = reports.to_pdf(june, with_charts=False)
+    assert header_lines(data) == ["UBND TỈNH KHÁNH HÒA", "ỦY BAN NHÂN DÂN XÃ TU BÔNG"]
+    text = pdf_text(data)
+    assert "Số: ....../BC-UBND" in text and "TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH" in text
+    assert "TRUNG TÂM" not in text  # the Centre is named in the body ("Đơn vị"), never as the issuer
+    assert "của Ủy ban nhân dân xã Tu Bông./." in " ".join(text.split())
+    may = reports.build_report(seeded, "2024-05")  # unit "Bộ phận Một cửa – UBND xã Vạn Phước"
+    before = ["UBND HUYỆN VẠN NINH", "ỦY BAN NHÂN DÂN XÃ VẠN PHƯỚC"]
+    assert header_lines(reports.to_pdf(may, with_charts=False)) == before
+
+    document = docx.Document(io.BytesIO(reports.to_docx(june)))
+    left, right = document.tables[0].rows[0].cells
+    lines = [p.text for p in left.paragraphs if p.text]
+    assert lines == ["UBND TỈNH KHÁNH HÒA", "ỦY BAN NHÂN DÂN\nXÃ TU BÔNG", "Số: ....../BC-UBND"]
+    issuer = next(p for p in left.paragraphs if p.text.startswith("ỦY BAN"))
+    assert all(run.bold for run in issuer.runs)
+    signer = [p.text for p in document.tables[-1].rows[0].cells[1].paragraphs if p.text]
+    assert signer[:2] == ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"]
+
+
+@pytest.mark.parametrize(
+    "unit_name, expected",
+    [
+        # No commune in the name: the name as it is, on two even lines, never "CÔNG" alone.
+        ("Trung tâm Phục vụ hành chính công", ["TRUNG TÂM PHỤC VỤ", "HÀNH CHÍNH CÔNG"]),
+        # Too long for one line: broken between "ỦY BAN NHÂN DÂN" and the commune's name, never inside either.
+        ("Bộ phận Một cửa – UBND xã Vạn Phước Thượng Đông Nam", ["ỦY BAN NHÂN DÂN", "XÃ VẠN PHƯỚC THƯỢNG ĐÔNG NAM"]),
+    ],
+)
+def test_the_agency_name_breaks_only_between_whole_phrases(seeded, unit_name, expected):
+    settings.put(seeded, "unit_name", unit_name, "admin", valid_from="2024-06-01")
+    lines = header_lines(reports.to_pdf(reports.build_report(seeded, "2024-06"), with_charts=False))
+    assert lines == ["UBND TỈNH KHÁNH HÒA", *expected]
+    assert "CÔNG" not in lines
+
+
+def test_short_lines_under_the_issuer_and_the_motto(may):
+    """Phụ lục I: under the motto a line as long as it, under the issuer one 1/3 to 1/2 as long; both centred."""
+    from sipas.reports.sections import MOTTO
+
+    reader = PdfReader(io.BytesIO(reports.to_pdf(may, with_charts=False)))
+    page = reader.pages[0]
+    at = text_positions(page)
+    lines = drawn_lines(reader, page)
+    motto_x, motto_y = at[MOTTO]
+    width = 210 - 2 * 10  # A4 less fpdf2's default margins (mm); the left column is 42 % of it
+    columns = (10 + width * 0.42) * MM
+    place_y = at[may.letterhead.place_date][1]
+    under_motto = [(x1, x2, y) for x1, x2, y in lines if place_y < y < motto_y and x1 > columns]
+    assert len(under_motto) == 1, lines
+    x1, x2, _ = under_motto[0]
+    motto_w = string_width_mm(MOTTO, True, 10) * MM
+    assert x1 == pytest.approx(motto_x, abs=0.5) and x2 - x1 == pytest.approx(motto_w, abs=0.5)
+    right_centre = (10 + width * 0.42 + width * 0.58 / 2) * MM
+    assert (x1 + x2) / 2 == pytest.approx(right_centre, abs=0.5)
+
+    issuer = "ỦY BAN NHÂN DÂN XÃ VẠN PHƯỚC"
+    issuer_y, number_y = at[issuer][1], at["Số: ....../BC-UBND"][1]
+    under_issuer = [(x1, x2, y) for x1, x2, y in lines if number_y < y < issuer_y and x2 < columns]
+    assert len(under_issuer) == 1, lines
+    x1, x2, _ = under_issuer[0]
+    issuer_w = string_width_mm(issuer, True, 10) * MM
+    assert issuer_w / 3 <= x2 - x1 <= issuer_w / 2
+    assert (x1 + x2) / 2 == pytest.approx((10 + width * 0.42 / 2) * MM, abs=0.5)
+
+
+def test_no_page_holds_only_the_recipients_and_the_signature(may):
+    """However long the body, the signature block shares its page with the body's last paragraph (here the
+    dossier section's note, with its heading) and the closing sentence: comments are added four at a time
+    so that the end falls at heights all down a page, several times where it no longer fits under the body
+    (with 12 to 24 added here, the end starts the fourth page)."""
+    from sipas.index import dossiers as dossier_figures
+
+    first = may.comments.iloc[[0]]
+    moved = 0
+    for extra in range(4, 32, 4):
+        may.comments = pd.concat([first] * (1 + extra), ignore_index=True)
+        reader = PdfReader(io.BytesIO(reports.to_pdf(may, with_charts=False)))
+        last = " ".join(reader.pages[-1].extract_text().split())
+        assert "Nơi nhận:" in last and "TM. ỦY BAN NHÂN DÂN" in last
+        assert " ".join(dossier_figures.NO_DOSSIERS.split())[:60] in last, (extra, last[:200])
+        assert "Trên đây là báo cáo kết quả khảo sát" in last
+        moved += last.startswith(reports.sections.DOSSIERS_TITLE)
+    assert moved, "some length must have pushed the end onto a page of its own"
+
+
+def test_word_keeps_the_last_paragraphs_with_the_signature_and_draws_the_short_lines(seeded):
+    from docx.oxml.ns import qn
+
+    june = reports.build_report(seeded, "2024-06")
+    document = docx.Document(io.BytesIO(reports.to_docx(june)))
+    paragraphs = document.paragraphs
+    closing = next(i for i, p in enumerate(paragraphs) if p.text.startswith("Trên đây là báo cáo"))
+    assert paragraphs[closing].text.endswith("của Ủy ban nhân dân xã Tu Bông./.")
+    for p in paragraphs[closing - 1 : closing + 1]:  # the body's last paragraph and the closing sentence
+        assert p.paragraph_format.keep_with_next and p.paragraph_format.keep_together, p.text
+    assert not paragraphs[closing - 3].paragraph_format.keep_with_next  # only the end is kept together
+    signature = document.tables[-1]
+    assert signature.rows[0]._tr.trPr.find(qn("w:cantSplit")) is not None
+    for cell in signature.rows[0].cells:
+        assert all(p.paragraph_format.keep_with_next for p in cell.paragraphs)
+    # The short lines: an empty paragraph with a bottom border under the issuer and under the motto.
+    left, right = document.tables[0].rows[0].cells
+    for cell, above in ((left, "ỦY BAN NHÂN DÂN\nXÃ TU BÔNG"), (right, "Độc lập - Tự do - Hạnh phúc")):
+        texts = [p.text for p in cell.paragraphs]
+        rule = cell.paragraphs[texts.index(above) + 1]
+        assert rule.text == "" and rule._p.pPr.find(qn("w:pBdr")).find(qn("w:bottom")) is not None
+        assert rule.paragraph_format.left_indent == rule.paragraph_format.right_indent > 0

@@ -95,40 +95,69 @@ class MonthlyReport:
 
     @property
     def letterhead(self) -> Letterhead:
-        return letterhead(self.unit_name, self.generated_at.date())
+        return letterhead(self.unit_name, self.recipient, self.generated_at.date())
 
 
 @dataclass(frozen=True)
 class Letterhead:
-    """The administrative-document form's top and bottom (Nghị định 30/2020/NĐ-CP): issuing authority,
-    the unit under it, số/ký hiệu, place and date, title; recipients and the signer below."""
+    """The administrative-document form's top (Nghị định 30/2020/NĐ-CP, Phụ lục I): the superior body
+    (cơ quan chủ quản), the issuing body (cơ quan ban hành), số/ký hiệu, place and date, title.
 
-    authority: str  # tên cơ quan chủ quản / ban hành, upper case
-    unit: str | None  # the unit under it (the one-stop counter), upper case, if any
+    The two names are given as phrases a renderer never breaks inside ("ỦY BAN NHÂN DÂN", "XÃ TU BÔNG"),
+    so a line ends only between whole phrases (see ``sections.balanced_lines``)."""
+
+    superior: tuple[str, ...]  # upper case; () when the level above is not known
+    issuer: tuple[str, ...]  # upper case, printed in bold with a short line under it
+    issuer_name: str  # the issuer as a sentence names it ("Ủy ban nhân dân xã Tu Bông")
     number: str
     place_date: str
     title: str
 
 
-def letterhead(unit_name: str, on: date) -> Letterhead:
-    """The letterhead of a report by ``unit_name`` dated ``on``.
+_COMMUNE = re.compile(r"\b(xã|phường|thị trấn|đặc khu)\s+([^–,()-]+?)\s*$", flags=re.IGNORECASE)
+_SUPERIOR = re.compile(
+    r"^\s*(?:UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\s+(tỉnh|thành phố|huyện|quận|thị xã)\s+([^()]+?)\s*(?:\(.*\))?\s*$",
+    flags=re.IGNORECASE,
+)
 
-    >>> h = letterhead("Bộ phận Một cửa – UBND xã Vạn Phước", date(2026, 5, 8))
-    >>> h.authority, h.unit, h.place_date
-    ('ỦY BAN NHÂN DÂN XÃ VẠN PHƯỚC', 'BỘ PHẬN MỘT CỬA', 'Vạn Phước, ngày 08 tháng 5 năm 2026')
+
+def letterhead(unit_name: str, recipient: str, on: date) -> Letterhead:
+    """The letterhead of a report by ``unit_name``, addressed to ``recipient`` (the level above), dated ``on``.
+
+    The rule (issue 21): the number "…/BC-UBND" and the signature "TM. ỦY BAN NHÂN DÂN / CHỦ TỊCH" are the
+    commune People's Committee's, so the issuer is that committee, never the one-stop office or the Centre
+    (they are its units, named in the report's body): "ỦY BAN NHÂN DÂN" and the commune (xã, phường, thị
+    trấn, đặc khu) that ends the setting ``unit_name`` in force on the month's last day. The superior body is
+    the level the report is addressed to, the setting ``report_recipient`` in force then (the huyện before
+    the 2025 reorganisation, the tỉnh after) without its "(qua …)", written "UBND TỈNH …" as the decree
+    allows for the superior's name; a recipient that names no People's Committee of a tỉnh, thành phố,
+    huyện, quận or thị xã gives no superior line. A unit name that names no commune is printed as it is.
+
+    >>> h = letterhead("Trung tâm Phục vụ hành chính công – UBND xã Tu Bông", "UBND tỉnh Khánh Hòa (qua Sở Nội vụ)",
+    ...                date(2026, 5, 8))
+    >>> h.superior, h.issuer, h.issuer_name
+    (('UBND', 'TỈNH KHÁNH HÒA'), ('ỦY BAN NHÂN DÂN', 'XÃ TU BÔNG'), 'Ủy ban nhân dân xã Tu Bông')
+    >>> h.place_date
+    'Tu Bông, ngày 08 tháng 5 năm 2026'
+    >>> before = letterhead("Bộ phận Một cửa – UBND xã Vạn Phước", "UBND huyện Vạn Ninh", date(2024, 6, 3))
+    >>> before.superior, before.issuer
+    (('UBND', 'HUYỆN VẠN NINH'), ('ỦY BAN NHÂN DÂN', 'XÃ VẠN PHƯỚC'))
     """
-    m = re.search(r"\b(xã|phường|thị trấn|đặc khu)\s+([^–,()-]+?)\s*$", unit_name, flags=re.IGNORECASE)
+    m = _COMMUNE.search(unit_name)
     place = m.group(2).strip() if m else ""
-    kind = m.group(1).lower() if m else ""
-    authority = f"ỦY BAN NHÂN DÂN {kind} {place}".upper() if m else unit_name.upper()
-    parts = [p.strip() for p in re.split(r"\s+[–-]\s+", unit_name) if p.strip()]
-    unit = parts[0].upper() if len(parts) > 1 else None
-    if unit is None and m and not re.match(r"(UBND|Ủy ban nhân dân)", unit_name, flags=re.IGNORECASE):
-        unit = unit_name[: m.start()].strip().upper() or None
+    if m:
+        kind = m.group(1).lower()
+        issuer: tuple[str, ...] = ("ỦY BAN NHÂN DÂN", f"{kind} {place}".upper())
+        issuer_name = f"Ủy ban nhân dân {kind} {place}"
+    else:
+        issuer, issuer_name = (unit_name.strip().upper(),), unit_name.strip()
+    s = _SUPERIOR.match(recipient or "")
+    superior = ("UBND", f"{s.group(1)} {s.group(2)}".upper()) if s else ()
     day = f"ngày {on.day:02d} tháng {on.month} năm {on.year}"
     return Letterhead(
-        authority=authority,
-        unit=unit,
+        superior=superior,
+        issuer=issuer,
+        issuer_name=issuer_name,
         number=DOC_NUMBER,
         place_date=f"{place}, {day}" if place else day.capitalize(),
         title="BÁO CÁO",

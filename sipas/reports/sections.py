@@ -11,6 +11,7 @@ form (Nghị định 30/2020/NĐ-CP) that both print around the sections.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -40,6 +41,9 @@ NATIONAL_NAME = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
 SIGNER_AUTHORITY = "TM. ỦY BAN NHÂN DÂN"
 SIGNER_TITLE = "CHỦ TỊCH"
+# Phụ lục I: under the issuer's name a line 1/3 to 1/2 as long as the name; under the motto a line as long
+# as the motto (both centred).
+ISSUER_RULE_SHARE = 0.4
 PDF_COMMENTS = 100  # in the PDF (the newest); the workbook has the rest
 WORD_COMMENTS = 20
 PDF_LATE = 100  # late dossiers in the PDF (most overdue first); the workbook has the rest
@@ -86,6 +90,54 @@ def subtitle(r: MonthlyReport) -> str:
 def recipients_lines(r: MonthlyReport) -> list[str]:
     """The "Nơi nhận" list of the form: the level above, the Chairman, the archive."""
     return [f"- {r.recipient};", "- Chủ tịch, các Phó Chủ tịch UBND;", "- Lưu: VT."]
+
+
+def closing(r: MonthlyReport) -> Paragraph:
+    """The body's last sentence, ending "./." as the form's content does; the signature stays with it."""
+    return Paragraph(
+        f"Trên đây là báo cáo kết quả khảo sát mức độ hài lòng của người dân {r.month_label} "
+        f"của {r.letterhead.issuer_name}./."
+    )
+
+
+def balanced_lines(phrases: Sequence[str], width: Callable[[str], float], limit: float) -> list[str]:
+    """``phrases`` on as few lines of at most ``limit`` wide as they fit, broken only between phrases, the
+    widest line as narrow as it can be (so never one short word left alone on a line); a phrase wider than
+    ``limit`` is broken between its words the same way.
+
+    >>> balanced_lines(["ỦY BAN NHÂN DÂN", "XÃ TU BÔNG"], len, 20)
+    ['ỦY BAN NHÂN DÂN', 'XÃ TU BÔNG']
+    >>> balanced_lines(["TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG"], len, 28)
+    ['TRUNG TÂM PHỤC VỤ', 'HÀNH CHÍNH CÔNG']
+    >>> balanced_lines(["UBND", "TỈNH KHÁNH HÒA"], len, 40)
+    ['UBND TỈNH KHÁNH HÒA']
+    >>> balanced_lines(["A BB", "CCCCCCCCCC D"], len, 6)
+    ['A BB', 'CCCCCCCCCC', 'D']
+    """
+    units = [p.strip() for p in phrases if p.strip()]
+    if any(width(u) > limit for u in units):
+        units = [w for u in units for w in (u.split() if width(u) > limit else [u])]
+    fewest = _wrapped(units, width, limit)
+    # The narrowest width that still needs no more lines: the widest line of the most even break.
+    spans = sorted({width(" ".join(units[i:j])) for i in range(len(units)) for j in range(i + 1, len(units) + 1)})
+    for cap in spans:
+        lines = _wrapped(units, width, cap)
+        # (a line wider than ``limit`` only when it is one word that is wider by itself)
+        fits = all(width(line) <= cap and (width(line) <= limit or " " not in line) for line in lines)
+        if len(lines) <= len(fewest) and fits:
+            return lines
+    return fewest
+
+
+def _wrapped(units: list[str], width: Callable[[str], float], limit: float) -> list[str]:
+    """``units`` filled line by line up to ``limit`` (a unit wider than that on a line of its own)."""
+    lines: list[str] = []
+    for unit in units:
+        if lines and width(f"{lines[-1]} {unit}") <= limit:
+            lines[-1] = f"{lines[-1]} {unit}"
+        else:
+            lines.append(unit)
+    return lines
 
 
 def cell_text(value) -> str:
