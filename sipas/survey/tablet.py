@@ -79,6 +79,7 @@ TEXTS = {
     "back": "◀ Quay lại",
     "next": "Tiếp tục ▶",
     "submit": "Gửi đánh giá ✔",
+    "preview": "Xem thử — không lưu",
 }
 
 
