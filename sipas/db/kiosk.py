@@ -33,7 +33,9 @@ def tablet_reports(conn: sqlite3.Connection) -> list[dict]:
     return [dict(r) for r in conn.execute("SELECT * FROM kiosk_tablets ORDER BY reported_at DESC")]
 
 
-def kiosk_durations(conn: sqlite3.Connection, since: str, questionnaire: str, asked: int, limit: int = 500) -> list[float]:
+def kiosk_durations(
+    conn: sqlite3.Connection, since: str, questionnaire: str, asked: int, limit: int = 500
+) -> list[float]:
     """Seconds the latest citizens' kiosk surveys of one survey mode took, since a date (the welcome
     screen's promise): version ``questionnaire`` with ``asked`` criteria asked, from an enrolled tablet
     under a server-issued token (not a survey queued before enrolment), neither excluded (suspect
