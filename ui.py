@@ -55,6 +55,13 @@ body > [data-testid="stDialog"] { display: none !important; }
 [data-testid="stMainBlockContainer"] { padding: 0 !important; }
 </style>
 """
+# A staff member's preview of the survey: the page keeps its sidebar and header; the survey sits in the
+# main area (survey.css, .kiosk.preview) with a little room at the top.
+KIOSK_PREVIEW_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { padding-top: 3rem !important; padding-bottom: 1rem !important; }
+</style>
+"""
 
 
 # The survey's JavaScript is ES modules (components/survey/src/, unit-tested with `node --test`), but a v2

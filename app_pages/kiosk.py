@@ -9,6 +9,11 @@ tokens it has acknowledged; the component sends one trigger, ``sync``, with the 
 trigger's callback (before the script body, so a fast rerun cannot lose it) through the
 exactly-once path. A database fault never reaches the citizen as an error box: the component shows
 its calm "tạm dừng / thử lại" screen and keeps the surveys on the tablet.
+
+A logged-in staff member opening "Xem màn hình khảo sát" gets a preview: the component is told
+(``preview``), runs the survey without sending anything and shows "Xem thử — không lưu", sits in the
+main area beside the sidebar; and this side ignores any message of a preview session (nothing stored,
+no start counted, no token used, no enrolment link consumed).
 """
 
 from __future__ import annotations
@@ -44,6 +49,12 @@ def device_name() -> str | None:
     return value[:40] or None
 
 
+def is_preview() -> bool:
+    """A logged-in staff member looking at the survey screen: a preview that stores nothing."""
+    user, _ = ui.resolve_user()
+    return user is not None
+
+
 def enrol_once() -> None:
     """The one-time enrolment link (``&enrol=CODE``): the device secret goes to this browser once, and
     the code leaves the address so that a bookmark never carries it."""
@@ -70,6 +81,9 @@ def on_sync() -> None:
     msg = value.get("sync") if hasattr(value, "get") else None
     if not isinstance(msg, dict):
         return
+    if is_preview():  # a staff preview never stores, counts or uses anything, whatever it sends
+        log.info("kiosk message of a staff preview ignored")
+        return
     try:
         with ui.conn() as c:
             result = tablet.sync(c, msg, now=clock.now(), min_seconds_per_answer=MIN_SECONDS_PER_ANSWER)
@@ -86,9 +100,9 @@ def on_sync() -> None:
     del done[:-400]
 
 
-def texts_data() -> dict:
+def texts_data(preview: bool = False) -> dict:
     opts = survey_options()
-    return {
+    data = {
         "texts": tablet.TEXTS,
         "scale": [{"value": s["value"], "label": s["label"]} for s in opts["scale"]],
         "no_opinion": opts["no_opinion"],
@@ -101,28 +115,36 @@ def texts_data() -> dict:
         "enrol_failed": bool(st.session_state.get("kiosk_enrol_failed")),
         "tokens": st.session_state.get("kiosk_tokens") or [],
         "refused": st.session_state.get("kiosk_refused"),
+        "preview": preview,
     }
+    if preview:  # nothing of a tablet's: no secret, no start tokens, no acknowledgements
+        data.update(enrolled=None, enrol_failed=False, tokens=[], refused=None, login=False)
+    return data
 
 
-def survey_data() -> dict:
+def survey_data(preview: bool = False) -> dict:
     """Everything the component needs; raises on a database fault."""
     with ui.conn() as c:
         nxt = tablet.next_survey(c, clock.now())
-    return {**texts_data(), **nxt, "paused": bool(st.session_state.get("kiosk_paused")), "acks": list(acks())}
+    paused = bool(st.session_state.get("kiosk_paused")) and not preview
+    return {**texts_data(preview), **nxt, "paused": paused, "acks": [] if preview else list(acks())}
 
 
 def render() -> None:
-    st.html(ui.KIOSK_COMPONENT_CSS)
+    preview = is_preview()
+    # The tablet hides Streamlit's chrome; a staff preview keeps the sidebar and the header.
+    st.html(ui.KIOSK_PREVIEW_CSS if preview else ui.KIOSK_COMPONENT_CSS)
     try:
-        enrol_once()
+        if not preview:  # an enrolment link opened by a logged-in staff browser enrols nothing
+            enrol_once()
     except Exception:  # the database cannot open: the calm screen below, never a traceback
         log.exception("kiosk enrolment failed")
     try:
-        data = survey_data()
+        data = survey_data(preview)
     except Exception:  # never a traceback or an English box on the citizen's tablet
         log.exception("kiosk page failed")
-        data = {**texts_data(), "unit": "", "closed": False, "paused": True, "promise": "", "summary": []}
-        data.update(read_aloud=False, plan=None, acks=list(acks()))
+        data = {**texts_data(preview), "unit": "", "closed": False, "paused": True, "promise": "", "summary": []}
+        data.update(read_aloud=False, plan=None, acks=[] if preview else list(acks()))
     ui.survey_component()(key=KEY, data=data, on_sync_change=on_sync)
 
 

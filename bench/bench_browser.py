@@ -3,12 +3,16 @@
     python bench/bench_browser.py                 # 10 page loads, 5 surveys; appends to RESULTS.md
     python bench/bench_browser.py --runs 20 --no-record
 
-(i)   first screen usable: from ``page.goto`` in a new browser context (empty cache, new session)
-      until "Bắt đầu đánh giá" is visible. Target < 1.5 s.
+(i)   first screen usable, cold: from ``page.goto`` in a new browser context (empty cache, new session,
+      as after a cold start of the browser) until "Bắt đầu đánh giá" is visible; warm: the same page
+      opened again in that context (cache filled). Issue 19's targets: cold < 1 s, warm < 0.3 s. Each
+      context holds an enrolled tablet's device secret (an init script, as after its enrolment link):
+      a browser that is not enrolled shows no start button.
 (ii)  tap → next question: the survey advances by itself ``advance_ms`` (400 ms) after a tap, so the
       citizen sees the choice first; what is timed is the work around that pause: tap → choice
       marked, and the advance timer firing → the next question painted (next animation frame).
-      Target < 100 ms at p95. The whole tap → next question (pause included) is reported too.
+      Issue 19's target: < 50 ms at p95. The whole tap → next question (pause included) is reported too.
+      Every tap waits until its screen takes taps (350 ms after it shows: the phantom-tap guard).
 (iii) a whole short survey by an instant tapper (taps each screen as soon as it shows), from the tap on
       "Bắt đầu" to the thank-you screen. Target < 8 s.
 (iv)  submit → thank-you: tap on "Gửi đánh giá ✔" → "Cảm ơn Ông/Bà!" painted. Target < 300 ms.
@@ -71,15 +75,20 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))]
 
 
-def first_screen(browser, server) -> float:
+def first_screen(browser, server) -> tuple[float, float]:
+    """(cold, warm): the first screen in a new context, then opened again in the same context."""
     ctx = browser.new_context(**b.TABLET)
     page = ctx.new_page()
-    t0 = time.perf_counter()
-    page.goto(server.url + b.KIOSK_PATH, wait_until="commit")
-    b.start_button(page).wait_for(state="visible", timeout=30_000)
-    took = time.perf_counter() - t0
+    b.as_enrolled_tablet(page, server)
+    took = []
+    for _ in range(2):
+        t0 = time.perf_counter()
+        page.goto(server.url + b.KIOSK_PATH, wait_until="commit")
+        b.start_button(page).wait_for(state="visible", timeout=30_000)
+        took.append(time.perf_counter() - t0)
+        b.wait_for_run(page)
     ctx.close()
-    return took
+    return took[0], took[1]
 
 
 def one_survey(browser, server) -> dict:
@@ -87,17 +96,18 @@ def one_survey(browser, server) -> dict:
     b.open_kiosk(page, server)
     page.evaluate(PROBE)
     t0 = time.perf_counter()
-    b.start_button(page).tap()
+    b.tap(b.start_button(page))
     page.locator('.kiosk[data-screen="survey"]').wait_for()
     while b.button(page, b.SUBMIT).count() == 0:
         q = page.locator(".kiosk").get_attribute("data-question")
         faces = page.locator(".kiosk .face")
         target = page.get_by_role("radio", name="Hài lòng", exact=True) if faces.count() else None
-        (target or page.locator('.kiosk .screen [role="radio"]').first).tap()
+        b.tap(target or page.locator('.kiosk .screen [role="radio"]').first)
         page.wait_for_function(
             "q => document.querySelector('.kiosk').getAttribute('data-question') !== q", arg=q, polling="raf"
         )
     page.evaluate("() => { window.__submitAt = 0; }")
+    b.settled(page)
     t_submit = page.evaluate(
         """() => new Promise(res => {
              const btn = document.querySelector('.kiosk button[data-act="submit"]');
@@ -125,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             db.upsert_staff(c, {"code": "CB01", "full_name": "Nguyễn Thị Lan"})
         with b.streamlit_server(path, Path(tmp), thanks_seconds=2, idle_seconds=90) as server, b.chromium() as br:
             first_screen(br, server)  # the server's first run (imports) is not a tablet's
-            loads = [first_screen(br, server) for _ in range(args.runs)]
+            both = [first_screen(br, server) for _ in range(args.runs)]
+            loads, warm = [c for c, _ in both], [w for _, w in both]
             surveys = [one_survey(br, server) for _ in range(args.surveys)]
     marks = [m for s in surveys for m in s["marks"]]
     nexts = [m for s in surveys for m in s["nexts"]]
@@ -133,15 +144,19 @@ def main(argv: list[str] | None = None) -> int:
     wholes = [s["whole"] for s in surveys]
     submits = [s["submit_ms"] for s in surveys]
     lines = [
-        f"- first screen usable, empty cache (n = {len(loads)}): median {statistics.median(loads):.2f} s, "
-        f"p95 {pct(loads, 95):.2f} s, max {max(loads):.2f} s (target < 1.5 s)",
-        f"- tap → choice marked (n = {len(marks)}): p50 {pct(marks, 50):.1f} ms, p95 {pct(marks, 95):.1f} ms",
+        f"- first screen usable, cold (new context, empty cache; n = {len(loads)}): median "
+        f"{statistics.median(loads):.2f} s, p95 {pct(loads, 95):.2f} s, max {max(loads):.2f} s (target < 1 s)",
+        f"- first screen usable, warm (same context again; n = {len(warm)}): median "
+        f"{statistics.median(warm):.2f} s, p95 {pct(warm, 95):.2f} s, max {max(warm):.2f} s (target < 0.3 s)",
+        f"- tap → choice marked (n = {len(marks)}): p50 {pct(marks, 50):.1f} ms, p95 {pct(marks, 95):.1f} ms "
+        "(target < 50 ms)",
         f"- advance → next question painted (n = {len(nexts)}): p50 {pct(nexts, 50):.1f} ms, "
-        f"p95 {pct(nexts, 95):.1f} ms (target < 100 ms)",
+        f"p95 {pct(nexts, 95):.1f} ms (target < 50 ms)",
         f"- tap → next question including the deliberate 400 ms pause (n = {len(totals)}): "
         f"p50 {pct(totals, 50):.0f} ms, p95 {pct(totals, 95):.0f} ms",
-        f"- whole short survey by an instant tapper, start → thank-you (n = {len(wholes)}): "
-        f"median {statistics.median(wholes):.2f} s, max {max(wholes):.2f} s (target < 8 s)",
+        f"- whole short survey by an instant tapper (each tap 350 ms after its screen shows), start → "
+        f"thank-you (n = {len(wholes)}): median {statistics.median(wholes):.2f} s, max {max(wholes):.2f} s "
+        "(target < 8 s)",
         f"- submit → thank-you painted (n = {len(submits)}): p50 {pct(submits, 50):.1f} ms, "
         f"max {max(submits):.1f} ms (target < 300 ms)",
     ]
@@ -150,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         with RESULTS.open("a", encoding="utf-8") as fh:
             fh.write(
-                f"\n## Counter tablet component (issue 11), headless Chromium 800×1280 touch\n\n"
+                f"\n## Counter tablet component (issues 11, 19), headless Chromium 800×1280 touch\n\n"
                 f"{stamp}, 2 cores shared with other work (load average {load:.1f} at start), "
                 f"`python bench/bench_browser.py --runs {args.runs} --surveys {args.surveys}`:\n"
                 + "\n".join(lines)

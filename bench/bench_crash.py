@@ -157,7 +157,9 @@ def crash_round(
 
     try:
         tally = asyncio.run(
-            bt.run_tablets(lambda: state["server"].url, tablets, 0, clerk=False, during=during, timeout=20)
+            bt.run_tablets(
+                lambda: state["server"].url, tablets, 0, db_path=path, clerk=False, during=during, timeout=20
+            )
         )
     finally:
         state["cm"].__exit__(None, None, None)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import os
 import statistics
@@ -177,10 +178,23 @@ async def wait_visible(page, locator, timeout: float = 30) -> None:
 TAP_TIMEOUT = 10  # s: the element is on the screen already (the run that drew it has finished)
 
 
+async def settled(page, timeout: float = TAP_TIMEOUT) -> None:
+    """Wait until the tablet's screen takes taps: a tap in its first 350 ms is a phantom and ignored
+    (components/survey/src/taps.js), as a person's eyes would need that long to see it."""
+    await page.wait_for_selector('.kiosk[data-settled="1"]', timeout=timeout * 1000)
+
+
+async def tap(page, locator, timeout: float = TAP_TIMEOUT) -> None:
+    """Tap a control of the tablet like a person: once its screen has been seen."""
+    await settled(page, timeout)
+    await locator.tap(timeout=timeout * 1000)
+
+
 async def tap_and_wait(page, locator, timeout: float = 30) -> None:
     """Tap and wait for the rerun. A missing element fails after TAP_TIMEOUT, not ``timeout``: after a server
     restart the page is back on the welcome screen and the survey's next button will never come."""
     before = b.runs(page)
+    await settled(page, min(timeout, TAP_TIMEOUT))
     await locator.tap(timeout=min(timeout, TAP_TIMEOUT) * 1000)
     await wait_for_run(page, after=before, timeout=timeout)
 
@@ -212,9 +226,9 @@ async def one_survey(page, comment: str, tally: Tally, timeout: float = 30) -> N
         faces = page.locator(".kiosk .face")
         if await faces.count():
             label = next(answers, "Hài lòng")
-            await page.get_by_role("radio", name=label, exact=True).tap(timeout=TAP_TIMEOUT * 1000)
+            await tap(page, page.get_by_role("radio", name=label, exact=True))
         else:
-            await page.locator('.kiosk .screen [role="radio"]').first.tap(timeout=TAP_TIMEOUT * 1000)
+            await tap(page, page.locator('.kiosk .screen [role="radio"]').first)
         await page.wait_for_function(
             "q => document.querySelector('.kiosk').getAttribute('data-question') !== q",
             arg=screen,
@@ -228,6 +242,7 @@ async def one_survey(page, comment: str, tally: Tally, timeout: float = 30) -> N
     tally.tapped.append(comment)
     sent_from = len(page.sipas_frames["sent"])
     before = b.runs(page)
+    await settled(page, min(timeout, TAP_TIMEOUT))
     t0 = time.perf_counter()
     await submit.tap(timeout=min(timeout, TAP_TIMEOUT) * 1000)
     await wait_visible(page, page.get_by_text(b.THANKS, exact=True), timeout)
@@ -240,13 +255,14 @@ async def one_survey(page, comment: str, tally: Tally, timeout: float = 30) -> N
     problems = await shown_problems(page)
     if problems:
         tally.shown.append(f"{comment}: on the thank-you screen: {problems}")
-    await b.button(page, "Về trang đầu").tap(timeout=TAP_TIMEOUT * 1000)
+    await tap(page, b.button(page, "Về trang đầu"))
     await b.start_button(page).wait_for(state="visible", timeout=timeout * 1000)
 
 
 async def tablet_loop(
     browser,
     url: Callable[[], str],
+    db_path: Path,
     number: int,
     go: asyncio.Event,
     stop: asyncio.Event,
@@ -255,8 +271,12 @@ async def tablet_loop(
     max_surveys: int | None = None,
 ) -> None:
     """One tablet: load the kiosk, wait for ``go``, then surveys back to back until ``stop`` is set. After a
-    failed step (a server that went away) it waits for the page to come back by itself, else reloads it."""
+    failed step (a server that went away) it waits for the page to come back by itself, else reloads it.
+    Each simulated tablet is enrolled (its own device, ``bench-N``) and its browser holds that device's
+    secret before the kiosk opens, as after its one-time enrolment link: only an enrolled tablet stores."""
+    tablet = b.enrol_tablet(db_path, f"bench-{number}")
     context = await browser.new_context(**b.TABLET)
+    await context.add_init_script(script=enrolled_script(tablet))
     page = await context.new_page()
     b.watch_runs(page)
     watch_frames(page)
@@ -280,7 +300,14 @@ async def tablet_loop(
         await context.close()
 
 
-PENDING_JS = """() => { try { return JSON.parse(localStorage.getItem('sipas.survey.tablet.queue.v1') || '[]')
+def enrolled_script(tablet: dict) -> str:
+    """The init script that puts an enrolled tablet's device secret in the browser's storage."""
+    value = json.dumps(json.dumps(tablet))
+    return f"window.localStorage.setItem('sipas.kiosk.device', {value});"
+
+
+# The tablet's outbox (components/survey/src/queue.js, QUEUE_KEY).
+PENDING_JS = """() => { try { return JSON.parse(localStorage.getItem('sipas.kiosk.queue.v1') || '[]')
                                     .filter(e => e.survey).length; } catch (e) { return -1; } }"""
 
 
@@ -364,14 +391,16 @@ async def run_tablets(
     tablets: int,
     seconds: float,
     *,
+    db_path: Path,
     clerk: bool = True,
     tally: Tally | None = None,
     during: Callable | None = None,
     timeout: float = 30,
     stagger: float = 0.3,
 ) -> Tally:
-    """Drive ``tablets`` tablets (and the clerk) for ``seconds``; ``during(tally, stop)`` is an optional
-    coroutine run alongside (the crash benchmark kills the server from there)."""
+    """Drive ``tablets`` tablets (and the clerk) for ``seconds``, each enrolled in the database ``db_path``;
+    ``during(tally, stop)`` is an optional coroutine run alongside (the crash benchmark kills the server
+    from there)."""
     from playwright.async_api import async_playwright
 
     url_of = url if callable(url) else (lambda: url)
@@ -384,7 +413,7 @@ async def run_tablets(
             if clerk:
                 tasks.append(asyncio.create_task(clerk_loop(browser, url_of(), go, stop, tally)))
             for i in range(1, tablets + 1):
-                tasks.append(asyncio.create_task(tablet_loop(browser, url_of, i, go, stop, tally, timeout)))
+                tasks.append(asyncio.create_task(tablet_loop(browser, url_of, db_path, i, go, stop, tally, timeout)))
                 await asyncio.sleep(stagger)
             # The clock starts once every page is loaded (cold loads are bench_browser.py's subject).
             deadline = time.monotonic() + 180
@@ -491,7 +520,15 @@ def main(argv: list[str] | None = None) -> int:
 
             t0 = time.monotonic()
             tally = asyncio.run(
-                run_tablets(server.url, args.tablets, args.seconds, clerk=not args.no_clerk, timeout=60, during=timed)
+                run_tablets(
+                    server.url,
+                    args.tablets,
+                    args.seconds,
+                    db_path=path,
+                    clerk=not args.no_clerk,
+                    timeout=60,
+                    during=timed,
+                )
             )
             elapsed = time.monotonic() - t0
             server_log = log_problems(server.log)

@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import expect
 
 from sipas import db
+from sipas.admin import auth
 from tests import browser as b
 
 pytestmark = pytest.mark.browser
@@ -31,6 +32,7 @@ IDLE_SECONDS = 6
 STAFF = ("CB01", "Nguyễn Thị Lan")
 # Staff-typed text with Markdown and an image link: must show as typed, and load nothing.
 HOSTILE_STAFF = ("CB02", "Trần **Văn** Bình ![a](http://example.invalid/x.png)")
+CLERK, CLERK_PW = "vanphong", "matkhau-dung-1"
 SIZES = [(800, 1280), (1280, 800), (390, 844), (1920, 1080)]
 # Words that may appear on the tablet although they look English: none of them is.
 ALLOWED = {"TTHC", "UBND", "CB01", "CB02", "http", "example", "invalid", "png", "x"}
@@ -51,6 +53,7 @@ def server(tmp_path_factory):
         db.upsert_staff(c, {"code": STAFF[0], "full_name": STAFF[1]})
         db.upsert_staff(c, {"code": HOSTILE_STAFF[0], "full_name": HOSTILE_STAFF[1]})
         b.keep_counter_open(c)
+        auth.create_user(c, CLERK, CLERK_PW, "clerk", full_name="Nguyễn Thị Lan")
     with b.streamlit_server(path, work, thanks_seconds=THANKS_SECONDS, idle_seconds=IDLE_SECONDS) as srv:
         yield srv
 
@@ -652,3 +655,63 @@ def test_the_server_stopped_mid_survey_the_survey_goes_on_no_english_and_it_reco
             expect(b.start_button(page)).to_be_visible()
         finally:
             page.context.close()
+
+
+def tablet_tables(server) -> dict:
+    """Everything a survey, a start, a token or a refusal would change."""
+    return {
+        table: b.db_rows(server.db, f"SELECT * FROM {table} ORDER BY 1, 2")  # noqa: S608 (fixed names)
+        for table in ("responses", "kiosk_starts", "kiosk_tokens", "kiosk_refusals", "kiosk_devices")
+    }
+
+
+def test_the_staff_preview_stores_nothing_and_sits_beside_the_sidebar(chromium, server):
+    """ "Xem màn hình khảo sát" for a logged-in clerk: the whole survey runs, the thank-you shows, and
+    nothing is stored, started, used or refused. The browser also holds the enrolled tablet's secret,
+    so only the preview keeps the survey from being stored."""
+    page = b.new_tablet_page(chromium, viewport={"width": 1440, "height": 900})
+    b.as_enrolled_tablet(page, server)
+    page.goto(server.url + "/login", wait_until="domcontentloaded")
+    page.get_by_label("Tên đăng nhập").wait_for(state="visible", timeout=30_000)
+    b.wait_for_run(page)
+    page.get_by_label("Tên đăng nhập").fill(CLERK)
+    page.get_by_label("Mật khẩu").fill(CLERK_PW)
+    before_run = b.runs(page)
+    page.get_by_role("button", name="Đăng nhập").click()
+    b.wait_for_run(page, timeout=60_000, after=before_run)
+    link = page.get_by_role("link", name="Xem màn hình khảo sát").first
+    link.wait_for(state="visible", timeout=60_000)
+    before = tablet_tables(server)
+    before_run = b.runs(page)
+    link.click()
+    b.wait_for_run(page, timeout=60_000, after=before_run)
+    b.start_button(page).wait_for(state="visible", timeout=20_000)
+
+    mark = page.locator(".kiosk .preview-mark")
+    expect(mark).to_be_visible()
+    expect(mark).to_have_text("Xem thử — không lưu")
+    # In the main area: the survey starts right of the sidebar and the sidebar stays visible.
+    sidebar = page.locator('[data-testid="stSidebar"]').bounding_box()
+    kiosk = page.locator(".kiosk").bounding_box()
+    assert sidebar["width"] > 100, sidebar
+    assert kiosk["x"] >= sidebar["x"] + sidebar["width"] - 1, (sidebar, kiosk)
+    assert page.evaluate("() => getComputedStyle(document.querySelector('.kiosk')).position") == "relative"
+    hit = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y).closest('[data-testid=stSidebar]') !== null",
+        [sidebar["x"] + sidebar["width"] / 2, sidebar["y"] + sidebar["height"] / 2],
+    )
+    assert hit  # the sidebar is not covered
+
+    b.tap(b.start_button(page))
+    expect(page.locator(".kiosk")).to_have_attribute("data-screen", "survey")
+    until_last_screen(page, [])
+    b.tap(b.button(page, b.SUBMIT))
+    expect(page.get_by_text(b.THANKS, exact=True)).to_be_visible()
+    page.wait_for_timeout(3000)  # the tablet's tick (1 s) would have sent a queued survey by now
+    b.wait_for_run(page)
+    assert tablet_tables(server) == before
+    # Nor kept in the browser to be sent later (the tablet's outbox), nor a start token spent.
+    assert page.evaluate("() => JSON.parse(localStorage.getItem('sipas.kiosk.queue.v1') || '[]')") == []
+    assert page.evaluate("() => localStorage.getItem('sipas.kiosk.tokens')") is None
+    expect(page.locator(".kiosk .pending")).to_be_hidden()
+    page.context.close()

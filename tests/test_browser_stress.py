@@ -38,7 +38,7 @@ def test_tablets_submitting_together_store_every_thanked_survey_exactly_once(tmp
     path = tmp_path / "sipas.db"
     bt.prepare_database(path)
     with b.streamlit_server(path, tmp_path, thanks_seconds=60, idle_seconds=300) as server:
-        tally = asyncio.run(bt.run_tablets(server.url, TABLETS, SECONDS, clerk=True, timeout=30))
+        tally = asyncio.run(bt.run_tablets(server.url, TABLETS, SECONDS, db_path=path, clerk=True, timeout=30))
         log = bt.log_problems(server.log)
     print(
         f"{len(tally.thanked)} surveys thanked; submit latency {bt.latency_line(tally.latencies)}; "

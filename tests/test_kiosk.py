@@ -12,7 +12,7 @@ from sipas import clock, db
 from sipas.admin import settings
 from sipas.catalog import questionnaire, survey_options
 from sipas.survey import devices, tablet
-from sipas.survey.responses import choose_criteria
+from sipas.survey.responses import KioskSurvey, choose_criteria, submit_kiosk_survey
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=clock.TZ)
 
@@ -120,13 +120,83 @@ def test_a_tablet_clock_far_off_never_dates_a_survey_in_the_future(conn):
     assert conn.execute("SELECT submitted_at FROM responses").fetchone()[0] == "2026-03-10 09:30:00"
 
 
-def test_the_promise_comes_from_the_median_of_the_last_30_days(conn):
-    assert tablet.median_duration(conn, NOW) is None  # no data yet: the default
-    assert tablet.promise_text(None) == "Chỉ mất khoảng 1 phút."
-    for seconds in (30, 35, 38, 41, 300):
-        sync(conn, [payload(duration_seconds=seconds)])
-    assert tablet.median_duration(conn, NOW) == 38
-    assert tablet.promise_text(38) == "Chỉ mất khoảng 40 giây."
+def citizens(conn, durations, device="quay1", **extra) -> None:
+    """Surveys of enrolled tablet ``device``, completed 10 minutes apart (no burst of misuse)."""
+    issue(conn, [], device=device)
+    surveys = [
+        payload(duration_seconds=d, completed_ago_ms=(i + 1) * 600_000, **extra) for i, d in enumerate(durations)
+    ]
+    issue(conn, [p["token"] for p in surveys], device=device)
+    result = tablet.handle_sync(conn, {"surveys": surveys}, now=NOW, device=device, out_of_hours=lambda t: False)
+    assert result.stored == len(surveys), result
+
+
+def test_the_promise_is_the_median_of_at_least_20_citizens_surveys_of_the_mode(conn):
+    # payload() asks 2 criteria of sipas-2023: that is the mode measured here.
+    assert tablet.median_duration(conn, NOW, "sipas-2023", 2) is None  # no data yet: the default
+    citizens(conn, [30 + i for i in range(19)])
+    assert tablet.median_duration(conn, NOW, "sipas-2023", 2) is None  # 19 are too few
+    citizens(conn, [300], device="quay2")
+    # 20 surveys: 30..48 and 300; the median of 20 values is the mean of the 10th and 11th (39, 40).
+    assert tablet.median_duration(conn, NOW, "sipas-2023", 2) == 39.5
+    assert tablet.promise_text(tablet.promise_seconds(39.5, 12)) == "Chỉ mất khoảng 40 giây."
+    # Another mode (more criteria asked) or another version has no data of its own yet.
+    assert tablet.median_duration(conn, NOW, "sipas-2023", 3) is None
+    assert tablet.median_duration(conn, NOW, "sipas-2024", 2) is None
+
+
+def test_the_promise_leaves_out_suspect_legacy_unenrolled_and_other_mode_surveys(conn):
+    citizens(conn, [40] * 19)
+    # Suspect (faster than 1 s per answer: stored excluded), left out.
+    citizens(conn, [2] * 5, device="quay3")
+    assert conn.execute("SELECT count(*) FROM responses WHERE excluded = 1").fetchone()[0] == 5
+    # The other mode: three criteria asked.
+    citizens(conn, [900] * 5, device="quay4", asked=["TC3.1", "TC3.2", "TC3.3"])
+    # Staff test runs of the release before enrolment: no enrolled tablet.
+    for i in range(5):
+        survey = KioskSurvey(f"kiosk:old-{i}", "sipas-2023", ["TC3.1", "TC3.2"], {"TC3.1": 5}, overall=5)
+        survey.started_at = NOW - timedelta(hours=1, seconds=3000)
+        submit_kiosk_survey(conn, survey, now=NOW - timedelta(hours=1), device=None)
+    assert conn.execute("SELECT count(*) FROM responses").fetchone()[0] == 34
+    assert tablet.median_duration(conn, NOW, "sipas-2023", 2) is None  # still only 19 citizens' surveys
+    citizens(conn, [44], device="quay5")
+    assert tablet.median_duration(conn, NOW, "sipas-2023", 2) == 40
+    # Older than 30 days: left out.
+    assert tablet.median_duration(conn, NOW + timedelta(days=31), "sipas-2023", 2) is None
+
+
+def test_the_promise_is_bounded_to_what_the_mode_can_take():
+    # Before 20 surveys: the mode's default, 6 s a screen (a short survey of 10 screens: 1 minute).
+    assert tablet.promise_text(tablet.promise_seconds(None, 10)) == "Chỉ mất khoảng 1 phút."
+    assert tablet.promise_text(tablet.promise_seconds(None, 37)) == "Chỉ mất khoảng 4 phút."
+    # Pushed to 50 minutes: at most 20 s a screen; pushed to 1 s: at least 3 s a screen.
+    assert tablet.promise_text(tablet.promise_seconds(3000, 10)) == "Chỉ mất khoảng 3 phút."
+    assert tablet.promise_text(tablet.promise_seconds(10, 14)) == "Chỉ mất khoảng 50 giây."
+    assert tablet.promise_text(tablet.promise_seconds(38, 10)) == "Chỉ mất khoảng 40 giây."
+
+
+def test_the_welcome_promise_follows_the_mode_in_use(conn):
+    short = tablet.next_survey(conn, NOW, random.Random(1))
+    n_short = len(short["plan"]["screens"])
+    assert short["promise"] == tablet.promise_text(6.0 * n_short)
+    settings.put(conn, "questions_per_survey", {"mode": "full", "rotating": 4}, actor="test")
+    full = tablet.next_survey(conn, NOW, random.Random(1))
+    n_full = len(full["plan"]["screens"])
+    assert n_full > n_short
+    assert full["promise"] == tablet.promise_text(6.0 * n_full)
+    assert full["promise"] != short["promise"]
+    # 20 citizens' full surveys of 20 minutes each (all criteria of the version asked): bounded by the
+    # full survey's screens, never "khoảng 20 phút".
+    version = full["plan"]["questionnaire"]
+    asked = list(full["plan"]["asked"])
+    citizens(conn, [1200] * 20, questionnaire=version, asked=asked, answers=dict.fromkeys(asked, 4))
+    assert tablet.median_duration(conn, NOW, version, len(asked)) == 1200
+    again = tablet.next_survey(conn, NOW, random.Random(1))
+    assert again["promise"] == tablet.promise_text(20.0 * n_full)
+    assert again["promise"] != "Chỉ mất khoảng 20 phút."
+    # The short mode keeps its own default: the full surveys are not its data.
+    settings.put(conn, "questions_per_survey", {"mode": "short", "rotating": 4}, actor="test")
+    assert tablet.next_survey(conn, NOW, random.Random(1))["promise"] == short["promise"]
 
 
 def test_pending_counts_per_tablet(conn):

@@ -33,12 +33,22 @@ def tablet_reports(conn: sqlite3.Connection) -> list[dict]:
     return [dict(r) for r in conn.execute("SELECT * FROM kiosk_tablets ORDER BY reported_at DESC")]
 
 
-def kiosk_durations(conn: sqlite3.Connection, since: str) -> list[float]:
-    """Seconds each kiosk survey took, since a date (for the welcome screen's promise)."""
+def kiosk_durations(
+    conn: sqlite3.Connection, since: str, questionnaire: str, asked: int, limit: int = 500
+) -> list[float]:
+    """Seconds the latest citizens' kiosk surveys of one survey mode took, since a date (the welcome
+    screen's promise): version ``questionnaire`` with ``asked`` criteria asked, from an enrolled tablet
+    under a server-issued token (not a survey queued before enrolment), neither excluded (suspect
+    surveys are stored excluded) nor demo. At most ``limit``, newest first."""
     rows = conn.execute(
-        "SELECT duration_seconds FROM responses WHERE channel = 'kiosk' AND submitted_at >= ? "
-        "AND duration_seconds IS NOT NULL AND duration_seconds > 0 ORDER BY submitted_at DESC LIMIT 5000",
-        (since,),
+        "SELECT r.duration_seconds FROM responses r "
+        "JOIN kiosk_devices d ON d.name = r.device AND d.enrolled_at IS NOT NULL "
+        "WHERE r.questionnaire = ? AND r.submitted_at >= ? AND r.channel = 'kiosk' "
+        "AND r.excluded = 0 AND r.is_demo = 0 AND r.token LIKE 'kiosk:%' AND r.token NOT LIKE 'kiosk:legacy:%' "
+        "AND r.duration_seconds > 0 "
+        "AND (SELECT count(*) FROM answers a WHERE a.response_id = r.id) = ? "
+        "ORDER BY r.submitted_at DESC LIMIT ?",
+        (questionnaire, since, asked, limit),
     )
     return [float(r[0]) for r in rows]
 

@@ -30,8 +30,14 @@ from sipas.survey.responses import KIOSK_PREFIX, KioskSurvey, choose_criteria, s
 
 log = logging.getLogger("sipas.survey.tablet")
 
-DEFAULT_PROMISE_SECONDS = 60  # before there is data: a short survey of ~10 screens
 PROMISE_DAYS = 30
+# The welcome promise comes from at least PROMISE_MIN_SURVEYS citizens' surveys of the mode in use; before
+# that, from the plan's screens at PROMISE_SECONDS_PER_SCREEN. Either way it stays between
+# PROMISE_BOUNDS seconds per screen: what a person can take over this many screens (never "khoảng 50 phút"
+# for ten screens, never "10 giây" for forty).
+PROMISE_MIN_SURVEYS = 20
+PROMISE_SECONDS_PER_SCREEN = 6.0
+PROMISE_BOUNDS = (3.0, 20.0)
 MAX_EXTRA_ANSWERS = 100  # extra questions answered in one survey (sipas-2024 asks 8)
 MAX_SYNC_SURVEYS = 200  # one message never carries more (a tablet offline for days sends in turns)
 MAX_SYNC_STARTS = 400
@@ -79,26 +85,41 @@ TEXTS = {
     "back": "◀ Quay lại",
     "next": "Tiếp tục ▶",
     "submit": "Gửi đánh giá ✔",
+    "preview": "Xem thử — không lưu",
 }
 
 
-def promise_text(seconds: float | None) -> str:
-    """The welcome screen's honest promise, from the median duration.
+def promise_text(seconds: float) -> str:
+    """The welcome screen's honest promise of a duration in seconds.
 
-    >>> promise_text(38), promise_text(None), promise_text(95), promise_text(200)
+    >>> promise_text(38), promise_text(60), promise_text(95), promise_text(200)
     ('Chỉ mất khoảng 40 giây.', 'Chỉ mất khoảng 1 phút.', 'Chỉ mất khoảng 2 phút.', 'Chỉ mất khoảng 3 phút.')
     """
-    s = DEFAULT_PROMISE_SECONDS if seconds is None else seconds
-    if s < 55:
-        return f"Chỉ mất khoảng {max(10, int(math.ceil(s / 10.0) * 10))} giây."
-    minutes = max(1, round(s / 60))
+    if seconds < 55:
+        return f"Chỉ mất khoảng {max(10, int(math.ceil(seconds / 10.0) * 10))} giây."
+    minutes = max(1, round(seconds / 60))
     return f"Chỉ mất khoảng {minutes} phút."
 
 
-def median_duration(conn: sqlite3.Connection, now: datetime) -> float | None:
+def median_duration(conn: sqlite3.Connection, now: datetime, questionnaire: str, asked: int) -> float | None:
+    """The median duration of the last 30 days' citizens' kiosk surveys of one mode (version
+    ``questionnaire`` asking ``asked`` criteria; see :func:`sipas.db.kiosk_durations`), or None below
+    PROMISE_MIN_SURVEYS of them."""
     since = (now - timedelta(days=PROMISE_DAYS)).strftime("%Y-%m-%d %H:%M:%S")
-    values = db.kiosk_durations(conn, since)
-    return statistics.median(values) if len(values) >= 5 else None
+    values = db.kiosk_durations(conn, since, questionnaire, asked)
+    return statistics.median(values) if len(values) >= PROMISE_MIN_SURVEYS else None
+
+
+def promise_seconds(median: float | None, screens: int) -> float:
+    """The duration the welcome screen promises for a plan of ``screens`` screens: the citizens' median
+    of this mode, else the mode's default, bounded to what so many screens can take.
+
+    >>> promise_seconds(None, 10), promise_seconds(38, 10), promise_seconds(3000, 10), promise_seconds(10, 40)
+    (60.0, 38, 200.0, 120.0)
+    """
+    low, high = (bound * max(1, screens) for bound in PROMISE_BOUNDS)
+    seconds = PROMISE_SECONDS_PER_SCREEN * max(1, screens) if median is None else median
+    return min(high, max(low, seconds))
 
 
 def build_plan(
@@ -577,14 +598,16 @@ def next_survey(conn: sqlite3.Connection, now: datetime, rng: random.Random | No
     q = questionnaire(version)
     codes = choose_criteria(q, per_survey["mode"], per_survey["rotating"], asked, rng or random.Random())
     fields = settings.get(conn, "fields") or opts["fields"]
+    plan = build_plan(q, codes, opts, list(fields), staff_options(conn), per_survey["mode"], office=office)
+    median = median_duration(conn, now, q.code, len(codes))
     return {
         "unit": settings.get(conn, "unit_name", now.date()),
         "closed": bool(settings.get(conn, "kiosk_closed_outside_hours") and not settings.is_open(hours, now)),
         "hours": settings.hours_text(hours),
-        "promise": promise_text(median_duration(conn, now)),
+        "promise": promise_text(promise_seconds(median, len(plan["screens"]))),
         "summary": summary,
         "read_aloud": bool(settings.get(conn, "kiosk_read_aloud")),
-        "plan": build_plan(q, codes, opts, list(fields), staff_options(conn), per_survey["mode"], office=office),
+        "plan": plan,
     }
 
 

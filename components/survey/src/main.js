@@ -57,6 +57,12 @@ function stock() {
 
 // ------------------------------------------------------------------ sending and acknowledgements
 
+// A logged-in staff member's preview ("Xem màn hình khảo sát"): the survey runs as on a tablet, but
+// nothing leaves the browser or goes into its queue (no start, no token, no survey).
+function previewing() {
+  return Boolean(S.data?.preview);
+}
+
 function applyAcks(acks) {
   if (!Array.isArray(acks) || !acks.length) return;
   for (const a of acks) S.acked.add(a);
@@ -64,6 +70,7 @@ function applyAcks(acks) {
 }
 
 function sync(force, extra) {
+  if (previewing()) return;
   const device = enrolledDevice(storage);
   if (!device) return; // not enrolled: nothing to send, and the server would refuse it
   const q = outbox().entries();
@@ -84,7 +91,7 @@ function sync(force, extra) {
 
 function showPending() {
   const mark = S.root.querySelector(".pending");
-  const n = outbox().pendingSurveys().length;
+  const n = previewing() ? 0 : outbox().pendingSurveys().length;
   mark.hidden = n === 0;
   mark.textContent = n ? `• ${n} phiếu chờ gửi` : "";
 }
@@ -113,7 +120,7 @@ function welcome() {
   S.timers.clear("thanks");
   S.survey = null;
   const d = S.data;
-  if (!enrolledDevice(storage) || S.refused) return setScreen("unenrolled", unenrolledScreen(d));
+  if (!previewing() && (!enrolledDevice(storage) || S.refused)) return setScreen("unenrolled", unenrolledScreen(d));
   if (d.paused) return paused();
   if (d.closed) return closed();
   setScreen("welcome", welcomeScreen(d, { start }));
@@ -136,6 +143,11 @@ function thanks() {
 function start() {
   const plan = S.data.plan;
   if (!plan?.screens.length) return;
+  if (previewing()) {
+    S.survey = { token: null, plan, answers: {}, index: 0, startedAt: Date.now(), taps: 0 };
+    touch();
+    return question();
+  }
   const token = stock().take(); // issued by the server to this tablet, used once
   if (!token) {
     sync(true);
@@ -267,6 +279,10 @@ function submit() {
   const sv = S.survey;
   if (!sv) return;
   S.timers.clear("advance");
+  if (previewing()) {
+    S.survey = null;
+    return thanks(); // a preview keeps nothing and sends nothing
+  }
   // Keep it first (survives a reload, a dropped connection, a server restart), thank at once.
   outbox().putSurvey(sv.token, Date.now(), surveyPayload(sv, Date.now()));
   S.survey = null;
@@ -299,6 +315,7 @@ function vietnamesePage() {
 const STREAMLIT_BOX = 'body > [data-testid="stDialog"]';
 
 function closeStreamlitBox() {
+  if (previewing()) return; // a staff page: Streamlit's own box is for staff to see
   for (const box of document.querySelectorAll(STREAMLIT_BOX)) {
     const close = box.querySelector('button[aria-label="Close"]');
     if (close) close.click();
@@ -386,8 +403,12 @@ export default function (component) {
       });
     }
   }
-  if (data.enrolled) enrolDevice(storage, data.enrolled, outbox());
-  if (data.tokens?.length) stock().replace(data.tokens);
+  root.classList.toggle("preview", previewing());
+  const mark = root.querySelector(".preview-mark");
+  mark.hidden = !previewing();
+  mark.textContent = previewing() ? data.texts.preview : "";
+  if (data.enrolled && !previewing()) enrolDevice(storage, data.enrolled, outbox());
+  if (data.tokens?.length && !previewing()) stock().replace(data.tokens);
   S.refused = data.refused === "unknown-device" || data.refused === "revoked" || data.refused === "bad-signature";
   applyAcks(data.acks);
   showPending();
