@@ -175,12 +175,12 @@ else:
     accounts = st.Page("app_pages/accounts.py", title="Tài khoản", icon=":material/group:", url_path="accounts")
     logout = st.Page("app_pages/logout.py", title="Đăng xuất", icon=":material/logout:", url_path="logout")
     survey = st.Page("app_pages/kiosk.py", title="Xem màn hình khảo sát", icon=":material/tablet:", url_path="kiosk")
-    # After logging in, the address is still /login: lead it to the overview (the Chairman to his queue).
-    after_login = st.Page(
-        "app_pages/chairman.py" if is_chairman else "app_pages/overview.py",
-        title="Việc chờ Chủ tịch" if is_chairman else "Tổng quan",
-        url_path="login",
-        visibility="hidden",
+    # After logging in, the address is still /login (after confirming the unit /setup, after a new
+    # password /password): lead it to the overview (the Chairman to his queue), not to "not found".
+    landing = ("app_pages/chairman.py", "Việc chờ Chủ tịch") if is_chairman else ("app_pages/overview.py", "Tổng quan")
+    after_login, *after_steps = (
+        st.Page(landing[0], title=landing[1], url_path=path, visibility="hidden")
+        for path in ("login", "setup", "password")
     )
     sections = {
         "Phân tích": [overview, analysis],
@@ -190,7 +190,7 @@ else:
     }
     try:
         listed = [p for section in sections.values() for p in section]
-        hidden = with_not_found([*listed, after_login])[len(listed) :]
+        hidden = with_not_found([*listed, after_login, *after_steps])[len(listed) :]
         nav = st.navigation({**sections, "": hidden}, position="sidebar")
         _waiting_line()
         nav.run()

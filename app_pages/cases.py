@@ -243,6 +243,7 @@ with tab_list:
                         f"Phiếu {rid}: {e['Góp ý'][:100]}" for e in commented if e["Phiếu"] == rid
                     ),
                     key="label_pick",
+                    placeholder="Chọn một góp ý",
                 )
                 conduct = st.radio(
                     "Nhãn đúng", list(COMMENT_LABELS), index=None, format_func=COMMENT_LABELS.get, key="label_value"

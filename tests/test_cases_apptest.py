@@ -15,7 +15,7 @@ from sipas.cases import intake, workflow
 from sipas.index import classify
 from tests.conftest import table_snapshot
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "main_page.py")
 PW = "mat-khau-can-bo"
 # A complaint the classifier misses on its own (no conduct word); the case opens on the rating of 2.
 COMMENT = "Anh ấy làm việc kiểu gì vậy"

@@ -61,7 +61,7 @@ def test_every_choice_box_has_a_vietnamese_placeholder_and_no_select_all():
 
     root = Path(__file__).resolve().parent.parent
     missing, seen = [], 0
-    for path in [*sorted((root / "app_pages").glob("*.py")), root / "ui.py", root / "app.py"]:
+    for path in [*sorted((root / "app_pages").glob("*.py")), root / "ui.py", root / "app.py", root / "main_page.py"]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not (
                 isinstance(node, ast.Call)
