@@ -111,12 +111,14 @@ def test_the_staff_link_is_on_the_survey_but_not_on_a_locked_tablet(page, server
     assert LOGIN_LINK not in page_text(page)
 
 
-def test_a_locked_tablet_typing_the_login_address_gets_the_survey(page, server):
+def test_a_locked_tablet_typing_the_login_address_gets_no_way_to_the_login(page, server):
     open_at(page, server, "/login?kiosk=1")
-    expect()(page.get_by_role("heading", name=b.WELCOME)).to_be_visible(timeout=20_000)
+    expect()(page.get_by_role("heading", name="Không mở được trang này")).to_be_visible(timeout=20_000)
     b.wait_for_run(page)
     assert page.get_by_label("Mật khẩu").count() == 0
-    assert page.get_by_role("heading", name=LOGIN_LINK).count() == 0
+    assert page.get_by_role("link", name=LOGIN_LINK).count() == 0
+    page.get_by_role("link", name="Về màn hình khảo sát").click()  # the only way out: back to the survey
+    expect()(page.get_by_role("heading", name=b.WELCOME)).to_be_visible(timeout=20_000)
 
 
 def test_logging_in_through_the_real_form_shows_the_overview(page, server):
