@@ -90,6 +90,8 @@ def sync_from_survey(
         upto, batch = db.intake_candidates(conn, last, limit=batch_size, low=LOW_CONDUCT)
         if upto <= last:
             break
+        if hasattr(tag_comment, "prime"):
+            tag_comment.prime([r["comment"] for r in batch if r["staff_code"] and r["comment"]])
         hits = [(r, reason) for r in batch if (reason := _complaint(r, tag_comment)) is not None]
         if not hits and upto - last < INTAKE_IDLE_LAG:
             break  # nothing to open: no write now, the next intake reads these few again
@@ -154,6 +156,7 @@ def comment_judge(conn: sqlite3.Connection):
         c = classify.classify(text, corrections=corrections)
         return c.why if c.conduct_complaint else ""
 
+    judge.prime = lambda texts: classify.prime(texts, corrections)  # a batch's comments in one model call
     return judge
 
 
