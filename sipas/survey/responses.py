@@ -334,6 +334,9 @@ def _norm_text(text: str | None) -> str:
     return " ".join(text.split())
 
 
+_FINGERPRINT_EXTRA = db.EXTRA_COLUMNS  # the extra answers with columns of their own, in a fixed order
+
+
 def survey_fingerprint(response: Mapping, answers: Mapping[str, int | None]) -> str:
     """A survey's content fingerprint, from its parsed, normalised values (not the file's cells): the
     same survey read from a CSV, an XLSX, with its columns in another order or from another encoding has
@@ -347,7 +350,6 @@ def survey_fingerprint(response: Mapping, answers: Mapping[str, int | None]) -> 
     (True, 32)
     """
     get = response.get
-    extra = {c: get(c) for c in db.EXTRA_COLUMNS if get(c) is not None}
     parts = [
         get("submitted_at") or "",
         get("questionnaire") or "",
@@ -356,9 +358,9 @@ def survey_fingerprint(response: Mapping, answers: Mapping[str, int | None]) -> 
         get("staff_code") or "",
         str(get("wait_minutes")),
         str(get("overall")),
-        ";".join(f"{k}={v}" for k, v in sorted(answers.items())),
+        repr(sorted(answers.items())),  # in C: a list of (code, level) pairs
         _norm_text(get("comment")),
-        repr(sorted(extra.items())),
+        repr(list(map(get, _FINGERPRINT_EXTRA))),
         _norm_text(get("extra")),
     ]
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
