@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from sipas import db, demo
 from sipas.admin import auth
-from tests.browser import APP, TABLET, chromium, streamlit_server
+from tests.browser import APP, TABLET, as_enrolled_tablet, chromium, streamlit_server
 from tests.conftest import always_open
 
 OUT = ROOT / "bench" / "out"
@@ -41,6 +41,7 @@ def main() -> None:
     conn.close()
     with streamlit_server(path, work) as server, chromium() as browser:
         page = browser.new_context(**TABLET).new_page()
+        as_enrolled_tablet(page, server)  # the counter's tablet holds its device secret
         page.goto(server.url + "/")
         settle(page)
         page.screenshot(path=str(OUT / "kiosk-welcome.png"), full_page=True)
