@@ -356,22 +356,7 @@ def _counter_names(value: Any) -> list[str]:
 
 # ---- the dossier log (sipas.files.dossiers, sipas.index.dossiers) ------------------------------------------
 
-DOSSIER_TARGETS = (
-    "dossier_id",
-    "procedure",
-    "field",
-    "received_at",
-    "due_at",
-    "finished_at",
-    "returned_at",
-    "status",
-    "staff_code",
-    "submit_channel",
-    "return_channel",
-    "paid_online",
-    "rating",
-    "complaint",
-)
+DOSSIER_TARGETS = db.DOSSIER_FIELDS  # the dossier columns a mapping may name (one list: sipas.db.dossiers)
 
 
 def _dossier_column_maps(value: Any) -> dict:
