@@ -184,22 +184,42 @@ def fill_disk(folder: Path) -> None:
 
 def asgi_get(routes, path: str, cookies: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
     """GET ``path`` from a Starlette app of ``routes`` (no network, no httpx): status, headers, body."""
+    return asgi_request(routes, "GET", path, cookies=cookies)
+
+
+def asgi_request(
+    routes,
+    method: str,
+    path: str,
+    *,
+    body: bytes = b"",
+    query: str = "",
+    cookies: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    middleware: list | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    """One request to a Starlette app of ``routes`` (and ``middleware``), no network, no httpx: status,
+    headers (lower-case names), body. ``body`` arrives in one message with its Content-Length."""
     import asyncio
 
     from starlette.applications import Starlette
 
     cookie = "; ".join(f"{k}={v}" for k, v in (cookies or {}).items())
+    head = [(b"host", b"localhost")] + ([(b"cookie", cookie.encode())] if cookie else [])
+    if body:
+        head.append((b"content-length", str(len(body)).encode()))
+    head += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": method,
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
-        "query_string": b"",
+        "query_string": query.encode(),
         "root_path": "",
-        "headers": [(b"host", b"localhost")] + ([(b"cookie", cookie.encode())] if cookie else []),
+        "headers": head,
         "client": ("127.0.0.1", 50000),
         "server": ("localhost", 8501),
     }
@@ -210,13 +230,13 @@ def asgi_get(routes, path: str, cookies: dict[str, str] | None = None) -> tuple[
         if asked:  # the client stays connected until the response is sent (Starlette then cancels this)
             await asyncio.Event().wait()
         asked.append(True)
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message):
         sent.append(message)
 
-    asyncio.run(Starlette(routes=routes)(scope, receive, send))
+    asyncio.run(Starlette(routes=routes, middleware=middleware)(scope, receive, send))
     start = next(m for m in sent if m["type"] == "http.response.start")
-    headers = {k.decode().lower(): v.decode() for k, v in start["headers"]}
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return start["status"], headers, body
+    out = {k.decode().lower(): v.decode() for k, v in start["headers"]}
+    data = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], out, data
