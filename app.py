@@ -1,11 +1,14 @@
-"""Entry point for ``streamlit run app.py``: the pages (``main_page.py``) and one route of our own.
+"""Entry point for ``streamlit run app.py``: the pages (``main_page.py``) and routes of our own.
 
-``/api/backup/<one-time token>`` streams a backup file to an administrator (``backup_route.py``):
-Streamlit's download button would hold the whole file in the server's memory.
+* ``/tablet/`` and ``/api/tablet/…``: the counter tablet's own web app (``tablet_web.py``), outside
+  Streamlit's session and front end; its middleware sends old tablet bookmarks (``/?kiosk=1&device=…``) there;
+* ``/api/backup/<one-time token>`` streams a backup file to an administrator (``backup_route.py``):
+  Streamlit's download button would hold the whole file in the server's memory.
 """
 
 import streamlit as st
 
+import tablet_web
 from backup_route import ROUTES
 
-app = st.App("main_page.py", routes=ROUTES)
+app = st.App("main_page.py", routes=ROUTES + tablet_web.ROUTES, middleware=tablet_web.MIDDLEWARE)

@@ -75,7 +75,7 @@ _IMPORT = re.compile(r'^import\s*\{([^}]*)\}\s*from\s*"\./([\w-]+\.js)";[ \t]*\n
 _EXPORT = re.compile(r"^export (?=(?:async )?(?:function\*?|const|let|class)\s+([A-Za-z_$][\w$]*))", re.MULTILINE)
 _DEFAULT = re.compile(r"^export default function\b", re.MULTILINE)
 _TOP_NAME = re.compile(
-    r"^(?:export )?(?:async )?(?:function\*?|const|let|var|class)\s+([A-Za-z_$][\w$]*)", re.MULTILINE
+    r"^(?:export (?:default )?)?(?:async )?(?:function\*?|const|let|var|class)\s+([A-Za-z_$][\w$]*)", re.MULTILINE
 )
 
 
@@ -136,14 +136,19 @@ def assemble_script(src: Path, entry: str = "main.js") -> str:
     return "".join(parts)
 
 
-@functools.lru_cache(maxsize=1)
-def survey_component():
-    html = (SURVEY_DIR / "survey.html").read_text(encoding="utf-8")
+def faces_html() -> str:
+    """The five faces (components/survey/faces/*.svg, files of the project) in the hidden holder the survey
+    copies them from (dom.js ``faceSvg``)."""
     faces = "".join(
         f'<span data-face="{v}">{(SURVEY_DIR / "faces" / f"face{v}.svg").read_text(encoding="utf-8")}</span>'
         for v in range(1, 6)
     )
-    html = html.replace("<!--FACES-->", f'<div class="faces-src" hidden aria-hidden="true">{faces}</div>')
+    return f'<div class="faces-src" hidden aria-hidden="true">{faces}</div>'
+
+
+@functools.lru_cache(maxsize=1)
+def survey_component():
+    html = (SURVEY_DIR / "survey.html").read_text(encoding="utf-8").replace("<!--FACES-->", faces_html())
     return st.components.v2.component(
         SURVEY_COMPONENT,
         html=html,

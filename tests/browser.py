@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -255,8 +256,17 @@ def watch_runs(page) -> None:
     page.sipas_runs = counts
 
 
+def on_tablet_app(page) -> bool:
+    """The page is the tablet's own app (tablet_web.py): no Streamlit, no websocket."""
+    path = urlparse(page.url).path
+    return path.startswith("/tablet/") or path.startswith("/q/")
+
+
 def runs(page) -> int:
-    """Full script runs finished so far on this page (fragment timer runs not included)."""
+    """Full script runs finished so far on this page (fragment timer runs not included); on the tablet's own
+    app, the answers to its sync messages so far."""
+    if on_tablet_app(page):
+        return int(page.locator(".kiosk").get_attribute("data-syncs") or 0)
     return page.sipas_runs["full"]
 
 
@@ -266,6 +276,15 @@ def wait_for_run(page, timeout: float = 15_000, after: int | None = None) -> Non
     With ``after`` (a value of :func:`runs` taken before an action), first wait until a full run
     has finished since then, so the check cannot pass on the screen from before the action.
     """
+    if on_tablet_app(page):
+        if after is not None:
+            page.wait_for_function(
+                "n => Number(document.querySelector('.kiosk')?.getAttribute('data-syncs') || 0) > n",
+                arg=after,
+                timeout=timeout,
+            )
+        page.wait_for_selector('.kiosk[data-ready="1"]:not([data-sending])', timeout=timeout)
+        return
     if after is not None:
         deadline = time.monotonic() + timeout / 1000
         while runs(page) <= after:
@@ -308,6 +327,17 @@ def open_kiosk(page, server: Server, timeout: float = 20_000, enrolled: bool = T
     page.goto(server.url + KIOSK_PATH, wait_until="domcontentloaded")
     start_button(page).wait_for(state="visible", timeout=timeout)
     wait_for_run(page)
+
+
+def open_path(page, server: Server, path: str, timeout: float = 30_000) -> None:
+    """Load ``path`` as a visitor and wait for its first screen: the first finished run of a Streamlit page,
+    or the tablet's own app (where the bare address of a visitor without a staff session leads) ready."""
+    page.goto(server.url + path, wait_until="domcontentloaded")
+    if on_tablet_app(page):
+        page.wait_for_selector('.kiosk[data-ready="1"]', timeout=timeout)
+    else:
+        page.locator(APP).wait_for(state="attached", timeout=timeout)
+    wait_for_run(page, timeout=timeout)
 
 
 def start_button(page):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from urllib.parse import urlparse
 
 import pytest
 
@@ -76,9 +77,7 @@ def expect():
 
 def open_at(page, server, path: str) -> None:
     """Load ``path`` as a new visitor and wait until the first run has finished."""
-    page.goto(server.url + path, wait_until="domcontentloaded")
-    page.locator(b.APP).wait_for(state="attached", timeout=30_000)
-    b.wait_for_run(page, timeout=30_000)
+    b.open_path(page, server, path)
 
 
 def page_text(page) -> str:
@@ -99,10 +98,22 @@ def test_an_anonymous_visitor_typing_a_staff_address_is_told_in_vietnamese_and_s
     assert page.locator('[data-testid="stSidebarNav"]').count() == 0
 
 
-def test_the_staff_link_is_on_the_survey_but_not_on_a_locked_tablet(page, server):
+def test_the_staff_link_is_on_the_survey_but_not_on_a_locked_tablet(page, server, chromium):
+    """A browser that is no counter tablet (a staff computer at the bare address) gets the survey's screen
+    with the staff link; an enrolled tablet never shows it, whatever its address."""
+    visitor = b.new_tablet_page(chromium)
+    try:
+        open_at(visitor, server, "/")
+        assert urlparse(visitor.url).path == "/tablet/"
+        expect()(visitor.get_by_role("heading", name="Máy tính bảng này chưa được đăng ký khảo sát")).to_be_visible()
+        visitor.get_by_role("link", name=LOGIN_LINK).click()
+        expect()(visitor.get_by_label("Mật khẩu")).to_be_visible(timeout=30_000)
+    finally:
+        visitor.context.close()
+
     open_at(page, server, "/")
     expect()(page.get_by_role("heading", name=b.WELCOME)).to_be_visible(timeout=20_000)
-    expect()(page.get_by_role("link", name=LOGIN_LINK)).to_be_visible()
+    assert page.get_by_role("link", name=LOGIN_LINK).count() == 0
 
     open_at(page, server, "/?kiosk=1")
     expect()(page.get_by_role("heading", name=b.WELCOME)).to_be_visible(timeout=20_000)

@@ -48,9 +48,7 @@ def expect():
 
 
 def open_at(page, server, path: str) -> None:
-    page.goto(server.url + path, wait_until="domcontentloaded")
-    page.locator(b.APP).wait_for(state="attached", timeout=30_000)
-    b.wait_for_run(page, timeout=30_000)
+    b.open_path(page, server, path)
 
 
 def heading(page, name):

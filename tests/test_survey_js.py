@@ -51,13 +51,22 @@ def test_the_joined_script_is_one_valid_module_with_the_entry_point_last(node, t
     assert run.returncode == 0, run.stderr
 
 
+def joined_order(entry: str) -> list[str]:
+    script = ui.assemble_script(ui.SURVEY_SRC, entry=entry)
+    return [line.removeprefix("// ---- ") for line in script.splitlines() if line.startswith("// ---- ")]
+
+
 def test_every_module_is_joined_once_after_what_it_imports():
-    script = ui.assemble_script(ui.SURVEY_SRC)
-    order = [line.removeprefix("// ---- ") for line in script.splitlines() if line.startswith("// ---- ")]
-    assert sorted(order) == sorted(p.name for p in ui.SURVEY_SRC.glob("*.js"))
-    assert order.index("taps.js") < order.index("payload.js") < order.index("main.js")
-    assert order.index("dom.js") < order.index("screens.js") < order.index("main.js")
-    assert order[-1] == "main.js"
+    """Two entry points share the survey: the tablet's own app (standalone.js, with its IndexedDB store) and
+    the staff preview component (main.js). Between them every module is used."""
+    tablet, preview = joined_order("standalone.js"), joined_order("main.js")
+    assert sorted(set(tablet) | set(preview)) == sorted(p.name for p in ui.SURVEY_SRC.glob("*.js"))
+    assert len(tablet) == len(set(tablet)) and len(preview) == len(set(preview))
+    for order, entry in ((tablet, "standalone.js"), (preview, "main.js")):
+        assert order.index("taps.js") < order.index("payload.js") < order.index("survey.js")
+        assert order.index("dom.js") < order.index("screens.js") < order.index("survey.js")
+        assert order[-1] == entry
+    assert "store.js" in tablet and "store.js" not in preview
 
 
 def write(folder: Path, files: dict[str, str]) -> Path:

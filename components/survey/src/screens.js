@@ -25,7 +25,7 @@ export function welcomeScreen(d, on) {
   }
   const center = el("div", { class: "center" }, ...kids);
   const wrap = el("div", { class: "center" }, center);
-  if (d.login) wrap.appendChild(el("a", { class: "login", href: "login", text: d.texts.login }));
+  if (d.login) wrap.appendChild(el("a", { class: "login", href: "/login", text: d.texts.login }));
   return wrap;
 }
 
@@ -36,7 +36,7 @@ export function closedScreen(d) {
     el("h1", { class: "title", text: d.texts.closed_title }),
     el("p", { class: "lead" }, el("strong", { text: d.unit }), ` ${d.texts.closed_lead}`),
     d.hours ? el("p", { class: "lead hours", text: d.hours }) : null,
-    d.login ? el("a", { class: "login", href: "login", text: d.texts.login }) : null,
+    d.login ? el("a", { class: "login", href: "/login", text: d.texts.login }) : null,
   );
 }
 
@@ -47,6 +47,7 @@ export function unenrolledScreen(d) {
     { class: "center" },
     el("h1", { class: "title", text: d.texts.unenrolled_title }),
     el("p", { class: "lead", text: d.enrol_failed ? d.texts.enrol_failed : d.texts.unenrolled_lead }),
+    d.login ? el("a", { class: "login", href: "/login", text: d.texts.login }) : null,
   );
 }
 
