@@ -354,7 +354,9 @@ def responses_received_after(
                 )
             }
             carried.append((response, answers))
-        others = conn.execute(f"SELECT count(*) {absent} AND r.channel NOT IN ('kiosk', 'qr')", {"since": since}).fetchone()[0]
+        others = conn.execute(
+            f"SELECT count(*) {absent} AND r.channel NOT IN ('kiosk', 'qr')", {"since": since}
+        ).fetchone()[0]
         # The restored file is a copy of the same history: entries after its newest one came later.
         audit = conn.execute(
             "SELECT count(*) FROM prev.audit_log WHERE id > (SELECT coalesce(max(id), 0) FROM main.audit_log)"

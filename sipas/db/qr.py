@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+from sipas.db.config import log_audit
 from sipas.db.connection import transaction
 
 __all__ = [
@@ -25,9 +26,9 @@ __all__ = [
 ]
 
 
-def insert_qr_codes(conn: sqlite3.Connection, rows: Iterable[dict]) -> int:
+def insert_qr_codes(conn: sqlite3.Connection, rows: Iterable[dict], audit: tuple[str, str, str] | None = None) -> int:
     """Store issued codes (dicts of ``code_hash, issued_at, expires_at, source, issued_by, dossier_id``)
-    in one transaction; how many."""
+    in one transaction, with the audit entry ``audit`` = (actor, action, note) if given; how many."""
     rows = list(rows)
     with transaction(conn):
         conn.executemany(
@@ -35,6 +36,9 @@ def insert_qr_codes(conn: sqlite3.Connection, rows: Iterable[dict]) -> int:
             "VALUES (:code_hash, :issued_at, :expires_at, :source, :issued_by, :dossier_id)",
             rows,
         )
+        if audit is not None:
+            actor, action, note = audit
+            log_audit(conn, actor, action, "qr_codes", None, str(len(rows)), note)
     return len(rows)
 
 
