@@ -47,7 +47,8 @@ def one_card(conn, now=NOW, dossiers=None):
 
 def add_dossier(conn, dossier_id, *, field="Hộ tịch", staff_code=None, due="2026-12-05 17:00:00", finished=None):
     conn.execute(
-        "INSERT INTO dossiers (dossier_id, field, received_at, due_at, finished_at, staff_code) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO dossiers (dossier_id, field, received_at, due_at, finished_at, staff_code) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
         (dossier_id, field, "2026-12-01 08:00:00", due, finished, staff_code),
     )
     conn.commit()
@@ -313,7 +314,7 @@ def test_a_burst_through_one_tablet_s_codes_is_suspect(on):
 def test_an_imported_response_id_may_not_take_the_qr_namespace(conn):
     from sipas.survey.responses import import_responses
 
-    data = "response_id,submitted_at,TC3.1\nqr:abc,2026-03-01 09:00,4\n".encode()
+    data = b"response_id,submitted_at,TC3.1\nqr:abc,2026-03-01 09:00,4\n"
     before = table_snapshot(conn)
     with pytest.raises(ValidationError) as exc:
         import_responses(conn, data, "r.csv", actor="test")
