@@ -7,5 +7,6 @@ Streamlit's download button would hold the whole file in the server's memory.
 import streamlit as st
 
 from backup_route import ROUTES
+from qr_route import ROUTES as QR_ROUTES
 
-app = st.App("main_page.py", routes=ROUTES)
+app = st.App("main_page.py", routes=ROUTES + QR_ROUTES)
