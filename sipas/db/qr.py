@@ -26,9 +26,12 @@ __all__ = [
 ]
 
 
-def insert_qr_codes(conn: sqlite3.Connection, rows: Iterable[dict], audit: tuple[str, str, str] | None = None) -> int:
+def insert_qr_codes(
+    conn: sqlite3.Connection, rows: Iterable[dict], *, printed_by: str | None = None, note: str | None = None
+) -> int:
     """Store issued codes (dicts of ``code_hash, issued_at, expires_at, source, issued_by, dossier_id``)
-    in one transaction, with the audit entry ``audit`` = (actor, action, note) if given; how many."""
+    in one transaction; with ``printed_by``, a sheet of cards: the audit entry ``qr-cards`` with ``note``
+    in the same transaction. How many."""
     rows = list(rows)
     with transaction(conn):
         conn.executemany(
@@ -36,9 +39,8 @@ def insert_qr_codes(conn: sqlite3.Connection, rows: Iterable[dict], audit: tuple
             "VALUES (:code_hash, :issued_at, :expires_at, :source, :issued_by, :dossier_id)",
             rows,
         )
-        if audit is not None:
-            actor, action, note = audit
-            log_audit(conn, actor, action, "qr_codes", None, str(len(rows)), note)
+        if printed_by is not None:
+            log_audit(conn, printed_by, "qr-cards", "qr_codes", None, str(len(rows)), note)
     return len(rows)
 
 

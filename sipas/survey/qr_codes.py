@@ -191,11 +191,8 @@ def issue_sheet(
             }
             for c in cards
         ],
-        audit=(
-            actor,
-            "qr-cards",
-            f"{len(cards)} phiếu" + (f", {len(dossiers)} mã hồ sơ" if dossiers else ""),
-        ),
+        printed_by=actor,
+        note=f"{len(cards)} phiếu" + (f", {len(dossiers)} mã hồ sơ" if dossiers else ""),
     )
     return cards
 
