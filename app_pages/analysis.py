@@ -20,6 +20,7 @@ from sipas.catalog.crosswalk import counterparts
 from sipas.errors import SipasError
 from sipas.files import parsing
 from sipas.index import (
+    channels,
     comment_list,
     criterion_tables,
     expectations,
@@ -49,6 +50,7 @@ SECTIONS = [
     "Mong muốn",
     "Câu hỏi thêm",
     "Hồ sơ",
+    "Kênh",
     "Cán bộ",
     "Chất lượng dữ liệu",
     "Báo cáo tháng",
@@ -114,6 +116,22 @@ def load_dossiers(path: str, last_import: int, date_from: str, date_to: str, min
     with db.session(path) as c:
         period = dossier_figures.range_period(date_from, date_to, clock.parse_ts(minute))
         return dossier_figures.dossier_view(c, period)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def load_channels(path: str, version: tuple, f: selection.Filters, minute: str):
+    """Kiosk, QR and paper side by side (the channel filter aside), and the ratings linked to dossiers."""
+    with db.session(path) as c:
+        comparison = channels.compare_channels(
+            c,
+            questionnaire=f.questionnaire,
+            date_from=f.date_from,
+            date_to=f.date_to,
+            field=f.field,
+            staff_code=f.staff_code,
+            include_excluded=f.include_excluded,
+        )
+        return comparison, channels.dossier_ratings(c, f.date_from, f.date_to, clock.parse_ts(minute))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -680,6 +698,26 @@ elif section == "Hồ sơ":
             st.caption(f"Chỉ hiện {len(view.late)} hồ sơ trễ hạn lâu nhất trong {view.late_count}.")
     else:
         st.text("Không có hồ sơ trễ hạn trong kỳ.")
+
+elif section == "Kênh":
+    st.subheader("Tại quầy và trên điện thoại")
+    comparison, linked = load_channels(PATH, version_key, f, clock.format_ts(clock.now())[:16] + ":00")
+    st.caption(channels.WHY)
+    interval = {"Tỷ lệ hài lòng (%)": 1, "KTC 95% thấp": 1, "KTC 95% cao": 1}
+    st.dataframe(
+        ui.vn_frame(channels.channel_frame(comparison), interval), hide_index=True, width="stretch", placeholder="—"
+    )
+    st.caption(
+        "Câu hỏi đánh giá chung: hài lòng là trả lời 4–5 trên số phiếu trả lời câu hỏi đó; KTC 95%: khoảng tin cậy "
+        "Wilson. Không theo bộ lọc kênh."
+    )
+    st.text(comparison.sentence)
+    st.markdown("**Phiếu gắn với hồ sơ (mã QR in kèm mã hồ sơ)**")
+    st.text(channels.dossier_sentence(linked))
+    if linked.late.n or linked.on_time.n:
+        st.dataframe(
+            ui.vn_frame(channels.dossier_frame(linked), interval), hide_index=True, width="stretch", placeholder="—"
+        )
 
 elif section == "Cán bộ":
     st.subheader("Yếu tố 3 (công chức) theo cán bộ")

@@ -12,8 +12,9 @@ from sipas.admin import auth, roster, settings
 from sipas.catalog import questionnaires, version_label
 from sipas.db import audit
 from sipas.errors import SipasError
+from sipas.reports import qr_cards
 from sipas.survey import devices as tablet_devices
-from sipas.survey import quality
+from sipas.survey import qr, quality
 
 user = ui.require_role("clerk", "chairman")
 ui.roles_caption("clerk", "chairman")
@@ -478,6 +479,50 @@ with tab_tablets:
                     ui.show_errors(exc)
     else:
         st.caption("Không có phiếu nào đang bị đánh dấu nghi vấn.")
+
+with tab_tablets:
+    st.subheader("Đánh giá trên điện thoại (mã QR dùng một lần)")
+    st.write(
+        "Người dân có thể đánh giá riêng trên điện thoại của mình: màn hình chào và màn hình cảm ơn của máy tính "
+        "bảng hiện một mã QR, và cán bộ có thể in phiếu mã QR phát kèm giấy hẹn trả kết quả. Mỗi mã dùng một lần, "
+        f"hết hạn sau {qr.VALID_FOR.days} ngày."
+    )
+    st.caption(
+        "Địa chỉ cho điện thoại: địa chỉ Wi-Fi của cơ quan (ví dụ http://192.168.1.10:8501) chỉ mở được khi "
+        "điện thoại bắt Wi-Fi của cơ quan, nên hợp với mã trên máy tính bảng; địa chỉ công khai (ví dụ "
+        "https://khaosat.tenxa.gov.vn) mở được từ bất cứ đâu, nên cần cho phiếu in mang về nhà. Để trống để tắt mã QR."
+    )
+    with st.form("qr_address", enter_to_submit=False):
+        address = st.text_input("Địa chỉ cho điện thoại", value=current["qr_base_url"], key="qr_base_url")
+        if st.form_submit_button("Lưu địa chỉ", type="primary"):
+            save("qr_base_url", address, message="Đã lưu địa chỉ cho điện thoại.")
+    with st.form("qr_cards_form", enter_to_submit=False):
+        how = st.radio("In phiếu", ["Theo số lượng", "Theo mã hồ sơ"], horizontal=True, key="qr_cards_how")
+        count = st.number_input(f"Số phiếu (1–{qr.MAX_CARDS})", 1, qr.MAX_CARDS, 10, key="qr_cards_count")
+        dossier_text = st.text_area(
+            f"Mã hồ sơ, mỗi dòng một mã (tối đa {qr.MAX_CARDS}; mỗi hồ sơ chỉ được đánh giá một lần)",
+            key="qr_cards_dossiers",
+            max_chars=20000,
+        )
+        if st.form_submit_button("Tạo phiếu in (PDF)"):
+            try:
+                with ui.conn() as c:
+                    dossier_codes = qr.parse_dossier_codes(dossier_text) if how == "Theo mã hồ sơ" else None
+                    now = clock.now()
+                    cards = qr.issue_sheet(
+                        c, None if dossier_codes else int(count), now=now, actor=user.username, dossiers=dossier_codes
+                    )
+                    unit = settings.get(c, "unit_name", now.date())
+                st.session_state["qr_cards_pdf"] = (qr_cards.to_pdf(cards, unit), qr_cards.file_name(now.date()))
+                st.success(f"Đã tạo {len(cards)} phiếu mã QR. Bấm nút dưới đây để tải tệp PDF về và in.")
+            except SipasError as exc:
+                st.session_state.pop("qr_cards_pdf", None)
+                ui.show_errors(exc)
+    if made := st.session_state.get("qr_cards_pdf"):
+        st.download_button(
+            "Tải phiếu mã QR (PDF)", made[0], file_name=made[1], mime="application/pdf", key="qr_cards_download"
+        )
+
 
 with tab_log:
     with ui.conn() as c:

@@ -474,6 +474,56 @@ def _add_dossier_commands(sub) -> None:
 # ---- end import-dossiers, dossiers -----------------------------------------------------------------
 
 
+# ---- qr-cards (sipas.survey.qr, sipas.reports.qr_cards) ----------------------------------------------
+
+
+def cmd_qr_cards(args: argparse.Namespace) -> int:
+    from sipas.admin import settings
+    from sipas.reports import qr_cards
+    from sipas.survey import qr
+
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise ValidationError(f"Không có thư mục {out.parent} để ghi tệp PDF.")
+    dossiers = None
+    if args.dossiers is not None:
+        path = Path(args.dossiers)
+        if not path.is_file():
+            raise ValidationError(f"Không tìm thấy tệp {path}.")
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationError(f"Tệp {_label(path)} không phải văn bản UTF-8 (mỗi dòng một mã hồ sơ).") from None
+        dossiers = qr.parse_dossier_codes(text)
+    now = clock.now()
+    with closing(db.open_db(db_path(args.db))) as conn:
+        cards = qr.issue_sheet(conn, args.count, now=now, actor=_command_line_actor(), dossiers=dossiers)
+        unit = settings.get(conn, "unit_name", now.date())
+    partial = out.with_name(out.name + ".partial")
+    partial.write_bytes(qr_cards.to_pdf(cards, unit))
+    partial.replace(out)
+    print(
+        f"Đã in {len(cards)} phiếu mã QR vào {out} (mã dùng một lần, hết hạn ngày "
+        f"{cards[0].expires_at.strftime('%d/%m/%Y')})."
+    )
+    return 0
+
+
+def _add_qr_cards_command(sub) -> None:
+    p = sub.add_parser("qr-cards", help="in phiếu mã QR dùng một lần để người dân đánh giá trên điện thoại (PDF)")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--count", type=int, metavar="SỐ", help="số phiếu (1–200)")
+    what.add_argument(
+        "--dossiers", metavar="TỆP", help="tệp văn bản UTF-8, mỗi dòng một mã hồ sơ: mỗi hồ sơ một phiếu (tối đa 200)"
+    )
+    p.add_argument("--out", required=True, metavar="TỆP", help="tệp PDF cần ghi, ví dụ cards.pdf")
+    _add_db(p)
+    p.set_defaults(func=cmd_qr_cards)
+
+
+# ---- end qr-cards -------------------------------------------------------------------------------------
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = VietnameseArgumentParser(
         prog="python -m sipas", description="Khảo sát mức độ hài lòng tại Bộ phận Một cửa (phương pháp SIPAS)."
@@ -556,6 +606,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_tickets_command(sub)  # import-tickets
 
     _add_dossier_commands(sub)  # import-dossiers, dossiers
+
+    _add_qr_cards_command(sub)  # qr-cards
 
     # Listed here for the overview; its arguments are parsed by sipas.staffing.erlang (see main), because
     # argparse.REMAINDER does not capture options such as --json or --help.

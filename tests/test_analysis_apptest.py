@@ -293,7 +293,9 @@ def test_excluding_without_a_reason_is_refused(db_copy):
     assert [e.value for e in at.error] == ["Cần ghi lý do (ít nhất 3 ký tự) để loại hoặc khôi phục phiếu."]
 
 
-@pytest.mark.parametrize("section", ["Biểu đồ", "Mong muốn", "Câu hỏi thêm", "Hồ sơ", "Cán bộ", "Báo cáo tháng"])
+@pytest.mark.parametrize(
+    "section", ["Biểu đồ", "Mong muốn", "Câu hỏi thêm", "Hồ sơ", "Kênh", "Cán bộ", "Báo cáo tháng"]
+)
 def test_every_section_renders_for_the_chairman(db_copy, section):
     at = year_2024(logged_in(db_copy, "chutich"))
     at.segmented_control(key="an_section").set_value(section).run()

@@ -17,6 +17,7 @@ SOURCES = [
     ROOT / "app.py",
     ROOT / "main_page.py",
     ROOT / "backup_route.py",
+    ROOT / "qr_route.py",
 ]
 
 

@@ -116,6 +116,10 @@ DEFAULTS: dict[str, Any] = {
     # QĐ 766/QĐ-TTg's satisfaction group (18 of 100 points) and the points of its three ratios [cần xác minh:
     # the split below is an assumption until checked against the decision's appendix].
     "s766_weights": {"pakn_on_time": 6.0, "pakn_satisfied": 6.0, "dossiers_satisfied": 6.0, "verified": False},
+    # Rating on one's own phone (sipas.survey.qr): the address a phone opens a QR code at, scheme and host
+    # (and port) only, e.g. "http://192.168.1.10:8501" on the office Wi-Fi or "https://khaosat.example.vn"
+    # for a public one. "" = no QR codes offered or printed.
+    "qr_base_url": "",
 }
 
 
@@ -423,6 +427,50 @@ def _online_procedures(value: Any) -> list[str] | None:
 
 # ---- end the dossier log ----------------------------------------------------------------------
 
+QR_BASE_URL_MESSAGE = (
+    "Địa chỉ cho điện thoại phải có dạng http://địa-chỉ[:cổng] hoặc https://tên-miền (không có đường dẫn, "
+    "dấu ? hay #, tối đa 200 ký tự), ví dụ http://192.168.1.10:8501; để trống để tắt mã QR."
+)
+
+
+def _qr_base_url(value: Any) -> str:
+    """The phones' address: "" (QR off) or scheme://host[:port], without path, query or fragment.
+
+    >>> _qr_base_url(" https://KhaoSat.example.vn/ "), _qr_base_url("http://192.168.1.10:8501"), _qr_base_url("")
+    ('https://khaosat.example.vn', 'http://192.168.1.10:8501', '')
+    """
+    from urllib.parse import urlsplit
+
+    if not isinstance(value, str) or len(value.strip()) > 200:
+        raise ValidationError(QR_BASE_URL_MESSAGE)
+    text = value.strip()
+    if not text:
+        return ""
+    if any(c.isspace() or ord(c) < 32 or c in "\\<>\"'`" for c in text):
+        raise ValidationError(QR_BASE_URL_MESSAGE)
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ValidationError(QR_BASE_URL_MESSAGE) from None
+    host = parts.hostname or ""
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not host
+        or not host.isascii()
+        or parts.username is not None
+        or parts.password is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or "?" in text
+        or "#" in text
+        or not all(label and (label.replace("-", "").isalnum() or ":" in host) for label in host.split("."))
+    ):
+        raise ValidationError(QR_BASE_URL_MESSAGE)
+    netloc = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme.lower()}://{netloc.lower()}" + (f":{port}" if port is not None else "")
+
 
 NAME_LABELS = {
     "unit_name": "Tên đơn vị",
@@ -521,6 +569,7 @@ SETTINGS: dict[str, Setting] = {
         ),
         _structured("online_procedures", _online_procedures),
         _structured("s766_weights", _s766_weights),
+        _structured("qr_base_url", _qr_base_url),
     )
 }
 

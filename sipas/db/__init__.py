@@ -8,7 +8,7 @@ Layers (imports go one way, top to bottom):
 - one module of queries per group of tables: :mod:`~sipas.db.responses` (storing surveys, the index
   counts), :mod:`~sipas.db.config` (kiosk events, roster, dated settings, audit),
   :mod:`~sipas.db.accounts`, :mod:`~sipas.db.baseline`, :mod:`~sipas.db.analysis` (filtered counts),
-  :mod:`~sipas.db.cases`, :mod:`~sipas.db.tickets`, :mod:`~sipas.db.dossiers`,
+  :mod:`~sipas.db.cases`, :mod:`~sipas.db.tickets`, :mod:`~sipas.db.dossiers`, :mod:`~sipas.db.qr`,
   :mod:`~sipas.db.maintenance` (backup and ``check``).
 
 Index queries read roll-ups kept exact by triggers, so the index of a million responses is a sum over a
@@ -25,6 +25,7 @@ from sipas.db.devices import *  # noqa: F403
 from sipas.db.dossiers import *  # noqa: F403
 from sipas.db.kiosk import *  # noqa: F403
 from sipas.db.maintenance import *  # noqa: F403
+from sipas.db.qr import *  # noqa: F403
 from sipas.db.responses import *  # noqa: F403
 
 # Private helpers that tests reach for directly.

@@ -44,6 +44,7 @@ ACTIONS: dict[str, AuditAction] = {
         # The tablet itself opens its one-time enrolment link: no person is logged in on it.
         AuditAction("tablet-enrol", "Máy tính bảng nhận khóa thiết bị", by_person=False),
         AuditAction("tablet-revoke", "Thu hồi máy tính bảng khảo sát"),
+        AuditAction("qr-cards", "In phiếu mã QR đánh giá trên điện thoại"),
     )
 }
 # Written by earlier versions only: still labelled in the change log, refused by log_audit.

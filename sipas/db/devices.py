@@ -141,12 +141,12 @@ def refusal_counts(conn: sqlite3.Connection, since: str | None = None) -> list[d
 
 
 def suspect_kiosk_surveys(conn: sqlite3.Connection, prefix: str, limit: int = 500) -> list[dict]:
-    """Kiosk surveys still excluded with a misuse reason beginning with ``prefix``, newest first."""
+    """Kiosk and phone (QR) surveys still excluded with a misuse reason beginning with ``prefix``, newest first."""
     return [
         dict(r)
         for r in conn.execute(
             "SELECT id, submitted_at, device, duration_seconds, overall, exclude_reason FROM responses "
-            "WHERE channel = 'kiosk' AND excluded = 1 AND substr(exclude_reason, 1, ?) = ? "
+            "WHERE channel IN ('kiosk', 'qr') AND excluded = 1 AND substr(exclude_reason, 1, ?) = ? "
             "ORDER BY submitted_at DESC, id DESC LIMIT ?",
             (len(prefix), prefix, int(limit)),
         )

@@ -186,8 +186,18 @@ def response_day_range(conn: sqlite3.Connection) -> tuple[str | None, str | None
 # Who may do what: never taken from a restored file, always the live installation's. Staff accounts and
 # their sessions, and the enrolled tablets with their secrets, start tokens and refusal counts (a backup
 # from before an enrolment would otherwise refuse that tablet's surveys, and one from before a revocation
-# would let a revoked tablet in again). Parents before the tables that point to them.
-ACCOUNT_TABLES = ("users", "login_failures", "staff_sessions", "kiosk_devices", "kiosk_tokens", "kiosk_refusals")
+# would let a revoked tablet in again), and the single-use QR codes (a card printed after the backup
+# keeps working, a code used after it stays used: its survey is carried). Parents before the tables that
+# point to them.
+ACCOUNT_TABLES = (
+    "users",
+    "login_failures",
+    "staff_sessions",
+    "kiosk_devices",
+    "kiosk_tokens",
+    "kiosk_refusals",
+    "qr_codes",
+)
 
 
 def _introspect(conn: sqlite3.Connection) -> sqlite_utils.Database:
@@ -312,7 +322,7 @@ def responses_received_after(
 ) -> tuple[list[tuple[dict, dict]], int, int]:
     """Compare the database ``other_path`` (the one a restore replaces) with ``conn`` (the restored one).
 
-    Returns (tablet surveys of ``other_path`` stored after ``since`` and absent from ``conn``, as
+    Returns (tablet and phone (QR) surveys of ``other_path`` stored after ``since`` and absent from ``conn``, as
     (response, answers) pairs ready for :func:`insert_responses_bulk`, staff codes unknown to
     ``conn`` cleared; the number of other surveys (imported files, paper) in the same case; the
     number of audit entries of ``other_path`` newer than the newest of ``conn``)."""
@@ -328,7 +338,7 @@ def responses_received_after(
         cur = conn.cursor()
         cur.row_factory = sqlite3.Row  # the restored file's connection is a plain one
         rows = cur.execute(
-            f"SELECT r.id AS old_id, {cols} {absent} AND r.channel = 'kiosk' ORDER BY r.id", {"since": since}
+            f"SELECT r.id AS old_id, {cols} {absent} AND r.channel IN ('kiosk', 'qr') ORDER BY r.id", {"since": since}
         ).fetchall()
         staff = {r[0] for r in conn.execute("SELECT code FROM main.staff")}
         carried = []
@@ -344,7 +354,9 @@ def responses_received_after(
                 )
             }
             carried.append((response, answers))
-        others = conn.execute(f"SELECT count(*) {absent} AND r.channel <> 'kiosk'", {"since": since}).fetchone()[0]
+        others = conn.execute(
+            f"SELECT count(*) {absent} AND r.channel NOT IN ('kiosk', 'qr')", {"since": since}
+        ).fetchone()[0]
         # The restored file is a copy of the same history: entries after its newest one came later.
         audit = conn.execute(
             "SELECT count(*) FROM prev.audit_log WHERE id > (SELECT coalesce(max(id), 0) FROM main.audit_log)"

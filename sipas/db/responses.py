@@ -42,6 +42,7 @@ RESPONSE_COLUMNS = (
     "import_id",
     "is_demo",
     "out_of_hours",
+    "dossier_id",
 )
 # Extra questions (sipas.catalog.questions) whose answers have a column of their own, because the
 # analysis reads them there; the answers to every other extra question go into ``extra``, one JSON

@@ -875,6 +875,33 @@ def _m17_response_fingerprint(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m18_qr_codes(conn: sqlite3.Connection) -> None:
+    # Single-use QR codes for rating on one's own phone (sipas.survey.qr). Only the code's sha256 is kept,
+    # so a copy of the database gives no usable code. ``used_token`` is the phone's own survey token: a
+    # phone retrying after a lost answer is told "stored" again; anyone else is told the code was used.
+    # ``dossier_id`` links by value (a card is printed at reception before the dossier is imported).
+    # responses.dossier_id with its partial UNIQUE index: one dossier gives at most one rating.
+    _script(
+        conn,
+        """
+        CREATE TABLE qr_codes (
+            code_hash TEXT PRIMARY KEY,
+            issued_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            source TEXT NOT NULL,
+            issued_by TEXT,
+            dossier_id TEXT,
+            used_at TEXT,
+            used_token TEXT
+        );
+        CREATE INDEX qr_codes_by_source ON qr_codes (source, used_at, issued_at);
+        CREATE INDEX qr_codes_by_dossier ON qr_codes (dossier_id) WHERE dossier_id IS NOT NULL;
+        ALTER TABLE responses ADD COLUMN dossier_id TEXT;
+        CREATE UNIQUE INDEX responses_one_per_dossier ON responses (dossier_id) WHERE dossier_id IS NOT NULL;
+        """,
+    )
+
+
 MIGRATIONS = [
     _m1_base,
     _m2_rollups,
@@ -893,6 +920,7 @@ MIGRATIONS = [
     _m15_comment_labels,
     _m16_dossiers,
     _m17_response_fingerprint,
+    _m18_qr_codes,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

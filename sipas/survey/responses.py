@@ -48,6 +48,9 @@ CHANNELS = ("kiosk", "qr", "paper")
 # A kiosk survey is stored under its server-issued start token with this prefix, which an imported
 # response_id may not take: the two never share a namespace.
 KIOSK_PREFIX = "kiosk:"
+# A phone survey answered with a single-use QR code (sipas.survey.qr) is stored as "qr:<sha256 of the
+# code>": one code, at most one survey; an imported response_id may not take this prefix either.
+QR_PREFIX = "qr:"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,13 +176,19 @@ def submit_kiosk_survey(
     device: str | None = None,
     out_of_hours: bool = False,
     suspect: str | None = None,
+    channel: str = "kiosk",
+    dossier_id: str | None = None,
 ) -> bool:
     """Store a kiosk survey exactly once; True if stored now, False if its token was already stored.
 
     ``suspect``: why it looks like misuse; it is then stored excluded with that reason (left out of
-    every figure and of the conduct cases until a clerk restores it).
+    every figure and of the conduct cases until a clerk restores it). ``channel``: "kiosk" (the counter
+    tablet) or "qr" (a phone, :mod:`sipas.survey.qr`); ``dossier_id``: the dossier the survey rates (one
+    dossier, at most one survey: a second one raises ``sqlite3.IntegrityError``).
     Raises ValidationError when it cannot be submitted (no answer at all, comment too long).
     """
+    if channel not in ("kiosk", "qr"):
+        raise ValueError(f"not a survey channel of a device: {channel!r}")
     problems = validate_kiosk_survey(s)
     if s.staff_code is not None and s.staff_code not in db.staff_codes(conn):
         problems.append(f'Không có cán bộ mã "{s.staff_code}".')
@@ -193,7 +202,7 @@ def submit_kiosk_survey(
         "token": s.token,
         "submitted_at": clock.format_ts(now),
         "questionnaire": s.questionnaire,
-        "channel": "kiosk",
+        "channel": channel,
         "field": s.field,
         "staff_code": s.staff_code,
         "wait_bucket": s.wait_bucket,
@@ -204,6 +213,7 @@ def submit_kiosk_survey(
         "duration_seconds": (now - s.started_at).total_seconds() if s.started_at else None,
         "out_of_hours": out_of_hours,
         "exclude_reason": suspect,
+        "dossier_id": dossier_id,
     }
     stored = db.insert_response(conn, response, answers)
     if stored:
@@ -600,6 +610,11 @@ def validate_responses_table(
                 err(
                     f'Dòng {idx}, cột response_id: mã "{rid[:40]}" bắt đầu bằng "{KIOSK_PREFIX}", '
                     "là tiền tố dành riêng cho phiếu từ máy tính bảng."
+                )
+            elif rid.lower().startswith(QR_PREFIX):
+                err(
+                    f'Dòng {idx}, cột response_id: mã "{rid[:40]}" bắt đầu bằng "{QR_PREFIX}", '
+                    "là tiền tố dành riêng cho phiếu đánh giá bằng mã QR trên điện thoại."
                 )
             if rid in seen_ids:
                 err(f'Dòng {idx}, cột response_id: mã "{excerpt(rid)}" trùng với dòng {seen_ids[rid]}.')

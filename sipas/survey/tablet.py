@@ -25,7 +25,7 @@ from sipas.admin import settings
 from sipas.catalog import Questionnaire, questionnaire, questionnaires, survey_options
 from sipas.catalog.questions import ExtraQuestion
 from sipas.errors import ValidationError
-from sipas.survey import devices
+from sipas.survey import devices, qr_codes
 from sipas.survey.responses import KIOSK_PREFIX, KioskSurvey, choose_criteria, submit_kiosk_survey
 
 log = logging.getLogger("sipas.survey.tablet")
@@ -86,6 +86,9 @@ TEXTS = {
     "next": "Tiếp tục ▶",
     "submit": "Gửi đánh giá ✔",
     "preview": "Xem thử — không lưu",
+    # Rating on one's own phone (SyncResult.qr): the welcome and thank-you screens' offer.
+    "qr_title": "Đánh giá trên điện thoại của Ông/Bà",
+    "qr_lead": "Quét mã bằng máy ảnh điện thoại. Mã dùng một lần, phiếu ẩn danh.",
 }
 
 
@@ -333,6 +336,22 @@ class SyncResult:
     suspect: int = 0
     refused: str | None = None  # the whole message was refused (a key of devices.REFUSALS)
     tokens: list[str] = field(default_factory=list)  # the tablet's unused start tokens, when it asked
+    # When the message asked (``want_qr``): the single-use code its screens offer for rating on one's own
+    # phone, {"code", "url", "svg", "expires_at"} (sipas.survey.qr_codes.for_tablet); None when no
+    # phone address is set (QR off) or it did not ask.
+    qr: dict | None = None
+
+
+def too_fast_reason(survey: KioskSurvey, duration: float | None, min_seconds_per_answer: float) -> str | None:
+    """Why a survey was completed faster than a person can read its questions, or None (the tablet's
+    and the phone's first misuse check)."""
+    answered = survey.answered_count() + len(survey.extra)
+    if duration is not None and duration < min_seconds_per_answer * max(1, answered):
+        return (
+            f"Nghi vấn lạm dụng: hoàn thành {answered} câu trong {duration:.1f} giây, "
+            "nhanh hơn thời gian một người đọc câu hỏi"
+        )
+    return None
 
 
 def suspect_reason(
@@ -348,12 +367,9 @@ def suspect_reason(
     it), or None: completed faster than a person can read, or one survey too many from one tablet in
     a few minutes (``burst``: at most so many surveys within so long, either side)."""
     burst_max, burst_window = burst
-    answered = survey.answered_count() + len(survey.extra)
-    if duration is not None and duration < min_seconds_per_answer * max(1, answered):
-        return (
-            f"Nghi vấn lạm dụng: hoàn thành {answered} câu trong {duration:.1f} giây, "
-            "nhanh hơn thời gian một người đọc câu hỏi"
-        )
+    fast = too_fast_reason(survey, duration, min_seconds_per_answer)
+    if fast:
+        return fast
     # Surveys already stored within the window either side (a queue may arrive in any order).
     recent = db.kiosk_recent_count(conn, device, submitted - burst_window, submitted + burst_window)
     if recent >= burst_max:
@@ -617,8 +633,9 @@ def sync(
     """One signed message of an enrolled tablet (``{"device", "body", "sig"}``, see
     :mod:`sipas.survey.devices`): its starts and completed surveys stored (out-of-hours marked from
     the opening hours in force), the surveys it says are still waiting recorded for staff, and its
-    stock of start tokens when it asks (``want_tokens``). A message not signed by an enrolled tablet
-    is refused and counted, and nothing of it is stored. The misuse thresholds are the settings'
+    stock of start tokens when it asks (``want_tokens``), and the single-use QR code its screens offer
+    when it asks (``want_qr``: ``SyncResult.qr``, never a used or expired code). A message not signed by
+    an enrolled tablet is refused and counted, and nothing of it is stored. The misuse thresholds are the settings'
     (``min_seconds_per_answer`` overrides that one).
 
     Raises :class:`sipas.survey.gate.IntakePaused` (nothing acknowledged: the tablet keeps its
@@ -647,4 +664,6 @@ def sync(
         db.report_pending(conn, device, left, now)
     if body.get("want_tokens"):
         result.tokens = devices.top_up(conn, device, now=now)
+    if body.get("want_qr") is True:
+        result.qr = qr_codes.for_tablet(conn, device, now=now)
     return result
