@@ -20,6 +20,13 @@ def db_path(explicit: str | os.PathLike | None = None) -> Path:
     return DEFAULT_DB
 
 
+def cache_dir() -> Path:
+    """Where the product keeps what it can always compute again (the comment model's weights,
+    :func:`sipas.index.classify.default_model`): ``$SIPAS_CACHE_DIR`` if set, else ``data/cache`` under the
+    project root. Its files may be deleted at any time."""
+    return Path(os.environ.get("SIPAS_CACHE_DIR") or DATA_DIR / "cache")
+
+
 def read_json_file(path: Path, missing: str | None = None):
     """A data file of the product (questionnaire, crosswalk, options, comment topics) read as JSON; a broken
     file raises CatalogError naming it and the line and column (``missing``: the message for no file)."""

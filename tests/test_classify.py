@@ -155,3 +155,57 @@ def test_conduct_cases_open_exactly_per_the_written_rules(conn):
     assert any("“Chị Hồng nói chuyện hơi gắt với người lớn tuổi.”" in n and "chê thái độ" in n for n in notes)
     note3 = db.case_events(conn, cases["CB03"]["id"])[0]["note"]
     assert "TC3.4 được trả lời “Không hài lòng” (2)" in note3 and "“Cảm ơn”" in note3
+
+
+def _model_inputs() -> list[str]:
+    """The corpus's comments and recombinations of their words, as the model reads them."""
+    texts = [r["text"] for r in cl.read_corpus()]
+    vocabulary = " ".join(texts).split()
+    mixed = [
+        " ".join(vocabulary[(i * 7919 + k * 104729) % len(vocabulary)] for k in range(1 + i % 20)) for i in range(800)
+    ]
+    return [cl.features(cl.prepare(t)) for t in texts + mixed] + ["", "r_conduct"]
+
+
+def test_the_weights_score_bit_for_bit_as_the_scikit_learn_pipeline():
+    rows = cl.read_corpus()
+    m = cl.fit([r["text"] for r in rows], [r["conduct_complaint"] == "1" for r in rows], {"cb hơi gắt": False})
+    x = _model_inputs()
+    assert m.weights.probabilities(x) == [float(p) for p in m.pipeline.predict_proba(x)[:, 1]]
+
+
+def test_the_default_model_is_fitted_once_and_a_damaged_file_is_fitted_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIPAS_CACHE_DIR", str(tmp_path))
+    x = _model_inputs()
+    cl._default_model.cache_clear()
+    try:
+        fitted = cl.default_model({"Cán bộ hơi gắt": False})
+        assert fitted.pipeline is not None
+        (kept,) = tmp_path.glob("conduct-model-*.json")
+        cl._default_model.cache_clear()
+        read = cl.default_model({"Cán bộ hơi gắt": False})
+        assert read.pipeline is None  # from the file, without scikit-learn
+        assert read.weights == fitted.weights and read.corrections == fitted.corrections
+        assert read.weights.probabilities(x) == fitted.weights.probabilities(x)
+        # other corrections: another model, another file
+        cl._default_model.cache_clear()
+        assert cl.default_model({}).pipeline is not None and len(list(tmp_path.glob("*.json"))) == 2
+        good = kept.read_text(encoding="utf-8")
+        payload = json.loads(good)
+        for damaged in (
+            good[: len(good) // 2],
+            "",
+            json.dumps({**payload, "key": "0" * 32}),
+            json.dumps({**payload, "coef": payload["coef"][:-1]}),
+            json.dumps({**payload, "intercept": "1.0"}),
+            json.dumps({**payload, "coef": [*payload["coef"][:-1], None]}),
+        ):
+            kept.write_text(damaged, encoding="utf-8")
+            cl._default_model.cache_clear()
+            again = cl.default_model({"Cán bộ hơi gắt": False})
+            assert again.pipeline is not None  # ignored and fitted again ...
+            assert again.weights.probabilities(x) == fitted.weights.probabilities(x)
+            assert json.loads(kept.read_text(encoding="utf-8")) == payload  # ... and written again
+        assert not list(tmp_path.glob("*.tmp"))
+    finally:
+        cl._default_model.cache_clear()

@@ -157,3 +157,22 @@ def test_rows_without_a_questionnaire_take_the_form_in_force_on_their_date(conn)
         ("2026-06-15 09:00:00", "sipas-2024"),
         ("2026-06-20 10:00:00", "sipas-2024"),
     ]
+
+
+def test_the_import_fingerprint_is_the_public_one():
+    # The import makes each fingerprint with a memo of the (criterion, level) reprs; it is the very value
+    # of survey_fingerprint, so a survey imported before and after that change is still recognised.
+    from sipas.survey.responses import read_table, survey_fingerprint, validate_responses_table
+
+    rows = [["TC2.3", "submitted_at", "TC1.1", "overall", "comment", "TC1.2", "field"]]
+    rows += [
+        ["4", "2026-03-04 08:15", "5", "3", "Cán bộ  tận tình ", "", "Hộ tịch"],
+        ["", "04/03/2026", "", "4", "", "", ""],
+    ]
+    rows += [["4.0", "2026-03-05 14:00:00", "1", "", "", "2.0", " Đất đai "]]
+    parsed = validate_responses_table(
+        read_table(_csv(rows), "f.csv"), "f.csv", active_version=ACTIVE, known_staff=set()
+    )
+    assert len(parsed) == 3
+    for response, answers in parsed:
+        assert response["fingerprint"] == survey_fingerprint(response, answers)

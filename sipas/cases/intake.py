@@ -151,12 +151,21 @@ def comment_judge(conn: sqlite3.Connection):
     """``text -> why`` (Vietnamese) when a comment complains about a person's conduct, else "": the
     classifier (:mod:`sipas.index.classify`) with the clerk's label corrections."""
     corrections = db.comment_label_corrections(conn)
+    verdicts: dict[str, str] = {}  # a comment typed again ("Tốt", "Không có ý kiến") is judged once
 
     def judge(text: str) -> str:
-        c = classify.classify(text, corrections=corrections)
-        return c.why if c.conduct_complaint else ""
+        why = verdicts.get(text)
+        if why is None:
+            if len(verdicts) > 10_000:
+                verdicts.clear()
+            c = classify.classify(text, corrections=corrections)
+            why = verdicts[text] = c.why if c.conduct_complaint else ""
+        return why
 
-    judge.prime = lambda texts: classify.prime(texts, corrections)  # a batch's comments in one model call
+    def prime(texts: list[str]) -> None:  # a batch's comments in one pass of the model
+        classify.prime([t for t in dict.fromkeys(texts) if t not in verdicts], corrections)
+
+    judge.prime = prime
     return judge
 
 

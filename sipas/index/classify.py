@@ -24,15 +24,24 @@ True
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
+import logging
+import math
+import os
 import re
+import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from sipas import paths
 from sipas.files.legacy import to_unicode
 from sipas.index.comments import words
 from sipas.paths import DATA_DIR
+
+log = logging.getLogger(__name__)
 
 CORPUS_FILE = DATA_DIR / "comments" / "corpus.csv"
 TOPICS = ("thai_do", "cho_doi", "ho_so", "co_so_vat_chat", "phi_tieu_cuc", "khac")
@@ -212,26 +221,76 @@ def read_corpus(path: Path | None = None) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+_TOKEN = re.compile(r"[^ ]+")  # the vectorizer's token_pattern: the features are space-separated
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The fitted model as plain numbers: each feature (a word, two words, a rule's verdict) -> its column,
+    the logistic regression's coefficient per column and its intercept.
+
+    It scores exactly as the scikit-learn pipeline it is taken from (:func:`fit`): the same features
+    (lower case, tokens ``[^ ]+``, 1–2-grams, each counted once), the coefficients of the features present
+    added in column order from 0.0 (as SciPy's sparse product does), then the intercept, then
+    ``1 / (1 + exp(-x))`` (SciPy's ``expit``); ``tests/test_classify.py`` compares the probabilities bit
+    for bit. Kept on disk (:func:`default_model`), it spares a process scikit-learn's import and the fit.
+    """
+
+    vocabulary: dict[str, int]
+    coef: tuple[float, ...]
+    intercept: float
+
+    @classmethod
+    def of(cls, pipeline) -> Weights:
+        vectorizer, regression = pipeline[0], pipeline[-1]
+        return cls(
+            {str(k): int(v) for k, v in vectorizer.vocabulary_.items()},
+            tuple(float(x) for x in regression.coef_[0]),
+            float(regression.intercept_[0]),
+        )
+
+    def probabilities(self, docs: list[str]) -> list[float]:
+        """P(conduct complaint) of each document (the model's input, :func:`features`)."""
+        vocabulary, coef, out = self.vocabulary, self.coef, []
+        for doc in docs:
+            tokens = _TOKEN.findall(doc.lower())
+            grams = tokens + [" ".join(tokens[i : i + 2]) for i in range(len(tokens) - 1)]
+            x = 0.0
+            for j in sorted({vocabulary[g] for g in grams if g in vocabulary}):
+                x += coef[j]
+            x += self.intercept
+            try:
+                out.append(1.0 / (1.0 + math.exp(-x)))
+            except OverflowError:  # expit gives 1 / (1 + inf)
+                out.append(0.0)
+        return out
+
+
 @dataclass
 class Model:
     """A fitted conduct-complaint model and the clerk's corrections (prepared text -> label)."""
 
-    pipeline: object
+    pipeline: object  # the scikit-learn pipeline when fitted in this process; None when read from disk
     corrections: dict[str, bool] = field(default_factory=dict)
     threshold: float = 0.5
     rules: bool = True
+    weights: Weights | None = None  # what scores: the pipeline's numbers (Weights.of), or read from disk
 
     # The model's verdicts by prepared text: an import's comments are judged in one batch (prime), and a
-    # comment seen again is not judged again (one predict_proba call costs about 1 ms; a batch of 1,000 a few).
+    # comment seen again is not judged again.
     seen: dict[str, bool] = field(default_factory=dict, repr=False)
 
+    def __post_init__(self) -> None:
+        if self.weights is None:
+            self.weights = Weights.of(self.pipeline)
+
     def prime(self, prepared: list[str]) -> None:
-        """Judge every text of ``prepared`` not judged yet, in one call of the model."""
+        """Judge every text of ``prepared`` not judged yet, in one pass."""
         todo = [t for t in dict.fromkeys(prepared) if t.strip() and t not in self.corrections and t not in self.seen]
         if not todo:
             return
-        probs = self.pipeline.predict_proba([features(t, self.rules) for t in todo])[:, 1]
-        self.seen.update((t, float(p) >= self.threshold) for t, p in zip(todo, probs, strict=True))
+        probs = self.weights.probabilities([features(t, self.rules) for t in todo])
+        self.seen.update((t, p >= self.threshold) for t, p in zip(todo, probs, strict=True))
         if len(self.seen) > 50_000:  # bounded: a long-running server forgets the oldest verdicts
             for key in list(self.seen)[: len(self.seen) - 50_000]:
                 del self.seen[key]
@@ -251,26 +310,100 @@ def fit(texts: list[str], labels: list[bool], corrections: dict[str, bool] | Non
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    corrections = dict(corrections or {})
-    corrections = {prepare(k): v for k, v in corrections.items()}
+    corrections = _prepared_corrections(corrections)
     x = [features(prepare(t), rules) for t in texts] + [features(p, rules) for p in corrections]
     y = [bool(v) for v in labels] + list(corrections.values())
     pipe = make_pipeline(
-        CountVectorizer(ngram_range=(1, 2), token_pattern=r"[^ ]+", binary=True),
+        CountVectorizer(ngram_range=(1, 2), token_pattern=_TOKEN.pattern, binary=True),
         LogisticRegression(C=2.0, max_iter=2000, class_weight="balanced"),
     )
     pipe.fit(x, y)
     return Model(pipe, corrections, rules=rules)
 
 
+def _prepared_corrections(corrections: dict[str, bool] | None) -> dict[str, bool]:
+    return {prepare(k): v for k, v in dict(corrections or {}).items()}
+
+
+# The default model's weights are kept on disk, one JSON file per corpus, corrections, scikit-learn version
+# and version of this module, so that a process judges comments without importing scikit-learn and fitting
+# (≈ 1.5–2.7 s, bench/RESULTS.md). JSON, not pickle: a file in the cache directory is data, never code.
+_WEIGHTS_FORMAT = 1
+
+
+def _weights_key(corpus: bytes, corrections: tuple[tuple[str, bool], ...]) -> str:
+    from importlib import metadata
+
+    h = hashlib.blake2b(digest_size=16)
+    for part in (
+        str(_WEIGHTS_FORMAT).encode(),
+        metadata.version("scikit-learn").encode(),
+        Path(__file__).read_bytes(),  # the features and the fit's settings are this module's code
+        corpus,
+        json.dumps(corrections, ensure_ascii=False).encode("utf-8"),
+    ):
+        h.update(hashlib.blake2b(part, digest_size=16).digest())
+    return h.hexdigest()
+
+
+def _read_weights(path: Path, key: str) -> Weights | None:
+    """The weights kept in ``path`` for ``key``; None when missing, unreadable or not what it should be
+    (a damaged file is ignored, and written again after the fit)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        terms, coef, intercept = data["terms"], data["coef"], data["intercept"]
+        ok = (
+            data["key"] == key
+            and isinstance(terms, list)
+            and isinstance(coef, list)
+            and len(terms) == len(coef) == len(set(terms)) > 0
+            and all(isinstance(t, str) for t in terms)
+            and all(type(c) is float and math.isfinite(c) for c in (*coef, intercept))
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not ok:
+        return None
+    return Weights({t: j for j, t in enumerate(terms)}, tuple(coef), intercept)
+
+
+def _write_weights(path: Path, key: str, weights: Weights) -> None:
+    """Keep ``weights`` in ``path`` atomically (a reader finds the old file or the new one, never half of
+    one). A cache that cannot be written costs the next process a fit, nothing else."""
+    terms = sorted(weights.vocabulary, key=weights.vocabulary.__getitem__)
+    data = {"key": key, "terms": terms, "coef": list(weights.coef), "intercept": weights.intercept}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f, ensure_ascii=False)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        log.warning("could not keep the comment model's weights in %s", path, exc_info=True)
+
+
 @lru_cache(maxsize=8)
 def _default_model(corrections: tuple[tuple[str, bool], ...]) -> Model:
+    corpus = CORPUS_FILE.read_bytes()
+    key = _weights_key(corpus, corrections)
+    path = paths.cache_dir() / f"conduct-model-{key}.json"
+    weights = _read_weights(path, key)
+    if weights is not None:
+        return Model(None, _prepared_corrections(dict(corrections)), weights=weights)
     rows = read_corpus()
-    return fit([r["text"] for r in rows], [r["conduct_complaint"] == "1" for r in rows], dict(corrections))
+    model = fit([r["text"] for r in rows], [r["conduct_complaint"] == "1" for r in rows], dict(corrections))
+    _write_weights(path, key, model.weights)
+    return model
 
 
 def default_model(corrections: dict[str, bool] | None = None) -> Model:
-    """The model trained on the shipped corpus and ``corrections`` (comment text -> label); cached."""
+    """The model trained on the shipped corpus and ``corrections`` (comment text -> label): cached in this
+    process, and its weights on disk (:func:`sipas.paths.cache_dir`), so it is fitted once per corpus,
+    corrections, scikit-learn version and version of this module, not once per process."""
     return _default_model(tuple(sorted((corrections or {}).items())))
 
 

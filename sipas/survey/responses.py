@@ -359,6 +359,11 @@ def survey_fingerprint(response: Mapping, answers: Mapping[str, int | None]) -> 
     >>> a == b, len(a)
     (True, 32)
     """
+    return _fingerprint(response, repr(sorted(answers.items())))  # in C: a list of (code, level) pairs
+
+
+def _fingerprint(response: Mapping, answers_repr: str) -> str:
+    """:func:`survey_fingerprint` with the answers' part given (``repr`` of the sorted (code, level) pairs)."""
     get = response.get
     parts = [
         get("submitted_at") or "",
@@ -368,12 +373,32 @@ def survey_fingerprint(response: Mapping, answers: Mapping[str, int | None]) -> 
         get("staff_code") or "",
         str(get("wait_minutes")),
         str(get("overall")),
-        repr(sorted(answers.items())),  # in C: a list of (code, level) pairs
+        answers_repr,
         _norm_text(get("comment")),
         repr(list(map(get, _FINGERPRINT_EXTRA))),
         _norm_text(get("extra")),
     ]
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
+
+
+class _PairReprs(dict):
+    """(criterion, level) -> its ``repr``, made once: a file's answers are a few dozen distinct pairs."""
+
+    def __missing__(self, pair: tuple[str, int]) -> str:
+        text = self[pair] = repr(pair)
+        return text
+
+
+_PAIR_REPRS = _PairReprs()
+
+
+def _answers_repr(answers: Mapping[str, int]) -> str:
+    """``repr(sorted(answers.items()))`` (what :func:`survey_fingerprint` reads) for a validated row, whose
+    levels are ints 1–5: a list's repr is its items' reprs joined by ", ", and each pair's is made once
+    (a third of the cost of the repr; a bool or float level, equal to an int as a key, never gets here)."""
+    if len(_PAIR_REPRS) > 10_000:
+        _PAIR_REPRS.clear()
+    return "[" + ", ".join(map(_PAIR_REPRS.__getitem__, sorted(answers.items()))) + "]"
 
 
 def _row_token(cells: Sequence[str], occurrence: int) -> str:
@@ -666,7 +691,7 @@ def validate_responses_table(
         }
         if extra:
             response.update(db.extra_to_columns(extra))
-        response["fingerprint"] = survey_fingerprint(response, answers)
+        response["fingerprint"] = _fingerprint(response, _answers_repr(answers))
         out.append((response, answers))
     raise_file_problems(problems, len(out), filename)
     return out
