@@ -7,6 +7,9 @@ Nothing of Streamlit's front end loads on the tablet and no Streamlit session is
 * ``GET /tablet/app.js``, ``/tablet/app.css`` — the survey's script (``src/*.js`` joined with the entry
   ``standalone.js``) and style, with their version in the address (cached for a year);
 * ``GET /tablet/sw.js`` — the service worker that keeps the page for a reload while the server is down;
+* ``GET /q/<code>`` — the same survey on a citizen's own phone, from a single-use QR code (its state inside:
+  a used, expired or unknown code says so in Vietnamese); the phone posts its one survey to
+  ``/api/qr/<code>`` (``qr_route.py``);
 * ``POST /api/tablet/enrol`` — ``{"device", "code"}`` of a one-time enrolment link → ``{"name", "secret"}``;
 * ``POST /api/tablet/sync`` — the tablet's signed message (``{"device", "body", "sig"}`` plus
   ``want_page``), stored through :func:`sipas.survey.tablet.sync` (exactly once, refusals counted) →
@@ -169,6 +172,27 @@ def _page_now() -> dict:
         return fallback_page(now)
 
 
+PHONE_IDLE_SECONDS = 1800  # at home, on one's own phone: no hurry (the tablet's idle reset is for the counter)
+
+
+def _phone_now(code: str) -> dict:
+    """The phone page's data: the survey as a tablet would get it (never "closed": people rate at home) and
+    the state of the single-use code (its Vietnamese message when it cannot be used)."""
+    from sipas.survey import qr
+
+    now = clock.now()
+    try:
+        with db.session(db_path()) as conn:
+            found = qr.state(conn, code, now)
+            page = page_data(conn, now)
+    except Exception:
+        log.exception("phone page data failed")
+        return {**fallback_page(now), "phone": {"code": code, "state": "error", "message": qr.MSG_UNKNOWN}}
+    page.update(closed=False, summary=[], idle_seconds=PHONE_IDLE_SECONDS, comment_idle_seconds=PHONE_IDLE_SECONDS)
+    page["phone"] = {"code": code, "state": found.state, "message": found.message}
+    return page
+
+
 def _sync_now(msg: dict, want_page: bool) -> tuple[int, dict]:
     now = clock.now()
     from sipas.survey import gate
@@ -181,7 +205,7 @@ def _sync_now(msg: dict, want_page: bool) -> tuple[int, dict]:
                 "tokens": result.tokens,
                 "refused": result.refused,
                 "paused": False,
-                "qr": getattr(result, "qr", None),
+                "qr": result.qr,
             }
             if want_page and not result.refused:
                 out["page"] = page_data(conn, now)
@@ -239,6 +263,16 @@ async def tablet_page(request: Request) -> Response:
     return HTMLResponse(html, headers=PAGE_HEADERS)
 
 
+async def phone_page(request: Request) -> Response:
+    """``/q/<code>``: the survey on a citizen's own phone (the same app, phone layout, no service worker)."""
+    code = request.path_params["code"][:100]
+    page = await run_in_threadpool(_phone_now, code)
+    page["login"] = False
+    a = assets()
+    html = SHELL.format(version=a["version"], markup=a["html"], page=_json_in_html(page))
+    return HTMLResponse(html, headers=PAGE_HEADERS)
+
+
 async def tablet_slash(request: Request) -> Response:
     query = request.url.query
     return RedirectResponse("/tablet/" + (f"?{query}" if query else ""), status_code=308, headers=NO_STORE)
@@ -292,6 +326,7 @@ ROUTES = [
     Route("/tablet/app.js", _asset("script", "text/javascript"), methods=["GET"]),
     Route("/tablet/app.css", _asset("css", "text/css"), methods=["GET"]),
     Route("/tablet/sw.js", service_worker, methods=["GET"]),
+    Route("/q/{code}", phone_page, methods=["GET"]),
     Route("/api/tablet/enrol", enrol, methods=["POST"]),
     Route("/api/tablet/sync", sync, methods=["POST"]),
 ]

@@ -17,6 +17,7 @@ so that the tablet's sync can ask for its code without an import cycle. No Strea
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import secrets
 import sqlite3
@@ -85,11 +86,16 @@ def url_of(base: str, code: str) -> str:
 
 
 def svg_of(url: str) -> str:
-    """The QR code of ``url`` as an inline SVG element (segno: paths only, no script, no XML declaration),
-    black on white with its quiet zone, so a phone reads it on any screen."""
+    """The QR code of ``url`` as an SVG document with its namespace (segno: paths only, no script, no XML
+    declaration), black on white with its quiet zone, so a phone reads it on any screen."""
     import segno
 
-    return segno.make(url, error="m").svg_inline(scale=4, dark="#000", light="#fff", svgclass="sipas-qr")
+    out = io.BytesIO()
+    # With its namespace: the tablet shows it as an image (a data: URL), which needs one.
+    segno.make(url, error="m").save(
+        out, kind="svg", xmldecl=False, svgns=True, scale=4, dark="#000", light="#fff", svgclass="sipas-qr"
+    )
+    return out.getvalue().decode("utf-8").strip()
 
 
 def png_of(url: str, scale: int = 10) -> bytes:

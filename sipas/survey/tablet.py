@@ -89,6 +89,14 @@ TEXTS = {
     # Rating on one's own phone (SyncResult.qr): the welcome and thank-you screens' offer.
     "qr_title": "Đánh giá trên điện thoại của Ông/Bà",
     "qr_lead": "Quét mã bằng máy ảnh điện thoại. Mã dùng một lần, phiếu ẩn danh.",
+    # A citizen's own phone (/q/<code>):
+    "phone_done": "Ý kiến của Ông/Bà đã được ghi nhận. Ông/Bà có thể đóng trang này.",
+    "phone_stop_title": "Không dùng được mã đánh giá này",
+    "phone_sending": "Đang gửi phiếu của Ông/Bà…",
+    "phone_offline": (
+        "Chưa gửi được phiếu vì mất kết nối. Phiếu vẫn được giữ trên điện thoại này; xin Ông/Bà bấm "
+        "“Thử lại” khi có mạng."
+    ),
 }
 
 

@@ -4,6 +4,22 @@
 import { el, faceSvg } from "./dom.js";
 import { selectedAnswer } from "./taps.js";
 
+// "Đánh giá trên điện thoại của Ông/Bà": the single-use code the server gave this tablet (an image of an
+// SVG the server drew, never markup put into the page).
+export function qrBox(d) {
+  if (!d.qr?.svg || d.preview) return null;
+  return el(
+    "div",
+    { class: "qr-box", "data-qr": d.qr.url || "" },
+    el("img", {
+      class: "qr-img",
+      alt: d.texts.qr_title,
+      src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(d.qr.svg)}`,
+    }),
+    el("div", { class: "qr-text" }, el("strong", { text: d.texts.qr_title }), el("p", { text: d.texts.qr_lead })),
+  );
+}
+
 export function welcomeScreen(d, on) {
   const kids = [
     el("h1", { class: "title", text: d.texts.welcome_title }),
@@ -17,6 +33,7 @@ export function welcomeScreen(d, on) {
       onclick: on.start,
     }),
     el("p", { class: "note", text: d.texts.anonymous }),
+    d.phone ? null : qrBox(d),
   ];
   if (d.summary?.length) {
     const box = el("div", { class: "summary" }, el("p", {}, el("strong", { text: d.texts.summary_title })));
@@ -62,12 +79,36 @@ export function pausedScreen(d, on) {
 }
 
 export function thanksScreen(d, on) {
+  if (d.phone) {
+    // On a citizen's own phone the survey is done: nothing to go back to, the code is used.
+    return el(
+      "div",
+      { class: "center" },
+      el("h1", { class: "title", text: d.texts.thanks_title }),
+      el("p", { class: "lead", text: d.texts.phone_done }),
+    );
+  }
   return el(
     "div",
     { class: "center" },
     el("h1", { class: "title", text: d.texts.thanks_title }),
     el("p", { class: "lead", text: d.texts.thanks_lead }),
     el("button", { type: "button", class: "btn btn-big", text: d.texts.home, onclick: on.home }),
+    qrBox(d),
+  );
+}
+
+// A single-use code that cannot be used (used, expired, unknown) or a phone's survey the server refused:
+// the server's Vietnamese sentence, as text.
+export function phoneMessageScreen(d, message, on) {
+  return el(
+    "div",
+    { class: "center" },
+    el("h1", { class: "title", text: d.texts.phone_stop_title }),
+    el("p", { class: "lead", text: message }),
+    on?.retry
+      ? el("button", { type: "button", class: "btn btn-big btn-primary", text: d.texts.retry, onclick: on.retry })
+      : null,
   );
 }
 

@@ -8,7 +8,7 @@
 // loses nothing: the survey goes on, a small mark says what waits, and the tablet sends it when the server
 // answers again. Nothing here ever shows a developer's message.
 
-import { enrolledDevice, QUEUE_KEY } from "./queue.js";
+import { enrolledDevice, QUEUE_KEY, uuid4 } from "./queue.js";
 import { openStorage, PAGE_KEY } from "./store.js";
 import { render, useStorage } from "./survey.js";
 
@@ -117,6 +117,74 @@ async function enrolOnce() {
   return { enrol_failed: true };
 }
 
+// ------------------------------------------------------------------ a citizen's own phone (/q/<code>)
+
+export const PHONE_KEY = "sipas.phone."; // + code: {token, payload, result} of this phone's one survey
+export const PHONE_RETRY_MS = 10000;
+
+function phoneCode() {
+  const m = window.location.pathname.match(/^\/q\/([^/]+)$/);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+function phoneState() {
+  const code = T.page.phone.code;
+  const kept = parseJSON(T.storage.getItem(PHONE_KEY + code)) || {};
+  if (typeof kept.token !== "string") kept.token = `phone-${uuid4((b) => crypto.getRandomValues(b))}`;
+  return kept;
+}
+
+function keepPhone(kept) {
+  T.storage.setItem(PHONE_KEY + T.page.phone.code, JSON.stringify(kept));
+}
+
+function showPhone(kept, change) {
+  T.page.phone = Object.assign({}, T.page.phone, { token: kept.token, result: kept.result || null }, change || {});
+  showData({});
+}
+
+// The phone's survey: kept on the phone first, then posted with the code; a lost answer is sent again with
+// the same token (the server stores it once and says "stored" again).
+async function sendPhone(payload) {
+  const kept = phoneState();
+  if (payload) kept.payload = payload;
+  if (!kept.payload) return;
+  kept.result = "sending";
+  keepPhone(kept);
+  showPhone(kept);
+  const res = await post(`/api/qr/${encodeURIComponent(T.page.phone.code)}`, { survey: kept.payload });
+  const state = res?.body?.state;
+  if (state === "stored") {
+    kept.result = "stored";
+    kept.payload = null;
+  } else if (state && res.status !== 503) {
+    kept.result = null; // used, expired, unknown or refused: the server's sentence
+    kept.payload = null;
+    keepPhone(kept);
+    return showPhone(kept, { state, message: res.body.message });
+  } else {
+    kept.result = "offline";
+    T.retry = T.retry || setTimeout(retryPhone, PHONE_RETRY_MS);
+  }
+  keepPhone(kept);
+  showPhone(kept);
+  answered();
+}
+
+function retryPhone() {
+  T.retry = null;
+  if (phoneState().payload) sendPhone(null);
+}
+
+function bootPhone() {
+  const kept = phoneState();
+  keepPhone(kept);
+  T.comp.setTriggerValue = (_name, payload) => sendPhone(payload);
+  document.documentElement.classList.add("phone");
+  showPhone(kept);
+  if (kept.payload) sendPhone(null); // sent before the phone lost its connection or was closed
+}
+
 function registerWorker() {
   // Only in a secure context (https, or the server's own machine); a tablet on plain http keeps its queue
   // in IndexedDB all the same, but a reload while the server is down needs the page from the worker.
@@ -129,6 +197,10 @@ async function boot() {
   useStorage(T.storage);
   T.comp = { data: null, parentElement: document.body, setTriggerValue: (_name, msg) => postSync(msg) };
   root().setAttribute("data-store", T.storage.idb ? "indexeddb" : "localstorage");
+  if (phoneCode()) {
+    T.page = parseJSON(document.getElementById("sipas-page")?.textContent) || {};
+    if (T.page.phone) return bootPhone();
+  }
   T.page = firstPage() || {};
   // The staff link only on a browser that is no counter tablet (the server says whether this one is locked).
   T.login = Boolean(T.page.login);

@@ -13,6 +13,7 @@ import { enrolDevice, enrolledDevice, messageBody, STOCK_LOW, SurveyQueue, shoul
 import {
   closedScreen,
   pausedScreen,
+  phoneMessageScreen,
   questionScreen,
   thanksScreen,
   unenrolledScreen,
@@ -70,6 +71,12 @@ function previewing() {
   return Boolean(S.data?.preview);
 }
 
+// A citizen's own phone opened from a single-use QR code (/q/<code>): no tablet, no queue of many surveys;
+// the one survey goes to the server with the code (standalone.js), under a token of this phone's own.
+function onPhone() {
+  return Boolean(S.data?.phone);
+}
+
 function applyAcks(acks) {
   if (!Array.isArray(acks) || !acks.length) return;
   for (const a of acks) S.acked.add(a);
@@ -77,7 +84,7 @@ function applyAcks(acks) {
 }
 
 function sync(force, extra) {
-  if (previewing()) return;
+  if (previewing() || onPhone()) return;
   const device = enrolledDevice(storage);
   if (!device) return; // not enrolled: nothing to send, and the server would refuse it
   const q = outbox().entries();
@@ -86,7 +93,9 @@ function sync(force, extra) {
   S.lastSend = now;
   S.inflight = true;
   // Signed with the device secret: the server stores nothing a tablet it enrolled did not sign.
-  const body = messageBody(q, now, device.name, Object.assign({ want_tokens: stock().size() < STOCK_LOW }, extra));
+  // The single-use QR code for a phone, only where the screens show it (welcome, thank-you).
+  const wants = { want_tokens: stock().size() < STOCK_LOW, want_qr: S.phase !== "survey" };
+  const body = messageBody(q, now, device.name, Object.assign(wants, extra));
   const msg = { device: device.name, body, sig: hmacHex(device.secret, body) };
   try {
     S.comp.setTriggerValue("sync", msg);
@@ -127,9 +136,24 @@ function welcome() {
   S.timers.clear("thanks");
   S.survey = null;
   const d = S.data;
+  if (onPhone()) return phoneWelcome(d);
   if (!previewing() && (!enrolledDevice(storage) || S.refused)) return setScreen("unenrolled", unenrolledScreen(d));
   if (d.paused) return paused();
   if (d.closed) return closed();
+  setScreen("welcome", welcomeScreen(d, { start }));
+}
+
+function phoneWelcome(d) {
+  const p = d.phone;
+  if (p.result === "stored") return setScreen("thanks", thanksScreen(d, { home: welcome }));
+  if (p.result === "sending") return setScreen("sending", phoneMessageScreen(d, d.texts.phone_sending));
+  if (p.result === "offline") {
+    return setScreen(
+      "offline",
+      phoneMessageScreen(d, d.texts.phone_offline, { retry: () => S.comp.setTriggerValue("submit", null) }),
+    );
+  }
+  if (p.state !== "ok") return setScreen("qr-stop", phoneMessageScreen(d, p.message || d.texts.phone_stop_title));
   setScreen("welcome", welcomeScreen(d, { start }));
 }
 
@@ -144,14 +168,16 @@ function paused() {
 function thanks() {
   const d = S.data;
   setScreen("thanks", thanksScreen(d, { home: welcome }));
-  S.timers.later("thanks", d.thanks_seconds * 1000, welcome);
+  if (!onPhone()) S.timers.later("thanks", d.thanks_seconds * 1000, welcome);
 }
 
 function start() {
   const plan = S.data.plan;
   if (!plan?.screens.length) return;
-  if (previewing()) {
-    S.survey = { token: null, plan, answers: {}, index: 0, startedAt: Date.now(), taps: 0 };
+  if (previewing() || onPhone()) {
+    // A phone's token is its own (standalone.js keeps it with the code): a survey sent twice is stored once.
+    const token = onPhone() ? S.data.phone.token : null;
+    S.survey = { token, plan, answers: {}, index: 0, startedAt: Date.now(), taps: 0 };
     touch();
     return question();
   }
@@ -290,6 +316,13 @@ function submit() {
     S.survey = null;
     return thanks(); // a preview keeps nothing and sends nothing
   }
+  if (onPhone()) {
+    const payload = surveyPayload(sv, Date.now());
+    S.survey = null;
+    setScreen("sending", phoneMessageScreen(S.data, S.data.texts.phone_sending));
+    S.comp.setTriggerValue("submit", payload); // standalone.js keeps it, sends it and draws the answer
+    return;
+  }
   // Keep it first (survives a reload, a dropped connection, a server restart), thank at once.
   outbox().putSurvey(sv.token, Date.now(), surveyPayload(sv, Date.now()));
   S.survey = null;
@@ -422,7 +455,7 @@ export function render(component) {
   if (fresh || S.phase === "loading") {
     welcome();
     if (outbox().entries().length || stock().size() < STOCK_LOW) sync(true);
-  } else if (["welcome", "closed", "paused", "unenrolled"].includes(S.phase)) {
+  } else if (["welcome", "closed", "paused", "unenrolled"].includes(S.phase) || (onPhone() && S.phase !== "survey")) {
     welcome(); // settings, opening hours or a fault may have changed
   }
   vietnamesePage();
