@@ -56,6 +56,11 @@ def server(tmp_path_factory):
         yield srv
 
 
+def worker_ready(page) -> None:
+    """The service worker controls the page (installed on the first load, then claims it)."""
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller", timeout=15_000)
+
+
 def count(path, sql: str, params: tuple = ()) -> int:
     with sqlite3.connect(path, timeout=15) as c:
         return c.execute(sql, params).fetchone()[0]
