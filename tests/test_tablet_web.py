@@ -113,9 +113,9 @@ def test_the_middleware_redirects_before_streamlit_and_lets_everything_else_thro
         routes, "GET", "/", query="kiosk=1&device=quay1", middleware=tablet_web.MIDDLEWARE
     )
     assert status == 307 and headers["location"] == "/tablet/?kiosk=1&device=quay1"
-    status, _, body = asgi_request(routes, "GET", "/", cookies={"sipas_staff": "x"}, middleware=tablet_web.MIDDLEWARE)
+    status, _, body = asgi_request(routes, "GET", "/", cookies={"sipas_staff": "x"}, middleware=mw)
     assert (status, body) == (200, b"streamlit")
-    status, _, body = asgi_request(routes, "GET", "/overview", middleware=tablet_web.MIDDLEWARE)
+    status, _, body = asgi_request(routes, "GET", "/overview", middleware=mw)
     assert (status, body) == (200, b"streamlit")
 
 
