@@ -109,9 +109,8 @@ def test_the_middleware_redirects_before_streamlit_and_lets_everything_else_thro
         return PlainTextResponse("streamlit")
 
     routes = [Route("/", streamlit), Route("/overview", streamlit)]
-    status, headers, _ = asgi_request(
-        routes, "GET", "/", query="kiosk=1&device=quay1", middleware=tablet_web.MIDDLEWARE
-    )
+    mw = tablet_web.MIDDLEWARE
+    status, headers, _ = asgi_request(routes, "GET", "/", query="kiosk=1&device=quay1", middleware=mw)
     assert status == 307 and headers["location"] == "/tablet/?kiosk=1&device=quay1"
     status, _, body = asgi_request(routes, "GET", "/", cookies={"sipas_staff": "x"}, middleware=mw)
     assert (status, body) == (200, b"streamlit")
