@@ -355,7 +355,7 @@ with tab_hours:
                     save("backup_dir", folder)
                     save("backup_keep", int(keep))
     st.caption(
-        "Một máy tính bảng cũng có thể bị khóa vào màn hình khảo sát bằng địa chỉ có `?kiosk=1`. "
+        "Địa chỉ của máy tính bảng (/tablet/?device=…) không có đường vào trang đăng nhập của cán bộ. "
         "Hãy bật chế độ ghim màn hình (Android) hoặc Truy cập có hướng dẫn (iPad) để người dân "
         "không gõ được địa chỉ khác."
     )
@@ -396,7 +396,7 @@ with tab_tablets:
                 st.code(server_address() + tablet_devices.enrolment_path(name, code), language=None, wrap_lines=True)
                 st.caption(
                     f"Mã đăng ký: {code} (chỉ hiện lần này). Sau khi đăng ký, dấu trang của máy là "
-                    f"{server_address()}/?kiosk=1&device={name}"
+                    f"{server_address()}{tablet_devices.tablet_path(name)}"
                 )
             except SipasError as exc:
                 ui.show_errors(exc)

@@ -250,7 +250,7 @@ def cmd_tablet(args: argparse.Namespace) -> int:
             print(f"Đã thêm máy {args.name}. Mở liên kết sau MỘT LẦN trên máy tính bảng (hết hạn sau "
                   f"{devices.ENROL_DAYS} ngày), thay <địa-chỉ> bằng địa chỉ của máy chủ:")  # fmt: skip
             print(f"http://<địa-chỉ>:8501{path}")
-            print(f"Sau đó dấu trang của máy là http://<địa-chỉ>:8501/?kiosk=1&device={args.name}")
+            print(f"Sau đó dấu trang của máy là http://<địa-chỉ>:8501{devices.tablet_path(args.name)}")
         else:
             devices.revoke(conn, args.name, now=clock.now(), actor=_command_line_actor())
             print(f"Đã thu hồi máy {args.name}: mọi phiếu từ máy này sẽ bị từ chối.")

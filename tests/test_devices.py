@@ -195,7 +195,7 @@ def test_the_cli_adds_lists_and_revokes_a_tablet(db_file, capsys):
 
     assert main(["tablet", "add", "quay1", "--db", str(db_file)]) == 0
     out = capsys.readouterr().out
-    assert "/?kiosk=1&device=quay1&enrol=" in out
+    assert "/tablet/?device=quay1&enrol=" in out
     assert main(["tablet", "list", "--db", str(db_file)]) == 0
     assert "quay1\tchờ mở liên kết đăng ký" in capsys.readouterr().out
     assert main(["tablet", "revoke", "quay1", "--db", str(db_file)]) == 0

@@ -55,7 +55,7 @@ def test_enrolling_a_tablet_shows_its_one_time_link_once_and_the_link_works(conn
     click(at, "Tạo liên kết đăng ký")
     assert [s.value for s in at.success] == ["Đã thêm máy quay1. Mở liên kết sau MỘT LẦN trên máy tính bảng đó:"]
     (link,) = [c.value for c in at.code]
-    assert "/?kiosk=1&device=quay1&enrol=" in link
+    assert "/tablet/?device=quay1&enrol=" in link
     code = link.split("enrol=")[1]
     assert any(f"Mã đăng ký: {code}" in c.value for c in at.caption)
     assert list(frame(at, "Máy")["Trạng thái"]) == ["Chờ mở liên kết đăng ký"]

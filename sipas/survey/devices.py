@@ -83,8 +83,14 @@ def add(conn: sqlite3.Connection, name: str, *, now: datetime, actor: str) -> st
 
 def enrolment_path(name: str, code: str) -> str:
     """The address (after the server's) a tablet opens once to enrol; its bookmark afterwards is
-    ``/?kiosk=1&device=NAME``."""
-    return f"/?kiosk=1&device={name}&enrol={code}"
+    :func:`tablet_path` (the tablet's own app, ``tablet_web.py``)."""
+    return f"{tablet_path(name)}&enrol={code}"
+
+
+def tablet_path(name: str) -> str:
+    """The tablet's address (after the server's): its own app, named (``/?kiosk=1&device=NAME`` of earlier
+    versions leads there too)."""
+    return f"/tablet/?device={name}"
 
 
 def enrol(conn: sqlite3.Connection, name: str, code: str, *, now: datetime) -> str | None:
