@@ -239,3 +239,28 @@ def test_an_expired_or_unknown_code_says_so_and_stores_nothing(chromium, server)
     finally:
         page.context.close()
     assert count(server.db, "SELECT count(*) FROM responses") == before
+
+
+def test_a_card_printed_for_a_dossier_gives_that_dossier_one_rating(chromium, server):
+    """Reception prints a card carrying the dossier code (issue 23, item 6): the phone's survey is linked to
+    that dossier, and a second card for the same dossier, printed before the first was used, is refused once
+    the dossier is rated."""
+    with db.session(server.db) as c:
+        first, second = (
+            qr_codes.issue_sheet(c, None, now=clock.now(), actor="test", dossiers=["000.00.12.H42-261206-0042"])[0]
+            for _ in range(2)
+        )
+    phone = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True, locale="vi-VN").new_page()
+    try:
+        phone.goto(server.url + urlparse(first.url).path, wait_until="domcontentloaded")
+        expect(b.start_button(phone)).to_be_visible(timeout=15_000)
+        finish_survey(phone, "đánh giá hồ sơ 0042")
+        expect(phone.get_by_text("Ý kiến của Ông/Bà đã được ghi nhận")).to_be_visible(timeout=15_000)
+        sql = "SELECT count(*) FROM responses WHERE channel = 'qr' AND dossier_id = ?"
+        assert wait_count(server.db, sql, ("000.00.12.H42-261206-0042",), 1) == 1
+        phone.goto(server.url + urlparse(second.url).path, wait_until="domcontentloaded")
+        expect(phone.get_by_text(qr_codes.MSG_DOSSIER_RATED)).to_be_visible(timeout=15_000)
+        assert b.start_button(phone).count() == 0
+    finally:
+        phone.context.close()
+    assert count(server.db, "SELECT count(*) FROM responses WHERE dossier_id = ?", ("000.00.12.H42-261206-0042",)) == 1
