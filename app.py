@@ -14,4 +14,5 @@ import tablet_web
 from backup_route import ROUTES
 from qr_route import ROUTES as QR_ROUTES
 
-app = st.App("main_page.py", routes=ROUTES + tablet_web.ROUTES + QR_ROUTES, middleware=tablet_web.MIDDLEWARE)
+ALL_ROUTES = ROUTES + tablet_web.ROUTES + QR_ROUTES
+app = st.App("main_page.py", routes=ALL_ROUTES, middleware=tablet_web.MIDDLEWARE)

@@ -127,12 +127,20 @@ def kiosk_data(at: AppTest) -> dict | None:
     return None
 
 
+# What an anonymous visitor's survey page is inside Streamlit: the way to the tablet's own app (tablet_web.py),
+# which draws the welcome screen.
+TO_TABLET = "→ /tablet/"
+
+
 def titles(at: AppTest) -> list[str]:
-    """Page titles; the tablet's welcome title is drawn by its component, from the data it is given."""
+    """Page titles; the staff preview's welcome title is drawn by its component, from the data it is given;
+    a visitor's survey page leads to the tablet's own app (``TO_TABLET``)."""
     found = [t.value for t in at.title]
     data = kiosk_data(at)
     if data is not None:
         found.append(data["texts"]["welcome_title"])
+    if any("](/tablet/)" in m.value for m in at.markdown):
+        found.append(TO_TABLET)
     return found
 
 
@@ -183,8 +191,10 @@ def assert_anonymous(at: AppTest) -> None:
 def test_an_anonymous_visitor_gets_only_the_survey_and_the_login(db_file, users):
     at = run(new_app())
     assert pages_that_run(at) == ["kiosk.py", "login.py"]
-    assert titles(at) == [WELCOME]
-    assert login_links(at) == [LOGIN_TITLE]
+    assert titles(at) == [TO_TABLET]
+    # The staff link is on the tablet app's page for such a browser (tests/test_tablet_web.py); the login
+    # page itself is one this visitor may open.
+    assert login_links(at) == []
     for page in [*STAFF_PAGES, "logout.py"]:
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(f"app_pages/{page}")
@@ -195,7 +205,7 @@ def test_a_locked_counter_tablet_cannot_reach_the_login_either(conn, users, quer
     settings.put(conn, "kiosk_devices", ["quay1"], "vanphong")
     at = run(new_app(**query))
     assert pages_that_run(at) == ["kiosk.py"]
-    assert titles(at) == [WELCOME]
+    assert titles(at) == [TO_TABLET]
     assert login_links(at) == []
     for page in [*STAFF_PAGES, "login.py", "logout.py"]:
         with pytest.raises(ValueError):
