@@ -127,7 +127,7 @@ def warm_reloads(pw, server, path: str, runs: int) -> tuple[list[float], list[di
         page = browser.new_context(**b.TABLET).new_page()
         b.as_enrolled_tablet(page, server)
         shown(page, server, path)
-        page.evaluate("() => navigator.serviceWorker.ready")
+        page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
         page.reload(wait_until="load")  # from now on the worker controls the page
         b.wait_for_run(page)
         took, navs = [], []
