@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from sipas import db, demo
 from sipas.admin import auth
-from tests.browser import APP, TABLET, as_enrolled_tablet, chromium, on_tablet_app, streamlit_server
+from tests.browser import APP, TABLET, as_enrolled_tablet, chromium, on_tablet_app, streamlit_server, tap
 from tests.conftest import always_open
 
 OUT = ROOT / "bench" / "out"
@@ -50,12 +50,16 @@ def main() -> None:
         page.goto(server.url + "/?kiosk=1")  # the old bookmark: sent on to the tablet's app at /tablet/
         settle(page)
         page.screenshot(path=str(OUT / "kiosk-welcome.png"), full_page=True)
-        page.get_by_role("button", name="Bắt đầu đánh giá").tap()
+        tap(page.get_by_role("button", name="Bắt đầu đánh giá"))
         settle(page)
         page.screenshot(path=str(OUT / "kiosk-step1.png"), full_page=True)
-        for _ in range(2):  # a face tap moves on by itself
-            page.get_by_role("radio", name="Hài lòng", exact=True).tap()
-            page.wait_for_timeout(700)
+        for _ in range(2):  # a face tap moves on by itself (400 ms), once its screen takes taps (350 ms)
+            question = page.locator(".kiosk").get_attribute("data-question")
+            tap(page.get_by_role("radio", name="Hài lòng", exact=True))
+            page.wait_for_function(
+                "q => document.querySelector('.kiosk').getAttribute('data-question') !== q", arg=question
+            )
+        settle(page)
         page.screenshot(path=str(OUT / "kiosk-step3.png"), full_page=True)
 
         staff = browser.new_context(viewport={"width": 1440, "height": 900}, locale="vi-VN").new_page()
