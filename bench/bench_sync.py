@@ -36,7 +36,8 @@ correctly signed message carrying another tablet's token): every message must be
 Misuse checks are set off for a load bench (and the run says so): ``SIPAS_KIOSK_MIN_SECONDS_PER_ANSWER=0``
 (tests/browser.py's default) and the setting ``kiosk_burst_max`` raised to 1000, since a tablet completing a
 survey every 10 s would otherwise have its surveys stored as suspect (they would be stored all the same).
-Target: p99 < 300 ms.
+Target: p99 < 300 ms over the cycles' messages. Exit status 0: all well; 1: a check of what is stored failed;
+3: only the latency target was missed (tests/test_bench_sync.py runs a small version).
 """
 
 from __future__ import annotations
@@ -596,7 +597,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         with RESULTS.open("a", encoding="utf-8") as fh:
             fh.write(header + text)
-    return 0 if ok and p99 < TARGET_P99 else 1
+    if not ok:
+        return 1
+    return 0 if p99 < TARGET_P99 else 3  # only the latency target missed
 
 
 if __name__ == "__main__":
