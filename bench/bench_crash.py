@@ -4,12 +4,14 @@
     python bench/bench_crash.py --part sqlite --rounds 30 --no-record
     python bench/bench_crash.py --part browser --rounds 3 --tablets 5
 
-* ``browser``: ``streamlit run`` with tablets submitting (bench/bench_tablets.py's driver); at a random
-  moment the server's whole process group gets SIGKILL (``os.killpg``), then the server is started
-  again on the same database and the same port: the tablets reconnect by themselves and carry on.
-  Checked: every survey whose thank-you screen was shown before the kill is stored exactly once
-  (and those after the restart too), and ``sipas.admin.check.check_database`` finds no problem
-  (integrity_check, roll-ups equal to the raw rows).
+* ``browser``: ``streamlit run`` with tablets submitting (bench/bench_tablets.py's driver, the tablet's own
+  web app at /tablet/); at a random moment the server's whole process group gets SIGKILL (``os.killpg``),
+  then the server is started again on the same database and the same port. The tablets never stop: a
+  survey goes on and is thanked while the server is down (it waits in the tablet's queue, IndexedDB and
+  localStorage), and each tablet's sync post is answered again by the restarted server by itself.
+  Checked, once every tablet's queue is empty: every survey whose thank-you screen was shown (before the
+  kill, while the server was down, after the restart) is stored exactly once, and
+  ``sipas.admin.check.check_database`` finds no problem (integrity_check, roll-ups equal to the raw rows).
 * ``sqlite``: a child process stores surveys with ``sipas.survey.responses.submit_kiosk_survey`` from
   4 threads (group commit) and prints each token once the call has returned; the parent kills it
   with SIGKILL at a random moment, ``--rounds`` times. Every printed (acknowledged) token must be in
@@ -82,7 +84,8 @@ class CrashRound:
     unthanked_stored: int = 0  # tapped "Gửi" just before the kill, committed, thank-you never arrived
     shown: list[str] = field(default_factory=list)  # error boxes seen on a tablet: must stay empty
     failed: list[str] = field(default_factory=list)  # steps cut short by the kill (one survey per tablet)
-    recovered: int = 0  # tablets that completed a survey after the restart
+    recovered: int = 0  # tablets whose sync post the restarted server answered
+    thanked_while_down: int = 0  # surveys thanked between the kill and the server's restart
     db_problems: list[str] = field(default_factory=list)
     kill_at: float = 0.0
     back_after: float = 0.0
@@ -146,12 +149,14 @@ def crash_round(
             state["server"] = await asyncio.to_thread(state["cm"].__enter__)
         out.back_after = time.monotonic() - t0
         restarted = time.monotonic()
+        killed = restarted - out.back_after
+        out.thanked_while_down = sum(1 for at in tally.thanked_at.values() if killed < at <= restarted)
 
         def recovered() -> int:
-            return len({c.split()[0] for c, at in tally.thanked_at.items() if at > restarted})
+            return sum(1 for at in tally.sync_ok_at.values() if at > restarted)
 
         await asyncio.sleep(after_restart)
-        while not recovered() and time.monotonic() < restarted + max_wait:
+        while recovered() < tablets and time.monotonic() < restarted + max_wait:
             await asyncio.sleep(0.2)
         out.recovered = recovered()
 
@@ -168,7 +173,7 @@ def crash_round(
     out.missing = sorted(c for c in tally.thanked if stored[c] == 0)
     out.doubled = sorted(c for c, n in stored.items() if n > 1)
     out.unthanked_stored = sum(1 for c in stored if c not in tally.thanked)
-    out.shown, out.failed = tally.shown, tally.failed
+    out.shown, out.failed = tally.shown, tally.failed + tally.undrained
     out.db_problems = check.check_database(path)
     return out
 
@@ -325,9 +330,11 @@ def main(argv: list[str] | None = None) -> int:
                     f"**{before} surveys thanked before the kills, {sum(len(r.missing) for r in rounds)} missing, "
                     f"{sum(len(r.doubled) for r in rounds)} stored twice**; {sum(r.unthanked_stored for r in rounds)} "
                     "stored whose thank-you never reached the screen (tapped just before the kill); server "
-                    f"back after {', '.join(f'{r.back_after:.1f}' for r in rounds)} s on the same port, the "
-                    f"tablets reconnected by themselves ({', '.join(f'{r.recovered}/{args.tablets}' for r in rounds)} "
-                    f"completed a survey after the restart) and **{after} more surveys were thanked and stored**; "
+                    f"back after {', '.join(f'{r.back_after:.1f}' for r in rounds)} s on the same port; "
+                    f"{sum(r.thanked_while_down for r in rounds)} surveys thanked while it was down (kept in the "
+                    f"tablets' queues); the tablets synced with the restarted server by themselves "
+                    f"({', '.join(f'{r.recovered}/{args.tablets}' for r in rounds)}) and **{after} surveys were "
+                    f"thanked after the kill, all stored**; "
                     f"steps cut short by the kills: {sum(len(r.failed) for r in rounds)}, errors shown on a tablet: "
                     f"**{sum(len(r.shown) for r in rounds)}**; "
                     f"check_database: {'no problem' if not any(r.db_problems for r in rounds) else 'PROBLEMS'}"

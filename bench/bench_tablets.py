@@ -3,21 +3,24 @@
     python bench/bench_tablets.py                          # 20 tablets for 60 s; appends to RESULTS.md
     python bench/bench_tablets.py --tablets 5 --seconds 20 --no-record
 
-N browser contexts (one Chromium, one context per tablet, each its own Streamlit session) submit
-surveys in a loop, by tapping: "Bắt đầu đánh giá", two answers, "Tiếp tục ▶" up to the last screen,
-a comment that names the survey ("tablet-3 survey-17", committed with Ctrl+Enter), then
-"Gửi đánh giá ✔"; the time from that tap until "Cảm ơn Ông/Bà!" is visible is the submit latency.
+N browser contexts (one Chromium, one context per tablet, each an enrolled tablet on the tablet's own web
+app at /tablet/, reached through its old bookmark /?kiosk=1) submit surveys in a loop, by tapping:
+"Bắt đầu đánh giá", a face or an option on each screen (each moves on by itself) up to the last screen,
+a comment that names the survey ("tablet-3 survey-17"), then "Gửi đánh giá ✔"; the time from that tap
+until "Cảm ơn Ông/Bà!" is visible is the submit latency. The thank-you shows once the survey is in the
+tablet's queue; the server's part is the sync post that carries it (``POST /api/tablet/sync``, timed by
+the browser), and the tablet sends it again until the server acknowledges it.
 The database is set to short surveys (the staff-conduct element + 1 rotating criterion: 5 screens).
 A clerk logs in through the real form at /login, opens "Phân tích chi tiết" from the menu, and
 switches its period (quarter ↔ month) every few seconds: each switch reruns the page on the newest data.
 
-Checked afterwards: every survey whose thank-you screen was shown is in the database exactly once
-(by its comment), none is there twice, no screen showed an error or an exception, the server log
-has no traceback, and ``sipas.admin.check.check_database`` finds nothing wrong.
+Checked afterwards (once every tablet's queue is empty): every survey whose thank-you screen was shown
+is in the database exactly once (by its comment), none is there twice, no screen showed an error or an
+exception, the server log has no traceback, and ``sipas.admin.check.check_database`` finds nothing wrong.
 
 The tablet driver (:func:`run_tablets`) is also used by tests/test_browser_stress.py and
 bench/bench_crash.py. Playwright's async API drives all pages from one thread; the page helpers of
-tests/browser.py (the script-run counter, the kiosk's texts) are reused.
+tests/browser.py (the kiosk's texts, the script-run counter of the clerk's Streamlit page) are reused.
 """
 
 from __future__ import annotations
@@ -76,9 +79,12 @@ class Tally:
 
     thanked: dict[str, float] = field(default_factory=dict)
     thanked_at: dict[str, float] = field(default_factory=dict)  # comment → time.monotonic() when seen
-    # comment → s from the tap's message leaving the browser to the end of the server's run (websocket
-    # frames as Playwright reports them): the server's share of the submit latency, queueing included.
+    # comment → s of the sync post that carried the completed survey (the browser's timing of the request):
+    # the server's share, queueing included. The thank-you shows before it: the survey is in the tablet's
+    # queue first, and the queue is sent until the server acknowledges it.
     server_rt: dict[str, float] = field(default_factory=dict)
+    sync_ok_at: dict[int, float] = field(default_factory=dict)  # tablet → time.monotonic() of its last answered sync
+    undrained: list[str] = field(default_factory=list)  # tablets whose queue still held surveys at the end
     tapped: list[str] = field(default_factory=list)  # "Gửi" tapped (thanked or not)
     shown: list[str] = field(default_factory=list)  # error boxes or exceptions seen on a screen
     failed: list[str] = field(default_factory=list)  # steps that did not complete (timeouts, lost server)
@@ -93,61 +99,88 @@ class Tally:
 
     @property
     def problems(self) -> list[str]:
-        return self.shown + self.failed
+        return self.shown + self.failed + self.undrained
 
 
 # ------------------------------------------------------------------------------ async page helpers
 
 
-def watch_frames(page) -> None:
-    """Times of the messages a page sends (taps) and of the server's "script finished" replies."""
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+SYNC_PATH = "/api/tablet/sync"
 
-    frames: dict[str, list[float]] = {"sent": [], "done": []}
 
-    def received(payload) -> None:
-        if isinstance(payload, str):
+def watch_syncs(page, tally: Tally | None = None, tablet: int | None = None) -> None:
+    """Record the tablet's sync posts (``/api/tablet/sync``): the tablet's app has no websocket, its one
+    message to the server is this POST. Each finished post is kept as (body text, round trip in s, status):
+    the round trip is the browser's own timing of the request (``requestStart`` → ``responseEnd``), so
+    Playwright's event delivery adds nothing to it. With ``tally``, the time of every answered post (status
+    200) is kept per ``tablet`` (a tablet that reached its server again after a restart)."""
+    syncs: list[tuple[str, float, int]] = []
+
+    async def finished(request) -> None:
+        if not request.url.endswith(SYNC_PATH) or request.method != "POST":
             return
-        msg = ForwardMsg()
         try:
-            msg.ParseFromString(payload)
-        except Exception:  # noqa: BLE001 - not a ForwardMsg
+            response = await request.response()
+            status = response.status if response is not None else 0
+            t = request.timing
+            start = t.get("requestStart", -1)
+            end = t.get("responseEnd", -1)
+            rt = (end - (start if start >= 0 else 0)) / 1000 if end >= 0 else None
+        except Exception:  # noqa: BLE001 - the page is closing
             return
-        if msg.WhichOneof("type") == "script_finished" and msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
-            frames["done"].append(time.perf_counter())
+        if rt is not None:
+            syncs.append((request.post_data or "", rt, status))
+        if tally is not None and tablet is not None and status == 200:
+            tally.sync_ok_at[tablet] = time.monotonic()
 
-    def sent(payload) -> None:
-        if not isinstance(payload, str):
-            frames["sent"].append(time.perf_counter())
-
-    def on_socket(ws) -> None:
-        ws.on("framereceived", received)
-        ws.on("framesent", sent)
-
-    page.on("websocket", on_socket)
-    page.sipas_frames = frames
+    page.on("requestfinished", finished)
+    page.sipas_syncs = syncs
 
 
-def server_round_trip(page, sent_from: int) -> float | None:
-    """Seconds from the first message sent after index ``sent_from`` to the next finished run."""
-    frames = page.sipas_frames
-    if len(frames["sent"]) <= sent_from:
-        return None
-    t_sent = frames["sent"][sent_from]
-    done = [t for t in frames["done"] if t >= t_sent]
-    return done[0] - t_sent if done else None
+def server_round_trip(page, comment: str) -> float | None:
+    """Seconds of the first answered sync post that carried the survey with ``comment`` (the tablet sends a
+    completed survey at once after the thank-you shows; the same survey is sent again until acknowledged)."""
+    needle = json.dumps(comment, ensure_ascii=False)[1:-1]
+    for text, rt, status in page.sipas_syncs:
+        if status == 200 and needle in text:
+            try:
+                body = json.loads(json.loads(text)["body"])
+            except (ValueError, KeyError, TypeError):
+                continue
+            if any(s.get("comment") == comment for s in body.get("surveys", [])):
+                return rt
+    return None
+
+
+async def tablet_syncs(page) -> int:
+    """Async twin of tests.browser.runs on the tablet's app: its sync posts answered so far."""
+    return int(await page.locator(".kiosk").get_attribute("data-syncs", timeout=5_000) or 0)
 
 
 async def connected(page) -> bool:
+    """Whether the page is in touch with its server: Streamlit's connection state on a staff page; on the
+    tablet's app, the answer to its last sync (it carries on offline all the same)."""
+    if b.on_tablet_app(page):
+        return await page.locator(".kiosk").get_attribute("data-connection", timeout=5_000) != "down"
     state = await page.locator(b.APP).get_attribute("data-test-connection-state", timeout=5_000)
     return state == "CONNECTED"
 
 
 async def wait_for_run(page, after: int | None = None, timeout: float = 30) -> None:
-    """Async twin of tests.browser.wait_for_run: a full run finished since ``after``, and idle now.
-
-    Raises ConnectionError as soon as the page has lost its server (rather than waiting out ``timeout``).
-    """
+    """Async twin of tests.browser.wait_for_run. On a Streamlit page: a full run finished since ``after``, and
+    idle now; raises ConnectionError as soon as the page has lost its server (rather than waiting out
+    ``timeout``). On the tablet's app: a sync post answered since ``after`` (the answer of a server that is
+    down counts: the page carries on with its queue), and none in flight now."""
+    if b.on_tablet_app(page):
+        if after is not None:
+            await page.wait_for_function(
+                "n => Number(document.querySelector('.kiosk')?.getAttribute('data-syncs') || 0) > n",
+                arg=after,
+                timeout=timeout * 1000,
+                polling=50,
+            )
+        await page.wait_for_selector('.kiosk[data-ready="1"]:not([data-sending])', timeout=timeout * 1000)
+        return
     if after is not None:
         deadline = time.monotonic() + timeout
         checked = time.monotonic()
@@ -163,7 +196,11 @@ async def wait_for_run(page, after: int | None = None, timeout: float = 30) -> N
 
 
 async def wait_visible(page, locator, timeout: float = 30) -> None:
-    """``locator.wait_for()`` (event driven, so the time is exact), given up at once if the server is lost."""
+    """``locator.wait_for()`` (event driven, so the time is exact). On a Streamlit page it is given up at once
+    if the server is lost; the tablet's app needs no server to go on."""
+    if b.on_tablet_app(page):
+        await locator.wait_for(state="visible", timeout=timeout * 1000)
+        return
     task = asyncio.ensure_future(locator.wait_for(state="visible", timeout=timeout * 1000))
     while True:
         done, _ = await asyncio.wait({task}, timeout=0.5)
@@ -190,10 +227,16 @@ async def tap(page, locator, timeout: float = TAP_TIMEOUT) -> None:
     await locator.tap(timeout=timeout * 1000)
 
 
+async def runs(page) -> int:
+    """Async twin of tests.browser.runs: Streamlit runs finished (a staff page), sync posts answered (the
+    tablet's app)."""
+    return await tablet_syncs(page) if b.on_tablet_app(page) else b.runs(page)
+
+
 async def tap_and_wait(page, locator, timeout: float = 30) -> None:
-    """Tap and wait for the rerun. A missing element fails after TAP_TIMEOUT, not ``timeout``: after a server
-    restart the page is back on the welcome screen and the survey's next button will never come."""
-    before = b.runs(page)
+    """Tap and wait for the rerun (the sync post on the tablet's app). A missing element fails after
+    TAP_TIMEOUT, not ``timeout``."""
+    before = await runs(page)
     await settled(page, min(timeout, TAP_TIMEOUT))
     await locator.tap(timeout=min(timeout, TAP_TIMEOUT) * 1000)
     await wait_for_run(page, after=before, timeout=timeout)
@@ -214,9 +257,9 @@ async def open_kiosk(page, url: str, timeout: float = 60) -> None:
 async def one_survey(page, comment: str, tally: Tally, timeout: float = 30) -> None:
     """Tap through one short survey with ``comment``; record it in ``tally`` once thanked.
 
-    The survey runs in the tablet's browser (one component): a tap on a face moves on by itself
-    after half a second without a server round trip; only the start and the completed survey reach
-    the server.
+    The survey runs in the tablet's browser (its own web app at /tablet/): a tap on a face moves on by
+    itself after 400 ms without a server round trip; only the start and the completed survey reach the
+    server (sync posts). The thank-you shows as soon as the survey is in the tablet's queue.
     """
     await tap_and_wait(page, b.start_button(page), timeout)
     submit = b.button(page, b.SUBMIT)
@@ -240,16 +283,16 @@ async def one_survey(page, comment: str, tally: Tally, timeout: float = 30) -> N
     if problems:
         tally.shown.append(f"{comment}: before submitting: {problems}")
     tally.tapped.append(comment)
-    sent_from = len(page.sipas_frames["sent"])
-    before = b.runs(page)
+    before = await runs(page)
     await settled(page, min(timeout, TAP_TIMEOUT))
     t0 = time.perf_counter()
     await submit.tap(timeout=min(timeout, TAP_TIMEOUT) * 1000)
     await wait_visible(page, page.get_by_text(b.THANKS, exact=True), timeout)
     tally.thanked[comment] = time.perf_counter() - t0
     tally.thanked_at[comment] = time.monotonic()
-    await wait_for_run(page, after=before, timeout=timeout)  # the run that stored it
-    rt = server_round_trip(page, sent_from)
+    await wait_for_run(page, after=before, timeout=timeout)  # the sync post that sent it (answered or not)
+    await asyncio.sleep(0)  # lets the request's "finished" event be handled
+    rt = server_round_trip(page, comment)
     if rt is not None:
         tally.server_rt[comment] = rt
     problems = await shown_problems(page)
@@ -278,8 +321,7 @@ async def tablet_loop(
     context = await browser.new_context(**b.TABLET)
     await context.add_init_script(script=enrolled_script(tablet))
     page = await context.new_page()
-    b.watch_runs(page)
-    watch_frames(page)
+    watch_syncs(page, tally, number)
     try:
         await open_kiosk(page, url(), timeout=120)  # 20 cold loads at once take a while on 2 CPUs
         tally.ready += 1
@@ -296,7 +338,9 @@ async def tablet_loop(
                 tally.failed.append(f"{comment}: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
                 await recover(page, url, stop)
     finally:
-        await drain_queue(page)
+        left = await drain_queue(page)
+        if left:
+            tally.undrained.append(f"tablet-{number}: {left} thanked surveys still queued at the end")
         await context.close()
 
 
@@ -311,17 +355,21 @@ PENDING_JS = """() => { try { return JSON.parse(localStorage.getItem('sipas.kios
                                     .filter(e => e.survey).length; } catch (e) { return -1; } }"""
 
 
-async def drain_queue(page, timeout: float = 20) -> None:
+async def drain_queue(page, timeout: float = 30) -> int:
     """Like a real tablet, which stays on: give the page time to send the completed surveys it still
-    holds (thanked, kept in localStorage, re-sent until the server acknowledges them) before closing."""
+    holds (thanked, kept in IndexedDB and localStorage, re-sent until the server acknowledges them) before
+    closing. How many it still holds after ``timeout`` (0: all acknowledged; -1: could not be read)."""
     deadline = time.monotonic() + timeout
+    left = -1
     while time.monotonic() < deadline:
         try:
-            if await page.evaluate(PENDING_JS) <= 0:
-                return
+            left = await page.evaluate(PENDING_JS)
+            if left == 0:
+                return 0
         except Exception:  # noqa: BLE001 - a page being reloaded; try again
             pass
         await asyncio.sleep(0.25)
+    return left
 
 
 async def recover(page, url: Callable[[], str], stop: asyncio.Event) -> None:
@@ -555,12 +603,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(result['unknown'])}; problems on screen: **{len(tally.problems)}**; tracebacks in the server log: "
         f"{len(server_log)}; check_database: {'no problem' if not db_problems else db_problems[:3]}",
         f'- submit latency (tap on "{b.SUBMIT}" → "{b.THANKS}" visible): **{latency_line(tally.latencies)}**',
-        f"- of which the server's part (the tap's websocket message sent → that run finished, queueing behind "
-        f"the other sessions included): {latency_line(list(tally.server_rt.values()))}",
+        f"- the server's part, the sync post that carried the survey (browser timing, request sent → answer "
+        f"received, queueing included; the thank-you does not wait for it): "
+        f"{latency_line(list(tally.server_rt.values()))}",
         f"- the server process used {cpu[1] - cpu[0]:.1f} CPU-seconds in the {args.seconds:g} s "
         f"({100 * (cpu[1] - cpu[0]) / args.seconds:.0f} % of one CPU) while {counted[1] - counted[0]} surveys were "
-        f"thanked: {1000 * (cpu[1] - cpu[0]) / max(1, counted[1] - counted[0]):.0f} ms per survey (10 taps, the "
-        "5-second idle check of every open survey, the clerk's page); the rest of the two CPUs went to the browsers",
+        f"thanked: {1000 * (cpu[1] - cpu[0]) / max(1, counted[1] - counted[0]):.0f} ms per survey (its start and "
+        "its survey synced, the tablets' resends, the clerk's page); the rest of the two CPUs went to the browsers",
         f"- {clerk}",
     ]
     lines += [f"  - problem: {p}" for p in tally.problems[:10]]

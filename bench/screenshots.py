@@ -18,15 +18,20 @@ sys.path.insert(0, str(ROOT))
 
 from sipas import db, demo
 from sipas.admin import auth
-from tests.browser import APP, TABLET, as_enrolled_tablet, chromium, streamlit_server
+from tests.browser import APP, TABLET, as_enrolled_tablet, chromium, on_tablet_app, streamlit_server, tap
 from tests.conftest import always_open
 
 OUT = ROOT / "bench" / "out"
 
 
 def settle(page) -> None:
+    """Wait until the screen is drawn: the tablet's own app (/tablet/) has taken its screen's taps and sent
+    nothing that waits; a staff page's Streamlit run has finished."""
     time.sleep(0.3)
-    page.wait_for_selector(f'{APP}[data-test-script-state="notRunning"]', timeout=30000)
+    if on_tablet_app(page):
+        page.wait_for_selector('.kiosk[data-ready="1"][data-settled="1"]:not([data-sending])', timeout=30000)
+    else:
+        page.wait_for_selector(f'{APP}[data-test-script-state="notRunning"]', timeout=30000)
     time.sleep(0.5)
 
 
@@ -42,15 +47,19 @@ def main() -> None:
     with streamlit_server(path, work) as server, chromium() as browser:
         page = browser.new_context(**TABLET).new_page()
         as_enrolled_tablet(page, server)  # the counter's tablet holds its device secret
-        page.goto(server.url + "/")
+        page.goto(server.url + "/?kiosk=1")  # the old bookmark: sent on to the tablet's app at /tablet/
         settle(page)
         page.screenshot(path=str(OUT / "kiosk-welcome.png"), full_page=True)
-        page.get_by_role("button", name="Bắt đầu đánh giá").tap()
+        tap(page.get_by_role("button", name="Bắt đầu đánh giá"))
         settle(page)
         page.screenshot(path=str(OUT / "kiosk-step1.png"), full_page=True)
-        for _ in range(2):  # a face tap moves on by itself
-            page.get_by_role("radio", name="Hài lòng", exact=True).tap()
-            page.wait_for_timeout(700)
+        for _ in range(2):  # a face tap moves on by itself (400 ms), once its screen takes taps (350 ms)
+            question = page.locator(".kiosk").get_attribute("data-question")
+            tap(page.get_by_role("radio", name="Hài lòng", exact=True))
+            page.wait_for_function(
+                "q => document.querySelector('.kiosk').getAttribute('data-question') !== q", arg=question
+            )
+        settle(page)
         page.screenshot(path=str(OUT / "kiosk-step3.png"), full_page=True)
 
         staff = browser.new_context(viewport={"width": 1440, "height": 900}, locale="vi-VN").new_page()

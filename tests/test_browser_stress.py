@@ -1,11 +1,13 @@
 """Many tablets at once, and a server killed while they submit, in real headless Chromium.
 
 Short versions of bench/bench_tablets.py (20 tablets, 60 s) and bench/bench_crash.py, whose driver
-they use: one Chromium, one browser context (one Streamlit session) per tablet, each tapping short
-surveys in a loop with a comment that names the survey ("tablet-3 survey-17"), and a clerk logged in
-through the real form who keeps rerunning the analysis page. What is asserted is what a citizen and
-the commune would notice: every survey whose thank-you screen was shown is in the database exactly
-once, no screen showed an error, and after a crash the database checks clean and the tablets carry on.
+they use: one Chromium, one browser context per tablet (an enrolled tablet on its own web app at
+/tablet/, no Streamlit session), each tapping short surveys in a loop with a comment that names the
+survey ("tablet-3 survey-17"), and a clerk logged in through the real form who keeps rerunning the
+analysis page. What is asserted is what a citizen and the commune would notice: every survey whose
+thank-you screen was shown is in the database exactly once (once the tablets' queues are empty), no
+screen showed an error, and after a crash the database checks clean and the tablets carry on: they go on
+thanking surveys while the server is down and send them to the restarted server by themselves.
 The last test kills a writer process without any browser (every acknowledged survey must be stored).
 
 Without /usr/bin/chromium these tests skip, unless SIPAS_REQUIRE_BROWSER=1 (CI): then they fail.
@@ -42,9 +44,10 @@ def test_tablets_submitting_together_store_every_thanked_survey_exactly_once(tmp
         log = bt.log_problems(server.log)
     print(
         f"{len(tally.thanked)} surveys thanked; submit latency {bt.latency_line(tally.latencies)}; "
-        f"clerk reruns {len(tally.clerk_reruns)}"
+        f"its sync post {bt.latency_line(list(tally.server_rt.values()))}; clerk reruns {len(tally.clerk_reruns)}"
     )
     assert tally.failed == [] and tally.shown == []  # no step failed, no error box on any screen
+    assert tally.undrained == []  # every tablet's queue was acknowledged by the server
     assert len({c.split()[0] for c in tally.thanked}) == TABLETS  # every tablet got through
     assert len(tally.thanked) >= TABLETS
     assert bt.check_stored(path, tally) == {"missing": [], "doubled": [], "unknown": []}
@@ -59,15 +62,16 @@ def test_a_killed_server_loses_no_thanked_survey_and_the_tablets_carry_on(tmp_pa
     )
     print(
         f"kill at {r.kill_at:.1f} s, back after {r.back_after:.1f} s; thanked before {len(r.thanked_before)}, "
-        f"after {len(r.thanked_after)}; cut short: {r.failed}"
+        f"after {len(r.thanked_after)} ({r.thanked_while_down} while down); synced again {r.recovered}/3; "
+        f"cut short: {r.failed}"
     )
     assert len(r.thanked_before) >= 2
     assert r.missing == [] and r.doubled == []  # every thanked survey is there, once
     assert r.db_problems == []  # integrity_check and the roll-ups, after SIGKILL
     assert r.shown == []  # no error box on any tablet, before or after
-    # Only the surveys in progress at the kill were cut short: by the lost server, nothing else.
-    assert all(": ConnectionError: " in f or ": TimeoutError: " in f for f in r.failed), r.failed
-    assert r.recovered >= 1 and r.thanked_after  # the pages reconnected by themselves and carried on
+    # The tablet's app needs no server to run a survey: nothing was cut short by the kill.
+    assert r.failed == []
+    assert r.recovered == 3 and r.thanked_after  # every tablet synced again by itself and carried on
 
 
 def test_a_killed_writer_loses_no_acknowledged_survey(tmp_path):
