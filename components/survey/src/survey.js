@@ -188,9 +188,9 @@ function start() {
   }
   S.survey = { token, plan, answers: {}, index: 0, startedAt: Date.now(), taps: 0 };
   outbox().addStart(token, Date.now());
-  sync(true);
   touch();
-  question();
+  question(); // first: the start's message then goes from the survey screen (no next survey's data asked)
+  sync(true);
 }
 
 function touch() {
