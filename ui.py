@@ -181,8 +181,27 @@ STAFF_CSS = """<style>
 </style>"""
 
 
+# Streamlit 1.67's page has English words of its own for keyboard users (the hidden "Skip to main content"
+# link, read out by screen readers) and says lang="en": both in Vietnamese on staff pages. A constant script
+# of ours (nothing typed by anyone), run a few times as Streamlit draws the page.
+STAFF_SCRIPT = """<script>
+(() => {
+  const words = { "Skip to main content": "Chuyển đến nội dung chính" };
+  const fix = () => {
+    document.documentElement.lang = "vi";
+    for (const a of document.querySelectorAll("a, button")) {
+      const t = (a.textContent || "").trim();
+      if (words[t]) a.textContent = words[t];
+    }
+  };
+  for (const ms of [0, 300, 1500, 5000]) setTimeout(fix, ms);
+})();
+</script>"""
+
+
 def staff_style() -> None:
     st.html(STAFF_CSS)
+    st.html(STAFF_SCRIPT, unsafe_allow_javascript=True)
 
 
 def safe_csv_download(frame, label: str, file_name: str, key: str) -> None:
