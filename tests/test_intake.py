@@ -104,3 +104,73 @@ def test_a_file_of_praise_and_complaints_opens_cases_exactly_per_the_rules(conn)
     cb02 = next(c for c in db.list_cases(conn) if c["staff_code"] == "CB02")
     notes = " ".join(e["note"] for e in db.case_events(conn, cb02["id"]))
     assert "“Cán bộ thái độ cáu gắt”" in notes and "“Chị Hồng nói chuyện hơi gắt với người lớn tuổi.”" in notes
+
+
+def _candidates_by_correlated_subqueries(conn, last_id, limit, low=(1, 2)):
+    """The candidate query as it was before the one-pass query of db.intake_candidates (three correlated
+    sub-queries per response): the reference the new query must equal."""
+    newest = conn.execute("SELECT max(id) FROM responses").fetchone()[0] or 0
+    if newest <= last_id:
+        return last_id, []
+    marks = ",".join("?" * len(low))
+    conduct = "a.response_id = r.id AND a.criterion >= 'TC3.' AND a.criterion < 'TC3/'"
+    out = []
+    for r in conn.execute(
+        "SELECT id, submitted_at, staff_code, overall, comment, is_demo, "
+        "  (SELECT group_concat(a.criterion || '=' || a.value) FROM answers a "
+        f"   WHERE {conduct} AND a.value IN ({marks})) AS low, "
+        f"  (SELECT min(a.value) FROM answers a WHERE {conduct}) AS conduct_min "
+        "FROM responses r WHERE id > ? AND id <= ? AND excluded = 0 AND ((comment IS NOT NULL AND comment <> '')"
+        f"  OR EXISTS (SELECT 1 FROM answers a WHERE {conduct} AND a.value IN ({marks}))) "
+        "ORDER BY id LIMIT ?",
+        (*low, last_id, newest, *low, limit),
+    ):
+        row = dict(r)
+        pairs = sorted(p.split("=") for p in row["low"].split(",")) if row["low"] else []
+        row["low"] = [c for c, _ in pairs]
+        row["low_values"] = {c: int(v) for c, v in pairs}
+        answered = [v for v in (row["overall"], row.pop("conduct_min")) if v is not None]
+        row["lowest"] = min(answered) if answered else None
+        out.append(row)
+    return (out[-1]["id"] if len(out) >= limit else newest), out
+
+
+def test_the_candidate_query_equals_the_correlated_one_on_a_random_database(conn):
+    """db.intake_candidates reads each response's staff-conduct answers in one grouped pass: on a random
+    database (comments empty or blank, answers low, high or "Không ý kiến", exclusions, demo rows) it
+    returns exactly what the former three-sub-query version returned, for every pointer and limit."""
+    import random
+
+    from sipas.catalog import questionnaire
+
+    rng = random.Random(5)
+    codes = list(questionnaire(ACTIVE).criterion_codes)
+    db.upsert_staff(conn, {"code": "CB01", "full_name": "Nguyễn Văn A"})
+    rows = []
+    for i in range(600):
+        response = {
+            "token": f"t{i}",
+            "submitted_at": f"2025-03-{1 + i % 28:02d} 08:{i % 60:02d}:00",
+            "questionnaire": ACTIVE,
+            "channel": rng.choice(("paper", "kiosk")),
+            "staff_code": rng.choice((None, "CB01")),
+            "overall": rng.choice((None, 1, 2, 3, 4, 5)),
+            "comment": rng.choice((None, None, None, "", " ", "Tốt", "Thái độ chưa tốt")),
+            "is_demo": rng.random() < 0.2,
+        }
+        answers = {c: rng.choice((None, 1, 2, 3, 4, 5)) for c in rng.sample(codes, rng.randrange(len(codes) + 1))}
+        rows.append((response, answers))
+    with db.transaction(conn):
+        db.insert_responses_bulk(conn, rows)
+    for rid in range(3, 600, 11):
+        db.set_excluded(conn, rid, True, "kiểm tra", "test")
+    seen = 0
+    for last_id in (0, 1, 57, 300, 599, 600, 700):
+        for limit in (1, 7, 100, 1000):
+            want = _candidates_by_correlated_subqueries(conn, last_id, limit)
+            assert db.intake_candidates(conn, last_id, limit=limit) == want, (last_id, limit)
+            assert db.intake_candidates(conn, last_id, limit=limit, low=(1,)) == _candidates_by_correlated_subqueries(
+                conn, last_id, limit, low=(1,)
+            )
+            seen += len(want[1])
+    assert seen > 1000

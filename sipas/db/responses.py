@@ -241,8 +241,9 @@ def insert_responses_bulk(
     """Like :func:`insert_responses` (inside the caller's transaction), much faster for many rows:
     rows and answers with ``executemany`` and explicit ids, then the roll-ups once for the whole
     range (from ``_COUNTED_FROM`` rows on counted here, :func:`_add_counted_to_rollups`, with the same
-    result as the trigger). Used for responses files, demo data, a restore's merge and benchmarks. ``present``: the rows' tokens already
-    stored, when the caller has just looked them up (:func:`existing_tokens`)."""
+    result as the trigger). Used for responses files, demo data, a restore's merge and benchmarks.
+    ``present``: the rows' tokens already stored, when the caller has just looked them up
+    (:func:`existing_tokens`)."""
     if not conn.in_transaction:
         raise RuntimeError("insert_responses_bulk must run inside a transaction")
     present = existing_tokens(conn, [r["token"] for r, _ in rows]) if present is None else set(present)

@@ -223,12 +223,13 @@ def submit_kiosk_survey(
 
 def _after_store(conn: sqlite3.Connection, now: datetime | None = None, *, soon: bool = False) -> None:
     """The domain's follow-up once responses are committed (cases, effects); never fails the store.
-    ``soon``: by this process's intake worker just after the submit returns (the kiosk path)."""
+    ``soon``: by this process's intake worker just after the submit returns (the kiosk path); else at once,
+    :data:`~sipas.cases.intake.IMPORT_BATCH` complaints per transaction (a responses file)."""
     try:
         if soon:
             intake.after_responses_soon(conn, now)
         else:
-            intake.after_responses(conn, now)
+            intake.after_responses(conn, now, intake.IMPORT_BATCH)
     except Exception:  # noqa: BLE001 - the survey is stored; the next store catches up
         logging.getLogger(__name__).exception("case intake request failed")
 
