@@ -370,16 +370,33 @@ def _fingerprint(response: Mapping, answers_repr: str) -> str:
         get("submitted_at") or "",
         get("questionnaire") or "",
         get("channel") or "paper",
-        _norm_text(get("field")),
+        _norm_field(get("field")),
         get("staff_code") or "",
         str(get("wait_minutes")),
         str(get("overall")),
         answers_repr,
         _norm_text(get("comment")),
-        repr(list(map(get, _FINGERPRINT_EXTRA))),
+        _NO_EXTRA_REPR if (extra := list(map(get, _FINGERPRINT_EXTRA))) == _NO_EXTRA else repr(extra),
         _norm_text(get("extra")),
     ]
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
+
+
+_NO_EXTRA = [None] * len(_FINGERPRINT_EXTRA)  # a row without extra answers (most), and its repr made once
+_NO_EXTRA_REPR = repr(_NO_EXTRA)
+_NORMED_FIELDS: dict[str, str] = {}  # a file names a handful of lĩnh vực: each normalised once
+
+
+def _norm_field(text: str | None) -> str:
+    """:func:`_norm_text` of a lĩnh vực, remembered."""
+    if not text:
+        return ""
+    normed = _NORMED_FIELDS.get(text)
+    if normed is None:
+        if len(_NORMED_FIELDS) > 10_000:
+            _NORMED_FIELDS.clear()
+        normed = _NORMED_FIELDS[text] = _norm_text(text)
+    return normed
 
 
 class _PairReprs(dict):
