@@ -186,20 +186,16 @@ def intake_candidates(
     if newest <= last_id:
         return last_id, []
     marks = ",".join("?" * len(low))
-    # One pass: each response of the range (in id order, so LIMIT stops the scan) with its staff-conduct
-    # answers, found by one seek on the answers' key (response_id, criterion) and grouped at once.
-    is_low = f"a.value IN ({marks})"
+    conduct = f"a.response_id = r.id AND a.criterion >= '{_CONDUCT_FROM}' AND a.criterion < '{_CONDUCT_TO}'"
     out = []
     for r in conn.execute(
-        "SELECT r.id AS id, r.submitted_at AS submitted_at, r.staff_code AS staff_code, r.overall AS overall, "
-        "  r.comment AS comment, r.is_demo AS is_demo, "
-        f"  group_concat(CASE WHEN {is_low} THEN a.criterion || '=' || a.value END) AS low, "
-        "  min(a.value) AS conduct_min "
-        "FROM responses r LEFT JOIN answers a ON a.response_id = r.id "
-        f"  AND a.criterion >= '{_CONDUCT_FROM}' AND a.criterion < '{_CONDUCT_TO}' "
-        "WHERE r.id > ? AND r.id <= ? AND r.excluded = 0 GROUP BY r.id "
-        f"HAVING (r.comment IS NOT NULL AND r.comment <> '') OR max({is_low}) "
-        "ORDER BY r.id LIMIT ?",
+        "SELECT id, submitted_at, staff_code, overall, comment, is_demo, "
+        "  (SELECT group_concat(a.criterion || '=' || a.value) FROM answers a "
+        f"   WHERE {conduct} AND a.value IN ({marks})) AS low, "
+        f"  (SELECT min(a.value) FROM answers a WHERE {conduct}) AS conduct_min "
+        "FROM responses r WHERE id > ? AND id <= ? AND excluded = 0 AND ((comment IS NOT NULL AND comment <> '')"
+        f"  OR EXISTS (SELECT 1 FROM answers a WHERE {conduct} AND a.value IN ({marks}))) "
+        "ORDER BY id LIMIT ?",
         (*low, last_id, newest, *low, limit),
     ):
         row = dict(r)
