@@ -138,7 +138,9 @@ def run_floor(path: Path, parsed: list[tuple[dict, dict]]) -> float:
     cols = list(db.RESPONSE_COLUMNS)
     resp_rows, answer_rows = [], []
     for i, (response, answers) in enumerate(parsed, start=1):
-        resp_rows.append((i, *(response.get(c) for c in cols[:-2]), 0, 0))
+        values = [i, *map(response.get, cols)]
+        values[1 + cols.index("is_demo")] = values[1 + cols.index("out_of_hours")] = 0
+        resp_rows.append(values)
         answer_rows.extend((i, code, value) for code, value in answers.items())
     conn = sqlite3.connect(path, isolation_level=None)
     try:

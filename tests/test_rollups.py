@@ -360,3 +360,82 @@ def test_a_file_of_many_groups_lands_key_by_key_as_a_python_tally(conn):
     dims = {tuple(r[:5]): r[5] for r in conn.execute("SELECT * FROM dim_responses WHERE questionnaire = 'sipas-2023'")}
     assert dims == dims_before + responses
     assert check.check(conn) == []
+
+
+def _bulk_batch(rng, codes_by_version, n, prefix):
+    """``n`` random (response, answers) rows for insert_responses_bulk: several forms, days, channels,
+    lĩnh vực and staff (None too), answers 1–5 or None ("Không ý kiến"), overall or not."""
+    rows = []
+    for i in range(n):
+        version = rng.choice(sorted(codes_by_version))
+        response = {
+            "token": f"{prefix}{i}",
+            "submitted_at": f"2025-{1 + rng.randrange(3):02d}-{1 + rng.randrange(28):02d} 08:{i % 60:02d}:00",
+            "questionnaire": version,
+            "channel": rng.choice(("paper", "qr", "kiosk")),
+            "field": rng.choice((None, "Hộ tịch", "Đất đai", "Chứng thực")),
+            "staff_code": rng.choice((None, "CB01", "CB02")),
+            "overall": rng.choice((None, 1, 2, 3, 4, 5)),
+            "is_demo": False,
+        }
+        codes = codes_by_version[version]
+        answers = {c: rng.choice((None, 1, 2, 3, 4, 5)) for c in rng.sample(codes, rng.randrange(len(codes) + 1))}
+        rows.append((response, answers))
+    return rows
+
+
+def test_a_bulk_insert_counts_its_roll_ups_as_the_trigger_would(tmp_path, monkeypatch):
+    """insert_responses_bulk counts a large batch's roll-ups itself (numpy) instead of by the trigger
+    rollup_delta_apply: on the same rows, into a database with earlier rows (some days touched before,
+    rows left at zero by an exclusion), every row of the four roll-up tables is the same either way."""
+    import random
+
+    from sipas.admin import check
+    from sipas.catalog import questionnaire
+    from sipas.db import responses as store
+
+    codes_by_version = {v: list(questionnaire(v).criterion_codes) for v in ("sipas-2023", "sipas-2024")}
+    tables = ("dim_counts", "dim_responses", "daily_counts", "daily_responses")
+    got = {}
+    counted = []
+    count = store._add_counted_to_rollups
+    monkeypatch.setattr(store, "_add_counted_to_rollups", lambda *a: counted.append(count(*a)) or counted[-1])
+    for how, threshold in (("trigger", 10**9), ("counted", 1)):
+        monkeypatch.setattr(store, "_COUNTED_FROM", threshold)
+        rng = random.Random(7)
+        conn = db.open_db(tmp_path / f"{how}.db")
+        for code in ("CB01", "CB02"):
+            db.upsert_staff(conn, {"code": code, "full_name": code})
+        earlier = _bulk_batch(rng, codes_by_version, 150, "old")
+        for response, answers in earlier:  # one by one, through the trigger, in both databases
+            db.insert_response(conn, response, answers)
+        for rid in range(1, 151, 9):
+            db.set_excluded(conn, rid, True, "kiểm tra", "test")
+        batch = _bulk_batch(rng, codes_by_version, 2500, "new")
+        batch += [batch[3], earlier[5], batch[10]]  # a token twice in the batch, one already stored
+        with db.transaction(conn):
+            assert db.insert_responses_bulk(conn, batch) == (2500, 3)
+        assert check.check(conn) == []
+        got[how] = {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in tables}
+        conn.close()
+    assert counted == [True]  # the second database's batch was counted by numpy, the first's by the trigger
+    for t in tables:
+        assert sorted(map(tuple, got["counted"][t])) == sorted(map(tuple, got["trigger"][t])), t
+    assert any(r[-1] > 0 for r in got["counted"]["dim_counts"])  # "Không ý kiến" counted too
+
+
+def test_a_bulk_insert_of_values_it_cannot_count_leaves_them_to_the_trigger(conn, monkeypatch):
+    from sipas.admin import check
+    from sipas.db import responses as store
+
+    monkeypatch.setattr(store, "_COUNTED_FROM", 1)
+    base = {"submitted_at": "2025-02-03 09:00:00", "questionnaire": "sipas-2023", "channel": "paper"}
+    rows = [({**base, "token": "a", "overall": 4}, {"TC1.1": "4"}), ({**base, "token": "b"}, {"TC1.1": 2})]
+    counted = []
+    count = store._add_counted_to_rollups
+    monkeypatch.setattr(store, "_add_counted_to_rollups", lambda *a: counted.append(count(*a)) or counted[-1])
+    with db.transaction(conn):
+        assert db.insert_responses_bulk(conn, rows) == (2, 0)
+    assert counted == [False]
+    assert check.check(conn) == []
+    assert db.level_counts(conn, "sipas-2023")["TC1.1"] == (0, 1, 0, 1, 0)

@@ -83,7 +83,7 @@ def _from_tcvn3(text: str) -> str:
 
 def to_unicode(text: str) -> str:
     """``text`` in Unicode (NFC): converted from TCVN3 or VNI when recognised as such, else unchanged."""
-    if not text or any(ord(ch) > 0xFF for ch in text):
+    if not text or text.isascii() or max(text) > "\xff":  # ASCII, or Unicode already (in C, not char by char)
         return text
     before = _foreign(text)
     if before == 0 or not _in_words(text):

@@ -223,12 +223,13 @@ def submit_kiosk_survey(
 
 def _after_store(conn: sqlite3.Connection, now: datetime | None = None, *, soon: bool = False) -> None:
     """The domain's follow-up once responses are committed (cases, effects); never fails the store.
-    ``soon``: by this process's intake worker just after the submit returns (the kiosk path)."""
+    ``soon``: by this process's intake worker just after the submit returns (the kiosk path); else at once,
+    :data:`~sipas.cases.intake.IMPORT_BATCH` complaints per transaction (a responses file)."""
     try:
         if soon:
             intake.after_responses_soon(conn, now)
         else:
-            intake.after_responses(conn, now)
+            intake.after_responses(conn, now, intake.IMPORT_BATCH)
     except Exception:  # noqa: BLE001 - the survey is stored; the next store catches up
         logging.getLogger(__name__).exception("case intake request failed")
 
@@ -369,16 +370,33 @@ def _fingerprint(response: Mapping, answers_repr: str) -> str:
         get("submitted_at") or "",
         get("questionnaire") or "",
         get("channel") or "paper",
-        _norm_text(get("field")),
+        _norm_field(get("field")),
         get("staff_code") or "",
         str(get("wait_minutes")),
         str(get("overall")),
         answers_repr,
         _norm_text(get("comment")),
-        repr(list(map(get, _FINGERPRINT_EXTRA))),
+        _NO_EXTRA_REPR if (extra := list(map(get, _FINGERPRINT_EXTRA))) == _NO_EXTRA else repr(extra),
         _norm_text(get("extra")),
     ]
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
+
+
+_NO_EXTRA = [None] * len(_FINGERPRINT_EXTRA)  # a row without extra answers (most), and its repr made once
+_NO_EXTRA_REPR = repr(_NO_EXTRA)
+_NORMED_FIELDS: dict[str, str] = {}  # a file names a handful of lĩnh vực: each normalised once
+
+
+def _norm_field(text: str | None) -> str:
+    """:func:`_norm_text` of a lĩnh vực, remembered."""
+    if not text:
+        return ""
+    normed = _NORMED_FIELDS.get(text)
+    if normed is None:
+        if len(_NORMED_FIELDS) > 10_000:
+            _NORMED_FIELDS.clear()
+        normed = _NORMED_FIELDS[text] = _norm_text(text)
+    return normed
 
 
 class _PairReprs(dict):
