@@ -341,6 +341,23 @@ def test_restore_from_uploaded_bytes(filled, db_file, good_backup, tmp_path):
     assert good_backup.read_bytes() == data  # the source file itself is never opened by SQLite
 
 
+def test_a_survey_left_out_before_a_restore_stays_left_out_after_it(filled, db_file, good_backup, tmp_path):
+    """A tablet survey received after the backup and left out as suspect (or by a clerk) is carried across the
+    restore left out, with its reason: it must not come back into the figures."""
+    add_response(filled, "nghi-van", "2024-03-06 10:00:00", 1)
+    add_response(filled, "binh-thuong", "2024-03-06 10:05:00", 4)
+    rid = db.response_by_token(filled, "nghi-van")["id"]
+    db.set_excluded(filled, rid, True, "Nghi vấn lạm dụng: quá nhanh", "clerk1")
+    result = restore.restore(db_file, good_backup, backup_dir=tmp_path / "k", now=datetime(2024, 3, 7, 9, 15, 0))
+    assert (result.carried, result.left_surveys) == (2, 0)
+    carried = db.response_by_token(filled, "nghi-van")
+    assert (carried["excluded"], carried["exclude_reason"]) == (1, "Nghi vấn lạm dụng: quá nhanh")
+    assert db.response_by_token(filled, "binh-thuong")["excluded"] == 0
+    assert db.count_responses(filled) == 5
+    assert filled.execute("SELECT count(*) FROM responses WHERE excluded = 0").fetchone()[0] == 4
+    assert check.check_database(db_file) == []  # the roll-ups agree with the rows
+
+
 def _text_file(tmp_path, good):
     p = tmp_path / "ghi-chu.db"
     p.write_text("Đây là một tệp văn bản.\n" * 20, encoding="utf-8")

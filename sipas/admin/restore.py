@@ -423,8 +423,15 @@ def _carry_after_backup(cand: sqlite3.Connection, previous: Path, carry: bool) -
         if not carry:
             return 0, left + len(rows), audit
         if rows:
+            # Stored as they were: a survey left out (suspect, or by a clerk) stays left out, with its reason.
+            left_out = {}
+            for response, _answers in rows:
+                flag, why = response.pop("excluded", 0), response.pop("exclude_reason", None)
+                if flag:
+                    left_out[response["token"]] = why
             with db.transaction(cand):
                 db.insert_responses_bulk(cand, rows)
+                db.exclude_by_token(cand, left_out)
     except sqlite3.Error as exc:
         raise DatabaseError(
             f"Không chuyển được các phiếu nhận sau thời điểm sao lưu vào dữ liệu khôi phục: {reason(exc)}. "

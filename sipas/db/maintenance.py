@@ -324,7 +324,8 @@ def responses_received_after(
 
     Returns (tablet and phone (QR) surveys of ``other_path`` stored after ``since`` and absent from ``conn``, as
     (response, answers) pairs ready for :func:`insert_responses_bulk`, staff codes unknown to
-    ``conn`` cleared; the number of other surveys (imported files, paper) in the same case; the
+    ``conn`` cleared, each with ``excluded`` and ``exclude_reason`` as they were (a survey left out as
+    suspect stays left out); the number of other surveys (imported files, paper) in the same case; the
     number of audit entries of ``other_path`` newer than the newest of ``conn``)."""
     from sipas.db.responses import RESPONSE_COLUMNS
 
@@ -338,12 +339,14 @@ def responses_received_after(
         cur = conn.cursor()
         cur.row_factory = sqlite3.Row  # the restored file's connection is a plain one
         rows = cur.execute(
-            f"SELECT r.id AS old_id, {cols} {absent} AND r.channel IN ('kiosk', 'qr') ORDER BY r.id", {"since": since}
+            f"SELECT r.id AS old_id, r.excluded, r.exclude_reason, {cols} {absent} AND r.channel IN ('kiosk', 'qr') "
+            "ORDER BY r.id",
+            {"since": since},
         ).fetchall()
         staff = {r[0] for r in conn.execute("SELECT code FROM main.staff")}
         carried = []
         for row in rows:
-            response = {c: row[c] for c in RESPONSE_COLUMNS}
+            response = {c: row[c] for c in (*RESPONSE_COLUMNS, "excluded", "exclude_reason")}
             if response["staff_code"] not in staff:
                 response["staff_code"] = None
             answers = {

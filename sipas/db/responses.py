@@ -495,6 +495,16 @@ def set_excluded(
     set_excluded_many(conn, [response_id], excluded, reason, actor)
 
 
+def exclude_by_token(conn: sqlite3.Connection, reasons: dict[str, str | None]) -> None:
+    """Leave out the responses of these tokens, each with its reason, inside the caller's transaction (the
+    roll-ups follow through the ``responses_exclusion`` trigger). For surveys carried across a restore, left
+    out before it: no new audit entry (the one of the original exclusion is in the replaced database)."""
+    conn.executemany(
+        "UPDATE responses SET excluded = 1, exclude_reason = ? WHERE token = ? AND excluded = 0",
+        [(why, token) for token, why in reasons.items()],
+    )
+
+
 def set_excluded_many(
     conn: sqlite3.Connection, response_ids: list[int], excluded: bool, reason: str | None, actor: str | None
 ) -> None:
