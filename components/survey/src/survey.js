@@ -123,7 +123,10 @@ function newlyShown() {
 }
 
 function setScreen(name, node) {
-  // The same welcome, closed or paused screen drawn again with fresh data is not a new screen.
+  // The same welcome, closed or paused screen drawn again with fresh data is not a new screen; drawn again
+  // exactly as it is, it is left in place (a finger on "Thử lại" or "Bắt đầu" never loses its button to
+  // an answer of the server arriving meanwhile).
+  if (name === S.phase && name !== "survey" && S.screenEl.firstElementChild?.outerHTML === node.outerHTML) return;
   if (name !== S.phase || name === "survey") newlyShown();
   S.phase = name;
   S.root.setAttribute("data-screen", name);
