@@ -122,8 +122,8 @@ def _json_in_html(data: dict) -> str:
 # ------------------------------------------------------------------------------ data
 
 
-def page_data(conn, now: datetime) -> dict:
-    """Everything a tablet screen needs but the tablet's own state (queue, tokens, secret)."""
+def _screen_basics() -> dict:
+    """What every tablet screen needs whatever the database says: texts, the scale and the timings."""
     opts = survey_options()
     return {
         "texts": tablet.TEXTS,
@@ -133,33 +133,18 @@ def page_data(conn, now: datetime) -> dict:
         "comment_idle_seconds": _seconds("SIPAS_KIOSK_IDLE_SECONDS_COMMENT", 180),
         "thanks_seconds": _seconds("SIPAS_KIOSK_THANKS_SECONDS", 8),
         "advance_ms": 400,
-        "generated_at": clock.format_ts(now),
-        **tablet.next_survey(conn, now),
-        "paused": False,
     }
 
 
-def fallback_page(now: datetime) -> dict:
+def page_data(conn, now: datetime) -> dict:
+    """Everything a tablet screen needs but the tablet's own state (queue, tokens, secret)."""
+    return {**_screen_basics(), "generated_at": clock.format_ts(now), **tablet.next_survey(conn, now), "paused": False}
+
+
+def fallback_page() -> dict:
     """The data of the calm "tạm dừng" screen when the database cannot be read (never a traceback)."""
-    opts = survey_options()
-    return {
-        "texts": tablet.TEXTS,
-        "scale": [{"value": s["value"], "label": s["label"]} for s in opts["scale"]],
-        "no_opinion": opts["no_opinion"],
-        "idle_seconds": 90,
-        "comment_idle_seconds": 180,
-        "thanks_seconds": 8,
-        "advance_ms": 400,
-        "generated_at": "",
-        "unit": "",
-        "closed": False,
-        "hours": "",
-        "promise": "",
-        "summary": [],
-        "read_aloud": False,
-        "plan": None,
-        "paused": True,
-    }
+    empty = {"unit": "", "closed": False, "hours": "", "promise": "", "summary": [], "read_aloud": False, "plan": None}
+    return {**_screen_basics(), "generated_at": "", **empty, "paused": True}
 
 
 def _page_now() -> dict:
@@ -169,9 +154,11 @@ def _page_now() -> dict:
             return page_data(conn, now)
     except Exception:  # database missing, locked or broken: the calm screen, the queue kept
         log.exception("tablet page data failed")
-        return fallback_page(now)
+        return fallback_page()
 
 
+# The database cannot be read when a phone opens its code: the code is untouched and still good.
+PHONE_FAULT = "Hệ thống đánh giá đang tạm dừng. Mã của Ông/Bà vẫn dùng được; xin mở lại đường dẫn sau ít phút."
 PHONE_IDLE_SECONDS = 1800  # at home, on one's own phone: no hurry (the tablet's idle reset is for the counter)
 
 
@@ -187,7 +174,7 @@ def _phone_now(code: str) -> dict:
             page = page_data(conn, now)
     except Exception:
         log.exception("phone page data failed")
-        return {**fallback_page(now), "phone": {"code": code, "state": "error", "message": qr.MSG_UNKNOWN}}
+        return {**fallback_page(), "phone": {"code": code, "state": "error", "message": PHONE_FAULT}}
     page.update(closed=False, summary=[], idle_seconds=PHONE_IDLE_SECONDS, comment_idle_seconds=PHONE_IDLE_SECONDS)
     page["phone"] = {"code": code, "state": found.state, "message": found.message}
     return page

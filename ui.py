@@ -45,16 +45,6 @@ def env_seconds(name: str, default: float) -> float:
 SURVEY_DIR = Path(__file__).resolve().parent / "components" / "survey"
 SURVEY_COMPONENT = "sipas_survey"
 
-# Only the page's own chrome: the component draws the whole screen (position: fixed).
-KIOSK_COMPONENT_CSS = """
-<style>
-[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stStatusWidget"],
-[data-testid="stDecoration"] { display: none !important; }
-/* Streamlit's English "Connection error" box: never on the tablet (the survey closes it, main.js). */
-body > [data-testid="stDialog"] { display: none !important; }
-[data-testid="stMainBlockContainer"] { padding: 0 !important; }
-</style>
-"""
 # A staff member's preview of the survey: the page keeps its sidebar and header; the survey sits in the
 # main area (survey.css, .kiosk.preview) with a little room at the top.
 KIOSK_PREVIEW_CSS = """

@@ -34,7 +34,7 @@ def preview_data() -> dict:
             data = tablet_web.page_data(c, clock.now())
     except Exception:  # the database cannot open: the component's calm screen, never a traceback
         log.exception("survey preview failed")
-        data = tablet_web.fallback_page(clock.now())
+        data = tablet_web.fallback_page()
     return {**data, "preview": True, "login": False, "enrolled": None, "tokens": [], "acks": [], "refused": None}
 
 

@@ -73,6 +73,10 @@ def test_a_broken_database_gives_the_calm_screen_not_a_traceback(tmp_path, monke
     data = page_json(body.decode("utf-8"))
     assert data["paused"] is True and data["plan"] is None
     assert "Traceback" not in body.decode("utf-8")
+    # A phone opening its code meanwhile is told the code is still good, not that it does not exist.
+    status, _, body = asgi_get(tablet_web.ROUTES, "/q/khong-co-ma-nay-1234567")
+    phone = page_json(body.decode("utf-8"))["phone"]
+    assert status == 200 and phone["state"] == "error" and phone["message"] == tablet_web.PHONE_FAULT
 
 
 def test_the_script_and_style_are_cached_only_under_their_version(db_file):

@@ -333,71 +333,9 @@ function submit() {
   sync(true);
 }
 
-// ------------------------------------------------------------------ Streamlit's own words
-
-// The page around the component is Streamlit's: its few English words (the skip link for
-// keyboard users) are said in Vietnamese on the tablet.
-const PAGE_WORDS = { "Skip to main content": "Chuyển đến nội dung chính" };
-
-function vietnamesePage() {
-  if (document.documentElement.lang !== "vi") document.documentElement.lang = "vi";
-  for (const a of document.querySelectorAll("a, button")) {
-    if (S.root?.contains(a)) continue;
-    const t = (a.textContent || "").trim();
-    if (PAGE_WORDS[t]) a.textContent = PAGE_WORDS[t];
-    const label = a.getAttribute("aria-label");
-    if (label && PAGE_WORDS[label]) a.setAttribute("aria-label", PAGE_WORDS[label]);
-  }
-}
-
-// Streamlit's own box when the server cannot be reached ("Connection error … streamlit run
-// yourscript.py") is developer text: on the tablet it is hidden by the kiosk page's CSS
-// (ui.KIOSK_COMPONENT_CSS) and closed here as soon as it appears, as its × would close it, so that it
-// neither covers the survey nor takes the page's focus and taps. Streamlit keeps reconnecting by
-// itself; the survey goes on in the browser and the queue's mark says what waits.
-const STREAMLIT_BOX = 'body > [data-testid="stDialog"]';
-
-function closeStreamlitBox() {
-  if (previewing()) return; // a staff page: Streamlit's own box is for staff to see
-  for (const box of document.querySelectorAll(STREAMLIT_BOX)) {
-    const close = box.querySelector('button[aria-label="Close"]');
-    if (close) close.click();
-  }
-}
-
-// Back in touch with the server: a message sent while it was down was lost, so what waits is sent now
-// rather than when the lost send times out (LOST_MS). The app root says its connection state.
-function onConnectionState(app) {
-  const state = app.getAttribute("data-test-connection-state");
-  const was = S.connection;
-  S.connection = state;
-  S.root?.setAttribute("data-connection", state === "CONNECTED" ? "up" : "down");
-  if (state === "CONNECTED" && was && was !== "CONNECTED") {
-    S.inflight = false;
-    S.lastSend = 0;
-    sync(true);
-  }
-}
-
-function watchStreamlitBox() {
-  if (S.boxObserver || typeof MutationObserver === "undefined") return;
-  S.boxObserver = new MutationObserver(closeStreamlitBox);
-  S.boxObserver.observe(document.body, { childList: true });
-  closeStreamlitBox();
-  const app = document.querySelector('[data-testid="stApp"]');
-  if (!app) return;
-  S.connection = app.getAttribute("data-test-connection-state");
-  new MutationObserver(() => onConnectionState(app)).observe(app, {
-    attributes: true,
-    attributeFilter: ["data-test-connection-state"],
-  });
-}
-
 // ------------------------------------------------------------------ idle and resend
 
 function tick() {
-  vietnamesePage();
-  closeStreamlitBox();
   const d = S.data;
   if (!d) return;
   if (S.phase === "survey" && S.survey) {
@@ -437,7 +375,6 @@ export function render(component) {
       touch();
     });
     if (!S.interval) S.interval = setInterval(tick, 1000);
-    watchStreamlitBox();
     window.addEventListener("online", () => sync(true));
     S.voice = findVoice(window);
     if ("speechSynthesis" in window && !S.voice) {
@@ -461,6 +398,5 @@ export function render(component) {
   } else if (["welcome", "closed", "paused", "unenrolled"].includes(S.phase) || (onPhone() && S.phase !== "survey")) {
     welcome(); // settings, opening hours or a fault may have changed
   }
-  vietnamesePage();
   root.setAttribute("data-ready", "1");
 }
