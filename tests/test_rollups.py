@@ -439,3 +439,64 @@ def test_a_bulk_insert_of_values_it_cannot_count_leaves_them_to_the_trigger(conn
     assert counted == [False]
     assert check.check(conn) == []
     assert db.level_counts(conn, "sipas-2023")["TC1.1"] == (0, 1, 0, 1, 0)
+
+
+def _answers_of(conn):
+    return conn.execute(
+        "SELECT response_id, criterion, value, typeof(value) FROM answers ORDER BY response_id, criterion"
+    ).fetchall()
+
+
+def test_a_bulk_insert_stores_the_same_answers_through_json_as_row_by_row(tmp_path, monkeypatch):
+    """insert_responses_bulk hands SQLite each response's answers as one JSON object (json_each):
+    the answers table holds exactly what the (rid, code, value) rows give, INTEGER levels and NULL
+    "Không ý kiến" alike, for the same 2,500 random rows in two forms."""
+    import random
+
+    from sipas.catalog import questionnaire
+    from sipas.db import responses as store
+
+    codes_by_version = {v: list(questionnaire(v).criterion_codes) for v in ("sipas-2023", "sipas-2024")}
+    got, paths = {}, []
+    as_json = store._answers_as_json
+    for how in ("tuples", "json"):
+        if how == "tuples":
+            monkeypatch.setattr(store, "_answers_as_json", lambda rows: paths.append(False) or False)
+        else:
+            monkeypatch.setattr(store, "_answers_as_json", lambda rows: paths.append(as_json(rows)) or paths[-1])
+        conn = db.open_db(tmp_path / f"{how}.db")
+        for code in ("CB01", "CB02"):
+            db.upsert_staff(conn, {"code": code, "full_name": code})
+        batch = _bulk_batch(random.Random(11), codes_by_version, 2500, "r")
+        with db.transaction(conn):
+            assert db.insert_responses_bulk(conn, batch) == (2500, 0)
+        got[how] = _answers_of(conn)
+        conn.close()
+    assert paths == [False, True]
+    assert got["json"] == got["tuples"]
+    assert {t for *_, t in got["json"]} == {"integer", "null"}
+    assert len(got["json"]) == sum(len(a) for _, a in _bulk_batch(random.Random(11), codes_by_version, 2500, "r"))
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [4.0, True, "4", 7],  # what only the tuple path stores as SQLite makes of it (or refuses, as before)
+)
+def test_answers_json_only_takes_plain_levels(odd):
+    from sipas.db import responses as store
+
+    plain = [({}, {"TC1.1": 4, "TC1.2": None}), ({}, {"TC1.1": 5})]
+    assert store._answers_as_json(plain)
+    assert not store._answers_as_json([*plain, ({}, {"TC1.3": odd})])
+    assert not store._answers_as_json([*plain, ({}, {"a\x00b": 3})])  # SQLite's JSON would cut the key
+    assert not store._answers_as_json([*plain, ({}, {1: 3})])
+
+
+def test_answers_json_is_the_rows_dict_as_json():
+    import json
+
+    from sipas.db import responses as store
+
+    answers = {"TC1.1": 4, "Tiêu chí “x”\\": None, "TC3.2": 1}
+    assert json.loads(store._answers_json(answers)) == answers
+    assert store._answers_json({}) == "{}"

@@ -214,3 +214,21 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 @contextmanager
 def _no_queue() -> Iterator[None]:
     yield
+
+
+# Page cache for a bulk write (an import of a year's surveys): 64 MiB instead of SQLite's 2 MiB, so
+# that the random inserts into the token and fingerprint indexes of 100,000 new rows stay in memory
+# instead of spilling pages to the WAL mid-transaction and reading them back (≈ 0.4 s of a 9–10 s
+# import, bench/RESULTS.md, issue 18 item 9, third round). Given back when the bulk write ends.
+BULK_CACHE_KIB = 65536
+
+
+@contextmanager
+def roomy_cache(conn: sqlite3.Connection, kib: int = BULK_CACHE_KIB) -> Iterator[sqlite3.Connection]:
+    """The connection's page cache raised to ``kib`` KiB while the block runs, then set back."""
+    before = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size={-int(kib)}")
+    try:
+        yield conn
+    finally:
+        conn.execute(f"PRAGMA cache_size={int(before)}")

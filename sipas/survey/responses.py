@@ -760,7 +760,7 @@ def import_responses(
         notes = tuple(getattr(rows, "notes", ()))
         del rows
         sha = hashlib.sha256(data).hexdigest()
-        with db.transaction(conn):
+        with db.roomy_cache(conn), db.transaction(conn):
             present = db.existing_tokens(conn, [r["token"] for r, _ in parsed])
             repeats, sources = _repeats(conn, parsed, present)
             to_store = parsed
@@ -772,7 +772,9 @@ def import_responses(
                 response["is_demo"] = is_demo
             added, n_present = db.insert_responses_bulk(conn, to_store, present)
             db.set_import_counts(conn, import_id, added, n_present)
-    _after_store(conn)
+        # The case intake of the new rows (tens of thousands of candidates for a year's file) with the
+        # collector still off: with it on, its full passes over the heap cost ≈ 0.4 s of 9 s.
+        _after_store(conn)
     return ImportSummary(
         Path(filename).name,
         len(parsed),
