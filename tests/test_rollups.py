@@ -500,3 +500,29 @@ def test_answers_json_is_the_rows_dict_as_json():
     answers = {"TC1.1": 4, "Tiêu chí “x”\\": None, "TC3.2": 1}
     assert json.loads(store._answers_json(answers)) == answers
     assert store._answers_json({}) == "{}"
+
+
+def test_a_bulk_insert_of_rows_naming_different_columns_stores_what_one_by_one_stores(tmp_path):
+    """insert_responses_bulk writes only the columns some row names: a row that names a column another
+    lacks, a column named None, and the flags stored as 0/1, exactly as db.insert_response stores them."""
+    base = {"submitted_at": "2025-02-03 09:00:00", "questionnaire": "sipas-2023", "channel": "paper"}
+    rows = [
+        ({**base, "token": "a", "overall": 4, "gender": "Nữ", "is_demo": True}, {"TC1.1": 4}),
+        ({**base, "token": "b", "comment": "Tốt", "duration_seconds": 41.5, "field": None}, {"TC1.1": None}),
+        ({**base, "token": "c", "wait_minutes": 12, "wait_bucket": "lt15", "out_of_hours": 1}, {}),
+    ]
+    got = {}
+    for how in ("one_by_one", "bulk"):
+        conn = db.open_db(tmp_path / f"{how}.db")
+        if how == "bulk":
+            with db.transaction(conn):
+                assert db.insert_responses_bulk(conn, [(dict(r), dict(a)) for r, a in rows]) == (3, 0)
+        else:
+            for r, a in rows:
+                db.insert_response(conn, dict(r), dict(a))
+        cols = ", ".join(db.RESPONSE_COLUMNS)
+        got[how] = conn.execute(f"SELECT id, {cols} FROM responses ORDER BY id").fetchall()
+        conn.close()
+    assert [tuple(r) for r in got["bulk"]] == [tuple(r) for r in got["one_by_one"]]
+    assert got["bulk"][0]["gender"] == "Nữ" and got["bulk"][0]["is_demo"] == 1
+    assert got["bulk"][1]["duration_seconds"] == 41.5 and got["bulk"][2]["out_of_hours"] == 1

@@ -248,7 +248,13 @@ def insert_responses_bulk(
         raise RuntimeError("insert_responses_bulk must run inside a transaction")
     present = existing_tokens(conn, [r["token"] for r, _ in rows]) if present is None else set(present)
     first_id = _next_id(conn)
-    i_demo, i_hours = RESPONSE_COLUMNS.index("is_demo"), RESPONSE_COLUMNS.index("out_of_hours")
+    # Only the columns some row names (a file's rows name about half of them): the others are NULL
+    # either way, and 12 fewer parameters a row take ≈ 0.3 s off 100,000 rows. The two flags always.
+    named = {"is_demo", "out_of_hours"}
+    for response, _ in rows:
+        named.update(response)
+    columns = [c for c in RESPONSE_COLUMNS if c in named]
+    i_demo, i_hours = columns.index("is_demo"), columns.index("out_of_hours")
     new_rows, answer_rows, stored, skipped = [], [], [], 0
     as_json = _answers_as_json(rows)
     if len(_JSON_PAIRS) > 10_000:
@@ -260,7 +266,7 @@ def insert_responses_bulk(
             continue
         present.add(token)
         rid = first_id + len(new_rows)
-        values = [rid, *map(response.get, RESPONSE_COLUMNS)]
+        values = [rid, *map(response.get, columns)]
         values[1 + i_demo] = int(bool(values[1 + i_demo]))
         values[1 + i_hours] = int(bool(values[1 + i_hours]))
         new_rows.append(values)
@@ -271,10 +277,7 @@ def insert_responses_bulk(
             answer_rows += zip(repeat(rid), answers.keys(), answers.values())  # (rid, code, value) tuples
     # Plain executemany, not sqlite-utils' insert_all: a year's import is millions of answers, and
     # tuples straight into one prepared statement avoid a dict per row and per-batch SQL building.
-    conn.executemany(
-        f"INSERT INTO responses (id, {', '.join(RESPONSE_COLUMNS)}) VALUES (?{', ?' * len(RESPONSE_COLUMNS)})",
-        new_rows,
-    )
+    conn.executemany(f"INSERT INTO responses (id, {', '.join(columns)}) VALUES (?{', ?' * len(columns)})", new_rows)
     conn.executemany(_INSERT_ANSWERS_JSON if as_json else _INSERT_ANSWERS, answer_rows)
     del answer_rows
     last_id = first_id + len(new_rows) - 1
