@@ -188,7 +188,9 @@ def intake_candidates(
     marks = ",".join("?" * len(low))
     conduct = f"a.response_id = r.id AND a.criterion >= '{_CONDUCT_FROM}' AND a.criterion < '{_CONDUCT_TO}'"
     out = []
-    for r in conn.execute(
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: tens of thousands of candidates after a year's file
+    for rid, submitted_at, staff_code, overall, comment, is_demo, low_text, conduct_min in cursor.execute(
         "SELECT id, submitted_at, staff_code, overall, comment, is_demo, "
         "  (SELECT group_concat(a.criterion || '=' || a.value) FROM answers a "
         f"   WHERE {conduct} AND a.value IN ({marks})) AS low, "
@@ -198,13 +200,24 @@ def intake_candidates(
         "ORDER BY id LIMIT ?",
         (*low, last_id, newest, *low, limit),
     ):
-        row = dict(r)
-        pairs = sorted(p.split("=") for p in row["low"].split(",")) if row["low"] else []
-        row["low"] = [c for c, _ in pairs]
-        row["low_values"] = {c: int(v) for c, v in pairs}
-        answered = [v for v in (row["overall"], row.pop("conduct_min")) if v is not None]
-        row["lowest"] = min(answered) if answered else None
-        out.append(row)
+        pairs = sorted(p.split("=") for p in low_text.split(",")) if low_text else []
+        if overall is None or (conduct_min is not None and conduct_min < overall):
+            lowest = conduct_min
+        else:
+            lowest = overall
+        out.append(
+            {
+                "id": rid,
+                "submitted_at": submitted_at,
+                "staff_code": staff_code,
+                "overall": overall,
+                "comment": comment,
+                "is_demo": is_demo,
+                "low": [c for c, _ in pairs],
+                "low_values": {c: int(v) for c, v in pairs},
+                "lowest": lowest,
+            }
+        )
     return (out[-1]["id"] if len(out) >= limit else newest), out
 
 
