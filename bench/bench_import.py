@@ -167,6 +167,17 @@ def verify(path: Path, rows: int) -> bool:
     return n == rows and not problems
 
 
+def gauge() -> float:
+    """Seconds for a fixed pure-Python loop: how fast this machine's CPU is right now. On a shared
+    virtual machine it moves by a third within minutes (bench/RESULTS.md), and the floor and the import
+    move with it; printed with every run so that runs can be compared."""
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(3_000_000):
+        total += i
+    return time.perf_counter() - t0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=100_000)
@@ -204,6 +215,7 @@ def main(argv=None) -> int:
     ok = True
     results: dict[str, list[float]] = {"floor": [], "import": [], "cli": []}
     for i in range(args.repeat):
+        cpu = gauge()
         results["floor"].append(run_floor(target, parsed))
         results["import"].append(run_import(target, data, args.profile and i == 0))
         ok &= verify(target, args.rows)
@@ -212,6 +224,7 @@ def main(argv=None) -> int:
             ok &= verify(target, args.rows)
         print(
             f"  run {i + 1}: floor {results['floor'][-1]:.2f} s, import {results['import'][-1]:.2f} s"
+            f" (ratio {results['import'][-1] / results['floor'][-1]:.2f}; CPU gauge {cpu:.3f} s)"
             + (f", cli {results['cli'][-1]:.2f} s" if args.cli else "")
         )
     best_floor, best_import = min(results["floor"]), min(results["import"])
