@@ -29,6 +29,8 @@ ui.daily_backup(user)
 ui.sync_session_cookie()
 if user is not None:
     ui.staff_style()
+else:
+    ui.streamlit_in_vietnamese()  # the login page's own hints too
 
 # The questionnaire files are checked at start: a broken file is named to staff (with the entry);
 # the tablet shows only its "out of service" notice.

@@ -6,6 +6,7 @@ Kept outside ``sipas/`` so the domain package never imports Streamlit.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import re
@@ -171,26 +172,55 @@ STAFF_CSS = """<style>
 </style>"""
 
 
-# Streamlit 1.67's page has English words of its own for keyboard users (the hidden "Skip to main content"
-# link, read out by screen readers) and says lang="en": both in Vietnamese on staff pages. A constant script
-# of ours (nothing typed by anyone), run a few times as Streamlit draws the page.
+# Streamlit 1.67's page has English words of its own (no setting for them) and says lang="en": the hidden
+# "Skip to main content" link read out by screen readers, the hint under a text box being typed in, a select
+# box's list when nothing matches. Its front end writes them as plain text nodes; a constant script of ours
+# (nothing typed by anyone) sets lang="vi" and rewrites each one as it appears (a MutationObserver), on the
+# login page as on staff pages.
+STREAMLIT_WORDS = {
+    "Skip to main content": "Chuyển đến nội dung chính",
+    "No results": "Không có kết quả",
+    "Press Enter to apply": "Nhấn Enter để áp dụng",
+    "Press Enter to submit form": "Nhấn Enter để gửi",
+    "Press Ctrl+Enter to apply": "Nhấn Ctrl+Enter để áp dụng",
+    "Press Ctrl+Enter to submit form": "Nhấn Ctrl+Enter để gửi",
+    "Press ⌘+Enter to apply": "Nhấn ⌘+Enter để áp dụng",
+    "Press ⌘+Enter to submit form": "Nhấn ⌘+Enter để gửi",
+}
 STAFF_SCRIPT = """<script>
 (() => {
-  const words = { "Skip to main content": "Chuyển đến nội dung chính" };
-  const fix = () => {
-    document.documentElement.lang = "vi";
-    for (const a of document.querySelectorAll("a, button")) {
-      const t = (a.textContent || "").trim();
-      if (words[t]) a.textContent = words[t];
-    }
+  document.documentElement.lang = "vi";
+  if (window.__sipasWords) return;  // one observer per page, however often Streamlit draws this
+  const words = __WORDS__;
+  window.__sipasWords = words;
+  const fixText = (node) => {
+    const t = (node.nodeValue || "").trim();
+    if (Object.hasOwn(words, t)) node.nodeValue = node.nodeValue.replace(t, words[t]);
   };
-  for (const ms of [0, 300, 1500, 5000]) setTimeout(fix, ms);
+  const fixTree = (root) => {
+    if (root.nodeType === Node.TEXT_NODE) return fixText(root);
+    if (root.nodeType !== Node.ELEMENT_NODE) return;
+    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) fixText(n);
+  };
+  fixTree(document.body);
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.type === "characterData") fixText(r.target);
+      else for (const n of r.addedNodes) fixTree(n);
+    }
+  }).observe(document.body, { childList: true, subtree: true, characterData: true });
 })();
-</script>"""
+</script>""".replace("__WORDS__", json.dumps(STREAMLIT_WORDS, ensure_ascii=False))
 
 
 def staff_style() -> None:
     st.html(STAFF_CSS)
+    streamlit_in_vietnamese()
+
+
+def streamlit_in_vietnamese() -> None:
+    """Streamlit's own English words on this page said in Vietnamese (:data:`STREAMLIT_WORDS`)."""
     st.html(STAFF_SCRIPT, unsafe_allow_javascript=True)
 
 

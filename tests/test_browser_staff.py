@@ -232,3 +232,36 @@ def test_no_english_or_python_word_on_any_staff_page(chromium, server, username,
     finally:
         page.context.close()
     assert not found, "\n".join(f"{where}: {', '.join(words)}" for where, words in found.items())
+
+
+def input_hint(page) -> str:
+    hints = page.locator('[data-testid="InputInstructions"]')
+    hints.first.wait_for(state="visible", timeout=10_000)
+    return hints.first.inner_text()
+
+
+def test_what_streamlit_writes_while_one_types_is_vietnamese(chromium, server):
+    """Streamlit writes its own English under a text box being typed in ("Press Enter to submit form")
+    and in a select box's list when nothing matches ("No results"): on the login page and on the staff
+    pages alike, people read them in Vietnamese."""
+    page = b.new_tablet_page(chromium, **OFFICE)
+    try:
+        page.goto(server.url + "/login", wait_until="domcontentloaded")
+        page.get_by_label("Tên đăng nhập").wait_for(state="visible", timeout=30_000)
+        b.wait_for_run(page)
+        page.get_by_label("Tên đăng nhập").press_sequentially("vanp")
+        assert input_hint(page) == "Nhấn Enter để gửi"
+        assert "Press" not in visible_text(page)
+    finally:
+        page.context.close()
+    page = login(chromium, server, "chutich")
+    try:
+        go(page, "Phân tích chi tiết")
+        page.locator('[data-testid="stSelectbox"] input').first.click()
+        page.keyboard.type("zzzz không có")
+        listed = "() => [...document.querySelectorAll('[role=listbox]')].map(e => e.innerText).join(' ')"
+        page.wait_for_function(f"() => ({listed})().includes('Không có kết quả')", timeout=10_000)
+        assert "No results" not in page.locator("body").inner_text()
+        assert "Press" not in visible_text(page)
+    finally:
+        page.context.close()
