@@ -75,7 +75,7 @@ def main() -> int:
         rows = conn.execute("SELECT count(*) FROM responses").fetchone()[0]
         starts = conn.execute("SELECT count(*) FROM kiosk_starts").fetchone()[0]
         used = conn.execute("SELECT count(*) FROM kiosk_tokens WHERE used_at IS NOT NULL").fetchone()[0]
-        counted = {r["reason"]: r["n"] for r in db.refusal_counts(conn)}
+        counted = {r["reason"]: r["n"] for r in devices.refusal_counts(conn)}
     print(f"forged surveys sent: {args.surveys} in {elapsed:.1f} s ({args.surveys / elapsed:.0f}/s)")
     print(f"stored: {stored} (responses table: {rows}), starts counted: {starts}, tokens used: {used}")
     print(f"refusals counted: {counted} (total {sum(counted.values())})")

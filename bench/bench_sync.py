@@ -386,6 +386,16 @@ def refusal_counts(path: Path) -> Counter:
     return Counter(dict(b.db_rows(path, "SELECT reason, sum(n) FROM kiosk_refusals GROUP BY reason")))
 
 
+async def counted_after(path: Path, before: Counter, reason: str) -> Counter:
+    """The counts once ``reason`` moved, or after the server's longest wait to write them (and a margin)."""
+    deadline = time.monotonic() + devices.FLUSH_SECONDS + 3
+    while True:
+        after = refusal_counts(path)
+        if after[reason] != before[reason] or time.monotonic() > deadline:
+            return after
+        await asyncio.sleep(0.1)
+
+
 async def forged(url: str, path: Path, tablets: list[Tablet]) -> list[str]:
     """A script without an enrolled tablet's secret tries to store a survey with a real, unused token of
     ``tablets[0]``; every message must be refused (or its survey refused), counted, and store nothing.
@@ -416,7 +426,8 @@ async def forged(url: str, path: Path, tablets: list[Tablet]) -> list[str]:
             status, answer = await http.post_json(SYNC, msg)
         finally:
             http.close()
-        after = refusal_counts(path)
+        # The server writes a refusal after a quiet spell at once, the next ones of FLUSH_SECONDS together.
+        after = await counted_after(path, before, reason)
         got = (answer or {}).get("refused")
         message_level = reason != "bad-token"
         if message_level and got != reason:

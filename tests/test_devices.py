@@ -4,7 +4,9 @@ enrolled tablet's signed message stores anything; refusals are counted; tokens a
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
+from contextlib import closing
 from datetime import datetime, timedelta
 
 import pytest
@@ -51,7 +53,7 @@ def responses(conn):
 
 
 def refusals(conn):
-    return {r["reason"]: r["n"] for r in db.refusal_counts(conn)}
+    return {r["reason"]: r["n"] for r in devices.refusal_counts(conn)}
 
 
 def test_an_enrolled_tablet_stores_a_signed_survey_under_its_own_namespace(conn):
@@ -238,7 +240,7 @@ def test_a_legacy_survey_completed_after_enrolment_or_sent_too_late_is_refused_a
     too_late = tablet.sync(conn, signed(secret, {"surveys": [old]}), now=late)
     assert (too_late.stored, too_late.rejected) == (0, 1)
     assert responses(conn) == 0
-    assert sum(r["n"] for r in db.refusal_counts(conn) if r["reason"] == "legacy") == 2  # on two days
+    assert sum(r["n"] for r in devices.refusal_counts(conn) if r["reason"] == "legacy") == 2  # on two days
 
 
 def test_legacy_surveys_are_bounded_per_tablet(conn, monkeypatch):
@@ -269,3 +271,65 @@ def test_a_legacy_mark_does_not_open_the_door_to_an_unsigned_message(conn):
     result = tablet.sync(conn, {"device": "quay1", "body": body, "sig": "0" * 64}, now=NOW)
     assert result.refused == "bad-signature"
     assert responses(conn) == 0
+
+
+def _written(path):
+    """kiosk_refusals as another connection (another process) reads it, nothing flushed first."""
+    with closing(sqlite3.connect(path)) as other:
+        return dict(other.execute("SELECT reason, sum(n) FROM kiosk_refusals GROUP BY reason").fetchall())
+
+
+def test_a_flood_of_forged_messages_costs_a_write_every_few_seconds_not_one_each(conn, monkeypatch):
+    """500 unsigned messages in a burst: the first is written at once (a lone forgery is on the settings page
+    at once), the other 499 are added up in memory and written together, by the timer, with nothing else
+    sent; a flood takes the write lock about once per FLUSH_SECONDS instead of once per message."""
+    import time
+
+    monkeypatch.setattr(devices, "FLUSH_SECONDS", 0.5)
+    path = db.database_file(conn)
+    writes = []
+    count = db.count_refusals
+    monkeypatch.setattr(db, "count_refusals", lambda c, rows: writes.append(len(rows)) or count(c, rows))
+    for i in range(500):
+        result = tablet.sync(conn, {"surveys": [survey(f"t{i}")]}, now=NOW)
+        assert result.refused == "unsigned" and result.stored == 0
+    assert _written(path) == {"unsigned": 1} and len(writes) == 1
+    deadline = time.monotonic() + 10
+    while _written(path).get("unsigned") != 500 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _written(path) == {"unsigned": 500}  # the tail, by the timer
+    assert len(writes) == 2 and responses(conn) == 0
+    row = conn.execute("SELECT last_at, last_device FROM kiosk_refusals").fetchone()
+    assert tuple(row) == ("2026-12-10 09:30:00", None)
+
+
+def test_refusals_still_held_are_written_before_they_are_read(conn, monkeypatch):
+    monkeypatch.setattr(devices, "FLUSH_SECONDS", 60)
+    secret = enrolled(conn)
+    tablet.sync(conn, signed("0" * 64, {"surveys": []}), now=NOW)  # written at once
+    for _ in range(3):
+        tablet.sync(conn, signed("0" * 64, {"surveys": []}), now=NOW + timedelta(seconds=1))
+        tablet.sync(conn, signed(secret, {"surveys": []}, device="quay9"), now=NOW + timedelta(seconds=2))
+    assert _written(db.database_file(conn)) == {"bad-signature": 1}
+    assert refusals(conn) == {"bad-signature": 4, "unknown-device": 3}  # the page reads them all
+    assert _written(db.database_file(conn)) == {"bad-signature": 4, "unknown-device": 3}
+    rows = {r["Lý do"]: r["Số lần"] for r in devices.refusal_summary(conn)}
+    assert rows == {devices.REFUSALS["bad-signature"]: 4, devices.REFUSALS["unknown-device"]: 3}
+    last = conn.execute("SELECT last_at, last_device FROM kiosk_refusals WHERE reason = 'unknown-device'").fetchone()
+    assert tuple(last) == ("2026-12-10 09:30:02", "quay9")
+
+
+def test_counts_a_failed_write_could_not_store_are_kept_for_the_next(conn, monkeypatch):
+    monkeypatch.setattr(devices, "FLUSH_SECONDS", 60)
+    tablet.sync(conn, {"surveys": []}, now=NOW)
+    tablet.sync(conn, {"surveys": []}, now=NOW)
+    count = db.count_refusals
+
+    def locked(c, rows):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(db, "count_refusals", locked)
+    with pytest.raises(sqlite3.OperationalError):
+        devices.flush_refusals(conn)
+    monkeypatch.setattr(db, "count_refusals", count)
+    assert refusals(conn) == {"unsigned": 2}

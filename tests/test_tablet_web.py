@@ -180,7 +180,7 @@ def test_a_message_without_the_tablets_secret_stores_nothing_and_is_counted(conn
     assert "page" not in out
     assert conn.execute("SELECT count(*) FROM kiosk_tokens").fetchone()[0] == before
     assert conn.execute("SELECT count(*) FROM kiosk_starts").fetchone()[0] == 0
-    assert [r["n"] for r in db.refusal_counts(conn, None) if r["reason"] == reason] == [1]
+    assert [r["n"] for r in devices.refusal_counts(conn, None) if r["reason"] == reason] == [1]
 
 
 def test_a_body_too_large_or_not_json_is_refused_in_vietnamese_before_anything(conn, db_file):

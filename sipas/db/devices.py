@@ -19,6 +19,7 @@ __all__ = [
     "token_row",
     "use_token",
     "count_refusal",
+    "count_refusals",
     "refusal_counts",
     "suspect_kiosk_surveys",
 ]
@@ -127,6 +128,17 @@ def count_refusal(conn: sqlite3.Connection, reason: str, device: str | None, now
             "ON CONFLICT (day, reason) DO UPDATE SET n = n + excluded.n, last_at = excluded.last_at, "
             "last_device = excluded.last_device",
             (now.strftime("%Y-%m-%d"), reason, int(n), _ts(now), (device or "")[:40] or None),
+        )
+
+
+def count_refusals(conn: sqlite3.Connection, rows: list[tuple[str, str, int, datetime, str | None]]) -> None:
+    """Add many counts at once, in one transaction: ``(day, reason, n, last moment, last device)``."""
+    with transaction(conn):
+        conn.executemany(
+            "INSERT INTO kiosk_refusals (day, reason, n, last_at, last_device) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (day, reason) DO UPDATE SET n = n + excluded.n, last_at = max(last_at, excluded.last_at), "
+            "last_device = CASE WHEN excluded.last_at >= last_at THEN excluded.last_device ELSE last_device END",
+            [(day, reason, int(n), _ts(at), (device or "")[:40] or None) for day, reason, n, at, device in rows],
         )
 
 

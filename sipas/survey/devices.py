@@ -18,9 +18,13 @@ import logging
 import re
 import secrets
 import sqlite3
+import threading
+import time
 from collections.abc import Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sipas import db
 from sipas.errors import ValidationError
@@ -147,10 +151,100 @@ def verify(conn: sqlite3.Connection, msg: object) -> Verified:
     return Verified(device, parsed)
 
 
+# A flood of forged messages must not cost a write each (a transaction and its disk sync under the write
+# lock that real tablets' surveys queue for): the first refusal after a quiet spell is written at once, the
+# others of the next FLUSH_SECONDS are added up in memory and written together, by the next refusal after
+# that or by a timer. A refused message then costs no write and, unsigned, no read either
+# (bench/bench_forgery.py). What the process holds when it is killed is lost: at most FLUSH_SECONDS of
+# refusal counts, never a survey.
+FLUSH_SECONDS = 2.0
+
+
+class _Tally:
+    """Refusals not yet written, per database file: (day, reason) -> [n, last moment, last device]."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pending: dict[str, dict[tuple[str, str], list]] = {}
+        self.flushed_at: dict[str, float] = {}
+        self.timers: dict[str, threading.Timer] = {}
+
+    def add(self, path: str, reason: str, device: str | None, now: datetime, n: int) -> bool:
+        """Count; True when the caller should write now (quiet spell), else a timer will."""
+        with self.lock:
+            rows = self.pending.setdefault(path, {})
+            row = rows.setdefault((now.strftime("%Y-%m-%d"), reason), [0, now, device])
+            row[0] += n
+            row[1], row[2] = now, device
+            if time.monotonic() - self.flushed_at.get(path, float("-inf")) >= FLUSH_SECONDS:
+                return True
+            if path not in self.timers:
+                timer = threading.Timer(FLUSH_SECONDS, _flush_from_timer, (path,))
+                timer.daemon = True
+                self.timers[path] = timer
+                timer.start()
+            return False
+
+    def take(self, path: str) -> dict[tuple[str, str], list]:
+        with self.lock:
+            self.flushed_at[path] = time.monotonic()
+            timer = self.timers.pop(path, None)
+            if timer is not None and timer is not threading.current_thread():
+                timer.cancel()
+            return self.pending.pop(path, {})
+
+    def put_back(self, path: str, rows: dict[tuple[str, str], list]) -> None:
+        """Rows a write could not store (the database busy or paused): counted again with the next ones."""
+        with self.lock:
+            mine = self.pending.setdefault(path, {})
+            for key, (n, at, device) in rows.items():
+                row = mine.setdefault(key, [0, at, device])
+                row[0] += n
+                if at > row[1]:
+                    row[1], row[2] = at, device
+
+
+_TALLY = _Tally()
+
+
 def refuse(conn: sqlite3.Connection, reason: str, device: str | None, *, now: datetime, n: int = 1) -> None:
-    """Log and count a refusal (shown on the settings page)."""
-    log.warning("kiosk message refused (%s) from %r", reason, device)
-    db.count_refusal(conn, reason, device, now, n)
+    """Count a refusal (shown on the settings page): written at once after a quiet spell, else added up
+    with the others of the next :data:`FLUSH_SECONDS` and written once (:func:`flush_refusals`)."""
+    path = db.database_file(conn)
+    if not path:  # an in-memory database: no other connection could write it later
+        log.warning("kiosk message refused (%s) from %r", reason, device)
+        db.count_refusal(conn, reason, device, now, n)
+        return
+    if _TALLY.add(path, reason, device, now, n):
+        flush_refusals(conn)
+
+
+def flush_refusals(conn: sqlite3.Connection) -> int:
+    """Write the refusals this process has counted for ``conn``'s database; how many were written."""
+    path = db.database_file(conn)
+    rows = _TALLY.take(path) if path else {}
+    if not rows:
+        return 0
+    try:
+        db.count_refusals(conn, [(day, reason, n, at, device) for (day, reason), (n, at, device) in rows.items()])
+    except Exception:
+        _TALLY.put_back(path, rows)
+        raise
+    total = sum(n for n, _, _ in rows.values())
+    for (_day, reason), (n, _at, device) in rows.items():
+        log.warning("%d kiosk message(s) refused (%s), the last from %r", n, reason, device)
+    return total
+
+
+def _flush_from_timer(path: str) -> None:
+    if not Path(path).exists():  # the database went away (a test's folder): nothing to count into
+        _TALLY.take(path)
+        return
+    try:
+        with closing(db.connect(path)) as conn:
+            flush_refusals(conn)
+    except Exception:  # noqa: BLE001 - counts only: kept for the next write, never a crash
+        log.exception("writing the refusal counts failed")
 
 
 def top_up(conn: sqlite3.Connection, device: str, *, now: datetime) -> list[str]:
@@ -164,11 +258,17 @@ def top_up(conn: sqlite3.Connection, device: str, *, now: datetime) -> list[str]
     return have
 
 
+def refusal_counts(conn: sqlite3.Connection, since: str | None = None) -> list[dict]:
+    """Refusals per day and reason, newest first; those this process still holds are written first."""
+    flush_refusals(conn)
+    return db.refusal_counts(conn, since)
+
+
 def refusal_summary(conn: sqlite3.Connection, since: str | None = None) -> list[dict]:
     """Refusals per day, with the reason in Vietnamese (for the settings page)."""
     return [
         {"Ngày": r["day"], "Lý do": REFUSALS.get(r["reason"], r["reason"]), "Số lần": r["n"], "Máy": r["last_device"]}
-        for r in db.refusal_counts(conn, since)
+        for r in refusal_counts(conn, since)
     ]
 
 
