@@ -14,6 +14,7 @@ from sipas.admin import settings
 from sipas.catalog import questionnaires, survey_options
 from sipas.catalog.crosswalk import crosswalks
 from sipas.errors import CatalogError
+from sipas.survey import devices as tablet_devices
 
 user, reason = ui.resolve_user()
 
@@ -42,14 +43,15 @@ except CatalogError as exc:
     if user is not None:
         st.error(f"Tệp câu hỏi bị lỗi, cần sửa trước khi dùng: {exc}")
 
-# A counter tablet is locked to the survey: by ?kiosk=1 in its address, or by its ?device= name
-# listed in the settings. It then has no way to the login page at all.
+# A counter tablet is locked to the survey: by ?kiosk=1 in its address, or by its ?device= name, when
+# that is a tablet added in Cài đặt (enrolled or waiting for its link, not revoked) or one of the names of
+# the older setting kiosk_devices. It then has no way to the login page at all.
 if st.query_params.get("kiosk") == "1":
     st.session_state["kiosk_device"] = True
 device = st.query_params.get("device")
 if device and "kiosk_device" not in st.session_state:
     with ui.conn() as c:
-        st.session_state["kiosk_device"] = device in settings.get(c, "kiosk_devices")
+        st.session_state["kiosk_device"] = tablet_devices.is_counter_tablet(c, device)
 locked = bool(st.session_state.get("kiosk_device"))
 
 STAFF_PATHS = (

@@ -297,11 +297,6 @@ with tab_hours:
             current["kiosk_closed_outside_hours"],
             key="closed_outside",
         )
-        devices = st.text_input(
-            "Tên các máy tính bảng chỉ dùng để khảo sát (địa chỉ có ?device=tên), cách nhau bằng dấu phẩy",
-            ", ".join(current["kiosk_devices"]),
-            key="devices",
-        )
         read_aloud = st.checkbox(
             "Nút “🔊 Nghe” đọc câu hỏi (chỉ hiện trên máy có giọng đọc tiếng Việt)",
             current["kiosk_read_aloud"],
@@ -313,7 +308,6 @@ with tab_hours:
             except SipasError as exc:
                 ui.show_errors(exc)
             save("kiosk_closed_outside_hours", closed)
-            save("kiosk_devices", [d for d in devices.split(",") if d.strip()])
             save("kiosk_read_aloud", read_aloud)
     with ui.conn() as c:
         tablets = db.tablet_reports(c)
@@ -383,7 +377,8 @@ with tab_tablets:
         st.success(flash)
     st.write(
         "Chỉ máy tính bảng đã đăng ký mới gửi được phiếu khảo sát. Mỗi máy mở liên kết đăng ký **một lần** "
-        f"(hết hạn sau {tablet_devices.ENROL_DAYS} ngày); sau đó máy giữ khóa riêng và ký mọi phiếu gửi về."
+        f"(hết hạn sau {tablet_devices.ENROL_DAYS} ngày); sau đó máy giữ khóa riêng và ký mọi phiếu gửi về. "
+        "Máy đã thêm ở đây chỉ dùng để khảo sát: từ máy đó không mở được trang đăng nhập của cán bộ."
     )
     with st.form("tablet_add", clear_on_submit=True, enter_to_submit=False):
         new_name = st.text_input("Tên máy (chữ không dấu, số, - hoặc _), ví dụ quay1", key="tablet_name")

@@ -674,3 +674,21 @@ def test_every_staff_page_shows_what_waits_for_the_person_logged_in(db_file, con
     at.switch_page("app_pages/overview.py")
     run(at)
     assert "Không có việc nào đang chờ." in _sidebar_text(at)
+
+
+def test_a_tablet_added_in_the_settings_is_locked_without_listing_its_name(conn, users):
+    """A tablet added under Cài đặt → Máy khảo sát đã đăng ký (even one whose link is not yet opened, or a
+    revoked one: a lost tablet is no staff computer) is locked to the survey by its ?device= name alone."""
+    from sipas import clock
+    from sipas.survey import devices
+
+    devices.add(conn, "quay2", now=clock.now(), actor="vanphong")
+    devices.add(conn, "quay3", now=clock.now(), actor="vanphong")
+    devices.revoke(conn, "quay3", now=clock.now(), actor="vanphong")
+    assert settings.get(conn, "kiosk_devices") == []
+    for name in ("quay2", "quay3"):
+        at = open_address(run(new_app(device=name)), "login")
+        assert titles(at) == [NOT_FOUND_TITLE]
+        assert [link.label for link in at.page_link] == ["Về màn hình khảo sát"]
+    at = run(new_app(device="quay9"))
+    assert pages_that_run(at) == ["kiosk.py", "login.py"]

@@ -247,6 +247,15 @@ def _flush_from_timer(path: str) -> None:
         log.exception("writing the refusal counts failed")
 
 
+def is_counter_tablet(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether a browser naming itself ``name`` (``?device=``) is a counter tablet, kept away from the staff
+    login: a tablet added in Cài đặt (enrolled, waiting for its link, or revoked: a lost tablet is no staff
+    computer either), or one of the names of the older setting ``kiosk_devices``."""
+    from sipas.admin import settings
+
+    return db.device_row(conn, name) is not None or name in settings.get(conn, "kiosk_devices")
+
+
 def top_up(conn: sqlite3.Connection, device: str, *, now: datetime) -> list[str]:
     """The tablet's unused start tokens, topped up to TOKEN_STOCK (new ones issued now)."""
     have = db.unused_tokens(conn, device)
