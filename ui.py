@@ -224,6 +224,46 @@ def streamlit_in_vietnamese() -> None:
     st.html(STAFF_SCRIPT, unsafe_allow_javascript=True)
 
 
+def index_metrics(result, base_overall: float | None, targets: dict, *, detailed: bool = False) -> None:
+    """The period's headline figures in one row, the same on the overview and the analysis page: the index
+    (with its change against the baseline's), the direct overall question, the target; under them the
+    direct question's n and Wilson interval. ``detailed`` (the analysis page): also the valid surveys and
+    the baseline's index."""
+    from sipas import clock
+
+    cols = st.columns(4 if detailed else 3)
+    delta = None
+    if base_overall is not None and result.overall is not None:
+        delta = f"{clock.format_signed(result.overall - base_overall, 2)} điểm so với gốc"
+    cols[0].metric(
+        "Chỉ số chung",
+        "—" if result.overall is None else clock.format_percent(result.overall, 2),
+        delta,
+        help="Trung bình không trọng số của 5 yếu tố (mỗi yếu tố là trung bình các tiêu chí).",
+    )
+    d = result.direct_overall
+    cols[1].metric(
+        "Câu hỏi hài lòng chung",
+        "—" if d.index is None else clock.format_percent(d.index, 2),
+        help="Tỷ lệ trả lời Hài lòng hoặc Rất hài lòng ở câu hỏi chung.",
+    )
+    if detailed:
+        cols[2].metric("Số phiếu hợp lệ", f"{result.responses}")
+    cols[-1].metric(
+        "Chỉ tiêu",
+        f"≥ {clock.format_plain(targets['overall'])}%",
+        help=f"Không yếu tố, tiêu chí nào dưới {clock.format_plain(targets['floor'])}%.",
+    )
+    if d.index is not None:
+        base = ""
+        if detailed and base_overall is not None:
+            base = f" Số liệu gốc: chỉ số chung {clock.format_percent(base_overall, 2)}."
+        st.caption(
+            f"Câu hỏi chung: n = {d.n}, khoảng tin cậy 95% (Wilson) "
+            f"{clock.format_number(d.ci_low, 1)}–{clock.format_percent(d.ci_high, 1)}.{base}"
+        )
+
+
 def safe_csv_download(frame, label: str, file_name: str, key: str) -> None:
     """A download of ``frame`` as CSV where no cell can become a formula (see sipas.files.exports)."""
     from sipas.files import exports

@@ -375,35 +375,7 @@ st.subheader("Điểm chính của kỳ")
 lines = findings.findings(result, criteria_frame(), targets, baseline_choice[0] if baseline_choice else None)
 st.markdown("\n".join(f"- {ui.escape_md(line)}" for line in lines))
 
-base_overall = criterion_tables.baseline_overall(baseline_rows)
-m1, m2, m3, m4 = st.columns(4)
-delta = None
-if base_overall is not None and result.overall is not None:
-    delta = f"{clock.format_signed(result.overall - base_overall, 2)} điểm so với gốc"
-m1.metric(
-    "Chỉ số chung",
-    "—" if result.overall is None else f"{clock.format_percent(result.overall, 2)}",
-    delta,
-    help="Trung bình không trọng số của 5 yếu tố (mỗi yếu tố là trung bình các tiêu chí).",
-)
-d = result.direct_overall
-m2.metric(
-    "Câu hỏi hài lòng chung",
-    "—" if d.index is None else f"{clock.format_percent(d.index, 2)}",
-    help="Tỷ lệ trả lời Hài lòng / Rất hài lòng ở câu hỏi chung.",
-)
-m3.metric("Số phiếu hợp lệ", f"{result.responses}")
-m4.metric(
-    "Chỉ tiêu",
-    f"≥ {clock.format_plain(targets['overall'])}%",
-    help=f"Không yếu tố, tiêu chí nào dưới {clock.format_plain(targets['floor'])}%.",
-)
-if d.index is not None:
-    st.caption(
-        f"Câu hỏi chung: n = {d.n}, khoảng tin cậy 95% (Wilson) "
-        f"{clock.format_number(d.ci_low, 1)}–{clock.format_percent(d.ci_high, 1)}."
-        + (f" Số liệu gốc: chỉ số chung {clock.format_percent(base_overall, 2)}." if base_overall is not None else "")
-    )
+ui.index_metrics(result, criterion_tables.baseline_overall(baseline_rows), targets, detailed=True)
 
 cols = st.columns(len(result.elements))
 for col, e in zip(cols, result.elements, strict=True):

@@ -94,29 +94,7 @@ if result.responses == 0:
 if end is not None and end >= today:
     st.info(f"Kỳ này chưa kết thúc: số liệu tính đến hôm nay {clock.format_date(today)}; kết quả còn thay đổi.")
 
-base_overall = next((r["index_value"] for r in baseline_rows if r["level"] == "overall"), None)
-m1, m2, m3 = st.columns(3)
-delta = None
-if base_overall is not None and result.overall is not None:
-    delta = f"{clock.format_signed(result.overall - base_overall, 2)} so với gốc"
-m1.metric(
-    "Chỉ số chung",
-    "—" if result.overall is None else f"{clock.format_percent(result.overall, 2)}",
-    delta,
-    help="Trung bình không trọng số của 5 yếu tố.",
-)
-d = result.direct_overall
-m2.metric(
-    "Câu hỏi hài lòng chung",
-    "—" if d.index is None else f"{clock.format_percent(d.index, 2)}",
-    help="Tỷ lệ trả lời Hài lòng hoặc Rất hài lòng ở câu hỏi chung.",
-)
-m3.metric("Chỉ tiêu", f"≥ {clock.format_plain(targets['overall'])}%")
-if d.index is not None:
-    st.caption(
-        f"Câu hỏi chung: n = {d.n}, khoảng tin cậy 95% (Wilson) "
-        f"{clock.format_number(d.ci_low, 1)}–{clock.format_percent(d.ci_high, 1)}."
-    )
+ui.index_metrics(result, criterion_tables.baseline_overall(baseline_rows), targets)
 
 st.subheader("Ba yêu cầu của kế hoạch")
 warning = plan_checks.small_sample_warning(result)
