@@ -264,6 +264,34 @@ def index_metrics(result, base_overall: float | None, targets: dict, *, detailed
         )
 
 
+def explanation_form(
+    form_key: str, actor: str, case_id: int | None, *, label: str, text_key: str, cases=(), pick_key: str = ""
+) -> None:
+    """The form that records a staff member's explanation (giải trình) word for word, on the case page (one
+    case: ``case_id``) and in the Chairman's queue (``case_id`` None: one of ``cases`` picked in the select
+    box ``pick_key``). :func:`sipas.cases.workflow.record_explanation` checks it."""
+    from sipas.cases import workflow
+    from sipas.errors import SipasError
+
+    with st.form(form_key, clear_on_submit=True, enter_to_submit=False):
+        if case_id is None:
+            case_id = st.selectbox(
+                "Ghi giải trình vào vụ việc",
+                list(cases),
+                key=pick_key,
+                placeholder="Chọn một mục",
+            )
+        text = st.text_area(label, key=text_key, max_chars=4000)
+        if st.form_submit_button("Ghi giải trình"):
+            try:
+                with conn() as c:
+                    workflow.record_explanation(c, case_id, actor, text)
+                st.success("Đã ghi giải trình.")
+                st.rerun()
+            except SipasError as exc:
+                show_errors(exc)
+
+
 def safe_csv_download(frame, label: str, file_name: str, key: str) -> None:
     """A download of ``frame`` as CSV where no cell can become a formula (see sipas.files.exports)."""
     from sipas.files import exports

@@ -350,20 +350,13 @@ with tab_list:
                 except SipasError as exc:
                     ui.show_errors(exc)
         if case["staff_code"]:
-            with st.form("case_explain", clear_on_submit=True, enter_to_submit=False):
-                explanation = st.text_area(
-                    "Giải trình của cán bộ bị phản ánh (ghi nguyên văn)",
-                    key="case_explain_text",
-                    max_chars=4000,
-                )
-                if st.form_submit_button("Ghi giải trình"):
-                    try:
-                        with ui.conn() as c:
-                            workflow.record_explanation(c, case_id, actor, explanation)
-                        st.success("Đã ghi giải trình.")
-                        st.rerun()
-                    except SipasError as exc:
-                        ui.show_errors(exc)
+            ui.explanation_form(
+                "case_explain",
+                actor,
+                case_id,
+                label="Giải trình của cán bộ bị phản ánh (ghi nguyên văn)",
+                text_key="case_explain_text",
+            )
         st.caption("Lịch sử (không thể sửa hay xóa)")
         groups = workflow.grouped_history(history)
         rows = []

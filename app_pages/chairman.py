@@ -98,17 +98,15 @@ for item in pending["repeat"]:
     if dossier["earlier"]:
         st.markdown("Các vụ việc khác của cán bộ")
         st.dataframe(case_rows(dossier["earlier"]), hide_index=True, width="stretch", placeholder="—")
-    with st.form(f"explain_{code}", clear_on_submit=True, enter_to_submit=False):
-        target = st.selectbox("Ghi giải trình vào vụ việc", item["cases"], key=f"ec_{code}", placeholder="Chọn một mục")
-        text = st.text_area("Giải trình của cán bộ (ghi nguyên văn)", key=f"et_{code}")
-        if st.form_submit_button("Ghi giải trình"):
-            try:
-                with ui.conn() as c:
-                    workflow.record_explanation(c, target, actor, text)
-                st.success("Đã ghi giải trình.")
-                st.rerun()
-            except SipasError as exc:
-                ui.show_errors(exc)
+    ui.explanation_form(
+        f"explain_{code}",
+        actor,
+        None,
+        cases=item["cases"],
+        label="Giải trình của cán bộ (ghi nguyên văn)",
+        text_key=f"et_{code}",
+        pick_key=f"ec_{code}",
+    )
     with st.form(f"repeat_{code}", clear_on_submit=True, enter_to_submit=False):
         decision = st.radio(
             "Quyết định",
