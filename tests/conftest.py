@@ -240,3 +240,39 @@ def asgi_request(
     out = {k.decode().lower(): v.decode() for k, v in start["headers"]}
     data = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return start["status"], out, data
+
+
+# ------------------------------------------------------------------------------ AppTest helpers
+
+SETTINGS_PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "settings.py")
+
+
+@pytest.fixture
+def clerk_token(conn):
+    """A clerk account (the first, an administrator) with a session: the token a logged-in page holds."""
+    from sipas.admin import auth
+
+    user = auth.create_user(conn, "vanphong", "matkhau-dung-1", "clerk", full_name="Nguyễn Thị Lan", first_admin=True)
+    return auth.start_session(conn, user)
+
+
+def settings_page(token):
+    """The settings page run once (AppTest) under the session ``token``."""
+    from streamlit.testing.v1 import AppTest
+
+    import ui
+
+    at = AppTest.from_file(SETTINGS_PAGE, default_timeout=30)
+    at.session_state[ui.TOKEN_KEY] = token
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def click(at, label: str):
+    """Click the one button labelled ``label`` and run the page again (no exception allowed)."""
+    (button,) = [b for b in at.button if b.label == label]
+    button.click()
+    at.run()
+    assert not at.exception, at.exception
+    return at

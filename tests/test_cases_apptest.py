@@ -13,7 +13,7 @@ from sipas import clock, db
 from sipas.admin import auth
 from sipas.cases import intake, workflow
 from sipas.index import classify
-from tests.conftest import table_snapshot
+from tests.conftest import click, table_snapshot
 
 APP = str(Path(__file__).resolve().parent.parent / "main_page.py")
 PW = "mat-khau-can-bo"
@@ -55,14 +55,6 @@ def cases_page(conn) -> AppTest:
     at.session_state["staff_token"] = auth.start_session(conn, auth.authenticate(conn, "thongke", PW))
     at.run()
     at.switch_page("app_pages/cases.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def click(at: AppTest, label: str) -> AppTest:
-    (button,) = [b for b in at.button if b.label == label]
-    button.click()
     at.run()
     assert not at.exception, at.exception
     return at

@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pypdf
 import pytest
-from conftest import run_cli, table_snapshot
-from streamlit.testing.v1 import AppTest
+from conftest import click, run_cli, settings_page, table_snapshot
 
-import ui
 from sipas import clock, db
-from sipas.admin import auth, settings
+from sipas.admin import settings
 from sipas.errors import ValidationError
 from sipas.reports import qr_cards
 from sipas.survey import qr
@@ -125,26 +123,7 @@ def test_a_bad_phone_address_is_refused_in_vietnamese_and_changes_nothing(conn, 
     assert table_snapshot(conn) == before
 
 
-@pytest.fixture
-def clerk_token(conn):
-    user = auth.create_user(conn, "vanphong", "matkhau-dung-1", "clerk", full_name="Nguyễn Thị Lan", first_admin=True)
-    return auth.start_session(conn, user)
-
-
-def page(token) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    at.session_state[ui.TOKEN_KEY] = token
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def click(at: AppTest, label: str) -> AppTest:
-    (button,) = [b for b in at.button if b.label == label]
-    button.click()
-    at.run()
-    assert not at.exception, at.exception
-    return at
+page = settings_page  # the settings page as the clerk of ``clerk_token`` sees it
 
 
 def test_the_settings_page_sets_the_address_and_prints_cards(conn, clerk_token):

@@ -9,11 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import click, settings_page
 from streamlit.testing.v1 import AppTest
 
-import ui
 from sipas import clock, db
-from sipas.admin import auth, settings
+from sipas.admin import settings
 from sipas.survey import devices, tablet
 
 pytestmark = pytest.mark.usefixtures("fast_argon2")
@@ -21,26 +21,7 @@ pytestmark = pytest.mark.usefixtures("fast_argon2")
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "settings.py")
 
 
-@pytest.fixture
-def clerk_token(conn):
-    user = auth.create_user(conn, "vanphong", "matkhau-dung-1", "clerk", full_name="Nguyễn Thị Lan", first_admin=True)
-    return auth.start_session(conn, user)
-
-
-def page(token) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    at.session_state[ui.TOKEN_KEY] = token
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def click(at: AppTest, label: str) -> AppTest:
-    (button,) = [b for b in at.button if b.label == label]
-    button.click()
-    at.run()
-    assert not at.exception, at.exception
-    return at
+page = settings_page  # the settings page as the clerk of ``clerk_token`` sees it
 
 
 def frame(at: AppTest, first_column: str):
