@@ -329,8 +329,12 @@ async def run(
     totals: Totals,
     kill=None,
     seed: int = 19,
+    flood: int = 0,
+    flooded: Counter | None = None,
 ) -> list[Tablet]:
-    """Every tablet's first sync, then ``seconds`` of cycles, then syncs until every queue is empty."""
+    """Every tablet's first sync, then ``seconds`` of cycles, then syncs until every queue is empty.
+    ``flood``: that many scripts on the network send forged messages (an enrolled tablet's name, a wrong
+    secret) back to back through the cycles; what they got back is counted in ``flooded``."""
     u = urlparse(url)
     rng = random.Random(seed)
     tablets = [
@@ -362,7 +366,25 @@ async def run(
             # A message answered late is not followed by the ticks it missed (one message at a time).
             k = max(k + 1, int((time.monotonic() - t_start - phase) // interval) + 1)
 
+    async def flooder(k: int) -> None:
+        http = Http(u.hostname, u.port)
+        body = json.dumps({"starts": [], "surveys": [], "pending": 0, "sent_at": now_ms()})
+        msg = {"device": tablets[k % len(tablets)].name, "body": body, "sig": sign("0" * 64, body)}
+        try:
+            while time.monotonic() < end:
+                try:
+                    status, answer = await http.post_json(SYNC, msg)
+                except (OSError, asyncio.IncompleteReadError):
+                    flooded["no answer"] += 1
+                    http.close()
+                    await asyncio.sleep(0.05)
+                    continue
+                flooded[f"{status} {(answer or {}).get('refused')}"] += 1
+        finally:
+            http.close()
+
     tasks = [asyncio.create_task(loop(t, rng.uniform(0, interval))) for t in tablets]
+    tasks += [asyncio.create_task(flooder(k)) for k in range(flood)]
     if kill is not None:
         tasks.append(asyncio.create_task(kill(t_start)))
     await asyncio.gather(*tasks)
@@ -388,7 +410,7 @@ def refusal_counts(path: Path) -> Counter:
 
 async def counted_after(path: Path, before: Counter, reason: str) -> Counter:
     """The counts once ``reason`` moved, or after the server's longest wait to write them (and a margin)."""
-    deadline = time.monotonic() + devices.FLUSH_SECONDS + 3
+    deadline = time.monotonic() + getattr(devices, "FLUSH_SECONDS", 0) + 3
     while True:
         after = refusal_counts(path)
         if after[reason] != before[reason] or time.monotonic() > deadline:
@@ -477,11 +499,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--interval", type=float, default=10)
     ap.add_argument("--kill-at", type=float, default=None, metavar="SECONDS", help="SIGKILL the server then")
     ap.add_argument("--seed", type=int, default=19)
+    ap.add_argument(
+        "--flood", type=int, default=0, metavar="N", help="N scripts send forged messages back to back meanwhile"
+    )
     ap.add_argument("--samples", type=Path, metavar="CSV", help="write every message's time and latency there")
     ap.add_argument("--no-record", action="store_true", help="print only; do not append to bench/RESULTS.md")
     args = ap.parse_args(argv)
     load_before = os.getloadavg()
     totals = Totals()
+    flooded: Counter = Counter()
     kill_info: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="sipas-bench-sync-") as tmp:
         work = Path(tmp)
@@ -512,6 +538,8 @@ def main(argv: list[str] | None = None) -> int:
                     totals,
                     kill if args.kill_at is not None else None,
                     args.seed,
+                    args.flood,
+                    flooded,
                 )
                 cpu.append(bt.cpu_seconds(server.process.pid))
                 return out
@@ -569,6 +597,13 @@ def main(argv: list[str] | None = None) -> int:
         f"- the drain at the end, every tablet sending its last survey at the same moment (a burst of {args.tablets} "
         f"messages, like every tablet switched on at once; not part of the steady state): {ms(drain)}",
     ]
+    if args.flood:
+        n_flood = sum(flooded.values())
+        lines.append(
+            f"- meanwhile {args.flood} scripts sent forged messages (an enrolled tablet's name, a wrong secret) back "
+            f"to back for the {args.seconds:g} s of the cycles: {n_flood} answered ({n_flood / args.seconds:.0f}/s): "
+            f"{dict(flooded)}; the latencies above are the real tablets' during that flood"
+        )
     if "back_at" in kill_info:
         lines.append(
             f"- server SIGKILLed {kill_info['at']:.1f} s into the run, back (healthy) {kill_info['down']:.1f} s later "
@@ -604,7 +639,8 @@ def main(argv: list[str] | None = None) -> int:
         header = (
             f"\n### Tablets syncing (bench/bench_sync.py)\n\n{clock.today().isoformat()}, {os.cpu_count()} CPU, "
             f"`python bench/bench_sync.py --tablets {args.tablets} --seconds {args.seconds:g} --interval "
-            f"{args.interval:g}{f' --kill-at {args.kill_at:g}' if args.kill_at is not None else ''}`\n\n"
+            f"{args.interval:g}{f' --kill-at {args.kill_at:g}' if args.kill_at is not None else ''}"
+            f"{f' --flood {args.flood}' if args.flood else ''}`\n\n"
         )
         with RESULTS.open("a", encoding="utf-8") as fh:
             fh.write(header + text)
