@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sipas import db
+from sipas.admin import settings
 from sipas.errors import ValidationError
 
 log = logging.getLogger("sipas.survey.devices")
@@ -251,8 +252,6 @@ def is_counter_tablet(conn: sqlite3.Connection, name: str) -> bool:
     """Whether a browser naming itself ``name`` (``?device=``) is a counter tablet, kept away from the staff
     login: a tablet added in Cài đặt (enrolled, waiting for its link, or revoked: a lost tablet is no staff
     computer either), or one of the names of the older setting ``kiosk_devices``."""
-    from sipas.admin import settings
-
     return db.device_row(conn, name) is not None or name in settings.get(conn, "kiosk_devices")
 
 
