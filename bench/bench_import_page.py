@@ -54,17 +54,8 @@ def one_run(csv_path: Path, rows: int) -> dict:
         prepare(path)
         with b.streamlit_server(path, work) as server, b.chromium() as browser:
             page = b.new_tablet_page(browser, **OFFICE)
-            page.goto(server.url + "/login", wait_until="domcontentloaded")
-            page.get_by_label("Tên đăng nhập").wait_for(state="visible", timeout=30_000)
-            b.wait_for_run(page)
-            page.get_by_label("Tên đăng nhập").fill("vanphong")
-            page.get_by_label("Mật khẩu").fill(PW)
-            before = b.runs(page)
-            page.get_by_role("button", name="Đăng nhập").click()
-            b.wait_for_run(page, timeout=60_000, after=before)
-            before = b.runs(page)
-            page.get_by_role("link", name="Nhập dữ liệu").first.click()
-            b.wait_for_run(page, timeout=60_000, after=before)
+            b.log_in(page, server, "vanphong", PW)
+            b.go_to(page, "Nhập dữ liệu", timeout=60_000)
             page.locator('[data-testid="stFileUploader"] input[type="file"]').first.wait_for(
                 state="attached", timeout=60_000
             )

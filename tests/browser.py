@@ -340,6 +340,26 @@ def open_path(page, server: Server, path: str, timeout: float = 30_000) -> None:
     wait_for_run(page, timeout=timeout)
 
 
+def log_in(page, server: Server, username: str, password: str, timeout: float = 60_000) -> None:
+    """Open the login page, sign in as ``username`` and wait for the first page of the session."""
+    page.goto(server.url + "/login", wait_until="domcontentloaded")
+    page.get_by_label("Tên đăng nhập").wait_for(state="visible", timeout=timeout)
+    wait_for_run(page)
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(password)
+    before = runs(page)
+    page.get_by_role("button", name="Đăng nhập", exact=True).click()
+    wait_for_run(page, timeout=timeout, after=before)
+
+
+def go_to(page, link: str, timeout: float = 90_000) -> None:
+    """Click the sidebar link ``link`` and wait for that page's run."""
+    page.get_by_role("link", name=link).first.wait_for(state="visible", timeout=timeout)
+    before = runs(page)
+    page.get_by_role("link", name=link).first.click()
+    wait_for_run(page, timeout=timeout, after=before)
+
+
 def start_button(page):
     return page.get_by_role("button", name=START, exact=True)
 

@@ -41,18 +41,8 @@ def test_an_administrator_downloads_a_backup_through_the_one_time_link(server, t
         page = b.new_tablet_page(
             chromium, viewport={"width": 1440, "height": 900}, has_touch=False, accept_downloads=True
         )
-        page.goto(server.url + "/login", wait_until="domcontentloaded")
-        page.get_by_label("Tên đăng nhập").wait_for(state="visible", timeout=30_000)
-        b.wait_for_run(page)
-        page.get_by_label("Tên đăng nhập").fill("quantri")
-        page.get_by_label("Mật khẩu").fill(PW)
-        before = b.runs(page)
-        page.get_by_role("button", name="Đăng nhập", exact=True).click()
-        b.wait_for_run(page, timeout=60_000, after=before)
-        page.get_by_role("link", name="Sao lưu").first.wait_for(state="visible", timeout=30_000)
-        before = b.runs(page)
-        page.get_by_role("link", name="Sao lưu").first.click()
-        b.wait_for_run(page, timeout=60_000, after=before)
+        b.log_in(page, server, "quantri", PW)
+        b.go_to(page, "Sao lưu", timeout=60_000)
 
         page.get_by_label("Nhập lại mật khẩu của bạn để tải bản sao lưu").fill(PW)
         before = b.runs(page)

@@ -83,14 +83,7 @@ def chromium(server):
 
 def login(chromium, server, username: str):
     page = b.new_tablet_page(chromium, **OFFICE)
-    page.goto(server.url + "/login", wait_until="domcontentloaded")
-    page.get_by_label("Tên đăng nhập").wait_for(state="visible", timeout=30_000)
-    b.wait_for_run(page)
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PW)
-    before = b.runs(page)
-    page.get_by_role("button", name="Đăng nhập").click()
-    b.wait_for_run(page, timeout=60_000, after=before)
+    b.log_in(page, server, username, PW)
     page.get_by_role("link", name="Tổng quan").first.wait_for(state="visible", timeout=30_000)
     return page
 
