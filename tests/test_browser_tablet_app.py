@@ -114,6 +114,12 @@ def test_the_tablet_loads_nothing_of_streamlit_and_holds_no_session(chromium, se
         page.context.close()
 
 
+def open_under_worker(page, srv) -> None:
+    """Open the tablet and wait until its service worker controls the page (installed on the first load)."""
+    b.open_kiosk(page, srv)
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller", timeout=15_000)
+
+
 def test_a_reload_while_the_server_is_down_shows_the_survey_and_nothing_is_lost(chromium, tmp_path):
     """The service worker keeps the page: with the server killed, a reload (and a new tab, as after a
     browser restart) still shows the survey; a survey done then waits in IndexedDB and is stored exactly
@@ -123,11 +129,7 @@ def test_a_reload_while_the_server_is_down_shows_the_survey_and_nothing_is_lost(
     with b.streamlit_server(path, tmp_path, thanks_seconds=3, idle_seconds=60) as srv:
         page = b.new_tablet_page(chromium)
         try:
-            b.open_kiosk(page, srv)
-            # The worker has taken the page once it controls it (installed on the first load).
-            page.wait_for_function(
-                "() => navigator.serviceWorker && navigator.serviceWorker.controller", timeout=15_000
-            )
+            open_under_worker(page, srv)
             finish_survey(page, "phiếu trước khi tải lại")
             b.stop_server(srv)
             page.reload(wait_until="domcontentloaded")
@@ -169,10 +171,7 @@ def test_the_queue_survives_a_cleared_local_storage(chromium, tmp_path):
     with b.streamlit_server(path, tmp_path, thanks_seconds=3, idle_seconds=60) as srv:
         page = b.new_tablet_page(chromium)
         try:
-            b.open_kiosk(page, srv)
-            page.wait_for_function(
-                "() => navigator.serviceWorker && navigator.serviceWorker.controller", timeout=15_000
-            )
+            open_under_worker(page, srv)
             b.stop_server(srv)
             finish_survey(page, "chỉ còn trong IndexedDB")
             page.evaluate("() => localStorage.removeItem('sipas.kiosk.queue.v1')")
