@@ -187,7 +187,7 @@ STREAMLIT_WORDS = {
     "Press ⌘+Enter to apply": "Nhấn ⌘+Enter để áp dụng",
     "Press ⌘+Enter to submit form": "Nhấn ⌘+Enter để gửi",
 }
-STAFF_SCRIPT = """<script>
+STREAMLIT_WORDS_SCRIPT = """<script>
 (() => {
   document.documentElement.lang = "vi";
   if (window.__sipasWords) return;  // one observer per page, however often Streamlit draws this
@@ -221,7 +221,7 @@ def staff_style() -> None:
 
 def streamlit_in_vietnamese() -> None:
     """Streamlit's own English words on this page said in Vietnamese (:data:`STREAMLIT_WORDS`)."""
-    st.html(STAFF_SCRIPT, unsafe_allow_javascript=True)
+    st.html(STREAMLIT_WORDS_SCRIPT, unsafe_allow_javascript=True)
 
 
 def index_metrics(result, base_overall: float | None, targets: dict, *, detailed: bool = False) -> None:
